@@ -14,7 +14,7 @@ import { cacheSet, DimsBuffers, dispatchGrid, kernelBindings, wholeBuffer } from
 import { FormatError } from './formats/format-error.js';
 import { fromStorage, toStorage } from './host-storage.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
-import { runQueue, runnerDestroyed, scopeError, type RunQueue } from './run-errors.js';
+import { checkDevice, deviceLost, runQueue, runnerDestroyed, scopeError, type RunQueue } from './run-errors.js';
 import { MoncError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
 
@@ -216,6 +216,7 @@ export class GpuBackward {
 
   private checkUsable(): void {
     if (this.destroyed) throw runnerDestroyed(this.spec.name);
+    checkDevice(this.device);
   }
 
   /** Throws a MoncError of kind 'device' when a backward pass of `rows` rows needs a buffer over the device's limits (backwardRowsLimit). */
@@ -247,10 +248,10 @@ export class GpuBackward {
     if (batch > 0) encoder.copyBufferToBuffer(io.dx, 0, io.readback, 0, dxBytes);
     encoder.copyBufferToBuffer(this.gradients, 0, io.readback, batch > 0 ? dxBytes : 0, gradBytes);
     device.queue.submit([encoder.finish()]);
-    const error = scopeError(this.spec.name, 'while running the backward pass', await Promise.all([device.popErrorScope(), device.popErrorScope()]));
+    const error = scopeError(this.spec.name, 'while running the backward pass', await Promise.race([Promise.all([device.popErrorScope(), device.popErrorScope()]), deviceLost(device)]));
     if (error) throw error;
     const offset = batch > 0 ? dxBytes : 0;
-    await io.readback.mapAsync(flags.MODE_READ, 0, offset + gradBytes);
+    await Promise.race([io.readback.mapAsync(flags.MODE_READ, 0, offset + gradBytes), deviceLost(device)]);
     try {
       const all = io.readback.getMappedRange(0, offset + gradBytes);
       return {

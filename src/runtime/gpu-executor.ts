@@ -23,7 +23,7 @@ import { fromStorage, toStorage } from './host-storage.js';
 import { hostIoSupport } from './extensions.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { PipelineCache } from './pipeline-cache.js';
-import { runQueue, runnerDestroyed, scopeError, type RunQueue } from './run-errors.js';
+import { checkDevice, deviceLost, runQueue, runnerDestroyed, scopeError, type RunQueue } from './run-errors.js';
 import type { PipelinedForward } from './pipelined-forward.js';
 import * as flags from './gpu-flags.js';
 import { createBuffer } from './buffer.js';
@@ -93,9 +93,8 @@ export class GpuExecutor {
   #bindGroups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, Map<number, GPUBindGroup[]>>>();
   /** Batch sizes whose round trip with the current host buffers ran without a WebGPU error. */
   readonly #validated = new Set<number>();
-  /** Set when the device is lost: every later call throws it. */
-  #lost: MoncError | undefined;
-  readonly #lostPromise: Promise<never>;
+  /** Rejects once the device is lost (run-errors.ts). */
+  readonly #lost: Promise<never>;
   readonly #queue: RunQueue;
   #destroyed = false;
   readonly #spec: ExecutorSpec;
@@ -114,17 +113,15 @@ export class GpuExecutor {
     this.#elementBytes = spec.storage === 'f16' ? 2 : 4;
     this.#dims = new DimsBuffers(device, 'dims');
     this.#params = createBuffer(device, 'params', this.#bytes(Math.max(spec.paramSize, 1)), flags.STORAGE | flags.COPY_DST | flags.COPY_SRC);
-    this.#lostPromise = device.lost.then((info) => {
-      throw (this.#lost = new MoncError('device', `WebGPU device lost (${info.reason}): ${info.message}`));
-    });
-    // Nobody may be waiting on it; the rejection is reported through run() instead.
-    this.#lostPromise.catch(() => undefined);
+    this.#lost = deviceLost(device);
   }
 
   /** Compiles (or fetches from the cache) every kernel's pipeline; rejects on invalid WGSL. */
   static async create(device: GPUDevice, spec: ExecutorSpec): Promise<GpuExecutor> {
     const cache = PipelineCache.for(device);
-    const pipelines = await Promise.all(spec.kernels.map((k) => cache.pipeline(spec.wgsl, k.entryPoint)));
+    // A device lost already (or meanwhile) rejects here, kind 'device', rather than in the first run.
+    const pipelines = await Promise.race([Promise.all(spec.kernels.map((k) => cache.pipeline(spec.wgsl, k.entryPoint))), deviceLost(device)]);
+    checkDevice(device);
     return new GpuExecutor(device, spec, pipelines, cache.bindGroupLayout, patternBuffers(device, spec.kernels, spec.ops ?? []));
   }
 
@@ -139,7 +136,7 @@ export class GpuExecutor {
 
   #checkUsable(): void {
     if (this.#destroyed) throw runnerDestroyed(this.#spec.name);
-    if (this.#lost) throw this.#lost;
+    checkDevice(this.device);
   }
 
   /** The packed parameter buffer on the device (the backward pass and optimizers use it; storage type, STORAGE usage). */
@@ -318,7 +315,7 @@ export class GpuExecutor {
     const xBytes = this.#bytes(batch * this.#spec.in);
     const yBytes = this.#bytes(batch * this.#spec.out);
     // Mapping fails only after an earlier error; the queue's own staging then takes the input.
-    const uploadable = await Promise.race([io.uploadMapped, this.#lostPromise]);
+    const uploadable = await Promise.race([io.uploadMapped, this.#lost]);
     this.#checkUsable();
     // The scopes are the device's one stack: pushed only now, popped right after the submit, with
     // no await between, they catch this run's errors only, never another caller's meanwhile.
@@ -347,10 +344,10 @@ export class GpuExecutor {
     mapped.catch(() => undefined);
     if (scopes) {
       scopes.catch(() => undefined);
-      const error = scopeError(this.#spec.name, 'while running the map', await Promise.race([scopes, this.#lostPromise]));
+      const error = scopeError(this.#spec.name, 'while running the map', await Promise.race([scopes, this.#lost]));
       if (error) throw error;
     }
-    await Promise.race([mapped, this.#lostPromise]);
+    await Promise.race([mapped, this.#lost]);
     try {
       const result = fromStorage(io.readback.getMappedRange(0, yBytes), batch * this.#spec.out, this.#spec.storage, out);
       if (checked) this.#validated.add(batch);

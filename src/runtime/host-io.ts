@@ -43,7 +43,7 @@ import { userError } from './user-error.js';
 import { fromStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import * as flags from './gpu-flags.js';
-import { scopeError } from './run-errors.js';
+import { deviceLost, scopeError } from './run-errors.js';
 
 /**
  * Reused host memory for repeated forward passes of up to `capacity` rows: `input(batch)` lends
@@ -237,10 +237,7 @@ export class GpuStaging extends StagingSteps {
       this.hostX = new Float32Array(capacity * host.in);
       this.hostY = new Float32Array(capacity * host.out);
     }
-    this.lost = device.lost.then((info) => {
-      throw new MoncError('device', `WebGPU device lost (${info.reason}): ${info.message}`);
-    });
-    this.lost.catch(() => undefined);
+    this.lost = deviceLost(device);
   }
 
   /** Bytes of `elements` device elements, in whole 16-byte vec4s (kernels may read the last vec4). */

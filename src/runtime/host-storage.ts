@@ -6,6 +6,7 @@
 import { f16BitsArrayToF32, f32ArrayToF16 } from './formats/f16.js';
 import * as flags from './gpu-flags.js';
 import { createBuffer } from './buffer.js';
+import { deviceLost } from './run-errors.js';
 
 /** `values` in the storage type, padded to whole 4-byte words (what writeBuffer needs). */
 export function toStorage(values: Float32Array, storage: 'f32' | 'f16'): ArrayBufferView<ArrayBuffer> {
@@ -39,7 +40,8 @@ export async function readDeviceBuffer(device: GPUDevice, buffer: GPUBuffer, cou
     const encoder = device.createCommandEncoder({ label: 'monc read-back' });
     encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
     device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(flags.MODE_READ);
+    // A device lost before or meanwhile: its error (the mapping would only abort).
+    await Promise.race([staging.mapAsync(flags.MODE_READ), deviceLost(device)]);
     const data = staging.getMappedRange().slice(0);
     return storage === 'f32' ? new Float32Array(data, 0, count) : f16BitsArrayToF32(new Uint16Array(data, 0, count));
   } finally {

@@ -358,8 +358,8 @@ export class MapRunner {
   async params(): Promise<Map<string, Float32Array>> {
     this.#checkUsable();
     const packed = this.#requireParams();
-    if (!this.#gpu) return unpackParams(this.map.params, packed);
-    return unpackParams(this.map.params, await readDeviceBuffer(this.#gpu.device, this.#gpu.paramsBuffer, this.map.paramSize, this.#kernels!.storage));
+    const gpu = this.#gpu;
+    return unpackParams(this.map.params, gpu ? await readDeviceBuffer(gpu.device, gpu.paramsBuffer, this.map.paramSize, this.#kernels!.storage) : packed);
   }
 
   /**

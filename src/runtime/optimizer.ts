@@ -10,7 +10,7 @@ import { userError } from './user-error.js';
 import { FormatError } from './formats/format-error.js';
 import { resolveOptimizer, type Optimizer, type OptimizerOptions, type ResolvedOptimizer } from './optimizer-options.js';
 import * as flags from './gpu-flags.js';
-import { scopeError } from './run-errors.js';
+import { checkDevice, deviceLost, scopeError } from './run-errors.js';
 
 export type { Optimizer, OptimizerOptions, ResolvedOptimizer } from './optimizer-options.js';
 export { resolveOptimizer };
@@ -229,13 +229,14 @@ export class GpuOptimizer implements Optimizer {
   }
 
   async step(): Promise<void> {
-    // A step without gradients to apply throws here, not inside the error scope below.
+    // A step without gradients to apply, or on a lost device, throws here, not inside the error scope below.
     this.buffers();
+    checkDevice(this.device);
     this.device.pushErrorScope('validation');
     const encoder = this.device.createCommandEncoder({ label: 'monc optimizer step' });
     this.encodeStep(encoder);
     this.device.queue.submit([encoder.finish()]);
-    const error = scopeError(this.mapName, 'in the optimizer step', [await this.device.popErrorScope()]);
+    const error = scopeError(this.mapName, 'in the optimizer step', [await Promise.race([this.device.popErrorScope(), deviceLost(this.device)])]);
     if (error) throw error;
   }
 }

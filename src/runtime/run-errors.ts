@@ -9,6 +9,44 @@
 import { MoncError } from '../util/error.js';
 import { userError } from './user-error.js';
 
+/** A device's loss: a promise every await on the device races, and the error once it is lost. */
+interface Loss {
+  readonly promise: Promise<never>;
+  error?: MoncError;
+}
+
+const losses = new WeakMap<GPUDevice, Loss>();
+
+function lossOf(device: GPUDevice): Loss {
+  let loss = losses.get(device);
+  if (!loss) {
+    const l: Loss = {
+      promise: device.lost.then((info) => {
+        throw (l.error = new MoncError('device', `WebGPU device lost (${info.reason}): ${info.message}`));
+      }),
+    };
+    // Nobody may be racing it; the rejection reaches callers through the races and checks.
+    l.promise.catch(() => undefined);
+    losses.set(device, (loss = l));
+  }
+  return loss;
+}
+
+/**
+ * Rejects (kind 'device') once `device` is lost, never resolves: race every await on the device
+ * with it (a mapping, an error scope), which a lost device may otherwise abort with a bare
+ * AbortError or never settle. Ask for it when a runner is made, so that `checkDevice` knows.
+ */
+export function deviceLost(device: GPUDevice): Promise<never> {
+  return lossOf(device).promise;
+}
+
+/** Throws the device-lost MoncError (kind 'device') when `device` is known to be lost: each call's first check. */
+export function checkDevice(device: GPUDevice): void {
+  const { error } = lossOf(device);
+  if (error) throw error;
+}
+
 /** The error of any call on a runner (or its executors) after `destroy()`. */
 export function runnerDestroyed(mapName: string): MoncError {
   return userError(`map '${mapName}': the runner was destroyed`);
