@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { assembleModule } from '../../src/codegen/wgsl/module.js';
 import { emitProgramKernels } from '../../src/codegen/wgsl/program.js';
-import { PipelineCache, WgslError } from '../../src/runtime/node.js';
+import { MapRunner, PipelineCache, WgslError } from '../../src/runtime/node.js';
+import { checkedMap, monarch } from '../ir/structures.js';
+import { compileModuleForTest } from '../training/compile.js';
 import { getTestDevice } from '../support/gpu.js';
 import { ProgramBuilder, rng } from '../support/programs.js';
 
@@ -21,6 +23,20 @@ describe('PipelineCache', () => {
     expect(other).not.toBe(first);
     expect(cache.stats.misses - before.misses).toBe(2);
     expect(cache.stats.hits - before.hits).toBe(1);
+  });
+
+  it('a second runner of the same map on the device compiles nothing: every pipeline is a hit', async () => {
+    const device = await getTestDevice();
+    const compiled = compileModuleForTest(checkedMap('twice', monarch(24, 24, 4)));
+    const map = compiled.manifest.maps[0];
+    const cache = PipelineCache.for(device);
+    const first = await MapRunner.create(map, compiled.wgsl, { backend: 'webgpu', device });
+    const before = { ...cache.stats };
+    const second = await MapRunner.create(map, compiled.wgsl, { backend: 'webgpu', device });
+    expect(cache.stats.misses - before.misses).toBe(0);
+    expect(cache.stats.hits - before.hits).toBe(second.kernelSet!.kernels.length);
+    first.destroy();
+    second.destroy();
   });
 
   it('a changed text is a miss', async () => {
