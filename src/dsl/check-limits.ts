@@ -7,16 +7,14 @@
 import { Code } from './codes.js';
 import type { DiagnosticBag } from './diagnostics.js';
 import { MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_MAP_PARAMS, MAX_MODULE_STEPS, MAX_SPARSE_BLOCKS } from './limits.js';
-import { paramsOf, tensorElements } from './params.js';
+import { paramAlign, paramsOf, tensorElements } from './params.js';
 import type { Span } from './span.js';
-import type { CheckedMap, Structure } from './structure.js';
+import type { CheckedMap, Dtype, Structure } from './structure.js';
 import { constructorModel, isLeaf } from '../model/constructors.js';
 import { stepCount } from '../model/cost.js';
 import { assertNever } from '../util/assert.js';
 import { exactInteger } from '../util/json.js';
 
-/** Elements the packed parameter buffer may add per tensor to align it (schedule's PARAM_ALIGN - 1). */
-const ALIGNMENT_SLACK = 3;
 
 interface Measure {
   readonly nodes: number;
@@ -32,7 +30,11 @@ export class ExpansionLimits {
   private steps = 0;
   private blocks = 0;
 
-  constructor(private readonly bag: DiagnosticBag) {}
+  constructor(
+    private readonly bag: DiagnosticBag,
+    /** The module's dtype: the packed parameters' alignment depends on it. */
+    private readonly dtype: Dtype,
+  ) {}
 
   /**
    * Counts a checked map (its references checked before it): 'ok', or after reporting, 'reject'
@@ -84,7 +86,8 @@ export class ExpansionLimits {
     }
     const tensors = paramsOf(map.structure);
     const elements = tensors.reduce((acc, p) => acc + tensorElements(p.shape), 0n);
-    const padded = elements + BigInt(ALIGNMENT_SLACK * tensors.length);
+    // The packed buffer may add paramAlign - 1 elements per tensor to align it.
+    const padded = elements + BigInt((paramAlign(this.dtype) - 1) * tensors.length);
     if (padded > BigInt(MAX_MAP_PARAMS)) {
       // The exact count; the alignment padding is named only when it is what passes the limit.
       const padding = elements > BigInt(MAX_MAP_PARAMS) ? '' : ` (up to ${exactInteger(padded)} with the alignment of each tensor)`;

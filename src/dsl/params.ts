@@ -4,7 +4,7 @@
  */
 import { paramsOf } from '../model/build.js';
 import { paramElements } from '../model/cost.js';
-import type { Structure } from './structure.js';
+import type { Dtype, Structure } from './structure.js';
 
 export { paramsOf } from '../model/build.js';
 
@@ -15,4 +15,13 @@ export function tensorElements(shape: readonly number[]): bigint {
 
 export function paramCount(s: Structure): number {
   return paramElements(paramsOf(s));
+}
+
+/**
+ * Alignment of each tensor in a map's packed parameter buffer, in elements of the map's dtype:
+ * 16 bytes (4 elements at f32, 8 at f16), what the kernels' vector loads and the tensor-core
+ * kernels' matrix loads of a weight read in place need. The checker's size limit counts it.
+ */
+export function paramAlign(dtype: Dtype): number {
+  return dtype === 'f16' ? 8 : 4;
 }

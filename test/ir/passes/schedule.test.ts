@@ -165,13 +165,17 @@ describe('schedule', () => {
     );
   });
 
-  it('aligns each parameter tensor to 4 elements', () => {
-    const { layout, size } = layoutParams([
+  it('aligns each parameter tensor to 16 bytes: 4 elements at f32, 8 at f16', () => {
+    const params = [
       { name: 'a', shape: [3] },
       { name: 'b', shape: [2, 3] },
       { name: 'c', shape: [4] },
-    ]);
-    expect(layout.map((e) => e.offset)).toEqual([0, 4, 12]);
-    expect(size).toBe(16);
+    ];
+    const f32 = layoutParams(params, 'f32');
+    expect(f32.layout.map((e) => e.offset)).toEqual([0, 4, 12]);
+    expect(f32.size).toBe(16);
+    const f16 = layoutParams(params, 'f16');
+    expect(f16.layout.map((e) => e.offset)).toEqual([0, 8, 16]);
+    expect(f16.size).toBe(20);
   });
 });
