@@ -312,7 +312,9 @@ export class MapRunner {
   async backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
     this.#checkUsable();
     this.#checkTrainable('backward');
-    return (await this.#loadTraining()).backward(x, dy, batch);
+    // Copies taken at the call, as forward's: the pass reads them once the training half is loaded and the calls before it are done.
+    const [xs, dys] = [x, dy].map((a) => (a instanceof Float32Array ? a.slice() : a));
+    return (await this.#loadTraining()).backward(xs, dys, batch);
   }
 
   /**
