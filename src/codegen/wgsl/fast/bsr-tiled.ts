@@ -28,9 +28,10 @@ import { blockRowSum, isLongRow } from '../bsr-pattern.js';
 import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
+import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { vec4Accumulators } from './staged-sum.js';
 import { epilogueWrite, LANES, scalarAt, stagedChunks, staging, tiledKernel, transposedTile } from './wgsl-text.js';
+import { opOperands } from './operands.js';
 import type { U32Expr } from '../u32.js';
 
 const FAMILY = 'bsr-tiled';
@@ -122,13 +123,8 @@ function emit(op: BsrOp, schedule: BsrTiledSchedule, ctx: KernelContext): Emitte
   const { rows: TR, cols: TB, tk: TK, rr: RR, rb: RB, threads: T } = tiling(schedule);
   const { bh, bw } = op;
   invariant(bh % TB === 0 && TB % RB === 0 && TR % RR === 0 && RR % 4 === 0 && bw % TK === 0, `${FAMILY}: schedule ${JSON.stringify(schedule)} does not fit blocks ${bh}x${bw}`);
-  const ep = ctx.entryPoint;
-  const n = kernelNames(ep);
+  const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
   const st = ctx.storage;
-  const inSize = rowSize(ctx, op.src);
-  const outSize = rowSize(ctx, op.dst);
-  const wOff = paramOffset(ctx, op.weight);
-  const biasOff = op.bias ? paramOffset(ctx, op.bias) : undefined;
   const csr = forwardCsr(op, ep, FAMILY);
   const identityIn = op.input.steps.length === 0;
   const identityOut = op.output.steps.length === 0;

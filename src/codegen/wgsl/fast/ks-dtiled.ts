@@ -19,10 +19,11 @@ import { invariant } from '../../../util/assert.js';
 import { KS_DTILED_SHAPES, shapeDistance } from '../defaults.js';
 import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
+import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { stagedSum, vec4Accumulators } from './staged-sum.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
+import { opOperands } from './operands.js';
 import type { U32Expr } from '../u32.js';
 
 export interface KsDtiledSchedule extends Schedule {
@@ -97,14 +98,9 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   invariant(applies(op), 'ks-dtiled: op shape not supported');
   const { rows: TR, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB } = schedule;
   const T = threadsOf(schedule);
-  const ep = ctx.entryPoint;
-  const n = kernelNames(ep);
+  const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
   const st = ctx.storage;
   const { a, b, c, d } = op;
-  const inSize = rowSize(ctx, op.src);
-  const outSize = rowSize(ctx, op.dst);
-  const wOff = paramOffset(ctx, op.weight);
-  const biasOff = op.bias ? paramOffset(ctx, op.bias) : undefined;
   invariant(inSize % 4 === 0, 'ks-dtiled: source rows must be multiples of 4 elements');
   const wVec = wOff % 4 === 0 && TK % 4 === 0;
   const views = { src: true, dst: false, params: wVec };

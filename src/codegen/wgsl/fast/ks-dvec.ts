@@ -18,10 +18,11 @@ import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
 import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
+import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { stagedSum, vec4Accumulators } from './staged-sum.js';
 import { fromF32, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
+import { opOperands } from './operands.js';
 
 export interface KsDvecSchedule extends Schedule {
   readonly family: 'ks-dvec';
@@ -109,14 +110,9 @@ function emit(op: KsOp, schedule: KsDvecSchedule, ctx: KernelContext): EmittedKe
   invariant(applies(op), 'ks-dvec: op shape not supported');
   const t = dvTiling(schedule);
   const { rows: R, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB, threads: T } = t;
-  const ep = ctx.entryPoint;
-  const n = kernelNames(ep);
+  const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
   const st = ctx.storage;
   const { a, b, c, d } = op;
-  const inSize = rowSize(ctx, op.src);
-  const outSize = rowSize(ctx, op.dst);
-  const wOff = paramOffset(ctx, op.weight);
-  const biasOff = op.bias ? paramOffset(ctx, op.bias) : undefined;
   invariant(inSize % 4 === 0 && outSize % 4 === 0, 'ks-dvec: rows must be multiples of 4 elements');
   const views: { src: boolean; dst: boolean; params: boolean } = { src: true, dst: true, params: false };
   const V = TD / 4;

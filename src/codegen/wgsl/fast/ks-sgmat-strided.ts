@@ -65,8 +65,9 @@ import { dividing, flag, highestScoring, knob, type KernelFamily } from '../fami
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
-import { hasSubgroupMatrix, ksOperands, sgmatTilingFits, SUBGROUP, TILE } from './ks-sgmat.js';
+import { hasSubgroupMatrix, sgmatTilingFits, SUBGROUP, TILE } from './ks-sgmat.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
+import { opOperands } from './operands.js';
 import { cooperative, scalarAt, staging, tiledKernel, type StagedCopy } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
@@ -364,7 +365,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat-strided: op shape not supported');
   const t = tiling(op, schedule);
   const { td: TD, tb: TB, sb: SB, mr: MR, rg: RG, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rt: RT, rc: RC, groups: G, subgroups: S, threads: T, sv, contiguous, et: ET } = t;
-  const { ep, n, inSize, outSize, wOff, biasOff } = ksOperands(op, ctx);
+  const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
   // Every W tile the matrix loads read in place then starts on a 16-byte boundary (c and the tile
   // offsets are multiples of 16 halves), as the tiles in workgroup memory do: Vulkan's
   // cooperative-matrix loads require aligned pointers. Parameter tensors are only 4-aligned

@@ -20,8 +20,9 @@ import { invariant } from '../../../util/assert.js';
 import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
+import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
+import { opOperands } from './operands.js';
 import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel, type TiledKernelParts } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
@@ -83,19 +84,6 @@ function applies(op: KsOp, limits: TargetLimits): boolean {
 
 function valid(op: KsOp, t: SgTiling, limits: TargetLimits): boolean {
   return op.c % t.tk === 0 && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile <= MAX_ACCUMULATORS, limits);
-}
-
-/** Names, row sizes and parameter offsets a ks kernel of ctx's op addresses its buffers by. */
-export function ksOperands(op: KsOp, ctx: KernelContext) {
-  const ep = ctx.entryPoint;
-  return {
-    ep,
-    n: kernelNames(ep),
-    inSize: rowSize(ctx, op.src),
-    outSize: rowSize(ctx, op.dst),
-    wOff: paramOffset(ctx, op.weight),
-    biasOff: op.bias ? paramOffset(ctx, op.bias) : undefined,
-  };
 }
 
 /** The sizes a subgroup-matrix ks tiling needs, shared by ks-sgmat and ks-sgmat-strided. */
@@ -176,7 +164,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const t = sgTiling(schedule);
   const { rows: R, cols: TB, dtile: TD, tk: TK, mr: MR, nb: NB } = t;
   const T = SUBGROUP;
-  const { ep, n, inSize, outSize, wOff, biasOff } = ksOperands(op, ctx);
+  const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
   const { a, b, c, d } = op;
   // Vector views: along γ for the source when d = 1, along δ when d > 1; W along γ; the output
   // along its contiguous dimension when the output map is the identity.

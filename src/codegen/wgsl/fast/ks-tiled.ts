@@ -16,9 +16,10 @@ import { KS_TILED_SHAPES, shapeDistance } from '../defaults.js';
 import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
+import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { stagedSum, vec4Accumulators } from './staged-sum.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
+import { opOperands } from './operands.js';
 import type { U32Expr } from '../u32.js';
 
 export interface KsTiledSchedule extends Schedule {
@@ -113,13 +114,8 @@ function isIdentity(map: { readonly steps: readonly unknown[] }): boolean {
 function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedKernel {
   const t = tiling(schedule);
   const { rows: TR, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB, threads: T } = t;
-  const ep = ctx.entryPoint;
-  const n = kernelNames(ep);
+  const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
   const st = ctx.storage;
-  const inSize = rowSize(ctx, op.src);
-  const outSize = rowSize(ctx, op.dst);
-  const wOff = paramOffset(ctx, op.weight);
-  const biasOff = op.bias ? paramOffset(ctx, op.bias) : undefined;
   const wantVec = schedule.vec4;
   const fullK = op.c % TK === 0 && TK % 4 === 0;
   const views = {
