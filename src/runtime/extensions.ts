@@ -40,7 +40,7 @@ export interface CpuExecutor {
  * What the opt-in entries reach of a runner, one object per runner: the training half's host and
  * a staging's, and the CPU executor's forward pass with the loaded parameters (cpu backend).
  */
-export interface RunnerHost extends TrainingHost, StagingHost {
+export interface RunnerHost extends TrainingHost, Omit<StagingHost, 'map'> {
   cpuForward(x: Float32Array, rows: number): ArrayLike<number>;
 }
 

@@ -66,9 +66,8 @@ export interface ForwardStaging {
 
 /** What a staging needs from its runner. */
 export interface StagingHost {
-  readonly name: string;
-  readonly in: number;
-  readonly out: number;
+  /** The map's name and sizes. */
+  readonly map: { readonly name: string; readonly in: number; readonly out: number };
   /** Throws for an input the map must not run on (an f16 module's out-of-range values). */
   checkInput(x: Float32Array, rows: number): void;
 }
@@ -86,13 +85,13 @@ abstract class StagingSteps implements ForwardStaging {
     protected readonly host: StagingHost,
     readonly capacity: number,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw userError(`map '${host.name}': a staging's capacity must be a positive whole number of rows, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1) throw userError(`map '${host.map.name}': a staging's capacity must be a positive whole number of rows, got ${capacity}`);
   }
 
   async input(batch = this.capacity): Promise<Float32Array> {
     this.expect(['idle', 'result'], 'input()');
     if (!Number.isInteger(batch) || batch < 0 || batch > this.capacity) {
-      throw userError(`map '${this.host.name}': input(${batch}): the staging holds 0 to ${this.capacity} rows`);
+      throw userError(`map '${this.host.map.name}': input(${batch}): the staging holds 0 to ${this.capacity} rows`);
     }
     // Claimed before the first await: a second input() now fails instead of racing this one.
     this.phase = 'filling';
@@ -145,7 +144,7 @@ abstract class StagingSteps implements ForwardStaging {
       result: 'call input() for the next batch first',
       destroyed: 'the staging was destroyed',
     };
-    throw userError(`map '${this.host.name}': ${call} out of order: ${why[this.phase]}`);
+    throw userError(`map '${this.host.map.name}': ${call} out of order: ${why[this.phase]}`);
   }
 
   /** Ends the lease of the last result view, if any. */
@@ -166,19 +165,19 @@ export class CpuStaging extends StagingSteps {
     private readonly apply: (x: Float32Array, rows: number) => ArrayLike<number>,
   ) {
     super(host, capacity);
-    this.x = new Float32Array(capacity * host.in);
-    this.y = new Float32Array(capacity * host.out);
+    this.x = new Float32Array(capacity * host.map.in);
+    this.y = new Float32Array(capacity * host.map.out);
   }
 
   protected releaseResult(): void {}
 
   protected async lendInput(batch: number): Promise<Float32Array> {
-    return this.x.subarray(0, batch * this.host.in);
+    return this.x.subarray(0, batch * this.host.map.in);
   }
 
   protected async compute(batch: number): Promise<Float32Array> {
-    const x = this.x.subarray(0, batch * this.host.in);
-    const y = this.y.subarray(0, batch * this.host.out);
+    const x = this.x.subarray(0, batch * this.host.map.in);
+    const y = this.y.subarray(0, batch * this.host.map.out);
     y.set(this.apply(x, batch));
     return y;
   }
@@ -224,18 +223,18 @@ export class GpuStaging extends StagingSteps {
     private readonly gpu: GpuStagingDevice,
   ) {
     super(host, capacity);
-    if (capacity > gpu.maxRows) throw new MoncError('device', `map '${host.name}': a staging of ${capacity} rows exceeds this device's buffer limits (at most ${gpu.maxRows} rows)`);
+    if (capacity > gpu.maxRows) throw new MoncError('device', `map '${host.map.name}': a staging of ${capacity} rows exceeds this device's buffer limits (at most ${gpu.maxRows} rows)`);
     this.bytesPerElement = gpu.storage === 'f16' ? 2 : 4;
     const device = gpu.device;
-    const xSize = this.bytes(capacity * host.in);
-    const ySize = this.bytes(capacity * host.out);
+    const xSize = this.bytes(capacity * host.map.in);
+    const ySize = this.bytes(capacity * host.map.out);
     this.upload = device.createBuffer({ label: 'monc staging upload', size: xSize, usage: flags.MAP_WRITE | flags.COPY_SRC, mappedAtCreation: true });
     this.x = device.createBuffer({ label: 'monc staging x', size: xSize, usage: flags.STORAGE | flags.COPY_DST });
     this.y = device.createBuffer({ label: 'monc staging y', size: ySize, usage: flags.STORAGE | flags.COPY_SRC });
     this.readback = device.createBuffer({ label: 'monc staging readback', size: ySize, usage: flags.MAP_READ | flags.COPY_DST });
     if (gpu.storage === 'f16') {
-      this.hostX = new Float32Array(capacity * host.in);
-      this.hostY = new Float32Array(capacity * host.out);
+      this.hostX = new Float32Array(capacity * host.map.in);
+      this.hostY = new Float32Array(capacity * host.map.out);
     }
     this.lost = deviceLost(device);
   }
@@ -253,16 +252,16 @@ export class GpuStaging extends StagingSteps {
 
   protected async lendInput(batch: number): Promise<Float32Array> {
     const mapped = await Promise.race([this.uploadMapped, this.lost]);
-    if (!mapped) throw new MoncError('device', `map '${this.host.name}': the staging's upload buffer could not be mapped after an earlier WebGPU error`);
-    const count = batch * this.host.in;
+    if (!mapped) throw new MoncError('device', `map '${this.host.map.name}': the staging's upload buffer could not be mapped after an earlier WebGPU error`);
+    const count = batch * this.host.map.in;
     if (this.hostX) return this.hostX.subarray(0, count);
     return new Float32Array(this.upload.getMappedRange(0, this.bytes(count)), 0, count);
   }
 
   protected async compute(batch: number): Promise<Float32Array> {
     const { device } = this.gpu;
-    const inCount = batch * this.host.in;
-    const outCount = batch * this.host.out;
+    const inCount = batch * this.host.map.in;
+    const outCount = batch * this.host.map.out;
     if (this.hostX) {
       new Uint16Array(this.upload.getMappedRange(0, this.bytes(inCount)), 0, inCount).set(f32ArrayToF16(this.hostX.subarray(0, inCount)));
     }
@@ -289,7 +288,7 @@ export class GpuStaging extends StagingSteps {
     if (checked) {
       const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
       scopes.catch(() => undefined);
-      const error = scopeError(this.host.name, 'while running the map', await Promise.race([scopes, this.lost]));
+      const error = scopeError(this.host.map.name, 'while running the map', await Promise.race([scopes, this.lost]));
       if (error) throw error;
     }
     await Promise.race([mapped, this.lost]);

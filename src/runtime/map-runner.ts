@@ -237,9 +237,6 @@ export class MapRunner {
   #host(): RunnerHost {
     return (this.#hostOf ??= {
       map: this.map,
-      name: this.map.name,
-      in: this.in,
-      out: this.out,
       dtype: this.#dtype,
       gpu: this.#gpu,
       kernels: this.#kernels,

@@ -75,7 +75,7 @@ export class PipelinedForward {
    */
   async run(x: Float32Array, batch: number, out: Float32Array | undefined, chunkRows: number): Promise<Float32Array> {
     const ring = this.ringFor(chunkRows);
-    const { in: n, out: m } = this.host;
+    const { in: n, out: m } = this.host.map;
     const y = out ?? new Float32Array(batch * m);
     const inFlight: { run: Promise<Float32Array>; start: number }[] = [];
     const drain = async () => {

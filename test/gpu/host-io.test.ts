@@ -190,7 +190,7 @@ describe('host path (webgpu) reuse', () => {
   });
 });
 
-const COPY_HOST = { name: 'copy', in: 6, out: 6, checkInput: () => undefined };
+const COPY_HOST = { map: { name: 'copy', in: 6, out: 6 }, checkInput: () => undefined };
 
 /**
  * A device that copies x to y unchanged in f16 storage (no f16 kernels needed, which the test

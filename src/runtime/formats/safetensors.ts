@@ -152,19 +152,12 @@ function parseMetadata(value: unknown): Record<string, string> {
 
 function decode(dtype: SafetensorsReadDtype, v: DataView): Float32Array | Float64Array {
   const n = v.byteLength / BYTES[dtype];
-  if (dtype === 'F64') {
-    const out = new Float64Array(n);
-    for (let i = 0; i < n; i++) out[i] = v.getFloat64(8 * i, true);
-    return out;
-  }
-  const out = new Float32Array(n);
-  if (dtype === 'F32') for (let i = 0; i < n; i++) out[i] = v.getFloat32(4 * i, true);
-  else if (dtype === 'F16') for (let i = 0; i < n; i++) out[i] = f16BitsToF32(v.getUint16(2 * i, true));
-  else {
-    // bfloat16 is the top half of a float32.
-    const bits = new Uint32Array(out.buffer);
-    for (let i = 0; i < n; i++) bits[i] = v.getUint16(2 * i, true) << 16;
-  }
+  const out = dtype === 'F64' ? new Float64Array(n) : new Float32Array(n);
+  // bfloat16 is the top half of a float32: its bits, shifted, are written as such.
+  const target = dtype === 'BF16' ? new Uint32Array(out.buffer) : out;
+  const value: (i: number) => number =
+    dtype === 'F64' ? (i) => v.getFloat64(8 * i, true) : dtype === 'F32' ? (i) => v.getFloat32(4 * i, true) : dtype === 'F16' ? (i) => f16BitsToF32(v.getUint16(2 * i, true)) : (i) => v.getUint16(2 * i, true) << 16;
+  for (let i = 0; i < n; i++) target[i] = value(i);
   return out;
 }
 
