@@ -8,7 +8,8 @@
  * masks/ is made): its nearest existing ancestor is watched for the next directory on the way,
  * and when that appears the watch moves down and reports a change. A watched directory that is
  * deleted (and perhaps made again: a new directory, which the old watch does not see) is found
- * out by its watch's next event or error, and watched afresh the same way. Watching never
+ * out by its watch's next event or error, and watched afresh the same way; a directory whose
+ * watch fails otherwise is watched again at the next update. Watching never
  * throws: a directory that cannot be watched (no permission, no inotify watches left) is left
  * unwatched.
  */
@@ -62,7 +63,13 @@ export function watchFiles(onChange: (files: readonly string[]) => void, debounc
     } catch {
       return; // gone since it was looked at (the next update finds its ancestor), or not watchable
     }
-    watcher.on('error', () => retarget(dir));
+    // A watch that fails is closed; a directory gone or replaced is looked for again at once, one
+    // still there is watched again by the next update (not now: an error that repeats would loop).
+    watcher.on('error', () => {
+      watcher.close();
+      if (byDir.get(dir) === entry) byDir.delete(dir);
+      if (inode(dir) !== ino) retarget(dir);
+    });
     const entry: WatchedDir = { watcher, ino, names };
     byDir.set(dir, entry);
   };
