@@ -196,7 +196,8 @@ export class GpuBackward {
   private ensureIo(batch: number): NonNullable<GpuBackward['io']> {
     if (this.io && this.io.capacity >= batch) return this.io;
     for (const b of [this.io?.x, this.io?.dy, this.io?.dx, this.io?.readback]) b?.destroy();
-    const capacity = Math.max(batch, this.io ? this.io.capacity * 2 : 1);
+    // Doubling, but never past the rows the device's buffers hold (runNow chunks beyond them).
+    const capacity = Math.max(batch, Math.min(this.io ? this.io.capacity * 2 : 1, backwardRowsLimit(this.spec, this.device.limits).rows));
     const make = (label: string, elements: number, usage: number) => this.device.createBuffer({ label, size: this.bytes(elements), usage });
     const io = flags.STORAGE | flags.COPY_DST | flags.COPY_SRC;
     this.io = {
@@ -229,9 +230,34 @@ export class GpuBackward {
     );
   }
 
+  /**
+   * A batch over the device's limits (backwardRowsLimit) runs in chunks of rows that fit, as the
+   * forward pass does: dx rows concatenate, the gradients (sums over rows) add up in float64 and
+   * are written back to the gradient buffer, so an optimizer step applies the whole batch's.
+   */
   private async runNow(x: Float32Array, dy: Float32Array, batch: number): Promise<{ dx: Float32Array; grad: Float32Array }> {
     this.checkUsable();
-    this.checkRows(batch);
+    const most = backwardRowsLimit(this.spec, this.device.limits).rows;
+    if (batch <= most) return this.runRows(x, dy, batch);
+    // Not even one row fits: the refusal names the limit.
+    if (most < 1) this.checkRows(batch);
+    const { in: n, out: m, paramSize, storage } = this.spec;
+    const dx = new Float32Array(batch * n);
+    const sum = new Float64Array(paramSize);
+    for (let first = 0; first < batch; first += most) {
+      const rows = Math.min(most, batch - first);
+      const part = await this.runRows(x.subarray(first * n, (first + rows) * n), dy.subarray(first * m, (first + rows) * m), rows);
+      dx.set(part.dx, first * n);
+      for (let i = 0; i < paramSize; i++) sum[i] += part.grad[i];
+    }
+    const stored = toStorage(Float32Array.from(sum), storage);
+    this.device.queue.writeBuffer(this.gradients, 0, stored);
+    return { dx, grad: fromStorage(stored.buffer, paramSize, storage) };
+  }
+
+  /** One backward pass of `batch` rows (at most backwardRowsLimit's): uploads, runs, reads dx and the gradients back. */
+  private async runRows(x: Float32Array, dy: Float32Array, batch: number): Promise<{ dx: Float32Array; grad: Float32Array }> {
+    this.checkUsable();
     const device = this.device;
     const io = this.ensureIo(Math.max(batch, 1));
     device.pushErrorScope('out-of-memory');
