@@ -1,0 +1,179 @@
+/**
+ * ks-sgmat-strided's schedule and what follows from it (ks-sgmat-strided.ts says what the kernel
+ * does): the workgroup's subgroups, rows and row chunks, the padded workgroup-memory layout of the
+ * staged source, staged W and result slots (bank-conflict free: the bank tests read
+ * stridedSgmatLayout), and which schedules are valid on a target.
+ */
+import type { KsOp } from '../../../ir/ir.js';
+import { flag } from '../family.js';
+import type { Schedule, TargetLimits } from '../kernel.js';
+import { hasSubgroupMatrix, sgmatTilingFits, SUBGROUP, TILE } from './ks-sgmat.js';
+
+/**
+ * Result tiles one subgroup accumulates (16x16 f32: 8 registers per invocation each): 8 beside
+ * resident W fragments, 16 (a 64 x 64 warp tile, 128 registers) when W is read per γ chunk.
+ */
+const MAX_ACCUMULATORS = 8;
+const MAX_ACCUMULATORS_W_IN_CHUNKS = 16;
+/** W fragments a subgroup may hold across row chunks (16x16 f16: 4 registers per invocation each). */
+const MAX_RESIDENT_W = 16;
+/** Subgroups per workgroup at most (1024 invocations). */
+const MAX_SUBGROUPS = 32;
+
+export interface KsSgmatStridedSchedule extends Schedule {
+  readonly family: 'ks-sgmat-strided';
+  /** δ per workgroup (TD; 1 when d = 1). */
+  readonly dtile: number;
+  /** β per workgroup (TB). */
+  readonly cols: number;
+  /** β per subgroup: TB / sb subgroups per δ. */
+  readonly sb: number;
+  /** Row tiles of 16 per subgroup and row chunk. */
+  readonly mr: number;
+  /** Row chunks per workgroup. */
+  readonly chunks: number;
+  /** γ per staged chunk. */
+  readonly tk: number;
+  /** Hold the subgroup's W fragments in registers for the whole workgroup. */
+  readonly wres: boolean;
+  // And, in every schedule but session 6's form (candidates): `rg`, row groups (rowGroups), and
+  // `wstage`, W staged per γ chunk in workgroup memory (a flag). Optional everywhere: `et`, the
+  // result tiles each subgroup moves out per epilogue round (epilogueTiles; absent = 1).
+}
+
+/** Everything the emitter and the validity rules derive from a schedule. */
+export interface StridedTiling {
+  readonly td: number;
+  readonly tb: number;
+  readonly sb: number;
+  readonly mr: number;
+  readonly rg: number;
+  readonly chunks: number;
+  readonly tk: number;
+  readonly wres: boolean;
+  /** W's γ chunk staged in workgroup memory, where every row group's subgroups read it. */
+  readonly wstage: boolean;
+  /** Carries rg and wstage (every schedule but session 6's form). */
+  readonly extended: boolean;
+  /** Result tiles per subgroup per epilogue round (et): mr·nb / et rounds of two barriers. */
+  readonly et: number;
+  /** d = 1: the source is staged and the destination written along γ and β, not δ. */
+  readonly contiguous: boolean;
+  /** Subgroups, β groups per δ, invocations. */
+  readonly subgroups: number;
+  readonly groups: number;
+  readonly threads: number;
+  /** Rows per subgroup and row chunk, per row chunk, per workgroup. */
+  readonly rt: number;
+  readonly rc: number;
+  readonly rows: number;
+  /** Elements per vec4 of the staged source (4, or 1 without a vec4 view): along δ, or γ when contiguous. */
+  readonly sv: number;
+  /** Padded row of a staged γ chunk, and one δ plane of them (halves). */
+  readonly tkp: number;
+  readonly plane: number;
+  /** One result tile's slot in the epilogue buffer (floats). */
+  readonly slot: number;
+  readonly sharedBytes: number;
+  /** The SgmatTileSizes view for sgmatTilingFits. */
+  readonly cols: number;
+  readonly dtile: number;
+  readonly nb: number;
+}
+
+/** Invocations of a warp that share one δ run (the vec4s of one (row, γ) or (row, β)). */
+function runsPerWarp(td: number, vw: number): number {
+  return Math.max(1, td / vw);
+}
+
+/** The smallest padding `pad` (a multiple of `align`) with (base + pad) / unit ≡ want (mod 32). */
+function padTo(base: number, unit: number, want: number, align: number): number {
+  for (let pad = 0; ; pad += align) if (((base + pad) / unit) % 32 === want % 32) return pad;
+}
+
+/**
+ * Epilogue slot of the contiguous case: 16 words more than a tile (≡ 16 mod 32), so the two
+ * 4-word groups of neighbouring β groups (or rows) a warp reads at once sit in opposite halves of
+ * the banks; with the rotation by (e / 8) mod 4 of the four lanes, a warp's reads are conflict-free.
+ */
+const CONTIGUOUS_SLOT = TILE * TILE + 16;
+
+/**
+ * Row groups: subgroups along the rows of a row chunk (one in session 6's schedules, which keep
+ * the form tuning databases stored them with: no `rg`).
+ */
+function rowGroups(s: KsSgmatStridedSchedule): number {
+  return typeof s.rg === 'number' ? s.rg : 1;
+}
+
+/**
+ * Epilogue tiles: each round stores `et` result tiles per subgroup into workgroup memory (et
+ * slots per subgroup), passes one barrier, writes them out and passes another, so a row chunk's
+ * epilogue takes 2·mr·nb/et − 1 barriers instead of 2·mr·nb − 1 (7 of the 10 barriers per row
+ * chunk of n = 4096's default are the epilogue's). Absent = 1, the form every schedule before
+ * this knob had (tuning databases store them without it).
+ */
+function epilogueTiles(s: KsSgmatStridedSchedule): number {
+  return typeof s.et === 'number' ? s.et : 1;
+}
+
+export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
+  const { dtile: td, cols: tb, sb, mr, chunks, tk, wres } = s;
+  const rg = rowGroups(s);
+  const et = epilogueTiles(s);
+  const wstage = flag(s, 'wstage');
+  const contiguous = op.d === 1;
+  const groups = tb / sb;
+  const subgroups = td * groups * rg;
+  const rt = mr * TILE;
+  const rc = rg * rt;
+  const sv = contiguous || (op.d % 4 === 0 && td % 4 === 0) ? 4 : 1;
+  const tkp = tk + 8;
+  const base = rc * tkp;
+  let plane = base;
+  let slot = CONTIGUOUS_SLOT;
+  if (!contiguous) {
+    // A warp's staging writes span 32 / runs consecutive γ of each of `runs` δ planes: plane starts
+    // that many words apart (in the rotated order) keep the four δ of a vec4 on distinct banks.
+    const runs = runsPerWarp(td, sv);
+    const kWords = Math.min(16, Math.max(4, 16 / runs));
+    plane = base + padTo(base, 2, kWords, 8);
+    // Epilogue slots: each δ run of a warp reads 32 / runs consecutive β of one row.
+    slot = 256 + Math.min(16, Math.max(4, 32 / runs));
+  }
+  const sharedBytes = 2 * td * plane + 4 * subgroups * slot * et + (wstage ? 2 * td * tb * tkp : 0);
+  return {
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    cols: tb, dtile: td, nb: sb / TILE,
+  };
+}
+
+/**
+ * The workgroup-memory layout of a schedule (in elements): the padded row of a staged γ chunk and
+ * one δ plane of them (halves), one result slot (floats), and the vec4 widths of the source
+ * staging and of the destination writes (4, or 1 for scalar). Exported for the bank tests.
+ */
+export function stridedSgmatLayout(op: KsOp, s: KsSgmatStridedSchedule): { readonly tkp: number; readonly plane: number; readonly slot: number; readonly srcVec: number } {
+  const t = tiling(op, s);
+  return { tkp: t.tkp, plane: t.plane, slot: t.slot, srcVec: t.sv };
+}
+
+/** Shape rules, independent of the schedule (what the WGSL-text tests check on any adapter). */
+export function stridedSgmatApplies(op: KsOp, limits: TargetLimits): boolean {
+  return hasSubgroupMatrix(limits) && op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0;
+}
+
+/** Whether a tiling is a schedule of op on the target: whole tiles, register and memory budgets, the invocation limit. */
+export function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean {
+  const accumulatorsFit = t.wres ? t.mr * t.nb <= MAX_ACCUMULATORS && (op.c / TILE) * t.nb <= MAX_RESIDENT_W : t.mr * t.nb <= MAX_ACCUMULATORS_W_IN_CHUNKS;
+  return (
+    t.tb % t.sb === 0 &&
+    t.sb % TILE === 0 &&
+    (t.mr * t.nb) % t.et === 0 &&
+    op.c % t.tk === 0 &&
+    t.tk % TILE === 0 &&
+    t.subgroups <= MAX_SUBGROUPS &&
+    t.threads <= limits.maxWorkgroupSize &&
+    sgmatTilingFits(op, t, accumulatorsFit, limits)
+  );
+}
