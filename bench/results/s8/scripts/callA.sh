@@ -12,32 +12,21 @@
 #     default became tk 64 (de042bd) after call 1, so the untuned/tuned ratio is re-measured.
 #  4. bench/torch_baseline.py: fly bmm, dense, torch.compile (same session: ratios).
 # Writes 8 files under $OUT. Estimated 420 s on the H200 (timeouts sum to 490 s).
-# MONC_DRY=1: a rehearsal on SwiftShader (this machine): SwiftShader-sized shapes, 3 repeats, no PyTorch;
+# MONC_DRY=1 (common.sh): a rehearsal on SwiftShader (this machine): SwiftShader-sized shapes, 3 repeats, no PyTorch;
 # monarch-goal reads scripts/dry-plan.json there (one entry it times, one beyond SwiftShader's limits it must report skipping).
-set -u
-: "${OUT:?set OUT to the output folder}"
-R="bash .gpu/run.sh"
-status=0
-if [ -n "${MONC_DRY:-}" ]; then
-  TO=4   # SwiftShader on a shared CPU: the timeouts bound GPU time, not a rehearsal's
+. bench/results/s8/scripts/common.sh
+if [ -n "$DRY" ]; then
   GOAL="--sizes 256,64x256x4,256x64x4 --batch 64 --repeats 3"
   PLAN=bench/results/s8/scripts/dry-plan.json
   SWEEP="--quick --only monarch --max-candidates 2 --budget-s 30 --deadline-s 40 --repeats 3 --tune-repeats 2"
 else
-  TO=1
   GOAL="--sizes 4096,1024x4096x4,4096x1024x4 --batch 16384"
   PLAN=$OUT/plan.json
   SWEEP="--only monarch-rect --max-candidates 12 --budget-s 90 --deadline-s 100"
 fi
-{ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv 2>/dev/null || echo "no nvidia-smi (dry run)"; git log -1 --format='build of %h' 2>/dev/null; } > $OUT/log.txt
-if ! $R node .gdist/bench/plan-check.js bench/plan-s7b.json bench/plan-s8.json --merge $OUT/plan.json 2>> $OUT/log.txt; then
-  echo "PLAN CHECK FAILED: see log.txt (PLAN INVALID lines); monarch-goal skips those entries" | tee -a $OUT/log.txt
-  status=1
-fi
-timeout $((270 * TO)) $R node .gdist/bench/monarch-goal.js --only monarch --no-fused $GOAL --plan $PLAN --out $OUT/goal.json 2> $OUT/goal-log.txt || { echo "monarch-goal: exit $?" | tee -a $OUT/log.txt; status=1; }
-timeout $((130 * TO)) $R node .gdist/bench/sweep.js $SWEEP --out $OUT/sweep.json 2> $OUT/sweep-log.txt || { echo "sweep: exit $?" | tee -a $OUT/log.txt; status=1; }
-if [ -z "${MONC_DRY:-}" ]; then
-  PYTHONUNBUFFERED=1 timeout 90 python3 bench/torch_baseline.py --compile-budget-s 50 > $OUT/torch.json 2> $OUT/torch-log.txt || { echo "torch_baseline: exit $?" | tee -a $OUT/log.txt; status=1; }
-fi
+plan_check bench/plan-s7b.json bench/plan-s8.json --merge $OUT/plan.json
+step monarch-goal 270 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused $GOAL --plan $PLAN --out $OUT/goal.json 2> $OUT/goal-log.txt
+step sweep 130 $R node .gdist/bench/sweep.js $SWEEP --out $OUT/sweep.json 2> $OUT/sweep-log.txt
+[ -n "$DRY" ] || PYTHONUNBUFFERED=1 step torch_baseline 90 python3 bench/torch_baseline.py --compile-budget-s 50 > $OUT/torch.json 2> $OUT/torch-log.txt
 grep -h -E 'PLAN|two-kernel|=>|REJECT|ERROR|FAILED|error' $OUT/*log.txt | tail -60
 exit $status

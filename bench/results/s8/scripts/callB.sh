@@ -9,35 +9,24 @@
 #  3. sweep of monarch-16k (tuned vs untuned through the compiler, f32 and f16), what users get.
 # Writes 8 files under $OUT. Estimated 330 s on the H200 (timeouts sum to 470 s).
 # PyTorch's compiled n=16384 baseline comes from call A's torch.json (same session).
-# MONC_DRY=1: a rehearsal on SwiftShader (this machine): small shapes, 3 repeats, no PyTorch;
+# MONC_DRY=1 (common.sh): a rehearsal on SwiftShader (this machine): small shapes, 3 repeats, no PyTorch;
 # monarch-goal reads scripts/dry-plan.json there (one entry it times, one beyond SwiftShader's limits it must report skipping).
-set -u
-: "${OUT:?set OUT to the output folder}"
-R="bash .gpu/run.sh"
-status=0
-if [ -n "${MONC_DRY:-}" ]; then
-  TO=4   # SwiftShader on a shared CPU: the timeouts bound GPU time, not a rehearsal's
+. bench/results/s8/scripts/common.sh
+if [ -n "$DRY" ]; then
   HOST="--n 256 --nblocks 16 --batches 1,64 --chunk-rows 16,32 --repeats 3 --warmup 1"
   GOAL="--sizes 256 --batch 64 --repeats 3"
   PLAN=bench/results/s8/scripts/dry-plan.json
   SWEEP="--quick --only dense --max-candidates 2 --budget-s 20 --deadline-s 30 --repeats 3 --tune-repeats 2"
 else
-  TO=1
   HOST="--batches 1,512,4096 --repeats 30 --warmup 10"
   GOAL="--sizes 16384 --batch 4096"
   PLAN=bench/plan-s8.json
   SWEEP="--only monarch-16k --max-candidates 10 --budget-s 70 --deadline-s 85"
 fi
-{ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv 2>/dev/null || echo "no nvidia-smi (dry run)"; git log -1 --format='build of %h' 2>/dev/null; } > $OUT/log.txt
-timeout $((150 * TO)) $R node .gdist/bench/host-path.js $HOST --out $OUT/host-path.json 2> $OUT/host-log.txt || { echo "host-path: exit $?" | tee -a $OUT/log.txt; status=1; }
-if [ -z "${MONC_DRY:-}" ]; then
-  PYTHONUNBUFFERED=1 timeout 60 python3 bench/torch_baseline.py --host-only > $OUT/torch-host.json 2>> $OUT/host-log.txt || { echo "torch_baseline --host-only: exit $?" | tee -a $OUT/log.txt; status=1; }
-fi
-if ! $R node .gdist/bench/plan-check.js bench/plan-s8.json 2>> $OUT/log.txt; then
-  echo "PLAN CHECK FAILED: see log.txt (PLAN INVALID lines); monarch-goal skips those entries" | tee -a $OUT/log.txt
-  status=1
-fi
-timeout $((150 * TO)) $R node .gdist/bench/monarch-goal.js --only monarch --no-fused $GOAL --plan $PLAN --out $OUT/goal-16k.json 2> $OUT/goal-16k-log.txt || { echo "monarch-goal: exit $?" | tee -a $OUT/log.txt; status=1; }
-timeout $((110 * TO)) $R node .gdist/bench/sweep.js $SWEEP --out $OUT/sweep-16k.json 2> $OUT/sweep-16k-log.txt || { echo "sweep: exit $?" | tee -a $OUT/log.txt; status=1; }
+step host-path 150 $R node .gdist/bench/host-path.js $HOST --out $OUT/host-path.json 2> $OUT/host-log.txt
+[ -n "$DRY" ] || PYTHONUNBUFFERED=1 step "torch_baseline --host-only" 60 python3 bench/torch_baseline.py --host-only > $OUT/torch-host.json 2>> $OUT/host-log.txt
+plan_check bench/plan-s8.json
+step monarch-goal 150 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused $GOAL --plan $PLAN --out $OUT/goal-16k.json 2> $OUT/goal-16k-log.txt
+step sweep 110 $R node .gdist/bench/sweep.js $SWEEP --out $OUT/sweep-16k.json 2> $OUT/sweep-16k-log.txt
 grep -h -E 'PLAN|batch [0-9]+ (fresh|out|staging|stagingRun):|two-kernel|=>|REJECT|ERROR|FAILED|error' $OUT/*log.txt | tail -60
 exit $status
