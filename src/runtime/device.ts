@@ -92,8 +92,8 @@ async function findAdapter(options: RequestDeviceOptions): Promise<{ adapter: GP
 
 /** A readable one-line description of an adapter (from GPUAdapter.info or GPUDevice.adapterInfo, or a tuning entry's adapter). */
 export function describeAdapter(info: Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'>): string {
-  const parts = [info.vendor, info.architecture, info.device].filter((s) => s && s.length > 0);
-  const name = parts.length > 0 ? parts.join(' ') : 'unknown adapter';
+  // Empty fields (most browsers leave some) are left out.
+  const name = [info.vendor, info.architecture, info.device].filter(Boolean).join(' ') || 'unknown adapter';
   return info.description ? `${name} (${info.description})` : name;
 }
 

@@ -40,9 +40,14 @@ export function forwardRequest(
   // A bad batch is named as such, not blamed on the input's length.
   if (batch !== undefined) checkBatch(name, 'forward', batch);
   const rows = batch ?? x.length / sizes.in;
-  if (!Number.isInteger(rows) || rows < 0) throw new MoncError('shape', `map '${name}': input of ${x.length} values is not a whole number of rows of ${sizes.in}`);
-  if (x.length !== rows * sizes.in) throw new MoncError('shape', `map '${name}': input has ${x.length} values; expected batch ${rows} x ${sizes.in} = ${rows * sizes.in}`);
-  if (out && out.length !== rows * sizes.out) throw new MoncError('shape', `map '${name}': out has ${out.length} values; expected batch ${rows} x ${sizes.out} = ${rows * sizes.out}`);
+  const shape = (message: string) => new MoncError('shape', `map '${name}': ${message}`);
+  if (!Number.isInteger(rows) || rows < 0) throw shape(`input of ${x.length} values is not a whole number of rows of ${sizes.in}`);
+  // `what` holds `values`, where `rows` rows of `width` are due.
+  const check = (what: string, values: number, width: number) => {
+    if (values !== rows * width) throw shape(`${what} has ${values} values; expected batch ${rows} x ${width} = ${rows * width}`);
+  };
+  check('input', x.length, sizes.in);
+  if (out) check('out', out.length, sizes.out);
   if (chunkRows !== undefined && chunkRows !== Infinity) {
     if (!Number.isInteger(chunkRows) || chunkRows < 1) throw userError(`map '${name}': chunkRows must be a positive whole number of rows or Infinity, got ${chunkRows}`);
     if (!hostIoSupport) throw missingEntry(`map '${name}': forward's chunkRows`, 'monc/runtime/host-io');
