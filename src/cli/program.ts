@@ -164,12 +164,12 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .requiredOption('--input <file>', 'X as .npy, shape (B, in) (or (…, in): all leading dimensions are rows)')
     .requiredOption('--target <file>', 'Y as .npy, shape (B, out) (the leading dimensions of X)')
     .requiredOption('--out <file>', "output .safetensors file (the module's dtype)")
-    .option('--steps <n>', 'optimizer steps (one per mini-batch)', parseCount, 100)
-    .option('--lr <η>', 'learning rate', parseReal, 1e-3)
+    .option('--steps <n>', 'optimizer steps (one per mini-batch)', parsePositive, 100)
+    .option('--lr <η>', 'learning rate', parseNonNegative, 1e-3)
     .addOption(new Option('--optimizer <name>', 'update rule (PyTorch defaults: Adam betas 0.9/0.999, eps 1e-8; AdamW weight decay 0.01)').choices(['adam', 'adamw', 'sgd']).default('adam'))
-    .option('--momentum <μ>', 'momentum of --optimizer sgd (default 0)', parseReal)
-    .option('--weight-decay <λ>', 'weight decay (adam, sgd: L2 added to the gradient; adamw: decoupled)', parseReal)
-    .option('--batch <n>', 'rows per step, reshuffled every epoch (default: all rows; more than the rows means all rows)', parseCount)
+    .option('--momentum <μ>', 'momentum of --optimizer sgd, in [0, 1) (default 0)', parseMomentum)
+    .option('--weight-decay <λ>', 'weight decay (adam, sgd: L2 added to the gradient; adamw: decoupled)', parseNonNegative)
+    .option('--batch <n>', 'rows per step, reshuffled every epoch (default: all rows; more than the rows means all rows)', parsePositive)
     .option('--seed <n>', 'seed of the mini-batch shuffling', parseCount, 0)
     .addOption(new Option('--backend <name>', 'where to run').choices(['webgpu', 'cpu']).default('webgpu'))
     .addHelpText('after', '\nExamples:\n  monc train ffn.mon --map up --params up.safetensors --input x.npy --target y.npy --out up2.safetensors\n  monc train ffn.mon --map up --params up.safetensors --input x.npy --target y.npy --out up2.safetensors --steps 500 --lr 3e-3 --batch 256 --json')
@@ -194,6 +194,20 @@ function parseReal(text: string): number {
   const n = Number(text);
   if (text.trim() === '' || (Number.isNaN(n) && text.trim().toLowerCase() !== 'nan')) throw new InvalidArgumentError('must be a number.');
   return text.trim().toLowerCase() === 'nan' ? NaN : n;
+}
+
+/** A finite number >= 0 (a learning rate, a weight decay). */
+function parseNonNegative(text: string): number {
+  const n = parseReal(text);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a finite non-negative number.');
+  return n;
+}
+
+/** A momentum: a number in [0, 1). */
+function parseMomentum(text: string): number {
+  const n = parseReal(text);
+  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('must be a number in [0, 1).');
+  return n;
 }
 
 function parseCount(text: string): number {

@@ -338,13 +338,34 @@ describe('bad input: one line, exit 1, --out untouched', () => {
     ['target of the wrong shape', () => train([], { target: inputs.shortT }), /target has shape \(23, 12\), expected \(24, 12\)/],
     ['NaN in the input', () => train([], { x: inputs.nanX }), /input holds NaN at row 1, column 5/],
     ['Inf in the target', () => train([], { target: inputs.infT }), /target holds Infinity at row 2, column 6/],
-    ['--steps 0', () => train(['--steps', '0']), /--steps must be at least 1/],
-    ['a negative --lr', () => train(['--lr', '-0.1']), /--lr must be a finite non-negative number, got -0.1/],
-    ['an infinite --lr', () => train(['--lr', 'Infinity']), /--lr must be a finite non-negative number/],
-    ['--batch 0', () => train(['--batch', '0']), /--batch must be at least 1/],
-    ['--momentum without sgd', () => train(['--momentum', '0.9']), /--momentum applies to --optimizer sgd/],
     ['a loss that diverges', () => train(['--optimizer', 'sgd', '--lr', '1e30', '--steps', '5']), /the loss became (NaN|Infinity) at step 2 of 5; stopped, nothing written/],
   ];
+
+  // Bad option values are usage errors (exit 2), as in every other command (`bench --batch 0`, `init --seed -1`).
+  const usageCases: [string, () => string[], RegExp][] = [
+    ['--steps 0', () => train(['--steps', '0']), /option '--steps <n>' argument '0' is invalid\. must be a positive integer\./],
+    ['a negative --lr', () => train(['--lr', '-0.1']), /option '--lr <η>' argument '-0\.1' is invalid\. must be a finite non-negative number\./],
+    ['an infinite --lr', () => train(['--lr', 'Infinity']), /argument 'Infinity' is invalid\. must be a finite non-negative number\./],
+    ['a NaN --lr', () => train(['--lr', 'NaN']), /argument 'NaN' is invalid\. must be a finite non-negative number\./],
+    ['--batch 0', () => train(['--batch', '0']), /option '--batch <n>' argument '0' is invalid\. must be a positive integer\./],
+    ['--momentum 1', () => train(['--optimizer', 'sgd', '--momentum', '1']), /option '--momentum <μ>' argument '1' is invalid\. must be a number in \[0, 1\)\./],
+    ['a negative --weight-decay', () => train(['--weight-decay', '-1']), /option '--weight-decay <λ>' argument '-1' is invalid\. must be a finite non-negative number\./],
+    ['--momentum without sgd', () => train(['--momentum', '0.9']), /--momentum applies to --optimizer sgd, not adam/],
+  ];
+
+  it.each(usageCases)('%s is a usage error: exit 2, one line, before any work', async (_, args, message) => {
+    const out = scratch.path('untouched.safetensors');
+    writeFileSync(out, UNTOUCHED);
+    const r = await cli([...args(), '--out', out]);
+    expect(r.code, r.stderr).toBe(2);
+    // One line: commander's "error: option …" for a value, monc's "monc: error: …" for the pair.
+    expect(r.stderr).toMatch(/^(monc: )?error: [^\n]*\n$/);
+    expect(r.stderr).toMatch(message);
+    expect(readFileSync(out, 'utf8')).toBe(UNTOUCHED);
+    const j = await cli([...args(), '--out', out, '--json']);
+    expect(j.code).toBe(2);
+    expect(JSON.parse(j.stdout).error).toMatchObject({ kind: 'usage' });
+  });
 
   it('an --out that cannot be written is refused before any step or pass: one line, no progress, nothing changed', async () => {
     const dir = scratch.path('out-dir');

@@ -49,8 +49,6 @@ export interface TrainCommandOptions {
 
 export async function trainCommand(ctx: CommandContext, file: string, opts: TrainCommandOptions): Promise<CommandResult> {
   const optimizer = optimizerOptions(opts);
-  if (opts.steps < 1) throw new MoncError('user', `--steps must be at least 1, got ${opts.steps}`);
-  if (opts.batch !== undefined && opts.batch < 1) throw new MoncError('user', `--batch must be at least 1, got ${opts.batch}`);
   // Training may run for hours: an --out that cannot be written is refused before any of it.
   // (--out may be --params: fine-tuning in place replaces the parameter file.)
   const outInputs = { inputs: [file, opts.input, opts.target] };
@@ -154,10 +152,8 @@ function fileMse(map: ManifestMap, dtype: Dtype, tensors: ReadonlyMap<string, Ar
 
 function optimizerOptions(opts: TrainCommandOptions): OptimizerOptions {
   const { lr, momentum, weightDecay } = opts;
-  if (!Number.isFinite(lr) || lr < 0) throw new MoncError('user', `--lr must be a finite non-negative number, got ${lr}`);
-  if (weightDecay !== undefined && (!Number.isFinite(weightDecay) || weightDecay < 0)) throw new MoncError('user', `--weight-decay must be a finite non-negative number, got ${weightDecay}`);
-  if (momentum !== undefined && opts.optimizer !== 'sgd') throw new MoncError('user', `--momentum applies to --optimizer sgd, not ${opts.optimizer}`);
-  if (momentum !== undefined && !(momentum >= 0 && momentum < 1)) throw new MoncError('user', `--momentum must be in [0, 1), got ${momentum}`);
+  // Each value's range is checked where the command line is parsed (program.ts); this pair is a usage error too.
+  if (momentum !== undefined && opts.optimizer !== 'sgd') throw new MoncError('usage', `--momentum applies to --optimizer sgd, not ${opts.optimizer}`);
   const decay = weightDecay === undefined ? {} : { weightDecay };
   return opts.optimizer === 'sgd' ? { kind: 'sgd', lr, momentum: momentum ?? 0, ...decay } : { kind: opts.optimizer, lr, ...decay };
 }
