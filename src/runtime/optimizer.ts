@@ -122,6 +122,10 @@ export class GpuOptimizer implements Optimizer {
   private bindGroup: { params: GPUBuffer; gradients: GPUBuffer; group: GPUBindGroup } | undefined;
   /** How many times their value the gradients hold (setGradientScale). */
   private gradientScale = 1;
+  /** Step t's hyper-parameters at entry min(t, steady) − 1 (hyperEntry); the tables replaced by longer ones. */
+  private table: GPUBuffer | undefined;
+  private readonly oldTables: GPUBuffer[] = [];
+  private steady = Infinity;
 
   constructor(
     /** The runner's map, for messages. */
@@ -182,25 +186,18 @@ export class GpuOptimizer implements Optimizer {
 
   /**
    * Records one update. Its hyper-parameters (step t's bias corrections) reach the uniform by a
-   * copy recorded in `encoder` from a buffer made for this step, not by queue.writeBuffer (which
-   * lands at once): so any number of steps on one encoder, or on several encoders submitted
-   * later in any order, each read their own.
+   * copy recorded in `encoder` from entry t of a table written once per entry, not by
+   * queue.writeBuffer into the uniform (which lands at once): so any number of steps on one
+   * encoder, or on several encoders submitted later in any order, each read their own.
    */
   encodeStep(encoder: GPUCommandEncoder): void {
     // First: it throws when there are no gradients to apply (no backward pass yet), before the step counts.
     const { params, gradients } = this.buffers();
     this.t++;
     if (this.size === 0) return;
-    const r = forScaledGradients(this.resolved, this.gradientScale);
-    const { c1, c2 } = corrections(r, this.t);
-    // Dropped after the copy: the submitted command buffer keeps it alive, garbage collection frees it.
-    const source = this.device.createBuffer({ label: 'monc optimizer hyper source', size: HYPER_BYTES, usage: flags.COPY_SRC, mappedAtCreation: true });
-    const data = source.getMappedRange();
-    new Float32Array(data, 0, 7).set([r.lr, r.beta1, r.beta2, r.eps, r.weightDecay, c1, c2]);
-    new Uint32Array(data, 28, 2).set([this.size, r.decoupled ? 1 : 0]);
-    source.unmap();
+    const { buffer, offset } = this.hyperEntry(this.t);
     this.hyper ??= this.device.createBuffer({ label: 'monc optimizer hyper', size: HYPER_BYTES, usage: flags.UNIFORM | flags.COPY_DST });
-    encoder.copyBufferToBuffer(source, 0, this.hyper, 0, HYPER_BYTES);
+    encoder.copyBufferToBuffer(buffer, offset, this.hyper, 0, HYPER_BYTES);
     if (this.bindGroup?.params !== params || this.bindGroup.gradients !== gradients) {
       const group = this.device.createBindGroup({
         layout: layoutFor(this.device).group,
@@ -222,10 +219,38 @@ export class GpuOptimizer implements Optimizer {
     pass.end();
   }
 
-  /** Frees the state and uniform buffers (the runner does, when destroyed). */
+  /**
+   * Where step t's hyper-parameters lie: entry min(t, steady) − 1 of the table, where `steady` is
+   * the first step whose float32 bias corrections are both 1 (every later step's entry is the
+   * same: SGD's from step 1, Adam's β2 = 0.999 from about step 17,000). A table too short is
+   * replaced by one twice as long; the old one is kept until destroy(), since an encoder not yet
+   * submitted may copy from it. Entries never change once written.
+   */
+  private hyperEntry(t: number): { buffer: GPUBuffer; offset: number } {
+    const entry = Math.min(t, this.steady) - 1;
+    if (!this.table || entry >= this.table.size / HYPER_BYTES) {
+      const r = forScaledGradients(this.resolved, this.gradientScale);
+      const entries = Math.max(entry + 1, this.table ? (2 * this.table.size) / HYPER_BYTES : 64);
+      const data = new ArrayBuffer(entries * HYPER_BYTES);
+      for (let i = 0; i < entries && i < this.steady; i++) {
+        const { c1, c2 } = corrections(r, i + 1);
+        new Float32Array(data, i * HYPER_BYTES, 7).set([r.lr, r.beta1, r.beta2, r.eps, r.weightDecay, c1, c2]);
+        new Uint32Array(data, i * HYPER_BYTES + 28, 2).set([this.size, r.decoupled ? 1 : 0]);
+        if (Math.fround(c1) === 1 && Math.fround(c2) === 1) this.steady = i + 1;
+      }
+      if (this.table) this.oldTables.push(this.table);
+      this.table = this.device.createBuffer({ label: 'monc optimizer hyper table', size: data.byteLength, usage: flags.COPY_SRC | flags.COPY_DST });
+      this.device.queue.writeBuffer(this.table, 0, data);
+      return this.hyperEntry(t);
+    }
+    return { buffer: this.table, offset: entry * HYPER_BYTES };
+  }
+
+  /** Frees the state, uniform and table buffers (the runner does, when destroyed). */
   destroy(): void {
     this.state.destroy();
     this.hyper?.destroy();
+    for (const b of [this.table, ...this.oldTables]) b?.destroy();
   }
 
   async step(): Promise<void> {
