@@ -112,7 +112,7 @@ const TAB = '    ';
 
 /**
  * A source line as shown under a diagnostic: as written, but each tab as spaces and each control
- * character as '?', so that the excerpt and the caret line below it line up on a terminal; and
+ * or bidirectional formatting character as '?' (shownAsQuestionMark), so that the excerpt and the caret line below it line up on a terminal; and
  * the display column of each UTF-16 unit of the line (wide East Asian characters and emoji take
  * two columns, combining marks none). Past the end: the line's width.
  */
@@ -122,12 +122,21 @@ function displayLine(text: string): { shown: string; columnAt: (unit: number) =>
   let column = 0;
   for (const ch of text) {
     const code = ch.codePointAt(0)!;
-    const piece = ch === '\t' ? TAB : code < 0x20 || (code >= 0x7f && code < 0xa0) ? '?' : ch;
+    const piece = ch === '\t' ? TAB : shownAsQuestionMark(code) ? '?' : ch;
     for (let u = 0; u < ch.length; u++) columns.push(column);
     shown += piece;
     column += ch === '\t' ? TAB.length : piece === '?' ? 1 : displayWidth(code);
   }
   return { shown, columnAt: (unit) => (unit < columns.length ? columns[unit] : column + (unit - columns.length)) };
+}
+
+/**
+ * Control characters, and the bidirectional formatting ones (marks, embeddings, overrides,
+ * isolates), which would make a terminal reorder the rest of the line: the excerpt would not be
+ * the text the caret points into (the "Trojan Source" display trick).
+ */
+function shownAsQuestionMark(code: number): boolean {
+  return code < 0x20 || (code >= 0x7f && code < 0xa0) || code === 0x61c || code === 0x200e || code === 0x200f || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
 }
 
 /** Terminal columns of a printable code point: 2 for wide East Asian characters and emoji, 0 for combining marks, else 1. */

@@ -46,4 +46,15 @@ describe('the source excerpt of a diagnostic', () => {
     expect(line).toBe('map f : 4 -> 4 = dénse()');
     expect(caret.indexOf('^')).toBe(line.indexOf('é'));
   });
+
+  // QA A4: U+202E printed as is made the terminal show ") $" reversed, away from the caret.
+  it.each([0x202e, 0x202a, 0x202b, 0x202c, 0x202d, 0x2066, 0x2067, 0x2068, 0x2069, 0x200e, 0x200f, 0x61c].map((code) => [code.toString(16).toUpperCase().padStart(4, '0'), code] as const))(
+    'shows the bidirectional formatting character U+%s as ?, so the rest of the line stays in order under its caret',
+    (_hex, code) => {
+      const ch = String.fromCodePoint(code);
+      const [line, caret] = excerpt(`map f : 4 -> 4 =\tdense(${ch}) $\n`);
+      expect(line).toBe('map f : 4 -> 4 =    dense(?) $');
+      expect(caret.indexOf('^')).toBe(line.indexOf('?'));
+    },
+  );
 });
