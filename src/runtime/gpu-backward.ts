@@ -21,7 +21,6 @@ import * as flags from './gpu-flags.js';
 export interface BackwardExecutorSpec {
   /** The map's name, for messages. */
   readonly name: string;
-  readonly wgsl: string;
   readonly kernels: readonly ManifestBackwardKernel[];
   /** The backward program's ops (the kernels' `ops` index them; block-sparse kernels read their patterns). */
   readonly ops: readonly BackwardOpData[];
@@ -35,8 +34,8 @@ export interface BackwardExecutorSpec {
   readonly storage: 'f32' | 'f16';
 }
 
-/** The gradient binding layout and shader modules, per device. */
-const layouts = new WeakMap<GPUDevice, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout; modules: Map<string, GPUShaderModule> }>();
+/** The gradient binding layout, per device. */
+const layouts = new WeakMap<GPUDevice, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
 
 /** The gradient kernels' bind group and pipeline layouts on `device` (the contract in src/manifest/dispatch.ts). */
 export function gradientLayout(device: GPUDevice): { readonly group: GPUBindGroupLayout; readonly pipeline: GPUPipelineLayout } {
@@ -51,7 +50,7 @@ function layoutFor(device: GPUDevice) {
       label: 'monc gradient kernel',
       entries: [entry(0, 'read-only-storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform'), entry(4, 'read-only-storage'), entry(PATTERN_BINDING, 'read-only-storage')],
     });
-    l = { group, pipeline: device.createPipelineLayout({ label: 'monc gradient kernel', bindGroupLayouts: [group] }), modules: new Map() };
+    l = { group, pipeline: device.createPipelineLayout({ label: 'monc gradient kernel', bindGroupLayouts: [group] }) };
     layouts.set(device, l);
   }
   return l;
@@ -72,6 +71,8 @@ export class GpuBackward {
   /** The parameter gradients, packed like the parameters, in the storage type. */
   readonly gradients: GPUBuffer;
   private buffers = new Map<string, GPUBuffer>();
+  /** Temporaries replaced by larger ones: a caller's encoder not yet submitted may still use them, so destroy() frees them. */
+  private readonly retired: GPUBuffer[] = [];
   private capacity = 0;
   /** Each kernel's bind group per (x, dy, dx, batch) (a training loop binds the same buffers every step); dropped with the temporaries. */
   private bindGroups = new Map<string, GPUBindGroup[]>();
@@ -103,18 +104,13 @@ export class GpuBackward {
   }
 
   /**
-   * Creates the pipelines synchronously (so that a first `encodeBackward` can record at once);
-   * invalid WGSL surfaces as a validation error of the first submission that uses them.
+   * Creates the pipelines synchronously (so that a first `encodeBackward` can record at once) from
+   * `module`, the compiled WGSL that holds the backward kernels (the runner's: the forward pass
+   * compiled and checked it, PipelineCache.shaderModule).
    */
-  static create(device: GPUDevice, spec: BackwardExecutorSpec, params: GPUBuffer): GpuBackward {
+  static create(device: GPUDevice, spec: BackwardExecutorSpec, params: GPUBuffer, module: GPUShaderModule): GpuBackward {
     const l = layoutFor(device);
-    let module = l.modules.get(spec.wgsl);
-    if (!module) {
-      module = device.createShaderModule({ label: 'monc backward', code: spec.wgsl });
-      l.modules.set(spec.wgsl, module);
-    }
-    const shader = module;
-    const pipelines = spec.kernels.map((k) => device.createComputePipeline({ label: k.entryPoint, layout: l.pipeline, compute: { module: shader, entryPoint: k.entryPoint } }));
+    const pipelines = spec.kernels.map((k) => device.createComputePipeline({ label: k.entryPoint, layout: l.pipeline, compute: { module, entryPoint: k.entryPoint } }));
     return new GpuBackward(device, spec, params, pipelines, patternBuffers(device, spec.kernels, spec.ops));
   }
 
@@ -125,7 +121,8 @@ export class GpuBackward {
 
   private ensureBuffers(batch: number): void {
     if (batch <= this.capacity) return;
-    // Replaced buffers are not destroyed: a caller's unsubmitted encoder may still use them.
+    // Replaced buffers are kept until destroy(): a caller's unsubmitted encoder may still use them.
+    this.retired.push(...this.buffers.values());
     const splits = Math.ceil(batch / this.spec.rowsPerSplit);
     const entries: [string, GPUBuffer][] = [
       ...this.spec.buffers
@@ -294,7 +291,7 @@ export class GpuBackward {
     this.destroyed = true;
     this.gradients.destroy();
     this.patterns.destroy();
-    for (const b of this.buffers.values()) b.destroy();
+    for (const b of [...this.buffers.values(), ...this.retired]) b.destroy();
     this.dims.destroy();
     for (const b of [this.io?.x, this.io?.dy, this.io?.dx, this.io?.readback]) b?.destroy();
   }
@@ -338,7 +335,6 @@ export function backwardSpec(map: ManifestMap, built: BackwardKernels): Backward
   if (!b || !built.backward) throw new FormatError(`map '${map.name}': its manifest has no backward kernels (built by an older monc); rebuild the module with this version to train it`);
   return {
     name: map.name,
-    wgsl: built.wgsl,
     kernels: built.backward,
     ops: b.ops,
     buffers: b.buffers,

@@ -188,8 +188,8 @@ export class Training {
 
   private backwardExecutor(): GpuBackward {
     const { map, gpu, kernels } = this.host;
-    if (!gpu || !kernels) throw new Error(`internal error: map '${map.name}': no device for the backward pass`);
-    this.gpuBackward ??= GpuBackward.create(gpu.device, backwardSpec(map, kernels), gpu.paramsBuffer);
+    if (!gpu || !kernels || !this.module) throw new Error(`internal error: map '${map.name}': no device for the backward pass`);
+    this.gpuBackward ??= GpuBackward.create(gpu.device, backwardSpec(map, kernels), gpu.paramsBuffer, this.module);
     return this.gpuBackward;
   }
 

@@ -44,7 +44,7 @@ describe('the backward pass without dx', () => {
     };
     const paramsBuffer = buffer(packParams(map.params, map.paramSize, params));
     const [xb, dyb, dxb] = [buffer(x), buffer(dy), buffer(new Float32Array(BATCH * map.in))];
-    const backward = GpuBackward.create(device, backwardSpec(map, { wgsl: outputs.wgsl, backward: map.backward!.kernels, storage: 'f32' }), paramsBuffer);
+    const backward = GpuBackward.create(device, backwardSpec(map, { wgsl: outputs.wgsl, backward: map.backward!.kernels, storage: 'f32' }), paramsBuffer, device.createShaderModule({ code: outputs.wgsl }));
     try {
       expect(backward.canSkipInputGradient).toBe(true);
       const gradients = async (dx: GPUBuffer | undefined) => {
