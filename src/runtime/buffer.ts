@@ -6,3 +6,13 @@
 export function createBuffer(device: GPUDevice, label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false): GPUBuffer {
   return device.createBuffer({ label: `monc ${label}`, size, usage, mappedAtCreation });
 }
+
+/**
+ * Bytes of a device buffer holding `count` elements of `elementBytes` each, rounded up to whole
+ * 16-byte vec4s and at least one: kernels may view a buffer as array<vec4<…>> and read the vec4
+ * holding its last elements (a bias at the end of the parameters, say), which must lie inside the
+ * buffer, and WebGPU refuses to bind an empty one.
+ */
+export function paddedBytes(count: number, elementBytes: number): number {
+  return Math.max(16, Math.ceil((count * elementBytes) / 16) * 16);
+}

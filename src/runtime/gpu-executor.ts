@@ -26,7 +26,7 @@ import { PipelineCache } from './pipeline-cache.js';
 import { checkDevice, deviceLost, runQueue, runnerDestroyed, scopeError, type RunQueue } from './run-errors.js';
 import type { PipelinedForward } from './pipelined-forward.js';
 import * as flags from './gpu-flags.js';
-import { createBuffer } from './buffer.js';
+import { createBuffer, paddedBytes } from './buffer.js';
 
 /** One dispatch as the executor needs it (a subset of ManifestKernel). */
 export interface KernelPlan {
@@ -112,7 +112,7 @@ export class GpuExecutor {
     this.#queue = runQueue(spec.name, () => this.#destroyed);
     this.#elementBytes = spec.storage === 'f16' ? 2 : 4;
     this.#dims = new DimsBuffers(device, 'dims');
-    this.#params = createBuffer(device, 'params', this.#bytes(Math.max(spec.paramSize, 1)), flags.STORAGE | flags.COPY_DST | flags.COPY_SRC);
+    this.#params = createBuffer(device, 'params', this.#bytes(spec.paramSize), flags.STORAGE | flags.COPY_DST | flags.COPY_SRC);
     this.#lost = deviceLost(device);
   }
 
@@ -125,13 +125,8 @@ export class GpuExecutor {
     return new GpuExecutor(device, spec, pipelines, cache.bindGroupLayout, patternBuffers(device, spec.kernels, spec.ops ?? []));
   }
 
-  /**
-   * Bytes for `elements` storage elements, rounded up to whole 16-byte vec4s: kernels may view a
-   * buffer as array<vec4<…>> and read the vec4 holding its last elements (a bias at the end of
-   * the parameters, say), which must lie inside the buffer.
-   */
   #bytes(elements: number): number {
-    return Math.ceil((elements * this.#elementBytes) / 16) * 16;
+    return paddedBytes(elements, this.#elementBytes);
   }
 
   #checkUsable(): void {
@@ -165,7 +160,7 @@ export class GpuExecutor {
         .filter((b) => b.name !== 'x' && b.name !== 'y' && bound.has(b.name))
         .map((b) => [
           b.name,
-          createBuffer(this.device, b.name, this.#bytes(Math.max(batch * b.size, 1)), flags.STORAGE),
+          createBuffer(this.device, b.name, this.#bytes(batch * b.size), flags.STORAGE),
         ]),
     );
     this.#tempCapacity = batch;

@@ -26,6 +26,7 @@ import { gatherRows, miniBatches } from './minibatches.js';
 import { badValueMessage, F16_MAX } from './numerics.js';
 import type { GpuOptimizer } from './optimizer.js';
 import * as flags from './gpu-flags.js';
+import { paddedBytes } from './buffer.js';
 
 /** The largest |g| whose square float32 holds: Adam's second moment overflows beyond it. */
 const F32_SQRT_MAX = Math.sqrt(3.4028234663852886e38);
@@ -165,7 +166,7 @@ export class GpuFitMse {
   }
 
   private buffer(label: string, bytes: number, usage: number): GPUBuffer {
-    const b = this.host.device.createBuffer({ label: `monc fit ${label}`, size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
+    const b = this.host.device.createBuffer({ label: `monc fit ${label}`, size: paddedBytes(bytes, 1), usage });
     this.created.push(b);
     return b;
   }

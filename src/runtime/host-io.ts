@@ -43,6 +43,7 @@ import { userError } from './user-error.js';
 import { fromStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import * as flags from './gpu-flags.js';
+import { paddedBytes } from './buffer.js';
 import { deviceLost, scopeError } from './run-errors.js';
 
 /**
@@ -239,9 +240,8 @@ export class GpuStaging extends StagingSteps {
     this.lost = deviceLost(device);
   }
 
-  /** Bytes of `elements` device elements, in whole 16-byte vec4s (kernels may read the last vec4). */
   private bytes(elements: number): number {
-    return Math.max(16, Math.ceil((elements * this.bytesPerElement) / 16) * 16);
+    return paddedBytes(elements, this.bytesPerElement);
   }
 
   protected releaseResult(): void {

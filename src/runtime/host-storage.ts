@@ -5,7 +5,7 @@
  */
 import { f16BitsArrayToF32, f32ArrayToF16 } from './formats/f16.js';
 import * as flags from './gpu-flags.js';
-import { createBuffer } from './buffer.js';
+import { createBuffer, paddedBytes } from './buffer.js';
 import { deviceLost } from './run-errors.js';
 
 /** `values` in the storage type, padded to whole 4-byte words (what writeBuffer needs). */
@@ -34,7 +34,7 @@ export function fromStorage(bytes: ArrayBuffer, count: number, storage: 'f32' | 
 
 /** The first `count` elements of a device buffer (COPY_SRC usage) in the storage type, as f32. */
 export async function readDeviceBuffer(device: GPUDevice, buffer: GPUBuffer, count: number, storage: 'f32' | 'f16'): Promise<Float32Array> {
-  const bytes = Math.max(16, Math.ceil((count * (storage === 'f16' ? 2 : 4)) / 16) * 16);
+  const bytes = paddedBytes(count, storage === 'f16' ? 2 : 4);
   const staging = createBuffer(device, 'read-back', bytes, flags.MAP_READ | flags.COPY_DST);
   try {
     const encoder = device.createCommandEncoder({ label: 'monc read-back' });

@@ -10,6 +10,7 @@ import { userError } from './user-error.js';
 import { FormatError } from './formats/format-error.js';
 import { resolveOptimizer, type Optimizer, type OptimizerOptions, type ResolvedOptimizer } from './optimizer-options.js';
 import * as flags from './gpu-flags.js';
+import { paddedBytes } from './buffer.js';
 import { checkDevice, deviceLost, scopeError } from './run-errors.js';
 
 export type { Optimizer, OptimizerOptions, ResolvedOptimizer } from './optimizer-options.js';
@@ -151,7 +152,7 @@ export class GpuOptimizer implements Optimizer {
     // Copyable: fitMse snapshots it to take steps back after a stop (gpu-fit-mse.ts).
     this.state = device.createBuffer({
       label: 'monc optimizer state',
-      size: Math.max(16, Math.ceil((size * stateWords(this.resolved.kernel) * 4) / 16) * 16),
+      size: paddedBytes(size * stateWords(this.resolved.kernel), 4),
       usage: flags.STORAGE | flags.COPY_SRC | flags.COPY_DST,
     });
   }

@@ -12,7 +12,7 @@ import { missingEntry, blockSparseSupport } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
 import { MoncError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
-import { createBuffer } from './buffer.js';
+import { createBuffer, paddedBytes } from './buffer.js';
 
 const placeholders = new WeakMap<GPUDevice, GPUBuffer>();
 
@@ -31,7 +31,7 @@ export function patternBuffer(device: GPUDevice, op: BackwardOpData | undefined,
   const source = op && patternSource(op);
   if (!source) throw new FormatError(`${what} reads a pattern table, but its op has no block pattern`);
   const table = patternTable(source, layout);
-  const bytes = Math.max(16, Math.ceil(table.byteLength / 16) * 16);
+  const bytes = paddedBytes(table.length, 4);
   const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
   if (bytes > limit) throw new MoncError('device', `${what}: its pattern table needs ${bytes} bytes, over this device's storage buffer limit of ${limit}`);
   const buffer = createBuffer(device, `pattern (${what})`, bytes, flags.STORAGE, true);

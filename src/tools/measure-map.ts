@@ -15,6 +15,7 @@ import { MapRunner } from '../runtime/map-runner.js';
 // Any map is measured, block-sparse ones included (their kernels' pattern tables): bench/sweep.ts imports no runtime entry.
 import '../runtime/sparse.js';
 import { packParams } from '../runtime/params.js';
+import { paddedBytes } from '../runtime/buffer.js';
 import { timePasses, type TimingMethod, type TimingStats } from '../runtime/timing.js';
 import { relativeError } from '../tuner/op-reference.js';
 
@@ -110,7 +111,7 @@ function randomValues(count: number, seed: number): Float32Array<ArrayBuffer> {
 
 function ioBuffers(device: GPUDevice, storage: 'f32' | 'f16', batch: number, n: number, m: number): { x: GPUBuffer; y: GPUBuffer } {
   const elem = storage === 'f16' ? 2 : 4;
-  const size = (count: number) => Math.max(16, Math.ceil((count * elem) / 16) * 16);
+  const size = (count: number) => paddedBytes(count, elem);
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
   const x = device.createBuffer({ label: 'monc bench x', size: size(batch * n), usage });
   const y = device.createBuffer({ label: 'monc bench y', size: size(batch * m), usage });

@@ -10,6 +10,7 @@ import { timePasses, type TimingOptions, type TimingStats } from '../runtime/tim
 import { encodeDispatch, prepareKernel, type PreparedDispatch } from './dispatch.js';
 import type { PatternLayout } from '../manifest/pattern.js';
 import { patternBuffer } from '../runtime/pattern-buffers.js';
+import { paddedBytes } from '../runtime/buffer.js';
 import { applyOpReference, relativeError, type OpLayout } from './op-reference.js';
 import { uniform01 } from '../util/random.js';
 
@@ -118,7 +119,7 @@ export class KernelCheck {
     for (const op of c.ops) applyOpReference(op, c.layout, params, sub, rows.length);
     const mk = (data: DeviceData | undefined, count: number, usage: number) => {
       const elem = c.storage === 'f16' ? 2 : 4;
-      const buf = device.createBuffer({ size: Math.max(16, Math.ceil((count * elem) / 16) * 16), usage });
+      const buf = device.createBuffer({ size: paddedBytes(count, elem), usage });
       if (data) device.queue.writeBuffer(buf, 0, data);
       return buf;
     };

@@ -21,6 +21,7 @@ import { inValidationScope } from './dispatch.js';
 import { gradientLayout } from '../runtime/gpu-backward.js';
 import type { PatternLayout } from '../manifest/pattern.js';
 import { noPattern, patternBuffer } from '../runtime/pattern-buffers.js';
+import { paddedBytes } from '../runtime/buffer.js';
 import { timePasses } from '../runtime/timing.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry } from './db.js';
@@ -72,7 +73,7 @@ function createBuffers(device: GPUDevice, program: BackwardProgram, op: Backward
     const half = !f32 && storage === 'f16';
     const data = half ? f32ArrayToF16(values) : values;
     host.set(name, Float64Array.from(half ? f16ArrayToF32(data as Uint16Array) : values));
-    const bytes = Math.max(16, Math.ceil((count * (half ? 2 : 4)) / 16) * 16);
+    const bytes = paddedBytes(count, half ? 2 : 4);
     const buffer = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
     const padded = half ? new Uint16Array(count + (count % 2)) : new Float32Array(count);
     padded.set(data);
@@ -119,7 +120,7 @@ async function check(device: GPUDevice, program: BackwardProgram, op: BackwardOp
   const dst = buffers.gpu.get(dstName)!;
   const { count, f32 } = bufferElements(program, dstName, buffers.batch);
   const half = !f32 && storage === 'f16';
-  const bytes = Math.max(16, Math.ceil((count * (half ? 2 : 4)) / 16) * 16);
+  const bytes = paddedBytes(count, half ? 2 : 4);
   let staging: GPUBuffer | undefined;
   let raw: ArrayBuffer;
   try {
