@@ -204,8 +204,9 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
   // Every W tile the matrix loads read in place then starts on a 16-byte boundary (c and the tile
   // offsets are multiples of 16 halves), as the tiles in workgroup memory do: Vulkan's
-  // cooperative-matrix loads require aligned pointers. Parameter tensors are only 4-aligned
-  // (PARAM_ALIGN): a misaligned one fails here, and the tuner rejects the schedule.
+  // cooperative-matrix loads require aligned pointers. Parameter tensors start on 16 bytes
+  // (src/dsl/params.ts paramAlign); a weight slice inside a tensor might not, and fails here (the
+  // tuner then rejects the schedule).
   invariant(wOff % 8 === 0, `ks-sgmat-strided: the weight tensor starts at element ${wOff}, not a multiple of 8 (16 bytes)`);
   const { a, b, c, d } = op;
   invariant(!(t.wres && t.wstage), 'ks-sgmat-strided: W is either resident or staged');
