@@ -22,7 +22,21 @@ export interface Diagnostic {
 
 /** A diagnostic of `code` with the severity the registry gives it. */
 export function diagnostic(code: Code, message: string, span: Span, notes: readonly DiagnosticNote[] = []): Diagnostic {
-  return { code, severity: CODES[code].severity, message, span, notes };
+  return { code, severity: CODES[code].severity, message: escapeHidden(message), span, notes: notes.map((n) => ({ ...n, message: escapeHidden(n.message) })) };
+}
+
+/**
+ * A message with the characters the source excerpt shows as '?' (shownAsQuestionMark) written as
+ * `\u{…}` escapes: text quoted from the spec or a file name (`cannot read mask "…"`) stays one
+ * line, and in order on a terminal.
+ */
+function escapeHidden(message: string): string {
+  let out = '';
+  for (const ch of message) {
+    const code = ch.codePointAt(0)!;
+    out += shownAsQuestionMark(code) ? `\\u{${code.toString(16)}}` : ch;
+  }
+  return out;
 }
 
 /**

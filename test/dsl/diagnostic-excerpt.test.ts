@@ -57,4 +57,9 @@ describe('the source excerpt of a diagnostic', () => {
       expect(caret.indexOf('^')).toBe(line.indexOf('?'));
     },
   );
+
+  it('escapes such characters in messages, where the spec\'s text is quoted (a mask file name): one line, in order', () => {
+    const { diagnostics } = checkSource('map f : 16 -> 16 = sparse(block: 4, pattern: "a\u202eb\tc.npy")\n', 'spec.mon');
+    expect(diagnostics.map((d) => d.message)).toContainEqual(expect.stringContaining('cannot read mask "a\\u{202e}b\\u{9}c.npy"'));
+  });
 });
