@@ -226,7 +226,7 @@ describe('the installed package', () => {
     sh('npm', ['install', '--no-audit', '--no-fund', 'typescript@5.9'], dir);
     rmSync(join(dir, 'webgpu-flags.d.ts'));
     sh('npx', ['--no-install', 'tsc', '-p', '.', '--noEmit'], dir);
-  });
+  }, 300_000); // two installs from the registry and five tsc runs: 60-180 s on a loaded 2-core machine
 
   it('a program whose only monc import is monc/runtime/training type-checks (TypeScript 5.9: its declarations bring the WebGPU types)', () => {
     writeFileSync(join(project, 'train-only.ts'), "import { FitStopped, type BackwardResult } from 'monc/runtime/training';\nexport const stopped = (e: unknown): e is FitStopped => e instanceof FitStopped;\nexport type Result = BackwardResult;\n");
