@@ -23,7 +23,8 @@ import { fromStorage, toStorage } from './host-storage.js';
 import { hostIoSupport } from './extensions.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { PipelineCache } from './pipeline-cache.js';
-import { checkDevice, deviceLost, runQueue, runnerDestroyed, scopeError, type RunQueue } from './run-errors.js';
+import { checkDevice, deviceLost, runQueue, runnerDestroyed, type RunQueue } from './run-errors.js';
+import { roundTrip, type RoundTripBuffers } from './round-trip.js';
 import type { PipelinedForward } from './pipelined-forward.js';
 import * as flags from './gpu-flags.js';
 import { createBuffer, paddedBytes } from './buffer.js';
@@ -69,14 +70,10 @@ export interface ExecutorSpec {
 }
 
 /** The host round trip's buffers, for batches up to `capacity`. */
-interface HostIo {
+interface HostIo extends RoundTripBuffers {
   readonly capacity: number;
   readonly x: GPUBuffer;
   readonly y: GPUBuffer;
-  /** MAP_WRITE | COPY_SRC; mapped again once the GPU has read it (`uploadMapped`: true when it is). */
-  readonly upload: GPUBuffer;
-  uploadMapped: Promise<boolean>;
-  readonly readback: GPUBuffer;
 }
 
 export class GpuExecutor {
@@ -91,8 +88,6 @@ export class GpuExecutor {
   #pipelined: PipelinedForward | undefined;
   /** Bind groups per (x, y) buffer pair and batch; dropped when the temporaries are replaced. */
   #bindGroups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, Map<number, GPUBindGroup[]>>>();
-  /** Batch sizes whose round trip with the current host buffers ran without a WebGPU error. */
-  readonly #validated = new Set<number>();
   /** Rejects once the device is lost (run-errors.ts). */
   readonly #lost: Promise<never>;
   readonly #queue: RunQueue;
@@ -226,7 +221,6 @@ export class GpuExecutor {
   #ensureIo(batch: number): HostIo {
     if (this.#io && this.#io.capacity >= batch) return this.#io;
     this.#destroyIo();
-    this.#validated.clear();
     const capacity = Math.min(Math.max(batch, this.#io ? this.#io.capacity * 2 : 1), Math.max(batch, this.maxRows()));
     const xSize = this.#bytes(capacity * this.#spec.in);
     const ySize = this.#bytes(capacity * this.#spec.out);
@@ -238,6 +232,7 @@ export class GpuExecutor {
       upload: createBuffer(device, 'upload', xSize, flags.MAP_WRITE | flags.COPY_SRC, true),
       uploadMapped: Promise.resolve(true),
       readback: createBuffer(device, 'readback', ySize, flags.MAP_READ | flags.COPY_DST),
+      validated: new Set(),
     };
     return this.#io;
   }
@@ -303,50 +298,31 @@ export class GpuExecutor {
     this.#checkUsable();
     if (batch === 0) return out ?? new Float32Array(0);
     const io = this.#ensureIo(batch);
-    const device = this.device;
-    // New buffers or a new batch size may fail validation or allocation; repeats of a round
-    // trip that ran cleanly cannot, so they skip the error scopes' extra round trips.
-    const checked = !this.#validated.has(batch);
     const xBytes = this.#bytes(batch * this.#spec.in);
     const yBytes = this.#bytes(batch * this.#spec.out);
     // Mapping fails only after an earlier error; the queue's own staging then takes the input.
     const uploadable = await Promise.race([io.uploadMapped, this.#lost]);
     this.#checkUsable();
-    // The scopes are the device's one stack: pushed only now, popped right after the submit, with
-    // no await between, they catch this run's errors only, never another caller's meanwhile.
-    if (checked) {
-      device.pushErrorScope('out-of-memory');
-      device.pushErrorScope('validation');
-    }
-    const encoder = device.createCommandEncoder({ label: 'monc forward' });
-    if (uploadable) {
-      this.#fillUpload(io, x, xBytes);
-      encoder.copyBufferToBuffer(io.upload, 0, io.x, 0, xBytes);
-    } else {
-      device.queue.writeBuffer(io.x, 0, toStorage(x, this.#spec.storage));
-    }
-    this.encode(encoder, io.x, io.y, batch);
-    encoder.copyBufferToBuffer(io.y, 0, io.readback, 0, yBytes);
-    device.queue.submit([encoder.finish()]);
-    const scopes = checked && Promise.all([device.popErrorScope(), device.popErrorScope()]);
-    // Map the upload buffer again as soon as the GPU has read it: ready for the next call.
-    io.uploadMapped = io.upload.mapAsync(flags.MODE_WRITE).then(
-      () => true,
-      () => false,
+    await roundTrip(
+      this.device,
+      io,
+      batch,
+      yBytes,
+      (encoder) => {
+        if (uploadable) {
+          this.#fillUpload(io, x, xBytes);
+          encoder.copyBufferToBuffer(io.upload, 0, io.x, 0, xBytes);
+        } else {
+          this.device.queue.writeBuffer(io.x, 0, toStorage(x, this.#spec.storage));
+        }
+        this.encode(encoder, io.x, io.y, batch);
+        encoder.copyBufferToBuffer(io.y, 0, io.readback, 0, yBytes);
+      },
+      this.#spec.name,
+      this.#lost,
     );
-    const mapped = io.readback.mapAsync(flags.MODE_READ, 0, yBytes);
-    // Whichever loses a race below may still reject later; that must not go unhandled.
-    mapped.catch(() => undefined);
-    if (scopes) {
-      scopes.catch(() => undefined);
-      const error = scopeError(this.#spec.name, 'while running the map', await Promise.race([scopes, this.#lost]));
-      if (error) throw error;
-    }
-    await Promise.race([mapped, this.#lost]);
     try {
-      const result = fromStorage(io.readback.getMappedRange(0, yBytes), batch * this.#spec.out, this.#spec.storage, out);
-      if (checked) this.#validated.add(batch);
-      return result;
+      return fromStorage(io.readback.getMappedRange(0, yBytes), batch * this.#spec.out, this.#spec.storage, out);
     } finally {
       io.readback.unmap();
     }

@@ -43,8 +43,9 @@ import { userError } from './user-error.js';
 import { fromStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import * as flags from './gpu-flags.js';
-import { paddedBytes } from './buffer.js';
-import { deviceLost, scopeError } from './run-errors.js';
+import { createBuffer, paddedBytes } from './buffer.js';
+import { deviceLost } from './run-errors.js';
+import { remapUpload, roundTrip, type RoundTripBuffers } from './round-trip.js';
 
 /**
  * Reused host memory for repeated forward passes of up to `capacity` rows: `input(batch)` lends
@@ -204,18 +205,14 @@ export interface GpuStagingDevice {
  */
 export class GpuStaging extends StagingSteps {
   private readonly bytesPerElement: number;
-  private readonly upload: GPUBuffer;
+  /** The upload and readback buffers the views map (round-trip.ts). */
+  private readonly io: RoundTripBuffers;
   private readonly x: GPUBuffer;
   private readonly y: GPUBuffer;
-  private readonly readback: GPUBuffer;
-  /** Resolves true once the upload buffer is mapped again (false: mapping failed after an earlier error). */
-  private uploadMapped: Promise<boolean> = Promise.resolve(true);
   private resultMapped = false;
   /** f16: the host arrays the views are, converted from/to the mapped halves. */
   private readonly hostX: Float32Array | undefined;
   private readonly hostY: Float32Array | undefined;
-  /** Batches that ran once without a WebGPU error: later runs skip the error scopes. */
-  private readonly validated = new Set<number>();
   private readonly lost: Promise<never>;
 
   constructor(
@@ -229,10 +226,14 @@ export class GpuStaging extends StagingSteps {
     const device = gpu.device;
     const xSize = this.bytes(capacity * host.map.in);
     const ySize = this.bytes(capacity * host.map.out);
-    this.upload = device.createBuffer({ label: 'monc staging upload', size: xSize, usage: flags.MAP_WRITE | flags.COPY_SRC, mappedAtCreation: true });
-    this.x = device.createBuffer({ label: 'monc staging x', size: xSize, usage: flags.STORAGE | flags.COPY_DST });
-    this.y = device.createBuffer({ label: 'monc staging y', size: ySize, usage: flags.STORAGE | flags.COPY_SRC });
-    this.readback = device.createBuffer({ label: 'monc staging readback', size: ySize, usage: flags.MAP_READ | flags.COPY_DST });
+    this.io = {
+      upload: createBuffer(device, 'staging upload', xSize, flags.MAP_WRITE | flags.COPY_SRC, true),
+      uploadMapped: Promise.resolve(true),
+      readback: createBuffer(device, 'staging readback', ySize, flags.MAP_READ | flags.COPY_DST),
+      validated: new Set(),
+    };
+    this.x = createBuffer(device, 'staging x', xSize, flags.STORAGE | flags.COPY_DST);
+    this.y = createBuffer(device, 'staging y', ySize, flags.STORAGE | flags.COPY_SRC);
     if (gpu.storage === 'f16') {
       this.hostX = new Float32Array(capacity * host.map.in);
       this.hostY = new Float32Array(capacity * host.map.out);
@@ -246,60 +247,52 @@ export class GpuStaging extends StagingSteps {
 
   protected releaseResult(): void {
     if (!this.resultMapped) return;
-    this.readback.unmap();
+    this.io.readback.unmap();
     this.resultMapped = false;
   }
 
   protected async lendInput(batch: number): Promise<Float32Array> {
-    const mapped = await Promise.race([this.uploadMapped, this.lost]);
+    const mapped = await Promise.race([this.io.uploadMapped, this.lost]);
     if (!mapped) throw new MoncError('device', `map '${this.host.map.name}': the staging's upload buffer could not be mapped after an earlier WebGPU error`);
     const count = batch * this.host.map.in;
     if (this.hostX) return this.hostX.subarray(0, count);
-    return new Float32Array(this.upload.getMappedRange(0, this.bytes(count)), 0, count);
+    return new Float32Array(this.io.upload.getMappedRange(0, this.bytes(count)), 0, count);
   }
 
   protected async compute(batch: number): Promise<Float32Array> {
-    const { device } = this.gpu;
+    const { io } = this;
     const inCount = batch * this.host.map.in;
     const outCount = batch * this.host.map.out;
     if (this.hostX) {
-      new Uint16Array(this.upload.getMappedRange(0, this.bytes(inCount)), 0, inCount).set(f32ArrayToF16(this.hostX.subarray(0, inCount)));
+      new Uint16Array(io.upload.getMappedRange(0, this.bytes(inCount)), 0, inCount).set(f32ArrayToF16(this.hostX.subarray(0, inCount)));
     }
-    this.upload.unmap();
+    io.upload.unmap();
     if (batch === 0) {
-      this.uploadMapped = this.upload.mapAsync(flags.MODE_WRITE).then(() => true, () => false);
+      io.uploadMapped = remapUpload(io.upload);
       return new Float32Array(0);
     }
     const xBytes = this.bytes(inCount);
     const yBytes = this.bytes(outCount);
-    const checked = !this.validated.has(batch);
-    if (checked) {
-      device.pushErrorScope('out-of-memory');
-      device.pushErrorScope('validation');
-    }
-    const encoder = device.createCommandEncoder({ label: 'monc staging forward' });
-    encoder.copyBufferToBuffer(this.upload, 0, this.x, 0, xBytes);
-    this.gpu.encode(encoder, this.x, this.y, batch);
-    encoder.copyBufferToBuffer(this.y, 0, this.readback, 0, yBytes);
-    device.queue.submit([encoder.finish()]);
-    this.uploadMapped = this.upload.mapAsync(flags.MODE_WRITE).then(() => true, () => false);
-    const mapped = this.readback.mapAsync(flags.MODE_READ, 0, yBytes);
-    mapped.catch(() => undefined);
-    if (checked) {
-      const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
-      scopes.catch(() => undefined);
-      const error = scopeError(this.host.map.name, 'while running the map', await Promise.race([scopes, this.lost]));
-      if (error) throw error;
-    }
-    await Promise.race([mapped, this.lost]);
+    await roundTrip(
+      this.gpu.device,
+      io,
+      batch,
+      yBytes,
+      (encoder) => {
+        encoder.copyBufferToBuffer(io.upload, 0, this.x, 0, xBytes);
+        this.gpu.encode(encoder, this.x, this.y, batch);
+        encoder.copyBufferToBuffer(this.y, 0, io.readback, 0, yBytes);
+      },
+      this.host.map.name,
+      this.lost,
+    );
     this.resultMapped = true;
-    if (checked) this.validated.add(batch);
-    const range = this.readback.getMappedRange(0, yBytes);
+    const range = io.readback.getMappedRange(0, yBytes);
     if (!this.hostY) return new Float32Array(range, 0, outCount);
     return fromStorage(range, outCount, 'f16', this.hostY.subarray(0, outCount));
   }
 
   protected free(): void {
-    for (const b of [this.upload, this.x, this.y, this.readback]) b.destroy();
+    for (const b of [this.io.upload, this.x, this.y, this.io.readback]) b.destroy();
   }
 }
