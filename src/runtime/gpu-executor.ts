@@ -1,6 +1,6 @@
 /**
  * Runs a map's kernels on a WebGPU device: the packed parameter buffer, temporaries sized for
- * the largest batch seen so far (reused across calls), one uniform slot of dims per kernel and
+ * at least the largest batch seen so far (reused across calls), one uniform slot of dims per kernel and
  * batch size, and every kernel in order in one compute pass.
  *
  * The host round trip (`run`) creates nothing per call once its buffers fit the batch: the input
@@ -82,6 +82,8 @@ export class GpuExecutor {
   /** An unread source binding for kernels with no source (never written). */
   #temps = new Map<string, GPUBuffer>();
   #tempCapacity = 0;
+  /** Every temporary made, those replaced by larger ones included: destroy() frees them (see #ensureTemps). */
+  readonly #madeTemps: GPUBuffer[] = [];
   readonly #dims: DimsBuffers;
   #io: HostIo | undefined;
   /** The chunk ring of pipelined round trips (pipelined-forward.ts, `monc/runtime/host-io`), created on the first one. */
@@ -147,7 +149,10 @@ export class GpuExecutor {
 
   #ensureTemps(batch: number): void {
     if (batch <= this.#tempCapacity) return;
-    // Replaced buffers are not destroyed: a caller's unsubmitted encoder may still use them.
+    // Replaced buffers stay alive until destroy(): a caller's encoder not yet submitted may still
+    // use them. Capacities at least double (up to the rows one pass may bind), so the replaced
+    // ones together stay under twice the current set.
+    const capacity = Math.min(Math.max(batch, 2 * this.#tempCapacity), Math.max(batch, this.maxRows()));
     // Only buffers a kernel binds: the intermediate of a fused pair lives in workgroup memory.
     const bound = new Set(this.#spec.kernels.flatMap((k) => [k.src, k.dst]));
     this.#temps = new Map(
@@ -155,10 +160,11 @@ export class GpuExecutor {
         .filter((b) => b.name !== 'x' && b.name !== 'y' && bound.has(b.name))
         .map((b) => [
           b.name,
-          createBuffer(this.device, b.name, this.#bytes(batch * b.size), flags.STORAGE),
+          createBuffer(this.device, b.name, this.#bytes(capacity * b.size), flags.STORAGE),
         ]),
     );
-    this.#tempCapacity = batch;
+    this.#madeTemps.push(...this.#temps.values());
+    this.#tempCapacity = capacity;
     this.#bindGroups = new WeakMap();
   }
 
@@ -333,7 +339,7 @@ export class GpuExecutor {
     this.#destroyed = true;
     this.#params.destroy();
     this.#patterns.destroy();
-    for (const t of this.#temps.values()) t.destroy();
+    for (const t of this.#madeTemps) t.destroy();
     this.#dims.destroy();
     this.#destroyIo();
     this.#pipelined?.destroy();
