@@ -283,7 +283,12 @@ export class MapRunner {
     ]);
   }
 
-  /** The dense matrix M, shape (out, in), row-major: the map applied to the identity, minus its bias. */
+  /**
+   * The dense matrix M, shape (out, in), row-major: the map applied to the identity, minus its
+   * bias. Column j is (f(s e_j) − f(0)) / s for a power of two s (exact scaling): a bias b far
+   * larger than M's entries then costs them about ulp(b)/s in float32, not ulp(b); a chunk whose
+   * scaled pass overflows runs again with a smaller s.
+   */
   async dense(): Promise<Float32Array> {
     const { in: n, out: m } = this;
     const offset = await this.forward(new Float32Array(n), 1);
@@ -291,11 +296,16 @@ export class MapRunner {
     const rowsPerChunk = Math.max(1, Math.floor(DENSE_CHUNK_ELEMENTS / Math.max(n, m)));
     for (let start = 0; start < n; start += rowsPerChunk) {
       const rows = Math.min(rowsPerChunk, n - start);
-      const eye = new Float32Array(rows * n);
-      for (let r = 0; r < rows; r++) eye[r * n + start + r] = 1;
-      const cols = await this.forward(eye, rows);
-      // Row r of the result is M e_(start+r): column start+r of M.
-      for (let r = 0; r < rows; r++) for (let i = 0; i < m; i++) dense[i * n + start + r] = cols[r * m + i] - offset[i];
+      // An f16 module refuses inputs beyond 65504.
+      for (const scale of this.#dtype === 'f16' ? [256, 1] : [2 ** 32, 256, 1]) {
+        const eye = new Float32Array(rows * n);
+        for (let r = 0; r < rows; r++) eye[r * n + start + r] = scale;
+        const cols = await this.forward(eye, rows);
+        if (scale > 1 && !cols.every(Number.isFinite)) continue;
+        // Row r of the result is f(s e_(start+r)): column start+r of M, times s, plus the bias.
+        for (let r = 0; r < rows; r++) for (let i = 0; i < m; i++) dense[i * n + start + r] = (cols[r * m + i] - offset[i]) / scale;
+        break;
+      }
     }
     return dense;
   }
