@@ -17,6 +17,7 @@ import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { checkDevice, deviceLost, runQueue, runnerDestroyed, scopeError, type RunQueue } from './run-errors.js';
 import { MoncError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
+import { paddedBytes } from './buffer.js';
 
 export interface BackwardExecutorSpec {
   /** The map's name, for messages. */
@@ -114,9 +115,8 @@ export class GpuBackward {
     return new GpuBackward(device, spec, params, pipelines, patternBuffers(device, spec.kernels, spec.ops));
   }
 
-  /** Bytes for `elements` storage elements, rounded up to whole 16-byte vec4s. */
   private bytes(elements: number, elementBytes = this.elementBytes): number {
-    return Math.max(16, Math.ceil((elements * elementBytes) / 16) * 16);
+    return paddedBytes(elements, elementBytes);
   }
 
   private ensureBuffers(batch: number): void {
