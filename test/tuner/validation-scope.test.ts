@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EmittedKernel } from '../../src/codegen/wgsl/kernel.js';
 import { inValidationScope, prepareKernel } from '../../src/tuner/dispatch.js';
-import { getTestDevice } from '../support/gpu.js';
+import { dawnProvider } from '../../src/runtime/node.js';
 
 /** A kernel of the contract's bindings whose workgroup array is `bytes` long. */
 function kernelWithWorkgroupStorage(bytes: number): EmittedKernel {
@@ -27,6 +27,16 @@ fn k(@builtin(local_invocation_index) li: u32) {
   return { entryPoint: 'k', wgsl, enables: [], workgroupSize: [64, 1, 1], dispatch: { kind: 'flat', itemsPerRow: 64, itemsPerWorkgroup: 64 }, schedule: { family: 'test' }, ops: [0] };
 }
 
+/**
+ * A device of this test's own: the shared test device may hold a scope another file left (the bug
+ * this guards against), which the checks below would pop and count.
+ */
+async function ownDevice(): Promise<GPUDevice> {
+  const { adapter } = await dawnProvider.requestAdapter({});
+  if (!adapter) throw new Error('GPU tests need a WebGPU adapter');
+  return adapter.requestDevice({ label: 'monc validation-scope test' });
+}
+
 /** Whether no error scope is pushed on `device`: popping one then rejects. */
 async function noScopeLeft(device: GPUDevice): Promise<boolean> {
   return device.popErrorScope().then(
@@ -37,7 +47,7 @@ async function noScopeLeft(device: GPUDevice): Promise<boolean> {
 
 describe('the tuner\'s validation scopes', () => {
   it('prepareKernel of a kernel over the device\'s workgroup storage rejects and leaves no scope pushed', async () => {
-    const device = await getTestDevice();
+    const device = await ownDevice();
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
     const [params, src, dst] = [0, 1, 2].map(() => device.createBuffer({ size: 256, usage }));
     const buffers = { params: params!, src: src!, dst: dst! };
@@ -49,17 +59,21 @@ describe('the tuner\'s validation scopes', () => {
       await expect(prepareKernel(device, kernelWithWorkgroupStorage(1024), buffers, 1)).resolves.toHaveProperty('pipeline');
       expect(await noScopeLeft(device)).toBe(true);
     } finally {
-      for (const b of [params, src, dst]) b!.destroy();
+      device.destroy();
     }
   });
 
   it('inValidationScope rejects with the validation error its body caused, naming it, and pops its scope', async () => {
-    const device = await getTestDevice();
-    // A buffer both mappable for reading and a storage buffer: a validation error, not a throw.
-    const made = inValidationScope(device, 'the readback', () => device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE }));
-    await expect(made).rejects.toThrow(/^the readback: /);
-    expect(await noScopeLeft(device)).toBe(true);
-    await expect(inValidationScope(device, 'a throw', () => Promise.reject(new Error('from the body')))).rejects.toThrow('from the body');
-    expect(await noScopeLeft(device)).toBe(true);
+    const device = await ownDevice();
+    try {
+      // A buffer both mappable for reading and a storage buffer: a validation error, not a throw.
+      const made = inValidationScope(device, 'the readback', () => device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE }));
+      await expect(made).rejects.toThrow(/^the readback: /);
+      expect(await noScopeLeft(device)).toBe(true);
+      await expect(inValidationScope(device, 'a throw', () => Promise.reject(new Error('from the body')))).rejects.toThrow('from the body');
+      expect(await noScopeLeft(device)).toBe(true);
+    } finally {
+      device.destroy();
+    }
   });
 });
