@@ -7,7 +7,6 @@
  * forward executor's: gradients are always those of the parameters the forward pass uses.
  */
 import { workgroupCount } from '../manifest/dispatch.js';
-import { PATTERN_BINDING } from '../manifest/pattern.js';
 import type { BackwardOpData, BufferDecl, PartialDecl } from '../manifest/program.js';
 import { GRADIENT_BUFFER, type ManifestBackwardKernel, type ManifestMap } from '../manifest/types.js';
 import { cacheSet, DimsBuffers, dispatchGrid, kernelBindings, wholeBuffer } from './dispatch-dims.js';
@@ -17,6 +16,7 @@ import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { checkDevice, deviceLost, runQueue, runnerDestroyed, scopeError, type RunQueue } from './run-errors.js';
 import { MoncError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
+import { kernelBindingTypes, sharedLayout, type KernelLayout } from './bind-layout.js';
 import { paddedBytes } from './buffer.js';
 
 export interface BackwardExecutorSpec {
@@ -35,26 +35,9 @@ export interface BackwardExecutorSpec {
   readonly storage: 'f32' | 'f16';
 }
 
-/** The gradient binding layout, per device. */
-const layouts = new WeakMap<GPUDevice, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
-
 /** The gradient kernels' bind group and pipeline layouts on `device` (the contract in src/manifest/dispatch.ts). */
-export function gradientLayout(device: GPUDevice): { readonly group: GPUBindGroupLayout; readonly pipeline: GPUPipelineLayout } {
-  return layoutFor(device);
-}
-
-function layoutFor(device: GPUDevice) {
-  let l = layouts.get(device);
-  if (!l) {
-    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: flags.COMPUTE, buffer: { type } });
-    const group = device.createBindGroupLayout({
-      label: 'monc gradient kernel',
-      entries: [entry(0, 'read-only-storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform'), entry(4, 'read-only-storage'), entry(PATTERN_BINDING, 'read-only-storage')],
-    });
-    l = { group, pipeline: device.createPipelineLayout({ label: 'monc gradient kernel', bindGroupLayouts: [group] }) };
-    layouts.set(device, l);
-  }
-  return l;
+export function gradientLayout(device: GPUDevice): KernelLayout {
+  return sharedLayout(device, 'monc gradient kernel', kernelBindingTypes(true));
 }
 
 /** A number per buffer, for cache keys (undefined: 0). */
@@ -110,7 +93,7 @@ export class GpuBackward {
    * compiled and checked it, PipelineCache.shaderModule).
    */
   static create(device: GPUDevice, spec: BackwardExecutorSpec, params: GPUBuffer, module: GPUShaderModule): GpuBackward {
-    const l = layoutFor(device);
+    const l = gradientLayout(device);
     const pipelines = spec.kernels.map((k) => device.createComputePipeline({ label: k.entryPoint, layout: l.pipeline, compute: { module, entryPoint: k.entryPoint } }));
     return new GpuBackward(device, spec, params, pipelines, patternBuffers(device, spec.kernels, spec.ops));
   }
@@ -170,7 +153,7 @@ export class GpuBackward {
       if (!b) throw new Error(`internal error: backward kernel uses undeclared buffer '${name}'`);
       return b;
     };
-    const { group: layout } = layoutFor(this.device);
+    const { group: layout } = gradientLayout(this.device);
     const key = [x, dy, dx, dims].map(bufferId).join(',') + `,${batch}`;
     let cached = this.bindGroups.get(key);
     if (!cached) {

@@ -26,6 +26,7 @@ import { gatherRows, miniBatches } from './minibatches.js';
 import { badValueMessage, F16_MAX } from './numerics.js';
 import type { GpuOptimizer } from './optimizer.js';
 import * as flags from './gpu-flags.js';
+import { READ, sharedLayout, type KernelLayout } from './bind-layout.js';
 import { paddedBytes } from './buffer.js';
 
 /** The largest |g| whose square float32 holds: Adam's second moment overflows beyond it. */
@@ -80,22 +81,9 @@ const CHUNK_INDICES = 1 << 22;
 /** Step records between two read-backs at most (32 KiB of stats). */
 const MAX_SLOTS = 1024;
 
-const layouts = new WeakMap<GPUDevice, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
-
 /** The training-step kernels' one layout (training-step.ts): six storage bindings and the step uniform with a dynamic offset. */
-function layoutFor(device: GPUDevice) {
-  let l = layouts.get(device);
-  if (!l) {
-    const buffer = (binding: number, type: GPUBufferBindingType, hasDynamicOffset = false): GPUBindGroupLayoutEntry => ({ binding, visibility: flags.COMPUTE, buffer: { type, hasDynamicOffset } });
-    const ro = 'read-only-storage';
-    const group = device.createBindGroupLayout({
-      label: 'monc training step',
-      entries: [buffer(0, ro), buffer(1, ro), buffer(2, ro), buffer(3, 'storage'), buffer(4, 'storage'), buffer(5, 'storage'), buffer(6, 'uniform', true)],
-    });
-    l = { group, pipeline: device.createPipelineLayout({ label: 'monc training step', bindGroupLayouts: [group] }) };
-    layouts.set(device, l);
-  }
-  return l;
+function layoutFor(device: GPUDevice): KernelLayout {
+  return sharedLayout(device, 'monc training step', [READ, READ, READ, 'storage', 'storage', 'storage', 'uniform'], 6);
 }
 
 /** A fit's buffers on the device (GpuFitMse.allocate). */

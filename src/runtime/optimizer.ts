@@ -10,6 +10,7 @@ import { userError } from './user-error.js';
 import { FormatError } from './formats/format-error.js';
 import { resolveOptimizer, type Optimizer, type OptimizerOptions, type ResolvedOptimizer } from './optimizer-options.js';
 import * as flags from './gpu-flags.js';
+import { READ, sharedLayout, type KernelLayout } from './bind-layout.js';
 import { paddedBytes } from './buffer.js';
 import { checkDevice, deviceLost, scopeError } from './run-errors.js';
 
@@ -91,17 +92,9 @@ export class CpuOptimizer implements Optimizer {
   }
 }
 
-const layouts = new WeakMap<GPUDevice, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
-
-function layoutFor(device: GPUDevice) {
-  let l = layouts.get(device);
-  if (!l) {
-    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: flags.COMPUTE, buffer: { type } });
-    const group = device.createBindGroupLayout({ label: 'monc optimizer', entries: [entry(0, 'storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform')] });
-    l = { group, pipeline: device.createPipelineLayout({ label: 'monc optimizer', bindGroupLayouts: [group] }) };
-    layouts.set(device, l);
-  }
-  return l;
+/** The update kernels' layout (src/manifest/optimizer.ts): params (written), gradients (read), state (written), hyper-parameters (uniform). */
+function layoutFor(device: GPUDevice): KernelLayout {
+  return sharedLayout(device, 'monc optimizer', ['storage', READ, 'storage', 'uniform']);
 }
 
 /** The module's update kernels for a map: its `optimizers`, and the compiled WGSL module that holds them on this device. */

@@ -3,9 +3,8 @@
  * monc kernel uses the same explicit bind group layout (wgsl/kernel.ts contract), so a kernel
  * that does not read one of its bindings (a bias kernel's `src`) still binds it.
  */
-import { PATTERN_BINDING } from '../manifest/pattern.js';
 import { MoncError } from '../util/error.js';
-import * as flags from './gpu-flags.js';
+import { createLayout, kernelBindingTypes } from './bind-layout.js';
 
 /** A WGSL module or pipeline the device rejected, with the compiler's messages: a bug in monc's kernels. */
 export class WgslError extends MoncError {
@@ -35,16 +34,7 @@ export class PipelineCache {
 
   private constructor(device: GPUDevice) {
     this.#device = device;
-    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
-      binding,
-      visibility: flags.COMPUTE,
-      buffer: { type },
-    });
-    this.bindGroupLayout = device.createBindGroupLayout({
-      label: 'monc kernel',
-      entries: [entry(0, 'read-only-storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform'), entry(PATTERN_BINDING, 'read-only-storage')],
-    });
-    this.layout = device.createPipelineLayout({ label: 'monc kernel', bindGroupLayouts: [this.bindGroupLayout] });
+    ({ group: this.bindGroupLayout, pipeline: this.layout } = createLayout(device, 'monc kernel', kernelBindingTypes(false)));
   }
 
   /** The cache of a device (created on first use). */
