@@ -29,11 +29,35 @@ export async function loadSpec(ctx: CommandContext, file: string): Promise<Loade
 
 /** Throws a SpecError when `diagnostics` hold an error; prints the warnings otherwise, and keeps them for the `--json` object. */
 export function failOnErrors(ctx: CommandContext, source: string, diagnostics: readonly Diagnostic[]): void {
-  const errors = diagnostics.filter((d) => d.severity === 'error');
-  if (errors.length > 0) throw new SpecError(formatDiagnostics(diagnostics, source), diagnostics);
+  throwOnErrors(source, diagnostics);
   if (diagnostics.length === 0) return;
   ctx.io.stderr(`${formatDiagnostics(diagnostics, source)}\n`);
   ctx.warnings?.push(...diagnostics.map(diagnosticJson));
+}
+
+function throwOnErrors(source: string, diagnostics: readonly Diagnostic[]): void {
+  if (diagnostics.some((d) => d.severity === 'error')) throw new SpecError(formatDiagnostics(diagnostics, source), diagnostics);
+}
+
+/**
+ * For a command that opens a GPU or reads a tuning database before it compiles (`bench`): a spec
+ * with errors, or without the map, fails first, before that work and its notes. Its warnings are
+ * left to the compile that follows, which prints them once.
+ */
+export async function checkSpecFirst(file: string, map: string): Promise<void> {
+  const source = await readText(file, SPEC_FILE);
+  const { module, diagnostics } = checkSource(source, file, { resolveMask: recordingMaskResolver().resolve });
+  throwOnErrors(source, diagnostics);
+  if (!module) throw new Error(`internal error: checking '${file}' gave no module and no error`);
+  findMap({ file, source, module }, map);
+}
+
+/**
+ * One SpecError for the spec errors of several files (`monc build a.mon b.mon`): every file's
+ * rendered diagnostics, in the order given, and all of their diagnostics.
+ */
+export function combinedSpecError(errors: readonly SpecError[]): SpecError {
+  return errors.length === 1 ? errors[0]! : new SpecError(errors.map((e) => e.message).join('\n\n'), errors.flatMap((e) => e.diagnostics));
 }
 
 export function findMap(spec: LoadedSpec, name: string): CheckedMap {

@@ -20,7 +20,7 @@ import { compileSpecKernels } from '../compile-spec.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
 import { devicePeaks } from '../device-peaks.js';
 import { openGpu, type CommandGpu } from '../gpu.js';
-import { findMap } from '../load-spec.js';
+import { checkSpecFirst, findMap } from '../load-spec.js';
 import { opsText, scheduleText } from '../schedule-text.js';
 import { formatTable } from '../table.js';
 import { readTuning, type TuningChoice } from '../tuning.js';
@@ -34,6 +34,8 @@ export interface BenchOptions {
 }
 
 export async function benchCommand(ctx: CommandContext, file: string, opts: BenchOptions): Promise<CommandResult> {
+  // A bad spec or map name fails before the adapter is opened and the database read (and their notes).
+  await checkSpecFirst(file, opts.map);
   const loaded = opts.tuning === false ? undefined : await readTuning(ctx, opts.tuning);
   const gpu = await openGpu(ctx, 'bench');
   try {

@@ -13,6 +13,8 @@ import { describeAdapter } from '../../runtime/device.js';
 import { MONC_VERSION } from '../../version.js';
 import { MoncError } from '../../util/error.js';
 import { compileSpec } from '../compile-spec.js';
+import { combinedSpecError } from '../load-spec.js';
+import { SpecError } from '../spec-error.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
 import { writeTogether, type OutputFile } from '../files.js';
 import { readTuning, type TuningChoice } from '../tuning.js';
@@ -34,8 +36,18 @@ export async function buildCommand(ctx: CommandContext, files: readonly string[]
   const adapters = loaded ? new Set(loaded.db.entries.filter((e) => e.compiler === MONC_VERSION).map((e) => adapterKey(e.adapter))).size : 0;
   if (adapters > 1) note(ctx, `${loaded!.path}: the schedules tuned on ${tuningAdapter} (of ${adapters} adapters in it, the one tuned most recently)`);
   // Everything compiles before anything is written: a bad spec leaves the output directory as it was.
+  // Every file is compiled, so that the errors of each one are reported, not the first file's only.
   const specs = [];
-  for (const file of files) specs.push(await compileSpec(ctx, file, { tuning, forwardOnly: opts.forwardOnly === true }));
+  const specErrors: SpecError[] = [];
+  for (const file of files) {
+    try {
+      specs.push(await compileSpec(ctx, file, { tuning, forwardOnly: opts.forwardOnly === true }));
+    } catch (e) {
+      if (!(e instanceof SpecError)) throw e;
+      specErrors.push(e);
+    }
+  }
+  if (specErrors.length > 0) throw combinedSpecError(specErrors);
   const byModule = new Map<string, string>();
   for (const spec of specs) {
     const other = byModule.get(spec.module.name);
