@@ -6,29 +6,11 @@
  */
 import { expect, it } from 'vitest';
 import { MapRunner } from '../../src/runtime/map-runner.js';
-import { dawnProvider } from '../../src/runtime/node-device.js';
 import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
 import { relativeError } from '../support/programs.js';
 import { referenceApply } from '../support/reference.js';
 import { compileModuleForTest } from '../training/compile.js';
-
-async function countingDevice(): Promise<{ device: GPUDevice; live: Map<GPUBuffer, string> }> {
-  const { adapter } = await dawnProvider.requestAdapter();
-  const device = await adapter!.requestDevice();
-  const live = new Map<GPUBuffer, string>();
-  const create = device.createBuffer.bind(device);
-  device.createBuffer = (d: GPUBufferDescriptor) => {
-    const b = create(d);
-    live.set(b, d.label ?? '');
-    const destroy = b.destroy.bind(b);
-    b.destroy = () => {
-      live.delete(b);
-      destroy();
-    };
-    return b;
-  };
-  return { device, live };
-}
+import { countingDevice } from '../support/counting-device.js';
 
 it('an encoder recorded at batch 3, submitted after forwards of 700 and 1500 rows, still computes; destroy() then frees every monc buffer', async () => {
   const { device, live } = await countingDevice();

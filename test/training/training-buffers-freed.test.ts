@@ -7,25 +7,12 @@
 import { expect, it } from 'vitest';
 import { MapRunner } from '../../src/runtime/map-runner.js';
 import '../../src/runtime/training.js';
-import { dawnProvider } from '../../src/runtime/node-device.js';
+import { countingDevice } from '../support/counting-device.js';
 import { checkedMap, monarch, randomParams, randomValues, rng, sum, bias } from '../ir/structures.js';
 import { compileModuleForTest } from './compile.js';
 
 it('after batches of 3 then 700 and 70 optimizer steps, destroy() leaves no buffer of the runner alive', async () => {
-  const { adapter } = await dawnProvider.requestAdapter();
-  const device = await adapter!.requestDevice();
-  const live = new Map<GPUBuffer, string>();
-  const create = device.createBuffer.bind(device);
-  device.createBuffer = (d: GPUBufferDescriptor) => {
-    const b = create(d);
-    live.set(b, d.label ?? '');
-    const destroy = b.destroy.bind(b);
-    b.destroy = () => {
-      live.delete(b);
-      destroy();
-    };
-    return b;
-  };
+  const { device, live } = await countingDevice();
   try {
     const map = checkedMap('m', sum(monarch(12, 12, 3), bias(12)));
     const { manifest, wgsl } = compileModuleForTest(map);
