@@ -42,7 +42,7 @@ describe('counts in messages are exact past 2^53', () => {
     ]);
     // 2147483643 + 1 elements in two tensors: within the limit, but not with 3 elements of alignment each.
     expect(messages('map f : 2147483643 -> 1 = dense() + bias()')).toEqual([
-      "E0511 the parameters of map 'f' have 2147483644 elements together (up to 2147483650 with the alignment of each tensor), more than the limit 2147483647 (kernels address them with 32-bit offsets)",
+      "E0511 the parameters of map 'f' have 2147483644 elements together (up to 2147483658 with the alignment of each tensor), more than the limit 2147483647 (kernels address them with 32-bit offsets)",
     ]);
   });
 });

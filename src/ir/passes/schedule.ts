@@ -3,7 +3,7 @@
  * straight-line list of ops over named buffers: one op per block matmul, in dependency order.
  *
  * - Parameters: the map's tensors in `paramsOf` order, each once (tied weights too), packed into
- *   one buffer; each tensor starts on a 16-byte boundary (paramAlign: 4 elements at f32, 8 at f16).
+ *   one buffer; each tensor starts at a multiple of 8 elements (paramAlign: 16 bytes at f16, one layout for both dtypes).
  * - Buffers: `x` (input), `y` (output), temporaries `t0`, `t1`… for the values between chain
  *   stages. A temporary is reused once its value is dead, for a value of the same size.
  * - Sums: the first op writing the sum's destination overwrites it (accumulate=false), every
@@ -17,7 +17,7 @@ import type { BiasExpr, BufferDecl, IrExpr, IrMap, IrParam, Op, ParamLayoutEntry
 import { paramAlign } from '../../dsl/params.js';
 import type { Dtype } from '../../dsl/structure.js';
 
-/** The packed parameter buffer of a map of `dtype`: each tensor at a multiple of paramAlign(dtype) elements (16 bytes). */
+/** The packed parameter buffer of a map of `dtype`: each tensor at a multiple of paramAlign(dtype) elements (8: 16 bytes at f16). */
 export function layoutParams(params: readonly IrParam[], dtype: Dtype): { layout: ParamLayoutEntry[]; size: number } {
   const align = paramAlign(dtype);
   let size = 0;

@@ -74,8 +74,8 @@ describe('backward (Before/After)', () => {
         backward s : 4 -> 6 f32
         param s.0.weight (6,4) @0
         param s.1.values (1,2,2) @24
-        param s.2.bias (6) @28
-        paramSize 34
+        param s.2.bias (6) @32
+        paramSize 38
         buffers x[4] dy[6] dx[4]
         partials p0[4] p1[24] p2[6] rowsPerSplit 3
         op 0: dx = bsr(rows=4 cols=6 bh=2 bw=2) blocks=[(1,2)] w=s.1.values[0:4] in=[] out=[(2,2):(1,0)] transposed src=dy
