@@ -6,24 +6,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EmittedKernel } from '../../src/codegen/wgsl/kernel.js';
+import { forwardBindings, kernelNames, kernelShell } from '../../src/codegen/wgsl/scaffold.js';
 import { inValidationScope, prepareKernel } from '../../src/tuner/dispatch.js';
 import { dawnProvider } from '../../src/runtime/node.js';
 
-/** A kernel of the contract's bindings whose workgroup array is `bytes` long. */
+/** A kernel of the contract's bindings (the families' own shell) whose workgroup array is `bytes` long. */
 function kernelWithWorkgroupStorage(bytes: number): EmittedKernel {
-  const wgsl = `
-@group(0) @binding(0) var<storage, read> params: array<f32>;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-struct Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(3) var<uniform> dims: Dims;
-var<workgroup> tile: array<f32, ${bytes / 4}>;
-@compute @workgroup_size(64)
-fn k(@builtin(local_invocation_index) li: u32) {
-  tile[li] = src[li] + params[0];
-  workgroupBarrier();
-  dst[li] = tile[63u - li];
-}`;
+  const n = kernelNames('k');
+  const wgsl = kernelShell('k', {
+    bindings: forwardBindings('f32'),
+    workgroupSize: 64,
+    decls: [`var<workgroup> tile: array<f32, ${bytes / 4}>;`],
+    body: [`tile[lid] = ${n.src}[lid] + ${n.params}[0];`, 'workgroupBarrier();', `${n.dst}[lid] = tile[63u - lid];`],
+  });
   return { entryPoint: 'k', wgsl, enables: [], workgroupSize: [64, 1, 1], dispatch: { kind: 'flat', itemsPerRow: 64, itemsPerWorkgroup: 64 }, schedule: { family: 'test' }, ops: [0] };
 }
 
