@@ -2,13 +2,15 @@
  * The tuner dispatches a kernel in isolation exactly as the runtime does: the (x, y) workgroup
  * grid follows the device's maxComputeWorkgroupsPerDimension (runtime/dispatch-dims.ts), not a
  * constant. A device whose limit is lowered to 4 makes a dispatch of more than 4 workgroups
- * spill into y; the kernel, which reads its linear index as wg.x + wg.y * num_workgroups.x,
- * must still cover every item, checked against the float64 op reference.
+ * spill into y; the kernel (in the families' shell, which reads its linear index as
+ * wg.x + wg.y * num_workgroups.x) must still cover every item, checked against the float64 op
+ * reference.
  */
 import { describe, expect, it } from 'vitest';
 import { syntheticSpan } from '../../src/dsl/span.js';
 import type { EmittedKernel } from '../../src/codegen/wgsl/kernel.js';
 import { workgroupCount } from '../../src/codegen/wgsl/kernel.js';
+import { forwardBindings, kernelNames, kernelShell } from '../../src/codegen/wgsl/scaffold.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { KernelCheck } from '../../src/tuner/kernel-check.js';
 import { getTestDevice } from '../support/gpu.js';
@@ -29,26 +31,22 @@ function withGridLimit(device: GPUDevice, max: number): GPUDevice {
 
 const WG = 4;
 
-/** y = W x for a dense (m, n) weight: one thread per output element, 4 per workgroup. */
+/** y = W x for a dense (m, n) weight: one thread per output element, 4 per workgroup, in the families' own shell. */
 function denseKernel(n: number, m: number): EmittedKernel {
-  const wgsl = `
-@group(0) @binding(0) var<storage, read> params: array<f32>;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-struct Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(3) var<uniform> dims: Dims;
-@compute @workgroup_size(${WG})
-fn k(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let g = wg.x + wg.y * nwg.x;
-  if (g >= dims.groups) { return; }
-  let item = g * ${WG}u + li;
-  if (item >= dims.batch * ${m}u) { return; }
-  let row = item / ${m}u;
-  let o = item % ${m}u;
-  var acc = 0.0;
-  for (var j = 0u; j < ${n}u; j++) { acc += params[o * ${n}u + j] * src[row * ${n}u + j]; }
-  dst[item] = acc;
-}`;
+  const k = kernelNames('k');
+  const wgsl = kernelShell('k', {
+    bindings: forwardBindings('f32'),
+    workgroupSize: WG,
+    body: [
+      `let item = group * ${WG}u + lid;`,
+      `if (item >= ${k.dims}.batch * ${m}u) { return; }`,
+      `let row = item / ${m}u;`,
+      `let o = item % ${m}u;`,
+      'var acc = 0.0;',
+      `for (var j = 0u; j < ${n}u; j++) { acc += ${k.params}[o * ${n}u + j] * ${k.src}[row * ${n}u + j]; }`,
+      `${k.dst}[item] = acc;`,
+    ],
+  });
   return {
     entryPoint: 'k',
     wgsl,
