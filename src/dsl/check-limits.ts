@@ -7,9 +7,9 @@
 import { Code } from './codes.js';
 import type { DiagnosticBag } from './diagnostics.js';
 import { MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_MAP_PARAMS, MAX_MODULE_STEPS, MAX_SPARSE_BLOCKS } from './limits.js';
-import { paramAlign, paramsOf, tensorElements } from './params.js';
+import { PARAM_ALIGN, paramsOf, tensorElements } from './params.js';
 import type { Span } from './span.js';
-import type { CheckedMap, Dtype, Structure } from './structure.js';
+import type { CheckedMap, Structure } from './structure.js';
 import { constructorModel, isLeaf } from '../model/constructors.js';
 import { stepCount } from '../model/cost.js';
 import { assertNever } from '../util/assert.js';
@@ -30,11 +30,7 @@ export class ExpansionLimits {
   private steps = 0;
   private blocks = 0;
 
-  constructor(
-    private readonly bag: DiagnosticBag,
-    /** The module's dtype: the packed parameters' alignment depends on it. */
-    private readonly dtype: Dtype,
-  ) {}
+  constructor(private readonly bag: DiagnosticBag) {}
 
   /**
    * Counts a checked map (its references checked before it): 'ok', or after reporting, 'reject'
@@ -86,8 +82,8 @@ export class ExpansionLimits {
     }
     const tensors = paramsOf(map.structure);
     const elements = tensors.reduce((acc, p) => acc + tensorElements(p.shape), 0n);
-    // The packed buffer may add paramAlign - 1 elements per tensor to align it.
-    const padded = elements + BigInt((paramAlign(this.dtype) - 1) * tensors.length);
+    // The packed buffer may add PARAM_ALIGN - 1 elements per tensor to align it.
+    const padded = elements + BigInt((PARAM_ALIGN - 1) * tensors.length);
     if (padded > BigInt(MAX_MAP_PARAMS)) {
       // The exact count; the alignment padding is named only when it is what passes the limit.
       const padding = elements > BigInt(MAX_MAP_PARAMS) ? '' : ` (up to ${exactInteger(padded)} with the alignment of each tensor)`;

@@ -53,7 +53,7 @@ export function checkModule(ast: SourceFile, bag: DiagnosticBag, options: CheckO
   );
 
   const checked = new Map<string, CheckedMap>();
-  const limits = new ExpansionLimits(bag, header.dtype);
+  const limits = new ExpansionLimits(bag);
   for (const name of order) {
     const p = pending.get(name)!;
     if (!p.root || !p.shape || !p.refs.every((r) => checked.has(r.map))) continue;

@@ -4,7 +4,7 @@
  */
 import { paramsOf } from '../model/build.js';
 import { paramElements } from '../model/cost.js';
-import type { Dtype, Structure } from './structure.js';
+import type { Structure } from './structure.js';
 
 export { paramsOf } from '../model/build.js';
 
@@ -18,12 +18,10 @@ export function paramCount(s: Structure): number {
 }
 
 /**
- * Alignment of each tensor in a map's packed parameter buffer, in elements: 8 whatever the dtype.
- * At f16 that is the 16 bytes the tensor-core kernels' matrix loads of a weight read in place need
- * (f32: 32 bytes, more than its vec4 loads need). One element layout for both dtypes, so an f16
- * module's f32-storage kernel set (for adapters without shader-f16, reading the same packed
- * offsets) is exactly the f32 build of the spec. The checker's size limit counts the padding.
+ * Alignment of each tensor in a map's packed parameter buffer, in elements, whatever the dtype.
+ * Why 8: at f16 it is the 16 bytes the tensor-core kernels' matrix loads of a weight read in place
+ * need (at f32 it is 32 bytes, more than the 16 of its vec4 loads). Why one count for both dtypes:
+ * an f16 module's f32-storage kernel set (for adapters without shader-f16, reading the same packed
+ * offsets) must be exactly the f32 build of the spec. The checker's size limit counts the padding.
  */
-export function paramAlign(_dtype: Dtype): number {
-  return 8;
-}
+export const PARAM_ALIGN = 8;

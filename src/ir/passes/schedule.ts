@@ -3,7 +3,8 @@
  * straight-line list of ops over named buffers: one op per block matmul, in dependency order.
  *
  * - Parameters: the map's tensors in `paramsOf` order, each once (tied weights too), packed into
- *   one buffer; each tensor starts at a multiple of 8 elements (paramAlign: 16 bytes at f16, one layout for both dtypes).
+ *   one buffer; each tensor starts at a multiple of PARAM_ALIGN (8) elements, one layout for both
+ *   dtypes (16 bytes at f16).
  * - Buffers: `x` (input), `y` (output), temporaries `t0`, `t1`… for the values between chain
  *   stages. A temporary is reused once its value is dead, for a value of the same size.
  * - Sums: the first op writing the sum's destination overwrites it (accumulate=false), every
@@ -14,15 +15,13 @@ import { assertNever, invariant } from '../../util/assert.js';
 import { exprOut } from '../expr-sizes.js';
 import { indexMapsEqual, product } from '../index-map.js';
 import type { BiasExpr, BufferDecl, IrExpr, IrMap, IrParam, Op, ParamLayoutEntry, Program } from '../ir.js';
-import { paramAlign } from '../../dsl/params.js';
-import type { Dtype } from '../../dsl/structure.js';
+import { PARAM_ALIGN } from '../../dsl/params.js';
 
-/** The packed parameter buffer of a map of `dtype`: each tensor at a multiple of paramAlign(dtype) elements (8: 16 bytes at f16). */
-export function layoutParams(params: readonly IrParam[], dtype: Dtype): { layout: ParamLayoutEntry[]; size: number } {
-  const align = paramAlign(dtype);
+/** The packed parameter buffer of a map, of either dtype: each tensor at a multiple of PARAM_ALIGN elements. */
+export function layoutParams(params: readonly IrParam[]): { layout: ParamLayoutEntry[]; size: number } {
   let size = 0;
   const layout = params.map((p) => {
-    const offset = Math.ceil(size / align) * align;
+    const offset = Math.ceil(size / PARAM_ALIGN) * PARAM_ALIGN;
     size = offset + product(p.shape);
     return { name: p.name, shape: [...p.shape], offset };
   });
@@ -51,7 +50,7 @@ class Temporaries {
 }
 
 export function schedule(map: IrMap): Program {
-  const { layout, size } = layoutParams(map.params, map.dtype);
+  const { layout, size } = layoutParams(map.params);
   const temps = new Temporaries();
   const ops: Op[] = [];
 

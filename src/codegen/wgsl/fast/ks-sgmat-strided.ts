@@ -205,7 +205,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   // Every W tile the matrix loads read in place then starts on a 16-byte boundary (c and the tile
   // offsets are multiples of 16 halves), as the tiles in workgroup memory do: Vulkan's
   // cooperative-matrix loads require aligned pointers. Parameter tensors start on 16 bytes
-  // (src/dsl/params.ts paramAlign); a weight slice inside a tensor might not, and fails here (the
+  // (src/dsl/params.ts PARAM_ALIGN); a weight slice inside a tensor might not, and fails here (the
   // tuner then rejects the schedule).
   invariant(wOff % 8 === 0, `ks-sgmat-strided: the weight tensor starts at element ${wOff}, not a multiple of 8 (16 bytes)`);
   const { a, b, c, d } = op;
