@@ -1,4 +1,5 @@
 /** What every command gets, and what it gives back for `main` to print. */
+import { escapeHidden } from '../util/hidden-chars.js';
 import type { CliIo } from './io.js';
 import type { DiagnosticJson } from './spec-error.js';
 
@@ -17,8 +18,11 @@ export interface CommandResult {
   readonly jsonLine?: boolean;
 }
 
-/** A remark for the user on stderr (kept off stdout, which `--json` reserves for the result). */
+/**
+ * A remark for the user on stderr (kept off stdout, which `--json` reserves for the result): one
+ * line, the paths it quotes with their controls and bidirectional formatting escaped.
+ */
 export function note(ctx: CommandContext, message: string): void {
-  ctx.io.stderr(`monc: ${message}\n`);
+  ctx.io.stderr(`monc: ${escapeHidden(message)}\n`);
 }
 

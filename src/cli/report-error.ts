@@ -8,6 +8,7 @@
 import { CommanderError } from 'commander';
 import { assertNever } from '../util/assert.js';
 import { MoncError, type ErrorKind } from '../util/error.js';
+import { escapeHidden } from '../util/hidden-chars.js';
 import { formatJson } from '../util/json.js';
 import type { CliIo } from './io.js';
 
@@ -40,14 +41,15 @@ export function reportError(e: unknown, io: CliIo, json: boolean, jsonText: (val
   if (e instanceof CommanderError && e.exitCode === 0) return EXIT.ok;
   const err = asMoncError(e);
   const outcome = outcomeOf(err);
+  const message = messageOf(err, outcome);
   switch (outcome) {
     case 'usage':
-      // Commander printed the message already; a usage MoncError (none yet) is printed like a user error.
-      if (!(e instanceof CommanderError)) io.stderr(`monc: error: ${err.message}\n`);
+      // Commander printed the message already; a usage MoncError is printed like a user error.
+      if (!(e instanceof CommanderError)) io.stderr(`monc: error: ${message}\n`);
       break;
     case 'user':
       // A spec's message is its rendered diagnostics, which name the file and the place themselves.
-      io.stderr(err instanceof MoncError && err.kind === 'spec' ? `${err.message}\n` : `monc: error: ${err.message}\n`);
+      io.stderr(isSpecError(err) ? `${message}\n` : `monc: error: ${message}\n`);
       break;
     case 'internal':
       reportInternal(err, io);
@@ -57,7 +59,7 @@ export function reportError(e: unknown, io: CliIo, json: boolean, jsonText: (val
   }
   if (json) {
     const details = err instanceof MoncError ? err.details : undefined;
-    io.stdout(`${jsonText({ error: { kind: outcome, message: messageOf(err, outcome), ...details } })}\n`);
+    io.stdout(`${jsonText({ error: { kind: outcome, message, ...details } })}\n`);
   }
   return EXIT[outcome];
 }
@@ -72,8 +74,17 @@ function outcomeOf(e: Error): Outcome {
   return e instanceof MoncError ? OUTCOME[e.kind] : 'internal';
 }
 
+const isSpecError = (e: Error): boolean => e instanceof MoncError && e.kind === 'spec';
+
+/**
+ * The message as printed. A user or usage error's is one line however the names and paths it
+ * quotes from the command line are spelled: their controls (a newline, ESC) and bidirectional
+ * formatting characters become `\u{…}` escapes (a spec's rendered diagnostics did that already
+ * and keep their lines; an internal error's report keeps its lines too).
+ */
 function messageOf(e: Error, outcome: Outcome): string {
-  return outcome === 'internal' ? e.message.replace(/^internal error: /, '') : e.message;
+  if (outcome === 'internal') return e.message.replace(/^internal error: /, '');
+  return isSpecError(e) ? e.message : escapeHidden(e.message);
 }
 
 function reportInternal(err: Error, io: CliIo): void {

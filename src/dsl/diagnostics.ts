@@ -1,5 +1,6 @@
 import { CODES, type Code, type CodeOf, type Severity } from './codes.js';
 import type { Span } from './span.js';
+import { escapeHidden, isHiddenChar } from '../util/hidden-chars.js';
 
 export type { Code, Severity } from './codes.js';
 
@@ -20,23 +21,13 @@ export interface Diagnostic {
   readonly notes: readonly DiagnosticNote[];
 }
 
-/** A diagnostic of `code` with the severity the registry gives it. */
+/**
+ * A diagnostic of `code` with the severity the registry gives it. Its message and notes have the
+ * characters the source excerpt shows as '?' written as `\u{…}` escapes (escapeHidden): text quoted
+ * from the spec or a file name (`cannot read mask "…"`) stays one line, and in order on a terminal.
+ */
 export function diagnostic(code: Code, message: string, span: Span, notes: readonly DiagnosticNote[] = []): Diagnostic {
   return { code, severity: CODES[code].severity, message: escapeHidden(message), span, notes: notes.map((n) => ({ ...n, message: escapeHidden(n.message) })) };
-}
-
-/**
- * A message with the characters the source excerpt shows as '?' (shownAsQuestionMark) written as
- * `\u{…}` escapes: text quoted from the spec or a file name (`cannot read mask "…"`) stays one
- * line, and in order on a terminal.
- */
-function escapeHidden(message: string): string {
-  let out = '';
-  for (const ch of message) {
-    const code = ch.codePointAt(0)!;
-    out += shownAsQuestionMark(code) ? `\\u{${code.toString(16)}}` : ch;
-  }
-  return out;
 }
 
 /**
@@ -126,7 +117,7 @@ const TAB = '    ';
 
 /**
  * A source line as shown under a diagnostic: as written, but each tab as spaces and each control
- * or bidirectional formatting character as '?' (shownAsQuestionMark), so that the excerpt and the caret line below it line up on a terminal; and
+ * or bidirectional formatting character as '?' (isHiddenChar), so that the excerpt and the caret line below it line up on a terminal; and
  * the display column of each UTF-16 unit of the line (wide East Asian characters and emoji take
  * two columns, combining marks none). Past the end: the line's width.
  */
@@ -136,21 +127,12 @@ function displayLine(text: string): { shown: string; columnAt: (unit: number) =>
   let column = 0;
   for (const ch of text) {
     const code = ch.codePointAt(0)!;
-    const piece = ch === '\t' ? TAB : shownAsQuestionMark(code) ? '?' : ch;
+    const piece = ch === '\t' ? TAB : isHiddenChar(code) ? '?' : ch;
     for (let u = 0; u < ch.length; u++) columns.push(column);
     shown += piece;
     column += ch === '\t' ? TAB.length : piece === '?' ? 1 : displayWidth(code);
   }
   return { shown, columnAt: (unit) => (unit < columns.length ? columns[unit] : column + (unit - columns.length)) };
-}
-
-/**
- * Control characters, and the bidirectional formatting ones (marks, embeddings, overrides,
- * isolates), which would make a terminal reorder the rest of the line: the excerpt would not be
- * the text the caret points into (the "Trojan Source" display trick).
- */
-function shownAsQuestionMark(code: number): boolean {
-  return code < 0x20 || (code >= 0x7f && code < 0xa0) || code === 0x61c || code === 0x200e || code === 0x200f || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
 }
 
 /** Terminal columns of a printable code point: 2 for wide East Asian characters and emoji, 0 for combining marks, else 1. */
