@@ -17,8 +17,13 @@ export const RUNTIME_IMPORTS = { values: ['MapRunner', 'TypedMap', 'decodeManife
 /** What the file of a module with block-sparse maps imports too, and passes to decodeManifest: the runtime's block-sparse support. */
 export const SPARSE_IMPORT = 'blockSparse';
 
-/** Identifiers the generated file declares, imports or uses from the global scope. */
-const GENERATED_FILE_IDENTIFIERS = [...RUNTIME_IMPORTS.values, ...RUNTIME_IMPORTS.types, SPARSE_IMPORT, 'WGSL', 'MANIFEST', 'Promise', 'Float32Array'];
+/**
+ * Identifiers the generated file declares, imports or uses from the global scope (emit-bindings.ts:
+ * `JSON.parse` of the manifest, `Promise<…>` of create, `Float32Array` of the params types). A
+ * class of one of these names would shadow it (`class JSON` broke `JSON.parse`).
+ * test/codegen/bindings-global-names.test.ts scans a generated file for every one of them.
+ */
+const GENERATED_FILE_IDENTIFIERS = [...RUNTIME_IMPORTS.values, ...RUNTIME_IMPORTS.types, SPARSE_IMPORT, 'WGSL', 'MANIFEST', 'JSON', 'Promise', 'Float32Array'];
 
 export function mapNames(maps: readonly string[]): MapNames[] {
   // Map names are taken first: each one is an export name of its own map.
