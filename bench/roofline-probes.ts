@@ -9,6 +9,9 @@
  * - runs: the strided factor's access pattern as pure data movement: a workgroup owns D
  *   consecutive δ of every γ (runs of D elements at stride d) for RT rows, y[r, γ·d + δ] =
  *   x[r, γ·d + δ] -> what runs of 16 / 32 bytes cost against whole-row copies.
+ * - l2: every workgroup reads a window of a small buffer (a few MiB: it stays in L2) in coalesced
+ *   vec4 loads and writes one word per invocation -> what the L2 serves (kernels that re-read
+ *   their source or weights per workgroup read mostly from there).
  * - mma: subgroup-matrix f16 16x16x16 multiply-accumulate (f32 results) in a loop, left tiles
  *   held in registers, or loaded every step by subgroupMatrixLoad from a storage buffer
  *   (row- or column-major, a given stride) or from workgroup memory; optionally a workgroup
@@ -23,7 +26,7 @@
  */
 
 export type ProbeDtype = 'f32' | 'f16';
-export type ProbeGroup = 'copy' | 'permute' | 'runs' | 'mma' | 'fma';
+export type ProbeGroup = 'copy' | 'permute' | 'runs' | 'l2' | 'mma' | 'fma';
 export const F16 = 'shader-f16';
 export const SUBGROUP_MATRIX = 'chromium-experimental-subgroup-matrix';
 
@@ -296,6 +299,65 @@ ${moves.join('\n')}
 }
 
 // ---------------------------------------------------------------------------------------------
+// l2: reads served by the L2 (the footprint fits it), one word written per invocation
+
+export interface L2Params {
+  /** 32-bit words of the buffer read (a multiple of 4; small enough to stay in L2). */
+  readonly footprint: number;
+  readonly workgroups: number;
+  readonly workgroupSize: number;
+  /** vec4 loads per invocation (coalesced: invocations of a workgroup read consecutive vec4). */
+  readonly perInvocation: number;
+}
+
+export function l2Probe(p: L2Params): Probe {
+  const { workgroupSize: WG, perInvocation: K } = p;
+  const vecs = p.footprint / 4;
+  const invocations = p.workgroups * WG;
+  // Workgroup w starts where w - 1 ended, wrapping around the buffer: every SM reads all of it over time.
+  const wgsl = `@group(0) @binding(0) var<storage, read> x: array<vec4<u32>>;
+@group(0) @binding(1) var<storage, read_write> out: array<u32>;
+@compute @workgroup_size(${WG})
+fn main(${ENTRY}) {
+${workgroupIndex(p.workgroups)}
+  var acc = vec4<u32>();
+  for (var k = 0u; k < ${K}u; k++) {
+    acc += x[(wid * ${WG * K}u + k * ${WG}u + lid) % ${vecs}u];
+  }
+  out[wid * ${WG}u + lid] = acc.x + acc.y + acc.z + acc.w;
+}
+`;
+  return {
+    name: `l2-read-${Math.round((p.footprint * 4) / 1024)}k-wg${WG}-v${K}`,
+    group: 'l2',
+    dtype: 'f32',
+    features: [],
+    params: { footprintBytes: 4 * p.footprint, workgroups: p.workgroups, workgroupSize: WG, perInvocation: K },
+    wgsl,
+    workgroupSize: WG,
+    workgroups: p.workgroups,
+    inputs: [{ elements: p.footprint, fill: 'bits' }],
+    output: { elements: invocations, dtype: 'f32' },
+    bytes: invocations * K * 16 + invocations * 4,
+    check: (inputs, output) => {
+      const x = inputs[0].words;
+      const y = output.words;
+      for (let g = 0; g < invocations; g++) {
+        const w = Math.floor(g / WG);
+        const l = g % WG;
+        let sum = 0;
+        for (let k = 0; k < K; k++) {
+          const v = ((w * WG * K + k * WG + l) % vecs) * 4;
+          sum = (sum + x[v] + x[v + 1] + x[v + 2] + x[v + 3]) >>> 0;
+        }
+        if (y[g] !== sum) return `out[${g}] = ${y[g]}, expected ${sum}`;
+      }
+      return undefined;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // mma: tensor cores through subgroup matrices
 
 const TILE = 16;
@@ -318,15 +380,23 @@ export interface MmaParams {
   /** storage / workgroup: the left tiles cycle through `period` steps' worth of distinct tiles. */
   readonly period?: number;
   readonly layout?: 'row_major' | 'col_major';
-  /** Row (row-major) or column (col-major) stride of the left tiles in their array (a multiple of 16). */
+  /** Row (row-major) or column (col-major) stride of the left tiles in their array (at least 16; 72 = ks-pair-sgmat's padded ts rows). */
   readonly stride?: number;
   /** registers: a workgroupBarrier after every `barrierEvery` steps (0: none). */
   readonly barrierEvery?: number;
+  /**
+   * Workgroup memory (bytes) the kernel holds besides its own, never touched in practice: it bounds
+   * the workgroups resident per SM as a real kernel's footprint does (ks-pair-sgmat: 48 KiB).
+   */
+  readonly reserveBytes?: number;
 }
 
-/** Offset of left tile t in an array of tiles laid side by side in bands of stride/16 tiles. */
+/** Left tiles side by side in one band of 16 rows (row-major; columns if column-major) of `stride` entries. */
+const tilesPerBand = (stride: number) => Math.floor(stride / TILE);
+
+/** Offset of left tile t in an array of tiles laid side by side in bands of `tilesPerBand` tiles. */
 function tileOffset(t: number, stride: number): number {
-  const perBand = stride / TILE;
+  const perBand = tilesPerBand(stride);
   return Math.floor(t / perBand) * TILE * stride + (t % perBand) * TILE;
 }
 
@@ -353,7 +423,7 @@ export function mmaProbe(p: MmaParams): Probe {
   const barrierEvery = left === 'registers' ? (p.barrierEvery ?? 0) : 0;
   const leftTiles = period * NL;
   // The left array: tiles in bands of stride/16, whole bands.
-  const leftElements = Math.ceil(leftTiles / (stride / TILE)) * TILE * stride;
+  const leftElements = Math.ceil(leftTiles / tilesPerBand(stride)) * TILE * stride;
   const L = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
   const R = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
   const C = `subgroup_matrix_result<f32, ${TILE}, ${TILE}>`;
@@ -383,7 +453,7 @@ export function mmaProbe(p: MmaParams): Probe {
         lines.push(`    for (var e = lid; e < ${leftElements}u; e += ${S * SUBGROUP}u) { ta[e] = a[e]; }`, '    workgroupBarrier();');
       }
       // Tile t = p·NL + i of step k, p = k % period: its offset is p's band position, computed at run time.
-      const perBand = stride / TILE;
+      const perBand = tilesPerBand(stride);
       lines.push(`    for (var k = 0u; k < ${IT}u; k++) {`, `      let p = (k % ${period}u) * ${NL}u;`);
       for (let i = 0; i < NL; i++) {
         const t = `(p + ${i}u)`;
@@ -393,24 +463,33 @@ export function mmaProbe(p: MmaParams): Probe {
       break;
     }
     case 'roundtrip':
-      // Each step's product goes through workgroup memory as f32 (the subgroup's scratch tile),
-      // back as f16 (each lane converts 8 entries), and is loaded as the next step's left tile:
-      // with b = I the tile stays the same, so every step adds a·I = a. Only nl = nr = 1.
-      decls.push(`var<workgroup> scratch: array<f32, ${S * TILE_ELEMS}>;`, `var<workgroup> half: array<f16, ${S * TILE_ELEMS}>;`);
+      // ks-pair-sgmat's step-1 -> step-2 hand-over: each step's product is stored column-major
+      // into the subgroup's f32 scratch tile, each lane converts 8 entries to f16 and writes them
+      // column by column into the subgroup's f16 tile of row stride `stride` (ks-pair-sgmat's ts
+      // with c1 + pad: consecutive lanes, consecutive rows), which is loaded as the next step's
+      // left tile. With b = I the tile stays the same, so every step adds a·I = a. nl = nr = 1.
+      decls.push(`var<workgroup> scratch: array<f32, ${S * TILE_ELEMS}>;`, `var<workgroup> half: array<f16, ${S * TILE * stride}>;`);
       lines.push(
         `    let own = (lid / ${SUBGROUP}u) * ${TILE_ELEMS}u;`,
+        `    let ownHalf = (lid / ${SUBGROUP}u) * ${TILE * stride}u;`,
         `    var l0 = subgroupMatrixLoad<${L}, ${layout}>(&a, 0u, ${stride}u);`,
         `    for (var k = 0u; k < ${IT}u; k++) {`,
         `      let t = subgroupMatrixMultiply<f32>(l0, r0);`,
         `      ${acc(0, 0)} = subgroupMatrixMultiplyAccumulate(l0, r0, ${acc(0, 0)});`,
-        `      subgroupMatrixStore<row_major>(&scratch, own, t, ${TILE}u);`,
+        `      subgroupMatrixStore<col_major>(&scratch, own, t, ${TILE}u);`,
         '      workgroupBarrier();',
-        `      for (var e = lid % ${SUBGROUP}u; e < ${TILE_ELEMS}u; e += ${SUBGROUP}u) { half[own + e] = f16(scratch[own + e]); }`,
+        `      for (var e = lid % ${SUBGROUP}u; e < ${TILE_ELEMS}u; e += ${SUBGROUP}u) { half[ownHalf + (e % ${TILE}u) * ${stride}u + e / ${TILE}u] = f16(scratch[own + e]); }`,
         '      workgroupBarrier();',
-        `      l0 = subgroupMatrixLoad<${L}, row_major>(&half, own, ${TILE}u);`,
+        `      l0 = subgroupMatrixLoad<${L}, row_major>(&half, ownHalf, ${stride}u);`,
         '    }',
       );
       break;
+  }
+  const reserveWords = Math.ceil((p.reserveBytes ?? 0) / 4);
+  if (reserveWords > 0) {
+    decls.push(`var<workgroup> reserve: array<u32, ${reserveWords}>;`);
+    // Never true (a's entries lie in [-1, 1]), but the compiler cannot know: the array stays allocated.
+    lines.push(`    if (f32(a[0]) > 2.0) { reserve[lid] = 1u; out[0] = f32(reserve[(lid + 1u) % ${reserveWords}u]); }`);
   }
   for (let i = 0; i < NL; i++)
     for (let j = 0; j < NR; j++) lines.push(`    subgroupMatrixStore<row_major>(&out, (sg * ${NL * NR}u + ${i * NR + j}u) * ${TILE_ELEMS}u, ${acc(i, j)}, ${TILE}u);`);
@@ -430,13 +509,14 @@ ${body}
   const nameParts = [`mma-${left}`, `sg${S}`, `${NL}x${NR}`];
   if (left === 'storage' || left === 'workgroup' || left === 'roundtrip') nameParts.push(layout === 'row_major' ? 'row' : 'col', `s${stride}`);
   if (barrierEvery > 0) nameParts.push(`bar${barrierEvery}`);
+  if (reserveWords > 0) nameParts.push(`wg${Math.round(p.reserveBytes! / 1024)}k`);
   const leftLoads = left === 'registers' ? 0 : IT * (left === 'roundtrip' ? 1 : NL);
   return {
     name: nameParts.join('-'),
     group: 'mma',
     dtype: 'f16',
     features: [F16, SUBGROUP_MATRIX],
-    params: { left, subgroups: S, workgroups: p.workgroups, nl: NL, nr: NR, iterations: IT, period, layout, stride, barrierEvery, leftLoadsPerSubgroup: leftLoads },
+    params: { left, subgroups: S, workgroups: p.workgroups, nl: NL, nr: NR, iterations: IT, period, layout, stride, barrierEvery, reserveBytes: 4 * reserveWords, leftLoadsPerSubgroup: leftLoads },
     wgsl,
     workgroupSize: S * SUBGROUP,
     workgroups: p.workgroups,

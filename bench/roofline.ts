@@ -16,7 +16,7 @@
 import { writeFileSync } from 'node:fs';
 import { create } from 'webgpu';
 import { nodeGpu } from './node-gpu.js';
-import { copyProbe, fmaProbe, mmaProbe, permuteProbe, runsProbe, type HostData, type Probe, type ProbeGroup } from './roofline-probes.js';
+import { copyProbe, fmaProbe, l2Probe, mmaProbe, permuteProbe, runsProbe, type HostData, type Probe, type ProbeGroup } from './roofline-probes.js';
 import { hostInput, runProbe } from './roofline-run.js';
 import { DAWN_TOGGLES } from '../src/runtime/node-device.js';
 import { adapterIdentity } from '../src/tuner/adapter-identity.js';
@@ -34,7 +34,9 @@ const OUT_FILE = arg('--out');
 const log = (msg: string) => process.stderr.write(msg + '\n');
 
 /** The shapes: issue 11's, or a rehearsal's on SwiftShader. */
-const SHAPE = DRY ? { batch: 64, b: 16, c: 16, mmaWorkgroups: 4, mmaIterations: 8, fmaWorkgroups: 4, fmaIterations: 16 } : { batch: 16384, b: 64, c: 64, mmaWorkgroups: 132 * 16, mmaIterations: 2048, fmaWorkgroups: 132 * 32, fmaIterations: 4096 };
+const SHAPE = DRY
+  ? { batch: 64, b: 16, c: 16, l2Words: 16384, l2Workgroups: 8, mmaWorkgroups: 4, mmaIterations: 8, fmaWorkgroups: 4, fmaIterations: 16 }
+  : { batch: 16384, b: 64, c: 64, l2Words: 2 * 1024 * 1024, l2Workgroups: 132 * 64, mmaWorkgroups: 132 * 16, mmaIterations: 2048, fmaWorkgroups: 132 * 32, fmaIterations: 4096 };
 const N = SHAPE.b * SHAPE.c;
 
 /** Spec-sheet figures of the H200 SXM, for the fractions in the JSON (docs/performance.md cites the same). */
@@ -61,6 +63,8 @@ function probes(): Probe[] {
     ['f32', [4, 8]],
   ] as const)
     for (const run of [...new Set([...runs, c])]) if (c % run === 0) list.push(runsProbe({ dtype, batch, c, d: c, run, rows: 32, workgroupSize: 256 }));
+  // L2: an 8 MiB window (the H200's L2 is 50 MiB), read 256 (dry: 4) vec4 at a time per invocation.
+  for (const perInvocation of DRY ? [4] : [64, 256]) list.push(l2Probe({ footprint: SHAPE.l2Words, workgroups: SHAPE.l2Workgroups, workgroupSize: 256, perInvocation }));
   const mma = { workgroups: SHAPE.mmaWorkgroups, iterations: SHAPE.mmaIterations };
   for (const subgroups of [4, 8])
     for (const [nl, nr] of [
@@ -78,7 +82,17 @@ function probes(): Probe[] {
     ['col_major', 64],
   ] as const)
     list.push(mmaProbe({ ...mma, left: 'workgroup', subgroups: 8, nl: 2, nr: 2, layout, stride, period: 4 }));
-  for (const subgroups of [4, 8]) list.push(mmaProbe({ ...mma, left: 'roundtrip', subgroups, nl: 1, nr: 1 }));
+  // ks-pair-sgmat's pattern, piece by piece (bench/results/s9/pair-sgmat.md): one W tile read from
+  // storage column-major (stride c = 64) per MMA; 4 subgroups, 2 MMAs per barrier at its 48 KiB
+  // (4 workgroups per SM); the step-1 -> step-2 hand-over with ts rows of 64 (pad 0) and 72 (pad 8) halves.
+  for (const [layout, stride] of [
+    ['col_major', 64],
+    ['row_major', 16],
+  ] as const)
+    list.push(mmaProbe({ ...mma, left: 'storage', subgroups: 4, nl: 1, nr: 1, layout, stride, period: 4 }));
+  list.push(mmaProbe({ ...mma, left: 'registers', subgroups: 4, nl: 1, nr: 1, barrierEvery: 2, reserveBytes: 49152 - 1024 }));
+  list.push(mmaProbe({ ...mma, left: 'registers', subgroups: 4, nl: 1, nr: 1, reserveBytes: 49152 - 1024 }));
+  for (const stride of [64, 72]) list.push(mmaProbe({ ...mma, left: 'roundtrip', subgroups: 4, nl: 1, nr: 1, stride }));
   for (const [workgroupSize, tr, tc] of [
     [256, 4, 4],
     [256, 8, 8],

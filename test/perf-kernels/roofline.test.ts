@@ -11,7 +11,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { nodeGpu } from '../../bench/node-gpu.js';
-import { copyProbe, fmaProbe, mmaProbe, permuteProbe, runsProbe, type MmaParams, type Probe } from '../../bench/roofline-probes.js';
+import { copyProbe, fmaProbe, l2Probe, mmaProbe, permuteProbe, runsProbe, type MmaParams, type Probe } from '../../bench/roofline-probes.js';
 import { runProbe } from '../../bench/roofline-run.js';
 import { emulateSubgroupMatrix } from '../support/sgmat-emulation.js';
 
@@ -52,6 +52,13 @@ describe('data movement probes move every element where they say', () => {
     expect(await mismatch(runsProbe({ dtype: t, batch, c, d, run, rows, workgroupSize: wg }))).toBeUndefined();
   });
 
+  test.prop([quad(200), fc.integer({ min: 1, max: 5 }), fc.constantFrom(32, 64), fc.integer({ min: 1, max: 9 })], { numRuns: 4 })(
+    'L2 reads: each invocation sums its window of the buffer (wrapping around it)',
+    async (footprint, workgroups, workgroupSize, perInvocation) => {
+      expect(await mismatch(l2Probe({ footprint, workgroups, workgroupSize, perInvocation }))).toBeUndefined();
+    },
+  );
+
   it('a kernel that does not permute fails the permutation’s check', async () => {
     const p = permuteProbe({ dtype: 'f32', batch: 3, b: 8, c: 12, ti: 8, tj: 4, pad: 1 });
     const copy = copyProbe({ dtype: 'f32', elements: 3 * 96, workgroupSize: 32, perInvocation: 1 });
@@ -69,7 +76,10 @@ describe('tensor-core probes (emulated) accumulate exactly the products they say
     ['storage, column-major, stride 48', { ...small, left: 'storage', subgroups: 1, nl: 2, nr: 1, layout: 'col_major', stride: 48, period: 3 }],
     ['workgroup memory, row-major, stride 32', { ...small, left: 'workgroup', subgroups: 2, nl: 1, nr: 2, layout: 'row_major', stride: 32, period: 2 }],
     ['workgroup memory, column-major, stride 16', { ...small, left: 'workgroup', subgroups: 1, nl: 2, nr: 1, layout: 'col_major', stride: 16, period: 2 }],
+    ['storage, column-major, stride 40 (not a multiple of 16: tiles 2 to a band)', { ...small, left: 'storage', subgroups: 2, nl: 1, nr: 1, layout: 'col_major', stride: 40, period: 3 }],
+    ['registers with workgroup memory reserved (occupancy bound)', { ...small, left: 'registers', subgroups: 2, nl: 1, nr: 1, barrierEvery: 2, reserveBytes: 4096 }],
     ['the f32 -> f16 round trip through workgroup memory', { ...small, left: 'roundtrip', subgroups: 2, nl: 1, nr: 1 }],
+    ['the round trip into padded rows (stride 24), left tile read column-major first', { ...small, left: 'roundtrip', subgroups: 1, nl: 1, nr: 1, layout: 'col_major', stride: 24 }],
   ];
   for (const [name, params] of cases)
     it(name, async () => {
@@ -82,6 +92,13 @@ describe('tensor-core probes (emulated) accumulate exactly the products they say
     const p = mmaProbe({ ...small, left: 'storage', subgroups: 1, nl: 1, nr: 1, period: 2 });
     const short = mmaProbe({ ...small, iterations: small.iterations - 1, left: 'storage', subgroups: 1, nl: 1, nr: 1, period: 2 });
     expect(await mismatch(p, short.wgsl)).toMatch(/^out\[\d+\]/);
+  });
+
+  it('a round trip that transposes the tile fails the check', async () => {
+    const p = mmaProbe({ ...small, left: 'roundtrip', subgroups: 1, nl: 1, nr: 1, stride: 24 });
+    const transposed = p.wgsl.replace('(e % 16u) * 24u + e / 16u', '(e / 16u) * 24u + e % 16u');
+    expect(transposed).not.toBe(p.wgsl);
+    expect(await mismatch(p, transposed)).toMatch(/^out\[\d+\]/);
   });
 
   it('left tiles read in the other layout fail the check', async () => {
