@@ -13,7 +13,7 @@
  * The declarations are the generated bindings with bodies stripped (TypeScript's isolated
  * declaration emit), so they cannot drift from what the bundle contains.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { writeOutput } from '../node/files/write-outputs.js';
 import ts from 'typescript';
 import type { DeclarationForm } from './options.js';
@@ -33,10 +33,25 @@ export function declarationsFor(generatedTs: string, moduleName: string): string
 
 /**
  * Writes `text` to `path` unless it already holds exactly that: an unchanged file keeps its
- * mtime, so watchers (the editor's, the bundler's) are not woken for nothing. Returns whether it wrote.
+ * mtime, so watchers (the editor's, the bundler's) are not woken for nothing. Returns whether it
+ * wrote; a path that cannot be written is a FileError (writeOutput's).
  */
 export function writeIfChanged(path: string, text: string): boolean {
-  if (existsSync(path) && readFileSync(path, 'utf8') === text) return false;
+  if (holds(path, text)) return false;
   writeOutput(path, text);
   return true;
+}
+
+/**
+ * Whether `path` is a regular file of exactly `text`. Only a file of the right size is read (never
+ * a FIFO or device, which could block or never end); anything unreadable is not it, and the write
+ * that follows says why.
+ */
+function holds(path: string, text: string): boolean {
+  try {
+    const stats = statSync(path);
+    return stats.isFile() && stats.size === Buffer.byteLength(text) && readFileSync(path, 'utf8') === text;
+  } catch {
+    return false;
+  }
 }

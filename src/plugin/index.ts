@@ -20,9 +20,14 @@ export type { MoncPluginOptions } from './options.js';
 
 const MON = /\.mon$/;
 
-/** `/a/b.mon?import` -> `/a/b.mon`: bundlers may add queries to an id. */
+/**
+ * The file of a module id: `/a/b.mon?import` -> `/a/b.mon` (bundlers may add a query or a hash to
+ * an id). Only a suffix after `.mon` is one: a directory may have `?` or `#` in its name
+ * (`/proj/C#/ffn.mon` is a file as it is). An id that is not a `.mon` file is kept as it is.
+ */
 function fileOf(id: string): string {
-  return id.replace(/[?#].*$/, '');
+  if (MON.test(id)) return id;
+  return /^(.*?\.mon)[?#]/.exec(id)?.[1] ?? id;
 }
 
 export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = createUnplugin<MoncPluginOptions | undefined, false>((given) => {
@@ -46,9 +51,24 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
     const result = compileMonFile(file, { runtimeImport, tuning: lookup, forwardOnly });
     // The spec itself too: Rollup's watcher does not follow modules that a plugin loads.
     const watched = [file, ...result.dependencies, ...(source.path && !devServer ? [source.path] : [])];
-    const warnings = [...(tuningWarning ? [tuningWarning] : []), ...result.warnings];
-    if (result.ok && dts) writeIfChanged(declarationPath(file, form), result.declarations);
+    const dtsWarning = result.ok && dts ? writeDeclarations(file, result.declarations) : undefined;
+    const warnings = [...(tuningWarning ? [tuningWarning] : []), ...result.warnings, ...(dtsWarning ? [dtsWarning] : [])];
     return { result, watched, warnings };
+  };
+
+  /**
+   * Writes a spec's declarations beside it. They are for the editor: one that cannot be written
+   * (a read-only directory) is a warning, returned, and never fails the import of a spec that
+   * compiled.
+   */
+  const writeDeclarations = (file: string, declarations: string): string | undefined => {
+    try {
+      writeIfChanged(declarationPath(file, form), declarations);
+      return undefined;
+    } catch (e) {
+      if (e instanceof MoncError) return `no declarations for ${file}: ${e.message}`;
+      throw e;
+    }
   };
 
   return {
@@ -102,12 +122,22 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
             server.ws.send({ type: 'full-reload' });
           });
         }
-        // Types for every spec of the project up front, so the editor has them before the page imports anything.
+        // Types for every spec of the project up front, so the editor has them before the page
+        // imports anything. A convenience: a spec that cannot be read (over the size limit) or
+        // declarations that cannot be written are a warning, and the server starts (the page may
+        // never import that spec; one it imports fails or warns in load()).
         if (!dts) return;
         const { lookup } = tuning().current();
         for (const file of findMonFiles(root)) {
-          const result = compileMonFile(file, { runtimeImport, tuning: lookup, forwardOnly });
-          if (result.ok) writeIfChanged(declarationPath(file, form), result.declarations);
+          let warning: string | undefined;
+          try {
+            const result = compileMonFile(file, { runtimeImport, tuning: lookup, forwardOnly });
+            if (result.ok) warning = writeDeclarations(file, result.declarations);
+          } catch (e) {
+            if (!(e instanceof MoncError)) throw e;
+            warning = `no declarations for ${file}: ${e.message}`;
+          }
+          if (warning) server.config.logger.warn(`monc: ${warning}`);
         }
       },
     },
