@@ -528,7 +528,8 @@ ${body}
       { elements: NR * TILE_ELEMS, fill: left === 'roundtrip' ? 'identity' : 'mma' },
     ],
     output: { elements: subgroupsAll * NL * NR * TILE_ELEMS, dtype: 'f32' },
-    flops: subgroupsAll * NL * NR * IT * MMA_FLOPS,
+    // The round trip multiplies twice per step (the product it hands over, and the accumulation).
+    flops: subgroupsAll * NL * NR * IT * MMA_FLOPS * (left === 'roundtrip' ? 2 : 1),
     check: valueCheck(([a, b]) => {
       const one = new Float32Array(NL * NR * TILE_ELEMS);
       for (let i = 0; i < NL; i++)
