@@ -46,6 +46,20 @@ export interface TuneOptions {
   /** Timed runs per candidate (default 10). */
   readonly repeats?: number;
   readonly onProgress?: (progress: TuneProgress) => void;
+  /**
+   * Kernels tuned earlier in this run, by signature (a command tuning several maps passes one
+   * for all of them; tuneProgram adds each kernel it tunes). A kernel found here is not tuned
+   * again: identical layers, or an op twice in one program (`a @ a`), cost one search, and one
+   * database entry serves them all.
+   */
+  readonly known?: Map<string, KnownKernel>;
+}
+
+/** What tuning a kernel found, whichever ops of whichever program it was tuned for. */
+export interface KnownKernel {
+  readonly best?: TimedSchedule;
+  /** The untuned build's schedule timed, where the search timed it. */
+  readonly defaultTimed?: number;
 }
 
 export interface TuneProgress {
@@ -79,6 +93,8 @@ export interface KernelTuning {
   readonly timed: number;
   /** Candidates whose output did not match the reference, or that failed to compile (never timed). */
   readonly rejected: readonly { readonly schedule: Schedule; readonly error: string }[];
+  /** The same kernel was tuned earlier in this run (TuneOptions.known): its result, nothing timed again. */
+  readonly reused?: true;
 }
 
 export interface TuneResult {
@@ -90,6 +106,7 @@ export interface TuneResult {
 
 interface Plan {
   readonly ops: readonly number[];
+  readonly signature: string;
   /** Tried first, in order (searchSchedules). */
   readonly seeds: readonly (Schedule | undefined)[];
   /** Every valid schedule of the kernel on this device. */
@@ -110,14 +127,16 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
 
   const partitions = candidatePartitions(program, limits);
   const untunedKernels = defaultPartition(program, DEFAULT_LIMITS);
+  const signature = (ops: readonly number[]) => kernelSignature(ops.map((i) => program.ops[i]), storage);
   const plans: Plan[] = [
-    ...program.ops.map((op, i): Plan => ({ ops: [i], ...opSearch(op, limits), emit: (s) => emitKernel(op, s, ctx(i)) })),
+    ...program.ops.map((op, i): Plan => ({ ops: [i], signature: signature([i]), ...opSearch(op, limits), emit: (s) => emitKernel(op, s, ctx(i)) })),
     // Fused runs: each run of the candidate partitions once (partitions.ts).
     ...fusedRunsOf(partitions).map((run): Plan => {
       // The schedule the untuned build gives the run, when it fuses exactly this run.
       const buildDefault = untunedKernels.some((r) => r.join() === run.join()) ? defaultRunAt(program, run[0], DEFAULT_LIMITS)?.schedule : undefined;
       return {
         ops: run,
+        signature: signature(run),
         ...(buildDefault ? { buildDefault } : {}),
         seeds: [buildDefault, ...runFamilyDefaults(program, run, limits)],
         space: runCandidates(program, run, limits),
@@ -125,8 +144,11 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
       };
     }),
   ].filter((p) => p.space.length > 0);
+  const known = options.known ?? new Map<string, KnownKernel>();
+  // The plans searched: the first of each signature not tuned before (the others reuse its result).
+  const searched = plans.filter((p, k) => !known.has(p.signature) && plans.findIndex((q) => q.signature === p.signature) === k);
   const tries = (p: Plan) => searchSize(p.space, p.seeds, max);
-  const total = plans.reduce((n, p) => n + tries(p), 0);
+  const total = searched.reduce((n, p) => n + tries(p), 0);
   let done = 0;
   let lastTimedAt = -Infinity;
   const warmup = (): TimingOptions => (performance.now() - lastTimedAt < WARM_GAP_MS ? { warmupMs: WARM_WARMUP_MS } : {});
@@ -186,11 +208,20 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
     } finally {
       check.destroy();
     }
-    return { ops: plan.ops, signature: kernelSignature(opList, storage), ...(best ? { best } : {}), ...(defaultTimed !== undefined ? { defaultTimed } : {}), timed, rejected };
+    return { ops: plan.ops, signature: plan.signature, ...(best ? { best } : {}), ...(defaultTimed !== undefined ? { defaultTimed } : {}), timed, rejected };
   }
 
   const tuned: Tuned[] = [];
-  for (const plan of plans) tuned.push(await tuneKernel(plan));
+  for (const plan of plans) {
+    const earlier = known.get(plan.signature);
+    if (earlier) {
+      tuned.push({ ops: plan.ops, signature: plan.signature, ...earlier, timed: 0, rejected: [], reused: true });
+      continue;
+    }
+    const k = await tuneKernel(plan);
+    known.set(plan.signature, { ...(k.best ? { best: k.best } : {}), ...(k.defaultTimed !== undefined ? { defaultTimed: k.defaultTimed } : {}) });
+    tuned.push(k);
+  }
   const tunedRun = (run: readonly number[]) => tuned.find((k) => k.ops.join() === run.join());
   const sum = (xs: readonly (number | undefined)[]) => (xs.every((x) => x !== undefined) ? xs.reduce((a, b) => a + b, 0) : undefined);
   const kernels: KernelTuning[] = tuned.map(({ defaultTimed: _, ...k }) => {

@@ -17,7 +17,7 @@ import { hasTimestamps } from '../../runtime/timing.js';
 import type { TuningEntry, TuningKey } from '../../tuner/db.js';
 import { checkTuningDbWritable, loadNote, saveTuningEntries } from '../../node/tuning-db.js';
 import { scheduleLookup } from '../../tuner/lookup.js';
-import { tuneProgram, type KernelTuning } from '../../tuner/tune.js';
+import { tuneProgram, type KernelTuning, type KnownKernel } from '../../tuner/tune.js';
 import { MoncError } from '../../util/error.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
@@ -57,19 +57,25 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
     const bar = progress(ctx, 'tune');
     const tuned: { program: Program; kernels: readonly KernelTuning[] }[] = [];
     const tunedBackward: { program: BackwardProgram; kernels: readonly KernelTuning[] }[] = [];
-    const entries: TuningEntry[] = [];
+    const found: TuningEntry[] = [];
     const retired: TuningKey[] = [];
+    // A kernel is tuned once per command, whichever maps have it (identical layers): the maps after
+    // the first reuse its result, forward (known) and backward (the signatures tuned so far).
+    const known = new Map<string, KnownKernel>();
+    const signatures = new Set<string>();
     try {
       for (const program of programs) {
         const result = await tuneProgram(gpu.device, gpu.identity, program, {
           batch: opts.batch,
           limits: gpu.limits,
           maxCandidates: opts.maxCandidates,
+          known,
           onProgress: (p) => bar.update(p.done, p.total, p.line),
         });
         tuned.push({ program, kernels: result.kernels });
-        entries.push(...result.entries);
+        found.push(...result.entries);
         retired.push(...result.retired);
+        for (const k of result.kernels) signatures.add(k.signature);
         if (opts.forwardOnly) continue;
         // The backward program's kernels (SPEC §7), as `monc build` derives them.
         const derived = compileBackward(program);
@@ -77,15 +83,18 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
           batch: opts.batch,
           limits: gpu.limits,
           maxCandidates: opts.maxCandidates,
-          tuned: new Set(result.kernels.map((k) => k.signature)),
+          tuned: new Set(signatures),
           onProgress: (p) => bar.update(p.done, p.total, p.line),
         });
         tunedBackward.push({ program: derived, kernels: backward.kernels });
-        entries.push(...backward.entries);
+        found.push(...backward.entries);
+        for (const k of backward.kernels) signatures.add(k.signature);
       }
     } finally {
       bar.finish();
     }
+    // One entry per kernel: a reused kernel's entry comes again from each map that has it.
+    const entries = [...new Map(found.map((e) => [e.kernel, e])).values()];
     const saved = saveTuningEntries(dbPath, entries, retired, location.namedBy === undefined);
     const recovered = saved.recovered && loadNote(dbPath, { db: saved.db, recovered: saved.recovered });
     if (recovered) note(ctx, recovered);
@@ -116,7 +125,7 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
       all.map((k) => [
         k.map,
         opsText(k.ops),
-        k.schedule ? scheduleText(k.schedule) : '(no candidate passed)',
+        `${k.schedule ? scheduleText(k.schedule) : '(no candidate passed)'}${k.reused ? ' (same kernel as above)' : ''}`,
         k.ms !== undefined ? k.ms.toFixed(4) : '-',
         k.spread !== undefined ? `${(k.spread * 100).toFixed(1)}%` : '-',
         k.defaultMs !== undefined ? k.defaultMs.toFixed(4) : '-',
@@ -160,7 +169,7 @@ export function unreliableTiming(adapter: string, entries: readonly TuningEntry[
   return `the tuned winners are unreliable: ${why.join('; ')}; tune on the GPU you deploy on, with nothing else running`;
 }
 
-/** A tuned kernel as the report lists it (forward and backward alike): its winner against the default, and whether a build now uses it. */
+/** A tuned kernel as the report lists it (forward and backward alike): its winner against the default, whether it was reused from a map above, and whether a build now uses it. */
 function reportRow(k: KernelTuning, usedByBuild: boolean) {
   return {
     ops: k.ops,
@@ -169,6 +178,7 @@ function reportRow(k: KernelTuning, usedByBuild: boolean) {
     ...(k.best && k.defaultMs !== undefined ? { speedup: k.defaultMs / k.best.ms } : {}),
     timed: k.timed,
     rejected: k.rejected,
+    ...(k.reused ? { reused: true } : {}),
     usedByBuild,
   };
 }

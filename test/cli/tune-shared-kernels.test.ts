@@ -1,0 +1,65 @@
+/**
+ * `monc tune` tunes a kernel once per command, whichever maps have it: two identical layers cost one
+ * search (the second map's kernels are reported as reused, with the first one's winner, nothing
+ * timed), their backward kernels likewise, and the database and the report's entry count hold one
+ * entry per kernel. Before, every map searched its kernels again and the report showed each map's
+ * own winner and counted an entry per map, while the database kept the last one.
+ */
+import { writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadTuningDb } from '../../src/node/tuning-db.js';
+import { cli, scratchDir } from './helpers.js';
+
+const scratch = scratchDir();
+const spec = scratch.path('twin.mon');
+const db = scratch.path('twin-db.json');
+
+interface Row {
+  readonly ops: number[];
+  readonly schedule?: Record<string, unknown>;
+  readonly ms?: number;
+  readonly timed: number;
+  readonly reused?: boolean;
+}
+
+let run: { code: number; stdout: string; stderr: string };
+let report: { entries: number; maps: { map: string; kernels: Row[] }[] };
+
+beforeAll(async () => {
+  writeFileSync(spec, 'module twin\nmap a : 16 -> 16 = dense()\nmap b : 16 -> 16 = dense()\n');
+  run = await cli(['tune', spec, '--batch', '4', '--max-candidates', '2', '--db', db, '--json'], { MONC_TUNING_DB: scratch.path('unused.json') });
+  if (run.code === 0) report = JSON.parse(run.stdout);
+}, 300_000);
+afterAll(() => scratch.remove());
+
+const kernelsOf = (map: string) => report.maps.find((m) => m.map === map)!.kernels;
+
+describe('monc tune of two identical maps', () => {
+  it('searches the first map\'s kernels only (progress names no candidate of b)', () => {
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/\ba ops \[0\] 1\/\d+ /);
+    expect(run.stderr).not.toMatch(/\bb ops \[/);
+  });
+
+  it('reports b\'s forward kernel as reused, with a\'s winner, nothing timed', () => {
+    const [a] = kernelsOf('a');
+    const [b] = kernelsOf('b');
+    expect(a!.timed).toBeGreaterThan(0);
+    expect(a!.reused).toBeUndefined();
+    expect(b).toMatchObject({ ops: [0], reused: true, timed: 0, schedule: a!.schedule, ms: a!.ms });
+  });
+
+  it('tunes the shared backward kernels once: b (backward) has none of its own', () => {
+    expect(kernelsOf('a (backward)').length).toBeGreaterThan(0);
+    expect(kernelsOf('b (backward)')).toEqual([]);
+  });
+
+  it('counts and stores one entry per kernel', () => {
+    const stored = loadTuningDb(db).db.entries;
+    const kernels = new Set(stored.map((e) => e.kernel));
+    expect(stored).toHaveLength(kernels.size);
+    expect(report.entries).toBe(stored.length);
+    const forward = stored.find((e) => e.ms === kernelsOf('a')[0]!.ms);
+    expect(forward?.schedule).toEqual(kernelsOf('a')[0]!.schedule);
+  });
+});
