@@ -1,7 +1,7 @@
 /**
- * `monc tune` tunes a kernel once per command, whichever maps have it: two identical layers cost one
- * search (the second map's kernels are reported as reused, with the first one's winner, nothing
- * timed), their backward kernels likewise, and the database and the report's entry count hold one
+ * `monc tune` tunes a kernel once per command, whichever maps have it: two identical layers, or two
+ * ops of one program with the same kernel, cost one search (the later ones are reported as reused,
+ * with the first one's winner, nothing timed), their backward kernels likewise, and the database and the report's entry count hold one
  * entry per kernel. Before, every map searched its kernels again and the report showed each map's
  * own winner and counted an entry per map, while the database kept the last one.
  */
@@ -26,7 +26,8 @@ let run: { code: number; stdout: string; stderr: string };
 let report: { entries: number; maps: { map: string; kernels: Row[] }[] };
 
 beforeAll(async () => {
-  writeFileSync(spec, 'module twin\nmap a : 16 -> 16 = dense()\nmap b : 16 -> 16 = dense()\n');
+  // c: two ops of one kernel in one program.
+  writeFileSync(spec, 'module twin\nmap a : 16 -> 16 = dense()\nmap b : 16 -> 16 = dense()\nmap c : 12 -> 12 = dense(in: 12) @ dense()\n');
   run = await cli(['tune', spec, '--batch', '4', '--max-candidates', '2', '--db', db, '--json'], { MONC_TUNING_DB: scratch.path('unused.json') });
   if (run.code === 0) report = JSON.parse(run.stdout);
 }, 300_000);
@@ -47,6 +48,14 @@ describe('monc tune of two identical maps', () => {
     expect(a!.timed).toBeGreaterThan(0);
     expect(a!.reused).toBeUndefined();
     expect(b).toMatchObject({ ops: [0], reused: true, timed: 0, schedule: a!.schedule, ms: a!.ms });
+  });
+
+  it('tunes the first of two ops of one kernel in a program, and reuses it for the second', () => {
+    const [first, second] = kernelsOf('c').filter((k) => k.ops.length === 1);
+    expect(first).toMatchObject({ ops: [0] });
+    expect(first!.timed).toBeGreaterThan(0);
+    expect(second).toMatchObject({ ops: [1], reused: true, timed: 0, schedule: first!.schedule, ms: first!.ms });
+    expect(run.stderr).not.toMatch(/\bc ops \[1\] /);
   });
 
   it('tunes the shared backward kernels once: b (backward) has none of its own', () => {
