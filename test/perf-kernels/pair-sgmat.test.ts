@@ -221,3 +221,53 @@ describe('ks-pair-sgmat, emulated on SwiftShader, against the float64 reference'
       expect(await kernelError(c, 0, 2, emulated(c, s), batch, 'f32')).toBeLessThan(TOL_F16);
     }, 240_000);
 });
+
+describe('ks-pair-sgmat with the intermediate by columns (tcols)', () => {
+  const c = markedMonarch(4096, 4096, 64);
+  const base: KsPairSgmatSchedule = { family: 'ks-pair-sgmat', rows: 16, dslice: 16, subgroups: 4, xblocks: 4, odelta: 8, cols: 16, pad: 0 };
+
+  it('offers every candidate again with tcols, after all of them; no default takes it', () => {
+    const all = pairSgmatCandidates(c.ops[0], c.ops[1], H200);
+    const rows = all.filter((s) => s.tcols === undefined);
+    expect(all.slice(0, rows.length)).toEqual(rows);
+    expect(all.slice(rows.length)).toEqual(rows.map((s) => ({ ...s, tcols: true })));
+    expect(pairSgmatDefault(c.ops[0], c.ops[1], H200)!.tcols).toBeUndefined();
+    for (const s of all.slice(rows.length)) expect(ksPairSgmat.decode(s)).toEqual(s);
+  });
+
+  it('keeps ts as ts[δ1][γ1][row] without padding: step 1 writes 16-row runs, step 2 loads left tiles column-major with stride R', () => {
+    const text = emit(c, { ...base, tcols: true }).wgsl;
+    expect(text).toContain('var<workgroup> k_ts: array<f16, 16384>;');
+    expect(text).toContain('k_ts[((p % 16u) * 64u + p / 16u) * 16u + r] = f16(v);');
+    expect(text).toContain('let loff = dq * 1024u + i * 16u;');
+    expect(text).toContain('subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, col_major>(&k_ts, loff + kk * 16u, 16u)');
+    // xs keeps its padding knob; only ts changes.
+    const padded = emit(c, { ...base, subgroups: 2, xblocks: 2, pad: 8, tcols: true }).wgsl;
+    expect(padded).toContain('var<workgroup> k_ts: array<f16, 16384>;');
+    expect(padded).toMatch(/subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>\(&k_xs, xoff0 \+ kk, 72u\)/);
+  });
+
+  const EMU: TargetLimits = { ...H200, maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 32768 };
+  const one: KsPairSgmatSchedule = { family: 'ks-pair-sgmat', rows: 16, dslice: 16, subgroups: 1, xblocks: 1, odelta: 4, cols: 16, pad: 0, tcols: true };
+  const cases: [string, OpsCase<KsOp>, KsPairSgmatSchedule, number][] = [
+    // Two row blocks per tile (R = 32: left tiles at i·16 within a column of ts), four subgroups, batch 1.
+    ['n=256 nblocks=16, 4 subgroups, 32 rows', markedMonarch(256, 256, 16), { ...one, rows: 32, subgroups: 4, xblocks: 4 }, 1],
+    ['rectangular 256 -> 1024 nblocks=4 (a tile spans 4 γ1)', markedMonarch(256, 1024, 4), { ...one, dslice: 4, subgroups: 4, xblocks: 1, cols: 32, pad: 8 }, 17],
+  ];
+  for (const [name, mc, s, batch] of cases)
+    it(`emulated against the float64 reference: ${name} at batch ${batch}`, async () => {
+      expect(pairSgmatCandidates(mc.ops[0], mc.ops[1], EMU)).toContainEqual(s);
+      expect(await kernelError(mc, 0, 2, emulated(mc, s), batch, 'f32')).toBeLessThan(TOL_F16);
+    }, 240_000);
+
+  it('a transposed hand-over (γ1 and rows swapped in ts) is caught by the same check', async () => {
+    const mc = markedMonarch(256, 256, 16);
+    const wrong = emulatedEmit((ctx) => {
+      const k = ksPairSgmat.emit(mc.ops, one, ctx);
+      const text = k.wgsl.replace(SUBGROUP_UNIFORMITY_OFF, '').replace(/col_major>\(&k_ts/, 'row_major>(&k_ts');
+      expect(text).not.toBe(k.wgsl.replace(SUBGROUP_UNIFORMITY_OFF, ''));
+      return { ...k, wgsl: text };
+    }, { packWorkgroupF16: true });
+    expect(await kernelError(mc, 0, 2, wrong, 5, 'f32')).toBeGreaterThan(0.1);
+  }, 240_000);
+});

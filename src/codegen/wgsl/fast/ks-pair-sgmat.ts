@@ -45,7 +45,7 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { dividing, highestScoring, knob, type RunFamily } from '../family.js';
+import { dividing, flag, highestScoring, knob, type RunFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
@@ -71,7 +71,15 @@ export interface KsPairSgmatSchedule extends Schedule {
   readonly cols: number;
   /** f16 elements added to each staged row of ts and xs (0 or 8), against bank conflicts. */
   readonly pad: number;
+  // Optional (through Schedule's index, like ks-sgmat-strided's `et`): `tcols: true` keeps ts as
+  // ts[δ1 - δs][γ1][r] (rows fastest, no padding) instead of ts[δ1 - δs][r][γ1]: step 1's
+  // hand-over writes each tile's 16 rows as one 32-byte run (by rows, with pad 0, a tile's 256
+  // writes of one γ1 column all fall in one bank), and step 2 loads its left tiles column-major
+  // with stride R (a tile is 512 contiguous bytes). Absent: the row layout (every earlier schedule).
 }
+
+/** Whether a schedule keeps ts by columns (`tcols`, above). */
+const byColumns = (s: KsPairSgmatSchedule) => s.tcols === true;
 
 /** Result tiles one subgroup holds in step 2 (16x16 f32 each, 8 registers per invocation). */
 const MAX_ACCUMULATORS = 4;
@@ -94,9 +102,11 @@ interface PairSgTiling {
    */
   readonly TPB: number;
   readonly NX: number;
-  /** Padded row lengths of xs (c0 + pad) and ts (c1 + pad). */
+  /** Padded row lengths of xs (c0 + pad) and ts (c1 + pad; ts by rows). */
   readonly C0P: number;
   readonly C1P: number;
+  /** f16 elements of ts: Q·R rows of C1P, or (tcols) Q·c1 columns of R. */
+  readonly TS: number;
   readonly threads: number;
   /** f32 elements of the scratch shared by step 1 (PT tiles per subgroup) and step 2 (the output pass). */
   readonly scratch: number;
@@ -129,11 +139,12 @@ function pairTiling(op0: KsOp, op1: KsOp, s: KsPairSgmatSchedule): PairSgTiling 
     NX: (op1.c * Q) / TILE / TPB,
     C0P,
     C1P,
+    TS: byColumns(s) ? Q * op1.c * R : Q * R * C1P,
     threads: SUBGROUP * S,
     scratch,
     PT,
     doubled: 2 * PT * S * TILE * TILE <= scratch,
-    sharedBytes: 2 * Q * R * C1P + 2 * XB * R * C0P + 4 * scratch,
+    sharedBytes: 2 * (byColumns(s) ? Q * op1.c * R : Q * R * C1P) + 2 * XB * R * C0P + 4 * scratch,
   };
 }
 
@@ -184,7 +195,9 @@ export function pairSgmatCandidates(op0: KsOp, op1: KsOp, limits: TargetLimits):
                 const s: KsPairSgmatSchedule = { family: 'ks-pair-sgmat', rows, dslice, subgroups, xblocks, odelta, cols, pad };
                 if (valid(op0, op1, pairTiling(op0, op1, s), limits)) out.push(s);
               }
-  return out;
+  // Then every one of them with ts by columns (tcols; not measured yet: after the measured form).
+  const columns = out.map((s): KsPairSgmatSchedule => ({ ...s, tcols: true })).filter((s) => valid(op0, op1, pairTiling(op0, op1, s), limits));
+  return [...out, ...columns];
 }
 
 /**
@@ -193,7 +206,8 @@ export function pairSgmatCandidates(op0: KsOp, op1: KsOp, limits: TargetLimits):
  * runs along δ1, more β1 per left tile.
  */
 export function pairSgmatDefault(op0: KsOp, op1: KsOp, limits: TargetLimits): KsPairSgmatSchedule | undefined {
-  const all = pairSgmatCandidates(op0, op1, limits);
+  // tcols is for the tuner to try: no default takes it before a device has timed it.
+  const all = pairSgmatCandidates(op0, op1, limits).filter((s) => !byColumns(s));
   if (all.length === 0) return undefined;
   const score = (s: KsPairSgmatSchedule) => s.subgroups * 100000 + s.rows * 1000 + (s.pad > 0 ? 500 : 0) + s.odelta * 20 + s.cols / TILE - s.xblocks;
   return highestScoring('ks-pair-sgmat', 'the pair', all, score);
@@ -210,6 +224,7 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
   invariant(pairSgmatShape(op0, op1), 'ks-pair-sgmat: the ops are not a pair of its shapes');
   const t = pairTiling(op0, op1, schedule);
   const { R, Q, S, XB, OD, TB, MR, TPB, NX, C0P, C1P, PT, threads: T } = t;
+  const tcols = byColumns(schedule);
   const { b: b0, c: c0 } = op0;
   const { b: b1, c: c1, d: d1 } = op1;
   const { ep, n, inSize, outSize, w0, w1, bias0, bias1 } = pairOperands(op0, op1, ctx);
@@ -285,7 +300,9 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
       `let r = ${mod('e', TILE)};`,
       `let p = ${sum(mul(sum(mul('k0', TPB), div('w', MR)), TILE), 'j')};`,
       `let v = ${sc}[${sum(half, 'e')}]${bias0 !== undefined ? ` + f32(${n.params}[${sum(u(bias0), midOf('p'))}])` : ''};`,
-      `${ts}[${sum(mul(sum(mul(mod('p', Q), R), mul(mod('w', MR), TILE), 'r'), C1P), div('p', Q))}] = f16(v);`,
+      tcols
+        ? `${ts}[${sum(mul(sum(mul(mod('p', Q), c1), div('p', Q)), R), mul(mod('w', MR), TILE), 'r')}] = f16(v);`
+        : `${ts}[${sum(mul(sum(mul(mod('p', Q), R), mul(mod('w', MR), TILE), 'r'), C1P), div('p', Q))}] = f16(v);`,
     ]).map((l) => `  ${l}`),
     ...(t.doubled ? [] : [`  workgroupBarrier();`]),
     `}`,
@@ -323,11 +340,13 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
     `      let i = ${mod('w', MR)};`,
     `      let dd = ${div('w', MR)};`,
     `      let dq = ${sum(mul('og', OD), 'dd')};`,
-    `      let loff = ${mul(sum(mul('dq', R), mul('i', TILE)), C1P)};`,
+    tcols ? `      let loff = ${sum(mul('dq', c1 * R), mul('i', TILE))};` : `      let loff = ${mul(sum(mul('dq', R), mul('i', TILE)), C1P)};`,
     `      let woff = ${sum(u(w1), mul(sum(mul(sum('delta_s', 'dq'), b1), mul('bg', TB)), c1))};`,
     ...Array.from({ length: NBT }, (_, j) => `      ${acc(j)} = ${RESULT}();`),
     `      for (var kk = 0u; kk < ${u(c1)}; kk += ${u(TILE)}) {`,
-    `        let l = subgroupMatrixLoad<${LEFT}, row_major>(&${ts}, loff + kk, ${u(C1P)});`,
+    tcols
+      ? `        let l = subgroupMatrixLoad<${LEFT}, col_major>(&${ts}, loff + ${mul('kk', R)}, ${u(R)});`
+      : `        let l = subgroupMatrixLoad<${LEFT}, row_major>(&${ts}, loff + kk, ${u(C1P)});`,
     // W1 block (k = γ1, β1) of δ1 sits at W1[δ1][β1][γ1]: column-major with stride c1.
     ...Array.from({ length: NBT }, (_, j) => [
       `        let r${j} = subgroupMatrixLoad<${RIGHT}, col_major>(&${n.params}, ${sum('woff', u(j * TILE * c1))} + kk, ${u(c1)});`,
@@ -371,7 +390,7 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
     storage: 'f16',
     views,
     workgroupVars: [
-      `var<workgroup> ${ts}: array<f16, ${Q * R * C1P}>;`,
+      `var<workgroup> ${ts}: array<f16, ${t.TS}>;`,
       `var<workgroup> ${xs}: array<f16, ${XB * R * C0P}>;`,
       `var<workgroup> ${sc}: array<f32, ${t.scratch}>;`,
     ],
@@ -400,6 +419,7 @@ export const ksPairSgmat: RunFamily<KsPairSgmatSchedule> = markedPairFamily({
     cols: knob(s, 'cols'),
     // 0 is a candidate (no padding): only bank conflicts, not correctness, depend on it.
     pad: knob(s, 'pad', 0),
+    ...(s.tcols === undefined ? {} : { tcols: flag(s, 'tcols') }),
   }),
   emit: emitPairSgmat,
 });
