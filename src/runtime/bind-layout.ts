@@ -5,6 +5,7 @@
  */
 import { PATTERN_BINDING } from '../manifest/pattern.js';
 import * as flags from './gpu-flags.js';
+import { memo } from './memo.js';
 
 /** One bind group's layout and the pipeline layout made of it. */
 export interface KernelLayout {
@@ -38,9 +39,5 @@ const layouts = new WeakMap<GPUDevice, Map<string, KernelLayout>>();
 
 /** createLayout's layout, made once per device and label (the forward layout is PipelineCache's). */
 export function sharedLayout(device: GPUDevice, label: string, types: BindingTypes, dynamic?: number): KernelLayout {
-  const byLabel = layouts.get(device) ?? new Map<string, KernelLayout>();
-  layouts.set(device, byLabel);
-  let l = byLabel.get(label);
-  if (!l) byLabel.set(label, (l = createLayout(device, label, types, dynamic)));
-  return l;
+  return memo(memo(layouts, device, () => new Map()), label, () => createLayout(device, label, types, dynamic));
 }

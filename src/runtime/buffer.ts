@@ -1,3 +1,6 @@
+/** Creating the runtime's buffers, and the one rule for their sizes. */
+import * as flags from './gpu-flags.js';
+
 /**
  * Every buffer the runtime creates, in one call shape, labelled `monc <label>` (what WebGPU's
  * error messages and debugging tools show): one short call instead of the descriptor written
@@ -5,6 +8,18 @@
  */
 export function createBuffer(device: GPUDevice, label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false): GPUBuffer {
   return device.createBuffer({ label: `monc ${label}`, size, usage, mappedAtCreation });
+}
+
+/**
+ * A new buffer of `size` bytes (`usage`, plus COPY_DST) holding a copy of the first `size` bytes
+ * of `source` (COPY_SRC), by a copy submitted now: queued work submitted later never reaches it.
+ */
+export function copyOf(device: GPUDevice, source: GPUBuffer, label: string, size: number, usage: GPUBufferUsageFlags): GPUBuffer {
+  const copy = createBuffer(device, label, size, usage | flags.COPY_DST);
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(source, 0, copy, 0, size);
+  device.queue.submit([encoder.finish()]);
+  return copy;
 }
 
 /**

@@ -141,14 +141,13 @@ export interface DeviceCapabilities {
 }
 
 export function deviceCapabilities(device: GPUDevice): DeviceCapabilities {
-  const l = device.limits;
   // adapterInfo is missing on older browsers; the subgroup sizes are newer still.
   const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  // The limits by the names requestMoncDevice raises (a superset of those needed), written once for every page's bundle.
+  const limits = Object.fromEntries(RAISED_LIMITS.map((name) => [name, device.limits[name]])) as Record<(typeof RAISED_LIMITS)[number], number>;
   return {
     features: [...device.features],
-    maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-    maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+    ...limits,
     subgroupMinSize: info?.subgroupMinSize,
     subgroupMaxSize: info?.subgroupMaxSize,
   };

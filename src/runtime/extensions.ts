@@ -51,7 +51,7 @@ export interface HostIoSupport {
   /** Rows per chunk of a forward pass on webgpu, or undefined for one piece. */
   readonly chunkRowsFor: typeof chunkRowsFor;
   /** The chunk ring of one executor's pipelined forward passes, created on the first one. */
-  pipeline(gpu: GpuExecutor, sizes: { readonly in: number; readonly out: number }): PipelinedForward;
+  pipeline(gpu: GpuExecutor, sizes: { readonly in: number; readonly out: number }, params: () => GPUBuffer | undefined): PipelinedForward;
 }
 
 /** The training half as MapRunner reaches it (training.ts). */

@@ -9,6 +9,9 @@
  * the copy of the output to a reused readback buffer; bind groups are cached per buffer set and
  * batch. Error scopes wrap only the calls that may newly fail (new buffers or a new batch size).
  *
+ * A run uses the parameters of its call: a change while runs wait for their turn (writeParams, an
+ * optimizer step, a fit: holdParams) first copies the parameters for them.
+ *
  * Failures never hang: pipelines are validated when the executor is created, runs that may fail
  * are wrapped in validation and out-of-memory error scopes, and a lost device rejects pending
  * and later runs with the loss message.
@@ -23,11 +26,12 @@ import { fromStorage, toStorage } from './host-storage.js';
 import { hostIoSupport } from './extensions.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { PipelineCache } from './pipeline-cache.js';
+import { memo } from './memo.js';
 import { checkDevice, deviceLost, runQueue, runnerDestroyed, type RunQueue } from './run-errors.js';
 import { roundTrip, type RoundTripBuffers } from './round-trip.js';
 import type { PipelinedForward } from './pipelined-forward.js';
 import * as flags from './gpu-flags.js';
-import { createBuffer, paddedBytes } from './buffer.js';
+import { copyOf, createBuffer, paddedBytes } from './buffer.js';
 
 /** One dispatch as the executor needs it (a subset of ManifestKernel). */
 export interface KernelPlan {
@@ -69,6 +73,16 @@ export interface ExecutorSpec {
   readonly storage: 'f32' | 'f16';
 }
 
+/**
+ * What the runs called since the parameters last changed read: how many of them have not settled
+ * and, once a change came while some had not, the copy of the parameters they read instead
+ * (holdParams); else the device parameters.
+ */
+interface HeldParams {
+  waiting: number;
+  copy?: GPUBuffer;
+}
+
 /** The host round trip's buffers, for batches up to `capacity`. */
 interface HostIo extends RoundTripBuffers {
   readonly capacity: number;
@@ -88,8 +102,11 @@ export class GpuExecutor {
   #io: HostIo | undefined;
   /** The chunk ring of pipelined round trips (pipelined-forward.ts, `monc/runtime/host-io`), created on the first one. */
   #pipelined: PipelinedForward | undefined;
-  /** Bind groups per (x, y) buffer pair and batch; dropped when the temporaries are replaced. */
-  #bindGroups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, Map<number, GPUBindGroup[]>>>();
+  /** The parameters of the pipelined run in progress. */
+  #pipelineHeld: HeldParams | undefined;
+  /** Bind groups per (params, x, y) buffers and batch; dropped when the temporaries are replaced. */
+  #bindGroups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, WeakMap<GPUBuffer, Map<number, GPUBindGroup[]>>>>();
+  #held: HeldParams = { waiting: 0 };
   /** Rejects once the device is lost (run-errors.ts). */
   readonly #lost: Promise<never>;
   readonly #queue: RunQueue;
@@ -144,7 +161,21 @@ export class GpuExecutor {
   writeParams(packed: Float32Array): void {
     this.#checkUsable();
     if (packed.length !== this.#spec.paramSize) throw new MoncError('param', `packed parameters have ${packed.length} elements, expected ${this.#spec.paramSize}`);
+    this.holdParams();
     if (packed.length > 0) this.device.queue.writeBuffer(this.#params, 0, toStorage(packed, this.#spec.storage));
+  }
+
+  /**
+   * Call right before anything changes the device parameters (writeParams, an optimizer step, a
+   * fit): the runs called before it and not yet settled read a copy of the parameters as they are
+   * now, taken by a copy submitted ahead of the change, so a change never reaches a call made
+   * before it (the cpu backend computes at the call).
+   */
+  holdParams(): void {
+    const held = this.#held;
+    if (!held.waiting) return;
+    held.copy = copyOf(this.device, this.#params, 'params (held)', this.#params.size, flags.STORAGE);
+    this.#held = { waiting: 0 };
   }
 
   #ensureTemps(batch: number): void {
@@ -170,27 +201,28 @@ export class GpuExecutor {
 
   /**
    * Records the forward pass for `batch` rows of `x` into `y` (buffers in the storage type, with
-   * STORAGE usage) on `encoder`, as one compute pass.
+   * STORAGE usage) on `encoder`, as one compute pass. `params`: the parameters it binds (default:
+   * the device's; a queued run's held copy, holdParams).
    */
-  encode(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number): void {
+  encode(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number, params?: GPUBuffer): void {
     this.#checkUsable();
     if (batch === 0) return;
     const pass = encoder.beginComputePass({ label: 'monc forward' });
-    this.encodeDispatches(pass, x, y, batch);
+    this.encodeDispatches(pass, x, y, batch, undefined, params);
     pass.end();
   }
 
   /**
    * Records the dispatches of the forward pass (or, with `only`, of that kernel alone) into an
-   * open compute pass: what timing with timestamp queries needs.
+   * open compute pass: what timing with timestamp queries needs. `params` as for encode.
    */
-  encodeDispatches(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, batch: number, only?: number): void {
+  encodeDispatches(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, batch: number, only?: number, params = this.#params): void {
     this.#checkUsable();
     if (batch === 0) return;
     this.#ensureTemps(batch);
     const groups = this.#spec.kernels.map((k) => workgroupCount(k.dispatch, batch));
     const dims = this.#dims.get(batch, groups);
-    const bindGroups = this.#bindGroupsFor(x, y, batch, dims);
+    const bindGroups = this.#bindGroupsFor(params, x, y, batch, dims);
     this.#spec.kernels.forEach((k, i) => {
       if (groups[i] === 0 || (only !== undefined && i !== only)) return;
       pass.setPipeline(this.#pipelines[i]);
@@ -199,12 +231,9 @@ export class GpuExecutor {
     });
   }
 
-  /** Each kernel's bind group for this buffer pair and batch (created once, then reused). */
-  #bindGroupsFor(x: GPUBuffer, y: GPUBuffer, batch: number, dims: GPUBuffer): GPUBindGroup[] {
-    let byY = this.#bindGroups.get(x);
-    if (!byY) this.#bindGroups.set(x, (byY = new WeakMap()));
-    let byBatch = byY.get(y);
-    if (!byBatch) byY.set(y, (byBatch = new Map()));
+  /** Each kernel's bind group for these buffers and batch (created once, then reused). */
+  #bindGroupsFor(params: GPUBuffer, x: GPUBuffer, y: GPUBuffer, batch: number, dims: GPUBuffer): GPUBindGroup[] {
+    const byBatch = memo(memo(memo(this.#bindGroups, params, () => new WeakMap()), x, () => new WeakMap()), y, () => new Map<number, GPUBindGroup[]>());
     const cached = byBatch.get(batch);
     if (cached) return cached;
     const buffer = (name: string): GPUBuffer => {
@@ -217,7 +246,7 @@ export class GpuExecutor {
     const groups = this.#spec.kernels.map((k, i) =>
       this.device.createBindGroup({
         layout: this.#bindGroupLayout,
-        entries: kernelBindings(this.#params, buffer(k.src), buffer(k.dst), dims, i, this.#patterns.get(i)),
+        entries: kernelBindings(params, buffer(k.src), buffer(k.dst), dims, i, this.#patterns.get(i)),
       }),
     );
     cacheSet(byBatch, batch, groups);
@@ -275,32 +304,42 @@ export class GpuExecutor {
    * chunks (pipelined-forward.ts; without it MapRunner.forward refuses a finite `chunkRows`);
    * otherwise in one piece, or in chunks of rows that fit the device's buffer limits.
    */
-  run(x: Float32Array, batch: number, out?: Float32Array, chunkRows?: number): Promise<Float32Array> {
+  run(x: Float32Array, batch: number, out?: Float32Array, chunkRows?: number, held = this.#held): Promise<Float32Array> {
     const rows = this.maxRows();
     const chunk = hostIoSupport?.chunkRowsFor(this.#spec, batch, rows, chunkRows);
-    if (chunk !== undefined) return this.#queue(() => this.#runPipelined(x, batch, out, chunk));
-    if (batch > rows) return this.#runInChunks(x, batch, rows, out);
-    return this.#queue(() => this.#runNow(x, batch, out));
+    // The parameters of the call (`held`, a chunk's: its batch's): a change before the run settles gives it a copy (holdParams).
+    held.waiting++;
+    return (
+      chunk !== undefined
+        ? this.#queue(() => this.#runPipelined(x, batch, out, chunk, held))
+        : batch > rows
+          ? this.#runInChunks(x, batch, rows, out, held)
+          : this.#queue(() => this.#runNow(x, batch, out, held))
+    ).finally(() => {
+      if (!--held.waiting) held.copy?.destroy();
+    });
   }
 
-  #runPipelined(x: Float32Array, batch: number, y: Float32Array | undefined, chunkRows: number): Promise<Float32Array> {
+  #runPipelined(x: Float32Array, batch: number, y: Float32Array | undefined, chunkRows: number, held: HeldParams): Promise<Float32Array> {
     this.#checkUsable();
+    // One pipelined run at a time (the queue): its chunks read its parameters.
+    this.#pipelineHeld = held;
     // run() found the entry registered to choose chunks at all.
-    this.#pipelined ??= hostIoSupport!.pipeline(this, this.#spec);
+    this.#pipelined ??= hostIoSupport!.pipeline(this, this.#spec, () => this.#pipelineHeld!.copy);
     return this.#pipelined.run(x, batch, y, chunkRows);
   }
 
-  async #runInChunks(x: Float32Array, batch: number, rows: number, out?: Float32Array): Promise<Float32Array> {
+  async #runInChunks(x: Float32Array, batch: number, rows: number, out: Float32Array | undefined, held: HeldParams): Promise<Float32Array> {
     const { in: n, out: m } = this.#spec;
     const y = out ?? new Float32Array(batch * m);
     for (let start = 0; start < batch; start += rows) {
       const count = Math.min(rows, batch - start);
-      await this.run(x.subarray(start * n, (start + count) * n), count, y.subarray(start * m, (start + count) * m), Infinity);
+      await this.run(x.subarray(start * n, (start + count) * n), count, y.subarray(start * m, (start + count) * m), Infinity, held);
     }
     return y;
   }
 
-  async #runNow(x: Float32Array, batch: number, out: Float32Array | undefined): Promise<Float32Array> {
+  async #runNow(x: Float32Array, batch: number, out: Float32Array | undefined, held: HeldParams): Promise<Float32Array> {
     this.#checkUsable();
     if (batch === 0) return out ?? new Float32Array(0);
     const io = this.#ensureIo(batch);
@@ -321,7 +360,7 @@ export class GpuExecutor {
         } else {
           this.device.queue.writeBuffer(io.x, 0, toStorage(x, this.#spec.storage));
         }
-        this.encode(encoder, io.x, io.y, batch);
+        this.encode(encoder, io.x, io.y, batch, held.copy);
         encoder.copyBufferToBuffer(io.y, 0, io.readback, 0, yBytes);
       },
       this.#spec.name,

@@ -19,5 +19,7 @@ registerHostIo({
   staging: (host, capacity) => (host.gpu ? new GpuStaging(host, capacity, stagingDevice(host.gpu)) : new CpuStaging(host, capacity, host.cpuForward)),
   chunkRowsFor,
   // The input was checked by the caller (MapRunner.forward); the ring's stagings need not check it again.
-  pipeline: (gpu, sizes) => new PipelinedForward({ map: { name: 'forward', in: sizes.in, out: sizes.out }, checkInput: () => undefined }, stagingDevice(gpu)),
+  // Its chunks read the parameters of the call they belong to (`params`), not those on the device now.
+  pipeline: (gpu, sizes, params) =>
+    new PipelinedForward({ map: { name: 'forward', in: sizes.in, out: sizes.out }, checkInput: () => undefined }, { ...stagingDevice(gpu), encode: (encoder, x, y, rows) => gpu.encode(encoder, x, y, rows, params()) }),
 });

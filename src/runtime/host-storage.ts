@@ -5,7 +5,7 @@
  */
 import { f16BitsArrayToF32, f32ArrayToF16 } from './formats/f16.js';
 import * as flags from './gpu-flags.js';
-import { createBuffer, paddedBytes } from './buffer.js';
+import { copyOf, paddedBytes } from './buffer.js';
 import { deviceLost } from './run-errors.js';
 
 /** `values` in the storage type, padded to whole 4-byte words (what writeBuffer needs). */
@@ -35,11 +35,8 @@ export function fromStorage(bytes: ArrayBuffer, count: number, storage: 'f32' | 
 /** The first `count` elements of a device buffer (COPY_SRC usage) in the storage type, as f32. */
 export async function readDeviceBuffer(device: GPUDevice, buffer: GPUBuffer, count: number, storage: 'f32' | 'f16'): Promise<Float32Array> {
   const bytes = paddedBytes(count, storage === 'f16' ? 2 : 4);
-  const staging = createBuffer(device, 'read-back', bytes, flags.MAP_READ | flags.COPY_DST);
+  const staging = copyOf(device, buffer, 'read-back', bytes, flags.MAP_READ);
   try {
-    const encoder = device.createCommandEncoder({ label: 'monc read-back' });
-    encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
-    device.queue.submit([encoder.finish()]);
     // A device lost before or meanwhile: its error (the mapping would only abort).
     await Promise.race([staging.mapAsync(flags.MODE_READ), deviceLost(device)]);
     const data = staging.getMappedRange().slice(0);

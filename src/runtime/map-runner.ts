@@ -260,9 +260,7 @@ export class MapRunner {
    * buffer without STORAGE usage or smaller than its batch's rows (batch-args.ts).
    */
   encodeForward(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number): void {
-    const gpu = this.#readyOnGpu('encodeForward');
-    this.#checkForwardBuffers('encodeForward', x, y, batch);
-    gpu.encode(encoder, x, y, batch);
+    this.#forwardOnGpu('encodeForward', x, y, batch).encode(encoder, x, y, batch);
   }
 
   /**
@@ -271,16 +269,17 @@ export class MapRunner {
    * encodeForward.
    */
   encodeDispatches(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, batch: number, kernel?: number): void {
-    const gpu = this.#readyOnGpu('encodeDispatches');
-    this.#checkForwardBuffers('encodeDispatches', x, y, batch);
-    gpu.encodeDispatches(pass, x, y, batch, kernel);
+    this.#forwardOnGpu('encodeDispatches', x, y, batch).encodeDispatches(pass, x, y, batch, kernel);
   }
 
-  #checkForwardBuffers(call: string, x: GPUBuffer, y: GPUBuffer, batch: number): void {
+  /** The device executor for a forward pass the caller records, after the checks of the call and of its buffers. */
+  #forwardOnGpu(call: string, x: GPUBuffer, y: GPUBuffer, batch: number): GpuExecutor {
+    const gpu = this.#readyOnGpu(call);
     checkCallerBuffers(this.map.name, call, batch, this.#kernels!.storage, [
       { role: 'input (x)', buffer: x, width: this.in },
       { role: 'output (y)', buffer: y, width: this.out, written: true },
     ]);
+    return gpu;
   }
 
   /**

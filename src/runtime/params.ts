@@ -16,7 +16,8 @@ export class ParamError extends MoncError {
 
 type Tensors = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
 
-function elementCount(shape: readonly number[]): number {
+/** The number of elements of a tensor of this shape. */
+export function elementCount(shape: readonly number[]): number {
   return shape.reduce((p, v) => p * v, 1);
 }
 
@@ -59,9 +60,7 @@ export function unpackParams(layout: readonly ParamLayoutEntry[], packed: ArrayL
   for (const entry of layout) {
     const n = elementCount(entry.shape);
     if (entry.offset + n > packed.length) throw new ParamError(`packed parameters have ${packed.length} elements; '${entry.name}' needs [${entry.offset}, ${entry.offset + n})`);
-    const tensor = new Float32Array(n);
-    for (let i = 0; i < n; i++) tensor[i] = packed[entry.offset + i];
-    out.set(entry.name, tensor);
+    out.set(entry.name, new Float32Array(n).map((_, i) => packed[entry.offset + i]));
   }
   return out;
 }

@@ -13,17 +13,13 @@ import { FormatError } from './formats/format-error.js';
 import { MoncError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
 import { createBuffer, paddedBytes } from './buffer.js';
+import { memo } from './memo.js';
 
 const placeholders = new WeakMap<GPUDevice, GPUBuffer>();
 
 /** The buffer bound at PATTERN_BINDING for kernels that read no pattern (one per device, never destroyed). */
 export function noPattern(device: GPUDevice): GPUBuffer {
-  let b = placeholders.get(device);
-  if (!b) {
-    b = createBuffer(device, 'no pattern', 16, flags.STORAGE);
-    placeholders.set(device, b);
-  }
-  return b;
+  return memo(placeholders, device, () => createBuffer(device, 'no pattern', 16, flags.STORAGE));
 }
 
 /** A new buffer holding the `layout` table of `op`'s pattern; throws when the op has none or the device cannot bind it. */

@@ -5,6 +5,7 @@
  */
 import { MoncError } from '../util/error.js';
 import { createLayout, kernelBindingTypes } from './bind-layout.js';
+import { memo } from './memo.js';
 
 /** A WGSL module or pipeline the device rejected, with the compiler's messages: a bug in monc's kernels. */
 export class WgslError extends MoncError {
@@ -39,23 +40,13 @@ export class PipelineCache {
 
   /** The cache of a device (created on first use). */
   static for(device: GPUDevice): PipelineCache {
-    let cache = caches.get(device);
-    if (!cache) {
-      cache = new PipelineCache(device);
-      caches.set(device, cache);
-    }
-    return cache;
+    return memo(caches, device, () => new PipelineCache(device));
   }
 
   /** The compute pipeline of `entryPoint` in `wgsl`; rejects with a WgslError on invalid WGSL. */
   pipeline(wgsl: string, entryPoint: string): Promise<GPUComputePipeline> {
     const key = `${entryPoint}\u0000${wgsl}`;
-    const cached = this.#pipelines.get(key);
-    if (cached) {
-      this.stats.hits++;
-      return cached;
-    }
-    this.stats.misses++;
+    this.stats[this.#pipelines.has(key) ? 'hits' : 'misses']++;
     return settledOnce(this.#pipelines, key, () =>
       this.shaderModule(wgsl).then((module) =>
         this.#device
@@ -86,12 +77,11 @@ export class PipelineCache {
 
 /** `cache`'s promise for `key`, created once; a failure is not kept: its caller sees it, and a later call tries again. */
 function settledOnce<T>(cache: Map<string, Promise<T>>, key: string, create: () => Promise<T>): Promise<T> {
-  let created = cache.get(key);
-  if (!created) {
-    cache.set(key, (created = create()));
+  return memo(cache, key, () => {
+    const created = create();
     created.catch(() => cache.delete(key));
-  }
-  return created;
+    return created;
+  });
 }
 
 function formatMessage(m: GPUCompilationMessage, wgsl: string): string {

@@ -8,6 +8,7 @@
  */
 import { MoncError } from '../util/error.js';
 import { userError } from './user-error.js';
+import { memo } from './memo.js';
 
 /** A device's loss: a promise every await on the device races, and the error once it is lost. */
 interface Loss {
@@ -18,8 +19,7 @@ interface Loss {
 const losses = new WeakMap<GPUDevice, Loss>();
 
 function lossOf(device: GPUDevice): Loss {
-  let loss = losses.get(device);
-  if (!loss) {
+  return memo(losses, device, () => {
     const l: Loss = {
       promise: device.lost.then((info) => {
         throw (l.error = new MoncError('device', `WebGPU device lost (${info.reason}): ${info.message}`));
@@ -27,9 +27,8 @@ function lossOf(device: GPUDevice): Loss {
     };
     // Nobody may be racing it; the rejection reaches callers through the races and checks.
     l.promise.catch(() => undefined);
-    losses.set(device, (loss = l));
-  }
-  return loss;
+    return l;
+  });
 }
 
 /**

@@ -133,6 +133,8 @@ export class Training {
       const module = { module: this.module, kernels: map.optimizers };
       return new GpuOptimizer(map.name, gpu.device, options, map.paramSize, module, () => {
         this.requireGradients();
+        // Asked for right before each update is recorded: forward passes called before it keep the parameters they were called with.
+        gpu.holdParams();
         return { params: gpu.paramsBuffer, gradients: this.backwardExecutor().gradients };
       });
     }
@@ -153,6 +155,8 @@ export class Training {
     const optimizer = this.newOptimizer(options.optimizer);
     try {
       if (optimizer instanceof GpuOptimizer) {
+        // The fit changes the device parameters: forward passes called before it keep those they were called with.
+        gpu!.holdParams();
         const backward = this.backwardExecutor();
         const loop = await GpuFitMse.create({
           map,

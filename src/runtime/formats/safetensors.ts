@@ -10,6 +10,7 @@
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { jsonErrorMessage } from '../../util/json.js';
 import { FormatError } from './format-error.js';
+import { elementCount } from '../params.js';
 
 export type SafetensorsReadDtype = 'F32' | 'F16' | 'BF16' | 'F64';
 export type SafetensorsWriteDtype = 'F32' | 'F16';
@@ -136,7 +137,7 @@ function parseEntry(name: string, value: unknown): { dtype: SafetensorsReadDtype
   }
   const d = dtype as SafetensorsReadDtype;
   const [begin, end] = offsets as number[];
-  const elements = (shape as number[]).reduce((p, v) => p * v, 1);
+  const elements = elementCount(shape as number[]);
   if (elements * BYTES[d] !== end - begin) {
     throw invalid(`tensor '${name}' of shape [${shape.join(', ')}] and dtype ${d} needs ${elements * BYTES[d]} bytes, data_offsets give ${end - begin}`);
   }
@@ -180,7 +181,7 @@ export function writeSafetensors(
   for (const name of names) {
     if (name === '__metadata__') throw invalid("'__metadata__' is reserved and cannot name a tensor");
     const t = tensors.get(name)!;
-    const elements = t.shape.reduce((p, v) => p * v, 1);
+    const elements = elementCount(t.shape);
     if (!t.shape.every(isCount) || elements !== t.data.length) {
       throw invalid(`tensor '${name}' has shape [${t.shape.join(', ')}] but ${t.data.length} values`);
     }
