@@ -389,6 +389,11 @@ export interface MmaParams {
    * the workgroups resident per SM as a real kernel's footprint does (ks-pair-sgmat: 48 KiB).
    */
   readonly reserveBytes?: number;
+  /**
+   * roundtrip: hand over by columns (ks-pair-sgmat's `tcols`): the f16 tile is written in the
+   * scratch's own column-major order (contiguous) and loaded column-major with stride 16.
+   */
+  readonly handoverColumns?: boolean;
 }
 
 /** Left tiles side by side in one band of 16 rows (row-major; columns if column-major) of `stride` entries. */
@@ -462,28 +467,32 @@ export function mmaProbe(p: MmaParams): Probe {
       lines.push(...mmas('      '), '    }');
       break;
     }
-    case 'roundtrip':
+    case 'roundtrip': {
       // ks-pair-sgmat's step-1 -> step-2 hand-over: each step's product is stored column-major
       // into the subgroup's f32 scratch tile, each lane converts 8 entries to f16 and writes them
       // column by column into the subgroup's f16 tile of row stride `stride` (ks-pair-sgmat's ts
       // with c1 + pad: consecutive lanes, consecutive rows), which is loaded as the next step's
-      // left tile. With b = I the tile stays the same, so every step adds a·I = a. nl = nr = 1.
-      decls.push(`var<workgroup> scratch: array<f32, ${S * TILE_ELEMS}>;`, `var<workgroup> half: array<f16, ${S * TILE * stride}>;`);
+      // left tile; or (handoverColumns) in the scratch's own order, loaded column-major. With
+      // b = I the tile stays the same, so every step adds a·I = a. nl = nr = 1.
+      const cols = p.handoverColumns === true;
+      const halfStride = cols ? TILE : stride;
+      decls.push(`var<workgroup> scratch: array<f32, ${S * TILE_ELEMS}>;`, `var<workgroup> half: array<f16, ${S * TILE * halfStride}>;`);
       lines.push(
         `    let own = (lid / ${SUBGROUP}u) * ${TILE_ELEMS}u;`,
-        `    let ownHalf = (lid / ${SUBGROUP}u) * ${TILE * stride}u;`,
+        `    let ownHalf = (lid / ${SUBGROUP}u) * ${TILE * halfStride}u;`,
         `    var l0 = subgroupMatrixLoad<${L}, ${layout}>(&a, 0u, ${stride}u);`,
         `    for (var k = 0u; k < ${IT}u; k++) {`,
         `      let t = subgroupMatrixMultiply<f32>(l0, r0);`,
         `      ${acc(0, 0)} = subgroupMatrixMultiplyAccumulate(l0, r0, ${acc(0, 0)});`,
         `      subgroupMatrixStore<col_major>(&scratch, own, t, ${TILE}u);`,
         '      workgroupBarrier();',
-        `      for (var e = lid % ${SUBGROUP}u; e < ${TILE_ELEMS}u; e += ${SUBGROUP}u) { half[ownHalf + (e % ${TILE}u) * ${stride}u + e / ${TILE}u] = f16(scratch[own + e]); }`,
+        `      for (var e = lid % ${SUBGROUP}u; e < ${TILE_ELEMS}u; e += ${SUBGROUP}u) { half[ownHalf + ${cols ? 'e' : `(e % ${TILE}u) * ${stride}u + e / ${TILE}u`}] = f16(scratch[own + e]); }`,
         '      workgroupBarrier();',
-        `      l0 = subgroupMatrixLoad<${L}, row_major>(&half, ownHalf, ${stride}u);`,
+        `      l0 = subgroupMatrixLoad<${L}, ${cols ? 'col_major' : 'row_major'}>(&half, ownHalf, ${halfStride}u);`,
         '    }',
       );
       break;
+    }
   }
   const reserveWords = Math.ceil((p.reserveBytes ?? 0) / 4);
   if (reserveWords > 0) {
@@ -513,13 +522,14 @@ ${body}
   if (left === 'storage' || left === 'workgroup' || left === 'roundtrip') nameParts.push(layout === 'row_major' ? 'row' : 'col', `s${stride}`);
   if (barrierEvery > 0) nameParts.push(`bar${barrierEvery}`);
   if (reserveWords > 0) nameParts.push(`wg${Math.round(p.reserveBytes! / 1024)}k`);
+  if (left === 'roundtrip' && p.handoverColumns) nameParts.push('bycols');
   const leftLoads = left === 'registers' ? 0 : IT * (left === 'roundtrip' ? 1 : NL);
   return {
     name: nameParts.join('-'),
     group: 'mma',
     dtype: 'f16',
     features: [F16, SUBGROUP_MATRIX],
-    params: { left, subgroups: S, workgroups: p.workgroups, nl: NL, nr: NR, iterations: IT, period, layout, stride, barrierEvery, reserveBytes: 4 * reserveWords, leftLoadsPerSubgroup: leftLoads },
+    params: { left, subgroups: S, workgroups: p.workgroups, nl: NL, nr: NR, iterations: IT, period, layout, stride, barrierEvery, reserveBytes: 4 * reserveWords, handoverColumns: p.handoverColumns === true, leftLoadsPerSubgroup: leftLoads },
     wgsl,
     workgroupSize: S * SUBGROUP,
     workgroups: p.workgroups,

@@ -80,11 +80,13 @@ function probes(): Probe[] {
     ['row_major', 64],
     ['row_major', 72],
     ['col_major', 64],
+    ['col_major', 16],
   ] as const)
     list.push(mmaProbe({ ...mma, left: 'workgroup', subgroups: 8, nl: 2, nr: 2, layout, stride, period: 4 }));
   // ks-pair-sgmat's pattern, piece by piece (bench/results/s9/pair-sgmat.md): one W tile read from
   // storage column-major (stride c = 64) per MMA; 4 subgroups, 2 MMAs per barrier at its 48 KiB
-  // (4 workgroups per SM); the step-1 -> step-2 hand-over with ts rows of 64 (pad 0) and 72 (pad 8) halves.
+  // (4 workgroups per SM); the step-1 -> step-2 hand-over with ts rows of 64 (pad 0) and 72 (pad 8)
+  // halves, and by columns (its knob tcols).
   for (const [layout, stride] of [
     ['col_major', 64],
     ['row_major', 16],
@@ -93,6 +95,7 @@ function probes(): Probe[] {
   list.push(mmaProbe({ ...mma, left: 'registers', subgroups: 4, nl: 1, nr: 1, barrierEvery: 2, reserveBytes: 49152 - 1024 }));
   list.push(mmaProbe({ ...mma, left: 'registers', subgroups: 4, nl: 1, nr: 1, reserveBytes: 49152 - 1024 }));
   for (const stride of [64, 72]) list.push(mmaProbe({ ...mma, left: 'roundtrip', subgroups: 4, nl: 1, nr: 1, stride }));
+  list.push(mmaProbe({ ...mma, left: 'roundtrip', subgroups: 4, nl: 1, nr: 1, handoverColumns: true }));
   for (const [workgroupSize, tr, tc] of [
     [256, 4, 4],
     [256, 8, 8],

@@ -80,6 +80,7 @@ describe('tensor-core probes (emulated) accumulate exactly the products they say
     ['registers with workgroup memory reserved (occupancy bound)', { ...small, left: 'registers', subgroups: 2, nl: 1, nr: 1, barrierEvery: 2, reserveBytes: 4096 }],
     ['the f32 -> f16 round trip through workgroup memory', { ...small, left: 'roundtrip', subgroups: 2, nl: 1, nr: 1 }],
     ['the round trip into padded rows (stride 24), left tile read column-major first', { ...small, left: 'roundtrip', subgroups: 1, nl: 1, nr: 1, layout: 'col_major', stride: 24 }],
+    ['the round trip by columns (contiguous, loaded column-major)', { ...small, left: 'roundtrip', subgroups: 2, nl: 1, nr: 1, handoverColumns: true }],
   ];
   for (const [name, params] of cases)
     it(name, async () => {
