@@ -9,6 +9,14 @@ def torch_ms(records, impl, n, m, batch, dtype):
     return None
 
 
+def record_fields(r):
+    """The fields every device file's case record carries (the H100 file's and issue 4's list): the
+    structure, its shape, the tuned time and its rates, from one sweep record."""
+    ms = r['ms']
+    return dict(op=r['op'], n=r['n'], m=r['m'], nblocks=r.get('nblocks'), ms=round(ms, 4),
+                gflops=round(r['flops'] / ms / 1e6, 1), gbps=round(r['bytes'] / ms / 1e6, 1))
+
+
 def apply_sweep(out, sweep, sweep_path, compiled, fresh, fresh_path):
     """compiled: torch.compile records of the sweep's call; fresh: fly/dense records (or None: the
     earlier ones stay, marked by `baseline_from`)."""
@@ -20,6 +28,7 @@ def apply_sweep(out, sweep, sweep_path, compiled, fresh, fresh_path):
         if c is None or 'ms' not in r:
             continue
         tuned, untuned = r['ms'], r['untuned']['ms']
+        c.update(record_fields(r))
         c.update(monc_ms=dict(tuned=round(tuned, 4), untuned=round(untuned, 4)), untuned_over_tuned=round(untuned / tuned, 2),
                  kernel_set=dict(tuned=r['kernelSet'], untuned=r['untuned']['kernelSet']),
                  kernels=[dict(family=s['schedule']['family'], ms=round(s['ms'], 4)) for s in r['schedules']],
@@ -49,3 +58,21 @@ def apply_sweep(out, sweep, sweep_path, compiled, fresh, fresh_path):
 def print_cases(out):
     for c in out['cases']:
         print(c['case'][:40], c['dtype'], c['batch'], c['monc_ms'], c.get('kernel_set'), c.get('speedup'), c.get('speedup_vs_torch_compile'), [k['family'] for k in c['kernels']])
+
+
+def backfill_fields(out, fallback_sweeps):
+    """Adds record_fields to every case from the sweep it was measured in (`measured`), or else from
+    the first of fallback_sweeps holding its case at its tuned time (cases summarized before
+    record_fields existed)."""
+    import json, re
+    for c in out['cases']:
+        paths = [re.match(r'(.*) \(', c['measured']).group(1)] if 'measured' in c else fallback_sweeps
+        for path in paths:
+            hits = [r for r in json.load(open(path))['records'] if 'ms' in r and f"{r['op']} {r['n']}->{r['m']}" == c['case']
+                    and r['dtype'] == c['dtype'] and r['batch'] == c['batch'] and round(r['ms'], 4) == c['monc_ms']['tuned']]
+            if hits:
+                c.update(record_fields(hits[0]))
+                c.setdefault('measured', f"{path} ({json.load(open(path))['date']})")
+                break
+        else:
+            raise SystemExit(f"no sweep record for {c['case']} {c['dtype']} {c['batch']}")
