@@ -16,6 +16,7 @@ import { fitProduct } from './product.js';
 import { fitSum } from './sum.js';
 import { modelDense } from './model-dense.js';
 import { roundingChanged, STORED_OPTIMUM_TOLERANCE, storedParams, type StorageDtype } from './storage.js';
+import { projectionExponent, scaleSlices, scalingSlices, timesPowerOfTwo } from './scale.js';
 import { residualConfirmed } from './verify.js';
 
 export interface ProjectOptions {
@@ -93,15 +94,25 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
     throw new ProjectionError(`dense matrix has ${w.length} values but '${model.body.path}' expects shape (${out}, ${inp}) = (out, in), ${out * inp} values`);
   }
   // W is only read: a Float64Array is used as it is, anything else is converted once.
-  const target = w instanceof Float64Array ? w : Float64Array.from(w);
-  let norm2 = 0;
-  for (let i = 0; i < target.length; i++) {
-    const v = target[i];
+  const given = w instanceof Float64Array ? w : Float64Array.from(w);
+  for (let i = 0; i < given.length; i++) {
+    const v = given[i];
     if (!Number.isFinite(v)) {
       throw new ProjectionError(`dense matrix has ${v} at (${Math.floor(i / inp)}, ${i % inp}): projection needs finite values`);
     }
-    norm2 += v * v;
   }
+  // A W of entries far from 1 is projected as W·2^-e, and what is found scaled back (scale.ts);
+  // every error below is measured on the scaled problem (relative errors do not change).
+  const exponent = projectionExponent(given);
+  const slices = exponent === 0 ? [] : scalingSlices(model.body);
+  if (!slices) {
+    throw new ProjectionError(`dense matrix entries reach 2^${exponent} (beyond 2^±200), and '${model.body.path}' ties its parameters so that M is not linear in any one of its tensors (a map used twice in one chain): scale W first`);
+  }
+  const target = exponent === 0 ? given : given.map((v) => timesPowerOfTwo(v, -exponent));
+  const toW = (params: ReadonlyMap<string, Float64Array>) => (exponent === 0 ? new Map(params) : scaleSlices(params, slices, exponent));
+  const fromW = (params: ReadonlyMap<string, Float64Array>) => (exponent === 0 ? new Map(params) : scaleSlices(params, slices, -exponent));
+  let norm2 = 0;
+  for (let i = 0; i < target.length; i++) norm2 += target[i] * target[i];
   for (const [name, value] of [['seed', options.seed], ['maxRounds', options.maxRounds], ['powerIterations', options.powerIterations]] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new ProjectionError(`option ${name} must be a non-negative integer, got ${value}`);
   }
@@ -115,16 +126,20 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
     error2 = norm2;
   }
   // In the model's parameter order (what paramsOf lists and files are written in).
-  const found = new Map(model.params.map((p) => [p.name, fit.params.get(p.name) ?? new Float64Array(sizes.get(p.name)!)]));
+  const scaledFound = new Map(model.params.map((p) => [p.name, fit.params.get(p.name) ?? new Float64Array(sizes.get(p.name)!)]));
+  const found = toW(scaledFound);
   const relative = (e2: number): number => (norm2 === 0 ? Math.sqrt(e2) : Math.sqrt(e2 / norm2));
   let params = found;
+  // `params` as the scaled problem sees them: what its errors are measured with.
+  let scaledParams = scaledFound;
   let method = fit.method;
   let optimal = fit.optimal;
   if (options.storage !== undefined) {
     params = storedParams(found, new Map(model.params.map((p) => [p.name, p.shape])), options.storage);
     if (roundingChanged(found, params)) {
+      scaledParams = fromW(params);
       // The error reported is that of the parameters as stored, measured on their M.
-      const stored2 = squaredDistance(target, modelDense(model.body, params));
+      const stored2 = squaredDistance(target, modelDense(model.body, scaledParams));
       if (optimal && relative(stored2) - relative(error2) > STORED_OPTIMUM_TOLERANCE[options.storage]) {
         method += ` (stored as ${options.storage}, its relative error ${Number(relative(error2).toPrecision(3))} became ${Number(relative(stored2).toPrecision(3))}: not claimed optimal)`;
         optimal = false;
@@ -132,8 +147,11 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
       error2 = stored2;
     }
   }
+  // Never a non-finite error reported, let alone called optimal: the scaling above keeps the
+  // projectors' arithmetic in range, so this is a bug, not the user's W.
+  if (!Number.isFinite(relative(error2))) throw new Error(`internal error: the projection onto '${model.body.path}' gave relative error ${relative(error2)}`);
   // No `optimal: true` without an independent recomputation of the residual it rests on.
-  const confirmed = !optimal || residualConfirmed(model.body, params, target, error2, norm2);
+  const confirmed = !optimal || residualConfirmed(model.body, scaledParams, target, error2, norm2);
   return {
     params,
     relativeError: relative(error2),

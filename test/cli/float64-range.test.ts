@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkValues, ValueRangeError } from '../../src/runtime/numerics.js';
+import { npyF64 } from '../support/npy-f64.js';
 import { cli, scratchDir } from './helpers.js';
 
 const scratch = scratchDir();
@@ -23,18 +24,6 @@ function f64Safetensors(name: string, shape: number[], values: number[]): Uint8A
   return out;
 }
 
-/** A `<f8` .npy file (format 1.0). */
-function f64Npy(shape: number[], values: number[]): Uint8Array {
-  let dict = `{'descr': '<f8', 'fortran_order': False, 'shape': (${shape.join(', ')},), }`;
-  dict += ' '.repeat(63 - ((10 + dict.length) % 64)) + '\n';
-  const out = new Uint8Array(10 + dict.length + 8 * values.length);
-  out.set([0x93, ...new TextEncoder().encode('NUMPY'), 1, 0], 0);
-  new DataView(out.buffer).setUint16(8, dict.length, true);
-  out.set(new TextEncoder().encode(dict), 10);
-  out.set(new Uint8Array(new Float64Array(values).buffer), 10 + dict.length);
-  return out;
-}
-
 const spec = scratch.path('s.mon');
 writeFileSync(spec, 'map f : 3 -> 2 = dense()\n');
 const huge = scratch.path('huge.safetensors');
@@ -42,9 +31,9 @@ writeFileSync(huge, f64Safetensors('f.weight', [2, 3], [1, 2, 3, 4, -1e300, 6]))
 const largest = scratch.path('largest.safetensors');
 writeFileSync(largest, f64Safetensors('f.weight', [2, 3], [3.4028234663852886e38, 0, 0, 0, 0, 1]));
 const ones = scratch.path('x.npy');
-writeFileSync(ones, f64Npy([1, 3], [1, 1, 1]));
+writeFileSync(ones, npyF64([1, 1, 1], [1, 3]));
 const bigInput = scratch.path('xbig.npy');
-writeFileSync(bigInput, f64Npy([2, 3], [1, 1, 1, 1, 1e39, 1]));
+writeFileSync(bigInput, npyF64([1, 1, 1, 1, 1e39, 1], [2, 3]));
 
 describe('float64 values beyond float32', () => {
   it("checkValues holds f32 parameters to f32's range, as stored", () => {

@@ -4,23 +4,11 @@ import { afterAll, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/runtime/formats/safetensors.js';
 import { denseOf, monarch, randomParams } from '../project/structures.js';
 import { cliJson, scratchDir } from './helpers.js';
+import { npyF64 } from '../support/npy-f64.js';
 import { referenceDense } from '../support/reference.js';
 
 const scratch = scratchDir();
 afterAll(() => scratch.remove());
-
-/** A `<f8` .npy file, as np.save writes one. */
-function npyF64(data: Float64Array, shape: readonly number[]): Uint8Array {
-  const dict = `{'descr': '<f8', 'fortran_order': False, 'shape': (${shape.join(', ')}), }`;
-  const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
-  const header = dict.padEnd(total - 11, ' ') + '\n';
-  const out = new Uint8Array(total + data.length * 8);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  new Float64Array(out.buffer, total).set(data);
-  return out;
-}
 
 it('monc project of a random Monarch 1024 saved as <f8: exact (≤ 1e-5) and optimal', async () => {
   const n = 1024;
