@@ -340,6 +340,16 @@ describe('monc build', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("module 'small' is also defined by");
   });
+
+  it('refuses two specs whose module names differ only in case (one set of files on macOS and Windows), writing nothing', async () => {
+    const twin = scratch.path('twin-case.mon');
+    writeFileSync(twin, 'module Small\nmap m : 4 -> 4 = dense()\n');
+    const out = scratch.path('build-twin-case');
+    const r = await cli(['build', spec, twin, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^monc: error: .*twin-case\.mon: module 'Small' and module 'small' of .* differ only in case; .*case-insensitive file system \(macOS, Windows\)\n$/);
+    expect(() => readdirSync(out)).toThrow();
+  });
 });
 
 function rename(c: { params: number; flopsPerRow: number }) {

@@ -48,11 +48,14 @@ export async function buildCommand(ctx: CommandContext, files: readonly string[]
     }
   }
   if (specErrors.length > 0) throw combinedSpecError(specErrors);
-  const byModule = new Map<string, string>();
+  // Keyed without case: `Ffn.ts` and `ffn.ts` are one file on macOS's and Windows's default file systems.
+  const byModule = new Map<string, { readonly name: string; readonly file: string }>();
   for (const spec of specs) {
-    const other = byModule.get(spec.module.name);
-    if (other !== undefined) throw new MoncError('user', `${spec.file}: module '${spec.module.name}' is also defined by ${other}; their outputs would overwrite each other`);
-    byModule.set(spec.module.name, spec.file);
+    const name = spec.module.name;
+    const other = byModule.get(name.toLowerCase());
+    if (other?.name === name) throw new MoncError('user', `${spec.file}: module '${name}' is also defined by ${other.file}; their outputs would overwrite each other`);
+    if (other) throw new MoncError('user', `${spec.file}: module '${name}' and module '${other.name}' of ${other.file} differ only in case; their outputs would overwrite each other on a case-insensitive file system (macOS, Windows)`);
+    byModule.set(name.toLowerCase(), { name, file: spec.file });
   }
 
   const modules = [];
