@@ -92,7 +92,8 @@ function readSafetensorsTensors(path: string, pick: (index: SafetensorsIndex) =>
       const reason = `the tensors asked for take ${bytesText(bytes)}, over the limit of ${bytesText(MAX_DATA_FILE_BYTES)} monc reads at once`;
       throw new FileError(`${path}: ${reason}`, reason);
     }
-    return entries.map((e) => decodeSafetensorsTensor(e, file.read(index.dataStart + e.begin, e.end - e.begin)));
+    // A tensor of a dtype monc does not read (I64, BOOL, …) is an error naming the file only when asked for.
+    return parsing(path, () => entries.map((e) => decodeSafetensorsTensor(e, file.read(index.dataStart + e.begin, e.end - e.begin))));
   });
 }
 

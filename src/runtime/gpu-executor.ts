@@ -181,9 +181,8 @@ export class GpuExecutor {
   #ensureTemps(batch: number): void {
     if (batch <= this.#tempCapacity) return;
     // Replaced buffers stay alive until destroy(): a caller's encoder not yet submitted may still
-    // use them. Capacities at least double (up to the rows one pass may bind), so the replaced
-    // ones together stay under twice the current set.
-    const capacity = Math.min(Math.max(batch, 2 * this.#tempCapacity), Math.max(batch, this.maxRows()));
+    // use them. Capacities at least double, so the replaced ones together stay under twice the current set.
+    const capacity = this.#grown(batch, this.#tempCapacity);
     // Only buffers a kernel binds: the intermediate of a fused pair lives in workgroup memory.
     const bound = new Set(this.#spec.kernels.flatMap((k) => [k.src, k.dst]));
     this.#temps = new Map(
@@ -256,7 +255,7 @@ export class GpuExecutor {
   #ensureIo(batch: number): HostIo {
     if (this.#io && this.#io.capacity >= batch) return this.#io;
     this.#destroyIo();
-    const capacity = Math.min(Math.max(batch, this.#io ? this.#io.capacity * 2 : 1), Math.max(batch, this.maxRows()));
+    const capacity = this.#grown(batch, this.#io?.capacity);
     const xSize = this.#bytes(capacity * this.#spec.in);
     const ySize = this.#bytes(capacity * this.#spec.out);
     const device = this.device;
@@ -270,6 +269,11 @@ export class GpuExecutor {
       validated: new Set(),
     };
     return this.#io;
+  }
+
+  /** Rows for buffers that must hold `batch` rows and replace ones of `current`: at least double, but not past the rows one pass may bind. */
+  #grown(batch: number, current = 0): number {
+    return Math.min(Math.max(batch, 2 * current), Math.max(batch, this.maxRows()));
   }
 
   #destroyIo(): void {

@@ -5,7 +5,7 @@
  * runs lives here and in MapRunner.
  */
 import type { ManifestMap } from '../manifest/types.js';
-import { readSafetensors, type SafetensorsFile } from './formats/safetensors.js';
+import { decodeSafetensorsTensor, readSafetensorsIndex } from './formats/safetensors.js';
 import type { BackwardResult, FitMseOptions, FitMseResult, MapRunner, MapRunnerOptions } from './map-runner.js';
 import type { ForwardOptions } from './forward-request.js';
 import type { ForwardStaging } from './host-io.js';
@@ -24,7 +24,7 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
   /** Parameter tensors by name (row-major float32), or the bytes of a safetensors file (`fetch`'s `arrayBuffer()` as it is, too). */
   loadParams(params: Params | Uint8Array | ArrayBuffer): void {
     const bytes = params instanceof ArrayBuffer ? new Uint8Array(params) : params;
-    this.runner.loadParams(bytes instanceof Uint8Array ? tensorsOf(readSafetensors(bytes), this.runner.map) : bytes);
+    this.runner.loadParams(bytes instanceof Uint8Array ? tensorsOf(bytes, this.runner.map) : bytes);
   }
 
   /**
@@ -97,19 +97,21 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
 }
 
 /**
- * The file's tensors that the map uses, each checked against its shape: a tensor of the right
- * size but another shape (a transposed weight) would otherwise load silently. Missing tensors
- * are left for the runner to report.
+ * The tensors of a safetensors file that the map uses, each checked against its shape: a tensor
+ * of the right size but another shape (a transposed weight) would otherwise load silently. Only
+ * those are decoded: the file's other tensors may be of any dtype (a state dict's I64 counters).
+ * Missing tensors are left for the runner to report.
  */
-function tensorsOf(file: SafetensorsFile, map: ManifestMap): Map<string, ArrayLike<number>> {
+function tensorsOf(bytes: Uint8Array, map: ManifestMap): Map<string, ArrayLike<number>> {
+  const index = readSafetensorsIndex(bytes, bytes.length);
   const tensors = new Map<string, ArrayLike<number>>();
   for (const { name, shape } of map.params) {
-    const t = file.tensors.get(name);
+    const t = index.entries.find((e) => e.name === name);
     if (!t) continue;
-    if (t.shape.length !== shape.length || t.shape.some((n, i) => n !== shape[i])) {
-      throw new ParamError(`parameter tensor '${name}' has shape ${describeShape(t.shape)}; expected ${describeShape(shape)}`);
-    }
-    tensors.set(name, t.data);
+    // Shapes compared as messages write them: equal texts, equal shapes.
+    const [got, expected] = [t.shape, shape].map(describeShape);
+    if (got !== expected) throw new ParamError(`parameter tensor '${name}' has shape ${got}; expected ${expected}`);
+    tensors.set(name, decodeSafetensorsTensor(t, bytes.subarray(index.dataStart + t.begin, index.dataStart + t.end)).data);
   }
   return tensors;
 }

@@ -1,7 +1,7 @@
 import { test as fcTest, fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../src/runtime/formats/format-error.js';
-import { readSafetensors, writeSafetensors, type TensorToWrite } from '../../src/runtime/formats/safetensors.js';
+import { decodeSafetensorsTensor, readSafetensors, readSafetensorsIndex, writeSafetensors, type TensorToWrite } from '../../src/runtime/formats/safetensors.js';
 
 /** A safetensors file from a header (JSON text, not re-serialised) and the data bytes. */
 function file(header: string, data: number[]): Uint8Array {
@@ -12,6 +12,13 @@ function file(header: string, data: number[]): Uint8Array {
   out.set(data, 8 + json.length);
   return out;
 }
+
+/** readSafetensors refuses `bytes` with a FormatError whose message matches. */
+function rejects(bytes: Uint8Array, message: RegExp): void {
+  expect(() => readSafetensors(bytes)).toThrow(FormatError);
+  expect(() => readSafetensors(bytes)).toThrow(message);
+}
+const entry = (o: object) => JSON.stringify(o);
 
 describe('safetensors reading', () => {
   it('reads a hand-made file with every supported dtype and metadata', () => {
@@ -46,11 +53,6 @@ describe('safetensors reading', () => {
     expect([...readSafetensors(outer.subarray(1)).tensors.get('x')!.data]).toEqual([1, 2, 3]);
   });
 
-  const rejects = (bytes: Uint8Array, message: RegExp) => {
-    expect(() => readSafetensors(bytes)).toThrow(FormatError);
-    expect(() => readSafetensors(bytes)).toThrow(message);
-  };
-  const entry = (o: object) => JSON.stringify(o);
 
   it('rejects truncated files and oversized header lengths', () => {
     rejects(new Uint8Array(5), /truncated file/);
@@ -66,7 +68,8 @@ describe('safetensors reading', () => {
     rejects(file('[1, 2]', []), /header is not a JSON object/);
     // The format wants '{' first: white space before the object is refused too (QA E8).
     rejects(file(`  ${entry({ x: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } })}`, [0, 0, 0, 0]), /^safetensors: the header is not a JSON object \(it must start with '\{', nothing before it\)$/);
-    rejects(file(entry({ x: { dtype: 'I32', shape: [1], data_offsets: [0, 4] } }), [0, 0, 0, 0]), /unsupported dtype I32/);
+    rejects(file(entry({ x: { dtype: 'Q8', shape: [1], data_offsets: [0, 1] } }), [0]), /unknown dtype Q8 \(known: F32, F16, BF16, F64, BOOL, U8, I8, F8_E5M2, F8_E4M3, I16, U16, I32, U32, I64, U64\)/);
+    rejects(file(entry({ x: { dtype: 'toString', shape: [1], data_offsets: [0, 1] } }), [0]), /unknown dtype toString/);
     rejects(file(entry({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }), [0, 0, 0, 0]), /invalid shape/);
     rejects(file(entry({ x: { dtype: 'F32', shape: [1], data_offsets: [4, 0] } }), [0, 0, 0, 0]), /invalid data_offsets/);
     rejects(file(entry({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }), [0, 0, 0, 0]), /shape \[2\] and dtype F32 needs 8 bytes, data_offsets give 4/);
@@ -76,6 +79,40 @@ describe('safetensors reading', () => {
   it('rejects overlapping tensors', () => {
     const header = entry({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } });
     rejects(file(header, new Array(8).fill(0)), /tensors 'a' and 'b' overlap/);
+  });
+});
+
+describe('safetensors tensors of the dtypes monc does not read (a state dict with integer counters, boolean masks)', () => {
+  // w: F32 (2), step: I64 (), mask: BOOL (3), ids: I32 (2), q: U8 (1), s: I16 (1), f8: F8_E4M3 (2).
+  const header = JSON.stringify({
+    w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+    step: { dtype: 'I64', shape: [], data_offsets: [8, 16] },
+    mask: { dtype: 'BOOL', shape: [3], data_offsets: [16, 19] },
+    ids: { dtype: 'I32', shape: [2], data_offsets: [19, 27] },
+    q: { dtype: 'U8', shape: [1], data_offsets: [27, 28] },
+    s: { dtype: 'I16', shape: [1], data_offsets: [28, 30] },
+    f8: { dtype: 'F8_E4M3', shape: [2], data_offsets: [30, 32] },
+  });
+  const data = [0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0, ...Array.from({ length: 24 }, (_, i) => i)];
+
+  it('readSafetensors reads the others and lists them in skipped', () => {
+    const f = readSafetensors(file(header, data));
+    expect([...f.tensors.keys()]).toEqual(['w']);
+    expect(f.tensors.get('w')!.data).toEqual(new Float32Array([1, -2]));
+    expect([...f.skipped]).toEqual([['step', 'I64'], ['mask', 'BOOL'], ['ids', 'I32'], ['q', 'U8'], ['s', 'I16'], ['f8', 'F8_E4M3']]);
+  });
+
+  it('decoding one of them is a FormatError that names it and the dtypes read', () => {
+    const index = readSafetensorsIndex(file(header, data), 8 + header.length + data.length);
+    const step = index.entries.find((e) => e.name === 'step')!;
+    expect(() => decodeSafetensorsTensor(step, new Uint8Array(8))).toThrow(FormatError);
+    expect(() => decodeSafetensorsTensor(step, new Uint8Array(8))).toThrow(/^safetensors: tensor 'step' is I64; monc reads F32, F16, BF16, F64$/);
+  });
+
+  it('their sizes and places are checked as the others are', () => {
+    rejects(file(JSON.stringify({ c: { dtype: 'I64', shape: [2], data_offsets: [0, 8] } }), [0, 0, 0, 0, 0, 0, 0, 0]), /shape \[2\] and dtype I64 needs 16 bytes, data_offsets give 8/);
+    rejects(file(JSON.stringify({ m: { dtype: 'BOOL', shape: [4], data_offsets: [0, 4] }, w: { dtype: 'F32', shape: [1], data_offsets: [2, 6] } }), [0, 0, 0, 0, 0, 0]), /tensors 'm' and 'w' overlap/);
+    rejects(file(JSON.stringify({ u: { dtype: 'U64', shape: [1], data_offsets: [0, 8] } }), [0, 0, 0, 0]), /go beyond the data section \(4 bytes\)/);
   });
 });
 

@@ -4,6 +4,7 @@ export { isNpy, readNpy, writeNpy, type NpyArray, type NpyWriteDtype } from './n
 export {
   readSafetensors,
   writeSafetensors,
+  type SafetensorsDtype,
   type SafetensorsFile,
   type SafetensorsReadDtype,
   type SafetensorsTensor,

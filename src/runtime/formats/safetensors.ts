@@ -3,8 +3,10 @@
  * N, N bytes of JSON `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {..}}`,
  * then the tensor bytes (offsets relative to the end of the header), little-endian, row-major.
  *
- * Browser-safe: works on Uint8Array only. Reading accepts F32, F16, BF16 (-> Float32Array) and
- * F64 (-> Float64Array); writing emits F32 or F16. Written files are deterministic: tensors in
+ * Browser-safe: works on Uint8Array only. The index takes a tensor of any dtype of the format (a
+ * state dict's integer counters and boolean masks beside its weights); the values of F32, F16,
+ * BF16 (-> Float32Array) and F64 (-> Float64Array) tensors are read, asking for another's is an
+ * error. Writing emits F32 or F16. Written files are deterministic: tensors in
  * sorted name order, packed back to back, header padded with spaces to 8-byte alignment.
  */
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
@@ -12,6 +14,7 @@ import { jsonErrorMessage } from '../../util/json.js';
 import { FormatError } from './format-error.js';
 import { elementCount } from '../params.js';
 
+/** The dtypes whose values monc reads. */
 export type SafetensorsReadDtype = 'F32' | 'F16' | 'BF16' | 'F64';
 export type SafetensorsWriteDtype = 'F32' | 'F16';
 
@@ -23,8 +26,10 @@ export interface SafetensorsTensor {
 }
 
 export interface SafetensorsFile {
-  /** Tensors in the order of their data in the file. */
+  /** Tensors in the order of their data in the file: those of a dtype monc reads. */
   readonly tensors: ReadonlyMap<string, SafetensorsTensor>;
+  /** The other tensors (I64, BOOL, U8, …): their dtypes by name, values not read. */
+  readonly skipped: ReadonlyMap<string, SafetensorsDtype>;
   readonly metadata: Readonly<Record<string, string>>;
 }
 
@@ -33,14 +38,19 @@ export interface TensorToWrite {
   readonly data: ArrayLike<number>;
 }
 
-const BYTES: Record<SafetensorsReadDtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
+/** Every dtype of the format, with its bytes per element. */
+const BYTES = { F32: 4, F16: 2, BF16: 2, F64: 8, BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, I32: 4, U32: 4, I64: 8, U64: 8 } as const;
+/** A dtype of the safetensors format. */
+export type SafetensorsDtype = keyof typeof BYTES;
+/** The dtypes whose values are read: BYTES' first four. */
+const READ_DTYPES: readonly string[] = Object.keys(BYTES).slice(0, 4);
 /** The Rust reference implementation refuses headers above 100 MB; so do we. */
 const MAX_HEADER = 100_000_000;
 
 /** Where one tensor's bytes lie: [begin, end) relative to the start of the data section. */
 export interface SafetensorsEntry {
   readonly name: string;
-  readonly dtype: SafetensorsReadDtype;
+  readonly dtype: SafetensorsDtype;
   readonly shape: readonly number[];
   readonly begin: number;
   readonly end: number;
@@ -114,28 +124,40 @@ export function readSafetensorsIndex(head: Uint8Array, fileLength: number): Safe
   return { dataStart, entries, metadata };
 }
 
-/** The values of one tensor from its bytes (`entry.end − entry.begin` of them). */
-export function decodeSafetensorsTensor(entry: SafetensorsEntry, bytes: Uint8Array): SafetensorsTensor {
-  return { dtype: entry.dtype, shape: entry.shape, data: decode(entry.dtype, new DataView(bytes.buffer, bytes.byteOffset, entry.end - entry.begin)) };
+/** Whether monc reads the values of a tensor of this dtype. */
+export function isReadDtype(dtype: SafetensorsDtype): dtype is SafetensorsReadDtype {
+  return READ_DTYPES.includes(dtype);
 }
 
+/** The values of one tensor from its bytes (`entry.end − entry.begin` of them); a FormatError for a dtype monc does not read. */
+export function decodeSafetensorsTensor(entry: SafetensorsEntry, bytes: Uint8Array): SafetensorsTensor {
+  const { dtype } = entry;
+  if (!isReadDtype(dtype)) throw invalid(`tensor '${entry.name}' is ${dtype}; monc reads ${READ_DTYPES.join(', ')}`);
+  return { dtype, shape: entry.shape, data: decode(dtype, new DataView(bytes.buffer, bytes.byteOffset, entry.end - entry.begin)) };
+}
+
+/** Every tensor of a dtype monc reads; the others are listed in `skipped`. */
 export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   const index = readSafetensorsIndex(bytes, bytes.length);
   const tensors = new Map<string, SafetensorsTensor>();
-  for (const e of index.entries) tensors.set(e.name, decodeSafetensorsTensor(e, bytes.subarray(index.dataStart + e.begin, index.dataStart + e.end)));
-  return { tensors, metadata: index.metadata };
+  const skipped = new Map<string, SafetensorsDtype>();
+  for (const e of index.entries) {
+    if (isReadDtype(e.dtype)) tensors.set(e.name, decodeSafetensorsTensor(e, bytes.subarray(index.dataStart + e.begin, index.dataStart + e.end)));
+    else skipped.set(e.name, e.dtype);
+  }
+  return { tensors, skipped, metadata: index.metadata };
 }
 
-function parseEntry(name: string, value: unknown): { dtype: SafetensorsReadDtype; shape: number[]; begin: number; end: number } {
+function parseEntry(name: string, value: unknown): { dtype: SafetensorsDtype; shape: number[]; begin: number; end: number } {
   if (!isRecord(value)) throw invalid(`entry '${name}' is not an object`);
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string') throw invalid(`tensor '${name}' has no dtype`);
-  if (!(dtype in BYTES)) throw invalid(`tensor '${name}' has unsupported dtype ${dtype} (supported: ${Object.keys(BYTES).join(', ')})`);
+  if (!Object.hasOwn(BYTES, dtype)) throw invalid(`tensor '${name}' has unknown dtype ${dtype} (known: ${Object.keys(BYTES).join(', ')})`);
   if (!Array.isArray(shape) || !shape.every(isCount)) throw invalid(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
     throw invalid(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
   }
-  const d = dtype as SafetensorsReadDtype;
+  const d = dtype as SafetensorsDtype;
   const [begin, end] = offsets as number[];
   const elements = elementCount(shape as number[]);
   if (elements * BYTES[d] !== end - begin) {
