@@ -25,6 +25,8 @@
  * far below 2^24 ulps), so checks are exact whatever the order of the hardware's additions.
  */
 
+import { assertNever } from '../src/util/assert.js';
+
 export type ProbeDtype = 'f32' | 'f16';
 export type ProbeGroup = 'copy' | 'permute' | 'runs' | 'l2' | 'mma' | 'fma';
 export const F16 = 'shader-f16';
@@ -493,6 +495,8 @@ export function mmaProbe(p: MmaParams): Probe {
       );
       break;
     }
+    default:
+      assertNever(left, 'left source');
   }
   const reserveWords = Math.ceil((p.reserveBytes ?? 0) / 4);
   if (reserveWords > 0) {

@@ -7,6 +7,7 @@
 import { dispatchSize, type Fill, type HostData, type Probe, type ProbeDtype } from './roofline-probes.js';
 import { fromStorage, toStorage } from '../src/runtime/host-storage.js';
 import { timePasses, type TimingMethod, type TimingStats } from '../src/runtime/timing.js';
+import { assertNever } from '../src/util/assert.js';
 
 /** xorshift32: reproducible inputs without a per-element Math.random call (buffers of 67M elements). */
 function xorshift(seed: number): () => number {
@@ -60,6 +61,8 @@ function exactValues(elements: number, fill: Exclude<Fill, 'bits'>, seed: number
       case 'fma':
         out[i] = (1 + (r % 4)) / 4;
         break;
+      default:
+        assertNever(fill, 'fill');
     }
   }
   return out;

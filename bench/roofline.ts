@@ -105,18 +105,23 @@ function probes(): Probe[] {
   return ONLY ? list.filter((p) => ONLY.includes(p.group)) : list;
 }
 
-/** A device with Dawn's robustness off (the same features and limits as requestMoncDevice's). */
+/** A device with Dawn's robustness off, with the production device's features and limits. */
 async function deviceWithoutRobustness(): Promise<{ adapter: GPUAdapter; device: GPUDevice }> {
-  // The production device first: it chooses the Vulkan driver (VK_ICD_FILENAMES) for this process.
-  (await nodeGpu()).device.destroy();
+  // The production device first: it chooses the Vulkan driver (VK_ICD_FILENAMES) for this
+  // process, and its features and limits are the ones to ask for again.
+  const production = (await nodeGpu()).device;
+  const requiredFeatures = [...production.features] as GPUFeatureName[];
+  const requiredLimits: Record<string, number> = {};
+  for (const name in production.limits) {
+    const value = production.limits[name as keyof GPUSupportedLimits];
+    if (typeof value === 'number') requiredLimits[name] = value;
+  }
+  production.destroy();
   const toggles = DAWN_TOGGLES.map((t) => (t.startsWith('enable-dawn-features=') ? `${t},disable_robustness` : t));
   const gpu = create(toggles);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error('no adapter with disable_robustness');
-  const wanted = ['shader-f16', 'subgroups', 'timestamp-query', 'chromium-experimental-subgroup-matrix'].filter((f) => adapter.features.has(f)) as GPUFeatureName[];
-  const limits = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX'] as const;
-  const requiredLimits = Object.fromEntries(limits.map((l) => [l, adapter.limits[l]]));
-  const device = await adapter.requestDevice({ requiredFeatures: wanted, requiredLimits });
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   // Kept reachable: a collected instance takes its devices with it.
   Object.assign(device, { keepInstance: gpu });
   return { adapter, device };
