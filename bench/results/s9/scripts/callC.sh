@@ -25,6 +25,7 @@ else
   ROOF="--repeats 20"
   GOAL="--sizes 4096,1024x4096x4 --batch 16384"
 fi
+$R --probe >> $OUT/log.txt 2>&1 || echo "adapter probe failed" | tee -a $OUT/log.txt >&3   # features, limits, subgroup-matrix configs
 plan_check bench/results/s9/plan-s9.json --merge $OUT/plan.json
 step roofline 150 $R node .gdist/bench/roofline.js $ROOF --out $OUT/roofline.json 2> $OUT/roofline-log.txt
 step roofline-no-robustness 90 $R node .gdist/bench/roofline.js $ROOF --no-robustness --only permute,runs,mma --out $OUT/roofline-norobust.json 2> $OUT/roofline-norobust-log.txt
