@@ -23,7 +23,7 @@ import { TUNING_DB_FILE } from './files/bounds.js';
 import { FileError, ioReason } from './files/file-error.js';
 import { readTextBounded } from './files/read-bounded.js';
 import { ensureDirectory, writeOutput } from './files/write-outputs.js';
-import { emptyDb, merge, parseDb, serializeDb, type TuningDb, type TuningEntry, type TuningKey } from '../tuner/db.js';
+import { emptyDb, merge, parseDb, serializeDb, type DroppedEntries, type TuningDb, type TuningEntry, type TuningKey } from '../tuner/db.js';
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
   if (platform === 'darwin') return join(home, 'Library', 'Caches', 'monc');
@@ -56,7 +56,7 @@ export interface LoadResult {
   /** Set when a save found the default database unusable: why, and where it was moved. */
   readonly recovered?: { readonly reason: string; readonly movedTo: string };
   /** Entries of other compiler versions, dropped: how many, and which versions. */
-  readonly dropped?: { readonly count: number; readonly compilers: readonly string[] };
+  readonly dropped?: DroppedEntries;
 }
 
 /**
@@ -66,8 +66,8 @@ export interface LoadResult {
  */
 export function loadTuningDb(path: string, compiler: string = MONC_VERSION, mustExist = false): LoadResult {
   if (!mustExist && !existsSync(path)) return { db: emptyDb() };
-  const parsed = parseDb(readTextBounded(path, TUNING_DB_FILE));
-  if ('db' in parsed) return dropOtherVersions(parsed.db, compiler);
+  const parsed = parseDb(readTextBounded(path, TUNING_DB_FILE), compiler);
+  if ('db' in parsed) return parsed.dropped ? { db: parsed.db, dropped: parsed.dropped } : { db: parsed.db };
   throw new FileError(`${path}: ${parsed.error}`, parsed.error);
 }
 
@@ -118,13 +118,6 @@ export function setAsideUnusable(path: string): string | undefined {
     return undefined;
   }
   return movedTo;
-}
-
-function dropOtherVersions(db: TuningDb, compiler: string): LoadResult {
-  const kept = db.entries.filter((e) => e.compiler === compiler);
-  if (kept.length === db.entries.length) return { db };
-  const compilers = [...new Set(db.entries.filter((e) => e.compiler !== compiler).map((e) => e.compiler))].sort();
-  return { db: { ...db, entries: kept }, dropped: { count: db.entries.length - kept.length, compilers } };
 }
 
 /** A note for the user about what loading found, or undefined when there is nothing to say. */

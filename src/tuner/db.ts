@@ -9,6 +9,7 @@ import { adapterKey, type AdapterIdentity } from './adapter-identity.js';
 import { assertNever, invariant } from '../util/assert.js';
 import { jsonErrorMessage } from '../util/json.js';
 import { sha256Hex } from '../util/sha256.js';
+import { MONC_VERSION } from '../version.js';
 
 export const DB_FORMAT = 'monc-tuning';
 export const DB_VERSION = 1;
@@ -148,8 +149,19 @@ function entryProblem(e: unknown, i: number): string | undefined {
   return undefined;
 }
 
-/** Parses and validates database text: the database, or the reason it is not one. */
-export function parseDb(text: string): { readonly db: TuningDb } | { readonly error: string } {
+/** Entries of other compiler versions a parse left out: how many, and which versions. */
+export interface DroppedEntries {
+  readonly count: number;
+  readonly compilers: readonly string[];
+}
+
+/**
+ * Parses and validates database text: the database of `compiler`'s entries, or the reason the text
+ * is not a database. The file is shared by every installed monc, so another version's entries are
+ * left out unvalidated (counted in `dropped`): a newer monc's entry of a shape this one does not
+ * know (a list-valued knob) costs nothing, where it made the whole file unusable.
+ */
+export function parseDb(text: string, compiler: string = MONC_VERSION): { readonly db: TuningDb; readonly dropped?: DroppedEntries } | { readonly error: string } {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -159,15 +171,23 @@ export function parseDb(text: string): { readonly db: TuningDb } | { readonly er
   if (!isObj(json) || json.format !== DB_FORMAT) return { error: `not a monc tuning database (format must be '${DB_FORMAT}')` };
   if (json.version !== DB_VERSION) return { error: `unsupported tuning database version ${String(json.version)} (expected ${DB_VERSION})` };
   if (!Array.isArray(json.entries)) return { error: 'entries must be an array' };
+  const own: TuningEntry[] = [];
+  const others: string[] = [];
   for (const [i, e] of json.entries.entries()) {
+    if (isObj(e) && isStr(e.compiler) && e.compiler !== compiler) {
+      others.push(e.compiler);
+      continue;
+    }
     const p = entryProblem(e, i);
     if (p) return { error: p };
+    own.push(e as unknown as TuningEntry);
   }
-  const entries = (json.entries as TuningEntry[]).map((e) => {
+  const entries = own.map((e) => {
     const kernel = keyOfBlockLists(e.kernel);
     return kernel === e.kernel ? e : { ...e, kernel };
   });
-  return { db: { ...(json as unknown as TuningDb), entries } };
+  const db = { ...(json as unknown as TuningDb), entries };
+  return others.length === 0 ? { db } : { db, dropped: { count: others.length, compilers: [...new Set(others)].sort() } };
 }
 
 /**

@@ -166,6 +166,22 @@ describe('tuning database', () => {
     expect(loadNote(path, loaded)).toMatch(/1 entry of other monc versions \(0\.0\.9\) dropped/);
   });
 
+  it('leaves another version\'s entries unvalidated: a shape this version does not know drops them, not the file', () => {
+    const path = join(dir, 'db.json');
+    const future = { ...entry(H100, 0.4, 32), compiler: '0.2.0', kernel: 'new', schedule: { family: 'ks-future', tiles: [2, 4] }, adapter: { vendor: 'nvidia', more: { x: 1 } } };
+    const text = JSON.stringify({ format: 'monc-tuning', version: 1, entries: [entry(H100, 0.5), future, { compiler: '0.3.0' }] });
+    expect(parseDb(text, '0.1.0')).toEqual({ db: { format: 'monc-tuning', version: 1, entries: [entry(H100, 0.5)] }, dropped: { count: 2, compilers: ['0.2.0', '0.3.0'] } });
+    writeFileSync(path, text);
+    const build = readBuildTuning(path, true, '0.1.0');
+    expect(build).toMatchObject({ kind: 'loaded', db: { entries: [entry(H100, 0.5)] }, note: expect.stringMatching(/2 entries of other monc versions \(0\.2\.0, 0\.3\.0\) dropped/) });
+    // A tune's save keeps this version's entry and adds its own; the file is not set aside.
+    saveTuningEntries(path, [entry(OTHER, 0.7)], [], true);
+    expect(readdirSync(dir).filter((f) => f.includes('unusable'))).toEqual([]);
+    expect(loadTuningDb(path, '0.1.0').db.entries.map((e) => e.ms).sort()).toEqual([0.5, 0.7]);
+    // This version's own malformed entry is still an error.
+    expect(parseDb(JSON.stringify({ format: 'monc-tuning', version: 1, entries: [{ ...entry(H100, 1), schedule: { family: 'x', tiles: [2] } }] }), '0.1.0')).toEqual({ error: 'entries[0].schedule is malformed' });
+  });
+
   it('a build reads the database without ever throwing for the file: none, loaded with its note, or unusable with the reason', () => {
     const path = join(dir, 'db.json');
     expect(readBuildTuning(path)).toEqual({ kind: 'none' });
