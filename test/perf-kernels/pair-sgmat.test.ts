@@ -247,6 +247,35 @@ describe('ks-pair-sgmat with the intermediate by columns (tcols)', () => {
     expect(padded).toMatch(/subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>\(&k_xs, xoff0 \+ kk, 72u\)/);
   });
 
+  /**
+   * The most distinct 4-byte words one of the 32 banks serves in the first warp's first hand-over
+   * store (step 1's copy of a result tile into ts), evaluated from the kernel's own text: the
+   * copy's `let` chain and the ts index, in BigInt (u32 division truncates as BigInt's does) for
+   * lid 0..31 in the first round of the first stage.
+   */
+  function handoverConflict(wgsl: string): number {
+    const start = wgsl.indexOf('let e = lid;', wgsl.indexOf('subgroupMatrixStore<col_major>(&k_sc'));
+    const block = wgsl.slice(start, wgsl.indexOf('= f16(v);', start));
+    const big = (expr: string) => expr.replace(/(\d+)u\b/g, '$1n');
+    const lets = [...block.matchAll(/let (\w+) = ([^;\[]+);/g)].map(([, name, expr]) => `const ${name} = ${big(expr)};`);
+    const index = big(/k_ts\[(.+)\] $/.exec(block.trim() + ' ')![1]);
+    const at = new Function('lid', 'rd', 'k0', 'half', `${lets.join(' ')} return ${index};`) as (...v: bigint[]) => bigint;
+    const perBank = new Map<number, Set<number>>();
+    for (let lid = 0; lid < 32; lid++) {
+      const word = Number(at(BigInt(lid), 0n, 0n, 0n) / 2n); // two halves per word
+      perBank.set(word % 32, (perBank.get(word % 32) ?? new Set()).add(word));
+    }
+    return Math.max(...[...perBank.values()].map((w) => w.size));
+  }
+
+  it('the hand-over: a warp writes one bank 32 times by rows at pad 0, 4 at pad 8, 2 by columns', () => {
+    const s = { ...base, subgroups: 2, xblocks: 2, odelta: 4 };
+    expect(handoverConflict(emit(c, { ...s, pad: 0 }).wgsl)).toBe(32);
+    expect(handoverConflict(emit(c, { ...s, pad: 8 }).wgsl)).toBe(4);
+    expect(handoverConflict(emit(c, { ...s, pad: 0, tcols: true }).wgsl)).toBe(2);
+    expect(handoverConflict(emit(c, { ...base, tcols: true }).wgsl)).toBe(2);
+  });
+
   const EMU: TargetLimits = { ...H200, maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 32768 };
   const one: KsPairSgmatSchedule = { family: 'ks-pair-sgmat', rows: 16, dslice: 16, subgroups: 1, xblocks: 1, odelta: 4, cols: 16, pad: 0, tcols: true };
   const cases: [string, OpsCase<KsOp>, KsPairSgmatSchedule, number][] = [
