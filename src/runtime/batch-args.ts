@@ -15,11 +15,20 @@ export function checkBatch(mapName: string, call: string, batch: number): void {
   if (!Number.isInteger(batch) || batch < 0) throw userError(`map '${mapName}': ${call}: batch must be a whole number ≥ 0, got ${typeof batch === 'string' ? `'${batch}' (a string)` : batch}`);
 }
 
-/** Throws unless `value` is an array of numbers (a Float32Array, as typed; JavaScript callers can pass anything): kind `user`. */
+/**
+ * Throws unless `value` is an array of numbers (a Float32Array, as typed; JavaScript callers can
+ * pass anything, and other arrays are taken by value): kind `user`.
+ */
 export function checkArray(mapName: string, call: string, role: string, value: unknown): void {
   if (typeof (value as { length?: unknown } | null)?.length !== 'number' || typeof value === 'string') {
     throw userError(`map '${mapName}': ${call}: ${role} must be a Float32Array, got ${value === null ? 'null' : typeof value}`);
   }
+}
+
+/** `value` checked (checkArray) and taken by value as a Float32Array: itself if it is one, else a converted copy (an Int32Array's 3 is 3, not its bits). */
+export function float32Array(mapName: string, call: string, role: string, value: ArrayLike<number>): Float32Array {
+  checkArray(mapName, call, role, value);
+  return value instanceof Float32Array ? value : Float32Array.from(value);
 }
 
 /** A caller's buffer as a call uses it: its role, its row width in values, the usages it needs beyond STORAGE. */

@@ -319,7 +319,8 @@ export class MapRunner {
     this.#checkUsable();
     this.#checkTrainable('backward');
     // Copies taken at the call, as forward's: the pass reads them once the training half is loaded and the calls before it are done.
-    const [xs, dys] = [x, dy].map((a) => (a instanceof Float32Array ? a.slice() : a));
+    // (JavaScript callers' other arrays too; DataView, null, … have no slice and are refused later, by the training half.)
+    const [xs, dys] = [x, dy].map((a) => (a as { slice?: () => Float32Array } | null)?.slice?.() ?? a);
     return (await this.#loadTraining()).backward(xs, dys, batch);
   }
 

@@ -9,7 +9,7 @@ import type { BackwardProgramData, Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
 import { userError } from './user-error.js';
-import { checkArray, checkBatch, checkCallerBuffers } from './batch-args.js';
+import { checkBatch, checkCallerBuffers, float32Array } from './batch-args.js';
 import { missingEntry, registerTraining, cpuExecutor } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
 import { writeSafetensors } from './formats/safetensors.js';
@@ -80,8 +80,9 @@ export class Training {
   /** MapRunner.backward: gradients of a batch of `batch` rows (default x.length / in). */
   async backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
     const { map } = this.host;
-    checkArray(map.name, 'backward', 'the input', x);
-    checkArray(map.name, 'backward', 'the output gradient', dy);
+    // Any array of numbers, by value, as forward takes it (the device would read another type's bytes as f32).
+    x = float32Array(map.name, 'backward', 'the input', x);
+    dy = float32Array(map.name, 'backward', 'the output gradient', dy);
     if (batch !== undefined) checkBatch(map.name, 'backward', batch);
     const rows = batch ?? x.length / map.in;
     const shape = (message: string) => new MoncError('shape', `map '${map.name}': ${message}`);
@@ -150,6 +151,8 @@ export class Training {
    */
   async fitMse(x: Float32Array, target: Float32Array, options: FitMseOptions): Promise<FitMseResult> {
     const { map, dtype, gpu, kernels } = this.host;
+    x = float32Array(map.name, 'fitMse', 'the input', x);
+    target = float32Array(map.name, 'fitMse', 'the target', target);
     const plan = planFit(map, dtype, x, target, options);
     this.host.requireParams();
     const optimizer = this.newOptimizer(options.optimizer);

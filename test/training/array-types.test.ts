@@ -1,0 +1,77 @@
+/**
+ * backward(x, dy) and fitMse(x, target) take any array of numbers by value, as forward does
+ * (review finding A3): on WebGPU an Int32Array or Uint8Array was uploaded as its raw bytes
+ * (silent zeros), a Float64Array overran the upload (a kind-wgsl "bug") and an Array threw a bare
+ * TypeError. Each array type gives the Float32Array's result, on both backends; what is not an
+ * array of numbers is a MoncError of kind user.
+ */
+import { describe, expect, it } from 'vitest';
+import '../../src/runtime/cpu.js';
+import '../../src/runtime/training.js';
+import { MapRunner, type Backend } from '../../src/runtime/map-runner.js';
+import { checkedMap, dense } from '../ir/structures.js';
+import { getTestDevice } from '../support/gpu.js';
+import { referenceBackward } from '../support/reference.js';
+import { expectMoncError } from '../support/user-error.js';
+import { compileModuleForTest } from './compile.js';
+
+const checked = checkedMap('f', dense(4, 2));
+const compiled = compileModuleForTest(checked);
+const weight = Float32Array.from({ length: 8 }, (_, i) => i + 1);
+// Small integers: every type below holds them exactly, and every result is exact in f32.
+const x = [1, 2, 3, 4, 2, 2, 2, 2];
+const dy = [1, 1, 2, 0];
+const types = {
+  Uint8Array: (v: number[]) => Uint8Array.from(v),
+  Int32Array: (v: number[]) => Int32Array.from(v),
+  Float64Array: (v: number[]) => Float64Array.from(v),
+  Array: (v: number[]) => [...v],
+} as const;
+
+async function runner(backend: Backend): Promise<MapRunner> {
+  const r = await MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend, ...(backend === 'webgpu' ? { device: await getTestDevice() } : {}) });
+  r.loadParams({ 'f.weight': weight });
+  return r;
+}
+
+describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
+  const want = referenceBackward(checked.structure, new Map([['f.weight', weight]]), x, dy, 2);
+
+  it.each(Object.keys(types) as (keyof typeof types)[])('backward of %s x and dy: the float64 gradients', async (type) => {
+    const r = await runner(backend);
+    try {
+      const make = types[type];
+      const got = await r.backward(make(x) as unknown as Float32Array, make(dy) as unknown as Float32Array, 2);
+      expect([...got.dx]).toEqual([...want.dx]);
+      expect([...got.grads.get('f.weight')!]).toEqual([...want.grads.get('f.weight')!]);
+    } finally {
+      r.destroy();
+    }
+  });
+
+  it.each(Object.keys(types) as (keyof typeof types)[])('fitMse of %s x and target: the loss of the Float32Array fit', async (type) => {
+    const r = await runner(backend);
+    try {
+      const fit = (a: ArrayLike<number>, t: ArrayLike<number>) => r.fitMse(a as Float32Array, t as Float32Array, { steps: 1, optimizer: { kind: 'sgd', lr: 0 } });
+      const expected = await fit(Float32Array.from(x), Float32Array.from(dy));
+      // Y = X Wᵀ = [30, 70; 20, 52] against T = [1, 1; 2, 0]: the mean of the squared residuals.
+      expect(expected.loss).toBe((29 ** 2 + 69 ** 2 + 18 ** 2 + 52 ** 2) / 4);
+      expect((await fit(types[type](x), types[type](dy))).loss).toBe(expected.loss);
+    } finally {
+      r.destroy();
+    }
+  });
+
+  it('a DataView, a string or null is refused, kind user, naming the argument', async () => {
+    const r = await runner(backend);
+    try {
+      const view = new DataView(new ArrayBuffer(32)) as unknown as Float32Array;
+      await expectMoncError(() => r.backward(view, Float32Array.from(dy), 2), 'user', "map 'f': backward: the input must be a Float32Array, got object");
+      await expectMoncError(() => r.backward(Float32Array.from(x), 'abcd' as unknown as Float32Array, 2), 'user', "map 'f': backward: the output gradient must be a Float32Array, got string");
+      await expectMoncError(() => r.fitMse(null as unknown as Float32Array, Float32Array.from(dy), { steps: 1, optimizer: { kind: 'sgd', lr: 0 } }), 'user', "map 'f': fitMse: the input must be a Float32Array, got null");
+      await expectMoncError(() => r.fitMse(Float32Array.from(x), view, { steps: 1, optimizer: { kind: 'sgd', lr: 0 } }), 'user', "map 'f': fitMse: the target must be a Float32Array, got object");
+    } finally {
+      r.destroy();
+    }
+  });
+});
