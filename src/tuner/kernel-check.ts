@@ -23,7 +23,7 @@ export interface KernelCase {
   readonly paramSize: number;
   readonly storage: StorageType;
   readonly batch: number;
-  /** Rows checked against the reference: the first and the last `checkRows / 2`. */
+  /** Rows checked against the reference (checkedRows; default 64). */
   readonly checkRows?: number;
   readonly seed?: number;
 }
@@ -71,6 +71,27 @@ function uniform(rnd: () => number, storage: StorageType, count: number, scale: 
   };
 }
 
+/**
+ * The rows of a batch whose output is checked, ascending: all of them when there are at most
+ * `wanted` (at least 2); otherwise the first and the last quarter of them (the first row tile, and the last,
+ * often partial) and the other half spread evenly over the rows between, so that a kernel that
+ * mishandles a middle row tile (tiles are 32-256 rows; a batch of 4096 has dozens) is compared
+ * too, at no more cost. The spacing is rarely a multiple of a tile, so the rows fall at varied
+ * places within their tiles.
+ */
+export function checkedRows(batch: number, wanted: number): number[] {
+  const count = Math.max(2, wanted); // the first row and the last, at least
+  if (batch <= count) return [...Array(batch).keys()];
+  const edge = Math.max(1, Math.floor(count / 4));
+  const spread = count - 2 * edge;
+  const middle = batch - 2 * edge;
+  return [
+    ...Array.from({ length: edge }, (_, i) => i),
+    ...Array.from({ length: spread }, (_, i) => edge + Math.floor(((i + 0.5) * middle) / spread)),
+    ...Array.from({ length: edge }, (_, i) => batch - edge + i),
+  ];
+}
+
 /** Buffers the ops read before writing them (inputs, and accumulation targets). */
 function inputsOf(ops: readonly Op[]): string[] {
   const written = new Set<string>();
@@ -106,8 +127,7 @@ export class KernelCheck {
     const paramData = uniform(rnd, c.storage, c.paramSize, 0.5);
     const params = paramData.stored(0, c.paramSize);
     const inputs = new Map(inputsOf(c.ops).map((name) => [name, uniform(rnd, c.storage, c.batch * size(name), 1)]));
-    const half = Math.max(1, Math.floor((c.checkRows ?? 64) / 2));
-    const rows = c.batch <= 2 * half ? [...Array(c.batch).keys()] : [...Array(half).keys(), ...Array.from({ length: half }, (_, i) => c.batch - half + i)];
+    const rows = checkedRows(c.batch, c.checkRows ?? 64);
     // The reference on the selected rows only: rows are independent.
     const sub = new Map<string, Float64Array>();
     for (const [name, filled] of inputs) {

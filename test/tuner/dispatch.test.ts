@@ -7,12 +7,9 @@
  * reference.
  */
 import { describe, expect, it } from 'vitest';
-import { syntheticSpan } from '../../src/dsl/span.js';
-import type { EmittedKernel } from '../../src/codegen/wgsl/kernel.js';
 import { workgroupCount } from '../../src/codegen/wgsl/kernel.js';
-import { forwardBindings, kernelNames, kernelShell } from '../../src/codegen/wgsl/scaffold.js';
-import type { KsOp } from '../../src/ir/ir.js';
 import { KernelCheck } from '../../src/tuner/kernel-check.js';
+import { denseKernel, denseLayout, denseOp } from '../support/dense-kernel.js';
 import { getTestDevice } from '../support/gpu.js';
 
 /** `device` with maxComputeWorkgroupsPerDimension reported as `max`; everything else is the device's own. */
@@ -29,44 +26,6 @@ function withGridLimit(device: GPUDevice, max: number): GPUDevice {
   });
 }
 
-const WG = 4;
-
-/** y = W x for a dense (m, n) weight: one thread per output element, 4 per workgroup, in the families' own shell. */
-function denseKernel(n: number, m: number): EmittedKernel {
-  const k = kernelNames('k');
-  const wgsl = kernelShell('k', {
-    bindings: forwardBindings('f32'),
-    workgroupSize: WG,
-    body: [
-      `let item = group * ${WG}u + lid;`,
-      `if (item >= ${k.dims}.batch * ${m}u) { return; }`,
-      `let row = item / ${m}u;`,
-      `let o = item % ${m}u;`,
-      'var acc = 0.0;',
-      `for (var j = 0u; j < ${n}u; j++) { acc += ${k.params}[o * ${n}u + j] * ${k.src}[row * ${n}u + j]; }`,
-      `${k.dst}[item] = acc;`,
-    ],
-  });
-  return {
-    entryPoint: 'k',
-    wgsl,
-    enables: [],
-    workgroupSize: [WG, 1, 1],
-    dispatch: { kind: 'flat', itemsPerRow: m, itemsPerWorkgroup: WG },
-    schedule: { family: 'test-dense' },
-    ops: [0],
-  };
-}
-
-function denseOp(n: number, m: number): KsOp {
-  const identity = (size: number) => ({ size, steps: [] });
-  return {
-    kind: 'ks', a: 1, b: m, c: n, d: 1, src: 'x', dst: 'y', accumulate: false, span: syntheticSpan('<test>'),
-    weight: { tensor: 'weight', offset: 0, length: m * n },
-    input: identity(n), output: identity(m),
-  };
-}
-
 describe('tuner dispatch grid', () => {
   it.each([
     [4, 5, 3, 7],
@@ -76,7 +35,7 @@ describe('tuner dispatch grid', () => {
     const device = withGridLimit(await getTestDevice(), max);
     const check = KernelCheck.create(device, {
       ops: [denseOp(n, m)],
-      layout: { params: [{ name: 'weight', shape: [m, n], offset: 0 }], buffers: new Map([['x', n], ['y', m]]) },
+      layout: denseLayout(n, m),
       paramSize: m * n,
       storage: 'f32',
       batch,
