@@ -6,14 +6,14 @@
  */
 import type { ManifestMap } from '../manifest/types.js';
 import { decodeSafetensorsTensor, readSafetensorsIndex } from './formats/safetensors.js';
-import type { BackwardResult, FitMseOptions, FitMseResult, MapRunner, MapRunnerOptions } from './map-runner.js';
-import type { ForwardOptions } from './forward-request.js';
-import type { ForwardStaging } from './host-io.js';
-import type { Optimizer, OptimizerOptions } from './optimizer.js';
+import type { MapRunner, MapRunnerOptions } from './map-runner.js';
 import { describeShape, ParamError } from './params.js';
 
 /** Options of a generated class's `create`: the dtype is the module's, fixed by the bindings. */
 export type TypedMapOptions = Omit<MapRunnerOptions, 'dtype'>;
+
+/** The runner's calls a generated class offers as they are (TypedMap forwards them: below). */
+type ForwardedCalls = 'forward' | 'createStaging' | 'encodeForward' | 'dense' | 'backward' | 'encodeBackward' | 'createOptimizer' | 'fitMse' | 'saveParams' | 'destroy';
 
 export abstract class TypedMap<Params extends { readonly [name: string]: Float32Array }> {
   protected constructor(
@@ -27,73 +27,32 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
     this.runner.loadParams(bytes instanceof Uint8Array ? tensorsOf(bytes, this.runner.map) : bytes);
   }
 
-  /**
-   * Y = X Mᵀ row by row, like nn.Linear: `x` holds rows of `in` values (an X of shape (…, in)
-   * flattened row-major, any leading dimensions), Y the same rows of `out` values (shape (…, out)).
-   * `batch` (the number of rows; a number or `options.batch`) defaults to x.length / in;
-   * `options.out` receives Y instead of a new array (docs/runtime.md).
-   */
-  forward(x: Float32Array, options?: number | ForwardOptions): Promise<Float32Array> {
-    return this.runner.forward(x, options);
-  }
-
-  /**
-   * Mapped input and result views reused across forward passes of up to `capacity` rows
-   * (docs/runtime.md); a browser page imports `monc/runtime/host-io` once for it.
-   */
-  createStaging(capacity: number): ForwardStaging {
-    return this.runner.createStaging(capacity);
-  }
-
-  /** Records the forward pass of `batch` rows from `x` into `y` on the caller's encoder. */
-  encodeForward(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number): void {
-    this.runner.encodeForward(encoder, x, y, batch);
-  }
-
-  /** The dense matrix M, shape (out, in), row-major. */
-  dense(): Promise<Float32Array> {
-    return this.runner.dense();
-  }
-
-  /**
-   * Gradients for X (batch, in) and DY = ∂L/∂Y (batch, out): `dx` = DY M and one gradient per
-   * parameter tensor, by name (docs/training.md).
-   */
-  backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
-    return this.runner.backward(x, dy, batch);
-  }
-
-  /** Records the backward pass on the caller's encoder; parameter gradients stay on the device for the optimizer. */
-  encodeBackward(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
-    this.runner.encodeBackward(encoder, x, dy, dx, batch);
-  }
-
-  /** SGD (momentum), Adam or AdamW over the parameters, stepping with the last backward pass's gradients. */
-  createOptimizer(options: OptimizerOptions): Optimizer {
-    return this.runner.createOptimizer(options);
-  }
-
-  /**
-   * Fits the parameters to (x, target) by mini-batch MSE steps, on the device for webgpu (docs/training.md).
-   * Rejects with FitStopped at the first bad step, leaving the parameters of the step before it.
-   */
-  fitMse(x: Float32Array, target: Float32Array, options: FitMseOptions): Promise<FitMseResult> {
-    return this.runner.fitMse(x, target, options);
-  }
-
   /** The current parameters by name (after optimizer steps: the updated ones). */
   async params(): Promise<Params> {
     return Object.fromEntries(await this.runner.params()) as Params;
   }
+}
 
-  /** The current parameters as safetensors bytes, loadable with `loadParams`. */
-  saveParams(): Promise<Uint8Array> {
-    return this.runner.saveParams();
-  }
+/**
+ * The MapRunner calls every generated class has, with MapRunner's signatures and documentation:
+ * `forward(x, batch | { batch, out, chunkRows })` (Y = X Mᵀ row by row, like nn.Linear: `x`
+ * holds rows of `in` values, an X of shape (…, in) flattened row-major, Y the same rows of `out`
+ * values), `createStaging(capacity)` (mapped views reused across forward passes; a browser page
+ * imports `monc/runtime/host-io` once for it), `encodeForward`, `dense()`, `backward(x, dy)`,
+ * `encodeBackward`, `createOptimizer`, `fitMse` (docs/training.md), `saveParams()` (loadable with
+ * `loadParams`) and `destroy()`.
+ */
+export interface TypedMap<Params extends { readonly [name: string]: Float32Array }> extends Pick<MapRunner, ForwardedCalls> {}
 
-  destroy(): void {
-    this.runner.destroy();
-  }
+// Forwarded in one loop rather than written out one by one: every page bundles this class.
+for (const call of ['forward', 'createStaging', 'encodeForward', 'dense', 'backward', 'encodeBackward', 'createOptimizer', 'fitMse', 'saveParams', 'destroy'] satisfies ForwardedCalls[]) {
+  Object.defineProperty(TypedMap.prototype, call, {
+    value(this: TypedMap<never>, ...args: unknown[]): unknown {
+      return (this.runner[call] as (...a: unknown[]) => unknown).apply(this.runner, args);
+    },
+    writable: true,
+    configurable: true,
+  });
 }
 
 /**
