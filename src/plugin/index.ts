@@ -21,14 +21,23 @@ export type { MoncPluginOptions } from './options.js';
 const MON = /\.mon$/;
 
 /**
- * The file of a module id: `/a/b.mon?import` -> `/a/b.mon` (bundlers may add a query or a hash to
- * an id). Only a suffix after `.mon` is one: a directory may have `?` or `#` in its name
- * (`/proj/C#/ffn.mon` is a file as it is). An id that is not a `.mon` file is kept as it is.
+ * The `.mon` file a module id asks this plugin to compile, or undefined. Bundlers may add a query
+ * of their own (Vite's `?import`, `?v=…`, `?t=…`): `/a/b.mon?import` is `/a/b.mon`. Any other
+ * query asks another plugin for something else (`?raw`: the spec's text, `?url`), and is left to
+ * it. Only a suffix after `.mon` is a query or a hash: a directory may have `?` or `#` in its name
+ * (`/proj/C#/ffn.mon` is a file as it is).
  */
-function fileOf(id: string): string {
+function monFileOf(id: string): string | undefined {
   if (MON.test(id)) return id;
-  return /^(.*?\.mon)[?#]/.exec(id)?.[1] ?? id;
+  const m = /^(.*?\.mon)([?#].*)$/.exec(id);
+  if (!m) return undefined;
+  const [, file, suffix] = m;
+  const query = suffix!.startsWith('?') ? suffix!.slice(1).split('#')[0]! : '';
+  return [...new URLSearchParams(query).keys()].every((key) => BUNDLER_QUERY.has(key)) ? file : undefined;
 }
+
+/** Query parameters a bundler adds to a module id for itself (Vite: `import`, `v`, `t`). */
+const BUNDLER_QUERY = new Set(['import', 'v', 't']);
 
 export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = createUnplugin<MoncPluginOptions | undefined, false>((given) => {
   const options = checkedOptions(given);
@@ -75,10 +84,12 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
     name: 'monc',
     enforce: 'pre',
 
-    loadInclude: (id) => MON.test(fileOf(id)),
+    loadInclude: (id) => monFileOf(id) !== undefined,
 
     load(id) {
-      const { result, watched, warnings } = load(fileOf(id));
+      const file = monFileOf(id);
+      if (file === undefined) return null; // not ours: another plugin's query (`?raw`), or not a spec
+      const { result, watched, warnings } = load(file);
       for (const dependency of watched) this.addWatchFile(dependency);
       for (const warning of warnings) this.warn(warning);
       if (!result.ok) {
@@ -118,7 +129,7 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
           server.watcher.add(tuningPath);
           server.watcher.on('all', (_event, changed) => {
             if (resolve(changed) !== tuningPath) return;
-            for (const module of server.moduleGraph.idToModuleMap.values()) if (module.id && MON.test(fileOf(module.id))) server.moduleGraph.invalidateModule(module);
+            for (const module of server.moduleGraph.idToModuleMap.values()) if (module.id && monFileOf(module.id) !== undefined) server.moduleGraph.invalidateModule(module);
             server.ws.send({ type: 'full-reload' });
           });
         }
