@@ -17,10 +17,10 @@ export function checkBatch(mapName: string, call: string, batch: number): void {
 
 /**
  * Throws unless `value` is an array of numbers (a Float32Array, as typed; JavaScript callers can
- * pass anything, and other arrays are taken by value): kind `user`.
+ * pass anything, and other arrays are taken by value) or, `exact`, a Float32Array: kind `user`.
  */
-export function checkArray(mapName: string, call: string, role: string, value: unknown): void {
-  if (typeof (value as { length?: unknown } | null)?.length !== 'number' || typeof value === 'string') {
+export function checkArray(mapName: string, call: string, role: string, value: unknown, exact?: boolean): void {
+  if (typeof (value as { length?: unknown } | null)?.length !== 'number' || typeof value === 'string' || (exact && !(value instanceof Float32Array))) {
     throw userError(`map '${mapName}': ${call}: ${role} must be a Float32Array, got ${value === null ? 'null' : typeof value}`);
   }
 }

@@ -47,7 +47,11 @@ export function forwardRequest(
     if (values !== rows * width) throw shape(`${what} has ${values} values; expected batch ${rows} x ${width} = ${rows * width}`);
   };
   check('input', x.length, sizes.in);
-  if (out) check('out', out.length, sizes.out);
+  if (out) {
+    // Written into: a Float32Array, not any array.
+    checkArray(name, 'forward', 'out', out, true);
+    check('out', out.length, sizes.out);
+  }
   if (chunkRows !== undefined && chunkRows !== Infinity) {
     if (!Number.isInteger(chunkRows) || chunkRows < 1) throw userError(`map '${name}': chunkRows must be a positive whole number of rows or Infinity, got ${chunkRows}`);
     if (!hostIoSupport) throw missingEntry(`map '${name}': forward's chunkRows`, 'monc/runtime/host-io');

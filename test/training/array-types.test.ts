@@ -3,7 +3,7 @@
  * (review finding A3): on WebGPU an Int32Array or Uint8Array was uploaded as its raw bytes
  * (silent zeros), a Float64Array overran the upload (a kind-wgsl "bug") and an Array threw a bare
  * TypeError. Each array type gives the Float32Array's result, on both backends; what is not an
- * array of numbers is a MoncError of kind user.
+ * array of numbers, or forward's `out` that is not a Float32Array, is a MoncError of kind user.
  */
 import { describe, expect, it } from 'vitest';
 import '../../src/runtime/cpu.js';
@@ -57,6 +57,16 @@ describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
       // Y = X Wᵀ = [30, 70; 20, 52] against T = [1, 1; 2, 0]: the mean of the squared residuals.
       expect(expected.loss).toBe((29 ** 2 + 69 ** 2 + 18 ** 2 + 52 ** 2) / 4);
       expect((await fit(types[type](x), types[type](dy))).loss).toBe(expected.loss);
+    } finally {
+      r.destroy();
+    }
+  });
+
+  it('forward takes them too; its out, which it writes into, must be a Float32Array (kind user)', async () => {
+    const r = await runner(backend);
+    try {
+      for (const make of Object.values(types)) expect([...(await r.forward(make(x) as unknown as Float32Array, 2))]).toEqual([30, 70, 20, 52]);
+      await expectMoncError(() => r.forward(Float32Array.from(x), { out: [0, 0, 0, 0] as unknown as Float32Array }), 'user', "map 'f': forward: out must be a Float32Array, got object");
     } finally {
       r.destroy();
     }
