@@ -6,6 +6,10 @@
  * tiny blocks, so a radix-2 butterfly of 10 factors runs far slower than 2 factors of 32×32
  * blocks (3.2× the multiply-adds). The merged weights are computed in the graph from the
  * parameters (constant-folded when the session loads), so the initializers stay the parameters.
+ * They are computed in float32 whatever the model's type: ONNX Runtime's CPU provider has no
+ * float16 MatMul to fold with, so an f16 model recomputed them on every run (a radix-2 butterfly
+ * of 1024 ran 10× slower than a Monarch of the same shape), and the merged weights are rounded to
+ * float16 once instead of after each factor.
  */
 import type { KsOp, Op, Program } from '../ir/ir.js';
 import type { GraphBuilder, Value } from './onnx-graph.js';
@@ -80,10 +84,14 @@ function readLater(ops: readonly Op[], from: number, buffer: string): boolean {
 export function mergedWeight(g: GraphBuilder, params: ParamSource, run: MergedRun): Value {
   const { a, block, d } = run;
   const n = a * block * d;
+  const f32 = g.elem === 'float32';
+  // Each parameter tensor converted once, whichever runs read it.
+  const source: ParamSource = f32 ? params : { ...params, tag: 'float32', value: (tensor) => g.memo(`float32:${tensor}`, () => g.cast(params.value(tensor), 'float32')) };
   const identity = Array.from({ length: block * block }, (_, i) => (Math.floor(i / block) === i % block ? 1 : 0));
-  const basis = g.reshape(g.node('Expand', [g.elemConstant([block, 1, block, 1], identity), g.ints([block, a, block, d])]), [block, n]);
+  const basis = g.reshape(g.node('Expand', [g.elemConstant([block, 1, block, 1], identity, 'float32'), g.ints([block, a, block, d])]), [block, n]);
   let act = rowsActivation(basis, n);
-  for (const op of run.ops) act = ksNodes(g, params, { ...op, bias: undefined, input: { size: n, steps: [] }, output: { size: n, steps: [] } }, act);
+  for (const op of run.ops) act = ksNodes(g, source, { ...op, bias: undefined, input: { size: n, steps: [] }, output: { size: n, steps: [] } }, act);
   // Y[γ, α, β, δ] = W[α·d + δ, β, γ]
-  return g.reshape(g.transpose(g.reshape(asRows(g, act), [block, a, block, d]), [1, 3, 2, 0]), [a * d, block, block]);
+  const merged = g.reshape(g.transpose(g.reshape(asRows(g, act), [block, a, block, d]), [1, 3, 2, 0]), [a * d, block, block]);
+  return f32 ? merged : g.cast(merged, g.elem);
 }

@@ -82,9 +82,14 @@ export class GraphBuilder {
     return this.memo('zero', () => this.constant({ dims: [], dataType: elemDataType(this.elem), rawData: elemBytes(this.elem, [0]) }));
   }
 
-  /** A small constant of the element type (not an initializer: those are the parameters alone). */
-  elemConstant(shape: readonly number[], values: readonly number[]): Value {
-    return this.constant({ dims: [...shape], dataType: elemDataType(this.elem), rawData: elemBytes(this.elem, values) });
+  /** A small constant of the element type, or of `elem` (not an initializer: those are the parameters alone). */
+  elemConstant(shape: readonly number[], values: readonly number[], elem: ElemType = this.elem): Value {
+    return this.constant({ dims: [...shape], dataType: elemDataType(elem), rawData: elemBytes(elem, values) });
+  }
+
+  /** `x` converted to `elem`. */
+  cast(x: Value, elem: ElemType): Value {
+    return this.node('Cast', [x], { to: elemDataType(elem) });
   }
 
   private constant(t: ITensorProto): Value {

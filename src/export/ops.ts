@@ -14,6 +14,8 @@ import { asRows, permuted, rowsActivation, type Activation } from './permute.js'
 export interface ParamSource {
   readonly value: (tensor: string) => Value;
   readonly size: (tensor: string) => number;
+  /** Tells apart the views derived from another source of the same tensors (converted ones): part of their memo keys. */
+  readonly tag?: string;
 }
 
 /** A slice of a parameter tensor viewed as `shape` (Slice only when it is not the whole tensor; constant-folded by runtimes). */
@@ -39,7 +41,7 @@ export function ksNodes(g: GraphBuilder, params: ParamSource, op: KsOp, src: Act
   const gather: IndexMap = { size: a * c * d, steps: [...invertIndexMap(op.input).steps, { shape: [a, c, d], perm: [0, 2, 1] }] };
   const x = permuted(g, src, gather, groups);
   const shape = groups === 1 ? [b, c] : [groups, b, c];
-  const key = weight ?? `ks:${op.weight.tensor}:${op.weight.offset}:${groups}:${b}:${c}`;
+  const key = weight ?? `ks:${params.tag ?? ''}:${op.weight.tensor}:${op.weight.offset}:${groups}:${b}:${c}`;
   const w = g.memo(key, () => g.transpose(weight ? g.reshape(weight, shape) : paramView(g, params, op.weight, shape), groups === 1 ? [1, 0] : [0, 2, 1]));
   const r = g.matmul(x, w);
   // Results come out in (α, δ, β) order; the logical output is (α, β, δ), then the output map.
