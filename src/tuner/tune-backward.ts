@@ -37,6 +37,8 @@ interface OpBuffers {
   readonly gpu: Map<string, GPUBuffer>;
   /** What the device holds, as f64 (f16-rounded where stored as f16), by binding name. */
   readonly host: Map<string, Float64Array>;
+  /** Puts the buffer's first contents back (a kernel that accumulates into it changed them). */
+  restore(name: string): void;
   destroy(): void;
 }
 
@@ -67,6 +69,7 @@ function createBuffers(device: GPUDevice, program: BackwardProgram, op: Backward
   const names = ['params', ...new Set(Object.values(backwardBindings(op)))];
   const gpu = new Map<string, GPUBuffer>();
   const host = new Map<string, Float64Array>();
+  const uploaded = new Map<string, Uint16Array<ArrayBuffer> | Float32Array<ArrayBuffer>>();
   for (const name of names) {
     const { count, f32 } = name === 'params' ? { count: program.paramSize, f32: false } : bufferElements(program, name, batch);
     const values = randomTiled(rnd, count, name === 'params' ? 0.5 : 1);
@@ -79,8 +82,9 @@ function createBuffers(device: GPUDevice, program: BackwardProgram, op: Backward
     padded.set(data);
     device.queue.writeBuffer(buffer, 0, padded);
     gpu.set(name, buffer);
+    uploaded.set(name, padded);
   }
-  return { batch, gpu, host, destroy: () => gpu.forEach((b) => b.destroy()) };
+  return { batch, gpu, host, restore: (name) => device.queue.writeBuffer(gpu.get(name)!, 0, uploaded.get(name)!), destroy: () => gpu.forEach((b) => b.destroy()) };
 }
 
 /** The op's pattern table in `layout`, uploaded once per set of buffers (every candidate kernel of the op binds it) and destroyed with them. */
@@ -127,6 +131,9 @@ async function check(device: GPUDevice, program: BackwardProgram, op: BackwardOp
     staging = await inValidationScope(device, `kernel ${kernel.entryPoint}`, () => {
       const readback = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       staging = readback; // destroyed below even when what follows throws
+      // Every candidate starts from the data the reference sees: an op that accumulates into its
+      // destination (dx of a sum, a tied tensor's gradient) added the previous candidates' results.
+      buffers.restore(dstName);
       const encode = prepare(device, op, kernel, buffers);
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
