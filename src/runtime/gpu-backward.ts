@@ -18,6 +18,7 @@ import { MoncError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
 import { kernelBindingTypes, sharedLayout, type KernelLayout } from './bind-layout.js';
 import { paddedBytes } from './buffer.js';
+import type { HeldParams } from './gpu-executor.js';
 
 export interface BackwardExecutorSpec {
   /** The map's name, for messages. */
@@ -134,7 +135,7 @@ export class GpuBackward {
    * Without `dx` (training needs only the parameter gradients; `canSkipInputGradient` must
    * hold) the kernels that write it are not recorded.
    */
-  encode(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer | undefined, batch: number): void {
+  encode(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer | undefined, batch: number, params = this.params): void {
     this.checkUsable();
     if (batch === 0) return;
     this.checkRows(batch);
@@ -154,7 +155,7 @@ export class GpuBackward {
       return b;
     };
     const { group: layout } = gradientLayout(this.device);
-    const key = [x, dy, dx, dims].map(bufferId).join(',') + `,${batch}`;
+    const key = [params, x, dy, dx, dims].map(bufferId).join(',') + `,${batch}`;
     let cached = this.bindGroups.get(key);
     if (!cached) {
       cacheSet(this.bindGroups, key, (cached = []));
@@ -165,7 +166,7 @@ export class GpuBackward {
       pass.setPipeline(this.pipelines[i]);
       cached[i] ??= this.device.createBindGroup({
         layout,
-        entries: [...kernelBindings(this.params, buffer(k.src), buffer(k.dst), dims, i, this.patterns.get(i)), wholeBuffer(4, buffer(k.aux))],
+        entries: [...kernelBindings(params, buffer(k.src), buffer(k.dst), dims, i, this.patterns.get(i)), wholeBuffer(4, buffer(k.aux))],
       });
       pass.setBindGroup(0, cached[i]);
       pass.dispatchWorkgroups(...dispatchGrid(this.device, groups[i]));
@@ -190,9 +191,12 @@ export class GpuBackward {
     return this.io;
   }
 
-  /** dx and the packed gradients for host arrays; runs one at a time (they share staging buffers). */
-  run(x: Float32Array, dy: Float32Array, batch: number): Promise<{ dx: Float32Array; grad: Float32Array }> {
-    return this.queue(() => this.runNow(x, dy, batch));
+  /**
+   * dx and the packed gradients for host arrays; runs one at a time (they share staging buffers).
+   * `held`: the parameters of the call (GpuExecutor.heldParams), read when its turn comes.
+   */
+  run(x: Float32Array, dy: Float32Array, batch: number, held?: HeldParams): Promise<{ dx: Float32Array; grad: Float32Array }> {
+    return this.queue(() => this.runNow(x, dy, batch, held));
   }
 
   private checkUsable(): void {
@@ -215,10 +219,10 @@ export class GpuBackward {
    * forward pass does: dx rows concatenate, the gradients (sums over rows) add up in float64 and
    * are written back to the gradient buffer, so an optimizer step applies the whole batch's.
    */
-  private async runNow(x: Float32Array, dy: Float32Array, batch: number): Promise<{ dx: Float32Array; grad: Float32Array }> {
+  private async runNow(x: Float32Array, dy: Float32Array, batch: number, held: HeldParams | undefined): Promise<{ dx: Float32Array; grad: Float32Array }> {
     this.checkUsable();
     const most = backwardRowsLimit(this.spec, this.device.limits).rows;
-    if (batch <= most) return this.runRows(x, dy, batch);
+    if (batch <= most) return this.runRows(x, dy, batch, held);
     // Not even one row fits: the refusal names the limit.
     if (most < 1) this.checkRows(batch);
     const { in: n, out: m, paramSize, storage } = this.spec;
@@ -226,7 +230,7 @@ export class GpuBackward {
     const sum = new Float64Array(paramSize);
     for (let first = 0; first < batch; first += most) {
       const rows = Math.min(most, batch - first);
-      const part = await this.runRows(x.subarray(first * n, (first + rows) * n), dy.subarray(first * m, (first + rows) * m), rows);
+      const part = await this.runRows(x.subarray(first * n, (first + rows) * n), dy.subarray(first * m, (first + rows) * m), rows, held);
       dx.set(part.dx, first * n);
       for (let i = 0; i < paramSize; i++) sum[i] += part.grad[i];
     }
@@ -236,7 +240,7 @@ export class GpuBackward {
   }
 
   /** One backward pass of `batch` rows (at most backwardRowsLimit's): uploads, runs, reads dx and the gradients back. */
-  private async runRows(x: Float32Array, dy: Float32Array, batch: number): Promise<{ dx: Float32Array; grad: Float32Array }> {
+  private async runRows(x: Float32Array, dy: Float32Array, batch: number, held: HeldParams | undefined): Promise<{ dx: Float32Array; grad: Float32Array }> {
     this.checkUsable();
     const device = this.device;
     const io = this.ensureIo(Math.max(batch, 1));
@@ -247,7 +251,8 @@ export class GpuBackward {
     else {
       device.queue.writeBuffer(io.x, 0, toStorage(x, this.spec.storage));
       device.queue.writeBuffer(io.dy, 0, toStorage(dy, this.spec.storage));
-      this.encode(encoder, io.x, io.dy, io.dx, batch);
+      // The parameters of the call (a copy of them if they changed since), else the device's.
+      this.encode(encoder, io.x, io.dy, io.dx, batch, held?.copy);
     }
     const dxBytes = this.bytes(batch * this.spec.in);
     const gradBytes = this.bytes(Math.max(this.spec.paramSize, 1));

@@ -78,7 +78,7 @@ export interface ExecutorSpec {
  * and, once a change came while some had not, the copy of the parameters they read instead
  * (holdParams); else the device parameters.
  */
-interface HeldParams {
+export interface HeldParams {
   waiting: number;
   copy?: GPUBuffer;
 }
@@ -308,20 +308,32 @@ export class GpuExecutor {
    * chunks (pipelined-forward.ts; without it MapRunner.forward refuses a finite `chunkRows`);
    * otherwise in one piece, or in chunks of rows that fit the device's buffer limits.
    */
-  run(x: Float32Array, batch: number, out?: Float32Array, chunkRows?: number, held = this.#held): Promise<Float32Array> {
+  run(x: Float32Array, batch: number, out?: Float32Array, chunkRows?: number): Promise<Float32Array> {
     const rows = this.maxRows();
     const chunk = hostIoSupport?.chunkRowsFor(this.#spec, batch, rows, chunkRows);
-    // The parameters of the call (`held`, a chunk's: its batch's): a change before the run settles gives it a copy (holdParams).
-    held.waiting++;
+    const held = this.heldParams();
     return (
       chunk !== undefined
         ? this.#queue(() => this.#runPipelined(x, batch, out, chunk, held))
         : batch > rows
           ? this.#runInChunks(x, batch, rows, out, held)
           : this.#queue(() => this.#runNow(x, batch, out, held))
-    ).finally(() => {
-      if (!--held.waiting) held.copy?.destroy();
-    });
+    ).finally(() => this.releaseParams(held));
+  }
+
+  /**
+   * The parameters of a run called now (a forward or a backward pass): the device's, or, if they
+   * change before it settles, the copy holdParams takes for it. Give it back with releaseParams
+   * once the run settles.
+   */
+  heldParams(): HeldParams {
+    const held = this.#held;
+    held.waiting++;
+    return held;
+  }
+
+  releaseParams(held: HeldParams): void {
+    if (!--held.waiting) held.copy?.destroy();
   }
 
   #runPipelined(x: Float32Array, batch: number, y: Float32Array | undefined, chunkRows: number, held: HeldParams): Promise<Float32Array> {
@@ -338,7 +350,7 @@ export class GpuExecutor {
     const y = out ?? new Float32Array(batch * m);
     for (let start = 0; start < batch; start += rows) {
       const count = Math.min(rows, batch - start);
-      await this.run(x.subarray(start * n, (start + count) * n), count, y.subarray(start * m, (start + count) * m), Infinity, held);
+      await this.#queue(() => this.#runNow(x.subarray(start * n, (start + count) * n), count, y.subarray(start * m, (start + count) * m), held));
     }
     return y;
   }

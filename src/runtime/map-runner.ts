@@ -321,7 +321,15 @@ export class MapRunner {
     // Copies taken at the call, as forward's: the pass reads them once the training half is loaded and the calls before it are done.
     // (JavaScript callers' other arrays too; DataView, null, … have no slice and are refused later, by the training half.)
     const [xs, dys] = [x, dy].map((a) => (a as { slice?: () => Float32Array } | null)?.slice?.() ?? a);
-    return (await this.#loadTraining()).backward(xs, dys, batch);
+    // And the parameters of the call, as forward's: held on the device until the pass settles (webgpu), a copy (cpu: optimizer steps update the array in place).
+    const gpu = this.#gpu;
+    const held = gpu?.heldParams();
+    const params = held ?? this.#packed?.slice();
+    try {
+      return await (await this.#loadTraining()).backward(xs, dys, batch, params);
+    } finally {
+      if (held) gpu!.releaseParams(held);
+    }
   }
 
   /**

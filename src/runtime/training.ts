@@ -13,7 +13,7 @@ import { checkBatch, checkCallerBuffers, float32Array } from './batch-args.js';
 import { missingEntry, registerTraining, cpuExecutor } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
 import { writeSafetensors } from './formats/safetensors.js';
-import type { GpuExecutor } from './gpu-executor.js';
+import type { GpuExecutor, HeldParams } from './gpu-executor.js';
 import { GpuBackward, backwardSpec, type BackwardKernels } from './gpu-backward.js';
 import { cpuFitMse, planFit, type FitMseOptions, type FitMseResult } from './fit-mse.js';
 import { GpuFitMse } from './gpu-fit-mse.js';
@@ -77,8 +77,12 @@ export class Training {
     return new Training(host, module);
   }
 
-  /** MapRunner.backward: gradients of a batch of `batch` rows (default x.length / in). */
-  async backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
+  /**
+   * MapRunner.backward: gradients of a batch of `batch` rows (default x.length / in), with
+   * `params`, the parameters of its call: on webgpu the executor's held ones (heldParams), on the
+   * cpu backend the packed array (default: the runner's now).
+   */
+  async backward(x: Float32Array, dy: Float32Array, batch?: number, params?: HeldParams | Float32Array): Promise<BackwardResult> {
     const { map } = this.host;
     // Any array of numbers, by value, as forward takes it (the device would read another type's bytes as f32).
     x = float32Array(map.name, 'backward', 'the input', x);
@@ -94,9 +98,9 @@ export class Training {
       checkValues(x, 'f16', `input of map '${map.name}'`, [rows, map.in]);
       checkValues(dy, 'f16', `output gradient of map '${map.name}'`, [rows, map.out]);
     }
-    const packed = this.host.requireParams();
+    const packed = params instanceof Float32Array ? params : this.host.requireParams();
     if (this.host.gpu) {
-      const { dx, grad } = await this.backwardExecutor().run(x, dy, rows);
+      const { dx, grad } = await this.backwardExecutor().run(x, dy, rows, params as HeldParams | undefined);
       this.hasGradients = true;
       return { dx, grads: unpackParams(map.params, grad) };
     }

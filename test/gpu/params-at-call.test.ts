@@ -4,7 +4,8 @@
  * loadParams, an optimizer step or a fit made meanwhile must not reach it (the CPU backend
  * computes at the call). Each pass is checked against the float64 reference of the parameters
  * it was called with, for calls queued behind others, a batch that runs in chunks of rows (the
- * device's buffer limits) and a pipelined one (`chunkRows`). The copies that keep those
+ * device's buffer limits) and a pipelined one (`chunkRows`). backward() follows the same rule
+ * (the first call too, which waits for the training half to load). The copies that keep those
  * parameters are freed once the calls that read them settle.
  */
 import { describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ import { bias, checkedMap, monarch, randomParams, rng, sum } from '../ir/structu
 import { countingDevice } from '../support/counting-device.js';
 import { getTestDevice } from '../support/gpu.js';
 import { relativeError } from '../support/programs.js';
-import { referenceApply } from '../support/reference.js';
+import { referenceApply, referenceBackward } from '../support/reference.js';
 import { compileModuleForTest } from '../training/compile.js';
 
 const checked = checkedMap('a', sum(monarch(24, 20, 4), bias(20, 24)));
@@ -81,6 +82,48 @@ describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
   });
 });
 
+describe.each(['webgpu', 'cpu'] as const)('%s: backward', (backend) => {
+  const dy = (rows: number, s: number) => Float32Array.from({ length: rows * checked.out }, (_, i) => Math.cos(i * s - s));
+
+  function expectGradientsFrom(got: { dx: Float32Array; grads: ReadonlyMap<string, Float32Array> }, params: ReadonlyMap<string, ArrayLike<number>>, x: Float32Array, g: Float32Array, rows: number, what: string): void {
+    const want = referenceBackward(checked.structure, params, x, g, rows);
+    expect(relativeError(got.dx, want.dx), `${what}: dx`).toBeLessThan(TOLERANCE);
+    for (const [name, w] of want.grads) expect(relativeError(got.grads.get(name)!, w), `${what}: ${name}`).toBeLessThan(TOLERANCE);
+  }
+
+  it('the first call (the training half still loading) and calls queued behind others use the parameters loaded before them', async () => {
+    const r = await runner(backend);
+    try {
+      const [x1, x2] = [input(3, 1), input(3, 2)];
+      const first = r.backward(x1, dy(3, 1), 3);
+      r.loadParams(f32(sets[1]));
+      const second = r.backward(x2, dy(3, 2), 3);
+      const third = r.backward(x1, dy(3, 3), 3);
+      r.loadParams(f32(sets[2]));
+      const [g1, g2, g3] = await Promise.all([first, second, third]);
+      expectGradientsFrom(g1, sets[0], x1, dy(3, 1), 3, 'first call');
+      expectGradientsFrom(g2, sets[1], x2, dy(3, 2), 3, 'second call');
+      expectGradientsFrom(g3, sets[1], x1, dy(3, 3), 3, 'third call');
+    } finally {
+      r.destroy();
+    }
+  });
+
+  it('an optimizer step made while a backward pass waits does not reach it', async () => {
+    const r = await runner(backend);
+    try {
+      const x = input(4, 5);
+      await r.backward(x, dy(4, 1), 4);
+      const optimizer = r.createOptimizer({ kind: 'sgd', lr: 0.5 });
+      const pending = r.backward(x, dy(4, 2), 4);
+      await optimizer.step();
+      expectGradientsFrom(await pending, sets[0], x, dy(4, 2), 4, 'called before the step');
+    } finally {
+      r.destroy();
+    }
+  });
+});
+
 describe('webgpu', () => {
   it('a batch in chunks of rows (the device limits) and a pipelined one use their call’s parameters in every chunk', async () => {
     const { device } = await countingDevice();
@@ -117,6 +160,11 @@ describe('webgpu', () => {
       expect(held(), 'one copy for the calls before the first load, none for the second (no call between)').toBe(1);
       await Promise.all(pending);
       expect(held(), 'freed after the calls settled').toBe(0);
+      const backward = r.backward(x, Float32Array.from({ length: 2 * checked.out }, (_, i) => i), 2);
+      r.loadParams(f32(sets[1]));
+      expect(held(), 'a backward pass waits: one copy').toBe(1);
+      await backward;
+      expect(held(), 'freed after it settled').toBe(0);
     } finally {
       r.destroy();
       device.destroy();
