@@ -8,23 +8,18 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rollup, type RollupLog } from 'rollup';
 import { createLogger, createServer } from 'vite';
 import { monc } from '../../src/plugin/index.js';
 import { SPEC_FILE } from '../../src/node/files/bounds.js';
-import { FFN_MON, RUNTIME_SOURCE, tempProject, type TempProject } from './fixtures.js';
+import { FFN_MON, RUNTIME_SOURCE, tempProjects } from './fixtures.js';
 
-let project: TempProject | undefined;
-
-afterEach(() => {
-  project?.remove();
-  project = undefined;
-});
+const newProject = tempProjects();
 
 describe('declarations that cannot be made', () => {
   it('a spec over the size limit and a declaration path that is a directory: the dev server starts, warns for each, and declares the rest', async () => {
-    project = tempProject({ 'ffn.mon': FFN_MON, 'blocked/b.mon': FFN_MON, 'main.js': "export { up } from './ffn.mon';\n" });
+    const project = newProject({ 'ffn.mon': FFN_MON, 'blocked/b.mon': FFN_MON, 'main.js': "export { up } from './ffn.mon';\n" });
     // One byte over the size limit: a spec that is refused before it is parsed.
     writeFileSync(join(project.root, 'big.mon'), ' '.repeat(SPEC_FILE.maxBytes + 1));
     mkdirSync(join(project.root, 'blocked/b.mon.d.ts'));
@@ -46,7 +41,7 @@ describe('declarations that cannot be made', () => {
   });
 
   it('a Rollup build of a spec whose declaration path is a directory succeeds, with a warning', async () => {
-    project = tempProject({ 'ffn.mon': FFN_MON, 'main.js': "export { up } from './ffn.mon';\n" });
+    const project = newProject({ 'ffn.mon': FFN_MON, 'main.js': "export { up } from './ffn.mon';\n" });
     mkdirSync(join(project.root, 'ffn.mon.d.ts'));
     const warnings: RollupLog[] = [];
     const bundle = await rollup({ input: join(project.root, 'main.js'), plugins: [monc.rollup({ runtime: RUNTIME_SOURCE })], external: [RUNTIME_SOURCE], onwarn: (w) => void warnings.push(w) });

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { afterEach } from 'vitest';
+import { build as viteBuild, type Rollup } from 'vite';
 import { compileKernels } from '../../src/compile-kernels.js';
 import { candidates, defaultSchedule } from '../../src/codegen/wgsl/families.js';
 import { DEFAULT_LIMITS, type Schedule } from '../../src/codegen/wgsl/kernel.js';
@@ -93,4 +95,32 @@ export async function esbuildMain(project: TempProject, options: MoncPluginOptio
     logLevel: 'silent',
   });
   return out;
+}
+
+/**
+ * Temporary projects for one test file, each removed after its test: call at the top level, then
+ * `project(files)` in a test.
+ */
+export function tempProjects(): (files: Readonly<Record<string, string>>) => TempProject {
+  let current: TempProject | undefined;
+  afterEach(() => {
+    current?.remove();
+    current = undefined;
+  });
+  return (files) => (current = tempProject(files));
+}
+
+/**
+ * Builds the project's `main.js` with Vite in library mode and the monc plugin (runtime from the
+ * sources, no declarations, plus `options`), unminified, in memory; returns the entry chunk's code.
+ */
+export async function viteMain(project: TempProject, options: MoncPluginOptions = {}): Promise<string> {
+  const built = (await viteBuild({
+    root: project.root,
+    configFile: false,
+    logLevel: 'silent',
+    plugins: [monc.vite({ runtime: RUNTIME_SOURCE, dts: false, ...options })],
+    build: { lib: { entry: 'main.js', formats: ['es'] }, write: false, minify: false, rollupOptions: { external: [RUNTIME_SOURCE] } },
+  })) as Rollup.RollupOutput[];
+  return built[0]!.output.find((o) => o.type === 'chunk')!.code;
 }

@@ -4,22 +4,16 @@
  * `/proj/C#/x y/ffn.mon` became `/proj/C`, was not loaded, and the bundler parsed the spec as
  * JavaScript. A query after `.mon` (Vite's `?import`) is still stripped.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { rollup } from 'rollup';
-import { build as viteBuild, type Rollup } from 'vite';
 import { monc } from '../../src/plugin/index.js';
-import { FFN_MON, RUNTIME_SOURCE, tempProject, type TempProject } from './fixtures.js';
+import { FFN_MON, RUNTIME_SOURCE, tempProjects, viteMain } from './fixtures.js';
 
 const DIR = 'C#/x y';
 const ENTRY = `export { up, Up } from './${DIR}/ffn.mon';\n`;
-let project: TempProject | undefined;
-
-afterEach(() => {
-  project?.remove();
-  project = undefined;
-});
+const project = tempProjects();
 
 /** The bundle's `up` map: the generated class with the spec's sizes. */
 async function bundledUp(file: string): Promise<void> {
@@ -30,9 +24,9 @@ async function bundledUp(file: string): Promise<void> {
 
 describe('a .mon file under a directory with # in its name', () => {
   it('compiles under Rollup', async () => {
-    project = tempProject({ [`${DIR}/ffn.mon`]: FFN_MON, 'main.js': ENTRY });
-    const bundle = await rollup({ input: join(project.root, 'main.js'), plugins: [monc.rollup({ runtime: RUNTIME_SOURCE, dts: false })], external: [RUNTIME_SOURCE] });
-    const out = join(project.root, 'out/main.js');
+    const { root } = project({ [`${DIR}/ffn.mon`]: FFN_MON, 'main.js': ENTRY });
+    const bundle = await rollup({ input: join(root, 'main.js'), plugins: [monc.rollup({ runtime: RUNTIME_SOURCE, dts: false })], external: [RUNTIME_SOURCE] });
+    const out = join(root, 'out/main.js');
     await bundle.write({ file: out, format: 'es' });
     await bundle.close();
     await bundledUp(out);
@@ -41,17 +35,9 @@ describe('a .mon file under a directory with # in its name', () => {
   it('compiles under Vite', async () => {
     // A query after `.mon` is the bundler's, not part of the file name (Vite itself resolves one
     // only on a path without `#`).
-    project = tempProject({ [`${DIR}/ffn.mon`]: FFN_MON, 'plain/ffn.mon': FFN_MON, 'main.js': `${ENTRY}export { Up as Again } from './plain/ffn.mon?v=2';\n` });
-    const built = (await viteBuild({
-      root: project.root,
-      configFile: false,
-      logLevel: 'silent',
-      plugins: [monc.vite({ runtime: RUNTIME_SOURCE, dts: false })],
-      build: { lib: { entry: 'main.js', formats: ['es'] }, write: false, minify: false, rollupOptions: { external: [RUNTIME_SOURCE] } },
-    })) as Rollup.RollupOutput[];
-    const chunk = built[0]!.output.find((o) => o.type === 'chunk')!;
-    expect(chunk.code).toContain('class Up extends TypedMap');
-    expect(chunk.code).toContain('paramShapes');
-    expect(chunk.code.match(/class Up\S* extends TypedMap/g)).toHaveLength(2); // the module with the query is compiled too
+    const code = await viteMain(project({ [`${DIR}/ffn.mon`]: FFN_MON, 'plain/ffn.mon': FFN_MON, 'main.js': `${ENTRY}export { Up as Again } from './plain/ffn.mon?v=2';\n` }));
+    expect(code).toContain('class Up extends TypedMap');
+    expect(code).toContain('paramShapes');
+    expect(code.match(/class Up\S* extends TypedMap/g)).toHaveLength(2); // the module with the query is compiled too
   });
 });

@@ -4,29 +4,14 @@
  * the compiled module. The plugin compiled every id whose path was a `.mon`, whatever its query, so
  * `?raw` got the module (no default export: the build failed).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { build as viteBuild, type Rollup } from 'vite';
-import { monc } from '../../src/plugin/index.js';
-import { FFN_MON, RUNTIME_SOURCE, tempProject, type TempProject } from './fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { FFN_MON, tempProjects, viteMain } from './fixtures.js';
 
-let project: TempProject | undefined;
-
-afterEach(() => {
-  project?.remove();
-  project = undefined;
-});
+const project = tempProjects();
 
 describe('a .mon import with another plugin\'s query', () => {
   it('?raw is the spec\'s text, beside the compiled import of the same file', async () => {
-    project = tempProject({ 'ffn.mon': FFN_MON, 'main.js': "import text from './ffn.mon?raw';\nexport { text };\nexport { up } from './ffn.mon';\n" });
-    const built = (await viteBuild({
-      root: project.root,
-      configFile: false,
-      logLevel: 'silent',
-      plugins: [monc.vite({ runtime: RUNTIME_SOURCE, dts: false })],
-      build: { lib: { entry: 'main.js', formats: ['es'] }, write: false, minify: false, rollupOptions: { external: [RUNTIME_SOURCE] } },
-    })) as Rollup.RollupOutput[];
-    const code = built[0]!.output.find((o) => o.type === 'chunk')!.code;
+    const code = await viteMain(project({ 'ffn.mon': FFN_MON, 'main.js': "import text from './ffn.mon?raw';\nexport { text };\nexport { up } from './ffn.mon';\n" }));
     expect(code).toContain(JSON.stringify(FFN_MON).slice(1, -1)); // the text, as a string literal
     expect(code).toContain('class Up extends TypedMap');
   });
