@@ -13,7 +13,7 @@ import { FFN_MON, RUNTIME_SOURCE, tempProjects, viteMain } from './fixtures.js';
 
 const DIR = 'C#/x y';
 const ENTRY = `export { up, Up } from './${DIR}/ffn.mon';\n`;
-const project = tempProjects();
+const newProject = tempProjects();
 
 /** The bundle's `up` map: the generated class with the spec's sizes. */
 async function bundledUp(file: string): Promise<void> {
@@ -24,7 +24,7 @@ async function bundledUp(file: string): Promise<void> {
 
 describe('a .mon file under a directory with # in its name', () => {
   it('compiles under Rollup', async () => {
-    const { root } = project({ [`${DIR}/ffn.mon`]: FFN_MON, 'main.js': ENTRY });
+    const { root } = newProject({ [`${DIR}/ffn.mon`]: FFN_MON, 'main.js': ENTRY });
     const bundle = await rollup({ input: join(root, 'main.js'), plugins: [monc.rollup({ runtime: RUNTIME_SOURCE, dts: false })], external: [RUNTIME_SOURCE] });
     const out = join(root, 'out/main.js');
     await bundle.write({ file: out, format: 'es' });
@@ -35,7 +35,7 @@ describe('a .mon file under a directory with # in its name', () => {
   it('compiles under Vite', async () => {
     // A query after `.mon` is the bundler's, not part of the file name (Vite itself resolves one
     // only on a path without `#`).
-    const code = await viteMain(project({ [`${DIR}/ffn.mon`]: FFN_MON, 'plain/ffn.mon': FFN_MON, 'main.js': `${ENTRY}export { Up as Again } from './plain/ffn.mon?v=2';\n` }));
+    const code = await viteMain(newProject({ [`${DIR}/ffn.mon`]: FFN_MON, 'plain/ffn.mon': FFN_MON, 'main.js': `${ENTRY}export { Up as Again } from './plain/ffn.mon?v=2';\n` }));
     expect(code).toContain('class Up extends TypedMap');
     expect(code).toContain('paramShapes');
     expect(code.match(/class Up\S* extends TypedMap/g)).toHaveLength(2); // the module with the query is compiled too

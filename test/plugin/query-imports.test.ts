@@ -7,11 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import { FFN_MON, tempProjects, viteMain } from './fixtures.js';
 
-const project = tempProjects();
+const newProject = tempProjects();
 
 describe('a .mon import with another plugin\'s query', () => {
   it('?raw is the spec\'s text, beside the compiled import of the same file', async () => {
-    const code = await viteMain(project({ 'ffn.mon': FFN_MON, 'main.js': "import text from './ffn.mon?raw';\nexport { text };\nexport { up } from './ffn.mon';\n" }));
+    const code = await viteMain(newProject({ 'ffn.mon': FFN_MON, 'main.js': "import text from './ffn.mon?raw';\nexport { text };\nexport { up } from './ffn.mon';\n" }));
     expect(code).toContain(JSON.stringify(FFN_MON).slice(1, -1)); // the text, as a string literal
     expect(code).toContain('class Up extends TypedMap');
   });
