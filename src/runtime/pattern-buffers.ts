@@ -62,16 +62,22 @@ export function patternBuffers(device: GPUDevice, kernels: readonly PatternKerne
   return { get: () => none, destroy: () => undefined };
 }
 
-/** patternBuffers with block-sparse support: kernels of the same op and layout share one table. */
+/**
+ * patternBuffers with block-sparse support: kernels of the same op and layout share one table. A
+ * table that cannot be made (over the device's limits) frees those made before it.
+ */
 export function patternTables(device: GPUDevice, kernels: readonly PatternKernel[], ops: readonly BackwardOpData[]): PatternBuffers {
   const tables = new Map<string, GPUBuffer>();
-  const perKernel = kernels.map((k) => {
-    if (!k.pattern) return noPattern(device);
-    const op = k.ops?.[0] ?? -1;
-    const key = `${op} ${k.pattern}`;
-    let buffer = tables.get(key);
-    if (!buffer) tables.set(key, (buffer = patternBuffer(device, ops[op], k.pattern, `kernel ${k.entryPoint}`)));
-    return buffer;
-  });
-  return { get: (i) => perKernel[i], destroy: () => tables.forEach((b) => b.destroy()) };
+  const destroy = () => tables.forEach((b) => b.destroy());
+  try {
+    const perKernel = kernels.map((k) => {
+      if (!k.pattern) return noPattern(device);
+      const op = k.ops?.[0] ?? -1;
+      return memo(tables, `${op} ${k.pattern}`, () => patternBuffer(device, ops[op], k.pattern!, `kernel ${k.entryPoint}`));
+    });
+    return { get: (i) => perKernel[i], destroy };
+  } catch (e) {
+    destroy();
+    throw e;
+  }
 }
