@@ -2,6 +2,7 @@ import { test as fcTest, fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../src/runtime/formats/format-error.js';
 import { decodeSafetensorsTensor, readSafetensors, readSafetensorsIndex, writeSafetensors, type TensorToWrite } from '../../src/runtime/formats/safetensors.js';
+import { f32Tensor, rawSafetensors } from '../support/raw-safetensors.js';
 
 /** A safetensors file from a header (JSON text, not re-serialised) and the data bytes. */
 function file(header: string, data: number[]): Uint8Array {
@@ -161,4 +162,28 @@ describe('safetensors writing', () => {
       expect(back.get(name)!.data).toEqual(t.data);
     }
   });
+});
+
+describe('safetensors reading of damaged files', () => {
+  // A valid file of three tensors (F32, an I64 counter, F16), then one byte changed or the file cut short.
+  const valid = rawSafetensors([
+    f32Tensor('w', [2, 3], [1, 2, 3, 4, 5, 6]),
+    { name: 'step', dtype: 'I64', shape: [], bytes: new Uint8Array(8).fill(1) },
+    { name: 'h', dtype: 'F16', shape: [2], bytes: new Uint8Array([0, 0x3c, 0, 0xc0]) },
+  ]);
+
+  fcTest.prop([fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 }), fc.nat(valid.length)])(
+    'a changed byte or a truncation reads or is a FormatError, never another error',
+    (at, value, length) => {
+      for (const bytes of [Uint8Array.from(valid, (b, i) => (i === at ? value : b)), valid.subarray(0, length)]) {
+        try {
+          const file = readSafetensors(bytes);
+          // What it reads lies inside the file: every tensor's values are its shape's count.
+          for (const t of file.tensors.values()) expect(t.data.length).toBe(t.shape.reduce((p, d) => p * d, 1));
+        } catch (e) {
+          expect(e).toBeInstanceOf(FormatError);
+        }
+      }
+    },
+  );
 });
