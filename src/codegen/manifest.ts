@@ -8,7 +8,8 @@ import type { BiasOp, Op, Program } from '../ir/ir.js';
 import { modelOf } from '../model/build.js';
 import { denseCost, modelCost } from '../model/cost.js';
 import { modelWithoutSpans } from '../model/without-spans.js';
-import { invariant } from '../util/assert.js';
+import { assertNever, invariant } from '../util/assert.js';
+import { baseName } from '../util/base-name.js';
 import type { Manifest, ManifestBackward, ManifestBinding, ManifestKernel, ManifestMap } from '../manifest/types.js';
 import { PATTERN_BINDING } from '../manifest/pattern.js';
 import { opData } from './manifest-programs.js';
@@ -127,6 +128,8 @@ function opFlopsPerRow(op: Op): number {
       return 2 * op.blocks.length * op.bh * op.bw + (op.bias?.length ?? 0);
     case 'bias':
       return op.size;
+    default:
+      return assertNever(op, 'op');
   }
 }
 
@@ -137,9 +140,10 @@ function opParamElements(op: Op): number {
       return op.weight.length + (op.bias?.length ?? 0);
     case 'bias':
       return op.param.length;
+    default:
+      return assertNever(op, 'op');
   }
 }
-
 
 function bytesPerElement(dtype: Dtype): number {
   return dtype === 'f16' ? 2 : 4;
@@ -147,9 +151,4 @@ function bytesPerElement(dtype: Dtype): number {
 
 function sum(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0);
-}
-
-/** The file name without its directories, for `/` and `\` paths alike (browser-safe, no node:path). */
-function baseName(file: string): string {
-  return file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
 }

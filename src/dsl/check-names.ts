@@ -10,6 +10,7 @@ import { MAX_MAPS, MAX_NAME_LENGTH } from './limits.js';
 import { invalidNameReason } from './reserved-words.js';
 import type { Dtype } from './structure.js';
 import type { Span } from './span.js';
+import { baseName } from '../util/base-name.js';
 
 export interface FileHeader {
   readonly name: string;
@@ -35,7 +36,7 @@ function lengthOk(name: string, what: string, span: Span, bag: DiagnosticBag): b
 
 /** `dir/ffn.mon` -> `ffn`. */
 export function defaultModuleName(file: string): string {
-  const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+  const base = baseName(file);
   return base.endsWith('.mon') ? base.slice(0, -'.mon'.length) : base;
 }
 

@@ -8,6 +8,7 @@
 import { f16BitsToF32, f32ToF16Bits } from '../runtime/formats/f16.js';
 import { checkValues, ValueRangeError } from '../runtime/numerics.js';
 import { ProjectionError } from './errors.js';
+import { PRECISION_TOLERANCE } from '../util/precision.js';
 
 /** The precision parameters are stored in: the module's dtype. */
 export type StorageDtype = 'f32' | 'f16';
@@ -19,7 +20,7 @@ export type StorageDtype = 'f32' | 'f16';
  * moves M by a few 1e-4 relative; flushing parameters below f16's smallest subnormal (6e-8) to
  * zero can move it all the way to M = 0.
  */
-export const STORED_OPTIMUM_TOLERANCE: Readonly<Record<StorageDtype, number>> = { f32: 1e-5, f16: 3e-3 };
+export const STORED_OPTIMUM_TOLERANCE: Readonly<Record<StorageDtype, number>> = PRECISION_TOLERANCE;
 
 /** `v` as `dtype` stores it (round to nearest even; ±Inf past the range). */
 export function roundToStorage(v: number, dtype: StorageDtype): number {

@@ -18,6 +18,7 @@ import { packParams } from '../runtime/params.js';
 import { paddedBytes } from '../runtime/buffer.js';
 import { timePasses, type TimingMethod, type TimingStats } from '../runtime/timing.js';
 import { relativeError } from '../tuner/op-reference.js';
+import { PRECISION_TOLERANCE } from '../util/precision.js';
 
 /** Rows checked against the float64 executor before timing. */
 const CHECK_ROWS = 16;
@@ -65,7 +66,7 @@ export async function measureMap(device: GPUDevice, target: BenchTarget, opts: M
     const params = initParams(map.model.params, 0);
     runner.loadParams(params);
     const relError = await checkAgainstReference(runner, program, packParams(map.params, map.paramSize, params), Math.min(opts.batch, CHECK_ROWS));
-    const tolerance = dtype === 'f16' ? 3e-3 : 1e-5;
+    const tolerance = PRECISION_TOLERANCE[dtype];
     if (!(relError < tolerance)) throw new Error(`internal error: map '${map.name}' gives relative error ${relError} against the float64 reference (tolerance ${tolerance}); not timing a wrong kernel`);
 
     // The set the runner took: its storage type (f32 for an f16 module without shader-f16) and its kernels.

@@ -220,7 +220,7 @@ export async function searchSchedules(
   // 1. The seeds.
   for (const s of seeds) if (s && !isTried(s)) await attempt(s, 'seed');
 
-  // 2. Exploration, a quarter of what is left: the families in turn, each one's schedules evenly
+  // 2. Exploration, a fifth of what is left (EXPLORE): the families in turn, each one's schedules evenly
   // sampled; a family that falls out of contention meanwhile gives up its turns.
   const exploring = Math.ceil((max - count) / EXPLORE);
   const byFamily = new Map<string, Schedule[]>();

@@ -14,6 +14,8 @@ import type { StorageType } from '../codegen/wgsl/scaffold.js';
 import type { BackwardOp, BackwardProgram } from '../ir/ir.js';
 import { uniform01 } from '../util/random.js';
 import { MONC_VERSION } from '../version.js';
+import { PRECISION_TOLERANCE } from '../util/precision.js';
+import { isAmong } from '../codegen/wgsl/family.js';
 import { runOps, type CpuBuffer } from '../runtime/cpu-executor.js';
 import { f16ArrayToF32, f32ArrayToF16 } from '../runtime/formats/f16.js';
 import { dispatchGrid, kernelBindings } from '../runtime/dispatch-dims.js';
@@ -29,7 +31,7 @@ import { relativeError } from './op-reference.js';
 import { DEFAULT_MAX_CANDIDATES } from './budget.js';
 import { searchSchedules, searchSize } from './search.js';
 import { storageLimits } from './seeds.js';
-import type { KernelTuning, TimedSchedule, TuneOptions } from './tune.js';
+import { warmupAfter, type KernelTuning, type TimedSchedule, type TuneOptions } from './tune.js';
 
 /** Buffers of one backward op on the device, filled with random data. */
 interface OpBuffers {
@@ -179,7 +181,7 @@ export async function tuneBackwardProgram(
   options: TuneOptions & { readonly tuned?: ReadonlySet<string> },
 ): Promise<BackwardTuneResult> {
   const storage = options.storage ?? program.dtype;
-  const tol = storage === 'f16' ? 3e-3 : 1e-5;
+  const tol = PRECISION_TOLERANCE[storage];
   const max = Math.max(1, options.maxCandidates ?? DEFAULT_MAX_CANDIDATES);
   const report = options.onProgress ?? (() => {});
   const limits = storageLimits(options.limits, storage);
@@ -217,12 +219,12 @@ export async function tuneBackwardProgram(
             rejected.push({ schedule, error: `relative error ${err}` });
             outcome = `REJECTED (relative error ${err.toExponential(2)})`;
           } else {
-            const warm = performance.now() - lastTimedAt < 500 ? { warmupMs: 100 } : {};
+            const warm = warmupAfter(performance.now() - lastTimedAt);
             const t = (await timePasses(device, prepare(device, plan.op, kernel, full), { repeats: options.repeats ?? 10, ...warm })).stats;
             lastTimedAt = performance.now();
             ms = t.medianMs;
             results.push({ schedule, ms, spread: t.spread });
-            if (JSON.stringify(schedule) === JSON.stringify(plan.buildDefault)) defaultMs = ms;
+            if (isAmong(schedule, [plan.buildDefault])) defaultMs = ms;
             outcome = `${ms.toFixed(4)} ms ±${(t.spread * 100).toFixed(1)}%`;
           }
         } catch (e) {

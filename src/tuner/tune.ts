@@ -14,6 +14,7 @@ import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } 
 import { entryPointName } from '../codegen/wgsl/program.js';
 import type { KernelContext, StorageType } from '../codegen/wgsl/scaffold.js';
 import { MONC_VERSION } from '../version.js';
+import { PRECISION_TOLERANCE } from '../util/precision.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry, type TuningKey } from './db.js';
 import { KernelCheck } from './kernel-check.js';
@@ -30,6 +31,11 @@ import type { TimingOptions } from '../runtime/timing.js';
  */
 const WARM_GAP_MS = 500;
 const WARM_WARMUP_MS = 100;
+
+/** The warm-up a candidate timed `sinceLastMs` after the previous timing needs (the default ramp when the GPU may have idled). */
+export function warmupAfter(sinceLastMs: number): TimingOptions {
+  return sinceLastMs < WARM_GAP_MS ? { warmupMs: WARM_WARMUP_MS } : {};
+}
 /**
  * When the runner-up is within this fraction of the best, both are timed again back to back with
  * the full warm-up and the faster is kept: close races are where one noisy sample decides.
@@ -118,7 +124,7 @@ interface Plan {
 
 export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, program: Program, options: TuneOptions): Promise<TuneResult> {
   const storage = options.storage ?? program.dtype;
-  const tol = storage === 'f16' ? 3e-3 : 1e-5;
+  const tol = PRECISION_TOLERANCE[storage];
   const max = Math.max(1, options.maxCandidates ?? DEFAULT_MAX_CANDIDATES);
   const report = options.onProgress ?? (() => {});
   const layout = { params: program.params, buffers: new Map(program.buffers.map((b) => [b.name, b.size])) };
@@ -151,7 +157,7 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
   const total = searched.reduce((n, p) => n + tries(p), 0);
   let done = 0;
   let lastTimedAt = -Infinity;
-  const warmup = (): TimingOptions => (performance.now() - lastTimedAt < WARM_GAP_MS ? { warmupMs: WARM_WARMUP_MS } : {});
+  const warmup = (): TimingOptions => warmupAfter(performance.now() - lastTimedAt);
 
   type Tuned = Omit<KernelTuning, 'defaultMs'> & { readonly defaultTimed?: number };
   async function tuneKernel(plan: Plan): Promise<Tuned> {
