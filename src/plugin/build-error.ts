@@ -13,6 +13,8 @@ export interface BuildError {
   readonly loc: { readonly file: string; readonly line: number; readonly column: number };
   /** The source line `loc` is on, for a bundler that frames it itself (esbuild reads no file). */
   readonly lineText: string;
+  /** `loc.column` as esbuild counts it: UTF-8 bytes of `lineText` before the error (loc's are UTF-16 units). */
+  readonly byteColumn: number;
   readonly code: Code;
 }
 
@@ -22,11 +24,15 @@ export function buildError(file: string, source: string, diagnostics: readonly D
   if (first === undefined) return undefined;
   const rendered = errors.map((d) => renderDiagnostic(d, source));
   const count = errors.length === 1 ? '1 error' : `${errors.length} errors`;
+  // The line from the span's own offset, ended as the language ends lines (\n, \r\n or a lone \r).
+  const lineStart = first.span.start.offset - (first.span.start.column - 1);
+  const lineText = source.slice(lineStart).split(/\r\n|\r|\n/, 1)[0] ?? '';
   return {
     message: `monc: ${count} in ${file}\n${rendered.join('\n')}`,
     id: file,
     loc: { file: first.span.file, line: first.span.start.line, column: first.span.start.column - 1 },
-    lineText: source.split(/\r?\n/)[first.span.start.line - 1] ?? '',
+    lineText,
+    byteColumn: new TextEncoder().encode(lineText.slice(0, first.span.start.column - 1)).length,
     code: first.code,
   };
 }

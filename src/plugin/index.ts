@@ -111,8 +111,8 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
           const { result, watched, warnings } = load(args.path);
           const common = { watchFiles: watched, warnings: warnings.map((text) => ({ text })), resolveDir: dirname(args.path), loader: 'js' as const };
           if (result.ok) return { ...common, contents: result.code };
-          const { message, loc, lineText } = result.error;
-          return { ...common, contents: 'export {};', errors: [{ text: message, location: { ...loc, lineText } }] };
+          const { message, loc, lineText, byteColumn } = result.error;
+          return { ...common, contents: 'export {};', errors: [{ text: message, location: { ...loc, column: byteColumn, lineText } }] };
         });
       },
     },
