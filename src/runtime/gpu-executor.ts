@@ -106,6 +106,7 @@ export class GpuExecutor {
   #pipelineHeld: HeldParams | undefined;
   /** Bind groups per (params, x, y) buffers and batch; dropped when the temporaries are replaced. */
   #bindGroups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, WeakMap<GPUBuffer, Map<number, GPUBindGroup[]>>>>();
+  /** The runs called since the parameters last changed (heldParams); holdParams starts a new one. */
   #held: HeldParams = { waiting: 0 };
   /** Rejects once the device is lost (run-errors.ts). */
   readonly #lost: Promise<never>;
@@ -168,8 +169,8 @@ export class GpuExecutor {
   /**
    * Call right before anything changes the device parameters (writeParams, an optimizer step, a
    * fit): the runs called before it and not yet settled read a copy of the parameters as they are
-   * now, taken by a copy submitted ahead of the change, so a change never reaches a call made
-   * before it (the cpu backend computes at the call).
+   * now, taken by a copy submitted ahead of the change, so a change never reaches a run called
+   * before it. No copy while none waits.
    */
   holdParams(): void {
     const held = this.#held;
