@@ -68,7 +68,10 @@ describe('monc tune of two identical maps', () => {
     const kernels = new Set(stored.map((e) => e.kernel));
     expect(stored).toHaveLength(kernels.size);
     expect(report.entries).toBe(stored.length);
+    // The stored entry is the search's: its winner and how many candidates it timed (not the reuse's 0).
     const forward = stored.find((e) => e.ms === kernelsOf('a')[0]!.ms);
     expect(forward?.schedule).toEqual(kernelsOf('a')[0]!.schedule);
+    expect(forward?.timed).toBe(kernelsOf('a')[0]!.timed);
+    expect(stored.every((e) => e.timed > 0)).toBe(true);
   });
 });

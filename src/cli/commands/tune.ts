@@ -93,8 +93,9 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
     } finally {
       bar.finish();
     }
-    // One entry per kernel: a reused kernel's entry comes again from each map that has it.
-    const entries = [...new Map(found.map((e) => [e.kernel, e])).values()];
+    // One entry per kernel, the one of the search that timed it: a reused kernel's entry comes
+    // again from each later map that has it (with timed 0).
+    const entries = found.filter((e, i) => found.findIndex((f) => f.kernel === e.kernel) === i);
     const saved = saveTuningEntries(dbPath, entries, retired, location.namedBy === undefined);
     const recovered = saved.recovered && loadNote(dbPath, { db: saved.db, recovered: saved.recovered });
     if (recovered) note(ctx, recovered);
