@@ -183,9 +183,10 @@ export function buildProgram(io: CliIo, run: Runner): Command {
 /** `monc tune`'s batch size when none is given. */
 const DEFAULT_TUNE_BATCH = 4096;
 
+/** An integer >= 1 (steps, batch sizes, repeats): one message for every value that is not one. */
 function parsePositive(text: string): number {
-  const n = parseCount(text);
-  if (n === 0) throw new InvalidArgumentError('must be a positive integer.');
+  const n = wholeNumber(text);
+  if (n === undefined || n === 0) throw new InvalidArgumentError('must be a positive integer.');
   return n;
 }
 
@@ -210,8 +211,15 @@ function parseMomentum(text: string): number {
   return n;
 }
 
+/** An integer >= 0 (seeds, rounds). */
 function parseCount(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a non-negative integer.');
+  const n = wholeNumber(text);
+  if (n === undefined) throw new InvalidArgumentError('must be a non-negative integer.');
   return n;
+}
+
+/** `text` as a safe integer >= 0 written in decimal digits, or undefined. */
+function wholeNumber(text: string): number | undefined {
+  const n = Number(text);
+  return /^\d+$/.test(text) && Number.isSafeInteger(n) ? n : undefined;
 }
