@@ -139,7 +139,8 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
         // never import that spec; one it imports fails or warns in load()).
         if (!dts) return;
         const { lookup } = tuning().current();
-        for (const file of findMonFiles(root)) {
+        const unreadable = (dir: string, reason: string) => server.config.logger.warn(`monc: no declarations for the specs in ${dir}: cannot list it: ${reason}`);
+        for (const file of findMonFiles(root, unreadable)) {
           let warning: string | undefined;
           try {
             const result = compileMonFile(file, { runtimeImport, tuning: lookup, forwardOnly });

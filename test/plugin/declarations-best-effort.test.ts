@@ -13,6 +13,7 @@ import { rollup, type RollupLog } from 'rollup';
 import { createLogger, createServer } from 'vite';
 import { monc } from '../../src/plugin/index.js';
 import { SPEC_FILE } from '../../src/node/files/bounds.js';
+import { findMonFiles } from '../../src/node/find-mon-files.js';
 import { FFN_MON, RUNTIME_SOURCE, tempProjects } from './fixtures.js';
 
 const newProject = tempProjects();
@@ -49,5 +50,17 @@ describe('declarations that cannot be made', () => {
     await bundle.close();
     expect(output[0].code).toContain('class Up extends TypedMap');
     expect(warnings.map((w) => w.message)).toEqual([expect.stringMatching(/no declarations for .*ffn\.mon: cannot write .*ffn\.mon\.d\.ts.*directory/)]);
+  });
+
+  it('the startup search for specs skips, and reports, a directory it cannot list (it threw, and the server did not start)', () => {
+    const project = newProject({ 'a.mon': FFN_MON, 'sub/b.mon': FFN_MON });
+    const reported: string[] = [];
+    const report = (dir: string, reason: string) => void reported.push(`${dir}: ${reason}`);
+    expect(findMonFiles(project.root, report)).toEqual([join(project.root, 'a.mon'), join(project.root, 'sub/b.mon')]);
+    expect(reported).toEqual([]);
+    // A root that is gone, and one that is a file: nothing found, one line each, no throw.
+    expect(findMonFiles(join(project.root, 'gone'), report)).toEqual([]);
+    expect(findMonFiles(join(project.root, 'a.mon'), report)).toEqual([]);
+    expect(reported).toEqual([`${join(project.root, 'gone')}: no such file or directory`, expect.stringMatching(/a\.mon: .*not a directory/)]);
   });
 });
