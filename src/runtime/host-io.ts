@@ -167,8 +167,13 @@ export class CpuStaging extends StagingSteps {
     private readonly apply: (x: Float32Array, rows: number) => ArrayLike<number>,
   ) {
     super(host, capacity);
-    this.x = new Float32Array(capacity * host.map.in);
-    this.y = new Float32Array(capacity * host.map.out);
+    try {
+      this.x = new Float32Array(capacity * host.map.in);
+      this.y = new Float32Array(capacity * host.map.out);
+    } catch (e) {
+      // As a GpuStaging over the device's limits: a capacity the host cannot hold (a RangeError of the allocation).
+      throw new MoncError('device', `map '${host.map.name}': a staging of ${capacity} rows cannot be allocated on this host (${e instanceof Error ? e.message : String(e)})`);
+    }
   }
 
   protected releaseResult(): void {}
