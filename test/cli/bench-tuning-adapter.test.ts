@@ -4,12 +4,18 @@
  * says so on stderr, in its text and in `--json` (`tuningEntries`), instead of timing other
  * kernels than a build with that database emits, silently. `monc build --tuning DB` (no GPU) takes
  * the entries of the adapter tuned most recently: `--json` names it (`tuningAdapter`), and stderr
- * too when the database holds several adapters.
+ * too when the database holds several adapters. `monc bench --batch B` whose bucket has none of
+ * this adapter's entries times what a build from the database emits (its largest bucket), with a
+ * note, not the default schedules.
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { adapterIdentity, type AdapterIdentity } from '../../src/tuner/adapter-identity.js';
-import { DB_FORMAT, DB_VERSION, type TuningEntry } from '../../src/tuner/db.js';
+import { DB_FORMAT, DB_VERSION, kernelSignature, type TuningEntry } from '../../src/tuner/db.js';
+import { compileModule } from '../../src/compile.js';
+import { candidates, defaultSchedule } from '../../src/codegen/wgsl/families.js';
+import { DEFAULT_LIMITS } from '../../src/codegen/wgsl/kernel.js';
+import { isAmong } from '../../src/codegen/wgsl/family.js';
 import { MONC_VERSION } from '../../src/version.js';
 import { getTestMoncDevice } from '../support/gpu.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
@@ -57,6 +63,24 @@ describe('monc bench --tuning with a database of another adapter', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toContain('no entries for this adapter');
     expect(JSON.parse(r.stdout)).toMatchObject({ tuning: db, tuningEntries: 1 });
+  });
+});
+
+describe('monc bench --batch B with this adapter\'s entries for other batches only', () => {
+  it('times what a build from the database emits (its largest bucket), and says so, not the defaults', async () => {
+    const { adapter, device } = await getTestMoncDevice();
+    const op = compileModule('map a : 48 -> 48 = monarch(nblocks: 4) + bias()\n', spec).programs![0]!.ops[0]!;
+    const schedule = candidates(op, DEFAULT_LIMITS).filter((c) => !isAmong(c, [defaultSchedule(op, DEFAULT_LIMITS)])).at(-1)!;
+    const entry: TuningEntry = { adapter: adapterIdentity(adapter, device), compiler: MONC_VERSION, kernel: kernelSignature([op], 'f32'), batchBucket: 4, schedule, ms: 0.01, spread: 0.01, timed: 3, date: '2026-12-01T00:00:00.000Z' };
+    const db = scratch.path('bucket4.json');
+    writeFileSync(db, JSON.stringify({ format: DB_FORMAT, version: DB_VERSION, entries: [entry] }));
+    const r = await cli(['bench', spec, '--map', 'a', '--batch', '16', '--repeats', '3', '--tuning', db, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`monc: ${db}: no entries for batch 16 (bucket 16; this adapter's are for batches up to 4): timing the schedules a build takes from it (the largest bucket's)`);
+    const out = JSON.parse(r.stdout);
+    const first = out.kernels.find((k: { ops: number[] }) => k.ops.length === 1 && k.ops[0] === 0);
+    expect(first).toMatchObject({ tuned: true });
+    expect(isAmong(first.schedule, [schedule])).toBe(true);
   });
 });
 

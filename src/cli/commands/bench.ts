@@ -11,7 +11,7 @@
 import { isAmong } from '../../codegen/wgsl/family.js';
 import type { Schedule } from '../../codegen/wgsl/kernel.js';
 import { adapterKey, type AdapterIdentity } from '../../tuner/adapter-identity.js';
-import type { TuningDb } from '../../tuner/db.js';
+import { batchBucket, type TuningDb } from '../../tuner/db.js';
 import { scheduleLookup } from '../../tuner/lookup.js';
 import { describeAdapter } from '../../runtime/device.js';
 import { MONC_VERSION } from '../../version.js';
@@ -39,10 +39,17 @@ export async function benchCommand(ctx: CommandContext, file: string, opts: Benc
   const loaded = opts.tuning === false ? undefined : await readTuning(ctx, opts.tuning);
   const gpu = await openGpu(ctx, 'bench');
   try {
-    const lookup = loaded && scheduleLookup(loaded.db, { adapter: gpu.identity, batch: opts.batch });
     const coverage = loaded && adapterCoverage(loaded.db, gpu.identity);
     // Entries for other adapters are never used here (a build without a GPU takes them): say so, not time other kernels silently.
     if (loaded && coverage!.entries === 0) note(ctx, `${loaded.path}: no entries for this adapter${coverage!.others.length > 0 ? ` (entries for ${coverage!.others.join('; ')})` : ''}: timing the default schedules`);
+    // The batch's own bucket; where it has no entries of this adapter, what a build from the
+    // database emits (and the runtime then runs at every batch): its largest bucket's, not the defaults.
+    const bucket = batchBucket(opts.batch);
+    const ownBucket = coverage !== undefined && coverage.buckets.includes(bucket);
+    if (loaded && coverage!.entries > 0 && !ownBucket) {
+      note(ctx, `${loaded.path}: no entries for batch ${opts.batch} (bucket ${bucket}; this adapter's are for batches up to ${coverage!.buckets.join(', ')}): timing the schedules a build takes from it (the largest bucket's)`);
+    }
+    const lookup = loaded && scheduleLookup(loaded.db, { adapter: gpu.identity, ...(ownBucket ? { batch: opts.batch } : {}) });
     const spec = await compileSpecKernels(ctx, file, lookup);
     const checked = findMap(spec, opts.map);
     const map = spec.outputs.manifest.maps.find((m) => m.name === checked.name)!;
@@ -61,17 +68,22 @@ export async function benchCommand(ctx: CommandContext, file: string, opts: Benc
 }
 
 /** How many of the database's entries (of this monc version) are this adapter's, and the other adapters it has entries for. */
-function adapterCoverage(db: TuningDb, identity: AdapterIdentity): { entries: number; others: string[] } {
+function adapterCoverage(db: TuningDb, identity: AdapterIdentity): { entries: number; buckets: number[]; others: string[] } {
   const key = adapterKey(identity);
   let entries = 0;
+  const buckets = new Set<number>();
   const others = new Map<string, string>();
   for (const e of db.entries) {
     if (e.compiler !== MONC_VERSION) continue;
     const k = adapterKey(e.adapter);
-    if (k === key) entries++;
-    else others.set(k, describeAdapter(e.adapter)); // as monc run names adapters: vendor, architecture, device (driver)
+    if (k === key) {
+      entries++;
+      buckets.add(e.batchBucket);
+    } else {
+      others.set(k, describeAdapter(e.adapter)); // as monc run names adapters: vendor, architecture, device (driver)
+    }
   }
-  return { entries, others: [...others.values()] };
+  return { entries, buckets: [...buckets].sort((a, b) => a - b), others: [...others.values()] };
 }
 
 function report(file: string, opts: BenchOptions, gpu: CommandGpu, m: MapMeasurement & { readonly tuningPath?: string; readonly tuningEntries?: number }): CommandResult {
