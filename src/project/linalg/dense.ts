@@ -1,25 +1,31 @@
 /** Small dense float64 kernels, row-major, written so that the inner loops run over contiguous memory. */
 
-/** G = AAᵀ (m×m, both triangles) for A (m×n): dot products of rows, four accumulators. */
+/**
+ * Σ_t a[ai + t] · b[bi + t] for t < n, with four accumulators (independent chains of adds keep the
+ * FPU busy; their sum rounds differently from a single chain, equally well).
+ */
+export function dot(a: Float64Array, ai: number, b: Float64Array, bi: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let t = 0;
+  for (; t + 3 < n; t += 4) {
+    s0 += a[ai + t] * b[bi + t];
+    s1 += a[ai + t + 1] * b[bi + t + 1];
+    s2 += a[ai + t + 2] * b[bi + t + 2];
+    s3 += a[ai + t + 3] * b[bi + t + 3];
+  }
+  for (; t < n; t++) s0 += a[ai + t] * b[bi + t];
+  return s0 + s1 + (s2 + s3);
+}
+
+/** G = AAᵀ (m×m, both triangles) for A (m×n): dot products of rows. */
 export function gramRows(a: Float64Array, m: number, n: number): Float64Array {
   const g = new Float64Array(m * m);
   for (let i = 0; i < m; i++) {
-    const ai = i * n;
     for (let j = 0; j <= i; j++) {
-      const aj = j * n;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      let t = 0;
-      for (; t + 3 < n; t += 4) {
-        s0 += a[ai + t] * a[aj + t];
-        s1 += a[ai + t + 1] * a[aj + t + 1];
-        s2 += a[ai + t + 2] * a[aj + t + 2];
-        s3 += a[ai + t + 3] * a[aj + t + 3];
-      }
-      for (; t < n; t++) s0 += a[ai + t] * a[aj + t];
-      const s = s0 + s1 + (s2 + s3);
+      const s = dot(a, i * n, a, j * n, n);
       g[i * m + j] = s;
       g[j * m + i] = s;
     }

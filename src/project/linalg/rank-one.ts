@@ -13,6 +13,7 @@
  * neither happens within min(rows, cols) steps it returns undefined and the caller takes the
  * exact Householder path. Multiplicity of σ₁ is harmless here: any top singular pair is optimal.
  */
+import { dot as dotAt } from './dense.js';
 import { Rng } from './rng.js';
 import { scratch } from './scratch.js';
 import { tridiagonalTopEigenpairs } from './tridiagonal.js';
@@ -169,22 +170,7 @@ function ritzResidual(alpha: Float64Array, beta: Float64Array, steps: number): {
 
 /** y = M x − c·y for M (r×c2) row-major, x read at `offset`. */
 function times(m: Float64Array, r: number, c2: number, x: Float64Array, offset: number, y: Float64Array, c: number): void {
-  for (let i = 0; i < r; i++) {
-    const mi = i * c2;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    let j = 0;
-    for (; j + 3 < c2; j += 4) {
-      s0 += m[mi + j] * x[offset + j];
-      s1 += m[mi + j + 1] * x[offset + j + 1];
-      s2 += m[mi + j + 2] * x[offset + j + 2];
-      s3 += m[mi + j + 3] * x[offset + j + 3];
-    }
-    for (; j < c2; j++) s0 += m[mi + j] * x[offset + j];
-    y[i] = s0 + s1 + (s2 + s3) - c * y[i];
-  }
+  for (let i = 0; i < r; i++) y[i] = dotAt(m, i * c2, x, offset, c2) - c * y[i];
 }
 
 function norm(x: Float64Array, offset: number, length: number): number {
