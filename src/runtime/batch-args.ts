@@ -53,7 +53,8 @@ export function checkCallerBuffers(mapName: string, call: string, batch: number,
   const bytesPerValue = storage === 'f16' ? 2 : 4;
   for (const { role, buffer, width, cleared, written } of buffers) {
     const what = `map '${mapName}': ${call}: the ${role} buffer`;
-    if ((buffer.usage & flags.STORAGE) === 0) throw userError(`${what} lacks GPUBufferUsage.STORAGE (its usage is ${buffer.usage})`);
+    // (`?.`: from JavaScript `buffer` may be anything; what has no usage is refused here too.)
+    if ((buffer?.usage & flags.STORAGE) === 0) throw userError(`${what} lacks GPUBufferUsage.STORAGE (its usage is ${buffer?.usage})`);
     if (cleared && (buffer.usage & flags.COPY_DST) === 0) throw userError(`${what} lacks GPUBufferUsage.COPY_DST, which this map's call needs to clear it (its usage is ${buffer.usage})`);
     const needed = batch * width * bytesPerValue;
     if (buffer.size < needed) {

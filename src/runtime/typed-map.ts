@@ -48,7 +48,7 @@ export interface TypedMap<Params extends { readonly [name: string]: Float32Array
 for (const call of ['forward', 'createStaging', 'encodeForward', 'dense', 'backward', 'encodeBackward', 'createOptimizer', 'fitMse', 'saveParams', 'destroy'] satisfies ForwardedCalls[]) {
   Object.defineProperty(TypedMap.prototype, call, {
     value(this: TypedMap<never>, ...args: unknown[]): unknown {
-      return (this.runner[call] as (...a: unknown[]) => unknown).apply(this.runner, args);
+      return (this.runner[call] as (...a: unknown[]) => unknown)(...args);
     },
     writable: true,
     configurable: true,
