@@ -336,7 +336,7 @@ export class MapRunner {
    * Records the backward pass on the caller's encoder: reads `x` (batch, in) and `dy`
    * (batch, out), writes `dx` (batch, in); the parameter gradients land in the runner's device
    * gradient buffer (packed like the params), where `createOptimizer`'s steps read them.
-   * Buffers as for encodeForward (`dx` also COPY_DST for a map that is only a bias).
+   * Buffers as for encodeForward.
    */
   encodeBackward(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
     this.#checkTrainable('encodeBackward');
