@@ -128,6 +128,11 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
   // In the model's parameter order (what paramsOf lists and files are written in).
   const scaledFound = new Map(model.params.map((p) => [p.name, fit.params.get(p.name) ?? new Float64Array(sizes.get(p.name)!)]));
   const found = toW(scaledFound);
+  // Scaled back, a parameter of a W near float64's limit can pass it (a factor's entries × 2^e).
+  for (const [name, t] of found) {
+    const i = t.findIndex((v) => !Number.isFinite(v));
+    if (i >= 0) throw new ProjectionError(`the projected parameter tensor '${name}' holds ${t[i]} at element ${i}: beyond float64's range; scale W down`);
+  }
   const relative = (e2: number): number => (norm2 === 0 ? Math.sqrt(e2) : Math.sqrt(e2 / norm2));
   let params = found;
   // `params` as the scaled problem sees them: what its errors are measured with.
