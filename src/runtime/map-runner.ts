@@ -213,9 +213,10 @@ export class MapRunner {
     const { rows, out, chunkRows } = forwardRequest(this.map.name, this, x, options);
     const packed = this.#requireParams();
     this.#checkInput(x, rows);
-    // A copy: the run reads it once the calls before it are done, and a caller may refill x meanwhile (the cpu backend reads it now).
-    if (this.#gpu) return this.#gpu.run(new Float32Array(x), rows, out, chunkRows);
-    const y = this.#cpu!.forward(this.#program!, packed, x, rows);
+    // A copy, by value as float32 on either backend: the device run reads it once the calls before it are done, and a caller may refill x meanwhile.
+    const input = new Float32Array(x);
+    if (this.#gpu) return this.#gpu.run(input, rows, out, chunkRows);
+    const y = this.#cpu!.forward(this.#program!, packed, input, rows);
     return out ? (out.set(y), out) : Float32Array.from(y);
   }
 

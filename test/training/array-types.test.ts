@@ -72,6 +72,20 @@ describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
     }
   });
 
+  it('a Float64Array input is rounded to float32 first, as a Float32Array would hold it', async () => {
+    const r = await runner(backend);
+    try {
+      // 2^24 + 1 is 2^24 in float32: y = W x is then exactly -2^24 in both rows (from the exact input: -16777215, -16777211).
+      const exact = Float64Array.from([2 ** 24 + 1, -(2 ** 24), 0, 0]);
+      expect([...(await r.forward(exact as unknown as Float32Array, 1))]).toEqual([-(2 ** 24), -(2 ** 24)]);
+      const { dx, grads } = await r.backward(exact as unknown as Float32Array, Float64Array.from([1, 0]) as unknown as Float32Array, 1);
+      expect([...dx]).toEqual([1, 2, 3, 4]);
+      expect([...grads.get('f.weight')!]).toEqual([2 ** 24, -(2 ** 24), 0, 0, 0, 0, 0, 0]);
+    } finally {
+      r.destroy();
+    }
+  });
+
   it('a DataView, a string or null is refused, kind user, naming the argument', async () => {
     const r = await runner(backend);
     try {
