@@ -4,7 +4,7 @@
  * spans (they hold absolute paths), no timestamps, keys in a fixed order.
  */
 import type { CheckedMap, CheckedModule, Dtype } from '../dsl/structure.js';
-import type { BiasOp, Op, Program } from '../ir/ir.js';
+import type { Op, Program } from '../ir/ir.js';
 import { modelOf } from '../model/build.js';
 import { denseCost, modelCost } from '../model/cost.js';
 import { modelWithoutSpans } from '../model/without-spans.js';
@@ -12,7 +12,7 @@ import { assertNever, invariant } from '../util/assert.js';
 import { baseName } from '../util/base-name.js';
 import type { Manifest, ManifestBackward, ManifestBinding, ManifestKernel, ManifestMap } from '../manifest/types.js';
 import { PATTERN_BINDING } from '../manifest/pattern.js';
-import { opData } from './manifest-programs.js';
+import { opData, planForwardKernels } from './manifest-programs.js';
 import type { EmittedKernel } from './wgsl/kernel.js';
 
 /** Every kernel's bindings (the contract in wgsl/kernel.ts). */
@@ -100,19 +100,15 @@ function manifestKernel(program: Program, kernel: EmittedKernel, elementBytes: n
   }
   onChip.delete(ops[ops.length - 1].dst);
   const written = [...produced].filter((b) => !onChip.has(b));
-  const firstSource = ops.find((op): op is Exclude<Op, BiasOp> => op.kind !== 'bias');
+  // The binding rule (src, dst) is planForwardKernels's, the runtime's plan of the same kernel.
+  const [{ entryPoint, ops: opIndices, src, dst, ...rest }] = planForwardKernels(program.ops, [kernel]);
   return {
-    entryPoint: kernel.entryPoint,
-    ops: [...kernel.ops],
-    // A kernel of bias ops reads no activations, but the binding contract still wants a source:
-    // the map's input is always there and never written.
-    src: firstSource?.src ?? 'x',
-    dst: ops[ops.length - 1].dst,
+    entryPoint,
+    ops: opIndices,
+    src,
+    dst,
     bindings: kernel.pattern ? PATTERN_KERNEL_BINDINGS : KERNEL_BINDINGS,
-    workgroupSize: [...kernel.workgroupSize],
-    dispatch: { ...kernel.dispatch },
-    schedule: { ...kernel.schedule },
-    ...(kernel.pattern ? { pattern: kernel.pattern } : {}),
+    ...rest,
     flopsPerRow: sum(ops.map(opFlopsPerRow)),
     bytesPerRow: sum([...read, ...written].map(bufferSize)) * elementBytes,
     paramBytes: sum(ops.map(opParamElements)) * elementBytes,
