@@ -14,6 +14,7 @@ import { MAX_MAPS } from './limits.js';
 import { LineIndex } from './line-index.js';
 import * as T from './tokens.js';
 import { MoncError } from '../util/error.js';
+import { describeValue } from '../util/describe-value.js';
 
 /** Parentheses and brackets nested deeper than this are rejected before parsing (no stack overflow). */
 export const MAX_NESTING = 200;
@@ -29,7 +30,7 @@ export function parse(source: string, file: string): ParseResult {
   // The library's first call (checkSource, compileKernels, compileModule come here): from
   // JavaScript an options object where the file name goes is an easy slip, not a TypeError.
   for (const [name, value] of [['source', source], ['file', file]] as const) {
-    if (typeof value !== 'string') throw new MoncError('user', `a spec's ${name} must be a string (the arguments are (source, file, options)), not ${describeArgument(value)}`);
+    if (typeof value !== 'string') throw new MoncError('user', `a spec's ${name} must be a string (the arguments are (source, file, options)), not ${describeValue(value)}`);
   }
   const index = new LineIndex(file, source);
   const bag = new DiagnosticBag();
@@ -128,13 +129,3 @@ function endOf(t: IToken, index: LineIndex) {
   return index.span(end, end);
 }
 
-/** A short text of what was passed (JSON where it has one: `{"file":"a.mon"}`). */
-function describeArgument(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = Object.prototype.toString.call(value); // a cycle, a BigInt
-  }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}

@@ -8,6 +8,9 @@ import type { CheckedMap, Dtype } from '../dsl/structure.js';
 import type { KsOp, Program } from '../ir/ir.js';
 import { compileMap } from '../ir/pipeline.js';
 import { ParamError } from '../runtime/params.js';
+import { checkValues } from '../runtime/numerics.js';
+import { describeValue } from '../util/describe-value.js';
+import { MoncError } from '../util/error.js';
 import { assertNever } from '../util/assert.js';
 import { MONC_VERSION } from '../version.js';
 import { GraphBuilder } from './onnx-graph.js';
@@ -28,10 +31,28 @@ export interface ExportOnnxOptions {
 
 /**
  * The ONNX model (serialized ModelProto) computing Y = X Mᵀ (+ bias) for `map`, one that
- * `checkSource` accepted (every such map compiles). Throws ParamError for parameters that do not fit.
+ * `checkSource` accepted (every such map compiles). Throws ParamError for parameters that do not
+ * fit, a ValueRangeError (kind `value`) for a value the dtype cannot hold (as loadParams refuses
+ * it: not finite, beyond ±65504 in f16), and a MoncError of kind `user` for arguments that are not
+ * a checked map, a dtype of 'f32' or 'f16', and a record or Map of parameters.
  */
 export function exportOnnx(options: ExportOnnxOptions): Uint8Array {
-  return programToOnnx(compileMap(options.map, options.dtype), options.params);
+  const { map, dtype, params } = checkedArguments(options);
+  return programToOnnx(compileMap(map, dtype), params);
+}
+
+/** `options` as exportOnnx needs them, from JavaScript callers too (no type check there). */
+function checkedArguments(options: ExportOnnxOptions): ExportOnnxOptions {
+  const bad = (what: string, value: unknown) => new MoncError('user', `exportOnnx({ map, dtype, params }): ${what}, not ${describeValue(value)}`);
+  if (typeof options !== 'object' || options === null) throw bad('takes an options object', options);
+  const { map, dtype, params } = options;
+  const m = map as Partial<CheckedMap> | null | undefined;
+  if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || typeof m.structure !== 'object' || m.structure === null) {
+    throw bad('map must be a checked map (checkSource(…).module.maps)', map);
+  }
+  if (dtype !== 'f32' && dtype !== 'f16') throw bad("dtype must be 'f32' or 'f16'", dtype);
+  if (typeof params !== 'object' || params === null) throw bad('params must be a Map or a record of tensors by name', params);
+  return options;
 }
 
 /** The ONNX model of a scheduled program (what `exportOnnx` does after compiling). */
@@ -45,6 +66,8 @@ export function programToOnnx(program: Program, params: ExportOnnxOptions['param
     if (values.length !== size) {
       throw new ParamError(`parameter tensor '${p.name}' has ${values.length} elements, expected ${size} (shape (${p.shape.join(', ')}))`);
     }
+    // As loadParams refuses them: the model would compute ±Inf or NaN where `monc run` refuses the file.
+    checkValues(values, program.dtype, `parameter tensor '${p.name}'`, p.shape);
     g.initializer(p.name, p.shape, values);
     sizes.set(p.name, size);
   }
