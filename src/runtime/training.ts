@@ -22,6 +22,7 @@ import { DeferredOptimizer, resolveOptimizer, trainingNotLoaded } from './optimi
 import { checkValues } from './numerics.js';
 import { unpackParams } from './params.js';
 import { PipelineCache } from './pipeline-cache.js';
+import { runnerDestroyed } from './run-errors.js';
 
 /** The fit's stop, for `catch` (MapRunner.fitMse rejects with it); the options and result types. */
 export { FitStopped, type FitMseOptions, type FitMseResult, type FitStopReason } from './fit-mse.js';
@@ -98,9 +99,12 @@ export class Training {
       checkValues(x, 'f16', `input of map '${map.name}'`, [rows, map.in]);
       checkValues(dy, 'f16', `output gradient of map '${map.name}'`, [rows, map.out]);
     }
+    this.checkUsable();
     const packed = params instanceof Float32Array ? params : this.host.requireParams();
     if (this.host.gpu) {
       const { dx, grad } = await this.backwardExecutor().run(x, dy, rows, params as HeldParams | undefined);
+      // destroy() while the pass ran: it rejects, as every call pending then does, even where its reads came back.
+      this.checkUsable();
       this.hasGradients = true;
       return { dx, grads: unpackParams(map.params, grad) };
     }
@@ -154,6 +158,7 @@ export class Training {
    * webgpu the whole loop stays on the device, on the cpu backend it runs in float64.
    */
   async fitMse(x: Float32Array, target: Float32Array, options: FitMseOptions): Promise<FitMseResult> {
+    this.checkUsable();
     const { map, dtype, gpu, kernels } = this.host;
     x = float32Array(map.name, 'fitMse', 'the input', x);
     target = float32Array(map.name, 'fitMse', 'the target', target);
@@ -193,11 +198,18 @@ export class Training {
    */
   private requireGradients(): void {
     const { map } = this.host;
-    if (this.destroyed) throw userError(`map '${map.name}': the runner was destroyed`);
+    this.checkUsable();
     if (!this.hasGradients) throw userError(`map '${map.name}': call backward() before an optimizer step`);
   }
 
+  /** Throws the destroyed runner's user error once destroy() ran (a call that waited for its turn meanwhile included). */
+  private checkUsable(): void {
+    if (this.destroyed) throw runnerDestroyed(this.host.map.name);
+  }
+
   private backwardExecutor(): GpuBackward {
+    // Not after destroy(): a pass that waited for the training half would otherwise make one on the destroyed parameters.
+    this.checkUsable();
     const { map, gpu, kernels } = this.host;
     if (!gpu || !kernels || !this.module) throw new Error(`internal error: map '${map.name}': no device for the backward pass`);
     this.gpuBackward ??= GpuBackward.create(gpu.device, backwardSpec(map, kernels), gpu.paramsBuffer, this.module);

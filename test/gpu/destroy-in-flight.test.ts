@@ -63,6 +63,15 @@ describe('destroy() while a call is in flight', () => {
     await expectMoncError(() => pending, 'user', DESTROYED);
   });
 
+  it('the first backward of a runner created with training: true, destroyed right after the call (a forward queued before it), rejects with the user error, not a WebGPU one (QA A8)', async () => {
+    const r = await runner(true);
+    const forward = r.forward(x, batch);
+    const pending = r.backward(x, dy, batch);
+    r.destroy();
+    await expectMoncError(() => forward, 'user', DESTROYED);
+    await expectMoncError(() => pending, 'user', DESTROYED);
+  });
+
   it('a staging’s run, destroyed with its runner, rejects with the destroyed staging’s error and stays destroyed', async () => {
     const r = await runner();
     const staging = r.createStaging(batch);
