@@ -14,6 +14,8 @@ import { readFlyMonarch } from './fly.js';
 import { readKsLinear } from './ksmm.js';
 import { InteropError, patternText, type PeerLayer, type StateDict } from './peer-layer.js';
 import { readTorchButterfly } from './torch-butterfly.js';
+import { MoncError } from '../util/error.js';
+import { describeValue } from '../util/describe-value.js';
 
 export type Peer = 'fly' | 'torch_butterfly' | 'ksmm';
 export const PEERS: readonly Peer[] = ['fly', 'torch_butterfly', 'ksmm'];
@@ -27,6 +29,8 @@ export interface ConvertOptions {
 
 /** The map's parameters (by safetensors name, row-major) holding the peer layer's weights. */
 export function convertPeerWeights(map: CheckedMap, peer: Peer, state: StateDict, options: ConvertOptions = {}): Map<string, Float32Array> {
+  // From JavaScript anything may come: a state dict is a Map of tensors by name.
+  if (!(state instanceof Map)) throw new MoncError('user', `convertPeerWeights() takes the state dict as a Map of { shape, data } by tensor name, not ${describeValue(state)}`);
   const target = mapFactors(map);
   const layer = readLayer(peer, state, target, options.prefix);
   const want = layer.factors.map((f) => patternText(f.pattern)).join(' then ');

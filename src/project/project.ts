@@ -8,6 +8,7 @@ import type { ChainNode, ModelMap, ModelNode } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
 import { FormatError } from '../runtime/formats/format-error.js';
 import { MoncError } from '../util/error.js';
+import { describeValue } from '../util/describe-value.js';
 import { ProjectionError } from './errors.js';
 import { zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredDistance, squaredNorm } from './linalg/dense.js';
@@ -90,6 +91,9 @@ export function checkDenseShape(model: ProjectedModel, shape: readonly number[])
 
 export function project(model: ProjectedModel, w: ArrayLike<number>, options: ProjectOptions = {}): ProjectionResult {
   const [out, inp] = denseShape(model);
+  // From JavaScript anything may come: an array of numbers, and a storage monc has.
+  if (typeof w !== 'object' || w === null || typeof w.length !== 'number') throw new MoncError('user', `project() takes W as an array of numbers (out × in, row-major), not ${describeValue(w)}`);
+  if (options.storage !== undefined && options.storage !== 'f32' && options.storage !== 'f16') throw new ProjectionError(`option storage must be 'f32' or 'f16', got ${describeValue(options.storage)}`);
   if (w.length !== out * inp) {
     throw new ProjectionError(`dense matrix has ${w.length} values but '${model.body.path}' expects shape (${out}, ${inp}) = (out, in), ${out * inp} values`);
   }
