@@ -1,6 +1,7 @@
 import { test as fcTest, fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { FormatError } from '../../src/runtime/formats/format-error.js';
+import { MoncError } from '../../src/util/error.js';
 import { decodeSafetensorsTensor, readSafetensors, readSafetensorsIndex, writeSafetensors, type TensorToWrite } from '../../src/runtime/formats/safetensors.js';
 import { f32Tensor, rawSafetensors } from '../support/raw-safetensors.js';
 
@@ -160,6 +161,21 @@ describe('safetensors writing', () => {
     for (const [name, t] of written) {
       expect(back.get(name)!.shape).toEqual(t.shape);
       expect(back.get(name)!.data).toEqual(t.data);
+    }
+  });
+});
+
+describe('readSafetensors of what is not bytes (from JavaScript)', () => {
+  it('is a MoncError of kind user naming what it got', () => {
+    for (const [value, got] of [[null, 'null'], [undefined, 'undefined'], ['abc', 'string'], [[1, 2], 'object']] as const) {
+      let thrown: unknown;
+      try {
+        readSafetensors(value as unknown as Uint8Array);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(MoncError);
+      expect(thrown).toMatchObject({ kind: 'user', message: `readSafetensors takes the bytes of a safetensors file (a Uint8Array), got ${got}` });
     }
   });
 });
