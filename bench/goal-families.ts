@@ -37,7 +37,7 @@ export function goalFamilies(storage: StorageType): RegisteredFamily<'ks'>[] {
   return Object.values(GOAL_FAMILIES).filter((f) => storage === 'f16' || !F16_ONLY.has(f.name));
 }
 
-/** The H200's limits as Dawn reports them (shared/gpu/README.md): 1024 invocations, 48 KiB, subgroup matrices. */
+/** The H200's limits as Dawn reports them (`bash .gpu/run.sh --probe`, bench/gpu/run.sh): 1024 invocations, 48 KiB, subgroup matrices. */
 export const H200_LIMITS: TargetLimits = { ...TENSOR_CORE_TARGET, features: [...TENSOR_CORE_TARGET.features, 'subgroups'] };
 
 /** A Monarch size as monarch-goal's `--sizes` and the plan keys spell it: `n` or `NxMxK`. */
