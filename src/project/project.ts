@@ -17,7 +17,7 @@ import { fitProduct } from './product.js';
 import { fitSum } from './sum.js';
 import { modelDense } from './model-dense.js';
 import { roundingChanged, STORED_OPTIMUM_TOLERANCE, storedParams, type StorageDtype } from './storage.js';
-import { projectionExponent, scaleSlices, scalingSlices, timesPowerOfTwo } from './scale.js';
+import { applyScaling, projectionExponent, scalingPlan, timesPowerOfTwo } from './scale.js';
 import { residualConfirmed } from './verify.js';
 
 export interface ProjectOptions {
@@ -108,13 +108,13 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
   // A W of entries far from 1 is projected as W·2^-e, and what is found scaled back (scale.ts);
   // every error below is measured on the scaled problem (relative errors do not change).
   const exponent = projectionExponent(given);
-  const slices = exponent === 0 ? [] : scalingSlices(model.body);
-  if (!slices) {
-    throw new ProjectionError(`dense matrix entries reach 2^${exponent} (beyond 2^±200), and '${model.body.path}' ties its parameters so that M is not linear in any one of its tensors (a map used twice in one chain): scale W first`);
+  const plan = exponent === 0 ? [] : scalingPlan(model.body, exponent);
+  if (!plan) {
+    throw new ProjectionError(`dense matrix entries reach 2^${exponent} (beyond 2^±200), and '${model.body.path}' ties its parameters so that no split of that scale over its tensors scales M by it (a map used both alone and in a chain): scale W first`);
   }
   const target = exponent === 0 ? given : given.map((v) => timesPowerOfTwo(v, -exponent));
-  const toW = (params: ReadonlyMap<string, Float64Array>) => (exponent === 0 ? new Map(params) : scaleSlices(params, slices, exponent));
-  const fromW = (params: ReadonlyMap<string, Float64Array>) => (exponent === 0 ? new Map(params) : scaleSlices(params, slices, -exponent));
+  const toW = (params: ReadonlyMap<string, Float64Array>) => (exponent === 0 ? new Map(params) : applyScaling(params, plan, 1));
+  const fromW = (params: ReadonlyMap<string, Float64Array>) => (exponent === 0 ? new Map(params) : applyScaling(params, plan, -1));
   let norm2 = 0;
   for (let i = 0; i < target.length; i++) norm2 += target[i] * target[i];
   for (const [name, value] of [['seed', options.seed], ['maxRounds', options.maxRounds], ['powerIterations', options.powerIterations]] as const) {

@@ -3,9 +3,10 @@
  * products the projectors form, leave float64's range (entries near 1e160 overflowed to ∞ and
  * the fit came back all zero; near 1e-170 ‖W‖² underflowed to 0 and any M had relative error 0).
  * Such a W is projected as W·2^-e (e even: the scaling is exact, and so are the square roots of
- * scaled squares), and the parameters found are scaled back by 2^e: M is homogeneous in each
- * weighted factor's parameters, so scaling one factor of every chain (and every term of a sum, a
- * bias included) by 2^e scales M by 2^e, and the optimum of 2^e·W is 2^e times that of W.
+ * scaled squares), and the parameters found are scaled back (scalingPlan): M is homogeneous in
+ * each weighted factor's parameters, so factors of a chain scaled by 2^e1 … 2^eL with
+ * e1 + … + eL = e (and every term of a sum, a bias included, by 2^e) scale M by 2^e, and the
+ * optimum of 2^e·W is 2^e times that of W.
  */
 import type { ModelNode, ParamSlice } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
@@ -32,79 +33,92 @@ export function timesPowerOfTwo(v: number, e: number): number {
   return v * 2 ** half * 2 ** (e - half);
 }
 
+/** A parameter slice and the power of two its elements are multiplied by. */
+export interface SliceScaling {
+  readonly slice: ParamSlice;
+  readonly exponent: number;
+}
+
 /**
- * The parameter slices to multiply by s so that the map's M is multiplied by s: one weighted
- * factor of each chain, every term of a sum (a term repeated through weight tying, `a + a`, shares
- * its slices with its repeats: scaled once, each use scales). Undefined where no such set exists:
- * M must be of degree 1 in the set, which a map tied twice into one chain (`a @ a`) is not.
+ * How to multiply the map's M by 2^e through its parameters: the exponent split as evenly as
+ * whole numbers allow over the weighted factors of each chain (so each factor of a balanced fit
+ * stays balanced: a lowrank pair at 2^210 gets 2^105 each, within f32, where one factor would take
+ * 2^210), and given whole to every term of a sum. A slice reached twice (a map used twice) must
+ * get one exponent, and M must come out multiplied by exactly 2^e (`a @ a`: 2^(e/2) on `a`);
+ * undefined where that cannot be (`a + a @ b`).
  */
-export function scalingSlices(body: ModelNode): readonly ParamSlice[] | undefined {
+export function scalingPlan(body: ModelNode, e: number): readonly SliceScaling[] | undefined {
   const key = (s: ParamSlice) => `${s.tensor}\u0000${s.offset}\u0000${s.length}`;
-  const plan = (n: ModelNode): ParamSlice[] | undefined => {
+  const chosen = new Map<string, SliceScaling>();
+  let consistent = true;
+  const take = (slice: ParamSlice, exponent: number) => {
+    const had = chosen.get(key(slice));
+    if (had && had.exponent !== exponent) consistent = false;
+    chosen.set(key(slice), { slice, exponent });
+  };
+  const weighted = (n: ModelNode): boolean => n.kind !== 'transpose' && (n.kind !== 'chain' || n.stages.some(weighted));
+  const assign = (n: ModelNode, exponent: number): void => {
     switch (n.kind) {
       case 'ks':
       case 'bsr':
-        return [n.weight];
+        return take(n.weight, exponent);
       case 'bias':
-        return [n.param];
+        return take(n.param, exponent);
       case 'transpose':
-        return undefined;
-      case 'chain':
-        for (const stage of n.stages) {
-          const slices = plan(stage);
-          if (slices) return slices;
-        }
-        return undefined;
-      case 'sum': {
-        const slices: ParamSlice[] = [];
-        for (const term of n.terms) {
-          const t = plan(term);
-          if (!t) return undefined;
-          slices.push(...t);
-        }
-        return slices;
+        return;
+      case 'chain': {
+        const stages = n.stages.filter(weighted);
+        const base = Math.trunc(exponent / stages.length);
+        const rest = exponent - base * stages.length; // |rest| < stages.length: one more (or less) on the first ones
+        stages.forEach((stage, i) => assign(stage, base + (i < Math.abs(rest) ? Math.sign(rest) : 0)));
+        return;
       }
+      case 'sum':
+        return n.terms.forEach((t) => assign(t, exponent));
       case 'tied':
-        return plan(n.body);
+        return assign(n.body, exponent);
       default:
         return assertNever(n, 'model node');
     }
   };
-  const planned = plan(body);
-  if (!planned) return undefined;
-  const chosen = new Map(planned.map((s) => [key(s), s]));
-  // The degree of M in the chosen slices: 1 for a valid set (a sum's terms must agree).
-  const degree = (n: ModelNode): number => {
+  assign(body, e);
+  if (!consistent) return undefined;
+  // The power M is multiplied by, through the chosen slices (once each, however often used).
+  const power = (n: ModelNode): number => {
     switch (n.kind) {
       case 'ks':
       case 'bsr':
-        return chosen.has(key(n.weight)) ? 1 : 0;
+        return chosen.get(key(n.weight))?.exponent ?? 0;
       case 'bias':
-        return chosen.has(key(n.param)) ? 1 : 0;
+        return chosen.get(key(n.param))?.exponent ?? 0;
       case 'transpose':
         return 0;
       case 'chain':
-        return n.stages.reduce((d, stage) => d + degree(stage), 0);
+        return n.stages.reduce((p, stage) => p + power(stage), 0);
       case 'sum': {
-        const degrees = n.terms.map(degree);
-        return degrees.every((d) => d === degrees[0]) ? degrees[0]! : NaN;
+        const powers = n.terms.map(power);
+        return powers.every((p) => p === powers[0]) ? powers[0]! : NaN;
       }
       case 'tied':
-        return degree(n.body);
+        return power(n.body);
       default:
         return assertNever(n, 'model node');
     }
   };
-  return degree(body) === 1 ? [...chosen.values()] : undefined;
+  return power(body) === e ? [...chosen.values()] : undefined;
 }
 
-/** `params` with the elements of `slices` multiplied by 2^e (copies; the other tensors shared). */
-export function scaleSlices(params: ReadonlyMap<string, Float64Array>, slices: readonly ParamSlice[], e: number): Map<string, Float64Array> {
+/** `params` with each planned slice multiplied by 2^(sign · its exponent) (copies; the other tensors shared). */
+export function applyScaling(params: ReadonlyMap<string, Float64Array>, plan: readonly SliceScaling[], sign: 1 | -1): Map<string, Float64Array> {
   const scaled = new Map(params);
-  for (const s of slices) {
-    const t = Float64Array.from(scaled.get(s.tensor)!);
-    for (let i = s.offset; i < s.offset + s.length; i++) t[i] = timesPowerOfTwo(t[i], e);
-    scaled.set(s.tensor, t);
+  const copied = new Set<string>();
+  for (const { slice: s, exponent } of plan) {
+    if (!copied.has(s.tensor)) {
+      scaled.set(s.tensor, Float64Array.from(scaled.get(s.tensor)!));
+      copied.add(s.tensor);
+    }
+    const t = scaled.get(s.tensor)!;
+    for (let i = s.offset; i < s.offset + s.length; i++) t[i] = timesPowerOfTwo(t[i], sign * exponent);
   }
   return scaled;
 }
