@@ -46,6 +46,12 @@ export function factorPictures(s: ModelMap, params: ParamValues): { pictures: Ma
     try {
       chain = factorChain(node);
     } catch (e) {
+      // A chain through a sum (b @ dense() with b = lowrank + bias) is no single product of sparse
+      // factors; each stage is still drawn, term by term.
+      if (node.kind === 'chain') {
+        notes.push(`${node.path}: a chain through a sum, drawn stage by stage`);
+        return node.stages.forEach(visit);
+      }
       return void notes.push(`${node.path}: ${(e as Error).message}`);
     }
     if (chain.factors.length === 0) return void notes.push(`${node.path}: a fixed permutation, no parameters`);
