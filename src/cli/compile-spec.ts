@@ -13,11 +13,17 @@ type Compiler<O> = (source: string, file: string, options: CompileKernelsOptions
 export type CompiledSpec<O> = LoadedSpec & { readonly outputs: O; readonly programs: readonly Program[] };
 
 /** What a command chooses about the kernels it compiles: their schedules, and for `build`, whether the training kernels are left out. */
-export type SpecCompileChoices = Pick<CompileKernelsOptions, 'tuning' | 'forwardOnly'>;
+export type SpecCompileChoices = Pick<CompileKernelsOptions, 'tuning' | 'forwardOnly'> & {
+  /** Told the mask files the spec reads, whether it compiles or not (`build --watch` watches them). */
+  readonly onMaskFiles?: (files: readonly string[]) => void;
+};
 
 async function compileWith<O>(ctx: CommandContext, file: string, compile: Compiler<O>, choices: SpecCompileChoices): Promise<CompiledSpec<O>> {
   const source = await readText(file, SPEC_FILE);
-  const result = compile(source, file, { resolveMask: recordingMaskResolver().resolve, ...choices });
+  const { onMaskFiles, ...options } = choices;
+  const masks = recordingMaskResolver();
+  const result = compile(source, file, { resolveMask: masks.resolve, ...options });
+  onMaskFiles?.([...masks.files]);
   failOnErrors(ctx, source, result.diagnostics);
   if (!result.module || !result.outputs || !result.programs) throw new Error(`internal error: compiling '${file}' gave no outputs and no error`);
   return { file, source, module: result.module, outputs: result.outputs, programs: result.programs };

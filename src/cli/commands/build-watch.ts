@@ -6,11 +6,7 @@
  * stopped, each on one line.
  */
 import { existsSync } from 'node:fs';
-import { SPEC_FILE } from '../../node/files/bounds.js';
-import { readTextBounded } from '../../node/files/read-bounded.js';
 import { dirname } from 'node:path';
-import { checkSource } from '../../dsl/index.js';
-import { recordingMaskResolver } from '../../node/mask-files.js';
 import { watchFiles } from '../../node/file-watcher.js';
 import { formatJsonLine } from '../../util/json.js';
 import type { CommandContext, CommandResult } from '../context.js';
@@ -22,15 +18,21 @@ export async function buildWatchCommand(ctx: CommandContext, files: readonly str
   let builds = 0;
   let queue = Promise.resolve();
   const watcher = watchFiles(() => rebuild());
+  // The mask files the last build's specs read, as its compiles recorded them (not read again).
+  let masks = new Set<string>();
   const buildOnce = async () => {
     builds++;
+    const read = new Set<string>();
     try {
-      const result = await buildCommand(ctx, files, opts);
+      const result = await buildCommand(ctx, files, { ...opts, onMaskFiles: (found) => found.forEach((m) => read.add(m)) });
       ctx.io.stdout(ctx.json ? `${formatJsonLine(result.json)}\n` : `${result.text}\n`);
+      masks = read;
     } catch (e) {
       reportError(e, ctx.io, ctx.json, formatJsonLine);
+      // A build stopped early (a spec it could not read) compiled only some specs: keep the others' masks.
+      masks = new Set([...masks, ...read]);
     }
-    const inputs = buildInputs(files, opts.tuning === true ? userTuningDbPath(ctx) : opts.tuning);
+    const inputs = buildInputs(files, masks, opts.tuning === true ? userTuningDbPath(ctx) : opts.tuning);
     watcher.update(inputs);
     if (!ctx.json) ctx.io.stderr(`monc: watching ${inputs.length} file${inputs.length === 1 ? '' : 's'} for changes (Ctrl-C to stop)\n`);
   };
@@ -43,20 +45,9 @@ export async function buildWatchCommand(ctx: CommandContext, files: readonly str
   return { json: { out: opts.out, builds }, jsonLine: true, text: `monc: stopped watching after ${builds} build${builds === 1 ? '' : 's'}` };
 }
 
-/** The files a build reads: the specs, the mask files they name, the tuning database. */
-function buildInputs(files: readonly string[], tuning: string | undefined): string[] {
-  const inputs = new Set<string>(files);
-  for (const file of files) {
-    let source: string;
-    try {
-      source = readTextBounded(file, SPEC_FILE);
-    } catch {
-      continue; // Watched all the same: the build reported why it could not read it.
-    }
-    const masks = recordingMaskResolver();
-    checkSource(source, file, { resolveMask: masks.resolve });
-    for (const mask of masks.files) inputs.add(mask);
-  }
+/** The files a build reads: the specs (watched even when one cannot be read), the mask files they name, the tuning database. */
+function buildInputs(files: readonly string[], masks: ReadonlySet<string>, tuning: string | undefined): string[] {
+  const inputs = new Set<string>([...files, ...masks]);
   // The user's database may not exist yet (nor its directory, which a watch needs).
   if (tuning !== undefined && existsSync(dirname(tuning))) inputs.add(tuning);
   return [...inputs];

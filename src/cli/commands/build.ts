@@ -24,6 +24,8 @@ export interface BuildOptions {
   readonly tuning?: TuningChoice;
   /** Emit the forward kernels only (no backward, optimizer or training-step kernels). */
   readonly forwardOnly?: boolean;
+  /** Told each spec's mask files as it is compiled (`--watch` watches them). */
+  readonly onMaskFiles?: (files: readonly string[]) => void;
 }
 
 export async function buildCommand(ctx: CommandContext, files: readonly string[], opts: BuildOptions): Promise<CommandResult> {
@@ -41,7 +43,7 @@ export async function buildCommand(ctx: CommandContext, files: readonly string[]
   const specErrors: SpecError[] = [];
   for (const file of files) {
     try {
-      specs.push(await compileSpec(ctx, file, { tuning, forwardOnly: opts.forwardOnly === true }));
+      specs.push(await compileSpec(ctx, file, { tuning, forwardOnly: opts.forwardOnly === true, ...(opts.onMaskFiles ? { onMaskFiles: opts.onMaskFiles } : {}) }));
     } catch (e) {
       if (!(e instanceof SpecError)) throw e;
       specErrors.push(e);
