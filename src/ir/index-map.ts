@@ -4,14 +4,10 @@
  * through these helpers); applying and tabulating them is the data format's
  * (src/manifest/index-map.ts), re-exported here.
  */
-import { applyIndexMap, applyStep, indexMapTable, type AxisPermutation, type IndexMap } from '../manifest/index-map.js';
+import { applyIndexMap, applyStep, indexMapProblems, indexMapTable, product, type AxisPermutation, type IndexMap } from '../manifest/index-map.js';
 
-// Evaluation lives with the data format (the runtime runs maps with it); the compiler uses the same.
-export { applyIndexMap, applyStep, indexMapTable };
-
-export function product(xs: readonly number[]): number {
-  return xs.reduce((p, v) => p * v, 1);
-}
+// Evaluation and the well-formedness check live with the data format (the runtime runs and checks maps with them); the compiler uses the same.
+export { applyIndexMap, applyStep, indexMapProblems, indexMapTable, product };
 
 export function identityMap(size: number): IndexMap {
   return { size, steps: [] };
@@ -41,19 +37,6 @@ export function invertStep(step: AxisPermutation): AxisPermutation {
 
 export function invertIndexMap(map: IndexMap): IndexMap {
   return { size: map.size, steps: [...map.steps].reverse().map(invertStep) };
-}
-
-/** Why a map is malformed (steps whose shapes do not multiply to `size`, perms that are not permutations); empty when fine. */
-export function indexMapProblems(map: IndexMap): string[] {
-  const problems: string[] = [];
-  if (!Number.isInteger(map.size) || map.size < 1) problems.push(`index map size ${map.size} is not a positive integer`);
-  map.steps.forEach((step, i) => {
-    if (step.shape.length !== step.perm.length) problems.push(`step ${i}: shape has ${step.shape.length} axes but perm ${step.perm.length}`);
-    if (product(step.shape) !== map.size) problems.push(`step ${i}: shape (${step.shape.join(',')}) does not multiply to ${map.size}`);
-    const sorted = [...step.perm].sort((x, y) => x - y);
-    if (!sorted.every((v, k) => v === k)) problems.push(`step ${i}: (${step.perm.join(',')}) is not a permutation of the axes`);
-  });
-  return problems;
 }
 
 /**

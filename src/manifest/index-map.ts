@@ -52,3 +52,20 @@ export function indexMapTable(map: IndexMap): Int32Array {
   for (const step of map.steps) for (let i = 0; i < map.size; i++) table[i] = applyStep(step, table[i]);
   return table;
 }
+
+export function product(xs: readonly number[]): number {
+  return xs.reduce((p, v) => p * v, 1);
+}
+
+/** Every way `map` is not a permutation of [0, size) written as its steps; empty when it is one. */
+export function indexMapProblems(map: IndexMap): string[] {
+  const problems: string[] = [];
+  if (!Number.isInteger(map.size) || map.size < 1) problems.push(`index map size ${map.size} is not a positive integer`);
+  map.steps.forEach((step, i) => {
+    if (step.shape.length !== step.perm.length) problems.push(`step ${i}: shape has ${step.shape.length} axes but perm ${step.perm.length}`);
+    if (product(step.shape) !== map.size) problems.push(`step ${i}: shape (${step.shape.join(',')}) does not multiply to ${map.size}`);
+    const sorted = [...step.perm].sort((x, y) => x - y);
+    if (!sorted.every((v, k) => v === k)) problems.push(`step ${i}: (${step.perm.join(',')}) is not a permutation of the axes`);
+  });
+  return problems;
+}

@@ -170,7 +170,8 @@ function isIndex(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 }
 
-function shortJson(value: unknown): string {
+/** `value` as JSON, cut to 60 characters (for messages). */
+export function shortJson(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -3,18 +3,30 @@
  * module, and the block-sparse lists' resolution only where block-sparse support is registered
  * (extensions.ts), so that a page without block-sparse maps does not bundle it. The generated
  * bindings of a module with block-sparse maps pass `blockSparse`, which registers it.
+ *
+ * Two entries: `decodeManifest`, for a manifest a program reads from a file, checks every map
+ * (check-manifest.ts) so a damaged file is one MoncError of kind `format`; `decodeModuleManifest`,
+ * what the generated bindings call on the manifest monc embedded in them, does not, so a page
+ * that runs them bundles no validator.
  */
+import { checkManifestMaps } from '../manifest/check-manifest.js';
 import { decodeManifestWith, type PatternRefResolver } from '../manifest/manifest-file.js';
 import type { Manifest } from '../manifest/types.js';
 import { missingEntry, registerBlockSparse, blockSparseSupport, type BlockSparseSupport } from './extensions.js';
 
 /**
- * The in-memory manifest of a manifest file's parsed JSON (docs/manifest.md). `sparse`
+ * The in-memory manifest of a manifest file's parsed JSON (docs/manifest.md), every map checked:
+ * a malformed field or program is a MoncError of kind `format` naming it. `sparse`
  * (`blockSparse`) registers the block-sparse support first, as `import 'monc/runtime/sparse'`
  * does; without it, a manifest with block-sparse maps is refused (a MoncError of kind `user`
  * naming the import) unless that support is registered.
  */
 export function decodeManifest(value: unknown, sparse?: BlockSparseSupport): Manifest {
+  return checkManifestMaps(decodeModuleManifest(value, sparse));
+}
+
+/** decodeManifest without the check of its maps: for the manifest a module's generated bindings embed (monc wrote it). */
+export function decodeModuleManifest(value: unknown, sparse?: BlockSparseSupport): Manifest {
   if (sparse) registerBlockSparse(sparse);
   return decodeManifestWith(value, blockSparseSupport?.resolveRefs ?? withoutPatterns);
 }

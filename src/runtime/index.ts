@@ -39,7 +39,7 @@ export { MoncError, isMoncError, type ErrorKind } from '../util/error.js';
 // The manifest file's format (each block list once): the generated bindings decode it once per module,
 // those of a module with block-sparse maps with `blockSparse` (what `monc/runtime/sparse` registers).
 export { MANIFEST_FORMAT, type BlockList, type ManifestFile, type PatternRef } from '../manifest/manifest-file.js';
-export { decodeManifest } from './decode-manifest.js';
+export { decodeManifest, decodeModuleManifest } from './decode-manifest.js';
 export { blockSparse, type BlockSparseSupport } from './block-sparse.js';
 export { applyKs, referenceApply, referenceDense, type ParamValues } from './reference.js';
 export { referenceBackward, type ReferenceGradients } from './reference-backward.js';

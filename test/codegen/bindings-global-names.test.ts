@@ -54,7 +54,7 @@ describe('map names that the generated file refers to', () => {
   const referenced = referencedIdentifiers(tiny);
 
   it('the file refers to the globals and constants it uses (the scan sees them)', () => {
-    for (const name of ['JSON', 'Promise', 'Float32Array', 'MapRunner', 'TypedMap', 'decodeManifest', 'blockSparse', 'WGSL', 'MANIFEST', 'Manifest']) {
+    for (const name of ['JSON', 'Promise', 'Float32Array', 'MapRunner', 'TypedMap', 'decodeModuleManifest', 'blockSparse', 'WGSL', 'MANIFEST', 'Manifest']) {
       expect(referenced, name).toContain(name);
     }
   });

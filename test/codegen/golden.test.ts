@@ -18,7 +18,7 @@ const examples = readdirSync(examplesDir).filter((f) => f.endsWith('.mon')).sort
 
 const WGSL_OPEN = 'const WGSL = `';
 const WGSL_CLOSE = '`;\n';
-const MANIFEST_OPEN = "const MANIFEST: Manifest = decodeManifest(JSON.parse('";
+const MANIFEST_OPEN = "const MANIFEST: Manifest = decodeModuleManifest(JSON.parse('";
 /** How the manifest's line ends: a module with block-sparse maps passes the runtime's support for them too. */
 const MANIFEST_CLOSES = ["'));", "'), blockSparse);"];
 

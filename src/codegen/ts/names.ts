@@ -12,9 +12,9 @@ export interface MapNames {
 }
 
 /** What the generated file imports from the runtime. */
-export const RUNTIME_IMPORTS = { values: ['MapRunner', 'TypedMap', 'decodeManifest'], types: ['Manifest', 'ManifestMap', 'TypedMapOptions'] } as const;
+export const RUNTIME_IMPORTS = { values: ['MapRunner', 'TypedMap', 'decodeModuleManifest'], types: ['Manifest', 'ManifestMap', 'TypedMapOptions'] } as const;
 
-/** What the file of a module with block-sparse maps imports too, and passes to decodeManifest: the runtime's block-sparse support. */
+/** What the file of a module with block-sparse maps imports too, and passes to decodeModuleManifest: the runtime's block-sparse support. */
 export const SPARSE_IMPORT = 'blockSparse';
 
 /**

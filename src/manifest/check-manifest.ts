@@ -1,0 +1,153 @@
+/**
+ * The check decodeManifest runs on every map of a manifest read from a file (docs/manifest.md):
+ * a damaged or hand-edited file is refused with one MoncError of kind `format` that names the
+ * field (`maps[2].ops[0].input.size: …`), never left to a TypeError, an internal error, NaN
+ * output or a loop of 2^31 steps in an executor.
+ *
+ * Two passes: the fields' shapes first (objects, strings, known op kinds, every count a safe
+ * integer in [0, 2^31), so no loop runs past what a buffer holds), then the programs' invariants
+ * (program-problems.ts, the same the compiler verifies its own programs with). The generated
+ * bindings decode the manifest they embed without it (their page bundles no validator).
+ */
+import { MoncError } from '../util/error.js';
+import { product } from './index-map.js';
+import { shortJson } from './manifest-file.js';
+import type { BackwardProgramData, Dtype, ProgramData } from './program.js';
+import { backwardProblems, programProblems } from './program-problems.js';
+import type { Manifest, ManifestMap } from './types.js';
+
+/** The largest count a manifest field may hold: buffers are indexed with 32-bit integers. */
+const MAX_COUNT = 0x7fffffff;
+
+/** A field that is not what the format says: its path and what it should be. */
+class BadField {
+  constructor(
+    readonly path: string,
+    readonly message: string,
+  ) {}
+}
+
+type Check = (value: unknown, path: string) => void;
+
+function bad(path: string, expected: string, value: unknown): never {
+  throw new BadField(path, `${shortJson(value)} is not ${expected}`);
+}
+
+const count =
+  (min: 0 | 1): Check =>
+  (v, path) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > MAX_COUNT) bad(path, `${min === 1 ? 'a positive' : 'a non-negative'} integer below 2^31`, v);
+  };
+const text: Check = (v, path) => {
+  if (typeof v !== 'string') bad(path, 'a string', v);
+};
+const flag: Check = (v, path) => {
+  if (typeof v !== 'boolean') bad(path, 'true or false', v);
+};
+const isTrue: Check = (v, path) => {
+  if (v !== true) bad(path, 'true (or absent)', v);
+};
+const list =
+  (item: Check): Check =>
+  (v, path) => {
+    if (!Array.isArray(v)) bad(path, 'a list', v);
+    v.forEach((x, i) => item(x, `${path}[${i}]`));
+  };
+const record =
+  (fields: Record<string, Check>, optional: Record<string, Check> = {}): Check =>
+  (v, path) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) bad(path, 'an object', v);
+    const o = v as Record<string, unknown>;
+    for (const [k, check] of Object.entries(fields)) check(o[k], `${path}.${k}`);
+    for (const [k, check] of Object.entries(optional)) if (o[k] !== undefined) check(o[k], `${path}.${k}`);
+  };
+const byKind =
+  (kinds: Record<string, Check>): Check =>
+  (v, path) => {
+    record({})(v, path);
+    const kind = (v as { kind?: unknown }).kind;
+    if (typeof kind !== 'string' || !Object.hasOwn(kinds, kind)) bad(`${path}.kind`, `one of ${Object.keys(kinds).join(', ')}`, kind);
+    kinds[kind](v, path);
+  };
+
+const pair: Check = (v, path) => {
+  if (!Array.isArray(v) || v.length !== 2) bad(path, 'a block [row, column]', v);
+  v.forEach((x, i) => count(0)(x, `${path}[${i}]`));
+};
+/**
+ * The check of one map's fields, built per call: a module with no top-level calls or state, so a
+ * page that bundles the runtime without calling decodeManifest keeps none of it.
+ */
+function mapSchema(): Check {
+  const slice = record({ tensor: text, offset: count(0), length: count(0) });
+  const indexMap = record({ size: count(1), steps: list(record({ shape: list(count(1)), perm: list(count(0)) })) });
+  const ksShape = { kind: text, a: count(1), b: count(1), c: count(1), d: count(1), weight: slice, input: indexMap, output: indexMap };
+  const bsrShape = { kind: text, rows: count(1), cols: count(1), bh: count(1), bw: count(1), blocks: list(pair), weight: slice, input: indexMap, output: indexMap };
+  const matmul = { src: text, dst: text, accumulate: flag };
+  const matmulOptional = { bias: slice, transposed: isTrue };
+  const forwardOps = {
+    ks: record({ ...ksShape, ...matmul }, matmulOptional),
+    bsr: record({ ...bsrShape, ...matmul }, matmulOptional),
+    bias: record({ dst: text, size: count(1), param: slice, output: indexMap, accumulate: flag }),
+  };
+  const backwardOps = {
+    ...forwardOps,
+    wgrad: record({ forward: byKind({ ks: record(ksShape), bsr: record(bsrShape) }), src: text, dy: text, dst: text, rowsPerSplit: count(1) }),
+    bgrad: record({ size: count(1), output: indexMap, dy: text, dst: text, rowsPerSplit: count(1) }),
+    reduce: record({ src: text, grad: slice, accumulate: flag, rowsPerSplit: count(1) }),
+  };
+  const buffer = record({ name: text, size: count(1) });
+  return record(
+    {
+      name: text,
+      in: count(1),
+      out: count(1),
+      params: list(record({ name: text, shape: list(count(0)), offset: count(0) })),
+      paramSize: count(0),
+      buffers: list(buffer),
+      ops: list(byKind(forwardOps)),
+    },
+    { backward: record({ rowsPerSplit: count(1), buffers: list(buffer), partials: list(buffer), zeroInputGradient: flag, ops: list(byKind(backwardOps)) }) },
+  );
+}
+
+/**
+ * `manifest` (decoded: block lists in place) unchanged, or a MoncError of kind `format` naming
+ * the first field of a map that is malformed, or the first broken invariant of its programs;
+ * `what` names the manifest.
+ */
+export function checkManifestMaps(manifest: Manifest): Manifest {
+  const what = `the manifest of module '${String(manifest.module)}'`;
+  const schema = mapSchema();
+  if (!Array.isArray(manifest.maps)) throw new MoncError('format', `${what} has no list of maps`);
+  const dtype: unknown = manifest.dtype;
+  if (dtype !== 'f32' && dtype !== 'f16') throw new MoncError('format', `${what}: dtype: ${shortJson(dtype)} is not "f32" or "f16"`);
+  manifest.maps.forEach((map, i) => {
+    try {
+      schema(map, `maps[${i}]`);
+    } catch (e) {
+      if (e instanceof BadField) throw new MoncError('format', `${what}: ${e.path}: ${e.message}`);
+      throw e;
+    }
+    const problem = programProblem(map, dtype);
+    if (problem) throw new MoncError('format', `${what}: maps[${i}]${problem}`);
+  });
+  return manifest;
+}
+
+/** The first broken invariant of a well-shaped map's programs, as a path suffix and message. */
+function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
+  const { name, in: n, out, params, paramSize } = map;
+  const end = params.reduce((last, e) => Math.max(last, e.offset + product(e.shape)), 0);
+  // The layout starts each tensor at a multiple of 8 elements; more is room a runner would allocate for nothing.
+  if (paramSize >= end + 8) return `.paramSize: ${paramSize} is larger than its parameters' layout (${end} elements)`;
+  const forward: ProgramData = { name, in: n, out, dtype, params, paramSize, buffers: map.buffers, ops: map.ops };
+  const [first] = programProblems(forward);
+  if (first) return `: ${first}`;
+  const b = map.backward;
+  if (!b) return undefined;
+  const zero = b.zeroInputGradient ? { zeroInputGradient: true as const } : {};
+  const backward: BackwardProgramData = { name, in: n, out, dtype, params, paramSize, buffers: b.buffers, partials: b.partials, rowsPerSplit: b.rowsPerSplit, ...zero, ops: b.ops };
+  const [firstBackward] = backwardProblems(backward);
+  return firstBackward ? `.backward: ${firstBackward}` : undefined;
+}
