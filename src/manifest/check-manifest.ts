@@ -12,9 +12,10 @@
 import { MoncError } from '../util/error.js';
 import { product } from './index-map.js';
 import { shortJson } from './manifest-file.js';
-import type { BackwardProgramData, Dtype, ProgramData } from './program.js';
+import { patternSource } from './pattern.js';
+import type { BackwardOpData, BackwardProgramData, Dtype, OpData, ProgramData } from './program.js';
 import { backwardProblems, programProblems } from './program-problems.js';
-import type { Manifest, ManifestMap } from './types.js';
+import { GRADIENT_BUFFER, type Manifest, type ManifestMap } from './types.js';
 
 /** The largest count a manifest field may hold: buffers are indexed with 32-bit integers. */
 const MAX_COUNT = 0x7fffffff;
@@ -70,6 +71,12 @@ const byKind =
     kinds[kind](v, path);
   };
 
+const oneOf =
+  (...values: string[]): Check =>
+  (v, path) => {
+    if (typeof v !== 'string' || !values.includes(v)) bad(path, `one of ${values.map((x) => JSON.stringify(x)).join(', ')}`, v);
+  };
+
 const pair: Check = (v, path) => {
   if (!Array.isArray(v) || v.length !== 2) bad(path, 'a block [row, column]', v);
   v.forEach((x, i) => count(0)(x, `${path}[${i}]`));
@@ -97,6 +104,28 @@ function mapSchema(): Check {
     reduce: record({ src: text, grad: slice, accumulate: flag, rowsPerSplit: count(1) }),
   };
   const buffer = record({ name: text, size: count(1) });
+  const triple: Check = (v, path) => {
+    if (!Array.isArray(v) || v.length !== 3) bad(path, 'a workgroup size [x, y, z]', v);
+    list(count(1))(v, path);
+  };
+  const pattern = oneOf('csr', 'coo');
+  const dispatch = byKind({
+    flat: record({ itemsPerRow: count(1), itemsPerWorkgroup: count(1) }),
+    tiled: record({ rowsPerWorkgroup: count(1), workgroupsPerRowTile: count(1) }),
+    split: record({ rowsPerSplit: count(1), itemsPerSplit: count(1), itemsPerWorkgroup: count(1) }),
+    fixed: record({ items: count(1), itemsPerWorkgroup: count(1) }),
+  });
+  const plan = { entryPoint: text, ops: list(count(0)), src: text, dst: text, workgroupSize: triple, dispatch, schedule: record({ family: text }) };
+  const kernel = record({ ...plan, bindings: list(record({ binding: count(0), name: text, type: text })) }, { pattern });
+  const backwardKernel = record({ ...plan, aux: text }, { pattern });
+  const kernelSet = record(
+    {
+      name: text,
+      storage: oneOf('f32', 'f16'),
+      requires: record({ features: list(text), maxComputeInvocationsPerWorkgroup: count(0), maxComputeWorkgroupStorageSize: count(0) }, { subgroupSize: count(1) }),
+    },
+    { wgsl: record({ extendsModule: flag, enables: list(text), text }), kernels: list(record(plan, { pattern })), backwardKernels: list(backwardKernel) },
+  );
   return record(
     {
       name: text,
@@ -106,8 +135,15 @@ function mapSchema(): Check {
       paramSize: count(0),
       buffers: list(buffer),
       ops: list(byKind(forwardOps)),
+      kernels: list(kernel),
     },
-    { backward: record({ rowsPerSplit: count(1), buffers: list(buffer), partials: list(buffer), zeroInputGradient: flag, ops: list(byKind(backwardOps)) }) },
+    {
+      backward: record({ rowsPerSplit: count(1), buffers: list(buffer), partials: list(buffer), zeroInputGradient: flag, ops: list(byKind(backwardOps)), kernels: list(backwardKernel) }),
+      optimizers: list(record({ rule: oneOf('sgd', 'adam'), entryPoint: text, workgroupSize: triple, dispatch, schedule: record({ family: text }) })),
+      trainingStep: record({ kernels: list(record({ name: text, entryPoint: text, workgroupSize: triple, itemsPerWorkgroup: count(1) })) }),
+      kernelSets: list(kernelSet),
+      fallback: record({ storage: oneOf('f32'), wgsl: text, kernels: list(record(plan, { pattern })), backwardKernels: list(backwardKernel) }),
+    },
   );
 }
 
@@ -145,9 +181,53 @@ function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
   const [first] = programProblems(forward);
   if (first) return `: ${first}`;
   const b = map.backward;
-  if (!b) return undefined;
+  if (!b) return kernelsProblem(map);
   const zero = b.zeroInputGradient ? { zeroInputGradient: true as const } : {};
   const backward: BackwardProgramData = { name, in: n, out, dtype, params, paramSize, buffers: b.buffers, partials: b.partials, rowsPerSplit: b.rowsPerSplit, ...zero, ops: b.ops };
   const [firstBackward] = backwardProblems(backward);
-  return firstBackward ? `.backward: ${firstBackward}` : undefined;
+  if (firstBackward) return `.backward: ${firstBackward}`;
+  return kernelsProblem(map);
+}
+
+/** Kernel lists of a map: where they are, the program whose ops and buffers they name. */
+function kernelLists(map: ManifestMap): [string, readonly KernelRefs[] | undefined, 'forward' | 'backward'][] {
+  return [
+    ['kernels', map.kernels, 'forward'],
+    ['backward.kernels', map.backward?.kernels, 'backward'],
+    ...(map.kernelSets ?? []).flatMap((set, i): [string, readonly KernelRefs[] | undefined, 'forward' | 'backward'][] => [
+      [`kernelSets[${i}].kernels`, set.kernels, 'forward'],
+      [`kernelSets[${i}].backwardKernels`, set.backwardKernels, 'backward'],
+    ]),
+    ['fallback.kernels', map.fallback?.kernels, 'forward'],
+    ['fallback.backwardKernels', map.fallback?.backwardKernels, 'backward'],
+  ];
+}
+
+interface KernelRefs {
+  readonly ops: readonly number[];
+  readonly src: string;
+  readonly dst: string;
+  readonly aux?: string;
+  readonly pattern?: string;
+}
+
+/** The first kernel that names an op or buffer its program lacks, or binds a pattern its op has not. */
+function kernelsProblem(map: ManifestMap): string | undefined {
+  for (const [where, kernels, program] of kernelLists(map)) {
+    if (!kernels) continue;
+    const ops: readonly (OpData | BackwardOpData)[] = program === 'forward' ? map.ops : (map.backward?.ops ?? []);
+    const names = new Set(program === 'forward' ? map.buffers.map((b) => b.name) : [...(map.backward?.buffers ?? []), ...(map.backward?.partials ?? [])].map((b) => b.name).concat(GRADIENT_BUFFER));
+    for (const [k, kernel] of kernels.entries()) {
+      const at = `.${where}[${k}]`;
+      if (kernel.ops.length === 0) return `${at}.ops: a kernel runs at least one op`;
+      const missing = kernel.ops.find((i) => i >= ops.length);
+      if (missing !== undefined) return `${at}.ops: op ${missing} does not exist (the program has ${ops.length})`;
+      for (const field of ['src', 'dst', 'aux'] as const) {
+        const name = kernel[field];
+        if (name !== undefined && !names.has(name)) return `${at}.${field}: '${name}' is not a buffer of its program`;
+      }
+      if (kernel.pattern !== undefined && !patternSource(ops[kernel.ops[0]])) return `${at}.pattern: its op ${kernel.ops[0]} has no block pattern`;
+    }
+  }
+  return undefined;
 }

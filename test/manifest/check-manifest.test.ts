@@ -4,6 +4,8 @@
  * a forward pass that does not end. The named cases are REVIEW's (finding R12); the property
  * changes one field of a valid file at random.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileModule } from '../../src/compile.js';
@@ -53,6 +55,7 @@ function moncErrorOf(f: () => unknown): MoncError {
   throw new Error('no error');
 }
 
+const GOLDEN = join(import.meta.dirname, '../golden');
 const ROWS = 2;
 const input = (n: number) => Float32Array.from({ length: ROWS * n }, (_, i) => ((i * 7) % 5) / 4 - 0.5);
 
@@ -97,6 +100,23 @@ describe('decodeManifest of a damaged manifest file', () => {
     const error = moncErrorOf(() => decodeManifest(withField(text, ['maps', 0, 'ops', 2, 'b'], 7), blockSparse));
     expect(error.kind).toBe('format');
     expect(error.message).toMatch(/^the manifest of module 'damaged': maps\[0\]: op 2 \(ks\): /);
+  });
+
+  it.each(readdirSync(GOLDEN).filter((f) => f.endsWith('.json')))('accepts the golden manifest %s (kernels, kernel sets, backward programs, optimizers)', (file) => {
+    const manifest = decodeManifest(JSON.parse(readFileSync(join(GOLDEN, file), 'utf8')), blockSparse);
+    expect(manifest.maps.length).toBeGreaterThan(0);
+  });
+
+  it.each<[string, (string | number)[], unknown]>([
+    ['maps[0].kernels[0].dispatch.kind', ['maps', 0, 'kernels', 0, 'dispatch', 'kind'], -1],
+    ['maps[0].kernels[0].dispatch', ['maps', 0, 'kernels', 0, 'dispatch'], null],
+    ['maps[2].kernels[0].src', ['maps', 2, 'kernels', 0, 'src'], 'nowhere'],
+    ['maps[0].kernels[0].ops', ['maps', 0, 'kernels', 0, 'ops'], [9]],
+    ['maps[2].kernelSets[0].requires.features', ['maps', 2, 'kernelSets', 0, 'requires', 'features'], null],
+  ])('a kernel field (what the WebGPU executor reads), %s set to %j: a format error naming it', (field, path, value) => {
+    const error = moncErrorOf(() => decodeManifest(withField(text, path, value), blockSparse));
+    expect(error.kind).toBe('format');
+    expect(error.message).toContain(`the manifest of module 'damaged': ${field}`);
   });
 
   it('the bindings’ decodeModuleManifest does not check (monc wrote what they embed); decodeManifest accepts the file as written', async () => {
