@@ -77,10 +77,17 @@ const oneOf =
     if (typeof v !== 'string' || !values.includes(v)) bad(path, `one of ${values.map((x) => JSON.stringify(x)).join(', ')}`, v);
   };
 
-const pair: Check = (v, path) => {
-  if (!Array.isArray(v) || v.length !== 2) bad(path, 'a block [row, column]', v);
-  v.forEach((x, i) => count(0)(x, `${path}[${i}]`));
+/** A block list [[I, J], …] (up to millions of blocks: no path string is made unless one is wrong). */
+const blockList: Check = (v, path) => {
+  if (!Array.isArray(v)) bad(path, 'a list', v);
+  for (let z = 0; z < v.length; z++) {
+    const block: unknown = v[z];
+    if (!Array.isArray(block) || block.length !== 2 || !isCount(block[0]) || !isCount(block[1])) bad(`${path}[${z}]`, 'a block [row, column] of non-negative integers below 2^31', block);
+  }
 };
+
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_COUNT;
+
 /**
  * The check of one map's fields, built per call: a module with no top-level calls or state, so a
  * page that bundles the runtime without calling decodeManifest keeps none of it.
@@ -89,7 +96,7 @@ function mapSchema(): Check {
   const slice = record({ tensor: text, offset: count(0), length: count(0) });
   const indexMap = record({ size: count(1), steps: list(record({ shape: list(count(1)), perm: list(count(0)) })) });
   const ksShape = { kind: text, a: count(1), b: count(1), c: count(1), d: count(1), weight: slice, input: indexMap, output: indexMap };
-  const bsrShape = { kind: text, rows: count(1), cols: count(1), bh: count(1), bw: count(1), blocks: list(pair), weight: slice, input: indexMap, output: indexMap };
+  const bsrShape = { kind: text, rows: count(1), cols: count(1), bh: count(1), bw: count(1), blocks: blockList, weight: slice, input: indexMap, output: indexMap };
   const matmul = { src: text, dst: text, accumulate: flag };
   const matmulOptional = { bias: slice, transposed: isTrue };
   const forwardOps = {
