@@ -56,4 +56,13 @@ describe('verify-program', () => {
     expect(programProblems(withOp(p, 2, (op) => ({ ...op, output: { size: 4, steps: [] } })))).toEqual([`op 2 (bias): output map has size 4, expected 8`]);
     expect(programProblems({ ...p, paramSize: 16 })).toEqual([`paramSize 16 is smaller than the layout (${p.paramSize})`]);
   });
+
+  it('reports what a damaged manifest could hold (decodeManifest runs the same checks): a buffer no op uses, a tensor declared twice, a block outside its matrix', () => {
+    const p = program();
+    expect(programProblems({ ...p, buffers: [...p.buffers, { name: 't9', size: 2 ** 30 }] })).toEqual([`buffer 't9' is never used`]);
+    expect(programProblems({ ...p, params: [...p.params, { ...p.params[1], offset: p.paramSize }], paramSize: p.paramSize + 8 })).toEqual([`parameter 'v.b' is declared twice`]);
+    const sparse = schedule(parseIrMap('map s : 4 -> 4 f32\nparam s.w (2,2,2)\nbsr(rows=4 cols=4 bh=2 bw=2) blocks=[(0,0) (1,1)] w=s.w[0:8] in=[] out=[]\n'));
+    expect(programProblems(sparse)).toEqual([]);
+    expect(programProblems(withOp(sparse, 0, (op) => (op.kind === 'bsr' ? { ...op, blocks: [[0, 0], [2, 1]] } : op)))).toEqual(['op 0 (bsr): block 1 (2, 1) lies outside the 4×4 matrix of 2×2 blocks']);
+  });
 });
