@@ -9,6 +9,8 @@
  * (program-problems.ts, the same the compiler verifies its own programs with). The generated
  * bindings decode the manifest they embed without it (their page bundles no validator).
  */
+import type { ModelMap, ModelNode, ParamSlice } from '../model/types.js';
+import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
 import { product } from './index-map.js';
 import { shortJson } from './manifest-file.js';
@@ -111,6 +113,18 @@ function mapSchema(): Check {
     reduce: record({ src: text, grad: slice, accumulate: flag, rowsPerSplit: count(1) }),
   };
   const buffer = record({ name: text, size: count(1) });
+  const nodeBase = { kind: text, in: count(1), out: count(1), path: text };
+  const node: Check = (v, path) => byKind(nodeKinds)(v, path);
+  const nodeKinds: Record<string, Check> = {
+    ks: record({ ...nodeBase, a: count(1), b: count(1), c: count(1), d: count(1), weight: slice }),
+    bsr: record({ ...nodeBase, bh: count(1), bw: count(1), blocks: blockList, weight: slice }),
+    transpose: record({ ...nodeBase, r: count(1), c: count(1) }),
+    bias: record({ ...nodeBase, param: slice }),
+    chain: record({ ...nodeBase, stages: list(node) }, { constructorKind: text }),
+    sum: record({ ...nodeBase, terms: list(node) }),
+    tied: record({ ...nodeBase, map: text, body: node }),
+  };
+  const model = record({ name: text, in: count(1), out: count(1), params: list(record({ name: text, shape: list(count(0)), fanIn: count(0) })), body: node });
   const triple: Check = (v, path) => {
     if (!Array.isArray(v) || v.length !== 3) bad(path, 'a workgroup size [x, y, z]', v);
     list(count(1))(v, path);
@@ -145,6 +159,7 @@ function mapSchema(): Check {
       kernels: list(kernel),
     },
     {
+      model,
       backward: record({ rowsPerSplit: count(1), buffers: list(buffer), partials: list(buffer), zeroInputGradient: flag, ops: list(byKind(backwardOps)), kernels: list(backwardKernel) }),
       optimizers: list(record({ rule: oneOf('sgd', 'adam'), entryPoint: text, workgroupSize: triple, dispatch, schedule: record({ family: text }) })),
       trainingStep: record({ kernels: list(record({ name: text, entryPoint: text, workgroupSize: triple, itemsPerWorkgroup: count(1) })) }),
@@ -184,6 +199,8 @@ function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
   const end = params.reduce((last, e) => Math.max(last, e.offset + product(e.shape)), 0);
   // The layout starts each tensor at a multiple of 8 elements; more is room a runner would allocate for nothing.
   if (paramSize >= end + 8) return `.paramSize: ${paramSize} is larger than its parameters' layout (${end} elements)`;
+  const modelProblem = map.model && modelNodeProblem(map.model, map);
+  if (modelProblem) return modelProblem;
   const forward: ProgramData = { name, in: n, out, dtype, params, paramSize, buffers: map.buffers, ops: map.ops };
   const [first] = programProblems(forward);
   if (first) return `: ${first}`;
@@ -194,6 +211,60 @@ function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
   const [firstBackward] = backwardProblems(backward);
   if (firstBackward) return `.backward: ${firstBackward}`;
   return kernelsProblem(map);
+}
+
+/**
+ * The first size or slice of the map's model (what the float64 reference, `referenceApply`,
+ * evaluates) that does not fit: every node maps `in` values to `out` as its kind says, a chain's
+ * stages follow each other, a sum's terms and a tied map's body have the node's sizes, slices lie
+ * inside the model's tensors, blocks inside their matrix.
+ */
+function modelNodeProblem(model: ModelMap, map: ManifestMap): string | undefined {
+  if (model.in !== map.in || model.out !== map.out) return `.model: maps ${model.in} values to ${model.out}, the map ${map.in} to ${map.out}`;
+  const tensors = new Map(model.params.map((p) => [p.name, product(p.shape)]));
+  const slice = (s: ParamSlice, length: number, at: string) => {
+    const size = tensors.get(s.tensor);
+    if (size === undefined) return `${at}: unknown parameter tensor '${s.tensor}'`;
+    if (s.offset + s.length > size || s.length !== length) return `${at}: slice [${s.offset}:${s.offset + s.length}] of '${s.tensor}' (${size} elements), expected ${length} elements inside it`;
+    return undefined;
+  };
+  const visit = (n: ModelNode, at: string, io: readonly [number, number]): string | undefined => {
+    if (n.in !== io[0] || n.out !== io[1]) return `${at}: maps ${n.in} values to ${n.out}, expected ${io[0]} to ${io[1]}`;
+    switch (n.kind) {
+      case 'ks':
+        if (n.in !== n.a * n.c * n.d || n.out !== n.a * n.b * n.d) return `${at}: K(${n.a}, ${n.b}, ${n.c}, ${n.d}) does not map ${n.in} values to ${n.out}`;
+        return slice(n.weight, n.a * n.d * n.b * n.c, `${at}.weight`);
+      case 'bsr': {
+        const z = n.blocks.findIndex(([i, j]) => (i + 1) * n.bh > n.out || (j + 1) * n.bw > n.in);
+        if (z >= 0) return `${at}.blocks[${z}]: outside the ${n.out}×${n.in} matrix of ${n.bh}×${n.bw} blocks`;
+        return slice(n.weight, n.blocks.length * n.bh * n.bw, `${at}.weight`);
+      }
+      case 'transpose':
+        return n.in === n.r * n.c && n.out === n.in ? undefined : `${at}: transpose(${n.r}, ${n.c}) does not map ${n.in} values to ${n.out}`;
+      case 'bias':
+        return slice(n.param, n.out, `${at}.param`);
+      case 'chain': {
+        let width = n.in;
+        for (const [i, stage] of n.stages.entries()) {
+          const problem = visit(stage, `${at}.stages[${i}]`, [width, stage.out]);
+          if (problem) return problem;
+          width = stage.out;
+        }
+        return width === n.out ? undefined : `${at}: its stages end with ${width} values, not ${n.out}`;
+      }
+      case 'sum':
+        for (const [i, term] of n.terms.entries()) {
+          const problem = visit(term, `${at}.terms[${i}]`, io);
+          if (problem) return problem;
+        }
+        return undefined;
+      case 'tied':
+        return visit(n.body, `${at}.body`, io);
+      default:
+        return assertNever(n, 'model node');
+    }
+  };
+  return visit(model.body, '.model.body', [model.in, model.out]);
 }
 
 /** Kernel lists of a map: where they are, the program whose ops and buffers they name. */

@@ -12,7 +12,7 @@ import { compileModule } from '../../src/compile.js';
 import { encodeManifest } from '../../src/manifest/manifest-encode.js';
 import type { Manifest } from '../../src/manifest/types.js';
 import '../../src/runtime/cpu.js';
-import { blockSparse, decodeManifest, decodeModuleManifest } from '../../src/runtime/index.js';
+import { blockSparse, decodeManifest, decodeModuleManifest, referenceApply } from '../../src/runtime/index.js';
 import { MapRunner } from '../../src/runtime/map-runner.js';
 import '../../src/runtime/training.js';
 import { MoncError } from '../../src/util/error.js';
@@ -59,15 +59,18 @@ const GOLDEN = join(import.meta.dirname, '../golden');
 const ROWS = 2;
 const input = (n: number) => Float32Array.from({ length: ROWS * n }, (_, i) => ((i * 7) % 5) / 4 - 0.5);
 
-/** Every map's forward output (and, where the manifest has backward programs, dx), in order. */
+/** Every map's forward output, its float64 reference's, and where the manifest has backward programs dx, in order. */
 async function runAll(manifest: Manifest): Promise<Float32Array[]> {
   const results: Float32Array[] = [];
   for (const map of manifest.maps) {
     const training = map.backward !== undefined;
     const runner = await MapRunner.create(map, '', { backend: 'cpu', dtype: manifest.dtype, training });
     try {
-      runner.loadParams(Object.fromEntries(map.params.map((p) => [p.name, Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i % 7) - 3) / 8)])));
+      const params = new Map(map.params.map((p) => [p.name, Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i % 7) - 3) / 8)]));
+      runner.loadParams(Object.fromEntries(params));
       results.push(await runner.forward(input(map.in), ROWS));
+      // The float64 reference of the map's model (what a user checks a runner against).
+      results.push(Float32Array.from(referenceApply(map.model, params, input(map.in), ROWS)));
       if (training) results.push((await runner.backward(input(map.in), input(map.out), ROWS)).dx);
     } finally {
       runner.destroy();
@@ -113,7 +116,10 @@ describe('decodeManifest of a damaged manifest file', () => {
     ['maps[2].kernels[0].src', ['maps', 2, 'kernels', 0, 'src'], 'nowhere'],
     ['maps[0].kernels[0].ops', ['maps', 0, 'kernels', 0, 'ops'], [9]],
     ['maps[2].kernelSets[0].requires.features', ['maps', 2, 'kernelSets', 0, 'requires', 'features'], null],
-  ])('a kernel field (what the WebGPU executor reads), %s set to %j: a format error naming it', (field, path, value) => {
+    ['maps[1].model.body.stages[0]', ['maps', 1, 'model', 'body', 'stages', 0, 'a'], 3],
+    ['maps[0].model.body.terms', ['maps', 0, 'model', 'body', 'terms'], {}],
+    ['maps[0].model', ['maps', 0, 'model', 'in'], 65],
+  ])('a kernel or model field (what the WebGPU executor, the float64 reference read), %s set to %j: a format error naming it', (field, path, value) => {
     const error = moncErrorOf(() => decodeManifest(withField(text, path, value), blockSparse));
     expect(error.kind).toBe('format');
     expect(error.message).toContain(`the manifest of module 'damaged': ${field}`);
@@ -122,14 +128,14 @@ describe('decodeManifest of a damaged manifest file', () => {
   it('the bindings’ decodeModuleManifest does not check (monc wrote what they embed); decodeManifest accepts the file as written', async () => {
     const damaged = withField(text, ['maps', 0, 'ops', 0, 'kind'], 'x');
     expect((decodeModuleManifest(damaged, blockSparse).maps[0].ops[0] as { kind: string }).kind).toBe('x');
-    expect((await runAll(decodeManifest(JSON.parse(text), blockSparse))).length).toBe(3);
+    expect((await runAll(decodeManifest(JSON.parse(text), blockSparse))).length).toBe(6);
   });
 });
 
 describe('one field of a valid manifest changed at random', () => {
   const VALUES: unknown[] = [undefined, null, 0, -1, 1.5, 1e12, '', 'x', 'y', 't0', [], {}, true, false, NaN, 2 ** 31, [0], [-1, 5], { size: 3 }];
-  /** Fields that no executor reads to run a map (what a change there must leave alone). */
-  const NOT_RUN = new Set(['kernels', 'model', 'dense', 'flopsPerRow', 'bytesPerRow', 'paramBytes', 'paramCount', 'optimizers', 'trainingStep', 'kernelSets', 'monc', 'source', 'wgsl']);
+  /** Fields that neither an executor nor the float64 reference reads to run a map (what a change there must leave alone). */
+  const NOT_RUN = new Set(['dense', 'flopsPerRow', 'bytesPerRow', 'paramBytes', 'paramCount', 'optimizers', 'trainingStep', 'kernelSets', 'monc', 'source', 'wgsl']);
 
   function fieldPaths(value: unknown, path: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
     if (path.length > 0) out.push(path);
