@@ -164,8 +164,8 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .requiredOption('--input <file>', 'X as .npy, shape (B, in) (or (…, in): all leading dimensions are rows)')
     .requiredOption('--target <file>', 'Y as .npy, shape (B, out) (the leading dimensions of X)')
     .requiredOption('--out <file>', "output .safetensors file (the module's dtype)")
-    .option('--steps <n>', 'optimizer steps (one per mini-batch)', parsePositive, 100)
-    .option('--lr <η>', 'learning rate', parseNonNegative, 1e-3)
+    .option('--steps <n>', 'optimizer steps (one per mini-batch)', parseStepCount, 100)
+    .option('--lr <η>', 'learning rate', parseReal, 1e-3)
     .addOption(new Option('--optimizer <name>', 'update rule (PyTorch defaults: Adam betas 0.9/0.999, eps 1e-8; AdamW weight decay 0.01)').choices(['adam', 'adamw', 'sgd']).default('adam'))
     .option('--momentum <μ>', 'momentum of --optimizer sgd, in [0, 1) (default 0)', parseMomentum)
     .option('--weight-decay <λ>', 'weight decay (adam, sgd: L2 added to the gradient; adamw: decoupled)', parseNonNegative)
@@ -187,6 +187,17 @@ const DEFAULT_TUNE_BATCH = 4096;
 function parsePositive(text: string): number {
   const n = wholeNumber(text);
   if (n === undefined || n === 0) throw new InvalidArgumentError('must be a positive integer.');
+  return n;
+}
+
+/**
+ * `monc train --steps`: a whole number, 0 included, which trainCommand refuses as bad input
+ * (exit 1, as issue 10 puts `--steps 0` beside a negative learning rate); anything else is not a
+ * step count at all (usage), with parsePositive's message.
+ */
+function parseStepCount(text: string): number {
+  const n = wholeNumber(text);
+  if (n === undefined) throw new InvalidArgumentError('must be a positive integer.');
   return n;
 }
 

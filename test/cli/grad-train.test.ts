@@ -339,14 +339,18 @@ describe('bad input: one line, exit 1, --out untouched', () => {
     ['NaN in the input', () => train([], { x: inputs.nanX }), /input holds NaN at row 1, column 5/],
     ['Inf in the target', () => train([], { target: inputs.infT }), /target holds Infinity at row 2, column 6/],
     ['a loss that diverges', () => train(['--optimizer', 'sgd', '--lr', '1e30', '--steps', '5']), /the loss became (NaN|Infinity) at step 2 of 5; stopped, nothing written/],
+    // Issue 10 lists these two as bad input, exit 1 (a whole number or a number no training can use).
+    ['--steps 0', () => train(['--steps', '0']), /--steps must be a positive integer, got 0/],
+    ['a negative --lr', () => train(['--lr', '-0.1']), /--lr must be a finite non-negative number, got -0\.1/],
+    ['an infinite --lr', () => train(['--lr', 'Infinity']), /--lr must be a finite non-negative number, got Infinity/],
+    ['a NaN --lr', () => train(['--lr', 'NaN']), /--lr must be a finite non-negative number, got NaN/],
   ];
 
-  // Bad option values are usage errors (exit 2), as in every other command (`bench --batch 0`, `init --seed -1`).
+  // Option values that are not of the option's kind are usage errors (exit 2), as in every other
+  // command (`bench --batch 0`, `init --seed -1`); --steps 0 and a bad --lr are bad input (above).
   const usageCases: [string, () => string[], RegExp][] = [
-    ['--steps 0', () => train(['--steps', '0']), /option '--steps <n>' argument '0' is invalid\. must be a positive integer\./],
-    ['a negative --lr', () => train(['--lr', '-0.1']), /option '--lr <η>' argument '-0\.1' is invalid\. must be a finite non-negative number\./],
-    ['an infinite --lr', () => train(['--lr', 'Infinity']), /argument 'Infinity' is invalid\. must be a finite non-negative number\./],
-    ['a NaN --lr', () => train(['--lr', 'NaN']), /argument 'NaN' is invalid\. must be a finite non-negative number\./],
+    ['--steps -1', () => train(['--steps', '-1']), /option '--steps <n>' argument '-1' is invalid\. must be a positive integer\./],
+    ['--lr x', () => train(['--lr', 'x']), /option '--lr <η>' argument 'x' is invalid\. must be a number\./],
     ['--batch 0', () => train(['--batch', '0']), /option '--batch <n>' argument '0' is invalid\. must be a positive integer\./],
     ['--momentum 1', () => train(['--optimizer', 'sgd', '--momentum', '1']), /option '--momentum <μ>' argument '1' is invalid\. must be a number in \[0, 1\)\./],
     ['a negative --weight-decay', () => train(['--weight-decay', '-1']), /option '--weight-decay <λ>' argument '-1' is invalid\. must be a finite non-negative number\./],

@@ -15,7 +15,8 @@ describe('integer option values', () => {
     [['tune', 's.mon', '--max-candidates'], '--max-candidates <n>'],
     [['bench', 's.mon', '--map', 'f', '--batch'], '--batch <n>'],
   ])('%j: -1, 1.5, 0 and x all "must be a positive integer"', async (args, option) => {
-    for (const value of ['-1', '1.5', '0', 'x']) {
+    // train --steps 0 is bad input (exit 1, issue 10; grad-train.test.ts), the same words.
+    for (const value of args[0] === 'train' && option === '--steps <n>' ? ['-1', '1.5', 'x'] : ['-1', '1.5', '0', 'x']) {
       const r = await cli([...args, value, '--json']);
       expect(r.code, value).toBe(2);
       expect(JSON.parse(r.stdout).error).toEqual({ kind: 'usage', message: `option '${option}' argument '${value}' is invalid. must be a positive integer.` });

@@ -48,6 +48,9 @@ export interface TrainCommandOptions {
 }
 
 export async function trainCommand(ctx: CommandContext, file: string, opts: TrainCommandOptions): Promise<CommandResult> {
+  // Numbers the parser took but no training can use: bad input (exit 1), before any work.
+  if (opts.steps < 1) throw new MoncError('user', `--steps must be a positive integer, got ${opts.steps}`);
+  if (!(Number.isFinite(opts.lr) && opts.lr >= 0)) throw new MoncError('user', `--lr must be a finite non-negative number, got ${opts.lr}`);
   const optimizer = optimizerOptions(opts);
   // Training may run for hours: an --out that cannot be written is refused before any of it.
   // (--out may be --params: fine-tuning in place replaces the parameter file.)
