@@ -67,6 +67,36 @@ function mapProblems(where: string, which: string, m: IndexMap, size: number, pr
   for (const q of indexMapProblems(m)) problems.push(`${where}: ${which} map: ${q}`);
 }
 
+/** What a program's buffers and tensors are, and which buffers are written so far. */
+interface ProgramState {
+  readonly tensors: Map<string, number>;
+  readonly sizes: Map<string, number>;
+  readonly written: Set<string>;
+  /** The program's input buffers, which no op may write. */
+  readonly inputs: readonly string[];
+}
+
+/**
+ * A ks, bsr or bias op of a forward or backward program, past how it reads its source (each
+ * program checks that its own way): its weights or bias slice, its output map, and its
+ * destination (sized, written before it accumulates, never an input); then marks it written.
+ */
+function mapOpProblems(where: string, op: OpData, state: ProgramState, problems: string[]): void {
+  const outSize = opSizes(op).out;
+  if (op.kind !== 'bias') {
+    if (op.src === op.dst) problems.push(`${where}: reads and writes '${op.src}'`);
+    matmulShapeProblems(where, op, state.tensors, problems);
+    if (op.bias) sliceProblems(where, op.bias, outSize, state.tensors, problems);
+  } else {
+    sliceProblems(where, op.param, outSize, state.tensors, problems);
+    mapProblems(where, 'output', op.output, outSize, problems);
+  }
+  if (state.sizes.get(op.dst) !== outSize) problems.push(`${where}: writes ${outSize} values to '${op.dst}' of size ${state.sizes.get(op.dst)}`);
+  if (op.accumulate && !state.written.has(op.dst)) problems.push(`${where}: accumulates into '${op.dst}' before it is written`);
+  if (state.inputs.includes(op.dst)) problems.push(`${where}: writes ${state.inputs.length === 1 ? 'the input' : 'an input'}`);
+  state.written.add(op.dst);
+}
+
 /** Buffers other than a program's inputs and outputs that no op uses (an executor would allocate them for nothing). */
 function unusedProblems(buffers: readonly { readonly name: string }[], used: Set<string>, fixed: readonly string[], problems: string[]): void {
   for (const b of buffers) if (!fixed.includes(b.name) && !used.has(b.name)) problems.push(`buffer '${b.name}' is never used`);
@@ -86,21 +116,12 @@ export function programProblems(p: ProgramData): string[] {
   const written = new Set(['x']);
   p.ops.forEach((op, i) => {
     const where = `op ${i} (${op.kind})`;
-    const { in: inSize, out: outSize } = opSizes(op);
+    const inSize = opSizes(op).in;
     if (op.kind !== 'bias') {
       if (sizes.get(op.src) !== inSize) problems.push(`${where}: reads ${inSize} values from '${op.src}' of size ${sizes.get(op.src)}`);
       if (!written.has(op.src)) problems.push(`${where}: reads '${op.src}' before it is written`);
-      if (op.src === op.dst) problems.push(`${where}: reads and writes '${op.src}'`);
-      matmulShapeProblems(where, op, tensors, problems);
-      if (op.bias) sliceProblems(where, op.bias, outSize, tensors, problems);
-    } else {
-      sliceProblems(where, op.param, outSize, tensors, problems);
-      mapProblems(where, 'output', op.output, outSize, problems);
     }
-    if (sizes.get(op.dst) !== outSize) problems.push(`${where}: writes ${outSize} values to '${op.dst}' of size ${sizes.get(op.dst)}`);
-    if (op.accumulate && !written.has(op.dst)) problems.push(`${where}: accumulates into '${op.dst}' before it is written`);
-    if (op.dst === 'x') problems.push(`${where}: writes the input`);
-    written.add(op.dst);
+    mapOpProblems(where, op, { tensors, sizes, written, inputs: ['x'] }, problems);
   });
   if (!written.has('y')) problems.push('y is never written');
   unusedProblems(p.buffers, written, ['x', 'y'], problems);
@@ -147,20 +168,8 @@ export function backwardProblems(p: BackwardProgramData): string[] {
       case 'ks':
       case 'bsr':
       case 'bias': {
-        const { in: inSize, out: outSize } = opSizes(op);
-        if (op.kind !== 'bias') {
-          read(where, op.src, inSize!);
-          if (op.src === op.dst) problems.push(`${where}: reads and writes '${op.src}'`);
-          matmulShapeProblems(where, op, tensors, problems);
-          if (op.bias) sliceProblems(where, op.bias, outSize, tensors, problems);
-        } else {
-          sliceProblems(where, op.param, outSize, tensors, problems);
-          mapProblems(where, 'output', op.output, outSize, problems);
-        }
-        if (sizes.get(op.dst) !== outSize) problems.push(`${where}: writes ${outSize} values to '${op.dst}' of size ${sizes.get(op.dst)}`);
-        if (op.accumulate && !written.has(op.dst)) problems.push(`${where}: accumulates into '${op.dst}' before it is written`);
-        if (op.dst === 'x' || op.dst === 'dy') problems.push(`${where}: writes an input`);
-        written.add(op.dst);
+        if (op.kind !== 'bias') read(where, op.src, opSizes(op).in!);
+        mapOpProblems(where, op, { tensors, sizes, written, inputs: ['x', 'dy'] }, problems);
         used.add(op.dst);
         return;
       }
