@@ -103,6 +103,37 @@ function movementCheck(source: (i: number) => number) {
   };
 }
 
+/**
+ * A movement probe's record: `elements` values of `dtype` read once and written once (bytes
+ * counted both ways), output[i] checked against input[source(i)].
+ */
+function movementProbe(m: {
+  readonly name: string;
+  readonly group: ProbeGroup;
+  readonly dtype: ProbeDtype;
+  readonly params: Probe['params'];
+  readonly wgsl: string;
+  readonly workgroupSize: number;
+  readonly workgroups: number;
+  readonly elements: number;
+  readonly source: (i: number) => number;
+}): Probe {
+  return {
+    name: m.name,
+    group: m.group,
+    dtype: m.dtype,
+    features: m.dtype === 'f16' ? [F16] : [],
+    params: m.params,
+    wgsl: m.wgsl,
+    workgroupSize: m.workgroupSize,
+    workgroups: m.workgroups,
+    inputs: [{ elements: m.elements, fill: 'bits' }],
+    output: { elements: m.elements, dtype: m.dtype },
+    bytes: 2 * m.elements * elementBytes(m.dtype),
+    check: movementCheck(m.source),
+  };
+}
+
 /** Compute probes: exact equality with a CPU computation of the values. */
 function valueCheck(expected: (inputs: readonly Float32Array[]) => Float32Array) {
   return (inputs: readonly HostData[], output: HostData): string | undefined => {
@@ -140,20 +171,17 @@ ${workgroupIndex(workgroups)}
 ${body}
 }
 `;
-  return {
+  return movementProbe({
     name: `copy-${T}-wg${p.workgroupSize}-v${p.perInvocation}`,
     group: 'copy',
     dtype: T,
-    features: T === 'f16' ? [F16] : [],
     params: { workgroupSize: p.workgroupSize, perInvocation: p.perInvocation, accessBytes: 4 * elementBytes(T) },
     wgsl,
     workgroupSize: p.workgroupSize,
     workgroups,
-    inputs: [{ elements: p.elements, fill: 'bits' }],
-    output: { elements: p.elements, dtype: T },
-    bytes: 2 * p.elements * elementBytes(T),
-    check: movementCheck((i) => i),
-  };
+    elements: p.elements,
+    source: (i) => i,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -215,26 +243,23 @@ ${reads.join('\n')}
 ${writes.join('\n')}
 }
 `;
-  return {
+  return movementProbe({
     name: `permute-${T}-${TI}x${TJ}-pad${pad}`,
     group: 'permute',
     dtype: T,
-    features: T === 'f16' ? [F16] : [],
     params: { b, c, ti: TI, tj: TJ, pad, workgroupSize: wgSize, workgroupBytes: TI * P * elementBytes(T) },
     wgsl,
     workgroupSize: wgSize,
     workgroups,
-    inputs: [{ elements: p.batch * n, fill: 'bits' }],
-    output: { elements: p.batch * n, dtype: T },
-    bytes: 2 * p.batch * n * elementBytes(T),
-    check: movementCheck((o) => {
+    elements: p.batch * n,
+    source: (o) => {
       const r = Math.floor(o / n);
       const k = o % n;
       const j = Math.floor(k / b);
       const i = k % b;
       return r * n + i * c + j;
-    }),
-  };
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,20 +309,17 @@ ${workgroupIndex(workgroups)}
 ${moves.join('\n')}
 }
 `;
-  return {
+  return movementProbe({
     name: `runs-${T}-${D * elementBytes(T)}B-rows${RT}`,
     group: 'runs',
     dtype: T,
-    features: T === 'f16' ? [F16] : [],
     params: { c, d, run: D, runBytes: D * elementBytes(T), rows: RT, workgroupSize: WG },
     wgsl,
     workgroupSize: WG,
     workgroups,
-    inputs: [{ elements: p.batch * n, fill: 'bits' }],
-    output: { elements: p.batch * n, dtype: T },
-    bytes: 2 * p.batch * n * elementBytes(T),
-    check: movementCheck((i) => i),
-  };
+    elements: p.batch * n,
+    source: (i) => i,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
