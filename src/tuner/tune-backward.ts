@@ -3,13 +3,14 @@
  * and bias-gradient partials, reductions, recomputed forward ops) is tried with the candidate
  * schedules of its families (codegen/wgsl/backward-program.ts), each checked on random data
  * against the float64 executor (cpu-executor.ts) at a small batch over several splits, then
- * timed at the tuning batch. Entries are keyed like forward ones (db.ts kernelSignature), so
- * `monc build --tuning` bakes them into the backward kernels too.
+ * timed at the tuning batch; a close race is timed again (race.ts, shared with tune.ts). Entries
+ * are keyed like forward ones (db.ts kernelSignature), so `monc build --tuning` bakes them into
+ * the backward kernels too.
  */
 import { backwardCandidates, backwardDefaultSchedule, backwardFamiliesFor, emitBackwardKernel } from '../codegen/wgsl/backward-program.js';
 import { backwardBindings } from '../codegen/manifest-programs.js';
 import { GRADIENT_BUFFER } from '../manifest/types.js';
-import { DEFAULT_LIMITS, workgroupCount, type EmittedKernel, type Schedule } from '../codegen/wgsl/kernel.js';
+import { DEFAULT_LIMITS, workgroupCount, type EmittedKernel } from '../codegen/wgsl/kernel.js';
 import type { StorageType } from '../codegen/wgsl/scaffold.js';
 import type { BackwardOp, BackwardProgram } from '../ir/ir.js';
 import { uniform01 } from '../util/random.js';
@@ -29,9 +30,9 @@ import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry } from './db.js';
 import { relativeError } from './op-reference.js';
 import { DEFAULT_MAX_CANDIDATES } from './budget.js';
-import { searchSchedules, searchSize } from './search.js';
+import { raceCandidates, raceSize, WarmClock, type CandidateBench, type RaceResult } from './race.js';
 import { storageLimits } from './seeds.js';
-import { warmupAfter, type KernelTuning, type TimedSchedule, type TuneOptions } from './tune.js';
+import type { KernelTuning, TuneOptions } from './tune.js';
 
 /** Buffers of one backward op on the device, filled with random data. */
 interface OpBuffers {
@@ -196,54 +197,41 @@ export async function tuneBackwardProgram(
     const seeds = [buildDefault, ...backwardFamiliesFor(op).flatMap((f) => (f.candidates(limits).length > 0 ? [f.defaultSchedule(limits)] : []))];
     return [{ op, index: i, signature, buildDefault, seeds, space: backwardCandidates(op, limits) }];
   });
-  const total = plans.reduce((n, p) => n + searchSize(p.space, p.seeds, max), 0);
+  const race = (p: (typeof plans)[number]) => ({ space: p.space, seeds: p.seeds, maxCandidates: max });
+  const total = plans.reduce((n, p) => n + raceSize(race(p)), 0);
   let done = 0;
-  // As in tune.ts: a candidate timed right after another finds the clocks up and needs a short warm-up only.
-  let lastTimedAt = -Infinity;
+  const clock = new WarmClock();
   const kernels: KernelTuning[] = [];
   const entries: TuningEntry[] = [];
   for (const plan of plans) {
     const small = createBuffers(device, program, plan.op, checkBatch, storage, 7 + plan.index);
     const full = createBuffers(device, program, plan.op, options.batch, storage, 11 + plan.index);
-    const results: TimedSchedule[] = [];
-    const rejected: { schedule: Schedule; error: string }[] = [];
-    let defaultMs: number | undefined;
+    // Checked at the small batch (several splits), timed at the tuning batch.
+    const bench: CandidateBench = {
+      emit: (schedule) => emitBackwardKernel(program, plan.index, schedule, storage),
+      check: (kernel) => check(device, program, plan.op, kernel, small, storage),
+      time: async (kernel, timing) => (await timePasses(device, prepare(device, plan.op, kernel, full), timing)).stats,
+    };
+    let result: RaceResult;
     try {
-      await searchSchedules(plan.space, plan.seeds, max, async ({ schedule, reason }, k) => {
-        let outcome: string;
-        let ms: number | undefined;
-        try {
-          const kernel = emitBackwardKernel(program, plan.index, schedule, storage);
-          const err = await check(device, program, plan.op, kernel, small, storage);
-          if (!(err < tol)) {
-            rejected.push({ schedule, error: `relative error ${err}` });
-            outcome = `REJECTED (relative error ${err.toExponential(2)})`;
-          } else {
-            const warm = warmupAfter(performance.now() - lastTimedAt);
-            const t = (await timePasses(device, prepare(device, plan.op, kernel, full), { repeats: options.repeats ?? 10, ...warm })).stats;
-            lastTimedAt = performance.now();
-            ms = t.medianMs;
-            results.push({ schedule, ms, spread: t.spread });
-            if (isAmong(schedule, [plan.buildDefault])) defaultMs = ms;
-            outcome = `${ms.toFixed(4)} ms ±${(t.spread * 100).toFixed(1)}%`;
-          }
-        } catch (e) {
-          const message = (e as Error).message;
-          rejected.push({ schedule, error: message });
-          outcome = `FAILED (${message.split('\n')[0]})`;
-        }
-        report({ done: ++done, total, line: `${program.name} backward op ${plan.index} (${plan.op.kind}) ${k + 1} (${reason}) ${JSON.stringify(schedule)}: ${outcome}` });
-        return ms;
+      result = await raceCandidates(bench, {
+        ...race(plan),
+        tolerance: tol,
+        repeats: options.repeats ?? 10,
+        clock,
+        name: `${program.name} backward op ${plan.index} (${plan.op.kind})`,
+        report: (line, counted) => report({ done: counted ? ++done : done, total, line }),
       });
     } finally {
       small.destroy();
       full.destroy();
     }
-    const best = results.reduce<TimedSchedule | undefined>((b, r) => (b === undefined || r.ms < b.ms ? r : b), undefined);
+    const { best, timed, rejected } = result;
+    const defaultMs = timed.find((t) => isAmong(t.schedule, [plan.buildDefault]))?.ms;
     const signature = plan.signature;
-    kernels.push({ ops: [plan.index], signature, ...(best ? { best } : {}), ...(defaultMs !== undefined ? { defaultMs } : {}), timed: results.length, rejected });
+    kernels.push({ ops: [plan.index], signature, ...(best ? { best } : {}), ...(defaultMs !== undefined ? { defaultMs } : {}), timed: timed.length, rejected });
     if (best) {
-      entries.push({ adapter, compiler: MONC_VERSION, kernel: signature, batchBucket: batchBucket(options.batch), schedule: best.schedule, ms: best.ms, spread: best.spread, timed: results.length, date: new Date().toISOString() });
+      entries.push({ adapter, compiler: MONC_VERSION, kernel: signature, batchBucket: batchBucket(options.batch), schedule: best.schedule, ms: best.ms, spread: best.spread, timed: timed.length, date: new Date().toISOString() });
     }
   }
   return { kernels, entries };

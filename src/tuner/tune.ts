@@ -2,9 +2,10 @@
  * The auto-tuner: for each kernel of a program, candidate schedules (of every family that can
  * compute it, pruned by the device's limits; the untuned build's default first) are emitted,
  * checked against the float64 reference on random data, and only then timed (timestamp queries,
- * median of repeats); the fastest is kept. Which schedules are tried within the cap, and in what
- * order, is search.ts's business. Runs of consecutive ops that fuse are also tried as one
- * dispatch, and the returned entries are the single ops' and the winning runs' (partitions.ts).
+ * median of repeats); the fastest is kept (race.ts, shared with the backward tuner). Which
+ * schedules are tried within the cap, and in what order, is search.ts's business. Runs of
+ * consecutive ops that fuse are also tried as one dispatch, and the returned entries are the
+ * single ops' and the winning runs' (partitions.ts).
  * Browser-safe: the caller stores the returned entries (src/node/tuning-db.ts in Node).
  */
 import type { Op, Program } from '../ir/ir.js';
@@ -20,27 +21,8 @@ import { batchBucket, kernelSignature, type TuningEntry, type TuningKey } from '
 import { KernelCheck } from './kernel-check.js';
 import { candidatePartitions, fusedRunsOf, winningRuns } from './partitions.js';
 import { DEFAULT_MAX_CANDIDATES } from './budget.js';
-import { searchSchedules, searchSize } from './search.js';
+import { raceCandidates, raceSize, WarmClock, type CandidateBench, type TimedSchedule } from './race.js';
 import { opSearch, storageLimits } from './seeds.js';
-import type { TimingOptions } from '../runtime/timing.js';
-
-/**
- * A candidate timed within WARM_GAP_MS of the previous timing finds the GPU's clocks up, so it
- * needs only WARM_WARMUP_MS of warm-up (plus timing.ts's rule that two consecutive batches
- * agree) instead of the full ramp from idle: about half the cost per candidate on the H100.
- */
-const WARM_GAP_MS = 500;
-const WARM_WARMUP_MS = 100;
-
-/** The warm-up a candidate timed `sinceLastMs` after the previous timing needs (the default ramp when the GPU may have idled). */
-export function warmupAfter(sinceLastMs: number): TimingOptions {
-  return sinceLastMs < WARM_GAP_MS ? { warmupMs: WARM_WARMUP_MS } : {};
-}
-/**
- * When the runner-up is within this fraction of the best, both are timed again back to back with
- * the full warm-up and the faster is kept: close races are where one noisy sample decides.
- */
-const CLOSE_RACE = 0.1;
 
 export interface TuneOptions {
   readonly batch: number;
@@ -74,13 +56,6 @@ export interface TuneProgress {
   readonly total: number;
   /** What happened to the last one. */
   readonly line: string;
-}
-
-export interface TimedSchedule {
-  readonly schedule: Schedule;
-  readonly ms: number;
-  /** Relative spread of the samples ((p90 − p10) / median). */
-  readonly spread: number;
 }
 
 export interface KernelTuning {
@@ -153,68 +128,31 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
   const known = options.known ?? new Map<string, KnownKernel>();
   // The plans searched: the first of each signature not tuned before (the others reuse its result).
   const searched = plans.filter((p, k) => !known.has(p.signature) && plans.findIndex((q) => q.signature === p.signature) === k);
-  const tries = (p: Plan) => searchSize(p.space, p.seeds, max);
-  const total = searched.reduce((n, p) => n + tries(p), 0);
+  const race = (p: Plan) => ({ space: p.space, seeds: p.seeds, maxCandidates: max });
+  const total = searched.reduce((n, p) => n + raceSize(race(p)), 0);
   let done = 0;
-  let lastTimedAt = -Infinity;
-  const warmup = (): TimingOptions => warmupAfter(performance.now() - lastTimedAt);
+  const clock = new WarmClock();
 
   type Tuned = Omit<KernelTuning, 'defaultMs'> & { readonly defaultTimed?: number };
   async function tuneKernel(plan: Plan): Promise<Tuned> {
     const opList: Op[] = plan.ops.map((i) => program.ops[i]);
     const check = KernelCheck.create(device, { ops: opList, layout, paramSize: program.paramSize, storage, batch: options.batch, checkRows: 16 });
-    const rejected: { schedule: Schedule; error: string }[] = [];
-    const results: TimedSchedule[] = [];
-    let defaultTimed: number | undefined;
-    let timed = 0;
-    const count = tries(plan);
-    let best: TimedSchedule | undefined;
-    /** The contenders timed again, back to back, each with the full warm-up; the faster. */
-    const rematch = async (contenders: readonly TimedSchedule[]): Promise<TimedSchedule> => {
-      const again: TimedSchedule[] = [];
-      for (const c of contenders) {
-        const t = await check.time(plan.emit(c.schedule), { repeats: options.repeats ?? 10 });
-        again.push({ schedule: c.schedule, ms: t.medianMs, spread: t.spread });
-      }
-      lastTimedAt = performance.now();
-      const winner = again.reduce((b, c) => (c.ms < b.ms ? c : b));
-      report({ done, total, line: `${program.name} ops [${plan.ops.join(', ')}] close race, timed again: ${again.map((c) => `${c.ms.toFixed(4)} ms ${JSON.stringify(c.schedule)}`).join(' vs ')}` });
-      return winner;
-    };
+    const bench: CandidateBench = { emit: plan.emit, check: (kernel) => check.check(kernel), time: (kernel, timing) => check.time(kernel, timing) };
     try {
-      await searchSchedules(plan.space, plan.seeds, max, async ({ schedule, reason }, k) => {
-        const label = `${program.name} ops [${plan.ops.join(', ')}] ${k + 1}/${count} (${reason}) ${JSON.stringify(schedule)}`;
-        let outcome: string;
-        let ms: number | undefined;
-        try {
-          const kernel = plan.emit(schedule);
-          const err = await check.check(kernel);
-          if (!(err < tol)) {
-            rejected.push({ schedule, error: `relative error ${err}` });
-            outcome = `REJECTED (relative error ${err.toExponential(2)})`;
-          } else {
-            const t = await check.time(kernel, { repeats: options.repeats ?? 10, ...warmup() });
-            lastTimedAt = performance.now();
-            timed++;
-            ms = t.medianMs;
-            outcome = `${t.medianMs.toFixed(4)} ms ±${(t.spread * 100).toFixed(1)}%`;
-            if (plan.buildDefault && isAmong(schedule, [plan.buildDefault])) defaultTimed = t.medianMs;
-            results.push({ schedule, ms: t.medianMs, spread: t.spread });
-          }
-        } catch (e) {
-          const message = (e as Error).message;
-          rejected.push({ schedule, error: message });
-          outcome = `FAILED (${message.split('\n')[0]})`;
-        }
-        report({ done: ++done, total, line: `${label}: ${outcome}` });
-        return ms;
+      const { best, timed, rejected } = await raceCandidates(bench, {
+        ...race(plan),
+        tolerance: tol,
+        repeats: options.repeats ?? 10,
+        clock,
+        name: `${program.name} ops [${plan.ops.join(', ')}]`,
+        report: (line, counted) => report({ done: counted ? ++done : done, total, line }),
       });
-      const [first, second] = [...results].sort((a, b) => a.ms - b.ms);
-      best = second && second.ms <= first.ms * (1 + CLOSE_RACE) ? await rematch([first, second]) : first;
+      const buildDefault = plan.buildDefault;
+      const defaultTimed = buildDefault ? timed.find((t) => isAmong(t.schedule, [buildDefault]))?.ms : undefined;
+      return { ops: plan.ops, signature: plan.signature, ...(best ? { best } : {}), ...(defaultTimed !== undefined ? { defaultTimed } : {}), timed: timed.length, rejected };
     } finally {
       check.destroy();
     }
-    return { ops: plan.ops, signature: plan.signature, ...(best ? { best } : {}), ...(defaultTimed !== undefined ? { defaultTimed } : {}), timed, rejected };
   }
 
   const tuned: Tuned[] = [];

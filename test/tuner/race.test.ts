@@ -1,0 +1,121 @@
+/**
+ * One kernel's race (race.ts), the step the forward and backward tuners share: a candidate is
+ * timed only after its check passed, failures are recorded and never timed, one counted progress
+ * line per candidate, the warm-up is short only right after another timing, and the two fastest
+ * are timed again with the full warm-up when they are within CLOSE_RACE of each other.
+ */
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import type { EmittedKernel, Schedule } from '../../src/codegen/wgsl/kernel.js';
+import { scheduleKey } from '../../src/codegen/wgsl/family.js';
+import type { TimingOptions, TimingStats } from '../../src/runtime/timing.js';
+import { CLOSE_RACE, raceCandidates, raceSize, WarmClock, warmupAfter, type CandidateBench } from '../../src/tuner/race.js';
+
+const space: Schedule[] = [1, 2, 3, 4, 5, 6, 7].map((w) => ({ family: 'f', w }));
+
+/** What the fake device does with each schedule: its relative error (or a compile failure) and the times of its successive timings. */
+interface Behaviour {
+  readonly error: number | 'throws';
+  readonly times: readonly number[];
+}
+
+function fakeBench(behaviour: (s: Schedule) => Behaviour) {
+  const timings: { schedule: Schedule; options: TimingOptions }[] = [];
+  const checked: Schedule[] = [];
+  const emit = (schedule: Schedule): EmittedKernel => {
+    if (behaviour(schedule).error === 'throws') throw new Error(`bad shader ${schedule.w}\nsecond line`);
+    return { entryPoint: `k${schedule.w}`, wgsl: '', enables: [], workgroupSize: [64, 1, 1], dispatch: { kind: 'flat', itemsPerRow: 1, itemsPerWorkgroup: 64 }, schedule, ops: [0] };
+  };
+  const bench: CandidateBench = {
+    emit,
+    check: async (k) => {
+      checked.push(k.schedule);
+      return behaviour(k.schedule).error as number;
+    },
+    time: async (k, options): Promise<TimingStats> => {
+      const times = behaviour(k.schedule).times;
+      const ms = times[Math.min(timings.filter((t) => t.schedule === k.schedule).length, times.length - 1)];
+      timings.push({ schedule: k.schedule, options });
+      return { medianMs: ms, minMs: ms, maxMs: ms, spread: 0.01, samples: [ms] };
+    },
+  };
+  return { bench, timings, checked };
+}
+
+async function race(bench: CandidateBench, clock = new WarmClock(() => 0)) {
+  const lines: { line: string; counted: boolean }[] = [];
+  const result = await raceCandidates(bench, { space, seeds: [space[0]], maxCandidates: 7, tolerance: 1e-5, repeats: 3, clock, name: 'm ops [0]', report: (line, counted) => lines.push({ line, counted }) });
+  return { result, lines };
+}
+
+describe('raceCandidates', () => {
+  it('times only candidates that pass the check; rejects wrong and failing ones with their reason', async () => {
+    const wrong = new Set([2, 5]);
+    const { bench, timings, checked } = fakeBench((s) => ({ error: s.w === 3 ? 'throws' : wrong.has(Number(s.w)) ? 0.5 : s.w === 6 ? NaN : 1e-7, times: [10 * Number(s.w)] }));
+    const { result, lines } = await race(bench);
+    expect(checked).toHaveLength(6); // all but the one that failed to emit
+    expect(new Set(timings.map((t) => t.schedule.w))).toEqual(new Set([1, 4, 7]));
+    expect(result.timed.map((t) => t.schedule.w).sort()).toEqual([1, 4, 7]);
+    expect(result.rejected.map((r) => r.schedule.w).sort()).toEqual([2, 3, 5, 6]);
+    expect(result.rejected.find((r) => r.schedule.w === 3)!.error).toContain('bad shader 3');
+    expect(result.best).toMatchObject({ schedule: { w: 1 }, ms: 10 });
+    // One counted line per candidate, each naming the kernel, its place and outcome; no close race (40 > 10 × 1.1).
+    expect(lines.every((l) => l.counted)).toBe(true);
+    expect(lines).toHaveLength(7);
+    expect(lines.find((l) => l.line.includes('"w":3'))!.line).toMatch(/^m ops \[0\] \d\/7 \((seed|spread|neighbour)\) .*: FAILED \(bad shader 3\)$/);
+    expect(lines.find((l) => l.line.includes('"w":2'))!.line).toMatch(/REJECTED \(relative error 5\.00e-1\)$/);
+    expect(lines.find((l) => l.line.includes('"w":1'))!.line).toMatch(/: 10\.0000 ms ±1\.0%$/);
+  });
+
+  it('times a close race again with the full warm-up and keeps the faster of the rematch', async () => {
+    // w=2 looked faster by 5% in the first pass; timed again, w=1 is the faster one.
+    const { bench, timings } = fakeBench((s) => ({ error: 0, times: s.w === 1 ? [1.0, 0.9] : s.w === 2 ? [0.95, 1.2] : [5] }));
+    const { result, lines } = await race(bench, new WarmClock(() => 0));
+    expect(result.best).toMatchObject({ schedule: { w: 1 }, ms: 0.9 });
+    const again = timings.slice(-2);
+    expect(again.map((t) => t.schedule.w)).toEqual([2, 1]);
+    for (const t of again) expect(t.options).toEqual({ repeats: 3 }); // no short warm-up
+    const note = lines.at(-1)!;
+    expect(note.counted).toBe(false);
+    expect(note.line).toBe('m ops [0] close race, timed again: 1.2000 ms {"family":"f","w":2} vs 0.9000 ms {"family":"f","w":1}');
+    // The first pass's times are what `timed` reports (the build default's time comes from there).
+    expect(result.timed.find((t) => t.schedule.w === 2)!.ms).toBe(0.95);
+  });
+
+  test.prop([fc.array(fc.record({ error: fc.constantFrom<number | 'throws'>(0, 1e-7, 0.3, NaN, 'throws'), ms: fc.double({ min: 0.01, max: 10, noNaN: true }) }), { minLength: 7, maxLength: 7 })])(
+    'every candidate is tried once and ends timed or rejected; the best is the fastest, or the faster of a close rematch',
+    async (outcomes) => {
+      const of = (s: Schedule) => outcomes[Number(s.w) - 1];
+      const { bench, timings } = fakeBench((s) => ({ error: of(s).error, times: [of(s).ms, of(s).ms * 0.5] }));
+      const { result, lines } = await race(bench);
+      expect(lines.filter((l) => l.counted)).toHaveLength(raceSize({ space, seeds: [space[0]], maxCandidates: 7 }));
+      const tried = [...result.timed.map((t) => t.schedule), ...result.rejected.map((r) => r.schedule)];
+      expect(new Set(tried.map(scheduleKey)).size).toBe(space.length);
+      const passing = outcomes.map((o, i) => ({ ...o, w: i + 1 })).filter((o) => typeof o.error === 'number' && o.error < 1e-5);
+      expect(result.timed.map((t) => t.schedule.w).sort()).toEqual(passing.map((o) => o.w).sort());
+      if (passing.length === 0) {
+        expect(result.best).toBeUndefined();
+        return;
+      }
+      const [first, second] = [...passing].sort((a, b) => a.ms - b.ms);
+      const close = second !== undefined && second.ms <= first.ms * (1 + CLOSE_RACE);
+      expect(timings).toHaveLength(passing.length + (close ? 2 : 0));
+      if (!close) expect(result.best).toMatchObject({ schedule: { w: first.w }, ms: first.ms });
+      else expect(result.best!.ms).toBe(Math.min(first.ms, second.ms) * 0.5);
+    },
+  );
+});
+
+describe('WarmClock', () => {
+  it('gives the short warm-up only to a timing that follows another within the gap', () => {
+    let now = 1000;
+    const clock = new WarmClock(() => now);
+    expect(clock.warmup()).toEqual({}); // nothing timed yet: the GPU may be idle
+    clock.timed();
+    now += 200;
+    expect(clock.warmup()).toEqual(warmupAfter(200));
+    expect(clock.warmup().warmupMs).toBeGreaterThan(0);
+    now += 2000;
+    expect(clock.warmup()).toEqual({});
+  });
+});
