@@ -5,7 +5,8 @@
  * 1. every path is checked first: a directory, FIFO, device or socket is refused (never
  *    replaced: `--out /dev/null` does not turn the device into a regular file), a symbolic link
  *    is written through (its target is replaced, the link stays), a file the command reads
- *    (`inputs`) is refused, a name over 255 bytes is refused;
+ *    (`inputs`) is refused, a name over 255 bytes is refused, two paths of one file are refused
+ *    (as the file system compares names: `Ffn.ts` and `ffn.ts` on macOS, same-target.ts);
  * 2. missing parent directories are created one level at a time (a bounded walk: a path under
  *    /proc or under a regular file fails with one line instead of looping);
  * 3. each file goes to a short temporary name in its own directory, with the mode of the file it
@@ -21,6 +22,7 @@ import { accessSync, chmodSync, closeSync, constants, linkSync, lstatSync, mkdir
 import { basename, dirname, join, resolve } from 'node:path';
 import { FileError, ioReason } from './file-error.js';
 import { specialKind } from './read-bounded.js';
+import { sameTarget } from './same-target.js';
 
 export interface OutputFile {
   readonly path: string;
@@ -53,12 +55,8 @@ interface Planned {
 export function writeOutputs(files: readonly OutputFile[], options: WriteOptions = {}): void {
   const inputs = (options.inputs ?? []).flatMap((p) => identity(p) ?? []);
   const plans = files.map((file) => plan(file, inputs));
-  const seen = new Map<string, string>();
-  for (const p of plans) {
-    const other = seen.get(p.target);
-    if (other !== undefined) throw new FileError(`cannot write '${p.shown}': it is the same file as '${other}', also written by this command`);
-    seen.set(p.target, p.shown);
-  }
+  const twice = sameTarget(plans.map((p) => p.target));
+  if (twice) throw new FileError(`cannot write '${plans[twice[1]].shown}': it is the same file as '${plans[twice[0]].shown}', also written by this command`);
   for (const p of plans) ensureDirectory(dirname(p.target), p.shown);
   try {
     for (const p of plans) writeTemp(p);
