@@ -13,6 +13,15 @@
  * - the results of neighbouring invocations are neighbouring δ: stores coalesce into runs of
  *   `dtile` elements.
  * Weights are read as vec4 runs along γ when aligned.
+ *
+ * With `bcast` (session 10) the invocations of a warp share one δ instead, ordered as ks-tiled
+ * orders them (β tiles fastest, then rows), so each operand read of the inner loop is 4-8
+ * neighbouring vec4s that most lanes share (4 shared-memory wavefronts per warp per γ against 10).
+ * The staging folds the stride into its stores: workgroup memory holds [γ][δ][rows + 4] and
+ * [γ][δ][β + 4] (+ 4 per γ plane of W), the padding placing the lanes of each staging store in
+ * distinct banks. A thread's rows and β are interleaved by vec4 (rows tr, tr + rows/rr, ... in
+ * fours) so a warp's reads are contiguous. Results leave through workgroup memory, one register
+ * row per round, so the stores stay runs of `dtile` δ (each invocation's own results are d apart).
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
@@ -22,7 +31,7 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { stagedSum, vec4Accumulators } from './staged-sum.js';
-import { epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
+import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import type { U32Expr } from '../u32.js';
 
@@ -36,6 +45,12 @@ export interface KsDtiledSchedule extends Schedule {
   readonly rb: number;
   /** Fetch the next reduction chunk into registers while multiplying the current one. */
   readonly pipeline: boolean;
+  // Optional: `bcast` (a flag; absent = off, what every schedule before it had): one δ per warp,
+  // δ-major staged tiles and a staged epilogue (above).
+}
+
+function isBcast(s: KsDtiledSchedule): boolean {
+  return s.bcast === true;
 }
 
 function threadsOf(s: KsDtiledSchedule): number {
@@ -43,7 +58,30 @@ function threadsOf(s: KsDtiledSchedule): number {
 }
 
 function sharedBytes(s: KsDtiledSchedule): number {
+  if (isBcast(s)) {
+    const l = bcastLayout(s);
+    return 4 * (l.xsWords + l.wsWords);
+  }
   return 4 * s.tk * s.dtile * (s.rows + s.cols);
+}
+
+/**
+ * Workgroup-memory layout of a `bcast` schedule, in f32 words (every stride a multiple of 4, so
+ * vec4 reads stay aligned). Source: word k·xPlane + δ·xLine + row, a line padded by 4 so the two
+ * vec4 runs of δ a staging warp writes at once fall in different banks. Weights: k·wPlane +
+ * δ·wLine + β, a plane padded by 4 more for the same reason across γ. The epilogue reuses the
+ * source array for one register row of results, word ρ·oRow + δ·oLine + β (ρ the thread's row
+ * tile), whose read-out by δ-fastest lanes is conflict-free.
+ */
+function bcastLayout(s: KsDtiledSchedule) {
+  const xLine = s.rows + 4;
+  const xPlane = s.dtile * xLine;
+  const wLine = s.cols + 4;
+  const wPlane = s.dtile * wLine + 4;
+  const oLine = s.cols + 4;
+  const oRow = s.dtile * oLine;
+  const rowTiles = s.rows / s.rr;
+  return { xLine, xPlane, wLine, wPlane, oLine, oRow, xsWords: Math.max(s.tk * xPlane, rowTiles * oRow), wsWords: s.tk * wPlane };
 }
 
 function applies(op: KsOp): boolean {
@@ -80,7 +118,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
                 const s: KsDtiledSchedule = { family: 'ks-dtiled', rows, cols, dtile, tk, rr, rb, pipeline };
                 if (valid(op, s, limits)) out.push(s);
               }
-  return out;
+  // The `bcast` twins last (not measured yet), so the order of the measured ones is unchanged.
+  const twins = out.map((s): KsDtiledSchedule => ({ ...s, bcast: true })).filter((s) => valid(op, s, limits));
+  return [...out, ...twins];
 }
 
 /**
@@ -111,6 +151,10 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const ws = `${ep}_ws`;
   // Workgroup slots: vec4 (k, line / 4, δ) of a tile with `lines` lines, lane line % 4.
   const slot = (name: string, lines: number, k: U32Expr, line4: U32Expr, dd: U32Expr) => `${name}[${sum(mul(sum(mul(k, lines / 4), line4), TD), dd)}]`;
+  const L = isBcast(schedule) ? bcastLayout(schedule) : undefined;
+  // The vec4 of a staged tile holding lines 4·line4 .. 4·line4 + 3 of γ k and δ dd, in either layout.
+  const xSlot = (k: U32Expr, dd: U32Expr, line4: U32Expr) => (L ? `${xs}[${sum(mul(k, L.xPlane / 4), mul(dd, L.xLine / 4), line4)}]` : slot(xs, TR, k, line4, dd));
+  const wSlot = (k: U32Expr, dd: U32Expr, line4: U32Expr) => (L ? `${ws}[${sum(mul(k, L.wPlane / 4), mul(dd, L.wLine / 4), line4)}]` : slot(ws, TB, k, line4, dd));
 
   const V = TD / 4;
   const srcCopy: StagedCopy = {
@@ -120,7 +164,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     load: (v, k0) => [
       `${v} = ${toF32(st, `${n.src}[${sum(div(sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0'), 4), 'dv')}]`, true)};`,
     ],
-    store: (v) => LANES.map((l, q) => `${slot(xs, TR, 'k', 'r / 4u', sum('dv * 4u', u(q)))}[r % 4u] = ${v}.${l};`),
+    store: (v) => LANES.map((l, q) => `${xSlot('k', sum('dv * 4u', u(q)), 'r / 4u')}[r % 4u] = ${v}.${l};`),
   };
   const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
   const wCopy: StagedCopy = wVec
@@ -129,27 +173,32 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
         register: 'vec4<f32>',
         item: () => [`let kv = ${mod('e', TK / 4)};`, `let bb = ${mod(div('e', TK / 4), TB)};`, `let dd = ${div('e', (TK / 4) * TB)};`],
         load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(div(sum(wRow, k0), 4), 'kv')}]`, true)};`],
-        store: (v) => LANES.map((l, q) => `${slot(ws, TB, sum('kv * 4u', u(q)), 'bb / 4u', 'dd')}[bb % 4u] = ${v}.${l};`),
+        store: (v) => LANES.map((l, q) => `${wSlot(sum('kv * 4u', u(q)), 'dd', 'bb / 4u')}[bb % 4u] = ${v}.${l};`),
       }
     : {
         count: TD * TB * TK,
         register: 'f32',
         item: () => [`let k = ${mod('e', TK)};`, `let bb = ${mod(div('e', TK), TB)};`, `let dd = ${div('e', TK * TB)};`],
         load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(wRow, k0, 'k')}]`, false)};`],
-        store: (v) => [`${slot(ws, TB, 'k', 'bb / 4u', 'dd')}[bb % 4u] = ${v};`],
+        store: (v) => [`${wSlot('k', 'dd', 'bb / 4u')}[bb % 4u] = ${v};`],
       };
   const stage = staging('pf', T, [srcCopy, wCopy]);
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => acc(i, j))).flat();
+  // A thread's row and β vec4s: consecutive ones, or (bcast) interleaved by the thread counts NR, NB.
+  const NR = TR / RR;
+  const NB = TB / RB;
+  const rowVec = (iv: number) => (L ? sum('tr', u(iv * NR)) : sum(mul('tr', RR / 4), u(iv)));
+  const betaVec = (j: number) => (L ? sum('tb', u(j * NB)) : sum(mul('tb', RB / 4), u(j)));
   const inner: string[] = [];
-  for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${slot(xs, TR, 'k', sum(mul('tr', RR / 4), u(iv)), 'dd')};`);
-  for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${slot(ws, TB, 'k', sum(mul('tb', RB / 4), u(j)), 'dd')};`);
+  for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xSlot('k', 'dd', rowVec(iv))};`);
+  for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wSlot('k', 'dd', betaVec(j))};`);
   for (let i = 0; i < RR; i++)
     for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
 
-  const store: string[] = [];
-  for (let i = 0; i < RR; i++) {
+  const store: string[] = L ? stagedStores() : [];
+  for (let i = 0; i < (L ? 0 : RR); i++) {
     const row = sum('row0', mul('tr', RR), u(i));
     store.push(`if (${row} < batch) {`, `  let row = ${row};`);
     for (let j = 0; j < RB / 4; j++)
@@ -163,12 +212,41 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     store.push('}');
   }
 
+  /**
+   * The bcast epilogue: round i puts register row i of every thread (rows 4·(tr + (i / 4)·NR) +
+   * i % 4) in workgroup memory as [ρ][δ][β], then the workgroup stores it with δ fastest, runs
+   * of `dtile` δ per (row, β) as the output holds them. The reduction loop ended on a barrier.
+   */
+  function stagedStores(): string[] {
+    invariant(L !== undefined, 'ks-dtiled: staged stores need the bcast layout');
+    const out: string[] = [];
+    for (let i = 0; i < RR; i++) {
+      if (i > 0) out.push('workgroupBarrier();');
+      for (let j = 0; j < RB / 4; j++) out.push(`${xs}[${sum(mul('tr', L.oRow / 4), mul('dd', L.oLine / 4), betaVec(j))}] = ${acc(i, j)};`);
+      out.push('workgroupBarrier();');
+      const logical = sum(mul('alpha', b * d), mul(sum('beta0', 'ob'), d), 'delta0', 'od');
+      const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), logical))];
+      const value = `${xs}[${sum(mul('orow', L.oRow / 4), mul('od', L.oLine / 4), div('ob', 4))}][${mod('ob', 4)}]`;
+      const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical), value, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
+      out.push(
+        ...cooperative(NR * TB * TD, T, 'e', [
+          `let od = ${mod('e', TD)};`,
+          `let ob = ${mod(div('e', TD), TB)};`,
+          `let orow = ${div('e', TD * TB)};`,
+          `let row = ${sum('row0', mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3))};`,
+          `if (row < batch) { ${write} }`,
+        ]),
+      );
+    }
+    return out;
+  }
+
+  const lanes = L
+    ? [`let tb = ${mod('lid', NB)};`, `let tr = ${mod(div('lid', NB), NR)};`, `let dd = ${div('lid', NB * NR)};`]
+    : [`let dd = ${mod('lid', TD)};`, `let tb = ${mod(div('lid', TD), TB / RB)};`, `let tr = ${div('lid', TD * (TB / RB))};`, `let delta = delta0 + dd;`];
   const body = [
     ...ksTileOrigin({ perRowTile, rows: TR, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
-    `let dd = ${mod('lid', TD)};`,
-    `let tb = ${mod(div('lid', TD), TB / RB)};`,
-    `let tr = ${div('lid', TD * (TB / RB))};`,
-    `let delta = delta0 + dd;`,
+    ...lanes,
     ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
     ...stagedSum(stage, c, TK, schedule.pipeline, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`], vec4Accumulators(accs)),
     ...store,
@@ -177,7 +255,9 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     entryPoint: ep,
     storage: st,
     views,
-    workgroupVars: [`var<workgroup> ${xs}: array<vec4<f32>, ${(TK * TR * TD) / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${(TK * TB * TD) / 4}>;`],
+    workgroupVars: L
+      ? [`var<workgroup> ${xs}: array<vec4<f32>, ${L.xsWords / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${L.wsWords / 4}>;`]
+      : [`var<workgroup> ${xs}: array<vec4<f32>, ${(TK * TR * TD) / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${(TK * TB * TD) / 4}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: TR,
@@ -192,6 +272,16 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
   opKind: 'ks',
   defaultSchedule,
   candidates,
-  decode: (s: Schedule) => ({ family: 'ks-dtiled', rows: knob(s, 'rows'), cols: knob(s, 'cols'), dtile: knob(s, 'dtile'), tk: knob(s, 'tk'), rr: knob(s, 'rr'), rb: knob(s, 'rb'), pipeline: flag(s, 'pipeline') }),
+  decode: (s: Schedule) => ({
+    family: 'ks-dtiled',
+    rows: knob(s, 'rows'),
+    cols: knob(s, 'cols'),
+    dtile: knob(s, 'dtile'),
+    tk: knob(s, 'tk'),
+    rr: knob(s, 'rr'),
+    rb: knob(s, 'rb'),
+    pipeline: flag(s, 'pipeline'),
+    ...(flag(s, 'bcast') ? { bcast: true } : {}),
+  }),
   emit,
 };

@@ -1,0 +1,101 @@
+/**
+ * ks-dtiled's `bcast` schedules (one δ per warp, δ-major staged tiles, results stored through
+ * workgroup memory) against the float64 op reference on SwiftShader: square and rectangular
+ * Monarch strided factors, batches that leave the last row tile partial, several register rows
+ * per thread (the epilogue's rounds), a > 1 with bias and accumulation, and a property over random
+ * shapes. Tolerance: SPEC §6 f32, relative Frobenius error 1e-5. Also: the flag leaves every
+ * other schedule alone (candidates after the measured ones, same default, decode round trip).
+ */
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { ks, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { ksDtiled, type KsDtiledSchedule } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
+import type { KsOp } from '../../src/ir/ir.js';
+import { LIMITS, opError, TOL } from './support.js';
+
+const H200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
+
+const bcast = (op: KsOp, limits = LIMITS): KsDtiledSchedule[] => ksDtiled.candidates(op, limits).filter((s) => s.bcast === true);
+
+/** The bcast candidate with the given knobs (it must exist). */
+function pick(op: KsOp, knobs: Partial<KsDtiledSchedule>): KsDtiledSchedule {
+  const s = bcast(op).find((c) => Object.entries(knobs).every(([k, v]) => c[k] === v));
+  expect(s, JSON.stringify(knobs)).toBeDefined();
+  return s!;
+}
+
+describe('ks-dtiled bcast', () => {
+  it('monarch 64 op1 (d = 8): two register rows of vec4 per thread, batch 37 (a partial row tile)', async () => {
+    const c = monarchCase(64, 64, 8);
+    const s = pick(c.ops[1], { rows: 32, cols: 8, dtile: 8, rr: 8, rb: 4, pipeline: true });
+    expect(await opError(ksDtiled, c, 1, s, 37), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('rectangular monarch 192 -> 96 op1 (b = c = 12, d = 8), unpipelined, one β tile per thread row, batch 5', async () => {
+    const c = monarchCase(192, 96, 8);
+    const s = pick(c.ops[1], { dtile: 8, rr: 8, rb: 4, pipeline: false });
+    expect(await opError(ksDtiled, c, 1, s, 5), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('rectangular monarch 48 -> 96 op1 (d = 4, one vec4 of δ per row and γ)', async () => {
+    const c = monarchCase(48, 96, 4);
+    const s = pick(c.ops[1], { dtile: 4, rr: 4, rb: 4, pipeline: true });
+    expect(await opError(ksDtiled, c, 1, s, 9), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('accumulates and adds the bias at the logical output index (a > 1), weights staged by scalars or vec4', async () => {
+    const op = ks(2, 8, 4, 8, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 128 } });
+    const base = {
+      name: 'bias',
+      ops: [op],
+      buffers: [{ name: 'x', size: 64 }, { name: 'y', size: 128 }],
+      in: 64,
+      out: 128,
+      flopsPerRow: 0,
+    };
+    // Weights at offset 130 (not a multiple of 4: scalar staging), then 128 (vec4 staging).
+    const unaligned: OpsCase = { ...base, params: [{ name: 'b', shape: [128], offset: 0 }, { name: 'w', shape: [16, 8, 4], offset: 130 }], paramSize: 642 };
+    const aligned: OpsCase = { ...base, params: [{ name: 'b', shape: [128], offset: 0 }, { name: 'w', shape: [16, 8, 4], offset: 128 }], paramSize: 640 };
+    const s = pick(op, { rows: 32, dtile: 8, rr: 8, rb: 4, pipeline: true });
+    expect(await opError(ksDtiled, unaligned, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
+    expect(await opError(ksDtiled, aligned, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  // Random strided factors: d a multiple of 4, b and c multiples of 4 (not powers of two), a ≥ 1, any batch.
+  test.prop(
+    [fc.integer({ min: 1, max: 2 }), fc.constantFrom(4, 8, 12), fc.constantFrom(4, 12, 20), fc.constantFrom(4, 8, 12), fc.integer({ min: 1, max: 40 }), fc.nat()],
+    { numRuns: 3 },
+  )('random shapes and schedules match the reference', async (a, b, c, d, batch, choice) => {
+    const op = ks(a, b, c, d, 'x', 'y', 'w');
+    const all = bcast(op);
+    expect(all.length).toBeGreaterThan(0);
+    const s = all[choice % all.length];
+    const oc: OpsCase = {
+      name: 'random',
+      ops: [op],
+      params: [{ name: 'w', shape: [a * d, b, c], offset: 0 }],
+      paramSize: a * d * b * c,
+      buffers: [{ name: 'x', size: a * c * d }, { name: 'y', size: a * b * d }],
+      in: a * c * d,
+      out: a * b * d,
+      flopsPerRow: 0,
+    };
+    expect(await opError(ksDtiled, oc, 0, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('is offered after every measured schedule, leaves the default alone, and survives decoding', () => {
+    for (const c of [monarchCase(4096, 4096, 64), monarchCase(16384, 16384, 128), monarchCase(1024, 4096, 4)]) {
+      const op = c.ops[1];
+      const all = ksDtiled.candidates(op, H200);
+      const first = all.findIndex((s) => s.bcast === true);
+      expect(first, c.name).toBeGreaterThan(0);
+      expect(all.slice(first).every((s) => s.bcast === true), c.name).toBe(true);
+      expect(all.slice(0, first).some((s) => 'bcast' in s), c.name).toBe(false);
+      expect(ksDtiled.defaultSchedule(op, H200).bcast, c.name).toBeUndefined();
+      for (const s of [all[0], all[first]]) expect(ksDtiled.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
+    }
+    // The session-10 plan's 512-invocation form at n=4096 fits the H200 (35 KiB of workgroup memory).
+    const op = monarchCase(4096, 4096, 64).ops[1];
+    expect(bcast(op, H200)).toContainEqual({ family: 'ks-dtiled', rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, bcast: true });
+  });
+});
