@@ -11,17 +11,39 @@
  * through workgroup memory once at the end, so the global store can be vectorised along the
  * contiguous dimension (β when d = 1, δ otherwise) and can follow the op's output map and bias.
  *
+ *
+ * Session 10's knobs (candidates after all the others, never a default until timed on the GPU):
+ *  - `epi`: the same f32 results, all of the subgroup's tiles staged in one round (TD × rows ×
+ *    cols f32 in workgroup memory), one barrier, then the subgroup writes whole output rows (8
+ *    bytes per invocation): 1 barrier instead of 2 per (i, j) tile position.
+ *  - `acc16`: f16 result matrices (f16 x f16 -> f16, sgmat-results.ts): 4 registers per tile
+ *    instead of 8, so up to 32 tiles (128 rows x 64 β) per subgroup. Where d = 1, the output map
+ *    is the identity and there is no bias, a workgroup whose rows all lie below batch (a uniform
+ *    test) stores each tile straight to the output (row stride = the output row length; an
+ *    accumulate op's tiles start from the old output, loaded the same way); the last partial
+ *    row tile, and every workgroup of other ops, stage the f16 tiles as `epi` does.
+ *    Precision: the running sum is rounded to f16 after every 16-deep multiply, c / 16 times,
+ *    besides the one rounding of the stored result that f32 accumulation has too. With
+ *    round-to-nearest and sums of random sign, the relative error grows like
+ *    u·√((c/16 + 1)/6) (u = 2⁻¹¹): about 4.5e-4 at c = 64, 8e-4 at c = 256, 1.6e-3 at c = 1024
+ *    (the first factors of Monarch n = 4096, 1024 -> 4096 and 4096 -> 1024 with 4 blocks),
+ *    plus the f16 inputs' own rounding; test/perf-kernels/ks-sgmat-acc16-precision.test.ts
+ *    simulates it on the CPU. A truncating accumulator would do worse, so the tuner's check of
+ *    every candidate against float64 within the f16 contract (3e-3) decides: a tuned f16 build
+ *    accumulates in f16 only where that holds (docs/numerics.md).
+ *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
  * is the identity, and b and c are multiples of 16.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
+import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
+import { resultMatrix, resultRegisters, stagedStores, tileLoads, tileStores, type PlacedTile, type ResultComponent } from './sgmat-results.js';
 import { opOperands } from './operands.js';
 import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel, type TiledKernelParts } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
@@ -36,6 +58,8 @@ export const TILE = 16;
 export const SUBGROUP = 32;
 /** Result tiles (16x16 f32, 8 registers per invocation each) one subgroup may hold. */
 const MAX_ACCUMULATORS = 16;
+/** The registers those tiles take: the budget f16 result tiles (4 registers each) share too. */
+const ACCUMULATOR_REGISTERS = MAX_ACCUMULATORS * resultRegisters('f32');
 /**
  * δ per workgroup. Measured on the H100 (Dawn/Vulkan, driver 580): schedules with 8 or 16 δ
  * produced wrong results (relative error ~0.9) while 1 and 4 matched the reference, so those
@@ -54,6 +78,11 @@ export interface KsSgmatSchedule extends Schedule {
   readonly cols: number;
   readonly dtile: number;
   readonly tk: number;
+  // Optional flags (absent in every schedule stored before session 10; absent = off):
+  // `acc16`, f16 result matrices (the f16 x f16 -> f16 configuration): half the accumulator
+  // registers, so up to 32 result tiles per subgroup, stored straight to the output where they
+  // can be and through the one-round staged epilogue (in f16) elsewhere (file comment);
+  // `epi`, f32 results through the one-round epilogue: every result tile staged at once, one barrier.
 }
 
 interface SgTiling {
@@ -61,6 +90,9 @@ interface SgTiling {
   readonly cols: number;
   readonly dtile: number;
   readonly tk: number;
+  readonly result: ResultComponent;
+  /** Every result tile staged at once (acc16 or epi), else one δ's tiles at a time. */
+  readonly oneRound: boolean;
   /** Row blocks and β blocks of 16. */
   readonly mr: number;
   readonly nb: number;
@@ -69,9 +101,18 @@ interface SgTiling {
 
 function sgTiling(s: KsSgmatSchedule): SgTiling {
   const { rows, cols, dtile, tk } = s;
-  // xs and ws in f16, plus one f32 16x16 tile per δ for the epilogue.
-  const sharedBytes = 2 * dtile * tk * (rows + cols) + 4 * dtile * TILE * TILE;
-  return { rows, cols, dtile, tk, mr: rows / TILE, nb: cols / TILE, sharedBytes };
+  const result: ResultComponent = s.acc16 === true ? 'f16' : 'f32';
+  const oneRound = s.acc16 === true || s.epi === true;
+  // xs and ws in f16, plus the epilogue's staging: one f32 16x16 tile per δ, or (oneRound)
+  // every result tile in the result component.
+  const staged = oneRound ? (result === 'f16' ? 2 : 4) * dtile * rows * cols : 4 * dtile * TILE * TILE;
+  const sharedBytes = 2 * dtile * tk * (rows + cols) + staged;
+  return { rows, cols, dtile, tk, result, oneRound, mr: rows / TILE, nb: cols / TILE, sharedBytes };
+}
+
+/** Whether the target may run f16 result matrices (sgmat-results.ts: TargetLimits lists no configurations). */
+export function hasF16Results(limits: TargetLimits): boolean {
+  return hasSubgroupMatrix(limits);
 }
 
 export function hasSubgroupMatrix(limits: TargetLimits): boolean {
@@ -83,7 +124,7 @@ function applies(op: KsOp, limits: TargetLimits): boolean {
 }
 
 function valid(op: KsOp, t: SgTiling, limits: TargetLimits): boolean {
-  return op.c % t.tk === 0 && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile <= MAX_ACCUMULATORS, limits);
+  return op.c % t.tk === 0 && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile * resultRegisters(t.result) <= ACCUMULATOR_REGISTERS, limits);
 }
 
 /** The sizes a subgroup-matrix ks tiling needs, shared by ks-sgmat and ks-sgmat-strided. */
@@ -131,17 +172,31 @@ export function sgmatKernel(
   });
 }
 
-function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
-  if (!applies(op, limits)) return [];
+/** The valid tilings over `rowChoices` batch rows per workgroup, with the flags `knobs` (none: every schedule stored before session 10). */
+function tilings(op: KsOp, limits: TargetLimits, rowChoices: readonly number[], knobs: { readonly acc16?: true; readonly epi?: true }): KsSgmatSchedule[] {
   const out: KsSgmatSchedule[] = [];
   for (const dtile of dividing(op.d, DTILES))
-    for (const rows of [16, 32, 64])
+    for (const rows of rowChoices)
       for (const cols of dividing(op.b, [16, 32, 64]))
         for (const tk of dividing(op.c, [16, 32, 64])) {
-          const s: KsSgmatSchedule = { family: 'ks-sgmat', rows, cols, dtile, tk };
+          const s: KsSgmatSchedule = { family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs };
           if (valid(op, sgTiling(s), limits)) out.push(s);
         }
   return out;
+}
+
+const ROWS = [16, 32, 64];
+
+/**
+ * Every schedule: the f32 per-tile-epilogue ones first (in their stored order), then the same
+ * tilings with the one-round epilogue (`epi`), then f16 results (`acc16`), which also fit 128
+ * rows (32 tiles in the register budget). The new knobs come last and never make a default:
+ * no GPU has timed them yet.
+ */
+function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
+  if (!applies(op, limits)) return [];
+  const acc16 = hasF16Results(limits) ? tilings(op, limits, [...ROWS, 128], { acc16: true }) : [];
+  return [...tilings(op, limits, ROWS, {}), ...tilings(op, limits, ROWS, { epi: true }), ...acc16];
 }
 
 /**
@@ -155,7 +210,8 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
     const dOk = op.d === 1 || t.dtile >= 4 ? 1000 : 0;
     return dOk + t.mr * t.nb * 20 + (t.tk === 16 ? 10 : 0) + t.cols / 64;
   };
-  return highestScoring('ks-sgmat', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
+  const measured = applies(op, limits) ? tilings(op, limits, ROWS, {}) : [];
+  return highestScoring('ks-sgmat', `K(${op.a},${op.b},${op.c},${op.d})`, measured, score);
 }
 
 function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedKernel {
@@ -170,10 +226,14 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   // along its contiguous dimension when the output map is the identity.
   const alongDelta = d > 1;
   const identityOut = op.output.steps.length === 0;
+  // acc16: f16 result tiles go straight to the output where each is a row-major 16x16 block of
+  // it (d = 1: β contiguous; the identity output map; no bias to add), through a scalar f16 view
+  // (the matrix builtins take arrays of scalars).
+  const direct = t.result === 'f16' && d === 1 && identityOut && biasOff === undefined;
   const views = {
     src: inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
     params: wOff % 4 === 0 && c % 4 === 0,
-    dst: identityOut && outSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : TB % 4 === 0),
+    dst: !direct && identityOut && outSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : TB % 4 === 0),
   };
   const nbt = b / TB;
   const ndt = d / TD;
@@ -232,7 +292,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   // below depends only on constants and the uniform loop counter, as the builtins require.
   const left = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
   const right = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
-  const result = `subgroup_matrix_result<f32, ${TILE}, ${TILE}>`;
+  const result = resultMatrix(t.result);
   const acc = (dd: number, i: number, j: number) => `acc_${dd}_${i}_${j}`;
   const compute: string[] = [`for (var kk = 0u; kk < ${u(TK)}; kk += ${u(TILE)}) {`];
   for (let dd = 0; dd < TD; dd++) {
@@ -255,24 +315,24 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     ? [`let dd = ${mul(mod('e', TD / vw), vw)};`, `let bb = ${mod(div('e', TD / vw), TILE)};`, `let r = ${div('e', (TD / vw) * TILE)};`]
     : [`let bb = ${mul(mod('e', TILE / vw), vw)};`, `let dd = 0u;`, `let r = ${div('e', TILE / vw)};`];
   const csStep = alongDelta ? TILE * TILE : 1;
-  const lane = (q: number) => {
-    const lines = [`var v${q} = ${cs}[${sum(mul(sum(mul('dd', TILE), 'r'), TILE), 'bb', u(q * csStep))}];`];
+  const lane = (q: number, staged = `${cs}[${sum(mul(sum(mul('dd', TILE), 'r'), TILE), 'bb', u(q * csStep))}]`) => {
+    const lines = [`var v${q} = ${staged};`];
     if (biasOff !== undefined) {
       const bi = sum(biasIndex, u(alongDelta ? q : q * d));
       lines.push(`v${q} += f32(${scalarAt(n.params, views.params, sum(u(biasOff), bi))});`);
     }
     return lines;
   };
-  const storeBody = views.dst
+  const storeBody = (read?: (q: number) => string): string[] => views.dst
     ? [
-        ...[0, 1, 2, 3].flatMap(lane),
+        ...[0, 1, 2, 3].flatMap((q) => lane(q, read?.(q))),
         `let at = ${div(sum(mul('row', outSize), outIndex), 4)};`,
         `var v = vec4<f32>(v0, v1, v2, v3);`,
         ...(op.accumulate ? [`v += vec4<f32>(${n.dst}[at]);`] : []),
         `${n.dst}[at] = vec4<f16>(v);`,
       ]
     : [
-        ...lane(0),
+        ...lane(0, read?.(0)),
         `let at = ${sum(mul('row', outSize), outIndex)};`,
         ...(op.accumulate ? [`v0 += f32(${n.dst}[at]);`] : []),
         `${n.dst}[at] = f16(v0);`,
@@ -289,25 +349,57 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
           `  let row = ${sum('row0', u(i * TILE), 'r')};`,
           `  let beta = ${sum('beta0', u(j * TILE), 'bb')};`,
           `  let delta = delta0 + dd;`,
-          ...storeBody.map((l) => `  ${l}`),
+          ...storeBody().map((l) => `  ${l}`),
           `}`,
         ]),
         `workgroupBarrier();`,
       );
     }
 
+  // acc16 / epi: every result tile at once, staged as cs[dd][r][bb] (TD × R × TB, row stride
+  // TB), one barrier, then the subgroup writes whole output rows along the contiguous dimension.
+  const tiles = Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => [dd, i, j] as const))).flat(2);
+  const placed = (at: (dd: number, i: number, j: number) => U32Expr): PlacedTile[] => tiles.map(([dd, i, j]) => ({ name: acc(dd, i, j), offset: at(dd, i, j) }));
+  const csRead = (q: number) => {
+    const v = `${cs}[${sum(mul(sum(mul('dd', R), 'r'), TB), 'bb', u(alongDelta ? q * R * TB : q))}]`;
+    return t.result === 'f16' ? `f32(${v})` : v;
+  };
+  const rowItem = alongDelta
+    ? [`let dd = ${mul(mod('e', TD / vw), vw)};`, `let bb = ${mod(div('e', TD / vw), TB)};`, `let r = ${div('e', (TD / vw) * TB)};`]
+    : [`let bb = ${mul(mod('e', TB / vw), vw)};`, `let dd = 0u;`, `let r = ${div('e', TB / vw)};`];
+  const writeRows = cooperative((TD * R * TB) / vw, T, 'e', [
+    ...rowItem,
+    `if (${sum('row0', 'r')} < batch) {`,
+    `  let row = ${sum('row0', 'r')};`,
+    `  let beta = ${sum('beta0', 'bb')};`,
+    `  let delta = delta0 + dd;`,
+    ...storeBody(csRead).map((l) => `  ${l}`),
+    `}`,
+  ]);
+  const stagedOnce = stagedStores(cs, placed((dd, i, j) => u((dd * R + i * TILE) * TB + j * TILE)), TB, writeRows);
+  // direct (d = 1, so δ = 0): tile (i, j) starts at output row row0 + 16·i, column α·b + β0 + 16·j.
+  // The workgroup's rows are all below batch (a uniform test), so every store is inside dst.
+  const outTile = placed((_dd, i, j) => sum(mul(sum('row0', u(i * TILE)), outSize), mul('alpha', b), 'beta0', u(j * TILE)));
+  const inside = `${sum('row0', u(R))} <= batch`;
+  const indent = (ls: readonly string[]) => ls.map((l) => `  ${l}`);
+  const oneRound = direct ? [`if (${inside}) {`, ...indent(tileStores(n.dst, outTile, u(outSize))), '} else {', ...indent(stagedOnce), '}'] : stagedOnce;
+  // An accumulate op's direct tiles start from the old output (result matrices load too); the
+  // staged path adds it as it writes.
+  const accInit = direct && op.accumulate ? [`if (${inside}) {`, ...indent(tileLoads(n.dst, 'f16', outTile, u(outSize))), '}'] : [];
+
   const body = [
     ...ksTileOrigin({ perRowTile, rows: R, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     ...Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(dd, i, j)} = ${result}();`))).flat(2),
+    ...accInit,
     ...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, TK, true, compute),
-    ...epilogue,
+    ...(t.oneRound ? oneRound : epilogue),
   ];
   return sgmatKernel(ctx, schedule, {
     views,
     workgroupVars: [
       `var<workgroup> ${xs}: array<f16, ${TD * R * TK}>;`,
       `var<workgroup> ${ws}: array<f16, ${TD * TB * TK}>;`,
-      `var<workgroup> ${cs}: array<f32, ${perTile}>;`,
+      t.oneRound ? `var<workgroup> ${cs}: array<${t.result}, ${TD * R * TB}>;` : `var<workgroup> ${cs}: array<f32, ${perTile}>;`,
     ],
     body,
     rowsPerWorkgroup: R,
@@ -320,6 +412,14 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
   opKind: 'ks',
   defaultSchedule,
   candidates,
-  decode: (s: Schedule) => ({ family: 'ks-sgmat', rows: knob(s, 'rows'), cols: knob(s, 'cols'), dtile: knob(s, 'dtile'), tk: knob(s, 'tk') }),
+  decode: (s: Schedule) => ({
+    family: 'ks-sgmat',
+    rows: knob(s, 'rows'),
+    cols: knob(s, 'cols'),
+    dtile: knob(s, 'dtile'),
+    tk: knob(s, 'tk'),
+    ...(s.acc16 === undefined ? {} : { acc16: flag(s, 'acc16') }),
+    ...(s.epi === undefined ? {} : { epi: flag(s, 'epi') }),
+  }),
   emit,
 };

@@ -1,0 +1,180 @@
+/**
+ * ks-sgmat's session-10 knobs: `acc16` (f16 result matrices, stored straight to the output where
+ * the tile is a row-major block of it, else staged in f16) and `epi` (f32 results, every tile
+ * staged in one round). The schedule space (after every other candidate, never a default), the
+ * WGSL each path produces, and results through the subgroup-matrix emulation on SwiftShader
+ * against the float64 op reference: the direct path, the staged fallback of a batch's last
+ * partial row tile, accumulate and bias ops, a permuted output, a strided factor (d > 1),
+ * rectangular blocks (b != c) and one kernel at n = 4096's real block shape.
+ * Tolerance: relative Frobenius error 1e-5 (f32) where the emulated kernel computes in f32
+ * throughout (the emulation runs f16 matrices, f16 result ones included, as f32: it proves the
+ * indexing, not f16 accuracy; ks-sgmat-acc16-precision.test.ts estimates that); 3e-3 (f16) where
+ * its f16 workgroup arrays stay f16 (packed, to fit SwiftShader's 32 KiB).
+ */
+import { describe, expect, it } from 'vitest';
+import { contextFor, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { ksSgmat, SUBGROUP_MATRIX_FEATURE, type KsSgmatSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
+import { scheduleKey } from '../../src/codegen/wgsl/family.js';
+import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
+import type { KsOp } from '../../src/ir/ir.js';
+import { emulatedEmit, type EmulationOptions } from '../support/sgmat-emulation.js';
+import { kernelError, TOL, TOL_F16 } from './support.js';
+
+const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
+
+const sgmat = (rows: number, cols: number, dtile: number, tk: number, knobs: { acc16?: true; epi?: true } = {}): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs });
+
+/** Relative error of `op` (op 0 of a one-op case around it, or op `index` of `c`) by ks-sgmat, emulated. */
+function error(c: OpsCase, index: number, s: KsSgmatSchedule, batch: number, options: EmulationOptions = {}): Promise<number> {
+  return kernelError(c, index, 1, emulatedEmit((ctx) => ksSgmat.emit(c.ops[index] as KsOp, s, ctx), options), batch, 'f32');
+}
+
+/** A one-op case around `op` (weight `w`, optional bias `b` after it). */
+function oneOp(op: KsOp): OpsCase {
+  const wLength = op.a * op.d * op.b * op.c;
+  const out = op.a * op.b * op.d;
+  return {
+    name: 'one op',
+    ops: [op],
+    params: [{ name: 'w', shape: [op.a * op.d, op.b, op.c], offset: 0 }, ...(op.bias ? [{ name: 'b', shape: [out], offset: wLength }] : [])],
+    paramSize: wLength + (op.bias ? out : 0),
+    buffers: [{ name: 'x', size: op.a * op.c * op.d }, { name: 'y', size: out }],
+    in: op.a * op.c * op.d,
+    out,
+    flopsPerRow: 0,
+  };
+}
+
+const count = (text: string, what: string) => text.split(what).length - 1;
+
+describe('ks-sgmat acc16 and epi: the schedule space', () => {
+  const ops: [string, KsOp][] = [
+    ['n=4096 first factor', monarchCase(4096, 4096, 64).ops[0] as KsOp],
+    ['1024->4096 first factor', monarchCase(1024, 4096, 4).ops[0] as KsOp],
+    ['4096->1024 first factor', monarchCase(4096, 1024, 4).ops[0] as KsOp],
+    ['n=4096 strided factor', monarchCase(4096, 4096, 64).ops[1] as KsOp],
+  ];
+
+  it('adds each stored tiling with epi, then acc16 tilings (up to 128 rows, 32 tiles), after every other candidate', () => {
+    for (const [name, op] of ops) {
+      const all = ksSgmat.candidates(op, H200);
+      const plain = all.filter((s) => s.acc16 === undefined && s.epi === undefined);
+      const firstNew = all.findIndex((s) => s.acc16 !== undefined || s.epi !== undefined);
+      expect(firstNew, name).toBe(plain.length);
+      const keys = new Set(plain.map(scheduleKey));
+      const epi = all.filter((s) => s.epi === true);
+      expect(epi.length, name).toBeGreaterThan(0);
+      for (const s of epi) {
+        const { epi: _, ...without } = s;
+        expect(keys.has(scheduleKey(without)), JSON.stringify(s)).toBe(true);
+      }
+      const acc16 = all.filter((s) => s.acc16 === true);
+      expect(acc16.some((s) => s.rows === 128 && (s.rows / 16) * (s.cols / 16) * s.dtile > 16), name).toBe(op.b >= 64 && op.d === 1);
+      for (const s of acc16) expect((s.rows / 16) * (s.cols / 16) * s.dtile, JSON.stringify(s)).toBeLessThanOrEqual(32);
+      expect(all.every((s) => !(s.acc16 && s.epi)), name).toBe(true);
+    }
+  });
+
+  it('keeps the defaults (no GPU has timed the new knobs)', () => {
+    for (const [name, op] of ops) {
+      const d = ksSgmat.defaultSchedule(op, H200);
+      expect('acc16' in d || 'epi' in d, name).toBe(false);
+    }
+    expect(ksSgmat.defaultSchedule(ops[0][1], H200)).toEqual(sgmat(64, 64, 1, 16));
+  });
+
+  it('decodes the flags from a stored schedule, and none where none was stored', () => {
+    expect(ksSgmat.decode(sgmat(64, 64, 1, 16, { acc16: true }))).toEqual(sgmat(64, 64, 1, 16, { acc16: true }));
+    expect(ksSgmat.decode(sgmat(64, 64, 1, 16, { epi: true }))).toEqual(sgmat(64, 64, 1, 16, { epi: true }));
+    expect(Object.keys(ksSgmat.decode(sgmat(64, 64, 1, 16)))).toEqual(['family', 'rows', 'cols', 'dtile', 'tk']);
+  });
+
+  it('offers none without subgroup matrices', () => {
+    expect(ksSgmat.candidates(ops[0][1], { ...H200, features: ['shader-f16'] })).toEqual([]);
+  });
+});
+
+describe('ks-sgmat acc16 and epi: the WGSL (n = 4096 first factor K(64, 64, 64, 1))', () => {
+  const c = monarchCase(4096, 4096, 64);
+  const op = c.ops[0] as KsOp;
+  const emit = (s: KsSgmatSchedule) => ksSgmat.emit(op, s, contextFor(c, 'k', 0, 'f16')).wgsl;
+
+  it('epi: f32 results, every tile staged at once: one barrier after the loop instead of 32', () => {
+    const base = emit(sgmat(64, 64, 1, 16));
+    const epi = emit(sgmat(64, 64, 1, 16, { epi: true }));
+    expect(count(base, 'workgroupBarrier();')).toBe(2 + 32);
+    expect(count(epi, 'workgroupBarrier();')).toBe(2 + 1);
+    expect(epi).toContain('var<workgroup> k_cs: array<f32, 4096>;');
+    expect(epi).toContain('subgroupMatrixStore<row_major>(&k_cs, 3120u, acc_0_3_3, 64u);');
+    // Whole rows: 16 vec4 per 64-β row, 8 rows per pass of 32 invocations.
+    expect(epi).toContain('var<storage, read_write> k_dst: array<vec4<f16>>;');
+  });
+
+  it('acc16: f16 results stored straight to the output inside the batch, staged in f16 at its end', () => {
+    const k = emit(sgmat(128, 64, 1, 16, { acc16: true }));
+    expect(k).toContain('var acc_0_7_3 = subgroup_matrix_result<f16, 16, 16>();');
+    expect(k).not.toContain('subgroup_matrix_result<f32');
+    expect(k).toContain('var<storage, read_write> k_dst: array<f16>;');
+    expect(k).toContain('if (row0 + 128u <= batch) {');
+    expect(k).toContain('subgroupMatrixStore<row_major>(&k_dst, (row0 + 112u) * 4096u + alpha * 64u + beta0 + 48u, acc_0_7_3, 4096u);');
+    expect(count(k, 'subgroupMatrixStore<row_major>(&k_dst')).toBe(32);
+    expect(k).toContain('var<workgroup> k_cs: array<f16, 8192>;');
+    expect(count(k, 'workgroupBarrier();')).toBe(2 + 1);
+    expect(k).not.toContain('subgroupMatrixLoad<subgroup_matrix_result');
+  });
+
+  it('acc16 with an accumulate op starts the direct tiles from the old output', () => {
+    const k = ksSgmat.emit({ ...op, accumulate: true }, sgmat(64, 64, 1, 16, { acc16: true }), contextFor(c, 'k', 0, 'f16')).wgsl;
+    expect(k).toContain('acc_0_1_2 = subgroupMatrixLoad<subgroup_matrix_result<f16, 16, 16>, row_major>(&k_dst, (row0 + 16u) * 4096u + alpha * 64u + beta0 + 32u, 4096u);');
+  });
+});
+
+describe('ks-sgmat acc16 and epi, emulated, against the float64 reference', () => {
+  const square = monarchCase(256, 256, 16); // K(16, 16, 16, 1) then K(1, 16, 16, 16)
+  const rect = monarchCase(256, 128, 8); // K(8, 16, 32, 1): b = 16 != c = 32, two γ chunks of 16
+  const wide = ks(2, 32, 16, 1, 'x', 'y', 'w'); // 2 β tiles per row
+  const cases: [string, OpsCase, number, KsSgmatSchedule, number][] = [
+    ['acc16 direct, every row tile whole (batch 64)', square, 0, sgmat(32, 16, 1, 16, { acc16: true }), 64],
+    ['acc16, the last row tile partial: staged (batch 33)', square, 0, sgmat(32, 16, 1, 16, { acc16: true }), 33],
+    ['acc16, batch 1 (staged only)', rect, 0, sgmat(16, 16, 1, 16, { acc16: true }), 1],
+    ['acc16, rectangular b != c (batch 40)', rect, 0, sgmat(32, 16, 1, 16, { acc16: true }), 40],
+    ['epi, rectangular b != c (batch 40)', rect, 0, sgmat(32, 16, 1, 16, { epi: true }), 40],
+    ['acc16, strided factor d = 16, 4 δ (staged along δ) (batch 19)', square, 1, sgmat(16, 16, 4, 16, { acc16: true }), 19],
+    ['epi, strided factor d = 16, 4 δ (batch 19)', square, 1, sgmat(16, 16, 4, 16, { epi: true }), 19],
+  ];
+  for (const [name, c, index, s, batch] of cases)
+    it(name, async () => {
+      expect(await error(c, index, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
+    });
+
+  it('acc16 and epi on two β tiles per row, accumulating (direct tiles start from the old output) (batches 32, 21)', async () => {
+    const c = oneOp({ ...wide, accumulate: true });
+    for (const s of [sgmat(16, 32, 1, 16, { acc16: true }), sgmat(16, 32, 1, 16, { epi: true })])
+      for (const batch of [32, 21]) expect(await error(c, 0, s, batch), `${JSON.stringify(s)} batch ${batch}`).toBeLessThan(TOL);
+  });
+
+  it('acc16 with a bias, accumulating: staged, bias at the logical index (batch 17)', async () => {
+    const c = oneOp({ ...wide, accumulate: true, bias: { tensor: 'b', offset: 0, length: 64 } });
+    expect(await error(c, 0, sgmat(16, 32, 1, 16, { acc16: true }), 17)).toBeLessThan(TOL);
+  });
+
+  it('acc16 and epi with a permuted output map: staged, scalar writes (batch 16)', async () => {
+    const c = oneOp({ ...wide, output: { size: 64, steps: [{ shape: [2, 32], perm: [1, 0] }] } });
+    for (const s of [sgmat(16, 32, 1, 16, { acc16: true }), sgmat(16, 32, 1, 16, { epi: true })]) expect(await error(c, 0, s, 16), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('acc16 at n = 4096 first factor K(64, 64, 64, 1), 128 rows x 64 β (32 tiles), f16 workgroup arrays (batch 144)', async () => {
+    const c = monarchCase(4096, 4096, 64);
+    expect(await error(c, 0, sgmat(128, 64, 1, 16, { acc16: true }), 144, { packWorkgroupF16: true })).toBeLessThan(TOL_F16);
+  }, 120_000);
+
+  it('a corrupted direct store (tiles one row off) fails the reference check', async () => {
+    const s = sgmat(32, 16, 1, 16, { acc16: true });
+    const broken = emulatedEmit((ctx) => {
+      const k = ksSgmat.emit(square.ops[0] as KsOp, s, ctx);
+      expect(k.wgsl).toContain('&k_dst, (row0 + 16u) * 256u');
+      return { ...k, wgsl: k.wgsl.replace('&k_dst, (row0 + 16u) * 256u', '&k_dst, (row0 + 15u) * 256u') };
+    });
+    expect(await kernelError(square, 0, 1, broken, 64, 'f32')).toBeGreaterThan(0.1);
+  });
+});
