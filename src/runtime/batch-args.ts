@@ -7,7 +7,7 @@
  * validation message of the device, after the submit, on another stack.
  */
 import { MoncError } from '../util/error.js';
-import { userError } from './user-error.js';
+import { typeName, userError } from './user-error.js';
 import * as flags from './gpu-flags.js';
 
 /** Throws unless `batch` is a whole number of rows, at least 0 (kind `user`, naming the call). */
@@ -21,7 +21,7 @@ export function checkBatch(mapName: string, call: string, batch: number): void {
  */
 export function checkArray(mapName: string, call: string, role: string, value: unknown, exact?: boolean): void {
   if (typeof (value as { length?: unknown } | null)?.length !== 'number' || typeof value === 'string' || (exact && !(value instanceof Float32Array))) {
-    throw userError(`map '${mapName}': ${call}: ${role} must be a Float32Array, got ${value === null ? 'null' : typeof value}`);
+    throw userError(`map '${mapName}': ${call}: ${role} must be a Float32Array, got ${typeName(value)}`);
   }
 }
 

@@ -22,7 +22,7 @@ import type { PatternRefResolver } from '../manifest/manifest-file.js';
 import type { Optimizer, OptimizerOptions, trainingNotLoaded } from './optimizer-options.js';
 import type { patternTables } from './pattern-buffers.js';
 import type { chunkRowsFor, PipelinedForward } from './pipelined-forward.js';
-import type { Training, TrainingHost } from './training.js';
+import type { BackwardResult, Training, TrainingHost } from './training.js';
 
 /** The CPU executor's forward and backward programs (cpu-executor.ts). */
 export interface CpuExecutor {
@@ -58,6 +58,8 @@ export interface HostIoSupport {
 export interface TrainingSupport {
   /** Creates a runner's training half (on webgpu, after fetching its compiled module). */
   create(host: TrainingHost): Promise<Training>;
+  /** MapRunner.backward: takes the call's inputs and parameters, then runs the pass on the training half `load()` gives. */
+  backward(host: TrainingHost, load: () => Promise<Training>, x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult>;
   /**
    * MapRunner.createOptimizer: checks the options; while the runner's training half is not
    * created yet (`loaded()` undefined), an optimizer whose first step creates it (`load()`).

@@ -7,7 +7,6 @@ import type { Dtype } from '../manifest/program.js';
 import type { KernelSetName, ManifestKernelSet, ManifestMap, ManifestRequirements } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
 import type { DeviceCapabilities } from './device.js';
-import { FormatError } from './formats/format-error.js';
 
 /** What a device lacks for a set's requirements, one phrase each (empty: it can run the set). */
 export function unmetRequirements(requires: ManifestRequirements, device: DeviceCapabilities): string[] {
@@ -42,8 +41,9 @@ export interface KernelSetChoice {
 
 /**
  * The first of `sets` the device can run. None: a MoncError of kind 'device' naming what each
- * set lacks (a build tuned on a larger adapter by a monc that shipped only its tuned set); an older f16 manifest without its f32-storage
- * kernels on an adapter without shader-f16 is a FormatError saying to rebuild it.
+ * set lacks and saying to rebuild (a build tuned on a larger adapter by a monc that shipped only
+ * its tuned set; an older f16 manifest without its f32-storage kernels on an adapter without
+ * shader-f16).
  */
 export function chooseKernelSet(mapName: string, sets: readonly ManifestKernelSet[], device: DeviceCapabilities): KernelSetChoice {
   const skipped: { name: KernelSetName; unmet: string[] }[] = [];
@@ -52,12 +52,10 @@ export function chooseKernelSet(mapName: string, sets: readonly ManifestKernelSe
     if (unmet.length === 0) return { set, skipped };
     skipped.push({ name: set.name, unmet });
   }
-  if (sets.length === 1 && sets[0].name === 'module' && sets[0].storage === 'f16') {
-    throw new FormatError(`map '${mapName}': this f16 module has no f32-storage kernels for an adapter without shader-f16 (built by an older monc); rebuild it with this version`);
-  }
   const why = skipped.map((s) => `${s.name} needs ${s.unmet.join(', ')}`).join('; ');
-  // A build of this version always has a set within WebGPU's default limits (portable or f32-storage): this one is older.
-  throw new MoncError('device', `map '${mapName}': no kernel set of the build runs on this adapter (${why}); rebuild it with this version of monc, whose tuned builds also ship portable kernels`);
+  // A build of this version always has a set within WebGPU's default limits (portable or f32-storage): this one is older
+  // (a tuned build that shipped only its tuned set, an f16 module without its f32-storage kernels: 'module needs shader-f16').
+  throw new MoncError('device', `map '${mapName}': no kernel set of the build runs on this adapter (${why}); rebuild it with this version of monc, whose builds ship kernels for every adapter`);
 }
 
 /**

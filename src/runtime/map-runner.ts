@@ -24,9 +24,9 @@
  * rejects (or throws) with a MoncError of kind 'user' that names the option to rebuild without.
  */
 import type { Dtype, ProgramData } from '../manifest/program.js';
-import type { KernelSetName, ManifestKernelPlan, ManifestMap } from '../manifest/types.js';
+import type { KernelSetName, Manifest, ManifestKernelPlan, ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
-import { userError } from './user-error.js';
+import { typeName, userError } from './user-error.js';
 import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor } from './gpu-executor.js';
 import { missingEntry, cpuExecutor, hostIoSupport, trainingSupport, type CpuExecutor, type RunnerHost, type TrainingSupport } from './extensions.js';
@@ -148,7 +148,12 @@ export class MapRunner {
   }
 
   static async create(map: ManifestMap, wgsl: string, options: MapRunnerOptions = {}): Promise<MapRunner> {
-    if (!map) throw userError('MapRunner.create needs a map of a manifest');
+    // From JavaScript the slips are the decoded manifest itself, a map's name, no WGSL: refused here, not as a TypeError deeper in.
+    if (!Array.isArray(map?.params) || !Array.isArray(map.ops) || typeof wgsl !== 'string') {
+      const manifest = map as unknown as Partial<Manifest> | null;
+      const given = Array.isArray(manifest?.maps) ? `the manifest of module '${manifest.module}'` : typeName(map);
+      throw userError(`MapRunner.create(map, wgsl) takes a map of a decoded manifest (manifest.maps[i]) and the module's WGSL text, got (${given}, ${typeName(wgsl)})`);
+    }
     // From JavaScript a typo ('CPU', 'gpu') would otherwise run on WebGPU.
     const { backend } = options;
     if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu') throw userError(`map '${map.name}': backend must be 'webgpu' or 'cpu', got ${String(backend)}`);
@@ -242,6 +247,7 @@ export class MapRunner {
       gpu: this.#gpu,
       kernels: this.#kernels,
       requireParams: () => this.#requireParams(),
+      packed: () => this.#packed,
       forward: (x, rows) => this.forward(x, rows),
       checkInput: (x, rows) => this.#checkInput(x, rows),
       cpuForward: (x, rows) => this.#cpu!.forward(this.#program!, this.#requireParams(), x, rows),
@@ -319,18 +325,8 @@ export class MapRunner {
   async backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
     this.#checkUsable();
     this.#checkTrainable('backward');
-    // Copies taken at the call, as forward's: the pass reads them once the training half is loaded and the calls before it are done.
-    // (JavaScript callers' other arrays too; DataView, null, … have no slice and are refused later, by the training half.)
-    const [xs, dys] = [x, dy].map((a) => (a as { slice?: () => Float32Array } | null)?.slice?.() ?? a);
-    // And the parameters of the call, as forward's: held on the device until the pass settles (webgpu), a copy (cpu: optimizer steps update the array in place).
-    const gpu = this.#gpu;
-    const held = gpu?.heldParams();
-    const params = held ?? this.#packed?.slice();
-    try {
-      return await (await this.#loadTraining()).backward(xs, dys, batch, params);
-    } finally {
-      if (held) gpu!.releaseParams(held);
-    }
+    // The training entry takes the call's inputs and parameters now, then loads the training half: only pages that train bundle that.
+    return this.#trainingSupport('backward').backward(this.#host(), () => this.#loadTraining(), x, dy, batch);
   }
 
   /**

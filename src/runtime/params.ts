@@ -5,6 +5,7 @@
 import type { Dtype, ParamLayoutEntry } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';
 import { checkValues } from './numerics.js';
+import { typeName } from './user-error.js';
 
 /** A parameter set that does not fit the map: missing tensor or wrong number of elements. */
 export class ParamError extends MoncError {
@@ -38,7 +39,7 @@ function lookup(tensors: Tensors, name: string): ArrayLike<number> | undefined {
  */
 export function packParams(layout: readonly ParamLayoutEntry[], paramSize: number, tensors: Tensors, dtype: Dtype = 'f32'): Float32Array {
   // A JavaScript caller may pass anything: name it rather than fail on a property of undefined.
-  if (tensors === null || typeof tensors !== 'object') throw new ParamError(`parameters must be tensors by name (an object or a Map), got ${tensors === null ? 'null' : typeof tensors}`);
+  if (tensors === null || typeof tensors !== 'object') throw new ParamError(`parameters must be tensors by name (an object or a Map), got ${typeName(tensors)}`);
   const packed = new Float32Array(paramSize);
   for (const entry of layout) {
     const values = lookup(tensors, entry.name);

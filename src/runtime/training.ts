@@ -43,6 +43,8 @@ export interface TrainingHost {
   readonly kernels: BackwardKernels | undefined;
   /** The packed parameters (host copy); throws when none are loaded. */
   requireParams(): Float32Array;
+  /** The packed parameters (host copy), undefined while none are loaded. */
+  packed(): Float32Array | undefined;
   /** The runner's forward pass (fitMse on the cpu backend). */
   forward(x: Float32Array, rows: number): Promise<Float32Array>;
 }
@@ -225,6 +227,20 @@ export class Training {
 
 registerTraining({
   create: (host) => Training.create(host),
+  async backward(host, load, x, dy, batch) {
+    // Copies taken at the call, as forward's: the pass reads them once the training half is loaded and the calls before it are done.
+    // (JavaScript callers' other arrays too; DataView, null, … have no slice and are refused by Training.backward.)
+    const [xs, dys] = [x, dy].map((a) => (a as { slice?: () => Float32Array } | null)?.slice?.() ?? a);
+    // And the parameters of the call, as forward's: held on the device until the pass settles (webgpu), a copy (cpu: optimizer steps update the array in place).
+    const { gpu } = host;
+    const held = gpu?.heldParams();
+    const params = held ?? host.packed()?.slice();
+    try {
+      return await (await load()).backward(xs, dys, batch, params);
+    } finally {
+      if (held) gpu!.releaseParams(held);
+    }
+  },
   optimizer(what, options, loaded, load) {
     resolveOptimizer(options);
     const now = () => loaded()?.createOptimizer(options);

@@ -4,3 +4,8 @@ import { MoncError } from '../util/error.js';
 export function userError(message: string): MoncError {
   return new MoncError('user', message);
 }
+
+/** How messages name a value of the wrong kind a caller passed: `null` or its typeof. */
+export function typeName(value: unknown): string {
+  return value === null ? 'null' : typeof value;
+}

@@ -66,7 +66,7 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
       r.loadParams(Object.fromEntries(params));
       await expectMoncError(() => js.forward(undefined), 'user', "map 'm': forward: the input must be a Float32Array, got undefined");
       await expectMoncError(() => js.forward(x, '2'), 'user', "map 'm': forward: batch must be a whole number ≥ 0, got '2' (a string)");
-      await expectMoncError(() => MapRunner.create(undefined as unknown as ManifestMap, compiled.wgsl), 'user', 'MapRunner.create needs a map of a manifest');
+      await expectMoncError(() => MapRunner.create(undefined as unknown as ManifestMap, compiled.wgsl), 'user', 'MapRunner.create(map, wgsl) takes a map of a decoded manifest (manifest.maps[i])');
       await expectMoncError(() => js.backward(x, null), 'user', "map 'm': backward: the output gradient must be a Float32Array, got null");
       for (const typo of ['CPU', 'gpu']) {
         await expectMoncError(() => MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend: typo as Backend }), 'user', `map 'm': backend must be 'webgpu' or 'cpu', got ${typo}`);
@@ -74,6 +74,19 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
     } finally {
       r.destroy();
     }
+  });
+
+  it('create with something other than a map and its WGSL (the manifest itself, a map name, no WGSL) says what it got and what it takes', async () => {
+    const create = MapRunner.create as (map: unknown, wgsl: unknown, options: { backend: Backend }) => Promise<MapRunner>;
+    const takes = "MapRunner.create(map, wgsl) takes a map of a decoded manifest (manifest.maps[i]) and the module's WGSL text, got";
+    const cases: [unknown, unknown, string][] = [
+      [compiled.manifest, 'm', "(the manifest of module 'test', string)"],
+      ['m', compiled.wgsl, '(string, string)'],
+      [{ name: 'm' }, '', '(object, string)'],
+      [null, null, '(null, null)'],
+      [compiled.manifest.maps[0], undefined, '(object, undefined)'],
+    ];
+    for (const [map, wgsl, got] of cases) await expectMoncError(() => create(map, wgsl, { backend }), 'user', `${takes} ${got}`);
   });
 
   it("a generated class loads safetensors bytes given as an ArrayBuffer (what fetch's arrayBuffer() gives)", async () => {

@@ -13,7 +13,7 @@ import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { jsonErrorMessage } from '../../util/json.js';
 import { FormatError } from './format-error.js';
 import { elementCount } from '../params.js';
-import { userError } from '../user-error.js';
+import { typeName, userError } from '../user-error.js';
 
 /** The dtypes whose values monc reads. */
 export type SafetensorsReadDtype = 'F32' | 'F16' | 'BF16' | 'F64';
@@ -140,7 +140,7 @@ export function decodeSafetensorsTensor(entry: SafetensorsEntry, bytes: Uint8Arr
 /** Every tensor of a dtype monc reads; the others are listed in `skipped`. */
 export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   // From JavaScript anything may come: what is not bytes is the caller's mistake, not a damaged file.
-  if (!(bytes instanceof Uint8Array)) throw userError(`readSafetensors takes the bytes of a safetensors file (a Uint8Array), got ${bytes === null ? 'null' : typeof bytes}`);
+  if (!(bytes instanceof Uint8Array)) throw userError(`readSafetensors takes the bytes of a safetensors file (a Uint8Array), got ${typeName(bytes)}`);
   const index = readSafetensorsIndex(bytes, bytes.length);
   const tensors = new Map<string, SafetensorsTensor>();
   const skipped = new Map<string, SafetensorsDtype>();
