@@ -9,6 +9,11 @@
  * rr·rb multiply-adds per γ from registers. Global loads and stores use vec4 where the layout
  * allows (contiguous γ / β, identity index maps, aligned sizes) when the `vec4` knob is on.
  * Dense `y = W x` is K(1, m, n, 1), so this family is also the tiled dense matmul.
+ *
+ * With `ilv` (session 10) a thread's rows and β are interleaved by vec4 (row vec4s tr, tr +
+ * rows/rr, ...; likewise β) rather than consecutive, so the vec4s a warp reads in the inner loop
+ * are neighbours (one shared-memory wavefront for 8 of them, where 8x8 tiles read every other vec4
+ * and conflict 2-way) and its vec4 stores are contiguous runs.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
@@ -33,6 +38,8 @@ export interface KsTiledSchedule extends Schedule {
   readonly vec4: boolean;
   /** Fetch the next reduction chunk into registers while multiplying the current one. */
   readonly pipeline: boolean;
+  // Optional: `ilv` (a flag; absent = off, what every schedule before it had): register tiles
+  // interleaved by vec4 (above).
 }
 
 /** Derived sizes of a schedule. */
@@ -90,7 +97,8 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
                 const t = tiling(s);
                 if (valid(op, t, limits) && t.threads >= 64) out.push(s);
               }
-  return out;
+  // The `ilv` twins last (not measured yet); with 4x4 tiles interleaving changes nothing.
+  return [...out, ...out.filter((s) => s.rr > 4 || s.rb > 4).map((s): KsTiledSchedule => ({ ...s, ilv: true }))];
 }
 
 /**
@@ -180,18 +188,22 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => acc(i, j))).flat();
+  // The thread's row vec4 iv and β vec4 j within the tile: consecutive, or interleaved (`ilv`).
+  const ilv = schedule.ilv === true;
+  const rowVec = (iv: number): U32Expr => (ilv ? sum('tr', u(iv * (TR / RR))) : sum(mul('tr', RR / 4), u(iv)));
+  const betaVec = (j: number): U32Expr => (ilv ? sum('tb', u(j * (TB / RB))) : sum(mul('tb', RB / 4), u(j)));
   const inner: string[] = [];
-  for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xs}[${sum(mul(sum(mul('k', TD), 'dd'), TR / 4), mul('tr', RR / 4), u(iv))}];`);
-  for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${ws}[${sum(mul(sum(mul('dd', TK), 'k'), TB / 4), mul('tb', RB / 4), u(j))}];`);
+  for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xs}[${sum(mul(sum(mul('k', TD), 'dd'), TR / 4), rowVec(iv))}];`);
+  for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${ws}[${sum(mul(sum(mul('dd', TK), 'k'), TB / 4), betaVec(j))}];`);
   for (let i = 0; i < RR; i++)
     for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
 
   const store: string[] = [];
   for (let i = 0; i < RR; i++) {
-    const row = sum('row0', mul('tr', RR), u(i));
+    const row = ilv ? sum('row0', mul(rowVec(i >> 2), 4), u(i & 3)) : sum('row0', mul('tr', RR), u(i));
     store.push(`if (${row} < batch) {`, `  let row = ${row};`);
     for (let j = 0; j < RB / 4; j++) {
-      const beta = (q: number) => sum('beta0', mul('tb', RB), u(j * 4 + q));
+      const beta = (q: number) => (ilv ? sum('beta0', mul(betaVec(j), 4), u(q)) : sum('beta0', mul('tb', RB), u(j * 4 + q)));
       if (views.dst) {
         const at = div(sum(mul('row', outSize), mul('alpha', op.b), 'beta'), 4);
         const bias = biasOff === undefined ? undefined : [0, 1, 2, 3].map((q) => scalarAt(n.params, views.params, sum(u(biasOff), mul('alpha', op.b), 'beta', u(q))));
@@ -246,6 +258,17 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
   opKind: 'ks',
   defaultSchedule,
   candidates,
-  decode: (s: Schedule) => ({ family: 'ks-tiled', rows: knob(s, 'rows'), cols: knob(s, 'cols'), dtile: knob(s, 'dtile'), tk: knob(s, 'tk'), rr: knob(s, 'rr'), rb: knob(s, 'rb'), vec4: flag(s, 'vec4'), pipeline: flag(s, 'pipeline') }),
+  decode: (s: Schedule) => ({
+    family: 'ks-tiled',
+    rows: knob(s, 'rows'),
+    cols: knob(s, 'cols'),
+    dtile: knob(s, 'dtile'),
+    tk: knob(s, 'tk'),
+    rr: knob(s, 'rr'),
+    rb: knob(s, 'rb'),
+    vec4: flag(s, 'vec4'),
+    pipeline: flag(s, 'pipeline'),
+    ...(flag(s, 'ilv') ? { ilv: true } : {}),
+  }),
   emit,
 };
