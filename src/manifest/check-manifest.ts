@@ -41,6 +41,10 @@ const count =
   (v, path) => {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > MAX_COUNT) bad(path, `${min === 1 ? 'a positive' : 'a non-negative'} integer below 2^31`, v);
   };
+/** A cost (flops, bytes, parameter counts): reports multiply and divide them, so NaN, a negative value or text would print nonsense. Past 2^31 (a large dense map's flops), up to 2^53. */
+const cost: Check = (v, path) => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(path, 'a non-negative integer (a cost)', v);
+};
 const text: Check = (v, path) => {
   if (typeof v !== 'string') bad(path, 'a string', v);
 };
@@ -137,7 +141,8 @@ function mapSchema(): Check {
     fixed: record({ items: count(1), itemsPerWorkgroup: count(1) }),
   });
   const plan = { entryPoint: text, ops: list(count(0)), src: text, dst: text, workgroupSize: triple, dispatch, schedule: record({ family: text }) };
-  const kernel = record({ ...plan, bindings: list(record({ binding: count(0), name: text, type: text })) }, { pattern });
+  const costs = { flopsPerRow: cost, bytesPerRow: cost, paramBytes: cost };
+  const kernel = record({ ...plan, bindings: list(record({ binding: count(0), name: text, type: text })), ...costs }, { pattern });
   const backwardKernel = record({ ...plan, aux: text }, { pattern });
   const kernelSet = record(
     {
@@ -152,6 +157,9 @@ function mapSchema(): Check {
       name: text,
       in: count(1),
       out: count(1),
+      paramCount: cost,
+      ...costs,
+      dense: record({ paramCount: cost, flopsPerRow: cost }),
       params: list(record({ name: text, shape: list(count(0)), offset: count(0) })),
       paramSize: count(0),
       buffers: list(buffer),

@@ -125,6 +125,24 @@ describe('decodeManifest of a damaged manifest file', () => {
     expect(error.message).toContain(`the manifest of module 'damaged': ${field}`);
   });
 
+  it.each<[string, (string | number)[], unknown]>([
+    ['maps[0].flopsPerRow', ['maps', 0, 'flopsPerRow'], 'x'],
+    ['maps[1].dense.paramCount', ['maps', 1, 'dense', 'paramCount'], -1],
+    ['maps[0].kernels[0].bytesPerRow', ['maps', 0, 'kernels', 0, 'bytesPerRow'], null],
+    ['maps[2].paramBytes', ['maps', 2, 'paramBytes'], 1.5],
+    ['maps[0].paramCount', ['maps', 0, 'paramCount'], undefined],
+    ['maps[2].dense', ['maps', 2, 'dense'], 4],
+    ['maps[1].kernels[0].flopsPerRow', ['maps', 1, 'kernels', 0, 'flopsPerRow'], Number.NaN],
+  ])('a cost (what reports and `monc bench` print), %s set to %j: a format error naming it', (field, path, value) => {
+    const error = moncErrorOf(() => decodeManifest(withField(text, path, value), blockSparse));
+    expect(error.kind).toBe('format');
+    expect(error.message).toContain(`the manifest of module 'damaged': ${field}`);
+  });
+
+  it('a cost past 2^31 (a large dense map\'s flops) is accepted', () => {
+    expect(decodeManifest(withField(text, ['maps', 0, 'dense', 'flopsPerRow'], 2 ** 40), blockSparse).maps[0].dense.flopsPerRow).toBe(2 ** 40);
+  });
+
   it('the bindings’ decodeModuleManifest does not check (monc wrote what they embed); decodeManifest accepts the file as written', async () => {
     const damaged = withField(text, ['maps', 0, 'ops', 0, 'kind'], 'x');
     expect((decodeModuleManifest(damaged, blockSparse).maps[0].ops[0] as { kind: string }).kind).toBe('x');
@@ -178,6 +196,12 @@ describe('one field of a valid manifest changed at random', () => {
           // (A map removed, or the maps list emptied, leaves fewer results: a valid manifest of other maps.)
           for (const r of got) expect(r.every(Number.isFinite), `${path.join('.')} = ${JSON.stringify(value)}: finite results`).toBe(true);
           if (path.some((key) => typeof key === 'string' && NOT_RUN.has(key))) expect(got).toEqual(expected);
+          // What reports compute with: accepted costs are counts (a NaN or a string would print as one).
+          for (const map of manifest.maps) {
+            for (const c of [map.paramCount, map.flopsPerRow, map.bytesPerRow, map.paramBytes, map.dense.paramCount, map.dense.flopsPerRow, ...map.kernels.flatMap((k) => [k.flopsPerRow, k.bytesPerRow, k.paramBytes])]) {
+              expect(Number.isSafeInteger(c) && c >= 0, `${path.join('.')} = ${JSON.stringify(value)}: costs are counts`).toBe(true);
+            }
+          }
         },
       ),
       { numRuns: 250, seed: 12 },
