@@ -23,7 +23,7 @@ import { residualConfirmed } from './verify.js';
 export interface ProjectOptions {
   /** Seed of the randomized range finder (large lowrank terms). Default 0. */
   readonly seed?: number;
-  /** Rounds of the iterative heuristics (sums: default 30; chain refinement: default 10 when cheap, else 0). */
+  /** Rounds of the iterative heuristics (sums: default 30 to 1000 by size, stopping once converged; chain refinement: default 10 when cheap, else 0). */
   readonly maxRounds?: number;
   /** Power iterations of the randomized range finder. Default 1. */
   readonly powerIterations?: number;
