@@ -23,14 +23,14 @@
  *    accumulate op's tiles start from the old output, loaded the same way); the last partial
  *    row tile, and every workgroup of other ops, stage the f16 tiles as `epi` does.
  *    Precision: the running sum is rounded to f16 after every 16-deep multiply, c / 16 times,
- *    besides the one rounding of the stored result that f32 accumulation has too. With
- *    round-to-nearest and sums of random sign, the relative error grows like
- *    u·√((c/16 + 1)/6) (u = 2⁻¹¹): about 4.5e-4 at c = 64, 8e-4 at c = 256, 1.6e-3 at c = 1024
- *    (the first factors of Monarch n = 4096, 1024 -> 4096 and 4096 -> 1024 with 4 blocks),
- *    plus the f16 inputs' own rounding; test/perf-kernels/ks-sgmat-acc16-precision.test.ts
- *    simulates it on the CPU. A truncating accumulator would do worse, so the tuner's check of
- *    every candidate against float64 within the f16 contract (3e-3) decides: a tuned f16 build
- *    accumulates in f16 only where that holds (docs/numerics.md).
+ *    besides the one rounding of the stored result that f32 accumulation has too: the relative
+ *    error grows like u·√((c/16 + 1)/6) (u = 2⁻¹¹, round-to-nearest, sums of random sign).
+ *    Simulated on the CPU (test/perf-kernels/ks-sgmat-acc16-precision.test.ts; f16 inputs,
+ *    output rounding included) at c = 64, 256, 1024 (the first factors of Monarch n = 4096,
+ *    1024 -> 4096 and 4096 -> 1024 with 4 blocks): 3.3e-4, 5.8e-4, 1.1e-3, against 2.0e-4 with
+ *    f32 sums; an accumulator that truncated would give 1.0e-3, 3.5e-3, 1.3e-2. The tuner checks
+ *    every candidate against float64 within the f16 contract (3e-3) before timing it, so a tuned
+ *    f16 build accumulates in f16 only where that holds on its GPU (docs/numerics.md).
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -172,12 +172,12 @@ export function sgmatKernel(
   });
 }
 
-/** The valid tilings over `rowChoices` batch rows per workgroup, with the flags `knobs` (none: every schedule stored before session 10). */
-function tilings(op: KsOp, limits: TargetLimits, rowChoices: readonly number[], knobs: { readonly acc16?: true; readonly epi?: true }): KsSgmatSchedule[] {
+/** The valid tilings of `sizes` batch rows × `sizes` β per workgroup, with the flags `knobs` (none: every schedule stored before session 10). */
+function tilings(op: KsOp, limits: TargetLimits, sizes: readonly number[], knobs: { readonly acc16?: true; readonly epi?: true }): KsSgmatSchedule[] {
   const out: KsSgmatSchedule[] = [];
   for (const dtile of dividing(op.d, DTILES))
-    for (const rows of rowChoices)
-      for (const cols of dividing(op.b, [16, 32, 64]))
+    for (const rows of sizes)
+      for (const cols of dividing(op.b, sizes))
         for (const tk of dividing(op.c, [16, 32, 64])) {
           const s: KsSgmatSchedule = { family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs };
           if (valid(op, sgTiling(s), limits)) out.push(s);
@@ -185,18 +185,20 @@ function tilings(op: KsOp, limits: TargetLimits, rowChoices: readonly number[], 
   return out;
 }
 
-const ROWS = [16, 32, 64];
+/** Rows and β per workgroup; f16 results also fit 128 (32 tiles in the register budget). */
+const SIZES = [16, 32, 64];
+const SIZES_F16 = [...SIZES, 128];
 
 /**
  * Every schedule: the f32 per-tile-epilogue ones first (in their stored order), then the same
  * tilings with the one-round epilogue (`epi`), then f16 results (`acc16`), which also fit 128
- * rows (32 tiles in the register budget). The new knobs come last and never make a default:
+ * rows or β (32 tiles in the register budget). The new knobs come last and never make a default:
  * no GPU has timed them yet.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   if (!applies(op, limits)) return [];
-  const acc16 = hasF16Results(limits) ? tilings(op, limits, [...ROWS, 128], { acc16: true }) : [];
-  return [...tilings(op, limits, ROWS, {}), ...tilings(op, limits, ROWS, { epi: true }), ...acc16];
+  const acc16 = hasF16Results(limits) ? tilings(op, limits, SIZES_F16, { acc16: true }) : [];
+  return [...tilings(op, limits, SIZES, {}), ...tilings(op, limits, SIZES, { epi: true }), ...acc16];
 }
 
 /**
@@ -210,7 +212,7 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
     const dOk = op.d === 1 || t.dtile >= 4 ? 1000 : 0;
     return dOk + t.mr * t.nb * 20 + (t.tk === 16 ? 10 : 0) + t.cols / 64;
   };
-  const measured = applies(op, limits) ? tilings(op, limits, ROWS, {}) : [];
+  const measured = applies(op, limits) ? tilings(op, limits, SIZES, {}) : [];
   return highestScoring('ks-sgmat', `K(${op.a},${op.b},${op.c},${op.d})`, measured, score);
 }
 
@@ -367,7 +369,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const rowItem = alongDelta
     ? [`let dd = ${mul(mod('e', TD / vw), vw)};`, `let bb = ${mod(div('e', TD / vw), TB)};`, `let r = ${div('e', (TD / vw) * TB)};`]
     : [`let bb = ${mul(mod('e', TB / vw), vw)};`, `let dd = 0u;`, `let r = ${div('e', TB / vw)};`];
-  const writeRows = cooperative((TD * R * TB) / vw, T, 'e', [
+  const writeItem = [
     ...rowItem,
     `if (${sum('row0', 'r')} < batch) {`,
     `  let row = ${sum('row0', 'r')};`,
@@ -375,7 +377,11 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     `  let delta = delta0 + dd;`,
     ...storeBody(csRead).map((l) => `  ${l}`),
     `}`,
-  ]);
+  ];
+  const items = (TD * R * TB) / vw;
+  // Unrolled where every workgroup writes this way; a loop for the direct kernels' last row tile
+  // (scalar writes: unrolled, 128 rows x 64 β would be 256 copies of the item).
+  const writeRows = direct ? [`for (var e = lid; e < ${u(items)}; e += ${u(T)}) {`, ...writeItem.map((l) => `  ${l}`), '}'] : cooperative(items, T, 'e', writeItem);
   const stagedOnce = stagedStores(cs, placed((dd, i, j) => u((dd * R + i * TILE) * TB + j * TILE)), TB, writeRows);
   // direct (d = 1, so δ = 0): tile (i, j) starts at output row row0 + 16·i, column α·b + β0 + 16·j.
   // The workgroup's rows are all below batch (a uniform test), so every store is inside dst.
