@@ -178,6 +178,36 @@ function mapSchema(): Check {
 }
 
 /**
+ * How deep a manifest file's arrays and objects may nest. A compiled map's model nests at most
+ * about 260 levels (the language's limit of 256 expanded levels, one more for a constructor's
+ * factors), two JSON levels each; past this, every reader that walks the model (the check
+ * below, the block-sparse references' resolution, the float64 reference) would recurse that deep.
+ */
+const MAX_NESTING = 1024;
+
+/**
+ * A parsed manifest file unchanged, or a MoncError of kind `format` when its arrays and objects
+ * nest deeper than MAX_NESTING: run before anything that recurses through it (a file nested
+ * thousands of levels deep would otherwise be a RangeError). Walked with an explicit stack, each
+ * object once.
+ */
+export function checkManifestNesting(value: unknown): unknown {
+  const seen = new Set<object>();
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object' || seen.has(v)) continue;
+    if (depth >= MAX_NESTING) {
+      const module = (value as { module?: unknown }).module;
+      throw new MoncError('format', `the manifest of module '${String(module)}' nests arrays and objects deeper than ${MAX_NESTING} levels (a compiled map's model nests a few hundred)`);
+    }
+    seen.add(v);
+    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return value;
+}
+
+/**
  * `manifest` (decoded: block lists in place) unchanged, or a MoncError of kind `format` naming
  * the first field of a map that is malformed, or the first broken invariant of its programs;
  * `what` names the manifest.

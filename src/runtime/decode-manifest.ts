@@ -9,7 +9,7 @@
  * what the generated bindings call on the manifest monc embedded in them, does not, so a page
  * that runs them bundles no validator.
  */
-import { checkManifestMaps } from '../manifest/check-manifest.js';
+import { checkManifestMaps, checkManifestNesting } from '../manifest/check-manifest.js';
 import { decodeManifestWith, type PatternRefResolver } from '../manifest/manifest-file.js';
 import type { Manifest } from '../manifest/types.js';
 import { missingEntry, registerBlockSparse, blockSparseSupport, type BlockSparseSupport } from './extensions.js';
@@ -22,7 +22,7 @@ import { missingEntry, registerBlockSparse, blockSparseSupport, type BlockSparse
  * naming the import) unless that support is registered.
  */
 export function decodeManifest(value: unknown, sparse?: BlockSparseSupport): Manifest {
-  return checkManifestMaps(decodeModuleManifest(value, sparse));
+  return checkManifestMaps(decodeModuleManifest(checkManifestNesting(value), sparse));
 }
 
 /** decodeManifest without the check of its maps: for the manifest a module's generated bindings embed (monc wrote it). */

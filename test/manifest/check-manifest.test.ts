@@ -23,6 +23,7 @@ const SPARSE_SOURCE = [
   'map t : 16 -> 16 = transpose(4, 4) @ m @ m',
   '',
 ].join('\n');
+const DENSE_SOURCE = 'map m : 16 -> 16 = monarch(nblocks: 4) + bias()\n';
 const F16_SOURCE = 'dtype f16\nmap h : 12 -> 10 = lowrank(rank: 2) @ transpose(3, 4) + bias()\n';
 
 /** The file form (JSON text) of a module's manifest. */
@@ -147,6 +148,31 @@ describe('decodeManifest of a damaged manifest file', () => {
     const damaged = withField(text, ['maps', 0, 'ops', 0, 'kind'], 'x');
     expect((decodeModuleManifest(damaged, blockSparse).maps[0].ops[0] as { kind: string }).kind).toBe('x');
     expect((await runAll(decodeManifest(JSON.parse(text), blockSparse))).length).toBe(6);
+  });
+});
+
+describe('decodeManifest of a manifest nested deeply (QA A1: a RangeError past about 1,500 levels)', () => {
+  /** `text` with the first map's model body wrapped in `depth` one-stage chains. */
+  function nested(text: string, depth: number): unknown {
+    const file = JSON.parse(text) as { maps: { model: { body: unknown; in: number; out: number } }[] };
+    const model = file.maps[0].model;
+    for (let d = 0; d < depth; d++) model.body = { kind: 'chain', in: model.in, out: model.out, path: 'm', stages: [model.body] };
+    return file;
+  }
+
+  it.each([600, 5000, 100_000])('a model wrapped in %i chains: one format error, with and without the block-sparse support', (depth) => {
+    for (const [source, sparse] of [[SPARSE_SOURCE, blockSparse], [DENSE_SOURCE, undefined]] as const) {
+      const error = moncErrorOf(() => decodeManifest(nested(manifestText(source, true), depth), sparse));
+      expect(error.kind).toBe('format');
+      expect(error.message).toBe("the manifest of module 'damaged' nests arrays and objects deeper than 1024 levels (a compiled map's model nests a few hundred)");
+    }
+  });
+
+  it('a model wrapped in 300 chains (deeper than the language lets a compiled one nest) is accepted and runs like its float64 reference', async () => {
+    const manifest = decodeManifest(nested(manifestText(DENSE_SOURCE, false), 300));
+    const [y, reference, dx] = await runAll(manifest);
+    expect(y.every(Number.isFinite) && dx.every(Number.isFinite)).toBe(true);
+    expect(Math.max(...y.map((v, i) => Math.abs(v - reference[i])))).toBeLessThan(1e-5);
   });
 });
 
