@@ -21,9 +21,9 @@ import { dirname, join } from 'node:path';
 import { MONC_VERSION } from '../version.js';
 import { TUNING_DB_FILE } from './files/bounds.js';
 import { FileError, ioReason } from './files/file-error.js';
-import { readTextBounded } from './files/read-bounded.js';
+import { bytesText, readTextBounded } from './files/read-bounded.js';
 import { ensureDirectory, writeOutput } from './files/write-outputs.js';
-import { emptyDb, merge, parseDb, serializeDb, type DroppedEntries, type TuningDb, type TuningEntry, type TuningKey } from '../tuner/db.js';
+import { emptyDb, fitDb, merge, parseDb, serializeDb, type DroppedEntries, type TuningDb, type TuningEntry, type TuningKey } from '../tuner/db.js';
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
   if (platform === 'darwin') return join(home, 'Library', 'Caches', 'monc');
@@ -57,6 +57,8 @@ export interface LoadResult {
   readonly recovered?: { readonly reason: string; readonly movedTo: string };
   /** Entries of other compiler versions, dropped: how many, and which versions. */
   readonly dropped?: DroppedEntries;
+  /** Set by a save: how many of the oldest entries were left out to keep the file within what monc reads (TUNING_DB_FILE). */
+  readonly evicted?: number;
 }
 
 /**
@@ -128,6 +130,10 @@ export function loadNote(path: string, loaded: LoadResult): string | undefined {
     const n = loaded.dropped.count;
     parts.push(`${n} entr${n === 1 ? 'y' : 'ies'} of other monc versions (${loaded.dropped.compilers.join(', ')}) dropped: tuned schedules are valid for the compiler that measured them (re-run monc tune)`);
   }
+  if (loaded.evicted) {
+    const n = loaded.evicted;
+    parts.push(`its ${n} oldest entr${n === 1 ? 'y' : 'ies'} dropped to keep it within ${bytesText(TUNING_DB_FILE.maxBytes)}, what monc reads (use another database, --db or $MONC_TUNING_DB, to keep them)`);
+  }
   return parts.length === 0 ? undefined : `tuning database ${path}: ${parts.join('; ')}`;
 }
 
@@ -150,16 +156,18 @@ export function writeTuningDb(path: string, db: TuningDb): void {
 
 /**
  * Adds entries to the database at `path` (and drops the `retired` ones): under the database's
- * lock, re-reads the file, merges, writes atomically. A file that became unusable meanwhile is a
+ * lock, re-reads the file, merges, writes atomically; over `maxBytes` (what loads accept), the
+ * oldest entries are left out. A file that became unusable meanwhile is a
  * FileError, unless `setAside` (monc's default database only): then a regular file is set aside
  * and the save starts afresh (`recovered` says so).
  */
-export function saveTuningEntries(path: string, entries: readonly TuningEntry[], retired: readonly TuningKey[] = [], setAside = false): LoadResult {
+export function saveTuningEntries(path: string, entries: readonly TuningEntry[], retired: readonly TuningKey[] = [], setAside = false, maxBytes = TUNING_DB_FILE.maxBytes): LoadResult {
   return withDbLock(path, () => {
     const current = loadOrSetAside(path, setAside);
-    const db = merge(current.db, entries, retired);
+    // Never a file the next load refuses: the oldest entries go first (`evicted` says how many).
+    const { db, evicted } = fitDb(merge(current.db, entries, retired), maxBytes);
     writeTuningDb(path, db);
-    return { ...current, db };
+    return { ...current, db, ...(evicted > 0 ? { evicted } : {}) };
   });
 }
 

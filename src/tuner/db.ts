@@ -218,3 +218,35 @@ const isBlockList = (v: unknown): v is BlockList => Array.isArray(v) && v.every(
 export function serializeDb(db: TuningDb): string {
   return JSON.stringify(db, null, 1) + '\n';
 }
+
+const utf8Bytes = (text: string): number => new TextEncoder().encode(text).length;
+
+/**
+ * `db` within `maxBytes` of serializeDb text, so that a database monc writes is one it can read
+ * back (its reader refuses larger files): `db` itself when it fits, else without as few of its
+ * oldest entries (by date, the newest kept) as it takes. `evicted`: how many were left out.
+ */
+export function fitDb(db: TuningDb, maxBytes: number): { readonly db: TuningDb; readonly evicted: number } {
+  let total = utf8Bytes(serializeDb(db));
+  if (total <= maxBytes) return { db, evicted: 0 };
+  // An entry's share of the text: its own lines, each indented two more, and the ",\n" after it.
+  const share = (e: TuningEntry) => {
+    const text = JSON.stringify(e, null, 1);
+    return utf8Bytes(text) + 2 * text.split('\n').length + 2;
+  };
+  const oldestFirst = db.entries.map((e, i) => ({ date: e.date, i })).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.i - b.i));
+  const left = new Set<number>();
+  let fitted = db;
+  // The shares make the first cut exact but for the array's own brackets; the loop settles any rest.
+  while (total > maxBytes && left.size < db.entries.length) {
+    for (const { i } of oldestFirst) {
+      if (total <= maxBytes) break;
+      if (left.has(i)) continue;
+      left.add(i);
+      total -= share(db.entries[i]);
+    }
+    fitted = { ...db, entries: db.entries.filter((_, i) => !left.has(i)) };
+    total = utf8Bytes(serializeDb(fitted));
+  }
+  return { db: fitted, evicted: left.size };
+}

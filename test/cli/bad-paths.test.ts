@@ -305,7 +305,7 @@ describe('the tuning database', () => {
     const env = { XDG_CACHE_HOME: cache };
     const r = await cli(['build', spec, '--out', scratch.path('gen-default'), '--tuning'], env);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/^monc: tuning database [^\n]*tuning\.json could not be used \(600 MiB is over the limit of 64 MiB for a tuning database\): ignored, using the default schedules/m);
+    expect(r.stderr).toMatch(/^monc: tuning database [^\n]*tuning\.json could not be used \(600 MiB is over the limit of 64 MiB for a tuning database; remove entries \(the oldest first, as monc tune does when it saves\) or use another database\): ignored, using the default schedules/m);
     expect(readdirSync(`${cache}/monc`)).toEqual(['tuning.json']);
 
     // The writer's check (what monc tune runs before any work): a regular file is set aside...

@@ -97,8 +97,10 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
     // again from each later map that has it (with timed 0).
     const entries = found.filter((e, i) => found.findIndex((f) => f.kernel === e.kernel) === i);
     const saved = saveTuningEntries(dbPath, entries, retired, location.namedBy === undefined);
-    const recovered = saved.recovered && loadNote(dbPath, { db: saved.db, recovered: saved.recovered });
-    if (recovered) note(ctx, recovered);
+    // What the save did to the file: set aside, or its oldest entries left out (entries of other monc versions go unmentioned, as before).
+    const { dropped: _, ...saveOutcome } = saved;
+    const saveNote = loadNote(dbPath, saveOutcome);
+    if (saveNote) note(ctx, saveNote);
     const unreliable = unreliableTiming(gpu.adapterDescription, entries);
     if (unreliable) note(ctx, unreliable);
 

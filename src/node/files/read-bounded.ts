@@ -15,6 +15,8 @@ export interface FileBound {
   readonly what: string;
   /** Files larger than this are refused before anything is read. */
   readonly maxBytes: number;
+  /** What to do about a file over `maxBytes`, added to the message (e.g. a tuning database: remove entries). */
+  readonly overLimit?: string;
   /**
    * Given the first `min(size, headBytes)` bytes and the file's size: the reason to refuse the
    * file before reading the rest, or undefined to go on. May throw a FormatError.
@@ -86,7 +88,7 @@ export function withRegularFile<T>(path: string, what: string, shownAs: string, 
 export function readFileBounded(path: string, bound: FileBound, shownAs: string = path): Uint8Array {
   return withRegularFile(path, bound.what, shownAs, (file) => {
     if (file.size > bound.maxBytes) {
-      const reason = `${bytesText(file.size)} is over the limit of ${bytesText(bound.maxBytes)} for a ${bound.what}`;
+      const reason = `${bytesText(file.size)} is over the limit of ${bytesText(bound.maxBytes)} for a ${bound.what}${bound.overLimit ? `; ${bound.overLimit}` : ''}`;
       throw new FileError(`cannot read ${bound.what} '${shownAs}': ${reason}`, reason);
     }
     const headLength = Math.min(file.size, bound.headBytes ?? 64 * 1024);
