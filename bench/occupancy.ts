@@ -77,7 +77,7 @@ function shapeOf(op: KsOp, s: Schedule, storage: StorageType, rowsPerWorkgroup: 
       const rc = rg * mr * 16;
       const wBytes = td * tb * c * e;
       return {
-        registers: mr * nb * 8 + (wres ? (c / 16) * nb * 4 : nb * 4) + mr * 4,
+        registers: mr * nb * (s.acc16 === true ? 4 : 8) + (wres ? (c / 16) * nb * 4 : nb * 4) + mr * 4, // acc16: f16 result matrices
         barriers: perChunk * chunks,
         workPerBarrier: (mr * nb * (c / 16)) / perChunk,
         workUnit: 'MMA/subgroup',

@@ -75,7 +75,8 @@ describe('occupancy model (bench/occupancy.ts)', () => {
     const subgroups = k.workgroupSize[0] / 32;
     const wstage = s.wstage === true ? 2 * s.dtile * s.cols * tkp : 0;
     const epilogueTiles = typeof s.et === 'number' ? s.et : 1;
-    expect(workgroupBytes(k.wgsl)).toBe(2 * s.dtile * plane + 4 * subgroups * slot * epilogueTiles + wstage);
+    const slotBytes = s.acc16 === true ? 2 : 4; // acc16: f16 result slots
+    expect(workgroupBytes(k.wgsl)).toBe(2 * s.dtile * plane + slotBytes * subgroups * slot * epilogueTiles + wstage);
   });
 
   test.prop([fc.constantFrom('ks-tiled', 'ks-dtiled'), fc.nat()], { numRuns: 30 })('reads the vec4 workgroup arrays of the f32 register-tiled families', (family, pick) => {

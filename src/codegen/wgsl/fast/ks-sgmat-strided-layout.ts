@@ -11,7 +11,8 @@ import { hasSubgroupMatrix, sgmatTilingFits, SUBGROUP, TILE } from './ks-sgmat.j
 
 /**
  * Result tiles one subgroup accumulates (16x16 f32: 8 registers per invocation each): 8 beside
- * resident W fragments, 16 (a 64 x 64 warp tile, 128 registers) when W is read per γ chunk.
+ * resident W fragments, 16 (a 64 x 64 warp tile, 128 registers) when W is read per γ chunk. An
+ * f16 result tile (`acc16`) takes half the registers, so twice as many fit in the same budget.
  */
 const MAX_ACCUMULATORS = 8;
 const MAX_ACCUMULATORS_W_IN_CHUNKS = 16;
@@ -38,7 +39,9 @@ export interface KsSgmatStridedSchedule extends Schedule {
   readonly wres: boolean;
   // And, in every schedule but session 6's form (candidates): `rg`, row groups (rowGroups), and
   // `wstage`, W staged per γ chunk in workgroup memory (a flag). Optional everywhere: `et`, the
-  // result tiles each subgroup moves out per epilogue round (epilogueTiles; absent = 1).
+  // result tiles each subgroup moves out per epilogue round (epilogueTiles; absent = 1). Optional
+  // where d > 1: `acc16`, f16 result matrices (a flag; absent = f32, what every schedule before
+  // it had).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -57,6 +60,11 @@ export interface StridedTiling {
   readonly extended: boolean;
   /** Result tiles per subgroup per epilogue round (et): mr·nb / et rounds of two barriers. */
   readonly et: number;
+  /**
+   * f16 result matrices (the f16 x f16 -> f16 configuration): half the accumulator registers, and
+   * the epilogue's slots hold f16 (half the workgroup bytes, no conversion before the store).
+   */
+  readonly acc16: boolean;
   /** d = 1: the source is staged and the destination written along γ and β, not δ. */
   readonly contiguous: boolean;
   /** Subgroups, β groups per δ, invocations. */
@@ -72,7 +80,7 @@ export interface StridedTiling {
   /** Padded row of a staged γ chunk, and one δ plane of them (halves). */
   readonly tkp: number;
   readonly plane: number;
-  /** One result tile's slot in the epilogue buffer (floats). */
+  /** One result tile's slot in the epilogue buffer (elements: floats, or halves with acc16). */
   readonly slot: number;
   readonly sharedBytes: number;
   /** The SgmatTileSizes view for sgmatTilingFits. */
@@ -117,11 +125,25 @@ function epilogueTiles(s: KsSgmatStridedSchedule): number {
   return typeof s.et === 'number' ? s.et : 1;
 }
 
+/**
+ * Epilogue slot (halves) of an f16 result tile when d > 1. A warp's reads (for each of the four
+ * rotated steps) take the 16 β of one row from `runs` δ planes, 8 words each (two halves a word),
+ * δ 4·dv + (q + dv) mod 4 for run dv. 272 halves (136 words ≡ 8 mod 32) put the runs' 8-word
+ * spans on distinct banks for 2 and 4 runs (offsets of 1 or 5 slots, or 8·((q + dv) mod 4)
+ * words); with one run the warp's other 16 invocations read the next β group, TD = 4 slots on,
+ * and 264 (132 words: 4 slots ≡ 16 mod 32) keeps them apart. Slots stay multiples of 8 halves
+ * (16 bytes: the matrix stores' alignment).
+ */
+function halfSlot(runs: number): number {
+  return runs === 1 ? TILE * TILE + 8 : TILE * TILE + 16;
+}
+
 export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const { dtile: td, cols: tb, sb, mr, chunks, tk, wres } = s;
   const rg = rowGroups(s);
   const et = epilogueTiles(s);
   const wstage = flag(s, 'wstage');
+  const acc16 = flag(s, 'acc16');
   const contiguous = op.d === 1;
   const groups = tb / sb;
   const subgroups = td * groups * rg;
@@ -139,11 +161,11 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
     const kWords = Math.min(16, Math.max(4, 16 / runs));
     plane = base + padTo(base, 2, kWords, 8);
     // Epilogue slots: each δ run of a warp reads 32 / runs consecutive β of one row.
-    slot = 256 + Math.min(16, Math.max(4, 32 / runs));
+    slot = acc16 ? halfSlot(runs) : 256 + Math.min(16, Math.max(4, 32 / runs));
   }
-  const sharedBytes = 2 * td * plane + 4 * subgroups * slot * et + (wstage ? 2 * td * tb * tkp : 0);
+  const sharedBytes = 2 * td * plane + (acc16 ? 2 : 4) * subgroups * slot * et + (wstage ? 2 * td * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, acc16, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -165,8 +187,11 @@ export function stridedSgmatApplies(op: KsOp, limits: TargetLimits): boolean {
 
 /** Whether a tiling is a schedule of op on the target: whole tiles, register and memory budgets, the invocation limit. */
 export function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean {
-  const accumulatorsFit = t.wres ? t.mr * t.nb <= MAX_ACCUMULATORS && (op.c / TILE) * t.nb <= MAX_RESIDENT_W : t.mr * t.nb <= MAX_ACCUMULATORS_W_IN_CHUNKS;
+  // In f32-tile units: an f16 result tile is half one.
+  const accumulators = (t.mr * t.nb) / (t.acc16 ? 2 : 1);
+  const accumulatorsFit = t.wres ? accumulators <= MAX_ACCUMULATORS && (op.c / TILE) * t.nb <= MAX_RESIDENT_W : accumulators <= MAX_ACCUMULATORS_W_IN_CHUNKS;
   return (
+    !(t.acc16 && t.contiguous) &&
     t.tb % t.sb === 0 &&
     t.sb % TILE === 0 &&
     (t.mr * t.nb) % t.et === 0 &&

@@ -65,7 +65,8 @@ import { dividing, flag, highestScoring, knob, type KernelFamily } from '../fami
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
-import { SUBGROUP, TILE } from './ks-sgmat.js';
+import { hasF16Results, SUBGROUP, TILE } from './ks-sgmat.js';
+import { resultMatrix } from './sgmat-results.js';
 import { stridedSgmatApplies, tiling, valid, type KsSgmatStridedSchedule } from './ks-sgmat-strided-layout.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { opOperands } from './operands.js';
@@ -83,7 +84,7 @@ interface WeightSource {
   readonly wstage?: boolean;
 }
 
-/** Every valid schedule of `dtiles` × `rgs` × β tiles × `mrs` × row chunks × γ chunks × `weights`, in that order. */
+/** Every valid schedule of `dtiles` × `rgs` × β tiles × `mrs` × row chunks × γ chunks × `weights`, in that order (f16 results with `acc16`). */
 function enumerate(
   op: KsOp,
   limits: TargetLimits,
@@ -91,6 +92,7 @@ function enumerate(
   rgs: readonly (number | undefined)[],
   mrs: readonly number[],
   weights: readonly WeightSource[],
+  acc16 = false,
 ): KsSgmatStridedSchedule[] {
   const out: KsSgmatStridedSchedule[] = [];
   for (const dtile of dtiles)
@@ -102,7 +104,7 @@ function enumerate(
               for (const tk of dividing(op.c, [16, 32, 64, 128, 256]))
                 for (const { wres, wstage } of weights) {
                   const s: KsSgmatStridedSchedule = {
-                    family: 'ks-sgmat-strided', dtile, cols, sb, mr, ...(rg === undefined ? {} : { rg }), chunks, tk, wres, ...(wstage === undefined ? {} : { wstage }),
+                    family: 'ks-sgmat-strided', dtile, cols, sb, mr, ...(rg === undefined ? {} : { rg }), chunks, tk, wres, ...(wstage === undefined ? {} : { wstage }), ...(acc16 ? { acc16 } : {}),
                   };
                   if (valid(op, tiling(op, s), limits)) out.push(s);
                 }
@@ -119,8 +121,13 @@ function enumerate(
  *   workgroup its subgroups);
  * - d > 1: W staged (TD planes of TB β × tk γ), 1, 2 or 4 row groups: a subgroup then reads its
  *   right matrices from workgroup memory like its left ones, and row groups share them.
- * Last (d > 1), session 6's form with `et` 2, 4 or 8 result tiles per epilogue round where the
+ * Then (d > 1), session 6's form with `et` 2, 4 or 8 result tiles per epilogue round where the
  * workgroup memory holds their slots: fewer barriers per row chunk (epilogueTiles).
+ * Last (d > 1, where the target offers f16 results), `acc16`: session 6's form and the staged-W
+ * schedules (1 or 2 row groups, 32- or 64-row warp tiles) with f16 result matrices, each with one tile per epilogue round and with the most
+ * that fit (2 to 16: all of a subgroup's tiles in one round where they fit). Half the
+ * accumulator registers admit 64-row warp tiles (`mr` 4) beside resident W, and f16 slots twice
+ * the tiles per round in the same workgroup memory.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
@@ -129,7 +136,18 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   const dtiles = dividing(op.d, [2, 4, 8, 16, 32]);
   const measuredForm = enumerate(op, limits, dtiles, [undefined], [1, 2], [{ wres: false }, { wres: true }]);
   const fewerRounds = measuredForm.flatMap((s) => [2, 4, 8].map((et): KsSgmatStridedSchedule => ({ ...s, et }))).filter((s) => valid(op, tiling(op, s), limits));
-  return [...measuredForm, ...enumerate(op, limits, dtiles, [1, 2, 4], [1, 2, 4], [staged]), ...fewerRounds];
+  const stagedForm = enumerate(op, limits, dtiles, [1, 2, 4], [1, 2, 4], [staged]);
+  const f16Results = hasF16Results(limits)
+    ? [...enumerate(op, limits, dtiles, [undefined], [1, 2, 4], [{ wres: false }, { wres: true }], true), ...enumerate(op, limits, dtiles, [1, 2], [2, 4], [staged], true)]
+    : [];
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)])];
+}
+
+/** `s` with the most epilogue tiles per round (2 or more) whose slots fit, if any. */
+function fewestRounds(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): KsSgmatStridedSchedule[] {
+  const tiles = s.mr * (s.sb / TILE);
+  const et = [16, 8, 4, 2].find((e) => e <= tiles && valid(op, tiling(op, { ...s, et: e }), limits));
+  return et === undefined ? [] : [{ ...s, et }];
 }
 
 /**
@@ -180,7 +198,8 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
       t.sharedBytes / 65536
     );
   };
-  return highestScoring('ks-sgmat-strided', what, candidates(op, limits), score);
+  // f16 results (acc16) are not measured yet: never a default.
+  return highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.acc16 === undefined), score);
 }
 
 /**
@@ -194,13 +213,13 @@ function rotatedLanes(rot: string, line: string): string[] {
 
 const LEFT = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
 const RIGHT = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
-const RESULT = `subgroup_matrix_result<f32, ${TILE}, ${TILE}>`;
 
 function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): EmittedKernel {
   invariant(ctx.storage === 'f16', 'ks-sgmat-strided needs f16 storage');
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat-strided: op shape not supported');
   const t = tiling(op, schedule);
-  const { td: TD, tb: TB, sb: SB, mr: MR, rg: RG, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rt: RT, rc: RC, groups: G, subgroups: S, threads: T, sv, contiguous, et: ET } = t;
+  const { td: TD, tb: TB, sb: SB, mr: MR, rg: RG, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rt: RT, rc: RC, groups: G, subgroups: S, threads: T, sv, contiguous, et: ET, acc16 } = t;
+  const result = resultMatrix(acc16 ? 'f16' : 'f32');
   const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
   // Every W tile the matrix loads read in place then starts on a 16-byte boundary (c and the tile
   // offsets are multiples of 16 halves), as the tiles in workgroup memory do: Vulkan's
@@ -279,6 +298,8 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const NB = SB / TILE;
   // Declared once (with the initializer: the matrix types' zero value), zeroed at each row chunk.
   const accs = Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => acc(i, j))).flat();
+  // The epilogue slots' element type: the result matrices' component type.
+  const osType = acc16 ? 'f16' : 'f32';
   const resident = t.wres ? Array.from({ length: c / TILE }, (_, kg) => Array.from({ length: NB }, (_, j) => `let ${w(kg, j)} = ${wLoad(u(kg * TILE), j)};`)).flat() : [];
   const betaGroup = RG > 1 ? mod(div('sg', TD), G) : div('sg', TD);
   const rowGroup = [...(RG > 1 ? [`let sr = ${div('sg', TD * G)};`] : []), ...(t.wstage ? [`let sb0 = ${mul(betaGroup, SB)};`] : [])];
@@ -351,22 +372,26 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     : [`let dv = ${mod('e', runs)};`, `let bb = ${mod(div('e', runs), TILE)};`, `let g = ${mod(div('e', runs * TILE), G)};`];
   const rotation = contiguous ? 'e / 8u' : 'dv';
   const bias = (q: number) => (biasOff === undefined ? [] : [scalarAt(n.params, views.params, sum(u(biasOff), biasIndex, u(q)))]);
+  // f16 slots go to the destination as they are unless a bias or the old destination is added
+  // (in f32, as from f32 slots).
+  const plain = acc16 && biasOff === undefined && !op.accumulate;
+  const slotValue = (at: string) => (acc16 && !plain ? `f32(${at})` : at);
   const write = (base: number) =>
     views.dst
       ? [
-          'var v = vec4<f32>();',
-          ...rotatedLanes(rotation, `v[qq] = ${osAt('qq', base)};`),
+          `var v = vec4<${plain ? 'f16' : 'f32'}>();`,
+          ...rotatedLanes(rotation, `v[qq] = ${slotValue(osAt('qq', base))};`),
           ...(biasOff === undefined ? [] : [`v += vec4<f32>(${[0, 1, 2, 3].map((q) => `f32(${bias(q)[0]})`).join(', ')});`]),
           `let at = ${div(sum(mul('row', outSize), outIndex), 4)};`,
           ...(op.accumulate ? [`v += vec4<f32>(${n.dst}[at]);`] : []),
-          `${n.dst}[at] = vec4<f16>(v);`,
+          `${n.dst}[at] = ${plain ? 'v' : 'vec4<f16>(v)'};`,
         ]
       : [
-          `var v = ${osAt(u(0), base)};`,
+          `var v = ${slotValue(osAt(u(0), base))};`,
           ...(biasOff === undefined ? [] : [`v += f32(${bias(0)[0]});`]),
           `let at = ${sum(mul('row', outSize), outIndex)};`,
           ...(op.accumulate ? [`v += f32(${n.dst}[at]);`] : []),
-          `${n.dst}[at] = f16(v);`,
+          `${n.dst}[at] = ${plain ? 'v' : 'f16(v)'};`,
         ];
   const tiles: [number, number][] = [];
   for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) tiles.push([i, j]);
@@ -402,14 +427,14 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
       ...rowGroup,
       ...(t.wstage ? [] : [`let wbase = ${sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'sd'), b), 'beta0', mul(betaGroup, SB)), c))};`]),
       ...resident,
-      ...accs.map((a) => `var ${a} = ${RESULT}();`),
+      ...accs.map((a) => `var ${a} = ${result}();`),
       ...stage.registers,
       ...fetch('row0', u(0)),
       `for (var ch = 0u; ch < ${u(CH)}; ch++) {`,
       ...[
         `let r0 = ${sum('row0', mul('ch', RC))};`,
         'if (r0 >= batch) { break; }',
-        ...accs.map((a) => `${a} = ${RESULT}();`),
+        ...accs.map((a) => `${a} = ${result}();`),
         ...(looped ? gammaLoop : Array.from({ length: nk }, (_, kc) => gammaChunk(kc)).flat()),
         ...epilogue,
       ].map((l) => `  ${l}`),
@@ -421,7 +446,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     entryPoint: ep,
     storage: 'f16',
     views,
-    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<f32, ${S * SLOT * ET}>;`],
+    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${S * SLOT * ET}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: t.rows,
@@ -449,6 +474,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     wres: flag(s, 'wres'),
     ...(s.wstage === undefined ? {} : { wstage: flag(s, 'wstage') }),
     ...(s.et === undefined ? {} : { et: knob(s, 'et') }),
+    ...(s.acc16 === undefined ? {} : { acc16: flag(s, 'acc16') }),
   }),
   emit,
 };
