@@ -9,7 +9,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { ks, monarchCase, type OpsCase } from '../../bench/cases.js';
-import { ksDtiled, type KsDtiledSchedule } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
+import { bcastLayout, ksDtiled, type KsDtiledSchedule } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { LIMITS, opError, TOL } from './support.js';
 
@@ -97,5 +97,68 @@ describe('ks-dtiled bcast', () => {
     // The session-10 plan's 512-invocation form at n=4096 fits the H200 (35 KiB of workgroup memory).
     const op = monarchCase(4096, 4096, 64).ops[1];
     expect(bcast(op, H200)).toContainEqual({ family: 'ks-dtiled', rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, bcast: true });
+  });
+});
+
+/**
+ * The layout's bank claims, per warp (32 invocations, 32 banks of 4-byte words), for the bcast
+ * candidates of the f32 strided factors monarch-goal times whose warps hold one δ (NB·NR ≥ 32
+ * invocations per δ), β tiles of multiples of 32 and runs of at most 8 δ, as every planned form:
+ * staging stores conflict-free (weights 2-way with chunks of 16 γ), operand reads and epilogue
+ * writes one wavefront per 8 distinct vec4, epilogue reads conflict-free. (Smaller tiles may
+ * conflict; they are slower anyway.)
+ */
+describe('ks-dtiled bcast workgroup-memory banks', () => {
+  const ops = [monarchCase(4096, 4096, 64), monarchCase(16384, 16384, 128), monarchCase(1024, 4096, 4)].map((c) => c.ops[1]);
+  const lanes = Array.from({ length: 32 }, (_, lid) => lid);
+  /** Most distinct words one bank serves (1: conflict-free). */
+  const conflict = (words: readonly number[]) => {
+    const perBank = new Map<number, Set<number>>();
+    for (const w of words) perBank.set(w % 32, (perBank.get(w % 32) ?? new Set()).add(w));
+    return Math.max(...[...perBank.values()].map((b) => b.size));
+  };
+  /** Wavefronts of a warp's vec4 access: its distinct vec4s' words, most per bank. */
+  const wavefronts = (vec4s: readonly number[]) => conflict(vec4s.flatMap((v) => [0, 1, 2, 3].map((q) => 4 * v + q)));
+  const regular = (s: KsDtiledSchedule) => (s.cols / s.rb) * (s.rows / s.rr) >= 32 && s.cols % 32 === 0 && s.dtile <= 8;
+
+  test.prop([fc.constantFrom(0, 1, 2), fc.nat()], { numRuns: 60 })('staging, operand reads and epilogue', (which, choice) => {
+    const all = bcast(ops[which], H200).filter(regular);
+    expect(all.length).toBeGreaterThan(0);
+    const s = all[choice % all.length];
+    const L = bcastLayout(s);
+    const { rows: TR, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB } = s;
+    const [V, NR, NB, KV] = [TD / 4, TR / RR, TB / RB, TK / 4];
+    const what = JSON.stringify(s);
+    // Staging items: source (δ vec4 fastest, row, γ), weights (γ vec4 fastest, β, δ); lane q of each vec4.
+    for (let q = 0; q < 4; q++) {
+      const x = lanes.map((e) => Math.floor(e / (V * TR)) * L.xPlane + ((e % V) * 4 + q) * L.xLine + (Math.floor(e / V) % TR));
+      expect(conflict(x), `source staging ${what}`).toBe(1);
+      const w = lanes.map((e) => ((e % KV) * 4 + q) * L.wPlane + Math.floor(e / (KV * TB)) * L.wLine + (Math.floor(e / KV) % TB));
+      expect(conflict(w), `weight staging ${what}`).toBe(TK <= 8 ? 1 : 2);
+    }
+    const tb = (lid: number) => lid % NB;
+    const tr = (lid: number) => Math.floor(lid / NB) % NR;
+    const dd = (lid: number) => Math.floor(lid / (NB * NR));
+    const once = (v: readonly number[]) => Math.ceil(new Set(v).size / 8);
+    for (let iv = 0; iv < RR / 4; iv++) {
+      const a = lanes.map((l) => (dd(l) * L.xLine) / 4 + tr(l) + iv * NR);
+      expect(wavefronts(a), `source reads ${what}`).toBe(once(a));
+    }
+    for (let j = 0; j < RB / 4; j++) {
+      const b = lanes.map((l) => (dd(l) * L.wLine) / 4 + tb(l) + j * NB);
+      expect(wavefronts(b), `weight reads ${what}`).toBe(once(b));
+      const o = lanes.map((l) => (tr(l) * L.oRow + dd(l) * L.oLine) / 4 + tb(l) + j * NB);
+      expect(wavefronts(o), `epilogue writes ${what}`).toBe(once(o));
+    }
+    const out = lanes.map((e) => Math.floor(e / (TD * TB)) * L.oRow + (e % TD) * L.oLine + (Math.floor(e / TD) % TB));
+    expect(conflict(out), `epilogue reads ${what}`).toBe(1);
+  });
+
+  it("n=4096's 512-invocation form reads 4 wavefronts per warp per γ (one δ per warp)", () => {
+    const s = { family: 'ks-dtiled', rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, bcast: true } as const;
+    const L = bcastLayout(s);
+    const perGamma = [0, 1].map((iv) => lanes.map((l) => (Math.floor(l / 64) * L.xLine) / 4 + (Math.floor(l / 8) % 8) + iv * 8));
+    const wPerGamma = [0, 1].map((j) => lanes.map((l) => (Math.floor(l / 64) * L.wLine) / 4 + (l % 8) + j * 8));
+    expect([...perGamma, ...wPerGamma].reduce((n, v) => n + wavefronts(v), 0)).toBe(4);
   });
 });

@@ -11,6 +11,7 @@ import { contextFor } from '../../bench/cases.js';
 import { GOAL_FAMILIES, H200_LIMITS, monarchOfSize, planProblems, planTarget } from '../../bench/goal-families.js';
 import { occupancyOf, occupancyRows, workgroupBytes } from '../../bench/occupancy.js';
 import { ksSgmatStrided, stridedSgmatLayout, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
+import { bcastLayout, type KsDtiledSchedule } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
 import type { Schedule } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 
@@ -85,10 +86,9 @@ describe('occupancy model (bench/occupancy.ts)', () => {
     const s = all[pick % all.length];
     const k = f.emit(s, contextOf('4096', 'f32'));
     const knob = (name: string) => s[name] as number;
-    // ks-dtiled's bcast layout pads its lines by 4 words (and W's γ planes by 4 more); its source array also holds the epilogue's rows.
-    const [tk, dtile, rows, cols] = ['tk', 'dtile', 'rows', 'cols'].map(knob);
-    const bcast = 4 * (Math.max(tk * dtile * (rows + 4), (rows / knob('rr')) * dtile * (cols + 4)) + tk * (dtile * (cols + 4) + 4));
-    expect(workgroupBytes(k.wgsl)).toBe(s.bcast === true ? bcast : 4 * tk * dtile * (rows + cols));
+    // ks-dtiled's bcast layout pads its lines (bcastLayout).
+    const bcast = s.bcast === true ? bcastLayout(s as KsDtiledSchedule) : undefined;
+    expect(workgroupBytes(k.wgsl)).toBe(bcast ? 4 * (bcast.xsWords + bcast.wsWords) : 4 * knob('tk') * knob('dtile') * (knob('rows') + knob('cols')));
   });
 
   it("counts ks-sgmat-strided's barriers as its text has them (session 6's unrolled form: one row chunk's body; epilogue rounds of et tiles)", () => {

@@ -71,15 +71,18 @@ function sharedBytes(s: KsDtiledSchedule): number {
  * vec4 runs of δ a staging warp writes at once fall in different banks. Weights: k·wPlane +
  * δ·wLine + β, a plane padded by 4 more for the same reason across γ. The epilogue reuses the
  * source array for one register row of results, word ρ·oRow + δ·oLine + β (ρ the thread's row
- * tile), whose read-out by δ-fastest lanes is conflict-free.
+ * tile), a line padded by 32 / dtile words (4 for 16 δ or more), so the read-out by δ-fastest
+ * lanes (dtile δ × 32 / dtile β) is conflict-free where β tiles are multiples of 32; a row of
+ * it padded by 4 more (an odd number of vec4), so threads of one δ writing different rows do not
+ * meet in a bank either.
  */
-function bcastLayout(s: KsDtiledSchedule) {
+export function bcastLayout(s: KsDtiledSchedule) {
   const xLine = s.rows + 4;
   const xPlane = s.dtile * xLine;
   const wLine = s.cols + 4;
   const wPlane = s.dtile * wLine + 4;
-  const oLine = s.cols + 4;
-  const oRow = s.dtile * oLine;
+  const oLine = s.cols + Math.max(4, 32 / s.dtile);
+  const oRow = s.dtile * oLine + 4;
   const rowTiles = s.rows / s.rr;
   return { xLine, xPlane, wLine, wPlane, oLine, oRow, xsWords: Math.max(s.tk * xPlane, rowTiles * oRow), wsWords: s.tk * wPlane };
 }
