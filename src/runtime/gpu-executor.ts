@@ -291,14 +291,15 @@ export class GpuExecutor {
   }
 
   /**
-   * The most rows one round trip may take: every buffer it binds (x, y, the intermediates) must
-   * fit the device's maxStorageBufferBindingSize and maxBufferSize. Larger batches run in chunks.
+   * The most rows one pass may take: every buffer it binds (x, y, the intermediates) must fit the
+   * device's maxStorageBufferBindingSize and maxBufferSize. Throws (kind `device`) when `batch`
+   * rows do not fit: run() splits larger batches, a pass its caller records cannot be split.
    */
-  maxRows(): number {
+  maxRows(batch = 1): number {
     const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
     const widest = Math.max(this.#spec.in, this.#spec.out, ...this.#spec.buffers.map((b) => b.size));
     const rows = Math.floor(limit / (widest * this.#elementBytes + 16));
-    if (rows < 1) throw new MoncError('device', `one row of this map needs a buffer of ${widest * this.#elementBytes} bytes, over this device's maxStorageBufferBindingSize of ${limit} bytes`);
+    if (rows < batch) throw new MoncError('device', `map '${this.#spec.name}': a pass of ${batch} rows needs a buffer of ${batch * widest * this.#elementBytes} bytes, over this device's limit of ${limit} (maxStorageBufferBindingSize, maxBufferSize): at most ${rows} rows per pass`);
     return rows;
   }
 

@@ -247,7 +247,6 @@ export class MapRunner {
       gpu: this.#gpu,
       kernels: this.#kernels,
       requireParams: () => this.#requireParams(),
-      packed: () => this.#packed,
       forward: (x, rows) => this.forward(x, rows),
       checkInput: (x, rows) => this.#checkInput(x, rows),
       cpuForward: (x, rows) => this.#cpu!.forward(this.#program!, this.#requireParams(), x, rows),
@@ -286,6 +285,8 @@ export class MapRunner {
       { role: 'input (x)', buffer: x, width: this.in },
       { role: 'output (y)', buffer: y, width: this.out, written: true },
     ]);
+    // A pass the caller records cannot be split: past the limits its temporaries would be invalid (Dawn's text, nothing computed).
+    gpu.maxRows(batch);
     return gpu;
   }
 

@@ -43,8 +43,6 @@ export interface TrainingHost {
   readonly kernels: BackwardKernels | undefined;
   /** The packed parameters (host copy); throws when none are loaded. */
   requireParams(): Float32Array;
-  /** The packed parameters (host copy), undefined while none are loaded. */
-  packed(): Float32Array | undefined;
   /** The runner's forward pass (fitMse on the cpu backend). */
   forward(x: Float32Array, rows: number): Promise<Float32Array>;
 }
@@ -232,9 +230,11 @@ registerTraining({
     // (JavaScript callers' other arrays too; DataView, null, … have no slice and are refused by Training.backward.)
     const [xs, dys] = [x, dy].map((a) => (a as { slice?: () => Float32Array } | null)?.slice?.() ?? a);
     // And the parameters of the call, as forward's: held on the device until the pass settles (webgpu), a copy (cpu: optimizer steps update the array in place).
+    // Loaded parameters, refused at the call without them (on either backend).
+    const packed = host.requireParams();
     const { gpu } = host;
     const held = gpu?.heldParams();
-    const params = held ?? host.packed()?.slice();
+    const params = held ?? packed.slice();
     try {
       return await (await load()).backward(xs, dys, batch, params);
     } finally {

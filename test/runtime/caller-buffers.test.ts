@@ -103,6 +103,32 @@ describe('encodeForward and encodeDispatches with the caller’s buffers', () =>
   });
 });
 
+describe('a pass past the device’s buffer limits', () => {
+  it('is refused (kind device, naming the limit and the rows that fit) before anything is recorded, where the caller’s buffers claim room (QA s10 A2: invalid temporaries and Dawn’s text)', async () => {
+    const device = await getTestDevice();
+    const r = await runner();
+    // Buffers as the checks see them (usage, size): real ones this large would not be made either.
+    const huge = { usage: GPUBufferUsage.STORAGE, size: 2 ** 50 } as GPUBuffer;
+    const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    try {
+      const encoder = device.createCommandEncoder();
+      const error = expectMoncErrorNow(() => r.encodeForward(encoder, huge, { ...huge }, Math.floor(limit / 4) + 1), 'device', `map 'm': a pass of ${Math.floor(limit / 4) + 1} rows needs a buffer of`);
+      expect(error.message).toContain(`over this device's limit of ${limit} (maxStorageBufferBindingSize, maxBufferSize)`);
+      const rows = Number(/at most (\d+) rows per pass$/.exec(error.message)?.[1]);
+      expect(rows).toBeGreaterThan(0);
+      // One row past what fits, also through encodeDispatches.
+      const pass = encoder.beginComputePass();
+      expectMoncErrorNow(() => r.encodeDispatches(pass, huge, { ...huge }, rows + 1), 'device', `a pass of ${rows + 1} rows needs a buffer of`);
+      pass.end();
+      device.pushErrorScope('validation');
+      device.queue.submit([encoder.finish()]);
+      expect(await device.popErrorScope()).toBeNull();
+    } finally {
+      r.destroy();
+    }
+  });
+});
+
 describe('encodeBackward with the caller’s buffers', () => {
   it('exact buffers give dx within f32 of the float64 backward; too small a dy or dx is a shape error', async () => {
     const device = await getTestDevice();
