@@ -19,6 +19,8 @@ import { paddedBytes } from '../runtime/buffer.js';
 import { timePasses, type TimingMethod, type TimingStats } from '../runtime/timing.js';
 import { relativeError } from '../tuner/op-reference.js';
 import { PRECISION_TOLERANCE } from '../util/precision.js';
+import { MoncError } from '../util/error.js';
+import { batchOverLimit, forwardRowsLimit } from '../manifest/rows-limit.js';
 
 /** Rows checked against the float64 executor before timing. */
 const CHECK_ROWS = 16;
@@ -63,15 +65,18 @@ export async function measureMap(device: GPUDevice, target: BenchTarget, opts: M
   const { map, program, dtype } = target;
   const runner = await MapRunner.create(map, target.wgsl, { device, dtype });
   try {
+    // The set the runner took: its storage type (f32 for an f16 module without shader-f16) and its kernels.
+    const set = runner.kernelSet!;
+    const storage = set.storage;
+    // Buffers past the device's limits are invalid, and a pass that binds them does nothing in no time.
+    const over = batchOverLimit(`map '${map.name}'`, opts.batch, forwardRowsLimit(map, storage, device.limits));
+    if (over) throw new MoncError('user', over);
     const params = initParams(map.model.params, 0);
     runner.loadParams(params);
     const relError = await checkAgainstReference(runner, program, packParams(map.params, map.paramSize, params), Math.min(opts.batch, CHECK_ROWS));
     const tolerance = PRECISION_TOLERANCE[dtype];
     if (!(relError < tolerance)) throw new Error(`internal error: map '${map.name}' gives relative error ${relError} against the float64 reference (tolerance ${tolerance}); not timing a wrong kernel`);
 
-    // The set the runner took: its storage type (f32 for an f16 module without shader-f16) and its kernels.
-    const set = runner.kernelSet!;
-    const storage = set.storage;
     const io = ioBuffers(device, storage, opts.batch, map.in, map.out);
     try {
       const options = { repeats: opts.repeats };

@@ -19,6 +19,7 @@ import { checkTuningDbWritable, loadNote, saveTuningEntries } from '../../node/t
 import { scheduleLookup } from '../../tuner/lookup.js';
 import { tuneProgram, type KernelTuning, type KnownKernel } from '../../tuner/tune.js';
 import { MoncError } from '../../util/error.js';
+import { backwardRowsLimitOf, batchOverLimit, forwardRowsLimit } from '../../manifest/rows-limit.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
 import { openGpu } from '../gpu.js';
@@ -53,6 +54,16 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
     if (spec.module.dtype === 'f16' && !gpu.device.features.has('shader-f16')) {
       throw new MoncError('device', `${file}: module ${spec.module.name} is f16 and this adapter (${gpu.adapterDescription}) has no shader-f16: its f16 kernels cannot be tuned here`);
     }
+    // The backward programs (SPEC §7), as `monc build` derives them.
+    const backwardOf = new Map(programs.map((p) => [p, opts.forwardOnly ? undefined : compileBackward(p)]));
+    // Buffers past the adapter's limits are invalid (a candidate would time at 0 ms): every map's batch is checked before any tuning.
+    for (const [program, backward] of backwardOf) {
+      const limits = gpu.device.limits;
+      const over =
+        batchOverLimit(`map '${program.name}'`, opts.batch, forwardRowsLimit(program, program.dtype, limits)) ??
+        (backward && batchOverLimit(`map '${program.name}' (backward)`, opts.batch, backwardRowsLimitOf(backward, program.dtype, limits)));
+      if (over) throw new MoncError('user', over);
+    }
     if (!hasTimestamps(gpu.device)) note(ctx, "this adapter has no 'timestamp-query': timing by the wall clock (submission latency included)");
     const bar = progress(ctx, 'tune');
     const tuned: { program: Program; kernels: readonly KernelTuning[] }[] = [];
@@ -76,9 +87,8 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
         found.push(...result.entries);
         retired.push(...result.retired);
         for (const k of result.kernels) signatures.add(k.signature);
-        if (opts.forwardOnly) continue;
-        // The backward program's kernels (SPEC §7), as `monc build` derives them.
-        const derived = compileBackward(program);
+        const derived = backwardOf.get(program);
+        if (!derived) continue;
         const backward = await tuneBackwardProgram(gpu.device, gpu.identity, derived, {
           batch: opts.batch,
           limits: gpu.limits,
