@@ -21,7 +21,7 @@ import { kernelError, TOL } from './support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
-const sgmat = (rows: number, cols: number, dtile: number, tk: number, knobs: { acc16?: true; epi?: true } = {}): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs });
+const sgmat = (rows: number, cols: number, dtile: number, tk: number, knobs: { acc16?: true; epi?: true; gload?: true } = {}): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs });
 
 /** Relative error of `op` (op 0 of a one-op case around it, or op `index` of `c`) by ks-sgmat, emulated. */
 function error(c: OpsCase, index: number, s: KsSgmatSchedule, batch: number): Promise<number> {
@@ -67,18 +67,22 @@ describe('ks-sgmat acc16 and epi: the schedule space', () => {
         const { epi: _, ...without } = s;
         expect(keys.has(scheduleKey(without)), JSON.stringify(s)).toBe(true);
       }
-      const acc16 = all.filter((s) => s.acc16 === true);
+      const acc16 = all.filter((s) => s.acc16 === true && s.gload === undefined);
       expect(acc16.some((s) => (s.rows === 128 || s.cols === 128) && (s.rows / 16) * (s.cols / 16) * s.dtile > 16), name).toBe(true);
       expect(acc16.some((s) => s.cols === 128), name).toBe(op.b % 128 === 0);
       for (const s of acc16) expect((s.rows / 16) * (s.cols / 16) * s.dtile, JSON.stringify(s)).toBeLessThanOrEqual(32);
       expect(all.every((s) => !(s.acc16 && s.epi)), name).toBe(true);
+      // gload: every acc16 tiling again, last, where the tiles are output blocks (d = 1).
+      const gload = all.filter((s) => s.gload === true);
+      expect(gload.map(({ gload: _, ...rest }) => rest), name).toEqual(op.d === 1 ? acc16.filter((s) => !s.gload) : []);
+      expect(all.slice(all.length - gload.length), name).toEqual(gload);
     }
   });
 
   it('keeps the defaults (no GPU has timed the new knobs)', () => {
     for (const [name, op] of ops) {
       const d = ksSgmat.defaultSchedule(op, H200);
-      expect('acc16' in d || 'epi' in d, name).toBe(false);
+      expect('acc16' in d || 'epi' in d || 'gload' in d, name).toBe(false);
     }
     expect(ksSgmat.defaultSchedule(ops[0][1], H200)).toEqual(sgmat(64, 64, 1, 16));
   });
@@ -86,6 +90,7 @@ describe('ks-sgmat acc16 and epi: the schedule space', () => {
   it('decodes the flags from a stored schedule, and none where none was stored', () => {
     expect(ksSgmat.decode(sgmat(64, 64, 1, 16, { acc16: true }))).toEqual(sgmat(64, 64, 1, 16, { acc16: true }));
     expect(ksSgmat.decode(sgmat(64, 64, 1, 16, { epi: true }))).toEqual(sgmat(64, 64, 1, 16, { epi: true }));
+    expect(ksSgmat.decode(sgmat(64, 64, 1, 16, { acc16: true, gload: true }))).toEqual(sgmat(64, 64, 1, 16, { acc16: true, gload: true }));
     expect(Object.keys(ksSgmat.decode(sgmat(64, 64, 1, 16)))).toEqual(['family', 'rows', 'cols', 'dtile', 'tk']);
   });
 
@@ -123,6 +128,19 @@ describe('ks-sgmat acc16 and epi: the WGSL (n = 4096 first factor K(64, 64, 64, 
     expect(k).not.toContain('subgroupMatrixLoad<subgroup_matrix_result');
   });
 
+  it('gload: whole row tiles multiply x and W blocks loaded from the buffers, no barrier before the stores', () => {
+    const k = emit(sgmat(64, 64, 1, 32, { acc16: true, gload: true }));
+    expect(k).toContain('var<storage, read> k_src: array<f16>;');
+    expect(k).toContain('var<storage, read> k_params: array<f16>;');
+    const inside = k.slice(k.indexOf('if (row0 + 64u <= batch) {'), k.indexOf('} else {'));
+    expect(inside).toContain('let l0_3 = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>(&k_src, (row0 + 48u) * 4096u + alpha * 64u + k0 + 16u, 4096u);');
+    expect(inside).toContain('let r0_2 = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>(&k_params, (alpha * 64u + beta0 + 32u) * 64u + k0, 64u);');
+    expect(count(inside, 'subgroupMatrixMultiplyAccumulate')).toBe(32);
+    expect(count(inside, 'subgroupMatrixStore<row_major>(&k_dst')).toBe(16);
+    expect(inside).not.toContain('workgroupBarrier');
+    expect(() => ksSgmat.emit(op, sgmat(64, 64, 1, 16, { epi: true, gload: true } as never), contextFor(c, 'k', 0, 'f16'))).toThrow(/gload/);
+  });
+
   it('acc16 with an accumulate op starts the direct tiles from the old output', () => {
     const k = ksSgmat.emit({ ...op, accumulate: true }, sgmat(64, 64, 1, 16, { acc16: true }), contextFor(c, 'k', 0, 'f16')).wgsl;
     expect(k).toContain('acc_0_1_2 = subgroupMatrixLoad<subgroup_matrix_result<f16, 16, 16>, row_major>(&k_dst, (row0 + 16u) * 4096u + alpha * 64u + beta0 + 32u, 4096u);');
@@ -139,6 +157,8 @@ describe('ks-sgmat acc16 and epi, emulated, against the float64 reference', () =
     ['acc16, batch 1 (staged only)', rect, 0, sgmat(16, 16, 1, 16, { acc16: true }), 1],
     ['acc16, rectangular b != c (batch 40)', rect, 0, sgmat(32, 16, 1, 16, { acc16: true }), 40],
     ['epi, rectangular b != c (batch 40)', rect, 0, sgmat(32, 16, 1, 16, { epi: true }), 40],
+    ['gload, rectangular b != c, two γ tiles per step, every row tile whole (batch 64)', rect, 0, sgmat(32, 16, 1, 32, { acc16: true, gload: true }), 64],
+    ['gload, the last row tile partial: staged (batch 45)', square, 0, sgmat(32, 16, 1, 16, { acc16: true, gload: true }), 45],
     ['acc16, strided factor d = 16, 4 δ (staged along δ) (batch 19)', square, 1, sgmat(16, 16, 4, 16, { acc16: true }), 19],
     ['epi, strided factor d = 16, 4 δ (batch 19)', square, 1, sgmat(16, 16, 4, 16, { epi: true }), 19],
   ];
@@ -147,9 +167,9 @@ describe('ks-sgmat acc16 and epi, emulated, against the float64 reference', () =
       expect(await error(c, index, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
     });
 
-  it('acc16 and epi on two β tiles per row, accumulating (direct tiles start from the old output) (batches 32, 21)', async () => {
+  it('acc16, epi and gload on two β tiles per row, accumulating (direct tiles start from the old output) (batches 32, 21)', async () => {
     const c = oneOp({ ...wide, accumulate: true });
-    for (const s of [sgmat(16, 32, 1, 16, { acc16: true }), sgmat(16, 32, 1, 16, { epi: true })])
+    for (const s of [sgmat(16, 32, 1, 16, { acc16: true }), sgmat(16, 32, 1, 16, { epi: true }), sgmat(16, 32, 1, 16, { acc16: true, gload: true })])
       for (const batch of [32, 21]) expect(await error(c, 0, s, batch), `${JSON.stringify(s)} batch ${batch}`).toBeLessThan(TOL);
   });
 

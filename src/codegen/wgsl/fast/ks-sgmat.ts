@@ -22,6 +22,12 @@
  *    test) stores each tile straight to the output (row stride = the output row length; an
  *    accumulate op's tiles start from the old output, loaded the same way); the last partial
  *    row tile, and every workgroup of other ops, stage the f16 tiles as `epi` does.
+ *  - `gload` (with `acc16`, where the tiles are output blocks): a workgroup of whole row tiles
+ *    loads its left matrices straight from x (row-major, row stride = the input row length) and
+ *    its right ones from W (column-major, stride c): no staging, no barrier, no workgroup
+ *    memory touched between the operands and the output; the last partial row tile takes the
+ *    staged path (a matrix load crossing x's end would read from offset 0: Dawn's robustness).
+ *    The bindings are then scalar f16 arrays (the builtins take arrays of scalars).
  *    Precision: the running sum is rounded to f16 after every 16-deep multiply, c / 16 times,
  *    besides the one rounding of the stored result that f32 accumulation has too: the relative
  *    error grows like u·√((c/16 + 1)/6) (u = 2⁻¹¹, round-to-nearest, sums of random sign).
@@ -82,7 +88,8 @@ export interface KsSgmatSchedule extends Schedule {
   // `acc16`, f16 result matrices (the f16 x f16 -> f16 configuration): half the accumulator
   // registers, so up to 32 result tiles per subgroup, stored straight to the output where they
   // can be and through the one-round staged epilogue (in f16) elsewhere (file comment);
-  // `epi`, f32 results through the one-round epilogue: every result tile staged at once, one barrier.
+  // `epi`, f32 results through the one-round epilogue: every result tile staged at once, one barrier;
+  // `gload` (with acc16, d = 1), operands loaded straight from x and W in whole row tiles.
 }
 
 interface SgTiling {
@@ -108,6 +115,14 @@ function sgTiling(s: KsSgmatSchedule): SgTiling {
   const staged = oneRound ? (result === 'f16' ? 2 : 4) * dtile * rows * cols : 4 * dtile * TILE * TILE;
   const sharedBytes = 2 * dtile * tk * (rows + cols) + staged;
   return { rows, cols, dtile, tk, result, oneRound, mr: rows / TILE, nb: cols / TILE, sharedBytes };
+}
+
+/**
+ * Whether op's 16x16 result tiles (rows × β at one δ) are row-major blocks of its output, which
+ * f16 ones can then be stored to straight: d = 1 (β contiguous), the identity output map, no bias.
+ */
+function tilesAreOutputBlocks(op: KsOp): boolean {
+  return op.d === 1 && op.output.steps.length === 0 && op.bias === undefined;
 }
 
 /** Whether the target may run f16 result matrices (sgmat-results.ts: TargetLimits lists no configurations). */
@@ -192,13 +207,15 @@ const SIZES_F16 = [...SIZES, 128];
 /**
  * Every schedule: the f32 per-tile-epilogue ones first (in their stored order), then the same
  * tilings with the one-round epilogue (`epi`), then f16 results (`acc16`), which also fit 128
- * rows or β (32 tiles in the register budget). The new knobs come last and never make a default:
+ * rows or β (32 tiles in the register budget), then those again with `gload` where the op's
+ * tiles are blocks of its output. The new knobs come last and never make a default:
  * no GPU has timed them yet.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   if (!applies(op, limits)) return [];
   const acc16 = hasF16Results(limits) ? tilings(op, limits, SIZES_F16, { acc16: true }) : [];
-  return [...tilings(op, limits, SIZES, {}), ...tilings(op, limits, SIZES, { epi: true }), ...acc16];
+  const gload = tilesAreOutputBlocks(op) ? acc16.map((s): KsSgmatSchedule => ({ ...s, gload: true })) : [];
+  return [...tilings(op, limits, SIZES, {}), ...tilings(op, limits, SIZES, { epi: true }), ...acc16, ...gload];
 }
 
 /**
@@ -231,10 +248,13 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   // acc16: f16 result tiles go straight to the output where each is a row-major 16x16 block of
   // it (d = 1: β contiguous; the identity output map; no bias to add), through a scalar f16 view
   // (the matrix builtins take arrays of scalars).
-  const direct = t.result === 'f16' && d === 1 && identityOut && biasOff === undefined;
+  const direct = t.result === 'f16' && tilesAreOutputBlocks(op);
+  // gload: whole row tiles read their left (x) and right (W) matrices straight from the buffers.
+  const gload = schedule.gload === true;
+  invariant(!gload || direct, 'ks-sgmat: gload needs acc16 and an op whose result tiles are blocks of the output');
   const views = {
-    src: inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
-    params: wOff % 4 === 0 && c % 4 === 0,
+    src: !gload && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
+    params: !gload && wOff % 4 === 0 && c % 4 === 0,
     dst: !direct && identityOut && outSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : TB % 4 === 0),
   };
   const nbt = b / TB;
@@ -393,12 +413,34 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   // staged path adds it as it writes.
   const accInit = direct && op.accumulate ? [`if (${inside}) {`, ...indent(tileLoads(n.dst, 'f16', outTile, u(outSize))), '}'] : [];
 
+  // gload (d = 1): in a workgroup of whole row tiles, tile (i, j)'s operands of γ k0.. are the
+  // row-major 16x16 block of x at row row0 + 16·i, column α·c + k0 (row stride inSize) and the
+  // column-major block of W at row α·b + β0 + 16·j, column k0 (column stride c): no staging, no
+  // barrier. tk is then the loop's unrolling. Other workgroups take the staged path.
+  const gloadLoop = [`for (var k0 = 0u; k0 < ${u(c)}; k0 += ${u(TK)}) {`];
+  for (let kk = 0; kk < TK; kk += TILE) {
+    for (let i = 0; i < MR; i++) gloadLoop.push(`  let l0_${i} = subgroupMatrixLoad<${left}, row_major>(&${n.src}, ${sum(mul(sum('row0', u(i * TILE)), inSize), mul('alpha', c), 'k0', u(kk))}, ${u(inSize)});`);
+    for (let j = 0; j < NB; j++) gloadLoop.push(`  let r0_${j} = subgroupMatrixLoad<${right}, col_major>(&${n.params}, ${sum(u(wOff), mul(sum(mul('alpha', b), 'beta0', u(j * TILE)), c), 'k0', u(kk))}, ${u(c)});`);
+    for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) gloadLoop.push(`  ${acc(0, i, j)} = subgroupMatrixMultiplyAccumulate(l0_${i}, r0_${j}, ${acc(0, i, j)});`);
+  }
+  gloadLoop.push('}');
+  const stagedPath = [...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, TK, true, compute), ...(t.oneRound ? stagedOnce : epilogue)];
+  const mainPath = gload
+    ? [
+        `if (${inside}) {`,
+        ...indent(op.accumulate ? tileLoads(n.dst, 'f16', outTile, u(outSize)) : []),
+        ...indent(gloadLoop),
+        ...indent(tileStores(n.dst, outTile, u(outSize))),
+        '} else {',
+        ...indent(stagedPath),
+        '}',
+      ]
+    : [...accInit, ...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, TK, true, compute), ...(t.oneRound ? oneRound : epilogue)];
+
   const body = [
     ...ksTileOrigin({ perRowTile, rows: R, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     ...Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(dd, i, j)} = ${result}();`))).flat(2),
-    ...accInit,
-    ...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, TK, true, compute),
-    ...(t.oneRound ? oneRound : epilogue),
+    ...mainPath,
   ];
   return sgmatKernel(ctx, schedule, {
     views,
@@ -426,6 +468,7 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     tk: knob(s, 'tk'),
     ...(s.acc16 === undefined ? {} : { acc16: flag(s, 'acc16') }),
     ...(s.epi === undefined ? {} : { epi: flag(s, 'epi') }),
+    ...(s.gload === undefined ? {} : { gload: flag(s, 'gload') }),
   }),
   emit,
 };
