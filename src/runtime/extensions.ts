@@ -36,13 +36,8 @@ export interface CpuExecutor {
   readonly backward: typeof executeBackwardProgram;
 }
 
-/**
- * What the opt-in entries reach of a runner, one object per runner: the training half's host and
- * a staging's, and the CPU executor's forward pass with the loaded parameters (cpu backend).
- */
-export interface RunnerHost extends TrainingHost, Omit<StagingHost, 'map'> {
-  cpuForward(x: Float32Array, rows: number): ArrayLike<number>;
-}
+/** What the opt-in entries reach of a runner, one object per runner: the training half's host and a staging's. */
+export type RunnerHost = TrainingHost & Omit<StagingHost, 'map'>;
 
 /** The host I/O for many batches as MapRunner and GpuExecutor reach it (host-io.ts, pipelined-forward.ts). */
 export interface HostIoSupport {

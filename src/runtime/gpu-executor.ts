@@ -83,6 +83,20 @@ export interface HeldParams {
   copy?: GPUBuffer;
 }
 
+/**
+ * The most rows one forward pass of a map may bind on `device` (`elementBytes` per value of its
+ * storage type): every buffer it binds (x, y, the intermediates) must fit the device's
+ * maxStorageBufferBindingSize and maxBufferSize. Throws (kind `device`) when `batch` rows do not
+ * fit. For tools that make a pass's buffers themselves (monc bench): ask before making them.
+ */
+export function passRows(device: GPUDevice, map: Pick<ExecutorSpec, 'name' | 'in' | 'out' | 'buffers'>, elementBytes: number, batch = 1): number {
+  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const widest = Math.max(map.in, map.out, ...map.buffers.map((b) => b.size));
+  const rows = Math.floor(limit / (widest * elementBytes + 16));
+  if (rows < batch) throw new MoncError('device', `map '${map.name}': a pass of ${batch} rows needs a buffer of ${batch * widest * elementBytes} bytes, over this device's limit of ${limit} (maxStorageBufferBindingSize, maxBufferSize): at most ${rows} rows per pass`);
+  return rows;
+}
+
 /** The host round trip's buffers, for batches up to `capacity`. */
 interface HostIo extends RoundTripBuffers {
   readonly capacity: number;
@@ -296,11 +310,7 @@ export class GpuExecutor {
    * rows do not fit: run() splits larger batches, a pass its caller records cannot be split.
    */
   maxRows(batch = 1): number {
-    const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
-    const widest = Math.max(this.#spec.in, this.#spec.out, ...this.#spec.buffers.map((b) => b.size));
-    const rows = Math.floor(limit / (widest * this.#elementBytes + 16));
-    if (rows < batch) throw new MoncError('device', `map '${this.#spec.name}': a pass of ${batch} rows needs a buffer of ${batch * widest * this.#elementBytes} bytes, over this device's limit of ${limit} (maxStorageBufferBindingSize, maxBufferSize): at most ${rows} rows per pass`);
-    return rows;
+    return passRows(this.device, this.#spec, this.#elementBytes, batch);
   }
 
   /**

@@ -164,7 +164,8 @@ export class CpuStaging extends StagingSteps {
   constructor(
     host: StagingHost,
     capacity: number,
-    private readonly apply: (x: Float32Array, rows: number) => ArrayLike<number>,
+    /** The runner's forward pass (its CPU executor, with the loaded parameters). */
+    private readonly apply: (x: Float32Array, rows: number) => Promise<ArrayLike<number>>,
   ) {
     super(host, capacity);
     try {
@@ -185,7 +186,7 @@ export class CpuStaging extends StagingSteps {
   protected async compute(batch: number): Promise<Float32Array> {
     const x = this.x.subarray(0, batch * this.host.map.in);
     const y = this.y.subarray(0, batch * this.host.map.out);
-    y.set(this.apply(x, batch));
+    y.set(await this.apply(x, batch));
     return y;
   }
 

@@ -249,7 +249,6 @@ export class MapRunner {
       requireParams: () => this.#requireParams(),
       forward: (x, rows) => this.forward(x, rows),
       checkInput: (x, rows) => this.#checkInput(x, rows),
-      cpuForward: (x, rows) => this.#cpu!.forward(this.#program!, this.#requireParams(), x, rows),
     });
   }
 

@@ -43,7 +43,7 @@ export interface TrainingHost {
   readonly kernels: BackwardKernels | undefined;
   /** The packed parameters (host copy); throws when none are loaded. */
   requireParams(): Float32Array;
-  /** The runner's forward pass (fitMse on the cpu backend). */
+  /** The runner's forward pass (fitMse and a staging's run() on the cpu backend). */
   forward(x: Float32Array, rows: number): Promise<Float32Array>;
 }
 
