@@ -37,10 +37,13 @@ describe('ks-dtiled bcast', () => {
     expect(await opError(ksDtiled, c, 1, s, 5), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
-  it('rectangular monarch 48 -> 96 op1 (d = 4, one vec4 of δ per row and γ)', async () => {
+  it('rectangular monarch 48 -> 96 op1 (d = 4, one vec4 of δ per row and γ), staged by δ or (grun) by γ runs', async () => {
     const c = monarchCase(48, 96, 4);
     const s = pick(c.ops[1], { dtile: 4, rr: 4, rb: 4, pipeline: true });
+    expect(s.grun, 'bcast twins come before their grun twins').toBeUndefined();
     expect(await opError(ksDtiled, c, 1, s, 9), JSON.stringify(s)).toBeLessThan(TOL);
+    const g = pick(c.ops[1], { dtile: 4, rr: 4, rb: 8, pipeline: false, grun: true });
+    expect(await opError(ksDtiled, c, 1, g, 9), JSON.stringify(g)).toBeLessThan(TOL);
   });
 
   it('accumulates and adds the bias at the logical output index (a > 1), weights staged by scalars or vec4', async () => {
@@ -92,7 +95,11 @@ describe('ks-dtiled bcast', () => {
       expect(all.slice(first).every((s) => s.bcast === true), c.name).toBe(true);
       expect(all.slice(0, first).some((s) => 'bcast' in s), c.name).toBe(false);
       expect(ksDtiled.defaultSchedule(op, H200).bcast, c.name).toBeUndefined();
-      for (const s of [all[0], all[first]]) expect(ksDtiled.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
+      for (const s of [all[0], all[first], all[all.length - 1]]) expect(ksDtiled.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
+      // grun twins only where d = 4, after the bcast ones.
+      const runs = all.filter((s) => s.grun === true);
+      expect(runs.length > 0, c.name).toBe(op.d === 4);
+      expect(runs.every((s) => s.bcast === true && s.dtile === 4) && all.slice(all.length - runs.length).every((s) => s.grun === true), c.name).toBe(true);
     }
     // The session-10 plan's 512-invocation form at n=4096 fits the H200 (35 KiB of workgroup memory).
     const op = monarchCase(4096, 4096, 64).ops[1];
@@ -131,8 +138,11 @@ describe('ks-dtiled bcast workgroup-memory banks', () => {
     const what = JSON.stringify(s);
     // Staging items: source (δ vec4 fastest, row, γ), weights (γ vec4 fastest, β, δ); lane q of each vec4.
     for (let q = 0; q < 4; q++) {
-      const x = lanes.map((e) => Math.floor(e / (V * TR)) * L.xPlane + ((e % V) * 4 + q) * L.xLine + (Math.floor(e / V) % TR));
-      expect(conflict(x), `source staging ${what}`).toBe(1);
+      // grun (d = dtile = 4, V = 1): γ fastest, then row.
+      const x = lanes.map((e) =>
+        s.grun === true ? (e % TK) * L.xPlane + q * L.xLine + (Math.floor(e / TK) % TR) : Math.floor(e / (V * TR)) * L.xPlane + ((e % V) * 4 + q) * L.xLine + (Math.floor(e / V) % TR),
+      );
+      expect(conflict(x), `source staging ${what}`).toBe(s.grun === true && TK > 8 ? 2 : 1);
       const w = lanes.map((e) => ((e % KV) * 4 + q) * L.wPlane + Math.floor(e / (KV * TB)) * L.wLine + (Math.floor(e / KV) % TB));
       expect(conflict(w), `weight staging ${what}`).toBe(TK <= 8 ? 1 : 2);
     }

@@ -46,7 +46,12 @@ export interface KsDtiledSchedule extends Schedule {
   /** Fetch the next reduction chunk into registers while multiplying the current one. */
   readonly pipeline: boolean;
   // Optional: `bcast` (a flag; absent = off, what every schedule before it had): one δ per warp,
-  // δ-major staged tiles and a staged epilogue (above).
+  // δ-major staged tiles and a staged epilogue (above). With bcast where d = dtile = 4, `grun`
+  // (a flag): the staging reads each row's γ chunk as one run (below).
+}
+
+function isGrun(s: KsDtiledSchedule): boolean {
+  return s.grun === true;
 }
 
 function isBcast(s: KsDtiledSchedule): boolean {
@@ -75,10 +80,15 @@ function sharedBytes(s: KsDtiledSchedule): number {
  * lanes (dtile δ × 32 / dtile β) is conflict-free where β tiles are multiples of 32; a row of
  * it padded by 4 more (an odd number of vec4), so threads of one δ writing different rows do not
  * meet in a bank either.
+ * With `grun` (d = dtile = 4: a row's γ chunk is one contiguous run of 4·tk floats) the staging
+ * takes the run's vec4s by neighbouring invocations, γ fastest, so a warp reads 4 rows of 128
+ * bytes (chunks of 8 γ) where it read 16 bytes of 32 rows; a source plane then spans 32 / tk
+ * words mod 32 (4 for chunks of 16), which keeps those stores conflict-free for chunks of 4 and 8.
  */
 export function bcastLayout(s: KsDtiledSchedule) {
   const xLine = s.rows + 4;
-  const xPlane = s.dtile * xLine;
+  const xPlanePad = isGrun(s) ? (((Math.max(4, 32 / s.tk) - s.dtile * xLine) % 32) + 32) % 32 : 0;
+  const xPlane = s.dtile * xLine + xPlanePad;
   const wLine = s.cols + 4;
   const wPlane = s.dtile * wLine + 4;
   const oLine = s.cols + Math.max(4, 32 / s.dtile);
@@ -99,6 +109,7 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     s.cols % s.rb === 0 &&
     op.b % s.cols === 0 &&
     op.c % s.tk === 0 &&
+    (!isGrun(s) || (isBcast(s) && s.dtile === 4 && op.d === 4)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
     threads <= limits.maxWorkgroupSize &&
@@ -123,7 +134,8 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
               }
   // The `bcast` twins last (not measured yet), so the order of the measured ones is unchanged.
   const twins = out.map((s): KsDtiledSchedule => ({ ...s, bcast: true })).filter((s) => valid(op, s, limits));
-  return [...out, ...twins];
+  const runs = op.d === 4 ? twins.map((s): KsDtiledSchedule => ({ ...s, grun: true })).filter((s) => valid(op, s, limits)) : [];
+  return [...out, ...twins, ...runs];
 }
 
 /**
@@ -163,7 +175,10 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const srcCopy: StagedCopy = {
     count: TK * TR * V,
     register: 'vec4<f32>',
-    item: () => [`let dv = ${mod('e', V)};`, `let r = ${mod(div('e', V), TR)};`, `let k = ${div('e', V * TR)};`],
+    item: () =>
+      isGrun(schedule)
+        ? [`let dv = ${mod('e', V)};`, `let k = ${mod('e', TK)};`, `let r = ${mod(div('e', TK), TR)};`]
+        : [`let dv = ${mod('e', V)};`, `let r = ${mod(div('e', V), TR)};`, `let k = ${div('e', V * TR)};`],
     load: (v, k0) => [
       `${v} = ${toF32(st, `${n.src}[${sum(div(sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0'), 4), 'dv')}]`, true)};`,
     ],
@@ -285,6 +300,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     rb: knob(s, 'rb'),
     pipeline: flag(s, 'pipeline'),
     ...(flag(s, 'bcast') ? { bcast: true } : {}),
+    ...(flag(s, 'grun') ? { grun: true } : {}),
   }),
   emit,
 };
