@@ -61,7 +61,7 @@ describe('ks-sgmat acc16 and epi: the schedule space', () => {
       const firstNew = all.findIndex((s) => s.acc16 !== undefined || s.epi !== undefined);
       expect(firstNew, name).toBe(plain.length);
       const keys = new Set(plain.map(scheduleKey));
-      const epi = all.filter((s) => s.epi === true);
+      const epi = all.filter((s) => s.epi === true && s.gload === undefined);
       expect(epi.length, name).toBeGreaterThan(0);
       for (const s of epi) {
         const { epi: _, ...without } = s;
@@ -72,9 +72,9 @@ describe('ks-sgmat acc16 and epi: the schedule space', () => {
       expect(acc16.some((s) => s.cols === 128), name).toBe(op.b % 128 === 0);
       for (const s of acc16) expect((s.rows / 16) * (s.cols / 16) * s.dtile, JSON.stringify(s)).toBeLessThanOrEqual(32);
       expect(all.every((s) => !(s.acc16 && s.epi)), name).toBe(true);
-      // gload: every acc16 tiling again, last, where the tiles are output blocks (d = 1).
+      // gload: every epi and acc16 tiling again, last, where d = 1.
       const gload = all.filter((s) => s.gload === true);
-      expect(gload.map(({ gload: _, ...rest }) => rest), name).toEqual(op.d === 1 ? acc16.filter((s) => !s.gload) : []);
+      expect(gload.map(({ gload: _, ...rest }) => rest), name).toEqual(op.d === 1 ? [...epi, ...acc16] : []);
       expect(all.slice(all.length - gload.length), name).toEqual(gload);
     }
   });
@@ -138,7 +138,8 @@ describe('ks-sgmat acc16 and epi: the WGSL (n = 4096 first factor K(64, 64, 64, 
     expect(count(inside, 'subgroupMatrixMultiplyAccumulate')).toBe(32);
     expect(count(inside, 'subgroupMatrixStore<row_major>(&k_dst')).toBe(16);
     expect(inside).not.toContain('workgroupBarrier');
-    expect(() => ksSgmat.emit(op, sgmat(64, 64, 1, 16, { epi: true, gload: true } as never), contextFor(c, 'k', 0, 'f16'))).toThrow(/gload/);
+    expect(() => ksSgmat.emit(c.ops[1] as KsOp, sgmat(16, 16, 1, 16, { acc16: true, gload: true }), contextFor(c, 'k', 1, 'f16'))).toThrow(/gload/);
+    expect(() => ksSgmat.emit(op, sgmat(64, 64, 1, 16, { gload: true }), contextFor(c, 'k', 0, 'f16'))).toThrow(/gload/);
   });
 
   it('acc16 with an accumulate op starts the direct tiles from the old output', () => {
@@ -173,14 +174,15 @@ describe('ks-sgmat acc16 and epi, emulated, against the float64 reference', () =
       for (const batch of [32, 21]) expect(await error(c, 0, s, batch), `${JSON.stringify(s)} batch ${batch}`).toBeLessThan(TOL);
   });
 
-  it('acc16 with a bias, accumulating: staged, bias at the logical index (batch 17)', async () => {
+  it('acc16 and epi + gload with a bias, accumulating: staged epilogue, bias at the logical index (batches 17, 32)', async () => {
     const c = oneOp({ ...wide, accumulate: true, bias: { tensor: 'b', offset: 0, length: 64 } });
     expect(await error(c, 0, sgmat(16, 32, 1, 16, { acc16: true }), 17)).toBeLessThan(TOL);
+    for (const batch of [17, 32]) expect(await error(c, 0, sgmat(16, 32, 1, 16, { epi: true, gload: true }), batch), `batch ${batch}`).toBeLessThan(TOL);
   });
 
-  it('acc16 and epi with a permuted output map: staged, scalar writes (batch 16)', async () => {
+  it('acc16, epi and epi + gload with a permuted output map: staged epilogue, scalar writes (batch 16)', async () => {
     const c = oneOp({ ...wide, output: { size: 64, steps: [{ shape: [2, 32], perm: [1, 0] }] } });
-    for (const s of [sgmat(16, 32, 1, 16, { acc16: true }), sgmat(16, 32, 1, 16, { epi: true })]) expect(await error(c, 0, s, 16), JSON.stringify(s)).toBeLessThan(TOL);
+    for (const s of [sgmat(16, 32, 1, 16, { acc16: true }), sgmat(16, 32, 1, 16, { epi: true }), sgmat(16, 32, 1, 16, { epi: true, gload: true })]) expect(await error(c, 0, s, 16), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
   it('a corrupted direct store (tiles one row off) fails the reference check', async () => {

@@ -22,10 +22,10 @@
  *    test) stores each tile straight to the output (row stride = the output row length; an
  *    accumulate op's tiles start from the old output, loaded the same way); the last partial
  *    row tile, and every workgroup of other ops, stage the f16 tiles as `epi` does.
- *  - `gload` (with `acc16`, where the tiles are output blocks): a workgroup of whole row tiles
+ *  - `gload` (with `acc16` or `epi`, d = 1): a workgroup of whole row tiles
  *    loads its left matrices straight from x (row-major, row stride = the input row length) and
- *    its right ones from W (column-major, stride c): no staging, no barrier, no workgroup
- *    memory touched between the operands and the output; the last partial row tile takes the
+ *    its right ones from W (column-major, stride c): no staging and, with acc16's direct stores,
+ *    no barrier and no workgroup memory between the operands and the output; the last partial row tile takes the
  *    staged path (a matrix load crossing x's end would read from offset 0: Dawn's robustness).
  *    The bindings are then scalar f16 arrays (the builtins take arrays of scalars).
  *    Precision: the running sum is rounded to f16 after every 16-deep multiply, c / 16 times,
@@ -89,7 +89,7 @@ export interface KsSgmatSchedule extends Schedule {
   // registers, so up to 32 result tiles per subgroup, stored straight to the output where they
   // can be and through the one-round staged epilogue (in f16) elsewhere (file comment);
   // `epi`, f32 results through the one-round epilogue: every result tile staged at once, one barrier;
-  // `gload` (with acc16, d = 1), operands loaded straight from x and W in whole row tiles.
+  // `gload` (with acc16 or epi, d = 1), operands loaded straight from x and W in whole row tiles.
 }
 
 interface SgTiling {
@@ -207,15 +207,16 @@ const SIZES_F16 = [...SIZES, 128];
 /**
  * Every schedule: the f32 per-tile-epilogue ones first (in their stored order), then the same
  * tilings with the one-round epilogue (`epi`), then f16 results (`acc16`), which also fit 128
- * rows or β (32 tiles in the register budget), then those again with `gload` where the op's
- * tiles are blocks of its output. The new knobs come last and never make a default:
+ * rows or β (32 tiles in the register budget), then the epi and acc16 ones again with `gload`
+ * where d = 1. The new knobs come last and never make a default:
  * no GPU has timed them yet.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   if (!applies(op, limits)) return [];
   const acc16 = hasF16Results(limits) ? tilings(op, limits, SIZES_F16, { acc16: true }) : [];
-  const gload = tilesAreOutputBlocks(op) ? acc16.map((s): KsSgmatSchedule => ({ ...s, gload: true })) : [];
-  return [...tilings(op, limits, SIZES, {}), ...tilings(op, limits, SIZES, { epi: true }), ...acc16, ...gload];
+  const epi = tilings(op, limits, SIZES, { epi: true });
+  const gload = op.d === 1 ? [...epi, ...acc16].map((s): KsSgmatSchedule => ({ ...s, gload: true })) : [];
+  return [...tilings(op, limits, SIZES, {}), ...epi, ...acc16, ...gload];
 }
 
 /**
@@ -251,7 +252,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const direct = t.result === 'f16' && tilesAreOutputBlocks(op);
   // gload: whole row tiles read their left (x) and right (W) matrices straight from the buffers.
   const gload = schedule.gload === true;
-  invariant(!gload || direct, 'ks-sgmat: gload needs acc16 and an op whose result tiles are blocks of the output');
+  invariant(!gload || (d === 1 && t.oneRound), 'ks-sgmat: gload needs d = 1 and acc16 or epi');
   const views = {
     src: !gload && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
     params: !gload && wOff % 4 === 0 && c % 4 === 0,
@@ -428,9 +429,9 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const mainPath = gload
     ? [
         `if (${inside}) {`,
-        ...indent(op.accumulate ? tileLoads(n.dst, 'f16', outTile, u(outSize)) : []),
+        ...indent(direct && op.accumulate ? tileLoads(n.dst, 'f16', outTile, u(outSize)) : []),
         ...indent(gloadLoop),
-        ...indent(tileStores(n.dst, outTile, u(outSize))),
+        ...indent(direct ? tileStores(n.dst, outTile, u(outSize)) : stagedOnce),
         '} else {',
         ...indent(stagedPath),
         '}',
