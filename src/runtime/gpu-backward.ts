@@ -16,6 +16,7 @@ import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { checkDevice, deviceLost, runQueue, runnerDestroyed, scopeError, type RunQueue } from './run-errors.js';
 import { MoncError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
+import { backwardRowsLimitOf } from '../manifest/rows-limit.js';
 import { kernelBindingTypes, sharedLayout, type KernelLayout } from './bind-layout.js';
 import { paddedBytes } from './buffer.js';
 import type { HeldParams } from './gpu-executor.js';
@@ -293,16 +294,10 @@ export class GpuBackward {
  * gradients on the device are one pass's sums.)
  */
 export function backwardRowsLimit(spec: BackwardExecutorSpec, limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>): { rows: number; bytes: number } {
-  const bytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  // The rule monc tune checks a --batch by (src/manifest/rows-limit.ts), and the readback.
+  const { rows, bytes } = backwardRowsLimitOf(spec, spec.storage, limits);
   const e = spec.storage === 'f16' ? 2 : 4;
-  const widest = Math.max(spec.in, spec.out, ...spec.buffers.map((b) => b.size)) * e + 16;
-  const partial = Math.max(0, ...spec.partials.map((p) => p.size * 4)) + 16;
-  const rows = Math.min(
-    Math.floor(bytes / widest),
-    Math.floor(bytes / partial) * spec.rowsPerSplit,
-    Math.floor((limits.maxBufferSize - (spec.paramSize + 32) * e) / (spec.in * e)),
-  );
-  return { rows, bytes };
+  return { rows: Math.min(rows, Math.floor((limits.maxBufferSize - (spec.paramSize + 32) * e) / (spec.in * e))), bytes };
 }
 
 /** The backward kernels a map runs on a device, and the WGSL module that holds them (MapRunner picks the storage type). */

@@ -19,6 +19,7 @@
 import { workgroupCount, type DispatchRule, type EmittedKernel } from '../manifest/dispatch.js';
 import type { PatternLayout } from '../manifest/pattern.js';
 import type { BufferDecl, OpData } from '../manifest/program.js';
+import { bindingBytes, rowsThatFit } from '../manifest/rows-limit.js';
 import { MoncError } from '../util/error.js';
 import { cacheSet, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { f32ArrayToF16 } from './formats/f16.js';
@@ -81,20 +82,6 @@ export interface ExecutorSpec {
 export interface HeldParams {
   waiting: number;
   copy?: GPUBuffer;
-}
-
-/**
- * The most rows one forward pass of a map may bind on `device` (`elementBytes` per value of its
- * storage type): every buffer it binds (x, y, the intermediates) must fit the device's
- * maxStorageBufferBindingSize and maxBufferSize. Throws (kind `device`) when `batch` rows do not
- * fit. For tools that make a pass's buffers themselves (monc bench): ask before making them.
- */
-export function passRows(device: GPUDevice, map: Pick<ExecutorSpec, 'name' | 'in' | 'out' | 'buffers'>, elementBytes: number, batch = 1): number {
-  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-  const widest = Math.max(map.in, map.out, ...map.buffers.map((b) => b.size));
-  const rows = Math.floor(limit / (widest * elementBytes + 16));
-  if (rows < batch) throw new MoncError('device', `map '${map.name}': a pass of ${batch} rows needs a buffer of ${batch * widest * elementBytes} bytes, over this device's limit of ${limit} (maxStorageBufferBindingSize, maxBufferSize): at most ${rows} rows per pass`);
-  return rows;
 }
 
 /** The host round trip's buffers, for batches up to `capacity`. */
@@ -310,7 +297,11 @@ export class GpuExecutor {
    * rows do not fit: run() splits larger batches, a pass its caller records cannot be split.
    */
   maxRows(batch = 1): number {
-    return passRows(this.device, this.#spec, this.#elementBytes, batch);
+    const { name, in: n, out, buffers } = this.#spec;
+    // The rule monc bench and tune check a --batch by (src/manifest/rows-limit.ts).
+    const rows = rowsThatFit([n, out, ...buffers.map((b) => b.size)], this.#elementBytes, this.device.limits);
+    if (rows < batch) throw new MoncError('device', `map '${name}': a pass of ${batch} rows needs a buffer over this device's limit of ${bindingBytes(this.device.limits)} bytes (maxStorageBufferBindingSize, maxBufferSize): at most ${rows} rows per pass`);
+    return rows;
   }
 
   /**
