@@ -77,6 +77,17 @@ export class GraphBuilder {
     return v;
   }
 
+  /** An int64 constant of shape `dims` (the block indices a Gather or ScatterND reads); not shared. */
+  indexTable(values: readonly number[], dims: readonly number[]): Value {
+    const raw = new Uint8Array(new BigInt64Array(values.map((x) => BigInt(x))).buffer);
+    return this.constant({ dims: [...dims], dataType: DataType.INT64, rawData: raw });
+  }
+
+  /** Nodes so far (Constant nodes included): what an op's graph costs, to choose between two forms. */
+  get nodeCount(): number {
+    return this.nodes.length;
+  }
+
   /** A scalar zero of the element type. */
   zero(): Value {
     return this.memo('zero', () => this.constant({ dims: [], dataType: elemDataType(this.elem), rawData: elemBytes(this.elem, [0]) }));

@@ -2,12 +2,12 @@
  * The ops of a scheduled program (ir.ts `Op`) as ONNX nodes. A Kronecker-sparse op K(a,b,c,d)
  * is one MatMul batched over its a·d blocks: the input, permuted by the op's index map, is
  * viewed as [a·d, batch, c] and multiplied by the weight viewed as [a·d, c, b]. A block-sparse
- * op multiplies, per block row, the column blocks it has (Slices of the input, joined) by that
- * row's blocks, so only present blocks are ever stored or multiplied.
+ * op multiplies only the blocks it has: gathered and scattered back by index tables, or (for a
+ * pattern of very few block rows) per block row from Slices of the input.
  */
 import { invertIndexMap } from '../ir/index-map.js';
 import type { BiasOp, BsrOp, IndexMap, KsOp, ParamSlice } from '../ir/ir.js';
-import type { GraphBuilder, Value } from './onnx-graph.js';
+import { GraphBuilder, type Value } from './onnx-graph.js';
 import { asRows, permuted, rowsActivation, type Activation } from './permute.js';
 
 /** Where the op's tensors come from: an initializer per parameter tensor, with its element count. */
@@ -49,8 +49,57 @@ export function ksNodes(g: GraphBuilder, params: ParamSource, op: KsOp, src: Act
   return op.bias ? rowsActivation(withBias(g, params, op.bias, op.output, asRows(g, result)), a * b * d) : result;
 }
 
-/** Block-sparse: per block row, the present column blocks (runs of adjacent ones as one Slice) times that row's blocks. */
+/**
+ * Block-sparse, in whichever of two forms has fewer nodes: `bsrGathered` (about 20 nodes whatever
+ * the pattern) or `bsrPerRow` (about 20 per block row, but no index table: smaller only for a
+ * pattern of one or two block rows). A fine pattern's per-row graph took ONNX Runtime minutes to load.
+ */
 export function bsrNodes(g: GraphBuilder, params: ParamSource, op: BsrOp, src: Activation): Activation {
+  const cost = (form: typeof bsrPerRow) => {
+    const scratch = new GraphBuilder(g.elem);
+    form(scratch, params, op, rowsActivation('x', op.cols));
+    return scratch.nodeCount;
+  };
+  // No blocks at all: zeros, which the per-row form writes without a Gather of nothing. The
+  // per-row form has at least a MatMul per block row with blocks: built to be counted only when
+  // that alone does not already exceed the gathered form.
+  const gatheredCost = op.blocks.length > 0 ? cost(bsrGathered) : Infinity;
+  const rowsWithBlocks = new Set(op.blocks.map(([row]) => row)).size;
+  const gather = gatheredCost < Infinity && (rowsWithBlocks >= gatheredCost || gatheredCost <= cost(bsrPerRow));
+  const result = (gather ? bsrGathered : bsrPerRow)(g, params, op, src);
+  return op.bias ? rowsActivation(withBias(g, params, op.bias, op.output, asRows(g, result)), op.rows) : result;
+}
+
+/**
+ * Every present block at once: the input as column blocks [nbc, B, bw], `Gather` of each present
+ * block's column (one index per block), one `MatMul` batched over the blocks with the stored
+ * blocks viewed [nnzb, bw, bh], and `ScatterND` (reduction add, opset 16+) summing each product
+ * into its block row of zeros [nbr, B, bh] (in float32 for an f16 model, cast back once): the
+ * result in block-major form, its output map pending.
+ */
+function bsrGathered(g: GraphBuilder, params: ParamSource, op: BsrOp, src: Activation): Activation {
+  const nbc = op.cols / op.bw;
+  const nbr = op.rows / op.bh;
+  const nnzb = op.blocks.length;
+  const blocked = (v: Value, groups: number, inner: number) => (groups === 1 ? g.reshape(v, [1, -1, inner]) : v);
+  const x = blocked(permuted(g, src, invertIndexMap(op.input), nbc), nbc, op.bw);
+  const gathered = g.node('Gather', [x, g.indexTable(op.blocks.map(([, col]) => col), [nnzb])], { axis: 0 });
+  // (nnzb, bh, bw) -> (nnzb, bw, bh): each block's transpose, batched.
+  const w = g.transpose(paramView(g, params, op.weight, [nnzb, op.bh, op.bw]), [0, 2, 1]);
+  const products = g.matmul(gathered, w);
+  const batch = g.node('Shape', [products], { start: 1, end: 2 });
+  // ONNX Runtime's CPU provider has no float16 ScatterND with reduction add: f16 sums in float32.
+  const half = g.elem === 'float16';
+  const zero = half ? g.memo('zero:float32', () => g.elemConstant([], [0], 'float32')) : g.zero();
+  const zeros = g.node('Expand', [zero, g.node('Concat', [g.ints([nbr]), batch, g.ints([op.bh])], { axis: 0 })]);
+  const rows = g.indexTable(op.blocks.map(([row]) => row), [nnzb, 1]);
+  const scattered = g.node('ScatterND', [zeros, rows, half ? g.cast(products, 'float32') : products], { reduction: 'add' });
+  const sums = half ? g.cast(scattered, 'float16') : scattered;
+  return nbr === 1 ? { value: g.reshape(sums, [-1, op.bh]), groups: 1, map: op.output } : { value: sums, groups: nbr, map: op.output };
+}
+
+/** Per block row, the present column blocks (runs of adjacent ones as one Slice) times that row's blocks. */
+function bsrPerRow(g: GraphBuilder, params: ParamSource, op: BsrOp, src: Activation): Activation {
   const x = permuted(g, src, invertIndexMap(op.input), 1);
   const blockRows = op.rows / op.bh;
   const pieces: Value[] = [];
@@ -77,8 +126,7 @@ export function bsrNodes(g: GraphBuilder, params: ParamSource, op: BsrOp, src: A
   }
   flushEmpty();
   if (z !== op.blocks.length) throw new Error('internal error: bsr blocks are not in row-major order');
-  const y = permuted(g, rowsActivation(g.concat(pieces, 1), op.rows), op.output, 1);
-  return rowsActivation(withBias(g, params, op.bias, op.output, y), op.rows);
+  return { value: g.concat(pieces, 1), groups: 1, map: op.output };
 }
 
 /** A bias op: the bias permuted to its physical positions, broadcast over the batch of `like`. */
