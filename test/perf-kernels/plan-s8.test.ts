@@ -73,7 +73,7 @@ describe('occupancy model (bench/occupancy.ts)', () => {
     const s = all[pick % all.length] as KsSgmatStridedSchedule;
     const k = ksSgmatStrided.emit(op, s, contextOf(op === strided ? '4096' : '1024x4096x4'));
     const { plane, slot, tkp } = stridedSgmatLayout(op, s);
-    const subgroups = k.workgroupSize[0] / 32;
+    const subgroups = (k.workgroupSize[0] / 32) * (typeof s.ds === 'number' ? s.ds : 1); // result slots: one per δ of each subgroup
     const wstage = s.wstage === true ? 2 * s.dtile * s.cols * tkp : 0;
     const epilogueTiles = typeof s.et === 'number' ? s.et : 1;
     const slotBytes = s.acc16 === true ? 2 : 4; // acc16: f16 result slots
@@ -86,9 +86,11 @@ describe('occupancy model (bench/occupancy.ts)', () => {
     const s = all[pick % all.length];
     const k = f.emit(s, contextOf('4096', 'f32'));
     const knob = (name: string) => s[name] as number;
-    // ks-dtiled's bcast layout pads its lines (bcastLayout).
+    // ks-dtiled's bcast layout pads its lines (bcastLayout);
     const bcast = s.bcast === true ? bcastLayout(s as KsDtiledSchedule) : undefined;
-    expect(workgroupBytes(k.wgsl)).toBe(bcast ? 4 * (bcast.xsWords + bcast.wsWords) : 4 * knob('tk') * knob('dtile') * (knob('rows') + knob('cols')));
+    // ks-tiled's `pad` lengthens each staged line by 4 words.
+    const lines = knob('rows') + knob('cols') + (s.pad === true ? 8 : 0);
+    expect(workgroupBytes(k.wgsl)).toBe(bcast ? 4 * (bcast.xsWords + bcast.wsWords) : 4 * knob('tk') * knob('dtile') * lines);
   });
 
   it("counts ks-sgmat-strided's barriers as its text has them (session 6's unrolled form: one row chunk's body; epilogue rounds of et tiles)", () => {

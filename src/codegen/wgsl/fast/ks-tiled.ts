@@ -14,6 +14,10 @@
  * rows/rr, ...; likewise β) rather than consecutive, so the vec4s a warp reads in the inner loop
  * are neighbours (one shared-memory wavefront for 8 of them, where 8x8 tiles read every other vec4
  * and conflict 2-way) and its vec4 stores are contiguous runs.
+ *
+ * With `pad` (session 10) each line of the staged tiles (a γ of the rows, a γ of the β) is 4 words
+ * longer, so the two γ vec4 runs a staging warp writes at once (chunks of 8 γ) land in different
+ * banks: the default's staging stores conflict 2-way without it.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
@@ -38,8 +42,8 @@ export interface KsTiledSchedule extends Schedule {
   readonly vec4: boolean;
   /** Fetch the next reduction chunk into registers while multiplying the current one. */
   readonly pipeline: boolean;
-  // Optional: `ilv` (a flag; absent = off, what every schedule before it had): register tiles
-  // interleaved by vec4 (above).
+  // Optional: `ilv` and `pad` (flags; absent = off, what every schedule before them had):
+  // register tiles interleaved by vec4, staged lines padded (above).
 }
 
 /** Derived sizes of a schedule. */
@@ -51,13 +55,18 @@ interface Tiling {
   readonly rr: number;
   readonly rb: number;
   readonly threads: number;
+  /** Words per staged line: rows (source) and cols (weights), padded by 4 with `pad`. */
+  readonly xLine: number;
+  readonly wLine: number;
   readonly sharedBytes: number;
 }
 
 function tiling(s: KsTiledSchedule): Tiling {
   const { rows, cols, dtile, tk, rr, rb } = s;
   const threads = dtile * (rows / rr) * (cols / rb);
-  return { rows, cols, dtile, tk, rr, rb, threads, sharedBytes: 4 * tk * dtile * (rows + cols) };
+  const extra = s.pad === true ? 4 : 0;
+  const [xLine, wLine] = [rows + extra, cols + extra];
+  return { rows, cols, dtile, tk, rr, rb, threads, xLine, wLine, sharedBytes: 4 * tk * dtile * (xLine + wLine) };
 }
 
 function valid(op: KsOp, t: Tiling, limits: TargetLimits): boolean {
@@ -97,8 +106,11 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
                 const t = tiling(s);
                 if (valid(op, t, limits) && t.threads >= 64) out.push(s);
               }
-  // The `ilv` twins last (not measured yet); with 4x4 tiles interleaving changes nothing.
-  return [...out, ...out.filter((s) => s.rr > 4 || s.rb > 4).map((s): KsTiledSchedule => ({ ...s, ilv: true }))];
+  // The `ilv` twins last (not measured yet); with 4x4 tiles interleaving changes nothing. Then the
+  // `pad` twins of both where a staging warp writes two γ runs (chunks of 8 or more).
+  const interleaved = out.filter((s) => s.rr > 4 || s.rb > 4).map((s): KsTiledSchedule => ({ ...s, ilv: true }));
+  const padded = [...out, ...interleaved].filter((s) => s.tk >= 8).map((s): KsTiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, tiling(s), limits));
+  return [...out, ...interleaved, ...padded];
 }
 
 /**
@@ -121,7 +133,7 @@ function isIdentity(map: { readonly steps: readonly unknown[] }): boolean {
 
 function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedKernel {
   const t = tiling(schedule);
-  const { rows: TR, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB, threads: T } = t;
+  const { rows: TR, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB, threads: T, xLine: XL, wLine: WL } = t;
   const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
   const st = ctx.storage;
   const wantVec = schedule.vec4;
@@ -150,7 +162,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
         lines: TR,
         tk: TK,
         at: (r, k, k0) => sum(mul(`min(${sum('row0', r)}, batch - 1u)`, inSize), mul('alpha', op.c), k0, k),
-        slot: (k, r) => `${xs}[${sum(mul(k, TR / 4), div(r, 4))}][${mod(r, 4)}]`,
+        slot: (k, r) => `${xs}[${sum(mul(k, XL / 4), div(r, 4))}][${mod(r, 4)}]`,
       })
     : {
         count: TR * TK * TD,
@@ -160,7 +172,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
           `${v} = 0.0;`,
           `if (gamma < ${u(op.c)}) { let row = min(row0 + r, batch - 1u); ${v} = ${toF32(st, `${n.src}[${sum(mul('row', inSize), inIndex)}]`, false)}; }`,
         ],
-        store: (v) => [`${xs}[${sum(mul(sum(mul('k', TD), 'dd'), TR / 4), 'r / 4u')}][r % 4u] = ${v};`],
+        store: (v) => [`${xs}[${sum(mul(sum(mul('k', TD), 'dd'), XL / 4), 'r / 4u')}][r % 4u] = ${v};`],
       };
   const wRow = (dd: U32Expr, beta: U32Expr) => sum(u(wOff), mul(sum(mul(sum(mul('alpha', op.d), 'delta0', dd), op.b), beta), op.c));
   // Line t of the weight tile is output beta0 + t % TB of group delta0 + t / TB.
@@ -172,7 +184,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
         lines: TD * TB,
         tk: TK,
         at: (t, k, k0) => sum(wRow(div(t, TB), `min(${sum('beta0', mod(t, TB))}, ${u(op.b - 1)})`), k0, k),
-        slot: (k, t) => `${ws}[${sum(mul(sum(mul(div(t, TB), TK), k), TB / 4), div(mod(t, TB), 4))}][${mod(t, 4)}]`,
+        slot: (k, t) => `${ws}[${sum(mul(sum(mul(div(t, TB), TK), k), WL / 4), div(mod(t, TB), 4))}][${mod(t, 4)}]`,
       })
     : {
         count: TD * TB * TK,
@@ -182,7 +194,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
           `${v} = 0.0;`,
           `if (${sum(k0, 'k')} < ${u(op.c)}) { ${v} = ${toF32(st, scalarAt(n.params, false, sum(wRow('dd', `min(beta0 + bb, ${u(op.b - 1)})`), k0, 'k')), false)}; }`,
         ],
-        store: (v) => [`${ws}[${sum(mul(sum(mul('dd', TK), 'k'), TB / 4), 'bb / 4u')}][bb % 4u] = ${v};`],
+        store: (v) => [`${ws}[${sum(mul(sum(mul('dd', TK), 'k'), WL / 4), 'bb / 4u')}][bb % 4u] = ${v};`],
       };
   const stage = staging('pf', T, [srcCopy, wCopy]);
 
@@ -193,8 +205,8 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
   const rowVec = (iv: number): U32Expr => (ilv ? sum('tr', u(iv * (TR / RR))) : sum(mul('tr', RR / 4), u(iv)));
   const betaVec = (j: number): U32Expr => (ilv ? sum('tb', u(j * (TB / RB))) : sum(mul('tb', RB / 4), u(j)));
   const inner: string[] = [];
-  for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xs}[${sum(mul(sum(mul('k', TD), 'dd'), TR / 4), rowVec(iv))}];`);
-  for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${ws}[${sum(mul(sum(mul('dd', TK), 'k'), TB / 4), betaVec(j))}];`);
+  for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xs}[${sum(mul(sum(mul('k', TD), 'dd'), XL / 4), rowVec(iv))}];`);
+  for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${ws}[${sum(mul(sum(mul('dd', TK), 'k'), WL / 4), betaVec(j))}];`);
   for (let i = 0; i < RR; i++)
     for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
 
@@ -241,8 +253,8 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     storage: st,
     views,
     workgroupVars: [
-      `var<workgroup> ${xs}: array<vec4<f32>, ${(TK * TD * TR) / 4}>;`,
-      `var<workgroup> ${ws}: array<vec4<f32>, ${(TD * TK * TB) / 4}>;`,
+      `var<workgroup> ${xs}: array<vec4<f32>, ${(TK * TD * XL) / 4}>;`,
+      `var<workgroup> ${ws}: array<vec4<f32>, ${(TD * TK * WL) / 4}>;`,
     ],
     threads: T,
     body,
@@ -269,6 +281,7 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
     vec4: flag(s, 'vec4'),
     pipeline: flag(s, 'pipeline'),
     ...(flag(s, 'ilv') ? { ilv: true } : {}),
+    ...(flag(s, 'pad') ? { pad: true } : {}),
   }),
   emit,
 };
