@@ -20,7 +20,7 @@ else
 fi
 $R --probe >> $OUT/log.txt 2>&1 || echo "adapter probe failed" | tee -a $OUT/log.txt >&3
 plan_check $PLANS --merge $OUT/plan.json
-step monarch-goal 240 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused $GOAL --plan $OUT/plan.json --out $OUT/goal.json 2> $OUT/goal-log.txt
+step monarch-goal 300 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused $GOAL --plan $OUT/plan.json --out $OUT/goal.json 2> $OUT/goal-log.txt
 step monarch-goal-16k 90 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused $GOAL16 --plan $OUT/plan.json --out $OUT/goal-16k.json 2> $OUT/goal-16k-log.txt
 [ -n "$DRY" ] || PYTHONUNBUFFERED=1 step torch_baseline 90 python3 bench/torch_baseline.py --compile-budget-s 50 > $OUT/torch.json 2> $OUT/torch-log.txt
 grep -h -E 'PLAN|two-kernel|=>|REJECT|ERROR|FAILED|error' $OUT/*log.txt | tail -60
