@@ -12,7 +12,7 @@
 import type { KsFactor, ModelMap, ModelNode, ParamSlice } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
-import { applyNode, sliceOf, type ParamValues, type Rows } from './reference.js';
+import { applyNode, referenceArgs, sliceOf, type ParamValues, type Rows } from './reference.js';
 
 export interface ReferenceGradients {
   /** ∂L/∂X = DY M, shape (batch, in). */
@@ -23,17 +23,18 @@ export interface ReferenceGradients {
 
 export function referenceBackward(
   model: Pick<ModelMap, 'params' | 'body'>,
-  params: ParamValues,
+  params: ParamValues | Readonly<Record<string, ArrayLike<number>>>,
   x: ArrayLike<number>,
   dy: ArrayLike<number>,
   batch: number,
 ): ReferenceGradients {
+  const tensors = referenceArgs('referenceBackward', Array.isArray(model?.params) ? model : undefined, params, { x, dy }, batch);
   const { in: n, out: m } = model.body;
   if (x.length !== batch * n) throw new MoncError('shape', `x has ${x.length} values, expected ${batch}×${n}`);
   if (dy.length !== batch * m) throw new MoncError('shape', `dy has ${dy.length} values, expected ${batch}×${m}`);
   const grads = new Map<string, Float64Array>();
   for (const p of model.params) grads.set(p.name, new Float64Array(p.shape.reduce((a, b) => a * b, 1)));
-  const dx = vjp(model.body, params, grads, Float64Array.from(x), Float64Array.from(dy), batch);
+  const dx = vjp(model.body, tensors, grads, Float64Array.from(x), Float64Array.from(dy), batch);
   return { dx, grads };
 }
 

@@ -7,6 +7,7 @@
 import type { KsFactor, ModelMap, ModelNode, ParamSlice } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
+import { typeName, userError } from './user-error.js';
 
 /** Parameter tensors by full name (`up.blkdiag1`), row-major. */
 export type ParamValues = ReadonlyMap<string, ArrayLike<number>>;
@@ -14,11 +15,32 @@ export type ParamValues = ReadonlyMap<string, ArrayLike<number>>;
 /** A batch of row vectors, row-major (batch, width). */
 export type Rows = Float64Array;
 
+/**
+ * The arguments of a reference call, as JavaScript may pass them: `model` a map's model (the
+ * manifest map itself is the natural slip), `arrays` arrays of numbers, `batch` a whole number ≥ 0,
+ * `params` tensors by name, a Map or an object (as loadParams takes them), returned as a Map. Each
+ * mistake is one MoncError (kind `user`; `param` for the tensors), never a TypeError.
+ */
+export function referenceArgs(call: string, model: unknown, params: unknown, arrays: Readonly<Record<string, unknown>>, batch: unknown): ParamValues {
+  const m = model as { body?: { in?: unknown }; model?: unknown; name?: unknown } | null;
+  if (typeof m?.body?.in !== 'number') {
+    throw userError(`${call} takes a map's model (manifest.maps[i].model, or modelOf(map)), got ${m?.model ? `the manifest map '${String(m.name)}' itself` : typeName(model)}`);
+  }
+  for (const [role, a] of Object.entries(arrays)) {
+    if (typeof (a as { length?: unknown } | null)?.length !== 'number' || typeof a === 'string') throw userError(`${call}: ${role} must be an array of numbers, got ${typeName(a)}`);
+  }
+  if (!Number.isInteger(batch) || (batch as number) < 0) throw userError(`${call}: batch must be a whole number ≥ 0, got ${String(batch)}`);
+  if (params instanceof Map) return params as ParamValues;
+  if (params === null || typeof params !== 'object') throw new MoncError('param', `${call}: parameters must be tensors by name (a Map or an object), got ${typeName(params)}`);
+  return new Map(Object.entries(params as Record<string, ArrayLike<number>>));
+}
+
 /** Y = X Mᵀ (+ bias) for a batch X of shape (batch, in); returns (batch, out). Any ModelMap will do. */
-export function referenceApply(model: Pick<ModelMap, 'body'>, params: ParamValues, x: ArrayLike<number>, batch: number): Float64Array {
+export function referenceApply(model: Pick<ModelMap, 'body'>, params: ParamValues | Readonly<Record<string, ArrayLike<number>>>, x: ArrayLike<number>, batch: number): Float64Array {
+  const tensors = referenceArgs('referenceApply', model, params, { x }, batch);
   const n = model.body.in;
   if (x.length < batch * n) throw new MoncError('shape', `x has ${x.length} values, expected ${batch}×${n}`);
-  return applyNode(model.body, params, Float64Array.from({ length: batch * n }, (_, i) => x[i]), batch);
+  return applyNode(model.body, tensors, Float64Array.from({ length: batch * n }, (_, i) => x[i]), batch);
 }
 
 /**
@@ -27,8 +49,9 @@ export function referenceApply(model: Pick<ModelMap, 'body'>, params: ParamValue
  * entry, sums add their terms' matrices, a tied map is densified once per map name however often
  * it is used, and a chain is applied to the identity (its factors' work per column).
  */
-export function referenceDense(model: Pick<ModelMap, 'body'>, params: ParamValues): Float64Array {
-  return denseNode(model.body, params, new Map());
+export function referenceDense(model: Pick<ModelMap, 'body'>, params: ParamValues | Readonly<Record<string, ArrayLike<number>>>): Float64Array {
+  const tensors = referenceArgs('referenceDense', model, params, {}, 0);
+  return denseNode(model.body, tensors, new Map());
 }
 
 /** The weights a factor reads: the tensor and where its slice starts. */

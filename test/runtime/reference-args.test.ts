@@ -1,0 +1,62 @@
+/**
+ * The float64 reference (`referenceApply`, `referenceDense`, `referenceBackward` from
+ * `monc/runtime`) called from JavaScript: the slips a user makes (the manifest map instead of its
+ * model, parameters as an object as `loadParams` takes them, a missing or fractional batch, null
+ * arrays) are one MoncError each or, for an object of tensors, the same result as the Map; never a
+ * TypeError or RangeError.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compileModule } from '../../src/compile.js';
+import { referenceApply, referenceBackward, referenceDense } from '../../src/runtime/index.js';
+import { MoncError } from '../../src/util/error.js';
+import { expectMoncErrorNow } from '../support/user-error.js';
+
+const compiled = compileModule('map up : 8 -> 12 = monarch(nblocks: 2) + bias()\n', 'args.mon');
+const map = compiled.outputs!.manifest.maps[0];
+const params = new Map(map.params.map((p, k) => [p.name, Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + k))]));
+const batch = 2;
+const x = Float32Array.from({ length: batch * 8 }, (_, i) => Math.cos(i));
+const dy = Float32Array.from({ length: batch * 12 }, (_, i) => Math.sin(2 * i));
+
+/** The three calls with one argument list (model, params, x, dy, batch), each taking what it reads, as JavaScript passes anything. */
+type Call = (model: unknown, params: unknown, x: unknown, dy: unknown, batch: unknown) => unknown;
+const apply: Call = (model, p, xs, _, b) => referenceApply(model as never, p as never, xs as never, b as never);
+const backward: Call = (model, p, xs, dys, b) => referenceBackward(model as never, p as never, xs as never, dys as never, b as never);
+const dense: Call = (model, p) => referenceDense(model as never, p as never);
+
+describe('the float64 reference called with the wrong arguments', () => {
+  it('parameters as an object of tensors give what the Map gives', () => {
+    const tensors = Object.fromEntries(params);
+    expect(referenceApply(map.model, tensors, x, batch)).toEqual(referenceApply(map.model, params, x, batch));
+    expect(referenceDense(map.model, tensors)).toEqual(referenceDense(map.model, params));
+    expect(referenceBackward(map.model, tensors, x, dy, batch)).toEqual(referenceBackward(map.model, params, x, dy, batch));
+  });
+
+  it.each<[string, () => unknown, 'user' | 'param', string]>([
+    ['the manifest map for its model', () => apply(map, params, x, undefined, batch), 'user', "referenceApply takes a map's model (manifest.maps[i].model, or modelOf(map)), got the manifest map 'up' itself"],
+    ['the manifest map (backward)', () => backward(map, params, x, dy, batch), 'user', "referenceBackward takes a map's model (manifest.maps[i].model, or modelOf(map)), got the manifest map 'up' itself"],
+    ['no model', () => dense(null, params, undefined, undefined, undefined), 'user', "referenceDense takes a map's model (manifest.maps[i].model, or modelOf(map)), got null"],
+    ['null parameters', () => apply(map.model, null, x, undefined, batch), 'param', 'referenceApply: parameters must be tensors by name (a Map or an object), got null'],
+    ['a fractional batch', () => apply(map.model, params, x, undefined, 1.5), 'user', 'referenceApply: batch must be a whole number ≥ 0, got 1.5'],
+    ['no batch', () => backward(map.model, params, x, dy, undefined), 'user', 'referenceBackward: batch must be a whole number ≥ 0, got undefined'],
+    ['a null input', () => apply(map.model, params, null, undefined, batch), 'user', 'referenceApply: x must be an array of numbers, got null'],
+    ['a string dy', () => backward(map.model, params, x, 'dy', batch), 'user', 'referenceBackward: dy must be an array of numbers, got string'],
+  ])('%s: one MoncError', (_, call, kind, message) => {
+    expectMoncErrorNow(call, kind, message);
+  });
+
+  it('any arguments: a result or a MoncError, never another error', () => {
+    const anything = fc.oneof(fc.anything(), fc.constantFrom<unknown>(map, map.model, params, Object.fromEntries(params), x, dy, batch));
+    fc.assert(
+      fc.property(fc.constantFrom(apply, backward, dense), anything, anything, anything, anything, anything, (call, ...args) => {
+        try {
+          call(...args);
+        } catch (e) {
+          if (!(e instanceof MoncError)) throw new Error(`${String(e)} for ${JSON.stringify(args.map((a) => typeof a))}`);
+        }
+      }),
+      { numRuns: 500, seed: 3 },
+    );
+  });
+});
