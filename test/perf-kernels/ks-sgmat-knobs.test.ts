@@ -115,7 +115,7 @@ describe('ks-sgmat acc16 and epi: the WGSL (n = 4096 first factor K(64, 64, 64, 
     expect(epi).toContain('var<storage, read_write> k_dst: array<vec4<f16>>;');
   });
 
-  it('acc16: f16 results stored straight to the output inside the batch, staged in f16 at its end', () => {
+  it('acc16: f16 results stored straight to the output inside the batch, staged a tile at a time in f16 at its end', () => {
     const k = emit(sgmat(128, 64, 1, 16, { acc16: true }));
     expect(k).toContain('var acc_0_7_3 = subgroup_matrix_result<f16, 16, 16>();');
     expect(k).not.toContain('subgroup_matrix_result<f32');
@@ -123,8 +123,9 @@ describe('ks-sgmat acc16 and epi: the WGSL (n = 4096 first factor K(64, 64, 64, 
     expect(k).toContain('if (row0 + 128u <= batch) {');
     expect(k).toContain('subgroupMatrixStore<row_major>(&k_dst, (row0 + 112u) * 4096u + alpha * 64u + beta0 + 48u, acc_0_7_3, 4096u);');
     expect(count(k, 'subgroupMatrixStore<row_major>(&k_dst')).toBe(32);
-    expect(k).toContain('var<workgroup> k_cs: array<f16, 8192>;');
-    expect(count(k, 'workgroupBarrier();')).toBe(2 + 1);
+    // The last row tile's epilogue: one 16x16 f16 tile of workgroup memory, two barriers per tile.
+    expect(k).toContain('var<workgroup> k_cs: array<f16, 256>;');
+    expect(count(k, 'workgroupBarrier();')).toBe(2 + 2 * 32);
     expect(k).not.toContain('subgroupMatrixLoad<subgroup_matrix_result');
   });
 
@@ -132,6 +133,8 @@ describe('ks-sgmat acc16 and epi: the WGSL (n = 4096 first factor K(64, 64, 64, 
     const k = emit(sgmat(64, 64, 1, 32, { acc16: true, gload: true }));
     expect(k).toContain('var<storage, read> k_src: array<f16>;');
     expect(k).toContain('var<storage, read> k_params: array<f16>;');
+    // The staged path (the last row tile) in chunks of 16 γ whatever tk is.
+    expect(k).toContain('var<workgroup> k_xs: array<f16, 1024>;');
     const inside = k.slice(k.indexOf('if (row0 + 64u <= batch) {'), k.indexOf('} else {'));
     expect(inside).toContain('let l0_3 = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>(&k_src, (row0 + 48u) * 4096u + alpha * 64u + k0 + 16u, 4096u);');
     expect(inside).toContain('let r0_2 = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>(&k_params, (alpha * 64u + beta0 + 32u) * 64u + k0, 64u);');

@@ -106,14 +106,15 @@ interface SgTiling {
   readonly sharedBytes: number;
 }
 
-function sgTiling(s: KsSgmatSchedule): SgTiling {
+function sgTiling(s: KsSgmatSchedule, op: KsOp): SgTiling {
   const { rows, cols, dtile, tk } = s;
   const result: ResultComponent = s.acc16 === true ? 'f16' : 'f32';
   const oneRound = s.acc16 === true || s.epi === true;
-  // xs and ws in f16, plus the epilogue's staging: one f32 16x16 tile per δ, or (oneRound)
-  // every result tile in the result component.
-  const staged = oneRound ? (result === 'f16' ? 2 : 4) * dtile * rows * cols : 4 * dtile * TILE * TILE;
-  const sharedBytes = 2 * dtile * tk * (rows + cols) + staged;
+  // xs and ws in f16 (chunks of 16 γ with gload), plus the epilogue's staging: one 16x16 tile
+  // per δ (f32; f16 where the tiles are stored direct), or (oneRound) every result tile.
+  const direct = result === 'f16' && tilesAreOutputBlocks(op);
+  const staged = direct ? 2 * dtile * TILE * TILE : oneRound ? (result === 'f16' ? 2 : 4) * dtile * rows * cols : 4 * dtile * TILE * TILE;
+  const sharedBytes = 2 * dtile * (s.gload === true ? TILE : tk) * (rows + cols) + staged;
   return { rows, cols, dtile, tk, result, oneRound, mr: rows / TILE, nb: cols / TILE, sharedBytes };
 }
 
@@ -195,7 +196,7 @@ function tilings(op: KsOp, limits: TargetLimits, sizes: readonly number[], knobs
       for (const cols of dividing(op.b, sizes))
         for (const tk of dividing(op.c, [16, 32, 64])) {
           const s: KsSgmatSchedule = { family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs };
-          if (valid(op, sgTiling(s), limits)) out.push(s);
+          if (valid(op, sgTiling(s, op), limits)) out.push(s);
         }
   return out;
 }
@@ -226,7 +227,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
   const score = (s: KsSgmatSchedule): number => {
-    const t = sgTiling(s);
+    const t = sgTiling(s, op);
     const dOk = op.d === 1 || t.dtile >= 4 ? 1000 : 0;
     return dOk + t.mr * t.nb * 20 + (t.tk === 16 ? 10 : 0) + t.cols / 64;
   };
@@ -237,7 +238,7 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
 function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedKernel {
   invariant(ctx.storage === 'f16', 'ks-sgmat needs f16 storage');
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat: op shape not supported');
-  const t = sgTiling(schedule);
+  const t = sgTiling(schedule, op);
   const { rows: R, cols: TB, dtile: TD, tk: TK, mr: MR, nb: NB } = t;
   const T = SUBGROUP;
   const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
@@ -266,47 +267,50 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const cs = `${ep}_cs`;
 
   // Staging of Src into xs[dd][r][k] and of W into ws[dd][bb][k] (f16; W's rows are contiguous
-  // along γ), software-pipelined: the next chunk is fetched while this one is multiplied.
-  const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(mul(sum(mul(dd, R), r), TK), k)}]`;
+  // along γ), software-pipelined: the next chunk is fetched while this one is multiplied. Chunks
+  // of tk γ, or with gload (whose staged path serves only a batch's last row tile) of 16, the
+  // least workgroup memory.
+  const SK = gload ? TILE : TK;
+  const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(mul(sum(mul(dd, R), r), SK), k)}]`;
   const srcAt = (k0: U32Expr, k: U32Expr, dd: U32Expr) => sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, k), d), 'delta0', dd);
   const srcCopy: StagedCopy =
     views.src && !alongDelta
       ? {
-          count: (R * TK) / 4,
+          count: (R * SK) / 4,
           register: 'vec4<f16>',
-          item: () => [`let kv = ${mod('e', TK / 4)};`, `let r = ${div('e', TK / 4)};`],
+          item: () => [`let kv = ${mod('e', SK / 4)};`, `let r = ${div('e', SK / 4)};`],
           load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'kv * 4u', u(0)), 4)}];`],
           store: (v) => LANES.map((l, q) => `${xsAt(u(0), 'r', sum('kv * 4u', u(q)))} = ${v}.${l};`),
         }
       : views.src
         ? {
-            count: (TD * R * TK) / 4,
+            count: (TD * R * SK) / 4,
             register: 'vec4<f16>',
-            item: () => [`let dv = ${mod('e', TD / 4)};`, `let k = ${mod(div('e', TD / 4), TK)};`, `let r = ${div('e', (TD / 4) * TK)};`],
+            item: () => [`let dv = ${mod('e', TD / 4)};`, `let k = ${mod(div('e', TD / 4), SK)};`, `let r = ${div('e', (TD / 4) * SK)};`],
             load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'k', 'dv * 4u'), 4)}];`],
             store: (v) => LANES.map((l, q) => `${xsAt(sum('dv * 4u', u(q)), 'r', 'k')} = ${v}.${l};`),
           }
         : {
-            count: TD * R * TK,
+            count: TD * R * SK,
             register: 'f16',
-            item: () => [`let dd = ${mod('e', TD)};`, `let k = ${mod(div('e', TD), TK)};`, `let r = ${div('e', TD * TK)};`],
+            item: () => [`let dd = ${mod('e', TD)};`, `let k = ${mod(div('e', TD), SK)};`, `let r = ${div('e', TD * SK)};`],
             load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'k', 'dd')}];`],
             store: (v) => [`${xsAt('dd', 'r', 'k')} = ${v};`],
           };
-  const wsAt = (dd: U32Expr, bb: U32Expr, k: U32Expr) => `${ws}[${sum(mul(sum(mul(dd, TB), bb), TK), k)}]`;
+  const wsAt = (dd: U32Expr, bb: U32Expr, k: U32Expr) => `${ws}[${sum(mul(sum(mul(dd, TB), bb), SK), k)}]`;
   const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
   const wCopy: StagedCopy = views.params
     ? {
-        count: (TD * TB * TK) / 4,
+        count: (TD * TB * SK) / 4,
         register: 'vec4<f16>',
-        item: () => [`let kv = ${mod('e', TK / 4)};`, `let bb = ${mod(div('e', TK / 4), TB)};`, `let dd = ${div('e', (TK / 4) * TB)};`],
+        item: () => [`let kv = ${mod('e', SK / 4)};`, `let bb = ${mod(div('e', SK / 4), TB)};`, `let dd = ${div('e', (SK / 4) * TB)};`],
         load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'kv * 4u'), 4)}];`],
         store: (v) => LANES.map((l, q) => `${wsAt('dd', 'bb', sum('kv * 4u', u(q)))} = ${v}.${l};`),
       }
     : {
-        count: TD * TB * TK,
+        count: TD * TB * SK,
         register: 'f16',
-        item: () => [`let k = ${mod('e', TK)};`, `let bb = ${mod(div('e', TK), TB)};`, `let dd = ${div('e', TK * TB)};`],
+        item: () => [`let k = ${mod('e', SK)};`, `let bb = ${mod(div('e', SK), TB)};`, `let dd = ${div('e', SK * TB)};`],
         load: (v, k0) => [`${v} = ${n.params}[${sum(wRow, k0, 'k')}];`],
         store: (v) => [`${wsAt('dd', 'bb', 'k')} = ${v};`],
       };
@@ -317,11 +321,11 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const right = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
   const result = resultMatrix(t.result);
   const acc = (dd: number, i: number, j: number) => `acc_${dd}_${i}_${j}`;
-  const compute: string[] = [`for (var kk = 0u; kk < ${u(TK)}; kk += ${u(TILE)}) {`];
+  const compute: string[] = [`for (var kk = 0u; kk < ${u(SK)}; kk += ${u(TILE)}) {`];
   for (let dd = 0; dd < TD; dd++) {
-    for (let i = 0; i < MR; i++) compute.push(`  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${u((dd * R + i * TILE) * TK)} + kk, ${u(TK)});`);
+    for (let i = 0; i < MR; i++) compute.push(`  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${u((dd * R + i * TILE) * SK)} + kk, ${u(SK)});`);
     // W block (k, β) sits at ws[dd][β][k]: column-major with stride tk.
-    for (let j = 0; j < NB; j++) compute.push(`  let r${dd}_${j} = subgroupMatrixLoad<${right}, col_major>(&${ws}, ${u((dd * TB + j * TILE) * TK)} + kk, ${u(TK)});`);
+    for (let j = 0; j < NB; j++) compute.push(`  let r${dd}_${j} = subgroupMatrixLoad<${right}, col_major>(&${ws}, ${u((dd * TB + j * TILE) * SK)} + kk, ${u(SK)});`);
     for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) compute.push(`  ${acc(dd, i, j)} = subgroupMatrixMultiplyAccumulate(l${dd}_${i}, r${dd}_${j}, ${acc(dd, i, j)});`);
   }
   compute.push('}');
@@ -360,24 +364,31 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
         ...(op.accumulate ? [`v0 += f32(${n.dst}[at]);`] : []),
         `${n.dst}[at] = f16(v0);`,
       ];
-  const epilogue: string[] = [];
-  for (let i = 0; i < MR; i++)
-    for (let j = 0; j < NB; j++) {
-      for (let dd = 0; dd < TD; dd++) epilogue.push(`subgroupMatrixStore<row_major>(&${cs}, ${u(dd * TILE * TILE)}, ${acc(dd, i, j)}, ${u(TILE)});`);
-      epilogue.push(
-        `workgroupBarrier();`,
-        ...cooperative(perTile / vw, T, 'e', [
+  // `read` (f16 tiles: converted) and `loop` (a WGSL loop rather than unrolled passes) serve the
+  // direct kernels' last row tile.
+  const perTileRounds = (read?: (q: number) => string, loop = false): string[] => {
+    const lines: string[] = [];
+    for (let i = 0; i < MR; i++)
+      for (let j = 0; j < NB; j++) {
+        for (let dd = 0; dd < TD; dd++) lines.push(`subgroupMatrixStore<row_major>(&${cs}, ${u(dd * TILE * TILE)}, ${acc(dd, i, j)}, ${u(TILE)});`);
+        const item = [
           ...decomposeItem,
           `if (${sum('row0', u(i * TILE), 'r')} < batch) {`,
           `  let row = ${sum('row0', u(i * TILE), 'r')};`,
           `  let beta = ${sum('beta0', u(j * TILE), 'bb')};`,
           `  let delta = delta0 + dd;`,
-          ...storeBody().map((l) => `  ${l}`),
+          ...storeBody(read).map((l) => `  ${l}`),
           `}`,
-        ]),
-        `workgroupBarrier();`,
-      );
-    }
+        ];
+        lines.push(
+          `workgroupBarrier();`,
+          ...(loop ? [`for (var e = lid; e < ${u(perTile / vw)}; e += ${u(T)}) {`, ...item.map((l) => `  ${l}`), '}'] : cooperative(perTile / vw, T, 'e', item)),
+          `workgroupBarrier();`,
+        );
+      }
+    return lines;
+  };
+  const epilogue = perTileRounds();
 
   // acc16 / epi: every result tile at once, staged as cs[dd][r][bb] (TD × R × TB, row stride
   // TB), one barrier, then the subgroup writes whole output rows along the contiguous dimension.
@@ -399,17 +410,17 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     ...storeBody(csRead).map((l) => `  ${l}`),
     `}`,
   ];
-  const items = (TD * R * TB) / vw;
-  // Unrolled where every workgroup writes this way; a loop for the direct kernels' last row tile
-  // (scalar writes: unrolled, 128 rows x 64 β would be 256 copies of the item).
-  const writeRows = direct ? [`for (var e = lid; e < ${u(items)}; e += ${u(T)}) {`, ...writeItem.map((l) => `  ${l}`), '}'] : cooperative(items, T, 'e', writeItem);
+  const writeRows = cooperative((TD * R * TB) / vw, T, 'e', writeItem);
   const stagedOnce = stagedStores(cs, placed((dd, i, j) => u((dd * R + i * TILE) * TB + j * TILE)), TB, writeRows);
   // direct (d = 1, so δ = 0): tile (i, j) starts at output row row0 + 16·i, column α·b + β0 + 16·j.
   // The workgroup's rows are all below batch (a uniform test), so every store is inside dst.
   const outTile = placed((_dd, i, j) => sum(mul(sum('row0', u(i * TILE)), outSize), mul('alpha', b), 'beta0', u(j * TILE)));
   const inside = `${sum('row0', u(R))} <= batch`;
   const indent = (ls: readonly string[]) => ls.map((l) => `  ${l}`);
-  const oneRound = direct ? [`if (${inside}) {`, ...indent(tileStores(n.dst, outTile, u(outSize))), '} else {', ...indent(stagedOnce), '}'] : stagedOnce;
+  // A direct kernel's last row tile (the only one it stages) goes a tile at a time through a
+  // 16x16 f16 cs: 512 bytes instead of rows × cols, for the residency of every other workgroup.
+  const lastRowTile = perTileRounds((q) => `f32(${cs}[${sum(mul(sum(mul('dd', TILE), 'r'), TILE), 'bb', u(q * csStep))}])`, true);
+  const oneRound = direct ? [`if (${inside}) {`, ...indent(tileStores(n.dst, outTile, u(outSize))), '} else {', ...indent(lastRowTile), '}'] : stagedOnce;
   // An accumulate op's direct tiles start from the old output (result matrices load too); the
   // staged path adds it as it writes.
   const accInit = direct && op.accumulate ? [`if (${inside}) {`, ...indent(tileLoads(n.dst, 'f16', outTile, u(outSize))), '}'] : [];
@@ -425,7 +436,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) gloadLoop.push(`  ${acc(0, i, j)} = subgroupMatrixMultiplyAccumulate(l0_${i}, r0_${j}, ${acc(0, i, j)});`);
   }
   gloadLoop.push('}');
-  const stagedPath = [...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, TK, true, compute), ...(t.oneRound ? stagedOnce : epilogue)];
+  const stagedPath = [...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, SK, true, compute), ...(direct ? lastRowTile : t.oneRound ? stagedOnce : epilogue)];
   const mainPath = gload
     ? [
         `if (${inside}) {`,
@@ -436,7 +447,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
         ...indent(stagedPath),
         '}',
       ]
-    : [...accInit, ...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, TK, true, compute), ...(t.oneRound ? oneRound : epilogue)];
+    : [...accInit, ...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, SK, true, compute), ...(t.oneRound ? oneRound : epilogue)];
 
   const body = [
     ...ksTileOrigin({ perRowTile, rows: R, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
@@ -446,9 +457,9 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   return sgmatKernel(ctx, schedule, {
     views,
     workgroupVars: [
-      `var<workgroup> ${xs}: array<f16, ${TD * R * TK}>;`,
-      `var<workgroup> ${ws}: array<f16, ${TD * TB * TK}>;`,
-      t.oneRound ? `var<workgroup> ${cs}: array<${t.result}, ${TD * R * TB}>;` : `var<workgroup> ${cs}: array<f32, ${perTile}>;`,
+      `var<workgroup> ${xs}: array<f16, ${TD * R * SK}>;`,
+      `var<workgroup> ${ws}: array<f16, ${TD * TB * SK}>;`,
+      direct ? `var<workgroup> ${cs}: array<f16, ${perTile}>;` : t.oneRound ? `var<workgroup> ${cs}: array<${t.result}, ${TD * R * TB}>;` : `var<workgroup> ${cs}: array<f32, ${perTile}>;`,
     ],
     body,
     rowsPerWorkgroup: R,
