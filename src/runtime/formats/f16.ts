@@ -3,6 +3,7 @@
  * float32 -> half rounds to nearest, ties to even, produces subnormals, overflows to ±inf and
  * keeps NaN a (quiet) NaN. Half -> float32 is exact (every half is a float32).
  */
+import { checkNumbers } from './arguments.js';
 
 // Pure: a page that never converts one value at a time (f32ToF16Bits) does not bundle it.
 const scratch = /* @__PURE__ */ new DataView(/* @__PURE__ */ new ArrayBuffer(4));
@@ -56,6 +57,12 @@ export function f32ArrayToF16(values: ArrayLike<number>): Uint16Array {
   return out;
 }
 
+/** f32ArrayToF16 as the package exports it: the argument checked first (the runtime's own calls skip that: every page bundles them). */
+export function f32ArrayToF16Checked(values: ArrayLike<number>): Uint16Array {
+  checkNumbers('f32ArrayToF16', 'values', values);
+  return f32ArrayToF16(values);
+}
+
 /** Every half's value, by its bits: built on first use (256 KiB), then array conversion is a lookup. */
 let halfValues: Float32Array | undefined;
 
@@ -65,6 +72,7 @@ let halfValues: Float32Array | undefined;
  * (onnxruntime-web's float16 outputs where the browser has it): taken by value, not as bits.
  */
 export function f16ArrayToF32(bits: ArrayLike<number>): Float32Array {
+  checkNumbers('f16ArrayToF32', 'bits', bits);
   // By its tag: a Float16Array of another realm (a page's frame) is one too; Node 20 has none.
   if (Object.prototype.toString.call(bits) === '[object Float16Array]') return Float32Array.from(bits);
   return f16BitsArrayToF32(bits);

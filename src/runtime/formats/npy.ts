@@ -12,6 +12,7 @@
  */
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { FormatError } from './format-error.js';
+import { checkBytes, checkNumbers, checkOneOf } from './arguments.js';
 
 export type NpyWriteDtype = '<f4' | '<f2';
 
@@ -29,6 +30,7 @@ const SUPPORTED: Record<string, readonly number[]> = { f: [2, 4, 8], i: [1, 2, 4
 
 /** Whether `bytes` start like a .npy file (the `\x93NUMPY` magic). */
 export function isNpy(bytes: Uint8Array): boolean {
+  checkBytes('isNpy', 'a file', bytes);
   return MAGIC.every((b, i) => bytes[i] === b);
 }
 
@@ -83,6 +85,7 @@ export function npySizeProblem(layout: NpyLayout, fileBytes: number): string | u
 }
 
 export function readNpy(bytes: Uint8Array): NpyArray {
+  checkBytes('readNpy', 'a .npy file', bytes);
   const layout = readNpyLayout(bytes);
   const problem = npySizeProblem(layout, bytes.length);
   if (problem !== undefined) throw new FormatError(problem);
@@ -121,6 +124,9 @@ function reader(kind: Kind, size: number, v: DataView): (at: number) => number {
 
 /** Serialises a C-order array as `<f4` (default) or `<f2`. */
 export function writeNpy(data: ArrayLike<number>, shape: readonly number[], dtype: NpyWriteDtype = '<f4'): Uint8Array {
+  checkNumbers('writeNpy', 'data', data);
+  checkNumbers('writeNpy', 'shape', shape);
+  checkOneOf('writeNpy', 'dtype', dtype, ['<f4', '<f2']);
   const elements = shape.reduce((p, v) => p * v, 1);
   if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0) || elements !== data.length) {
     throw new FormatError(`npy: shape (${shape.join(', ')}) does not hold ${data.length} values`);

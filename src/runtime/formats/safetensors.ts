@@ -14,6 +14,7 @@ import { jsonErrorMessage } from '../../util/json.js';
 import { FormatError } from './format-error.js';
 import { elementCount } from '../params.js';
 import { typeName, userError } from '../user-error.js';
+import { checkBytes, checkNumbers, checkOneOf } from './arguments.js';
 
 /** The dtypes whose values monc reads. */
 export type SafetensorsReadDtype = 'F32' | 'F16' | 'BF16' | 'F64';
@@ -139,8 +140,7 @@ export function decodeSafetensorsTensor(entry: SafetensorsEntry, bytes: Uint8Arr
 
 /** Every tensor of a dtype monc reads; the others are listed in `skipped`. */
 export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
-  // From JavaScript anything may come: what is not bytes is the caller's mistake, not a damaged file.
-  if (!(bytes instanceof Uint8Array)) throw userError(`readSafetensors takes the bytes of a safetensors file (a Uint8Array), got ${typeName(bytes)}`);
+  checkBytes('readSafetensors', 'a safetensors file', bytes);
   const index = readSafetensorsIndex(bytes, bytes.length);
   const tensors = new Map<string, SafetensorsTensor>();
   const skipped = new Map<string, SafetensorsDtype>();
@@ -195,17 +195,25 @@ export function writeSafetensors(
   tensors: ReadonlyMap<string, TensorToWrite>,
   options: { readonly dtype?: SafetensorsWriteDtype; readonly metadata?: Readonly<Record<string, string>> } = {},
 ): Uint8Array {
-  const dtype = options.dtype ?? 'F32';
+  if (!(tensors instanceof Map)) throw userError(`writeSafetensors takes the tensors by name (a Map of { shape, data }), got ${typeName(tensors)}`);
+  const dtype = options?.dtype ?? 'F32';
+  checkOneOf('writeSafetensors', 'dtype', dtype, ['F32', 'F16']);
   const size = BYTES[dtype];
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = {};
-  if (options.metadata && Object.keys(options.metadata).length > 0) {
-    header.__metadata__ = Object.fromEntries(Object.entries(options.metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const metadata = options?.metadata;
+  if (metadata !== undefined && (metadata === null || typeof metadata !== 'object' || !Object.values(metadata).every((v) => typeof v === 'string'))) {
+    throw userError(`writeSafetensors: metadata must be an object of strings, got ${typeName(metadata)}`);
+  }
+  if (metadata && Object.keys(metadata).length > 0) {
+    header.__metadata__ = Object.fromEntries(Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
   let offset = 0;
   for (const name of names) {
     if (name === '__metadata__') throw invalid("'__metadata__' is reserved and cannot name a tensor");
     const t = tensors.get(name)!;
+    if (!Array.isArray(t?.shape)) throw userError(`writeSafetensors: tensor '${name}' must be { shape, data } with shape an array, got ${typeName(t)}`);
+    checkNumbers('writeSafetensors', `tensor '${name}''s data`, t.data);
     const elements = elementCount(t.shape);
     if (!t.shape.every(isCount) || elements !== t.data.length) {
       throw invalid(`tensor '${name}' has shape [${t.shape.join(', ')}] but ${t.data.length} values`);

@@ -1,0 +1,22 @@
+/**
+ * The argument checks of the format functions a program calls (readNpy, writeNpy,
+ * readSafetensors, writeSafetensors, the f16 conversions): from JavaScript anything may come,
+ * and what is not bytes or numbers is the caller's mistake, one MoncError of kind `user` naming
+ * the call and what it got, not a TypeError or a damaged file.
+ */
+import { typeName, userError } from '../user-error.js';
+
+/** Throws unless `value` is a Uint8Array, the bytes of `what` (`a .npy file`). */
+export function checkBytes(call: string, what: string, value: unknown): void {
+  if (!(value instanceof Uint8Array)) throw userError(`${call} takes the bytes of ${what} (a Uint8Array), got ${typeName(value)}`);
+}
+
+/** Throws unless `value` is an array of numbers (a typed array or an Array), the call's `role`. */
+export function checkNumbers(call: string, role: string, value: unknown): void {
+  if (!ArrayBuffer.isView(value) && !Array.isArray(value)) throw userError(`${call}: ${role} must be an array of numbers (a typed array or an Array), got ${typeName(value)}`);
+}
+
+/** Throws unless `value` is one of `allowed`. */
+export function checkOneOf(call: string, role: string, value: unknown, allowed: readonly string[]): void {
+  if (!allowed.includes(value as string)) throw userError(`${call}: ${role} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${String(value)}`);
+}
