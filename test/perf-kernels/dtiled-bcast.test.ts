@@ -46,6 +46,14 @@ describe('ks-dtiled bcast', () => {
     expect(await opError(ksDtiled, c, 1, g, 9), JSON.stringify(g)).toBeLessThan(TOL);
   });
 
+  it('two register rows per epilogue round (er 2): 8 rows per thread (4 rounds) and 4 (2 rounds)', async () => {
+    const c = monarchCase(64, 64, 8);
+    for (const knobs of [{ rows: 32, cols: 8, rr: 8, rb: 4, pipeline: true }, { rows: 32, cols: 4, tk: 8, rr: 4, rb: 4, pipeline: false }]) {
+      const s = pick(c.ops[1], { ...knobs, dtile: 8, er: 2 });
+      expect(await opError(ksDtiled, c, 1, s, 37), JSON.stringify(s)).toBeLessThan(TOL);
+    }
+  });
+
   it('accumulates and adds the bias at the logical output index (a > 1), weights staged by scalars or vec4', async () => {
     const op = ks(2, 8, 4, 8, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 128 } });
     const base = {
@@ -62,6 +70,8 @@ describe('ks-dtiled bcast', () => {
     const s = pick(op, { rows: 32, dtile: 8, rr: 8, rb: 4, pipeline: true });
     expect(await opError(ksDtiled, unaligned, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
     expect(await opError(ksDtiled, aligned, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
+    const twoRows = pick(op, { rows: 32, dtile: 8, rr: 8, rb: 4, pipeline: true, er: 2 });
+    expect(await opError(ksDtiled, aligned, 0, twoRows, 7), JSON.stringify(twoRows)).toBeLessThan(TOL);
   });
 
   // Random strided factors: d a multiple of 4, b and c multiples of 4 (not powers of two), a ≥ 1, any batch.
@@ -96,10 +106,13 @@ describe('ks-dtiled bcast', () => {
       expect(all.slice(0, first).some((s) => 'bcast' in s), c.name).toBe(false);
       expect(ksDtiled.defaultSchedule(op, H200).bcast, c.name).toBeUndefined();
       for (const s of [all[0], all[first], all[all.length - 1]]) expect(ksDtiled.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
-      // grun twins only where d = 4, after the bcast ones.
-      const runs = all.filter((s) => s.grun === true);
-      expect(runs.length > 0, c.name).toBe(op.d === 4);
-      expect(runs.every((s) => s.bcast === true && s.dtile === 4) && all.slice(all.length - runs.length).every((s) => s.grun === true), c.name).toBe(true);
+      // In order: measured, bcast, grun (only where d = 4), then er 2 twins of both.
+      const stage = (s: KsDtiledSchedule) => (s.bcast !== true ? 0 : s.er === 2 ? 3 : s.grun === true ? 2 : 1);
+      const stages = all.map(stage);
+      expect(stages.every((v, i) => i === 0 || v >= stages[i - 1]), c.name).toBe(true);
+      expect(stages.includes(2), c.name).toBe(op.d === 4);
+      expect(stages.includes(3), c.name).toBe(true);
+      expect(all.filter((s) => s.grun === true).every((s) => s.dtile === 4), c.name).toBe(true);
     }
     // The session-10 plan's 512-invocation form at n=4096 fits the H200 (35 KiB of workgroup memory).
     const op = monarchCase(4096, 4096, 64).ops[1];

@@ -47,11 +47,16 @@ export interface KsDtiledSchedule extends Schedule {
   readonly pipeline: boolean;
   // Optional: `bcast` (a flag; absent = off, what every schedule before it had): one δ per warp,
   // δ-major staged tiles and a staged epilogue (above). With bcast where d = dtile = 4, `grun`
-  // (a flag): the staging reads each row's γ chunk as one run (below).
+  // (a flag): the staging reads each row's γ chunk as one run (below). With bcast, `er` (1 or 2;
+  // absent = 1): register rows per epilogue round, the second staged in the weights' array.
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
   return s.grun === true;
+}
+
+function epilogueRows(s: KsDtiledSchedule): number {
+  return typeof s.er === 'number' ? s.er : 1;
 }
 
 function isBcast(s: KsDtiledSchedule): boolean {
@@ -110,6 +115,7 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     op.b % s.cols === 0 &&
     op.c % s.tk === 0 &&
     (!isGrun(s) || (isBcast(s) && s.dtile === 4 && op.d === 4)) &&
+    (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
     threads <= limits.maxWorkgroupSize &&
@@ -135,7 +141,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   // The `bcast` twins last (not measured yet), so the order of the measured ones is unchanged.
   const twins = out.map((s): KsDtiledSchedule => ({ ...s, bcast: true })).filter((s) => valid(op, s, limits));
   const runs = op.d === 4 ? twins.map((s): KsDtiledSchedule => ({ ...s, grun: true })).filter((s) => valid(op, s, limits)) : [];
-  return [...out, ...twins, ...runs];
+  // Then two register rows per epilogue round (half its barriers) where the weights' array holds one.
+  const rounds = [...twins, ...runs].map((s): KsDtiledSchedule => ({ ...s, er: 2 })).filter((s) => valid(op, s, limits));
+  return [...out, ...twins, ...runs, ...rounds];
 }
 
 /**
@@ -234,27 +242,34 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
    * The bcast epilogue: round i puts register row i of every thread (rows 4·(tr + (i / 4)·NR) +
    * i % 4) in workgroup memory as [ρ][δ][β], then the workgroup stores it with δ fastest, runs
    * of `dtile` δ per (row, β) as the output holds them. The reduction loop ended on a barrier.
+   * With `er` 2 a round moves two register rows, the second through the weights' array.
    */
   function stagedStores(): string[] {
     invariant(L !== undefined, 'ks-dtiled: staged stores need the bcast layout');
     const out: string[] = [];
-    for (let i = 0; i < RR; i++) {
-      if (i > 0) out.push('workgroupBarrier();');
-      for (let j = 0; j < RB / 4; j++) out.push(`${xs}[${sum(mul('tr', L.oRow / 4), mul('dd', L.oLine / 4), betaVec(j))}] = ${acc(i, j)};`);
+    const areas = [xs, ws].slice(0, epilogueRows(schedule));
+    for (let i0 = 0; i0 < RR; i0 += areas.length) {
+      if (i0 > 0) out.push('workgroupBarrier();');
+      areas.forEach((area, h) => {
+        for (let j = 0; j < RB / 4; j++) out.push(`${area}[${sum(mul('tr', L.oRow / 4), mul('dd', L.oLine / 4), betaVec(j))}] = ${acc(i0 + h, j)};`);
+      });
       out.push('workgroupBarrier();');
-      const logical = sum(mul('alpha', b * d), mul(sum('beta0', 'ob'), d), 'delta0', 'od');
-      const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), logical))];
-      const value = `${xs}[${sum(mul('orow', L.oRow / 4), mul('od', L.oLine / 4), div('ob', 4))}][${mod('ob', 4)}]`;
-      const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical), value, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
-      out.push(
-        ...cooperative(NR * TB * TD, T, 'e', [
-          `let od = ${mod('e', TD)};`,
-          `let ob = ${mod(div('e', TD), TB)};`,
-          `let orow = ${div('e', TD * TB)};`,
-          `let row = ${sum('row0', mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3))};`,
-          `if (row < batch) { ${write} }`,
-        ]),
-      );
+      areas.forEach((area, h) => {
+        const i = i0 + h;
+        const logical = sum(mul('alpha', b * d), mul(sum('beta0', 'ob'), d), 'delta0', 'od');
+        const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), logical))];
+        const value = `${area}[${sum(mul('orow', L.oRow / 4), mul('od', L.oLine / 4), div('ob', 4))}][${mod('ob', 4)}]`;
+        const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical), value, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
+        out.push(
+          ...cooperative(NR * TB * TD, T, 'e', [
+            `let od = ${mod('e', TD)};`,
+            `let ob = ${mod(div('e', TD), TB)};`,
+            `let orow = ${div('e', TD * TB)};`,
+            `let row = ${sum('row0', mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3))};`,
+            `if (row < batch) { ${write} }`,
+          ]),
+        );
+      });
     }
     return out;
   }
@@ -301,6 +316,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     pipeline: flag(s, 'pipeline'),
     ...(flag(s, 'bcast') ? { bcast: true } : {}),
     ...(flag(s, 'grun') ? { grun: true } : {}),
+    ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
   }),
   emit,
 };
