@@ -1,11 +1,12 @@
 /**
  * ks-sgmat's session-10 knobs: `acc16` (f16 result matrices, stored straight to the output where
- * the tile is a row-major block of it, else staged in f16) and `epi` (f32 results, every tile
- * staged in one round). The schedule space (after every other candidate, never a default), the
- * WGSL each path produces, and results through the subgroup-matrix emulation on SwiftShader
- * against the float64 op reference: the direct path, the staged fallback of a batch's last
- * partial row tile, accumulate and bias ops, a permuted output, a strided factor (d > 1),
- * rectangular blocks (b != c); n = 4096's real block shape: ks-sgmat-acc16-shape.test.ts.
+ * the tile is a row-major block of it, else staged in f16), `epi` (f32 results, every tile
+ * staged in one round), `gload` (operands loaded from the buffers) and `pad` (padded staging).
+ * The schedule space (after every other candidate, never a default), the WGSL each path
+ * produces, and results through the subgroup-matrix emulation on SwiftShader against the float64
+ * op reference: the direct path, the staged fallback of a batch's last partial row tile,
+ * accumulate and bias ops, a permuted output, a strided factor (d > 1), rectangular blocks
+ * (b != c); n = 4096's block shape: ks-sgmat-acc16-shape.test.ts.
  * Tolerance: relative Frobenius error 1e-5 (f32) where the emulated kernel computes in f32
  * throughout (the emulation runs f16 matrices, f16 result ones included, as f32: it proves the
  * indexing, not f16 accuracy; ks-sgmat-acc16-precision.test.ts estimates that).
@@ -21,7 +22,7 @@ import { kernelError, TOL } from './support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
-const sgmat = (rows: number, cols: number, dtile: number, tk: number, knobs: { acc16?: true; epi?: true; gload?: true } = {}): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs });
+const sgmat = (rows: number, cols: number, dtile: number, tk: number, knobs: { acc16?: true; epi?: true; gload?: true; pad?: number } = {}): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs });
 
 /** Relative error of `op` (op 0 of a one-op case around it, or op `index` of `c`) by ks-sgmat, emulated. */
 function error(c: OpsCase, index: number, s: KsSgmatSchedule, batch: number): Promise<number> {
@@ -61,13 +62,13 @@ describe('ks-sgmat acc16 and epi: the schedule space', () => {
       const firstNew = all.findIndex((s) => s.acc16 !== undefined || s.epi !== undefined);
       expect(firstNew, name).toBe(plain.length);
       const keys = new Set(plain.map(scheduleKey));
-      const epi = all.filter((s) => s.epi === true && s.gload === undefined);
+      const epi = all.filter((s) => s.epi === true && s.gload === undefined && s.pad === undefined);
       expect(epi.length, name).toBeGreaterThan(0);
       for (const s of epi) {
         const { epi: _, ...without } = s;
         expect(keys.has(scheduleKey(without)), JSON.stringify(s)).toBe(true);
       }
-      const acc16 = all.filter((s) => s.acc16 === true && s.gload === undefined);
+      const acc16 = all.filter((s) => s.acc16 === true && s.gload === undefined && s.pad === undefined);
       expect(acc16.some((s) => (s.rows === 128 || s.cols === 128) && (s.rows / 16) * (s.cols / 16) * s.dtile > 16), name).toBe(true);
       expect(acc16.some((s) => s.cols === 128), name).toBe(op.b % 128 === 0);
       for (const s of acc16) expect((s.rows / 16) * (s.cols / 16) * s.dtile, JSON.stringify(s)).toBeLessThanOrEqual(32);
@@ -75,7 +76,15 @@ describe('ks-sgmat acc16 and epi: the schedule space', () => {
       // gload: every epi and acc16 tiling again, last, where d = 1.
       const gload = all.filter((s) => s.gload === true);
       expect(gload.map(({ gload: _, ...rest }) => rest), name).toEqual(op.d === 1 ? [...epi, ...acc16] : []);
-      expect(all.slice(all.length - gload.length), name).toEqual(gload);
+      // pad 8: the epi and acc16 tilings of tk 32 or 64 again (those that still fit: all where d = 1), last of all.
+      const padded = all.filter((s) => s.pad !== undefined);
+      const twins = [...epi, ...acc16].filter((s) => s.tk >= 32);
+      const unpadded = padded.map(({ pad: _, ...rest }) => rest);
+      if (op.d === 1) expect(unpadded, name).toEqual(twins);
+      else expect(twins, name).toEqual(expect.arrayContaining(unpadded));
+      expect(padded.length, name).toBeGreaterThan(0);
+      expect(padded.every((s) => s.pad === 8), name).toBe(true);
+      expect(all.slice(all.length - padded.length - gload.length), name).toEqual([...gload, ...padded]);
     }
   });
 
@@ -91,6 +100,7 @@ describe('ks-sgmat acc16 and epi: the schedule space', () => {
     expect(ksSgmat.decode(sgmat(64, 64, 1, 16, { acc16: true }))).toEqual(sgmat(64, 64, 1, 16, { acc16: true }));
     expect(ksSgmat.decode(sgmat(64, 64, 1, 16, { epi: true }))).toEqual(sgmat(64, 64, 1, 16, { epi: true }));
     expect(ksSgmat.decode(sgmat(64, 64, 1, 16, { acc16: true, gload: true }))).toEqual(sgmat(64, 64, 1, 16, { acc16: true, gload: true }));
+    expect(ksSgmat.decode(sgmat(64, 64, 1, 32, { epi: true, pad: 8 }))).toEqual(sgmat(64, 64, 1, 32, { epi: true, pad: 8 }));
     expect(Object.keys(ksSgmat.decode(sgmat(64, 64, 1, 16)))).toEqual(['family', 'rows', 'cols', 'dtile', 'tk']);
   });
 
@@ -145,6 +155,13 @@ describe('ks-sgmat acc16 and epi: the WGSL (n = 4096 first factor K(64, 64, 64, 
     expect(() => ksSgmat.emit(op, sgmat(64, 64, 1, 16, { gload: true }), contextFor(c, 'k', 0, 'f16'))).toThrow(/gload/);
   });
 
+  it('pad 8: staged rows 40 halves apart at tk 32 (distinct banks for the loads)', () => {
+    const k = emit(sgmat(64, 64, 1, 32, { acc16: true, pad: 8 }));
+    expect(k).toContain('var<workgroup> k_xs: array<f16, 2560>;');
+    expect(k).toContain('let l0_1 = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>(&k_xs, 640u + kk, 40u);');
+    expect(k).toContain('let r0_3 = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>(&k_ws, 1920u + kk, 40u);');
+  });
+
   it('acc16 with an accumulate op starts the direct tiles from the old output', () => {
     const k = ksSgmat.emit({ ...op, accumulate: true }, sgmat(64, 64, 1, 16, { acc16: true }), contextFor(c, 'k', 0, 'f16')).wgsl;
     expect(k).toContain('acc_0_1_2 = subgroupMatrixLoad<subgroup_matrix_result<f16, 16, 16>, row_major>(&k_dst, (row0 + 16u) * 4096u + alpha * 64u + beta0 + 32u, 4096u);');
@@ -163,6 +180,8 @@ describe('ks-sgmat acc16 and epi, emulated, against the float64 reference', () =
     ['epi, rectangular b != c (batch 40)', rect, 0, sgmat(32, 16, 1, 16, { epi: true }), 40],
     ['gload, rectangular b != c, two γ tiles per step, every row tile whole (batch 64)', rect, 0, sgmat(32, 16, 1, 32, { acc16: true, gload: true }), 64],
     ['gload, the last row tile partial: staged (batch 45)', square, 0, sgmat(32, 16, 1, 16, { acc16: true, gload: true }), 45],
+    ['acc16 + pad 8, rectangular, tk 32 (batch 40)', rect, 0, sgmat(32, 16, 1, 32, { acc16: true, pad: 8 }), 40],
+    ['epi + pad 8, rectangular, tk 32 (batch 40)', rect, 0, sgmat(32, 16, 1, 32, { epi: true, pad: 8 }), 40],
     ['acc16, strided factor d = 16, 4 δ (staged along δ) (batch 19)', square, 1, sgmat(16, 16, 4, 16, { acc16: true }), 19],
     ['epi, strided factor d = 16, 4 δ (batch 19)', square, 1, sgmat(16, 16, 4, 16, { epi: true }), 19],
   ];

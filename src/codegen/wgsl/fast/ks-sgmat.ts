@@ -11,7 +11,6 @@
  * through workgroup memory once at the end, so the global store can be vectorised along the
  * contiguous dimension (β when d = 1, δ otherwise) and can follow the op's output map and bias.
  *
- *
  * Session 10's knobs (candidates after all the others, never a default until timed on the GPU):
  *  - `epi`: the same f32 results, all of the subgroup's tiles staged in one round (TD × rows ×
  *    cols f32 in workgroup memory), one barrier, then the subgroup writes whole output rows (8
@@ -21,13 +20,8 @@
  *    is the identity and there is no bias, a workgroup whose rows all lie below batch (a uniform
  *    test) stores each tile straight to the output (row stride = the output row length; an
  *    accumulate op's tiles start from the old output, loaded the same way); the last partial
- *    row tile, and every workgroup of other ops, stage the f16 tiles as `epi` does.
- *  - `gload` (with `acc16` or `epi`, d = 1): a workgroup of whole row tiles
- *    loads its left matrices straight from x (row-major, row stride = the input row length) and
- *    its right ones from W (column-major, stride c): no staging and, with acc16's direct stores,
- *    no barrier and no workgroup memory between the operands and the output; the last partial row tile takes the
- *    staged path (a matrix load crossing x's end would read from offset 0: Dawn's robustness).
- *    The bindings are then scalar f16 arrays (the builtins take arrays of scalars).
+ *    row tile goes a tile at a time through 512 bytes of f16; every workgroup of other ops
+ *    stages the f16 tiles as `epi` does.
  *    Precision: the running sum is rounded to f16 after every 16-deep multiply, c / 16 times,
  *    besides the one rounding of the stored result that f32 accumulation has too: the relative
  *    error grows like u·√((c/16 + 1)/6) (u = 2⁻¹¹, round-to-nearest, sums of random sign).
@@ -37,6 +31,17 @@
  *    f32 sums; an accumulator that truncated would give 1.0e-3, 3.5e-3, 1.3e-2. The tuner checks
  *    every candidate against float64 within the f16 contract (3e-3) before timing it, so a tuned
  *    f16 build accumulates in f16 only where that holds on its GPU (docs/numerics.md).
+ *  - `gload` (with `acc16` or `epi`, d = 1): a workgroup of whole row tiles loads its left
+ *    matrices straight from x (row-major, row stride = the input row length) and its right ones
+ *    from W (column-major, stride c): no staging and, with acc16's direct stores, no barrier and
+ *    no workgroup memory between the operands and the output; the last partial row tile takes
+ *    the staged path, in chunks of 16 γ (a matrix load crossing x's end would read from offset
+ *    0: Dawn's robustness). The bindings are then scalar f16 arrays (the builtins take arrays
+ *    of scalars), and tk is the loop's unrolling.
+ *  - `pad` 8 (epi or acc16 staging chunks of 32 or 64 γ): staged rows tk + 8 halves apart. s9's
+ *    roofline on the H200: 16x16 matrix loads from workgroup rows 64 halves apart ran 2.6x slower
+ *    than 16 or 72 apart (bank conflicts); 8 more halves put the 8 rows of a load phase on
+ *    distinct banks for tk 16, 32 and 64.
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -89,7 +94,8 @@ export interface KsSgmatSchedule extends Schedule {
   // registers, so up to 32 result tiles per subgroup, stored straight to the output where they
   // can be and through the one-round staged epilogue (in f16) elsewhere (file comment);
   // `epi`, f32 results through the one-round epilogue: every result tile staged at once, one barrier;
-  // `gload` (with acc16 or epi, d = 1), operands loaded straight from x and W in whole row tiles.
+  // `gload` (with acc16 or epi, d = 1), operands loaded straight from x and W in whole row tiles;
+  // `pad` (a number: 8), staged rows of tk + pad γ.
 }
 
 interface SgTiling {
@@ -98,6 +104,8 @@ interface SgTiling {
   readonly dtile: number;
   readonly tk: number;
   readonly result: ResultComponent;
+  /** Halves between the staged rows beyond their tk γ (0, or 8). */
+  readonly pad: number;
   /** Every result tile staged at once (acc16 or epi), else one δ's tiles at a time. */
   readonly oneRound: boolean;
   /** Row blocks and β blocks of 16. */
@@ -114,8 +122,9 @@ function sgTiling(s: KsSgmatSchedule, op: KsOp): SgTiling {
   // per δ (f32; f16 where the tiles are stored direct), or (oneRound) every result tile.
   const direct = result === 'f16' && tilesAreOutputBlocks(op);
   const staged = direct ? 2 * dtile * TILE * TILE : oneRound ? (result === 'f16' ? 2 : 4) * dtile * rows * cols : 4 * dtile * TILE * TILE;
-  const sharedBytes = 2 * dtile * (s.gload === true ? TILE : tk) * (rows + cols) + staged;
-  return { rows, cols, dtile, tk, result, oneRound, mr: rows / TILE, nb: cols / TILE, sharedBytes };
+  const pad = typeof s.pad === 'number' ? s.pad : 0;
+  const sharedBytes = 2 * dtile * ((s.gload === true ? TILE : tk) + pad) * (rows + cols) + staged;
+  return { rows, cols, dtile, tk, result, oneRound, pad, mr: rows / TILE, nb: cols / TILE, sharedBytes };
 }
 
 /**
@@ -209,7 +218,7 @@ const SIZES_F16 = [...SIZES, 128];
  * Every schedule: the f32 per-tile-epilogue ones first (in their stored order), then the same
  * tilings with the one-round epilogue (`epi`), then f16 results (`acc16`), which also fit 128
  * rows or β (32 tiles in the register budget), then the epi and acc16 ones again with `gload`
- * where d = 1. The new knobs come last and never make a default:
+ * where d = 1, then those of tk 32 or 64 with `pad` 8. The new knobs come last and never make a default:
  * no GPU has timed them yet.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
@@ -217,7 +226,8 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   const acc16 = hasF16Results(limits) ? tilings(op, limits, SIZES_F16, { acc16: true }) : [];
   const epi = tilings(op, limits, SIZES, { epi: true });
   const gload = op.d === 1 ? [...epi, ...acc16].map((s): KsSgmatSchedule => ({ ...s, gload: true })) : [];
-  return [...tilings(op, limits, SIZES, {}), ...epi, ...acc16, ...gload];
+  const padded = [...epi, ...acc16].filter((s) => s.tk >= 32).map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter((s) => valid(op, sgTiling(s, op), limits));
+  return [...tilings(op, limits, SIZES, {}), ...epi, ...acc16, ...gload, ...padded];
 }
 
 /**
@@ -271,7 +281,9 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   // of tk γ, or with gload (whose staged path serves only a batch's last row tile) of 16, the
   // least workgroup memory.
   const SK = gload ? TILE : TK;
-  const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(mul(sum(mul(dd, R), r), SK), k)}]`;
+  // Rows of SK γ, `pad` more apart (pad 8: the 16x16 loads' rows fall on distinct banks).
+  const SP = SK + t.pad;
+  const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(mul(sum(mul(dd, R), r), SP), k)}]`;
   const srcAt = (k0: U32Expr, k: U32Expr, dd: U32Expr) => sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, k), d), 'delta0', dd);
   const srcCopy: StagedCopy =
     views.src && !alongDelta
@@ -297,7 +309,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
             load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'k', 'dd')}];`],
             store: (v) => [`${xsAt('dd', 'r', 'k')} = ${v};`],
           };
-  const wsAt = (dd: U32Expr, bb: U32Expr, k: U32Expr) => `${ws}[${sum(mul(sum(mul(dd, TB), bb), SK), k)}]`;
+  const wsAt = (dd: U32Expr, bb: U32Expr, k: U32Expr) => `${ws}[${sum(mul(sum(mul(dd, TB), bb), SP), k)}]`;
   const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
   const wCopy: StagedCopy = views.params
     ? {
@@ -323,9 +335,9 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const acc = (dd: number, i: number, j: number) => `acc_${dd}_${i}_${j}`;
   const compute: string[] = [`for (var kk = 0u; kk < ${u(SK)}; kk += ${u(TILE)}) {`];
   for (let dd = 0; dd < TD; dd++) {
-    for (let i = 0; i < MR; i++) compute.push(`  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${u((dd * R + i * TILE) * SK)} + kk, ${u(SK)});`);
+    for (let i = 0; i < MR; i++) compute.push(`  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${u((dd * R + i * TILE) * SP)} + kk, ${u(SP)});`);
     // W block (k, β) sits at ws[dd][β][k]: column-major with stride tk.
-    for (let j = 0; j < NB; j++) compute.push(`  let r${dd}_${j} = subgroupMatrixLoad<${right}, col_major>(&${ws}, ${u((dd * TB + j * TILE) * SK)} + kk, ${u(SK)});`);
+    for (let j = 0; j < NB; j++) compute.push(`  let r${dd}_${j} = subgroupMatrixLoad<${right}, col_major>(&${ws}, ${u((dd * TB + j * TILE) * SP)} + kk, ${u(SP)});`);
     for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) compute.push(`  ${acc(dd, i, j)} = subgroupMatrixMultiplyAccumulate(l${dd}_${i}, r${dd}_${j}, ${acc(dd, i, j)});`);
   }
   compute.push('}');
@@ -457,8 +469,8 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   return sgmatKernel(ctx, schedule, {
     views,
     workgroupVars: [
-      `var<workgroup> ${xs}: array<f16, ${TD * R * SK}>;`,
-      `var<workgroup> ${ws}: array<f16, ${TD * TB * SK}>;`,
+      `var<workgroup> ${xs}: array<f16, ${TD * R * SP}>;`,
+      `var<workgroup> ${ws}: array<f16, ${TD * TB * SP}>;`,
       direct ? `var<workgroup> ${cs}: array<f16, ${perTile}>;` : t.oneRound ? `var<workgroup> ${cs}: array<${t.result}, ${TD * R * TB}>;` : `var<workgroup> ${cs}: array<f32, ${perTile}>;`,
     ],
     body,
@@ -481,6 +493,7 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.acc16 === undefined ? {} : { acc16: flag(s, 'acc16') }),
     ...(s.epi === undefined ? {} : { epi: flag(s, 'epi') }),
     ...(s.gload === undefined ? {} : { gload: flag(s, 'gload') }),
+    ...(s.pad === undefined ? {} : { pad: knob(s, 'pad', 0) }),
   }),
   emit,
 };
