@@ -98,7 +98,8 @@ export function describeAdapter(info: Pick<GPUAdapterInfo, 'vendor' | 'architect
 }
 
 export async function requestMoncDevice(options: RequestDeviceOptions = {}): Promise<MoncDevice> {
-  const { adapter, note } = await findAdapter(options);
+  // From JavaScript `null` means none, as `undefined` does.
+  const { adapter, note } = await findAdapter(options ?? {});
   const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) {

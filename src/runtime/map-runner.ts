@@ -148,6 +148,8 @@ export class MapRunner {
   }
 
   static async create(map: ManifestMap, wgsl: string, options: MapRunnerOptions = {}): Promise<MapRunner> {
+    // From JavaScript `null` means none, as `undefined` does.
+    options ??= {};
     // From JavaScript the slips are the decoded manifest itself, a map's name, no WGSL: refused here, not as a TypeError deeper in.
     if (!Array.isArray(map?.params) || !Array.isArray(map.ops) || typeof wgsl !== 'string') {
       const manifest = map as unknown as Partial<Manifest> | null;

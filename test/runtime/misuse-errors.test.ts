@@ -10,6 +10,7 @@ import type { Manifest, ManifestMap } from '../../src/manifest/types.js';
 import { checkDenseShape, project, projectInto } from '../../src/project/index.js';
 import { FormatError } from '../../src/runtime/formats/format-error.js';
 import { writeSafetensors } from '../../src/runtime/formats/safetensors.js';
+import { requestMoncDevice } from '../../src/runtime/device.js';
 import { MapRunner, type Backend } from '../../src/runtime/map-runner.js';
 import type { OptimizerOptions } from '../../src/runtime/optimizer-options.js';
 import { TypedMap } from '../../src/runtime/typed-map.js';
@@ -233,5 +234,22 @@ describe('projection onto a module built by an older monc (no model in its manif
       await expectMoncError(() => project(notAModel as never, w), 'user', "project() takes a map's model");
     }
     await expectMoncError(() => projectInto(compiled.manifest.maps[0] as never, w), 'user', 'projectInto() takes an instance of a generated class');
+  });
+});
+
+describe('null for an options object (JavaScript callers)', () => {
+  it('MapRunner.create(map, wgsl, null) and requestMoncDevice(null) take it as no options, as undefined', async () => {
+    const [r, cpu] = [await MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, null as never), await runner('cpu')];
+    try {
+      for (const each of [r, cpu]) each.loadParams(Object.fromEntries(params));
+      const want = await cpu.forward(x, batch);
+      expect(Math.max(...(await r.forward(x, batch)).map((v, i) => Math.abs(v - want[i])))).toBeLessThan(1e-5);
+    } finally {
+      r.destroy();
+      cpu.destroy();
+    }
+    const { device } = await requestMoncDevice(null as never);
+    expect(device.limits.maxBufferSize).toBeGreaterThan(0);
+    device.destroy();
   });
 });
