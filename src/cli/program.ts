@@ -104,8 +104,9 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .requiredOption('--map <name>', 'the map')
     .requiredOption('--params <file>', 'parameters (.safetensors); they become the initializers, under the same names')
     .requiredOption('--out <file>', 'output .onnx file')
+    .addOption(new Option('--sparse-form <form>', "a sparse term's blocks: per block row by Slice (no index table; the graph grows with the block rows) or by Gather/ScatterND over int64 index tables (~25 nodes whatever the pattern)").choices(['slices', 'gather']).default('slices'))
     .addHelpText('after', '\nExample:\n  monc export ffn.mon --map up --params up.safetensors --out up.onnx')
-    .action((file: string, opts: { json?: boolean; map: string; params: string; out: string }) =>
+    .action((file: string, opts: { json?: boolean; map: string; params: string; out: string; sparseForm: 'slices' | 'gather' }) =>
       run(ctx(opts), async () => (await import('./commands/export.js')).exportCommand(ctx(opts), file, opts)),
     );
 

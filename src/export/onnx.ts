@@ -15,10 +15,14 @@ import { assertNever } from '../util/assert.js';
 import { MONC_VERSION } from '../version.js';
 import { GraphBuilder } from './onnx-graph.js';
 import { mergedWeight, planMerges, type MergedRun } from './merge-factors.js';
-import { biasNodes, bsrNodes, ksNodes, type ParamSource } from './ops.js';
+import { biasNodes, bsrNodes, ksNodes, type ParamSource, type SparseForm } from './ops.js';
 import { asRows, rowsActivation, type Activation } from './permute.js';
 
 export { ONNX_OPSET } from './onnx-graph.js';
+export type { SparseForm } from './ops.js';
+
+/** What a sparse map exports as unless asked: no Gather, no index table (Slices per block row). */
+export const DEFAULT_SPARSE_FORM: SparseForm = 'slices';
 
 export interface ExportOnnxOptions {
   /** The checked map (from `checkSource(…).module.maps`). */
@@ -27,6 +31,13 @@ export interface ExportOnnxOptions {
   readonly dtype: Dtype;
   /** Parameter tensors by safetensors name (`up.blkdiag1`), row-major, as `paramsOf` lists them. */
   readonly params: ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
+  /**
+   * How a `sparse` term's blocks are selected: 'slices' (default: per block row, Slices of `x`;
+   * no Gather and no index table, about 20 nodes per block row) or 'gather' (Gather and ScatterND
+   * over int64 tables of the blocks' columns and rows: about 25 nodes whatever the pattern, for
+   * fine patterns whose per-row graph loads slowly).
+   */
+  readonly sparse?: SparseForm;
 }
 
 /**
@@ -37,8 +48,8 @@ export interface ExportOnnxOptions {
  * a checked map, a dtype of 'f32' or 'f16', and a record or Map of parameters.
  */
 export function exportOnnx(options: ExportOnnxOptions): Uint8Array {
-  const { map, dtype, params } = checkedArguments(options);
-  return programToOnnx(compileMap(map, dtype), params);
+  const { map, dtype, params, sparse } = checkedArguments(options);
+  return programToOnnx(compileMap(map, dtype), params, sparse);
 }
 
 /** `options` as exportOnnx needs them, from JavaScript callers too (no type check there). */
@@ -52,11 +63,12 @@ function checkedArguments(options: ExportOnnxOptions): ExportOnnxOptions {
   }
   if (dtype !== 'f32' && dtype !== 'f16') throw bad("dtype must be 'f32' or 'f16'", dtype);
   if (typeof params !== 'object' || params === null) throw bad('params must be a Map or a record of tensors by name', params);
+  if (options.sparse !== undefined && options.sparse !== 'slices' && options.sparse !== 'gather') throw bad("sparse must be 'slices' or 'gather'", options.sparse);
   return options;
 }
 
 /** The ONNX model of a scheduled program (what `exportOnnx` does after compiling). */
-export function programToOnnx(program: Program, params: ExportOnnxOptions['params']): Uint8Array {
+export function programToOnnx(program: Program, params: ExportOnnxOptions['params'], sparse: SparseForm = DEFAULT_SPARSE_FORM): Uint8Array {
   const g = new GraphBuilder(program.dtype === 'f16' ? 'float16' : 'float32');
   const sizes = new Map<string, number>();
   for (const p of program.params) {
@@ -91,7 +103,7 @@ export function programToOnnx(program: Program, params: ExportOnnxOptions['param
         result = ksNodes(g, source, op, read(op.src), run && mergedWeight(g, source, run));
         break;
       case 'bsr':
-        result = bsrNodes(g, source, op, read(op.src));
+        result = bsrNodes(g, source, op, read(op.src), sparse);
         break;
       case 'bias':
         result = biasNodes(g, source, op, 'x');

@@ -2,8 +2,8 @@
  * The ops of a scheduled program (ir.ts `Op`) as ONNX nodes. A Kronecker-sparse op K(a,b,c,d)
  * is one MatMul batched over its a·d blocks: the input, permuted by the op's index map, is
  * viewed as [a·d, batch, c] and multiplied by the weight viewed as [a·d, c, b]. A block-sparse
- * op multiplies only the blocks it has: gathered and scattered back by index tables, or (for a
- * pattern of very few block rows) per block row from Slices of the input.
+ * op multiplies only the blocks it has: per block row from Slices of the input (no index table),
+ * or, when asked (SparseForm 'gather'), gathered and scattered back by index tables.
  */
 import { invertIndexMap } from '../ir/index-map.js';
 import type { BiasOp, BsrOp, IndexMap, KsOp, ParamSlice } from '../ir/ir.js';
@@ -50,24 +50,34 @@ export function ksNodes(g: GraphBuilder, params: ParamSource, op: KsOp, src: Act
 }
 
 /**
- * Block-sparse, in whichever of two forms has fewer nodes: `bsrGathered` (about 20 nodes whatever
- * the pattern) or `bsrPerRow` (about 20 per block row, but no index table: smaller only for a
- * pattern of one or two block rows). A fine pattern's per-row graph took ONNX Runtime minutes to load.
+ * How a block-sparse op's blocks are selected: 'slices' (per block row, Slices of the input: no
+ * index table, about 20 nodes per block row) or 'gather' (Gather and ScatterND over int64 index
+ * tables: about 25 nodes whatever the pattern; a fine pattern's per-row graph takes ONNX Runtime
+ * minutes to load).
  */
-export function bsrNodes(g: GraphBuilder, params: ParamSource, op: BsrOp, src: Activation): Activation {
+export type SparseForm = 'slices' | 'gather';
+
+/** Block-sparse, in `form`; 'gather' keeps the per-row form where that has fewer nodes (one or two block rows). */
+export function bsrNodes(g: GraphBuilder, params: ParamSource, op: BsrOp, src: Activation, form: SparseForm): Activation {
+  const result = (form === 'gather' && gatherIsSmaller(g, params, op) ? bsrGathered : bsrPerRow)(g, params, op, src);
+  return op.bias ? rowsActivation(withBias(g, params, op.bias, op.output, asRows(g, result)), op.rows) : result;
+}
+
+/**
+ * Whether the gathered form has fewer nodes than the per-row one (counted on scratch builders).
+ * No blocks at all: zeros, which the per-row form writes without a Gather of nothing. The per-row
+ * form has at least a MatMul per block row with blocks: built to be counted only when that alone
+ * does not already exceed the gathered form.
+ */
+function gatherIsSmaller(g: GraphBuilder, params: ParamSource, op: BsrOp): boolean {
+  if (op.blocks.length === 0) return false;
   const cost = (form: typeof bsrPerRow) => {
     const scratch = new GraphBuilder(g.elem);
     form(scratch, params, op, rowsActivation('x', op.cols));
     return scratch.nodeCount;
   };
-  // No blocks at all: zeros, which the per-row form writes without a Gather of nothing. The
-  // per-row form has at least a MatMul per block row with blocks: built to be counted only when
-  // that alone does not already exceed the gathered form.
-  const gatheredCost = op.blocks.length > 0 ? cost(bsrGathered) : Infinity;
-  const rowsWithBlocks = new Set(op.blocks.map(([row]) => row)).size;
-  const gather = gatheredCost < Infinity && (rowsWithBlocks >= gatheredCost || gatheredCost <= cost(bsrPerRow));
-  const result = (gather ? bsrGathered : bsrPerRow)(g, params, op, src);
-  return op.bias ? rowsActivation(withBias(g, params, op.bias, op.output, asRows(g, result)), op.rows) : result;
+  const gathered = cost(bsrGathered);
+  return new Set(op.blocks.map(([row]) => row)).size >= gathered || gathered <= cost(bsrPerRow);
 }
 
 /**

@@ -67,18 +67,15 @@ describe.each(['f32', 'f16'] as const)('%s export runs in ONNX Runtime like the 
 
 describe('the exported graph', () => {
   const module = modules.f16;
-  test.each(module.maps.map((m) => m.name))('%s: standard operators, parameters as initializers, index tables only for sparse blocks', (name) => {
+  test.each(module.maps.map((m) => m.name))('%s: standard operators, parameters as initializers, no index tables', (name) => {
     const map = module.maps.find((m) => m.name === name)!;
     const decoded = onnx.ModelProto.decode(exportOnnx({ map, dtype: 'f16', params: randomParams(module, name, 1) }));
     expect(decoded.opsetImport.map((o) => [o.domain ?? '', Number(o.version)])).toEqual([['', 17]]);
     const graph = decoded.graph as onnxProto.onnx.GraphProto;
     for (const node of graph.node) expect(node.domain ?? '').toBe('');
-    // Index tables only where a sparse map's blocks are gathered (their columns) and scattered
-    // (their rows): one int64 entry per block, read by Gather and ScatterND alone.
-    const sparse = ['fly', 'banded', 'rnd', 'pf'].includes(name);
-    const tables = new Set(graph.node.filter((n) => n.opType === 'Gather' || n.opType === 'ScatterND').map((n) => n.input![1]));
-    if (!sparse) expect(tables.size).toBe(0);
-    expect(graph.node.map((n) => n.opType)).not.toContain('GatherElements');
+    // The default form: sparse maps too select their blocks by Slice (exportOnnx's `sparse`
+    // option 'gather' is the form with index tables: sparse-gather.test.ts).
+    for (const op of ['Gather', 'GatherElements', 'GatherND', 'ScatterND', 'ScatterElements']) expect(graph.node.map((n) => n.opType)).not.toContain(op);
     expect(graph.input.map((i) => i.name)).toEqual(['x']);
     expect(graph.output.map((o) => o.name)).toEqual(['y']);
     const dims = (v: onnxProto.onnx.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
@@ -97,7 +94,7 @@ describe('the exported graph', () => {
       const t = node.attribute![0].t!;
       const size = t.dims!.map(Number).reduce((a, b) => a * b, 1);
       if (t.dataType === onnx.TensorProto.DataType.INT64) {
-        if (!tables.has(node.output![0])) expect(size).toBeLessThanOrEqual(8);
+        expect(size).toBeLessThanOrEqual(8);
       } else if (t.dataType === onnx.TensorProto.DataType.FLOAT) {
         expect(size).toBeLessThanOrEqual(32 * 32);
         expect(new Float32Array(Uint8Array.from(t.rawData!).buffer).every((v) => v === 0 || v === 1)).toBe(true);

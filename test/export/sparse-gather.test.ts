@@ -1,23 +1,26 @@
 /**
- * A `sparse` map's ONNX graph does not grow with its pattern: its blocks are gathered by column,
- * multiplied in one batched MatMul and summed into their block rows by ScatterND (index tables of
- * one int64 per block), unless the per-row form (Slices, no index table) has fewer nodes, which
- * happens for a pattern of one or two block rows. Before, every block row cost about 20 nodes: a
- * 2048 -> 2048 map of 2×2 blocks at density 0.01 was 19,586 nodes and took ONNX Runtime 23-34 s to load.
+ * exportOnnx's `sparse: 'gather'`: a `sparse` map's ONNX graph does not grow with its pattern: its
+ * blocks are gathered by column, multiplied in one batched MatMul and summed into their block rows
+ * by ScatterND (index tables of one int64 per block), unless the per-row form (Slices, no index
+ * table) has fewer nodes, which happens for a pattern of one or two block rows. In the per-row form
+ * (the default) every block row costs about 20 nodes: a 2048 -> 2048 map of 2×2 blocks at density
+ * 0.01 is 19,586 nodes and took ONNX Runtime 23-34 s to load.
  */
 import { fc, test as fcTest } from '@fast-check/vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli, cliJson, scratchDir } from '../cli/helpers.js';
 import { exportOnnx } from '../../src/export/onnx.js';
 import { checkedModule, randomInput, randomParams, referenceY, relativeError, runOnnx } from './onnx-harness.js';
 
 const { onnx } = onnxProto;
 
-function graphOf(source: string, dtype: 'f32' | 'f16' = 'f32') {
+function graphOf(source: string, dtype: 'f32' | 'f16' = 'f32', sparse: 'gather' | 'slices' | 'default' = 'gather') {
   const module = checkedModule(dtype === 'f16' ? `dtype f16\n${source}` : source);
   const map = module.maps[0];
   const params = randomParams(module, map.name, 1);
-  const model = exportOnnx({ map, dtype, params });
+  const model = exportOnnx({ map, dtype, params, ...(sparse === 'default' ? {} : { sparse }) });
   return { module, map, params, model, graph: onnx.ModelProto.decode(model).graph as onnxProto.onnx.GraphProto };
 }
 
@@ -35,6 +38,20 @@ describe('the graph of a sparse map', () => {
     expect(ops(graph).filter((o) => o === 'Gather' || o === 'ScatterND' || o === 'MatMul')).toEqual(['Gather', 'MatMul', 'ScatterND']);
     const scatter = graph.node.find((n) => n.opType === 'ScatterND')!;
     expect(new TextDecoder().decode(scatter.attribute!.find((a) => a.name === 'reduction')!.s!)).toBe('add');
+  });
+
+  it('is the per-row form, without index tables, by default and with sparse: slices', () => {
+    const source = 'map s : 96 -> 60 = sparse(block: [5, 6], pattern: random(density: 0.4, seed: 2))';
+    for (const form of ['default', 'slices'] as const) {
+      const { graph } = graphOf(source, 'f32', form);
+      expect(ops(graph)).not.toContain('Gather');
+      expect(ops(graph)).not.toContain('ScatterND');
+      expect(ops(graph).filter((o) => o === 'MatMul')).toHaveLength(12); // one per block row
+    }
+  });
+
+  it('refuses a form it does not know, naming it', () => {
+    expect(() => graphOf('map s : 8 -> 8 = sparse(block: 4, pattern: band(width: 1))', 'f32', 'scatter' as 'gather')).toThrow(/sparse must be 'slices' or 'gather', not/);
   });
 
   it('keeps the per-row form, without index tables, where it is smaller (one block row)', () => {
@@ -69,5 +86,25 @@ describe('a sparse map exported in gather form runs in ONNX Runtime like the flo
     const { y, dims } = await runOnnx(model, x, batch, map.in, dtype);
     expect(dims).toEqual([batch, map.out]);
     expect(relativeError(y, referenceY(module, 's', params, x, batch))).toBeLessThan(TOLERANCE[dtype]);
+  });
+});
+
+describe('monc export --sparse-form', () => {
+  const scratch = scratchDir();
+  afterAll(() => scratch.remove());
+  const spec = scratch.path('sp.mon');
+  writeFileSync(spec, 'map s : 60 -> 40 = sparse(block: [4, 6], pattern: random(density: 0.3, seed: 4))\n');
+  const opTypes = (file: string) => ops(onnx.ModelProto.decode(readFileSync(file)).graph as onnxProto.onnx.GraphProto);
+
+  it('slices by default, gather when asked; a form it does not know is a usage error', async () => {
+    await cliJson(['init', spec, '--map', 's', '--out', scratch.path('p.safetensors')]);
+    const exportTo = (out: string, extra: string[] = []) => cli(['export', spec, '--map', 's', '--params', scratch.path('p.safetensors'), '--out', scratch.path(out), ...extra]);
+    expect((await exportTo('d.onnx')).code).toBe(0);
+    expect(opTypes(scratch.path('d.onnx'))).not.toContain('Gather');
+    expect((await exportTo('g.onnx', ['--sparse-form', 'gather'])).code).toBe(0);
+    expect(opTypes(scratch.path('g.onnx'))).toEqual(expect.arrayContaining(['Gather', 'ScatterND']));
+    const bad = await exportTo('x.onnx', ['--sparse-form', 'scatter']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--sparse-form.*scatter/);
   });
 });

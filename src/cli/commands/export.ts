@@ -1,6 +1,6 @@
-/** `monc export FILE.mon --map NAME --params P.safetensors --out M.onnx` */
+/** `monc export FILE.mon --map NAME --params P.safetensors --out M.onnx [--sparse-form slices|gather]` */
 import { modelOf } from '../../model/build.js';
-import { programToOnnx, ONNX_OPSET } from '../../export/onnx.js';
+import { programToOnnx, ONNX_OPSET, type SparseForm } from '../../export/onnx.js';
 import { tryCompileMap } from '../../ir/pipeline.js';
 import { invariant } from '../../util/assert.js';
 import type { CommandContext, CommandResult } from '../context.js';
@@ -8,7 +8,7 @@ import { readParamsFile } from '../data-files.js';
 import { checkOutputPath, writeAtomic } from '../files.js';
 import { failOnErrors, findMap, loadSpec } from '../load-spec.js';
 
-export async function exportCommand(ctx: CommandContext, file: string, opts: { map: string; params: string; out: string }): Promise<CommandResult> {
+export async function exportCommand(ctx: CommandContext, file: string, opts: { map: string; params: string; out: string; sparseForm?: SparseForm }): Promise<CommandResult> {
   const outInputs = { inputs: [file, opts.params] };
   checkOutputPath(opts.out, outInputs);
   const spec = await loadSpec(ctx, file);
@@ -17,7 +17,7 @@ export async function exportCommand(ctx: CommandContext, file: string, opts: { m
   failOnErrors(ctx, spec.source, diagnostics);
   invariant(program, `map '${map.name}' gave no program and no error`);
   const params = await readParamsFile(opts.params, modelOf(map).params);
-  const model = programToOnnx(program, params);
+  const model = programToOnnx(program, params, opts.sparseForm);
   await writeAtomic(opts.out, model, outInputs);
   const elem = spec.module.dtype === 'f16' ? 'float16' : 'float32';
   return {
