@@ -40,6 +40,7 @@ import { checkCallerBuffers } from './batch-args.js';
 import { forwardRequest, type ForwardOptions } from './forward-request.js';
 import type { ForwardStaging } from './host-io.js';
 import { packParams, unpackParams } from './params.js';
+import { tensorsOfParams } from './params-file.js';
 import { runnerDestroyed } from './run-errors.js';
 import type { BackwardResult, Training } from './training.js';
 import type { FitMseOptions, FitMseResult } from './fit-mse.js';
@@ -202,10 +203,14 @@ export class MapRunner {
     return k && { name: k.set, storage: k.storage, kernels: k.kernels };
   }
 
-  /** Parameter tensors by full name (`up.blkdiag1`), row-major; checked against the map's shapes. */
-  loadParams(tensors: Tensors): void {
+  /**
+   * Parameter tensors by full name (`up.blkdiag1`), row-major, or the bytes of a safetensors file
+   * (a Uint8Array or an ArrayBuffer: the map's tensors are read from it); checked against the
+   * map's shapes.
+   */
+  loadParams(tensors: Tensors | Uint8Array | ArrayBuffer): void {
     this.#checkUsable();
-    const packed = packParams(this.map.params, this.map.paramSize, tensors, this.#dtype);
+    const packed = packParams(this.map.params, this.map.paramSize, tensorsOfParams(tensors, this.map.params), this.#dtype);
     this.#gpu?.writeParams(packed);
     this.#packed = packed;
   }

@@ -4,10 +4,7 @@
  * and a `create` that builds the runner from the embedded manifest and WGSL; everything that
  * runs lives here and in MapRunner.
  */
-import type { ManifestMap } from '../manifest/types.js';
-import { decodeSafetensorsTensor, readSafetensorsIndex } from './formats/safetensors.js';
 import type { MapRunner, MapRunnerOptions } from './map-runner.js';
-import { describeShape, ParamError } from './params.js';
 
 /** Options of a generated class's `create`: the dtype is the module's, fixed by the bindings. */
 export type TypedMapOptions = Omit<MapRunnerOptions, 'dtype'>;
@@ -23,8 +20,7 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
 
   /** Parameter tensors by name (row-major float32), or the bytes of a safetensors file (`fetch`'s `arrayBuffer()` as it is, too). */
   loadParams(params: Params | Uint8Array | ArrayBuffer): void {
-    const bytes = params instanceof ArrayBuffer ? new Uint8Array(params) : params;
-    this.runner.loadParams(bytes instanceof Uint8Array ? tensorsOf(bytes, this.runner.map) : bytes);
+    this.runner.loadParams(params);
   }
 
   /** The current parameters by name (after optimizer steps: the updated ones). */
@@ -53,24 +49,4 @@ for (const call of ['forward', 'createStaging', 'encodeForward', 'dense', 'backw
     writable: true,
     configurable: true,
   });
-}
-
-/**
- * The tensors of a safetensors file that the map uses, each checked against its shape: a tensor
- * of the right size but another shape (a transposed weight) would otherwise load silently. Only
- * those are decoded: the file's other tensors may be of any dtype (a state dict's I64 counters).
- * Missing tensors are left for the runner to report.
- */
-function tensorsOf(bytes: Uint8Array, map: ManifestMap): Map<string, ArrayLike<number>> {
-  const index = readSafetensorsIndex(bytes, bytes.length);
-  const tensors = new Map<string, ArrayLike<number>>();
-  for (const { name, shape } of map.params) {
-    const t = index.entries.find((e) => e.name === name);
-    if (!t) continue;
-    // Shapes compared as messages write them: equal texts, equal shapes.
-    const [got, expected] = [t.shape, shape].map(describeShape);
-    if (got !== expected) throw new ParamError(`parameter tensor '${name}' has shape ${got}; expected ${expected}`);
-    tensors.set(name, decodeSafetensorsTensor(t, bytes.subarray(index.dataStart + t.begin, index.dataStart + t.end)).data);
-  }
-  return tensors;
 }

@@ -10,6 +10,7 @@ import { FormatError } from '../../src/runtime/formats/format-error.js';
 import { MapRunner } from '../../src/runtime/map-runner.js';
 import { TypedMap } from '../../src/runtime/typed-map.js';
 import { bias, checkedMap, monarch, randomParams, rng, sum } from '../ir/structures.js';
+import { getTestDevice } from '../support/gpu.js';
 import { relativeError } from '../support/programs.js';
 import { f32Tensor, rawSafetensors, type RawTensor } from '../support/raw-safetensors.js';
 import { referenceApply } from '../support/reference.js';
@@ -35,6 +36,24 @@ const extras: RawTensor[] = [
 async function typed(): Promise<Typed> {
   return new Typed(await MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend: 'cpu' }));
 }
+
+describe('MapRunner.loadParams(safetensors bytes), as the generated class takes them (QA2 s10 B4)', () => {
+  it.each(['cpu', 'webgpu'] as const)('a Uint8Array or its ArrayBuffer loads the map’s tensors (%s), as the tensors by name do', async (backend) => {
+    const runner = await MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend, ...(backend === 'webgpu' ? { device: await getTestDevice() } : {}) });
+    try {
+      const x = Float32Array.from({ length: 3 * 12 }, (_, i) => Math.cos(i));
+      const file = rawSafetensors([extras[0], ...weights]);
+      for (const bytes of [file, file.slice().buffer]) {
+        runner.loadParams(bytes);
+        expect(relativeError(await runner.forward(x, 3), referenceApply(checked.structure, params, x, 3))).toBeLessThan(1e-5);
+      }
+      // A file without one of the map's tensors: the tensor named, as for tensors by name.
+      expect(() => runner.loadParams(rawSafetensors(weights.slice(1)))).toThrow(`missing parameter tensor '${weights[0].name}'`);
+    } finally {
+      runner.destroy();
+    }
+  });
+});
 
 describe('loadParams(safetensors bytes) with tensors of other dtypes in the file', () => {
   it('loads the map’s F32 tensors around I64, BOOL and U8 ones and computes the float64 reference', async () => {

@@ -1,0 +1,27 @@
+/**
+ * Parameters given as the bytes of a safetensors file (`loadParams(bytes)`, on either runner):
+ * the tensors of the file that the map uses, each checked against its shape, a tensor of the
+ * right size but another shape (a transposed weight) would otherwise load silently. Only those
+ * are decoded: the file's other tensors may be of any dtype (a state dict's I64 counters).
+ * Missing tensors are left to packParams to report.
+ */
+import type { ParamLayoutEntry } from '../manifest/program.js';
+import { decodeSafetensorsTensor, readSafetensorsIndex } from './formats/safetensors.js';
+import { describeShape, ParamError } from './params.js';
+
+/** `params` as loadParams takes them: bytes (a Uint8Array, or `fetch`'s ArrayBuffer as it is) read as a safetensors file for `layout`'s tensors, anything else as it is. */
+export function tensorsOfParams<T>(params: T | Uint8Array | ArrayBuffer, layout: readonly ParamLayoutEntry[]): T | Map<string, ArrayLike<number>> {
+  const bytes = params instanceof ArrayBuffer ? new Uint8Array(params) : params;
+  if (!(bytes instanceof Uint8Array)) return bytes;
+  const index = readSafetensorsIndex(bytes, bytes.length);
+  const tensors = new Map<string, ArrayLike<number>>();
+  for (const { name, shape } of layout) {
+    const t = index.entries.find((e) => e.name === name);
+    if (!t) continue;
+    // Shapes compared as messages write them: equal texts, equal shapes.
+    const [got, expected] = [t.shape, shape].map(describeShape);
+    if (got !== expected) throw new ParamError(`parameter tensor '${name}' has shape ${got}; expected ${expected}`);
+    tensors.set(name, decodeSafetensorsTensor(t, bytes.subarray(index.dataStart + t.begin, index.dataStart + t.end)).data);
+  }
+  return tensors;
+}
