@@ -58,8 +58,8 @@ describe('ks-sgmat acc16 and epi: the schedule space', () => {
   it('adds each stored tiling with epi, then acc16 tilings (up to 128 rows or β, 32 tiles), after every other candidate', () => {
     for (const [name, op] of ops) {
       const all = ksSgmat.candidates(op, H200);
-      const plain = all.filter((s) => s.acc16 === undefined && s.epi === undefined);
-      const firstNew = all.findIndex((s) => s.acc16 !== undefined || s.epi !== undefined);
+      const plain = all.filter((s) => s.acc16 === undefined && s.epi === undefined && s.pad === undefined);
+      const firstNew = all.findIndex((s) => s.acc16 !== undefined || s.epi !== undefined || s.pad !== undefined);
       expect(firstNew, name).toBe(plain.length);
       const keys = new Set(plain.map(scheduleKey));
       const epi = all.filter((s) => s.epi === true && s.gload === undefined && s.pad === undefined);
@@ -76,9 +76,9 @@ describe('ks-sgmat acc16 and epi: the schedule space', () => {
       // gload: every epi and acc16 tiling again, last, where d = 1.
       const gload = all.filter((s) => s.gload === true);
       expect(gload.map(({ gload: _, ...rest }) => rest), name).toEqual(op.d === 1 ? [...epi, ...acc16] : []);
-      // pad 8: the epi and acc16 tilings of tk 32 or 64 again (those that still fit: all where d = 1), last of all.
+      // pad 8: the plain, epi and acc16 tilings of tk 32 or 64 again (those that still fit: all where d = 1), last of all.
       const padded = all.filter((s) => s.pad !== undefined);
-      const twins = [...epi, ...acc16].filter((s) => s.tk >= 32);
+      const twins = [...plain, ...epi, ...acc16].filter((s) => s.tk >= 32);
       const unpadded = padded.map(({ pad: _, ...rest }) => rest);
       if (op.d === 1) expect(unpadded, name).toEqual(twins);
       else expect(twins, name).toEqual(expect.arrayContaining(unpadded));
@@ -146,7 +146,10 @@ describe('ks-sgmat acc16 and epi: the WGSL (n = 4096 first factor K(64, 64, 64, 
     // The staged path (the last row tile) in chunks of 16 γ whatever tk is.
     expect(k).toContain('var<workgroup> k_xs: array<f16, 1024>;');
     const inside = k.slice(k.indexOf('if (row0 + 64u <= batch) {'), k.indexOf('} else {'));
-    expect(inside).toContain('let l0_3 = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>(&k_src, (row0 + 48u) * 4096u + alpha * 64u + k0 + 16u, 4096u);');
+    // tk 32: two unrolled 16-γ steps, each naming its own operands (the GPU refused reused names).
+    expect(inside).toContain('let l1_3 = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>(&k_src, (row0 + 48u) * 4096u + alpha * 64u + k0 + 16u, 4096u);');
+    const names = [...inside.matchAll(/let (\w+) = /g)].map((m) => m[1]);
+    expect(new Set(names).size).toBe(names.length);
     expect(inside).toContain('let r0_2 = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>(&k_params, (alpha * 64u + beta0 + 32u) * 64u + k0, 64u);');
     expect(count(inside, 'subgroupMatrixMultiplyAccumulate')).toBe(32);
     expect(count(inside, 'subgroupMatrixStore<row_major>(&k_dst')).toBe(16);
@@ -182,6 +185,7 @@ describe('ks-sgmat acc16 and epi, emulated, against the float64 reference', () =
     ['gload, the last row tile partial: staged (batch 45)', square, 0, sgmat(32, 16, 1, 16, { acc16: true, gload: true }), 45],
     ['acc16 + pad 8, rectangular, tk 32 (batch 40)', rect, 0, sgmat(32, 16, 1, 32, { acc16: true, pad: 8 }), 40],
     ['epi + pad 8, rectangular, tk 32 (batch 40)', rect, 0, sgmat(32, 16, 1, 32, { epi: true, pad: 8 }), 40],
+    ['pad 8 alone (f32, per-tile epilogue), rectangular, tk 32 (batch 40)', rect, 0, sgmat(32, 16, 1, 32, { pad: 8 }), 40],
     ['acc16, strided factor d = 16, 4 δ (staged along δ) (batch 19)', square, 1, sgmat(16, 16, 4, 16, { acc16: true }), 19],
     ['epi, strided factor d = 16, 4 δ (batch 19)', square, 1, sgmat(16, 16, 4, 16, { epi: true }), 19],
   ];

@@ -168,6 +168,26 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     expect(text).toContain('sgm_lane = lid % 32u;');
   });
 
+  it('keeps declarations: a matrix name declared twice in one scope fails to compile, as it does on the GPU', async () => {
+    const { device } = await nodeGpu();
+    const left = 'subgroup_matrix_left<f32, 16, 16>';
+    const module = (second: string) => `@group(0) @binding(0) var<storage, read_write> buf: array<f32>;
+@compute @workgroup_size(32) fn main() {
+  let r = subgroupMatrixLoad<subgroup_matrix_right<f32, 16, 16>, row_major>(&buf, 0u, 16u);
+  var p = subgroup_matrix_result<f32, 16, 16>();
+  for (var k = 0u; k < 2u; k++) {
+    let l = subgroupMatrixLoad<${left}, row_major>(&buf, k * 16u, 16u);
+    p = subgroupMatrixMultiplyAccumulate(l, r, p);
+    let ${second} = subgroupMatrixLoad<${left}, row_major>(&buf, k * 16u + 256u, 16u);
+    p = subgroupMatrixMultiplyAccumulate(${second}, r, p);
+  }
+  subgroupMatrixStore<row_major>(&buf, 512u, p, 16u);
+}`;
+    const errors = async (wgsl: string) => (await device.createShaderModule({ code: wgsl }).getCompilationInfo()).messages.filter((m) => m.type === 'error').map((m) => m.message);
+    expect(await errors(emulateSubgroupMatrix(module('l2')))).toEqual([]);
+    expect((await errors(emulateSubgroupMatrix(module('l')))).join(' ')).toMatch(/redeclaration of 'l'/);
+  });
+
   it('fails loudly on forms it does not know', () => {
     const module = (body: string, decls = '') => `@group(0) @binding(0) var<storage, read_write> buf: array<f32>;\n${decls}\n@compute @workgroup_size(32) fn main() {\n${body}\n}`;
     const left = 'subgroup_matrix_left<f32, 16, 16>';

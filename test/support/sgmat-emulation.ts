@@ -52,7 +52,8 @@
  * count, a runtime-sized storage array's arrayLength (for an f16 one, what the real f16 buffer of
  * the same element count has: monc's buffers are whole 16-byte units).
  * Statement forms parsed (what the emitters write): `let|var m = CALL;`, `m = CALL;` and
- * `subgroupMatrixStore…(…);`, where CALL is `subgroupMatrixLoad<T, row_major|col_major>(&buf,
+ * `subgroupMatrixStore…(…);` (a declaration stays a declaration, of an unused u32, so WGSL's
+ * scoping rules still catch a name declared twice in one scope), where CALL is `subgroupMatrixLoad<T, row_major|col_major>(&buf,
  * offset, stride)` (or `subgroupMatrixLoad<T>(&buf, offset, col_major_bool, stride)`), a multiply,
  * a constructor or a scalar op whose matrix arguments are matrix variables, and the store is
  * `subgroupMatrixStore<row_major|col_major>(&buf, offset, m, stride)` (or
@@ -462,7 +463,8 @@ class Rewriter {
   private rewriteStatements(): void {
     this.text = this.text.replace(/\bvar\s+(\w+)\s*:\s*(sgm_\w+)\s*;/g, (_m, name: string, type: string) => {
       const t = this.typeByName(type);
-      return `${this.zero(t)}(${this.declare(name, t)});`;
+      const slot = this.declare(name, t);
+      return `let ${name} = ${slot}; ${this.zero(t)}(${slot});`;
     });
     const re = /\b(subgroupMatrix\w+|sgm_(?:left|right|result)_\w+)\s*(?=[<(])/g;
     let text = this.text;
@@ -491,7 +493,10 @@ class Rewriter {
       if (!declared && !assigned && head.trim() !== '') throw new Error(`sgmat emulation: unrecognised statement: ${statement}`);
       const target = declared ? { name: declared[1], declare: true } : assigned ? { name: assigned[1], declare: false } : undefined;
       const indent = /^\s*/.exec(head)![0];
-      const replacement = indent + this.statement(m[1], template, args, target, statement).join(' ');
+      const lines = this.statement(m[1], template, args, target, statement);
+      // A declaration stays one (of the slot's index, unused): WGSL's scoping rules still apply,
+      // so a name declared twice in one scope fails to compile here as on the GPU.
+      const replacement = indent + (target?.declare ? [`let ${target.name} = ${this.slotOf(target.name)};`, ...lines] : lines).join(' ');
       text = text.slice(0, start) + replacement + text.slice(end + 1);
       re.lastIndex = start + replacement.length;
     }

@@ -38,7 +38,7 @@
  *    the staged path, in chunks of 16 γ (a matrix load crossing x's end would read from offset
  *    0: Dawn's robustness). The bindings are then scalar f16 arrays (the builtins take arrays
  *    of scalars), and tk is the loop's unrolling.
- *  - `pad` 8 (epi or acc16 staging chunks of 32 or 64 γ): staged rows tk + 8 halves apart. s9's
+ *  - `pad` 8 (staging chunks of 32 or 64 γ): staged rows tk + 8 halves apart. s9's
  *    roofline on the H200: 16x16 matrix loads from workgroup rows 64 halves apart ran 2.6x slower
  *    than 16 or 72 apart (bank conflicts); 8 more halves put the 8 rows of a load phase on
  *    distinct banks for tk 16, 32 and 64.
@@ -218,7 +218,7 @@ const SIZES_F16 = [...SIZES, 128];
  * Every schedule: the f32 per-tile-epilogue ones first (in their stored order), then the same
  * tilings with the one-round epilogue (`epi`), then f16 results (`acc16`), which also fit 128
  * rows or β (32 tiles in the register budget), then the epi and acc16 ones again with `gload`
- * where d = 1, then those of tk 32 or 64 with `pad` 8. The new knobs come last and never make a default:
+ * where d = 1, then every tiling of tk 32 or 64 but gload's with `pad` 8. The new knobs come last and never make a default:
  * no GPU has timed them yet.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
@@ -226,8 +226,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   const acc16 = hasF16Results(limits) ? tilings(op, limits, SIZES_F16, { acc16: true }) : [];
   const epi = tilings(op, limits, SIZES, { epi: true });
   const gload = op.d === 1 ? [...epi, ...acc16].map((s): KsSgmatSchedule => ({ ...s, gload: true })) : [];
-  const padded = [...epi, ...acc16].filter((s) => s.tk >= 32).map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter((s) => valid(op, sgTiling(s, op), limits));
-  return [...tilings(op, limits, SIZES, {}), ...epi, ...acc16, ...gload, ...padded];
+  const measured = tilings(op, limits, SIZES, {});
+  const padded = [...measured, ...epi, ...acc16].filter((s) => s.tk >= 32).map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter((s) => valid(op, sgTiling(s, op), limits));
+  return [...measured, ...epi, ...acc16, ...gload, ...padded];
 }
 
 /**
@@ -442,10 +443,12 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   // column-major block of W at row α·b + β0 + 16·j, column k0 (column stride c): no staging, no
   // barrier. tk is then the loop's unrolling. Other workgroups take the staged path.
   const gloadLoop = [`for (var k0 = 0u; k0 < ${u(c)}; k0 += ${u(TK)}) {`];
+  // Each unrolled 16-γ step names its own operands (l<step>_<i>, r<step>_<j>): one scope.
   for (let kk = 0; kk < TK; kk += TILE) {
-    for (let i = 0; i < MR; i++) gloadLoop.push(`  let l0_${i} = subgroupMatrixLoad<${left}, row_major>(&${n.src}, ${sum(mul(sum('row0', u(i * TILE)), inSize), mul('alpha', c), 'k0', u(kk))}, ${u(inSize)});`);
-    for (let j = 0; j < NB; j++) gloadLoop.push(`  let r0_${j} = subgroupMatrixLoad<${right}, col_major>(&${n.params}, ${sum(u(wOff), mul(sum(mul('alpha', b), 'beta0', u(j * TILE)), c), 'k0', u(kk))}, ${u(c)});`);
-    for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) gloadLoop.push(`  ${acc(0, i, j)} = subgroupMatrixMultiplyAccumulate(l0_${i}, r0_${j}, ${acc(0, i, j)});`);
+    const ks = kk / TILE;
+    for (let i = 0; i < MR; i++) gloadLoop.push(`  let l${ks}_${i} = subgroupMatrixLoad<${left}, row_major>(&${n.src}, ${sum(mul(sum('row0', u(i * TILE)), inSize), mul('alpha', c), 'k0', u(kk))}, ${u(inSize)});`);
+    for (let j = 0; j < NB; j++) gloadLoop.push(`  let r${ks}_${j} = subgroupMatrixLoad<${right}, col_major>(&${n.params}, ${sum(u(wOff), mul(sum(mul('alpha', b), 'beta0', u(j * TILE)), c), 'k0', u(kk))}, ${u(c)});`);
+    for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) gloadLoop.push(`  ${acc(0, i, j)} = subgroupMatrixMultiplyAccumulate(l${ks}_${i}, r${ks}_${j}, ${acc(0, i, j)});`);
   }
   gloadLoop.push('}');
   const stagedPath = [...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, SK, true, compute), ...(direct ? lastRowTile : t.oneRound ? stagedOnce : epilogue)];
