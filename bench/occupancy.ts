@@ -67,6 +67,7 @@ function shapeOf(op: KsOp, s: Schedule, storage: StorageType, rowsPerWorkgroup: 
     case 'ks-sgmat-strided': {
       const [td, tb, sb, mr, chunks, tk] = ['dtile', 'cols', 'sb', 'mr', 'chunks', 'tk'].map((k) => num(s, k));
       const rg = typeof s.rg === 'number' ? s.rg : 1;
+      const ds = typeof s.ds === 'number' ? s.ds : 1;
       const nb = sb / 16;
       const wres = s.wres === true;
       const looped = s.rg !== undefined && !wres;
@@ -77,7 +78,8 @@ function shapeOf(op: KsOp, s: Schedule, storage: StorageType, rowsPerWorkgroup: 
       const rc = rg * mr * 16;
       const wBytes = td * tb * c * e;
       return {
-        registers: mr * nb * (s.acc16 === true ? 4 : 8) + (wres ? (c / 16) * nb * 4 : nb * 4) + mr * 4, // acc16: f16 result matrices
+        // acc16: f16 result matrices; ds: δ per subgroup, each with its own results (and resident W).
+        registers: ds * (mr * nb * (s.acc16 === true ? 4 : 8) + (wres ? (c / 16) * nb * 4 : nb * 4) + mr * 4),
         barriers: perChunk * chunks,
         workPerBarrier: (mr * nb * (c / 16)) / perChunk,
         workUnit: 'MMA/subgroup',

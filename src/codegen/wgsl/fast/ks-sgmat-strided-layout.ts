@@ -41,7 +41,7 @@ export interface KsSgmatStridedSchedule extends Schedule {
   // `wstage`, W staged per γ chunk in workgroup memory (a flag). Optional everywhere: `et`, the
   // result tiles each subgroup moves out per epilogue round (epilogueTiles; absent = 1). Optional
   // where d > 1: `acc16`, f16 result matrices (a flag; absent = f32, what every schedule before
-  // it had).
+  // it had), and `ds`, δ per subgroup (deltasPerSubgroup; absent = 1).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -58,8 +58,12 @@ export interface StridedTiling {
   readonly wstage: boolean;
   /** Carries rg and wstage (every schedule but session 6's form). */
   readonly extended: boolean;
-  /** Result tiles per subgroup per epilogue round (et): mr·nb / et rounds of two barriers. */
+  /** Result tiles per subgroup per epilogue round (et): mr·nb / et rounds of two barriers (each tile once per δ of the subgroup). */
   readonly et: number;
+  /** δ per subgroup (ds): subgroup s takes δ slots s mod (td / ds) + e·td / ds, e < ds. */
+  readonly ds: number;
+  /** Result-slot owners per round: td · groups · rg (the subgroups when ds = 1). */
+  readonly slots: number;
   /**
    * f16 result matrices (the f16 x f16 -> f16 configuration): half the accumulator registers, and
    * the epilogue's slots hold f16 (half the workgroup bytes, no conversion before the store).
@@ -126,6 +130,16 @@ function epilogueTiles(s: KsSgmatStridedSchedule): number {
 }
 
 /**
+ * δ per subgroup: with ds > 1 a workgroup covers `dtile` δ (the length of its runs along δ in
+ * the source and destination: 32 bytes at 16 δ, what the H200 reads as fast as whole rows) with
+ * dtile / ds δ slots of subgroups, each multiplying ds δ planes of the staged source per γ
+ * chunk (ds·mr·nb result tiles). Absent = 1, the form of every schedule before this knob.
+ */
+function deltasPerSubgroup(s: KsSgmatStridedSchedule): number {
+  return typeof s.ds === 'number' ? s.ds : 1;
+}
+
+/**
  * Epilogue slot (halves) of an f16 result tile when d > 1. A warp's reads (for each of the four
  * rotated steps) take the 16 β of one row from `runs` δ planes, 8 words each (two halves a word),
  * δ 4·dv + (q + dv) mod 4 for run dv. 272 halves (136 words ≡ 8 mod 32) put the runs' 8-word
@@ -142,11 +156,13 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const { dtile: td, cols: tb, sb, mr, chunks, tk, wres } = s;
   const rg = rowGroups(s);
   const et = epilogueTiles(s);
+  const ds = deltasPerSubgroup(s);
   const wstage = flag(s, 'wstage');
   const acc16 = flag(s, 'acc16');
   const contiguous = op.d === 1;
   const groups = tb / sb;
-  const subgroups = td * groups * rg;
+  const slots = td * groups * rg;
+  const subgroups = slots / ds;
   const rt = mr * TILE;
   const rc = rg * rt;
   const sv = contiguous || (op.d % 4 === 0 && td % 4 === 0) ? 4 : 1;
@@ -163,9 +179,9 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
     // Epilogue slots: each δ run of a warp reads 32 / runs consecutive β of one row.
     slot = acc16 ? halfSlot(runs) : 256 + Math.min(16, Math.max(4, 32 / runs));
   }
-  const sharedBytes = 2 * td * plane + (acc16 ? 2 : 4) * subgroups * slot * et + (wstage ? 2 * td * tb * tkp : 0);
+  const sharedBytes = 2 * td * plane + (acc16 ? 2 : 4) * slots * slot * et + (wstage ? 2 * td * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, acc16, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, acc16, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -188,10 +204,11 @@ export function stridedSgmatApplies(op: KsOp, limits: TargetLimits): boolean {
 /** Whether a tiling is a schedule of op on the target: whole tiles, register and memory budgets, the invocation limit. */
 export function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean {
   // In f32-tile units: an f16 result tile is half one.
-  const accumulators = (t.mr * t.nb) / (t.acc16 ? 2 : 1);
-  const accumulatorsFit = t.wres ? accumulators <= MAX_ACCUMULATORS && (op.c / TILE) * t.nb <= MAX_RESIDENT_W : accumulators <= MAX_ACCUMULATORS_W_IN_CHUNKS;
+  const accumulators = (t.ds * t.mr * t.nb) / (t.acc16 ? 2 : 1);
+  const accumulatorsFit = t.wres ? accumulators <= MAX_ACCUMULATORS && t.ds * (op.c / TILE) * t.nb <= MAX_RESIDENT_W : accumulators <= MAX_ACCUMULATORS_W_IN_CHUNKS;
   return (
     !(t.acc16 && t.contiguous) &&
+    t.td % t.ds === 0 &&
     t.tb % t.sb === 0 &&
     t.sb % TILE === 0 &&
     (t.mr * t.nb) % t.et === 0 &&

@@ -41,6 +41,12 @@
  *   padded against bank conflicts, read back in rotated order), so the destination is written in
  *   vec4 runs along its contiguous dimension (δ when d > 1, β when d = 1) with the bias (read at
  *   the logical output index) and the old destination when the op accumulates.
+ * - With `acc16` (d > 1) the result matrices are f16 (the f16 x f16 -> f16 configuration; the
+ *   running sum is rounded to f16 after every 16-deep multiply, which the tuner's float64 check
+ *   holds to the f16 contract): half the accumulator registers, f16 slots (half the bytes, so
+ *   twice the tiles per epilogue round in the same memory) written out unconverted unless a bias
+ *   or the old destination is added. With `ds` (and acc16) a subgroup takes ds δ: the runs along
+ *   δ stay `dtile` long (32 bytes at 16 δ) with dtile / ds subgroups per β group.
  *
  * Subgroups: the matrix builtins need subgroup-uniform control flow and subgroup-uniform pointer,
  * offset and stride arguments (the gpuweb proposal "Subgroup Matrix", proposals/subgroup-matrix.md,
@@ -84,7 +90,7 @@ interface WeightSource {
   readonly wstage?: boolean;
 }
 
-/** Every valid schedule of `dtiles` × `rgs` × β tiles × `mrs` × row chunks × γ chunks × `weights`, in that order (f16 results with `acc16`). */
+/** Every valid schedule of `dtiles` × `rgs` × β tiles × `mrs` × row chunks × γ chunks × `weights`, in that order, each with the knobs `extra`. */
 function enumerate(
   op: KsOp,
   limits: TargetLimits,
@@ -92,7 +98,7 @@ function enumerate(
   rgs: readonly (number | undefined)[],
   mrs: readonly number[],
   weights: readonly WeightSource[],
-  acc16 = false,
+  extra: { readonly acc16?: true; readonly ds?: number } = {},
 ): KsSgmatStridedSchedule[] {
   const out: KsSgmatStridedSchedule[] = [];
   for (const dtile of dtiles)
@@ -104,7 +110,7 @@ function enumerate(
               for (const tk of dividing(op.c, [16, 32, 64, 128, 256]))
                 for (const { wres, wstage } of weights) {
                   const s: KsSgmatStridedSchedule = {
-                    family: 'ks-sgmat-strided', dtile, cols, sb, mr, ...(rg === undefined ? {} : { rg }), chunks, tk, wres, ...(wstage === undefined ? {} : { wstage }), ...(acc16 ? { acc16 } : {}),
+                    family: 'ks-sgmat-strided', dtile, cols, sb, mr, ...(rg === undefined ? {} : { rg }), chunks, tk, wres, ...(wstage === undefined ? {} : { wstage }), ...extra,
                   };
                   if (valid(op, tiling(op, s), limits)) out.push(s);
                 }
@@ -124,7 +130,9 @@ function enumerate(
  * Then (d > 1), session 6's form with `et` 2, 4 or 8 result tiles per epilogue round where the
  * workgroup memory holds their slots: fewer barriers per row chunk (epilogueTiles).
  * Last (d > 1, where the target offers f16 results), `acc16`: session 6's form and the staged-W
- * schedules (1 or 2 row groups, 32- or 64-row warp tiles) with f16 result matrices, each with one tile per epilogue round and with the most
+ * schedules (1 or 2 row groups, 32- or 64-row warp tiles) with f16 result matrices, then
+ * session 6's form with 8 δ or more per workgroup taken 2 or 4 δ per subgroup (`ds`: long runs
+ * along δ with fewer subgroups, so fewer registers per SM), each with one tile per epilogue round and with the most
  * that fit (2 to 16: all of a subgroup's tiles in one round where they fit). Half the
  * accumulator registers admit 64-row warp tiles (`mr` 4) beside resident W, and f16 slots twice
  * the tiles per round in the same workgroup memory.
@@ -137,8 +145,14 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   const measuredForm = enumerate(op, limits, dtiles, [undefined], [1, 2], [{ wres: false }, { wres: true }]);
   const fewerRounds = measuredForm.flatMap((s) => [2, 4, 8].map((et): KsSgmatStridedSchedule => ({ ...s, et }))).filter((s) => valid(op, tiling(op, s), limits));
   const stagedForm = enumerate(op, limits, dtiles, [1, 2, 4], [1, 2, 4], [staged]);
+  const f16 = { acc16: true } as const;
+  const longRuns = dtiles.filter((td) => td >= 8);
   const f16Results = hasF16Results(limits)
-    ? [...enumerate(op, limits, dtiles, [undefined], [1, 2, 4], [{ wres: false }, { wres: true }], true), ...enumerate(op, limits, dtiles, [1, 2], [2, 4], [staged], true)]
+    ? [
+        ...enumerate(op, limits, dtiles, [undefined], [1, 2, 4], [{ wres: false }, { wres: true }], f16),
+        ...enumerate(op, limits, dtiles, [1, 2], [2, 4], [staged], f16),
+        ...[2, 4].flatMap((ds) => enumerate(op, limits, longRuns, [undefined], [1, 2], [{ wres: false }, { wres: true }], { ...f16, ds })),
+      ]
     : [];
   return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)])];
 }
@@ -218,7 +232,9 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   invariant(ctx.storage === 'f16', 'ks-sgmat-strided needs f16 storage');
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat-strided: op shape not supported');
   const t = tiling(op, schedule);
-  const { td: TD, tb: TB, sb: SB, mr: MR, rg: RG, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rt: RT, rc: RC, groups: G, subgroups: S, threads: T, sv, contiguous, et: ET, acc16 } = t;
+  const { td: TD, tb: TB, sb: SB, mr: MR, rg: RG, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rt: RT, rc: RC, groups: G, slots: SL, threads: T, sv, contiguous, et: ET, ds: DS, acc16 } = t;
+  // δ slots of subgroups (TD when each subgroup takes one δ); subgroup sg's e-th δ is sd + e·TDS.
+  const TDS = TD / DS;
   const result = resultMatrix(acc16 ? 'f16' : 'f32');
   const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
   // Every W tile the matrix loads read in place then starts on a 16-byte boundary (c and the tile
@@ -290,19 +306,23 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const stage = staging('pf', T, t.wstage ? [srcCopy, wCopy] : [srcCopy]);
   const fetch = (rb: U32Expr, k0: U32Expr) => ['{', `  let rb = ${rb};`, ...stage.fetch(k0).map((l) => `  ${l}`), '}'];
 
-  // The subgroup's place: δ slot sd, β group sg / TD (mod G with row groups), row group sr; its W
-  // rows start at wbase.
-  const wLoad = (k: U32Expr, j: number) => `subgroupMatrixLoad<${RIGHT}, col_major>(&${n.params}, ${sum('wbase', k, u(j * TILE * c))}, ${u(c)})`;
-  const w = (kg: number, j: number) => `w_${kg}_${j}`;
-  const acc = (i: number, j: number) => `acc_${i}_${j}`;
+  // The subgroup's place: δ slot sd (and sd + e·TDS, e < ds), β group sg / TDS (mod G with row
+  // groups), row group sr; the W rows of its first δ start at wbase, of its e-th e·TDS·b·c later.
+  // Matrix names carry e only when ds > 1 (the kernels before the knob keep their text).
+  const tag = (e: number) => (DS === 1 ? '' : `${e}_`);
+  const deltaSlot = (e: number): U32Expr => sum('sd', u(e * TDS));
+  const wLoad = (k: U32Expr, j: number, e: number) => `subgroupMatrixLoad<${RIGHT}, col_major>(&${n.params}, ${sum('wbase', k, u(j * TILE * c + e * TDS * b * c))}, ${u(c)})`;
+  const w = (e: number, kg: number, j: number) => `w_${tag(e)}${kg}_${j}`;
+  const acc = (e: number, i: number, j: number) => `acc_${tag(e)}${i}_${j}`;
   const NB = SB / TILE;
+  const deltas = Array.from({ length: DS }, (_, e) => e);
   // Declared once (with the initializer: the matrix types' zero value), zeroed at each row chunk.
-  const accs = Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => acc(i, j))).flat();
+  const accs = deltas.flatMap((e) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => acc(e, i, j))).flat());
   // The epilogue slots' element type: the result matrices' component type.
   const osType = acc16 ? 'f16' : 'f32';
-  const resident = t.wres ? Array.from({ length: c / TILE }, (_, kg) => Array.from({ length: NB }, (_, j) => `let ${w(kg, j)} = ${wLoad(u(kg * TILE), j)};`)).flat() : [];
-  const betaGroup = RG > 1 ? mod(div('sg', TD), G) : div('sg', TD);
-  const rowGroup = [...(RG > 1 ? [`let sr = ${div('sg', TD * G)};`] : []), ...(t.wstage ? [`let sb0 = ${mul(betaGroup, SB)};`] : [])];
+  const resident = t.wres ? deltas.flatMap((e) => Array.from({ length: c / TILE }, (_, kg) => Array.from({ length: NB }, (_, j) => `let ${w(e, kg, j)} = ${wLoad(u(kg * TILE), j, e)};`)).flat()) : [];
+  const betaGroup = RG > 1 ? mod(div('sg', TDS), G) : div('sg', TDS);
+  const rowGroup = [...(RG > 1 ? [`let sr = ${div('sg', TDS * G)};`] : []), ...(t.wstage ? [`let sb0 = ${mul(betaGroup, SB)};`] : [])];
   const leftRow = (i: number) => sum(RG > 1 ? mul('sr', RT * TKP) : undefined, u(i * TILE * TKP));
 
   // The multiply-adds of the γ chunk at k0 (a constant, or the loop's `k0`; kc: its index when constant).
@@ -310,13 +330,16 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     const mma: string[] = [];
     for (let ks = 0; ks < TK / TILE; ks++) {
       const kg = kc === undefined ? -1 : (kc * TK) / TILE + ks;
-      for (let i = 0; i < MR; i++) mma.push(`let l${i}_${ks} = subgroupMatrixLoad<${LEFT}, row_major>(&${xs}, ${sum(mul('sd', PS), leftRow(i), u(ks * TILE))}, ${u(TKP)});`);
-      for (let j = 0; j < NB; j++) {
-        const right = t.wres ? w(kg, j) : `r${j}_${ks}`;
-        // Staged W: the block (γ, β) of δ slot sd sits at ws[sd][β][γ], column-major with stride TKP.
-        if (t.wstage) mma.push(`let ${right} = subgroupMatrixLoad<${RIGHT}, col_major>(&${ws}, ${sum(mul('sd', WPS), mul('sb0', TKP), u(j * TILE * TKP + ks * TILE))}, ${u(TKP)});`);
-        else if (!t.wres) mma.push(`let ${right} = ${wLoad(sum(k0, u(ks * TILE)), j)};`);
-        for (let i = 0; i < MR; i++) mma.push(`${acc(i, j)} = subgroupMatrixMultiplyAccumulate(l${i}_${ks}, ${right}, ${acc(i, j)});`);
+      for (const e of deltas) {
+        const left = (i: number) => `l${tag(e)}${i}_${ks}`;
+        for (let i = 0; i < MR; i++) mma.push(`let ${left(i)} = subgroupMatrixLoad<${LEFT}, row_major>(&${xs}, ${sum(mul(deltaSlot(e), PS), leftRow(i), u(ks * TILE))}, ${u(TKP)});`);
+        for (let j = 0; j < NB; j++) {
+          const right = t.wres ? w(e, kg, j) : `r${tag(e)}${j}_${ks}`;
+          // Staged W: the block (γ, β) of δ slot sd sits at ws[sd][β][γ], column-major with stride TKP.
+          if (t.wstage) mma.push(`let ${right} = subgroupMatrixLoad<${RIGHT}, col_major>(&${ws}, ${sum(mul(deltaSlot(e), WPS), mul('sb0', TKP), u(j * TILE * TKP + ks * TILE))}, ${u(TKP)});`);
+          else if (!t.wres) mma.push(`let ${right} = ${wLoad(sum(k0, u(ks * TILE)), j, e)};`);
+          for (let i = 0; i < MR; i++) mma.push(`${acc(e, i, j)} = subgroupMatrixMultiplyAccumulate(${left(i)}, ${right}, ${acc(e, i, j)});`);
+        }
       }
     }
     return mma;
@@ -395,14 +418,16 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
         ];
   const tiles: [number, number][] = [];
   for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) tiles.push([i, j]);
-  // Rounds of ET tiles: each subgroup stores its tiles of the round in slots q·S + sg, one barrier,
-  // the workgroup writes them out tile by tile, one barrier (none after the last round).
+  // Rounds of ET tiles: each subgroup stores its tiles of the round in slots q·SL + its slot (sg;
+  // with ds > 1 vslot + e·TDS, the slot a one-δ subgroup of that δ would have), one barrier, the
+  // workgroup writes them out tile by tile, one barrier (none after the last round).
   const rounds = Array.from({ length: tiles.length / ET }, (_, ri) => tiles.slice(ri * ET, (ri + 1) * ET));
+  const slotOfSubgroup = (e: number): U32Expr => (DS === 1 ? 'sg' : sum('vslot', u(e * TDS)));
   const epilogue = rounds.flatMap((round, ri) => [
-    ...round.map(([i, j], q) => `subgroupMatrixStore<row_major>(&${os}, ${sum(q > 0 ? u(q * S * SLOT) : undefined, mul('sg', SLOT))}, ${acc(i, j)}, ${u(TILE)});`),
+    ...round.flatMap(([i, j], q) => deltas.map((e) => `subgroupMatrixStore<row_major>(&${os}, ${sum(q > 0 ? u(q * SL * SLOT) : undefined, mul(slotOfSubgroup(e), SLOT))}, ${acc(e, i, j)}, ${u(TILE)});`)),
     'workgroupBarrier();',
     ...round.flatMap(([i, j], q) =>
-      cooperative((S * TILE * TILE) / vw, T, 'e', [
+      cooperative((SL * TILE * TILE) / vw, T, 'e', [
         ...place,
         // Without row groups e / perRow < 16 already.
         `let r = ${RG > 1 ? mod(div('e', perRow), TILE) : div('e', perRow)};`,
@@ -411,7 +436,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
         `if (row < batch) {`,
         `  let beta = ${sum('beta0', mul('g', SB), u(j * TILE), 'bb')};`,
         `  let delta = ${contiguous ? 'delta0' : sum('delta0', mul('dv', vw))};`,
-        ...write(q * S).map((l) => `  ${l}`),
+        ...write(q * SL).map((l) => `  ${l}`),
         `}`,
       ]),
     ),
@@ -423,7 +448,8 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     `${SUBGROUP_MATRIX_UNIFORMITY_OFF} {`,
     ...[
       `let sg = ${div('lid', SUBGROUP)};`,
-      `let sd = ${mod('sg', TD)};`,
+      `let sd = ${mod('sg', TDS)};`,
+      ...(DS === 1 ? [] : [`let vslot = ${sum(mul(div('sg', TDS), TD), 'sd')};`]),
       ...rowGroup,
       ...(t.wstage ? [] : [`let wbase = ${sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'sd'), b), 'beta0', mul(betaGroup, SB)), c))};`]),
       ...resident,
@@ -446,7 +472,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     entryPoint: ep,
     storage: 'f16',
     views,
-    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${S * SLOT * ET}>;`],
+    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${SL * SLOT * ET}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: t.rows,
@@ -475,6 +501,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.wstage === undefined ? {} : { wstage: flag(s, 'wstage') }),
     ...(s.et === undefined ? {} : { et: knob(s, 'et') }),
     ...(s.acc16 === undefined ? {} : { acc16: flag(s, 'acc16') }),
+    ...(s.ds === undefined ? {} : { ds: knob(s, 'ds') }),
   }),
   emit,
 };
