@@ -49,7 +49,7 @@ export interface ManifestFile extends Omit<Manifest, 'maps'> {
 export function listedBlocks(owner: { readonly blocks: BlockList }): BlockList {
   if (Array.isArray(owner.blocks)) return owner.blocks;
   throw formatError(
-    `a block-sparse op's blocks are ${shortJson(owner.blocks)}, a reference into its manifest file's 'patterns': read the file with decodeManifest(JSON.parse(text)) and use the maps it returns`,
+    `a block-sparse op's blocks are ${shortJson(owner.blocks)}, a reference into its manifest file's 'patterns': read the file with decodeManifest`,
   );
 }
 
@@ -98,45 +98,31 @@ export function decodeManifestWith(value: unknown, resolveRefs: PatternRefResolv
   return manifest;
 }
 
-/** Every `blocks` reference of `maps` replaced by its list of `patterns` (checked), each list decoded once per orientation. */
-export const resolvePatternRefs: PatternRefResolver = (maps, patterns, what) => {
-  const lists = decodePatterns(patterns, what);
-  return maps.map((map) => replaceBlocks(map, (blocks) => lists.resolve(blocks)));
+/**
+ * Every `blocks` reference of `maps` replaced by its list of `patterns`, each list decoded once
+ * per orientation. Not checked here (every page with block-sparse maps bundles this): a reference
+ * to no list of the table is left in place, and an odd or out-of-range entry makes a pair that is
+ * not a block; the runtime's decodeManifest then refuses either, naming the field
+ * (check-manifest.ts), and the generated bindings decode what monc wrote.
+ */
+export const resolvePatternRefs: PatternRefResolver = (maps, patterns) => {
+  const lists = new Map<string, BlockList>();
+  const resolve = (blocks: unknown): unknown => {
+    const { pattern, transposed } = (blocks ?? {}) as Partial<PatternRef>;
+    const flat: unknown = typeof pattern === 'number' ? patterns[pattern] : undefined;
+    // (`transposed` is true or absent: anything else is left for the check to refuse.)
+    if (Array.isArray(blocks) || !Array.isArray(flat) || (transposed ?? true) !== true) return blocks;
+    const key = `${pattern}${transposed}`;
+    let list = lists.get(key);
+    if (!list) lists.set(key, (list = unflatten(flat, !!transposed)));
+    return list;
+  };
+  return maps.map((map) => replaceBlocks(map, resolve));
 };
 
-/** The lists of a `patterns` table, each decoded once per orientation. */
-interface DecodedPatterns {
-  /** A reference's list; a list in place as it is; anything else is refused. */
-  resolve(blocks: unknown): unknown;
-}
-
-function decodePatterns(patterns: readonly unknown[], what: string): DecodedPatterns {
-  patterns.forEach((flat: unknown, k) => {
-    if (!Array.isArray(flat) || flat.length % 2 !== 0 || !flat.every(isIndex)) {
-      throw formatError(`${what}: patterns[${k}] is not a flat list of block rows and columns (an even number of non-negative integers)`);
-    }
-  });
-  const lists = new Map<string, BlockList>();
-  const list = (k: number, transposed: boolean): BlockList => {
-    const key = `${k}${transposed ? 't' : ''}`;
-    let blocks = lists.get(key);
-    if (!blocks) lists.set(key, (blocks = unflatten(patterns[k] as readonly number[], transposed)));
-    return blocks;
-  };
-  return {
-    resolve(blocks) {
-      if (Array.isArray(blocks)) return blocks;
-      const ref = (blocks ?? {}) as Partial<PatternRef>;
-      if (typeof blocks !== 'object' || !isIndex(ref.pattern) || ref.pattern >= patterns.length || (ref.transposed !== undefined && typeof ref.transposed !== 'boolean')) {
-        throw formatError(`${what}: a 'blocks' field is ${shortJson(blocks)}, not a reference { "pattern": k } to one of its ${patterns.length} patterns`);
-      }
-      return list(ref.pattern, ref.transposed === true);
-    },
-  };
-}
-
+/** Pairs of a flat list, [row, column] (swapped when `transposed`); an odd list's last pair lacks its column. */
 function unflatten(flat: readonly number[], transposed: boolean): BlockList {
-  const blocks = new Array<readonly [number, number]>(flat.length / 2);
+  const blocks = new Array<readonly [number, number]>(Math.ceil(flat.length / 2));
   for (let z = 0; z < blocks.length; z++) blocks[z] = transposed ? [flat[2 * z + 1], flat[2 * z]] : [flat[2 * z], flat[2 * z + 1]];
   return blocks;
 }
@@ -164,10 +150,6 @@ export function replaceBlocks(value: unknown, replace: (blocks: unknown) => unkn
     return [key, next] as const;
   });
   return changed ? Object.fromEntries(entries) : value;
-}
-
-function isIndex(n: unknown): n is number {
-  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
 }
 
 /** `value` as JSON, cut to 60 characters (for messages). */

@@ -14,6 +14,7 @@ import { MoncError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
 import { createBuffer, paddedBytes } from './buffer.js';
 import { memo } from './memo.js';
+import { bindingBytes } from '../manifest/rows-limit.js';
 
 const placeholders = new WeakMap<GPUDevice, GPUBuffer>();
 
@@ -28,7 +29,7 @@ export function patternBuffer(device: GPUDevice, op: BackwardOpData | undefined,
   if (!source) throw new FormatError(`${what} reads a pattern table, but its op has no block pattern`);
   const table = patternTable(source, layout);
   const bytes = paddedBytes(table.length, 4);
-  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const limit = bindingBytes(device.limits);
   if (bytes > limit) throw new MoncError('device', `${what}: its pattern table needs ${bytes} bytes, over this device's storage buffer limit of ${limit}`);
   const buffer = createBuffer(device, `pattern (${what})`, bytes, flags.STORAGE, true);
   new Uint32Array(buffer.getMappedRange()).set(table);

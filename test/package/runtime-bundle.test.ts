@@ -49,8 +49,8 @@ map scattered : 40 -> 24 = sparse(block: [4, 8], pattern: random(density: 0.4, s
 map banded : 24 -> 24 = sparse(block: 6, pattern: band(width: 2))
 `;
 
-/** Text that only the block-sparse support puts in a bundle: decodeManifest's check of a pattern list, a pattern table buffer's label. */
-const SPARSE_CODE = ['is not a flat list of block rows and columns', '`pattern ('];
+/** Text that only the block-sparse support puts in a bundle: the refusal of an unresolved pattern reference, a pattern table buffer's label. */
+const SPARSE_CODE = ["a reference into its manifest file's 'patterns'", '`pattern ('];
 
 /** Bytes of monc's code in the minified output, by source file. */
 type InputBytes = ReadonlyMap<string, number>;
