@@ -22,7 +22,7 @@ import { kernelError, TOL } from './support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
-const sgmat = (rows: number, cols: number, dtile: number, tk: number, knobs: { acc16?: true; epi?: true; gload?: true; pad?: number } = {}): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs });
+const sgmat = (rows: number, cols: number, dtile: number, tk: number, knobs: { acc16?: true; epi?: true; gload?: true; pad?: number; stage?: true } = {}): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs });
 
 /** Relative error of `op` (op 0 of a one-op case around it, or op `index` of `c`) by ks-sgmat, emulated. */
 function error(c: OpsCase, index: number, s: KsSgmatSchedule, batch: number): Promise<number> {
@@ -68,7 +68,7 @@ describe('ks-sgmat acc16 and epi: the schedule space', () => {
         const { epi: _, ...without } = s;
         expect(keys.has(scheduleKey(without)), JSON.stringify(s)).toBe(true);
       }
-      const acc16 = all.filter((s) => s.acc16 === true && s.gload === undefined && s.pad === undefined);
+      const acc16 = all.filter((s) => s.acc16 === true && s.gload === undefined && s.pad === undefined && s.stage === undefined);
       expect(acc16.some((s) => (s.rows === 128 || s.cols === 128) && (s.rows / 16) * (s.cols / 16) * s.dtile > 16), name).toBe(true);
       expect(acc16.some((s) => s.cols === 128), name).toBe(op.b % 128 === 0);
       for (const s of acc16) expect((s.rows / 16) * (s.cols / 16) * s.dtile, JSON.stringify(s)).toBeLessThanOrEqual(32);
@@ -84,7 +84,10 @@ describe('ks-sgmat acc16 and epi: the schedule space', () => {
       else expect(twins, name).toEqual(expect.arrayContaining(unpadded));
       expect(padded.length, name).toBeGreaterThan(0);
       expect(padded.every((s) => s.pad === 8), name).toBe(true);
-      expect(all.slice(all.length - padded.length - gload.length), name).toEqual([...gload, ...padded]);
+      // stage: every acc16 tiling again, last of all.
+      const staged = all.filter((s) => s.stage !== undefined);
+      expect(staged.map(({ stage: _, ...rest }) => rest), name).toEqual(acc16);
+      expect(all.slice(all.length - staged.length - padded.length - gload.length), name).toEqual([...gload, ...padded, ...staged]);
     }
   });
 
@@ -165,6 +168,15 @@ describe('ks-sgmat acc16 and epi: the WGSL (n = 4096 first factor K(64, 64, 64, 
     expect(k).toContain('let r0_3 = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>(&k_ws, 1920u + kk, 40u);');
   });
 
+  it('acc16 + stage: f16 sums through the per-tile epilogue of f32 results (16x16 f16 cs, vec4 writes)', () => {
+    const k = emit(sgmat(64, 64, 1, 16, { acc16: true, stage: true }));
+    expect(k).toContain('var acc_0_3_3 = subgroup_matrix_result<f16, 16, 16>();');
+    expect(k).toContain('var<workgroup> k_cs: array<f16, 256>;');
+    expect(k).toContain('var<storage, read_write> k_dst: array<vec4<f16>>;');
+    expect(k).not.toContain('(&k_dst');
+    expect(count(k, 'workgroupBarrier();')).toBe(2 + 32);
+  });
+
   it('acc16 with an accumulate op starts the direct tiles from the old output', () => {
     const k = ksSgmat.emit({ ...op, accumulate: true }, sgmat(64, 64, 1, 16, { acc16: true }), contextFor(c, 'k', 0, 'f16')).wgsl;
     expect(k).toContain('acc_0_1_2 = subgroupMatrixLoad<subgroup_matrix_result<f16, 16, 16>, row_major>(&k_dst, (row0 + 16u) * 4096u + alpha * 64u + beta0 + 32u, 4096u);');
@@ -186,6 +198,7 @@ describe('ks-sgmat acc16 and epi, emulated, against the float64 reference', () =
     ['acc16 + pad 8, rectangular, tk 32 (batch 40)', rect, 0, sgmat(32, 16, 1, 32, { acc16: true, pad: 8 }), 40],
     ['epi + pad 8, rectangular, tk 32 (batch 40)', rect, 0, sgmat(32, 16, 1, 32, { epi: true, pad: 8 }), 40],
     ['pad 8 alone (f32, per-tile epilogue), rectangular, tk 32 (batch 40)', rect, 0, sgmat(32, 16, 1, 32, { pad: 8 }), 40],
+    ['acc16 + stage, rectangular (batch 40)', rect, 0, sgmat(32, 16, 1, 16, { acc16: true, stage: true }), 40],
     ['acc16, strided factor d = 16, 4 δ (staged along δ) (batch 19)', square, 1, sgmat(16, 16, 4, 16, { acc16: true }), 19],
     ['epi, strided factor d = 16, 4 δ (batch 19)', square, 1, sgmat(16, 16, 4, 16, { epi: true }), 19],
   ];

@@ -42,6 +42,9 @@
  *    roofline on the H200: 16x16 matrix loads from workgroup rows 64 halves apart ran 2.6x slower
  *    than 16 or 72 apart (bank conflicts); 8 more halves put the 8 rows of a load phase on
  *    distinct banks for tk 16, 32 and 64.
+ *  - `stage` (with `acc16`): f16 results through the per-tile epilogue the f32 ones take (a
+ *    16x16 f16 tile of workgroup memory, two barriers per tile, vec4 writes): f16 sums and
+ *    nothing else changed, to tell the cost of f16 sums from that of direct stores.
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -95,7 +98,8 @@ export interface KsSgmatSchedule extends Schedule {
   // can be and through the one-round staged epilogue (in f16) elsewhere (file comment);
   // `epi`, f32 results through the one-round epilogue: every result tile staged at once, one barrier;
   // `gload` (with acc16 or epi, d = 1), operands loaded straight from x and W in whole row tiles;
-  // `pad` (a number: 8), staged rows of tk + pad γ.
+  // `pad` (a number: 8), staged rows of tk + pad γ; `stage` (with acc16), the per-tile staged
+  // epilogue of f32 results instead, in f16: f16 sums and nothing else changed.
 }
 
 interface SgTiling {
@@ -108,6 +112,8 @@ interface SgTiling {
   readonly pad: number;
   /** Every result tile staged at once (acc16 or epi), else one δ's tiles at a time. */
   readonly oneRound: boolean;
+  /** f16 tiles stored straight to the output (acc16 where they are output blocks, unless `stage`). */
+  readonly direct: boolean;
   /** Row blocks and β blocks of 16. */
   readonly mr: number;
   readonly nb: number;
@@ -117,14 +123,15 @@ interface SgTiling {
 function sgTiling(s: KsSgmatSchedule, op: KsOp): SgTiling {
   const { rows, cols, dtile, tk } = s;
   const result: ResultComponent = s.acc16 === true ? 'f16' : 'f32';
-  const oneRound = s.acc16 === true || s.epi === true;
+  const stage = s.acc16 === true && s.stage === true;
+  const oneRound = (s.acc16 === true && !stage) || s.epi === true;
   // xs and ws in f16 (chunks of 16 γ with gload), plus the epilogue's staging: one 16x16 tile
   // per δ (f32; f16 where the tiles are stored direct), or (oneRound) every result tile.
-  const direct = result === 'f16' && tilesAreOutputBlocks(op);
-  const staged = direct ? 2 * dtile * TILE * TILE : oneRound ? (result === 'f16' ? 2 : 4) * dtile * rows * cols : 4 * dtile * TILE * TILE;
+  const direct = result === 'f16' && tilesAreOutputBlocks(op) && !stage;
+  const staged = direct || stage ? 2 * dtile * TILE * TILE : oneRound ? (result === 'f16' ? 2 : 4) * dtile * rows * cols : 4 * dtile * TILE * TILE;
   const pad = typeof s.pad === 'number' ? s.pad : 0;
   const sharedBytes = 2 * dtile * ((s.gload === true ? TILE : tk) + pad) * (rows + cols) + staged;
-  return { rows, cols, dtile, tk, result, oneRound, pad, mr: rows / TILE, nb: cols / TILE, sharedBytes };
+  return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sharedBytes };
 }
 
 /**
@@ -218,7 +225,8 @@ const SIZES_F16 = [...SIZES, 128];
  * Every schedule: the f32 per-tile-epilogue ones first (in their stored order), then the same
  * tilings with the one-round epilogue (`epi`), then f16 results (`acc16`), which also fit 128
  * rows or β (32 tiles in the register budget), then the epi and acc16 ones again with `gload`
- * where d = 1, then every tiling of tk 32 or 64 but gload's with `pad` 8. The new knobs come last and never make a default:
+ * where d = 1, then every tiling of tk 32 or 64 but gload's with `pad` 8, then the acc16 ones with
+ * `stage`. The new knobs come last and never make a default:
  * no GPU has timed them yet.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
@@ -228,7 +236,8 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   const gload = op.d === 1 ? [...epi, ...acc16].map((s): KsSgmatSchedule => ({ ...s, gload: true })) : [];
   const measured = tilings(op, limits, SIZES, {});
   const padded = [...measured, ...epi, ...acc16].filter((s) => s.tk >= 32).map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter((s) => valid(op, sgTiling(s, op), limits));
-  return [...measured, ...epi, ...acc16, ...gload, ...padded];
+  const staged = acc16.map((s): KsSgmatSchedule => ({ ...s, stage: true }));
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged];
 }
 
 /**
@@ -261,10 +270,10 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   // acc16: f16 result tiles go straight to the output where each is a row-major 16x16 block of
   // it (d = 1: β contiguous; the identity output map; no bias to add), through a scalar f16 view
   // (the matrix builtins take arrays of scalars).
-  const direct = t.result === 'f16' && tilesAreOutputBlocks(op);
+  const direct = t.direct;
   // gload: whole row tiles read their left (x) and right (W) matrices straight from the buffers.
   const gload = schedule.gload === true;
-  invariant(!gload || (d === 1 && t.oneRound), 'ks-sgmat: gload needs d = 1 and acc16 or epi');
+  invariant(!gload || (d === 1 && (t.result === 'f16' || t.oneRound)), 'ks-sgmat: gload needs d = 1 and acc16 or epi');
   const views = {
     src: !gload && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
     params: !gload && wOff % 4 === 0 && c % 4 === 0,
@@ -401,7 +410,8 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
       }
     return lines;
   };
-  const epilogue = perTileRounds();
+  const f16Read = (q: number) => `f32(${cs}[${sum(mul(sum(mul('dd', TILE), 'r'), TILE), 'bb', u(q * csStep))}])`;
+  const epilogue = t.result === 'f16' ? perTileRounds(f16Read) : perTileRounds();
 
   // acc16 / epi: every result tile at once, staged as cs[dd][r][bb] (TD × R × TB, row stride
   // TB), one barrier, then the subgroup writes whole output rows along the contiguous dimension.
@@ -432,7 +442,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const indent = (ls: readonly string[]) => ls.map((l) => `  ${l}`);
   // A direct kernel's last row tile (the only one it stages) goes a tile at a time through a
   // 16x16 f16 cs: 512 bytes instead of rows × cols, for the residency of every other workgroup.
-  const lastRowTile = perTileRounds((q) => `f32(${cs}[${sum(mul(sum(mul('dd', TILE), 'r'), TILE), 'bb', u(q * csStep))}])`, true);
+  const lastRowTile = perTileRounds(f16Read, true);
   const oneRound = direct ? [`if (${inside}) {`, ...indent(tileStores(n.dst, outTile, u(outSize))), '} else {', ...indent(lastRowTile), '}'] : stagedOnce;
   // An accumulate op's direct tiles start from the old output (result matrices load too); the
   // staged path adds it as it writes.
@@ -457,7 +467,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
         `if (${inside}) {`,
         ...indent(direct && op.accumulate ? tileLoads(n.dst, 'f16', outTile, u(outSize)) : []),
         ...indent(gloadLoop),
-        ...indent(direct ? tileStores(n.dst, outTile, u(outSize)) : stagedOnce),
+        ...indent(direct ? tileStores(n.dst, outTile, u(outSize)) : t.oneRound ? stagedOnce : epilogue),
         '} else {',
         ...indent(stagedPath),
         '}',
@@ -474,7 +484,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     workgroupVars: [
       `var<workgroup> ${xs}: array<f16, ${TD * R * SP}>;`,
       `var<workgroup> ${ws}: array<f16, ${TD * TB * SP}>;`,
-      direct ? `var<workgroup> ${cs}: array<f16, ${perTile}>;` : t.oneRound ? `var<workgroup> ${cs}: array<${t.result}, ${TD * R * TB}>;` : `var<workgroup> ${cs}: array<f32, ${perTile}>;`,
+      direct || (t.result === 'f16' && !t.oneRound) ? `var<workgroup> ${cs}: array<f16, ${perTile}>;` : t.oneRound ? `var<workgroup> ${cs}: array<${t.result}, ${TD * R * TB}>;` : `var<workgroup> ${cs}: array<f32, ${perTile}>;`,
     ],
     body,
     rowsPerWorkgroup: R,
@@ -497,6 +507,7 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.epi === undefined ? {} : { epi: flag(s, 'epi') }),
     ...(s.gload === undefined ? {} : { gload: flag(s, 'gload') }),
     ...(s.pad === undefined ? {} : { pad: knob(s, 'pad', 0) }),
+    ...(s.stage === undefined ? {} : { stage: flag(s, 'stage') }),
   }),
   emit,
 };

@@ -1,0 +1,40 @@
+/**
+ * Every ks-sgmat entry of the session-10 plans (bench/plan-s10a.json, bench/plan-s10a2.json) as the
+ * GPU would get it, checked here before a device call: a candidate of this build on the H200's
+ * limits that emits (bench/goal-families.ts planProblems), and whose WGSL, through the
+ * subgroup-matrix emulation (which keeps every declaration), passes Tint's validation on
+ * SwiftShader (createShaderModule: parsing, scoping, types; no pipeline is built, so it takes
+ * milliseconds). Session 10's call 1 lost 7 planned schedules to a redeclared name that the
+ * emulated runs, which then dropped declarations, did not see.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { nodeGpu } from '../../bench/node-gpu.js';
+import { planProblems, planTarget } from '../../bench/goal-families.js';
+import type { Schedule } from '../../src/codegen/wgsl/kernel.js';
+import { emulateSubgroupMatrixKernel } from '../support/sgmat-emulation.js';
+
+const PLANS = ['bench/plan-s10a.json', 'bench/plan-s10a2.json'];
+
+describe.each(PLANS)('%s', (file) => {
+  const plan = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Schedule[]>;
+
+  it('names only candidates of this build that emit', () => {
+    expect(planProblems(plan)).toEqual([]);
+  });
+
+  it("every entry's kernel, emulated, passes WGSL validation", async () => {
+    const { device } = await nodeGpu();
+    for (const [key, list] of Object.entries(plan)) {
+      const target = planTarget(key);
+      if (typeof target === 'string') throw new Error(target);
+      for (const s of list) {
+        const k = emulateSubgroupMatrixKernel(target.emit(s));
+        const code = [...new Set(k.enables)].map((e) => `enable ${e};`).join('\n') + '\n' + k.wgsl;
+        const info = await device.createShaderModule({ code }).getCompilationInfo();
+        const errors = info.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos} ${m.message}`);
+        expect(errors, `${key} ${JSON.stringify(s)}`).toEqual([]);
+      }
+    }
+  });
+});
