@@ -78,6 +78,16 @@ export {
 export { compileKernels } from './compile-kernels.js';
 export { MONC_VERSION } from './version.js';
 
+// The auto-tuner (`monc tune` from code): times each kernel's candidate schedules on a device
+// (in Node, import 'monc/runtime/node' first), checked against the float64 reference; the winners
+// are entries of a tuning database that `compileModule({ tuning: scheduleLookup(db) })` builds with.
+export { tuneMaps, checkTuneBatch, type TuneDevice, type TuneMapsOptions, type TuneMapsResult } from './tuner/tune-maps.js';
+export type { KernelTuning, TuneProgress } from './tuner/tune.js';
+export type { TimedSchedule } from './tuner/race.js';
+export { emptyDb, merge as mergeTuningEntries, parseDb as parseTuningDb, serializeDb as serializeTuningDb, type TuningDb, type TuningEntry, type TuningKey } from './tuner/db.js';
+export { scheduleLookup, type LookupOptions } from './tuner/lookup.js';
+export type { AdapterIdentity } from './tuner/adapter-identity.js';
+
 // ONNX export: a map as a standard ONNX model for ONNX Runtime.
 export { exportOnnx, ONNX_OPSET, type ExportOnnxOptions } from './export/onnx.js';
 // Peers' weights (fly, torch_butterfly, KSMM state dicts) as a map's parameters.

@@ -1,6 +1,6 @@
 /**
  * `monc tune FILE.mon [--map NAME] [--batch B] [--db PATH] [--max-candidates N] [--forward-only]`:
- * a shell over tuneProgram (src/tuner/tune.ts) and tuneBackwardProgram (tune-backward.ts). On this
+ * a shell over tuneMaps (src/tuner/tune-maps.ts: tuneProgram and tuneBackwardProgram). On this
  * machine's adapter, every kernel of every map (or of the one named), fused runs of ops and the
  * map's backward kernels included (not with `--forward-only`: a module built forward-only has
  * none), is tried with its candidate schedules, each
@@ -9,17 +9,15 @@
  */
 import { emitProgramKernels } from '../../codegen/wgsl/program.js';
 import { isAmong } from '../../codegen/wgsl/family.js';
-import type { BackwardProgram, Program } from '../../ir/ir.js';
 import { compileBackward } from '../../ir/pipeline.js';
 import { emitBackwardKernels } from '../../codegen/wgsl/backward-program.js';
-import { tuneBackwardProgram } from '../../tuner/tune-backward.js';
 import { hasTimestamps } from '../../runtime/timing.js';
-import type { TuningEntry, TuningKey } from '../../tuner/db.js';
 import { checkTuningDbWritable, loadNote, saveTuningEntries } from '../../node/tuning-db.js';
 import { scheduleLookup } from '../../tuner/lookup.js';
-import { tuneProgram, type KernelTuning, type KnownKernel } from '../../tuner/tune.js';
+import type { KernelTuning } from '../../tuner/tune.js';
+import type { TuningEntry } from '../../tuner/db.js';
+import { checkTuneBatch, tuneMaps, type TuneMapsResult } from '../../tuner/tune-maps.js';
 import { MoncError } from '../../util/error.js';
-import { backwardRowsLimitOf, batchOverLimit, forwardRowsLimit } from '../../manifest/rows-limit.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
 import { openGpu } from '../gpu.js';
@@ -54,58 +52,22 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
     if (spec.module.dtype === 'f16' && !gpu.device.features.has('shader-f16')) {
       throw new MoncError('device', `${file}: module ${spec.module.name} is f16 and this adapter (${gpu.adapterDescription}) has no shader-f16: its f16 kernels cannot be tuned here`);
     }
-    // The backward programs (SPEC §7), as `monc build` derives them.
-    const backwardOf = new Map(programs.map((p) => [p, opts.forwardOnly ? undefined : compileBackward(p)]));
-    // Buffers past the adapter's limits are invalid (a candidate would time at 0 ms): every map's batch is checked before any tuning.
-    for (const [program, backward] of backwardOf) {
-      const limits = gpu.device.limits;
-      const over =
-        batchOverLimit(`map '${program.name}'`, opts.batch, forwardRowsLimit(program, program.dtype, limits)) ??
-        (backward && batchOverLimit(`map '${program.name}' (backward)`, opts.batch, backwardRowsLimitOf(backward, program.dtype, limits)));
-      if (over) throw new MoncError('user', over);
-    }
+    // Before any tuning and before the progress bar: a batch whose buffers do not fit this adapter.
+    checkTuneBatch(gpu.device, programs.map((forward) => ({ forward, ...(opts.forwardOnly ? {} : { backward: compileBackward(forward) }) })), opts.batch);
     if (!hasTimestamps(gpu.device)) note(ctx, "this adapter has no 'timestamp-query': timing by the wall clock (submission latency included)");
     const bar = progress(ctx, 'tune');
-    const tuned: { program: Program; kernels: readonly KernelTuning[] }[] = [];
-    const tunedBackward: { program: BackwardProgram; kernels: readonly KernelTuning[] }[] = [];
-    const found: TuningEntry[] = [];
-    const retired: TuningKey[] = [];
-    // A kernel is tuned once per command, whichever maps have it (identical layers): the maps after
-    // the first reuse its result, forward (known) and backward (the signatures tuned so far).
-    const known = new Map<string, KnownKernel>();
-    const signatures = new Set<string>();
+    let result: TuneMapsResult;
     try {
-      for (const program of programs) {
-        const result = await tuneProgram(gpu.device, gpu.identity, program, {
-          batch: opts.batch,
-          limits: gpu.limits,
-          maxCandidates: opts.maxCandidates,
-          known,
-          onProgress: (p) => bar.update(p.done, p.total, p.line),
-        });
-        tuned.push({ program, kernels: result.kernels });
-        found.push(...result.entries);
-        retired.push(...result.retired);
-        for (const k of result.kernels) signatures.add(k.signature);
-        const derived = backwardOf.get(program);
-        if (!derived) continue;
-        const backward = await tuneBackwardProgram(gpu.device, gpu.identity, derived, {
-          batch: opts.batch,
-          limits: gpu.limits,
-          maxCandidates: opts.maxCandidates,
-          tuned: new Set(signatures),
-          onProgress: (p) => bar.update(p.done, p.total, p.line),
-        });
-        tunedBackward.push({ program: derived, kernels: backward.kernels });
-        found.push(...backward.entries);
-        for (const k of backward.kernels) signatures.add(k.signature);
-      }
+      result = await tuneMaps(gpu, programs, {
+        batch: opts.batch,
+        maxCandidates: opts.maxCandidates,
+        ...(opts.forwardOnly ? { forwardOnly: true } : {}),
+        onProgress: (p) => bar.update(p.done, p.total, p.line),
+      });
     } finally {
       bar.finish();
     }
-    // One entry per kernel, the one of the search that timed it: a reused kernel's entry comes
-    // again from each later map that has it (with timed 0).
-    const entries = found.filter((e, i) => found.findIndex((f) => f.kernel === e.kernel) === i);
+    const { entries, retired, forward: tuned, backward: tunedBackward } = result;
     const saved = saveTuningEntries(dbPath, entries, retired, location.namedBy === undefined);
     // What the save did to the file: set aside, or its oldest entries left out (entries of other monc versions go unmentioned, as before).
     const { dropped: _, ...saveOutcome } = saved;

@@ -1,0 +1,93 @@
+/**
+ * Tuning several maps at once: what `monc tune` runs, and the library's entry to the tuner. Each
+ * map's forward kernels (tuneProgram) and, unless `forwardOnly`, its backward kernels
+ * (tuneBackwardProgram, on the backward program a build derives) are searched on `device`; a
+ * kernel is searched once whichever maps have it (identical layers reuse the first search). The
+ * batch is checked against the device's buffer limits before any work. Browser-safe: the caller
+ * stores the entries (`merge` them into a database; `monc tune` saves it on disk).
+ */
+import type { BackwardProgram, Program } from '../ir/ir.js';
+import { compileBackward } from '../ir/pipeline.js';
+import { backwardRowsLimitOf, batchOverLimit, forwardRowsLimit } from '../manifest/rows-limit.js';
+import { deviceTargetLimits } from '../runtime/device.js';
+import { MoncError } from '../util/error.js';
+import { adapterIdentity, type AdapterIdentity } from './adapter-identity.js';
+import type { TuningEntry, TuningKey } from './db.js';
+import { tuneBackwardProgram } from './tune-backward.js';
+import { tuneProgram, type KernelTuning, type KnownKernel, type TuneProgress } from './tune.js';
+
+export interface TuneMapsOptions {
+  /** The batch the kernels are timed at (entries are kept per power-of-two bucket of it). */
+  readonly batch: number;
+  /** At most this many candidates per kernel (default 24). */
+  readonly maxCandidates?: number;
+  /** Timed runs per candidate (default 10). */
+  readonly repeats?: number;
+  /** Leave the backward kernels untuned (a module built forward-only has none). */
+  readonly forwardOnly?: boolean;
+  readonly onProgress?: (progress: TuneProgress) => void;
+}
+
+/** The device to tune on: its adapter keys the entries (requestMoncDevice's result is one). */
+export interface TuneDevice {
+  readonly device: GPUDevice;
+  readonly adapter: GPUAdapter;
+}
+
+export interface TuneMapsResult {
+  /** Each map's forward kernels, as tuneProgram reports them. */
+  readonly forward: readonly { readonly program: Program; readonly kernels: readonly KernelTuning[] }[];
+  /** Each map's backward kernels (none with `forwardOnly`). */
+  readonly backward: readonly { readonly program: BackwardProgram; readonly kernels: readonly KernelTuning[] }[];
+  /** The winners, one per kernel: what a database keeps (`merge(db, entries, retired)`). */
+  readonly entries: readonly TuningEntry[];
+  /** Fused runs tried but not kept: a database drops older entries for them. */
+  readonly retired: readonly TuningKey[];
+  /** The adapter the entries are keyed by. */
+  readonly adapter: AdapterIdentity;
+}
+
+/** Throws a MoncError (kind user) naming the first map whose buffers at `batch` pass the device's one-buffer limit. */
+export function checkTuneBatch(device: GPUDevice, programs: readonly { readonly forward: Program; readonly backward?: BackwardProgram }[], batch: number): void {
+  for (const { forward, backward } of programs) {
+    const over =
+      batchOverLimit(`map '${forward.name}'`, batch, forwardRowsLimit(forward, forward.dtype, device.limits)) ??
+      (backward && batchOverLimit(`map '${forward.name}' (backward)`, batch, backwardRowsLimitOf(backward, forward.dtype, device.limits)));
+    if (over) throw new MoncError('user', over);
+  }
+}
+
+export async function tuneMaps(gpu: TuneDevice, programs: readonly Program[], options: TuneMapsOptions): Promise<TuneMapsResult> {
+  const { device } = gpu;
+  const f16 = programs.find((p) => p.dtype === 'f16');
+  if (f16 && !device.features.has('shader-f16')) throw new MoncError('device', `map '${f16.name}' is f16 and this device has no shader-f16: its f16 kernels cannot be tuned here`);
+  const maps = programs.map((forward) => ({ forward, ...(options.forwardOnly ? {} : { backward: compileBackward(forward) }) }));
+  checkTuneBatch(device, maps, options.batch);
+  const adapter = adapterIdentity(gpu.adapter, device);
+  const limits = deviceTargetLimits(device);
+  const common = { batch: options.batch, limits, ...(options.maxCandidates !== undefined ? { maxCandidates: options.maxCandidates } : {}), ...(options.repeats !== undefined ? { repeats: options.repeats } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
+  const forward: { program: Program; kernels: readonly KernelTuning[] }[] = [];
+  const backward: { program: BackwardProgram; kernels: readonly KernelTuning[] }[] = [];
+  const found: TuningEntry[] = [];
+  const retired: TuningKey[] = [];
+  // A kernel is tuned once, whichever maps have it: the maps after the first reuse its result,
+  // forward (known) and backward (the signatures tuned so far).
+  const known = new Map<string, KnownKernel>();
+  const signatures = new Set<string>();
+  for (const map of maps) {
+    const result = await tuneProgram(device, adapter, map.forward, { ...common, known });
+    forward.push({ program: map.forward, kernels: result.kernels });
+    found.push(...result.entries);
+    retired.push(...result.retired);
+    for (const k of result.kernels) signatures.add(k.signature);
+    if (!map.backward) continue;
+    const derived = await tuneBackwardProgram(device, adapter, map.backward, { ...common, tuned: new Set(signatures) });
+    backward.push({ program: map.backward, kernels: derived.kernels });
+    found.push(...derived.entries);
+    for (const k of derived.kernels) signatures.add(k.signature);
+  }
+  // One entry per kernel, the one of the search that timed it: a reused kernel's entry comes
+  // again from each later map that has it (with timed 0).
+  const entries = found.filter((e, i) => found.findIndex((f) => f.kernel === e.kernel) === i);
+  return { forward, backward, entries, retired, adapter };
+}

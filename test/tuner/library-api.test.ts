@@ -1,0 +1,73 @@
+/**
+ * The tuner from code, through the package entry `monc` (src/index.ts): tuneMaps on a device gives
+ * checked, timed winners per kernel; merged into a database they are what compileModule builds
+ * with (scheduleLookup), and the built map still computes the float64 reference. A batch whose
+ * buffers do not fit the device is a user error before any work.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkSource, compileMap, compileModule, emptyDb, initParams, isMoncError, MapRunner, mergeTuningEntries, modelOf, paramsOf, parseTuningDb, referenceApply, scheduleLookup, serializeTuningDb, tuneMaps } from '../../src/index.js';
+import { getTestMoncDevice } from '../support/gpu.js';
+
+const SOURCE = 'map m : 32 -> 24 = blockdiag(nblocks: 4) + bias()\n';
+
+describe('tuneMaps (monc)', () => {
+  it('tunes a module from code; compileModule with the merged database takes the winners and still computes M', async () => {
+    const gpu = await getTestMoncDevice();
+    const { module } = checkSource(SOURCE, 'lib.mon');
+    const programs = module!.maps.map((m) => compileMap(m, module!.dtype));
+    const lines: string[] = [];
+    const result = await tuneMaps(gpu, programs, { batch: 8, maxCandidates: 2, repeats: 1, forwardOnly: true, onProgress: (p) => lines.push(p.line) });
+    expect(result.backward).toEqual([]);
+    expect(result.forward.map((f) => f.program.name)).toEqual(['m']);
+    expect(lines.length).toBeGreaterThan(0);
+    const winners = result.forward[0].kernels.filter((k) => k.best);
+    expect(winners.length).toBeGreaterThan(0);
+    expect(result.entries.length).toBeGreaterThan(0);
+    for (const e of result.entries) expect(e.adapter).toEqual(result.adapter);
+
+    // A database on disk is JSON text: it round-trips.
+    const db = mergeTuningEntries(emptyDb(), result.entries, result.retired);
+    const reread = parseTuningDb(serializeTuningDb(db));
+    expect('db' in reread && reread.db.entries).toEqual(db.entries);
+
+    const built = compileModule(SOURCE, 'lib.mon', { tuning: scheduleLookup(db, { adapter: result.adapter }) });
+    const map = built.outputs!.manifest.maps[0];
+    // The build's kernels (its tuned set where it has several): each single-op winner is the schedule of the kernel of that op.
+    const kernels = [...(map.kernels ?? []), ...(map.kernelSets ?? []).flatMap((set) => set.kernels ?? [])];
+    let matched = 0;
+    for (const k of winners.filter((w) => w.ops.length === 1)) {
+      const mine = kernels.filter((b) => b.ops.length === 1 && b.ops[0] === k.ops[0]).map((b) => b.schedule);
+      if (mine.length === 0) continue; // the build fused this op into a run
+      expect(mine).toContainEqual(k.best!.schedule);
+      matched++;
+    }
+    expect(matched).toBeGreaterThan(0);
+
+    const runner = await MapRunner.create(map, built.outputs!.wgsl, { device: gpu.device });
+    try {
+      const params = initParams(paramsOf(module!.maps[0].structure), 2);
+      runner.loadParams(params);
+      const x = Float32Array.from({ length: 5 * 32 }, (_, i) => Math.sin(i));
+      const y = await runner.forward(x, 5);
+      const want = referenceApply(modelOf(module!.maps[0]), params, x, 5);
+      let num = 0;
+      let den = 0;
+      for (let i = 0; i < want.length; i++) {
+        num += (y[i] - want[i]) ** 2;
+        den += want[i] ** 2;
+      }
+      expect(Math.sqrt(num / den)).toBeLessThan(1e-5);
+    } finally {
+      runner.destroy();
+    }
+  });
+
+  it('refuses a batch whose buffers pass the device limit, before any work', async () => {
+    const gpu = await getTestMoncDevice();
+    const { module } = checkSource(SOURCE, 'lib.mon');
+    const programs = module!.maps.map((m) => compileMap(m, module!.dtype));
+    const error = await tuneMaps(gpu, programs, { batch: 2 ** 31 - 1, maxCandidates: 1 }).catch((e: unknown) => e);
+    expect(isMoncError(error, 'user')).toBe(true);
+    expect((error as Error).message).toMatch(/^map 'm' at batch 2,147,483,647 needs a buffer over this adapter's limit/);
+  });
+});
