@@ -47,14 +47,15 @@ describe('ks-dtiled', () => {
     for (const s of sample(all, 2)) expect(await opError(ksDtiled, aligned, 0, s, 5), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
-  it('defaults to the schedules measured best on the H200 where the limits allow them', () => {
+  it('defaults to the schedules measured best on Hopper (H100 and H200) where the limits allow them', () => {
     const h200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
-    const best = (rows: number, cols: number, dtile: number, tk: number) => ({ family: 'ks-dtiled', rows, cols, dtile, tk, rr: 8, rb: 8, pipeline: true });
-    const cases: [OpsCase, ReturnType<typeof best>][] = [
-      [monarchCase(4096, 4096, 64), best(64, 64, 8, 8)],
-      [monarchCase(16384, 16384, 128), best(64, 64, 8, 8)],
-      [monarchCase(1024, 4096, 4), best(64, 128, 4, 16)],
-      [monarchCase(4096, 1024, 4), best(64, 128, 4, 16)],
+    const base = { family: 'ks-dtiled', rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true };
+    const fourBlocks = { ...base, rows: 128, dtile: 4, bcast: true, grun: true };
+    const cases: [OpsCase, Record<string, unknown>][] = [
+      [monarchCase(4096, 4096, 64), { ...base, rb: 4, bcast: true }],
+      [monarchCase(16384, 16384, 128), base],
+      [monarchCase(1024, 4096, 4), fourBlocks],
+      [monarchCase(4096, 1024, 4), fourBlocks],
     ];
     for (const [c, want] of cases) {
       expect(ksDtiled.defaultSchedule(c.ops[1], h200), c.name).toEqual(want);

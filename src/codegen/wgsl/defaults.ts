@@ -203,16 +203,23 @@ export const KS_TILED_SHAPES = {
 } as const;
 
 /**
- * ks-dtiled's shapes: the best of every Monarch strided factor on the H200 (f32 and f16 storage,
- * planned searches, bench/results/s4/call2, call3). d ≥ 8: 64 rows × 64 β × 8 δ, 8x8 tiles (512
- * invocations), chunks of 8, pipelined: n=4096 0.464 ms f32 / 0.518 f16, n=16384 0.823 / 0.941;
- * 128 × 32 × 8 δ took 0.471 and 64 × 32 × 8 δ 0.500 (so with fewer β than 64, 512 invocations
- * by more rows). d = 4: 64 rows × 128 β × 4 δ, chunks of 16: 1024->4096 1.499 / 1.482 ms,
- * 4096->1024 0.397 / 0.396; workgroups of 1024 invocations took 1.6-7.7 ms everywhere.
+ * ks-dtiled's shapes. d ≥ 8 with blocks of fewer than `wideFrom` (n=4096): the bcast form (one δ
+ * per warp, session 10) with 64 rows × 64 β × 8 δ, 8x4 tiles (1024 invocations), chunks of 8,
+ * pipelined: 0.4265 ms where the earlier default took 0.4610 on the H100 (f32, B=16384,
+ * bench/results/s10/call-1). Wider blocks (n=16384): the earlier default still, 64 × 64 × 8 δ,
+ * 8x8 tiles (512 invocations), chunks of 8, pipelined: 0.823 ms f32 on the H200
+ * (bench/results/s4/call3), 0.8246 on the H100 where the bcast forms took 0.87-1.15; 128 × 32 ×
+ * 8 δ took 0.471 and 64 × 32 × 8 δ 0.500 at n=4096 (so with fewer β than 64, 512 invocations by
+ * more rows). d = 4: bcast with grun (each row's γ chunk staged as one run), 128 rows × 64 β × 4
+ * δ, 8x8, chunks of 8: 1024->4096 1.139 ms, 4096->1024 0.2986 on the H100 where the earlier
+ * default (64 × 128, chunks of 16) took 1.495 and 0.404.
  */
 export const KS_DTILED_SHAPES = {
-  strided: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, threads: 512 },
-  fourBlocks: { rows: 64, cols: 128, dtile: 4, tk: 16, rr: 8, rb: 8, pipeline: true, threads: 512 },
+  strided: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 4, pipeline: true, bcast: true, threads: 1024 },
+  wide: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, threads: 512 },
+  /** Blocks (γ per group) from which a d ≥ 8 factor takes `wide`. */
+  wideFrom: 128,
+  fourBlocks: { rows: 128, cols: 64, dtile: 4, tk: 8, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, threads: 512 },
   /** Invocations and δ first; then fewer β rather than fewer rows (128 × 32 beat 32 × 128 at n=16384: 0.880 vs 0.948 ms). */
-  weights: { threads: 4, dtile: 3, rr: 2, rb: 2, rows: 1, cols: 0.9, tk: 1, pipeline: 0.5 },
+  weights: { threads: 4, dtile: 3, rr: 2, rb: 2, rows: 1, cols: 0.9, tk: 1, pipeline: 0.5, bcast: 2, grun: 2 },
 } as const;

@@ -147,12 +147,14 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
 }
 
 /**
- * Default: the candidate nearest to the measured-best shape (defaults.ts KS_DTILED_SHAPES: 64
- * rows × 64 β × 8 δ, 8x8 tiles, chunks of 8, pipelined where d allows 8 δ; 64 × 128 × 4 δ,
- * chunks of 16, for d = 4), so the nearest one that fits on smaller targets.
+ * Default: the candidate nearest to the measured-best shape (defaults.ts KS_DTILED_SHAPES: where d
+ * allows 8 δ, bcast 64 rows × 64 β × 8 δ with 8x4 tiles, or for blocks of 128 and more the 8x8
+ * form without bcast; bcast with grun, 128 × 64 × 4 δ, for d = 4), so the nearest one that fits
+ * on smaller targets.
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsDtiledSchedule {
-  const target = { knobs: op.d >= 8 ? KS_DTILED_SHAPES.strided : KS_DTILED_SHAPES.fourBlocks, weights: KS_DTILED_SHAPES.weights };
+  const shape = op.d < 8 ? KS_DTILED_SHAPES.fourBlocks : op.c >= KS_DTILED_SHAPES.wideFrom ? KS_DTILED_SHAPES.wide : KS_DTILED_SHAPES.strided;
+  const target = { knobs: shape, weights: KS_DTILED_SHAPES.weights };
   const score = (s: KsDtiledSchedule): number => -shapeDistance({ ...s, threads: threadsOf(s) }, target);
   return highestScoring('ks-dtiled', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
 }
