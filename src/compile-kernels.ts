@@ -7,7 +7,7 @@ import { buildManifest } from './codegen/manifest.js';
 import type { Manifest, ManifestKernelSet } from './manifest/types.js';
 import { featuresOfEnables, forwardStorageNeeded, ownModuleSet, portableSet, requirementsOf, runsWherever, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
 import { isAmong } from './codegen/wgsl/family.js';
-import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
+import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type Schedule, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
 import { checkSource, type CheckOptions } from './dsl/index.js';
 import type { Diagnostic } from './dsl/diagnostics.js';
 import type { CheckedModule, Dtype } from './dsl/structure.js';
@@ -50,6 +50,20 @@ export interface KernelOutputs {
   readonly manifest: Manifest;
   /** The manifest as written to `<module>.json`. */
   readonly manifestJson: string;
+  /**
+   * The tuning database's schedules the build could not use: not valid for the kernel they name
+   * (hand-edited, damaged, or for another family); those kernels took their default schedules.
+   * Absent when there were none.
+   */
+  readonly unusableTuning?: readonly UnusableTuning[];
+}
+
+/** A tuned schedule a build ignored: the map, its forward or backward ops, and the schedule. */
+export interface UnusableTuning {
+  readonly map: string;
+  readonly backward: boolean;
+  readonly ops: readonly number[];
+  readonly schedule: Schedule;
 }
 
 /** What a compilation produced; `Outputs` grows with the driver (compileModule adds the TypeScript). */
@@ -105,7 +119,9 @@ export interface EmitModuleOptions {
 export function emitModule(module: CheckedModule, programs: readonly Program[], options: EmitModuleOptions = {}): KernelOutputs {
   const forwardOnly = options.forwardOnly === true;
   const backwardPrograms = forwardOnly ? undefined : programs.map((p) => compileBackward(p, { rowsPerSplit: options.rowsPerSplit }));
-  const kernels = emitMapKernels(programs, backwardPrograms, module.dtype, options.tuning && storageTuning(options.tuning, module.dtype, module.dtype));
+  const unusable = new Map<string, UnusableTuning>();
+  const report = (u: UnusableTuning) => unusable.set(JSON.stringify([u.map, u.backward, u.ops]), u);
+  const kernels = emitMapKernels(programs, backwardPrograms, module.dtype, options.tuning && storageTuning(options.tuning, module.dtype, module.dtype), report);
   // The training-step kernels (fitMse's loss, gather and checks) travel with the optimizer updates into every kernel set.
   const optimizers = forwardOnly ? [] : [...moduleOptimizerKernels(module.dtype), ...trainingStepKernels(module.dtype)];
   const groups = new Map<string, readonly EmittedKernel[]>();
@@ -125,7 +141,7 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
   );
   const marked = forwardOnly ? { forwardOnly: true as const } : {};
   const withSets: Manifest = { ...manifest, ...marked, maps: manifest.maps.map((map) => ({ ...map, ...marked, kernelSets: sets.get(map.name)! })) };
-  return { moduleName: module.name, wgsl, manifest: withSets, manifestJson: `${formatJson(encodeManifest(withSets))}\n` };
+  return { moduleName: module.name, wgsl, manifest: withSets, manifestJson: `${formatJson(encodeManifest(withSets))}\n`, ...(unusable.size > 0 ? { unusableTuning: [...unusable.values()] } : {}) };
 }
 
 /**
@@ -178,14 +194,26 @@ function emitMapKernels(
   backwardPrograms: readonly BackwardProgram[] | undefined,
   storage: StorageType,
   tuning: ((ops: readonly BackwardOp[]) => TunedSchedule | undefined) | undefined,
+  onUnusable?: (u: UnusableTuning) => void,
 ): MapKernels[] {
   return programs.map((program, i) => {
     const backwardProgram = backwardPrograms?.[i];
+    const map = program.name;
     return {
       program,
       backwardProgram,
-      forward: emitProgramKernels(program, { storage, schedules: tuning && ((ops) => tuning(ops.map((j) => program.ops[j]))) }),
-      backward: backwardProgram ? emitBackwardKernels(backwardProgram, { storage, schedules: tuning && ((j) => tuning([backwardProgram.ops[j]])) }) : [],
+      forward: emitProgramKernels(program, {
+        storage,
+        schedules: tuning && ((ops) => tuning(ops.map((j) => program.ops[j]))),
+        ...(onUnusable ? { onUnusable: (ops: readonly number[], schedule: Schedule) => onUnusable({ map, backward: false, ops, schedule }) } : {}),
+      }),
+      backward: backwardProgram
+        ? emitBackwardKernels(backwardProgram, {
+            storage,
+            schedules: tuning && ((j) => tuning([backwardProgram.ops[j]])),
+            ...(onUnusable ? { onUnusable: (j: number, schedule: Schedule) => onUnusable({ map, backward: true, ops: [j], schedule }) } : {}),
+          })
+        : [],
     };
   });
 }

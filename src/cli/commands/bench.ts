@@ -23,7 +23,7 @@ import { openGpu, type CommandGpu } from '../gpu.js';
 import { checkSpecFirst, findMap } from '../load-spec.js';
 import { opsText, scheduleText } from '../schedule-text.js';
 import { formatTable } from '../table.js';
-import { readTuning, type TuningChoice } from '../tuning.js';
+import { readTuning, unusableTuningNote, type TuningChoice } from '../tuning.js';
 
 export interface BenchOptions {
   readonly map: string;
@@ -51,6 +51,7 @@ export async function benchCommand(ctx: CommandContext, file: string, opts: Benc
     }
     const lookup = loaded && scheduleLookup(loaded.db, { adapter: gpu.identity, ...(ownBucket ? { batch: opts.batch } : {}) });
     const spec = await compileSpecKernels(ctx, file, lookup);
+    if (loaded && spec.outputs.unusableTuning) note(ctx, unusableTuningNote(loaded.path, file, spec.outputs.unusableTuning));
     const checked = findMap(spec, opts.map);
     const map = spec.outputs.manifest.maps.find((m) => m.name === checked.name)!;
     const program = spec.programs.find((p) => p.name === checked.name)!;

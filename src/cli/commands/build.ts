@@ -17,7 +17,7 @@ import { combinedSpecError } from '../load-spec.js';
 import { SpecError } from '../spec-error.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
 import { writeTogether, type OutputFile } from '../files.js';
-import { readTuning, type TuningChoice } from '../tuning.js';
+import { readTuning, unusableTuningNote, type TuningChoice } from '../tuning.js';
 
 export interface BuildOptions {
   readonly out: string;
@@ -63,6 +63,7 @@ export async function buildCommand(ctx: CommandContext, files: readonly string[]
   const modules = [];
   const outputFiles: OutputFile[] = [];
   for (const { file, outputs } of specs) {
+    if (loaded && outputs.unusableTuning) note(ctx, unusableTuningNote(loaded.path, file, outputs.unusableTuning));
     const written = [];
     for (const [ext, text] of [['wgsl', outputs.wgsl], ['ts', outputs.ts], ['json', outputs.manifestJson]] as const) {
       const path = join(opts.out, `${outputs.moduleName}.${ext}`);
@@ -80,3 +81,4 @@ export async function buildCommand(ctx: CommandContext, files: readonly string[]
       .join('\n'),
   };
 }
+

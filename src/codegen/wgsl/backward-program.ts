@@ -85,6 +85,8 @@ export interface EmitBackwardOptions {
   readonly storage?: StorageType;
   /** Appended to every entry point (a kernel set whose kernels extend the module's WGSL beside its own). */
   readonly entryPointSuffix?: string;
+  /** Told each tuned schedule that is ignored because it does not fit its op. */
+  readonly onUnusable?: (index: number, schedule: Schedule) => void;
 }
 
 /** Emits op `index` of the program with `schedule`. */
@@ -100,7 +102,9 @@ export function emitBackwardKernels(program: BackwardProgram, options: EmitBackw
   const limits = options.limits ?? DEFAULT_LIMITS;
   return program.ops.map((op, i) => {
     const tuned = options.schedules?.(i);
-    const schedule = tuned && isValidBackwardSchedule(op, tuned.schedule, tuned.limits ?? limits) ? tuned.schedule : backwardDefaultSchedule(op, limits);
+    const fits = tuned !== undefined && isValidBackwardSchedule(op, tuned.schedule, tuned.limits ?? limits);
+    if (tuned && !fits) options.onUnusable?.(i, tuned.schedule);
+    const schedule = tuned && fits ? tuned.schedule : backwardDefaultSchedule(op, limits);
     return emitBackwardKernel(program, i, schedule, options.storage, options.entryPointSuffix);
   });
 }

@@ -34,6 +34,8 @@ export interface EmitProgramOptions {
   readonly storage?: StorageType;
   /** Appended to every entry point name: a second kernel set of the map beside the first in one WGSL module. */
   readonly entryPointSuffix?: string;
+  /** Told each tuned schedule that is ignored because it does not fit its ops (possibly more than once for the same ops). */
+  readonly onUnusable?: (ops: readonly number[], schedule: Schedule) => void;
 }
 
 /** The entry point of the kernel starting at op `index` of map `mapName`; module-unique because map names are. */
@@ -55,6 +57,7 @@ export function emitProgramKernels(program: Program, options: EmitProgramOptions
     const t = options.schedules?.(ops);
     if (!t) return undefined;
     const fits = ops.length === 1 ? isValidSchedule(program.ops[ops[0]], t.schedule, t.limits ?? limits) : isValidRunSchedule(program, ops, t.schedule, t.limits ?? limits);
+    if (!fits) options.onUnusable?.(ops, t.schedule);
     return fits ? t.schedule : undefined;
   };
   const pick = (i: number): ScheduledRun => {

@@ -1,0 +1,54 @@
+/**
+ * A tuning database entry whose schedule is not valid for the kernel it names (hand-edited or
+ * damaged: a workgroup size no family has) is not used, and the build says so on one line instead
+ * of building the default kernel without a word; a valid entry is used and nothing is said.
+ */
+import { writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compileModule } from '../../src/compile.js';
+import { candidates, DEFAULT_LIMITS } from '../../src/codegen/wgsl/index.js';
+import { emptyDb, kernelSignature, merge, serializeDb, type TuningEntry } from '../../src/tuner/db.js';
+import type { AdapterIdentity } from '../../src/tuner/adapter-identity.js';
+import { scheduleLookup } from '../../src/tuner/lookup.js';
+import { MONC_VERSION } from '../../src/version.js';
+import { cli, scratchDir } from './helpers.js';
+
+const SOURCE = 'map m : 32 -> 32 = blockdiag(nblocks: 4)\n';
+const GPU: AdapterIdentity = {
+  vendor: 'nvidia', architecture: '', device: 'nvidia-h100', description: 'NVIDIA: 580',
+  features: ['shader-f16'], limits: { maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupStorageSize: 49152 },
+};
+const scratch = scratchDir();
+afterAll(() => scratch.remove());
+const spec = scratch.path('m.mon');
+writeFileSync(spec, SOURCE);
+
+const op = compileModule(SOURCE, 'm.mon').programs![0].ops[0];
+const valid = candidates(op, DEFAULT_LIMITS).at(-1)!;
+const entry = (schedule: TuningEntry['schedule']): TuningEntry => ({
+  adapter: GPU, compiler: MONC_VERSION, kernel: kernelSignature([op], 'f32'), batchBucket: 1024, schedule, ms: 0.1, spread: 0.01, timed: 3, date: '2026-01-01T00:00:00.000Z',
+});
+const database = (schedule: TuningEntry['schedule']) => serializeDb(merge(emptyDb(), [entry(schedule)]));
+
+describe('a tuned schedule the build cannot use', () => {
+  const invalid = { ...valid, workgroupSize: 100000 };
+
+  it('compileModule lists it and builds the default kernel', () => {
+    const built = compileModule(SOURCE, 'm.mon', { tuning: scheduleLookup(merge(emptyDb(), [entry(invalid)])) });
+    expect(built.outputs!.unusableTuning).toEqual([{ map: 'm', backward: false, ops: [0], schedule: invalid }]);
+    expect(built.outputs!.manifest.maps[0].kernels[0].schedule).not.toEqual(invalid);
+  });
+
+  it('monc build --tuning says so on one line, exit 0; a valid entry is used without a word', async () => {
+    writeFileSync(scratch.path('bad.json'), database(invalid));
+    const bad = await cli(['build', spec, '--out', scratch.path('o1'), '--tuning', scratch.path('bad.json')]);
+    expect(bad.code).toBe(0);
+    expect(bad.stderr).toBe(`monc: ${scratch.path('bad.json')}: 1 schedule is not valid for the kernel of ${spec} it names (map 'm' ops [0]: ${JSON.stringify(invalid)}): that kernel takes its default schedule\n`);
+
+    writeFileSync(scratch.path('good.json'), database(valid));
+    const good = await cli(['build', spec, '--out', scratch.path('o2'), '--tuning', scratch.path('good.json')]);
+    expect(good.code).toBe(0);
+    expect(good.stderr).toBe('');
+    expect(compileModule(SOURCE, 'm.mon', { tuning: scheduleLookup(merge(emptyDb(), [entry(valid)])) }).outputs!.unusableTuning).toBeUndefined();
+  });
+});
