@@ -19,10 +19,9 @@ import type { GpuExecutor } from './gpu-executor.js';
 import type { programOfManifest } from './manifest-program.js';
 import type { ForwardStaging, StagingHost } from './host-io.js';
 import type { PatternRefResolver } from '../manifest/manifest-file.js';
-import type { Optimizer, OptimizerOptions, trainingNotLoaded } from './optimizer-options.js';
 import type { patternTables } from './pattern-buffers.js';
 import type { chunkRowsFor, PipelinedForward } from './pipelined-forward.js';
-import type { BackwardResult, Training, TrainingHost } from './training.js';
+import type { TrainingHost } from './training.js';
 
 /** The CPU executor's forward and backward programs (cpu-executor.ts). */
 export interface CpuExecutor {
@@ -49,21 +48,16 @@ export interface HostIoSupport {
   pipeline(gpu: GpuExecutor, sizes: { readonly in: number; readonly out: number }, params: () => GPUBuffer | undefined): PipelinedForward;
 }
 
+/** The runner calls the training entry serves (MapRunner forwards them; training.ts). */
+export const TRAINING_CALLS = ['backward', 'encodeBackward', 'fitMse', 'createOptimizer', 'saveParams'] as const;
+
+/** A training call, or `create({ training: true })`: create the runner's training half now. */
+export type TrainingCall = (typeof TRAINING_CALLS)[number] | 'create({ training: true })';
+
 /** The training half as MapRunner reaches it (training.ts). */
 export interface TrainingSupport {
-  /** Creates a runner's training half (on webgpu, after fetching its compiled module). */
-  create(host: TrainingHost): Promise<Training>;
-  /** MapRunner.backward: takes the call's inputs and parameters, then runs the pass on the training half `load()` gives. */
-  backward(host: TrainingHost, load: () => Promise<Training>, x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult>;
-  /**
-   * MapRunner.createOptimizer: checks the options; while the runner's training half is not
-   * created yet (`loaded()` undefined), an optimizer whose first step creates it (`load()`).
-   */
-  optimizer(what: string, options: OptimizerOptions, loaded: () => Training | undefined, load: () => Promise<Training>): Optimizer;
-  /** MapRunner.saveParams (saving what was trained): the map's parameters as safetensors bytes, F16 for an f16 module, else F32. */
-  saveParams(map: ManifestMap, dtype: Dtype, params: ReadonlyMap<string, Float32Array>): Uint8Array;
-  /** The error of a synchronous training call (MapRunner.encodeBackward) before the runner's training half is created. */
-  readonly notLoaded: typeof trainingNotLoaded;
+  /** The runner's `call` with its arguments (after the runner's own checks): a promise for the async calls. */
+  run(call: TrainingCall, host: RunnerHost, args: unknown[]): unknown;
 }
 
 /** Block-sparse maps' support as decodeManifest and the runners reach it (block-sparse.ts). */

@@ -16,9 +16,10 @@
  * from the last backward pass (optimizer.ts), `params` / `saveParams` read them back.
  *
  * What a page that only runs forward passes on WebGPU does not need is opt-in: the training half
- * (`monc/runtime/training`: backward, optimizers) and the CPU executor (`monc/runtime/cpu`) are
- * registered by importing their entries (extensions.ts), never imported here, so a bundle of a
- * forward-only page holds neither. Without them, the calls that need them reject with a
+ * (`monc/runtime/training`: backward, optimizers, and the training calls' own code, which the
+ * runner forwards there) and the CPU executor (`monc/runtime/cpu`) are registered by importing
+ * their entries (extensions.ts), never imported here, so a bundle of a forward-only page holds
+ * neither. Without them, the calls that need them reject with a
  * MoncError that names the import to add. A module built forward-only (`monc build
  * --forward-only`: the map's `forwardOnly`) has no training kernels at all: every training call
  * rejects (or throws) with a MoncError of kind 'user' that names the option to rebuild without.
@@ -29,7 +30,7 @@ import { MoncError } from '../util/error.js';
 import { typeName, userError } from './user-error.js';
 import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor } from './gpu-executor.js';
-import { missingEntry, cpuExecutor, hostIoSupport, trainingSupport, type CpuExecutor, type RunnerHost, type TrainingSupport } from './extensions.js';
+import { missingEntry, cpuExecutor, hostIoSupport, trainingSupport, TRAINING_CALLS, type CpuExecutor, type RunnerHost, type TrainingCall } from './extensions.js';
 import type { BackwardKernels } from './gpu-backward.js';
 import { chooseKernelSet, kernelSetsOf, kernelSetWgsl } from './kernel-sets.js';
 import { mapModuleWgsl } from './module-groups.js';
@@ -42,7 +43,7 @@ import type { ForwardStaging } from './host-io.js';
 import { packParams, unpackParams } from './params.js';
 import { tensorsOfParams } from './params-file.js';
 import { runnerDestroyed } from './run-errors.js';
-import type { BackwardResult, Training } from './training.js';
+import type { BackwardResult } from './training.js';
 import type { FitMseOptions, FitMseResult } from './fit-mse.js';
 
 export type { BackwardResult, FitMseOptions, FitMseResult };
@@ -71,14 +72,6 @@ export interface MapRunnerOptions {
 }
 
 type Tensors = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
-
-/**
- * Why a map of a forward-only build cannot train: its module has no backward, optimizer or
- * training-step kernels, on any backend, so importing the training entry would not help.
- */
-function forwardOnlyError(mapName: string, call: string): MoncError {
-  return userError(`map '${mapName}': ${call} needs the training kernels, and this module was built forward-only; rebuild it without --forward-only (monc build) or forwardOnly (bundler plugin, compileModule) to train it`);
-}
 
 /** Rows per forward pass when materialising the dense matrix (bounds the buffers' size). */
 const DENSE_CHUNK_ELEMENTS = 1 << 22;
@@ -113,12 +106,9 @@ export class MapRunner {
   #destroyed = false;
   /** The kernels the device runs (webgpu), the backward ones included; set by `create`. */
   #kernels: DeviceKernels | undefined;
-  /** The training half (training.ts), once loaded. */
-  #training: Training | undefined;
-  #trainingLoad: Promise<Training> | undefined;
   #hostOf: RunnerHost | undefined;
-  /** Stagings created here: destroyed with the runner. */
-  readonly #stagings: ForwardStaging[] = [];
+  /** What the opt-in entries made for this runner (stagings, the training half): destroyed with it. */
+  readonly #owned: { destroy(): void }[] = [];
   readonly #dtype: Dtype;
   /** The map's forward program for the CPU executor (cpu backend). */
   readonly #program: ProgramData | undefined;
@@ -160,9 +150,8 @@ export class MapRunner {
     // From JavaScript a typo ('CPU', 'gpu') would otherwise run on WebGPU.
     const { backend } = options;
     if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu') throw userError(`map '${map.name}': backend must be 'webgpu' or 'cpu', got ${String(backend)}`);
-    if (options.training && map.forwardOnly) throw forwardOnlyError(map.name, 'create({ training: true })');
     const runner = await MapRunner.#createRunner(map, wgsl, options);
-    if (options.training) await runner.#loadTraining();
+    if (options.training) await runner.#train('create({ training: true })', []);
     return runner;
   }
 
@@ -242,7 +231,7 @@ export class MapRunner {
     if (!hostIoSupport) throw missingEntry(`${this.#what}: createStaging`, 'monc/runtime/host-io');
     this.#requireParams();
     const staging = hostIoSupport.staging(this.#host(), capacity);
-    this.#stagings.push(staging);
+    this.#owned.push(staging);
     return staging;
   }
 
@@ -253,7 +242,12 @@ export class MapRunner {
       dtype: this.#dtype,
       gpu: this.#gpu,
       kernels: this.#kernels,
+      what: this.#what,
       requireParams: () => this.#requireParams(),
+      checkUsable: () => this.#checkUsable(),
+      readyOnGpu: (call) => this.#readyOnGpu(call),
+      params: () => this.params(),
+      own: (part) => (this.#destroyed ? part.destroy() : this.#owned.push(part)),
       forward: (x, rows) => this.forward(x, rows),
       checkInput: (x, rows) => this.#checkInput(x, rows),
     });
@@ -323,58 +317,6 @@ export class MapRunner {
     return dense;
   }
 
-  /**
-   * Gradients for a batch X (batch, in) and DY = ∂L/∂Y (batch, out): dx = DY M and each
-   * parameter tensor's gradient (tied tensors once, summed over their uses; a bias gets the
-   * column sums of DY). webgpu: the generated backward kernels (the gradients also stay on the
-   * device for `createOptimizer`); cpu: the backward program in float64.
-   */
-  async backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
-    this.#checkUsable();
-    this.#checkTrainable('backward');
-    // The training entry takes the call's inputs and parameters now, then loads the training half: only pages that train bundle that.
-    return this.#trainingSupport('backward').backward(this.#host(), () => this.#loadTraining(), x, dy, batch);
-  }
-
-  /**
-   * Records the backward pass on the caller's encoder: reads `x` (batch, in) and `dy`
-   * (batch, out), writes `dx` (batch, in); the parameter gradients land in the runner's device
-   * gradient buffer (packed like the params), where `createOptimizer`'s steps read them.
-   * Buffers as for encodeForward.
-   */
-  encodeBackward(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
-    this.#checkTrainable('encodeBackward');
-    this.#readyOnGpu('encodeBackward');
-    // The training half checks the buffers (batch-args.ts) before it records anything.
-    this.#loadedTraining('encodeBackward').encodeBackward(encoder, x, dy, dx, batch);
-  }
-
-  /**
-   * Fits the parameters to `x` (rows, in) and `target` (rows, out): `options.steps` optimizer
-   * steps on mini-batches of the MSE mean((X Mᵀ + b − T)²), as `monc train` does (fit-mse.ts). On
-   * webgpu the loop stays on the device (the data uploaded once, the loss and its gradient
-   * computed by the module's kernels, stats read back only at progress points); on the cpu backend
-   * it runs in float64. Rejects with a FitStopped error (kind `value`) at the first step whose
-   * loss is not finite or whose update leaves the parameters unloadable; the parameters are then
-   * those after the step before it (as loaded when the first step stops), on both backends.
-   */
-  async fitMse(x: Float32Array, target: Float32Array, options: FitMseOptions): Promise<FitMseResult> {
-    this.#checkUsable();
-    this.#checkTrainable('fitMse');
-    this.#requireParams();
-    return (await this.#loadTraining()).fitMse(x, target, options);
-  }
-
-  /** An optimizer over this runner's parameters, applying the gradients of its last backward pass. */
-  createOptimizer(options: OptimizerOptions): Optimizer {
-    this.#checkUsable();
-    this.#checkTrainable('createOptimizer');
-    return this.#trainingSupport('createOptimizer').optimizer(this.#what, options, () => this.#training, async () => {
-      this.#checkUsable();
-      return this.#loadTraining();
-    });
-  }
-
   /** The current parameter tensors by full name (read back from the device for webgpu). */
   async params(): Promise<Map<string, Float32Array>> {
     this.#checkUsable();
@@ -384,44 +326,60 @@ export class MapRunner {
   }
 
   /**
-   * The current parameters as safetensors bytes (the parameter files' names; F16 for an f16
-   * module, else F32). Saving what was trained: the writer comes with `monc/runtime/training`.
+   * The training calls (SPEC §7; docs/training.md), each forwarded to `monc/runtime/training`
+   * (training.ts), so that a page that only runs forward passes bundles none of their code:
+   * - `backward(x, dy, batch?)`: gradients for a batch X (batch, in) and DY = ∂L/∂Y (batch, out):
+   *   dx = DY M and each parameter tensor's gradient (tied tensors once, summed over their uses; a
+   *   bias gets the column sums of DY). webgpu: the generated backward kernels (the gradients also
+   *   stay on the device for `createOptimizer`); cpu: the backward program in float64.
+   * - `encodeBackward(encoder, x, dy, dx, batch)`: records the backward pass on the caller's
+   *   encoder: reads `x` (batch, in) and `dy` (batch, out), writes `dx` (batch, in); the parameter
+   *   gradients land in the runner's device gradient buffer. Buffers as for encodeForward.
+   * - `fitMse(x, target, options)`: `options.steps` optimizer steps on mini-batches of the MSE
+   *   mean((X Mᵀ + b − T)²), as `monc train` does (fit-mse.ts); on webgpu the loop stays on the
+   *   device. Rejects with a FitStopped error (kind `value`) at the first step whose loss is not
+   *   finite or whose update leaves the parameters unloadable; the parameters are then those
+   *   after the step before it.
+   * - `createOptimizer(options)`: an optimizer over this runner's parameters, applying the
+   *   gradients of its last backward pass.
+   * - `saveParams()`: the current parameters as safetensors bytes (the parameter files' names;
+   *   F16 for an f16 module, else F32).
+   * Without the entry, each names the import (backward, fitMse and saveParams reject,
+   * encodeBackward and createOptimizer throw).
    */
-  async saveParams(): Promise<Uint8Array> {
-    return this.#trainingSupport('saveParams').saveParams(this.map, this.#dtype, await this.params());
-  }
+  declare backward: (x: Float32Array, dy: Float32Array, batch?: number) => Promise<BackwardResult>;
+  declare encodeBackward: (encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number) => void;
+  declare fitMse: (x: Float32Array, target: Float32Array, options: FitMseOptions) => Promise<FitMseResult>;
+  declare createOptimizer: (options: OptimizerOptions) => Optimizer;
+  declare saveParams: () => Promise<Uint8Array>;
 
-  /** The training entry's support, registered by `monc/runtime/training`; else the error naming the import, for `call`. */
-  #trainingSupport(call: string): TrainingSupport {
-    if (!trainingSupport) throw missingEntry(`${this.#what}: ${call}`, 'monc/runtime/training');
-    return trainingSupport;
-  }
-
-  /** The training half (`monc/runtime/training`), created on first use. */
-  async #loadTraining(): Promise<Training> {
-    if (!this.#trainingLoad) {
-      const support = this.#trainingSupport('training (backward, optimizers)');
-      this.#trainingLoad = support.create(this.#host()).then((training) => {
-        // destroy() ran while it was being created: nothing may keep its buffers.
-        if (this.#destroyed) training.destroy();
-        this.#checkUsable();
-        return (this.#training ??= training);
+  static {
+    for (const call of TRAINING_CALLS) {
+      Object.defineProperty(MapRunner.prototype, call, {
+        value(this: MapRunner, ...args: unknown[]): unknown {
+          return this.#train(call, args);
+        },
+        writable: true,
+        configurable: true,
       });
     }
-    return this.#trainingLoad;
   }
 
-  #loadedTraining(what: string): Training {
-    // Without the training entry, the error naming its import; with it, the one saying to create the training half first.
-    if (!this.#training) throw this.#trainingSupport(what).notLoaded(this.#what, what);
-    return this.#training;
+  /** A training call (or `create({ training: true })`) through the training entry, else the error naming its import; the async calls reject rather than throw. */
+  #train(call: TrainingCall, args: unknown[]): unknown {
+    const run = () => {
+      this.#checkUsable();
+      if (!trainingSupport) throw missingEntry(`${this.#what}: ${call}`, 'monc/runtime/training');
+      return trainingSupport.run(call, this.#host(), args);
+    };
+    // (A promise's executor runs now: backward takes its inputs and parameters at the call.)
+    return call === 'encodeBackward' || call === 'createOptimizer' ? run() : new Promise((resolve) => resolve(run()));
   }
 
   destroy(): void {
     this.#destroyed = true;
     this.#gpu?.destroy();
-    this.#training?.destroy();
-    for (const s of this.#stagings) s.destroy();
+    for (const part of this.#owned) part.destroy();
   }
 
   /** The device executor for a webgpu-only call, after the checks every run makes. */
@@ -430,11 +388,6 @@ export class MapRunner {
     if (!this.#gpu) throw userError(`${this.#what}: ${call} needs the webgpu backend (this runner uses ${this.backend})`);
     this.#requireParams();
     return this.#gpu;
-  }
-
-  /** Throws when the module was built forward-only: `call` needs the training kernels it left out. */
-  #checkTrainable(call: string): void {
-    if (this.map.forwardOnly) throw forwardOnlyError(this.map.name, call);
   }
 
   /** How messages name the runner's map. */

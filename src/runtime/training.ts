@@ -7,6 +7,7 @@
  */
 import type { BackwardProgramData, Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
+import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
 import { userError } from './user-error.js';
 import { checkBatch, checkCallerBuffers, float32Array } from './batch-args.js';
@@ -45,6 +46,16 @@ export interface TrainingHost {
   requireParams(): Float32Array;
   /** The runner's forward pass (fitMse and a staging's run() on the cpu backend). */
   forward(x: Float32Array, rows: number): Promise<Float32Array>;
+  /** How messages name the runner's map (`map 'up'`). */
+  readonly what: string;
+  /** Throws the destroyed runner's error once destroy() ran. */
+  checkUsable(): void;
+  /** The forward executor for a webgpu-only call, after the checks every run makes (else the error saying so). */
+  readyOnGpu(call: string): GpuExecutor;
+  /** The runner's current parameters by name (MapRunner.params). */
+  params(): Promise<Map<string, Float32Array>>;
+  /** Hands the runner something to destroy with it (destroyed now if the runner already was). */
+  own(part: { destroy(): void }): void;
 }
 
 /** A manifest map's backward program as the CPU executor runs it (the manifest carries it whole). */
@@ -223,30 +234,91 @@ export class Training {
   }
 }
 
+/**
+ * Why a map of a forward-only build cannot train: its module has no backward, optimizer or
+ * training-step kernels, on any backend.
+ */
+function forwardOnlyError(mapName: string, call: string): MoncError {
+  return userError(`map '${mapName}': ${call} needs the training kernels, and this module was built forward-only; rebuild it without --forward-only (monc build) or forwardOnly (bundler plugin, compileModule) to train it`);
+}
+
+/** Each runner's training half, created on first use; `ready` once created (what the synchronous calls need). */
+const halves = new WeakMap<TrainingHost, Promise<Training>>();
+const ready = new WeakMap<TrainingHost, Training>();
+
+function half(host: TrainingHost): Promise<Training> {
+  let load = halves.get(host);
+  if (!load) {
+    load = Training.create(host).then((training) => {
+      // destroy() ran while it was being created: nothing may keep its buffers (own() destroys it then).
+      host.own(training);
+      host.checkUsable();
+      ready.set(host, training);
+      return training;
+    });
+    halves.set(host, load);
+  }
+  return load;
+}
+
+/** MapRunner.backward: the call's inputs and parameters taken now, then the pass on the training half. */
+async function backwardAtCall(host: TrainingHost, x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
+  // Copies taken at the call, as forward's: the pass reads them once the training half is loaded and the calls before it are done.
+  // (JavaScript callers' other arrays too; DataView, null, … have no slice and are refused by Training.backward.)
+  const [xs, dys] = [x, dy].map((a) => (a as { slice?: () => Float32Array } | null)?.slice?.() ?? a);
+  // And the parameters of the call, as forward's: held on the device until the pass settles (webgpu), a copy (cpu: optimizer steps update the array in place).
+  // Loaded parameters, refused at the call without them (on either backend).
+  const packed = host.requireParams();
+  const { gpu } = host;
+  const held = gpu?.heldParams();
+  const params = held ?? packed.slice();
+  try {
+    return await (await half(host)).backward(xs, dys, batch, params);
+  } finally {
+    if (held) gpu!.releaseParams(held);
+  }
+}
+
+/** MapRunner.createOptimizer: the options checked now; before the training half exists, an optimizer whose first step creates it. */
+function optimizerOf(host: TrainingHost, options: OptimizerOptions): Optimizer {
+  resolveOptimizer(options);
+  const now = () => ready.get(host)?.createOptimizer(options);
+  return (
+    now() ??
+    new DeferredOptimizer(host.what, now, async () => {
+      host.checkUsable();
+      return (await half(host)).createOptimizer(options);
+    })
+  );
+}
+
 registerTraining({
-  create: (host) => Training.create(host),
-  async backward(host, load, x, dy, batch) {
-    // Copies taken at the call, as forward's: the pass reads them once the training half is loaded and the calls before it are done.
-    // (JavaScript callers' other arrays too; DataView, null, … have no slice and are refused by Training.backward.)
-    const [xs, dys] = [x, dy].map((a) => (a as { slice?: () => Float32Array } | null)?.slice?.() ?? a);
-    // And the parameters of the call, as forward's: held on the device until the pass settles (webgpu), a copy (cpu: optimizer steps update the array in place).
-    // Loaded parameters, refused at the call without them (on either backend).
-    const packed = host.requireParams();
-    const { gpu } = host;
-    const held = gpu?.heldParams();
-    const params = held ?? packed.slice();
-    try {
-      return await (await load()).backward(xs, dys, batch, params);
-    } finally {
-      if (held) gpu!.releaseParams(held);
+  run(call, host, args) {
+    // Saving the parameters needs no training kernels; everything else does.
+    if (host.map.forwardOnly && call !== 'saveParams') throw forwardOnlyError(host.map.name, call);
+    switch (call) {
+      case 'backward':
+        return backwardAtCall(host, ...(args as [Float32Array, Float32Array, number?]));
+      case 'encodeBackward': {
+        host.readyOnGpu(call);
+        const training = ready.get(host);
+        if (!training) throw trainingNotLoaded(host.what, call);
+        return training.encodeBackward(...(args as Parameters<Training['encodeBackward']>));
+      }
+      case 'fitMse':
+        host.requireParams();
+        return half(host).then((training) => training.fitMse(...(args as Parameters<Training['fitMse']>)));
+      case 'createOptimizer':
+        return optimizerOf(host, args[0] as OptimizerOptions);
+      case 'saveParams':
+        return host.params().then((params) => {
+          const tensors = new Map(host.map.params.map((entry) => [entry.name, { shape: entry.shape, data: params.get(entry.name)! }]));
+          return writeSafetensors(tensors, { dtype: host.dtype === 'f16' ? 'F16' : 'F32' });
+        });
+      case 'create({ training: true })':
+        return half(host);
+      default:
+        return assertNever(call, 'training call');
     }
   },
-  optimizer(what, options, loaded, load) {
-    resolveOptimizer(options);
-    const now = () => loaded()?.createOptimizer(options);
-    return now() ?? new DeferredOptimizer(what, now, async () => (await load()).createOptimizer(options));
-  },
-  saveParams: (map, dtype, params) =>
-    writeSafetensors(new Map(map.params.map((entry) => [entry.name, { shape: entry.shape, data: params.get(entry.name)! }])), { dtype: dtype === 'f16' ? 'F16' : 'F32' }),
-  notLoaded: trainingNotLoaded,
 });
