@@ -200,7 +200,6 @@ describe('ks-sgmat acc16 and epi, emulated, against the float64 reference', () =
     ['pad 8 alone (f32, per-tile epilogue), rectangular, tk 32 (batch 40)', rect, 0, sgmat(32, 16, 1, 32, { pad: 8 }), 40],
     ['acc16 + stage, rectangular (batch 40)', rect, 0, sgmat(32, 16, 1, 16, { acc16: true, stage: true }), 40],
     ['acc16, strided factor d = 16, 4 δ (staged along δ) (batch 19)', square, 1, sgmat(16, 16, 4, 16, { acc16: true }), 19],
-    ['epi, strided factor d = 16, 4 δ (batch 19)', square, 1, sgmat(16, 16, 4, 16, { epi: true }), 19],
   ];
   for (const [name, c, index, s, batch] of cases)
     it(name, async () => {
@@ -219,9 +218,9 @@ describe('ks-sgmat acc16 and epi, emulated, against the float64 reference', () =
     for (const batch of [17, 32]) expect(await error(c, 0, sgmat(16, 32, 1, 16, { epi: true, gload: true }), batch), `batch ${batch}`).toBeLessThan(TOL);
   });
 
-  it('acc16, epi and epi + gload with a permuted output map: staged epilogue, scalar writes (batch 16)', async () => {
+  it('acc16 and epi + gload with a permuted output map: staged epilogue, scalar writes (batch 16)', async () => {
     const c = oneOp({ ...wide, output: { size: 64, steps: [{ shape: [2, 32], perm: [1, 0] }] } });
-    for (const s of [sgmat(16, 32, 1, 16, { acc16: true }), sgmat(16, 32, 1, 16, { epi: true }), sgmat(16, 32, 1, 16, { epi: true, gload: true })]) expect(await error(c, 0, s, 16), JSON.stringify(s)).toBeLessThan(TOL);
+    for (const s of [sgmat(16, 32, 1, 16, { acc16: true }), sgmat(16, 32, 1, 16, { epi: true, gload: true })]) expect(await error(c, 0, s, 16), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
   it('a corrupted direct store (tiles one row off) fails the reference check', async () => {
