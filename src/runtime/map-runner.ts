@@ -151,7 +151,13 @@ export class MapRunner {
     const { backend } = options;
     if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu') throw userError(`map '${map.name}': backend must be 'webgpu' or 'cpu', got ${String(backend)}`);
     const runner = await MapRunner.#createRunner(map, wgsl, options);
-    if (options.training) await runner.#train('create({ training: true })', []);
+    try {
+      if (options.training) await runner.#train('create({ training: true })', []);
+    } catch (e) {
+      // (No training entry, a forward-only build…): the runner made for it keeps no device memory.
+      runner.destroy();
+      throw e;
+    }
     return runner;
   }
 

@@ -36,3 +36,16 @@ it('after batches of 3 then 700 and 70 optimizer steps, destroy() leaves no buff
     device.destroy();
   }
 });
+
+it('create({ training: true }) of a forward-only build rejects and leaves no buffer of the runner it made alive', async () => {
+  const { device, live } = await countingDevice();
+  try {
+    const map = checkedMap('m', sum(monarch(12, 12, 3), bias(12)));
+    const { manifest, wgsl } = compileModuleForTest(map);
+    const forwardOnly = { ...manifest.maps[0], forwardOnly: true as const };
+    await expect(MapRunner.create(forwardOnly, wgsl, { device, training: true })).rejects.toThrow("map 'm': create({ training: true }) needs the training kernels");
+    expect([...live.values()].filter((label) => label !== 'monc no pattern')).toEqual([]);
+  } finally {
+    device.destroy();
+  }
+});
