@@ -82,7 +82,10 @@ export { MONC_VERSION } from './version.js';
 // (in Node, import 'monc/runtime/node' first), checked against the float64 reference; the winners
 // are entries of a tuning database that `compileModule({ tuning: scheduleLookup(db) })` builds with.
 export { tuneMaps, checkTuneBatch, type TuneDevice, type TuneMapsOptions, type TuneMapsResult } from './tuner/tune-maps.js';
-export type { KernelTuning, TuneProgress } from './tuner/tune.js';
+// One program's kernels at a time (what tuneMaps runs per map): needs the adapter's identity and the device's limits.
+export { tuneProgram, type KernelTuning, type KnownKernel, type TuneOptions, type TuneProgress, type TuneResult } from './tuner/tune.js';
+export { tuneBackwardProgram, type BackwardTuneResult } from './tuner/tune-backward.js';
+export { adapterIdentity } from './tuner/adapter-identity.js';
 export type { TimedSchedule } from './tuner/race.js';
 export { emptyDb, merge as mergeTuningEntries, parseDb as parseTuningDb, serializeDb as serializeTuningDb, type TuningDb, type TuningEntry, type TuningKey } from './tuner/db.js';
 export { scheduleLookup, type LookupOptions } from './tuner/lookup.js';

@@ -5,12 +5,19 @@
  * buffers do not fit the device is a user error before any work.
  */
 import { describe, expect, it } from 'vitest';
+import * as monc from '../../src/index.js';
 import { checkSource, compileMap, compileModule, emptyDb, initParams, isMoncError, MapRunner, mergeTuningEntries, modelOf, paramsOf, parseTuningDb, referenceApply, scheduleLookup, serializeTuningDb, tuneMaps } from '../../src/index.js';
 import { getTestMoncDevice } from '../support/gpu.js';
 
 const SOURCE = 'map m : 32 -> 24 = blockdiag(nblocks: 4) + bias()\n';
 
 describe('tuneMaps (monc)', () => {
+  it('the package entry exports the tuner and its database helpers', () => {
+    for (const name of ['tuneMaps', 'checkTuneBatch', 'tuneProgram', 'tuneBackwardProgram', 'adapterIdentity', 'deviceTargetLimits', 'emptyDb', 'mergeTuningEntries', 'parseTuningDb', 'serializeTuningDb', 'scheduleLookup'] as const) {
+      expect(typeof (monc as Record<string, unknown>)[name], name).toBe('function');
+    }
+  });
+
   it('tunes a module from code; compileModule with the merged database takes the winners and still computes M', async () => {
     const gpu = await getTestMoncDevice();
     const { module } = checkSource(SOURCE, 'lib.mon');
