@@ -41,7 +41,8 @@ export function workgroupBytes(wgsl: string): number {
 /** Registers of the prefetch variables (`var pf…: T;`) the staging declares. */
 function prefetchRegisters(wgsl: string): number {
   let regs = 0;
-  for (const m of wgsl.matchAll(/var pf\w+\s*:\s*([\w<>]+);/g)) regs += REGISTERS[m[1]];
+  // pf…, and pg… (ks-sgmat-strided's second set with pd 2).
+  for (const m of wgsl.matchAll(/var p[fg]\w+\s*:\s*([\w<>]+);/g)) regs += REGISTERS[m[1]];
   return regs;
 }
 

@@ -41,7 +41,8 @@ export interface KsSgmatStridedSchedule extends Schedule {
   // `wstage`, W staged per γ chunk in workgroup memory (a flag). Optional everywhere: `et`, the
   // result tiles each subgroup moves out per epilogue round (epilogueTiles; absent = 1). Optional
   // where d > 1: `acc16`, f16 result matrices (a flag; absent = f32, what every schedule before
-  // it had), and `ds`, δ per subgroup (deltasPerSubgroup; absent = 1).
+  // it had), and `ds`, δ per subgroup (deltasPerSubgroup; absent = 1). Optional in session 6's
+  // form: `pd`, the prefetch depth in γ chunks (prefetchDepth; absent = 1).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -64,6 +65,8 @@ export interface StridedTiling {
   readonly ds: number;
   /** Result-slot owners per round: td · groups · rg (the subgroups when ds = 1). */
   readonly slots: number;
+  /** γ chunks whose global loads are in flight while one is multiplied (pd: 1 or 2). */
+  readonly pd: number;
   /**
    * f16 result matrices (the f16 x f16 -> f16 configuration): half the accumulator registers, and
    * the epilogue's slots hold f16 (half the workgroup bytes, no conversion before the store).
@@ -140,6 +143,19 @@ function deltasPerSubgroup(s: KsSgmatStridedSchedule): number {
 }
 
 /**
+ * Prefetch depth: with pd 2 the source chunk two γ chunks ahead (across row chunks) is loaded
+ * into a second set of registers right after a chunk is stashed, so each chunk's loads have two
+ * multiply phases to arrive instead of one. The H100 and H200 ran the strided default in the same
+ * time (0.306 and 0.295 ms) on 3.35 and 4.8 TB/s: latency, not bandwidth, bounds it, and one
+ * 512-invocation workgroup per SM keeps about one γ chunk (16 KiB) in flight. Session 6's form
+ * (unrolled γ chunks) with an even number of γ chunks per row chunk, so the register set of each
+ * chunk is known statically. Absent = 1.
+ */
+function prefetchDepth(s: KsSgmatStridedSchedule): number {
+  return typeof s.pd === 'number' ? s.pd : 1;
+}
+
+/**
  * Epilogue slot (halves) of an f16 result tile when d > 1. A warp's reads (for each of the four
  * rotated steps) take the 16 β of one row from `runs` δ planes, 8 words each (two halves a word),
  * δ 4·dv + (q + dv) mod 4 for run dv. 272 halves (136 words ≡ 8 mod 32) put the runs' 8-word
@@ -157,6 +173,7 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const rg = rowGroups(s);
   const et = epilogueTiles(s);
   const ds = deltasPerSubgroup(s);
+  const pd = prefetchDepth(s);
   const wstage = flag(s, 'wstage');
   const acc16 = flag(s, 'acc16');
   const contiguous = op.d === 1;
@@ -181,7 +198,7 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   }
   const sharedBytes = 2 * td * plane + (acc16 ? 2 : 4) * slots * slot * et + (wstage ? 2 * td * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, acc16, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, acc16, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -209,6 +226,7 @@ export function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean
   return (
     !(t.acc16 && t.contiguous) &&
     t.td % t.ds === 0 &&
+    (t.pd === 1 || (t.pd === 2 && !t.extended && (op.c / t.tk) % 2 === 0)) &&
     t.tb % t.sb === 0 &&
     t.sb % TILE === 0 &&
     (t.mr * t.nb) % t.et === 0 &&

@@ -136,6 +136,8 @@ function enumerate(
  * that fit (2 to 16: all of a subgroup's tiles in one round where they fit). Half the
  * accumulator registers admit 64-row warp tiles (`mr` 4) beside resident W, and f16 slots twice
  * the tiles per round in the same workgroup memory.
+ * Very last (d > 1), session 6's form with `pd` 2, the source loads two γ chunks ahead, where a
+ * row chunk has an even number of γ chunks.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
@@ -154,7 +156,8 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
         ...[2, 4].flatMap((ds) => enumerate(op, limits, longRuns, [undefined], [1, 2], [{ wres: false }, { wres: true }], { ...f16, ds })),
       ]
     : [];
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)])];
+  const deeperPrefetch = measuredForm.map((s): KsSgmatStridedSchedule => ({ ...s, pd: 2 })).filter((s) => valid(op, tiling(op, s), limits));
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)]), ...deeperPrefetch];
 }
 
 /** `s` with the most epilogue tiles per round (2 or more) whose slots fit, if any. */
@@ -303,8 +306,11 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'k'), 4)}];`],
     store: (v) => rotatedLanes('kv', `${wsAt('k + qq')} = ${v}[qq];`),
   };
-  const stage = staging('pf', T, t.wstage ? [srcCopy, wCopy] : [srcCopy]);
-  const fetch = (rb: U32Expr, k0: U32Expr) => ['{', `  let rb = ${rb};`, ...stage.fetch(k0).map((l) => `  ${l}`), '}'];
+  const copies = t.wstage ? [srcCopy, wCopy] : [srcCopy];
+  // One register set per γ chunk in flight (pd); chunk kc of a row chunk uses set kc mod pd.
+  const stages = [staging('pf', T, copies), ...(t.pd === 2 ? [staging('pg', T, copies)] : [])];
+  const stage = stages[0];
+  const fetch = (rb: U32Expr, k0: U32Expr, set = 0) => ['{', `  let rb = ${rb};`, ...stages[set].fetch(k0).map((l) => `  ${l}`), '}'];
 
   // The subgroup's place: δ slot sd (and sd + e·TDS, e < ds), β group sg / TDS (mod G with row
   // groups), row group sr; the W rows of its first δ start at wbase, of its e-th e·TDS·b·c later.
@@ -344,12 +350,16 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     }
     return mma;
   };
-  const nextRowChunk = [`if (ch + 1u < ${u(CH)} && r0 + ${u(RC)} < batch) {`, ...fetch(sum('r0', u(RC)), u(0)).map((l) => `  ${l}`), '}'];
-  // One γ chunk of the row chunk: stash, barrier, prefetch the next chunk, multiply.
+  const nextRowChunkAt = (k0: number, set: number) => [`if (ch + 1u < ${u(CH)} && r0 + ${u(RC)} < batch) {`, ...fetch(sum('r0', u(RC)), u(k0), set).map((l) => `  ${l}`), '}'];
+  const nextRowChunk = nextRowChunkAt(0, 0);
+  // One γ chunk of the row chunk: stash, barrier, prefetch the chunk pd ahead (into the set just
+  // stashed), multiply.
   const gammaChunk = (kc: number): string[] => {
-    const next = kc + 1 < nk ? fetch('r0', u((kc + 1) * TK)) : nextRowChunk;
+    const set = kc % t.pd;
+    const ahead = kc + t.pd;
+    const next = ahead < nk ? fetch('r0', u(ahead * TK), set) : nextRowChunkAt((ahead - nk) * TK, set);
     const mma = multiply(u(kc * TK), kc);
-    return [...stage.stash(u(kc * TK)), 'workgroupBarrier();', ...next, '{', ...mma.map((l) => `  ${l}`), '}', ...(kc + 1 < nk ? ['workgroupBarrier();'] : [])];
+    return [...stages[set].stash(u(kc * TK)), 'workgroupBarrier();', ...next, '{', ...mma.map((l) => `  ${l}`), '}', ...(kc + 1 < nk ? ['workgroupBarrier();'] : [])];
   };
   // Without resident W (whose registers need constant γ tiles) the schedules with rg and wstage
   // run the γ chunks as a loop: c / tk bodies unrolled made kernels of up to 650 kB of WGSL at
@@ -454,8 +464,8 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
       ...(t.wstage ? [] : [`let wbase = ${sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'sd'), b), 'beta0', mul(betaGroup, SB)), c))};`]),
       ...resident,
       ...accs.map((a) => `var ${a} = ${result}();`),
-      ...stage.registers,
-      ...fetch('row0', u(0)),
+      ...stages.flatMap((st) => st.registers),
+      ...stages.flatMap((_, set) => fetch('row0', u(set * TK), set)),
       `for (var ch = 0u; ch < ${u(CH)}; ch++) {`,
       ...[
         `let r0 = ${sum('row0', mul('ch', RC))};`,
@@ -502,6 +512,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.et === undefined ? {} : { et: knob(s, 'et') }),
     ...(s.acc16 === undefined ? {} : { acc16: flag(s, 'acc16') }),
     ...(s.ds === undefined ? {} : { ds: knob(s, 'ds') }),
+    ...(s.pd === undefined ? {} : { pd: knob(s, 'pd') }),
   }),
   emit,
 };
