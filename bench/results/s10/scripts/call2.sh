@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Session 10, device call 2 (issue 11), for the H200: what call 1 (an H100) found, confirmed where
 # the targets are set, and the host path last measured in session 6.
-#  1. plan-check of the second plans (bench/plan-s10a2.json, b2, c2: at most ~25 entries each) and monarch-goal over them beside every
+#  1. plan-check of the second plans (bench/plan-s10a2.json, KB's plan-s10b.json rewritten for call 2, plan-s10c2.json: 58 entries) and monarch-goal over them beside every
 #     default: n=4096, 1024->4096, 4096->1024 at B=16384, f16 and f32; n=16384 at B=4096.
 #  2. bench/host-path.ts at B = 1, 512, 4096 (today's defaults; the modes and phases it records)
 #     beside bench/torch_baseline.py --host-only (PyTorch's pinned round trip).
 #  3. bench/torch_baseline.py (fly bmm, dense, torch.compile): same-session ratios.
 # MONC_DRY=1: the SwiftShader rehearsal of bench/results/s8/scripts/common.sh.
 . bench/results/s8/scripts/common.sh
-PLANS=$(ls bench/plan-s10a2.json bench/plan-s10b2.json bench/plan-s10c2.json 2>/dev/null)
+PLANS=$(ls bench/plan-s10a2.json bench/plan-s10b.json bench/plan-s10c2.json 2>/dev/null)
 if [ -n "$DRY" ]; then
   GOAL="--sizes 256,64x256x4 --batch 64 --repeats 3"
   GOAL16="--sizes 256 --batch 64 --repeats 3"
