@@ -285,3 +285,14 @@ function withOptimizers(manifest: Manifest, programs: readonly Program[]): Manif
 export function compileKernelsOfModule(module: CheckedModule, options: EmitModuleOptions = {}): KernelOutputs {
   return emitModule(module, module.maps.map((m) => compileMap(m, module.dtype)), options);
 }
+
+/**
+ * The database's schedules a build ignored (not valid for the kernels they name: a hand-edited
+ * or damaged entry): one line, those kernels took their default schedules.
+ */
+export function unusableTuningNote(db: string, file: string, unusable: readonly UnusableTuning[]): string {
+  const first = unusable[0];
+  const where = `map '${first.map}'${first.backward ? ' (backward)' : ''} ops [${first.ops.join(', ')}]: ${JSON.stringify(first.schedule)}`;
+  const more = unusable.length > 1 ? ` and ${unusable.length - 1} more` : '';
+  return `${db}: ${unusable.length} schedule${unusable.length === 1 ? ' is' : 's are'} not valid for the kernel${unusable.length === 1 ? '' : 's'} of ${file} ${unusable.length === 1 ? 'it names' : 'they name'} (${where}${more}): ${unusable.length === 1 ? 'that kernel takes its' : 'those kernels take their'} default schedule${unusable.length === 1 ? '' : 's'}`;
+}

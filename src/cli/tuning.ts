@@ -11,7 +11,6 @@
 import { FileError } from '../node/files/file-error.js';
 import { loadNote, loadTuningDb, readBuildTuning, setAsideUnusable, tuningDbLocation, type LoadResult, type TuningDbLocation } from '../node/tuning-db.js';
 import type { TuningDb } from '../tuner/db.js';
-import type { UnusableTuning } from '../compile-kernels.js';
 import { assertNever } from '../util/assert.js';
 import { note, type CommandContext } from './context.js';
 
@@ -88,15 +87,4 @@ function namedError(location: TuningDbLocation, e: unknown): unknown {
 function noteLoad(ctx: CommandContext, path: string, loaded: LoadResult): void {
   const text = loadNote(path, loaded);
   if (text !== undefined) note(ctx, text);
-}
-
-/**
- * The database's schedules a build ignored (not valid for the kernels they name: a hand-edited
- * or damaged entry): one line, those kernels took their default schedules.
- */
-export function unusableTuningNote(db: string, file: string, unusable: readonly UnusableTuning[]): string {
-  const first = unusable[0];
-  const where = `map '${first.map}'${first.backward ? ' (backward)' : ''} ops [${first.ops.join(', ')}]: ${JSON.stringify(first.schedule)}`;
-  const more = unusable.length > 1 ? ` and ${unusable.length - 1} more` : '';
-  return `${db}: ${unusable.length} schedule${unusable.length === 1 ? ' is' : 's are'} not valid for the kernel${unusable.length === 1 ? '' : 's'} of ${file} ${unusable.length === 1 ? 'it names' : 'they name'} (${where}${more}): ${unusable.length === 1 ? 'that kernel takes its' : 'those kernels take their'} default schedule${unusable.length === 1 ? '' : 's'}`;
 }

@@ -5,6 +5,7 @@
  */
 import ts from 'typescript';
 import { compileModule, type TuningLookup } from '../compile.js';
+import { unusableTuningNote } from '../compile-kernels.js';
 import { buildError, buildWarnings, type BuildError } from './build-error.js';
 import { declarationsFor } from './declarations.js';
 import { recordingMaskResolver } from '../node/mask-files.js';
@@ -18,6 +19,8 @@ export interface MonCompileOptions {
   readonly tuning?: TuningLookup;
   /** Forward kernels only (compileModule's `forwardOnly`). */
   readonly forwardOnly?: boolean;
+  /** The tuning database `tuning` reads, for the warning about schedules the build could not use. */
+  readonly tuningPath?: string;
 }
 
 interface Common {
@@ -34,13 +37,14 @@ export function compileMonFile(file: string, options: MonCompileOptions): MonCom
   const source = readTextBounded(file, SPEC_FILE);
   const masks = recordingMaskResolver();
   const result = compileModule(source, file, { resolveMask: masks.resolve, tuning: options.tuning, runtimeImport: options.runtimeImport, forwardOnly: options.forwardOnly });
-  const common = { dependencies: [...masks.files], warnings: buildWarnings(source, result.diagnostics) };
+  const common: { dependencies: string[]; warnings: string[] } = { dependencies: [...masks.files], warnings: buildWarnings(source, result.diagnostics) };
   const error = buildError(file, source, result.diagnostics);
   if (!result.outputs) {
     invariant(error, `compileModule gave neither outputs nor an error for ${file}`);
     return { ...common, ok: false, error };
   }
-  const { moduleName, ts: bindings } = result.outputs;
+  const { moduleName, ts: bindings, unusableTuning } = result.outputs;
+  if (unusableTuning) common.warnings = [...common.warnings, unusableTuningNote(options.tuningPath ?? 'the tuning database', file, unusableTuning)];
   return { ...common, ok: true, moduleName, code: eraseTypes(bindings, moduleName), declarations: declarationsFor(bindings, moduleName) };
 }
 

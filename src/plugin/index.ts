@@ -57,7 +57,7 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
   const load = (file: string) => {
     const source = tuning();
     const { lookup, warning: tuningWarning } = source.current();
-    const result = compileMonFile(file, { runtimeImport, tuning: lookup, forwardOnly });
+    const result = compileMonFile(file, { runtimeImport, tuning: lookup, forwardOnly, ...(source.path ? { tuningPath: source.path } : {}) });
     // The spec itself too: Rollup's watcher does not follow modules that a plugin loads.
     const watched = [file, ...result.dependencies, ...(source.path && !devServer ? [source.path] : [])];
     const dtsWarning = result.ok && dts ? writeDeclarations(file, result.declarations) : undefined;

@@ -11,6 +11,7 @@ import { emptyDb, kernelSignature, merge, serializeDb, type TuningEntry } from '
 import type { AdapterIdentity } from '../../src/tuner/adapter-identity.js';
 import { scheduleLookup } from '../../src/tuner/lookup.js';
 import { MONC_VERSION } from '../../src/version.js';
+import { compileMonFile } from '../../src/plugin/compile-mon.js';
 import { cli, scratchDir } from './helpers.js';
 
 const SOURCE = 'map m : 32 -> 32 = blockdiag(nblocks: 4)\n';
@@ -50,5 +51,11 @@ describe('a tuned schedule the build cannot use', () => {
     expect(good.code).toBe(0);
     expect(good.stderr).toBe('');
     expect(compileModule(SOURCE, 'm.mon', { tuning: scheduleLookup(merge(emptyDb(), [entry(valid)])) }).outputs!.unusableTuning).toBeUndefined();
+  });
+
+  it('the bundler plugins warn the same line', () => {
+    const result = compileMonFile(spec, { runtimeImport: 'monc/runtime', tuning: scheduleLookup(merge(emptyDb(), [entry(invalid)])), tuningPath: 'tuning.json' });
+    expect(result.ok).toBe(true);
+    expect(result.warnings).toContain(`tuning.json: 1 schedule is not valid for the kernel of ${spec} it names (map 'm' ops [0]: ${JSON.stringify(invalid)}): that kernel takes its default schedule`);
   });
 });

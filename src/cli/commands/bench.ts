@@ -23,7 +23,8 @@ import { openGpu, type CommandGpu } from '../gpu.js';
 import { checkSpecFirst, findMap } from '../load-spec.js';
 import { opsText, scheduleText } from '../schedule-text.js';
 import { formatTable } from '../table.js';
-import { readTuning, unusableTuningNote, type TuningChoice } from '../tuning.js';
+import { readTuning, type TuningChoice } from '../tuning.js';
+import { unusableTuningNote } from '../../compile-kernels.js';
 
 export interface BenchOptions {
   readonly map: string;

@@ -17,7 +17,8 @@ import { combinedSpecError } from '../load-spec.js';
 import { SpecError } from '../spec-error.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
 import { writeTogether, type OutputFile } from '../files.js';
-import { readTuning, unusableTuningNote, type TuningChoice } from '../tuning.js';
+import { readTuning, type TuningChoice } from '../tuning.js';
+import { unusableTuningNote } from '../../compile-kernels.js';
 
 export interface BuildOptions {
   readonly out: string;
