@@ -300,7 +300,7 @@ export class GpuExecutor {
     const { name, in: n, out, buffers } = this.#spec;
     // The rule monc bench and tune check a --batch by (src/manifest/rows-limit.ts).
     const rows = rowsThatFit([n, out, ...buffers.map((b) => b.size)], this.#elementBytes, this.device.limits);
-    if (rows < batch) throw new MoncError('device', `map '${name}': a pass of ${batch} rows needs a buffer over this device's limit of ${bindingBytes(this.device.limits)} bytes (maxStorageBufferBindingSize, maxBufferSize): at most ${rows} rows per pass`);
+    if (rows < batch) throw new MoncError('device', `map '${name}': a pass of ${batch} rows needs a buffer over this device's limit of ${bindingBytes(this.device.limits)} bytes: at most ${rows} rows per pass`);
     return rows;
   }
 

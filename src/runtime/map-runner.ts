@@ -25,7 +25,7 @@
  * rejects (or throws) with a MoncError of kind 'user' that names the option to rebuild without.
  */
 import type { Dtype, ProgramData } from '../manifest/program.js';
-import type { KernelSetName, Manifest, ManifestKernelPlan, ManifestMap } from '../manifest/types.js';
+import type { KernelSetName, ManifestKernelPlan, ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
 import { typeName, userError } from './user-error.js';
 import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
@@ -143,9 +143,7 @@ export class MapRunner {
     options ??= {};
     // From JavaScript the slips are the decoded manifest itself, a map's name, no WGSL: refused here, not as a TypeError deeper in.
     if (!Array.isArray(map?.params) || !Array.isArray(map.ops) || typeof wgsl !== 'string') {
-      const manifest = map as unknown as Partial<Manifest> | null;
-      const given = Array.isArray(manifest?.maps) ? `the manifest of module '${manifest.module}'` : typeName(map);
-      throw userError(`MapRunner.create(map, wgsl) takes a map of a decoded manifest (manifest.maps[i]) and the module's WGSL text, got (${given}, ${typeName(wgsl)})`);
+      throw userError(`MapRunner.create(map, wgsl) takes a decoded manifest's maps[i] and the module's WGSL text, got (${typeName(map)}, ${typeName(wgsl)})`);
     }
     // From JavaScript a typo ('CPU', 'gpu') would otherwise run on WebGPU.
     const { backend } = options;
@@ -248,7 +246,6 @@ export class MapRunner {
       dtype: this.#dtype,
       gpu: this.#gpu,
       kernels: this.#kernels,
-      what: this.#what,
       requireParams: () => this.#requireParams(),
       checkUsable: () => this.#checkUsable(),
       readyOnGpu: (call) => this.#readyOnGpu(call),
@@ -361,13 +358,9 @@ export class MapRunner {
 
   static {
     for (const call of TRAINING_CALLS) {
-      Object.defineProperty(MapRunner.prototype, call, {
-        value(this: MapRunner, ...args: unknown[]): unknown {
-          return this.#train(call, args);
-        },
-        writable: true,
-        configurable: true,
-      });
+      (MapRunner.prototype as unknown as Record<string, unknown>)[call] = function (this: MapRunner, ...args: unknown[]): unknown {
+        return this.#train(call, args);
+      };
     }
   }
 
@@ -375,6 +368,10 @@ export class MapRunner {
   #train(call: TrainingCall, args: unknown[]): unknown {
     const run = () => {
       this.#checkUsable();
+      // A forward-only build has no training kernels on any backend, so the entry would not help (saving the parameters needs none).
+      if (this.map.forwardOnly && call !== 'saveParams') {
+        throw userError(`${this.#what}: ${call} needs the training kernels, and this module was built forward-only; rebuild it without --forward-only (monc build) or forwardOnly (bundler plugin, compileModule) to train it`);
+      }
       if (!trainingSupport) throw missingEntry(`${this.#what}: ${call}`, 'monc/runtime/training');
       return trainingSupport.run(call, this.#host(), args);
     };
@@ -391,7 +388,7 @@ export class MapRunner {
   /** The device executor for a webgpu-only call, after the checks every run makes. */
   #readyOnGpu(call: string): GpuExecutor {
     this.#checkUsable();
-    if (!this.#gpu) throw userError(`${this.#what}: ${call} needs the webgpu backend (this runner uses ${this.backend})`);
+    if (!this.#gpu) throw userError(`${this.#what}: ${call} needs the webgpu backend`);
     this.#requireParams();
     return this.#gpu;
   }

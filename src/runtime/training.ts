@@ -46,8 +46,6 @@ export interface TrainingHost {
   requireParams(): Float32Array;
   /** The runner's forward pass (fitMse and a staging's run() on the cpu backend). */
   forward(x: Float32Array, rows: number): Promise<Float32Array>;
-  /** How messages name the runner's map (`map 'up'`). */
-  readonly what: string;
   /** Throws the destroyed runner's error once destroy() ran. */
   checkUsable(): void;
   /** The forward executor for a webgpu-only call, after the checks every run makes (else the error saying so). */
@@ -234,14 +232,6 @@ export class Training {
   }
 }
 
-/**
- * Why a map of a forward-only build cannot train: its module has no backward, optimizer or
- * training-step kernels, on any backend.
- */
-function forwardOnlyError(mapName: string, call: string): MoncError {
-  return userError(`map '${mapName}': ${call} needs the training kernels, and this module was built forward-only; rebuild it without --forward-only (monc build) or forwardOnly (bundler plugin, compileModule) to train it`);
-}
-
 /** Each runner's training half, created on first use; `ready` once created (what the synchronous calls need). */
 const halves = new WeakMap<TrainingHost, Promise<Training>>();
 const ready = new WeakMap<TrainingHost, Training>();
@@ -285,7 +275,7 @@ function optimizerOf(host: TrainingHost, options: OptimizerOptions): Optimizer {
   const now = () => ready.get(host)?.createOptimizer(options);
   return (
     now() ??
-    new DeferredOptimizer(host.what, now, async () => {
+    new DeferredOptimizer(`map '${host.map.name}'`, now, async () => {
       host.checkUsable();
       return (await half(host)).createOptimizer(options);
     })
@@ -294,15 +284,13 @@ function optimizerOf(host: TrainingHost, options: OptimizerOptions): Optimizer {
 
 registerTraining({
   run(call, host, args) {
-    // Saving the parameters needs no training kernels; everything else does.
-    if (host.map.forwardOnly && call !== 'saveParams') throw forwardOnlyError(host.map.name, call);
     switch (call) {
       case 'backward':
         return backwardAtCall(host, ...(args as [Float32Array, Float32Array, number?]));
       case 'encodeBackward': {
         host.readyOnGpu(call);
         const training = ready.get(host);
-        if (!training) throw trainingNotLoaded(host.what, call);
+        if (!training) throw trainingNotLoaded(`map '${host.map.name}'`, call);
         return training.encodeBackward(...(args as Parameters<Training['encodeBackward']>));
       }
       case 'fitMse':

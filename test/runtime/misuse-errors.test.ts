@@ -67,7 +67,7 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
       r.loadParams(Object.fromEntries(params));
       await expectMoncError(() => js.forward(undefined), 'user', "map 'm': forward: the input must be a Float32Array, got undefined");
       await expectMoncError(() => js.forward(x, '2'), 'user', "map 'm': forward: batch must be a whole number ≥ 0, got '2' (a string)");
-      await expectMoncError(() => MapRunner.create(undefined as unknown as ManifestMap, compiled.wgsl), 'user', 'MapRunner.create(map, wgsl) takes a map of a decoded manifest (manifest.maps[i])');
+      await expectMoncError(() => MapRunner.create(undefined as unknown as ManifestMap, compiled.wgsl), 'user', "MapRunner.create(map, wgsl) takes a decoded manifest's maps[i]");
       await expectMoncError(() => js.backward(x, null), 'user', "map 'm': backward: the output gradient must be a Float32Array, got null");
       for (const typo of ['CPU', 'gpu']) {
         await expectMoncError(() => MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend: typo as Backend }), 'user', `map 'm': backend must be 'webgpu' or 'cpu', got ${typo}`);
@@ -79,9 +79,9 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
 
   it('create with something other than a map and its WGSL (the manifest itself, a map name, no WGSL) says what it got and what it takes', async () => {
     const create = MapRunner.create as (map: unknown, wgsl: unknown, options: { backend: Backend }) => Promise<MapRunner>;
-    const takes = "MapRunner.create(map, wgsl) takes a map of a decoded manifest (manifest.maps[i]) and the module's WGSL text, got";
+    const takes = "MapRunner.create(map, wgsl) takes a decoded manifest's maps[i] and the module's WGSL text, got";
     const cases: [unknown, unknown, string][] = [
-      [compiled.manifest, 'm', "(the manifest of module 'test', string)"],
+      [compiled.manifest, 'm', '(object, string)'],
       ['m', compiled.wgsl, '(string, string)'],
       [{ name: 'm' }, '', '(object, string)'],
       [null, null, '(null, null)'],
@@ -191,7 +191,7 @@ describe('webgpu-only calls on the cpu backend', () => {
     try {
       r.loadParams(params);
       const fake = {} as GPUCommandEncoder;
-      await expectMoncError(() => r.encodeForward(fake, {} as GPUBuffer, {} as GPUBuffer, 1), 'user', 'encodeForward needs the webgpu backend (this runner uses cpu)');
+      await expectMoncError(() => r.encodeForward(fake, {} as GPUBuffer, {} as GPUBuffer, 1), 'user', "map 'm': encodeForward needs the webgpu backend");
       await expectMoncError(() => r.createOptimizer({ kind: 'sgd', lr: 0.1 }).encodeStep(fake), 'user', 'encodeStep needs the webgpu backend');
     } finally {
       r.destroy();
