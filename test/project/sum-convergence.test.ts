@@ -45,6 +45,15 @@ describe('sums from their own dense matrix', () => {
     });
   }
 
+  it('a W outside the class stops once the error settles: no worse than 30 rounds, not the thousand rounds a W of the class may take, and no rerun', () => {
+    const s = sum([monarch(96, 96, 4), lowrank(96, 96, 8)]);
+    const w = gaussianMatrix(96, 96, 1);
+    const result = project(s, w);
+    expect(result.relativeError).toBeLessThanOrEqual(project(s, w, { maxRounds: 30 }).relativeError);
+    expect(roundsRan(result.method)).toBeLessThan(200);
+    expect(result.method).not.toContain('reverse order');
+  });
+
   it('stops once the error is below what stored parameters can show, long before the cap', () => {
     const [, s] = cases[0];
     const result = project(s, denseOf(s, randomParams(s, 1)));
