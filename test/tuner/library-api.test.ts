@@ -69,6 +69,28 @@ describe('tuneMaps (monc)', () => {
     }
   });
 
+  it('refuses options monc tune refuses, naming the option and the value, before any work', async () => {
+    const gpu = await getTestMoncDevice();
+    const { module } = checkSource(SOURCE, 'lib.mon');
+    const programs = module!.maps.map((m) => compileMap(m, module!.dtype));
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{}, /^tuneMaps: batch must be a whole number of at least 1, got undefined$/],
+      [{ batch: -3 }, /batch must be a whole number of at least 1, got -3$/],
+      [{ batch: 1.5 }, /batch .* got 1\.5$/],
+      [{ batch: Number.NaN }, /batch .* got NaN$/],
+      [{ batch: 0 }, /batch .* got 0$/],
+      [{ batch: '64' }, /batch .* got "64"$/],
+      [{ batch: 8, maxCandidates: 0 }, /maxCandidates must be a whole number of at least 1, got 0$/],
+      [{ batch: 8, repeats: 2.5 }, /repeats .* got 2\.5$/],
+      [{ batch: 8, forwardOnly: 'yes' }, /forwardOnly must be true or false, got "yes"$/],
+    ];
+    for (const [options, message] of cases) {
+      const error = await tuneMaps(gpu, programs, options as never).catch((e: unknown) => e);
+      expect(isMoncError(error, 'user'), JSON.stringify(options)).toBe(true);
+      expect((error as Error).message).toMatch(message);
+    }
+  });
+
   it('refuses a batch whose buffers pass the device limit, before any work', async () => {
     const gpu = await getTestMoncDevice();
     const { module } = checkSource(SOURCE, 'lib.mon');
