@@ -18,19 +18,11 @@ import { ksSgmatStrided, stridedSgmatLayout, type KsSgmatStridedSchedule } from 
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { bankConflict, EMULATED, emulatedError, H200, schedule, unfiltered, workgroupBytes } from './sgmat-strided-support.js';
+import { acc16, bankConflict, EMULATED, emulatedError, GOAL_SHAPES, H200, N4096, schedule, unfiltered, workgroupBytes } from './sgmat-strided-support.js';
 import { kernelError, sample, TOL_F16 } from './support.js';
 
-type Knobs = Parameters<typeof schedule>[0];
-const acc16 = (s: Knobs, et?: number): KsSgmatStridedSchedule => ({ ...schedule(s), acc16: true, ...(et === undefined ? {} : { et }) });
-
-const n4096 = monarchCase(4096, 4096, 64);
-const shapes: [string, OpsCase][] = [
-  ['n=4096', n4096],
-  ['1024->4096', monarchCase(1024, 4096, 4)],
-  ['4096->1024', monarchCase(4096, 1024, 4)],
-  ['n=16384', monarchCase(16384, 16384, 128)],
-];
+const n4096 = N4096;
+const shapes = GOAL_SHAPES;
 
 describe('ks-sgmat-strided acc16: the schedule space', () => {
   it('offers acc16 for strided factors only, after every f32-result candidate (whose order is unchanged)', () => {

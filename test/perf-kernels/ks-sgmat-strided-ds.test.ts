@@ -10,19 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { contextFor, monarchCase, type OpsCase } from '../../bench/cases.js';
 import { ksSgmatStrided, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import type { KsOp } from '../../src/ir/ir.js';
-import { EMULATED, emulatedError, H200, schedule, workgroupBytes } from './sgmat-strided-support.js';
+import { acc16, EMULATED, emulatedError, GOAL_SHAPES, H200, N4096, workgroupBytes } from './sgmat-strided-support.js';
 import { sample, TOL_F16 } from './support.js';
 
-type Knobs = Parameters<typeof schedule>[0];
-const acc16 = (s: Knobs, et?: number): KsSgmatStridedSchedule => ({ ...schedule(s), acc16: true, ...(et === undefined ? {} : { et }) });
-
-const n4096 = monarchCase(4096, 4096, 64);
-const shapes: [string, OpsCase][] = [
-  ['n=4096', n4096],
-  ['1024->4096', monarchCase(1024, 4096, 4)],
-  ['4096->1024', monarchCase(4096, 1024, 4)],
-  ['n=16384', monarchCase(16384, 16384, 128)],
-];
+const n4096 = N4096;
+const shapes = GOAL_SHAPES;
 
 describe('ks-sgmat-strided ds: several δ per subgroup (f16 results)', () => {
   const wide = monarchCase(256, 256, 8); // K(1, 32, 32, 8)

@@ -5,7 +5,7 @@
  * emulation on SwiftShader (test/support/sgmat-emulation.ts).
  */
 import { expect } from 'vitest';
-import type { OpsCase } from '../../bench/cases.js';
+import { monarchCase, type OpsCase } from '../../bench/cases.js';
 import { SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
 import { ksSgmatStrided, SUBGROUP_MATRIX_UNIFORMITY_OFF, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import type { EmittedKernel, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
@@ -26,6 +26,19 @@ export const schedule = (s: Pick<KsSgmatStridedSchedule, 'dtile' | 'cols' | 'sb'
   family: 'ks-sgmat-strided',
   ...s,
 });
+
+/** `schedule`'s knobs with f16 result matrices (`acc16`), and `et` result tiles per epilogue round when given. */
+export const acc16 = (s: Parameters<typeof schedule>[0], et?: number): KsSgmatStridedSchedule => ({ ...schedule(s), acc16: true, ...(et === undefined ? {} : { et }) });
+
+/** Monarch n=4096 (monarch(nblocks: 64)), the case the f16 target is set at. */
+export const N4096 = monarchCase(4096, 4096, 64);
+/** The strided factors of the device calls' Monarch cases (bench/monarch-goal.ts). */
+export const GOAL_SHAPES: [string, OpsCase][] = [
+  ['n=4096', N4096],
+  ['1024->4096', monarchCase(1024, 4096, 4)],
+  ['4096->1024', monarchCase(4096, 1024, 4)],
+  ['n=16384', monarchCase(16384, 16384, 128)],
+];
 
 /**
  * The most distinct 4-byte words one of 32 banks serves in a warp's access (1: conflict-free).

@@ -213,6 +213,14 @@ export function flag(schedule: Schedule, name: string): boolean {
   return schedule[name] === true;
 }
 
+/**
+ * The flags of `names` a stored schedule turns on, as `{ name: true }` entries; those off are
+ * absent, so a schedule stored before a flag existed decodes to the same schedule (and WGSL).
+ */
+export function presentFlags(schedule: Schedule, names: readonly string[]): Record<string, true> {
+  return Object.fromEntries(names.filter((name) => flag(schedule, name)).map((name) => [name, true]));
+}
+
 /** Whether `schedule` equals one of `candidates` (knob order aside). */
 export function isAmong(schedule: Schedule, candidates: readonly Schedule[]): boolean {
   const key = scheduleKey(schedule);

@@ -26,7 +26,7 @@
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
 import { KS_DTILED_SHAPES, shapeDistance } from '../defaults.js';
-import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
+import { dividing, flag, highestScoring, knob, presentFlags, type KernelFamily } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
@@ -316,8 +316,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     rr: knob(s, 'rr'),
     rb: knob(s, 'rb'),
     pipeline: flag(s, 'pipeline'),
-    ...(flag(s, 'bcast') ? { bcast: true } : {}),
-    ...(flag(s, 'grun') ? { grun: true } : {}),
+    ...presentFlags(s, ['bcast', 'grun']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
   }),
   emit,

@@ -22,7 +22,7 @@
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
 import { KS_TILED_SHAPES, shapeDistance } from '../defaults.js';
-import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
+import { dividing, flag, highestScoring, knob, presentFlags, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
@@ -280,8 +280,7 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
     rb: knob(s, 'rb'),
     vec4: flag(s, 'vec4'),
     pipeline: flag(s, 'pipeline'),
-    ...(flag(s, 'ilv') ? { ilv: true } : {}),
-    ...(flag(s, 'pad') ? { pad: true } : {}),
+    ...presentFlags(s, ['ilv', 'pad']),
   }),
   emit,
 };

@@ -1,9 +1,12 @@
 /**
- * Every ks-sgmat-strided entry of bench/plan-s10b.json as the GPU would get it, checked before a
- * device call (as ks-sgmat-plan.test.ts does for ks-sgmat's plans): a candidate of this build on
- * the H200's limits that emits (bench/goal-families.ts planProblems), and whose WGSL, through the
- * subgroup-matrix emulation (which keeps every declaration), passes Tint's validation on
- * SwiftShader (createShaderModule: parsing, scoping, types; no pipeline, so milliseconds).
+ * Every tensor-core entry of the session-10 plans (bench/plan-s10a.json and plan-s10a2.json:
+ * ks-sgmat; bench/plan-s10b.json: ks-sgmat-strided) as the GPU would get it, checked here before a
+ * device call: a candidate of this build on the H200's limits that emits (bench/goal-families.ts
+ * planProblems), of the plan's family, and whose WGSL, through the subgroup-matrix emulation
+ * (which keeps every declaration), passes Tint's validation on SwiftShader (createShaderModule:
+ * parsing, scoping, types; no pipeline is built, so it takes milliseconds). Session 10's call 1
+ * lost 7 planned schedules to a redeclared name that the emulated runs, which then dropped
+ * declarations, did not see.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -12,11 +15,17 @@ import { planProblems, planTarget } from '../../bench/goal-families.js';
 import type { Schedule } from '../../src/codegen/wgsl/kernel.js';
 import { emulateSubgroupMatrixKernel } from '../support/sgmat-emulation.js';
 
-describe('bench/plan-s10b.json', () => {
-  const plan = JSON.parse(readFileSync('bench/plan-s10b.json', 'utf8')) as Record<string, Schedule[]>;
+const PLANS: readonly [string, string][] = [
+  ['bench/plan-s10a.json', 'ks-sgmat'],
+  ['bench/plan-s10a2.json', 'ks-sgmat'],
+  ['bench/plan-s10b.json', 'ks-sgmat-strided'],
+];
 
-  it('names only ks-sgmat-strided candidates of this build that emit', () => {
-    expect(Object.values(plan).flat().every((s) => s.family === 'ks-sgmat-strided')).toBe(true);
+describe.each(PLANS)('%s', (file, family) => {
+  const plan = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Schedule[]>;
+
+  it(`names only ${family} candidates of this build that emit`, () => {
+    expect(Object.values(plan).flat().every((s) => s.family === family)).toBe(true);
     expect(planProblems(plan)).toEqual([]);
   });
 
