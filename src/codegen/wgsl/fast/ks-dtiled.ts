@@ -30,19 +30,14 @@ import { dividing, flag, highestScoring, knob, presentFlags, type KernelFamily }
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
+import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
 import { stagedSum, vec4Accumulators } from './staged-sum.js';
 import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import type { U32Expr } from '../u32.js';
 
-export interface KsDtiledSchedule extends Schedule {
+export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   readonly family: 'ks-dtiled';
-  readonly rows: number;
-  readonly cols: number;
-  readonly dtile: number;
-  readonly tk: number;
-  readonly rr: number;
-  readonly rb: number;
   /** Fetch the next reduction chunk into registers while multiplying the current one. */
   readonly pipeline: boolean;
   // Optional: `bcast` (a flag; absent = off, what every schedule before it had): one δ per warp,
@@ -309,12 +304,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
   candidates,
   decode: (s: Schedule) => ({
     family: 'ks-dtiled',
-    rows: knob(s, 'rows'),
-    cols: knob(s, 'cols'),
-    dtile: knob(s, 'dtile'),
-    tk: knob(s, 'tk'),
-    rr: knob(s, 'rr'),
-    rb: knob(s, 'rb'),
+    ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
     ...presentFlags(s, ['bcast', 'grun']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),

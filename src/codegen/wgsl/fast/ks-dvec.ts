@@ -16,31 +16,20 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
+import { dividing, highestScoring, type KernelFamily } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { stagedSum, vec4Accumulators } from './staged-sum.js';
 import { fromF32, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
+import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
 
-export interface KsDvecSchedule extends Schedule {
+export interface KsDvecSchedule extends Schedule, RegisterTileKnobs {
   readonly family: 'ks-dvec';
-  readonly rows: number;
-  readonly cols: number;
-  readonly dtile: number;
-  readonly tk: number;
-  readonly rr: number;
-  readonly rb: number;
 }
 
-interface DvTiling {
-  readonly rows: number;
-  readonly cols: number;
-  readonly dtile: number;
-  readonly tk: number;
-  readonly rr: number;
-  readonly rb: number;
+interface DvTiling extends RegisterTileKnobs {
   readonly threads: number;
   readonly sharedBytes: number;
 }
@@ -210,6 +199,6 @@ export const ksDvec: KernelFamily<'ks', KsDvecSchedule> = {
   opKind: 'ks',
   defaultSchedule,
   candidates,
-  decode: (s: Schedule) => ({ family: 'ks-dvec', rows: knob(s, 'rows'), cols: knob(s, 'cols'), dtile: knob(s, 'dtile'), tk: knob(s, 'tk'), rr: knob(s, 'rr'), rb: knob(s, 'rb') }),
+  decode: (s: Schedule) => ({ family: 'ks-dvec', ...registerTileKnobs(s) }),
   emit,
 };

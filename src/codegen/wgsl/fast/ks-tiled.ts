@@ -20,25 +20,19 @@
  * banks: the default's staging stores conflict 2-way without it.
  */
 import type { KsOp } from '../../../ir/ir.js';
-import { invariant } from '../../../util/assert.js';
 import { KS_TILED_SHAPES, shapeDistance } from '../defaults.js';
-import { dividing, flag, highestScoring, knob, presentFlags, type KernelFamily } from '../family.js';
+import { dividing, flag, highestScoring, presentFlags, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { stagedSum, vec4Accumulators } from './staged-sum.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
+import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
 import type { U32Expr } from '../u32.js';
 
-export interface KsTiledSchedule extends Schedule {
+export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   readonly family: 'ks-tiled';
-  readonly rows: number;
-  readonly cols: number;
-  readonly dtile: number;
-  readonly tk: number;
-  readonly rr: number;
-  readonly rb: number;
   readonly vec4: boolean;
   /** Fetch the next reduction chunk into registers while multiplying the current one. */
   readonly pipeline: boolean;
@@ -47,13 +41,7 @@ export interface KsTiledSchedule extends Schedule {
 }
 
 /** Derived sizes of a schedule. */
-interface Tiling {
-  readonly rows: number;
-  readonly cols: number;
-  readonly dtile: number;
-  readonly tk: number;
-  readonly rr: number;
-  readonly rb: number;
+interface Tiling extends RegisterTileKnobs {
   readonly threads: number;
   /** Words per staged line: rows (source) and cols (weights), padded by 4 with `pad`. */
   readonly xLine: number;
@@ -272,12 +260,7 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
   candidates,
   decode: (s: Schedule) => ({
     family: 'ks-tiled',
-    rows: knob(s, 'rows'),
-    cols: knob(s, 'cols'),
-    dtile: knob(s, 'dtile'),
-    tk: knob(s, 'tk'),
-    rr: knob(s, 'rr'),
-    rb: knob(s, 'rb'),
+    ...registerTileKnobs(s),
     vec4: flag(s, 'vec4'),
     pipeline: flag(s, 'pipeline'),
     ...presentFlags(s, ['ilv', 'pad']),
