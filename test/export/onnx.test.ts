@@ -13,6 +13,7 @@ import type { CheckedModule } from '../../src/dsl/structure.js';
 import { exportOnnx } from '../../src/export/onnx.js';
 import { ParamError } from '../../src/runtime/params.js';
 import { checkedModule, randomInput, randomParams, referenceY, relativeError, runOnnx } from './onnx-harness.js';
+import { PRECISION_TOLERANCE } from '../../src/util/precision.js';
 
 const { onnx } = onnxProto;
 
@@ -48,7 +49,6 @@ map deep    : 48 -> 48 = lowrank(rank: 3) @ transpose(6, 8) @ (mdown @ mup + den
 `;
 
 const modules: Record<'f32' | 'f16', CheckedModule> = { f32: checkedModule(MAPS), f16: checkedModule(`dtype f16\n${MAPS}`) };
-const TOLERANCE = { f32: 1e-5, f16: 3e-3 };
 
 describe.each(['f32', 'f16'] as const)('%s export runs in ONNX Runtime like the float64 reference', (dtype) => {
   const module = modules[dtype];
@@ -60,7 +60,7 @@ describe.each(['f32', 'f16'] as const)('%s export runs in ONNX Runtime like the 
       const x = randomInput(batch * map.in, batch, dtype);
       const { y, dims } = await runOnnx(model, x, batch, map.in, dtype);
       expect(dims).toEqual([batch, map.out]);
-      expect(relativeError(y, referenceY(module, name, params, x, batch))).toBeLessThan(TOLERANCE[dtype]);
+      expect(relativeError(y, referenceY(module, name, params, x, batch))).toBeLessThan(PRECISION_TOLERANCE[dtype]);
     }
   });
 });

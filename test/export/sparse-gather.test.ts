@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cli, cliJson, scratchDir } from '../cli/helpers.js';
 import { exportOnnx } from '../../src/export/onnx.js';
 import { checkedModule, randomInput, randomParams, referenceY, relativeError, runOnnx } from './onnx-harness.js';
+import { PRECISION_TOLERANCE } from '../../src/util/precision.js';
 
 const { onnx } = onnxProto;
 
@@ -63,7 +64,6 @@ describe('the graph of a sparse map', () => {
 });
 
 describe('a sparse map exported in gather form runs in ONNX Runtime like the float64 reference', () => {
-  const TOLERANCE = { f32: 1e-5, f16: 3e-3 };
   fcTest.prop(
     [
       fc.record({
@@ -85,7 +85,7 @@ describe('a sparse map exported in gather form runs in ONNX Runtime like the flo
     const x = randomInput(batch * map.in, seed, dtype);
     const { y, dims } = await runOnnx(model, x, batch, map.in, dtype);
     expect(dims).toEqual([batch, map.out]);
-    expect(relativeError(y, referenceY(module, 's', params, x, batch))).toBeLessThan(TOLERANCE[dtype]);
+    expect(relativeError(y, referenceY(module, 's', params, x, batch))).toBeLessThan(PRECISION_TOLERANCE[dtype]);
   });
 });
 
