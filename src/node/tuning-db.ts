@@ -59,6 +59,8 @@ export interface LoadResult {
   readonly dropped?: DroppedEntries;
   /** Set by a save: how many of the oldest entries were left out to keep the file within what monc reads (TUNING_DB_FILE). */
   readonly evicted?: number;
+  /** Set by a save: how many entries were dropped because their schedule is not valid for the kernel they name. */
+  readonly unusable?: number;
 }
 
 /**
@@ -130,6 +132,10 @@ export function loadNote(path: string, loaded: LoadResult): string | undefined {
     const n = loaded.dropped.count;
     parts.push(`${n} entr${n === 1 ? 'y' : 'ies'} of other monc versions (${loaded.dropped.compilers.join(', ')}) dropped: tuned schedules are valid for the compiler that measured them (re-run monc tune)`);
   }
+  if (loaded.unusable) {
+    const n = loaded.unusable;
+    parts.push(`${n} entr${n === 1 ? 'y' : 'ies'} dropped whose schedule${n === 1 ? ' is' : 's are'} not valid for the kernel${n === 1 ? '' : 's'} ${n === 1 ? 'it names' : 'they name'} (hand-edited or damaged: a build would not use ${n === 1 ? 'it' : 'them'})`);
+  }
   if (loaded.evicted) {
     const n = loaded.evicted;
     parts.push(`its ${n} oldest entr${n === 1 ? 'y' : 'ies'} dropped to keep it within ${bytesText(TUNING_DB_FILE.maxBytes)}, what monc reads (use another database, --db or $MONC_TUNING_DB, to keep them)`);
@@ -159,15 +165,25 @@ export function writeTuningDb(path: string, db: TuningDb): void {
  * lock, re-reads the file, merges, writes atomically; over `maxBytes` (what loads accept), the
  * oldest entries are left out. A file that became unusable meanwhile is a
  * FileError, unless `setAside` (monc's default database only): then a regular file is set aside
- * and the save starts afresh (`recovered` says so).
+ * and the save starts afresh (`recovered` says so). The file's entries for which `unusable` holds
+ * (tuner/unusable-entries.ts: a schedule its kernel cannot run) are dropped (`unusable` counts them).
  */
-export function saveTuningEntries(path: string, entries: readonly TuningEntry[], retired: readonly TuningKey[] = [], setAside = false, maxBytes = TUNING_DB_FILE.maxBytes): LoadResult {
+export function saveTuningEntries(
+  path: string,
+  entries: readonly TuningEntry[],
+  retired: readonly TuningKey[] = [],
+  setAside = false,
+  maxBytes = TUNING_DB_FILE.maxBytes,
+  unusable: (entry: TuningEntry) => boolean = () => false,
+): LoadResult {
   return withDbLock(path, () => {
     const current = loadOrSetAside(path, setAside);
+    const kept = current.db.entries.filter((e) => !unusable(e));
+    const dropped = current.db.entries.length - kept.length;
     // Never a file the next load refuses: the oldest entries go first (`evicted` says how many).
-    const { db, evicted } = fitDb(merge(current.db, entries, retired), maxBytes);
+    const { db, evicted } = fitDb(merge({ ...current.db, entries: kept }, entries, retired), maxBytes);
     writeTuningDb(path, db);
-    return { ...current, db, ...(evicted > 0 ? { evicted } : {}) };
+    return { ...current, db, ...(evicted > 0 ? { evicted } : {}), ...(dropped > 0 ? { unusable: dropped } : {}) };
   });
 }
 

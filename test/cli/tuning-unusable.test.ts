@@ -8,11 +8,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compileModule } from '../../src/compile.js';
 import { candidates, DEFAULT_LIMITS } from '../../src/codegen/wgsl/index.js';
 import { emptyDb, kernelSignature, merge, serializeDb, type TuningEntry } from '../../src/tuner/db.js';
-import type { AdapterIdentity } from '../../src/tuner/adapter-identity.js';
+import { adapterIdentity, type AdapterIdentity } from '../../src/tuner/adapter-identity.js';
+import { getTestMoncDevice } from '../support/gpu.js';
 import { scheduleLookup } from '../../src/tuner/lookup.js';
 import { MONC_VERSION } from '../../src/version.js';
 import { compileMonFile } from '../../src/plugin/compile-mon.js';
-import { cli, scratchDir } from './helpers.js';
+import { loadTuningDb } from '../../src/node/tuning-db.js';
+import { cli, cliJson, scratchDir } from './helpers.js';
 
 const SOURCE = 'map m : 32 -> 32 = blockdiag(nblocks: 4)\n';
 const GPU: AdapterIdentity = {
@@ -52,6 +54,35 @@ describe('a tuned schedule the build cannot use', () => {
     expect(good.stderr).toBe('');
     expect(compileModule(SOURCE, 'm.mon', { tuning: scheduleLookup(merge(emptyDb(), [entry(valid)])) }).outputs!.unusableTuning).toBeUndefined();
   });
+
+  it('--json carries them too: build lists them per module, bench in its object', async () => {
+    writeFileSync(scratch.path('bad.json'), database(invalid));
+    const built = await cliJson(['build', spec, '--out', scratch.path('o3'), '--tuning', scratch.path('bad.json')]);
+    expect(built.modules[0].unusableTuning).toEqual([{ map: 'm', backward: false, ops: [0], schedule: invalid }]);
+    writeFileSync(scratch.path('good.json'), database(valid));
+    expect(await cliJson(['build', spec, '--out', scratch.path('o4'), '--tuning', scratch.path('good.json')])).not.toHaveProperty('modules.0.unusableTuning');
+
+    // bench takes the entries of the adapter it runs on.
+    const { adapter, device } = await getTestMoncDevice();
+    writeFileSync(scratch.path('here.json'), serializeDb(merge(emptyDb(), [{ ...entry(invalid), adapter: adapterIdentity(adapter, device) }])));
+    const benched = await cliJson(['bench', spec, '--map', 'm', '--batch', '4', '--repeats', '1', '--tuning', scratch.path('here.json')]);
+    expect(benched.unusableTuning).toEqual([{ map: 'm', backward: false, ops: [0], schedule: invalid }]);
+  }, 120_000);
+
+  it('monc tune --db drops them from the database it rewrites, and says so; entries it cannot judge stay', async () => {
+    // Another batch bucket than the one tuned (so no new entry replaces it), and a kernel this spec does not have.
+    const foreign = { ...entry({ ...valid, workgroupSize: 100000 }), kernel: '{"storage":"f32","ops":[]}' };
+    const path = scratch.path('tune.json');
+    writeFileSync(path, serializeDb(merge(emptyDb(), [entry(invalid), foreign])));
+    const tuned = await cli(['tune', spec, '--batch', '4', '--max-candidates', '1', '--forward-only', '--db', path, '--json']);
+    expect(tuned.code, tuned.stderr).toBe(0);
+    expect(JSON.parse(tuned.stdout).droppedUnusable).toBe(1);
+    expect(tuned.stderr).toContain(`tuning database ${path}: 1 entry dropped whose schedule is not valid for the kernel it names`);
+    const kept = loadTuningDb(path).db.entries;
+    expect(kept.some((e) => e.batchBucket === 1024 && e.kernel === entry(invalid).kernel)).toBe(false);
+    expect(kept).toContainEqual(foreign);
+    expect(kept.length).toBe(2); // the tuned kernel's new entry, and the foreign one
+  }, 300_000);
 
   it('the bundler plugins warn the same line', () => {
     const result = compileMonFile(spec, { runtimeImport: 'monc/runtime', tuning: scheduleLookup(merge(emptyDb(), [entry(invalid)])), tuningPath: 'tuning.json' });

@@ -24,7 +24,7 @@ import { checkSpecFirst, findMap } from '../load-spec.js';
 import { opsText, scheduleText } from '../schedule-text.js';
 import { formatTable } from '../table.js';
 import { readTuning, type TuningChoice } from '../tuning.js';
-import { unusableTuningNote } from '../../compile-kernels.js';
+import { unusableTuningNote, type UnusableTuning } from '../../compile-kernels.js';
 
 export interface BenchOptions {
   readonly map: string;
@@ -63,7 +63,7 @@ export async function benchCommand(ctx: CommandContext, file: string, opts: Benc
     };
     const measured = await measureMap(gpu.device, { map, program, wgsl: spec.outputs.wgsl, dtype }, { batch: opts.batch, repeats: opts.repeats, tuned });
     if (measured.whole.method === 'wall-clock') note(ctx, "this adapter has no 'timestamp-query': timed by the wall clock (submission latency included)");
-    return report(file, opts, gpu, { ...measured, tuningPath: loaded?.path, tuningEntries: coverage?.entries });
+    return report(file, opts, gpu, { ...measured, tuningPath: loaded?.path, tuningEntries: coverage?.entries, unusableTuning: spec.outputs.unusableTuning ?? [] });
   } finally {
     gpu.device.destroy();
   }
@@ -88,7 +88,7 @@ function adapterCoverage(db: TuningDb, identity: AdapterIdentity): { entries: nu
   return { entries, buckets: [...buckets].sort((a, b) => a - b), others: [...others.values()] };
 }
 
-function report(file: string, opts: BenchOptions, gpu: CommandGpu, m: MapMeasurement & { readonly tuningPath?: string; readonly tuningEntries?: number }): CommandResult {
+function report(file: string, opts: BenchOptions, gpu: CommandGpu, m: MapMeasurement & { readonly tuningPath?: string; readonly tuningEntries?: number; readonly unusableTuning: readonly UnusableTuning[] }): CommandResult {
   const { stats, method } = m.whole;
   const seconds = stats.medianMs / 1e3;
   const gflops = m.flops / seconds / 1e9;
@@ -115,6 +115,8 @@ function report(file: string, opts: BenchOptions, gpu: CommandGpu, m: MapMeasure
       adapter: gpu.adapterDescription,
       tuning: m.tuningPath ?? null,
       tuningEntries: m.tuningEntries ?? null,
+      // The database's schedules this build could not use (the note on stderr says so too).
+      unusableTuning: m.unusableTuning,
       kernelSet: m.kernelSet,
       storage: m.storage,
       timing: method,

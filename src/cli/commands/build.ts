@@ -71,7 +71,8 @@ export async function buildCommand(ctx: CommandContext, files: readonly string[]
       outputFiles.push({ path, data: text });
       written.push(path);
     }
-    modules.push({ module: outputs.moduleName, file, maps: outputs.manifest.maps.map((m) => m.name), files: written });
+    // --json users read stdout: the schedules the note above is about, beside the module's files.
+    modules.push({ module: outputs.moduleName, file, maps: outputs.manifest.maps.map((m) => m.name), files: written, ...(outputs.unusableTuning ? { unusableTuning: outputs.unusableTuning } : {}) });
   }
   // All modules' files or none: a failure never leaves a new .wgsl beside an old .json.
   await writeTogether(outputFiles, { inputs: [...files, ...(loaded ? [loaded.path] : [])] });

@@ -14,6 +14,8 @@ import { emitBackwardKernels } from '../../codegen/wgsl/backward-program.js';
 import { hasTimestamps } from '../../runtime/timing.js';
 import { checkTuningDbWritable, loadNote, saveTuningEntries } from '../../node/tuning-db.js';
 import { scheduleLookup } from '../../tuner/lookup.js';
+import { unusableEntries } from '../../tuner/unusable-entries.js';
+import { TUNING_DB_FILE } from '../../node/files/bounds.js';
 import type { KernelTuning } from '../../tuner/tune.js';
 import type { TuningEntry } from '../../tuner/db.js';
 import { checkTuneBatch, tuneMaps, type TuneMapsResult } from '../../tuner/tune-maps.js';
@@ -68,7 +70,9 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
       bar.finish();
     }
     const { entries, retired, forward: tuned, backward: tunedBackward } = result;
-    const saved = saveTuningEntries(dbPath, entries, retired, location.namedBy === undefined);
+    // The file's entries for kernels of this spec on schedules they cannot run (hand-edited, damaged) go: a build ignores them.
+    const unusable = unusableEntries(spec.programs.map((forward) => ({ forward, backward: compileBackward(forward) })));
+    const saved = saveTuningEntries(dbPath, entries, retired, location.namedBy === undefined, TUNING_DB_FILE.maxBytes, unusable);
     // What the save did to the file: set aside, or its oldest entries left out (entries of other monc versions go unmentioned, as before).
     const { dropped: _, ...saveOutcome } = saved;
     const saveNote = loadNote(dbPath, saveOutcome);
@@ -110,7 +114,7 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
       [3, 4, 5, 6],
     );
     return {
-      json: { file, adapter: gpu.adapterDescription, identity: gpu.identity, batch: opts.batch, db: dbPath, entries: entries.length, reliable: unreliable === undefined, maps },
+      json: { file, adapter: gpu.adapterDescription, identity: gpu.identity, batch: opts.batch, db: dbPath, entries: entries.length, droppedUnusable: saved.unusable ?? 0, reliable: unreliable === undefined, maps },
       text: [
         `tuned ${file} on ${gpu.adapterDescription}, batch ${opts.batch}: ${all.length} kernel${all.length === 1 ? '' : 's'}, ${timed} schedule${timed === 1 ? '' : 's'} checked and timed`,
         table,
