@@ -44,9 +44,9 @@ export { modelOf } from './model/build.js';
 export type { BiasTerm, BsrFactor, ChainNode, KsFactor, ModelMap, ModelNode, SumNode as ModelSumNode, TiedNode, TransposeFactor } from './model/types.js';
 
 // IR: lowering, passes, scheduling, printing.
-export { compileMap, compileModuleIr, optimizeMap, tryCompileMap, type CompileOptions as CompileMapOptions } from './ir/pipeline.js';
+export { compileBackward, compileMap, compileModuleIr, optimizeMap, tryCompileMap, type CompileOptions as CompileMapOptions } from './ir/pipeline.js';
 export { printIndexMap, printIrExpr, printIrMap, printProgram, printSlice } from './ir/printer.js';
-export type { BufferDecl, IndexMap, IrExpr, IrMap, Op, ParamLayoutEntry, ParamSlice, Program } from './ir/ir.js';
+export type { BackwardOp, BackwardProgram, BufferDecl, IndexMap, IrExpr, IrMap, Op, ParamLayoutEntry, ParamSlice, Program } from './ir/ir.js';
 
 // Code generation.
 export {

@@ -28,6 +28,7 @@ import { paddedBytes } from '../runtime/buffer.js';
 import { timePasses } from '../runtime/timing.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry } from './db.js';
+import { checkTuneAdapter, checkTuneBackwardBatch, checkTuneCounts, checkTuneDevice, checkTuneF16, checkTuneProgram, checkTuneProgramOptions } from './tune-arguments.js';
 import { relativeError } from './op-reference.js';
 import { DEFAULT_MAX_CANDIDATES } from './budget.js';
 import { raceCandidates, raceSize, WarmClock, type CandidateBench, type RaceResult } from './race.js';
@@ -181,6 +182,14 @@ export async function tuneBackwardProgram(
   program: BackwardProgram,
   options: TuneOptions & { readonly tuned?: ReadonlySet<string> },
 ): Promise<BackwardTuneResult> {
+  // What monc tune (and tuneMaps) refuse, refused here too before any work (tune-arguments.ts).
+  checkTuneDevice('tuneBackwardProgram', device);
+  checkTuneAdapter('tuneBackwardProgram', adapter);
+  checkTuneProgram('tuneBackwardProgram', program, true);
+  checkTuneCounts('tuneBackwardProgram', options);
+  checkTuneProgramOptions('tuneBackwardProgram', options as unknown as TuneOptions & Record<string, unknown>);
+  checkTuneF16(device, [{ name: program.name, dtype: options.storage ?? program.dtype }]);
+  checkTuneBackwardBatch(device, program, options.batch);
   const storage = options.storage ?? program.dtype;
   const tol = PRECISION_TOLERANCE[storage];
   const max = Math.max(1, options.maxCandidates ?? DEFAULT_MAX_CANDIDATES);

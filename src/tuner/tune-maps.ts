@@ -8,13 +8,13 @@
  */
 import type { BackwardProgram, Program } from '../ir/ir.js';
 import { compileBackward } from '../ir/pipeline.js';
-import { backwardRowsLimitOf, batchOverLimit, forwardRowsLimit } from '../manifest/rows-limit.js';
 import { deviceTargetLimits } from '../runtime/device.js';
-import { MoncError } from '../util/error.js';
-import { describeValue } from '../util/describe-value.js';
 import { adapterIdentity, type AdapterIdentity } from './adapter-identity.js';
 import type { TuningEntry, TuningKey } from './db.js';
 import { tuneBackwardProgram } from './tune-backward.js';
+import { checkTuneBatch, checkTuneCounts, checkTuneDevice, checkTuneF16, checkTuneProgram, tuneArgumentError } from './tune-arguments.js';
+
+export { checkTuneBatch } from './tune-arguments.js';
 import { tuneProgram, type KernelTuning, type KnownKernel, type TuneProgress } from './tune.js';
 
 export interface TuneMapsOptions {
@@ -48,39 +48,22 @@ export interface TuneMapsResult {
   readonly adapter: AdapterIdentity;
 }
 
-/** Throws a MoncError (kind user) naming the first map whose buffers at `batch` pass the device's one-buffer limit. */
-export function checkTuneBatch(device: GPUDevice, programs: readonly { readonly forward: Program; readonly backward?: BackwardProgram }[], batch: number): void {
-  for (const { forward, backward } of programs) {
-    const over =
-      batchOverLimit(`map '${forward.name}'`, batch, forwardRowsLimit(forward, forward.dtype, device.limits)) ??
-      (backward && batchOverLimit(`map '${forward.name}' (backward)`, batch, backwardRowsLimitOf(backward, forward.dtype, device.limits)));
-    if (over) throw new MoncError('user', over);
-  }
-}
-
 /** Throws a MoncError (kind user) for options `monc tune` would refuse too, naming the option and the value. */
 function checkOptions(gpu: TuneDevice, programs: readonly Program[], options: TuneMapsOptions): void {
-  const bad = (what: string, value: unknown) => new MoncError('user', `tuneMaps: ${what}, got ${typeof value === 'number' ? String(value) : describeValue(value)}`);
-  if (typeof gpu !== 'object' || gpu === null || typeof gpu.device !== 'object' || gpu.device === null || typeof gpu.adapter !== 'object' || gpu.adapter === null) {
-    throw bad('the device must be { device, adapter } (requestMoncDevice())', gpu);
+  if (typeof gpu !== 'object' || gpu === null || typeof gpu.adapter !== 'object' || gpu.adapter === null) {
+    throw tuneArgumentError('tuneMaps', 'the device must be { device, adapter } (requestMoncDevice())', gpu);
   }
-  if (!Array.isArray(programs)) throw bad('programs must be an array of compiled maps (compileMap)', programs);
-  if (typeof options !== 'object' || options === null) throw bad('options must be an object with a batch', options);
-  const count = (name: keyof TuneMapsOptions, value: unknown) => {
-    if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 1)) throw bad(`${name} must be a whole number of at least 1`, value);
-  };
-  count('batch', options.batch);
-  if (options.maxCandidates !== undefined) count('maxCandidates', options.maxCandidates);
-  if (options.repeats !== undefined) count('repeats', options.repeats);
-  if (options.forwardOnly !== undefined && typeof options.forwardOnly !== 'boolean') throw bad('forwardOnly must be true or false', options.forwardOnly);
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw bad('onProgress must be a function', options.onProgress);
+  checkTuneDevice('tuneMaps', gpu.device, 'the device must be { device, adapter } (requestMoncDevice())');
+  if (!Array.isArray(programs)) throw tuneArgumentError('tuneMaps', 'programs must be an array of compiled maps (compileMap)', programs);
+  for (const program of programs) checkTuneProgram('tuneMaps', program, false);
+  checkTuneCounts('tuneMaps', options);
+  if (options.forwardOnly !== undefined && typeof options.forwardOnly !== 'boolean') throw tuneArgumentError('tuneMaps', 'forwardOnly must be true or false', options.forwardOnly);
 }
 
 export async function tuneMaps(gpu: TuneDevice, programs: readonly Program[], options: TuneMapsOptions): Promise<TuneMapsResult> {
   checkOptions(gpu, programs, options);
   const { device } = gpu;
-  const f16 = programs.find((p) => p.dtype === 'f16');
-  if (f16 && !device.features.has('shader-f16')) throw new MoncError('device', `map '${f16.name}' is f16 and this device has no shader-f16: its f16 kernels cannot be tuned here`);
+  checkTuneF16(device, programs);
   const maps = programs.map((forward) => ({ forward, ...(options.forwardOnly ? {} : { backward: compileBackward(forward) }) }));
   checkTuneBatch(device, maps, options.batch);
   const adapter = adapterIdentity(gpu.adapter, device);

@@ -23,6 +23,7 @@ import { candidatePartitions, fusedRunsOf, winningRuns } from './partitions.js';
 import { DEFAULT_MAX_CANDIDATES } from './budget.js';
 import { raceCandidates, raceSize, WarmClock, type CandidateBench, type TimedSchedule } from './race.js';
 import { opSearch, storageLimits } from './seeds.js';
+import { checkTuneAdapter, checkTuneBatch, checkTuneCounts, checkTuneDevice, checkTuneF16, checkTuneProgram, checkTuneProgramOptions } from './tune-arguments.js';
 
 export interface TuneOptions {
   readonly batch: number;
@@ -98,6 +99,14 @@ interface Plan {
 }
 
 export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, program: Program, options: TuneOptions): Promise<TuneResult> {
+  // What monc tune (and tuneMaps) refuse, refused here too before any work (tune-arguments.ts).
+  checkTuneDevice('tuneProgram', device);
+  checkTuneAdapter('tuneProgram', adapter);
+  checkTuneProgram('tuneProgram', program, false);
+  checkTuneCounts('tuneProgram', options);
+  checkTuneProgramOptions('tuneProgram', options as unknown as TuneOptions & Record<string, unknown>);
+  checkTuneF16(device, [{ name: program.name, dtype: options.storage ?? program.dtype }]);
+  checkTuneBatch(device, [{ forward: program }], options.batch);
   const storage = options.storage ?? program.dtype;
   const tol = PRECISION_TOLERANCE[storage];
   const max = Math.max(1, options.maxCandidates ?? DEFAULT_MAX_CANDIDATES);

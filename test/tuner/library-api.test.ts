@@ -6,14 +6,35 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as monc from '../../src/index.js';
-import { checkSource, compileMap, compileModule, emptyDb, initParams, isMoncError, MapRunner, mergeTuningEntries, modelOf, paramsOf, parseTuningDb, referenceApply, scheduleLookup, serializeTuningDb, tuneMaps } from '../../src/index.js';
+import {
+  adapterIdentity,
+  checkSource,
+  compileBackward,
+  compileMap,
+  compileModule,
+  deviceTargetLimits,
+  emptyDb,
+  initParams,
+  isMoncError,
+  MapRunner,
+  mergeTuningEntries,
+  modelOf,
+  paramsOf,
+  parseTuningDb,
+  referenceApply,
+  scheduleLookup,
+  serializeTuningDb,
+  tuneBackwardProgram,
+  tuneMaps,
+  tuneProgram,
+} from '../../src/index.js';
 import { getTestMoncDevice } from '../support/gpu.js';
 
 const SOURCE = 'map m : 32 -> 24 = blockdiag(nblocks: 4) + bias()\n';
 
 describe('tuneMaps (monc)', () => {
   it('the package entry exports the tuner and its database helpers', () => {
-    for (const name of ['tuneMaps', 'checkTuneBatch', 'tuneProgram', 'tuneBackwardProgram', 'adapterIdentity', 'deviceTargetLimits', 'emptyDb', 'mergeTuningEntries', 'parseTuningDb', 'serializeTuningDb', 'scheduleLookup'] as const) {
+    for (const name of ['tuneMaps', 'checkTuneBatch', 'tuneProgram', 'tuneBackwardProgram', 'compileBackward', 'adapterIdentity', 'deviceTargetLimits', 'emptyDb', 'mergeTuningEntries', 'parseTuningDb', 'serializeTuningDb', 'scheduleLookup'] as const) {
       expect(typeof (monc as Record<string, unknown>)[name], name).toBe('function');
     }
   });
@@ -89,6 +110,50 @@ describe('tuneMaps (monc)', () => {
       expect(isMoncError(error, 'user'), JSON.stringify(options)).toBe(true);
       expect((error as Error).message).toMatch(message);
     }
+  });
+
+  it('tuneProgram and tuneBackwardProgram refuse what tuneMaps refuses, and arguments of the wrong kind, naming them', async () => {
+    const gpu = await getTestMoncDevice();
+    const { module } = checkSource(SOURCE, 'lib.mon');
+    const program = compileMap(module!.maps[0], module!.dtype);
+    const backward = compileBackward(program);
+    const adapter = adapterIdentity(gpu.adapter, gpu.device);
+    const limits = deviceTargetLimits(gpu.device);
+    const ok = { batch: 8, limits };
+    // [device, adapter, program, options, message]; each tried on both functions (the backward one with its program).
+    const cases: [unknown, unknown, unknown, unknown, RegExp][] = [
+      [gpu.device, adapter, program, { limits }, /batch must be a whole number of at least 1, got undefined$/],
+      [gpu.device, adapter, program, { ...ok, batch: -3 }, /batch .* got -3$/],
+      [gpu.device, adapter, program, { ...ok, batch: 1.5 }, /batch .* got 1\.5$/],
+      [gpu.device, adapter, program, { ...ok, batch: Number.NaN }, /batch .* got NaN$/],
+      [gpu.device, adapter, program, { ...ok, batch: 0 }, /batch .* got 0$/],
+      [gpu.device, adapter, program, { ...ok, maxCandidates: 0 }, /maxCandidates must be a whole number of at least 1, got 0$/],
+      [gpu.device, adapter, program, { ...ok, repeats: -1 }, /repeats .* got -1$/],
+      [gpu.device, adapter, program, { ...ok, onProgress: 3 }, /onProgress must be a function, got 3$/],
+      [gpu.device, adapter, program, { batch: 8 }, /limits must be the device's target limits \(deviceTargetLimits\(device\)\), got undefined$/],
+      [gpu.device, adapter, program, { ...ok, storage: 'f64' }, /storage must be 'f32' or 'f16', got "f64"$/],
+      [gpu.device, adapter, program, { ...ok, known: {} }, /known must be a Map/],
+      [gpu.device, gpu.adapter, program, ok, /the adapter must be its identity \(adapterIdentity\(adapter, device\)\)/],
+      [gpu, adapter, program, ok, /the device must be a GPUDevice/],
+      [gpu.device, adapter, module!.maps[0], ok, /program must be a/],
+      [gpu.device, adapter, program, 8, /options must be an object with a batch, got 8$/],
+      [gpu.device, adapter, program, { ...ok, batch: 2 ** 31 - 1 }, /^map 'm'.* at batch 2,147,483,647 needs a buffer over this adapter's limit/],
+    ];
+    for (const [device, id, forward, options, message] of cases) {
+      const forwardError = await tuneProgram(device as never, id as never, forward as never, options as never).catch((e: unknown) => e);
+      const backwardError = await tuneBackwardProgram(device as never, id as never, (forward === program ? backward : forward) as never, options as never).catch((e: unknown) => e);
+      for (const [fn, error] of [['tuneProgram', forwardError], ['tuneBackwardProgram', backwardError]] as const) {
+        expect(isMoncError(error, 'user'), `${fn} ${String(error)}`).toBe(true);
+        expect((error as Error).message, fn).toMatch(message);
+        if (!(error as Error).message.startsWith('map ')) expect((error as Error).message.startsWith(`${fn}: `), fn).toBe(true);
+      }
+    }
+    // The forward program is not a backward one.
+    const error = await tuneBackwardProgram(gpu.device, adapter, program as never, ok).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/^tuneBackwardProgram: program must be a backward program \(compileBackward/);
+    // And the well-formed call still tunes.
+    const tuned = await tuneBackwardProgram(gpu.device, adapter, backward, { ...ok, maxCandidates: 1, repeats: 1 });
+    expect(tuned.entries.length).toBeGreaterThan(0);
   });
 
   it('refuses a batch whose buffers pass the device limit, before any work', async () => {
