@@ -22,6 +22,10 @@
  * distinct banks. A thread's rows and β are interleaved by vec4 (rows tr, tr + rows/rr, ... in
  * fours) so a warp's reads are contiguous. Results leave through workgroup memory, one register
  * row per round, so the stores stay runs of `dtile` δ (each invocation's own results are d apart).
+ *
+ * With `db` (session 11; pipelined schedules whose reduction is a whole number of chunk pairs) the
+ * staged tiles exist twice: chunk i is multiplied from copy i % 2 while chunk i + 1 is written to
+ * the other (staged-sum.ts doubleBufferedSum), one barrier per chunk instead of two.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
@@ -31,7 +35,7 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
-import { stagedSum, vec4Accumulators } from './staged-sum.js';
+import { doubleBufferedSum, stagedSum, vec4Accumulators } from './staged-sum.js';
 import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import type { U32Expr } from '../u32.js';
@@ -44,6 +48,7 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // δ-major staged tiles and a staged epilogue (above). With bcast where d = dtile = 4, `grun`
   // (a flag): the staging reads each row's γ chunk as one run (below). With bcast, `er` (1 or 2;
   // absent = 1): register rows per epilogue round, the second staged in the weights' array.
+  // `db` (a flag, pipelined only): two copies of the staged tiles (above).
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -58,6 +63,11 @@ function isBcast(s: KsDtiledSchedule): boolean {
   return s.bcast === true;
 }
 
+/** Copies of the staged tiles: 2 with `db`. */
+function copiesOf(s: KsDtiledSchedule): number {
+  return s.db === true ? 2 : 1;
+}
+
 function threadsOf(s: KsDtiledSchedule): number {
   return s.dtile * (s.rows / s.rr) * (s.cols / s.rb);
 }
@@ -67,7 +77,7 @@ function sharedBytes(s: KsDtiledSchedule): number {
     const l = bcastLayout(s);
     return 4 * (l.xsWords + l.wsWords);
   }
-  return 4 * s.tk * s.dtile * (s.rows + s.cols);
+  return 4 * copiesOf(s) * s.tk * s.dtile * (s.rows + s.cols);
 }
 
 /**
@@ -80,6 +90,7 @@ function sharedBytes(s: KsDtiledSchedule): number {
  * lanes (dtile δ × 32 / dtile β) is conflict-free where β tiles are multiples of 32; a row of
  * it padded by 4 more (an odd number of vec4), so threads of one δ writing different rows do not
  * meet in a bank either.
+ * With `db` the staged tiles (tk planes each) are stored twice, the second copy after the first.
  * With `grun` (d = dtile = 4: a row's γ chunk is one contiguous run of 4·tk floats) the staging
  * takes the run's vec4s by neighbouring invocations, γ fastest, so a warp reads 4 rows of 128
  * bytes (chunks of 8 γ) where it read 16 bytes of 32 rows; a source plane then spans 32 / tk
@@ -94,7 +105,8 @@ export function bcastLayout(s: KsDtiledSchedule) {
   const oLine = s.cols + Math.max(4, 32 / s.dtile);
   const oRow = s.dtile * oLine + 4;
   const rowTiles = s.rows / s.rr;
-  return { xLine, xPlane, wLine, wPlane, oLine, oRow, xsWords: Math.max(s.tk * xPlane, rowTiles * oRow), wsWords: s.tk * wPlane };
+  const copies = copiesOf(s);
+  return { xLine, xPlane, wLine, wPlane, oLine, oRow, xsWords: Math.max(copies * s.tk * xPlane, rowTiles * oRow), wsWords: copies * s.tk * wPlane };
 }
 
 function applies(op: KsOp): boolean {
@@ -110,6 +122,7 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     op.b % s.cols === 0 &&
     op.c % s.tk === 0 &&
     (!isGrun(s) || (isBcast(s) && s.dtile === 4 && op.d === 4)) &&
+    (copiesOf(s) === 1 || (s.pipeline && op.c % (2 * s.tk) === 0)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -138,7 +151,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const runs = op.d === 4 ? twins.map((s): KsDtiledSchedule => ({ ...s, grun: true })).filter((s) => valid(op, s, limits)) : [];
   // Then two register rows per epilogue round (half its barriers) where the weights' array holds one.
   const rounds = [...twins, ...runs].map((s): KsDtiledSchedule => ({ ...s, er: 2 })).filter((s) => valid(op, s, limits));
-  return [...out, ...twins, ...runs, ...rounds];
+  // Then (session 11) the double-buffered twins of every pipelined one whose two copies fit.
+  const doubled = [...out, ...twins, ...runs, ...rounds].map((s): KsDtiledSchedule => ({ ...s, db: true })).filter((s) => valid(op, s, limits));
+  return [...out, ...twins, ...runs, ...rounds, ...doubled];
 }
 
 /**
@@ -170,14 +185,19 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const xs = `${ep}_xs`;
   const ws = `${ep}_ws`;
   // Workgroup slots: vec4 (k, line / 4, δ) of a tile with `lines` lines, lane line % 4.
-  const slot = (name: string, lines: number, k: U32Expr, line4: U32Expr, dd: U32Expr) => `${name}[${sum(mul(sum(mul(k, lines / 4), line4), TD), dd)}]`;
+  const slot = (name: string, lines: number, k: U32Expr, line4: U32Expr, dd: U32Expr, at: U32Expr) => `${name}[${sum(mul(sum(mul(k, lines / 4), line4), TD), dd, at)}]`;
   const L = isBcast(schedule) ? bcastLayout(schedule) : undefined;
-  // The vec4 of a staged tile holding lines 4·line4 .. 4·line4 + 3 of γ k and δ dd, in either layout.
-  const xSlot = (k: U32Expr, dd: U32Expr, line4: U32Expr) => (L ? `${xs}[${sum(mul(k, L.xPlane / 4), mul(dd, L.xLine / 4), line4)}]` : slot(xs, TR, k, line4, dd));
-  const wSlot = (k: U32Expr, dd: U32Expr, line4: U32Expr) => (L ? `${ws}[${sum(mul(k, L.wPlane / 4), mul(dd, L.wLine / 4), line4)}]` : slot(ws, TB, k, line4, dd));
+  // Vec4 offsets of staged copy `copy` (`db`: 0 or 1): a copy is tk planes of each tile.
+  const xAt = (copy: number) => u(copy * TK * (L ? L.xPlane / 4 : (TR / 4) * TD));
+  const wAt = (copy: number) => u(copy * TK * (L ? L.wPlane / 4 : (TB / 4) * TD));
+  // The vec4 of a staged tile (copy `copy`) holding lines 4·line4 .. 4·line4 + 3 of γ k and δ dd, in either layout.
+  const xSlot = (copy: number, k: U32Expr, dd: U32Expr, line4: U32Expr) =>
+    L ? `${xs}[${sum(mul(k, L.xPlane / 4), mul(dd, L.xLine / 4), line4, xAt(copy))}]` : slot(xs, TR, k, line4, dd, xAt(copy));
+  const wSlot = (copy: number, k: U32Expr, dd: U32Expr, line4: U32Expr) =>
+    L ? `${ws}[${sum(mul(k, L.wPlane / 4), mul(dd, L.wLine / 4), line4, wAt(copy))}]` : slot(ws, TB, k, line4, dd, wAt(copy));
 
   const V = TD / 4;
-  const srcCopy: StagedCopy = {
+  const srcCopy = (copy: number): StagedCopy => ({
     count: TK * TR * V,
     register: 'vec4<f32>',
     item: () =>
@@ -187,25 +207,26 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     load: (v, k0) => [
       `${v} = ${toF32(st, `${n.src}[${sum(div(sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0'), 4), 'dv')}]`, true)};`,
     ],
-    store: (v) => LANES.map((l, q) => `${xSlot('k', sum('dv * 4u', u(q)), 'r / 4u')}[r % 4u] = ${v}.${l};`),
-  };
+    store: (v) => LANES.map((l, q) => `${xSlot(copy, 'k', sum('dv * 4u', u(q)), 'r / 4u')}[r % 4u] = ${v}.${l};`),
+  });
   const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
-  const wCopy: StagedCopy = wVec
-    ? {
-        count: TD * TB * (TK / 4),
-        register: 'vec4<f32>',
-        item: () => [`let kv = ${mod('e', TK / 4)};`, `let bb = ${mod(div('e', TK / 4), TB)};`, `let dd = ${div('e', (TK / 4) * TB)};`],
-        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(div(sum(wRow, k0), 4), 'kv')}]`, true)};`],
-        store: (v) => LANES.map((l, q) => `${wSlot(sum('kv * 4u', u(q)), 'dd', 'bb / 4u')}[bb % 4u] = ${v}.${l};`),
-      }
-    : {
-        count: TD * TB * TK,
-        register: 'f32',
-        item: () => [`let k = ${mod('e', TK)};`, `let bb = ${mod(div('e', TK), TB)};`, `let dd = ${div('e', TK * TB)};`],
-        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(wRow, k0, 'k')}]`, false)};`],
-        store: (v) => [`${wSlot('k', 'dd', 'bb / 4u')}[bb % 4u] = ${v};`],
-      };
-  const stage = staging('pf', T, [srcCopy, wCopy]);
+  const wCopy = (copy: number): StagedCopy =>
+    wVec
+      ? {
+          count: TD * TB * (TK / 4),
+          register: 'vec4<f32>',
+          item: () => [`let kv = ${mod('e', TK / 4)};`, `let bb = ${mod(div('e', TK / 4), TB)};`, `let dd = ${div('e', (TK / 4) * TB)};`],
+          load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(div(sum(wRow, k0), 4), 'kv')}]`, true)};`],
+          store: (v) => LANES.map((l, q) => `${wSlot(copy, sum('kv * 4u', u(q)), 'dd', 'bb / 4u')}[bb % 4u] = ${v}.${l};`),
+        }
+      : {
+          count: TD * TB * TK,
+          register: 'f32',
+          item: () => [`let k = ${mod('e', TK)};`, `let bb = ${mod(div('e', TK), TB)};`, `let dd = ${div('e', TK * TB)};`],
+          load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(wRow, k0, 'k')}]`, false)};`],
+          store: (v) => [`${wSlot(copy, 'k', 'dd', 'bb / 4u')}[bb % 4u] = ${v};`],
+        };
+  const stage = (copy: number) => staging('pf', T, [srcCopy(copy), wCopy(copy)]);
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => acc(i, j))).flat();
@@ -214,11 +235,15 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const NB = TB / RB;
   const rowVec = (iv: number) => (L ? sum('tr', u(iv * NR)) : sum(mul('tr', RR / 4), u(iv)));
   const betaVec = (j: number) => (L ? sum('tb', u(j * NB)) : sum(mul('tb', RB / 4), u(j)));
-  const inner: string[] = [];
-  for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xSlot('k', 'dd', rowVec(iv))};`);
-  for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wSlot('k', 'dd', betaVec(j))};`);
-  for (let i = 0; i < RR; i++)
-    for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
+  // The multiply-adds of one chunk from staged copy `copy`.
+  const compute = (copy: number): string[] => {
+    const inner: string[] = [];
+    for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xSlot(copy, 'k', 'dd', rowVec(iv))};`);
+    for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wSlot(copy, 'k', 'dd', betaVec(j))};`);
+    for (let i = 0; i < RR; i++)
+      for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
+    return [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`];
+  };
 
   const store: string[] = L ? stagedStores() : [];
   for (let i = 0; i < (L ? 0 : RR); i++) {
@@ -278,7 +303,9 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     ...ksTileOrigin({ perRowTile, rows: TR, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     ...lanes,
     ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
-    ...stagedSum(stage, c, TK, schedule.pipeline, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`], vec4Accumulators(accs)),
+    ...(copiesOf(schedule) === 2
+      ? doubleBufferedSum([stage(0), stage(1)], c, TK, [compute(0), compute(1)], vec4Accumulators(accs))
+      : stagedSum(stage(0), c, TK, schedule.pipeline, compute(0), vec4Accumulators(accs))),
     ...store,
   ];
   return tiledKernel({
@@ -287,7 +314,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     views,
     workgroupVars: L
       ? [`var<workgroup> ${xs}: array<vec4<f32>, ${L.xsWords / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${L.wsWords / 4}>;`]
-      : [`var<workgroup> ${xs}: array<vec4<f32>, ${(TK * TR * TD) / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${(TK * TB * TD) / 4}>;`],
+      : [`var<workgroup> ${xs}: array<vec4<f32>, ${(copiesOf(schedule) * TK * TR * TD) / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${(copiesOf(schedule) * TK * TB * TD) / 4}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: TR,
@@ -306,7 +333,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     family: 'ks-dtiled',
     ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['bcast', 'grun']),
+    ...presentFlags(s, ['bcast', 'grun', 'db']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
   }),
   emit,

@@ -18,6 +18,11 @@
  * With `pad` (session 10) each line of the staged tiles (a γ of the rows, a γ of the β) is 4 words
  * longer, so the two γ vec4 runs a staging warp writes at once (chunks of 8 γ) land in different
  * banks: the default's staging stores conflict 2-way without it.
+ *
+ * With `db` (session 11; pipelined schedules whose reduction is a whole number of chunk pairs) the
+ * staged tiles exist twice: chunk i is multiplied from copy i % 2 while chunk i + 1 is written to
+ * the other (staged-sum.ts doubleBufferedSum), one barrier per chunk instead of two, for twice the
+ * workgroup memory.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { KS_TILED_SHAPES, shapeDistance } from '../defaults.js';
@@ -25,7 +30,7 @@ import { dividing, flag, highestScoring, presentFlags, type KernelFamily } from 
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
-import { stagedSum, vec4Accumulators } from './staged-sum.js';
+import { doubleBufferedSum, stagedSum, vec4Accumulators } from './staged-sum.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
@@ -36,8 +41,8 @@ export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   readonly vec4: boolean;
   /** Fetch the next reduction chunk into registers while multiplying the current one. */
   readonly pipeline: boolean;
-  // Optional: `ilv` and `pad` (flags; absent = off, what every schedule before them had):
-  // register tiles interleaved by vec4, staged lines padded (above).
+  // Optional: `ilv`, `pad` and `db` (flags; absent = off, what every schedule before them had):
+  // register tiles interleaved by vec4, staged lines padded, staged tiles double-buffered (above).
 }
 
 /** Derived sizes of a schedule. */
@@ -46,6 +51,8 @@ interface Tiling extends RegisterTileKnobs {
   /** Words per staged line: rows (source) and cols (weights), padded by 4 with `pad`. */
   readonly xLine: number;
   readonly wLine: number;
+  /** Copies of the staged tiles: 2 with `db`. */
+  readonly copies: number;
   readonly sharedBytes: number;
 }
 
@@ -54,11 +61,14 @@ function tiling(s: KsTiledSchedule): Tiling {
   const threads = dtile * (rows / rr) * (cols / rb);
   const extra = s.pad === true ? 4 : 0;
   const [xLine, wLine] = [rows + extra, cols + extra];
-  return { rows, cols, dtile, tk, rr, rb, threads, xLine, wLine, sharedBytes: 4 * tk * dtile * (xLine + wLine) };
+  const copies = s.db === true ? 2 : 1;
+  return { rows, cols, dtile, tk, rr, rb, threads, xLine, wLine, copies, sharedBytes: 4 * copies * tk * dtile * (xLine + wLine) };
 }
 
-function valid(op: KsOp, t: Tiling, limits: TargetLimits): boolean {
+function valid(op: KsOp, s: KsTiledSchedule, limits: TargetLimits): boolean {
+  const t = tiling(s);
   return (
+    (t.copies === 1 || (s.pipeline && op.c % (2 * t.tk) === 0)) &&
     t.rows % t.rr === 0 &&
     t.cols % t.rb === 0 &&
     t.rr % 4 === 0 &&
@@ -91,14 +101,15 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
             for (const rb of [4, 8])
               for (const pipeline of [false, true]) {
                 const s: KsTiledSchedule = { family: 'ks-tiled', rows, cols, dtile, tk, rr, rb, vec4: true, pipeline };
-                const t = tiling(s);
-                if (valid(op, t, limits) && t.threads >= 64) out.push(s);
+                if (valid(op, s, limits) && tiling(s).threads >= 64) out.push(s);
               }
   // The `ilv` twins last (not measured yet); with 4x4 tiles interleaving changes nothing. Then the
   // `pad` twins of both where a staging warp writes two γ runs (chunks of 8 or more).
   const interleaved = out.filter((s) => s.rr > 4 || s.rb > 4).map((s): KsTiledSchedule => ({ ...s, ilv: true }));
-  const padded = [...out, ...interleaved].filter((s) => s.tk >= 8).map((s): KsTiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, tiling(s), limits));
-  return [...out, ...interleaved, ...padded];
+  const padded = [...out, ...interleaved].filter((s) => s.tk >= 8).map((s): KsTiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
+  // Then (session 11) the double-buffered twins of every pipelined one whose two copies fit.
+  const doubled = [...out, ...interleaved, ...padded].map((s): KsTiledSchedule => ({ ...s, db: true })).filter((s) => valid(op, s, limits));
+  return [...out, ...interleaved, ...padded, ...doubled];
 }
 
 /**
@@ -141,8 +152,11 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
   const biasIndex = renderIndex(logicalOut);
   const xs = `${ep}_xs`;
   const ws = `${ep}_ws`;
+  // Vec4 offsets of staged copy `copy` (`db`: 0 or 1) in the two workgroup arrays.
+  const xAt = (copy: number) => u((copy * TK * TD * XL) / 4);
+  const wAt = (copy: number) => u((copy * TD * TK * WL) / 4);
 
-  const srcCopy: StagedCopy = views.src
+  const srcCopy = (copy: number): StagedCopy => views.src
     ? transposedTile({
         storage: st,
         buffer: n.src,
@@ -150,7 +164,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
         lines: TR,
         tk: TK,
         at: (r, k, k0) => sum(mul(`min(${sum('row0', r)}, batch - 1u)`, inSize), mul('alpha', op.c), k0, k),
-        slot: (k, r) => `${xs}[${sum(mul(k, XL / 4), div(r, 4))}][${mod(r, 4)}]`,
+        slot: (k, r) => `${xs}[${sum(mul(k, XL / 4), div(r, 4), xAt(copy))}][${mod(r, 4)}]`,
       })
     : {
         count: TR * TK * TD,
@@ -160,11 +174,11 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
           `${v} = 0.0;`,
           `if (gamma < ${u(op.c)}) { let row = min(row0 + r, batch - 1u); ${v} = ${toF32(st, `${n.src}[${sum(mul('row', inSize), inIndex)}]`, false)}; }`,
         ],
-        store: (v) => [`${xs}[${sum(mul(sum(mul('k', TD), 'dd'), XL / 4), 'r / 4u')}][r % 4u] = ${v};`],
+        store: (v) => [`${xs}[${sum(mul(sum(mul('k', TD), 'dd'), XL / 4), 'r / 4u', xAt(copy))}][r % 4u] = ${v};`],
       };
   const wRow = (dd: U32Expr, beta: U32Expr) => sum(u(wOff), mul(sum(mul(sum(mul('alpha', op.d), 'delta0', dd), op.b), beta), op.c));
   // Line t of the weight tile is output beta0 + t % TB of group delta0 + t / TB.
-  const wCopy: StagedCopy = views.params
+  const wCopy = (copy: number): StagedCopy => views.params
     ? transposedTile({
         storage: st,
         buffer: n.params,
@@ -172,7 +186,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
         lines: TD * TB,
         tk: TK,
         at: (t, k, k0) => sum(wRow(div(t, TB), `min(${sum('beta0', mod(t, TB))}, ${u(op.b - 1)})`), k0, k),
-        slot: (k, t) => `${ws}[${sum(mul(sum(mul(div(t, TB), TK), k), WL / 4), div(mod(t, TB), 4))}][${mod(t, 4)}]`,
+        slot: (k, t) => `${ws}[${sum(mul(sum(mul(div(t, TB), TK), k), WL / 4), div(mod(t, TB), 4), wAt(copy))}][${mod(t, 4)}]`,
       })
     : {
         count: TD * TB * TK,
@@ -182,9 +196,9 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
           `${v} = 0.0;`,
           `if (${sum(k0, 'k')} < ${u(op.c)}) { ${v} = ${toF32(st, scalarAt(n.params, false, sum(wRow('dd', `min(beta0 + bb, ${u(op.b - 1)})`), k0, 'k')), false)}; }`,
         ],
-        store: (v) => [`${ws}[${sum(mul(sum(mul('dd', TK), 'k'), WL / 4), 'bb / 4u')}][bb % 4u] = ${v};`],
+        store: (v) => [`${ws}[${sum(mul(sum(mul('dd', TK), 'k'), WL / 4), 'bb / 4u', wAt(copy))}][bb % 4u] = ${v};`],
       };
-  const stage = staging('pf', T, [srcCopy, wCopy]);
+  const stage = (copy: number) => staging('pf', T, [srcCopy(copy), wCopy(copy)]);
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => acc(i, j))).flat();
@@ -192,11 +206,15 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
   const ilv = schedule.ilv === true;
   const rowVec = (iv: number): U32Expr => (ilv ? sum('tr', u(iv * (TR / RR))) : sum(mul('tr', RR / 4), u(iv)));
   const betaVec = (j: number): U32Expr => (ilv ? sum('tb', u(j * (TB / RB))) : sum(mul('tb', RB / 4), u(j)));
-  const inner: string[] = [];
-  for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xs}[${sum(mul(sum(mul('k', TD), 'dd'), XL / 4), rowVec(iv))}];`);
-  for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${ws}[${sum(mul(sum(mul('dd', TK), 'k'), WL / 4), betaVec(j))}];`);
-  for (let i = 0; i < RR; i++)
-    for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
+  // The multiply-adds of one chunk from staged copy `copy`.
+  const compute = (copy: number): string[] => {
+    const inner: string[] = [];
+    for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xs}[${sum(mul(sum(mul('k', TD), 'dd'), XL / 4), rowVec(iv), xAt(copy))}];`);
+    for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${ws}[${sum(mul(sum(mul('dd', TK), 'k'), WL / 4), betaVec(j), wAt(copy))}];`);
+    for (let i = 0; i < RR; i++)
+      for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
+    return [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`];
+  };
 
   const store: string[] = [];
   for (let i = 0; i < RR; i++) {
@@ -233,7 +251,9 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     `let dd = ${div('lid', (TB / RB) * (TR / RR))};`,
     `let delta = delta0 + dd;`,
     ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
-    ...stagedSum(stage, op.c, TK, schedule.pipeline, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`], vec4Accumulators(accs)),
+    ...(t.copies === 2
+      ? doubleBufferedSum([stage(0), stage(1)], op.c, TK, [compute(0), compute(1)], vec4Accumulators(accs))
+      : stagedSum(stage(0), op.c, TK, schedule.pipeline, compute(0), vec4Accumulators(accs))),
     ...store,
   ];
   return tiledKernel({
@@ -241,8 +261,8 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     storage: st,
     views,
     workgroupVars: [
-      `var<workgroup> ${xs}: array<vec4<f32>, ${(TK * TD * XL) / 4}>;`,
-      `var<workgroup> ${ws}: array<vec4<f32>, ${(TD * TK * WL) / 4}>;`,
+      `var<workgroup> ${xs}: array<vec4<f32>, ${(t.copies * TK * TD * XL) / 4}>;`,
+      `var<workgroup> ${ws}: array<vec4<f32>, ${(t.copies * TD * TK * WL) / 4}>;`,
     ],
     threads: T,
     body,
@@ -263,7 +283,7 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
     ...registerTileKnobs(s),
     vec4: flag(s, 'vec4'),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['ilv', 'pad']),
+    ...presentFlags(s, ['ilv', 'pad', 'db']),
   }),
   emit,
 };

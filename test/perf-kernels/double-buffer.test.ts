@@ -1,0 +1,124 @@
+/**
+ * The `db` knob of ks-tiled and ks-dtiled (two copies of the staged tiles, one barrier per chunk:
+ * staged-sum.ts doubleBufferedSum) against the float64 op reference on SwiftShader: Monarch's
+ * first factor (vec4 staging and stores), a rectangular dense product (β past the last tile
+ * guarded), a reduction long enough to sum in blocks, strided factors with bias and accumulation
+ * (scalar staging), ks-dtiled's bcast, grun and two-row epilogue forms, batches that leave the last
+ * row tile partial, and random shapes. Tolerance: SPEC §6 f32, relative Frobenius error 1e-5.
+ * Also: the twins come after every earlier candidate, decode to themselves, and leave the defaults.
+ */
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { denseCase, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { ksTiled, type KsTiledSchedule } from '../../src/codegen/wgsl/fast/ks-tiled.js';
+import { ksDtiled, type KsDtiledSchedule } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
+import { BLOCKED_SUM_FROM } from '../../src/codegen/wgsl/reduction.js';
+import type { KsOp } from '../../src/ir/ir.js';
+import type { Schedule } from '../../src/codegen/wgsl/kernel.js';
+import { LIMITS, opError, TOL } from './support.js';
+
+const H200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
+
+/** The `db` candidate of `family` with these knobs (absent optional flags = off); it must exist. */
+function pick<S extends Schedule>(all: readonly S[], knobs: Record<string, unknown>): S {
+  const s = all.find((c) => c.db === true && Object.entries(knobs).every(([k, v]) => c[k] === v));
+  expect(s, JSON.stringify(knobs)).toBeDefined();
+  return s!;
+}
+const tiled = (op: KsOp, knobs: Partial<KsTiledSchedule>) => pick(ksTiled.candidates(op, LIMITS), { ilv: undefined, pad: undefined, ...knobs });
+const dtiled = (op: KsOp, knobs: Partial<KsDtiledSchedule>) => pick(ksDtiled.candidates(op, LIMITS), { grun: undefined, er: undefined, ...knobs });
+
+/** A one-op case: weights `w` (a·d, b, c) at `wOffset`, optional bias `b` at 0. */
+function opCase(op: KsOp, wOffset = 0): OpsCase {
+  const { a, b, c, d } = op;
+  const bias = op.bias ? [{ name: 'b', shape: [a * b * d], offset: 0 }] : [];
+  return {
+    name: 'op',
+    ops: [op],
+    params: [...bias, { name: 'w', shape: [a * d, b, c], offset: wOffset }],
+    paramSize: wOffset + a * d * b * c,
+    buffers: [{ name: 'x', size: a * c * d }, { name: 'y', size: a * b * d }],
+    in: a * c * d,
+    out: a * b * d,
+    flopsPerRow: 0,
+  };
+}
+
+describe('ks-tiled db', () => {
+  it('monarch 256 op0 (vec4 staging and stores), interleaved 8x4 tiles on padded lines, batch 150', async () => {
+    const c = monarchCase(256, 256, 8);
+    const s = tiled(c.ops[0], { rows: 64, cols: 32, tk: 8, rr: 8, rb: 4, ilv: true, pad: true });
+    expect(await opError(ksTiled, c, 0, s, 150), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('dense 48 -> 52 (β past the last tile guarded), 8x8 tiles, batch 9', async () => {
+    const c = denseCase(48, 52);
+    const s = tiled(c.ops[0], { rows: 64, cols: 64, tk: 8, rr: 8, rb: 8 });
+    expect(await opError(ksTiled, c, 0, s, 9), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it(`a reduction of ${2 * BLOCKED_SUM_FROM} terms (summed in blocks of chunk pairs), batch 5`, async () => {
+    const c = denseCase(2 * BLOCKED_SUM_FROM, 64);
+    const s = tiled(c.ops[0], { rows: 64, cols: 64, tk: 8, rr: 4, rb: 4 });
+    expect(await opError(ksTiled, c, 0, s, 5), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('strided factor with bias and accumulation (a > 1, d = 2: scalar staging and stores), batch 11', async () => {
+    const op = ks(2, 8, 8, 2, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 32 } });
+    const s = tiled(op, { dtile: 2, tk: 4, rr: 4, rb: 8 });
+    expect(await opError(ksTiled, opCase(op, 32), 0, s, 11), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+});
+
+describe('ks-dtiled db', () => {
+  it('rectangular monarch 64 -> 128 op1 (d = 4): bcast with grun, batch 9', async () => {
+    const c = monarchCase(64, 128, 4);
+    const s = dtiled(c.ops[1], { dtile: 4, tk: 8, rr: 4, rb: 8, bcast: true, grun: true });
+    expect(await opError(ksDtiled, c, 1, s, 9), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('monarch 64 op1 (d = 8): bcast, two register rows per epilogue round, batch 37', async () => {
+    const c = monarchCase(64, 64, 8);
+    const s = dtiled(c.ops[1], { rows: 32, cols: 8, dtile: 8, rr: 8, rb: 4, bcast: true, er: 2 });
+    expect(await opError(ksDtiled, c, 1, s, 37), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('δ-fastest form with bias and accumulation (a > 1), weights staged by scalars or vec4, batch 7', async () => {
+    const op = ks(2, 8, 8, 8, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 128 } });
+    const s = dtiled(op, { rows: 32, dtile: 8, tk: 4, rr: 8, rb: 4, bcast: undefined });
+    expect(await opError(ksDtiled, opCase(op, 130), 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
+    expect(await opError(ksDtiled, opCase(op, 128), 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  // Random strided factors: d a multiple of 4, b and c multiples of 4 with c a multiple of 8 (a chunk pair), any batch.
+  test.prop([fc.integer({ min: 1, max: 2 }), fc.constantFrom(4, 12, 20), fc.constantFrom(8, 24), fc.constantFrom(4, 8, 12), fc.integer({ min: 1, max: 40 }), fc.nat()], { numRuns: 2 })(
+    'random shapes and schedules match the reference',
+    async (a, b, c, d, batch, choice) => {
+      const op = ks(a, b, c, d, 'x', 'y', 'w');
+      const all = ksDtiled.candidates(op, LIMITS).filter((s) => s.db === true);
+      expect(all.length).toBeGreaterThan(0);
+      const s = all[choice % all.length];
+      expect(await opError(ksDtiled, opCase(op), 0, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
+    },
+  );
+});
+
+describe('db candidates', () => {
+  const ops = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4)].flatMap((c) => c.ops);
+  for (const [name, family] of [['ks-tiled', ksTiled], ['ks-dtiled', ksDtiled]] as const)
+    it(`${name}: come last, pipelined, two copies that fit, decode to themselves; the default has none`, () => {
+      for (const op of ops) {
+        const all: readonly Schedule[] = family.candidates(op, H200);
+        if (all.length === 0) continue;
+        const what = `K(${op.a},${op.b},${op.c},${op.d})`;
+        const first = all.findIndex((s) => s.db === true);
+        expect(first, what).toBeGreaterThan(0);
+        expect(all.slice(first).every((s) => s.db === true && s.pipeline === true && op.c % (2 * (s.tk as number)) === 0), what).toBe(true);
+        expect(all.slice(0, first).some((s) => 'db' in s), what).toBe(false);
+        // Every earlier pipelined candidate whose reduction is a whole number of chunk pairs has a twin unless two copies overflow.
+        expect(all.slice(first).length, what).toBeGreaterThan(0);
+        for (const s of [all[first], all[all.length - 1]]) expect(family.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
+        expect(family.defaultSchedule(op, H200).db, what).toBeUndefined();
+      }
+    });
+});
