@@ -7,8 +7,9 @@
 #     beside bench/torch_baseline.py --host-only (PyTorch's pinned round trip).
 #  3. bench/torch_baseline.py (fly bmm, dense, torch.compile): same-session ratios.
 # MONC_DRY=1: the SwiftShader rehearsal of bench/results/s8/scripts/common.sh.
+# PLANS="a.json b.json": other plans instead (session 11's call); GOAL_ONLY=1: steps 2-3 left out.
 . bench/results/s8/scripts/common.sh
-PLANS=$(ls bench/plan-s10a2.json bench/plan-s10b.json bench/plan-s10c2.json 2>/dev/null)
+PLANS=${PLANS:-$(ls bench/plan-s10a2.json bench/plan-s10b.json bench/plan-s10c2.json 2>/dev/null)}
 if [ -n "$DRY" ]; then
   GOAL="--sizes 256,64x256x4 --batch 64 --repeats 3"
   GOAL16="--sizes 256 --batch 64 --repeats 3"
@@ -22,8 +23,10 @@ $R --probe >> $OUT/log.txt 2>&1 || echo "adapter probe failed" | tee -a $OUT/log
 plan_check $PLANS --merge $OUT/plan.json
 step monarch-goal 240 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused $GOAL --plan $OUT/plan.json --out $OUT/goal.json 2> $OUT/goal-log.txt
 step monarch-goal-16k 80 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused $GOAL16 --plan $OUT/plan.json --out $OUT/goal-16k.json 2> $OUT/goal-16k-log.txt
+if [ -z "${GOAL_ONLY:-}" ]; then
 step host-path 100 $R node .gdist/bench/host-path.js $HOST --out $OUT/host-path.json 2> $OUT/host-log.txt
 [ -n "$DRY" ] || PYTHONUNBUFFERED=1 step "torch_baseline --host-only" 60 python3 bench/torch_baseline.py --host-only > $OUT/torch-host.json 2>> $OUT/host-log.txt
 [ -n "$DRY" ] || PYTHONUNBUFFERED=1 step torch_baseline 90 python3 bench/torch_baseline.py --compile-budget-s 50 > $OUT/torch.json 2> $OUT/torch-log.txt
+fi
 grep -h -E 'PLAN|two-kernel|batch [0-9]+ (fresh|out|staging|stagingRun):|=>|REJECT|ERROR|FAILED|error' $OUT/*log.txt | tail -60
 exit $status
