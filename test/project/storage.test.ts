@@ -9,11 +9,10 @@ import type { Structure } from '../../src/dsl/structure.js';
 import { modelOfStructure } from '../../src/model/build.js';
 import { ProjectionError } from '../../src/project/index.js';
 import { modelDense } from '../../src/project/model-dense.js';
-import { roundToStorage, type StorageDtype } from '../../src/project/storage.js';
+import { roundToStorage } from '../../src/project/storage.js';
 import { f16BitsToF32, f32ToF16Bits } from '../../src/runtime/formats/f16.js';
 import { bias, butterfly, chain, dense, denseOf, lowrank, monarch, monarchOrder, project, randomParams, ref, relativeDistance, sum, transpose } from './structures.js';
-
-const TOLERANCE: Record<StorageDtype, number> = { f32: 1e-5, f16: 3e-3 };
+import { PRECISION_TOLERANCE as TOLERANCE } from '../../src/util/precision.js';
 
 describe('modelDense (the M the stored parameters are measured on) is the float64 reference M', () => {
   const cases: [string, Structure][] = [
