@@ -46,6 +46,20 @@
  *    16x16 f16 tile of workgroup memory, two barriers per tile, vec4 writes): f16 sums and
  *    nothing else changed, to tell the cost of f16 sums from that of direct stores.
  *
+ * Session 11's knobs (the same rule: candidates after all the others, never a default untimed).
+ * Session 10 timed the default at the same 0.16 ms on the H100 as on the H200 with 43% less
+ * bandwidth: latency-bound, one 32-invocation workgroup per tile, W read from L2 once per tile.
+ *  - `sg` (2 or 4): that many subgroups per workgroup, each its own `rows` slice of sg × rows
+ *    batch rows, all of them multiplying the one staged W tile (W's global loads per MMA / sg)
+ *    and staging the source together; each takes its slice's offsets from its index lid / 32
+ *    under `@diagnostic(off, chromium.subgroup_matrix_uniformity)` (sgmat-results.ts). The
+ *    epilogues run as before, each subgroup through its own slice of workgroup memory, the
+ *    writes spread over the whole workgroup. Not with `gload` (no staging to share).
+ *  - `db`: double-buffered staging, chunk k0 / tk alternating between two halves of xs and ws.
+ *    Chunk i+1 is stored (from the registers fetched while chunk i was multiplied) into the half
+ *    chunk i−1 used, which every invocation left before chunk i's barrier: one barrier per chunk
+ *    instead of two. Only where c spans two chunks or more; not with `gload`.
+ *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
  * is the identity, and b and c are multiples of 16.
@@ -57,7 +71,8 @@ import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
-import { resultMatrix, resultRegisters, stagedStores, tileLoads, tileStores, type PlacedTile, type ResultComponent } from './sgmat-results.js';
+import { doubleBufferedLoop } from './double-buffered-loop.js';
+import { resultMatrix, resultRegisters, stagedStores, SUBGROUP_MATRIX_UNIFORMITY_OFF, tileLoads, tileStores, type PlacedTile, type ResultComponent } from './sgmat-results.js';
 import { opOperands } from './operands.js';
 import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel, type TiledKernelParts } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
@@ -100,6 +115,8 @@ export interface KsSgmatSchedule extends Schedule {
   // `gload` (with acc16 or epi, d = 1), operands loaded straight from x and W in whole row tiles;
   // `pad` (a number: 8), staged rows of tk + pad γ; `stage` (with acc16), the per-tile staged
   // epilogue of f32 results instead, in f16: f16 sums and nothing else changed.
+  // Session 11 (absent = off): `sg` (2 or 4) subgroups per workgroup sharing the staged tiles,
+  // each its own `rows` slice; `db`, double-buffered staging (one barrier per chunk).
 }
 
 interface SgTiling {
@@ -117,6 +134,11 @@ interface SgTiling {
   /** Row blocks and β blocks of 16. */
   readonly mr: number;
   readonly nb: number;
+  /** Subgroups per workgroup (`sg`, else 1) and the workgroup's batch rows, sg × rows. */
+  readonly sg: number;
+  readonly wr: number;
+  /** Double-buffered staging (`db`). */
+  readonly db: boolean;
   readonly sharedBytes: number;
 }
 
@@ -130,8 +152,12 @@ function sgTiling(s: KsSgmatSchedule, op: KsOp): SgTiling {
   const direct = result === 'f16' && tilesAreOutputBlocks(op) && !stage;
   const staged = direct || stage ? 2 * dtile * TILE * TILE : oneRound ? (result === 'f16' ? 2 : 4) * dtile * rows * cols : 4 * dtile * TILE * TILE;
   const pad = typeof s.pad === 'number' ? s.pad : 0;
-  const sharedBytes = 2 * dtile * ((s.gload === true ? TILE : tk) + pad) * (rows + cols) + staged;
-  return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sharedBytes };
+  const sg = typeof s.sg === 'number' ? s.sg : 1;
+  const db = s.db === true;
+  // Each subgroup stages its own epilogue tiles; the operand tiles (sg × rows source rows, one W
+  // tile) are shared, twice over when double-buffered.
+  const sharedBytes = 2 * dtile * ((s.gload === true ? TILE : tk) + pad) * (sg * rows + cols) * (db ? 2 : 1) + staged * sg;
+  return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sg, wr: sg * rows, db, sharedBytes };
 }
 
 /**
@@ -156,7 +182,7 @@ function applies(op: KsOp, limits: TargetLimits): boolean {
 }
 
 function valid(op: KsOp, t: SgTiling, limits: TargetLimits): boolean {
-  return op.c % t.tk === 0 && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile * resultRegisters(t.result) <= ACCUMULATOR_REGISTERS, limits);
+  return op.c % t.tk === 0 && SUBGROUP * t.sg <= limits.maxWorkgroupSize && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile * resultRegisters(t.result) <= ACCUMULATOR_REGISTERS, limits);
 }
 
 /** The sizes a subgroup-matrix ks tiling needs, shared by ks-sgmat and ks-sgmat-strided. */
@@ -185,19 +211,21 @@ export function sgmatTilingFits(op: KsOp, t: SgmatTileSizes, accumulatorsFit: bo
 }
 
 /**
- * The kernel of ctx's op: one subgroup per workgroup (the matrix builtins' uniform offsets), f16
- * storage, `rowsPerWorkgroup` batch rows and `workgroupsPerRowTile` workgroups per row tile.
+ * The kernel of ctx's op: one subgroup per workgroup (the matrix builtins' uniform offsets; more
+ * only where each takes its offsets from lid / 32 under the uniformity diagnostic), f16 storage,
+ * `rowsPerWorkgroup` batch rows and `workgroupsPerRowTile` workgroups per row tile.
  */
 export function sgmatKernel(
   ctx: KernelContext,
   schedule: Schedule,
   k: Pick<TiledKernelParts, 'views' | 'workgroupVars' | 'body' | 'rowsPerWorkgroup' | 'workgroupsPerRowTile'>,
+  subgroups = 1,
 ): EmittedKernel {
   return tiledKernel({
     ...k,
     entryPoint: ctx.entryPoint,
     storage: 'f16',
-    threads: SUBGROUP,
+    threads: SUBGROUP * subgroups,
     schedule,
     ops: [ctx.opIndex],
     extraEnables: ['chromium_experimental_subgroup_matrix'],
@@ -217,6 +245,9 @@ function tilings(op: KsOp, limits: TargetLimits, sizes: readonly number[], knobs
   return out;
 }
 
+/** Subgroups per workgroup offered by `sg` (each its own row slice). */
+const SUBGROUPS = [2, 4];
+
 /** Rows and β per workgroup; f16 results also fit 128 (32 tiles in the register budget). */
 const SIZES = [16, 32, 64];
 const SIZES_F16 = [...SIZES, 128];
@@ -226,8 +257,9 @@ const SIZES_F16 = [...SIZES, 128];
  * tilings with the one-round epilogue (`epi`), then f16 results (`acc16`), which also fit 128
  * rows or β (32 tiles in the register budget), then the epi and acc16 ones again with `gload`
  * where d = 1, then every tiling of tk 32 or 64 but gload's with `pad` 8, then the acc16 ones with
- * `stage`. The new knobs come last and never make a default:
- * no GPU has timed them yet.
+ * `stage`, then (session 11) the f32 and stage tilings of at most 64 rows with `sg` 2 and 4,
+ * then those and the sg ones with `db` where c spans two chunks or more. The new knobs come last
+ * and never make a default: no GPU has timed them yet.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   if (!applies(op, limits)) return [];
@@ -237,7 +269,12 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   const measured = tilings(op, limits, SIZES, {});
   const padded = [...measured, ...epi, ...acc16].filter((s) => s.tk >= 32).map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter((s) => valid(op, sgTiling(s, op), limits));
   const staged = acc16.map((s): KsSgmatSchedule => ({ ...s, stage: true }));
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged];
+  const fits = (s: KsSgmatSchedule) => valid(op, sgTiling(s, op), limits);
+  // Not acc16's direct stores: they lost to the staged epilogue on the H100 (session 10).
+  const shared = [...measured, ...staged].filter((s) => s.rows <= 64);
+  const grouped = SUBGROUPS.flatMap((sg) => shared.map((s): KsSgmatSchedule => ({ ...s, sg }))).filter(fits);
+  const doubled = [...measured, ...staged, ...grouped].filter((s) => op.c / s.tk >= 2).map((s): KsSgmatSchedule => ({ ...s, db: true })).filter(fits);
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled];
 }
 
 /**
@@ -259,8 +296,11 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   invariant(ctx.storage === 'f16', 'ks-sgmat needs f16 storage');
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat: op shape not supported');
   const t = sgTiling(schedule, op);
-  const { rows: R, cols: TB, dtile: TD, tk: TK, mr: MR, nb: NB } = t;
-  const T = SUBGROUP;
+  const { rows: R, cols: TB, dtile: TD, tk: TK, mr: MR, nb: NB, sg: SG, wr: WR, db } = t;
+  const T = SUBGROUP * SG;
+  // sg > 1: subgroup `sgid` owns rows sgid·R.. of the workgroup's WR; its offsets into the shared
+  // tiles and its own epilogue slices follow from sgid (uniform within the subgroup only).
+  const multi = SG > 1;
   const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
   const { a, b, c, d } = op;
   // Vector views: along γ for the source when d = 1, along δ when d > 1; W along γ; the output
@@ -274,6 +314,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   // gload: whole row tiles read their left (x) and right (W) matrices straight from the buffers.
   const gload = schedule.gload === true;
   invariant(!gload || (d === 1 && (t.result === 'f16' || t.oneRound)), 'ks-sgmat: gload needs d = 1 and acc16 or epi');
+  invariant(!gload || (!multi && !db), 'ks-sgmat: gload stages nothing to share (sg) or double-buffer (db)');
   const views = {
     src: !gload && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
     params: !gload && wOff % 4 === 0 && c % 4 === 0,
@@ -293,12 +334,16 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const SK = gload ? TILE : TK;
   // Rows of SK γ, `pad` more apart (pad 8: the 16x16 loads' rows fall on distinct banks).
   const SP = SK + t.pad;
-  const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(mul(sum(mul(dd, R), r), SP), k)}]`;
+  // db: the chunk's half of xs and ws, `buf` (0 or 1, from the loop counter) times one tile.
+  const XS = TD * WR * SP;
+  const WS = TD * TB * SP;
+  const half = (size: number) => (db ? mul('buf', size) : undefined);
+  const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(half(XS), mul(sum(mul(dd, WR), r), SP), k)}]`;
   const srcAt = (k0: U32Expr, k: U32Expr, dd: U32Expr) => sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, k), d), 'delta0', dd);
   const srcCopy: StagedCopy =
     views.src && !alongDelta
       ? {
-          count: (R * SK) / 4,
+          count: (WR * SK) / 4,
           register: 'vec4<f16>',
           item: () => [`let kv = ${mod('e', SK / 4)};`, `let r = ${div('e', SK / 4)};`],
           load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'kv * 4u', u(0)), 4)}];`],
@@ -306,20 +351,20 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
         }
       : views.src
         ? {
-            count: (TD * R * SK) / 4,
+            count: (TD * WR * SK) / 4,
             register: 'vec4<f16>',
             item: () => [`let dv = ${mod('e', TD / 4)};`, `let k = ${mod(div('e', TD / 4), SK)};`, `let r = ${div('e', (TD / 4) * SK)};`],
             load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'k', 'dv * 4u'), 4)}];`],
             store: (v) => LANES.map((l, q) => `${xsAt(sum('dv * 4u', u(q)), 'r', 'k')} = ${v}.${l};`),
           }
         : {
-            count: TD * R * SK,
+            count: TD * WR * SK,
             register: 'f16',
             item: () => [`let dd = ${mod('e', TD)};`, `let k = ${mod(div('e', TD), SK)};`, `let r = ${div('e', TD * SK)};`],
             load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'k', 'dd')}];`],
             store: (v) => [`${xsAt('dd', 'r', 'k')} = ${v};`],
           };
-  const wsAt = (dd: U32Expr, bb: U32Expr, k: U32Expr) => `${ws}[${sum(mul(sum(mul(dd, TB), bb), SP), k)}]`;
+  const wsAt = (dd: U32Expr, bb: U32Expr, k: U32Expr) => `${ws}[${sum(half(WS), mul(sum(mul(dd, TB), bb), SP), k)}]`;
   const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
   const wCopy: StagedCopy = views.params
     ? {
@@ -343,11 +388,14 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const right = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
   const result = resultMatrix(t.result);
   const acc = (dd: number, i: number, j: number) => `acc_${dd}_${i}_${j}`;
+  // A matrix's offset in a staged tile: `at` + kk, plus the chunk's half (db) and the subgroup's rows (sg).
+  const operandAt = (size: number, rows: U32Expr | undefined, at: number): U32Expr =>
+    multi || db ? sum(half(size), multi ? rows : undefined, u(at), 'kk') : `${u(at)} + kk`;
   const compute: string[] = [`for (var kk = 0u; kk < ${u(SK)}; kk += ${u(TILE)}) {`];
   for (let dd = 0; dd < TD; dd++) {
-    for (let i = 0; i < MR; i++) compute.push(`  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${u((dd * R + i * TILE) * SP)} + kk, ${u(SP)});`);
+    for (let i = 0; i < MR; i++) compute.push(`  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${operandAt(XS, mul('sgid', R * SP), (dd * WR + i * TILE) * SP)}, ${u(SP)});`);
     // W block (k, β) sits at ws[dd][β][k]: column-major with stride tk.
-    for (let j = 0; j < NB; j++) compute.push(`  let r${dd}_${j} = subgroupMatrixLoad<${right}, col_major>(&${ws}, ${u((dd * TB + j * TILE) * SP)} + kk, ${u(SP)});`);
+    for (let j = 0; j < NB; j++) compute.push(`  let r${dd}_${j} = subgroupMatrixLoad<${right}, col_major>(&${ws}, ${operandAt(WS, undefined, (dd * TB + j * TILE) * SP)}, ${u(SP)});`);
     for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) compute.push(`  ${acc(dd, i, j)} = subgroupMatrixMultiplyAccumulate(l${dd}_${i}, r${dd}_${j}, ${acc(dd, i, j)});`);
   }
   compute.push('}');
@@ -364,7 +412,11 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     ? [`let dd = ${mul(mod('e', TD / vw), vw)};`, `let bb = ${mod(div('e', TD / vw), TILE)};`, `let r = ${div('e', (TD / vw) * TILE)};`]
     : [`let bb = ${mul(mod('e', TILE / vw), vw)};`, `let dd = 0u;`, `let r = ${div('e', TILE / vw)};`];
   const csStep = alongDelta ? TILE * TILE : 1;
-  const lane = (q: number, staged = `${cs}[${sum(mul(sum(mul('dd', TILE), 'r'), TILE), 'bb', u(q * csStep))}]`) => {
+  // sg > 1: the per-tile epilogue's items are spread over the workgroup; item f belongs to
+  // subgroup sgi's slice of cs (perTile each) and rows (R each).
+  const slice = multi ? mul('sgi', perTile) : undefined;
+  const sliceRows = multi ? mul('sgi', R) : undefined;
+  const lane = (q: number, staged = `${cs}[${sum(slice, mul(sum(mul('dd', TILE), 'r'), TILE), 'bb', u(q * csStep))}]`) => {
     const lines = [`var v${q} = ${staged};`];
     if (biasOff !== undefined) {
       const bi = sum(biasIndex, u(alongDelta ? q : q * d));
@@ -386,39 +438,43 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
         ...(op.accumulate ? [`v0 += f32(${n.dst}[at]);`] : []),
         `${n.dst}[at] = f16(v0);`,
       ];
+  // The `count` items of each subgroup's slice (`item`, over e), by the workgroup's T invocations:
+  // unrolled passes, or (`loop`) a WGSL loop.
+  const spread = (count: number, item: readonly string[], loop: boolean): string[] => {
+    const all = multi ? [`let sgi = ${div('f', count)};`, `let e = ${mod('f', count)};`, ...item] : item;
+    const v = multi ? 'f' : 'e';
+    return loop ? [`for (var ${v} = lid; ${v} < ${u(SG * count)}; ${v} += ${u(T)}) {`, ...all.map((l) => `  ${l}`), '}'] : cooperative(SG * count, T, v, all);
+  };
   // `read` (f16 tiles: converted) and `loop` (a WGSL loop rather than unrolled passes) serve the
   // direct kernels' last row tile.
   const perTileRounds = (read?: (q: number) => string, loop = false): string[] => {
     const lines: string[] = [];
     for (let i = 0; i < MR; i++)
       for (let j = 0; j < NB; j++) {
-        for (let dd = 0; dd < TD; dd++) lines.push(`subgroupMatrixStore<row_major>(&${cs}, ${u(dd * TILE * TILE)}, ${acc(dd, i, j)}, ${u(TILE)});`);
+        for (let dd = 0; dd < TD; dd++) lines.push(`subgroupMatrixStore<row_major>(&${cs}, ${sum(multi ? mul('sgid', perTile) : undefined, u(dd * TILE * TILE))}, ${acc(dd, i, j)}, ${u(TILE)});`);
         const item = [
           ...decomposeItem,
-          `if (${sum('row0', u(i * TILE), 'r')} < batch) {`,
-          `  let row = ${sum('row0', u(i * TILE), 'r')};`,
+          `if (${sum('row0', sliceRows, u(i * TILE), 'r')} < batch) {`,
+          `  let row = ${sum('row0', sliceRows, u(i * TILE), 'r')};`,
           `  let beta = ${sum('beta0', u(j * TILE), 'bb')};`,
           `  let delta = delta0 + dd;`,
           ...storeBody(read).map((l) => `  ${l}`),
           `}`,
         ];
-        lines.push(
-          `workgroupBarrier();`,
-          ...(loop ? [`for (var e = lid; e < ${u(perTile / vw)}; e += ${u(T)}) {`, ...item.map((l) => `  ${l}`), '}'] : cooperative(perTile / vw, T, 'e', item)),
-          `workgroupBarrier();`,
-        );
+        lines.push(`workgroupBarrier();`, ...spread(perTile / vw, item, loop), `workgroupBarrier();`);
       }
     return lines;
   };
-  const f16Read = (q: number) => `f32(${cs}[${sum(mul(sum(mul('dd', TILE), 'r'), TILE), 'bb', u(q * csStep))}])`;
+  const f16Read = (q: number) => `f32(${cs}[${sum(slice, mul(sum(mul('dd', TILE), 'r'), TILE), 'bb', u(q * csStep))}])`;
   const epilogue = t.result === 'f16' ? perTileRounds(f16Read) : perTileRounds();
 
-  // acc16 / epi: every result tile at once, staged as cs[dd][r][bb] (TD × R × TB, row stride
-  // TB), one barrier, then the subgroup writes whole output rows along the contiguous dimension.
+  // acc16 / epi: every result tile at once, staged as cs[dd][r][bb] (TD × WR × TB, row stride
+  // TB; subgroup sgid's rows from sgid·R), one barrier, then the workgroup writes whole output
+  // rows along the contiguous dimension.
   const tiles = Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => [dd, i, j] as const))).flat(2);
   const placed = (at: (dd: number, i: number, j: number) => U32Expr): PlacedTile[] => tiles.map(([dd, i, j]) => ({ name: acc(dd, i, j), offset: at(dd, i, j) }));
   const csRead = (q: number) => {
-    const v = `${cs}[${sum(mul(sum(mul('dd', R), 'r'), TB), 'bb', u(alongDelta ? q * R * TB : q))}]`;
+    const v = `${cs}[${sum(mul(sum(mul('dd', WR), 'r'), TB), 'bb', u(alongDelta ? q * WR * TB : q))}]`;
     return t.result === 'f16' ? `f32(${v})` : v;
   };
   const rowItem = alongDelta
@@ -433,12 +489,12 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     ...storeBody(csRead).map((l) => `  ${l}`),
     `}`,
   ];
-  const writeRows = cooperative((TD * R * TB) / vw, T, 'e', writeItem);
-  const stagedOnce = stagedStores(cs, placed((dd, i, j) => u((dd * R + i * TILE) * TB + j * TILE)), TB, writeRows);
+  const writeRows = cooperative((TD * WR * TB) / vw, T, 'e', writeItem);
+  const stagedOnce = stagedStores(cs, placed((dd, i, j) => sum(multi ? mul('sgid', R * TB) : undefined, u((dd * WR + i * TILE) * TB + j * TILE))), TB, writeRows);
   // direct (d = 1, so δ = 0): tile (i, j) starts at output row row0 + 16·i, column α·b + β0 + 16·j.
   // The workgroup's rows are all below batch (a uniform test), so every store is inside dst.
-  const outTile = placed((_dd, i, j) => sum(mul(sum('row0', u(i * TILE)), outSize), mul('alpha', b), 'beta0', u(j * TILE)));
-  const inside = `${sum('row0', u(R))} <= batch`;
+  const outTile = placed((_dd, i, j) => sum(mul(sum('row0', multi ? mul('sgid', R) : undefined, u(i * TILE)), outSize), mul('alpha', b), 'beta0', u(j * TILE)));
+  const inside = `${sum('row0', u(WR))} <= batch`;
   const indent = (ls: readonly string[]) => ls.map((l) => `  ${l}`);
   // A direct kernel's last row tile (the only one it stages) goes a tile at a time through a
   // 16x16 f16 cs: 512 bytes instead of rows × cols, for the residency of every other workgroup.
@@ -461,7 +517,9 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) gloadLoop.push(`  ${acc(0, i, j)} = subgroupMatrixMultiplyAccumulate(l${ks}_${i}, r${ks}_${j}, ${acc(0, i, j)});`);
   }
   gloadLoop.push('}');
-  const stagedPath = [...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, SK, true, compute), ...(direct ? lastRowTile : t.oneRound ? stagedOnce : epilogue)];
+  const stagingCopies = staging('pf', T, [srcCopy, wCopy]);
+  const reduction = db ? doubleBufferedLoop(stagingCopies, c, SK, compute) : stagedLoop(stagingCopies, c, SK, true, compute);
+  const stagedPath = [...reduction, ...(direct ? lastRowTile : t.oneRound ? stagedOnce : epilogue)];
   const mainPath = gload
     ? [
         `if (${inside}) {`,
@@ -472,24 +530,28 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
         ...indent(stagedPath),
         '}',
       ]
-    : [...accInit, ...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, SK, true, compute), ...(t.oneRound ? oneRound : epilogue)];
+    : [...accInit, ...reduction, ...(t.oneRound ? oneRound : epilogue)];
 
-  const body = [
-    ...ksTileOrigin({ perRowTile, rows: R, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
+  const inner = [
     ...Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(dd, i, j)} = ${result}();`))).flat(2),
     ...mainPath,
+  ];
+  const body = [
+    ...ksTileOrigin({ perRowTile, rows: WR, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
+    // sg > 1: offsets from the subgroup's index, uniform within it (file comment).
+    ...(multi ? [`${SUBGROUP_MATRIX_UNIFORMITY_OFF} {`, ...indent([`let sgid = ${div('lid', SUBGROUP)};`, ...inner]), '}'] : inner),
   ];
   return sgmatKernel(ctx, schedule, {
     views,
     workgroupVars: [
-      `var<workgroup> ${xs}: array<f16, ${TD * R * SP}>;`,
-      `var<workgroup> ${ws}: array<f16, ${TD * TB * SP}>;`,
-      direct || (t.result === 'f16' && !t.oneRound) ? `var<workgroup> ${cs}: array<f16, ${perTile}>;` : t.oneRound ? `var<workgroup> ${cs}: array<${t.result}, ${TD * R * TB}>;` : `var<workgroup> ${cs}: array<f32, ${perTile}>;`,
+      `var<workgroup> ${xs}: array<f16, ${(db ? 2 : 1) * XS}>;`,
+      `var<workgroup> ${ws}: array<f16, ${(db ? 2 : 1) * WS}>;`,
+      direct || (t.result === 'f16' && !t.oneRound) ? `var<workgroup> ${cs}: array<f16, ${SG * perTile}>;` : t.oneRound ? `var<workgroup> ${cs}: array<${t.result}, ${TD * WR * TB}>;` : `var<workgroup> ${cs}: array<f32, ${SG * perTile}>;`,
     ],
     body,
-    rowsPerWorkgroup: R,
+    rowsPerWorkgroup: WR,
     workgroupsPerRowTile: perRowTile,
-  });
+  }, SG);
 }
 
 export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
@@ -508,6 +570,8 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.gload === undefined ? {} : { gload: flag(s, 'gload') }),
     ...(s.pad === undefined ? {} : { pad: knob(s, 'pad', 0) }),
     ...(s.stage === undefined ? {} : { stage: flag(s, 'stage') }),
+    ...(s.sg === undefined ? {} : { sg: knob(s, 'sg') }),
+    ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
   }),
   emit,
 };

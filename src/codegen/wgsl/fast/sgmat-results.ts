@@ -22,6 +22,15 @@
 import { u } from '../scaffold.js';
 import type { U32Expr } from '../u32.js';
 
+/**
+ * The matrix builtins need subgroup-uniform arguments, but Dawn checks them with WGSL's
+ * workgroup-uniformity analysis (diagnostic `chromium.subgroup_matrix_uniformity`, an error by
+ * default): a kernel of several subgroups whose offsets follow from lid / 32 (uniform within each
+ * subgroup: Dawn runs subgroup-matrix pipelines with full subgroups, and NVIDIA's 32-wide ones are
+ * consecutive local invocation indices) runs them under this attribute.
+ */
+export const SUBGROUP_MATRIX_UNIFORMITY_OFF = '@diagnostic(off, chromium.subgroup_matrix_uniformity)';
+
 /** The tile edge of the 16x16x16 configurations (ks-sgmat's TILE; not imported: ks-sgmat imports this file). */
 const EDGE = 16;
 

@@ -1,0 +1,30 @@
+/**
+ * A staged reduction loop over two halves of workgroup memory (ks-sgmat's `db`): the loop's
+ * `let buf = (k0 / tk) % 2` names the half chunk k0 is stored to and read from (the caller's
+ * staging stores and `compute` add buf times a tile to their offsets). Chunk i+1 is fetched into
+ * registers while chunk i is multiplied, as in the pipelined `stagedLoop`, and stored at the top
+ * of the next iteration into the half chunk i−1 was read from: every invocation finished reading
+ * it before chunk i's barrier, so that single barrier per chunk orders both the stores before the
+ * reads and the reads before the next overwrite (stagedLoop needs a second one after `compute`).
+ * After the loop nobody writes the halves again, so none follows it.
+ */
+import { div, mod, u, type U32Expr } from '../scaffold.js';
+import type { Staging } from './wgsl-text.js';
+
+export function doubleBufferedLoop(s: Staging, total: number, tk: number, compute: readonly string[]): string[] {
+  const indent = (ls: readonly string[], by = '  ') => ls.map((l) => by + l);
+  const next: U32Expr = `k0 + ${u(tk)}`;
+  return [
+    ...s.registers,
+    ...s.fetch(u(0)),
+    `for (var k0 = 0u; k0 < ${u(total)}; k0 += ${u(tk)}) {`,
+    `  let buf = ${mod(div('k0', tk), 2)};`,
+    ...indent(s.stash('k0')),
+    '  workgroupBarrier();',
+    `  if (${next} < ${u(total)}) {`,
+    ...indent(s.fetch(next), '    '),
+    '  }',
+    ...indent(compute),
+    '}',
+  ];
+}

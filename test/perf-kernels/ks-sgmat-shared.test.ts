@@ -1,0 +1,172 @@
+/**
+ * ks-sgmat's session-11 knobs: `sg` (2 or 4 subgroups per workgroup, each its own row slice, all
+ * multiplying one staged W tile) and `db` (double-buffered staging, one barrier per chunk). The
+ * schedule space (after every other candidate, never a default), the WGSL, and results through
+ * the subgroup-matrix emulation on SwiftShader against the float64 op reference: each epilogue
+ * (f32 per tile, f16 per tile with `stage`, acc16's direct stores and its staged last row tile,
+ * the one-round staged path of an op with a bias), accumulate ops, rectangular blocks (b != c), a
+ * strided factor (d > 1, stores along δ), batches that are not a multiple of the workgroup's rows.
+ * Tolerance: relative Frobenius error 1e-5 (the emulation runs f16 as f32: it proves the
+ * indexing), f16's 3e-3 where the workgroup arrays stay f16 (packed).
+ */
+import { describe, expect, it } from 'vitest';
+import { contextFor, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { ksSgmat, SUBGROUP_MATRIX_FEATURE, type KsSgmatSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
+import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
+import type { KsOp } from '../../src/ir/ir.js';
+import { emulatedEmit } from '../support/sgmat-emulation.js';
+import { kernelError, TOL, TOL_F16 } from './support.js';
+
+const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
+
+type Knobs = Pick<KsSgmatSchedule, 'acc16' | 'stage' | 'sg' | 'db'>;
+const sgmat = (rows: number, cols: number, dtile: number, tk: number, knobs: Knobs = {}): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs });
+
+/** A one-op case around `op` (weight `w`, then its bias if it has one). */
+function oneOp(op: KsOp): OpsCase {
+  const wLength = op.a * op.d * op.b * op.c;
+  const out = op.a * op.b * op.d;
+  return {
+    name: 'one op',
+    ops: [op],
+    params: [{ name: 'w', shape: [op.a * op.d, op.b, op.c], offset: 0 }, ...(op.bias ? [{ name: 'b', shape: [out], offset: wLength }] : [])],
+    paramSize: wLength + (op.bias ? out : 0),
+    buffers: [{ name: 'x', size: op.a * op.c * op.d }, { name: 'y', size: out }],
+    in: op.a * op.c * op.d,
+    out,
+    flopsPerRow: 0,
+  };
+}
+
+function error(c: OpsCase, index: number, s: KsSgmatSchedule, batch: number): Promise<number> {
+  return kernelError(c, index, 1, emulatedEmit((ctx) => ksSgmat.emit(c.ops[index] as KsOp, s, ctx)), batch, 'f32');
+}
+
+const count = (text: string, what: string) => text.split(what).length - 1;
+
+describe('ks-sgmat sg and db: the schedule space', () => {
+  const ops: [string, KsOp][] = [
+    ['n=4096 first factor', monarchCase(4096, 4096, 64).ops[0] as KsOp],
+    ['1024->4096 first factor', monarchCase(1024, 4096, 4).ops[0] as KsOp],
+    ['4096->1024 first factor', monarchCase(4096, 1024, 4).ops[0] as KsOp],
+    ['n=4096 strided factor', monarchCase(4096, 4096, 64).ops[1] as KsOp],
+  ];
+
+  it('adds the f32 and acc16+stage tilings of at most 64 rows with sg 2 and 4, then db ones, after every other candidate', () => {
+    for (const [name, op] of ops) {
+      const all = ksSgmat.candidates(op, H200);
+      const firstNew = all.findIndex((s) => s.sg !== undefined || s.db !== undefined);
+      const old = all.slice(0, firstNew);
+      expect(all.slice(firstNew).every((s) => s.sg !== undefined || s.db !== undefined), name).toBe(true);
+      const keys = new Set(old.map((s) => JSON.stringify(s)));
+      const grouped = all.filter((s) => s.sg !== undefined && s.db === undefined);
+      expect(new Set(grouped.map((s) => s.sg)), name).toEqual(new Set([2, 4]));
+      for (const s of grouped) {
+        const { sg: _, ...one } = s;
+        expect(keys.has(JSON.stringify(one)), JSON.stringify(s)).toBe(true);
+        expect(s.rows <= 64 && s.gload === undefined && s.epi === undefined && (s.acc16 === undefined || s.stage === true), JSON.stringify(s)).toBe(true);
+      }
+      const doubled = all.filter((s) => s.db !== undefined);
+      expect(doubled.length, name).toBeGreaterThan(0);
+      for (const s of doubled) expect(op.c / s.tk, JSON.stringify(s)).toBeGreaterThanOrEqual(2);
+      expect(doubled.some((s) => s.sg === 4) && doubled.some((s) => s.sg === undefined), name).toBe(true);
+      const d = ksSgmat.defaultSchedule(op, H200);
+      expect('sg' in d || 'db' in d, name).toBe(false);
+    }
+  });
+
+  it('offers sg only within the workgroup size limit', () => {
+    const op = ops[0][1];
+    const small = ksSgmat.candidates(op, { ...H200, maxWorkgroupSize: 64 });
+    expect(small.some((s) => s.sg === 2)).toBe(true);
+    expect(small.some((s) => s.sg === 4)).toBe(false);
+  });
+
+  it('decodes sg and db from a stored schedule', () => {
+    const s = sgmat(64, 64, 1, 16, { acc16: true, stage: true, sg: 4, db: true });
+    expect(ksSgmat.decode(s)).toEqual(s);
+    expect(() => ksSgmat.decode({ ...s, sg: 0 })).toThrow(/sg/);
+  });
+});
+
+describe('ks-sgmat sg and db: the WGSL (n = 4096 first factor K(64, 64, 64, 1))', () => {
+  const c = monarchCase(4096, 4096, 64);
+  const op = c.ops[0] as KsOp;
+  const emit = (s: KsSgmatSchedule) => ksSgmat.emit(op, s, contextFor(c, 'k', 0, 'f16'));
+
+  it('sg 4: 128 invocations over 256 rows, one W tile, each subgroup its own rows of xs and slice of cs', () => {
+    const k = emit(sgmat(64, 64, 1, 16, { acc16: true, stage: true, sg: 4 }));
+    expect(k.workgroupSize).toEqual([128, 1, 1]);
+    expect(k.dispatch).toMatchObject({ rowsPerWorkgroup: 256 });
+    expect(k.wgsl).toContain('@diagnostic(off, chromium.subgroup_matrix_uniformity) {');
+    expect(k.wgsl).toContain('let sgid = lid / 32u;');
+    expect(k.wgsl).toContain('var<workgroup> k_xs: array<f16, 4096>;');
+    expect(k.wgsl).toContain('var<workgroup> k_ws: array<f16, 1024>;');
+    expect(k.wgsl).toContain('var<workgroup> k_cs: array<f16, 1024>;');
+    expect(k.wgsl).toContain('let l0_1 = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>(&k_xs, sgid * 1024u + 256u + kk, 16u);');
+    expect(k.wgsl).toContain('let r0_3 = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>(&k_ws, 768u + kk, 16u);');
+    expect(k.wgsl).toContain('subgroupMatrixStore<row_major>(&k_cs, sgid * 256u, acc_0_2_1, 16u);');
+    expect(k.wgsl).toContain('let row = row0 + sgi * 64u + 32u + r;');
+  });
+
+  it('db: both staged tiles twice, one barrier per chunk instead of two', () => {
+    const base = emit(sgmat(64, 64, 1, 16, { acc16: true, stage: true })).wgsl;
+    const k = emit(sgmat(64, 64, 1, 16, { acc16: true, stage: true, db: true })).wgsl;
+    expect(count(base, 'workgroupBarrier();')).toBe(2 + 32);
+    expect(count(k, 'workgroupBarrier();')).toBe(1 + 32);
+    expect(k).toContain('var<workgroup> k_xs: array<f16, 2048>;');
+    expect(k).toContain('let buf = (k0 / 16u) % 2u;');
+    expect(k).toContain('let l0_3 = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>(&k_xs, buf * 1024u + 768u + kk, 16u);');
+    expect(k).not.toContain('@diagnostic');
+  });
+
+  it('refuses gload with sg or db', () => {
+    expect(() => emit({ ...sgmat(64, 64, 1, 16, { acc16: true, sg: 2 }), gload: true })).toThrow(/gload/);
+    expect(() => emit({ ...sgmat(64, 64, 1, 16, { acc16: true, db: true }), gload: true })).toThrow(/gload/);
+  });
+});
+
+describe('ks-sgmat sg and db, emulated, against the float64 reference', () => {
+  const square = monarchCase(256, 256, 16); // K(16, 16, 16, 1) then K(1, 16, 16, 16)
+  const rect = monarchCase(256, 128, 8); // K(8, 16, 32, 1): b = 16 != c = 32, two γ chunks of 16
+  const wide = ks(2, 32, 16, 1, 'x', 'y', 'w'); // 2 β tiles per row
+  const cases: [string, OpsCase, number, KsSgmatSchedule, number][] = [
+    ['sg 2, f32 per-tile epilogue, rectangular, the last workgroup partial (batch 45)', rect, 0, sgmat(16, 16, 1, 16, { sg: 2 }), 45],
+    ['sg 4, acc16 + stage, rectangular (batch 40: the third subgroup has 8 rows, the fourth none)', rect, 0, sgmat(16, 16, 1, 16, { acc16: true, stage: true, sg: 4 }), 40],
+    ['sg 2, acc16 direct stores, then the staged last workgroup (batch 80)', square, 0, sgmat(32, 16, 1, 16, { acc16: true, sg: 2 }), 80],
+    ['db, f32, rectangular, two chunks (batch 40)', rect, 0, sgmat(32, 16, 1, 16, { db: true }), 40],
+    ['db + sg 2, acc16 + stage, rectangular (batch 1)', rect, 0, sgmat(16, 16, 1, 16, { acc16: true, stage: true, sg: 2, db: true }), 1],
+    ['sg 2 + db, strided factor d = 16, stores along δ (batch 19)', square, 1, sgmat(16, 16, 1, 16, { acc16: true, stage: true, sg: 2, db: true }), 19],
+  ];
+  for (const [name, c, index, s, batch] of cases)
+    it(name, async () => {
+      expect(await error(c, index, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
+    });
+
+  it('sg 2 on two β tiles per row, accumulating: direct tiles from the old output then a staged partial workgroup (batch 48); with a bias, the one-round staged path (batch 21)', async () => {
+    const acc = oneOp({ ...wide, accumulate: true });
+    expect(await error(acc, 0, sgmat(16, 32, 1, 16, { acc16: true, sg: 2 }), 48)).toBeLessThan(TOL);
+    const biased = oneOp({ ...wide, accumulate: true, bias: { tensor: 'b', offset: 0, length: 64 } });
+    expect(await error(biased, 0, sgmat(16, 32, 1, 16, { acc16: true, sg: 2 }), 21)).toBeLessThan(TOL);
+  });
+
+  it("n = 4096's 64x64 blocks: sg 2 + db, acc16 + stage, f16 workgroup arrays (batch 144)", async () => {
+    const c = monarchCase(256, 256, 4); // K(4, 64, 64, 1) first: four chunks of 16 γ
+    const s = sgmat(64, 64, 1, 16, { acc16: true, stage: true, sg: 2, db: true });
+    const emit = emulatedEmit((ctx) => ksSgmat.emit(c.ops[0] as KsOp, s, ctx), { packWorkgroupF16: true });
+    expect(await kernelError(c, 0, 1, emit, 144, 'f32')).toBeLessThan(TOL_F16);
+  }, 180_000);
+
+  it("a subgroup that reads another's rows, or a chunk read from the wrong half, fails the reference check", async () => {
+    const corrupt = (s: KsSgmatSchedule, from: string, to: string) =>
+      emulatedEmit((ctx) => {
+        const k = ksSgmat.emit(rect.ops[0] as KsOp, s, ctx);
+        expect(k.wgsl).toContain(from);
+        return { ...k, wgsl: k.wgsl.replaceAll(from, to) };
+      });
+    const sg = sgmat(16, 16, 1, 16, { sg: 2 });
+    expect(await kernelError(rect, 0, 1, corrupt(sg, '(&k_xs, sgid * 256u + kk', '(&k_xs, kk'), 32, 'f32')).toBeGreaterThan(0.1);
+    const db = sgmat(32, 16, 1, 16, { db: true });
+    expect(await kernelError(rect, 0, 1, corrupt(db, '(&k_xs, buf * 512u + ', '(&k_xs, '), 32, 'f32')).toBeGreaterThan(0.1);
+  });
+});
