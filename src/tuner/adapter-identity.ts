@@ -3,6 +3,7 @@
  * it was measured on, with the same features and the limits the kernels depend on.
  */
 import type { TargetLimits } from '../codegen/wgsl/kernel.js';
+import { tuneArgumentError } from './tune-arguments.js';
 
 export interface AdapterIdentity {
   readonly vendor: string;
@@ -14,9 +15,20 @@ export interface AdapterIdentity {
   readonly limits: { readonly maxComputeInvocationsPerWorkgroup: number; readonly maxComputeWorkgroupStorageSize: number; readonly subgroupMinSize?: number; readonly subgroupMaxSize?: number };
 }
 
+/** What adapterIdentity reads of an adapter or device: its limits and its feature set. */
+const isGpuObject = (v: unknown): v is { readonly limits: object; readonly features: ReadonlySet<string> } => {
+  const o = v as { limits?: unknown; features?: { has?: unknown } } | null;
+  return typeof o === 'object' && o !== null && typeof o.limits === 'object' && o.limits !== null && typeof o.features?.has === 'function';
+};
+
 const RELEVANT_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query', 'chromium-experimental-subgroup-matrix'];
 
 export function adapterIdentity(adapter: GPUAdapter, device?: GPUDevice): AdapterIdentity {
+  // A library entry (monc): the wrong argument (a device for the adapter, nothing) is a user error, not a TypeError.
+  if (!isGpuObject(adapter) || typeof adapter.info !== 'object' || adapter.info === null) {
+    throw tuneArgumentError('adapterIdentity', 'the adapter must be a GPUAdapter (navigator.gpu.requestAdapter(), or requestMoncDevice().adapter)', adapter);
+  }
+  if (device !== undefined && !isGpuObject(device)) throw tuneArgumentError('adapterIdentity', 'the device must be a GPUDevice or left out', device);
   const info = adapter.info;
   const features = device?.features ?? adapter.features;
   const l = adapter.limits;

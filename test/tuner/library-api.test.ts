@@ -148,6 +148,19 @@ describe('tuneMaps (monc)', () => {
         if (!(error as Error).message.startsWith('map ')) expect((error as Error).message.startsWith(`${fn}: `), fn).toBe(true);
       }
     }
+    // adapterIdentity: the adapter is a GPUAdapter (not the device, not nothing), the device one or nothing.
+    for (const args of [[], [gpu.device], [gpu], [gpu.adapter, {}], [gpu.adapter, gpu.adapter.info]]) {
+      const thrown = (() => {
+        try {
+          adapterIdentity(...(args as [never, never]));
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(isMoncError(thrown, 'user'), String(thrown)).toBe(true);
+      expect((thrown as Error).message).toMatch(/^adapterIdentity: the (adapter must be a GPUAdapter|device must be a GPUDevice or left out)/);
+    }
+    expect(adapterIdentity(gpu.adapter)).toMatchObject({ vendor: adapter.vendor, limits: adapter.limits });
     // The forward program is not a backward one.
     const error = await tuneBackwardProgram(gpu.device, adapter, program as never, ok).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/^tuneBackwardProgram: program must be a backward program \(compileBackward/);
