@@ -107,8 +107,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   // `pad` twins of both where a staging warp writes two γ runs (chunks of 8 or more).
   const interleaved = out.filter((s) => s.rr > 4 || s.rb > 4).map((s): KsTiledSchedule => ({ ...s, ilv: true }));
   const padded = [...out, ...interleaved].filter((s) => s.tk >= 8).map((s): KsTiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
-  // Then (session 11) the double-buffered twins of every pipelined one whose two copies fit.
-  const doubled = [...out, ...interleaved, ...padded].map((s): KsTiledSchedule => ({ ...s, db: true })).filter((s) => valid(op, s, limits));
+  // Then (session 11) the double-buffered twins of the padded ones (the layout that measured best
+  // wherever it was timed) that are pipelined and whose two copies fit.
+  const doubled = padded.map((s): KsTiledSchedule => ({ ...s, db: true })).filter((s) => valid(op, s, limits));
   return [...out, ...interleaved, ...padded, ...doubled];
 }
 
