@@ -7,12 +7,12 @@
  * validation message of the device, after the submit, on another stack.
  */
 import { MoncError } from '../util/error.js';
-import { typeName, userError } from './user-error.js';
+import { mustBe, typeName, userError } from './user-error.js';
 import * as flags from './gpu-flags.js';
 
 /** Throws unless `batch` is a whole number of rows, at least 0 (kind `user`, naming the call). */
 export function checkBatch(mapName: string, call: string, batch: number): void {
-  if (!Number.isInteger(batch) || batch < 0) throw userError(`map '${mapName}': ${call}: batch must be a whole number ≥ 0, got ${typeof batch === 'string' ? `'${batch}' (a string)` : batch}`);
+  if (!Number.isInteger(batch) || batch < 0) throw mustBe(mapName, `${call}: batch`, 'a whole number ≥ 0', typeof batch === 'string' ? `'${batch}' (a string)` : batch);
 }
 
 /**
@@ -21,7 +21,7 @@ export function checkBatch(mapName: string, call: string, batch: number): void {
  */
 export function checkArray(mapName: string, call: string, role: string, value: unknown, exact?: boolean): void {
   if (typeof (value as { length?: unknown } | null)?.length !== 'number' || typeof value === 'string' || (exact && !(value instanceof Float32Array))) {
-    throw userError(`map '${mapName}': ${call}: ${role} must be a Float32Array, got ${typeName(value)}`);
+    throw mustBe(mapName, `${call}: ${role}`, 'a Float32Array', typeName(value));
   }
 }
 
@@ -31,31 +31,28 @@ export function float32Array(mapName: string, call: string, role: string, value:
   return value instanceof Float32Array ? value : Float32Array.from(value);
 }
 
-/** A caller's buffer as a call uses it: its role, its row width in values, the usages it needs beyond STORAGE. */
+/** A caller's buffer as a call uses it: its role, its row width in values. */
 export interface CallerBuffer {
   readonly role: string;
   readonly buffer: GPUBuffer;
   readonly width: number;
-  /** Also cleared by the call (encoder.clearBuffer): needs COPY_DST. */
-  readonly cleared?: boolean;
   /** Written by the call: it cannot also be one of the buffers the call reads (WebGPU refuses a buffer bound writable and read in one pass). */
   readonly written?: boolean;
 }
 
 /**
  * Throws before anything is recorded when the batch is not a whole number ≥ 0 (kind `user`), a
- * buffer lacks STORAGE usage (or COPY_DST where the call clears it; kind `user`), or holds fewer
+ * buffer lacks STORAGE usage (kind `user`), or holds fewer
  * than `batch × width` values of the storage type (kind `shape`), or a buffer the call writes is
  * also one it reads (kind `user`).
  */
 export function checkCallerBuffers(mapName: string, call: string, batch: number, storage: 'f32' | 'f16', buffers: readonly CallerBuffer[]): void {
   checkBatch(mapName, call, batch);
   const bytesPerValue = storage === 'f16' ? 2 : 4;
-  for (const { role, buffer, width, cleared, written } of buffers) {
-    const what = `map '${mapName}': ${call}: the ${role} buffer`;
+  for (const { role, buffer, width, written } of buffers) {
+    const what = callerBuffer(mapName, call, role);
     // (`?.`: from JavaScript `buffer` may be anything; what has no usage is refused here too.)
     if ((buffer?.usage & flags.STORAGE) === 0) throw userError(`${what} lacks GPUBufferUsage.STORAGE (its usage is ${buffer?.usage})`);
-    if (cleared && (buffer.usage & flags.COPY_DST) === 0) throw userError(`${what} lacks GPUBufferUsage.COPY_DST, which this map's call needs to clear it (its usage is ${buffer.usage})`);
     const needed = batch * width * bytesPerValue;
     if (buffer.size < needed) {
       throw new MoncError('shape', `${what} holds ${buffer.size} bytes; batch ${batch} x ${width} ${storage} values need ${needed}`);
@@ -63,4 +60,18 @@ export function checkCallerBuffers(mapName: string, call: string, batch: number,
     const read = written && buffers.find((other) => other.buffer === buffer && other.role !== role);
     if (read) throw userError(`${what} is also its ${read.role} buffer: the map cannot run in place, give each its own buffer`);
   }
+}
+
+/** How messages name a caller's buffer. */
+function callerBuffer(mapName: string, call: string, role: string): string {
+  return `map '${mapName}': ${call}: the ${role} buffer`;
+}
+
+/**
+ * Throws (kind `user`) unless a caller's buffer, already checked by checkCallerBuffers, also has
+ * COPY_DST usage, which a call that clears it (encoder.clearBuffer) needs. Only encodeBackward
+ * clears a caller's buffer: a separate check, so that forward-only pages do not bundle it.
+ */
+export function checkClearable(mapName: string, call: string, { role, buffer }: CallerBuffer): void {
+  if ((buffer.usage & flags.COPY_DST) === 0) throw userError(`${callerBuffer(mapName, call, role)} lacks GPUBufferUsage.COPY_DST, which this map's call needs to clear it (its usage is ${buffer.usage})`);
 }

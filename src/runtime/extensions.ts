@@ -40,7 +40,7 @@ export type RunnerHost = TrainingHost & Omit<StagingHost, 'map'>;
 
 /** The host I/O for many batches as MapRunner and GpuExecutor reach it (host-io.ts, pipelined-forward.ts). */
 export interface HostIoSupport {
-  /** `createStaging`: on webgpu mapped buffers on the runner's device, on the cpu backend plain arrays. */
+  /** `createStaging` (once the runner's parameters are loaded; the runner destroys it with itself): on webgpu mapped buffers on the runner's device, on the cpu backend plain arrays. */
   staging(host: RunnerHost, capacity: number): ForwardStaging;
   /** Rows per chunk of a forward pass on webgpu, or undefined for one piece. */
   readonly chunkRowsFor: typeof chunkRowsFor;

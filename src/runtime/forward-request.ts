@@ -4,7 +4,7 @@
  * pipelined round trip there are an opt-in entry (`monc/runtime/host-io`, extensions.ts).
  */
 import { MoncError } from '../util/error.js';
-import { userError } from './user-error.js';
+import { mustBe } from './user-error.js';
 import { checkArray, checkBatch } from './batch-args.js';
 import { missingEntry, hostIoSupport } from './extensions.js';
 
@@ -53,7 +53,7 @@ export function forwardRequest(
     check('out', out.length, sizes.out);
   }
   if (chunkRows !== undefined && chunkRows !== Infinity) {
-    if (!Number.isInteger(chunkRows) || chunkRows < 1) throw userError(`map '${name}': chunkRows must be a positive whole number of rows or Infinity, got ${chunkRows}`);
+    if (!Number.isInteger(chunkRows) || chunkRows < 1) throw mustBe(name, 'chunkRows', 'a positive whole number of rows or Infinity', chunkRows);
     if (!hostIoSupport) throw missingEntry(`map '${name}': forward's chunkRows`, 'monc/runtime/host-io');
   }
   return { rows, out, chunkRows };

@@ -33,6 +33,7 @@ import { roundTrip, type RoundTripBuffers } from './round-trip.js';
 import type { PipelinedForward } from './pipelined-forward.js';
 import * as flags from './gpu-flags.js';
 import { copyOf, createBuffer, paddedBytes } from './buffer.js';
+import { mustBe } from './user-error.js';
 
 /** One dispatch as the executor needs it (a subset of ManifestKernel). */
 export interface KernelPlan {
@@ -219,6 +220,8 @@ export class GpuExecutor {
    */
   encodeDispatches(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, batch: number, only?: number, params = this.#params): void {
     this.#checkUsable();
+    // Any other `only` (7 of 3 kernels, 1.5, '0') would record nothing, silently.
+    if (only !== undefined && !(Number.isInteger(only) && this.#spec.kernels[only])) throw mustBe(this.#spec.name, 'encodeDispatches: kernel', 'an index of kernelSet.kernels', only);
     if (batch === 0) return;
     this.#ensureTemps(batch);
     const groups = this.#spec.kernels.map((k) => workgroupCount(k.dispatch, batch));

@@ -16,7 +16,12 @@ function stagingDevice(gpu: GpuExecutor): GpuStagingDevice {
 }
 
 registerHostIo({
-  staging: (host, capacity) => (host.gpu ? new GpuStaging(host, capacity, stagingDevice(host.gpu)) : new CpuStaging(host, capacity, host.forward)),
+  staging: (host, capacity) => {
+    host.requireParams();
+    const staging = host.gpu ? new GpuStaging(host, capacity, stagingDevice(host.gpu)) : new CpuStaging(host, capacity, (x, rows) => host.runner.forward(x, rows));
+    host.own(staging);
+    return staging;
+  },
   chunkRowsFor,
   // The input was checked by the caller (MapRunner.forward); the ring's stagings need not check it again.
   // Its chunks read the parameters of the call they belong to (`params`), not those on the device now.

@@ -27,7 +27,7 @@
 import type { Dtype, ProgramData } from '../manifest/program.js';
 import type { KernelSetName, ManifestKernelPlan, ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
-import { typeName, userError } from './user-error.js';
+import { mustBe, typeName, userError } from './user-error.js';
 import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor } from './gpu-executor.js';
 import { missingEntry, cpuExecutor, hostIoSupport, trainingSupport, TRAINING_CALLS, type CpuExecutor, type RunnerHost, type TrainingCall } from './extensions.js';
@@ -145,9 +145,22 @@ export class MapRunner {
     if (!Array.isArray(map?.params) || !Array.isArray(map.ops) || typeof wgsl !== 'string') {
       throw userError(`MapRunner.create(map, wgsl) takes a decoded manifest's maps[i] and the module's WGSL text, got (${typeName(map)}, ${typeName(wgsl)})`);
     }
-    // From JavaScript a typo ('CPU', 'gpu') would otherwise run on WebGPU.
-    const { backend } = options;
-    if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu') throw userError(`map '${map.name}': backend must be 'webgpu' or 'cpu', got ${String(backend)}`);
+    // From JavaScript the slips would otherwise run somewhere else or fail deeper in: options as a
+    // string ('cpu' ran on WebGPU), a typo in backend ('CPU', 'gpu'), getSharedDevice()'s result or
+    // the adapter as the device (a TypeError at the first call), 'yes' taken as true.
+    const { backend, device, training } = options;
+    const wrong: [string, string, unknown] | undefined =
+      typeof options !== 'object'
+        ? ['options', 'an object', typeof options]
+        : ![undefined, 'cpu', 'webgpu'].includes(backend)
+          ? ['backend', "'webgpu' or 'cpu'", backend]
+          : // (A falsy device is none, as null is.)
+            device && !device.createBindGroupLayout
+            ? ['device', "a GPUDevice (getSharedDevice()'s .device)", device.constructor?.name ?? typeof device]
+            : ![undefined, true, false].includes(training)
+              ? ['training', 'true or false', typeof training]
+              : undefined;
+    if (wrong) throw mustBe(map.name, ...wrong);
     const runner = await MapRunner.#createRunner(map, wgsl, options);
     try {
       if (options.training) await runner.#train('create({ training: true })', []);
@@ -233,10 +246,8 @@ export class MapRunner {
   createStaging(capacity: number): ForwardStaging {
     this.#checkUsable();
     if (!hostIoSupport) throw missingEntry(`${this.#what}: createStaging`, 'monc/runtime/host-io');
-    this.#requireParams();
-    const staging = hostIoSupport.staging(this.#host(), capacity);
-    this.#owned.push(staging);
-    return staging;
+    // The entry checks the parameters and hands the staging to the runner (destroyed with it).
+    return hostIoSupport.staging(this.#host(), capacity);
   }
 
   /** What the opt-in entries (training, host I/O) reach of this runner (extensions.ts), created on first use. */
@@ -249,9 +260,8 @@ export class MapRunner {
       requireParams: () => this.#requireParams(),
       checkUsable: () => this.#checkUsable(),
       readyOnGpu: (call) => this.#readyOnGpu(call),
-      params: () => this.params(),
+      runner: this,
       own: (part) => (this.#destroyed ? part.destroy() : this.#owned.push(part)),
-      forward: (x, rows) => this.forward(x, rows),
       checkInput: (x, rows) => this.#checkInput(x, rows),
     });
   }

@@ -48,11 +48,16 @@ export function packParams(layout: readonly ParamLayoutEntry[], paramSize: numbe
     if (values == null) throw new ParamError(`missing parameter tensor '${entry.name}' (expected shape ${describeShape(entry.shape)})`);
     if (values.length !== expected)
       throw new ParamError(`parameter tensor '${entry.name}' has ${values.length} elements; expected shape ${describeShape(entry.shape)} = ${expected} elements`);
-    if (entry.offset + expected > paramSize) throw new Error(`internal error: parameter '${entry.name}' lies outside the packed buffer of ${paramSize} elements`);
+    checkSpan(entry, expected, paramSize);
     checkValues(values, dtype, `parameter tensor '${entry.name}'`, entry.shape);
     packed.set(values, entry.offset);
   }
   return packed;
+}
+
+/** Throws unless the `n` elements of `entry` lie within a packed buffer of `size` (a layout its paramSize does not hold: a manifest edited by hand). */
+function checkSpan(entry: ParamLayoutEntry, n: number, size: number): void {
+  if (entry.offset + n > size) throw new ParamError(`packed parameters have ${size} elements; '${entry.name}' needs [${entry.offset}, ${entry.offset + n})`);
 }
 
 /** The tensors of a packed buffer by name, each a copy of its elements (row-major). */
@@ -60,7 +65,7 @@ export function unpackParams(layout: readonly ParamLayoutEntry[], packed: ArrayL
   const out = new Map<string, Float32Array>();
   for (const entry of layout) {
     const n = elementCount(entry.shape);
-    if (entry.offset + n > packed.length) throw new ParamError(`packed parameters have ${packed.length} elements; '${entry.name}' needs [${entry.offset}, ${entry.offset + n})`);
+    checkSpan(entry, n, packed.length);
     out.set(entry.name, new Float32Array(n).map((_, i) => packed[entry.offset + i]));
   }
   return out;

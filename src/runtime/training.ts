@@ -10,11 +10,12 @@ import type { ManifestMap } from '../manifest/types.js';
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
 import { userError } from './user-error.js';
-import { checkBatch, checkCallerBuffers, float32Array } from './batch-args.js';
+import { checkBatch, checkCallerBuffers, checkClearable, float32Array } from './batch-args.js';
 import { missingEntry, registerTraining, cpuExecutor } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
 import { writeSafetensors } from './formats/safetensors.js';
 import type { GpuExecutor, HeldParams } from './gpu-executor.js';
+import type { MapRunner } from './map-runner.js';
 import { GpuBackward, backwardSpec, type BackwardKernels } from './gpu-backward.js';
 import { cpuFitMse, planFit, type FitMseOptions, type FitMseResult } from './fit-mse.js';
 import { GpuFitMse } from './gpu-fit-mse.js';
@@ -44,14 +45,12 @@ export interface TrainingHost {
   readonly kernels: BackwardKernels | undefined;
   /** The packed parameters (host copy); throws when none are loaded. */
   requireParams(): Float32Array;
-  /** The runner's forward pass (fitMse and a staging's run() on the cpu backend). */
-  forward(x: Float32Array, rows: number): Promise<Float32Array>;
+  /** The runner itself, for its public calls (forward for fitMse and a staging's run() on the cpu backend; params for saveParams). */
+  readonly runner: MapRunner;
   /** Throws the destroyed runner's error once destroy() ran. */
   checkUsable(): void;
   /** The forward executor for a webgpu-only call, after the checks every run makes (else the error saying so). */
   readyOnGpu(call: string): GpuExecutor;
-  /** The runner's current parameters by name (MapRunner.params). */
-  params(): Promise<Map<string, Float32Array>>;
   /** Hands the runner something to destroy with it (destroyed now if the runner already was). */
   own(part: { destroy(): void }): void;
 }
@@ -129,11 +128,14 @@ export class Training {
   /** MapRunner.encodeBackward (webgpu): the caller's buffers are checked, then the backward pass recorded. */
   encodeBackward(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
     const { map, kernels } = this.host;
+    const gradient = { role: 'input gradient (dx)', buffer: dx, width: map.in, written: true };
     checkCallerBuffers(map.name, 'encodeBackward', batch, kernels!.storage, [
       { role: 'input (x)', buffer: x, width: map.in },
       { role: 'output gradient (dy)', buffer: dy, width: map.out },
-      { role: 'input gradient (dx)', buffer: dx, width: map.in, cleared: map.backward?.zeroInputGradient === true, written: true },
+      gradient,
     ]);
+    // A map whose backward pass does not write dx (only a bias) clears it first.
+    if (map.backward?.zeroInputGradient) checkClearable(map.name, 'encodeBackward', gradient);
     this.backwardExecutor().encode(encoder, x, dy, dx, batch);
     this.hasGradients = true;
   }
@@ -193,7 +195,7 @@ export class Training {
         this.hasGradients = true;
         return await loop.run(optimizer, x, target, plan, options);
       }
-      const host = { map, dtype, forward: this.host.forward, backward: (xb: Float32Array, dy: Float32Array, rows: number) => this.backward(xb, dy, rows), params: () => this.host.requireParams() };
+      const host = { map, dtype, forward: (xb: Float32Array, rows: number) => this.host.runner.forward(xb, rows), backward: (xb: Float32Array, dy: Float32Array, rows: number) => this.backward(xb, dy, rows), params: () => this.host.requireParams() };
       return await cpuFitMse(host, optimizer, x, target, plan, options);
     } finally {
       if (optimizer instanceof GpuOptimizer) optimizer.destroy();
@@ -299,7 +301,7 @@ registerTraining({
       case 'createOptimizer':
         return optimizerOf(host, args[0] as OptimizerOptions);
       case 'saveParams':
-        return host.params().then((params) => {
+        return host.runner.params().then((params) => {
           const tensors = new Map(host.map.params.map((entry) => [entry.name, { shape: entry.shape, data: params.get(entry.name)! }]));
           return writeSafetensors(tensors, { dtype: host.dtype === 'f16' ? 'F16' : 'F32' });
         });

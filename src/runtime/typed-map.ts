@@ -4,6 +4,7 @@
  * and a `create` that builds the runner from the embedded manifest and WGSL; everything that
  * runs lives here and in MapRunner.
  */
+import { TRAINING_CALLS } from './extensions.js';
 import type { MapRunner, MapRunnerOptions } from './map-runner.js';
 
 /** Options of a generated class's `create`: the dtype is the module's, fixed by the bindings. */
@@ -40,8 +41,8 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
  */
 export interface TypedMap<Params extends { readonly [name: string]: Float32Array }> extends Pick<MapRunner, ForwardedCalls> {}
 
-// Forwarded in one loop rather than written out one by one: every page bundles this class.
-for (const call of ['forward', 'createStaging', 'encodeForward', 'dense', 'backward', 'encodeBackward', 'createOptimizer', 'fitMse', 'saveParams', 'destroy'] satisfies ForwardedCalls[]) {
+// Forwarded in one loop rather than written out one by one: every page bundles this class (and the training calls' names, which MapRunner forwards too).
+for (const call of ['forward', 'createStaging', 'encodeForward', 'dense', 'destroy', ...TRAINING_CALLS] satisfies ForwardedCalls[]) {
   Object.defineProperty(TypedMap.prototype, call, {
     value(this: TypedMap<never>, ...args: unknown[]): unknown {
       return (this.runner[call] as (...a: unknown[]) => unknown)(...args);

@@ -9,3 +9,12 @@ export function userError(message: string): MoncError {
 export function typeName(value: unknown): string {
   return value === null ? 'null' : typeof value;
 }
+
+/**
+ * The refusal of an argument or option of a map's call (kind 'user'): `map '<name>': <what>
+ * must be <expects>, got <got>`. One formatter for the runner's many such checks: each one's
+ * message is then a few words in every page's bundle.
+ */
+export function mustBe(mapName: string, what: string, expects: string, got: unknown): MoncError {
+  return userError(`map '${mapName}': ${what} must be ${expects}, got ${String(got)}`);
+}

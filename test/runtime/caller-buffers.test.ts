@@ -103,6 +103,44 @@ describe('encodeForward and encodeDispatches with the caller’s buffers', () =>
   });
 });
 
+describe('encodeDispatches of one kernel (its fifth argument, for timing tools)', () => {
+  it('each index of kernelSet.kernels records that kernel alone: all of them in order give the whole pass; any other value is refused, nothing recorded (s10 RT-found 2: it recorded nothing, silently)', async () => {
+    const device = await getTestDevice();
+    const r = await runner();
+    const batch = 2;
+    const x = randomArray(batch * 12, rng(16));
+    const [xb, yb, yc] = [await buffer(batch, 12), await buffer(batch, 18), await buffer(batch, 18)];
+    try {
+      const { length } = r.kernelSet!.kernels;
+      expect(length, 'a map of several kernels (the sum with a bias is not one)').toBeGreaterThan(1);
+      device.queue.writeBuffer(xb, 0, x);
+      device.pushErrorScope('validation');
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      for (const bad of [length, -1, 1.5, Number.NaN, '0', null]) {
+        expectMoncErrorNow(() => r.encodeDispatches(pass, xb, yb, batch, bad as number), 'user', `map 'm': encodeDispatches: kernel must be an index of kernelSet.kernels, got ${String(bad)}`);
+      }
+      // The refusals recorded nothing: the pass below still holds only its own dispatches.
+      for (let k = 0; k < length; k++) r.encodeDispatches(pass, xb, yb, batch, k);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      expect(await device.popErrorScope()).toBeNull();
+      const want = referenceApply(checked.structure, params, x, batch);
+      expect(relativeError(await readBack(yb, batch * 18), want)).toBeLessThan(1e-5);
+      // The first kernel alone is not the map: the index is honoured, not ignored.
+      const first = device.createCommandEncoder();
+      const alone = first.beginComputePass();
+      r.encodeDispatches(alone, xb, yc, batch, 0);
+      alone.end();
+      device.queue.submit([first.finish()]);
+      expect(relativeError(await readBack(yc, batch * 18), want)).toBeGreaterThan(1e-2);
+    } finally {
+      r.destroy();
+      [xb, yb, yc].forEach((b) => b.destroy());
+    }
+  });
+});
+
 describe('a pass past the device’s buffer limits', () => {
   it('is refused (kind device, naming the limit and the rows that fit) before anything is recorded, where the caller’s buffers claim room (QA s10 A2: invalid temporaries and Dawn’s text)', async () => {
     const device = await getTestDevice();

@@ -1,0 +1,70 @@
+/**
+ * `MapRunner.create(map, wgsl, options)` from JavaScript: options of the wrong kind are refused at
+ * `create`, as one MoncError of kind `user` naming the option and what it takes, on both backends
+ * (QA s10 A3). Before, `{ device: getSharedDevice()'s result }` or `{}` threw a TypeError, the
+ * adapter as the device made a runner whose first forward threw one, options given as a string
+ * ('cpu') ran on WebGPU, and `training: 'yes'` was taken as true. What the options may be (null
+ * or absent, a null device, training false) still runs like the float64 reference.
+ */
+import { describe, expect, it } from 'vitest';
+import { MapRunner, type MapRunnerOptions } from '../../src/runtime/map-runner.js';
+import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
+import { getTestMoncDevice } from '../support/gpu.js';
+import { randomArray, relativeError } from '../support/programs.js';
+import { referenceApply } from '../support/reference.js';
+import { expectMoncError } from '../support/user-error.js';
+import { compileModuleForTest } from '../training/compile.js';
+
+const checked = checkedMap('m', monarch(12, 12, 3));
+const compiled = compileModuleForTest(checked);
+const params = new Map([...randomParams(checked.structure, rng(21))].map(([k, v]) => [k, Float32Array.from(v)]));
+const map = compiled.manifest.maps[0];
+
+/** create as JavaScript may call it: any options at all. */
+const create = (options: unknown) => MapRunner.create(map, compiled.wgsl, options as MapRunnerOptions);
+
+describe('create refuses options of the wrong kind, naming the option', () => {
+  it('a device that is not a GPUDevice: getSharedDevice()’s result, the adapter, an empty object, a string', async () => {
+    const shared = await getTestMoncDevice();
+    const takes = "map 'm': device must be a GPUDevice (getSharedDevice()'s .device), got";
+    await expectMoncError(() => create({ device: shared }), 'user', `${takes} Object`);
+    await expectMoncError(() => create({ device: shared.adapter }), 'user', `${takes} GPUAdapter`);
+    await expectMoncError(() => create({ device: {} }), 'user', `${takes} Object`);
+    await expectMoncError(() => create({ device: Object.create(null) }), 'user', `${takes} object`);
+    await expectMoncError(() => create({ device: 'gpu', backend: 'webgpu' }), 'user', `${takes} String`);
+  });
+
+  it.each(['webgpu', 'cpu'] as const)('on %s: training that is not a boolean, options that are not an object, a backend typo', async (backend) => {
+    for (const training of ['yes', 1, 'false', {}]) {
+      await expectMoncError(() => create({ backend, training }), 'user', `map 'm': training must be true or false, got ${typeof training}`);
+    }
+    for (const options of ['cpu', 'webgpu', 7, true]) {
+      await expectMoncError(() => create(options), 'user', `map 'm': options must be an object, got ${typeof options}`);
+    }
+    await expectMoncError(() => create({ backend: backend.toUpperCase() }), 'user', `map 'm': backend must be 'webgpu' or 'cpu', got ${backend.toUpperCase()}`);
+  });
+});
+
+describe('create takes what the options may be', () => {
+  const batch = 3;
+  const x = randomArray(batch * 12, rng(22));
+  const want = referenceApply(checked.structure, params, x, batch);
+
+  it.each<[string, unknown]>([
+    ['no options', undefined],
+    ['null options', null],
+    ['a null device (none)', { device: null }],
+    ['training false', { training: false }],
+    ['the test device, training true', 'device'],
+    ['the cpu backend, training true', { backend: 'cpu', training: true }],
+  ])('%s: runs like the float64 reference', async (_, given) => {
+    const options = given === 'device' ? { device: (await getTestMoncDevice()).device, training: true } : given;
+    const runner = await create(options);
+    try {
+      runner.loadParams(params);
+      expect(relativeError(await runner.forward(x, batch), want)).toBeLessThan(1e-5);
+    } finally {
+      runner.destroy();
+    }
+  });
+});
