@@ -5,6 +5,7 @@
  */
 import type { TargetLimits } from '../manifest/dispatch.js';
 import { MoncError } from '../util/error.js';
+import { typeName, userError } from './user-error.js';
 
 /**
  * Features monc asks for whenever the adapter has them. The subgroup-matrix feature (tensor
@@ -119,6 +120,11 @@ export async function requestMoncDevice(options: RequestDeviceOptions = {}): Pro
 
 /** What kernels emitted for this device may use (its workgroup size and storage limits, its features). */
 export function deviceTargetLimits(device: GPUDevice): TargetLimits {
+  // From JavaScript: nothing, requestMoncDevice()'s object instead of its .device, the adapter (a page never bundles this check: only the tuner calls it).
+  const given = device as { createBindGroupLayout?: unknown; constructor?: { name?: string } } | null | undefined;
+  if (typeof given?.createBindGroupLayout !== 'function') {
+    throw userError(`deviceTargetLimits(device) takes a GPUDevice (requestMoncDevice()'s .device), got ${given?.constructor?.name ?? typeName(given)}`);
+  }
   const l = device.limits;
   return {
     maxWorkgroupSize: Math.min(l.maxComputeInvocationsPerWorkgroup, l.maxComputeWorkgroupSizeX),
