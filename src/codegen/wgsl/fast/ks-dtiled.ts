@@ -63,6 +63,11 @@ function isBcast(s: KsDtiledSchedule): boolean {
   return s.bcast === true;
 }
 
+/** `s` without `db`. */
+function singleCopy(s: KsDtiledSchedule): KsDtiledSchedule {
+  return Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'db')) as KsDtiledSchedule;
+}
+
 /** Copies of the staged tiles: 2 with `db`. */
 function copiesOf(s: KsDtiledSchedule): number {
   return s.db === true ? 2 : 1;
@@ -153,7 +158,12 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const rounds = [...twins, ...runs].map((s): KsDtiledSchedule => ({ ...s, er: 2 })).filter((s) => valid(op, s, limits));
   // Then (session 11) the double-buffered twins of every pipelined one whose two copies fit.
   const doubled = [...out, ...twins, ...runs, ...rounds].map((s): KsDtiledSchedule => ({ ...s, db: true })).filter((s) => valid(op, s, limits));
-  return [...out, ...twins, ...runs, ...rounds, ...doubled];
+  // And two register rows per round where only the doubled weights' array holds one.
+  const doubledRounds = doubled
+    .filter((s) => isBcast(s) && s.er === undefined && !valid(op, { ...singleCopy(s), er: 2 }, limits))
+    .map((s): KsDtiledSchedule => ({ ...s, er: 2 }))
+    .filter((s) => valid(op, s, limits));
+  return [...out, ...twins, ...runs, ...rounds, ...doubled, ...doubledRounds];
 }
 
 /**
