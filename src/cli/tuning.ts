@@ -24,6 +24,8 @@ export function userTuningDbPath(ctx: CommandContext, explicit?: string): string
 
 /** Where the database is and whether the user named it (`explicit`, else $MONC_TUNING_DB). */
 export function userTuningDb(ctx: CommandContext, explicit?: string): TuningDbLocation {
+  // `--tuning ''` / `--db ''` name no file (resolved, '' is the current directory).
+  if (explicit === '') throw new FileError('the tuning database path is empty: name a file (or leave the path out for the default database)');
   return tuningDbLocation(explicit, ctx.io.env);
 }
 

@@ -22,7 +22,7 @@ import { MONC_VERSION } from '../version.js';
 import { TUNING_DB_FILE } from './files/bounds.js';
 import { FileError, ioReason } from './files/file-error.js';
 import { bytesText, readTextBounded } from './files/read-bounded.js';
-import { ensureDirectory, writeOutput } from './files/write-outputs.js';
+import { checkOutputs, ensureDirectory, writeOutput } from './files/write-outputs.js';
 import { emptyDb, fitDb, merge, parseDb, serializeDb, type DroppedEntries, type TuningDb, type TuningEntry, type TuningKey } from '../tuner/db.js';
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
@@ -47,7 +47,8 @@ export interface TuningDbLocation {
 
 export function tuningDbLocation(explicit?: string, env: NodeJS.ProcessEnv = process.env): TuningDbLocation {
   if (explicit !== undefined) return { path: explicit, namedBy: 'option' };
-  if (env.MONC_TUNING_DB !== undefined) return { path: env.MONC_TUNING_DB, namedBy: 'env' };
+  // Set but empty is unset, as for $XDG_CACHE_HOME (an empty path names no file: `MONC_TUNING_DB= monc tune` would tune, then fail to write).
+  if (env.MONC_TUNING_DB !== undefined && env.MONC_TUNING_DB !== '') return { path: env.MONC_TUNING_DB, namedBy: 'env' };
   return { path: join(defaultCacheDir(env), 'tuning.json') };
 }
 
@@ -151,6 +152,8 @@ export function checkTuningDbWritable(path: string): void {
   loadTuningDb(path);
   ensureDirectory(dirname(path), path);
   if (existsSync(path) && (statSync(path).mode & 0o222) === 0) throw new FileError(`cannot write tuning database '${path}': it is read-only`);
+  // What the save's write would refuse, refused now (a path that names a directory once resolved, '' or 'dir/.').
+  checkOutputs([{ path }]);
   // A probe that the directory takes new files (the lock file is how every save begins).
   withDbLock(path, () => undefined);
 }

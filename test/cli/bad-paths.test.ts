@@ -296,6 +296,23 @@ describe('the tuning database', () => {
     asDir.intact();
   });
 
+  it("an empty tuning database path is a user error before any work; an empty $MONC_TUNING_DB is unset", async () => {
+    const started = Date.now();
+    for (const args of [
+      ['tune', spec, '--batch', '2', '--max-candidates', '1', '--db', ''],
+      ['build', spec, '--out', scratch.path('gen-empty'), '--tuning', ''],
+      ['bench', spec, '--map', 'm', '--batch', '8', '--repeats', '2', '--tuning', ''],
+    ]) {
+      expectUserError(await cli(args), /^monc: error: the tuning database path is empty: name a file/);
+    }
+    expect(Date.now() - started).toBeLessThan(3000); // no GPU opened, nothing tuned
+    expect(existsSync(scratch.path('gen-empty'))).toBe(false);
+    // Set but empty: the default database ($XDG_CACHE_HOME/monc/tuning.json here), not a file named ''.
+    const built = await cli(['build', spec, '--out', scratch.path('gen-empty'), '--tuning'], { MONC_TUNING_DB: '', XDG_CACHE_HOME: scratch.path('xdg-empty') });
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stderr).toContain(`no tuning database at ${scratch.path('xdg-empty/monc/tuning.json')} yet`);
+  });
+
   it('an unusable default database is ignored with a note by readers (nothing moved); monc tune sets aside only a regular file', async () => {
     const cache = scratch.path('cache');
     const db = `${cache}/monc/tuning.json`;
