@@ -10,17 +10,17 @@ import { describe, expect, it } from 'vitest';
 import { contextFor, monarchCase, type OpsCase } from '../../bench/cases.js';
 import { ksSgmatStrided, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import type { KsOp } from '../../src/ir/ir.js';
-import { acc16, EMULATED, emulatedError, GOAL_SHAPES, H200, N4096, workgroupBytes } from './sgmat-strided-support.js';
+import { acc16, EMULATED, emulatedError, GOAL_SHAPES, H200, N4096, schedule, workgroupBytes } from './sgmat-strided-support.js';
 import { sample, TOL_F16 } from './support.js';
 
 const n4096 = N4096;
 const shapes = GOAL_SHAPES;
 
-describe('ks-sgmat-strided ds: several δ per subgroup (f16 results)', () => {
+describe('ks-sgmat-strided ds: several δ per subgroup', () => {
   const wide = monarchCase(256, 256, 8); // K(1, 32, 32, 8)
   const square = monarchCase(256, 256, 16); // K(1, 16, 16, 16)
 
-  it('offers 2 or 4 δ per subgroup with acc16, at 8 δ per workgroup or more, fewer subgroups for the same runs along δ', () => {
+  it('offers 2 or 4 δ per subgroup, with f16 or f32 results, at 8 δ per workgroup or more: fewer subgroups for the same runs along δ', () => {
     for (const [name, c] of shapes) {
       const all = ksSgmatStrided.candidates(c.ops[1] as KsOp, H200);
       if ((c.ops[1] as KsOp).d < 8) {
@@ -30,7 +30,7 @@ describe('ks-sgmat-strided ds: several δ per subgroup (f16 results)', () => {
       const withDs = all.filter((s) => s.ds !== undefined);
       expect(withDs.length, name).toBeGreaterThan(0);
       for (const s of sample(withDs, 30)) {
-        expect(s.acc16 === true && [2, 4].includes(Number(s.ds)) && s.dtile >= 8 && s.dtile % Number(s.ds) === 0, JSON.stringify(s)).toBe(true);
+        expect([2, 4].includes(Number(s.ds)) && s.dtile >= 8 && s.dtile % Number(s.ds) === 0, JSON.stringify(s)).toBe(true);
         const k = ksSgmatStrided.emit(c.ops[1] as KsOp, s, contextFor(c, 'k', 1, 'f16'));
         expect(k.workgroupSize[0], JSON.stringify(s)).toBe((32 * s.dtile * (s.cols / s.sb)) / Number(s.ds));
         expect(workgroupBytes(k.wgsl), JSON.stringify(s)).toBeLessThanOrEqual(H200.maxWorkgroupStorageBytes);
@@ -64,5 +64,45 @@ describe('ks-sgmat-strided ds: several δ per subgroup (f16 results)', () => {
       expect(ksSgmatStrided.candidates(c.ops[1] as KsOp, EMULATED), name).toContainEqual(s);
       expect(await emulatedError(c, s, batch), JSON.stringify(s)).toBeLessThan(TOL_F16);
     });
+});
 
+describe('ks-sgmat-strided ds with f32 results (session 11)', () => {
+  const wide = monarchCase(256, 256, 8); // K(1, 32, 32, 8)
+  const f32ds = (s: Parameters<typeof schedule>[0], ds: number): KsSgmatStridedSchedule => ({ ...schedule(s), ds });
+
+  it('offers them after the f16-result schedules and before pd, never as the default', () => {
+    for (const [name, c] of shapes) {
+      const op = c.ops[1] as KsOp;
+      const all = ksSgmatStrided.candidates(op, H200);
+      const f32 = all.filter((s) => s.ds !== undefined && s.acc16 === undefined && s.sw === undefined);
+      expect(f32.length > 0, name).toBe(op.d >= 8);
+      if (f32.length === 0) continue;
+      const at = all.indexOf(f32[0]);
+      expect(all.slice(at, at + f32.length), name).toEqual(f32);
+      expect(all.slice(0, at).some((s) => s.pd !== undefined), name).toBe(false);
+      expect(all.slice(at + f32.length).every((s) => s.sw === true || s.pd === 2), name).toBe(true); // then their sw twins, then pd
+      expect(ksSgmatStrided.defaultSchedule(op, H200).ds, name).toBeUndefined();
+    }
+    // n = 4096: 16 δ (32-byte runs) × 32 β as 8 subgroups of 2 δ (256 invocations, f32 slots
+    // for all 16 δ: 16 KiB), each with the resident W and the accumulators of session 10's best
+    // (8 W fragments and 2 result tiles per δ). With every β (64) the f32 slots would need 33 KiB.
+    const s = f32ds({ dtile: 16, cols: 32, sb: 32, mr: 1, chunks: 8, tk: 32, wres: true }, 2);
+    expect(ksSgmatStrided.candidates(n4096.ops[1] as KsOp, H200)).toContainEqual(s);
+    expect(ksSgmatStrided.candidates(n4096.ops[1] as KsOp, H200)).not.toContainEqual({ ...s, cols: 64 });
+    const k = ksSgmatStrided.emit(n4096.ops[1] as KsOp, s, contextFor(n4096, 'k', 1, 'f16'));
+    expect(k.workgroupSize).toEqual([256, 1, 1]);
+    expect(k.wgsl).toContain('var<workgroup> k_os: array<f32,');
+    expect(k.wgsl).toContain('subgroupMatrixStore<row_major>(&k_os, (vslot + 8u) * 264u, acc_1_0_1, 16u);');
+    expect(k.wgsl).toContain('k_dst[at] = vec4<f16>(v);');
+    expect(ksSgmatStrided.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
+  });
+
+  // 4 δ per subgroup with f32 slots: ks-sgmat-strided-swizzle.test.ts (with swizzled lanes).
+  it('adds the bias and accumulates (d = 8, 2 δ per subgroup, 2 β groups), emulated, against float64', async () => {
+    const op = wide.ops[1] as KsOp;
+    const s = f32ds({ dtile: 8, cols: 32, sb: 16, mr: 1, chunks: 2, tk: 32, wres: true }, 2);
+    const biased: KsOp = { ...op, accumulate: true, bias: { tensor: 'blkdiag2', offset: 0, length: 256 } };
+    expect(ksSgmatStrided.candidates(biased, EMULATED)).toContainEqual(s);
+    expect(await emulatedError(wide, s, 19, 1, biased)).toBeLessThan(TOL_F16);
+  });
 });

@@ -42,7 +42,8 @@ export interface KsSgmatStridedSchedule extends Schedule {
   // result tiles each subgroup moves out per epilogue round (epilogueTiles; absent = 1). Optional
   // where d > 1: `acc16`, f16 result matrices (a flag; absent = f32, what every schedule before
   // it had), and `ds`, δ per subgroup (deltasPerSubgroup; absent = 1). Optional in session 6's
-  // form: `pd`, the prefetch depth in γ chunks (prefetchDepth; absent = 1).
+  // form: `pd`, the prefetch depth in γ chunks (prefetchDepth; absent = 1). Optional where the
+  // staging or the epilogue moves vec4 runs: `sw`, swizzled lanes (a flag; absent = false).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -72,6 +73,14 @@ export interface StridedTiling {
    * the epilogue's slots hold f16 (half the workgroup bytes, no conversion before the store).
    */
   readonly acc16: boolean;
+  /**
+   * Swizzled lanes (sw): the vec4 registers that the staging writes and the epilogue reads lane by
+   * lane in rotated order (bank spread) are rotated with two selects between swizzles and indexed
+   * by constants, instead of by the runtime lane (q + rotation) mod 4; the addresses, and so the
+   * banks, stay the same. A vector indexed by a runtime value may live in thread-local memory
+   * (one local store and four loads per staged vec4, four stores and a load per written one).
+   */
+  readonly sw: boolean;
   /** d = 1: the source is staged and the destination written along γ and β, not δ. */
   readonly contiguous: boolean;
   /** Subgroups, β groups per δ, invocations. */
@@ -176,6 +185,7 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const pd = prefetchDepth(s);
   const wstage = flag(s, 'wstage');
   const acc16 = flag(s, 'acc16');
+  const sw = flag(s, 'sw');
   const contiguous = op.d === 1;
   const groups = tb / sb;
   const slots = td * groups * rg;
@@ -198,7 +208,7 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   }
   const sharedBytes = 2 * td * plane + (acc16 ? 2 : 4) * slots * slot * et + (wstage ? 2 * td * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, acc16, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, acc16, sw, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -225,6 +235,7 @@ export function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean
   const accumulatorsFit = t.wres ? accumulators <= MAX_ACCUMULATORS && t.ds * (op.c / TILE) * t.nb <= MAX_RESIDENT_W : accumulators <= MAX_ACCUMULATORS_W_IN_CHUNKS;
   return (
     !(t.acc16 && t.contiguous) &&
+    !(t.sw && t.sv !== 4) &&
     t.td % t.ds === 0 &&
     (t.pd === 1 || (t.pd === 2 && !t.extended && (op.c / t.tk) % 2 === 0)) &&
     t.tb % t.sb === 0 &&

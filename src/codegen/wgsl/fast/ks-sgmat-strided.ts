@@ -45,7 +45,7 @@
  *   running sum is rounded to f16 after every 16-deep multiply, which the tuner's float64 check
  *   holds to the f16 contract): half the accumulator registers, f16 slots (half the bytes, so
  *   twice the tiles per epilogue round in the same memory) written out unconverted unless a bias
- *   or the old destination is added. With `ds` (and acc16) a subgroup takes ds δ: the runs along
+ *   or the old destination is added. With `ds` (f16 or f32 results) a subgroup takes ds δ: the runs along
  *   δ stay `dtile` long (32 bytes at 16 δ) with dtile / ds subgroups per β group.
  *
  * Subgroups: the matrix builtins need subgroup-uniform control flow and subgroup-uniform pointer,
@@ -124,7 +124,7 @@ function enumerate(
  * workgroup memory) and may give a subgroup 4 row tiles (a 64-row warp tile: 4 left and up to 4
  * right matrices per 16 multiply-adds when W is not resident):
  * - d = 1: W resident, in place or staged, 1 to 8 row groups (with one δ, row groups give the
- *   workgroup its subgroups);
+ *   workgroup its subgroups), then all of them again with swizzled lanes (`sw`);
  * - d > 1: W staged (TD planes of TB β × tk γ), 1, 2 or 4 row groups: a subgroup then reads its
  *   right matrices from workgroup memory like its left ones, and row groups share them.
  * Then (d > 1), session 6's form with `et` 2, 4 or 8 result tiles per epilogue round where the
@@ -136,13 +136,20 @@ function enumerate(
  * that fit (2 to 16: all of a subgroup's tiles in one round where they fit). Half the
  * accumulator registers admit 64-row warp tiles (`mr` 4) beside resident W, and f16 slots twice
  * the tiles per round in the same workgroup memory.
+ * Then (d > 1) session 6's form with 8 δ or more per workgroup taken 2 or 4 δ per subgroup
+ * (`ds`) and f32 results: 32-byte runs along δ (16 δ) with the subgroups, resident W and
+ * accumulators of 8 δ, so long runs without acc16's f16 sums.
+ * Then those two (session 6's form, and ds with f32 results) with swizzled lanes (`sw`).
  * Very last (d > 1), session 6's form with `pd` 2, the source loads two γ chunks ahead, where a
  * row chunk has an even number of γ chunks.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
   const staged = { wres: false, wstage: true };
-  if (op.d === 1) return enumerate(op, limits, [1], [1, 2, 4, 8], [1, 2, 4], [{ wres: false, wstage: false }, { wres: true, wstage: false }, staged]);
+  if (op.d === 1) {
+    const contiguousForms = enumerate(op, limits, [1], [1, 2, 4, 8], [1, 2, 4], [{ wres: false, wstage: false }, { wres: true, wstage: false }, staged]);
+    return [...contiguousForms, ...swizzled(op, contiguousForms, limits)];
+  }
   const dtiles = dividing(op.d, [2, 4, 8, 16, 32]);
   const measuredForm = enumerate(op, limits, dtiles, [undefined], [1, 2], [{ wres: false }, { wres: true }]);
   const fewerRounds = measuredForm.flatMap((s) => [2, 4, 8].map((et): KsSgmatStridedSchedule => ({ ...s, et }))).filter((s) => valid(op, tiling(op, s), limits));
@@ -156,8 +163,16 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
         ...[2, 4].flatMap((ds) => enumerate(op, limits, longRuns, [undefined], [1, 2], [{ wres: false }, { wres: true }], { ...f16, ds })),
       ]
     : [];
+  // Long runs along δ with f32 results: 8 δ or more per workgroup taken 2 or 4 δ per subgroup,
+  // without acc16 (whose f16 sums cost more than the long runs gained in session 10).
+  const longRunsF32 = [2, 4].flatMap((ds) => enumerate(op, limits, longRuns, [undefined], [1, 2], [{ wres: false }, { wres: true }], { ds }));
   const deeperPrefetch = measuredForm.map((s): KsSgmatStridedSchedule => ({ ...s, pd: 2 })).filter((s) => valid(op, tiling(op, s), limits));
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)]), ...deeperPrefetch];
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)]), ...longRunsF32, ...swizzled(op, [...measuredForm, ...longRunsF32], limits), ...deeperPrefetch];
+}
+
+/** `forms` with swizzled lanes (`sw`), where their staging or epilogue moves vec4 runs. */
+function swizzled(op: KsOp, forms: readonly KsSgmatStridedSchedule[], limits: TargetLimits): KsSgmatStridedSchedule[] {
+  return forms.map((s): KsSgmatStridedSchedule => ({ ...s, sw: true })).filter((s) => valid(op, tiling(op, s), limits));
 }
 
 /** `s` with the most epilogue tiles per round (2 or more) whose slots fit, if any. */
@@ -197,7 +212,8 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
         t.sharedBytes / 1024
       );
     };
-    return highestScoring('ks-sgmat-strided', what, candidates(op, limits), contiguousScore);
+    // Swizzled lanes (sw) are not measured yet: never a default.
+    return highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.sw === undefined), contiguousScore);
   }
   const td = Math.min(8, op.d);
   const chunks = td >= 8 ? 4 : 8;
@@ -215,8 +231,8 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
       t.sharedBytes / 65536
     );
   };
-  // f16 results (acc16) are not measured yet: never a default.
-  return highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.acc16 === undefined), score);
+  // f16 results (acc16) lost on the H100, ds with f32 results is not measured yet: never a default.
+  return highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.acc16 === undefined && s.ds === undefined && s.sw === undefined), score);
 }
 
 /**
@@ -226,6 +242,27 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
  */
 function rotatedLanes(rot: string, line: string): string[] {
   return [0, 1, 2, 3].map((q) => `{ let qq = (${q}u + ${rot}) & 3u; ${line} }`);
+}
+
+/**
+ * `v` rotated by `rot` (mod 4) without a dynamic lane index: two selects between swizzles, so
+ * the register stays a register (a vector indexed by a runtime value may be spilled to
+ * thread-local memory by the driver's compiler). `left`: lane q of the result is lane (q + rot)
+ * mod 4 of `v`; otherwise lane (q + rot) mod 4 of the result is lane q of `v`.
+ */
+function rotateBy(v: string, rot: string, left: boolean, name: string, decl: 'let' | 'var'): string[] {
+  const [one, two] = left ? ['yzwx', 'zwxy'] : ['wxyz', 'zwxy'];
+  return [`let ${name}1 = select(${v}, ${v}.${one}, ((${rot}) & 1u) != 0u);`, `${decl} ${name} = select(${name}1, ${name}1.${two}, ((${rot}) & 2u) != 0u);`];
+}
+
+/**
+ * The four lanes of register `v` stored in rotated order (`rotatedLanes`: lane (q + rot) mod 4
+ * at step q, to `target(qq)`). With `sw` (swizzled lanes) the register is rotated first and
+ * step q stores its lane q, a constant index: the same addresses, no dynamic vector index.
+ */
+function rotatedStores(sw: boolean, rot: string, v: string, target: (lane: string) => string): string[] {
+  if (!sw) return rotatedLanes(rot, `${target('qq')} = ${v}[qq];`);
+  return ['{', ...rotateBy(v, rot, true, 'w', 'let').map((l) => `  ${l}`), ...[0, 1, 2, 3].map((q) => `  { let qq = (${q}u + ${rot}) & 3u; ${target('qq')} = w[${q}]; }`), '}'];
 }
 
 const LEFT = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
@@ -275,7 +312,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
           item: () => [`let kv = ${mod('e', TK / 4)};`, `let k = kv * 4u;`, `let r = ${div('e', TK / 4)};`],
           load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, u(0)), 4)}];`],
           // Rotated lanes, as along δ: invocation kv writes γ 4·kv + (q + kv) mod 4 at step q.
-          store: (v) => rotatedLanes('kv', `${xsAt(u(0), 'r', 'k + qq')} = ${v}[qq];`),
+          store: (v) => rotatedStores(t.sw, 'kv', v, (qq) => xsAt(u(0), 'r', `k + ${qq}`)),
         }
       : views.src
         ? {
@@ -284,7 +321,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
             item,
             load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'dv * 4u'), 4)}];`],
             // Rotated lanes: invocation dv writes δ 4·dv + (q + dv) mod 4 at step q (bank spread).
-            store: (v) => rotatedLanes('dv', `${xsAt('dv * 4u + qq', 'r', 'k')} = ${v}[qq];`),
+            store: (v) => rotatedStores(t.sw, 'dv', v, (qq) => xsAt(`dv * 4u + ${qq}`, 'r', 'k')),
           }
         : {
             count: RC * TK * TD,
@@ -304,7 +341,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     register: 'vec4<f16>',
     item: () => [`let kv = ${mod('e', TK / 4)};`, `let k = kv * 4u;`, `let bb = ${mod(div('e', TK / 4), TB)};`, `let dd = ${mod(div('e', (TK / 4) * TB), TD)};`],
     load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'k'), 4)}];`],
-    store: (v) => rotatedLanes('kv', `${wsAt('k + qq')} = ${v}[qq];`),
+    store: (v) => rotatedStores(t.sw, 'kv', v, (qq) => wsAt(`k + ${qq}`)),
   };
   const copies = t.wstage ? [srcCopy, wCopy] : [srcCopy];
   // One register set per γ chunk in flight (pd); chunk kc of a row chunk uses set kc mod pd.
@@ -412,8 +449,13 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const write = (base: number) =>
     views.dst
       ? [
-          `var v = vec4<${plain ? 'f16' : 'f32'}>();`,
-          ...rotatedLanes(rotation, `v[qq] = ${slotValue(osAt('qq', base))};`),
+          ...(t.sw
+            ? // Swizzled lanes: lane (q + rot) mod 4 read at step q into lane q, then rotated into place.
+              [
+                `let u = vec4<${plain ? 'f16' : 'f32'}>(${[0, 1, 2, 3].map((q) => slotValue(osAt(`((${q}u + ${rotation}) & 3u)`, base))).join(', ')});`,
+                ...rotateBy('u', rotation, false, 'v', 'var'),
+              ]
+            : [`var v = vec4<${plain ? 'f16' : 'f32'}>();`, ...rotatedLanes(rotation, `v[qq] = ${slotValue(osAt('qq', base))};`)]),
           ...(biasOff === undefined ? [] : [`v += vec4<f32>(${[0, 1, 2, 3].map((q) => `f32(${bias(q)[0]})`).join(', ')});`]),
           `let at = ${div(sum(mul('row', outSize), outIndex), 4)};`,
           ...(op.accumulate ? [`v += vec4<f32>(${n.dst}[at]);`] : []),
@@ -513,6 +555,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.acc16 === undefined ? {} : { acc16: flag(s, 'acc16') }),
     ...(s.ds === undefined ? {} : { ds: knob(s, 'ds') }),
     ...(s.pd === undefined ? {} : { pd: knob(s, 'pd') }),
+    ...(s.sw === undefined ? {} : { sw: flag(s, 'sw') }),
   }),
   emit,
 };
