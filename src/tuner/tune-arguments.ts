@@ -47,8 +47,12 @@ export function checkTuneCounts(fn: string, options: unknown): asserts options i
 
 /** A compiled program: what compileMap (or, `backward`, compileBackward) returns. */
 export function checkTuneProgram(fn: string, program: unknown, backward: boolean): void {
-  const ok = isObject(program) && typeof program.name === 'string' && Array.isArray(program.ops) && (program.dtype === 'f32' || program.dtype === 'f16') && Array.isArray(program.buffers) && (!backward || Array.isArray(program.partials));
-  if (!ok) throw tuneArgumentError(fn, backward ? 'program must be a backward program (compileBackward(compileMap(...)))' : 'program must be a compiled map (compileMap)', program);
+  // A backward program has partials (its batch reductions' buffers); a forward one has none.
+  const ok = isObject(program) && typeof program.name === 'string' && Array.isArray(program.ops) && (program.dtype === 'f32' || program.dtype === 'f16') && Array.isArray(program.buffers) && Array.isArray(program.partials) === backward;
+  if (ok) return;
+  const swapped = isObject(program) && Array.isArray(program.ops) && (Array.isArray(program.partials) ? 'a backward program' : 'a forward program');
+  const what = backward ? 'program must be a backward program (compileBackward(compileMap(...)))' : 'program must be a compiled map (compileMap)';
+  throw swapped ? new MoncError('user', `${fn}: ${what}, got ${swapped} of map '${String(program.name)}'`) : tuneArgumentError(fn, what, program);
 }
 
 /** What adapterIdentity(adapter, device) returns (a GPUAdapter itself is not one: its features are a set). */

@@ -161,9 +161,13 @@ describe('tuneMaps (monc)', () => {
       expect((thrown as Error).message).toMatch(/^adapterIdentity: the (adapter must be a GPUAdapter|device must be a GPUDevice or left out)/);
     }
     expect(adapterIdentity(gpu.adapter)).toMatchObject({ vendor: adapter.vendor, limits: adapter.limits });
-    // The forward program is not a backward one.
+    // The forward program is not a backward one, nor the other way round.
     const error = await tuneBackwardProgram(gpu.device, adapter, program as never, ok).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/^tuneBackwardProgram: program must be a backward program \(compileBackward/);
+    expect(isMoncError(error, 'user')).toBe(true);
+    expect((error as Error).message).toBe("tuneBackwardProgram: program must be a backward program (compileBackward(compileMap(...))), got a forward program of map 'm'");
+    const swapped = await tuneProgram(gpu.device, adapter, backward as never, ok).catch((e: unknown) => e);
+    expect(isMoncError(swapped, 'user')).toBe(true);
+    expect((swapped as Error).message).toBe("tuneProgram: program must be a compiled map (compileMap), got a backward program of map 'm'");
     // And the well-formed call still tunes.
     const tuned = await tuneBackwardProgram(gpu.device, adapter, backward, { ...ok, maxCandidates: 1, repeats: 1 });
     expect(tuned.entries.length).toBeGreaterThan(0);
