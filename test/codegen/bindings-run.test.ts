@@ -15,6 +15,7 @@ import type { CheckedModule } from '../../src/dsl/structure.js';
 import { writeSafetensors } from '../../src/runtime/formats/index.js';
 import { initParams } from '../../src/runtime/init.js';
 import { ProjectionError, projectInto } from '../../src/project/index.js';
+import { isMoncError } from '../../src/util/error.js';
 import type { TypedMapOptions, TypedMap } from '../../src/runtime/typed-map.js';
 import { getTestDevice } from '../support/gpu.js';
 import { TINY_SOURCE } from './tiny-module.js';
@@ -169,5 +170,20 @@ describe('generated bindings on the caller\'s device', () => {
       [xBuffer, yBuffer, readBuffer].forEach((b) => b.destroy());
       instance.destroy();
     }
+  });
+});
+
+describe("a generated class's create() with options that are not an object (JavaScript callers)", () => {
+  it("is refused by name, not spread into an object that runs on WebGPU ('cpu' as { 0: 'c', … })", async () => {
+    for (const wrong of ['cpu', 'webgpu', 7]) {
+      const error = await generated.up.create(wrong as never).then(
+        (made) => (made.destroy(), undefined),
+        (e: unknown) => e,
+      );
+      expect(isMoncError(error, 'user'), `create(${JSON.stringify(wrong)})`).toBe(true);
+      expect((error as Error).message).toMatch(/options must be an object/);
+    }
+    // No options, and null (as MapRunner.create takes it), still create.
+    for (const none of [undefined, null]) (await generated.up.create(none as never)).destroy();
   });
 });

@@ -127,7 +127,11 @@ function mapStatements(map: ManifestMap, index: number, names: MapNames): Statem
           isAsync: true,
           parameters: [{ name: 'options', hasQuestionToken: true, type: 'TypedMapOptions' }],
           returnType: `Promise<${className}>`,
-          statements: [`return new ${className}(await MapRunner.create(${className}.manifest, WGSL, { ...options, dtype: MANIFEST.dtype }));`],
+          // Options that are not an object (a JavaScript `create('cpu')`) go to MapRunner as they are, which refuses
+          // them by name; spread, a string became { 0: 'c', 1: 'p', 2: 'u' } and ran on WebGPU without a word.
+          statements: [
+            `return new ${className}(await MapRunner.create(${className}.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));`,
+          ],
         },
       ],
     },
