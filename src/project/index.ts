@@ -6,3 +6,5 @@
 export { ProjectionError } from './errors.js';
 export { checkDenseShape, denseShape, project, type ProjectedModel, type ProjectOptions, type ProjectionResult } from './project.js';
 export { projectInto, type TypedProjection } from './load.js';
+// up.project(w, options) on every generated class (TypedMap), installed by importing this entry.
+export * from './typed-method.js';

@@ -39,7 +39,14 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
  * `encodeBackward`, `createOptimizer`, `fitMse` (docs/training.md), `saveParams()` (loadable with
  * `loadParams`) and `destroy()`.
  */
-export interface TypedMap<Params extends { readonly [name: string]: Float32Array }> extends Pick<MapRunner, ForwardedCalls> {}
+export interface TypedMap<Params extends { readonly [name: string]: Float32Array }> extends Pick<MapRunner, ForwardedCalls>, TypedMapExtensions<Params> {}
+
+/**
+ * The methods an opt-in entry installs on every generated class when imported, declared by that
+ * entry (a module augmentation of this interface): `project(w)` by `monc/project`. Empty here,
+ * so that the runtime names nothing of them.
+ */
+export interface TypedMapExtensions<Params extends { readonly [name: string]: Float32Array }> {}
 
 // Forwarded in one loop rather than written out one by one: every page bundles this class (and the training calls' names, which MapRunner forwards too).
 for (const call of ['forward', 'createStaging', 'encodeForward', 'dense', 'destroy', ...TRAINING_CALLS] satisfies ForwardedCalls[]) {
