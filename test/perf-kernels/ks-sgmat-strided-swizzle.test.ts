@@ -3,8 +3,8 @@
  * visit a vec4's lanes in rotated order (bank spread) rotate the register with two selects and
  * index it by constants instead of by the runtime lane (q + rotation) mod 4, which a driver may
  * keep in thread-local memory. Same addresses (so the bank tests of sgmat-strided.test.ts hold);
- * offered as twins of session 6's form and of ds with f32 results, and of every contiguous
- * (d = 1) schedule; never a default. Results through the subgroup-matrix emulation against
+ * offered as twins of session 6's form, of the f16-result (acc16) schedules and of ds with f32
+ * results, and of every contiguous (d = 1) schedule; never a default. Results through the subgroup-matrix emulation against
  * float64 (f32 storage as the emulation requires), with every rotation (16 δ: 4 runs of 4).
  */
 import { describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { stridedSgmatLayout } from '../../src/codegen/wgsl/fast/ks-sgmat-strided
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { EMULATED, emulatedError, GOAL_SHAPES, H200, N4096, schedule, unfiltered } from './sgmat-strided-support.js';
+import { acc16, EMULATED, emulatedError, GOAL_SHAPES, H200, N4096, schedule, unfiltered } from './sgmat-strided-support.js';
 import { kernelError, TOL_F16 } from './support.js';
 
 const swizzled = (s: KsSgmatStridedSchedule): KsSgmatStridedSchedule => ({ ...s, sw: true });
@@ -71,12 +71,19 @@ describe('ks-sgmat-strided sw: the WGSL', () => {
 describe('ks-sgmat-strided sw: results, emulated, against float64', () => {
   const square = monarchCase(256, 256, 16); // K(1, 16, 16, 16), and K(16, 16, 16, 1) first
 
-  it('16 δ as 4 subgroups of 4 (every rotation), f32 results, bias and accumulation (batch 21)', async () => {
+  it('16 δ as 8 subgroups of 2 (every rotation), f32 results, bias and accumulation (batch 21)', async () => {
     const op = square.ops[1] as KsOp;
-    const s = swizzled({ ...schedule({ dtile: 16, cols: 16, sb: 16, mr: 1, chunks: 2, tk: 16, wres: false }), ds: 4 });
+    const s = swizzled({ ...schedule({ dtile: 16, cols: 16, sb: 16, mr: 1, chunks: 2, tk: 16, wres: false }), ds: 2 });
     const biased: KsOp = { ...op, accumulate: true, bias: { tensor: 'blkdiag2', offset: 0, length: 256 } };
     expect(ksSgmatStrided.candidates(biased, EMULATED)).toContainEqual(s);
     expect(await emulatedError(square, s, 21, 1, biased)).toBeLessThan(TOL_F16);
+  });
+
+  it('f16 results written out as they are (acc16, vec4<f16> lanes), 2 δ per subgroup, 2 γ chunks (batch 19)', async () => {
+    const wide = monarchCase(256, 256, 8); // K(1, 32, 32, 8)
+    const s = swizzled({ ...acc16({ dtile: 8, cols: 32, sb: 32, mr: 1, chunks: 2, tk: 16, wres: true }), ds: 2 });
+    expect(ksSgmatStrided.candidates(wide.ops[1] as KsOp, EMULATED)).toContainEqual(s);
+    expect(await emulatedError(wide, s, 19)).toBeLessThan(TOL_F16);
   });
 
   it('the contiguous factor (d = 1, runs along γ and β), 2 row groups, 2 γ chunks (batch 23)', async () => {

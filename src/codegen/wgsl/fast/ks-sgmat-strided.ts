@@ -139,7 +139,8 @@ function enumerate(
  * Then (d > 1) session 6's form with 8 δ or more per workgroup taken 2 or 4 δ per subgroup
  * (`ds`) and f32 results: 32-byte runs along δ (16 δ) with the subgroups, resident W and
  * accumulators of 8 δ, so long runs without acc16's f16 sums.
- * Then those two (session 6's form, and ds with f32 results) with swizzled lanes (`sw`).
+ * Then session 6's form, the f16-result schedules and ds with f32 results again with swizzled
+ * lanes (`sw`: no vector indexed by a runtime lane, which f16 vectors suffer most from).
  * Very last (d > 1), session 6's form with `pd` 2, the source loads two γ chunks ahead, where a
  * row chunk has an even number of γ chunks.
  */
@@ -167,7 +168,8 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // without acc16 (whose f16 sums cost more than the long runs gained in session 10).
   const longRunsF32 = [2, 4].flatMap((ds) => enumerate(op, limits, longRuns, [undefined], [1, 2], [{ wres: false }, { wres: true }], { ds }));
   const deeperPrefetch = measuredForm.map((s): KsSgmatStridedSchedule => ({ ...s, pd: 2 })).filter((s) => valid(op, tiling(op, s), limits));
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)]), ...longRunsF32, ...swizzled(op, [...measuredForm, ...longRunsF32], limits), ...deeperPrefetch];
+  const f16Rounds = f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...deeperPrefetch];
 }
 
 /** `forms` with swizzled lanes (`sw`), where their staging or epilogue moves vec4 runs. */
