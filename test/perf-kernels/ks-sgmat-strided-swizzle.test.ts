@@ -86,10 +86,10 @@ describe('ks-sgmat-strided sw: results, emulated, against float64', () => {
     expect(await emulatedError(wide, s, 19)).toBeLessThan(TOL_F16);
   });
 
-  it('the contiguous factor (d = 1, runs along γ and β), 2 row groups, 2 γ chunks (batch 23)', async () => {
+  it('the contiguous factor (d = 1, runs along γ and β), W staged (its rotated copy too), 2 row groups, 2 row chunks (batch 23)', async () => {
     const op = square.ops[0] as KsOp;
     expect(op).toMatchObject({ a: 16, b: 16, c: 16, d: 1 });
-    const s = swizzled(schedule({ dtile: 1, cols: 16, sb: 16, mr: 1, rg: 2, chunks: 2, tk: 16, wres: true, wstage: false }));
+    const s = swizzled(schedule({ dtile: 1, cols: 16, sb: 16, mr: 1, rg: 2, chunks: 2, tk: 16, wres: false, wstage: true }));
     expect(ksSgmatStrided.candidates(op, EMULATED)).toContainEqual(s);
     expect(await emulatedError(square, s, 23, 0)).toBeLessThan(TOL_F16);
   });
