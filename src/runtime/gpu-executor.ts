@@ -240,13 +240,8 @@ export class GpuExecutor {
     const byBatch = memo(memo(memo(this.#bindGroups, params, () => new WeakMap()), x, () => new WeakMap()), y, () => new Map<number, GPUBindGroup[]>());
     const cached = byBatch.get(batch);
     if (cached) return cached;
-    const buffer = (name: string): GPUBuffer => {
-      if (name === 'x') return x;
-      if (name === 'y') return y;
-      const t = this.#temps.get(name);
-      if (!t) throw new Error(`internal error: kernel uses undeclared buffer '${name}'`);
-      return t;
-    };
+    // Every kernel's buffers are its program's: the build asserts it, decodeManifest checks it of a manifest file (checkManifestMaps).
+    const buffer = (name: string): GPUBuffer => (name === 'x' ? x : name === 'y' ? y : this.#temps.get(name)!);
     const groups = this.#spec.kernels.map((k, i) =>
       this.device.createBindGroup({
         layout: this.#bindGroupLayout,

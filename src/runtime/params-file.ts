@@ -7,7 +7,7 @@
  */
 import type { ParamLayoutEntry } from '../manifest/program.js';
 import { decodeSafetensorsTensor, readSafetensorsIndex } from './formats/safetensors.js';
-import { describeShape, ParamError } from './params.js';
+import { checkShape } from './params.js';
 
 /** `params` as loadParams takes them: bytes (a Uint8Array, or `fetch`'s ArrayBuffer as it is) read as a safetensors file for `layout`'s tensors, anything else as it is. */
 export function tensorsOfParams<T>(params: T | Uint8Array | ArrayBuffer, layout: readonly ParamLayoutEntry[]): T | Map<string, ArrayLike<number>> {
@@ -18,9 +18,7 @@ export function tensorsOfParams<T>(params: T | Uint8Array | ArrayBuffer, layout:
   for (const { name, shape } of layout) {
     const t = index.entries.find((e) => e.name === name);
     if (!t) continue;
-    // Shapes compared as messages write them: equal texts, equal shapes.
-    const [got, expected] = [t.shape, shape].map(describeShape);
-    if (got !== expected) throw new ParamError(`parameter tensor '${name}' has shape ${got}; expected ${expected}`);
+    checkShape(name, t.shape, shape);
     tensors.set(name, decodeSafetensorsTensor(t, bytes.subarray(index.dataStart + t.begin, index.dataStart + t.end)).data);
   }
   return tensors;

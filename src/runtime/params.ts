@@ -27,10 +27,25 @@ export function describeShape(shape: readonly number[]): string {
   return `(${shape.join(', ')})`;
 }
 
-function lookup(tensors: Tensors, name: string): ArrayLike<number> | undefined {
-  if (tensors instanceof Map) return tensors.get(name);
+/** Throws unless a tensor's shape is the layout's (compared as messages write them: equal texts, equal shapes). */
+export function checkShape(name: string, shape: readonly number[], expected: readonly number[]): void {
+  const [a, b] = [shape, expected].map(describeShape);
+  if (a !== b) throw new ParamError(`parameter tensor '${name}' has shape ${a}; expected ${b}`);
+}
+
+/**
+ * The values of tensor `entry.name`: an array of numbers as given, or the data of a tensor object
+ * `{ shape, data }` (what readSafetensors gives and exportOnnx and the converters take; from
+ * JavaScript, QA2 s11 B2), whose shape must then be the entry's.
+ */
+function lookup(tensors: Tensors, entry: ParamLayoutEntry): ArrayLike<number> | undefined {
+  const { name } = entry;
   const record = tensors as Readonly<Record<string, ArrayLike<number>>>;
-  return Object.hasOwn(record, name) ? record[name] : undefined;
+  const value = tensors instanceof Map ? tensors.get(name) : Object.hasOwn(record, name) ? record[name] : undefined;
+  const tensor = value as { shape?: readonly number[]; data?: ArrayLike<number> } | null | undefined;
+  if (!Array.isArray(tensor?.shape)) return value;
+  checkShape(name, tensor.shape, entry.shape);
+  return tensor.data;
 }
 
 /**
@@ -42,7 +57,7 @@ export function packParams(layout: readonly ParamLayoutEntry[], paramSize: numbe
   if (tensors === null || typeof tensors !== 'object') throw new ParamError(`parameters must be tensors by name (an object or a Map), got ${typeName(tensors)}`);
   const packed = new Float32Array(paramSize);
   for (const entry of layout) {
-    const values = lookup(tensors, entry.name);
+    const values = lookup(tensors, entry);
     const expected = elementCount(entry.shape);
     // null too: from JavaScript, a tensor set to null is as missing as one left out.
     if (values == null) throw new ParamError(`missing parameter tensor '${entry.name}' (expected shape ${describeShape(entry.shape)})`);
