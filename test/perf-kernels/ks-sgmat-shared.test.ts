@@ -1,6 +1,7 @@
 /**
  * ks-sgmat's session-11 knobs: `sg` (2 or 4 subgroups per workgroup, each its own row slice, all
- * multiplying one staged W tile) and `db` (double-buffered staging, one barrier per chunk). The
+ * multiplying one staged W tile), `sgc` (likewise along β, sharing one staged source tile; with
+ * sg a grid) and `db` (double-buffered staging, one barrier per chunk). The
  * schedule space (after every other candidate, never a default), the WGSL, and results through
  * the subgroup-matrix emulation on SwiftShader against the float64 op reference: each epilogue
  * (f32 per tile, f16 per tile with `stage`, acc16's direct stores and its staged last row tile,
@@ -19,7 +20,13 @@ import { kernelError, TOL, TOL_F16 } from './support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
-type Knobs = Pick<KsSgmatSchedule, 'acc16' | 'stage' | 'sg' | 'db'>;
+interface Knobs {
+  readonly acc16?: true;
+  readonly stage?: true;
+  readonly sg?: number;
+  readonly sgc?: number;
+  readonly db?: true;
+}
 const sgmat = (rows: number, cols: number, dtile: number, tk: number, knobs: Knobs = {}): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs });
 
 /** A one-op case around `op` (weight `w`, then its bias if it has one). */
@@ -52,19 +59,25 @@ describe('ks-sgmat sg and db: the schedule space', () => {
     ['n=4096 strided factor', monarchCase(4096, 4096, 64).ops[1] as KsOp],
   ];
 
-  it('adds the f32 and acc16+stage tilings of at most 64 rows with sg 2 and 4, then db ones, after every other candidate', () => {
+  it('adds the f32 and acc16+stage tilings of 32 or 64 rows and β with 2 or 4 subgroups, then db ones, after every other candidate', () => {
+    const isNew = (s: KsSgmatSchedule) => s.sg !== undefined || s.sgc !== undefined || s.db !== undefined;
     for (const [name, op] of ops) {
       const all = ksSgmat.candidates(op, H200);
-      const firstNew = all.findIndex((s) => s.sg !== undefined || s.db !== undefined);
+      const firstNew = all.findIndex(isNew);
       const old = all.slice(0, firstNew);
-      expect(all.slice(firstNew).every((s) => s.sg !== undefined || s.db !== undefined), name).toBe(true);
+      expect(all.slice(firstNew).every(isNew), name).toBe(true);
       const keys = new Set(old.map((s) => JSON.stringify(s)));
-      const grouped = all.filter((s) => s.sg !== undefined && s.db === undefined);
-      expect(new Set(grouped.map((s) => s.sg)), name).toEqual(new Set([2, 4]));
+      const grouped = all.filter((s) => (s.sg !== undefined || s.sgc !== undefined) && s.db === undefined);
+      const grids = new Set(grouped.map((s) => `${s.sg ?? 1}x${s.sgc ?? 1}`));
+      // Along β, as many subgroups as op.b holds 32-wide tiles for (n = 4096: b = 64, so not 4).
+      const offered = [[2, 1], [4, 1], [1, 2], [1, 4], [2, 2]].filter(([, c]) => op.b % (32 * c) === 0);
+      expect(grids, name).toEqual(new Set(offered.map(([r, c]) => `${r}x${c}`)));
       for (const s of grouped) {
-        const { sg: _, ...one } = s;
+        const [sg, sgc] = [Number(s.sg ?? 1), Number(s.sgc ?? 1)];
+        expect(sg * sgc <= 4 && op.b % (s.cols * sgc) === 0, JSON.stringify(s)).toBe(true);
+        const { sg: _, sgc: _c, ...one } = s;
         expect(keys.has(JSON.stringify(one)), JSON.stringify(s)).toBe(true);
-        expect(s.rows <= 64 && s.gload === undefined && s.epi === undefined && (s.acc16 === undefined || s.stage === true), JSON.stringify(s)).toBe(true);
+        expect([32, 64].includes(s.rows) && [32, 64].includes(s.cols) && s.gload === undefined && s.epi === undefined && (s.acc16 === undefined || s.stage === true), JSON.stringify(s)).toBe(true);
       }
       const doubled = all.filter((s) => s.db !== undefined);
       expect(doubled.length, name).toBeGreaterThan(0);
@@ -78,12 +91,12 @@ describe('ks-sgmat sg and db: the schedule space', () => {
   it('offers sg only within the workgroup size limit', () => {
     const op = ops[0][1];
     const small = ksSgmat.candidates(op, { ...H200, maxWorkgroupSize: 64 });
-    expect(small.some((s) => s.sg === 2)).toBe(true);
-    expect(small.some((s) => s.sg === 4)).toBe(false);
+    expect(small.some((s) => s.sg === 2) && small.some((s) => s.sgc === 2)).toBe(true);
+    expect(small.some((s) => s.sg === 4 || s.sgc === 4 || (s.sg === 2 && s.sgc === 2))).toBe(false);
   });
 
   it('decodes sg and db from a stored schedule', () => {
-    const s = sgmat(64, 64, 1, 16, { acc16: true, stage: true, sg: 4, db: true });
+    const s = sgmat(64, 32, 1, 16, { acc16: true, stage: true, sg: 2, sgc: 2, db: true });
     expect(ksSgmat.decode(s)).toEqual(s);
     expect(() => ksSgmat.decode({ ...s, sg: 0 })).toThrow(/sg/);
   });
@@ -107,6 +120,19 @@ describe('ks-sgmat sg and db: the WGSL (n = 4096 first factor K(64, 64, 64, 1))'
     expect(k.wgsl).toContain('let r0_3 = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>(&k_ws, 768u + kk, 16u);');
     expect(k.wgsl).toContain('subgroupMatrixStore<row_major>(&k_cs, sgid * 256u, acc_0_2_1, 16u);');
     expect(k.wgsl).toContain('let row = row0 + sgi * 64u + 32u + r;');
+  });
+
+  it('sg 2 x sgc 2: 64 rows x 64 β of 32 x 32 subgroup tiles, the rows from sgid % 2, β from sgid / 2', () => {
+    const k = emit(sgmat(32, 32, 1, 16, { acc16: true, stage: true, sg: 2, sgc: 2 }));
+    expect(k.workgroupSize).toEqual([128, 1, 1]);
+    expect(k.dispatch).toMatchObject({ rowsPerWorkgroup: 64, workgroupsPerRowTile: 64 });
+    expect(k.wgsl).toContain('let sgr = sgid % 2u;');
+    expect(k.wgsl).toContain('let sgb = sgid / 2u;');
+    expect(k.wgsl).toContain('var<workgroup> k_ws: array<f16, 1024>;');
+    expect(k.wgsl).toContain('let l0_1 = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>(&k_xs, sgr * 512u + 256u + kk, 16u);');
+    expect(k.wgsl).toContain('let r0_1 = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>(&k_ws, sgb * 512u + 256u + kk, 16u);');
+    expect(k.wgsl).toContain('let row = row0 + (sgi % 2u) * 32u + 16u + r;');
+    expect(k.wgsl).toContain('let beta = beta0 + (sgi / 2u) * 32u + 16u + bb;');
   });
 
   it('db: both staged tiles twice, one barrier per chunk instead of two', () => {
@@ -143,11 +169,15 @@ describe('ks-sgmat sg and db, emulated, against the float64 reference', () => {
       expect(await error(c, index, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
     });
 
-  it('sg 2 on two β tiles per row, accumulating: direct tiles from the old output then a staged partial workgroup (batch 48); with a bias, the one-round staged path (batch 21)', async () => {
+  it('sg 2 x sgc 2 on two β tiles per row, accumulating: direct tiles from the old output then a staged partial workgroup (batch 48); with a bias, the one-round staged path (batch 21)', async () => {
     const acc = oneOp({ ...wide, accumulate: true });
-    expect(await error(acc, 0, sgmat(16, 32, 1, 16, { acc16: true, sg: 2 }), 48)).toBeLessThan(TOL);
+    expect(await error(acc, 0, sgmat(16, 16, 1, 16, { acc16: true, sg: 2, sgc: 2 }), 48)).toBeLessThan(TOL);
     const biased = oneOp({ ...wide, accumulate: true, bias: { tensor: 'b', offset: 0, length: 64 } });
-    expect(await error(biased, 0, sgmat(16, 32, 1, 16, { acc16: true, sg: 2 }), 21)).toBeLessThan(TOL);
+    expect(await error(biased, 0, sgmat(16, 16, 1, 16, { acc16: true, sg: 2, sgc: 2 }), 21)).toBeLessThan(TOL);
+  });
+
+  it('sgc 2 + db, f32 per-tile epilogue, two γ chunks, two β tiles per row (batch 21)', async () => {
+    expect(await error(oneOp(ks(2, 32, 32, 1, 'x', 'y', 'w')), 0, sgmat(16, 16, 1, 16, { sgc: 2, db: true }), 21)).toBeLessThan(TOL);
   });
 
   it("n = 4096's 64x64 blocks: sg 2 + db, acc16 + stage, f16 workgroup arrays (batch 144)", async () => {
@@ -157,7 +187,7 @@ describe('ks-sgmat sg and db, emulated, against the float64 reference', () => {
     expect(await kernelError(c, 0, 1, emit, 144, 'f32')).toBeLessThan(TOL_F16);
   }, 180_000);
 
-  it("a subgroup that reads another's rows, or a chunk read from the wrong half, fails the reference check", async () => {
+  it("a subgroup that reads another's rows or β, or a chunk read from the wrong half, fails the reference check", async () => {
     const corrupt = (s: KsSgmatSchedule, from: string, to: string) =>
       emulatedEmit((ctx) => {
         const k = ksSgmat.emit(rect.ops[0] as KsOp, s, ctx);
@@ -168,5 +198,12 @@ describe('ks-sgmat sg and db, emulated, against the float64 reference', () => {
     expect(await kernelError(rect, 0, 1, corrupt(sg, '(&k_xs, sgid * 256u + kk', '(&k_xs, kk'), 32, 'f32')).toBeGreaterThan(0.1);
     const db = sgmat(32, 16, 1, 16, { db: true });
     expect(await kernelError(rect, 0, 1, corrupt(db, '(&k_xs, buf * 512u + ', '(&k_xs, '), 32, 'f32')).toBeGreaterThan(0.1);
+    const wideCase = oneOp(wide);
+    const sgc = emulatedEmit((ctx) => {
+      const k = ksSgmat.emit(wide, sgmat(16, 16, 1, 16, { sgc: 2 }), ctx);
+      expect(k.wgsl).toContain('(&k_ws, sgid * 256u + kk');
+      return { ...k, wgsl: k.wgsl.replaceAll('(&k_ws, sgid * 256u + kk', '(&k_ws, kk') };
+    });
+    expect(await kernelError(wideCase, 0, 1, sgc, 16, 'f32')).toBeGreaterThan(0.1);
   });
 });

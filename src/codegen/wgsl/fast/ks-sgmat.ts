@@ -51,10 +51,13 @@
  * bandwidth: latency-bound, one 32-invocation workgroup per tile, W read from L2 once per tile.
  *  - `sg` (2 or 4): that many subgroups per workgroup, each its own `rows` slice of sg × rows
  *    batch rows, all of them multiplying the one staged W tile (W's global loads per MMA / sg)
- *    and staging the source together; each takes its slice's offsets from its index lid / 32
- *    under `@diagnostic(off, chromium.subgroup_matrix_uniformity)` (sgmat-results.ts). The
- *    epilogues run as before, each subgroup through its own slice of workgroup memory, the
- *    writes spread over the whole workgroup. Not with `gload` (no staging to share).
+ *    and staging the source together; `sgc` (2 or 4) likewise along β: sgc × cols β sharing
+ *    one staged source tile (the source's loads from L2 per MMA / sgc where b > cols), with
+ *    `sg` too a grid (sgid % sg, sgid / sg). Each subgroup takes its offsets from its index
+ *    lid / 32 under `@diagnostic(off, chromium.subgroup_matrix_uniformity)`
+ *    (sgmat-results.ts). The epilogues run as before, each subgroup through its own slice of
+ *    workgroup memory, the writes spread over the whole workgroup. Not with `gload` (no staging
+ *    to share).
  *  - `db`: double-buffered staging, chunk k0 / tk alternating between two halves of xs and ws.
  *    Chunk i+1 is stored (from the registers fetched while chunk i was multiplied) into the half
  *    chunk i−1 used, which every invocation left before chunk i's barrier: one barrier per chunk
@@ -115,8 +118,9 @@ export interface KsSgmatSchedule extends Schedule {
   // `gload` (with acc16 or epi, d = 1), operands loaded straight from x and W in whole row tiles;
   // `pad` (a number: 8), staged rows of tk + pad γ; `stage` (with acc16), the per-tile staged
   // epilogue of f32 results instead, in f16: f16 sums and nothing else changed.
-  // Session 11 (absent = off): `sg` (2 or 4) subgroups per workgroup sharing the staged tiles,
-  // each its own `rows` slice; `db`, double-buffered staging (one barrier per chunk).
+  // Session 11 (absent = off): `sg` (2 or 4) subgroups per workgroup along the rows and `sgc`
+  // along β, sharing the staged tiles, each its own rows × cols; `db`, double-buffered staging
+  // (one barrier per chunk).
 }
 
 interface SgTiling {
@@ -134,9 +138,14 @@ interface SgTiling {
   /** Row blocks and β blocks of 16. */
   readonly mr: number;
   readonly nb: number;
-  /** Subgroups per workgroup (`sg`, else 1) and the workgroup's batch rows, sg × rows. */
+  /**
+   * Subgroups per workgroup along the rows (`sg`, else 1) and along β (`sgc`, else 1), and the
+   * workgroup's batch rows (sg × rows) and β (sgc × cols).
+   */
   readonly sg: number;
+  readonly sgc: number;
   readonly wr: number;
+  readonly wc: number;
   /** Double-buffered staging (`db`). */
   readonly db: boolean;
   readonly sharedBytes: number;
@@ -153,11 +162,12 @@ function sgTiling(s: KsSgmatSchedule, op: KsOp): SgTiling {
   const staged = direct || stage ? 2 * dtile * TILE * TILE : oneRound ? (result === 'f16' ? 2 : 4) * dtile * rows * cols : 4 * dtile * TILE * TILE;
   const pad = typeof s.pad === 'number' ? s.pad : 0;
   const sg = typeof s.sg === 'number' ? s.sg : 1;
+  const sgc = typeof s.sgc === 'number' ? s.sgc : 1;
   const db = s.db === true;
-  // Each subgroup stages its own epilogue tiles; the operand tiles (sg × rows source rows, one W
-  // tile) are shared, twice over when double-buffered.
-  const sharedBytes = 2 * dtile * ((s.gload === true ? TILE : tk) + pad) * (sg * rows + cols) * (db ? 2 : 1) + staged * sg;
-  return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sg, wr: sg * rows, db, sharedBytes };
+  // Each subgroup stages its own epilogue tiles; the operand tiles (sg × rows source rows, sgc ×
+  // cols W rows) are shared, twice over when double-buffered.
+  const sharedBytes = 2 * dtile * ((s.gload === true ? TILE : tk) + pad) * (sg * rows + sgc * cols) * (db ? 2 : 1) + staged * sg * sgc;
+  return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sg, sgc, wr: sg * rows, wc: sgc * cols, db, sharedBytes };
 }
 
 /**
@@ -182,7 +192,7 @@ function applies(op: KsOp, limits: TargetLimits): boolean {
 }
 
 function valid(op: KsOp, t: SgTiling, limits: TargetLimits): boolean {
-  return op.c % t.tk === 0 && SUBGROUP * t.sg <= limits.maxWorkgroupSize && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile * resultRegisters(t.result) <= ACCUMULATOR_REGISTERS, limits);
+  return op.c % t.tk === 0 && op.b % t.wc === 0 && SUBGROUP * t.sg * t.sgc <= limits.maxWorkgroupSize && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile * resultRegisters(t.result) <= ACCUMULATOR_REGISTERS, limits);
 }
 
 /** The sizes a subgroup-matrix ks tiling needs, shared by ks-sgmat and ks-sgmat-strided. */
@@ -245,8 +255,8 @@ function tilings(op: KsOp, limits: TargetLimits, sizes: readonly number[], knobs
   return out;
 }
 
-/** Subgroups per workgroup offered by `sg` (each its own row slice). */
-const SUBGROUPS = [2, 4];
+/** The subgroup grids offered: [`sg` along the rows, `sgc` along β] (1: the knob absent). */
+const SUBGROUP_GRIDS: readonly (readonly [number, number])[] = [[2, 1], [4, 1], [1, 2], [1, 4], [2, 2]];
 
 /** Rows and β per workgroup; f16 results also fit 128 (32 tiles in the register budget). */
 const SIZES = [16, 32, 64];
@@ -257,8 +267,9 @@ const SIZES_F16 = [...SIZES, 128];
  * tilings with the one-round epilogue (`epi`), then f16 results (`acc16`), which also fit 128
  * rows or β (32 tiles in the register budget), then the epi and acc16 ones again with `gload`
  * where d = 1, then every tiling of tk 32 or 64 but gload's with `pad` 8, then the acc16 ones with
- * `stage`, then (session 11) the f32 and stage tilings of at most 64 rows with `sg` 2 and 4,
- * then those and the sg ones with `db` where c spans two chunks or more. The new knobs come last
+ * `stage`, then (session 11) the f32 and stage tilings of 32 or 64 rows and β with 2 or 4 subgroups
+ * (`sg` 2, 4; `sgc` 2, 4; both 2), then those and the grouped ones with `db` where c spans two
+ * chunks or more. The new knobs come last
  * and never make a default: no GPU has timed them yet.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
@@ -270,9 +281,10 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   const padded = [...measured, ...epi, ...acc16].filter((s) => s.tk >= 32).map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter((s) => valid(op, sgTiling(s, op), limits));
   const staged = acc16.map((s): KsSgmatSchedule => ({ ...s, stage: true }));
   const fits = (s: KsSgmatSchedule) => valid(op, sgTiling(s, op), limits);
-  // Not acc16's direct stores: they lost to the staged epilogue on the H100 (session 10).
-  const shared = [...measured, ...staged].filter((s) => s.rows <= 64);
-  const grouped = SUBGROUPS.flatMap((sg) => shared.map((s): KsSgmatSchedule => ({ ...s, sg }))).filter(fits);
+  // Subgroup tiles of 32 or 64 rows and β (16 leave a subgroup too little to multiply per
+  // staged chunk); not acc16's direct stores: they lost to the staged epilogue on the H100 (session 10).
+  const shared = [...measured, ...staged].filter((s) => (s.rows === 32 || s.rows === 64) && (s.cols === 32 || s.cols === 64));
+  const grouped = SUBGROUP_GRIDS.flatMap(([sg, sgc]) => shared.map((s): KsSgmatSchedule => ({ ...s, ...(sg > 1 ? { sg } : {}), ...(sgc > 1 ? { sgc } : {}) }))).filter(fits);
   const doubled = [...measured, ...staged, ...grouped].filter((s) => op.c / s.tk >= 2).map((s): KsSgmatSchedule => ({ ...s, db: true })).filter(fits);
   return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled];
 }
@@ -296,11 +308,16 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   invariant(ctx.storage === 'f16', 'ks-sgmat needs f16 storage');
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat: op shape not supported');
   const t = sgTiling(schedule, op);
-  const { rows: R, cols: TB, dtile: TD, tk: TK, mr: MR, nb: NB, sg: SG, wr: WR, db } = t;
+  const { rows: R, cols: TB, dtile: TD, tk: TK, mr: MR, nb: NB, sg: SGR, sgc: SGC, wr: WR, wc: WC, db } = t;
+  const SG = SGR * SGC;
   const T = SUBGROUP * SG;
-  // sg > 1: subgroup `sgid` owns rows sgid·R.. of the workgroup's WR; its offsets into the shared
-  // tiles and its own epilogue slices follow from sgid (uniform within the subgroup only).
+  // Several subgroups: subgroup `sgid` owns rows sgr·R.. of the workgroup's WR and β sgb·TB.. of
+  // its WC (sgr = sgid % sg, sgb = sgid / sg; just sgid where the other count is 1); its offsets
+  // into the shared tiles and its own epilogue slices follow from them (uniform within it only).
   const multi = SG > 1;
+  const rowSub = SGR === 1 ? undefined : SGC === 1 ? 'sgid' : 'sgr';
+  const colSub = SGC === 1 ? undefined : SGR === 1 ? 'sgid' : 'sgb';
+  const subOf = (sub: string | undefined, k: number) => (sub === undefined ? undefined : mul(sub, k));
   const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
   const { a, b, c, d } = op;
   // Vector views: along γ for the source when d = 1, along δ when d > 1; W along γ; the output
@@ -320,7 +337,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     params: !gload && wOff % 4 === 0 && c % 4 === 0,
     dst: !direct && identityOut && outSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : TB % 4 === 0),
   };
-  const nbt = b / TB;
+  const nbt = b / WC;
   const ndt = d / TD;
   const perRowTile = a * ndt * nbt;
   const xs = `${ep}_xs`;
@@ -336,7 +353,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const SP = SK + t.pad;
   // db: the chunk's half of xs and ws, `buf` (0 or 1, from the loop counter) times one tile.
   const XS = TD * WR * SP;
-  const WS = TD * TB * SP;
+  const WS = TD * WC * SP;
   const half = (size: number) => (db ? mul('buf', size) : undefined);
   const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(half(XS), mul(sum(mul(dd, WR), r), SP), k)}]`;
   const srcAt = (k0: U32Expr, k: U32Expr, dd: U32Expr) => sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, k), d), 'delta0', dd);
@@ -364,20 +381,20 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
             load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'k', 'dd')}];`],
             store: (v) => [`${xsAt('dd', 'r', 'k')} = ${v};`],
           };
-  const wsAt = (dd: U32Expr, bb: U32Expr, k: U32Expr) => `${ws}[${sum(half(WS), mul(sum(mul(dd, TB), bb), SP), k)}]`;
+  const wsAt = (dd: U32Expr, bb: U32Expr, k: U32Expr) => `${ws}[${sum(half(WS), mul(sum(mul(dd, WC), bb), SP), k)}]`;
   const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
   const wCopy: StagedCopy = views.params
     ? {
-        count: (TD * TB * SK) / 4,
+        count: (TD * WC * SK) / 4,
         register: 'vec4<f16>',
-        item: () => [`let kv = ${mod('e', SK / 4)};`, `let bb = ${mod(div('e', SK / 4), TB)};`, `let dd = ${div('e', (SK / 4) * TB)};`],
+        item: () => [`let kv = ${mod('e', SK / 4)};`, `let bb = ${mod(div('e', SK / 4), WC)};`, `let dd = ${div('e', (SK / 4) * WC)};`],
         load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'kv * 4u'), 4)}];`],
         store: (v) => LANES.map((l, q) => `${wsAt('dd', 'bb', sum('kv * 4u', u(q)))} = ${v}.${l};`),
       }
     : {
-        count: TD * TB * SK,
+        count: TD * WC * SK,
         register: 'f16',
-        item: () => [`let k = ${mod('e', SK)};`, `let bb = ${mod(div('e', SK), TB)};`, `let dd = ${div('e', SK * TB)};`],
+        item: () => [`let k = ${mod('e', SK)};`, `let bb = ${mod(div('e', SK), WC)};`, `let dd = ${div('e', SK * WC)};`],
         load: (v, k0) => [`${v} = ${n.params}[${sum(wRow, k0, 'k')}];`],
         store: (v) => [`${wsAt('dd', 'bb', 'k')} = ${v};`],
       };
@@ -388,14 +405,14 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const right = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
   const result = resultMatrix(t.result);
   const acc = (dd: number, i: number, j: number) => `acc_${dd}_${i}_${j}`;
-  // A matrix's offset in a staged tile: `at` + kk, plus the chunk's half (db) and the subgroup's rows (sg).
-  const operandAt = (size: number, rows: U32Expr | undefined, at: number): U32Expr =>
-    multi || db ? sum(half(size), multi ? rows : undefined, u(at), 'kk') : `${u(at)} + kk`;
+  // A matrix's offset in a staged tile: `at` + kk, plus the chunk's half (db) and the subgroup's rows or β (`sub`).
+  const operandAt = (size: number, sub: U32Expr | undefined, at: number): U32Expr =>
+    multi || db ? sum(half(size), sub, u(at), 'kk') : `${u(at)} + kk`;
   const compute: string[] = [`for (var kk = 0u; kk < ${u(SK)}; kk += ${u(TILE)}) {`];
   for (let dd = 0; dd < TD; dd++) {
-    for (let i = 0; i < MR; i++) compute.push(`  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${operandAt(XS, mul('sgid', R * SP), (dd * WR + i * TILE) * SP)}, ${u(SP)});`);
+    for (let i = 0; i < MR; i++) compute.push(`  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${operandAt(XS, subOf(rowSub, R * SP), (dd * WR + i * TILE) * SP)}, ${u(SP)});`);
     // W block (k, β) sits at ws[dd][β][k]: column-major with stride tk.
-    for (let j = 0; j < NB; j++) compute.push(`  let r${dd}_${j} = subgroupMatrixLoad<${right}, col_major>(&${ws}, ${operandAt(WS, undefined, (dd * TB + j * TILE) * SP)}, ${u(SP)});`);
+    for (let j = 0; j < NB; j++) compute.push(`  let r${dd}_${j} = subgroupMatrixLoad<${right}, col_major>(&${ws}, ${operandAt(WS, subOf(colSub, TB * SP), (dd * WC + j * TILE) * SP)}, ${u(SP)});`);
     for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) compute.push(`  ${acc(dd, i, j)} = subgroupMatrixMultiplyAccumulate(l${dd}_${i}, r${dd}_${j}, ${acc(dd, i, j)});`);
   }
   compute.push('}');
@@ -412,10 +429,11 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     ? [`let dd = ${mul(mod('e', TD / vw), vw)};`, `let bb = ${mod(div('e', TD / vw), TILE)};`, `let r = ${div('e', (TD / vw) * TILE)};`]
     : [`let bb = ${mul(mod('e', TILE / vw), vw)};`, `let dd = 0u;`, `let r = ${div('e', TILE / vw)};`];
   const csStep = alongDelta ? TILE * TILE : 1;
-  // sg > 1: the per-tile epilogue's items are spread over the workgroup; item f belongs to
-  // subgroup sgi's slice of cs (perTile each) and rows (R each).
+  // Several subgroups: the per-tile epilogue's items are spread over the workgroup; item f
+  // belongs to subgroup sgi's slice of cs (perTile each), rows and β.
   const slice = multi ? mul('sgi', perTile) : undefined;
-  const sliceRows = multi ? mul('sgi', R) : undefined;
+  const sliceRows = SGR === 1 ? undefined : mul(SGC === 1 ? 'sgi' : mod('sgi', SGR), R);
+  const sliceCols = SGC === 1 ? undefined : mul(SGR === 1 ? 'sgi' : div('sgi', SGR), TB);
   const lane = (q: number, staged = `${cs}[${sum(slice, mul(sum(mul('dd', TILE), 'r'), TILE), 'bb', u(q * csStep))}]`) => {
     const lines = [`var v${q} = ${staged};`];
     if (biasOff !== undefined) {
@@ -456,7 +474,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
           ...decomposeItem,
           `if (${sum('row0', sliceRows, u(i * TILE), 'r')} < batch) {`,
           `  let row = ${sum('row0', sliceRows, u(i * TILE), 'r')};`,
-          `  let beta = ${sum('beta0', u(j * TILE), 'bb')};`,
+          `  let beta = ${sum('beta0', sliceCols, u(j * TILE), 'bb')};`,
           `  let delta = delta0 + dd;`,
           ...storeBody(read).map((l) => `  ${l}`),
           `}`,
@@ -468,18 +486,18 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const f16Read = (q: number) => `f32(${cs}[${sum(slice, mul(sum(mul('dd', TILE), 'r'), TILE), 'bb', u(q * csStep))}])`;
   const epilogue = t.result === 'f16' ? perTileRounds(f16Read) : perTileRounds();
 
-  // acc16 / epi: every result tile at once, staged as cs[dd][r][bb] (TD × WR × TB, row stride
-  // TB; subgroup sgid's rows from sgid·R), one barrier, then the workgroup writes whole output
+  // acc16 / epi: every result tile at once, staged as cs[dd][r][bb] (TD × WR × WC, row stride
+  // WC; each subgroup its rows and β of it), one barrier, then the workgroup writes whole output
   // rows along the contiguous dimension.
   const tiles = Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => [dd, i, j] as const))).flat(2);
   const placed = (at: (dd: number, i: number, j: number) => U32Expr): PlacedTile[] => tiles.map(([dd, i, j]) => ({ name: acc(dd, i, j), offset: at(dd, i, j) }));
   const csRead = (q: number) => {
-    const v = `${cs}[${sum(mul(sum(mul('dd', WR), 'r'), TB), 'bb', u(alongDelta ? q * WR * TB : q))}]`;
+    const v = `${cs}[${sum(mul(sum(mul('dd', WR), 'r'), WC), 'bb', u(alongDelta ? q * WR * WC : q))}]`;
     return t.result === 'f16' ? `f32(${v})` : v;
   };
   const rowItem = alongDelta
-    ? [`let dd = ${mul(mod('e', TD / vw), vw)};`, `let bb = ${mod(div('e', TD / vw), TB)};`, `let r = ${div('e', (TD / vw) * TB)};`]
-    : [`let bb = ${mul(mod('e', TB / vw), vw)};`, `let dd = 0u;`, `let r = ${div('e', TB / vw)};`];
+    ? [`let dd = ${mul(mod('e', TD / vw), vw)};`, `let bb = ${mod(div('e', TD / vw), WC)};`, `let r = ${div('e', (TD / vw) * WC)};`]
+    : [`let bb = ${mul(mod('e', WC / vw), vw)};`, `let dd = 0u;`, `let r = ${div('e', WC / vw)};`];
   const writeItem = [
     ...rowItem,
     `if (${sum('row0', 'r')} < batch) {`,
@@ -489,11 +507,11 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     ...storeBody(csRead).map((l) => `  ${l}`),
     `}`,
   ];
-  const writeRows = cooperative((TD * WR * TB) / vw, T, 'e', writeItem);
-  const stagedOnce = stagedStores(cs, placed((dd, i, j) => sum(multi ? mul('sgid', R * TB) : undefined, u((dd * WR + i * TILE) * TB + j * TILE))), TB, writeRows);
+  const writeRows = cooperative((TD * WR * WC) / vw, T, 'e', writeItem);
+  const stagedOnce = stagedStores(cs, placed((dd, i, j) => sum(subOf(rowSub, R * WC), subOf(colSub, TB), u((dd * WR + i * TILE) * WC + j * TILE))), WC, writeRows);
   // direct (d = 1, so δ = 0): tile (i, j) starts at output row row0 + 16·i, column α·b + β0 + 16·j.
   // The workgroup's rows are all below batch (a uniform test), so every store is inside dst.
-  const outTile = placed((_dd, i, j) => sum(mul(sum('row0', multi ? mul('sgid', R) : undefined, u(i * TILE)), outSize), mul('alpha', b), 'beta0', u(j * TILE)));
+  const outTile = placed((_dd, i, j) => sum(mul(sum('row0', subOf(rowSub, R), u(i * TILE)), outSize), mul('alpha', b), 'beta0', subOf(colSub, TB), u(j * TILE)));
   const inside = `${sum('row0', u(WR))} <= batch`;
   const indent = (ls: readonly string[]) => ls.map((l) => `  ${l}`);
   // A direct kernel's last row tile (the only one it stages) goes a tile at a time through a
@@ -537,16 +555,16 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     ...mainPath,
   ];
   const body = [
-    ...ksTileOrigin({ perRowTile, rows: WR, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
+    ...ksTileOrigin({ perRowTile, rows: WR, cols: WC, dtile: TD, nbt, ndt, fastest: 'beta' }),
     // sg > 1: offsets from the subgroup's index, uniform within it (file comment).
-    ...(multi ? [`${SUBGROUP_MATRIX_UNIFORMITY_OFF} {`, ...indent([`let sgid = ${div('lid', SUBGROUP)};`, ...inner]), '}'] : inner),
+    ...(multi ? [`${SUBGROUP_MATRIX_UNIFORMITY_OFF} {`, ...indent([`let sgid = ${div('lid', SUBGROUP)};`, ...(rowSub === 'sgr' ? [`let sgr = ${mod('sgid', SGR)};`, `let sgb = ${div('sgid', SGR)};`] : []), ...inner]), '}'] : inner),
   ];
   return sgmatKernel(ctx, schedule, {
     views,
     workgroupVars: [
       `var<workgroup> ${xs}: array<f16, ${(db ? 2 : 1) * XS}>;`,
       `var<workgroup> ${ws}: array<f16, ${(db ? 2 : 1) * WS}>;`,
-      direct || (t.result === 'f16' && !t.oneRound) ? `var<workgroup> ${cs}: array<f16, ${SG * perTile}>;` : t.oneRound ? `var<workgroup> ${cs}: array<${t.result}, ${TD * WR * TB}>;` : `var<workgroup> ${cs}: array<f32, ${SG * perTile}>;`,
+      direct || (t.result === 'f16' && !t.oneRound) ? `var<workgroup> ${cs}: array<f16, ${SG * perTile}>;` : t.oneRound ? `var<workgroup> ${cs}: array<${t.result}, ${TD * WR * WC}>;` : `var<workgroup> ${cs}: array<f32, ${SG * perTile}>;`,
     ],
     body,
     rowsPerWorkgroup: WR,
@@ -571,6 +589,7 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.pad === undefined ? {} : { pad: knob(s, 'pad', 0) }),
     ...(s.stage === undefined ? {} : { stage: flag(s, 'stage') }),
     ...(s.sg === undefined ? {} : { sg: knob(s, 'sg') }),
+    ...(s.sgc === undefined ? {} : { sgc: knob(s, 'sgc') }),
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
   }),
   emit,
