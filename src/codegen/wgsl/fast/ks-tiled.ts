@@ -23,6 +23,13 @@
  * staged tiles exist twice: chunk i is multiplied from copy i % 2 while chunk i + 1 is written to
  * the other (staged-sum.ts doubleBufferedSum), one barrier per chunk instead of two, for twice the
  * workgroup memory.
+ *
+ * With `pl` (session 11; offered with `pad`) the staged tiles are declared as arrays of planes
+ * (one γ of one δ: array<array<vec4<f32>, line / 4>, planes>) rather than flat arrays. WebGPU
+ * clamps every workgroup-array index at run time; a flat index k·line + tr + c changes with γ, so
+ * each operand read of the inner loop pays for its own clamp, while the line index tr + c of a
+ * plane is the same for every γ (the clamp leaves the loop) and the plane index is the unrolled
+ * γ itself where a workgroup holds one δ.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { KS_TILED_SHAPES, shapeDistance } from '../defaults.js';
@@ -41,8 +48,9 @@ export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   readonly vec4: boolean;
   /** Fetch the next reduction chunk into registers while multiplying the current one. */
   readonly pipeline: boolean;
-  // Optional: `ilv`, `pad` and `db` (flags; absent = off, what every schedule before them had):
-  // register tiles interleaved by vec4, staged lines padded, staged tiles double-buffered (above).
+  // Optional: `ilv`, `pad`, `db` and `pl` (flags; absent = off, what every schedule before them
+  // had): register tiles interleaved by vec4, staged lines padded, staged tiles double-buffered,
+  // staged tiles declared as arrays of planes (above).
 }
 
 /** Derived sizes of a schedule. */
@@ -110,7 +118,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   // Then (session 11) the double-buffered twins of the padded ones (the layout that measured best
   // wherever it was timed) that are pipelined and whose two copies fit.
   const doubled = padded.map((s): KsTiledSchedule => ({ ...s, db: true })).filter((s) => valid(op, s, limits));
-  return [...out, ...interleaved, ...padded, ...doubled];
+  // Then the staged tiles as arrays of planes (`pl`), twins of the padded ones, single or doubled.
+  const planed = [...padded, ...doubled].map((s): KsTiledSchedule => ({ ...s, pl: true }));
+  return [...out, ...interleaved, ...padded, ...doubled, ...planed];
 }
 
 /**
@@ -156,6 +166,12 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
   // Vec4 offsets of staged copy `copy` (`db`: 0 or 1) in the two workgroup arrays.
   const xAt = (copy: number) => u((copy * TK * TD * XL) / 4);
   const wAt = (copy: number) => u((copy * TD * TK * WL) / 4);
+  // The vec4 `line4` of staged plane `plane` (γ and δ) of copy `copy`: a flat index, or (`pl`) two.
+  const planes = schedule.pl === true;
+  const xRef = (copy: number, plane: U32Expr, line4: U32Expr) =>
+    planes ? `${xs}[${sum(plane, u(copy * TK * TD))}][${line4}]` : `${xs}[${sum(mul(plane, XL / 4), line4, xAt(copy))}]`;
+  const wRef = (copy: number, plane: U32Expr, line4: U32Expr) =>
+    planes ? `${ws}[${sum(plane, u(copy * TD * TK))}][${line4}]` : `${ws}[${sum(mul(plane, WL / 4), line4, wAt(copy))}]`;
 
   const srcCopy = (copy: number): StagedCopy => views.src
     ? transposedTile({
@@ -165,7 +181,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
         lines: TR,
         tk: TK,
         at: (r, k, k0) => sum(mul(`min(${sum('row0', r)}, batch - 1u)`, inSize), mul('alpha', op.c), k0, k),
-        slot: (k, r) => `${xs}[${sum(mul(k, XL / 4), div(r, 4), xAt(copy))}][${mod(r, 4)}]`,
+        slot: (k, r) => `${xRef(copy, k, div(r, 4))}[${mod(r, 4)}]`,
       })
     : {
         count: TR * TK * TD,
@@ -175,7 +191,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
           `${v} = 0.0;`,
           `if (gamma < ${u(op.c)}) { let row = min(row0 + r, batch - 1u); ${v} = ${toF32(st, `${n.src}[${sum(mul('row', inSize), inIndex)}]`, false)}; }`,
         ],
-        store: (v) => [`${xs}[${sum(mul(sum(mul('k', TD), 'dd'), XL / 4), 'r / 4u', xAt(copy))}][r % 4u] = ${v};`],
+        store: (v) => [`${xRef(copy, sum(mul('k', TD), 'dd'), 'r / 4u')}[r % 4u] = ${v};`],
       };
   const wRow = (dd: U32Expr, beta: U32Expr) => sum(u(wOff), mul(sum(mul(sum(mul('alpha', op.d), 'delta0', dd), op.b), beta), op.c));
   // Line t of the weight tile is output beta0 + t % TB of group delta0 + t / TB.
@@ -187,7 +203,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
         lines: TD * TB,
         tk: TK,
         at: (t, k, k0) => sum(wRow(div(t, TB), `min(${sum('beta0', mod(t, TB))}, ${u(op.b - 1)})`), k0, k),
-        slot: (k, t) => `${ws}[${sum(mul(sum(mul(div(t, TB), TK), k), WL / 4), div(mod(t, TB), 4), wAt(copy))}][${mod(t, 4)}]`,
+        slot: (k, t) => `${wRef(copy, sum(mul(div(t, TB), TK), k), div(mod(t, TB), 4))}[${mod(t, 4)}]`,
       })
     : {
         count: TD * TB * TK,
@@ -197,7 +213,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
           `${v} = 0.0;`,
           `if (${sum(k0, 'k')} < ${u(op.c)}) { ${v} = ${toF32(st, scalarAt(n.params, false, sum(wRow('dd', `min(beta0 + bb, ${u(op.b - 1)})`), k0, 'k')), false)}; }`,
         ],
-        store: (v) => [`${ws}[${sum(mul(sum(mul('dd', TK), 'k'), WL / 4), 'bb / 4u', wAt(copy))}][bb % 4u] = ${v};`],
+        store: (v) => [`${wRef(copy, sum(mul('dd', TK), 'k'), 'bb / 4u')}[bb % 4u] = ${v};`],
       };
   const stage = (copy: number) => staging('pf', T, [srcCopy(copy), wCopy(copy)]);
 
@@ -210,8 +226,10 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
   // The multiply-adds of one chunk from staged copy `copy`.
   const compute = (copy: number): string[] => {
     const inner: string[] = [];
-    for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xs}[${sum(mul(sum(mul('k', TD), 'dd'), XL / 4), rowVec(iv), xAt(copy))}];`);
-    for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${ws}[${sum(mul(sum(mul('dd', TK), 'k'), WL / 4), betaVec(j), wAt(copy))}];`);
+    // With planes and one δ per workgroup (dd = 0) the plane is γ alone: a constant once unrolled.
+    const oneDelta = planes && TD === 1;
+    for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xRef(copy, oneDelta ? 'k' : sum(mul('k', TD), 'dd'), rowVec(iv))};`);
+    for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wRef(copy, oneDelta ? 'k' : sum(mul('dd', TK), 'k'), betaVec(j))};`);
     for (let i = 0; i < RR; i++)
       for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
     return [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`];
@@ -262,8 +280,8 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     storage: st,
     views,
     workgroupVars: [
-      `var<workgroup> ${xs}: array<vec4<f32>, ${(t.copies * TK * TD * XL) / 4}>;`,
-      `var<workgroup> ${ws}: array<vec4<f32>, ${(t.copies * TD * TK * WL) / 4}>;`,
+      planes ? `var<workgroup> ${xs}: array<array<vec4<f32>, ${XL / 4}>, ${t.copies * TK * TD}>;` : `var<workgroup> ${xs}: array<vec4<f32>, ${(t.copies * TK * TD * XL) / 4}>;`,
+      planes ? `var<workgroup> ${ws}: array<array<vec4<f32>, ${WL / 4}>, ${t.copies * TD * TK}>;` : `var<workgroup> ${ws}: array<vec4<f32>, ${(t.copies * TD * TK * WL) / 4}>;`,
     ],
     threads: T,
     body,
@@ -284,7 +302,7 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
     ...registerTileKnobs(s),
     vec4: flag(s, 'vec4'),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['ilv', 'pad', 'db']),
+    ...presentFlags(s, ['ilv', 'pad', 'db', 'pl']),
   }),
   emit,
 };

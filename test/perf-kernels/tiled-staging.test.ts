@@ -1,6 +1,8 @@
 /**
- * The `db` knob of ks-tiled and ks-dtiled (two copies of the staged tiles, one barrier per chunk:
- * staged-sum.ts doubleBufferedSum) against the float64 op reference on SwiftShader: Monarch's
+ * The session-11 staging knobs against the float64 op reference on SwiftShader: `db` of ks-tiled
+ * and ks-dtiled (two copies of the staged tiles, one barrier per chunk: staged-sum.ts
+ * doubleBufferedSum) and `pl` of ks-tiled (staged tiles as arrays of planes), alone and together:
+ * Monarch's
  * first factor (vec4 staging and stores), a rectangular dense product (β past the last tile
  * guarded), a reduction long enough to sum in blocks, strided factors with bias and accumulation
  * (scalar staging), ks-dtiled's bcast, grun and two-row epilogue forms, batches that leave the last
@@ -19,14 +21,15 @@ import { LIMITS, opError, TOL } from './support.js';
 
 const H200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
 
-/** The `db` candidate of `family` with these knobs (absent optional flags = off); it must exist. */
+/** The candidate of `family` with these knobs (`db` on unless given; absent optional flags = off); it must exist. */
 function pick<S extends Schedule>(all: readonly S[], knobs: Record<string, unknown>): S {
-  const s = all.find((c) => c.db === true && Object.entries(knobs).every(([k, v]) => c[k] === v));
+  const want: Record<string, unknown> = { db: true, ...knobs };
+  const s = all.find((c) => Object.entries(want).every(([k, v]) => c[k] === v));
   expect(s, JSON.stringify(knobs)).toBeDefined();
   return s!;
 }
-// ks-tiled offers db on padded lines only.
-const tiled = (op: KsOp, knobs: Partial<KsTiledSchedule>) => pick(ksTiled.candidates(op, LIMITS), { ilv: undefined, pad: true, ...knobs });
+// ks-tiled offers db and pl on padded lines only.
+const tiled = (op: KsOp, knobs: Partial<KsTiledSchedule>) => pick(ksTiled.candidates(op, LIMITS), { ilv: undefined, pad: true, pl: undefined, ...knobs });
 const dtiled = (op: KsOp, knobs: Partial<KsDtiledSchedule>) => pick(ksDtiled.candidates(op, LIMITS), { grun: undefined, er: undefined, ...knobs });
 
 /** A one-op case: weights `w` (a·d, b, c) at `wOffset`, optional bias `b` at 0. */
@@ -45,16 +48,22 @@ function opCase(op: KsOp, wOffset = 0): OpsCase {
   };
 }
 
-describe('ks-tiled db', () => {
+describe('ks-tiled db and pl', () => {
   it('monarch 256 op0 (vec4 staging and stores), interleaved 8x4 tiles, batch 150', async () => {
     const c = monarchCase(256, 256, 8);
     const s = tiled(c.ops[0], { rows: 64, cols: 32, tk: 8, rr: 8, rb: 4, ilv: true });
     expect(await opError(ksTiled, c, 0, s, 150), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
-  it('dense 48 -> 52 (β past the last tile guarded), 8x8 tiles, batch 9', async () => {
+  it('monarch 256 op0 in planes, one copy (vec4 staging, the plane index γ alone), batch 70', async () => {
+    const c = monarchCase(256, 256, 8);
+    const s = tiled(c.ops[0], { rows: 64, cols: 32, tk: 8, rr: 8, rb: 4, ilv: true, db: undefined, pl: true });
+    expect(await opError(ksTiled, c, 0, s, 70), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('dense 48 -> 52 (β past the last tile guarded), 8x8 tiles in planes, batch 9', async () => {
     const c = denseCase(48, 52);
-    const s = tiled(c.ops[0], { rows: 64, cols: 64, tk: 8, rr: 8, rb: 8 });
+    const s = tiled(c.ops[0], { rows: 64, cols: 64, tk: 8, rr: 8, rb: 8, pl: true });
     expect(await opError(ksTiled, c, 0, s, 9), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
@@ -64,9 +73,9 @@ describe('ks-tiled db', () => {
     expect(await opError(ksTiled, c, 0, s, 5), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
-  it('strided factor with bias and accumulation (a > 1, d = 2: scalar staging and stores), batch 11', async () => {
+  it('strided factor with bias and accumulation (a > 1, d = 2: scalar staging and stores, planes of γ and δ), batch 11', async () => {
     const op = ks(2, 8, 16, 2, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 32 } });
-    const s = tiled(op, { dtile: 2, tk: 8, rr: 4, rb: 4 });
+    const s = tiled(op, { dtile: 2, tk: 8, rr: 4, rb: 4, pl: true });
     expect(await opError(ksTiled, opCase(op, 32), 0, s, 11), JSON.stringify(s)).toBeLessThan(TOL);
   });
 });
@@ -107,19 +116,30 @@ describe('ks-dtiled db', () => {
 describe('db candidates', () => {
   const ops = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4)].flatMap((c) => c.ops);
   for (const [name, family] of [['ks-tiled', ksTiled], ['ks-dtiled', ksDtiled]] as const)
-    it(`${name}: come last, pipelined, two copies that fit, decode to themselves; the default has none`, () => {
+    it(`${name}: the twins come last (db pipelined, on whole chunk pairs), decode to themselves; the default has none`, () => {
       for (const op of ops) {
         const all: readonly Schedule[] = family.candidates(op, H200);
         if (all.length === 0) continue;
         const what = `K(${op.a},${op.b},${op.c},${op.d})`;
-        const first = all.findIndex((s) => s.db === true);
+        const first = all.findIndex((s) => s.db === true || s.pl === true);
         expect(first, what).toBeGreaterThan(0);
-        expect(all.slice(first).every((s) => s.db === true && s.pipeline === true && op.c % (2 * (s.tk as number)) === 0), what).toBe(true);
+        const doubled = all.slice(first).filter((s) => s.db === true);
+        expect(doubled.every((s) => s.pipeline === true && op.c % (2 * (s.tk as number)) === 0), what).toBe(true);
+        expect(all[first].db, what).toBe(true);
         expect(all.slice(0, first).some((s) => 'db' in s), what).toBe(false);
-        if (family === ksTiled) expect(all.slice(first).every((s) => s.pad === true), what).toBe(true);
+        if (family === ksTiled) {
+          // db twins of the padded schedules, then pl twins of both: each of its own kind, in that order.
+          expect(all.slice(first).every((s) => s.pad === true), what).toBe(true);
+          const firstPl = all.findIndex((s) => s.pl === true);
+          expect(firstPl, what).toBeGreaterThan(first);
+          expect(all.slice(first, firstPl).every((s) => s.db === true && s.pl === undefined), what).toBe(true);
+          expect(all.slice(firstPl).every((s) => s.pl === true), what).toBe(true);
+          expect(family.defaultSchedule(op, H200).pl, what).toBeUndefined();
+        }
         // Every earlier pipelined candidate whose reduction is a whole number of chunk pairs has a twin unless two copies overflow.
         expect(all.slice(first).length, what).toBeGreaterThan(0);
         for (const s of [all[first], all[all.length - 1]]) expect(family.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
+        expect(all.slice(first).every((s) => s.db === true || s.pl === true), what).toBe(true);
         expect(family.defaultSchedule(op, H200).db, what).toBeUndefined();
       }
     });
