@@ -21,6 +21,7 @@ import { manifestTrainingStep, trainingStepKernels } from './codegen/wgsl/traini
 import type { EmittedKernel } from './codegen/wgsl/kernel.js';
 import type { StorageType } from './codegen/wgsl/scaffold.js';
 import { formatJson } from './util/json.js';
+import { checkOptionFields } from './util/library-arguments.js';
 import { encodeManifest } from './manifest/manifest-encode.js';
 import { MONC_VERSION } from './version.js';
 
@@ -76,7 +77,11 @@ export interface CompileKernelsResult<Outputs extends KernelOutputs = KernelOutp
   readonly outputs?: Outputs;
 }
 
+/** The options every compile entry takes, checked where JavaScript may pass anything (`fn` names the entry). */
+export const COMPILE_OPTION_FIELDS = { resolveMask: 'function', tuning: 'function', forwardOnly: 'boolean' } as const;
+
 export function compileKernels(source: string, file: string, options: CompileKernelsOptions = {}): CompileKernelsResult {
+  checkOptionFields('compileKernels', options, COMPILE_OPTION_FIELDS);
   const { module, diagnostics } = checkSource(source, file, { resolveMask: options.resolveMask });
   if (!module || diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 

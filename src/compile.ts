@@ -4,7 +4,8 @@
  * identical source, file name and tuning give byte-identical outputs (no timestamps, and only the
  * file's base name reaches the outputs).
  */
-import { compileKernels, type CompileKernelsOptions, type CompileKernelsResult, type KernelOutputs } from './compile-kernels.js';
+import { checkOptionFields } from './util/library-arguments.js';
+import { COMPILE_OPTION_FIELDS, compileKernels, type CompileKernelsOptions, type CompileKernelsResult, type KernelOutputs } from './compile-kernels.js';
 import { emitBindings } from './codegen/ts/emit-bindings.js';
 
 export type { TuningLookup } from './compile-kernels.js';
@@ -23,6 +24,7 @@ export type CompileModuleResult = CompileKernelsResult<CompileOutputs>;
 export const DEFAULT_RUNTIME_IMPORT = 'monc/runtime';
 
 export function compileModule(source: string, file: string, options: CompileModuleOptions = {}): CompileModuleResult {
+  checkOptionFields('compileModule', options, { ...COMPILE_OPTION_FIELDS, runtimeImport: 'string' });
   const { outputs, ...result } = compileKernels(source, file, options);
   if (!outputs) return result;
   const ts = emitBindings(outputs.manifest, outputs.wgsl, { runtimeImport: options.runtimeImport ?? DEFAULT_RUNTIME_IMPORT });

@@ -9,6 +9,8 @@
 import { reported, type Diagnostic, type Reported } from '../dsl/diagnostics.js';
 import type { CheckedMap, CheckedModule, Dtype } from '../dsl/structure.js';
 import { invariant } from '../util/assert.js';
+import { argumentError, checkOptionFields, isRecord } from '../util/library-arguments.js';
+import { checkProgramArgument } from './program-argument.js';
 import type { BackwardProgram, IrMap, Program } from './ir.js';
 import { backward, type BackwardOptions } from './passes/backward.js';
 import { verifyBackward } from './passes/verify-backward.js';
@@ -47,8 +49,18 @@ const PASSES: readonly Pass[] = [
   { name: 'canonicalize-blocks', run: total(canonicalizeBlocks), after: { allowPermutations: false, allowIdentities: false } },
 ];
 
+/** The library's map arguments (JavaScript callers): a checked map, a dtype, options with an `onPass` function. */
+function checkMapArguments(fn: string, map: unknown, dtype: unknown, options: unknown): void {
+  if (!(isRecord(map) && typeof map.name === 'string' && typeof map.in === 'number' && typeof map.out === 'number' && isRecord(map.structure))) {
+    throw argumentError(fn, 'map must be a checked map (checkSource(...).module.maps[i])', map);
+  }
+  if (dtype !== 'f32' && dtype !== 'f16') throw argumentError(fn, "dtype must be 'f32' or 'f16' (the module's dtype)", dtype);
+  checkOptionFields(fn, options, { onPass: 'function' });
+}
+
 /** The expression IR of a map after every pass but `schedule`; the passes stop at the first that reports an error. */
 export function optimizeMap(map: CheckedMap, dtype: Dtype, options: CompileOptions = {}): Reported<IrMap> {
+  checkMapArguments('optimizeMap', map, dtype, options);
   let ir = verify(lowerMap(map, dtype), { allowPermutations: true, allowIdentities: false }, 'lower');
   options.onPass?.('lower', printIrMap(ir));
   const found: Diagnostic[] = [];
@@ -64,6 +76,7 @@ export function optimizeMap(map: CheckedMap, dtype: Dtype, options: CompileOptio
 
 /** The scheduled program of a map, or the diagnostics of a map the IR cannot compile (E07xx). */
 export function tryCompileMap(map: CheckedMap, dtype: Dtype, options: CompileOptions = {}): Reported<Program> {
+  checkMapArguments('tryCompileMap', map, dtype, options);
   const { result: ir, diagnostics } = optimizeMap(map, dtype, options);
   if (ir === undefined) return { diagnostics };
   const program = verifyProgram(schedule(ir));
@@ -77,17 +90,23 @@ export function tryCompileMap(map: CheckedMap, dtype: Dtype, options: CompileOpt
  * here, an internal error; code that compiles user-built structures calls `tryCompileMap`.
  */
 export function compileMap(map: CheckedMap, dtype: Dtype, options: CompileOptions = {}): Program {
+  checkMapArguments('compileMap', map, dtype, options);
   const { result, diagnostics } = tryCompileMap(map, dtype, options);
   invariant(result, `map '${map.name}' does not compile: ${diagnostics.map((d) => `${d.message} [${d.code}]`).join('; ')}`);
   return result;
 }
 
 export function compileModuleIr(module: CheckedModule, options: CompileOptions = {}): Program[] {
+  if (!(isRecord(module) && Array.isArray(module.maps))) throw argumentError('compileModuleIr', 'module must be a checked module (checkSource(...).module)', module);
   return module.maps.map((m) => compileMap(m, module.dtype, options));
 }
 
 /** The backward program of a scheduled map (passes/backward.ts), verified. */
 export function compileBackward(program: Program, options: CompileOptions & BackwardOptions = {}): BackwardProgram {
+  checkProgramArgument('compileBackward', program, 'forward');
+  checkOptionFields('compileBackward', options, { onPass: 'function' });
+  const split = options.rowsPerSplit;
+  if (split !== undefined && !(Number.isSafeInteger(split) && split >= 1)) throw argumentError('compileBackward', 'rowsPerSplit must be a whole number of at least 1', split);
   const derived = verifyBackward(backward(program, options));
   options.onPass?.('backward', printBackwardProgram(derived));
   return derived;

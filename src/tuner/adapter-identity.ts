@@ -3,7 +3,7 @@
  * it was measured on, with the same features and the limits the kernels depend on.
  */
 import type { TargetLimits } from '../codegen/wgsl/kernel.js';
-import { tuneArgumentError } from './tune-arguments.js';
+import { argumentError } from '../util/library-arguments.js';
 
 export interface AdapterIdentity {
   readonly vendor: string;
@@ -26,9 +26,9 @@ const RELEVANT_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query', 'chromi
 export function adapterIdentity(adapter: GPUAdapter, device?: GPUDevice): AdapterIdentity {
   // A library entry (monc): the wrong argument (a device for the adapter, nothing) is a user error, not a TypeError.
   if (!isGpuObject(adapter) || typeof adapter.info !== 'object' || adapter.info === null) {
-    throw tuneArgumentError('adapterIdentity', 'the adapter must be a GPUAdapter (navigator.gpu.requestAdapter(), or requestMoncDevice().adapter)', adapter);
+    throw argumentError('adapterIdentity', 'the adapter must be a GPUAdapter (navigator.gpu.requestAdapter(), or requestMoncDevice().adapter)', adapter);
   }
-  if (device !== undefined && !isGpuObject(device)) throw tuneArgumentError('adapterIdentity', 'the device must be a GPUDevice or left out', device);
+  if (device !== undefined && !isGpuObject(device)) throw argumentError('adapterIdentity', 'the device must be a GPUDevice or left out', device);
   const info = adapter.info;
   const features = device?.features ?? adapter.features;
   const l = adapter.limits;

@@ -9,7 +9,7 @@
 import type { BackwardProgram, Program } from '../ir/ir.js';
 import { backwardRowsLimitOf, batchOverLimit, forwardRowsLimit } from '../manifest/rows-limit.js';
 import { MoncError } from '../util/error.js';
-import { describeValue } from '../util/describe-value.js';
+import { argumentError, isRecord } from '../util/library-arguments.js';
 
 /** The options every tuner entry takes (tune.ts TuneOptions, tune-maps.ts TuneMapsOptions). */
 interface CountOptions {
@@ -19,61 +19,44 @@ interface CountOptions {
   readonly onProgress?: unknown;
 }
 
-/** `fn: what, got value`, kind user. */
-export function tuneArgumentError(fn: string, what: string, value: unknown): MoncError {
-  return new MoncError('user', `${fn}: ${what}, got ${typeof value === 'number' ? String(value) : describeValue(value)}`);
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
-
 /** A GPUDevice as the tuner uses it (buffers, its features and limits). */
 export function checkTuneDevice(fn: string, device: unknown, what = 'the device must be a GPUDevice'): asserts device is GPUDevice {
-  if (!(isObject(device) && typeof device.createBuffer === 'function' && isObject(device.limits) && isObject(device.features) && typeof device.features.has === 'function')) {
-    throw tuneArgumentError(fn, what, device);
+  if (!(isRecord(device) && typeof device.createBuffer === 'function' && isRecord(device.limits) && isRecord(device.features) && typeof device.features.has === 'function')) {
+    throw argumentError(fn, what, device);
   }
 }
 
 /** The options object: batch, maxCandidates and repeats whole numbers of at least 1, onProgress a function. */
 export function checkTuneCounts(fn: string, options: unknown): asserts options is CountOptions {
-  if (!isObject(options)) throw tuneArgumentError(fn, 'options must be an object with a batch', options);
+  if (!isRecord(options)) throw argumentError(fn, 'options must be an object with a batch', options);
   const count = (name: keyof CountOptions, value: unknown) => {
-    if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 1)) throw tuneArgumentError(fn, `${name} must be a whole number of at least 1`, value);
+    if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 1)) throw argumentError(fn, `${name} must be a whole number of at least 1`, value);
   };
   count('batch', options.batch);
   if (options.maxCandidates !== undefined) count('maxCandidates', options.maxCandidates);
   if (options.repeats !== undefined) count('repeats', options.repeats);
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw tuneArgumentError(fn, 'onProgress must be a function', options.onProgress);
-}
-
-/** A compiled program: what compileMap (or, `backward`, compileBackward) returns. */
-export function checkTuneProgram(fn: string, program: unknown, backward: boolean): void {
-  // A backward program has partials (its batch reductions' buffers); a forward one has none.
-  const ok = isObject(program) && typeof program.name === 'string' && Array.isArray(program.ops) && (program.dtype === 'f32' || program.dtype === 'f16') && Array.isArray(program.buffers) && Array.isArray(program.partials) === backward;
-  if (ok) return;
-  const swapped = isObject(program) && Array.isArray(program.ops) && (Array.isArray(program.partials) ? 'a backward program' : 'a forward program');
-  const what = backward ? 'program must be a backward program (compileBackward(compileMap(...)))' : 'program must be a compiled map (compileMap)';
-  throw swapped ? new MoncError('user', `${fn}: ${what}, got ${swapped} of map '${String(program.name)}'`) : tuneArgumentError(fn, what, program);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw argumentError(fn, 'onProgress must be a function', options.onProgress);
 }
 
 /** What adapterIdentity(adapter, device) returns (a GPUAdapter itself is not one: its features are a set). */
 export function checkTuneAdapter(fn: string, adapter: unknown): void {
   const a = adapter as Record<string, unknown> | null;
   const ok =
-    isObject(a) && ['vendor', 'architecture', 'device', 'description'].every((k) => typeof a[k] === 'string') && Array.isArray(a.features) && a.features.every((f) => typeof f === 'string') &&
-    isObject(a.limits) && typeof a.limits.maxComputeInvocationsPerWorkgroup === 'number' && typeof a.limits.maxComputeWorkgroupStorageSize === 'number';
-  if (!ok) throw tuneArgumentError(fn, 'the adapter must be its identity (adapterIdentity(adapter, device))', adapter);
+    isRecord(a) && ['vendor', 'architecture', 'device', 'description'].every((k) => typeof a[k] === 'string') && Array.isArray(a.features) && a.features.every((f) => typeof f === 'string') &&
+    isRecord(a.limits) && typeof a.limits.maxComputeInvocationsPerWorkgroup === 'number' && typeof a.limits.maxComputeWorkgroupStorageSize === 'number';
+  if (!ok) throw argumentError(fn, 'the adapter must be its identity (adapterIdentity(adapter, device))', adapter);
 }
 
 /** One program's options beyond the counts: `limits` (deviceTargetLimits(device)), `storage`, `known`, and (backward) `tuned`. */
 export function checkTuneProgramOptions(fn: string, options: CountOptions & Record<string, unknown>): void {
   const { limits } = options;
   const count = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
-  if (!(isObject(limits) && count(limits.maxWorkgroupSize) && count(limits.maxWorkgroupStorageBytes) && Array.isArray(limits.features) && limits.features.every((f) => typeof f === 'string'))) {
-    throw tuneArgumentError(fn, "limits must be the device's target limits (deviceTargetLimits(device))", limits);
+  if (!(isRecord(limits) && count(limits.maxWorkgroupSize) && count(limits.maxWorkgroupStorageBytes) && Array.isArray(limits.features) && limits.features.every((f) => typeof f === 'string'))) {
+    throw argumentError(fn, "limits must be the device's target limits (deviceTargetLimits(device))", limits);
   }
-  if (options.storage !== undefined && options.storage !== 'f32' && options.storage !== 'f16') throw tuneArgumentError(fn, "storage must be 'f32' or 'f16'", options.storage);
-  if (options.known !== undefined && !(options.known instanceof Map)) throw tuneArgumentError(fn, 'known must be a Map', options.known);
-  if (options.tuned !== undefined && !(options.tuned instanceof Set)) throw tuneArgumentError(fn, 'tuned must be a Set of kernel signatures', options.tuned);
+  if (options.storage !== undefined && options.storage !== 'f32' && options.storage !== 'f16') throw argumentError(fn, "storage must be 'f32' or 'f16'", options.storage);
+  if (options.known !== undefined && !(options.known instanceof Map)) throw argumentError(fn, 'known must be a Map', options.known);
+  if (options.tuned !== undefined && !(options.tuned instanceof Set)) throw argumentError(fn, 'tuned must be a Set of kernel signatures', options.tuned);
 }
 
 /** Kernels of f16 storage need shader-f16 (kind device); `dtype`: the storage the program's kernels are tuned with. */

@@ -12,7 +12,9 @@ import { deviceTargetLimits } from '../runtime/device.js';
 import { adapterIdentity, type AdapterIdentity } from './adapter-identity.js';
 import type { TuningEntry, TuningKey } from './db.js';
 import { tuneBackwardProgram } from './tune-backward.js';
-import { checkTuneBatch, checkTuneCounts, checkTuneDevice, checkTuneF16, checkTuneProgram, tuneArgumentError } from './tune-arguments.js';
+import { checkProgramArgument } from '../ir/program-argument.js';
+import { checkTuneBatch, checkTuneCounts, checkTuneDevice, checkTuneF16 } from './tune-arguments.js';
+import { argumentError } from '../util/library-arguments.js';
 
 export { checkTuneBatch } from './tune-arguments.js';
 import { tuneProgram, type KernelTuning, type KnownKernel, type TuneProgress } from './tune.js';
@@ -51,13 +53,13 @@ export interface TuneMapsResult {
 /** Throws a MoncError (kind user) for options `monc tune` would refuse too, naming the option and the value. */
 function checkOptions(gpu: TuneDevice, programs: readonly Program[], options: TuneMapsOptions): void {
   if (typeof gpu !== 'object' || gpu === null || typeof gpu.adapter !== 'object' || gpu.adapter === null) {
-    throw tuneArgumentError('tuneMaps', 'the device must be { device, adapter } (requestMoncDevice())', gpu);
+    throw argumentError('tuneMaps', 'the device must be { device, adapter } (requestMoncDevice())', gpu);
   }
   checkTuneDevice('tuneMaps', gpu.device, 'the device must be { device, adapter } (requestMoncDevice())');
-  if (!Array.isArray(programs)) throw tuneArgumentError('tuneMaps', 'programs must be an array of compiled maps (compileMap)', programs);
-  for (const program of programs) checkTuneProgram('tuneMaps', program, false);
+  if (!Array.isArray(programs)) throw argumentError('tuneMaps', 'programs must be an array of compiled maps (compileMap)', programs);
+  for (const program of programs) checkProgramArgument('tuneMaps', program, 'forward');
   checkTuneCounts('tuneMaps', options);
-  if (options.forwardOnly !== undefined && typeof options.forwardOnly !== 'boolean') throw tuneArgumentError('tuneMaps', 'forwardOnly must be true or false', options.forwardOnly);
+  if (options.forwardOnly !== undefined && typeof options.forwardOnly !== 'boolean') throw argumentError('tuneMaps', 'forwardOnly must be true or false', options.forwardOnly);
 }
 
 export async function tuneMaps(gpu: TuneDevice, programs: readonly Program[], options: TuneMapsOptions): Promise<TuneMapsResult> {

@@ -16,6 +16,7 @@ import { entryPointName } from '../codegen/wgsl/program.js';
 import type { KernelContext, StorageType } from '../codegen/wgsl/scaffold.js';
 import { MONC_VERSION } from '../version.js';
 import { PRECISION_TOLERANCE } from '../util/precision.js';
+import { checkProgramArgument } from '../ir/program-argument.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry, type TuningKey } from './db.js';
 import { KernelCheck } from './kernel-check.js';
@@ -23,7 +24,7 @@ import { candidatePartitions, fusedRunsOf, winningRuns } from './partitions.js';
 import { DEFAULT_MAX_CANDIDATES } from './budget.js';
 import { raceCandidates, raceSize, WarmClock, type CandidateBench, type TimedSchedule } from './race.js';
 import { opSearch, storageLimits } from './seeds.js';
-import { checkTuneAdapter, checkTuneBatch, checkTuneCounts, checkTuneDevice, checkTuneF16, checkTuneProgram, checkTuneProgramOptions } from './tune-arguments.js';
+import { checkTuneAdapter, checkTuneBatch, checkTuneCounts, checkTuneDevice, checkTuneF16, checkTuneProgramOptions } from './tune-arguments.js';
 
 export interface TuneOptions {
   readonly batch: number;
@@ -102,7 +103,7 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
   // What monc tune (and tuneMaps) refuse, refused here too before any work (tune-arguments.ts).
   checkTuneDevice('tuneProgram', device);
   checkTuneAdapter('tuneProgram', adapter);
-  checkTuneProgram('tuneProgram', program, false);
+  checkProgramArgument('tuneProgram', program, 'forward');
   checkTuneCounts('tuneProgram', options);
   checkTuneProgramOptions('tuneProgram', options as unknown as TuneOptions & Record<string, unknown>);
   checkTuneF16(device, [{ name: program.name, dtype: options.storage ?? program.dtype }]);

@@ -1,0 +1,60 @@
+/**
+ * The compile entries of `monc` called from JavaScript with arguments of the wrong kind: each is
+ * one MoncError of kind `user` naming the function, the argument and the value, never a TypeError
+ * from inside or an option silently ignored (`forwardOnly: 'yes'` built training kernels).
+ */
+import { describe, expect, it } from 'vitest';
+import { checkSource, compileBackward, compileKernels, compileMap, compileModule, compileModuleIr, isMoncError, optimizeMap, tryCompileMap } from '../../src/index.js';
+
+const SOURCE = 'map up : 12 -> 20 = monarch(nblocks: 4) + bias()\n';
+const module = checkSource(SOURCE, 'a.mon').module!;
+const map = module.maps[0];
+const program = compileMap(map, module.dtype);
+
+function refusal(call: () => unknown): Error {
+  try {
+    call();
+  } catch (e) {
+    expect(isMoncError(e, 'user'), String(e)).toBe(true);
+    return e as Error;
+  }
+  throw new Error('not refused');
+}
+
+describe('compile entries refuse arguments of the wrong kind by name', () => {
+  it('compileModule, compileKernels, checkSource: their options', () => {
+    const cases: [() => unknown, string][] = [
+      [() => compileModule(SOURCE, 'a.mon', 5 as never), 'compileModule: options must be an object, got 5'],
+      [() => compileModule(SOURCE, 'a.mon', { tuning: 5 as never }), 'compileModule: tuning must be a function, got 5'],
+      [() => compileModule(SOURCE, 'a.mon', { forwardOnly: 'yes' as never }), 'compileModule: forwardOnly must be true or false, got "yes"'],
+      [() => compileModule(SOURCE, 'a.mon', { runtimeImport: 5 as never }), 'compileModule: runtimeImport must be a string, got 5'],
+      [() => compileModule(SOURCE, 'a.mon', { resolveMask: 'mask.npy' as never }), 'compileModule: resolveMask must be a function, got "mask.npy"'],
+      [() => compileKernels(SOURCE, 'a.mon', { tuning: {} as never }), 'compileKernels: tuning must be a function, got {}'],
+      [() => checkSource(SOURCE, 'a.mon', 'strict' as never), 'checkSource: options must be an object, got "strict"'],
+    ];
+    for (const [call, message] of cases) expect(refusal(call).message).toBe(message);
+    // Absent options and options of the right kinds still compile.
+    expect(compileModule(SOURCE, 'a.mon').outputs).toBeDefined();
+    expect(compileModule(SOURCE, 'a.mon', { forwardOnly: true, runtimeImport: 'monc/runtime' }).outputs!.manifest.forwardOnly).toBe(true);
+  });
+
+  it('compileMap, tryCompileMap, optimizeMap, compileModuleIr: the map, the dtype, the options', () => {
+    for (const [name, fn] of [['compileMap', compileMap], ['tryCompileMap', tryCompileMap], ['optimizeMap', optimizeMap]] as const) {
+      expect(refusal(() => fn(undefined as never, 'f32')).message).toBe(`${name}: map must be a checked map (checkSource(...).module.maps[i]), got undefined`);
+      expect(refusal(() => fn(module as never, 'f32')).message).toMatch(new RegExp(`^${name}: map must be a checked map`));
+      expect(refusal(() => fn(map, 'f64' as never)).message).toBe(`${name}: dtype must be 'f32' or 'f16' (the module's dtype), got "f64"`);
+      expect(refusal(() => fn(map, 'f32', { onPass: true } as never)).message).toBe(`${name}: onPass must be a function, got true`);
+    }
+    expect(refusal(() => compileModuleIr(map as never)).message).toMatch(/^compileModuleIr: module must be a checked module/);
+    expect(compileModuleIr(module).map((p) => p.name)).toEqual(['up']);
+  });
+
+  it('compileBackward: a forward program, rowsPerSplit a whole number', () => {
+    expect(refusal(() => compileBackward(undefined as never)).message).toBe('compileBackward: program must be a compiled map (compileMap), got undefined');
+    expect(refusal(() => compileBackward(map as never)).message).toMatch(/^compileBackward: program must be a compiled map \(compileMap\), got \{/);
+    const backward = compileBackward(program);
+    expect(refusal(() => compileBackward(backward as never)).message).toBe("compileBackward: program must be a compiled map (compileMap), got a backward program of map 'up'");
+    expect(refusal(() => compileBackward(program, { rowsPerSplit: 0 })).message).toBe('compileBackward: rowsPerSplit must be a whole number of at least 1, got 0');
+    expect(compileBackward(program, { rowsPerSplit: 3 }).rowsPerSplit).toBe(3);
+  });
+});
