@@ -12,7 +12,7 @@ def knobs(schedule):
 for path in sys.argv[1:]:
     for r in json.load(open(path))['records']:
         chain = r.get('chain') or {}
-        print(f"== {r['m']}->{r['n']} nb{r['nblocks']} B{r['batch']} {r['dtype']} chain {chain.get('ms', float('nan')):.4f}")
+        print(f"== {r['n']}->{r['m']} nb{r['nblocks']} B{r['batch']} {r['dtype']} chain {chain.get('ms', float('nan')):.4f}")
         for i, timed in enumerate(r['all']):
             ok = sorted((t for t in timed if t.get('ms') is not None), key=lambda t: t['ms'])
             print(f'  factor {i}: {len(timed)} entries, {len(ok)} timed')
