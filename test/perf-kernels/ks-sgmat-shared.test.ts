@@ -1,7 +1,8 @@
 /**
  * ks-sgmat's session-11 knobs: `sg` (2 or 4 subgroups per workgroup, each its own row slice, all
  * multiplying one staged W tile), `sgc` (likewise along β, sharing one staged source tile; with
- * sg a grid) and `db` (double-buffered staging, one barrier per chunk). The
+ * sg a grid), `db` (double-buffered staging, one barrier per chunk) and `band` (the per-tile
+ * epilogue 16 rows at a time). The
  * schedule space (after every other candidate, never a default), the WGSL, and results through
  * the subgroup-matrix emulation on SwiftShader against the float64 op reference: each epilogue
  * (f32 per tile, f16 per tile with `stage`, acc16's direct stores and its staged last row tile,
@@ -26,6 +27,7 @@ interface Knobs {
   readonly sg?: number;
   readonly sgc?: number;
   readonly db?: true;
+  readonly band?: true;
 }
 const sgmat = (rows: number, cols: number, dtile: number, tk: number, knobs: Knobs = {}): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs });
 
@@ -60,14 +62,14 @@ describe('ks-sgmat sg and db: the schedule space', () => {
   ];
 
   it('adds the f32 and acc16+stage tilings of 32 or 64 rows and β with 2 or 4 subgroups, then db ones, after every other candidate', () => {
-    const isNew = (s: KsSgmatSchedule) => s.sg !== undefined || s.sgc !== undefined || s.db !== undefined;
+    const isNew = (s: KsSgmatSchedule) => s.sg !== undefined || s.sgc !== undefined || s.db !== undefined || s.band !== undefined;
     for (const [name, op] of ops) {
       const all = ksSgmat.candidates(op, H200);
       const firstNew = all.findIndex(isNew);
       const old = all.slice(0, firstNew);
       expect(all.slice(firstNew).every(isNew), name).toBe(true);
       const keys = new Set(old.map((s) => JSON.stringify(s)));
-      const grouped = all.filter((s) => (s.sg !== undefined || s.sgc !== undefined) && s.db === undefined);
+      const grouped = all.filter((s) => (s.sg !== undefined || s.sgc !== undefined) && s.db === undefined && s.band === undefined);
       const grids = new Set(grouped.map((s) => `${s.sg ?? 1}x${s.sgc ?? 1}`));
       // Along β, as many subgroups as op.b holds 32-wide tiles for (n = 4096: b = 64, so not 4).
       const offered = [[2, 1], [4, 1], [1, 2], [1, 4], [2, 2]].filter(([, c]) => op.b % (32 * c) === 0);
@@ -79,12 +81,19 @@ describe('ks-sgmat sg and db: the schedule space', () => {
         expect(keys.has(JSON.stringify(one)), JSON.stringify(s)).toBe(true);
         expect([32, 64].includes(s.rows) && [32, 64].includes(s.cols) && s.gload === undefined && s.epi === undefined && (s.acc16 === undefined || s.stage === true), JSON.stringify(s)).toBe(true);
       }
-      const doubled = all.filter((s) => s.db !== undefined);
+      const doubled = all.filter((s) => s.db !== undefined && s.band === undefined);
       expect(doubled.length, name).toBeGreaterThan(0);
       for (const s of doubled) expect(op.c / s.tk, JSON.stringify(s)).toBeGreaterThanOrEqual(2);
       expect(doubled.some((s) => s.sg === 4) && doubled.some((s) => s.sg === undefined), name).toBe(true);
+      // band: the plain 32/64 tilings of the per-tile epilogue, the grouped and the doubled ones
+      // again (those whose padded bands still fit in workgroup memory), last.
+      const banded = all.filter((s) => s.band !== undefined);
+      expect(banded.length, name).toBeGreaterThan(0);
+      expect(all.slice(all.length - banded.length), name).toEqual(banded);
+      const twins = [...old.filter((s) => [32, 64].includes(s.rows) && [32, 64].includes(s.cols) && s.epi === undefined && s.gload === undefined && s.pad === undefined && (s.acc16 === undefined || s.stage === true)), ...grouped, ...doubled];
+      expect(twins, name).toEqual(expect.arrayContaining(banded.map(({ band: _, ...rest }) => rest)));
       const d = ksSgmat.defaultSchedule(op, H200);
-      expect('sg' in d || 'db' in d, name).toBe(false);
+      expect('sg' in d || 'db' in d || 'band' in d, name).toBe(false);
     }
   });
 
@@ -146,6 +155,17 @@ describe('ks-sgmat sg and db: the WGSL (n = 4096 first factor K(64, 64, 64, 1))'
     expect(k).not.toContain('@diagnostic');
   });
 
+  it('band: 16 rows of 64 β per round through padded rows (68 f32, 72 f16): 8 barriers after the loop instead of 32', () => {
+    const k = emit(sgmat(64, 64, 1, 16, { band: true })).wgsl;
+    expect(count(k, 'workgroupBarrier();')).toBe(2 + 8);
+    expect(k).toContain('var<workgroup> k_cs: array<f32, 1088>;');
+    expect(k).toContain('subgroupMatrixStore<row_major>(&k_cs, 48u, acc_0_1_3, 68u);');
+    const f16 = emit(sgmat(64, 64, 1, 16, { acc16: true, stage: true, sg: 2, band: true })).wgsl;
+    expect(f16).toContain('var<workgroup> k_cs: array<f16, 2304>;');
+    expect(f16).toContain('subgroupMatrixStore<row_major>(&k_cs, sgid * 1152u + 32u, acc_0_3_2, 72u);');
+    expect(() => emit(sgmat(64, 64, 1, 16, { acc16: true, band: true }))).toThrow(/band/);
+  });
+
   it('refuses gload with sg or db', () => {
     expect(() => emit({ ...sgmat(64, 64, 1, 16, { acc16: true, sg: 2 }), gload: true })).toThrow(/gload/);
     expect(() => emit({ ...sgmat(64, 64, 1, 16, { acc16: true, db: true }), gload: true })).toThrow(/gload/);
@@ -158,9 +178,10 @@ describe('ks-sgmat sg and db, emulated, against the float64 reference', () => {
   const wide = ks(2, 32, 16, 1, 'x', 'y', 'w'); // 2 β tiles per row
   const cases: [string, OpsCase, number, KsSgmatSchedule, number][] = [
     ['sg 2, f32 per-tile epilogue, rectangular, the last workgroup partial (batch 45)', rect, 0, sgmat(16, 16, 1, 16, { sg: 2 }), 45],
-    ['sg 4, acc16 + stage, rectangular (batch 40: the third subgroup has 8 rows, the fourth none)', rect, 0, sgmat(16, 16, 1, 16, { acc16: true, stage: true, sg: 4 }), 40],
+    ['sg 4, acc16 + stage + band, rectangular (batch 40: the third subgroup has 8 rows, the fourth none)', rect, 0, sgmat(16, 16, 1, 16, { acc16: true, stage: true, sg: 4, band: true }), 40],
     ['sg 2, acc16 direct stores, then the staged last workgroup (batch 80)', square, 0, sgmat(32, 16, 1, 16, { acc16: true, sg: 2 }), 80],
-    ['db, f32, rectangular, two chunks (batch 40)', rect, 0, sgmat(32, 16, 1, 16, { db: true }), 40],
+    ['db + band, f32, rectangular, two chunks (batch 40)', rect, 0, sgmat(32, 16, 1, 16, { db: true, band: true }), 40],
+    ['band, strided factor d = 16, 4 δ: vec4 stores along δ (batch 19)', square, 1, sgmat(16, 16, 4, 16, { band: true }), 19],
     ['db + sg 2, acc16 + stage, rectangular (batch 1)', rect, 0, sgmat(16, 16, 1, 16, { acc16: true, stage: true, sg: 2, db: true }), 1],
     ['sg 2 + db, strided factor d = 16, stores along δ (batch 19)', square, 1, sgmat(16, 16, 1, 16, { acc16: true, stage: true, sg: 2, db: true }), 19],
   ];
@@ -176,8 +197,11 @@ describe('ks-sgmat sg and db, emulated, against the float64 reference', () => {
     expect(await error(biased, 0, sgmat(16, 16, 1, 16, { acc16: true, sg: 2, sgc: 2 }), 21)).toBeLessThan(TOL);
   });
 
-  it('sgc 2 + db, f32 per-tile epilogue, two γ chunks, two β tiles per row (batch 21)', async () => {
-    expect(await error(oneOp(ks(2, 32, 32, 1, 'x', 'y', 'w')), 0, sgmat(16, 16, 1, 16, { sgc: 2, db: true }), 21)).toBeLessThan(TOL);
+  it('sgc 2 + db, f32 per-tile epilogue, two γ chunks, two β tiles per row (batch 21); with band, a bias, accumulating (batch 21)', async () => {
+    const op = ks(2, 32, 32, 1, 'x', 'y', 'w');
+    expect(await error(oneOp(op), 0, sgmat(16, 16, 1, 16, { sgc: 2, db: true }), 21)).toBeLessThan(TOL);
+    const biased = oneOp({ ...op, accumulate: true, bias: { tensor: 'b', offset: 0, length: 64 } });
+    expect(await error(biased, 0, sgmat(16, 16, 1, 16, { sgc: 2, band: true }), 21)).toBeLessThan(TOL);
   });
 
   it("n = 4096's 64x64 blocks: sg 2 + db, acc16 + stage, f16 workgroup arrays (batch 144)", async () => {

@@ -62,6 +62,11 @@
  *    Chunk i+1 is stored (from the registers fetched while chunk i was multiplied) into the half
  *    chunk i−1 used, which every invocation left before chunk i's barrier: one barrier per chunk
  *    instead of two. Only where c spans two chunks or more; not with `gload`.
+ *  - `band` (f32 results, or acc16 with stage): the per-tile epilogue a band of 16 rows at a
+ *    time: the subgroup's tiles of one row tile (all its β and δ) stored to workgroup rows of cols
+ *    + 16 bytes (padded: the default's per-tile rounds stage 16 β, epi's unpadded 64-β rows put
+ *    a store's 16 rows on one bank group), then written out in runs of cols: 2 barriers per
+ *    16 rows instead of 2 per 16x16 tile (8 instead of 32 for a 64x64 tile).
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -120,7 +125,7 @@ export interface KsSgmatSchedule extends Schedule {
   // epilogue of f32 results instead, in f16: f16 sums and nothing else changed.
   // Session 11 (absent = off): `sg` (2 or 4) subgroups per workgroup along the rows and `sgc`
   // along β, sharing the staged tiles, each its own rows × cols; `db`, double-buffered staging
-  // (one barrier per chunk).
+  // (one barrier per chunk); `band`, the per-tile epilogue 16 rows at a time.
 }
 
 interface SgTiling {
@@ -159,7 +164,10 @@ function sgTiling(s: KsSgmatSchedule, op: KsOp): SgTiling {
   // xs and ws in f16 (chunks of 16 γ with gload), plus the epilogue's staging: one 16x16 tile
   // per δ (f32; f16 where the tiles are stored direct), or (oneRound) every result tile.
   const direct = result === 'f16' && tilesAreOutputBlocks(op) && !stage;
-  const staged = direct || stage ? 2 * dtile * TILE * TILE : oneRound ? (result === 'f16' ? 2 : 4) * dtile * rows * cols : 4 * dtile * TILE * TILE;
+  const band = s.band === true;
+  const staged = band
+    ? (result === 'f16' ? 2 : 4) * dtile * TILE * bandStride(cols, result)
+    : direct || stage ? 2 * dtile * TILE * TILE : oneRound ? (result === 'f16' ? 2 : 4) * dtile * rows * cols : 4 * dtile * TILE * TILE;
   const pad = typeof s.pad === 'number' ? s.pad : 0;
   const sg = typeof s.sg === 'number' ? s.sg : 1;
   const sgc = typeof s.sgc === 'number' ? s.sgc : 1;
@@ -168,6 +176,11 @@ function sgTiling(s: KsSgmatSchedule, op: KsOp): SgTiling {
   // cols W rows) are shared, twice over when double-buffered.
   const sharedBytes = 2 * dtile * ((s.gload === true ? TILE : tk) + pad) * (sg * rows + sgc * cols) * (db ? 2 : 1) + staged * sg * sgc;
   return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sg, sgc, wr: sg * rows, wc: sgc * cols, db, sharedBytes };
+}
+
+/** `band`'s staged rows: cols plus 16 bytes of padding (the 16 rows of a matrix store then start on 8 different banks). */
+function bandStride(cols: number, result: ResultComponent): number {
+  return cols + (result === 'f16' ? 8 : 4);
 }
 
 /**
@@ -269,7 +282,7 @@ const SIZES_F16 = [...SIZES, 128];
  * where d = 1, then every tiling of tk 32 or 64 but gload's with `pad` 8, then the acc16 ones with
  * `stage`, then (session 11) the f32 and stage tilings of 32 or 64 rows and β with 2 or 4 subgroups
  * (`sg` 2, 4; `sgc` 2, 4; both 2), then those and the grouped ones with `db` where c spans two
- * chunks or more. The new knobs come last
+ * chunks or more, then all of these with `band`. The new knobs come last
  * and never make a default: no GPU has timed them yet.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
@@ -286,7 +299,8 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   const shared = [...measured, ...staged].filter((s) => (s.rows === 32 || s.rows === 64) && (s.cols === 32 || s.cols === 64));
   const grouped = SUBGROUP_GRIDS.flatMap(([sg, sgc]) => shared.map((s): KsSgmatSchedule => ({ ...s, ...(sg > 1 ? { sg } : {}), ...(sgc > 1 ? { sgc } : {}) }))).filter(fits);
   const doubled = [...measured, ...staged, ...grouped].filter((s) => op.c / s.tk >= 2).map((s): KsSgmatSchedule => ({ ...s, db: true })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled];
+  const banded = [...shared, ...grouped, ...doubled].map((s): KsSgmatSchedule => ({ ...s, band: true })).filter(fits);
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...banded];
 }
 
 /**
@@ -484,7 +498,35 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     return lines;
   };
   const f16Read = (q: number) => `f32(${cs}[${sum(slice, mul(sum(mul('dd', TILE), 'r'), TILE), 'bb', u(q * csStep))}])`;
-  const epilogue = t.result === 'f16' ? perTileRounds(f16Read) : perTileRounds();
+  // band: one band of 16 rows (all of the subgroup's β and δ) per round, staged with padded rows
+  // (cs[dd][r][bb], row stride CSP), written along the contiguous dimension in whole runs of cols.
+  const CSP = bandStride(TB, t.result);
+  const perBand = TD * TILE * CSP;
+  const bandRead = (q: number) => {
+    const v = `${cs}[${sum(multi ? mul('sgi', perBand) : undefined, mul(sum(mul('dd', TILE), 'r'), CSP), 'bb', u(alongDelta ? q * TILE * CSP : q))}]`;
+    return t.result === 'f16' ? `f32(${v})` : v;
+  };
+  const bandItem = alongDelta
+    ? [`let dd = ${mul(mod('e', TD / vw), vw)};`, `let bb = ${mod(div('e', TD / vw), TB)};`, `let r = ${div('e', (TD / vw) * TB)};`]
+    : [`let bb = ${mul(mod('e', TB / vw), vw)};`, `let dd = 0u;`, `let r = ${div('e', TB / vw)};`];
+  const bandRounds = (): string[] =>
+    Array.from({ length: MR }, (_, i) => [
+      ...Array.from({ length: TD }, (_, dd) => Array.from({ length: NB }, (_, j) => `subgroupMatrixStore<row_major>(&${cs}, ${sum(multi ? mul('sgid', perBand) : undefined, u(dd * TILE * CSP + j * TILE))}, ${acc(dd, i, j)}, ${u(CSP)});`)).flat(),
+      'workgroupBarrier();',
+      ...spread((TD * TILE * TB) / vw, [
+        ...bandItem,
+        `if (${sum('row0', sliceRows, u(i * TILE), 'r')} < batch) {`,
+        `  let row = ${sum('row0', sliceRows, u(i * TILE), 'r')};`,
+        `  let beta = ${sum('beta0', sliceCols, 'bb')};`,
+        `  let delta = delta0 + dd;`,
+        ...storeBody(bandRead).map((l) => `  ${l}`),
+        `}`,
+      ], false),
+      'workgroupBarrier();',
+    ]).flat();
+  const band = schedule.band === true;
+  invariant(!band || (!t.oneRound && !direct && !gload), 'ks-sgmat: band is for the per-tile epilogue (f32 results, or acc16 with stage)');
+  const epilogue = band ? bandRounds() : t.result === 'f16' ? perTileRounds(f16Read) : perTileRounds();
 
   // acc16 / epi: every result tile at once, staged as cs[dd][r][bb] (TD × WR × WC, row stride
   // WC; each subgroup its rows and β of it), one barrier, then the workgroup writes whole output
@@ -564,7 +606,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     workgroupVars: [
       `var<workgroup> ${xs}: array<f16, ${(db ? 2 : 1) * XS}>;`,
       `var<workgroup> ${ws}: array<f16, ${(db ? 2 : 1) * WS}>;`,
-      direct || (t.result === 'f16' && !t.oneRound) ? `var<workgroup> ${cs}: array<f16, ${SG * perTile}>;` : t.oneRound ? `var<workgroup> ${cs}: array<${t.result}, ${TD * WR * WC}>;` : `var<workgroup> ${cs}: array<f32, ${SG * perTile}>;`,
+      band ? `var<workgroup> ${cs}: array<${t.result}, ${SG * perBand}>;` : direct || (t.result === 'f16' && !t.oneRound) ? `var<workgroup> ${cs}: array<f16, ${SG * perTile}>;` : t.oneRound ? `var<workgroup> ${cs}: array<${t.result}, ${TD * WR * WC}>;` : `var<workgroup> ${cs}: array<f32, ${SG * perTile}>;`,
     ],
     body,
     rowsPerWorkgroup: WR,
@@ -591,6 +633,7 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.sg === undefined ? {} : { sg: knob(s, 'sg') }),
     ...(s.sgc === undefined ? {} : { sgc: knob(s, 'sgc') }),
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
+    ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
   }),
   emit,
 };
