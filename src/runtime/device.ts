@@ -118,6 +118,24 @@ export async function requestMoncDevice(options: RequestDeviceOptions = {}): Pro
   };
 }
 
+/**
+ * requestMoncDevice as the package exports it (monc/runtime, monc): from JavaScript, options of
+ * the wrong kind are a MoncError of kind `user` naming the option, not a TypeError of Dawn's
+ * (`{ adapter: device }`, `{ powerPreference: 'fast' }`). getSharedDevice calls the unchecked
+ * one without options, so no page bundles these checks.
+ */
+export async function requestMoncDeviceChecked(options?: RequestDeviceOptions): Promise<MoncDevice> {
+  const given = (options ?? {}) as { adapter?: { requestDevice?: unknown; constructor?: { name?: string } }; powerPreference?: unknown };
+  const wrong = (what: string, got: unknown) => userError(`requestMoncDevice: ${what}, got ${String(got)}`);
+  if (typeof given !== 'object') throw wrong('options must be an object ({ adapter, powerPreference })', typeName(given));
+  const { adapter, powerPreference } = given;
+  if (adapter != null && typeof adapter.requestDevice !== 'function') throw wrong('adapter must be a GPUAdapter', adapter.constructor?.name ?? typeName(adapter));
+  if (powerPreference !== undefined && powerPreference !== 'low-power' && powerPreference !== 'high-performance') {
+    throw wrong("powerPreference must be 'low-power' or 'high-performance'", typeof powerPreference === 'string' ? `'${powerPreference}'` : typeName(powerPreference));
+  }
+  return requestMoncDevice(options ?? {});
+}
+
 /** What kernels emitted for this device may use (its workgroup size and storage limits, its features). */
 export function deviceTargetLimits(device: GPUDevice): TargetLimits {
   // From JavaScript: nothing, requestMoncDevice()'s object instead of its .device, the adapter (a page never bundles this check: only the tuner calls it).

@@ -24,7 +24,7 @@ export {
   getSharedDevice,
   NoAdapterError,
   registerGpuProvider,
-  requestMoncDevice,
+  requestMoncDeviceChecked as requestMoncDevice,
   type DeviceCapabilities,
   type GpuProvider,
   type MoncDevice,

@@ -1,13 +1,18 @@
 /**
- * deviceTargetLimits(device), which the tuner's library calls take as `limits` (docs/files.md):
- * from JavaScript, anything but a GPUDevice (nothing, requestMoncDevice()'s object instead of
- * its .device, the adapter) is one MoncError of kind `user` naming what it takes and what it got,
- * not a TypeError (QA s11 A1). A device gives its own workgroup and storage limits and features.
+ * The device helpers the package exports, called from JavaScript with arguments of the wrong
+ * kind: one MoncError of kind `user` naming what they take and what they got, not a TypeError.
+ * deviceTargetLimits(device), which the tuner's library calls take as `limits` (docs/files.md;
+ * QA s11 A1): anything but a GPUDevice (nothing, requestMoncDevice()'s object instead of its
+ * .device, the adapter). requestMoncDevice(options) (docs/files.md), as monc/runtime exports it:
+ * options not an object, an adapter that is not a GPUAdapter (the device), an unknown power
+ * preference (a TypeError of Dawn's before). What they accept still works.
  */
 import { describe, expect, it } from 'vitest';
 import { deviceTargetLimits } from '../../src/runtime/device.js';
+import { requestMoncDevice } from '../../src/runtime/index.js';
+import { dawnProvider } from '../../src/runtime/node.js';
 import { getTestMoncDevice } from '../support/gpu.js';
-import { expectMoncErrorNow } from '../support/user-error.js';
+import { expectMoncError, expectMoncErrorNow } from '../support/user-error.js';
 
 const limitsOf = deviceTargetLimits as (device: unknown) => ReturnType<typeof deviceTargetLimits>;
 const TAKES = "deviceTargetLimits(device) takes a GPUDevice (requestMoncDevice()'s .device), got";
@@ -34,5 +39,32 @@ describe('deviceTargetLimits', () => {
       maxWorkgroupStorageBytes: l.maxComputeWorkgroupStorageSize,
       features: [...device.features].sort(),
     });
+  });
+});
+
+describe('requestMoncDevice (as monc/runtime exports it)', () => {
+  const request = requestMoncDevice as (options?: unknown) => ReturnType<typeof requestMoncDevice>;
+
+  it('refuses options of the wrong kind, naming the option', async () => {
+    const { device, adapter } = await getTestMoncDevice();
+    await expectMoncError(() => request('high-performance'), 'user', 'requestMoncDevice: options must be an object ({ adapter, powerPreference }), got string');
+    await expectMoncError(() => request({ adapter: device }), 'user', 'requestMoncDevice: adapter must be a GPUAdapter, got GPUDevice');
+    await expectMoncError(() => request({ adapter: {} }), 'user', 'requestMoncDevice: adapter must be a GPUAdapter, got Object');
+    await expectMoncError(() => request({ adapter: 5 }), 'user', 'requestMoncDevice: adapter must be a GPUAdapter, got Number');
+    await expectMoncError(() => request({ adapter, powerPreference: 'fast' }), 'user', "requestMoncDevice: powerPreference must be 'low-power' or 'high-performance', got 'fast'");
+    await expectMoncError(() => request({ powerPreference: 1 }), 'user', "requestMoncDevice: powerPreference must be 'low-power' or 'high-performance', got number");
+  });
+
+  it('takes an adapter (one not used before: an adapter makes one device), a power preference, null or no options', async () => {
+    const fresh = async () => (await dawnProvider.requestAdapter()).adapter!;
+    for (const options of [{ adapter: await fresh() }, { adapter: await fresh(), powerPreference: 'high-performance' }, { powerPreference: 'low-power' }, null, undefined]) {
+      const got = await request(options);
+      try {
+        expect(got.device.limits.maxBufferSize).toBeGreaterThan(0);
+        expect(deviceTargetLimits(got.device).features).toEqual(got.features);
+      } finally {
+        got.device.destroy();
+      }
+    }
   });
 });
