@@ -6,6 +6,8 @@
 import type { BackwardOp } from '../ir/ir.js';
 import type { Schedule } from '../codegen/wgsl/kernel.js';
 import { adapterKey, type AdapterIdentity } from './adapter-identity.js';
+import { argumentError } from '../util/library-arguments.js';
+import { MoncError } from '../util/error.js';
 import { assertNever, invariant } from '../util/assert.js';
 import { jsonErrorMessage } from '../util/json.js';
 import { sha256Hex } from '../util/sha256.js';
@@ -127,6 +129,13 @@ export type TuningKey = Pick<TuningEntry, 'adapter' | 'compiler' | 'kernel' | 'b
  * keep, whose older entries the build's longest-run-first lookup would otherwise still take.
  */
 export function merge(db: TuningDb, entries: readonly TuningEntry[], retired: readonly TuningKey[] = []): TuningDb {
+  // `mergeTuningEntries` in the library: what JavaScript may pass is checked, by that name.
+  checkDbArgument('mergeTuningEntries', db);
+  checkEntriesArgument('mergeTuningEntries', 'entries', entries);
+  if (!Array.isArray(retired)) throw argumentError('mergeTuningEntries', 'retired must be an array of tuning keys (tuneMaps().retired)', retired);
+  retired.forEach((r, i) => {
+    if (!isObj(r) || !isAdapterIdentity(r.adapter) || !isStr(r.compiler) || !isStr(r.kernel) || !isNum(r.batchBucket)) throw argumentError('mergeTuningEntries', `retired[${i}] must be a tuning key { adapter, compiler, kernel, batchBucket }`, r);
+  });
   const byKey = new Map(db.entries.map((e) => [entryKey(e), e]));
   for (const r of retired) byKey.delete(entryKey(r));
   for (const e of entries) byKey.set(entryKey(e), e);
@@ -137,11 +146,32 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const isStr = (v: unknown): v is string => typeof v === 'string';
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+/** Whether `a` has the fields of an AdapterIdentity (what entries are keyed by; adapterIdentity() makes one). */
+export function isAdapterIdentity(a: unknown): a is AdapterIdentity {
+  return (
+    isObj(a) && isStr(a.vendor) && isStr(a.architecture) && isStr(a.device) && isStr(a.description) && Array.isArray(a.features) && a.features.every(isStr) &&
+    isObj(a.limits) && isNum(a.limits.maxComputeInvocationsPerWorkgroup) && isNum(a.limits.maxComputeWorkgroupStorageSize)
+  );
+}
+
+/** A database passed from code (JavaScript callers): a MoncError (kind user) naming `fn` unless it is one. */
+export function checkDbArgument(fn: string, db: unknown): asserts db is TuningDb {
+  if (!isObj(db) || db.format !== DB_FORMAT || db.version !== DB_VERSION) throw argumentError(fn, 'db must be a tuning database (emptyDb(), parseTuningDb(text).db)', db);
+  checkEntriesArgument(fn, 'db.entries', db.entries);
+}
+
+/** Entries passed from code: an array of well-formed entries (as a database file must hold). */
+function checkEntriesArgument(fn: string, what: string, entries: unknown): void {
+  if (!Array.isArray(entries)) throw argumentError(fn, `${what} must be an array of tuning entries`, entries);
+  entries.forEach((e, i) => {
+    const problem = entryProblem(e, i);
+    if (problem) throw new MoncError('user', `${fn}: ${what === 'entries' ? problem : `${what}: ${problem}`}`);
+  });
+}
+
 function entryProblem(e: unknown, i: number): string | undefined {
   if (!isObj(e)) return `entries[${i}] is not an object`;
-  const a = e.adapter;
-  if (!isObj(a) || !isStr(a.vendor) || !isStr(a.architecture) || !isStr(a.device) || !isStr(a.description) || !Array.isArray(a.features) || !a.features.every(isStr) || !isObj(a.limits) || !isNum(a.limits.maxComputeInvocationsPerWorkgroup) || !isNum(a.limits.maxComputeWorkgroupStorageSize))
-    return `entries[${i}].adapter is malformed`;
+  if (!isAdapterIdentity(e.adapter)) return `entries[${i}].adapter is malformed`;
   if (!isStr(e.compiler) || !isStr(e.kernel) || !isStr(e.date)) return `entries[${i}]: compiler, kernel and date must be strings`;
   if (!isNum(e.batchBucket) || !isNum(e.ms) || !isNum(e.spread) || !isNum(e.timed)) return `entries[${i}]: batchBucket, ms, spread and timed must be numbers`;
   const s = e.schedule;
@@ -216,6 +246,7 @@ function keyOfBlockLists(kernel: string): string {
 const isBlockList = (v: unknown): v is BlockList => Array.isArray(v) && v.every((b) => Array.isArray(b) && b.length === 2 && isBlockIndex(b[0]) && isBlockIndex(b[1]));
 
 export function serializeDb(db: TuningDb): string {
+  checkDbArgument('serializeTuningDb', db);
   return JSON.stringify(db, null, 1) + '\n';
 }
 

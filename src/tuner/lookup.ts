@@ -14,7 +14,8 @@ import type { BackwardOp } from '../ir/ir.js';
 import type { TunedSchedule } from '../codegen/wgsl/program.js';
 import { MONC_VERSION } from '../version.js';
 import { adapterKey, adapterTargetLimits, type AdapterIdentity } from './adapter-identity.js';
-import { batchBucket, kernelSignature, type TuningDb, type TuningEntry } from './db.js';
+import { batchBucket, checkDbArgument, isAdapterIdentity, kernelSignature, type TuningDb, type TuningEntry } from './db.js';
+import { argumentError, checkOptionFields } from '../util/library-arguments.js';
 
 export interface LookupOptions {
   readonly adapter?: AdapterIdentity;
@@ -23,6 +24,10 @@ export interface LookupOptions {
 }
 
 export function scheduleLookup(db: TuningDb, options: LookupOptions = {}): (ops: readonly BackwardOp[], dtype: string) => TunedSchedule | undefined {
+  checkDbArgument('scheduleLookup', db);
+  checkOptionFields('scheduleLookup', options, { compiler: 'string' });
+  if (options.adapter !== undefined && !isAdapterIdentity(options.adapter)) throw argumentError('scheduleLookup', 'adapter must be an adapter identity (adapterIdentity(adapter, device), tuneMaps().adapter)', options.adapter);
+  if (options.batch !== undefined && !(Number.isSafeInteger(options.batch) && options.batch >= 1)) throw argumentError('scheduleLookup', 'batch must be a whole number of at least 1', options.batch);
   const compiler = options.compiler ?? MONC_VERSION;
   const bucket = options.batch === undefined ? undefined : batchBucket(options.batch);
   const current = db.entries.filter((e) => e.compiler === compiler);

@@ -10,6 +10,7 @@ import type { BackwardProgram, Program } from '../ir/ir.js';
 import { backwardRowsLimitOf, batchOverLimit, forwardRowsLimit } from '../manifest/rows-limit.js';
 import { MoncError } from '../util/error.js';
 import { argumentError, isRecord } from '../util/library-arguments.js';
+import { isAdapterIdentity } from './db.js';
 
 /** The options every tuner entry takes (tune.ts TuneOptions, tune-maps.ts TuneMapsOptions). */
 interface CountOptions {
@@ -40,11 +41,7 @@ export function checkTuneCounts(fn: string, options: unknown): asserts options i
 
 /** What adapterIdentity(adapter, device) returns (a GPUAdapter itself is not one: its features are a set). */
 export function checkTuneAdapter(fn: string, adapter: unknown): void {
-  const a = adapter as Record<string, unknown> | null;
-  const ok =
-    isRecord(a) && ['vendor', 'architecture', 'device', 'description'].every((k) => typeof a[k] === 'string') && Array.isArray(a.features) && a.features.every((f) => typeof f === 'string') &&
-    isRecord(a.limits) && typeof a.limits.maxComputeInvocationsPerWorkgroup === 'number' && typeof a.limits.maxComputeWorkgroupStorageSize === 'number';
-  if (!ok) throw argumentError(fn, 'the adapter must be its identity (adapterIdentity(adapter, device))', adapter);
+  if (!isAdapterIdentity(adapter)) throw argumentError(fn, 'the adapter must be its identity (adapterIdentity(adapter, device))', adapter);
 }
 
 /** One program's options beyond the counts: `limits` (deviceTargetLimits(device)), `storage`, `known`, and (backward) `tuned`. */

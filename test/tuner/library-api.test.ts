@@ -173,6 +173,37 @@ describe('tuneMaps (monc)', () => {
     expect(tuned.entries.length).toBeGreaterThan(0);
   });
 
+  it('the database helpers refuse what is not a database, an entry or a key, by name', () => {
+    const db = emptyDb();
+    const cases: [() => unknown, RegExp][] = [
+      [() => scheduleLookup(null as never), /^scheduleLookup: db must be a tuning database \(emptyDb\(\), parseTuningDb\(text\)\.db\), got null$/],
+      [() => scheduleLookup({ entries: [] } as never), /^scheduleLookup: db must be a tuning database/],
+      [() => scheduleLookup(db, { batch: 0 }), /^scheduleLookup: batch must be a whole number of at least 1, got 0$/],
+      [() => scheduleLookup(db, { adapter: {} as never }), /^scheduleLookup: adapter must be an adapter identity/],
+      [() => scheduleLookup(db, 'latest' as never), /^scheduleLookup: options must be an object, got "latest"$/],
+      [() => mergeTuningEntries(null as never, []), /^mergeTuningEntries: db must be a tuning database/],
+      [() => mergeTuningEntries(db, null as never), /^mergeTuningEntries: entries must be an array of tuning entries, got null$/],
+      [() => mergeTuningEntries(db, [{}] as never), /^mergeTuningEntries: entries\[0\]\.adapter is malformed$/],
+      [() => mergeTuningEntries(db, [], [{ kernel: 'k' }] as never), /^mergeTuningEntries: retired\[0\] must be a tuning key/],
+      [() => mergeTuningEntries({ ...db, entries: [5] } as never, []), /^mergeTuningEntries: db\.entries: entries\[0\] is not an object$/],
+      [() => serializeTuningDb(undefined as never), /^serializeTuningDb: db must be a tuning database/],
+    ];
+    for (const [call, message] of cases) {
+      const error = (() => {
+        try {
+          call();
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(isMoncError(error, 'user'), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(message);
+    }
+    // The right kinds still work: an empty database round-trips and answers nothing.
+    expect(scheduleLookup(mergeTuningEntries(db, []), { batch: 8 })([], 'f32')).toBeUndefined();
+    expect(parseTuningDb(serializeTuningDb(db))).toEqual({ db });
+  });
+
   it('refuses a batch whose buffers pass the device limit, before any work', async () => {
     const gpu = await getTestMoncDevice();
     const { module } = checkSource(SOURCE, 'lib.mon');
