@@ -11,6 +11,7 @@ import type { CheckedMap, CheckedModule, Dtype } from '../dsl/structure.js';
 import { invariant } from '../util/assert.js';
 import { argumentError, checkOptionFields, isRecord } from '../util/library-arguments.js';
 import { checkProgramArgument } from './program-argument.js';
+import { checkMapArgument } from '../dsl/map-argument.js';
 import type { BackwardProgram, IrMap, Program } from './ir.js';
 import { backward, type BackwardOptions } from './passes/backward.js';
 import { verifyBackward } from './passes/verify-backward.js';
@@ -51,9 +52,7 @@ const PASSES: readonly Pass[] = [
 
 /** The library's map arguments (JavaScript callers): a checked map, a dtype, options with an `onPass` function. */
 function checkMapArguments(fn: string, map: unknown, dtype: unknown, options: unknown): void {
-  if (!(isRecord(map) && typeof map.name === 'string' && typeof map.in === 'number' && typeof map.out === 'number' && isRecord(map.structure))) {
-    throw argumentError(fn, 'map must be a checked map (checkSource(...).module.maps[i])', map);
-  }
+  checkMapArgument(fn, map);
   if (dtype !== 'f32' && dtype !== 'f16') throw argumentError(fn, "dtype must be 'f32' or 'f16' (the module's dtype)", dtype);
   checkOptionFields(fn, options, { onPass: 'function' });
 }

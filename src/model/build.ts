@@ -6,11 +6,13 @@
  * n maps is n steps, not n²/2.
  */
 import type { CheckedMap, Structure } from '../dsl/structure.js';
+import { checkMapArgument } from '../dsl/map-argument.js';
 import { assertNever } from '../util/assert.js';
 import { constructorModel, isLeaf, node } from './constructors.js';
 import type { ModelMap, ModelNode, ParamSpec } from './types.js';
 
 export function modelOf(map: CheckedMap): ModelMap {
+  checkMapArgument('modelOf', map);
   const { params, body } = modelOfStructure(map.structure);
   return { name: map.name, in: map.in, out: map.out, params, body };
 }

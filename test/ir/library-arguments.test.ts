@@ -4,7 +4,7 @@
  * from inside or an option silently ignored (`forwardOnly: 'yes'` built training kernels).
  */
 import { describe, expect, it } from 'vitest';
-import { checkSource, compileBackward, compileKernels, compileMap, compileModule, compileModuleIr, isMoncError, optimizeMap, tryCompileMap } from '../../src/index.js';
+import { checkSource, compileBackward, compileKernels, compileMap, compileModule, compileModuleIr, isMoncError, modelOf, optimizeMap, tryCompileMap } from '../../src/index.js';
 
 const SOURCE = 'map up : 12 -> 20 = monarch(nblocks: 4) + bias()\n';
 const module = checkSource(SOURCE, 'a.mon').module!;
@@ -46,6 +46,8 @@ describe('compile entries refuse arguments of the wrong kind by name', () => {
       expect(refusal(() => fn(map, 'f32', { onPass: true } as never)).message).toBe(`${name}: onPass must be a function, got true`);
     }
     expect(refusal(() => compileModuleIr(map as never)).message).toMatch(/^compileModuleIr: module must be a checked module/);
+    expect(refusal(() => modelOf(undefined as never)).message).toBe('modelOf: map must be a checked map (checkSource(...).module.maps[i]), got undefined');
+    expect(modelOf(map).params.map((p) => p.name)).toEqual(compileMap(map, 'f32').params.map((p) => p.name));
     expect(compileModuleIr(module).map((p) => p.name)).toEqual(['up']);
   });
 
