@@ -4,7 +4,7 @@
  * from inside or an option silently ignored (`forwardOnly: 'yes'` built training kernels).
  */
 import { describe, expect, it } from 'vitest';
-import { checkSource, compileBackward, compileKernels, compileMap, compileModule, compileModuleIr, isMoncError, modelOf, optimizeMap, tryCompileMap } from '../../src/index.js';
+import { checkSource, compileBackward, formatDiagnostics, compileKernels, compileMap, compileModule, compileModuleIr, isMoncError, modelOf, optimizeMap, tryCompileMap } from '../../src/index.js';
 
 const SOURCE = 'map up : 12 -> 20 = monarch(nblocks: 4) + bias()\n';
 const module = checkSource(SOURCE, 'a.mon').module!;
@@ -33,6 +33,10 @@ describe('compile entries refuse arguments of the wrong kind by name', () => {
       [() => checkSource(SOURCE, 'a.mon', 'strict' as never), 'checkSource: options must be an object, got "strict"'],
     ];
     for (const [call, message] of cases) expect(refusal(call).message).toBe(message);
+    const checked = checkSource('map m : 4 -> 4 = nothing()\n', 'b.mon');
+    expect(refusal(() => formatDiagnostics(checked as never, 'map m : 4 -> 4 = nothing()\n')).message).toMatch(/^formatDiagnostics: diagnostics must be checkSource\(\.\.\.\)'s diagnostics array, got \{/);
+    expect(refusal(() => formatDiagnostics(checked.diagnostics, undefined as never)).message).toBe('formatDiagnostics: source must be the spec text the diagnostics are of, got undefined');
+    expect(formatDiagnostics(checked.diagnostics, 'map m : 4 -> 4 = nothing()\n')).toMatch(/^b\.mon:1:/);
     // Absent options and options of the right kinds still compile.
     expect(compileModule(SOURCE, 'a.mon').outputs).toBeDefined();
     expect(compileModule(SOURCE, 'a.mon', { forwardOnly: true, runtimeImport: 'monc/runtime' }).outputs!.manifest.forwardOnly).toBe(true);
