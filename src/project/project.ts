@@ -93,6 +93,7 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
   const [out, inp] = denseShape(model);
   // From JavaScript anything may come: an array of numbers, and a storage monc has.
   if (typeof w !== 'object' || w === null || typeof w.length !== 'number') throw new MoncError('user', `project() takes W as an array of numbers (out × in, row-major), not ${describeValue(w)}`);
+  if (typeof options !== 'object' || options === null) throw new MoncError('user', `project() takes its options as an object { seed, maxRounds, powerIterations, storage }, not ${describeValue(options)}`);
   if (options.storage !== undefined && options.storage !== 'f32' && options.storage !== 'f16') throw new ProjectionError(`option storage must be 'f32' or 'f16', got ${describeValue(options.storage)}`);
   if (w.length !== out * inp) {
     throw new ProjectionError(`dense matrix has ${w.length} values but '${model.body.path}' expects shape (${out}, ${inp}) = (out, in), ${out * inp} values`);

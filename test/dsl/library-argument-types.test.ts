@@ -30,6 +30,7 @@ describe('arguments of the wrong kind', () => {
   it.each([
     ['project(model, null)', () => project(modelOf(map), null as never), "project() takes W as an array of numbers (out × in, row-major), not null"],
     ['project(model, 5)', () => project(modelOf(map), 5 as never), 'project() takes W as an array of numbers (out × in, row-major), not 5'],
+    ['project(model, W, 5)', () => project(modelOf(map), new Float64Array(256), 5 as never), 'project() takes its options as an object { seed, maxRounds, powerIterations, storage }, not 5'],
     ['structureCost(null)', () => structureCost(null as never), "structureCost() takes a checked map's structure (checkSource(…).module.maps[i].structure), not null"],
     ['convertPeerWeights(map, fly, null)', () => convertPeerWeights(map, 'fly', null as never), 'convertPeerWeights() takes the state dict as a Map of { shape, data } by tensor name, not null'],
     ['convertPeerWeights(map, fly, {})', () => convertPeerWeights(map, 'fly', {} as never), 'convertPeerWeights() takes the state dict as a Map of { shape, data } by tensor name, not {}'],
