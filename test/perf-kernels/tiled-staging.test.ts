@@ -1,7 +1,8 @@
 /**
  * The session-11 staging knobs against the float64 op reference on SwiftShader: `db` of ks-tiled
  * and ks-dtiled (two copies of the staged tiles, one barrier per chunk: staged-sum.ts
- * doubleBufferedSum) and `pl` of ks-tiled (staged tiles as arrays of planes), alone and together:
+ * doubleBufferedSum) and `pl` of ks-tiled and ks-dtiled (staged tiles as arrays of planes), alone
+ * and together:
  * Monarch's
  * first factor (vec4 staging and stores), a rectangular dense product (β past the last tile
  * guarded), a reduction long enough to sum in blocks, strided factors with bias and accumulation
@@ -30,7 +31,7 @@ function pick<S extends Schedule>(all: readonly S[], knobs: Record<string, unkno
 }
 // ks-tiled offers db and pl on padded lines only.
 const tiled = (op: KsOp, knobs: Partial<KsTiledSchedule>) => pick(ksTiled.candidates(op, LIMITS), { ilv: undefined, pad: true, pl: undefined, ...knobs });
-const dtiled = (op: KsOp, knobs: Partial<KsDtiledSchedule>) => pick(ksDtiled.candidates(op, LIMITS), { grun: undefined, er: undefined, ...knobs });
+const dtiled = (op: KsOp, knobs: Partial<KsDtiledSchedule>) => pick(ksDtiled.candidates(op, LIMITS), { grun: undefined, er: undefined, pl: undefined, ...knobs });
 
 /** A one-op case: weights `w` (a·d, b, c) at `wOffset`, optional bias `b` at 0. */
 function opCase(op: KsOp, wOffset = 0): OpsCase {
@@ -80,7 +81,7 @@ describe('ks-tiled db and pl', () => {
   });
 });
 
-describe('ks-dtiled db', () => {
+describe('ks-dtiled db and pl', () => {
   it('rectangular monarch 64 -> 128 op1 (d = 4): bcast with grun, batch 9', async () => {
     const c = monarchCase(64, 128, 4);
     const s = dtiled(c.ops[1], { dtile: 4, tk: 8, rr: 4, rb: 8, bcast: true, grun: true });
@@ -93,9 +94,15 @@ describe('ks-dtiled db', () => {
     expect(await opError(ksDtiled, c, 1, s, 37), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
-  it('δ-fastest form with bias and accumulation (a > 1), weights staged by scalars or vec4, batch 7', async () => {
+  it('monarch 64 op1 (d = 8), δ-fastest form in planes, one copy, unpipelined, batch 37', async () => {
+    const c = monarchCase(64, 64, 8);
+    const s = dtiled(c.ops[1], { rows: 32, cols: 8, dtile: 8, rr: 8, rb: 4, pipeline: false, bcast: undefined, db: undefined, pl: true });
+    expect(await opError(ksDtiled, c, 1, s, 37), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('δ-fastest form in planes with bias and accumulation (a > 1), weights staged by scalars or vec4, batch 7', async () => {
     const op = ks(2, 8, 8, 8, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 128 } });
-    const s = dtiled(op, { rows: 32, dtile: 8, tk: 4, rr: 8, rb: 4, bcast: undefined });
+    const s = dtiled(op, { rows: 32, dtile: 8, tk: 4, rr: 8, rb: 4, bcast: undefined, pl: true });
     expect(await opError(ksDtiled, opCase(op, 130), 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
     expect(await opError(ksDtiled, opCase(op, 128), 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
   });
@@ -113,34 +120,29 @@ describe('ks-dtiled db', () => {
   );
 });
 
-describe('db candidates', () => {
+describe('db and pl candidates', () => {
   const ops = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4)].flatMap((c) => c.ops);
   for (const [name, family] of [['ks-tiled', ksTiled], ['ks-dtiled', ksDtiled]] as const)
-    it(`${name}: the twins come last (db pipelined, on whole chunk pairs), decode to themselves; the default has none`, () => {
+    it(`${name}: db twins (pipelined, whole chunk pairs) then pl twins come last, decode to themselves; the defaults have neither`, () => {
       for (const op of ops) {
         const all: readonly Schedule[] = family.candidates(op, H200);
         if (all.length === 0) continue;
         const what = `K(${op.a},${op.b},${op.c},${op.d})`;
         const first = all.findIndex((s) => s.db === true || s.pl === true);
+        const firstPl = all.findIndex((s) => s.pl === true);
         expect(first, what).toBeGreaterThan(0);
-        const doubled = all.slice(first).filter((s) => s.db === true);
+        expect(firstPl, what).toBeGreaterThan(first);
+        expect(all.slice(0, first).some((s) => 'db' in s || 'pl' in s), what).toBe(false);
+        expect(all.slice(first, firstPl).every((s) => s.db === true && s.pl === undefined), what).toBe(true);
+        expect(all.slice(firstPl).every((s) => s.pl === true), what).toBe(true);
+        const doubled = all.filter((s) => s.db === true);
         expect(doubled.every((s) => s.pipeline === true && op.c % (2 * (s.tk as number)) === 0), what).toBe(true);
-        expect(all[first].db, what).toBe(true);
-        expect(all.slice(0, first).some((s) => 'db' in s), what).toBe(false);
-        if (family === ksTiled) {
-          // db twins of the padded schedules, then pl twins of both: each of its own kind, in that order.
-          expect(all.slice(first).every((s) => s.pad === true), what).toBe(true);
-          const firstPl = all.findIndex((s) => s.pl === true);
-          expect(firstPl, what).toBeGreaterThan(first);
-          expect(all.slice(first, firstPl).every((s) => s.db === true && s.pl === undefined), what).toBe(true);
-          expect(all.slice(firstPl).every((s) => s.pl === true), what).toBe(true);
-          expect(family.defaultSchedule(op, H200).pl, what).toBeUndefined();
-        }
-        // Every earlier pipelined candidate whose reduction is a whole number of chunk pairs has a twin unless two copies overflow.
-        expect(all.slice(first).length, what).toBeGreaterThan(0);
-        for (const s of [all[first], all[all.length - 1]]) expect(family.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
-        expect(all.slice(first).every((s) => s.db === true || s.pl === true), what).toBe(true);
-        expect(family.defaultSchedule(op, H200).db, what).toBeUndefined();
+        // ks-tiled: twins of the padded schedules; ks-dtiled: pl for the δ-fastest form only.
+        if (family === ksTiled) expect(all.slice(first).every((s) => s.pad === true), what).toBe(true);
+        else expect(all.slice(firstPl).every((s) => s.bcast === undefined), what).toBe(true);
+        for (const s of [all[first], all[firstPl], all[all.length - 1]]) expect(family.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
+        const def = family.defaultSchedule(op, H200);
+        expect([def.db, def.pl], what).toEqual([undefined, undefined]);
       }
     });
 });

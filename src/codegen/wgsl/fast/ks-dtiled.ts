@@ -26,6 +26,12 @@
  * With `db` (session 11; pipelined schedules whose reduction is a whole number of chunk pairs) the
  * staged tiles exist twice: chunk i is multiplied from copy i % 2 while chunk i + 1 is written to
  * the other (staged-sum.ts doubleBufferedSum), one barrier per chunk instead of two.
+ *
+ * With `pl` (session 11; the δ-fastest form, whose epilogue stores straight from registers) the
+ * staged tiles are arrays of γ planes, array<array<vec4<f32>, lines / 4 · dtile>, planes>, so the
+ * run-time clamp WebGPU puts on every workgroup index falls on the loop-invariant line index and
+ * the plane γ (a constant once unrolled) instead of on k·plane + line for each operand read
+ * (ks-tiled's `pl`).
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
@@ -48,7 +54,8 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // δ-major staged tiles and a staged epilogue (above). With bcast where d = dtile = 4, `grun`
   // (a flag): the staging reads each row's γ chunk as one run (below). With bcast, `er` (1 or 2;
   // absent = 1): register rows per epilogue round, the second staged in the weights' array.
-  // `db` (a flag, pipelined only): two copies of the staged tiles (above).
+  // `db` (a flag, pipelined only): two copies of the staged tiles (above). Without bcast, `pl` (a
+  // flag): the staged tiles as arrays of planes (above).
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -71,6 +78,10 @@ function singleCopy(s: KsDtiledSchedule): KsDtiledSchedule {
 /** Copies of the staged tiles: 2 with `db`. */
 function copiesOf(s: KsDtiledSchedule): number {
   return s.db === true ? 2 : 1;
+}
+
+function isPlanes(s: KsDtiledSchedule): boolean {
+  return s.pl === true;
 }
 
 function threadsOf(s: KsDtiledSchedule): number {
@@ -128,6 +139,7 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     op.c % s.tk === 0 &&
     (!isGrun(s) || (isBcast(s) && s.dtile === 4 && op.d === 4)) &&
     (copiesOf(s) === 1 || (s.pipeline && op.c % (2 * s.tk) === 0)) &&
+    (!isPlanes(s) || !isBcast(s)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -163,7 +175,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
     .filter((s) => isBcast(s) && s.er === undefined && !valid(op, { ...singleCopy(s), er: 2 }, limits))
     .map((s): KsDtiledSchedule => ({ ...s, er: 2 }))
     .filter((s) => valid(op, s, limits));
-  return [...out, ...twins, ...runs, ...rounds, ...doubled, ...doubledRounds];
+  // Then the δ-fastest ones, single or doubled, with their staged tiles in planes.
+  const planed = [...out, ...doubled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pl: true }));
+  return [...out, ...twins, ...runs, ...rounds, ...doubled, ...doubledRounds, ...planed];
 }
 
 /**
@@ -195,16 +209,17 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const xs = `${ep}_xs`;
   const ws = `${ep}_ws`;
   // Workgroup slots: vec4 (k, line / 4, δ) of a tile with `lines` lines, lane line % 4.
-  const slot = (name: string, lines: number, k: U32Expr, line4: U32Expr, dd: U32Expr, at: U32Expr) => `${name}[${sum(mul(sum(mul(k, lines / 4), line4), TD), dd, at)}]`;
+  // Copy `copy` (`db`) starts tk planes later; with `pl` the slot is [plane][line4 · dtile + δ].
+  const slot = (name: string, lines: number, copy: number, k: U32Expr, line4: U32Expr, dd: U32Expr) =>
+    isPlanes(schedule)
+      ? `${name}[${sum(k, u(copy * TK))}][${sum(mul(line4, TD), dd)}]`
+      : `${name}[${sum(mul(sum(mul(k, lines / 4), line4), TD), dd, u(copy * TK * (lines / 4) * TD))}]`;
   const L = isBcast(schedule) ? bcastLayout(schedule) : undefined;
-  // Vec4 offsets of staged copy `copy` (`db`: 0 or 1): a copy is tk planes of each tile.
-  const xAt = (copy: number) => u(copy * TK * (L ? L.xPlane / 4 : (TR / 4) * TD));
-  const wAt = (copy: number) => u(copy * TK * (L ? L.wPlane / 4 : (TB / 4) * TD));
-  // The vec4 of a staged tile (copy `copy`) holding lines 4·line4 .. 4·line4 + 3 of γ k and δ dd, in either layout.
+  // The vec4 of a staged tile (copy `copy` (`db`: 0 or 1), tk planes after copy 0) holding lines 4·line4 .. 4·line4 + 3 of γ k and δ dd, in either layout.
   const xSlot = (copy: number, k: U32Expr, dd: U32Expr, line4: U32Expr) =>
-    L ? `${xs}[${sum(mul(k, L.xPlane / 4), mul(dd, L.xLine / 4), line4, xAt(copy))}]` : slot(xs, TR, k, line4, dd, xAt(copy));
+    L ? `${xs}[${sum(mul(k, L.xPlane / 4), mul(dd, L.xLine / 4), line4, u((copy * TK * L.xPlane) / 4))}]` : slot(xs, TR, copy, k, line4, dd);
   const wSlot = (copy: number, k: U32Expr, dd: U32Expr, line4: U32Expr) =>
-    L ? `${ws}[${sum(mul(k, L.wPlane / 4), mul(dd, L.wLine / 4), line4, wAt(copy))}]` : slot(ws, TB, k, line4, dd, wAt(copy));
+    L ? `${ws}[${sum(mul(k, L.wPlane / 4), mul(dd, L.wLine / 4), line4, u((copy * TK * L.wPlane) / 4))}]` : slot(ws, TB, copy, k, line4, dd);
 
   const V = TD / 4;
   const srcCopy = (copy: number): StagedCopy => ({
@@ -324,7 +339,9 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     views,
     workgroupVars: L
       ? [`var<workgroup> ${xs}: array<vec4<f32>, ${L.xsWords / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${L.wsWords / 4}>;`]
-      : [`var<workgroup> ${xs}: array<vec4<f32>, ${(copiesOf(schedule) * TK * TR * TD) / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${(copiesOf(schedule) * TK * TB * TD) / 4}>;`],
+      : isPlanes(schedule)
+        ? [`var<workgroup> ${xs}: array<array<vec4<f32>, ${(TR * TD) / 4}>, ${copiesOf(schedule) * TK}>;`, `var<workgroup> ${ws}: array<array<vec4<f32>, ${(TB * TD) / 4}>, ${copiesOf(schedule) * TK}>;`]
+        : [`var<workgroup> ${xs}: array<vec4<f32>, ${(copiesOf(schedule) * TK * TR * TD) / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${(copiesOf(schedule) * TK * TB * TD) / 4}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: TR,
@@ -343,7 +360,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     family: 'ks-dtiled',
     ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['bcast', 'grun', 'db']),
+    ...presentFlags(s, ['bcast', 'grun', 'db', 'pl']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
   }),
   emit,
