@@ -1,8 +1,8 @@
 /**
  * ks-sgmat's session-11 knobs: `sg` (2 or 4 subgroups per workgroup, each its own row slice, all
  * multiplying one staged W tile), `sgc` (likewise along β, sharing one staged source tile; with
- * sg a grid), `db` (double-buffered staging, one barrier per chunk) and `band` (the per-tile
- * epilogue 16 rows at a time). The
+ * sg a grid), `db` (double-buffered staging, one barrier per chunk; `dbu`: its loop unrolled by
+ * two, constant halves) and `band` (the per-tile epilogue 16 rows at a time). The
  * schedule space (after every other candidate, never a default), the WGSL, and results through
  * the subgroup-matrix emulation on SwiftShader against the float64 op reference: each epilogue
  * (f32 per tile, f16 per tile with `stage`, acc16's direct stores and its staged last row tile,
@@ -27,6 +27,7 @@ interface Knobs {
   readonly sg?: number;
   readonly sgc?: number;
   readonly db?: true;
+  readonly dbu?: true;
   readonly band?: true;
 }
 const sgmat = (rows: number, cols: number, dtile: number, tk: number, knobs: Knobs = {}): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs });
@@ -62,7 +63,7 @@ describe('ks-sgmat sg and db: the schedule space', () => {
   ];
 
   it('adds the f32 and acc16+stage tilings of 32 or 64 rows and β with 2 or 4 subgroups, then db ones, after every other candidate', () => {
-    const isNew = (s: KsSgmatSchedule) => s.sg !== undefined || s.sgc !== undefined || s.db !== undefined || s.band !== undefined;
+    const isNew = (s: KsSgmatSchedule) => s.sg !== undefined || s.sgc !== undefined || s.db !== undefined || s.dbu !== undefined || s.band !== undefined;
     for (const [name, op] of ops) {
       const all = ksSgmat.candidates(op, H200);
       const firstNew = all.findIndex(isNew);
@@ -81,16 +82,19 @@ describe('ks-sgmat sg and db: the schedule space', () => {
         expect(keys.has(JSON.stringify(one)), JSON.stringify(s)).toBe(true);
         expect([32, 64].includes(s.rows) && [32, 64].includes(s.cols) && s.gload === undefined && s.epi === undefined && (s.acc16 === undefined || s.stage === true), JSON.stringify(s)).toBe(true);
       }
-      const doubled = all.filter((s) => s.db !== undefined && s.band === undefined);
+      const doubled = all.filter((s) => s.db !== undefined && s.dbu === undefined && s.band === undefined);
+      // dbu: the doubled ones of an even number of chunks again.
+      const unrolled = all.filter((s) => s.dbu !== undefined && s.band === undefined);
+      expect(unrolled.map(({ dbu: _, ...rest }) => rest), name).toEqual(doubled.filter((s) => (op.c / s.tk) % 2 === 0));
       expect(doubled.length, name).toBeGreaterThan(0);
       for (const s of doubled) expect(op.c / s.tk, JSON.stringify(s)).toBeGreaterThanOrEqual(2);
       expect(doubled.some((s) => s.sg === 4) && doubled.some((s) => s.sg === undefined), name).toBe(true);
-      // band: the plain 32/64 tilings of the per-tile epilogue, the grouped and the doubled ones
+      // band: the plain 32/64 tilings of the per-tile epilogue, the grouped and the dbu ones
       // again (those whose padded bands still fit in workgroup memory), last.
       const banded = all.filter((s) => s.band !== undefined);
       expect(banded.length, name).toBeGreaterThan(0);
       expect(all.slice(all.length - banded.length), name).toEqual(banded);
-      const twins = [...old.filter((s) => [32, 64].includes(s.rows) && [32, 64].includes(s.cols) && s.epi === undefined && s.gload === undefined && s.pad === undefined && (s.acc16 === undefined || s.stage === true)), ...grouped, ...doubled];
+      const twins = [...old.filter((s) => [32, 64].includes(s.rows) && [32, 64].includes(s.cols) && s.epi === undefined && s.gload === undefined && s.pad === undefined && (s.acc16 === undefined || s.stage === true)), ...grouped, ...unrolled];
       expect(twins, name).toEqual(expect.arrayContaining(banded.map(({ band: _, ...rest }) => rest)));
       const d = ksSgmat.defaultSchedule(op, H200);
       expect('sg' in d || 'db' in d || 'band' in d, name).toBe(false);
@@ -155,6 +159,17 @@ describe('ks-sgmat sg and db: the WGSL (n = 4096 first factor K(64, 64, 64, 1))'
     expect(k).not.toContain('@diagnostic');
   });
 
+  it('dbu: two chunks per iteration, each half a constant (no runtime buf in the offsets)', () => {
+    const k = emit(sgmat(64, 64, 1, 16, { acc16: true, stage: true, db: true, dbu: true })).wgsl;
+    expect(k).toContain('for (var k0 = 0u; k0 < 64u; k0 += 32u) {');
+    expect(k).toContain('const buf = 0u;');
+    expect(k).toContain('const buf = 1u;');
+    expect(k).not.toContain('let buf');
+    expect(count(k, 'workgroupBarrier();')).toBe(2 + 32);
+    expect(() => ksSgmat.emit(op, sgmat(64, 64, 1, 32, { acc16: true, stage: true, db: true, dbu: true, sg: 2 }), contextFor(c, 'k', 0, 'f16'))).not.toThrow();
+    expect(() => ksSgmat.emit(monarchCase(256, 256, 16).ops[0] as KsOp, sgmat(16, 16, 1, 16, { db: true, dbu: true }), contextFor(monarchCase(256, 256, 16), 'k', 0, 'f16'))).toThrow(/dbu/);
+  });
+
   it('band: 16 rows of 64 β per round through padded rows (68 f32, 72 f16): 8 barriers after the loop instead of 32', () => {
     const k = emit(sgmat(64, 64, 1, 16, { band: true })).wgsl;
     expect(count(k, 'workgroupBarrier();')).toBe(2 + 8);
@@ -180,7 +195,7 @@ describe('ks-sgmat sg and db, emulated, against the float64 reference', () => {
     ['sg 2, f32 per-tile epilogue, rectangular, the last workgroup partial (batch 45)', rect, 0, sgmat(16, 16, 1, 16, { sg: 2 }), 45],
     ['sg 4, acc16 + stage + band, rectangular (batch 40: the third subgroup has 8 rows, the fourth none)', rect, 0, sgmat(16, 16, 1, 16, { acc16: true, stage: true, sg: 4, band: true }), 40],
     ['sg 2, acc16 direct stores, then the staged last workgroup (batch 80)', square, 0, sgmat(32, 16, 1, 16, { acc16: true, sg: 2 }), 80],
-    ['db + band, f32, rectangular, two chunks (batch 40)', rect, 0, sgmat(32, 16, 1, 16, { db: true, band: true }), 40],
+    ['db + dbu, f32, rectangular, two chunks in one iteration (batch 40)', rect, 0, sgmat(32, 16, 1, 16, { db: true, dbu: true }), 40],
     ['band, strided factor d = 16, 4 δ: vec4 stores along δ (batch 19)', square, 1, sgmat(16, 16, 4, 16, { band: true }), 19],
     ['db + sg 2, acc16 + stage, rectangular (batch 1)', rect, 0, sgmat(16, 16, 1, 16, { acc16: true, stage: true, sg: 2, db: true }), 1],
     ['sg 2 + db, strided factor d = 16, stores along δ (batch 19)', square, 1, sgmat(16, 16, 1, 16, { acc16: true, stage: true, sg: 2, db: true }), 19],
@@ -204,9 +219,9 @@ describe('ks-sgmat sg and db, emulated, against the float64 reference', () => {
     expect(await error(biased, 0, sgmat(16, 16, 1, 16, { sgc: 2, band: true }), 21)).toBeLessThan(TOL);
   });
 
-  it("n = 4096's 64x64 blocks: sg 2 + db, acc16 + stage, f16 workgroup arrays (batch 144)", async () => {
-    const c = monarchCase(256, 256, 4); // K(4, 64, 64, 1) first: four chunks of 16 γ
-    const s = sgmat(64, 64, 1, 16, { acc16: true, stage: true, sg: 2, db: true });
+  it("n = 4096's 64x64 blocks: sg 2 + db + dbu + band, acc16 + stage, f16 workgroup arrays (batch 144)", async () => {
+    const c = monarchCase(256, 256, 4); // K(4, 64, 64, 1) first: four chunks of 16 γ, two iterations
+    const s = sgmat(64, 64, 1, 16, { acc16: true, stage: true, sg: 2, db: true, dbu: true, band: true });
     const emit = emulatedEmit((ctx) => ksSgmat.emit(c.ops[0] as KsOp, s, ctx), { packWorkgroupF16: true });
     expect(await kernelError(c, 0, 1, emit, 144, 'f32')).toBeLessThan(TOL_F16);
   }, 180_000);

@@ -7,13 +7,32 @@
  * it before chunk i's barrier, so that single barrier per chunk orders both the stores before the
  * reads and the reads before the next overwrite (stagedLoop needs a second one after `compute`).
  * After the loop nobody writes the halves again, so none follows it.
+ *
+ * `unrolled` (an even number of chunks): the loop steps two chunks at a time, each in a block of
+ * its own where `buf` is a constant (`const buf = 0u;`, then 1u), so every offset into the halves
+ * is a constant expression as in the single-buffered loop (a runtime `buf` makes each matrix
+ * load's offset, and the bounds check Dawn's robustness adds to it, a runtime value).
  */
+import { invariant } from '../../../util/assert.js';
 import { div, mod, u, type U32Expr } from '../scaffold.js';
 import type { Staging } from './wgsl-text.js';
 
-export function doubleBufferedLoop(s: Staging, total: number, tk: number, compute: readonly string[]): string[] {
+export function doubleBufferedLoop(s: Staging, total: number, tk: number, compute: readonly string[], unrolled = false): string[] {
   const indent = (ls: readonly string[], by = '  ') => ls.map((l) => by + l);
   const next: U32Expr = `k0 + ${u(tk)}`;
+  if (unrolled) {
+    invariant(total % (2 * tk) === 0, 'doubleBufferedLoop: unrolled needs an even number of chunks');
+    const after: U32Expr = `k0 + ${u(2 * tk)}`;
+    const half = (buf: number, at: U32Expr, fetch: readonly string[]) => ['{', `  const buf = ${u(buf)};`, ...indent(s.stash(at)), '  workgroupBarrier();', ...indent(fetch), ...indent(compute), '}'];
+    return [
+      ...s.registers,
+      ...s.fetch(u(0)),
+      `for (var k0 = 0u; k0 < ${u(total)}; k0 += ${u(2 * tk)}) {`,
+      ...indent(half(0, 'k0', s.fetch(next))),
+      ...indent(half(1, next, [`if (${after} < ${u(total)}) {`, ...indent(s.fetch(after)), '}'])),
+      '}',
+    ];
+  }
   return [
     ...s.registers,
     ...s.fetch(u(0)),

@@ -61,7 +61,10 @@
  *  - `db`: double-buffered staging, chunk k0 / tk alternating between two halves of xs and ws.
  *    Chunk i+1 is stored (from the registers fetched while chunk i was multiplied) into the half
  *    chunk i−1 used, which every invocation left before chunk i's barrier: one barrier per chunk
- *    instead of two. Only where c spans two chunks or more; not with `gload`.
+ *    instead of two. Only where c spans two chunks or more; not with `gload`. On the H100 (s11
+ *    call 1) db alone ran 19-39% slower than the default; `dbu` (with db, an even number of
+ *    chunks) unrolls the loop by two so that each chunk's half is a constant (double-buffered-
+ *    loop.ts), the offsets then constant expressions as without db.
  *  - `band` (f32 results, or acc16 with stage): the per-tile epilogue a band of 16 rows at a
  *    time: the subgroup's tiles of one row tile (all its β and δ) stored to workgroup rows of cols
  *    + 16 bytes (padded: the default's per-tile rounds stage 16 β, epi's unpadded 64-β rows put
@@ -125,7 +128,8 @@ export interface KsSgmatSchedule extends Schedule {
   // epilogue of f32 results instead, in f16: f16 sums and nothing else changed.
   // Session 11 (absent = off): `sg` (2 or 4) subgroups per workgroup along the rows and `sgc`
   // along β, sharing the staged tiles, each its own rows × cols; `db`, double-buffered staging
-  // (one barrier per chunk); `band`, the per-tile epilogue 16 rows at a time.
+  // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
+  // per-tile epilogue 16 rows at a time.
 }
 
 interface SgTiling {
@@ -282,7 +286,8 @@ const SIZES_F16 = [...SIZES, 128];
  * where d = 1, then every tiling of tk 32 or 64 but gload's with `pad` 8, then the acc16 ones with
  * `stage`, then (session 11) the f32 and stage tilings of 32 or 64 rows and β with 2 or 4 subgroups
  * (`sg` 2, 4; `sgc` 2, 4; both 2), then those and the grouped ones with `db` where c spans two
- * chunks or more, then all of these with `band`. The new knobs come last
+ * chunks or more, the doubled ones of an even number of chunks with `dbu`, then the plain 32/64,
+ * grouped and dbu ones with `band`. The new knobs come last
  * and never make a default: no GPU has timed them yet.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
@@ -299,8 +304,10 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   const shared = [...measured, ...staged].filter((s) => (s.rows === 32 || s.rows === 64) && (s.cols === 32 || s.cols === 64));
   const grouped = SUBGROUP_GRIDS.flatMap(([sg, sgc]) => shared.map((s): KsSgmatSchedule => ({ ...s, ...(sg > 1 ? { sg } : {}), ...(sgc > 1 ? { sgc } : {}) }))).filter(fits);
   const doubled = [...measured, ...staged, ...grouped].filter((s) => op.c / s.tk >= 2).map((s): KsSgmatSchedule => ({ ...s, db: true })).filter(fits);
-  const banded = [...shared, ...grouped, ...doubled].map((s): KsSgmatSchedule => ({ ...s, band: true })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...banded];
+  const unrolled = doubled.filter((s) => (op.c / s.tk) % 2 === 0).map((s): KsSgmatSchedule => ({ ...s, dbu: true }));
+  // Not db's runtime halves (slower than the default on the H100: s11 call 1).
+  const banded = [...shared, ...grouped, ...unrolled].map((s): KsSgmatSchedule => ({ ...s, band: true })).filter(fits);
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded];
 }
 
 /**
@@ -346,6 +353,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const gload = schedule.gload === true;
   invariant(!gload || (d === 1 && (t.result === 'f16' || t.oneRound)), 'ks-sgmat: gload needs d = 1 and acc16 or epi');
   invariant(!gload || (!multi && !db), 'ks-sgmat: gload stages nothing to share (sg) or double-buffer (db)');
+  invariant(schedule.dbu !== true || (db && (c / TK) % 2 === 0), 'ks-sgmat: dbu needs db and an even number of chunks');
   const views = {
     src: !gload && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
     params: !gload && wOff % 4 === 0 && c % 4 === 0,
@@ -578,7 +586,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   }
   gloadLoop.push('}');
   const stagingCopies = staging('pf', T, [srcCopy, wCopy]);
-  const reduction = db ? doubleBufferedLoop(stagingCopies, c, SK, compute) : stagedLoop(stagingCopies, c, SK, true, compute);
+  const reduction = db ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true) : stagedLoop(stagingCopies, c, SK, true, compute);
   const stagedPath = [...reduction, ...(direct ? lastRowTile : t.oneRound ? stagedOnce : epilogue)];
   const mainPath = gload
     ? [
@@ -633,6 +641,7 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.sg === undefined ? {} : { sg: knob(s, 'sg') }),
     ...(s.sgc === undefined ? {} : { sgc: knob(s, 'sgc') }),
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
+    ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
   }),
   emit,
