@@ -4,7 +4,8 @@
  * encodeBackward) with up to four arbitrary arguments (undefined, null, numbers, NaN, strings,
  * objects, arrays, typed arrays of other lengths, a DataView, bigints, option objects with bad
  * values) resolves or fails with a MoncError (docs/install.md: any other error is a bug in monc),
- * on the cpu backend and on WebGPU. (Symbols are left out: every message's template would throw.
+ * on the cpu backend and on WebGPU; so does `MapRunner.create` given options of any kind (or with
+ * a backend, device and training of any kind), and the runners it makes run. (Symbols are left out: every message's template would throw.
  * The encode calls get a real encoder first: monc does not check WebGPU's own objects.)
  */
 import { fc, test } from '@fast-check/vitest';
@@ -45,3 +46,26 @@ for (const backend of ['cpu', 'webgpu'] as const) {
     }
   });
 }
+
+/** Values an option may take, the right ones included. */
+const optionValue = fc.oneof(garbage, fc.constantFrom('cpu', 'webgpu', true, false));
+
+// create's options (QA s10 A3): anything at all, or an object whose backend, device and training are anything.
+test.prop([fc.oneof(garbage, fc.record({ backend: optionValue, device: optionValue, training: optionValue }, { requiredKeys: [] }))], { numRuns: 60 })(
+  'create: options of any kind make a runner that runs, or a MoncError',
+  async (options) => {
+    let r: MapRunner | undefined;
+    try {
+      r = await MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, options as never);
+    } catch (e) {
+      if (!(e instanceof MoncError)) throw new Error(`create(map, wgsl, ${JSON.stringify(options, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(options)}): ${String(e)}`);
+      return;
+    }
+    try {
+      r.loadParams(params);
+      await r.forward(new Float32Array(8), 1);
+    } finally {
+      r.destroy();
+    }
+  },
+);
