@@ -2,7 +2,7 @@
  * Parameter tensors of a structure. What each constructor owns is written once, in the structure
  * model (src/model/constructors.ts); these names stay for the checker and the public API.
  */
-import { paramsOf } from '../model/build.js';
+import { checkStructureArgument, paramsOf } from '../model/build.js';
 import { paramElements } from '../model/cost.js';
 import type { Structure } from './structure.js';
 
@@ -14,6 +14,7 @@ export function tensorElements(shape: readonly number[]): bigint {
 }
 
 export function paramCount(s: Structure): number {
+  checkStructureArgument('paramCount', s);
   return paramElements(paramsOf(s));
 }
 

@@ -8,7 +8,10 @@
 import type { CheckedMap, Structure } from '../dsl/structure.js';
 import { checkMapArgument } from '../dsl/map-argument.js';
 import { assertNever } from '../util/assert.js';
-import { constructorModel, isLeaf, node } from './constructors.js';
+import { constructorModel, constructors, isLeaf, node } from './constructors.js';
+import { MoncError } from '../util/error.js';
+import { describeValue } from '../util/describe-value.js';
+import { isRecord } from '../util/library-arguments.js';
 import type { ModelMap, ModelNode, ParamSpec } from './types.js';
 
 export function modelOf(map: CheckedMap): ModelMap {
@@ -55,6 +58,20 @@ export function modelOfStructure(s: Structure): { readonly params: readonly Para
 }
 
 /** The parameter tensors of a structure, in first-use order, each name once. */
+/**
+ * A structure passed to a library function from JavaScript (paramsOf, paramCount, structureCost):
+ * anything else (a checked map, whose `.structure` it is, a string, null) is one MoncError of
+ * kind `user` naming the function, not an internal error on a kind it does not know.
+ */
+export function checkStructureArgument(fn: string, s: unknown): asserts s is Structure {
+  if (isRecord(s) && typeof s.kind === 'string' && (Object.hasOwn(constructors, s.kind) || COMPOSITE_KINDS.has(s.kind))) return;
+  const hint = isRecord(s) && isRecord(s.structure) ? ' (a checked map: pass its .structure)' : '';
+  throw new MoncError('user', `${fn}() takes a checked map's structure (checkSource(…).module.maps[i].structure), not ${describeValue(s)}${hint}`);
+}
+
+const COMPOSITE_KINDS: ReadonlySet<string> = new Set<Structure['kind']>(['sum', 'chain', 'ref']);
+
 export function paramsOf(s: Structure): ParamSpec[] {
+  checkStructureArgument('paramsOf', s);
   return [...modelOfStructure(s).params];
 }

@@ -6,6 +6,8 @@
  * counted once (they are shared).
  */
 import { assertNever } from '../util/assert.js';
+import { describeValue } from '../util/describe-value.js';
+import { MoncError } from '../util/error.js';
 import type { ModelMap, ModelNode, ParamSpec } from './types.js';
 
 export interface Cost {
@@ -19,6 +21,10 @@ export function modelCost(model: Pick<ModelMap, 'params' | 'body'>): Cost {
 
 /** The dense (out x in) matrix: out·in parameters, 2·out·in FLOPs per row. */
 export function denseCost(inSize: number, outSize: number): Cost {
+  // A library entry (monc): sizes of a map, not anything JavaScript may pass.
+  if (![inSize, outSize].every((n) => Number.isSafeInteger(n) && n >= 1)) {
+    throw new MoncError('user', `denseCost() takes a map's two sizes (inSize, outSize: whole numbers of at least 1), not (${describeValue(inSize)}, ${describeValue(outSize)})`);
+  }
   return { params: inSize * outSize, flopsPerRow: 2 * inSize * outSize };
 }
 

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkSource } from '../../src/dsl/index.js';
-import { structureCost } from '../../src/dsl/cost.js';
+import { denseCost, structureCost } from '../../src/dsl/cost.js';
+import { paramCount, paramsOf } from '../../src/dsl/params.js';
 import { convertPeerWeights } from '../../src/interop/convert.js';
 import { modelOf } from '../../src/model/build.js';
 import { project } from '../../src/project/project.js';
@@ -32,12 +33,26 @@ describe('arguments of the wrong kind', () => {
     ['project(model, 5)', () => project(modelOf(map), 5 as never), 'project() takes W as an array of numbers (out × in, row-major), not 5'],
     ['project(model, W, 5)', () => project(modelOf(map), new Float64Array(256), 5 as never), 'project() takes its options as an object { seed, maxRounds, powerIterations, storage }, not 5'],
     ['structureCost(null)', () => structureCost(null as never), "structureCost() takes a checked map's structure (checkSource(…).module.maps[i].structure), not null"],
+    ['structureCost(map)', () => structureCost(map as never), expect.stringMatching(/^structureCost\(\) takes a checked map's structure .*, not \{.* \(a checked map: pass its \.structure\)$/)],
+    ['paramsOf(map)', () => paramsOf(map as never), expect.stringMatching(/^paramsOf\(\) takes a checked map's structure .*\(a checked map: pass its \.structure\)$/)],
+    ['paramsOf("dense()")', () => paramsOf('dense()' as never), "paramsOf() takes a checked map's structure (checkSource(…).module.maps[i].structure), not \"dense()\""],
+    ['paramsOf({ kind: "toString" })', () => paramsOf({ kind: 'toString' } as never), "paramsOf() takes a checked map's structure (checkSource(…).module.maps[i].structure), not {\"kind\":\"toString\"}"],
+    ['paramCount(null)', () => paramCount(null as never), "paramCount() takes a checked map's structure (checkSource(…).module.maps[i].structure), not null"],
+    ['denseCost(-3, 1.5)', () => denseCost(-3, 1.5), "denseCost() takes a map's two sizes (inSize, outSize: whole numbers of at least 1), not (-3, 1.5)"],
+    ['denseCost(map)', () => denseCost(map as never, undefined as never), expect.stringMatching(/^denseCost\(\) takes a map's two sizes .*, not \(\{.*, undefined\)$/)],
     ['convertPeerWeights(map, fly, null)', () => convertPeerWeights(map, 'fly', null as never), 'convertPeerWeights() takes the state dict as a Map of { shape, data } by tensor name, not null'],
     ['convertPeerWeights(map, fly, {})', () => convertPeerWeights(map, 'fly', {} as never), 'convertPeerWeights() takes the state dict as a Map of { shape, data } by tensor name, not {}'],
   ])('%s: a MoncError of kind user naming it', (_, call, message) => {
     const e = thrown(call);
     expect(e).toBeInstanceOf(MoncError);
     expect(e).toMatchObject({ kind: 'user', message });
+  });
+
+  it('the right kinds still answer', () => {
+    expect(paramsOf(map.structure).map((p) => p.name)).toEqual(['f.blkdiag1', 'f.blkdiag2']);
+    expect(paramCount(map.structure)).toBe(2 * 4 * 4 * 4);
+    expect(denseCost(16, 8)).toEqual({ params: 128, flopsPerRow: 256 });
+    expect(structureCost(map.structure).params).toBe(paramCount(map.structure));
   });
 
   it("project's storage option other than 'f32' or 'f16' is a ProjectionError", () => {

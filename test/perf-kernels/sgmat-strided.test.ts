@@ -91,8 +91,8 @@ describe('ks-sgmat-strided applicability and schedule space', () => {
     expect(() => ksSgmatStrided.emit(op1, ksSgmatStrided.defaultSchedule(op1, H200), contextFor(shifted, 'k', 1, 'f16'))).toThrow(/multiple of 8/);
   });
 
-  it("defaults to the H200's measured bests: 8 δ, every β, 32-row chunks, W resident and 512 invocations at n = 4096; all 4 δ in 8 chunks of 64 γ for the rectangular cases", () => {
-    expect(ksSgmatStrided.defaultSchedule(op1, H200)).toEqual(schedule({ dtile: 8, cols: 64, sb: 32, mr: 2, chunks: 4, tk: 32, wres: true }));
+  it("defaults to the H200's measured bests: 8 δ, every β, 32-row chunks, W resident, 512 invocations and swizzled lanes at n = 4096; all 4 δ in 8 chunks of 64 γ for the rectangular cases", () => {
+    expect(ksSgmatStrided.defaultSchedule(op1, H200)).toEqual({ ...schedule({ dtile: 8, cols: 64, sb: 32, mr: 2, chunks: 4, tk: 32, wres: true }), sw: true });
     expect(ksSgmatStrided.defaultSchedule(rect.ops[1], H200)).toEqual(schedule({ dtile: 4, cols: 64, sb: 16, mr: 2, chunks: 8, tk: 64, wres: true }));
     expect(ksSgmatStrided.defaultSchedule(monarchCase(4096, 1024, 4).ops[1], H200)).toEqual(schedule({ dtile: 4, cols: 64, sb: 16, mr: 2, chunks: 8, tk: 64, wres: true }));
   });

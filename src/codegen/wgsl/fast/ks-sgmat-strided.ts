@@ -140,7 +140,8 @@ function enumerate(
  * (`ds`) and f32 results: 32-byte runs along δ (16 δ) with the subgroups, resident W and
  * accumulators of 8 δ, so long runs without acc16's f16 sums.
  * Then session 6's form, the f16-result schedules and ds with f32 results again with swizzled
- * lanes (`sw`: no vector indexed by a runtime lane, which f16 vectors suffer most from).
+ * lanes (`sw`: no vector indexed by a runtime lane, which f16 vectors suffer most from), then
+ * the `et` schedules with them.
  * Very last (d > 1), session 6's form with `pd` 2, the source loads two γ chunks ahead, where a
  * row chunk has an even number of γ chunks.
  */
@@ -169,7 +170,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   const longRunsF32 = [2, 4].flatMap((ds) => enumerate(op, limits, longRuns, [undefined], [1, 2], [{ wres: false }, { wres: true }], { ds }));
   const deeperPrefetch = measuredForm.map((s): KsSgmatStridedSchedule => ({ ...s, pd: 2 })).filter((s) => valid(op, tiling(op, s), limits));
   const f16Rounds = f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...deeperPrefetch];
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...deeperPrefetch];
 }
 
 /** `forms` with swizzled lanes (`sw`), where their staging or epilogue moves vec4 runs. */
@@ -193,10 +194,11 @@ function fewestRounds(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits)
  * former default, 16 δ × 64 β, one 16-row chunk: 0.317); 1024->4096 0.474, 4096->1024 0.132 with
  * γ chunks of 32, and 0.399 and 0.114 with 64 (session 7, bench/results/s7/call3: 22-23
  * schedules per factor). Session 6's form first (the schedules with rg and wstage are not
- * measured yet).
- * When d = 1 (not measured yet; untuned builds take ks-sgmat there): the same per-subgroup work
- * (32 rows × 32 β, W resident where it fits, else staged) with 8 subgroups over 64 β and 4 row
- * groups, 4 row chunks, γ chunks of 64 (whole rows of Monarch n = 4096's blocks).
+ * measured yet). Since session 11 with swizzled lanes where the lanes rotate (withSwizzledLanes).
+ * When d = 1 (untuned builds take ks-sgmat there; this is the tuner's seed): the same
+ * per-subgroup work (32 rows × 32 β, W resident where it fits, else staged) with 8 subgroups
+ * over 64 β and 4 row groups, 4 row chunks, γ chunks of 64 (whole rows of Monarch n = 4096's
+ * blocks).
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
   const what = `K(${op.a},${op.b},${op.c},${op.d})`;
@@ -214,7 +216,7 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
         t.sharedBytes / 1024
       );
     };
-    // Swizzled lanes (sw) are not measured yet: never a default.
+    // The plain form stays the seed here (its sw twin, one knob away, is the tuner's first climb).
     return highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.sw === undefined), contiguousScore);
   }
   const td = Math.min(8, op.d);
@@ -233,8 +235,23 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
       t.sharedBytes / 65536
     );
   };
-  // f16 results (acc16) lost on the H100, ds with f32 results is not measured yet: never a default.
-  return highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.acc16 === undefined && s.ds === undefined && s.sw === undefined), score);
+  // f16 results (acc16) lost on the H100, ds with f32 results did not win (session 11): never a default.
+  return withSwizzledLanes(op, highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.acc16 === undefined && s.ds === undefined && s.sw === undefined), score), limits);
+}
+
+/**
+ * `s` (d > 1) with swizzled lanes (`sw`) where its lanes rotate by a runtime value: two or more
+ * vec4 runs along δ per (row, γ) (8 δ or more). Measured on an H100 (session 11,
+ * bench/results/s11/call-1): n = 4096's strided factor 0.2686 ms with sw vs 0.3034 without
+ * (session 10's best form 0.2662 vs 0.2968), n = 16384's 0.4776 vs 0.5346, the d = 1 form 0.2168
+ * vs 0.2398; with one run (4 δ: the rotation is the constant 0) 0.3996 vs 0.3932 and 0.1176 vs
+ * 0.1165, so those keep the plain form.
+ */
+function withSwizzledLanes(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): KsSgmatStridedSchedule {
+  const t = tiling(op, s);
+  const rotates = t.sv === 4 && t.td / t.sv >= 2;
+  const sw: KsSgmatStridedSchedule = { ...s, sw: true };
+  return rotates && valid(op, tiling(op, sw), limits) ? sw : s;
 }
 
 /**
