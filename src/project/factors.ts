@@ -60,8 +60,18 @@ function bsrFactor(f: BsrFactor): Factor {
   return { rows: f.out, cols: f.in, row, col, tensor: f.weight.tensor, offset: f.weight.offset };
 }
 
-/** The factors of `n` in matrix order: M = F_0 · F_1 ⋯ (the last is applied first). */
-function items(n: ModelNode): Item[] {
+/** A term that only adds a bias (through references too): it adds nothing to M, the linear part. */
+function isBiasOnly(n: ModelNode): boolean {
+  return n.kind === 'bias' || (n.kind === 'tied' && isBiasOnly(n.body));
+}
+
+/**
+ * The factors of `n` in matrix order: M = F_0 · F_1 ⋯ (the last is applied first). A stage that
+ * is one weighted term plus biases (`monarch(…) + bias()`, an nn.Linear, chained as `down @ up`)
+ * is its weighted term: M, the linear part, does not depend on its biases, which project to zero
+ * (the minimum-norm choice, as for a bias term of a sum); `biases` collects their paths.
+ */
+function items(n: ModelNode, biases: string[]): Item[] {
   switch (n.kind) {
     case 'ks':
       return [{ factor: ksFactor(n) }];
@@ -74,12 +84,17 @@ function items(n: ModelNode): Item[] {
     }
     case 'chain':
       // Stages are in application order (stages[0] first): matrix order is the reverse.
-      return [...n.stages].reverse().flatMap(items);
+      return [...n.stages].reverse().flatMap((stage) => items(stage, biases));
     case 'tied':
-      return items(n.body);
+      return items(n.body, biases);
+    case 'sum': {
+      const weighted = n.terms.filter((t) => !isBiasOnly(t));
+      if (weighted.length !== 1) throw new ProjectionError(`cannot project onto '${n.path}': a sum of ${weighted.length} weighted terms inside a chain is not supported (one term plus bias() is)`);
+      biases.push(...n.terms.filter(isBiasOnly).map((t) => t.path));
+      return items(weighted[0], biases);
+    }
     case 'bias':
-    case 'sum':
-      throw new ProjectionError(`cannot project onto '${n.path}': a ${n.kind} inside a chain is not supported`);
+      throw new ProjectionError(`cannot project onto '${n.path}': a bias inside a chain is not supported`);
     default:
       return assertNever(n, 'model node');
   }
@@ -89,11 +104,14 @@ export interface FactorChain {
   readonly factors: readonly Factor[];
   /** When the chain has no parameters at all: the permutation it is (M[dest[x], x] = 1). */
   readonly fixed?: Int32Array;
+  /** The bias terms of its stages (paths), left at zero: they add nothing to M. */
+  readonly biases: readonly string[];
 }
 
 /** `n` as a product of factors (matrix order), transposes folded into their neighbours. */
 export function factorChain(n: ModelNode): FactorChain {
-  const list = items(n);
+  const biases: string[] = [];
+  const list = items(n, biases);
   const factors: Factor[] = [];
   // Walk right to left: a permutation applied before any factor (at the right end) is folded
   // into the first factor found to its left (F·P); any other into the factor on its right (P·F).
@@ -112,7 +130,7 @@ export function factorChain(n: ModelNode): FactorChain {
     }
   }
   checkUntied(factors);
-  return trailing ? { factors, fixed: trailing } : { factors };
+  return trailing ? { factors, fixed: trailing, biases } : { factors, biases };
 }
 
 /** P·F: the output of F goes through P. */

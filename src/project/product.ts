@@ -24,18 +24,20 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
   const m = node.out;
   const n = node.in;
   const params = zeroTensors(node, options);
-  const { factors, fixed } = factorChain(node);
+  const { factors, fixed, biases } = factorChain(node);
+  // Biases of its stages add nothing to M: left at zero (zeroTensors), and the method says so.
+  const withBiases = (method: string) => (biases.length === 0 ? method : `${method}; bias${biases.length === 1 ? '' : 'es'} inside the chain (${biases.join(', ')}): zero`);
   if (fixed) {
     const approx = new Float64Array(m * n);
     fixed.forEach((y, x) => (approx[y * n + x] = 1));
-    return eagerFit(params, approx, target, 'fixed permutation (no parameters)', true);
+    return eagerFit(params, approx, target, withBiases('fixed permutation (no parameters)'), true);
   }
   const values = factors.map((f) => new Float64Array(f.row.length));
   const write = () => factors.forEach((f, i) => params.get(f.tensor)!.set(values[i], f.offset));
   if (factors.length === 1) {
     fitChain(target, m, n, factors, values, 0, 1);
     write();
-    return eagerFit(params, chainDense(factors, values), target, 'masked copy', true);
+    return eagerFit(params, chainDense(factors, values), target, withBiases('masked copy'), true);
   }
   const top = fitChain(target, m, n, factors, values, 0, factors.length);
   if (top.optimal) {
@@ -43,7 +45,7 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
     write();
     const [left, right] = [leftSupportOfFactor(factors[0]), rightSupportOfFactor(factors[1])];
     const approx = memo(() => productOfSides(left, right, values[0], values[1], m, n));
-    return { params, approx, residual2: top.residual2, method: 'two-factor block SVD', optimal: true };
+    return { params, approx, residual2: top.residual2, method: withBiases('two-factor block SVD'), optimal: true };
   }
   let method = factors.length === 2 ? 'two-factor SVD on merged overlapping blocks' : `hierarchical factorization (${factors.length} factors)`;
   if (solveFullFactors(target, m, n, factors, values, options.seed)) method += ' + least squares on its dense factors';
@@ -54,7 +56,7 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
     method += ` + ${used} refinement round${used === 1 ? '' : 's'}`;
   }
   write();
-  return eagerFit(params, approx, target, method, false);
+  return eagerFit(params, approx, target, withBiases(method), false);
 }
 
 /**

@@ -39,8 +39,8 @@ describe('bad inputs give a one-line ProjectionError', () => {
     projectionError(() => project(lowrank(4, 4, 1), new Float64Array(16), { seed: 0.5 }));
   });
 
-  it('a sum inside a chain is refused', () => {
-    const s = chain([sum([dense(4, 4), bias(4)]), dense(4, 4)]);
+  it('a sum of two weighted terms inside a chain is refused (one term plus bias() projects: chain-bias.test.ts)', () => {
+    const s = chain([sum([dense(4, 4, 'a'), dense(4, 4, 'b')]), dense(4, 4)]);
     projectionError(() => project(s, new Float64Array(16).fill(1)));
   });
 
