@@ -5,6 +5,7 @@ import type { DiagnosticBag } from './diagnostics.js';
 import { MAX_SPARSE_BLOCKS } from './limits.js';
 import { bandBlockCount, bandBlocks, flatButterflyBlocks, maskBlocks, MAX_GRID_BLOCKS, patternText, randomBlockCount, randomBlocks, type Block, type PatternSpec } from './patterns.js';
 import type { SparseNode } from './structure.js';
+import { describeValue } from '../util/describe-value.js';
 import type { Span } from './span.js';
 import { tensorElements } from './params.js';
 import { exactInteger } from '../util/json.js';
@@ -113,6 +114,21 @@ function flatButterfly(rows: number, cols: number, factors: number, span: Span, 
   return flatButterflyBlocks(rows, factors);
 }
 
+/**
+ * What is wrong with a resolveMask result that is neither `{ error }` nor `{ rows, cols, data }`
+ * (a callback that forgot its `return`, an async one), as words for the diagnostic; undefined when fine.
+ */
+function maskResultProblem(result: unknown): string | undefined {
+  if (typeof result !== 'object' || result === null) return describeValue(result);
+  const r = result as Record<string, unknown>;
+  if (typeof r.then === 'function') return 'a Promise (it is called synchronously: read the file before checking)';
+  if ('error' in r) return undefined;
+  const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  const data = r.data as { length?: unknown } | null | undefined;
+  if (count(r.rows) && count(r.cols) && typeof data === 'object' && data !== null && count(data.length)) return undefined;
+  return describeValue(result);
+}
+
 function mask(path: string, rows: number, cols: number, span: Span, ctx: SparseContext): Block[] | undefined {
   const { bag } = ctx;
   if (!ctx.resolveMask) {
@@ -125,11 +141,20 @@ function mask(path: string, rows: number, cols: number, span: Span, ctx: SparseC
   } catch (e) {
     result = { error: e instanceof Error ? e.message : String(e) };
   }
+  const malformed = maskResultProblem(result);
+  if (malformed) {
+    bag.error(Code.MaskUnreadable, `cannot read mask "${path}": resolveMask returned ${malformed}; it must return { rows, cols, data } or { error }`, span);
+    return undefined;
+  }
   if ('error' in result) {
     bag.error(Code.MaskUnreadable, `cannot read mask "${path}": ${result.error}`, span);
     return undefined;
   }
-  if (result.rows !== rows || result.cols !== cols || result.data.length !== rows * cols) {
+  if (result.data.length !== result.rows * result.cols) {
+    bag.error(Code.MaskShape, `mask "${path}" has shape (${result.rows}, ${result.cols}) but ${result.data.length} values (${result.rows} x ${result.cols} = ${result.rows * result.cols})`, span);
+    return undefined;
+  }
+  if (result.rows !== rows || result.cols !== cols) {
     bag.error(Code.MaskShape, `mask "${path}" has shape (${result.rows}, ${result.cols}), but the block grid is (${rows}, ${cols}) = (m/bh, n/bw)`, span);
     return undefined;
   }

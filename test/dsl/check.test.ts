@@ -170,6 +170,27 @@ describe('shape inference', () => {
     expect(module!.maps[0].structure).toMatchObject({ blocks: [[0, 0], [1, 1], [2, 0], [2, 1]] });
   });
 
+  it('a resolveMask result that is not { rows, cols, data } or { error } is a located E0602 naming it; a data length off its shape an E0603 saying so', () => {
+    const spec = 'map f : 16 -> 16 = sparse(block: 4, pattern: "m.npy")';
+    const diagnosticOf = (resolveMask: unknown) => {
+      const { module, diagnostics } = checkSource(spec, 's.mon', { resolveMask: resolveMask as never });
+      expect(module).toBeUndefined();
+      expect(diagnostics).toHaveLength(1);
+      return { code: diagnostics[0].code, message: diagnostics[0].message, at: diagnostics[0].span.start.column };
+    };
+    const shape = 'it must return { rows, cols, data } or { error }';
+    for (const [value, shown] of [[undefined, 'undefined'], [null, 'null'], [7, '7'], ['m.npy', '"m.npy"'], [{ rows: 4, cols: 4 }, '{"rows":4,"cols":4}']] as const) {
+      expect(diagnosticOf(() => value)).toEqual({ code: 'E0602', message: `cannot read mask "m.npy": resolveMask returned ${shown}; ${shape}`, at: 46 });
+    }
+    expect(diagnosticOf(async () => ({ rows: 4, cols: 4, data: new Array(16).fill(1) })).message).toBe(
+      `cannot read mask "m.npy": resolveMask returned a Promise (it is called synchronously: read the file before checking); ${shape}`,
+    );
+    expect(diagnosticOf(() => ({ rows: 4, cols: 4, data: new Array(10).fill(1) }))).toEqual({ code: 'E0603', message: 'mask "m.npy" has shape (4, 4) but 10 values (4 x 4 = 16)', at: 46 });
+    // What was fine stays fine: { error }, and a well-formed mask.
+    expect(diagnosticOf(() => ({ error: 'no such file' })).message).toBe('cannot read mask "m.npy": no such file');
+    expect(checkSource(spec, 's.mon', { resolveMask: () => ({ rows: 4, cols: 4, data: new Uint8Array(16).fill(1) }) }).diagnostics).toEqual([]);
+  });
+
   it('module name defaults to the file name; dtype f16', () => {
     const m = check('dtype f16\nmap f : 4 -> 4 = dense()', 'some/dir/my_ffn.mon');
     expect([m.name, m.dtype]).toEqual(['my_ffn', 'f16']);
