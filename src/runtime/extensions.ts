@@ -15,12 +15,12 @@ import type { executeBackwardProgram, executeProgram } from './cpu-executor.js';
 import type { Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import type { NoAdapterError } from './device.js';
-import type { GpuExecutor } from './gpu-executor.js';
+import type { GpuExecutor, HeldParams } from './gpu-executor.js';
 import type { programOfManifest } from './manifest-program.js';
 import type { ForwardStaging, StagingHost } from './host-io.js';
 import type { PatternRefResolver } from '../manifest/manifest-file.js';
 import type { patternTables } from './pattern-buffers.js';
-import type { chunkRowsFor, PipelinedForward } from './pipelined-forward.js';
+import type { chunkRowsFor } from './pipelined-forward.js';
 import type { TrainingHost } from './training.js';
 
 /** The CPU executor's forward and backward programs (cpu-executor.ts). */
@@ -45,7 +45,13 @@ export interface HostIoSupport {
   /** Rows per chunk of a forward pass on webgpu, or undefined for one piece. */
   readonly chunkRowsFor: typeof chunkRowsFor;
   /** The chunk ring of one executor's pipelined forward passes, created on the first one. */
-  pipeline(gpu: GpuExecutor, sizes: { readonly in: number; readonly out: number }, params: () => GPUBuffer | undefined): PipelinedForward;
+  pipeline(gpu: GpuExecutor, sizes: { readonly in: number; readonly out: number }): PipelinedRing;
+}
+
+/** An executor's chunk ring: each run's chunks read that run's parameters (`held`: the device's, or the copy holdParams took for it). */
+export interface PipelinedRing {
+  run(x: Float32Array, batch: number, out: Float32Array | undefined, chunkRows: number, held: HeldParams): Promise<Float32Array>;
+  destroy(): void;
 }
 
 /** The runner calls the training entry serves (MapRunner forwards them; training.ts). */

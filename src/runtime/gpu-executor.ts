@@ -22,15 +22,13 @@ import type { BufferDecl, OpData } from '../manifest/program.js';
 import { bindingBytes, rowsThatFit } from '../manifest/rows-limit.js';
 import { MoncError } from '../util/error.js';
 import { cacheSet, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
-import { f32ArrayToF16 } from './formats/f16.js';
 import { fromStorage, toStorage } from './host-storage.js';
-import { hostIoSupport } from './extensions.js';
+import { hostIoSupport, type PipelinedRing } from './extensions.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { memo } from './memo.js';
 import { checkDevice, deviceLost, runQueue, runnerDestroyed, type RunQueue } from './run-errors.js';
 import { roundTrip, type RoundTripBuffers } from './round-trip.js';
-import type { PipelinedForward } from './pipelined-forward.js';
 import * as flags from './gpu-flags.js';
 import { copyOf, createBuffer, paddedBytes } from './buffer.js';
 import { mustBe } from './user-error.js';
@@ -103,9 +101,7 @@ export class GpuExecutor {
   readonly #dims: DimsBuffers;
   #io: HostIo | undefined;
   /** The chunk ring of pipelined round trips (pipelined-forward.ts, `monc/runtime/host-io`), created on the first one. */
-  #pipelined: PipelinedForward | undefined;
-  /** The parameters of the pipelined run in progress. */
-  #pipelineHeld: HeldParams | undefined;
+  #pipelined: PipelinedRing | undefined;
   /** Bind groups per (params, x, y) buffers and batch; dropped when the temporaries are replaced. */
   #bindGroups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, WeakMap<GPUBuffer, Map<number, GPUBindGroup[]>>>>();
   /** The runs called since the parameters last changed (heldParams); holdParams starts a new one. */
@@ -283,9 +279,9 @@ export class GpuExecutor {
 
   /** Writes `x` in the storage type into the mapped upload buffer, then unmaps it. */
   #fillUpload(io: HostIo, x: Float32Array, xBytes: number): void {
-    const range = io.upload.getMappedRange(0, xBytes);
-    if (this.#spec.storage === 'f32') new Float32Array(range, 0, x.length).set(x);
-    else new Uint16Array(range, 0, x.length).set(f32ArrayToF16(x));
+    // Its bytes in the storage type (f16: halves, padded to 4 bytes, which the range's 16-byte padding holds).
+    const values = toStorage(x, this.#spec.storage);
+    new Uint8Array(io.upload.getMappedRange(0, xBytes)).set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
     io.upload.unmap();
   }
 
@@ -339,11 +335,8 @@ export class GpuExecutor {
 
   #runPipelined(x: Float32Array, batch: number, y: Float32Array | undefined, chunkRows: number, held: HeldParams): Promise<Float32Array> {
     this.#checkUsable();
-    // One pipelined run at a time (the queue): its chunks read its parameters.
-    this.#pipelineHeld = held;
-    // run() found the entry registered to choose chunks at all.
-    this.#pipelined ??= hostIoSupport!.pipeline(this, this.#spec, () => this.#pipelineHeld!.copy);
-    return this.#pipelined.run(x, batch, y, chunkRows);
+    // run() found the entry registered to choose chunks at all. One pipelined run at a time (the queue): its chunks read `held`.
+    return (this.#pipelined ??= hostIoSupport!.pipeline(this, this.#spec)).run(x, batch, y, chunkRows, held);
   }
 
   async #runInChunks(x: Float32Array, batch: number, rows: number, out: Float32Array | undefined, held: HeldParams): Promise<Float32Array> {

@@ -6,7 +6,7 @@
  * imports it.
  */
 import { registerHostIo } from './extensions.js';
-import type { GpuExecutor } from './gpu-executor.js';
+import type { GpuExecutor, HeldParams } from './gpu-executor.js';
 import { CpuStaging, GpuStaging, type GpuStagingDevice } from './host-io.js';
 import { chunkRowsFor, PipelinedForward } from './pipelined-forward.js';
 
@@ -23,8 +23,17 @@ registerHostIo({
     return staging;
   },
   chunkRowsFor,
-  // The input was checked by the caller (MapRunner.forward); the ring's stagings need not check it again.
-  // Its chunks read the parameters of the call they belong to (`params`), not those on the device now.
-  pipeline: (gpu, sizes, params) =>
-    new PipelinedForward({ map: { name: 'forward', in: sizes.in, out: sizes.out }, checkInput: () => undefined }, { ...stagingDevice(gpu), encode: (encoder, x, y, rows) => gpu.encode(encoder, x, y, rows, params()) }),
+  pipeline: (gpu, sizes) => {
+    // The parameters of the run in progress (one at a time: the executor's queue): its chunks read them, not those on the device now.
+    let params: HeldParams | undefined;
+    // The input was checked by the caller (MapRunner.forward); the ring's stagings need not check it again.
+    const ring = new PipelinedForward({ map: { name: 'forward', in: sizes.in, out: sizes.out }, checkInput: () => undefined }, { ...stagingDevice(gpu), encode: (encoder, x, y, rows) => gpu.encode(encoder, x, y, rows, params?.copy) });
+    return {
+      run: (x, batch, out, chunkRows, held) => {
+        params = held;
+        return ring.run(x, batch, out, chunkRows);
+      },
+      destroy: () => ring.destroy(),
+    };
+  },
 });

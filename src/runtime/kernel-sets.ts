@@ -55,7 +55,7 @@ export function chooseKernelSet(mapName: string, sets: readonly ManifestKernelSe
   const why = skipped.map((s) => `${s.name} needs ${s.unmet.join(', ')}`).join('; ');
   // A build of this version always has a set within WebGPU's default limits (portable or f32-storage): this one is older
   // (a tuned build that shipped only its tuned set, an f16 module without its f32-storage kernels: 'module needs shader-f16').
-  throw new MoncError('device', `map '${mapName}': no kernel set of the build runs on this adapter (${why}); rebuild it with this version of monc, whose builds ship kernels for every adapter`);
+  throw new MoncError('device', `map '${mapName}': no kernel set of the build runs on this adapter (${why}); rebuild it with this version of monc`);
 }
 
 /**

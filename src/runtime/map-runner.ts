@@ -25,11 +25,12 @@
  * rejects (or throws) with a MoncError of kind 'user' that names the option to rebuild without.
  */
 import type { Dtype, ProgramData } from '../manifest/program.js';
-import type { KernelSetName, ManifestKernelPlan, ManifestMap } from '../manifest/types.js';
+import type { KernelSetName, ManifestKernelPlan, ManifestKernelSet, ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
 import { mustBe, typeName, userError } from './user-error.js';
 import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor } from './gpu-executor.js';
+import { WgslError } from './pipeline-cache.js';
 import { missingEntry, cpuExecutor, hostIoSupport, trainingSupport, TRAINING_CALLS, type CpuExecutor, type RunnerHost, type TrainingCall } from './extensions.js';
 import type { BackwardKernels } from './gpu-backward.js';
 import { chooseKernelSet, kernelSetsOf, kernelSetWgsl } from './kernel-sets.js';
@@ -83,11 +84,26 @@ interface DeviceKernels extends BackwardKernels {
   readonly kernels: readonly ManifestKernelPlan[];
 }
 
-/** The kernel set a runner on `device` uses (kernel-sets.ts): the first of the map's that the device can run. */
-function deviceKernels(map: ManifestMap, wgsl: string, dtype: Dtype, device: GPUDevice): DeviceKernels {
-  const { set } = chooseKernelSet(map.name, kernelSetsOf(map, dtype), deviceCapabilities(device));
+/**
+ * The kernel set a runner on `device` uses and its executor: the first of `sets` that the device
+ * can run (kernel-sets.ts) whose kernels compile on it. A set the requirements admit may still not
+ * compile (QA2 s11 B7: a tensor-core set where the adapter's subgroup matrices have other shapes,
+ * which no requirement names): the next set the device can run is tried, as "a missing feature
+ * falls back, never fails" asks; when there is none, or it fails too, the first set's error stays.
+ */
+async function onDevice(map: ManifestMap, wgsl: string, device: GPUDevice, sets: readonly ManifestKernelSet[]): Promise<[DeviceKernels, GpuExecutor]> {
+  const { set } = chooseKernelSet(map.name, sets, deviceCapabilities(device));
   // Only this map's groups of the module (and the shared ones): its shader modules then cost nothing per other map.
-  return { set: set.name, wgsl: kernelSetWgsl(set, mapModuleWgsl(wgsl, map.name)), kernels: set.kernels ?? map.kernels, backward: set.backwardKernels ?? map.backward?.kernels, storage: set.storage };
+  const kernels = { set: set.name, wgsl: kernelSetWgsl(set, mapModuleWgsl(wgsl, map.name)), kernels: set.kernels ?? map.kernels, backward: set.backwardKernels ?? map.backward?.kernels, storage: set.storage };
+  try {
+    // The map's sizes, buffers and ops with the set's WGSL, forward kernels and storage type.
+    return [kernels, await GpuExecutor.create(device, { ...map, ...kernels })];
+  } catch (e) {
+    if (!(e instanceof WgslError)) throw e;
+    return onDevice(map, wgsl, device, sets.slice(sets.indexOf(set) + 1)).catch(() => {
+      throw e;
+    });
+  }
 }
 
 /** The kernels a webgpu runner dispatches: which of the map's kernel sets, in which storage type. */
@@ -194,9 +210,7 @@ export class MapRunner {
       return MapRunner.#onCpu(map, dtype, cpu, cpu.fallbackNote(e));
     }
     const device = options.device ?? shared!.device;
-    const kernels = deviceKernels(map, wgsl, dtype, device);
-    // The map's sizes, buffers and ops with the set's WGSL, forward kernels and storage type.
-    const gpu = await GpuExecutor.create(device, { ...map, ...kernels });
+    const [kernels, gpu] = await onDevice(map, wgsl, device, kernelSetsOf(map, dtype));
     const description = shared?.adapterDescription ?? describeAdapter(device.adapterInfo);
     const runner = new MapRunner(map, 'webgpu', description, dtype, gpu, undefined, shared?.note);
     runner.#kernels = kernels;
