@@ -58,16 +58,48 @@ export function writeOutputs(files: readonly OutputFile[], options: WriteOptions
   const twice = sameTarget(plans.map((p) => p.target));
   if (twice) throw new FileError(`cannot write '${plans[twice[1]].shown}': it is the same file as '${plans[twice[0]].shown}', also written by this command`);
   for (const p of plans) ensureDirectory(dirname(p.target), p.shown);
-  try {
-    for (const p of plans) writeTemp(p);
-    commit(plans);
-  } finally {
-    for (const p of plans) {
-      if (p.temp && !p.committed) quietly(() => rmSync(p.temp!, { force: true }));
-      if (p.backup) quietly(() => rmSync(p.backup!, { force: true }));
+  whileWriting(() => {
+    try {
+      for (const p of plans) writeTemp(p);
+      commit(plans);
+    } finally {
+      for (const p of plans) {
+        if (p.temp && !p.committed) quietly(() => rmSync(p.temp!, { force: true }));
+        if (p.backup) quietly(() => rmSync(p.backup!, { force: true }));
+      }
     }
+  });
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * Runs the (synchronous) write with Ctrl-C and SIGTERM held until it has finished, whole or
+ * cleaned up, and then ends the process as the signal would have. Their default action killed
+ * the process mid-write and left its temporary file (a 256 MiB `.monc-….tmp` per interrupted
+ * `monc init`). A JavaScript signal handler runs only between synchronous calls, so the handler
+ * below runs after the write; it is removed a moment later (RELEASE_MS: a signal that arrived
+ * during the write reaches it in the event loop's poll phase, which a setImmediate-scheduled
+ * removal would precede), and until then it acts as the default would. A signal that the
+ * program handles itself (a listener is already there: `build --watch`) is left to it.
+ */
+function whileWriting(write: () => void): void {
+  const held = STOP_SIGNALS.filter((signal) => process.listenerCount(signal) === 0);
+  const stop = (signal: NodeJS.Signals) => {
+    release();
+    process.kill(process.pid, signal); // the default action now: the exit status the signal gives
+  };
+  const release = () => held.forEach((signal) => process.removeListener(signal, stop));
+  held.forEach((signal) => process.on(signal, stop));
+  try {
+    write();
+  } finally {
+    setTimeout(release, RELEASE_MS);
   }
 }
+
+// Generous: on a loaded machine a signal that arrived during the write was seen to reach the handler more than 10 ms after it.
+const RELEASE_MS = 250;
 
 /** Writes one file all at once or not at all. */
 export function writeOutput(path: string, data: Uint8Array | string, options: WriteOptions & { readonly shownAs?: string } = {}): void {
