@@ -6,8 +6,10 @@
  * structures is its own entry, `monc/project`, so pages that do not project do not bundle it. In
  * Node, import `monc/runtime/node` instead: it is this module plus Dawn as the WebGPU provider.
  */
-export { MapRunner, programOfManifest, type Backend, type BackwardResult, type FitMseOptions, type FitMseResult, type MapRunnerOptions, type RunnerKernelSet } from './map-runner.js';
-export { chooseKernelSet, kernelSetsOf, unmetRequirements, type KernelSetChoice } from './kernel-sets.js';
+export { MapRunner, type Backend, type BackwardResult, type FitMseOptions, type FitMseResult, type MapRunnerOptions, type RunnerKernelSet } from './map-runner.js';
+export type { KernelSetChoice } from './kernel-sets.js';
+// The lower-level helpers with their arguments checked (from JavaScript: a MoncError, not a TypeError); pages bundle none of them.
+export { chooseKernelSet, describeAdapter, deviceCapabilities, kernelSetsOf, planKernels, programOfManifest, unmetRequirements, unpackParams } from './checked-exports.js';
 // Training (backward pass, optimizers), the CPU executor, the host I/O for many batches
 // (createStaging, forward's chunkRows) and block-sparse maps are opt-in entries, registered by
 // importing them: `monc/runtime/training`, `monc/runtime/cpu`, `monc/runtime/host-io` and
@@ -18,8 +20,6 @@ export { TypedMap, type TypedMapOptions } from './typed-map.js';
 export type { ForwardOptions } from './forward-request.js';
 export type { ForwardStaging } from './host-io.js';
 export {
-  describeAdapter,
-  deviceCapabilities,
   deviceTargetLimits,
   getSharedDevice,
   NoAdapterError,
@@ -30,9 +30,9 @@ export {
   type MoncDevice,
   type RequestDeviceOptions,
 } from './device.js';
-export { GpuExecutor, planKernels, type ExecutorSpec, type KernelPlan } from './gpu-executor.js';
+export { GpuExecutor, type ExecutorSpec, type KernelPlan } from './gpu-executor.js';
 export { PipelineCache, WgslError, type PipelineCacheStats } from './pipeline-cache.js';
-export { packParams, unpackParams, ParamError } from './params.js';
+export { packParams, ParamError } from './params.js';
 export { F16_MAX, ValueRangeError } from './numerics.js';
 // The one error type (each error above is one, with its kind): `e instanceof MoncError`, then `e.kind`.
 export { MoncError, isMoncError, type ErrorKind } from '../util/error.js';

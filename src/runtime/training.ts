@@ -22,6 +22,7 @@ import { GpuFitMse } from './gpu-fit-mse.js';
 import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
 import { DeferredOptimizer, resolveOptimizer, trainingNotLoaded } from './optimizer-options.js';
 import { checkValues } from './numerics.js';
+import { checkManifestMap } from './checked-exports.js';
 import { unpackParams } from './params.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { runnerDestroyed } from './run-errors.js';
@@ -57,6 +58,12 @@ export interface TrainingHost {
 
 /** A manifest map's backward program as the CPU executor runs it (the manifest carries it whole). */
 export function backwardProgramOfManifest(map: ManifestMap, dtype: Dtype): BackwardProgramData {
+  // From JavaScript (this entry exports it): the manifest itself, a map's model, nothing. (A page that only imports the entry bundles none of this.)
+  checkManifestMap('backwardProgramOfManifest', map);
+  return backwardProgramOf(map, dtype);
+}
+
+function backwardProgramOf(map: ManifestMap, dtype: Dtype): BackwardProgramData {
   const b = map.backward;
   if (!b) throw new FormatError(`map '${map.name}': its manifest has no backward program (built by an older monc); rebuild the module with this version to train it`);
   const { name, in: n, out, params, paramSize } = map;
@@ -119,7 +126,7 @@ export class Training {
     // A cpu runner exists only with the CPU executor registered.
     const cpu = cpuExecutor;
     if (!cpu) throw missingEntry(`map '${map.name}': the backward pass on the cpu backend`, 'monc/runtime/cpu');
-    const { dx, grad } = cpu.backward(backwardProgramOfManifest(map, this.host.dtype), packed, x, dy, rows);
+    const { dx, grad } = cpu.backward(backwardProgramOf(map, this.host.dtype), packed, x, dy, rows);
     this.lastGrad = grad;
     this.hasGradients = true;
     return { dx: Float32Array.from(dx), grads: unpackParams(map.params, grad) };
