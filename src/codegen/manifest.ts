@@ -10,6 +10,7 @@ import { denseCost, modelCost } from '../model/cost.js';
 import { modelWithoutSpans } from '../model/without-spans.js';
 import { assertNever, invariant } from '../util/assert.js';
 import { baseName } from '../util/base-name.js';
+import { argumentError, isRecord } from '../util/library-arguments.js';
 import type { Manifest, ManifestBackward, ManifestBinding, ManifestKernel, ManifestMap } from '../manifest/types.js';
 import { PATTERN_BINDING } from '../manifest/pattern.js';
 import { opData, planForwardKernels } from './manifest-programs.js';
@@ -35,6 +36,10 @@ export function buildManifest(
   /** Each map's backward section (manifest-programs.ts), when the build emitted backward kernels. */
   backward?: ReadonlyMap<string, ManifestBackward>,
 ): Manifest {
+  // A library entry (monc): what JavaScript may pass is checked by name.
+  if (!(isRecord(module) && Array.isArray(module.maps))) throw argumentError('buildManifest', 'module must be a checked module (checkSource(...).module)', module);
+  if (!Array.isArray(programs)) throw argumentError('buildManifest', 'programs must be an array of compiled maps (compileMap)', programs);
+  if (typeof (kernelsByMap as { get?: unknown } | null)?.get !== 'function') throw argumentError('buildManifest', "kernelsByMap must be a Map of each map's emitted kernels", kernelsByMap);
   const maps = module.maps.map((map) => {
     const program = programs.find((p) => p.name === map.name);
     const kernels = kernelsByMap.get(map.name);

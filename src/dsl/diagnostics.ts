@@ -1,6 +1,7 @@
 import { CODES, type Code, type CodeOf, type Severity } from './codes.js';
 import type { Span } from './span.js';
 import { escapeHidden, isHiddenChar } from '../util/hidden-chars.js';
+import { argumentError, isRecord } from '../util/library-arguments.js';
 
 export type { Code, Severity } from './codes.js';
 
@@ -69,11 +70,18 @@ export class DiagnosticBag {
   }
 }
 
+/** A library entry's diagnostics and source (renderDiagnostic, formatDiagnostics): what JavaScript may pass, checked by name. */
+export function checkDiagnosticArguments(fn: string, diagnostics: readonly unknown[], source: unknown): void {
+  if (!diagnostics.every((d) => isRecord(d) && typeof d.message === 'string' && isRecord(d.span))) throw argumentError(fn, "diagnostics must be checkSource(...)'s diagnostics", diagnostics.length === 1 ? diagnostics[0] : diagnostics);
+  if (typeof source !== 'string') throw argumentError(fn, 'source must be the spec text the diagnostics are of', source);
+}
+
 /**
  * Renders `file:line:col: severity: message [code]`, the source line and a caret under the span,
  * then each note. `source` is the text of `d.span.file`.
  */
 export function renderDiagnostic(d: Diagnostic, source: string): string {
+  checkDiagnosticArguments('renderDiagnostic', [d], source);
   const out = [`${d.span.file}:${d.span.start.line}:${d.span.start.column}: ${d.severity}: ${d.message} [${d.code}]`];
   out.push(...sourceExcerpt(d.span, source));
   for (const note of d.notes) {

@@ -1,8 +1,8 @@
 /** The `.mon` front end: parse, check, report. */
 import { checkModule, reportNoMap, type CheckOptions } from './check.js';
-import { DiagnosticBag, renderDiagnostic, type Diagnostic } from './diagnostics.js';
+import { checkDiagnosticArguments, DiagnosticBag, renderDiagnostic, type Diagnostic } from './diagnostics.js';
 import { parse } from './parser.js';
-import { argumentError, checkOptionFields, isRecord } from '../util/library-arguments.js';
+import { argumentError, checkOptionFields } from '../util/library-arguments.js';
 import type { CheckedModule } from './structure.js';
 
 export type { CheckOptions } from './check.js';
@@ -44,10 +44,8 @@ export const MAX_SHOWN_DIAGNOSTICS = 50;
  * blank line apart: the first MAX_SHOWN_DIAGNOSTICS of them, then a line that counts the rest.
  */
 export function formatDiagnostics(diagnostics: readonly Diagnostic[], source: string): string {
-  if (!Array.isArray(diagnostics) || !diagnostics.every((d) => isRecord(d) && typeof d.message === 'string' && isRecord(d.span))) {
-    throw argumentError('formatDiagnostics', "diagnostics must be checkSource(...)'s diagnostics array", diagnostics);
-  }
-  if (typeof source !== 'string') throw argumentError('formatDiagnostics', 'source must be the spec text the diagnostics are of', source);
+  if (!Array.isArray(diagnostics)) throw argumentError('formatDiagnostics', "diagnostics must be checkSource(...)'s diagnostics array", diagnostics);
+  checkDiagnosticArguments('formatDiagnostics', diagnostics, source);
   const shown = diagnostics.slice(0, MAX_SHOWN_DIAGNOSTICS).map((d) => renderDiagnostic(d, source));
   const rest = diagnostics.length - MAX_SHOWN_DIAGNOSTICS;
   if (rest > 0) shown.push(`… and ${rest} more ${rest === 1 ? 'diagnostic' : 'diagnostics'} not shown`);

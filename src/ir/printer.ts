@@ -14,13 +14,20 @@
  * block matmul's Monarch pair mark (ir.ts PairMark).
  */
 import { assertNever } from '../util/assert.js';
+import { argumentError, isRecord } from '../util/library-arguments.js';
+import { checkProgramArgument } from './program-argument.js';
 import type { BackwardOp, BackwardProgram, BiasExpr, BsrExpr, IndexMap, IrExpr, IrMap, KsExpr, Op, ParamSlice, Program } from './ir.js';
 
+// The printers are library entries (monc, monc/compiler): what JavaScript may pass is checked by name.
 export function printIndexMap(map: IndexMap): string {
+  if (!(isRecord(map) && Array.isArray(map.steps))) throw argumentError('printIndexMap', 'map must be an index map (an op\'s input or output)', map);
   return `[${map.steps.map((s) => `(${s.shape.join(',')}):(${s.perm.join(',')})`).join(' ')}]`;
 }
 
 export function printSlice(slice: ParamSlice): string {
+  if (!(isRecord(slice) && typeof slice.tensor === 'string' && typeof slice.offset === 'number' && typeof slice.length === 'number')) {
+    throw argumentError('printSlice', 'slice must be a parameter slice { tensor, offset, length }', slice);
+  }
   return `${slice.tensor}[${slice.offset}:${slice.offset + slice.length}]`;
 }
 
@@ -47,6 +54,7 @@ function printBias(e: BiasFields): string {
 }
 
 export function printIrExpr(e: IrExpr, depth = 0): string {
+  if (depth === 0 && !(isRecord(e) && typeof e.kind === 'string')) throw argumentError('printIrExpr', "e must be an IR expression (an IR map's body)", e);
   const pad = '  '.repeat(depth);
   switch (e.kind) {
     case 'ks':
@@ -67,6 +75,7 @@ export function printIrExpr(e: IrExpr, depth = 0): string {
 }
 
 export function printIrMap(map: IrMap): string {
+  if (!(isRecord(map) && typeof map.name === 'string' && Array.isArray(map.params) && isRecord(map.body))) throw argumentError('printIrMap', 'map must be an IR map (optimizeMap(...).result)', map);
   return [
     `map ${map.name} : ${map.in} -> ${map.out} ${map.dtype}`,
     ...map.params.map((p) => `param ${p.name} ${printShape(p.shape)}`),
@@ -90,6 +99,7 @@ function printOp(op: Op, index: number): string {
 }
 
 export function printProgram(p: Program): string {
+  checkProgramArgument('printProgram', p, 'forward');
   return [
     `program ${p.name} : ${p.in} -> ${p.out} ${p.dtype}`,
     ...p.params.map((e) => `param ${e.name} ${printShape(e.shape)} @${e.offset}`),

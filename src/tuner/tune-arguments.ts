@@ -9,8 +9,9 @@
 import type { BackwardProgram, Program } from '../ir/ir.js';
 import { backwardRowsLimitOf, batchOverLimit, forwardRowsLimit } from '../manifest/rows-limit.js';
 import { MoncError } from '../util/error.js';
-import { argumentError, isRecord } from '../util/library-arguments.js';
+import { argumentError, checkLimitsArgument, isRecord } from '../util/library-arguments.js';
 import { isAdapterIdentity } from './db.js';
+import { checkProgramArgument } from '../ir/program-argument.js';
 
 /** The options every tuner entry takes (tune.ts TuneOptions, tune-maps.ts TuneMapsOptions). */
 interface CountOptions {
@@ -46,11 +47,7 @@ export function checkTuneAdapter(fn: string, adapter: unknown): void {
 
 /** One program's options beyond the counts: `limits` (deviceTargetLimits(device)), `storage`, `known`, and (backward) `tuned`. */
 export function checkTuneProgramOptions(fn: string, options: CountOptions & Record<string, unknown>): void {
-  const { limits } = options;
-  const count = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
-  if (!(isRecord(limits) && count(limits.maxWorkgroupSize) && count(limits.maxWorkgroupStorageBytes) && Array.isArray(limits.features) && limits.features.every((f) => typeof f === 'string'))) {
-    throw argumentError(fn, "limits must be the device's target limits (deviceTargetLimits(device))", limits);
-  }
+  checkLimitsArgument(fn, options.limits);
   if (options.storage !== undefined && options.storage !== 'f32' && options.storage !== 'f16') throw argumentError(fn, "storage must be 'f32' or 'f16'", options.storage);
   if (options.known !== undefined && !(options.known instanceof Map)) throw argumentError(fn, 'known must be a Map', options.known);
   if (options.tuned !== undefined && !(options.tuned instanceof Set)) throw argumentError(fn, 'tuned must be a Set of kernel signatures', options.tuned);
@@ -64,6 +61,14 @@ export function checkTuneF16(device: GPUDevice, programs: readonly { readonly na
 
 /** Throws a MoncError (kind user) naming the first map whose buffers at `batch` pass the device's one-buffer limit. */
 export function checkTuneBatch(device: GPUDevice, programs: readonly { readonly forward: Program; readonly backward?: BackwardProgram }[], batch: number): void {
+  // Also a library entry (monc): its own arguments checked by name first.
+  checkTuneDevice('checkTuneBatch', device);
+  if (!Array.isArray(programs)) throw argumentError('checkTuneBatch', 'programs must be an array of { forward, backward? } (compileMap, compileBackward)', programs);
+  for (const p of programs) {
+    checkProgramArgument('checkTuneBatch', isRecord(p) ? p.forward : p, 'forward');
+    if (isRecord(p) && p.backward !== undefined) checkProgramArgument('checkTuneBatch', p.backward, 'backward');
+  }
+  if (!(Number.isSafeInteger(batch) && batch >= 1)) throw argumentError('checkTuneBatch', 'batch must be a whole number of at least 1', batch);
   for (const { forward, backward } of programs) {
     const over = batchOverLimit(`map '${forward.name}'`, batch, forwardRowsLimit(forward, forward.dtype, device.limits)) ?? (backward && backwardOverLimit(device, backward, batch));
     if (over) throw new MoncError('user', over);

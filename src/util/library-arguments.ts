@@ -26,3 +26,11 @@ export function checkOptionFields(fn: string, options: unknown, fields: Readonly
     if (value !== undefined && typeof value !== kind) throw argumentError(fn, `${name} must be ${EXPECTED[kind]}`, value);
   }
 }
+
+/** Target limits (deviceTargetLimits(device), DEFAULT_LIMITS): a workgroup size and storage of at least 1, feature names. */
+export function checkLimitsArgument(fn: string, limits: unknown): void {
+  const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1;
+  if (!(isRecord(limits) && count(limits.maxWorkgroupSize) && count(limits.maxWorkgroupStorageBytes) && Array.isArray(limits.features) && limits.features.every((f) => typeof f === 'string'))) {
+    throw argumentError(fn, "limits must be the device's target limits (deviceTargetLimits(device), or DEFAULT_LIMITS)", limits);
+  }
+}

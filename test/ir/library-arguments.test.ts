@@ -4,6 +4,7 @@
  * from inside or an option silently ignored (`forwardOnly: 'yes'` built training kernels).
  */
 import { describe, expect, it } from 'vitest';
+import * as monc from '../../src/index.js';
 import { checkSource, compileBackward, formatDiagnostics, compileKernels, compileMap, compileModule, compileModuleIr, isMoncError, modelOf, optimizeMap, tryCompileMap } from '../../src/index.js';
 
 const SOURCE = 'map up : 12 -> 20 = monarch(nblocks: 4) + bias()\n';
@@ -62,5 +63,34 @@ describe('compile entries refuse arguments of the wrong kind by name', () => {
     expect(refusal(() => compileBackward(backward as never)).message).toBe("compileBackward: program must be a compiled map (compileMap), got a backward program of map 'up'");
     expect(refusal(() => compileBackward(program, { rowsPerSplit: 0 })).message).toBe('compileBackward: rowsPerSplit must be a whole number of at least 1, got 0');
     expect(compileBackward(program, { rowsPerSplit: 3 }).rowsPerSplit).toBe(3);
+  });
+
+  it("the lower-level exports (A5's list, compile side): emitProgramKernels, buildManifest, emitBindings, assembleModule, checkTuneBatch, renderDiagnostic, the IR printers", () => {
+    const misuses: [string, () => unknown][] = [
+      ['emitProgramKernels', () => monc.emitProgramKernels(undefined as never)],
+      ['emitProgramKernels', () => monc.emitProgramKernels(program, { limits: 5 as never })],
+      ['emitProgramKernels', () => monc.emitProgramKernels(program, { schedules: {} as never })],
+      ['buildManifest', () => monc.buildManifest(undefined as never, [], new Map(), 'a.wgsl', '0')],
+      ['buildManifest', () => monc.buildManifest(module, {} as never, new Map(), 'a.wgsl', '0')],
+      ['buildManifest', () => monc.buildManifest(module, [program], {} as never, 'a.wgsl', '0')],
+      ['emitBindings', () => monc.emitBindings(undefined as never, '', { runtimeImport: 'monc/runtime' })],
+      ['emitBindings', () => monc.emitBindings(compileModule(SOURCE, 'a.mon').outputs!.manifest, 5 as never, { runtimeImport: 'monc/runtime' })],
+      ['emitBindings', () => monc.emitBindings(compileModule(SOURCE, 'a.mon').outputs!.manifest, '', undefined as never)],
+      ['assembleModule', () => monc.assembleModule(undefined as never)],
+      ['checkTuneBatch', () => monc.checkTuneBatch(undefined as never, [], 8)],
+      ['renderDiagnostic', () => monc.renderDiagnostic(undefined as never, '')],
+      ['printIrMap', () => monc.printIrMap(undefined as never)],
+      ['printProgram', () => monc.printProgram(undefined as never)],
+      ['printIrExpr', () => monc.printIrExpr(null as never)],
+      ['printIndexMap', () => monc.printIndexMap({} as never)],
+      ['printSlice', () => monc.printSlice('x' as never)],
+    ];
+    for (const [name, call] of misuses) expect(refusal(call).message, name).toMatch(new RegExp(`^${name}: .*, got `));
+    // The right kinds still work.
+    const ir = optimizeMap(map, 'f32').result!;
+    expect(monc.printIrMap(ir)).toMatch(/^map up : 12 -> 20 f32\n/);
+    expect(monc.printProgram(program)).toMatch(/^program up : 12 -> 20 f32\n/);
+    expect(monc.emitProgramKernels(program).length).toBeGreaterThan(0);
+    expect(monc.assembleModule(monc.emitProgramKernels(program)).wgsl).toContain('@compute');
   });
 });

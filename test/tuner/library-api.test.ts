@@ -130,7 +130,7 @@ describe('tuneMaps (monc)', () => {
       [gpu.device, adapter, program, { ...ok, maxCandidates: 0 }, /maxCandidates must be a whole number of at least 1, got 0$/],
       [gpu.device, adapter, program, { ...ok, repeats: -1 }, /repeats .* got -1$/],
       [gpu.device, adapter, program, { ...ok, onProgress: 3 }, /onProgress must be a function, got 3$/],
-      [gpu.device, adapter, program, { batch: 8 }, /limits must be the device's target limits \(deviceTargetLimits\(device\)\), got undefined$/],
+      [gpu.device, adapter, program, { batch: 8 }, /limits must be the device's target limits \(deviceTargetLimits\(device\), or DEFAULT_LIMITS\), got undefined$/],
       [gpu.device, adapter, program, { ...ok, storage: 'f64' }, /storage must be 'f32' or 'f16', got "f64"$/],
       [gpu.device, adapter, program, { ...ok, known: {} }, /known must be a Map/],
       [gpu.device, gpu.adapter, program, ok, /the adapter must be its identity \(adapterIdentity\(adapter, device\)\)/],

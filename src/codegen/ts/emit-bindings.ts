@@ -20,6 +20,7 @@ import {
   type WriterFunction,
 } from 'ts-morph';
 import { invariant } from '../../util/assert.js';
+import { argumentError, isRecord } from '../../util/library-arguments.js';
 import { formatJsonLine } from '../../util/json.js';
 import { encodeManifest } from '../../manifest/manifest-encode.js';
 import type { Manifest, ManifestMap } from '../../manifest/types.js';
@@ -34,6 +35,10 @@ export interface BindingsOptions {
 type Statement = StatementStructures | WriterFunction | string;
 
 export function emitBindings(manifest: Manifest, wgsl: string, options: BindingsOptions): string {
+  // A library entry (monc): what JavaScript may pass is checked by name.
+  if (!(isRecord(manifest) && Array.isArray(manifest.maps) && typeof manifest.module === 'string')) throw argumentError('emitBindings', "manifest must be a module's manifest (compileKernels(...).outputs.manifest)", manifest);
+  if (typeof wgsl !== 'string') throw argumentError('emitBindings', "wgsl must be the module's WGSL text", wgsl);
+  if (!(isRecord(options) && typeof options.runtimeImport === 'string')) throw argumentError('emitBindings', "options must be { runtimeImport } (the runtime's module specifier)", options);
   const project = new Project({
     useInMemoryFileSystem: true,
     manipulationSettings: {

@@ -1,6 +1,7 @@
 /** One WGSL module text holding the kernels of every map of a .mon module. */
 import { groupMarker } from '../../manifest/wgsl-groups.js';
 import type { EmittedKernel } from './kernel.js';
+import { argumentError, isRecord } from '../../util/library-arguments.js';
 
 /** Kernels grouped by map (in map order), or simply all kernels in order. */
 export type ModuleKernels =
@@ -13,6 +14,8 @@ export type ModuleKernels =
  * comment naming each map when grouped). Deterministic for deterministic input.
  */
 export function assembleModule(kernels: ModuleKernels): { wgsl: string; enables: string[] } {
+  // A library entry (monc): a Map, a record or an array of kernels, nothing else.
+  if (!isRecord(kernels)) throw argumentError('assembleModule', 'kernels must be emitted kernels, grouped by map (a Map or an object) or in one array', kernels);
   const groups: [string | undefined, readonly EmittedKernel[]][] = isKernelList(kernels)
     ? [[undefined, kernels]]
     : isKernelMap(kernels)

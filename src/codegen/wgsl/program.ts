@@ -4,6 +4,8 @@
  * where the default partition (greedy chain runs, families.ts) does.
  */
 import type { Program } from '../../ir/ir.js';
+import { checkProgramArgument } from '../../ir/program-argument.js';
+import { checkLimitsArgument, checkOptionFields } from '../../util/library-arguments.js';
 import { defaultRunAt, defaultSchedule, emitKernel, emitRunKernel, isValidRunSchedule, isValidSchedule, runsAt, type ScheduledRun } from './families.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from './kernel.js';
 import type { KernelContext, StorageType } from './scaffold.js';
@@ -44,6 +46,10 @@ export function entryPointName(mapName: string, index: number): string {
 }
 
 export function emitProgramKernels(program: Program, options: EmitProgramOptions = {}): EmittedKernel[] {
+  // A library entry (monc): what JavaScript may pass is checked by name.
+  checkProgramArgument('emitProgramKernels', program, 'forward');
+  checkOptionFields('emitProgramKernels', options, { schedules: 'function', onUnusable: 'function', storage: 'string', entryPointSuffix: 'string' });
+  if (options.limits !== undefined) checkLimitsArgument('emitProgramKernels', options.limits);
   const limits = options.limits ?? DEFAULT_LIMITS;
   const storage = options.storage ?? program.dtype;
   const ctx = (index: number): KernelContext => ({
