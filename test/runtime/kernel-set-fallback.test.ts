@@ -51,6 +51,27 @@ describe('a kernel set that does not compile on the device', () => {
     }
   });
 
+  it("an f16 module's tensor-core set admitted by requirements it does not meet here: the next set the device runs (f32-storage on an adapter without shader-f16) runs it like the float64 reference", async () => {
+    const f16 = checkedMap('up', monarch(64, 64, 4));
+    const built = compileModuleForTest(f16, 'f16');
+    const up = built.manifest.maps[0];
+    const sets = up.kernelSets!;
+    expect(sets.map((s) => s.name)).toContain('tensor-core');
+    // As if the adapter met the tensor-core set (QA2's tampered manifest): its kernels need subgroup matrices this device lacks.
+    const tampered = sets.map((s) => (s.name === 'tensor-core' ? { ...s, requires: { features: [], maxComputeInvocationsPerWorkgroup: 1, maxComputeWorkgroupStorageSize: 0 } } : s));
+    const runner = await MapRunner.create({ ...up, kernelSets: tampered }, built.wgsl, { device: await getTestDevice(), dtype: 'f16' });
+    try {
+      expect(runner.kernelSet!.name).not.toBe('tensor-core');
+      const p = new Map([...randomParams(f16.structure, rng(54))].map(([k, v]) => [k, Float32Array.from(v)]));
+      runner.loadParams(p);
+      const x = randomArray(2 * 64, rng(55));
+      // The f32-storage set keeps parameters and activations in f32 on the device: f32 against float64.
+      expect(relativeError(await runner.forward(x, 2), referenceApply(f16.structure, p, x, 2))).toBeLessThan(1e-5);
+    } finally {
+      runner.destroy();
+    }
+  });
+
   it('alone, or before another that does not compile either: its own WgslError (kind wgsl)', async () => {
     const device = await getTestDevice();
     for (const sets of [[uncompilable], [uncompilable, { ...uncompilable, name: 'portable' as const }]]) {
