@@ -194,7 +194,11 @@ function fewestRounds(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits)
  * former default, 16 δ × 64 β, one 16-row chunk: 0.317); 1024->4096 0.474, 4096->1024 0.132 with
  * γ chunks of 32, and 0.399 and 0.114 with 64 (session 7, bench/results/s7/call3: 22-23
  * schedules per factor). Session 6's form first (the schedules with rg and wstage are not
- * measured yet). Since session 11 with swizzled lanes where the lanes rotate (withSwizzledLanes).
+ * measured yet). Since session 11 with swizzled lanes where the lanes rotate (withSwizzledLanes),
+ * and for blocks of at most 64 γ with 16 δ or more (n = 4096) 16 δ × 32 β, 32-row matrix chunks,
+ * 8 row chunks, γ chunks of 16 (the longest that fit beside them): 0.2421 ms on the H100 where the
+ * 8-δ form took 0.2676 (bench/results/s11/call-2). The source is then read by two workgroups
+ * (32 of 64 β each), in 32-byte runs where 8 δ read 16-byte ones.
  * When d = 1 (untuned builds take ks-sgmat there; this is the tuner's seed): the same
  * per-subgroup work (32 rows × 32 β, W resident where it fits, else staged) with 8 subgroups
  * over 64 β and 4 row groups, 4 row chunks, γ chunks of 64 (whole rows of Monarch n = 4096's
@@ -219,15 +223,18 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
     // The plain form stays the seed here (its sw twin, one knob away, is the tuner's first climb).
     return highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.sw === undefined), contiguousScore);
   }
-  const td = Math.min(8, op.d);
-  const chunks = td >= 8 ? 4 : 8;
+  // Blocks of 64 or fewer γ with 16 δ or more and β in 32s (Monarch n = 4096): 16 δ (32-byte runs)
+  // × 32 β, 8 row chunks (session 11, H100: 0.2421 ms vs 0.2676 for the 8-δ form below, both sw).
+  const runs32 = op.d >= 16 && op.c <= 64 && op.b % 32 === 0;
+  const td = runs32 ? 16 : Math.min(8, op.d);
+  const chunks = runs32 ? 8 : td >= 8 ? 4 : 8;
   const score = (s: KsSgmatStridedSchedule): number => {
     const t = tiling(op, s);
     return (
       (t.td === td ? 1e7 : t.td * 1e5) +
       (t.wres ? 1e6 : 0) +
       (t.extended ? 0 : 5e5) + // session 6's form (measured) before staged W (not yet)
-      t.tb * 100 +
+      (runs32 ? (t.tb === 32 ? 1e5 : 0) : t.tb * 100) +
       (t.subgroups === 16 ? 5e4 : t.subgroups * 1000) +
       (t.mr === 2 ? 2000 : 0) +
       (t.chunks === chunks ? 500 : t.chunks * 50) +
