@@ -51,11 +51,8 @@ export type { BackwardOp, BackwardProgram, BufferDecl, IndexMap, IrExpr, IrMap, 
 // Code generation.
 export {
   assembleModule,
-  candidates,
-  defaultSchedule,
   DEFAULT_LIMITS,
   emitProgramKernels,
-  workgroupCount,
   type DispatchRule,
   type EmitProgramOptions,
   type EmittedKernel,
@@ -63,6 +60,8 @@ export {
   type TargetLimits,
   type TunedSchedule,
 } from './codegen/wgsl/index.js';
+// The schedule helpers with their arguments checked (the compiler calls the unchecked ones).
+export { candidates, defaultSchedule, workgroupCount } from './codegen/wgsl/public-schedules.js';
 export { buildManifest } from './codegen/manifest.js';
 export { emitBindings, type BindingsOptions } from './codegen/ts/emit-bindings.js';
 

@@ -65,7 +65,7 @@ describe('compile entries refuse arguments of the wrong kind by name', () => {
     expect(compileBackward(program, { rowsPerSplit: 3 }).rowsPerSplit).toBe(3);
   });
 
-  it("the lower-level exports (A5's list, compile side): emitProgramKernels, buildManifest, emitBindings, assembleModule, checkTuneBatch, renderDiagnostic, the IR printers", () => {
+  it("the lower-level exports (A5's list, compile side): emitProgramKernels, buildManifest, emitBindings, assembleModule, checkTuneBatch, renderDiagnostic, the IR printers, candidates, defaultSchedule, workgroupCount", () => {
     const misuses: [string, () => unknown][] = [
       ['emitProgramKernels', () => monc.emitProgramKernels(undefined as never)],
       ['emitProgramKernels', () => monc.emitProgramKernels(program, { limits: 5 as never })],
@@ -84,6 +84,11 @@ describe('compile entries refuse arguments of the wrong kind by name', () => {
       ['printIrExpr', () => monc.printIrExpr(null as never)],
       ['printIndexMap', () => monc.printIndexMap({} as never)],
       ['printSlice', () => monc.printSlice('x' as never)],
+      ['candidates', () => monc.candidates(undefined as never, monc.DEFAULT_LIMITS)],
+      ['candidates', () => monc.candidates(program.ops[0], undefined as never)],
+      ['defaultSchedule', () => monc.defaultSchedule({ kind: 'toString' } as never, monc.DEFAULT_LIMITS)],
+      ['workgroupCount', () => monc.workgroupCount(undefined as never, 4)],
+      ['workgroupCount', () => monc.workgroupCount({ kind: 'flat', itemsPerRow: 4, itemsPerWorkgroup: 64 }, -1)],
     ];
     for (const [name, call] of misuses) expect(refusal(call).message, name).toMatch(new RegExp(`^${name}: .*, got `));
     // The right kinds still work.
@@ -92,5 +97,7 @@ describe('compile entries refuse arguments of the wrong kind by name', () => {
     expect(monc.printProgram(program)).toMatch(/^program up : 12 -> 20 f32\n/);
     expect(monc.emitProgramKernels(program).length).toBeGreaterThan(0);
     expect(monc.assembleModule(monc.emitProgramKernels(program)).wgsl).toContain('@compute');
+    expect(monc.candidates(program.ops[0], monc.DEFAULT_LIMITS)).toContainEqual(monc.defaultSchedule(program.ops[0], monc.DEFAULT_LIMITS));
+    expect(monc.workgroupCount({ kind: 'flat', itemsPerRow: 4, itemsPerWorkgroup: 64 }, 33)).toBe(3);
   });
 });
