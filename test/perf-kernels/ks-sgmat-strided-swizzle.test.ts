@@ -30,7 +30,7 @@ describe('ks-sgmat-strided sw: the schedule space', () => {
       for (const op of c.ops as KsOp[]) {
         const all = ksSgmatStrided.candidates(op, H200);
         const keys = new Set(all.map(scheduleKey));
-        const sw = all.filter((s) => s.sw !== undefined);
+        const sw = all.filter((s) => s.sw !== undefined && s.chunks !== 16); // 16 row chunks: sw only (below)
         expect(sw.length, `${name} d = ${op.d}`).toBeGreaterThan(0);
         for (const s of sw) {
           const { sw: _, ...twin } = s;
@@ -45,6 +45,20 @@ describe('ks-sgmat-strided sw: the schedule space', () => {
     expect(ksSgmatStrided.candidates(op1, H200)).toContainEqual(swizzled(s10Best));
     expect(ksSgmatStrided.candidates(op1, H200)).toContainEqual(swizzled(ksSgmatStrided.defaultSchedule(op1, H200)));
     expect(ksSgmatStrided.decode(JSON.parse(JSON.stringify(swizzled(s10Best))))).toEqual(swizzled(s10Best));
+  });
+
+  it('offers 16 row chunks with sw only, as twins of 8-chunk schedules of session 6\'s form', () => {
+    const op1 = N4096.ops[1] as KsOp;
+    const all = ksSgmatStrided.candidates(op1, H200);
+    const keys = new Set(all.map(scheduleKey));
+    const long = all.filter((s) => s.chunks === 16);
+    expect(long.length).toBeGreaterThan(0);
+    for (const s of long) expect(s.sw === true && s.rg === undefined && s.et === undefined && s.acc16 === undefined && keys.has(scheduleKey({ ...s, chunks: 8 })), JSON.stringify(s)).toBe(true);
+    const s = swizzled(schedule({ dtile: 16, cols: 32, sb: 32, mr: 2, chunks: 16, tk: 16, wres: true }));
+    expect(all).toContainEqual(s);
+    const k = ksSgmatStrided.emit(op1, s, contextFor(N4096, 'k', 1, 'f16'));
+    expect(k.wgsl).toContain('for (var ch = 0u; ch < 16u; ch++) {');
+    expect(k.dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 512, workgroupsPerRowTile: 8 });
   });
 });
 
@@ -87,6 +101,13 @@ describe('ks-sgmat-strided sw: results, emulated, against float64', () => {
     const s = swizzled({ ...acc16({ dtile: 8, cols: 32, sb: 32, mr: 1, chunks: 2, tk: 16, wres: true }), ds: 2 });
     expect(ksSgmatStrided.candidates(wide.ops[1] as KsOp, EMULATED)).toContainEqual(s);
     expect(await emulatedError(wide, s, 19)).toBeLessThan(TOL_F16);
+  });
+
+  it('16 row chunks (8 δ × 32 β), the batch ending in the second workgroup\'s third chunk (batch 300)', async () => {
+    const wide = monarchCase(256, 256, 8); // K(1, 32, 32, 8)
+    const s = swizzled(schedule({ dtile: 8, cols: 32, sb: 32, mr: 1, chunks: 16, tk: 16, wres: true }));
+    expect(ksSgmatStrided.candidates(wide.ops[1] as KsOp, EMULATED)).toContainEqual(s);
+    expect(await emulatedError(wide, s, 300)).toBeLessThan(TOL_F16);
   });
 
   it('the contiguous factor (d = 1, runs along γ and β), W staged (its rotated copy too), 2 row groups, 2 row chunks (batch 23)', async () => {

@@ -141,7 +141,7 @@ function enumerate(
  * accumulators of 8 δ, so long runs without acc16's f16 sums.
  * Then session 6's form, the f16-result schedules and ds with f32 results again with swizzled
  * lanes (`sw`: no vector indexed by a runtime lane, which f16 vectors suffer most from), then
- * the `et` schedules with them.
+ * the `et` schedules with them, then session 6's form with sw and 16 row chunks.
  * Very last (d > 1), session 6's form with `pd` 2, the source loads two γ chunks ahead, where a
  * row chunk has an even number of γ chunks.
  */
@@ -168,9 +168,12 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // Long runs along δ with f32 results: 8 δ or more per workgroup taken 2 or 4 δ per subgroup,
   // without acc16 (whose f16 sums cost more than the long runs gained in session 10).
   const longRunsF32 = [2, 4].flatMap((ds) => enumerate(op, limits, longRuns, [undefined], [1, 2], [{ wres: false }, { wres: true }], { ds }));
+  // 16 row chunks (twice the rows per W fetch and per workgroup start) of session 6's form with
+  // sw: 8 chunks beat 4 by 11% at n = 4096 with 16 δ × 32 β (session 11, H100).
+  const longerRows = swizzled(op, measuredForm.filter((s) => s.chunks === 8).map((s) => ({ ...s, chunks: 16 })), limits);
   const deeperPrefetch = measuredForm.map((s): KsSgmatStridedSchedule => ({ ...s, pd: 2 })).filter((s) => valid(op, tiling(op, s), limits));
   const f16Rounds = f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...deeperPrefetch];
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...deeperPrefetch];
 }
 
 /** `forms` with swizzled lanes (`sw`), where their staging or epilogue moves vec4 runs. */
