@@ -14,7 +14,7 @@ import { describeAdapter as describe, deviceCapabilities as capabilitiesOf, type
 import { planKernels as plan, type KernelPlan } from './gpu-executor.js';
 import { chooseKernelSet as choose, kernelSetsOf as setsOf, unmetRequirements as unmet, type KernelSetChoice } from './kernel-sets.js';
 import { programOfManifest as programOf } from './manifest-program.js';
-import { unpackParams as unpack } from './params.js';
+import { packParams as pack, unpackParams as unpack } from './params.js';
 import type { ProgramData } from '../manifest/program.js';
 import { typeName, userError } from './user-error.js';
 
@@ -91,6 +91,14 @@ export function programOfManifest(map: ManifestMap, dtype: Dtype): ProgramData {
   checkManifestMap('programOfManifest', map);
   checkDtype('programOfManifest', dtype);
   return programOf(map, dtype);
+}
+
+export function packParams(layout: readonly ParamLayoutEntry[], paramSize: number, tensors: Parameters<typeof pack>[2], dtype: Dtype = 'f32'): Float32Array {
+  checkLayout('packParams', layout);
+  if (!isCount(paramSize)) throw userError(`packParams(): paramSize must be a whole number ≥ 0, got ${String(paramSize)}`);
+  checkDtype('packParams', dtype);
+  // The tensors are the function's own to check (a ParamError naming what is missing or of the wrong size).
+  return pack(layout, paramSize, tensors, dtype);
 }
 
 export function unpackParams(layout: readonly ParamLayoutEntry[], packed: ArrayLike<number>): Map<string, Float32Array> {

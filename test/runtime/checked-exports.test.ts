@@ -1,8 +1,8 @@
 /**
  * The lower-level helpers monc/runtime (and monc/runtime/training) export, called from JavaScript
  * with arguments of the wrong kind: one MoncError of kind `user` naming the function, never a
- * TypeError (QA s11 A5: 9 of them threw `Cannot read properties of undefined` or `… is not
- * iterable`). QA's sweep of argument sets plus the slips a user makes (the manifest for its map,
+ * TypeError (QA s11 A5: 9 of them, and packParams without a layout, threw `Cannot read
+ * properties of undefined` or `… is not iterable`). QA's sweep of argument sets plus the slips a user makes (the manifest for its map,
  * a map's model, the adapter for the device); and with the right arguments each gives what the
  * runtime's own function gives.
  */
@@ -28,6 +28,7 @@ const HELPERS: Record<string, Loose> = {
   describeAdapter: runtime.describeAdapter as Loose,
   deviceCapabilities: runtime.deviceCapabilities as Loose,
   kernelSetsOf: runtime.kernelSetsOf as Loose,
+  packParams: runtime.packParams as Loose,
   planKernels: runtime.planKernels as Loose,
   programOfManifest: runtime.programOfManifest as Loose,
   unmetRequirements: runtime.unmetRequirements as Loose,
@@ -61,6 +62,8 @@ describe('the lower-level helpers of monc/runtime, from JavaScript', () => {
     expectMoncErrorNow(() => HELPERS.programOfManifest(manifest, 'f32'), 'user', "programOfManifest() takes a decoded manifest's map (manifest.maps[i]), got object");
     expectMoncErrorNow(() => HELPERS.kernelSetsOf(map, 'f64'), 'user', "kernelSetsOf(): dtype must be 'f32' or 'f16', got f64");
     expectMoncErrorNow(() => HELPERS.unpackParams(map.params, null), 'user', 'unpackParams() takes the packed parameters (an array of numbers), got null');
+    expectMoncErrorNow(() => HELPERS.packParams(null, 4, {}), 'user', "packParams() takes a parameter layout (a manifest map's params), got null");
+    expectMoncErrorNow(() => HELPERS.packParams(map.params, -1, {}), 'user', 'packParams(): paramSize must be a whole number ≥ 0, got -1');
     expectMoncErrorNow(() => HELPERS.chooseKernelSet('m', map.kernelSets, device), 'user', "chooseKernelSet() takes a device's capabilities (deviceCapabilities(device)), got GPUDevice");
     expectMoncErrorNow(() => HELPERS.backwardProgramOfManifest(map.model, 'f32'), 'user', "backwardProgramOfManifest() takes a decoded manifest's map (manifest.maps[i]), got object");
   });
