@@ -297,7 +297,7 @@ describe('the tuning database', () => {
   });
 
   it("an empty tuning database path is a user error before any work; an empty $MONC_TUNING_DB is unset", async () => {
-    const started = Date.now();
+    // One line on stderr and nothing else (expectUserError): no adapter note, no progress: no GPU opened, nothing tuned.
     for (const args of [
       ['tune', spec, '--batch', '2', '--max-candidates', '1', '--db', ''],
       ['build', spec, '--out', scratch.path('gen-empty'), '--tuning', ''],
@@ -305,7 +305,6 @@ describe('the tuning database', () => {
     ]) {
       expectUserError(await cli(args), /^monc: error: the tuning database path is empty: name a file/);
     }
-    expect(Date.now() - started).toBeLessThan(3000); // no GPU opened, nothing tuned
     expect(existsSync(scratch.path('gen-empty'))).toBe(false);
     // Set but empty: the default database ($XDG_CACHE_HOME/monc/tuning.json here), not a file named ''.
     const built = await cli(['build', spec, '--out', scratch.path('gen-empty'), '--tuning'], { MONC_TUNING_DB: '', XDG_CACHE_HOME: scratch.path('xdg-empty') });
