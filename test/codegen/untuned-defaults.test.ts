@@ -52,7 +52,9 @@ describe('untuned defaults', () => {
 
   it('tensor cores on tensor-core targets: ks-sgmat for contiguous factors, ks-sgmat-strided (not ks-sgmat) for strided ones', () => {
     for (const c of MONARCHS) {
-      expect(defaultSchedule(c.ops[0], H200), c.name).toEqual({ family: 'ks-sgmat', rows: 64, cols: 64, dtile: 1, tk: 16 });
+      // Wide, deep first factors (b ≥ 128, c ≥ 256: the rectangular ones): 2 x 2 subgroups, double-buffered (session 11, H100).
+      const wide = c.ops[0].b >= 128 && c.ops[0].c >= 256;
+      expect(defaultSchedule(c.ops[0], H200), c.name).toEqual({ family: 'ks-sgmat', rows: 64, cols: 64, dtile: 1, tk: 16, ...(wide ? { sg: 2, sgc: 2, db: true, dbu: true } : {}) });
       expect(defaultSchedule(c.ops[1], H200).family, c.name).toBe('ks-sgmat-strided');
     }
   });

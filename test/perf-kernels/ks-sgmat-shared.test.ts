@@ -96,9 +96,19 @@ describe('ks-sgmat sg and db: the schedule space', () => {
       expect(all.slice(all.length - banded.length), name).toEqual(banded);
       const twins = [...old.filter((s) => [32, 64].includes(s.rows) && [32, 64].includes(s.cols) && s.epi === undefined && s.gload === undefined && s.pad === undefined && (s.acc16 === undefined || s.stage === true)), ...grouped, ...unrolled];
       expect(twins, name).toEqual(expect.arrayContaining(banded.map(({ band: _, ...rest }) => rest)));
-      const d = ksSgmat.defaultSchedule(op, H200);
-      expect('sg' in d || 'db' in d || 'band' in d, name).toBe(false);
     }
+  });
+
+  it('defaults to 2 x 2 subgroups of 64x64 tiles, double-buffered with constant halves, for wide, deep first factors only', () => {
+    const shared = sgmat(64, 64, 1, 16, { sg: 2, sgc: 2, db: true, dbu: true });
+    for (const [name, op] of ops) {
+      const d = ksSgmat.defaultSchedule(op, H200);
+      expect(d, name).toEqual(op.d === 1 && op.b >= 128 && op.c >= 256 ? shared : ksSgmat.defaultSchedule(op, { ...H200, maxWorkgroupSize: 32 }));
+      expect(ksSgmat.candidates(op, H200), name).toContainEqual(d);
+    }
+    // n = 16384's first factor (c = 128) keeps the one-subgroup default; so does a target without 128 invocations.
+    expect(ksSgmat.defaultSchedule(monarchCase(16384, 16384, 128).ops[0] as KsOp, H200)).toEqual(sgmat(64, 64, 1, 16));
+    expect(ksSgmat.defaultSchedule(ops[1][1], { ...H200, maxWorkgroupSize: 64 })).toEqual(sgmat(64, 64, 1, 16));
   });
 
   it('offers sg only within the workgroup size limit', () => {

@@ -64,12 +64,16 @@
  *    instead of two. Only where c spans two chunks or more; not with `gload`. On the H100 (s11
  *    call 1) db alone ran 19-39% slower than the default; `dbu` (with db, an even number of
  *    chunks) unrolls the loop by two so that each chunk's half is a constant (double-buffered-
- *    loop.ts), the offsets then constant expressions as without db.
+ *    loop.ts), the offsets then constant expressions as without db: 4096 -> 1024's first factor
+ *    with sg 2 × sgc 2, 0.2594 ms vs 0.2779 with db alone, 0.3015 the one-subgroup default.
  *  - `band` (f32 results, or acc16 with stage): the per-tile epilogue a band of 16 rows at a
  *    time: the subgroup's tiles of one row tile (all its β and δ) stored to workgroup rows of cols
  *    + 16 bytes (padded: the default's per-tile rounds stage 16 β, epi's unpadded 64-β rows put
  *    a store's 16 rows on one bank group), then written out in runs of cols: 2 barriers per
- *    16 rows instead of 2 per 16x16 tile (8 instead of 32 for a 64x64 tile).
+ *    16 rows instead of 2 per 16x16 tile (8 instead of 32 for a 64x64 tile). On the H100 (s11
+ *    call 2) it lost wherever timed: n = 4096 acc16+stage 0.1633 vs 0.1539, f32 0.2037 vs
+ *    0.1685, with sg/db 2-65% slower than without: the per-tile rounds' barriers are not what
+ *    holds these kernels back. Left to the tuner for other GPUs.
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -287,8 +291,8 @@ const SIZES_F16 = [...SIZES, 128];
  * `stage`, then (session 11) the f32 and stage tilings of 32 or 64 rows and β with 2 or 4 subgroups
  * (`sg` 2, 4; `sgc` 2, 4; both 2), then those and the grouped ones with `db` where c spans two
  * chunks or more, the doubled ones of an even number of chunks with `dbu`, then the plain 32/64,
- * grouped and dbu ones with `band`. The new knobs come last
- * and never make a default: no GPU has timed them yet.
+ * grouped and dbu ones with `band`. The new knobs come last; one default takes them (sg 2, sgc 2,
+ * db, dbu for wide, deep d = 1 ops: `sharedDefault`, timed on the H100).
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   if (!applies(op, limits)) return [];
@@ -313,7 +317,8 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
 /**
  * Default: the most result tiles per subgroup (operand reuse), with at least 4 δ per workgroup
  * when d > 1 (8-byte stores along δ), chunks of 16 γ (best measured on the H100: 64x64 tiles,
- * tk 16, for Monarch's first factor and for dense).
+ * tk 16, for Monarch's first factor and for dense); for wide, deep d = 1 ops, 2 x 2 such
+ * subgroups per workgroup, double-buffered (`sharedDefault`).
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
   const score = (s: KsSgmatSchedule): number => {
@@ -322,7 +327,25 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
     return dOk + t.mr * t.nb * 20 + (t.tk === 16 ? 10 : 0) + t.cols / 64;
   };
   const measured = applies(op, limits) ? tilings(op, limits, SIZES, {}) : [];
-  return highestScoring('ks-sgmat', `K(${op.a},${op.b},${op.c},${op.d})`, measured, score);
+  const best = highestScoring('ks-sgmat', `K(${op.a},${op.b},${op.c},${op.d})`, measured, score);
+  return sharedDefault(op, best, limits) ?? best;
+}
+
+/**
+ * The default's 64x64 tiling of 16 γ by a 2 x 2 grid of subgroups (128 rows x 128 β per
+ * workgroup), double-buffered with constant halves (`db` + `dbu`), where it won on the H100
+ * (session 11, f32 sums): the rectangular first factors, where several β tiles share each source
+ * row (b ≥ 128) and the reduction spans many chunks (c ≥ 256, an even number of 16): Monarch
+ * 4096 -> 1024's K(4, 256, 1024, 1) 0.2594 ms vs 0.3015 (sg2 sgc2 db with a runtime half 0.2779),
+ * 1024 -> 4096's K(4, 256, 256, 1) sg2 sgc2 db 0.0923 vs 0.0974, B = 16384. Not n = 4096's
+ * K(64, 64, 64, 1) (b = 64: one β tile, where sg 2 gained 0.4% at best) nor n = 16384's
+ * K(128, 128, 128, 1) (c = 128; sgc 2 + db lost there with f32 sums, 0.2552 vs 0.2311).
+ */
+function sharedDefault(op: KsOp, best: KsSgmatSchedule, limits: TargetLimits): KsSgmatSchedule | undefined {
+  const chunks = op.c / TILE;
+  if (op.d !== 1 || op.b < 128 || op.c < 256 || chunks % 2 !== 0 || best.rows !== 64 || best.cols !== 64 || best.tk !== TILE) return undefined;
+  const s: KsSgmatSchedule = { ...best, sg: 2, sgc: 2, db: true, dbu: true };
+  return valid(op, sgTiling(s, op), limits) ? s : undefined;
 }
 
 function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedKernel {
