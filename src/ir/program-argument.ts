@@ -14,9 +14,9 @@ const WANTED = {
 
 /** Throws a MoncError (kind user) unless `value` is a program of kind `want`. */
 export function checkProgramArgument(fn: string, value: unknown, want: 'forward' | 'backward'): void {
-  const shaped = isRecord(value) && typeof value.name === 'string' && Array.isArray(value.ops) && Array.isArray(value.buffers);
-  const kind = shaped ? (Array.isArray(value.partials) ? 'backward' : 'forward') : undefined;
-  if (kind === want && (value as Record<string, unknown>).dtype !== undefined && ['f32', 'f16'].includes((value as { dtype: string }).dtype)) return;
-  if (kind !== undefined && kind !== want) throw new MoncError('user', `${fn}: ${WANTED[want]}, got a ${kind} program of map '${String((value as { name: string }).name)}'`);
+  const program = isRecord(value) && typeof value.name === 'string' && Array.isArray(value.ops) && Array.isArray(value.buffers) ? value : undefined;
+  const kind = program && (Array.isArray(program.partials) ? 'backward' : 'forward');
+  if (kind === want && (program!.dtype === 'f32' || program!.dtype === 'f16')) return;
+  if (kind !== undefined && kind !== want) throw new MoncError('user', `${fn}: ${WANTED[want]}, got a ${kind} program of map '${String(program!.name)}'`);
   throw argumentError(fn, WANTED[want], value);
 }
