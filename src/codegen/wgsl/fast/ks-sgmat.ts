@@ -57,7 +57,9 @@
  *    lid / 32 under `@diagnostic(off, chromium.subgroup_matrix_uniformity)`
  *    (sgmat-results.ts). The epilogues run as before, each subgroup through its own slice of
  *    workgroup memory, the writes spread over the whole workgroup. Not with `gload` (no staging
- *    to share).
+ *    to share). H100 (s11 calls 1-2, B = 16384): n = 4096's first factor (b = 64) gains nothing
+ *    (acc16+stage sg 2 0.1533 vs 0.1539); the rectangular ones do with sg 2 × sgc 2 (1024 -> 4096
+ *    0.0923 vs 0.0974 with db; 4096 -> 1024 below), their default since (`sharedDefault`).
  *  - `db`: double-buffered staging, chunk k0 / tk alternating between two halves of xs and ws.
  *    Chunk i+1 is stored (from the registers fetched while chunk i was multiplied) into the half
  *    chunk i−1 used, which every invocation left before chunk i's barrier: one barrier per chunk
