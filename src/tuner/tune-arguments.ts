@@ -84,3 +84,15 @@ export function checkTuneBackwardBatch(device: GPUDevice, backward: BackwardProg
 function backwardOverLimit(device: GPUDevice, backward: BackwardProgram, batch: number): string | undefined {
   return batchOverLimit(`map '${backward.name}' (backward)`, batch, backwardRowsLimitOf(backward, backward.dtype, device.limits));
 }
+
+/** Everything tuneProgram / tuneBackwardProgram take (`kind`: which program), checked before any work: tuneMaps' refusals. */
+export function checkProgramTuning(fn: string, device: GPUDevice, adapter: unknown, program: Program | BackwardProgram, options: CountOptions & { readonly storage?: string }, kind: 'forward' | 'backward'): void {
+  checkTuneDevice(fn, device);
+  checkTuneAdapter(fn, adapter);
+  checkProgramArgument(fn, program, kind);
+  checkTuneCounts(fn, options);
+  checkTuneProgramOptions(fn, options as CountOptions & Record<string, unknown>);
+  checkTuneF16(device, [{ name: program.name, dtype: options.storage ?? program.dtype }]);
+  if (kind === 'forward') checkTuneBatch(device, [{ forward: program as Program }], options.batch);
+  else checkTuneBackwardBatch(device, program as BackwardProgram, options.batch);
+}

@@ -26,10 +26,9 @@ import type { PatternLayout } from '../manifest/pattern.js';
 import { noPattern, patternBuffer } from '../runtime/pattern-buffers.js';
 import { paddedBytes } from '../runtime/buffer.js';
 import { timePasses } from '../runtime/timing.js';
-import { checkProgramArgument } from '../ir/program-argument.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry } from './db.js';
-import { checkTuneAdapter, checkTuneBackwardBatch, checkTuneCounts, checkTuneDevice, checkTuneF16, checkTuneProgramOptions } from './tune-arguments.js';
+import { checkProgramTuning } from './tune-arguments.js';
 import { relativeError } from './op-reference.js';
 import { DEFAULT_MAX_CANDIDATES } from './budget.js';
 import { raceCandidates, raceSize, WarmClock, type CandidateBench, type RaceResult } from './race.js';
@@ -184,13 +183,7 @@ export async function tuneBackwardProgram(
   options: TuneOptions & { readonly tuned?: ReadonlySet<string> },
 ): Promise<BackwardTuneResult> {
   // What monc tune (and tuneMaps) refuse, refused here too before any work (tune-arguments.ts).
-  checkTuneDevice('tuneBackwardProgram', device);
-  checkTuneAdapter('tuneBackwardProgram', adapter);
-  checkProgramArgument('tuneBackwardProgram', program, 'backward');
-  checkTuneCounts('tuneBackwardProgram', options);
-  checkTuneProgramOptions('tuneBackwardProgram', options as unknown as TuneOptions & Record<string, unknown>);
-  checkTuneF16(device, [{ name: program.name, dtype: options.storage ?? program.dtype }]);
-  checkTuneBackwardBatch(device, program, options.batch);
+  checkProgramTuning('tuneBackwardProgram', device, adapter, program, options, 'backward');
   const storage = options.storage ?? program.dtype;
   const tol = PRECISION_TOLERANCE[storage];
   const max = Math.max(1, options.maxCandidates ?? DEFAULT_MAX_CANDIDATES);

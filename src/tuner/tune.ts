@@ -16,7 +16,6 @@ import { entryPointName } from '../codegen/wgsl/program.js';
 import type { KernelContext, StorageType } from '../codegen/wgsl/scaffold.js';
 import { MONC_VERSION } from '../version.js';
 import { PRECISION_TOLERANCE } from '../util/precision.js';
-import { checkProgramArgument } from '../ir/program-argument.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry, type TuningKey } from './db.js';
 import { KernelCheck } from './kernel-check.js';
@@ -24,7 +23,7 @@ import { candidatePartitions, fusedRunsOf, winningRuns } from './partitions.js';
 import { DEFAULT_MAX_CANDIDATES } from './budget.js';
 import { raceCandidates, raceSize, WarmClock, type CandidateBench, type TimedSchedule } from './race.js';
 import { opSearch, storageLimits } from './seeds.js';
-import { checkTuneAdapter, checkTuneBatch, checkTuneCounts, checkTuneDevice, checkTuneF16, checkTuneProgramOptions } from './tune-arguments.js';
+import { checkProgramTuning } from './tune-arguments.js';
 
 export interface TuneOptions {
   readonly batch: number;
@@ -101,13 +100,7 @@ interface Plan {
 
 export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, program: Program, options: TuneOptions): Promise<TuneResult> {
   // What monc tune (and tuneMaps) refuse, refused here too before any work (tune-arguments.ts).
-  checkTuneDevice('tuneProgram', device);
-  checkTuneAdapter('tuneProgram', adapter);
-  checkProgramArgument('tuneProgram', program, 'forward');
-  checkTuneCounts('tuneProgram', options);
-  checkTuneProgramOptions('tuneProgram', options as unknown as TuneOptions & Record<string, unknown>);
-  checkTuneF16(device, [{ name: program.name, dtype: options.storage ?? program.dtype }]);
-  checkTuneBatch(device, [{ forward: program }], options.batch);
+  checkProgramTuning('tuneProgram', device, adapter, program, options, 'forward');
   const storage = options.storage ?? program.dtype;
   const tol = PRECISION_TOLERANCE[storage];
   const max = Math.max(1, options.maxCandidates ?? DEFAULT_MAX_CANDIDATES);
