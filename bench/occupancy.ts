@@ -34,8 +34,14 @@ const REGISTERS: Readonly<Record<string, number>> = { f16: 1, f32: 1, 'vec4<f16>
 /** Bytes of the kernel's `var<workgroup>` arrays. */
 export function workgroupBytes(wgsl: string): number {
   let bytes = 0;
-  for (const m of wgsl.matchAll(/var<workgroup>\s+\w+\s*:\s*array<([\w<>]+?),\s*(\d+)>/g)) bytes += ELEMENT_BYTES[m[1]] * Number(m[2]);
+  for (const m of wgsl.matchAll(/var<workgroup>\s+\w+\s*:\s*([^;]+);/g)) bytes += typeBytes(m[1].trim());
   return bytes;
+}
+
+/** Bytes of a WGSL element type or (nested) fixed-size array of one: ks-tiled's `pl` stages arrays of planes. */
+function typeBytes(type: string): number {
+  const array = /^array<(.+),\s*(\d+)>$/.exec(type);
+  return array ? typeBytes(array[1].trim()) * Number(array[2]) : ELEMENT_BYTES[type];
 }
 
 /** Registers of the prefetch variables (`var pf…: T;`) the staging declares. */

@@ -19,6 +19,8 @@ const H200_F32: TargetLimits = { ...H200, features: ['chromium-experimental-subg
 const MONARCHS = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4), monarchCase(16384, 16384, 128)];
 /** The best first-factor schedule of every one of them, f32 (bench/results/s4/call2, call3). */
 const FIRST_BEST = { family: 'ks-tiled', rows: 64, cols: 64, dtile: 1, tk: 8, rr: 8, rb: 4, vec4: true, pipeline: true };
+/** A long reduction's (γ ≥ 1024: 4096 -> 1024's first factor; dense layers): 128 × 128, 8x8, chunks of 16, ilv + pad + pl (session 11, H100). */
+const LONG_BEST = { ...FIRST_BEST, rows: 128, cols: 128, tk: 16, rb: 8, ilv: true, pad: true, pl: true };
 
 const familyOf = (op: Op) => defaultSchedule(op, DEFAULT_LIMITS).family;
 
@@ -26,25 +28,27 @@ describe('untuned defaults', () => {
   it('ks-tiled defaults to the measured best first factor of every Monarch measured, on the H200 and on portable limits (it fits both)', () => {
     for (const c of MONARCHS)
       for (const limits of [H200_F32, DEFAULT_LIMITS]) {
-        expect(ksTiled.defaultSchedule(c.ops[0], limits), c.name).toEqual(FIRST_BEST);
-        expect(defaultSchedule(c.ops[0], limits), c.name).toEqual(FIRST_BEST);
+        // The long reduction's tile on portable limits: chunks of 8 (16 would need 16.5 KiB).
+        const want = c.ops[0].c < 1024 ? FIRST_BEST : limits === H200_F32 ? LONG_BEST : { ...LONG_BEST, tk: 8 };
+        expect(ksTiled.defaultSchedule(c.ops[0], limits), c.name).toEqual(want);
+        expect(defaultSchedule(c.ops[0], limits), c.name).toEqual(want);
       }
-    // Dense layers: the best of dense 4096³ on the H100 (128 × 128, 8x8 tiles, chunks of 16, pipelined).
-    expect(ksTiled.defaultSchedule(ks(1, 4096, 4096, 1, 'x', 'y', 'w'), H200_F32)).toEqual({ ...FIRST_BEST, rows: 128, cols: 128, tk: 16, rb: 8 });
+    // Dense layers: the tile of dense 4096³'s best on the H100 (128 × 128, 8x8 tiles, chunks of 16, pipelined), with the long reduction's flags.
+    expect(ksTiled.defaultSchedule(ks(1, 4096, 4096, 1, 'x', 'y', 'w'), H200_F32)).toEqual(LONG_BEST);
   });
 
   it('strided factors: ks-dtiled at its measured best where the target holds it, ks-dvec on portable limits', () => {
     const best = (cols: number, dtile: number, tk: number) => ({ family: 'ks-dtiled', rows: 64, cols, dtile, tk, rr: 8, rb: 8, pipeline: true });
-    // Session 10 (H100): bcast 8x4 at n=4096, bcast + grun 128 rows for d = 4; n=16384 keeps the 8x8 form.
+    // Session 10 (H100): bcast 8x4 at n=4096, bcast + grun 128 rows for d = 4; n=16384 keeps the 8x8 form, in planes since session 11.
     const fourBlocks = { ...best(64, 4, 8), rows: 128, bcast: true, grun: true };
-    const wants = [{ ...best(64, 8, 8), rb: 4, bcast: true }, fourBlocks, fourBlocks, best(64, 8, 8)];
+    const wants = [{ ...best(64, 8, 8), rb: 4, bcast: true }, fourBlocks, fourBlocks, { ...best(64, 8, 8), pl: true }];
     MONARCHS.forEach((c, i) => {
       expect(defaultSchedule(c.ops[1], H200_F32), c.name).toEqual(wants[i]);
       expect(defaultSchedule(c.ops[1], DEFAULT_LIMITS).family, c.name).toBe('ks-dvec');
       // Its own default there is the nearest that fits: 512 (1024) invocations do not, so fewer β (not fewer rows).
       const portable = ksDtiled.defaultSchedule(c.ops[1], DEFAULT_LIMITS);
       expect(candidates(c.ops[1], DEFAULT_LIMITS)).toContainEqual(portable);
-      if (c.ops[1].d >= 8) expect(portable).toEqual(c.ops[1].c >= 128 ? best(32, 8, 4) : { ...best(16, 8, 4), rb: 4, bcast: true });
+      if (c.ops[1].d >= 8) expect(portable).toEqual(c.ops[1].c >= 128 ? { ...best(32, 8, 4), pl: true } : { ...best(16, 8, 4), rb: 4, bcast: true });
     });
     // 32 KiB of workgroup storage is not the measured shape's 48 KiB at d = 4: ks-dvec.
     expect(defaultSchedule(MONARCHS[1].ops[1], { ...H200_F32, maxWorkgroupStorageBytes: 32768 }).family).toBe('ks-dvec');

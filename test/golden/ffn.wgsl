@@ -5241,31 +5241,39 @@ struct down_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> down_op0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> down_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> down_op0_dims: down_op0_Dims;
-var<workgroup> down_op0_xs: array<vec4<f32>, 128>;
-var<workgroup> down_op0_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(128)
+var<workgroup> down_op0_xs: array<array<vec4<f32>, 33>, 8>;
+var<workgroup> down_op0_ws: array<array<vec4<f32>, 33>, 8>;
+@compute @workgroup_size(256)
 fn down_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= down_op0_dims.groups) { return; }
   let batch = down_op0_dims.batch;
-  let row_tile = group / 16u;
-  let col_tile = group % 16u;
-  let alpha = col_tile / 4u;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 4u) * 64u;
-  let row0 = row_tile * 64u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
   let tb = lid % 16u;
-  let tr = (lid / 16u) % 8u;
-  let dd = lid / 128u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
   var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
   var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
   var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
   var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
@@ -5278,26 +5286,26 @@ fn down_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let e = lid;
     let t = e / 2u;
     let kv = e % 2u;
-    pf1_0 = down_op0_params[(((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 1024u + kv * 4u) / 4u];
+    pf1_0 = down_op0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + kv * 4u) / 4u];
   }
   for (var k0 = 0u; k0 < 1024u; k0 += 8u) {
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      down_op0_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
-      down_op0_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
-      down_op0_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
-      down_op0_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
+      down_op0_xs[kv * 4u][t / 4u][t % 4u] = pf0_0.x;
+      down_op0_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_0.y;
+      down_op0_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_0.z;
+      down_op0_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      down_op0_ws[((t / 64u) * 8u + kv * 4u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.x;
-      down_op0_ws[((t / 64u) * 8u + kv * 4u + 1u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.y;
-      down_op0_ws[((t / 64u) * 8u + kv * 4u + 2u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.z;
-      down_op0_ws[((t / 64u) * 8u + kv * 4u + 3u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.w;
+      down_op0_ws[(t / 128u) * 8u + kv * 4u][(t % 128u) / 4u][t % 4u] = pf1_0.x;
+      down_op0_ws[(t / 128u) * 8u + kv * 4u + 1u][(t % 128u) / 4u][t % 4u] = pf1_0.y;
+      down_op0_ws[(t / 128u) * 8u + kv * 4u + 2u][(t % 128u) / 4u][t % 4u] = pf1_0.z;
+      down_op0_ws[(t / 128u) * 8u + kv * 4u + 3u][(t % 128u) / 4u][t % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 8u < 1024u) {
@@ -5311,55 +5319,72 @@ fn down_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         let e = lid;
         let t = e / 2u;
         let kv = e % 2u;
-        pf1_0 = down_op0_params[(((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
+        pf1_0 = down_op0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
       }
     }
     for (var k = 0u; k < 8u; k++) {
-      let a0 = down_op0_xs[(k + dd) * 16u + tr * 2u];
-      let a1 = down_op0_xs[(k + dd) * 16u + tr * 2u + 1u];
-      let b0 = down_op0_ws[(dd * 8u + k) * 16u + tb];
+      let a0 = down_op0_xs[k][tr];
+      let a1 = down_op0_xs[k][tr + 16u];
+      let b0 = down_op0_ws[k][tb];
+      let b1 = down_op0_ws[k][tb + 16u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
       acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
       acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
       acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
       acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
       acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u < batch) {
-    let row = row0 + tr * 8u;
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
-  if (row0 + tr * 8u + 1u < batch) {
-    let row = row0 + tr * 8u + 1u;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
-  if (row0 + tr * 8u + 2u < batch) {
-    let row = row0 + tr * 8u + 2u;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
-  if (row0 + tr * 8u + 3u < batch) {
-    let row = row0 + tr * 8u + 3u;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
   }
-  if (row0 + tr * 8u + 4u < batch) {
-    let row = row0 + tr * 8u + 4u;
+  if (row0 + (tr + 16u) * 4u < batch) {
+    let row = row0 + (tr + 16u) * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
   }
-  if (row0 + tr * 8u + 5u < batch) {
-    let row = row0 + tr * 8u + 5u;
+  if (row0 + (tr + 16u) * 4u + 1u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
   }
-  if (row0 + tr * 8u + 6u < batch) {
-    let row = row0 + tr * 8u + 6u;
+  if (row0 + (tr + 16u) * 4u + 2u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
   }
-  if (row0 + tr * 8u + 7u < batch) {
-    let row = row0 + tr * 8u + 7u;
+  if (row0 + (tr + 16u) * 4u + 3u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
 
@@ -5591,31 +5616,39 @@ struct down_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> down_bwd0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> down_bwd0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> down_bwd0_dims: down_bwd0_Dims;
-var<workgroup> down_bwd0_xs: array<vec4<f32>, 128>;
-var<workgroup> down_bwd0_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(128)
+var<workgroup> down_bwd0_xs: array<array<vec4<f32>, 33>, 8>;
+var<workgroup> down_bwd0_ws: array<array<vec4<f32>, 33>, 8>;
+@compute @workgroup_size(256)
 fn down_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= down_bwd0_dims.groups) { return; }
   let batch = down_bwd0_dims.batch;
-  let row_tile = group / 16u;
-  let col_tile = group % 16u;
-  let alpha = col_tile / 4u;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 4u) * 64u;
-  let row0 = row_tile * 64u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
   let tb = lid % 16u;
-  let tr = (lid / 16u) % 8u;
-  let dd = lid / 128u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
   var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
   var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
   var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
   var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
@@ -5628,26 +5661,26 @@ fn down_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let e = lid;
     let t = e / 2u;
     let kv = e % 2u;
-    pf1_0 = down_bwd0_params[(((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 1024u + kv * 4u) / 4u];
+    pf1_0 = down_bwd0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + kv * 4u) / 4u];
   }
   for (var k0 = 0u; k0 < 1024u; k0 += 8u) {
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      down_bwd0_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
-      down_bwd0_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
-      down_bwd0_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
-      down_bwd0_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
+      down_bwd0_xs[kv * 4u][t / 4u][t % 4u] = pf0_0.x;
+      down_bwd0_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_0.y;
+      down_bwd0_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_0.z;
+      down_bwd0_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      down_bwd0_ws[((t / 64u) * 8u + kv * 4u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.x;
-      down_bwd0_ws[((t / 64u) * 8u + kv * 4u + 1u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.y;
-      down_bwd0_ws[((t / 64u) * 8u + kv * 4u + 2u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.z;
-      down_bwd0_ws[((t / 64u) * 8u + kv * 4u + 3u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.w;
+      down_bwd0_ws[(t / 128u) * 8u + kv * 4u][(t % 128u) / 4u][t % 4u] = pf1_0.x;
+      down_bwd0_ws[(t / 128u) * 8u + kv * 4u + 1u][(t % 128u) / 4u][t % 4u] = pf1_0.y;
+      down_bwd0_ws[(t / 128u) * 8u + kv * 4u + 2u][(t % 128u) / 4u][t % 4u] = pf1_0.z;
+      down_bwd0_ws[(t / 128u) * 8u + kv * 4u + 3u][(t % 128u) / 4u][t % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 8u < 1024u) {
@@ -5661,55 +5694,72 @@ fn down_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         let e = lid;
         let t = e / 2u;
         let kv = e % 2u;
-        pf1_0 = down_bwd0_params[(((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
+        pf1_0 = down_bwd0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
       }
     }
     for (var k = 0u; k < 8u; k++) {
-      let a0 = down_bwd0_xs[(k + dd) * 16u + tr * 2u];
-      let a1 = down_bwd0_xs[(k + dd) * 16u + tr * 2u + 1u];
-      let b0 = down_bwd0_ws[(dd * 8u + k) * 16u + tb];
+      let a0 = down_bwd0_xs[k][tr];
+      let a1 = down_bwd0_xs[k][tr + 16u];
+      let b0 = down_bwd0_ws[k][tb];
+      let b1 = down_bwd0_ws[k][tb + 16u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
       acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
       acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
       acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
       acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
       acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u < batch) {
-    let row = row0 + tr * 8u;
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
-  if (row0 + tr * 8u + 1u < batch) {
-    let row = row0 + tr * 8u + 1u;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
-  if (row0 + tr * 8u + 2u < batch) {
-    let row = row0 + tr * 8u + 2u;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
-  if (row0 + tr * 8u + 3u < batch) {
-    let row = row0 + tr * 8u + 3u;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
   }
-  if (row0 + tr * 8u + 4u < batch) {
-    let row = row0 + tr * 8u + 4u;
+  if (row0 + (tr + 16u) * 4u < batch) {
+    let row = row0 + (tr + 16u) * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
   }
-  if (row0 + tr * 8u + 5u < batch) {
-    let row = row0 + tr * 8u + 5u;
+  if (row0 + (tr + 16u) * 4u + 1u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
   }
-  if (row0 + tr * 8u + 6u < batch) {
-    let row = row0 + tr * 8u + 6u;
+  if (row0 + (tr + 16u) * 4u + 2u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
   }
-  if (row0 + tr * 8u + 7u < batch) {
-    let row = row0 + tr * 8u + 7u;
+  if (row0 + (tr + 16u) * 4u + 3u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
 
@@ -10824,31 +10874,39 @@ struct ffn_op2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> ffn_op2_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> ffn_op2_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> ffn_op2_dims: ffn_op2_Dims;
-var<workgroup> ffn_op2_xs: array<vec4<f32>, 128>;
-var<workgroup> ffn_op2_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(128)
+var<workgroup> ffn_op2_xs: array<array<vec4<f32>, 33>, 8>;
+var<workgroup> ffn_op2_ws: array<array<vec4<f32>, 33>, 8>;
+@compute @workgroup_size(256)
 fn ffn_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_op2_dims.groups) { return; }
   let batch = ffn_op2_dims.batch;
-  let row_tile = group / 16u;
-  let col_tile = group % 16u;
-  let alpha = col_tile / 4u;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 4u) * 64u;
-  let row0 = row_tile * 64u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
   let tb = lid % 16u;
-  let tr = (lid / 16u) % 8u;
-  let dd = lid / 128u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
   var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
   var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
   var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
   var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
@@ -10861,26 +10919,26 @@ fn ffn_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     let e = lid;
     let t = e / 2u;
     let kv = e % 2u;
-    pf1_0 = ffn_op2_params[(((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 1024u + kv * 4u) / 4u];
+    pf1_0 = ffn_op2_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + kv * 4u) / 4u];
   }
   for (var k0 = 0u; k0 < 1024u; k0 += 8u) {
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      ffn_op2_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
-      ffn_op2_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
-      ffn_op2_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
-      ffn_op2_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
+      ffn_op2_xs[kv * 4u][t / 4u][t % 4u] = pf0_0.x;
+      ffn_op2_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_0.y;
+      ffn_op2_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_0.z;
+      ffn_op2_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      ffn_op2_ws[((t / 64u) * 8u + kv * 4u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.x;
-      ffn_op2_ws[((t / 64u) * 8u + kv * 4u + 1u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.y;
-      ffn_op2_ws[((t / 64u) * 8u + kv * 4u + 2u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.z;
-      ffn_op2_ws[((t / 64u) * 8u + kv * 4u + 3u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.w;
+      ffn_op2_ws[(t / 128u) * 8u + kv * 4u][(t % 128u) / 4u][t % 4u] = pf1_0.x;
+      ffn_op2_ws[(t / 128u) * 8u + kv * 4u + 1u][(t % 128u) / 4u][t % 4u] = pf1_0.y;
+      ffn_op2_ws[(t / 128u) * 8u + kv * 4u + 2u][(t % 128u) / 4u][t % 4u] = pf1_0.z;
+      ffn_op2_ws[(t / 128u) * 8u + kv * 4u + 3u][(t % 128u) / 4u][t % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 8u < 1024u) {
@@ -10894,55 +10952,72 @@ fn ffn_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         let e = lid;
         let t = e / 2u;
         let kv = e % 2u;
-        pf1_0 = ffn_op2_params[(((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
+        pf1_0 = ffn_op2_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
       }
     }
     for (var k = 0u; k < 8u; k++) {
-      let a0 = ffn_op2_xs[(k + dd) * 16u + tr * 2u];
-      let a1 = ffn_op2_xs[(k + dd) * 16u + tr * 2u + 1u];
-      let b0 = ffn_op2_ws[(dd * 8u + k) * 16u + tb];
+      let a0 = ffn_op2_xs[k][tr];
+      let a1 = ffn_op2_xs[k][tr + 16u];
+      let b0 = ffn_op2_ws[k][tb];
+      let b1 = ffn_op2_ws[k][tb + 16u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
       acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
       acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
       acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
       acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
       acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u < batch) {
-    let row = row0 + tr * 8u;
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
-  if (row0 + tr * 8u + 1u < batch) {
-    let row = row0 + tr * 8u + 1u;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
-  if (row0 + tr * 8u + 2u < batch) {
-    let row = row0 + tr * 8u + 2u;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
-  if (row0 + tr * 8u + 3u < batch) {
-    let row = row0 + tr * 8u + 3u;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
   }
-  if (row0 + tr * 8u + 4u < batch) {
-    let row = row0 + tr * 8u + 4u;
+  if (row0 + (tr + 16u) * 4u < batch) {
+    let row = row0 + (tr + 16u) * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
   }
-  if (row0 + tr * 8u + 5u < batch) {
-    let row = row0 + tr * 8u + 5u;
+  if (row0 + (tr + 16u) * 4u + 1u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
   }
-  if (row0 + tr * 8u + 6u < batch) {
-    let row = row0 + tr * 8u + 6u;
+  if (row0 + (tr + 16u) * 4u + 2u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
   }
-  if (row0 + tr * 8u + 7u < batch) {
-    let row = row0 + tr * 8u + 7u;
+  if (row0 + (tr + 16u) * 4u + 3u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
 
@@ -11522,31 +11597,39 @@ struct ffn_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> ffn_bwd2_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> ffn_bwd2_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> ffn_bwd2_dims: ffn_bwd2_Dims;
-var<workgroup> ffn_bwd2_xs: array<vec4<f32>, 128>;
-var<workgroup> ffn_bwd2_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(128)
+var<workgroup> ffn_bwd2_xs: array<array<vec4<f32>, 33>, 8>;
+var<workgroup> ffn_bwd2_ws: array<array<vec4<f32>, 33>, 8>;
+@compute @workgroup_size(256)
 fn ffn_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_bwd2_dims.groups) { return; }
   let batch = ffn_bwd2_dims.batch;
-  let row_tile = group / 16u;
-  let col_tile = group % 16u;
-  let alpha = col_tile / 4u;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 4u) * 64u;
-  let row0 = row_tile * 64u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
   let tb = lid % 16u;
-  let tr = (lid / 16u) % 8u;
-  let dd = lid / 128u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
   var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
   var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
   var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
   var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
@@ -11559,26 +11642,26 @@ fn ffn_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let e = lid;
     let t = e / 2u;
     let kv = e % 2u;
-    pf1_0 = ffn_bwd2_params[(((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 1024u + kv * 4u) / 4u];
+    pf1_0 = ffn_bwd2_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + kv * 4u) / 4u];
   }
   for (var k0 = 0u; k0 < 1024u; k0 += 8u) {
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      ffn_bwd2_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
-      ffn_bwd2_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
-      ffn_bwd2_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
-      ffn_bwd2_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
+      ffn_bwd2_xs[kv * 4u][t / 4u][t % 4u] = pf0_0.x;
+      ffn_bwd2_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_0.y;
+      ffn_bwd2_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_0.z;
+      ffn_bwd2_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      ffn_bwd2_ws[((t / 64u) * 8u + kv * 4u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.x;
-      ffn_bwd2_ws[((t / 64u) * 8u + kv * 4u + 1u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.y;
-      ffn_bwd2_ws[((t / 64u) * 8u + kv * 4u + 2u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.z;
-      ffn_bwd2_ws[((t / 64u) * 8u + kv * 4u + 3u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.w;
+      ffn_bwd2_ws[(t / 128u) * 8u + kv * 4u][(t % 128u) / 4u][t % 4u] = pf1_0.x;
+      ffn_bwd2_ws[(t / 128u) * 8u + kv * 4u + 1u][(t % 128u) / 4u][t % 4u] = pf1_0.y;
+      ffn_bwd2_ws[(t / 128u) * 8u + kv * 4u + 2u][(t % 128u) / 4u][t % 4u] = pf1_0.z;
+      ffn_bwd2_ws[(t / 128u) * 8u + kv * 4u + 3u][(t % 128u) / 4u][t % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 8u < 1024u) {
@@ -11592,55 +11675,72 @@ fn ffn_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         let e = lid;
         let t = e / 2u;
         let kv = e % 2u;
-        pf1_0 = ffn_bwd2_params[(((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
+        pf1_0 = ffn_bwd2_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
       }
     }
     for (var k = 0u; k < 8u; k++) {
-      let a0 = ffn_bwd2_xs[(k + dd) * 16u + tr * 2u];
-      let a1 = ffn_bwd2_xs[(k + dd) * 16u + tr * 2u + 1u];
-      let b0 = ffn_bwd2_ws[(dd * 8u + k) * 16u + tb];
+      let a0 = ffn_bwd2_xs[k][tr];
+      let a1 = ffn_bwd2_xs[k][tr + 16u];
+      let b0 = ffn_bwd2_ws[k][tb];
+      let b1 = ffn_bwd2_ws[k][tb + 16u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
       acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
       acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
       acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
       acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
       acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u < batch) {
-    let row = row0 + tr * 8u;
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
-  if (row0 + tr * 8u + 1u < batch) {
-    let row = row0 + tr * 8u + 1u;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
-  if (row0 + tr * 8u + 2u < batch) {
-    let row = row0 + tr * 8u + 2u;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
-  if (row0 + tr * 8u + 3u < batch) {
-    let row = row0 + tr * 8u + 3u;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
   }
-  if (row0 + tr * 8u + 4u < batch) {
-    let row = row0 + tr * 8u + 4u;
+  if (row0 + (tr + 16u) * 4u < batch) {
+    let row = row0 + (tr + 16u) * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
   }
-  if (row0 + tr * 8u + 5u < batch) {
-    let row = row0 + tr * 8u + 5u;
+  if (row0 + (tr + 16u) * 4u + 1u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
   }
-  if (row0 + tr * 8u + 6u < batch) {
-    let row = row0 + tr * 8u + 6u;
+  if (row0 + (tr + 16u) * 4u + 2u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
   }
-  if (row0 + tr * 8u + 7u < batch) {
-    let row = row0 + tr * 8u + 7u;
+  if (row0 + (tr + 16u) * 4u + 3u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
 

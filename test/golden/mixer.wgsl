@@ -17587,8 +17587,8 @@ struct mix_lr_op10_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> mix_lr_op10_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> mix_lr_op10_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> mix_lr_op10_dims: mix_lr_op10_Dims;
-var<workgroup> mix_lr_op10_xs: array<vec4<f32>, 256>;
-var<workgroup> mix_lr_op10_ws: array<vec4<f32>, 16>;
+var<workgroup> mix_lr_op10_xs: array<array<vec4<f32>, 33>, 16>;
+var<workgroup> mix_lr_op10_ws: array<array<vec4<f32>, 3>, 16>;
 @compute @workgroup_size(64)
 fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -17612,125 +17612,213 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   var pf0_1: vec4<f32>;
   var pf0_2: vec4<f32>;
   var pf0_3: vec4<f32>;
+  var pf0_4: vec4<f32>;
+  var pf0_5: vec4<f32>;
+  var pf0_6: vec4<f32>;
+  var pf0_7: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
     let e = lid;
-    let t = e / 2u;
-    let kv = e % 2u;
+    let t = e / 4u;
+    let kv = e % 4u;
     pf0_0 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
   }
   {
     let e = lid + 64u;
-    let t = e / 2u;
-    let kv = e % 2u;
+    let t = e / 4u;
+    let kv = e % 4u;
     pf0_1 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
   }
   {
     let e = lid + 128u;
-    let t = e / 2u;
-    let kv = e % 2u;
+    let t = e / 4u;
+    let kv = e % 4u;
     pf0_2 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
   }
   {
     let e = lid + 192u;
-    let t = e / 2u;
-    let kv = e % 2u;
+    let t = e / 4u;
+    let kv = e % 4u;
     pf0_3 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
   }
   {
+    let e = lid + 256u;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf0_4 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 320u;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf0_5 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 384u;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf0_6 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 448u;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf0_7 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
     let e = lid;
-    if (e < 16u) {
-      let t = e / 2u;
-      let kv = e % 2u;
+    if (e < 32u) {
+      let t = e / 4u;
+      let kv = e % 4u;
       pf1_0 = mix_lr_op10_params[(28672u + ((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + kv * 4u) / 4u];
     }
   }
-  for (var k0 = 0u; k0 < 1024u; k0 += 8u) {
+  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
     {
       let e = lid;
-      let t = e / 2u;
-      let kv = e % 2u;
-      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
-      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
-      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
-      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[kv * 4u][t / 4u][t % 4u] = pf0_0.x;
+      mix_lr_op10_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_0.y;
+      mix_lr_op10_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_0.z;
+      mix_lr_op10_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid + 64u;
-      let t = e / 2u;
-      let kv = e % 2u;
-      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
-      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
-      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
-      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[kv * 4u][t / 4u][t % 4u] = pf0_1.x;
+      mix_lr_op10_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_1.y;
+      mix_lr_op10_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_1.z;
+      mix_lr_op10_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_1.w;
     }
     {
       let e = lid + 128u;
-      let t = e / 2u;
-      let kv = e % 2u;
-      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_2.x;
-      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
-      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
-      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[kv * 4u][t / 4u][t % 4u] = pf0_2.x;
+      mix_lr_op10_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_2.y;
+      mix_lr_op10_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_2.z;
+      mix_lr_op10_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_2.w;
     }
     {
       let e = lid + 192u;
-      let t = e / 2u;
-      let kv = e % 2u;
-      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_3.x;
-      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
-      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
-      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[kv * 4u][t / 4u][t % 4u] = pf0_3.x;
+      mix_lr_op10_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_3.y;
+      mix_lr_op10_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_3.z;
+      mix_lr_op10_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_3.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[kv * 4u][t / 4u][t % 4u] = pf0_4.x;
+      mix_lr_op10_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_4.y;
+      mix_lr_op10_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_4.z;
+      mix_lr_op10_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_4.w;
+    }
+    {
+      let e = lid + 320u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[kv * 4u][t / 4u][t % 4u] = pf0_5.x;
+      mix_lr_op10_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_5.y;
+      mix_lr_op10_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_5.z;
+      mix_lr_op10_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_5.w;
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[kv * 4u][t / 4u][t % 4u] = pf0_6.x;
+      mix_lr_op10_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_6.y;
+      mix_lr_op10_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_6.z;
+      mix_lr_op10_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_6.w;
+    }
+    {
+      let e = lid + 448u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[kv * 4u][t / 4u][t % 4u] = pf0_7.x;
+      mix_lr_op10_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_7.y;
+      mix_lr_op10_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_7.z;
+      mix_lr_op10_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_7.w;
     }
     {
       let e = lid;
-      if (e < 16u) {
-        let t = e / 2u;
-        let kv = e % 2u;
-        mix_lr_op10_ws[((t / 8u) * 8u + kv * 4u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.x;
-        mix_lr_op10_ws[((t / 8u) * 8u + kv * 4u + 1u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.y;
-        mix_lr_op10_ws[((t / 8u) * 8u + kv * 4u + 2u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.z;
-        mix_lr_op10_ws[((t / 8u) * 8u + kv * 4u + 3u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.w;
+      if (e < 32u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        mix_lr_op10_ws[(t / 8u) * 16u + kv * 4u][(t % 8u) / 4u][t % 4u] = pf1_0.x;
+        mix_lr_op10_ws[(t / 8u) * 16u + kv * 4u + 1u][(t % 8u) / 4u][t % 4u] = pf1_0.y;
+        mix_lr_op10_ws[(t / 8u) * 16u + kv * 4u + 2u][(t % 8u) / 4u][t % 4u] = pf1_0.z;
+        mix_lr_op10_ws[(t / 8u) * 16u + kv * 4u + 3u][(t % 8u) / 4u][t % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
-    if (k0 + 8u < 1024u) {
+    if (k0 + 16u < 1024u) {
       {
         let e = lid;
-        let t = e / 2u;
-        let kv = e % 2u;
-        pf0_0 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_0 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 64u;
-        let t = e / 2u;
-        let kv = e % 2u;
-        pf0_1 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_1 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 128u;
-        let t = e / 2u;
-        let kv = e % 2u;
-        pf0_2 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_2 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 192u;
-        let t = e / 2u;
-        let kv = e % 2u;
-        pf0_3 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_3 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 256u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_4 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 320u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_5 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 384u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_6 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 448u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_7 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
       }
       {
         let e = lid;
-        if (e < 16u) {
-          let t = e / 2u;
-          let kv = e % 2u;
-          pf1_0 = mix_lr_op10_params[(28672u + ((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
+        if (e < 32u) {
+          let t = e / 4u;
+          let kv = e % 4u;
+          pf1_0 = mix_lr_op10_params[(28672u + ((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + k0 + 16u + kv * 4u) / 4u];
         }
       }
     }
-    for (var k = 0u; k < 8u; k++) {
-      let a0 = mix_lr_op10_xs[(k + dd) * 32u + tr];
-      let b0 = mix_lr_op10_ws[(dd * 8u + k) * 2u + tb];
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -18295,8 +18383,8 @@ struct mix_lr_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> mix_lr_bwd9_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> mix_lr_bwd9_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> mix_lr_bwd9_dims: mix_lr_bwd9_Dims;
-var<workgroup> mix_lr_bwd9_xs: array<vec4<f32>, 256>;
-var<workgroup> mix_lr_bwd9_ws: array<vec4<f32>, 16>;
+var<workgroup> mix_lr_bwd9_xs: array<array<vec4<f32>, 33>, 16>;
+var<workgroup> mix_lr_bwd9_ws: array<array<vec4<f32>, 3>, 16>;
 @compute @workgroup_size(64)
 fn mix_lr_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -18320,125 +18408,213 @@ fn mix_lr_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   var pf0_1: vec4<f32>;
   var pf0_2: vec4<f32>;
   var pf0_3: vec4<f32>;
+  var pf0_4: vec4<f32>;
+  var pf0_5: vec4<f32>;
+  var pf0_6: vec4<f32>;
+  var pf0_7: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
     let e = lid;
-    let t = e / 2u;
-    let kv = e % 2u;
+    let t = e / 4u;
+    let kv = e % 4u;
     pf0_0 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
   }
   {
     let e = lid + 64u;
-    let t = e / 2u;
-    let kv = e % 2u;
+    let t = e / 4u;
+    let kv = e % 4u;
     pf0_1 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
   }
   {
     let e = lid + 128u;
-    let t = e / 2u;
-    let kv = e % 2u;
+    let t = e / 4u;
+    let kv = e % 4u;
     pf0_2 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
   }
   {
     let e = lid + 192u;
-    let t = e / 2u;
-    let kv = e % 2u;
+    let t = e / 4u;
+    let kv = e % 4u;
     pf0_3 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
   }
   {
+    let e = lid + 256u;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf0_4 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 320u;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf0_5 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 384u;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf0_6 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 448u;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf0_7 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
     let e = lid;
-    if (e < 16u) {
-      let t = e / 2u;
-      let kv = e % 2u;
+    if (e < 32u) {
+      let t = e / 4u;
+      let kv = e % 4u;
       pf1_0 = mix_lr_bwd9_params[(28672u + ((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + kv * 4u) / 4u];
     }
   }
-  for (var k0 = 0u; k0 < 1024u; k0 += 8u) {
+  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
     {
       let e = lid;
-      let t = e / 2u;
-      let kv = e % 2u;
-      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
-      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
-      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
-      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[kv * 4u][t / 4u][t % 4u] = pf0_0.x;
+      mix_lr_bwd9_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_0.y;
+      mix_lr_bwd9_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_0.z;
+      mix_lr_bwd9_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid + 64u;
-      let t = e / 2u;
-      let kv = e % 2u;
-      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
-      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
-      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
-      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[kv * 4u][t / 4u][t % 4u] = pf0_1.x;
+      mix_lr_bwd9_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_1.y;
+      mix_lr_bwd9_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_1.z;
+      mix_lr_bwd9_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_1.w;
     }
     {
       let e = lid + 128u;
-      let t = e / 2u;
-      let kv = e % 2u;
-      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_2.x;
-      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
-      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
-      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[kv * 4u][t / 4u][t % 4u] = pf0_2.x;
+      mix_lr_bwd9_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_2.y;
+      mix_lr_bwd9_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_2.z;
+      mix_lr_bwd9_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_2.w;
     }
     {
       let e = lid + 192u;
-      let t = e / 2u;
-      let kv = e % 2u;
-      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_3.x;
-      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
-      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
-      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[kv * 4u][t / 4u][t % 4u] = pf0_3.x;
+      mix_lr_bwd9_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_3.y;
+      mix_lr_bwd9_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_3.z;
+      mix_lr_bwd9_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_3.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[kv * 4u][t / 4u][t % 4u] = pf0_4.x;
+      mix_lr_bwd9_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_4.y;
+      mix_lr_bwd9_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_4.z;
+      mix_lr_bwd9_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_4.w;
+    }
+    {
+      let e = lid + 320u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[kv * 4u][t / 4u][t % 4u] = pf0_5.x;
+      mix_lr_bwd9_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_5.y;
+      mix_lr_bwd9_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_5.z;
+      mix_lr_bwd9_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_5.w;
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[kv * 4u][t / 4u][t % 4u] = pf0_6.x;
+      mix_lr_bwd9_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_6.y;
+      mix_lr_bwd9_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_6.z;
+      mix_lr_bwd9_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_6.w;
+    }
+    {
+      let e = lid + 448u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[kv * 4u][t / 4u][t % 4u] = pf0_7.x;
+      mix_lr_bwd9_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_7.y;
+      mix_lr_bwd9_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_7.z;
+      mix_lr_bwd9_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_7.w;
     }
     {
       let e = lid;
-      if (e < 16u) {
-        let t = e / 2u;
-        let kv = e % 2u;
-        mix_lr_bwd9_ws[((t / 8u) * 8u + kv * 4u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.x;
-        mix_lr_bwd9_ws[((t / 8u) * 8u + kv * 4u + 1u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.y;
-        mix_lr_bwd9_ws[((t / 8u) * 8u + kv * 4u + 2u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.z;
-        mix_lr_bwd9_ws[((t / 8u) * 8u + kv * 4u + 3u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.w;
+      if (e < 32u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        mix_lr_bwd9_ws[(t / 8u) * 16u + kv * 4u][(t % 8u) / 4u][t % 4u] = pf1_0.x;
+        mix_lr_bwd9_ws[(t / 8u) * 16u + kv * 4u + 1u][(t % 8u) / 4u][t % 4u] = pf1_0.y;
+        mix_lr_bwd9_ws[(t / 8u) * 16u + kv * 4u + 2u][(t % 8u) / 4u][t % 4u] = pf1_0.z;
+        mix_lr_bwd9_ws[(t / 8u) * 16u + kv * 4u + 3u][(t % 8u) / 4u][t % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
-    if (k0 + 8u < 1024u) {
+    if (k0 + 16u < 1024u) {
       {
         let e = lid;
-        let t = e / 2u;
-        let kv = e % 2u;
-        pf0_0 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_0 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 64u;
-        let t = e / 2u;
-        let kv = e % 2u;
-        pf0_1 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_1 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 128u;
-        let t = e / 2u;
-        let kv = e % 2u;
-        pf0_2 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_2 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 192u;
-        let t = e / 2u;
-        let kv = e % 2u;
-        pf0_3 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_3 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 256u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_4 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 320u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_5 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 384u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_6 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 448u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_7 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
       }
       {
         let e = lid;
-        if (e < 16u) {
-          let t = e / 2u;
-          let kv = e % 2u;
-          pf1_0 = mix_lr_bwd9_params[(28672u + ((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
+        if (e < 32u) {
+          let t = e / 4u;
+          let kv = e % 4u;
+          pf1_0 = mix_lr_bwd9_params[(28672u + ((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + k0 + 16u + kv * 4u) / 4u];
         }
       }
     }
-    for (var k = 0u; k < 8u; k++) {
-      let a0 = mix_lr_bwd9_xs[(k + dd) * 32u + tr];
-      let b0 = mix_lr_bwd9_ws[(dd * 8u + k) * 2u + tb];
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);

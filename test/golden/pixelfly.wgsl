@@ -200,8 +200,8 @@ struct pf_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> pf_op1_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> pf_op1_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> pf_op1_dims: pf_op1_Dims;
-var<workgroup> pf_op1_xs: array<vec4<f32>, 128>;
-var<workgroup> pf_op1_ws: array<vec4<f32>, 64>;
+var<workgroup> pf_op1_xs: array<array<vec4<f32>, 33>, 16>;
+var<workgroup> pf_op1_ws: array<array<vec4<f32>, 9>, 16>;
 @compute @workgroup_size(128)
 fn pf_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -212,94 +212,167 @@ fn pf_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
   let alpha = col_tile;
   let delta0 = 0u;
   let beta0 = 0u;
-  let row0 = row_tile * 64u;
-  let tb = lid % 8u;
-  let tr = (lid / 8u) % 16u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 4u;
+  let tr = (lid / 4u) % 32u;
   let dd = lid / 128u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf0_2: vec4<f32>;
+  var pf0_3: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
     let e = lid;
-    let t = e / 2u;
-    let kv = e % 2u;
+    let t = e / 4u;
+    let kv = e % 4u;
     pf0_0 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
   }
   {
-    let e = lid;
-    if (e < 64u) {
-      let t = e / 2u;
-      let kv = e % 2u;
-      pf1_0 = pf_op1_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + kv * 4u) / 4u];
-    }
+    let e = lid + 128u;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf0_1 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
   }
-  for (var k0 = 0u; k0 < 1024u; k0 += 8u) {
+  {
+    let e = lid + 256u;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf0_2 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 384u;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf0_3 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf1_0 = pf_op1_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + kv * 4u) / 4u];
+  }
+  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
     {
       let e = lid;
-      let t = e / 2u;
-      let kv = e % 2u;
-      pf_op1_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
-      pf_op1_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
-      pf_op1_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
-      pf_op1_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op1_xs[kv * 4u][t / 4u][t % 4u] = pf0_0.x;
+      pf_op1_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_0.y;
+      pf_op1_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_0.z;
+      pf_op1_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op1_xs[kv * 4u][t / 4u][t % 4u] = pf0_1.x;
+      pf_op1_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_1.y;
+      pf_op1_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_1.z;
+      pf_op1_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op1_xs[kv * 4u][t / 4u][t % 4u] = pf0_2.x;
+      pf_op1_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_2.y;
+      pf_op1_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_2.z;
+      pf_op1_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_2.w;
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op1_xs[kv * 4u][t / 4u][t % 4u] = pf0_3.x;
+      pf_op1_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_3.y;
+      pf_op1_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_3.z;
+      pf_op1_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_3.w;
     }
     {
       let e = lid;
-      if (e < 64u) {
-        let t = e / 2u;
-        let kv = e % 2u;
-        pf_op1_ws[((t / 32u) * 8u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
-        pf_op1_ws[((t / 32u) * 8u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
-        pf_op1_ws[((t / 32u) * 8u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
-        pf_op1_ws[((t / 32u) * 8u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
-      }
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op1_ws[(t / 32u) * 16u + kv * 4u][(t % 32u) / 4u][t % 4u] = pf1_0.x;
+      pf_op1_ws[(t / 32u) * 16u + kv * 4u + 1u][(t % 32u) / 4u][t % 4u] = pf1_0.y;
+      pf_op1_ws[(t / 32u) * 16u + kv * 4u + 2u][(t % 32u) / 4u][t % 4u] = pf1_0.z;
+      pf_op1_ws[(t / 32u) * 16u + kv * 4u + 3u][(t % 32u) / 4u][t % 4u] = pf1_0.w;
     }
     workgroupBarrier();
-    if (k0 + 8u < 1024u) {
+    if (k0 + 16u < 1024u) {
       {
         let e = lid;
-        let t = e / 2u;
-        let kv = e % 2u;
-        pf0_0 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_0 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 128u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_1 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 256u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_2 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 384u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_3 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
       }
       {
         let e = lid;
-        if (e < 64u) {
-          let t = e / 2u;
-          let kv = e % 2u;
-          pf1_0 = pf_op1_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
-        }
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = pf_op1_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + k0 + 16u + kv * 4u) / 4u];
       }
     }
-    for (var k = 0u; k < 8u; k++) {
-      let a0 = pf_op1_xs[(k + dd) * 16u + tr];
-      let b0 = pf_op1_ws[(dd * 8u + k) * 8u + tb];
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = pf_op1_xs[k][tr];
+      let b0 = pf_op1_ws[k][tb];
+      let b1 = pf_op1_ws[k][tb + 4u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
       acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
     }
     workgroupBarrier();
   }
   if (row0 + tr * 4u < batch) {
     let row = row0 + tr * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + (tb + 4u) * 4u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_0_1; } }
   }
   if (row0 + tr * 4u + 1u < batch) {
     let row = row0 + tr * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + (tb + 4u) * 4u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_1_1; } }
   }
   if (row0 + tr * 4u + 2u < batch) {
     let row = row0 + tr * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + (tb + 4u) * 4u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_2_1; } }
   }
   if (row0 + tr * 4u + 3u < batch) {
     let row = row0 + tr * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + (tb + 4u) * 4u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_3_1; } }
   }
 }
 
@@ -437,8 +510,8 @@ struct pf_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> pf_bwd0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> pf_bwd0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> pf_bwd0_dims: pf_bwd0_Dims;
-var<workgroup> pf_bwd0_xs: array<vec4<f32>, 128>;
-var<workgroup> pf_bwd0_ws: array<vec4<f32>, 64>;
+var<workgroup> pf_bwd0_xs: array<array<vec4<f32>, 33>, 16>;
+var<workgroup> pf_bwd0_ws: array<array<vec4<f32>, 9>, 16>;
 @compute @workgroup_size(128)
 fn pf_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -449,94 +522,167 @@ fn pf_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   let alpha = col_tile;
   let delta0 = 0u;
   let beta0 = 0u;
-  let row0 = row_tile * 64u;
-  let tb = lid % 8u;
-  let tr = (lid / 8u) % 16u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 4u;
+  let tr = (lid / 4u) % 32u;
   let dd = lid / 128u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf0_2: vec4<f32>;
+  var pf0_3: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
     let e = lid;
-    let t = e / 2u;
-    let kv = e % 2u;
+    let t = e / 4u;
+    let kv = e % 4u;
     pf0_0 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
   }
   {
-    let e = lid;
-    if (e < 64u) {
-      let t = e / 2u;
-      let kv = e % 2u;
-      pf1_0 = pf_bwd0_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + kv * 4u) / 4u];
-    }
+    let e = lid + 128u;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf0_1 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
   }
-  for (var k0 = 0u; k0 < 1024u; k0 += 8u) {
+  {
+    let e = lid + 256u;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf0_2 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 384u;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf0_3 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    let t = e / 4u;
+    let kv = e % 4u;
+    pf1_0 = pf_bwd0_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + kv * 4u) / 4u];
+  }
+  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
     {
       let e = lid;
-      let t = e / 2u;
-      let kv = e % 2u;
-      pf_bwd0_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
-      pf_bwd0_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
-      pf_bwd0_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
-      pf_bwd0_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_bwd0_xs[kv * 4u][t / 4u][t % 4u] = pf0_0.x;
+      pf_bwd0_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_0.y;
+      pf_bwd0_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_0.z;
+      pf_bwd0_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_bwd0_xs[kv * 4u][t / 4u][t % 4u] = pf0_1.x;
+      pf_bwd0_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_1.y;
+      pf_bwd0_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_1.z;
+      pf_bwd0_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_bwd0_xs[kv * 4u][t / 4u][t % 4u] = pf0_2.x;
+      pf_bwd0_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_2.y;
+      pf_bwd0_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_2.z;
+      pf_bwd0_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_2.w;
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_bwd0_xs[kv * 4u][t / 4u][t % 4u] = pf0_3.x;
+      pf_bwd0_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_3.y;
+      pf_bwd0_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_3.z;
+      pf_bwd0_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_3.w;
     }
     {
       let e = lid;
-      if (e < 64u) {
-        let t = e / 2u;
-        let kv = e % 2u;
-        pf_bwd0_ws[((t / 32u) * 8u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
-        pf_bwd0_ws[((t / 32u) * 8u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
-        pf_bwd0_ws[((t / 32u) * 8u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
-        pf_bwd0_ws[((t / 32u) * 8u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
-      }
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_bwd0_ws[(t / 32u) * 16u + kv * 4u][(t % 32u) / 4u][t % 4u] = pf1_0.x;
+      pf_bwd0_ws[(t / 32u) * 16u + kv * 4u + 1u][(t % 32u) / 4u][t % 4u] = pf1_0.y;
+      pf_bwd0_ws[(t / 32u) * 16u + kv * 4u + 2u][(t % 32u) / 4u][t % 4u] = pf1_0.z;
+      pf_bwd0_ws[(t / 32u) * 16u + kv * 4u + 3u][(t % 32u) / 4u][t % 4u] = pf1_0.w;
     }
     workgroupBarrier();
-    if (k0 + 8u < 1024u) {
+    if (k0 + 16u < 1024u) {
       {
         let e = lid;
-        let t = e / 2u;
-        let kv = e % 2u;
-        pf0_0 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_0 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 128u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_1 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 256u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_2 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 384u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_3 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 16u + kv * 4u) / 4u];
       }
       {
         let e = lid;
-        if (e < 64u) {
-          let t = e / 2u;
-          let kv = e % 2u;
-          pf1_0 = pf_bwd0_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
-        }
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = pf_bwd0_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + k0 + 16u + kv * 4u) / 4u];
       }
     }
-    for (var k = 0u; k < 8u; k++) {
-      let a0 = pf_bwd0_xs[(k + dd) * 16u + tr];
-      let b0 = pf_bwd0_ws[(dd * 8u + k) * 8u + tb];
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = pf_bwd0_xs[k][tr];
+      let b0 = pf_bwd0_ws[k][tb];
+      let b1 = pf_bwd0_ws[k][tb + 4u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
       acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
     }
     workgroupBarrier();
   }
   if (row0 + tr * 4u < batch) {
     let row = row0 + tr * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_bwd0_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + (tb + 4u) * 4u; if (beta < 32u) { pf_bwd0_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_0_1; } }
   }
   if (row0 + tr * 4u + 1u < batch) {
     let row = row0 + tr * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_bwd0_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + (tb + 4u) * 4u; if (beta < 32u) { pf_bwd0_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_1_1; } }
   }
   if (row0 + tr * 4u + 2u < batch) {
     let row = row0 + tr * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_bwd0_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + (tb + 4u) * 4u; if (beta < 32u) { pf_bwd0_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_2_1; } }
   }
   if (row0 + tr * 4u + 3u < batch) {
     let row = row0 + tr * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_bwd0_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + (tb + 4u) * 4u; if (beta < 32u) { pf_bwd0_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_3_1; } }
   }
 }
 

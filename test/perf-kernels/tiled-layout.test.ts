@@ -75,7 +75,7 @@ describe('ks-tiled ilv and pad', () => {
     expect(await opError(ksTiled, c, 0, s, 6), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
-  it('are offered after every measured schedule (ilv not for 4x4 tiles, pad for chunks of 8 or more), leave the default alone, and survive decoding', () => {
+  it('are offered after every measured schedule (ilv not for 4x4 tiles, pad for chunks of 8 or more), are the default for long reductions only, and survive decoding', () => {
     for (const c of [monarchCase(4096, 4096, 64), monarchCase(16384, 16384, 128), denseCase(1024, 4096)]) {
       const op = c.ops[0];
       // The `db` and `pl` twins come after these (tiled-staging.test.ts).
@@ -89,7 +89,8 @@ describe('ks-tiled ilv and pad', () => {
       expect(all.slice(firstPad).some((s) => s.ilv === true) && all.slice(firstPad).some((s) => s.ilv === undefined), c.name).toBe(true);
       expect(all.slice(0, first).some((s) => 'ilv' in s || 'pad' in s), c.name).toBe(false);
       const def = ksTiled.defaultSchedule(op, H200);
-      expect([def.ilv, def.pad], c.name).toEqual([undefined, undefined]);
+      // Long reductions (γ ≥ 1024, the dense case here) take both (session 11); Monarch-sized blocks neither.
+      expect([def.ilv, def.pad], c.name).toEqual(op.c >= 1024 ? [true, true] : [undefined, undefined]);
       for (const s of [all[0], all[first], all[firstPad], all[all.length - 1]]) expect(ksTiled.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
     }
   });

@@ -121,9 +121,9 @@ describe('ks-dtiled db and pl', () => {
 });
 
 describe('db and pl candidates', () => {
-  const ops = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4)].flatMap((c) => c.ops);
+  const ops = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4), monarchCase(16384, 16384, 128)].flatMap((c) => c.ops);
   for (const [name, family] of [['ks-tiled', ksTiled], ['ks-dtiled', ksDtiled]] as const)
-    it(`${name}: db twins (pipelined, whole chunk pairs) then pl twins come last, decode to themselves; the defaults have neither`, () => {
+    it(`${name}: db twins (pipelined, whole chunk pairs) then pl twins come last, decode to themselves; defaults: pl for long reductions (ks-tiled) and the δ-fastest form of wide blocks (ks-dtiled), never db`, () => {
       for (const op of ops) {
         const all: readonly Schedule[] = family.candidates(op, H200);
         if (all.length === 0) continue;
@@ -142,7 +142,8 @@ describe('db and pl candidates', () => {
         else expect(all.slice(firstPl).every((s) => s.bcast === undefined), what).toBe(true);
         for (const s of [all[first], all[firstPl], all[all.length - 1]]) expect(family.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
         const def = family.defaultSchedule(op, H200);
-        expect([def.db, def.pl], what).toEqual([undefined, undefined]);
+        const planes = family === ksTiled ? op.c >= 1024 : def.bcast === undefined;
+        expect([def.db, def.pl], what).toEqual([undefined, planes ? true : undefined]);
       }
     });
 });

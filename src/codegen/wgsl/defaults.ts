@@ -189,14 +189,16 @@ export function shapeDistance(values: Readonly<Record<string, unknown>>, target:
  * register tiles (128 invocations), chunks of 8, pipelined: the best of every Monarch first
  * factor on the H200, f32 (planned searches, bench/results/s4/call2, call3): n=4096 B=16384
  * 0.284 ms (the earlier default, 128 × 64, 4x8, chunks of 16: 0.410), 1024->4096 0.263 (128 ×
- * 128, 8x8, pipelined: 0.276), 4096->1024 1.017 (1.020), n=16384 B=4096 0.533 (0.560). Blocks of
- * at least `largeFrom` both ways (dense layers): 128 × 128, 8x8, chunks of 16, pipelined, the best
- * of dense 4096³ on the H100 (4.035 ms; 64 × 64, 8x4, chunks of 16, pipelined: 4.292;
- * bench/results/goal3-h100-raw.json).
+ * 128, 8x8, pipelined: 0.276), 4096->1024 1.017 (1.020), n=16384 B=4096 0.533 (0.560). A long
+ * reduction (γ ≥ `largeFrom`: dense layers, 4096->1024's first factor): 128 × 128, 8x8, chunks of
+ * 16, pipelined, the best of dense 4096³ on the H100 (4.035 ms; 64 × 64, 8x4, chunks of 16,
+ * pipelined: 4.292; bench/results/goal3-h100-raw.json), with `ilv`, `pad` and `pl` (session 11,
+ * H100, bench/results/s11/call-2): 4096->1024's first factor 0.8868 ms where the same tile took
+ * 0.9222 with ilv + pad only, 1.023 plain (s10) and Monarch-sized blocks 1.0173.
  */
 export const KS_TILED_SHAPES = {
   blocks: { rows: 64, cols: 64, tk: 8, rr: 8, rb: 4, pipeline: true, threads: 128 },
-  large: { rows: 128, cols: 128, tk: 16, rr: 8, rb: 8, pipeline: true, threads: 256 },
+  large: { rows: 128, cols: 128, tk: 16, rr: 8, rb: 8, pipeline: true, ilv: true, pad: true, pl: true, threads: 256 },
   largeFrom: 1024,
   /** δ per workgroup first, then filling the invocations; the rest alike. */
   weights: { dtile: 2, threads: 1.5, rows: 1, cols: 1, tk: 1, rr: 1, rb: 1, pipeline: 1 },
@@ -208,7 +210,8 @@ export const KS_TILED_SHAPES = {
  * pipelined: 0.4265 ms where the earlier default took 0.4610 on the H100 (f32, B=16384,
  * bench/results/s10/call-1). Wider blocks (n=16384): the earlier default still, 64 × 64 × 8 δ,
  * 8x8 tiles (512 invocations), chunks of 8, pipelined: 0.823 ms f32 on the H200
- * (bench/results/s4/call3), 0.8246 on the H100 where the bcast forms took 0.87-1.15; 128 × 32 ×
+ * (bench/results/s4/call3), 0.8246 on the H100 where the bcast forms took 0.87-1.15, with its staged
+ * tiles in planes (`pl`, session 11) 0.7616 where it took 0.8185 (H100, bench/results/s11/call-2); 128 × 32 ×
  * 8 δ took 0.471 and 64 × 32 × 8 δ 0.500 at n=4096 (so with fewer β than 64, 512 invocations by
  * more rows). d = 4: bcast with grun (each row's γ chunk staged as one run), 128 rows × 64 β × 4
  * δ, 8x8, chunks of 8: 1024->4096 1.139 ms, 4096->1024 0.2986 on the H100 where the earlier
@@ -216,7 +219,7 @@ export const KS_TILED_SHAPES = {
  */
 export const KS_DTILED_SHAPES = {
   strided: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 4, pipeline: true, bcast: true, threads: 1024 },
-  wide: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, threads: 512 },
+  wide: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, pl: true, threads: 512 },
   /** Blocks (γ per group) from which a d ≥ 8 factor takes `wide`. */
   wideFrom: 128,
   fourBlocks: { rows: 128, cols: 64, dtile: 4, tk: 8, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, threads: 512 },

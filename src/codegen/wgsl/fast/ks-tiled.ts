@@ -125,11 +125,12 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
 
 /**
  * The default: the candidate nearest to the measured-best shape (defaults.ts KS_TILED_SHAPES:
- * Monarch-sized blocks, or a large GEMM), so always valid for the target and, where the target
+ * Monarch-sized blocks, or a long reduction's large tile), so always valid for the target and, where the target
  * is too small for the shape, the nearest one that fits.
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsTiledSchedule {
-  const shape = op.b >= KS_TILED_SHAPES.largeFrom && op.c >= KS_TILED_SHAPES.largeFrom ? KS_TILED_SHAPES.large : KS_TILED_SHAPES.blocks;
+  // A long reduction (γ ≥ largeFrom: dense layers, 4096->1024's first factor) takes the large tile.
+  const shape = op.c >= KS_TILED_SHAPES.largeFrom ? KS_TILED_SHAPES.large : KS_TILED_SHAPES.blocks;
   // A strided factor gives each of its δ per workgroup the measured tile.
   const dtile = Math.min(op.d, 4);
   const target = { knobs: { ...shape, dtile, threads: shape.threads * dtile }, weights: KS_TILED_SHAPES.weights };
