@@ -53,8 +53,20 @@ function printBias(e: BiasFields): string {
   return `bias(size=${e.size}) b=${printSlice(e.param)} out=${printIndexMap(e.output)}`;
 }
 
+/** The fields each IR node's printing reads: what printIrExpr checks of what JavaScript passes, at every level. */
+const IR_NODE_FIELDS: Readonly<Record<IrExpr['kind'], readonly string[]>> = {
+  ks: ['weight', 'input', 'output'],
+  bsr: ['blocks', 'weight', 'input', 'output'],
+  perm: ['map'],
+  bias: ['param', 'output'],
+  chain: ['stages'],
+  sum: ['terms'],
+};
+
 export function printIrExpr(e: IrExpr, depth = 0): string {
-  if (depth === 0 && !(isRecord(e) && typeof e.kind === 'string')) throw argumentError('printIrExpr', "e must be an IR expression (an IR map's body)", e);
+  const fields = isRecord(e) && typeof e.kind === 'string' && Object.hasOwn(IR_NODE_FIELDS, e.kind) ? IR_NODE_FIELDS[e.kind as IrExpr['kind']] : undefined;
+  if (!fields || !fields.every((f) => isRecord((e as unknown as Record<string, unknown>)[f]))) throw argumentError('printIrExpr', "e must be an IR expression (an IR map's body)", e);
+  if (!(Number.isSafeInteger(depth) && depth >= 0)) throw argumentError('printIrExpr', 'depth must be a whole number of levels', depth);
   const pad = '  '.repeat(depth);
   switch (e.kind) {
     case 'ks':

@@ -82,6 +82,10 @@ describe('compile entries refuse arguments of the wrong kind by name', () => {
       ['printIrMap', () => monc.printIrMap(undefined as never)],
       ['printProgram', () => monc.printProgram(undefined as never)],
       ['printIrExpr', () => monc.printIrExpr(null as never)],
+      ['printIrExpr', () => monc.printIrExpr({} as never, {} as never)],
+      ['printIrExpr', () => monc.printIrExpr({ kind: 'x' } as never)],
+      ['printIrExpr', () => monc.printIrExpr({ kind: 'chain' } as never)],
+      ['printIrExpr', () => monc.printIrExpr(optimizeMap(map, 'f32').result!.body, -1)],
       ['printIndexMap', () => monc.printIndexMap({} as never)],
       ['printSlice', () => monc.printSlice('x' as never)],
       ['candidates', () => monc.candidates(undefined as never, monc.DEFAULT_LIMITS)],
@@ -94,6 +98,7 @@ describe('compile entries refuse arguments of the wrong kind by name', () => {
     // The right kinds still work.
     const ir = optimizeMap(map, 'f32').result!;
     expect(monc.printIrMap(ir)).toMatch(/^map up : 12 -> 20 f32\n/);
+    expect(monc.printIrMap(ir)).toContain(monc.printIrExpr(ir.body));
     expect(monc.printProgram(program)).toMatch(/^program up : 12 -> 20 f32\n/);
     expect(monc.emitProgramKernels(program).length).toBeGreaterThan(0);
     expect(monc.assembleModule(monc.emitProgramKernels(program)).wgsl).toContain('@compute');
