@@ -11,9 +11,13 @@ def knobs(schedule):
 
 for path in sys.argv[1:]:
     for r in json.load(open(path))['records']:
-        chain = r.get('chain') or {}
-        print(f"== {r['n']}->{r['m']} nb{r['nblocks']} B{r['batch']} {r['dtype']} chain {chain.get('ms', float('nan')):.4f}")
-        for i, timed in enumerate(r['all']):
+        if 'nblocks' not in r:  # a dense case: one op, its timed schedules flat
+            print(f"== dense {r['n']}->{r['m']} B{r['batch']} {r['dtype']}")
+            factors = [r['all']]
+        else:
+            print(f"== {r['n']}->{r['m']} nb{r['nblocks']} B{r['batch']} {r['dtype']} chain {r['chain']['ms']:.4f}")
+            factors = r['all']
+        for i, timed in enumerate(factors):
             ok = sorted((t for t in timed if t.get('ms') is not None), key=lambda t: t['ms'])
             print(f'  factor {i}: {len(timed)} entries, {len(ok)} timed')
             for t in ok:
