@@ -46,14 +46,16 @@ export function factorPictures(s: ModelMap, params: ParamValues): { pictures: Ma
     try {
       chain = factorChain(node);
     } catch (e) {
-      // A chain through a sum (b @ dense() with b = lowrank + bias) is no single product of sparse
-      // factors; each stage is still drawn, term by term.
+      // A chain through a sum of weighted terms (e @ dense() with e = lowrank + sparse) is no single
+      // product of sparse factors; each stage is still drawn, term by term.
       if (node.kind === 'chain') {
         notes.push(`${node.path}: a chain through a sum, drawn stage by stage`);
         return node.stages.forEach(visit);
       }
       return void notes.push(`${node.path}: ${(e as Error).message}`);
     }
+    // factorChain draws a chain's linear part: its stages' bias terms (b @ dense() with b = lowrank + bias) are vectors, noted.
+    if (node.kind === 'chain') node.stages.forEach(noteBiases);
     if (chain.factors.length === 0) return void notes.push(`${node.path}: a fixed permutation, no parameters`);
     chain.factors.forEach((f, i) => {
       const values = params.get(f.tensor);
@@ -68,6 +70,12 @@ export function factorPictures(s: ModelMap, params: ParamValues): { pictures: Ma
         },
       });
     });
+  };
+  const noteBiases = (node: ModelNode): void => {
+    if (node.kind === 'bias') return visit(node);
+    if (node.kind === 'sum') return node.terms.forEach(noteBiases);
+    if (node.kind === 'tied') return noteBiases(node.body);
+    if (node.kind === 'chain') return node.stages.forEach(noteBiases);
   };
   visit(s.body);
   return { pictures, notes };
