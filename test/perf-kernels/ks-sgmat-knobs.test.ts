@@ -18,7 +18,7 @@ import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { kernelError, TOL } from './support.js';
+import { kernelError, oneOp, TOL } from './support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
@@ -29,21 +29,6 @@ function error(c: OpsCase, index: number, s: KsSgmatSchedule, batch: number): Pr
   return kernelError(c, index, 1, emulatedEmit((ctx) => ksSgmat.emit(c.ops[index] as KsOp, s, ctx)), batch, 'f32');
 }
 
-/** A one-op case around `op` (weight `w`, optional bias `b` after it). */
-function oneOp(op: KsOp): OpsCase {
-  const wLength = op.a * op.d * op.b * op.c;
-  const out = op.a * op.b * op.d;
-  return {
-    name: 'one op',
-    ops: [op],
-    params: [{ name: 'w', shape: [op.a * op.d, op.b, op.c], offset: 0 }, ...(op.bias ? [{ name: 'b', shape: [out], offset: wLength }] : [])],
-    paramSize: wLength + (op.bias ? out : 0),
-    buffers: [{ name: 'x', size: op.a * op.c * op.d }, { name: 'y', size: out }],
-    in: op.a * op.c * op.d,
-    out,
-    flopsPerRow: 0,
-  };
-}
 
 const count = (text: string, what: string) => text.split(what).length - 1;
 

@@ -9,7 +9,7 @@ import { nodeGpu } from '../../bench/node-gpu.js';
 import { checkCase, contextFor, type OpsCase } from '../../bench/cases.js';
 import { register, type KernelFamily, type OpOf } from '../../src/codegen/wgsl/family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
-import type { Op } from '../../src/ir/ir.js';
+import type { KsOp, Op } from '../../src/ir/ir.js';
 import type { KernelContext, StorageType } from '../../src/codegen/wgsl/scaffold.js';
 import { KernelCheck } from '../../src/tuner/kernel-check.js';
 import type { KernelOutputs } from '../../src/compile-kernels.js';
@@ -90,4 +90,20 @@ export async function expectModuleMatches(out: KernelOutputs & { readonly module
       runner.destroy();
     }
   }
+}
+
+/** A one-op case around `op` (weight `w`, then its bias `b` if it has one). */
+export function oneOp(op: KsOp): OpsCase {
+  const wLength = op.a * op.d * op.b * op.c;
+  const out = op.a * op.b * op.d;
+  return {
+    name: 'one op',
+    ops: [op],
+    params: [{ name: 'w', shape: [op.a * op.d, op.b, op.c], offset: 0 }, ...(op.bias ? [{ name: 'b', shape: [out], offset: wLength }] : [])],
+    paramSize: wLength + (op.bias ? out : 0),
+    buffers: [{ name: 'x', size: op.a * op.c * op.d }, { name: 'y', size: out }],
+    in: op.a * op.c * op.d,
+    out,
+    flopsPerRow: 0,
+  };
 }
