@@ -137,35 +137,26 @@ export const DEFAULT_FUSION = { runTile: 1024, belowBlock: TILED_MIN_BLOCK } as 
  * bench/results/s4/call2, call3), but only there: those shapes take 512 invocations and 32 KiB
  * (d ≥ 8) or 48 KiB (d = 4), and the smaller ks-dtiled tiles measured lost to ks-dvec's best
  * (n=4096: 64 × 32 × 8 δ 0.500 ms; d = 4: 64 × 64 × 4 δ, chunks of 8, 1.667 and 0.430 ms).
- * Below `fromStride` the family needs nothing more than a candidate: since session 10's `bcast`
- * and `grun`, ks-dtiled's default on WebGPU's default limits (256 invocations, 16 KiB: 128 rows ×
- * 32 β × 4 δ, chunks of 4) beat ks-dvec's there for 1024->4096's d = 4 factor, 1.468 vs 1.681 ms
- * f32 on the H100, while at d = 8 ks-dvec's stayed ahead (n=4096: 0.504 vs 0.609;
- * bench/results/s11/call-5).
  */
-export const UNTUNED_NEEDS: Readonly<Record<string, Pick<TargetLimits, 'maxWorkgroupSize' | 'maxWorkgroupStorageBytes'> & { readonly fromStride: number }>> = {
-  'ks-dtiled': { maxWorkgroupSize: 512, maxWorkgroupStorageBytes: 49152, fromStride: 8 },
+export const UNTUNED_NEEDS: Readonly<Record<string, Pick<TargetLimits, 'maxWorkgroupSize' | 'maxWorkgroupStorageBytes'>>> = {
+  'ks-dtiled': { maxWorkgroupSize: 512, maxWorkgroupStorageBytes: 49152 },
 };
 
-function targetMeets(family: string, op: BackwardOp, limits: TargetLimits): boolean {
+function targetMeets(family: string, limits: TargetLimits): boolean {
   const needs = UNTUNED_NEEDS[family];
-  return (
-    needs === undefined ||
-    (blockSizes(op)?.stride ?? 1) < needs.fromStride ||
-    (limits.maxWorkgroupSize >= needs.maxWorkgroupSize && limits.maxWorkgroupStorageBytes >= needs.maxWorkgroupStorageBytes)
-  );
+  return needs === undefined || (limits.maxWorkgroupSize >= needs.maxWorkgroupSize && limits.maxWorkgroupStorageBytes >= needs.maxWorkgroupStorageBytes);
 }
 
 /**
  * The untuned schedule of an op among its families (applied to it): the default of the first
- * family of its untuned preference (untunedFamilies) with a candidate on the target (and the
- * limits UNTUNED_NEEDS asks), else of the last one named (the portable fallback of the list), else of the op's first family.
+ * family of `preference` with a candidate on the target (and the limits UNTUNED_NEEDS asks), else
+ * of the last one named (the portable fallback of the list), else of the op's first family.
  * Limits for f32 storage must not list shader-f16 (the tensor-core families take f16 operands;
  * the tuner's storageLimits drops it likewise).
  */
-export function untunedSchedule(families: readonly FamilyForOp[], op: BackwardOp, limits: TargetLimits): Schedule {
-  const preferred = untunedFamilies(op).flatMap((name) => families.filter((f) => f.name === name));
-  const family = preferred.find((f) => targetMeets(f.name, op, limits) && f.candidates(limits).length > 0) ?? preferred[preferred.length - 1] ?? families[0];
+export function untunedSchedule(families: readonly FamilyForOp[], preference: readonly string[], limits: TargetLimits): Schedule {
+  const preferred = preference.flatMap((name) => families.filter((f) => f.name === name));
+  const family = preferred.find((f) => targetMeets(f.name, limits) && f.candidates(limits).length > 0) ?? preferred[preferred.length - 1] ?? families[0];
   return family.defaultSchedule(limits);
 }
 
