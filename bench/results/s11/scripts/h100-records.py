@@ -7,27 +7,16 @@ f32 or f16/bf16, torch.compile f32/bf16, dense f32/TF32 or f16/bf16 where measur
 these calls written before are replaced, so the script can run again. Run from the project root:
 python3 bench/results/s11/scripts/h100-records.py"""
 import json
+import sys
+
+sys.path.insert(0, 'bench/results')
+from torch_baselines import NAMES, WANTED, run_of  # noqa: E402
 
 PATH = 'bench/results/nvidia-h100-80gb-hbm3.json'
 CALLS = [  # (monarch-goal outputs, the same call's PyTorch run)
     (['bench/results/s10/call-1/goal.json', 'bench/results/s10/call-1/goal-16k.json'], 'bench/results/s10/call-1/torch.json'),
     (['bench/results/s11/call-2/goal.json', 'bench/results/s11/call-2/goal-16k.json'], 'bench/results/s11/call-2/torch.json'),
 ]
-NAMES = {
-    ('fly-bmm', 'f32'): 'fly-style monarch (two torch.bmm), PyTorch f32',
-    ('fly-bmm', 'f16'): 'fly-style monarch (two torch.bmm), PyTorch f16',
-    ('fly-bmm', 'bf16'): 'fly-style monarch (two torch.bmm), PyTorch bf16',
-    ('torch.compile', 'f32'): 'torch.compile(mode="max-autotune-no-cudagraphs") of the fly-style monarch, PyTorch f32',
-    ('torch.compile', 'bf16'): 'torch.compile(mode="max-autotune-no-cudagraphs") of the fly-style monarch, PyTorch bf16',
-    ('torch-matmul', 'f32'): 'dense x @ W.T (PyTorch, same shape) f32, TF32 off',
-    ('torch-matmul-tf32', 'f32-tf32'): 'dense x @ W.T (PyTorch, same shape) TF32',
-    ('torch-matmul', 'f16'): 'dense x @ W.T (PyTorch, same shape) f16',
-    ('torch-matmul', 'bf16'): 'dense x @ W.T (PyTorch, same shape) bf16',
-}
-WANTED = {
-    'f32': [('fly-bmm', 'f32'), ('torch.compile', 'f32'), ('torch-matmul', 'f32'), ('torch-matmul-tf32', 'f32-tf32')],
-    'f16': [('fly-bmm', 'f16'), ('fly-bmm', 'bf16'), ('torch.compile', 'bf16'), ('torch-matmul', 'f16'), ('torch-matmul', 'bf16')],
-}
 
 out = json.load(open(PATH))
 sources = {goal for goals, _ in CALLS for goal in goals}
@@ -40,9 +29,7 @@ for goals, torch_path in CALLS:
         for case in goal['records']:
             ms = case['chain']['ms']
             for impl, dtype in WANTED[case['dtype']]:
-                dense = impl.startswith('torch-matmul')
-                run = next((t for t in torch if t.get('impl') == impl and t['dtype'] == dtype and t['n'] == case['n'] and t['m'] == case['m']
-                            and t['batch'] == case['batch'] and (dense or t.get('nblocks') == case['nblocks'])), None)
+                run = run_of(torch, case, impl, dtype)
                 if run is None:
                     continue
                 added.append(dict(

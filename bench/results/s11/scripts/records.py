@@ -9,45 +9,28 @@ the same device call (the case's `baseline_from`, that call's torch.json); `dens
 cases is filled from the same runs. No figure is new: every one is already in the file.
 Run from the project root: python3 bench/results/s11/scripts/records.py"""
 import json
+import sys
+
+sys.path.insert(0, 'bench/results')
+from torch_baselines import NAMES, WANTED, run_of  # noqa: E402
 
 PATH = 'bench/results/nvidia-h200.json'
-NAMES = {
-    ('fly-bmm', 'f32'): 'fly-style monarch (two torch.bmm), PyTorch f32',
-    ('fly-bmm', 'f16'): 'fly-style monarch (two torch.bmm), PyTorch f16',
-    ('fly-bmm', 'bf16'): 'fly-style monarch (two torch.bmm), PyTorch bf16',
-    ('torch.compile', 'f32'): 'torch.compile(mode="max-autotune-no-cudagraphs") of the fly-style monarch, PyTorch f32',
-    ('torch.compile', 'bf16'): 'torch.compile(mode="max-autotune-no-cudagraphs") of the fly-style monarch, PyTorch bf16',
-    ('torch-matmul', 'f32'): 'dense x @ W.T (PyTorch, same shape) f32, TF32 off',
-    ('torch-matmul-tf32', 'f32-tf32'): 'dense x @ W.T (PyTorch, same shape) TF32',
-    ('torch-matmul', 'f16'): 'dense x @ W.T (PyTorch, same shape) f16',
-    ('torch-matmul', 'bf16'): 'dense x @ W.T (PyTorch, same shape) bf16',
-}
-# Which PyTorch runs a monc case of each dtype is compared with.
-WANTED = {
-    'f32': [('fly-bmm', 'f32'), ('torch.compile', 'f32'), ('torch-matmul', 'f32'), ('torch-matmul-tf32', 'f32-tf32')],
-    'f16': [('fly-bmm', 'f16'), ('fly-bmm', 'bf16'), ('torch.compile', 'bf16'), ('torch-matmul', 'f16'), ('torch-matmul', 'bf16')],
-}
 CASE_FIELDS = ['op', 'kind', 'case', 'n', 'm', 'nblocks', 'batch', 'dtype', 'ms', 'gflops', 'gbps', 'monc_ms', 'kernels', 'rel_error', 'measured']
 
 out = json.load(open(PATH))
 torch_files = {}
 
 
-def run_of(case, impl, dtype):
-    """The PyTorch run of this shape in the device call the case's own baseline came from."""
+def same_call_runs(case):
+    """PyTorch's runs of the device call the case's own baseline came from."""
     path = case['baseline_from']
-    runs = torch_files.setdefault(path, json.load(open(path))['records'])
-    dense = impl.startswith('torch-matmul')
-    for b in runs:
-        if b.get('impl') == impl and b['dtype'] == dtype and b['n'] == case['n'] and b['m'] == case['m'] and b['batch'] == case['batch'] and (dense or b.get('nblocks') == case['nblocks']):
-            return b
-    return None
+    return torch_files.setdefault(path, json.load(open(path))['records'])
 
 
 records = []
 for case in out['cases']:
     for impl, dtype in WANTED[case['dtype']]:
-        run = run_of(case, impl, dtype)
+        run = run_of(same_call_runs(case), case, impl, dtype)
         if run is None:
             continue
         if impl == 'torch-matmul-tf32' and case.get('dense_tf32_ms') is None:
