@@ -7,7 +7,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { contextFor, monarchCase, type OpsCase } from '../../bench/cases.js';
-import { ksPairSgmat, pairSgmatCandidates, pairSgmatDefault, SUBGROUP_UNIFORMITY_OFF, type KsPairSgmatSchedule } from '../../src/codegen/wgsl/fast/ks-pair-sgmat.js';
+import { ksPairSgmat, pairSgmatCandidates, pairSgmatDefault, type KsPairSgmatSchedule } from '../../src/codegen/wgsl/fast/ks-pair-sgmat.js';
+import { SUBGROUP_MATRIX_UNIFORMITY_OFF } from '../../src/codegen/wgsl/fast/sgmat-results.js';
 import { SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
@@ -145,7 +146,7 @@ describe('ks-pair-sgmat WGSL (n=4096, 64 blocks)', () => {
     expect(one.wgsl).not.toContain('@diagnostic');
     expect(one.wgsl).toContain('let sg = 0u;');
     expect(four.workgroupSize).toEqual([128, 1, 1]);
-    expect(four.wgsl).toContain(`${SUBGROUP_UNIFORMITY_OFF} {`);
+    expect(four.wgsl).toContain(`${SUBGROUP_MATRIX_UNIFORMITY_OFF} {`);
     expect(four.wgsl).toContain('let sg = lid / 32u;');
     expect(four.wgsl).toContain('subgroupMatrixStore<col_major>(&k_sc, half + sg * 256u, acc0, 16u);');
   });
@@ -186,7 +187,7 @@ describe('ks-pair-sgmat WGSL (n=4096, 64 blocks)', () => {
 const emulated = (c: OpsCase<KsOp>, s: KsPairSgmatSchedule) =>
   emulatedEmit((ctx) => {
     const k = ksPairSgmat.emit(c.ops, s, ctx);
-    return { ...k, wgsl: k.wgsl.replace(SUBGROUP_UNIFORMITY_OFF, '') };
+    return { ...k, wgsl: k.wgsl.replace(SUBGROUP_MATRIX_UNIFORMITY_OFF, '') };
   }, { packWorkgroupF16: true });
 
 describe('ks-pair-sgmat, emulated on SwiftShader, against the float64 reference', () => {
@@ -293,8 +294,8 @@ describe('ks-pair-sgmat with the intermediate by columns (tcols)', () => {
     const mc = markedMonarch(256, 256, 16);
     const wrong = emulatedEmit((ctx) => {
       const k = ksPairSgmat.emit(mc.ops, one, ctx);
-      const text = k.wgsl.replace(SUBGROUP_UNIFORMITY_OFF, '').replace(/col_major>\(&k_ts/, 'row_major>(&k_ts');
-      expect(text).not.toBe(k.wgsl.replace(SUBGROUP_UNIFORMITY_OFF, ''));
+      const text = k.wgsl.replace(SUBGROUP_MATRIX_UNIFORMITY_OFF, '').replace(/col_major>\(&k_ts/, 'row_major>(&k_ts');
+      expect(text).not.toBe(k.wgsl.replace(SUBGROUP_MATRIX_UNIFORMITY_OFF, ''));
       return { ...k, wgsl: text };
     }, { packWorkgroupF16: true });
     expect(await kernelError(mc, 0, 2, wrong, 5, 'f32')).toBeGreaterThan(0.1);

@@ -52,6 +52,7 @@ import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { fusablePair } from './ks-pair-fused.js';
 import { markedPairFamily, pairOperands } from './marked-pair.js';
 import { hasSubgroupMatrix, SUBGROUP, TILE } from './ks-sgmat.js';
+import { SUBGROUP_MATRIX_UNIFORMITY_OFF } from './sgmat-results.js';
 import { cooperative, LANES, stagedLoop, staging, tiledKernel, type StagedCopy } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
@@ -216,8 +217,6 @@ export function pairSgmatDefault(op0: KsOp, op1: KsOp, limits: TargetLimits): Ks
 const LEFT = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
 const RIGHT = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
 const RESULT = `subgroup_matrix_result<f32, ${TILE}, ${TILE}>`;
-/** The diagnostic that checks the matrix builtins' arguments for workgroup uniformity (see the file comment). */
-export const SUBGROUP_UNIFORMITY_OFF = '@diagnostic(off, chromium.subgroup_matrix_uniformity)';
 
 export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedule, ctx: KernelContext): EmittedKernel {
   invariant(ctx.storage === 'f16', 'ks-pair-sgmat needs f16 storage');
@@ -383,7 +382,7 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
     `let delta_s = ${mul(mod('group', NS), Q)};`,
     `let row0 = ${mul('row_tile', R)};`,
     `let sg = ${S === 1 ? u(0) : div('lid', SUBGROUP)};`,
-    ...(S === 1 ? matrixWork : [`${SUBGROUP_UNIFORMITY_OFF} {`, ...matrixWork.map((l) => `  ${l}`), `}`]),
+    ...(S === 1 ? matrixWork : [`${SUBGROUP_MATRIX_UNIFORMITY_OFF} {`, ...matrixWork.map((l) => `  ${l}`), `}`]),
   ];
   return tiledKernel({
     entryPoint: ep,

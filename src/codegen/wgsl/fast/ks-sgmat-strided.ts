@@ -72,7 +72,7 @@ import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { hasF16Results, SUBGROUP, TILE } from './ks-sgmat.js';
-import { resultMatrix } from './sgmat-results.js';
+import { resultMatrix, SUBGROUP_MATRIX_UNIFORMITY_OFF } from './sgmat-results.js';
 import { stridedSgmatApplies, tiling, valid, type KsSgmatStridedSchedule } from './ks-sgmat-strided-layout.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { opOperands } from './operands.js';
@@ -81,8 +81,6 @@ import type { U32Expr } from '../u32.js';
 
 export { stridedSgmatApplies, stridedSgmatLayout, type KsSgmatStridedSchedule } from './ks-sgmat-strided-layout.js';
 
-/** The diagnostic that checks the matrix builtins' arguments for workgroup uniformity (file comment). */
-export const SUBGROUP_MATRIX_UNIFORMITY_OFF = '@diagnostic(off, chromium.subgroup_matrix_uniformity)';
 
 /** Where W comes from: resident (`wres`), read in place per γ chunk, or staged (`wstage`; absent in session 6's form). */
 interface WeightSource {
