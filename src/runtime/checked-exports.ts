@@ -10,6 +10,7 @@ import type { Dtype, OpData, ParamLayoutEntry } from '../manifest/program.js';
 import type { ManifestKernelSet, ManifestMap, ManifestRequirements } from '../manifest/types.js';
 import type { EmittedKernel } from '../manifest/dispatch.js';
 import type { MoncError } from '../util/error.js';
+import { isRecord } from '../util/library-arguments.js';
 import { describeAdapter as describe, deviceCapabilities as capabilitiesOf, type DeviceCapabilities } from './device.js';
 import { planKernels as plan, type KernelPlan } from './gpu-executor.js';
 import { chooseKernelSet as choose, kernelSetsOf as setsOf, unmetRequirements as unmet, type KernelSetChoice } from './kernel-sets.js';
@@ -18,19 +19,18 @@ import { packParams as pack, unpackParams as unpack } from './params.js';
 import type { ProgramData } from '../manifest/program.js';
 import { typeName, userError } from './user-error.js';
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
 const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
 /** `<fn>() takes <takes>, got <what it got>`: a value by its kind, an object by its constructor. */
 function refuse(fn: string, takes: string, got: unknown): MoncError {
-  const name = isObject(got) ? got.constructor?.name : undefined;
+  const name = isRecord(got) ? got.constructor?.name : undefined;
   return userError(`${fn}() takes ${takes}, got ${name && name !== 'Object' ? name : typeName(got)}`);
 }
 
 /** A decoded manifest's map (what MapRunner.create takes): its params, ops and buffers as lists. */
 export function checkManifestMap(fn: string, map: unknown): asserts map is ManifestMap {
-  if (!(isObject(map) && typeof map.name === 'string' && Array.isArray(map.params) && Array.isArray(map.ops) && Array.isArray(map.buffers))) {
+  if (!(isRecord(map) && typeof map.name === 'string' && Array.isArray(map.params) && Array.isArray(map.ops) && Array.isArray(map.buffers))) {
     throw refuse(fn, "a decoded manifest's map (manifest.maps[i])", map);
   }
 }
@@ -40,30 +40,30 @@ function checkDtype(fn: string, dtype: unknown): asserts dtype is Dtype {
 }
 
 function checkLayout(fn: string, layout: unknown): asserts layout is readonly ParamLayoutEntry[] {
-  const entry = (e: unknown) => isObject(e) && typeof e.name === 'string' && Array.isArray(e.shape) && e.shape.every(isCount) && isCount(e.offset);
+  const entry = (e: unknown) => isRecord(e) && typeof e.name === 'string' && Array.isArray(e.shape) && e.shape.every(isCount) && isCount(e.offset);
   if (!(Array.isArray(layout) && layout.every(entry))) throw refuse(fn, "a parameter layout (a manifest map's params)", layout);
 }
 
 function checkCapabilities(fn: string, device: unknown): asserts device is DeviceCapabilities {
-  if (!(isObject(device) && isStrings(device.features) && typeof device.maxComputeInvocationsPerWorkgroup === 'number' && typeof device.maxComputeWorkgroupStorageSize === 'number')) {
+  if (!(isRecord(device) && isStrings(device.features) && typeof device.maxComputeInvocationsPerWorkgroup === 'number' && typeof device.maxComputeWorkgroupStorageSize === 'number')) {
     throw refuse(fn, "a device's capabilities (deviceCapabilities(device))", device);
   }
 }
 
 function checkRequirements(fn: string, requires: unknown): asserts requires is ManifestRequirements {
-  if (!(isObject(requires) && isStrings(requires.features) && typeof requires.maxComputeInvocationsPerWorkgroup === 'number' && typeof requires.maxComputeWorkgroupStorageSize === 'number')) {
+  if (!(isRecord(requires) && isStrings(requires.features) && typeof requires.maxComputeInvocationsPerWorkgroup === 'number' && typeof requires.maxComputeWorkgroupStorageSize === 'number')) {
     throw refuse(fn, "a kernel set's requirements (its requires)", requires);
   }
 }
 
 export function deviceCapabilities(device: GPUDevice): DeviceCapabilities {
   const d = device as unknown;
-  if (!(isObject(d) && typeof d.createBindGroupLayout === 'function' && isObject(d.limits) && isObject(d.features))) throw refuse('deviceCapabilities', 'a GPUDevice', d);
+  if (!(isRecord(d) && typeof d.createBindGroupLayout === 'function' && isRecord(d.limits) && isRecord(d.features))) throw refuse('deviceCapabilities', 'a GPUDevice', d);
   return capabilitiesOf(device);
 }
 
 export function describeAdapter(info: Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'>): string {
-  if (!isObject(info)) throw refuse('describeAdapter', "an adapter's info (adapter.info, device.adapterInfo)", info);
+  if (!isRecord(info)) throw refuse('describeAdapter', "an adapter's info (adapter.info, device.adapterInfo)", info);
   return describe(info);
 }
 
@@ -81,7 +81,7 @@ export function unmetRequirements(requires: ManifestRequirements, device: Device
 
 export function chooseKernelSet(mapName: string, sets: readonly ManifestKernelSet[], device: DeviceCapabilities): KernelSetChoice {
   if (typeof mapName !== 'string') throw refuse('chooseKernelSet', "a map's name", mapName);
-  if (!(Array.isArray(sets) && sets.every((s) => isObject(s) && typeof s.name === 'string'))) throw refuse('chooseKernelSet', "a map's kernel sets (kernelSetsOf(map, dtype))", sets);
+  if (!(Array.isArray(sets) && sets.every((s) => isRecord(s) && typeof s.name === 'string'))) throw refuse('chooseKernelSet', "a map's kernel sets (kernelSetsOf(map, dtype))", sets);
   for (const set of sets) checkRequirements('chooseKernelSet', set.requires);
   checkCapabilities('chooseKernelSet', device);
   return choose(mapName, sets, device);
@@ -103,13 +103,13 @@ export function packParams(layout: readonly ParamLayoutEntry[], paramSize: numbe
 
 export function unpackParams(layout: readonly ParamLayoutEntry[], packed: ArrayLike<number>): Map<string, Float32Array> {
   checkLayout('unpackParams', layout);
-  if (!isObject(packed) || typeof packed.length !== 'number') throw refuse('unpackParams', 'the packed parameters (an array of numbers)', packed);
+  if (!isRecord(packed) || typeof packed.length !== 'number') throw refuse('unpackParams', 'the packed parameters (an array of numbers)', packed);
   return unpack(layout, packed);
 }
 
 export function planKernels(kernels: readonly EmittedKernel[], ops: readonly OpData[]): KernelPlan[] {
-  const isKernel = (k: unknown) => isObject(k) && typeof k.entryPoint === 'string' && Array.isArray(k.ops) && k.ops.length > 0 && k.ops.every((i) => Number.isInteger(i) && i >= 0 && i < (ops as unknown[]).length);
-  if (!(Array.isArray(ops) && (ops as unknown[]).every((op): boolean => isObject(op)))) throw refuse('planKernels', "a program's ops", ops);
+  const isKernel = (k: unknown) => isRecord(k) && typeof k.entryPoint === 'string' && Array.isArray(k.ops) && k.ops.length > 0 && k.ops.every((i) => Number.isInteger(i) && i >= 0 && i < (ops as unknown[]).length);
+  if (!(Array.isArray(ops) && (ops as unknown[]).every((op): boolean => isRecord(op)))) throw refuse('planKernels', "a program's ops", ops);
   if (!(Array.isArray(kernels) && kernels.every(isKernel))) throw refuse('planKernels', 'emitted kernels whose ops are indices of `ops`', kernels);
   return plan(kernels, ops);
 }
