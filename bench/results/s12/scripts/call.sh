@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Session 12's device calls (issue 11): what runs is chosen by env, so one script serves both calls.
+#   PLANS="bench/plan-s12a.json ..."  monarch-goal over these plans beside every family's default
+#                                     (n=4096, 1024->4096, 4096->1024 at B=16384; n=16384 at B=4096);
+#                                     PLANS=none: the defaults alone (an empty plan)
+#   HOST=1      bench/host-path.ts at B = 1, 512, 4096 (HOST_FLAGS: extra flags) and PyTorch's pinned round trip
+#   TORCH=1     bench/torch_baseline.py (fly bmm, dense, torch.compile): same-call ratios
+#   SWEEP=1     bench/sweep.ts through the compiler (untuned vs tuned) for the Monarch cases
+# Every step's wall time goes to log.txt ("step NAME: N s"); all outputs are packed into $OUT/r.tgz
+# (the device tool brings back only a few files).
+. bench/results/s8/scripts/common.sh
+if [ -n "$DRY" ]; then
+  GOAL="--sizes 256,64x256x4 --batch 64 --repeats 3"; GOAL16="--sizes 256 --batch 64 --repeats 3"
+  HOSTA="--n 256 --nblocks 16 --batches 1,64 --chunk-rows 16,32 --repeats 3 --warmup 1"
+else
+  GOAL="--sizes 4096,1024x4096x4,4096x1024x4 --batch 16384"; GOAL16="--sizes 16384 --batch 4096"
+  HOSTA="--batches 1,512,4096 --chunk-rows 1024 --repeats 30 --warmup 10"
+fi
+timed() { local t0=$(date +%s); step "$@"; echo "step $1: $(( $(date +%s) - t0 )) s" >> $OUT/log.txt; }
+$R --probe >> $OUT/log.txt 2>&1 || echo "adapter probe failed" | tee -a $OUT/log.txt >&3
+if [ -n "${PLANS:-}" ]; then
+  if [ "$PLANS" = none ]; then echo '{}' > $OUT/plan.json; else plan_check $PLANS --merge $OUT/plan.json; fi
+  timed monarch-goal 240 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused $GOAL --plan $OUT/plan.json --out $OUT/goal.json 2> $OUT/goal-log.txt
+  timed monarch-goal-16k 80 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused $GOAL16 --plan $OUT/plan.json --out $OUT/goal-16k.json 2> $OUT/goal-16k-log.txt
+fi
+if [ -n "${HOST:-}" ]; then
+  timed host-path 120 $R node .gdist/bench/host-path.js $HOSTA ${HOST_FLAGS:-} --out $OUT/host-path.json 2> $OUT/host-log.txt
+  [ -n "$DRY" ] || PYTHONUNBUFFERED=1 timed torch-host 60 python3 bench/torch_baseline.py --host-only > $OUT/torch-host.json 2>> $OUT/host-log.txt
+fi
+if [ -n "${TORCH:-}" ]; then
+  [ -n "$DRY" ] || PYTHONUNBUFFERED=1 timed torch 110 python3 bench/torch_baseline.py --compile-budget-s 50 > $OUT/torch.json 2> $OUT/torch-log.txt
+fi
+if [ -n "${SWEEP:-}" ]; then
+  timed sweep 310 $R node .gdist/bench/sweep.js --only monarch,monarch-rect,monarch-16k --max-candidates 24 --budget-s 240 --deadline-s 290 --out $OUT/sweep.json 2> $OUT/sweep-log.txt
+fi
+grep -h -E 'PLAN|two-kernel|batch [0-9]+ (fresh|out|staging|stagingRun)|=>|REJECT|ERROR|FAILED|error|^step' $OUT/*log.txt | tail -80
+cd $OUT && tar czf /tmp/r.tgz * && rm -f -- * && mv /tmp/r.tgz r.tgz
+exit $status
