@@ -74,6 +74,17 @@ describe('ks-dtiled bcast', () => {
     expect(await opError(ksDtiled, aligned, 0, twoRows, 7), JSON.stringify(twoRows)).toBeLessThan(TOL);
   });
 
+  it('staged tiles in planes (pl, session 12): one and two epilogue rows per round, grun, batch 37', async () => {
+    const c = monarchCase(64, 64, 8);
+    for (const knobs of [{ rows: 32, cols: 8, rr: 8, rb: 4, pipeline: true }, { rows: 32, cols: 8, rr: 8, rb: 4, pipeline: true, er: 2 }]) {
+      const s = pick(c.ops[1], { ...knobs, dtile: 8, pl: true });
+      expect(await opError(ksDtiled, c, 1, s, 37), JSON.stringify(s)).toBeLessThan(TOL);
+    }
+    const r = monarchCase(48, 96, 4);
+    const g = pick(r.ops[1], { dtile: 4, rr: 4, rb: 8, pipeline: false, grun: true, pl: true });
+    expect(await opError(ksDtiled, r, 1, g, 9), JSON.stringify(g)).toBeLessThan(TOL);
+  });
+
   // Random strided factors: d a multiple of 4, b and c multiples of 4 (not powers of two), a ≥ 1, any batch.
   test.prop(
     [fc.integer({ min: 1, max: 2 }), fc.constantFrom(4, 8, 12), fc.constantFrom(4, 12, 20), fc.constantFrom(4, 8, 12), fc.integer({ min: 1, max: 40 }), fc.nat()],

@@ -31,7 +31,9 @@
  * staged tiles are arrays of γ planes, array<array<vec4<f32>, lines / 4 · dtile>, planes>, so the
  * run-time clamp WebGPU puts on every workgroup index falls on the loop-invariant line index and
  * the plane γ (a constant once unrolled) instead of on k·plane + line for each operand read
- * (ks-tiled's `pl`).
+ * (ks-tiled's `pl`). Session 12 offers it with `bcast` too: there a plane is bcastLayout's γ plane
+ * (the same words and banks as the flat array), and the epilogue, which views the arrays as
+ * [ρ][δ][β], splits its flat index into plane and line (divisions by a constant, outside the loop).
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
@@ -54,8 +56,8 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // δ-major staged tiles and a staged epilogue (above). With bcast where d = dtile = 4, `grun`
   // (a flag): the staging reads each row's γ chunk as one run (below). With bcast, `er` (1 or 2;
   // absent = 1): register rows per epilogue round, the second staged in the weights' array.
-  // `db` (a flag, pipelined only): two copies of the staged tiles (above). Without bcast, `pl` (a
-  // flag): the staged tiles as arrays of planes (above).
+  // `db` (a flag, pipelined only): two copies of the staged tiles (above). `pl` (a flag): the
+  // staged tiles as arrays of planes (above).
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -122,7 +124,9 @@ export function bcastLayout(s: KsDtiledSchedule) {
   const oRow = s.dtile * oLine + 4;
   const rowTiles = s.rows / s.rr;
   const copies = copiesOf(s);
-  return { xLine, xPlane, wLine, wPlane, oLine, oRow, xsWords: Math.max(copies * s.tk * xPlane, rowTiles * oRow), wsWords: copies * s.tk * wPlane };
+  // With `pl` the arrays are whole planes, so the epilogue's rows round up to one.
+  const whole = (words: number, plane: number) => (isPlanes(s) ? Math.ceil(words / plane) * plane : words);
+  return { xLine, xPlane, wLine, wPlane, oLine, oRow, xsWords: whole(Math.max(copies * s.tk * xPlane, rowTiles * oRow), xPlane), wsWords: copies * s.tk * wPlane };
 }
 
 function applies(op: KsOp): boolean {
@@ -139,7 +143,6 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     op.c % s.tk === 0 &&
     (!isGrun(s) || (isBcast(s) && s.dtile === 4 && op.d === 4)) &&
     (copiesOf(s) === 1 || (s.pipeline && op.c % (2 * s.tk) === 0)) &&
-    (!isPlanes(s) || !isBcast(s)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -175,9 +178,11 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
     .filter((s) => isBcast(s) && s.er === undefined && !valid(op, { ...singleCopy(s), er: 2 }, limits))
     .map((s): KsDtiledSchedule => ({ ...s, er: 2 }))
     .filter((s) => valid(op, s, limits));
-  // Then the δ-fastest ones, single or doubled, with their staged tiles in planes.
+  // Then the δ-fastest ones, single or doubled, with their staged tiles in planes; then (session
+  // 12) the single-copy bcast ones so.
   const planed = [...out, ...doubled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pl: true }));
-  return [...out, ...twins, ...runs, ...rounds, ...doubled, ...doubledRounds, ...planed];
+  const bcastPlaned = [...twins, ...runs, ...rounds].map((s): KsDtiledSchedule => ({ ...s, pl: true })).filter((s) => valid(op, s, limits));
+  return [...out, ...twins, ...runs, ...rounds, ...doubled, ...doubledRounds, ...planed, ...bcastPlaned];
 }
 
 /**
@@ -215,11 +220,16 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
       ? `${name}[${sum(k, u(copy * TK))}][${sum(mul(line4, TD), dd)}]`
       : `${name}[${sum(mul(sum(mul(k, lines / 4), line4), TD), dd, u(copy * TK * (lines / 4) * TD))}]`;
   const L = isBcast(schedule) ? bcastLayout(schedule) : undefined;
+  // A bcast array's vec4 `at` of plane k (copy `copy` tk planes later): one flat index, or (`pl`) [plane][at].
+  const bcastSlot = (name: string, plane: number, copy: number, k: U32Expr, at: U32Expr) =>
+    isPlanes(schedule) ? `${name}[${sum(k, u(copy * TK))}][${at}]` : `${name}[${sum(mul(k, plane / 4), at, u((copy * TK * plane) / 4))}]`;
+  // The vec4 at flat word offset 4·f of a bcast array (the epilogue's [ρ][δ][β] view); with `pl` its plane and line.
+  const flatSlot = (name: string, plane: number, f: U32Expr) => (isPlanes(schedule) ? `${name}[${div(f, plane / 4)}][${mod(f, plane / 4)}]` : `${name}[${f}]`);
   // The vec4 of a staged tile (copy `copy` (`db`: 0 or 1), tk planes after copy 0) holding lines 4·line4 .. 4·line4 + 3 of γ k and δ dd, in either layout.
   const xSlot = (copy: number, k: U32Expr, dd: U32Expr, line4: U32Expr) =>
-    L ? `${xs}[${sum(mul(k, L.xPlane / 4), mul(dd, L.xLine / 4), line4, u((copy * TK * L.xPlane) / 4))}]` : slot(xs, TR, copy, k, line4, dd);
+    L ? bcastSlot(xs, L.xPlane, copy, k, sum(mul(dd, L.xLine / 4), line4)) : slot(xs, TR, copy, k, line4, dd);
   const wSlot = (copy: number, k: U32Expr, dd: U32Expr, line4: U32Expr) =>
-    L ? `${ws}[${sum(mul(k, L.wPlane / 4), mul(dd, L.wLine / 4), line4, u((copy * TK * L.wPlane) / 4))}]` : slot(ws, TB, copy, k, line4, dd);
+    L ? bcastSlot(ws, L.wPlane, copy, k, sum(mul(dd, L.wLine / 4), line4)) : slot(ws, TB, copy, k, line4, dd);
 
   const V = TD / 4;
   const srcCopy = (copy: number): StagedCopy => ({
@@ -295,17 +305,18 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     invariant(L !== undefined, 'ks-dtiled: staged stores need the bcast layout');
     const out: string[] = [];
     const areas = [xs, ws].slice(0, epilogueRows(schedule));
+    const planeOf = [L.xPlane, L.wPlane];
     for (let i0 = 0; i0 < RR; i0 += areas.length) {
       if (i0 > 0) out.push('workgroupBarrier();');
       areas.forEach((area, h) => {
-        for (let j = 0; j < RB / 4; j++) out.push(`${area}[${sum(mul('tr', L.oRow / 4), mul('dd', L.oLine / 4), betaVec(j))}] = ${acc(i0 + h, j)};`);
+        for (let j = 0; j < RB / 4; j++) out.push(`${flatSlot(area, planeOf[h], sum(mul('tr', L.oRow / 4), mul('dd', L.oLine / 4), betaVec(j)))} = ${acc(i0 + h, j)};`);
       });
       out.push('workgroupBarrier();');
       areas.forEach((area, h) => {
         const i = i0 + h;
         const logical = sum(mul('alpha', b * d), mul(sum('beta0', 'ob'), d), 'delta0', 'od');
         const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), logical))];
-        const value = `${area}[${sum(mul('orow', L.oRow / 4), mul('od', L.oLine / 4), div('ob', 4))}][${mod('ob', 4)}]`;
+        const value = `${flatSlot(area, planeOf[h], sum(mul('orow', L.oRow / 4), mul('od', L.oLine / 4), div('ob', 4)))}[${mod('ob', 4)}]`;
         const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical), value, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
         out.push(
           ...cooperative(NR * TB * TD, T, 'e', [
@@ -338,7 +349,9 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     storage: st,
     views,
     workgroupVars: L
-      ? [`var<workgroup> ${xs}: array<vec4<f32>, ${L.xsWords / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${L.wsWords / 4}>;`]
+      ? isPlanes(schedule)
+        ? [`var<workgroup> ${xs}: array<array<vec4<f32>, ${L.xPlane / 4}>, ${L.xsWords / L.xPlane}>;`, `var<workgroup> ${ws}: array<array<vec4<f32>, ${L.wPlane / 4}>, ${L.wsWords / L.wPlane}>;`]
+        : [`var<workgroup> ${xs}: array<vec4<f32>, ${L.xsWords / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${L.wsWords / 4}>;`]
       : isPlanes(schedule)
         ? [`var<workgroup> ${xs}: array<array<vec4<f32>, ${(TR * TD) / 4}>, ${copiesOf(schedule) * TK}>;`, `var<workgroup> ${ws}: array<array<vec4<f32>, ${(TB * TD) / 4}>, ${copiesOf(schedule) * TK}>;`]
         : [`var<workgroup> ${xs}: array<vec4<f32>, ${(copiesOf(schedule) * TK * TR * TD) / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${(copiesOf(schedule) * TK * TB * TD) / 4}>;`],
