@@ -8,7 +8,7 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { ks, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { contextFor, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
 import { bcastLayout, ksDtiled, type KsDtiledSchedule } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { LIMITS, opError, TOL } from './support.js';
@@ -74,15 +74,26 @@ describe('ks-dtiled bcast', () => {
     expect(await opError(ksDtiled, aligned, 0, twoRows, 7), JSON.stringify(twoRows)).toBeLessThan(TOL);
   });
 
-  it('staged tiles in planes (pl, session 12): one and two epilogue rows per round, grun, batch 37', async () => {
+  it('staged tiles in planes (pl) and a looped epilogue (el), session 12: one and two epilogue rows per round, grun, batch 37', async () => {
     const c = monarchCase(64, 64, 8);
-    for (const knobs of [{ rows: 32, cols: 8, rr: 8, rb: 4, pipeline: true }, { rows: 32, cols: 8, rr: 8, rb: 4, pipeline: true, er: 2 }]) {
-      const s = pick(c.ops[1], { ...knobs, dtile: 8, pl: true });
+    const knobs = { rows: 32, cols: 8, rr: 8, rb: 4, pipeline: true, dtile: 8 };
+    for (const more of [{ pl: true }, { pl: true, er: 2 }, { el: true }, { el: true, er: 2, pl: true }]) {
+      const s = pick(c.ops[1], { ...knobs, ...more });
       expect(await opError(ksDtiled, c, 1, s, 37), JSON.stringify(s)).toBeLessThan(TOL);
     }
     const r = monarchCase(48, 96, 4);
-    const g = pick(r.ops[1], { dtile: 4, rr: 4, rb: 8, pipeline: false, grun: true, pl: true });
-    expect(await opError(ksDtiled, r, 1, g, 9), JSON.stringify(g)).toBeLessThan(TOL);
+    for (const more of [{ pl: true }, { el: true }]) {
+      const g = pick(r.ops[1], { dtile: 4, rr: 4, rb: 8, pipeline: false, grun: true, ...more });
+      expect(await opError(ksDtiled, r, 1, g, 9), JSON.stringify(g)).toBeLessThan(TOL);
+    }
+  });
+
+  it('el keeps a bcast kernel small: the portable d = 4 default (8 rounds of 8 passes) in a third of the text', () => {
+    const c = monarchCase(1024, 4096, 4);
+    const s = ksDtiled.defaultSchedule(c.ops[1], LIMITS);
+    expect(s.bcast).toBe(true);
+    const size = (t: KsDtiledSchedule) => ksDtiled.emit(c.ops[1], t, contextFor(c, 'k', 1, 'f32')).wgsl.length;
+    expect(size({ ...s, el: true })).toBeLessThan(size(s) / 2.5);
   });
 
   // Random strided factors: d a multiple of 4, b and c multiples of 4 (not powers of two), a ≥ 1, any batch.

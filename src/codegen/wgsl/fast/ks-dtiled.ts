@@ -34,6 +34,11 @@
  * (ks-tiled's `pl`). Session 12 offers it with `bcast` too: there a plane is bcastLayout's γ plane
  * (the same words and banks as the flat array), and the epilogue, which views the arrays as
  * [ρ][δ][β], splits its flat index into plane and line (divisions by a constant, outside the loop).
+ *
+ * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
+ * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
+ * passes were most of a bcast kernel's text (rr rounds of rows·cols·dtile / (rr·threads) passes:
+ * 64 blocks for the portable d = 4 default), which kept the untuned d = 4 factors on ks-dvec.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
@@ -57,7 +62,8 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // (a flag): the staging reads each row's γ chunk as one run (below). With bcast, `er` (1 or 2;
   // absent = 1): register rows per epilogue round, the second staged in the weights' array.
   // `db` (a flag, pipelined only): two copies of the staged tiles (above). `pl` (a flag): the
-  // staged tiles as arrays of planes (above).
+  // staged tiles as arrays of planes (above). With bcast, `el` (a flag): the epilogue's
+  // cooperative passes as a WGSL loop (below).
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -66,6 +72,20 @@ function isGrun(s: KsDtiledSchedule): boolean {
 
 function epilogueRows(s: KsDtiledSchedule): number {
   return typeof s.er === 'number' ? s.er : 1;
+}
+
+function isLooped(s: KsDtiledSchedule): boolean {
+  return s.el === true;
+}
+
+/**
+ * cooperative(count, threads, 'e', body) as a WGSL loop of constant trip count rather than
+ * unrolled passes (`el`): one copy of the body's text. An epilogue round's items (rows · cols ·
+ * dtile / rr) are always rb passes of the workgroup, so no pass is partial.
+ */
+function loopedPasses(count: number, threads: number, body: readonly string[]): string[] {
+  invariant(count % threads === 0, 'ks-dtiled: an epilogue round is whole passes');
+  return [`for (var p = 0u; p < ${u(count / threads)}; p++) {`, `  let e = ${sum('lid', mul('p', threads))};`, ...body.map((l) => `  ${l}`), '}'];
 }
 
 function isBcast(s: KsDtiledSchedule): boolean {
@@ -142,6 +162,7 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     op.b % s.cols === 0 &&
     op.c % s.tk === 0 &&
     (!isGrun(s) || (isBcast(s) && s.dtile === 4 && op.d === 4)) &&
+    (!isLooped(s) || isBcast(s)) &&
     (copiesOf(s) === 1 || (s.pipeline && op.c % (2 * s.tk) === 0)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
@@ -182,7 +203,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   // 12) the single-copy bcast ones so.
   const planed = [...out, ...doubled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pl: true }));
   const bcastPlaned = [...twins, ...runs, ...rounds].map((s): KsDtiledSchedule => ({ ...s, pl: true })).filter((s) => valid(op, s, limits));
-  return [...out, ...twins, ...runs, ...rounds, ...doubled, ...doubledRounds, ...planed, ...bcastPlaned];
+  // Then (session 12) the single-copy bcast ones, flat or planed, with the epilogue's passes looped.
+  const looped = [...twins, ...runs, ...rounds, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, el: true }));
+  return [...out, ...twins, ...runs, ...rounds, ...doubled, ...doubledRounds, ...planed, ...bcastPlaned, ...looped];
 }
 
 /**
@@ -318,15 +341,14 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
         const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), logical))];
         const value = `${flatSlot(area, planeOf[h], sum(mul('orow', L.oRow / 4), mul('od', L.oLine / 4), div('ob', 4)))}[${mod('ob', 4)}]`;
         const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical), value, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
-        out.push(
-          ...cooperative(NR * TB * TD, T, 'e', [
-            `let od = ${mod('e', TD)};`,
-            `let ob = ${mod(div('e', TD), TB)};`,
-            `let orow = ${div('e', TD * TB)};`,
-            `let row = ${sum('row0', mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3))};`,
-            `if (row < batch) { ${write} }`,
-          ]),
-        );
+        const item = [
+          `let od = ${mod('e', TD)};`,
+          `let ob = ${mod(div('e', TD), TB)};`,
+          `let orow = ${div('e', TD * TB)};`,
+          `let row = ${sum('row0', mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3))};`,
+          `if (row < batch) { ${write} }`,
+        ];
+        out.push(...(isLooped(schedule) ? loopedPasses(NR * TB * TD, T, item) : cooperative(NR * TB * TD, T, 'e', item)));
       });
     }
     return out;
@@ -373,7 +395,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     family: 'ks-dtiled',
     ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['bcast', 'grun', 'db', 'pl']),
+    ...presentFlags(s, ['bcast', 'grun', 'db', 'pl', 'el']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
   }),
   emit,
