@@ -20,6 +20,7 @@ import { scheduleKey } from './wgsl/family.js';
 import { SUBGROUP, SUBGROUP_MATRIX_FEATURE } from './wgsl/fast/ks-sgmat.js';
 import { emitProgramKernels } from './wgsl/program.js';
 import { isValidRunSchedule, isValidSchedule } from './wgsl/families.js';
+import { subgroupMatrixConfigs } from './subgroup-matrix-configs.js';
 
 /**
  * The target of the tensor-core set: shader-f16 and subgroup matrices, with the limits Dawn
@@ -55,16 +56,20 @@ export function featuresOfEnables(enables: readonly string[]): string[] {
 /**
  * What a device needs to run `kernels`: the features they enable and `targetFeatures` (a default
  * chosen for a target may rely on its features), the largest workgroup, `storageBytes` of
- * workgroup storage, and for subgroup-matrix kernels the subgroup size they assume.
+ * workgroup storage, and for subgroup-matrix kernels the subgroup size they assume and the
+ * configurations they use (an adapter offering only others, e.g. 8x8x8, fails to compile them:
+ * named here, a runtime passes the set over without trying).
  */
 export function requirementsOf(kernels: readonly EmittedKernel[], storageBytes: number, targetFeatures: readonly string[] = []): ManifestRequirements {
   const enabled = kernels.flatMap((k) => featuresOfEnables(k.enables));
   const features = [...new Set([...enabled, ...targetFeatures])].sort();
+  const configs = [...new Set(kernels.flatMap((k) => subgroupMatrixConfigs(k.wgsl)))].sort();
   return {
     features,
     maxComputeInvocationsPerWorkgroup: Math.max(1, ...kernels.map((k) => k.workgroupSize[0] * k.workgroupSize[1] * k.workgroupSize[2])),
     maxComputeWorkgroupStorageSize: storageBytes,
     ...(features.includes(SUBGROUP_MATRIX_FEATURE) ? { subgroupSize: SUBGROUP } : {}),
+    ...(configs.length > 0 ? { subgroupMatrixConfigs: configs } : {}),
   };
 }
 
@@ -148,7 +153,8 @@ export function runsWherever(a: ManifestRequirements, b: ManifestRequirements): 
     a.features.every((f) => b.features.includes(f)) &&
     a.maxComputeInvocationsPerWorkgroup <= Math.max(b.maxComputeInvocationsPerWorkgroup, DEFAULT_LIMITS.maxWorkgroupSize) &&
     a.maxComputeWorkgroupStorageSize <= Math.max(b.maxComputeWorkgroupStorageSize, DEFAULT_LIMITS.maxWorkgroupStorageBytes) &&
-    (a.subgroupSize === undefined || a.subgroupSize === b.subgroupSize)
+    (a.subgroupSize === undefined || a.subgroupSize === b.subgroupSize) &&
+    (a.subgroupMatrixConfigs ?? []).every((c) => b.subgroupMatrixConfigs?.includes(c))
   );
 }
 

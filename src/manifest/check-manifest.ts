@@ -148,7 +148,7 @@ function mapSchema(): Check {
     {
       name: text,
       storage: oneOf('f32', 'f16'),
-      requires: record({ features: list(text), maxComputeInvocationsPerWorkgroup: count(0), maxComputeWorkgroupStorageSize: count(0) }, { subgroupSize: count(1) }),
+      requires: record({ features: list(text), maxComputeInvocationsPerWorkgroup: count(0), maxComputeWorkgroupStorageSize: count(0) }, { subgroupSize: count(1), subgroupMatrixConfigs: list(text) }),
     },
     { wgsl: record({ extendsModule: flag, enables: list(text), text }), kernels: list(record(plan, { pattern })), backwardKernels: list(backwardKernel) },
   );

@@ -148,6 +148,12 @@ export interface ManifestRequirements {
    * workgroup): the adapter's subgroupMinSize and subgroupMaxSize must both be this. Absent: any.
    */
   readonly subgroupSize?: number;
+  /**
+   * The subgroup-matrix configurations the kernels use, named as subgroup-matrix.ts does
+   * (`f16->f32 16x16x16`), sorted: each must be in the adapter's GPUAdapterInfo.subgroupMatrixConfigs,
+   * else the kernels do not compile. Absent: none (no subgroup-matrix kernel, or an older monc).
+   */
+  readonly subgroupMatrixConfigs?: readonly string[];
 }
 
 /**

@@ -71,6 +71,7 @@ describe('the tensor-core kernel set', () => {
       maxComputeInvocationsPerWorkgroup: Math.max(...[...map.kernels, ...map.backward!.kernels, ...map.optimizers!].map((k) => k.workgroupSize[0]), 32),
       maxComputeWorkgroupStorageSize: 16384,
       subgroupSize: 32,
+      subgroupMatrixConfigs: ['f16->f32 16x16x16'],
     });
     expect(kernelSetOf(map, 'portable').requires.features).toEqual(['shader-f16']);
     expectSharesTheModule(map, built.wgsl);
@@ -180,8 +181,21 @@ describe('the tensor-core kernel set', () => {
         features,
         maxComputeInvocationsPerWorkgroup: Math.max(...[...tuned.kernels, ...tuned.backward!.kernels, ...tuned.optimizers!].map((k) => k.workgroupSize[0])),
         maxComputeWorkgroupStorageSize: storage,
-        ...(schedule === sgmat ? { subgroupSize: 32 } : {}),
+        ...(schedule === sgmat ? { subgroupSize: 32, subgroupMatrixConfigs: ['f16->f32 16x16x16'] } : {}),
       });
     }
+  });
+
+  it('follows a tuned set on f16 results (acc16: the f16 -> f16 configuration), which an adapter with only f16 -> f32 tiles cannot run (B7)', () => {
+    const source = 'module t\ndtype f16\nmap up : 1024 -> 1024 = monarch(nblocks: 16)';
+    const op = build(source).programs[0].ops[0];
+    const tunedOn = { ...TENSOR_CORE_TARGET, maxWorkgroupStorageBytes: 49152, maxWorkgroupSize: 1024 };
+    const acc16 = candidates(op, tunedOn).find((c) => c.family === 'ks-sgmat' && c.acc16 === true && isValidSchedule(op, c, { ...tunedOn, maxWorkgroupStorageBytes: 16384 }));
+    expect(acc16, 'an acc16 schedule within 16 KiB').toBeDefined();
+    const tuned = build(source, (ops) => (ops.length === 1 && JSON.stringify({ ...ops[0], span: undefined }) === JSON.stringify({ ...op, span: undefined }) ? { schedule: acc16!, limits: tunedOn } : undefined)).manifest.maps[0];
+    expect(tuned.kernels[0].schedule).toEqual(acc16);
+    expect(names(tuned)).toEqual(['tuned', 'tensor-core', 'portable', 'f32-storage']);
+    expect(kernelSetOf(tuned, 'tuned').requires.subgroupMatrixConfigs).toEqual(['f16->f16 16x16x16']);
+    expect(kernelSetOf(tuned, 'tensor-core').requires.subgroupMatrixConfigs).toEqual(['f16->f32 16x16x16']);
   });
 });

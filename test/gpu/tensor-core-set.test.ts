@@ -43,12 +43,12 @@ function emulatedTensorCoreMap(map: ManifestMap): ManifestMap {
 }
 
 /**
- * A set as this adapter runs it under the emulation: f32 storage, none of the features and no
- * subgroup size the emulation stands in for, the same workgroup limits; its own kernels (`text`:
+ * A set as this adapter runs it under the emulation: f32 storage, none of the features, no
+ * subgroup size and no subgroup-matrix configurations the emulation stands in for, the same workgroup limits; its own kernels (`text`:
  * by default the set's) emulated too.
  */
 function emulatedSet(set: ManifestKernelSet, text = set.wgsl?.text): ManifestKernelSet {
-  const { features: _features, subgroupSize: _size, ...limits } = set.requires;
+  const { features: _features, subgroupSize: _size, subgroupMatrixConfigs: _configs, ...limits } = set.requires;
   return { ...set, storage: 'f32', requires: { ...limits, features: [] }, ...(text === undefined ? {} : { wgsl: { extendsModule: true, enables: [], text: emulateSubgroupMatrix(text, EMULATION) } }) };
 }
 
