@@ -134,13 +134,24 @@ describe('db and pl candidates', () => {
         expect(firstPl, what).toBeGreaterThan(first);
         expect(all.slice(0, first).some((s) => 'db' in s || 'pl' in s), what).toBe(false);
         expect(all.slice(first, firstPl).every((s) => s.db === true && s.pl === undefined), what).toBe(true);
-        expect(all.slice(firstPl).every((s) => s.pl === true), what).toBe(true);
+        // Then (ks-dtiled, session 12) the bcast ones with pl, and the bcast ones with el.
+        const firstEl = all.findIndex((s) => s.el === true);
+        const lastPl = firstEl < 0 ? all.length : firstEl;
+        expect(all.slice(firstPl, lastPl).every((s) => s.pl === true), what).toBe(true);
+        expect(all.slice(lastPl).every((s) => s.el === true && s.bcast === true && s.db === undefined), what).toBe(true);
         const doubled = all.filter((s) => s.db === true);
         expect(doubled.every((s) => s.pipeline === true && op.c % (2 * (s.tk as number)) === 0), what).toBe(true);
-        // ks-tiled: twins of the padded schedules; ks-dtiled: pl for the δ-fastest form only.
+        // ks-tiled: twins of the padded schedules; ks-dtiled: pl for the δ-fastest form, then for the single-copy bcast form.
         if (family === ksTiled) expect(all.slice(first).every((s) => s.pad === true), what).toBe(true);
-        else expect(all.slice(firstPl).every((s) => s.bcast === undefined), what).toBe(true);
-        for (const s of [all[first], all[firstPl], all[all.length - 1]]) expect(family.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
+        else {
+          const planed = all.slice(firstPl, lastPl);
+          const firstBcast = planed.findIndex((s) => s.bcast === true);
+          expect(firstBcast, what).toBeGreaterThan(0);
+          expect(planed.slice(0, firstBcast).every((s) => s.bcast === undefined), what).toBe(true);
+          expect(planed.slice(firstBcast).every((s) => s.bcast === true && s.db === undefined), what).toBe(true);
+          expect(firstEl, what).toBeGreaterThan(firstPl);
+        }
+        for (const s of [all[first], all[firstPl], all[lastPl - 1], all[all.length - 1]]) expect(family.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
         const def = family.defaultSchedule(op, H200);
         const planes = family === ksTiled ? op.c >= 1024 : def.bcast === undefined;
         expect([def.db, def.pl], what).toEqual([undefined, planes ? true : undefined]);
