@@ -77,6 +77,15 @@
  *    0.1685, with sg/db 2-65% slower than without: the per-tile rounds' barriers are not what
  *    holds these kernels back. Left to the tuner for other GPUs.
  *
+ * Session 12's knob (the same rule):
+ *  - `mc` (d = 1): the operand chunks staged as 16x16 matrix copies, a subgroupMatrixLoad from x
+ *    or W and a subgroupMatrixStore of the same matrix into xs or ws, each subgroup its share of
+ *    the tiles (sgmat-matrix-copy.ts), instead of 8-byte global loads written back one f16 at a
+ *    time (the workgroup arrays must be scalar for the builtins): a 128x128 workgroup tile's
+ *    16-deep chunk costs each invocation 32 scalar stores beside its subgroup's 16 MMAs. Offered on
+ *    the shared tilings, their grids, the 8-subgroup grids 2 x 4 and 4 x 2 (with mc only), and
+ *    acc16's direct stores, plain and db + dbu, and with `pad` 8; untimed.
+ *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
  * is the identity, and b and c are multiples of 16.
@@ -89,6 +98,7 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { doubleBufferedLoop } from './double-buffered-loop.js';
+import { matrixCopyStaging } from './sgmat-matrix-copy.js';
 import { resultMatrix, resultRegisters, stagedStores, SUBGROUP_MATRIX_UNIFORMITY_OFF, tileLoads, tileStores, type PlacedTile, type ResultComponent } from './sgmat-results.js';
 import { opOperands } from './operands.js';
 import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel, type TiledKernelParts } from './wgsl-text.js';
@@ -136,6 +146,8 @@ export interface KsSgmatSchedule extends Schedule {
   // along β, sharing the staged tiles, each its own rows × cols; `db`, double-buffered staging
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
+  // Session 12 (absent = off): `mc`, the operand chunks staged as 16x16 matrix copies
+  // (sgmat-matrix-copy.ts), d = 1 only.
 }
 
 interface SgTiling {
@@ -307,13 +319,37 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   const fits = (s: KsSgmatSchedule) => valid(op, sgTiling(s, op), limits);
   // Subgroup tiles of 32 or 64 rows and β (16 leave a subgroup too little to multiply per
   // staged chunk); not acc16's direct stores: they lost to the staged epilogue on the H100 (session 10).
-  const shared = [...measured, ...staged].filter((s) => (s.rows === 32 || s.rows === 64) && (s.cols === 32 || s.cols === 64));
+  const shared = [...measured, ...staged].filter(tile32or64);
   const grouped = SUBGROUP_GRIDS.flatMap(([sg, sgc]) => shared.map((s): KsSgmatSchedule => ({ ...s, ...(sg > 1 ? { sg } : {}), ...(sgc > 1 ? { sgc } : {}) }))).filter(fits);
   const doubled = [...measured, ...staged, ...grouped].filter((s) => op.c / s.tk >= 2).map((s): KsSgmatSchedule => ({ ...s, db: true })).filter(fits);
   const unrolled = doubled.filter((s) => (op.c / s.tk) % 2 === 0).map((s): KsSgmatSchedule => ({ ...s, dbu: true }));
   // Not db's runtime halves (slower than the default on the H100: s11 call 1).
   const banded = [...shared, ...grouped, ...unrolled].map((s): KsSgmatSchedule => ({ ...s, band: true })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded];
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...matrixCopied(op, shared, [...grouped, ...unrolled], acc16.filter(tile32or64), fits)];
+}
+
+/** Subgroup tiles of 32 or 64 rows and β. */
+const tile32or64 = (s: KsSgmatSchedule): boolean => (s.rows === 32 || s.rows === 64) && (s.cols === 32 || s.cols === 64);
+
+/** Session 12's 8-subgroup grids (256 invocations, 128 x 128 of 32 x 64 or 64 x 32 subgroup tiles), offered with `mc` only. */
+const EIGHT_SUBGROUPS: readonly (readonly [number, number])[] = [[2, 4], [4, 2]];
+
+/**
+ * `mc` (d = 1): the 32/64 tilings, their 2-4 subgroup grids and dbu twins, and the 8-subgroup
+ * grids (plain and db + dbu where the chunks are even); acc16's direct-store 32/64 tilings
+ * (`direct`: n = 4096's memory-bound factor has no staging left then but the operands') on the
+ * 1-4 subgroup grids, plain and db + dbu; all staged by matrix copies; then those of tk 32 or 64
+ * with `pad` 8.
+ */
+function matrixCopied(op: KsOp, shared: readonly KsSgmatSchedule[], grouped: readonly KsSgmatSchedule[], direct: readonly KsSgmatSchedule[], fits: (s: KsSgmatSchedule) => boolean): KsSgmatSchedule[] {
+  if (op.d !== 1) return [];
+  const gridded = (grids: readonly (readonly [number, number])[], base: readonly KsSgmatSchedule[]) =>
+    grids.flatMap(([sg, sgc]) => base.map((s): KsSgmatSchedule => ({ ...s, ...(sg > 1 ? { sg } : {}), ...(sgc > 1 ? { sgc } : {}) }))).filter(fits);
+  const withDbu = (list: readonly KsSgmatSchedule[]) => [...list, ...list.filter((s) => (op.c / s.tk) % 2 === 0).map((s): KsSgmatSchedule => ({ ...s, db: true, dbu: true }))];
+  const eight = withDbu(gridded(EIGHT_SUBGROUPS, shared));
+  const directs = withDbu(gridded([[1, 1], ...SUBGROUP_GRIDS], direct));
+  const copied = [...shared, ...grouped, ...eight, ...directs].map((s): KsSgmatSchedule => ({ ...s, mc: true })).filter(fits);
+  return [...copied, ...copied.filter((s) => s.tk >= 32).map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits)];
 }
 
 /**
@@ -379,9 +415,12 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   invariant(!gload || (d === 1 && (t.result === 'f16' || t.oneRound)), 'ks-sgmat: gload needs d = 1 and acc16 or epi');
   invariant(!gload || (!multi && !db), 'ks-sgmat: gload stages nothing to share (sg) or double-buffer (db)');
   invariant(schedule.dbu !== true || (db && (c / TK) % 2 === 0), 'ks-sgmat: dbu needs db and an even number of chunks');
+  // mc: the chunks staged as matrix copies, which read scalar views of x and W.
+  const mc = schedule.mc === true;
+  invariant(!mc || (d === 1 && !gload), 'ks-sgmat: mc needs d = 1 and staging (not gload)');
   const views = {
-    src: !gload && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
-    params: !gload && wOff % 4 === 0 && c % 4 === 0,
+    src: !gload && !mc && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
+    params: !gload && !mc && wOff % 4 === 0 && c % 4 === 0,
     dst: !direct && identityOut && outSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : TB % 4 === 0),
   };
   const nbt = b / WC;
@@ -610,7 +649,9 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) gloadLoop.push(`  ${acc(0, i, j)} = subgroupMatrixMultiplyAccumulate(l${ks}_${i}, r${ks}_${j}, ${acc(0, i, j)});`);
   }
   gloadLoop.push('}');
-  const stagingCopies = staging('pf', T, [srcCopy, wCopy]);
+  const stagingCopies = mc
+    ? matrixCopyStaging({ src: n.src, params: n.params, xs, ws, inSize, b, c, wOff, rows: WR, cols: WC, tk: SK, pitch: SP, subgroups: SG, xsHalf: half(XS), wsHalf: half(WS) })
+    : staging('pf', T, [srcCopy, wCopy]);
   const reduction = db ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true) : stagedLoop(stagingCopies, c, SK, true, compute);
   const stagedPath = [...reduction, ...(direct ? lastRowTile : t.oneRound ? stagedOnce : epilogue)];
   const mainPath = gload
@@ -668,6 +709,7 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
+    ...(s.mc === undefined ? {} : { mc: flag(s, 'mc') }),
   }),
   emit,
 };
