@@ -127,7 +127,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .option('--map <name>', 'tune this map only (default: every map)')
     .option('--batch <n>', 'batch size to tune for (results apply to batches in the same power-of-two bucket)', parsePositive, DEFAULT_TUNE_BATCH)
     .option('--db <file>', "tuning database to update (default: $MONC_TUNING_DB, else monc/tuning.json in the user's cache directory)")
-    .option('--max-candidates <n>', 'at most this many schedules tried per kernel, the default among them', parsePositive, DEFAULT_MAX_CANDIDATES)
+    .option('--max-candidates <n>', "schedules timed per kernel at most, unless its seeds are more: the untuned default and each family's own default are always timed", parsePositive, DEFAULT_MAX_CANDIDATES)
     .option('--forward-only', 'tune the forward kernels only, not the backward ones (for modules you build with --forward-only)')
     .addHelpText('after', '\nEach candidate is checked against the float64 reference before it is timed; progress goes to stderr.\n\nExamples:\n  monc tune ffn.mon --batch 16384\n  monc tune ffn.mon --map up --max-candidates 8 --db tuning.json')
     .action((file: string, opts: { json?: boolean; map?: string; batch: number; db?: string; maxCandidates: number; forwardOnly?: boolean }) =>

@@ -22,7 +22,7 @@ import { tuneProgram, type KernelTuning, type KnownKernel, type TuneProgress } f
 export interface TuneMapsOptions {
   /** The batch the kernels are timed at (entries are kept per power-of-two bucket of it). */
   readonly batch: number;
-  /** At most this many candidates per kernel (default 24). */
+  /** At most this many candidates per kernel, unless its seeds (the untuned default, each family's own) are more: all are timed (default 24). */
   readonly maxCandidates?: number;
   /** Timed runs per candidate (default 10). */
   readonly repeats?: number;

@@ -30,7 +30,7 @@ export interface TuneOptions {
   /** What candidates may use: the device's limits (deviceTargetLimits). */
   readonly limits: TargetLimits;
   readonly storage?: StorageType;
-  /** At most this many candidates per kernel (default 24; search.ts says which). */
+  /** At most this many candidates per kernel, unless its seeds (the untuned default, each family's own) are more: all are timed (default 24; search.ts says which). */
   readonly maxCandidates?: number;
   /** Timed runs per candidate (default 10). */
   readonly repeats?: number;
