@@ -75,6 +75,7 @@ import { hasF16Results, SUBGROUP, TILE } from './ks-sgmat.js';
 import { resultMatrix, SUBGROUP_MATRIX_UNIFORMITY_OFF } from './sgmat-results.js';
 import { stridedSgmatApplies, tiling, valid, type KsSgmatStridedSchedule } from './ks-sgmat-strided-layout.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
+import { emitIx, ixCandidates } from './ks-sgmat-ix.js';
 import { opOperands } from './operands.js';
 import { cooperative, scalarAt, staging, tiledKernel, type StagedCopy } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
@@ -140,8 +141,11 @@ function enumerate(
  * Then session 6's form, the f16-result schedules and ds with f32 results again with swizzled
  * lanes (`sw`: no vector indexed by a runtime lane, which f16 vectors suffer most from), then
  * the `et` schedules with them, then session 6's form with sw and 16 row chunks.
- * Very last (d > 1), session 6's form with `pd` 2, the source loads two γ chunks ahead, where a
+ * Then (d > 1), session 6's form with `pd` 2, the source loads two γ chunks ahead, where a
  * row chunk has an even number of γ chunks.
+ * Very last (1 < d ≤ 8, d dividing 16), the interleave-expanded form (`ix`, ks-sgmat-ix.ts): the
+ * factor as one GEMM per α over E (W spread on its δ diagonal), contiguous operands and results,
+ * d times the multiply-adds.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
@@ -171,7 +175,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   const longerRows = swizzled(op, measuredForm.filter((s) => s.chunks === 8).map((s) => ({ ...s, chunks: 16 })), limits);
   const deeperPrefetch = measuredForm.map((s): KsSgmatStridedSchedule => ({ ...s, pd: 2 })).filter((s) => valid(op, tiling(op, s), limits));
   const f16Rounds = f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...deeperPrefetch];
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...deeperPrefetch, ...ixCandidates(op, limits)];
 }
 
 /** `forms` with swizzled lanes (`sw`), where their staging or epilogue moves vec4 runs. */
@@ -296,6 +300,7 @@ const LEFT = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
 const RIGHT = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
 
 function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): EmittedKernel {
+  if (flag(schedule, 'ix')) return emitIx(op, schedule, ctx);
   invariant(ctx.storage === 'f16', 'ks-sgmat-strided needs f16 storage');
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat-strided: op shape not supported');
   const t = tiling(op, schedule);
@@ -583,6 +588,9 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.ds === undefined ? {} : { ds: knob(s, 'ds') }),
     ...(s.pd === undefined ? {} : { pd: knob(s, 'pd') }),
     ...(s.sw === undefined ? {} : { sw: flag(s, 'sw') }),
+    ...(s.ix === undefined ? {} : { ix: flag(s, 'ix') }),
+    ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
+    ...(s.gl === undefined ? {} : { gl: flag(s, 'gl') }),
   }),
   emit,
 };
