@@ -47,6 +47,9 @@
  *   twice the tiles per epilogue round in the same memory) written out unconverted unless a bias
  *   or the old destination is added. With `ds` (f16 or f32 results) a subgroup takes ds δ: the runs along
  *   δ stay `dtile` long (32 bytes at 16 δ) with dtile / ds subgroups per β group.
+ * - With `ix` (1 < d ≤ 8) the kernel is another one, ks-sgmat-ix.ts: the interleave-expanded
+ *   GEMM, whose operands and results are contiguous (no staging of δ planes, no re-interleaving
+ *   epilogue) at d times the multiply-adds.
  *
  * Subgroups: the matrix builtins need subgroup-uniform control flow and subgroup-uniform pointer,
  * offset and stride arguments (the gpuweb proposal "Subgroup Matrix", proposals/subgroup-matrix.md,
