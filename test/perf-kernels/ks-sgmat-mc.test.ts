@@ -1,6 +1,6 @@
 /**
  * ks-sgmat's session-12 knob `mc` (sgmat-matrix-copy.ts): the operand chunks staged as 16x16
- * matrix copies, each subgroup its share of the tiles; and the 8-subgroup grids offered with it.
+ * matrix copies, each subgroup its share of the tiles; and the 8-subgroup grids (2 x 4, 4 x 2).
  * The schedule space (d = 1 only, after every other candidate), the WGSL, and results through the
  * subgroup-matrix emulation on SwiftShader against the float64 op reference: one and several
  * subgroups, tiles that do not divide among the subgroups, db + dbu halves, pad, each epilogue
@@ -34,19 +34,23 @@ describe('ks-sgmat mc: the schedule space', () => {
     ['4096->1024', monarchCase(4096, 1024, 4).ops[0] as KsOp],
   ];
 
-  it('offers mc last, for d = 1 only, on the staged tilings; 8 subgroups only with mc', () => {
+  it('offers 8 subgroups (2 x 4, 4 x 2) after session 11, then mc last, for d = 1 only, on the staged tilings', () => {
     for (const [name, op] of firsts) {
       const all = ksSgmat.candidates(op, H200);
       const first = all.findIndex((s) => s.mc !== undefined);
+      const eightPlain = all.filter((s) => Number(s.sg ?? 1) * Number(s.sgc ?? 1) === 8 && s.mc === undefined);
+      expect(eightPlain.length, name).toBeGreaterThan(0);
+      expect(all.slice(first - eightPlain.length, first), name).toEqual(eightPlain);
+      for (const s of eightPlain) expect(['2x4', '4x2'].includes(`${s.sg}x${s.sgc}`) && s.db === s.dbu, JSON.stringify(s)).toBe(true);
       // acc16's direct stores (no stage) only on the 32/64 tilings, up to 4 subgroups.
       const direct = all.slice(first).filter((s) => s.acc16 === true && s.stage === undefined);
       expect(direct.length, name).toBeGreaterThan(0);
       for (const s of direct) expect([32, 64].includes(s.rows) && [32, 64].includes(s.cols) && Number(s.sg ?? 1) * Number(s.sgc ?? 1) <= 4, JSON.stringify(s)).toBe(true);
       expect(first, name).toBeGreaterThan(0);
       expect(all.slice(first).every((s) => s.mc === true && s.gload === undefined && s.band === undefined), name).toBe(true);
-      const eight = all.filter((s) => Number(s.sg ?? 1) * Number(s.sgc ?? 1) === 8);
-      expect(eight.length, name).toBeGreaterThan(0);
-      expect(eight.every((s) => s.mc === true), name).toBe(true);
+      // Every plain 8-subgroup schedule again with mc.
+      const copied = new Set(all.slice(first).map((s) => JSON.stringify({ ...s, mc: undefined })));
+      for (const s of eightPlain) expect(copied.has(JSON.stringify({ ...s, mc: undefined })), JSON.stringify(s)).toBe(true);
       for (const s of all.slice(first)) expect(s.pad === undefined || s.tk >= 32, JSON.stringify(s)).toBe(true);
       expect(new Set(all.map((s) => JSON.stringify(s))).size, name).toBe(all.length);
     }
@@ -106,6 +110,11 @@ describe('ks-sgmat mc, emulated, against the float64 reference', () => {
     it(name, async () => {
       expect(await error(c, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
     });
+
+  it('8 subgroups without mc (2 x 4, db + dbu, acc16 + stage: the staging and epilogue over 256 invocations) (batch 45)', async () => {
+    const { mc: _, ...plain } = mc(16, 16, 16, { acc16: true, stage: true, sg: 2, sgc: 4, db: true, dbu: true });
+    expect(await error(oneOp(wide), plain, 45)).toBeLessThan(TOL);
+  });
 
   it('a bias and accumulate (the one-round staged path), sg 2 x sgc 2, acc16 (batch 21)', async () => {
     const biased = oneOp({ ...wide, accumulate: true, bias: { tensor: 'b', offset: 0, length: 64 } });

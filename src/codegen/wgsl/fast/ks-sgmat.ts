@@ -83,8 +83,10 @@
  *    the tiles (sgmat-matrix-copy.ts), instead of 8-byte global loads written back one f16 at a
  *    time (the workgroup arrays must be scalar for the builtins): a 128x128 workgroup tile's
  *    16-deep chunk costs each invocation 32 scalar stores beside its subgroup's 16 MMAs. Offered on
- *    the shared tilings, their grids, the 8-subgroup grids 2 x 4 and 4 x 2 (with mc only), and
- *    acc16's direct stores, plain and db + dbu, and with `pad` 8; untimed.
+ *    the shared tilings, their grids, acc16's direct stores, plain and db + dbu, and with `pad`
+ *    8; untimed.
+ *  - 8 subgroups (`sg` 2 × `sgc` 4, `sg` 4 × `sgc` 2: 128 x 128 of 64 x 32 or 32 x 64 subgroup
+ *    tiles, half the accumulators of a 64 x 64 one per subgroup), plain and db + dbu; untimed.
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -320,35 +322,44 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // Subgroup tiles of 32 or 64 rows and β (16 leave a subgroup too little to multiply per
   // staged chunk); not acc16's direct stores: they lost to the staged epilogue on the H100 (session 10).
   const shared = [...measured, ...staged].filter(tile32or64);
-  const grouped = SUBGROUP_GRIDS.flatMap(([sg, sgc]) => shared.map((s): KsSgmatSchedule => ({ ...s, ...(sg > 1 ? { sg } : {}), ...(sgc > 1 ? { sgc } : {}) }))).filter(fits);
+  const grouped = gridded(SUBGROUP_GRIDS, shared, fits);
   const doubled = [...measured, ...staged, ...grouped].filter((s) => op.c / s.tk >= 2).map((s): KsSgmatSchedule => ({ ...s, db: true })).filter(fits);
   const unrolled = doubled.filter((s) => (op.c / s.tk) % 2 === 0).map((s): KsSgmatSchedule => ({ ...s, dbu: true }));
   // Not db's runtime halves (slower than the default on the H100: s11 call 1).
   const banded = [...shared, ...grouped, ...unrolled].map((s): KsSgmatSchedule => ({ ...s, band: true })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...matrixCopied(op, shared, [...grouped, ...unrolled], acc16.filter(tile32or64), fits)];
+  const eight = withDbu(op, gridded(EIGHT_SUBGROUPS, shared, fits)).filter(fits);
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...matrixCopied(op, [...shared, ...grouped, ...unrolled, ...eight], acc16.filter(tile32or64), fits)];
 }
 
 /** Subgroup tiles of 32 or 64 rows and β. */
 const tile32or64 = (s: KsSgmatSchedule): boolean => (s.rows === 32 || s.rows === 64) && (s.cols === 32 || s.cols === 64);
 
-/** Session 12's 8-subgroup grids (256 invocations, 128 x 128 of 32 x 64 or 64 x 32 subgroup tiles), offered with `mc` only. */
+/**
+ * Session 12's 8-subgroup grids (256 invocations; 128 x 128 of 32 x 64 or 64 x 32 subgroup
+ * tiles), plain and db + dbu where the chunks are even, after session 11's candidates.
+ */
 const EIGHT_SUBGROUPS: readonly (readonly [number, number])[] = [[2, 4], [4, 2]];
 
+/** `base` on each subgroup grid [sg, sgc] (1: the knob absent) that fits. */
+function gridded(grids: readonly (readonly [number, number])[], base: readonly KsSgmatSchedule[], fits: (s: KsSgmatSchedule) => boolean): KsSgmatSchedule[] {
+  return grids.flatMap(([sg, sgc]) => base.map((s): KsSgmatSchedule => ({ ...s, ...(sg > 1 ? { sg } : {}), ...(sgc > 1 ? { sgc } : {}) }))).filter(fits);
+}
+
+/** `list`, then its schedules of an even number of chunks with db + dbu. */
+function withDbu(op: KsOp, list: readonly KsSgmatSchedule[]): KsSgmatSchedule[] {
+  return [...list, ...list.filter((s) => (op.c / s.tk) % 2 === 0).map((s): KsSgmatSchedule => ({ ...s, db: true, dbu: true }))];
+}
+
 /**
- * `mc` (d = 1): the 32/64 tilings, their 2-4 subgroup grids and dbu twins, and the 8-subgroup
- * grids (plain and db + dbu where the chunks are even); acc16's direct-store 32/64 tilings
- * (`direct`: n = 4096's memory-bound factor has no staging left then but the operands') on the
- * 1-4 subgroup grids, plain and db + dbu; all staged by matrix copies; then those of tk 32 or 64
- * with `pad` 8.
+ * `mc` (d = 1): `staged` (the 32/64 tilings, their grids of 2-8 subgroups and db + dbu twins),
+ * and acc16's direct-store 32/64 tilings (`direct`: n = 4096's memory-bound factor then has no
+ * staging left but the operands') on the 1-4 subgroup grids, plain and db + dbu; all staged by
+ * matrix copies; then those of tk 32 or 64 with `pad` 8.
  */
-function matrixCopied(op: KsOp, shared: readonly KsSgmatSchedule[], grouped: readonly KsSgmatSchedule[], direct: readonly KsSgmatSchedule[], fits: (s: KsSgmatSchedule) => boolean): KsSgmatSchedule[] {
+function matrixCopied(op: KsOp, staged: readonly KsSgmatSchedule[], direct: readonly KsSgmatSchedule[], fits: (s: KsSgmatSchedule) => boolean): KsSgmatSchedule[] {
   if (op.d !== 1) return [];
-  const gridded = (grids: readonly (readonly [number, number])[], base: readonly KsSgmatSchedule[]) =>
-    grids.flatMap(([sg, sgc]) => base.map((s): KsSgmatSchedule => ({ ...s, ...(sg > 1 ? { sg } : {}), ...(sgc > 1 ? { sgc } : {}) }))).filter(fits);
-  const withDbu = (list: readonly KsSgmatSchedule[]) => [...list, ...list.filter((s) => (op.c / s.tk) % 2 === 0).map((s): KsSgmatSchedule => ({ ...s, db: true, dbu: true }))];
-  const eight = withDbu(gridded(EIGHT_SUBGROUPS, shared));
-  const directs = withDbu(gridded([[1, 1], ...SUBGROUP_GRIDS], direct));
-  const copied = [...shared, ...grouped, ...eight, ...directs].map((s): KsSgmatSchedule => ({ ...s, mc: true })).filter(fits);
+  const directs = withDbu(op, gridded([[1, 1], ...SUBGROUP_GRIDS], direct, fits));
+  const copied = [...staged, ...directs].map((s): KsSgmatSchedule => ({ ...s, mc: true })).filter(fits);
   return [...copied, ...copied.filter((s) => s.tk >= 32).map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits)];
 }
 
