@@ -12,16 +12,28 @@
  *   ring:R       ceil(B / R) stagings of R rows: x copied into their views, all run() at once
  *   ringRun:R    the same counting only the runs (their inputs filled before): PyTorch's
  *                pinned round trip, whose input already sits in pinned memory
+ * and variants of how the one-piece round trip reads its result (HOST_PIPELINE.readBytes,
+ * pipelined-forward.ts; by default in 8 MiB pieces, each unmapped before the next is mapped):
+ *   out:mapWhole / fresh:mapWhole   mapped whole (session 11's way)
+ *   out:piece:P  in pieces of P MiB, for each P of --piece-mib
+ * (Since session 12 forward writes x into the mapped upload buffer during the call; session 11
+ * copied x into a new array first: phase copyXToNewMs is what that cost.)
  * Each mode also reports the garbage collections V8 ran during its timed calls (count, ms;
  * a mapping of 64 MiB or more triggers one per call: src/runtime/pipelined-forward.ts).
  * Then where the time goes, each phase alone (median of --repeats): upload through a mapped
  * MAP_WRITE buffer (its getMappedRange and the copy into it timed apart), upload through
  * queue.writeBuffer, the kernels, the copy to a MAP_READ buffer and its mapping,
  * getMappedRange whole and in chunks of --phase-chunk-mib, and copying the mapped bytes into a
- * JS array. One JSON object on --out (else stdout).
+ * JS array: by slice() (copyMappedToJsMs, session 11's figure), by set() into an array touched
+ * before (copyMappedToOutMs) or into a new one (copyMappedToNewMs), mapped and copied in pieces
+ * of --phase-chunk-mib as forward does (copyMappedPiecesMs, readInPieces); against the same copy between two
+ * JS arrays touched before (copyJsToJsMs: is mapped memory slow to read?), a new array of the
+ * result's size touched once (newArrayTouchMs: page faults) and copying x into a new array
+ * (copyXToNewMs: what session 11's forward did at every call). One JSON object on --out (else stdout).
  *
  *   node dist/bench/host-path.js [--batches 1,512,4096] [--chunk-rows 64,128,256,512,1024]
- *     [--repeats 30] [--warmup 10] [--n 4096 --nblocks 64] [--modes out,ringRun] [--out FILE]
+ *     [--piece-mib 2,32] [--repeats 30] [--warmup 10] [--n 4096 --nblocks 64]
+ *     [--modes out,ringRun] [--out FILE]
  */
 import { writeFileSync } from 'node:fs';
 import { gcsBetween, piecewiseGetMappedRangeMs } from './mapping.js';
@@ -32,6 +44,7 @@ import { MapRunner } from '../src/runtime/map-runner.js';
 // Stagings and forward's chunkRows: the opt-in entry monc/runtime/host-io.
 import '../src/runtime/host-io-entry.js';
 import type { ForwardStaging } from '../src/runtime/host-io.js';
+import { HOST_PIPELINE, readInPieces } from '../src/runtime/pipelined-forward.js';
 import { packParams } from '../src/runtime/params.js';
 import { mulberry32 } from '../src/util/random.js';
 
@@ -43,6 +56,8 @@ const arg = (flag: string) => {
 const list = (flag: string, fallback: string) => (arg(flag) ?? fallback).split(',').filter((v) => v !== '');
 const BATCHES = list('--batches', '1,512,4096').map(Number);
 const CHUNK_ROWS = list('--chunk-rows', '64,128,256,512,1024').map(Number);
+/** Result mapping pieces (MiB) timed beside the default's (HOST_PIPELINE.readBytes). */
+const PIECE_MIB = list('--piece-mib', '2,32').map(Number);
 const REPEATS = Number(arg('--repeats') ?? 30);
 const WARMUP = Number(arg('--warmup') ?? 10);
 const N = Number(arg('--n') ?? 4096);
@@ -131,8 +146,18 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
     await readback.mapAsync(GPUMapMode.READ);
     readback.unmap();
   });
-  const readParts = { range: [] as number[], copy: [] as number[], chunked: [] as number[] };
+  const readParts = { range: [] as number[], copy: [] as number[], chunked: [] as number[], toOut: [] as number[], toNew: [] as number[], pieces: [] as number[] };
   const chunk = Math.min(yBytes, PHASE_CHUNK_BYTES);
+  // Touched before timing, as forward's `out` is after its first call.
+  const target = new Float32Array(yBytes / 4).fill(1);
+  const timedCopy = async (parts: number[], copy: (range: ArrayBuffer) => void) => {
+    await readback.mapAsync(GPUMapMode.READ);
+    const range = readback.getMappedRange();
+    const t = performance.now();
+    copy(range);
+    parts.push(performance.now() - t);
+    readback.unmap();
+  };
   for (let i = 0; i < n; i++) {
     await readback.mapAsync(GPUMapMode.READ);
     const t0 = performance.now();
@@ -145,16 +170,44 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
     readParts.copy.push(t2 - t1);
     // The same bytes mapped a chunk at a time, as the pipelined round trip maps them.
     readParts.chunked.push(await piecewiseGetMappedRangeMs(readback, yBytes, chunk));
+    await timedCopy(readParts.toOut, (r) => target.set(new Float32Array(r)));
+    await timedCopy(readParts.toNew, (r) => new Float32Array(yBytes / 4).set(new Float32Array(r)));
+    // As forward copies its result out (readInPieces): each piece viewed, copied into `target`, unmapped before the next is mapped.
+    await readback.mapAsync(GPUMapMode.READ);
+    const t3 = performance.now();
+    await readInPieces(readback, yBytes / 4, 'f32', new Promise<never>(() => undefined), target, { ...HOST_PIPELINE, readBytes: chunk });
+    readParts.pieces.push(performance.now() - t3);
   }
   out.getMappedRangeMs = medianOf(readParts.range);
   out.getMappedRangeChunkedMs = medianOf(readParts.chunked);
   out.copyMappedToJsMs = medianOf(readParts.copy);
+  out.copyMappedToOutMs = medianOf(readParts.toOut);
+  out.copyMappedToNewMs = medianOf(readParts.toNew);
+  out.copyMappedPiecesMs = medianOf(readParts.pieces);
+  const source = new Float32Array(yBytes / 4).fill(2);
+  out.copyJsToJsMs = await median(n, async () => target.set(source));
+  out.newArrayTouchMs = await median(n, async () => void new Float32Array(yBytes / 4).fill(1));
+  out.copyXToNewMs = await median(n, async () => void new Float32Array(x));
   for (const b of [xs, ys, upload, readback]) b.destroy();
   return out;
 }
 
 /** One round trip of a mode; `timed` brackets the part that counts. */
 type Mode = (timed: (body: () => Promise<Float32Array>) => Promise<Float32Array>) => Promise<Float32Array>;
+
+/** `mode` run with the one-piece round trip's result read in pieces of `readBytes` (restored after each call). */
+function readingBy(readBytes: number, mode: Mode): Mode {
+  return async (timed) => {
+    const plan = HOST_PIPELINE as { readBytes: number };
+    const saved = plan.readBytes;
+    plan.readBytes = readBytes;
+    try {
+      return await mode(timed);
+    } finally {
+      plan.readBytes = saved;
+    }
+  };
+}
 
 /**
  * A ring of stagings of `rows` rows covering `batch` rows, through the public API: `fill`
@@ -210,9 +263,14 @@ async function main(): Promise<void> {
     };
     const out = new Float32Array(batch * map.out);
     const staging = runner.createStaging(batch);
+    const fresh: Mode = (timed) => timed(() => runner.forward(x, batch));
+    const outMode: Mode = (timed) => timed(() => runner.forward(x, { batch, out }));
     const modes: Record<string, Mode> = {
-      fresh: (timed) => timed(() => runner.forward(x, batch)),
-      out: (timed) => timed(() => runner.forward(x, { batch, out })),
+      fresh,
+      'fresh:mapWhole': readingBy(Infinity, fresh),
+      out: outMode,
+      'out:mapWhole': readingBy(Infinity, outMode),
+      ...Object.fromEntries(PIECE_MIB.map((mib) => [`out:piece:${mib}`, readingBy(mib * 2 ** 20, outMode)])),
       'out:whole': (timed) => timed(() => runner.forward(x, { batch, out, chunkRows: Infinity })),
       staging: (timed) =>
         timed(async () => {

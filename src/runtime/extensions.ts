@@ -20,7 +20,7 @@ import type { programOfManifest } from './manifest-program.js';
 import type { ForwardStaging, StagingHost } from './host-io.js';
 import type { PatternRefResolver } from '../manifest/manifest-file.js';
 import type { patternTables } from './pattern-buffers.js';
-import type { chunkRowsFor } from './pipelined-forward.js';
+import type { checkChunkRows, chunkRowsFor, readInPieces } from './pipelined-forward.js';
 import type { TrainingHost } from './training.js';
 
 /** The CPU executor's forward and backward programs (cpu-executor.ts). */
@@ -42,8 +42,12 @@ export type RunnerHost = TrainingHost & Omit<StagingHost, 'map'>;
 export interface HostIoSupport {
   /** `createStaging` (once the runner's parameters are loaded; the runner destroys it with itself): on webgpu mapped buffers on the runner's device, on the cpu backend plain arrays. */
   staging(host: RunnerHost, capacity: number): ForwardStaging;
+  /** Throws unless forward's finite `chunkRows` is a positive whole number. */
+  readonly checkChunkRows: typeof checkChunkRows;
   /** Rows per chunk of a forward pass on webgpu, or undefined for one piece. */
   readonly chunkRowsFor: typeof chunkRowsFor;
+  /** A one-piece forward pass's result copied out of its mapped readback buffer in pieces (pipelined-forward.ts). */
+  readonly readBack: typeof readInPieces;
   /** The chunk ring of one executor's pipelined forward passes, created on the first one. */
   pipeline(gpu: GpuExecutor, sizes: { readonly in: number; readonly out: number }): PipelinedRing;
 }

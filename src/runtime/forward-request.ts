@@ -4,7 +4,6 @@
  * pipelined round trip there are an opt-in entry (`monc/runtime/host-io`, extensions.ts).
  */
 import { MoncError } from '../util/error.js';
-import { mustBe } from './user-error.js';
 import { checkArray, checkBatch } from './batch-args.js';
 import { missingEntry, hostIoSupport } from './extensions.js';
 
@@ -53,8 +52,9 @@ export function forwardRequest(
     check('out', out.length, sizes.out);
   }
   if (chunkRows !== undefined && chunkRows !== Infinity) {
-    if (!Number.isInteger(chunkRows) || chunkRows < 1) throw mustBe(name, 'chunkRows', 'a positive whole number of rows or Infinity', chunkRows);
     if (!hostIoSupport) throw missingEntry(`map '${name}': forward's chunkRows`, 'monc/runtime/host-io');
+    // The entry checks the value (its check is not in every page).
+    hostIoSupport.checkChunkRows(name, chunkRows);
   }
   return { rows, out, chunkRows };
 }

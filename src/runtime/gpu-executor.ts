@@ -4,9 +4,10 @@
  * batch size, and every kernel in order in one compute pass.
  *
  * The host round trip (`run`) creates nothing per call once its buffers fit the batch: the input
- * is written into a mapped upload buffer (re-mapped as soon as the GPU has copied it out, ready
- * for the next call), copied to the device-side input in the same submission as the kernels and
- * the copy of the output to a reused readback buffer; bind groups are cached per buffer set and
+ * is written into a mapped upload buffer, at the call when no other run waits (re-mapped as soon
+ * as the GPU has copied it out, ready for the next call), copied to the device-side input in the same submission as the kernels and
+ * the copy of the output to a reused readback buffer (mapped and copied out in pieces with
+ * `monc/runtime/host-io`); bind groups are cached per buffer set and
  * batch. Error scopes wrap only the calls that may newly fail (new buffers or a new batch size).
  *
  * A run uses the parameters of its call: a change while runs wait for their turn (writeParams, an
@@ -23,6 +24,7 @@ import { bindingBytes, rowsThatFit } from '../manifest/rows-limit.js';
 import { MoncError } from '../util/error.js';
 import { cacheSet, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { fromStorage, toStorage } from './host-storage.js';
+import { f32ArrayToF16 } from './formats/f16.js';
 import { hostIoSupport, type PipelinedRing } from './extensions.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { PipelineCache } from './pipeline-cache.js';
@@ -110,6 +112,8 @@ export class GpuExecutor {
   readonly #lost: Promise<never>;
   readonly #queue: RunQueue;
   #destroyed = false;
+  /** run() calls not yet settled: while any waits, a new one cannot write the upload buffer at the call. */
+  #runs = 0;
   readonly #spec: ExecutorSpec;
   readonly #pipelines: readonly GPUComputePipeline[];
   readonly #bindGroupLayout: GPUBindGroupLayout;
@@ -277,11 +281,12 @@ export class GpuExecutor {
     if (io) for (const b of [io.x, io.y, io.upload, io.readback]) b.destroy();
   }
 
-  /** Writes `x` in the storage type into the mapped upload buffer, then unmaps it. */
-  #fillUpload(io: HostIo, x: Float32Array, xBytes: number): void {
-    // Its bytes in the storage type (f16: halves, padded to 4 bytes, which the range's 16-byte padding holds).
-    const values = toStorage(x, this.#spec.storage);
-    new Uint8Array(io.upload.getMappedRange(0, xBytes)).set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  /** Writes `batch` rows of `x` (any array of numbers) in the storage type into the mapped upload buffer, then unmaps it. */
+  #fillUpload(io: HostIo, x: ArrayLike<number>, batch: number): void {
+    const range = io.upload.getMappedRange(0, this.#bytes(batch * this.#spec.in));
+    // (f16: halves, padded to 4 bytes, which the range's 16-byte padding holds.)
+    if (this.#elementBytes > 2) new Float32Array(range).set(x);
+    else new Uint16Array(range).set(f32ArrayToF16(x));
     io.upload.unmap();
   }
 
@@ -300,22 +305,36 @@ export class GpuExecutor {
 
   /**
    * Y = X Mᵀ through the device, into `out` when given (batch × out values), else a new array;
-   * runs one at a time (they share the staging buffers). With `monc/runtime/host-io` loaded, a
-   * batch above the pipeline's threshold (or `chunkRows` below the batch) runs pipelined in
-   * chunks (pipelined-forward.ts; without it MapRunner.forward refuses a finite `chunkRows`);
-   * otherwise in one piece, or in chunks of rows that fit the device's buffer limits.
+   * runs one at a time (they share the staging buffers). `x` (any array of numbers, taken as
+   * float32) is read at the call, forward's contract: a one-piece run with no other run waiting
+   * writes it into the mapped upload buffer now, with no copy (a new 64 MiB array costs page
+   * faults and, as V8 external memory, a garbage collection); otherwise it is copied. With `monc/runtime/host-io` loaded, a batch above the
+   * pipeline's threshold (or `chunkRows` below the batch) runs pipelined in chunks
+   * (pipelined-forward.ts; without it MapRunner.forward refuses a finite `chunkRows`); otherwise
+   * in one piece, or in chunks of rows that fit the device's buffer limits.
    */
-  run(x: Float32Array, batch: number, out?: Float32Array, chunkRows?: number): Promise<Float32Array> {
+  run(x: ArrayLike<number>, batch: number, out?: Float32Array, chunkRows?: number): Promise<Float32Array> {
     const rows = this.maxRows();
     const chunk = hostIoSupport?.chunkRowsFor(this.#spec, batch, rows, chunkRows);
+    const onePiece = chunk === undefined && batch <= rows;
+    // A one-piece run that no other run waits before takes the upload buffer now.
+    const io = onePiece && !this.#runs && this.#ensureIo(batch);
+    const filled = io && io.upload.mapState === 'mapped';
+    if (filled) this.#fillUpload(io, x, batch);
+    const input = filled ? undefined : new Float32Array(x);
     const held = this.heldParams();
+    this.#runs++;
     return (
-      chunk !== undefined
-        ? this.#queue(() => this.#runPipelined(x, batch, out, chunk, held))
-        : batch > rows
-          ? this.#runInChunks(x, batch, rows, out, held)
-          : this.#queue(() => this.#runNow(x, batch, out, held))
-    ).finally(() => this.releaseParams(held));
+      onePiece
+        ? this.#queue(() => this.#runNow(input, batch, out, held))
+        : chunk === undefined
+          ? this.#runInChunks(input!, batch, rows, out, held)
+          : // One pipelined run at a time (the queue): its chunks read `held`. run() found the entry registered to choose chunks at all.
+            this.#queue(() => (this.#checkUsable(), (this.#pipelined ??= hostIoSupport!.pipeline(this, this.#spec)).run(input!, batch, out, chunk, held)))
+    ).finally(() => {
+      this.#runs--;
+      this.releaseParams(held);
+    });
   }
 
   /**
@@ -333,12 +352,6 @@ export class GpuExecutor {
     if (!--held.waiting) held.copy?.destroy();
   }
 
-  #runPipelined(x: Float32Array, batch: number, y: Float32Array | undefined, chunkRows: number, held: HeldParams): Promise<Float32Array> {
-    this.#checkUsable();
-    // run() found the entry registered to choose chunks at all. One pipelined run at a time (the queue): its chunks read `held`.
-    return (this.#pipelined ??= hostIoSupport!.pipeline(this, this.#spec)).run(x, batch, y, chunkRows, held);
-  }
-
   async #runInChunks(x: Float32Array, batch: number, rows: number, out: Float32Array | undefined, held: HeldParams): Promise<Float32Array> {
     const { in: n, out: m } = this.#spec;
     const y = out ?? new Float32Array(batch * m);
@@ -349,14 +362,16 @@ export class GpuExecutor {
     return y;
   }
 
-  async #runNow(x: Float32Array, batch: number, out: Float32Array | undefined, held: HeldParams): Promise<Float32Array> {
+  /** A one-piece run; `x` undefined: written into the upload buffer at the call (run). */
+  async #runNow(x: Float32Array | undefined, batch: number, out: Float32Array | undefined, held: HeldParams): Promise<Float32Array> {
     this.#checkUsable();
-    if (batch === 0) return out ?? new Float32Array(0);
+    // (Batch 0 too: a round trip of nothing, which maps the upload buffer again if it was filled at the call.)
     const io = this.#ensureIo(batch);
+    const { storage, out: m } = this.#spec;
     const xBytes = this.#bytes(batch * this.#spec.in);
-    const yBytes = this.#bytes(batch * this.#spec.out);
+    const yBytes = this.#bytes(batch * m);
     // Mapping fails only after an earlier error; the queue's own staging then takes the input.
-    const uploadable = await Promise.race([io.uploadMapped, this.#lost]);
+    const uploadable = !x || (await Promise.race([io.uploadMapped, this.#lost]));
     this.#checkUsable();
     await roundTrip(
       this.device,
@@ -365,10 +380,10 @@ export class GpuExecutor {
       yBytes,
       (encoder) => {
         if (uploadable) {
-          this.#fillUpload(io, x, xBytes);
+          if (x) this.#fillUpload(io, x, batch);
           encoder.copyBufferToBuffer(io.upload, 0, io.x, 0, xBytes);
         } else {
-          this.device.queue.writeBuffer(io.x, 0, toStorage(x, this.#spec.storage));
+          this.device.queue.writeBuffer(io.x, 0, toStorage(x!, storage));
         }
         this.encode(encoder, io.x, io.y, batch, held.copy);
         encoder.copyBufferToBuffer(io.y, 0, io.readback, 0, yBytes);
@@ -376,8 +391,10 @@ export class GpuExecutor {
       this.#spec.name,
       this.#lost,
     );
+    // With `monc/runtime/host-io` (Node's runtime loads it) the result comes out in pieces (pipelined-forward.ts, readInPieces).
+    if (hostIoSupport) return hostIoSupport.readBack(io.readback, batch * m, storage, this.#lost, out);
     try {
-      return fromStorage(io.readback.getMappedRange(0, yBytes), batch * this.#spec.out, this.#spec.storage, out);
+      return fromStorage(io.readback.getMappedRange(0, yBytes), batch * m, storage, out);
     } finally {
       io.readback.unmap();
     }

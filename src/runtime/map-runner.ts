@@ -245,10 +245,9 @@ export class MapRunner {
     const { rows, out, chunkRows } = forwardRequest(this.map.name, this, x, options);
     const packed = this.#requireParams();
     this.#checkInput(x, rows);
-    // A copy, by value as float32 on either backend: the device run reads it once the calls before it are done, and a caller may refill x meanwhile.
-    const input = new Float32Array(x);
-    if (this.#gpu) return this.#gpu.run(input, rows, out, chunkRows);
-    const y = this.#cpu!.forward(this.#program!, packed, input, rows);
+    // By value as float32 on either backend (from JavaScript any array of numbers), as it is at the call (GpuExecutor.run).
+    if (this.#gpu) return this.#gpu.run(x, rows, out, chunkRows);
+    const y = this.#cpu!.forward(this.#program!, packed, new Float32Array(x), rows);
     return out ? (out.set(y), out) : Float32Array.from(y);
   }
 

@@ -18,10 +18,20 @@
  * Nothing is created per call: the ring is created on first use and replaced only when a call
  * needs larger chunks than it holds.
  */
+import type { Dtype } from '../manifest/program.js';
+import { paddedBytes } from './buffer.js';
+import * as flags from './gpu-flags.js';
 import { GpuStaging, type GpuStagingDevice, type StagingHost } from './host-io.js';
+import { fromStorage } from './host-storage.js';
+import { mustBe } from './user-error.js';
 
 /** When and how `forward` pipelines a batch: data, not constants in the logic. */
 export interface HostPipeline {
+  /**
+   * Bytes of a one-piece round trip's result mapped and copied out at a time (a multiple of 16;
+   * Infinity: all at once), each piece unmapped before the next is mapped (readInPieces).
+   */
+  readonly readBytes: number;
   /** Bytes of the larger of a chunk's input and result (f32 host values): sets the default chunk rows. */
   readonly chunkBytes: number;
   /** Batches whose larger side (input or result) is below this many bytes run in one piece. */
@@ -39,7 +49,46 @@ export interface HostPipeline {
  * 4096-wide map).
  */
 export const PIPELINE_FROM_BYTES = 64 << 20;
-export const HOST_PIPELINE: HostPipeline = { chunkBytes: 8 << 20, minBytes: Infinity, depth: 3 };
+export const HOST_PIPELINE: HostPipeline = { chunkBytes: 8 << 20, minBytes: Infinity, depth: 3, readBytes: 8 << 20 };
+
+/**
+ * A forward pass's result of `count` values, copied out of `readback` (mapped from byte 0 by the
+ * round trip, in the storage type) into `out` (else a new array) in pieces of `plan.readBytes`:
+ * each piece is viewed, copied and unmapped before the next is mapped, so that no view reaches
+ * V8's 64 MiB external-memory limit (see above; a 64 MiB result mapped whole costs a garbage
+ * collection on most calls).
+ */
+export async function readInPieces(
+  readback: GPUBuffer,
+  count: number,
+  storage: Dtype,
+  lost: Promise<never>,
+  out?: Float32Array,
+  plan: HostPipeline = HOST_PIPELINE,
+): Promise<Float32Array> {
+  const y = out ?? new Float32Array(count);
+  const bytesPerValue = storage === 'f16' ? 2 : 4;
+  const step = plan.readBytes / bytesPerValue;
+  // At least one piece: the readback is mapped, if only for a batch of 0 rows.
+  let first = 0;
+  do {
+    const n = Math.min(step, count - first);
+    const offset = first * bytesPerValue;
+    const size = paddedBytes(n, bytesPerValue);
+    if (first > 0) await Promise.race([readback.mapAsync(flags.MODE_READ, offset, size), lost]);
+    try {
+      fromStorage(readback.getMappedRange(offset, size), n, storage, y.subarray(first, first + n));
+    } finally {
+      readback.unmap();
+    }
+  } while ((first += step) < count);
+  return y;
+}
+
+/** Throws unless a caller's finite `chunkRows` is a positive whole number (kind `user`; forward-request.ts asks). */
+export function checkChunkRows(mapName: string, chunkRows: number): void {
+  if (!Number.isInteger(chunkRows) || chunkRows < 1) throw mustBe(mapName, 'chunkRows', 'a positive whole number of rows or Infinity', chunkRows);
+}
 
 /**
  * Rows per chunk for `batch` rows of a map with these sizes, or undefined for one piece:
