@@ -18,7 +18,7 @@ import { kernelError, oneOp, TOL } from './support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
-type Knobs = Partial<Pick<KsSgmatSchedule, 'acc16' | 'stage' | 'sg' | 'sgc' | 'db' | 'dbu' | 'pad'>>;
+type Knobs = Partial<Pick<KsSgmatSchedule, 'acc16' | 'stage' | 'sg' | 'sgc' | 'db' | 'dbu' | 'pad' | 'pd'>>;
 const mc = (rows: number, cols: number, tk: number, knobs: Knobs = {}): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile: 1, tk, ...knobs, mc: true });
 
 function error(c: OpsCase, s: KsSgmatSchedule, batch: number): Promise<number> {
@@ -34,27 +34,40 @@ describe('ks-sgmat mc: the schedule space', () => {
     ['4096->1024', monarchCase(4096, 1024, 4).ops[0] as KsOp],
   ];
 
-  it('offers 8 subgroups (2 x 4, 4 x 2) after session 11, then mc last, for d = 1 only, on the staged tilings', () => {
+  it('offers 8 subgroups (2 x 4, 4 x 2) after session 11, then mc, for d = 1 only, on the staged tilings', () => {
     for (const [name, op] of firsts) {
       const all = ksSgmat.candidates(op, H200);
       const first = all.findIndex((s) => s.mc !== undefined);
-      const eightPlain = all.filter((s) => Number(s.sg ?? 1) * Number(s.sgc ?? 1) === 8 && s.mc === undefined);
+      // pd follows (below).
+      const mcs = all.slice(first, all.findIndex((s) => s.pd !== undefined));
+      const eightPlain = all.filter((s) => Number(s.sg ?? 1) * Number(s.sgc ?? 1) === 8 && s.mc === undefined && s.pd === undefined);
       expect(eightPlain.length, name).toBeGreaterThan(0);
       expect(all.slice(first - eightPlain.length, first), name).toEqual(eightPlain);
       for (const s of eightPlain) expect(['2x4', '4x2'].includes(`${s.sg}x${s.sgc}`) && s.db === s.dbu, JSON.stringify(s)).toBe(true);
       // acc16's direct stores (no stage) only on the 32/64 tilings, up to 4 subgroups.
-      const direct = all.slice(first).filter((s) => s.acc16 === true && s.stage === undefined);
+      const direct = mcs.filter((s) => s.acc16 === true && s.stage === undefined);
       expect(direct.length, name).toBeGreaterThan(0);
       for (const s of direct) expect([32, 64].includes(s.rows) && [32, 64].includes(s.cols) && Number(s.sg ?? 1) * Number(s.sgc ?? 1) <= 4, JSON.stringify(s)).toBe(true);
       expect(first, name).toBeGreaterThan(0);
-      expect(all.slice(first).every((s) => s.mc === true && s.gload === undefined && s.band === undefined), name).toBe(true);
+      expect(mcs.every((s) => s.mc === true && s.gload === undefined && s.band === undefined), name).toBe(true);
       // Every plain 8-subgroup schedule again with mc.
-      const copied = new Set(all.slice(first).map((s) => JSON.stringify({ ...s, mc: undefined })));
+      const copied = new Set(mcs.map((s) => JSON.stringify({ ...s, mc: undefined })));
       for (const s of eightPlain) expect(copied.has(JSON.stringify({ ...s, mc: undefined })), JSON.stringify(s)).toBe(true);
-      for (const s of all.slice(first)) expect(s.pad === undefined || s.tk >= 32, JSON.stringify(s)).toBe(true);
+      for (const s of mcs) expect(s.pad === undefined || s.tk >= 32, JSON.stringify(s)).toBe(true);
       expect(new Set(all.map((s) => JSON.stringify(s))).size, name).toBe(all.length);
     }
     expect(ksSgmat.candidates(monarchCase(4096, 4096, 64).ops[1] as KsOp, H200).some((s) => s.mc !== undefined)).toBe(false);
+  });
+
+  it('offers pd last: every db + dbu candidate again but the banded ones', () => {
+    for (const [name, op] of firsts) {
+      const all = ksSgmat.candidates(op, H200);
+      const first = all.findIndex((s) => s.pd !== undefined);
+      const twoAhead = all.slice(first);
+      expect(twoAhead.every((s) => s.pd === true), name).toBe(true);
+      expect(twoAhead.map(({ pd: _, ...rest }) => rest), name).toEqual(all.slice(0, first).filter((s) => s.dbu === true && s.band === undefined));
+      expect(twoAhead.some((s) => s.mc === true) && twoAhead.some((s) => s.mc === undefined), name).toBe(true);
+    }
     // 4096 -> 1024's 128 x 128 tile of 8 subgroups, double-buffered with constant halves, tk 32 padded.
     expect(ksSgmat.candidates(firsts[2][1], H200)).toContainEqual(mc(64, 32, 32, { sg: 2, sgc: 4, db: true, dbu: true, pad: 8 }));
   });
@@ -94,6 +107,25 @@ describe('ks-sgmat mc: the WGSL (4096 -> 1024 first factor K(4, 256, 1024, 1))',
   });
 });
 
+describe('ks-sgmat pd: loads two chunks ahead (4096 -> 1024 first factor)', () => {
+  const c = monarchCase(4096, 1024, 4);
+  const emit = (s: KsSgmatSchedule) => ksSgmat.emit(c.ops[0] as KsOp, s, contextFor(c, 'k', 0, 'f16')).wgsl;
+
+  it('two register sets, chunks 0 and 1 fetched before the loop, each half refetching two chunks ahead; one barrier per chunk', () => {
+    const { mc: _, ...plain } = mc(64, 64, 16, { sg: 2, sgc: 2, db: true, dbu: true });
+    const k = emit({ ...plain, pd: true });
+    expect(k).toContain('var pf0_0: vec4<f16>;');
+    expect(k).toContain('var pg0_0: vec4<f16>;');
+    expect(k).toContain('if (k0 + 32u < 1024u) {');
+    expect(k).toContain('if (k0 + 48u < 1024u) {');
+    expect(count(k, 'workgroupBarrier();')).toBe(count(emit(plain), 'workgroupBarrier();'));
+    const m = emit(mc(64, 64, 16, { sg: 2, sgc: 2, db: true, dbu: true, pd: true }));
+    expect(m).toContain('var mcx0 = subgroup_matrix_left<f16, 16, 16>();');
+    expect(m).toContain('var mdx0 = subgroup_matrix_left<f16, 16, 16>();');
+    expect(() => emit({ ...plain, dbu: undefined, pd: true })).toThrow(/pd/);
+  });
+});
+
 describe('ks-sgmat mc, emulated, against the float64 reference', () => {
   const rect = monarchCase(256, 128, 8); // K(8, 16, 32, 1): two chunks of 16 γ
   const wide = ks(1, 64, 32, 1, 'x', 'y', 'w'); // 4 β tiles per row, two chunks of 16
@@ -110,6 +142,13 @@ describe('ks-sgmat mc, emulated, against the float64 reference', () => {
     it(name, async () => {
       expect(await error(c, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
     });
+
+  it('pd: two chunks ahead, mc with sg 2 x sgc 2, and the scalar staging (4 chunks: two iterations) (batch 37)', async () => {
+    const deep = oneOp(ks(1, 32, 64, 1, 'x', 'y', 'w'));
+    expect(await error(deep, mc(16, 16, 16, { sg: 2, sgc: 2, db: true, dbu: true, pd: true }), 37)).toBeLessThan(TOL);
+    const { mc: _, ...plain } = mc(16, 16, 16, { acc16: true, stage: true, sg: 2, db: true, dbu: true, pd: true });
+    expect(await error(deep, plain, 37)).toBeLessThan(TOL);
+  });
 
   it('8 subgroups without mc (2 x 4, db + dbu, acc16 + stage: the staging and epilogue over 256 invocations) (batch 45)', async () => {
     const { mc: _, ...plain } = mc(16, 16, 16, { acc16: true, stage: true, sg: 2, sgc: 4, db: true, dbu: true });

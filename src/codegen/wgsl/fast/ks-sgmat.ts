@@ -87,6 +87,9 @@
  *    8; untimed.
  *  - 8 subgroups (`sg` 2 × `sgc` 4, `sg` 4 × `sgc` 2: 128 x 128 of 64 x 32 or 32 x 64 subgroup
  *    tiles, half the accumulators of a 64 x 64 one per subgroup), plain and db + dbu; untimed.
+ *  - `pd` (with db + dbu): each chunk's global loads issued two chunks ahead, into a second set of
+ *    registers (two-ahead-loop.ts): one chunk of 16 MMAs per subgroup is shorter than a load's
+ *    latency. Every db + dbu candidate but the banded ones again, last; untimed.
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -101,6 +104,7 @@ import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { doubleBufferedLoop } from './double-buffered-loop.js';
 import { matrixCopyStaging } from './sgmat-matrix-copy.js';
+import { twoAheadLoop } from './two-ahead-loop.js';
 import { resultMatrix, resultRegisters, stagedStores, SUBGROUP_MATRIX_UNIFORMITY_OFF, tileLoads, tileStores, type PlacedTile, type ResultComponent } from './sgmat-results.js';
 import { opOperands } from './operands.js';
 import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel, type TiledKernelParts } from './wgsl-text.js';
@@ -149,7 +153,8 @@ export interface KsSgmatSchedule extends Schedule {
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
   // Session 12 (absent = off): `mc`, the operand chunks staged as 16x16 matrix copies
-  // (sgmat-matrix-copy.ts), d = 1 only.
+  // (sgmat-matrix-copy.ts), d = 1 only; `pd` (with db + dbu), each chunk's loads issued two
+  // chunks ahead (two-ahead-loop.ts).
 }
 
 interface SgTiling {
@@ -328,7 +333,10 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // Not db's runtime halves (slower than the default on the H100: s11 call 1).
   const banded = [...shared, ...grouped, ...unrolled].map((s): KsSgmatSchedule => ({ ...s, band: true })).filter(fits);
   const eight = withDbu(op, gridded(EIGHT_SUBGROUPS, shared, fits)).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...matrixCopied(op, [...shared, ...grouped, ...unrolled, ...eight], acc16.filter(tile32or64), fits)];
+  const copied = matrixCopied(op, [...shared, ...grouped, ...unrolled, ...eight], acc16.filter(tile32or64), fits);
+  // pd: every db + dbu schedule again but the banded ones (session 12), last.
+  const twoAhead = [...unrolled, ...eight, ...copied].filter((s) => s.dbu === true).map((s): KsSgmatSchedule => ({ ...s, pd: true }));
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...copied, ...twoAhead];
 }
 
 /** Subgroup tiles of 32 or 64 rows and β. */
@@ -660,10 +668,18 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) gloadLoop.push(`  ${acc(0, i, j)} = subgroupMatrixMultiplyAccumulate(l${ks}_${i}, r${ks}_${j}, ${acc(0, i, j)});`);
   }
   gloadLoop.push('}');
-  const stagingCopies = mc
-    ? matrixCopyStaging({ src: n.src, params: n.params, xs, ws, inSize, b, c, wOff, rows: WR, cols: WC, tk: SK, pitch: SP, subgroups: SG, xsHalf: half(XS), wsHalf: half(WS) })
-    : staging('pf', T, [srcCopy, wCopy]);
-  const reduction = db ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true) : stagedLoop(stagingCopies, c, SK, true, compute);
+  const stagingAs = (prefix: string) =>
+    mc
+      ? matrixCopyStaging({ src: n.src, params: n.params, xs, ws, inSize, b, c, wOff, rows: WR, cols: WC, tk: SK, pitch: SP, subgroups: SG, xsHalf: half(XS), wsHalf: half(WS), prefix })
+      : staging(prefix, T, [srcCopy, wCopy]);
+  const stagingCopies = stagingAs(mc ? 'mc' : 'pf');
+  const pd = schedule.pd === true;
+  invariant(!pd || schedule.dbu === true, 'ks-sgmat: pd needs db + dbu');
+  const reduction = pd
+    ? twoAheadLoop(stagingCopies, stagingAs(mc ? 'md' : 'pg'), c, SK, compute)
+    : db
+      ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true)
+      : stagedLoop(stagingCopies, c, SK, true, compute);
   const stagedPath = [...reduction, ...(direct ? lastRowTile : t.oneRound ? stagedOnce : epilogue)];
   const mainPath = gload
     ? [
@@ -721,6 +737,7 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
     ...(s.mc === undefined ? {} : { mc: flag(s, 'mc') }),
+    ...(s.pd === undefined ? {} : { pd: flag(s, 'pd') }),
   }),
   emit,
 };

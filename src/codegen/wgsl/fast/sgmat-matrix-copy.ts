@@ -48,6 +48,8 @@ export interface MatrixCopyLayout {
   /** The chunk's half of xs and ws (db), else undefined. */
   readonly xsHalf: U32Expr | undefined;
   readonly wsHalf: U32Expr | undefined;
+  /** The registers' name prefix (two stagings in one kernel: `pd`). */
+  readonly prefix: string;
 }
 
 /** The matrix type every copy goes through (any 16x16 f16 matrix would do: only its data moves). */
@@ -60,7 +62,7 @@ export function matrixCopyStaging(l: MatrixCopyLayout): Staging {
   const wTiles = (l.cols / EDGE) * kt;
   const slots = (tiles: number) => Math.ceil(tiles / sg);
   const tileOf = (q: number): U32Expr => (sg === 1 ? u(q) : sum(u(q * sg), 'sgid'));
-  const reg = (kind: 'x' | 'w', q: number) => `mc${kind}${q}`;
+  const reg = (kind: 'x' | 'w', q: number) => `${l.prefix}${kind}${q}`;
   // One slot's lines in a block of its own (each names t, tr, at), guarded where the tiles do not
   // divide evenly among the subgroups.
   const slot = (tiles: number, q: number, body: (t: U32Expr) => string[]): string[] => {
