@@ -7,6 +7,7 @@ import { FormatError } from '../runtime/formats/format-error.js';
 import type { TypedMap } from '../runtime/typed-map.js';
 import { MoncError } from '../util/error.js';
 import { project, type ProjectionResult, type ProjectOptions } from './project.js';
+import { projectedRange } from './storage.js';
 
 /** What `projectInto` found: the parameters it loaded, and how close their M is to W. */
 export interface TypedProjection<Params> extends Omit<ProjectionResult, 'params'> {
@@ -19,8 +20,9 @@ export interface TypedProjection<Params> extends Omit<ProjectionResult, 'params'
  * of `map` (an instance of a generated class) and loads the parameters found: afterwards
  * `forward` applies that M. The fit runs in float64 on the CPU (docs/projection.md), so this is
  * synchronous; `relativeError` is ‖W − M‖_F / ‖W‖_F of the values the runner stores (f16 in an
- * f16 kernel set, else f32). Throws a ProjectionError for a
- * W of the wrong size or with NaN/±Inf, leaving the loaded parameters as they were.
+ * f16 kernel set, else f32). Throws a ProjectionError for a W of the wrong size or with
+ * NaN/±Inf, or whose projection the module cannot hold (beyond ±65504 in an f16 module, whatever
+ * the adapter), leaving the loaded parameters as they were.
  */
 export function projectInto<Params extends { readonly [name: string]: Float32Array }>(
   map: TypedMap<Params>,
@@ -38,7 +40,8 @@ export function projectInto<Params extends { readonly [name: string]: Float32Arr
   const { params, ...fit } = project(model, w, { ...options, storage: options?.storage ?? map.runner.kernelSet?.storage ?? 'f32' });
   const tensors: Record<string, Float32Array> = {};
   for (const [name, values] of params) tensors[name] = Float32Array.from(values);
-  // The names are the manifest's: exactly the keys of Params.
-  map.runner.loadParams(tensors);
+  // The names are the manifest's: exactly the keys of Params. The runner checks the module's range
+  // (±65504 in an f16 module, whatever storage its kernel set has): beyond it, as beyond the storage's.
+  projectedRange(() => map.runner.loadParams(tensors));
   return { ...fit, params: tensors as Params };
 }

@@ -37,16 +37,24 @@ export function storedParams(params: ReadonlyMap<string, Float64Array>, shapes: 
     const what = `parameter tensor '${name}'`;
     const shape = shapes.get(name);
     const rounded = values.map((v) => roundToStorage(v, dtype));
-    try {
-      // The loaders' own rule: finite as stored (within ±3.4e38), and within ±65504 in an f16 module.
-      checkValues(values, dtype, what, shape);
-    } catch (e) {
-      if (e instanceof ValueRangeError) throw new ProjectionError(`the projected ${e.message}; scale W down`);
-      throw e;
-    }
+    // The loaders' own rule: finite as stored (within ±3.4e38), and within ±65504 in an f16 module.
+    projectedRange(() => checkValues(values, dtype, what, shape));
     stored.set(name, rounded);
   }
   return stored;
+}
+
+/**
+ * `load()`, with a value beyond the module's range (the loaders' ValueRangeError) a
+ * ProjectionError: what is out of range is W's projection, and W is what to scale.
+ */
+export function projectedRange<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (e) {
+    if (e instanceof ValueRangeError) throw new ProjectionError(`the projected ${e.message}; scale W down`);
+    throw e;
+  }
 }
 
 /** Whether rounding changed any value. */

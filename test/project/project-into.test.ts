@@ -5,9 +5,11 @@
  * kernel set with f16 storage, as on such an adapter (SwiftShader has no shader-f16).
  */
 import { describe, expect, it } from 'vitest';
+import { ProjectionError } from '../../src/project/errors.js';
 import { projectInto } from '../../src/project/index.js';
 import { roundToStorage } from '../../src/project/storage.js';
 import '../../src/runtime/cpu.js';
+import '../../src/runtime/training.js';
 import { MapRunner, type RunnerKernelSet } from '../../src/runtime/map-runner.js';
 import { TypedMap } from '../../src/runtime/typed-map.js';
 import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
@@ -71,5 +73,25 @@ describe('projectInto stores and reports as the runner does', () => {
 
   it('an explicit storage wins', async () => {
     expect(projectInto(await typed('f16'), w, { storage: 'f32' }).relativeError).toBeLessThan(1e-6);
+  });
+});
+
+describe('projectInto of a W whose projection an f16 module cannot hold', () => {
+  it('is a ProjectionError naming the value, whatever storage the kernel set has (R6, QA2 s12: the f32-storage set gave the loader\'s ValueRangeError), and loads nothing', async () => {
+    const huge = w.map((v) => v * 1e10);
+    for (const storage of ['f16', 'f32', undefined] as const) {
+      const instance = await typed(storage);
+      projectInto(instance, w);
+      const before = await instance.runner.saveParams();
+      let error: unknown;
+      try {
+        projectInto(instance, huge);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, String(storage)).toBeInstanceOf(ProjectionError);
+      expect((error as ProjectionError).message, String(storage)).toMatch(/^the projected parameter tensor '.+' holds .+ beyond the f16 range ±65504 of this f16 module; scale W down$/);
+      expect(await instance.runner.saveParams(), 'the parameters stay as they were').toEqual(before);
+    }
   });
 });
