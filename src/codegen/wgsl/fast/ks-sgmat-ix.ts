@@ -125,29 +125,31 @@ function ixValid(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): boo
 }
 
 /**
- * The ix schedules: β per workgroup (16 to 64) × β per subgroup (16 to 64 outputs) × 1, 2 or 4
+ * The ix schedules: β per workgroup (16 to 64) × β per subgroup (16 to 128 outputs) × 1, 2 or 4
  * row tiles × 1, 2 or 4 row groups × 1 or 4 row chunks × K chunks of 16 to 64 m, each with f32
- * and (where the target offers them) f16 results, single- and double-buffered.
+ * and (where the target offers them) f16 results, single- and double-buffered, with the left
+ * matrices staged or (`gl`) read from the source.
  */
 export function ixCandidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!hasSubgroupMatrix(limits) || !ixApplies(op)) return [];
   const d = op.d;
+  const perD = (sizes: readonly number[]) => sizes.map((x) => x / d).filter(Number.isInteger);
   const out: KsSgmatStridedSchedule[] = [];
   const results = hasF16Results(limits) ? [false, true] : [false];
   for (const acc16 of results)
     for (const db of [false, true])
       for (const gl of [false, true])
-      for (const cols of dividing(op.b, [16, 32, 64]))
-        for (const sb of dividing(cols, [16 / d, 32 / d, 64 / d].filter(Number.isInteger)))
-          for (const mr of [1, 2, 4])
-            for (const rg of [1, 2, 4])
-              for (const chunks of [1, 4])
-                for (const tk of dividing(op.c, [16 / d, 32 / d, 64 / d].filter(Number.isInteger))) {
-                  const s: KsSgmatStridedSchedule = {
-                    family: 'ks-sgmat-strided', dtile: d, cols, sb, mr, rg, chunks, tk, wres: false, ix: true, ...(acc16 ? { acc16: true } : {}), ...(db ? { db: true } : {}), ...(gl ? { gl: true } : {}),
-                  };
-                  if (ixValid(op, s, limits)) out.push(s);
-                }
+        for (const cols of dividing(op.b, [16, 32, 64]))
+          for (const sb of dividing(cols, perD([16, 32, 64, 128])))
+            for (const mr of [1, 2, 4])
+              for (const rg of [1, 2, 4])
+                for (const chunks of [1, 4])
+                  for (const tk of dividing(op.c, perD([16, 32, 64]))) {
+                    const s: KsSgmatStridedSchedule = {
+                      family: 'ks-sgmat-strided', dtile: d, cols, sb, mr, rg, chunks, tk, wres: false, ix: true, ...(acc16 ? { acc16: true } : {}), ...(db ? { db: true } : {}), ...(gl ? { gl: true } : {}),
+                    };
+                    if (ixValid(op, s, limits)) out.push(s);
+                  }
   return out;
 }
 
