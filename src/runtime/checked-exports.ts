@@ -12,7 +12,8 @@ import type { EmittedKernel } from '../manifest/dispatch.js';
 import type { MoncError } from '../util/error.js';
 import { isRecord } from '../util/library-arguments.js';
 import { describeAdapter as describe, deviceCapabilities as capabilitiesOf, type DeviceCapabilities } from './device.js';
-import { planKernels as plan, type KernelPlan } from './gpu-executor.js';
+import { GpuExecutor as Executor, planKernels as plan, type KernelPlan } from './gpu-executor.js';
+import { PipelineCache as Cache } from './pipeline-cache.js';
 import { chooseKernelSet as choose, kernelSetsOf as setsOf, unmetRequirements as unmet, type KernelSetChoice } from './kernel-sets.js';
 import { programOfManifest as programOf } from './manifest-program.js';
 import { packParams as pack, unpackParams as unpack } from './params.js';
@@ -113,3 +114,53 @@ export function planKernels(kernels: readonly EmittedKernel[], ops: readonly OpD
   if (!(Array.isArray(kernels) && kernels.every(isKernel))) throw refuse('planKernels', 'emitted kernels whose ops are indices of `ops`', kernels);
   return plan(kernels, ops);
 }
+
+function checkDevice(fn: string, device: unknown): asserts device is GPUDevice {
+  if (!(isRecord(device) && typeof device.createBindGroupLayout === 'function')) throw refuse(fn, "a GPUDevice (requestMoncDevice()'s .device)", device);
+}
+
+/**
+ * The class itself (its instances, `instanceof`, its other statics) with `create` checking its
+ * arguments: a proxy, so that the runtime's runners keep calling the unchecked class.
+ */
+function withCheckedStatic<C extends object>(cls: C, name: string, check: (fn: string, args: unknown[]) => void, rejects = false): C {
+  return new Proxy(cls, {
+    get: (target, key, receiver) => {
+      const value = Reflect.get(target, key, receiver);
+      if (key !== name) return value;
+      return (...args: unknown[]) => {
+        try {
+          check(`${(target as { name?: string }).name}.${name}`, args);
+        } catch (e) {
+          // An async static (create) rejects, as it does for its other failures.
+          if (rejects) return Promise.reject(e);
+          throw e;
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+// (Pure: a page that does not import them does not bundle them.)
+/** GpuExecutor.create(device, spec) with its arguments checked: a GPUDevice and an executor spec (a map's sizes, buffers, WGSL and kernels). */
+export type GpuExecutor = Executor;
+export const GpuExecutor = /* @__PURE__ */ withCheckedStatic(Executor, 'create', (fn, [device, spec]) => {
+  checkDevice(fn, device);
+  const s = spec as Record<string, unknown>;
+  if (!(isRecord(spec) && typeof s.name === 'string' && typeof s.wgsl === 'string' && Array.isArray(s.kernels) && Array.isArray(s.buffers) && isCount(s.in) && isCount(s.out) && isCount(s.paramSize))) {
+    throw refuse(fn, "an executor spec (a manifest map with its kernel set's wgsl, kernels and storage)", spec);
+  }
+}, true);
+
+/** PipelineCache, its constructor and PipelineCache.for(device) taking a GPUDevice only. */
+export type PipelineCache = Cache;
+export const PipelineCache = /* @__PURE__ */ new Proxy(
+  /* @__PURE__ */ withCheckedStatic(Cache, 'for', (fn, [device]) => checkDevice(fn, device)),
+  {
+    construct: (target, args, newTarget) => {
+      checkDevice('new PipelineCache', args[0]);
+      return Reflect.construct(target, args, newTarget);
+    },
+  },
+);

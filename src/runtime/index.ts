@@ -9,7 +9,7 @@
 export { MapRunner, type Backend, type BackwardResult, type FitMseOptions, type FitMseResult, type MapRunnerOptions, type RunnerKernelSet } from './map-runner.js';
 export type { KernelSetChoice } from './kernel-sets.js';
 // The lower-level helpers with their arguments checked (from JavaScript: a MoncError, not a TypeError); pages bundle none of them.
-export { chooseKernelSet, describeAdapter, deviceCapabilities, kernelSetsOf, packParams, planKernels, programOfManifest, unmetRequirements, unpackParams } from './checked-exports.js';
+export { chooseKernelSet, describeAdapter, deviceCapabilities, GpuExecutor, kernelSetsOf, packParams, PipelineCache, planKernels, programOfManifest, unmetRequirements, unpackParams } from './checked-exports.js';
 // Training (backward pass, optimizers), the CPU executor, the host I/O for many batches
 // (createStaging, forward's chunkRows) and block-sparse maps are opt-in entries, registered by
 // importing them: `monc/runtime/training`, `monc/runtime/cpu`, `monc/runtime/host-io` and
@@ -30,8 +30,8 @@ export {
   type MoncDevice,
   type RequestDeviceOptions,
 } from './device.js';
-export { GpuExecutor, type ExecutorSpec, type KernelPlan } from './gpu-executor.js';
-export { PipelineCache, WgslError, type PipelineCacheStats } from './pipeline-cache.js';
+export type { ExecutorSpec, KernelPlan } from './gpu-executor.js';
+export { WgslError, type PipelineCacheStats } from './pipeline-cache.js';
 export { ParamError } from './params.js';
 export { F16_MAX, ValueRangeError } from './numerics.js';
 // The one error type (each error above is one, with its kind): `e instanceof MoncError`, then `e.kind`.

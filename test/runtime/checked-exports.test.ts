@@ -12,14 +12,17 @@ import { backwardProgramOfManifest } from '../../src/runtime/training.js';
 import { describeAdapter as ownDescribe, deviceCapabilities as ownCapabilities } from '../../src/runtime/device.js';
 import { chooseKernelSet as ownChoose, kernelSetsOf as ownSets } from '../../src/runtime/kernel-sets.js';
 import { programOfManifest as ownProgram } from '../../src/runtime/manifest-program.js';
+import { GpuExecutor as OwnExecutor } from '../../src/runtime/gpu-executor.js';
+import { PipelineCache as OwnCache } from '../../src/runtime/pipeline-cache.js';
 import { MoncError } from '../../src/util/error.js';
 import { bias, checkedMap, monarch, randomParams, rng, sum } from '../ir/structures.js';
 import { getTestMoncDevice } from '../support/gpu.js';
-import { expectMoncErrorNow } from '../support/user-error.js';
+import { expectMoncError, expectMoncErrorNow } from '../support/user-error.js';
 import { compileModuleForTest } from '../training/compile.js';
 
 const checked = checkedMap('m', sum(monarch(12, 18, 3), bias(18)));
-const { manifest } = compileModuleForTest(checked);
+const compiled = compileModuleForTest(checked);
+const { manifest } = compiled;
 const map = manifest.maps[0];
 
 type Loose = (...args: unknown[]) => unknown;
@@ -66,6 +69,28 @@ describe('the lower-level helpers of monc/runtime, from JavaScript', () => {
     expectMoncErrorNow(() => HELPERS.packParams(map.params, -1, {}), 'user', 'packParams(): paramSize must be a whole number ≥ 0, got -1');
     expectMoncErrorNow(() => HELPERS.chooseKernelSet('m', map.kernelSets, device), 'user', "chooseKernelSet() takes a device's capabilities (deviceCapabilities(device)), got GPUDevice");
     expectMoncErrorNow(() => HELPERS.backwardProgramOfManifest(map.model, 'f32'), 'user', "backwardProgramOfManifest() takes a decoded manifest's map (manifest.maps[i]), got object");
+  });
+
+  it('GpuExecutor.create and PipelineCache (new, .for) take a GPUDevice (and create an executor spec), else a MoncError naming them', async () => {
+    const { device, adapter } = await getTestMoncDevice();
+    await expectMoncError(() => runtime.GpuExecutor.create(undefined as never, undefined as never), 'user', "GpuExecutor.create() takes a GPUDevice (requestMoncDevice()'s .device), got undefined");
+    // A rejection, not a throw, as for create's other failures.
+    const refused = runtime.GpuExecutor.create(adapter as never, {} as never);
+    expect(refused).toBeInstanceOf(Promise);
+    await expectMoncError(() => refused, 'user', 'GpuExecutor.create() takes a GPUDevice');
+    await expectMoncError(() => runtime.GpuExecutor.create(device, map as never), 'user', "GpuExecutor.create() takes an executor spec (a manifest map with its kernel set's wgsl, kernels and storage), got object");
+    expectMoncErrorNow(() => new (runtime.PipelineCache as new (d?: unknown) => unknown)(), 'user', "new PipelineCache() takes a GPUDevice (requestMoncDevice()'s .device), got undefined");
+    expectMoncErrorNow(() => runtime.PipelineCache.for(adapter as never), 'user', "PipelineCache.for() takes a GPUDevice (requestMoncDevice()'s .device), got GPUAdapter");
+    // With the right arguments: the classes themselves (instances, instanceof, the shared cache).
+    const cache = runtime.PipelineCache.for(device);
+    expect(cache).toBe(OwnCache.for(device));
+    expect(cache).toBeInstanceOf(runtime.PipelineCache);
+    expect(new runtime.PipelineCache(device)).toBeInstanceOf(OwnCache);
+    const set = runtime.kernelSetsOf(map, 'f32')[0];
+    const executor = await runtime.GpuExecutor.create(device, { ...map, wgsl: compiled.wgsl, kernels: runtime.planKernels(map.kernels as never, map.ops), storage: set.storage });
+    expect(executor).toBeInstanceOf(runtime.GpuExecutor);
+    expect(executor).toBeInstanceOf(OwnExecutor);
+    executor.destroy();
   });
 
   it('with the right arguments each gives what the runtime’s own function gives', async () => {
