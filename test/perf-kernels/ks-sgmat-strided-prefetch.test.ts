@@ -20,10 +20,10 @@ const n4096 = monarchCase(4096, 4096, 64);
 const defaultShape = { dtile: 8, cols: 64, sb: 32, mr: 2, chunks: 4, tk: 32, wres: true };
 
 describe('ks-sgmat-strided pd: the schedule space', () => {
-  it("offers pd 2 last (but for ix: ks-sgmat-strided-ix.test.ts), as twins of session 6's form with an even number of γ chunks", () => {
+  it("offers pd 2 last, as twins of session 6's form with an even number of γ chunks", () => {
     for (const c of [n4096, monarchCase(1024, 4096, 4), monarchCase(16384, 16384, 128)]) {
       const op = c.ops[1] as KsOp;
-      const all = ksSgmatStrided.candidates(op, H200).filter((s) => s.ix === undefined);
+      const all = ksSgmatStrided.candidates(op, H200);
       const at = all.findIndex((s) => s.pd !== undefined);
       expect(at).toBeGreaterThan(0);
       expect(all.slice(at).every((s) => s.pd === 2)).toBe(true);

@@ -69,8 +69,7 @@ describe('ks-sgmat-strided applicability and schedule space', () => {
         for (const s of sample(ksSgmatStrided.candidates(op, H200), 60)) {
           const k = ksSgmatStrided.emit(op, s, contextFor(c, 'k', i, 'f16'));
           expect(workgroupBytes(k.wgsl), JSON.stringify(s)).toBeLessThanOrEqual(H200.maxWorkgroupStorageBytes);
-          // ix (ks-sgmat-strided-ix.test.ts): rg row groups × cols / sb column groups.
-          expect(k.workgroupSize[0]).toBe((32 * (s.ix ? 1 : s.dtile) * s.cols * Number(s.rg ?? 1)) / s.sb / Number(s.ds ?? 1));
+          expect(k.workgroupSize[0]).toBe((32 * s.dtile * s.cols * Number(s.rg ?? 1)) / s.sb / Number(s.ds ?? 1));
           expect(k.workgroupSize[0]).toBeLessThanOrEqual(H200.maxWorkgroupSize);
         }
   });

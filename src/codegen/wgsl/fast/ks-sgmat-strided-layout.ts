@@ -44,11 +44,6 @@ export interface KsSgmatStridedSchedule extends Schedule {
   // it had), and `ds`, δ per subgroup (deltasPerSubgroup; absent = 1). Optional in session 6's
   // form: `pd`, the prefetch depth in γ chunks (prefetchDepth; absent = 1). Optional where the
   // staging or the epilogue moves vec4 runs: `sw`, swizzled lanes (a flag; absent = false).
-  // `ix` (a flag; 1 < d ≤ 8): the interleave-expanded form (ks-sgmat-ix.ts), whose knobs read:
-  // dtile = d, cols β (all d δ) per workgroup, sb β per subgroup, mr, rg, chunks as here, tk γ
-  // per K chunk, wres false, optional acc16, `db` (double-buffered staging) and `gl` (left
-  // matrices from the source); this file's
-  // tiling and validity do not describe it.
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */

@@ -47,9 +47,17 @@
  *   twice the tiles per epilogue round in the same memory) written out unconverted unless a bias
  *   or the old destination is added. With `ds` (f16 or f32 results) a subgroup takes ds δ: the runs along
  *   δ stay `dtile` long (32 bytes at 16 δ) with dtile / ds subgroups per β group.
- * - With `ix` (1 < d ≤ 8) the kernel is another one, ks-sgmat-ix.ts: the interleave-expanded
- *   GEMM, whose operands and results are contiguous (no staging of δ planes, no re-interleaving
- *   epilogue) at d times the multiply-adds.
+ *
+ * Tried and removed (session 12, H100, B = 16384, bench/results/s12/call-1): the interleave-expanded
+ * form for small d, one GEMM per α over W spread on its δ diagonal (E[γ·d+δ', β·d+δ] = W[α·d+δ, β, γ]
+ * if δ' = δ), so left matrices are 16 consecutive inputs and result tiles 16 consecutive outputs
+ * (f16 tiles stored straight to the output; no staging of δ planes, no re-interleaving epilogue)
+ * at d times the MMAs. Best 1.030 ms for 1024 -> 4096's K(1, 1024, 256, 4) (64x64 warp tiles, 2 x 2
+ * subgroups, f16 results) against this form's 0.3935, and 0.430 for 4096 -> 1024's K(1, 256, 256, 4)
+ * against 0.1164; left matrices straight from the source (no staging) 1.81-2.40, double-buffered
+ * staging 1.12-1.59. 137 GFLOP issued in 1.03 ms is 133 TFLOP/s, the rate ks-sgmat's GEMMs run at
+ * through Dawn: the MMAs themselves, not the interleave, bound these kernels, so multiplying them by
+ * d cannot win (code: commit 9634697).
  *
  * Subgroups: the matrix builtins need subgroup-uniform control flow and subgroup-uniform pointer,
  * offset and stride arguments (the gpuweb proposal "Subgroup Matrix", proposals/subgroup-matrix.md,
@@ -78,7 +86,6 @@ import { hasF16Results, SUBGROUP, TILE } from './ks-sgmat.js';
 import { resultMatrix, SUBGROUP_MATRIX_UNIFORMITY_OFF } from './sgmat-results.js';
 import { stridedSgmatApplies, tiling, valid, type KsSgmatStridedSchedule } from './ks-sgmat-strided-layout.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
-import { emitIx, ixCandidates } from './ks-sgmat-ix.js';
 import { opOperands } from './operands.js';
 import { cooperative, scalarAt, staging, tiledKernel, type StagedCopy } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
@@ -144,11 +151,8 @@ function enumerate(
  * Then session 6's form, the f16-result schedules and ds with f32 results again with swizzled
  * lanes (`sw`: no vector indexed by a runtime lane, which f16 vectors suffer most from), then
  * the `et` schedules with them, then session 6's form with sw and 16 row chunks.
- * Then (d > 1), session 6's form with `pd` 2, the source loads two γ chunks ahead, where a
+ * Very last (d > 1), session 6's form with `pd` 2, the source loads two γ chunks ahead, where a
  * row chunk has an even number of γ chunks.
- * Very last (1 < d ≤ 8, d dividing 16), the interleave-expanded form (`ix`, ks-sgmat-ix.ts): the
- * factor as one GEMM per α over E (W spread on its δ diagonal), contiguous operands and results,
- * d times the multiply-adds.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
@@ -178,7 +182,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   const longerRows = swizzled(op, measuredForm.filter((s) => s.chunks === 8).map((s) => ({ ...s, chunks: 16 })), limits);
   const deeperPrefetch = measuredForm.map((s): KsSgmatStridedSchedule => ({ ...s, pd: 2 })).filter((s) => valid(op, tiling(op, s), limits));
   const f16Rounds = f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...deeperPrefetch, ...ixCandidates(op, limits)];
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...deeperPrefetch];
 }
 
 /** `forms` with swizzled lanes (`sw`), where their staging or epilogue moves vec4 runs. */
@@ -303,7 +307,6 @@ const LEFT = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
 const RIGHT = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
 
 function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): EmittedKernel {
-  if (flag(schedule, 'ix')) return emitIx(op, schedule, ctx);
   invariant(ctx.storage === 'f16', 'ks-sgmat-strided needs f16 storage');
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat-strided: op shape not supported');
   const t = tiling(op, schedule);
@@ -591,9 +594,6 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.ds === undefined ? {} : { ds: knob(s, 'ds') }),
     ...(s.pd === undefined ? {} : { pd: knob(s, 'pd') }),
     ...(s.sw === undefined ? {} : { sw: flag(s, 'sw') }),
-    ...(s.ix === undefined ? {} : { ix: flag(s, 'ix') }),
-    ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
-    ...(s.gl === undefined ? {} : { gl: flag(s, 'gl') }),
   }),
   emit,
 };
