@@ -39,7 +39,7 @@
  */
 import type { Dtype } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';
-import { userError } from './user-error.js';
+import { shown, userError } from './user-error.js';
 import { fromStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import * as flags from './gpu-flags.js';
@@ -87,7 +87,7 @@ abstract class StagingSteps implements ForwardStaging {
     protected readonly host: StagingHost,
     readonly capacity: number,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw userError(`map '${host.map.name}': a staging's capacity must be a positive whole number of rows, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1) throw userError(`map '${host.map.name}': a staging's capacity must be a positive whole number of rows, got ${shown(capacity)}`);
   }
 
   async input(batch = this.capacity): Promise<Float32Array> {

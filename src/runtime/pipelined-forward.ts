@@ -23,7 +23,7 @@ import { paddedBytes } from './buffer.js';
 import * as flags from './gpu-flags.js';
 import { GpuStaging, type GpuStagingDevice, type StagingHost } from './host-io.js';
 import { fromStorage } from './host-storage.js';
-import { mustBe } from './user-error.js';
+import { mustBe, shown } from './user-error.js';
 
 /** When and how `forward` pipelines a batch: data, not constants in the logic. */
 export interface HostPipeline {
@@ -87,7 +87,7 @@ export async function readInPieces(
 
 /** Throws unless a caller's finite `chunkRows` is a positive whole number (kind `user`; forward-request.ts asks). */
 export function checkChunkRows(mapName: string, chunkRows: number): void {
-  if (!Number.isInteger(chunkRows) || chunkRows < 1) throw mustBe(mapName, 'chunkRows', 'a positive whole number of rows or Infinity', chunkRows);
+  if (!Number.isInteger(chunkRows) || chunkRows < 1) throw mustBe(mapName, 'chunkRows', 'a positive whole number of rows or Infinity', shown(chunkRows));
 }
 
 /**

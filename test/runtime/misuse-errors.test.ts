@@ -109,6 +109,9 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
     const staging = r.createStaging(2);
     try {
       await expectMoncError(() => r.createStaging(0), 'user', "a staging's capacity must be a positive whole number of rows, got 0");
+      // A string is shown as one, not as the number it looks like (QA2 s12 R7), as forward's batch is.
+      await expectMoncError(() => r.createStaging('4' as never), 'user', "a staging's capacity must be a positive whole number of rows, got '4' (a string)");
+      await expectMoncError(() => r.forward(new Float32Array(2 * r.in), { chunkRows: '2' as never }), 'user', "map 'm': chunkRows must be a positive whole number of rows or Infinity, got '2' (a string)");
       await expectMoncError(() => staging.run(), 'user', "map 'm': run() out of order");
       await expectMoncError(() => staging.input(3), 'user', "map 'm': input(3): the staging holds 0 to 2 rows");
     } finally {
