@@ -88,10 +88,9 @@ describe('occupancy model (bench/occupancy.ts)', () => {
     const knob = (name: string) => s[name] as number;
     // ks-dtiled's bcast layout pads its lines (bcastLayout);
     const bcast = s.bcast === true ? bcastLayout(s as KsDtiledSchedule) : undefined;
-    // ks-tiled's `pad` lengthens each staged line by 4 words; `db` stages two copies (bcastLayout counts them).
+    // ks-tiled's `pad` lengthens each staged line by 4 words.
     const lines = knob('rows') + knob('cols') + (s.pad === true ? 8 : 0);
-    const copies = s.db === true ? 2 : 1;
-    expect(workgroupBytes(k.wgsl)).toBe(bcast ? 4 * (bcast.xsWords + bcast.wsWords) : 4 * copies * knob('tk') * knob('dtile') * lines);
+    expect(workgroupBytes(k.wgsl)).toBe(bcast ? 4 * (bcast.xsWords + bcast.wsWords) : 4 * knob('tk') * knob('dtile') * lines);
   });
 
   it("counts ks-sgmat-strided's barriers as its text has them (session 6's unrolled form: one row chunk's body; epilogue rounds of et tiles)", () => {

@@ -78,8 +78,8 @@ describe('ks-tiled ilv and pad', () => {
   it('are offered after every measured schedule (ilv not for 4x4 tiles, pad for chunks of 8 or more), are the default for long reductions only, and survive decoding', () => {
     for (const c of [monarchCase(4096, 4096, 64), monarchCase(16384, 16384, 128), denseCase(1024, 4096)]) {
       const op = c.ops[0];
-      // The `db` and `pl` twins come after these (tiled-staging.test.ts).
-      const all = ksTiled.candidates(op, H200).filter((s) => s.db === undefined && s.pl === undefined);
+      // The `pl` (and ks-dtiled's `el`) twins come after these (tiled-staging.test.ts).
+      const all = ksTiled.candidates(op, H200).filter((s) => s.pl === undefined && s.el === undefined);
       const first = all.findIndex((s) => s.ilv === true);
       const firstPad = all.findIndex((s) => s.pad === true);
       expect(first, c.name).toBeGreaterThan(0);

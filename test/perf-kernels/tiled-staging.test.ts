@@ -1,10 +1,7 @@
 /**
- * The session-11 staging knobs against the float64 op reference on SwiftShader: `db` of ks-tiled
- * and ks-dtiled (two copies of the staged tiles, one barrier per chunk: staged-sum.ts
- * doubleBufferedSum) and `pl` of ks-tiled and ks-dtiled (staged tiles as arrays of planes), alone
- * and together:
- * Monarch's
- * first factor (vec4 staging and stores), a rectangular dense product (β past the last tile
+ * The session-11 staging knob `pl` of ks-tiled and ks-dtiled (staged tiles as arrays of planes)
+ * against the float64 op reference on SwiftShader (its `db` twin, two copies of the staged tiles,
+ * lost on the H100 and left the candidates in session 12): Monarch's first factor (vec4 staging and stores), a rectangular dense product (β past the last tile
  * guarded), a reduction long enough to sum in blocks, strided factors with bias and accumulation
  * (scalar staging), ks-dtiled's bcast, grun and two-row epilogue forms, batches that leave the last
  * row tile partial, and random shapes. Tolerance: SPEC §6 f32, relative Frobenius error 1e-5.
@@ -22,16 +19,16 @@ import { LIMITS, opError, TOL } from './support.js';
 
 const H200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
 
-/** The candidate of `family` with these knobs (`db` on unless given; absent optional flags = off); it must exist. */
+/** The candidate of `family` with these knobs (`pl` on unless given; absent optional flags = off); it must exist. */
 function pick<S extends Schedule>(all: readonly S[], knobs: Record<string, unknown>): S {
-  const want: Record<string, unknown> = { db: true, ...knobs };
+  const want: Record<string, unknown> = { pl: true, ...knobs };
   const s = all.find((c) => Object.entries(want).every(([k, v]) => c[k] === v));
   expect(s, JSON.stringify(knobs)).toBeDefined();
   return s!;
 }
-// ks-tiled offers db and pl on padded lines only.
-const tiled = (op: KsOp, knobs: Partial<KsTiledSchedule>) => pick(ksTiled.candidates(op, LIMITS), { ilv: undefined, pad: true, pl: undefined, ...knobs });
-const dtiled = (op: KsOp, knobs: Partial<KsDtiledSchedule>) => pick(ksDtiled.candidates(op, LIMITS), { grun: undefined, er: undefined, pl: undefined, ...knobs });
+// ks-tiled offers pl on padded lines only.
+const tiled = (op: KsOp, knobs: Partial<KsTiledSchedule>) => pick(ksTiled.candidates(op, LIMITS), { ilv: undefined, pad: true, ...knobs });
+const dtiled = (op: KsOp, knobs: Partial<KsDtiledSchedule>) => pick(ksDtiled.candidates(op, LIMITS), { grun: undefined, er: undefined, el: undefined, ...knobs });
 
 /** A one-op case: weights `w` (a·d, b, c) at `wOffset`, optional bias `b` at 0. */
 function opCase(op: KsOp, wOffset = 0): OpsCase {
@@ -49,26 +46,26 @@ function opCase(op: KsOp, wOffset = 0): OpsCase {
   };
 }
 
-describe('ks-tiled db and pl', () => {
+describe('ks-tiled pl', () => {
   it('monarch 256 op0 (vec4 staging and stores), interleaved 8x4 tiles, batch 150', async () => {
     const c = monarchCase(256, 256, 8);
     const s = tiled(c.ops[0], { rows: 64, cols: 32, tk: 8, rr: 8, rb: 4, ilv: true });
     expect(await opError(ksTiled, c, 0, s, 150), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
-  it('monarch 256 op0 in planes, one copy (vec4 staging, the plane index γ alone), batch 70', async () => {
+  it('monarch 256 op0 in planes (vec4 staging, the plane index γ alone), unpipelined, batch 70', async () => {
     const c = monarchCase(256, 256, 8);
-    const s = tiled(c.ops[0], { rows: 64, cols: 32, tk: 8, rr: 8, rb: 4, ilv: true, db: undefined, pl: true });
+    const s = tiled(c.ops[0], { rows: 64, cols: 32, tk: 8, rr: 8, rb: 4, ilv: true, pipeline: false });
     expect(await opError(ksTiled, c, 0, s, 70), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
   it('dense 48 -> 52 (β past the last tile guarded), 8x8 tiles in planes, batch 9', async () => {
     const c = denseCase(48, 52);
-    const s = tiled(c.ops[0], { rows: 64, cols: 64, tk: 8, rr: 8, rb: 8, pl: true });
+    const s = tiled(c.ops[0], { rows: 64, cols: 64, tk: 8, rr: 8, rb: 8 });
     expect(await opError(ksTiled, c, 0, s, 9), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
-  it(`a reduction of ${2 * BLOCKED_SUM_FROM} terms (summed in blocks of chunk pairs), batch 5`, async () => {
+  it(`a reduction of ${2 * BLOCKED_SUM_FROM} terms (summed in blocks), batch 5`, async () => {
     const c = denseCase(2 * BLOCKED_SUM_FROM, 64);
     const s = tiled(c.ops[0], { rows: 64, cols: 64, tk: 8, rr: 4, rb: 4 });
     expect(await opError(ksTiled, c, 0, s, 5), JSON.stringify(s)).toBeLessThan(TOL);
@@ -76,12 +73,12 @@ describe('ks-tiled db and pl', () => {
 
   it('strided factor with bias and accumulation (a > 1, d = 2: scalar staging and stores, planes of γ and δ), batch 11', async () => {
     const op = ks(2, 8, 16, 2, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 32 } });
-    const s = tiled(op, { dtile: 2, tk: 8, rr: 4, rb: 4, pl: true });
+    const s = tiled(op, { dtile: 2, tk: 8, rr: 4, rb: 4 });
     expect(await opError(ksTiled, opCase(op, 32), 0, s, 11), JSON.stringify(s)).toBeLessThan(TOL);
   });
 });
 
-describe('ks-dtiled db and pl', () => {
+describe('ks-dtiled pl', () => {
   it('rectangular monarch 64 -> 128 op1 (d = 4): bcast with grun, batch 9', async () => {
     const c = monarchCase(64, 128, 4);
     const s = dtiled(c.ops[1], { dtile: 4, tk: 8, rr: 4, rb: 8, bcast: true, grun: true });
@@ -94,25 +91,25 @@ describe('ks-dtiled db and pl', () => {
     expect(await opError(ksDtiled, c, 1, s, 37), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
-  it('monarch 64 op1 (d = 8), δ-fastest form in planes, one copy, unpipelined, batch 37', async () => {
+  it('monarch 64 op1 (d = 8), δ-fastest form in planes, unpipelined, batch 37', async () => {
     const c = monarchCase(64, 64, 8);
-    const s = dtiled(c.ops[1], { rows: 32, cols: 8, dtile: 8, rr: 8, rb: 4, pipeline: false, bcast: undefined, db: undefined, pl: true });
+    const s = dtiled(c.ops[1], { rows: 32, cols: 8, dtile: 8, rr: 8, rb: 4, pipeline: false, bcast: undefined });
     expect(await opError(ksDtiled, c, 1, s, 37), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
   it('δ-fastest form in planes with bias and accumulation (a > 1), weights staged by scalars or vec4, batch 7', async () => {
     const op = ks(2, 8, 8, 8, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 128 } });
-    const s = dtiled(op, { rows: 32, dtile: 8, tk: 4, rr: 8, rb: 4, bcast: undefined, pl: true });
+    const s = dtiled(op, { rows: 32, dtile: 8, tk: 4, rr: 8, rb: 4, bcast: undefined });
     expect(await opError(ksDtiled, opCase(op, 130), 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
     expect(await opError(ksDtiled, opCase(op, 128), 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
-  // Random strided factors: d a multiple of 4, b and c multiples of 4 with c a multiple of 8 (a chunk pair), any batch.
+  // Random strided factors: d a multiple of 4, b and c multiples of 4, any batch.
   test.prop([fc.integer({ min: 1, max: 2 }), fc.constantFrom(4, 12, 20), fc.constantFrom(8, 24), fc.constantFrom(4, 8, 12), fc.integer({ min: 1, max: 40 }), fc.nat()], { numRuns: 2 })(
     'random shapes and schedules match the reference',
     async (a, b, c, d, batch, choice) => {
       const op = ks(a, b, c, d, 'x', 'y', 'w');
-      const all = ksDtiled.candidates(op, LIMITS).filter((s) => s.db === true);
+      const all = ksDtiled.candidates(op, LIMITS).filter((s) => s.pl === true);
       expect(all.length).toBeGreaterThan(0);
       const s = all[choice % all.length];
       expect(await opError(ksDtiled, opCase(op), 0, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
@@ -120,41 +117,37 @@ describe('ks-dtiled db and pl', () => {
   );
 });
 
-describe('db and pl candidates', () => {
+describe('pl candidates', () => {
   const ops = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4), monarchCase(16384, 16384, 128)].flatMap((c) => c.ops);
   for (const [name, family] of [['ks-tiled', ksTiled], ['ks-dtiled', ksDtiled]] as const)
-    it(`${name}: db twins (pipelined, whole chunk pairs) then pl twins come last, decode to themselves; defaults: pl for long reductions (ks-tiled) and the δ-fastest form of wide blocks (ks-dtiled), never db`, () => {
+    it(`${name}: pl twins (then ks-dtiled's el twins) come last, decode to themselves, no db; defaults: pl for long reductions (ks-tiled) and the δ-fastest form of wide blocks (ks-dtiled)`, () => {
       for (const op of ops) {
         const all: readonly Schedule[] = family.candidates(op, H200);
         if (all.length === 0) continue;
         const what = `K(${op.a},${op.b},${op.c},${op.d})`;
-        const first = all.findIndex((s) => s.db === true || s.pl === true);
+        expect(all.some((s) => 'db' in s), what).toBe(false);
         const firstPl = all.findIndex((s) => s.pl === true);
-        expect(first, what).toBeGreaterThan(0);
-        expect(firstPl, what).toBeGreaterThan(first);
-        expect(all.slice(0, first).some((s) => 'db' in s || 'pl' in s), what).toBe(false);
-        expect(all.slice(first, firstPl).every((s) => s.db === true && s.pl === undefined), what).toBe(true);
-        // Then (ks-dtiled, session 12) the bcast ones with pl, and the bcast ones with el.
+        expect(firstPl, what).toBeGreaterThan(0);
+        expect(all.slice(0, firstPl).some((s) => 'pl' in s || 'el' in s), what).toBe(false);
+        // Then (ks-dtiled, session 12) the bcast ones with el.
         const firstEl = all.findIndex((s) => s.el === true);
         const lastPl = firstEl < 0 ? all.length : firstEl;
         expect(all.slice(firstPl, lastPl).every((s) => s.pl === true), what).toBe(true);
-        expect(all.slice(lastPl).every((s) => s.el === true && s.bcast === true && s.db === undefined), what).toBe(true);
-        const doubled = all.filter((s) => s.db === true);
-        expect(doubled.every((s) => s.pipeline === true && op.c % (2 * (s.tk as number)) === 0), what).toBe(true);
-        // ks-tiled: twins of the padded schedules; ks-dtiled: pl for the δ-fastest form, then for the single-copy bcast form.
-        if (family === ksTiled) expect(all.slice(first).every((s) => s.pad === true), what).toBe(true);
+        expect(all.slice(lastPl).every((s) => s.el === true && s.bcast === true), what).toBe(true);
+        // ks-tiled: twins of the padded schedules; ks-dtiled: pl for the δ-fastest form, then (session 12) for the bcast form.
+        if (family === ksTiled) expect(all.slice(firstPl).every((s) => s.pad === true), what).toBe(true);
         else {
           const planed = all.slice(firstPl, lastPl);
           const firstBcast = planed.findIndex((s) => s.bcast === true);
           expect(firstBcast, what).toBeGreaterThan(0);
           expect(planed.slice(0, firstBcast).every((s) => s.bcast === undefined), what).toBe(true);
-          expect(planed.slice(firstBcast).every((s) => s.bcast === true && s.db === undefined), what).toBe(true);
+          expect(planed.slice(firstBcast).every((s) => s.bcast === true), what).toBe(true);
           expect(firstEl, what).toBeGreaterThan(firstPl);
         }
-        for (const s of [all[first], all[firstPl], all[lastPl - 1], all[all.length - 1]]) expect(family.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
+        for (const s of [all[firstPl], all[lastPl - 1], all[all.length - 1]]) expect(family.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
         const def = family.defaultSchedule(op, H200);
         const planes = family === ksTiled ? op.c >= 1024 : def.bcast === undefined;
-        expect([def.db, def.pl], what).toEqual([undefined, planes ? true : undefined]);
+        expect(def.pl, what).toBe(planes ? true : undefined);
       }
     });
 });

@@ -23,10 +23,6 @@
  * fours) so a warp's reads are contiguous. Results leave through workgroup memory, one register
  * row per round, so the stores stay runs of `dtile` δ (each invocation's own results are d apart).
  *
- * With `db` (session 11; pipelined schedules whose reduction is a whole number of chunk pairs) the
- * staged tiles exist twice: chunk i is multiplied from copy i % 2 while chunk i + 1 is written to
- * the other (staged-sum.ts doubleBufferedSum), one barrier per chunk instead of two.
- *
  * With `pl` (session 11; the δ-fastest form, whose epilogue stores straight from registers) the
  * staged tiles are arrays of γ planes, array<array<vec4<f32>, lines / 4 · dtile>, planes>, so the
  * run-time clamp WebGPU puts on every workgroup index falls on the loop-invariant line index and
@@ -48,7 +44,7 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
-import { doubleBufferedSum, stagedSum, vec4Accumulators } from './staged-sum.js';
+import { stagedSum, vec4Accumulators } from './staged-sum.js';
 import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import type { U32Expr } from '../u32.js';
@@ -61,8 +57,9 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // δ-major staged tiles and a staged epilogue (above). With bcast where d = dtile = 4, `grun`
   // (a flag): the staging reads each row's γ chunk as one run (below). With bcast, `er` (1 or 2;
   // absent = 1): register rows per epilogue round, the second staged in the weights' array.
-  // `db` (a flag, pipelined only): two copies of the staged tiles (above). `pl` (a flag): the
-  // staged tiles as arrays of planes (above). With bcast, `el` (a flag): the epilogue's
+  // `pl` (a flag): the staged tiles as arrays of planes (above). Session 11's `db` (two copies of
+  // the staged tiles, one barrier per chunk) lost wherever the H100 timed it and left the
+  // candidates in session 12. With bcast, `el` (a flag): the epilogue's
   // cooperative passes as a WGSL loop (below).
 }
 
@@ -92,16 +89,6 @@ function isBcast(s: KsDtiledSchedule): boolean {
   return s.bcast === true;
 }
 
-/** `s` without `db`. */
-function singleCopy(s: KsDtiledSchedule): KsDtiledSchedule {
-  return Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'db')) as KsDtiledSchedule;
-}
-
-/** Copies of the staged tiles: 2 with `db`. */
-function copiesOf(s: KsDtiledSchedule): number {
-  return s.db === true ? 2 : 1;
-}
-
 function isPlanes(s: KsDtiledSchedule): boolean {
   return s.pl === true;
 }
@@ -115,7 +102,7 @@ function sharedBytes(s: KsDtiledSchedule): number {
     const l = bcastLayout(s);
     return 4 * (l.xsWords + l.wsWords);
   }
-  return 4 * copiesOf(s) * s.tk * s.dtile * (s.rows + s.cols);
+  return 4 * s.tk * s.dtile * (s.rows + s.cols);
 }
 
 /**
@@ -128,7 +115,6 @@ function sharedBytes(s: KsDtiledSchedule): number {
  * lanes (dtile δ × 32 / dtile β) is conflict-free where β tiles are multiples of 32; a row of
  * it padded by 4 more (an odd number of vec4), so threads of one δ writing different rows do not
  * meet in a bank either.
- * With `db` the staged tiles (tk planes each) are stored twice, the second copy after the first.
  * With `grun` (d = dtile = 4: a row's γ chunk is one contiguous run of 4·tk floats) the staging
  * takes the run's vec4s by neighbouring invocations, γ fastest, so a warp reads 4 rows of 128
  * bytes (chunks of 8 γ) where it read 16 bytes of 32 rows; a source plane then spans 32 / tk
@@ -143,10 +129,9 @@ export function bcastLayout(s: KsDtiledSchedule) {
   const oLine = s.cols + Math.max(4, 32 / s.dtile);
   const oRow = s.dtile * oLine + 4;
   const rowTiles = s.rows / s.rr;
-  const copies = copiesOf(s);
   // With `pl` the arrays are whole planes, so the epilogue's rows round up to one.
   const whole = (words: number, plane: number) => (isPlanes(s) ? Math.ceil(words / plane) * plane : words);
-  return { xLine, xPlane, wLine, wPlane, oLine, oRow, xsWords: whole(Math.max(copies * s.tk * xPlane, rowTiles * oRow), xPlane), wsWords: copies * s.tk * wPlane };
+  return { xLine, xPlane, wLine, wPlane, oLine, oRow, xsWords: whole(Math.max(s.tk * xPlane, rowTiles * oRow), xPlane), wsWords: s.tk * wPlane };
 }
 
 function applies(op: KsOp): boolean {
@@ -163,7 +148,6 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     op.c % s.tk === 0 &&
     (!isGrun(s) || (isBcast(s) && s.dtile === 4 && op.d === 4)) &&
     (!isLooped(s) || isBcast(s)) &&
-    (copiesOf(s) === 1 || (s.pipeline && op.c % (2 * s.tk) === 0)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -192,20 +176,13 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const runs = op.d === 4 ? twins.map((s): KsDtiledSchedule => ({ ...s, grun: true })).filter((s) => valid(op, s, limits)) : [];
   // Then two register rows per epilogue round (half its barriers) where the weights' array holds one.
   const rounds = [...twins, ...runs].map((s): KsDtiledSchedule => ({ ...s, er: 2 })).filter((s) => valid(op, s, limits));
-  // Then (session 11) the double-buffered twins of every pipelined one whose two copies fit.
-  const doubled = [...out, ...twins, ...runs, ...rounds].map((s): KsDtiledSchedule => ({ ...s, db: true })).filter((s) => valid(op, s, limits));
-  // And two register rows per round where only the doubled weights' array holds one.
-  const doubledRounds = doubled
-    .filter((s) => isBcast(s) && s.er === undefined && !valid(op, { ...singleCopy(s), er: 2 }, limits))
-    .map((s): KsDtiledSchedule => ({ ...s, er: 2 }))
-    .filter((s) => valid(op, s, limits));
-  // Then the δ-fastest ones, single or doubled, with their staged tiles in planes; then (session
-  // 12) the single-copy bcast ones so.
-  const planed = [...out, ...doubled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pl: true }));
+  // Then (session 11) the δ-fastest ones with their staged tiles in planes; then (session 12) the
+  // bcast ones so.
+  const planed = out.map((s): KsDtiledSchedule => ({ ...s, pl: true }));
   const bcastPlaned = [...twins, ...runs, ...rounds].map((s): KsDtiledSchedule => ({ ...s, pl: true })).filter((s) => valid(op, s, limits));
-  // Then (session 12) the single-copy bcast ones, flat or planed, with the epilogue's passes looped.
+  // Then (session 12) the bcast ones, flat or planed, with the epilogue's passes looped.
   const looped = [...twins, ...runs, ...rounds, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, el: true }));
-  return [...out, ...twins, ...runs, ...rounds, ...doubled, ...doubledRounds, ...planed, ...bcastPlaned, ...looped];
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped];
 }
 
 /**
@@ -237,25 +214,20 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const xs = `${ep}_xs`;
   const ws = `${ep}_ws`;
   // Workgroup slots: vec4 (k, line / 4, δ) of a tile with `lines` lines, lane line % 4.
-  // Copy `copy` (`db`) starts tk planes later; with `pl` the slot is [plane][line4 · dtile + δ].
-  const slot = (name: string, lines: number, copy: number, k: U32Expr, line4: U32Expr, dd: U32Expr) =>
-    isPlanes(schedule)
-      ? `${name}[${sum(k, u(copy * TK))}][${sum(mul(line4, TD), dd)}]`
-      : `${name}[${sum(mul(sum(mul(k, lines / 4), line4), TD), dd, u(copy * TK * (lines / 4) * TD))}]`;
+  // With `pl` the slot is [plane][line4 · dtile + δ].
+  const slot = (name: string, lines: number, k: U32Expr, line4: U32Expr, dd: U32Expr) =>
+    isPlanes(schedule) ? `${name}[${k}][${sum(mul(line4, TD), dd)}]` : `${name}[${sum(mul(sum(mul(k, lines / 4), line4), TD), dd)}]`;
   const L = isBcast(schedule) ? bcastLayout(schedule) : undefined;
-  // A bcast array's vec4 `at` of plane k (copy `copy` tk planes later): one flat index, or (`pl`) [plane][at].
-  const bcastSlot = (name: string, plane: number, copy: number, k: U32Expr, at: U32Expr) =>
-    isPlanes(schedule) ? `${name}[${sum(k, u(copy * TK))}][${at}]` : `${name}[${sum(mul(k, plane / 4), at, u((copy * TK * plane) / 4))}]`;
+  // A bcast array's vec4 `at` of plane k: one flat index, or (`pl`) [plane][at].
+  const bcastSlot = (name: string, plane: number, k: U32Expr, at: U32Expr) => (isPlanes(schedule) ? `${name}[${k}][${at}]` : `${name}[${sum(mul(k, plane / 4), at)}]`);
   // The vec4 at flat word offset 4·f of a bcast array (the epilogue's [ρ][δ][β] view); with `pl` its plane and line.
   const flatSlot = (name: string, plane: number, f: U32Expr) => (isPlanes(schedule) ? `${name}[${div(f, plane / 4)}][${mod(f, plane / 4)}]` : `${name}[${f}]`);
-  // The vec4 of a staged tile (copy `copy` (`db`: 0 or 1), tk planes after copy 0) holding lines 4·line4 .. 4·line4 + 3 of γ k and δ dd, in either layout.
-  const xSlot = (copy: number, k: U32Expr, dd: U32Expr, line4: U32Expr) =>
-    L ? bcastSlot(xs, L.xPlane, copy, k, sum(mul(dd, L.xLine / 4), line4)) : slot(xs, TR, copy, k, line4, dd);
-  const wSlot = (copy: number, k: U32Expr, dd: U32Expr, line4: U32Expr) =>
-    L ? bcastSlot(ws, L.wPlane, copy, k, sum(mul(dd, L.wLine / 4), line4)) : slot(ws, TB, copy, k, line4, dd);
+  // The vec4 of a staged tile holding lines 4·line4 .. 4·line4 + 3 of γ k and δ dd, in either layout.
+  const xSlot = (k: U32Expr, dd: U32Expr, line4: U32Expr) => (L ? bcastSlot(xs, L.xPlane, k, sum(mul(dd, L.xLine / 4), line4)) : slot(xs, TR, k, line4, dd));
+  const wSlot = (k: U32Expr, dd: U32Expr, line4: U32Expr) => (L ? bcastSlot(ws, L.wPlane, k, sum(mul(dd, L.wLine / 4), line4)) : slot(ws, TB, k, line4, dd));
 
   const V = TD / 4;
-  const srcCopy = (copy: number): StagedCopy => ({
+  const srcCopy: StagedCopy = {
     count: TK * TR * V,
     register: 'vec4<f32>',
     item: () =>
@@ -265,26 +237,25 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     load: (v, k0) => [
       `${v} = ${toF32(st, `${n.src}[${sum(div(sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0'), 4), 'dv')}]`, true)};`,
     ],
-    store: (v) => LANES.map((l, q) => `${xSlot(copy, 'k', sum('dv * 4u', u(q)), 'r / 4u')}[r % 4u] = ${v}.${l};`),
-  });
+    store: (v) => LANES.map((l, q) => `${xSlot('k', sum('dv * 4u', u(q)), 'r / 4u')}[r % 4u] = ${v}.${l};`),
+  };
   const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
-  const wCopy = (copy: number): StagedCopy =>
-    wVec
-      ? {
-          count: TD * TB * (TK / 4),
-          register: 'vec4<f32>',
-          item: () => [`let kv = ${mod('e', TK / 4)};`, `let bb = ${mod(div('e', TK / 4), TB)};`, `let dd = ${div('e', (TK / 4) * TB)};`],
-          load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(div(sum(wRow, k0), 4), 'kv')}]`, true)};`],
-          store: (v) => LANES.map((l, q) => `${wSlot(copy, sum('kv * 4u', u(q)), 'dd', 'bb / 4u')}[bb % 4u] = ${v}.${l};`),
-        }
-      : {
-          count: TD * TB * TK,
-          register: 'f32',
-          item: () => [`let k = ${mod('e', TK)};`, `let bb = ${mod(div('e', TK), TB)};`, `let dd = ${div('e', TK * TB)};`],
-          load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(wRow, k0, 'k')}]`, false)};`],
-          store: (v) => [`${wSlot(copy, 'k', 'dd', 'bb / 4u')}[bb % 4u] = ${v};`],
-        };
-  const stage = (copy: number) => staging('pf', T, [srcCopy(copy), wCopy(copy)]);
+  const wCopy: StagedCopy = wVec
+    ? {
+        count: TD * TB * (TK / 4),
+        register: 'vec4<f32>',
+        item: () => [`let kv = ${mod('e', TK / 4)};`, `let bb = ${mod(div('e', TK / 4), TB)};`, `let dd = ${div('e', (TK / 4) * TB)};`],
+        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(div(sum(wRow, k0), 4), 'kv')}]`, true)};`],
+        store: (v) => LANES.map((l, q) => `${wSlot(sum('kv * 4u', u(q)), 'dd', 'bb / 4u')}[bb % 4u] = ${v}.${l};`),
+      }
+    : {
+        count: TD * TB * TK,
+        register: 'f32',
+        item: () => [`let k = ${mod('e', TK)};`, `let bb = ${mod(div('e', TK), TB)};`, `let dd = ${div('e', TK * TB)};`],
+        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(wRow, k0, 'k')}]`, false)};`],
+        store: (v) => [`${wSlot('k', 'dd', 'bb / 4u')}[bb % 4u] = ${v};`],
+      };
+  const stage = staging('pf', T, [srcCopy, wCopy]);
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => acc(i, j))).flat();
@@ -293,15 +264,15 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const NB = TB / RB;
   const rowVec = (iv: number) => (L ? sum('tr', u(iv * NR)) : sum(mul('tr', RR / 4), u(iv)));
   const betaVec = (j: number) => (L ? sum('tb', u(j * NB)) : sum(mul('tb', RB / 4), u(j)));
-  // The multiply-adds of one chunk from staged copy `copy`.
-  const compute = (copy: number): string[] => {
+  // The multiply-adds of one chunk.
+  const compute = ((): string[] => {
     const inner: string[] = [];
-    for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xSlot(copy, 'k', 'dd', rowVec(iv))};`);
-    for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wSlot(copy, 'k', 'dd', betaVec(j))};`);
+    for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xSlot('k', 'dd', rowVec(iv))};`);
+    for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wSlot('k', 'dd', betaVec(j))};`);
     for (let i = 0; i < RR; i++)
       for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
     return [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`];
-  };
+  })();
 
   const store: string[] = L ? stagedStores() : [];
   for (let i = 0; i < (L ? 0 : RR); i++) {
@@ -361,9 +332,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     ...ksTileOrigin({ perRowTile, rows: TR, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     ...lanes,
     ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
-    ...(copiesOf(schedule) === 2
-      ? doubleBufferedSum([stage(0), stage(1)], c, TK, [compute(0), compute(1)], vec4Accumulators(accs))
-      : stagedSum(stage(0), c, TK, schedule.pipeline, compute(0), vec4Accumulators(accs))),
+    ...stagedSum(stage, c, TK, schedule.pipeline, compute, vec4Accumulators(accs)),
     ...store,
   ];
   return tiledKernel({
@@ -375,8 +344,8 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
         ? [`var<workgroup> ${xs}: array<array<vec4<f32>, ${L.xPlane / 4}>, ${L.xsWords / L.xPlane}>;`, `var<workgroup> ${ws}: array<array<vec4<f32>, ${L.wPlane / 4}>, ${L.wsWords / L.wPlane}>;`]
         : [`var<workgroup> ${xs}: array<vec4<f32>, ${L.xsWords / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${L.wsWords / 4}>;`]
       : isPlanes(schedule)
-        ? [`var<workgroup> ${xs}: array<array<vec4<f32>, ${(TR * TD) / 4}>, ${copiesOf(schedule) * TK}>;`, `var<workgroup> ${ws}: array<array<vec4<f32>, ${(TB * TD) / 4}>, ${copiesOf(schedule) * TK}>;`]
-        : [`var<workgroup> ${xs}: array<vec4<f32>, ${(copiesOf(schedule) * TK * TR * TD) / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${(copiesOf(schedule) * TK * TB * TD) / 4}>;`],
+        ? [`var<workgroup> ${xs}: array<array<vec4<f32>, ${(TR * TD) / 4}>, ${TK}>;`, `var<workgroup> ${ws}: array<array<vec4<f32>, ${(TB * TD) / 4}>, ${TK}>;`]
+        : [`var<workgroup> ${xs}: array<vec4<f32>, ${(TK * TR * TD) / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${(TK * TB * TD) / 4}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: TR,
@@ -395,7 +364,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     family: 'ks-dtiled',
     ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['bcast', 'grun', 'db', 'pl', 'el']),
+    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
   }),
   emit,

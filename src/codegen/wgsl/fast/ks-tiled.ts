@@ -19,11 +19,6 @@
  * longer, so the two γ vec4 runs a staging warp writes at once (chunks of 8 γ) land in different
  * banks: the default's staging stores conflict 2-way without it.
  *
- * With `db` (session 11; pipelined schedules whose reduction is a whole number of chunk pairs) the
- * staged tiles exist twice: chunk i is multiplied from copy i % 2 while chunk i + 1 is written to
- * the other (staged-sum.ts doubleBufferedSum), one barrier per chunk instead of two, for twice the
- * workgroup memory.
- *
  * With `pl` (session 11; offered with `pad`) the staged tiles are declared as arrays of planes
  * (one γ of one δ: array<array<vec4<f32>, line / 4>, planes>) rather than flat arrays. WebGPU
  * clamps every workgroup-array index at run time; a flat index k·line + tr + c changes with γ, so
@@ -37,7 +32,7 @@ import { dividing, flag, highestScoring, presentFlags, type KernelFamily } from 
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
-import { doubleBufferedSum, stagedSum, vec4Accumulators } from './staged-sum.js';
+import { stagedSum, vec4Accumulators } from './staged-sum.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
@@ -48,9 +43,10 @@ export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   readonly vec4: boolean;
   /** Fetch the next reduction chunk into registers while multiplying the current one. */
   readonly pipeline: boolean;
-  // Optional: `ilv`, `pad`, `db` and `pl` (flags; absent = off, what every schedule before them
-  // had): register tiles interleaved by vec4, staged lines padded, staged tiles double-buffered,
-  // staged tiles declared as arrays of planes (above).
+  // Optional: `ilv`, `pad` and `pl` (flags; absent = off, what every schedule before them had):
+  // register tiles interleaved by vec4, staged lines padded, staged tiles declared as arrays of
+  // planes (above). Session 11's `db` (two copies of the staged tiles, one barrier per chunk) lost
+  // wherever the H100 timed it and left the candidates in session 12.
 }
 
 /** Derived sizes of a schedule. */
@@ -59,8 +55,6 @@ interface Tiling extends RegisterTileKnobs {
   /** Words per staged line: rows (source) and cols (weights), padded by 4 with `pad`. */
   readonly xLine: number;
   readonly wLine: number;
-  /** Copies of the staged tiles: 2 with `db`. */
-  readonly copies: number;
   readonly sharedBytes: number;
 }
 
@@ -69,14 +63,12 @@ function tiling(s: KsTiledSchedule): Tiling {
   const threads = dtile * (rows / rr) * (cols / rb);
   const extra = s.pad === true ? 4 : 0;
   const [xLine, wLine] = [rows + extra, cols + extra];
-  const copies = s.db === true ? 2 : 1;
-  return { rows, cols, dtile, tk, rr, rb, threads, xLine, wLine, copies, sharedBytes: 4 * copies * tk * dtile * (xLine + wLine) };
+  return { rows, cols, dtile, tk, rr, rb, threads, xLine, wLine, sharedBytes: 4 * tk * dtile * (xLine + wLine) };
 }
 
 function valid(op: KsOp, s: KsTiledSchedule, limits: TargetLimits): boolean {
   const t = tiling(s);
   return (
-    (t.copies === 1 || (s.pipeline && op.c % (2 * t.tk) === 0)) &&
     t.rows % t.rr === 0 &&
     t.cols % t.rb === 0 &&
     t.rr % 4 === 0 &&
@@ -115,12 +107,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   // `pad` twins of both where a staging warp writes two γ runs (chunks of 8 or more).
   const interleaved = out.filter((s) => s.rr > 4 || s.rb > 4).map((s): KsTiledSchedule => ({ ...s, ilv: true }));
   const padded = [...out, ...interleaved].filter((s) => s.tk >= 8).map((s): KsTiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
-  // Then (session 11) the double-buffered twins of the padded ones (the layout that measured best
-  // wherever it was timed) that are pipelined and whose two copies fit.
-  const doubled = padded.map((s): KsTiledSchedule => ({ ...s, db: true })).filter((s) => valid(op, s, limits));
-  // Then the staged tiles as arrays of planes (`pl`), twins of the padded ones, single or doubled.
-  const planed = [...padded, ...doubled].map((s): KsTiledSchedule => ({ ...s, pl: true }));
-  return [...out, ...interleaved, ...padded, ...doubled, ...planed];
+  // Then (session 11) the staged tiles as arrays of planes (`pl`), twins of the padded ones.
+  const planed = padded.map((s): KsTiledSchedule => ({ ...s, pl: true }));
+  return [...out, ...interleaved, ...padded, ...planed];
 }
 
 /**
@@ -164,17 +153,12 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
   const biasIndex = renderIndex(logicalOut);
   const xs = `${ep}_xs`;
   const ws = `${ep}_ws`;
-  // Vec4 offsets of staged copy `copy` (`db`: 0 or 1) in the two workgroup arrays.
-  const xAt = (copy: number) => u((copy * TK * TD * XL) / 4);
-  const wAt = (copy: number) => u((copy * TD * TK * WL) / 4);
-  // The vec4 `line4` of staged plane `plane` (γ and δ) of copy `copy`: a flat index, or (`pl`) two.
+  // The vec4 `line4` of staged plane `plane` (γ and δ): a flat index, or (`pl`) two.
   const planes = schedule.pl === true;
-  const xRef = (copy: number, plane: U32Expr, line4: U32Expr) =>
-    planes ? `${xs}[${sum(plane, u(copy * TK * TD))}][${line4}]` : `${xs}[${sum(mul(plane, XL / 4), line4, xAt(copy))}]`;
-  const wRef = (copy: number, plane: U32Expr, line4: U32Expr) =>
-    planes ? `${ws}[${sum(plane, u(copy * TD * TK))}][${line4}]` : `${ws}[${sum(mul(plane, WL / 4), line4, wAt(copy))}]`;
+  const xRef = (plane: U32Expr, line4: U32Expr) => (planes ? `${xs}[${plane}][${line4}]` : `${xs}[${sum(mul(plane, XL / 4), line4)}]`);
+  const wRef = (plane: U32Expr, line4: U32Expr) => (planes ? `${ws}[${plane}][${line4}]` : `${ws}[${sum(mul(plane, WL / 4), line4)}]`);
 
-  const srcCopy = (copy: number): StagedCopy => views.src
+  const srcCopy: StagedCopy = views.src
     ? transposedTile({
         storage: st,
         buffer: n.src,
@@ -182,7 +166,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
         lines: TR,
         tk: TK,
         at: (r, k, k0) => sum(mul(`min(${sum('row0', r)}, batch - 1u)`, inSize), mul('alpha', op.c), k0, k),
-        slot: (k, r) => `${xRef(copy, k, div(r, 4))}[${mod(r, 4)}]`,
+        slot: (k, r) => `${xRef(k, div(r, 4))}[${mod(r, 4)}]`,
       })
     : {
         count: TR * TK * TD,
@@ -192,11 +176,11 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
           `${v} = 0.0;`,
           `if (gamma < ${u(op.c)}) { let row = min(row0 + r, batch - 1u); ${v} = ${toF32(st, `${n.src}[${sum(mul('row', inSize), inIndex)}]`, false)}; }`,
         ],
-        store: (v) => [`${xRef(copy, sum(mul('k', TD), 'dd'), 'r / 4u')}[r % 4u] = ${v};`],
+        store: (v) => [`${xRef(sum(mul('k', TD), 'dd'), 'r / 4u')}[r % 4u] = ${v};`],
       };
   const wRow = (dd: U32Expr, beta: U32Expr) => sum(u(wOff), mul(sum(mul(sum(mul('alpha', op.d), 'delta0', dd), op.b), beta), op.c));
   // Line t of the weight tile is output beta0 + t % TB of group delta0 + t / TB.
-  const wCopy = (copy: number): StagedCopy => views.params
+  const wCopy: StagedCopy = views.params
     ? transposedTile({
         storage: st,
         buffer: n.params,
@@ -204,7 +188,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
         lines: TD * TB,
         tk: TK,
         at: (t, k, k0) => sum(wRow(div(t, TB), `min(${sum('beta0', mod(t, TB))}, ${u(op.b - 1)})`), k0, k),
-        slot: (k, t) => `${wRef(copy, sum(mul(div(t, TB), TK), k), div(mod(t, TB), 4))}[${mod(t, 4)}]`,
+        slot: (k, t) => `${wRef(sum(mul(div(t, TB), TK), k), div(mod(t, TB), 4))}[${mod(t, 4)}]`,
       })
     : {
         count: TD * TB * TK,
@@ -214,9 +198,9 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
           `${v} = 0.0;`,
           `if (${sum(k0, 'k')} < ${u(op.c)}) { ${v} = ${toF32(st, scalarAt(n.params, false, sum(wRow('dd', `min(beta0 + bb, ${u(op.b - 1)})`), k0, 'k')), false)}; }`,
         ],
-        store: (v) => [`${wRef(copy, sum(mul('dd', TK), 'k'), 'bb / 4u')}[bb % 4u] = ${v};`],
+        store: (v) => [`${wRef(sum(mul('dd', TK), 'k'), 'bb / 4u')}[bb % 4u] = ${v};`],
       };
-  const stage = (copy: number) => staging('pf', T, [srcCopy(copy), wCopy(copy)]);
+  const stage = staging('pf', T, [srcCopy, wCopy]);
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => acc(i, j))).flat();
@@ -224,17 +208,17 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
   const ilv = schedule.ilv === true;
   const rowVec = (iv: number): U32Expr => (ilv ? sum('tr', u(iv * (TR / RR))) : sum(mul('tr', RR / 4), u(iv)));
   const betaVec = (j: number): U32Expr => (ilv ? sum('tb', u(j * (TB / RB))) : sum(mul('tb', RB / 4), u(j)));
-  // The multiply-adds of one chunk from staged copy `copy`.
-  const compute = (copy: number): string[] => {
+  // The multiply-adds of one chunk.
+  const compute = ((): string[] => {
     const inner: string[] = [];
     // With planes and one δ per workgroup (dd = 0) the plane is γ alone: a constant once unrolled.
     const oneDelta = planes && TD === 1;
-    for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xRef(copy, oneDelta ? 'k' : sum(mul('k', TD), 'dd'), rowVec(iv))};`);
-    for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wRef(copy, oneDelta ? 'k' : sum(mul('dd', TK), 'k'), betaVec(j))};`);
+    for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xRef(oneDelta ? 'k' : sum(mul('k', TD), 'dd'), rowVec(iv))};`);
+    for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wRef(oneDelta ? 'k' : sum(mul('dd', TK), 'k'), betaVec(j))};`);
     for (let i = 0; i < RR; i++)
       for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
     return [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`];
-  };
+  })();
 
   const store: string[] = [];
   for (let i = 0; i < RR; i++) {
@@ -271,9 +255,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     `let dd = ${div('lid', (TB / RB) * (TR / RR))};`,
     `let delta = delta0 + dd;`,
     ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
-    ...(t.copies === 2
-      ? doubleBufferedSum([stage(0), stage(1)], op.c, TK, [compute(0), compute(1)], vec4Accumulators(accs))
-      : stagedSum(stage(0), op.c, TK, schedule.pipeline, compute(0), vec4Accumulators(accs))),
+    ...stagedSum(stage, op.c, TK, schedule.pipeline, compute, vec4Accumulators(accs)),
     ...store,
   ];
   return tiledKernel({
@@ -281,8 +263,8 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     storage: st,
     views,
     workgroupVars: [
-      planes ? `var<workgroup> ${xs}: array<array<vec4<f32>, ${XL / 4}>, ${t.copies * TK * TD}>;` : `var<workgroup> ${xs}: array<vec4<f32>, ${(t.copies * TK * TD * XL) / 4}>;`,
-      planes ? `var<workgroup> ${ws}: array<array<vec4<f32>, ${WL / 4}>, ${t.copies * TD * TK}>;` : `var<workgroup> ${ws}: array<vec4<f32>, ${(t.copies * TD * TK * WL) / 4}>;`,
+      planes ? `var<workgroup> ${xs}: array<array<vec4<f32>, ${XL / 4}>, ${TK * TD}>;` : `var<workgroup> ${xs}: array<vec4<f32>, ${(TK * TD * XL) / 4}>;`,
+      planes ? `var<workgroup> ${ws}: array<array<vec4<f32>, ${WL / 4}>, ${TD * TK}>;` : `var<workgroup> ${ws}: array<vec4<f32>, ${(TD * TK * WL) / 4}>;`,
     ],
     threads: T,
     body,
@@ -303,7 +285,7 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
     ...registerTileKnobs(s),
     vec4: flag(s, 'vec4'),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['ilv', 'pad', 'db', 'pl']),
+    ...presentFlags(s, ['ilv', 'pad', 'pl']),
   }),
   emit,
 };
