@@ -209,7 +209,8 @@ export class MapRunner {
       if (!cpu) throw new NoAdapterError(`${e.reason}; import 'monc/runtime/cpu' to fall back to the CPU executor`);
       return MapRunner.#onCpu(map, dtype, cpu, cpu.fallbackNote(e));
     }
-    const device = options.device ?? shared!.device;
+    // (`||`: a falsy device is none, as create's check takes it.)
+    const device = options.device || shared!.device;
     const [kernels, gpu] = await onDevice(map, wgsl, device, kernelSetsOf(map, dtype));
     const description = shared?.adapterDescription ?? describeAdapter(device.adapterInfo);
     const runner = new MapRunner(map, 'webgpu', description, dtype, gpu, undefined, shared?.note);

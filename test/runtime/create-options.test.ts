@@ -54,6 +54,8 @@ describe('create takes what the options may be', () => {
     ['no options', undefined],
     ['null options', null],
     ['a null device (none)', { device: null }],
+    // As create's check takes a falsy device: none (the fuzz found `false` reaching the executor).
+    ['a false device (none)', { device: false }],
     ['training false', { training: false }],
     ['the test device, training true', 'device'],
     ['the cpu backend, training true', { backend: 'cpu', training: true }],
