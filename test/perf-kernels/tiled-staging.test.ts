@@ -27,8 +27,8 @@ function pick<S extends Schedule>(all: readonly S[], knobs: Record<string, unkno
   return s!;
 }
 // ks-tiled offers pl on padded lines only.
-const tiled = (op: KsOp, knobs: Partial<KsTiledSchedule>) => pick(ksTiled.candidates(op, LIMITS), { ilv: undefined, pad: true, ...knobs });
-const dtiled = (op: KsOp, knobs: Partial<KsDtiledSchedule>) => pick(ksDtiled.candidates(op, LIMITS), { grun: undefined, er: undefined, el: undefined, ...knobs });
+const tiled = (op: KsOp, knobs: Partial<KsTiledSchedule>) => pick(ksTiled.candidates(op, LIMITS), { ilv: undefined, pad: true, ku: undefined, ...knobs });
+const dtiled = (op: KsOp, knobs: Partial<KsDtiledSchedule>) => pick(ksDtiled.candidates(op, LIMITS), { grun: undefined, er: undefined, el: undefined, ku: undefined, ...knobs });
 
 /** A one-op case: weights `w` (a·d, b, c) at `wOffset`, optional bias `b` at 0. */
 function opCase(op: KsOp, wOffset = 0): OpsCase {
@@ -53,10 +53,12 @@ describe('ks-tiled pl', () => {
     expect(await opError(ksTiled, c, 0, s, 150), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
-  it('monarch 256 op0 in planes (vec4 staging, the plane index γ alone), unpipelined, batch 70', async () => {
+  it('monarch 256 op0 in planes (vec4 staging, the plane index γ alone), unpipelined, batch 70; and with each chunk written out (ku)', async () => {
     const c = monarchCase(256, 256, 8);
-    const s = tiled(c.ops[0], { rows: 64, cols: 32, tk: 8, rr: 8, rb: 4, ilv: true, pipeline: false });
-    expect(await opError(ksTiled, c, 0, s, 70), JSON.stringify(s)).toBeLessThan(TOL);
+    for (const ku of [undefined, true]) {
+      const s = tiled(c.ops[0], { rows: 64, cols: 32, tk: 8, rr: 8, rb: 4, ilv: true, pipeline: false, ku });
+      expect(await opError(ksTiled, c, 0, s, 70), JSON.stringify(s)).toBeLessThan(TOL);
+    }
   });
 
   it('dense 48 -> 52 (β past the last tile guarded), 8x8 tiles in planes, batch 9', async () => {
@@ -73,8 +75,10 @@ describe('ks-tiled pl', () => {
 
   it('strided factor with bias and accumulation (a > 1, d = 2: scalar staging and stores, planes of γ and δ), batch 11', async () => {
     const op = ks(2, 8, 16, 2, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 32 } });
-    const s = tiled(op, { dtile: 2, tk: 8, rr: 4, rb: 4 });
-    expect(await opError(ksTiled, opCase(op, 32), 0, s, 11), JSON.stringify(s)).toBeLessThan(TOL);
+    for (const ku of [undefined, true]) {
+      const s = tiled(op, { dtile: 2, tk: 8, rr: 4, rb: 4, ku });
+      expect(await opError(ksTiled, opCase(op, 32), 0, s, 11), JSON.stringify(s)).toBeLessThan(TOL);
+    }
   });
 });
 
@@ -91,10 +95,12 @@ describe('ks-dtiled pl', () => {
     expect(await opError(ksDtiled, c, 1, s, 37), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
-  it('monarch 64 op1 (d = 8), δ-fastest form in planes, unpipelined, batch 37', async () => {
+  it('monarch 64 op1 (d = 8), δ-fastest form in planes, unpipelined, batch 37; it and bcast (er 2) with each chunk written out (ku)', async () => {
     const c = monarchCase(64, 64, 8);
-    const s = dtiled(c.ops[1], { rows: 32, cols: 8, dtile: 8, rr: 8, rb: 4, pipeline: false, bcast: undefined });
-    expect(await opError(ksDtiled, c, 1, s, 37), JSON.stringify(s)).toBeLessThan(TOL);
+    for (const more of [{ bcast: undefined }, { bcast: undefined, ku: true }, { bcast: true, er: 2, ku: true }]) {
+      const s = dtiled(c.ops[1], { rows: 32, cols: 8, dtile: 8, rr: 8, rb: 4, pipeline: false, ...more });
+      expect(await opError(ksDtiled, c, 1, s, 37), JSON.stringify(s)).toBeLessThan(TOL);
+    }
   });
 
   it('δ-fastest form in planes with bias and accumulation (a > 1), weights staged by scalars or vec4, batch 7', async () => {
@@ -120,7 +126,7 @@ describe('ks-dtiled pl', () => {
 describe('pl candidates', () => {
   const ops = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4), monarchCase(16384, 16384, 128)].flatMap((c) => c.ops);
   for (const [name, family] of [['ks-tiled', ksTiled], ['ks-dtiled', ksDtiled]] as const)
-    it(`${name}: pl twins (then ks-dtiled's el twins) come last, decode to themselves, no db; defaults: pl for long reductions (ks-tiled) and the δ-fastest form of wide blocks (ks-dtiled)`, () => {
+    it(`${name}: pl twins (then ks-dtiled's el twins, then ku twins of the planed ones) come last, decode to themselves, no db; defaults: pl for long reductions (ks-tiled) and the δ-fastest form of wide blocks (ks-dtiled)`, () => {
       for (const op of ops) {
         const all: readonly Schedule[] = family.candidates(op, H200);
         if (all.length === 0) continue;
@@ -129,11 +135,14 @@ describe('pl candidates', () => {
         const firstPl = all.findIndex((s) => s.pl === true);
         expect(firstPl, what).toBeGreaterThan(0);
         expect(all.slice(0, firstPl).some((s) => 'pl' in s || 'el' in s), what).toBe(false);
-        // Then (ks-dtiled, session 12) the bcast ones with el.
+        // Then (session 12) ks-dtiled's bcast ones with el, and the planed ones with ku.
+        const firstKu = all.findIndex((s) => s.ku === true);
         const firstEl = all.findIndex((s) => s.el === true);
-        const lastPl = firstEl < 0 ? all.length : firstEl;
-        expect(all.slice(firstPl, lastPl).every((s) => s.pl === true), what).toBe(true);
-        expect(all.slice(lastPl).every((s) => s.el === true && s.bcast === true), what).toBe(true);
+        const lastPl = firstEl < 0 ? firstKu : firstEl;
+        expect(firstKu, what).toBeGreaterThan(firstPl);
+        expect(all.slice(firstPl, lastPl).every((s) => s.pl === true && s.ku === undefined), what).toBe(true);
+        expect(all.slice(lastPl, firstKu).every((s) => s.el === true && s.bcast === true), what).toBe(true);
+        expect(all.slice(firstKu).every((s) => s.ku === true && s.pl === true && s.el === undefined), what).toBe(true);
         // ks-tiled: twins of the padded schedules; ks-dtiled: pl for the δ-fastest form, then (session 12) for the bcast form.
         if (family === ksTiled) expect(all.slice(firstPl).every((s) => s.pad === true), what).toBe(true);
         else {

@@ -44,7 +44,7 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
-import { stagedSum, vec4Accumulators } from './staged-sum.js';
+import { chunkSteps, stagedSum, vec4Accumulators } from './staged-sum.js';
 import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import type { U32Expr } from '../u32.js';
@@ -59,8 +59,8 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // absent = 1): register rows per epilogue round, the second staged in the weights' array.
   // `pl` (a flag): the staged tiles as arrays of planes (above). Session 11's `db` (two copies of
   // the staged tiles, one barrier per chunk) lost wherever the H100 timed it and left the
-  // candidates in session 12. With bcast, `el` (a flag): the epilogue's
-  // cooperative passes as a WGSL loop (below).
+  // candidates in session 12. With bcast, `el` (a flag): the epilogue's cooperative passes as a
+  // WGSL loop (below). With pl, `ku` (a flag): each chunk's γ written out (staged-sum.ts chunkSteps).
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -148,6 +148,7 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     op.c % s.tk === 0 &&
     (!isGrun(s) || (isBcast(s) && s.dtile === 4 && op.d === 4)) &&
     (!isLooped(s) || isBcast(s)) &&
+    (s.ku !== true || isPlanes(s)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -182,7 +183,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const bcastPlaned = [...twins, ...runs, ...rounds].map((s): KsDtiledSchedule => ({ ...s, pl: true })).filter((s) => valid(op, s, limits));
   // Then (session 12) the bcast ones, flat or planed, with the epilogue's passes looped.
   const looped = [...twins, ...runs, ...rounds, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, el: true }));
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped];
+  // Then (session 12) the planed ones with each chunk's γ written out (`ku`).
+  const unrolled = [...planed, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, ku: true }));
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled];
 }
 
 /**
@@ -271,7 +274,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wSlot('k', 'dd', betaVec(j))};`);
     for (let i = 0; i < RR; i++)
       for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
-    return [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`];
+    return chunkSteps(TK, inner, schedule.ku === true);
   })();
 
   const store: string[] = L ? stagedStores() : [];
@@ -364,7 +367,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     family: 'ks-dtiled',
     ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el']),
+    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
   }),
   emit,

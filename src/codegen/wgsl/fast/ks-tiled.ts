@@ -32,7 +32,7 @@ import { dividing, flag, highestScoring, presentFlags, type KernelFamily } from 
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
-import { stagedSum, vec4Accumulators } from './staged-sum.js';
+import { chunkSteps, stagedSum, vec4Accumulators } from './staged-sum.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
@@ -46,7 +46,8 @@ export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   // Optional: `ilv`, `pad` and `pl` (flags; absent = off, what every schedule before them had):
   // register tiles interleaved by vec4, staged lines padded, staged tiles declared as arrays of
   // planes (above). Session 11's `db` (two copies of the staged tiles, one barrier per chunk) lost
-  // wherever the H100 timed it and left the candidates in session 12.
+  // wherever the H100 timed it and left the candidates in session 12. With pl, `ku` (a flag, session
+  // 12): each chunk's γ written out (staged-sum.ts chunkSteps).
 }
 
 /** Derived sizes of a schedule. */
@@ -109,7 +110,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   const padded = [...out, ...interleaved].filter((s) => s.tk >= 8).map((s): KsTiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
   // Then (session 11) the staged tiles as arrays of planes (`pl`), twins of the padded ones.
   const planed = padded.map((s): KsTiledSchedule => ({ ...s, pl: true }));
-  return [...out, ...interleaved, ...padded, ...planed];
+  // Then (session 12) the planed ones with each chunk's γ written out (`ku`, staged-sum.ts chunkSteps).
+  const unrolled = planed.map((s): KsTiledSchedule => ({ ...s, ku: true }));
+  return [...out, ...interleaved, ...padded, ...planed, ...unrolled];
 }
 
 /**
@@ -217,7 +220,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wRef(oneDelta ? 'k' : sum(mul('dd', TK), 'k'), betaVec(j))};`);
     for (let i = 0; i < RR; i++)
       for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
-    return [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`];
+    return chunkSteps(TK, inner, schedule.ku === true);
   })();
 
   const store: string[] = [];
@@ -285,7 +288,7 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
     ...registerTileKnobs(s),
     vec4: flag(s, 'vec4'),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['ilv', 'pad', 'pl']),
+    ...presentFlags(s, ['ilv', 'pad', 'pl', 'ku']),
   }),
   emit,
 };
