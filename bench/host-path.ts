@@ -12,6 +12,13 @@
  *   ring:R       ceil(B / R) stagings of R rows: x copied into their views, all run() at once
  *   ringRun:R    the same counting only the runs (their inputs filled before): PyTorch's
  *                pinned round trip, whose input already sits in pinned memory
+ *   stream:R     chunks of R rows through a ring of --stream-depth stagings (default 2), chunk i
+ *                through staging i mod depth once its previous result was read: x copied into
+ *                each input view; at most depth stagings' views alive at once (2 x 1024 rows of
+ *                4096 f32 = 32 MiB: under V8's 64 MiB external-memory limit, so no collections,
+ *                where ring:R and a staging of the whole batch map 64 MiB at once)
+ *   streamRun:R  the same with the views not refilled (each keeps the rows written before the
+ *                timed calls: the round trips alone, as ringRun; only chunk 0's rows are checked)
  * and variants of how the one-piece round trip reads its result (HOST_PIPELINE.readBytes,
  * pipelined-forward.ts; by default in 8 MiB pieces, each unmapped before the next is mapped):
  *   out:mapWhole / fresh:mapWhole   mapped whole (session 11's way)
@@ -32,7 +39,7 @@
  * (copyXToNewMs: what session 11's forward did at every call). One JSON object on --out (else stdout).
  *
  *   node dist/bench/host-path.js [--batches 1,512,4096] [--chunk-rows 64,128,256,512,1024]
- *     [--piece-mib 2,32] [--repeats 30] [--warmup 10] [--n 4096 --nblocks 64]
+ *     [--piece-mib 2,32] [--stream-depth 2] [--repeats 30] [--warmup 10] [--n 4096 --nblocks 64]
  *     [--modes out,ringRun] [--out FILE]
  */
 import { writeFileSync } from 'node:fs';
@@ -56,6 +63,8 @@ const arg = (flag: string) => {
 const list = (flag: string, fallback: string) => (arg(flag) ?? fallback).split(',').filter((v) => v !== '');
 const BATCHES = list('--batches', '1,512,4096').map(Number);
 const CHUNK_ROWS = list('--chunk-rows', '64,128,256,512,1024').map(Number);
+/** Stagings in a stream's ring (stream:R). */
+const STREAM_DEPTH = Number(arg('--stream-depth') ?? 2);
 /** Result mapping pieces (MiB) timed beside the default's (HOST_PIPELINE.readBytes). */
 const PIECE_MIB = list('--piece-mib', '2,32').map(Number);
 const REPEATS = Number(arg('--repeats') ?? 30);
@@ -240,6 +249,50 @@ function stagingRing(runner: MapRunner, x: Float32Array, batch: number, rows: nu
   return { mode, destroy: () => stagings.forEach((s) => s.destroy()) };
 }
 
+/**
+ * A stream of `batch` rows in chunks of `rows` through a ring of STREAM_DEPTH stagings (stream:R):
+ * chunk i through staging i mod depth, whose input() releases the result of chunk i - depth,
+ * read (awaited) first. `fill`: x's rows are copied into each input view in the timed part;
+ * otherwise each staging's view keeps the chunk written into it before (setup), and only chunk 0
+ * (the checked rows) is its own. The result is the checked rows, copied from chunk 0's result.
+ */
+function stagingStream(runner: MapRunner, x: Float32Array, batch: number, rows: number, fill: boolean): { mode: Mode; destroy: () => void } {
+  const { in: n, out: m } = runner;
+  const stagings = Array.from({ length: STREAM_DEPTH }, () => runner.createStaging(rows));
+  const checked = new Float32Array(Math.min(batch, CHECK_ROWS, rows) * m);
+  const chunks = Math.ceil(batch / rows);
+  const count = (i: number) => Math.min(rows, batch - i * rows);
+  let ready = fill;
+  const setup = async () => {
+    // Each staging's upload buffer holds its first chunk's rows from here on (views are not cleared).
+    for (let i = 0; i < Math.min(chunks, stagings.length); i++) {
+      (await stagings[i].input(count(i))).set(x.subarray(i * rows * n, (i * rows + count(i)) * n));
+      await stagings[i].run();
+    }
+    ready = true;
+  };
+  const stream = async () => {
+    const inFlight: Promise<Float32Array>[] = [];
+    const settle = async (i: number) => {
+      const y = await inFlight[i % stagings.length];
+      if (i === 0) checked.set(y.subarray(0, checked.length));
+    };
+    for (let i = 0; i < chunks; i++) {
+      if (i >= stagings.length) await settle(i - stagings.length);
+      const view = await stagings[i % stagings.length].input(count(i));
+      if (fill) view.set(x.subarray(i * rows * n, (i * rows + count(i)) * n));
+      inFlight[i % stagings.length] = stagings[i % stagings.length].run();
+    }
+    for (let i = Math.max(0, chunks - stagings.length); i < chunks; i++) await settle(i);
+    return checked;
+  };
+  const mode: Mode = async (timed) => {
+    if (!ready) await setup();
+    return timed(stream);
+  };
+  return { mode, destroy: () => stagings.forEach((s) => s.destroy()) };
+}
+
 async function main(): Promise<void> {
   const { device } = await nodeGpu();
   const result = compileKernels(SPEC, 'host.mon');
@@ -257,7 +310,9 @@ async function main(): Promise<void> {
     const rows = Math.min(batch, CHECK_ROWS);
     const want = executeProgram(program, packed, x.subarray(0, rows * map.in), rows);
     const check = (mode: string, y: Float32Array) => {
-      const relError = relativeError(y.subarray(0, rows * map.out), want);
+      // (A stream's check covers its first chunk's rows, when that is fewer.)
+      const got = y.subarray(0, rows * map.out);
+      const relError = relativeError(got, want.subarray(0, got.length));
       if (!(relError < 1e-5)) throw new Error(`batch ${batch}, ${mode}: relative error ${relError}`);
       return relError;
     };
@@ -285,11 +340,12 @@ async function main(): Promise<void> {
     const rings: (() => void)[] = [];
     for (const chunkRows of CHUNK_ROWS.filter((r) => r < batch)) {
       modes[`out:${chunkRows}`] = (timed) => timed(() => runner.forward(x, { batch, out, chunkRows }));
-      for (const [name, copyTimed] of [['ring', true], ['ringRun', false]] as const) {
+      for (const [name, copyTimed] of [['ring', true], ['ringRun', false], ['stream', true], ['streamRun', false]] as const) {
         // Created on first use (a mode left out by --modes allocates nothing).
-        let ring: ReturnType<typeof stagingRing> | undefined;
+        let ring: { mode: Mode; destroy: () => void } | undefined;
+        const make = name.startsWith('stream') ? stagingStream : stagingRing;
         modes[`${name}:${chunkRows}`] = (timed) => {
-          if (!ring) rings.push((ring = stagingRing(runner, x, batch, chunkRows, copyTimed)).destroy);
+          if (!ring) rings.push((ring = make(runner, x, batch, chunkRows, copyTimed)).destroy);
           return ring.mode(timed);
         };
       }
