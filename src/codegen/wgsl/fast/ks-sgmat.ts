@@ -77,19 +77,20 @@
  *    0.1685, with sg/db 2-65% slower than without: the per-tile rounds' barriers are not what
  *    holds these kernels back. Left to the tuner for other GPUs.
  *
- * Session 12's knob (the same rule):
- *  - `mc` (d = 1): the operand chunks staged as 16x16 matrix copies, a subgroupMatrixLoad from x
- *    or W and a subgroupMatrixStore of the same matrix into xs or ws, each subgroup its share of
- *    the tiles (sgmat-matrix-copy.ts), instead of 8-byte global loads written back one f16 at a
- *    time (the workgroup arrays must be scalar for the builtins): a 128x128 workgroup tile's
- *    16-deep chunk costs each invocation 32 scalar stores beside its subgroup's 16 MMAs. Offered on
- *    the shared tilings, their grids, acc16's direct stores, plain and db + dbu, and with `pad`
- *    8; untimed.
+ * Session 12's knobs (the same rule):
  *  - 8 subgroups (`sg` 2 × `sgc` 4, `sg` 4 × `sgc` 2: 128 x 128 of 64 x 32 or 32 x 64 subgroup
  *    tiles, half the accumulators of a 64 x 64 one per subgroup), plain and db + dbu; untimed.
  *  - `pd` (with db + dbu): each chunk's global loads issued two chunks ahead, into a second set of
  *    registers (two-ahead-loop.ts): one chunk of 16 MMAs per subgroup is shorter than a load's
  *    latency. Every db + dbu candidate but the banded ones again, last; untimed.
+ * Timed and removed in session 12 (H100 call 1, B = 16384, bench/results/s12/call-1): `mc`, the
+ * operand chunks staged as 16x16 matrix copies (subgroupMatrixLoad from x or W, subgroupMatrixStore
+ * of the same matrix into xs or ws) instead of vec4 loads written back one f16 at a time. Every mc
+ * schedule lost to its scalar-staged twin, 1.4-1.9x: 4096 -> 1024 0.4967 vs 0.2594, 1024 -> 4096
+ * 0.1484 vs 0.0882, n = 4096 acc16+stage sg 2 0.2294 vs 0.1536, n = 16384 0.3228 vs 0.2311; with
+ * acc16's direct stores 0.3390. Also measured there: chunks of 32 γ with 2 x 2 subgroups run 2x
+ * slower than 16 (0.5226 vs 0.2594; 8 subgroups of 64 x 32 0.6185): 64 x 64 f32 accumulators
+ * (128 registers a subgroup) leave no room for a second chunk's operands.
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -103,7 +104,6 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { doubleBufferedLoop } from './double-buffered-loop.js';
-import { matrixCopyStaging } from './sgmat-matrix-copy.js';
 import { twoAheadLoop } from './two-ahead-loop.js';
 import { resultMatrix, resultRegisters, stagedStores, SUBGROUP_MATRIX_UNIFORMITY_OFF, tileLoads, tileStores, type PlacedTile, type ResultComponent } from './sgmat-results.js';
 import { opOperands } from './operands.js';
@@ -152,9 +152,8 @@ export interface KsSgmatSchedule extends Schedule {
   // along β, sharing the staged tiles, each its own rows × cols; `db`, double-buffered staging
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
-  // Session 12 (absent = off): `mc`, the operand chunks staged as 16x16 matrix copies
-  // (sgmat-matrix-copy.ts), d = 1 only; `pd` (with db + dbu), each chunk's loads issued two
-  // chunks ahead (two-ahead-loop.ts).
+  // Session 12 (absent = off): `pd` (with db + dbu), each chunk's loads issued two chunks ahead
+  // (two-ahead-loop.ts).
 }
 
 interface SgTiling {
@@ -333,10 +332,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // Not db's runtime halves (slower than the default on the H100: s11 call 1).
   const banded = [...shared, ...grouped, ...unrolled].map((s): KsSgmatSchedule => ({ ...s, band: true })).filter(fits);
   const eight = withDbu(op, gridded(EIGHT_SUBGROUPS, shared, fits)).filter(fits);
-  const copied = matrixCopied(op, [...shared, ...grouped, ...unrolled, ...eight], acc16.filter(tile32or64), fits);
   // pd: every db + dbu schedule again but the banded ones (session 12), last.
-  const twoAhead = [...unrolled, ...eight, ...copied].filter((s) => s.dbu === true).map((s): KsSgmatSchedule => ({ ...s, pd: true }));
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...copied, ...twoAhead];
+  const twoAhead = [...unrolled, ...eight].filter((s) => s.dbu === true).map((s): KsSgmatSchedule => ({ ...s, pd: true }));
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...twoAhead];
 }
 
 /** Subgroup tiles of 32 or 64 rows and β. */
@@ -356,19 +354,6 @@ function gridded(grids: readonly (readonly [number, number])[], base: readonly K
 /** `list`, then its schedules of an even number of chunks with db + dbu. */
 function withDbu(op: KsOp, list: readonly KsSgmatSchedule[]): KsSgmatSchedule[] {
   return [...list, ...list.filter((s) => (op.c / s.tk) % 2 === 0).map((s): KsSgmatSchedule => ({ ...s, db: true, dbu: true }))];
-}
-
-/**
- * `mc` (d = 1): `staged` (the 32/64 tilings, their grids of 2-8 subgroups and db + dbu twins),
- * and acc16's direct-store 32/64 tilings (`direct`: n = 4096's memory-bound factor then has no
- * staging left but the operands') on the 1-4 subgroup grids, plain and db + dbu; all staged by
- * matrix copies; then those of tk 32 or 64 with `pad` 8.
- */
-function matrixCopied(op: KsOp, staged: readonly KsSgmatSchedule[], direct: readonly KsSgmatSchedule[], fits: (s: KsSgmatSchedule) => boolean): KsSgmatSchedule[] {
-  if (op.d !== 1) return [];
-  const directs = withDbu(op, gridded([[1, 1], ...SUBGROUP_GRIDS], direct, fits));
-  const copied = [...staged, ...directs].map((s): KsSgmatSchedule => ({ ...s, mc: true })).filter(fits);
-  return [...copied, ...copied.filter((s) => s.tk >= 32).map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits)];
 }
 
 /**
@@ -434,12 +419,9 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   invariant(!gload || (d === 1 && (t.result === 'f16' || t.oneRound)), 'ks-sgmat: gload needs d = 1 and acc16 or epi');
   invariant(!gload || (!multi && !db), 'ks-sgmat: gload stages nothing to share (sg) or double-buffer (db)');
   invariant(schedule.dbu !== true || (db && (c / TK) % 2 === 0), 'ks-sgmat: dbu needs db and an even number of chunks');
-  // mc: the chunks staged as matrix copies, which read scalar views of x and W.
-  const mc = schedule.mc === true;
-  invariant(!mc || (d === 1 && !gload), 'ks-sgmat: mc needs d = 1 and staging (not gload)');
   const views = {
-    src: !gload && !mc && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
-    params: !gload && !mc && wOff % 4 === 0 && c % 4 === 0,
+    src: !gload && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
+    params: !gload && wOff % 4 === 0 && c % 4 === 0,
     dst: !direct && identityOut && outSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : TB % 4 === 0),
   };
   const nbt = b / WC;
@@ -668,15 +650,11 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) gloadLoop.push(`  ${acc(0, i, j)} = subgroupMatrixMultiplyAccumulate(l${ks}_${i}, r${ks}_${j}, ${acc(0, i, j)});`);
   }
   gloadLoop.push('}');
-  const stagingAs = (prefix: string) =>
-    mc
-      ? matrixCopyStaging({ src: n.src, params: n.params, xs, ws, inSize, b, c, wOff, rows: WR, cols: WC, tk: SK, pitch: SP, subgroups: SG, xsHalf: half(XS), wsHalf: half(WS), prefix })
-      : staging(prefix, T, [srcCopy, wCopy]);
-  const stagingCopies = stagingAs(mc ? 'mc' : 'pf');
+  const stagingCopies = staging('pf', T, [srcCopy, wCopy]);
   const pd = schedule.pd === true;
   invariant(!pd || schedule.dbu === true, 'ks-sgmat: pd needs db + dbu');
   const reduction = pd
-    ? twoAheadLoop(stagingCopies, stagingAs(mc ? 'md' : 'pg'), c, SK, compute)
+    ? twoAheadLoop(stagingCopies, staging('pg', T, [srcCopy, wCopy]), c, SK, compute)
     : db
       ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true)
       : stagedLoop(stagingCopies, c, SK, true, compute);
@@ -736,7 +714,6 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
-    ...(s.mc === undefined ? {} : { mc: flag(s, 'mc') }),
     ...(s.pd === undefined ? {} : { pd: flag(s, 'pd') }),
   }),
   emit,
