@@ -20,7 +20,8 @@ registerHostIo({
   staging: (host, capacity) => {
     host.requireParams();
     const staging = host.gpu ? new GpuStaging(host, capacity, stagingDevice(host.gpu)) : new CpuStaging(host, capacity, (x, rows) => host.runner.forward(x, rows));
-    host.own(staging);
+    // Destroyed with the runner: its pending calls then reject as the runner's do.
+    host.own({ destroy: () => staging.destroy(true) });
     return staging;
   },
   checkChunkRows,

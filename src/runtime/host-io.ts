@@ -44,7 +44,7 @@ import { fromStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import * as flags from './gpu-flags.js';
 import { createBuffer, paddedBytes } from './buffer.js';
-import { deviceLost } from './run-errors.js';
+import { deviceLost, runnerDestroyed } from './run-errors.js';
 import { remapUpload, roundTrip, type RoundTripBuffers } from './round-trip.js';
 
 /**
@@ -115,14 +115,17 @@ abstract class StagingSteps implements ForwardStaging {
 
   /**
    * The outcome of a step in flight (in `phase`): a failure returns the staging to 'idle'; a
-   * `destroy()` meanwhile (the runner's too) rejects with the destroyed staging's error, whatever
-   * WebGPU said of its freed buffers, and leaves it destroyed.
+   * `destroy()` meanwhile rejects with `map '<name>': the staging was destroyed` (`the runner was
+   * destroyed` when its runner's destroy() destroyed it, as the runner's pending calls reject),
+   * whatever WebGPU said of its freed buffers, and leaves it destroyed.
    */
   private async settled<T>(step: Promise<T>, phase: Phase, call: string): Promise<T> {
     const outcome = await step.then(
       (value) => ({ value }),
       (error: unknown) => ({ error }),
     );
+    // (The call was in order when made: not "out of order".)
+    if (this.phase === 'destroyed') throw this.byRunner ? runnerDestroyed(this.host.map.name) : userError(`map '${this.host.map.name}': the staging was destroyed`);
     this.expect([phase], call);
     if ('error' in outcome) {
       this.phase = 'idle';
@@ -131,9 +134,13 @@ abstract class StagingSteps implements ForwardStaging {
     return outcome.value;
   }
 
-  destroy(): void {
+  private byRunner = false;
+
+  /** `byRunner`: its runner's destroy() destroys it (host-io-entry.ts). */
+  destroy(byRunner = false): void {
     if (this.phase === 'destroyed') return;
     this.phase = 'destroyed';
+    this.byRunner = byRunner;
     this.free();
   }
 
