@@ -77,6 +77,11 @@ describe('compile entries refuse arguments of the wrong kind by name', () => {
       ['emitBindings', () => monc.emitBindings(compileModule(SOURCE, 'a.mon').outputs!.manifest, 5 as never, { runtimeImport: 'monc/runtime' })],
       ['emitBindings', () => monc.emitBindings(compileModule(SOURCE, 'a.mon').outputs!.manifest, '', undefined as never)],
       ['assembleModule', () => monc.assembleModule(undefined as never)],
+      // R10 (QA2 s12): objects that are not groups of kernels were a TypeError ("ks.map is not a function").
+      ['assembleModule', () => monc.assembleModule(new Uint8Array(3) as never)],
+      ['assembleModule', () => monc.assembleModule({ up: 5 } as never)],
+      ['assembleModule', () => monc.assembleModule(new Map([['up', [{}]]]) as never)],
+      ['assembleModule', () => monc.assembleModule([null] as never)],
       ['checkTuneBatch', () => monc.checkTuneBatch(undefined as never, [], 8)],
       ['renderDiagnostic', () => monc.renderDiagnostic(undefined as never, '')],
       ['printIrMap', () => monc.printIrMap(undefined as never)],

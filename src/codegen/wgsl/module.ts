@@ -15,12 +15,18 @@ export type ModuleKernels =
  */
 export function assembleModule(kernels: ModuleKernels): { wgsl: string; enables: string[] } {
   // A library entry (monc): a Map, a record or an array of kernels, nothing else.
-  if (!isRecord(kernels)) throw argumentError('assembleModule', 'kernels must be emitted kernels, grouped by map (a Map or an object) or in one array', kernels);
+  if (!isRecord(kernels) || ArrayBuffer.isView(kernels)) throw argumentError('assembleModule', 'kernels must be emitted kernels, grouped by map (a Map or an object) or in one array', kernels);
   const groups: [string | undefined, readonly EmittedKernel[]][] = isKernelList(kernels)
     ? [[undefined, kernels]]
     : isKernelMap(kernels)
       ? [...kernels.entries()]
       : Object.entries(kernels);
+  // Each group too (a typed array or { up: 5 } is an object): emitted kernels, their WGSL and `enable`s read below.
+  for (const [name, ks] of groups) {
+    if (!(Array.isArray(ks) && ks.every(isEmittedKernel))) {
+      throw argumentError('assembleModule', `${name === undefined ? 'kernels' : `the kernels of '${String(name)}'`} must be emitted kernels (emitProgramKernels)`, ks);
+    }
+  }
   const all = groups.flatMap(([, ks]) => ks);
   const enables = [...new Set(all.flatMap((k) => k.enables))].sort();
   const parts = [
@@ -29,6 +35,11 @@ export function assembleModule(kernels: ModuleKernels): { wgsl: string; enables:
     ...groups.map(([name, ks]) => [...(name === undefined ? [] : [groupMarker(name)]), ...ks.map((k) => k.wgsl)].join('\n')),
   ];
   return { wgsl: parts.join('\n\n'), enables };
+}
+
+/** What assembleModule reads of a kernel: its WGSL text and `enable`s. */
+function isEmittedKernel(k: unknown): boolean {
+  return isRecord(k) && typeof k.wgsl === 'string' && Array.isArray(k.enables) && k.enables.every((e) => typeof e === 'string');
 }
 
 // Type guards: Array.isArray and instanceof do not narrow readonly arrays and ReadonlyMap.
