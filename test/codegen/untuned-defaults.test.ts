@@ -37,21 +37,25 @@ describe('untuned defaults', () => {
     expect(ksTiled.defaultSchedule(ks(1, 4096, 4096, 1, 'x', 'y', 'w'), H200_F32)).toEqual(LONG_BEST);
   });
 
-  it('strided factors: ks-dtiled at its measured best where the target holds it, ks-dvec on portable limits', () => {
+  it('strided factors: ks-dtiled at its measured best where the target holds it; on portable limits ks-dvec from d = 8, ks-dtiled at d = 4', () => {
     const best = (cols: number, dtile: number, tk: number) => ({ family: 'ks-dtiled', rows: 64, cols, dtile, tk, rr: 8, rb: 8, pipeline: true });
-    // Session 10 (H100): bcast 8x4 at n=4096, bcast + grun 128 rows for d = 4; n=16384 keeps the 8x8 form, in planes since session 11.
-    const fourBlocks = { ...best(64, 4, 8), rows: 128, bcast: true, grun: true };
+    // Session 10 (H100): bcast 8x4 at n=4096, bcast + grun 128 rows for d = 4 (in planes since session 12); n=16384 keeps the 8x8 form, in planes since session 11.
+    const fourBlocks = { ...best(64, 4, 8), rows: 128, bcast: true, grun: true, pl: true };
     const wants = [{ ...best(64, 8, 8), rb: 4, bcast: true }, fourBlocks, fourBlocks, { ...best(64, 8, 8), pl: true }];
     MONARCHS.forEach((c, i) => {
       expect(defaultSchedule(c.ops[1], H200_F32), c.name).toEqual(wants[i]);
-      expect(defaultSchedule(c.ops[1], DEFAULT_LIMITS).family, c.name).toBe('ks-dvec');
+      // Portable limits (H100, f32): ks-dtiled's own portable default beat ks-dvec's at d = 4 (s11 1.468 vs 1.681 ms; s12 with el 1.4596 vs 1.5838), not at d = 8 (0.609 vs 0.504).
+      expect(defaultSchedule(c.ops[1], DEFAULT_LIMITS).family, c.name).toBe(c.ops[1].d >= 8 ? 'ks-dvec' : 'ks-dtiled');
       // Its own default there is the nearest that fits: 512 (1024) invocations do not, so fewer β (not fewer rows).
       const portable = ksDtiled.defaultSchedule(c.ops[1], DEFAULT_LIMITS);
       expect(candidates(c.ops[1], DEFAULT_LIMITS)).toContainEqual(portable);
       if (c.ops[1].d >= 8) expect(portable).toEqual(c.ops[1].c >= 128 ? { ...best(32, 8, 4), pl: true } : { ...best(16, 8, 4), rb: 4, bcast: true });
+      // d = 4: the measured portable shape, its epilogue looped (el) so its text stays ks-dvec's size.
+      else expect(portable).toEqual({ ...best(32, 4, 4), rows: 128, bcast: true, grun: true, el: true });
     });
-    // 32 KiB of workgroup storage is not the measured shape's 48 KiB at d = 4: ks-dvec.
-    expect(defaultSchedule(MONARCHS[1].ops[1], { ...H200_F32, maxWorkgroupStorageBytes: 32768 }).family).toBe('ks-dvec');
+    // 32 KiB of workgroup storage is not the measured shape's 48 KiB: ks-dvec at d = 8; at d = 4 ks-dtiled's nearest shape.
+    expect(defaultSchedule(MONARCHS[0].ops[1], { ...H200_F32, maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 32768 }).family).toBe('ks-dvec');
+    expect(defaultSchedule(MONARCHS[1].ops[1], { ...H200_F32, maxWorkgroupStorageBytes: 32768 }).family).toBe('ks-dtiled');
   });
 
   it('tensor cores on tensor-core targets: ks-sgmat for contiguous factors, ks-sgmat-strided (not ks-sgmat) for strided ones', () => {

@@ -131,221 +131,243 @@ fn up_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
 struct up_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read> up_op1_params: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> up_op1_src: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> up_op1_dst: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> up_op1_dst: array<f32>;
 @group(0) @binding(3) var<uniform> up_op1_dims: up_op1_Dims;
-var<workgroup> up_op1_xs: array<vec4<f32>, 512>;
-var<workgroup> up_op1_ws: array<vec4<f32>, 256>;
+var<workgroup> up_op1_xs: array<vec4<f32>, 656>;
+var<workgroup> up_op1_ws: array<vec4<f32>, 148>;
 @compute @workgroup_size(256)
 fn up_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= up_op1_dims.groups) { return; }
   let batch = up_op1_dims.batch;
-  let row_tile = group / 16u;
-  let col_tile = group % 16u;
-  let alpha = col_tile / 16u;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let alpha = col_tile / 32u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 16u) * 64u;
+  let beta0 = (col_tile % 32u) * 32u;
   let row0 = row_tile * 128u;
-  let tv = 0u;
-  let tb = lid % 8u;
-  let tr = lid / 8u;
-  let delta = delta0 + tv * 4u;
+  let tb = lid % 4u;
+  let tr = (lid / 4u) % 16u;
+  let dd = lid / 64u;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_0_1 = vec4<f32>(0.0);
-  var acc_0_2 = vec4<f32>(0.0);
-  var acc_0_3 = vec4<f32>(0.0);
-  var acc_0_4 = vec4<f32>(0.0);
-  var acc_0_5 = vec4<f32>(0.0);
-  var acc_0_6 = vec4<f32>(0.0);
-  var acc_0_7 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
   var acc_1_1 = vec4<f32>(0.0);
-  var acc_1_2 = vec4<f32>(0.0);
-  var acc_1_3 = vec4<f32>(0.0);
-  var acc_1_4 = vec4<f32>(0.0);
-  var acc_1_5 = vec4<f32>(0.0);
-  var acc_1_6 = vec4<f32>(0.0);
-  var acc_1_7 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
   var acc_2_1 = vec4<f32>(0.0);
-  var acc_2_2 = vec4<f32>(0.0);
-  var acc_2_3 = vec4<f32>(0.0);
-  var acc_2_4 = vec4<f32>(0.0);
-  var acc_2_5 = vec4<f32>(0.0);
-  var acc_2_6 = vec4<f32>(0.0);
-  var acc_2_7 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
   var acc_3_1 = vec4<f32>(0.0);
-  var acc_3_2 = vec4<f32>(0.0);
-  var acc_3_3 = vec4<f32>(0.0);
-  var acc_3_4 = vec4<f32>(0.0);
-  var acc_3_5 = vec4<f32>(0.0);
-  var acc_3_6 = vec4<f32>(0.0);
-  var acc_3_7 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
     let e = lid;
     let dv = 0u;
-    let r = e % 128u;
-    let k = e / 128u;
+    let k = e % 4u;
+    let r = (e / 4u) % 128u;
     pf0_0 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
     let e = lid + 256u;
     let dv = 0u;
-    let r = e % 128u;
-    let k = e / 128u;
+    let k = e % 4u;
+    let r = (e / 4u) % 128u;
     pf0_1 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
     let e = lid;
-    let dd = e % 4u;
-    let bb = (e / 4u) % 64u;
-    let kv = e / 256u;
-    pf1_0 = up_op1_params[(262144u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
+    if (e < 128u) {
+      let kv = 0u;
+      let bb = e % 32u;
+      let dd = e / 32u;
+      pf1_0 = up_op1_params[(262144u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
+    }
   }
   for (var k0 = 0u; k0 < 256u; k0 += 4u) {
     {
       let e = lid;
       let dv = 0u;
-      let r = e % 128u;
-      let k = e / 128u;
-      up_op1_xs[k * 128u + r + dv] = pf0_0;
+      let k = e % 4u;
+      let r = (e / 4u) % 128u;
+      up_op1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_0.x;
+      up_op1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_0.y;
+      up_op1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_0.z;
+      up_op1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_0.w;
     }
     {
       let e = lid + 256u;
       let dv = 0u;
-      let r = e % 128u;
-      let k = e / 128u;
-      up_op1_xs[k * 128u + r + dv] = pf0_1;
+      let k = e % 4u;
+      let r = (e / 4u) % 128u;
+      up_op1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_1.x;
+      up_op1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_1.y;
+      up_op1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_1.z;
+      up_op1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_1.w;
     }
     {
       let e = lid;
-      let dd = e % 4u;
-      let bb = (e / 4u) % 64u;
-      let kv = e / 256u;
-      up_op1_ws[(kv * 4u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.x;
-      up_op1_ws[(kv * 4u + 1u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.y;
-      up_op1_ws[(kv * 4u + 2u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.z;
-      up_op1_ws[(kv * 4u + 3u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.w;
+      if (e < 128u) {
+        let kv = 0u;
+        let bb = e % 32u;
+        let dd = e / 32u;
+        up_op1_ws[(kv * 4u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.x;
+        up_op1_ws[(kv * 4u + 1u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.y;
+        up_op1_ws[(kv * 4u + 2u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.z;
+        up_op1_ws[(kv * 4u + 3u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.w;
+      }
     }
     workgroupBarrier();
     if (k0 + 4u < 256u) {
       {
         let e = lid;
         let dv = 0u;
-        let r = e % 128u;
-        let k = e / 128u;
+        let k = e % 4u;
+        let r = (e / 4u) % 128u;
         pf0_0 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
         let e = lid + 256u;
         let dv = 0u;
-        let r = e % 128u;
-        let k = e / 128u;
+        let k = e % 4u;
+        let r = (e / 4u) % 128u;
         pf0_1 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
         let e = lid;
-        let dd = e % 4u;
-        let bb = (e / 4u) % 64u;
-        let kv = e / 256u;
-        pf1_0 = up_op1_params[(262144u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+        if (e < 128u) {
+          let kv = 0u;
+          let bb = e % 32u;
+          let dd = e / 32u;
+          pf1_0 = up_op1_params[(262144u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+        }
       }
     }
     for (var k = 0u; k < 4u; k++) {
-      let x0 = up_op1_xs[k * 128u + tr + tv];
-      let x1 = up_op1_xs[k * 128u + tr + 32u + tv];
-      let x2 = up_op1_xs[k * 128u + tr + 64u + tv];
-      let x3 = up_op1_xs[k * 128u + tr + 96u + tv];
-      let w0 = up_op1_ws[k * 64u + tb + tv];
-      let w1 = up_op1_ws[k * 64u + tb + 8u + tv];
-      let w2 = up_op1_ws[k * 64u + tb + 16u + tv];
-      let w3 = up_op1_ws[k * 64u + tb + 24u + tv];
-      let w4 = up_op1_ws[k * 64u + tb + 32u + tv];
-      let w5 = up_op1_ws[k * 64u + tb + 40u + tv];
-      let w6 = up_op1_ws[k * 64u + tb + 48u + tv];
-      let w7 = up_op1_ws[k * 64u + tb + 56u + tv];
-      acc_0_0 = fma(x0, w0, acc_0_0);
-      acc_0_1 = fma(x0, w1, acc_0_1);
-      acc_0_2 = fma(x0, w2, acc_0_2);
-      acc_0_3 = fma(x0, w3, acc_0_3);
-      acc_0_4 = fma(x0, w4, acc_0_4);
-      acc_0_5 = fma(x0, w5, acc_0_5);
-      acc_0_6 = fma(x0, w6, acc_0_6);
-      acc_0_7 = fma(x0, w7, acc_0_7);
-      acc_1_0 = fma(x1, w0, acc_1_0);
-      acc_1_1 = fma(x1, w1, acc_1_1);
-      acc_1_2 = fma(x1, w2, acc_1_2);
-      acc_1_3 = fma(x1, w3, acc_1_3);
-      acc_1_4 = fma(x1, w4, acc_1_4);
-      acc_1_5 = fma(x1, w5, acc_1_5);
-      acc_1_6 = fma(x1, w6, acc_1_6);
-      acc_1_7 = fma(x1, w7, acc_1_7);
-      acc_2_0 = fma(x2, w0, acc_2_0);
-      acc_2_1 = fma(x2, w1, acc_2_1);
-      acc_2_2 = fma(x2, w2, acc_2_2);
-      acc_2_3 = fma(x2, w3, acc_2_3);
-      acc_2_4 = fma(x2, w4, acc_2_4);
-      acc_2_5 = fma(x2, w5, acc_2_5);
-      acc_2_6 = fma(x2, w6, acc_2_6);
-      acc_2_7 = fma(x2, w7, acc_2_7);
-      acc_3_0 = fma(x3, w0, acc_3_0);
-      acc_3_1 = fma(x3, w1, acc_3_1);
-      acc_3_2 = fma(x3, w2, acc_3_2);
-      acc_3_3 = fma(x3, w3, acc_3_3);
-      acc_3_4 = fma(x3, w4, acc_3_4);
-      acc_3_5 = fma(x3, w5, acc_3_5);
-      acc_3_6 = fma(x3, w6, acc_3_6);
-      acc_3_7 = fma(x3, w7, acc_3_7);
+      let a0 = up_op1_xs[k * 138u + dd * 33u + tr];
+      let a1 = up_op1_xs[k * 138u + dd * 33u + tr + 16u];
+      let b0 = up_op1_ws[k * 37u + dd * 9u + tb];
+      let b1 = up_op1_ws[k * 37u + dd * 9u + tb + 4u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
-  if (row0 + tr < batch) {
-    let row = row0 + tr;
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_0_0;
+  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_0_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 32u < batch) {
-    let row = row0 + tr + 32u;
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_1_0;
+  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_1_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 64u < batch) {
-    let row = row0 + tr + 64u;
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_2_0;
+  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_2_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 96u < batch) {
-    let row = row0 + tr + 96u;
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_3_0;
+  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_3_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_4_0;
+  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_4_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_5_0;
+  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_5_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_6_0;
+  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_6_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_7_0;
+  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_7_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
 }
 
@@ -5391,221 +5413,243 @@ fn down_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
 struct down_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read> down_op1_params: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> down_op1_src: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> down_op1_dst: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> down_op1_dst: array<f32>;
 @group(0) @binding(3) var<uniform> down_op1_dims: down_op1_Dims;
-var<workgroup> down_op1_xs: array<vec4<f32>, 512>;
-var<workgroup> down_op1_ws: array<vec4<f32>, 256>;
+var<workgroup> down_op1_xs: array<vec4<f32>, 656>;
+var<workgroup> down_op1_ws: array<vec4<f32>, 148>;
 @compute @workgroup_size(256)
 fn down_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= down_op1_dims.groups) { return; }
   let batch = down_op1_dims.batch;
-  let row_tile = group / 4u;
-  let col_tile = group % 4u;
-  let alpha = col_tile / 4u;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 8u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 4u) * 64u;
+  let beta0 = (col_tile % 8u) * 32u;
   let row0 = row_tile * 128u;
-  let tv = 0u;
-  let tb = lid % 8u;
-  let tr = lid / 8u;
-  let delta = delta0 + tv * 4u;
+  let tb = lid % 4u;
+  let tr = (lid / 4u) % 16u;
+  let dd = lid / 64u;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_0_1 = vec4<f32>(0.0);
-  var acc_0_2 = vec4<f32>(0.0);
-  var acc_0_3 = vec4<f32>(0.0);
-  var acc_0_4 = vec4<f32>(0.0);
-  var acc_0_5 = vec4<f32>(0.0);
-  var acc_0_6 = vec4<f32>(0.0);
-  var acc_0_7 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
   var acc_1_1 = vec4<f32>(0.0);
-  var acc_1_2 = vec4<f32>(0.0);
-  var acc_1_3 = vec4<f32>(0.0);
-  var acc_1_4 = vec4<f32>(0.0);
-  var acc_1_5 = vec4<f32>(0.0);
-  var acc_1_6 = vec4<f32>(0.0);
-  var acc_1_7 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
   var acc_2_1 = vec4<f32>(0.0);
-  var acc_2_2 = vec4<f32>(0.0);
-  var acc_2_3 = vec4<f32>(0.0);
-  var acc_2_4 = vec4<f32>(0.0);
-  var acc_2_5 = vec4<f32>(0.0);
-  var acc_2_6 = vec4<f32>(0.0);
-  var acc_2_7 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
   var acc_3_1 = vec4<f32>(0.0);
-  var acc_3_2 = vec4<f32>(0.0);
-  var acc_3_3 = vec4<f32>(0.0);
-  var acc_3_4 = vec4<f32>(0.0);
-  var acc_3_5 = vec4<f32>(0.0);
-  var acc_3_6 = vec4<f32>(0.0);
-  var acc_3_7 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
     let e = lid;
     let dv = 0u;
-    let r = e % 128u;
-    let k = e / 128u;
+    let k = e % 4u;
+    let r = (e / 4u) % 128u;
     pf0_0 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
     let e = lid + 256u;
     let dv = 0u;
-    let r = e % 128u;
-    let k = e / 128u;
+    let k = e % 4u;
+    let r = (e / 4u) % 128u;
     pf0_1 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
     let e = lid;
-    let dd = e % 4u;
-    let bb = (e / 4u) % 64u;
-    let kv = e / 256u;
-    pf1_0 = down_op1_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u) / 4u + kv];
+    if (e < 128u) {
+      let kv = 0u;
+      let bb = e % 32u;
+      let dd = e / 32u;
+      pf1_0 = down_op1_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u) / 4u + kv];
+    }
   }
   for (var k0 = 0u; k0 < 256u; k0 += 4u) {
     {
       let e = lid;
       let dv = 0u;
-      let r = e % 128u;
-      let k = e / 128u;
-      down_op1_xs[k * 128u + r + dv] = pf0_0;
+      let k = e % 4u;
+      let r = (e / 4u) % 128u;
+      down_op1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_0.x;
+      down_op1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_0.y;
+      down_op1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_0.z;
+      down_op1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_0.w;
     }
     {
       let e = lid + 256u;
       let dv = 0u;
-      let r = e % 128u;
-      let k = e / 128u;
-      down_op1_xs[k * 128u + r + dv] = pf0_1;
+      let k = e % 4u;
+      let r = (e / 4u) % 128u;
+      down_op1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_1.x;
+      down_op1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_1.y;
+      down_op1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_1.z;
+      down_op1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_1.w;
     }
     {
       let e = lid;
-      let dd = e % 4u;
-      let bb = (e / 4u) % 64u;
-      let kv = e / 256u;
-      down_op1_ws[(kv * 4u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.x;
-      down_op1_ws[(kv * 4u + 1u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.y;
-      down_op1_ws[(kv * 4u + 2u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.z;
-      down_op1_ws[(kv * 4u + 3u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.w;
+      if (e < 128u) {
+        let kv = 0u;
+        let bb = e % 32u;
+        let dd = e / 32u;
+        down_op1_ws[(kv * 4u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.x;
+        down_op1_ws[(kv * 4u + 1u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.y;
+        down_op1_ws[(kv * 4u + 2u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.z;
+        down_op1_ws[(kv * 4u + 3u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.w;
+      }
     }
     workgroupBarrier();
     if (k0 + 4u < 256u) {
       {
         let e = lid;
         let dv = 0u;
-        let r = e % 128u;
-        let k = e / 128u;
+        let k = e % 4u;
+        let r = (e / 4u) % 128u;
         pf0_0 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
         let e = lid + 256u;
         let dv = 0u;
-        let r = e % 128u;
-        let k = e / 128u;
+        let k = e % 4u;
+        let r = (e / 4u) % 128u;
         pf0_1 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
         let e = lid;
-        let dd = e % 4u;
-        let bb = (e / 4u) % 64u;
-        let kv = e / 256u;
-        pf1_0 = down_op1_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+        if (e < 128u) {
+          let kv = 0u;
+          let bb = e % 32u;
+          let dd = e / 32u;
+          pf1_0 = down_op1_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+        }
       }
     }
     for (var k = 0u; k < 4u; k++) {
-      let x0 = down_op1_xs[k * 128u + tr + tv];
-      let x1 = down_op1_xs[k * 128u + tr + 32u + tv];
-      let x2 = down_op1_xs[k * 128u + tr + 64u + tv];
-      let x3 = down_op1_xs[k * 128u + tr + 96u + tv];
-      let w0 = down_op1_ws[k * 64u + tb + tv];
-      let w1 = down_op1_ws[k * 64u + tb + 8u + tv];
-      let w2 = down_op1_ws[k * 64u + tb + 16u + tv];
-      let w3 = down_op1_ws[k * 64u + tb + 24u + tv];
-      let w4 = down_op1_ws[k * 64u + tb + 32u + tv];
-      let w5 = down_op1_ws[k * 64u + tb + 40u + tv];
-      let w6 = down_op1_ws[k * 64u + tb + 48u + tv];
-      let w7 = down_op1_ws[k * 64u + tb + 56u + tv];
-      acc_0_0 = fma(x0, w0, acc_0_0);
-      acc_0_1 = fma(x0, w1, acc_0_1);
-      acc_0_2 = fma(x0, w2, acc_0_2);
-      acc_0_3 = fma(x0, w3, acc_0_3);
-      acc_0_4 = fma(x0, w4, acc_0_4);
-      acc_0_5 = fma(x0, w5, acc_0_5);
-      acc_0_6 = fma(x0, w6, acc_0_6);
-      acc_0_7 = fma(x0, w7, acc_0_7);
-      acc_1_0 = fma(x1, w0, acc_1_0);
-      acc_1_1 = fma(x1, w1, acc_1_1);
-      acc_1_2 = fma(x1, w2, acc_1_2);
-      acc_1_3 = fma(x1, w3, acc_1_3);
-      acc_1_4 = fma(x1, w4, acc_1_4);
-      acc_1_5 = fma(x1, w5, acc_1_5);
-      acc_1_6 = fma(x1, w6, acc_1_6);
-      acc_1_7 = fma(x1, w7, acc_1_7);
-      acc_2_0 = fma(x2, w0, acc_2_0);
-      acc_2_1 = fma(x2, w1, acc_2_1);
-      acc_2_2 = fma(x2, w2, acc_2_2);
-      acc_2_3 = fma(x2, w3, acc_2_3);
-      acc_2_4 = fma(x2, w4, acc_2_4);
-      acc_2_5 = fma(x2, w5, acc_2_5);
-      acc_2_6 = fma(x2, w6, acc_2_6);
-      acc_2_7 = fma(x2, w7, acc_2_7);
-      acc_3_0 = fma(x3, w0, acc_3_0);
-      acc_3_1 = fma(x3, w1, acc_3_1);
-      acc_3_2 = fma(x3, w2, acc_3_2);
-      acc_3_3 = fma(x3, w3, acc_3_3);
-      acc_3_4 = fma(x3, w4, acc_3_4);
-      acc_3_5 = fma(x3, w5, acc_3_5);
-      acc_3_6 = fma(x3, w6, acc_3_6);
-      acc_3_7 = fma(x3, w7, acc_3_7);
+      let a0 = down_op1_xs[k * 138u + dd * 33u + tr];
+      let a1 = down_op1_xs[k * 138u + dd * 33u + tr + 16u];
+      let b0 = down_op1_ws[k * 37u + dd * 9u + tb];
+      let b1 = down_op1_ws[k * 37u + dd * 9u + tb + 4u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
-  if (row0 + tr < batch) {
-    let row = row0 + tr;
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_0_0;
+  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_0_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 32u < batch) {
-    let row = row0 + tr + 32u;
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_1_0;
+  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_1_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 64u < batch) {
-    let row = row0 + tr + 64u;
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_2_0;
+  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_2_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 96u < batch) {
-    let row = row0 + tr + 96u;
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_3_0;
+  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_3_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_4_0;
+  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_4_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_5_0;
+  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_5_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_6_0;
+  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_6_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_7_0;
+  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_7_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
 }
 
@@ -10651,221 +10695,243 @@ fn ffn_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
 struct ffn_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read> ffn_op1_params: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> ffn_op1_src: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> ffn_op1_dst: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> ffn_op1_dst: array<f32>;
 @group(0) @binding(3) var<uniform> ffn_op1_dims: ffn_op1_Dims;
-var<workgroup> ffn_op1_xs: array<vec4<f32>, 512>;
-var<workgroup> ffn_op1_ws: array<vec4<f32>, 256>;
+var<workgroup> ffn_op1_xs: array<vec4<f32>, 656>;
+var<workgroup> ffn_op1_ws: array<vec4<f32>, 148>;
 @compute @workgroup_size(256)
 fn ffn_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_op1_dims.groups) { return; }
   let batch = ffn_op1_dims.batch;
-  let row_tile = group / 16u;
-  let col_tile = group % 16u;
-  let alpha = col_tile / 16u;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let alpha = col_tile / 32u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 16u) * 64u;
+  let beta0 = (col_tile % 32u) * 32u;
   let row0 = row_tile * 128u;
-  let tv = 0u;
-  let tb = lid % 8u;
-  let tr = lid / 8u;
-  let delta = delta0 + tv * 4u;
+  let tb = lid % 4u;
+  let tr = (lid / 4u) % 16u;
+  let dd = lid / 64u;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_0_1 = vec4<f32>(0.0);
-  var acc_0_2 = vec4<f32>(0.0);
-  var acc_0_3 = vec4<f32>(0.0);
-  var acc_0_4 = vec4<f32>(0.0);
-  var acc_0_5 = vec4<f32>(0.0);
-  var acc_0_6 = vec4<f32>(0.0);
-  var acc_0_7 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
   var acc_1_1 = vec4<f32>(0.0);
-  var acc_1_2 = vec4<f32>(0.0);
-  var acc_1_3 = vec4<f32>(0.0);
-  var acc_1_4 = vec4<f32>(0.0);
-  var acc_1_5 = vec4<f32>(0.0);
-  var acc_1_6 = vec4<f32>(0.0);
-  var acc_1_7 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
   var acc_2_1 = vec4<f32>(0.0);
-  var acc_2_2 = vec4<f32>(0.0);
-  var acc_2_3 = vec4<f32>(0.0);
-  var acc_2_4 = vec4<f32>(0.0);
-  var acc_2_5 = vec4<f32>(0.0);
-  var acc_2_6 = vec4<f32>(0.0);
-  var acc_2_7 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
   var acc_3_1 = vec4<f32>(0.0);
-  var acc_3_2 = vec4<f32>(0.0);
-  var acc_3_3 = vec4<f32>(0.0);
-  var acc_3_4 = vec4<f32>(0.0);
-  var acc_3_5 = vec4<f32>(0.0);
-  var acc_3_6 = vec4<f32>(0.0);
-  var acc_3_7 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
     let e = lid;
     let dv = 0u;
-    let r = e % 128u;
-    let k = e / 128u;
+    let k = e % 4u;
+    let r = (e / 4u) % 128u;
     pf0_0 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
     let e = lid + 256u;
     let dv = 0u;
-    let r = e % 128u;
-    let k = e / 128u;
+    let k = e % 4u;
+    let r = (e / 4u) % 128u;
     pf0_1 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
     let e = lid;
-    let dd = e % 4u;
-    let bb = (e / 4u) % 64u;
-    let kv = e / 256u;
-    pf1_0 = ffn_op1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
+    if (e < 128u) {
+      let kv = 0u;
+      let bb = e % 32u;
+      let dd = e / 32u;
+      pf1_0 = ffn_op1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
+    }
   }
   for (var k0 = 0u; k0 < 256u; k0 += 4u) {
     {
       let e = lid;
       let dv = 0u;
-      let r = e % 128u;
-      let k = e / 128u;
-      ffn_op1_xs[k * 128u + r + dv] = pf0_0;
+      let k = e % 4u;
+      let r = (e / 4u) % 128u;
+      ffn_op1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_0.x;
+      ffn_op1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_0.y;
+      ffn_op1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_0.z;
+      ffn_op1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_0.w;
     }
     {
       let e = lid + 256u;
       let dv = 0u;
-      let r = e % 128u;
-      let k = e / 128u;
-      ffn_op1_xs[k * 128u + r + dv] = pf0_1;
+      let k = e % 4u;
+      let r = (e / 4u) % 128u;
+      ffn_op1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_1.x;
+      ffn_op1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_1.y;
+      ffn_op1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_1.z;
+      ffn_op1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_1.w;
     }
     {
       let e = lid;
-      let dd = e % 4u;
-      let bb = (e / 4u) % 64u;
-      let kv = e / 256u;
-      ffn_op1_ws[(kv * 4u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.x;
-      ffn_op1_ws[(kv * 4u + 1u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.y;
-      ffn_op1_ws[(kv * 4u + 2u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.z;
-      ffn_op1_ws[(kv * 4u + 3u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.w;
+      if (e < 128u) {
+        let kv = 0u;
+        let bb = e % 32u;
+        let dd = e / 32u;
+        ffn_op1_ws[(kv * 4u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.x;
+        ffn_op1_ws[(kv * 4u + 1u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.y;
+        ffn_op1_ws[(kv * 4u + 2u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.z;
+        ffn_op1_ws[(kv * 4u + 3u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.w;
+      }
     }
     workgroupBarrier();
     if (k0 + 4u < 256u) {
       {
         let e = lid;
         let dv = 0u;
-        let r = e % 128u;
-        let k = e / 128u;
+        let k = e % 4u;
+        let r = (e / 4u) % 128u;
         pf0_0 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
         let e = lid + 256u;
         let dv = 0u;
-        let r = e % 128u;
-        let k = e / 128u;
+        let k = e % 4u;
+        let r = (e / 4u) % 128u;
         pf0_1 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
         let e = lid;
-        let dd = e % 4u;
-        let bb = (e / 4u) % 64u;
-        let kv = e / 256u;
-        pf1_0 = ffn_op1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+        if (e < 128u) {
+          let kv = 0u;
+          let bb = e % 32u;
+          let dd = e / 32u;
+          pf1_0 = ffn_op1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+        }
       }
     }
     for (var k = 0u; k < 4u; k++) {
-      let x0 = ffn_op1_xs[k * 128u + tr + tv];
-      let x1 = ffn_op1_xs[k * 128u + tr + 32u + tv];
-      let x2 = ffn_op1_xs[k * 128u + tr + 64u + tv];
-      let x3 = ffn_op1_xs[k * 128u + tr + 96u + tv];
-      let w0 = ffn_op1_ws[k * 64u + tb + tv];
-      let w1 = ffn_op1_ws[k * 64u + tb + 8u + tv];
-      let w2 = ffn_op1_ws[k * 64u + tb + 16u + tv];
-      let w3 = ffn_op1_ws[k * 64u + tb + 24u + tv];
-      let w4 = ffn_op1_ws[k * 64u + tb + 32u + tv];
-      let w5 = ffn_op1_ws[k * 64u + tb + 40u + tv];
-      let w6 = ffn_op1_ws[k * 64u + tb + 48u + tv];
-      let w7 = ffn_op1_ws[k * 64u + tb + 56u + tv];
-      acc_0_0 = fma(x0, w0, acc_0_0);
-      acc_0_1 = fma(x0, w1, acc_0_1);
-      acc_0_2 = fma(x0, w2, acc_0_2);
-      acc_0_3 = fma(x0, w3, acc_0_3);
-      acc_0_4 = fma(x0, w4, acc_0_4);
-      acc_0_5 = fma(x0, w5, acc_0_5);
-      acc_0_6 = fma(x0, w6, acc_0_6);
-      acc_0_7 = fma(x0, w7, acc_0_7);
-      acc_1_0 = fma(x1, w0, acc_1_0);
-      acc_1_1 = fma(x1, w1, acc_1_1);
-      acc_1_2 = fma(x1, w2, acc_1_2);
-      acc_1_3 = fma(x1, w3, acc_1_3);
-      acc_1_4 = fma(x1, w4, acc_1_4);
-      acc_1_5 = fma(x1, w5, acc_1_5);
-      acc_1_6 = fma(x1, w6, acc_1_6);
-      acc_1_7 = fma(x1, w7, acc_1_7);
-      acc_2_0 = fma(x2, w0, acc_2_0);
-      acc_2_1 = fma(x2, w1, acc_2_1);
-      acc_2_2 = fma(x2, w2, acc_2_2);
-      acc_2_3 = fma(x2, w3, acc_2_3);
-      acc_2_4 = fma(x2, w4, acc_2_4);
-      acc_2_5 = fma(x2, w5, acc_2_5);
-      acc_2_6 = fma(x2, w6, acc_2_6);
-      acc_2_7 = fma(x2, w7, acc_2_7);
-      acc_3_0 = fma(x3, w0, acc_3_0);
-      acc_3_1 = fma(x3, w1, acc_3_1);
-      acc_3_2 = fma(x3, w2, acc_3_2);
-      acc_3_3 = fma(x3, w3, acc_3_3);
-      acc_3_4 = fma(x3, w4, acc_3_4);
-      acc_3_5 = fma(x3, w5, acc_3_5);
-      acc_3_6 = fma(x3, w6, acc_3_6);
-      acc_3_7 = fma(x3, w7, acc_3_7);
+      let a0 = ffn_op1_xs[k * 138u + dd * 33u + tr];
+      let a1 = ffn_op1_xs[k * 138u + dd * 33u + tr + 16u];
+      let b0 = ffn_op1_ws[k * 37u + dd * 9u + tb];
+      let b1 = ffn_op1_ws[k * 37u + dd * 9u + tb + 4u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
-  if (row0 + tr < batch) {
-    let row = row0 + tr;
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_0_0;
+  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_0_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 32u < batch) {
-    let row = row0 + tr + 32u;
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_1_0;
+  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_1_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 64u < batch) {
-    let row = row0 + tr + 64u;
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_2_0;
+  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_2_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 96u < batch) {
-    let row = row0 + tr + 96u;
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_3_0;
+  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_3_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_4_0;
+  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_4_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_5_0;
+  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_5_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_6_0;
+  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_6_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_7_0;
+  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_7_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
 }
 
@@ -11024,221 +11090,243 @@ fn ffn_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
 struct ffn_op3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read> ffn_op3_params: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> ffn_op3_src: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> ffn_op3_dst: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> ffn_op3_dst: array<f32>;
 @group(0) @binding(3) var<uniform> ffn_op3_dims: ffn_op3_Dims;
-var<workgroup> ffn_op3_xs: array<vec4<f32>, 512>;
-var<workgroup> ffn_op3_ws: array<vec4<f32>, 256>;
+var<workgroup> ffn_op3_xs: array<vec4<f32>, 656>;
+var<workgroup> ffn_op3_ws: array<vec4<f32>, 148>;
 @compute @workgroup_size(256)
 fn ffn_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_op3_dims.groups) { return; }
   let batch = ffn_op3_dims.batch;
-  let row_tile = group / 4u;
-  let col_tile = group % 4u;
-  let alpha = col_tile / 4u;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 8u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 4u) * 64u;
+  let beta0 = (col_tile % 8u) * 32u;
   let row0 = row_tile * 128u;
-  let tv = 0u;
-  let tb = lid % 8u;
-  let tr = lid / 8u;
-  let delta = delta0 + tv * 4u;
+  let tb = lid % 4u;
+  let tr = (lid / 4u) % 16u;
+  let dd = lid / 64u;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_0_1 = vec4<f32>(0.0);
-  var acc_0_2 = vec4<f32>(0.0);
-  var acc_0_3 = vec4<f32>(0.0);
-  var acc_0_4 = vec4<f32>(0.0);
-  var acc_0_5 = vec4<f32>(0.0);
-  var acc_0_6 = vec4<f32>(0.0);
-  var acc_0_7 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
   var acc_1_1 = vec4<f32>(0.0);
-  var acc_1_2 = vec4<f32>(0.0);
-  var acc_1_3 = vec4<f32>(0.0);
-  var acc_1_4 = vec4<f32>(0.0);
-  var acc_1_5 = vec4<f32>(0.0);
-  var acc_1_6 = vec4<f32>(0.0);
-  var acc_1_7 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
   var acc_2_1 = vec4<f32>(0.0);
-  var acc_2_2 = vec4<f32>(0.0);
-  var acc_2_3 = vec4<f32>(0.0);
-  var acc_2_4 = vec4<f32>(0.0);
-  var acc_2_5 = vec4<f32>(0.0);
-  var acc_2_6 = vec4<f32>(0.0);
-  var acc_2_7 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
   var acc_3_1 = vec4<f32>(0.0);
-  var acc_3_2 = vec4<f32>(0.0);
-  var acc_3_3 = vec4<f32>(0.0);
-  var acc_3_4 = vec4<f32>(0.0);
-  var acc_3_5 = vec4<f32>(0.0);
-  var acc_3_6 = vec4<f32>(0.0);
-  var acc_3_7 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
     let e = lid;
     let dv = 0u;
-    let r = e % 128u;
-    let k = e / 128u;
+    let k = e % 4u;
+    let r = (e / 4u) % 128u;
     pf0_0 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
     let e = lid + 256u;
     let dv = 0u;
-    let r = e % 128u;
-    let k = e / 128u;
+    let k = e % 4u;
+    let r = (e / 4u) % 128u;
     pf0_1 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
     let e = lid;
-    let dd = e % 4u;
-    let bb = (e / 4u) % 64u;
-    let kv = e / 256u;
-    pf1_0 = ffn_op3_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u) / 4u + kv];
+    if (e < 128u) {
+      let kv = 0u;
+      let bb = e % 32u;
+      let dd = e / 32u;
+      pf1_0 = ffn_op3_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u) / 4u + kv];
+    }
   }
   for (var k0 = 0u; k0 < 256u; k0 += 4u) {
     {
       let e = lid;
       let dv = 0u;
-      let r = e % 128u;
-      let k = e / 128u;
-      ffn_op3_xs[k * 128u + r + dv] = pf0_0;
+      let k = e % 4u;
+      let r = (e / 4u) % 128u;
+      ffn_op3_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_0.x;
+      ffn_op3_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_0.y;
+      ffn_op3_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_0.z;
+      ffn_op3_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_0.w;
     }
     {
       let e = lid + 256u;
       let dv = 0u;
-      let r = e % 128u;
-      let k = e / 128u;
-      ffn_op3_xs[k * 128u + r + dv] = pf0_1;
+      let k = e % 4u;
+      let r = (e / 4u) % 128u;
+      ffn_op3_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_1.x;
+      ffn_op3_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_1.y;
+      ffn_op3_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_1.z;
+      ffn_op3_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_1.w;
     }
     {
       let e = lid;
-      let dd = e % 4u;
-      let bb = (e / 4u) % 64u;
-      let kv = e / 256u;
-      ffn_op3_ws[(kv * 4u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.x;
-      ffn_op3_ws[(kv * 4u + 1u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.y;
-      ffn_op3_ws[(kv * 4u + 2u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.z;
-      ffn_op3_ws[(kv * 4u + 3u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.w;
+      if (e < 128u) {
+        let kv = 0u;
+        let bb = e % 32u;
+        let dd = e / 32u;
+        ffn_op3_ws[(kv * 4u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.x;
+        ffn_op3_ws[(kv * 4u + 1u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.y;
+        ffn_op3_ws[(kv * 4u + 2u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.z;
+        ffn_op3_ws[(kv * 4u + 3u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.w;
+      }
     }
     workgroupBarrier();
     if (k0 + 4u < 256u) {
       {
         let e = lid;
         let dv = 0u;
-        let r = e % 128u;
-        let k = e / 128u;
+        let k = e % 4u;
+        let r = (e / 4u) % 128u;
         pf0_0 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
         let e = lid + 256u;
         let dv = 0u;
-        let r = e % 128u;
-        let k = e / 128u;
+        let k = e % 4u;
+        let r = (e / 4u) % 128u;
         pf0_1 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
         let e = lid;
-        let dd = e % 4u;
-        let bb = (e / 4u) % 64u;
-        let kv = e / 256u;
-        pf1_0 = ffn_op3_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+        if (e < 128u) {
+          let kv = 0u;
+          let bb = e % 32u;
+          let dd = e / 32u;
+          pf1_0 = ffn_op3_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+        }
       }
     }
     for (var k = 0u; k < 4u; k++) {
-      let x0 = ffn_op3_xs[k * 128u + tr + tv];
-      let x1 = ffn_op3_xs[k * 128u + tr + 32u + tv];
-      let x2 = ffn_op3_xs[k * 128u + tr + 64u + tv];
-      let x3 = ffn_op3_xs[k * 128u + tr + 96u + tv];
-      let w0 = ffn_op3_ws[k * 64u + tb + tv];
-      let w1 = ffn_op3_ws[k * 64u + tb + 8u + tv];
-      let w2 = ffn_op3_ws[k * 64u + tb + 16u + tv];
-      let w3 = ffn_op3_ws[k * 64u + tb + 24u + tv];
-      let w4 = ffn_op3_ws[k * 64u + tb + 32u + tv];
-      let w5 = ffn_op3_ws[k * 64u + tb + 40u + tv];
-      let w6 = ffn_op3_ws[k * 64u + tb + 48u + tv];
-      let w7 = ffn_op3_ws[k * 64u + tb + 56u + tv];
-      acc_0_0 = fma(x0, w0, acc_0_0);
-      acc_0_1 = fma(x0, w1, acc_0_1);
-      acc_0_2 = fma(x0, w2, acc_0_2);
-      acc_0_3 = fma(x0, w3, acc_0_3);
-      acc_0_4 = fma(x0, w4, acc_0_4);
-      acc_0_5 = fma(x0, w5, acc_0_5);
-      acc_0_6 = fma(x0, w6, acc_0_6);
-      acc_0_7 = fma(x0, w7, acc_0_7);
-      acc_1_0 = fma(x1, w0, acc_1_0);
-      acc_1_1 = fma(x1, w1, acc_1_1);
-      acc_1_2 = fma(x1, w2, acc_1_2);
-      acc_1_3 = fma(x1, w3, acc_1_3);
-      acc_1_4 = fma(x1, w4, acc_1_4);
-      acc_1_5 = fma(x1, w5, acc_1_5);
-      acc_1_6 = fma(x1, w6, acc_1_6);
-      acc_1_7 = fma(x1, w7, acc_1_7);
-      acc_2_0 = fma(x2, w0, acc_2_0);
-      acc_2_1 = fma(x2, w1, acc_2_1);
-      acc_2_2 = fma(x2, w2, acc_2_2);
-      acc_2_3 = fma(x2, w3, acc_2_3);
-      acc_2_4 = fma(x2, w4, acc_2_4);
-      acc_2_5 = fma(x2, w5, acc_2_5);
-      acc_2_6 = fma(x2, w6, acc_2_6);
-      acc_2_7 = fma(x2, w7, acc_2_7);
-      acc_3_0 = fma(x3, w0, acc_3_0);
-      acc_3_1 = fma(x3, w1, acc_3_1);
-      acc_3_2 = fma(x3, w2, acc_3_2);
-      acc_3_3 = fma(x3, w3, acc_3_3);
-      acc_3_4 = fma(x3, w4, acc_3_4);
-      acc_3_5 = fma(x3, w5, acc_3_5);
-      acc_3_6 = fma(x3, w6, acc_3_6);
-      acc_3_7 = fma(x3, w7, acc_3_7);
+      let a0 = ffn_op3_xs[k * 138u + dd * 33u + tr];
+      let a1 = ffn_op3_xs[k * 138u + dd * 33u + tr + 16u];
+      let b0 = ffn_op3_ws[k * 37u + dd * 9u + tb];
+      let b1 = ffn_op3_ws[k * 37u + dd * 9u + tb + 4u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
-  if (row0 + tr < batch) {
-    let row = row0 + tr;
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_0_0;
+  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_0_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 32u < batch) {
-    let row = row0 + tr + 32u;
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_1_0;
+  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_1_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 64u < batch) {
-    let row = row0 + tr + 64u;
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_2_0;
+  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_2_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 96u < batch) {
-    let row = row0 + tr + 96u;
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_3_0;
+  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_3_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_4_0;
+  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_4_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_5_0;
+  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_5_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_6_0;
+  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_6_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_7_0;
+  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_7_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
 }
 
@@ -11374,221 +11462,243 @@ fn ffn_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
 struct ffn_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read> ffn_bwd1_params: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> ffn_bwd1_src: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> ffn_bwd1_dst: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd1_dst: array<f32>;
 @group(0) @binding(3) var<uniform> ffn_bwd1_dims: ffn_bwd1_Dims;
-var<workgroup> ffn_bwd1_xs: array<vec4<f32>, 512>;
-var<workgroup> ffn_bwd1_ws: array<vec4<f32>, 256>;
+var<workgroup> ffn_bwd1_xs: array<vec4<f32>, 656>;
+var<workgroup> ffn_bwd1_ws: array<vec4<f32>, 148>;
 @compute @workgroup_size(256)
 fn ffn_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_bwd1_dims.groups) { return; }
   let batch = ffn_bwd1_dims.batch;
-  let row_tile = group / 16u;
-  let col_tile = group % 16u;
-  let alpha = col_tile / 16u;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let alpha = col_tile / 32u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 16u) * 64u;
+  let beta0 = (col_tile % 32u) * 32u;
   let row0 = row_tile * 128u;
-  let tv = 0u;
-  let tb = lid % 8u;
-  let tr = lid / 8u;
-  let delta = delta0 + tv * 4u;
+  let tb = lid % 4u;
+  let tr = (lid / 4u) % 16u;
+  let dd = lid / 64u;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_0_1 = vec4<f32>(0.0);
-  var acc_0_2 = vec4<f32>(0.0);
-  var acc_0_3 = vec4<f32>(0.0);
-  var acc_0_4 = vec4<f32>(0.0);
-  var acc_0_5 = vec4<f32>(0.0);
-  var acc_0_6 = vec4<f32>(0.0);
-  var acc_0_7 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
   var acc_1_1 = vec4<f32>(0.0);
-  var acc_1_2 = vec4<f32>(0.0);
-  var acc_1_3 = vec4<f32>(0.0);
-  var acc_1_4 = vec4<f32>(0.0);
-  var acc_1_5 = vec4<f32>(0.0);
-  var acc_1_6 = vec4<f32>(0.0);
-  var acc_1_7 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
   var acc_2_1 = vec4<f32>(0.0);
-  var acc_2_2 = vec4<f32>(0.0);
-  var acc_2_3 = vec4<f32>(0.0);
-  var acc_2_4 = vec4<f32>(0.0);
-  var acc_2_5 = vec4<f32>(0.0);
-  var acc_2_6 = vec4<f32>(0.0);
-  var acc_2_7 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
   var acc_3_1 = vec4<f32>(0.0);
-  var acc_3_2 = vec4<f32>(0.0);
-  var acc_3_3 = vec4<f32>(0.0);
-  var acc_3_4 = vec4<f32>(0.0);
-  var acc_3_5 = vec4<f32>(0.0);
-  var acc_3_6 = vec4<f32>(0.0);
-  var acc_3_7 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
     let e = lid;
     let dv = 0u;
-    let r = e % 128u;
-    let k = e / 128u;
+    let k = e % 4u;
+    let r = (e / 4u) % 128u;
     pf0_0 = ffn_bwd1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
     let e = lid + 256u;
     let dv = 0u;
-    let r = e % 128u;
-    let k = e / 128u;
+    let k = e % 4u;
+    let r = (e / 4u) % 128u;
     pf0_1 = ffn_bwd1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
     let e = lid;
-    let dd = e % 4u;
-    let bb = (e / 4u) % 64u;
-    let kv = e / 256u;
-    pf1_0 = ffn_bwd1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
+    if (e < 128u) {
+      let kv = 0u;
+      let bb = e % 32u;
+      let dd = e / 32u;
+      pf1_0 = ffn_bwd1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
+    }
   }
   for (var k0 = 0u; k0 < 256u; k0 += 4u) {
     {
       let e = lid;
       let dv = 0u;
-      let r = e % 128u;
-      let k = e / 128u;
-      ffn_bwd1_xs[k * 128u + r + dv] = pf0_0;
+      let k = e % 4u;
+      let r = (e / 4u) % 128u;
+      ffn_bwd1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_0.x;
+      ffn_bwd1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_0.y;
+      ffn_bwd1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_0.z;
+      ffn_bwd1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_0.w;
     }
     {
       let e = lid + 256u;
       let dv = 0u;
-      let r = e % 128u;
-      let k = e / 128u;
-      ffn_bwd1_xs[k * 128u + r + dv] = pf0_1;
+      let k = e % 4u;
+      let r = (e / 4u) % 128u;
+      ffn_bwd1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_1.x;
+      ffn_bwd1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_1.y;
+      ffn_bwd1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_1.z;
+      ffn_bwd1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_1.w;
     }
     {
       let e = lid;
-      let dd = e % 4u;
-      let bb = (e / 4u) % 64u;
-      let kv = e / 256u;
-      ffn_bwd1_ws[(kv * 4u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.x;
-      ffn_bwd1_ws[(kv * 4u + 1u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.y;
-      ffn_bwd1_ws[(kv * 4u + 2u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.z;
-      ffn_bwd1_ws[(kv * 4u + 3u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.w;
+      if (e < 128u) {
+        let kv = 0u;
+        let bb = e % 32u;
+        let dd = e / 32u;
+        ffn_bwd1_ws[(kv * 4u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.x;
+        ffn_bwd1_ws[(kv * 4u + 1u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.y;
+        ffn_bwd1_ws[(kv * 4u + 2u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.z;
+        ffn_bwd1_ws[(kv * 4u + 3u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.w;
+      }
     }
     workgroupBarrier();
     if (k0 + 4u < 256u) {
       {
         let e = lid;
         let dv = 0u;
-        let r = e % 128u;
-        let k = e / 128u;
+        let k = e % 4u;
+        let r = (e / 4u) % 128u;
         pf0_0 = ffn_bwd1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
         let e = lid + 256u;
         let dv = 0u;
-        let r = e % 128u;
-        let k = e / 128u;
+        let k = e % 4u;
+        let r = (e / 4u) % 128u;
         pf0_1 = ffn_bwd1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
         let e = lid;
-        let dd = e % 4u;
-        let bb = (e / 4u) % 64u;
-        let kv = e / 256u;
-        pf1_0 = ffn_bwd1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+        if (e < 128u) {
+          let kv = 0u;
+          let bb = e % 32u;
+          let dd = e / 32u;
+          pf1_0 = ffn_bwd1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+        }
       }
     }
     for (var k = 0u; k < 4u; k++) {
-      let x0 = ffn_bwd1_xs[k * 128u + tr + tv];
-      let x1 = ffn_bwd1_xs[k * 128u + tr + 32u + tv];
-      let x2 = ffn_bwd1_xs[k * 128u + tr + 64u + tv];
-      let x3 = ffn_bwd1_xs[k * 128u + tr + 96u + tv];
-      let w0 = ffn_bwd1_ws[k * 64u + tb + tv];
-      let w1 = ffn_bwd1_ws[k * 64u + tb + 8u + tv];
-      let w2 = ffn_bwd1_ws[k * 64u + tb + 16u + tv];
-      let w3 = ffn_bwd1_ws[k * 64u + tb + 24u + tv];
-      let w4 = ffn_bwd1_ws[k * 64u + tb + 32u + tv];
-      let w5 = ffn_bwd1_ws[k * 64u + tb + 40u + tv];
-      let w6 = ffn_bwd1_ws[k * 64u + tb + 48u + tv];
-      let w7 = ffn_bwd1_ws[k * 64u + tb + 56u + tv];
-      acc_0_0 = fma(x0, w0, acc_0_0);
-      acc_0_1 = fma(x0, w1, acc_0_1);
-      acc_0_2 = fma(x0, w2, acc_0_2);
-      acc_0_3 = fma(x0, w3, acc_0_3);
-      acc_0_4 = fma(x0, w4, acc_0_4);
-      acc_0_5 = fma(x0, w5, acc_0_5);
-      acc_0_6 = fma(x0, w6, acc_0_6);
-      acc_0_7 = fma(x0, w7, acc_0_7);
-      acc_1_0 = fma(x1, w0, acc_1_0);
-      acc_1_1 = fma(x1, w1, acc_1_1);
-      acc_1_2 = fma(x1, w2, acc_1_2);
-      acc_1_3 = fma(x1, w3, acc_1_3);
-      acc_1_4 = fma(x1, w4, acc_1_4);
-      acc_1_5 = fma(x1, w5, acc_1_5);
-      acc_1_6 = fma(x1, w6, acc_1_6);
-      acc_1_7 = fma(x1, w7, acc_1_7);
-      acc_2_0 = fma(x2, w0, acc_2_0);
-      acc_2_1 = fma(x2, w1, acc_2_1);
-      acc_2_2 = fma(x2, w2, acc_2_2);
-      acc_2_3 = fma(x2, w3, acc_2_3);
-      acc_2_4 = fma(x2, w4, acc_2_4);
-      acc_2_5 = fma(x2, w5, acc_2_5);
-      acc_2_6 = fma(x2, w6, acc_2_6);
-      acc_2_7 = fma(x2, w7, acc_2_7);
-      acc_3_0 = fma(x3, w0, acc_3_0);
-      acc_3_1 = fma(x3, w1, acc_3_1);
-      acc_3_2 = fma(x3, w2, acc_3_2);
-      acc_3_3 = fma(x3, w3, acc_3_3);
-      acc_3_4 = fma(x3, w4, acc_3_4);
-      acc_3_5 = fma(x3, w5, acc_3_5);
-      acc_3_6 = fma(x3, w6, acc_3_6);
-      acc_3_7 = fma(x3, w7, acc_3_7);
+      let a0 = ffn_bwd1_xs[k * 138u + dd * 33u + tr];
+      let a1 = ffn_bwd1_xs[k * 138u + dd * 33u + tr + 16u];
+      let b0 = ffn_bwd1_ws[k * 37u + dd * 9u + tb];
+      let b1 = ffn_bwd1_ws[k * 37u + dd * 9u + tb + 4u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
-  if (row0 + tr < batch) {
-    let row = row0 + tr;
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_0_0;
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_0_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 32u < batch) {
-    let row = row0 + tr + 32u;
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_1_0;
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_1_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 64u < batch) {
-    let row = row0 + tr + 64u;
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_2_0;
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_2_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
-  if (row0 + tr + 96u < batch) {
-    let row = row0 + tr + 96u;
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  workgroupBarrier();
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_3_0;
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_3_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_4_0;
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_4_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_5_0;
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_5_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_6_0;
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_6_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  workgroupBarrier();
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_7_0;
+  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_7_1;
+  workgroupBarrier();
+  for (var p = 0u; p < 8u; p++) {
+    let e = lid + p * 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 32u;
+    let orow = e / 128u;
+    let row = row0 + (orow + 16u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
 }
 

@@ -8,7 +8,7 @@
 import type { BackwardOp, BackwardProgram } from '../../ir/ir.js';
 import { assertNever } from '../../util/assert.js';
 import { bsrTransposedDirect } from './bsr-transposed.js';
-import { untunedFamilies, untunedSchedule } from './defaults.js';
+import { untunedSchedule } from './defaults.js';
 import { familiesFor } from './families.js';
 import { applied, isAmong, register, type FamilyForOp, type RegisteredFamily } from './family.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from './kernel.js';
@@ -60,7 +60,7 @@ export function backwardFamiliesFor(op: BackwardOp): FamilyForOp[] {
 
 /** The schedule of an untuned build: the family defaults.ts prefers for the op (forward ops as forward). */
 export function backwardDefaultSchedule(op: BackwardOp, limits: TargetLimits): Schedule {
-  return untunedSchedule(backwardFamiliesFor(op), untunedFamilies(op), limits);
+  return untunedSchedule(backwardFamiliesFor(op), op, limits);
 }
 
 /** Every valid schedule of every family for a backward op: the tuner's search space. */

@@ -137,26 +137,37 @@ export const DEFAULT_FUSION = { runTile: 1024, belowBlock: TILED_MIN_BLOCK } as 
  * bench/results/s4/call2, call3), but only there: those shapes take 512 invocations and 32 KiB
  * (d ≥ 8) or 48 KiB (d = 4), and the smaller ks-dtiled tiles measured lost to ks-dvec's best
  * (n=4096: 64 × 32 × 8 δ 0.500 ms; d = 4: 64 × 64 × 4 δ, chunks of 8, 1.667 and 0.430 ms).
+ * Below `fromStride` the family needs nothing more than a candidate: since session 10's `bcast`
+ * and `grun`, ks-dtiled's default on WebGPU's default limits (256 invocations, 16 KiB: 128 rows ×
+ * 32 β × 4 δ, chunks of 4) beat ks-dvec's there for 1024->4096's d = 4 factor, 1.468 vs 1.681 ms
+ * f32 on the H100, while at d = 8 ks-dvec's stayed ahead (n=4096: 0.504 vs 0.609;
+ * bench/results/s11/call-5); session 12's `el` (KS_DTILED_SHAPES.fourBlocksSmall) keeps that
+ * kernel no larger than ks-dvec's (8.9 vs 9.0 kB of WGSL; unrolled it was 24.9 kB), at the same
+ * speed (1.4596 vs 1.4565 ms; ks-dvec 1.5838: bench/results/s12/call-1).
  */
-export const UNTUNED_NEEDS: Readonly<Record<string, Pick<TargetLimits, 'maxWorkgroupSize' | 'maxWorkgroupStorageBytes'>>> = {
-  'ks-dtiled': { maxWorkgroupSize: 512, maxWorkgroupStorageBytes: 49152 },
+export const UNTUNED_NEEDS: Readonly<Record<string, Pick<TargetLimits, 'maxWorkgroupSize' | 'maxWorkgroupStorageBytes'> & { readonly fromStride: number }>> = {
+  'ks-dtiled': { maxWorkgroupSize: 512, maxWorkgroupStorageBytes: 49152, fromStride: 8 },
 };
 
-function targetMeets(family: string, limits: TargetLimits): boolean {
+function targetMeets(family: string, op: BackwardOp, limits: TargetLimits): boolean {
   const needs = UNTUNED_NEEDS[family];
-  return needs === undefined || (limits.maxWorkgroupSize >= needs.maxWorkgroupSize && limits.maxWorkgroupStorageBytes >= needs.maxWorkgroupStorageBytes);
+  return (
+    needs === undefined ||
+    (blockSizes(op)?.stride ?? 1) < needs.fromStride ||
+    (limits.maxWorkgroupSize >= needs.maxWorkgroupSize && limits.maxWorkgroupStorageBytes >= needs.maxWorkgroupStorageBytes)
+  );
 }
 
 /**
  * The untuned schedule of an op among its families (applied to it): the default of the first
- * family of `preference` with a candidate on the target (and the limits UNTUNED_NEEDS asks), else
- * of the last one named (the portable fallback of the list), else of the op's first family.
+ * family of its untuned preference (untunedFamilies) with a candidate on the target (and the
+ * limits UNTUNED_NEEDS asks), else of the last one named (the portable fallback of the list), else of the op's first family.
  * Limits for f32 storage must not list shader-f16 (the tensor-core families take f16 operands;
  * the tuner's storageLimits drops it likewise).
  */
-export function untunedSchedule(families: readonly FamilyForOp[], preference: readonly string[], limits: TargetLimits): Schedule {
-  const preferred = preference.flatMap((name) => families.filter((f) => f.name === name));
-  const family = preferred.find((f) => targetMeets(f.name, limits) && f.candidates(limits).length > 0) ?? preferred[preferred.length - 1] ?? families[0];
+export function untunedSchedule(families: readonly FamilyForOp[], op: BackwardOp, limits: TargetLimits): Schedule {
+  const preferred = untunedFamilies(op).flatMap((name) => families.filter((f) => f.name === name));
+  const family = preferred.find((f) => targetMeets(f.name, op, limits) && f.candidates(limits).length > 0) ?? preferred[preferred.length - 1] ?? families[0];
   return family.defaultSchedule(limits);
 }
 
@@ -215,14 +226,20 @@ export const KS_TILED_SHAPES = {
  * 8 δ took 0.471 and 64 × 32 × 8 δ 0.500 at n=4096 (so with fewer β than 64, 512 invocations by
  * more rows). d = 4: bcast with grun (each row's γ chunk staged as one run), 128 rows × 64 β × 4
  * δ, 8x8, chunks of 8: 1024->4096 1.139 ms, 4096->1024 0.2986 on the H100 where the earlier
- * default (64 × 128, chunks of 16) took 1.495 and 0.404.
+ * default (64 × 128, chunks of 16) took 1.495 and 0.404; with its staged tiles in planes (`pl`,
+ * session 12) 1.1272 and 0.2947 where it took 1.1462 and 0.2984 in the same call
+ * (bench/results/s12/call-1). Targets with fewer invocations than that shape (WebGPU's default
+ * limits) take `fourBlocksSmall`, the measured best there: 128 × 32 × 4 δ, chunks of 4, with the
+ * epilogue's passes looped (`el`: a third of the kernel's text, 1.4596 vs 1.4565 ms unrolled and
+ * 1.4697 with `pl`), where on the 512-invocation shape `el` cost 1.507 vs 1.146 ms.
  */
 export const KS_DTILED_SHAPES = {
   strided: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 4, pipeline: true, bcast: true, threads: 1024 },
   wide: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, pl: true, threads: 512 },
   /** Blocks (γ per group) from which a d ≥ 8 factor takes `wide`. */
   wideFrom: 128,
-  fourBlocks: { rows: 128, cols: 64, dtile: 4, tk: 8, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, threads: 512 },
+  fourBlocks: { rows: 128, cols: 64, dtile: 4, tk: 8, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, pl: true, threads: 512 },
+  fourBlocksSmall: { rows: 128, cols: 32, dtile: 4, tk: 4, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, el: true, threads: 256 },
   /** Invocations and δ first; then fewer β rather than fewer rows (128 × 32 beat 32 × 128 at n=16384: 0.880 vs 0.948 ms). */
-  weights: { threads: 4, dtile: 3, rr: 2, rb: 2, rows: 1, cols: 0.9, tk: 1, pipeline: 0.5, bcast: 2, grun: 2 },
+  weights: { threads: 4, dtile: 3, rr: 2, rb: 2, rows: 1, cols: 0.9, tk: 1, pipeline: 0.5, bcast: 2, grun: 2, pl: 1, el: 1 },
 } as const;

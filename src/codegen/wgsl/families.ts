@@ -6,7 +6,7 @@
 import type { Op, Program } from '../../ir/ir.js';
 import { assertNever } from '../../util/assert.js';
 import { biasFamily } from './bias.js';
-import { DEFAULT_FUSION, untunedFamilies, untunedSchedule } from './defaults.js';
+import { DEFAULT_FUSION, untunedSchedule } from './defaults.js';
 import { bsrDirect } from './bsr-direct.js';
 import { bsrTiled } from './fast/bsr-tiled.js';
 import { applied, isAmong, register, registerRun, type FamilyForOp, type RegisteredFamily, type RegisteredRunFamily } from './family.js';
@@ -53,7 +53,7 @@ function familyOf(op: Op, schedule: Schedule): FamilyForOp | undefined {
 
 /** The schedule an untuned build uses: the family defaults.ts prefers for the op on this target. */
 export function defaultSchedule(op: Op, limits: TargetLimits): Schedule {
-  return untunedSchedule(familiesFor(op), untunedFamilies(op), limits);
+  return untunedSchedule(familiesFor(op), op, limits);
 }
 
 /**
