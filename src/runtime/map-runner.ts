@@ -41,7 +41,7 @@ import { checkValues } from './numerics.js';
 import { checkCallerBuffers } from './batch-args.js';
 import { forwardRequest, type ForwardOptions } from './forward-request.js';
 import type { ForwardStaging } from './host-io.js';
-import { packParams, unpackParams } from './params.js';
+import { packParams, unpackParams, type Tensors } from './params.js';
 import { tensorsOfParams } from './params-file.js';
 import { runnerDestroyed } from './run-errors.js';
 import type { BackwardResult } from './training.js';
@@ -72,7 +72,6 @@ export interface MapRunnerOptions {
   readonly training?: boolean;
 }
 
-type Tensors = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
 
 /** Rows per forward pass when materialising the dense matrix (bounds the buffers' size). */
 const DENSE_CHUNK_ELEMENTS = 1 << 22;

@@ -15,7 +15,15 @@ export class ParamError extends MoncError {
   }
 }
 
-type Tensors = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
+/**
+ * One parameter tensor as loadParams takes it: its values row-major, or a tensor object
+ * `{ shape, data }` (what readSafetensors(bytes).tensors holds, and exportOnnx and the converters
+ * take), whose shape must then be the map's.
+ */
+export type ParamTensor = ArrayLike<number> | { readonly shape: readonly number[]; readonly data: ArrayLike<number> };
+
+/** Parameter tensors by name: an object or a Map. */
+export type Tensors = ReadonlyMap<string, ParamTensor> | Readonly<Record<string, ParamTensor>>;
 
 /** The number of elements of a tensor of this shape. */
 export function elementCount(shape: readonly number[]): number {

@@ -6,6 +6,7 @@
  */
 import { TRAINING_CALLS } from './extensions.js';
 import type { MapRunner, MapRunnerOptions } from './map-runner.js';
+import type { Tensors } from './params.js';
 
 /** Options of a generated class's `create`: the dtype is the module's, fixed by the bindings. */
 export type TypedMapOptions = Omit<MapRunnerOptions, 'dtype'>;
@@ -19,8 +20,12 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
     readonly runner: MapRunner,
   ) {}
 
-  /** Parameter tensors by name (row-major float32), or the bytes of a safetensors file (`fetch`'s `arrayBuffer()` as it is, too). */
-  loadParams(params: Params | Uint8Array | ArrayBuffer): void {
+  /**
+   * Parameter tensors by name (row-major float32; or tensor objects `{ shape, data }` by name, in
+   * an object or a Map, as readSafetensors(bytes).tensors holds them), or the bytes of a
+   * safetensors file (`fetch`'s `arrayBuffer()` as it is, too).
+   */
+  loadParams(params: Params | Tensors | Uint8Array | ArrayBuffer): void {
     this.runner.loadParams(params);
   }
 
