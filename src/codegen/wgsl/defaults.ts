@@ -219,7 +219,9 @@ export const KS_TILED_SHAPES = {
  * ks-dtiled's shapes. d ≥ 8 with blocks of fewer than `wideFrom` (n=4096): the bcast form (one δ
  * per warp, session 10) with 64 rows × 64 β × 8 δ, 8x4 tiles (1024 invocations), chunks of 8,
  * pipelined: 0.4265 ms where the earlier default took 0.4610 on the H100 (f32, B=16384,
- * bench/results/s10/call-1). Wider blocks (n=16384): the earlier default still, 64 × 64 × 8 δ,
+ * bench/results/s10/call-1), with two register rows per epilogue round (`er` 2) about 1% less in
+ * each of five calls (s10 call 2 0.4199 vs 0.4240, s11 0.4179 vs 0.4242 and 0.4210 vs 0.4248,
+ * s12 call 1 0.4216 vs 0.4269). Wider blocks (n=16384): the earlier default still, 64 × 64 × 8 δ,
  * 8x8 tiles (512 invocations), chunks of 8, pipelined: 0.823 ms f32 on the H200
  * (bench/results/s4/call3), 0.8246 on the H100 where the bcast forms took 0.87-1.15, with its staged
  * tiles in planes (`pl`, session 11) 0.7616 where it took 0.8185 (H100, bench/results/s11/call-2); 128 × 32 ×
@@ -234,12 +236,16 @@ export const KS_TILED_SHAPES = {
  * 1.4697 with `pl`), where on the 512-invocation shape `el` cost 1.507 vs 1.146 ms.
  */
 export const KS_DTILED_SHAPES = {
-  strided: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 4, pipeline: true, bcast: true, threads: 1024 },
+  strided: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 4, pipeline: true, bcast: true, er: 2, threads: 1024 },
   wide: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, pl: true, threads: 512 },
   /** Blocks (γ per group) from which a d ≥ 8 factor takes `wide`. */
   wideFrom: 128,
   fourBlocks: { rows: 128, cols: 64, dtile: 4, tk: 8, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, pl: true, threads: 512 },
   fourBlocksSmall: { rows: 128, cols: 32, dtile: 4, tk: 4, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, el: true, threads: 256 },
-  /** Invocations and δ first; then fewer β rather than fewer rows (128 × 32 beat 32 × 128 at n=16384: 0.880 vs 0.948 ms). */
-  weights: { threads: 4, dtile: 3, rr: 2, rb: 2, rows: 1, cols: 0.9, tk: 1, pipeline: 0.5, bcast: 2, grun: 2, pl: 1, el: 1 },
+  /**
+   * Invocations and δ first; then fewer β rather than fewer rows (128 × 32 beat 32 × 128 at
+   * n=16384: 0.880 vs 0.948 ms); `er` only breaks ties (its 1% must not pull a smaller target's
+   * default to another tile).
+   */
+  weights: { threads: 4, dtile: 3, rr: 2, rb: 2, rows: 1, cols: 0.9, tk: 1, pipeline: 0.5, bcast: 2, grun: 2, pl: 1, el: 1, er: 0.01 },
 } as const;
