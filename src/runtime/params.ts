@@ -20,7 +20,13 @@ export class ParamError extends MoncError {
  * `{ shape, data }` (what readSafetensors(bytes).tensors holds, and exportOnnx and the converters
  * take), whose shape must then be the map's.
  */
-export type ParamTensor = ArrayLike<number> | { readonly shape: readonly number[]; readonly data: ArrayLike<number> };
+export type ParamTensor = ArrayLike<number> | TensorObject;
+
+/** A tensor with its shape (readSafetensors' tensors are such objects). */
+export interface TensorObject {
+  readonly shape: readonly number[];
+  readonly data: ArrayLike<number>;
+}
 
 /** Parameter tensors by name: an object or a Map. */
 export type Tensors = ReadonlyMap<string, ParamTensor> | Readonly<Record<string, ParamTensor>>;

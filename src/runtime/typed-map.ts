@@ -6,7 +6,7 @@
  */
 import { TRAINING_CALLS } from './extensions.js';
 import type { MapRunner, MapRunnerOptions } from './map-runner.js';
-import type { Tensors } from './params.js';
+import type { ParamTensor, TensorObject } from './params.js';
 
 /** Options of a generated class's `create`: the dtype is the module's, fixed by the bindings. */
 export type TypedMapOptions = Omit<MapRunnerOptions, 'dtype'>;
@@ -21,11 +21,11 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
   ) {}
 
   /**
-   * Parameter tensors by name (row-major float32; or tensor objects `{ shape, data }` by name, in
-   * an object or a Map, as readSafetensors(bytes).tensors holds them), or the bytes of a
+   * Parameter tensors by name (row-major float32, or tensor objects `{ shape, data }`; a Map of
+   * either, such as readSafetensors(bytes).tensors, is not checked by name), or the bytes of a
    * safetensors file (`fetch`'s `arrayBuffer()` as it is, too).
    */
-  loadParams(params: Params | Tensors | Uint8Array | ArrayBuffer): void {
+  loadParams(params: { readonly [K in keyof Params]: Params[K] | TensorObject } | ReadonlyMap<string, ParamTensor> | Uint8Array | ArrayBuffer): void {
     this.runner.loadParams(params);
   }
 

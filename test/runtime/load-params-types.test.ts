@@ -1,8 +1,9 @@
 /**
  * R8 (QA2 s12): what docs/runtime.md says loadParams takes type-checks in a strict project: tensor
- * objects `{ shape, data }` by name, as readSafetensors(bytes).tensors holds them (a Map) or as an
+ * objects `{ shape, data }` by name, as readSafetensors(bytes).tensors holds them (a Map) or in an
  * object, on a generated class and on its MapRunner, beside the plain forms. A number where a
- * tensor belongs is still a type error.
+ * tensor belongs, and on the class an object missing one of the map's tensors, are still type
+ * errors (test/codegen/bindings-types.test.ts holds the class's other misuses).
  */
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -25,14 +26,17 @@ export async function load(bytes: Uint8Array, plain: { readonly 'up.blkdiag1': F
   const up = await Up.create();
   const file = readSafetensors(bytes);
   up.loadParams(file.tensors);
-  up.loadParams(Object.fromEntries(file.tensors));
   up.runner.loadParams(file.tensors);
+  up.runner.loadParams(Object.fromEntries(file.tensors));
+  up.loadParams({ 'up.blkdiag1': file.tensors.get('up.blkdiag1')!, 'up.blkdiag2': plain['up.blkdiag2'] });
   up.loadParams(plain);
   up.loadParams(new Map([['up.blkdiag1', [1, 2]]]));
   up.loadParams(bytes);
   up.loadParams(bytes.buffer as ArrayBuffer);
   // @ts-expect-error a number is no tensor
-  up.loadParams({ 'up.blkdiag1': 3 });
+  up.runner.loadParams({ 'up.blkdiag1': 3 });
+  // @ts-expect-error by name on the class: every tensor of the map (a Map is not checked by name)
+  up.loadParams({ 'up.blkdiag1': file.tensors.get('up.blkdiag1')! });
 }
 `,
     );
