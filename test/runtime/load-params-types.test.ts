@@ -37,6 +37,10 @@ export async function load(bytes: Uint8Array, plain: { readonly 'up.blkdiag1': F
   up.runner.loadParams({ 'up.blkdiag1': 3 });
   // @ts-expect-error by name on the class: every tensor of the map (a Map is not checked by name)
   up.loadParams({ 'up.blkdiag1': file.tensors.get('up.blkdiag1')! });
+  // @ts-expect-error a misspelt name, tensor objects too (R12)
+  up.loadParams({ 'up.blkdiag1': file.tensors.get('up.blkdiag1')!, 'up.blkdiag2': file.tensors.get('up.blkdiag2')!, 'up.bias': plain['up.blkdiag1'] });
+  // @ts-expect-error a misspelt name in place of a right one
+  up.loadParams({ 'up.blkdiag1': plain['up.blkdiag1'], 'up.blkdiagg2': plain['up.blkdiag2'] });
 }
 `,
     );
