@@ -40,6 +40,11 @@ export interface VulkanEnvironment {
   readonly platform: string;
   /** The user's own choice of drivers: VK_ICD_FILENAMES, VK_DRIVER_FILES or VK_ADD_DRIVER_FILES as set (undefined: none set). */
   readonly icdFilenames: string | undefined;
+  /**
+   * Whether a file the user's variables name exists (true when they name none): when none does,
+   * the loader finds no driver, and Dawn would print its "Found no drivers!" and a source line.
+   */
+  readonly userIcdsFound: boolean;
   /** The system's ICD files (the JSON manifests in the Vulkan loader's directories, vulkanIcdDirs). */
   readonly systemIcds: readonly string[];
   readonly swiftShaderInstalled: boolean;
@@ -59,7 +64,9 @@ const SOFTWARE_ICD = /(^|\/)(lvp_icd|lavapipe)[^/]*\.json$/i;
  * "Found no drivers!" and a source location on stderr before monc's own one-line note.
  */
 export function vulkanPlan(env: VulkanEnvironment): readonly (string | undefined)[] {
-  if (env.platform !== 'linux' || env.icdFilenames !== undefined) return [undefined];
+  if (env.platform !== 'linux') return [undefined];
+  // The user's own drivers, used as they are; none at all when every file named is missing (QA s12 Q1).
+  if (env.icdFilenames !== undefined) return env.userIcdsFound ? [undefined] : [];
   const hardware = env.systemIcds.filter((f) => !SOFTWARE_ICD.test(f));
   const software = env.systemIcds.length > hardware.length;
   return [...(hardware.length > 0 ? [hardware.join(':')] : []), ...(env.swiftShaderInstalled ? [SWIFTSHADER_ICD] : []), ...(software ? [undefined] : [])];
@@ -85,10 +92,15 @@ export function vulkanIcdDirs(env: Readonly<Record<string, string | undefined>>,
 
 function currentEnvironment(): VulkanEnvironment {
   const { VK_ICD_FILENAMES, VK_DRIVER_FILES, VK_ADD_DRIVER_FILES } = process.env;
+  const systemIcds = vulkanIcdDirs(process.env, homedir()).flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f)) : []));
+  // VK_ICD_FILENAMES / VK_DRIVER_FILES replace the system's drivers; VK_ADD_DRIVER_FILES adds to them.
+  const replacing = VK_ICD_FILENAMES ?? VK_DRIVER_FILES;
+  const named = [replacing, VK_ADD_DRIVER_FILES].flatMap((v) => (v ?? '').split(':')).filter((f) => f !== '');
   return {
     platform: process.platform,
-    icdFilenames: VK_ICD_FILENAMES ?? VK_DRIVER_FILES ?? VK_ADD_DRIVER_FILES,
-    systemIcds: vulkanIcdDirs(process.env, homedir()).flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f)) : [])),
+    icdFilenames: replacing ?? VK_ADD_DRIVER_FILES,
+    userIcdsFound: named.length === 0 || named.some((f) => existsSync(f)) || (replacing === undefined && systemIcds.length > 0),
+    systemIcds,
     swiftShaderInstalled: existsSync(SWIFTSHADER_ICD),
   };
 }
@@ -139,7 +151,13 @@ export const dawnProvider: GpuProvider = {
     let gpu: GPU | undefined;
     let adapter: GPUAdapter | null = null;
     const plan = vulkanPlan(env);
-    if (plan.length === 0) return { adapter: null, note: 'no Vulkan driver is installed (no ICD file where the Vulkan loader looks; SwiftShader from the chromium package is a CPU one)' };
+    if (plan.length === 0) {
+      const note =
+        env.icdFilenames !== undefined
+          ? `no Vulkan driver: none of the files VK_ICD_FILENAMES, VK_DRIVER_FILES or VK_ADD_DRIVER_FILES name exists (${env.icdFilenames})`
+          : 'no Vulkan driver is installed (no ICD file where the Vulkan loader looks; SwiftShader from the chromium package is a CPU one)';
+      return { adapter: null, note };
+    }
     for (const icds of plan) {
       note = useIcds(icds, userChoice);
       gpu = newInstance();

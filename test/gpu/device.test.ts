@@ -28,7 +28,7 @@ describe('requestMoncDevice (Dawn)', () => {
 });
 
 describe('vulkanPlan', () => {
-  const linux = { platform: 'linux', icdFilenames: undefined, systemIcds: [], swiftShaderInstalled: true };
+  const linux = { platform: 'linux', icdFilenames: undefined, userIcdsFound: true, systemIcds: [], swiftShaderInstalled: true };
   const nvidia = '/usr/share/vulkan/icd.d/nvidia_icd.json';
   const lavapipe = '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json';
   it('uses SwiftShader up front without system drivers, as a retry after hardware ones', () => {
@@ -47,6 +47,8 @@ describe('vulkanPlan', () => {
   });
   it('tries nothing on Linux without any Vulkan driver (Dawn would print the loader\'s "Found no drivers!" and a source line)', () => {
     expect(vulkanPlan({ ...linux, swiftShaderInstalled: false })).toEqual([]);
+    // The user's variables naming only files that do not exist (QA s12 Q1): no driver, whatever else is installed.
+    expect(vulkanPlan({ ...linux, icdFilenames: '/nonexistent.json', userIcdsFound: false, systemIcds: [nvidia] })).toEqual([]);
   });
   it('looks for ICD files where the Vulkan loader does', () => {
     expect(vulkanIcdDirs({}, '/home/u')).toEqual([
