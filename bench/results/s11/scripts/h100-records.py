@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Adds the H100 device calls of sessions 10 and 11 to bench/results/nvidia-h100-80gb-hbm3.json's
+"""Adds the H100 device calls of sessions 10, 11 and 12 to bench/results/nvidia-h100-80gb-hbm3.json's
 `records` (the fields of issue 4: op, n, m, nblocks, batch, dtype, ms, gflops, baseline,
 baseline_ms, speedup = baseline_ms / ms): per Monarch case of each call's monarch-goal run, monc's
 best checked two-kernel chain against each PyTorch baseline of the same call's torch.json (fly bmm
@@ -16,6 +16,7 @@ PATH = 'bench/results/nvidia-h100-80gb-hbm3.json'
 CALLS = [  # (monarch-goal outputs, the same call's PyTorch run)
     (['bench/results/s10/call-1/goal.json', 'bench/results/s10/call-1/goal-16k.json'], 'bench/results/s10/call-1/torch.json'),
     (['bench/results/s11/call-2/goal.json', 'bench/results/s11/call-2/goal-16k.json'], 'bench/results/s11/call-2/torch.json'),
+    (['bench/results/s12/call-2/goal.json', 'bench/results/s12/call-2/goal-16k.json'], 'bench/results/s12/call-2/torch.json'),
 ]
 
 out = json.load(open(PATH))
