@@ -106,6 +106,8 @@ it('runs the selected map on the page WebGPU adapter within 1e-5 of the referenc
   await page.click('#run');
   const text = await finalText('#run-result');
   expect(text).toContain('swiftshader');
+  // Which kernel set ran and its storage, and the tolerance of that storage (f32 here: SwiftShader has no shader-f16).
+  expect(text).toMatch(/\(kernel set [\w-]+, f32 storage\).* \(within 1e-5\)/);
   const error = await page.getAttribute('#run-result', 'data-relative-error');
   expect(error, text).not.toBeNull();
   expect(Number(error)).toBeLessThan(1e-5);

@@ -13,7 +13,7 @@ import { compileSpec, irPasses, type SpecView } from './compile-spec.js';
 import { drawMatrix } from './draw-matrix.js';
 import { COMPARE, EXAMPLES } from './examples.js';
 import { projectNpy } from './project-npy.js';
-import { runAgainstReference } from './run-map.js';
+import { runAgainstReference, verdict } from './run-map.js';
 import { SpecEditor } from './spec-editor.js';
 import { densePicture, factorPictures, type MatrixPicture } from './structure-pictures.js';
 import { renderSummary } from './summary-table.js';
@@ -129,11 +129,11 @@ async function run(): Promise<void> {
   delete out.dataset.relativeError;
   try {
     const r = await runAgainstReference(manifest, view.outputs.wgsl, view.outputs.manifest.dtype, params, batch);
-    const ok = r.relativeError <= 1e-5;
+    const { ok, tolerance } = verdict(r);
     out.className = ok ? 'result' : 'result bad';
     out.dataset.relativeError = String(r.relativeError);
     out.textContent =
-      `${manifest.name} on ${r.adapter}, batch ${r.batch}: relative error ${r.relativeError.toExponential(2)} against float64 (${ok ? 'within' : 'above'} 1e-5); ` +
+      `${manifest.name} on ${r.adapter} (kernel set ${r.kernelSet}, ${r.storage} storage), batch ${r.batch}: relative error ${r.relativeError.toExponential(2)} against float64 (${ok ? 'within' : 'above'} ${tolerance.toExponential(0)}); ` +
       `${r.gpuMs.toFixed(2)} ms per forward on the GPU (upload and readback included), ${r.cpuMs.toFixed(2)} ms for the CPU reference`;
   } catch (e) {
     out.className = 'result bad';

@@ -11,9 +11,13 @@ import '../../../src/runtime/cpu.js';
 // Block-sparse maps (`monc/runtime/sparse`): the pattern tables of their kernels.
 import '../../../src/runtime/sparse.js';
 import { referenceApply, type ParamValues } from '../../../src/runtime/reference.js';
+import { PRECISION_TOLERANCE } from '../../../src/util/precision.js';
 
 export interface RunReport {
   readonly adapter: string;
+  /** The kernel set the runner took ('cpu' on the CPU executor) and the storage it holds values in. */
+  readonly kernelSet: string;
+  readonly storage: Dtype;
   readonly batch: number;
   readonly relativeError: number;
   readonly gpuMs: number;
@@ -51,8 +55,20 @@ export async function runAgainstReference(map: ManifestMap, wgsl: string, dtype:
     const cpuStart = performance.now();
     const want = referenceApply(map.model, params, x, batch);
     const cpuMs = performance.now() - cpuStart;
-    return { adapter: runner.adapterDescription, batch, relativeError: relativeError(y, want), gpuMs, cpuMs };
+    const set = runner.kernelSet;
+    return { adapter: runner.adapterDescription, kernelSet: set?.name ?? 'cpu', storage: set?.storage ?? dtype, batch, relativeError: relativeError(y, want), gpuMs, cpuMs };
   } finally {
     runner.destroy();
   }
+}
+
+/**
+ * Whether a run is as close to the float64 reference as monc promises for the storage it ran in
+ * (SPEC §6: 1e-5 with f32 storage, 3e-3 with f16, as the CLI and tests judge): an f16 module on
+ * an adapter with shader-f16 holds parameters and activations in f16 (~1e-4), on one without in
+ * f32 (its f32-storage set).
+ */
+export function verdict(r: Pick<RunReport, 'relativeError' | 'storage'>): { readonly ok: boolean; readonly tolerance: number } {
+  const tolerance = PRECISION_TOLERANCE[r.storage];
+  return { ok: r.relativeError <= tolerance, tolerance };
 }
