@@ -211,6 +211,7 @@ function fewestRounds(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits)
  * 8 row chunks, γ chunks of 16 (the longest that fit beside them): 0.2421 ms on the H100 where the
  * 8-δ form took 0.2676 (bench/results/s11/call-2). The source is then read by two workgroups
  * (32 of 64 β each), in 32-byte runs where 8 δ read 16-byte ones.
+ * Since session 12, 4 δ (d = 4) take 16 row chunks with swizzled lanes (longerRowsTwin).
  * When d = 1 (untuned builds take ks-sgmat there; this is the tuner's seed): the same
  * per-subgroup work (32 rows × 32 β, W resident where it fits, else staged) with 8 subgroups
  * over 64 β and 4 row groups, 4 row chunks, γ chunks of 64 (whole rows of Monarch n = 4096's
@@ -255,7 +256,21 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
     );
   };
   // f16 results (acc16) lost on the H100, ds with f32 results did not win (session 11): never a default.
-  return withSwizzledLanes(op, highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.acc16 === undefined && s.ds === undefined && s.sw === undefined), score), limits);
+  const best = highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.acc16 === undefined && s.ds === undefined && s.sw === undefined), score);
+  return (td === 4 ? longerRowsTwin(op, best, limits) : undefined) ?? withSwizzledLanes(op, best, limits);
+}
+
+/**
+ * With 4 δ per workgroup (d = 4: Monarch 1024 -> 4096 and 4096 -> 1024 with 4 blocks), `s` with
+ * 16 row chunks (512 rows per workgroup, each fetch of W serving twice the rows), which the space
+ * offers with swizzled lanes only (`longerRows`; sw alone changed nothing there: 0.3996 vs 0.3932,
+ * session 11): H100, session 12 call 2 (bench/results/s12/call-2), B = 16384, K(1, 1024, 256, 4)
+ * 0.3501 ms vs 0.3926 with 8 chunks, K(1, 256, 256, 4) 0.1042 vs 0.1162. At small batches it
+ * leaves fewer workgroups than 8 chunks (the tuner's to weigh).
+ */
+function longerRowsTwin(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): KsSgmatStridedSchedule | undefined {
+  const twin: KsSgmatStridedSchedule = { ...s, chunks: 16, sw: true };
+  return s.chunks === 8 && valid(op, tiling(op, twin), limits) ? twin : undefined;
 }
 
 /**
