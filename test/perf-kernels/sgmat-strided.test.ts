@@ -98,6 +98,8 @@ describe('ks-sgmat-strided applicability and schedule space', () => {
     expect(ksSgmatStrided.defaultSchedule(rect.ops[1], H200)).toEqual(longRows);
     expect(ksSgmatStrided.defaultSchedule(monarchCase(4096, 1024, 4).ops[1], H200)).toEqual(longRows);
     expect(ksSgmatStrided.candidates(rect.ops[1], H200)).toContainEqual(longRows);
+    // Also on the emulation's limits (its results test runs that default).
+    expect(ksSgmatStrided.defaultSchedule(monarchCase(64, 256, 4).ops[1] as KsOp, EMULATED)).toMatchObject({ dtile: 4, chunks: 16, sw: true });
   });
 });
 
@@ -200,6 +202,8 @@ describe('ks-sgmat-strided results, emulated, against the float64 reference', ()
     ['d = 2, scalar source and destination', pairs, schedule({ dtile: 2, cols: 16, sb: 16, mr: 1, chunks: 2, tk: 16, wres: true }), 19],
     ['rectangular 64 -> 256, W staged (4 δ planes), 2 row groups sharing it', rect, schedule({ dtile: 4, cols: 16, sb: 16, mr: 1, rg: 2, chunks: 2, tk: 16, wres: false, wstage: true }), 40],
     ['d = 8, W staged, 64-row warp tiles (4 row tiles × 2 β tiles), 2 γ chunks', wide, schedule({ dtile: 2, cols: 32, sb: 32, mr: 4, rg: 1, chunks: 2, tk: 16, wres: false, wstage: true }), 70],
+    // d = 4's default since session 12: 16 row chunks (512 rows per workgroup) with swizzled lanes.
+    ['rectangular 64 -> 256, the default on these limits (16 row chunks, sw), the batch ending in the second workgroup', rect, ksSgmatStrided.defaultSchedule(rect.ops[1] as KsOp, EMULATED), 773],
   ];
   for (const [name, c, s, batch] of cases)
     it(`${name} (batch ${batch})`, async () => {
