@@ -61,9 +61,9 @@ describe('untuned defaults', () => {
 
   it('tensor cores on tensor-core targets: ks-sgmat for contiguous factors, ks-sgmat-strided (not ks-sgmat) for strided ones', () => {
     for (const c of MONARCHS) {
-      // Wide, deep first factors (b ≥ 128, c ≥ 256: the rectangular ones): 2 x 2 subgroups, double-buffered (session 11, H100).
-      const wide = c.ops[0].b >= 128 && c.ops[0].c >= 256;
-      expect(defaultSchedule(c.ops[0], H200), c.name).toEqual({ family: 'ks-sgmat', rows: 64, cols: 64, dtile: 1, tk: 16, ...(wide ? { sg: 2, sgc: 2, db: true, dbu: true } : {}) });
+      // Wide first factors (b ≥ 128, an even number of 16-deep chunks): 2 x 4 subgroups of 64 x 32, double-buffered (session 12, H100).
+      const wide = c.ops[0].b >= 128 && (c.ops[0].c / 16) % 2 === 0;
+      expect(defaultSchedule(c.ops[0], H200), c.name).toEqual({ family: 'ks-sgmat', rows: 64, dtile: 1, tk: 16, ...(wide ? { cols: 32, sg: 2, sgc: 4, db: true, dbu: true } : { cols: 64 }) });
       expect(defaultSchedule(c.ops[1], H200).family, c.name).toBe('ks-sgmat-strided');
     }
   });

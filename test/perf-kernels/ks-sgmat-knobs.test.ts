@@ -42,7 +42,7 @@ describe('ks-sgmat acc16 and epi: the schedule space', () => {
 
   it('adds each stored tiling with epi, then acc16 tilings (up to 128 rows or β, 32 tiles), after every other candidate', () => {
     for (const [name, op] of ops) {
-      // Session 11's sg, sgc, db and band schedules come after all of these (ks-sgmat-shared.test.ts), then session 12's 8-subgroup and pd ones (ks-sgmat-eight-pd.test.ts).
+      // Session 11's sg, sgc, db and band schedules come after all of these (ks-sgmat-shared.test.ts), then session 12's 8-subgroup ones (ks-sgmat-eight.test.ts).
       const all = ksSgmat.candidates(op, H200).filter((s) => s.sg === undefined && s.sgc === undefined && s.db === undefined && s.band === undefined);
       const plain = all.filter((s) => s.acc16 === undefined && s.epi === undefined && s.pad === undefined);
       const firstNew = all.findIndex((s) => s.acc16 !== undefined || s.epi !== undefined || s.pad !== undefined);

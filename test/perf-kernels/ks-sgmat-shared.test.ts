@@ -50,8 +50,8 @@ describe('ks-sgmat sg and db: the schedule space', () => {
   it('adds the f32 and acc16+stage tilings of 32 or 64 rows and β with 2 or 4 subgroups, then db ones, after every other candidate', () => {
     const isNew = (s: KsSgmatSchedule) => s.sg !== undefined || s.sgc !== undefined || s.db !== undefined || s.dbu !== undefined || s.band !== undefined;
     for (const [name, op] of ops) {
-      // Session 12's 8-subgroup and pd candidates follow (ks-sgmat-eight-pd.test.ts).
-      const all = ksSgmat.candidates(op, H200).filter((s) => s.pd === undefined && Number(s.sg ?? 1) * Number(s.sgc ?? 1) < 8);
+      // Session 12's 8-subgroup candidates follow (ks-sgmat-eight.test.ts).
+      const all = ksSgmat.candidates(op, H200).filter((s) => Number(s.sg ?? 1) * Number(s.sgc ?? 1) < 8);
       const firstNew = all.findIndex(isNew);
       const old = all.slice(0, firstNew);
       expect(all.slice(firstNew).every(isNew), name).toBe(true);
@@ -85,15 +85,21 @@ describe('ks-sgmat sg and db: the schedule space', () => {
     }
   });
 
-  it('defaults to 2 x 2 subgroups of 64x64 tiles, double-buffered with constant halves, for wide, deep first factors only', () => {
-    const shared = sgmat(64, 64, 1, 16, { sg: 2, sgc: 2, db: true, dbu: true });
+  it('defaults to 2 x 4 subgroups of 64x32 tiles, double-buffered with constant halves, for wide first factors (session 12); 2 x 2 of 64x64 for deep ones within 128 invocations', () => {
+    const eight = sgmat(64, 32, 1, 16, { sg: 2, sgc: 4, db: true, dbu: true });
+    const four = sgmat(64, 64, 1, 16, { sg: 2, sgc: 2, db: true, dbu: true });
+    const at128 = { ...H200, maxWorkgroupSize: 128 };
     for (const [name, op] of ops) {
       const d = ksSgmat.defaultSchedule(op, H200);
-      expect(d, name).toEqual(op.d === 1 && op.b >= 128 && op.c >= 256 ? shared : ksSgmat.defaultSchedule(op, { ...H200, maxWorkgroupSize: 32 }));
+      const wide = op.d === 1 && op.b >= 128;
+      expect(d, name).toEqual(wide ? eight : ksSgmat.defaultSchedule(op, { ...H200, maxWorkgroupSize: 32 }));
       expect(ksSgmat.candidates(op, H200), name).toContainEqual(d);
+      expect(ksSgmat.defaultSchedule(op, at128), name).toEqual(wide && op.c >= 256 ? four : ksSgmat.defaultSchedule(op, { ...H200, maxWorkgroupSize: 32 }));
     }
-    // n = 16384's first factor (c = 128) keeps the one-subgroup default; so does a target without 128 invocations.
-    expect(ksSgmat.defaultSchedule(monarchCase(16384, 16384, 128).ops[0] as KsOp, H200)).toEqual(sgmat(64, 64, 1, 16));
+    // n = 16384's first factor (b = 128, c = 128): 8 subgroups; within 128 invocations the one-subgroup default (2 x 2 lost at c = 128).
+    const n16k = monarchCase(16384, 16384, 128).ops[0] as KsOp;
+    expect(ksSgmat.defaultSchedule(n16k, H200)).toEqual(eight);
+    expect(ksSgmat.defaultSchedule(n16k, at128)).toEqual(sgmat(64, 64, 1, 16));
     expect(ksSgmat.defaultSchedule(ops[1][1], { ...H200, maxWorkgroupSize: 64 })).toEqual(sgmat(64, 64, 1, 16));
   });
 

@@ -77,13 +77,17 @@
  *    0.1685, with sg/db 2-65% slower than without: the per-tile rounds' barriers are not what
  *    holds these kernels back. Left to the tuner for other GPUs.
  *
- * Session 12's knobs (the same rule):
+ * Session 12:
  *  - 8 subgroups (`sg` 2 × `sgc` 4, `sg` 4 × `sgc` 2: 128 x 128 of 64 x 32 or 32 x 64 subgroup
- *    tiles, half the accumulators of a 64 x 64 one per subgroup), plain and db + dbu; untimed.
- *  - `pd` (with db + dbu): each chunk's global loads issued two chunks ahead, into a second set of
- *    registers (two-ahead-loop.ts): one chunk of 16 MMAs per subgroup is shorter than a load's
- *    latency. Every db + dbu candidate but the banded ones again, last; untimed.
- * Timed and removed in session 12 (H100 call 1, B = 16384, bench/results/s12/call-1): `mc`, the
+ *    tiles, half the accumulators of a 64 x 64 one per subgroup), plain and db + dbu, after
+ *    session 11's candidates. H100 call 2 (B = 16384, f32 sums, tk 16, db + dbu): 2 x 4 of 64 x 32
+ *    won on every wide first factor, the default there since (`sharedDefault`): 1024 -> 4096
+ *    0.0835 vs 0.0884 (4 x 2 of 32 x 64 0.0864; 2 x 4 of 64 x 64, 128 x 256, 0.0915), 4096 -> 1024
+ *    0.2538 vs 0.2594, n = 16384 0.1960 vs 0.2306. n = 4096 (b = 64): 4 x 2 of 32 x 32 f32 0.1772
+ *    vs the one-subgroup default 0.1681; acc16 + stage 0.1556-0.1558 (s11's sg 2 form: 0.1536).
+ * Timed and removed in session 12: `pd` (db + dbu with each chunk's global loads two chunks ahead
+ * into a second register set): lost everywhere on the H100 (call 2: 0.0905 vs 0.0884, 0.2682 vs
+ * 0.2594, n = 16384 0.2156 vs 0.1960 on 8 subgroups); and (call 1, bench/results/s12/call-1) `mc`, the
  * operand chunks staged as 16x16 matrix copies (subgroupMatrixLoad from x or W, subgroupMatrixStore
  * of the same matrix into xs or ws) instead of vec4 loads written back one f16 at a time. Every mc
  * schedule lost to its scalar-staged twin, 1.4-1.9x: 4096 -> 1024 0.4967 vs 0.2594, 1024 -> 4096
@@ -104,7 +108,6 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { doubleBufferedLoop } from './double-buffered-loop.js';
-import { twoAheadLoop } from './two-ahead-loop.js';
 import { resultMatrix, resultRegisters, stagedStores, SUBGROUP_MATRIX_UNIFORMITY_OFF, tileLoads, tileStores, type PlacedTile, type ResultComponent } from './sgmat-results.js';
 import { opOperands } from './operands.js';
 import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel, type TiledKernelParts } from './wgsl-text.js';
@@ -152,8 +155,6 @@ export interface KsSgmatSchedule extends Schedule {
   // along β, sharing the staged tiles, each its own rows × cols; `db`, double-buffered staging
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
-  // Session 12 (absent = off): `pd` (with db + dbu), each chunk's loads issued two chunks ahead
-  // (two-ahead-loop.ts).
 }
 
 interface SgTiling {
@@ -332,9 +333,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // Not db's runtime halves (slower than the default on the H100: s11 call 1).
   const banded = [...shared, ...grouped, ...unrolled].map((s): KsSgmatSchedule => ({ ...s, band: true })).filter(fits);
   const eight = withDbu(op, gridded(EIGHT_SUBGROUPS, shared, fits)).filter(fits);
-  // pd: every db + dbu schedule again but the banded ones (session 12), last.
-  const twoAhead = [...unrolled, ...eight].filter((s) => s.dbu === true).map((s): KsSgmatSchedule => ({ ...s, pd: true }));
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...twoAhead];
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight];
 }
 
 /** Subgroup tiles of 32 or 64 rows and β. */
@@ -359,8 +358,8 @@ function withDbu(op: KsOp, list: readonly KsSgmatSchedule[]): KsSgmatSchedule[] 
 /**
  * Default: the most result tiles per subgroup (operand reuse), with at least 4 δ per workgroup
  * when d > 1 (8-byte stores along δ), chunks of 16 γ (best measured on the H100: 64x64 tiles,
- * tk 16, for Monarch's first factor and for dense); for wide, deep d = 1 ops, 2 x 2 such
- * subgroups per workgroup, double-buffered (`sharedDefault`).
+ * tk 16, for Monarch's first factor and for dense); for wide d = 1 ops, 8 subgroups of 64 x 32
+ * (or 2 x 2 of 64 x 64 where 256 invocations are not allowed), double-buffered (`sharedDefault`).
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
   const score = (s: KsSgmatSchedule): number => {
@@ -374,20 +373,25 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
 }
 
 /**
- * The default's 64x64 tiling of 16 γ by a 2 x 2 grid of subgroups (128 rows x 128 β per
- * workgroup), double-buffered with constant halves (`db` + `dbu`), where it won on the H100
- * (session 11, f32 sums): the rectangular first factors, where several β tiles share each source
- * row (b ≥ 128) and the reduction spans many chunks (c ≥ 256, an even number of 16): Monarch
- * 4096 -> 1024's K(4, 256, 1024, 1) 0.2594 ms vs 0.3015 (sg2 sgc2 db with a runtime half 0.2779),
- * 1024 -> 4096's K(4, 256, 256, 1) sg2 sgc2 db 0.0923 vs 0.0974, B = 16384. Not n = 4096's
- * K(64, 64, 64, 1) (b = 64: one β tile, where sg 2 gained 0.4% at best) nor n = 16384's
- * K(128, 128, 128, 1) (c = 128; sgc 2 + db lost there with f32 sums, 0.2552 vs 0.2311).
+ * Wide d = 1 ops (several β tiles share each source row: b ≥ 128) whose reduction spans an even
+ * number of 16-deep chunks: 64 x 32 subgroup tiles of 16 γ on a 2 x 4 grid of subgroups (128 rows
+ * x 128 β per workgroup, 256 invocations), double-buffered with constant halves (`db` + `dbu`),
+ * where it won on the H100 (session 12 call 2, f32 sums, B = 16384): Monarch 1024 -> 4096's
+ * K(4, 256, 256, 1) 0.0835 ms vs 0.0884 for 2 x 2 of 64 x 64, 4096 -> 1024's K(4, 256, 1024, 1)
+ * 0.2594 -> 0.2538, n = 16384's K(128, 128, 128, 1) 0.1960 vs 0.2306 for the one-subgroup
+ * default. Where 256 invocations are not allowed, session 11's 2 x 2 grid of the 64 x 64 tiling
+ * (128 invocations) for the deep ones (c ≥ 256: 4096 -> 1024 0.2594 vs 0.3015, 1024 -> 4096
+ * 0.0923 vs 0.0974; at c = 128 it lost, 0.2552 vs 0.2311). Not n = 4096's K(64, 64, 64, 1)
+ * (b = 64: 8 subgroups of 32 x 32 0.1772 vs 0.1681).
  */
 function sharedDefault(op: KsOp, best: KsSgmatSchedule, limits: TargetLimits): KsSgmatSchedule | undefined {
   const chunks = op.c / TILE;
-  if (op.d !== 1 || op.b < 128 || op.c < 256 || chunks % 2 !== 0 || best.rows !== 64 || best.cols !== 64 || best.tk !== TILE) return undefined;
-  const s: KsSgmatSchedule = { ...best, sg: 2, sgc: 2, db: true, dbu: true };
-  return valid(op, sgTiling(s, op), limits) ? s : undefined;
+  if (op.d !== 1 || op.b < 128 || chunks % 2 !== 0 || best.rows !== 64 || best.cols !== 64 || best.tk !== TILE) return undefined;
+  const fits = (s: KsSgmatSchedule) => valid(op, sgTiling(s, op), limits);
+  const eight: KsSgmatSchedule = { ...best, cols: 32, sg: 2, sgc: 4, db: true, dbu: true };
+  if (fits(eight)) return eight;
+  const four: KsSgmatSchedule = { ...best, sg: 2, sgc: 2, db: true, dbu: true };
+  return op.c >= 256 && fits(four) ? four : undefined;
 }
 
 function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedKernel {
@@ -651,13 +655,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   }
   gloadLoop.push('}');
   const stagingCopies = staging('pf', T, [srcCopy, wCopy]);
-  const pd = schedule.pd === true;
-  invariant(!pd || schedule.dbu === true, 'ks-sgmat: pd needs db + dbu');
-  const reduction = pd
-    ? twoAheadLoop(stagingCopies, staging('pg', T, [srcCopy, wCopy]), c, SK, compute)
-    : db
-      ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true)
-      : stagedLoop(stagingCopies, c, SK, true, compute);
+  const reduction = db ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true) : stagedLoop(stagingCopies, c, SK, true, compute);
   const stagedPath = [...reduction, ...(direct ? lastRowTile : t.oneRound ? stagedOnce : epilogue)];
   const mainPath = gload
     ? [
@@ -714,7 +712,6 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
-    ...(s.pd === undefined ? {} : { pd: flag(s, 'pd') }),
   }),
   emit,
 };
