@@ -312,8 +312,9 @@ const SIZES_F16 = [...SIZES, 128];
  * `stage`, then (session 11) the f32 and stage tilings of 32 or 64 rows and β with 2 or 4 subgroups
  * (`sg` 2, 4; `sgc` 2, 4; both 2), then those and the grouped ones with `db` where c spans two
  * chunks or more, the doubled ones of an even number of chunks with `dbu`, then the plain 32/64,
- * grouped and dbu ones with `band`. The new knobs come last; one default takes them (sg 2, sgc 2,
- * db, dbu for wide, deep d = 1 ops: `sharedDefault`, timed on the H100).
+ * grouped and dbu ones with `band`, then (session 12) the 32/64 tilings on 8 subgroups (sg 2 ×
+ * sgc 4, sg 4 × sgc 2), plain and db + dbu. The new knobs come last; the default of wide d = 1
+ * ops takes some of them (`sharedDefault`, timed on the H100).
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   if (!applies(op, limits)) return [];
