@@ -7,7 +7,7 @@ import type { ConstDecl, DtypeDecl, MapDecl, ModuleDecl, SourceFile } from './as
 import { Code } from './codes.js';
 import type { DiagnosticBag } from './diagnostics.js';
 import { MAX_MAPS, MAX_NAME_LENGTH } from './limits.js';
-import { invalidNameReason } from './reserved-words.js';
+import { invalidModuleNameReason, invalidNameReason } from './reserved-words.js';
 import type { Dtype } from './structure.js';
 import type { Span } from './span.js';
 import { baseName } from '../util/base-name.js';
@@ -49,11 +49,11 @@ export function checkNames(ast: SourceFile, bag: DiagnosticBag): FileHeader {
   let name = defaultModuleName(ast.file);
   if (modules.length > 0) {
     name = modules[0].name.name;
-    const why = invalidNameReason(name);
+    const why = invalidModuleNameReason(name);
     if (why) bag.error(Code.InvalidName, `${quotedName(name)} cannot name a module: ${why}`, modules[0].name.span);
     else lengthOk(name, 'the module name', modules[0].name.span, bag);
   } else {
-    const why = invalidNameReason(name);
+    const why = invalidModuleNameReason(name);
     const start = { offset: 0, line: 1, column: 1 };
     const at = { file: ast.file, start, end: start };
     if (why) bag.error(Code.InvalidName, `the module name ${quotedName(name)} (from the file name) is unusable: ${why}; add 'module NAME'`, at);

@@ -28,6 +28,18 @@ flat_butterfly band random`;
 
 export const reservedWords: ReadonlySet<string> = new Set(`${typescript} ${wgsl} ${language}`.split(/\s+/).filter(Boolean));
 
+/**
+ * Device names Windows reserves whatever the extension and case (`com1.ts` is a serial port,
+ * `nul.json` the null device): a module so named could not have its files written there.
+ */
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])$/i;
+
+/** Why `name` cannot name a module (its generated files take its name), or undefined when it can. */
+export function invalidModuleNameReason(name: string): string | undefined {
+  if (WINDOWS_DEVICE.test(name)) return `Windows reserves it for a device, so its generated files (${name}.ts, ${name}.wgsl, ${name}.json) could not be written there`;
+  return invalidNameReason(name);
+}
+
 /** Why `name` cannot name a module or a map, or undefined when it can. */
 export function invalidNameReason(name: string): string | undefined {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return 'it is not an identifier (letters, digits and _, not starting with a digit)';

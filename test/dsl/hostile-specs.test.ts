@@ -103,6 +103,18 @@ describe('limits: refused at once with a located diagnostic', () => {
     expect(build('module then\nmap f : 8 -> 8 = dense()', 2).codes).toEqual(['E0305']);
     expect(build('map then : 8 -> 8 = dense()', 2).codes).toEqual(['E0305']);
   });
+
+  it('a module named as a Windows device (con, nul, com1, lpt9, in any case; declared or from the file name): its files could not be written there (Q3, QA s12)', () => {
+    for (const name of ['con', 'NUL', 'Aux', 'prn', 'com1', 'COM9', 'lpt1', 'lpt9']) {
+      const declared = checkSource(`module ${name}\nmap f : 8 -> 8 = dense()`, 'spec.mon').diagnostics;
+      expect(declared.map((d) => d.code), name).toEqual(['E0305']);
+      expect(declared[0].message).toBe(`'${name}' cannot name a module: Windows reserves it for a device, so its generated files (${name}.ts, ${name}.wgsl, ${name}.json) could not be written there`);
+      expect(checkSource('map f : 8 -> 8 = dense()', `${name}.mon`).diagnostics.map((d) => d.code), `${name}.mon`).toEqual(['E0305']);
+    }
+    // Near misses stay names; a map may be so named (it names no file).
+    for (const name of ['nul_', 'com0', 'com10', 'console', 'lpt']) expect(build(`module ${name}\nmap f : 8 -> 8 = dense()`, 2).codes, name).toEqual([]);
+    expect(build('map nul : 8 -> 8 = dense()', 2).codes).toEqual([]);
+  });
 });
 
 describe('near-linear phases', () => {
