@@ -17,9 +17,9 @@ const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 4
 const H200_F32: TargetLimits = { ...H200, features: ['chromium-experimental-subgroup-matrix', 'subgroups'] };
 /** The Monarch shapes measured on the H200 (docs/performance.md): n -> m, nblocks. */
 const MONARCHS = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4), monarchCase(16384, 16384, 128)];
-/** The best first-factor schedule of every one of them, f32 (bench/results/s4/call2, call3). */
+/** n=4096's best first-factor schedule of session 4, f32 (bench/results/s4/call2, call3). */
 const FIRST_BEST = { family: 'ks-tiled', rows: 64, cols: 64, dtile: 1, tk: 8, rr: 8, rb: 4, vec4: true, pipeline: true };
-/** A long reduction's (γ ≥ 1024: 4096 -> 1024's first factor; dense layers): 128 × 128, 8x8, chunks of 16, ilv + pad + pl (session 11, H100). */
+/** A long reduction's (γ ≥ 128 since session 12: n=16384's, 1024 -> 4096's and 4096 -> 1024's first factors; dense layers): 128 × 128, 8x8, chunks of 16, ilv + pad + pl (H100). */
 const LONG_BEST = { ...FIRST_BEST, rows: 128, cols: 128, tk: 16, rb: 8, ilv: true, pad: true, pl: true };
 
 const familyOf = (op: Op) => defaultSchedule(op, DEFAULT_LIMITS).family;
@@ -29,7 +29,7 @@ describe('untuned defaults', () => {
     for (const c of MONARCHS)
       for (const limits of [H200_F32, DEFAULT_LIMITS]) {
         // The long reduction's tile on portable limits: chunks of 8 (16 would need 16.5 KiB).
-        const want = c.ops[0].c < 1024 ? FIRST_BEST : limits === H200_F32 ? LONG_BEST : { ...LONG_BEST, tk: 8 };
+        const want = c.ops[0].c < 128 ? FIRST_BEST : limits === H200_F32 ? LONG_BEST : { ...LONG_BEST, tk: 8 };
         expect(ksTiled.defaultSchedule(c.ops[0], limits), c.name).toEqual(want);
         expect(defaultSchedule(c.ops[0], limits), c.name).toEqual(want);
       }
@@ -39,10 +39,10 @@ describe('untuned defaults', () => {
 
   it('strided factors: ks-dtiled at its measured best where the target holds it; on portable limits ks-dvec from d = 8, ks-dtiled at d = 4', () => {
     const best = (cols: number, dtile: number, tk: number) => ({ family: 'ks-dtiled', rows: 64, cols, dtile, tk, rr: 8, rb: 8, pipeline: true });
-    // Session 10 (H100): bcast 8x4 at n=4096, bcast + grun 128 rows for d = 4 (in planes since session 12); n=16384 keeps the 8x8 form, in planes since session 11.
-    const fourBlocks = { ...best(64, 4, 8), rows: 128, bcast: true, grun: true, pl: true };
-    // n=4096: two register rows per epilogue round (er 2, about 1% in five calls).
-    const wants = [{ ...best(64, 8, 8), rb: 4, bcast: true, er: 2 }, fourBlocks, fourBlocks, { ...best(64, 8, 8), pl: true }];
+    // H100, session 12: d >= 8 the δ-fastest 8x8 form, in planes (session 11) with each chunk written out (ku); d = 4 bcast + grun, 128 rows (session 10), with pl and ku.
+    const fourBlocks = { ...best(64, 4, 8), rows: 128, bcast: true, grun: true, pl: true, ku: true };
+    const strided = { ...best(64, 8, 8), pl: true, ku: true };
+    const wants = [strided, fourBlocks, fourBlocks, strided];
     MONARCHS.forEach((c, i) => {
       expect(defaultSchedule(c.ops[1], H200_F32), c.name).toEqual(wants[i]);
       // Portable limits (H100, f32): ks-dtiled's own portable default beat ks-dvec's at d = 4 (s11 1.468 vs 1.681 ms; s12 with el 1.4596 vs 1.5838), not at d = 8 (0.609 vs 0.504).
@@ -50,7 +50,7 @@ describe('untuned defaults', () => {
       // Its own default there is the nearest that fits: 512 (1024) invocations do not, so fewer β (not fewer rows).
       const portable = ksDtiled.defaultSchedule(c.ops[1], DEFAULT_LIMITS);
       expect(candidates(c.ops[1], DEFAULT_LIMITS)).toContainEqual(portable);
-      if (c.ops[1].d >= 8) expect(portable).toEqual(c.ops[1].c >= 128 ? { ...best(32, 8, 4), pl: true } : { ...best(16, 8, 4), rb: 4, bcast: true });
+      if (c.ops[1].d >= 8) expect(portable).toEqual({ ...best(32, 8, 4), pl: true, ku: true });
       // d = 4: the measured portable shape, its epilogue looped (el) so its text stays ks-dvec's size.
       else expect(portable).toEqual({ ...best(32, 4, 4), rows: 128, bcast: true, grun: true, el: true });
     });

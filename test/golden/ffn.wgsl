@@ -6,31 +6,39 @@ struct up_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> up_op0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> up_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> up_op0_dims: up_op0_Dims;
-var<workgroup> up_op0_xs: array<vec4<f32>, 128>;
-var<workgroup> up_op0_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(128)
+var<workgroup> up_op0_xs: array<array<vec4<f32>, 33>, 8>;
+var<workgroup> up_op0_ws: array<array<vec4<f32>, 33>, 8>;
+@compute @workgroup_size(256)
 fn up_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= up_op0_dims.groups) { return; }
   let batch = up_op0_dims.batch;
-  let row_tile = group / 16u;
-  let col_tile = group % 16u;
-  let alpha = col_tile / 4u;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 4u) * 64u;
-  let row0 = row_tile * 64u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
   let tb = lid % 16u;
-  let tr = (lid / 16u) % 8u;
-  let dd = lid / 128u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
   var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
   var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
   var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
   var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
@@ -43,26 +51,26 @@ fn up_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
     let e = lid;
     let t = e / 2u;
     let kv = e % 2u;
-    pf1_0 = up_op0_params[(((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 256u + kv * 4u) / 4u];
+    pf1_0 = up_op0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + kv * 4u) / 4u];
   }
   for (var k0 = 0u; k0 < 256u; k0 += 8u) {
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      up_op0_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
-      up_op0_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
-      up_op0_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
-      up_op0_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
+      up_op0_xs[kv * 4u][t / 4u][t % 4u] = pf0_0.x;
+      up_op0_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_0.y;
+      up_op0_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_0.z;
+      up_op0_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      up_op0_ws[((t / 64u) * 8u + kv * 4u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.x;
-      up_op0_ws[((t / 64u) * 8u + kv * 4u + 1u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.y;
-      up_op0_ws[((t / 64u) * 8u + kv * 4u + 2u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.z;
-      up_op0_ws[((t / 64u) * 8u + kv * 4u + 3u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.w;
+      up_op0_ws[(t / 128u) * 8u + kv * 4u][(t % 128u) / 4u][t % 4u] = pf1_0.x;
+      up_op0_ws[(t / 128u) * 8u + kv * 4u + 1u][(t % 128u) / 4u][t % 4u] = pf1_0.y;
+      up_op0_ws[(t / 128u) * 8u + kv * 4u + 2u][(t % 128u) / 4u][t % 4u] = pf1_0.z;
+      up_op0_ws[(t / 128u) * 8u + kv * 4u + 3u][(t % 128u) / 4u][t % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 8u < 256u) {
@@ -76,55 +84,72 @@ fn up_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
         let e = lid;
         let t = e / 2u;
         let kv = e % 2u;
-        pf1_0 = up_op0_params[(((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 256u + k0 + 8u + kv * 4u) / 4u];
+        pf1_0 = up_op0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + 8u + kv * 4u) / 4u];
       }
     }
     for (var k = 0u; k < 8u; k++) {
-      let a0 = up_op0_xs[(k + dd) * 16u + tr * 2u];
-      let a1 = up_op0_xs[(k + dd) * 16u + tr * 2u + 1u];
-      let b0 = up_op0_ws[(dd * 8u + k) * 16u + tb];
+      let a0 = up_op0_xs[k][tr];
+      let a1 = up_op0_xs[k][tr + 16u];
+      let b0 = up_op0_ws[k][tb];
+      let b1 = up_op0_ws[k][tb + 16u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
       acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
       acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
       acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
       acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
       acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u < batch) {
-    let row = row0 + tr * 8u;
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
-  if (row0 + tr * 8u + 1u < batch) {
-    let row = row0 + tr * 8u + 1u;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
-  if (row0 + tr * 8u + 2u < batch) {
-    let row = row0 + tr * 8u + 2u;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
-  if (row0 + tr * 8u + 3u < batch) {
-    let row = row0 + tr * 8u + 3u;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
   }
-  if (row0 + tr * 8u + 4u < batch) {
-    let row = row0 + tr * 8u + 4u;
+  if (row0 + (tr + 16u) * 4u < batch) {
+    let row = row0 + (tr + 16u) * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
   }
-  if (row0 + tr * 8u + 5u < batch) {
-    let row = row0 + tr * 8u + 5u;
+  if (row0 + (tr + 16u) * 4u + 1u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
   }
-  if (row0 + tr * 8u + 6u < batch) {
-    let row = row0 + tr * 8u + 6u;
+  if (row0 + (tr + 16u) * 4u + 2u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
   }
-  if (row0 + tr * 8u + 7u < batch) {
-    let row = row0 + tr * 8u + 7u;
+  if (row0 + (tr + 16u) * 4u + 3u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
 
@@ -378,31 +403,39 @@ struct up_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> up_bwd0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> up_bwd0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> up_bwd0_dims: up_bwd0_Dims;
-var<workgroup> up_bwd0_xs: array<vec4<f32>, 128>;
-var<workgroup> up_bwd0_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(128)
+var<workgroup> up_bwd0_xs: array<array<vec4<f32>, 33>, 8>;
+var<workgroup> up_bwd0_ws: array<array<vec4<f32>, 33>, 8>;
+@compute @workgroup_size(256)
 fn up_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= up_bwd0_dims.groups) { return; }
   let batch = up_bwd0_dims.batch;
-  let row_tile = group / 16u;
-  let col_tile = group % 16u;
-  let alpha = col_tile / 4u;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 4u) * 64u;
-  let row0 = row_tile * 64u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
   let tb = lid % 16u;
-  let tr = (lid / 16u) % 8u;
-  let dd = lid / 128u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
   var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
   var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
   var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
   var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
@@ -415,26 +448,26 @@ fn up_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     let e = lid;
     let t = e / 2u;
     let kv = e % 2u;
-    pf1_0 = up_bwd0_params[(((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 256u + kv * 4u) / 4u];
+    pf1_0 = up_bwd0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + kv * 4u) / 4u];
   }
   for (var k0 = 0u; k0 < 256u; k0 += 8u) {
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      up_bwd0_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
-      up_bwd0_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
-      up_bwd0_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
-      up_bwd0_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
+      up_bwd0_xs[kv * 4u][t / 4u][t % 4u] = pf0_0.x;
+      up_bwd0_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_0.y;
+      up_bwd0_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_0.z;
+      up_bwd0_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      up_bwd0_ws[((t / 64u) * 8u + kv * 4u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.x;
-      up_bwd0_ws[((t / 64u) * 8u + kv * 4u + 1u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.y;
-      up_bwd0_ws[((t / 64u) * 8u + kv * 4u + 2u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.z;
-      up_bwd0_ws[((t / 64u) * 8u + kv * 4u + 3u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.w;
+      up_bwd0_ws[(t / 128u) * 8u + kv * 4u][(t % 128u) / 4u][t % 4u] = pf1_0.x;
+      up_bwd0_ws[(t / 128u) * 8u + kv * 4u + 1u][(t % 128u) / 4u][t % 4u] = pf1_0.y;
+      up_bwd0_ws[(t / 128u) * 8u + kv * 4u + 2u][(t % 128u) / 4u][t % 4u] = pf1_0.z;
+      up_bwd0_ws[(t / 128u) * 8u + kv * 4u + 3u][(t % 128u) / 4u][t % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 8u < 256u) {
@@ -448,55 +481,72 @@ fn up_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         let e = lid;
         let t = e / 2u;
         let kv = e % 2u;
-        pf1_0 = up_bwd0_params[(((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 256u + k0 + 8u + kv * 4u) / 4u];
+        pf1_0 = up_bwd0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + 8u + kv * 4u) / 4u];
       }
     }
     for (var k = 0u; k < 8u; k++) {
-      let a0 = up_bwd0_xs[(k + dd) * 16u + tr * 2u];
-      let a1 = up_bwd0_xs[(k + dd) * 16u + tr * 2u + 1u];
-      let b0 = up_bwd0_ws[(dd * 8u + k) * 16u + tb];
+      let a0 = up_bwd0_xs[k][tr];
+      let a1 = up_bwd0_xs[k][tr + 16u];
+      let b0 = up_bwd0_ws[k][tb];
+      let b1 = up_bwd0_ws[k][tb + 16u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
       acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
       acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
       acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
       acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
       acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u < batch) {
-    let row = row0 + tr * 8u;
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
-  if (row0 + tr * 8u + 1u < batch) {
-    let row = row0 + tr * 8u + 1u;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
-  if (row0 + tr * 8u + 2u < batch) {
-    let row = row0 + tr * 8u + 2u;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
-  if (row0 + tr * 8u + 3u < batch) {
-    let row = row0 + tr * 8u + 3u;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
   }
-  if (row0 + tr * 8u + 4u < batch) {
-    let row = row0 + tr * 8u + 4u;
+  if (row0 + (tr + 16u) * 4u < batch) {
+    let row = row0 + (tr + 16u) * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
   }
-  if (row0 + tr * 8u + 5u < batch) {
-    let row = row0 + tr * 8u + 5u;
+  if (row0 + (tr + 16u) * 4u + 1u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
   }
-  if (row0 + tr * 8u + 6u < batch) {
-    let row = row0 + tr * 8u + 6u;
+  if (row0 + (tr + 16u) * 4u + 2u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
   }
-  if (row0 + tr * 8u + 7u < batch) {
-    let row = row0 + tr * 8u + 7u;
+  if (row0 + (tr + 16u) * 4u + 3u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
 
@@ -10570,31 +10620,39 @@ struct ffn_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> ffn_op0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> ffn_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> ffn_op0_dims: ffn_op0_Dims;
-var<workgroup> ffn_op0_xs: array<vec4<f32>, 128>;
-var<workgroup> ffn_op0_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(128)
+var<workgroup> ffn_op0_xs: array<array<vec4<f32>, 33>, 8>;
+var<workgroup> ffn_op0_ws: array<array<vec4<f32>, 33>, 8>;
+@compute @workgroup_size(256)
 fn ffn_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_op0_dims.groups) { return; }
   let batch = ffn_op0_dims.batch;
-  let row_tile = group / 16u;
-  let col_tile = group % 16u;
-  let alpha = col_tile / 4u;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 4u) * 64u;
-  let row0 = row_tile * 64u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
   let tb = lid % 16u;
-  let tr = (lid / 16u) % 8u;
-  let dd = lid / 128u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
   var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
   var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
   var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
   var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
@@ -10607,26 +10665,26 @@ fn ffn_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     let e = lid;
     let t = e / 2u;
     let kv = e % 2u;
-    pf1_0 = ffn_op0_params[(1311744u + ((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 256u + kv * 4u) / 4u];
+    pf1_0 = ffn_op0_params[(1311744u + ((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + kv * 4u) / 4u];
   }
   for (var k0 = 0u; k0 < 256u; k0 += 8u) {
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      ffn_op0_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
-      ffn_op0_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
-      ffn_op0_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
-      ffn_op0_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
+      ffn_op0_xs[kv * 4u][t / 4u][t % 4u] = pf0_0.x;
+      ffn_op0_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_0.y;
+      ffn_op0_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_0.z;
+      ffn_op0_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      ffn_op0_ws[((t / 64u) * 8u + kv * 4u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.x;
-      ffn_op0_ws[((t / 64u) * 8u + kv * 4u + 1u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.y;
-      ffn_op0_ws[((t / 64u) * 8u + kv * 4u + 2u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.z;
-      ffn_op0_ws[((t / 64u) * 8u + kv * 4u + 3u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.w;
+      ffn_op0_ws[(t / 128u) * 8u + kv * 4u][(t % 128u) / 4u][t % 4u] = pf1_0.x;
+      ffn_op0_ws[(t / 128u) * 8u + kv * 4u + 1u][(t % 128u) / 4u][t % 4u] = pf1_0.y;
+      ffn_op0_ws[(t / 128u) * 8u + kv * 4u + 2u][(t % 128u) / 4u][t % 4u] = pf1_0.z;
+      ffn_op0_ws[(t / 128u) * 8u + kv * 4u + 3u][(t % 128u) / 4u][t % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 8u < 256u) {
@@ -10640,55 +10698,72 @@ fn ffn_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         let e = lid;
         let t = e / 2u;
         let kv = e % 2u;
-        pf1_0 = ffn_op0_params[(1311744u + ((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 256u + k0 + 8u + kv * 4u) / 4u];
+        pf1_0 = ffn_op0_params[(1311744u + ((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + 8u + kv * 4u) / 4u];
       }
     }
     for (var k = 0u; k < 8u; k++) {
-      let a0 = ffn_op0_xs[(k + dd) * 16u + tr * 2u];
-      let a1 = ffn_op0_xs[(k + dd) * 16u + tr * 2u + 1u];
-      let b0 = ffn_op0_ws[(dd * 8u + k) * 16u + tb];
+      let a0 = ffn_op0_xs[k][tr];
+      let a1 = ffn_op0_xs[k][tr + 16u];
+      let b0 = ffn_op0_ws[k][tb];
+      let b1 = ffn_op0_ws[k][tb + 16u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
       acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
       acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
       acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
       acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
       acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u < batch) {
-    let row = row0 + tr * 8u;
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
-  if (row0 + tr * 8u + 1u < batch) {
-    let row = row0 + tr * 8u + 1u;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
-  if (row0 + tr * 8u + 2u < batch) {
-    let row = row0 + tr * 8u + 2u;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
-  if (row0 + tr * 8u + 3u < batch) {
-    let row = row0 + tr * 8u + 3u;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
   }
-  if (row0 + tr * 8u + 4u < batch) {
-    let row = row0 + tr * 8u + 4u;
+  if (row0 + (tr + 16u) * 4u < batch) {
+    let row = row0 + (tr + 16u) * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
   }
-  if (row0 + tr * 8u + 5u < batch) {
-    let row = row0 + tr * 8u + 5u;
+  if (row0 + (tr + 16u) * 4u + 1u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
   }
-  if (row0 + tr * 8u + 6u < batch) {
-    let row = row0 + tr * 8u + 6u;
+  if (row0 + (tr + 16u) * 4u + 2u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
   }
-  if (row0 + tr * 8u + 7u < batch) {
-    let row = row0 + tr * 8u + 7u;
+  if (row0 + (tr + 16u) * 4u + 3u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
 
@@ -11337,31 +11412,39 @@ struct ffn_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> ffn_bwd0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> ffn_bwd0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> ffn_bwd0_dims: ffn_bwd0_Dims;
-var<workgroup> ffn_bwd0_xs: array<vec4<f32>, 128>;
-var<workgroup> ffn_bwd0_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(128)
+var<workgroup> ffn_bwd0_xs: array<array<vec4<f32>, 33>, 8>;
+var<workgroup> ffn_bwd0_ws: array<array<vec4<f32>, 33>, 8>;
+@compute @workgroup_size(256)
 fn ffn_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_bwd0_dims.groups) { return; }
   let batch = ffn_bwd0_dims.batch;
-  let row_tile = group / 16u;
-  let col_tile = group % 16u;
-  let alpha = col_tile / 4u;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 4u) * 64u;
-  let row0 = row_tile * 64u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
   let tb = lid % 16u;
-  let tr = (lid / 16u) % 8u;
-  let dd = lid / 128u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
   var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
   var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
   var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
   var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
@@ -11374,26 +11457,26 @@ fn ffn_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let e = lid;
     let t = e / 2u;
     let kv = e % 2u;
-    pf1_0 = ffn_bwd0_params[(1311744u + ((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 256u + kv * 4u) / 4u];
+    pf1_0 = ffn_bwd0_params[(1311744u + ((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + kv * 4u) / 4u];
   }
   for (var k0 = 0u; k0 < 256u; k0 += 8u) {
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      ffn_bwd0_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
-      ffn_bwd0_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
-      ffn_bwd0_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
-      ffn_bwd0_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
+      ffn_bwd0_xs[kv * 4u][t / 4u][t % 4u] = pf0_0.x;
+      ffn_bwd0_xs[kv * 4u + 1u][t / 4u][t % 4u] = pf0_0.y;
+      ffn_bwd0_xs[kv * 4u + 2u][t / 4u][t % 4u] = pf0_0.z;
+      ffn_bwd0_xs[kv * 4u + 3u][t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
       let t = e / 2u;
       let kv = e % 2u;
-      ffn_bwd0_ws[((t / 64u) * 8u + kv * 4u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.x;
-      ffn_bwd0_ws[((t / 64u) * 8u + kv * 4u + 1u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.y;
-      ffn_bwd0_ws[((t / 64u) * 8u + kv * 4u + 2u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.z;
-      ffn_bwd0_ws[((t / 64u) * 8u + kv * 4u + 3u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.w;
+      ffn_bwd0_ws[(t / 128u) * 8u + kv * 4u][(t % 128u) / 4u][t % 4u] = pf1_0.x;
+      ffn_bwd0_ws[(t / 128u) * 8u + kv * 4u + 1u][(t % 128u) / 4u][t % 4u] = pf1_0.y;
+      ffn_bwd0_ws[(t / 128u) * 8u + kv * 4u + 2u][(t % 128u) / 4u][t % 4u] = pf1_0.z;
+      ffn_bwd0_ws[(t / 128u) * 8u + kv * 4u + 3u][(t % 128u) / 4u][t % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 8u < 256u) {
@@ -11407,55 +11490,72 @@ fn ffn_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         let e = lid;
         let t = e / 2u;
         let kv = e % 2u;
-        pf1_0 = ffn_bwd0_params[(1311744u + ((alpha + delta0 + t / 64u) * 256u + min(beta0 + t % 64u, 255u)) * 256u + k0 + 8u + kv * 4u) / 4u];
+        pf1_0 = ffn_bwd0_params[(1311744u + ((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + 8u + kv * 4u) / 4u];
       }
     }
     for (var k = 0u; k < 8u; k++) {
-      let a0 = ffn_bwd0_xs[(k + dd) * 16u + tr * 2u];
-      let a1 = ffn_bwd0_xs[(k + dd) * 16u + tr * 2u + 1u];
-      let b0 = ffn_bwd0_ws[(dd * 8u + k) * 16u + tb];
+      let a0 = ffn_bwd0_xs[k][tr];
+      let a1 = ffn_bwd0_xs[k][tr + 16u];
+      let b0 = ffn_bwd0_ws[k][tb];
+      let b1 = ffn_bwd0_ws[k][tb + 16u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
       acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
       acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
       acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
       acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
       acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u < batch) {
-    let row = row0 + tr * 8u;
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
-  if (row0 + tr * 8u + 1u < batch) {
-    let row = row0 + tr * 8u + 1u;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
-  if (row0 + tr * 8u + 2u < batch) {
-    let row = row0 + tr * 8u + 2u;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
-  if (row0 + tr * 8u + 3u < batch) {
-    let row = row0 + tr * 8u + 3u;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
   }
-  if (row0 + tr * 8u + 4u < batch) {
-    let row = row0 + tr * 8u + 4u;
+  if (row0 + (tr + 16u) * 4u < batch) {
+    let row = row0 + (tr + 16u) * 4u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
   }
-  if (row0 + tr * 8u + 5u < batch) {
-    let row = row0 + tr * 8u + 5u;
+  if (row0 + (tr + 16u) * 4u + 1u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 1u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
   }
-  if (row0 + tr * 8u + 6u < batch) {
-    let row = row0 + tr * 8u + 6u;
+  if (row0 + (tr + 16u) * 4u + 2u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 2u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
   }
-  if (row0 + tr * 8u + 7u < batch) {
-    let row = row0 + tr * 8u + 7u;
+  if (row0 + (tr + 16u) * 4u + 3u < batch) {
+    let row = row0 + (tr + 16u) * 4u + 3u;
     { let beta = beta0 + tb * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + (tb + 16u) * 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
 

@@ -50,13 +50,12 @@ describe('ks-dtiled', () => {
   it('defaults to the schedules measured best on Hopper (H100 and H200) where the limits allow them', () => {
     const h200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
     const base = { family: 'ks-dtiled', rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true };
-    // Session 12 (H100): in planes, 1.1272 / 0.2947 ms vs 1.1462 / 0.2984.
-    const fourBlocks = { ...base, rows: 128, dtile: 4, bcast: true, grun: true, pl: true };
+    // Session 12 (H100): in planes with ku, 1.0119 / 0.2643 ms vs 1.1276 / 0.2928 (pl alone), 1.1462 / 0.2984 (neither).
+    const fourBlocks = { ...base, rows: 128, dtile: 4, bcast: true, grun: true, pl: true, ku: true };
     const cases: [OpsCase, Record<string, unknown>][] = [
-      // er 2: about 1% in each of five H100 calls (s10-s12).
-      [monarchCase(4096, 4096, 64), { ...base, rb: 4, bcast: true, er: 2 }],
-      // Session 11 (H100): the 8x8 form with its staged tiles in planes, 0.7616 ms vs 0.8185.
-      [monarchCase(16384, 16384, 128), { ...base, pl: true }],
+      // Session 12 (H100): the 8x8 form in planes with each chunk written out (ku), 0.4161 ms vs bcast 0.4219; n=16384 0.7414 vs 0.7664 without ku.
+      [monarchCase(4096, 4096, 64), { ...base, pl: true, ku: true }],
+      [monarchCase(16384, 16384, 128), { ...base, pl: true, ku: true }],
       [monarchCase(1024, 4096, 4), fourBlocks],
       [monarchCase(4096, 1024, 4), fourBlocks],
     ];

@@ -196,56 +196,51 @@ export function shapeDistance(values: Readonly<Record<string, unknown>>, target:
 }
 
 /**
- * ks-tiled's shapes (for d > 1: min(d, 4) δ, each with the tile). Monarch-sized blocks: 64 rows × 64 β, 8x4
- * register tiles (128 invocations), chunks of 8, pipelined: the best of every Monarch first
- * factor on the H200, f32 (planned searches, bench/results/s4/call2, call3): n=4096 B=16384
- * 0.284 ms (the earlier default, 128 × 64, 4x8, chunks of 16: 0.410), 1024->4096 0.263 (128 ×
- * 128, 8x8, pipelined: 0.276), 4096->1024 1.017 (1.020), n=16384 B=4096 0.533 (0.560). A long
- * reduction (γ ≥ `largeFrom`: dense layers, 4096->1024's first factor): 128 × 128, 8x8, chunks of
- * 16, pipelined, the best of dense 4096³ on the H100 (4.035 ms; 64 × 64, 8x4, chunks of 16,
- * pipelined: 4.292; bench/results/goal3-h100-raw.json), with `ilv`, `pad` and `pl` (session 11,
- * H100, bench/results/s11/call-2): 4096->1024's first factor 0.8868 ms where the same tile took
- * 0.9222 with ilv + pad only, 1.023 plain (s10) and Monarch-sized blocks 1.0173.
+ * ks-tiled's shapes (for d > 1: min(d, 4) δ, each with the tile). Monarch-sized blocks: 64 rows ×
+ * 64 β, 8x4 register tiles (128 invocations), chunks of 8, pipelined: the best of every Monarch
+ * first factor on the H200, f32 (planned searches, bench/results/s4/call2, call3): n=4096 B=16384
+ * 0.284 ms. A long reduction (γ ≥ `largeFrom`: dense layers and, since session 12, Monarch first
+ * factors with blocks of 128 or more): 128 × 128, 8x8, chunks of 16, the best of dense 4096³ on
+ * the H100 (4.035 ms; bench/results/goal3-h100-raw.json), with `ilv`, `pad` and `pl` (session 11:
+ * 4096->1024's first factor 0.8868 ms where the same tile took 0.9222 with ilv + pad only and
+ * Monarch-sized blocks 1.0173), on the H100 in session 12 (bench/results/s12/call-1, call-2):
+ * n=16384's first factor (γ = 128) 0.4695 where 128 × 64 with ilv took 0.5030 and the earlier
+ * default 0.5419, 1024->4096's (γ = 256) 0.2356 where 128 × 64 with ilv took 0.2594 and the
+ * earlier default 0.2640; with chunks of 8, its form on WebGPU's default limits (16 KiB), 0.5231
+ * and 0.2551. Session 12's `ku` (each chunk's γ written out) was faster still on every first
+ * factor (n=4096 128 × 64, chunks of 16, ilv + pad + pl + ku 0.2708 vs 0.2930 for the default;
+ * the large tile 0.4335, 0.2218, 0.8018 for 4096->1024) but stays out of the defaults: its text
+ * pushed a forward-only f16 module past build-forward-only's size bound and made the tensor-core
+ * set differ where no default otherwise does; the tuner offers it.
  */
 export const KS_TILED_SHAPES = {
   blocks: { rows: 64, cols: 64, tk: 8, rr: 8, rb: 4, pipeline: true, threads: 128 },
   large: { rows: 128, cols: 128, tk: 16, rr: 8, rb: 8, pipeline: true, ilv: true, pad: true, pl: true, threads: 256 },
-  largeFrom: 1024,
+  largeFrom: 128,
   /** δ per workgroup first, then filling the invocations; the rest alike. */
   weights: { dtile: 2, threads: 1.5, rows: 1, cols: 1, tk: 1, rr: 1, rb: 1, pipeline: 1 },
 } as const;
 
 /**
- * ks-dtiled's shapes. d ≥ 8 with blocks of fewer than `wideFrom` (n=4096): the bcast form (one δ
- * per warp, session 10) with 64 rows × 64 β × 8 δ, 8x4 tiles (1024 invocations), chunks of 8,
- * pipelined: 0.4265 ms where the earlier default took 0.4610 on the H100 (f32, B=16384,
- * bench/results/s10/call-1), with two register rows per epilogue round (`er` 2) about 1% less in
- * each of five calls (s10 call 2 0.4199 vs 0.4240, s11 0.4179 vs 0.4242 and 0.4210 vs 0.4248,
- * s12 call 1 0.4216 vs 0.4269). Wider blocks (n=16384): the earlier default still, 64 × 64 × 8 δ,
- * 8x8 tiles (512 invocations), chunks of 8, pipelined: 0.823 ms f32 on the H200
- * (bench/results/s4/call3), 0.8246 on the H100 where the bcast forms took 0.87-1.15, with its staged
- * tiles in planes (`pl`, session 11) 0.7616 where it took 0.8185 (H100, bench/results/s11/call-2); 128 × 32 ×
- * 8 δ took 0.471 and 64 × 32 × 8 δ 0.500 at n=4096 (so with fewer β than 64, 512 invocations by
- * more rows). d = 4: bcast with grun (each row's γ chunk staged as one run), 128 rows × 64 β × 4
- * δ, 8x8, chunks of 8: 1024->4096 1.139 ms, 4096->1024 0.2986 on the H100 where the earlier
- * default (64 × 128, chunks of 16) took 1.495 and 0.404; with its staged tiles in planes (`pl`,
- * session 12) 1.1272 and 0.2947 where it took 1.1462 and 0.2984 in the same call
- * (bench/results/s12/call-1). Targets with fewer invocations than that shape (WebGPU's default
- * limits) take `fourBlocksSmall`, the measured best there: 128 × 32 × 4 δ, chunks of 4, with the
- * epilogue's passes looped (`el`: a third of the kernel's text, 1.4596 vs 1.4565 ms unrolled and
- * 1.4697 with `pl`), where on the 512-invocation shape `el` cost 1.507 vs 1.146 ms.
+ * ks-dtiled's shapes, f32 on the H100 (B=16384; n=16384: B=4096). d ≥ 8: 64 rows × 64 β × 8 δ
+ * with δ fastest, 8x8 register tiles (512 invocations), chunks of 8, pipelined, its staged tiles
+ * in planes (`pl`, session 11) and each chunk's γ written out (`ku`, session 12;
+ * bench/results/s12/call-2): n=4096 0.4161 ms where the bcast form (one δ per warp, 8x4 tiles,
+ * 1024 invocations, two register rows per epilogue round: the default from session 10) took
+ * 0.4219 and the same without ku 0.4258; n=16384 0.7414 (0.7664 without ku, 0.8185 without pl,
+ * bench/results/s11/call-2). d = 4: bcast with grun (each row's γ chunk staged as one run), 128
+ * rows × 64 β × 4 δ, 8x8, chunks of 8 (session 10: 1024->4096 1.139 ms, 4096->1024 0.2986 where
+ * the earlier default took 1.495 and 0.404), in planes with ku: 1.0119 and 0.2643 where with pl
+ * alone (session 12 call 1: 1.1272 and 0.2947 vs 1.1462 and 0.2984 without) it took 1.1276 and
+ * 0.2928. Targets with fewer invocations than that shape (WebGPU's default limits) take
+ * `fourBlocksSmall`, the measured best there: 128 × 32 × 4 δ, chunks of 4, with the epilogue's
+ * passes looped (`el`: a third of the kernel's text, 1.4596 vs 1.4565 ms unrolled and 1.4697 with
+ * `pl`), where on the 512-invocation shape `el` cost 1.507 vs 1.146 ms (session 12 call 1).
  */
 export const KS_DTILED_SHAPES = {
-  strided: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 4, pipeline: true, bcast: true, er: 2, threads: 1024 },
-  wide: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, pl: true, threads: 512 },
-  /** Blocks (γ per group) from which a d ≥ 8 factor takes `wide`. */
-  wideFrom: 128,
-  fourBlocks: { rows: 128, cols: 64, dtile: 4, tk: 8, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, pl: true, threads: 512 },
+  strided: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, pl: true, ku: true, threads: 512 },
+  fourBlocks: { rows: 128, cols: 64, dtile: 4, tk: 8, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, pl: true, ku: true, threads: 512 },
   fourBlocksSmall: { rows: 128, cols: 32, dtile: 4, tk: 4, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, el: true, threads: 256 },
-  /**
-   * Invocations and δ first; then fewer β rather than fewer rows (128 × 32 beat 32 × 128 at
-   * n=16384: 0.880 vs 0.948 ms); `er` only breaks ties (its 1% must not pull a smaller target's
-   * default to another tile).
-   */
-  weights: { threads: 4, dtile: 3, rr: 2, rb: 2, rows: 1, cols: 0.9, tk: 1, pipeline: 0.5, bcast: 2, grun: 2, pl: 1, el: 1, er: 0.01 },
+  /** Invocations and δ first; then fewer β rather than fewer rows (128 × 32 beat 32 × 128 at n=16384: 0.880 vs 0.948 ms). */
+  weights: { threads: 4, dtile: 3, rr: 2, rb: 2, rows: 1, cols: 0.9, tk: 1, pipeline: 0.5, bcast: 2, grun: 2, pl: 1, el: 1, ku: 1 },
 } as const;

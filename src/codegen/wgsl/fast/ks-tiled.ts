@@ -121,7 +121,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
  * is too small for the shape, the nearest one that fits.
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsTiledSchedule {
-  // A long reduction (γ ≥ largeFrom: dense layers, 4096->1024's first factor) takes the large tile.
+  // A long reduction (γ ≥ largeFrom: dense layers, Monarch first factors with blocks of 128 or more) takes the large tile.
   const shape = op.c >= KS_TILED_SHAPES.largeFrom ? KS_TILED_SHAPES.large : KS_TILED_SHAPES.blocks;
   // A strided factor gives each of its δ per workgroup the measured tile.
   const dtile = Math.min(op.d, 4);
