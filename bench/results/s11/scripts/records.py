@@ -38,7 +38,7 @@ for case in out['cases']:
         rec = {k: case[k] for k in CASE_FIELDS if k in case}
         rec.update(baseline=NAMES[(impl, dtype)], baseline_ms=round(run['ms'], 4), speedup=round(run['ms'] / case['ms'], 3))
         records.append(rec)
-out['records'] = records
+out['records'] = records + [r for r in out.get('records', []) if 'source' in r]  # a device call's records (s12/scripts/call-records.py)
 out['records_note'] = ('one record per case and PyTorch baseline measured for it (fly bmm, torch.compile, dense), '
                        'as bench/results/nvidia-h100-80gb-hbm3.json records; `cases` holds each case once with all of its figures')
 json.dump(out, open(PATH, 'w'), indent=1)
