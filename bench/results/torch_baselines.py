@@ -1,5 +1,5 @@
 """The PyTorch baselines a monc case is compared with in the results files' `records`, written once
-for bench/results/s11/scripts/records.py (H200 file) and h100-records.py (H100 file)."""
+for bench/results/s11/scripts/records.py (H200 file) and s12/scripts/call-records.py (device calls, both files)."""
 
 NAMES = {
     ('fly-bmm', 'f32'): 'fly-style monarch (two torch.bmm), PyTorch f32',
