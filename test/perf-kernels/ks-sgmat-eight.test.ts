@@ -12,7 +12,7 @@ import { ksSgmat, SUBGROUP_MATRIX_FEATURE, type KsSgmatSchedule } from '../../sr
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { kernelError, oneOp, TOL } from './support.js';
+import { kernelError, KS_SGMAT_SPACE_OPS, oneOp, TOL } from './support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
@@ -26,12 +26,7 @@ function error(c: OpsCase, s: KsSgmatSchedule, batch: number): Promise<number> {
 const subgroups = (s: KsSgmatSchedule) => Number(s.sg ?? 1) * Number(s.sgc ?? 1);
 
 describe('ks-sgmat 8 subgroups: the schedule space', () => {
-  const firsts: [string, KsOp][] = [
-    ['n=4096', monarchCase(4096, 4096, 64).ops[0] as KsOp],
-    ['1024->4096', monarchCase(1024, 4096, 4).ops[0] as KsOp],
-    ['4096->1024', monarchCase(4096, 1024, 4).ops[0] as KsOp],
-    ['n=4096 strided factor', monarchCase(4096, 4096, 64).ops[1] as KsOp],
-  ];
+  const firsts = KS_SGMAT_SPACE_OPS;
 
   it('offers the 8-subgroup grids last, plain and db + dbu', () => {
     for (const [name, op] of firsts) {

@@ -18,7 +18,7 @@ import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { kernelError, oneOp, TOL } from './support.js';
+import { kernelError, KS_SGMAT_SPACE_OPS, oneOp, TOL } from './support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
@@ -33,12 +33,7 @@ function error(c: OpsCase, index: number, s: KsSgmatSchedule, batch: number): Pr
 const count = (text: string, what: string) => text.split(what).length - 1;
 
 describe('ks-sgmat acc16 and epi: the schedule space', () => {
-  const ops: [string, KsOp][] = [
-    ['n=4096 first factor', monarchCase(4096, 4096, 64).ops[0] as KsOp],
-    ['1024->4096 first factor', monarchCase(1024, 4096, 4).ops[0] as KsOp],
-    ['4096->1024 first factor', monarchCase(4096, 1024, 4).ops[0] as KsOp],
-    ['n=4096 strided factor', monarchCase(4096, 4096, 64).ops[1] as KsOp],
-  ];
+  const ops = KS_SGMAT_SPACE_OPS;
 
   it('adds each stored tiling with epi, then acc16 tilings (up to 128 rows or β, 32 tiles), after every other candidate', () => {
     for (const [name, op] of ops) {

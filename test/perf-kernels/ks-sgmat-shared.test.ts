@@ -17,7 +17,7 @@ import { ksSgmat, SUBGROUP_MATRIX_FEATURE, type KsSgmatSchedule } from '../../sr
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { kernelError, oneOp, TOL, TOL_F16 } from './support.js';
+import { kernelError, KS_SGMAT_SPACE_OPS, oneOp, TOL, TOL_F16 } from './support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
@@ -40,12 +40,7 @@ function error(c: OpsCase, index: number, s: KsSgmatSchedule, batch: number): Pr
 const count = (text: string, what: string) => text.split(what).length - 1;
 
 describe('ks-sgmat sg and db: the schedule space', () => {
-  const ops: [string, KsOp][] = [
-    ['n=4096 first factor', monarchCase(4096, 4096, 64).ops[0] as KsOp],
-    ['1024->4096 first factor', monarchCase(1024, 4096, 4).ops[0] as KsOp],
-    ['4096->1024 first factor', monarchCase(4096, 1024, 4).ops[0] as KsOp],
-    ['n=4096 strided factor', monarchCase(4096, 4096, 64).ops[1] as KsOp],
-  ];
+  const ops = KS_SGMAT_SPACE_OPS;
 
   it('adds the f32 and acc16+stage tilings of 32 or 64 rows and β with 2 or 4 subgroups, then db ones, after every other candidate', () => {
     const isNew = (s: KsSgmatSchedule) => s.sg !== undefined || s.sgc !== undefined || s.db !== undefined || s.dbu !== undefined || s.band !== undefined;

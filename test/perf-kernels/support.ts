@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 import { nodeGpu } from '../../bench/node-gpu.js';
-import { checkCase, contextFor, type OpsCase } from '../../bench/cases.js';
+import { checkCase, contextFor, monarchCase, type OpsCase } from '../../bench/cases.js';
 import { register, type KernelFamily, type OpOf } from '../../src/codegen/wgsl/family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp, Op } from '../../src/ir/ir.js';
@@ -107,3 +107,14 @@ export function oneOp(op: KsOp): OpsCase {
     flopsPerRow: 0,
   };
 }
+
+/**
+ * The Monarch factors whose ks-sgmat schedule spaces the ks-sgmat tests walk (knobs, shared, eight):
+ * the three first factors the GPU calls time and n=4096's strided factor, where ks-sgmat offers its d > 1 forms.
+ */
+export const KS_SGMAT_SPACE_OPS: readonly (readonly [string, KsOp])[] = [
+  ['n=4096 first factor', monarchCase(4096, 4096, 64).ops[0] as KsOp],
+  ['1024->4096 first factor', monarchCase(1024, 4096, 4).ops[0] as KsOp],
+  ['4096->1024 first factor', monarchCase(4096, 1024, 4).ops[0] as KsOp],
+  ['n=4096 strided factor', monarchCase(4096, 4096, 64).ops[1] as KsOp],
+];
