@@ -1,6 +1,12 @@
 /**
- * The host round trip of monarch(nblocks: 64), n = 4096, f32, untuned kernels, by batch, in
- * several modes (wall-clock milliseconds per call, median of --repeats calls after --warmup
+ * The host round trip of monarch(nblocks: 64), n = 4096, f32, by batch, for each build of
+ * --builds (default both):
+ *   portable     the untuned build: kernels within the portable limits (what `monc build` ships
+ *                without a tuning database, the kernels session 12 measured: 0.68 ms at B=4096)
+ *   device       the untuned defaults for this adapter's limits (defaults.ts' choice for a target
+ *                with its workgroup size and storage; what a build tuned on it starts from, and
+ *                what monarch-goal times as "defaults"): the kernels a user who tunes would run
+ * in several modes (wall-clock milliseconds per call, median of --repeats calls after --warmup
  * calls; each mode's first result is checked against the float64 program executor, relative
  * error < 1e-5):
  *   fresh        `forward(x)`: a new result array per call (the default chunking)
@@ -36,16 +42,30 @@
  * of --phase-chunk-mib as forward does (copyMappedPiecesMs, readInPieces); against the same copy between two
  * JS arrays touched before (copyJsToJsMs: is mapped memory slow to read?), a new array of the
  * result's size touched once (newArrayTouchMs: page faults) and copying x into a new array
- * (copyXToNewMs: what session 11's forward did at every call). One JSON object on --out (else stdout).
+ * (copyXToNewMs: what session 11's forward did at every call). And the GPU's side of the round trip
+ * alone, one submission each, awaited (onSubmittedWorkDone), to see whether one queue overlaps a
+ * chunk's copies with another chunk's kernels (WebGPU has a single queue; PyTorch's pinned figure
+ * is its H2D + kernels + D2H on one stream, serial):
+ *   gpuOnePieceMs    copy in the whole batch, the kernels, copy out the whole result
+ *   gpuChunks:R_Ms   the same batch as ceil(B / R) chunks of R rows (buffers of their own) recorded
+ *                    in one submission as up0 k0 up1 down0 k1 up2 down1 ...: chunk i+1's upload
+ *                    after chunk i's kernels and before chunk i's readback, so that only the
+ *                    dependences (not the recording order) keep them apart
+ * (equal to the sum of copyUploadMs + kernelsMs + copyReadbackMs: nothing overlaps; less: the
+ * queue overlaps copies with kernels, and a chunked submission could beat the serial floor).
+ * One JSON object on --out (else stdout): each record names its build and kernels.
  *
  *   node dist/bench/host-path.js [--batches 1,512,4096] [--chunk-rows 64,128,256,512,1024]
  *     [--piece-mib 2,32] [--stream-depth 2] [--repeats 30] [--warmup 10] [--n 4096 --nblocks 64]
- *     [--modes out,ringRun] [--out FILE]
+ *     [--modes out,ringRun] [--builds portable,device] [--out FILE]
  */
 import { writeFileSync } from 'node:fs';
 import { gcsBetween, piecewiseGetMappedRangeMs } from './mapping.js';
 import { nodeGpu } from './node-gpu.js';
-import { compileKernels } from '../src/compile-kernels.js';
+import { compileKernels, type TuningLookup } from '../src/compile-kernels.js';
+import { defaultSchedule } from '../src/codegen/wgsl/families.js';
+import type { Op } from '../src/ir/ir.js';
+import { deviceTargetLimits } from '../src/runtime/device.js';
 import { executeProgram } from '../src/runtime/cpu-executor.js';
 import { MapRunner } from '../src/runtime/map-runner.js';
 // Stagings and forward's chunkRows: the opt-in entry monc/runtime/host-io.
@@ -73,6 +93,8 @@ const N = Number(arg('--n') ?? 4096);
 const NBLOCKS = Number(arg('--nblocks') ?? 64);
 /** Mode names (before any ':R') to run; all by default. */
 const MODES = arg('--modes')?.split(',');
+/** Builds to time (see above). */
+const BUILDS = list('--builds', 'portable,device');
 const PHASE_CHUNK_BYTES = Number(arg('--phase-chunk-mib') ?? 8) * 2 ** 20;
 /** Rows checked against the float64 executor (all of them below this). */
 const CHECK_ROWS = 64;
@@ -197,8 +219,58 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
   out.copyJsToJsMs = await median(n, async () => target.set(source));
   out.newArrayTouchMs = await median(n, async () => void new Float32Array(yBytes / 4).fill(1));
   out.copyXToNewMs = await median(n, async () => void new Float32Array(x));
+  out.gpuOnePieceMs = await median(n, () =>
+    submit((e) => {
+      e.copyBufferToBuffer(upload, 0, xs, 0, xBytes);
+      runner.encodeForward(e, xs, ys, batch);
+      e.copyBufferToBuffer(ys, 0, readback, 0, yBytes);
+    }),
+  );
+  for (const rows of CHUNK_ROWS.filter((r) => r < batch)) {
+    const chunked = chunkedSubmit(device, runner, upload, readback, batch, rows, submit);
+    out[`gpuChunks:${rows}_Ms`] = await median(n, chunked.run);
+    chunked.destroy();
+  }
   for (const b of [xs, ys, upload, readback]) b.destroy();
   return out;
+}
+
+/**
+ * One submission of `batch` rows as chunks of `rows`, each with its own device input and output
+ * (encodeForward binds whole buffers), in and out through `upload` and `readback` at the chunk's
+ * offset, recorded up0 k0 up1 down0 k1 up2 down1 ... (phases' gpuChunks): the timed body, and
+ * what frees the chunks' buffers.
+ */
+function chunkedSubmit(
+  device: GPUDevice,
+  runner: MapRunner,
+  upload: GPUBuffer,
+  readback: GPUBuffer,
+  batch: number,
+  rows: number,
+  submit: (record: (e: GPUCommandEncoder) => void) => Promise<void>,
+): { run: () => Promise<void>; destroy: () => void } {
+  const usage = GPUBufferUsage;
+  const chunks = Array.from({ length: Math.ceil(batch / rows) }, (_, i) => {
+    const count = Math.min(rows, batch - i * rows);
+    const [inBytes, outBytes] = [count * runner.in * 4, count * runner.out * 4];
+    const x = device.createBuffer({ size: inBytes, usage: usage.STORAGE | usage.COPY_DST });
+    const y = device.createBuffer({ size: outBytes, usage: usage.STORAGE | usage.COPY_SRC });
+    return {
+      up: (e: GPUCommandEncoder) => e.copyBufferToBuffer(upload, i * rows * runner.in * 4, x, 0, inBytes),
+      kernels: (e: GPUCommandEncoder) => runner.encodeForward(e, x, y, count),
+      down: (e: GPUCommandEncoder) => e.copyBufferToBuffer(y, 0, readback, i * rows * runner.out * 4, outBytes),
+      buffers: [x, y],
+    };
+  });
+  const record = (e: GPUCommandEncoder) =>
+    chunks.forEach((c, i) => {
+      if (i === 0) c.up(e);
+      c.kernels(e);
+      chunks[i + 1]?.up(e);
+      c.down(e);
+    });
+  return { run: () => submit(record), destroy: () => chunks.forEach((c) => c.buffers.forEach((b) => b.destroy())) };
 }
 
 /** One round trip of a mode; `timed` brackets the part that counts. */
@@ -293,13 +365,30 @@ function stagingStream(runner: MapRunner, x: Float32Array, batch: number, rows: 
   return { mode, destroy: () => stagings.forEach((s) => s.destroy()) };
 }
 
-async function main(): Promise<void> {
-  const { device } = await nodeGpu();
-  const result = compileKernels(SPEC, 'host.mon');
+/**
+ * What `build` compiles with: nothing (portable), or each op's untuned default for this device's
+ * limits (f32: its features less shader-f16, as the tuner prunes an f32 build's candidates).
+ * Fused runs are left to the build's untuned choice.
+ */
+function buildTuning(build: string, device: GPUDevice): TuningLookup | undefined {
+  if (build === 'portable') return undefined;
+  if (build !== 'device') throw new Error(`--builds: unknown build '${build}' (portable, device)`);
+  const own = deviceTargetLimits(device);
+  const limits = { ...own, features: own.features.filter((f) => f !== 'shader-f16') };
+  return (ops) => (ops.length === 1 ? { schedule: defaultSchedule(ops[0] as Op, limits), limits } : undefined);
+}
+
+/** Every batch's modes and phases with the kernels of `build`: the records, the kernel set that ran and its schedules. */
+async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet: string; kernels: object[]; records: object[] }> {
+  // Forward kernels only (the tuning lookup then sees forward ops alone); the forward kernels are a full build's.
+  const result = compileKernels(SPEC, 'host.mon', { tuning: buildTuning(build, device), forwardOnly: true });
   if (!result.outputs || !result.programs) throw new Error(result.diagnostics.map((d) => d.message).join('; '));
   const map = result.outputs.manifest.maps[0];
   const program = result.programs[0];
   const runner = await MapRunner.create(map, result.outputs.wgsl, { device });
+  const set = runner.kernelSet!;
+  process.stderr.write(`build ${build}: kernel set ${set.name}: ${JSON.stringify(set.kernels.map((k) => k.schedule))}\n`);
+  // The same parameters and inputs for every build.
   const random = mulberry32(7);
   const tensors = new Map(map.params.map((p) => [p.name, randomArray(p.shape.reduce((a, b) => a * b, 1), random).map((v) => v / 8)]));
   runner.loadParams(tensors);
@@ -368,17 +457,29 @@ async function main(): Promise<void> {
       const gc = await gcsBetween(from, performance.now());
       samples.sort((p, q) => p - q);
       modeMs[mode] = { medianMs: samples[Math.floor(samples.length / 2)], minMs: samples[0], maxMs: samples[samples.length - 1], relError, ...gc };
-      process.stderr.write(`batch ${batch} ${mode}: ${modeMs[mode].medianMs.toFixed(3)} ms, ${gc.gcCount} GCs (${gc.gcMs.toFixed(1)} ms)\n`);
+      process.stderr.write(`${build} batch ${batch} ${mode}: ${modeMs[mode].medianMs.toFixed(3)} ms, ${gc.gcCount} GCs (${gc.gcMs.toFixed(1)} ms)\n`);
     }
     staging.destroy();
     for (const destroy of rings) destroy();
     const phaseMs = await phases(device, runner, x, batch, map.out);
-    const record = { batch, medianMs: modeMs.fresh?.medianMs, modeMs, checkedRows: rows, phaseMs };
+    const record = { build, batch, medianMs: modeMs.fresh?.medianMs, modeMs, checkedRows: rows, phaseMs };
     process.stderr.write(`${JSON.stringify(record)}\n`);
     records.push(record);
   }
   runner.destroy();
-  const json = JSON.stringify({ spec: SPEC, kernels: map.kernels.map((k) => k.schedule), repeats: REPEATS, warmup: WARMUP, chunkRows: CHUNK_ROWS, date: new Date().toISOString(), records }, null, 1) + '\n';
+  return { kernelSet: set.name, kernels: set.kernels.map((k) => k.schedule), records };
+}
+
+async function main(): Promise<void> {
+  const { device } = await nodeGpu();
+  const builds: Record<string, { kernelSet: string; kernels: object[] }> = {};
+  const records: object[] = [];
+  for (const build of BUILDS) {
+    const { records: timed, ...kernels } = await timeBuild(device, build);
+    builds[build] = kernels;
+    records.push(...timed);
+  }
+  const json = JSON.stringify({ spec: SPEC, builds, repeats: REPEATS, warmup: WARMUP, chunkRows: CHUNK_ROWS, date: new Date().toISOString(), records }, null, 1) + '\n';
   if (arg('--out')) writeFileSync(arg('--out')!, json);
   else process.stdout.write(json);
   device.destroy();
