@@ -79,7 +79,7 @@ describe('destroy() while a call is in flight', () => {
     const pending = staging.run();
     r.destroy();
     await expectMoncError(() => pending, 'user', DESTROYED);
-    expect((await pending.catch((e: Error) => e)).message).not.toContain('out of order');
+    expect(((await pending.catch((e: Error) => e)) as Error).message).not.toContain('out of order');
     await expectMoncError(() => staging.input(), 'user', 'the staging was destroyed');
   });
 
@@ -90,7 +90,7 @@ describe('destroy() while a call is in flight', () => {
       (await staging.input()).set(x);
       const pending = staging.run();
       staging.destroy();
-      expect((await pending.catch((e: Error) => e)).message).toBe("map 'a': the staging was destroyed");
+      expect(((await pending.catch((e: Error) => e)) as Error).message).toBe("map 'a': the staging was destroyed");
     } finally {
       r.destroy();
     }

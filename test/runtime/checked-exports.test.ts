@@ -79,13 +79,13 @@ describe('the lower-level helpers of monc/runtime, from JavaScript', () => {
     expect(refused).toBeInstanceOf(Promise);
     await expectMoncError(() => refused, 'user', 'GpuExecutor.create() takes a GPUDevice');
     await expectMoncError(() => runtime.GpuExecutor.create(device, map as never), 'user', "GpuExecutor.create() takes an executor spec (a manifest map with its kernel set's wgsl, kernels and storage), got object");
-    expectMoncErrorNow(() => new (runtime.PipelineCache as new (d?: unknown) => unknown)(), 'user', "new PipelineCache() takes a GPUDevice (requestMoncDevice()'s .device), got undefined");
+    expectMoncErrorNow(() => new (runtime.PipelineCache as unknown as new (d?: unknown) => unknown)(), 'user', "new PipelineCache() takes a GPUDevice (requestMoncDevice()'s .device), got undefined");
     expectMoncErrorNow(() => runtime.PipelineCache.for(adapter as never), 'user', "PipelineCache.for() takes a GPUDevice (requestMoncDevice()'s .device), got GPUAdapter");
     // With the right arguments: the classes themselves (instances, instanceof, the shared cache).
     const cache = runtime.PipelineCache.for(device);
     expect(cache).toBe(OwnCache.for(device));
     expect(cache).toBeInstanceOf(runtime.PipelineCache);
-    expect(new runtime.PipelineCache(device)).toBeInstanceOf(OwnCache);
+    expect(new (runtime.PipelineCache as unknown as new (d: GPUDevice) => unknown)(device)).toBeInstanceOf(OwnCache);
     const set = runtime.kernelSetsOf(map, 'f32')[0];
     const executor = await runtime.GpuExecutor.create(device, { ...map, wgsl: compiled.wgsl, kernels: runtime.planKernels(map.kernels as never, map.ops), storage: set.storage });
     expect(executor).toBeInstanceOf(runtime.GpuExecutor);
