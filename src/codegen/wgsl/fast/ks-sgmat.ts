@@ -96,6 +96,21 @@
  * slower than 16 (0.5226 vs 0.2594; 8 subgroups of 64 x 32 0.6185): 64 x 64 f32 accumulators
  * (128 registers a subgroup) leave no room for a second chunk's operands.
  *
+ * Session 13:
+ *  - `ku`: each staged chunk's 16-deep steps written out, every matrix load at a constant offset,
+ *    instead of a WGSL loop over them (`kk`, a runtime value in each offset). Dawn's driver does not
+ *    unroll such loops (session 12's `el` and `ku` on the f32 families), and every chunk longer than
+ *    16 γ timed on the GPU ran far slower than 16 whatever else changed: 4096 -> 1024's first factor
+ *    tk 64 + pad 8 1.3464 ms vs 0.3015 at tk 16 (H100 s10 call 2), tk 32 on 8 subgroups 0.6185 vs
+ *    0.2538; n = 4096's tk 32 + pad 8 0.2172 vs 0.1682. ks-sgmat-strided, whose steps were always
+ *    written out, runs its best schedules at tk 64. Per barrier a subgroup of 64 x 32 does
+ *    (tk / 16) · 8 MMAs: 8 at tk 16 (K = 1024: 64 barriers and 64 global round trips per tile, the
+ *    loads of the next chunk in flight behind only 8 MMAs), 32 at tk 64. With db a 128 x 128 tile
+ *    of tk 32 + pad 8 takes 40 KiB of operands + 8 KiB of epilogue (the 48 KiB limit); tk 64 fits
+ *    single-buffered only. `pad` 8 at tk 16 (rows 24 halves, 48 bytes apart) is new too: the 8 rows
+ *    of a matrix-load phase (16 bytes each) then start on 8 distinct 16-byte bank groups, where 32
+ *    bytes apart rows r and r + 4 share one. Candidates only, until timed on the GPU.
+ *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
  * is the identity, and b and c are multiples of 16.
@@ -155,6 +170,7 @@ export interface KsSgmatSchedule extends Schedule {
   // along β, sharing the staged tiles, each its own rows × cols; `db`, double-buffered staging
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
+  // Session 13 (absent = off): `ku`, each staged chunk's 16-deep steps written out (file comment).
 }
 
 interface SgTiling {
@@ -313,8 +329,10 @@ const SIZES_F16 = [...SIZES, 128];
  * (`sg` 2, 4; `sgc` 2, 4; both 2), then those and the grouped ones with `db` where c spans two
  * chunks or more, the doubled ones of an even number of chunks with `dbu`, then the plain 32/64,
  * grouped and dbu ones with `band`, then (session 12) the 32/64 tilings on 8 subgroups (sg 2 ×
- * sgc 4, sg 4 × sgc 2), plain and db + dbu. The new knobs come last; the default of wide d = 1
- * ops takes some of them (`sharedDefault`, timed on the H100).
+ * sgc 4, sg 4 × sgc 2), plain and db + dbu, then (session 13) with `ku` the one-subgroup plain and
+ * stage tilings of tk 32 or 64 and every grouped, dbu and 8-subgroup one, then those again with
+ * `pad` 8 where they fit. The new knobs come last; the default of wide d = 1 ops takes some of
+ * them (`sharedDefault`, timed on the H100).
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   if (!applies(op, limits)) return [];
@@ -334,7 +352,11 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // Not db's runtime halves (slower than the default on the H100: s11 call 1).
   const banded = [...shared, ...grouped, ...unrolled].map((s): KsSgmatSchedule => ({ ...s, band: true })).filter(fits);
   const eight = withDbu(op, gridded(EIGHT_SUBGROUPS, shared, fits)).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight];
+  // Session 13: the staged tilings with their steps written out (one subgroup's where a chunk
+  // has two steps or more; not db's runtime halves), then the same with rows padded by 8 halves.
+  const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
+  const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded];
 }
 
 /** Subgroup tiles of 32 or 64 rows and β. */
@@ -424,6 +446,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   invariant(!gload || (d === 1 && (t.result === 'f16' || t.oneRound)), 'ks-sgmat: gload needs d = 1 and acc16 or epi');
   invariant(!gload || (!multi && !db), 'ks-sgmat: gload stages nothing to share (sg) or double-buffer (db)');
   invariant(schedule.dbu !== true || (db && (c / TK) % 2 === 0), 'ks-sgmat: dbu needs db and an even number of chunks');
+  invariant(!gload || schedule.ku !== true, 'ks-sgmat: gload writes its steps out already (tk is its unrolling)');
   const views = {
     src: !gload && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
     params: !gload && wOff % 4 === 0 && c % 4 === 0,
@@ -497,17 +520,24 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const right = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
   const result = resultMatrix(t.result);
   const acc = (dd: number, i: number, j: number) => `acc_${dd}_${i}_${j}`;
-  // A matrix's offset in a staged tile: `at` + kk, plus the chunk's half (db) and the subgroup's rows or β (`sub`).
-  const operandAt = (size: number, sub: U32Expr | undefined, at: number): U32Expr =>
-    multi || db ? sum(half(size), sub, u(at), 'kk') : `${u(at)} + kk`;
-  const compute: string[] = [`for (var kk = 0u; kk < ${u(SK)}; kk += ${u(TILE)}) {`];
-  for (let dd = 0; dd < TD; dd++) {
-    for (let i = 0; i < MR; i++) compute.push(`  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${operandAt(XS, subOf(rowSub, R * SP), (dd * WR + i * TILE) * SP)}, ${u(SP)});`);
-    // W block (k, β) sits at ws[dd][β][k]: column-major with stride tk.
-    for (let j = 0; j < NB; j++) compute.push(`  let r${dd}_${j} = subgroupMatrixLoad<${right}, col_major>(&${ws}, ${operandAt(WS, subOf(colSub, TB * SP), (dd * WC + j * TILE) * SP)}, ${u(SP)});`);
-    for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) compute.push(`  ${acc(dd, i, j)} = subgroupMatrixMultiplyAccumulate(l${dd}_${i}, r${dd}_${j}, ${acc(dd, i, j)});`);
-  }
-  compute.push('}');
+  // A matrix's offset in a staged tile: `at` + kk (the loop's counter, or with `ku` the step's
+  // constant), plus the chunk's half (db) and the subgroup's rows or β (`sub`).
+  const operandAt = (size: number, sub: U32Expr | undefined, at: number, kk: number | undefined): U32Expr =>
+    kk !== undefined ? sum(half(size), sub, u(at + kk)) : multi || db ? sum(half(size), sub, u(at), 'kk') : `${u(at)} + kk`;
+  // One 16-deep step of the chunk: every δ's left and right matrices, then their MMAs.
+  const step = (kk: number | undefined): string[] =>
+    Array.from({ length: TD }, (_, dd) => [
+      ...Array.from({ length: MR }, (_, i) => `  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${operandAt(XS, subOf(rowSub, R * SP), (dd * WR + i * TILE) * SP, kk)}, ${u(SP)});`),
+      // W block (k, β) sits at ws[dd][β][k]: column-major with stride tk.
+      ...Array.from({ length: NB }, (_, j) => `  let r${dd}_${j} = subgroupMatrixLoad<${right}, col_major>(&${ws}, ${operandAt(WS, subOf(colSub, TB * SP), (dd * WC + j * TILE) * SP, kk)}, ${u(SP)});`),
+      ...Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `  ${acc(dd, i, j)} = subgroupMatrixMultiplyAccumulate(l${dd}_${i}, r${dd}_${j}, ${acc(dd, i, j)});`)).flat(),
+    ]).flat();
+  // `ku`: each step written out in a block of its own (constant offsets: Dawn's driver does not
+  // unroll the WGSL loop), else a loop over the chunk's steps.
+  const written = schedule.ku === true;
+  const compute: string[] = written
+    ? Array.from({ length: SK / TILE }, (_, ks) => ['{', ...step(ks * TILE), '}']).flat()
+    : [`for (var kk = 0u; kk < ${u(SK)}; kk += ${u(TILE)}) {`, ...step(undefined), '}'];
 
   // Epilogue, one (i, j) tile position at a time: the TD result tiles go to cs[dd][r][bb]
   // (f32), then the subgroup writes them out along the contiguous output dimension (β when
@@ -713,6 +743,7 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
+    ...(s.ku === undefined ? {} : { ku: flag(s, 'ku') }),
   }),
   emit,
 };
