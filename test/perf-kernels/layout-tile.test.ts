@@ -1,0 +1,95 @@
+/**
+ * bench/layout-tile.ts (the tiled-intermediate probe's rewrite): σ as an index map, and the
+ * families' kernels with the intermediate's address moved through σ, against the float64
+ * reference of the op carrying σ as its map (f32 kernels on SwiftShader, tensor-core ones through
+ * the subgroup-matrix emulation), so the device call times only kernels that compute the op.
+ */
+import { describe, expect, it } from 'vitest';
+import { monarchCase, type OpsCase } from '../../bench/cases.js';
+import { gammaFirstStaging, relayout, tileMap, type TileLayout } from '../../bench/layout-tile.js';
+import { indexMapProblems, indexMapTable } from '../../src/ir/index-map.js';
+import { ksTiled } from '../../src/codegen/wgsl/fast/ks-tiled.js';
+import { ksDtiled, type KsDtiledSchedule } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
+import { ksSgmat } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
+import { ksSgmatStrided } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
+import type { EmittedKernel } from '../../src/codegen/wgsl/kernel.js';
+import type { KernelContext } from '../../src/codegen/wgsl/scaffold.js';
+import type { KsOp } from '../../src/ir/ir.js';
+import { emulatedEmit } from '../support/sgmat-emulation.js';
+import { kernelError, LIMITS, TOL, TOL_F16 } from './support.js';
+import { EMULATED, unfiltered } from './sgmat-strided-support.js';
+
+/** Monarch 1024 (32 blocks): factor 2 is K(1, 32, 32, 32). */
+const M1024 = monarchCase(1024, 1024, 32);
+/** Monarch 256 (16 blocks): factor 2 is K(1, 16, 16, 16). */
+const M256 = monarchCase(256, 256, 16);
+
+/** `c` with σ as factor 1's output map and factor 2's input map. */
+function tiled(c: OpsCase, t: TileLayout): OpsCase {
+  const [op0, op1] = c.ops;
+  const map = tileMap(op1.c, op1.d, t);
+  return { ...c, ops: [{ ...op0, output: map }, { ...op1, input: map }] };
+}
+
+/** The error of factor `index` of `c` under tile layout `t` (the kernel emitted for the identity maps, then moved through σ). */
+function errorOf(c: OpsCase, index: 0 | 1, t: TileLayout, emit: (op: KsOp, ctx: KernelContext) => EmittedKernel, batch: number, storage: 'f32' | 'f16' = 'f32'): Promise<number> {
+  const d = c.ops[1].d;
+  return kernelError(tiled(c, t), index, 1, (ctx) => relayout(emit(c.ops[index], ctx), index === 0 ? 'dst' : 'src', d, t), batch, storage);
+}
+
+describe('tileMap', () => {
+  it('is the permutation γ·d + δ -> (γ/kt)·kt·d + (δ/jt)·kt·jt + (γ%kt)·jt + δ%jt', () => {
+    const map = tileMap(32, 64, { kt: 8, jt: 16 });
+    expect(indexMapProblems(map)).toEqual([]);
+    const table = indexMapTable(map);
+    expect(new Set(table).size).toBe(32 * 64);
+    for (const [g, j] of [[0, 0], [1, 0], [0, 1], [9, 17], [31, 63]])
+      expect(table[g * 64 + j]).toBe(Math.floor(g / 8) * 8 * 64 + Math.floor(j / 16) * 8 * 16 + (g % 8) * 16 + (j % 16));
+  });
+
+  it('refuses tiles that do not divide the intermediate', () => {
+    expect(() => tileMap(32, 64, { kt: 8, jt: 24 })).toThrow(/do not divide/);
+  });
+});
+
+describe('relayout, f32 families on SwiftShader', () => {
+  const t88 = { kt: 8, jt: 8 };
+  // n = 4096's ks-dtiled default (8 δ, 8x8 register tiles, planes, ku, pipelined) with 32 rows, as these limits allow.
+  const dtiled: KsDtiledSchedule = { family: 'ks-dtiled', rows: 32, cols: 32, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, pl: true, ku: true };
+
+  it('moves ks-dtiled reads of the intermediate through σ, rows-first and γ-first staging', async () => {
+    expect(ksDtiled.candidates(M1024.ops[1], LIMITS)).toContainEqual(dtiled);
+    const emit = (op: KsOp, ctx: KernelContext) => ksDtiled.emit(op, dtiled, ctx);
+    expect(await errorOf(M1024, 1, t88, emit, 45)).toBeLessThan(TOL);
+    expect(await errorOf(M1024, 1, { kt: 4, jt: 16 }, (op, ctx) => gammaFirstStaging(emit(op, ctx), dtiled.tk), 45)).toBeLessThan(TOL);
+  });
+
+  it('moves ks-tiled writes of the intermediate through σ (its default here)', async () => {
+    const emit = (op: KsOp, ctx: KernelContext) => ksTiled.emit(op, ksTiled.defaultSchedule(op, LIMITS), ctx);
+    expect(await errorOf(M1024, 0, t88, emit, 37)).toBeLessThan(TOL);
+  });
+
+  it('fails a kernel moved through another σ than its op carries (the check can fail)', async () => {
+    const emit = (ctx: KernelContext) => relayout(ksDtiled.emit(M1024.ops[1], dtiled, ctx), 'src', 32, { kt: 4, jt: 8 });
+    expect(await kernelError(tiled(M1024, t88), 1, 1, emit, 16)).toBeGreaterThan(0.1);
+  });
+
+  it('refuses an access it cannot rewrite', () => {
+    const k = ksDtiled.emit(M1024.ops[1], dtiled, { entryPoint: 'k', opIndex: 1, storage: 'f32', params: M1024.params, buffers: M1024.buffers });
+    expect(() => relayout({ ...k, wgsl: k.wgsl.replace('k_src[', 'k_src[7u + ') }, 'src', 32, t88)).toThrow(/unexpected index/);
+  });
+});
+
+describe('relayout, tensor-core families emulated', () => {
+  for (const t of [{ kt: 8, jt: 8 }, { kt: 8, jt: 16 }]) {
+    it(`ks-sgmat writes and ks-sgmat-strided reads through σ ${t.kt}x${t.jt} (their defaults on these limits)`, async () => {
+      const first = (op: KsOp, ctx: KernelContext) => ksSgmat.emit(op, ksSgmat.defaultSchedule(op, EMULATED), ctx);
+      const second = (op: KsOp, ctx: KernelContext) => unfiltered(ksSgmatStrided.emit(op, ksSgmatStrided.defaultSchedule(op, EMULATED), ctx));
+      const d = M256.ops[1].d;
+      const c = tiled(M256, t);
+      const emulated = (index: 0 | 1, emit: typeof first) => kernelError(c, index, 1, emulatedEmit((ctx) => relayout(emit(M256.ops[index], ctx), index === 0 ? 'dst' : 'src', d, t), { packWorkgroupF16: true }), 21, 'f32');
+      expect(await emulated(0, first)).toBeLessThan(TOL_F16);
+      expect(await emulated(1, second)).toBeLessThan(TOL_F16);
+    });
+  }
+});
