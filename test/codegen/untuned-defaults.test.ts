@@ -19,8 +19,11 @@ const H200_F32: TargetLimits = { ...H200, features: ['chromium-experimental-subg
 const MONARCHS = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4), monarchCase(16384, 16384, 128)];
 /** n=4096's best first-factor schedule of session 4, f32 (bench/results/s4/call2, call3). */
 const FIRST_BEST = { family: 'ks-tiled', rows: 64, cols: 64, dtile: 1, tk: 8, rr: 8, rb: 4, vec4: true, pipeline: true };
-/** A long reduction's (γ ≥ 128 since session 12: n=16384's, 1024 -> 4096's and 4096 -> 1024's first factors; dense layers): 128 × 128, 8x8, chunks of 16, ilv + pad + pl (H100). */
-const LONG_BEST = { ...FIRST_BEST, rows: 128, cols: 128, tk: 16, rb: 8, ilv: true, pad: true, pl: true };
+/**
+ * A long reduction's (γ ≥ 128 since session 12: n=16384's, 1024 -> 4096's and 4096 -> 1024's first factors; dense layers):
+ * 128 × 128, 8x8, chunks of 16, ilv + pad + pl, and (session 13) each chunk written out, ku (H100, s12 call 2).
+ */
+const LONG_BEST = { ...FIRST_BEST, rows: 128, cols: 128, tk: 16, rb: 8, ilv: true, pad: true, pl: true, ku: true };
 
 const familyOf = (op: Op) => defaultSchedule(op, DEFAULT_LIMITS).family;
 

@@ -87,7 +87,169 @@ fn up_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
         pf1_0 = up_op0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + 8u + kv * 4u) / 4u];
       }
     }
-    for (var k = 0u; k < 8u; k++) {
+    {
+      const k = 0u;
+      let a0 = up_op0_xs[k][tr];
+      let a1 = up_op0_xs[k][tr + 16u];
+      let b0 = up_op0_ws[k][tb];
+      let b1 = up_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 1u;
+      let a0 = up_op0_xs[k][tr];
+      let a1 = up_op0_xs[k][tr + 16u];
+      let b0 = up_op0_ws[k][tb];
+      let b1 = up_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 2u;
+      let a0 = up_op0_xs[k][tr];
+      let a1 = up_op0_xs[k][tr + 16u];
+      let b0 = up_op0_ws[k][tb];
+      let b1 = up_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 3u;
+      let a0 = up_op0_xs[k][tr];
+      let a1 = up_op0_xs[k][tr + 16u];
+      let b0 = up_op0_ws[k][tb];
+      let b1 = up_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 4u;
+      let a0 = up_op0_xs[k][tr];
+      let a1 = up_op0_xs[k][tr + 16u];
+      let b0 = up_op0_ws[k][tb];
+      let b1 = up_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 5u;
+      let a0 = up_op0_xs[k][tr];
+      let a1 = up_op0_xs[k][tr + 16u];
+      let b0 = up_op0_ws[k][tb];
+      let b1 = up_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 6u;
+      let a0 = up_op0_xs[k][tr];
+      let a1 = up_op0_xs[k][tr + 16u];
+      let b0 = up_op0_ws[k][tb];
+      let b1 = up_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 7u;
       let a0 = up_op0_xs[k][tr];
       let a1 = up_op0_xs[k][tr + 16u];
       let b0 = up_op0_ws[k][tb];
@@ -484,7 +646,169 @@ fn up_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         pf1_0 = up_bwd0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + 8u + kv * 4u) / 4u];
       }
     }
-    for (var k = 0u; k < 8u; k++) {
+    {
+      const k = 0u;
+      let a0 = up_bwd0_xs[k][tr];
+      let a1 = up_bwd0_xs[k][tr + 16u];
+      let b0 = up_bwd0_ws[k][tb];
+      let b1 = up_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 1u;
+      let a0 = up_bwd0_xs[k][tr];
+      let a1 = up_bwd0_xs[k][tr + 16u];
+      let b0 = up_bwd0_ws[k][tb];
+      let b1 = up_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 2u;
+      let a0 = up_bwd0_xs[k][tr];
+      let a1 = up_bwd0_xs[k][tr + 16u];
+      let b0 = up_bwd0_ws[k][tb];
+      let b1 = up_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 3u;
+      let a0 = up_bwd0_xs[k][tr];
+      let a1 = up_bwd0_xs[k][tr + 16u];
+      let b0 = up_bwd0_ws[k][tb];
+      let b1 = up_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 4u;
+      let a0 = up_bwd0_xs[k][tr];
+      let a1 = up_bwd0_xs[k][tr + 16u];
+      let b0 = up_bwd0_ws[k][tb];
+      let b1 = up_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 5u;
+      let a0 = up_bwd0_xs[k][tr];
+      let a1 = up_bwd0_xs[k][tr + 16u];
+      let b0 = up_bwd0_ws[k][tb];
+      let b1 = up_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 6u;
+      let a0 = up_bwd0_xs[k][tr];
+      let a1 = up_bwd0_xs[k][tr + 16u];
+      let b0 = up_bwd0_ws[k][tb];
+      let b1 = up_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 7u;
       let a0 = up_bwd0_xs[k][tr];
       let a1 = up_bwd0_xs[k][tr + 16u];
       let b0 = up_bwd0_ws[k][tb];
@@ -5394,7 +5718,169 @@ fn down_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         pf1_0 = down_op0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
       }
     }
-    for (var k = 0u; k < 8u; k++) {
+    {
+      const k = 0u;
+      let a0 = down_op0_xs[k][tr];
+      let a1 = down_op0_xs[k][tr + 16u];
+      let b0 = down_op0_ws[k][tb];
+      let b1 = down_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 1u;
+      let a0 = down_op0_xs[k][tr];
+      let a1 = down_op0_xs[k][tr + 16u];
+      let b0 = down_op0_ws[k][tb];
+      let b1 = down_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 2u;
+      let a0 = down_op0_xs[k][tr];
+      let a1 = down_op0_xs[k][tr + 16u];
+      let b0 = down_op0_ws[k][tb];
+      let b1 = down_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 3u;
+      let a0 = down_op0_xs[k][tr];
+      let a1 = down_op0_xs[k][tr + 16u];
+      let b0 = down_op0_ws[k][tb];
+      let b1 = down_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 4u;
+      let a0 = down_op0_xs[k][tr];
+      let a1 = down_op0_xs[k][tr + 16u];
+      let b0 = down_op0_ws[k][tb];
+      let b1 = down_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 5u;
+      let a0 = down_op0_xs[k][tr];
+      let a1 = down_op0_xs[k][tr + 16u];
+      let b0 = down_op0_ws[k][tb];
+      let b1 = down_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 6u;
+      let a0 = down_op0_xs[k][tr];
+      let a1 = down_op0_xs[k][tr + 16u];
+      let b0 = down_op0_ws[k][tb];
+      let b1 = down_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 7u;
       let a0 = down_op0_xs[k][tr];
       let a1 = down_op0_xs[k][tr + 16u];
       let b0 = down_op0_ws[k][tb];
@@ -5791,7 +6277,169 @@ fn down_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         pf1_0 = down_bwd0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
       }
     }
-    for (var k = 0u; k < 8u; k++) {
+    {
+      const k = 0u;
+      let a0 = down_bwd0_xs[k][tr];
+      let a1 = down_bwd0_xs[k][tr + 16u];
+      let b0 = down_bwd0_ws[k][tb];
+      let b1 = down_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 1u;
+      let a0 = down_bwd0_xs[k][tr];
+      let a1 = down_bwd0_xs[k][tr + 16u];
+      let b0 = down_bwd0_ws[k][tb];
+      let b1 = down_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 2u;
+      let a0 = down_bwd0_xs[k][tr];
+      let a1 = down_bwd0_xs[k][tr + 16u];
+      let b0 = down_bwd0_ws[k][tb];
+      let b1 = down_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 3u;
+      let a0 = down_bwd0_xs[k][tr];
+      let a1 = down_bwd0_xs[k][tr + 16u];
+      let b0 = down_bwd0_ws[k][tb];
+      let b1 = down_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 4u;
+      let a0 = down_bwd0_xs[k][tr];
+      let a1 = down_bwd0_xs[k][tr + 16u];
+      let b0 = down_bwd0_ws[k][tb];
+      let b1 = down_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 5u;
+      let a0 = down_bwd0_xs[k][tr];
+      let a1 = down_bwd0_xs[k][tr + 16u];
+      let b0 = down_bwd0_ws[k][tb];
+      let b1 = down_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 6u;
+      let a0 = down_bwd0_xs[k][tr];
+      let a1 = down_bwd0_xs[k][tr + 16u];
+      let b0 = down_bwd0_ws[k][tb];
+      let b1 = down_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 7u;
       let a0 = down_bwd0_xs[k][tr];
       let a1 = down_bwd0_xs[k][tr + 16u];
       let b0 = down_bwd0_ws[k][tb];
@@ -10701,7 +11349,169 @@ fn ffn_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         pf1_0 = ffn_op0_params[(1311744u + ((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + 8u + kv * 4u) / 4u];
       }
     }
-    for (var k = 0u; k < 8u; k++) {
+    {
+      const k = 0u;
+      let a0 = ffn_op0_xs[k][tr];
+      let a1 = ffn_op0_xs[k][tr + 16u];
+      let b0 = ffn_op0_ws[k][tb];
+      let b1 = ffn_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 1u;
+      let a0 = ffn_op0_xs[k][tr];
+      let a1 = ffn_op0_xs[k][tr + 16u];
+      let b0 = ffn_op0_ws[k][tb];
+      let b1 = ffn_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 2u;
+      let a0 = ffn_op0_xs[k][tr];
+      let a1 = ffn_op0_xs[k][tr + 16u];
+      let b0 = ffn_op0_ws[k][tb];
+      let b1 = ffn_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 3u;
+      let a0 = ffn_op0_xs[k][tr];
+      let a1 = ffn_op0_xs[k][tr + 16u];
+      let b0 = ffn_op0_ws[k][tb];
+      let b1 = ffn_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 4u;
+      let a0 = ffn_op0_xs[k][tr];
+      let a1 = ffn_op0_xs[k][tr + 16u];
+      let b0 = ffn_op0_ws[k][tb];
+      let b1 = ffn_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 5u;
+      let a0 = ffn_op0_xs[k][tr];
+      let a1 = ffn_op0_xs[k][tr + 16u];
+      let b0 = ffn_op0_ws[k][tb];
+      let b1 = ffn_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 6u;
+      let a0 = ffn_op0_xs[k][tr];
+      let a1 = ffn_op0_xs[k][tr + 16u];
+      let b0 = ffn_op0_ws[k][tb];
+      let b1 = ffn_op0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 7u;
       let a0 = ffn_op0_xs[k][tr];
       let a1 = ffn_op0_xs[k][tr + 16u];
       let b0 = ffn_op0_ws[k][tb];
@@ -11096,7 +11906,169 @@ fn ffn_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         pf1_0 = ffn_op2_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
       }
     }
-    for (var k = 0u; k < 8u; k++) {
+    {
+      const k = 0u;
+      let a0 = ffn_op2_xs[k][tr];
+      let a1 = ffn_op2_xs[k][tr + 16u];
+      let b0 = ffn_op2_ws[k][tb];
+      let b1 = ffn_op2_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 1u;
+      let a0 = ffn_op2_xs[k][tr];
+      let a1 = ffn_op2_xs[k][tr + 16u];
+      let b0 = ffn_op2_ws[k][tb];
+      let b1 = ffn_op2_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 2u;
+      let a0 = ffn_op2_xs[k][tr];
+      let a1 = ffn_op2_xs[k][tr + 16u];
+      let b0 = ffn_op2_ws[k][tb];
+      let b1 = ffn_op2_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 3u;
+      let a0 = ffn_op2_xs[k][tr];
+      let a1 = ffn_op2_xs[k][tr + 16u];
+      let b0 = ffn_op2_ws[k][tb];
+      let b1 = ffn_op2_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 4u;
+      let a0 = ffn_op2_xs[k][tr];
+      let a1 = ffn_op2_xs[k][tr + 16u];
+      let b0 = ffn_op2_ws[k][tb];
+      let b1 = ffn_op2_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 5u;
+      let a0 = ffn_op2_xs[k][tr];
+      let a1 = ffn_op2_xs[k][tr + 16u];
+      let b0 = ffn_op2_ws[k][tb];
+      let b1 = ffn_op2_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 6u;
+      let a0 = ffn_op2_xs[k][tr];
+      let a1 = ffn_op2_xs[k][tr + 16u];
+      let b0 = ffn_op2_ws[k][tb];
+      let b1 = ffn_op2_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 7u;
       let a0 = ffn_op2_xs[k][tr];
       let a1 = ffn_op2_xs[k][tr + 16u];
       let b0 = ffn_op2_ws[k][tb];
@@ -11493,7 +12465,169 @@ fn ffn_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         pf1_0 = ffn_bwd0_params[(1311744u + ((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + 8u + kv * 4u) / 4u];
       }
     }
-    for (var k = 0u; k < 8u; k++) {
+    {
+      const k = 0u;
+      let a0 = ffn_bwd0_xs[k][tr];
+      let a1 = ffn_bwd0_xs[k][tr + 16u];
+      let b0 = ffn_bwd0_ws[k][tb];
+      let b1 = ffn_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 1u;
+      let a0 = ffn_bwd0_xs[k][tr];
+      let a1 = ffn_bwd0_xs[k][tr + 16u];
+      let b0 = ffn_bwd0_ws[k][tb];
+      let b1 = ffn_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 2u;
+      let a0 = ffn_bwd0_xs[k][tr];
+      let a1 = ffn_bwd0_xs[k][tr + 16u];
+      let b0 = ffn_bwd0_ws[k][tb];
+      let b1 = ffn_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 3u;
+      let a0 = ffn_bwd0_xs[k][tr];
+      let a1 = ffn_bwd0_xs[k][tr + 16u];
+      let b0 = ffn_bwd0_ws[k][tb];
+      let b1 = ffn_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 4u;
+      let a0 = ffn_bwd0_xs[k][tr];
+      let a1 = ffn_bwd0_xs[k][tr + 16u];
+      let b0 = ffn_bwd0_ws[k][tb];
+      let b1 = ffn_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 5u;
+      let a0 = ffn_bwd0_xs[k][tr];
+      let a1 = ffn_bwd0_xs[k][tr + 16u];
+      let b0 = ffn_bwd0_ws[k][tb];
+      let b1 = ffn_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 6u;
+      let a0 = ffn_bwd0_xs[k][tr];
+      let a1 = ffn_bwd0_xs[k][tr + 16u];
+      let b0 = ffn_bwd0_ws[k][tb];
+      let b1 = ffn_bwd0_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 7u;
       let a0 = ffn_bwd0_xs[k][tr];
       let a1 = ffn_bwd0_xs[k][tr + 16u];
       let b0 = ffn_bwd0_ws[k][tb];
@@ -11888,7 +13022,169 @@ fn ffn_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         pf1_0 = ffn_bwd2_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
       }
     }
-    for (var k = 0u; k < 8u; k++) {
+    {
+      const k = 0u;
+      let a0 = ffn_bwd2_xs[k][tr];
+      let a1 = ffn_bwd2_xs[k][tr + 16u];
+      let b0 = ffn_bwd2_ws[k][tb];
+      let b1 = ffn_bwd2_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 1u;
+      let a0 = ffn_bwd2_xs[k][tr];
+      let a1 = ffn_bwd2_xs[k][tr + 16u];
+      let b0 = ffn_bwd2_ws[k][tb];
+      let b1 = ffn_bwd2_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 2u;
+      let a0 = ffn_bwd2_xs[k][tr];
+      let a1 = ffn_bwd2_xs[k][tr + 16u];
+      let b0 = ffn_bwd2_ws[k][tb];
+      let b1 = ffn_bwd2_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 3u;
+      let a0 = ffn_bwd2_xs[k][tr];
+      let a1 = ffn_bwd2_xs[k][tr + 16u];
+      let b0 = ffn_bwd2_ws[k][tb];
+      let b1 = ffn_bwd2_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 4u;
+      let a0 = ffn_bwd2_xs[k][tr];
+      let a1 = ffn_bwd2_xs[k][tr + 16u];
+      let b0 = ffn_bwd2_ws[k][tb];
+      let b1 = ffn_bwd2_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 5u;
+      let a0 = ffn_bwd2_xs[k][tr];
+      let a1 = ffn_bwd2_xs[k][tr + 16u];
+      let b0 = ffn_bwd2_ws[k][tb];
+      let b1 = ffn_bwd2_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 6u;
+      let a0 = ffn_bwd2_xs[k][tr];
+      let a1 = ffn_bwd2_xs[k][tr + 16u];
+      let b0 = ffn_bwd2_ws[k][tb];
+      let b1 = ffn_bwd2_ws[k][tb + 16u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 7u;
       let a0 = ffn_bwd2_xs[k][tr];
       let a1 = ffn_bwd2_xs[k][tr + 16u];
       let b0 = ffn_bwd2_ws[k][tb];

@@ -17816,7 +17816,143 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
         }
       }
     }
-    for (var k = 0u; k < 16u; k++) {
+    {
+      const k = 0u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 1u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 2u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 3u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 4u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 5u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 6u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 7u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 8u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 9u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 10u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 11u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 12u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 13u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 14u;
+      let a0 = mix_lr_op10_xs[k][tr];
+      let b0 = mix_lr_op10_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 15u;
       let a0 = mix_lr_op10_xs[k][tr];
       let b0 = mix_lr_op10_ws[k][tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
@@ -18612,7 +18748,143 @@ fn mix_lr_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
         }
       }
     }
-    for (var k = 0u; k < 16u; k++) {
+    {
+      const k = 0u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 1u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 2u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 3u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 4u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 5u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 6u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 7u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 8u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 9u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 10u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 11u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 12u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 13u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 14u;
+      let a0 = mix_lr_bwd9_xs[k][tr];
+      let b0 = mix_lr_bwd9_ws[k][tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    {
+      const k = 15u;
       let a0 = mix_lr_bwd9_xs[k][tr];
       let b0 = mix_lr_bwd9_ws[k][tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);

@@ -209,13 +209,17 @@ export function shapeDistance(values: Readonly<Record<string, unknown>>, target:
  * earlier default 0.2640; with chunks of 8, its form on WebGPU's default limits (16 KiB), 0.5231
  * and 0.2551. Session 12's `ku` (each chunk's γ written out) was faster still on every first
  * factor (n=4096 128 × 64, chunks of 16, ilv + pad + pl + ku 0.2708 vs 0.2930 for the default;
- * the large tile 0.4335, 0.2218, 0.8018 for 4096->1024) but stays out of the defaults: its text
- * pushed a forward-only f16 module past build-forward-only's size bound and made the tensor-core
- * set differ where no default otherwise does; the tuner offers it.
+ * the large tile 0.4335, 0.2218, 0.8018 for 4096->1024 where without it 0.4695, 0.2356, 0.8801;
+ * with chunks of 8, 128 × 64 with ku 0.2449 where the portable form without took 0.2551). The
+ * large tile takes it since session 13 (a long reduction's kernel is one per dense layer or
+ * first factor of wide blocks: 22.7 kB of WGSL instead of 8.1, 13.4 instead of 6.6 on WebGPU's
+ * default limits). Monarch-sized blocks do not: there its text pushed a forward-only f16 module
+ * (`64 -> 256 = monarch(nblocks: 4)`, γ = 16) past build-forward-only's size bound and made the
+ * tensor-core set differ where no default otherwise does; the tuner offers it.
  */
 export const KS_TILED_SHAPES = {
   blocks: { rows: 64, cols: 64, tk: 8, rr: 8, rb: 4, pipeline: true, threads: 128 },
-  large: { rows: 128, cols: 128, tk: 16, rr: 8, rb: 8, pipeline: true, ilv: true, pad: true, pl: true, threads: 256 },
+  large: { rows: 128, cols: 128, tk: 16, rr: 8, rb: 8, pipeline: true, ilv: true, pad: true, pl: true, ku: true, threads: 256 },
   largeFrom: 128,
   /** δ per workgroup first, then filling the invocations; the rest alike. */
   weights: { dtile: 2, threads: 1.5, rows: 1, cols: 1, tk: 1, rr: 1, rb: 1, pipeline: 1 },
