@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Session 12's device calls (issue 11): what runs is chosen by env, so one script serves both calls.
+# Session 12's and 13's device calls (issue 11): what runs is chosen by env, so one script serves both calls.
 #   PLANS="bench/plan-s12a.json ..."  monarch-goal over these plans beside every family's default
 #                                     (n=4096, 1024->4096, 4096->1024 at B=16384; n=16384 at B=4096);
 #                                     PLANS=none: the defaults alone (an empty plan)
 #   HOST=1      bench/host-path.ts at B = 1, 512, 4096 (HOST_FLAGS: extra flags) and PyTorch's pinned round trip
 #   TORCH=1     bench/torch_baseline.py (fly bmm, dense, torch.compile): same-call ratios
 #   SWEEP=1     bench/sweep.ts through the compiler (untuned vs tuned) for the Monarch cases
+#   LAYOUT=1    bench/layout-tile-probe.ts (session 13): the Monarch intermediate tiled vs as it is, f32 and f16
 # Every step's wall time goes to log.txt ("step NAME: N s"); all outputs are packed into $OUT/r.tgz
 # (the device tool brings back only a few files).
 . bench/results/s8/scripts/common.sh
@@ -22,6 +23,13 @@ if [ -n "${PLANS:-}" ]; then
   if [ "$PLANS" = none ]; then echo '{}' > $OUT/plan.json; else plan_check $PLANS --merge $OUT/plan.json; fi
   timed monarch-goal 240 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused $GOAL --plan $OUT/plan.json --out $OUT/goal.json 2> $OUT/goal-log.txt
   timed monarch-goal-16k 80 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused $GOAL16 --plan $OUT/plan.json --out $OUT/goal-16k.json 2> $OUT/goal-16k-log.txt
+fi
+if [ -n "${LAYOUT:-}" ]; then
+  if [ -n "$DRY" ]; then LAY="--sizes 256 --batch 64"; LAY16="--sizes 256 --batch 64"; else LAY=""; LAY16="--sizes 16384"; fi
+  timed layout-f32 70 $R node .gdist/bench/layout-tile-probe.js $LAY --dtypes f32 --out $OUT/layout-f32.json 2> $OUT/layout-f32-log.txt
+  timed layout-f16 70 $R node .gdist/bench/layout-tile-probe.js $LAY --dtypes f16 --tiles 8x8,8x16,16x16 --out $OUT/layout-f16.json 2> $OUT/layout-f16-log.txt
+  timed layout-16k 70 $R node .gdist/bench/layout-tile-probe.js $LAY16 --dtypes f32 --tiles 8x8 --out $OUT/layout-16k.json 2> $OUT/layout-16k-log.txt
+  timed layout-16k-f16 70 $R node .gdist/bench/layout-tile-probe.js $LAY16 --dtypes f16 --tiles 8x8,32x8 --out $OUT/layout-16k-f16.json 2> $OUT/layout-16k-f16-log.txt
 fi
 if [ -n "${HOST:-}" ]; then
   timed host-path 120 $R node .gdist/bench/host-path.js $HOSTA ${HOST_FLAGS:-} --out $OUT/host-path.json 2> $OUT/host-log.txt
