@@ -3,8 +3,10 @@
  * and storage type: the families' default kernels (families.ts defaultSchedule on this adapter's
  * limits: f32 ks-tiled then ks-dtiled, f16 ks-sgmat then ks-sgmat-strided), once as they are
  * (layout `id`) and once per tile layout with the intermediate's writes (factor 1) and reads
- * (factor 2) moved through σ; for ks-dtiled also with its source staging γ-first (`op1g`), on
- * both layouts. Every kernel is checked against the float64 reference of its op with σ as its
+ * (factor 2) moved through σ; for ks-dtiled also with its source staging γ-first (`factor1g`,
+ * `chaing`), on both layouts; and, a diagnostic of where the strided factor's time goes, factor 2
+ * with its output y tiled too (`factor1o`: y is the user's, so no option within one map). Every
+ * kernel is checked against the float64 reference of its op with σ as its
  * index map (B rows sampled, and 37 rows all checked; tolerance 1e-5 f32, 3e-3 f16) before it is
  * timed; the pair is then timed as a chain (two dispatches, one pass). `id` is timed again last
  * (`id2`), for the drift. One JSON object on --out (rewritten after each case), progress on stderr.
@@ -124,12 +126,14 @@ async function main(): Promise<void> {
           record.factor0 = await checkAndTime(device, c, 0, l0, storage, batch, kernels.k0);
           record.factor1 = await checkAndTime(device, c, 1, l1, storage, batch, kernels.k1);
           if (kernels.kg) record.factor1g = await checkAndTime(device, c, 1, l1, storage, batch, kernels.kg);
+          // Diagnostic, not an option within one map (y is the user's): factor 2's writes tiled too, [β, δ] in t's tiles.
+          if (t) record.factor1o = await checkAndTime(device, c, 1, { ...l1, output: tileMap(op1.b, op1.d, t) }, storage, batch, relayout(kernels.k1, 'dst', op1.d, t));
           record.chain = await chainTimed(device, c, storage, batch, [kernels.k0, kernels.k1]);
           if (kernels.kg) record.chaing = await chainTimed(device, c, storage, batch, [kernels.k0, kernels.kg]);
         } catch (e) {
           record.error = (e as Error).message.slice(0, 300);
         }
-        log(`  ${label}: ${['factor0', 'factor1', 'factor1g', 'chain', 'chaing'].filter((k) => record[k]).map((k) => `${k} ${show(record[k] as Timed)}`).join(' | ')}${record.error ? ` ERROR ${record.error}` : ''}`);
+        log(`  ${label}: ${['factor0', 'factor1', 'factor1g', 'factor1o', 'chain', 'chaing'].filter((k) => record[k]).map((k) => `${k} ${show(record[k] as Timed)}`).join(' | ')}${record.error ? ` ERROR ${record.error}` : ''}`);
         records.push(record);
         write();
       }

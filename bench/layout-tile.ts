@@ -9,7 +9,7 @@
  * 1's output map and factor 2's input map, which the float64 op reference already honours.
  *
  * The fast families accept identity maps only, so the probe (layout-tile-probe.ts) takes their
- * emitted WGSL and moves the intermediate's address through `<entry>_lay()` (relayout): the same
+ * emitted WGSL and moves the intermediate's address through `<entry>_<buffer>_lay()` (relayout): the same
  * kernel, only its reads of t0 (factor 2) or writes of t0 (factor 1) permuted.
  */
 import type { EmittedKernel } from '../src/codegen/wgsl/kernel.js';
@@ -66,29 +66,30 @@ function terms(s: string): string[] {
 }
 
 /**
- * A vec4 index of the forms the families write, `(ROW * n + LOGICAL) / 4u` or that `+ dv` (a vec4
- * within the run), with ROW the row term (`row`, `min(…)`), rewritten as `(ROW * n + lay(LOGICAL +
- * 4·dv)) / 4u`: a vec4's 4 logical neighbours stay neighbours under σ (jt ≥ 4, runs aligned).
+ * An index of the forms the families write, `ROW * n + LOGICAL` (scalar), `(ROW * n + LOGICAL) / 4u`
+ * (vec4) or that `+ dv` (a vec4 within the run), with ROW the row term (`row`, `min(…)`), rewritten
+ * as `ROW * n + lay(LOGICAL)` (vec4: `(ROW * n + lay(LOGICAL + 4·dv)) / 4u`: a vec4's 4 logical
+ * neighbours stay neighbours under σ, jt ≥ 4 and runs aligned).
  */
 function rewriteIndex(index: string, lay: string): string {
-  if (!index.startsWith('(')) throw new Error(`layout-tile: unexpected index ${index}`);
-  const end = closing(index, 0);
-  const tail = index.slice(end + 1);
-  if (tail !== ' / 4u' && tail !== ' / 4u + dv') throw new Error(`layout-tile: unexpected index ${index}`);
-  const [row, ...logical] = terms(index.slice(1, end));
+  const end = index.startsWith('(') ? closing(index, 0) : -1;
+  const tail = end >= 0 ? index.slice(end + 1) : '';
+  if (end >= 0 && tail !== ' / 4u' && tail !== ' / 4u + dv') throw new Error(`layout-tile: unexpected index ${index}`);
+  const [row, ...logical] = terms(end >= 0 ? index.slice(1, end) : index);
   if (!/^(row|min\(.*\)) \* \d+u$/.test(row) || logical.length === 0) throw new Error(`layout-tile: unexpected index ${index}`);
-  const within = [...logical, ...(tail.endsWith('dv') ? ['dv * 4u'] : [])].join(' + ');
-  return `(${row} + ${lay}(${within})) / 4u`;
+  const moved = `${row} + ${lay}(${[...logical, ...(tail.endsWith('dv') ? ['dv * 4u'] : [])].join(' + ')})`;
+  return end >= 0 ? `(${moved}) / 4u` : moved;
 }
 
 /**
- * `k` with every access to its `src` (factor 2) or `dst` (factor 1) buffer moved through σ. Throws
- * on an access of a form it does not know (a matrix load or store straight from the buffer, a
- * scalar index), so a probe never times a kernel it did not rewrite whole.
+ * `k` with every access to its `src` (factor 2) or `dst` (factor 1) buffer moved through σ, d its
+ * second digit's range (σ over [·, d]). Throws on an access of a form it does not know (a matrix
+ * load or store straight from the buffer), so a probe never times a kernel it did not rewrite whole.
  */
 export function relayout(k: EmittedKernel, buffer: 'src' | 'dst', d: number, t: TileLayout): EmittedKernel {
   const name = `${k.entryPoint}_${buffer}`;
-  const lay = `${k.entryPoint}_lay`;
+  // One σ function per buffer (a kernel may have both moved, each with its own σ).
+  const lay = `${k.entryPoint}_${buffer}_lay`;
   if (k.wgsl.includes(`&${name}`)) throw new Error(`layout-tile: ${name} is accessed by pointer`);
   let wgsl = '';
   let rest = k.wgsl;
