@@ -77,6 +77,14 @@ const byKind =
     kinds[kind](v, path);
   };
 
+/** A list of at least one item: a map's kernel sets (the compiler always writes the module's own). */
+const someOf =
+  (item: Check): Check =>
+  (v, path) => {
+    list(item)(v, path);
+    if ((v as unknown[]).length === 0) bad(path, 'a list of at least one', v);
+  };
+
 const oneOf =
   (...values: string[]): Check =>
   (v, path) => {
@@ -171,7 +179,7 @@ function mapSchema(): Check {
       backward: record({ rowsPerSplit: count(1), buffers: list(buffer), partials: list(buffer), zeroInputGradient: flag, ops: list(byKind(backwardOps)), kernels: list(backwardKernel) }),
       optimizers: list(record({ rule: oneOf('sgd', 'adam'), entryPoint: text, workgroupSize: triple, dispatch, schedule: record({ family: text }) })),
       trainingStep: record({ kernels: list(record({ name: text, entryPoint: text, workgroupSize: triple, itemsPerWorkgroup: count(1) })) }),
-      kernelSets: list(kernelSet),
+      kernelSets: someOf(kernelSet),
       fallback: record({ storage: oneOf('f32'), wgsl: text, kernels: list(record(plan, { pattern })), backwardKernels: list(backwardKernel) }),
     },
   );
@@ -327,7 +335,7 @@ interface KernelRefs {
   readonly pattern?: string;
 }
 
-/** The first kernel that names an op or buffer its program lacks, or binds a pattern its op has not. */
+/** The first kernel that names an op or buffer its program lacks, or binds a pattern its op has not, or the first op its list does not run in order. */
 function kernelsProblem(map: ManifestMap): string | undefined {
   for (const [where, kernels, program] of kernelLists(map)) {
     if (!kernels) continue;
@@ -344,6 +352,24 @@ function kernelsProblem(map: ManifestMap): string | undefined {
       }
       if (kernel.pattern !== undefined && !patternSource(ops[kernel.ops[0]])) return `${at}.pattern: its op ${kernel.ops[0]} has no block pattern`;
     }
+    const order = orderProblem(kernels, ops.length);
+    if (order) return `.${where}${order}`;
   }
   return undefined;
+}
+
+/**
+ * Where a kernel list stops running its program's ops once each, in order (what an executor runs
+ * them as; the CPU executor runs the ops themselves, so a list that skips or reorders ops would
+ * make the two backends disagree, QA2 s13 R20).
+ */
+function orderProblem(kernels: readonly KernelRefs[], opCount: number): string | undefined {
+  let next = 0;
+  for (const [k, kernel] of kernels.entries()) {
+    for (const op of kernel.ops) {
+      if (op !== next) return `[${k}].ops: ${shortJson(kernel.ops)} runs op ${op} where op ${next} comes next (the kernels run each op of the program once, in order)`;
+      next += 1;
+    }
+  }
+  return next === opCount ? undefined : `: op ${next} is run by no kernel (the kernels run each of the program's ${opCount} ops once, in order)`;
 }

@@ -140,6 +140,26 @@ describe('decodeManifest of a damaged manifest file', () => {
     expect(error.message).toContain(`the manifest of module 'damaged': ${field}`);
   });
 
+  // QA2 s13 R20: such lists decoded and ran on WebGPU to wrong numbers (the last kernel dropped: max error 5.4; all
+  // dropped: zeros) while the CPU executor, which runs the ops themselves, gave the right ones.
+  const IN_ORDER = 'the kernels run each op of the program once, in order';
+  const trained = manifestText(SPARSE_SOURCE, false);
+  const f16 = manifestText(F16_SOURCE, false);
+  const kernelsAt = (file: string, path: (string | number)[]) => path.reduce<unknown>((o, key) => (o as Record<string | number, unknown>)[key], JSON.parse(file)) as unknown[];
+  it.each<[string, string, (string | number)[], unknown, string]>([
+    ['the last kernel dropped', trained, ['maps', 0, 'kernels', 2], undefined, `maps[0].kernels: op 2 is run by no kernel (the kernels run each of the program's 3 ops once, in order)`],
+    ['no kernel at all', trained, ['maps', 1, 'kernels'], [], `maps[1].kernels: op 0 is run by no kernel (the kernels run each of the program's 2 ops once, in order)`],
+    ['reversed (a fused kernel last)', trained, ['maps', 2, 'kernels'], kernelsAt(trained, ['maps', 2, 'kernels']).reverse(), `maps[2].kernels[0].ops: [3] runs op 3 where op 0 comes next (${IN_ORDER})`],
+    ['a backward kernel dropped', trained, ['maps', 1, 'backward', 'kernels', 1], undefined, `maps[1].backward.kernels[1].ops: [2] runs op 2 where op 1 comes next (${IN_ORDER})`],
+    ['a kernel run twice', trained, ['maps', 1, 'kernels', 1, 'ops'], [0], `maps[1].kernels[1].ops: [0] runs op 0 where op 1 comes next (${IN_ORDER})`],
+    ["an f32-storage set's kernels swapped", f16, ['maps', 0, 'kernelSets', 1, 'kernels'], kernelsAt(f16, ['maps', 0, 'kernelSets', 1, 'kernels']).reverse(), `maps[0].kernelSets[1].kernels[0].ops: [1] runs op 1 where op 0 comes next (${IN_ORDER})`],
+    ['an empty list of kernel sets', trained, ['maps', 0, 'kernelSets'], [], 'maps[0].kernelSets: [] is not a list of at least one'],
+  ])('a kernel list that does not run its program\'s ops once each, in order (%s): a format error naming it', (_, file, path, value, message) => {
+    const error = moncErrorOf(() => decodeManifest(withField(file, path, value), blockSparse));
+    expect(error.kind).toBe('format');
+    expect(error.message).toBe(`the manifest of module 'damaged': ${message}`);
+  });
+
   it('a cost past 2^31 (a large dense map\'s flops) is accepted', () => {
     expect(decodeManifest(withField(text, ['maps', 0, 'dense', 'flopsPerRow'], 2 ** 40), blockSparse).maps[0].dense.flopsPerRow).toBe(2 ** 40);
   });
