@@ -22,6 +22,8 @@ import { typeName, userError } from './user-error.js';
 
 const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
 const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((s) => typeof s === 'string');
+/** An optional list of names (the subgroup-matrix configurations): absent, or strings. */
+const isNames = (v: unknown): boolean => v === undefined || isStrings(v);
 
 /** `<fn>() takes <takes>, got <what it got>`: a value by its kind, an object by its constructor. */
 function refuse(fn: string, takes: string, got: unknown): MoncError {
@@ -46,13 +48,13 @@ function checkLayout(fn: string, layout: unknown): asserts layout is readonly Pa
 }
 
 function checkCapabilities(fn: string, device: unknown): asserts device is DeviceCapabilities {
-  if (!(isRecord(device) && isStrings(device.features) && typeof device.maxComputeInvocationsPerWorkgroup === 'number' && typeof device.maxComputeWorkgroupStorageSize === 'number')) {
+  if (!(isRecord(device) && isStrings(device.features) && typeof device.maxComputeInvocationsPerWorkgroup === 'number' && typeof device.maxComputeWorkgroupStorageSize === 'number' && isNames(device.subgroupMatrixConfigs))) {
     throw refuse(fn, "a device's capabilities (deviceCapabilities(device))", device);
   }
 }
 
 function checkRequirements(fn: string, requires: unknown): asserts requires is ManifestRequirements {
-  if (!(isRecord(requires) && isStrings(requires.features) && typeof requires.maxComputeInvocationsPerWorkgroup === 'number' && typeof requires.maxComputeWorkgroupStorageSize === 'number')) {
+  if (!(isRecord(requires) && isStrings(requires.features) && typeof requires.maxComputeInvocationsPerWorkgroup === 'number' && typeof requires.maxComputeWorkgroupStorageSize === 'number' && isNames(requires.subgroupMatrixConfigs))) {
     throw refuse(fn, "a kernel set's requirements (its requires)", requires);
   }
 }

@@ -4,6 +4,7 @@
  * monc kernels can use and the adapter's full storage and workgroup limits.
  */
 import type { TargetLimits } from '../manifest/dispatch.js';
+import { subgroupMatrixConfigName, type SubgroupMatrixConfig } from '../manifest/subgroup-matrix.js';
 import { MoncError } from '../util/error.js';
 import { typeName, userError } from './user-error.js';
 
@@ -74,9 +75,8 @@ function browserGpu(): GPU | undefined {
   return nav?.gpu;
 }
 
-async function findAdapter(options: RequestDeviceOptions): Promise<{ adapter: GPUAdapter; note?: string }> {
-  if (options.adapter) return { adapter: options.adapter };
-  const request: GPURequestAdapterOptions = options.powerPreference ? { powerPreference: options.powerPreference } : {};
+/** The platform's adapter (`request`: requestMoncDevice's options; getSharedDevice, in every page, asks for the default one). */
+async function findAdapter(request?: GPURequestAdapterOptions): Promise<{ adapter: GPUAdapter; note?: string }> {
   const gpu = browserGpu();
   if (gpu) {
     const adapter = await gpu.requestAdapter(request);
@@ -100,7 +100,12 @@ export function describeAdapter(info: Pick<GPUAdapterInfo, 'vendor' | 'architect
 
 export async function requestMoncDevice(options: RequestDeviceOptions = {}): Promise<MoncDevice> {
   // From JavaScript `null` means none, as `undefined` does.
-  const { adapter, note } = await findAdapter(options ?? {});
+  const { adapter, powerPreference } = options ?? {};
+  return deviceOf(adapter ? { adapter } : await findAdapter(powerPreference ? { powerPreference } : {}));
+}
+
+/** The device monc asks of an adapter: its optional features and raised limits. */
+async function deviceOf({ adapter, note }: { adapter: GPUAdapter; note?: string }): Promise<MoncDevice> {
   const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) {
@@ -153,8 +158,8 @@ export function deviceTargetLimits(device: GPUDevice): TargetLimits {
 
 /**
  * What a device offers that a kernel set may require (runtime/kernel-sets.ts): its enabled
- * features, its workgroup limits, and its adapter's subgroup sizes (GPUDevice.adapterInfo;
- * undefined where the platform does not report them).
+ * features, its workgroup limits, and its adapter's subgroup sizes and subgroup-matrix
+ * configurations (GPUDevice.adapterInfo; undefined where the platform does not report them).
  */
 export interface DeviceCapabilities {
   readonly features: readonly string[];
@@ -163,11 +168,13 @@ export interface DeviceCapabilities {
   readonly maxComputeWorkgroupStorageSize: number;
   readonly subgroupMinSize?: number;
   readonly subgroupMaxSize?: number;
+  /** The adapter's subgroup-matrix configurations, named as a manifest names them (`f16->f32 16x16x16`: manifest/subgroup-matrix.ts). */
+  readonly subgroupMatrixConfigs?: readonly string[];
 }
 
 export function deviceCapabilities(device: GPUDevice): DeviceCapabilities {
-  // adapterInfo is missing on older browsers; the subgroup sizes are newer still.
-  const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  // adapterInfo is missing on older browsers; the subgroup sizes are newer still, the subgroup-matrix configurations Dawn's (with its feature).
+  const info = (device as { adapterInfo?: GPUAdapterInfo & { subgroupMatrixConfigs?: readonly SubgroupMatrixConfig[] } }).adapterInfo;
   // The limits by the names requestMoncDevice raises (a superset of those needed), written once for every page's bundle.
   const limits = Object.fromEntries(RAISED_LIMITS.map((name) => [name, device.limits[name]])) as Record<(typeof RAISED_LIMITS)[number], number>;
   return {
@@ -175,6 +182,7 @@ export function deviceCapabilities(device: GPUDevice): DeviceCapabilities {
     ...limits,
     subgroupMinSize: info?.subgroupMinSize,
     subgroupMaxSize: info?.subgroupMaxSize,
+    subgroupMatrixConfigs: info?.subgroupMatrixConfigs?.map(subgroupMatrixConfigName),
   };
 }
 
@@ -186,7 +194,7 @@ let shared: Promise<MoncDevice> | undefined;
  */
 export function getSharedDevice(): Promise<MoncDevice> {
   if (!shared) {
-    const requested = requestMoncDevice();
+    const requested = findAdapter().then(deviceOf);
     shared = requested;
     const forget = () => {
       if (shared === requested) shared = undefined;

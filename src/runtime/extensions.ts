@@ -22,6 +22,7 @@ import type { PatternRefResolver } from '../manifest/manifest-file.js';
 import type { patternTables } from './pattern-buffers.js';
 import type { checkChunkRows, chunkRowsFor, readInPieces } from './pipelined-forward.js';
 import type { TrainingHost } from './training.js';
+import type { denseMatrix } from './dense.js';
 
 /** The CPU executor's forward and backward programs (cpu-executor.ts). */
 export interface CpuExecutor {
@@ -48,6 +49,8 @@ export interface HostIoSupport {
   readonly chunkRowsFor: typeof chunkRowsFor;
   /** A one-piece forward pass's result copied out of its mapped readback buffer in pieces (pipelined-forward.ts). */
   readonly readBack: typeof readInPieces;
+  /** A runner's `dense()` (dense.ts). */
+  readonly dense: typeof denseMatrix;
   /** The chunk ring of one executor's pipelined forward passes, created on the first one. */
   pipeline(gpu: GpuExecutor, sizes: { readonly in: number; readonly out: number }): PipelinedRing;
 }

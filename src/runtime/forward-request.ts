@@ -5,6 +5,7 @@
  */
 import { MoncError } from '../util/error.js';
 import { checkArray, checkBatch } from './batch-args.js';
+import { checkOptionNames } from './user-error.js';
 import { missingEntry, hostIoSupport } from './extensions.js';
 
 /** Options of `forward`: the rows of `x`, and an array to write the result into. */
@@ -35,7 +36,9 @@ export function forwardRequest(
 ): { rows: number; out: Float32Array | undefined; chunkRows: number | undefined } {
   checkArray(name, 'forward', 'the input', x);
   // Anything but an options object is the batch (checked below), as JavaScript callers may pass it.
-  const { batch, out, chunkRows }: ForwardOptions = options !== null && typeof options === 'object' ? options : { batch: options ?? undefined };
+  const given: ForwardOptions = options !== null && typeof options === 'object' ? options : { batch: options ?? undefined };
+  checkOptionNames(name, 'forward', given, ['batch', 'out', 'chunkRows']);
+  const { batch, out, chunkRows } = given;
   // A bad batch is named as such, not blamed on the input's length.
   if (batch !== undefined) checkBatch(name, 'forward', batch);
   const rows = batch ?? x.length / sizes.in;

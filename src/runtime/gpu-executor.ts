@@ -311,9 +311,10 @@ export class GpuExecutor {
    * faults and, as V8 external memory, a garbage collection); otherwise it is copied. With `monc/runtime/host-io` loaded, a batch above the
    * pipeline's threshold (or `chunkRows` below the batch) runs pipelined in chunks
    * (pipelined-forward.ts; without it MapRunner.forward refuses a finite `chunkRows`); otherwise
-   * in one piece, or in chunks of rows that fit the device's buffer limits.
+   * in one piece, or in chunks of rows that fit the device's buffer limits. `hold`: the parameters
+   * it reads, held by the caller (heldParams) since an earlier call; default: those of this call.
    */
-  run(x: ArrayLike<number>, batch: number, out?: Float32Array, chunkRows?: number): Promise<Float32Array> {
+  run(x: ArrayLike<number>, batch: number, out?: Float32Array, chunkRows?: number, hold?: HeldParams): Promise<Float32Array> {
     const rows = this.maxRows();
     const chunk = hostIoSupport?.chunkRowsFor(this.#spec, batch, rows, chunkRows);
     const onePiece = chunk === undefined && batch <= rows;
@@ -322,7 +323,7 @@ export class GpuExecutor {
     const filled = io && io.upload.mapState === 'mapped';
     if (filled) this.#fillUpload(io, x, batch);
     const input = filled ? undefined : new Float32Array(x);
-    const held = this.heldParams();
+    const held = this.heldParams(hold);
     this.#runs++;
     return (
       onePiece
@@ -340,10 +341,9 @@ export class GpuExecutor {
   /**
    * The parameters of a run called now (a forward or a backward pass): the device's, or, if they
    * change before it settles, the copy holdParams takes for it. Give it back with releaseParams
-   * once the run settles.
+   * once the run settles. `held`: another run's (dense() holds those of its call for all its passes).
    */
-  heldParams(): HeldParams {
-    const held = this.#held;
+  heldParams(held = this.#held): HeldParams {
     held.waiting++;
     return held;
   }

@@ -2,7 +2,7 @@
  * `monc/runtime/host-io`: importing it registers the host I/O for many batches with the runtime
  * (extensions.ts): `createStaging`'s stagings (host-io.ts), the pipelined round trip of
  * `forward(x, { chunkRows })` and a one-piece round trip's result read in pieces
- * (pipelined-forward.ts). A page that only calls `forward(x)` or
+ * (pipelined-forward.ts), and `dense()` (dense.ts). A page that only calls `forward(x)` or
  * `forward(x, { out })` does not import it, and does not bundle them; `monc/runtime/node`
  * imports it.
  */
@@ -10,6 +10,7 @@ import { registerHostIo } from './extensions.js';
 import type { GpuExecutor, HeldParams } from './gpu-executor.js';
 import { CpuStaging, GpuStaging, type GpuStagingDevice } from './host-io.js';
 import { checkChunkRows, chunkRowsFor, PipelinedForward, readInPieces } from './pipelined-forward.js';
+import { denseMatrix } from './dense.js';
 
 /** How a staging on the executor's device records its forward pass between its copies (here, not in GpuExecutor: a page without this entry does not bundle it). */
 function stagingDevice(gpu: GpuExecutor): GpuStagingDevice {
@@ -27,6 +28,7 @@ registerHostIo({
   checkChunkRows,
   chunkRowsFor,
   readBack: readInPieces,
+  dense: denseMatrix,
   pipeline: (gpu, sizes) => {
     // The parameters of the run in progress (one at a time: the executor's queue): its chunks read them, not those on the device now.
     let params: HeldParams | undefined;

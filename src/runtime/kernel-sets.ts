@@ -18,7 +18,20 @@ export function unmetRequirements(requires: ManifestRequirements, device: Device
   if (device.maxComputeWorkgroupStorageSize < storage) unmet.push(`${storage} bytes of workgroup storage`);
   // One subgroup per workgroup needs every subgroup to have that size; an adapter that does not report its sizes cannot promise it.
   if (size !== undefined && (device.subgroupMinSize !== size || device.subgroupMaxSize !== size)) unmet.push(`subgroups of ${size}`);
+  // Each subgroup-matrix configuration the kernels use must be one the adapter lists (else they fail to compile, QA2 s11 B7);
+  // an adapter that lists none leaves it to that compile (the runner then falls back).
+  const configs = device.subgroupMatrixConfigs;
+  for (const c of requires.subgroupMatrixConfigs ?? []) if (configs && !configs.includes(c)) unmet.push(`subgroup matrices ${c}`);
   return unmet;
+}
+
+/**
+ * The dtype of the module a map comes from, which the map does not carry (MapRunner.create without
+ * `dtype`, QA2 s12 R1): an f16 module's kernel sets store f16 for adapters with shader-f16, an
+ * f32 module's never do; an older manifest's f16 map has its f32-storage `fallback`.
+ */
+export function moduleDtype(map: ManifestMap): Dtype {
+  return map.fallback || map.kernelSets?.some((s) => s.storage === 'f16') ? 'f16' : 'f32';
 }
 
 /** A map's kernel sets in order of preference; for an older manifest, the sets its fields make. */

@@ -21,19 +21,20 @@
  * their entries (extensions.ts), never imported here, so a bundle of a forward-only page holds
  * neither. Without them, the calls that need them reject with a
  * MoncError that names the import to add. A module built forward-only (`monc build
- * --forward-only`: the map's `forwardOnly`) has no training kernels at all: every training call
- * rejects (or throws) with a MoncError of kind 'user' that names the option to rebuild without.
+ * --forward-only`: the map's `forwardOnly`) has no training kernels at all: with the training
+ * entry, every training call rejects (or throws) with a MoncError of kind 'user' that names the
+ * option to rebuild without (training.ts; without the entry, the error names its import first).
  */
 import type { Dtype, ProgramData } from '../manifest/program.js';
 import type { KernelSetName, ManifestKernelPlan, ManifestKernelSet, ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
-import { mustBe, typeName, userError } from './user-error.js';
+import { checkOptionNames, mustBe, typeName, userError } from './user-error.js';
 import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor } from './gpu-executor.js';
 import { WgslError } from './pipeline-cache.js';
-import { missingEntry, cpuExecutor, hostIoSupport, trainingSupport, TRAINING_CALLS, type CpuExecutor, type RunnerHost, type TrainingCall } from './extensions.js';
+import { missingEntry, cpuExecutor, hostIoSupport, trainingSupport, TRAINING_CALLS, type CpuExecutor, type HostIoSupport, type RunnerHost, type TrainingCall } from './extensions.js';
 import type { BackwardKernels } from './gpu-backward.js';
-import { chooseKernelSet, kernelSetsOf, kernelSetWgsl } from './kernel-sets.js';
+import { chooseKernelSet, kernelSetsOf, kernelSetWgsl, moduleDtype } from './kernel-sets.js';
 import { mapModuleWgsl } from './module-groups.js';
 import { readDeviceBuffer } from './host-storage.js';
 import type { Optimizer, OptimizerOptions } from './optimizer-options.js';
@@ -62,7 +63,10 @@ export interface MapRunnerOptions {
    * an adapter rejects with NoAdapterError.
    */
   readonly backend?: Backend;
-  /** The module's dtype (Manifest.dtype); default 'f32'. */
+  /**
+   * The module's dtype (Manifest.dtype); default: the one its kernel sets show (kernel-sets.ts
+   * moduleDtype), so that a map of an f16 module's manifest file runs as f16 without it.
+   */
   readonly dtype?: Dtype;
   /**
    * Create the training half (backward pass, optimizers; `monc/runtime/training` must be
@@ -72,9 +76,6 @@ export interface MapRunnerOptions {
   readonly training?: boolean;
 }
 
-
-/** Rows per forward pass when materialising the dense matrix (bounds the buffers' size). */
-const DENSE_CHUNK_ELEMENTS = 1 << 22;
 
 /** What a device runs for a map: one of its kernel sets (forward and backward kernels, one storage type) and the WGSL module holding them. */
 interface DeviceKernels extends BackwardKernels {
@@ -163,7 +164,7 @@ export class MapRunner {
     // From JavaScript the slips would otherwise run somewhere else or fail deeper in: options as a
     // string ('cpu' ran on WebGPU), a typo in backend ('CPU', 'gpu'), getSharedDevice()'s result or
     // the adapter as the device (a TypeError at the first call), 'yes' taken as true.
-    const { backend, device, training } = options;
+    const { backend, device, dtype, training } = options;
     const wrong: [string, string, unknown] | undefined =
       typeof options !== 'object'
         ? ['options', 'an object', typeof options]
@@ -174,8 +175,11 @@ export class MapRunner {
             ? ['device', "a GPUDevice (getSharedDevice()'s .device)", device.constructor?.name ?? typeof device]
             : ![undefined, true, false].includes(training)
               ? ['training', 'true or false', typeof training]
-              : undefined;
+              : ![undefined, 'f32', 'f16'].includes(dtype)
+                ? ['dtype', "'f32' or 'f16'", dtype]
+                : undefined;
     if (wrong) throw mustBe(map.name, ...wrong);
+    checkOptionNames(map.name, 'create', options, ['backend', 'device', 'dtype', 'training']);
     const runner = await MapRunner.#createRunner(map, wgsl, options);
     try {
       if (options.training) await runner.#train('create({ training: true })', []);
@@ -193,7 +197,7 @@ export class MapRunner {
   }
 
   static async #createRunner(map: ManifestMap, wgsl: string, options: MapRunnerOptions): Promise<MapRunner> {
-    const dtype = options.dtype ?? 'f32';
+    const dtype = options.dtype ?? moduleDtype(map);
     const cpu = cpuExecutor;
     if (options.backend === 'cpu') {
       if (!cpu) throw missingEntry(`map '${map.name}': the cpu backend`, 'monc/runtime/cpu');
@@ -257,10 +261,15 @@ export class MapRunner {
    * stagings come with `monc/runtime/host-io`.
    */
   createStaging(capacity: number): ForwardStaging {
-    this.#checkUsable();
-    if (!hostIoSupport) throw missingEntry(`${this.#what}: createStaging`, 'monc/runtime/host-io');
     // The entry checks the parameters and hands the staging to the runner (destroyed with it).
-    return hostIoSupport.staging(this.#host(), capacity);
+    return this.#hostIo('createStaging').staging(this.#host(), capacity);
+  }
+
+  /** The host I/O entry for `call`, after the runner's check, else the error naming its import. */
+  #hostIo(call: string): HostIoSupport {
+    this.#checkUsable();
+    if (!hostIoSupport) throw missingEntry(`${this.#what}: ${call}`, 'monc/runtime/host-io');
+    return hostIoSupport;
   }
 
   /** What the opt-in entries (training, host I/O) reach of this runner (extensions.ts), created on first use. */
@@ -318,29 +327,11 @@ export class MapRunner {
 
   /**
    * The dense matrix M, shape (out, in), row-major: the map applied to the identity, minus its
-   * bias. Column j is (f(s e_j) − f(0)) / s for a power of two s (exact scaling): a bias b far
-   * larger than M's entries then costs them about ulp(b)/s in float32, not ulp(b); a chunk whose
-   * scaled pass overflows runs again with a smaller s.
+   * bias, through forward passes with the parameters of the call (dense.ts; with
+   * `monc/runtime/host-io`).
    */
   async dense(): Promise<Float32Array> {
-    const { in: n, out: m } = this;
-    const offset = await this.forward(new Float32Array(n), 1);
-    const dense = new Float32Array(m * n);
-    const rowsPerChunk = Math.max(1, Math.floor(DENSE_CHUNK_ELEMENTS / Math.max(n, m)));
-    for (let start = 0; start < n; start += rowsPerChunk) {
-      const rows = Math.min(rowsPerChunk, n - start);
-      // An f16 module refuses inputs beyond 65504.
-      for (const scale of this.#dtype === 'f16' ? [256, 1] : [2 ** 32, 256, 1]) {
-        const eye = new Float32Array(rows * n);
-        for (let r = 0; r < rows; r++) eye[r * n + start + r] = scale;
-        const cols = await this.forward(eye, rows);
-        if (scale > 1 && !cols.every(Number.isFinite)) continue;
-        // Row r of the result is f(s e_(start+r)): column start+r of M, times s, plus the bias.
-        for (let r = 0; r < rows; r++) for (let i = 0; i < m; i++) dense[i * n + start + r] = (cols[r * m + i] - offset[i]) / scale;
-        break;
-      }
-    }
-    return dense;
+    return this.#hostIo('dense').dense(this.#host());
   }
 
   /** The current parameter tensors by full name (read back from the device for webgpu). */
@@ -391,10 +382,7 @@ export class MapRunner {
   #train(call: TrainingCall, args: unknown[]): unknown {
     const run = () => {
       this.#checkUsable();
-      // A forward-only build has no training kernels on any backend, so the entry would not help (saving the parameters needs none).
-      if (this.map.forwardOnly && call !== 'saveParams') {
-        throw userError(`${this.#what}: ${call} needs the training kernels, and this module was built forward-only; rebuild it without --forward-only (monc build) or forwardOnly (bundler plugin, compileModule) to train it`);
-      }
+      // (A forward-only build's refusal is the entry's: training.ts.)
       if (!trainingSupport) throw missingEntry(`${this.#what}: ${call}`, 'monc/runtime/training');
       return trainingSupport.run(call, this.#host(), args);
     };

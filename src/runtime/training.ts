@@ -293,6 +293,11 @@ function optimizerOf(host: TrainingHost, options: OptimizerOptions): Optimizer {
 
 registerTraining({
   run(call, host, args) {
+    // A forward-only build has no training kernels on any backend (saving the parameters needs none). Checked here, not
+    // in MapRunner: every page bundles the runner, only those that train this entry (the page without it is told to import it first).
+    if (host.map.forwardOnly && call !== 'saveParams') {
+      throw userError(`map '${host.map.name}': ${call} needs the training kernels, and this module was built forward-only; rebuild it without --forward-only (monc build) or forwardOnly (bundler plugin, compileModule) to train it`);
+    }
     switch (call) {
       case 'backward':
         return backwardAtCall(host, ...(args as [Float32Array, Float32Array, number?]));

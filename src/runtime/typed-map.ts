@@ -40,7 +40,7 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
  * `forward(x, batch | { batch, out, chunkRows })` (Y = X Mᵀ row by row, like nn.Linear: `x`
  * holds rows of `in` values, an X of shape (…, in) flattened row-major, Y the same rows of `out`
  * values), `createStaging(capacity)` (mapped views reused across forward passes; a browser page
- * imports `monc/runtime/host-io` once for it), `encodeForward`, `dense()`, `backward(x, dy)`,
+ * imports `monc/runtime/host-io` once for it, and for `dense()`), `encodeForward`, `dense()`, `backward(x, dy)`,
  * `encodeBackward`, `createOptimizer`, `fitMse` (docs/training.md), `saveParams()` (loadable with
  * `loadParams`) and `destroy()`.
  */

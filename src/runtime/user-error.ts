@@ -20,6 +20,15 @@ export function mustBe(mapName: string, what: string, expects: string, got: unkn
 }
 
 /**
+ * Refuses an option name `call` does not know (QA2 s12 R7: from JavaScript a misspelt one was
+ * ignored, `backnd: 'cpu'` ran on WebGPU): `map '<name>': <call> has no option '<key>' (its
+ * options are ...)`, kind 'user'.
+ */
+export function checkOptionNames(mapName: string, call: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) if (!known.includes(key)) throw userError(`map '${mapName}': ${call} has no option '${key}' (its options are ${known.join(', ')})`);
+}
+
+/**
  * A caller's value in a message: a string quoted and said to be one (`'2' (a string)`, where 2
  * would pass for a number). For the opt-in entries: checkBatch, in every page, writes the same
  * inline (a function here costs every page 28 bytes more).

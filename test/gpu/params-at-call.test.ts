@@ -17,7 +17,7 @@ import { bias, checkedMap, monarch, randomParams, rng, sum } from '../ir/structu
 import { countingDevice } from '../support/counting-device.js';
 import { getTestDevice } from '../support/gpu.js';
 import { relativeError } from '../support/programs.js';
-import { referenceApply, referenceBackward } from '../support/reference.js';
+import { referenceApply, referenceBackward, referenceDense } from '../support/reference.js';
 import { compileModuleForTest } from '../training/compile.js';
 
 const checked = checkedMap('a', sum(monarch(24, 20, 4), bias(20, 24)));
@@ -76,6 +76,19 @@ describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
       expectFrom(b, sets[0], x, 4, 'queued before the step');
       expectFrom(c, stepped, x, 4, 'called before the fit');
       expectFrom(d, stepped, x, 4, 'queued before the fit');
+    } finally {
+      r.destroy();
+    }
+  });
+
+  it('dense() is M of the parameters at its call in every pass: a loadParams before it settles does not reach it (QA2 s12 R4)', async () => {
+    const r = await runner(backend);
+    try {
+      // Its first pass (f(0), the bias) is issued at the call, the scaled identity passes after it settles: a load between them mixed both sets.
+      const pending = r.dense();
+      r.loadParams(f32(sets[1]));
+      expect(relativeError(await pending, referenceDense(checked.structure, sets[0])), 'the call’s parameters').toBeLessThan(TOLERANCE);
+      expect(relativeError(await r.dense(), referenceDense(checked.structure, sets[1])), 'a call after the load').toBeLessThan(TOLERANCE);
     } finally {
       r.destroy();
     }

@@ -9,10 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { compileKernels, type TuningLookup } from '../../src/compile-kernels.js';
 import { TENSOR_CORE_TARGET } from '../../src/codegen/kernel-sets.js';
 import type { ManifestKernelSet, ManifestMap, ManifestRequirements } from '../../src/manifest/types.js';
-import type { DeviceCapabilities } from '../../src/runtime/device.js';
+import { deviceCapabilities, type DeviceCapabilities } from '../../src/runtime/device.js';
 import { expectMoncErrorNow } from '../support/user-error.js';
-import { chooseKernelSet, kernelSetsOf, unmetRequirements } from '../../src/runtime/kernel-sets.js';
+import { chooseKernelSet, kernelSetsOf, moduleDtype, unmetRequirements } from '../../src/runtime/kernel-sets.js';
 import { MoncError } from '../../src/util/error.js';
+import * as checked from '../../src/runtime/checked-exports.js';
 import { DEFAULT_LIMITS } from '../../src/codegen/wgsl/index.js';
 import { kernelSetOf, olderManifestMap, scheduleBeyond, schedulesBeyond, tuneOp } from '../support/kernel-sets.js';
 
@@ -185,6 +186,40 @@ describe('the kernel set a device runs', () => {
       expect(choice.set).toBe(sets[first]);
       expect(choice.skipped.map((s) => s.name)).toEqual(sets.slice(0, first).map((s) => s.name));
     }
+  });
+
+  it("a tensor-core set whose subgroup-matrix configurations the adapter does not list is passed over, not tried (QA2 s11 B7); an adapter that lists none is left to the compile", () => {
+    const [tensorCore] = f16Monarch().kernelSets!;
+    expect(tensorCore.requires.subgroupMatrixConfigs).toEqual(['f16->f32 16x16x16']);
+    // What Dawn lists on the H200 (bench/results/s12/call-4/log.txt), and an adapter with the feature but other shapes only.
+    const h200 = ['f16->f16 16x16x16', 'f16->f16 16x8x16', 'f16->f32 16x16x16', 'f16->f32 16x8x16', 'i8->i32 16x16x32'];
+    expect(chosen({ ...H200, subgroupMatrixConfigs: h200 })).toBe('tensor-core');
+    const others = { ...H200, subgroupMatrixConfigs: ['f16->f16 8x8x8', 'f16->f32 8x8x8'] };
+    expect(chooseKernelSet('up', f16Monarch().kernelSets!, others)).toMatchObject({ set: { name: 'portable' }, skipped: [{ name: 'tensor-core', unmet: ['subgroup matrices f16->f32 16x16x16'] }] });
+    expect(chosen({ ...H200, subgroupMatrixConfigs: undefined }), 'no list: tried, and on a failed compile the runner falls back').toBe('tensor-core');
+    // From JavaScript (monc/runtime's checked export): a list that is not of names is refused, not a TypeError.
+    expectMoncErrorNow(() => checked.unmetRequirements(tensorCore.requires, { ...H200, subgroupMatrixConfigs: 'f16->f32 16x16x16' as never }), 'user', "unmetRequirements() takes a device's capabilities");
+    expectMoncErrorNow(() => checked.unmetRequirements({ ...tensorCore.requires, subgroupMatrixConfigs: [16] as never }, H200), 'user', "unmetRequirements() takes a kernel set's requirements");
+  });
+
+  it('deviceCapabilities names the adapter\'s subgroup-matrix configurations as a manifest does; none without a list', () => {
+    const limits = { maxStorageBufferBindingSize: 1, maxBufferSize: 1, maxComputeWorkgroupStorageSize: 49152, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupSizeX: 1024, maxComputeWorkgroupsPerDimension: 65535 };
+    const device = (adapterInfo?: object) => ({ features: new Set([SUBGROUP_MATRIX]), limits, adapterInfo }) as unknown as GPUDevice;
+    const configs = [
+      { componentType: 'f16', resultComponentType: 'f32', M: 16, N: 16, K: 16 },
+      { componentType: 'i8', resultComponentType: 'i32', M: 16, N: 8, K: 32 },
+    ];
+    expect(deviceCapabilities(device({ subgroupMinSize: 32, subgroupMaxSize: 32, subgroupMatrixConfigs: configs })).subgroupMatrixConfigs).toEqual(['f16->f32 16x16x16', 'i8->i32 16x8x32']);
+    expect(deviceCapabilities(device({ subgroupMinSize: 32, subgroupMaxSize: 32 })).subgroupMatrixConfigs).toBeUndefined();
+    expect(deviceCapabilities(device()).subgroupMatrixConfigs).toBeUndefined();
+  });
+
+  it("the module's dtype from a map alone (MapRunner.create without { dtype }, QA2 s12 R1): f16 where its sets store f16 or an older manifest has a fallback", () => {
+    expect(moduleDtype(f16Monarch())).toBe('f16');
+    expect(moduleDtype(compileKernels('module m\nmap up : 48 -> 96 = monarch(nblocks: 3)', 'm.mon').outputs!.manifest.maps[0])).toBe('f32');
+    expect(moduleDtype({ ...f16Monarch(), kernelSets: tunedOnH200('f16') }), 'tuned').toBe('f16');
+    expect(moduleDtype({ ...f16Monarch(), kernelSets: tunedOnH200('f32') })).toBe('f32');
+    expect(moduleDtype(olderManifestMap(f16Monarch()))).toBe('f16');
   });
 
   it("an older monc's manifest: its kernels where shader-f16 is, its fallback elsewhere; without a fallback a rebuild", () => {

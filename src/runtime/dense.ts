@@ -1,0 +1,54 @@
+/**
+ * A runner's `dense()`: the map's matrix M through forward passes of the identity. Part of
+ * `monc/runtime/host-io` (host-io-entry.ts registers it): many round trips of a batch built on
+ * the host, which a page that only runs forward passes does not need.
+ */
+import { cpuExecutor, type RunnerHost } from './extensions.js';
+
+/** Rows per forward pass when materialising the dense matrix (bounds the buffers' size). */
+const DENSE_CHUNK_ELEMENTS = 1 << 22;
+
+/**
+ * M, shape (out, in), row-major: the map applied to the identity, minus its bias. Column j is
+ * (f(s e_j) − f(0)) / s for a power of two s (exact scaling): a bias b far larger than M's
+ * entries then costs them about ulp(b)/s in float32, not ulp(b); a chunk whose scaled pass
+ * overflows runs again with a smaller s.
+ *
+ * Every pass reads the parameters the runner had at the call, as forward passes do (QA2 s12 R4:
+ * a loadParams while the passes ran used to reach the later ones): on webgpu the passes hold the
+ * device parameters of the call (holdParams copies them for them if they change), on the cpu
+ * backend they take the packed parameters of the call.
+ */
+export async function denseMatrix(host: RunnerHost): Promise<Float32Array> {
+  const { map, gpu, dtype } = host;
+  const { in: n, out: m } = map;
+  const packed = host.requireParams();
+  const held = gpu?.heldParams();
+  const program = gpu ? undefined : cpuExecutor!.program(map, dtype);
+  // Each pass after the runner's checks (a destroyed runner rejects the next pass, on either backend).
+  const pass = async (x: Float32Array, rows: number): Promise<Float32Array | Float64Array> => {
+    host.checkUsable();
+    return gpu ? gpu.run(x, rows, undefined, undefined, held) : cpuExecutor!.forward(program!, packed, x, rows);
+  };
+  try {
+    const offset = await pass(new Float32Array(n), 1);
+    const dense = new Float32Array(m * n);
+    const rowsPerChunk = Math.max(1, Math.floor(DENSE_CHUNK_ELEMENTS / Math.max(n, m)));
+    for (let start = 0; start < n; start += rowsPerChunk) {
+      const rows = Math.min(rowsPerChunk, n - start);
+      // An f16 module refuses inputs beyond 65504.
+      for (const scale of dtype === 'f16' ? [256, 1] : [2 ** 32, 256, 1]) {
+        const eye = new Float32Array(rows * n);
+        for (let r = 0; r < rows; r++) eye[r * n + start + r] = scale;
+        const cols = await pass(eye, rows);
+        if (scale > 1 && !cols.every(Number.isFinite)) continue;
+        // Row r of the result is f(s e_(start+r)): column start+r of M, times s, plus the bias.
+        for (let r = 0; r < rows; r++) for (let i = 0; i < m; i++) dense[i * n + start + r] = (cols[r * m + i] - offset[i]) / scale;
+        break;
+      }
+    }
+    return dense;
+  } finally {
+    if (held) gpu!.releaseParams(held);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Options from JavaScript that used to be ignored or taken wrongly (QA2 s12 R7, R1):
+ * - a misspelt option name of `create()` or `forward()` (`backnd: 'cpu'` ran on WebGPU,
+ *   `chunkrows` ran in one piece, `Out` left the caller's array untouched) and a `dtype` that is
+ *   neither 'f32' nor 'f16' are one MoncError of kind `user` naming the option;
+ * - a runner built from a manifest file's map without `{ dtype }` runs an f16 module as f16 (its
+ *   range checks; before, as f32: 70000 passed where the generated class refuses it).
+ * On both backends.
+ */
+import { describe, expect, it } from 'vitest';
+import '../../src/runtime/cpu.js';
+import { compileModule } from '../../src/compile.js';
+import { decodeManifest } from '../../src/runtime/decode-manifest.js';
+import { MapRunner, type MapRunnerOptions } from '../../src/runtime/map-runner.js';
+import { expectMoncError, expectMoncErrorNow } from '../support/user-error.js';
+import { getTestDevice } from '../support/gpu.js';
+
+const F16 = compileModule('module h\ndtype f16\nmap up : 16 -> 32 = monarch(nblocks: 4) + bias()\n', 'h.mon').outputs!;
+/** The map as a program reads it from the module's .json file (docs/manifest.md). */
+const map = decodeManifest(JSON.parse(F16.manifestJson)).maps[0];
+const params = Object.fromEntries(map.params.map((p) => [p.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1)).fill(0.01)]));
+
+describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
+  const create = async (options: object = {}) => MapRunner.create(map, F16.wgsl, { backend, ...(backend === 'webgpu' ? { device: await getTestDevice() } : {}), ...options } as MapRunnerOptions);
+
+  it("create: a misspelt option name, a dtype that is neither 'f32' nor 'f16'", async () => {
+    const known = '(its options are backend, device, dtype, training)';
+    await expectMoncError(() => create({ backnd: 'cpu' }), 'user', `map 'up': create has no option 'backnd' ${known}`);
+    await expectMoncError(() => create({ Training: true }), 'user', `map 'up': create has no option 'Training' ${known}`);
+    for (const dtype of ['x', 'bf16', 16]) await expectMoncError(() => create({ dtype }), 'user', `map 'up': dtype must be 'f32' or 'f16', got ${dtype}`);
+  });
+
+  it('forward: a misspelt option name rejects and leaves the caller’s array untouched', async () => {
+    const runner = await create();
+    try {
+      runner.loadParams(params);
+      const x = new Float32Array(2 * 16).fill(1);
+      const out = new Float32Array(2 * 32).fill(7);
+      const known = '(its options are batch, out, chunkRows)';
+      await expectMoncError(() => runner.forward(x, { Out: out } as never), 'user', `map 'up': forward has no option 'Out' ${known}`);
+      await expectMoncError(() => runner.forward(x, { batch: 2, chunkrows: 1 } as never), 'user', `map 'up': forward has no option 'chunkrows' ${known}`);
+      expect(out.every((v) => v === 7)).toBe(true);
+      // The spelt options still run.
+      expect(await runner.forward(x, { batch: 2, out })).toBe(out);
+    } finally {
+      runner.destroy();
+    }
+  });
+
+  it("a manifest file's f16 map without { dtype } runs as the f16 module it is: values beyond ±65504 refused", async () => {
+    const runner = await create();
+    try {
+      const big = Object.fromEntries(Object.entries(params).map(([name, v]) => [name, v.map(() => 70000)]));
+      expectMoncErrorNow(() => runner.loadParams(big), 'value', 'beyond the f16 range ±65504 of this f16 module');
+      runner.loadParams(params);
+      const x = new Float32Array(16).fill(1);
+      x[5] = 70000;
+      await expectMoncError(() => runner.forward(x), 'value', "input of map 'up' holds 70000 at element (0, 5): beyond the f16 range ±65504 of this f16 module");
+      // An explicit dtype still wins (what the generated class passes).
+      const asF32 = await create({ dtype: 'f32' });
+      try {
+        asF32.loadParams(params);
+        expect((await asF32.forward(x)).length).toBe(32);
+      } finally {
+        asF32.destroy();
+      }
+    } finally {
+      runner.destroy();
+    }
+  });
+});
