@@ -17,13 +17,15 @@ const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 4
 const H200_F32: TargetLimits = { ...H200, features: ['chromium-experimental-subgroup-matrix', 'subgroups'] };
 /** The Monarch shapes measured on the H200 (docs/performance.md): n -> m, nblocks. */
 const MONARCHS = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4), monarchCase(16384, 16384, 128)];
-/** n=4096's best first-factor schedule of session 4, f32 (bench/results/s4/call2, call3). */
+/** n=4096's best first-factor schedule of session 4, f32 (bench/results/s4/call2, call3): blocks of γ < 64 since session 13. */
 const FIRST_BEST = { family: 'ks-tiled', rows: 64, cols: 64, dtile: 1, tk: 8, rr: 8, rb: 4, vec4: true, pipeline: true };
 /**
  * A long reduction's (γ ≥ 128 since session 12: n=16384's, 1024 -> 4096's and 4096 -> 1024's first factors; dense layers):
  * 128 × 128, 8x8, chunks of 16, ilv + pad + pl, and (session 13) each chunk written out, ku (H100, s12 call 2).
  */
 const LONG_BEST = { ...FIRST_BEST, rows: 128, cols: 128, tk: 16, rb: 8, ilv: true, pad: true, pl: true, ku: true };
+/** Blocks of γ = 64 (n=4096's first factor, session 13): 128 × 64 with the long reduction's knobs (H100 and H200, s12 calls 2 and 5). */
+const WIDE_BEST = { ...LONG_BEST, cols: 64 };
 
 const familyOf = (op: Op) => defaultSchedule(op, DEFAULT_LIMITS).family;
 
@@ -31,11 +33,13 @@ describe('untuned defaults', () => {
   it('ks-tiled defaults to the measured best first factor of every Monarch measured, on the H200 and on portable limits (it fits both)', () => {
     for (const c of MONARCHS)
       for (const limits of [H200_F32, DEFAULT_LIMITS]) {
-        // The long reduction's tile on portable limits: chunks of 8 (16 would need 16.5 KiB).
-        const want = c.ops[0].c < 128 ? FIRST_BEST : limits === H200_F32 ? LONG_BEST : { ...LONG_BEST, tk: 8 };
+        // The long reduction's tile on portable limits: chunks of 8 (16 would need 16.5 KiB); n=4096's (γ = 64) fits them.
+        const want = c.ops[0].c < 128 ? WIDE_BEST : limits === H200_F32 ? LONG_BEST : { ...LONG_BEST, tk: 8 };
         expect(ksTiled.defaultSchedule(c.ops[0], limits), c.name).toEqual(want);
         expect(defaultSchedule(c.ops[0], limits), c.name).toEqual(want);
       }
+    // Blocks of γ < 64 keep session 4's shape.
+    for (const limits of [H200_F32, DEFAULT_LIMITS]) expect(ksTiled.defaultSchedule(ks(4, 64, 32, 1, 'x', 'y', 'w'), limits)).toEqual(FIRST_BEST);
     // Dense layers: the tile of dense 4096³'s best on the H100 (128 × 128, 8x8 tiles, chunks of 16, pipelined), with the long reduction's flags.
     expect(ksTiled.defaultSchedule(ks(1, 4096, 4096, 1, 'x', 'y', 'w'), H200_F32)).toEqual(LONG_BEST);
   });

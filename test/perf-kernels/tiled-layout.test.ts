@@ -75,7 +75,7 @@ describe('ks-tiled ilv and pad', () => {
     expect(await opError(ksTiled, c, 0, s, 6), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
-  it('are offered after every measured schedule (ilv not for 4x4 tiles, pad for chunks of 8 or more), are the default for long reductions only, and survive decoding', () => {
+  it('are offered after every measured schedule (ilv not for 4x4 tiles, pad for chunks of 8 or more), are the default from γ = 64 only, and survive decoding', () => {
     for (const c of [monarchCase(4096, 4096, 64), monarchCase(16384, 16384, 128), denseCase(1024, 4096)]) {
       const op = c.ops[0];
       // The `pl` (and ks-dtiled's `el`) twins come after these (tiled-staging.test.ts).
@@ -89,9 +89,12 @@ describe('ks-tiled ilv and pad', () => {
       expect(all.slice(firstPad).some((s) => s.ilv === true) && all.slice(firstPad).some((s) => s.ilv === undefined), c.name).toBe(true);
       expect(all.slice(0, first).some((s) => 'ilv' in s || 'pad' in s), c.name).toBe(false);
       const def = ksTiled.defaultSchedule(op, H200);
-      // Long reductions (γ ≥ 128 since session 12: n=16384 and the dense case here) take both; n=4096's blocks neither.
-      expect([def.ilv, def.pad], c.name).toEqual(op.c >= 128 ? [true, true] : [undefined, undefined]);
+      // Long reductions (γ ≥ 128 since session 12: n=16384 and the dense case here) take both, and since session 13 n=4096's
+      // blocks (γ = 64); smaller blocks neither (the first factor of n=1024's nblocks 32 below).
+      expect([def.ilv, def.pad], c.name).toEqual([true, true]);
       for (const s of [all[0], all[first], all[firstPad], all[all.length - 1]]) expect(ksTiled.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
     }
+    const small = ksTiled.defaultSchedule(monarchCase(1024, 1024, 32).ops[0], H200);
+    expect([small.ilv, small.pad]).toEqual([undefined, undefined]);
   });
 });

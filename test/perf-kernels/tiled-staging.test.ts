@@ -126,7 +126,7 @@ describe('ks-dtiled pl', () => {
 describe('pl candidates', () => {
   const ops = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4), monarchCase(16384, 16384, 128)].flatMap((c) => c.ops);
   for (const [name, family] of [['ks-tiled', ksTiled], ['ks-dtiled', ksDtiled]] as const)
-    it(`${name}: pl twins (then ks-dtiled's el twins, then ku twins of the planed ones) come last, decode to themselves, no db; defaults: pl + ku for long reductions (ks-tiled), pl + ku (ks-dtiled)`, () => {
+    it(`${name}: pl twins (then ks-dtiled's el twins, then ku twins of the planed ones) come last, decode to themselves, no db; defaults: pl + ku from γ = 64 (ks-tiled), pl + ku (ks-dtiled)`, () => {
       for (const op of ops) {
         const all: readonly Schedule[] = family.candidates(op, H200);
         if (all.length === 0) continue;
@@ -155,9 +155,9 @@ describe('pl candidates', () => {
         }
         for (const s of [all[firstPl], all[lastPl - 1], all[all.length - 1]]) expect(family.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
         const def = family.defaultSchedule(op, H200);
-        // ks-tiled: planes and ku for long reductions (γ ≥ 128; ku since session 13), neither for Monarch-sized blocks (code
-        // size); ks-dtiled (session 12): planes and ku everywhere.
-        const long = op.c >= 128 ? true : undefined;
+        // ks-tiled: planes and ku from γ = 64 (ku since session 13; every first factor here), neither for smaller blocks (code
+        // size; the strided factors' γ here); ks-dtiled (session 12): planes and ku everywhere.
+        const long = op.c >= 64 ? true : undefined;
         expect([def.pl, def.ku], what).toEqual(family === ksTiled ? [long, long] : [true, true]);
       }
     });

@@ -23,12 +23,13 @@ import { opSearch, storageLimits } from '../../src/tuner/seeds.js';
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', 'chromium-experimental-subgroup-matrix', 'subgroups'] };
 
 /**
- * The best schedules measured, n=4096, B=16384: ks-tiled's and ks-sgmat's on the H200 (bench/results/s4/call2/goal-plan.json,
- * ks-tiled's default since; session 12's faster ku forms stay out of its defaults); the strided factor's f32 best on the H100
- * since session 12 (bench/results/s12/call-2: planes and each chunk written out).
+ * The best schedules measured, n=4096, B=16384: ks-tiled's f32 on the H100 and H200 since session 12 (bench/results/s12/call-2,
+ * call-5: 128 x 64, chunks of 16, each written out; its default since session 13), ks-sgmat's on the H200
+ * (bench/results/s4/call2/goal-plan.json); the strided factor's f32 best on the H100 since session 12 (bench/results/s12/call-2:
+ * planes and each chunk written out).
  */
 const MEASURED_BEST = {
-  first: { family: 'ks-tiled', rows: 64, cols: 64, dtile: 1, tk: 8, rr: 8, rb: 4, vec4: true, pipeline: true },
+  first: { family: 'ks-tiled', rows: 128, cols: 64, dtile: 1, tk: 16, rr: 8, rb: 8, vec4: true, pipeline: true, ilv: true, pad: true, pl: true, ku: true },
   firstF16: { family: 'ks-sgmat', rows: 64, cols: 64, dtile: 1, tk: 16 },
   strided: { family: 'ks-dtiled', rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, pl: true, ku: true },
 };
@@ -102,7 +103,8 @@ describe('the capped search reaches the best schedule of Monarch n=4096 from the
     // Since session 12's ku twins the H200's ks-tiled space is larger than the budget's climb covers from the previous default: seeded (its default) likewise.
     ['first factor, f32, H200', first, storageLimits(H200, 'f32'), { best: MEASURED_BEST.first, others: firstOthers }, MEASURED_BEST.first, true],
     ['first factor, f16, H200', first, H200, { best: MEASURED_BEST.firstF16, others: { 'ks-tiled': { factor: 1.8, anchor: MEASURED_BEST.first }, ...firstOthers } }, MEASURED_BEST.firstF16],
-    ['first factor, portable', first, DEFAULT_LIMITS, { best: MEASURED_BEST.first, others: firstOthers }, MEASURED_BEST.first],
+    // Its optimum carries flags too since session 13 (ilv, pad, pl, ku): seeded, as its default.
+    ['first factor, portable', first, DEFAULT_LIMITS, { best: MEASURED_BEST.first, others: firstOthers }, MEASURED_BEST.first, true],
     ['strided factor, f32, H200', strided, storageLimits(H200, 'f32'), { best: MEASURED_BEST.strided, others: stridedOthers }, MEASURED_BEST.strided, true],
     ['strided factor, f16, H200', strided, H200, { best: MEASURED_BEST.strided, others: stridedOthers }, MEASURED_BEST.strided, true],
     // The measured best does not fit 256 invocations and 16 KiB: the best that fits, as ks-dtiled's default scoring takes it.

@@ -208,17 +208,22 @@ export function shapeDistance(values: Readonly<Record<string, unknown>>, target:
  * default 0.5419, 1024->4096's (γ = 256) 0.2356 where 128 × 64 with ilv took 0.2594 and the
  * earlier default 0.2640; with chunks of 8, its form on WebGPU's default limits (16 KiB), 0.5231
  * and 0.2551. Session 12's `ku` (each chunk's γ written out) was faster still on every first
- * factor (n=4096 128 × 64, chunks of 16, ilv + pad + pl + ku 0.2708 vs 0.2930 for the default;
- * the large tile 0.4335, 0.2218, 0.8018 for 4096->1024 where without it 0.4695, 0.2356, 0.8801;
- * with chunks of 8, 128 × 64 with ku 0.2449 where the portable form without took 0.2551). The
- * large tile takes it since session 13 (a long reduction's kernel is one per dense layer or
- * first factor of wide blocks: 22.7 kB of WGSL instead of 8.1, 13.4 instead of 6.6 on WebGPU's
- * default limits). Monarch-sized blocks do not: there its text pushed a forward-only f16 module
- * (`64 -> 256 = monarch(nblocks: 4)`, γ = 16) past build-forward-only's size bound and made the
- * tensor-core set differ where no default otherwise does; the tuner offers it.
+ * factor: the large tile 0.4335, 0.2218, 0.8018 for 4096->1024 where without it 0.4695, 0.2356,
+ * 0.8801 (H200, s12 call 5: 0.4322, 0.2204, 0.8077 vs 0.4668, 0.2338, 0.8854); with chunks of 8,
+ * 128 × 64 with ku 0.2449 where the portable form without took 0.2551. So since session 13 the
+ * large tile takes it (22.7 kB of WGSL instead of 8.1, 13.4 instead of 6.6 on WebGPU's default
+ * limits: one such kernel per dense layer or first factor of wide blocks), and blocks of γ ≥
+ * `wideFrom` take the measured best of n=4096's first factor (γ = 64): 128 rows × 64 β, 8x8,
+ * chunks of 16, ilv + pad + pl + ku, 0.2708 ms on the H100 (s12 call 2) and 0.2550 on the H200 (s12
+ * call 5) where the blocks' shape took 0.2930 and 0.2806 (it fits WebGPU's default limits: 128
+ * invocations, 12.5 KiB). Smaller blocks keep the blocks' shape: unmeasured with ku, and its text
+ * pushed a forward-only f16 module (`64 -> 256 = monarch(nblocks: 4)`, γ = 16) past
+ * build-forward-only's size bound in session 12.
  */
 export const KS_TILED_SHAPES = {
   blocks: { rows: 64, cols: 64, tk: 8, rr: 8, rb: 4, pipeline: true, threads: 128 },
+  wideBlocks: { rows: 128, cols: 64, tk: 16, rr: 8, rb: 8, pipeline: true, ilv: true, pad: true, pl: true, ku: true, threads: 128 },
+  wideFrom: 64,
   large: { rows: 128, cols: 128, tk: 16, rr: 8, rb: 8, pipeline: true, ilv: true, pad: true, pl: true, ku: true, threads: 256 },
   largeFrom: 128,
   /** δ per workgroup first, then filling the invocations; the rest alike. */

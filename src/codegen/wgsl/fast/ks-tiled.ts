@@ -117,12 +117,14 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
 
 /**
  * The default: the candidate nearest to the measured-best shape (defaults.ts KS_TILED_SHAPES:
- * Monarch-sized blocks, or a long reduction's large tile), so always valid for the target and, where the target
- * is too small for the shape, the nearest one that fits.
+ * Monarch-sized blocks, wider blocks' tile, or a long reduction's large tile), so always valid for the target and, where
+ * the target is too small for the shape, the nearest one that fits.
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsTiledSchedule {
-  // A long reduction (γ ≥ largeFrom: dense layers, Monarch first factors with blocks of 128 or more) takes the large tile.
-  const shape = op.c >= KS_TILED_SHAPES.largeFrom ? KS_TILED_SHAPES.large : KS_TILED_SHAPES.blocks;
+  // A long reduction (γ ≥ largeFrom: dense layers, Monarch first factors with blocks of 128 or more) takes the large tile,
+  // blocks of γ ≥ wideFrom (n=4096's) their own measured tile.
+  const { large, largeFrom, wideBlocks, wideFrom, blocks } = KS_TILED_SHAPES;
+  const shape = op.c >= largeFrom ? large : op.c >= wideFrom ? wideBlocks : blocks;
   // A strided factor gives each of its δ per workgroup the measured tile.
   const dtile = Math.min(op.d, 4);
   const target = { knobs: { ...shape, dtile, threads: shape.threads * dtile }, weights: KS_TILED_SHAPES.weights };
