@@ -4,7 +4,7 @@
  * them (one file, no code splitting needed): the float64 CPU executor (`monc/runtime/cpu`,
  * cpu.ts), the training half (`monc/runtime/training`, training.ts: backward pass, optimizers,
  * saveParams' safetensors writer) and the host I/O for many batches (`monc/runtime/host-io`,
- * host-io-entry.ts: `createStaging`'s stagings and `forward`'s pipelined round trip) and the
+ * host-io-entry.ts: `createStaging`'s stagings, `forward`'s pipelined round trip, `dense()`) and the
  * block-sparse support (`monc/runtime/sparse`, sparse.ts: the manifest file's pattern references,
  * the kernels' pattern tables), which the generated bindings of a module with block-sparse maps
  * register themselves (decode-manifest.ts). `monc/runtime/node` imports all four.

@@ -1,7 +1,7 @@
 /**
  * The monc runtime for Node: everything in index.ts, with Dawn (npm `webgpu`) registered as the
  * WebGPU provider, and the CPU executor, the training half, the host I/O (stagings, pipelined
- * forward) and the block-sparse support registered (cpu.ts, training.ts, host-io-entry.ts,
+ * forward, dense()) and the block-sparse support registered (cpu.ts, training.ts, host-io-entry.ts,
  * sparse.ts).
  */
 import './node-device.js';
