@@ -121,15 +121,20 @@ export function relayout(k: EmittedKernel, buffer: 'src' | 'dst', d: number, t: 
 /**
  * ks-dtiled's source staging with γ before rows (`let k = (e / V) % tk; let r = e / (V·tk);`
  * instead of rows before γ): under σ a warp then reads whole tiles (8 γ × 8 δ: 256 contiguous
- * bytes f32) where it read 16 rows × 32 bytes. The same values staged, in another order.
+ * bytes f32) where it read 16 rows × 32 bytes. The same values staged, in another order. The
+ * lanes of one store then write 8 γ planes, which (`pl`: planes of 512 words) start in one bank:
+ * each source plane is padded by one vec4, which takes that 8-way conflict to 2-way and moves
+ * no other access (every index stays [plane][line], line below the old length).
  */
 export function gammaFirstStaging(k: EmittedKernel, tk: number): EmittedKernel {
   let n = 0;
-  const wgsl = k.wgsl.replace(/let r = \(e \/ (\d+)u\) % (\d+)u;(\s*)let k = e \/ (\d+)u;/g, (_, v: string, rows: string, space: string, vr: string) => {
+  const staged = k.wgsl.replace(/let r = \(e \/ (\d+)u\) % (\d+)u;(\s*)let k = e \/ (\d+)u;/g, (_, v: string, rows: string, space: string, vr: string) => {
     if (Number(v) * Number(rows) !== Number(vr)) throw new Error('layout-tile: unexpected staging split');
     n++;
     return `let k = (e / ${v}u) % ${tk}u;${space}let r = e / ${Number(v) * tk}u;`;
   });
   if (n === 0) throw new Error('layout-tile: no rows-first staging to reorder');
-  return { ...k, wgsl };
+  const planes = new RegExp(`(var<workgroup> ${k.entryPoint}_xs: array<array<vec4<f32>, )(\\d+)(>, ${tk}>;)`);
+  if (!planes.test(staged)) throw new Error('layout-tile: γ-first staging needs the source tile in planes (pl)');
+  return { ...k, wgsl: staged.replace(planes, (_, head: string, line: string, tail: string) => `${head}${Number(line) + 1}${tail}`) };
 }

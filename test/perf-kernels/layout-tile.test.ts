@@ -54,7 +54,8 @@ describe('relayout, f32 families on SwiftShader', () => {
   const t88 = { kt: 8, jt: 8 };
   // n = 4096's ks-dtiled default form (8 δ, planes, pipelined: the same source and output addressing) with 4x4
   // register tiles and without `ku`, which only lengthen SwiftShader's compile.
-  const dtiled: KsDtiledSchedule = { family: 'ks-dtiled', rows: 32, cols: 16, dtile: 8, tk: 8, rr: 4, rb: 4, pipeline: true, pl: true };
+  const flat: KsDtiledSchedule = { family: 'ks-dtiled', rows: 32, cols: 16, dtile: 8, tk: 8, rr: 4, rb: 4, pipeline: true };
+  const dtiled: KsDtiledSchedule = { ...flat, pl: true };
 
   it('moves ks-dtiled reads of the intermediate through σ, rows-first and γ-first staging', async () => {
     expect(ksDtiled.candidates(M256.ops[1], LIMITS)).toContainEqual(dtiled);
@@ -81,9 +82,17 @@ describe('relayout, f32 families on SwiftShader', () => {
     expect(await kernelError(tiled(M256, t88), 1, 1, emit, 16)).toBeGreaterThan(0.1);
   });
 
+  const text = (s: KsDtiledSchedule) => ksDtiled.emit(M256.ops[1], s, { entryPoint: 'k', opIndex: 1, storage: 'f32', params: M256.params, buffers: M256.buffers });
+
   it('refuses an access it cannot rewrite', () => {
-    const k = ksDtiled.emit(M256.ops[1], dtiled, { entryPoint: 'k', opIndex: 1, storage: 'f32', params: M256.params, buffers: M256.buffers });
+    const k = text(dtiled);
     expect(() => relayout({ ...k, wgsl: k.wgsl.replace('k_src[', 'k_src[7u + ') }, 'src', 16, t88)).toThrow(/unexpected index/);
+  });
+
+  it('pads each γ plane of the staged source by one vec4 with γ-first staging (32 rows x 8 δ: 64 vec4 -> 65), and needs planes', () => {
+    expect(text(dtiled).wgsl).toContain('k_xs: array<array<vec4<f32>, 64>, 8>;');
+    expect(gammaFirstStaging(text(dtiled), 8).wgsl).toContain('k_xs: array<array<vec4<f32>, 65>, 8>;');
+    expect(() => gammaFirstStaging(text(flat), 8)).toThrow(/planes/);
   });
 });
 
