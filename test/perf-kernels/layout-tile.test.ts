@@ -5,12 +5,14 @@
  * the subgroup-matrix emulation), so the device call times only kernels that compute the op.
  */
 import { describe, expect, it } from 'vitest';
-import { monarchCase, type OpsCase } from '../../bench/cases.js';
+import { contextFor, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { H200_LIMITS } from '../../bench/goal-families.js';
+import { defaultSchedule, emitKernel } from '../../src/codegen/wgsl/families.js';
 import { gammaFirstStaging, relayout, tileMap, type TileLayout } from '../../bench/layout-tile.js';
 import { indexMapProblems, indexMapTable } from '../../src/ir/index-map.js';
 import { ksTiled } from '../../src/codegen/wgsl/fast/ks-tiled.js';
 import { ksDtiled, type KsDtiledSchedule } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
-import { ksSgmat } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
+import { ksSgmat, SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
 import { ksSgmatStrided } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import type { EmittedKernel } from '../../src/codegen/wgsl/kernel.js';
 import type { KernelContext } from '../../src/codegen/wgsl/scaffold.js';
@@ -48,6 +50,25 @@ describe('tileMap', () => {
   it('refuses tiles that do not divide the intermediate', () => {
     expect(() => tileMap(32, 64, { kt: 8, jt: 24 })).toThrow(/do not divide/);
   });
+});
+
+describe('the probe on the device calls\' targets', () => {
+  // What layout-tile-probe emits on the H100/H200: the defaults of both factors, every rewrite it applies. A family
+  // change that writes t0's address in a form relayout does not know fails here, not in a device call.
+  for (const n of [4096, 16384])
+    for (const storage of ['f32', 'f16'] as const)
+      it(`rewrites n=${n} ${storage}'s default kernels`, () => {
+        const c = monarchCase(n, n, Math.sqrt(n));
+        const [op0, op1] = c.ops;
+        const limits = storage === 'f32' ? { ...H200_LIMITS, features: H200_LIMITS.features.filter((f) => f !== SUBGROUP_MATRIX_FEATURE) } : H200_LIMITS;
+        const [s0, s1] = [defaultSchedule(op0, limits), defaultSchedule(op1, limits)];
+        const k0 = emitKernel(op0, s0, contextFor(c, 'op0', 0, storage));
+        const k1 = emitKernel(op1, s1, contextFor(c, 'op1', 1, storage));
+        const t = { kt: 8, jt: 8 };
+        expect(relayout(k0, 'dst', op1.d, t).wgsl).toContain('op0_dst_lay(');
+        expect(relayout(relayout(k1, 'src', op1.d, t), 'dst', op1.d, t).wgsl).toContain('op1_dst_lay(');
+        if (s1.family === 'ks-dtiled') expect(relayout(gammaFirstStaging(k1, s1.tk as number), 'src', op1.d, t).wgsl).toContain('op1_src_lay(');
+      });
 });
 
 describe('relayout, f32 families on SwiftShader', () => {
