@@ -5,7 +5,7 @@
  */
 import { buildManifest } from './codegen/manifest.js';
 import type { Manifest, ManifestKernelSet } from './manifest/types.js';
-import { featuresOfEnables, forwardStorageNeeded, ownModuleSet, portableSet, requirementsOf, runsWherever, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
+import { featuresOfEnables, forwardStorageNeeded, largeSet, ownModuleSet, portableSet, requirementsOf, runsWherever, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
 import { isAmong } from './codegen/wgsl/family.js';
 import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type Schedule, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
 import { checkSource, type CheckOptions } from './dsl/index.js';
@@ -151,12 +151,13 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
 
 /**
  * A map's kernel sets in the order a runtime tries them: the tensor-core set (an untuned f16
- * map, where it differs), the module's own kernels (`tuned` when the database chose one of them,
- * requiring what the tuned kernels need; else `portable`), the portable set where the module's
- * kernels need more than the portable limits or a feature (kernel-sets.ts portableSet), then the
- * f32-storage set if any. In a tuned map the tuned set comes first (the measured best of the
- * adapter it was tuned on), then the tensor-core set where some adapter runs it but not the tuned
- * one (a build tuned on a desktop GPU, run on an H200), then the portable set.
+ * map) or the large set (an untuned f32 map), where it differs, the module's own kernels (`tuned`
+ * when the database chose one of them, requiring what the tuned kernels need; else `portable`),
+ * the portable set where the module's kernels need more than the portable limits or a feature
+ * (kernel-sets.ts portableSet), then the f32-storage set if any. In a tuned map the tuned set
+ * comes first (the measured best of the adapter it was tuned on), then the tensor-core or large
+ * set where some adapter runs it but not the tuned one (a build tuned on a desktop GPU, run on an
+ * H200), then the portable set.
  */
 function mapKernelSets(
   k: MapKernels,
@@ -173,15 +174,16 @@ function mapKernelSets(
     // The module's WGSL compiles only with the features its `enable`s name (another map's tuned kernels may add some).
     requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...tuned), featuresOfEnables(moduleEnables)),
   };
-  const tensorCore = dtype === 'f16' ? tensorCoreSet({ ...k, optimizers }, moduleEnables, tuned.length > 0) : undefined;
+  // The untuned kernels for a larger adapter: tensor cores (f16), or the H200's workgroup limits (f32).
+  const larger = (dtype === 'f16' ? tensorCoreSet : largeSet)({ ...k, optimizers }, moduleEnables, tuned.length > 0);
   const portable = portableSet({ ...k, optimizers }, dtype, own.requires, moduleEnables);
   if (tuned.length > 0) {
-    // Tuned first where it fits; else the best untuned set: tensor-core, unless every adapter that runs it runs the tuned set.
-    const fallback = tensorCore && !runsWherever(own.requires, tensorCore.requires) ? [tensorCore] : [];
+    // Tuned first where it fits; else the best untuned set: tensor-core or large, unless every adapter that runs it runs the tuned set.
+    const fallback = larger && !runsWherever(own.requires, larger.requires) ? [larger] : [];
     return [own, ...fallback, ...(portable ? [portable] : []), ...(f32Storage ? [f32Storage] : [])];
   }
   // A map without tuned kernels in a module that needs a feature: its portable set (a module of its own) replaces the module's kernels.
-  return [...(tensorCore ? [tensorCore] : []), ...(portable ? [portable] : [own]), ...(f32Storage ? [f32Storage] : [])];
+  return [...(larger ? [larger] : []), ...(portable ? [portable] : [own]), ...(f32Storage ? [f32Storage] : [])];
 }
 
 /** One map's kernels in one storage type: its forward kernels, then its backward program's (none in a forward-only build). */

@@ -2,8 +2,9 @@
  * Kernel sets (the manifest's `kernelSets`): the ways a map can run, each with what a device
  * needs for it. An untuned build cannot know the adapter, so its kernels fit every adapter (the
  * portable limits); beside them an f16 map gets the kernels an untuned build would emit for an
- * adapter with tensor cores (shader-f16 and subgroup matrices, the H200's limits), only where
- * they differ. A tuned build's kernels need what the tuned adapter offered; where that is more
+ * adapter with tensor cores (shader-f16 and subgroup matrices, the H200's limits), and an f32 map
+ * those for an adapter with the H200's workgroup limits (the large set), each only where they
+ * differ. A tuned build's kernels need what the tuned adapter offered; where that is more
  * than the portable limits, the map also gets its untuned kernels (the portable set), so the
  * build still runs everywhere. The runtime runs the first set the device can (runtime/kernel-sets.ts).
  */
@@ -33,6 +34,31 @@ export const TENSOR_CORE_TARGET: TargetLimits = { maxWorkgroupSize: 1024, maxWor
 
 /** Appended to the entry points of a map's tensor-core kernels (they share the module's WGSL). */
 export const TENSOR_CORE_SUFFIX = '_tc';
+
+/**
+ * The target of an f32 map's large set: the workgroup limits Dawn reports on the H100 and H200
+ * (1024 invocations, 48 KiB), no feature. There the untuned f32 defaults are the measured best
+ * (defaults.ts: ks-dtiled's 512-invocation strided shapes, ks-tiled's long-reduction tile with
+ * chunks of 16), where on the portable limits the f32 maps ran 1.09-1.36x slower than tuned on the
+ * H200 (1024->4096: 1.6885 vs 1.2400 ms; the defaults for its limits 1.2376, bench/results/s12/call-3).
+ * Like the tensor-core set it requires only what its kernels use, so an adapter with less (512
+ * invocations, 32 KiB) still runs it where they fit.
+ */
+export const LARGE_TARGET: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
+
+/** Appended to the entry points of a map's large-set kernels (they share the module's WGSL). */
+export const LARGE_SUFFIX = '_large';
+
+/** A set of an untuned build's kernels for a target beyond the portable limits: the tensor-core set (f16), the large set (f32). */
+interface UntunedTarget {
+  readonly name: 'tensor-core' | 'large';
+  readonly storage: StorageType;
+  readonly limits: TargetLimits;
+  readonly suffix: string;
+}
+
+const TENSOR_CORE: UntunedTarget = { name: 'tensor-core', storage: 'f16', limits: TENSOR_CORE_TARGET, suffix: TENSOR_CORE_SUFFIX };
+const LARGE: UntunedTarget = { name: 'large', storage: 'f32', limits: LARGE_TARGET, suffix: LARGE_SUFFIX };
 
 /** Appended to the entry points of a tuned map's portable kernels that differ from its tuned ones. */
 export const PORTABLE_SUFFIX = '_portable';
@@ -108,36 +134,57 @@ export interface ModuleMapKernels {
 /**
  * The tensor-core set of an f16 map: its forward kernels as an untuned build emits them for
  * TENSOR_CORE_TARGET, its backward kernels as an untuned build emits them everywhere (portable).
- * A kernel the same as the module's (same ops, same schedule) is the module's own; only the
- * others are written, under entry points with TENSOR_CORE_SUFFIX, after the module's WGSL: in an
- * untuned build forward kernels only, in a `tuned` one (its module kernels on tuned schedules)
- * also the untuned kernels of what the tuning replaced. Undefined when the target changes no
- * forward default (an f32 module, a map without an op the tensor-core families take): the map
- * then has no such set.
+ * Undefined when the target changes no forward default (a map without an op the tensor-core
+ * families take): the map then has no such set. See untunedTargetSet.
  */
 export function tensorCoreSet(map: ModuleMapKernels, moduleEnables: readonly string[], tuned: boolean): ManifestKernelSet | undefined {
+  return untunedTargetSet(map, moduleEnables, tuned, TENSOR_CORE);
+}
+
+/**
+ * The large set of an f32 map: its forward kernels as an untuned build emits them for
+ * LARGE_TARGET, its backward kernels portable. Undefined when no forward default changes there
+ * (a butterfly, small blocks): the map then has no such set. See untunedTargetSet.
+ */
+export function largeSet(map: ModuleMapKernels, moduleEnables: readonly string[], tuned: boolean): ManifestKernelSet | undefined {
+  return untunedTargetSet(map, moduleEnables, tuned, LARGE);
+}
+
+/**
+ * A map's set for `t`: its forward kernels as an untuned build emits them for t's limits, its
+ * backward kernels as an untuned build emits them everywhere (portable). A kernel the same as the
+ * module's (same ops, same schedule) is the module's own; only the others are written, under
+ * entry points with t's suffix, after the module's WGSL: in an untuned build forward kernels only,
+ * in a `tuned` one (its module kernels on tuned schedules) also the untuned kernels of what the
+ * tuning replaced. Undefined when the target changes no forward default, or only to kernels within
+ * the portable limits (the set would run on every adapter in place of the portable kernels).
+ */
+function untunedTargetSet(map: ModuleMapKernels, moduleEnables: readonly string[], tuned: boolean, t: UntunedTarget): ManifestKernelSet | undefined {
   const { program, backwardProgram } = map;
-  const tensorCore = emitProgramKernels(program, { storage: 'f16', limits: TENSOR_CORE_TARGET, entryPointSuffix: TENSOR_CORE_SUFFIX });
-  const untunedForward = tuned ? emitProgramKernels(program, { storage: 'f16' }) : map.forward;
-  if (ownKernels(untunedForward, shareSame(untunedForward, tensorCore)).length === 0) return undefined;
-  const forward = shareSame(map.forward, tensorCore);
-  const backward = tuned && backwardProgram ? shareSame(map.backward, emitBackwardKernels(backwardProgram, { storage: 'f16', entryPointSuffix: TENSOR_CORE_SUFFIX })) : map.backward;
+  const target = emitProgramKernels(program, { storage: t.storage, limits: t.limits, entryPointSuffix: t.suffix });
+  const untunedForward = tuned ? emitProgramKernels(program, { storage: t.storage }) : map.forward;
+  if (ownKernels(untunedForward, shareSame(untunedForward, target)).length === 0) return undefined;
+  const forward = shareSame(map.forward, target);
+  const backward = tuned && backwardProgram ? shareSame(map.backward, emitBackwardKernels(backwardProgram, { storage: t.storage, entryPointSuffix: t.suffix })) : map.backward;
   const ownBackward = ownKernels(map.backward, backward);
   const own = [...ownKernels(map.forward, forward), ...ownBackward];
+  // The backward kernels are portable; a forward kernel needs what its schedule needs on the target (a tuned one the module shares too).
+  const requires = requirementsOf(
+    [...forward, ...backward, ...map.optimizers],
+    Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...forward.map((k) => forwardStorageNeeded(program, k, t.limits))),
+    // It extends the module's WGSL, which compiles only with the features its `enable`s name.
+    [...t.limits.features, ...featuresOfEnables(moduleEnables)],
+  );
+  // Kernels every adapter runs (a small op's nearest shape on the target fits the portable limits) would replace the portable ones everywhere: none.
+  if (withinPortableLimits(requires, t.storage)) return undefined;
   return {
-    name: 'tensor-core',
-    storage: 'f16',
-    // The backward kernels are portable; a forward kernel needs what its schedule needs on the target (a tuned one the module shares too).
-    requires: requirementsOf(
-      [...forward, ...backward, ...map.optimizers],
-      Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...forward.map((k) => forwardStorageNeeded(program, k, TENSOR_CORE_TARGET))),
-      // It extends the module's WGSL, which compiles only with the features its `enable`s name.
-      [...TENSOR_CORE_TARGET.features, ...featuresOfEnables(moduleEnables)],
-    ),
+    name: t.name,
+    storage: t.storage,
+    requires,
     wgsl: {
       extendsModule: true,
       enables: [...new Set(own.flatMap((k) => k.enables))].filter((e) => !moduleEnables.includes(e)).sort(),
-      text: [`// map ${program.name} (tensor-core kernels)`, ...own.map((k) => k.wgsl)].join('\n'),
+      text: [`// map ${program.name} (${t.name} kernels)`, ...own.map((k) => k.wgsl)].join('\n'),
     },
     kernels: planForwardKernels(program.ops, forward),
     ...(backwardProgram && ownBackward.length > 0 ? { backwardKernels: planBackwardKernels(backwardProgram.ops, backward) } : {}),

@@ -159,11 +159,12 @@ export interface ManifestRequirements {
 /**
  * How a kernel set was chosen: `portable` (untuned: default schedules within the limits every
  * adapter has), `tuned` (some kernel from the tuning database: the adapter it was tuned on),
- * `tensor-core` (untuned defaults for adapters with shader-f16 and subgroup matrices),
- * `f32-storage` (a `dtype f16` map with f32 storage, for adapters without shader-f16), `module`
- * (a manifest of an older monc: its kernels, whatever they needed).
+ * `tensor-core` (untuned defaults for adapters with shader-f16 and subgroup matrices), `large`
+ * (an f32 map's untuned defaults for adapters with 1024 invocations and 48 KiB of workgroup
+ * storage), `f32-storage` (a `dtype f16` map with f32 storage, for adapters without shader-f16),
+ * `module` (a manifest of an older monc: its kernels, whatever they needed).
  */
-export type KernelSetName = 'portable' | 'tuned' | 'tensor-core' | 'f32-storage' | 'module';
+export type KernelSetName = 'portable' | 'tuned' | 'tensor-core' | 'large' | 'f32-storage' | 'module';
 
 /** One way to run a map: its kernels, the storage type they use and what the device needs for them. */
 export interface ManifestKernelSet {

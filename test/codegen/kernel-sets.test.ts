@@ -1,15 +1,16 @@
 /**
  * The kernel sets a build lists per map (manifest `kernelSets`): an untuned f16 map gets a
  * tensor-core set exactly where some forward kernel's default on the tensor-core target differs
- * from the portable one, and that set writes only those kernels; f32 builds and maps without
- * such ops get none. The sets are tried in order: tensor-core, the module's own, (a tuned
+ * from the portable one, and that set writes only those kernels; an untuned f32 map likewise a
+ * large set (the H200's workgroup limits); maps without such ops get none. The sets are tried in
+ * order: tensor-core or large, the module's own, (a tuned
  * build's portable set: portable-set.test.ts), f32-storage. A tuned f16 map lists its tuned set
  * first, then the same tensor-core set where some adapter runs it but not the tuned one.
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { compileKernels, type KernelOutputs, type TuningLookup } from '../../src/compile-kernels.js';
-import { TENSOR_CORE_SUFFIX, TENSOR_CORE_TARGET } from '../../src/codegen/kernel-sets.js';
+import { LARGE_SUFFIX, LARGE_TARGET, TENSOR_CORE_SUFFIX, TENSOR_CORE_TARGET } from '../../src/codegen/kernel-sets.js';
 import { defaultSchedule } from '../../src/codegen/wgsl/families.js';
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import { candidates, DEFAULT_LIMITS, isValidSchedule, type Schedule } from '../../src/codegen/wgsl/index.js';
@@ -30,13 +31,13 @@ const fnOf = (entryPoint: string) => new RegExp(`\\bfn ${entryPoint}\\(`);
 const work = (k: { ops: readonly number[]; schedule: unknown; workgroupSize: readonly number[]; dispatch: unknown }) => ({ ops: k.ops, schedule: k.schedule, workgroupSize: k.workgroupSize, dispatch: k.dispatch });
 
 /**
- * The tensor-core set of `map` against the module: a kernel the same as the module's (same ops,
+ * The tensor-core (or large) set of `map` against the module: a kernel the same as the module's (same ops,
  * schedule) is the module's own entry point; the others are written in the set's text under
  * entry points with the suffix, and nowhere else. Together they perform every op once, in order.
  */
-function expectSharesTheModule(map: ManifestMap, wgsl: string): void {
-  const set = kernelSetOf(map, 'tensor-core');
-  const own = set.kernels!.filter((k) => k.entryPoint.endsWith(TENSOR_CORE_SUFFIX));
+function expectSharesTheModule(map: ManifestMap, wgsl: string, name: 'tensor-core' | 'large' = 'tensor-core', suffix = TENSOR_CORE_SUFFIX): void {
+  const set = kernelSetOf(map, name);
+  const own = set.kernels!.filter((k) => k.entryPoint.endsWith(suffix));
   expect(own.length, 'a set exists only for kernels that differ').toBeGreaterThan(0);
   expect(set.kernels!.flatMap((k) => k.ops)).toEqual(map.ops.map((_, i) => i));
   for (const k of set.kernels!) {
@@ -98,7 +99,7 @@ describe('the tensor-core kernel set', () => {
   });
 
   test.prop([fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.constantFrom(2, 4, 8), fc.constantFrom('f16' as const, 'f32' as const)], { numRuns: 16 })(
-    'exists exactly where some op of an untuned f16 map has another default on the tensor-core target (random rectangular Monarch, low rank)',
+    'exists exactly where some op of an untuned f16 map has another default on the tensor-core target, of an f32 map on the large target (random rectangular Monarch, low rank)',
     (p, q, k, dtype) => {
       // Blocks of 8·p × 8·q: multiples of 16 (ks-sgmat's tiles) or not.
       const n = 8 * p * k;
@@ -106,10 +107,16 @@ describe('the tensor-core kernel set', () => {
       const built = build(`module r\ndtype ${dtype}\nmap a : ${n} -> ${m} = monarch(nblocks: ${k})\nmap b : ${n} -> ${m} = lowrank(rank: ${8 * p})`);
       built.manifest.maps.forEach((map, i) => {
         const ops = built.programs[i].ops;
-        const differs = ops.some((op) => scheduleKey(defaultSchedule(op, TENSOR_CORE_TARGET)) !== scheduleKey(defaultSchedule(op, DEFAULT_LIMITS)));
-        const expected = dtype === 'f32' ? ['portable'] : differs ? ['tensor-core', 'portable', 'f32-storage'] : ['portable', 'f32-storage'];
+        const differsOn = (target: typeof DEFAULT_LIMITS) => ops.some((op) => scheduleKey(defaultSchedule(op, target)) !== scheduleKey(defaultSchedule(op, DEFAULT_LIMITS)));
+        // f32 maps: the large set (the H200's workgroup limits, no feature) where some default there needs more than the portable limits.
+        const beyondPortable = ops.some((op) => !isValidSchedule(op, defaultSchedule(op, LARGE_TARGET), DEFAULT_LIMITS));
+        const expected =
+          dtype === 'f32'
+            ? beyondPortable ? ['large', 'portable'] : ['portable']
+            : differsOn(TENSOR_CORE_TARGET) ? ['tensor-core', 'portable', 'f32-storage'] : ['portable', 'f32-storage'];
         expect(names(map), `${map.name} ${n} -> ${m}, ${k} blocks, ${dtype}`).toEqual(expected);
         if (expected[0] === 'tensor-core') expectSharesTheModule(map, built.wgsl);
+        if (expected[0] === 'large') expectSharesTheModule(map, built.wgsl, 'large', LARGE_SUFFIX);
       });
     },
   );
@@ -197,5 +204,29 @@ describe('the tensor-core kernel set', () => {
     expect(names(tuned)).toEqual(['tuned', 'tensor-core', 'portable', 'f32-storage']);
     expect(kernelSetOf(tuned, 'tuned').requires.subgroupMatrixConfigs).toEqual(['f16->f16 16x16x16']);
     expect(kernelSetOf(tuned, 'tensor-core').requires.subgroupMatrixConfigs).toEqual(['f16->f32 16x16x16']);
+  });
+});
+
+describe('the large kernel set (f32)', () => {
+  it('an untuned f32 Monarch 1024 -> 4096 gets one: both factors on their 1024-invocation defaults, requiring only what they use; a butterfly none', () => {
+    const built = build('module m\nmap up : 1024 -> 4096 = monarch(nblocks: 4)\nmap fly : 64 -> 64 = butterfly(radix: 2)');
+    const [map, fly] = built.manifest.maps;
+    expect(names(map)).toEqual(['large', 'portable']);
+    expect(names(fly)).toEqual(['portable']);
+    const set = kernelSetOf(map, 'large');
+    const ops = built.programs[0].ops;
+    // Each op's default for the large target (ks-tiled's long-reduction tile with chunks of 16, ks-dtiled's 512-invocation d = 4 form).
+    expect(set.kernels!.map((k) => k.schedule)).toEqual(ops.map((op) => defaultSchedule(op, LARGE_TARGET)));
+    expect(set.kernels!.map((k) => k.entryPoint)).toEqual(['up_op0_large', 'up_op1_large']);
+    expect(set.storage).toBe('f32');
+    expect(set.backwardKernels, "backward kernels stay the module's").toBeUndefined();
+    expect(set.requires).toEqual({
+      features: [],
+      maxComputeInvocationsPerWorkgroup: Math.max(...[...set.kernels!, ...map.backward!.kernels, ...map.optimizers!].map((k) => k.workgroupSize[0])),
+      maxComputeWorkgroupStorageSize: 32768,
+    });
+    expect(set.requires.maxComputeInvocationsPerWorkgroup).toBe(512);
+    expectSharesTheModule(map, built.wgsl, 'large', LARGE_SUFFIX);
+    expect(set.wgsl!.enables).toEqual([]);
   });
 });

@@ -114,8 +114,20 @@ describe('the kernel set a device runs', () => {
     expect(chooseKernelSet('up', map.kernelSets!, smaller).set.name).toBe('portable');
   });
 
+  it('an untuned f32 build: the H200 runs its large set, an adapter with the WebGPU defaults (and SwiftShader) the portable one', () => {
+    const map = compileKernels('module m\nmap up : 1024 -> 4096 = monarch(nblocks: 4)', 'm.mon').outputs!.manifest.maps[0];
+    const sets = map.kernelSets!;
+    expect(sets.map((s) => s.name)).toEqual(['large', 'portable']);
+    expect(chooseKernelSet('up', sets, H200).set.name).toBe('large');
+    const portable = chooseKernelSet('up', sets, WEBGPU_DEFAULTS);
+    expect(portable.set.name).toBe('portable');
+    expect(portable.skipped).toEqual([{ name: 'large', unmet: ['512 invocations', '32768 bytes of workgroup storage'] }]);
+    expect(chooseKernelSet('up', sets, SWIFTSHADER).set.name).toBe('portable');
+  });
+
   it('a build tuned on the H200: the H200 runs the tuned kernels, an adapter with the WebGPU defaults the portable ones (f16: f32 storage without shader-f16)', () => {
     const f32 = tunedOnH200('f32');
+    // No large set: this small map's defaults for the H200's workgroup limits fit the portable ones (kernel-sets.ts untunedTargetSet).
     expect(f32.map((s) => s.name)).toEqual(['tuned', 'portable']);
     expect(chooseKernelSet('up', f32, H200).set.name).toBe('tuned');
     expect(chooseKernelSet('up', f32, WEBGPU_DEFAULTS)).toEqual({ set: f32[1], skipped: [{ name: 'tuned', unmet: ['512 invocations'] }] });
