@@ -29,13 +29,34 @@ export function warmupAfter(sinceLastMs: number): TimingOptions {
   return sinceLastMs < WARM_GAP_MS ? { warmupMs: WARM_WARMUP_MS } : {};
 }
 
+/**
+ * The timing of a fallback adapter (GPUAdapterInfo.isFallbackAdapter: a software one such as
+ * SwiftShader) runs on the CPU, whose clocks do not drop between kernels as an idle GPU's do: one
+ * batch of samples after the warm-up runs, without the ramp or the agreement of two batches
+ * (which on a loaded CPU runs to timing.ts's 2 s cap). Tuning monc's own tests on SwiftShader: a
+ * backward program's tuning 46 s -> 7 s.
+ */
+export const NO_RAMP: TimingOptions = { warmupMs: 0, maxWarmupMs: 0 };
+
 /** When the last candidate of a tuning run was timed: one per run, shared by all its kernels (the clocks do not know which kernel ran). */
 export class WarmClock {
   private last = -Infinity;
-  constructor(private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly now: () => number = () => performance.now(),
+    /** Whether the device's clocks ramp up under load (false: a fallback adapter, NO_RAMP). */
+    private readonly ramps = true,
+  ) {}
+  /** The clock of a tuning run on `device` (GPUDevice.adapterInfo, where the browser has it, says whether it is a fallback adapter). */
+  static of(device: GPUDevice): WarmClock {
+    return new WarmClock(undefined, device.adapterInfo?.isFallbackAdapter !== true);
+  }
   /** The warm-up the next timing needs. */
   warmup(): TimingOptions {
-    return warmupAfter(this.now() - this.last);
+    return this.ramps ? warmupAfter(this.now() - this.last) : NO_RAMP;
+  }
+  /** The full warm-up from idle (a close race's rematch). */
+  full(): TimingOptions {
+    return this.ramps ? {} : NO_RAMP;
   }
   /** A timing just ended. */
   timed(): void {
@@ -128,7 +149,7 @@ export async function raceCandidates(bench: CandidateBench, o: RaceOptions): Pro
   if (!second || second.ms > first.ms * (1 + CLOSE_RACE)) return { ...(first ? { best: first } : {}), timed, rejected };
   // The two timed again, each with the full warm-up (the first pass may have caught them at different clocks).
   const again: TimedSchedule[] = [];
-  for (const c of [first, second]) again.push(await time(c.schedule, bench.emit(c.schedule), {}));
+  for (const c of [first, second]) again.push(await time(c.schedule, bench.emit(c.schedule), o.clock.full()));
   o.report(`${o.name} close race, timed again: ${again.map((c) => `${c.ms.toFixed(4)} ms ${JSON.stringify(c.schedule)}`).join(' vs ')}`, false);
   const best = again.reduce((b, c) => (c.ms < b.ms ? c : b));
   return { best, timed, rejected };

@@ -203,7 +203,7 @@ export async function tuneBackwardProgram(
   const race = (p: (typeof plans)[number]) => ({ space: p.space, seeds: p.seeds, maxCandidates: max });
   const total = plans.reduce((n, p) => n + raceSize(race(p)), 0);
   let done = 0;
-  const clock = new WarmClock();
+  const clock = WarmClock.of(device);
   const kernels: KernelTuning[] = [];
   const entries: TuningEntry[] = [];
   for (const plan of plans) {

@@ -134,7 +134,7 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
   const race = (p: Plan) => ({ space: p.space, seeds: p.seeds, maxCandidates: max });
   const total = searched.reduce((n, p) => n + raceSize(race(p)), 0);
   let done = 0;
-  const clock = new WarmClock();
+  const clock = WarmClock.of(device);
 
   type Tuned = Omit<KernelTuning, 'defaultMs'> & { readonly defaultTimed?: number };
   async function tuneKernel(plan: Plan): Promise<Tuned> {

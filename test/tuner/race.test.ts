@@ -1,15 +1,16 @@
 /**
  * One kernel's race (race.ts), the step the forward and backward tuners share: a candidate is
  * timed only after its check passed, failures are recorded and never timed, one counted progress
- * line per candidate, the warm-up is short only right after another timing, and the two fastest
- * are timed again with the full warm-up when they are within CLOSE_RACE of each other.
+ * line per candidate, the warm-up is short only right after another timing (and has no ramp on a
+ * fallback adapter), and the two fastest are timed again with the full warm-up when they are
+ * within CLOSE_RACE of each other.
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { EmittedKernel, Schedule } from '../../src/codegen/wgsl/kernel.js';
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { TimingOptions, TimingStats } from '../../src/runtime/timing.js';
-import { CLOSE_RACE, raceCandidates, raceSize, WarmClock, warmupAfter, type CandidateBench } from '../../src/tuner/race.js';
+import { CLOSE_RACE, NO_RAMP, raceCandidates, raceSize, WarmClock, warmupAfter, type CandidateBench } from '../../src/tuner/race.js';
 
 const space: Schedule[] = [1, 2, 3, 4, 5, 6, 7].map((w) => ({ family: 'f', w }));
 
@@ -117,5 +118,24 @@ describe('WarmClock', () => {
     expect(clock.warmup().warmupMs).toBeGreaterThan(0);
     now += 2000;
     expect(clock.warmup()).toEqual({});
+    expect(clock.full()).toEqual({});
+  });
+
+  it('on a fallback (software) adapter: one batch after the warm-up runs, for every candidate and the rematch', async () => {
+    const clock = new WarmClock(() => 0, false);
+    expect(clock.warmup()).toEqual({ warmupMs: 0, maxWarmupMs: 0 });
+    expect(clock.full()).toEqual(NO_RAMP);
+    // A close race (as above) on that clock: every timing, the rematch's included, without the ramp.
+    const { bench, timings } = fakeBench((s) => ({ error: 0, times: s.w === 1 ? [1.0, 0.9] : s.w === 2 ? [0.95, 1.2] : [5] }));
+    await race(bench, clock);
+    expect(timings.length).toBe(space.length + 2);
+    for (const t of timings) expect(t.options).toEqual({ repeats: 3, ...NO_RAMP });
+  });
+
+  it('WarmClock.of reads GPUDevice.adapterInfo.isFallbackAdapter (a GPU, or a browser without adapterInfo: the ramp)', () => {
+    const of = (adapterInfo: unknown) => WarmClock.of({ adapterInfo } as GPUDevice);
+    expect(of({ isFallbackAdapter: true }).full()).toEqual(NO_RAMP);
+    expect(of({ isFallbackAdapter: false }).full()).toEqual({});
+    expect(of(undefined).full()).toEqual({});
   });
 });
