@@ -19,6 +19,8 @@ import { programOfManifest as programOf } from './manifest-program.js';
 import { packParams as pack, unpackParams as unpack } from './params.js';
 import type { ProgramData } from '../manifest/program.js';
 import { typeName, userError } from './user-error.js';
+import { patternSource } from '../manifest/pattern.js';
+import { FormatError } from './formats/format-error.js';
 
 const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
 const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((s) => typeof s === 'string');
@@ -153,6 +155,10 @@ export const GpuExecutor = /* @__PURE__ */ withCheckedStatic(Executor, 'create',
   if (!(isRecord(spec) && typeof s.name === 'string' && typeof s.wgsl === 'string' && Array.isArray(s.kernels) && Array.isArray(s.buffers) && isCount(s.in) && isCount(s.out) && isCount(s.paramSize))) {
     throw refuse(fn, "an executor spec (a manifest map with its kernel set's wgsl, kernels and storage)", spec);
   }
+  const ops = (s.ops ?? []) as OpData[];
+  const reader = (s.kernels as KernelPlan[]).find((k) => k.pattern && !(ops[k.ops?.[0] ?? -1] && patternSource(ops[k.ops![0]])));
+  // A block-sparse kernel without the op its pattern table comes from (pattern-buffers.ts builds the tables and trusts its ops).
+  if (reader) throw new FormatError(`kernel ${reader.entryPoint} reads a pattern table, but its op has no block pattern`);
 }, true);
 
 /** PipelineCache, its constructor and PipelineCache.for(device) taking a GPUDevice only. */

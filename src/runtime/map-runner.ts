@@ -65,7 +65,8 @@ export interface MapRunnerOptions {
   readonly backend?: Backend;
   /**
    * The module's dtype (Manifest.dtype); default: the one its kernel sets show (kernel-sets.ts
-   * moduleDtype), so that a map of an f16 module's manifest file runs as f16 without it.
+   * moduleDtype), so that a map of an f16 module's manifest file runs as f16 without it; 'f32'
+   * for a map whose sets show an f16 module is refused.
    */
   readonly dtype?: Dtype;
   /**
@@ -165,6 +166,9 @@ export class MapRunner {
     // string ('cpu' ran on WebGPU), a typo in backend ('CPU', 'gpu'), getSharedDevice()'s result or
     // the adapter as the device (a TypeError at the first call), 'yes' taken as true.
     const { backend, device, dtype, training } = options;
+    // A map whose kernel sets show an f16 module is not run as f32 (QA2 s13 R24: that skips its ±65504 checks, and f16 storage
+    // turns such values into ±Inf); 'f16' for a map that does not show it only adds checks (an emulation's f32-only sets).
+    const f16 = moduleDtype(map) === 'f16';
     const wrong: [string, string, unknown] | undefined =
       typeof options !== 'object'
         ? ['options', 'an object', typeof options]
@@ -175,8 +179,8 @@ export class MapRunner {
             ? ['device', "a GPUDevice (getSharedDevice()'s .device)", device.constructor?.name ?? typeof device]
             : ![undefined, true, false].includes(training)
               ? ['training', 'true or false', typeof training]
-              : ![undefined, 'f32', 'f16'].includes(dtype)
-                ? ['dtype', "'f32' or 'f16'", dtype]
+              : ![undefined, 'f16', f16 ? 'f16' : 'f32'].includes(dtype)
+                ? ['dtype', f16 ? "'f16' (this module's)" : "'f32' or 'f16'", dtype]
                 : undefined;
     if (wrong) throw mustBe(map.name, ...wrong);
     checkOptionNames(map.name, 'create', options, ['backend', 'device', 'dtype', 'training']);

@@ -9,7 +9,6 @@ import type { PatternLayout } from '../manifest/pattern.js';
 import { patternSource, patternTable } from '../manifest/pattern.js';
 import type { BackwardOpData } from '../manifest/program.js';
 import { missingEntry, blockSparseSupport } from './extensions.js';
-import { FormatError } from './formats/format-error.js';
 import { MoncError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
 import { createBuffer, paddedBytes } from './buffer.js';
@@ -23,11 +22,15 @@ export function noPattern(device: GPUDevice): GPUBuffer {
   return memo(placeholders, device, () => createBuffer(device, 'no pattern', 16, flags.STORAGE));
 }
 
-/** A new buffer holding the `layout` table of `op`'s pattern; throws when the op has none or the device cannot bind it. */
-export function patternBuffer(device: GPUDevice, op: BackwardOpData | undefined, layout: PatternLayout, what: string): GPUBuffer {
-  const source = op && patternSource(op);
-  if (!source) throw new FormatError(`${what} reads a pattern table, but its op has no block pattern`);
-  const table = patternTable(source, layout);
+/**
+ * A new buffer holding the `layout` table of `op`'s pattern; throws when the device cannot bind it.
+ * The op has a pattern: a manifest file's maps are checked for it (check-manifest.ts), the
+ * bindings' own manifest is monc's, and GpuExecutor.create as monc/runtime exports it checks a
+ * caller's spec (checked-exports.ts patternProblem) — a check here would be in every page with
+ * block-sparse maps.
+ */
+export function patternBuffer(device: GPUDevice, op: BackwardOpData, layout: PatternLayout, what: string): GPUBuffer {
+  const table = patternTable(patternSource(op)!, layout);
   const bytes = paddedBytes(table.length, 4);
   const limit = bindingBytes(device.limits);
   if (bytes > limit) throw new MoncError('device', `${what}: its pattern table needs ${bytes} bytes, over this device's storage buffer limit of ${limit}`);

@@ -8,7 +8,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { compileModule } from '../../src/compile.js';
-import { GpuExecutor } from '../../src/runtime/gpu-executor.js';
+// As monc/runtime exports it: create checks a caller's spec (a block-sparse kernel's op included).
+import { GpuExecutor } from '../../src/runtime/checked-exports.js';
 import { MapRunner } from '../../src/runtime/map-runner.js';
 import { patternTable } from '../../src/manifest/pattern.js';
 import type { CheckedMap } from '../../src/dsl/structure.js';
@@ -78,7 +79,7 @@ describe('block-sparse kernels read the uploaded pattern table', () => {
     }
   });
 
-  it('an executor given a sparse kernel without the ops its pattern comes from refuses with a format error', async () => {
+  it('an executor (monc/runtime\'s GpuExecutor.create) given a sparse kernel without the ops its pattern comes from refuses with a format error', async () => {
     const { outputs } = compileModule('map s : 24 -> 20 = sparse(block: [4, 6], pattern: band(width: 2))', 's.mon');
     const map = outputs!.manifest.maps[0];
     const spec = { name: map.name, wgsl: outputs!.wgsl, kernels: map.kernels, buffers: map.buffers, paramSize: map.paramSize, in: map.in, out: map.out, storage: 'f32' as const };

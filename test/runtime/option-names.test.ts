@@ -4,7 +4,8 @@
  *   `chunkrows` ran in one piece, `Out` left the caller's array untouched) and a `dtype` that is
  *   neither 'f32' nor 'f16' are one MoncError of kind `user` naming the option;
  * - a runner built from a manifest file's map without `{ dtype }` runs an f16 module as f16 (its
- *   range checks; before, as f32: 70000 passed where the generated class refuses it).
+ *   range checks; before, as f32: 70000 passed where the generated class refuses it), and
+ *   `{ dtype: 'f32' }` for such a map is refused (QA2 s13 R24: it ran without those checks).
  * On both backends.
  */
 import { describe, expect, it } from 'vitest';
@@ -27,7 +28,13 @@ describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
     const known = '(its options are backend, device, dtype, training)';
     await expectMoncError(() => create({ backnd: 'cpu' }), 'user', `map 'up': create has no option 'backnd' ${known}`);
     await expectMoncError(() => create({ Training: true }), 'user', `map 'up': create has no option 'Training' ${known}`);
-    for (const dtype of ['x', 'bf16', 16]) await expectMoncError(() => create({ dtype }), 'user', `map 'up': dtype must be 'f32' or 'f16', got ${dtype}`);
+    for (const dtype of ['x', 'bf16', 16]) await expectMoncError(() => create({ dtype }), 'user', `map 'up': dtype must be 'f16' (this module's), got ${dtype}`);
+    // An f16 module run as f32 would skip its range checks (QA2 s13 R24): refused; a map that does not show its dtype takes either.
+    await expectMoncError(() => create({ dtype: 'f32' }), 'user', "map 'up': dtype must be 'f16' (this module's), got f32");
+    const f32Map = { ...map, kernelSets: map.kernelSets!.filter((set) => set.storage === 'f32') };
+    for (const dtype of ['x', 'bf16']) {
+      await expectMoncError(() => MapRunner.create(f32Map, F16.wgsl, { backend, dtype } as MapRunnerOptions), 'user', `map 'up': dtype must be 'f32' or 'f16', got ${dtype}`);
+    }
   });
 
   it('forward: a misspelt option name rejects and leaves the caller’s array untouched', async () => {
@@ -56,14 +63,6 @@ describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
       const x = new Float32Array(16).fill(1);
       x[5] = 70000;
       await expectMoncError(() => runner.forward(x), 'value', "input of map 'up' holds 70000 at element (0, 5): beyond the f16 range ±65504 of this f16 module");
-      // An explicit dtype still wins (what the generated class passes).
-      const asF32 = await create({ dtype: 'f32' });
-      try {
-        asF32.loadParams(params);
-        expect((await asF32.forward(x)).length).toBe(32);
-      } finally {
-        asF32.destroy();
-      }
     } finally {
       runner.destroy();
     }
