@@ -18,6 +18,7 @@ import { packParams } from '../runtime/params.js';
 import { paddedBytes } from '../runtime/buffer.js';
 import { timePasses, type TimingMethod, type TimingStats } from '../runtime/timing.js';
 import { relativeError } from '../tuner/op-reference.js';
+import { NO_RAMP, onFallbackAdapter } from '../tuner/race.js';
 import { PRECISION_TOLERANCE } from '../util/precision.js';
 import { MoncError } from '../util/error.js';
 import { batchOverLimit, forwardRowsLimit } from '../manifest/rows-limit.js';
@@ -58,7 +59,8 @@ export interface MapMeasurement {
  * What `monc bench` measures, on `device`: the map's kernels through MapRunner (the kernel set it
  * takes on this device), checked against
  * the float64 executor on a few rows (an error when they disagree: a wrong kernel is never timed),
- * then the whole forward pass and each kernel alone timed at `batch` rows. Also used by
+ * then the whole forward pass and each kernel alone timed at `batch` rows (without the GPU clock ramp
+ * on a fallback adapter, as the tuner times its candidates). Also used by
  * bench/sweep.ts.
  */
 export async function measureMap(device: GPUDevice, target: BenchTarget, opts: MeasureOptions): Promise<MapMeasurement> {
@@ -79,7 +81,7 @@ export async function measureMap(device: GPUDevice, target: BenchTarget, opts: M
 
     const io = ioBuffers(device, storage, opts.batch, map.in, map.out);
     try {
-      const options = { repeats: opts.repeats };
+      const options = { repeats: opts.repeats, ...(onFallbackAdapter(device) ? NO_RAMP : {}) };
       const whole = await timePasses(device, (pass) => runner.encodeDispatches(pass, io.x, io.y, opts.batch), options);
       const kernels = [];
       for (const [i, k] of set.kernels.entries()) {

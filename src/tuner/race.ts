@@ -38,6 +38,9 @@ export function warmupAfter(sinceLastMs: number): TimingOptions {
  */
 export const NO_RAMP: TimingOptions = { warmupMs: 0, maxWarmupMs: 0 };
 
+/** Whether `device` is a fallback adapter's (GPUDevice.adapterInfo, where the browser has it): timed with NO_RAMP. */
+export const onFallbackAdapter = (device: GPUDevice): boolean => device.adapterInfo?.isFallbackAdapter === true;
+
 /** When the last candidate of a tuning run was timed: one per run, shared by all its kernels (the clocks do not know which kernel ran). */
 export class WarmClock {
   private last = -Infinity;
@@ -48,7 +51,7 @@ export class WarmClock {
   ) {}
   /** The clock of a tuning run on `device` (GPUDevice.adapterInfo, where the browser has it, says whether it is a fallback adapter). */
   static of(device: GPUDevice): WarmClock {
-    return new WarmClock(undefined, device.adapterInfo?.isFallbackAdapter !== true);
+    return new WarmClock(undefined, !onFallbackAdapter(device));
   }
   /** The warm-up the next timing needs. */
   warmup(): TimingOptions {

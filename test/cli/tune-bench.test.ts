@@ -18,6 +18,8 @@ import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import { kernelSignature } from '../../src/tuner/db.js';
 import { opSearch, storageLimits } from '../../src/tuner/seeds.js';
 import { loadTuningDb } from '../../src/node/tuning-db.js';
+import { measureMap } from '../../src/tools/measure-map.js';
+import { onFallbackAdapter } from '../../src/tuner/race.js';
 import { getTestMoncDevice } from '../support/gpu.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
 
@@ -180,6 +182,15 @@ describe('monc bench', () => {
     expect(devicePeaks('nvidia', 'NVIDIA H100 PCIe')?.name).toBe('NVIDIA H100 PCIe');
     expect(devicePeaks('nvidia', 'nvidia-h200')?.memoryBytesPerS).toBe(4.8e12);
     expect(devicePeaks('google', 'swiftshader-device-subzero-')).toBeUndefined();
+  });
+
+  it('times on a fallback adapter (SwiftShader here) with one batch of samples after the warm-up runs, no GPU clock ramp', async () => {
+    const { device } = await getTestMoncDevice();
+    expect(onFallbackAdapter(device)).toBe(true);
+    const target = { map: untuned.outputs!.manifest.maps.find((m) => m.name === 'low')!, program: programOf('low'), wgsl: untuned.outputs!.wgsl, dtype: 'f32' as const };
+    const { whole } = await measureMap(device, target, { batch: 8, repeats: 3 });
+    expect(whole.stats.samples).toHaveLength(3);
+    expect(whole.stats.warmup).toMatchObject({ batches: 1, settled: false });
   });
 
   it('falls back to the wall clock on a device without timestamp queries', async () => {
