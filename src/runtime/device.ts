@@ -6,7 +6,7 @@
 import type { TargetLimits } from '../manifest/dispatch.js';
 import { subgroupMatrixConfigName, type SubgroupMatrixConfig } from '../manifest/subgroup-matrix.js';
 import { MoncError } from '../util/error.js';
-import { typeName, userError } from './user-error.js';
+import { checkOptionNames, typeName, userError } from './user-error.js';
 
 /**
  * Features monc asks for whenever the adapter has them. The subgroup-matrix feature (tensor
@@ -36,9 +36,11 @@ export interface GpuProvider {
 
 let provider: GpuProvider | undefined;
 
-/** Registers the adapter source used when globalThis.navigator.gpu is absent (Node). */
-export function registerGpuProvider(p: GpuProvider): void {
-  provider = p;
+/** Registers the adapter source used when globalThis.navigator.gpu is absent (Node); null or undefined: none. */
+export function registerGpuProvider(p: GpuProvider | null | undefined): void {
+  // From JavaScript (QA2 s13 R21 addendum): anything else was taken, and every later device request threw a TypeError.
+  if (p != null && typeof p.requestAdapter !== 'function') throw userError(`registerGpuProvider takes a GpuProvider ({ requestAdapter(options) }), got ${typeName(p)}`);
+  provider = p ?? undefined;
 }
 
 export interface MoncDevice {
@@ -133,6 +135,7 @@ export async function requestMoncDeviceChecked(options?: RequestDeviceOptions): 
   const given = (options ?? {}) as { adapter?: { requestDevice?: unknown; constructor?: { name?: string } }; powerPreference?: unknown };
   const wrong = (what: string, got: unknown) => userError(`requestMoncDevice: ${what}, got ${String(got)}`);
   if (typeof given !== 'object') throw wrong('options must be an object ({ adapter, powerPreference })', typeName(given));
+  checkOptionNames('requestMoncDevice', given, ['adapter', 'powerPreference']);
   const { adapter, powerPreference } = given;
   if (adapter != null && typeof adapter.requestDevice !== 'function') throw wrong('adapter must be a GPUAdapter', adapter.constructor?.name ?? typeName(adapter));
   if (powerPreference !== undefined && powerPreference !== 'low-power' && powerPreference !== 'high-performance') {

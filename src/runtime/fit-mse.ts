@@ -13,7 +13,7 @@
 import type { Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
-import { userError } from './user-error.js';
+import { checkOptionNames, userError } from './user-error.js';
 import { nonFiniteValue } from './finite-rows.js';
 import { gatherRows, miniBatches } from './minibatches.js';
 import { checkValues, F16_MAX, ValueRangeError } from './numerics.js';
@@ -87,6 +87,7 @@ export function planFit(map: ManifestMap, dtype: Dtype, x: Float32Array, target:
   if (!Number.isInteger(rows) || rows < 1) throw new MoncError('shape', `${what}: input of ${x.length} values is not a whole number (at least 1) of rows of ${map.in}`);
   if (target.length !== rows * map.out) throw new MoncError('shape', `${what}: target has ${target.length} values; expected ${rows} rows x ${map.out} = ${rows * map.out}`);
   if (typeof options !== 'object' || options === null) throw userError(`${what}: fitMse needs options { steps, optimizer, … }, got ${String(options)}`);
+  checkOptionNames(`${what}: fitMse`, options, ['steps', 'optimizer', 'batch', 'seed', 'onProgress', 'progressPoints']);
   const { steps, batch = rows, seed = 0 } = options;
   if (!Number.isInteger(steps) || steps < 1) throw userError(`${what}: fitMse steps must be a whole number of at least 1, got ${steps}`);
   if (!Number.isInteger(batch) || batch < 1) throw userError(`${what}: fitMse batch must be a whole number of at least 1, got ${batch}`);

@@ -37,7 +37,7 @@ export function forwardRequest(
   checkArray(name, 'forward', 'the input', x);
   // Anything but an options object is the batch (checked below), as JavaScript callers may pass it.
   const given: ForwardOptions = options !== null && typeof options === 'object' ? options : { batch: options ?? undefined };
-  checkOptionNames(name, 'forward', given, ['batch', 'out', 'chunkRows']);
+  checkOptionNames(`map '${name}': forward`, given, ['batch', 'out', 'chunkRows']);
   const { batch, out, chunkRows } = given;
   // A bad batch is named as such, not blamed on the input's length.
   if (batch !== undefined) checkBatch(name, 'forward', batch);

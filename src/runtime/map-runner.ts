@@ -183,7 +183,7 @@ export class MapRunner {
                 ? ['dtype', f16 ? "'f16' (this module's)" : "'f32' or 'f16'", dtype]
                 : undefined;
     if (wrong) throw mustBe(map.name, ...wrong);
-    checkOptionNames(map.name, 'create', options, ['backend', 'device', 'dtype', 'training']);
+    checkOptionNames(`map '${map.name}': create`, options, ['backend', 'device', 'dtype', 'training']);
     const runner = await MapRunner.#createRunner(map, wgsl, options);
     try {
       if (options.training) await runner.#train('create({ training: true })', []);

@@ -5,7 +5,7 @@
  */
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
-import { userError } from './user-error.js';
+import { checkOptionNames, userError } from './user-error.js';
 import type { OptimizerRule } from '../manifest/optimizer.js';
 
 export type OptimizerOptions =
@@ -47,6 +47,7 @@ export function resolveOptimizer(o: OptimizerOptions): ResolvedOptimizer {
   const check = (name: string, v: number, ok: boolean) => {
     if (!Number.isFinite(v) || !ok) throw userError(`optimizer ${o.kind}: invalid ${name} ${v}`);
   };
+  checkOptionNames(`optimizer ${o.kind}`, o, o.kind === 'sgd' ? ['kind', 'lr', 'momentum', 'weightDecay'] : ['kind', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay']);
   check('lr', o.lr, o.lr >= 0);
   let r: ResolvedOptimizer;
   switch (o.kind) {

@@ -20,12 +20,12 @@ export function mustBe(mapName: string, what: string, expects: string, got: unkn
 }
 
 /**
- * Refuses an option name `call` does not know (QA2 s12 R7: from JavaScript a misspelt one was
- * ignored, `backnd: 'cpu'` ran on WebGPU): `map '<name>': <call> has no option '<key>' (its
- * options are ...)`, kind 'user'.
+ * Refuses an option name a call does not know (QA2 s12 R7, s13 R23: from JavaScript a misspelt one
+ * was ignored, `backnd: 'cpu'` ran on WebGPU, `momentm` ran without momentum): `<what> has no
+ * option '<key>' (its options are ...)`, kind 'user'; `what` names the call (`map 'up': create`).
  */
-export function checkOptionNames(mapName: string, call: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw userError(`map '${mapName}': ${call} has no option '${key}' (its options are ${known.join(', ')})`);
+export function checkOptionNames(what: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) if (!known.includes(key)) throw userError(`${what} has no option '${key}' (its options are ${known.join(', ')})`);
 }
 
 /**

@@ -6,13 +6,19 @@
  * - a runner built from a manifest file's map without `{ dtype }` runs an f16 module as f16 (its
  *   range checks; before, as f32: 70000 passed where the generated class refuses it), and
  *   `{ dtype: 'f32' }` for such a map is refused (QA2 s13 R24: it ran without those checks).
+ * - the training calls' options likewise (QA2 s13 R23: `momentm` ran without momentum, `bacth` fit
+ *   on every row), requestMoncDevice's, and registerGpuProvider of something that is not a
+ *   provider (R21 addendum: every later device request threw a TypeError).
  * On both backends.
  */
 import { describe, expect, it } from 'vitest';
 import '../../src/runtime/cpu.js';
+import '../../src/runtime/training.js';
 import { compileModule } from '../../src/compile.js';
 import { decodeManifest } from '../../src/runtime/decode-manifest.js';
 import { MapRunner, type MapRunnerOptions } from '../../src/runtime/map-runner.js';
+import { registerGpuProvider, requestMoncDeviceChecked } from '../../src/runtime/device.js';
+import type { OptimizerOptions } from '../../src/runtime/optimizer-options.js';
 import { expectMoncError, expectMoncErrorNow } from '../support/user-error.js';
 import { getTestDevice } from '../support/gpu.js';
 
@@ -54,6 +60,21 @@ describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
     }
   });
 
+  it('the training calls: a misspelt optimizer or fitMse option', async () => {
+    const runner = await create();
+    try {
+      runner.loadParams(params);
+      const sgd = "(its options are kind, lr, momentum, weightDecay)";
+      expectMoncErrorNow(() => runner.createOptimizer({ kind: 'sgd', lr: 0.1, momentm: 0.9 } as OptimizerOptions), 'user', `optimizer sgd has no option 'momentm' ${sgd}`);
+      expectMoncErrorNow(() => runner.createOptimizer({ kind: 'adam', lr: 0.1, weightdecay: 0.1 } as OptimizerOptions), 'user', "optimizer adam has no option 'weightdecay' (its options are kind, lr, beta1, beta2, eps, weightDecay)");
+      const x = new Float32Array(2 * 16).fill(0.5);
+      const t = new Float32Array(2 * 32).fill(0.25);
+      await expectMoncError(() => runner.fitMse(x, t, { steps: 1, optimizer: { kind: 'sgd', lr: 0.1 }, bacth: 1 } as never), 'user', "map 'up': fitMse has no option 'bacth' (its options are steps, optimizer, batch, seed, onProgress, progressPoints)");
+    } finally {
+      runner.destroy();
+    }
+  });
+
   it("a manifest file's f16 map without { dtype } runs as the f16 module it is: values beyond ±65504 refused", async () => {
     const runner = await create();
     try {
@@ -66,5 +87,15 @@ describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
     } finally {
       runner.destroy();
     }
+  });
+});
+
+describe('device options from JavaScript', () => {
+  it('requestMoncDevice: a misspelt option; registerGpuProvider: something that is not a provider (the registered one stays)', async () => {
+    await expectMoncError(() => requestMoncDeviceChecked({ powerPreferance: 'low-power' } as never), 'user', "requestMoncDevice has no option 'powerPreferance' (its options are adapter, powerPreference)");
+    for (const p of [{}, 5, 'dawn']) expectMoncErrorNow(() => registerGpuProvider(p as never), 'user', 'registerGpuProvider takes a GpuProvider ({ requestAdapter(options) }), got');
+    const own = await requestMoncDeviceChecked();
+    expect(own.device.label).toBe('monc');
+    own.device.destroy();
   });
 });
