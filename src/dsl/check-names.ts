@@ -1,13 +1,14 @@
 /**
  * File-level names: the `module` and `dtype` headers (at most one each), the module's name
- * (default: the file name without `.mon`), duplicate constant and map names, names that the
- * generated code could not use, name lengths and the number of maps.
+ * (default: the file name without `.mon`, whatever characters it has: QA s13 Q20), duplicate
+ * constant and map names, names that the generated code could not use, name lengths and the
+ * number of maps.
  */
 import type { ConstDecl, DtypeDecl, MapDecl, ModuleDecl, SourceFile } from './ast.js';
 import { Code } from './codes.js';
 import type { DiagnosticBag } from './diagnostics.js';
 import { MAX_MAPS, MAX_NAME_LENGTH } from './limits.js';
-import { invalidModuleNameReason, invalidNameReason } from './reserved-words.js';
+import { invalidFileNameReason, invalidModuleNameReason, invalidNameReason } from './reserved-words.js';
 import type { Dtype } from './structure.js';
 import type { Span } from './span.js';
 import { baseName } from '../util/base-name.js';
@@ -53,7 +54,7 @@ export function checkNames(ast: SourceFile, bag: DiagnosticBag): FileHeader {
     if (why) bag.error(Code.InvalidName, `${quotedName(name)} cannot name a module: ${why}`, modules[0].name.span);
     else lengthOk(name, 'the module name', modules[0].name.span, bag);
   } else {
-    const why = invalidModuleNameReason(name);
+    const why = invalidFileNameReason(name);
     const start = { offset: 0, line: 1, column: 1 };
     const at = { file: ast.file, start, end: start };
     if (why) bag.error(Code.InvalidName, `the module name ${quotedName(name)} (from the file name) is unusable: ${why}; add 'module NAME'`, at);

@@ -1,7 +1,8 @@
 /**
- * Names that a module or map may not take: generated TypeScript and WGSL use them as (parts of)
- * identifiers, so keywords and reserved words of either language, and the language's own
- * constructor and pattern names, are refused. WGSL also forbids names starting with `__`.
+ * Names that a map or a declared module may not take: generated TypeScript and WGSL use map names
+ * as (parts of) identifiers, so keywords and reserved words of either language, and the language's
+ * own constructor and pattern names, are refused (a `module` line is held to the same rules). WGSL
+ * also forbids names starting with `__`. A module name from the file name only names files.
  */
 const typescript = `break case catch class const continue debugger default delete do else enum export extends false
 finally for function if import in instanceof new null return super switch this throw true try typeof var void
@@ -34,10 +35,21 @@ export const reservedWords: ReadonlySet<string> = new Set(`${typescript} ${wgsl}
  */
 const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[1-9]|lpt[1-9])$/i;
 
-/** Why `name` cannot name a module (its generated files take its name), or undefined when it can. */
+/** Why `name` cannot name a module declared with `module NAME` (its generated files take its name), or undefined when it can. */
 export function invalidModuleNameReason(name: string): string | undefined {
+  return invalidFileNameReason(name) ?? invalidNameReason(name);
+}
+
+/**
+ * Why a module name taken from the spec's file name cannot name its generated files, or undefined.
+ * A module's name is no identifier in anything monc generates (it names the files, and appears in
+ * comments and JSON strings inside them), so the name of any file (`monarch.mon`, `my-ffn.mon`,
+ * mktemp's `tmp.AbC123.mon`) will do, but an empty one and the device names Windows reserves.
+ */
+export function invalidFileNameReason(name: string): string | undefined {
+  if (name === '') return 'it is empty (the file is named .mon)';
   if (WINDOWS_DEVICE.test(name)) return `Windows reserves it for a device, so its generated files (${name}.ts, ${name}.wgsl, ${name}.json) could not be written there`;
-  return invalidNameReason(name);
+  return undefined;
 }
 
 /** Why `name` cannot name a module or a map, or undefined when it can. */

@@ -304,6 +304,19 @@ describe('monc build', () => {
     expect(JSON.parse(readFileSync(`${a}/small.json`, 'utf8')).maps.map((m: { name: string }) => m.name)).toEqual(['up', 'down', 'chain', 'mix', 'low']);
   });
 
+  it('builds a spec whose file name is no identifier or a reserved word (monarch.mon, mktemp\'s tmp.AbC123.mon) into files of that name; check and init take it too (QA s13 Q20)', async () => {
+    const out = scratch.path('build-file-names');
+    for (const name of ['monarch', 'tmp.AbC123', 'my-ffn']) {
+      const file = scratch.path(`${name}.mon`);
+      writeFileSync(file, 'map f : 8 -> 8 = monarch(nblocks: 2)\n');
+      expect((await cliJson(['check', file])).module).toBe(name);
+      expect((await cli(['init', file, '--map', 'f', '--out', scratch.path(`${name}.safetensors`)])).code).toBe(0);
+      expect((await cliJson(['build', file, '--out', out])).modules[0].module).toBe(name);
+      expect(JSON.parse(readFileSync(`${out}/${name}.json`, 'utf8'))).toMatchObject({ module: name, wgsl: `${name}.wgsl` });
+      expect(readFileSync(`${out}/${name}.ts`, 'utf8')).toContain(`/** The module's WGSL (${name}.wgsl): the kernels of every map. */`);
+    }
+  });
+
   it('--tuning takes the schedules of a tuning database, and rejects a file that is not one', async () => {
     const op = compileMap(mapOf('low'), 'f32').ops[0];
     const tuned = candidates(op, DEFAULT_LIMITS).find((c) => JSON.stringify(c) !== JSON.stringify(defaultSchedule(op, DEFAULT_LIMITS)))!;

@@ -194,6 +194,22 @@ describe('shape inference', () => {
   it('module name defaults to the file name; dtype f16', () => {
     const m = check('dtype f16\nmap f : 4 -> 4 = dense()', 'some/dir/my_ffn.mon');
     expect([m.name, m.dtype]).toEqual(['my_ffn', 'f16']);
-    expect(checkSource('map f : 4 -> 4 = dense()', 'my-ffn.mon').diagnostics.map((d) => d.code)).toEqual(['E0305']);
+  });
+
+  // QA s13 Q20: these file names were E0305 for every command (reserved words, not identifiers), though a module's name
+  // names only its files (and strings and comments inside them), never an identifier of the generated code.
+  it.each(['monarch', 'dense', 'class', 'filter', 'f32', 'map', 'my-ffn', 'layer.v2', 'tmp.AbC123', '123', 'with space', 'ffn.MON', 'then'])(
+    'a module name from the file name %s.mon is the file name as it is',
+    (name) => {
+      const { diagnostics, module } = checkSource('map f : 4 -> 4 = dense()', `some/dir/${name}.mon`);
+      expect(diagnostics).toEqual([]);
+      expect(module!.name).toBe(name);
+    },
+  );
+
+  it('a declared module name is still held to the identifier rules; an empty one from the file name .mon is refused', () => {
+    expect(checkSource('module dense\nmap f : 4 -> 4 = dense()', 'ok.mon').diagnostics.map((d) => d.code)).toEqual(['E0305']);
+    const [empty] = checkSource('map f : 4 -> 4 = dense()', 'dir/.mon').diagnostics;
+    expect([empty.code, empty.message]).toEqual(['E0305', "the module name '' (from the file name) is unusable: it is empty (the file is named .mon); add 'module NAME'"]);
   });
 });
