@@ -1,11 +1,14 @@
 /**
  * The host round trip of monarch(nblocks: 64), n = 4096, f32, by batch, for each build of
- * --builds (default both):
- *   portable     the untuned build: kernels within the portable limits (what `monc build` ships
- *                without a tuning database, the kernels session 12 measured: 0.68 ms at B=4096)
- *   device       the untuned defaults for this adapter's limits (defaults.ts' choice for a target
- *                with its workgroup size and storage; what a build tuned on it starts from, and
- *                what monarch-goal times as "defaults"): the kernels a user who tunes would run
+ * --builds (default portable,untuned):
+ *   portable     the untuned build cut to its portable set: kernels within the portable limits (the
+ *                kernels session 12 measured, 0.85 ms at B=4096 on the H200, before untuned f32
+ *                builds had a large set)
+ *   untuned      the untuned build as `monc build` writes it, run as the runner chooses (since
+ *                6936190 its 'large' set on an adapter with the H100/H200's workgroup limits)
+ *   device       the untuned defaults for this adapter's own limits as a tuning lookup (defaults.ts'
+ *                choice for its workgroup size and storage; what a build tuned on it starts from,
+ *                and what monarch-goal times as "defaults"): the kernel set 'tuned'
  * in several modes (wall-clock milliseconds per call, median of --repeats calls after --warmup
  * calls; each mode's first result is checked against the float64 program executor, relative
  * error < 1e-5):
@@ -57,7 +60,7 @@
  *
  *   node dist/bench/host-path.js [--batches 1,512,4096] [--chunk-rows 64,128,256,512,1024]
  *     [--piece-mib 2,32] [--stream-depth 2] [--repeats 30] [--warmup 10] [--n 4096 --nblocks 64]
- *     [--modes out,ringRun] [--builds portable,device] [--out FILE]
+ *     [--modes out,ringRun] [--builds portable,untuned,device] [--out FILE]
  */
 import { writeFileSync } from 'node:fs';
 import { gcsBetween, piecewiseGetMappedRangeMs } from './mapping.js';
@@ -94,7 +97,7 @@ const NBLOCKS = Number(arg('--nblocks') ?? 64);
 /** Mode names (before any ':R') to run; all by default. */
 const MODES = arg('--modes')?.split(',');
 /** Builds to time (see above). */
-const BUILDS = list('--builds', 'portable,device');
+const BUILDS = list('--builds', 'portable,untuned');
 const PHASE_CHUNK_BYTES = Number(arg('--phase-chunk-mib') ?? 8) * 2 ** 20;
 /** Rows checked against the float64 executor (all of them below this). */
 const CHECK_ROWS = 64;
@@ -366,13 +369,13 @@ function stagingStream(runner: MapRunner, x: Float32Array, batch: number, rows: 
 }
 
 /**
- * What `build` compiles with: nothing (portable), or each op's untuned default for this device's
- * limits (f32: its features less shader-f16, as the tuner prunes an f32 build's candidates).
- * Fused runs are left to the build's untuned choice.
+ * What `build` compiles with: nothing (portable, untuned), or each op's untuned default for this
+ * device's limits (f32: its features less shader-f16, as the tuner prunes an f32 build's
+ * candidates). Fused runs are left to the build's untuned choice.
  */
 function buildTuning(build: string, device: GPUDevice): TuningLookup | undefined {
-  if (build === 'portable') return undefined;
-  if (build !== 'device') throw new Error(`--builds: unknown build '${build}' (portable, device)`);
+  if (build === 'portable' || build === 'untuned') return undefined;
+  if (build !== 'device') throw new Error(`--builds: unknown build '${build}' (portable, untuned, device)`);
   const own = deviceTargetLimits(device);
   const limits = { ...own, features: own.features.filter((f) => f !== 'shader-f16') };
   return (ops) => (ops.length === 1 ? { schedule: defaultSchedule(ops[0] as Op, limits), limits } : undefined);
@@ -383,7 +386,9 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
   // Forward kernels only (the tuning lookup then sees forward ops alone); the forward kernels are a full build's.
   const result = compileKernels(SPEC, 'host.mon', { tuning: buildTuning(build, device), forwardOnly: true });
   if (!result.outputs || !result.programs) throw new Error(result.diagnostics.map((d) => d.message).join('; '));
-  const map = result.outputs.manifest.maps[0];
+  const built = result.outputs.manifest.maps[0];
+  // (portable: the other sets left out, so that every adapter runs the portable kernels.)
+  const map = build === 'portable' ? { ...built, kernelSets: built.kernelSets!.filter((s) => s.name === 'portable') } : built;
   const program = result.programs[0];
   const runner = await MapRunner.create(map, result.outputs.wgsl, { device });
   const set = runner.kernelSet!;
