@@ -6,7 +6,7 @@
 import { FormatError } from '../runtime/formats/format-error.js';
 import type { TypedMap } from '../runtime/typed-map.js';
 import { MoncError } from '../util/error.js';
-import { project, type ProjectionResult, type ProjectOptions } from './project.js';
+import { checkProjectOptions, project, type ProjectionResult, type ProjectOptions } from './project.js';
 import { projectedRange } from './storage.js';
 
 /** What `projectInto` found: the parameters it loaded, and how close their M is to W. */
@@ -31,6 +31,7 @@ export function projectInto<Params extends { readonly [name: string]: Float32Arr
 ): TypedProjection<Params> {
   const manifest = (map as Partial<TypedMap<Params>> | undefined)?.runner?.map;
   if (!manifest) throw new MoncError('user', 'projectInto() takes an instance of a generated class (what its create() resolves to)');
+  if (options !== undefined) checkProjectOptions('projectInto()', options);
   const { name: mapName, model } = manifest;
   // A manifest map written by an older monc has no model: say which map, and what to do.
   if (model === undefined) throw new FormatError(`map '${mapName}': its manifest has no model (built by an older monc); rebuild the module with this version to project into it`);

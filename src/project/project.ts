@@ -89,11 +89,24 @@ export function checkDenseShape(model: ProjectedModel, shape: readonly number[])
   }
 }
 
+/** ProjectOptions' names, which a call checks its options against. */
+const PROJECT_OPTIONS = ['seed', 'maxRounds', 'powerIterations', 'storage'] as const;
+
+/**
+ * From JavaScript: `options` is an object whose names are ProjectOptions' (a misspelt one, `sead`
+ * or `Storage`, would leave the default in place silently: QA2 s13 R22); `fn` names the call.
+ */
+export function checkProjectOptions(fn: string, options: unknown): asserts options is ProjectOptions {
+  if (typeof options !== 'object' || options === null) throw new MoncError('user', `${fn} takes its options as an object { ${PROJECT_OPTIONS.join(', ')} }, not ${describeValue(options)}`);
+  const unknown = Object.keys(options).find((k) => !(PROJECT_OPTIONS as readonly string[]).includes(k));
+  if (unknown !== undefined) throw new MoncError('user', `${fn} has no option '${unknown}' (its options are ${PROJECT_OPTIONS.join(', ')})`);
+}
+
 export function project(model: ProjectedModel, w: ArrayLike<number>, options: ProjectOptions = {}): ProjectionResult {
   const [out, inp] = denseShape(model);
   // From JavaScript anything may come: an array of numbers, and a storage monc has.
   if (typeof w !== 'object' || w === null || typeof w.length !== 'number') throw new MoncError('user', `project() takes W as an array of numbers (out × in, row-major), not ${describeValue(w)}`);
-  if (typeof options !== 'object' || options === null) throw new MoncError('user', `project() takes its options as an object { seed, maxRounds, powerIterations, storage }, not ${describeValue(options)}`);
+  checkProjectOptions('project()', options);
   if (options.storage !== undefined && options.storage !== 'f32' && options.storage !== 'f16') throw new ProjectionError(`option storage must be 'f32' or 'f16', got ${describeValue(options.storage)}`);
   if (w.length !== out * inp) {
     throw new ProjectionError(`dense matrix has ${w.length} values but '${model.body.path}' expects shape (${out}, ${inp}) = (out, in), ${out * inp} values`);

@@ -32,6 +32,9 @@ describe('arguments of the wrong kind', () => {
     ['project(model, null)', () => project(modelOf(map), null as never), "project() takes W as an array of numbers (out × in, row-major), not null"],
     ['project(model, 5)', () => project(modelOf(map), 5 as never), 'project() takes W as an array of numbers (out × in, row-major), not 5'],
     ['project(model, W, 5)', () => project(modelOf(map), new Float64Array(256), 5 as never), 'project() takes its options as an object { seed, maxRounds, powerIterations, storage }, not 5'],
+    // QA2 s13 R22: misspelt names ran with the defaults.
+    ['project(model, W, { sead: 1 })', () => project(modelOf(map), new Float64Array(256), { sead: 1 } as never), "project() has no option 'sead' (its options are seed, maxRounds, powerIterations, storage)"],
+    ['project(model, W, { maxround: 0 })', () => project(modelOf(map), new Float64Array(256), { maxround: 0 } as never), "project() has no option 'maxround' (its options are seed, maxRounds, powerIterations, storage)"],
     ['structureCost(null)', () => structureCost(null as never), "structureCost() takes a checked map's structure (checkSource(…).module.maps[i].structure), not null"],
     ['structureCost(map)', () => structureCost(map as never), expect.stringMatching(/^structureCost\(\) takes a checked map's structure .*, not \{.* \(a checked map: pass its \.structure\)$/)],
     ['paramsOf(map)', () => paramsOf(map as never), expect.stringMatching(/^paramsOf\(\) takes a checked map's structure .*\(a checked map: pass its \.structure\)$/)],
