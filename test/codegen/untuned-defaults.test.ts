@@ -58,9 +58,11 @@ describe('untuned defaults', () => {
       const portable = ksDtiled.defaultSchedule(c.ops[1], DEFAULT_LIMITS);
       expect(candidates(c.ops[1], DEFAULT_LIMITS)).toContainEqual(portable);
       if (c.ops[1].d >= 8) expect(portable).toEqual({ ...best(32, 8, 4), pl: true, ku: true });
-      // d = 4: the measured portable shape, its epilogue looped (el) so its text stays ks-dvec's size.
-      else expect(portable).toEqual({ ...best(32, 4, 4), rows: 128, bcast: true, grun: true, el: true });
+      // d = 4, γ ≥ 64 (both cases here, γ = 256; session 13): 64 × 64 × 4 δ, chunks of 4, bcast + grun in planes with ku (H100 1.1494 vs 1.4508 ms).
+      else expect(portable).toEqual({ ...best(64, 4, 4), bcast: true, grun: true, pl: true, ku: true });
     });
+    // d = 4 with γ < 64 (a small map): session 12's measured portable shape, its epilogue looped (el) so its text stays ks-dvec's size.
+    expect(ksDtiled.defaultSchedule(monarchCase(64, 256, 4).ops[1], DEFAULT_LIMITS)).toEqual({ ...best(32, 4, 4), rows: 128, bcast: true, grun: true, el: true });
     // 32 KiB of workgroup storage is not the measured shape's 48 KiB: ks-dvec at d = 8; at d = 4 ks-dtiled's nearest shape.
     expect(defaultSchedule(MONARCHS[0].ops[1], { ...H200_F32, maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 32768 }).family).toBe('ks-dvec');
     expect(defaultSchedule(MONARCHS[1].ops[1], { ...H200_F32, maxWorkgroupStorageBytes: 32768 }).family).toBe('ks-dtiled');
@@ -68,9 +70,12 @@ describe('untuned defaults', () => {
 
   it('tensor cores on tensor-core targets: ks-sgmat for contiguous factors, ks-sgmat-strided (not ks-sgmat) for strided ones', () => {
     for (const c of MONARCHS) {
-      // Wide first factors (b ≥ 128, an even number of 16-deep chunks): 2 x 4 subgroups of 64 x 32, double-buffered (session 12, H100).
+      // Wide first factors (b ≥ 128, an even number of 16-deep chunks): 2 x 4 subgroups of 64 x 32, double-buffered (session 12, H100);
+      // in written-out padded chunks of 64 γ where c allows (session 13 call 1, H100).
       const wide = c.ops[0].b >= 128 && (c.ops[0].c / 16) % 2 === 0;
-      expect(defaultSchedule(c.ops[0], H200), c.name).toEqual({ family: 'ks-sgmat', rows: 64, dtile: 1, tk: 16, ...(wide ? { cols: 32, sg: 2, sgc: 4, db: true, dbu: true } : { cols: 64 }) });
+      const long = wide && c.ops[0].c % 64 === 0;
+      const shape = long ? { cols: 32, tk: 64, sg: 2, sgc: 4, ku: true, pad: 8 } : wide ? { cols: 32, tk: 16, sg: 2, sgc: 4, db: true, dbu: true } : { cols: 64, tk: 16 };
+      expect(defaultSchedule(c.ops[0], H200), c.name).toEqual({ family: 'ks-sgmat', rows: 64, dtile: 1, ...shape });
       expect(defaultSchedule(c.ops[1], H200).family, c.name).toBe('ks-sgmat-strided');
     }
   });

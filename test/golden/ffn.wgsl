@@ -320,21 +320,21 @@ struct up_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> up_op1_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> up_op1_dst: array<f32>;
 @group(0) @binding(3) var<uniform> up_op1_dims: up_op1_Dims;
-var<workgroup> up_op1_xs: array<vec4<f32>, 656>;
-var<workgroup> up_op1_ws: array<vec4<f32>, 148>;
+var<workgroup> up_op1_xs: array<array<vec4<f32>, 74>, 8>;
+var<workgroup> up_op1_ws: array<array<vec4<f32>, 69>, 4>;
 @compute @workgroup_size(256)
 fn up_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= up_op1_dims.groups) { return; }
   let batch = up_op1_dims.batch;
-  let row_tile = group / 32u;
-  let col_tile = group % 32u;
-  let alpha = col_tile / 32u;
+  let row_tile = group / 16u;
+  let col_tile = group % 16u;
+  let alpha = col_tile / 16u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 32u) * 32u;
-  let row0 = row_tile * 128u;
-  let tb = lid % 4u;
-  let tr = (lid / 4u) % 16u;
+  let beta0 = (col_tile % 16u) * 64u;
+  let row0 = row_tile * 64u;
+  let tb = lid % 8u;
+  let tr = (lid / 8u) % 8u;
   let dd = lid / 64u;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_0_1 = vec4<f32>(0.0);
@@ -353,63 +353,41 @@ fn up_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
   var acc_7_0 = vec4<f32>(0.0);
   var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
-  var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
     let e = lid;
     let dv = 0u;
     let k = e % 4u;
-    let r = (e / 4u) % 128u;
+    let r = (e / 4u) % 64u;
     pf0_0 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
-    let e = lid + 256u;
-    let dv = 0u;
-    let k = e % 4u;
-    let r = (e / 4u) % 128u;
-    pf0_1 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
-  }
-  {
     let e = lid;
-    if (e < 128u) {
-      let kv = 0u;
-      let bb = e % 32u;
-      let dd = e / 32u;
-      pf1_0 = up_op1_params[(262144u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
-    }
+    let kv = 0u;
+    let bb = e % 64u;
+    let dd = e / 64u;
+    pf1_0 = up_op1_params[(262144u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
   }
   for (var k0 = 0u; k0 < 256u; k0 += 4u) {
     {
       let e = lid;
       let dv = 0u;
       let k = e % 4u;
-      let r = (e / 4u) % 128u;
-      up_op1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_0.x;
-      up_op1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_0.y;
-      up_op1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_0.z;
-      up_op1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_0.w;
-    }
-    {
-      let e = lid + 256u;
-      let dv = 0u;
-      let k = e % 4u;
-      let r = (e / 4u) % 128u;
-      up_op1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_1.x;
-      up_op1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_1.y;
-      up_op1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_1.z;
-      up_op1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_1.w;
+      let r = (e / 4u) % 64u;
+      up_op1_xs[k][(dv * 4u) * 17u + r / 4u][r % 4u] = pf0_0.x;
+      up_op1_xs[k][(dv * 4u + 1u) * 17u + r / 4u][r % 4u] = pf0_0.y;
+      up_op1_xs[k][(dv * 4u + 2u) * 17u + r / 4u][r % 4u] = pf0_0.z;
+      up_op1_xs[k][(dv * 4u + 3u) * 17u + r / 4u][r % 4u] = pf0_0.w;
     }
     {
       let e = lid;
-      if (e < 128u) {
-        let kv = 0u;
-        let bb = e % 32u;
-        let dd = e / 32u;
-        up_op1_ws[(kv * 4u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.x;
-        up_op1_ws[(kv * 4u + 1u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.y;
-        up_op1_ws[(kv * 4u + 2u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.z;
-        up_op1_ws[(kv * 4u + 3u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.w;
-      }
+      let kv = 0u;
+      let bb = e % 64u;
+      let dd = e / 64u;
+      up_op1_ws[kv * 4u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.x;
+      up_op1_ws[kv * 4u + 1u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.y;
+      up_op1_ws[kv * 4u + 2u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.z;
+      up_op1_ws[kv * 4u + 3u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 4u < 256u) {
@@ -417,31 +395,92 @@ fn up_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
         let e = lid;
         let dv = 0u;
         let k = e % 4u;
-        let r = (e / 4u) % 128u;
+        let r = (e / 4u) % 64u;
         pf0_0 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
-        let e = lid + 256u;
-        let dv = 0u;
-        let k = e % 4u;
-        let r = (e / 4u) % 128u;
-        pf0_1 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
-      }
-      {
         let e = lid;
-        if (e < 128u) {
-          let kv = 0u;
-          let bb = e % 32u;
-          let dd = e / 32u;
-          pf1_0 = up_op1_params[(262144u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
-        }
+        let kv = 0u;
+        let bb = e % 64u;
+        let dd = e / 64u;
+        pf1_0 = up_op1_params[(262144u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
       }
     }
-    for (var k = 0u; k < 4u; k++) {
-      let a0 = up_op1_xs[k * 138u + dd * 33u + tr];
-      let a1 = up_op1_xs[k * 138u + dd * 33u + tr + 16u];
-      let b0 = up_op1_ws[k * 37u + dd * 9u + tb];
-      let b1 = up_op1_ws[k * 37u + dd * 9u + tb + 4u];
+    {
+      const k = 0u;
+      let a0 = up_op1_xs[k][dd * 17u + tr];
+      let a1 = up_op1_xs[k][dd * 17u + tr + 8u];
+      let b0 = up_op1_ws[k][dd * 17u + tb];
+      let b1 = up_op1_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 1u;
+      let a0 = up_op1_xs[k][dd * 17u + tr];
+      let a1 = up_op1_xs[k][dd * 17u + tr + 8u];
+      let b0 = up_op1_ws[k][dd * 17u + tb];
+      let b1 = up_op1_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 2u;
+      let a0 = up_op1_xs[k][dd * 17u + tr];
+      let a1 = up_op1_xs[k][dd * 17u + tr + 8u];
+      let b0 = up_op1_ws[k][dd * 17u + tb];
+      let b1 = up_op1_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 3u;
+      let a0 = up_op1_xs[k][dd * 17u + tr];
+      let a1 = up_op1_xs[k][dd * 17u + tr + 8u];
+      let b0 = up_op1_ws[k][dd * 17u + tb];
+      let b1 = up_op1_ws[k][dd * 17u + tb + 8u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
@@ -461,100 +500,548 @@ fn up_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
     }
     workgroupBarrier();
   }
-  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_0_0;
-  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_0_1;
+  up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_0_0;
+  up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_0_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u;
-    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_1_0;
-  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_1_1;
+  up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_1_0;
+  up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_1_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 1u;
-    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_2_0;
-  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_2_1;
+  up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_2_0;
+  up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_2_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 2u;
-    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_3_0;
-  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_3_1;
+  up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_3_0;
+  up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_3_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 3u;
-    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_4_0;
-  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_4_1;
+  up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_4_0;
+  up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_4_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u;
-    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_5_0;
-  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_5_1;
+  up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_5_0;
+  up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_5_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 1u;
-    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_6_0;
-  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_6_1;
+  up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_6_0;
+  up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_6_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 2u;
-    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  up_op1_xs[tr * 41u + dd * 10u + tb] = acc_7_0;
-  up_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_7_1;
+  up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_7_0;
+  up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_7_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 3u;
-    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
 }
 
@@ -5951,21 +6438,21 @@ struct down_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> down_op1_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> down_op1_dst: array<f32>;
 @group(0) @binding(3) var<uniform> down_op1_dims: down_op1_Dims;
-var<workgroup> down_op1_xs: array<vec4<f32>, 656>;
-var<workgroup> down_op1_ws: array<vec4<f32>, 148>;
+var<workgroup> down_op1_xs: array<array<vec4<f32>, 74>, 8>;
+var<workgroup> down_op1_ws: array<array<vec4<f32>, 69>, 4>;
 @compute @workgroup_size(256)
 fn down_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= down_op1_dims.groups) { return; }
   let batch = down_op1_dims.batch;
-  let row_tile = group / 8u;
-  let col_tile = group % 8u;
-  let alpha = col_tile / 8u;
+  let row_tile = group / 4u;
+  let col_tile = group % 4u;
+  let alpha = col_tile / 4u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 8u) * 32u;
-  let row0 = row_tile * 128u;
-  let tb = lid % 4u;
-  let tr = (lid / 4u) % 16u;
+  let beta0 = (col_tile % 4u) * 64u;
+  let row0 = row_tile * 64u;
+  let tb = lid % 8u;
+  let tr = (lid / 8u) % 8u;
   let dd = lid / 64u;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_0_1 = vec4<f32>(0.0);
@@ -5984,63 +6471,41 @@ fn down_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc_7_0 = vec4<f32>(0.0);
   var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
-  var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
     let e = lid;
     let dv = 0u;
     let k = e % 4u;
-    let r = (e / 4u) % 128u;
+    let r = (e / 4u) % 64u;
     pf0_0 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
-    let e = lid + 256u;
-    let dv = 0u;
-    let k = e % 4u;
-    let r = (e / 4u) % 128u;
-    pf0_1 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
-  }
-  {
     let e = lid;
-    if (e < 128u) {
-      let kv = 0u;
-      let bb = e % 32u;
-      let dd = e / 32u;
-      pf1_0 = down_op1_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u) / 4u + kv];
-    }
+    let kv = 0u;
+    let bb = e % 64u;
+    let dd = e / 64u;
+    pf1_0 = down_op1_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u) / 4u + kv];
   }
   for (var k0 = 0u; k0 < 256u; k0 += 4u) {
     {
       let e = lid;
       let dv = 0u;
       let k = e % 4u;
-      let r = (e / 4u) % 128u;
-      down_op1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_0.x;
-      down_op1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_0.y;
-      down_op1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_0.z;
-      down_op1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_0.w;
-    }
-    {
-      let e = lid + 256u;
-      let dv = 0u;
-      let k = e % 4u;
-      let r = (e / 4u) % 128u;
-      down_op1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_1.x;
-      down_op1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_1.y;
-      down_op1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_1.z;
-      down_op1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_1.w;
+      let r = (e / 4u) % 64u;
+      down_op1_xs[k][(dv * 4u) * 17u + r / 4u][r % 4u] = pf0_0.x;
+      down_op1_xs[k][(dv * 4u + 1u) * 17u + r / 4u][r % 4u] = pf0_0.y;
+      down_op1_xs[k][(dv * 4u + 2u) * 17u + r / 4u][r % 4u] = pf0_0.z;
+      down_op1_xs[k][(dv * 4u + 3u) * 17u + r / 4u][r % 4u] = pf0_0.w;
     }
     {
       let e = lid;
-      if (e < 128u) {
-        let kv = 0u;
-        let bb = e % 32u;
-        let dd = e / 32u;
-        down_op1_ws[(kv * 4u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.x;
-        down_op1_ws[(kv * 4u + 1u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.y;
-        down_op1_ws[(kv * 4u + 2u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.z;
-        down_op1_ws[(kv * 4u + 3u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.w;
-      }
+      let kv = 0u;
+      let bb = e % 64u;
+      let dd = e / 64u;
+      down_op1_ws[kv * 4u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.x;
+      down_op1_ws[kv * 4u + 1u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.y;
+      down_op1_ws[kv * 4u + 2u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.z;
+      down_op1_ws[kv * 4u + 3u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 4u < 256u) {
@@ -6048,31 +6513,92 @@ fn down_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         let e = lid;
         let dv = 0u;
         let k = e % 4u;
-        let r = (e / 4u) % 128u;
+        let r = (e / 4u) % 64u;
         pf0_0 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
-        let e = lid + 256u;
-        let dv = 0u;
-        let k = e % 4u;
-        let r = (e / 4u) % 128u;
-        pf0_1 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
-      }
-      {
         let e = lid;
-        if (e < 128u) {
-          let kv = 0u;
-          let bb = e % 32u;
-          let dd = e / 32u;
-          pf1_0 = down_op1_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
-        }
+        let kv = 0u;
+        let bb = e % 64u;
+        let dd = e / 64u;
+        pf1_0 = down_op1_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
       }
     }
-    for (var k = 0u; k < 4u; k++) {
-      let a0 = down_op1_xs[k * 138u + dd * 33u + tr];
-      let a1 = down_op1_xs[k * 138u + dd * 33u + tr + 16u];
-      let b0 = down_op1_ws[k * 37u + dd * 9u + tb];
-      let b1 = down_op1_ws[k * 37u + dd * 9u + tb + 4u];
+    {
+      const k = 0u;
+      let a0 = down_op1_xs[k][dd * 17u + tr];
+      let a1 = down_op1_xs[k][dd * 17u + tr + 8u];
+      let b0 = down_op1_ws[k][dd * 17u + tb];
+      let b1 = down_op1_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 1u;
+      let a0 = down_op1_xs[k][dd * 17u + tr];
+      let a1 = down_op1_xs[k][dd * 17u + tr + 8u];
+      let b0 = down_op1_ws[k][dd * 17u + tb];
+      let b1 = down_op1_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 2u;
+      let a0 = down_op1_xs[k][dd * 17u + tr];
+      let a1 = down_op1_xs[k][dd * 17u + tr + 8u];
+      let b0 = down_op1_ws[k][dd * 17u + tb];
+      let b1 = down_op1_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 3u;
+      let a0 = down_op1_xs[k][dd * 17u + tr];
+      let a1 = down_op1_xs[k][dd * 17u + tr + 8u];
+      let b0 = down_op1_ws[k][dd * 17u + tb];
+      let b1 = down_op1_ws[k][dd * 17u + tb + 8u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
@@ -6092,100 +6618,548 @@ fn down_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     workgroupBarrier();
   }
-  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_0_0;
-  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_0_1;
+  down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_0_0;
+  down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_0_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u;
-    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_1_0;
-  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_1_1;
+  down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_1_0;
+  down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_1_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 1u;
-    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_2_0;
-  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_2_1;
+  down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_2_0;
+  down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_2_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 2u;
-    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_3_0;
-  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_3_1;
+  down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_3_0;
+  down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_3_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 3u;
-    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_4_0;
-  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_4_1;
+  down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_4_0;
+  down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_4_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u;
-    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_5_0;
-  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_5_1;
+  down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_5_0;
+  down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_5_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 1u;
-    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_6_0;
-  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_6_1;
+  down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_6_0;
+  down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_6_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 2u;
-    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  down_op1_xs[tr * 41u + dd * 10u + tb] = acc_7_0;
-  down_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_7_1;
+  down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_7_0;
+  down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_7_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 3u;
-    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
 }
 
@@ -11582,21 +12556,21 @@ struct ffn_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> ffn_op1_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> ffn_op1_dst: array<f32>;
 @group(0) @binding(3) var<uniform> ffn_op1_dims: ffn_op1_Dims;
-var<workgroup> ffn_op1_xs: array<vec4<f32>, 656>;
-var<workgroup> ffn_op1_ws: array<vec4<f32>, 148>;
+var<workgroup> ffn_op1_xs: array<array<vec4<f32>, 74>, 8>;
+var<workgroup> ffn_op1_ws: array<array<vec4<f32>, 69>, 4>;
 @compute @workgroup_size(256)
 fn ffn_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_op1_dims.groups) { return; }
   let batch = ffn_op1_dims.batch;
-  let row_tile = group / 32u;
-  let col_tile = group % 32u;
-  let alpha = col_tile / 32u;
+  let row_tile = group / 16u;
+  let col_tile = group % 16u;
+  let alpha = col_tile / 16u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 32u) * 32u;
-  let row0 = row_tile * 128u;
-  let tb = lid % 4u;
-  let tr = (lid / 4u) % 16u;
+  let beta0 = (col_tile % 16u) * 64u;
+  let row0 = row_tile * 64u;
+  let tb = lid % 8u;
+  let tr = (lid / 8u) % 8u;
   let dd = lid / 64u;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_0_1 = vec4<f32>(0.0);
@@ -11615,63 +12589,41 @@ fn ffn_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var acc_7_0 = vec4<f32>(0.0);
   var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
-  var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
     let e = lid;
     let dv = 0u;
     let k = e % 4u;
-    let r = (e / 4u) % 128u;
+    let r = (e / 4u) % 64u;
     pf0_0 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
-    let e = lid + 256u;
-    let dv = 0u;
-    let k = e % 4u;
-    let r = (e / 4u) % 128u;
-    pf0_1 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
-  }
-  {
     let e = lid;
-    if (e < 128u) {
-      let kv = 0u;
-      let bb = e % 32u;
-      let dd = e / 32u;
-      pf1_0 = ffn_op1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
-    }
+    let kv = 0u;
+    let bb = e % 64u;
+    let dd = e / 64u;
+    pf1_0 = ffn_op1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
   }
   for (var k0 = 0u; k0 < 256u; k0 += 4u) {
     {
       let e = lid;
       let dv = 0u;
       let k = e % 4u;
-      let r = (e / 4u) % 128u;
-      ffn_op1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_0.x;
-      ffn_op1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_0.y;
-      ffn_op1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_0.z;
-      ffn_op1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_0.w;
-    }
-    {
-      let e = lid + 256u;
-      let dv = 0u;
-      let k = e % 4u;
-      let r = (e / 4u) % 128u;
-      ffn_op1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_1.x;
-      ffn_op1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_1.y;
-      ffn_op1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_1.z;
-      ffn_op1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_1.w;
+      let r = (e / 4u) % 64u;
+      ffn_op1_xs[k][(dv * 4u) * 17u + r / 4u][r % 4u] = pf0_0.x;
+      ffn_op1_xs[k][(dv * 4u + 1u) * 17u + r / 4u][r % 4u] = pf0_0.y;
+      ffn_op1_xs[k][(dv * 4u + 2u) * 17u + r / 4u][r % 4u] = pf0_0.z;
+      ffn_op1_xs[k][(dv * 4u + 3u) * 17u + r / 4u][r % 4u] = pf0_0.w;
     }
     {
       let e = lid;
-      if (e < 128u) {
-        let kv = 0u;
-        let bb = e % 32u;
-        let dd = e / 32u;
-        ffn_op1_ws[(kv * 4u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.x;
-        ffn_op1_ws[(kv * 4u + 1u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.y;
-        ffn_op1_ws[(kv * 4u + 2u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.z;
-        ffn_op1_ws[(kv * 4u + 3u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.w;
-      }
+      let kv = 0u;
+      let bb = e % 64u;
+      let dd = e / 64u;
+      ffn_op1_ws[kv * 4u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.x;
+      ffn_op1_ws[kv * 4u + 1u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.y;
+      ffn_op1_ws[kv * 4u + 2u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.z;
+      ffn_op1_ws[kv * 4u + 3u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 4u < 256u) {
@@ -11679,31 +12631,92 @@ fn ffn_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         let e = lid;
         let dv = 0u;
         let k = e % 4u;
-        let r = (e / 4u) % 128u;
+        let r = (e / 4u) % 64u;
         pf0_0 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
-        let e = lid + 256u;
-        let dv = 0u;
-        let k = e % 4u;
-        let r = (e / 4u) % 128u;
-        pf0_1 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
-      }
-      {
         let e = lid;
-        if (e < 128u) {
-          let kv = 0u;
-          let bb = e % 32u;
-          let dd = e / 32u;
-          pf1_0 = ffn_op1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
-        }
+        let kv = 0u;
+        let bb = e % 64u;
+        let dd = e / 64u;
+        pf1_0 = ffn_op1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
       }
     }
-    for (var k = 0u; k < 4u; k++) {
-      let a0 = ffn_op1_xs[k * 138u + dd * 33u + tr];
-      let a1 = ffn_op1_xs[k * 138u + dd * 33u + tr + 16u];
-      let b0 = ffn_op1_ws[k * 37u + dd * 9u + tb];
-      let b1 = ffn_op1_ws[k * 37u + dd * 9u + tb + 4u];
+    {
+      const k = 0u;
+      let a0 = ffn_op1_xs[k][dd * 17u + tr];
+      let a1 = ffn_op1_xs[k][dd * 17u + tr + 8u];
+      let b0 = ffn_op1_ws[k][dd * 17u + tb];
+      let b1 = ffn_op1_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 1u;
+      let a0 = ffn_op1_xs[k][dd * 17u + tr];
+      let a1 = ffn_op1_xs[k][dd * 17u + tr + 8u];
+      let b0 = ffn_op1_ws[k][dd * 17u + tb];
+      let b1 = ffn_op1_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 2u;
+      let a0 = ffn_op1_xs[k][dd * 17u + tr];
+      let a1 = ffn_op1_xs[k][dd * 17u + tr + 8u];
+      let b0 = ffn_op1_ws[k][dd * 17u + tb];
+      let b1 = ffn_op1_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 3u;
+      let a0 = ffn_op1_xs[k][dd * 17u + tr];
+      let a1 = ffn_op1_xs[k][dd * 17u + tr + 8u];
+      let b0 = ffn_op1_ws[k][dd * 17u + tb];
+      let b1 = ffn_op1_ws[k][dd * 17u + tb + 8u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
@@ -11723,100 +12736,548 @@ fn ffn_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
   }
-  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_0_0;
-  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_0_1;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_0_0;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_0_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u;
-    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_1_0;
-  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_1_1;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_1_0;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_1_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 1u;
-    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_2_0;
-  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_2_1;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_2_0;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_2_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 2u;
-    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_3_0;
-  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_3_1;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_3_0;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_3_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 3u;
-    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_4_0;
-  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_4_1;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_4_0;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_4_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u;
-    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_5_0;
-  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_5_1;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_5_0;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_5_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 1u;
-    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_6_0;
-  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_6_1;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_6_0;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_6_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 2u;
-    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_op1_xs[tr * 41u + dd * 10u + tb] = acc_7_0;
-  ffn_op1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_7_1;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_7_0;
+  ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_7_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 3u;
-    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
 }
 
@@ -12139,21 +13600,21 @@ struct ffn_op3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> ffn_op3_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> ffn_op3_dst: array<f32>;
 @group(0) @binding(3) var<uniform> ffn_op3_dims: ffn_op3_Dims;
-var<workgroup> ffn_op3_xs: array<vec4<f32>, 656>;
-var<workgroup> ffn_op3_ws: array<vec4<f32>, 148>;
+var<workgroup> ffn_op3_xs: array<array<vec4<f32>, 74>, 8>;
+var<workgroup> ffn_op3_ws: array<array<vec4<f32>, 69>, 4>;
 @compute @workgroup_size(256)
 fn ffn_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_op3_dims.groups) { return; }
   let batch = ffn_op3_dims.batch;
-  let row_tile = group / 8u;
-  let col_tile = group % 8u;
-  let alpha = col_tile / 8u;
+  let row_tile = group / 4u;
+  let col_tile = group % 4u;
+  let alpha = col_tile / 4u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 8u) * 32u;
-  let row0 = row_tile * 128u;
-  let tb = lid % 4u;
-  let tr = (lid / 4u) % 16u;
+  let beta0 = (col_tile % 4u) * 64u;
+  let row0 = row_tile * 64u;
+  let tb = lid % 8u;
+  let tr = (lid / 8u) % 8u;
   let dd = lid / 64u;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_0_1 = vec4<f32>(0.0);
@@ -12172,63 +13633,41 @@ fn ffn_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var acc_7_0 = vec4<f32>(0.0);
   var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
-  var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
     let e = lid;
     let dv = 0u;
     let k = e % 4u;
-    let r = (e / 4u) % 128u;
+    let r = (e / 4u) % 64u;
     pf0_0 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
-    let e = lid + 256u;
-    let dv = 0u;
-    let k = e % 4u;
-    let r = (e / 4u) % 128u;
-    pf0_1 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
-  }
-  {
     let e = lid;
-    if (e < 128u) {
-      let kv = 0u;
-      let bb = e % 32u;
-      let dd = e / 32u;
-      pf1_0 = ffn_op3_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u) / 4u + kv];
-    }
+    let kv = 0u;
+    let bb = e % 64u;
+    let dd = e / 64u;
+    pf1_0 = ffn_op3_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u) / 4u + kv];
   }
   for (var k0 = 0u; k0 < 256u; k0 += 4u) {
     {
       let e = lid;
       let dv = 0u;
       let k = e % 4u;
-      let r = (e / 4u) % 128u;
-      ffn_op3_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_0.x;
-      ffn_op3_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_0.y;
-      ffn_op3_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_0.z;
-      ffn_op3_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_0.w;
-    }
-    {
-      let e = lid + 256u;
-      let dv = 0u;
-      let k = e % 4u;
-      let r = (e / 4u) % 128u;
-      ffn_op3_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_1.x;
-      ffn_op3_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_1.y;
-      ffn_op3_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_1.z;
-      ffn_op3_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_1.w;
+      let r = (e / 4u) % 64u;
+      ffn_op3_xs[k][(dv * 4u) * 17u + r / 4u][r % 4u] = pf0_0.x;
+      ffn_op3_xs[k][(dv * 4u + 1u) * 17u + r / 4u][r % 4u] = pf0_0.y;
+      ffn_op3_xs[k][(dv * 4u + 2u) * 17u + r / 4u][r % 4u] = pf0_0.z;
+      ffn_op3_xs[k][(dv * 4u + 3u) * 17u + r / 4u][r % 4u] = pf0_0.w;
     }
     {
       let e = lid;
-      if (e < 128u) {
-        let kv = 0u;
-        let bb = e % 32u;
-        let dd = e / 32u;
-        ffn_op3_ws[(kv * 4u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.x;
-        ffn_op3_ws[(kv * 4u + 1u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.y;
-        ffn_op3_ws[(kv * 4u + 2u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.z;
-        ffn_op3_ws[(kv * 4u + 3u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.w;
-      }
+      let kv = 0u;
+      let bb = e % 64u;
+      let dd = e / 64u;
+      ffn_op3_ws[kv * 4u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.x;
+      ffn_op3_ws[kv * 4u + 1u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.y;
+      ffn_op3_ws[kv * 4u + 2u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.z;
+      ffn_op3_ws[kv * 4u + 3u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 4u < 256u) {
@@ -12236,31 +13675,92 @@ fn ffn_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         let e = lid;
         let dv = 0u;
         let k = e % 4u;
-        let r = (e / 4u) % 128u;
+        let r = (e / 4u) % 64u;
         pf0_0 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
-        let e = lid + 256u;
-        let dv = 0u;
-        let k = e % 4u;
-        let r = (e / 4u) % 128u;
-        pf0_1 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
-      }
-      {
         let e = lid;
-        if (e < 128u) {
-          let kv = 0u;
-          let bb = e % 32u;
-          let dd = e / 32u;
-          pf1_0 = ffn_op3_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
-        }
+        let kv = 0u;
+        let bb = e % 64u;
+        let dd = e / 64u;
+        pf1_0 = ffn_op3_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
       }
     }
-    for (var k = 0u; k < 4u; k++) {
-      let a0 = ffn_op3_xs[k * 138u + dd * 33u + tr];
-      let a1 = ffn_op3_xs[k * 138u + dd * 33u + tr + 16u];
-      let b0 = ffn_op3_ws[k * 37u + dd * 9u + tb];
-      let b1 = ffn_op3_ws[k * 37u + dd * 9u + tb + 4u];
+    {
+      const k = 0u;
+      let a0 = ffn_op3_xs[k][dd * 17u + tr];
+      let a1 = ffn_op3_xs[k][dd * 17u + tr + 8u];
+      let b0 = ffn_op3_ws[k][dd * 17u + tb];
+      let b1 = ffn_op3_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 1u;
+      let a0 = ffn_op3_xs[k][dd * 17u + tr];
+      let a1 = ffn_op3_xs[k][dd * 17u + tr + 8u];
+      let b0 = ffn_op3_ws[k][dd * 17u + tb];
+      let b1 = ffn_op3_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 2u;
+      let a0 = ffn_op3_xs[k][dd * 17u + tr];
+      let a1 = ffn_op3_xs[k][dd * 17u + tr + 8u];
+      let b0 = ffn_op3_ws[k][dd * 17u + tb];
+      let b1 = ffn_op3_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 3u;
+      let a0 = ffn_op3_xs[k][dd * 17u + tr];
+      let a1 = ffn_op3_xs[k][dd * 17u + tr + 8u];
+      let b0 = ffn_op3_ws[k][dd * 17u + tb];
+      let b1 = ffn_op3_ws[k][dd * 17u + tb + 8u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
@@ -12280,100 +13780,548 @@ fn ffn_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
   }
-  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_0_0;
-  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_0_1;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_0_0;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_0_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u;
-    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_1_0;
-  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_1_1;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_1_0;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_1_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 1u;
-    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_2_0;
-  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_2_1;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_2_0;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_2_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 2u;
-    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_3_0;
-  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_3_1;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_3_0;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_3_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 3u;
-    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_4_0;
-  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_4_1;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_4_0;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_4_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u;
-    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_5_0;
-  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_5_1;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_5_0;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_5_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 1u;
-    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_6_0;
-  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_6_1;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_6_0;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_6_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 2u;
-    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_op3_xs[tr * 41u + dd * 10u + tb] = acc_7_0;
-  ffn_op3_xs[tr * 41u + dd * 10u + tb + 4u] = acc_7_1;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_7_0;
+  ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_7_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 3u;
-    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
 }
 
@@ -12698,21 +14646,21 @@ struct ffn_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> ffn_bwd1_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> ffn_bwd1_dst: array<f32>;
 @group(0) @binding(3) var<uniform> ffn_bwd1_dims: ffn_bwd1_Dims;
-var<workgroup> ffn_bwd1_xs: array<vec4<f32>, 656>;
-var<workgroup> ffn_bwd1_ws: array<vec4<f32>, 148>;
+var<workgroup> ffn_bwd1_xs: array<array<vec4<f32>, 74>, 8>;
+var<workgroup> ffn_bwd1_ws: array<array<vec4<f32>, 69>, 4>;
 @compute @workgroup_size(256)
 fn ffn_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_bwd1_dims.groups) { return; }
   let batch = ffn_bwd1_dims.batch;
-  let row_tile = group / 32u;
-  let col_tile = group % 32u;
-  let alpha = col_tile / 32u;
+  let row_tile = group / 16u;
+  let col_tile = group % 16u;
+  let alpha = col_tile / 16u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 32u) * 32u;
-  let row0 = row_tile * 128u;
-  let tb = lid % 4u;
-  let tr = (lid / 4u) % 16u;
+  let beta0 = (col_tile % 16u) * 64u;
+  let row0 = row_tile * 64u;
+  let tb = lid % 8u;
+  let tr = (lid / 8u) % 8u;
   let dd = lid / 64u;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_0_1 = vec4<f32>(0.0);
@@ -12731,63 +14679,41 @@ fn ffn_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc_7_0 = vec4<f32>(0.0);
   var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
-  var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
     let e = lid;
     let dv = 0u;
     let k = e % 4u;
-    let r = (e / 4u) % 128u;
+    let r = (e / 4u) % 64u;
     pf0_0 = ffn_bwd1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
-    let e = lid + 256u;
-    let dv = 0u;
-    let k = e % 4u;
-    let r = (e / 4u) % 128u;
-    pf0_1 = ffn_bwd1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
-  }
-  {
     let e = lid;
-    if (e < 128u) {
-      let kv = 0u;
-      let bb = e % 32u;
-      let dd = e / 32u;
-      pf1_0 = ffn_bwd1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
-    }
+    let kv = 0u;
+    let bb = e % 64u;
+    let dd = e / 64u;
+    pf1_0 = ffn_bwd1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
   }
   for (var k0 = 0u; k0 < 256u; k0 += 4u) {
     {
       let e = lid;
       let dv = 0u;
       let k = e % 4u;
-      let r = (e / 4u) % 128u;
-      ffn_bwd1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_0.x;
-      ffn_bwd1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_0.y;
-      ffn_bwd1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_0.z;
-      ffn_bwd1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_0.w;
-    }
-    {
-      let e = lid + 256u;
-      let dv = 0u;
-      let k = e % 4u;
-      let r = (e / 4u) % 128u;
-      ffn_bwd1_xs[k * 138u + (dv * 4u) * 33u + r / 4u][r % 4u] = pf0_1.x;
-      ffn_bwd1_xs[k * 138u + (dv * 4u + 1u) * 33u + r / 4u][r % 4u] = pf0_1.y;
-      ffn_bwd1_xs[k * 138u + (dv * 4u + 2u) * 33u + r / 4u][r % 4u] = pf0_1.z;
-      ffn_bwd1_xs[k * 138u + (dv * 4u + 3u) * 33u + r / 4u][r % 4u] = pf0_1.w;
+      let r = (e / 4u) % 64u;
+      ffn_bwd1_xs[k][(dv * 4u) * 17u + r / 4u][r % 4u] = pf0_0.x;
+      ffn_bwd1_xs[k][(dv * 4u + 1u) * 17u + r / 4u][r % 4u] = pf0_0.y;
+      ffn_bwd1_xs[k][(dv * 4u + 2u) * 17u + r / 4u][r % 4u] = pf0_0.z;
+      ffn_bwd1_xs[k][(dv * 4u + 3u) * 17u + r / 4u][r % 4u] = pf0_0.w;
     }
     {
       let e = lid;
-      if (e < 128u) {
-        let kv = 0u;
-        let bb = e % 32u;
-        let dd = e / 32u;
-        ffn_bwd1_ws[(kv * 4u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.x;
-        ffn_bwd1_ws[(kv * 4u + 1u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.y;
-        ffn_bwd1_ws[(kv * 4u + 2u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.z;
-        ffn_bwd1_ws[(kv * 4u + 3u) * 37u + dd * 9u + bb / 4u][bb % 4u] = pf1_0.w;
-      }
+      let kv = 0u;
+      let bb = e % 64u;
+      let dd = e / 64u;
+      ffn_bwd1_ws[kv * 4u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.x;
+      ffn_bwd1_ws[kv * 4u + 1u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.y;
+      ffn_bwd1_ws[kv * 4u + 2u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.z;
+      ffn_bwd1_ws[kv * 4u + 3u][dd * 17u + bb / 4u][bb % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 4u < 256u) {
@@ -12795,31 +14721,92 @@ fn ffn_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         let e = lid;
         let dv = 0u;
         let k = e % 4u;
-        let r = (e / 4u) % 128u;
+        let r = (e / 4u) % 64u;
         pf0_0 = ffn_bwd1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
-        let e = lid + 256u;
-        let dv = 0u;
-        let k = e % 4u;
-        let r = (e / 4u) % 128u;
-        pf0_1 = ffn_bwd1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
-      }
-      {
         let e = lid;
-        if (e < 128u) {
-          let kv = 0u;
-          let bb = e % 32u;
-          let dd = e / 32u;
-          pf1_0 = ffn_bwd1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
-        }
+        let kv = 0u;
+        let bb = e % 64u;
+        let dd = e / 64u;
+        pf1_0 = ffn_bwd1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
       }
     }
-    for (var k = 0u; k < 4u; k++) {
-      let a0 = ffn_bwd1_xs[k * 138u + dd * 33u + tr];
-      let a1 = ffn_bwd1_xs[k * 138u + dd * 33u + tr + 16u];
-      let b0 = ffn_bwd1_ws[k * 37u + dd * 9u + tb];
-      let b1 = ffn_bwd1_ws[k * 37u + dd * 9u + tb + 4u];
+    {
+      const k = 0u;
+      let a0 = ffn_bwd1_xs[k][dd * 17u + tr];
+      let a1 = ffn_bwd1_xs[k][dd * 17u + tr + 8u];
+      let b0 = ffn_bwd1_ws[k][dd * 17u + tb];
+      let b1 = ffn_bwd1_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 1u;
+      let a0 = ffn_bwd1_xs[k][dd * 17u + tr];
+      let a1 = ffn_bwd1_xs[k][dd * 17u + tr + 8u];
+      let b0 = ffn_bwd1_ws[k][dd * 17u + tb];
+      let b1 = ffn_bwd1_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 2u;
+      let a0 = ffn_bwd1_xs[k][dd * 17u + tr];
+      let a1 = ffn_bwd1_xs[k][dd * 17u + tr + 8u];
+      let b0 = ffn_bwd1_ws[k][dd * 17u + tb];
+      let b1 = ffn_bwd1_ws[k][dd * 17u + tb + 8u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    {
+      const k = 3u;
+      let a0 = ffn_bwd1_xs[k][dd * 17u + tr];
+      let a1 = ffn_bwd1_xs[k][dd * 17u + tr + 8u];
+      let b0 = ffn_bwd1_ws[k][dd * 17u + tb];
+      let b1 = ffn_bwd1_ws[k][dd * 17u + tb + 8u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
@@ -12839,100 +14826,548 @@ fn ffn_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     workgroupBarrier();
   }
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_0_0;
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_0_1;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_0_0;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_0_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u;
-    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_1_0;
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_1_1;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_1_0;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_1_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 1u;
-    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_2_0;
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_2_1;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_2_0;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_2_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 2u;
-    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_3_0;
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_3_1;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_3_0;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_3_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
     let row = row0 + orow * 4u + 3u;
-    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_4_0;
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_4_1;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_4_0;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_4_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u;
-    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_5_0;
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_5_1;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_5_0;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_5_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 1u;
-    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_6_0;
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_6_1;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_6_0;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_6_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 2u;
-    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
   workgroupBarrier();
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb] = acc_7_0;
-  ffn_bwd1_xs[tr * 41u + dd * 10u + tb + 4u] = acc_7_1;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_7_0;
+  ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_7_1;
   workgroupBarrier();
-  for (var p = 0u; p < 8u; p++) {
-    let e = lid + p * 256u;
+  {
+    let e = lid;
     let od = e % 4u;
-    let ob = (e / 4u) % 32u;
-    let orow = e / 128u;
-    let row = row0 + (orow + 16u) * 4u + 3u;
-    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[orow * 41u + od * 10u + ob / 4u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
   }
 }
 

@@ -244,12 +244,19 @@ export const KS_TILED_SHAPES = {
  * 0.2928. Targets with fewer invocations than that shape (WebGPU's default limits) take
  * `fourBlocksSmall`, the measured best there: 128 × 32 × 4 δ, chunks of 4, with the epilogue's
  * passes looped (`el`: a third of the kernel's text, 1.4596 vs 1.4565 ms unrolled and 1.4697 with
- * `pl`), where on the 512-invocation shape `el` cost 1.507 vs 1.146 ms (session 12 call 1).
+ * `pl`), where on the 512-invocation shape `el` cost 1.507 vs 1.146 ms (session 12 call 1). Since
+ * session 13, reductions of γ ≥ `smallWideFrom` there take `fourBlocksSmallWide`, 64 × 64 × 4 δ,
+ * chunks of 4, bcast + grun in planes with ku (13.6 KiB, 256 invocations): 1024->4096's strided
+ * factor (γ = 256) 1.1494 ms where `fourBlocksSmall` took 1.4508 and its pl + ku twin 1.5170 (H100,
+ * bench/results/s13/call-1). Its text is 31 kB of WGSL (unrolled epilogue and chunks) against 9 kB,
+ * so shorter reductions (small maps, unmeasured) keep the looped form.
  */
 export const KS_DTILED_SHAPES = {
   strided: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, pl: true, ku: true, threads: 512 },
   fourBlocks: { rows: 128, cols: 64, dtile: 4, tk: 8, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, pl: true, ku: true, threads: 512 },
   fourBlocksSmall: { rows: 128, cols: 32, dtile: 4, tk: 4, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, el: true, threads: 256 },
+  fourBlocksSmallWide: { rows: 64, cols: 64, dtile: 4, tk: 4, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, pl: true, ku: true, threads: 256 },
+  smallWideFrom: 64,
   /** Invocations and δ first; then fewer β rather than fewer rows (128 × 32 beat 32 × 128 at n=16384: 0.880 vs 0.948 ms). */
   weights: { threads: 4, dtile: 3, rr: 2, rb: 2, rows: 1, cols: 0.9, tk: 1, pipeline: 0.5, bcast: 2, grun: 2, pl: 1, el: 1, ku: 1 },
 } as const;

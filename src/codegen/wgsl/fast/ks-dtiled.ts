@@ -191,11 +191,12 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
 /**
  * Default: the candidate nearest to the measured-best shape (defaults.ts KS_DTILED_SHAPES: where d
  * allows 8 δ, the δ-fastest 64 rows × 64 β × 8 δ with 8x8 tiles, planes and ku; for d = 4 bcast
- * with grun, planes and ku, 128 × 64 × 4 δ, and on targets with fewer invocations 128 × 32 × 4 δ
- * with `el`), so the nearest one that fits on smaller targets.
+ * with grun, planes and ku, 128 × 64 × 4 δ, and on targets with fewer invocations 64 × 64 × 4 δ so
+ * for γ ≥ 64, else 128 × 32 × 4 δ with `el`), so the nearest one that fits on smaller targets.
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsDtiledSchedule {
-  const four = limits.maxWorkgroupSize >= KS_DTILED_SHAPES.fourBlocks.threads ? KS_DTILED_SHAPES.fourBlocks : KS_DTILED_SHAPES.fourBlocksSmall;
+  const { fourBlocks, fourBlocksSmall, fourBlocksSmallWide, smallWideFrom } = KS_DTILED_SHAPES;
+  const four = limits.maxWorkgroupSize >= fourBlocks.threads ? fourBlocks : op.c >= smallWideFrom ? fourBlocksSmallWide : fourBlocksSmall;
   const shape = op.d < 8 ? four : KS_DTILED_SHAPES.strided;
   const target = { knobs: shape, weights: KS_DTILED_SHAPES.weights };
   const score = (s: KsDtiledSchedule): number => -shapeDistance({ ...s, threads: threadsOf(s) }, target);
