@@ -80,20 +80,26 @@ describe('ks-sgmat sg and db: the schedule space', () => {
     }
   });
 
-  it('defaults to 2 x 4 subgroups of 64x32 tiles, double-buffered with constant halves, for wide first factors (session 12); 2 x 2 of 64x64 for deep ones within 128 invocations', () => {
+  it('defaults wide first factors to 2 x 4 subgroups of 64x32 tiles in written-out padded chunks of 64 (session 13), of 16 double-buffered with constant halves within 32 KiB (session 12); 2 x 2 of 64x64 for deep ones within 128 invocations', () => {
+    const long = sgmat(64, 32, 1, 64, { sg: 2, sgc: 4, ku: true, pad: 8 });
     const eight = sgmat(64, 32, 1, 16, { sg: 2, sgc: 4, db: true, dbu: true });
     const four = sgmat(64, 64, 1, 16, { sg: 2, sgc: 2, db: true, dbu: true });
     const at128 = { ...H200, maxWorkgroupSize: 128 };
+    const at32k = { ...H200, maxWorkgroupStorageBytes: 32768 };
     for (const [name, op] of ops) {
       const d = ksSgmat.defaultSchedule(op, H200);
       const wide = op.d === 1 && op.b >= 128;
-      expect(d, name).toEqual(wide ? eight : ksSgmat.defaultSchedule(op, { ...H200, maxWorkgroupSize: 32 }));
+      expect(d, name).toEqual(wide ? long : ksSgmat.defaultSchedule(op, { ...H200, maxWorkgroupSize: 32 }));
       expect(ksSgmat.candidates(op, H200), name).toContainEqual(d);
+      expect(ksSgmat.defaultSchedule(op, at32k), name).toEqual(wide ? eight : ksSgmat.defaultSchedule(op, { ...H200, maxWorkgroupSize: 32 }));
       expect(ksSgmat.defaultSchedule(op, at128), name).toEqual(wide && op.c >= 256 ? four : ksSgmat.defaultSchedule(op, { ...H200, maxWorkgroupSize: 32 }));
     }
     // n = 16384's first factor (b = 128, c = 128): 8 subgroups; within 128 invocations the one-subgroup default (2 x 2 lost at c = 128).
     const n16k = monarchCase(16384, 16384, 128).ops[0] as KsOp;
-    expect(ksSgmat.defaultSchedule(n16k, H200)).toEqual(eight);
+    expect(ksSgmat.defaultSchedule(n16k, H200)).toEqual(long);
+    expect(ksSgmat.defaultSchedule(n16k, at32k)).toEqual(eight);
+    // c = 32 (not a multiple of 64): the 16-deep form.
+    expect(ksSgmat.defaultSchedule(ks(4, 128, 32, 1, 'x', 'y', 'w'), H200)).toEqual(eight);
     expect(ksSgmat.defaultSchedule(n16k, at128)).toEqual(sgmat(64, 64, 1, 16));
     expect(ksSgmat.defaultSchedule(ops[1][1], { ...H200, maxWorkgroupSize: 64 })).toEqual(sgmat(64, 64, 1, 16));
   });

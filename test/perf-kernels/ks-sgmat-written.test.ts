@@ -1,7 +1,7 @@
 /**
  * ks-sgmat's session-13 knob `ku`: each staged chunk's 16-deep steps written out (constant matrix
- * offsets) instead of a WGSL loop over them. The schedule space (after session 12's candidates,
- * never a default until timed), the WGSL of a long chunk, and results through the subgroup-matrix
+ * offsets) instead of a WGSL loop over them. The schedule space (after session 12's candidates; the
+ * default of wide first factors since s13 call 1, ks-sgmat-shared.test.ts), the WGSL of a long chunk, and results through the subgroup-matrix
  * emulation on SwiftShader against the float64 op reference: chunks of 32 and 64 γ, single and
  * double-buffered, padded rows, several δ per workgroup, batches that end inside a workgroup.
  * Tolerance: relative Frobenius error 1e-5 (the emulation runs f16 as f32: it proves the indexing).
@@ -22,7 +22,7 @@ const sgmat = (rows: number, cols: number, tk: number, knobs: Knobs = {}, dtile 
 const count = (text: string, what: string) => text.split(what).length - 1;
 
 describe('ks-sgmat ku: the schedule space', () => {
-  it('offers the staged tilings with their steps written out last, then those with pad 8, never as a default', () => {
+  it('offers the staged tilings with their steps written out last, then those with pad 8; the default of wide first factors only', () => {
     for (const [name, op] of KS_SGMAT_SPACE_OPS) {
       const all = ksSgmat.candidates(op, H200);
       const written = all.filter((s) => s.ku !== undefined);
@@ -42,7 +42,7 @@ describe('ks-sgmat ku: the schedule space', () => {
       const plainKeys = new Set(plain.map(scheduleKey));
       for (const { pad, ...twin } of padded) expect(pad === 8 && plainKeys.has(scheduleKey(twin)), JSON.stringify(twin)).toBe(true);
       expect(new Set(all.map(scheduleKey)).size, name).toBe(all.length);
-      expect(ksSgmat.defaultSchedule(op, H200).ku, name).toBeUndefined();
+      expect(ksSgmat.defaultSchedule(op, H200).ku === true, name).toBe(op.d === 1 && op.b >= 128);
     }
     // 4096 -> 1024's first factor K(4, 256, 1024, 1): the default's 8 subgroups in chunks of 32
     // padded and double-buffered (48 KiB: the limit), and of 64 single-buffered; 64 double-buffered does not fit.
@@ -87,7 +87,8 @@ describe('ks-sgmat ku, emulated, against the float64 reference', () => {
   const cases: [string, OpsCase, KsSgmatSchedule, number][] = [
     // SwiftShader compiles each in 10-60 s on this machine (the emulation's unrolled code), so the cases are few.
     ['2 x 2 subgroups, tk 32, db + dbu, pad 8 (batch 45)', oneOp(deep), sgmat(16, 16, 32, { sg: 2, sgc: 2, db: true, dbu: true, pad: 8, ku: true }), 45],
-    ['one subgroup, tk 64, pad 8, single-buffered (batch 37)', oneOp(deep), sgmat(32, 16, 64, { pad: 8, ku: true }), 37],
+    // The default's form since session 13 (its pad 8 would pass the 32 KiB here).
+    ['2 x 4 subgroups, tk 64, single-buffered (batch 37)', oneOp(deep), sgmat(16, 16, 64, { sg: 2, sgc: 4, ku: true }), 37],
     ['4 x 2 subgroups, acc16 + stage, tk 32 (batch 70)', oneOp(deep), sgmat(16, 32, 32, { acc16: true, stage: true, sg: 4, sgc: 2, ku: true }), 70],
     ['4 δ per workgroup, tk 32 (batch 21)', oneOp(strided), sgmat(16, 16, 32, { ku: true }, 4), 21],
   ];

@@ -107,9 +107,14 @@
  *    (tk / 16) · 8 MMAs: 8 at tk 16 (K = 1024: 64 barriers and 64 global round trips per tile, the
  *    loads of the next chunk in flight behind only 8 MMAs), 32 at tk 64. With db a 128 x 128 tile
  *    of tk 32 + pad 8 takes 40 KiB of operands + 8 KiB of epilogue (the 48 KiB limit); tk 64 fits
- *    single-buffered only. `pad` 8 at tk 16 (rows 24 halves, 48 bytes apart) is new too: the 8 rows
- *    of a matrix-load phase (16 bytes each) then start on 8 distinct 16-byte bank groups, where 32
- *    bytes apart rows r and r + 4 share one. Candidates only, until timed on the GPU.
+ *    single-buffered only. `pad` 8 is offered at tk 16 too (rows 24 halves, 48 bytes apart).
+ *    H100, s13 call 1 (B = 16384, bench/results/s13/call-1), on 8 subgroups of 64 x 32: ku alone
+ *    took 4096 -> 1024's tk 32 db + dbu form from 0.6200 to 0.3989 ms, pad 8 on top to 0.2612, and
+ *    tk 64 single-buffered with both to 0.2154, the best (tk 16 db + dbu: 0.2537; with ku 0.2348,
+ *    with ku + pad 8 0.3610: padding 16-deep rows costs, padding 32- and 64-deep ones pays);
+ *    1024 -> 4096 0.0675 vs 0.0837, n = 16384 0.1760 vs 0.1971. Wide first factors' default since
+ *    (`sharedDefault`); n = 4096's (b = 64) keeps its form (its best there, acc16 + stage on 8
+ *    subgroups with ku + pad 8 at tk 16, 0.1424 vs 0.1683, sums in f16: a tuner candidate).
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -381,8 +386,9 @@ function withDbu(op: KsOp, list: readonly KsSgmatSchedule[]): KsSgmatSchedule[] 
 /**
  * Default: the most result tiles per subgroup (operand reuse), with at least 4 δ per workgroup
  * when d > 1 (8-byte stores along δ), chunks of 16 γ (best measured on the H100: 64x64 tiles,
- * tk 16, for Monarch's first factor and for dense); for wide d = 1 ops, 8 subgroups of 64 x 32
- * (or 2 x 2 of 64 x 64 where 256 invocations are not allowed), double-buffered (`sharedDefault`).
+ * tk 16, for Monarch's first factor and for dense); for wide d = 1 ops, 8 subgroups of 64 x 32 in
+ * written-out chunks of 64 γ, else of 16 double-buffered (or 2 x 2 of 64 x 64 where 256
+ * invocations are not allowed) (`sharedDefault`).
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
   const score = (s: KsSgmatSchedule): number => {
@@ -406,11 +412,19 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
  * (128 invocations) for the deep ones (c ≥ 256: 4096 -> 1024 0.2594 vs 0.3015, 1024 -> 4096
  * 0.0923 vs 0.0974; at c = 128 it lost, 0.2552 vs 0.2311). Not n = 4096's K(64, 64, 64, 1)
  * (b = 64: 8 subgroups of 32 x 32 0.1772 vs 0.1681).
+ * Since session 13, where c is a multiple of 64 and 44 KiB of workgroup memory are allowed, the same
+ * grid in chunks of 64 γ, single-buffered, each chunk's 4 steps written out (`ku`) and rows padded
+ * by 8 halves (H100, s13 call 1, bench/results/s13/call-1, B = 16384): 4096 -> 1024 0.2154 ms vs
+ * 0.2537 for the tk 16 db + dbu form (chunks of 32 db + dbu + ku + pad 0.2612, without pad 0.3989,
+ * without ku 0.6200: the loop over the steps was what made long chunks lose), 1024 -> 4096 0.0675
+ * vs 0.0837, n = 16384 (B = 4096) 0.1760 vs 0.1971.
  */
 function sharedDefault(op: KsOp, best: KsSgmatSchedule, limits: TargetLimits): KsSgmatSchedule | undefined {
   const chunks = op.c / TILE;
   if (op.d !== 1 || op.b < 128 || chunks % 2 !== 0 || best.rows !== 64 || best.cols !== 64 || best.tk !== TILE) return undefined;
   const fits = (s: KsSgmatSchedule) => valid(op, sgTiling(s, op), limits);
+  const long: KsSgmatSchedule = { ...best, cols: 32, tk: 64, sg: 2, sgc: 4, ku: true, pad: 8 };
+  if (op.c % 64 === 0 && fits(long)) return long;
   const eight: KsSgmatSchedule = { ...best, cols: 32, sg: 2, sgc: 4, db: true, dbu: true };
   if (fits(eight)) return eight;
   const four: KsSgmatSchedule = { ...best, sg: 2, sgc: 2, db: true, dbu: true };
