@@ -14,8 +14,11 @@ import { randomArray, relativeError, rng } from '../support/programs.js';
 import { referenceApply } from '../support/reference.js';
 import { userErrorOf } from '../support/user-error.js';
 import { esbuildMain, FFN_MON, tempProject, type TempProject } from './fixtures.js';
-// The bundle runs on the CPU backend, an opt-in entry of the runtime (monc/runtime/cpu).
+// The bundle runs on the CPU backend, an opt-in entry of the runtime (monc/runtime/cpu). The
+// forward-only refusal is the training entry's (since 9dc4d5e; without it a training call names
+// that import first): loaded here, not left to whichever file ran before in the shared worker.
 import '../../src/runtime/cpu.js';
+import '../../src/runtime/training.js';
 
 let project: TempProject | undefined;
 afterEach(() => project?.remove());
