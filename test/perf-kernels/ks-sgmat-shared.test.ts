@@ -29,6 +29,8 @@ interface Knobs {
   readonly db?: true;
   readonly dbu?: true;
   readonly band?: true;
+  readonly ku?: true;
+  readonly pad?: number;
 }
 const sgmat = (rows: number, cols: number, dtile: number, tk: number, knobs: Knobs = {}): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile, tk, ...knobs });
 
