@@ -88,8 +88,9 @@ describe('ks-dtiled bcast', () => {
     }
   });
 
-  it('el keeps a bcast kernel small: the portable d = 4 default (8 rounds of 8 passes, el since session 12) in a third of the text', () => {
-    const c = monarchCase(1024, 4096, 4);
+  it('el keeps a bcast kernel small: the portable d = 4 default of short reductions (8 rounds of 8 passes, el since session 12) in a third of the text', () => {
+    // γ = 16: from γ = 64 the portable default is session 13's unrolled 64 x 64 form (defaults.ts fourBlocksSmallWide).
+    const c = monarchCase(64, 256, 4);
     const { el, ...unrolled } = ksDtiled.defaultSchedule(c.ops[1], LIMITS);
     expect([unrolled.bcast, el]).toEqual([true, true]);
     const size = (t: KsDtiledSchedule) => ksDtiled.emit(c.ops[1], t, contextFor(c, 'k', 1, 'f32')).wgsl.length;
