@@ -23,6 +23,7 @@ const PLANS: readonly [string, string][] = [
   ['bench/plan-s11a.json', 'ks-sgmat'],
   ['bench/plan-s11a2.json', 'ks-sgmat'],
   ['bench/plan-s13b.json', 'ks-sgmat'],
+  ['bench/plan-s13b2.json', 'ks-sgmat'],
 ];
 
 describe.each(PLANS)('%s', (file, family) => {
