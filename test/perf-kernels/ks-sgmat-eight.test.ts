@@ -1,6 +1,6 @@
 /**
  * ks-sgmat's session-12 candidates: the 8-subgroup grids (2 x 4, 4 x 2), the default of wide
- * first factors since the H100's call 2 (ks-sgmat-shared.test.ts checks the default). The
+ * first factors since the H100's call 2 (in chunks of 64 written out since session 13; ks-sgmat-shared.test.ts checks the default). The
  * schedule space (after session 11's candidates), the WGSL, and results through the
  * subgroup-matrix emulation on SwiftShader against the float64 op reference: the staging and
  * epilogue over 256 invocations, batches that are not a multiple of the workgroup's rows.
@@ -65,7 +65,7 @@ describe('ks-sgmat 8 subgroups, emulated, against the float64 reference', () => 
   const cases: [string, OpsCase, KsSgmatSchedule, number][] = [
     ['2 x 4 subgroups, db + dbu, acc16 + stage (batch 45)', oneOp(wide), sgmat(16, 16, 16, { acc16: true, stage: true, sg: 2, sgc: 4, db: true, dbu: true }), 45],
     ['4 x 2 subgroups, f32 per-tile epilogue, tk 32 (batch 70)', oneOp(wide), sgmat(16, 32, 32, { sg: 4, sgc: 2 }), 70],
-    ['2 x 4 subgroups of 16 x 16, f32, db + dbu: the form of the default (batch 37)', oneOp(wide), sgmat(16, 16, 16, { sg: 2, sgc: 4, db: true, dbu: true }), 37],
+    ['2 x 4 subgroups of 16 x 16, f32, db + dbu: the form of the default within 32 KiB (batch 37)', oneOp(wide), sgmat(16, 16, 16, { sg: 2, sgc: 4, db: true, dbu: true }), 37],
   ];
   for (const [name, c, s, batch] of cases)
     it(name, async () => {
