@@ -1,7 +1,7 @@
 /**
  * Times a run of kernels op0, op1, … of a case as the device runs a chain: one dispatch each, in
- * one compute pass, through real intermediate buffers (uninitialised: timing only). Written for
- * layout-tile-probe.ts; monarch-goal.ts's timeChain is the same (it could import this one).
+ * one compute pass, through real intermediate buffers (uninitialised: timing only), for
+ * monarch-goal.ts and layout-tile-probe.ts.
  */
 import type { OpsCase } from './cases.js';
 import type { EmittedKernel } from '../src/codegen/wgsl/kernel.js';

@@ -23,8 +23,7 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../src/codegen/wgsl/
 import type { KsOp } from '../src/ir/ir.js';
 import type { StorageType } from '../src/codegen/wgsl/scaffold.js';
 import { KernelCheck } from '../src/tuner/kernel-check.js';
-import { encodeDispatch, prepareKernel } from '../src/tuner/dispatch.js';
-import { timeComputePasses } from '../src/runtime/timing.js';
+import { timeChain } from './chain-timing.js';
 import { adapterIdentity } from '../src/tuner/adapter-identity.js';
 
 const argv = process.argv.slice(2);
@@ -36,6 +35,7 @@ const SAMPLES = Number(arg('--samples') ?? 10);
 const REPEATS = Number(arg('--repeats') ?? 20);
 /** Minimum warm-up before each timing (ms); default: timing.ts's. The recorded runs used 200 (see docs/performance.md). */
 const WARMUP_MS = arg('--warmup-ms') === undefined ? undefined : Number(arg('--warmup-ms'));
+const TIMING = { repeats: REPEATS, warmupMs: WARMUP_MS };
 const ONLY = arg('--only');
 /** Square sizes n (nblocks √n) or rectangular `NxMxK` (n -> m, K blocks); plan keys use the same spelling. */
 const SIZES = (arg('--sizes') ?? '4096,1024').split(',');
@@ -141,23 +141,6 @@ function planned(registered: readonly RegisteredFamily<'ks'>[], op: KsOp, limits
 
 const FAMILIES = GOAL_FAMILIES;
 
-/** Times op0 then op1 (two dispatches in one pass, through a real intermediate buffer). */
-async function timeChain(device: GPUDevice, c: OpsCase, storage: StorageType, batch: number, kernels: readonly EmittedKernel[]) {
-  const elem = storage === 'f16' ? 2 : 4;
-  const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
-  const mk = (count: number) => device.createBuffer({ size: Math.ceil((count * elem) / 16) * 16, usage: S });
-  const params = mk(c.paramSize);
-  const bufs = new Map(c.buffers.map((b) => [b.name, mk(batch * b.size)]));
-  try {
-    const prepared = await Promise.all(
-      kernels.map((k, i) => prepareKernel(device, k, { params, src: bufs.get(c.ops[i].src)!, dst: bufs.get(c.ops[i].dst)! }, batch)),
-    );
-    return await timeComputePasses(device, (pass) => prepared.forEach((d) => encodeDispatch(pass, d)), { repeats: REPEATS, warmupMs: WARMUP_MS });
-  } finally {
-    params.destroy();
-    for (const b of bufs.values()) b.destroy();
-  }
-}
 
 async function main(): Promise<void> {
   const { adapter, device } = await nodeGpu();
@@ -198,8 +181,8 @@ async function main(): Promise<void> {
         let chain: object | undefined;
         if (best.every((b) => Number.isFinite(b.ms))) {
           const ks = best.map((b, i) => FAMILIES[b.schedule.family].forOp(c.ops[i]).emit(b.schedule, contextFor(c, `op${i}`, i, storage)));
-          const t = await timeChain(device, c, storage, batch, ks);
-          const again = await timeChain(device, c, storage, batch, ks);
+          const t = await timeChain(device, c, storage, batch, ks, TIMING);
+          const again = await timeChain(device, c, storage, batch, ks, TIMING);
           chain = { ms: t.medianMs, minMs: t.minMs, spread: t.spread, repeatMs: again.medianMs };
           log(`  two-kernel chain: ${t.medianMs.toFixed(4)} ms, again ${again.medianMs.toFixed(4)} ms`);
         }
