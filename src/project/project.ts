@@ -7,6 +7,7 @@
 import type { ChainNode, ModelMap, ModelNode } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
 import { FormatError } from '../runtime/formats/format-error.js';
+import { checkOptionNames } from '../runtime/user-error.js';
 import { MoncError } from '../util/error.js';
 import { describeValue } from '../util/describe-value.js';
 import { ProjectionError } from './errors.js';
@@ -98,8 +99,7 @@ const PROJECT_OPTIONS = ['seed', 'maxRounds', 'powerIterations', 'storage'] as c
  */
 export function checkProjectOptions(fn: string, options: unknown): asserts options is ProjectOptions {
   if (typeof options !== 'object' || options === null) throw new MoncError('user', `${fn} takes its options as an object { ${PROJECT_OPTIONS.join(', ')} }, not ${describeValue(options)}`);
-  const unknown = Object.keys(options).find((k) => !(PROJECT_OPTIONS as readonly string[]).includes(k));
-  if (unknown !== undefined) throw new MoncError('user', `${fn} has no option '${unknown}' (its options are ${PROJECT_OPTIONS.join(', ')})`);
+  checkOptionNames(fn, options, PROJECT_OPTIONS);
 }
 
 export function project(model: ProjectedModel, w: ArrayLike<number>, options: ProjectOptions = {}): ProjectionResult {
