@@ -134,7 +134,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
       run(ctx(opts), async () => (await import('./commands/tune.js')).tuneCommand(ctx(opts), file, opts)),
     );
 
-  command('bench', "time a map's kernels on this GPU (the tuned schedules where the tuning database has them); print ms, GFLOP/s, GB/s")
+  const bench = command('bench', "time a map's kernels on this GPU (the tuned schedules where the tuning database has them); print ms, GFLOP/s, GB/s")
     .argument('<file>', 'the .mon file')
     .requiredOption('--map <name>', 'the map')
     .requiredOption('--batch <n>', 'batch size (rows per call)', parsePositive)
@@ -145,6 +145,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .action((file: string, opts: { json?: boolean; map: string; batch: number; tuning?: string | boolean; repeats: number }) =>
       run(ctx(opts), async () => (await import('./commands/bench.js')).benchCommand(ctx(opts), file, { ...opts, tuning: opts.tuning ?? true })),
     );
+  refuseBoth(bench, 'tuning', 'no-tuning');
 
   command('grad', 'write the gradients of a map for a batch: ∂L/∂X = DY M and one gradient per parameter tensor (F32 safetensors)')
     .argument('<file>', 'the .mon file')
@@ -181,12 +182,25 @@ export function buildProgram(io: CliIo, run: Runner): Command {
   return program;
 }
 
+/**
+ * Refuses options `--a` and `--b` given together: they set one value (`--tuning` and
+ * `--no-tuning`), and Commander lets the last one win, so `--tuning x --no-tuning` silently timed
+ * the defaults (s13's outside testers). A usage error (exit 2) naming both.
+ */
+function refuseBoth(cmd: Command, a: string, b: string): void {
+  const given = new Set<string>();
+  cmd.on(`option:${a}`, () => given.add(a)).on(`option:${b}`, () => given.add(b));
+  cmd.hook('preAction', () => {
+    if (given.size === 2) cmd.error(`error: options '--${a}' and '--${b}' contradict each other; give one of them`, { code: 'commander.conflictingOption', exitCode: 2 });
+  });
+}
+
 /** `monc tune`'s batch size when none is given. */
 const DEFAULT_TUNE_BATCH = 4096;
 
 /** An integer >= 1 (steps, batch sizes, repeats): one message for every value that is not one. */
 function parsePositive(text: string): number {
-  const n = wholeNumber(text);
+  const n = wholeNumber(text, 'a positive integer');
   if (n === undefined || n === 0) throw new InvalidArgumentError('must be a positive integer.');
   return n;
 }
@@ -197,7 +211,7 @@ function parsePositive(text: string): number {
  * step count at all (usage), with parsePositive's message.
  */
 function parseStepCount(text: string): number {
-  const n = wholeNumber(text);
+  const n = wholeNumber(text, 'a positive integer');
   if (n === undefined) throw new InvalidArgumentError('must be a positive integer.');
   return n;
 }
@@ -225,13 +239,19 @@ function parseMomentum(text: string): number {
 
 /** An integer >= 0 (seeds, rounds). */
 function parseCount(text: string): number {
-  const n = wholeNumber(text);
+  const n = wholeNumber(text, 'a non-negative integer');
   if (n === undefined) throw new InvalidArgumentError('must be a non-negative integer.');
   return n;
 }
 
-/** `text` as a safe integer >= 0 written in decimal digits, or undefined. */
-function wholeNumber(text: string): number | undefined {
+/**
+ * `text` as an integer >= 0 written in decimal digits, or undefined. One beyond what a number
+ * holds exactly is refused as too large (`what`: the option's kind of value), not as no integer
+ * at all: 9007199254740993 is a non-negative integer (s13's outside testers).
+ */
+function wholeNumber(text: string, what: string): number | undefined {
+  if (!/^\d+$/.test(text)) return undefined;
   const n = Number(text);
-  return /^\d+$/.test(text) && Number.isSafeInteger(n) ? n : undefined;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`must be ${what} at most 2^53 - 1 (${Number.MAX_SAFE_INTEGER}).`);
+  return n;
 }

@@ -44,10 +44,13 @@ export function invalidModuleNameReason(name: string): string | undefined {
  * Why a module name taken from the spec's file name cannot name its generated files, or undefined.
  * A module's name is no identifier in anything monc generates (it names the files, and appears in
  * comments and JSON strings inside them), so the name of any file (`monarch.mon`, `my-ffn.mon`,
- * mktemp's `tmp.AbC123.mon`) will do, but an empty one and the device names Windows reserves.
+ * mktemp's `tmp.AbC123.mon`) will do, but an empty one, one with a backslash and the device names
+ * Windows reserves.
  */
 export function invalidFileNameReason(name: string): string | undefined {
   if (name === '') return 'it is empty (the file is named .mon)';
+  // A POSIX file name may hold `\` (baseName keeps it there), which Windows paths and URLs read as `/`: the files would not be found.
+  if (name.includes('\\')) return `it has a backslash, which Windows and URLs read as a directory separator, so its generated files (${name}.ts, ${name}.wgsl, ${name}.json) could not be found by that name there`;
   if (WINDOWS_DEVICE.test(name)) return `Windows reserves it for a device, so its generated files (${name}.ts, ${name}.wgsl, ${name}.json) could not be written there`;
   return undefined;
 }

@@ -354,6 +354,13 @@ describe('monc build', () => {
     expect(r.stderr).toContain("module 'small' is also defined by");
   });
 
+  it('builds a spec given twice (as it is, through ./) once: it said the module was "also defined by" itself', async () => {
+    const out = scratch.path('build-same');
+    const r = await cliJson(['build', spec, `${scratch.dir}/./small.mon`, spec, '--out', out]);
+    expect(r.modules.map((m: { module: string }) => m.module)).toEqual(['small']);
+    expect(readdirSync(out).sort()).toEqual(['small.json', 'small.ts', 'small.wgsl']);
+  });
+
   it('refuses two specs whose module names differ only in case (one set of files on macOS and Windows), writing nothing', async () => {
     const twin = scratch.path('twin-case.mon');
     writeFileSync(twin, 'module Small\nmap m : 4 -> 4 = dense()\n');

@@ -30,4 +30,22 @@ describe('integer option values', () => {
     // 0 passes the parser: the command then fails on the missing spec file (exit 1), not on the option.
     expect((await cli([...TRAIN, '--seed', '0', '--backend', 'cpu'])).code).toBe(1);
   });
+
+  it('an integer beyond 2^53 - 1 is refused as too large, not as no integer (s13 outside testers: --seed 9007199254740993)', async () => {
+    for (const [args, what] of [[[...TRAIN, '--seed'], 'a non-negative integer'], [[...TRAIN, '--steps'], 'a positive integer']] as const) {
+      const r = await cli([...args, '9007199254740993', '--json']);
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.stdout).error.message).toBe(`option '${args.at(-1)} <n>' argument '9007199254740993' is invalid. must be ${what} at most 2^53 - 1 (9007199254740991).`);
+    }
+    // The largest one passes the parser: the command then fails on the missing spec file (exit 1).
+    expect((await cli([...TRAIN, '--seed', '9007199254740991', '--backend', 'cpu'])).code).toBe(1);
+  });
+
+  it('bench --tuning and --no-tuning together are refused (Commander let the last one win), in either order', async () => {
+    for (const order of [['--tuning', 'db.json', '--no-tuning'], ['--no-tuning', '--tuning']]) {
+      const r = await cli(['bench', 's.mon', '--map', 'f', '--batch', '4', ...order, '--json']);
+      expect(r.code, order.join(' ')).toBe(2);
+      expect(JSON.parse(r.stdout).error).toEqual({ kind: 'usage', message: "options '--tuning' and '--no-tuning' contradict each other; give one of them" });
+    }
+  });
 });

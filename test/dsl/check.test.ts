@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkSource, denseCost, paramsOf, parse, structureCost, type CheckedModule, type Structure } from '../../src/dsl/index.js';
 import { specExample } from './spec-example.js';
+import { baseName } from '../../src/util/base-name.js';
 
 function check(source: string, file = 'spec.mon'): CheckedModule {
   const { module, diagnostics } = checkSource(source, file);
@@ -206,6 +207,17 @@ describe('shape inference', () => {
       expect(module!.name).toBe(name);
     },
   );
+
+  // s13's outside testers: on Linux `a\\b.mon` became module b, as if `\\` separated directories; it does on Windows only.
+  it('a backslash in a POSIX file name is part of the name, which is then refused (Windows and URLs read it as /); on Windows it separates', () => {
+    const [d] = checkSource('map f : 4 -> 4 = dense()', 'dir/a\\b.mon').diagnostics;
+    expect([d.code, d.message]).toEqual([
+      'E0305',
+      "the module name 'a\\b' (from the file name) is unusable: it has a backslash, which Windows and URLs read as a directory separator, so its generated files (a\\b.ts, a\\b.wgsl, a\\b.json) could not be found by that name there; add 'module NAME'",
+    ]);
+    expect(checkSource('module ab\nmap f : 4 -> 4 = dense()', 'dir/a\\b.mon').module!.name).toBe('ab');
+    expect([baseName('C:\\specs\\ffn.mon', true), baseName('dir/a\\b.mon', false), baseName('dir/ffn.mon', true)]).toEqual(['ffn.mon', 'a\\b.mon', 'ffn.mon']);
+  });
 
   it('a declared module name is still held to the identifier rules; an empty one from the file name .mon is refused', () => {
     expect(checkSource('module dense\nmap f : 4 -> 4 = dense()', 'ok.mon').diagnostics.map((d) => d.code)).toEqual(['E0305']);

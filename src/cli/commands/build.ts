@@ -6,7 +6,8 @@
  * `--forward-only` emits the forward kernels only (compile-kernels.ts `forwardOnly`): the
  * database's entries for backward kernels then go unused.
  */
-import { join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { adapterKey } from '../../tuner/adapter-identity.js';
 import { buildAdapter, scheduleLookup } from '../../tuner/lookup.js';
 import { describeAdapter } from '../../runtime/device.js';
@@ -29,7 +30,8 @@ export interface BuildOptions {
   readonly onMaskFiles?: (files: readonly string[]) => void;
 }
 
-export async function buildCommand(ctx: CommandContext, files: readonly string[], opts: BuildOptions): Promise<CommandResult> {
+export async function buildCommand(ctx: CommandContext, given: readonly string[], opts: BuildOptions): Promise<CommandResult> {
+  const files = distinctFiles(given);
   const loaded = opts.tuning === undefined ? undefined : await readTuning(ctx, opts.tuning);
   // No GPU at build time: the entries of the adapter tuned most recently (the largest batch bucket wins).
   const tuning = loaded && scheduleLookup(loaded.db);
@@ -84,3 +86,25 @@ export async function buildCommand(ctx: CommandContext, files: readonly string[]
   };
 }
 
+/**
+ * The files as given, each once: `monc build a.mon a.mon` (or `a.mon ./a.mon`, or a link to it)
+ * builds a.mon once, where it said module a was "also defined by" itself (s13's outside testers).
+ */
+function distinctFiles(files: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return files.filter((file) => {
+    const key = realPath(file);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The file's real path; a file that cannot be resolved (missing: reading it reports that) by its absolute path. */
+function realPath(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return resolve(file);
+  }
+}
