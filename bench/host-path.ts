@@ -56,6 +56,15 @@
  *                    dependences (not the recording order) keep them apart
  * (equal to the sum of copyUploadMs + kernelsMs + copyReadbackMs: nothing overlaps; less: the
  * queue overlaps copies with kernels, and a chunked submission could beat the serial floor).
+ * Where the adapter has 'timestamp-query', the GPU's own clock on the kernels (session 13: kernelsMs
+ * 0.74-0.91 ms at B=4096 on the H100, where monarch-goal's warm chain is 0.68 ms at 4x the rows):
+ *   kernelsSettledMs   the forward pass's dispatches timed as monarch-goal times them (clocks settled
+ *                      under load first, runtime/timing.ts)
+ *   tripCopyInMs, tripKernelsMs, tripCopyOutMs   gpuOnePieceMs's submission stamped on the GPU
+ *                      between its parts (tripTimeline): what the kernels take inside a round trip
+ *   tripBusy*Ms        the same with about 50 ms of forward passes ahead in its submission (the
+ *                      clocks raised by load): tripKernelsMs above tripBusyKernelsMs is the clock
+ *                      ramp a round trip after idle pays, not the kernels' code
  * One JSON object on --out (else stdout): each record names its build and kernels.
  *
  *   node dist/bench/host-path.js [--batches 1,512,4096] [--chunk-rows 64,128,256,512,1024]
@@ -76,6 +85,7 @@ import '../src/runtime/host-io-entry.js';
 import type { ForwardStaging } from '../src/runtime/host-io.js';
 import { HOST_PIPELINE, readInPieces } from '../src/runtime/pipelined-forward.js';
 import { packParams } from '../src/runtime/params.js';
+import { hasTimestamps, timeComputePasses } from '../src/runtime/timing.js';
 import { mulberry32 } from '../src/util/random.js';
 
 const argv = process.argv.slice(2);
@@ -234,8 +244,71 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
     out[`gpuChunks:${rows}_Ms`] = await median(n, chunked.run);
     chunked.destroy();
   }
+  if (hasTimestamps(device)) {
+    // The kernels with the GPU's clocks settled (monarch-goal's method), then inside the round trip as it runs, cold and after load.
+    const encode = (pass: GPUComputePassEncoder) => runner.encodeDispatches(pass, xs, ys, batch);
+    out.kernelsSettledMs = (await timeComputePasses(device, encode)).medianMs;
+    const trip = { upload, xs, ys, readback, xBytes, yBytes };
+    for (const [name, busy] of [['trip', 0], ['tripBusy', Math.min(2000, Math.ceil(BUSY_MS / Math.max(out.kernelsSettledMs, 0.01)))]] as const) {
+      for (const [part, ms] of Object.entries(await tripTimeline(device, encode, trip, n, busy))) out[`${name}${part}Ms`] = ms;
+    }
+  }
   for (const b of [xs, ys, upload, readback]) b.destroy();
   return out;
+}
+
+/** Untimed load ahead of phases' `tripBusy` round trips: about this many ms of forward passes. */
+const BUSY_MS = 50;
+
+/**
+ * The one-piece round trip's GPU timeline from timestamp queries: an empty pass stamped before the
+ * copy in, the kernels' pass stamped at both ends, an empty pass stamped after the copy out, one
+ * submission each (as gpuOnePieceMs), median of `n`: CopyIn, Kernels, CopyOut in ms. `busy` passes
+ * of the kernels ahead in the same submission load the GPU first (its clocks rise under load: the
+ * kernels' time in a round trip after idle or copies against after load).
+ */
+async function tripTimeline(
+  device: GPUDevice,
+  encode: (pass: GPUComputePassEncoder) => void,
+  b: { upload: GPUBuffer; xs: GPUBuffer; ys: GPUBuffer; readback: GPUBuffer; xBytes: number; yBytes: number },
+  n: number,
+  busy: number,
+): Promise<Record<'CopyIn' | 'Kernels' | 'CopyOut', number>> {
+  const querySet = device.createQuerySet({ type: 'timestamp', count: 4 });
+  const resolved = device.createBuffer({ size: 32, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+  const read = device.createBuffer({ size: 32, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const samples = { CopyIn: [] as number[], Kernels: [] as number[], CopyOut: [] as number[] };
+  for (let i = 0; i < n; i++) {
+    const e = device.createCommandEncoder();
+    for (let k = 0; k < busy; k++) {
+      const pass = e.beginComputePass();
+      encode(pass);
+      pass.end();
+    }
+    const stamped = (timestampWrites: GPUComputePassTimestampWrites, body?: (pass: GPUComputePassEncoder) => void) => {
+      const pass = e.beginComputePass({ timestampWrites });
+      body?.(pass);
+      pass.end();
+    };
+    stamped({ querySet, endOfPassWriteIndex: 0 });
+    e.copyBufferToBuffer(b.upload, 0, b.xs, 0, b.xBytes);
+    stamped({ querySet, beginningOfPassWriteIndex: 1, endOfPassWriteIndex: 2 }, encode);
+    e.copyBufferToBuffer(b.ys, 0, b.readback, 0, b.yBytes);
+    stamped({ querySet, beginningOfPassWriteIndex: 3 });
+    e.resolveQuerySet(querySet, 0, 4, resolved, 0);
+    e.copyBufferToBuffer(resolved, 0, read, 0, 32);
+    device.queue.submit([e.finish()]);
+    await read.mapAsync(GPUMapMode.READ);
+    const t = new BigInt64Array(read.getMappedRange().slice(0));
+    read.unmap();
+    const ms = (from: number, to: number) => Number(t[to] - t[from]) / 1e6;
+    samples.CopyIn.push(ms(0, 1));
+    samples.Kernels.push(ms(1, 2));
+    samples.CopyOut.push(ms(2, 3));
+  }
+  for (const buffer of [resolved, read]) buffer.destroy();
+  querySet.destroy();
+  return { CopyIn: medianOf(samples.CopyIn), Kernels: medianOf(samples.Kernels), CopyOut: medianOf(samples.CopyOut) };
 }
 
 /**
