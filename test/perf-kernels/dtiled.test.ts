@@ -5,7 +5,7 @@
  * Tolerance: SPEC §6 f32, relative Frobenius error 1e-5.
  */
 import { describe, expect, it } from 'vitest';
-import { ks, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { contextFor, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
 import { ksDtiled } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
 import { candidates as allCandidates } from '../../src/codegen/wgsl/families.js';
 import { defaultAndSample, LIMITS, opError, sample, TOL } from './support.js';
@@ -45,6 +45,22 @@ describe('ks-dtiled', () => {
     // The weights at an offset that is a multiple of 4: the vec4 staging.
     const aligned: OpsCase = { ...c, params: [{ name: 'b', shape: [128], offset: 0 }, { name: 'w', shape: [16, 8, 4], offset: 128 }], paramSize: 640 };
     for (const s of sample(all, 2)) expect(await opError(ksDtiled, aligned, 0, s, 5), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('pads the δ-fastest staging (`pad`): planed twins offered, within the limits, matching the reference', async () => {
+    const h200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
+    // n=4096's strided factor on the H100/H200 limits: the default's padded twin fits 48 KiB (16 · 8 · (145 + 145) bytes).
+    const big = monarchCase(4096, 4096, 64).ops[1];
+    const def = ksDtiled.defaultSchedule(big, h200);
+    expect(ksDtiled.candidates(big, h200)).toContainEqual({ ...def, pad: true });
+    const wgsl = ksDtiled.emit(big, { ...def, pad: true }, contextFor(monarchCase(4096, 4096, 64), 'k', 1, 'f32')).wgsl;
+    expect(wgsl).toContain('array<array<vec4<f32>, 145>, 8>');
+    for (const [c, batch] of [[monarchCase(64, 64, 8), 9], [monarchCase(48, 96, 4), 5]] as const) {
+      const padded = ksDtiled.candidates(c.ops[1], LIMITS).filter((s) => s.pad === true);
+      expect(padded.length, c.name).toBeGreaterThan(0);
+      expect(padded.every((s) => s.pl === true && s.bcast !== true), c.name).toBe(true);
+      for (const s of sample(padded, 3)) expect(await opError(ksDtiled, c, 1, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
+    }
   });
 
   it('defaults to the schedules measured best on Hopper (H100 and H200) where the limits allow them', () => {

@@ -31,6 +31,15 @@
  * (the same words and banks as the flat array), and the epilogue, which views the arrays as
  * [ρ][δ][β], splits its flat index into plane and line (divisions by a constant, outside the loop).
  *
+ * With `pad` (session 14; the δ-fastest form) each line group of the staged tiles (one vec4 of 4
+ * rows or β for each of the `dtile` δ) is one vec4 longer and each γ plane an odd number of
+ * vec4s. Unpadded, the staging's scalar stores conflict: a warp stores 16 rows × 2 δ-vec4 of the
+ * source (its lanes' words 32 apart for rows 4 apart: 4-way) and 16 β × 2 γ vec4 of the weights
+ * (8-way: the β 4 apart and both γ planes meet in 4 banks), 96 shared-memory wavefronts per warp
+ * and chunk of 8 γ where the inner loop reads 80; with one 512-invocation workgroup per SM those
+ * stores run between two barriers with nothing to overlap them. Padded they take 16. The inner
+ * loop's reads (8 neighbouring δ per quarter-warp) stay within one line group: conflict-free.
+ *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
  * passes were most of a bcast kernel's text (rr rounds of rows·cols·dtile / (rr·threads) passes:
@@ -61,6 +70,7 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // the staged tiles, one barrier per chunk) lost wherever the H100 timed it and left the
   // candidates in session 12. With bcast, `el` (a flag): the epilogue's cooperative passes as a
   // WGSL loop (below). With pl, `ku` (a flag): each chunk's γ written out (staged-sum.ts chunkSteps).
+  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above).
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -93,6 +103,22 @@ function isPlanes(s: KsDtiledSchedule): boolean {
   return s.pl === true;
 }
 
+function isPadded(s: KsDtiledSchedule): boolean {
+  return s.pad === true;
+}
+
+/**
+ * The δ-fastest form's staged tile of `lines` lines, in vec4s: a line group (4 lines of each of the
+ * `dtile` δ) spans `group`, a γ plane `plane`. With `pad` a group is one vec4 longer and a plane odd,
+ * so planes 4 γ apart (the weights' vec4 runs along γ) start 16 banks apart.
+ */
+function deltaLayout(s: KsDtiledSchedule, lines: number): { readonly group: number; readonly plane: number } {
+  if (!isPadded(s)) return { group: s.dtile, plane: (lines / 4) * s.dtile };
+  const group = s.dtile + 1;
+  const plane = (lines / 4) * group;
+  return { group, plane: plane % 2 === 0 ? plane + 1 : plane };
+}
+
 function threadsOf(s: KsDtiledSchedule): number {
   return s.dtile * (s.rows / s.rr) * (s.cols / s.rb);
 }
@@ -102,7 +128,7 @@ function sharedBytes(s: KsDtiledSchedule): number {
     const l = bcastLayout(s);
     return 4 * (l.xsWords + l.wsWords);
   }
-  return 4 * s.tk * s.dtile * (s.rows + s.cols);
+  return 16 * s.tk * (deltaLayout(s, s.rows).plane + deltaLayout(s, s.cols).plane);
 }
 
 /**
@@ -149,6 +175,7 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     (!isGrun(s) || (isBcast(s) && s.dtile === 4 && op.d === 4)) &&
     (!isLooped(s) || isBcast(s)) &&
     (s.ku !== true || isPlanes(s)) &&
+    (!isPadded(s) || !isBcast(s)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -185,7 +212,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const looped = [...twins, ...runs, ...rounds, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, el: true }));
   // Then (session 12) the planed ones with each chunk's γ written out (`ku`).
   const unrolled = [...planed, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, ku: true }));
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled];
+  // Then (session 14) the δ-fastest planed ones, with ku or not, with padded staging (`pad`).
+  const padded = [...planed, ...unrolled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded];
 }
 
 /**
@@ -218,10 +247,13 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const perRowTile = a * ndt * nbt;
   const xs = `${ep}_xs`;
   const ws = `${ep}_ws`;
-  // Workgroup slots: vec4 (k, line / 4, δ) of a tile with `lines` lines, lane line % 4.
-  // With `pl` the slot is [plane][line4 · dtile + δ].
-  const slot = (name: string, lines: number, k: U32Expr, line4: U32Expr, dd: U32Expr) =>
-    isPlanes(schedule) ? `${name}[${k}][${sum(mul(line4, TD), dd)}]` : `${name}[${sum(mul(sum(mul(k, lines / 4), line4), TD), dd)}]`;
+  // Workgroup slots: vec4 (k, line / 4, δ) of a tile with `lines` lines, lane line % 4: vec4
+  // k · plane + line4 · group + δ (deltaLayout). With `pl` the slot is [plane][line4 · group + δ].
+  const slot = (name: string, lines: number, k: U32Expr, line4: U32Expr, dd: U32Expr) => {
+    const { group, plane } = deltaLayout(schedule, lines);
+    const within = sum(mul(line4, group), dd);
+    return isPlanes(schedule) ? `${name}[${k}][${within}]` : `${name}[${sum(mul(k, plane), within)}]`;
+  };
   const L = isBcast(schedule) ? bcastLayout(schedule) : undefined;
   // A bcast array's vec4 `at` of plane k: one flat index, or (`pl`) [plane][at].
   const bcastSlot = (name: string, plane: number, k: U32Expr, at: U32Expr) => (isPlanes(schedule) ? `${name}[${k}][${at}]` : `${name}[${sum(mul(k, plane / 4), at)}]`);
@@ -349,8 +381,8 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
         ? [`var<workgroup> ${xs}: array<array<vec4<f32>, ${L.xPlane / 4}>, ${L.xsWords / L.xPlane}>;`, `var<workgroup> ${ws}: array<array<vec4<f32>, ${L.wPlane / 4}>, ${L.wsWords / L.wPlane}>;`]
         : [`var<workgroup> ${xs}: array<vec4<f32>, ${L.xsWords / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${L.wsWords / 4}>;`]
       : isPlanes(schedule)
-        ? [`var<workgroup> ${xs}: array<array<vec4<f32>, ${(TR * TD) / 4}>, ${TK}>;`, `var<workgroup> ${ws}: array<array<vec4<f32>, ${(TB * TD) / 4}>, ${TK}>;`]
-        : [`var<workgroup> ${xs}: array<vec4<f32>, ${(TK * TR * TD) / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${(TK * TB * TD) / 4}>;`],
+        ? [`var<workgroup> ${xs}: array<array<vec4<f32>, ${deltaLayout(schedule, TR).plane}>, ${TK}>;`, `var<workgroup> ${ws}: array<array<vec4<f32>, ${deltaLayout(schedule, TB).plane}>, ${TK}>;`]
+        : [`var<workgroup> ${xs}: array<vec4<f32>, ${TK * deltaLayout(schedule, TR).plane}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${TK * deltaLayout(schedule, TB).plane}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: TR,
@@ -369,7 +401,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     family: 'ks-dtiled',
     ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku']),
+    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
   }),
   emit,
