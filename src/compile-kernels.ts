@@ -4,7 +4,7 @@
  * bindings; the playground and other in-browser tools call this directly.
  */
 import { buildManifest } from './codegen/manifest.js';
-import type { Manifest, ManifestKernelSet } from './manifest/types.js';
+import type { KernelSetName, Manifest, ManifestKernelSet } from './manifest/types.js';
 import { featuresOfEnables, forwardStorageNeeded, largeSet, ownModuleSet, portableSet, requirementsOf, runsWherever, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
 import { isAmong } from './codegen/wgsl/family.js';
 import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type Schedule, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
@@ -21,9 +21,12 @@ import { manifestTrainingStep, trainingStepKernels } from './codegen/wgsl/traini
 import type { EmittedKernel } from './codegen/wgsl/kernel.js';
 import type { StorageType } from './codegen/wgsl/scaffold.js';
 import { formatJson } from './util/json.js';
-import { checkOptionFields } from './util/library-arguments.js';
+import { argumentError, checkOptionFields } from './util/library-arguments.js';
 import { encodeManifest } from './manifest/manifest-encode.js';
 import { MONC_VERSION } from './version.js';
+import { MoncError } from './util/error.js';
+import { unmetRequirements } from './manifest/requirements.js';
+import { kernelSetsProblem, type BuildKernelSet } from './manifest/build-kernel-sets.js';
 
 /**
  * The tuned schedule of a kernel performing `ops` (one op, or a run of consecutive ops that the
@@ -43,6 +46,13 @@ export interface CompileKernelsOptions {
    * such a module rejects. Default false: every kernel the module may need.
    */
   readonly forwardOnly?: boolean;
+  /**
+   * The kernel sets each map keeps (BUILD_KERNEL_SETS names; default all): e.g. `['portable']`
+   * leaves out the tensor-core and large sets (a page for any GPU, smaller), `['tuned']` a tuned
+   * build's fallbacks (a known GPU class). A map left with none, or an f16 map with f32-storage
+   * alone, is refused; one whose kept sets some adapter cannot run gets a note (`kernelSetNotes`).
+   */
+  readonly kernelSets?: readonly BuildKernelSet[];
 }
 
 export interface KernelOutputs {
@@ -57,6 +67,11 @@ export interface KernelOutputs {
    * Absent when there were none.
    */
   readonly unusableTuning?: readonly UnusableTuning[];
+  /**
+   * With `kernelSets`: per map whose kept sets no adapter within WebGPU's default limits runs,
+   * what happens there (creating the map fails) and which set to keep for it. Absent: none.
+   */
+  readonly kernelSetNotes?: readonly string[];
 }
 
 /** A tuned schedule a build ignored: the map, its forward or backward ops, and the schedule. */
@@ -80,8 +95,16 @@ export interface CompileKernelsResult<Outputs extends KernelOutputs = KernelOutp
 /** The options every compile entry takes, checked where JavaScript may pass anything (`fn` names the entry). */
 export const COMPILE_OPTION_FIELDS = { resolveMask: 'function', tuning: 'function', forwardOnly: 'boolean' } as const;
 
+/** The compile options as JavaScript may pass them, checked for `fn` (compileKernels; compileModule adds its `fields`): each field's kind, kernelSets' names. */
+export function checkCompileOptions(fn: string, options: unknown, fields: Parameters<typeof checkOptionFields>[2] = COMPILE_OPTION_FIELDS): void {
+  checkOptionFields(fn, options, fields);
+  const sets = (options as CompileKernelsOptions | undefined)?.kernelSets;
+  const problem = sets === undefined ? undefined : kernelSetsProblem(sets);
+  if (problem) throw argumentError(fn, `kernelSets must be ${problem}`, sets);
+}
+
 export function compileKernels(source: string, file: string, options: CompileKernelsOptions = {}): CompileKernelsResult {
-  checkOptionFields('compileKernels', options, COMPILE_OPTION_FIELDS);
+  checkCompileOptions('compileKernels', options);
   const { module, diagnostics } = checkSource(source, file, { resolveMask: options.resolveMask });
   if (!module || diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 
@@ -102,6 +125,8 @@ export interface EmitModuleOptions {
   readonly forwardOnly?: boolean;
   /** Batch rows per split of the backward programs' weight-gradient reductions (default: passes/backward.ts). */
   readonly rowsPerSplit?: number;
+  /** The kernel sets each map keeps (CompileKernelsOptions.kernelSets). */
+  readonly kernelSets?: readonly BuildKernelSet[];
 }
 
 /**
@@ -120,6 +145,9 @@ export interface EmitModuleOptions {
  * With `forwardOnly` every one of those sets holds forward kernels only: no backward program,
  * no backward, optimizer or training-step kernels anywhere, and the manifest and each map say
  * `forwardOnly: true` (what the runtime reads to reject training with a clear error).
+ *
+ * With `kernelSets` each map lists only the sets named there (the module's WGSL is the same: a
+ * set left out of an untuned build's sets takes its own kernels, written after it, along).
  */
 export function emitModule(module: CheckedModule, programs: readonly Program[], options: EmitModuleOptions = {}): KernelOutputs {
   const forwardOnly = options.forwardOnly === true;
@@ -140,13 +168,54 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
   const backwardSections = new Map(kernels.flatMap((k) => (k.backwardProgram ? [[k.program.name, manifestBackward(k.backwardProgram, k.backward)] as const] : [])));
   const built = buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION, backwardSections);
   const manifest = forwardOnly ? built : withOptimizers(built, programs);
+  const keep = (name: KernelSetName) => options.kernelSets?.includes(name as BuildKernelSet) ?? true;
   const storageSets = module.dtype === 'f16' ? f32StorageSets(programs, backwardPrograms, options.tuning, forwardOnly) : undefined;
-  const sets = new Map(
-    kernels.map((k) => [k.program.name, mapKernelSets(k, module.dtype, optimizers, enables, options.tuning, storageSets?.get(k.program.name))]),
-  );
+  // Every set is made, then those left out are dropped: the messages below name the map's sets.
+  const all = kernels.map((k) => mapKernelSets(k, module.dtype, optimizers, enables, options.tuning, storageSets?.get(k.program.name)));
+  const sets = new Map(kernels.map((k, i) => [k.program.name, keptSets(k.program.name, module.dtype, all[i], keep)]));
+  const notes = options.kernelSets ? kernels.flatMap((k, i) => keptSetsNote(k.program.name, all[i], sets.get(k.program.name)!)) : [];
   const marked = forwardOnly ? { forwardOnly: true as const } : {};
   const withSets: Manifest = { ...manifest, ...marked, maps: manifest.maps.map((map) => ({ ...map, ...marked, kernelSets: sets.get(map.name)! })) };
-  return { moduleName: module.name, wgsl, manifest: withSets, manifestJson: `${formatJson(encodeManifest(withSets))}\n`, ...(unusable.size > 0 ? { unusableTuning: [...unusable.values()] } : {}) };
+  return {
+    moduleName: module.name,
+    wgsl,
+    manifest: withSets,
+    manifestJson: `${formatJson(encodeManifest(withSets))}\n`,
+    ...(unusable.size > 0 ? { unusableTuning: [...unusable.values()] } : {}),
+    ...(notes.length > 0 ? { kernelSetNotes: notes } : {}),
+  };
+}
+
+/**
+ * The sets of a map that `keep` keeps. None kept, or an f16 map's f32-storage set alone (its f16
+ * kernels and parameters gone, a runtime would take the module for an f32 one), is a user error.
+ */
+function keptSets(map: string, dtype: Dtype, sets: readonly ManifestKernelSet[], keep: (name: KernelSetName) => boolean): ManifestKernelSet[] {
+  const kept = sets.filter((s) => keep(s.name));
+  const names = sets.map((s) => s.name).join(', ');
+  if (kept.length === 0) throw new MoncError('user', `map '${map}': kernelSets keeps none of its kernel sets (${names}); keep one of those`);
+  if (dtype === 'f16' && kept.every((s) => s.storage === 'f32')) {
+    throw new MoncError('user', `map '${map}': kernelSets keeps only the f32-storage set of a dtype f16 module; keep one of its f16 sets too (${sets.filter((s) => s.storage === 'f16').map((s) => s.name).join(', ')}), or declare dtype f32`);
+  }
+  return kept;
+}
+
+/** WebGPU's default limits and no feature: what every adapter offers. */
+const ANY_ADAPTER = { features: [], maxComputeInvocationsPerWorkgroup: DEFAULT_LIMITS.maxWorkgroupSize, maxComputeWorkgroupSizeX: DEFAULT_LIMITS.maxWorkgroupSize, maxComputeWorkgroupStorageSize: DEFAULT_LIMITS.maxWorkgroupStorageBytes };
+
+/**
+ * What happens to a map whose kept sets leave out every set an adapter with WebGPU's defaults
+ * runs (it had one: the portable set of an f32 map, an f16 map's f32-storage set): there the
+ * runtime's set choice (runtime/kernel-sets.ts chooseKernelSet) fails. Empty when a kept set runs everywhere.
+ */
+function keptSetsNote(map: string, all: readonly ManifestKernelSet[], kept: readonly ManifestKernelSet[]): string[] {
+  const everywhere = (s: ManifestKernelSet) => unmetRequirements(s.requires, ANY_ADAPTER).length === 0;
+  if (kept.some(everywhere)) return [];
+  const needs = kept.map((s) => `${s.name} needs ${unmetRequirements(s.requires, ANY_ADAPTER).join(', ')}`).join('; ');
+  const instead = all.filter(everywhere).map((s) => s.name);
+  return [
+    `map '${map}': no kernel set kept runs on every adapter (${needs}): on an adapter without that, creating the map fails with a device error ('no kernel set of the build runs on this adapter')${instead.length > 0 ? `; keep ${instead.join(' or ')} too for those` : ''}`,
+  ];
 }
 
 /**

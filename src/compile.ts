@@ -4,8 +4,7 @@
  * identical source, file name and tuning give byte-identical outputs (no timestamps, and only the
  * file's base name reaches the outputs).
  */
-import { checkOptionFields } from './util/library-arguments.js';
-import { COMPILE_OPTION_FIELDS, compileKernels, type CompileKernelsOptions, type CompileKernelsResult, type KernelOutputs } from './compile-kernels.js';
+import { checkCompileOptions, COMPILE_OPTION_FIELDS, compileKernels, type CompileKernelsOptions, type CompileKernelsResult, type KernelOutputs } from './compile-kernels.js';
 import { emitBindings } from './codegen/ts/emit-bindings.js';
 
 export type { TuningLookup } from './compile-kernels.js';
@@ -24,7 +23,7 @@ export type CompileModuleResult = CompileKernelsResult<CompileOutputs>;
 export const DEFAULT_RUNTIME_IMPORT = 'monc/runtime';
 
 export function compileModule(source: string, file: string, options: CompileModuleOptions = {}): CompileModuleResult {
-  checkOptionFields('compileModule', options, { ...COMPILE_OPTION_FIELDS, runtimeImport: 'string' });
+  checkCompileOptions('compileModule', options, { ...COMPILE_OPTION_FIELDS, runtimeImport: 'string' });
   const { outputs, ...result } = compileKernels(source, file, options);
   if (!outputs) return result;
   const ts = emitBindings(outputs.manifest, outputs.wgsl, { runtimeImport: options.runtimeImport ?? DEFAULT_RUNTIME_IMPORT });

@@ -75,6 +75,7 @@ export {
   type TuningLookup,
 } from './compile.js';
 export { compileKernels } from './compile-kernels.js';
+export { BUILD_KERNEL_SETS, type BuildKernelSet } from './manifest/build-kernel-sets.js';
 export { MONC_VERSION } from './version.js';
 
 // The auto-tuner (`monc tune` from code): times each kernel's candidate schedules on a device

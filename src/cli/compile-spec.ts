@@ -13,7 +13,7 @@ type Compiler<O> = (source: string, file: string, options: CompileKernelsOptions
 export type CompiledSpec<O> = LoadedSpec & { readonly outputs: O; readonly programs: readonly Program[] };
 
 /** What a command chooses about the kernels it compiles: their schedules, and for `build`, whether the training kernels are left out. */
-export type SpecCompileChoices = Pick<CompileKernelsOptions, 'tuning' | 'forwardOnly'> & {
+export type SpecCompileChoices = Pick<CompileKernelsOptions, 'tuning' | 'forwardOnly' | 'kernelSets'> & {
   /** Told the mask files the spec reads, whether it compiles or not (`build --watch` watches them). */
   readonly onMaskFiles?: (files: readonly string[]) => void;
 };

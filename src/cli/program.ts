@@ -9,6 +9,7 @@ import type { CommandContext, CommandResult } from './context.js';
 import type { CliIo } from './io.js';
 import type { Backend } from '../runtime/map-runner.js';
 import { DEFAULT_MAX_CANDIDATES } from '../tuner/budget.js';
+import { BUILD_KERNEL_SETS, kernelSetsProblem, type BuildKernelSet } from '../manifest/build-kernel-sets.js';
 
 export type Runner = (ctx: CommandContext, command: () => Promise<CommandResult>) => Promise<void>;
 
@@ -46,11 +47,12 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .requiredOption('--out <dir>', 'output directory (created if missing)')
     .option('--tuning [db]', "use tuned schedules: those of the tuning database DB (JSON), or with no DB those of the user's database (what monc tune writes); without --tuning the default schedules, so output depends on nothing but the input")
     .option('--forward-only', 'emit the forward kernels only (no backward, optimizer or training-step kernels): a smaller module that runs but cannot train')
+    .option('--kernel-sets <names>', `the kernel sets each map keeps, comma-separated, of ${BUILD_KERNEL_SETS.join(', ')} (default: every set the build makes); e.g. portable leaves out the tensor-core and large sets, a smaller module for any GPU`, parseKernelSets)
     .option('--watch', 'rebuild whenever a spec, a mask file it reads or (with --tuning) the tuning database changes (Ctrl-C stops)')
-    .addHelpText('after', '\nExamples:\n  monc build ffn.mon --out gen\n  monc build ffn.mon --out gen --tuning\n  monc build ffn.mon --out gen --tuning tuning.json\n  monc build ffn.mon --out gen --forward-only')
-    .action((files: string[], opts: { json?: boolean; out: string; tuning?: string | true; forwardOnly?: boolean; watch?: boolean }) =>
+    .addHelpText('after', '\nExamples:\n  monc build ffn.mon --out gen\n  monc build ffn.mon --out gen --tuning\n  monc build ffn.mon --out gen --tuning tuning.json\n  monc build ffn.mon --out gen --forward-only\n  monc build ffn.mon --out gen --kernel-sets portable,f32-storage')
+    .action((files: string[], opts: { json?: boolean; out: string; tuning?: string | true; forwardOnly?: boolean; kernelSets?: BuildKernelSet[]; watch?: boolean }) =>
       run(ctx(opts), async () => {
-        const build = { out: opts.out, tuning: opts.tuning, forwardOnly: opts.forwardOnly === true };
+        const build = { out: opts.out, tuning: opts.tuning, forwardOnly: opts.forwardOnly === true, ...(opts.kernelSets ? { kernelSets: opts.kernelSets } : {}) };
         return opts.watch
           ? (await import('./commands/build-watch.js')).buildWatchCommand(ctx(opts), files, build)
           : (await import('./commands/build.js')).buildCommand(ctx(opts), files, build);
@@ -193,6 +195,14 @@ function refuseBoth(cmd: Command, a: string, b: string): void {
   cmd.hook('preAction', () => {
     if (given.size === 2) cmd.error(`error: options '--${a}' and '--${b}' contradict each other; give one of them`, { code: 'commander.conflictingOption', exitCode: 2 });
   });
+}
+
+/** `monc build --kernel-sets`: names separated by commas, each a set a build makes. */
+function parseKernelSets(text: string): BuildKernelSet[] {
+  const names = text.split(',').map((name) => name.trim());
+  const problem = kernelSetsProblem(names);
+  if (problem) throw new InvalidArgumentError(`must be ${problem}.`);
+  return [...new Set(names)] as BuildKernelSet[];
 }
 
 /** `monc tune`'s batch size when none is given. */

@@ -12,6 +12,7 @@ import { recordingMaskResolver } from '../node/mask-files.js';
 import { SPEC_FILE } from '../node/files/bounds.js';
 import { readTextBounded } from '../node/files/read-bounded.js';
 import { invariant } from '../util/assert.js';
+import type { BuildKernelSet } from '../manifest/build-kernel-sets.js';
 
 export interface MonCompileOptions {
   /** Module specifier the generated code imports the runtime from. */
@@ -19,6 +20,8 @@ export interface MonCompileOptions {
   readonly tuning?: TuningLookup;
   /** Forward kernels only (compileModule's `forwardOnly`). */
   readonly forwardOnly?: boolean;
+  /** The kernel sets each map keeps (compileModule's `kernelSets`). */
+  readonly kernelSets?: readonly BuildKernelSet[];
   /** The tuning database `tuning` reads, for the warning about schedules the build could not use. */
   readonly tuningPath?: string;
 }
@@ -36,15 +39,16 @@ export type MonCompileResult =
 export function compileMonFile(file: string, options: MonCompileOptions): MonCompileResult {
   const source = readTextBounded(file, SPEC_FILE);
   const masks = recordingMaskResolver();
-  const result = compileModule(source, file, { resolveMask: masks.resolve, tuning: options.tuning, runtimeImport: options.runtimeImport, forwardOnly: options.forwardOnly });
+  const result = compileModule(source, file, { resolveMask: masks.resolve, tuning: options.tuning, runtimeImport: options.runtimeImport, forwardOnly: options.forwardOnly, kernelSets: options.kernelSets });
   const common: { dependencies: string[]; warnings: string[] } = { dependencies: [...masks.files], warnings: buildWarnings(source, result.diagnostics) };
   const error = buildError(file, source, result.diagnostics);
   if (!result.outputs) {
     invariant(error, `compileModule gave neither outputs nor an error for ${file}`);
     return { ...common, ok: false, error };
   }
-  const { moduleName, ts: bindings, unusableTuning } = result.outputs;
+  const { moduleName, ts: bindings, unusableTuning, kernelSetNotes } = result.outputs;
   if (unusableTuning) common.warnings = [...common.warnings, unusableTuningNote(options.tuningPath ?? 'the tuning database', file, unusableTuning)];
+  common.warnings = [...common.warnings, ...(kernelSetNotes ?? []).map((note) => `${file}: ${note}`)];
   return { ...common, ok: true, moduleName, code: eraseTypes(bindings, moduleName), declarations: declarationsFor(bindings, moduleName) };
 }
 

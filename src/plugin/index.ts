@@ -15,6 +15,7 @@ import { findMonFiles } from '../node/find-mon-files.js';
 import type { MoncPluginOptions } from './options.js';
 import { MoncError } from '../util/error.js';
 import { tuningSource, type TuningSource } from './tuning.js';
+import { kernelSetsProblem } from '../manifest/build-kernel-sets.js';
 
 export type { MoncPluginOptions } from './options.js';
 
@@ -43,6 +44,7 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
   const options = checkedOptions(given);
   const runtimeImport = options.runtime ?? DEFAULT_RUNTIME_IMPORT;
   const forwardOnly = options.forwardOnly === true;
+  const { kernelSets } = options;
   const dts = options.dts ?? true;
   const form = dts === 'arbitrary-extension' ? dts : undefined;
   let root = process.cwd();
@@ -57,7 +59,7 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
   const load = (file: string) => {
     const source = tuning();
     const { lookup, warning: tuningWarning } = source.current();
-    const result = compileMonFile(file, { runtimeImport, tuning: lookup, forwardOnly, ...(source.path ? { tuningPath: source.path } : {}) });
+    const result = compileMonFile(file, { runtimeImport, tuning: lookup, forwardOnly, kernelSets, ...(source.path ? { tuningPath: source.path } : {}) });
     // The spec itself too: Rollup's watcher does not follow modules that a plugin loads.
     const watched = [file, ...result.dependencies, ...(source.path && !devServer ? [source.path] : [])];
     const dtsWarning = result.ok && dts ? writeDeclarations(file, result.declarations) : undefined;
@@ -143,7 +145,7 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
         for (const file of findMonFiles(root, unreadable)) {
           let warning: string | undefined;
           try {
-            const result = compileMonFile(file, { runtimeImport, tuning: lookup, forwardOnly });
+            const result = compileMonFile(file, { runtimeImport, tuning: lookup, forwardOnly, kernelSets });
             if (result.ok) warning = writeDeclarations(file, result.declarations);
           } catch (e) {
             if (!(e instanceof MoncError)) throw e;
@@ -157,7 +159,7 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
 });
 
 /** The plugin's options: a record of every key, so an option added to MoncPluginOptions and not here fails the type-check. */
-const OPTIONS: { readonly [K in keyof Required<MoncPluginOptions>]: true } = { runtime: true, tuning: true, dts: true, forwardOnly: true };
+const OPTIONS: { readonly [K in keyof Required<MoncPluginOptions>]: true } = { runtime: true, tuning: true, dts: true, forwardOnly: true, kernelSets: true };
 const OPTION_NAMES: readonly string[] = Object.keys(OPTIONS);
 
 /**
@@ -176,6 +178,8 @@ function checkedOptions(given: unknown): MoncPluginOptions {
   if (o.tuning !== undefined && o.tuning !== false && (typeof o.tuning !== 'string' || o.tuning === '')) throw badOption('tuning', 'a path or false', o.tuning);
   if (o.dts !== undefined && typeof o.dts !== 'boolean' && o.dts !== 'arbitrary-extension') throw badOption('dts', "true, false or 'arbitrary-extension'", o.dts);
   if (o.forwardOnly !== undefined && typeof o.forwardOnly !== 'boolean') throw badOption('forwardOnly', 'true or false', o.forwardOnly);
+  const setsProblem = o.kernelSets === undefined ? undefined : kernelSetsProblem(o.kernelSets);
+  if (setsProblem) throw badOption('kernelSets', setsProblem, o.kernelSets);
   return o as MoncPluginOptions;
 }
 

@@ -3,6 +3,8 @@
  * (`monc/vite`…) refer to this type and the bundler's own, not to unplugin's declarations, which
  * import every bundler unplugin supports and so fail a strict user project's type-check.
  */
+import type { BuildKernelSet } from '../manifest/build-kernel-sets.js';
+
 /** The declaration file form TypeScript reads under node16/nodenext for an import of a `.mon` file. */
 export type DeclarationForm = 'arbitrary-extension';
 
@@ -27,4 +29,10 @@ export interface MoncPluginOptions {
    * reject). Default false: every kernel, training included.
    */
   readonly forwardOnly?: boolean;
+  /**
+   * The kernel sets each map keeps, as `monc build --kernel-sets` (names: tuned, tensor-core,
+   * large, portable, f32-storage). E.g. `['portable', 'f32-storage']` leaves out the tensor-core
+   * and large sets: a smaller bundle that runs the kernels every adapter has. Default: every set.
+   */
+  readonly kernelSets?: readonly BuildKernelSet[];
 }

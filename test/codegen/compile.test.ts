@@ -18,7 +18,9 @@ describe('compileModule', () => {
 
   it('does not depend on where the file lives: only its base name reaches the outputs', () => {
     const plain = outputs(TINY_SOURCE, 'tiny.mon');
-    for (const file of ['/home/someone/project/specs/tiny.mon', 'C:\\work\\specs\\tiny.mon', './tiny.mon']) {
+    // A backslash separates directories on Windows only (on POSIX it is part of a file name: test/dsl/check.test.ts).
+    const windows = process.platform === 'win32' ? ['C:\\work\\specs\\tiny.mon'] : [];
+    for (const file of ['/home/someone/project/specs/tiny.mon', ...windows, './tiny.mon']) {
       const moved = outputs(TINY_SOURCE, file);
       expect([moved.wgsl, moved.ts, moved.manifestJson]).toEqual([plain.wgsl, plain.ts, plain.manifestJson]);
     }

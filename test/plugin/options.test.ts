@@ -17,7 +17,9 @@ describe('monc plugin options', () => {
     [{ runtime: '' }, 'monc plugin: option runtime must be a module specifier (a non-empty string), not ""'],
     [{ dts: 'wrong' }, "monc plugin: option dts must be true, false or 'arbitrary-extension', not \"wrong\""],
     [{ forwardOnly: 'yes' }, 'monc plugin: option forwardOnly must be true or false, not "yes"'],
-    [{ fowardOnly: true }, 'monc plugin: unknown option fowardOnly (the options are runtime, tuning, dts, forwardOnly)'],
+    [{ fowardOnly: true }, 'monc plugin: unknown option fowardOnly (the options are runtime, tuning, dts, forwardOnly, kernelSets)'],
+    [{ kernelSets: 'portable' }, 'monc plugin: option kernelSets must be a non-empty list of kernel set names (the sets are tuned, tensor-core, large, portable, f32-storage), not "portable"'],
+    [{ kernelSets: ['portable', 'tc'] }, 'monc plugin: option kernelSets must be a list of kernel set names, and "tc" is none (the sets are tuned, tensor-core, large, portable, f32-storage), not ["portable","tc"]'],
     ['forward-only', 'monc plugin: option options must be an object, not "forward-only"'],
   ])('%o is refused when the plugin is created', (options, message) => {
     let thrown: unknown;
@@ -30,7 +32,7 @@ describe('monc plugin options', () => {
     expect({ kind: (thrown as MoncError).kind, message: (thrown as MoncError).message }).toEqual({ kind: 'user', message });
   });
 
-  it.each([undefined, {}, { runtime: 'monc/runtime', tuning: false, dts: 'arbitrary-extension', forwardOnly: true }, { tuning: 'db.json', dts: false }])('%o is taken', (options) => {
+  it.each([undefined, {}, { runtime: 'monc/runtime', tuning: false, dts: 'arbitrary-extension', forwardOnly: true, kernelSets: ['portable', 'f32-storage'] }, { tuning: 'db.json', dts: false }])('%o is taken', (options) => {
     expect(create(options)()).toMatchObject({ name: 'monc' });
   });
 });

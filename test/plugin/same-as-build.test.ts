@@ -40,3 +40,16 @@ map fly : 32 -> 32 = butterfly(radix: 2)
   expect(JSON.parse(readFileSync(join(project.root, 'out/sp.json'), 'utf8')).maps[0].kernels[0].schedule).toEqual(tunedDb(spec).schedule);
   expect(watched).toEqual([spec, join(project.root, 'specs/mask.npy'), tuning]);
 });
+
+it('with kernelSets, loads what monc build --kernel-sets writes, and warns as it notes', async () => {
+  project = tempProject({ 'up.mon': 'map up : 64 -> 256 = monarch(nblocks: 4)\n' });
+  const spec = join(project.root, 'up.mon');
+  const built = await cli(['build', spec, '--out', join(project.root, 'out'), '--forward-only', '--kernel-sets', 'large']);
+  expect(built.code, built.stderr).toBe(0);
+  const plugin = monc.raw({ tuning: false, dts: false, forwardOnly: true, kernelSets: ['large'] }, { framework: 'rollup', versions: {} });
+  const warnings: string[] = [];
+  const context = { addWatchFile: () => {}, warn: (w: string) => warnings.push(w), error: (e: unknown) => { throw e; } };
+  const load = plugin.load as unknown as (this: typeof context, id: string) => { code: string };
+  expect(load.call(context, spec).code).toBe(eraseTypes(readFileSync(join(project.root, 'out/up.ts'), 'utf8'), 'up'));
+  expect(warnings).toEqual([built.stderr.slice('monc: '.length, -1)]);
+});

@@ -4,7 +4,8 @@
  * was tuned on this machine (SPEC §5); `--tuning DB.json` takes the schedules of that database,
  * and a bare `--tuning` those of the user's database (what `monc tune` writes).
  * `--forward-only` emits the forward kernels only (compile-kernels.ts `forwardOnly`): the
- * database's entries for backward kernels then go unused.
+ * database's entries for backward kernels then go unused. `--kernel-sets` names the kernel sets
+ * each map keeps (compile-kernels.ts `kernelSets`).
  */
 import { realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -20,12 +21,15 @@ import { note, type CommandContext, type CommandResult } from '../context.js';
 import { writeTogether, type OutputFile } from '../files.js';
 import { readTuning, type TuningChoice } from '../tuning.js';
 import { unusableTuningNote } from '../../compile-kernels.js';
+import type { BuildKernelSet } from '../../manifest/build-kernel-sets.js';
 
 export interface BuildOptions {
   readonly out: string;
   readonly tuning?: TuningChoice;
   /** Emit the forward kernels only (no backward, optimizer or training-step kernels). */
   readonly forwardOnly?: boolean;
+  /** The kernel sets each map keeps (compile-kernels.ts `kernelSets`); default every one. */
+  readonly kernelSets?: readonly BuildKernelSet[];
   /** Told each spec's mask files as it is compiled (`--watch` watches them). */
   readonly onMaskFiles?: (files: readonly string[]) => void;
 }
@@ -46,7 +50,7 @@ export async function buildCommand(ctx: CommandContext, given: readonly string[]
   const specErrors: SpecError[] = [];
   for (const file of files) {
     try {
-      specs.push(await compileSpec(ctx, file, { tuning, forwardOnly: opts.forwardOnly === true, ...(opts.onMaskFiles ? { onMaskFiles: opts.onMaskFiles } : {}) }));
+      specs.push(await compileSpec(ctx, file, { tuning, forwardOnly: opts.forwardOnly === true, kernelSets: opts.kernelSets, ...(opts.onMaskFiles ? { onMaskFiles: opts.onMaskFiles } : {}) }));
     } catch (e) {
       if (!(e instanceof SpecError)) throw e;
       specErrors.push(e);
@@ -67,6 +71,7 @@ export async function buildCommand(ctx: CommandContext, given: readonly string[]
   const outputFiles: OutputFile[] = [];
   for (const { file, outputs } of specs) {
     if (loaded && outputs.unusableTuning) note(ctx, unusableTuningNote(loaded.path, file, outputs.unusableTuning));
+    for (const text of outputs.kernelSetNotes ?? []) note(ctx, `${file}: ${text}`);
     const written = [];
     for (const [ext, text] of [['wgsl', outputs.wgsl], ['ts', outputs.ts], ['json', outputs.manifestJson]] as const) {
       const path = join(opts.out, `${outputs.moduleName}.${ext}`);
@@ -74,12 +79,19 @@ export async function buildCommand(ctx: CommandContext, given: readonly string[]
       written.push(path);
     }
     // --json users read stdout: the schedules the note above is about, beside the module's files.
-    modules.push({ module: outputs.moduleName, file, maps: outputs.manifest.maps.map((m) => m.name), files: written, ...(outputs.unusableTuning ? { unusableTuning: outputs.unusableTuning } : {}) });
+    modules.push({
+      module: outputs.moduleName,
+      file,
+      maps: outputs.manifest.maps.map((m) => m.name),
+      files: written,
+      ...(outputs.unusableTuning ? { unusableTuning: outputs.unusableTuning } : {}),
+      ...(outputs.kernelSetNotes ? { kernelSetNotes: outputs.kernelSetNotes } : {}),
+    });
   }
   // All modules' files or none: a failure never leaves a new .wgsl beside an old .json.
   await writeTogether(outputFiles, { inputs: [...files, ...(loaded ? [loaded.path] : [])] });
   return {
-    json: { out: opts.out, ...(loaded ? { tuning: loaded.path, tuningAdapter } : {}), ...(opts.forwardOnly ? { forwardOnly: true } : {}), modules },
+    json: { out: opts.out, ...(loaded ? { tuning: loaded.path, tuningAdapter } : {}), ...(opts.forwardOnly ? { forwardOnly: true } : {}), ...(opts.kernelSets ? { kernelSets: opts.kernelSets } : {}), modules },
     text: modules
       .map((m) => `${m.file}: module ${m.module} (${m.maps.length} map${m.maps.length === 1 ? '' : 's'}${opts.forwardOnly ? ', forward only' : ''}) -> ${m.files.join(', ')}`)
       .join('\n'),
