@@ -41,18 +41,23 @@ export interface CallerBuffer {
 }
 
 /**
- * Throws before anything is recorded when the batch is not a whole number ≥ 0 (kind `user`), a
- * buffer lacks STORAGE usage (kind `user`), or holds fewer
- * than `batch × width` values of the storage type (kind `shape`), or a buffer the call writes is
- * also one it reads (kind `user`).
+ * Throws before anything is recorded when the batch is not a whole number ≥ 0 (kind `user`),
+ * `recorder` is not what the call records on (kind `user`: a GPUCommandEncoder, or with `pass` an
+ * open GPUComputePassEncoder), a buffer is not a GPUBuffer or lacks STORAGE usage (kind `user`),
+ * or holds fewer than `batch × width` values of the storage type (kind `shape`), or a buffer the
+ * call writes is also one it reads (kind `user`). (From JavaScript any of them may be anything:
+ * QA2 s13 R21, null gave a TypeError deeper in and `undefined` "lacks STORAGE".)
  */
-export function checkCallerBuffers(mapName: string, call: string, batch: number, storage: 'f32' | 'f16', buffers: readonly CallerBuffer[]): void {
+export function checkCallerBuffers(mapName: string, call: string, batch: number, storage: 'f32' | 'f16', buffers: readonly CallerBuffer[], recorder: unknown, pass?: boolean): void {
   checkBatch(mapName, call, batch);
+  if (typeof (recorder as Record<string, unknown> | null)?.[pass ? 'dispatchWorkgroups' : 'beginComputePass'] !== 'function') {
+    throw mustBe(mapName, `${call}: ${pass ? 'pass' : 'encoder'}`, `a GPU${pass ? 'ComputePass' : 'Command'}Encoder`, recorder);
+  }
   const bytesPerValue = storage === 'f16' ? 2 : 4;
   for (const { role, buffer, width, written } of buffers) {
     const what = callerBuffer(mapName, call, role);
-    // (`?.`: from JavaScript `buffer` may be anything; what has no usage is refused here too.)
-    if ((buffer?.usage & flags.STORAGE) === 0) throw userError(`${what} lacks GPUBufferUsage.STORAGE (its usage is ${buffer?.usage})`);
+    const usage: unknown = buffer?.usage;
+    if (!((usage as number) & flags.STORAGE)) throw userError(typeof usage === 'number' ? `${what} lacks GPUBufferUsage.STORAGE (its usage is ${usage})` : `${what} must be a GPUBuffer, got ${typeName(buffer)}`);
     const needed = batch * width * bytesPerValue;
     if (buffer.size < needed) {
       throw new MoncError('shape', `${what} holds ${buffer.size} bytes; batch ${batch} x ${width} ${storage} values need ${needed}`);

@@ -71,6 +71,11 @@ export type TrainingCall = (typeof TRAINING_CALLS)[number] | 'create({ training:
 export interface TrainingSupport {
   /** The runner's `call` with its arguments (after the runner's own checks): a promise for the async calls. */
   run(call: TrainingCall, host: RunnerHost, args: unknown[]): unknown;
+  /**
+   * MapRunner.params on webgpu: the parameters read back from the device, which only this entry's
+   * calls change (optimizer steps, fits); undefined on the cpu backend.
+   */
+  readParams(host: RunnerHost): Promise<Float32Array> | undefined;
 }
 
 /** Block-sparse maps' support as decodeManifest and the runners reach it (block-sparse.ts). */

@@ -25,9 +25,10 @@ import { MoncError } from '../util/error.js';
 import { cacheSet, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { fromStorage, toStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
-import { hostIoSupport, type PipelinedRing } from './extensions.js';
+import { hostIoSupport, missingEntry, type PipelinedRing } from './extensions.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { PipelineCache } from './pipeline-cache.js';
+import { FormatError } from './formats/format-error.js';
 import { memo } from './memo.js';
 import { checkDevice, deviceLost, runQueue, runnerDestroyed, type RunQueue } from './run-errors.js';
 import { roundTrip, type RoundTripBuffers } from './round-trip.js';
@@ -136,8 +137,14 @@ export class GpuExecutor {
   /** Compiles (or fetches from the cache) every kernel's pipeline; rejects on invalid WGSL. */
   static async create(device: GPUDevice, spec: ExecutorSpec): Promise<GpuExecutor> {
     const cache = PipelineCache.for(device);
+    const pipeline = ({ entryPoint }: KernelPlan) =>
+      cache.pipeline(spec.wgsl, entryPoint).catch((e: unknown) => {
+        // An entry point the WGSL lacks (monc writes each as `fn <name>(`) is a manifest edited by hand or damaged, not a bug
+        // in monc's kernels (QA2 s13 R20: it failed as a WgslError); checked only on a failure, so it costs no page a scan.
+        throw spec.wgsl.includes(`fn ${entryPoint}(`) ? e : new FormatError(`map '${spec.name}': its WGSL has no entry point '${entryPoint}'`);
+      });
     // A device lost already (or meanwhile) rejects here, kind 'device', rather than in the first run.
-    const pipelines = await Promise.race([Promise.all(spec.kernels.map((k) => cache.pipeline(spec.wgsl, k.entryPoint))), deviceLost(device)]);
+    const pipelines = await Promise.race([Promise.all(spec.kernels.map(pipeline)), deviceLost(device)]);
     checkDevice(device);
     return new GpuExecutor(device, spec, pipelines, cache.bindGroupLayout, patternBuffers(device, spec.kernels, spec.ops ?? []));
   }
@@ -309,15 +316,19 @@ export class GpuExecutor {
    * float32) is read at the call, forward's contract: a one-piece run with no other run waiting
    * writes it into the mapped upload buffer now, with no copy (a new 64 MiB array costs page
    * faults and, as V8 external memory, a garbage collection); otherwise it is copied. With `monc/runtime/host-io` loaded, a batch above the
-   * pipeline's threshold (or `chunkRows` below the batch) runs pipelined in chunks
-   * (pipelined-forward.ts; without it MapRunner.forward refuses a finite `chunkRows`); otherwise
-   * in one piece, or in chunks of rows that fit the device's buffer limits. `hold`: the parameters
-   * it reads, held by the caller (heldParams) since an earlier call; default: those of this call.
+   * pipeline's threshold, `chunkRows` below the batch, or more rows than one pass may bind runs
+   * pipelined in chunks (pipelined-forward.ts; without it MapRunner.forward refuses a finite
+   * `chunkRows`, and this a batch over the device's buffer limits); otherwise in one piece.
+   * `hold`: the parameters it reads, held by the caller (heldParams) since an earlier call;
+   * default: those of this call.
    */
   run(x: ArrayLike<number>, batch: number, out?: Float32Array, chunkRows?: number, hold?: HeldParams): Promise<Float32Array> {
     const rows = this.maxRows();
+    // A batch over what one pass may bind runs in chunks through the pipelined round trip (chunkRowsFor gives them): a rare
+    // case that pages without `monc/runtime/host-io` refuse, naming it (Node's runtime loads it).
+    if (batch > rows && !hostIoSupport) throw missingEntry(`map '${this.#spec.name}': a batch of ${batch} rows (this device's buffers take ${rows} per pass)`, 'monc/runtime/host-io');
     const chunk = hostIoSupport?.chunkRowsFor(this.#spec, batch, rows, chunkRows);
-    const onePiece = chunk === undefined && batch <= rows;
+    const onePiece = chunk === undefined;
     // A one-piece run that no other run waits before takes the upload buffer now.
     const io = onePiece && !this.#runs && this.#ensureIo(batch);
     const filled = io && io.upload.mapState === 'mapped';
@@ -328,10 +339,8 @@ export class GpuExecutor {
     return (
       onePiece
         ? this.#queue(() => this.#runNow(input, batch, out, held))
-        : chunk === undefined
-          ? this.#runInChunks(input!, batch, rows, out, held)
-          : // One pipelined run at a time (the queue): its chunks read `held`. run() found the entry registered to choose chunks at all.
-            this.#queue(() => (this.#checkUsable(), (this.#pipelined ??= hostIoSupport!.pipeline(this, this.#spec)).run(input!, batch, out, chunk, held)))
+        : // One pipelined run at a time (the queue): its chunks read `held`. run() found the entry registered to choose chunks at all.
+          this.#queue(() => (this.#checkUsable(), (this.#pipelined ??= hostIoSupport!.pipeline(this, this.#spec)).run(input!, batch, out, chunk, held)))
     ).finally(() => {
       this.#runs--;
       this.releaseParams(held);
@@ -350,16 +359,6 @@ export class GpuExecutor {
 
   releaseParams(held: HeldParams): void {
     if (!--held.waiting) held.copy?.destroy();
-  }
-
-  async #runInChunks(x: Float32Array, batch: number, rows: number, out: Float32Array | undefined, held: HeldParams): Promise<Float32Array> {
-    const { in: n, out: m } = this.#spec;
-    const y = out ?? new Float32Array(batch * m);
-    for (let start = 0; start < batch; start += rows) {
-      const count = Math.min(rows, batch - start);
-      await this.#queue(() => this.#runNow(x.subarray(start * n, (start + count) * n), count, y.subarray(start * m, (start + count) * m), held));
-    }
-    return y;
   }
 
   /** A one-piece run; `x` undefined: written into the upload buffer at the call (run). */

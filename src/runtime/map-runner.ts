@@ -36,7 +36,7 @@ import { missingEntry, cpuExecutor, hostIoSupport, trainingSupport, TRAINING_CAL
 import type { BackwardKernels } from './gpu-backward.js';
 import { chooseKernelSet, kernelSetsOf, kernelSetWgsl, moduleDtype } from './kernel-sets.js';
 import { mapModuleWgsl } from './module-groups.js';
-import { readDeviceBuffer } from './host-storage.js';
+import { fromStorage, toStorage } from './host-storage.js';
 import type { Optimizer, OptimizerOptions } from './optimizer-options.js';
 import { checkValues } from './numerics.js';
 import { checkCallerBuffers } from './batch-args.js';
@@ -305,7 +305,7 @@ export class MapRunner {
    * buffer without STORAGE usage or smaller than its batch's rows (batch-args.ts).
    */
   encodeForward(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number): void {
-    this.#forwardOnGpu('encodeForward', x, y, batch).encode(encoder, x, y, batch);
+    this.#forwardOnGpu('encodeForward', encoder, x, y, batch).encode(encoder, x, y, batch);
   }
 
   /**
@@ -314,16 +314,17 @@ export class MapRunner {
    * encodeForward.
    */
   encodeDispatches(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, batch: number, kernel?: number): void {
-    this.#forwardOnGpu('encodeDispatches', x, y, batch).encodeDispatches(pass, x, y, batch, kernel);
+    this.#forwardOnGpu('encodeDispatches', pass, x, y, batch).encodeDispatches(pass, x, y, batch, kernel);
   }
 
-  /** The device executor for a forward pass the caller records, after the checks of the call and of its buffers. */
-  #forwardOnGpu(call: string, x: GPUBuffer, y: GPUBuffer, batch: number): GpuExecutor {
+  /** The device executor for a forward pass the caller records on `recorder` (its encoder, or encodeDispatches' pass), after the checks of the call and of its arguments. */
+  #forwardOnGpu(call: 'encodeForward' | 'encodeDispatches', recorder: unknown, x: GPUBuffer, y: GPUBuffer, batch: number): GpuExecutor {
     const gpu = this.#readyOnGpu(call);
-    checkCallerBuffers(this.map.name, call, batch, this.#kernels!.storage, [
+    const buffers = [
       { role: 'input (x)', buffer: x, width: this.in },
       { role: 'output (y)', buffer: y, width: this.out, written: true },
-    ]);
+    ];
+    checkCallerBuffers(this.map.name, call, batch, this.#kernels!.storage, buffers, recorder, call === 'encodeDispatches');
     // A pass the caller records cannot be split: past the limits its temporaries would be invalid (Dawn's text, nothing computed).
     gpu.maxRows(batch);
     return gpu;
@@ -338,12 +339,18 @@ export class MapRunner {
     return this.#hostIo('dense').dense(this.#host());
   }
 
-  /** The current parameter tensors by full name (read back from the device for webgpu). */
+  /**
+   * The current parameter tensors by full name. On webgpu only the training entry's calls change
+   * them on the device (optimizer steps, fits): with it loaded they are read back from the device;
+   * without it they are the loaded ones as the device holds them (f16 storage: rounded to f16),
+   * and a page that only runs forward passes bundles no device read.
+   */
   async params(): Promise<Map<string, Float32Array>> {
     this.#checkUsable();
     const packed = this.#requireParams();
-    const gpu = this.#gpu;
-    return unpackParams(this.map.params, gpu ? await readDeviceBuffer(gpu.device, gpu.paramsBuffer, this.map.paramSize, this.#kernels!.storage) : packed);
+    const storage = this.#kernels?.storage;
+    const stored = storage === 'f16' ? fromStorage(toStorage(packed, storage).buffer, packed.length, storage) : packed;
+    return unpackParams(this.map.params, (await trainingSupport?.readParams(this.#host())) ?? stored);
   }
 
   /**

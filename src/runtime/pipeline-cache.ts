@@ -85,8 +85,7 @@ function settledOnce<T>(cache: Map<string, Promise<T>>, key: string, create: () 
   });
 }
 
+/** A compiler message with its position and source line (the line numbers count from 1; 0: none). */
 function formatMessage(m: GPUCompilationMessage, wgsl: string): string {
-  if (m.lineNum === 0) return `error: ${m.message}`;
-  const line = wgsl.split('\n')[m.lineNum - 1] ?? '';
-  return `${m.lineNum}:${m.linePos}: error: ${m.message}\n  ${line}`;
+  return m.lineNum ? `${m.lineNum}:${m.linePos}: error: ${m.message}\n  ${wgsl.split('\n')[m.lineNum - 1]}` : `error: ${m.message}`;
 }

@@ -93,7 +93,8 @@ export function checkChunkRows(mapName: string, chunkRows: number): void {
 /**
  * Rows per chunk for `batch` rows of a map with these sizes, or undefined for one piece:
  * `requested` (a caller's `chunkRows`; Infinity: one piece) or the pipeline's default from its
- * byte sizes; never above `maxRows` (the device's buffer limits).
+ * byte sizes; never above `maxRows` (the device's buffer limits), so a batch over them always
+ * runs in chunks (GpuExecutor.run leaves such batches to this entry).
  */
 export function chunkRowsFor(
   sizes: { readonly in: number; readonly out: number },
@@ -104,7 +105,7 @@ export function chunkRowsFor(
 ): number | undefined {
   const rowBytes = Math.max(sizes.in, sizes.out) * 4;
   const wanted = requested ?? (batch * rowBytes < plan.minBytes ? Infinity : Math.max(1, Math.floor(plan.chunkBytes / rowBytes)));
-  return wanted < batch ? Math.min(wanted, maxRows) : undefined;
+  return wanted < batch || batch > maxRows ? Math.min(wanted, maxRows) : undefined;
 }
 
 /** The ring of chunk stagings one runner's pipelined forward passes reuse. */

@@ -17,6 +17,7 @@ import { writeSafetensors } from './formats/safetensors.js';
 import type { GpuExecutor, HeldParams } from './gpu-executor.js';
 import type { MapRunner } from './map-runner.js';
 import { GpuBackward, backwardSpec, type BackwardKernels } from './gpu-backward.js';
+import { readDeviceBuffer } from './host-storage.js';
 import { cpuFitMse, planFit, type FitMseOptions, type FitMseResult } from './fit-mse.js';
 import { GpuFitMse } from './gpu-fit-mse.js';
 import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
@@ -140,7 +141,7 @@ export class Training {
       { role: 'input (x)', buffer: x, width: map.in },
       { role: 'output gradient (dy)', buffer: dy, width: map.out },
       gradient,
-    ]);
+    ], encoder);
     // A map whose backward pass does not write dx (only a bias) clears it first.
     if (map.backward?.zeroInputGradient) checkClearable(map.name, 'encodeBackward', gradient);
     this.backwardExecutor().encode(encoder, x, dy, dx, batch);
@@ -292,6 +293,7 @@ function optimizerOf(host: TrainingHost, options: OptimizerOptions): Optimizer {
 }
 
 registerTraining({
+  readParams: ({ gpu, map, kernels }) => gpu && readDeviceBuffer(gpu.device, gpu.paramsBuffer, map.paramSize, kernels!.storage),
   run(call, host, args) {
     // A forward-only build has no training kernels on any backend (saving the parameters needs none). Checked here, not
     // in MapRunner: every page bundles the runner, only those that train this entry (the page without it is told to import it first).

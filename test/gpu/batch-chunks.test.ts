@@ -1,10 +1,13 @@
 /**
  * Regression (issue 13): `lowrank` 16 -> 2^24 at batch 17 failed with `Invalid Buffer "monc y"`
  * (the output buffer passed maxStorageBufferBindingSize). A batch whose buffers exceed the
- * device's limits now runs in chunks of rows that fit. Here on a device with WebGPU's default
- * limit (128 MiB): lowrank 16 -> 2^21 at batch 17 needs 136 MiB for Y.
+ * device's limits now runs in chunks of rows that fit, through the pipelined round trip of
+ * `monc/runtime/host-io` (Node's runtime loads it; a page without it is refused naming it:
+ * test/runtime/host-io-entry.test.ts). Here on a device with WebGPU's default limit (128 MiB):
+ * lowrank 16 -> 2^21 at batch 17 needs 136 MiB for Y.
  */
 import { expect, it } from 'vitest';
+import '../../src/runtime/host-io-entry.js';
 import { checkSource } from '../../src/dsl/index.js';
 import { MapRunner } from '../../src/runtime/map-runner.js';
 import { dawnProvider } from '../../src/runtime/node-device.js';

@@ -103,6 +103,42 @@ describe('encodeForward and encodeDispatches with the caller’s buffers', () =>
   });
 });
 
+describe('what records the call, and buffers that are none (QA2 s13 R21: a TypeError, or "lacks STORAGE" for undefined)', () => {
+  it('a missing or wrong encoder or pass and a value that is no GPUBuffer are user errors naming the argument, nothing recorded', async () => {
+    const device = await getTestDevice();
+    const r = await runner(true);
+    const [xb, yb, dxb] = [await buffer(2, 12), await buffer(2, 18), await buffer(2, 12)];
+    try {
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      const js = (f: (...args: unknown[]) => void, ...args: unknown[]) => () => f(...args);
+      const forward = r.encodeForward.bind(r) as (...args: unknown[]) => void;
+      const dispatches = r.encodeDispatches.bind(r) as (...args: unknown[]) => void;
+      const backward = r.encodeBackward.bind(r) as (...args: unknown[]) => void;
+      for (const bad of [null, undefined, {}, pass]) {
+        const error = expectMoncErrorNow(js(forward, bad, xb, yb, 2), 'user', "map 'm': encodeForward: encoder must be a GPUCommandEncoder, got ");
+        expect(error.message).toBe(`map 'm': encodeForward: encoder must be a GPUCommandEncoder, got ${String(bad)}`);
+        expectMoncErrorNow(js(backward, bad, xb, yb, dxb, 2), 'user', "map 'm': encodeBackward: encoder must be a GPUCommandEncoder, got ");
+      }
+      for (const bad of [null, {}, encoder]) expectMoncErrorNow(js(dispatches, bad, xb, yb, 2), 'user', "map 'm': encodeDispatches: pass must be a GPUComputePassEncoder, got ");
+      for (const bad of [undefined, null, {}, 7, new Float32Array(24)]) {
+        const got = bad === null ? 'null' : typeof bad;
+        expectMoncErrorNow(js(forward, encoder, bad, yb, 2), 'user', `map 'm': encodeForward: the input (x) buffer must be a GPUBuffer, got ${got}`);
+        expectMoncErrorNow(js(dispatches, pass, xb, bad, 2), 'user', `map 'm': encodeDispatches: the output (y) buffer must be a GPUBuffer, got ${got}`);
+        expectMoncErrorNow(js(backward, encoder, xb, bad, dxb, 2), 'user', `map 'm': encodeBackward: the output gradient (dy) buffer must be a GPUBuffer, got ${got}`);
+      }
+      pass.end();
+      // Nothing was recorded: the encoder finishes empty and valid.
+      device.pushErrorScope('validation');
+      device.queue.submit([encoder.finish()]);
+      expect(await device.popErrorScope()).toBeNull();
+    } finally {
+      r.destroy();
+      [xb, yb, dxb].forEach((b) => b.destroy());
+    }
+  });
+});
+
 describe('encodeDispatches of one kernel (its fifth argument, for timing tools)', () => {
   it('each index of kernelSet.kernels records that kernel alone: all of them in order give the whole pass; any other value is refused, nothing recorded (s10 RT-found 2: it recorded nothing, silently)', async () => {
     const device = await getTestDevice();
@@ -261,7 +297,7 @@ describe('checkCallerBuffers', () => {
         const needed = batch * width * (storage === 'f16' ? 2 : 4);
         let kind: string | undefined;
         try {
-          checkCallerBuffers('p', 'encodeForward', batch, storage, [{ role: 'input (x)', buffer: fake, width }]);
+          checkCallerBuffers('p', 'encodeForward', batch, storage, [{ role: 'input (x)', buffer: fake, width }], { beginComputePass() {} });
         } catch (e) {
           kind = (e as MoncError).kind;
         }

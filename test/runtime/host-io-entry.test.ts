@@ -3,7 +3,8 @@
  * executor: this file imports the browser-safe runtime, Dawn and the CPU entry only, so
  * `createStaging` and a finite `chunkRows` reject with a one-line user error naming the import
  * (on both backends: a page must not work on one machine and fail on another), while
- * `forward(x)`, `forward(x, { out })` and `chunkRows: Infinity` run. Once the file imports the
+ * `forward(x)`, `forward(x, { out })` and `chunkRows: Infinity` run, and a batch over the device's
+ * buffer limits is refused naming it too. Once the file imports the
  * entry, the same runners' stagings and pipelined forward match the float64 reference.
  */
 import { describe, expect, it } from 'vitest';
@@ -15,6 +16,9 @@ import { randomArray, relativeError } from '../support/programs.js';
 import { referenceApply } from '../support/reference.js';
 import { compileModuleForTest } from '../training/compile.js';
 import { userErrorOf } from '../support/user-error.js';
+import { checkSource } from '../../src/dsl/index.js';
+import { dawnProvider } from '../../src/runtime/node-device.js';
+import { compileForTest } from '../support/compiled.js';
 
 // Not a power of two, rectangular, with a bias: 15 -> 10 in 5 blocks.
 const checked = checkedMap('m', sum(monarch(15, 10, 5), bias(10)));
@@ -75,6 +79,25 @@ describe('without monc/runtime/host-io', () => {
       device?.destroy();
     }
   });
+});
+
+describe('without monc/runtime/host-io, a batch over what one pass may bind', () => {
+  it('is refused naming the import (it runs in chunks through the entry: test/gpu/batch-chunks.test.ts)', async () => {
+    const { module } = checkSource('module wide\nmap w : 16 -> 2^21 = lowrank(rank: 1)\n', 'wide.mon');
+    const compiled = compileForTest(module!.maps[0]);
+    const { adapter } = await dawnProvider.requestAdapter();
+    const device = await adapter!.requestDevice(); // default limits: 128 MiB per binding, 15 rows of 2^21 f32
+    const wide = await MapRunner.create(compiled.map, compiled.wgsl, { device });
+    try {
+      wide.loadParams(new Map([['w.U', new Float32Array(2 ** 21)], ['w.V', new Float32Array(16)]]));
+      const x = new Float32Array(17 * 16);
+      expect((await userErrorOf(() => wide.forward(x, 17))).message).toBe(`map 'w': a batch of 17 rows (this device's buffers take 15 per pass) ${MISSING} (in Node, import 'monc/runtime/node' loads it)`);
+      expect(Array.from((await wide.forward(x.subarray(0, 16), 1)).subarray(0, 4))).toEqual([0, 0, 0, 0]);
+    } finally {
+      wide.destroy();
+      device.destroy();
+    }
+  }, 60_000);
 });
 
 describe('with monc/runtime/host-io', () => {
