@@ -2,7 +2,7 @@
  * When `forward` pipelines a batch (src/runtime/pipelined-forward.ts, chunkRowsFor): by default
  * never (until the H200 settles it); with a byte threshold, one piece below it and chunks of the
  * plan's chunk bytes from there on (the larger of input and result decides); a caller's
- * chunkRows over the default, never above the device's rows.
+ * chunkRows over the default, never above the device's rows; a batch over those always in chunks.
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +35,10 @@ describe('chunkRowsFor', () => {
     expect(chunkRowsFor(MONARCH, 8192, BIG, Infinity, FROM_64)).toBeUndefined();
     expect(chunkRowsFor(MONARCH, 8192, 300, undefined, FROM_64)).toBe(300);
     expect(chunkRowsFor(MONARCH, 8192, 300, 1000)).toBe(300);
+    // A batch over the device rows is always chunked, Infinity and the default plan included (GpuExecutor.run leaves it to this entry).
+    expect(chunkRowsFor(MONARCH, 8192, 300, Infinity)).toBe(300);
+    expect(chunkRowsFor(MONARCH, 301, 300, undefined)).toBe(300);
+    expect(chunkRowsFor(MONARCH, 300, 300, undefined)).toBeUndefined();
   });
 
   test.prop([fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 1 << 16 }), fc.integer({ min: 1, max: 1 << 16 }), fc.integer({ min: 1, max: 1 << 20 })])(
@@ -42,7 +46,7 @@ describe('chunkRowsFor', () => {
     (n, m, batch, maxRows) => {
       const rowBytes = Math.max(n, m) * 4;
       const chunk = chunkRowsFor({ in: n, out: m }, batch, maxRows, undefined, FROM_64);
-      if (batch * rowBytes < FROM_64.minBytes) expect(chunk).toBeUndefined();
+      if (batch * rowBytes < FROM_64.minBytes && batch <= maxRows) expect(chunk).toBeUndefined();
       else {
         expect(chunk).toBeDefined();
         expect(chunk!).toBeGreaterThanOrEqual(1);
