@@ -13,6 +13,7 @@ import type { KsFactor, ModelMap, ModelNode, ParamSlice } from '../model/types.j
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
 import { applyNode, referenceArgs, sliceOf, type ParamValues, type Rows } from './reference.js';
+import type { Tensors } from './params.js';
 
 export interface ReferenceGradients {
   /** ∂L/∂X = DY M, shape (batch, in). */
@@ -23,7 +24,7 @@ export interface ReferenceGradients {
 
 export function referenceBackward(
   model: Pick<ModelMap, 'params' | 'body'>,
-  params: ParamValues | Readonly<Record<string, ArrayLike<number>>>,
+  params: Tensors,
   x: ArrayLike<number>,
   dy: ArrayLike<number>,
   batch: number,

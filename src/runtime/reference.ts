@@ -4,10 +4,11 @@
  * uses, written here once. It never looks at the IR, so it is an independent oracle for lowering
  * and kernels; it knows no constructor of the language (the model spells each one as factors).
  */
-import type { KsFactor, ModelMap, ModelNode, ParamSlice } from '../model/types.js';
+import type { KsFactor, ModelMap, ModelNode, ParamSlice, ParamSpec } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
 import { typeName, userError } from './user-error.js';
+import { checkShape, type TensorObject, type Tensors } from './params.js';
 
 /** Parameter tensors by full name (`up.blkdiag1`), row-major. */
 export type ParamValues = ReadonlyMap<string, ArrayLike<number>>;
@@ -18,7 +19,8 @@ export type Rows = Float64Array;
 /**
  * The arguments of a reference call, as JavaScript may pass them: `model` a map's model (the
  * manifest map itself is the natural slip), `arrays` arrays of numbers, `batch` a whole number ≥ 0,
- * `params` tensors by name, a Map or an object (as loadParams takes them), returned as a Map. Each
+ * `params` tensors by name, a Map or an object (as loadParams takes them: arrays of numbers or
+ * tensor objects `{ shape, data }`), returned as a Map of arrays. Each
  * mistake is one MoncError (kind `user`; `param` for the tensors), never a TypeError.
  */
 export function referenceArgs(call: string, model: unknown, params: unknown, arrays: Readonly<Record<string, unknown>>, batch: unknown): ParamValues {
@@ -30,13 +32,24 @@ export function referenceArgs(call: string, model: unknown, params: unknown, arr
     if (typeof (a as { length?: unknown } | null)?.length !== 'number' || typeof a === 'string') throw userError(`${call}: ${role} must be an array of numbers, got ${typeName(a)}`);
   }
   if (!Number.isInteger(batch) || (batch as number) < 0) throw userError(`${call}: batch must be a whole number ≥ 0, got ${String(batch)}`);
-  if (params instanceof Map) return params as ParamValues;
   if (params === null || typeof params !== 'object') throw new MoncError('param', `${call}: parameters must be tensors by name (a Map or an object), got ${typeName(params)}`);
-  return new Map(Object.entries(params as Record<string, ArrayLike<number>>));
+  const byName: Iterable<[string, unknown]> = params instanceof Map ? params : Object.entries(params);
+  // A tensor object `{ shape, data }` (readSafetensors' tensors, as loadParams takes them; QA2 s14 R30: all NaN) counts by its
+  // data, its shape checked against the model's parameter of that name where the model lists them (referenceBackward's does).
+  const shapes = new Map((m as { params?: readonly ParamSpec[] }).params?.map((p) => [p.name, p.shape]));
+  return new Map(
+    [...byName].map(([name, value]) => {
+      const tensor = value as Partial<TensorObject> | null;
+      if (!Array.isArray(tensor?.shape)) return [name, value as ArrayLike<number>];
+      const shape = shapes.get(name);
+      if (shape) checkShape(name, tensor.shape, shape);
+      return [name, tensor.data as ArrayLike<number>];
+    }),
+  );
 }
 
 /** Y = X Mᵀ (+ bias) for a batch X of shape (batch, in); returns (batch, out). Any ModelMap will do. */
-export function referenceApply(model: Pick<ModelMap, 'body'>, params: ParamValues | Readonly<Record<string, ArrayLike<number>>>, x: ArrayLike<number>, batch: number): Float64Array {
+export function referenceApply(model: Pick<ModelMap, 'body'>, params: Tensors, x: ArrayLike<number>, batch: number): Float64Array {
   const tensors = referenceArgs('referenceApply', model, params, { x }, batch);
   const n = model.body.in;
   if (x.length < batch * n) throw new MoncError('shape', `x has ${x.length} values, expected ${batch}×${n}`);
@@ -49,7 +62,7 @@ export function referenceApply(model: Pick<ModelMap, 'body'>, params: ParamValue
  * entry, sums add their terms' matrices, a tied map is densified once per map name however often
  * it is used, and a chain is applied to the identity (its factors' work per column).
  */
-export function referenceDense(model: Pick<ModelMap, 'body'>, params: ParamValues | Readonly<Record<string, ArrayLike<number>>>): Float64Array {
+export function referenceDense(model: Pick<ModelMap, 'body'>, params: Tensors): Float64Array {
   const tensors = referenceArgs('referenceDense', model, params, {}, 0);
   return denseNode(model.body, tensors, new Map());
 }

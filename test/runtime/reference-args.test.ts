@@ -1,7 +1,7 @@
 /**
  * The float64 reference (`referenceApply`, `referenceDense`, `referenceBackward` from
  * `monc/runtime`) called from JavaScript: the slips a user makes (the manifest map instead of its
- * model, parameters as an object as `loadParams` takes them, a missing or fractional batch, null
+ * model, parameters as an object or as tensor objects as `loadParams` takes them, a missing or fractional batch, null
  * arrays) are one MoncError each or, for an object of tensors, the same result as the Map; never a
  * TypeError or RangeError.
  */
@@ -31,6 +31,16 @@ describe('the float64 reference called with the wrong arguments', () => {
     expect(referenceApply(map.model, tensors, x, batch)).toEqual(referenceApply(map.model, params, x, batch));
     expect(referenceDense(map.model, tensors)).toEqual(referenceDense(map.model, params));
     expect(referenceBackward(map.model, tensors, x, dy, batch)).toEqual(referenceBackward(map.model, params, x, dy, batch));
+  });
+
+  it("tensor objects { shape, data } (readSafetensors' tensors, as loadParams takes them) give what the arrays give; a wrong shape is a ParamError (QA2 s14 R30: all NaN)", () => {
+    const objects = new Map(map.params.map((p) => [p.name, { shape: p.shape, data: params.get(p.name)! }]));
+    expect(referenceApply(map.model, objects, x, batch)).toEqual(referenceApply(map.model, params, x, batch));
+    expect(referenceDense(map.model, Object.fromEntries(objects))).toEqual(referenceDense(map.model, params));
+    expect(referenceBackward(map.model, objects, x, dy, batch)).toEqual(referenceBackward(map.model, params, x, dy, batch));
+    const [first] = map.params;
+    const flat = new Map([...objects, [first.name, { shape: [first.shape.reduce((a, b) => a * b, 1)], data: params.get(first.name)! }]]);
+    expectMoncErrorNow(() => referenceApply(map.model, flat, x, batch), 'param', `parameter tensor '${first.name}' has shape (`);
   });
 
   it.each<[string, () => unknown, 'user' | 'param', string]>([
