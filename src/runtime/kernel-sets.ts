@@ -7,23 +7,10 @@ import type { Dtype } from '../manifest/program.js';
 import type { KernelSetName, ManifestKernelSet, ManifestMap, ManifestRequirements } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
 import type { DeviceCapabilities } from './device.js';
+import { unmetRequirements } from '../manifest/requirements.js';
 
-/** What a device lacks for a set's requirements, one phrase each (empty: it can run the set). */
-export function unmetRequirements(requires: ManifestRequirements, device: DeviceCapabilities): string[] {
-  const size = requires.subgroupSize;
-  const unmet = requires.features.filter((f) => !device.features.includes(f));
-  const invocations = requires.maxComputeInvocationsPerWorkgroup;
-  if (Math.min(device.maxComputeInvocationsPerWorkgroup, device.maxComputeWorkgroupSizeX) < invocations) unmet.push(`${invocations} invocations`);
-  const storage = requires.maxComputeWorkgroupStorageSize;
-  if (device.maxComputeWorkgroupStorageSize < storage) unmet.push(`${storage} bytes of workgroup storage`);
-  // One subgroup per workgroup needs every subgroup to have that size; an adapter that does not report its sizes cannot promise it.
-  if (size !== undefined && (device.subgroupMinSize !== size || device.subgroupMaxSize !== size)) unmet.push(`subgroups of ${size}`);
-  // Each subgroup-matrix configuration the kernels use must be one the adapter lists (else they fail to compile, QA2 s11 B7);
-  // an adapter that lists none leaves it to that compile (the runner then falls back).
-  const configs = device.subgroupMatrixConfigs;
-  for (const c of requires.subgroupMatrixConfigs ?? []) if (configs && !configs.includes(c)) unmet.push(`subgroup matrices ${c}`);
-  return unmet;
-}
+// The same check the compiler makes of kept sets (monc build --kernel-sets), written once beside the format.
+export { unmetRequirements };
 
 /**
  * The dtype of the module a map comes from, which the map does not carry (MapRunner.create without
@@ -66,9 +53,10 @@ export function chooseKernelSet(mapName: string, sets: readonly ManifestKernelSe
     skipped.push({ name: set.name, unmet });
   }
   const why = skipped.map((s) => `${s.name} needs ${s.unmet.join(', ')}`).join('; ');
-  // A build of this version always has a set within WebGPU's default limits (portable or f32-storage): this one is older
-  // (a tuned build that shipped only its tuned set, an f16 module without its f32-storage kernels: 'module needs shader-f16').
-  throw new MoncError('device', `map '${mapName}': no kernel set of the build runs on this adapter (${why}); rebuild it with this version of monc`);
+  // A full build of this version always has a set within WebGPU's default limits (portable or f32-storage): this one is older
+  // (a tuned build that shipped only its tuned set, an f16 module without its f32-storage kernels: 'module needs shader-f16'),
+  // or made with --kernel-sets leaving out every set this adapter runs.
+  throw new MoncError('device', `map '${mapName}': no kernel set of the build runs on this adapter (${why}); rebuild it with this version of monc, keeping a set it runs`);
 }
 
 /**

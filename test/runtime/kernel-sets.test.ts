@@ -140,7 +140,7 @@ describe('the kernel set a device runs', () => {
     expect(chooseKernelSet('up', f16, { ...WEBGPU_DEFAULTS, features: ['shader-f16'] }).set.name).toBe('portable');
     expect(chooseKernelSet('up', f16, WEBGPU_DEFAULTS).set.name).toBe('f32-storage');
     // The same build as monc wrote it before tuned builds shipped a portable set: refused in one line.
-    expect(() => chooseKernelSet('up', f32.slice(0, 1), WEBGPU_DEFAULTS)).toThrow(/^map 'up': no kernel set of the build runs on this adapter \(tuned needs 512 invocations\); rebuild it with this version of monc$/);
+    expect(() => chooseKernelSet('up', f32.slice(0, 1), WEBGPU_DEFAULTS)).toThrow(/^map 'up': no kernel set of the build runs on this adapter \(tuned needs 512 invocations\); rebuild it with this version of monc, keeping a set it runs$/);
     expect(DEFAULT_LIMITS.maxWorkgroupSize).toBe(WEBGPU_DEFAULTS.maxComputeInvocationsPerWorkgroup);
   });
 
@@ -192,7 +192,7 @@ describe('the kernel set a device runs', () => {
     const first = specs.findIndex(fits);
     if (first < 0) {
       expect(() => chooseKernelSet('m', sets, device)).toThrow(MoncError);
-      expect(() => chooseKernelSet('m', sets, device)).toThrow(/^map 'm': no kernel set of the build runs on this adapter \(tensor-core needs .*\); rebuild it with this version of monc$/);
+      expect(() => chooseKernelSet('m', sets, device)).toThrow(/^map 'm': no kernel set of the build runs on this adapter \(tensor-core needs .*\); rebuild it with this version of monc, keeping a set it runs$/);
     } else {
       const choice = chooseKernelSet('m', sets, device);
       expect(choice.set).toBe(sets[first]);
@@ -242,6 +242,6 @@ describe('the kernel set a device runs', () => {
     expect(chooseKernelSet('up', sets, SWIFTSHADER).set.kernels).toEqual(older.fallback!.kernels);
     expect(kernelSetsOf(olderManifestMap(f16Monarch(), false), 'f32').map((s) => s.name)).toEqual(['module']);
     const noFallback = kernelSetsOf(olderManifestMap(f16Monarch(), false), 'f16');
-    expectMoncErrorNow(() => chooseKernelSet('up', noFallback, SWIFTSHADER), 'device', "map 'up': no kernel set of the build runs on this adapter (module needs shader-f16); rebuild it with this version of monc");
+    expectMoncErrorNow(() => chooseKernelSet('up', noFallback, SWIFTSHADER), 'device', "map 'up': no kernel set of the build runs on this adapter (module needs shader-f16); rebuild it with this version of monc, keeping a set it runs");
   });
 });
