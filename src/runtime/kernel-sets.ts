@@ -14,11 +14,13 @@ export { unmetRequirements };
 
 /**
  * The dtype of the module a map comes from, which the map does not carry (MapRunner.create without
- * `dtype`, QA2 s12 R1): an f16 module's kernel sets store f16 for adapters with shader-f16, an
- * f32 module's never do; an older manifest's f16 map has its f32-storage `fallback`.
+ * `dtype`, QA2 s12 R1): an f16 module's kernel sets store f16 for adapters with shader-f16 (and
+ * only its maps have tensor-core sets), an f32 module's never do; an older manifest's f16 map has
+ * its f32-storage `fallback`.
  */
 export function moduleDtype(map: ManifestMap): Dtype {
-  return map.fallback || map.kernelSets?.some((s) => s.storage === 'f16') ? 'f16' : 'f32';
+  // (Only f16 modules have tensor-core sets: one emulated on an adapter without them stores f32.)
+  return map.fallback || map.kernelSets?.some((s) => s.storage === 'f16' || s.name === 'tensor-core') ? 'f16' : 'f32';
 }
 
 /** A map's kernel sets in order of preference; for an older manifest, the sets its fields make. */

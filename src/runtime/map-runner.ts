@@ -65,8 +65,8 @@ export interface MapRunnerOptions {
   readonly backend?: Backend;
   /**
    * The module's dtype (Manifest.dtype); default: the one its kernel sets show (kernel-sets.ts
-   * moduleDtype), so that a map of an f16 module's manifest file runs as f16 without it; 'f32'
-   * for a map whose sets show an f16 module is refused.
+   * moduleDtype), so that a map of an f16 module's manifest file runs as f16 without it; another
+   * one is refused.
    */
   readonly dtype?: Dtype;
   /**
@@ -166,9 +166,11 @@ export class MapRunner {
     // string ('cpu' ran on WebGPU), a typo in backend ('CPU', 'gpu'), getSharedDevice()'s result or
     // the adapter as the device (a TypeError at the first call), 'yes' taken as true.
     const { backend, device, dtype, training } = options;
-    // A map whose kernel sets show an f16 module is not run as f32 (QA2 s13 R24: that skips its ±65504 checks, and f16 storage
-    // turns such values into ±Inf); 'f16' for a map that does not show it only adds checks (an emulation's f32-only sets).
-    const f16 = moduleDtype(map) === 'f16';
+    // The dtype given must be the one the map's kernel sets show: an f16 module run as f32 skips its ±65504 checks, and f16
+    // storage turns such values into ±Inf (QA2 s13 R24); an f32 module run as f16 is refused range checks it does not have (s14 R31).
+    const module = moduleDtype(map);
+    // (An older manifest's map lists no kernel sets: without a fallback it shows no dtype, and takes either.)
+    const sets = map.kernelSets;
     const wrong: [string, string, unknown] | undefined =
       typeof options !== 'object'
         ? ['options', 'an object', typeof options]
@@ -179,8 +181,8 @@ export class MapRunner {
             ? ['device', "a GPUDevice (getSharedDevice()'s .device)", device.constructor?.name ?? typeof device]
             : ![undefined, true, false].includes(training)
               ? ['training', 'true or false', typeof training]
-              : ![undefined, 'f16', f16 ? 'f16' : 'f32'].includes(dtype)
-                ? ['dtype', f16 ? "'f16' (this module's)" : "'f32' or 'f16'", dtype]
+              : ![undefined, module, !sets && 'f16'].includes(dtype)
+                ? ['dtype', sets ? `'${module}' (this module's)` : "'f32' or 'f16'", dtype]
                 : undefined;
     if (wrong) throw mustBe(map.name, ...wrong);
     checkOptionNames(`map '${map.name}': create`, options, ['backend', 'device', 'dtype', 'training']);

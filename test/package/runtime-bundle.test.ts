@@ -146,6 +146,11 @@ const RUNTIME_BUDGET = 30_000;
  * and B7's runtime side, about 590 bytes in every page) got theirs from dense() joining the
  * host-io entry (with R4's fix), the forward-only build's refusal the training entry, and
  * getSharedDevice asking for the default adapter without requestMoncDevice's options: 27,780.
+ * Session 14's checks of the encode* calls' arguments and of a manifest's entry points (QA2 s13
+ * R21, R20; about 390 bytes) got theirs from params() reading the device back only with the
+ * training entry (only its calls change the device's parameters) and batches over the device's
+ * buffer limits running in chunks through the host-io entry only: 27,897, the block-sparse page 29,963
+ * (with R31's dtype check).
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
