@@ -18,9 +18,9 @@
  *    invocations, one per workgroup in monc's kernels) is a grid of lanes, each owning an a x b
  *    block of every result matrix (rows i0.., columns j0..); it holds those a rows of every left
  *    matrix and those b columns of every right matrix (whole, along K). Loads read, stores write
- *    and the multiply computes exactly those parts; stores of left or right matrices write the
- *    same values from the lanes that share rows or columns (a benign race in a test harness: the
- *    writers agree). The builtins become generated plain functions, one per (buffer, matrix
+ *    and the multiply computes exactly those parts; a store of a left or right matrix writes each
+ *    entry from the first lane of the lane row or column holding it (two writers of one packed
+ *    f16 half would race). The builtins become generated plain functions, one per (buffer, matrix
  *    type, layout), that name the buffer directly (no pointers to storage or workgroup arrays);
  *    matrices are function variables passed by pointer.
  *    Why not the whole matrix in every invocation: SwiftShader's compile time grows steeply with
@@ -677,9 +677,14 @@ class Rewriter {
 
   private store(a: ArrayVar, t: MatrixType, layout: Layout): string {
     this.checkComponent(a, t, 'store');
-    return this.perEntry(`${t.name}_store_${layout}_${a.name}`, 'offset0: u32, m: u32, stride0: u32', t, this.access(a, t, layout), (e, at) =>
-      a.packed ? `${a.name}_set(${at}, f32(${this.guarded(emulated(t.component), e)}));` : `${a.name}[${at}] = ${emulated(a.element)}(${this.guarded(emulated(t.component), e)});`,
-    );
+    // A left (right) matrix's rows (columns) are held by every lane of a lane row (column): only
+    // its first lane writes them, since two writers of one packed half race (each flips the bits
+    // it saw differ, so a second flip of the same bits undoes the first).
+    const owner = t.kind === 'left' ? 'j0 == 0u' : t.kind === 'right' ? 'i0 == 0u' : undefined;
+    return this.perEntry(`${t.name}_store_${layout}_${a.name}`, 'offset0: u32, m: u32, stride0: u32', t, this.access(a, t, layout), (e, at) => {
+      const write = a.packed ? `${a.name}_set(${at}, f32(${this.guarded(emulated(t.component), e)}));` : `${a.name}[${at}] = ${emulated(a.element)}(${this.guarded(emulated(t.component), e)});`;
+      return owner === undefined ? write : `if (${owner}) { ${write} }`;
+    });
   }
 
   /** acc += l · r on the lane's a x b block of acc, from its a rows of l and b columns of r. */

@@ -84,10 +84,10 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { hasF16Results, SUBGROUP, TILE } from './ks-sgmat.js';
 import { resultMatrix, SUBGROUP_MATRIX_UNIFORMITY_OFF } from './sgmat-results.js';
-import { stridedSgmatApplies, tiling, valid, type KsSgmatStridedSchedule } from './ks-sgmat-strided-layout.js';
+import { stridedSgmatApplies, tiling, valid, type KsSgmatStridedSchedule, type StridedTiling } from './ks-sgmat-strided-layout.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { opOperands } from './operands.js';
-import { cooperative, scalarAt, staging, tiledKernel, type StagedCopy } from './wgsl-text.js';
+import { cooperative, scalarAt, staging, tiledKernel, type StagedCopy, type Staging } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
 export { stridedSgmatApplies, stridedSgmatLayout, type KsSgmatStridedSchedule } from './ks-sgmat-strided-layout.js';
@@ -151,6 +151,9 @@ function enumerate(
  * Then session 6's form, the f16-result schedules and ds with f32 results again with swizzled
  * lanes (`sw`: no vector indexed by a runtime lane, which f16 vectors suffer most from), then
  * the `et` schedules with them, then session 6's form with sw and 16 row chunks.
+ * Then (16 δ per workgroup), `mt`: session 6's form with sw and with 16 row chunks, the
+ * source moved by matrix copies (StridedTiling.mt) instead of vector loads and 16 scalar stores
+ * per invocation in rotated lanes.
  * Very last (d > 1), session 6's form with `pd` 2, the source loads two γ chunks ahead, where a
  * row chunk has an even number of γ chunks.
  */
@@ -182,7 +185,10 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   const longerRows = swizzled(op, measuredForm.filter((s) => s.chunks === 8).map((s) => ({ ...s, chunks: 16 })), limits);
   const deeperPrefetch = measuredForm.map((s): KsSgmatStridedSchedule => ({ ...s, pd: 2 })).filter((s) => valid(op, tiling(op, s), limits));
   const f16Rounds = f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...deeperPrefetch];
+  // The source by matrix copies: session 6's form with sw (the default's form at 16 δ; sw then
+  // only concerns the epilogue) and 16 row chunks.
+  const matrixCopied = [...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, mt: true })).filter((s) => valid(op, tiling(op, s), limits));
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...matrixCopied, ...deeperPrefetch];
 }
 
 /** `forms` with swizzled lanes (`sw`), where their staging or epilogue moves vec4 runs. */
@@ -321,11 +327,52 @@ function rotatedStores(sw: boolean, rot: string, v: string, target: (lane: strin
 const LEFT = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
 const RIGHT = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
 
+/**
+ * The source chunk moved by matrix copies (`mt`, StridedTiling.mt): copy q of a γ chunk is the 16
+ * rows of row tile q mod tiles x the workgroup's 16 δ of γ q / tiles; subgroup sg moves copies sg,
+ * sg + S, … into its registers (fetch: a row-major left matrix straight from the source, whose rows
+ * are inSize apart) and stores them column-major at xs[γ·mtg + δ·mts + row] (stash). A copy whose
+ * 16 rows pass the batch's end would read entries past the buffer (Dawn's robustness then reads
+ * the buffer's first entries instead), so fetch skips it and stash moves it element by element
+ * with the rows clamped, as the vector staging does (the batch's last row tile only). `rb`
+ * (fetch) and `r0` (stash) are the row chunk's first row.
+ */
+function matrixCopies(op: KsOp, t: StridedTiling, src: string, xs: string, inSize: number): Staging {
+  const tiles = t.rc / TILE;
+  const per = (tiles * t.tk) / t.subgroups;
+  const reg = (j: number) => `pm${j}`;
+  // Source index of row `row`, γ k0 + g, δ delta0; workgroup index of the copy's first entry.
+  const from = (row: U32Expr, k0: U32Expr) => sum(mul(row, inSize), mul('alpha', op.c * op.d), mul(sum(k0, 'g'), op.d), 'delta0');
+  const at = sum(mul('g', t.mtg), mul('tile', TILE));
+  const each = (rb: string, body: (j: number) => string[]): string[] =>
+    Array.from({ length: per }, (_, j) => {
+      const q = sum('sg', u(j * t.subgroups));
+      const place = [`let tile = ${mod(q, tiles)};`, `let g = ${div(q, tiles)};`, `let row = ${sum(rb, mul('tile', TILE))};`];
+      return ['{', ...[...place, ...body(j)].map((l) => `  ${l}`), '}'];
+    }).flat();
+  return {
+    registers: Array.from({ length: per }, (_, j) => `var ${reg(j)} = ${LEFT}();`),
+    fetch: (k0) => each('rb', (j) => [`if (row + ${u(TILE)} <= batch) {`, `  ${reg(j)} = subgroupMatrixLoad<${LEFT}, row_major>(&${src}, ${from('row', k0)}, ${u(inSize)});`, '}']),
+    stash: (k0) =>
+      each('r0', (j) => [
+        `if (row + ${u(TILE)} <= batch) {`,
+        `  subgroupMatrixStore<col_major>(&${xs}, ${at}, ${reg(j)}, ${u(t.mts)});`,
+        '} else {',
+        `  for (var e = ${mod('lid', SUBGROUP)}; e < ${u(TILE * TILE)}; e += ${u(SUBGROUP)}) {`,
+        `    let r = ${div('e', TILE)};`,
+        `    let dd = ${mod('e', TILE)};`,
+        `    ${xs}[${sum(at, mul('dd', t.mts), 'r')}] = ${src}[${sum(from('min(row + r, batch - 1u)', k0), 'dd')}];`,
+        '  }',
+        '}',
+      ]),
+  };
+}
+
 function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): EmittedKernel {
   invariant(ctx.storage === 'f16', 'ks-sgmat-strided needs f16 storage');
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat-strided: op shape not supported');
   const t = tiling(op, schedule);
-  const { td: TD, tb: TB, sb: SB, mr: MR, rg: RG, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rt: RT, rc: RC, groups: G, slots: SL, threads: T, sv, contiguous, et: ET, ds: DS, acc16 } = t;
+  const { td: TD, tb: TB, sb: SB, mr: MR, rg: RG, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rt: RT, rc: RC, groups: G, slots: SL, threads: T, sv, contiguous, et: ET, ds: DS, acc16, mt, mts: MTS, mtg: MTG } = t;
   // δ slots of subgroups (TD when each subgroup takes one δ); subgroup sg's e-th δ is sd + e·TDS.
   const TDS = TD / DS;
   const result = resultMatrix(acc16 ? 'f16' : 'f32');
@@ -341,10 +388,10 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const identityOut = op.output.steps.length === 0;
   // The matrix loads read W in place: params stays a plain f16 array, unless W is staged (vec4
   // loads along γ: c and wOff are multiples of 4). src and dst are vec4 along their contiguous
-  // dimension when they can be (δ, or γ and β when d = 1).
+  // dimension when they can be (δ, or γ and β when d = 1); src stays f16 for mt's matrix loads.
   const views = {
     params: t.wstage,
-    src: sv === 4 && inSize % 4 === 0,
+    src: !mt && sv === 4 && inSize % 4 === 0,
     dst: identityOut && outSize % 4 === 0 && (contiguous || (d % 4 === 0 && TD % 4 === 0)),
   };
   const vs = views.src ? 4 : 1;
@@ -398,7 +445,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   };
   const copies = t.wstage ? [srcCopy, wCopy] : [srcCopy];
   // One register set per γ chunk in flight (pd); chunk kc of a row chunk uses set kc mod pd.
-  const stages = [staging('pf', T, copies), ...(t.pd === 2 ? [staging('pg', T, copies)] : [])];
+  const stages = mt ? [matrixCopies(op, t, n.src, xs, inSize)] : [staging('pf', T, copies), ...(t.pd === 2 ? [staging('pg', T, copies)] : [])];
   const stage = stages[0];
   const fetch = (rb: U32Expr, k0: U32Expr, set = 0) => ['{', `  let rb = ${rb};`, ...stages[set].fetch(k0).map((l) => `  ${l}`), '}'];
 
@@ -428,7 +475,13 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
       const kg = kc === undefined ? -1 : (kc * TK) / TILE + ks;
       for (const e of deltas) {
         const left = (i: number) => `l${tag(e)}${i}_${ks}`;
-        for (let i = 0; i < MR; i++) mma.push(`let ${left(i)} = subgroupMatrixLoad<${LEFT}, row_major>(&${xs}, ${sum(mul(deltaSlot(e), PS), leftRow(i), u(ks * TILE))}, ${u(TKP)});`);
+        for (let i = 0; i < MR; i++)
+          mma.push(
+            mt
+              ? // xs[γ·MTG + δ·MTS + row]: the rows of one γ are a column.
+                `let ${left(i)} = subgroupMatrixLoad<${LEFT}, col_major>(&${xs}, ${sum(mul(deltaSlot(e), MTS), u(ks * TILE * MTG + i * TILE))}, ${u(MTG)});`
+              : `let ${left(i)} = subgroupMatrixLoad<${LEFT}, row_major>(&${xs}, ${sum(mul(deltaSlot(e), PS), leftRow(i), u(ks * TILE))}, ${u(TKP)});`,
+          );
         for (let j = 0; j < NB; j++) {
           const right = t.wres ? w(e, kg, j) : `r${tag(e)}${j}_${ks}`;
           // Staged W: the block (γ, β) of δ slot sd sits at ws[sd][β][γ], column-major with stride TKP.
@@ -577,7 +630,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     entryPoint: ep,
     storage: 'f16',
     views,
-    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${SL * SLOT * ET}>;`],
+    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${mt ? TK * MTG : TD * PS}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${SL * SLOT * ET}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: t.rows,
@@ -609,6 +662,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.ds === undefined ? {} : { ds: knob(s, 'ds') }),
     ...(s.pd === undefined ? {} : { pd: knob(s, 'pd') }),
     ...(s.sw === undefined ? {} : { sw: flag(s, 'sw') }),
+    ...(s.mt === undefined ? {} : { mt: flag(s, 'mt') }),
   }),
   emit,
 };
