@@ -3,6 +3,7 @@
  * a platform module registered (node-device.ts registers Dawn). Requests the optional features
  * monc kernels can use and the adapter's full storage and workgroup limits.
  */
+import type { AdapterOffer } from '../manifest/requirements.js';
 import type { TargetLimits } from '../manifest/dispatch.js';
 import { subgroupMatrixConfigName, type SubgroupMatrixConfig } from '../manifest/subgroup-matrix.js';
 import { MoncError } from '../util/error.js';
@@ -163,17 +164,9 @@ export function deviceTargetLimits(device: GPUDevice): TargetLimits {
  * What a device offers that a kernel set may require (runtime/kernel-sets.ts): its enabled
  * features, its workgroup limits, and its adapter's subgroup sizes and subgroup-matrix
  * configurations (GPUDevice.adapterInfo; undefined where the platform does not report them).
+ * The fields the requirements' check reads (manifest/requirements.ts, which the compiler shares).
  */
-export interface DeviceCapabilities {
-  readonly features: readonly string[];
-  readonly maxComputeInvocationsPerWorkgroup: number;
-  readonly maxComputeWorkgroupSizeX: number;
-  readonly maxComputeWorkgroupStorageSize: number;
-  readonly subgroupMinSize?: number;
-  readonly subgroupMaxSize?: number;
-  /** The adapter's subgroup-matrix configurations, named as a manifest names them (`f16->f32 16x16x16`: manifest/subgroup-matrix.ts). */
-  readonly subgroupMatrixConfigs?: readonly string[];
-}
+export type DeviceCapabilities = AdapterOffer;
 
 export function deviceCapabilities(device: GPUDevice): DeviceCapabilities {
   // adapterInfo is missing on older browsers; the subgroup sizes are newer still, the subgroup-matrix configurations Dawn's (with its feature).

@@ -35,6 +35,13 @@ async function buffer(rows: number, width: number, usage?: GPUBufferUsageFlags):
   return device.createBuffer({ size: rows * width * 4, usage: usage ?? GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
 }
 
+/** Submits `encoder`'s commands and expects no validation error: after refused calls, proof that they recorded nothing. */
+async function expectValidSubmit(device: GPUDevice, encoder: GPUCommandEncoder): Promise<void> {
+  device.pushErrorScope('validation');
+  device.queue.submit([encoder.finish()]);
+  expect(await device.popErrorScope()).toBeNull();
+}
+
 async function readBack(source: GPUBuffer, values: number): Promise<Float32Array> {
   const device = await getTestDevice();
   const read = device.createBuffer({ size: values * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -91,9 +98,7 @@ describe('encodeForward and encodeDispatches with the caller’s buffers', () =>
       expectMoncErrorNow(() => r.encodeDispatches(pass, xb, yb, 3), 'shape', "map 'm': encodeDispatches: the input (x) buffer holds 96 bytes");
       pass.end();
       // Nothing was recorded: the encoder finishes empty and valid.
-      device.pushErrorScope('validation');
-      device.queue.submit([encoder.finish()]);
-      expect(await device.popErrorScope()).toBeNull();
+      await expectValidSubmit(device, encoder);
       // Batch 0 records nothing and is no mistake.
       expect(() => r.encodeForward(device.createCommandEncoder(), xb, yb, 0)).not.toThrow();
     } finally {
@@ -129,9 +134,7 @@ describe('what records the call, and buffers that are none (QA2 s13 R21: a TypeE
       }
       pass.end();
       // Nothing was recorded: the encoder finishes empty and valid.
-      device.pushErrorScope('validation');
-      device.queue.submit([encoder.finish()]);
-      expect(await device.popErrorScope()).toBeNull();
+      await expectValidSubmit(device, encoder);
     } finally {
       r.destroy();
       [xb, yb, dxb].forEach((b) => b.destroy());
@@ -194,9 +197,7 @@ describe('a pass past the device’s buffer limits', () => {
       const pass = encoder.beginComputePass();
       expectMoncErrorNow(() => r.encodeDispatches(pass, huge, { ...huge }, rows + 1), 'device', `a pass of ${rows + 1} rows needs a buffer over`);
       pass.end();
-      device.pushErrorScope('validation');
-      device.queue.submit([encoder.finish()]);
-      expect(await device.popErrorScope()).toBeNull();
+      await expectValidSubmit(device, encoder);
     } finally {
       r.destroy();
     }
