@@ -4,7 +4,7 @@
  * bindings; the playground and other in-browser tools call this directly.
  */
 import { buildManifest } from './codegen/manifest.js';
-import type { KernelSetName, Manifest, ManifestKernelSet } from './manifest/types.js';
+import type { Manifest, ManifestKernelSet } from './manifest/types.js';
 import { featuresOfEnables, forwardStorageNeeded, largeSet, ownModuleSet, portableSet, requirementsOf, runsWherever, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
 import { isAmong } from './codegen/wgsl/family.js';
 import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type Schedule, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
@@ -168,11 +168,10 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
   const backwardSections = new Map(kernels.flatMap((k) => (k.backwardProgram ? [[k.program.name, manifestBackward(k.backwardProgram, k.backward)] as const] : [])));
   const built = buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION, backwardSections);
   const manifest = forwardOnly ? built : withOptimizers(built, programs);
-  const keep = (name: KernelSetName) => options.kernelSets?.includes(name as BuildKernelSet) ?? true;
   const storageSets = module.dtype === 'f16' ? f32StorageSets(programs, backwardPrograms, options.tuning, forwardOnly) : undefined;
   // Every set is made, then those left out are dropped: the messages below name the map's sets.
   const all = kernels.map((k) => mapKernelSets(k, module.dtype, optimizers, enables, options.tuning, storageSets?.get(k.program.name)));
-  const sets = new Map(kernels.map((k, i) => [k.program.name, keptSets(k.program.name, module.dtype, all[i], keep)]));
+  const sets = new Map(kernels.map((k, i) => [k.program.name, keptSets(k.program.name, module.dtype, all[i], options.kernelSets)]));
   const notes = options.kernelSets ? kernels.flatMap((k, i) => keptSetsNote(k.program.name, all[i], sets.get(k.program.name)!)) : [];
   const marked = forwardOnly ? { forwardOnly: true as const } : {};
   const withSets: Manifest = { ...manifest, ...marked, maps: manifest.maps.map((map) => ({ ...map, ...marked, kernelSets: sets.get(map.name)! })) };
@@ -187,17 +186,19 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
 }
 
 /**
- * The sets of a map that `keep` keeps. None kept, or an f16 map's f32-storage set alone (its f16
- * kernels and parameters gone, a runtime would take the module for an f32 one), is a user error.
+ * The sets of a map that `kept` names (all without it). None kept, or an f16 map's f32-storage set
+ * alone (its f16 kernels and parameters gone, a runtime would take the module for an f32 one), is
+ * a user error, worded for the command line and the option alike (QA2 s14 R32).
  */
-function keptSets(map: string, dtype: Dtype, sets: readonly ManifestKernelSet[], keep: (name: KernelSetName) => boolean): ManifestKernelSet[] {
-  const kept = sets.filter((s) => keep(s.name));
-  const names = sets.map((s) => s.name).join(', ');
-  if (kept.length === 0) throw new MoncError('user', `map '${map}': kernelSets keeps none of its kernel sets (${names}); keep one of those`);
-  if (dtype === 'f16' && kept.every((s) => s.storage === 'f32')) {
-    throw new MoncError('user', `map '${map}': kernelSets keeps only the f32-storage set of a dtype f16 module; keep one of its f16 sets too (${sets.filter((s) => s.storage === 'f16').map((s) => s.name).join(', ')}), or declare dtype f32`);
+function keptSets(map: string, dtype: Dtype, sets: readonly ManifestKernelSet[], kept: readonly BuildKernelSet[] | undefined): ManifestKernelSet[] {
+  if (!kept) return [...sets];
+  const left = sets.filter((s) => kept.includes(s.name as BuildKernelSet));
+  const names = (list: readonly ManifestKernelSet[]) => list.map((s) => s.name).join(', ');
+  if (left.length === 0) throw new MoncError('user', `map '${map}': its kernel sets are ${names(sets)}, and none of them is among the sets kept (${kept.join(', ')}); keep one of its sets`);
+  if (dtype === 'f16' && left.every((s) => s.storage === 'f32')) {
+    throw new MoncError('user', `map '${map}': of a dtype f16 module's kernel sets only f32-storage is kept; keep one of its f16 sets too (${names(sets.filter((s) => s.storage === 'f16'))}), or declare dtype f32`);
   }
-  return kept;
+  return left;
 }
 
 /** WebGPU's default limits and no feature: what every adapter offers. */
