@@ -12,7 +12,7 @@ import type { ParamTensor, TensorObject } from './params.js';
 export type TypedMapOptions = Omit<MapRunnerOptions, 'dtype'>;
 
 /** The runner's calls a generated class offers as they are (TypedMap forwards them: below). */
-type ForwardedCalls = 'forward' | 'createStaging' | 'encodeForward' | 'dense' | 'backward' | 'encodeBackward' | 'createOptimizer' | 'fitMse' | 'saveParams' | 'destroy';
+type ForwardedCalls = 'forward' | 'createStaging' | 'encodeForward' | 'encodeDispatches' | 'dense' | 'backward' | 'encodeBackward' | 'createOptimizer' | 'fitMse' | 'saveParams' | 'destroy';
 
 export abstract class TypedMap<Params extends { readonly [name: string]: Float32Array }> {
   protected constructor(
@@ -40,7 +40,8 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
  * `forward(x, batch | { batch, out, chunkRows })` (Y = X Mᵀ row by row, like nn.Linear: `x`
  * holds rows of `in` values, an X of shape (…, in) flattened row-major, Y the same rows of `out`
  * values), `createStaging(capacity)` (mapped views reused across forward passes; a browser page
- * imports `monc/runtime/host-io` once for it, and for `dense()`), `encodeForward`, `dense()`, `backward(x, dy)`,
+ * imports `monc/runtime/host-io` once for it, and for `dense()`), `encodeForward`, `encodeDispatches`
+ * (QA2 s14 R33: it was missing), `dense()`, `backward(x, dy)`,
  * `encodeBackward`, `createOptimizer`, `fitMse` (docs/training.md), `saveParams()` (loadable with
  * `loadParams`) and `destroy()`.
  */
@@ -54,7 +55,7 @@ export interface TypedMap<Params extends { readonly [name: string]: Float32Array
 export interface TypedMapExtensions<Params extends { readonly [name: string]: Float32Array }> {}
 
 // Forwarded in one loop rather than written out one by one: every page bundles this class (and the training calls' names, which MapRunner forwards too).
-for (const call of ['forward', 'createStaging', 'encodeForward', 'dense', 'destroy', ...TRAINING_CALLS] satisfies ForwardedCalls[]) {
+for (const call of ['forward', 'createStaging', 'encodeForward', 'encodeDispatches', 'dense', 'destroy', ...TRAINING_CALLS] satisfies ForwardedCalls[]) {
   Object.defineProperty(TypedMap.prototype, call, {
     value(this: TypedMap<never>, ...args: unknown[]): unknown {
       return (this.runner[call] as (...a: unknown[]) => unknown)(...args);

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkCallerBuffers } from '../../src/runtime/batch-args.js';
 import { MapRunner } from '../../src/runtime/map-runner.js';
+import { TypedMap } from '../../src/runtime/typed-map.js';
 import type { MoncError } from '../../src/util/error.js';
 import { bias, checkedMap, monarch, randomParams, rng, sum } from '../ir/structures.js';
 import { getTestDevice } from '../support/gpu.js';
@@ -176,6 +177,35 @@ describe('encodeDispatches of one kernel (its fifth argument, for timing tools)'
     } finally {
       r.destroy();
       [xb, yb, yc].forEach((b) => b.destroy());
+    }
+  });
+});
+
+describe('a generated class (TypedMap)', () => {
+  it('forwards encodeDispatches as it does encodeForward (QA2 s14 R33: it had none)', async () => {
+    const device = await getTestDevice();
+    const r = await runner();
+    class Generated extends TypedMap<Record<string, Float32Array>> {
+      constructor() {
+        super(r);
+      }
+    }
+    const typed = new Generated();
+    const batch = 2;
+    const x = randomArray(batch * 12, rng(17));
+    const [xb, yb] = [await buffer(batch, 12), await buffer(batch, 18)];
+    try {
+      device.queue.writeBuffer(xb, 0, x);
+      const encoder = device.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      typed.encodeDispatches(pass, xb, yb, batch);
+      pass.end();
+      await expectValidSubmit(device, encoder);
+      expect(relativeError(await readBack(yb, batch * 18), referenceApply(checked.structure, params, x, batch))).toBeLessThan(1e-5);
+      expectMoncErrorNow(() => typed.encodeDispatches(null as never, xb, yb, batch), 'user', "map 'm': encodeDispatches: pass must be a GPUComputePassEncoder, got null");
+    } finally {
+      r.destroy();
+      [xb, yb].forEach((b) => b.destroy());
     }
   });
 });
