@@ -45,7 +45,8 @@ export interface KsSgmatStridedSchedule extends Schedule {
   // form: `pd`, the prefetch depth in γ chunks (prefetchDepth; absent = 1). Optional where the
   // staging or the epilogue moves vec4 runs: `sw`, swizzled lanes (a flag; absent = false).
   // Optional in session 6's form with 16 δ per workgroup: `mt`, the source moved by matrix copies
-  // (matrixStaging; a flag; absent = false).
+  // (matrixStaging; a flag; absent = false). Optional where rg and wstage are (W not resident):
+  // `ku`, the γ chunks written out instead of a WGSL loop (a flag; absent = false).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -91,6 +92,8 @@ export interface StridedTiling {
    * arithmetic per invocation; the multiplies then load their left matrices column-major.
    */
   readonly mt: boolean;
+  /** The γ chunks of a row chunk written out (ku) where W is not resident in the extended form (else a WGSL loop). */
+  readonly ku: boolean;
   /** With mt: the staged δ columns' stride (rows of the chunk + 8 halves) and the γ stride (halves). */
   readonly mts: number;
   readonly mtg: number;
@@ -213,6 +216,7 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const acc16 = flag(s, 'acc16');
   const sw = flag(s, 'sw');
   const mt = flag(s, 'mt');
+  const ku = flag(s, 'ku');
   const contiguous = op.d === 1;
   const groups = tb / sb;
   const slots = td * groups * rg;
@@ -236,7 +240,7 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const { mts, mtg } = matrixStaging(td, rc);
   const sharedBytes = 2 * (mt ? tk * mtg : td * plane) + (acc16 ? 2 : 4) * slots * slot * et + (wstage ? 2 * td * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, acc16, sw, mt, mts, mtg, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, acc16, sw, mt, mts, mtg, ku, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -265,8 +269,11 @@ export function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean
   // chunk in flight, and the chunk's copies (row tiles x γ) shared evenly by the subgroups.
   const copies = (t.rc / TILE) * t.tk;
   const mtFits = !t.mt || (!t.contiguous && t.td === TILE && !t.extended && t.pd === 1 && copies % t.subgroups === 0);
+  // ku: the extended form without resident W (the looped one), 16 γ chunks at most (kernel size).
+  const kuFits = !t.ku || (t.extended && !t.wres && op.c / t.tk <= 16);
   return (
     mtFits &&
+    kuFits &&
     !(t.acc16 && t.contiguous) &&
     !(t.sw && t.sv !== 4) &&
     t.td % t.ds === 0 &&

@@ -154,6 +154,9 @@ function enumerate(
  * Then (16 δ per workgroup), `mt`: session 6's form with sw and with 16 row chunks, the
  * source moved by matrix copies (StridedTiling.mt) instead of vector loads and 16 scalar stores
  * per invocation in rotated lanes.
+ * Then (d > 1) the staged-W schedules (f32 and f16 results) with their γ chunks written out
+ * (`ku`), where a row chunk has 16 or fewer: they ran as a WGSL loop, which the driver does not
+ * unroll (ks-sgmat's chunks of 32 cost 1.55x as a loop, session 13).
  * Very last (d > 1), session 6's form with `pd` 2, the source loads two γ chunks ahead, where a
  * row chunk has an even number of γ chunks.
  */
@@ -188,7 +191,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // The source by matrix copies: session 6's form with sw (the default's form at 16 δ; sw then
   // only concerns the epilogue) and 16 row chunks.
   const matrixCopied = [...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, mt: true })).filter((s) => valid(op, tiling(op, s), limits));
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...matrixCopied, ...deeperPrefetch];
+  // Staged W with the γ chunks written out (ku) where a row chunk has 16 of them or fewer.
+  const writtenOut = [...stagedForm, ...f16Results.filter((s) => s.wstage === true)].map((s): KsSgmatStridedSchedule => ({ ...s, ku: true })).filter((s) => valid(op, tiling(op, s), limits));
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...matrixCopied, ...writtenOut, ...deeperPrefetch];
 }
 
 /** `forms` with swizzled lanes (`sw`), where their staging or epilogue moves vec4 runs. */
@@ -505,9 +510,9 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     return [...stages[set].stash(u(kc * TK)), 'workgroupBarrier();', ...next, '{', ...mma.map((l) => `  ${l}`), '}', ...(kc + 1 < nk ? ['workgroupBarrier();'] : [])];
   };
   // Without resident W (whose registers need constant γ tiles) the schedules with rg and wstage
-  // run the γ chunks as a loop: c / tk bodies unrolled made kernels of up to 650 kB of WGSL at
-  // c = 1024 (session 6's schedules keep their unrolled code).
-  const looped = t.extended && !t.wres;
+  // run the γ chunks as a loop unless `ku` writes them out: c / tk bodies unrolled made kernels of
+  // up to 650 kB of WGSL at c = 1024 (session 6's schedules keep their unrolled code).
+  const looped = t.extended && !t.wres && !t.ku;
   const gammaLoop = [
     `for (var kc = 0u; kc < ${u(nk)}; kc++) {`,
     ...[
@@ -663,6 +668,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.pd === undefined ? {} : { pd: knob(s, 'pd') }),
     ...(s.sw === undefined ? {} : { sw: flag(s, 'sw') }),
     ...(s.mt === undefined ? {} : { mt: flag(s, 'mt') }),
+    ...(s.ku === undefined ? {} : { ku: flag(s, 'ku') }),
   }),
   emit,
 };
