@@ -316,17 +316,17 @@ export class MapRunner {
    * encodeForward.
    */
   encodeDispatches(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, batch: number, kernel?: number): void {
-    this.#forwardOnGpu('encodeDispatches', pass, x, y, batch).encodeDispatches(pass, x, y, batch, kernel);
+    this.#forwardOnGpu('encodeDispatches', pass, x, y, batch, true).encodeDispatches(pass, x, y, batch, kernel);
   }
 
-  /** The device executor for a forward pass the caller records on `recorder` (its encoder, or encodeDispatches' pass), after the checks of the call and of its arguments. */
-  #forwardOnGpu(call: 'encodeForward' | 'encodeDispatches', recorder: unknown, x: GPUBuffer, y: GPUBuffer, batch: number): GpuExecutor {
+  /** The device executor for a forward pass the caller records on `recorder` (its encoder, or with `pass` its open compute pass), after the checks of the call and of its arguments. */
+  #forwardOnGpu(call: 'encodeForward' | 'encodeDispatches', recorder: unknown, x: GPUBuffer, y: GPUBuffer, batch: number, pass?: boolean): GpuExecutor {
     const gpu = this.#readyOnGpu(call);
     const buffers = [
       { role: 'input (x)', buffer: x, width: this.in },
       { role: 'output (y)', buffer: y, width: this.out, written: true },
     ];
-    checkCallerBuffers(this.map.name, call, batch, this.#kernels!.storage, buffers, recorder, call === 'encodeDispatches');
+    checkCallerBuffers(this.map.name, call, batch, this.#kernels!.storage, buffers, recorder, pass);
     // A pass the caller records cannot be split: past the limits its temporaries would be invalid (Dawn's text, nothing computed).
     gpu.maxRows(batch);
     return gpu;
