@@ -34,16 +34,19 @@ export function referenceArgs(call: string, model: unknown, params: unknown, arr
   if (!Number.isInteger(batch) || (batch as number) < 0) throw userError(`${call}: batch must be a whole number ≥ 0, got ${String(batch)}`);
   if (params === null || typeof params !== 'object') throw new MoncError('param', `${call}: parameters must be tensors by name (a Map or an object), got ${typeName(params)}`);
   const byName: Iterable<[string, unknown]> = params instanceof Map ? params : Object.entries(params);
+  const isTensor = (value: unknown) => Array.isArray((value as Partial<TensorObject> | null)?.shape);
+  // A Map of arrays as it is (a caller's Map subclass keeps its own get).
+  if (params instanceof Map && ![...params.values()].some(isTensor)) return params as ParamValues;
   // A tensor object `{ shape, data }` (readSafetensors' tensors, as loadParams takes them; QA2 s14 R30: all NaN) counts by its
   // data, its shape checked against the model's parameter of that name where the model lists them (referenceBackward's does).
   const shapes = new Map((m as { params?: readonly ParamSpec[] }).params?.map((p) => [p.name, p.shape]));
   return new Map(
     [...byName].map(([name, value]) => {
-      const tensor = value as Partial<TensorObject> | null;
-      if (!Array.isArray(tensor?.shape)) return [name, value as ArrayLike<number>];
+      if (!isTensor(value)) return [name, value as ArrayLike<number>];
+      const tensor = value as TensorObject;
       const shape = shapes.get(name);
       if (shape) checkShape(name, tensor.shape, shape);
-      return [name, tensor.data as ArrayLike<number>];
+      return [name, tensor.data];
     }),
   );
 }
@@ -67,10 +70,26 @@ export function referenceDense(model: Pick<ModelMap, 'body'>, params: Tensors): 
   return denseNode(model.body, tensors, new Map());
 }
 
+/** Tensors found to hold numbers only (numbersOnly checks each once). */
+const numeric = new WeakSet<object>();
+
+/**
+ * Throws (kind `param`) unless `w` is an array of numbers: from JavaScript `{ data }` without a
+ * shape, `{}` or strings gave NaN silently (QA2 s14 R30), where loadParams refuses them.
+ */
+function numbersOnly(name: string, w: ArrayLike<number>): void {
+  if (w instanceof Float32Array || w instanceof Float64Array || numeric.has(w)) return;
+  const isArray = typeof w.length === 'number' && typeof w !== 'string';
+  const at = isArray ? Array.prototype.findIndex.call(w, (v: unknown) => typeof v !== 'number') : -1;
+  if (!isArray || at >= 0) throw new MoncError('param', `parameter tensor '${name}' must be an array of numbers or a tensor object { shape, data }, got ${isArray ? `${typeName(w[at])} at element ${at}` : typeName(w)}`);
+  numeric.add(w);
+}
+
 /** The weights a factor reads: the tensor and where its slice starts. */
 export function sliceOf(params: ParamValues, slice: ParamSlice): { readonly w: ArrayLike<number>; readonly offset: number } {
   const w = params.get(slice.tensor);
   if (!w) throw new MoncError('param', `missing parameter tensor '${slice.tensor}'`);
+  numbersOnly(slice.tensor, w);
   if (w.length < slice.offset + slice.length) throw new MoncError('param', `parameter tensor '${slice.tensor}' has ${w.length} values, expected at least ${slice.offset + slice.length}`);
   return { w, offset: slice.offset };
 }

@@ -43,6 +43,26 @@ describe('the float64 reference called with the wrong arguments', () => {
     expectMoncErrorNow(() => referenceApply(map.model, flat, x, batch), 'param', `parameter tensor '${first.name}' has shape (`);
   });
 
+  it('tensors that are not arrays of numbers are a ParamError naming the tensor, as loadParams refuses them (QA2 s14 R30: all NaN)', () => {
+    const [first] = map.params;
+    const size = first.shape.reduce((a, b) => a * b, 1);
+    const cases: [unknown, string][] = [
+      [{ data: params.get(first.name) }, 'got object'],
+      [{}, 'got object'],
+      [{ length: size }, 'got undefined at element 0'],
+      [Array.from({ length: size }, (_, i) => (i === 3 ? 'a' : 1)), 'got string at element 3'],
+      [new BigInt64Array(size), 'got bigint at element 0'],
+    ];
+    for (const [bad, got] of cases) {
+      const tensors = new Map<string, unknown>([...params, [first.name, bad]]);
+      for (const call of [() => referenceDense(map.model, tensors as never), () => referenceApply(map.model, tensors as never, x, batch), () => referenceBackward(map.model, tensors as never, x, dy, batch)]) {
+        expectMoncErrorNow(call, 'param', `parameter tensor '${first.name}' must be an array of numbers or a tensor object { shape, data }, ${got}`);
+      }
+    }
+    // Arrays of numbers of any kind still count (an Array, a Float64Array).
+    expect(referenceDense(map.model, new Map([...params].map(([k, v]) => [k, Array.from(v)])))).toEqual(referenceDense(map.model, params));
+  });
+
   it.each<[string, () => unknown, 'user' | 'param', string]>([
     ['the manifest map for its model', () => apply(map, params, x, undefined, batch), 'user', "referenceApply takes a map's model (manifest.maps[i].model, or modelOf(map)), got the manifest map 'up' itself"],
     ['the manifest map (backward)', () => backward(map, params, x, dy, batch), 'user', "referenceBackward takes a map's model (manifest.maps[i].model, or modelOf(map)), got the manifest map 'up' itself"],
