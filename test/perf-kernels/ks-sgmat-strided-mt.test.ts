@@ -91,8 +91,8 @@ describe('ks-sgmat-strided mt: results (emulated, against float64)', () => {
   const cases: [string, OpsCase, KsSgmatStridedSchedule, number][] = [
     ['d = 16, 16 δ as 8 subgroups of 2, W resident, a partial last row tile', square, mt({ dtile: 16, cols: 16, sb: 16, mr: 1, chunks: 2, tk: 16, wres: true }, 2), 21],
     ['d = 16, W in place, 4 row chunks, whole tiles', square, mt({ dtile: 16, cols: 16, sb: 16, mr: 1, chunks: 4, tk: 16, wres: false }, 2), 64],
-    ['d = 32, two workgroups along δ and two along β, 4 δ per subgroup, W resident', wide, mt({ dtile: 16, cols: 16, sb: 16, mr: 1, chunks: 2, tk: 16, wres: true }, 4), 37],
-    ['d = 32, W in place, a batch ending inside the second row chunk', wide, mt({ dtile: 16, cols: 16, sb: 16, mr: 1, chunks: 4, tk: 16, wres: false }, 2), 50],
+    ['d = 32, two workgroups along δ and two along β, two row tiles of workgroups (the second partial), 4 δ per subgroup, W resident', wide, mt({ dtile: 16, cols: 16, sb: 16, mr: 1, chunks: 2, tk: 16, wres: true }, 4), 37],
+    ['d = 32, W in place, a batch ending 2 rows into the fourth row chunk', wide, mt({ dtile: 16, cols: 16, sb: 16, mr: 1, chunks: 4, tk: 16, wres: false }, 2), 50],
   ];
   for (const [name, c, s, batch] of cases)
     it(`${name} (batch ${batch})`, async () => {
