@@ -90,7 +90,12 @@ export class Training {
 
   /** Creates the training half; on webgpu it fetches the module the forward kernels compiled (no second compilation). */
   static async create(host: TrainingHost): Promise<Training> {
-    const module = host.gpu && host.kernels ? await PipelineCache.for(host.gpu.device).shaderModule(host.kernels.wgsl) : undefined;
+    const { gpu, kernels, map } = host;
+    // An entry point the WGSL lacks is a manifest edited by hand or damaged (QA2 s13 R20; the forward kernels': GpuExecutor.create).
+    // Checked here: these pipelines are created synchronously, where it would only be a validation error on another stack.
+    const absent = kernels && [...(kernels.backward ?? []), ...(map.optimizers ?? [])].find((k) => !kernels.wgsl.includes(`fn ${k.entryPoint}(`));
+    if (gpu && absent) throw new FormatError(`map '${map.name}': its WGSL has no entry point '${absent.entryPoint}'`);
+    const module = gpu && kernels ? await PipelineCache.for(gpu.device).shaderModule(kernels.wgsl) : undefined;
     return new Training(host, module);
   }
 
