@@ -115,9 +115,12 @@ function nameArguments(call: Call, sig: CallSig, bag: DiagnosticBag): { key: str
       bag.error(Code.PositionalArgument, 'a positional argument cannot follow named arguments', arg.span);
       ok = false;
     } else if (i >= positional.length) {
-      const required = [...sig.params].filter(([, p]) => p.required).map(([k]) => `${k}:`);
-      const hint = positional.length === 0 ? ` (name it${required.length ? `, e.g. ${required[0]} …` : ''})` : ` (it takes ${positional.length})`;
-      bag.error(Code.PositionalArgument, `too many positional arguments for ${call.callee.name}()${hint}`, arg.span);
+      // Once per call, at the first one too many: `ks(2, 3, 3, 4)` gave four identical errors (QA2 s14 R32).
+      if (i === positional.length) {
+        const required = [...sig.params].filter(([, p]) => p.required).map(([k]) => `${k}:`);
+        const hint = positional.length === 0 ? ` (name ${call.args.slice(i).filter((a) => !a.name).length > 1 ? 'them' : 'it'}${required.length ? `, e.g. ${required[0]} …` : ''})` : ` (it takes ${positional.length})`;
+        bag.error(Code.PositionalArgument, `too many positional arguments for ${call.callee.name}()${hint}`, arg.span);
+      }
       ok = false;
     } else {
       out.push({ key: positional[i], arg });

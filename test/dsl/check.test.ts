@@ -208,6 +208,12 @@ describe('shape inference', () => {
     },
   );
 
+  it('positional arguments a constructor does not take: one E0405 per call, at the first (ks(2, 3, 3, 4) gave four, QA2 s14 R32)', () => {
+    const diagnostics = checkSource('map k : 24 -> 24 = ks(2, 3, 3, 4)', 'k.mon').diagnostics;
+    expect(diagnostics.map((d) => [d.code, d.message, d.span.start.column])).toEqual([['E0405', 'too many positional arguments for ks() (name them, e.g. a: …)', 23]]);
+    expect(checkSource('map k : 24 -> 24 = ks(a: 2, b: 3, c: 3, d: 4)', 'k.mon').diagnostics).toEqual([]);
+  });
+
   // s13's outside testers: on Linux `a\\b.mon` became module b, as if `\\` separated directories; it does on Windows only.
   it('a backslash in a POSIX file name is part of the name, which is then refused (Windows and URLs read it as /); on Windows it separates', () => {
     const [d] = checkSource('map f : 4 -> 4 = dense()', 'dir/a\\b.mon').diagnostics;
