@@ -150,15 +150,16 @@ function mapSchema(): Check {
   });
   const plan = { entryPoint: text, ops: list(count(0)), src: text, dst: text, workgroupSize: triple, dispatch, schedule: record({ family: text }) };
   const costs = { flopsPerRow: cost, bytesPerRow: cost, paramBytes: cost };
-  const kernel = record({ ...plan, bindings: list(record({ binding: count(0), name: text, type: text })), ...costs }, { pattern });
-  const backwardKernel = record({ ...plan, aux: text }, { pattern });
+  const kernel = covering(record({ ...plan, bindings: list(record({ binding: count(0), name: text, type: text })), ...costs }, { pattern }));
+  const backwardKernel = covering(record({ ...plan, aux: text }, { pattern }));
+  const setKernel = covering(record(plan, { pattern }));
   const kernelSet = record(
     {
       name: text,
       storage: oneOf('f32', 'f16'),
       requires: record({ features: list(text), maxComputeInvocationsPerWorkgroup: count(0), maxComputeWorkgroupStorageSize: count(0) }, { subgroupSize: count(1), subgroupMatrixConfigs: list(text) }),
     },
-    { wgsl: record({ extendsModule: flag, enables: list(text), text }), kernels: list(record(plan, { pattern })), backwardKernels: list(backwardKernel) },
+    { wgsl: record({ extendsModule: flag, enables: list(text), text }), kernels: list(setKernel), backwardKernels: list(backwardKernel) },
   );
   return record(
     {
@@ -177,12 +178,31 @@ function mapSchema(): Check {
     {
       model,
       backward: record({ rowsPerSplit: count(1), buffers: list(buffer), partials: list(buffer), zeroInputGradient: flag, ops: list(byKind(backwardOps)), kernels: list(backwardKernel) }),
-      optimizers: list(record({ rule: oneOf('sgd', 'adam'), entryPoint: text, workgroupSize: triple, dispatch, schedule: record({ family: text }) })),
+      optimizers: list(covering(record({ rule: oneOf('sgd', 'adam'), entryPoint: text, workgroupSize: triple, dispatch, schedule: record({ family: text }) }))),
       trainingStep: record({ kernels: list(record({ name: text, entryPoint: text, workgroupSize: triple, itemsPerWorkgroup: count(1) })) }),
       kernelSets: someOf(kernelSet),
-      fallback: record({ storage: oneOf('f32'), wgsl: text, kernels: list(record(plan, { pattern })), backwardKernels: list(backwardKernel) }),
+      fallback: record({ storage: oneOf('f32'), wgsl: text, kernels: list(setKernel), backwardKernels: list(backwardKernel) }),
     },
   );
+}
+
+/**
+ * A kernel's check, then its dispatch against its workgroup: a flat, split or fixed rule counts
+ * items that each take one invocation (dispatch.ts), so more items per workgroup than
+ * invocations dispatches too few workgroups and leaves items undone: wrong output, no error (QA2
+ * s14 R34: 64 -> 128 on a 64-invocation kernel ran with errors of 6). What else a hand edit may
+ * break in a dispatch (a tiled rule's rows, a flat rule's items per row) is the emitter's to
+ * know, not the format's.
+ */
+function covering(check: Check): Check {
+  return (v, path) => {
+    check(v, path);
+    const { workgroupSize, dispatch } = v as { workgroupSize: readonly number[]; dispatch: { kind: string; itemsPerWorkgroup?: number } };
+    const invocations = workgroupSize[0] * workgroupSize[1] * workgroupSize[2];
+    if (dispatch.kind !== 'tiled' && dispatch.itemsPerWorkgroup! > invocations) {
+      throw new BadField(`${path}.dispatch.itemsPerWorkgroup`, `${dispatch.itemsPerWorkgroup} is more than the workgroup's ${invocations} invocations (one per item): the items past them would go undone`);
+    }
+  };
 }
 
 /**

@@ -160,6 +160,40 @@ describe('decodeManifest of a damaged manifest file', () => {
     expect(error.message).toBe(`the manifest of module 'damaged': ${message}`);
   });
 
+  // QA2 s14 R34: a flat kernel's itemsPerWorkgroup 64 -> 128 on a 64-invocation workgroup decoded and ran with errors of 6
+  // (half the workgroups dispatched); so in a kernel set's list (f32-storage) and for every rule counting items.
+  it('a dispatch with more items per workgroup than invocations (items left undone): a format error naming it, wherever the kernel is', () => {
+    type Plan = { workgroupSize: number[]; dispatch: { kind: string; itemsPerWorkgroup?: number } };
+    const places: [string, (string | number)[]][] = [];
+    for (const [file, lists] of [
+      [trained, ['kernels', 'backward.kernels', 'optimizers']],
+      [f16, ['kernelSets.1.kernels']],
+    ] as const) {
+      JSON.parse(file).maps.forEach((_map: unknown, m: number) => {
+        for (const list of lists) {
+          const path = ['maps', m, ...list.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k))];
+          const plans = kernelsAt(file, path) as Plan[] | undefined;
+          plans?.forEach((k, i) => {
+            if (k.dispatch.kind !== 'tiled') places.push([file, [...path, i]]);
+          });
+        }
+      });
+    }
+    const kinds = new Set(places.map(([file, path]) => (kernelsAt(file, path) as unknown as Plan).dispatch.kind));
+    expect([...kinds].sort()).toEqual(['fixed', 'flat', 'split']);
+    for (const [file, path] of places) {
+      const plan = kernelsAt(file, path) as unknown as Plan;
+      const invocations = plan.workgroupSize.reduce((a, b) => a * b, 1);
+      expect(plan.dispatch.itemsPerWorkgroup!, path.join('.')).toBeLessThanOrEqual(invocations);
+      const error = moncErrorOf(() => decodeManifest(withField(file, [...path, 'dispatch', 'itemsPerWorkgroup'], invocations * 2), blockSparse));
+      const where = path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('').slice(1);
+      expect([error.kind, error.message]).toEqual([
+        'format',
+        `the manifest of module 'damaged': ${where}.dispatch.itemsPerWorkgroup: ${invocations * 2} is more than the workgroup's ${invocations} invocations (one per item): the items past them would go undone`,
+      ]);
+    }
+  });
+
   it('a cost past 2^31 (a large dense map\'s flops) is accepted', () => {
     expect(decodeManifest(withField(text, ['maps', 0, 'dense', 'flopsPerRow'], 2 ** 40), blockSparse).maps[0].dense.flopsPerRow).toBe(2 ** 40);
   });
