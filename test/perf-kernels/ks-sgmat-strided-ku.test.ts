@@ -7,9 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { contextFor, monarchCase } from '../../bench/cases.js';
 import { ksSgmatStrided, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
-import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { KsOp } from '../../src/ir/ir.js';
-import { EMULATED, emulatedError, GOAL_SHAPES, H200, schedule } from './sgmat-strided-support.js';
+import { EMULATED, emulatedError, H200, knobSpace, schedule } from './sgmat-strided-support.js';
 import { TOL_F16 } from './support.js';
 
 const staged = (s: Parameters<typeof schedule>[0], rg: number): KsSgmatStridedSchedule => ({ ...schedule(s), rg, wstage: true });
@@ -17,17 +16,10 @@ const written = (s: KsSgmatStridedSchedule): KsSgmatStridedSchedule => ({ ...s, 
 
 describe('ks-sgmat-strided ku: staged W with its γ chunks written out', () => {
   it('offers every staged-W schedule of a strided factor with 16 γ chunks or fewer with ku, before pd; never the default', () => {
-    for (const [name, c] of GOAL_SHAPES) {
-      const op = c.ops[1] as KsOp;
-      const all = ksSgmatStrided.candidates(op, H200);
-      const keys = new Set(all.map(scheduleKey));
-      const ku = all.filter((s) => s.ku !== undefined);
+    for (const { name, op, all, withKnob: ku, at, twinned } of knobSpace('ku')) {
       expect(ku.length, name).toBeGreaterThan(0);
-      for (const s of ku) {
-        const { ku: _, ...twin } = s;
-        expect(s.ku === true && s.wstage === true && op.c / s.tk <= 16 && keys.has(scheduleKey(twin)), JSON.stringify(s)).toBe(true);
-      }
-      const at = all.indexOf(ku[0]);
+      expect(twinned, name).toBe(true);
+      for (const s of ku) expect(s.ku === true && s.wstage === true && op.c / s.tk <= 16, JSON.stringify(s)).toBe(true);
       expect(all.slice(at, at + ku.length), name).toEqual(ku);
       expect(all.slice(at + ku.length).every((s) => s.pd === 2), name).toBe(true);
       expect(ksSgmatStrided.defaultSchedule(op, H200).ku, name).toBeUndefined();

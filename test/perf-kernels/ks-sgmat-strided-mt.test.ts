@@ -12,9 +12,8 @@
 import { describe, expect, it } from 'vitest';
 import { contextFor, monarchCase, type OpsCase } from '../../bench/cases.js';
 import { ksSgmatStrided, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
-import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { KsOp } from '../../src/ir/ir.js';
-import { EMULATED, emulatedError, GOAL_SHAPES, H200, N4096, schedule, workgroupBytes } from './sgmat-strided-support.js';
+import { EMULATED, emulatedError, H200, knobSpace, N4096, schedule, workgroupBytes } from './sgmat-strided-support.js';
 import { TOL_F16 } from './support.js';
 
 const copied = (s: KsSgmatStridedSchedule): KsSgmatStridedSchedule => ({ ...s, mt: true });
@@ -22,18 +21,11 @@ const count = (text: string, what: string) => text.split(what).length - 1;
 
 describe('ks-sgmat-strided mt: the schedule space', () => {
   it('offers the sw schedules of session 6\'s form (8 and 16 row chunks) with mt where a workgroup takes 16 δ, before ku and pd; never the default', () => {
-    for (const [name, c] of GOAL_SHAPES) {
-      const op = c.ops[1] as KsOp;
-      const all = ksSgmatStrided.candidates(op, H200);
-      const keys = new Set(all.map(scheduleKey));
-      const mt = all.filter((s) => s.mt !== undefined);
+    for (const { name, op, all, withKnob: mt, at, twinned } of knobSpace('mt')) {
       expect(mt.length > 0, name).toBe(op.d >= 16);
-      for (const s of mt) {
-        const { mt: _, ...twin } = s;
-        expect(s.mt === true && s.sw === true && s.dtile === 16 && s.rg === undefined && s.pd === undefined && keys.has(scheduleKey(twin)), JSON.stringify(s)).toBe(true);
-      }
+      expect(twinned, name).toBe(true);
+      for (const s of mt) expect(s.mt === true && s.sw === true && s.dtile === 16 && s.rg === undefined && s.pd === undefined, JSON.stringify(s)).toBe(true);
       if (mt.length > 0) {
-        const at = all.indexOf(mt[0]);
         expect(all.slice(at, at + mt.length), name).toEqual(mt);
         expect(all.slice(at + mt.length).every((s) => s.ku === true || s.pd === 2), name).toBe(true); // then ku, then pd
       }

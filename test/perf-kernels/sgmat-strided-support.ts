@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import { monarchCase, type OpsCase } from '../../bench/cases.js';
 import { SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
 import { ksSgmatStrided, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
+import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import { SUBGROUP_MATRIX_UNIFORMITY_OFF } from '../../src/codegen/wgsl/fast/sgmat-results.js';
 import type { EmittedKernel, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
@@ -40,6 +41,22 @@ export const GOAL_SHAPES: [string, OpsCase][] = [
   ['4096->1024', monarchCase(4096, 1024, 4)],
   ['n=16384', monarchCase(16384, 16384, 128)],
 ];
+
+/**
+ * For one knob's schedule-space test: each goal shape's strided factor, its candidates on the H200,
+ * those carrying `knob` (where they start: -1 if none), and whether each of them has its twin
+ * without the knob among the candidates.
+ */
+export function knobSpace(knob: string): { name: string; op: KsOp; all: KsSgmatStridedSchedule[]; withKnob: KsSgmatStridedSchedule[]; at: number; twinned: boolean }[] {
+  return GOAL_SHAPES.map(([name, c]) => {
+    const op = c.ops[1] as KsOp;
+    const all = ksSgmatStrided.candidates(op, H200);
+    const keys = new Set(all.map(scheduleKey));
+    const withKnob = all.filter((s) => s[knob] !== undefined);
+    const twinned = withKnob.every((s) => keys.has(scheduleKey(Object.fromEntries(Object.entries(s).filter(([k]) => k !== knob)) as KsSgmatStridedSchedule)));
+    return { name, op, all, withKnob, at: withKnob.length > 0 ? all.indexOf(withKnob[0]) : -1, twinned };
+  });
+}
 
 /**
  * The most distinct 4-byte words one of 32 banks serves in a warp's access (1: conflict-free).
