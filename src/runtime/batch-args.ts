@@ -50,7 +50,7 @@ export interface CallerBuffer {
  */
 export function checkCallerBuffers(mapName: string, call: string, batch: number, storage: 'f32' | 'f16', buffers: readonly CallerBuffer[], recorder: unknown, pass?: boolean): void {
   checkBatch(mapName, call, batch);
-  if (typeof (recorder as Record<string, unknown> | null)?.[pass ? 'dispatchWorkgroups' : 'beginComputePass'] !== 'function') {
+  if (!(recorder as Record<string, unknown> | null)?.[pass ? 'dispatchWorkgroups' : 'beginComputePass']) {
     throw mustBe(mapName, `${call}: ${pass ? 'pass' : 'encoder'}`, `a GPU${pass ? 'ComputePass' : 'Command'}Encoder`, recorder);
   }
   const bytesPerValue = storage === 'f16' ? 2 : 4;

@@ -44,7 +44,7 @@ import { forwardRequest, type ForwardOptions } from './forward-request.js';
 import type { ForwardStaging } from './host-io.js';
 import { packParams, unpackParams, type Tensors } from './params.js';
 import { tensorsOfParams } from './params-file.js';
-import { runnerDestroyed } from './run-errors.js';
+import { checkDevice, runnerDestroyed } from './run-errors.js';
 import type { BackwardResult } from './training.js';
 import type { FitMseOptions, FitMseResult } from './fit-mse.js';
 
@@ -349,6 +349,8 @@ export class MapRunner {
    */
   async params(): Promise<Map<string, Float32Array>> {
     this.#checkUsable();
+    // A lost device fails every call (read back or not), kind 'device'.
+    if (this.#gpu) checkDevice(this.#gpu.device);
     const packed = this.#requireParams();
     const storage = this.#kernels?.storage;
     const stored = storage === 'f16' ? fromStorage(toStorage(packed, storage).buffer, packed.length, storage) : packed;

@@ -149,7 +149,7 @@ const RUNTIME_BUDGET = 30_000;
  * Session 14's checks of the encode* calls' arguments and of a manifest's entry points (QA2 s13
  * R21, R20; about 390 bytes) got theirs from params() reading the device back only with the
  * training entry (only its calls change the device's parameters) and batches over the device's
- * buffer limits running in chunks through the host-io entry only: 27,900, the block-sparse page 29,966
+ * buffer limits running in chunks through the host-io entry only: 27,909, the block-sparse page 29,975
  * (with R31's dtype check and R33's encodeDispatches on generated classes).
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;

@@ -53,6 +53,26 @@ describe('a runner without monc/runtime/training', () => {
     device.destroy();
   });
 
+  it('params() on webgpu: the loaded parameters with no device read (only training changes them there); a lost device still fails it', async () => {
+    const { device } = await requestMoncDevice();
+    const runner = await MapRunner.create(map, compiled.wgsl, { backend: 'webgpu', device });
+    runner.loadParams(params);
+    const read = device.createBuffer;
+    let buffers = 0;
+    device.createBuffer = function (this: GPUDevice, d: GPUBufferDescriptor) {
+      buffers++;
+      return read.call(this, d);
+    };
+    const got = await runner.params();
+    device.createBuffer = read;
+    expect(buffers, 'no read-back buffer').toBe(0);
+    for (const [name, values] of params) expect(Array.from(got.get(name)!)).toEqual(Array.from(Float32Array.from(values)));
+    device.destroy();
+    await device.lost;
+    await expect(runner.params()).rejects.toMatchObject({ kind: 'device', message: expect.stringContaining('WebGPU device lost') });
+    runner.destroy();
+  });
+
   it('trains once the entry is imported (gradients against the float64 reference)', async () => {
     await import('../../src/runtime/training.js');
     const runner = await cpuRunner(true);
