@@ -17,6 +17,11 @@ else
   GOAL="--sizes 4096,1024x4096x4,4096x1024x4 --batch 16384"; GOAL16="--sizes 16384 --batch 4096"
   HOSTA="--batches 1,512,4096 --chunk-rows 1024 --repeats 30 --warmup 10"
 fi
+# Pack what is there when the call ends, also when the device tool's limit stops it (SIGTERM): a call cut short
+# by the session's remaining device time still brings back its finished steps.
+pack() { trap - EXIT TERM; cd $OUT && tar czf /tmp/r.tgz --exclude r.tgz * && find . -maxdepth 1 -type f ! -name r.tgz -delete && mv /tmp/r.tgz r.tgz; }
+trap 'pack; exit 143' TERM
+trap pack EXIT
 timed() { local t0=$(date +%s); step "$@"; echo "step $1: $(( $(date +%s) - t0 )) s" >> $OUT/log.txt; }
 $R --probe >> $OUT/log.txt 2>&1 || echo "adapter probe failed" | tee -a $OUT/log.txt >&3
 if [ -n "${PLANS:-}" ]; then
@@ -42,5 +47,4 @@ if [ -n "${SWEEP:-}" ]; then
   timed sweep 310 $R node .gdist/bench/sweep.js --only monarch,monarch-rect,monarch-16k --max-candidates 24 --budget-s 240 --deadline-s 290 --out $OUT/sweep.json 2> $OUT/sweep-log.txt
 fi
 grep -h -E 'PLAN|two-kernel|batch [0-9]+ (fresh|out|staging|stagingRun)|=>|REJECT|ERROR|FAILED|error|^step' $OUT/*log.txt | tail -80
-cd $OUT && tar czf /tmp/r.tgz * && rm -f -- * && mv /tmp/r.tgz r.tgz
 exit $status
