@@ -47,7 +47,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .requiredOption('--out <dir>', 'output directory (created if missing)')
     .option('--tuning [db]', "use tuned schedules: those of the tuning database DB (JSON), or with no DB those of the user's database (what monc tune writes); without --tuning the default schedules, so output depends on nothing but the input")
     .option('--forward-only', 'emit the forward kernels only (no backward, optimizer or training-step kernels): a smaller module that runs but cannot train')
-    .option('--kernel-sets <names>', `the kernel sets each map keeps, comma-separated, of ${BUILD_KERNEL_SETS.join(', ')} (default: every set the build makes); e.g. portable leaves out the tensor-core and large sets, a smaller module for any GPU`, parseKernelSets)
+    .option('--kernel-sets <names>', `the kernel sets each map keeps, comma-separated, of ${BUILD_KERNEL_SETS.join(', ')} (default: every set the build makes); e.g. portable,f32-storage leaves out the tensor-core and large sets: a smaller module that still runs on any GPU`, parseKernelSets)
     .option('--watch', 'rebuild whenever a spec, a mask file it reads or (with --tuning) the tuning database changes (Ctrl-C stops)')
     .addHelpText('after', '\nExamples:\n  monc build ffn.mon --out gen\n  monc build ffn.mon --out gen --tuning\n  monc build ffn.mon --out gen --tuning tuning.json\n  monc build ffn.mon --out gen --forward-only\n  monc build ffn.mon --out gen --kernel-sets portable,f32-storage')
     .action((files: string[], opts: { json?: boolean; out: string; tuning?: string | true; forwardOnly?: boolean; kernelSets?: BuildKernelSet[]; watch?: boolean }) =>
