@@ -171,7 +171,7 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
   const storageSets = module.dtype === 'f16' ? f32StorageSets(programs, backwardPrograms, options.tuning, forwardOnly) : undefined;
   // Every set is made, then those left out are dropped: the messages below name the map's sets.
   const all = kernels.map((k) => mapKernelSets(k, module.dtype, optimizers, enables, options.tuning, storageSets?.get(k.program.name)));
-  const sets = new Map(kernels.map((k, i) => [k.program.name, keptSets(k.program.name, module.dtype, all[i], options.kernelSets)]));
+  const sets = new Map(kernels.map((k, i) => [k.program.name, keptSets(`${module.file}: map '${k.program.name}'`, module.dtype, all[i], options.kernelSets)]));
   const notes = options.kernelSets ? kernels.flatMap((k, i) => keptSetsNote(k.program.name, all[i], sets.get(k.program.name)!)) : [];
   const marked = forwardOnly ? { forwardOnly: true as const } : {};
   const withSets: Manifest = { ...manifest, ...marked, maps: manifest.maps.map((map) => ({ ...map, ...marked, kernelSets: sets.get(map.name)! })) };
@@ -188,15 +188,16 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
 /**
  * The sets of a map that `kept` names (all without it). None kept, or an f16 map's f32-storage set
  * alone (its f16 kernels and parameters gone, a runtime would take the module for an f32 one), is
- * a user error, worded for the command line and the option alike (QA2 s14 R32).
+ * a user error naming the spec file and the map (`where`), worded for the command line and the
+ * option alike (QA2 s14 R32, QA s14 Q32).
  */
-function keptSets(map: string, dtype: Dtype, sets: readonly ManifestKernelSet[], kept: readonly BuildKernelSet[] | undefined): ManifestKernelSet[] {
+function keptSets(where: string, dtype: Dtype, sets: readonly ManifestKernelSet[], kept: readonly BuildKernelSet[] | undefined): ManifestKernelSet[] {
   if (!kept) return [...sets];
   const left = sets.filter((s) => kept.includes(s.name as BuildKernelSet));
   const names = (list: readonly ManifestKernelSet[]) => list.map((s) => s.name).join(', ');
-  if (left.length === 0) throw new MoncError('user', `map '${map}': its kernel sets are ${names(sets)}, and none of them is among the sets kept (${kept.join(', ')}); keep one of its sets`);
+  if (left.length === 0) throw new MoncError('user', `${where}: its kernel sets are ${names(sets)}, and none of them is among the sets kept (${kept.join(', ')}); keep one of its sets`);
   if (dtype === 'f16' && left.every((s) => s.storage === 'f32')) {
-    throw new MoncError('user', `map '${map}': of a dtype f16 module's kernel sets only f32-storage is kept; keep one of its f16 sets too (${names(sets.filter((s) => s.storage === 'f16'))}), or declare dtype f32`);
+    throw new MoncError('user', `${where}: of a dtype f16 module's kernel sets only f32-storage is kept; keep one of its f16 sets too (${names(sets.filter((s) => s.storage === 'f16'))}), or declare dtype f32`);
   }
   return left;
 }

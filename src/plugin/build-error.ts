@@ -15,7 +15,8 @@ export interface BuildError {
   readonly lineText: string;
   /** `loc.column` as esbuild counts it: UTF-8 bytes of `lineText` before the error (loc's are UTF-16 units). */
   readonly byteColumn: number;
-  readonly code: Code;
+  /** The first diagnostic's code; absent for a refusal of the build options (kernelSets) rather than of the spec. */
+  readonly code?: Code;
 }
 
 export function buildError(file: string, source: string, diagnostics: readonly Diagnostic[]): BuildError | undefined {
@@ -35,6 +36,15 @@ export function buildError(file: string, source: string, diagnostics: readonly D
     byteColumn: new TextEncoder().encode(lineText.slice(0, first.span.start.column - 1)).length,
     code: first.code,
   };
+}
+
+/**
+ * A build the options refuse for this spec (a kernelSets that leaves a map no set), as the spec's
+ * error: the bundlers name the plugin and the module, not the stack of a throw in the hook (QA s14 Q32).
+ */
+export function optionsError(file: string, source: string, message: string): BuildError {
+  const lineText = source.split(/\r\n|\r|\n/, 1)[0] ?? '';
+  return { message: `monc: ${message}`, id: file, loc: { file, line: 1, column: 0 }, lineText, byteColumn: 0 };
 }
 
 /** Warnings, one message each (rendered), for `this.warn`. */

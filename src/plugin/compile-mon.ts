@@ -6,7 +6,8 @@
 import ts from 'typescript';
 import { compileModule, type TuningLookup } from '../compile.js';
 import { unusableTuningNote } from '../compile-kernels.js';
-import { buildError, buildWarnings, type BuildError } from './build-error.js';
+import { buildError, buildWarnings, optionsError, type BuildError } from './build-error.js';
+import { MoncError } from '../util/error.js';
 import { declarationsFor } from './declarations.js';
 import { recordingMaskResolver } from '../node/mask-files.js';
 import { SPEC_FILE } from '../node/files/bounds.js';
@@ -39,7 +40,13 @@ export type MonCompileResult =
 export function compileMonFile(file: string, options: MonCompileOptions): MonCompileResult {
   const source = readTextBounded(file, SPEC_FILE);
   const masks = recordingMaskResolver();
-  const result = compileModule(source, file, { resolveMask: masks.resolve, tuning: options.tuning, runtimeImport: options.runtimeImport, forwardOnly: options.forwardOnly, kernelSets: options.kernelSets });
+  let result;
+  try {
+    result = compileModule(source, file, { resolveMask: masks.resolve, tuning: options.tuning, runtimeImport: options.runtimeImport, forwardOnly: options.forwardOnly, kernelSets: options.kernelSets });
+  } catch (e) {
+    if (!(e instanceof MoncError && e.kind === 'user')) throw e;
+    return { dependencies: [...masks.files], warnings: [], ok: false, error: optionsError(file, source, e.message) };
+  }
   const common: { dependencies: string[]; warnings: string[] } = { dependencies: [...masks.files], warnings: buildWarnings(source, result.diagnostics) };
   const error = buildError(file, source, result.diagnostics);
   if (!result.outputs) {

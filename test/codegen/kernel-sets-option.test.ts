@@ -66,14 +66,14 @@ describe('kernelSets', () => {
   });
 
   it('refuses a map left with no set, and an f16 map with its f32-storage set alone', () => {
-    // Worded for `monc build --kernel-sets` and the option alike (QA2 s14 R32: it named the option to a CLI user).
+    // Worded for `monc build --kernel-sets` and the option alike (QA2 s14 R32: it named the option to a CLI user), naming the spec (QA s14 Q32).
     expect(refusal(() => build(F32, { kernelSets: ['tensor-core', 'tuned'] }))).toEqual({
       kind: 'user',
-      message: "map 'up': its kernel sets are large, portable, and none of them is among the sets kept (tensor-core, tuned); keep one of its sets",
+      message: "up.mon: map 'up': its kernel sets are large, portable, and none of them is among the sets kept (tensor-core, tuned); keep one of its sets",
     });
     expect(refusal(() => build(F16, { kernelSets: ['f32-storage'] }))).toEqual({
       kind: 'user',
-      message: "map 'up': of a dtype f16 module's kernel sets only f32-storage is kept; keep one of its f16 sets too (tensor-core, portable), or declare dtype f32",
+      message: "up.mon: map 'up': of a dtype f16 module's kernel sets only f32-storage is kept; keep one of its f16 sets too (tensor-core, portable), or declare dtype f32",
     });
   });
 

@@ -52,4 +52,20 @@ it('with kernelSets, loads what monc build --kernel-sets writes, and warns as it
   const load = plugin.load as unknown as (this: typeof context, id: string) => { code: string };
   expect(load.call(context, spec).code).toBe(eraseTypes(readFileSync(join(project.root, 'out/up.ts'), 'utf8'), 'up'));
   expect(warnings).toEqual([built.stderr.slice('monc: '.length, -1)]);
+
+  // QA s14 Q32: the refusal of a map left with no set was a throw in the hook: no plugin, no module, a bundler stack.
+  const refused = monc.raw({ tuning: false, dts: false, kernelSets: ['tensor-core'] }, { framework: 'rollup', versions: {} });
+  const errorOf = (): unknown => {
+    try {
+      (refused.load as unknown as (this: typeof context, id: string) => unknown).call(context, spec);
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+  expect(errorOf()).toMatchObject({
+    id: spec,
+    loc: { file: spec, line: 1, column: 0 },
+    message: `monc: ${spec}: map 'up': its kernel sets are large, portable, and none of them is among the sets kept (tensor-core); keep one of its sets`,
+  });
 });
