@@ -134,6 +134,30 @@ describe('the subgroup-matrix emulation', () => {
     for (let e = 0; e < want.length; e++) expect(Math.abs(got[e] - want[e]), `entry ${e}`).toBeLessThan(1e-5);
   });
 
+  it('stores a left matrix into a packed f16 workgroup array intact (column-major, read back and multiplied by the identity)', async () => {
+    // Every lane of a lane row holds the matrix's rows: writers of one packed half must not undo each other (ks-sgmat-strided mt).
+    const wgsl = `enable f16;
+enable chromium_experimental_subgroup_matrix;
+@group(0) @binding(0) var<storage, read> a: array<f16>;
+@group(0) @binding(1) var<storage, read> b: array<f16>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+var<workgroup> w: array<f16, ${T * T}>;
+@compute @workgroup_size(32)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  let l = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>(&a, 0u, 16u);
+  subgroupMatrixStore<col_major>(&w, 0u, l, 16u);
+  workgroupBarrier();
+  let m = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, col_major>(&w, 0u, 16u);
+  let r = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, row_major>(&b, 0u, 16u);
+  let p = subgroupMatrixMultiply<f32>(m, r);
+  subgroupMatrixStore<row_major>(&out, 0u, p, 16u);
+}`;
+    const a = Float32Array.from({ length: T * T }, (_, i) => i + 1); // exact in f16
+    const identity = Float32Array.from({ length: T * T }, (_, i) => (i % (T + 1) === 0 ? 1 : 0));
+    const got = await run(emulateSubgroupMatrix(wgsl, { packWorkgroupF16: true }), [a, identity], T * T);
+    expect(Array.from(got)).toEqual(Array.from(a));
+  });
+
   it('with checkUniformity, poisons (NaN) loads and stores whose offsets differ within a subgroup or that run in divergent control flow', async () => {
     const module = (offset: string, guard: string) => `enable chromium_experimental_subgroup_matrix;
 @group(0) @binding(0) var<storage, read> a: array<f32>;
