@@ -5,9 +5,9 @@
  * of kernels emitted again for another storage type (an f16 module's f32 `fallback`).
  */
 import type { BackwardOp, BackwardProgram, Op } from '../ir/ir.js';
-import { assertNever, invariant } from '../util/assert.js';
+import { invariant } from '../util/assert.js';
+import { backwardBindings, forwardBindings } from '../manifest/kernel-bindings.js';
 import {
-  GRADIENT_BUFFER,
   type ManifestBackward,
   type ManifestBackwardKernel,
   type ManifestBackwardOp,
@@ -15,26 +15,6 @@ import {
   type ManifestOp,
 } from '../manifest/types.js';
 import type { EmittedKernel } from './wgsl/kernel.js';
-
-/** What a backward op's kernel binds as src, dst and aux (grad-scaffold.ts). */
-export function backwardBindings(op: ManifestBackwardOp | BackwardOp): { src: string; dst: string; aux: string } {
-  switch (op.kind) {
-    case 'ks':
-    case 'bsr':
-      return { src: op.src, dst: op.dst, aux: 'dy' };
-    case 'bias':
-      // Reads no activations; the input is always bound and never written.
-      return { src: 'x', dst: op.dst, aux: 'dy' };
-    case 'wgrad':
-      return { src: op.src, dst: op.dst, aux: op.dy };
-    case 'bgrad':
-      return { src: op.dy, dst: op.dst, aux: 'dy' };
-    case 'reduce':
-      return { src: op.src, dst: GRADIENT_BUFFER, aux: 'dy' };
-    default:
-      return assertNever(op, 'backward op');
-  }
-}
 
 /**
  * Binding plans of emitted forward kernels: a kernel reads its first op's source (a kernel of
@@ -48,8 +28,7 @@ export function planForwardKernels(ops: readonly (ManifestOp | Op)[], kernels: r
     return {
       entryPoint: k.entryPoint,
       ops: [...k.ops],
-      src: mine.flatMap((op) => (op.kind === 'bias' ? [] : [op.src]))[0] ?? 'x',
-      dst: mine[mine.length - 1].dst,
+      ...forwardBindings(mine),
       workgroupSize: [...k.workgroupSize],
       dispatch: { ...k.dispatch },
       schedule: { ...k.schedule },

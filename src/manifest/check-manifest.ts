@@ -15,6 +15,7 @@ import { MoncError } from '../util/error.js';
 import { product } from './index-map.js';
 import { shortJson } from './manifest-file.js';
 import { patternSource } from './pattern.js';
+import { backwardBindings, forwardBindings } from './kernel-bindings.js';
 import type { BackwardOpData, BackwardProgramData, Dtype, OpData, ProgramData } from './program.js';
 import { backwardProblems, programProblems } from './program-problems.js';
 import { GRADIENT_BUFFER, type Manifest, type ManifestMap } from './types.js';
@@ -353,9 +354,25 @@ interface KernelRefs {
   readonly dst: string;
   readonly aux?: string;
   readonly pattern?: string;
+  readonly dispatch: { readonly kind: string; readonly rowsPerSplit?: number };
 }
 
-/** The first kernel that names an op or buffer its program lacks, or binds a pattern its op has not, or the first op its list does not run in order. */
+/**
+ * Where a kernel binds other buffers than its ops read and write (kernel-bindings.ts: a swapped
+ * src/dst ran on the wrong buffers, QA2 s14 R34), or splits the batch other than its op's
+ * partials are laid out (a split rule's rowsPerSplit).
+ */
+function bindingProblem(kernel: KernelRefs, ops: readonly (OpData | BackwardOpData)[], program: 'forward' | 'backward'): string | undefined {
+  const want: { src: string; dst: string; aux?: string } = program === 'forward' ? forwardBindings(ops as readonly OpData[]) : backwardBindings(ops[0]);
+  for (const field of ['src', 'dst', 'aux'] as const) {
+    if (want[field] !== undefined && kernel[field] !== want[field]) return `.${field}: '${kernel[field]}' is not what its ops bind there ('${want[field]}')`;
+  }
+  const split = 'rowsPerSplit' in ops[0] ? ops[0].rowsPerSplit : undefined;
+  if (kernel.dispatch.kind === 'split' && kernel.dispatch.rowsPerSplit !== split) return `.dispatch.rowsPerSplit: ${kernel.dispatch.rowsPerSplit} is not its op's rowsPerSplit (${split})`;
+  return undefined;
+}
+
+/** The first kernel that names an op or buffer its program lacks, or binds a pattern its op has not, or the first op its list does not run in order, or the first kernel binding other buffers than its ops (bindingProblem). */
 function kernelsProblem(map: ManifestMap): string | undefined {
   for (const [where, kernels, program] of kernelLists(map)) {
     if (!kernels) continue;
@@ -374,6 +391,10 @@ function kernelsProblem(map: ManifestMap): string | undefined {
     }
     const order = orderProblem(kernels, ops.length);
     if (order) return `.${where}${order}`;
+    for (const [k, kernel] of kernels.entries()) {
+      const binding = bindingProblem(kernel, kernel.ops.map((i) => ops[i]), program);
+      if (binding) return `.${where}[${k}]${binding}`;
+    }
   }
   return undefined;
 }

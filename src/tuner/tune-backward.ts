@@ -8,7 +8,7 @@
  * the backward kernels too.
  */
 import { backwardCandidates, backwardDefaultSchedule, backwardFamiliesFor, emitBackwardKernel } from '../codegen/wgsl/backward-program.js';
-import { backwardBindings } from '../codegen/manifest-programs.js';
+import { backwardBindings } from '../manifest/kernel-bindings.js';
 import { GRADIENT_BUFFER } from '../manifest/types.js';
 import { DEFAULT_LIMITS, workgroupCount, type EmittedKernel } from '../codegen/wgsl/kernel.js';
 import type { StorageType } from '../codegen/wgsl/scaffold.js';

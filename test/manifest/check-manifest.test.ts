@@ -194,6 +194,22 @@ describe('decodeManifest of a damaged manifest file', () => {
     }
   });
 
+  // QA2 s14 R34 (re-verification 4): src/dst swapped ran on the wrong buffers (error 6.3); a bgrad kernel's split rule with another
+  // rowsPerSplit than its op's partials (gradients off by 0.15).
+  it("a kernel binding other buffers than its ops, or splitting the batch unlike its op's partials: a format error naming it", () => {
+    const file = JSON.parse(trained);
+    const forward = file.maps[1].kernels[0];
+    const swapped = moncErrorOf(() => decodeManifest(withField(trained, ['maps', 1, 'kernels', 0], { ...forward, src: forward.dst, dst: forward.src }), blockSparse));
+    expect([swapped.kind, swapped.message]).toEqual(['format', `the manifest of module 'damaged': maps[1].kernels[0].src: '${forward.dst}' is not what its ops bind there ('${forward.src}')`]);
+    const backward = file.maps[0].backward.kernels as { dst: string; aux: string; dispatch: { kind: string; rowsPerSplit?: number } }[];
+    const aux = moncErrorOf(() => decodeManifest(withField(trained, ['maps', 0, 'backward', 'kernels', 0, 'aux'], backward[0].dst), blockSparse));
+    expect(aux.message).toBe(`the manifest of module 'damaged': maps[0].backward.kernels[0].aux: '${backward[0].dst}' is not what its ops bind there ('${backward[0].aux}')`);
+    const k = backward.findIndex((b) => b.dispatch.kind === 'split');
+    const rows = backward[k].dispatch.rowsPerSplit!;
+    const split = moncErrorOf(() => decodeManifest(withField(trained, ['maps', 0, 'backward', 'kernels', k, 'dispatch', 'rowsPerSplit'], rows * 2), blockSparse));
+    expect(split.message).toBe(`the manifest of module 'damaged': maps[0].backward.kernels[${k}].dispatch.rowsPerSplit: ${rows * 2} is not its op's rowsPerSplit (${rows})`);
+  });
+
   it('a cost past 2^31 (a large dense map\'s flops) is accepted', () => {
     expect(decodeManifest(withField(text, ['maps', 0, 'dense', 'flopsPerRow'], 2 ** 40), blockSparse).maps[0].dense.flopsPerRow).toBe(2 ** 40);
   });
