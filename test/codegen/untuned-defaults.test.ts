@@ -48,7 +48,8 @@ describe('untuned defaults', () => {
     const best = (cols: number, dtile: number, tk: number) => ({ family: 'ks-dtiled', rows: 64, cols, dtile, tk, rr: 8, rb: 8, pipeline: true });
     // H100, session 12: d >= 8 the δ-fastest 8x8 form, in planes (session 11) with each chunk written out (ku); d = 4 bcast + grun, 128 rows (session 10), with pl and ku.
     const fourBlocks = { ...best(64, 4, 8), rows: 128, bcast: true, grun: true, pl: true, ku: true };
-    const strided = { ...best(64, 8, 8), pl: true, ku: true };
+    // Session 14: the d >= 8 form with padded staging (pad).
+    const strided = { ...best(64, 8, 8), pl: true, ku: true, pad: true };
     const wants = [strided, fourBlocks, fourBlocks, strided];
     MONARCHS.forEach((c, i) => {
       expect(defaultSchedule(c.ops[1], H200_F32), c.name).toEqual(wants[i]);
@@ -57,7 +58,7 @@ describe('untuned defaults', () => {
       // Its own default there is the nearest that fits: 512 (1024) invocations do not, so fewer β (not fewer rows).
       const portable = ksDtiled.defaultSchedule(c.ops[1], DEFAULT_LIMITS);
       expect(candidates(c.ops[1], DEFAULT_LIMITS)).toContainEqual(portable);
-      if (c.ops[1].d >= 8) expect(portable).toEqual({ ...best(32, 8, 4), pl: true, ku: true });
+      if (c.ops[1].d >= 8) expect(portable).toEqual({ ...best(32, 8, 4), pl: true, ku: true, pad: true });
       // d = 4, γ ≥ 64 (both cases here, γ = 256; session 13): 64 × 64 × 4 δ, chunks of 4, bcast + grun in planes with ku (H100 1.1494 vs 1.4508 ms).
       else expect(portable).toEqual({ ...best(64, 4, 4), bcast: true, grun: true, pl: true, ku: true });
     });

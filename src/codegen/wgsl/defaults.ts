@@ -237,7 +237,9 @@ export const KS_TILED_SHAPES = {
  * bench/results/s12/call-2): n=4096 0.4161 ms where the bcast form (one δ per warp, 8x4 tiles,
  * 1024 invocations, two register rows per epilogue round: the default from session 10) took
  * 0.4219 and the same without ku 0.4258; n=16384 0.7414 (0.7664 without ku, 0.8185 without pl,
- * bench/results/s11/call-2). d = 4: bcast with grun (each row's γ chunk staged as one run), 128
+ * bench/results/s11/call-2); since session 14 with its staging padded (`pad`: conflict-free stores;
+ * H200, s14 call 1: n=4096 0.3846 vs 0.4195 without, n=16384 0.6761 vs 0.7441,
+ * bench/results/s14/call-1). d = 4: bcast with grun (each row's γ chunk staged as one run), 128
  * rows × 64 β × 4 δ, 8x8, chunks of 8 (session 10: 1024->4096 1.139 ms, 4096->1024 0.2986 where
  * the earlier default took 1.495 and 0.404), in planes with ku: 1.0119 and 0.2643 where with pl
  * alone (session 12 call 1: 1.1272 and 0.2947 vs 1.1462 and 0.2984 without) it took 1.1276 and
@@ -252,11 +254,11 @@ export const KS_TILED_SHAPES = {
  * so shorter reductions (small maps, unmeasured) keep the looped form.
  */
 export const KS_DTILED_SHAPES = {
-  strided: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, pl: true, ku: true, threads: 512 },
+  strided: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, pl: true, ku: true, pad: true, threads: 512 },
   fourBlocks: { rows: 128, cols: 64, dtile: 4, tk: 8, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, pl: true, ku: true, threads: 512 },
   fourBlocksSmall: { rows: 128, cols: 32, dtile: 4, tk: 4, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, el: true, threads: 256 },
   fourBlocksSmallWide: { rows: 64, cols: 64, dtile: 4, tk: 4, rr: 8, rb: 8, pipeline: true, bcast: true, grun: true, pl: true, ku: true, threads: 256 },
   smallWideFrom: 64,
   /** Invocations and δ first; then fewer β rather than fewer rows (128 × 32 beat 32 × 128 at n=16384: 0.880 vs 0.948 ms). */
-  weights: { threads: 4, dtile: 3, rr: 2, rb: 2, rows: 1, cols: 0.9, tk: 1, pipeline: 0.5, bcast: 2, grun: 2, pl: 1, el: 1, ku: 1 },
+  weights: { threads: 4, dtile: 3, rr: 2, rb: 2, rows: 1, cols: 0.9, tk: 1, pipeline: 0.5, bcast: 2, grun: 2, pl: 1, el: 1, ku: 1, pad: 1 },
 } as const;
