@@ -209,6 +209,7 @@ describe('the kernel set a device runs', () => {
     const others = { ...H200, subgroupMatrixConfigs: ['f16->f16 8x8x8', 'f16->f32 8x8x8'] };
     expect(chooseKernelSet('up', f16Monarch().kernelSets!, others)).toMatchObject({ set: { name: 'portable' }, skipped: [{ name: 'tensor-core', unmet: ['subgroup matrices f16->f32 16x16x16'] }] });
     expect(chosen({ ...H200, subgroupMatrixConfigs: undefined }), 'no list: tried, and on a failed compile the runner falls back').toBe('tensor-core');
+    expect(chosen({ ...H200, subgroupMatrixConfigs: [] }), 'an empty list is no list (the H200 in session 14 passed the set over)').toBe('tensor-core');
     // From JavaScript (monc/runtime's checked export): a list that is not of names is refused, not a TypeError.
     expectMoncErrorNow(() => checked.unmetRequirements(tensorCore.requires, { ...H200, subgroupMatrixConfigs: 'f16->f32 16x16x16' as never }), 'user', "unmetRequirements() takes a device's capabilities");
     expectMoncErrorNow(() => checked.unmetRequirements({ ...tensorCore.requires, subgroupMatrixConfigs: [16] as never }, H200), 'user', "unmetRequirements() takes a kernel set's requirements");
