@@ -500,108 +500,549 @@ fn up_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
     }
     workgroupBarrier();
   }
-  let od = lid % 4u;
-  let ob = (lid / 4u) % 64u;
-  let orow0 = lid / 256u;
-  let ologic = alpha * 4096u + (beta0 + ob) * 4u + delta0 + od;
-  let orowb = row0 + orow0 * 4u;
-  let oflat = orow0 * 73u + od * 18u + ob / 4u;
-  let obias = up_op1_params[(1310720u + ologic) / 4u][(1310720u + ologic) % 4u];
   up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_0_0;
   up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_0_1;
   workgroupBarrier();
-  { let row = orowb; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 4u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 8u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 12u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 16u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 20u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 24u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 28u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_1_0;
   up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_1_1;
   workgroupBarrier();
-  { let row = orowb + 1u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 5u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 9u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 13u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 17u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 21u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 25u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 29u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_2_0;
   up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_2_1;
   workgroupBarrier();
-  { let row = orowb + 2u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 6u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 10u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 14u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 18u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 22u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 26u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 30u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_3_0;
   up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_3_1;
   workgroupBarrier();
-  { let row = orowb + 3u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 7u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 11u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 15u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 19u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 23u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 27u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 31u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_4_0;
   up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_4_1;
   workgroupBarrier();
-  { let row = orowb + 32u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 36u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 40u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 44u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 48u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 52u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 56u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 60u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_5_0;
   up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_5_1;
   workgroupBarrier();
-  { let row = orowb + 33u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 37u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 41u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 45u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 49u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 53u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 57u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 61u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_6_0;
   up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_6_1;
   workgroupBarrier();
-  { let row = orowb + 34u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 38u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 42u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 46u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 50u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 54u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 58u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 62u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   up_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_7_0;
   up_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_7_1;
   workgroupBarrier();
-  { let row = orowb + 35u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 39u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 43u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 47u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 51u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 55u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 59u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 63u; if (row < batch) { up_op1_dst[row * 4096u + ologic] = up_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { up_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = up_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + up_op1_params[(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
 }
 
 
@@ -6177,108 +6618,549 @@ fn down_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     workgroupBarrier();
   }
-  let od = lid % 4u;
-  let ob = (lid / 4u) % 64u;
-  let orow0 = lid / 256u;
-  let ologic = alpha * 1024u + (beta0 + ob) * 4u + delta0 + od;
-  let orowb = row0 + orow0 * 4u;
-  let oflat = orow0 * 73u + od * 18u + ob / 4u;
-  let obias = down_op1_params[(1310720u + ologic) / 4u][(1310720u + ologic) % 4u];
   down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_0_0;
   down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_0_1;
   workgroupBarrier();
-  { let row = orowb; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 4u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 8u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 12u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 16u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 20u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 24u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 28u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_1_0;
   down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_1_1;
   workgroupBarrier();
-  { let row = orowb + 1u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 5u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 9u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 13u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 17u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 21u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 25u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 29u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_2_0;
   down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_2_1;
   workgroupBarrier();
-  { let row = orowb + 2u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 6u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 10u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 14u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 18u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 22u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 26u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 30u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_3_0;
   down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_3_1;
   workgroupBarrier();
-  { let row = orowb + 3u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 7u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 11u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 15u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 19u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 23u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 27u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 31u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_4_0;
   down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_4_1;
   workgroupBarrier();
-  { let row = orowb + 32u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 36u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 40u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 44u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 48u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 52u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 56u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 60u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_5_0;
   down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_5_1;
   workgroupBarrier();
-  { let row = orowb + 33u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 37u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 41u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 45u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 49u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 53u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 57u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 61u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_6_0;
   down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_6_1;
   workgroupBarrier();
-  { let row = orowb + 34u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 38u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 42u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 46u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 50u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 54u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 58u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 62u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   down_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_7_0;
   down_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_7_1;
   workgroupBarrier();
-  { let row = orowb + 35u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 39u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 43u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 47u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 51u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 55u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 59u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 63u; if (row < batch) { down_op1_dst[row * 1024u + ologic] = down_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { down_op1_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = down_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + down_op1_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
 }
 
 
@@ -11854,108 +12736,549 @@ fn ffn_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
   }
-  let od = lid % 4u;
-  let ob = (lid / 4u) % 64u;
-  let orow0 = lid / 256u;
-  let ologic = alpha * 4096u + (beta0 + ob) * 4u + delta0 + od;
-  let orowb = row0 + orow0 * 4u;
-  let oflat = orow0 * 73u + od * 18u + ob / 4u;
-  let obias = ffn_op1_params[(2622464u + ologic) / 4u][(2622464u + ologic) % 4u];
   ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_0_0;
   ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_0_1;
   workgroupBarrier();
-  { let row = orowb; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 4u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 8u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 12u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 16u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 20u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 24u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 28u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_1_0;
   ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_1_1;
   workgroupBarrier();
-  { let row = orowb + 1u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 5u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 9u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 13u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 17u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 21u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 25u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 29u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_2_0;
   ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_2_1;
   workgroupBarrier();
-  { let row = orowb + 2u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 6u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 10u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 14u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 18u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 22u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 26u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 30u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_3_0;
   ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_3_1;
   workgroupBarrier();
-  { let row = orowb + 3u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 7u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 11u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 15u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 19u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 23u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 27u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 31u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_4_0;
   ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_4_1;
   workgroupBarrier();
-  { let row = orowb + 32u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 36u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 40u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 44u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 48u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 52u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 56u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 60u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_5_0;
   ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_5_1;
   workgroupBarrier();
-  { let row = orowb + 33u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 37u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 41u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 45u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 49u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 53u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 57u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 61u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_6_0;
   ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_6_1;
   workgroupBarrier();
-  { let row = orowb + 34u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 38u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 42u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 46u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 50u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 54u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 58u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 62u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_op1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_7_0;
   ffn_op1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_7_1;
   workgroupBarrier();
-  { let row = orowb + 35u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 39u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 43u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 47u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 51u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 55u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 59u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 63u; if (row < batch) { ffn_op1_dst[row * 4096u + ologic] = ffn_op1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_op1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
 }
 
 struct ffn_op2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -12457,108 +13780,549 @@ fn ffn_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
   }
-  let od = lid % 4u;
-  let ob = (lid / 4u) % 64u;
-  let orow0 = lid / 256u;
-  let ologic = alpha * 1024u + (beta0 + ob) * 4u + delta0 + od;
-  let orowb = row0 + orow0 * 4u;
-  let oflat = orow0 * 73u + od * 18u + ob / 4u;
-  let obias = ffn_op3_params[(1310720u + ologic) / 4u][(1310720u + ologic) % 4u];
   ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_0_0;
   ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_0_1;
   workgroupBarrier();
-  { let row = orowb; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 4u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 8u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 12u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 16u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 20u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 24u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 28u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_1_0;
   ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_1_1;
   workgroupBarrier();
-  { let row = orowb + 1u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 5u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 9u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 13u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 17u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 21u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 25u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 29u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_2_0;
   ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_2_1;
   workgroupBarrier();
-  { let row = orowb + 2u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 6u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 10u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 14u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 18u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 22u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 26u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 30u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_3_0;
   ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_3_1;
   workgroupBarrier();
-  { let row = orowb + 3u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 7u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 11u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 15u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 19u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 23u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 27u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 31u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_4_0;
   ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_4_1;
   workgroupBarrier();
-  { let row = orowb + 32u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 36u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 40u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 44u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 48u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 52u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 56u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 60u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_5_0;
   ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_5_1;
   workgroupBarrier();
-  { let row = orowb + 33u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 37u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 41u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 45u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 49u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 53u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 57u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 61u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_6_0;
   ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_6_1;
   workgroupBarrier();
-  { let row = orowb + 34u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 38u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 42u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 46u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 50u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 54u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 58u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 62u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_op3_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_7_0;
   ffn_op3_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_7_1;
   workgroupBarrier();
-  { let row = orowb + 35u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 39u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 43u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 47u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 51u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 55u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 59u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 63u; if (row < batch) { ffn_op3_dst[row * 1024u + ologic] = ffn_op3_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_op3_dst[row * 1024u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od] = ffn_op3_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) / 4u][(1310720u + alpha * 1024u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
 }
 
 
@@ -13062,108 +14826,549 @@ fn ffn_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     workgroupBarrier();
   }
-  let od = lid % 4u;
-  let ob = (lid / 4u) % 64u;
-  let orow0 = lid / 256u;
-  let ologic = alpha * 4096u + (beta0 + ob) * 4u + delta0 + od;
-  let orowb = row0 + orow0 * 4u;
-  let oflat = orow0 * 73u + od * 18u + ob / 4u;
-  let obias = ffn_bwd1_params[(2622464u + ologic) / 4u][(2622464u + ologic) % 4u];
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_0_0;
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_0_1;
   workgroupBarrier();
-  { let row = orowb; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 4u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 8u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 12u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 16u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 20u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 24u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 28u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_1_0;
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_1_1;
   workgroupBarrier();
-  { let row = orowb + 1u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 5u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 9u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 13u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 17u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 21u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 25u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 29u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_2_0;
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_2_1;
   workgroupBarrier();
-  { let row = orowb + 2u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 6u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 10u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 14u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 18u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 22u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 26u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 30u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_3_0;
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_3_1;
   workgroupBarrier();
-  { let row = orowb + 3u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 7u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 11u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 15u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 19u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 23u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 27u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 31u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + orow * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_4_0;
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_4_1;
   workgroupBarrier();
-  { let row = orowb + 32u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 36u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 40u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 44u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 48u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 52u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 56u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 60u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_5_0;
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_5_1;
   workgroupBarrier();
-  { let row = orowb + 33u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 37u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 41u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 45u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 49u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 53u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 57u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 61u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 1u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_6_0;
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_6_1;
   workgroupBarrier();
-  { let row = orowb + 34u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 38u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 42u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 46u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 50u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 54u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 58u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 62u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 2u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
   workgroupBarrier();
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb) / 74u][(tr * 73u + dd * 18u + tb) % 74u] = acc_7_0;
   ffn_bwd1_xs[(tr * 73u + dd * 18u + tb + 8u) / 74u][(tr * 73u + dd * 18u + tb + 8u) % 74u] = acc_7_1;
   workgroupBarrier();
-  { let row = orowb + 35u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[oflat / 74u][oflat % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 39u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 73u) / 74u][(oflat + 73u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 43u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 146u) / 74u][(oflat + 146u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 47u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 219u) / 74u][(oflat + 219u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 51u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 292u) / 74u][(oflat + 292u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 55u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 365u) / 74u][(oflat + 365u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 59u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 438u) / 74u][(oflat + 438u) % 74u][ob % 4u] + obias; } }
-  { let row = orowb + 63u; if (row < batch) { ffn_bwd1_dst[row * 4096u + ologic] = ffn_bwd1_xs[(oflat + 511u) / 74u][(oflat + 511u) % 74u][ob % 4u] + obias; } }
+  {
+    let e = lid;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 256u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 512u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 768u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1024u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1280u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1536u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
+  {
+    let e = lid + 1792u;
+    let od = e % 4u;
+    let ob = (e / 4u) % 64u;
+    let orow = e / 256u;
+    let row = row0 + (orow + 8u) * 4u + 3u;
+    if (row < batch) { ffn_bwd1_dst[row * 4096u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od] = ffn_bwd1_xs[(orow * 73u + od * 18u + ob / 4u) / 74u][(orow * 73u + od * 18u + ob / 4u) % 74u][ob % 4u] + ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) / 4u][(2622464u + alpha * 4096u + (beta0 + ob) * 4u + delta0 + od) % 4u]; }
+  }
 }
 
 struct ffn_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }

@@ -341,18 +341,6 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     const out: string[] = [];
     const areas = [xs, ws].slice(0, epilogueRows(schedule));
     const planeOf = [L.xPlane, L.wPlane];
-    // A round is rb passes of the workgroup (T = dtile · NR · NB items each). Where NR is a multiple of rb, a pass's
-    // δ and β are the invocation's own in every pass and its row tile moves by NR / rb: those are computed once
-    // (`hoisted`), so a written-out pass is one guarded store at constant offsets (a third of the text).
-    const hoisted = !isLooped(schedule) && NR % RB === 0;
-    const item = (e: U32Expr) => [`let od = ${mod(e, TD)};`, `let ob = ${mod(div(e, TD), TB)};`];
-    const logical = (ob: U32Expr, od: U32Expr) => sum(mul('alpha', b * d), mul(sum('beta0', ob), d), 'delta0', od);
-    const flatOf = (orow: U32Expr) => sum(mul(orow, L.oRow / 4), mul('od', L.oLine / 4), div('ob', 4));
-    const biasAt = (at: U32Expr) => scalarAt(n.params, views.params, sum(u(biasOff ?? 0), at));
-    if (hoisted) {
-      out.push(...item('lid'), `let orow0 = ${div('lid', TD * TB)};`, `let ologic = ${logical('ob', 'od')};`, `let orowb = ${sum('row0', mul('orow0', 4))};`, `let oflat = ${flatOf('orow0')};`);
-      if (biasOff !== undefined) out.push(`let obias = ${biasAt('ologic')};`);
-    }
     for (let i0 = 0; i0 < RR; i0 += areas.length) {
       if (i0 > 0) out.push('workgroupBarrier();');
       areas.forEach((area, h) => {
@@ -361,19 +349,18 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
       out.push('workgroupBarrier();');
       areas.forEach((area, h) => {
         const i = i0 + h;
-        const at = hoisted ? 'ologic' : logical('ob', 'od');
-        const bias = biasOff === undefined ? undefined : [hoisted ? 'obias' : biasAt(at)];
-        const write = (flat: U32Expr) =>
-          epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), at), value: `${flatSlot(area, planeOf[h], flat)}[${mod('ob', 4)}]`, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
-        if (hoisted) {
-          for (let p = 0; p < RB; p++) {
-            const orow = p * (NR / RB) + (i >> 2) * NR;
-            out.push(`{ let row = ${sum('orowb', u(orow * 4 + (i & 3)))}; if (row < batch) { ${write(sum('oflat', u(p * (NR / RB) * (L.oRow / 4))))} } }`);
-          }
-          return;
-        }
-        const body = [...item('e'), `let orow = ${div('e', TD * TB)};`, `let row = ${sum('row0', mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3))};`, `if (row < batch) { ${write(flatOf('orow'))} }`];
-        out.push(...(isLooped(schedule) ? loopedPasses(NR * TB * TD, T, body) : cooperative(NR * TB * TD, T, 'e', body)));
+        const logical = sum(mul('alpha', b * d), mul(sum('beta0', 'ob'), d), 'delta0', 'od');
+        const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), logical))];
+        const value = `${flatSlot(area, planeOf[h], sum(mul('orow', L.oRow / 4), mul('od', L.oLine / 4), div('ob', 4)))}[${mod('ob', 4)}]`;
+        const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical), value, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
+        const item = [
+          `let od = ${mod('e', TD)};`,
+          `let ob = ${mod(div('e', TD), TB)};`,
+          `let orow = ${div('e', TD * TB)};`,
+          `let row = ${sum('row0', mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3))};`,
+          `if (row < batch) { ${write} }`,
+        ];
+        out.push(...(isLooped(schedule) ? loopedPasses(NR * TB * TD, T, item) : cooperative(NR * TB * TD, T, 'e', item)));
       });
     }
     return out;
