@@ -218,9 +218,9 @@ function fewestRounds(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits)
  * γ chunks of 32, and 0.399 and 0.114 with 64 (session 7, bench/results/s7/call3: 22-23
  * schedules per factor). Session 6's form first (the schedules with rg and wstage are not
  * measured yet). Since session 11 with swizzled lanes where the lanes rotate (withSwizzledLanes),
- * and for blocks of at most 64 γ with 16 δ or more (n = 4096) 16 δ × 32 β, 32-row matrix chunks,
- * 8 row chunks, γ chunks of 16 (the longest that fit beside them): 0.2421 ms on the H100 where the
- * 8-δ form took 0.2676 (bench/results/s11/call-2). The source is then read by two workgroups
+ * and for 16 δ or more (n = 4096; n = 16384 since session 14: 0.4139 vs 0.4732 on the H200) 16 δ × 32 β,
+ * 32-row matrix chunks, 8 row chunks, γ chunks of 16 (the longest that fit beside them): 0.2421 ms
+ * on the H100 where the 8-δ form took 0.2676 (bench/results/s11/call-2). The source is then read by two workgroups
  * (32 of 64 β each), in 32-byte runs where 8 δ read 16-byte ones.
  * Since session 12, 4 δ (d = 4) take 16 row chunks with swizzled lanes (longerRowsTwin).
  * When d = 1 (untuned builds take ks-sgmat there; this is the tuner's seed): the same
@@ -247,9 +247,10 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
     // The plain form stays the seed here (its sw twin, one knob away, is the tuner's first climb).
     return highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.sw === undefined), contiguousScore);
   }
-  // Blocks of 64 or fewer γ with 16 δ or more and β in 32s (Monarch n = 4096): 16 δ (32-byte runs)
-  // × 32 β, 8 row chunks (session 11, H100: 0.2421 ms vs 0.2676 for the 8-δ form below, both sw).
-  const runs32 = op.d >= 16 && op.c <= 64 && op.b % 32 === 0;
+  // 16 δ or more and β in 32s (Monarch n = 4096 and n = 16384): 16 δ (32-byte runs) × 32 β, 8 row
+  // chunks (session 11, H100: 0.2421 ms vs 0.2676 for the 8-δ form below, both sw; session 14, H200,
+  // bench/results/s14/call-1: n = 16384's K(1, 128, 128, 128) 0.4139 vs 0.4732 for the 8-δ form).
+  const runs32 = op.d >= 16 && op.b % 32 === 0;
   const td = runs32 ? 16 : Math.min(8, op.d);
   const chunks = runs32 ? 8 : td >= 8 ? 4 : 8;
   const score = (s: KsSgmatStridedSchedule): number => {
