@@ -12,6 +12,8 @@ import { executeProgram } from '../runtime/cpu-executor.js';
 import { f32ArrayToF16 } from '../runtime/formats/f16.js';
 import { initParams } from '../runtime/init.js';
 import { MapRunner } from '../runtime/map-runner.js';
+import { deviceCapabilities } from '../runtime/device.js';
+import { chooseKernelSet, kernelSetsOf } from '../runtime/kernel-sets.js';
 // Any map is measured, block-sparse ones included (their kernels' pattern tables): bench/sweep.ts imports no runtime entry.
 import '../runtime/sparse.js';
 import { packParams } from '../runtime/params.js';
@@ -45,6 +47,8 @@ export interface MapMeasurement {
   readonly map: string;
   /** The kernel set the runner took on this device (MapRunner.kernelSet): e.g. `tensor-core` for an untuned f16 map on an adapter with tensor cores. */
   readonly kernelSet: KernelSetName;
+  /** The sets before it this device's capabilities do not meet, with what each lacks (a set that failed to compile is not among them). */
+  readonly passedOver: readonly { readonly name: KernelSetName; readonly unmet: readonly string[] }[];
   /** The storage type the device ran (f32 for an f16 module on a device without shader-f16). */
   readonly storage: 'f32' | 'f16';
   readonly flops: number;
@@ -69,6 +73,8 @@ export async function measureMap(device: GPUDevice, target: BenchTarget, opts: M
   try {
     // The set the runner took: its storage type (f32 for an f16 module without shader-f16) and its kernels.
     const set = runner.kernelSet!;
+    // Why the sets before it were not taken, as the runner decided (a tensor-core set passed over is a slow surprise).
+    const { skipped: passedOver } = chooseKernelSet(map.name, kernelSetsOf(map, dtype), deviceCapabilities(device));
     const storage = set.storage;
     // Buffers past the device's limits are invalid, and a pass that binds them does nothing in no time.
     const over = batchOverLimit(`map '${map.name}'`, opts.batch, forwardRowsLimit(map, storage, device.limits));
@@ -92,7 +98,7 @@ export async function measureMap(device: GPUDevice, target: BenchTarget, opts: M
       const scale = (storage === 'f16' ? 2 : 4) / (dtype === 'f16' ? 2 : 4);
       const flops = map.flopsPerRow * opts.batch;
       const bytes = (map.bytesPerRow * opts.batch + map.paramBytes) * scale;
-      return { map: map.name, kernelSet: set.name, storage, flops, bytes, relError, whole, kernels };
+      return { map: map.name, kernelSet: set.name, passedOver, storage, flops, bytes, relError, whole, kernels };
     } finally {
       io.x.destroy();
       io.y.destroy();

@@ -118,6 +118,7 @@ function report(file: string, opts: BenchOptions, gpu: CommandGpu, m: MapMeasure
       // The database's schedules this build could not use (the note on stderr says so too).
       unusableTuning: m.unusableTuning,
       kernelSet: m.kernelSet,
+      passedOver: m.passedOver,
       storage: m.storage,
       timing: method,
       repeats: opts.repeats,
@@ -135,7 +136,7 @@ function report(file: string, opts: BenchOptions, gpu: CommandGpu, m: MapMeasure
     },
     text: [
       `${file}: map ${m.map}, batch ${opts.batch}, on ${gpu.adapterDescription} (${method === 'timestamp-query' ? 'GPU timestamps' : 'wall clock'}, median of ${opts.repeats})`,
-      `kernel set: ${m.kernelSet} (${m.storage} storage)`,
+      `kernel set: ${m.kernelSet} (${m.storage} storage)${m.passedOver.length === 0 ? '' : `; passed over: ${m.passedOver.map((p) => `${p.name} (needs ${p.unmet.join(', ')})`).join(', ')}`}`,
       ...(m.tuningPath === undefined ? [] : [`tuning: ${m.tuningPath}, ${m.tuningEntries === 0 ? 'no entries for this adapter (the default schedules)' : `${m.tuningEntries} entr${m.tuningEntries === 1 ? 'y' : 'ies'} for this adapter`}`]),
       `${stats.medianMs.toFixed(4)} ms per call (±${pct(stats.spread * 100)}, min ${stats.minMs.toFixed(4)}, max ${stats.maxMs.toFixed(4)})  ${gflops.toFixed(1)} GFLOP/s  ${gbs.toFixed(1)} GB/s`,
       floors
