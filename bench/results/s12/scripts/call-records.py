@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Adds device calls of sessions 10-12 to a results file's `records` (the H100 calls of sessions 10-12 to
-bench/results/nvidia-h100-80gb-hbm3.json, session 12's H200 call to bench/results/nvidia-h200.json) (the fields of issue 4: op, n, m, nblocks, batch, dtype, ms, gflops, baseline,
+"""Adds device calls of sessions 10-14 to a results file's `records` (the H100 calls of sessions 10-12 to
+bench/results/nvidia-h100-80gb-hbm3.json, session 12's and 14's H200 calls to bench/results/nvidia-h200.json) (the fields of issue 4: op, n, m, nblocks, batch, dtype, ms, gflops, baseline,
 baseline_ms, speedup = baseline_ms / ms): per Monarch case of each call's monarch-goal run, monc's
 best checked two-kernel chain against each PyTorch baseline of the same call's torch.json (fly bmm
 f32 or f16/bf16, torch.compile f32/bf16, dense f32/TF32 or f16/bf16 where measured). Records of
@@ -20,6 +20,7 @@ CALLS = {  # results file: [(monarch-goal outputs, the same call's PyTorch run)]
     ],
     'bench/results/nvidia-h200.json': [
         (['bench/results/s12/call-3/goal.json', 'bench/results/s12/call-3/goal-16k.json'], 'bench/results/s12/call-3/torch.json'),
+        (['bench/results/s14/call-1/goal.json', 'bench/results/s14/call-1/goal-16k.json'], 'bench/results/s14/call-1/torch.json'),
     ],
 }
 
