@@ -4,6 +4,7 @@
  * larger than memory (or than the 2 GiB a data file may be) still gives up one layer's weight.
  */
 import type { ParamSpec } from '../dsl/structure.js';
+import { looksLikeSafetensors } from '../node/files/bounds.js';
 import { MAX_DATA_FILE_BYTES, bytesText, readFileBounded, withRegularFile } from '../node/files/read-bounded.js';
 import { FormatError } from '../runtime/formats/format-error.js';
 import { isNpy, readNpy, type NpyArray } from '../runtime/formats/npy.js';
@@ -31,12 +32,16 @@ const LISTED_NAMES = 20;
 /**
  * A .npy array, or with `tensor` the tensor of that name in a safetensors file (a PyTorch state
  * dict saved with safetensors: `layer.weight`). A safetensors file that holds a single tensor
- * needs no `tensor`. The format is the file's: a .npy file is recognised by its magic bytes.
+ * needs no `tensor`. The format is the file's: a .npy file by its magic bytes, a safetensors one by its header.
  */
 export async function readArrayFile(path: string, tensor?: string): Promise<ArrayFromFile> {
-  const npy = withRegularFile(path, ARRAY_FILE.what, path, (file) => isNpy(file.read(0, Math.min(8, file.size))));
+  // The format is the content's, not the name's (QA s14 Q30: a one-tensor safetensors file named bf.st was read as .npy);
+  // a file that is neither is read as the name (or --tensor) says, for that reader's error.
+  const head = withRegularFile(path, ARRAY_FILE.what, path, (file) => ({ bytes: file.read(0, Math.min(16, file.size)), size: file.size }));
+  const npy = isNpy(head.bytes);
   if (npy && tensor !== undefined) throw new MoncError('user', `${path}: is a .npy file, which holds one array: drop --tensor (it picks a tensor of a safetensors file)`);
-  if (npy || (tensor === undefined && !path.endsWith('.safetensors'))) return { ...(await readNpyFile(path)), shownAs: path };
+  const safetensors = !npy && (looksLikeSafetensors(head.bytes, head.size) || tensor !== undefined || path.endsWith('.safetensors'));
+  if (!safetensors) return { ...(await readNpyFile(path)), shownAs: path };
   let name = tensor;
   const [found] = readSafetensorsTensors(path, (index) => {
     const names = index.entries.map((e) => e.name);

@@ -64,7 +64,7 @@ export const ARRAY_FILE: FileBound = {
 };
 
 /** The 8-byte header length of a safetensors file fits in the file, and the JSON header starts with `{`. */
-function looksLikeSafetensors(head: Uint8Array, size: number): boolean {
+export function looksLikeSafetensors(head: Uint8Array, size: number): boolean {
   if (head.length < 9) return false;
   const n = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
   return n + 8n <= BigInt(size) && head[8] === 0x7b;
