@@ -21,7 +21,7 @@ import { manifestTrainingStep, trainingStepKernels } from './codegen/wgsl/traini
 import type { EmittedKernel } from './codegen/wgsl/kernel.js';
 import type { StorageType } from './codegen/wgsl/scaffold.js';
 import { formatJson } from './util/json.js';
-import { argumentError, checkOptionFields } from './util/library-arguments.js';
+import { argumentError, checkOptionFields, refuseUnknownOptions } from './util/library-arguments.js';
 import { encodeManifest } from './manifest/manifest-encode.js';
 import { MONC_VERSION } from './version.js';
 import { MoncError } from './util/error.js';
@@ -98,6 +98,7 @@ export const COMPILE_OPTION_FIELDS = { resolveMask: 'function', tuning: 'functio
 /** The compile options as JavaScript may pass them, checked for `fn` (compileKernels; compileModule adds its `fields`): each field's kind, kernelSets' names. */
 export function checkCompileOptions(fn: string, options: unknown, fields: Parameters<typeof checkOptionFields>[2] = COMPILE_OPTION_FIELDS): void {
   checkOptionFields(fn, options, fields);
+  refuseUnknownOptions(fn, options, [...Object.keys(fields), 'kernelSets']);
   const sets = (options as CompileKernelsOptions | undefined)?.kernelSets;
   const problem = sets === undefined ? undefined : kernelSetsProblem(sets);
   if (problem) throw argumentError(fn, `kernelSets must be ${problem}`, sets);

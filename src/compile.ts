@@ -24,8 +24,9 @@ export const DEFAULT_RUNTIME_IMPORT = 'monc/runtime';
 
 export function compileModule(source: string, file: string, options: CompileModuleOptions = {}): CompileModuleResult {
   checkCompileOptions('compileModule', options, { ...COMPILE_OPTION_FIELDS, runtimeImport: 'string' });
-  const { outputs, ...result } = compileKernels(source, file, options);
+  const { runtimeImport, ...kernelOptions } = options ?? {};
+  const { outputs, ...result } = compileKernels(source, file, kernelOptions);
   if (!outputs) return result;
-  const ts = emitBindings(outputs.manifest, outputs.wgsl, { runtimeImport: options.runtimeImport ?? DEFAULT_RUNTIME_IMPORT });
+  const ts = emitBindings(outputs.manifest, outputs.wgsl, { runtimeImport: runtimeImport ?? DEFAULT_RUNTIME_IMPORT });
   return { ...result, outputs: { ...outputs, ts } };
 }

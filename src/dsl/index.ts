@@ -2,7 +2,7 @@
 import { checkModule, reportNoMap, type CheckOptions } from './check.js';
 import { checkDiagnosticArguments, DiagnosticBag, renderDiagnostic, type Diagnostic } from './diagnostics.js';
 import { parse } from './parser.js';
-import { argumentError, checkOptionFields } from '../util/library-arguments.js';
+import { argumentError, checkOptionFields, refuseUnknownOptions } from '../util/library-arguments.js';
 import type { CheckedModule } from './structure.js';
 
 export type { CheckOptions } from './check.js';
@@ -28,6 +28,7 @@ export interface CheckResult {
 /** Parses and checks one `.mon` file. Never throws on bad input: problems are diagnostics. */
 export function checkSource(source: string, file: string, options: CheckOptions = {}): CheckResult {
   checkOptionFields('checkSource', options, { resolveMask: 'function' });
+  refuseUnknownOptions('checkSource', options, ['resolveMask']);
   const parsed = parse(source, file);
   const bag = new DiagnosticBag();
   parsed.diagnostics.forEach((d) => bag.add(d));

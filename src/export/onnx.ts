@@ -11,6 +11,7 @@ import { ParamError } from '../runtime/params.js';
 import { checkValues } from '../runtime/numerics.js';
 import { describeValue } from '../util/describe-value.js';
 import { MoncError } from '../util/error.js';
+import { refuseUnknownOptions } from '../util/library-arguments.js';
 import { assertNever } from '../util/assert.js';
 import { MONC_VERSION } from '../version.js';
 import { GraphBuilder } from './onnx-graph.js';
@@ -56,6 +57,7 @@ export function exportOnnx(options: ExportOnnxOptions): Uint8Array {
 function checkedArguments(options: ExportOnnxOptions): ExportOnnxOptions {
   const bad = (what: string, value: unknown) => new MoncError('user', `exportOnnx({ map, dtype, params }): ${what}, not ${describeValue(value)}`);
   if (typeof options !== 'object' || options === null) throw bad('takes an options object', options);
+  refuseUnknownOptions('exportOnnx', options, ['map', 'dtype', 'params', 'sparse']);
   const { map, dtype, params } = options;
   const m = map as Partial<CheckedMap> | null | undefined;
   if (typeof m !== 'object' || m === null || typeof m.name !== 'string' || typeof m.structure !== 'object' || m.structure === null) {

@@ -15,6 +15,7 @@ import { readKsLinear } from './ksmm.js';
 import { InteropError, patternText, type PeerLayer, type StateDict } from './peer-layer.js';
 import { readTorchButterfly } from './torch-butterfly.js';
 import { MoncError } from '../util/error.js';
+import { refuseUnknownOptions } from '../util/library-arguments.js';
 import { describeValue } from '../util/describe-value.js';
 
 export type Peer = 'fly' | 'torch_butterfly' | 'ksmm';
@@ -31,6 +32,7 @@ export interface ConvertOptions {
 export function convertPeerWeights(map: CheckedMap, peer: Peer, state: StateDict, options: ConvertOptions = {}): Map<string, Float32Array> {
   // From JavaScript anything may come: a state dict is a Map of tensors by name.
   if (!(state instanceof Map)) throw new MoncError('user', `convertPeerWeights() takes the state dict as a Map of { shape, data } by tensor name, not ${describeValue(state)}`);
+  refuseUnknownOptions('convertPeerWeights', options, ['prefix', 'dtype']);
   const target = mapFactors(map);
   const layer = readLayer(peer, state, target, options.prefix);
   const want = layer.factors.map((f) => patternText(f.pattern)).join(' then ');

@@ -27,6 +27,15 @@ export function checkOptionFields(fn: string, options: unknown, fields: Readonly
   }
 }
 
+/**
+ * Refuses an option name `fn` does not know (QA2 s14 R36: `{ fowardOnly: true }` gave a full build, silently):
+ * `fn has no option 'key' (its options are ...)`, kind user, as the runtime's calls say it.
+ */
+export function refuseUnknownOptions(fn: string, options: unknown, known: readonly string[]): void {
+  if (!isRecord(options)) return;
+  for (const key of Object.keys(options)) if (!known.includes(key)) throw new MoncError('user', `${fn} has no option '${key}' (its options are ${known.join(', ')})`);
+}
+
 /** Target limits (deviceTargetLimits(device), DEFAULT_LIMITS): a workgroup size and storage of at least 1, feature names. */
 export function checkLimitsArgument(fn: string, limits: unknown): void {
   const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 1;

@@ -6,6 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkSource } from '../../src/dsl/index.js';
+import { compileModule } from '../../src/compile.js';
+import { compileKernels } from '../../src/compile-kernels.js';
+import { exportOnnx } from '../../src/export/onnx.js';
 import { denseCost, structureCost } from '../../src/dsl/cost.js';
 import { paramCount, paramsOf } from '../../src/dsl/params.js';
 import { convertPeerWeights } from '../../src/interop/convert.js';
@@ -44,6 +47,12 @@ describe('arguments of the wrong kind', () => {
     ['denseCost(-3, 1.5)', () => denseCost(-3, 1.5), "denseCost() takes a map's two sizes (inSize, outSize: whole numbers of at least 1), not (-3, 1.5)"],
     ['denseCost(map)', () => denseCost(map as never, undefined as never), expect.stringMatching(/^denseCost\(\) takes a map's two sizes .*, not \(\{.*, undefined\)$/)],
     ['convertPeerWeights(map, fly, null)', () => convertPeerWeights(map, 'fly', null as never), 'convertPeerWeights() takes the state dict as a Map of { shape, data } by tensor name, not null'],
+    // QA2 s14 R36: misspelt option names of the compiler's entry points were ignored ({ fowardOnly: true } gave a full build).
+    ['compileModule(src, file, { fowardOnly })', () => compileModule('map f : 16 -> 16 = monarch(nblocks: 4)\n', 'f.mon', { fowardOnly: true } as never), "compileModule has no option 'fowardOnly' (its options are resolveMask, tuning, forwardOnly, runtimeImport, kernelSets)"],
+    ['compileKernels(src, file, { runtimeImport })', () => compileKernels('map f : 16 -> 16 = monarch(nblocks: 4)\n', 'f.mon', { runtimeImport: 'x' } as never), "compileKernels has no option 'runtimeImport' (its options are resolveMask, tuning, forwardOnly, kernelSets)"],
+    ['checkSource(src, file, { resolveMasks })', () => checkSource('map f : 16 -> 16 = monarch(nblocks: 4)\n', 'f.mon', { resolveMasks: () => undefined } as never), "checkSource has no option 'resolveMasks' (its options are resolveMask)"],
+    ['exportOnnx({ ..., spares })', () => exportOnnx({ map, dtype: 'f32', params: {}, spares: 'gather' } as never), "exportOnnx has no option 'spares' (its options are map, dtype, params, sparse)"],
+    ['convertPeerWeights(map, fly, state, { prefx })', () => convertPeerWeights(map, 'fly', new Map(), { prefx: 'a.' } as never), "convertPeerWeights has no option 'prefx' (its options are prefix, dtype)"],
     ['convertPeerWeights(map, fly, {})', () => convertPeerWeights(map, 'fly', {} as never), 'convertPeerWeights() takes the state dict as a Map of { shape, data } by tensor name, not {}'],
   ])('%s: a MoncError of kind user naming it', (_, call, message) => {
     const e = thrown(call);
@@ -52,6 +61,8 @@ describe('arguments of the wrong kind', () => {
   });
 
   it('the right kinds still answer', () => {
+    const compiled = compileModule('map f : 16 -> 16 = monarch(nblocks: 4)\n', 'f.mon', { forwardOnly: true, runtimeImport: 'monc/runtime', kernelSets: ['portable'] });
+    expect(compiled.outputs?.ts).toContain("from 'monc/runtime'");
     expect(paramsOf(map.structure).map((p) => p.name)).toEqual(['f.blkdiag1', 'f.blkdiag2']);
     expect(paramCount(map.structure)).toBe(2 * 4 * 4 * 4);
     expect(denseCost(16, 8)).toEqual({ params: 128, flopsPerRow: 256 });
