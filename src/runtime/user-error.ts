@@ -1,9 +1,7 @@
-import { MoncError } from '../util/error.js';
+import type { MoncError } from '../util/error.js';
+import { userError } from '../util/option-names.js';
 
-/** A MoncError of kind 'user' (a call its caller got wrong): one short call at each of the runtime's many checks. */
-export function userError(message: string): MoncError {
-  return new MoncError('user', message);
-}
+export { userError };
 
 /** How messages name a value of the wrong kind a caller passed: `null` or its typeof. */
 export function typeName(value: unknown): string {
@@ -19,14 +17,8 @@ export function mustBe(mapName: string, what: string, expects: string, got: unkn
   return userError(`map '${mapName}': ${what} must be ${expects}, got ${String(got)}`);
 }
 
-/**
- * Refuses an option name a call does not know (QA2 s12 R7, s13 R23: from JavaScript a misspelt one
- * was ignored, `backnd: 'cpu'` ran on WebGPU, `momentm` ran without momentum): `<what> has no
- * option '<key>' (its options are ...)`, kind 'user'; `what` names the call (`map 'up': create`).
- */
-export function checkOptionNames(what: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw userError(`${what} has no option '${key}' (its options are ${known.join(', ')})`);
-}
+// Refusing option names a call does not know: one message for the runtime and the compiler (util/option-names.ts).
+export { checkOptionNames } from '../util/option-names.js';
 
 /**
  * A caller's value in a message: a string quoted and said to be one (`'2' (a string)`, where 2

@@ -6,6 +6,7 @@
  */
 import { describeValue } from './describe-value.js';
 import { MoncError } from './error.js';
+import { checkOptionNames } from './option-names.js';
 
 /** `fn: what, got value`, kind user. */
 export function argumentError(fn: string, what: string, value: unknown): MoncError {
@@ -27,13 +28,9 @@ export function checkOptionFields(fn: string, options: unknown, fields: Readonly
   }
 }
 
-/**
- * Refuses an option name `fn` does not know (QA2 s14 R36: `{ fowardOnly: true }` gave a full build, silently):
- * `fn has no option 'key' (its options are ...)`, kind user, as the runtime's calls say it.
- */
+/** `checkOptionNames` for an options argument that may be absent or not an object (checkOptionFields refuses those). */
 export function refuseUnknownOptions(fn: string, options: unknown, known: readonly string[]): void {
-  if (!isRecord(options)) return;
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw new MoncError('user', `${fn} has no option '${key}' (its options are ${known.join(', ')})`);
+  if (isRecord(options)) checkOptionNames(fn, options, known);
 }
 
 /** Target limits (deviceTargetLimits(device), DEFAULT_LIMITS): a workgroup size and storage of at least 1, feature names. */
