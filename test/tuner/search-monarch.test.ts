@@ -31,7 +31,8 @@ const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 4
 const MEASURED_BEST = {
   first: { family: 'ks-tiled', rows: 128, cols: 64, dtile: 1, tk: 16, rr: 8, rb: 8, vec4: true, pipeline: true, ilv: true, pad: true, pl: true, ku: true },
   firstF16: { family: 'ks-sgmat', rows: 64, cols: 64, dtile: 1, tk: 16 },
-  strided: { family: 'ks-dtiled', rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, pl: true, ku: true },
+  // With its staging padded since session 14 (H200: 0.3846 vs 0.4195 ms, bench/results/s14/call-1).
+  strided: { family: 'ks-dtiled', rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, pl: true, ku: true, pad: true },
 };
 /** Each family's default before this search was tested (session 4, H200 and portable limits). */
 const PREVIOUS_DEFAULTS: readonly Schedule[] = [
@@ -108,7 +109,7 @@ describe('the capped search reaches the best schedule of Monarch n=4096 from the
     ['strided factor, f32, H200', strided, storageLimits(H200, 'f32'), { best: MEASURED_BEST.strided, others: stridedOthers }, MEASURED_BEST.strided, true],
     ['strided factor, f16, H200', strided, H200, { best: MEASURED_BEST.strided, others: stridedOthers }, MEASURED_BEST.strided, true],
     // The measured best does not fit 256 invocations and 16 KiB: the best that fits, as ks-dtiled's default scoring takes it.
-    ['strided factor, portable', strided, DEFAULT_LIMITS, { best: { family: 'ks-dtiled', rows: 64, cols: 32, dtile: 8, tk: 4, rr: 8, rb: 8, pipeline: true, pl: true, ku: true }, others: stridedOthers }, undefined, true],
+    ['strided factor, portable', strided, DEFAULT_LIMITS, { best: { family: 'ks-dtiled', rows: 64, cols: 32, dtile: 8, tk: 4, rr: 8, rb: 8, pipeline: true, pl: true, ku: true, pad: true }, others: stridedOthers }, undefined, true],
   ];
   for (const [name, op, limits, landscape, measured, seeded = false] of cases)
     it(name, async () => {
