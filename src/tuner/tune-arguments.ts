@@ -9,7 +9,7 @@
 import type { BackwardProgram, Program } from '../ir/ir.js';
 import { backwardRowsLimitOf, batchOverLimit, forwardRowsLimit } from '../manifest/rows-limit.js';
 import { MoncError } from '../util/error.js';
-import { argumentError, checkLimitsArgument, isRecord } from '../util/library-arguments.js';
+import { argumentError, checkLimitsArgument, isRecord, refuseUnknownOptions } from '../util/library-arguments.js';
 import { isAdapterIdentity } from './db.js';
 import { checkProgramArgument } from '../ir/program-argument.js';
 
@@ -28,9 +28,15 @@ export function checkTuneDevice(fn: string, device: unknown, what = 'the device 
   }
 }
 
-/** The options object: batch, maxCandidates and repeats whole numbers of at least 1, onProgress a function. */
-export function checkTuneCounts(fn: string, options: unknown): asserts options is CountOptions {
+/** The option names of each tuner entry: a misspelt one is refused by name (QA2 s14 R36: `maxCandidate: 1` timed 24). */
+export const TUNE_MAPS_OPTIONS = ['batch', 'maxCandidates', 'repeats', 'forwardOnly', 'onProgress'] as const;
+const TUNE_PROGRAM_OPTIONS = ['batch', 'limits', 'storage', 'maxCandidates', 'repeats', 'onProgress', 'known'] as const;
+const TUNE_OPTIONS = { forward: TUNE_PROGRAM_OPTIONS, backward: [...TUNE_PROGRAM_OPTIONS, 'tuned'] } as const;
+
+/** The options object: only the names `known`; batch, maxCandidates and repeats whole numbers of at least 1, onProgress a function. */
+export function checkTuneCounts(fn: string, options: unknown, known: readonly string[]): asserts options is CountOptions {
   if (!isRecord(options)) throw argumentError(fn, 'options must be an object with a batch', options);
+  refuseUnknownOptions(fn, options, known);
   const count = (name: keyof CountOptions, value: unknown) => {
     if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 1)) throw argumentError(fn, `${name} must be a whole number of at least 1`, value);
   };
@@ -90,7 +96,7 @@ export function checkProgramTuning(fn: string, device: GPUDevice, adapter: unkno
   checkTuneDevice(fn, device);
   checkTuneAdapter(fn, adapter);
   checkProgramArgument(fn, program, kind);
-  checkTuneCounts(fn, options);
+  checkTuneCounts(fn, options, TUNE_OPTIONS[kind]);
   checkTuneProgramOptions(fn, options as CountOptions & Record<string, unknown>);
   checkTuneF16(device, [{ name: program.name, dtype: options.storage ?? program.dtype }]);
   if (kind === 'forward') checkTuneBatch(device, [{ forward: program as Program }], options.batch);

@@ -13,7 +13,7 @@ import { adapterIdentity, type AdapterIdentity } from './adapter-identity.js';
 import type { TuningEntry, TuningKey } from './db.js';
 import { tuneBackwardProgram } from './tune-backward.js';
 import { checkProgramArgument } from '../ir/program-argument.js';
-import { checkTuneBatch, checkTuneCounts, checkTuneDevice, checkTuneF16 } from './tune-arguments.js';
+import { checkTuneBatch, checkTuneCounts, checkTuneDevice, checkTuneF16, TUNE_MAPS_OPTIONS } from './tune-arguments.js';
 import { argumentError } from '../util/library-arguments.js';
 
 export { checkTuneBatch } from './tune-arguments.js';
@@ -58,7 +58,7 @@ function checkOptions(gpu: TuneDevice, programs: readonly Program[], options: Tu
   checkTuneDevice('tuneMaps', gpu.device, 'the device must be { device, adapter } (requestMoncDevice())');
   if (!Array.isArray(programs)) throw argumentError('tuneMaps', 'programs must be an array of compiled maps (compileMap)', programs);
   for (const program of programs) checkProgramArgument('tuneMaps', program, 'forward');
-  checkTuneCounts('tuneMaps', options);
+  checkTuneCounts('tuneMaps', options, TUNE_MAPS_OPTIONS);
   if (options.forwardOnly !== undefined && typeof options.forwardOnly !== 'boolean') throw argumentError('tuneMaps', 'forwardOnly must be true or false', options.forwardOnly);
 }
 

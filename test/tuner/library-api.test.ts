@@ -104,6 +104,9 @@ describe('tuneMaps (monc)', () => {
       [{ batch: 8, maxCandidates: 0 }, /maxCandidates must be a whole number of at least 1, got 0$/],
       [{ batch: 8, repeats: 2.5 }, /repeats .* got 2\.5$/],
       [{ batch: 8, forwardOnly: 'yes' }, /forwardOnly must be true or false, got "yes"$/],
+      // A misspelt name (QA2 s14 R36: maxCandidate was ignored and 24 candidates timed); the forward program's own options too.
+      [{ batch: 8, maxCandidate: 1 }, /^tuneMaps has no option 'maxCandidate' \(its options are batch, maxCandidates, repeats, forwardOnly, onProgress\)$/],
+      [{ batch: 8, limits: {} }, /^tuneMaps has no option 'limits'/],
     ];
     for (const [options, message] of cases) {
       const error = await tuneMaps(gpu, programs, options as never).catch((e: unknown) => e);
@@ -148,6 +151,13 @@ describe('tuneMaps (monc)', () => {
         if (!(error as Error).message.startsWith('map ')) expect((error as Error).message.startsWith(`${fn}: `), fn).toBe(true);
       }
     }
+    // Option names: tuneBackwardProgram alone takes `tuned`; neither takes tuneMaps' forwardOnly.
+    const named = async (fn: typeof tuneProgram | typeof tuneBackwardProgram, p: unknown, options: object) => (await fn(gpu.device, adapter, p as never, { ...ok, ...options } as never).catch((e: unknown) => e)) as Error;
+    const forwardNames = 'batch, limits, storage, maxCandidates, repeats, onProgress, known';
+    expect((await named(tuneProgram, program, { repeat: 1 })).message).toBe(`tuneProgram has no option 'repeat' (its options are ${forwardNames})`);
+    expect((await named(tuneProgram, program, { tuned: new Set() })).message).toBe(`tuneProgram has no option 'tuned' (its options are ${forwardNames})`);
+    expect((await named(tuneBackwardProgram, backward, { forwardOnly: true })).message).toBe(`tuneBackwardProgram has no option 'forwardOnly' (its options are ${forwardNames}, tuned)`);
+    expect(isMoncError(await named(tuneBackwardProgram, backward, { maxCandidate: 1 }), 'user')).toBe(true);
     // adapterIdentity: the adapter is a GPUAdapter (not the device, not nothing), the device one or nothing.
     for (const args of [[], [gpu.device], [gpu], [gpu.adapter, {}], [gpu.adapter, gpu.adapter.info]]) {
       const thrown = (() => {
