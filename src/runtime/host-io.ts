@@ -44,7 +44,7 @@ import { fromStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import * as flags from './gpu-flags.js';
 import { createBuffer, paddedBytes } from './buffer.js';
-import { deviceLost, runnerDestroyed } from './run-errors.js';
+import { checkDevice, deviceLost, runnerDestroyed } from './run-errors.js';
 import { remapUpload, roundTrip, type RoundTripBuffers } from './round-trip.js';
 
 /**
@@ -234,6 +234,8 @@ export class GpuStaging extends StagingSteps {
     private readonly gpu: GpuStagingDevice,
   ) {
     super(host, capacity);
+    // On a lost device, kind 'device' as every call there (its buffers would be invalid, their mappings bare OperationErrors).
+    checkDevice(gpu.device);
     if (capacity > gpu.maxRows) throw new MoncError('device', `map '${host.map.name}': a staging of ${capacity} rows exceeds this device's buffer limits (at most ${gpu.maxRows} rows)`);
     this.bytesPerElement = gpu.storage === 'f16' ? 2 : 4;
     const device = gpu.device;
@@ -266,6 +268,8 @@ export class GpuStaging extends StagingSteps {
 
   protected async lendInput(batch: number): Promise<Float32Array> {
     const mapped = await Promise.race([this.io.uploadMapped, this.lost]);
+    // (Mapped before the loss, as at creation: the view would be a bare OperationError.)
+    checkDevice(this.gpu.device);
     if (!mapped) throw new MoncError('device', `map '${this.host.map.name}': the staging's upload buffer could not be mapped after an earlier WebGPU error`);
     const count = batch * this.host.map.in;
     if (this.hostX) return this.hostX.subarray(0, count);
@@ -274,6 +278,7 @@ export class GpuStaging extends StagingSteps {
 
   protected async compute(batch: number): Promise<Float32Array> {
     const { io } = this;
+    checkDevice(this.gpu.device);
     const inCount = batch * this.host.map.in;
     const outCount = batch * this.host.map.out;
     if (this.hostX) {
