@@ -21,7 +21,8 @@
  *   ring:R       ceil(B / R) stagings of R rows: x copied into their views, all run() at once
  *   ringRun:R    the same counting only the runs (their inputs filled before): PyTorch's
  *                pinned round trip, whose input already sits in pinned memory
- *   stream:R     chunks of R rows through a ring of --stream-depth stagings (default 2), chunk i
+ *   stream:R     chunks of R rows through a ring of 2 stagings (stream:RxD: of D, for each D other than 2
+ *                of --stream-depth, default 2), chunk i
  *                through staging i mod depth once its previous result was read: x copied into
  *                each input view; at most depth stagings' views alive at once (2 x 1024 rows of
  *                4096 f32 = 32 MiB: under V8's 64 MiB external-memory limit, so no collections,
@@ -68,7 +69,7 @@
  * One JSON object on --out (else stdout): each record names its build and kernels.
  *
  *   node dist/bench/host-path.js [--batches 1,512,4096] [--chunk-rows 64,128,256,512,1024]
- *     [--piece-mib 2,32] [--stream-depth 2] [--repeats 30] [--warmup 10] [--n 4096 --nblocks 64]
+ *     [--piece-mib 2,32] [--stream-depth 2,3] [--repeats 30] [--warmup 10] [--n 4096 --nblocks 64]
  *     [--modes out,ringRun] [--builds portable,untuned,device] [--out FILE]
  */
 import { writeFileSync } from 'node:fs';
@@ -96,8 +97,8 @@ const arg = (flag: string) => {
 const list = (flag: string, fallback: string) => (arg(flag) ?? fallback).split(',').filter((v) => v !== '');
 const BATCHES = list('--batches', '1,512,4096').map(Number);
 const CHUNK_ROWS = list('--chunk-rows', '64,128,256,512,1024').map(Number);
-/** Stagings in a stream's ring (stream:R). */
-const STREAM_DEPTH = Number(arg('--stream-depth') ?? 2);
+/** Stagings in a stream's ring, each depth a mode (stream:R for 2, stream:RxD otherwise). */
+const STREAM_DEPTHS = list('--stream-depth', '2').map(Number);
 /** Result mapping pieces (MiB) timed beside the default's (HOST_PIPELINE.readBytes). */
 const PIECE_MIB = list('--piece-mib', '2,32').map(Number);
 const REPEATS = Number(arg('--repeats') ?? 30);
@@ -398,15 +399,15 @@ function stagingRing(runner: MapRunner, x: Float32Array, batch: number, rows: nu
 }
 
 /**
- * A stream of `batch` rows in chunks of `rows` through a ring of STREAM_DEPTH stagings (stream:R):
+ * A stream of `batch` rows in chunks of `rows` through a ring of `depth` stagings (stream:R):
  * chunk i through staging i mod depth, whose input() releases the result of chunk i - depth,
  * read (awaited) first. `fill`: x's rows are copied into each input view in the timed part;
  * otherwise each staging's view keeps the chunk written into it before (setup), and only chunk 0
  * (the checked rows) is its own. The result is the checked rows, copied from chunk 0's result.
  */
-function stagingStream(runner: MapRunner, x: Float32Array, batch: number, rows: number, fill: boolean): { mode: Mode; destroy: () => void } {
+function stagingStream(runner: MapRunner, x: Float32Array, batch: number, rows: number, fill: boolean, depth: number): { mode: Mode; destroy: () => void } {
   const { in: n, out: m } = runner;
-  const stagings = Array.from({ length: STREAM_DEPTH }, () => runner.createStaging(rows));
+  const stagings = Array.from({ length: depth }, () => runner.createStaging(rows));
   const checked = new Float32Array(Math.min(batch, CHECK_ROWS, rows) * m);
   const chunks = Math.ceil(batch / rows);
   const count = (i: number) => Math.min(rows, batch - i * rows);
@@ -507,12 +508,22 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
     const rings: (() => void)[] = [];
     for (const chunkRows of CHUNK_ROWS.filter((r) => r < batch)) {
       modes[`out:${chunkRows}`] = (timed) => timed(() => runner.forward(x, { batch, out, chunkRows }));
-      for (const [name, copyTimed] of [['ring', true], ['ringRun', false], ['stream', true], ['streamRun', false]] as const) {
-        // Created on first use (a mode left out by --modes allocates nothing).
+      // Created on first use (a mode left out by --modes allocates nothing).
+      const ways: [string, () => { mode: Mode; destroy: () => void }][] = [
+        [`ring:${chunkRows}`, () => stagingRing(runner, x, batch, chunkRows, true)],
+        [`ringRun:${chunkRows}`, () => stagingRing(runner, x, batch, chunkRows, false)],
+        ...STREAM_DEPTHS.flatMap((depth): [string, () => { mode: Mode; destroy: () => void }][] => {
+          const suffix = `${chunkRows}${depth === 2 ? '' : `x${depth}`}`;
+          return [
+            [`stream:${suffix}`, () => stagingStream(runner, x, batch, chunkRows, true, depth)],
+            [`streamRun:${suffix}`, () => stagingStream(runner, x, batch, chunkRows, false, depth)],
+          ];
+        }),
+      ];
+      for (const [name, make] of ways) {
         let ring: { mode: Mode; destroy: () => void } | undefined;
-        const make = name.startsWith('stream') ? stagingStream : stagingRing;
-        modes[`${name}:${chunkRows}`] = (timed) => {
-          if (!ring) rings.push((ring = make(runner, x, batch, chunkRows, copyTimed)).destroy);
+        modes[name] = (timed) => {
+          if (!ring) rings.push((ring = make()).destroy);
           return ring.mode(timed);
         };
       }
