@@ -93,7 +93,7 @@ abstract class StagingSteps implements ForwardStaging {
   async input(batch = this.capacity): Promise<Float32Array> {
     this.expect(['idle', 'result'], 'input()');
     if (!Number.isInteger(batch) || batch < 0 || batch > this.capacity) {
-      throw userError(`map '${this.host.map.name}': input(${batch}): the staging holds 0 to ${this.capacity} rows`);
+      throw userError(`map '${this.host.map.name}': input(${shown(batch)}): the staging holds 0 to ${this.capacity} rows`);
     }
     // Claimed before the first await: a second input() now fails instead of racing this one.
     this.phase = 'filling';
@@ -125,7 +125,6 @@ abstract class StagingSteps implements ForwardStaging {
       (error: unknown) => ({ error }),
     );
     // (The call was in order when made: not "out of order".)
-    if (this.phase === 'destroyed') throw this.byRunner ? runnerDestroyed(this.host.map.name) : userError(`map '${this.host.map.name}': the staging was destroyed`);
     this.expect([phase], call);
     if ('error' in outcome) {
       this.phase = 'idle';
@@ -146,12 +145,13 @@ abstract class StagingSteps implements ForwardStaging {
 
   private expect(allowed: readonly Phase[], call: string): void {
     if (allowed.includes(this.phase)) return;
-    const why: Record<Phase, string> = {
+    // A call made after, or settling after, destroy(): not "out of order".
+    if (this.phase === 'destroyed') throw this.byRunner ? runnerDestroyed(this.host.map.name) : userError(`map '${this.host.map.name}': the staging was destroyed`);
+    const why: Record<Exclude<Phase, 'destroyed'>, string> = {
       idle: 'call input() and fill its view first',
       filling: 'the input view is out: fill it and call run()',
       running: 'a run is in flight: await it first',
       result: 'call input() for the next batch first',
-      destroyed: 'the staging was destroyed',
     };
     throw userError(`map '${this.host.map.name}': ${call} out of order: ${why[this.phase]}`);
   }

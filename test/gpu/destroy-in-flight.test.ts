@@ -80,7 +80,8 @@ describe('destroy() while a call is in flight', () => {
     r.destroy();
     await expectMoncError(() => pending, 'user', DESTROYED);
     expect(((await pending.catch((e: Error) => e)) as Error).message).not.toContain('out of order');
-    await expectMoncError(() => staging.input(), 'user', 'the staging was destroyed');
+    // Later calls too: the runner's error, not "out of order".
+    expect((await expectMoncError(() => staging.input(), 'user', DESTROYED)).message).toBe("map 'a': the runner was destroyed");
   });
 
   it('a staging’s run, destroyed by its own destroy(), rejects saying so', async () => {
@@ -91,6 +92,7 @@ describe('destroy() while a call is in flight', () => {
       const pending = staging.run();
       staging.destroy();
       expect(((await pending.catch((e: Error) => e)) as Error).message).toBe("map 'a': the staging was destroyed");
+      for (const call of [() => staging.input(), () => staging.run()]) expect((await expectMoncError(call, 'user', 'destroyed')).message).toBe("map 'a': the staging was destroyed");
     } finally {
       r.destroy();
     }
