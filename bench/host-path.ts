@@ -66,6 +66,11 @@
  *   tripBusy*Ms        the same with about 50 ms of forward passes ahead in its submission (the
  *                      clocks raised by load): tripKernelsMs above tripBusyKernelsMs is the clock
  *                      ramp a round trip after idle pays, not the kernels' code
+ *   tripSpanMs, tripWallMs   that submission's stamped span (end of the first pass to the last) and
+ *                      its wall time, submit to mapped stamps: what a round trip pays outside the
+ *                      GPU's work (s15 call 1, H200, B=4096: gpuOnePieceMs 2.654 against 1.627 stamped)
+ *   kernelsTwiceMs, kernelsSubmitCpuMs   the kernels' pass twice in one submission (is kernelsMs'
+ *                      excess per pass or per submission?) and the CPU time of submit() alone
  * One JSON object on --out (else stdout): each record names its build and kernels.
  *
  *   node dist/bench/host-path.js [--batches 1,512,4096] [--chunk-rows 64,128,256,512,1024]
@@ -186,6 +191,24 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
     await device.queue.onSubmittedWorkDone();
   });
   out.kernelsMs = await median(n, () => submit((e) => runner.encodeForward(e, xs, ys, batch)));
+  // Is kernelsMs' wall time above the GPU's (s15 call 1, H200, B=4096: 0.958 against 0.185 stamped) paid per
+  // submission or per pass, and on the host? The same pass twice in one submission, and the CPU time of submit() alone.
+  out.kernelsTwiceMs = await median(n, () =>
+    submit((e) => {
+      runner.encodeForward(e, xs, ys, batch);
+      runner.encodeForward(e, xs, ys, batch);
+    }),
+  );
+  const submitCpu: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = device.createCommandEncoder();
+    runner.encodeForward(e, xs, ys, batch);
+    const t = performance.now();
+    device.queue.submit([e.finish()]);
+    submitCpu.push(performance.now() - t);
+    await device.queue.onSubmittedWorkDone();
+  }
+  out.kernelsSubmitCpuMs = medianOf(submitCpu);
   out.copyReadbackMs = await median(n, () => submit((e) => e.copyBufferToBuffer(ys, 0, readback, 0, yBytes)));
   out.mapReadMs = await median(n, async () => {
     await readback.mapAsync(GPUMapMode.READ);
@@ -274,11 +297,11 @@ async function tripTimeline(
   b: { upload: GPUBuffer; xs: GPUBuffer; ys: GPUBuffer; readback: GPUBuffer; xBytes: number; yBytes: number },
   n: number,
   busy: number,
-): Promise<Record<'CopyIn' | 'Kernels' | 'CopyOut', number>> {
+): Promise<Record<'CopyIn' | 'Kernels' | 'CopyOut' | 'Span' | 'Wall', number>> {
   const querySet = device.createQuerySet({ type: 'timestamp', count: 4 });
   const resolved = device.createBuffer({ size: 32, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
   const read = device.createBuffer({ size: 32, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const samples = { CopyIn: [] as number[], Kernels: [] as number[], CopyOut: [] as number[] };
+  const samples = { CopyIn: [] as number[], Kernels: [] as number[], CopyOut: [] as number[], Span: [] as number[], Wall: [] as number[] };
   for (let i = 0; i < n; i++) {
     const e = device.createCommandEncoder();
     for (let k = 0; k < busy; k++) {
@@ -298,18 +321,22 @@ async function tripTimeline(
     stamped({ querySet, beginningOfPassWriteIndex: 3 });
     e.resolveQuerySet(querySet, 0, 4, resolved, 0);
     e.copyBufferToBuffer(resolved, 0, read, 0, 32);
-    device.queue.submit([e.finish()]);
+    const finished = e.finish();
+    const from = performance.now();
+    device.queue.submit([finished]);
     await read.mapAsync(GPUMapMode.READ);
+    samples.Wall.push(performance.now() - from);
     const t = new BigInt64Array(read.getMappedRange().slice(0));
     read.unmap();
     const ms = (from: number, to: number) => Number(t[to] - t[from]) / 1e6;
     samples.CopyIn.push(ms(0, 1));
     samples.Kernels.push(ms(1, 2));
     samples.CopyOut.push(ms(2, 3));
+    samples.Span.push(ms(0, 3));
   }
   for (const buffer of [resolved, read]) buffer.destroy();
   querySet.destroy();
-  return { CopyIn: medianOf(samples.CopyIn), Kernels: medianOf(samples.Kernels), CopyOut: medianOf(samples.CopyOut) };
+  return Object.fromEntries(Object.entries(samples).map(([part, ms]) => [part, medianOf(ms)])) as Record<keyof typeof samples, number>;
 }
 
 /**
