@@ -95,8 +95,9 @@ import { hasTimestamps, timeComputePasses } from '../src/runtime/timing.js';
 import { mulberry32 } from '../src/util/random.js';
 
 const argv = process.argv.slice(2);
+// The last of a repeated flag: call.sh's HOST_FLAGS, after its defaults, override them.
 const arg = (flag: string) => {
-  const i = argv.indexOf(flag);
+  const i = argv.lastIndexOf(flag);
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const list = (flag: string, fallback: string) => (arg(flag) ?? fallback).split(',').filter((v) => v !== '');
