@@ -126,7 +126,7 @@ describe('ks-dtiled pl', () => {
 describe('pl candidates', () => {
   const ops = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4), monarchCase(16384, 16384, 128)].flatMap((c) => c.ops);
   for (const [name, family] of [['ks-tiled', ksTiled], ['ks-dtiled', ksDtiled]] as const)
-    it(`${name}: pl twins (then ks-dtiled's el twins, then ku twins of the planed ones, then ks-dtiled's pad twins, then kb twins) come last, decode to themselves, no db; defaults: pl + ku from γ = 64 (ks-tiled), pl + ku (ks-dtiled)`, () => {
+    it(`${name}: pl twins (then ks-dtiled's el twins, then ku twins of the planed ones, then ks-dtiled's pad twins and their dw, bw and se twins) come last, decode to themselves, no db; defaults: pl + ku from γ = 64 (ks-tiled), pl + ku (ks-dtiled)`, () => {
       for (const op of ops) {
         const all: readonly Schedule[] = family.candidates(op, H200);
         if (all.length === 0) continue;
@@ -142,15 +142,13 @@ describe('pl candidates', () => {
         expect(firstKu, what).toBeGreaterThan(firstPl);
         expect(all.slice(firstPl, lastPl).every((s) => s.pl === true && s.ku === undefined), what).toBe(true);
         expect(all.slice(lastPl, firstKu).every((s) => s.el === true && s.bcast === true), what).toBe(true);
-        // Session 14: then (ks-dtiled) the padded twins of its δ-fastest planed ones, with ku or not; then the planed
-        // ones looped in steps of 4 written-out γ (kb), where chunks are longer than 4.
-        const firstBlocked = all.findIndex((s) => s.kb !== undefined);
-        expect(firstBlocked, what).toBeGreaterThan(firstKu);
-        const firstPadded = family === ksDtiled ? all.findIndex((s) => s.pad === true) : firstBlocked;
+        // Session 14: then (ks-dtiled) the padded twins of its δ-fastest planed ones, with ku or not, last. Session 14's `kb`
+        // (chunks looped in steps of written-out γ) lost every case timed and left the candidates in session 15.
+        expect(all.some((s) => 'kb' in s), what).toBe(false);
+        const firstPadded = family === ksDtiled ? all.findIndex((s) => s.pad === true) : all.length;
         expect(firstPadded, what).toBeGreaterThan(firstKu);
         expect(all.slice(firstKu, firstPadded).every((s) => s.ku === true && s.pl === true && s.el === undefined), what).toBe(true);
-        expect(all.slice(firstPadded, firstBlocked).every((s) => s.pad === true && s.pl === true && s.bcast === undefined), what).toBe(true);
-        expect(all.slice(firstBlocked).every((s) => s.kb === 4 && Number(s.tk) > 4 && s.pl === true && s.ku === undefined), what).toBe(true);
+        expect(all.slice(firstPadded).every((s) => s.pad === true && s.pl === true && s.bcast === undefined), what).toBe(true);
         // ks-tiled: twins of the padded schedules; ks-dtiled: pl for the δ-fastest form, then (session 12) for the bcast form.
         if (family === ksTiled) expect(all.slice(firstPl).every((s) => s.pad === true), what).toBe(true);
         else {
@@ -169,39 +167,4 @@ describe('pl candidates', () => {
         expect([def.pl, def.ku], what).toEqual(family === ksTiled ? [long, long] : [true, true]);
       }
     });
-});
-
-describe('kb (session 14): chunks looped in steps of 4 written-out γ', () => {
-  it('ks-tiled monarch 256 op0 (plane index kk + i), batch 70, and a strided factor (scalar staging, two δ), batch 9', async () => {
-    const c = monarchCase(256, 256, 8);
-    const s = tiled(c.ops[0], { rows: 64, cols: 32, tk: 8, rr: 8, rb: 4, ilv: true, kb: 4 });
-    expect(await opError(ksTiled, c, 0, s, 70), JSON.stringify(s)).toBeLessThan(TOL);
-    const strided = ks(1, 16, 16, 2, 'x', 'y', 'w');
-    const t = tiled(strided, { dtile: 2, tk: 8, kb: 4 });
-    expect(await opError(ksTiled, opCase(strided), 0, t, 9), JSON.stringify(t)).toBeLessThan(TOL);
-  });
-
-  it('ks-dtiled: δ-fastest, padded, bcast with grun (d = 4), batch 9', async () => {
-    const monarch = monarchCase(256, 256, 8);
-    const four = opCase(ks(1, 16, 16, 4, 'x', 'y', 'w'));
-    const cases: [OpsCase, number, Partial<KsDtiledSchedule>][] = [
-      [monarch, 1, { tk: 8, kb: 4, bcast: undefined, pad: undefined }],
-      [monarch, 1, { tk: 8, kb: 4, bcast: undefined, pad: true }],
-      [four, 0, { tk: 8, kb: 4, bcast: true, grun: true }],
-    ];
-    for (const [c, index, knobs] of cases) {
-      const s = dtiled(c.ops[index], knobs);
-      expect(await opError(ksDtiled, c, index, s, 9), JSON.stringify(s)).toBeLessThan(TOL);
-    }
-  });
-
-  it('is offered only where it loops: planed, not ku, 4 dividing a chunk longer than 4; decodes to itself', () => {
-    const op = monarchCase(4096, 4096, 64).ops[1];
-    expect(ksDtiled.candidates(op, H200).filter((s) => s.kb !== undefined).length).toBeGreaterThan(0);
-    for (const family of [ksTiled, ksDtiled] as const)
-      for (const s of (family.candidates(op, H200) as readonly Schedule[]).filter((x) => x.kb !== undefined)) {
-        expect(s.pl === true && s.ku === undefined && s.tk !== 4, JSON.stringify(s)).toBe(true);
-        expect(family.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
-      }
-  });
 });

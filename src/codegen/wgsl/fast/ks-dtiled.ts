@@ -40,6 +40,18 @@
  * stores run between two barriers with nothing to overlap them. Padded they take 16. The inner
  * loop's reads (8 neighbouring δ per quarter-warp) stay within one line group: conflict-free.
  *
+ * With `dw` and `bw` (session 15; the δ-fastest form, numbers given together) a warp's 32 lanes
+ * are `dw` δ × `bw` β tiles × 32 / (dw · bw) row tiles (the rest of the workgroup's tiles across
+ * its warps), not 8 δ × 4 β tiles. Each operand read of the inner loop is one vec4 per distinct
+ * (δ, row tile) or (δ, β tile) of the warp: 8 δ × 4 β tiles read 2 + 8 wavefronts per γ where
+ * ks-tiled reads 4; 2 δ × 4 × 4 reads 4 (the padded line group, 9 vec4, puts the row or β tiles
+ * of neighbouring lanes 18 vec4 apart: distinct banks). The price: a store of the direct epilogue
+ * covers runs of dw δ (8 bytes at dw = 2, where 8 δ write a 32-byte sector).
+ *
+ * With `se` (session 15; the δ-fastest form) results leave through workgroup memory as the bcast
+ * epilogue's do (stagedStores, its [ρ][δ][β] layout in the source's array, one register row per
+ * round), so the global stores are runs of `dtile` δ whatever the lanes' order (`dw`).
+ *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
  * passes were most of a bcast kernel's text (rr rounds of rows·cols·dtile / (rr·threads) passes:
@@ -53,7 +65,7 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
-import { blockedStepsFit, chunkSteps, stagedSum, vec4Accumulators, writtenSteps } from './staged-sum.js';
+import { chunkSteps, stagedSum, vec4Accumulators } from './staged-sum.js';
 import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import type { U32Expr } from '../u32.js';
@@ -70,8 +82,9 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // the staged tiles, one barrier per chunk) lost wherever the H100 timed it and left the
   // candidates in session 12. With bcast, `el` (a flag): the epilogue's cooperative passes as a
   // WGSL loop (below). With pl, `ku` (a flag): each chunk's γ written out (staged-sum.ts chunkSteps).
-  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above). With pl and
-  // without ku, `kb` (a number, session 14): the chunk looped in steps of kb γ written out.
+  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above). Without
+  // bcast, `dw` and `bw` (numbers, session 15): a warp's lanes (above); `se` (a flag, session 15):
+  // the staged epilogue.
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -106,6 +119,33 @@ function isPlanes(s: KsDtiledSchedule): boolean {
 
 function isPadded(s: KsDtiledSchedule): boolean {
   return s.pad === true;
+}
+
+function isStagedEpilogue(s: KsDtiledSchedule): boolean {
+  return s.se === true;
+}
+
+/** A δ-fastest warp's lanes (`dw`, `bw`): δ, β tiles and row tiles (rw) per warp; undefined without the knobs. */
+function warpTile(s: KsDtiledSchedule): { readonly dw: number; readonly bw: number; readonly rw: number } | undefined {
+  if (typeof s.dw !== 'number' || typeof s.bw !== 'number') return undefined;
+  return { dw: s.dw, bw: s.bw, rw: 32 / (s.dw * s.bw) };
+}
+
+/** Whether a warp tile splits the workgroup's δ, β tiles and row tiles (each a power of two). */
+function warpTileFits(s: KsDtiledSchedule): boolean {
+  if (s.dw === undefined && s.bw === undefined) return true;
+  const w = warpTile(s);
+  const divides = (k: number, n: number) => Number.isInteger(k) && k >= 1 && n % k === 0;
+  return w !== undefined && !isBcast(s) && divides(w.dw, s.dtile) && divides(w.bw, s.cols / s.rb) && divides(w.rw, s.rows / s.rr);
+}
+
+/**
+ * Whether the δ-fastest form's staged epilogue (`se`) fits: planed, each thread row's [δ][β]
+ * results within one plane of the source's array (plane ρ), so no slot index is divided.
+ */
+function stagedEpilogueFits(s: KsDtiledSchedule): boolean {
+  if (!isStagedEpilogue(s)) return true;
+  return !isBcast(s) && isPlanes(s) && s.rows / s.rr <= s.tk && bcastLayout(s).oRow <= 4 * deltaLayout(s, s.rows).plane;
 }
 
 /**
@@ -177,7 +217,8 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     (!isLooped(s) || isBcast(s)) &&
     (s.ku !== true || isPlanes(s)) &&
     (!isPadded(s) || !isBcast(s)) &&
-    (s.kb === undefined || blockedStepsFit(s)) &&
+    warpTileFits(s) &&
+    stagedEpilogueFits(s) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -185,6 +226,13 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     sharedBytes(s) <= limits.maxWorkgroupStorageBytes
   );
 }
+
+/** The warp tiles (dw δ × bw β tiles) offered beside the δ-fastest default's 8 × 4. */
+const WARP_TILES: readonly (readonly [number, number])[] = [
+  [8, 2],
+  [4, 2],
+  [2, 4],
+];
 
 function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   if (!applies(op)) return [];
@@ -216,9 +264,12 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const unrolled = [...planed, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, ku: true }));
   // Then (session 14) the δ-fastest planed ones, with ku or not, with padded staging (`pad`).
   const padded = [...planed, ...unrolled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
-  // Then (session 14) the planed ones, padded or not, looped in steps of 4 written-out γ (`kb`).
-  const blocked = [...planed, ...bcastPlaned, ...padded.filter((s) => s.ku !== true)].map((s): KsDtiledSchedule => ({ ...s, kb: 4 })).filter((s) => valid(op, s, limits));
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...blocked];
+  // Then (session 15) the padded ones with ku in other warp tiles (`dw`, `bw`: 8 δ × 2 β tiles, 4 × 2, 2 × 4), then
+  // all of those and the padded ones with ku with the staged epilogue (`se`).
+  const paddedKu = padded.filter((s) => s.ku === true);
+  const warps = paddedKu.flatMap((s) => WARP_TILES.map(([dw, bw]): KsDtiledSchedule => ({ ...s, dw, bw }))).filter((s) => valid(op, s, limits));
+  const staged = [...paddedKu, ...warps].map((s): KsDtiledSchedule => ({ ...s, se: true })).filter((s) => valid(op, s, limits));
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...warps, ...staged];
 }
 
 /**
@@ -312,11 +363,13 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wSlot('k', 'dd', betaVec(j))};`);
     for (let i = 0; i < RR; i++)
       for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
-    return chunkSteps(TK, inner, writtenSteps(schedule));
+    return chunkSteps(TK, inner, schedule.ku === true);
   })();
 
-  const store: string[] = L ? stagedStores() : [];
-  for (let i = 0; i < (L ? 0 : RR); i++) {
+  // The [ρ][δ][β] layout of the staged epilogue (bcast's, or the δ-fastest form's `se`).
+  const O = L ?? (isStagedEpilogue(schedule) ? bcastLayout(schedule) : undefined);
+  const store: string[] = O ? stagedStores(O) : [];
+  for (let i = 0; i < (O ? 0 : RR); i++) {
     const row = sum('row0', mul('tr', RR), u(i));
     store.push(`if (${row} < batch) {`, `  let row = ${row};`);
     for (let j = 0; j < RB / 4; j++)
@@ -331,33 +384,36 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   }
 
   /**
-   * The bcast epilogue: round i puts register row i of every thread (rows 4·(tr + (i / 4)·NR) +
-   * i % 4) in workgroup memory as [ρ][δ][β], then the workgroup stores it with δ fastest, runs
-   * of `dtile` δ per (row, β) as the output holds them. The reduction loop ended on a barrier.
-   * With `er` 2 a round moves two register rows, the second through the weights' array.
+   * The staged epilogue: round i puts register row i of every thread (rows 4·(tr + (i / 4)·NR) +
+   * i % 4 with bcast, tr·rr + i in the δ-fastest form) in workgroup memory as [ρ][δ][β], then the
+   * workgroup stores it with δ fastest, runs of `dtile` δ per (row, β) as the output holds them.
+   * The reduction loop ended on a barrier. With `er` 2 a round moves two register rows, the
+   * second through the weights' array.
    */
-  function stagedStores(): string[] {
-    invariant(L !== undefined, 'ks-dtiled: staged stores need the bcast layout');
+  function stagedStores(O: { readonly oRow: number; readonly oLine: number }): string[] {
     const out: string[] = [];
     const areas = [xs, ws].slice(0, epilogueRows(schedule));
-    const planeOf = [L.xPlane, L.wPlane];
+    // The vec4 `within` of thread row ρ's results: bcast's [ρ][δ][β] view of its arrays, or plane ρ (`se`).
+    const slotOf = (h: number, rho: U32Expr, within: U32Expr): string =>
+      L ? flatSlot(areas[h], [L.xPlane, L.wPlane][h], sum(mul(rho, O.oRow / 4), within)) : `${areas[h]}[${rho}][${within}]`;
+    const rowOf = (i: number): U32Expr => (L ? sum('row0', mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3)) : sum('row0', mul('orow', RR), u(i)));
     for (let i0 = 0; i0 < RR; i0 += areas.length) {
       if (i0 > 0) out.push('workgroupBarrier();');
-      areas.forEach((area, h) => {
-        for (let j = 0; j < RB / 4; j++) out.push(`${flatSlot(area, planeOf[h], sum(mul('tr', L.oRow / 4), mul('dd', L.oLine / 4), betaVec(j)))} = ${acc(i0 + h, j)};`);
+      areas.forEach((_, h) => {
+        for (let j = 0; j < RB / 4; j++) out.push(`${slotOf(h, 'tr', sum(mul('dd', O.oLine / 4), betaVec(j)))} = ${acc(i0 + h, j)};`);
       });
       out.push('workgroupBarrier();');
-      areas.forEach((area, h) => {
+      areas.forEach((_, h) => {
         const i = i0 + h;
         const logical = sum(mul('alpha', b * d), mul(sum('beta0', 'ob'), d), 'delta0', 'od');
         const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), logical))];
-        const value = `${flatSlot(area, planeOf[h], sum(mul('orow', L.oRow / 4), mul('od', L.oLine / 4), div('ob', 4)))}[${mod('ob', 4)}]`;
+        const value = `${slotOf(h, 'orow', sum(mul('od', O.oLine / 4), div('ob', 4)))}[${mod('ob', 4)}]`;
         const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical), value, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
         const item = [
           `let od = ${mod('e', TD)};`,
           `let ob = ${mod(div('e', TD), TB)};`,
           `let orow = ${div('e', TD * TB)};`,
-          `let row = ${sum('row0', mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3))};`,
+          `let row = ${rowOf(i)};`,
           `if (row < batch) { ${write} }`,
         ];
         out.push(...(isLooped(schedule) ? loopedPasses(NR * TB * TD, T, item) : cooperative(NR * TB * TD, T, 'e', item)));
@@ -366,9 +422,23 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     return out;
   }
 
+  /** The δ-fastest form's dd, tb, tr: δ fastest, then β tiles, then rows; or by warp tiles (`dw`, `bw`). */
+  function deltaFastestLanes(): string[] {
+    const w = warpTile(schedule);
+    if (!w) return [`let dd = ${mod('lid', TD)};`, `let tb = ${mod(div('lid', TD), NB)};`, `let tr = ${div('lid', TD * NB)};`];
+    // The warp's place: β tiles of warps fastest, then rows, then δ.
+    const [nb, nr] = [NB / w.bw, NR / w.rw];
+    return [
+      'let wi = lid / 32u;',
+      `let dd = ${sum(mul(div('wi', nb * nr), w.dw), mod('lid', w.dw))};`,
+      `let tb = ${sum(mul(mod('wi', nb), w.bw), mod(div('lid', w.dw), w.bw))};`,
+      `let tr = ${sum(mul(mod(div('wi', nb), nr), w.rw), mod(div('lid', w.dw * w.bw), w.rw))};`,
+    ];
+  }
+
   const lanes = L
     ? [`let tb = ${mod('lid', NB)};`, `let tr = ${mod(div('lid', NB), NR)};`, `let dd = ${div('lid', NB * NR)};`]
-    : [`let dd = ${mod('lid', TD)};`, `let tb = ${mod(div('lid', TD), TB / RB)};`, `let tr = ${div('lid', TD * (TB / RB))};`, `let delta = delta0 + dd;`];
+    : [...deltaFastestLanes(), `let delta = delta0 + dd;`];
   const body = [
     ...ksTileOrigin({ perRowTile, rows: TR, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     ...lanes,
@@ -407,7 +477,8 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     pipeline: flag(s, 'pipeline'),
     ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
-    ...(s.kb === undefined ? {} : { kb: knob(s, 'kb') }),
+    ...(s.dw === undefined ? {} : { dw: knob(s, 'dw'), bw: knob(s, 'bw') }),
+    ...presentFlags(s, ['se']),
   }),
   emit,
 };

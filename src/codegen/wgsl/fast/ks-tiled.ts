@@ -28,11 +28,11 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { KS_TILED_SHAPES, shapeDistance } from '../defaults.js';
-import { dividing, flag, highestScoring, knob, presentFlags, type KernelFamily } from '../family.js';
+import { dividing, flag, highestScoring, presentFlags, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
-import { blockedStepsFit, chunkSteps, stagedSum, vec4Accumulators, writtenSteps } from './staged-sum.js';
+import { chunkSteps, stagedSum, vec4Accumulators } from './staged-sum.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
@@ -47,8 +47,7 @@ export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   // register tiles interleaved by vec4, staged lines padded, staged tiles declared as arrays of
   // planes (above). Session 11's `db` (two copies of the staged tiles, one barrier per chunk) lost
   // wherever the H100 timed it and left the candidates in session 12. With pl, `ku` (a flag, session
-  // 12): each chunk's γ written out (staged-sum.ts chunkSteps); or (session 14) `kb` (a number):
-  // the chunk looped in steps of kb γ written out.
+  // 12): each chunk's γ written out (staged-sum.ts chunkSteps).
 }
 
 /** Derived sizes of a schedule. */
@@ -78,8 +77,7 @@ function valid(op: KsOp, s: KsTiledSchedule, limits: TargetLimits): boolean {
     op.d % t.dtile === 0 &&
     t.threads >= 32 &&
     t.threads <= limits.maxWorkgroupSize &&
-    t.sharedBytes <= limits.maxWorkgroupStorageBytes &&
-    (s.kb === undefined || blockedStepsFit(s))
+    t.sharedBytes <= limits.maxWorkgroupStorageBytes
   );
 }
 
@@ -114,9 +112,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   const planed = padded.map((s): KsTiledSchedule => ({ ...s, pl: true }));
   // Then (session 12) the planed ones with each chunk's γ written out (`ku`, staged-sum.ts chunkSteps).
   const unrolled = planed.map((s): KsTiledSchedule => ({ ...s, ku: true }));
-  // Then (session 14) the planed ones looped in steps of 4 written-out γ (`kb`: a quarter of ku's text at chunks of 16).
-  const blocked = planed.map((s): KsTiledSchedule => ({ ...s, kb: 4 })).filter((s) => valid(op, s, limits));
-  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...blocked];
+  return [...out, ...interleaved, ...padded, ...planed, ...unrolled];
 }
 
 /**
@@ -226,7 +222,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wRef(oneDelta ? 'k' : sum(mul('dd', TK), 'k'), betaVec(j))};`);
     for (let i = 0; i < RR; i++)
       for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
-    return chunkSteps(TK, inner, writtenSteps(schedule));
+    return chunkSteps(TK, inner, schedule.ku === true);
   })();
 
   const store: string[] = [];
@@ -295,7 +291,6 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
     vec4: flag(s, 'vec4'),
     pipeline: flag(s, 'pipeline'),
     ...presentFlags(s, ['ilv', 'pad', 'pl', 'ku']),
-    ...(s.kb === undefined ? {} : { kb: knob(s, 'kb') }),
   }),
   emit,
 };

@@ -29,24 +29,11 @@ export function stagedSum(s: Staging, total: number, tk: number, pipelined: bool
  * over its tk γ, or (`ku`, session 12) written out tk times, each in a block where `k` is a
  * constant, so a planed tile's plane index is a constant (no run-time clamp) and the operand reads
  * of later γ can be scheduled early whether or not the driver unrolls loops (session 12's `el`
- * showed it does not unroll an epilogue loop: 1.507 vs 1.146 ms). Between the two (`kb`, session
- * 14): a loop over the chunk in steps of `written` γ, each step's γ written out (k = kk + i), for
- * 1/(tk / written) of ku's text: whether the gain is the constant plane or the scheduling freedom.
+ * showed it does not unroll an epilogue loop: 1.507 vs 1.146 ms). Session 14's `kb` (a loop in
+ * steps of a few written-out γ) lost every case the H200 timed (2-24% slower than ku) and left.
  */
-export function chunkSteps(tk: number, inner: readonly string[], written: number): string[] {
+export function chunkSteps(tk: number, inner: readonly string[], writtenOut: boolean): string[] {
   const indent = (ls: readonly string[]) => ls.map((l) => `  ${l}`);
-  if (written <= 1) return [`for (var k = 0u; k < ${u(tk)}; k++) {`, ...indent(inner), '}'];
-  if (written >= tk) return Array.from({ length: tk }, (_, k) => ['{', `  const k = ${u(k)};`, ...indent(inner), '}']).flat();
-  const steps = Array.from({ length: written }, (_, i) => ['{', `  let k = kk + ${u(i)};`, ...indent(inner), '}']).flat();
-  return [`for (var kk = 0u; kk < ${u(tk)}; kk += ${u(written)}) {`, ...indent(steps), '}'];
-}
-
-/** γ written out per step of a chunk's loop (chunkSteps): all of them with `ku`, `kb` of them, else one. */
-export function writtenSteps(s: { readonly tk: number; readonly ku?: unknown; readonly kb?: unknown }): number {
-  return s.ku === true ? s.tk : typeof s.kb === 'number' ? s.kb : 1;
-}
-
-/** Whether a schedule's `kb` may loop its chunks: planed (`pl`, as ku), not ku, and a proper divisor of tk above 1. */
-export function blockedStepsFit(s: { readonly tk: number; readonly pl?: unknown; readonly ku?: unknown; readonly kb?: unknown }): boolean {
-  return typeof s.kb === 'number' && s.pl === true && s.ku !== true && s.kb > 1 && s.kb < s.tk && s.tk % s.kb === 0;
+  if (!writtenOut) return [`for (var k = 0u; k < ${u(tk)}; k++) {`, ...indent(inner), '}'];
+  return Array.from({ length: tk }, (_, k) => ['{', `  const k = ${u(k)};`, ...indent(inner), '}']).flat();
 }
