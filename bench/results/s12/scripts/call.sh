@@ -7,6 +7,8 @@
 #   TORCH=1     bench/torch_baseline.py (fly bmm, dense, torch.compile): same-call ratios
 #   SWEEP=1     bench/sweep.ts through the compiler (untuned vs tuned) for the Monarch cases
 #   LAYOUT=1    bench/layout-tile-probe.ts (session 13): the Monarch intermediate tiled vs as it is, f32 and f16
+#   CLI=1       the user's path through bin/monc.js (session 15): `monc bench --no-tuning` of each case in CLI_CASES
+#               (N:M:NBLOCKS:DTYPE:BATCH), then `monc tune` and `monc bench --tuning` of the first; JSON under $OUT/cli/
 # Every step's wall time goes to log.txt ("step NAME: N s"); all outputs are packed into $OUT/r.tgz
 # (the device tool brings back only a few files).
 . bench/results/s8/scripts/common.sh
@@ -42,6 +44,25 @@ if [ -n "${HOST:-}" ]; then
 fi
 if [ -n "${TORCH:-}" ]; then
   [ -n "$DRY" ] || PYTHONUNBUFFERED=1 timed torch 110 python3 bench/torch_baseline.py --compile-budget-s 50 > $OUT/torch.json 2> $OUT/torch-log.txt
+fi
+if [ -n "${CLI:-}" ]; then
+  # bin/monc.js loads dist/: the carried build is .gdist.
+  [ -e dist ] || ln -s .gdist dist
+  mkdir -p $OUT/cli
+  if [ -n "$DRY" ]; then CASES=${CLI_CASES:-256:256:16:f32:64}; else CASES=${CLI_CASES:-4096:4096:64:f16:16384 4096:1024:4:f16:16384 4096:4096:64:f32:16384}; fi
+  export MONC_TUNING_DB=$OUT/cli/db.json
+  first=1
+  for c in $CASES; do
+    IFS=: read -r n m nb dt b <<< "$c"
+    spec=/tmp/cli-$n-$m-$dt.mon; name=$n-$m-$dt-b$b
+    printf 'module cli\ndtype %s\nmap mon : %s -> %s = monarch(nblocks: %s)\n' $dt $n $m $nb > $spec
+    timed cli-bench-$name 60 $R node bin/monc.js bench $spec --map mon --batch $b --no-tuning --json > $OUT/cli/untuned-$name.json 2>> $OUT/cli/log.txt
+    if [ -n "$first" ]; then
+      first=
+      timed cli-tune-$name 90 $R node bin/monc.js tune $spec --map mon --batch $b --max-candidates 16 --json > $OUT/cli/tune-$name.json 2> $OUT/cli/tune-$name-log.txt
+      timed cli-tuned-$name 60 $R node bin/monc.js bench $spec --map mon --batch $b --tuning --json > $OUT/cli/tuned-$name.json 2>> $OUT/cli/log.txt
+    fi
+  done
 fi
 if [ -n "${SWEEP:-}" ]; then
   timed sweep 310 $R node .gdist/bench/sweep.js --only monarch,monarch-rect,monarch-16k --max-candidates 24 --budget-s 240 --deadline-s 290 --out $OUT/sweep.json 2> $OUT/sweep-log.txt
