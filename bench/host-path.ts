@@ -71,6 +71,7 @@
  *                      GPU's work (s15 call 1, H200, B=4096: gpuOnePieceMs 2.654 against 1.627 stamped)
  *   kernelsTwiceMs, kernelsSubmitCpuMs   the kernels' pass twice in one submission (is kernelsMs'
  *                      excess per pass or per submission?) and the CPU time of submit() alone
+ *   gpuOnePieceTwiceMs the whole round trip twice in one submission (the same question of gpuOnePieceMs)
  * One JSON object on --out (else stdout): each record names its build and kernels.
  *
  *   node dist/bench/host-path.js [--batches 1,512,4096] [--chunk-rows 64,128,256,512,1024]
@@ -257,13 +258,15 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
   out.copyJsToJsMs = await median(n, async () => target.set(source));
   out.newArrayTouchMs = await median(n, async () => void new Float32Array(yBytes / 4).fill(1));
   out.copyXToNewMs = await median(n, async () => void new Float32Array(x));
-  out.gpuOnePieceMs = await median(n, () =>
-    submit((e) => {
-      e.copyBufferToBuffer(upload, 0, xs, 0, xBytes);
-      runner.encodeForward(e, xs, ys, batch);
-      e.copyBufferToBuffer(ys, 0, readback, 0, yBytes);
-    }),
-  );
+  const trip = (e: GPUCommandEncoder) => {
+    e.copyBufferToBuffer(upload, 0, xs, 0, xBytes);
+    runner.encodeForward(e, xs, ys, batch);
+    e.copyBufferToBuffer(ys, 0, readback, 0, yBytes);
+  };
+  out.gpuOnePieceMs = await median(n, () => submit(trip));
+  // The same round trip twice in one submission: its wall time above the stamps is paid per submission (twice = once + the stamped
+  // span) or per part (twice = 2 x once).
+  out.gpuOnePieceTwiceMs = await median(n, () => submit((e) => (trip(e), trip(e))));
   for (const rows of CHUNK_ROWS.filter((r) => r < batch)) {
     const chunked = chunkedSubmit(device, runner, upload, readback, batch, rows, submit);
     out[`gpuChunks:${rows}_Ms`] = await median(n, chunked.run);
