@@ -16,6 +16,8 @@ import { product } from './index-map.js';
 import { shortJson } from './manifest-file.js';
 import { patternSource } from './pattern.js';
 import { backwardBindings, forwardBindings } from './kernel-bindings.js';
+import { entryPointProblem } from './entry-points.js';
+import { modelOpsProblem } from './model-ops.js';
 import type { BackwardOpData, BackwardProgramData, Dtype, OpData, ProgramData } from './program.js';
 import { backwardProblems, programProblems } from './program-problems.js';
 import { GRADIENT_BUFFER, type Manifest, type ManifestMap } from './types.js';
@@ -271,6 +273,8 @@ function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
   const forward: ProgramData = { name, in: n, out, dtype, params, paramSize, buffers: map.buffers, ops: map.ops };
   const [first] = programProblems(forward);
   if (first) return `: ${first}`;
+  const lowering = map.model && modelOpsProblem(map.model.body, map.ops);
+  if (lowering) return lowering;
   const b = map.backward;
   if (!b) return kernelsProblem(map);
   const zero = b.zeroInputGradient ? { zeroInputGradient: true as const } : {};
@@ -349,6 +353,7 @@ function kernelLists(map: ManifestMap): [string, readonly KernelRefs[] | undefin
 }
 
 interface KernelRefs {
+  readonly entryPoint: string;
   readonly ops: readonly number[];
   readonly src: string;
   readonly dst: string;
@@ -372,7 +377,11 @@ function bindingProblem(kernel: KernelRefs, ops: readonly (OpData | BackwardOpDa
   return undefined;
 }
 
-/** The first kernel that names an op or buffer its program lacks, or binds a pattern its op has not, or the first op its list does not run in order, or the first kernel binding other buffers than its ops (bindingProblem). */
+/**
+ * The first kernel that names an op or buffer its program lacks, or binds a pattern its op has
+ * not, or the first op its list does not run in order, or the first kernel binding other buffers
+ * than its ops (bindingProblem) or named otherwise than the kernel of its first op (entry-points.ts).
+ */
 function kernelsProblem(map: ManifestMap): string | undefined {
   for (const [where, kernels, program] of kernelLists(map)) {
     if (!kernels) continue;
@@ -392,7 +401,7 @@ function kernelsProblem(map: ManifestMap): string | undefined {
     const order = orderProblem(kernels, ops.length);
     if (order) return `.${where}${order}`;
     for (const [k, kernel] of kernels.entries()) {
-      const binding = bindingProblem(kernel, kernel.ops.map((i) => ops[i]), program);
+      const binding = bindingProblem(kernel, kernel.ops.map((i) => ops[i]), program) ?? entryPointProblem(map.name, program, kernel.ops[0], kernel.entryPoint);
       if (binding) return `.${where}[${k}]${binding}`;
     }
   }

@@ -12,7 +12,7 @@ import type { Op, Program } from '../ir/ir.js';
 import { defaultPartition, defaultRunAt, emitKernel, emitRunKernel, runCandidates, runFamilyDefaults } from '../codegen/wgsl/families.js';
 import { isAmong } from '../codegen/wgsl/family.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from '../codegen/wgsl/kernel.js';
-import { entryPointName } from '../codegen/wgsl/program.js';
+import { entryPointName } from '../manifest/entry-points.js';
 import type { KernelContext, StorageType } from '../codegen/wgsl/scaffold.js';
 import { MONC_VERSION } from '../version.js';
 import { PRECISION_TOLERANCE } from '../util/precision.js';

@@ -210,6 +210,62 @@ describe('decodeManifest of a damaged manifest file', () => {
     expect(split.message).toBe(`the manifest of module 'damaged': maps[0].backward.kernels[${k}].dispatch.rowsPerSplit: ${rows * 2} is not its op's rowsPerSplit (${rows})`);
   });
 
+  // QA2 s14 R34 addendum 3: entry points swapped between a map's kernels (wrong by 7.3), or one kernel's used twice (5.4), ran the
+  // wrong code; a kernel is named after its first op (manifest/entry-points.ts), with its kernel set's suffix where it has one.
+  it("a kernel named otherwise than the kernel of its first op (entry points swapped or repeated): a format error naming it", () => {
+    const names = (file: string, path: (string | number)[]) => (kernelsAt(file, path) as { entryPoint: string }[]).map((k) => k.entryPoint);
+    expect(names(trained, ['maps', 0, 'kernels'])).toEqual(['s_op0', 's_op1', 's_op2']);
+    expect(names(trained, ['maps', 0, 'backward', 'kernels'])[0]).toBe('s_bwd0');
+    expect(names(f16, ['maps', 0, 'kernelSets', 1, 'kernels'])).toEqual(['h_op0', 'h_op1']);
+    const refused = (file: string, path: (string | number)[], value: string) => {
+      const error = moncErrorOf(() => decodeManifest(withField(file, path, value), blockSparse));
+      return [error.kind, error.message];
+    };
+    const message = (where: string, name: string, first: number, base: string) =>
+      `the manifest of module 'damaged': ${where}.entryPoint: '${name}' is not the name of a kernel starting at its op ${first} ('${base}', maybe with its kernel set's suffix)`;
+    expect(refused(trained, ['maps', 0, 'kernels', 0, 'entryPoint'], 's_op1')).toEqual(['format', message('maps[0].kernels[0]', 's_op1', 0, 's_op0')]);
+    expect(refused(trained, ['maps', 0, 'kernels', 1, 'entryPoint'], 's_op0')).toEqual(['format', message('maps[0].kernels[1]', 's_op0', 1, 's_op1')]);
+    expect(refused(trained, ['maps', 0, 'kernels', 1, 'entryPoint'], 's_op10')).toEqual(['format', message('maps[0].kernels[1]', 's_op10', 1, 's_op1')]);
+    expect(refused(trained, ['maps', 0, 'kernels', 0, 'entryPoint'], 'm_op0')).toEqual(['format', message('maps[0].kernels[0]', 'm_op0', 0, 's_op0')]);
+    expect(refused(trained, ['maps', 0, 'backward', 'kernels', 0, 'entryPoint'], 's_op0')).toEqual(['format', message('maps[0].backward.kernels[0]', 's_op0', 0, 's_bwd0')]);
+    expect(refused(f16, ['maps', 0, 'kernelSets', 1, 'kernels', 1, 'entryPoint'], 'h_op0')).toEqual(['format', message('maps[0].kernelSets[1].kernels[1]', 'h_op0', 1, 'h_op1')]);
+    // A kernel set's suffix is the kernel's own name still (the tensor-core, large and portable sets share the module's WGSL).
+    for (const name of ['s_op0_tc', 's_op0_large', 's_op0_portable']) expect(decodeManifest(withField(trained, ['maps', 0, 'kernels', 0, 'entryPoint'], name), blockSparse).maps[0].kernels[0].entryPoint).toBe(name);
+  });
+
+  // QA2 s14 R35: the model (what referenceApply, project and the gradients' oracle read) edited within bounds ran and disagreed
+  // with the runner by 1.3-2.6: a stage's slice moved within its tensor, or two stages swapped.
+  it("a model whose weighted factors or biases are not its ops' (slices moved or swapped, blocks changed): a format error naming it", () => {
+    const source = 'map bf : 8 -> 8 = butterfly() + bias()\nmap s : 16 -> 16 = sparse(block: [4, 4], pattern: random(density: 0.5, seed: 3))\n';
+    const file = manifestText(source, true);
+    const model = JSON.parse(file).maps[0].model.body;
+    const stages = model.terms[0].stages as { kind: string; weight?: { tensor: string; offset: number } }[];
+    const weighted = stages.map((s, i) => [s, i] as const).filter(([s]) => s.kind === 'ks');
+    expect(weighted.length).toBe(3);
+    const [[first, i0], [second, i1]] = weighted;
+    expect([first.weight!.tensor, first.weight!.offset, second.weight!.offset]).toEqual(['bf.0.twiddle', 0, 16]);
+    const at = (i: number) => ['maps', 0, 'model', 'body', 'terms', 0, 'stages', i];
+    const refused = (path: (string | number)[], value: unknown) => moncErrorOf(() => decodeManifest(withField(file, path, value), blockSparse));
+    const moved = refused([...at(i0), 'weight', 'offset'], 1);
+    expect(moved.kind).toBe('format');
+    expect(moved.message).toBe(
+      `the manifest of module 'damaged': maps[0].model.body.terms[0].stages[${i0}]: the model's weighted factor 0 is ks bf.0.twiddle[1:17] (b 2, c 2, a·d 4), but the ops' (ops[0]) is ks bf.0.twiddle[0:16] (b 2, c 2, a·d 4)`,
+    );
+    expect(refused([...at(i1), 'weight', 'offset'], 0).message).toMatch(/maps\[0\]\.model\.body\.terms\[0\]\.stages\[\d+\]: the model's weighted factor 1 is ks bf\.0\.twiddle\[0:16\]/);
+    const swapped = JSON.parse(file);
+    const list = swapped.maps[0].model.body.terms[0].stages;
+    [list[i0], list[i1]] = [list[i1], list[i0]];
+    expect(moncErrorOf(() => decodeManifest(swapped, blockSparse)).message).toMatch(/: maps\[0\]\.model\.body\.terms\[0\]\.stages\[\d+\]: the model's weighted factor 0 is ks bf\.0\.twiddle\[16:32\]/);
+    const bias = model.terms[1] as { param: { tensor: string } };
+    expect(refused(['maps', 0, 'model', 'body', 'terms', 1, 'param', 'tensor'], 'bf.0.twiddle').message).toBe(
+      `the manifest of module 'damaged': maps[0].model: its biases (bf.0.twiddle[0:8]) are not the ops' (${bias.param.tensor}[0:8])`,
+    );
+    // The file keeps each block list once (manifest-file.ts): the model's refers to its transpose instead of the op's list.
+    const ref = JSON.parse(file).maps[1].model.body.blocks as { pattern: number; transposed?: true };
+    expect(ref.transposed).toBeUndefined();
+    expect(refused(['maps', 1, 'model', 'body', 'blocks'], { ...ref, transposed: true }).message).toBe("the manifest of module 'damaged': maps[1].model.body.blocks: not the blocks of ops[0], which computes it");
+  });
+
   it('a cost past 2^31 (a large dense map\'s flops) is accepted', () => {
     expect(decodeManifest(withField(text, ['maps', 0, 'dense', 'flopsPerRow'], 2 ** 40), blockSparse).maps[0].dense.flopsPerRow).toBe(2 ** 40);
   });

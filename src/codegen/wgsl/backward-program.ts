@@ -18,6 +18,7 @@ import type { StorageType } from './scaffold.js';
 import { biasGradFamily, reduceFamily, weightGradTiled } from './weight-grad.js';
 import { weightGradStaged } from './weight-grad-staged.js';
 import type { KernelContext } from './scaffold.js';
+import { backwardEntryPoint } from '../../manifest/entry-points.js';
 
 /**
  * The backward registry: the families of the ops only backward programs have (transposed
@@ -71,11 +72,6 @@ export function backwardCandidates(op: BackwardOp, limits: TargetLimits): Schedu
 export function isValidBackwardSchedule(op: BackwardOp, schedule: Schedule, limits: TargetLimits): boolean {
   const family = backwardFamiliesFor(op).find((f) => f.name === schedule.family);
   return family !== undefined && isAmong(schedule, family.candidates(limits));
-}
-
-/** The entry point of backward op `index` of map `mapName`. */
-export function backwardEntryPoint(mapName: string, index: number): string {
-  return `${mapName}_bwd${index}`;
 }
 
 export interface EmitBackwardOptions {

@@ -9,6 +9,9 @@ import { checkLimitsArgument, checkOptionFields } from '../../util/library-argum
 import { defaultRunAt, defaultSchedule, emitKernel, emitRunKernel, isValidRunSchedule, isValidSchedule, runsAt, type ScheduledRun } from './families.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from './kernel.js';
 import type { KernelContext, StorageType } from './scaffold.js';
+import { entryPointName } from '../../manifest/entry-points.js';
+
+export { entryPointName } from '../../manifest/entry-points.js';
 
 /** A schedule picked for a kernel, and the target limits it was picked within. */
 export interface TunedSchedule {
@@ -38,11 +41,6 @@ export interface EmitProgramOptions {
   readonly entryPointSuffix?: string;
   /** Told each tuned schedule that is ignored because it does not fit its ops (possibly more than once for the same ops). */
   readonly onUnusable?: (ops: readonly number[], schedule: Schedule) => void;
-}
-
-/** The entry point of the kernel starting at op `index` of map `mapName`; module-unique because map names are. */
-export function entryPointName(mapName: string, index: number): string {
-  return `${mapName}_op${index}`;
 }
 
 export function emitProgramKernels(program: Program, options: EmitProgramOptions = {}): EmittedKernel[] {
