@@ -81,7 +81,8 @@ function shapeOf(op: KsOp, s: Schedule, storage: StorageType, rowsPerWorkgroup: 
       const nk = c / tk;
       // Epilogue rounds: et result tiles per subgroup each (absent: one).
       const rounds = (mr * nb) / (typeof s.et === 'number' ? s.et : 1);
-      const perChunk = (looped ? 2 * nk : 2 * nk - 1) + 2 * rounds - 1;
+      // db (two source buffers): one barrier per γ chunk, none after the last.
+      const perChunk = (looped ? 2 * nk : s.db === true ? nk - 1 : 2 * nk - 1) + 2 * rounds - 1;
       const rc = rg * mr * 16;
       const wBytes = td * tb * c * e;
       return {

@@ -1,7 +1,8 @@
 /**
  * ks-sgmat-strided's `pd` knob: the source's global loads two γ chunks ahead (a second register
  * set) instead of one, so each chunk's loads have two multiply phases to arrive. Offered last, as
- * twins of session 6's form where a row chunk has an even number of γ chunks; never a default.
+ * twins of session 6's form, its sw twins and its 16-row-chunk form where a row chunk has an even
+ * number of γ chunks; never a default.
  * Results through the subgroup-matrix emulation on SwiftShader against float64 (f32 storage as
  * the emulation requires), across row chunks and a batch that ends inside one.
  */
@@ -11,11 +12,11 @@ import { ksSgmatStrided, type KsSgmatStridedSchedule } from '../../src/codegen/w
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { EMULATED, emulatedError, H200, schedule, unfiltered } from './sgmat-strided-support.js';
-import { kernelError, TOL_F16 } from './support.js';
+import { H200, itMatchesFloat64, schedule, unfiltered } from './sgmat-strided-support.js';
+import { kernelError } from './support.js';
 
 type Knobs = Parameters<typeof schedule>[0];
-const deeper = (s: Knobs): KsSgmatStridedSchedule => ({ ...schedule(s), pd: 2 });
+const deeper = (s: Knobs, sw?: true): KsSgmatStridedSchedule => ({ ...schedule(s), ...(sw ? { sw } : {}), pd: 2 });
 const n4096 = monarchCase(4096, 4096, 64);
 const defaultShape = { dtile: 8, cols: 64, sb: 32, mr: 2, chunks: 4, tk: 32, wres: true };
 
@@ -26,14 +27,20 @@ describe('ks-sgmat-strided pd: the schedule space', () => {
       const all = ksSgmatStrided.candidates(op, H200);
       const at = all.findIndex((s) => s.pd !== undefined);
       expect(at).toBeGreaterThan(0);
-      expect(all.slice(at).every((s) => s.pd === 2)).toBe(true);
+      // Then the db twins (ks-sgmat-strided-db.test.ts).
+      const end = all.findIndex((s) => s.db !== undefined);
+      expect(all.slice(at, end < 0 ? all.length : end).every((s) => s.pd === 2)).toBe(true);
+      expect(all.slice(at).every((s) => s.pd === 2 || s.db === true)).toBe(true);
       const keys = new Set(all.map(scheduleKey));
-      for (const s of all.slice(at)) {
+      for (const s of all.slice(at).filter((s) => s.pd !== undefined)) {
         const { pd: _, ...one } = s;
         expect(keys.has(scheduleKey(one)), JSON.stringify(s)).toBe(true);
         expect(s.rg === undefined && s.acc16 === undefined && (op.c / s.tk) % 2 === 0, JSON.stringify(s)).toBe(true);
       }
-      expect('pd' in ksSgmatStrided.defaultSchedule(op, H200)).toBe(false);
+      const plain = ksSgmatStrided.defaultSchedule(op, H200);
+      expect('pd' in plain).toBe(false);
+      // The default (sw; 16 row chunks at d = 4) with pd where its γ chunks pair up (n = 4096: 4 of 16; 1024 -> 4096: 4 of 64).
+      if ((op.c / plain.tk) % 2 === 0) expect(all, JSON.stringify(plain)).toContainEqual({ ...plain, pd: 2 });
     }
     expect(ksSgmatStrided.candidates(n4096.ops[1] as KsOp, H200)).toContainEqual(deeper(defaultShape));
     expect(ksSgmatStrided.candidates(n4096.ops[1] as KsOp, H200)).not.toContainEqual(deeper({ ...defaultShape, tk: 64 })); // one γ chunk per row chunk
@@ -74,12 +81,9 @@ describe('ks-sgmat-strided pd results, emulated, against the float64 reference',
   const cases: [string, OpsCase, KsSgmatStridedSchedule, number][] = [
     ['d = 8, 2 γ chunks, 4 row chunks (the batch ends in the third)', monarchCase(256, 256, 8), deeper({ dtile: 4, cols: 32, sb: 32, mr: 1, chunks: 4, tk: 16, wres: true }), 40],
     ['d = 16, 4 γ chunks (two per set), W in place, 2 row chunks', monarchCase(1024, 1024, 16), deeper({ dtile: 4, cols: 16, sb: 16, mr: 1, chunks: 2, tk: 16, wres: false }), 37],
+    ['d = 16, 8 δ with swizzled lanes (two vec4 runs), W resident, 2 row chunks (the batch ends in the second)', monarchCase(1024, 1024, 16), deeper({ dtile: 8, cols: 16, sb: 16, mr: 1, chunks: 2, tk: 16, wres: true }, true), 23],
   ];
-  for (const [name, c, s, batch] of cases)
-    it(`${name} (batch ${batch})`, async () => {
-      expect(ksSgmatStrided.candidates(c.ops[1] as KsOp, EMULATED), name).toContainEqual(s);
-      expect(await emulatedError(c, s, batch), JSON.stringify(s)).toBeLessThan(TOL_F16);
-    });
+  itMatchesFloat64(cases);
 });
 
 describe('ks-sgmat-strided pd: the check can fail', () => {

@@ -77,7 +77,8 @@ describe('occupancy model (bench/occupancy.ts)', () => {
     const wstage = s.wstage === true ? 2 * s.dtile * s.cols * tkp : 0;
     const epilogueTiles = typeof s.et === 'number' ? s.et : 1;
     const slotBytes = s.acc16 === true ? 2 : 4; // acc16: f16 result slots
-    expect(workgroupBytes(k.wgsl)).toBe(2 * s.dtile * plane + slotBytes * subgroups * slot * epilogueTiles + wstage);
+    const buffers = s.db === true ? 2 : 1; // db: two source buffers
+    expect(workgroupBytes(k.wgsl)).toBe(2 * s.dtile * plane * buffers + slotBytes * subgroups * slot * epilogueTiles + wstage);
   });
 
   test.prop([fc.constantFrom('ks-tiled', 'ks-dtiled'), fc.nat()], { numRuns: 30 })('reads the vec4 workgroup arrays of the f32 register-tiled families', (family, pick) => {

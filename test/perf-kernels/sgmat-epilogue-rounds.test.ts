@@ -31,7 +31,7 @@ describe('ks-sgmat-strided epilogue rounds (et): the schedule space', () => {
 
   it('adds et 2, 4 or 8 to session-6-form strided schedules only, after every other candidate, within the memory limit', () => {
     for (const [name, op] of ops) {
-      const all = ksSgmatStrided.candidates(op, H200).filter((s) => !s.acc16 && s.pd === undefined && s.ds === undefined && s.sw === undefined && s.ku === undefined); // et with f16 results, pd, ds, sw, ku: ks-sgmat-strided-acc16/-prefetch/-ds/-swizzle/-ku.test.ts
+      const all = ksSgmatStrided.candidates(op, H200).filter((s) => !s.acc16 && s.pd === undefined && s.ds === undefined && s.sw === undefined && s.db === undefined); // et with f16 results, pd, ds, sw, db: ks-sgmat-strided-acc16/-prefetch/-ds/-swizzle.test.ts
       const first = all.findIndex((s) => s.et !== undefined);
       const withEt = all.filter((s) => s.et !== undefined);
       if (op.d === 1) {

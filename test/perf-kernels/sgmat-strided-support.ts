@@ -4,7 +4,7 @@
  * knobs, workgroup-memory bank counting, and one kernel's error through the subgroup-matrix
  * emulation on SwiftShader (test/support/sgmat-emulation.ts).
  */
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import { monarchCase, type OpsCase } from '../../bench/cases.js';
 import { SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
 import { ksSgmatStrided, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
@@ -13,7 +13,7 @@ import { SUBGROUP_MATRIX_UNIFORMITY_OFF } from '../../src/codegen/wgsl/fast/sgma
 import type { EmittedKernel, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { kernelError } from './support.js';
+import { kernelError, TOL_F16 } from './support.js';
 
 export const FEATURES = ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'];
 /** The H200 (Dawn/Vulkan): 1024 invocations, 48 KiB of workgroup memory. */
@@ -83,4 +83,13 @@ export function unfiltered(k: EmittedKernel): EmittedKernel {
 export function emulatedError(c: OpsCase, s: KsSgmatStridedSchedule, batch: number, index = 1, op: KsOp = c.ops[index] as KsOp): Promise<number> {
   const cs = { ...c, ops: c.ops.map((o, i) => (i === index ? op : o)) };
   return kernelError(cs, index, 1, emulatedEmit((ctx) => unfiltered(ksSgmatStrided.emit(op, s, ctx)), { packWorkgroupF16: true }), batch, 'f32');
+}
+
+/** One test per case [name, case, schedule, batch]: the schedule is an emulated candidate of the case's strided factor and matches float64. */
+export function itMatchesFloat64(cases: readonly (readonly [string, OpsCase, KsSgmatStridedSchedule, number])[]): void {
+  for (const [name, c, s, batch] of cases)
+    it(`${name} (batch ${batch})`, async () => {
+      expect(ksSgmatStrided.candidates(c.ops[1] as KsOp, EMULATED), name).toContainEqual(s);
+      expect(await emulatedError(c, s, batch), JSON.stringify(s)).toBeLessThan(TOL_F16);
+    });
 }

@@ -44,9 +44,8 @@ export interface KsSgmatStridedSchedule extends Schedule {
   // it had), and `ds`, δ per subgroup (deltasPerSubgroup; absent = 1). Optional in session 6's
   // form: `pd`, the prefetch depth in γ chunks (prefetchDepth; absent = 1). Optional where the
   // staging or the epilogue moves vec4 runs: `sw`, swizzled lanes (a flag; absent = false).
-  // Optional in session 6's form with 16 δ per workgroup: `mt`, the source moved by matrix copies
-  // (matrixStaging; a flag; absent = false). Optional where rg and wstage are (W not resident):
-  // `ku`, the γ chunks written out instead of a WGSL loop (a flag; absent = false).
+  // Optional in session 6's form with pd 1: `db`, the source staged in two buffers (doubleBuffered;
+  // a flag; absent = false).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -72,6 +71,13 @@ export interface StridedTiling {
   /** γ chunks whose global loads are in flight while one is multiplied (pd: 1 or 2). */
   readonly pd: number;
   /**
+   * The source staged in two buffers (db): γ chunk kc of a row chunk in buffer kc mod 2, so a
+   * subgroup multiplies one chunk and stores the next (already in registers) into the other buffer
+   * between the same two barriers: one barrier per γ chunk instead of two, and the stores and the
+   * wait for their loads overlap the multiply-adds instead of following them.
+   */
+  readonly db: boolean;
+  /**
    * f16 result matrices (the f16 x f16 -> f16 configuration): half the accumulator registers, and
    * the epilogue's slots hold f16 (half the workgroup bytes, no conversion before the store).
    */
@@ -84,19 +90,6 @@ export interface StridedTiling {
    * (one local store and four loads per staged vec4, four stores and a load per written one).
    */
   readonly sw: boolean;
-  /**
-   * The source staged by matrix copies (mt): each subgroup loads 16 rows x the 16 δ of one γ from
-   * global memory as a left matrix (row-major, the source's own layout) and stores it column-major
-   * into workgroup memory at xs[γ·mtg + δ·mts + row], so the transposition from δ-fastest to
-   * row-fastest planes is the matrix store's, not 16 scalar stores, lane rotations and their index
-   * arithmetic per invocation; the multiplies then load their left matrices column-major.
-   */
-  readonly mt: boolean;
-  /** The γ chunks of a row chunk written out (ku) where W is not resident in the extended form (else a WGSL loop). */
-  readonly ku: boolean;
-  /** With mt: the staged δ columns' stride (rows of the chunk + 8 halves) and the γ stride (halves). */
-  readonly mts: number;
-  readonly mtg: number;
   /** d = 1: the source is staged and the destination written along γ and β, not δ. */
   readonly contiguous: boolean;
   /** Subgroups, β groups per δ, invocations. */
@@ -181,6 +174,16 @@ function prefetchDepth(s: KsSgmatStridedSchedule): number {
 }
 
 /**
+ * Double buffering: the source's γ chunks alternate between two buffers of workgroup memory
+ * (StridedTiling.db). Session 6's form only (unrolled γ chunks, so each chunk's buffer is a
+ * constant) with an even number of γ chunks per row chunk (the parity carries over row chunks)
+ * and one register set (pd 1). Absent = false.
+ */
+function doubleBuffered(s: KsSgmatStridedSchedule): boolean {
+  return flag(s, 'db');
+}
+
+/**
  * Epilogue slot (halves) of an f16 result tile when d > 1. A warp's reads (for each of the four
  * rotated steps) take the 16 β of one row from `runs` δ planes, 8 words each (two halves a word),
  * δ 4·dv + (q + dv) mod 4 for run dv. 272 halves (136 words ≡ 8 mod 32) put the runs' 8-word
@@ -193,30 +196,16 @@ function halfSlot(runs: number): number {
   return runs === 1 ? TILE * TILE + 8 : TILE * TILE + 16;
 }
 
-/**
- * With `mt`, the staged chunk's strides (halves): δ columns `rc` + 8 apart and γ slices td·mts
- * (+ 8 where that is a multiple of 16) apart, so both are ≡ 8 mod 16 halves (an odd multiple of 4
- * words): the 8 columns of a matrix store and the 8 γ columns of a multiply's load fall on 8
- * distinct groups of 4 banks, and every matrix starts on 16 bytes (what Vulkan's cooperative-matrix
- * loads require).
- */
-function matrixStaging(td: number, rc: number): { readonly mts: number; readonly mtg: number } {
-  const mts = rc + 8;
-  const g = td * mts;
-  return { mts, mtg: g % 16 === 0 ? g + 8 : g };
-}
-
 export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const { dtile: td, cols: tb, sb, mr, chunks, tk, wres } = s;
   const rg = rowGroups(s);
   const et = epilogueTiles(s);
   const ds = deltasPerSubgroup(s);
   const pd = prefetchDepth(s);
+  const db = doubleBuffered(s);
   const wstage = flag(s, 'wstage');
   const acc16 = flag(s, 'acc16');
   const sw = flag(s, 'sw');
-  const mt = flag(s, 'mt');
-  const ku = flag(s, 'ku');
   const contiguous = op.d === 1;
   const groups = tb / sb;
   const slots = td * groups * rg;
@@ -237,10 +226,9 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
     // Epilogue slots: each δ run of a warp reads 32 / runs consecutive β of one row.
     slot = acc16 ? halfSlot(runs) : 256 + Math.min(16, Math.max(4, 32 / runs));
   }
-  const { mts, mtg } = matrixStaging(td, rc);
-  const sharedBytes = 2 * (mt ? tk * mtg : td * plane) + (acc16 ? 2 : 4) * slots * slot * et + (wstage ? 2 * td * tb * tkp : 0);
+  const sharedBytes = 2 * td * plane * (db ? 2 : 1) + (acc16 ? 2 : 4) * slots * slot * et + (wstage ? 2 * td * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, acc16, sw, mt, mts, mtg, ku, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, db, acc16, sw, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -265,19 +253,12 @@ export function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean
   // In f32-tile units: an f16 result tile is half one.
   const accumulators = (t.ds * t.mr * t.nb) / (t.acc16 ? 2 : 1);
   const accumulatorsFit = t.wres ? accumulators <= MAX_ACCUMULATORS && t.ds * (op.c / TILE) * t.nb <= MAX_RESIDENT_W : accumulators <= MAX_ACCUMULATORS_W_IN_CHUNKS;
-  // mt: the workgroup's 16 δ of one γ per matrix copy, session 6's form (one row group) with one
-  // chunk in flight, and the chunk's copies (row tiles x γ) shared evenly by the subgroups.
-  const copies = (t.rc / TILE) * t.tk;
-  const mtFits = !t.mt || (!t.contiguous && t.td === TILE && !t.extended && t.pd === 1 && copies % t.subgroups === 0);
-  // ku: the extended form without resident W (the looped one), 16 γ chunks at most (kernel size).
-  const kuFits = !t.ku || (t.extended && !t.wres && op.c / t.tk <= 16);
   return (
-    mtFits &&
-    kuFits &&
     !(t.acc16 && t.contiguous) &&
     !(t.sw && t.sv !== 4) &&
     t.td % t.ds === 0 &&
     (t.pd === 1 || (t.pd === 2 && !t.extended && (op.c / t.tk) % 2 === 0)) &&
+    (!t.db || (t.pd === 1 && !t.extended && !t.contiguous && (op.c / t.tk) % 2 === 0)) &&
     t.tb % t.sb === 0 &&
     t.sb % TILE === 0 &&
     (t.mr * t.nb) % t.et === 0 &&

@@ -84,10 +84,10 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { hasF16Results, SUBGROUP, TILE } from './ks-sgmat.js';
 import { resultMatrix, SUBGROUP_MATRIX_UNIFORMITY_OFF } from './sgmat-results.js';
-import { stridedSgmatApplies, tiling, valid, type KsSgmatStridedSchedule, type StridedTiling } from './ks-sgmat-strided-layout.js';
+import { stridedSgmatApplies, tiling, valid, type KsSgmatStridedSchedule } from './ks-sgmat-strided-layout.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { opOperands } from './operands.js';
-import { cooperative, scalarAt, staging, tiledKernel, type StagedCopy, type Staging } from './wgsl-text.js';
+import { cooperative, scalarAt, staging, tiledKernel, type StagedCopy } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
 export { stridedSgmatApplies, stridedSgmatLayout, type KsSgmatStridedSchedule } from './ks-sgmat-strided-layout.js';
@@ -151,14 +151,19 @@ function enumerate(
  * Then session 6's form, the f16-result schedules and ds with f32 results again with swizzled
  * lanes (`sw`: no vector indexed by a runtime lane, which f16 vectors suffer most from), then
  * the `et` schedules with them, then session 6's form with sw and 16 row chunks.
- * Then (16 δ per workgroup), `mt`: session 6's form with sw and with 16 row chunks, the
- * source moved by matrix copies (StridedTiling.mt) instead of vector loads and 16 scalar stores
- * per invocation in rotated lanes.
- * Then (d > 1) the staged-W schedules (f32 and f16 results) with their γ chunks written out
- * (`ku`), where a row chunk has 16 or fewer: they ran as a WGSL loop, which the driver does not
- * unroll (ks-sgmat's chunks of 32 cost 1.55x as a loop, session 13).
- * Very last (d > 1), session 6's form with `pd` 2, the source loads two γ chunks ahead, where a
- * row chunk has an even number of γ chunks.
+ * Then (d > 1), session 6's form, its sw twins and its 16-row-chunk form with `pd` 2, the
+ * source loads two γ chunks ahead, where a row chunk has an even number of γ chunks; last the same
+ * with `db`, the source in two buffers (one barrier per γ chunk), where both fit.
+ *
+ * Tried and removed (session 14, H200, B = 16384, bench/results/s14/call-1, plan bench/results/
+ * s14/call-1/plan.json; code: commit 6247072): `mt`, the source moved by matrix copies (one
+ * row-major matrix load from the source and one column-major matrix store into workgroup memory
+ * per 16 rows x 16 δ) instead of vector loads and scalar transposing stores: n = 4096's strided
+ * factor 0.3158-0.7261 ms against the default's 0.2368 (the default with mt 0.4788), n = 16384's
+ * 0.6545-0.9279 against 0.4139. And `ku` for the staged-W schedules (their γ chunks written out
+ * instead of a WGSL loop): 1024 -> 4096's d = 4 factor 0.5589-0.8855 against the default's 0.3579,
+ * 4096 -> 1024's 0.2540-0.2595 against 0.1028, as slow as the looped forms (session 12, H100):
+ * the staged-W forms lose for other reasons than their loop.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
@@ -186,14 +191,16 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // 16 row chunks (twice the rows per W fetch and per workgroup start) of session 6's form with
   // sw: 8 chunks beat 4 by 11% at n = 4096 with 16 δ × 32 β (session 11, H100).
   const longerRows = swizzled(op, measuredForm.filter((s) => s.chunks === 8).map((s) => ({ ...s, chunks: 16 })), limits);
-  const deeperPrefetch = measuredForm.map((s): KsSgmatStridedSchedule => ({ ...s, pd: 2 })).filter((s) => valid(op, tiling(op, s), limits));
+  // Two γ chunks of source loads in flight: twice the bytes one 512-invocation workgroup per SM
+  // keeps in flight, at the same workgroup memory (session 10 measured pd before sw, when the
+  // rotated vec4s it doubles went through thread-local memory).
+  const deeperPrefetch = [...measuredForm, ...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, pd: 2 })).filter((s) => valid(op, tiling(op, s), limits));
   const f16Rounds = f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
-  // The source by matrix copies: session 6's form with sw (the default's form at 16 δ; sw then
-  // only concerns the epilogue) and 16 row chunks.
-  const matrixCopied = [...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, mt: true })).filter((s) => valid(op, tiling(op, s), limits));
-  // Staged W with the γ chunks written out (ku) where a row chunk has 16 of them or fewer.
-  const writtenOut = [...stagedForm, ...f16Results.filter((s) => s.wstage === true)].map((s): KsSgmatStridedSchedule => ({ ...s, ku: true })).filter((s) => valid(op, tiling(op, s), limits));
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...matrixCopied, ...writtenOut, ...deeperPrefetch];
+  // Two source buffers: the multiply-adds of one γ chunk and the stores of the next between the
+  // same two barriers. One 512-invocation workgroup per SM passes 14 barriers per row chunk at
+  // n = 4096 with about one multiply-add per subgroup between two (bench/occupancy.ts).
+  const twoBuffers = [...measuredForm, ...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, db: true })).filter((s) => valid(op, tiling(op, s), limits));
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...deeperPrefetch, ...twoBuffers];
 }
 
 /** `forms` with swizzled lanes (`sw`), where their staging or epilogue moves vec4 runs. */
@@ -333,52 +340,11 @@ function rotatedStores(sw: boolean, rot: string, v: string, target: (lane: strin
 const LEFT = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
 const RIGHT = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
 
-/**
- * The source chunk moved by matrix copies (`mt`, StridedTiling.mt): copy q of a γ chunk is the 16
- * rows of row tile q mod tiles x the workgroup's 16 δ of γ q / tiles; subgroup sg moves copies sg,
- * sg + S, … into its registers (fetch: a row-major left matrix straight from the source, whose rows
- * are inSize apart) and stores them column-major at xs[γ·mtg + δ·mts + row] (stash). A copy whose
- * 16 rows pass the batch's end would read entries past the buffer (Dawn's robustness then reads
- * the buffer's first entries instead), so fetch skips it and stash moves it element by element
- * with the rows clamped, as the vector staging does (the batch's last row tile only). `rb`
- * (fetch) and `r0` (stash) are the row chunk's first row.
- */
-function matrixCopies(op: KsOp, t: StridedTiling, src: string, xs: string, inSize: number): Staging {
-  const tiles = t.rc / TILE;
-  const per = (tiles * t.tk) / t.subgroups;
-  const reg = (j: number) => `pm${j}`;
-  // Source index of row `row`, γ k0 + g, δ delta0; workgroup index of the copy's first entry.
-  const from = (row: U32Expr, k0: U32Expr) => sum(mul(row, inSize), mul('alpha', op.c * op.d), mul(sum(k0, 'g'), op.d), 'delta0');
-  const at = sum(mul('g', t.mtg), mul('tile', TILE));
-  const each = (rb: string, body: (j: number) => string[]): string[] =>
-    Array.from({ length: per }, (_, j) => {
-      const q = sum('sg', u(j * t.subgroups));
-      const place = [`let tile = ${mod(q, tiles)};`, `let g = ${div(q, tiles)};`, `let row = ${sum(rb, mul('tile', TILE))};`];
-      return ['{', ...[...place, ...body(j)].map((l) => `  ${l}`), '}'];
-    }).flat();
-  return {
-    registers: Array.from({ length: per }, (_, j) => `var ${reg(j)} = ${LEFT}();`),
-    fetch: (k0) => each('rb', (j) => [`if (row + ${u(TILE)} <= batch) {`, `  ${reg(j)} = subgroupMatrixLoad<${LEFT}, row_major>(&${src}, ${from('row', k0)}, ${u(inSize)});`, '}']),
-    stash: (k0) =>
-      each('r0', (j) => [
-        `if (row + ${u(TILE)} <= batch) {`,
-        `  subgroupMatrixStore<col_major>(&${xs}, ${at}, ${reg(j)}, ${u(t.mts)});`,
-        '} else {',
-        `  for (var e = ${mod('lid', SUBGROUP)}; e < ${u(TILE * TILE)}; e += ${u(SUBGROUP)}) {`,
-        `    let r = ${div('e', TILE)};`,
-        `    let dd = ${mod('e', TILE)};`,
-        `    ${xs}[${sum(at, mul('dd', t.mts), 'r')}] = ${src}[${sum(from('min(row + r, batch - 1u)', k0), 'dd')}];`,
-        '  }',
-        '}',
-      ]),
-  };
-}
-
 function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): EmittedKernel {
   invariant(ctx.storage === 'f16', 'ks-sgmat-strided needs f16 storage');
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat-strided: op shape not supported');
   const t = tiling(op, schedule);
-  const { td: TD, tb: TB, sb: SB, mr: MR, rg: RG, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rt: RT, rc: RC, groups: G, slots: SL, threads: T, sv, contiguous, et: ET, ds: DS, acc16, mt, mts: MTS, mtg: MTG } = t;
+  const { td: TD, tb: TB, sb: SB, mr: MR, rg: RG, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rt: RT, rc: RC, groups: G, slots: SL, threads: T, sv, contiguous, et: ET, ds: DS, acc16 } = t;
   // δ slots of subgroups (TD when each subgroup takes one δ); subgroup sg's e-th δ is sd + e·TDS.
   const TDS = TD / DS;
   const result = resultMatrix(acc16 ? 'f16' : 'f32');
@@ -394,10 +360,10 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const identityOut = op.output.steps.length === 0;
   // The matrix loads read W in place: params stays a plain f16 array, unless W is staged (vec4
   // loads along γ: c and wOff are multiples of 4). src and dst are vec4 along their contiguous
-  // dimension when they can be (δ, or γ and β when d = 1); src stays f16 for mt's matrix loads.
+  // dimension when they can be (δ, or γ and β when d = 1).
   const views = {
     params: t.wstage,
-    src: !mt && sv === 4 && inSize % 4 === 0,
+    src: sv === 4 && inSize % 4 === 0,
     dst: identityOut && outSize % 4 === 0 && (contiguous || (d % 4 === 0 && TD % 4 === 0)),
   };
   const vs = views.src ? 4 : 1;
@@ -405,12 +371,13 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const xs = `${ep}_xs`;
   const os = `${ep}_os`;
 
-  // Source chunk (rows rb.., γ k0..k0+TK) -> xs[dd][r][k]; item e: the vector axis fastest (δ
-  // runs, or γ when d = 1), then γ, then row.
-  const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(mul(dd, PS), mul(r, TKP), k)}]`;
+  // Source chunk (rows rb.., γ k0..k0+TK) -> xs[dd][r][k] of buffer `buf` (db: two, TD·PS halves
+  // apart); item e: the vector axis fastest (δ runs, or γ when d = 1), then γ, then row.
+  const bufferAt = (buf: number) => (buf > 0 ? u(buf * TD * PS) : undefined);
+  const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr, buf: number) => `${xs}[${sum(bufferAt(buf), mul(dd, PS), mul(r, TKP), k)}]`;
   const srcAt = (k0: U32Expr, dd: U32Expr) => sum(mul('min(rb + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0', dd);
   const item = () => [`let dv = ${mod('e', TD / vs)};`, `let k = ${mod(div('e', TD / vs), TK)};`, `let r = ${div('e', (TD / vs) * TK)};`];
-  const srcCopy: StagedCopy =
+  const sourceCopy = (buf: number): StagedCopy =>
     views.src && contiguous
       ? {
           count: (RC * TK) / 4,
@@ -418,7 +385,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
           item: () => [`let kv = ${mod('e', TK / 4)};`, `let k = kv * 4u;`, `let r = ${div('e', TK / 4)};`],
           load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, u(0)), 4)}];`],
           // Rotated lanes, as along δ: invocation kv writes γ 4·kv + (q + kv) mod 4 at step q.
-          store: (v) => rotatedStores(t.sw, 'kv', v, (qq) => xsAt(u(0), 'r', `k + ${qq}`)),
+          store: (v) => rotatedStores(t.sw, 'kv', v, (qq) => xsAt(u(0), 'r', `k + ${qq}`, buf)),
         }
       : views.src
         ? {
@@ -427,14 +394,14 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
             item,
             load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'dv * 4u'), 4)}];`],
             // Rotated lanes: invocation dv writes δ 4·dv + (q + dv) mod 4 at step q (bank spread).
-            store: (v) => rotatedStores(t.sw, 'dv', v, (qq) => xsAt(`dv * 4u + ${qq}`, 'r', 'k')),
+            store: (v) => rotatedStores(t.sw, 'dv', v, (qq) => xsAt(`dv * 4u + ${qq}`, 'r', 'k', buf)),
           }
         : {
             count: RC * TK * TD,
             register: 'f16',
             item,
             load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'dv')}];`],
-            store: (v) => [`${xsAt('dv', 'r', 'k')} = ${v};`],
+            store: (v) => [`${xsAt('dv', 'r', 'k', buf)} = ${v};`],
           };
   // W's γ chunk for the workgroup's TD δ × TB β -> ws[dd][bb][k] (W's own layout), rows padded
   // as xs's; item e: γ fastest (vec4 runs along W's rows), then β, then δ.
@@ -449,10 +416,12 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'k'), 4)}];`],
     store: (v) => rotatedStores(t.sw, 'kv', v, (qq) => wsAt(`k + ${qq}`)),
   };
-  const copies = t.wstage ? [srcCopy, wCopy] : [srcCopy];
+  const copies = t.wstage ? [sourceCopy(0), wCopy] : [sourceCopy(0)];
   // One register set per γ chunk in flight (pd); chunk kc of a row chunk uses set kc mod pd.
-  const stages = mt ? [matrixCopies(op, t, n.src, xs, inSize)] : [staging('pf', T, copies), ...(t.pd === 2 ? [staging('pg', T, copies)] : [])];
+  const stages = [staging('pf', T, copies), ...(t.pd === 2 ? [staging('pg', T, copies)] : [])];
   const stage = stages[0];
+  // db: the same registers stashed into the second buffer (odd γ chunks).
+  const intoSecond = staging('pf', T, [sourceCopy(1)]);
   const fetch = (rb: U32Expr, k0: U32Expr, set = 0) => ['{', `  let rb = ${rb};`, ...stages[set].fetch(k0).map((l) => `  ${l}`), '}'];
 
   // The subgroup's place: δ slot sd (and sd + e·TDS, e < ds), β group sg / TDS (mod G with row
@@ -481,13 +450,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
       const kg = kc === undefined ? -1 : (kc * TK) / TILE + ks;
       for (const e of deltas) {
         const left = (i: number) => `l${tag(e)}${i}_${ks}`;
-        for (let i = 0; i < MR; i++)
-          mma.push(
-            mt
-              ? // xs[γ·MTG + δ·MTS + row]: the rows of one γ are a column.
-                `let ${left(i)} = subgroupMatrixLoad<${LEFT}, col_major>(&${xs}, ${sum(mul(deltaSlot(e), MTS), u(ks * TILE * MTG + i * TILE))}, ${u(MTG)});`
-              : `let ${left(i)} = subgroupMatrixLoad<${LEFT}, row_major>(&${xs}, ${sum(mul(deltaSlot(e), PS), leftRow(i), u(ks * TILE))}, ${u(TKP)});`,
-          );
+        for (let i = 0; i < MR; i++) mma.push(`let ${left(i)} = subgroupMatrixLoad<${LEFT}, row_major>(&${xs}, ${sum(mul(deltaSlot(e), PS), leftRow(i), u(ks * TILE + (t.db ? ((kc ?? 0) % 2) * TD * PS : 0)))}, ${u(TKP)});`);
         for (let j = 0; j < NB; j++) {
           const right = t.wres ? w(e, kg, j) : `r${tag(e)}${j}_${ks}`;
           // Staged W: the block (γ, β) of δ slot sd sits at ws[sd][β][γ], column-major with stride TKP.
@@ -510,10 +473,22 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     const mma = multiply(u(kc * TK), kc);
     return [...stages[set].stash(u(kc * TK)), 'workgroupBarrier();', ...next, '{', ...mma.map((l) => `  ${l}`), '}', ...(kc + 1 < nk ? ['workgroupBarrier();'] : [])];
   };
+  // db: multiply chunk kc (its buffer kc mod 2, stashed before the last barrier), stash the next
+  // chunk (in the registers; after the last chunk the next row chunk's first) into the other
+  // buffer, load the chunk after it, one barrier. After the last chunk the epilogue's barriers
+  // stand in for it (it writes only the result slots).
+  const bufferedChunk = (kc: number): string[] => {
+    const next = kc + 2 < nk ? fetch('r0', u((kc + 2) * TK)) : nextRowChunkAt((kc + 2 - nk) * TK, 0);
+    const mma = multiply(u(kc * TK), kc);
+    return ['{', ...mma.map((l) => `  ${l}`), '}', ...(kc % 2 === 0 ? intoSecond : stage).stash(u(((kc + 1) % nk) * TK)), ...next, ...(kc + 1 < nk ? ['workgroupBarrier();'] : [])];
+  };
+  // db's first row chunk: its chunk 0 in the first buffer, chunk 1 in the registers.
+  const bufferedStart = [...fetch('row0', u(0)), ...stage.stash(u(0)), ...fetch('row0', u(TK)), 'workgroupBarrier();'];
   // Without resident W (whose registers need constant γ tiles) the schedules with rg and wstage
-  // run the γ chunks as a loop unless `ku` writes them out: c / tk bodies unrolled made kernels of
-  // up to 650 kB of WGSL at c = 1024 (session 6's schedules keep their unrolled code).
-  const looped = t.extended && !t.wres && !t.ku;
+  // run the γ chunks as a loop: c / tk bodies unrolled made kernels of up to 650 kB of WGSL at
+  // c = 1024 (session 6's schedules keep their unrolled code; written out, `ku`, they were no
+  // faster: session 14).
+  const looped = t.extended && !t.wres;
   const gammaLoop = [
     `for (var kc = 0u; kc < ${u(nk)}; kc++) {`,
     ...[
@@ -619,13 +594,13 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
       ...resident,
       ...accs.map((a) => `var ${a} = ${result}();`),
       ...stages.flatMap((st) => st.registers),
-      ...stages.flatMap((_, set) => fetch('row0', u(set * TK), set)),
+      ...(t.db ? bufferedStart : stages.flatMap((_, set) => fetch('row0', u(set * TK), set))),
       `for (var ch = 0u; ch < ${u(CH)}; ch++) {`,
       ...[
         `let r0 = ${sum('row0', mul('ch', RC))};`,
         'if (r0 >= batch) { break; }',
         ...accs.map((a) => `${a} = ${result}();`),
-        ...(looped ? gammaLoop : Array.from({ length: nk }, (_, kc) => gammaChunk(kc)).flat()),
+        ...(looped ? gammaLoop : Array.from({ length: nk }, (_, kc) => (t.db ? bufferedChunk(kc) : gammaChunk(kc))).flat()),
         ...epilogue,
       ].map((l) => `  ${l}`),
       '}',
@@ -636,7 +611,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     entryPoint: ep,
     storage: 'f16',
     views,
-    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${mt ? TK * MTG : TD * PS}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${SL * SLOT * ET}>;`],
+    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS * (t.db ? 2 : 1)}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${SL * SLOT * ET}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: t.rows,
@@ -668,8 +643,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.ds === undefined ? {} : { ds: knob(s, 'ds') }),
     ...(s.pd === undefined ? {} : { pd: knob(s, 'pd') }),
     ...(s.sw === undefined ? {} : { sw: flag(s, 'sw') }),
-    ...(s.mt === undefined ? {} : { mt: flag(s, 'mt') }),
-    ...(s.ku === undefined ? {} : { ku: flag(s, 'ku') }),
+    ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
   }),
   emit,
 };
