@@ -4,8 +4,8 @@
  * staging made before the loss lent its input with a bare OperationError (its upload buffer was
  * mapped at creation, so nothing raced the loss) and createStaging() succeeded on a lost device.
  */
-import { it } from 'vitest';
-import { requestMoncDevice } from '../../src/runtime/device.js';
+import { expect, it } from 'vitest';
+import { getSharedDevice, requestMoncDevice } from '../../src/runtime/device.js';
 import { MapRunner } from '../../src/runtime/map-runner.js';
 import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
 import { getTestMoncDevice } from '../support/gpu.js';
@@ -44,5 +44,29 @@ it('stagings, the chunked forward and dense() on a lost device are kind device',
     await expectMoncError(() => lent.input(batch), 'device', LOST);
   } finally {
     runner.destroy();
+  }
+});
+
+it('after the shared device is lost, a runner created without a device runs on a new one', async () => {
+  await getTestMoncDevice();
+  const map = compiled.manifest.maps[0];
+  const before = await MapRunner.create(map, compiled.wgsl, { backend: 'webgpu' });
+  before.loadParams(params);
+  const want = await before.forward(x, batch);
+  const lost = (await getSharedDevice()).device;
+  lost.destroy();
+  await lost.lost;
+  await expectMoncError(() => before.forward(x, batch), 'device', LOST);
+  before.destroy();
+  const after = await MapRunner.create(map, compiled.wgsl, { backend: 'webgpu' });
+  try {
+    expect((await getSharedDevice()).device).not.toBe(lost);
+    after.loadParams(params);
+    expect(await after.forward(x, batch)).toEqual(want);
+    const staging = after.createStaging(batch);
+    (await staging.input(batch)).set(x);
+    expect(await staging.run()).toEqual(want);
+  } finally {
+    after.destroy();
   }
 });
