@@ -1,7 +1,7 @@
 /**
  * ks-dtiled's session-15 knobs of the δ-fastest form against the float64 op reference on
  * SwiftShader: a warp's lanes as `dw` δ × `bw` β tiles × 32 / (dw · bw) row tiles, and the staged
- * epilogue (`se`, results through workgroup memory as [ρ][δ][β]), alone and together, at
+ * epilogue (`se`, results through workgroup memory as [ρ][δ][β]; `sv`: its stores vec4s of 4 δ), alone and together, at
  * n = 256 and n = 1024 (d = 16, 32), with odd batches (a partial last row tile), bias and
  * accumulation. Also: where they are offered (after the padded ones, on the H200's limits at
  * n = 4096 and 16384) and that they decode to themselves. Tolerance: SPEC §6 f32 (1e-5).
@@ -33,9 +33,9 @@ describe('ks-dtiled warp tiles (dw, bw) and staged epilogue (se)', () => {
     }
   }, 300_000);
 
-  it('n = 1024 (K(1,32,32,32)): 2 δ × 4 β tiles with se, 8x8 tiles, batch 19', async () => {
+  it('n = 1024 (K(1,32,32,32)): 2 δ × 4 β tiles with se storing vec4s (sv), 8x8 tiles, batch 19', async () => {
     const c = monarchCase(1024, 1024, 32);
-    const s = padded(c, 1, { rows: 32, cols: 32, dtile: 8, tk: 4, rr: 8, rb: 8, dw: 2, bw: 4, se: true });
+    const s = padded(c, 1, { rows: 32, cols: 32, dtile: 8, tk: 4, rr: 8, rb: 8, dw: 2, bw: 4, se: true, sv: true });
     expect(await opError(ksDtiled, c, 1, s, 19), JSON.stringify(s)).toBeLessThan(TOL);
   }, 300_000);
 
@@ -51,7 +51,7 @@ describe('ks-dtiled warp tiles (dw, bw) and staged epilogue (se)', () => {
       out: 512,
       flopsPerRow: 0,
     };
-    for (const knobs of [{ dw: 2, bw: 4 }, { dw: 2, bw: 4, se: true }]) {
+    for (const knobs of [{ dw: 2, bw: 4 }, { dw: 2, bw: 4, se: true }, { se: true, sv: true }]) {
       const s = padded(c, 0, { rows: 32, cols: 16, dtile: 8, tk: 8, rr: 8, rb: 4, ...knobs });
       expect(await opError(ksDtiled, c, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
     }
@@ -66,7 +66,7 @@ describe('ks-dtiled warp tiles (dw, bw) and staged epilogue (se)', () => {
       expect(all.slice(first).every((s) => s.pad === true && s.ku === true && s.bcast === undefined), c.name).toBe(true);
       const def = ksDtiled.defaultSchedule(op, H200);
       expect(def.dw === undefined && def.se === undefined, c.name).toBe(true);
-      for (const knobs of [...warps, { dw: 2, bw: 4, se: true }, { se: true }]) {
+      for (const knobs of [...warps, { dw: 2, bw: 4, se: true }, { se: true }, { dw: 2, bw: 4, se: true, sv: true }]) {
         const s = padded(c, 1, { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, ...knobs }, H200);
         expect(ksDtiled.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
       }
@@ -83,6 +83,7 @@ describe('ks-dtiled warp tiles (dw, bw) and staged epilogue (se)', () => {
     expect(all).toContainEqual({ ...base, dw: 2, bw: 4 });
     // 1 δ × 4 β tiles needs 8 row tiles (there are 4); 16 δ exceed the tile's 8; bcast has its own lanes; a thread row's
     // 8 δ × (16 + 4) β + 4 words (41 vec4) exceed the source's 37-vec4 planes.
-    for (const bad of [{ dw: 1, bw: 4 }, { dw: 16, bw: 2 }, { dw: 2, bw: 4, bcast: true }, { se: true }]) expect(all).not.toContainEqual({ ...base, ...bad });
+    // sv stores what se staged: not without it.
+    for (const bad of [{ dw: 1, bw: 4 }, { dw: 16, bw: 2 }, { dw: 2, bw: 4, bcast: true }, { se: true }, { dw: 2, bw: 4, sv: true }]) expect(all).not.toContainEqual({ ...base, ...bad });
   });
 });

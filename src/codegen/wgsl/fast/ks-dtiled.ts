@@ -50,7 +50,9 @@
  *
  * With `se` (session 15; the δ-fastest form) results leave through workgroup memory as the bcast
  * epilogue's do (stagedStores, its [ρ][δ][β] layout in the source's array, one register row per
- * round), so the global stores are runs of `dtile` δ whatever the lanes' order (`dw`).
+ * round), so the global stores are runs of `dtile` δ whatever the lanes' order (`dw`). With `sv`
+ * (session 15) each invocation of the read-out stores 4 neighbouring δ as one vec4 (a quarter of
+ * the store instructions, the same bytes; ks-tiled's epilogue stores vec4s, the δ-fastest one scalars).
  *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
@@ -84,7 +86,7 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // WGSL loop (below). With pl, `ku` (a flag): each chunk's γ written out (staged-sum.ts chunkSteps).
   // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above). Without
   // bcast, `dw` and `bw` (numbers, session 15): a warp's lanes (above); `se` (a flag, session 15):
-  // the staged epilogue.
+  // the staged epilogue; with se, `sv` (a flag): its stores as vec4s.
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -219,6 +221,7 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     (!isPadded(s) || !isBcast(s)) &&
     warpTileFits(s) &&
     stagedEpilogueFits(s) &&
+    (s.sv !== true || isStagedEpilogue(s)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -269,7 +272,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const paddedKu = padded.filter((s) => s.ku === true);
   const warps = paddedKu.flatMap((s) => WARP_TILES.map(([dw, bw]): KsDtiledSchedule => ({ ...s, dw, bw }))).filter((s) => valid(op, s, limits));
   const staged = [...paddedKu, ...warps].map((s): KsDtiledSchedule => ({ ...s, se: true })).filter((s) => valid(op, s, limits));
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...warps, ...staged];
+  // Then those storing vec4s of 4 δ (`sv`).
+  const vectors = staged.map((s): KsDtiledSchedule => ({ ...s, sv: true }));
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...warps, ...staged, ...vectors];
 }
 
 /**
@@ -296,7 +301,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const { a, b, c, d } = op;
   invariant(inSize % 4 === 0, 'ks-dtiled: source rows must be multiples of 4 elements');
   const wVec = wOff % 4 === 0 && TK % 4 === 0;
-  const views = { src: true, dst: false, params: wVec };
+  const views = { src: true, dst: schedule.sv === true, params: wVec };
   const nbt = b / TB;
   const ndt = d / TD;
   const perRowTile = a * ndt * nbt;
@@ -397,6 +402,23 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     const slotOf = (h: number, rho: U32Expr, within: U32Expr): string =>
       L ? flatSlot(areas[h], [L.xPlane, L.wPlane][h], sum(mul(rho, O.oRow / 4), within)) : `${areas[h]}[${rho}][${within}]`;
     const rowOf = (i: number): U32Expr => (L ? sum('row0', mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3)) : sum('row0', mul('orow', RR), u(i)));
+    const vectorStores = schedule.sv === true;
+    // `sv`: each item stores 4 neighbouring δ of a (row, β) as one vec4, read as 4 words (δ lines apart) of the staged results.
+    const vectorStoreRound = (h: number, i: number): string[] => {
+      const logical = sum(mul('alpha', b * d), mul(sum('beta0', 'ob'), d), 'delta0', mul('od4', 4));
+      const bias = biasOff === undefined ? undefined : [0, 1, 2, 3].map((q) => scalarAt(n.params, views.params, sum(u(biasOff), logical, u(q))));
+      const words = [0, 1, 2, 3].map((q) => `${slotOf(h, 'orow', sum(mul(sum(mul('od4', 4), u(q)), O.oLine / 4), div('ob', 4)))}[${mod('ob', 4)}]`);
+      const at = div(sum(mul('row', outSize), logical), 4);
+      const write = epilogueWrite({ storage: st, dst: n.dst, at, value: `vec4<f32>(${words.join(', ')})`, vec4: true, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
+      const item = [
+        `let od4 = ${mod('e', TD / 4)};`,
+        `let ob = ${mod(div('e', TD / 4), TB)};`,
+        `let orow = ${div('e', (TD / 4) * TB)};`,
+        `let row = ${rowOf(i)};`,
+        `if (row < batch) { ${write} }`,
+      ];
+      return cooperative((NR * TB * TD) / 4, T, 'e', item);
+    };
     for (let i0 = 0; i0 < RR; i0 += areas.length) {
       if (i0 > 0) out.push('workgroupBarrier();');
       areas.forEach((_, h) => {
@@ -405,6 +427,10 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
       out.push('workgroupBarrier();');
       areas.forEach((_, h) => {
         const i = i0 + h;
+        if (vectorStores) {
+          out.push(...vectorStoreRound(h, i));
+          return;
+        }
         const logical = sum(mul('alpha', b * d), mul(sum('beta0', 'ob'), d), 'delta0', 'od');
         const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), logical))];
         const value = `${slotOf(h, 'orow', sum(mul('od', O.oLine / 4), div('ob', 4)))}[${mod('ob', 4)}]`;
@@ -478,7 +504,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
     ...(s.dw === undefined ? {} : { dw: knob(s, 'dw'), bw: knob(s, 'bw') }),
-    ...presentFlags(s, ['se']),
+    ...presentFlags(s, ['se', 'sv']),
   }),
   emit,
 };
