@@ -20,6 +20,7 @@ import { entryPointProblem } from './entry-points.js';
 import { modelOpsProblem } from './model-ops.js';
 import type { BackwardOpData, BackwardProgramData, Dtype, OpData, ProgramData } from './program.js';
 import { backwardProblems, programProblems } from './program-problems.js';
+import type { Schedule } from './dispatch.js';
 import { GRADIENT_BUFFER, type Manifest, type ManifestMap } from './types.js';
 
 /** The largest count a manifest field may hold: buffers are indexed with 32-bit integers. */
@@ -193,9 +194,8 @@ function mapSchema(): Check {
  * A kernel's check, then its dispatch against its workgroup: a flat, split or fixed rule counts
  * items that each take one invocation (dispatch.ts), so more items per workgroup than
  * invocations dispatches too few workgroups and leaves items undone: wrong output, no error (QA2
- * s14 R34: 64 -> 128 on a 64-invocation kernel ran with errors of 6). What else a hand edit may
- * break in a dispatch (a tiled rule's rows, a flat rule's items per row) is the emitter's to
- * know, not the format's.
+ * s14 R34: 64 -> 128 on a 64-invocation kernel ran with errors of 6). A flat rule's items per
+ * row are checked against its op (flatProblem); a tiled rule's rows are the emitter's to know.
  */
 function covering(check: Check): Check {
   return (v, path) => {
@@ -359,7 +359,23 @@ interface KernelRefs {
   readonly dst: string;
   readonly aux?: string;
   readonly pattern?: string;
-  readonly dispatch: { readonly kind: string; readonly rowsPerSplit?: number };
+  readonly dispatch: { readonly kind: string; readonly rowsPerSplit?: number; readonly itemsPerRow?: number };
+  readonly schedule: Schedule;
+}
+
+/**
+ * Where a one-op `flat` kernel's items per batch row are not its op's outputs over its schedule's
+ * outputsPerThread (one when it has none): every flat family monc emits (ks-direct, bsr-direct,
+ * bsr-t-direct, bias) gives each item that many outputs of its op, so fewer items left outputs
+ * undone (QA2 s14 R34: itemsPerRow 15 -> 7 ran with errors of 6.3).
+ */
+function flatProblem(kernel: KernelRefs, ops: readonly (OpData | BackwardOpData)[]): string | undefined {
+  const op = ops[0];
+  if (kernel.dispatch.kind !== 'flat' || ops.length !== 1 || !('output' in op)) return undefined;
+  const perItem = typeof kernel.schedule.outputsPerThread === 'number' ? kernel.schedule.outputsPerThread : 1;
+  const items = op.output.size / perItem;
+  if (kernel.dispatch.itemsPerRow === items) return undefined;
+  return `.dispatch.itemsPerRow: ${kernel.dispatch.itemsPerRow} is not its op's ${op.output.size} outputs over the ${perItem} of each item (${items})`;
 }
 
 /**
@@ -380,7 +396,8 @@ function bindingProblem(kernel: KernelRefs, ops: readonly (OpData | BackwardOpDa
 /**
  * The first kernel that names an op or buffer its program lacks, or binds a pattern its op has
  * not, or the first op its list does not run in order, or the first kernel binding other buffers
- * than its ops (bindingProblem) or named otherwise than the kernel of its first op (entry-points.ts).
+ * than its ops (bindingProblem), named otherwise than the kernel of its first op (entry-points.ts) or
+ * giving a flat dispatch other items than its op's outputs (flatProblem).
  */
 function kernelsProblem(map: ManifestMap): string | undefined {
   for (const [where, kernels, program] of kernelLists(map)) {
@@ -401,7 +418,8 @@ function kernelsProblem(map: ManifestMap): string | undefined {
     const order = orderProblem(kernels, ops.length);
     if (order) return `.${where}${order}`;
     for (const [k, kernel] of kernels.entries()) {
-      const binding = bindingProblem(kernel, kernel.ops.map((i) => ops[i]), program) ?? entryPointProblem(map.name, program, kernel.ops[0], kernel.entryPoint);
+      const run = kernel.ops.map((i) => ops[i]);
+      const binding = bindingProblem(kernel, run, program) ?? entryPointProblem(map.name, program, kernel.ops[0], kernel.entryPoint) ?? flatProblem(kernel, run);
       if (binding) return `.${where}[${k}]${binding}`;
     }
   }

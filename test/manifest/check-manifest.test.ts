@@ -194,6 +194,41 @@ describe('decodeManifest of a damaged manifest file', () => {
     }
   });
 
+  // QA2 s14 R34: a flat kernel's itemsPerRow 15 -> 7 decoded and ran with errors of 6.3 (half of each row's outputs undone).
+  it("a flat dispatch whose items per row are not its op's outputs over the schedule's outputsPerThread: a format error naming it", () => {
+    type Plan = { ops: number[]; schedule: { family: string; outputsPerThread?: number }; dispatch: { kind: string; itemsPerRow?: number } };
+    const families = new Set<string>();
+    for (const [file, lists] of [
+      [trained, ['kernels', 'backward.kernels']],
+      [f16, ['kernels', 'kernelSets.1.kernels', 'backward.kernels']],
+      // A bias whose output map no block matmul of its sum shares: a bias kernel of its own.
+      [manifestText('map b : 16 -> 16 = transpose(4, 4) @ blockdiag(nblocks: 4) + bias()\n', true), ['kernels']],
+    ] as const) {
+      JSON.parse(file).maps.forEach((_map: unknown, m: number) => {
+        for (const list of lists) {
+          const path = ['maps', m, ...list.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k))];
+          (kernelsAt(file, path) as Plan[] | undefined)?.forEach((k, i) => {
+            if (k.dispatch.kind !== 'flat' || k.ops.length !== 1) return;
+            families.add(k.schedule.family);
+            const items = k.dispatch.itemsPerRow!;
+            const outputs = items * (k.schedule.outputsPerThread ?? 1);
+            const where = [...path, i].map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('').slice(1);
+            for (const wrong of [items - 1, items + 1]) {
+              if (wrong < 1) continue;
+              const error = moncErrorOf(() => decodeManifest(withField(file, [...path, i, 'dispatch', 'itemsPerRow'], wrong), blockSparse));
+              expect([error.kind, error.message]).toEqual([
+                'format',
+                `the manifest of module 'damaged': ${where}.dispatch.itemsPerRow: ${wrong} is not its op's ${outputs} outputs over the ${k.schedule.outputsPerThread ?? 1} of each item (${items})`,
+              ]);
+            }
+          });
+        }
+      });
+    }
+    // The flat families of untuned builds (bsr-direct, a tuning candidate, counts its items as bsr-t-direct does).
+    expect([...families].sort()).toEqual(['bias', 'bsr-t-direct', 'ks-direct']);
+  });
+
   // QA2 s14 R34 (re-verification 4): src/dst swapped ran on the wrong buffers (error 6.3); a bgrad kernel's split rule with another
   // rowsPerSplit than its op's partials (gradients off by 0.15).
   it("a kernel binding other buffers than its ops, or splitting the batch unlike its op's partials: a format error naming it", () => {
