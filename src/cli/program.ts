@@ -171,8 +171,8 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .option('--steps <n>', 'optimizer steps (one per mini-batch)', parseStepCount, 100)
     .option('--lr <η>', 'learning rate', parseReal, 1e-3)
     .addOption(new Option('--optimizer <name>', 'update rule (PyTorch defaults: Adam betas 0.9/0.999, eps 1e-8; AdamW weight decay 0.01)').choices(['adam', 'adamw', 'sgd']).default('adam'))
-    .option('--momentum <μ>', 'momentum of --optimizer sgd, in [0, 1) (default 0)', parseMomentum)
-    .option('--weight-decay <λ>', 'weight decay (adam, sgd: L2 added to the gradient; adamw: decoupled)', parseNonNegative)
+    .option('--momentum <μ>', 'momentum of --optimizer sgd, in [0, 1) (default 0)', parseReal)
+    .option('--weight-decay <λ>', 'weight decay (adam, sgd: L2 added to the gradient; adamw: decoupled)', parseReal)
     .option('--batch <n>', 'rows per step, reshuffled every epoch (default: all rows; more than the rows means all rows)', parsePositive)
     .option('--seed <n>', 'seed of the mini-batch shuffling', parseCount, 0)
     .addOption(new Option('--backend <name>', 'where to run').choices(['webgpu', 'cpu']).default('webgpu'))
@@ -226,25 +226,11 @@ function parseStepCount(text: string): number {
   return n;
 }
 
-/** Any number, NaN and ±Infinity included: commands that take one say which values they accept. */
+/** Any number, NaN and ±Infinity included: commands that take one say which values they accept (train: --lr, --momentum, --weight-decay). */
 function parseReal(text: string): number {
   const n = Number(text);
   if (text.trim() === '' || (Number.isNaN(n) && text.trim().toLowerCase() !== 'nan')) throw new InvalidArgumentError('must be a number.');
   return text.trim().toLowerCase() === 'nan' ? NaN : n;
-}
-
-/** A finite number >= 0 (a learning rate, a weight decay). */
-function parseNonNegative(text: string): number {
-  const n = parseReal(text);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a finite non-negative number.');
-  return n;
-}
-
-/** A momentum: a number in [0, 1). */
-function parseMomentum(text: string): number {
-  const n = parseReal(text);
-  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('must be a number in [0, 1).');
-  return n;
 }
 
 /** An integer >= 0 (seeds, rounds). */

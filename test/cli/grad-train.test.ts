@@ -344,16 +344,18 @@ describe('bad input: one line, exit 1, --out untouched', () => {
     ['a negative --lr', () => train(['--lr', '-0.1']), /--lr must be a finite non-negative number, got -0\.1/],
     ['an infinite --lr', () => train(['--lr', 'Infinity']), /--lr must be a finite non-negative number, got Infinity/],
     ['a NaN --lr', () => train(['--lr', 'NaN']), /--lr must be a finite non-negative number, got NaN/],
+    // The other optimizer settings alike (QA2 s15 R40: a negative --weight-decay exited 2 where a negative --lr exits 1).
+    ['a negative --weight-decay', () => train(['--weight-decay', '-1']), /--weight-decay must be a finite non-negative number, got -1/],
+    ['--momentum 1', () => train(['--optimizer', 'sgd', '--momentum', '1']), /--momentum must be a number in \[0, 1\), got 1/],
   ];
 
   // Option values that are not of the option's kind are usage errors (exit 2), as in every other
-  // command (`bench --batch 0`, `init --seed -1`); --steps 0 and a bad --lr are bad input (above).
+  // command (`bench --batch 0`, `init --seed -1`); --steps 0 and an optimizer setting out of range are bad input (above).
   const usageCases: [string, () => string[], RegExp][] = [
     ['--steps -1', () => train(['--steps', '-1']), /option '--steps <n>' argument '-1' is invalid\. must be a positive integer\./],
     ['--lr x', () => train(['--lr', 'x']), /option '--lr <η>' argument 'x' is invalid\. must be a number\./],
     ['--batch 0', () => train(['--batch', '0']), /option '--batch <n>' argument '0' is invalid\. must be a positive integer\./],
-    ['--momentum 1', () => train(['--optimizer', 'sgd', '--momentum', '1']), /option '--momentum <μ>' argument '1' is invalid\. must be a number in \[0, 1\)\./],
-    ['a negative --weight-decay', () => train(['--weight-decay', '-1']), /option '--weight-decay <λ>' argument '-1' is invalid\. must be a finite non-negative number\./],
+    ['--momentum x', () => train(['--optimizer', 'sgd', '--momentum', 'x']), /option '--momentum <μ>' argument 'x' is invalid\. must be a number\./],
     ['--momentum without sgd', () => train(['--momentum', '0.9']), /--momentum applies to --optimizer sgd, not adam/],
   ];
 

@@ -48,9 +48,13 @@ export interface TrainCommandOptions {
 }
 
 export async function trainCommand(ctx: CommandContext, file: string, opts: TrainCommandOptions): Promise<CommandResult> {
-  // Numbers the parser took but no training can use: bad input (exit 1), before any work.
+  // Numbers the parser took but no training can use: bad input (exit 1, issue 10: `--steps 0` or a negative learning
+  // rate; the other optimizer settings alike, QA2 s15 R40), before any work.
   if (opts.steps < 1) throw new MoncError('user', `--steps must be a positive integer, got ${opts.steps}`);
-  if (!(Number.isFinite(opts.lr) && opts.lr >= 0)) throw new MoncError('user', `--lr must be a finite non-negative number, got ${opts.lr}`);
+  for (const [option, value] of [['--lr', opts.lr], ['--weight-decay', opts.weightDecay]] as const) {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new MoncError('user', `${option} must be a finite non-negative number, got ${value}`);
+  }
+  if (opts.momentum !== undefined && !(opts.momentum >= 0 && opts.momentum < 1)) throw new MoncError('user', `--momentum must be a number in [0, 1), got ${opts.momentum}`);
   const optimizer = optimizerOptions(opts);
   // Training may run for hours: an --out that cannot be written is refused before any of it.
   // (--out may be --params: fine-tuning in place replaces the parameter file.)
@@ -155,7 +159,7 @@ function fileMse(map: ManifestMap, dtype: Dtype, tensors: ReadonlyMap<string, Ar
 
 function optimizerOptions(opts: TrainCommandOptions): OptimizerOptions {
   const { lr, momentum, weightDecay } = opts;
-  // Each value's range is checked where the command line is parsed (program.ts); this pair is a usage error too.
+  // Each value's range is checked above; this pair is a usage error (a command line that contradicts itself).
   if (momentum !== undefined && opts.optimizer !== 'sgd') throw new MoncError('usage', `--momentum applies to --optimizer sgd, not ${opts.optimizer}`);
   const decay = weightDecay === undefined ? {} : { weightDecay };
   return opts.optimizer === 'sgd' ? { kind: 'sgd', lr, momentum: momentum ?? 0, ...decay } : { kind: opts.optimizer, lr, ...decay };
