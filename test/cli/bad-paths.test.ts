@@ -153,6 +153,13 @@ describe('writing outputs', () => {
     expectUserError(await run({ out: `${input}/y.npy` }), /cannot write '[^']*x\.npy\/y\.npy': '[^']*x\.npy' is not a directory/);
     expectUserError(await run({ out: `${input}/deeper/y.npy` }), /a parent is not a directory|is not a directory/);
     expectUserError(await run({ out: scratch.dir }), /it is a directory; monc writes only regular files/);
+    // A trailing '/' (or a last '.' / '..') names a directory, existing or not (QA s15 Q40: `--out gdir/` wrote a file 'gdir',
+    // `--out existing/` replaced the file 'existing').
+    const named = /it names a directory \(a trailing '\/', '\.' or '\.\.'\); monc writes only regular files/;
+    const fresh = scratch.path('no-such-dir');
+    for (const out of [`${fresh}/`, `${input}/`, `${fresh}/.`, `${scratch.dir}/..`]) expectUserError(await run({ out }), named);
+    expect(existsSync(fresh)).toBe(false);
+    expect(readFileSync(input).length).toBeGreaterThan(0);
   });
 
   it('a file name over 255 bytes is a user error, and a 250-byte one works', async () => {

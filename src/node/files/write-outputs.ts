@@ -106,9 +106,15 @@ export function writeOutput(path: string, data: Uint8Array | string, options: Wr
   writeOutputs([{ path, data, shownAs: options.shownAs }], options);
 }
 
+/** A path whose last part is empty (a trailing '/'), '.' or '..'. */
+const NAMES_DIRECTORY = /(?:^|\/)\.{0,2}$/;
+
 function plan(file: OutputFile, inputs: readonly string[]): Planned {
   const shown = file.shownAs ?? file.path;
   const fail = (why: string) => new FileError(`cannot write '${shown}': ${why}`);
+  // resolve() drops a trailing '/' (and a last '.' or '..'), which name a directory whether or not one exists
+  // (QA s15 Q40: `--out gdir/` wrote a regular file 'gdir', or replaced one).
+  if (NAMES_DIRECTORY.test(file.path)) throw fail("it names a directory (a trailing '/', '.' or '..'); monc writes only regular files");
   let target = resolve(file.path);
   if (Buffer.byteLength(basename(target)) > NAME_MAX) throw fail(`file name too long (over ${NAME_MAX} bytes)`);
   let stats = lstatOrUndefined(target, fail);
