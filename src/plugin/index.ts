@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { createUnplugin, type UnpluginInstance } from 'unplugin';
 import { DEFAULT_RUNTIME_IMPORT } from '../compile.js';
 import { compileMonFile } from './compile-mon.js';
-import { declarationPath, writeIfChanged } from './declarations.js';
+import { declarationPath, removeOtherForm, writeIfChanged } from './declarations.js';
 import { findMonFiles } from '../node/find-mon-files.js';
 import type { MoncPluginOptions } from './options.js';
 import { MoncError } from '../util/error.js';
@@ -75,6 +75,7 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
   const writeDeclarations = (file: string, declarations: string): string | undefined => {
     try {
       writeIfChanged(declarationPath(file, form), declarations);
+      removeOtherForm(file, form);
       return undefined;
     } catch (e) {
       if (e instanceof MoncError) return `no declarations for ${file}: ${e.message}`;
