@@ -32,10 +32,8 @@ import type { ModelNode, SumNode } from '../model/types.js';
 import { ProjectionError } from './errors.js';
 import { tensorNames, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredDistance } from './linalg/dense.js';
+import { EXACT, STALL } from './refine.js';
 
-const STALL = 1e-6;
-/** ‖W − M‖² below this fraction of ‖W‖² (relative error 1e-9) is as exact as stored parameters get. */
-const EXACT = 1e-18;
 const OMEGA = 1.5;
 /** Default rounds: this many matrix elements' worth of rounds, within [MIN_ROUNDS, MAX_ROUNDS]. */
 const ROUND_BUDGET = 1e7;

@@ -20,6 +20,10 @@ describe('known transforms project exactly', () => {
         const result = project(s, w, { maxRounds: 0 });
         expect(result.relativeError).toBeLessThanOrEqual(1e-5);
         expect(relativeDistance(denseOf(s, result.params), w)).toBeLessThanOrEqual(1e-5);
+        // Refinement stops at once where the factorization is already exact to 1e-9 (QA2 s15 R41: it ran all 10 rounds).
+        const refined = project(s, w);
+        expect(refined.method).toMatch(/\+ 0 refinement rounds$/);
+        expect(refined.relativeError).toBeLessThanOrEqual(1e-9);
       }
     });
   }
