@@ -202,29 +202,33 @@ export class KernelCheck {
 
   private async readRows(): Promise<Float32Array> {
     const last = this.c.ops[this.c.ops.length - 1];
-    const s = this.c.layout.buffers.get(last.dst)!;
-    const elem = this.c.storage === 'f16' ? 2 : 4;
-    const rowBytes = s * elem;
-    // Copies must be 4-byte aligned: each row's aligned span goes to its own slot of `stride` bytes.
-    const stride = Math.ceil(rowBytes / 4) * 4 + 4;
-    const staging = this.device.createBuffer({ size: this.rows.length * stride, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const enc = this.device.createCommandEncoder();
-    this.rows.forEach((r, k) => {
-      const start = Math.floor((r * rowBytes) / 4) * 4;
-      const end = Math.ceil(((r + 1) * rowBytes) / 4) * 4;
-      enc.copyBufferToBuffer(this.gpu.dst, start, staging, k * stride, end - start);
-    });
-    this.device.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    const raw = new Uint8Array(staging.getMappedRange().slice(0));
-    staging.unmap();
-    staging.destroy();
-    const out = new Float32Array(this.rows.length * s);
-    this.rows.forEach((r, k) => {
-      const skew = (r * rowBytes) % 4;
-      const bytes = raw.slice(k * stride + skew, k * stride + skew + rowBytes);
-      out.set(elem === 2 ? f16ArrayToF32(new Uint16Array(bytes.buffer)) : new Float32Array(bytes.buffer), k * s);
-    });
-    return out;
+    return readRows(this.device, this.gpu.dst, this.rows, this.c.layout.buffers.get(last.dst)!, this.c.storage);
   }
+}
+
+/** Rows `rows` of a (batch, size) activation buffer of `storage` (COPY_SRC), as f32, one after another. */
+export async function readRows(device: GPUDevice, buffer: GPUBuffer, rows: readonly number[], size: number, storage: StorageType): Promise<Float32Array> {
+  const elem = storage === 'f16' ? 2 : 4;
+  const rowBytes = size * elem;
+  // Copies must be 4-byte aligned: each row's aligned span goes to its own slot of `stride` bytes.
+  const stride = Math.ceil(rowBytes / 4) * 4 + 4;
+  const staging = device.createBuffer({ size: rows.length * stride, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  rows.forEach((r, k) => {
+    const start = Math.floor((r * rowBytes) / 4) * 4;
+    const end = Math.ceil(((r + 1) * rowBytes) / 4) * 4;
+    enc.copyBufferToBuffer(buffer, start, staging, k * stride, end - start);
+  });
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const raw = new Uint8Array(staging.getMappedRange().slice(0));
+  staging.unmap();
+  staging.destroy();
+  const out = new Float32Array(rows.length * size);
+  rows.forEach((r, k) => {
+    const skew = (r * rowBytes) % 4;
+    const bytes = raw.slice(k * stride + skew, k * stride + skew + rowBytes);
+    out.set(elem === 2 ? f16ArrayToF32(new Uint16Array(bytes.buffer)) : new Float32Array(bytes.buffer), k * size);
+  });
+  return out;
 }

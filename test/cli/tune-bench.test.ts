@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devicePeaks } from '../../src/cli/device-peaks.js';
 import { progress } from '../../src/cli/progress.js';
 import { compileModule } from '../../src/compile.js';
-import type { ManifestKernel } from '../../src/manifest/types.js';
+import type { ManifestKernel, ManifestKernelPlan, ManifestMap } from '../../src/manifest/types.js';
 import { deviceTargetLimits, registerGpuProvider } from '../../src/runtime/device.js';
 import { dawnProvider } from '../../src/runtime/node-device.js';
 import { timePasses } from '../../src/runtime/timing.js';
@@ -192,6 +192,21 @@ describe('monc bench', () => {
     const { whole } = await measureMap(device, target, { batch: 8, repeats: 3 });
     expect(whole.stats.samples).toHaveLength(3);
     expect(whole.stats.warmup).toMatchObject({ batches: 1, settled: false });
+  });
+
+  // QA2 s15 R42: only a separate 16-row forward was checked, never the batch that is timed. Kernels that dispatch an eighth of
+  // the workgroups they need are right on the first rows and leave the rest undone: refused at 256 rows.
+  it('checks the timed batch itself on rows spread over it: kernels right on the first rows only are not timed', async () => {
+    const { device } = await getTestMoncDevice();
+    const map = untuned.outputs!.manifest.maps.find((m) => m.name === 'mon')!;
+    const short = (k: ManifestKernel | ManifestKernelPlan) => {
+      const d = k.dispatch;
+      return { ...k, dispatch: d.kind === 'tiled' ? { ...d, rowsPerWorkgroup: d.rowsPerWorkgroup * 8 } : d.kind === 'flat' ? { ...d, itemsPerWorkgroup: d.itemsPerWorkgroup * 8 } : d };
+    };
+    const broken = { ...map, kernels: map.kernels.map(short), kernelSets: map.kernelSets?.map((set) => ({ ...set, ...(set.kernels ? { kernels: set.kernels.map(short) } : {}) })) } as ManifestMap;
+    const target = { map: broken, program: programOf('mon'), wgsl: untuned.outputs!.wgsl, dtype: 'f32' as const };
+    await expect(measureMap(device, target, { batch: 256, repeats: 1 })).rejects.toThrow(/gives relative error .* not timing a wrong kernel/);
+    expect((await measureMap(device, { ...target, map }, { batch: 256, repeats: 1 })).relError).toBeLessThan(1e-5);
   });
 
   it('falls back to the wall clock on a device without timestamp queries', async () => {
