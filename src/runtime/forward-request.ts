@@ -49,7 +49,8 @@ export function forwardRequest(
     if (values !== rows * width) throw shape(`${what} has ${values} values; expected batch ${rows} x ${width} = ${rows * width}`);
   };
   check('input', x.length, sizes.in);
-  if (out) {
+  // Only an absent out (undefined, or null from JavaScript) means a new array: a falsy 0 or '' is a mistake to name.
+  if (out != null) {
     // Written into: a Float32Array, not any array.
     checkArray(name, 'forward', 'out', out, true);
     check('out', out.length, sizes.out);

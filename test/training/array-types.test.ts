@@ -67,6 +67,12 @@ describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
     try {
       for (const make of Object.values(types)) expect([...(await r.forward(make(x) as unknown as Float32Array, 2))]).toEqual([30, 70, 20, 52]);
       await expectMoncError(() => r.forward(Float32Array.from(x), { out: [0, 0, 0, 0] as unknown as Float32Array }), 'user', "map 'f': forward: out must be a Float32Array, got object");
+      // Falsy values too (QA2 s15 R44: the CPU ignored them, WebGPU threw a bare TypeError).
+      for (const [out, got] of [[0, 'number'], [false, 'boolean'], ['', 'string'], [NaN, 'number']] as const) {
+        await expectMoncError(() => r.forward(Float32Array.from(x), { out: out as unknown as Float32Array }), 'user', `map 'f': forward: out must be a Float32Array, got ${got}`);
+      }
+      // null is no out, as undefined is.
+      expect([...(await r.forward(Float32Array.from(x), { out: null as unknown as Float32Array }))]).toEqual([30, 70, 20, 52]);
     } finally {
       r.destroy();
     }
