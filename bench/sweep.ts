@@ -259,6 +259,10 @@ async function main(): Promise<void> {
         passedOver: measured.passedOver,
         untuned: {
           ms: plain.whole.stats.medianMs,
+          // Whether its warm-up settled: s15 call 1 timed 4096->1024 f16 untuned at 1.0443 ms whole against 0.3195 for
+          // its two kernels alone right after (the tuned build's kernels and figures): a clock ramp is the suspect.
+          warmup: plain.whole.stats.warmup,
+          kernelsSumMs: plain.kernels.reduce((sum, k) => sum + k.ms, 0),
           relError: plain.relError,
           /** An untuned f16 build on a tensor-core adapter runs its 'tensor-core' set; elsewhere 'portable'. */
           kernelSet: plain.kernelSet,
