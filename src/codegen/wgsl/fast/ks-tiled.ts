@@ -25,18 +25,29 @@
  * each operand read of the inner loop pays for its own clamp, while the line index tr + c of a
  * plane is the same for every γ (the clamp leaves the loop) and the plane index is the unrolled
  * γ itself where a workgroup holds one δ.
+ *
+ * Session 16 (unmeasured: candidates after every earlier one, never a default) asks why Monarch
+ * n = 4096's first factor (γ = 64) runs at about half the FP32 peak (H200: 0.2568 ms for 8.6
+ * GFLOP) where γ = 1024 reaches two thirds (4096->1024: 0.8069 ms for 34.4 GFLOP) with the same
+ * 8x8 tiles and 4 shared-memory wavefronts per warp per 64 FMAs, 16 warps per SM:
+ * - `rt` (a number; absent = 1): each workgroup takes rt row tiles in turn as one staged loop
+ *   (row-tiles.ts), so a tile's first loads and last stores overlap its neighbour's work;
+ * - 8x16 and 16x8 register tiles (`rr`/`rb` 16, tiles of up to 256 rows): the register tile of a
+ *   CUDA SGEMM near 80% of peak, 6 operand reads per 128 FMAs and twice the independent sums.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { KS_TILED_SHAPES, shapeDistance } from '../defaults.js';
-import { dividing, flag, highestScoring, presentFlags, type KernelFamily } from '../family.js';
+import { dividing, flag, highestScoring, knob, presentFlags, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
-import { chunkSteps, stagedSum, vec4Accumulators } from './staged-sum.js';
+import { chunkSteps, vec4Accumulators } from './staged-sum.js';
+import { rowTiles } from './row-tiles.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
 import type { U32Expr } from '../u32.js';
+import { BLOCKED_SUM_FROM } from '../reduction.js';
 
 export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   readonly family: 'ks-tiled';
@@ -47,7 +58,12 @@ export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   // register tiles interleaved by vec4, staged lines padded, staged tiles declared as arrays of
   // planes (above). Session 11's `db` (two copies of the staged tiles, one barrier per chunk) lost
   // wherever the H100 timed it and left the candidates in session 12. With pl, `ku` (a flag, session
-  // 12): each chunk's γ written out (staged-sum.ts chunkSteps).
+  // 12): each chunk's γ written out (staged-sum.ts chunkSteps). `rt` (a number, session 16): row
+  // tiles per workgroup (above).
+}
+
+function rowTileCount(s: KsTiledSchedule): number {
+  return typeof s.rt === 'number' ? s.rt : 1;
 }
 
 /** Derived sizes of a schedule. */
@@ -77,11 +93,16 @@ function valid(op: KsOp, s: KsTiledSchedule, limits: TargetLimits): boolean {
     op.d % t.dtile === 0 &&
     t.threads >= 32 &&
     t.threads <= limits.maxWorkgroupSize &&
-    t.sharedBytes <= limits.maxWorkgroupStorageBytes
+    t.sharedBytes <= limits.maxWorkgroupStorageBytes &&
+    // Several row tiles need whole chunks per tile and a reduction summed in one run (row-tiles.ts).
+    (rowTileCount(s) === 1 || (op.c % t.tk === 0 && op.c <= BLOCKED_SUM_FROM))
   );
 }
 
 /** Powers of two from 4 up to the first one covering n (a tile wider than the op wastes lanes). */
+/** Reductions this short (in γ) are offered several row tiles per workgroup. */
+const SHORT_REDUCTION = 256;
+
 function coveringPowers(n: number, max: number): number[] {
   const out: number[] = [];
   for (let p = 4; p <= max; p *= 2) {
@@ -112,7 +133,27 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   const planed = padded.map((s): KsTiledSchedule => ({ ...s, pl: true }));
   // Then (session 12) the planed ones with each chunk's γ written out (`ku`, staged-sum.ts chunkSteps).
   const unrolled = planed.map((s): KsTiledSchedule => ({ ...s, ku: true }));
-  return [...out, ...interleaved, ...padded, ...planed, ...unrolled];
+  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...sessionSixteen(op, limits, unrolled)];
+}
+
+/**
+ * Session 16's forms (above), twins of the written-out 8x8 tiles: 2 and 4 row tiles per workgroup
+ * where the reduction is short (at most SHORT_REDUCTION: a workgroup's life is a few chunks); then
+ * 8x16 and 16x8 tiles of 64 to 256 rows, alone and with 2 row tiles.
+ */
+function sessionSixteen(op: KsOp, limits: TargetLimits, unrolled: readonly KsTiledSchedule[]): KsTiledSchedule[] {
+  const eights = unrolled.filter((s) => s.rr === 8 && s.rb === 8 && s.dtile === 1);
+  const short = op.c <= SHORT_REDUCTION ? [2, 4].flatMap((rt) => eights.map((s): KsTiledSchedule => ({ ...s, rt }))) : [];
+  const wide: KsTiledSchedule[] = [];
+  for (const rows of [64, 128, 256])
+    for (const cols of coveringPowers(op.b, 128))
+      for (const tk of [8, 16].filter((k) => k <= op.c))
+        for (const [rr, rb] of [[8, 16], [16, 8]])
+          for (const rt of op.c <= SHORT_REDUCTION ? [1, 2] : [1]) {
+            const s: KsTiledSchedule = { family: 'ks-tiled', rows, cols, dtile: 1, tk, rr, rb, vec4: true, pipeline: true, ilv: true, pad: true, pl: true, ku: true, ...(rt > 1 ? { rt } : {}) };
+            if (tiling(s).threads >= 64) wide.push(s);
+          }
+  return [...short, ...wide].filter((s) => valid(op, s, limits));
 }
 
 /**
@@ -148,6 +189,8 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     params: wantVec && fullK && wOff % 4 === 0 && op.c % 4 === 0,
     dst: wantVec && op.d === 1 && isIdentity(op.output) && op.b % 4 === 0 && outSize % 4 === 0 && (biasOff === undefined || biasOff % 4 === 0),
   };
+  const RT = rowTileCount(schedule);
+  const tiles = rowTiles(RT, TR, op.c);
   const nbt = Math.ceil(op.b / TB);
   const ndt = op.d / TD;
   const perRowTile = op.a * ndt * nbt;
@@ -170,16 +213,16 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
         vec4: true,
         lines: TR,
         tk: TK,
-        at: (r, k, k0) => sum(mul(`min(${sum('row0', r)}, batch - 1u)`, inSize), mul('alpha', op.c), k0, k),
+        at: (r, k, k0) => sum(mul(`min(${sum(tiles.rowOf(k0), r)}, batch - 1u)`, inSize), mul('alpha', op.c), tiles.gammaOf(k0), k),
         slot: (k, r) => `${xRef(k, div(r, 4))}[${mod(r, 4)}]`,
       })
     : {
         count: TR * TK * TD,
         register: 'f32',
-        item: (k0) => [`let r = ${div('e', TK * TD)};`, `let k = ${mod(div('e', TD), TK)};`, `let dd = ${mod('e', TD)};`, `let gamma = ${sum(k0, 'k')};`, `let delta = delta0 + dd;`],
-        load: (v) => [
+        item: (k0) => [`let r = ${div('e', TK * TD)};`, `let k = ${mod(div('e', TD), TK)};`, `let dd = ${mod('e', TD)};`, `let gamma = ${sum(tiles.gammaOf(k0), 'k')};`, `let delta = delta0 + dd;`],
+        load: (v, k0) => [
           `${v} = 0.0;`,
-          `if (gamma < ${u(op.c)}) { let row = min(row0 + r, batch - 1u); ${v} = ${toF32(st, `${n.src}[${sum(mul('row', inSize), inIndex)}]`, false)}; }`,
+          `if (gamma < ${u(op.c)}) { let row = min(${sum(tiles.rowOf(k0), 'r')}, batch - 1u); ${v} = ${toF32(st, `${n.src}[${sum(mul('row', inSize), inIndex)}]`, false)}; }`,
         ],
         store: (v) => [`${xRef(sum(mul('k', TD), 'dd'), 'r / 4u')}[r % 4u] = ${v};`],
       };
@@ -192,7 +235,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
         vec4: true,
         lines: TD * TB,
         tk: TK,
-        at: (t, k, k0) => sum(wRow(div(t, TB), `min(${sum('beta0', mod(t, TB))}, ${u(op.b - 1)})`), k0, k),
+        at: (t, k, k0) => sum(wRow(div(t, TB), `min(${sum('beta0', mod(t, TB))}, ${u(op.b - 1)})`), tiles.gammaOf(k0), k),
         slot: (k, t) => `${wRef(sum(mul(div(t, TB), TK), k), div(mod(t, TB), 4))}[${mod(t, 4)}]`,
       })
     : {
@@ -201,7 +244,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
         item: () => [`let k = ${mod('e', TK)};`, `let bb = ${mod(div('e', TK), TB)};`, `let dd = ${div('e', TK * TB)};`],
         load: (v, k0) => [
           `${v} = 0.0;`,
-          `if (${sum(k0, 'k')} < ${u(op.c)}) { ${v} = ${toF32(st, scalarAt(n.params, false, sum(wRow('dd', `min(beta0 + bb, ${u(op.b - 1)})`), k0, 'k')), false)}; }`,
+          `if (${sum(tiles.gammaOf(k0), 'k')} < ${u(op.c)}) { ${v} = ${toF32(st, scalarAt(n.params, false, sum(wRow('dd', `min(beta0 + bb, ${u(op.b - 1)})`), tiles.gammaOf(k0), 'k')), false)}; }`,
         ],
         store: (v) => [`${wRef(sum(mul('dd', TK), 'k'), 'bb / 4u')}[bb % 4u] = ${v};`],
       };
@@ -225,28 +268,32 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     return chunkSteps(TK, inner, schedule.ku === true);
   })();
 
-  const store: string[] = [];
-  for (let i = 0; i < RR; i++) {
-    const row = ilv ? sum('row0', mul(rowVec(i >> 2), 4), u(i & 3)) : sum('row0', mul('tr', RR), u(i));
-    store.push(`if (${row} < batch) {`, `  let row = ${row};`);
-    for (let j = 0; j < RB / 4; j++) {
-      const beta = (q: number) => (ilv ? sum('beta0', mul(betaVec(j), 4), u(q)) : sum('beta0', mul('tb', RB), u(j * 4 + q)));
-      if (views.dst) {
-        const at = div(sum(mul('row', outSize), mul('alpha', op.b), 'beta'), 4);
-        const bias = biasOff === undefined ? undefined : [0, 1, 2, 3].map((q) => scalarAt(n.params, views.params, sum(u(biasOff), mul('alpha', op.b), 'beta', u(q))));
-        const write = epilogueWrite({ storage: st, dst: n.dst, at, value: acc(i, j), vec4: true, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
-        store.push(`  { let beta = ${beta(0)}; if (beta < ${u(op.b)}) { ${write} } }`);
-      } else {
-        for (let q = 0; q < 4; q++) {
-          const at = sum(mul('row', outSize), outIndex);
-          const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), biasIndex))];
-          const write = epilogueWrite({ storage: st, dst: n.dst, at, value: `${acc(i, j)}.${LANES[q]}`, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
-          store.push(`  { let beta = ${beta(q)}; if (beta < ${u(op.b)}) { ${write} } }`);
+  // The epilogue of the row tile from batch row `row0` (a WGSL name).
+  const store = (row0: string): string[] => {
+    const lines: string[] = [];
+    for (let i = 0; i < RR; i++) {
+      const row = ilv ? sum(row0, mul(rowVec(i >> 2), 4), u(i & 3)) : sum(row0, mul('tr', RR), u(i));
+      lines.push(`if (${row} < batch) {`, `  let row = ${row};`);
+      for (let j = 0; j < RB / 4; j++) {
+        const beta = (q: number) => (ilv ? sum('beta0', mul(betaVec(j), 4), u(q)) : sum('beta0', mul('tb', RB), u(j * 4 + q)));
+        if (views.dst) {
+          const at = div(sum(mul('row', outSize), mul('alpha', op.b), 'beta'), 4);
+          const bias = biasOff === undefined ? undefined : [0, 1, 2, 3].map((q) => scalarAt(n.params, views.params, sum(u(biasOff), mul('alpha', op.b), 'beta', u(q))));
+          const write = epilogueWrite({ storage: st, dst: n.dst, at, value: acc(i, j), vec4: true, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
+          lines.push(`  { let beta = ${beta(0)}; if (beta < ${u(op.b)}) { ${write} } }`);
+        } else {
+          for (let q = 0; q < 4; q++) {
+            const at = sum(mul('row', outSize), outIndex);
+            const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), biasIndex))];
+            const write = epilogueWrite({ storage: st, dst: n.dst, at, value: `${acc(i, j)}.${LANES[q]}`, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
+            lines.push(`  { let beta = ${beta(q)}; if (beta < ${u(op.b)}) { ${write} } }`);
+          }
         }
       }
+      lines.push('}');
     }
-    store.push('}');
-  }
+    return lines;
+  };
 
   const body = [
     `let row_tile = ${div('group', perRowTile)};`,
@@ -254,14 +301,13 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     `let alpha = ${div('col_tile', ndt * nbt)};`,
     `let delta0 = ${mul(mod(div('col_tile', nbt), ndt), TD)};`,
     `let beta0 = ${mul(mod('col_tile', nbt), TB)};`,
-    `let row0 = ${mul('row_tile', TR)};`,
+    `let row0 = ${mul('row_tile', TR * RT)};`,
     `let tb = ${mod('lid', TB / RB)};`,
     `let tr = ${mod(div('lid', TB / RB), TR / RR)};`,
     `let dd = ${div('lid', (TB / RB) * (TR / RR))};`,
     `let delta = delta0 + dd;`,
     ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
-    ...stagedSum(stage, op.c, TK, schedule.pipeline, compute, vec4Accumulators(accs)),
-    ...store,
+    ...tiles.loop({ stage, tk: TK, pipelined: schedule.pipeline, compute, accumulators: vec4Accumulators(accs), epilogue: store }),
   ];
   return tiledKernel({
     entryPoint: ep,
@@ -273,7 +319,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     ],
     threads: T,
     body,
-    rowsPerWorkgroup: TR,
+    rowsPerWorkgroup: TR * RT,
     workgroupsPerRowTile: perRowTile,
     schedule,
     ops: [ctx.opIndex],
@@ -291,6 +337,7 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
     vec4: flag(s, 'vec4'),
     pipeline: flag(s, 'pipeline'),
     ...presentFlags(s, ['ilv', 'pad', 'pl', 'ku']),
+    ...(s.rt === undefined ? {} : { rt: knob(s, 'rt') }),
   }),
   emit,
 };
