@@ -1,15 +1,16 @@
 /**
- * ks-tiled's session-16 forms against the float64 op reference on SwiftShader: several row tiles
- * per workgroup (`rt`: one staged loop over the tiles' chunks, an epilogue at each tile's end) and
- * 8x16 / 16x8 register tiles of up to 256 rows, at n = 1024 (Monarch's first factor, vec4 staging
- * and stores) with batches that end inside a workgroup's tiles, and on a strided op with bias and
- * accumulation (scalar staging and stores). Also: where they are offered (after every earlier
- * candidate, not for long reductions), the dispatch and row origin of rt, and that they decode to
- * themselves. Tolerance: SPEC §6 f32 (1e-5).
+ * The session-16 forms against the float64 op reference on SwiftShader: several row tiles per
+ * workgroup (`rt`: one staged loop over the tiles' chunks, an epilogue at each tile's end) in
+ * ks-tiled and ks-dtiled (direct and staged epilogue), and ks-tiled's 8x16 / 16x8 register tiles
+ * of up to 256 rows, at n = 1024 (Monarch's factors; vec4 staging and stores in the first) with
+ * batches that end inside a workgroup's tiles, and on ops with bias and accumulation. Also: where
+ * they are offered (after every earlier candidate, not for long reductions), the dispatch and row
+ * origin of rt, and that they decode to themselves. Tolerance: SPEC §6 f32 (1e-5).
  */
 import { describe, expect, it } from 'vitest';
 import { contextFor, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
 import { ksTiled, type KsTiledSchedule } from '../../src/codegen/wgsl/fast/ks-tiled.js';
+import { ksDtiled, type KsDtiledSchedule } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
 import { LIMITS, opError, TOL } from './support.js';
 
 const H200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
@@ -19,6 +20,28 @@ function written(c: OpsCase, index: number, knobs: Partial<KsTiledSchedule>, lim
   const s = { family: 'ks-tiled', dtile: 1, vec4: true, pipeline: true, ilv: true, pad: true, pl: true, ku: true, ...knobs } as KsTiledSchedule;
   expect(ksTiled.candidates(c.ops[index], limits), JSON.stringify(knobs)).toContainEqual(s);
   return s;
+}
+
+/** ks-dtiled's padded schedule with ku and these knobs; it must be a candidate on `limits`. */
+function dtiled(c: OpsCase, knobs: Partial<KsDtiledSchedule>, index = 1, limits = LIMITS): KsDtiledSchedule {
+  const s = { family: 'ks-dtiled', pipeline: true, pl: true, ku: true, pad: true, ...knobs } as KsDtiledSchedule;
+  expect(ksDtiled.candidates(c.ops[index], limits), JSON.stringify(knobs)).toContainEqual(s);
+  return s;
+}
+
+/** One op K(a,b,c,d) accumulating into y with a bias at 0 and its weights after it. */
+function biasCase(a: number, b: number, c: number, d: number): OpsCase {
+  const [inputs, outputs] = [a * c * d, a * b * d];
+  return {
+    name: 'bias',
+    ops: [ks(a, b, c, d, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: outputs } })],
+    params: [{ name: 'b', shape: [outputs], offset: 0 }, { name: 'w', shape: [a * d, b, c], offset: outputs }],
+    paramSize: outputs + a * d * b * c,
+    buffers: [{ name: 'x', size: inputs }, { name: 'y', size: outputs }],
+    in: inputs,
+    out: outputs,
+    flopsPerRow: 0,
+  };
 }
 
 describe('ks-tiled row tiles (rt) and 8x16 / 16x8 register tiles', () => {
@@ -39,19 +62,25 @@ describe('ks-tiled row tiles (rt) and 8x16 / 16x8 register tiles', () => {
   }, 300_000);
 
   it('a strided op with bias and accumulation (a = 2, d = 2: scalar staging and stores), 2 row tiles, batch 150', async () => {
-    const op = ks(2, 32, 16, 2, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 128 } });
-    const c: OpsCase = {
-      name: 'bias',
-      ops: [op],
-      params: [{ name: 'b', shape: [128], offset: 0 }, { name: 'w', shape: [4, 32, 16], offset: 128 }],
-      paramSize: 128 + 4 * 32 * 16,
-      buffers: [{ name: 'x', size: 64 }, { name: 'y', size: 128 }],
-      in: 64,
-      out: 128,
-      flopsPerRow: 0,
-    };
+    const c = biasCase(2, 32, 16, 2);
     const s = written(c, 0, { rows: 128, cols: 32, tk: 8, rr: 8, rb: 8, rt: 2, ilv: undefined });
     expect(await opError(ksTiled, c, 0, s, 150), JSON.stringify(s)).toBeLessThan(TOL);
+  }, 300_000);
+
+  it('ks-dtiled, n = 1024 op1 (K(1,32,32,32)): 2 row tiles in the default lanes, 4 with 2 δ × 4 β tiles and the staged epilogue (se sv), batch 150', async () => {
+    const c = monarchCase(1024, 1024, 32);
+    for (const knobs of [{ rt: 2 }, { rt: 4, dw: 2, bw: 4, se: true, sv: true }]) {
+      const s = dtiled(c, { rows: 32, cols: 32, dtile: 8, tk: 4, rr: 8, rb: 8, ...knobs });
+      expect(await opError(ksDtiled, c, 1, s, 150), JSON.stringify(s)).toBeLessThan(TOL);
+    }
+  }, 300_000);
+
+  it('ks-dtiled with bias and accumulation (a = 2), 2 row tiles, direct and staged epilogue (se sv), batch 70', async () => {
+    const c = biasCase(2, 16, 8, 16);
+    for (const epilogue of [{}, { se: true, sv: true }]) {
+      const s = dtiled(c, { rows: 32, cols: 16, dtile: 8, tk: 8, rr: 8, rb: 8, rt: 2, ...epilogue }, 0);
+      expect(await opError(ksDtiled, c, 0, s, 70), JSON.stringify(s)).toBeLessThan(TOL);
+    }
   }, 300_000);
 
   it('is offered last on the H200 at n = 4096 and 16384 (rt for γ ≤ 256 only), keeps the defaults, decodes to itself', () => {
@@ -72,6 +101,15 @@ describe('ks-tiled row tiles (rt) and 8x16 / 16x8 register tiles', () => {
     expect(k.dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 256, workgroupsPerRowTile: 64 });
     expect(k.wgsl).toContain('let row0 = row_tile * 256u;');
     expect(k.wgsl).toContain('let tile_row0 = row0 + (k0 / 64u) * 128u;');
+    // ks-dtiled: after the padded ones with ku and their warp tiles and se, at n = 4096 and 16384; not its default.
+    for (const m of [c, monarchCase(16384, 16384, 128)]) {
+      const all = ksDtiled.candidates(m.ops[1], H200);
+      const first = all.findIndex((s) => s.rt !== undefined);
+      expect(first, m.name).toBeGreaterThan(all.findIndex((s) => s.sv === true));
+      expect(all.slice(first).every((s) => s.rt !== undefined && s.pad === true && s.ku === true && s.rr === 8 && s.rb === 8), m.name).toBe(true);
+      expect(ksDtiled.defaultSchedule(m.ops[1], H200).rt, m.name).toBeUndefined();
+      for (const s of all.slice(first)) expect(ksDtiled.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
+    }
   });
 
   it('is refused where a tile would straddle chunks or the reduction sums in blocks', () => {

@@ -54,6 +54,11 @@
  * (session 15) each invocation of the read-out stores 4 neighbouring δ as one vec4 (a quarter of
  * the store instructions, the same bytes; ks-tiled's epilogue stores vec4s, the δ-fastest one scalars).
  *
+ * With `rt` (session 16; the δ-fastest form, padded with ku) each workgroup takes rt row tiles in
+ * turn as one staged loop (row-tiles.ts): with one 512-invocation workgroup per SM and γ = 64
+ * (n = 4096: 8 chunks), a workgroup's first loads and its epilogue otherwise overlap nothing. A
+ * staged epilogue (`se`) then waits on a barrier for the last chunk's reads of the array it reuses.
+ *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
  * passes were most of a bcast kernel's text (rr rounds of rows·cols·dtile / (rr·threads) passes:
@@ -67,10 +72,12 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
-import { chunkSteps, stagedSum, vec4Accumulators } from './staged-sum.js';
+import { chunkSteps, vec4Accumulators } from './staged-sum.js';
+import { ROW_TILES_UP_TO, rowTiles } from './row-tiles.js';
 import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import type { U32Expr } from '../u32.js';
+import { BLOCKED_SUM_FROM } from '../reduction.js';
 
 export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   readonly family: 'ks-dtiled';
@@ -86,7 +93,12 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // WGSL loop (below). With pl, `ku` (a flag): each chunk's γ written out (staged-sum.ts chunkSteps).
   // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above). Without
   // bcast, `dw` and `bw` (numbers, session 15): a warp's lanes (above); `se` (a flag, session 15):
-  // the staged epilogue; with se, `sv` (a flag): its stores as vec4s.
+  // the staged epilogue; with se, `sv` (a flag): its stores as vec4s. `rt` (a number, session 16;
+  // absent = 1): row tiles per workgroup (above).
+}
+
+function rowTileCount(s: KsDtiledSchedule): number {
+  return typeof s.rt === 'number' ? s.rt : 1;
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -222,6 +234,8 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     warpTileFits(s) &&
     stagedEpilogueFits(s) &&
     (s.sv !== true || isStagedEpilogue(s)) &&
+    // Several row tiles (row-tiles.ts): the δ-fastest form, a reduction summed in one run.
+    (rowTileCount(s) === 1 || (!isBcast(s) && op.c <= BLOCKED_SUM_FROM)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -274,7 +288,11 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const staged = [...paddedKu, ...warps].map((s): KsDtiledSchedule => ({ ...s, se: true })).filter((s) => valid(op, s, limits));
   // Then those storing vec4s of 4 δ (`sv`).
   const vectors = staged.map((s): KsDtiledSchedule => ({ ...s, sv: true }));
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...warps, ...staged, ...vectors];
+  // Then (session 16) 2 and 4 row tiles per workgroup (`rt`) of the padded 8x8 ones with ku, direct or staged (se sv)
+  // epilogue, in the default's lanes or 2 δ × 4 β tiles, where the reduction is short (a workgroup's life is a few chunks).
+  const eights = [...paddedKu, ...vectors].filter((s) => s.rr === 8 && s.rb === 8 && (s.dw === undefined || (s.dw === 2 && s.bw === 4)));
+  const rowTiled = op.c <= ROW_TILES_UP_TO ? [2, 4].flatMap((rt) => eights.map((s): KsDtiledSchedule => ({ ...s, rt }))).filter((s) => valid(op, s, limits)) : [];
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...warps, ...staged, ...vectors, ...rowTiled];
 }
 
 /**
@@ -302,6 +320,8 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   invariant(inSize % 4 === 0, 'ks-dtiled: source rows must be multiples of 4 elements');
   const wVec = wOff % 4 === 0 && TK % 4 === 0;
   const views = { src: true, dst: schedule.sv === true, params: wVec };
+  const RT = rowTileCount(schedule);
+  const tiles = rowTiles(RT, TR, c);
   const nbt = b / TB;
   const ndt = d / TD;
   const perRowTile = a * ndt * nbt;
@@ -332,7 +352,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
         ? [`let dv = ${mod('e', V)};`, `let k = ${mod('e', TK)};`, `let r = ${mod(div('e', TK), TR)};`]
         : [`let dv = ${mod('e', V)};`, `let r = ${mod(div('e', V), TR)};`, `let k = ${div('e', V * TR)};`],
     load: (v, k0) => [
-      `${v} = ${toF32(st, `${n.src}[${sum(div(sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0'), 4), 'dv')}]`, true)};`,
+      `${v} = ${toF32(st, `${n.src}[${sum(div(sum(mul(`min(${sum(tiles.rowOf(k0), 'r')}, batch - 1u)`, inSize), mul('alpha', c * d), mul(sum(tiles.gammaOf(k0), 'k'), d), 'delta0'), 4), 'dv')}]`, true)};`,
     ],
     store: (v) => LANES.map((l, q) => `${xSlot('k', sum('dv * 4u', u(q)), 'r / 4u')}[r % 4u] = ${v}.${l};`),
   };
@@ -342,14 +362,14 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
         count: TD * TB * (TK / 4),
         register: 'vec4<f32>',
         item: () => [`let kv = ${mod('e', TK / 4)};`, `let bb = ${mod(div('e', TK / 4), TB)};`, `let dd = ${div('e', (TK / 4) * TB)};`],
-        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(div(sum(wRow, k0), 4), 'kv')}]`, true)};`],
+        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(div(sum(wRow, tiles.gammaOf(k0)), 4), 'kv')}]`, true)};`],
         store: (v) => LANES.map((l, q) => `${wSlot(sum('kv * 4u', u(q)), 'dd', 'bb / 4u')}[bb % 4u] = ${v}.${l};`),
       }
     : {
         count: TD * TB * TK,
         register: 'f32',
         item: () => [`let k = ${mod('e', TK)};`, `let bb = ${mod(div('e', TK), TB)};`, `let dd = ${div('e', TK * TB)};`],
-        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(wRow, k0, 'k')}]`, false)};`],
+        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(wRow, tiles.gammaOf(k0), 'k')}]`, false)};`],
         store: (v) => [`${wSlot('k', 'dd', 'bb / 4u')}[bb % 4u] = ${v};`],
       };
   const stage = staging('pf', T, [srcCopy, wCopy]);
@@ -373,20 +393,26 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
 
   // The [ρ][δ][β] layout of the staged epilogue (bcast's, or the δ-fastest form's `se`).
   const O = L ?? (isStagedEpilogue(schedule) ? bcastLayout(schedule) : undefined);
-  const store: string[] = O ? stagedStores(O) : [];
-  for (let i = 0; i < (O ? 0 : RR); i++) {
-    const row = sum('row0', mul('tr', RR), u(i));
-    store.push(`if (${row} < batch) {`, `  let row = ${row};`);
-    for (let j = 0; j < RB / 4; j++)
-      for (let q = 0; q < 4; q++) {
-        // Logical output index α·b·d + β·d + δ (identity output map: also where it is stored).
-        const logical = sum(mul('alpha', b * d), mul(sum('beta0', mul('tb', RB), u(j * 4 + q)), d), 'delta');
-        const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), logical))];
-        const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical), value: `${acc(i, j)}.${LANES[q]}`, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
-        store.push(`  ${write}`);
-      }
-    store.push('}');
-  }
+  // The epilogue of the row tile from batch row `row0` (a WGSL name). With several row tiles a
+  // staged one waits for the last chunk's reads of the source's array it reuses.
+  const store = (row0: string): string[] => {
+    if (O) return [...(RT > 1 ? ['workgroupBarrier();'] : []), ...stagedStores(O, row0)];
+    const lines: string[] = [];
+    for (let i = 0; i < RR; i++) {
+      const row = sum(row0, mul('tr', RR), u(i));
+      lines.push(`if (${row} < batch) {`, `  let row = ${row};`);
+      for (let j = 0; j < RB / 4; j++)
+        for (let q = 0; q < 4; q++) {
+          // Logical output index α·b·d + β·d + δ (identity output map: also where it is stored).
+          const logical = sum(mul('alpha', b * d), mul(sum('beta0', mul('tb', RB), u(j * 4 + q)), d), 'delta');
+          const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), logical))];
+          const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical), value: `${acc(i, j)}.${LANES[q]}`, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
+          lines.push(`  ${write}`);
+        }
+      lines.push('}');
+    }
+    return lines;
+  };
 
   /**
    * The staged epilogue: round i puts register row i of every thread (rows 4·(tr + (i / 4)·NR) +
@@ -395,13 +421,13 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
    * The reduction loop ended on a barrier. With `er` 2 a round moves two register rows, the
    * second through the weights' array.
    */
-  function stagedStores(O: { readonly oRow: number; readonly oLine: number }): string[] {
+  function stagedStores(O: { readonly oRow: number; readonly oLine: number }, row0: string): string[] {
     const out: string[] = [];
     const areas = [xs, ws].slice(0, epilogueRows(schedule));
     // The vec4 `within` of thread row ρ's results: bcast's [ρ][δ][β] view of its arrays, or plane ρ (`se`).
     const slotOf = (h: number, rho: U32Expr, within: U32Expr): string =>
       L ? flatSlot(areas[h], [L.xPlane, L.wPlane][h], sum(mul(rho, O.oRow / 4), within)) : `${areas[h]}[${rho}][${within}]`;
-    const rowOf = (i: number): U32Expr => (L ? sum('row0', mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3)) : sum('row0', mul('orow', RR), u(i)));
+    const rowOf = (i: number): U32Expr => (L ? sum(row0, mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3)) : sum(row0, mul('orow', RR), u(i)));
     const vectorStores = schedule.sv === true;
     // `sv`: each item stores 4 neighbouring δ of a (row, β) as one vec4, read as 4 words (δ lines apart) of the staged results.
     const vectorStoreRound = (h: number, i: number): string[] => {
@@ -466,11 +492,10 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     ? [`let tb = ${mod('lid', NB)};`, `let tr = ${mod(div('lid', NB), NR)};`, `let dd = ${div('lid', NB * NR)};`]
     : [...deltaFastestLanes(), `let delta = delta0 + dd;`];
   const body = [
-    ...ksTileOrigin({ perRowTile, rows: TR, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
+    ...ksTileOrigin({ perRowTile, rows: TR * RT, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     ...lanes,
     ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
-    ...stagedSum(stage, c, TK, schedule.pipeline, compute, vec4Accumulators(accs)),
-    ...store,
+    ...tiles.loop({ stage, tk: TK, pipelined: schedule.pipeline, compute, accumulators: vec4Accumulators(accs), epilogue: store }),
   ];
   return tiledKernel({
     entryPoint: ep,
@@ -485,7 +510,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
         : [`var<workgroup> ${xs}: array<vec4<f32>, ${TK * deltaLayout(schedule, TR).plane}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${TK * deltaLayout(schedule, TB).plane}>;`],
     threads: T,
     body,
-    rowsPerWorkgroup: TR,
+    rowsPerWorkgroup: TR * RT,
     workgroupsPerRowTile: perRowTile,
     schedule,
     ops: [ctx.opIndex],
@@ -505,6 +530,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
     ...(s.dw === undefined ? {} : { dw: knob(s, 'dw'), bw: knob(s, 'bw') }),
     ...presentFlags(s, ['se', 'sv']),
+    ...(s.rt === undefined ? {} : { rt: knob(s, 'rt') }),
   }),
   emit,
 };

@@ -42,7 +42,7 @@ import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { chunkSteps, vec4Accumulators } from './staged-sum.js';
-import { rowTiles } from './row-tiles.js';
+import { ROW_TILES_UP_TO, rowTiles } from './row-tiles.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
@@ -100,9 +100,6 @@ function valid(op: KsOp, s: KsTiledSchedule, limits: TargetLimits): boolean {
 }
 
 /** Powers of two from 4 up to the first one covering n (a tile wider than the op wastes lanes). */
-/** Reductions this short (in γ) are offered several row tiles per workgroup. */
-const SHORT_REDUCTION = 256;
-
 function coveringPowers(n: number, max: number): number[] {
   const out: number[] = [];
   for (let p = 4; p <= max; p *= 2) {
@@ -138,18 +135,18 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
 
 /**
  * Session 16's forms (above), twins of the written-out 8x8 tiles: 2 and 4 row tiles per workgroup
- * where the reduction is short (at most SHORT_REDUCTION: a workgroup's life is a few chunks); then
+ * where the reduction is short (at most ROW_TILES_UP_TO: a workgroup's life is a few chunks); then
  * 8x16 and 16x8 tiles of 64 to 256 rows, alone and with 2 row tiles.
  */
 function sessionSixteen(op: KsOp, limits: TargetLimits, unrolled: readonly KsTiledSchedule[]): KsTiledSchedule[] {
   const eights = unrolled.filter((s) => s.rr === 8 && s.rb === 8 && s.dtile === 1);
-  const short = op.c <= SHORT_REDUCTION ? [2, 4].flatMap((rt) => eights.map((s): KsTiledSchedule => ({ ...s, rt }))) : [];
+  const short = op.c <= ROW_TILES_UP_TO ? [2, 4].flatMap((rt) => eights.map((s): KsTiledSchedule => ({ ...s, rt }))) : [];
   const wide: KsTiledSchedule[] = [];
   for (const rows of [64, 128, 256])
     for (const cols of coveringPowers(op.b, 128))
       for (const tk of [8, 16].filter((k) => k <= op.c))
         for (const [rr, rb] of [[8, 16], [16, 8]])
-          for (const rt of op.c <= SHORT_REDUCTION ? [1, 2] : [1]) {
+          for (const rt of op.c <= ROW_TILES_UP_TO ? [1, 2] : [1]) {
             const s: KsTiledSchedule = { family: 'ks-tiled', rows, cols, dtile: 1, tk, rr, rb, vec4: true, pipeline: true, ilv: true, pad: true, pl: true, ku: true, ...(rt > 1 ? { rt } : {}) };
             if (tiling(s).threads >= 64) wide.push(s);
           }

@@ -15,6 +15,9 @@ import type { U32Expr } from '../u32.js';
 import { stagedSum } from './staged-sum.js';
 import { stagedChunks, type Staging } from './wgsl-text.js';
 
+/** Reductions this short (γ) are offered several row tiles per workgroup: a workgroup's life is a few chunks. */
+export const ROW_TILES_UP_TO = 256;
+
 export interface RowTiles {
   /** The first batch row of the tile whose chunk starts at `k0` (the loop's running index). */
   rowOf(k0: U32Expr): U32Expr;
