@@ -59,7 +59,7 @@ if [ -n "${CLI:-}" ]; then
     timed cli-bench-$name 60 $R node bin/monc.js bench $spec --map mon --batch $b --no-tuning --json > $OUT/cli/untuned-$name.json 2>> $OUT/cli/log.txt
     if [ -n "$first" ]; then
       first=
-      timed cli-tune-$name 90 $R node bin/monc.js tune $spec --map mon --batch $b --max-candidates 16 --json > $OUT/cli/tune-$name.json 2> $OUT/cli/tune-$name-log.txt
+      timed cli-tune-$name 120 $R node bin/monc.js tune $spec --map mon --batch $b --max-candidates 16 --forward-only --json > $OUT/cli/tune-$name.json 2> $OUT/cli/tune-$name-log.txt
       timed cli-tuned-$name 60 $R node bin/monc.js bench $spec --map mon --batch $b --tuning --json > $OUT/cli/tuned-$name.json 2>> $OUT/cli/log.txt
     fi
   done
