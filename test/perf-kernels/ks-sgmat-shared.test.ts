@@ -18,6 +18,7 @@ import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
 import { kernelError, KS_SGMAT_SPACE_OPS, oneOp, TOL, TOL_F16 } from './support.js';
+import { beforeSession16 } from './sgmat-strided-support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
@@ -48,7 +49,7 @@ describe('ks-sgmat sg and db: the schedule space', () => {
     const isNew = (s: KsSgmatSchedule) => s.sg !== undefined || s.sgc !== undefined || s.db !== undefined || s.dbu !== undefined || s.band !== undefined;
     for (const [name, op] of ops) {
       // Session 12's 8-subgroup candidates follow (ks-sgmat-eight.test.ts), then session 13's ku ones (ks-sgmat-written.test.ts).
-      const all = ksSgmat.candidates(op, H200).filter((s) => Number(s.sg ?? 1) * Number(s.sgc ?? 1) < 8 && s.ku === undefined);
+      const all = ksSgmat.candidates(op, H200).filter(beforeSession16).filter((s) => Number(s.sg ?? 1) * Number(s.sgc ?? 1) < 8 && s.ku === undefined);
       const firstNew = all.findIndex(isNew);
       const old = all.slice(0, firstNew);
       expect(all.slice(firstNew).every(isNew), name).toBe(true);
