@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Adds device calls of sessions 10-14 to a results file's `records` (the H100 calls of sessions 10-12 to
+"""Adds device calls of sessions 10-16 to a results file's `records` (the H100 calls of sessions 10-12 and 16 to
 bench/results/nvidia-h100-80gb-hbm3.json, session 12's and 14's H200 calls to bench/results/nvidia-h200.json) (the fields of issue 4: op, n, m, nblocks, batch, dtype, ms, gflops, baseline,
 baseline_ms, speedup = baseline_ms / ms): per Monarch case of each call's monarch-goal run, monc's
 best checked two-kernel chain against each PyTorch baseline of the same call's torch.json (fly bmm
@@ -17,6 +17,7 @@ CALLS = {  # results file: [(monarch-goal outputs, the same call's PyTorch run)]
         (['bench/results/s10/call-1/goal.json', 'bench/results/s10/call-1/goal-16k.json'], 'bench/results/s10/call-1/torch.json'),
         (['bench/results/s11/call-2/goal.json', 'bench/results/s11/call-2/goal-16k.json'], 'bench/results/s11/call-2/torch.json'),
         (['bench/results/s12/call-2/goal.json', 'bench/results/s12/call-2/goal-16k.json'], 'bench/results/s12/call-2/torch.json'),
+        (['bench/results/s16/call-1/goal.json', 'bench/results/s16/call-1/goal-16k.json'], 'bench/results/s16/call-1/torch.json'),
     ],
     'bench/results/nvidia-h200.json': [
         (['bench/results/s12/call-3/goal.json', 'bench/results/s12/call-3/goal-16k.json'], 'bench/results/s12/call-3/torch.json'),
