@@ -15,6 +15,8 @@ import { backwardCandidates } from '../../src/codegen/wgsl/backward-program.js';
 import { DEFAULT_LIMITS, isValidSchedule, type TargetLimits } from '../../src/codegen/wgsl/index.js';
 import type { Program } from '../../src/ir/ir.js';
 import type { ManifestKernelSet, ManifestMap, ManifestRequirements } from '../../src/manifest/types.js';
+import { encodeManifest } from '../../src/manifest/manifest-encode.js';
+import { decodeManifest } from '../../src/runtime/index.js';
 import { kernelSetWgsl } from '../../src/runtime/kernel-sets.js';
 import { kernelSetOf, scheduleBeyond, schedulesBeyond, tuneOp } from '../support/kernel-sets.js';
 
@@ -24,6 +26,8 @@ const DESKTOP: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes
 function build(source: string, tuning?: TuningLookup): KernelOutputs & { programs: readonly Program[] } {
   const result = compileKernels(source, 'spec.mon', tuning ? { tuning } : {});
   expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  // Its manifest file decodes: the check of each set's kernels against the WGSL the set carries (check-manifest.ts) takes tuned builds.
+  expect(decodeManifest(encodeManifest(result.outputs!.manifest)).maps).toHaveLength(result.outputs!.manifest.maps.length);
   return { ...result.outputs!, programs: result.programs! };
 }
 

@@ -268,6 +268,61 @@ describe('decodeManifest of a damaged manifest file', () => {
     for (const name of ['s_op0_tc', 's_op0_large', 's_op0_portable']) expect(decodeManifest(withField(trained, ['maps', 0, 'kernels', 0, 'entryPoint'], name), blockSparse).maps[0].kernels[0].entryPoint).toBe(name);
   });
 
+  // Session 15's leftover: a set's workgroup sizes, and which set's entry point of its first op a set's kernel names. A set that
+  // extends the module's WGSL lists its own kernels (declared in its text) and the module's it shares (same plan).
+  it("a kernel set's kernel unlike what its WGSL declares, or naming the module's kernel (or another set's) in place of its own: a format error naming it", () => {
+    const large = manifestText('map u : 1024 -> 1024 = monarch(nblocks: 32)\n', true);
+    const tc = manifestText('dtype f16\nmap u : 256 -> 256 = monarch(nblocks: 16)\n', true);
+    type Plan = { entryPoint: string; workgroupSize: number[]; dispatch: Record<string, unknown> };
+    const set = (file: string, name: string) => (JSON.parse(file).maps[0].kernelSets as { name: string; kernels: Plan[] }[]).findIndex((s) => s.name === name);
+    const [l, t, f] = [set(large, 'large'), set(tc, 'tensor-core'), set(f16, 'f32-storage')];
+    const plans = (file: string, s: number, list = 'kernels') => kernelsAt(file, ['maps', 0, 'kernelSets', s, list]) as Plan[];
+    // The large set shares u_op0 with the module and declares u_op1_large (a wider workgroup); the tensor-core set declares both.
+    expect(plans(large, l).map((k) => k.entryPoint)).toEqual(['u_op0', 'u_op1_large']);
+    expect(plans(large, l)[1].workgroupSize).not.toEqual((kernelsAt(large, ['maps', 0, 'kernels'])[1] as Plan).workgroupSize);
+    expect(plans(tc, t).map((k) => k.entryPoint)).toEqual(['u_op0_tc', 'u_op1_tc']);
+    const refused = (file: string, path: (string | number)[], value: unknown) => {
+      const error = moncErrorOf(() => decodeManifest(withField(file, path, value), blockSparse));
+      return [error.kind, error.message.replace("the manifest of module 'damaged': ", '')];
+    };
+    const own = plans(large, l)[1];
+    const module1 = kernelsAt(large, ['maps', 0, 'kernels'])[1] as Plan;
+    // The module's code under the set's dispatch: named as the module's kernel, it is not that kernel's plan.
+    expect(refused(large, ['maps', 0, 'kernelSets', l, 'kernels', 1, 'entryPoint'], 'u_op1')).toEqual([
+      'format',
+      `maps[0].kernelSets[${l}].kernels[1].workgroupSize: ${JSON.stringify(own.workgroupSize)} is not the ${JSON.stringify(module1.workgroupSize)} of the module's kernel 'u_op1', whose code it names`,
+    ]);
+    // A shared kernel's dispatch edited.
+    const shared = plans(large, l)[0];
+    const dispatch = { ...shared.dispatch, rowsPerWorkgroup: 2 * (shared.dispatch.rowsPerWorkgroup as number) };
+    expect(refused(large, ['maps', 0, 'kernelSets', l, 'kernels', 0, 'dispatch'], dispatch)[1]).toMatch(
+      new RegExp(`^maps\\[0\\]\\.kernelSets\\[${l}\\]\\.kernels\\[0\\]\\.dispatch: .* is not the .* of the module's kernel 'u_op0', whose code it names$`),
+    );
+    // A declared kernel's workgroup size edited (what its items per workgroup are checked against).
+    expect(refused(large, ['maps', 0, 'kernelSets', l, 'kernels', 1, 'workgroupSize'], [256, 1, 1])).toEqual([
+      'format',
+      `maps[0].kernelSets[${l}].kernels[1].workgroupSize: [256,1,1] is not the @workgroup_size its set's WGSL declares 'u_op1_large' with (${JSON.stringify(own.workgroupSize)})`,
+    ]);
+    // Another set's entry point of the same op: in neither the set's text nor the module's.
+    expect(refused(tc, ['maps', 0, 'kernelSets', t, 'kernels', 0, 'entryPoint'], 'u_op0_large')).toEqual([
+      'format',
+      `maps[0].kernelSets[${t}].kernels[0].entryPoint: 'u_op0_large' is not a kernel of its set's WGSL, nor of the module's`,
+    ]);
+    // A set that is a module of its own (f32-storage) declares every kernel it lists; a backward kernel's workgroup size too.
+    expect(refused(f16, ['maps', 0, 'kernelSets', f, 'kernels', 0, 'entryPoint'], 'h_op0_tc')).toEqual([
+      'format',
+      `maps[0].kernelSets[${f}].kernels[0].entryPoint: 'h_op0_tc' is not a kernel of its set's WGSL`,
+    ]);
+    const backward = plans(f16, f, 'backwardKernels')[0];
+    const wider = [backward.workgroupSize[0] * 2, 1, 1];
+    expect(refused(f16, ['maps', 0, 'kernelSets', f, 'backwardKernels', 0, 'workgroupSize'], wider)).toEqual([
+      'format',
+      `maps[0].kernelSets[${f}].backwardKernels[0].workgroupSize: ${JSON.stringify(wider)} is not the @workgroup_size its set's WGSL declares '${backward.entryPoint}' with (${JSON.stringify(backward.workgroupSize)})`,
+    ]);
+    // The files as written decode.
+    for (const file of [large, tc, f16]) expect(decodeManifest(JSON.parse(file), blockSparse).maps).toHaveLength(1);
+  });
+
   // QA2 s14 R35: the model (what referenceApply, project and the gradients' oracle read) edited within bounds ran and disagreed
   // with the runner by 1.3-2.6: a stage's slice moved within its tensor, or two stages swapped.
   it("a model whose weighted factors or biases are not its ops' (slices moved or swapped, blocks changed): a format error naming it", () => {
