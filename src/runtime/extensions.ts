@@ -57,6 +57,8 @@ export interface HostIoSupport {
 
 /** An executor's chunk ring: each run's chunks read that run's parameters (`held`: the device's, or the copy holdParams took for it). */
 export interface PipelinedRing {
+  /** x as it is at the call, for a later run(): copied into the ring's reused array unless another run holds it. */
+  take(x: ArrayLike<number>): Float32Array;
   run(x: Float32Array, batch: number, out: Float32Array | undefined, chunkRows: number, held: HeldParams): Promise<Float32Array>;
   destroy(): void;
 }

@@ -333,14 +333,15 @@ export class GpuExecutor {
     const io = onePiece && !this.#runs && this.#ensureIo(batch);
     const filled = io && io.upload.mapState === 'mapped';
     if (filled) this.#fillUpload(io, x, batch);
-    const input = filled ? undefined : new Float32Array(x);
+    // A pipelined run's copy of x: the ring's reused one while no other run holds it (a new 64 MiB array costs page faults).
+    const input = filled ? undefined : onePiece ? new Float32Array(x) : (this.#pipelined ??= hostIoSupport!.pipeline(this, this.#spec)).take(x);
     const held = this.heldParams(hold);
     this.#runs++;
-    return (
+    return this.#queue(() =>
       onePiece
-        ? this.#queue(() => this.#runNow(input, batch, out, held))
+        ? this.#runNow(input, batch, out, held)
         : // One pipelined run at a time (the queue): its chunks read `held`. run() found the entry registered to choose chunks at all.
-          this.#queue(() => (this.#checkUsable(), (this.#pipelined ??= hostIoSupport!.pipeline(this, this.#spec)).run(input!, batch, out, chunk, held)))
+          (this.#checkUsable(), this.#pipelined!.run(input!, batch, out, chunk, held)),
     ).finally(() => {
       this.#runs--;
       this.releaseParams(held);

@@ -35,6 +35,7 @@ registerHostIo({
     // The input was checked by the caller (MapRunner.forward); the ring's stagings need not check it again.
     const ring = new PipelinedForward({ map: { name: 'forward', in: sizes.in, out: sizes.out }, checkInput: () => undefined }, { ...stagingDevice(gpu), encode: (encoder, x, y, rows) => gpu.encode(encoder, x, y, rows, params?.copy) });
     return {
+      take: (x) => ring.take(x),
       run: (x, batch, out, chunkRows, held) => {
         params = held;
         return ring.run(x, batch, out, chunkRows);

@@ -78,10 +78,10 @@ type Phase = 'idle' | 'filling' | 'running' | 'result' | 'destroyed';
 
 /** The call-order rules both stagings share; subclasses lend and compute. */
 abstract class StagingSteps implements ForwardStaging {
-  private phase: Phase = 'idle';
+  #phase: Phase = 'idle';
   protected rows = 0;
   /** The input view lent by the last input(). */
-  private lent: Float32Array | undefined;
+  #lent: Float32Array | undefined;
 
   protected constructor(
     protected readonly host: StagingHost,
@@ -91,25 +91,25 @@ abstract class StagingSteps implements ForwardStaging {
   }
 
   async input(batch = this.capacity): Promise<Float32Array> {
-    this.expect(['idle', 'result'], 'input()');
+    this.#expect(['idle', 'result'], 'input()');
     if (!Number.isInteger(batch) || batch < 0 || batch > this.capacity) {
       throw userError(`map '${this.host.map.name}': input(${shown(batch)}): the staging holds 0 to ${this.capacity} rows`);
     }
     // Claimed before the first await: a second input() now fails instead of racing this one.
-    this.phase = 'filling';
+    this.#phase = 'filling';
     this.releaseResult();
     this.rows = batch;
-    this.lent = await this.settled(this.lendInput(batch), 'filling', 'input()');
-    return this.lent;
+    this.#lent = await this.#settled(this.lendInput(batch), 'filling', 'input()');
+    return this.#lent;
   }
 
   async run(): Promise<Float32Array> {
-    this.expect(['filling'], 'run()');
+    this.#expect(['filling'], 'run()');
     // An input the map must not run on rejects here, the view still lent: correct it, run again.
-    this.host.checkInput(this.lent!, this.rows);
-    this.phase = 'running';
-    const view = await this.settled(this.compute(this.rows), 'running', 'run()');
-    this.phase = 'result';
+    this.host.checkInput(this.#lent!, this.rows);
+    this.#phase = 'running';
+    const view = await this.#settled(this.compute(this.rows), 'running', 'run()');
+    this.#phase = 'result';
     return view;
   }
 
@@ -119,41 +119,41 @@ abstract class StagingSteps implements ForwardStaging {
    * destroyed` when its runner's destroy() destroyed it, as the runner's pending calls reject),
    * whatever WebGPU said of its freed buffers, and leaves it destroyed.
    */
-  private async settled<T>(step: Promise<T>, phase: Phase, call: string): Promise<T> {
+  async #settled<T>(step: Promise<T>, phase: Phase, call: string): Promise<T> {
     const outcome = await step.then(
       (value) => ({ value }),
       (error: unknown) => ({ error }),
     );
     // (The call was in order when made: not "out of order".)
-    this.expect([phase], call);
+    this.#expect([phase], call);
     if ('error' in outcome) {
-      this.phase = 'idle';
+      this.#phase = 'idle';
       throw outcome.error;
     }
     return outcome.value;
   }
 
-  private byRunner = false;
+  #byRunner = false;
 
   /** `byRunner`: its runner's destroy() destroys it (host-io-entry.ts). */
   destroy(byRunner = false): void {
-    if (this.phase === 'destroyed') return;
-    this.phase = 'destroyed';
-    this.byRunner = byRunner;
+    if (this.#phase === 'destroyed') return;
+    this.#phase = 'destroyed';
+    this.#byRunner = byRunner;
     this.free();
   }
 
-  private expect(allowed: readonly Phase[], call: string): void {
-    if (allowed.includes(this.phase)) return;
+  #expect(allowed: readonly Phase[], call: string): void {
+    if (allowed.includes(this.#phase)) return;
     // A call made after, or settling after, destroy(): not "out of order".
-    if (this.phase === 'destroyed') throw this.byRunner ? runnerDestroyed(this.host.map.name) : userError(`map '${this.host.map.name}': the staging was destroyed`);
+    if (this.#phase === 'destroyed') throw this.#byRunner ? runnerDestroyed(this.host.map.name) : userError(`map '${this.host.map.name}': the staging was destroyed`);
     const why: Record<Exclude<Phase, 'destroyed'>, string> = {
       idle: 'call input() and fill its view first',
       filling: 'the input view is out: fill it and call run()',
       running: 'a run is in flight: await it first',
       result: 'call input() for the next batch first',
     };
-    throw userError(`map '${this.host.map.name}': ${call} out of order: ${why[this.phase]}`);
+    throw userError(`map '${this.host.map.name}': ${call} out of order: ${why[this.#phase]}`);
   }
 
   /** Ends the lease of the last result view, if any. */
@@ -217,16 +217,16 @@ export interface GpuStagingDevice {
  * it, and maps the result. Nothing is created per call.
  */
 export class GpuStaging extends StagingSteps {
-  private readonly bytesPerElement: number;
+  readonly #bytesPerElement: number;
   /** The upload and readback buffers the views map (round-trip.ts). */
-  private readonly io: RoundTripBuffers;
-  private readonly x: GPUBuffer;
-  private readonly y: GPUBuffer;
-  private resultMapped = false;
+  readonly #io: RoundTripBuffers;
+  readonly #x: GPUBuffer;
+  readonly #y: GPUBuffer;
+  #resultMapped = false;
   /** f16: the host arrays the views are, converted from/to the mapped halves. */
-  private readonly hostX: Float32Array | undefined;
-  private readonly hostY: Float32Array | undefined;
-  private readonly lost: Promise<never>;
+  readonly #hostX: Float32Array | undefined;
+  readonly #hostY: Float32Array | undefined;
+  readonly #lost: Promise<never>;
 
   constructor(
     host: StagingHost,
@@ -237,80 +237,80 @@ export class GpuStaging extends StagingSteps {
     // On a lost device, kind 'device' as every call there (its buffers would be invalid, their mappings bare OperationErrors).
     checkDevice(gpu.device);
     if (capacity > gpu.maxRows) throw new MoncError('device', `map '${host.map.name}': a staging of ${capacity} rows exceeds this device's buffer limits (at most ${gpu.maxRows} rows)`);
-    this.bytesPerElement = gpu.storage === 'f16' ? 2 : 4;
+    this.#bytesPerElement = gpu.storage === 'f16' ? 2 : 4;
     const device = gpu.device;
-    const xSize = this.bytes(capacity * host.map.in);
-    const ySize = this.bytes(capacity * host.map.out);
-    this.io = {
+    const xSize = this.#bytes(capacity * host.map.in);
+    const ySize = this.#bytes(capacity * host.map.out);
+    this.#io = {
       upload: createBuffer(device, 'staging upload', xSize, flags.MAP_WRITE | flags.COPY_SRC, true),
       uploadMapped: Promise.resolve(true),
       readback: createBuffer(device, 'staging readback', ySize, flags.MAP_READ | flags.COPY_DST),
       validated: new Set(),
     };
-    this.x = createBuffer(device, 'staging x', xSize, flags.STORAGE | flags.COPY_DST);
-    this.y = createBuffer(device, 'staging y', ySize, flags.STORAGE | flags.COPY_SRC);
+    this.#x = createBuffer(device, 'staging x', xSize, flags.STORAGE | flags.COPY_DST);
+    this.#y = createBuffer(device, 'staging y', ySize, flags.STORAGE | flags.COPY_SRC);
     if (gpu.storage === 'f16') {
-      this.hostX = new Float32Array(capacity * host.map.in);
-      this.hostY = new Float32Array(capacity * host.map.out);
+      this.#hostX = new Float32Array(capacity * host.map.in);
+      this.#hostY = new Float32Array(capacity * host.map.out);
     }
-    this.lost = deviceLost(device);
+    this.#lost = deviceLost(device);
   }
 
-  private bytes(elements: number): number {
-    return paddedBytes(elements, this.bytesPerElement);
+  #bytes(elements: number): number {
+    return paddedBytes(elements, this.#bytesPerElement);
   }
 
   protected releaseResult(): void {
-    if (!this.resultMapped) return;
-    this.io.readback.unmap();
-    this.resultMapped = false;
+    if (!this.#resultMapped) return;
+    this.#io.readback.unmap();
+    this.#resultMapped = false;
   }
 
   protected async lendInput(batch: number): Promise<Float32Array> {
-    const mapped = await Promise.race([this.io.uploadMapped, this.lost]);
+    const mapped = await Promise.race([this.#io.uploadMapped, this.#lost]);
     // (Mapped before the loss, as at creation: the view would be a bare OperationError.)
     checkDevice(this.gpu.device);
     if (!mapped) throw new MoncError('device', `map '${this.host.map.name}': the staging's upload buffer could not be mapped after an earlier WebGPU error`);
     const count = batch * this.host.map.in;
-    if (this.hostX) return this.hostX.subarray(0, count);
-    return new Float32Array(this.io.upload.getMappedRange(0, this.bytes(count)), 0, count);
+    if (this.#hostX) return this.#hostX.subarray(0, count);
+    return new Float32Array(this.#io.upload.getMappedRange(0, this.#bytes(count)), 0, count);
   }
 
   protected async compute(batch: number): Promise<Float32Array> {
-    const { io } = this;
+    const io = this.#io;
     checkDevice(this.gpu.device);
     const inCount = batch * this.host.map.in;
     const outCount = batch * this.host.map.out;
-    if (this.hostX) {
-      new Uint16Array(io.upload.getMappedRange(0, this.bytes(inCount)), 0, inCount).set(f32ArrayToF16(this.hostX.subarray(0, inCount)));
+    if (this.#hostX) {
+      new Uint16Array(io.upload.getMappedRange(0, this.#bytes(inCount)), 0, inCount).set(f32ArrayToF16(this.#hostX.subarray(0, inCount)));
     }
     io.upload.unmap();
     if (batch === 0) {
       io.uploadMapped = remapUpload(io.upload);
       return new Float32Array(0);
     }
-    const xBytes = this.bytes(inCount);
-    const yBytes = this.bytes(outCount);
+    const xBytes = this.#bytes(inCount);
+    const yBytes = this.#bytes(outCount);
     await roundTrip(
       this.gpu.device,
       io,
       batch,
       yBytes,
       (encoder) => {
-        encoder.copyBufferToBuffer(io.upload, 0, this.x, 0, xBytes);
-        this.gpu.encode(encoder, this.x, this.y, batch);
-        encoder.copyBufferToBuffer(this.y, 0, io.readback, 0, yBytes);
+        encoder.copyBufferToBuffer(io.upload, 0, this.#x, 0, xBytes);
+        this.gpu.encode(encoder, this.#x, this.#y, batch);
+        encoder.copyBufferToBuffer(this.#y, 0, io.readback, 0, yBytes);
       },
       this.host.map.name,
-      this.lost,
+      this.#lost,
     );
-    this.resultMapped = true;
+    this.#resultMapped = true;
     const range = io.readback.getMappedRange(0, yBytes);
-    if (!this.hostY) return new Float32Array(range, 0, outCount);
-    return fromStorage(range, outCount, 'f16', this.hostY.subarray(0, outCount));
+    if (!this.#hostY) return new Float32Array(range, 0, outCount);
+    return fromStorage(range, outCount, 'f16', this.#hostY.subarray(0, outCount));
   }
 
   protected free(): void {
-    for (const b of [this.io.upload, this.x, this.y, this.io.readback]) b.destroy();
+    for (const b of [this.#io.upload, this.#x, this.#y, this.#io.readback]) b.destroy();
   }
 }

@@ -274,6 +274,57 @@ describe('pipelined forward (webgpu)', () => {
     }
   });
 
+  it('takes x at the call: refilling it, or calling again, before earlier calls settle reaches none of them', async () => {
+    const { runner, want } = await runnerFor(MAP, 'webgpu');
+    const random = rng(53);
+    try {
+      const x = new Float32Array(12 * MAP.in);
+      // Warm: the ring keeps this call's copy of x for the next.
+      expect(relativeError(await runner.forward(x.subarray(0, 9 * MAP.in), { chunkRows: 2 }), want(x, 9))).toBeLessThan(TOL);
+      // Batches of 9, 9, 5 and 12 (larger than the kept copy), x refilled after each call.
+      const calls = [9, 9, 5, 12].map((batch) => {
+        const rows = randomArray(batch * MAP.in, random);
+        x.set(rows);
+        const y = runner.forward(x.subarray(0, rows.length), { chunkRows: 2 });
+        x.fill(Number.NaN);
+        return { rows, batch, y };
+      });
+      for (const { rows, batch, y } of calls) expect(relativeError(await y, want(rows, batch)), `batch ${batch}`).toBeLessThan(TOL);
+      // One after another, each takes the copy the last one gave back.
+      for (const batch of [12, 3, 12]) {
+        const rows = randomArray(batch * MAP.in, random);
+        x.set(rows);
+        const y = runner.forward(x.subarray(0, rows.length), { chunkRows: 5 });
+        x.fill(Number.NaN);
+        expect(relativeError(await y, want(rows, batch)), `batch ${batch} alone`).toBeLessThan(TOL);
+      }
+    } finally {
+      runner.destroy();
+    }
+  });
+
+  it("reuses take()'s copy of x once its run settled, and never a caller's own array", async () => {
+    const pipelined = new PipelinedForward(COPY_HOST, await f16CopyDevice());
+    try {
+      const first = pipelined.take(randomArray(4 * 6, rng(1)));
+      // Taken again before its run: another array.
+      expect(pipelined.take(new Float32Array(6)).buffer).not.toBe(first.buffer);
+      await pipelined.run(first, 4, undefined, 3);
+      const again = pipelined.take(new Float32Array(2 * 6).fill(5));
+      expect(again.buffer).toBe(first.buffer);
+      expect(Array.from(again)).toEqual(new Array(12).fill(5));
+      await pipelined.run(again, 2, undefined, 3);
+      // A caller's array given to run() is not kept: the next take() copies into take()'s own.
+      const own = randomArray(4 * 6, rng(2));
+      await pipelined.run(own, 4, undefined, 3);
+      const taken = pipelined.take(new Float32Array(6));
+      expect(taken.buffer).not.toBe(own.buffer);
+      expect(taken.buffer).toBe(first.buffer);
+    } finally {
+      pipelined.destroy();
+    }
+  });
+
   it('a ring of stagings of one runner runs at once, each with its own rows', async () => {
     const { runner, want } = await runnerFor(MAP, 'webgpu');
     const random = rng(47);
