@@ -72,6 +72,8 @@
  *   kernelsTwiceMs, kernelsSubmitCpuMs   the kernels' pass twice in one submission (is kernelsMs'
  *                      excess per pass or per submission?) and the CPU time of submit() alone
  *   gpuOnePieceTwiceMs the whole round trip twice in one submission (the same question of gpuOnePieceMs)
+ *   kernelsMapMs, gpuOnePieceMapMs   kernelsMs (with a 16-byte copy of y after) and gpuOnePieceMs awaited by mapping the
+ *                      buffer they write last, as the runtime awaits a round trip, instead of onSubmittedWorkDone
  * One JSON object on --out (else stdout): each record names its build and kernels.
  *
  *   node dist/bench/host-path.js [--batches 1,512,4096] [--chunk-rows 64,128,256,512,1024]
@@ -267,6 +269,24 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
   // The same round trip twice in one submission: its wall time above the stamps is paid per submission (twice = once + the stamped
   // span) or per part (twice = 2 x once).
   out.gpuOnePieceTwiceMs = await median(n, () => submit((e) => (trip(e), trip(e))));
+  // The same submissions awaited as the runtime awaits a round trip, by mapping a buffer they write (s16 call 1, H100, B=4096:
+  // the stamped trip's wall, awaited by mapping, was 0.14 ms above its span; gpuOnePieceMs, awaited by onSubmittedWorkDone, 0.99).
+  const mapped = async (record: (e: GPUCommandEncoder) => void, buffer: GPUBuffer) => {
+    const e = device.createCommandEncoder();
+    record(e);
+    device.queue.submit([e.finish()]);
+    await buffer.mapAsync(GPUMapMode.READ);
+    buffer.unmap();
+  };
+  const flag = device.createBuffer({ size: 16, usage: usage.MAP_READ | usage.COPY_DST });
+  out.kernelsMapMs = await median(n, () =>
+    mapped((e) => {
+      runner.encodeForward(e, xs, ys, batch);
+      e.copyBufferToBuffer(ys, 0, flag, 0, 16);
+    }, flag),
+  );
+  out.gpuOnePieceMapMs = await median(n, () => mapped(trip, readback));
+  flag.destroy();
   for (const rows of CHUNK_ROWS.filter((r) => r < batch)) {
     const chunked = chunkedSubmit(device, runner, upload, readback, batch, rows, submit);
     out[`gpuChunks:${rows}_Ms`] = await median(n, chunked.run);
