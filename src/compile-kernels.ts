@@ -38,21 +38,21 @@ export type TuningLookup = (ops: readonly BackwardOp[], dtype: Dtype) => TunedSc
 
 export interface CompileKernelsOptions {
   /** Reads `sparse(pattern: "mask.npy")` files; without it a mask pattern is an error. */
-  readonly resolveMask?: CheckOptions['resolveMask'];
-  readonly tuning?: TuningLookup;
+  readonly resolveMask?: CheckOptions['resolveMask'] | undefined;
+  readonly tuning?: TuningLookup | undefined;
   /**
    * Emit each map's forward kernels only: no backward, optimizer or training-step kernels. The
    * manifest then says `forwardOnly: true` (and so does each map), and a runtime asked to train
    * such a module rejects. Default false: every kernel the module may need.
    */
-  readonly forwardOnly?: boolean;
+  readonly forwardOnly?: boolean | undefined;
   /**
    * The kernel sets each map keeps (BUILD_KERNEL_SETS names; default all): e.g. `['portable']`
    * leaves out the tensor-core and large sets (a page for any GPU, smaller), `['tuned']` a tuned
    * build's fallbacks (a known GPU class). A map left with none, or an f16 map with f32-storage
    * alone, is refused; one whose kept sets some adapter cannot run gets a note (`kernelSetNotes`).
    */
-  readonly kernelSets?: readonly BuildKernelSet[];
+  readonly kernelSets?: readonly BuildKernelSet[] | undefined;
 }
 
 export interface KernelOutputs {

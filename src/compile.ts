@@ -11,7 +11,7 @@ export type { TuningLookup } from './compile-kernels.js';
 
 export interface CompileModuleOptions extends CompileKernelsOptions {
   /** Module specifier the generated TypeScript imports the runtime from. */
-  readonly runtimeImport?: string;
+  readonly runtimeImport?: string | undefined;
 }
 
 export interface CompileOutputs extends KernelOutputs {

@@ -21,7 +21,7 @@ import type { CheckedMap, CheckedModule, Structure } from './structure.js';
 
 export interface CheckOptions {
   /** Reads `sparse` mask files; without it a mask pattern is an error (the checker reads no files). */
-  readonly resolveMask?: MaskResolver;
+  readonly resolveMask?: MaskResolver | undefined;
 }
 
 interface PendingMap {

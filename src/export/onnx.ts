@@ -38,7 +38,7 @@ export interface ExportOnnxOptions {
    * over int64 tables of the blocks' columns and rows: about 25 nodes whatever the pattern, for
    * fine patterns whose per-row graph loads slowly).
    */
-  readonly sparse?: SparseForm;
+  readonly sparse?: SparseForm | undefined;
 }
 
 /**

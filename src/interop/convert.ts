@@ -23,9 +23,9 @@ export const PEERS: readonly Peer[] = ['fly', 'torch_butterfly', 'ksmm'];
 
 export interface ConvertOptions {
   /** The layer's key prefix in the state dict (`encoder.fc1.`); found automatically when there is one layer. */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
   /** The module's dtype: an f16 module's weights must also lie within ±65504. Default f32. */
-  readonly dtype?: Dtype;
+  readonly dtype?: Dtype | undefined;
 }
 
 /** The map's parameters (by safetensors name, row-major) holding the peer layer's weights. */

@@ -27,7 +27,7 @@ import { verifyProgram } from './passes/verify-program.js';
 import { printBackwardProgram, printIrMap, printProgram } from './printer.js';
 
 export interface CompileOptions {
-  readonly onPass?: (passName: string, printed: string) => void;
+  readonly onPass?: ((passName: string, printed: string) => void) | undefined;
 }
 
 interface Pass {

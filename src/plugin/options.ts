@@ -10,29 +10,29 @@ export type DeclarationForm = 'arbitrary-extension';
 
 export interface MoncPluginOptions {
   /** Module specifier the generated code imports the runtime from (default 'monc/runtime', browser-safe). */
-  readonly runtime?: string;
+  readonly runtime?: string | undefined;
   /**
    * The tuning database whose schedules the kernels use: a path (relative to the project
    * root), or false for untuned defaults. Default: the database `monc tune` writes.
    */
-  readonly tuning?: string | false;
+  readonly tuning?: string | false | undefined;
   /**
    * Type declarations beside each `.mon` file: true (default) writes `<file>.mon.d.ts`, which
    * `moduleResolution: bundler` reads with no compiler option; 'arbitrary-extension' writes
    * `<file>.d.mon.ts`, which an ECMAScript-module project under node16/nodenext reads (it needs
    * `allowArbitraryExtensions: true`, and so does bundler resolution then); false writes none.
    */
-  readonly dts?: boolean | DeclarationForm;
+  readonly dts?: boolean | DeclarationForm | undefined;
   /**
    * Emit each map's forward kernels only, as `monc build --forward-only` does: a smaller bundle
    * whose maps run but cannot train (backward, fitMse, optimizers and `create({ training: true })`
    * reject). Default false: every kernel, training included.
    */
-  readonly forwardOnly?: boolean;
+  readonly forwardOnly?: boolean | undefined;
   /**
    * The kernel sets each map keeps, as `monc build --kernel-sets` (names: tuned, tensor-core,
    * large, portable, f32-storage). E.g. `['portable', 'f32-storage']` leaves out the tensor-core
    * and large sets: a smaller bundle that runs the kernels every adapter has. Default: every set.
    */
-  readonly kernelSets?: readonly BuildKernelSet[];
+  readonly kernelSets?: readonly BuildKernelSet[] | undefined;
 }

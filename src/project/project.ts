@@ -23,17 +23,17 @@ import { residualConfirmed } from './verify.js';
 
 export interface ProjectOptions {
   /** Seed of the randomized range finder (large lowrank terms). Default 0. */
-  readonly seed?: number;
+  readonly seed?: number | undefined;
   /** Rounds of the iterative heuristics (sums: default 30 to 1000 by size, stopping once converged; chain refinement: default 10 when cheap, else 0). */
-  readonly maxRounds?: number;
+  readonly maxRounds?: number | undefined;
   /** Power iterations of the randomized range finder. Default 1. */
-  readonly powerIterations?: number;
+  readonly powerIterations?: number | undefined;
   /**
    * The precision the parameters will be stored in (the module's dtype): `params` come back
    * rounded to it, `relativeError` and `optimal` describe those rounded parameters, and a value
    * it cannot hold (beyond ±65504 in f16) is a ProjectionError. Default: none (float64).
    */
-  readonly storage?: StorageDtype;
+  readonly storage?: StorageDtype | undefined;
 }
 
 export interface ProjectionResult {

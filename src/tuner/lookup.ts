@@ -18,9 +18,9 @@ import { batchBucket, checkDbArgument, isAdapterIdentity, kernelSignature, type 
 import { argumentError, checkOptionFields } from '../util/library-arguments.js';
 
 export interface LookupOptions {
-  readonly adapter?: AdapterIdentity;
-  readonly batch?: number;
-  readonly compiler?: string;
+  readonly adapter?: AdapterIdentity | undefined;
+  readonly batch?: number | undefined;
+  readonly compiler?: string | undefined;
 }
 
 export function scheduleLookup(db: TuningDb, options: LookupOptions = {}): (ops: readonly BackwardOp[], dtype: string) => TunedSchedule | undefined {

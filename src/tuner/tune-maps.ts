@@ -23,12 +23,12 @@ export interface TuneMapsOptions {
   /** The batch the kernels are timed at (entries are kept per power-of-two bucket of it). */
   readonly batch: number;
   /** At most this many candidates per kernel, unless its seeds (the untuned default, each family's own) are more: all are timed (default 24). */
-  readonly maxCandidates?: number;
+  readonly maxCandidates?: number | undefined;
   /** Timed runs per candidate (default 10). */
-  readonly repeats?: number;
+  readonly repeats?: number | undefined;
   /** Leave the backward kernels untuned (a module built forward-only has none). */
-  readonly forwardOnly?: boolean;
-  readonly onProgress?: (progress: TuneProgress) => void;
+  readonly forwardOnly?: boolean | undefined;
+  readonly onProgress?: ((progress: TuneProgress) => void) | undefined;
 }
 
 /** The device to tune on: its adapter keys the entries (requestMoncDevice's result is one). */

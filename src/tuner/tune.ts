@@ -29,19 +29,19 @@ export interface TuneOptions {
   readonly batch: number;
   /** What candidates may use: the device's limits (deviceTargetLimits). */
   readonly limits: TargetLimits;
-  readonly storage?: StorageType;
+  readonly storage?: StorageType | undefined;
   /** At most this many candidates per kernel, unless its seeds (the untuned default, each family's own) are more: all are timed (default 24; search.ts says which). */
-  readonly maxCandidates?: number;
+  readonly maxCandidates?: number | undefined;
   /** Timed runs per candidate (default 10). */
-  readonly repeats?: number;
-  readonly onProgress?: (progress: TuneProgress) => void;
+  readonly repeats?: number | undefined;
+  readonly onProgress?: ((progress: TuneProgress) => void) | undefined;
   /**
    * Kernels tuned earlier in this run, by signature (a command tuning several maps passes one
    * for all of them; tuneProgram adds each kernel it tunes). A kernel found here is not tuned
    * again: identical layers, or an op twice in one program (`a @ a`), cost one search, and one
    * database entry serves them all.
    */
-  readonly known?: Map<string, KnownKernel>;
+  readonly known?: Map<string, KnownKernel> | undefined;
 }
 
 /** What tuning a kernel found, whichever ops of whichever program it was tuned for. */

@@ -32,15 +32,15 @@ export interface EmitProgramOptions {
    * from there (extended only over ops without a tuned schedule of their own), else its
    * default schedule.
    */
-  readonly schedules?: (ops: readonly number[]) => TunedSchedule | undefined;
+  readonly schedules?: ((ops: readonly number[]) => TunedSchedule | undefined) | undefined;
   /** The limits default schedules are chosen within. */
-  readonly limits?: TargetLimits;
+  readonly limits?: TargetLimits | undefined;
   /** Storage type of params and activations; defaults to the program's dtype. */
-  readonly storage?: StorageType;
+  readonly storage?: StorageType | undefined;
   /** Appended to every entry point name: a second kernel set of the map beside the first in one WGSL module. */
-  readonly entryPointSuffix?: string;
+  readonly entryPointSuffix?: string | undefined;
   /** Told each tuned schedule that is ignored because it does not fit its ops (possibly more than once for the same ops). */
-  readonly onUnusable?: (ops: readonly number[], schedule: Schedule) => void;
+  readonly onUnusable?: ((ops: readonly number[], schedule: Schedule) => void) | undefined;
 }
 
 export function emitProgramKernels(program: Program, options: EmitProgramOptions = {}): EmittedKernel[] {
