@@ -1,7 +1,7 @@
 /**
  * The session-16 forms against the float64 op reference on SwiftShader: several row tiles per
  * workgroup (`rt`: one staged loop over the tiles' chunks, an epilogue at each tile's end) in
- * ks-tiled and ks-dtiled (direct and staged epilogue), and ks-tiled's 8x16 / 16x8 register tiles
+ * ks-tiled and ks-dtiled (the δ-fastest padded form), and ks-tiled's 8x16 / 16x8 register tiles
  * of up to 256 rows, at n = 1024 (Monarch's factors; vec4 staging and stores in the first) with
  * batches that end inside a workgroup's tiles, and on ops with bias and accumulation. Also: where
  * they are offered (after every earlier candidate, not for long reductions), the dispatch and row
@@ -67,20 +67,18 @@ describe('ks-tiled row tiles (rt) and 8x16 / 16x8 register tiles', () => {
     expect(await opError(ksTiled, c, 0, s, 150), JSON.stringify(s)).toBeLessThan(TOL);
   }, 300_000);
 
-  it('ks-dtiled, n = 1024 op1 (K(1,32,32,32)): 2 row tiles in the default lanes, 4 with 2 δ × 4 β tiles and the staged epilogue (se sv), batch 150', async () => {
+  it('ks-dtiled, n = 1024 op1 (K(1,32,32,32)): 2 and 4 row tiles, batch 150', async () => {
     const c = monarchCase(1024, 1024, 32);
-    for (const knobs of [{ rt: 2 }, { rt: 4, dw: 2, bw: 4, se: true, sv: true }]) {
-      const s = dtiled(c, { rows: 32, cols: 32, dtile: 8, tk: 4, rr: 8, rb: 8, ...knobs });
+    for (const rt of [2, 4]) {
+      const s = dtiled(c, { rows: 32, cols: 32, dtile: 8, tk: 4, rr: 8, rb: 8, rt });
       expect(await opError(ksDtiled, c, 1, s, 150), JSON.stringify(s)).toBeLessThan(TOL);
     }
   }, 300_000);
 
-  it('ks-dtiled with bias and accumulation (a = 2), 2 row tiles, direct and staged epilogue (se sv), batch 70', async () => {
+  it('ks-dtiled with bias and accumulation (a = 2), 2 row tiles, batch 70', async () => {
     const c = biasCase(2, 16, 8, 16);
-    for (const epilogue of [{}, { se: true, sv: true }]) {
-      const s = dtiled(c, { rows: 32, cols: 16, dtile: 8, tk: 8, rr: 8, rb: 8, rt: 2, ...epilogue }, 0);
-      expect(await opError(ksDtiled, c, 0, s, 70), JSON.stringify(s)).toBeLessThan(TOL);
-    }
+    const s = dtiled(c, { rows: 32, cols: 16, dtile: 8, tk: 8, rr: 8, rb: 8, rt: 2 }, 0);
+    expect(await opError(ksDtiled, c, 0, s, 70), JSON.stringify(s)).toBeLessThan(TOL);
   }, 300_000);
 
   it('is offered last on the H200 at n = 4096 and 16384 (rt for γ ≤ 256 only), keeps the defaults, decodes to itself', () => {
@@ -101,11 +99,11 @@ describe('ks-tiled row tiles (rt) and 8x16 / 16x8 register tiles', () => {
     expect(k.dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 256, workgroupsPerRowTile: 64 });
     expect(k.wgsl).toContain('let row0 = row_tile * 256u;');
     expect(k.wgsl).toContain('let tile_row0 = row0 + (k0 / 64u) * 128u;');
-    // ks-dtiled: after the padded ones with ku and their warp tiles and se, at n = 4096 and 16384; not its default.
+    // ks-dtiled: after the padded ones, at n = 4096 and 16384; not its default.
     for (const m of [c, monarchCase(16384, 16384, 128)]) {
       const all = ksDtiled.candidates(m.ops[1], H200);
       const first = all.findIndex((s) => s.rt !== undefined);
-      expect(first, m.name).toBeGreaterThan(all.findIndex((s) => s.sv === true));
+      expect(first, m.name).toBeGreaterThan(all.findIndex((s) => s.pad === true));
       expect(all.slice(first).every((s) => s.rt !== undefined && s.pad === true && s.ku === true && s.rr === 8 && s.rb === 8), m.name).toBe(true);
       expect(ksDtiled.defaultSchedule(m.ops[1], H200).rt, m.name).toBeUndefined();
       for (const s of all.slice(first)) expect(ksDtiled.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);

@@ -40,24 +40,16 @@
  * stores run between two barriers with nothing to overlap them. Padded they take 16. The inner
  * loop's reads (8 neighbouring δ per quarter-warp) stay within one line group: conflict-free.
  *
- * With `dw` and `bw` (session 15; the δ-fastest form, numbers given together) a warp's 32 lanes
- * are `dw` δ × `bw` β tiles × 32 / (dw · bw) row tiles (the rest of the workgroup's tiles across
- * its warps), not 8 δ × 4 β tiles. Each operand read of the inner loop is one vec4 per distinct
- * (δ, row tile) or (δ, β tile) of the warp: 8 δ × 4 β tiles read 2 + 8 wavefronts per γ where
- * ks-tiled reads 4; 2 δ × 4 × 4 reads 4 (the padded line group, 9 vec4, puts the row or β tiles
- * of neighbouring lanes 18 vec4 apart: distinct banks). The price: a store of the direct epilogue
- * covers runs of dw δ (8 bytes at dw = 2, where 8 δ write a 32-byte sector).
- *
- * With `se` (session 15; the δ-fastest form) results leave through workgroup memory as the bcast
- * epilogue's do (stagedStores, its [ρ][δ][β] layout in the source's array, one register row per
- * round), so the global stores are runs of `dtile` δ whatever the lanes' order (`dw`). With `sv`
- * (session 15) each invocation of the read-out stores 4 neighbouring δ as one vec4 (a quarter of
- * the store instructions, the same bytes; ks-tiled's epilogue stores vec4s, the δ-fastest one scalars).
+ * Session 15's warp tiles (`dw`, `bw`: 2 δ × 4 β tiles × 4 row tiles per warp read 4 shared-memory
+ * wavefronts per γ where 8 δ × 4 β tiles read 10) and staged epilogue (`se`; `sv`, its stores as
+ * vec4s) lost every case timed and left the candidates in session 16 (code at 5fcb1d8; H100, s16
+ * call 1, bench/results/s16/call-1: n=4096 the default 0.3789 ms, 8 δ × 2 β 0.3824, 2 × 4 with se
+ * 0.4083, with se sv 0.4112, se alone 0.4231, 2 × 4 alone 0.7540; n=16384 0.6718 against
+ * 0.6767-1.0276): the wavefronts are not what the strided factor waits for.
  *
  * With `rt` (session 16; the δ-fastest form, padded with ku) each workgroup takes rt row tiles in
  * turn as one staged loop (row-tiles.ts): with one 512-invocation workgroup per SM and γ = 64
- * (n = 4096: 8 chunks), a workgroup's first loads and its epilogue otherwise overlap nothing. A
- * staged epilogue (`se`) then waits on a barrier for the last chunk's reads of the array it reuses.
+ * (n = 4096: 8 chunks), a workgroup's first loads and its epilogue otherwise overlap nothing.
  *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
@@ -91,10 +83,8 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // the staged tiles, one barrier per chunk) lost wherever the H100 timed it and left the
   // candidates in session 12. With bcast, `el` (a flag): the epilogue's cooperative passes as a
   // WGSL loop (below). With pl, `ku` (a flag): each chunk's γ written out (staged-sum.ts chunkSteps).
-  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above). Without
-  // bcast, `dw` and `bw` (numbers, session 15): a warp's lanes (above); `se` (a flag, session 15):
-  // the staged epilogue; with se, `sv` (a flag): its stores as vec4s. `rt` (a number, session 16;
-  // absent = 1): row tiles per workgroup (above).
+  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above); `rt` (a
+  // number, session 16; absent = 1): row tiles per workgroup (above).
 }
 
 function rowTileCount(s: KsDtiledSchedule): number {
@@ -133,33 +123,6 @@ function isPlanes(s: KsDtiledSchedule): boolean {
 
 function isPadded(s: KsDtiledSchedule): boolean {
   return s.pad === true;
-}
-
-function isStagedEpilogue(s: KsDtiledSchedule): boolean {
-  return s.se === true;
-}
-
-/** A δ-fastest warp's lanes (`dw`, `bw`): δ, β tiles and row tiles (rw) per warp; undefined without the knobs. */
-function warpTile(s: KsDtiledSchedule): { readonly dw: number; readonly bw: number; readonly rw: number } | undefined {
-  if (typeof s.dw !== 'number' || typeof s.bw !== 'number') return undefined;
-  return { dw: s.dw, bw: s.bw, rw: 32 / (s.dw * s.bw) };
-}
-
-/** Whether a warp tile splits the workgroup's δ, β tiles and row tiles (each a power of two). */
-function warpTileFits(s: KsDtiledSchedule): boolean {
-  if (s.dw === undefined && s.bw === undefined) return true;
-  const w = warpTile(s);
-  const divides = (k: number, n: number) => Number.isInteger(k) && k >= 1 && n % k === 0;
-  return w !== undefined && !isBcast(s) && divides(w.dw, s.dtile) && divides(w.bw, s.cols / s.rb) && divides(w.rw, s.rows / s.rr);
-}
-
-/**
- * Whether the δ-fastest form's staged epilogue (`se`) fits: planed, each thread row's [δ][β]
- * results within one plane of the source's array (plane ρ), so no slot index is divided.
- */
-function stagedEpilogueFits(s: KsDtiledSchedule): boolean {
-  if (!isStagedEpilogue(s)) return true;
-  return !isBcast(s) && isPlanes(s) && s.rows / s.rr <= s.tk && bcastLayout(s).oRow <= 4 * deltaLayout(s, s.rows).plane;
 }
 
 /**
@@ -231,9 +194,6 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     (!isLooped(s) || isBcast(s)) &&
     (s.ku !== true || isPlanes(s)) &&
     (!isPadded(s) || !isBcast(s)) &&
-    warpTileFits(s) &&
-    stagedEpilogueFits(s) &&
-    (s.sv !== true || isStagedEpilogue(s)) &&
     // Several row tiles (row-tiles.ts): the δ-fastest form, a reduction summed in one run.
     (rowTileCount(s) === 1 || (!isBcast(s) && op.c <= BLOCKED_SUM_FROM)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
@@ -243,13 +203,6 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     sharedBytes(s) <= limits.maxWorkgroupStorageBytes
   );
 }
-
-/** The warp tiles (dw δ × bw β tiles) offered beside the δ-fastest default's 8 × 4. */
-const WARP_TILES: readonly (readonly [number, number])[] = [
-  [8, 2],
-  [4, 2],
-  [2, 4],
-];
 
 function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   if (!applies(op)) return [];
@@ -281,18 +234,10 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const unrolled = [...planed, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, ku: true }));
   // Then (session 14) the δ-fastest planed ones, with ku or not, with padded staging (`pad`).
   const padded = [...planed, ...unrolled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
-  // Then (session 15) the padded ones with ku in other warp tiles (`dw`, `bw`: 8 δ × 2 β tiles, 4 × 2, 2 × 4), then
-  // all of those and the padded ones with ku with the staged epilogue (`se`).
-  const paddedKu = padded.filter((s) => s.ku === true);
-  const warps = paddedKu.flatMap((s) => WARP_TILES.map(([dw, bw]): KsDtiledSchedule => ({ ...s, dw, bw }))).filter((s) => valid(op, s, limits));
-  const staged = [...paddedKu, ...warps].map((s): KsDtiledSchedule => ({ ...s, se: true })).filter((s) => valid(op, s, limits));
-  // Then those storing vec4s of 4 δ (`sv`).
-  const vectors = staged.map((s): KsDtiledSchedule => ({ ...s, sv: true }));
-  // Then (session 16) 2 and 4 row tiles per workgroup (`rt`) of the padded 8x8 ones with ku, direct or staged (se sv)
-  // epilogue, in the default's lanes or 2 δ × 4 β tiles, where the reduction is short (a workgroup's life is a few chunks).
-  const eights = [...paddedKu, ...vectors].filter((s) => s.rr === 8 && s.rb === 8 && (s.dw === undefined || (s.dw === 2 && s.bw === 4)));
+  // Then (session 16) 2 and 4 row tiles per workgroup (`rt`) of the padded 8x8 ones with ku where the reduction is short.
+  const eights = padded.filter((s) => s.ku === true && s.rr === 8 && s.rb === 8);
   const rowTiled = op.c <= ROW_TILES_UP_TO ? [2, 4].flatMap((rt) => eights.map((s): KsDtiledSchedule => ({ ...s, rt }))).filter((s) => valid(op, s, limits)) : [];
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...warps, ...staged, ...vectors, ...rowTiled];
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...rowTiled];
 }
 
 /**
@@ -319,7 +264,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const { a, b, c, d } = op;
   invariant(inSize % 4 === 0, 'ks-dtiled: source rows must be multiples of 4 elements');
   const wVec = wOff % 4 === 0 && TK % 4 === 0;
-  const views = { src: true, dst: schedule.sv === true, params: wVec };
+  const views = { src: true, dst: false, params: wVec };
   const RT = rowTileCount(schedule);
   const tiles = rowTiles(RT, TR, c);
   const nbt = b / TB;
@@ -391,12 +336,9 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     return chunkSteps(TK, inner, schedule.ku === true);
   })();
 
-  // The [ρ][δ][β] layout of the staged epilogue (bcast's, or the δ-fastest form's `se`).
-  const O = L ?? (isStagedEpilogue(schedule) ? bcastLayout(schedule) : undefined);
-  // The epilogue of the row tile from batch row `row0` (a WGSL name). With several row tiles a
-  // staged one waits for the last chunk's reads of the source's array it reuses.
+  // The epilogue of the row tile from batch row `row0` (a WGSL name): bcast's staged one, or straight from registers.
   const store = (row0: string): string[] => {
-    if (O) return [...(RT > 1 ? ['workgroupBarrier();'] : []), ...stagedStores(O, row0)];
+    if (L) return stagedStores(L, row0);
     const lines: string[] = [];
     for (let i = 0; i < RR; i++) {
       const row = sum(row0, mul('tr', RR), u(i));
@@ -415,57 +357,32 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   };
 
   /**
-   * The staged epilogue: round i puts register row i of every thread (rows 4·(tr + (i / 4)·NR) +
-   * i % 4 with bcast, tr·rr + i in the δ-fastest form) in workgroup memory as [ρ][δ][β], then the
-   * workgroup stores it with δ fastest, runs of `dtile` δ per (row, β) as the output holds them.
-   * The reduction loop ended on a barrier. With `er` 2 a round moves two register rows, the
-   * second through the weights' array.
+   * bcast's staged epilogue: round i puts register row i of every thread (rows 4·(tr + (i / 4)·NR)
+   * + i % 4) in workgroup memory as [ρ][δ][β], then the workgroup stores it with δ fastest, runs
+   * of `dtile` δ per (row, β) as the output holds them. The reduction loop ended on a barrier.
+   * With `er` 2 a round moves two register rows, the second through the weights' array.
    */
-  function stagedStores(O: { readonly oRow: number; readonly oLine: number }, row0: string): string[] {
+  function stagedStores(L: ReturnType<typeof bcastLayout>, row0: string): string[] {
     const out: string[] = [];
     const areas = [xs, ws].slice(0, epilogueRows(schedule));
-    // The vec4 `within` of thread row ρ's results: bcast's [ρ][δ][β] view of its arrays, or plane ρ (`se`).
-    const slotOf = (h: number, rho: U32Expr, within: U32Expr): string =>
-      L ? flatSlot(areas[h], [L.xPlane, L.wPlane][h], sum(mul(rho, O.oRow / 4), within)) : `${areas[h]}[${rho}][${within}]`;
-    const rowOf = (i: number): U32Expr => (L ? sum(row0, mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3)) : sum(row0, mul('orow', RR), u(i)));
-    const vectorStores = schedule.sv === true;
-    // `sv`: each item stores 4 neighbouring δ of a (row, β) as one vec4, read as 4 words (δ lines apart) of the staged results.
-    const vectorStoreRound = (h: number, i: number): string[] => {
-      const logical = sum(mul('alpha', b * d), mul(sum('beta0', 'ob'), d), 'delta0', mul('od4', 4));
-      const bias = biasOff === undefined ? undefined : [0, 1, 2, 3].map((q) => scalarAt(n.params, views.params, sum(u(biasOff), logical, u(q))));
-      const words = [0, 1, 2, 3].map((q) => `${slotOf(h, 'orow', sum(mul(sum(mul('od4', 4), u(q)), O.oLine / 4), div('ob', 4)))}[${mod('ob', 4)}]`);
-      const at = div(sum(mul('row', outSize), logical), 4);
-      const write = epilogueWrite({ storage: st, dst: n.dst, at, value: `vec4<f32>(${words.join(', ')})`, vec4: true, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
-      const item = [
-        `let od4 = ${mod('e', TD / 4)};`,
-        `let ob = ${mod(div('e', TD / 4), TB)};`,
-        `let orow = ${div('e', (TD / 4) * TB)};`,
-        `let row = ${rowOf(i)};`,
-        `if (row < batch) { ${write} }`,
-      ];
-      return cooperative((NR * TB * TD) / 4, T, 'e', item);
-    };
+    const planeOf = [L.xPlane, L.wPlane];
     for (let i0 = 0; i0 < RR; i0 += areas.length) {
       if (i0 > 0) out.push('workgroupBarrier();');
-      areas.forEach((_, h) => {
-        for (let j = 0; j < RB / 4; j++) out.push(`${slotOf(h, 'tr', sum(mul('dd', O.oLine / 4), betaVec(j)))} = ${acc(i0 + h, j)};`);
+      areas.forEach((area, h) => {
+        for (let j = 0; j < RB / 4; j++) out.push(`${flatSlot(area, planeOf[h], sum(mul('tr', L.oRow / 4), mul('dd', L.oLine / 4), betaVec(j)))} = ${acc(i0 + h, j)};`);
       });
       out.push('workgroupBarrier();');
-      areas.forEach((_, h) => {
+      areas.forEach((area, h) => {
         const i = i0 + h;
-        if (vectorStores) {
-          out.push(...vectorStoreRound(h, i));
-          return;
-        }
         const logical = sum(mul('alpha', b * d), mul(sum('beta0', 'ob'), d), 'delta0', 'od');
         const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), logical))];
-        const value = `${slotOf(h, 'orow', sum(mul('od', O.oLine / 4), div('ob', 4)))}[${mod('ob', 4)}]`;
+        const value = `${flatSlot(area, planeOf[h], sum(mul('orow', L.oRow / 4), mul('od', L.oLine / 4), div('ob', 4)))}[${mod('ob', 4)}]`;
         const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical), value, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
         const item = [
           `let od = ${mod('e', TD)};`,
           `let ob = ${mod(div('e', TD), TB)};`,
           `let orow = ${div('e', TD * TB)};`,
-          `let row = ${rowOf(i)};`,
+          `let row = ${sum(row0, mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3))};`,
           `if (row < batch) { ${write} }`,
         ];
         out.push(...(isLooped(schedule) ? loopedPasses(NR * TB * TD, T, item) : cooperative(NR * TB * TD, T, 'e', item)));
@@ -474,23 +391,9 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     return out;
   }
 
-  /** The δ-fastest form's dd, tb, tr: δ fastest, then β tiles, then rows; or by warp tiles (`dw`, `bw`). */
-  function deltaFastestLanes(): string[] {
-    const w = warpTile(schedule);
-    if (!w) return [`let dd = ${mod('lid', TD)};`, `let tb = ${mod(div('lid', TD), NB)};`, `let tr = ${div('lid', TD * NB)};`];
-    // The warp's place: β tiles of warps fastest, then rows, then δ.
-    const [nb, nr] = [NB / w.bw, NR / w.rw];
-    return [
-      'let wi = lid / 32u;',
-      `let dd = ${sum(mul(div('wi', nb * nr), w.dw), mod('lid', w.dw))};`,
-      `let tb = ${sum(mul(mod('wi', nb), w.bw), mod(div('lid', w.dw), w.bw))};`,
-      `let tr = ${sum(mul(mod(div('wi', nb), nr), w.rw), mod(div('lid', w.dw * w.bw), w.rw))};`,
-    ];
-  }
-
   const lanes = L
     ? [`let tb = ${mod('lid', NB)};`, `let tr = ${mod(div('lid', NB), NR)};`, `let dd = ${div('lid', NB * NR)};`]
-    : [...deltaFastestLanes(), `let delta = delta0 + dd;`];
+    : [`let dd = ${mod('lid', TD)};`, `let tb = ${mod(div('lid', TD), NB)};`, `let tr = ${div('lid', TD * NB)};`, `let delta = delta0 + dd;`];
   const body = [
     ...ksTileOrigin({ perRowTile, rows: TR * RT, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     ...lanes,
@@ -528,8 +431,6 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     pipeline: flag(s, 'pipeline'),
     ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
-    ...(s.dw === undefined ? {} : { dw: knob(s, 'dw'), bw: knob(s, 'bw') }),
-    ...presentFlags(s, ['se', 'sv']),
     ...(s.rt === undefined ? {} : { rt: knob(s, 'rt') }),
   }),
   emit,
