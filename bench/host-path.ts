@@ -579,7 +579,7 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
         };
       }
     }
-    const modeMs: Record<string, { medianMs: number; minMs: number; maxMs: number; relError: number; gcCount: number; gcMs: number }> = {};
+    const modeMs: Record<string, { medianMs: number; minMs: number; maxMs: number; relError: number } & Awaited<ReturnType<typeof gcsBetween>>> = {};
     for (const [mode, once] of Object.entries(modes)) {
       if (MODES && !MODES.includes(mode.split(':')[0]) && !MODES.includes(mode)) continue;
       const relError = check(mode, await once((body) => body()));
@@ -597,7 +597,7 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
       const gc = await gcsBetween(from, performance.now());
       samples.sort((p, q) => p - q);
       modeMs[mode] = { medianMs: samples[Math.floor(samples.length / 2)], minMs: samples[0], maxMs: samples[samples.length - 1], relError, ...gc };
-      process.stderr.write(`${build} batch ${batch} ${mode}: ${modeMs[mode].medianMs.toFixed(3)} ms, ${gc.gcCount} GCs (${gc.gcMs.toFixed(1)} ms)\n`);
+      process.stderr.write(`${build} batch ${batch} ${mode}: ${modeMs[mode].medianMs.toFixed(3)} ms, ${gc.gcCount} GCs (${gc.gcMs.toFixed(1)} ms; ${gc.majorCount} full, ${gc.majorMs.toFixed(1)} ms)\n`);
     }
     staging.destroy();
     for (const destroy of rings) destroy();
