@@ -5,7 +5,7 @@
 #                                     PLANS=none: the defaults alone (an empty plan)
 #   HOST=1      bench/host-path.ts at B = 1, 512, 4096 (HOST_FLAGS: extra flags) and PyTorch's pinned round trip
 #   TORCH=1     bench/torch_baseline.py (fly bmm, dense, torch.compile): same-call ratios
-#   SWEEP=1     bench/sweep.ts through the compiler (untuned vs tuned) for the Monarch cases
+#   SWEEP=1     bench/sweep.ts through the compiler (untuned vs tuned) for the Monarch cases (SWEEP_BUDGET_S: its tuning budget, 240)
 #   LAYOUT=1    bench/layout-tile-probe.ts (session 13): the Monarch intermediate tiled vs as it is, f32 and f16
 #   CLI=1       the user's path through bin/monc.js (session 15): `monc bench --no-tuning` of each case in CLI_CASES
 #               (N:M:NBLOCKS:DTYPE:BATCH), then `monc tune` and `monc bench --tuning` of the first; JSON under $OUT/cli/
@@ -65,7 +65,7 @@ if [ -n "${CLI:-}" ]; then
   done
 fi
 if [ -n "${SWEEP:-}" ]; then
-  timed sweep 310 $R node .gdist/bench/sweep.js --only monarch,monarch-rect,monarch-16k --max-candidates 24 --budget-s 240 --deadline-s 290 --out $OUT/sweep.json 2> $OUT/sweep-log.txt
+  timed sweep 310 $R node .gdist/bench/sweep.js --only monarch,monarch-rect,monarch-16k --max-candidates 24 --budget-s ${SWEEP_BUDGET_S:-240} --deadline-s $(( ${SWEEP_BUDGET_S:-240} + 50 )) --out $OUT/sweep.json 2> $OUT/sweep-log.txt
 fi
 grep -h -E 'PLAN|two-kernel|batch [0-9]+ (fresh|out|staging|stagingRun)|=>|REJECT|ERROR|FAILED|error|^step' $OUT/*log.txt | tail -80
 exit $status
