@@ -65,7 +65,7 @@ beforeAll(async () => {
   writeFileSync(join(root, 'index.html'), `<!doctype html><title>onnx</title><script type="module">${PAGE_SCRIPT}</script>`);
   server = await serveStatic(root);
   browser = await launchWebGpuChromium();
-}, 60_000);
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -91,7 +91,7 @@ it('onnxruntime-web runs the exported model like the float64 reference (wasm and
   const webgpu = results.out.webgpu;
   if (typeof webgpu === 'string') throw new Error(webgpu);
   expect(relativeError(webgpu, want)).toBeLessThan(1e-5);
-}, 120_000);
+});
 
 it("an f16 export in onnxruntime-web: f32ArrayToF16 in, f16ArrayToF32 out (a Float16Array output, taken by value) within the f16 tolerance", async () => {
   const module = checkedModule(`dtype f16\n${SOURCE}`);
@@ -106,4 +106,4 @@ it("an f16 export in onnxruntime-web: f32ArrayToF16 in, f16ArrayToF32 out (a Flo
   // What the browser gives decides which conversion path this covers: Chromium has Float16Array.
   expect(result.data).toBe('Float16Array');
   expect(relativeError(result.y, referenceY(module, 'f', params, x, BATCH))).toBeLessThan(3e-3);
-}, 120_000);
+});

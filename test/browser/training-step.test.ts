@@ -118,7 +118,7 @@ beforeAll(async () => {
   writeFileSync(join(work, 'index.html'), '<!doctype html><title>training step</title><script type="module" src="/main.js"></script>');
   server = await serveStatic(work);
   browser = await launchWebGpuChromium();
-}, 60_000);
+});
 
 afterAll(async () => {
   await browser?.close();
@@ -163,4 +163,4 @@ it('runs backward, an Adam step and params()/saveParams() on the page WebGPU ada
       expect(Array.from(saved.get(name)!.data), `${name} saved`).toEqual(got.params[name]);
     }
   }
-}, 60_000);
+});

@@ -30,4 +30,4 @@ it('monc project of a random Monarch 1024 saved as <f8: exact (≤ 1e-5) and opt
     w2 += w[i] ** 2;
   }
   expect(Math.sqrt(d2 / w2)).toBeLessThanOrEqual(1e-5);
-}, 30_000);
+});

@@ -30,7 +30,7 @@ beforeAll(async () => {
   writeFileSync(spec, 'module twin\nmap a : 16 -> 16 = dense()\nmap b : 16 -> 16 = dense()\nmap c : 12 -> 12 = dense(in: 12) @ dense()\n');
   run = await cli(['tune', spec, '--batch', '4', '--max-candidates', '2', '--db', db, '--json'], { MONC_TUNING_DB: scratch.path('unused.json') });
   if (run.code === 0) report = JSON.parse(run.stdout);
-}, 300_000);
+});
 afterAll(() => scratch.remove());
 
 const kernelsOf = (map: string) => report.maps.find((m) => m.map === map)!.kernels;

@@ -67,7 +67,7 @@ describe('a tuned schedule the build cannot use', () => {
     writeFileSync(scratch.path('here.json'), serializeDb(merge(emptyDb(), [{ ...entry(invalid), adapter: adapterIdentity(adapter, device) }])));
     const benched = await cliJson(['bench', spec, '--map', 'm', '--batch', '4', '--repeats', '1', '--tuning', scratch.path('here.json')]);
     expect(benched.unusableTuning).toEqual([{ map: 'm', backward: false, ops: [0], schedule: invalid }]);
-  }, 120_000);
+  });
 
   it('monc tune --db drops them from the database it rewrites, and says so; entries it cannot judge stay', async () => {
     // Another batch bucket than the one tuned (so no new entry replaces it), and a kernel this spec does not have.
@@ -82,7 +82,7 @@ describe('a tuned schedule the build cannot use', () => {
     expect(kept.some((e) => e.batchBucket === 1024 && e.kernel === entry(invalid).kernel)).toBe(false);
     expect(kept).toContainEqual(foreign);
     expect(kept.length).toBe(2); // the tuned kernel's new entry, and the foreign one
-  }, 300_000);
+  });
 
   it('the bundler plugins warn the same line', () => {
     const result = compileMonFile(spec, { runtimeImport: 'monc/runtime', tuning: scheduleLookup(merge(emptyDb(), [entry(invalid)])), tuningPath: 'tuning.json' });

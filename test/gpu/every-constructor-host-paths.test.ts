@@ -51,7 +51,7 @@ beforeAll(() => {
   // The file a program reads, decoded as the runtime decodes it (every map checked).
   manifest = decodeManifest(JSON.parse(result.outputs!.manifestJson));
   wgsl = result.outputs!.wgsl;
-}, 120_000);
+});
 
 describe('every constructor through the host paths (webgpu) against the float64 reference', () => {
   it.each(SOURCE.split('\n').flatMap((line) => /^map (\w+)/.exec(line)?.[1] ?? []))('%s', async (name) => {
@@ -86,5 +86,5 @@ describe('every constructor through the host paths (webgpu) against the float64 
     } finally {
       runner.destroy();
     }
-  }, 120_000);
+  });
 });

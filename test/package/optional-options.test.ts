@@ -66,7 +66,7 @@ function admitsUndefined(decl: ts.PropertySignature | ts.MethodSignature): boole
 describe('the public option types', () => {
   it('declare every optional field as taking undefined (`?: T | undefined`), as the calls take it', () => {
     expect(fieldsRefusingUndefined()).toEqual([]);
-  }, 300_000);
+  });
 
   it('as the calls take it: every option undefined gives what no options give', () => {
     const source = 'map m : 16 -> 16 = monarch(nblocks: 4)\n';

@@ -21,5 +21,5 @@ describe('ks-sgmat acc16 + gload on 64x64 blocks, emulated, against the float64 
     const s: KsSgmatSchedule = { family: 'ks-sgmat', rows: 128, cols: 64, dtile: 1, tk: 32, acc16: true, gload: true };
     const emit = emulatedEmit((ctx) => ksSgmat.emit(c.ops[0] as KsOp, s, ctx), { packWorkgroupF16: true });
     expect(await kernelError(c, 0, 1, emit, 144, 'f32')).toBeLessThan(TOL_F16);
-  }, 180_000);
+  });
 });

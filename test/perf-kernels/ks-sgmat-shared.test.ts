@@ -229,7 +229,7 @@ describe('ks-sgmat sg and db, emulated, against the float64 reference', () => {
     const s = sgmat(64, 64, 1, 16, { acc16: true, stage: true, sg: 2, db: true, dbu: true, band: true });
     const emit = emulatedEmit((ctx) => ksSgmat.emit(c.ops[0] as KsOp, s, ctx), { packWorkgroupF16: true });
     expect(await kernelError(c, 0, 1, emit, 144, 'f32')).toBeLessThan(TOL_F16);
-  }, 180_000);
+  });
 
   it("a subgroup that reads another's rows or β, or a chunk read from the wrong half, fails the reference check", async () => {
     const corrupt = (s: KsSgmatSchedule, from: string, to: string) =>

@@ -97,7 +97,7 @@ describe('without monc/runtime/host-io, a batch over what one pass may bind', ()
       wide.destroy();
       device.destroy();
     }
-  }, 60_000);
+  });
 });
 
 describe('with monc/runtime/host-io', () => {

@@ -128,7 +128,7 @@ describe('tuning database', () => {
     expect(final.recovered).toBeUndefined();
     expect(new Set(final.db.entries.map((e) => e.kernel)).size).toBe(120);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual([]);
-  }, 60_000);
+  });
 
   it('a lock left by a process that is gone is taken over; a live one is waited for, boundedly', () => {
     const path = join(dir, 'db.json');
@@ -155,7 +155,7 @@ describe('tuning database', () => {
     expect(loadTuningDb(path).db.entries).toHaveLength(1);
     writeFileSync(`${path}.lock`, '999999999\nanother-host\n'); // a pid of another host proves nothing
     expect(() => withDbLock(path, () => undefined, 200)).toThrow(/is locked by another monc \(.*db\.json\.lock, 0\.2 s waited\)/);
-  }, 30_000);
+  });
 
   it('drops entries of another compiler version, and says so', () => {
     const path = join(dir, 'db.json');
