@@ -3,7 +3,7 @@
  * (test/support/sgmat-emulation.ts), against the float64 op reference: ks-sgmat with 1, 4, 8 and
  * 16 δ per workgroup (8 and 16 are not offered: wrong on the H100) on small Monarch factors
  * (square, rectangular, batches off the row tile and 1), every session-6-form ks-sgmat-strided
- * candidate on a small strided factor and a spread of its staged-W ones, and a corrupted kernel
+ * candidate on a small strided factor and a spread of its staged-W and f16-result ones, and a corrupted kernel
  * that must fail (the emulation's own semantics: sgmat-emulation.test.ts).
  * Tolerance: relative Frobenius error 1e-5 (SPEC §6 f32) where the emulated kernel computes in
  * f32 throughout; 3e-3 (SPEC §6 f16) where its f16 workgroup arrays stay f16 (packed), which
@@ -51,7 +51,7 @@ describe('ks-sgmat, emulated, against the float64 reference', () => {
 
   it('square strided factor, 16 δ (not offered; f16 workgroup arrays packed to fit 32 KiB) (batch 17)', async () => {
     expect(await sgmatError(square, 1, sgmat(16, 16, 16, 16), 17, { packWorkgroupF16: true })).toBeLessThan(TOL_F16);
-  }, 300_000); // one kernel, the dearest to compile: past the 120 s default at load 14-16 (two s14 runs), 99 s alone
+  }, 600_000); // one kernel, the dearest to compile: 27 s quiet (s15 CI), 99 s alone at load 14-16, 8-10x quiet at load ~23
 });
 
 describe('ks-sgmat-strided candidates on a small strided factor, emulated, against the float64 reference', () => {
@@ -59,17 +59,18 @@ describe('ks-sgmat-strided candidates on a small strided factor, emulated, again
   const EMULATED: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 32768, features: GPU.features };
   const pairs = monarchCase(32, 32, 2); // K(2, 16, 16, 1) then K(1, 16, 16, 2)
 
-  it('K(1, 16, 16, 2): every schedule of the session-6 form, 4 of the staged-W ones (batch 19)', async () => {
+  it('K(1, 16, 16, 2): every schedule of the session-6 form, 4 of the staged-W ones, 4 of the f16-result ones (batch 19)', async () => {
     const op = pairs.ops[1] as KsOp;
     const all = ksSgmatStrided.candidates(op, EMULATED);
-    // Session 6's form as stored (no staged W; the epilogue-rounds knob et has its own tests).
-    const stored = all.filter((s) => !('wstage' in s) && !('et' in s));
-    expect(stored.length).toBeGreaterThan(8);
-    for (const s of [...stored, ...sample(all.filter((s) => 'wstage' in s), 4)]) {
+    // Session 6's form as stored (no staged W, f32 results; the epilogue-rounds knob et and the f16 results acc16 have
+    // their own tests; all 24 acc16 ones of this op were 24 of the 44 kernels this case compiled, 78 s quiet in s15's CI).
+    const stored = all.filter((s) => !('wstage' in s) && !('et' in s) && !('acc16' in s));
+    expect(stored.length).toBe(16);
+    for (const s of [...stored, ...sample(all.filter((s) => 'wstage' in s), 4), ...sample(all.filter((s) => 'acc16' in s && !('wstage' in s)), 4)]) {
       const err = await kernelError(pairs, 1, 1, emulatedEmit((ctx) => ksSgmatStrided.emit(op, s, ctx), { packWorkgroupF16: true }), 19, 'f32');
       expect(err, JSON.stringify(s)).toBeLessThan(TOL_F16);
     }
-  }, 300_000); // a dozen emulated kernels compiled by SwiftShader: 120 s was not enough at load 17
+  }, 600_000); // 24 emulated kernels compiled by SwiftShader: 8-10x their quiet time at load ~23
 });
 
 describe('the subgroup-matrix emulation on a family kernel', () => {
