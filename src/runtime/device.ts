@@ -57,9 +57,9 @@ export interface MoncDevice {
 }
 
 export interface RequestDeviceOptions {
-  readonly powerPreference?: GPUPowerPreference;
+  readonly powerPreference?: GPUPowerPreference | undefined;
   /** Use this adapter instead of asking for one. */
-  readonly adapter?: GPUAdapter;
+  readonly adapter?: GPUAdapter | undefined;
 }
 
 /** There is no WebGPU adapter (or no WebGPU at all): callers fall back to the CPU executor. */

@@ -24,13 +24,13 @@ export interface FitMseOptions {
   readonly steps: number;
   readonly optimizer: OptimizerOptions;
   /** Rows per mini-batch (default, and anything above the rows: all rows, in order). */
-  readonly batch?: number;
+  readonly batch?: number | undefined;
   /** Seed of the mini-batch shuffling: a non-negative integer (default 0). */
-  readonly seed?: number;
+  readonly seed?: number | undefined;
   /** Called at progress points with the step (1-based) and its mini-batch loss (before its update). */
-  readonly onProgress?: (step: number, loss: number) => void;
+  readonly onProgress?: ((step: number, loss: number) => void) | undefined;
   /** Progress points, evenly spaced: the steps where ⌊step·k/steps⌋ grows, the last included (default 10). */
-  readonly progressPoints?: number;
+  readonly progressPoints?: number | undefined;
 }
 
 export interface FitMseResult {

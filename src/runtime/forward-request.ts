@@ -11,20 +11,20 @@ import { missingEntry, hostIoSupport } from './extensions.js';
 /** Options of `forward`: the rows of `x`, and an array to write the result into. */
 export interface ForwardOptions {
   /** Rows of `x` (default: x.length / in). */
-  readonly batch?: number;
+  readonly batch?: number | undefined;
   /**
    * Receives Y (exactly batch × out values) and is returned, instead of a new array: for callers
    * who run many batches (on the H200 machine, first-touching a new 64 MiB result array cost more
    * than the whole GPU round trip).
    */
-  readonly out?: Float32Array;
+  readonly out?: Float32Array | undefined;
   /**
    * WebGPU: rows per chunk of the pipelined round trip (pipelined-forward.ts), a positive whole
    * number; Infinity runs the batch in one piece (the default). Ignored by the CPU backend. A
    * finite value needs `monc/runtime/host-io` (on either backend, so that a page behaves the
    * same wherever it runs).
    */
-  readonly chunkRows?: number;
+  readonly chunkRows?: number | undefined;
 }
 
 /** A forward call's rows and result array, checked against the map's sizes. */

@@ -56,25 +56,25 @@ export type Backend = 'webgpu' | 'cpu';
 
 export interface MapRunnerOptions {
   /** Run on this device (default: a device shared by all runners, requested on first use). */
-  readonly device?: GPUDevice;
+  readonly device?: GPUDevice | undefined;
   /**
    * Unset: WebGPU when an adapter exists, else the CPU executor (the runner's `note` says why,
    * and the first such fallback in a process is reported with console.warn). 'webgpu' without
    * an adapter rejects with NoAdapterError.
    */
-  readonly backend?: Backend;
+  readonly backend?: Backend | undefined;
   /**
    * The module's dtype (Manifest.dtype); default: the one its kernel sets show (kernel-sets.ts
    * moduleDtype), so that a map of an f16 module's manifest file runs as f16 without it; another
    * one is refused.
    */
-  readonly dtype?: Dtype;
+  readonly dtype?: Dtype | undefined;
   /**
    * Create the training half (backward pass, optimizers; `monc/runtime/training` must be
    * imported) now rather than on the first backward() or optimizer step: needed before a
    * synchronous encodeBackward or encodeStep.
    */
-  readonly training?: boolean;
+  readonly training?: boolean | undefined;
 }
 
 

@@ -9,8 +9,8 @@ import { checkOptionNames, userError } from './user-error.js';
 import type { OptimizerRule } from '../manifest/optimizer.js';
 
 export type OptimizerOptions =
-  | { readonly kind: 'sgd'; readonly lr: number; readonly momentum?: number; readonly weightDecay?: number }
-  | { readonly kind: 'adam' | 'adamw'; readonly lr: number; readonly beta1?: number; readonly beta2?: number; readonly eps?: number; readonly weightDecay?: number };
+  | { readonly kind: 'sgd'; readonly lr: number; readonly momentum?: number | undefined; readonly weightDecay?: number | undefined }
+  | { readonly kind: 'adam' | 'adamw'; readonly lr: number; readonly beta1?: number | undefined; readonly beta2?: number | undefined; readonly eps?: number | undefined; readonly weightDecay?: number | undefined };
 
 export interface Optimizer {
   /** Applies the gradients of the runner's last backward pass to its parameters. */
