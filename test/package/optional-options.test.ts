@@ -16,8 +16,6 @@ import { project } from '../../src/project/index.js';
 const root = join(import.meta.dirname, '../..');
 /** The package entries (package.json exports) whose option types are the compiler's, the projection's and the plugins'. */
 const ENTRIES = ['src/index.ts', 'src/compiler.ts', 'src/project/index.ts', 'src/plugin/index.ts', 'src/plugin/vite.ts', 'src/plugin/rollup.ts', 'src/plugin/esbuild.ts'];
-/** The runtime's option types (RT's, QA2 s16 R50) are not yet walked: declared under this folder. */
-const NOT_YET = `${join(root, 'src/runtime')}/`;
 
 /** `name.field` for each optional field, reachable from an exported `…Options` type, whose declared type lacks `undefined`. */
 function fieldsRefusingUndefined(): string[] {
@@ -34,7 +32,7 @@ function fieldsRefusingUndefined(): string[] {
     for (const part of type.isUnionOrIntersection() ? type.types : [type]) {
       for (const prop of checker.getPropertiesOfType(part)) {
         const decl = prop.declarations?.[0];
-        if (!decl || !(ts.isPropertySignature(decl) || ts.isMethodSignature(decl)) || decl.getSourceFile().fileName.startsWith(NOT_YET)) continue;
+        if (!decl || !(ts.isPropertySignature(decl) || ts.isMethodSignature(decl))) continue;
         const where = `${name}.${prop.name}`;
         if (decl.questionToken && !admitsUndefined(decl)) found.add(where);
         // Options within options (a field whose type is itself an `…Options`).
