@@ -51,7 +51,7 @@ describe('ks-tiled row tiles (rt) and 8x16 / 16x8 register tiles', () => {
       const s = written(c, 0, { rows: 128, cols: 32, tk: 8, rr: 8, rb: 8, rt });
       expect(await opError(ksTiled, c, 0, s, 300), JSON.stringify(s)).toBeLessThan(TOL);
     }
-  }, 300_000);
+  });
 
   it('n = 1024 op0: 256 rows of 8x16 tiles, 16x8 tiles with 2 row tiles, unpipelined 4 row tiles, batch 300', async () => {
     const c = monarchCase(1024, 1024, 32);
@@ -59,13 +59,13 @@ describe('ks-tiled row tiles (rt) and 8x16 / 16x8 register tiles', () => {
       const s = written(c, 0, { cols: 32, tk: 8, ...knobs });
       expect(await opError(ksTiled, c, 0, s, 300), JSON.stringify(s)).toBeLessThan(TOL);
     }
-  }, 300_000);
+  });
 
   it('a strided op with bias and accumulation (a = 2, d = 2: scalar staging and stores), 2 row tiles, batch 150', async () => {
     const c = biasCase(2, 32, 16, 2);
     const s = written(c, 0, { rows: 128, cols: 32, tk: 8, rr: 8, rb: 8, rt: 2, ilv: undefined });
     expect(await opError(ksTiled, c, 0, s, 150), JSON.stringify(s)).toBeLessThan(TOL);
-  }, 300_000);
+  });
 
   it('ks-dtiled, n = 1024 op1 (K(1,32,32,32)): 2 and 4 row tiles, batch 150', async () => {
     const c = monarchCase(1024, 1024, 32);
@@ -73,13 +73,13 @@ describe('ks-tiled row tiles (rt) and 8x16 / 16x8 register tiles', () => {
       const s = dtiled(c, { rows: 32, cols: 32, dtile: 8, tk: 4, rr: 8, rb: 8, rt });
       expect(await opError(ksDtiled, c, 1, s, 150), JSON.stringify(s)).toBeLessThan(TOL);
     }
-  }, 300_000);
+  });
 
   it('ks-dtiled with bias and accumulation (a = 2), 2 row tiles, batch 70', async () => {
     const c = biasCase(2, 16, 8, 16);
     const s = dtiled(c, { rows: 32, cols: 16, dtile: 8, tk: 8, rr: 8, rb: 8, rt: 2 }, 0);
     expect(await opError(ksDtiled, c, 0, s, 70), JSON.stringify(s)).toBeLessThan(TOL);
-  }, 300_000);
+  });
 
   it('is offered last on the H200 at n = 4096 and 16384 (rt for γ ≤ 256 only), keeps the defaults, decodes to itself', () => {
     for (const [c, short] of [[monarchCase(4096, 4096, 64), true], [monarchCase(16384, 16384, 128), true], [monarchCase(4096, 1024, 4), false]] as const) {
