@@ -18,6 +18,7 @@ CALLS = {  # results file: [(monarch-goal outputs, the same call's PyTorch run)]
         (['bench/results/s11/call-2/goal.json', 'bench/results/s11/call-2/goal-16k.json'], 'bench/results/s11/call-2/torch.json'),
         (['bench/results/s12/call-2/goal.json', 'bench/results/s12/call-2/goal-16k.json'], 'bench/results/s12/call-2/torch.json'),
         (['bench/results/s16/call-1/goal.json', 'bench/results/s16/call-1/goal-16k.json'], 'bench/results/s16/call-1/torch.json'),
+        (['bench/results/s16/call-2/goal.json', 'bench/results/s16/call-2/goal-16k.json'], 'bench/results/s16/call-2/torch.json'),
     ],
     'bench/results/nvidia-h200.json': [
         (['bench/results/s12/call-3/goal.json', 'bench/results/s12/call-3/goal-16k.json'], 'bench/results/s12/call-3/torch.json'),
