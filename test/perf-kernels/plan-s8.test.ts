@@ -25,7 +25,13 @@ function modelOf(key: string, s: Schedule) {
   return occupancyOf(target.c.ops[target.first], target.emit(s), target.storage, key.startsWith('16384/') ? 4096 : 16384);
 }
 
-const defaultOf = (key: string, family: string) => occupancyRows().find((r) => r.key === key && !r.planned && r.schedule.family === family)!;
+/**
+ * The model's rows of the defaults, made once for the file: each occupancyRows() emits every default and walks each
+ * family's whole candidate space (ks-sgmat-strided's some 14,000) to check them, 8-13 s here, and this file asked 13
+ * times (its register-bound test, 8 of them, took 157 s and failed in s16's mid CI at load ~23).
+ */
+let defaultRows: ReturnType<typeof occupancyRows> | undefined;
+const defaultOf = (key: string, family: string) => (defaultRows ??= occupancyRows()).find((r) => r.key === key && !r.planned && r.schedule.family === family)!;
 
 describe('plan check (bench/plan-check.js)', () => {
   it('finds every entry of plan-s7b and plan-s8 a candidate of this build on the H200', () => {
