@@ -39,7 +39,7 @@
  * a mapping of 64 MiB or more triggers one per call: src/runtime/pipelined-forward.ts).
  * Then where the time goes, each phase alone (median of --repeats): upload through a mapped
  * MAP_WRITE buffer (its getMappedRange and the copy into it timed apart), upload through
- * queue.writeBuffer, the kernels, the copy to a MAP_READ buffer and its mapping,
+ * queue.writeBuffer, the kernels, the copy to a MAP_READ buffer and its mapping (also right after a copy wrote it: whole, 64 KiB),
  * getMappedRange whole and in chunks of --phase-chunk-mib, and copying the mapped bytes into a
  * JS array: by slice() (copyMappedToJsMs, session 11's figure), by set() into an array touched
  * before (copyMappedToOutMs) or into a new one (copyMappedToNewMs), mapped and copied in pieces
@@ -218,6 +218,22 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
     await readback.mapAsync(GPUMapMode.READ);
     readback.unmap();
   });
+  // The same mapping right after the GPU wrote the buffer (its copy awaited first): s16 call 2 (H100, B=4096) had the one-piece trip
+  // awaited by mapping its 64 MiB readback at 3.51 ms, by mapping a 32-byte buffer at 2.87 (GPU span 2.79). Is it the mapping of
+  // a buffer the GPU wrote (Dawn's transition to host reads, an invalidation of non-coherent memory), in proportion to its size?
+  const mapAfterWrite = async (bytes: number) => {
+    const samples: number[] = [];
+    for (let i = 0; i < n; i++) {
+      await submit((e) => e.copyBufferToBuffer(ys, 0, readback, 0, bytes));
+      const t = performance.now();
+      await readback.mapAsync(GPUMapMode.READ, 0, bytes);
+      samples.push(performance.now() - t);
+      readback.unmap();
+    }
+    return medianOf(samples);
+  };
+  out.mapReadAfterWriteMs = await mapAfterWrite(yBytes);
+  out.mapReadAfterWriteSmallMs = await mapAfterWrite(Math.min(yBytes, 1 << 16));
   const readParts = { range: [] as number[], copy: [] as number[], chunked: [] as number[], toOut: [] as number[], toNew: [] as number[], pieces: [] as number[] };
   const chunk = Math.min(yBytes, PHASE_CHUNK_BYTES);
   // Touched before timing, as forward's `out` is after its first call.
