@@ -126,7 +126,7 @@ describe('ks-dtiled pl', () => {
 describe('pl candidates', () => {
   const ops = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4), monarchCase(16384, 16384, 128)].flatMap((c) => c.ops);
   for (const [name, family] of [['ks-tiled', ksTiled], ['ks-dtiled', ksDtiled]] as const)
-    it(`${name}: pl twins (then ks-dtiled's el twins, then ku twins of the planed ones, then ks-dtiled's pad twins, then both families' session-16 forms) come last, decode to themselves, no db; defaults: pl + ku from γ = 64 (ks-tiled), pl + ku (ks-dtiled)`, () => {
+    it(`${name}: pl twins (then ks-dtiled's el twins, then ku twins of the planed ones, then ks-dtiled's pad twins, then ks-tiled's session-16 rt twins) come last, decode to themselves, no db; defaults: pl + ku from γ = 64 (ks-tiled), pl + ku (ks-dtiled)`, () => {
       for (const op of ops) {
         const all: readonly Schedule[] = family.candidates(op, H200);
         if (all.length === 0) continue;

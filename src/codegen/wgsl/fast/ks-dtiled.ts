@@ -47,9 +47,10 @@
  * 0.4083, with se sv 0.4112, se alone 0.4231, 2 × 4 alone 0.7540; n=16384 0.6718 against
  * 0.6767-1.0276): the wavefronts are not what the strided factor waits for.
  *
- * With `rt` (session 16; the δ-fastest form, padded with ku) each workgroup takes rt row tiles in
- * turn as one staged loop (row-tiles.ts): with one 512-invocation workgroup per SM and γ = 64
- * (n = 4096: 8 chunks), a workgroup's first loads and its epilogue otherwise overlap nothing.
+ * Session 16's row tiles per workgroup (ks-tiled's `rt`: a tile's first loads and epilogue under
+ * its neighbour's work, where one 512-invocation workgroup per SM overlaps nothing) lost here too
+ * (H100, s16 call 2: n=4096 0.3809 vs rt 4 0.3998, rt 2 0.4079; n=16384 0.6721 vs 0.6698, 0.6762;
+ * 32 rows, two workgroups per SM, 0.4525 and 0.7909) and left with the call (code at 0791030).
  *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
@@ -64,12 +65,10 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
-import { chunkSteps, vec4Accumulators } from './staged-sum.js';
-import { ROW_TILES_UP_TO, rowTiles } from './row-tiles.js';
+import { chunkSteps, stagedSum, vec4Accumulators } from './staged-sum.js';
 import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import type { U32Expr } from '../u32.js';
-import { BLOCKED_SUM_FROM } from '../reduction.js';
 
 export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   readonly family: 'ks-dtiled';
@@ -83,12 +82,7 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // the staged tiles, one barrier per chunk) lost wherever the H100 timed it and left the
   // candidates in session 12. With bcast, `el` (a flag): the epilogue's cooperative passes as a
   // WGSL loop (below). With pl, `ku` (a flag): each chunk's γ written out (staged-sum.ts chunkSteps).
-  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above); `rt` (a
-  // number, session 16; absent = 1): row tiles per workgroup (above).
-}
-
-function rowTileCount(s: KsDtiledSchedule): number {
-  return typeof s.rt === 'number' ? s.rt : 1;
+  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above).
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -194,8 +188,6 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     (!isLooped(s) || isBcast(s)) &&
     (s.ku !== true || isPlanes(s)) &&
     (!isPadded(s) || !isBcast(s)) &&
-    // Several row tiles (row-tiles.ts): the δ-fastest form, a reduction summed in one run.
-    (rowTileCount(s) === 1 || (!isBcast(s) && op.c <= BLOCKED_SUM_FROM)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -234,10 +226,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const unrolled = [...planed, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, ku: true }));
   // Then (session 14) the δ-fastest planed ones, with ku or not, with padded staging (`pad`).
   const padded = [...planed, ...unrolled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
-  // Then (session 16) 2 and 4 row tiles per workgroup (`rt`) of the padded 8x8 ones with ku where the reduction is short.
-  const eights = padded.filter((s) => s.ku === true && s.rr === 8 && s.rb === 8);
-  const rowTiled = op.c <= ROW_TILES_UP_TO ? [2, 4].flatMap((rt) => eights.map((s): KsDtiledSchedule => ({ ...s, rt }))).filter((s) => valid(op, s, limits)) : [];
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...rowTiled];
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded];
 }
 
 /**
@@ -265,8 +254,6 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   invariant(inSize % 4 === 0, 'ks-dtiled: source rows must be multiples of 4 elements');
   const wVec = wOff % 4 === 0 && TK % 4 === 0;
   const views = { src: true, dst: false, params: wVec };
-  const RT = rowTileCount(schedule);
-  const tiles = rowTiles(RT, TR, c);
   const nbt = b / TB;
   const ndt = d / TD;
   const perRowTile = a * ndt * nbt;
@@ -297,7 +284,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
         ? [`let dv = ${mod('e', V)};`, `let k = ${mod('e', TK)};`, `let r = ${mod(div('e', TK), TR)};`]
         : [`let dv = ${mod('e', V)};`, `let r = ${mod(div('e', V), TR)};`, `let k = ${div('e', V * TR)};`],
     load: (v, k0) => [
-      `${v} = ${toF32(st, `${n.src}[${sum(div(sum(mul(`min(${sum(tiles.rowOf(k0), 'r')}, batch - 1u)`, inSize), mul('alpha', c * d), mul(sum(tiles.gammaOf(k0), 'k'), d), 'delta0'), 4), 'dv')}]`, true)};`,
+      `${v} = ${toF32(st, `${n.src}[${sum(div(sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0'), 4), 'dv')}]`, true)};`,
     ],
     store: (v) => LANES.map((l, q) => `${xSlot('k', sum('dv * 4u', u(q)), 'r / 4u')}[r % 4u] = ${v}.${l};`),
   };
@@ -307,14 +294,14 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
         count: TD * TB * (TK / 4),
         register: 'vec4<f32>',
         item: () => [`let kv = ${mod('e', TK / 4)};`, `let bb = ${mod(div('e', TK / 4), TB)};`, `let dd = ${div('e', (TK / 4) * TB)};`],
-        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(div(sum(wRow, tiles.gammaOf(k0)), 4), 'kv')}]`, true)};`],
+        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(div(sum(wRow, k0), 4), 'kv')}]`, true)};`],
         store: (v) => LANES.map((l, q) => `${wSlot(sum('kv * 4u', u(q)), 'dd', 'bb / 4u')}[bb % 4u] = ${v}.${l};`),
       }
     : {
         count: TD * TB * TK,
         register: 'f32',
         item: () => [`let k = ${mod('e', TK)};`, `let bb = ${mod(div('e', TK), TB)};`, `let dd = ${div('e', TK * TB)};`],
-        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(wRow, tiles.gammaOf(k0), 'k')}]`, false)};`],
+        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(wRow, k0, 'k')}]`, false)};`],
         store: (v) => [`${wSlot('k', 'dd', 'bb / 4u')}[bb % 4u] = ${v};`],
       };
   const stage = staging('pf', T, [srcCopy, wCopy]);
@@ -336,12 +323,12 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     return chunkSteps(TK, inner, schedule.ku === true);
   })();
 
-  // The epilogue of the row tile from batch row `row0` (a WGSL name): bcast's staged one, or straight from registers.
-  const store = (row0: string): string[] => {
-    if (L) return stagedStores(L, row0);
+  // The epilogue: bcast's staged one, or straight from registers.
+  const store = (): string[] => {
+    if (L) return stagedStores(L);
     const lines: string[] = [];
     for (let i = 0; i < RR; i++) {
-      const row = sum(row0, mul('tr', RR), u(i));
+      const row = sum('row0', mul('tr', RR), u(i));
       lines.push(`if (${row} < batch) {`, `  let row = ${row};`);
       for (let j = 0; j < RB / 4; j++)
         for (let q = 0; q < 4; q++) {
@@ -362,7 +349,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
    * of `dtile` δ per (row, β) as the output holds them. The reduction loop ended on a barrier.
    * With `er` 2 a round moves two register rows, the second through the weights' array.
    */
-  function stagedStores(L: ReturnType<typeof bcastLayout>, row0: string): string[] {
+  function stagedStores(L: ReturnType<typeof bcastLayout>): string[] {
     const out: string[] = [];
     const areas = [xs, ws].slice(0, epilogueRows(schedule));
     const planeOf = [L.xPlane, L.wPlane];
@@ -382,7 +369,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
           `let od = ${mod('e', TD)};`,
           `let ob = ${mod(div('e', TD), TB)};`,
           `let orow = ${div('e', TD * TB)};`,
-          `let row = ${sum(row0, mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3))};`,
+          `let row = ${sum('row0', mul(sum('orow', u((i >> 2) * NR)), 4), u(i & 3))};`,
           `if (row < batch) { ${write} }`,
         ];
         out.push(...(isLooped(schedule) ? loopedPasses(NR * TB * TD, T, item) : cooperative(NR * TB * TD, T, 'e', item)));
@@ -395,10 +382,11 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     ? [`let tb = ${mod('lid', NB)};`, `let tr = ${mod(div('lid', NB), NR)};`, `let dd = ${div('lid', NB * NR)};`]
     : [`let dd = ${mod('lid', TD)};`, `let tb = ${mod(div('lid', TD), NB)};`, `let tr = ${div('lid', TD * NB)};`, `let delta = delta0 + dd;`];
   const body = [
-    ...ksTileOrigin({ perRowTile, rows: TR * RT, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
+    ...ksTileOrigin({ perRowTile, rows: TR, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     ...lanes,
     ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
-    ...tiles.loop({ stage, tk: TK, pipelined: schedule.pipeline, compute, accumulators: vec4Accumulators(accs), epilogue: store }),
+    ...stagedSum(stage, c, TK, schedule.pipeline, compute, vec4Accumulators(accs)),
+    ...store(),
   ];
   return tiledKernel({
     entryPoint: ep,
@@ -413,7 +401,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
         : [`var<workgroup> ${xs}: array<vec4<f32>, ${TK * deltaLayout(schedule, TR).plane}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${TK * deltaLayout(schedule, TB).plane}>;`],
     threads: T,
     body,
-    rowsPerWorkgroup: TR * RT,
+    rowsPerWorkgroup: TR,
     workgroupsPerRowTile: perRowTile,
     schedule,
     ops: [ctx.opIndex],
@@ -431,7 +419,6 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     pipeline: flag(s, 'pipeline'),
     ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
-    ...(s.rt === undefined ? {} : { rt: knob(s, 'rt') }),
   }),
   emit,
 };

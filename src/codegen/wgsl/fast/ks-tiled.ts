@@ -26,14 +26,14 @@
  * plane is the same for every γ (the clamp leaves the loop) and the plane index is the unrolled
  * γ itself where a workgroup holds one δ.
  *
- * Session 16 (unmeasured: candidates after every earlier one, never a default) asks why Monarch
- * n = 4096's first factor (γ = 64) runs at about half the FP32 peak (H200: 0.2568 ms for 8.6
- * GFLOP) where γ = 1024 reaches two thirds (4096->1024: 0.8069 ms for 34.4 GFLOP) with the same
- * 8x8 tiles and 4 shared-memory wavefronts per warp per 64 FMAs, 16 warps per SM:
- * - `rt` (a number; absent = 1): each workgroup takes rt row tiles in turn as one staged loop
- *   (row-tiles.ts), so a tile's first loads and last stores overlap its neighbour's work;
- * - 8x16 and 16x8 register tiles (`rr`/`rb` 16, tiles of up to 256 rows): the register tile of a
- *   CUDA SGEMM near 80% of peak, 6 operand reads per 128 FMAs and twice the independent sums.
+ * With `rt` (session 16; a number, absent = 1; twins of the written-out 8x8 tiles where γ ≤ 256)
+ * each workgroup takes rt row tiles in turn as one staged loop (row-tiles.ts), so a tile's first
+ * loads and last stores overlap its neighbour's work. It asked why n = 4096's first factor (γ = 64,
+ * 4 chunks a workgroup) runs at about half the FP32 peak where γ = 1024 reaches two thirds with the
+ * same tiles; the answer was not that (H100, s16 call 2, bench/results/s16/call-2: n=4096 the
+ * default 0.2673 ms, rt 4 0.2621, rt 2 0.2640; n=16384 0.4311, rt 4 0.4487, rt 2 0.4522): a
+ * tuner candidate, not a default. The 8x16 / 16x8 register tiles timed beside it (a CUDA SGEMM's
+ * tile) lost at both sizes (n=4096 0.2903-0.3356, n=16384 0.4727-0.4979) and left with the call.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { KS_TILED_SHAPES, shapeDistance } from '../defaults.js';
@@ -130,27 +130,14 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   const planed = padded.map((s): KsTiledSchedule => ({ ...s, pl: true }));
   // Then (session 12) the planed ones with each chunk's γ written out (`ku`, staged-sum.ts chunkSteps).
   const unrolled = planed.map((s): KsTiledSchedule => ({ ...s, ku: true }));
-  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...sessionSixteen(op, limits, unrolled)];
+  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...rowTiled(op, limits, unrolled)];
 }
 
-/**
- * Session 16's forms (above), twins of the written-out 8x8 tiles: 2 and 4 row tiles per workgroup
- * where the reduction is short (at most ROW_TILES_UP_TO: a workgroup's life is a few chunks); then
- * 8x16 and 16x8 tiles of 64 to 256 rows, alone and with 2 row tiles.
- */
-function sessionSixteen(op: KsOp, limits: TargetLimits, unrolled: readonly KsTiledSchedule[]): KsTiledSchedule[] {
+/** Session 16's `rt` twins (above) of the written-out 8x8 tiles, 2 and 4 row tiles per workgroup, where the reduction is short. */
+function rowTiled(op: KsOp, limits: TargetLimits, unrolled: readonly KsTiledSchedule[]): KsTiledSchedule[] {
+  if (op.c > ROW_TILES_UP_TO) return [];
   const eights = unrolled.filter((s) => s.rr === 8 && s.rb === 8 && s.dtile === 1);
-  const short = op.c <= ROW_TILES_UP_TO ? [2, 4].flatMap((rt) => eights.map((s): KsTiledSchedule => ({ ...s, rt }))) : [];
-  const wide: KsTiledSchedule[] = [];
-  for (const rows of [64, 128, 256])
-    for (const cols of coveringPowers(op.b, 128))
-      for (const tk of [8, 16].filter((k) => k <= op.c))
-        for (const [rr, rb] of [[8, 16], [16, 8]])
-          for (const rt of op.c <= ROW_TILES_UP_TO ? [1, 2] : [1]) {
-            const s: KsTiledSchedule = { family: 'ks-tiled', rows, cols, dtile: 1, tk, rr, rb, vec4: true, pipeline: true, ilv: true, pad: true, pl: true, ku: true, ...(rt > 1 ? { rt } : {}) };
-            if (tiling(s).threads >= 64) wide.push(s);
-          }
-  return [...short, ...wide].filter((s) => valid(op, s, limits));
+  return [2, 4].flatMap((rt) => eights.map((s): KsTiledSchedule => ({ ...s, rt }))).filter((s) => valid(op, s, limits));
 }
 
 /**

@@ -1,12 +1,12 @@
 /**
- * Row tiles per workgroup (`rt`, session 16) for the register-tiled families: a workgroup takes
- * `count` row tiles of `rows` batch rows one after another (the same β and δ), as ONE staged
- * loop over count · c reductions, so the pipelined fetch of the next tile's first chunk runs
- * under the last chunk of this one and its epilogue. With short reductions (Monarch n = 4096's
- * factors: γ = 64, 4-8 chunks) a workgroup otherwise waits out its first chunk's loads with
- * nothing staged and stores its results with nothing fetched; ks-tiled's first factor ran at
- * about half the FP32 peak there (H200, s15: 0.2568 ms) where γ = 1024 reached two thirds.
- * A count of 1 is the plain loop (stagedSum) and its text unchanged.
+ * Row tiles per workgroup (`rt`, session 16; ks-tiled's): a workgroup takes `count` row tiles of
+ * `rows` batch rows one after another (the same β and δ), as ONE staged loop over count · c
+ * reductions, so the pipelined fetch of the next tile's first chunk runs under the last chunk of
+ * this one and its epilogue. It asked whether short reductions (Monarch n = 4096's factors: γ =
+ * 64, 4-8 chunks a workgroup) lose their time to a workgroup's unoverlapped first loads and last
+ * stores; on the H100 (s16 call 2) it gained 1-2% at n = 4096's first factor and lost at n = 16384
+ * and on the strided factor (ks-tiled.ts, ks-dtiled.ts). A count of 1 is the plain loop
+ * (stagedSum) and its text unchanged.
  */
 import { invariant } from '../../../util/assert.js';
 import { BLOCKED_SUM_FROM, type Accumulator } from '../reduction.js';
