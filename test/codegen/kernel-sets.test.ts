@@ -175,7 +175,8 @@ describe('the tensor-core kernel set', () => {
     const large = candidates(op, tunedOn).find((c) => isValidSchedule(op, c, at(32768)) && !isValidSchedule(op, c, at(16384)));
     expect(large, 'a schedule for 32 KiB').toBeDefined();
     for (const [schedule, storage, features] of [
-      [sgmat, 16384, ['chromium-experimental-subgroup-matrix', 'shader-f16']],
+      // b = 64's ks-sgmat default since session 16 (8 subgroups, padded rows): 23 KiB, the 32 KiB tier.
+      [sgmat, 32768, ['chromium-experimental-subgroup-matrix', 'shader-f16']],
       [large!, 32768, ['shader-f16']],
     ] as const) {
       const tuned = build(source, lookup(schedule)).manifest.maps[0];

@@ -75,7 +75,9 @@ describe('untuned defaults', () => {
       // in written-out padded chunks of 64 γ where c allows (session 13 call 1, H100).
       const wide = c.ops[0].b >= 128 && (c.ops[0].c / 16) % 2 === 0;
       const long = wide && c.ops[0].c % 64 === 0;
-      const shape = long ? { cols: 32, tk: 64, sg: 2, sgc: 4, ku: true, pad: 8 } : wide ? { cols: 32, tk: 16, sg: 2, sgc: 4, db: true, dbu: true } : { cols: 64, tk: 16 };
+      // b = 64 (n = 4096): 4 x 2 subgroups of 64 x 32 in written-out padded chunks of 16 (session 16 call 2, H100).
+      const narrow = c.ops[0].b === 64;
+      const shape = long ? { cols: 32, tk: 64, sg: 2, sgc: 4, ku: true, pad: 8 } : wide ? { cols: 32, tk: 16, sg: 2, sgc: 4, db: true, dbu: true } : narrow ? { cols: 32, tk: 16, sg: 4, sgc: 2, ku: true, pad: 8 } : { cols: 64, tk: 16 };
       expect(defaultSchedule(c.ops[0], H200), c.name).toEqual({ family: 'ks-sgmat', rows: 64, dtile: 1, ...shape });
       expect(defaultSchedule(c.ops[1], H200).family, c.name).toBe('ks-sgmat-strided');
     }

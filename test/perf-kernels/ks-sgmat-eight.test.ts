@@ -13,7 +13,6 @@ import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
 import { kernelError, KS_SGMAT_SPACE_OPS, oneOp, TOL } from './support.js';
-import { beforeSession16 } from './sgmat-strided-support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
@@ -31,7 +30,7 @@ describe('ks-sgmat 8 subgroups: the schedule space', () => {
 
   it('offers the 8-subgroup grids last (before session 13\'s ku ones, ks-sgmat-written.test.ts), plain and db + dbu', () => {
     for (const [name, op] of firsts) {
-      const all = ksSgmat.candidates(op, H200).filter(beforeSession16).filter((s) => s.ku === undefined);
+      const all = ksSgmat.candidates(op, H200).filter((s) => s.ku === undefined);
       const eight = all.filter((s) => subgroups(s) === 8);
       expect(eight.length, name).toBeGreaterThan(0);
       expect(all.slice(all.length - eight.length), name).toEqual(eight);

@@ -19,7 +19,6 @@ import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
 import { kernelError, KS_SGMAT_SPACE_OPS, oneOp, TOL } from './support.js';
-import { beforeSession16 } from './sgmat-strided-support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
@@ -39,7 +38,7 @@ describe('ks-sgmat acc16 and epi: the schedule space', () => {
   it('adds each stored tiling with epi, then acc16 tilings (up to 128 rows or β, 32 tiles), after every other candidate', () => {
     for (const [name, op] of ops) {
       // Session 11's sg, sgc, db and band schedules come after all of these (ks-sgmat-shared.test.ts), then session 12's 8-subgroup ones (ks-sgmat-eight.test.ts), then session 13's ku ones (ks-sgmat-written.test.ts).
-      const all = ksSgmat.candidates(op, H200).filter(beforeSession16).filter((s) => s.sg === undefined && s.sgc === undefined && s.db === undefined && s.band === undefined && s.ku === undefined);
+      const all = ksSgmat.candidates(op, H200).filter((s) => s.sg === undefined && s.sgc === undefined && s.db === undefined && s.band === undefined && s.ku === undefined);
       const plain = all.filter((s) => s.acc16 === undefined && s.epi === undefined && s.pad === undefined);
       const firstNew = all.findIndex((s) => s.acc16 !== undefined || s.epi !== undefined || s.pad !== undefined);
       expect(firstNew, name).toBe(plain.length);
@@ -78,7 +77,8 @@ describe('ks-sgmat acc16 and epi: the schedule space', () => {
       const d = ksSgmat.defaultSchedule(op, H200);
       expect('acc16' in d || 'epi' in d || 'gload' in d, name).toBe(false);
     }
-    expect(ksSgmat.defaultSchedule(ops[0][1], H200)).toEqual(sgmat(64, 64, 1, 16));
+    // n = 4096's first factor (b = 64): 8 subgroups of 64 x 32, ku, pad 8 since session 16 (ks-sgmat-shared.test.ts).
+    expect(ksSgmat.defaultSchedule(ops[0][1], H200)).toEqual({ ...sgmat(64, 32, 1, 16, { pad: 8 }), sg: 4, sgc: 2, ku: true });
   });
 
   it('decodes the flags from a stored schedule, and none where none was stored', () => {

@@ -2,7 +2,7 @@
  * ks-sgmat-strided's `pd` knob: the source's global loads two γ chunks ahead (a second register
  * set) instead of one, so each chunk's loads have two multiply phases to arrive. Offered last, as
  * twins of session 6's form, its sw twins and its 16-row-chunk form where a row chunk has an even
- * number of γ chunks; never a default.
+ * number of γ chunks; the d = 4 default (in chunks of 32) since session 16 call 2.
  * Results through the subgroup-matrix emulation on SwiftShader against float64 (f32 storage as
  * the emulation requires), across row chunks and a batch that ends inside one.
  */
@@ -37,9 +37,9 @@ describe('ks-sgmat-strided pd: the schedule space', () => {
         expect(keys.has(scheduleKey(one)), JSON.stringify(s)).toBe(true);
         expect(s.rg === undefined && s.acc16 === undefined && (op.c / s.tk) % 2 === 0, JSON.stringify(s)).toBe(true);
       }
-      const plain = ksSgmatStrided.defaultSchedule(op, H200);
-      expect('pd' in plain).toBe(false);
-      // The default (sw; 16 row chunks at d = 4) with pd where its γ chunks pair up (n = 4096: 4 of 16; 1024 -> 4096: 4 of 64).
+      // The d = 4 default takes pd 2 (in chunks of 32, session 16 call 2); elsewhere its pd twin is a candidate where its γ chunks pair up.
+      const { pd, ...plain } = ksSgmatStrided.defaultSchedule(op, H200);
+      expect(pd).toBe(plain.dtile === 4 ? 2 : undefined);
       if ((op.c / plain.tk) % 2 === 0) expect(all, JSON.stringify(plain)).toContainEqual({ ...plain, pd: 2 });
     }
     expect(ksSgmatStrided.candidates(n4096.ops[1] as KsOp, H200)).toContainEqual(deeper(defaultShape));

@@ -14,7 +14,6 @@ import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
 import { kernelError, KS_SGMAT_SPACE_OPS, oneOp, TOL } from './support.js';
-import { beforeSession16 } from './sgmat-strided-support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
@@ -23,9 +22,9 @@ const sgmat = (rows: number, cols: number, tk: number, knobs: Knobs = {}, dtile 
 const count = (text: string, what: string) => text.split(what).length - 1;
 
 describe('ks-sgmat ku: the schedule space', () => {
-  it('offers the staged tilings with their steps written out last, then those with pad 8; the default of wide first factors only', () => {
+  it('offers the staged tilings with their steps written out last, then those with pad 8; the default of wide first factors and of b = 64 ones (session 16) only', () => {
     for (const [name, op] of KS_SGMAT_SPACE_OPS) {
-      const all = ksSgmat.candidates(op, H200).filter(beforeSession16);
+      const all = ksSgmat.candidates(op, H200);
       const written = all.filter((s) => s.ku !== undefined);
       expect(all.slice(all.length - written.length), name).toEqual(written);
       const before = new Set(all.slice(0, all.length - written.length).map(scheduleKey));
@@ -43,7 +42,7 @@ describe('ks-sgmat ku: the schedule space', () => {
       const plainKeys = new Set(plain.map(scheduleKey));
       for (const { pad, ...twin } of padded) expect(pad === 8 && plainKeys.has(scheduleKey(twin)), JSON.stringify(twin)).toBe(true);
       expect(new Set(all.map(scheduleKey)).size, name).toBe(all.length);
-      expect(ksSgmat.defaultSchedule(op, H200).ku === true, name).toBe(op.d === 1 && op.b >= 128);
+      expect(ksSgmat.defaultSchedule(op, H200).ku === true, name).toBe(op.d === 1 && op.b >= 64);
     }
     // 4096 -> 1024's first factor K(4, 256, 1024, 1): the default's 8 subgroups in chunks of 32
     // padded and double-buffered (48 KiB: the limit), and of 64 single-buffered; 64 double-buffered does not fit.

@@ -10,7 +10,7 @@ import { SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js
 import { ksSgmatStrided, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import { SUBGROUP_MATRIX_UNIFORMITY_OFF } from '../../src/codegen/wgsl/fast/sgmat-results.js';
-import type { EmittedKernel, Schedule, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
+import type { EmittedKernel, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
 import { kernelError, TOL_F16 } from './support.js';
@@ -66,15 +66,6 @@ export function bankConflict(words: readonly number[]): number {
   const perBank = new Map<number, Set<number>>();
   for (const w of words) perBank.set(w % 32, (perBank.get(w % 32) ?? new Set()).add(w));
   return Math.max(...[...perBank.values()].map((s) => s.size));
-}
-
-/**
- * Whether a ks-sgmat candidate was offered before session 16's knobs (`sw`, `cf`, and the padded
- * one-subgroup chunks of 16 they start from; ks-sgmat-banks.test.ts): the earlier sessions' tests
- * read the space without them.
- */
-export function beforeSession16(s: Schedule): boolean {
-  return s.sw === undefined && s.cf === undefined && !(s.pad !== undefined && s.tk === 16 && s.ku === undefined);
 }
 
 export const warp = Array.from({ length: 32 }, (_, lid) => lid);

@@ -277,7 +277,21 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
   };
   // f16 results (acc16) lost on the H100, ds with f32 results did not win (session 11): never a default.
   const best = highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.acc16 === undefined && s.ds === undefined && s.sw === undefined), score);
-  return (td === 4 ? longerRowsTwin(op, best, limits) : undefined) ?? withSwizzledLanes(op, best, limits);
+  const longRows = td === 4 ? longerRowsTwin(op, best, limits) : undefined;
+  return longRows !== undefined ? shorterChunksTwin(op, longRows, limits) : withSwizzledLanes(op, best, limits);
+}
+
+/**
+ * The 16-row-chunk d = 4 form in γ chunks of 32 loaded two chunks ahead (pd 2): each chunk's
+ * loads then have two multiply phases to arrive, where chunks of 64 have one (pd 2 at tk 64 lost:
+ * H100, session 16 call 1, 0.4714 vs 0.3515 and 0.1356 vs 0.1053). H100, session 16 calls 1-2
+ * (bench/results/s16/call-1, call-2; plan-s15b, plan-s16b), B = 16384: 1024 -> 4096's
+ * K(1, 1024, 256, 4) 0.3413 then 0.3385 ms vs 0.3515 then 0.3489 for tk 64, 4096 -> 1024's
+ * K(1, 256, 256, 4) 0.1021 vs 0.1043 (call 2).
+ */
+function shorterChunksTwin(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): KsSgmatStridedSchedule {
+  const twin: KsSgmatStridedSchedule = { ...s, tk: 32, pd: 2 };
+  return valid(op, tiling(op, twin), limits) ? twin : s;
 }
 
 /**

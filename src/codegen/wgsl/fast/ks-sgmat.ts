@@ -116,24 +116,6 @@
  *    (`sharedDefault`); n = 4096's (b = 64) keeps its form (its best there, acc16 + stage on 8
  *    subgroups with ku + pad 8 at tk 16, 0.1424 vs 0.1683, sums in f16: a tuner candidate).
  *
- * Session 16 (candidates after all the others, never a default untimed). The H100 and H200 (the
- * same 132 SMs at the same clock, 43% apart in bandwidth) run n = 4096's first factor in the same
- * 0.16 ms: the limit is inside the SM. Counted from the emitted index arithmetic (a 4-byte word
- * per bank per wavefront; ks-sgmat-banks.test.ts), a 64 x 64 workgroup of the default spends
- * about 512 shared-memory wavefronts staging (each scalar f16 store of a vec4's lane 2-way),
- * 768 in the per-tile epilogue (f32 tiles stored 16 words a row: rows r and r + 2 share banks;
- * read 4 words per invocation 4-way) and 128-256 in matrix loads: some 190 k of the SM's 308 k
- * cycles at 0.156 ms. The wide first factors stage 1,024 wavefronts per 64-deep chunk beside
- * 768 of matrix loads and about 850 cycles of MMAs. Two knobs test that count:
- *  - `sw` (d = 1, vec4 staging): the staged vec4 registers stored in rotated lane order
- *    (invocation kv writes γ 4·kv + (q + kv) mod 4 at step q, rotated-lanes.ts): with rows padded
- *    by 8 halves every store is 1 wavefront instead of 2 (unpadded rows stay 2-way). Offered on
- *    the one-subgroup tilings of 16 γ padded by 8 (new) and on every written-out padded one.
- *  - `cf` (d = 1, f32 results, per-tile epilogue): staged rows 20 words apart (a matrix store's 8
- *    rows start on 8 different bank groups: 2 wavefronts per 256 bytes instead of 4), read lane
- *    (q + e) mod 4 of item e's run at step q and rotated back with two selects (1 wavefront per
- *    read instead of 4); 1.25 KiB per tile instead of 1.
- *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
  * is the identity, and b and c are multiples of 16.
@@ -148,7 +130,6 @@ import { ksTileOrigin } from './ks-tile-origin.js';
 import { doubleBufferedLoop } from './double-buffered-loop.js';
 import { resultMatrix, resultRegisters, stagedStores, SUBGROUP_MATRIX_UNIFORMITY_OFF, tileLoads, tileStores, type PlacedTile, type ResultComponent } from './sgmat-results.js';
 import { opOperands } from './operands.js';
-import { rotateBy, rotatedStores } from './rotated-lanes.js';
 import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel, type TiledKernelParts } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
@@ -195,8 +176,6 @@ export interface KsSgmatSchedule extends Schedule {
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
   // Session 13 (absent = off): `ku`, each staged chunk's 16-deep steps written out (file comment).
-  // Session 16 (absent = off): `sw`, the staging's vec4 registers stored in rotated lane order;
-  // `cf`, the f32 per-tile epilogue through rows of 20 words read in rotated lane order (file comment).
 }
 
 interface SgTiling {
@@ -238,7 +217,7 @@ function sgTiling(s: KsSgmatSchedule, op: KsOp): SgTiling {
   const band = s.band === true;
   const staged = band
     ? (result === 'f16' ? 2 : 4) * dtile * TILE * bandStride(cols, result)
-    : direct || stage ? 2 * dtile * TILE * TILE : oneRound ? (result === 'f16' ? 2 : 4) * dtile * rows * cols : 4 * dtile * TILE * epilogueStride(s);
+    : direct || stage ? 2 * dtile * TILE * TILE : oneRound ? (result === 'f16' ? 2 : 4) * dtile * rows * cols : 4 * dtile * TILE * TILE;
   const pad = typeof s.pad === 'number' ? s.pad : 0;
   const sg = typeof s.sg === 'number' ? s.sg : 1;
   const sgc = typeof s.sgc === 'number' ? s.sgc : 1;
@@ -247,16 +226,6 @@ function sgTiling(s: KsSgmatSchedule, op: KsOp): SgTiling {
   // cols W rows) are shared, twice over when double-buffered.
   const sharedBytes = 2 * dtile * ((s.gload === true ? TILE : tk) + pad) * (sg * rows + sgc * cols) * (db ? 2 : 1) + staged * sg * sgc;
   return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sg, sgc, wr: sg * rows, wc: sgc * cols, db, sharedBytes };
-}
-
-/**
- * The f32 per-tile epilogue's staged rows, in words: 16, or with `cf` 20. A 16x16 f32 matrix store
- * writes 8 rows of 32 bytes per instruction; 16 words apart, rows r and r + 2 start in the same
- * bank (4 wavefronts where 2 hold the 256 bytes), 20 apart the 8 rows start 20 banks on each
- * (0, 20, 8, 28, 16, 4, 24, 12): every bank twice, 2 wavefronts.
- */
-function epilogueStride(s: KsSgmatSchedule): number {
-  return s.cf === true ? 20 : TILE;
 }
 
 /** `band`'s staged rows: cols plus 16 bytes of padding (the 16 rows of a matrix store then start on 8 different banks). */
@@ -392,16 +361,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // has two steps or more; not db's runtime halves), then the same with rows padded by 8 halves.
   const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
-  // Session 16 (d = 1; subgroup tiles of 32 or 64 rows and β): the one-subgroup tilings of 16 γ
-  // with rows padded by 8 halves, then those and every written-out padded one with the staging
-  // stores in rotated lane order (`sw`: 1 wavefront a store where padded rows leave 2), then the
-  // f32 per-tile epilogues of the plain, padded and sw ones through 20-word rows read in rotated
-  // lane order (`cf`).
-  const tilePadded = op.d === 1 ? measured.filter((s) => s.tk === TILE && tile32or64(s)).map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits) : [];
-  const swizzled = op.d === 1 ? [...tilePadded, ...writtenPadded.filter(tile32or64)].map((s): KsSgmatSchedule => ({ ...s, sw: true })) : [];
-  const perTileF32 = (s: KsSgmatSchedule) => tile32or64(s) && s.acc16 === undefined && s.epi === undefined && s.band === undefined && s.gload === undefined;
-  const conflictFree = op.d === 1 ? [...measured, ...tilePadded, ...writtenPadded, ...swizzled].filter(perTileF32).map((s): KsSgmatSchedule => ({ ...s, cf: true })).filter(fits) : [];
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...tilePadded, ...swizzled, ...conflictFree];
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded];
 }
 
 /** Subgroup tiles of 32 or 64 rows and β. */
@@ -438,7 +398,37 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
   };
   const measured = applies(op, limits) ? tilings(op, limits, SIZES, {}) : [];
   const best = highestScoring('ks-sgmat', `K(${op.a},${op.b},${op.c},${op.d})`, measured, score);
-  return sharedDefault(op, best, limits) ?? best;
+  return sharedDefault(op, best, limits) ?? narrowDefault(op, best, limits) ?? best;
+}
+
+/**
+ * d = 1 ops of 64 β per block (b = 64: Monarch n = 4096's first factor K(64, 64, 64, 1)): 8
+ * subgroups of 64 x 32 (4 along the rows, 2 along β: 256 rows x 64 β per workgroup) in chunks of
+ * 16 γ, written out, rows padded by 8 halves, f32 sums; H100, session 16 call 2
+ * (bench/results/s16/call-2, plan-s16b entry 8, B = 16384): 0.1492 ms vs 0.1674 for the
+ * one-subgroup 64 x 64 tile (its f16-sum twin 0.1423, the tuner's: f16SumTwin). Other ops keep
+ * their default (not measured).
+ */
+function narrowDefault(op: KsOp, best: KsSgmatSchedule, limits: TargetLimits): KsSgmatSchedule | undefined {
+  const eight: KsSgmatSchedule = { ...best, cols: 32, sg: 4, sgc: 2, ku: true, pad: 8 };
+  const oneTile = best.rows === 64 && best.cols === 64 && best.tk === TILE && best.sg === undefined;
+  return op.d === 1 && op.b === 64 && oneTile && valid(op, sgTiling(eight, op), limits) ? eight : undefined;
+}
+
+/**
+ * The tuner's seed with f16 running sums: op's default with `acc16` + `stage` (f16 sums through the
+ * same per-tile epilogue), where the target offers f16 results and the default has f32 per-tile
+ * results; undefined otherwise. Not a default: untuned f16 builds sum in f32 (docs/numerics.md),
+ * and the error grows with c (1.2e-3 at c = 1024 on the H100, within the 3e-3 f16 contract the
+ * tuner checks). H100, session 16 calls 1-2: 4096 -> 1024's first factor 0.1740-0.1762 ms vs
+ * 0.2153-0.2167, n = 4096's (the 8-subgroup default's twin) 0.1423 vs 0.1492.
+ */
+export function f16SumTwin(op: KsOp, limits: TargetLimits): KsSgmatSchedule | undefined {
+  if (!applies(op, limits) || !hasF16Results(limits)) return undefined;
+  const d = defaultSchedule(op, limits);
+  if (d.epi !== undefined || d.band !== undefined || d.acc16 !== undefined) return undefined;
+  const twin: KsSgmatSchedule = { ...d, acc16: true, stage: true };
+  return valid(op, sgTiling(twin, op), limits) ? twin : undefined;
 }
 
 /**
@@ -501,11 +491,6 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   invariant(!gload || (!multi && !db), 'ks-sgmat: gload stages nothing to share (sg) or double-buffer (db)');
   invariant(schedule.dbu !== true || (db && (c / TK) % 2 === 0), 'ks-sgmat: dbu needs db and an even number of chunks');
   invariant(!gload || schedule.ku !== true, 'ks-sgmat: gload writes its steps out already (tk is its unrolling)');
-  // sw: the staging's vec4 registers stored in rotated lane order (rotated-lanes.ts); cf: the f32
-  // per-tile epilogue's rows 20 words apart, read in rotated lane order (file comment).
-  const sw = schedule.sw === true;
-  const cf = schedule.cf === true;
-  invariant(!sw || (!gload && d === 1), 'ks-sgmat: sw rotates the vec4 staging stores along γ (d = 1)');
   const views = {
     src: !gload && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
     params: !gload && wOff % 4 === 0 && c % 4 === 0,
@@ -538,8 +523,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
           register: 'vec4<f16>',
           item: () => [`let kv = ${mod('e', SK / 4)};`, `let r = ${div('e', SK / 4)};`],
           load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'kv * 4u', u(0)), 4)}];`],
-          // sw: invocation kv writes γ 4·kv + (q + kv) mod 4 at step q (neighbours in other banks).
-          store: (v) => (sw ? rotatedStores(true, 'kv', v, (qq) => xsAt(u(0), 'r', `kv * 4u + ${qq}`)) : LANES.map((l, q) => `${xsAt(u(0), 'r', sum('kv * 4u', u(q)))} = ${v}.${l};`)),
+          store: (v) => LANES.map((l, q) => `${xsAt(u(0), 'r', sum('kv * 4u', u(q)))} = ${v}.${l};`),
         }
       : views.src
         ? {
@@ -564,7 +548,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
         register: 'vec4<f16>',
         item: () => [`let kv = ${mod('e', SK / 4)};`, `let bb = ${mod(div('e', SK / 4), WC)};`, `let dd = ${div('e', (SK / 4) * WC)};`],
         load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'kv * 4u'), 4)}];`],
-        store: (v) => (sw ? rotatedStores(true, 'kv', v, (qq) => wsAt('dd', 'bb', `kv * 4u + ${qq}`)) : LANES.map((l, q) => `${wsAt('dd', 'bb', sum('kv * 4u', u(q)))} = ${v}.${l};`)),
+        store: (v) => LANES.map((l, q) => `${wsAt('dd', 'bb', sum('kv * 4u', u(q)))} = ${v}.${l};`),
       }
     : {
         count: TD * WC * SK,
@@ -607,19 +591,16 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const biasIndex = renderIndex(logicalOut); // the bias is read at the LOGICAL output index (ir.ts)
   const vw = views.dst ? 4 : 1;
   const perTile = TD * TILE * TILE;
-  // f32 tiles' staged rows (16 words, cf 20) and the words of each subgroup's slice.
-  const CS = epilogueStride(schedule);
-  const tileWords = TD * TILE * CS;
   const decomposeItem = alongDelta
     ? [`let dd = ${mul(mod('e', TD / vw), vw)};`, `let bb = ${mod(div('e', TD / vw), TILE)};`, `let r = ${div('e', (TD / vw) * TILE)};`]
     : [`let bb = ${mul(mod('e', TILE / vw), vw)};`, `let dd = 0u;`, `let r = ${div('e', TILE / vw)};`];
   const csStep = alongDelta ? TILE * TILE : 1;
   // Several subgroups: the per-tile epilogue's items are spread over the workgroup; item f
   // belongs to subgroup sgi's slice of cs (perTile each), rows and β.
-  const slice = multi ? mul('sgi', tileWords) : undefined;
+  const slice = multi ? mul('sgi', perTile) : undefined;
   const sliceRows = SGR === 1 ? undefined : mul(SGC === 1 ? 'sgi' : mod('sgi', SGR), R);
   const sliceCols = SGC === 1 ? undefined : mul(SGR === 1 ? 'sgi' : div('sgi', SGR), TB);
-  const lane = (q: number, staged = `${cs}[${sum(slice, mul(sum(mul('dd', TILE), 'r'), CS), 'bb', u(q * csStep))}]`) => {
+  const lane = (q: number, staged = `${cs}[${sum(slice, mul(sum(mul('dd', TILE), 'r'), TILE), 'bb', u(q * csStep))}]`) => {
     const lines = [`var v${q} = ${staged};`];
     if (biasOff !== undefined) {
       const bi = sum(biasIndex, u(alongDelta ? q : q * d));
@@ -649,19 +630,19 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     return loop ? [`for (var ${v} = lid; ${v} < ${u(SG * count)}; ${v} += ${u(T)}) {`, ...all.map((l) => `  ${l}`), '}'] : cooperative(SG * count, T, v, all);
   };
   // `read` (f16 tiles: converted) and `loop` (a WGSL loop rather than unrolled passes) serve the
-  // direct kernels' last row tile; `reads`, lines before the store that `read` takes its lanes from (cf).
-  const perTileRounds = (read?: (q: number) => string, loop = false, reads: readonly string[] = []): string[] => {
+  // direct kernels' last row tile.
+  const perTileRounds = (read?: (q: number) => string, loop = false): string[] => {
     const lines: string[] = [];
     for (let i = 0; i < MR; i++)
       for (let j = 0; j < NB; j++) {
-        for (let dd = 0; dd < TD; dd++) lines.push(`subgroupMatrixStore<row_major>(&${cs}, ${sum(multi ? mul('sgid', tileWords) : undefined, u(dd * TILE * CS))}, ${acc(dd, i, j)}, ${u(CS)});`);
+        for (let dd = 0; dd < TD; dd++) lines.push(`subgroupMatrixStore<row_major>(&${cs}, ${sum(multi ? mul('sgid', perTile) : undefined, u(dd * TILE * TILE))}, ${acc(dd, i, j)}, ${u(TILE)});`);
         const item = [
           ...decomposeItem,
           `if (${sum('row0', sliceRows, u(i * TILE), 'r')} < batch) {`,
           `  let row = ${sum('row0', sliceRows, u(i * TILE), 'r')};`,
           `  let beta = ${sum('beta0', sliceCols, u(j * TILE), 'bb')};`,
           `  let delta = delta0 + dd;`,
-          ...[...reads, ...storeBody(read)].map((l) => `  ${l}`),
+          ...storeBody(read).map((l) => `  ${l}`),
           `}`,
         ];
         lines.push(`workgroupBarrier();`, ...spread(perTile / vw, item, loop), `workgroupBarrier();`);
@@ -697,15 +678,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     ]).flat();
   const band = schedule.band === true;
   invariant(!band || (!t.oneRound && !direct && !gload), 'ks-sgmat: band is for the per-tile epilogue (f32 results, or acc16 with stage)');
-  // cf (d = 1): with vec4 stores along β, item e reads lane (q + e) mod 4 of its run at step q,
-  // the 32 invocations of a read then on 32 banks (rows 20 words apart; plain: 4 per bank), and
-  // rotates the run into place; with scalar stores only the rows are 20 words apart.
-  invariant(!cf || (t.result === 'f32' && !t.oneRound && !band && !alongDelta), 'ks-sgmat: cf is for the f32 per-tile epilogue along β (d = 1)');
-  const cfReads = [
-    `let cu = vec4<f32>(${[0, 1, 2, 3].map((q) => `${cs}[${sum(slice, mul('r', CS), 'bb', `((${q}u + e) & 3u)`)}]`).join(', ')});`,
-    ...rotateBy('cu', 'e', false, 'cv', 'let'),
-  ];
-  const epilogue = band ? bandRounds() : t.result === 'f16' ? perTileRounds(f16Read) : cf && vw === 4 ? perTileRounds((q) => `cv.${LANES[q]}`, false, cfReads) : perTileRounds();
+  const epilogue = band ? bandRounds() : t.result === 'f16' ? perTileRounds(f16Read) : perTileRounds();
 
   // acc16 / epi: every result tile at once, staged as cs[dd][r][bb] (TD × WR × WC, row stride
   // WC; each subgroup its rows and β of it), one barrier, then the workgroup writes whole output
@@ -785,7 +758,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     workgroupVars: [
       `var<workgroup> ${xs}: array<f16, ${(db ? 2 : 1) * XS}>;`,
       `var<workgroup> ${ws}: array<f16, ${(db ? 2 : 1) * WS}>;`,
-      band ? `var<workgroup> ${cs}: array<${t.result}, ${SG * perBand}>;` : direct || (t.result === 'f16' && !t.oneRound) ? `var<workgroup> ${cs}: array<f16, ${SG * perTile}>;` : t.oneRound ? `var<workgroup> ${cs}: array<${t.result}, ${TD * WR * WC}>;` : `var<workgroup> ${cs}: array<f32, ${SG * tileWords}>;`,
+      band ? `var<workgroup> ${cs}: array<${t.result}, ${SG * perBand}>;` : direct || (t.result === 'f16' && !t.oneRound) ? `var<workgroup> ${cs}: array<f16, ${SG * perTile}>;` : t.oneRound ? `var<workgroup> ${cs}: array<${t.result}, ${TD * WR * WC}>;` : `var<workgroup> ${cs}: array<f32, ${SG * perTile}>;`,
     ],
     body,
     rowsPerWorkgroup: WR,
@@ -815,8 +788,6 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
     ...(s.ku === undefined ? {} : { ku: flag(s, 'ku') }),
-    ...(s.sw === undefined ? {} : { sw: flag(s, 'sw') }),
-    ...(s.cf === undefined ? {} : { cf: flag(s, 'cf') }),
   }),
   emit,
 };

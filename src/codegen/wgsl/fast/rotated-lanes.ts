@@ -1,8 +1,9 @@
 /**
- * Vec4 registers moved to or from workgroup memory one lane at a time in rotated order, shared by
- * the tensor-core families' staging stores and epilogue reads: invocations whose words would share
- * a bank at the same step touch different lanes instead (ks-sgmat-strided's and ks-sgmat's `sw`,
- * ks-sgmat's `cf`).
+ * Vec4 registers moved to or from workgroup memory one lane at a time in rotated order
+ * (ks-sgmat-strided's staging stores and epilogue reads, `sw`): invocations whose words would share
+ * a bank at the same step touch different lanes instead. Session 16 also tried it on ks-sgmat's
+ * staging and f32 epilogue (`sw`, `cf`): 1.1-1.6x slower on the H100 wherever timed
+ * (bench/results/s16/call-2), so they went.
  */
 /**
  * `line` for the four lanes qq of a vec4, lane (q + rot) mod 4 at step q: invocations with
