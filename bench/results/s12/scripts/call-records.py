@@ -19,6 +19,8 @@ CALLS = {  # results file: [(monarch-goal outputs, the same call's PyTorch run)]
         (['bench/results/s12/call-2/goal.json', 'bench/results/s12/call-2/goal-16k.json'], 'bench/results/s12/call-2/torch.json'),
         (['bench/results/s16/call-1/goal.json', 'bench/results/s16/call-1/goal-16k.json'], 'bench/results/s16/call-1/torch.json'),
         (['bench/results/s16/call-2/goal.json', 'bench/results/s16/call-2/goal-16k.json'], 'bench/results/s16/call-2/torch.json'),
+        # call 3 ran no PyTorch (an H100 again): call 2's, the same session on the same kind of machine
+        (['bench/results/s16/call-3/goal.json', 'bench/results/s16/call-3/goal-16k.json'], 'bench/results/s16/call-2/torch.json'),
     ],
     'bench/results/nvidia-h200.json': [
         (['bench/results/s12/call-3/goal.json', 'bench/results/s12/call-3/goal-16k.json'], 'bench/results/s12/call-3/torch.json'),
