@@ -19,6 +19,7 @@ import { backwardBindings, forwardBindings } from './kernel-bindings.js';
 import { entryPointProblem } from './entry-points.js';
 import { modelOpsProblem } from './model-ops.js';
 import { setKernelsProblem } from './set-kernels.js';
+import { setStorageProblem } from './set-storage.js';
 import type { BackwardOpData, BackwardProgramData, Dtype, OpData, ProgramData } from './program.js';
 import { backwardProblems, programProblems } from './program-problems.js';
 import type { Schedule } from './dispatch.js';
@@ -277,12 +278,12 @@ function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
   const lowering = map.model && modelOpsProblem(map.model.body, map.ops);
   if (lowering) return lowering;
   const b = map.backward;
-  if (!b) return kernelsProblem(map) ?? setKernelsProblem(map);
+  if (!b) return kernelsProblem(map) ?? setKernelsProblem(map) ?? setStorageProblem(map, dtype);
   const zero = b.zeroInputGradient ? { zeroInputGradient: true as const } : {};
   const backward: BackwardProgramData = { name, in: n, out, dtype, params, paramSize, buffers: b.buffers, partials: b.partials, rowsPerSplit: b.rowsPerSplit, ...zero, ops: b.ops };
   const [firstBackward] = backwardProblems(backward);
   if (firstBackward) return `.backward: ${firstBackward}`;
-  return kernelsProblem(map) ?? setKernelsProblem(map);
+  return kernelsProblem(map) ?? setKernelsProblem(map) ?? setStorageProblem(map, dtype);
 }
 
 /**

@@ -323,6 +323,30 @@ describe('decodeManifest of a damaged manifest file', () => {
     for (const file of [large, tc, f16]) expect(decodeManifest(JSON.parse(file), blockSparse).maps).toHaveLength(1);
   });
 
+  // QA2 s16 R51: the f32-storage set's storage flipped to "f16" was accepted; a runner without shader-f16 picked it and fed f16
+  // halves to its f32 kernels (forward of ones gave -21.375, 0.0259, -26256, ... for 1.25).
+  it("a kernel set whose storage is not the module's dtype (f32 for 'f32-storage'), or an f16 set not requiring shader-f16: a format error naming it", () => {
+    const f32 = manifestText(DENSE_SOURCE, true);
+    const sets = (file: string) => JSON.parse(file).maps[0].kernelSets as { name: string; storage: string; requires: { features: string[] } }[];
+    const refused = (file: string, path: (string | number)[], value: unknown) => moncErrorOf(() => decodeManifest(withField(file, path, value), blockSparse));
+    const f = sets(f16).findIndex((s) => s.name === 'f32-storage');
+    const p = sets(f16).findIndex((s) => s.name === 'portable');
+    expect(sets(f16)[f].storage).toBe('f32');
+    expect(sets(f16)[p]).toMatchObject({ storage: 'f16', requires: { features: expect.arrayContaining(['shader-f16']) } });
+    const flipped = refused(f16, ['maps', 0, 'kernelSets', f, 'storage'], 'f16');
+    expect([flipped.kind, flipped.message]).toEqual([
+      'format',
+      `the manifest of module 'damaged': maps[0].kernelSets[${f}].storage: "f16" in a dtype f16 module, where the 'f32-storage' set holds f32`,
+    ]);
+    const toF32 = refused(f16, ['maps', 0, 'kernelSets', p, 'storage'], 'f32');
+    expect(toF32.message).toBe(`the manifest of module 'damaged': maps[0].kernelSets[${p}].storage: "f32" in a dtype f16 module, where its 'portable' set holds the module's f16`);
+    const inF32Module = refused(f32, ['maps', 0, 'kernelSets', 0, 'storage'], 'f16');
+    expect(inF32Module.message).toMatch(/kernelSets\[0\]\.storage: "f16" in a dtype f32 module, where its '\w+' set holds the module's f32$/);
+    const noFeature = refused(f16, ['maps', 0, 'kernelSets', p, 'requires', 'features'], []);
+    expect(noFeature.message).toBe(`the manifest of module 'damaged': maps[0].kernelSets[${p}].requires.features: an f16 set's WGSL enables f16, so it requires "shader-f16"`);
+    for (const file of [f16, f32]) expect(decodeManifest(JSON.parse(file), blockSparse).maps).toHaveLength(1);
+  });
+
   // QA2 s14 R35: the model (what referenceApply, project and the gradients' oracle read) edited within bounds ran and disagreed
   // with the runner by 1.3-2.6: a stage's slice moved within its tensor, or two stages swapped.
   it("a model whose weighted factors or biases are not its ops' (slices moved or swapped, blocks changed): a format error naming it", () => {
