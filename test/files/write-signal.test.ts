@@ -18,9 +18,10 @@ const lib = transpileForNode(join(dir, 'lib'), 'src/node/files/write-outputs.ts'
 const BYTES = 64 * 1024 * 1024;
 writeFileSync(
   join(lib, 'write.mjs'),
-  // The process stays up after the write (as a command with more to do would), so a signal that a
-  // loaded machine delivers only after the write still ends it by the signal instead of racing its exit.
-  `import { writeOutput } from './src/node/files/write-outputs.js';\nconst data = new Uint8Array(${BYTES}).fill(7);\nprocess.stdout.write('writing\\n');\nwriteOutput(process.argv[2], data);\nsetTimeout(() => {});\n`,
+  // The process stays up after the write (as a command with more to do would: a minute), so a signal
+  // that lands only after the write still ends it by the signal instead of racing its exit (a quiet
+  // machine wrote the 64 MiB before a signal sent 50 ms after 'writing' arrived, and exited 0).
+  `import { writeOutput } from './src/node/files/write-outputs.js';\nconst data = new Uint8Array(${BYTES}).fill(7);\nprocess.stdout.write('writing\\n');\nwriteOutput(process.argv[2], data);\nsetTimeout(() => {}, 60_000);\n`,
 );
 
 /** Runs the writer, sends `signal` once it says it is writing; resolves with how it ended. */
