@@ -74,14 +74,19 @@
  *   gpuOnePieceTwiceMs the whole round trip twice in one submission (the same question of gpuOnePieceMs)
  *   kernelsMapMs, gpuOnePieceMapMs   kernelsMs (with a 16-byte copy of y after) and gpuOnePieceMs awaited by mapping the
  *                      buffer they write last, as the runtime awaits a round trip, instead of onSubmittedWorkDone
+ * And per-chunk timelines of streams (bench/host-timeline.ts, --timeline): for each chunk the host's
+ * wait for its upload buffer, its write of the rows, its submit, when its result was seen mapped and
+ * its read, beside the GPU's stamps of its copy in, kernels and copy out: whether one queue overlaps a
+ * chunk's copy out with the next chunk's copy in (PCIe is full duplex).
  * One JSON object on --out (else stdout): each record names its build and kernels.
  *
  *   node dist/bench/host-path.js [--batches 1,512,4096] [--chunk-rows 64,128,256,512,1024]
  *     [--piece-mib 2,32] [--stream-depth 2,3] [--repeats 30] [--warmup 10] [--n 4096 --nblocks 64]
- *     [--modes out,ringRun] [--builds portable,untuned,device] [--out FILE]
+ *     [--modes out,ringRun] [--builds portable,untuned,device] [--timeline 1024x2,1024:one|none] [--out FILE]
  */
 import { writeFileSync } from 'node:fs';
 import { gcsBetween, piecewiseGetMappedRangeMs } from './mapping.js';
+import { streamTimeline } from './host-timeline.js';
 import { nodeGpu } from './node-gpu.js';
 import { compileKernels, type TuningLookup } from '../src/compile-kernels.js';
 import { defaultSchedule } from '../src/codegen/wgsl/families.js';
@@ -108,6 +113,12 @@ const BATCHES = list('--batches', '1,512,4096').map(Number);
 const CHUNK_ROWS = list('--chunk-rows', '64,128,256,512,1024').map(Number);
 /** Stagings in a stream's ring, each depth a mode (stream:R for 2, stream:RxD otherwise). */
 const STREAM_DEPTHS = list('--stream-depth', '2').map(Number);
+/**
+ * Per-chunk timelines (host-timeline.ts; needs 'timestamp-query'): R (a ring of 2) or RxD for a stream
+ * as stagings run it, R:one for R's chunks in one submission. Default: each --chunk-rows below the batch
+ * at each --stream-depth, and R:one; 'none' for none.
+ */
+const TIMELINES = arg('--timeline');
 /** Result mapping pieces (MiB) timed beside the default's (HOST_PIPELINE.readBytes). */
 const PIECE_MIB = list('--piece-mib', '2,32').map(Number);
 const REPEATS = Number(arg('--repeats') ?? 30);
@@ -509,6 +520,31 @@ function stagingStream(runner: MapRunner, x: Float32Array, batch: number, rows: 
   return { mode, destroy: () => stagings.forEach((s) => s.destroy()) };
 }
 
+/** The timelines of --timeline for this batch (none without 'timestamp-query'), each stream's result checked. */
+async function timelinesOf(device: GPUDevice, runner: MapRunner, x: Float32Array, batch: number, check: (mode: string, y: Float32Array) => number): Promise<object[]> {
+  if (!hasTimestamps(device) || TIMELINES === 'none') return [];
+  const specs = TIMELINES
+    ? TIMELINES.split(',')
+    : CHUNK_ROWS.filter((r) => r < batch).flatMap((r) => [...STREAM_DEPTHS.map((d) => `${r}x${d}`), `${r}:one`]);
+  const encode = (pass: GPUComputePassEncoder, xs: GPUBuffer, ys: GPUBuffer, rows: number) => runner.encodeDispatches(pass, xs, ys, rows);
+  const sizes = { inSize: runner.in, outSize: runner.out };
+  const timelines = [];
+  for (const spec of specs) {
+    const one = spec.endsWith(':one');
+    const [rows, depth = 2] = spec.replace(':one', '').split('x').map(Number);
+    if (!(rows >= 1 && rows <= batch)) continue;
+    const { timeline, out } = await streamTimeline(device, encode, sizes, x, batch, rows, depth, one ? 'one' : 'staging', Math.max(5, Math.floor(REPEATS / 2)));
+    check(`timeline ${spec}`, out);
+    const c = timeline.chunks;
+    process.stderr.write(
+      `timeline ${spec} batch ${batch}: wall ${timeline.wallMs.toFixed(3)} gpu span ${timeline.gpuSpanMs.toFixed(3)} parts ${timeline.gpuPartsMs.toFixed(3)} copy in first ${timeline.firstCopyInMs.toFixed(3)} later ${timeline.laterCopyInMs.toFixed(3)}; ` +
+        `per chunk (submit, in start/end, kernels end, out end, mapped; write, read): ${c.map((t) => [t.submitAtMs, t.gpuInStartMs, t.gpuInEndMs, t.gpuKernelsEndMs, t.gpuOutEndMs, t.mappedAtMs, t.hostWriteMs, t.hostReadMs].map((v) => v.toFixed(2)).join('/')).join(' | ')}\n`,
+    );
+    timelines.push({ spec, ...timeline });
+  }
+  return timelines;
+}
+
 /**
  * What `build` compiles with: nothing (portable, untuned), or each op's untuned default for this
  * device's limits (f32: its features less shader-f16, as the tuner prunes an f32 build's
@@ -618,7 +654,8 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
     staging.destroy();
     for (const destroy of rings) destroy();
     const phaseMs = await phases(device, runner, x, batch, map.out);
-    const record = { build, batch, medianMs: modeMs.fresh?.medianMs, modeMs, checkedRows: rows, phaseMs };
+    const timelines = await timelinesOf(device, runner, x, batch, check);
+    const record = { build, batch, medianMs: modeMs.fresh?.medianMs, modeMs, checkedRows: rows, phaseMs, timelines };
     process.stderr.write(`${JSON.stringify(record)}\n`);
     records.push(record);
   }
