@@ -536,9 +536,11 @@ async function timelinesOf(device: GPUDevice, runner: MapRunner, x: Float32Array
     const { timeline, out } = await streamTimeline(device, encode, sizes, x, batch, rows, depth, one ? 'one' : 'staging', Math.max(5, Math.floor(REPEATS / 2)));
     check(`timeline ${spec}`, out);
     const c = timeline.chunks;
+    const f = (v: number) => v.toFixed(3);
     process.stderr.write(
-      `timeline ${spec} batch ${batch}: wall ${timeline.wallMs.toFixed(3)} gpu span ${timeline.gpuSpanMs.toFixed(3)} parts ${timeline.gpuPartsMs.toFixed(3)} copy in first ${timeline.firstCopyInMs.toFixed(3)} later ${timeline.laterCopyInMs.toFixed(3)}; ` +
-        `per chunk (submit, in start/end, kernels end, out end, mapped; write, read): ${c.map((t) => [t.submitAtMs, t.gpuInStartMs, t.gpuInEndMs, t.gpuKernelsEndMs, t.gpuOutEndMs, t.mappedAtMs, t.hostWriteMs, t.hostReadMs].map((v) => v.toFixed(2)).join('/')).join(' | ')}\n`,
+      `timeline ${spec} batch ${batch}: wall ${f(timeline.wallMs)}, GPU span ${f(timeline.gpuSpanMs)}: copy in alone ${f(timeline.firstCopyInMs)}, copy out alone ${f(timeline.lastCopyOutMs)}, ` +
+        `a copy out + the next copy in ${f(timeline.pairedCopiesMs)}, kernels ${f(timeline.kernelsMs)}; per chunk submit/in done/kernels done/mapped (ms), write/read: ` +
+        `${timeline.chunks.map((t) => `${[t.submitAtMs, t.gpuInDoneMs, t.gpuKernelsDoneMs, t.mappedAtMs].map((v) => v.toFixed(2)).join('/')} ${t.hostWriteMs.toFixed(2)}/${t.hostReadMs.toFixed(2)}`).join(' | ')}\n`,
     );
     timelines.push({ spec, ...timeline });
   }

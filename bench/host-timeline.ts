@@ -9,9 +9,15 @@
  * with chunk i+1's copy in (host to device)? PCIe is full duplex, so that overlap is the only
  * way for a round trip to beat PyTorch's pinned one (serial H2D, kernels, D2H) where the upload
  * buffer is host memory (the H100s of sessions 13 and 16: copy in 1.31 ms for 64 MiB).
- * Dawn writes every timestamp after all earlier commands of the queue have finished, so a stamp
- * is a completion front: chunk i+1's copy-in interval (the stamp after it minus the stamp
- * before it) shrinks below chunk 0's when its copy ran beside chunk i's copy out.
+ * Stamps: Dawn writes a pass's end stamp once every earlier command of the queue has finished
+ * (VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, CommandBufferVk.cpp), its beginning stamp when the queue
+ * reaches it (TOP_OF_PIPE: not after earlier copies), so only end stamps of empty passes are used,
+ * each where the next command waits for what came before anyway (a stamp must not add a wait):
+ * S before chunk 0's copy in; A_i after chunk i's copy in, and in order 'one' after chunk i-1's
+ * copy out (which precedes it there); K_i after chunk i's kernels; E after the last copy out.
+ * A_(i+1) - K_i spans chunk i's copy out and chunk i+1's copy in: their sum when one waits for
+ * the other, the larger of the two when they overlap (compare A_0 - S, a copy in alone, and
+ * E - K_last, a copy out alone).
  *
  * `order`:
  *   staging  one submission per chunk (copy in, kernels, copy out), as GpuStaging.run()
@@ -30,11 +36,9 @@ export interface ChunkTimeline {
   mappedAtMs: number;
   /** Copying the mapped result into the caller's array. */
   hostReadMs: number;
-  /** GPU: all work before the copy in done, copy in done, kernels done, copy out done. */
-  gpuInStartMs: number;
-  gpuInEndMs: number;
-  gpuKernelsEndMs: number;
-  gpuOutEndMs: number;
+  /** GPU: its copy in done (A_i - S), its kernels done (K_i - S). */
+  gpuInDoneMs: number;
+  gpuKernelsDoneMs: number;
 }
 
 export interface StreamTimeline {
@@ -43,13 +47,15 @@ export interface StreamTimeline {
   depth: number;
   /** Medians over the repeats. */
   wallMs: number;
-  /** First stamp to last (GPU clock). */
+  /** E - S (GPU clock). */
   gpuSpanMs: number;
-  /** The sum of every chunk's copy in, kernels and copy out intervals: gpuSpanMs when nothing overlaps. */
-  gpuPartsMs: number;
-  /** Copy-in intervals of chunk 0 (nothing before it to overlap) and the median of the others. */
+  /** A_0 - S: chunk 0's copy in, alone. E - K_last: the last copy out, alone. */
   firstCopyInMs: number;
-  laterCopyInMs: number;
+  lastCopyOutMs: number;
+  /** Median over i of A_(i+1) - K_i: a copy out and the next copy in (firstCopyInMs + lastCopyOutMs if serial). */
+  pairedCopiesMs: number;
+  /** Median over chunks of K_i - A_i. */
+  kernelsMs: number;
   chunks: ChunkTimeline[];
 }
 
@@ -95,30 +101,26 @@ export async function streamTimeline(
     readback: device.createBuffer({ size: rows * sizes.outSize * 4, usage: u.MAP_READ | u.COPY_DST }),
     uploadMapped: Promise.resolve(),
   }));
-  const stamps = 4 * chunks;
+  // S = 0, A_i = 1 + 2i, K_i = 2 + 2i, E = last.
+  const stamps = 2 * chunks + 2;
   const querySet = device.createQuerySet({ type: 'timestamp', count: stamps });
   const resolved = device.createBuffer({ size: stamps * 8, usage: u.QUERY_RESOLVE | u.COPY_SRC });
   const read = device.createBuffer({ size: stamps * 8, usage: u.MAP_READ | u.COPY_DST });
   const out = new Float32Array(batch * sizes.outSize);
-  const stamped = (e: GPUCommandEncoder, timestampWrites: GPUComputePassTimestampWrites, body?: (pass: GPUComputePassEncoder) => void) => {
-    const pass = e.beginComputePass({ timestampWrites });
+  const stamp = (e: GPUCommandEncoder, index: number, body?: (pass: GPUComputePassEncoder) => void) => {
+    const pass = e.beginComputePass({ timestampWrites: { querySet, endOfPassWriteIndex: index } });
     body?.(pass);
     pass.end();
   };
-  // The parts of chunk i, each bracketed by stamps 4i .. 4i+3 (slot = the chunk's buffers).
-  const copyIn = (e: GPUCommandEncoder, i: number, s: Slot) => {
-    stamped(e, { querySet, endOfPassWriteIndex: 4 * i });
-    e.copyBufferToBuffer(s.upload, 0, s.x, 0, count(i) * sizes.inSize * 4);
-  };
-  const kernels = (e: GPUCommandEncoder, i: number, s: Slot) =>
-    stamped(e, { querySet, beginningOfPassWriteIndex: 4 * i + 1, endOfPassWriteIndex: 4 * i + 2 }, (pass) => encode(pass, s.x, s.y, count(i)));
-  const copyOut = (e: GPUCommandEncoder, i: number, s: Slot) => {
-    e.copyBufferToBuffer(s.y, 0, s.readback, 0, count(i) * sizes.outSize * 4);
-    stamped(e, { querySet, beginningOfPassWriteIndex: 4 * i + 3 });
-  };
+  const copyIn = (e: GPUCommandEncoder, i: number) => e.copyBufferToBuffer(slotOf(i).upload, 0, slotOf(i).x, 0, count(i) * sizes.inSize * 4);
+  const kernels = (e: GPUCommandEncoder, i: number) => stamp(e, 2 + 2 * i, (pass) => encode(pass, slotOf(i).x, slotOf(i).y, count(i)));
+  const copyOut = (e: GPUCommandEncoder, i: number) => e.copyBufferToBuffer(slotOf(i).y, 0, slotOf(i).readback, 0, count(i) * sizes.outSize * 4);
+  function slotOf(i: number): Slot {
+    return slots[i % slotCount];
+  }
   const host = Array.from({ length: chunks }, () => ({ uploadWaitMs: [] as number[], hostWriteMs: [] as number[], submitAtMs: [] as number[], mappedAtMs: [] as number[], hostReadMs: [] as number[] }));
-  const gpu = Array.from({ length: chunks }, () => [[], [], [], []] as number[][]);
-  const totals = { wall: [] as number[], span: [] as number[], parts: [] as number[] };
+  const gpu = Array.from({ length: chunks }, () => ({ inDone: [] as number[], kernelsDone: [] as number[] }));
+  const totals = { wall: [] as number[], span: [] as number[], firstIn: [] as number[], lastOut: [] as number[], paired: [] as number[], kernels: [] as number[] };
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now();
     const at = () => performance.now() - t0;
@@ -147,9 +149,12 @@ export async function streamTimeline(
         if (i >= slotCount) await readOut(i - slotCount, s);
         await fill(i, s);
         const e = device.createCommandEncoder();
-        copyIn(e, i, s);
-        kernels(e, i, s);
-        copyOut(e, i, s);
+        if (i === 0) stamp(e, 0);
+        copyIn(e, i);
+        stamp(e, 1 + 2 * i);
+        kernels(e, i);
+        copyOut(e, i);
+        if (i === chunks - 1) stamp(e, stamps - 1);
         host[i].submitAtMs.push(at());
         device.queue.submit([e.finish()]);
         s.uploadMapped = s.upload.mapAsync(GPUMapMode.WRITE);
@@ -159,12 +164,15 @@ export async function streamTimeline(
     } else {
       for (let i = 0; i < chunks; i++) await fill(i, slots[i]);
       const e = device.createCommandEncoder();
-      slots.forEach((s, i) => {
-        if (i === 0) copyIn(e, 0, s);
-        kernels(e, i, s);
-        if (i + 1 < chunks) copyIn(e, i + 1, slots[i + 1]);
-        copyOut(e, i, s);
-      });
+      stamp(e, 0);
+      copyIn(e, 0);
+      stamp(e, 1);
+      for (let i = 0; i < chunks; i++) {
+        kernels(e, i);
+        if (i + 1 < chunks) copyIn(e, i + 1);
+        copyOut(e, i);
+        stamp(e, i + 1 < chunks ? 3 + 2 * i : stamps - 1);
+      }
       const submitAt = at();
       device.queue.submit([e.finish()]);
       slots.forEach((s, i) => {
@@ -182,18 +190,18 @@ export async function streamTimeline(
     await read.mapAsync(GPUMapMode.READ);
     const t = new BigInt64Array(read.getMappedRange().slice(0));
     read.unmap();
-    let first = t[0];
-    for (const v of t) if (v < first) first = v;
-    const ms = (k: number) => Number(t[k] - first) / 1e6;
-    let parts = 0;
-    let last = 0;
+    const ms = (k: number) => Number(t[k] - t[0]) / 1e6;
+    const paired: number[] = [];
     for (let i = 0; i < chunks; i++) {
-      for (let k = 0; k < 4; k++) gpu[i][k].push(ms(4 * i + k));
-      parts += ms(4 * i + 3) - ms(4 * i);
-      last = Math.max(last, ms(4 * i + 3));
+      gpu[i].inDone.push(ms(1 + 2 * i));
+      gpu[i].kernelsDone.push(ms(2 + 2 * i));
+      if (i + 1 < chunks) paired.push(ms(3 + 2 * i) - ms(2 + 2 * i));
     }
-    totals.span.push(last);
-    totals.parts.push(parts);
+    totals.span.push(ms(stamps - 1));
+    totals.firstIn.push(ms(1));
+    totals.lastOut.push(ms(stamps - 1) - ms(stamps - 2));
+    totals.paired.push(paired.length ? medianOf(paired) : NaN);
+    totals.kernels.push(medianOf(gpu.map((g) => g.kernelsDone[r] - g.inDone[r])));
   }
   await Promise.all(slots.map((s) => s.uploadMapped));
   for (const s of slots) for (const b of [s.upload, s.x, s.y, s.readback]) b.destroy();
@@ -205,21 +213,19 @@ export async function streamTimeline(
     submitAtMs: medianOf(h.submitAtMs),
     mappedAtMs: medianOf(h.mappedAtMs),
     hostReadMs: medianOf(h.hostReadMs),
-    gpuInStartMs: medianOf(gpu[i][0]),
-    gpuInEndMs: medianOf(gpu[i][1]),
-    gpuKernelsEndMs: medianOf(gpu[i][2]),
-    gpuOutEndMs: medianOf(gpu[i][3]),
+    gpuInDoneMs: medianOf(gpu[i].inDone),
+    gpuKernelsDoneMs: medianOf(gpu[i].kernelsDone),
   }));
-  const copyIns = gpu.map((g) => medianOf(g[1].map((end, k) => end - g[0][k])));
   const timeline = {
     order,
     rows,
     depth: slotCount,
     wallMs: medianOf(totals.wall),
     gpuSpanMs: medianOf(totals.span),
-    gpuPartsMs: medianOf(totals.parts),
-    firstCopyInMs: copyIns[0],
-    laterCopyInMs: copyIns.length > 1 ? medianOf(copyIns.slice(1)) : copyIns[0],
+    firstCopyInMs: medianOf(totals.firstIn),
+    lastCopyOutMs: medianOf(totals.lastOut),
+    pairedCopiesMs: medianOf(totals.paired),
+    kernelsMs: medianOf(totals.kernels),
     chunks: chunkTimes,
   };
   return { timeline, out };
