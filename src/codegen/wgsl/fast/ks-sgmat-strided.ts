@@ -151,7 +151,8 @@ function enumerate(
  * accumulators of 8 δ, so long runs without acc16's f16 sums.
  * Then session 6's form, the f16-result schedules and ds with f32 results again with swizzled
  * lanes (`sw`: no vector indexed by a runtime lane, which f16 vectors suffer most from), then
- * the `et` schedules with them, then session 6's form with sw and 16 row chunks.
+ * the `et` schedules with them, then session 6's form with sw and 16 row chunks, then (session 17)
+ * the staged-W schedules with sw.
  * Then (d > 1), session 6's form, its sw twins and its 16-row-chunk form with `pd` 2, the
  * source loads two γ chunks ahead, where a row chunk has an even number of γ chunks; last the same
  * with `db`, the source in two buffers (one barrier per γ chunk), where both fit.
@@ -192,6 +193,14 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // 16 row chunks (twice the rows per W fetch and per workgroup start) of session 6's form with
   // sw: 8 chunks beat 4 by 11% at n = 4096 with 16 δ × 32 β (session 11, H100).
   const longerRows = swizzled(op, measuredForm.filter((s) => s.chunks === 8).map((s) => ({ ...s, chunks: 16 })), limits);
+  // Staged W with swizzled lanes (session 17): without sw its staging stores and epilogue reads
+  // index the vec4 registers by the runtime lane (thread-local memory), a cost the resident-W default
+  // shed in session 11 (sw: 0.2730 vs 0.3006 ms, H100). The same family ran the contiguous factor
+  // (d = 1, no stride) at 0.179 ms with W staged against 0.2405 resident (H200, s9 call-a), and
+  // resident at 0.2389 against the strided factor's 0.2422 (H100, s16 call 2): the gap to ks-sgmat's
+  // 0.1492 is in the resident-W structure, not the stride. Staged W frees the 32-64 registers of
+  // resident W fragments for a first-factor warp tile (64 x 32) on 256 invocations.
+  const stagedSwizzled = swizzled(op, stagedForm, limits);
   // Two γ chunks of source loads in flight: twice the bytes one 512-invocation workgroup per SM
   // keeps in flight, at the same workgroup memory (session 10 measured pd before sw, when the
   // rotated vec4s it doubles went through thread-local memory).
@@ -201,7 +210,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // same two barriers. One 512-invocation workgroup per SM passes 14 barriers per row chunk at
   // n = 4096 with about one multiply-add per subgroup between two (bench/occupancy.ts).
   const twoBuffers = [...measuredForm, ...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, db: true })).filter((s) => valid(op, tiling(op, s), limits));
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...deeperPrefetch, ...twoBuffers];
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...stagedSwizzled, ...deeperPrefetch, ...twoBuffers];
 }
 
 /** `forms` with swizzled lanes (`sw`), where their staging or epilogue moves vec4 runs. */
