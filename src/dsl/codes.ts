@@ -20,6 +20,7 @@ export interface CodeInfo {
 }
 
 const LANGUAGE = 'docs/language.md';
+const PROJECTION = 'docs/projection.md';
 
 export const CODES = {
   // Lexing and parsing.
@@ -82,6 +83,8 @@ export const CODES = {
   E0702: { name: 'IdentityTerm', severity: 'error', title: 'a map or sum term that is the identity', doc: LANGUAGE },
   // Warnings.
   W0501: { name: 'RankNotSmaller', severity: 'warning', title: '`lowrank` rank not below min(n, m): not more efficient than dense', doc: LANGUAGE },
+  // Projection (`monc project`), not the spec: the map's structure has no exact method.
+  W0801: { name: 'HeuristicProjection', severity: 'warning', title: 'projection by a heuristic: no guarantee of the closest M', doc: PROJECTION },
 } as const satisfies Record<string, CodeInfo>;
 
 /** A diagnostic code: an unknown code is a type error. */

@@ -14,6 +14,12 @@ export interface Fit {
   readonly method: string;
   /** True when M is the exact optimum (a closed form), false for a heuristic. */
   readonly optimal: boolean;
+  /**
+   * True when the method gives back every W of the structure (to rounding): the closed forms,
+   * lowrank, one butterfly or monarch(order: p), a chain whose free part was solved to W. False
+   * for the heuristics (sums of weighted terms, other chains), which may stop short of such a W.
+   */
+  readonly exactInClass: boolean;
 }
 
 export interface FitOptions {
@@ -59,8 +65,8 @@ export function tensorNames(n: ModelNode): string[] {
 }
 
 /** A Fit whose M is already at hand. */
-export function eagerFit(params: Map<string, Float64Array>, approx: Float64Array, target: Float64Array, method: string, optimal: boolean): Fit {
-  return { params, approx: () => approx, residual2: squaredDistance(target, approx), method, optimal };
+export function eagerFit(params: Map<string, Float64Array>, approx: Float64Array, target: Float64Array, method: string, optimal: boolean, exactInClass = optimal): Fit {
+  return { params, approx: () => approx, residual2: squaredDistance(target, approx), method, optimal, exactInClass };
 }
 
 /** f, evaluated once on first call. */

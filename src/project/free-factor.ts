@@ -1,16 +1,23 @@
 /**
- * A factor with full support (a `dense()`: every cell its own parameter) can take any matrix, so
- * given the other factors of a chain its best value has a closed form: with A the product of the
- * factors on its left (m×h) and B of those on its right (w×n), D = A⁺·W·B⁺ minimises ‖W − A·D·B‖_F
- * over all D. When A has full column rank and B full row rank, as generic fitted factors have
- * wherever the shapes allow, every W of the chain's class is then reached exactly: the other
- * factors need not match the ones W was made of (`dense @ monarch` reaches every square W).
+ * Parts of a chain that can take any matrix of their shape: a factor with full support (a
+ * `dense()`: every cell its own parameter), or two adjacent factors whose product does
+ * (`reachesEveryMatrix`: in `down @ up` through a wider hidden layer, `down`'s first factor and
+ * `up`'s last, whose 16 blocks of 256 × 256 each get a product of two free 256 × 256 matrices).
+ * Given the other factors, such a run's best value has a closed form: with A the product of the
+ * factors on its left (m×h) and B of those on its right (w×n), D = A⁺·W·B⁺ minimises
+ * ‖W − A·D·B‖_F over all D, and the run reproduces D exactly (a masked copy, or the two-factor
+ * fit). When A has full column rank and B full row rank, as generic factors have wherever the
+ * shapes allow, every W of the chain's class is then reached exactly: the other factors need not
+ * match the ones W was made of (`dense @ monarch` reaches every square W, `down @ up` every
+ * d × d one).
  */
-import { chainDense, type Factor } from './factors.js';
+import { chainDense, sparseTimesDense, sparseTransposeTimesDense, type Factor } from './factors.js';
 import { squaredDistance, squaredNorm, transpose } from './linalg/dense.js';
 import { pseudoInverseTimes } from './linalg/least-squares.js';
 import { orthonormalRows } from './linalg/qr.js';
 import { Rng } from './linalg/rng.js';
+import { leftSupportOfFactor, rightSupportOfFactor } from './support.js';
+import { fitTwoFactor, reachesEveryMatrix } from './two-factor.js';
 
 /** Whether every cell of the factor's rows × cols is one of its entries. */
 export function isFullFactor(f: Factor): boolean {
@@ -20,44 +27,105 @@ export function isFullFactor(f: Factor): boolean {
   return seen.every((x) => x === 1);
 }
 
-/**
- * Sets each full factor of the chain to its least-squares value given the others, first with
- * random well-conditioned values for the others (`isometryStart`, seeded): they have full rank
- * wherever the shapes allow (a fit through a bottleneck may not), and as near-isometries they keep
- * the full factor no larger than W needs, so that rounding the stored parameters (f32, f16) moves
- * M little. Where that does not reach W, the others' fitted `values` are tried too and the better
- * kept. The result replaces `values` (in place) only if it lowers ‖W − M‖; returns whether it did.
- */
-export function solveFullFactors(target: Float64Array, m: number, n: number, factors: readonly Factor[], values: Float64Array[], seed: number): boolean {
-  if (!factors.some(isFullFactor)) return false;
-  const before = squaredDistance(chainDense(factors, values), target);
-  const rng = new Rng(seed);
-  const isometric = solveEach(target, m, n, factors, values.map((v, i) => (isFullFactor(factors[i]) ? v : isometryStart(factors[i], rng))));
-  const fitted = () => solveEach(target, m, n, factors, values.slice());
-  const best = isometric.error <= EXACT * squaredNorm(target) ? isometric : [isometric, fitted()].reduce((a, b) => (b.error < a.error ? b : a));
-  if (best.error >= before) return false;
-  best.values.forEach((v, i) => (values[i] = v));
-  return true;
+/** Factors [from, to) of a chain whose product takes any matrix of its shape (one full factor, or a pair). */
+interface FreeRun {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The chain's free runs, left to right, not overlapping: full factors first, then pairs of the others that reach every matrix. */
+function freeRuns(factors: readonly Factor[]): FreeRun[] {
+  const full = factors.map(isFullFactor);
+  const runs: FreeRun[] = [];
+  for (let i = 0; i < factors.length; i++) {
+    if (full[i]) runs.push({ from: i, to: i + 1 });
+    else if (i + 1 < factors.length && !full[i + 1] && reachesEveryMatrix(leftSupportOfFactor(factors[i]), rightSupportOfFactor(factors[i + 1]), factors[i].rows, factors[i + 1].cols)) {
+      runs.push({ from: i, to: i + 2 });
+      i++;
+    }
+  }
+  return runs;
+}
+
+/** Free runs solved given the other factors: their values, ‖W − M‖², and what was solved, for the method. */
+export interface FreeSolve {
+  readonly values: Float64Array[];
+  readonly error: number;
+  readonly what: string;
 }
 
 /** ‖W − M‖² below this fraction of ‖W‖² is W reached, to float64 rounding (relative error 1e-10). */
 const EXACT = 1e-20;
 
-/** Each full factor in turn set to its least-squares value given the others (`values`, replaced in place); the resulting ‖W − M‖². */
-function solveEach(target: Float64Array, m: number, n: number, factors: readonly Factor[], values: Float64Array[]): { values: Float64Array[]; error: number } {
-  factors.forEach((f, i) => {
-    if (!isFullFactor(f)) return;
-    const h = f.rows;
-    const w = f.cols;
-    // A⁺·W (h×n): the factors left of f, if any.
-    const left = i > 0 ? pseudoInverseTimes(chainDense(factors, values, 0, i), m, h, target, n) : target;
-    // (A⁺·W)·B⁺ = ((Bᵀ)⁺·(A⁺·W)ᵀ)ᵀ (h×w): the factors right of f, if any.
-    const d = i < factors.length - 1 ? transpose(pseudoInverseTimes(transpose(chainDense(factors, values, i + 1), w, n), n, w, transpose(left, h, n), h), w, h) : left;
-    const next = new Float64Array(values[i].length);
-    for (let e = 0; e < next.length; e++) next[e] = d[f.row[e] * w + f.col[e]];
-    values[i] = next;
-  });
-  return { values, error: squaredDistance(chainDense(factors, values), target) };
+export const reachesTarget = (s: FreeSolve, target: Float64Array): boolean => s.error <= EXACT * squaredNorm(target);
+
+/**
+ * The chain's free runs set to their least-squares values with random well-conditioned values
+ * for the other factors (`isometryStart`, seeded): they have full rank wherever the shapes allow
+ * (a fit through a bottleneck may not), and as near-isometries they keep the runs no larger than
+ * W needs, so that rounding the stored parameters (f32, f16) moves M little. Undefined when the
+ * chain has no free run.
+ */
+export function solveAgainstIsometries(target: Float64Array, m: number, n: number, factors: readonly Factor[], seed: number): FreeSolve | undefined {
+  const runs = freeRuns(factors);
+  if (runs.length === 0) return undefined;
+  const inRun = new Uint8Array(factors.length);
+  for (const r of runs) inRun.fill(1, r.from, r.to);
+  const rng = new Rng(seed);
+  const starts = factors.map((f, i) => (inRun[i] ? { values: new Float64Array(f.row.length), orthogonal: false } : isometryStart(f, rng)));
+  return solveEach(target, m, n, factors, runs, starts.map((s) => s.values), starts.map((s) => s.orthogonal));
+}
+
+/**
+ * After a fit of every factor (`values`): where the isometric solve did not reach W, the free
+ * runs solved given the fitted others too, and the better of the two kept. It replaces `values`
+ * (in place) only if it lowers ‖W − M‖; returns what it solved when it did, else undefined.
+ */
+export function solveFreeRuns(target: Float64Array, m: number, n: number, factors: readonly Factor[], values: Float64Array[], isometric: FreeSolve | undefined): string | undefined {
+  if (!isometric) return undefined;
+  const before = squaredDistance(chainDense(factors, values), target);
+  const fitted = solveEach(target, m, n, factors, freeRuns(factors), values.slice(), factors.map(() => false));
+  const best = reachesTarget(isometric, target) || isometric.error <= fitted.error ? isometric : fitted;
+  if (best.error >= before) return undefined;
+  best.values.forEach((v, i) => (values[i] = v));
+  return best.what;
+}
+
+/**
+ * Each free run in turn set to its least-squares value given the others (`values`, replaced in
+ * place); the resulting ‖W − M‖². A side whose factors are all `orthogonal` (square, with square
+ * orthonormal blocks) has A⁺ = Aᵀ, applied factor by factor: no pseudo-inverse of a dense product
+ * (at d = 1024 in `down @ up`, two 1024 × 1024 eigendecompositions saved).
+ */
+function solveEach(target: Float64Array, m: number, n: number, factors: readonly Factor[], runs: readonly FreeRun[], values: Float64Array[], orthogonal: readonly boolean[]): FreeSolve {
+  const allOrthogonal = (from: number, to: number) => orthogonal.slice(from, to).every((o) => o);
+  for (const { from, to } of runs) {
+    const first = factors[from];
+    const last = factors[to - 1];
+    const h = first.rows;
+    const w = last.cols;
+    // A⁺·W (h×n): the factors left of the run, if any.
+    let left = target;
+    if (from > 0 && allOrthogonal(0, from)) for (let j = 0; j < from; j++) left = sparseTransposeTimesDense(factors[j], values[j], left, n);
+    else if (from > 0) left = pseudoInverseTimes(chainDense(factors, values, 0, from), m, h, target, n);
+    // (A⁺·W)·B⁺ = ((Bᵀ)⁺·(A⁺·W)ᵀ)ᵀ (h×w): the factors right of the run, if any; B⁺ = Bᵀ when B is orthogonal.
+    let d = left;
+    if (to < factors.length && allOrthogonal(to, factors.length)) {
+      let bt = transpose(left, h, n);
+      for (let j = factors.length - 1; j >= to; j--) bt = sparseTimesDense(factors[j], values[j], bt, h);
+      d = transpose(bt, w, h);
+    } else if (to < factors.length) d = transpose(pseudoInverseTimes(transpose(chainDense(factors, values, to), w, n), n, w, transpose(left, h, n), h), w, h);
+    const next = values.slice(from, to).map((v) => new Float64Array(v.length));
+    if (to - from === 1) for (let e = 0; e < next[0].length; e++) next[0][e] = d[first.row[e] * w + first.col[e]];
+    else fitTwoFactor(d, h, w, leftSupportOfFactor(first), rightSupportOfFactor(last), next[0], next[1]);
+    next.forEach((v, i) => (values[from + i] = v));
+  }
+  const pairs = runs.filter((r) => r.to - r.from === 2).map((r) => `${factors[r.from].tensor} · ${factors[r.from + 1].tensor}`);
+  const singles = runs.length - pairs.length;
+  const what = [singles > 0 ? `its dense factor${singles === 1 ? '' : 's'}` : '', pairs.length > 0 ? `the factor pair${pairs.length === 1 ? '' : 's'} ${pairs.join(', ')} (any matrix)` : '']
+    .filter((x) => x !== '')
+    .join(' and ');
+  return { values, error: squaredDistance(chainDense(factors, values), target), what };
 }
 
 /**
@@ -67,9 +135,10 @@ function solveEach(target: Float64Array, m: number, n: number, factors: readonly
  * of a Gaussian block). A chain of square such factors is then orthogonal, so the full factor
  * solved against it is no larger than W and rounding its parameters moves M no more than W's own
  * rounding would; Gaussian blocks instead are often ill-conditioned (κ ~ 10³ at 16×16). Other
- * supports (block-sparse rows that share columns) get Gaussian values.
+ * supports (block-sparse rows that share columns) get Gaussian values. `orthogonal`: square
+ * blocks covering every row and column, so that the factor's matrix is orthogonal.
  */
-function isometryStart(f: Factor, rng: Rng): Float64Array {
+function isometryStart(f: Factor, rng: Rng): { values: Float64Array; orthogonal: boolean } {
   const byRow: number[][] = Array.from({ length: f.rows }, () => []);
   for (let e = 0; e < f.row.length; e++) byRow[f.row[e]].push(e);
   const blocks = new Map<string, { rows: number[]; cols: number[] }>();
@@ -86,7 +155,7 @@ function isometryStart(f: Factor, rng: Rng): Float64Array {
   const owner = new Map<number, string>();
   for (const [key, block] of blocks)
     for (const c of block.cols) {
-      if (owner.has(c)) return rng.gaussianArray(f.row.length);
+      if (owner.has(c)) return { values: rng.gaussianArray(f.row.length), orthogonal: false };
       owner.set(c, key);
     }
   const orthonormal = new Map<string, (i: number, j: number) => number>();
@@ -103,5 +172,6 @@ function isometryStart(f: Factor, rng: Rng): Float64Array {
   }
   const values = new Float64Array(f.row.length);
   for (let e = 0; e < values.length; e++) values[e] = orthonormal.get(blockOf[f.row[e]])!(rowIndex.get(f.row[e])!, colIndex.get(f.col[e])!);
-  return values;
+  const square = [...blocks.values()].every((b) => b.rows.length === b.cols.length);
+  return { values, orthogonal: square && rowIndex.size === f.rows && colIndex.size === f.cols };
 }

@@ -32,7 +32,8 @@ export function fitLowrank(pair: ChainNode, target: Float64Array, options: FitOp
   params.get(v.weight.tensor)!.set(right, v.weight.offset);
   const approx = gemmNT(left, transpose(right, r, n), m, n, r);
   const method = exact ? 'truncated SVD' : `randomized SVD (oversampling ${OVERSAMPLING}, ${options.powerIterations} power iterations)`;
-  return eagerFit(params, approx, target, method, exact);
+  // Either path gives back a W of rank ≤ r exactly (the range finder captures its whole range).
+  return eagerFit(params, approx, target, method, exact, true);
 }
 
 /** A stage of the pair: a dense factor K(1, out, in, 1), weights (out, in) row-major. */

@@ -5,17 +5,19 @@
  *  - one factor: the masked copy of W on its support, the exact optimum;
  *  - two factors: `fitTwoFactor`, the exact optimum when the rank-one supports of the terms are
  *    equal or disjoint (Monarch: per-block truncated SVD);
- *  - then a factor with full support (`dense()`) takes its least-squares value given the others
- *    (`solveFullFactors`), which reaches every W of the class where the others have full rank;
+ *  - then a part that takes any matrix (a `dense()` factor, or a pair of factors such as the middle
+ *    of `down @ up` through a wider hidden layer) takes its least-squares value given the others
+ *    (`solveFreeRuns`), which reaches every W of the class where the others have full rank;
  *  - more: the hierarchical algorithm of Le et al. (2022): split the chain in two halves, fit W by
  *    X·Y with X, Y on the supports of the half-products, then factor X and Y the same way. Exact
  *    when W is in the class and the supports are chainable (butterflies, Monarch of any order),
  *    then refined by `refineChain`.
  */
 import type { ModelNode } from '../model/types.js';
+import { assertNever } from '../util/assert.js';
 import { chainDense, factorChain, type Factor } from './factors.js';
 import { eagerFit, memo, zeroTensors, type Fit, type FitOptions } from './fit.js';
-import { solveFullFactors } from './free-factor.js';
+import { reachesTarget, solveAgainstIsometries, solveFreeRuns } from './free-factor.js';
 import { refineChain, defaultRefineRounds } from './refine.js';
 import { leftSupportOfFactor, leftSupportOfProduct, rightSupportOfFactor, rightSupportOfProduct } from './support.js';
 import { fitTwoFactor, productOfSides } from './two-factor.js';
@@ -32,12 +34,21 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
     fixed.forEach((y, x) => (approx[y * n + x] = 1));
     return eagerFit(params, approx, target, withBiases('fixed permutation (no parameters)'), true);
   }
-  const values = factors.map((f) => new Float64Array(f.row.length));
+  const values: Float64Array[] = factors.map((f) => new Float64Array(f.row.length));
   const write = () => factors.forEach((f, i) => params.get(f.tensor)!.set(values[i], f.offset));
   if (factors.length === 1) {
     fitChain(target, m, n, factors, values, 0, 1);
     write();
     return eagerFit(params, chainDense(factors, values), target, withBiases('masked copy'), true);
+  }
+  // A chain with a part that takes any matrix, solved against random orthogonal other factors,
+  // reaches every W of its class where they have full rank: then no hierarchical fit is needed
+  // (at d = 1024, `down @ up`'s costs most of the time). Two factors get their closed form first.
+  const isometric = factors.length > 2 ? solveAgainstIsometries(target, m, n, factors, options.seed) : undefined;
+  if (isometric && reachesTarget(isometric, target)) {
+    isometric.values.forEach((v, i) => (values[i] = v));
+    write();
+    return eagerFit(params, chainDense(factors, values), target, withBiases(`least squares on ${isometric.what}, the other factors random with orthonormal blocks`), false, true);
   }
   const top = fitChain(target, m, n, factors, values, 0, factors.length);
   if (top.optimal) {
@@ -45,10 +56,11 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
     write();
     const [left, right] = [leftSupportOfFactor(factors[0]), rightSupportOfFactor(factors[1])];
     const approx = memo(() => productOfSides(left, right, values[0], values[1], m, n));
-    return { params, approx, residual2: top.residual2, method: withBiases('two-factor block SVD'), optimal: true };
+    return { params, approx, residual2: top.residual2, method: withBiases('two-factor block SVD'), optimal: true, exactInClass: true };
   }
   let method = factors.length === 2 ? 'two-factor SVD on merged overlapping blocks' : `hierarchical factorization (${factors.length} factors)`;
-  if (solveFullFactors(target, m, n, factors, values, options.seed)) method += ' + least squares on its dense factors';
+  const solved = solveFreeRuns(target, m, n, factors, values, isometric ?? (factors.length === 2 ? solveAgainstIsometries(target, m, n, factors, options.seed) : undefined));
+  if (solved) method += ` + least squares on ${solved}`;
   const approx = chainDense(factors, values);
   const rounds = options.maxRounds ?? defaultRefineRounds(factors, n);
   if (rounds > 0) {
@@ -56,7 +68,38 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
     method += ` + ${used} refinement round${used === 1 ? '' : 's'}`;
   }
   write();
-  return eagerFit(params, approx, target, withBiases(method), false);
+  return eagerFit(params, approx, target, withBiases(method), false, hierarchicalExact(node));
+}
+
+/** Constructors whose chain of factors the hierarchical factorization gives back exactly when W is in their class (Le et al.'s chainable supports). */
+const CHAINABLE = new Set(['butterfly', 'monarch', 'monarch_order']);
+
+/**
+ * Whether `node` is one butterfly or monarch (transposes and biases beside it allowed): the
+ * hierarchical factorization then reproduces every W of its class (idempotence.test.ts); for other
+ * chains (`monarch @ monarch`, …) it is a heuristic.
+ */
+function hierarchicalExact(node: ModelNode): boolean {
+  const weighted = (n: ModelNode): ModelNode[] => {
+    switch (n.kind) {
+      case 'tied':
+        return weighted(n.body);
+      case 'chain':
+        return n.constructorKind !== undefined && CHAINABLE.has(n.constructorKind) ? [n] : n.stages.flatMap(weighted);
+      case 'sum':
+        return n.terms.flatMap(weighted);
+      case 'transpose':
+      case 'bias':
+        return [];
+      case 'ks':
+      case 'bsr':
+        return [n];
+      default:
+        return assertNever(n, 'model node');
+    }
+  };
+  const parts = weighted(node);
+  return parts.length === 1 && parts[0].kind === 'chain';
 }
 
 /**

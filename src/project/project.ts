@@ -20,6 +20,7 @@ import { modelDense } from './model-dense.js';
 import { roundingChanged, STORED_OPTIMUM_TOLERANCE, storedParams, type StorageDtype } from './storage.js';
 import { applyScaling, projectionExponent, scalingPlan, timesPowerOfTwo } from './scale.js';
 import { residualConfirmed } from './verify.js';
+import { EXACT } from './refine.js';
 
 export interface ProjectOptions {
   /** Seed of the randomized range finder (large lowrank terms). Default 0. */
@@ -47,6 +48,12 @@ export interface ProjectionResult {
   readonly method: string;
   /** True when the result is the exact optimum (a closed form); with `storage`, the optimum rounded to it, within that precision's tolerance. */
   readonly optimal: boolean;
+  /**
+   * True when a heuristic found M (a sum of weighted terms, a chain other than one butterfly or
+   * monarch without a free part solved to W) and it did not reach W: its error may be above the
+   * smallest the structure reaches, even when W is in the structure. `monc project` warns (W0801).
+   */
+  readonly heuristic: boolean;
 }
 
 /** What projection reads of a map: its parameter tensors and its body (a ModelMap has both). */
@@ -138,9 +145,11 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
   const fitOptions: FitOptions = { seed: options.seed ?? 0, maxRounds: options.maxRounds, powerIterations: options.powerIterations ?? 1, sizes };
   let fit = fitNode(model.body, target, fitOptions);
   let error2 = fit.residual2;
+  // Reaching W (to 1e-9, finer than stored parameters) is the best any method can do.
+  const heuristic = !fit.exactInClass && error2 > EXACT * norm2;
   // Never worse than the zero map, which every structure can represent.
   if (error2 > norm2) {
-    fit = { params: zeroTensors(model.body, fitOptions), approx: () => new Float64Array(target.length), residual2: norm2, method: `zero (the fit, ${fit.method}, was worse)`, optimal: false };
+    fit = { params: zeroTensors(model.body, fitOptions), approx: () => new Float64Array(target.length), residual2: norm2, method: `zero (the fit, ${fit.method}, was worse)`, optimal: false, exactInClass: false };
     error2 = norm2;
   }
   // In the model's parameter order (what paramsOf lists and files are written in).
@@ -182,6 +191,7 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
     denseParamCount: out * inp,
     method: confirmed ? method : `${method} (its residual did not survive an independent recomputation: not claimed optimal)`,
     optimal: optimal && confirmed,
+    heuristic,
   };
 }
 
@@ -190,7 +200,7 @@ function fitNode(n: ModelNode, target: Float64Array, options: FitOptions): Fit {
     case 'tied':
       return fitNode(n.body, target, options);
     case 'bias':
-      return { params: zeroTensors(n, options), approx: () => new Float64Array(target.length), residual2: squaredNorm(target), method: 'bias: zero', optimal: true };
+      return { params: zeroTensors(n, options), approx: () => new Float64Array(target.length), residual2: squaredNorm(target), method: 'bias: zero', optimal: true, exactInClass: true };
     case 'sum':
       return fitSum(n, target, options, (t, r) => fitNode(t, r, options));
     case 'chain':

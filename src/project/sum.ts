@@ -94,7 +94,8 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
   // projection of W, so the sum is exactly as optimal as that projector.
   const weighted = best.terms.filter((t) => t.node.kind !== 'bias');
   const optimal = weighted.length === 1 && (weighted[0].fit?.optimal ?? false);
-  return { params, approx: () => total, residual2: error, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'}${reversed ? ' (terms fitted in reverse order)' : ''} [${methods.join('; ')}]`, optimal };
+  const exactInClass = weighted.length === 1 && (weighted[0].fit?.exactInClass ?? false);
+  return { params, approx: () => total, residual2: error, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'}${reversed ? ' (terms fitted in reverse order)' : ''} [${methods.join('; ')}]`, optimal, exactInClass };
 }
 
 /**

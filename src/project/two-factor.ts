@@ -66,6 +66,19 @@ export function fitTwoFactor(
   return { optimal: true, residual2: residual2 + uncoveredEnergy(groups, target, m, n) };
 }
 
+/**
+ * Whether X·Y over these supports reaches every m×n matrix, so that `fitTwoFactor` reproduces any
+ * target exactly: the groups' rectangles are disjoint and tile the m×n matrix, and each group has
+ * as many terms as its rectangle's shorter side (full rank there). In `down @ up` through a wider
+ * hidden layer (examples/ffn.mon), `down`'s first factor and `up`'s last are such a pair.
+ */
+export function reachesEveryMatrix(left: Support, right: Support, m: number, n: number): boolean {
+  const groups = groupTerms(left, right);
+  if (groups.some((g) => g.members.length < Math.min(g.rows.length, g.cols.length))) return false;
+  if (groups.reduce((s, g) => s + g.rows.length * g.cols.length, 0) !== m * n) return false;
+  return mergeOverlapping(groups, m, n) === groups;
+}
+
 /** ‖A − L·R‖² for the rows×cols block A and its rank-k fit. */
 function blockResidual(a: Float64Array, rows: number, cols: number, left: Float64Array, right: Float64Array, k: number): number {
   let s = 0;

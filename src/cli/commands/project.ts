@@ -7,7 +7,8 @@ import { checkDenseShape, project, ProjectionError } from '../../project/index.j
 import type { CommandContext, CommandResult } from '../context.js';
 import { readArrayFile, shapeText, type ArrayFromFile } from '../data-files.js';
 import { checkOutputPath, writeAtomic } from '../files.js';
-import { findMap, loadSpec } from '../load-spec.js';
+import { failOnErrors, findMap, loadSpec } from '../load-spec.js';
+import { heuristicProjectionWarning } from '../../project/warning.js';
 import { formatCount } from '../table.js';
 
 export interface ProjectCommandOptions {
@@ -33,6 +34,7 @@ export async function projectCommand(ctx: CommandContext, file: string, opts: Pr
   // the parameters as the file holds them (rounded to the module's dtype).
   const storage = spec.module.dtype;
   const result = project(model, w.data, { seed: opts.seed, maxRounds: opts.rounds, storage });
+  failOnErrors(ctx, spec.source, heuristicProjectionWarning(map, result));
   const dtype = storage === 'f16' ? 'F16' : 'F32';
   const specs = model.params;
   await writeAtomic(opts.out, writeSafetensors(new Map(specs.map((s) => [s.name, { shape: s.shape, data: result.params.get(s.name)! }])), { dtype }), outInputs);
