@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Adds device calls of sessions 10-16 to a results file's `records` (the H100 calls of sessions 10-12 and 16 to
+"""Adds device calls of sessions 10-17 to a results file's `records` (the H100 calls of sessions 10-12, 16 and 17 to
 bench/results/nvidia-h100-80gb-hbm3.json, session 12's and 14's H200 calls to bench/results/nvidia-h200.json) (the fields of issue 4: op, n, m, nblocks, batch, dtype, ms, gflops, baseline,
 baseline_ms, speedup = baseline_ms / ms): per Monarch case of each call's monarch-goal run, monc's
 best checked two-kernel chain against each PyTorch baseline of the same call's torch.json (fly bmm
@@ -21,6 +21,8 @@ CALLS = {  # results file: [(monarch-goal outputs, the same call's PyTorch run)]
         (['bench/results/s16/call-2/goal.json', 'bench/results/s16/call-2/goal-16k.json'], 'bench/results/s16/call-2/torch.json'),
         # call 3 ran no PyTorch (an H100 again): call 2's, the same session on the same kind of machine
         (['bench/results/s16/call-3/goal.json', 'bench/results/s16/call-3/goal-16k.json'], 'bench/results/s16/call-2/torch.json'),
+        # session 17: call 2 ran the plans without PyTorch; call 1's, the same session on the same H100
+        (['bench/results/s17/call-2/goal.json', 'bench/results/s17/call-2/goal-16k.json'], 'bench/results/s17/call-1/torch.json'),
     ],
     'bench/results/nvidia-h200.json': [
         (['bench/results/s12/call-3/goal.json', 'bench/results/s12/call-3/goal-16k.json'], 'bench/results/s12/call-3/torch.json'),
