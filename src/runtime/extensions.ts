@@ -20,7 +20,7 @@ import type { programOfManifest } from './manifest-program.js';
 import type { ForwardStaging, StagingHost } from './host-io.js';
 import type { PatternRefResolver } from '../manifest/manifest-file.js';
 import type { patternTables } from './pattern-buffers.js';
-import type { checkChunkRows, chunkRowsFor, readInPieces } from './pipelined-forward.js';
+import type { checkChunkRows, chunkRowsFor, PipelinedRun, readInPieces } from './pipelined-forward.js';
 import type { TrainingHost } from './training.js';
 import type { denseMatrix } from './dense.js';
 
@@ -57,9 +57,13 @@ export interface HostIoSupport {
 
 /** An executor's chunk ring: each run's chunks read that run's parameters (`held`: the device's, or the copy holdParams took for it). */
 export interface PipelinedRing {
-  /** x as it is at the call, for a later run(): copied into the ring's reused array unless another run holds it. */
-  take(x: ArrayLike<number>): Float32Array;
-  run(x: Float32Array, batch: number, out: Float32Array | undefined, chunkRows: number, held: HeldParams): Promise<Float32Array>;
+  /**
+   * A run of `batch` rows of x as x is at the call: its chunks written into the ring's mapped
+   * buffers and submitted now when nothing else of the runner waits, else x copied for later.
+   */
+  take(x: ArrayLike<number>, batch: number, out: Float32Array | undefined, chunkRows: number, held: HeldParams): PipelinedRun;
+  /** Y for a taken run, in the executor's queue. */
+  run(taken: PipelinedRun): Promise<Float32Array>;
   destroy(): void;
 }
 

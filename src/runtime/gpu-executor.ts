@@ -26,6 +26,7 @@ import { cacheSet, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-
 import { fromStorage, toStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import { hostIoSupport, missingEntry, type PipelinedRing } from './extensions.js';
+import type { PipelinedRun } from './pipelined-forward.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { FormatError } from './formats/format-error.js';
@@ -333,15 +334,15 @@ export class GpuExecutor {
     const io = onePiece && !this.#runs && this.#ensureIo(batch);
     const filled = io && io.upload.mapState === 'mapped';
     if (filled) this.#fillUpload(io, x, batch);
-    // A pipelined run's copy of x: the ring's reused one while no other run holds it (a new 64 MiB array costs page faults).
-    const input = filled ? undefined : onePiece ? new Float32Array(x) : (this.#pipelined ??= hostIoSupport!.pipeline(this, this.#spec)).take(x);
     const held = this.heldParams(hold);
+    // A pipelined run takes x now: written into the ring's chunks and submitted when nothing else waits, else copied (pipelined-forward.ts).
+    const input = filled ? undefined : onePiece ? new Float32Array(x) : (this.#pipelined ??= hostIoSupport!.pipeline(this, this.#spec)).take(x, batch, out, chunk, held);
     this.#runs++;
     return this.#queue(() =>
       onePiece
-        ? this.#runNow(input, batch, out, held)
-        : // One pipelined run at a time (the queue): its chunks read `held`. run() found the entry registered to choose chunks at all.
-          (this.#checkUsable(), this.#pipelined!.run(input!, batch, out, chunk, held)),
+        ? this.#runNow(input as Float32Array | undefined, batch, out, held)
+        : // One pipelined run at a time (the queue). run() found the entry registered to choose chunks at all.
+          (this.#checkUsable(), this.#pipelined!.run(input as PipelinedRun)),
     ).finally(() => {
       this.#runs--;
       this.releaseParams(held);

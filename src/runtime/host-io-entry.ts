@@ -30,17 +30,13 @@ registerHostIo({
   readBack: readInPieces,
   dense: denseMatrix,
   pipeline: (gpu, sizes) => {
-    // The parameters of the run in progress (one at a time: the executor's queue): its chunks read them, not those on the device now.
+    // The parameters of the run whose chunks are being submitted (one run at a time: the ring's take and the executor's queue).
     let params: HeldParams | undefined;
     // The input was checked by the caller (MapRunner.forward); the ring's stagings need not check it again.
-    const ring = new PipelinedForward({ map: { name: 'forward', in: sizes.in, out: sizes.out }, checkInput: () => undefined }, { ...stagingDevice(gpu), encode: (encoder, x, y, rows) => gpu.encode(encoder, x, y, rows, params?.copy) });
-    return {
-      take: (x) => ring.take(x),
-      run: (x, batch, out, chunkRows, held) => {
-        params = held;
-        return ring.run(x, batch, out, chunkRows);
-      },
-      destroy: () => ring.destroy(),
-    };
+    return new PipelinedForward(
+      { map: { name: 'forward', in: sizes.in, out: sizes.out }, checkInput: () => undefined },
+      { ...stagingDevice(gpu), encode: (encoder, x, y, rows) => gpu.encode(encoder, x, y, rows, params?.copy) },
+      (held) => (params = held),
+    );
   },
 });

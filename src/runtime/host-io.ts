@@ -103,6 +103,30 @@ abstract class StagingSteps implements ForwardStaging {
     return this.#lent;
   }
 
+  /**
+   * The input view lent and filled from `rows` at once, with no await (a pipelined forward's chunk
+   * at the call, pipelined-forward.ts); only when `ready`.
+   */
+  fillNow(rows: ArrayLike<number>, batch: number): void {
+    this.#expect(['idle', 'result'], 'input()');
+    this.releaseResult();
+    this.rows = batch;
+    (this.#lent = this.lendNow(batch)).set(rows);
+    this.#phase = 'filling';
+  }
+
+  /** Whether fillNow() may be called now: the staging is between runs and its input can be lent without waiting. */
+  get ready(): boolean {
+    return (this.#phase === 'idle' || this.#phase === 'result') && this.lendable();
+  }
+
+  /** Ends the lease of the result view before the next input() (a pipelined forward's chunk, once copied out). */
+  release(): void {
+    if (this.#phase !== 'result') return;
+    this.releaseResult();
+    this.#phase = 'idle';
+  }
+
   async run(): Promise<Float32Array> {
     this.#expect(['filling'], 'run()');
     // An input the map must not run on rejects here, the view still lent: correct it, run again.
@@ -159,6 +183,10 @@ abstract class StagingSteps implements ForwardStaging {
   /** Ends the lease of the last result view, if any. */
   protected abstract releaseResult(): void;
   protected abstract lendInput(batch: number): Promise<Float32Array>;
+  /** Whether lendNow() can lend the input now, with no await. */
+  protected abstract lendable(): boolean;
+  /** The input view for `batch` rows, now (only when lendable()). */
+  protected abstract lendNow(batch: number): Float32Array;
   protected abstract compute(batch: number): Promise<Float32Array>;
   protected abstract free(): void;
 }
@@ -187,6 +215,14 @@ export class CpuStaging extends StagingSteps {
   protected releaseResult(): void {}
 
   protected async lendInput(batch: number): Promise<Float32Array> {
+    return this.lendNow(batch);
+  }
+
+  protected lendable(): boolean {
+    return true;
+  }
+
+  protected lendNow(batch: number): Float32Array {
     return this.x.subarray(0, batch * this.host.map.in);
   }
 
@@ -271,6 +307,14 @@ export class GpuStaging extends StagingSteps {
     // (Mapped before the loss, as at creation: the view would be a bare OperationError.)
     checkDevice(this.gpu.device);
     if (!mapped) throw new MoncError('device', `map '${this.host.map.name}': the staging's upload buffer could not be mapped after an earlier WebGPU error`);
+    return this.lendNow(batch);
+  }
+
+  protected lendable(): boolean {
+    return this.#io.upload.mapState === 'mapped';
+  }
+
+  protected lendNow(batch: number): Float32Array {
     const count = batch * this.host.map.in;
     if (this.#hostX) return this.#hostX.subarray(0, count);
     return new Float32Array(this.#io.upload.getMappedRange(0, this.#bytes(count)), 0, count);

@@ -223,12 +223,15 @@ async function f16CopyDevice(): Promise<GpuStagingDevice> {
 
 describe('pipelined round trip in f16 storage', () => {
   it('converts each chunk to and from halves at its place in the batch', async () => {
-    const pipelined = new PipelinedForward(COPY_HOST, await f16CopyDevice());
+    const pipelined = new PipelinedForward(COPY_HOST, await f16CopyDevice(), () => undefined);
     try {
-      for (const [batch, chunkRows] of [[7, 3], [4, 4], [5, 1]]) {
-        const x = randomArray(batch * 6, rng(batch * 5 + chunkRows)).map((v) => v * 1000);
-        const y = await pipelined.run(x, batch, new Float32Array(batch * 6), chunkRows);
-        expect(Array.from(y), `batch ${batch}, chunks of ${chunkRows}`).toEqual(Array.from(x, (v) => f16BitsToF32(f32ToF16Bits(v))));
+      // Filled at the call (this call's parameters alone) and from take()'s copy (another run of them waits).
+      for (const waiting of [1, 2]) {
+        for (const [batch, chunkRows] of [[7, 3], [4, 4], [5, 1]]) {
+          const x = randomArray(batch * 6, rng(batch * 5 + chunkRows)).map((v) => v * 1000);
+          const y = await pipelined.run(pipelined.take(x, batch, new Float32Array(batch * 6), chunkRows, { waiting }));
+          expect(Array.from(y), `batch ${batch}, chunks of ${chunkRows}, waiting ${waiting}`).toEqual(Array.from(x, (v) => f16BitsToF32(f32ToF16Bits(v))));
+        }
       }
     } finally {
       pipelined.destroy();
@@ -303,25 +306,68 @@ describe('pipelined forward (webgpu)', () => {
     }
   });
 
-  it("reuses take()'s copy of x once its run settled, and never a caller's own array", async () => {
-    const pipelined = new PipelinedForward(COPY_HOST, await f16CopyDevice());
+  it("reuses take()'s copy of x once its run settled; an idle take fills and submits its chunks at the call, copying nothing", async () => {
+    const pipelined = new PipelinedForward(COPY_HOST, await f16CopyDevice(), () => undefined);
+    // Another run of these parameters waits: x is copied for later.
+    const waiting = { waiting: 2 };
     try {
-      const first = pipelined.take(randomArray(4 * 6, rng(1)));
+      const first = pipelined.take(randomArray(4 * 6, rng(1)), 4, undefined, 3, waiting);
+      expect(first.chunks).toBeUndefined();
       // Taken again before its run: another array.
-      expect(pipelined.take(new Float32Array(6)).buffer).not.toBe(first.buffer);
-      await pipelined.run(first, 4, undefined, 3);
-      const again = pipelined.take(new Float32Array(2 * 6).fill(5));
-      expect(again.buffer).toBe(first.buffer);
-      expect(Array.from(again)).toEqual(new Array(12).fill(5));
-      await pipelined.run(again, 2, undefined, 3);
-      // A caller's array given to run() is not kept: the next take() copies into take()'s own.
-      const own = randomArray(4 * 6, rng(2));
-      await pipelined.run(own, 4, undefined, 3);
-      const taken = pipelined.take(new Float32Array(6));
-      expect(taken.buffer).not.toBe(own.buffer);
-      expect(taken.buffer).toBe(first.buffer);
+      const second = pipelined.take(new Float32Array(6), 1, undefined, 3, waiting);
+      expect(second.x!.buffer).not.toBe(first.x!.buffer);
+      await pipelined.run(first);
+      await pipelined.run(second);
+      const again = pipelined.take(new Float32Array(2 * 6).fill(5), 2, undefined, 3, waiting);
+      expect(again.x!.buffer).toBe(first.x!.buffer);
+      expect(Array.from(await pipelined.run(again))).toEqual(new Array(12).fill(5));
+      // This call's parameters alone and no run unsettled: every chunk written into its staging and submitted now.
+      const x = new Float32Array(7 * 6).fill(3);
+      const now = pipelined.take(x, 7, undefined, 3, { waiting: 1 });
+      expect(now.x).toBeUndefined();
+      expect(now.chunks).toHaveLength(3);
+      x.fill(9);
+      // While it is unsettled another idle-looking take copies (the ring is busy), and after it the ring takes at the call again.
+      const behind = pipelined.take(new Float32Array(6).fill(4), 1, undefined, 3, { waiting: 1 });
+      expect(behind.chunks).toBeUndefined();
+      expect(Array.from(await pipelined.run(now))).toEqual(new Array(42).fill(3));
+      expect(Array.from(await pipelined.run(behind))).toEqual(new Array(6).fill(4));
+      const next = pipelined.take(new Float32Array(6).fill(2), 1, undefined, 3, { waiting: 1 });
+      expect(next.chunks).toHaveLength(1);
+      expect(Array.from(await pipelined.run(next))).toEqual(new Array(6).fill(2));
+      // Not a typed array: copied.
+      const array = pipelined.take(new Array<number>(6).fill(1), 1, undefined, 3, { waiting: 1 });
+      expect(array.chunks).toBeUndefined();
+      expect(Array.from(await pipelined.run(array))).toEqual(new Array(6).fill(1));
     } finally {
       pipelined.destroy();
+    }
+  });
+
+  it('an idle call submits its chunks at the call (the GPU starts while the caller goes on) and takes x there', async () => {
+    const { runner, want } = await runnerFor(MAP, 'webgpu');
+    const device = await getTestDevice();
+    const submit = device.queue.submit.bind(device.queue);
+    let submits = 0;
+    device.queue.submit = (buffers: Iterable<GPUCommandBuffer>) => {
+      submits++;
+      submit(buffers);
+    };
+    try {
+      // Chunks of 3: 3 + 3 + 3 + 1, 3 + 3 + 1, 3 + 1 (the last partial).
+      for (const batch of [10, 7, 4]) {
+        const x = randomArray(batch * MAP.in, rng(batch + 60));
+        const rows = Float32Array.from(x);
+        submits = 0;
+        const y = runner.forward(x, { chunkRows: 3 });
+        const atCall = submits;
+        x.fill(Number.NaN);
+        expect(relativeError(await y, want(rows, batch)), `batch ${batch}`).toBeLessThan(TOL);
+        expect(atCall, `batch ${batch}: submissions made during the call`).toBe(Math.ceil(batch / 3));
+      }
+    } finally {
+      device.queue.submit = submit;
+      runner.destroy();
     }
   });
 
