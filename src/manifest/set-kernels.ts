@@ -11,8 +11,10 @@
  *   buffers, workgroup size, dispatch, schedule and pattern: a set naming the module's `up_op0` in
  *   place of its own `up_op0_tc` would run the module's code with the set's dispatch; a set that
  *   is a module of its own (`extendsModule: false`) declares all its kernels.
+ * - a tiled kernel the set's text declares has the rows per workgroup and workgroups per row tile
+ *   its WGSL numbers its workgroups by, where it does so in the forms monc writes (tiledProblem).
  * The module's WGSL is a file beside the manifest, which decodeManifest does not read: the
- * module's own kernels' workgroup sizes stay unchecked, and so do tiled rules everywhere.
+ * module's own kernels' workgroup sizes and tiled rules stay unchecked.
  */
 import { shortJson } from './manifest-file.js';
 import type { ManifestKernelPlan, ManifestMap } from './types.js';
@@ -58,8 +60,44 @@ function kernelProblem(plan: Plan, wgsl: CarriedWgsl, module: readonly Plan[]): 
     const field = PLAN_FIELDS.find((f) => !sameValue(plan[f], shared[f]));
     return field && `.${field}: ${shortJson(plan[field])} is not the ${shortJson(shared[field])} of the module's kernel '${ep}', whose code it names`;
   }
-  if (declared !== undefined && sameValue(declared, plan.workgroupSize)) return undefined;
-  return `.workgroupSize: ${shortJson(plan.workgroupSize)} is not the @workgroup_size its set's WGSL declares '${ep}' with (${declared ? shortJson(declared) : 'none readable'})`;
+  if (declared === undefined || !sameValue(declared, plan.workgroupSize)) {
+    return `.workgroupSize: ${shortJson(plan.workgroupSize)} is not the @workgroup_size its set's WGSL declares '${ep}' with (${declared ? shortJson(declared) : 'none readable'})`;
+  }
+  return tiledProblem(plan, wgsl.text);
+}
+
+/**
+ * A tiled rule against how the kernel's WGSL numbers its workgroups, where it does so in one of
+ * the forms monc writes at the top of a tiled kernel: `let row_tile = group / P;` with
+ * `let row0 = row_tile * R;` (R rows per workgroup, P workgroups per row tile), or
+ * `let row0 = group * R;` (one workgroup per row tile). A rule that asks for more rows per
+ * workgroup or fewer workgroups per row tile leaves rows or outputs undone (QA2 s14 R34: a
+ * butterfly's rowsPerWorkgroup 64 -> 128 ran with errors of 1.4); fewer or more is refused too, as
+ * not the kernel's numbering. Kernels written in another form are not checked.
+ */
+export function tiledProblem(plan: Pick<Plan, 'entryPoint' | 'dispatch'>, text: string): string | undefined {
+  if (plan.dispatch.kind !== 'tiled') return undefined;
+  const grid = tileGrid(text, plan.entryPoint);
+  if (!grid) return undefined;
+  const { rowsPerWorkgroup, workgroupsPerRowTile } = plan.dispatch;
+  if (rowsPerWorkgroup !== grid.rows) return `.dispatch.rowsPerWorkgroup: ${rowsPerWorkgroup} is not the ${grid.rows} rows per workgroup its WGSL gives each workgroup of '${plan.entryPoint}' (row0 = row tile × ${grid.rows})`;
+  if (workgroupsPerRowTile !== grid.perRowTile) return `.dispatch.workgroupsPerRowTile: ${workgroupsPerRowTile} is not the ${grid.perRowTile} workgroups per row tile its WGSL numbers '${plan.entryPoint}' by (row tile = workgroup / ${grid.perRowTile})`;
+  return undefined;
+}
+
+/** How many characters of a kernel's body its workgroup numbering lies within (it comes first, after the bounds check). */
+const PROLOGUE = 1000;
+
+/** Rows per workgroup and workgroups per row tile as the kernel's WGSL numbers them, if it does so in a form tiledProblem knows. */
+function tileGrid(text: string, entryPoint: string): { rows: number; perRowTile: number } | undefined {
+  const at = text.indexOf(`fn ${entryPoint}(`);
+  const end = text.indexOf('\nfn ', at + 1);
+  const prologue = text.slice(at, Math.min(end < 0 ? text.length : end, at + PROLOGUE));
+  const factor = (m: RegExpExecArray | null, i: number) => (m?.[i] === undefined ? 1 : Number(m[i]));
+  const rowTile = /\n\s*let row_tile = group(?: \/ (\d+)u)?;/.exec(prologue);
+  const row0 = /\n\s*let row0 = (row_tile|group)(?: \* (\d+)u)?;/.exec(prologue);
+  if (!row0 || (row0[1] === 'row_tile') !== (rowTile !== null)) return undefined;
+  return { rows: factor(row0, 2), perRowTile: rowTile ? factor(rowTile, 1) : 1 };
 }
 
 /**

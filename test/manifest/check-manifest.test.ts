@@ -323,6 +323,49 @@ describe('decodeManifest of a damaged manifest file', () => {
     for (const file of [large, tc, f16]) expect(decodeManifest(JSON.parse(file), blockSparse).maps).toHaveLength(1);
   });
 
+  // QA2 s14 R34: a tiled rule's rowsPerWorkgroup doubled (64 -> 128 on a butterfly) decoded and ran with errors of 1.4.
+  it("a kernel set's tiled rule unlike how its WGSL numbers the workgroups (rows per workgroup, workgroups per row tile): a format error naming it", () => {
+    const large = manifestText('map u : 1024 -> 1024 = monarch(nblocks: 32)\n', true);
+    const tc = manifestText('dtype f16\nmap u : 256 -> 256 = monarch(nblocks: 16)\n', true);
+    type Plan = { entryPoint: string; dispatch: { kind: string; rowsPerWorkgroup: number; workgroupsPerRowTile: number }; schedule: { family: string } };
+    // A butterfly's levels fused into one kernel number its workgroups by `row0 = group * R` (f32-storage set).
+    const fused = manifestText('dtype f16\nmap u : 64 -> 64 = butterfly()\n', true);
+    const checked: string[] = [];
+    for (const file of [large, tc, fused]) {
+      const sets = JSON.parse(file).maps[0].kernelSets as { name: string; wgsl?: { text: string }; kernels: Plan[] }[];
+      sets.forEach((set, s) =>
+        (set.kernels ?? []).forEach((k, i) => {
+          // Tiled kernels the set's own WGSL declares (a shared one is held to the module's kernel instead).
+          if (k.dispatch.kind !== 'tiled' || !set.wgsl?.text.includes(`fn ${k.entryPoint}(`)) return;
+          const at = ['maps', 0, 'kernelSets', s, 'kernels', i, 'dispatch'];
+          const { rowsPerWorkgroup: rows, workgroupsPerRowTile: perRowTile } = k.dispatch;
+          const refused = (dispatch: Plan['dispatch']) => moncErrorOf(() => decodeManifest(withField(file, at, dispatch), blockSparse));
+          const twiceRows = refused({ ...k.dispatch, rowsPerWorkgroup: 2 * rows });
+          expect([twiceRows.kind, twiceRows.message]).toEqual([
+            'format',
+            `the manifest of module 'damaged': maps[0].kernelSets[${s}].kernels[${i}].dispatch.rowsPerWorkgroup: ${2 * rows} is not the ${rows} rows per workgroup its WGSL gives each workgroup of '${k.entryPoint}' (row0 = row tile × ${rows})`,
+          ]);
+          expect(refused({ ...k.dispatch, rowsPerWorkgroup: Math.max(1, rows / 2) }).message).toContain('.dispatch.rowsPerWorkgroup: ');
+          expect(refused({ ...k.dispatch, workgroupsPerRowTile: perRowTile + 1 }).message).toBe(
+            `the manifest of module 'damaged': maps[0].kernelSets[${s}].kernels[${i}].dispatch.workgroupsPerRowTile: ${perRowTile + 1} is not the ${perRowTile} workgroups per row tile its WGSL numbers '${k.entryPoint}' by (row tile = workgroup / ${perRowTile})`,
+          );
+          checked.push(`${set.name} ${k.entryPoint} ${k.schedule.family}`);
+        }),
+      );
+      // The file as written decodes.
+      expect(decodeManifest(JSON.parse(file), blockSparse).maps).toHaveLength(1);
+    }
+    // Every tiled family the sets declare here: both numbering forms.
+    expect(checked).toEqual([
+      'large u_op1_large ks-dtiled',
+      'tensor-core u_op0_tc ks-sgmat',
+      'tensor-core u_op1_tc ks-sgmat-strided',
+      'f32-storage u_op0 ks-tiled',
+      'f32-storage u_op1 ks-dvec',
+      'f32-storage u_op0 ks-chain-fused',
+    ]);
+  });
+
   // QA2 s16 R51: the f32-storage set's storage flipped to "f16" was accepted; a runner without shader-f16 picked it and fed f16
   // halves to its f32 kernels (forward of ones gave -21.375, 0.0259, -26256, ... for 1.25).
   it("a kernel set whose storage is not the module's dtype (f32 for 'f32-storage'), or an f16 set not requiring shader-f16: a format error naming it", () => {
