@@ -63,36 +63,6 @@ describe('ks-dtiled', () => {
     }
   });
 
-  it('offers the global-access forms (`gs`, `df`: δ-fastest with ku; df only with several β and δ tiles a row tile) and they match the reference', async () => {
-    const h200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
-    // n=4096 (b = 64): the default's gs twin, no df twin (one β tile); n=16384 (b = 128): both.
-    const n4096 = monarchCase(4096, 4096, 64).ops[1];
-    const n16384 = monarchCase(16384, 16384, 128).ops[1];
-    const def4096 = ksDtiled.defaultSchedule(n4096, h200);
-    expect(ksDtiled.candidates(n4096, h200)).toContainEqual({ ...def4096, gs: true });
-    expect(ksDtiled.candidates(n4096, h200)).not.toContainEqual({ ...def4096, df: true });
-    const def16k = ksDtiled.defaultSchedule(n16384, h200);
-    for (const k of [{ gs: true }, { df: true }, { gs: true, df: true }]) expect(ksDtiled.candidates(n16384, h200)).toContainEqual({ ...def16k, ...k });
-    const access = ksDtiled.candidates(n16384, h200).filter((s) => s.gs === true || s.df === true);
-    expect(access.every((s) => s.ku === true && s.bcast !== true)).toBe(true);
-    // The unpadded 64 × 32 × 16 δ, chunks of 8 (48 KiB: its padded twin does not fit) has them too.
-    const sixteen = { family: 'ks-dtiled', rows: 64, cols: 32, dtile: 16, tk: 8, rr: 8, rb: 8, pipeline: true, pl: true, ku: true };
-    expect(ksDtiled.candidates(n4096, h200)).toContainEqual({ ...sixteen, gs: true });
-    expect(ksDtiled.candidates(n4096, h200)).not.toContainEqual({ ...sixteen, pad: true });
-    // The kernels differ from their plain twin: the staging's item order, the workgroups' order.
-    const ctx = contextFor(monarchCase(16384, 16384, 128), 'k', 1, 'f32');
-    const wgsl = (s: Record<string, unknown>) => ksDtiled.emit(n16384, ksDtiled.decode(s), ctx).wgsl;
-    expect(wgsl({ ...def16k, gs: true })).not.toEqual(wgsl(def16k));
-    expect(wgsl({ ...def16k, df: true })).not.toEqual(wgsl(def16k));
-    for (const [c, batch] of [[monarchCase(64, 64, 8), 9], [monarchCase(64, 128, 8), 3], [monarchCase(48, 96, 4), 5]] as const) {
-      const forms = ksDtiled.candidates(c.ops[1], LIMITS).filter((s) => s.gs === true || s.df === true);
-      // d = 4 has one δ tile of 4: no df there.
-      expect([forms.some((s) => s.gs === true), forms.some((s) => s.df === true)], c.name).toEqual([true, c.ops[1].d > 4]);
-      for (const s of [...sample(forms.filter((f) => f.gs !== true), 2), ...sample(forms.filter((f) => f.gs === true), 3)])
-        expect(await opError(ksDtiled, c, 1, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
-    }
-  });
-
   it('defaults to the schedules measured best on Hopper (H100 and H200) where the limits allow them', () => {
     const h200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
     const base = { family: 'ks-dtiled', rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true };

@@ -52,17 +52,16 @@
  * (H100, s16 call 2: n=4096 0.3809 vs rt 4 0.3998, rt 2 0.4079; n=16384 0.6721 vs 0.6698, 0.6762;
  * 32 rows, two workgroups per SM, 0.4525 and 0.7909) and left with the call (code at 0791030).
  *
- * Session 17's global-access forms (the δ-fastest form with pl and ku; tuner candidates): they
- * ask whether the strided factor (about 1.5x the first factor's time on the same GEMM shapes) waits
- * on its global access: 32-byte runs (8 δ × f32) at stride d per (row, γ) where the first factor
- * reads whole rows. `gs` stages the source γ before rows, so a warp's loads take the tk γ of one
- * or two rows, within a few KiB of each (n = 4096, 8 δ: 16 rows 16 KiB apart without it); session
- * 13's layout probe timed it on the unpadded default (bench/results/s13/call-1, H100: n=4096 0.4347
- * vs 0.4169 ms, n=16384 0.7072 vs 0.7416). `df` numbers the workgroups δ tile
- * fastest (β tile fastest without it), so where a row tile has several of each (n = 16384:
- * 2 β tiles × 16 δ tiles) the workgroups running at once read neighbouring runs of the same lines
- * rather than the same runs again. The longer runs themselves (16 or 32 δ a workgroup: 64 or 128
- * bytes) are the existing `dtile` 16 / 32 candidates.
+ * Session 17 asked whether the strided factor (0.38 ms at n=4096 where the first factor takes 0.27 on
+ * the same GEMM shapes) waits on its global access, 32-byte runs (8 δ × f32) at stride d per (row, γ),
+ * and none of its forms won (H100, s17 call 2, bench/results/s17/call-2; the default 0.3813 ms at
+ * n=4096, 0.6768 at n=16384): the source staged γ before rows (`gs`) 0.4208 / 0.6816, workgroups
+ * δ tile fastest (`df`, n=16384 only) 0.6766, both 0.6796 (code at 4b43a5f); 16 δ a workgroup
+ * (64-byte runs) 64 × 32 β chunks of 4 padded 0.4251 (its 8-δ control, 64 × 32 × 8 δ, 0.4543 / 0.8020),
+ * chunks of 8 unpadded 0.5428 / 1.0148, 32 × 64 0.5943 / 1.0651; 32 δ (128-byte runs, 32 × 32)
+ * 0.5293 / 1.0034; 128 × 32 × 8 δ 0.4669 / 0.8445; 8x4 tiles at 1024 invocations 0.4220 / 0.7944.
+ * Only the default keeps all three of 64 rows, 64 β (at n=4096 all of them: each source element
+ * read once) and padded 8x8 tiles at 512 invocations; each form that gave one up lost, whatever its runs.
  *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
@@ -94,17 +93,7 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // the staged tiles, one barrier per chunk) lost wherever the H100 timed it and left the
   // candidates in session 12. With bcast, `el` (a flag): the epilogue's cooperative passes as a
   // WGSL loop (below). With pl, `ku` (a flag): each chunk's γ written out (staged-sum.ts chunkSteps).
-  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above). Without
-  // bcast, with ku, `gs` and `df` (flags, session 17): γ-major source staging, δ-tile-fastest
-  // workgroups (above).
-}
-
-function isGammaStaged(s: KsDtiledSchedule): boolean {
-  return s.gs === true;
-}
-
-function isDeltaFirst(s: KsDtiledSchedule): boolean {
-  return s.df === true;
+  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above).
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -210,9 +199,6 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     (!isLooped(s) || isBcast(s)) &&
     (s.ku !== true || isPlanes(s)) &&
     (!isPadded(s) || !isBcast(s)) &&
-    ((!isGammaStaged(s) && !isDeltaFirst(s)) || (s.ku === true && !isBcast(s))) &&
-    // δ-tile-fastest workgroups differ from β-fastest ones only where a row tile has several of each.
-    (!isDeltaFirst(s) || (op.b > s.cols && op.d > s.dtile)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -251,10 +237,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const unrolled = [...planed, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, ku: true }));
   // Then (session 14) the δ-fastest planed ones, with ku or not, with padded staging (`pad`).
   const padded = [...planed, ...unrolled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
-  // Then (session 17) the δ-fastest ones with ku, padded or not, with γ-major staging, δ-tile-fastest workgroups or both.
-  const withKu = [...unrolled, ...padded].filter((s) => s.ku === true && !isBcast(s));
-  const accessForms = ([{ gs: true }, { df: true }, { gs: true, df: true }] as const).flatMap((k) => withKu.map((s): KsDtiledSchedule => ({ ...s, ...k }))).filter((s) => valid(op, s, limits));
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...accessForms];
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded];
 }
 
 /**
@@ -310,9 +293,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     item: () =>
       isGrun(schedule)
         ? [`let dv = ${mod('e', V)};`, `let k = ${mod('e', TK)};`, `let r = ${mod(div('e', TK), TR)};`]
-        : isGammaStaged(schedule)
-          ? [`let dv = ${mod('e', V)};`, `let k = ${mod(div('e', V), TK)};`, `let r = ${div('e', V * TK)};`]
-          : [`let dv = ${mod('e', V)};`, `let r = ${mod(div('e', V), TR)};`, `let k = ${div('e', V * TR)};`],
+        : [`let dv = ${mod('e', V)};`, `let r = ${mod(div('e', V), TR)};`, `let k = ${div('e', V * TR)};`],
     load: (v, k0) => [
       `${v} = ${toF32(st, `${n.src}[${sum(div(sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0'), 4), 'dv')}]`, true)};`,
     ],
@@ -412,7 +393,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     ? [`let tb = ${mod('lid', NB)};`, `let tr = ${mod(div('lid', NB), NR)};`, `let dd = ${div('lid', NB * NR)};`]
     : [`let dd = ${mod('lid', TD)};`, `let tb = ${mod(div('lid', TD), NB)};`, `let tr = ${div('lid', TD * NB)};`, `let delta = delta0 + dd;`];
   const body = [
-    ...ksTileOrigin({ perRowTile, rows: TR, cols: TB, dtile: TD, nbt, ndt, fastest: isDeltaFirst(schedule) ? 'delta' : 'beta' }),
+    ...ksTileOrigin({ perRowTile, rows: TR, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     ...lanes,
     ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
     ...stagedSum(stage, c, TK, schedule.pipeline, compute, vec4Accumulators(accs)),
@@ -447,7 +428,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     family: 'ks-dtiled',
     ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad', 'gs', 'df']),
+    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
   }),
   emit,
