@@ -14,7 +14,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { contextFor, monarchCase, type OpsCase } from '../../bench/cases.js';
-import { ksSgmatStrided, stridedSgmatLayout, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
+import { ksSgmatStrided, stridedF16SumTwin, stridedSgmatLayout, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
@@ -63,6 +63,20 @@ describe('ks-sgmat-strided acc16: the schedule space', () => {
     const s = acc16({ dtile: 8, cols: 64, sb: 32, mr: 2, chunks: 4, tk: 32, wres: true }, 4);
     expect(ksSgmatStrided.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
     expect('acc16' in ksSgmatStrided.decode(schedule({ dtile: 8, cols: 64, sb: 32, mr: 2, chunks: 4, tk: 32, wres: true }))).toBe(false);
+  });
+
+  it("names the tuner's f16-sum seed: the default with acc16 where that is a candidate (n = 4096, n = 16384), none elsewhere", () => {
+    const twins = shapes.map(([name, c]) => [name, ...(c.ops as KsOp[]).map((op) => stridedF16SumTwin(op, H200))] as const);
+    for (const [name, first, strided] of twins) {
+      expect(first, name).toBeUndefined(); // d = 1: f16 results are ks-sgmat's (its own f16SumTwin)
+      if (name === 'n=4096' || name === 'n=16384') {
+        const op = shapes.find(([n]) => n === name)![1].ops[1] as KsOp;
+        expect(strided, name).toEqual({ ...ksSgmatStrided.defaultSchedule(op, H200), acc16: true });
+        expect(ksSgmatStrided.candidates(op, H200)).toContainEqual(strided);
+      } else expect(strided, name).toBeUndefined(); // d = 4: the default's pd 2 has no acc16 twin among the candidates
+    }
+    const noF16Results = { ...H200, features: H200.features.filter((f) => f !== 'chromium-experimental-subgroup-matrix') };
+    expect(stridedF16SumTwin(n4096.ops[1] as KsOp, noF16Results)).toBeUndefined();
   });
 
   it('declares at most the limit of workgroup memory (a spread of the acc16 candidates, each factor)', () => {

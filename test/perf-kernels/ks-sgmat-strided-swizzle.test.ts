@@ -4,7 +4,7 @@
  * index it by constants instead of by the runtime lane (q + rotation) mod 4, which a driver may
  * keep in thread-local memory. Same addresses (so the bank tests of sgmat-strided.test.ts hold);
  * offered as twins of session 6's form, of the f16-result (acc16), ds-with-f32 and et schedules,
- * of the staged-W schedules (session 17) and of every contiguous (d = 1) schedule. The default of a strided factor (d > 1) whose lanes
+ * and of every contiguous (d = 1) schedule. The default of a strided factor (d > 1) whose lanes
  * rotate (8 δ or more: two or more runs) since session 11's H100 call (10-12% faster). Results through the subgroup-matrix emulation against
  * float64 (f32 storage as the emulation requires), with every rotation (16 δ: 4 runs of 4).
  */
@@ -21,8 +21,6 @@ import { kernelError, TOL_F16 } from './support.js';
 const swizzled = (s: KsSgmatStridedSchedule): KsSgmatStridedSchedule => ({ ...s, sw: true });
 /** Session 10's best for n = 4096's strided factor on the H100. */
 const s10Best = schedule({ dtile: 8, cols: 64, sb: 32, mr: 1, chunks: 8, tk: 64, wres: true });
-/** Session 17's staged-W form of n = 4096's strided factor: 8 δ, one subgroup each with a 64 x 32 warp tile, W staged per γ chunk. */
-const stagedWarpTile = schedule({ dtile: 8, cols: 32, sb: 32, mr: 4, rg: 1, chunks: 4, tk: 16, wres: false, wstage: true });
 /** The addresses a kernel's staging and epilogue touch, in order (the lines that index k_xs, k_ws or k_os). */
 const addresses = (wgsl: string): string[] => [...wgsl.matchAll(/k_(?:xs|ws|os)\[[^\]]*\]/g)].map((m) => m[0].replace(/\bqq\b/g, 'LANE').replace(/\(\(\du \+ (dv|kv|e \/ 8u)\) & 3u\)/g, 'LANE'));
 
@@ -47,7 +45,6 @@ describe('ks-sgmat-strided sw: the schedule space', () => {
     const op1 = N4096.ops[1] as KsOp;
     expect(ksSgmatStrided.candidates(op1, H200)).toContainEqual(swizzled(s10Best));
     expect(ksSgmatStrided.candidates(op1, H200)).toContainEqual(swizzled(ksSgmatStrided.defaultSchedule(op1, H200)));
-    expect(ksSgmatStrided.candidates(op1, H200)).toContainEqual(swizzled(stagedWarpTile));
     expect(ksSgmatStrided.decode(JSON.parse(JSON.stringify(swizzled(s10Best))))).toEqual(swizzled(s10Best));
   });
 
@@ -74,7 +71,6 @@ describe('ks-sgmat-strided sw: the WGSL', () => {
     for (const [s, op, i] of [
       [s10Best, op1, 1],
       [{ ...s10Best, dtile: 16, cols: 32, tk: 32 }, op1, 1],
-      [stagedWarpTile, op1, 1],
       [ksSgmatStrided.defaultSchedule(N4096.ops[0] as KsOp, H200), N4096.ops[0] as KsOp, 0],
     ] as const) {
       const plain = emit(s, op, i);
@@ -113,13 +109,6 @@ describe('ks-sgmat-strided sw: results, emulated, against float64', () => {
     const s = swizzled(schedule({ dtile: 8, cols: 32, sb: 32, mr: 1, chunks: 16, tk: 16, wres: true }));
     expect(ksSgmatStrided.candidates(wide.ops[1] as KsOp, EMULATED)).toContainEqual(s);
     expect(await emulatedError(wide, s, 300)).toBeLessThan(TOL_F16);
-  });
-
-  it('W staged with a strided factor (8 δ, 8 subgroups: rotated source and W copies), 2 γ chunks, 2 row chunks (batch 37)', async () => {
-    const wide = monarchCase(256, 256, 8); // K(1, 32, 32, 8)
-    const s = swizzled(schedule({ dtile: 8, cols: 16, sb: 16, mr: 1, rg: 1, chunks: 2, tk: 16, wres: false, wstage: true }));
-    expect(ksSgmatStrided.candidates(wide.ops[1] as KsOp, EMULATED)).toContainEqual(s);
-    expect(await emulatedError(wide, s, 37)).toBeLessThan(TOL_F16);
   });
 
   it('the contiguous factor (d = 1, runs along γ and β), W staged (its rotated copy too), 2 row groups, 2 row chunks (batch 23)', async () => {

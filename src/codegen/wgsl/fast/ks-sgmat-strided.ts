@@ -78,7 +78,7 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
+import { dividing, flag, highestScoring, isAmong, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
@@ -151,8 +151,7 @@ function enumerate(
  * accumulators of 8 δ, so long runs without acc16's f16 sums.
  * Then session 6's form, the f16-result schedules and ds with f32 results again with swizzled
  * lanes (`sw`: no vector indexed by a runtime lane, which f16 vectors suffer most from), then
- * the `et` schedules with them, then session 6's form with sw and 16 row chunks, then (session 17)
- * the staged-W schedules with sw.
+ * the `et` schedules with them, then session 6's form with sw and 16 row chunks.
  * Then (d > 1), session 6's form, its sw twins and its 16-row-chunk form with `pd` 2, the
  * source loads two γ chunks ahead, where a row chunk has an even number of γ chunks; last the same
  * with `db`, the source in two buffers (one barrier per γ chunk), where both fit.
@@ -166,6 +165,14 @@ function enumerate(
  * instead of a WGSL loop): 1024 -> 4096's d = 4 factor 0.5589-0.8855 against the default's 0.3579,
  * 4096 -> 1024's 0.2540-0.2595 against 0.1028, as slow as the looped forms (session 12, H100):
  * the staged-W forms lose for other reasons than their loop.
+ * Tried and removed (session 17, H100, B = 16384, bench/results/s17/call-2, plan.json there; code:
+ * commit 94d8ea1): the staged-W schedules of strided factors with swizzled lanes (`sw`), built on
+ * the reading that resident W, not the stride, made this family slow (on the contiguous factor, no
+ * stride, W staged + sw took 0.1605 ms against 0.2382 resident, ks-sgmat 0.1494). On strided factors
+ * every such form lost by 15% or more: n = 4096 0.2975-0.4619 against the default's 0.2420 (the first
+ * factor's 64 x 32 warp tile on 8 δ 0.3364, one row chunk per workgroup 0.3420, without sw 0.4046),
+ * n = 16384 0.5266-0.7060 against 0.4108, 1024 -> 4096 0.4143 against 0.3390, 4096 -> 1024 0.1176
+ * against 0.1017. W read in place instead of resident (`wres` false) lost 1.9-4.7x in the same call.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
@@ -193,14 +200,6 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // 16 row chunks (twice the rows per W fetch and per workgroup start) of session 6's form with
   // sw: 8 chunks beat 4 by 11% at n = 4096 with 16 δ × 32 β (session 11, H100).
   const longerRows = swizzled(op, measuredForm.filter((s) => s.chunks === 8).map((s) => ({ ...s, chunks: 16 })), limits);
-  // Staged W with swizzled lanes (session 17): without sw its staging stores and epilogue reads
-  // index the vec4 registers by the runtime lane (thread-local memory), a cost the resident-W default
-  // shed in session 11 (sw: 0.2730 vs 0.3006 ms, H100). The same family ran the contiguous factor
-  // (d = 1, no stride) at 0.179 ms with W staged against 0.2405 resident (H200, s9 call-a), and
-  // resident at 0.2389 against the strided factor's 0.2422 (H100, s16 call 2): the gap to ks-sgmat's
-  // 0.1492 is in the resident-W structure, not the stride. Staged W frees the 32-64 registers of
-  // resident W fragments for a first-factor warp tile (64 x 32) on 256 invocations.
-  const stagedSwizzled = swizzled(op, stagedForm, limits);
   // Two γ chunks of source loads in flight: twice the bytes one 512-invocation workgroup per SM
   // keeps in flight, at the same workgroup memory (session 10 measured pd before sw, when the
   // rotated vec4s it doubles went through thread-local memory).
@@ -210,7 +209,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // same two barriers. One 512-invocation workgroup per SM passes 14 barriers per row chunk at
   // n = 4096 with about one multiply-add per subgroup between two (bench/occupancy.ts).
   const twoBuffers = [...measuredForm, ...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, db: true })).filter((s) => valid(op, tiling(op, s), limits));
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...stagedSwizzled, ...deeperPrefetch, ...twoBuffers];
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...deeperPrefetch, ...twoBuffers];
 }
 
 /** `forms` with swizzled lanes (`sw`), where their staging or epilogue moves vec4 runs. */
@@ -288,6 +287,23 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
   const best = highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.acc16 === undefined && s.ds === undefined && s.sw === undefined), score);
   const longRows = td === 4 ? longerRowsTwin(op, best, limits) : undefined;
   return longRows !== undefined ? shorterChunksTwin(op, longRows, limits) : withSwizzledLanes(op, best, limits);
+}
+
+/**
+ * The tuner's seed with f16 running sums for a strided factor (d > 1): op's default with `acc16` (f16
+ * result matrices, nothing else changed) where the target offers f16 results and that twin is a
+ * candidate; undefined otherwise (d = 1, and the d = 4 defaults with pd 2, which acc16 does not take).
+ * Not a default: untuned f16 builds sum in f32 (docs/numerics.md). H100, session 17 call 2
+ * (bench/results/s17/call-2, plan-s17b), B = 16384: n = 4096's K(1, 64, 64, 64) 0.2361 ms vs 0.2420
+ * (error 3.3e-4), n = 16384's K(1, 128, 128, 128) (B = 4096) 0.3933 vs 0.4108 (4.4e-4); the float64
+ * check gates it on other GPUs (ks-sgmat's f16SumTwin is the first factor's).
+ */
+export function stridedF16SumTwin(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule | undefined {
+  if (op.d === 1 || !hasF16Results(limits) || !stridedSgmatApplies(op, limits)) return undefined;
+  const d = defaultSchedule(op, limits);
+  if (d.acc16 !== undefined) return undefined;
+  const twin: KsSgmatStridedSchedule = { ...d, acc16: true };
+  return isAmong(twin, candidates(op, limits)) ? twin : undefined;
 }
 
 /**
