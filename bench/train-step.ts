@@ -146,9 +146,10 @@ async function main() {
     save();
     if (TUNE > 0) {
       const program = built.programs![0];
-      const options = { batch: BATCH, limits: deviceTargetLimits(device), maxCandidates: TUNE, onProgress: (p: { line: string }) => log(p.line) };
+      // `known`: the backward program's recomputed forward ops reuse the forward search.
+      const options = { batch: BATCH, limits: deviceTargetLimits(device), maxCandidates: TUNE, onProgress: (p: { line: string }) => log(p.line), known: new Map() };
       const fwd = await tuneProgram(device, identity, program, options);
-      const bwd = await tuneBackwardProgram(device, identity, compileBackward(program), { ...options, tuned: new Set(fwd.kernels.map((k) => k.signature)) });
+      const bwd = await tuneBackwardProgram(device, identity, compileBackward(program), options);
       const lookup = scheduleLookup(merge(emptyDb(), [...fwd.entries, ...bwd.entries], fwd.retired));
       const tuned = emitModule(built.module!, built.programs!, { tuning: lookup });
       log(`${dtype}: tuned build`);

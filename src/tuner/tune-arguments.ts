@@ -31,7 +31,6 @@ export function checkTuneDevice(fn: string, device: unknown, what = 'the device 
 /** The option names of each tuner entry: a misspelt one is refused by name (QA2 s14 R36: `maxCandidate: 1` timed 24). */
 export const TUNE_MAPS_OPTIONS = ['batch', 'maxCandidates', 'repeats', 'forwardOnly', 'onProgress'] as const;
 const TUNE_PROGRAM_OPTIONS = ['batch', 'limits', 'storage', 'maxCandidates', 'repeats', 'onProgress', 'known'] as const;
-const TUNE_OPTIONS = { forward: TUNE_PROGRAM_OPTIONS, backward: [...TUNE_PROGRAM_OPTIONS, 'tuned'] } as const;
 
 /** The options object: only the names `known`; batch, maxCandidates and repeats whole numbers of at least 1, onProgress a function. */
 export function checkTuneCounts(fn: string, options: unknown, known: readonly string[]): asserts options is CountOptions {
@@ -51,12 +50,11 @@ export function checkTuneAdapter(fn: string, adapter: unknown): void {
   if (!isAdapterIdentity(adapter)) throw argumentError(fn, 'the adapter must be its identity (adapterIdentity(adapter, device))', adapter);
 }
 
-/** One program's options beyond the counts: `limits` (deviceTargetLimits(device)), `storage`, `known`, and (backward) `tuned`. */
+/** One program's options beyond the counts: `limits` (deviceTargetLimits(device)), `storage`, `known`. */
 export function checkTuneProgramOptions(fn: string, options: CountOptions & Record<string, unknown>): void {
   checkLimitsArgument(fn, options.limits);
   if (options.storage !== undefined && options.storage !== 'f32' && options.storage !== 'f16') throw argumentError(fn, "storage must be 'f32' or 'f16'", options.storage);
   if (options.known !== undefined && !(options.known instanceof Map)) throw argumentError(fn, 'known must be a Map', options.known);
-  if (options.tuned !== undefined && !(options.tuned instanceof Set)) throw argumentError(fn, 'tuned must be a Set of kernel signatures', options.tuned);
 }
 
 /** Kernels of f16 storage need shader-f16 (kind device); `dtype`: the storage the program's kernels are tuned with. */
@@ -96,7 +94,7 @@ export function checkProgramTuning(fn: string, device: GPUDevice, adapter: unkno
   checkTuneDevice(fn, device);
   checkTuneAdapter(fn, adapter);
   checkProgramArgument(fn, program, kind);
-  checkTuneCounts(fn, options, TUNE_OPTIONS[kind]);
+  checkTuneCounts(fn, options, TUNE_PROGRAM_OPTIONS);
   checkTuneProgramOptions(fn, options as CountOptions & Record<string, unknown>);
   checkTuneF16(device, [{ name: program.name, dtype: options.storage ?? program.dtype }]);
   if (kind === 'forward') checkTuneBatch(device, [{ forward: program as Program }], options.batch);

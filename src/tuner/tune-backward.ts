@@ -33,7 +33,7 @@ import { relativeError } from './op-reference.js';
 import { DEFAULT_MAX_CANDIDATES } from './budget.js';
 import { raceCandidates, raceSize, WarmClock, type CandidateBench, type RaceResult } from './race.js';
 import { storageLimits } from './seeds.js';
-import type { KernelTuning, TuneOptions } from './tune.js';
+import type { KernelTuning, KnownKernel, TuneOptions } from './tune.js';
 
 /** Buffers of one backward op on the device, filled with random data. */
 interface OpBuffers {
@@ -172,16 +172,13 @@ export interface BackwardTuneResult {
 }
 
 /**
- * `tuned`: signatures already tuned in this run (the forward program's kernels: the recomputed
- * forward ops are the same kernels); such ops, and ops whose signature an earlier op of this
- * program has (two reductions of one size), are not tuned again: one database entry serves them.
+ * `known`: kernels already tuned in this run (TuneOptions.known: the forward programs' kernels,
+ * whose recomputed forward ops are the same kernels, and earlier maps' backward ones); such ops,
+ * and ops whose signature an earlier op of this program has (two reductions of one size), are not
+ * tuned again: they are reported with that search's result, `reused: true` and nothing timed, and
+ * one database entry serves them all. Each kernel this call tunes joins `known`.
  */
-export async function tuneBackwardProgram(
-  device: GPUDevice,
-  adapter: AdapterIdentity,
-  program: BackwardProgram,
-  options: TuneOptions & { readonly tuned?: ReadonlySet<string> },
-): Promise<BackwardTuneResult> {
+export async function tuneBackwardProgram(device: GPUDevice, adapter: AdapterIdentity, program: BackwardProgram, options: TuneOptions): Promise<BackwardTuneResult> {
   // What monc tune (and tuneMaps) refuse, refused here too before any work (tune-arguments.ts).
   checkProgramTuning('tuneBackwardProgram', device, adapter, program, options, 'backward');
   const storage = options.storage ?? program.dtype;
@@ -191,22 +188,29 @@ export async function tuneBackwardProgram(
   const limits = storageLimits(options.limits, storage);
   // The check covers several splits and a partial last one, whatever the tuning batch.
   const checkBatch = Math.min(options.batch, 2 * program.rowsPerSplit + 3);
-  const seen = new Set(options.tuned ?? []);
-  const plans = program.ops.flatMap((op, i) => {
-    const signature = kernelSignature([op], storage);
-    if (seen.has(signature)) return [];
-    seen.add(signature);
-    const buildDefault = backwardDefaultSchedule(op, DEFAULT_LIMITS);
-    const seeds = [buildDefault, ...backwardFamiliesFor(op).flatMap((f) => (f.candidates(limits).length > 0 ? [f.defaultSchedule(limits)] : []))];
-    return [{ op, index: i, signature, buildDefault, seeds, space: backwardCandidates(op, limits) }];
-  });
+  const known = options.known ?? new Map<string, KnownKernel>();
+  const ops = program.ops.map((op, i) => ({ op, index: i, signature: kernelSignature([op], storage) }));
+  const plans = ops
+    .filter((o, k) => !known.has(o.signature) && ops.findIndex((q) => q.signature === o.signature) === k)
+    .map(({ op, index, signature }) => {
+      const buildDefault = backwardDefaultSchedule(op, DEFAULT_LIMITS);
+      const seeds = [buildDefault, ...backwardFamiliesFor(op).flatMap((f) => (f.candidates(limits).length > 0 ? [f.defaultSchedule(limits)] : []))];
+      return { op, index, signature, buildDefault, seeds, space: backwardCandidates(op, limits) };
+    });
   const race = (p: (typeof plans)[number]) => ({ space: p.space, seeds: p.seeds, maxCandidates: max });
   const total = plans.reduce((n, p) => n + raceSize(race(p)), 0);
   let done = 0;
   const clock = WarmClock.of(device);
   const kernels: KernelTuning[] = [];
   const entries: TuningEntry[] = [];
-  for (const plan of plans) {
+  for (const { index, signature } of ops) {
+    const plan = plans.find((p) => p.index === index);
+    if (!plan) {
+      // Tuned before (a forward kernel, an earlier map's or op's): its result, listed again.
+      const { best, defaultTimed } = known.get(signature)!;
+      kernels.push({ ops: [index], signature, ...(best ? { best } : {}), ...(defaultTimed !== undefined ? { defaultMs: defaultTimed } : {}), timed: 0, rejected: [], reused: true });
+      continue;
+    }
     const small = createBuffers(device, program, plan.op, checkBatch, storage, 7 + plan.index);
     const full = createBuffers(device, program, plan.op, options.batch, storage, 11 + plan.index);
     // Checked at the small batch (several splits), timed at the tuning batch.
@@ -231,7 +235,7 @@ export async function tuneBackwardProgram(
     }
     const { best, timed, rejected } = result;
     const defaultMs = timed.find((t) => isAmong(t.schedule, [plan.buildDefault]))?.ms;
-    const signature = plan.signature;
+    known.set(signature, { ...(best ? { best } : {}), ...(defaultMs !== undefined ? { defaultTimed: defaultMs } : {}) });
     kernels.push({ ops: [plan.index], signature, ...(best ? { best } : {}), ...(defaultMs !== undefined ? { defaultMs } : {}), timed: timed.length, rejected });
     if (best) {
       entries.push({ adapter, compiler: MONC_VERSION, kernel: signature, batchBucket: batchBucket(options.batch), schedule: best.schedule, ms: best.ms, spread: best.spread, timed: timed.length, date: new Date().toISOString() });

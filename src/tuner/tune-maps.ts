@@ -75,21 +75,18 @@ export async function tuneMaps(gpu: TuneDevice, programs: readonly Program[], op
   const backward: { program: BackwardProgram; kernels: readonly KernelTuning[] }[] = [];
   const found: TuningEntry[] = [];
   const retired: TuningKey[] = [];
-  // A kernel is tuned once, whichever maps have it: the maps after the first reuse its result,
-  // forward (known) and backward (the signatures tuned so far).
+  // A kernel is tuned once, whichever maps and programs (forward, backward) have it: the later
+  // ones reuse its result and report it as reused.
   const known = new Map<string, KnownKernel>();
-  const signatures = new Set<string>();
   for (const map of maps) {
     const result = await tuneProgram(device, adapter, map.forward, { ...common, known });
     forward.push({ program: map.forward, kernels: result.kernels });
     found.push(...result.entries);
     retired.push(...result.retired);
-    for (const k of result.kernels) signatures.add(k.signature);
     if (!map.backward) continue;
-    const derived = await tuneBackwardProgram(device, adapter, map.backward, { ...common, tuned: new Set(signatures) });
+    const derived = await tuneBackwardProgram(device, adapter, map.backward, { ...common, known });
     backward.push({ program: map.backward, kernels: derived.kernels });
     found.push(...derived.entries);
-    for (const k of derived.kernels) signatures.add(k.signature);
   }
   // One entry per kernel, the one of the search that timed it: a reused kernel's entry comes
   // again from each later map that has it (with timed 0).
