@@ -185,14 +185,21 @@ export class PipelinedForward {
     if (!ring.every((s) => s.ready)) return undefined;
     const n = this.host.map.in;
     this.useParams(held);
-    return ring.map((staging, i) => {
-      const start = i * chunkRows;
-      const rows = Math.min(chunkRows, batch - start);
-      staging.fillNow(x.subarray(start * n, (start + rows) * n), rows);
-      const result = staging.run();
-      result.catch(() => undefined);
-      return { staging, start, result };
-    });
+    try {
+      return ring.map((staging, i) => {
+        const start = i * chunkRows;
+        const rows = Math.min(chunkRows, batch - start);
+        staging.fillNow(x.subarray(start * n, (start + rows) * n), rows);
+        const result = staging.run();
+        result.catch(() => undefined);
+        return { staging, start, result };
+      });
+    } catch {
+      // A mapping the device refused (lost since the runner's check): the chunks made so far are dropped with the ring, and
+      // the run copies x and fails in its turn as every call on that device does.
+      this.destroy();
+      return undefined;
+    }
   }
 
   /**

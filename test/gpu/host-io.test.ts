@@ -339,6 +339,20 @@ describe('pipelined forward (webgpu)', () => {
       const array = pipelined.take(new Array<number>(6).fill(1), 1, undefined, 3, { waiting: 1 });
       expect(array.chunks).toBeUndefined();
       expect(Array.from(await pipelined.run(array))).toEqual(new Array(6).fill(1));
+      // A fill refused at the call (a mapping of a device lost meanwhile) drops the ring and copies x instead.
+      const fillNow = GpuStaging.prototype.fillNow;
+      let fills = 0;
+      GpuStaging.prototype.fillNow = function (this: GpuStaging, ...args: Parameters<typeof fillNow>) {
+        if (++fills === 2) throw new Error('refused');
+        fillNow.apply(this, args);
+      };
+      try {
+        const refused = pipelined.take(new Float32Array(7 * 6).fill(6), 7, undefined, 3, { waiting: 1 });
+        expect(refused.chunks).toBeUndefined();
+        expect(Array.from(await pipelined.run(refused))).toEqual(new Array(42).fill(6));
+      } finally {
+        GpuStaging.prototype.fillNow = fillNow;
+      }
     } finally {
       pipelined.destroy();
     }
