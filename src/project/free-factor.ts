@@ -47,9 +47,10 @@ function freeRuns(factors: readonly Factor[]): FreeRun[] {
   return runs;
 }
 
-/** Free runs solved given the other factors: their values, ‖W − M‖², and what was solved, for the method. */
+/** Free runs solved given the other factors: their values, M, ‖W − M‖², and what was solved, for the method. */
 export interface FreeSolve {
   readonly values: Float64Array[];
+  readonly approx: Float64Array;
   readonly error: number;
   readonly what: string;
 }
@@ -125,7 +126,8 @@ function solveEach(target: Float64Array, m: number, n: number, factors: readonly
   const what = [singles > 0 ? `its dense factor${singles === 1 ? '' : 's'}` : '', pairs.length > 0 ? `the factor pair${pairs.length === 1 ? '' : 's'} ${pairs.join(', ')} (any matrix)` : '']
     .filter((x) => x !== '')
     .join(' and ');
-  return { values, error: squaredDistance(chainDense(factors, values), target), what };
+  const approx = chainDense(factors, values);
+  return { values, approx, error: squaredDistance(approx, target), what };
 }
 
 /**

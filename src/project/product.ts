@@ -48,7 +48,7 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
   if (isometric && reachesTarget(isometric, target)) {
     isometric.values.forEach((v, i) => (values[i] = v));
     write();
-    return eagerFit(params, chainDense(factors, values), target, withBiases(`least squares on ${isometric.what}, the other factors random with orthonormal blocks`), false, true);
+    return eagerFit(params, isometric.approx, target, withBiases(`least squares on ${isometric.what}, the other factors random with orthonormal blocks`), false, true);
   }
   const top = fitChain(target, m, n, factors, values, 0, factors.length);
   if (top.optimal) {
