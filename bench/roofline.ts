@@ -57,10 +57,10 @@ function probes(): Probe[] {
       [16, 16, 1],
     ])
       if (b % ti === 0 && c % tj === 0) list.push(permuteProbe({ dtype, batch, b, c, ti, tj, pad }));
-  // The strided factor's δ runs: 16 and 32 bytes (its tiles), against whole rows of one γ (d: the control).
+  // The strided factor's δ runs: 16 and 32 bytes (its tiles; f32 also 64 and 128), against whole rows of one γ (d: the control).
   for (const [dtype, runs] of [
     ['f16', [8, 16]],
-    ['f32', [4, 8]],
+    ['f32', [4, 8, 16, 32]],
   ] as const)
     for (const run of [...new Set([...runs, c])]) if (c % run === 0) list.push(runsProbe({ dtype, batch, c, d: c, run, rows: 32, workgroupSize: 256 }));
   // L2: an 8 MiB window (the H200's L2 is 50 MiB), read 256 (dry: 4) vec4 at a time per invocation.

@@ -7,6 +7,7 @@
 #   TORCH=1     bench/torch_baseline.py (fly bmm, dense, torch.compile): same-call ratios
 #   SWEEP=1     bench/sweep.ts through the compiler (untuned vs tuned) for the Monarch cases (SWEEP_BUDGET_S: its tuning budget, 240)
 #   LAYOUT=1    bench/layout-tile-probe.ts (session 13): the Monarch intermediate tiled vs as it is, f32 and f16
+#   ROOFLINE=1  bench/roofline.ts's probe groups in ROOFLINE_ONLY (default runs: the strided factor's run lengths as pure copies)
 #   CLI=1       the user's path through bin/monc.js (session 15): `monc bench --no-tuning` of each case in CLI_CASES
 #               (N:M:NBLOCKS:DTYPE:BATCH), then `monc tune` and `monc bench --tuning` of the first; JSON under $OUT/cli/
 # Every step's wall time goes to log.txt ("step NAME: N s"); all outputs are packed into $OUT/r.tgz
@@ -37,6 +38,9 @@ if [ -n "${LAYOUT:-}" ]; then
   timed layout-f16 70 $R node .gdist/bench/layout-tile-probe.js $LAY --dtypes f16 --tiles 8x8,8x16,16x16 --out $OUT/layout-f16.json 2> $OUT/layout-f16-log.txt
   timed layout-16k 70 $R node .gdist/bench/layout-tile-probe.js $LAY16 --dtypes f32 --tiles 8x8 --out $OUT/layout-16k.json 2> $OUT/layout-16k-log.txt
   timed layout-16k-f16 70 $R node .gdist/bench/layout-tile-probe.js $LAY16 --dtypes f16 --tiles 8x8,32x8 --out $OUT/layout-16k-f16.json 2> $OUT/layout-16k-f16-log.txt
+fi
+if [ -n "${ROOFLINE:-}" ]; then
+  timed roofline 90 $R node .gdist/bench/roofline.js ${DRY:+--dry} --only ${ROOFLINE_ONLY:-runs} --out $OUT/roofline.json 2> $OUT/roofline-log.txt
 fi
 if [ -n "${HOST:-}" ]; then
   timed host-path 120 $R node .gdist/bench/host-path.js $HOSTA ${HOST_FLAGS:-} --out $OUT/host-path.json 2> $OUT/host-log.txt
