@@ -44,8 +44,13 @@ export interface HostPipeline {
   readonly chunkBytes: number;
   /** Batches whose larger side (input or result) is below this many bytes run in one piece. */
   readonly minBytes: number;
-  /** Chunks in flight at once (the ring's stagings). */
+  /** Chunks in flight at once when a call fills them from its copy of x (queued behind another). */
   readonly depth: number;
+  /**
+   * Chunks a call fills and submits at the call at most (each its own staging, kept by the
+   * runner); a call of more chunks copies x and goes through `depth` stagings.
+   */
+  readonly callChunks: number;
 }
 
 /**
@@ -57,7 +62,7 @@ export interface HostPipeline {
  * 4096-wide map).
  */
 export const PIPELINE_FROM_BYTES = 64 << 20;
-export const HOST_PIPELINE: HostPipeline = { chunkBytes: 8 << 20, minBytes: Infinity, depth: 3, readBytes: 8 << 20 };
+export const HOST_PIPELINE: HostPipeline = { chunkBytes: 8 << 20, minBytes: Infinity, depth: 3, callChunks: 16, readBytes: 8 << 20 };
 
 /**
  * A forward pass's result of `count` values, copied out of `readback` (mapped from byte 0 by the
@@ -154,7 +159,7 @@ export class PipelinedForward {
     private readonly gpu: GpuStagingDevice,
     /** Sets the parameters the ring's passes bind (a run's `held`) before it submits them. */
     private readonly useParams: (held: HeldParams) => void,
-    private readonly depth = HOST_PIPELINE.depth,
+    private readonly plan: HostPipeline = HOST_PIPELINE,
   ) {}
 
   /**
@@ -181,6 +186,7 @@ export class PipelinedForward {
   /** Each chunk filled from `x` and submitted, one staging each, or undefined when a staging is not ready to lend now. */
   #submitNow(x: Float32Array, batch: number, chunkRows: number, held: HeldParams): PipelinedRun['chunks'] {
     const count = Math.ceil(batch / chunkRows);
+    if (count > this.plan.callChunks) return undefined;
     const ring = this.#ringFor(chunkRows, count).slice(0, count);
     if (!ring.every((s) => s.ready)) return undefined;
     const n = this.host.map.in;
@@ -242,7 +248,7 @@ export class PipelinedForward {
    * while the host fills the next one.
    */
   async #fill(x: Float32Array, batch: number, chunkRows: number, chunks: Chunk[], drain: () => Promise<void>): Promise<void> {
-    const ring = this.#ringFor(chunkRows, 1).slice(0, this.depth);
+    const ring = this.#ringFor(chunkRows, 1).slice(0, this.plan.depth);
     const n = this.host.map.in;
     for (let start = 0, i = 0; start < batch; start += chunkRows, i++) {
       const count = Math.min(chunkRows, batch - start);
@@ -259,7 +265,7 @@ export class PipelinedForward {
   #ringFor(rows: number, count: number): GpuStaging[] {
     if (this.#ring.length >= count && rows <= this.#capacity) return this.#ring;
     this.destroy();
-    this.#ring = Array.from({ length: Math.max(count, this.depth) }, () => new GpuStaging(this.host, rows, this.gpu));
+    this.#ring = Array.from({ length: Math.max(count, this.plan.depth) }, () => new GpuStaging(this.host, rows, this.gpu));
     this.#capacity = rows;
     return this.#ring;
   }

@@ -368,16 +368,17 @@ describe('pipelined forward (webgpu)', () => {
       submit(buffers);
     };
     try {
-      // Chunks of 3: 3 + 3 + 3 + 1, 3 + 3 + 1, 3 + 1 (the last partial).
-      for (const batch of [10, 7, 4]) {
+      // Chunks of 3: 3 + 3 + 3 + 1, 3 + 3 + 1, 3 + 1 (the last partial); chunks of 1: 16 at the call, 17 (over
+      // HOST_PIPELINE.callChunks) copied and run through the ring's depth instead.
+      for (const [batch, chunkRows, atCallWanted] of [[10, 3, 4], [7, 3, 3], [4, 3, 2], [16, 1, 16], [17, 1, 0], [10, 3, 4]]) {
         const x = randomArray(batch * MAP.in, rng(batch + 60));
         const rows = Float32Array.from(x);
         submits = 0;
-        const y = runner.forward(x, { chunkRows: 3 });
+        const y = runner.forward(x, { chunkRows });
         const atCall = submits;
         x.fill(Number.NaN);
         expect(relativeError(await y, want(rows, batch)), `batch ${batch}`).toBeLessThan(TOL);
-        expect(atCall, `batch ${batch}: submissions made during the call`).toBe(Math.ceil(batch / 3));
+        expect(atCall, `batch ${batch}, chunks of ${chunkRows}: submissions made during the call`).toBe(atCallWanted);
       }
     } finally {
       device.queue.submit = submit;
