@@ -3,22 +3,26 @@
  * adapter has f16 results (KB-2, s16: acc16 + stage 19% faster than the default on 4096 -> 1024's
  * first factor on the H100, two knobs away, which a capped search did not reach); a tuned build
  * may sum in f16 (numerics.md) and the float64 check gates it. No twin without f16 results.
+ * Likewise ks-sgmat-strided's acc16 twin of a strided factor's default (KB-2, s17: n = 4096 -2.4%,
+ * n = 16384 -4.3% on the H100).
  */
 import { describe, expect, it } from 'vitest';
 import { monarchCase } from '../../bench/cases.js';
 import { f16SumTwin } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
+import { stridedF16SumTwin } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import { DEFAULT_LIMITS, type TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { opSearch, storageLimits } from '../../src/tuner/seeds.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', 'chromium-experimental-subgroup-matrix', 'subgroups'] };
 
-describe("the tuner's seeds of a Monarch first factor", () => {
-  const op = monarchCase(4096, 1024, 4).ops[0] as KsOp;
-
-  it("hold ks-sgmat's f16-sum twin of its default where the adapter has f16 results, once, among the candidates", () => {
-    const twin = f16SumTwin(op, H200);
-    expect(twin).toMatchObject({ family: 'ks-sgmat', acc16: true });
+describe.each([
+  ['first factor (4096 -> 1024)', monarchCase(4096, 1024, 4).ops[0] as KsOp, f16SumTwin, 'ks-sgmat'],
+  ['strided factor (n = 4096)', monarchCase(4096, 4096, 64).ops[1] as KsOp, stridedF16SumTwin, 'ks-sgmat-strided'],
+] as const)("the tuner's seeds of a Monarch %s", (_, op, twinOf, family) => {
+  it(`hold ${family}'s f16-sum twin of its default where the adapter has f16 results, once, among the candidates`, () => {
+    const twin = twinOf(op, H200);
+    expect(twin).toMatchObject({ family, acc16: true });
     const { seeds, space } = opSearch(op, storageLimits(H200, 'f16'));
     expect(seeds.filter((s) => JSON.stringify(s) === JSON.stringify(twin))).toHaveLength(1);
     expect(space).toContainEqual(twin);
