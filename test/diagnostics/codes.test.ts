@@ -27,6 +27,12 @@ describe('the code registry and the documents', () => {
     }
   });
 
+  // QA2 s17 R61: language.md calls CODES the registry of its table, which lacked W0801 (projection.md's).
+  it("language.md's table, whose registry CODES is, has a row for every registered code, the registry's title first", () => {
+    const text = read('docs/language.md');
+    for (const code of registered) expect(text, code).toContain(`| \`${code}\` | ${CODES[code].title}`);
+  });
+
   it('every code a document lists or mentions is registered', () => {
     const docs = readdirSync(new URL('docs/', root)).filter((f) => f.endsWith('.md'));
     for (const file of docs) {
