@@ -20,7 +20,7 @@ import { leftSupportOfFactor, rightSupportOfFactor } from './support.js';
 import { fitTwoFactor, reachesEveryMatrix } from './two-factor.js';
 
 /** Whether every cell of the factor's rows × cols is one of its entries. */
-export function isFullFactor(f: Factor): boolean {
+function isFullFactor(f: Factor): boolean {
   if (f.row.length !== f.rows * f.cols) return false;
   const seen = new Uint8Array(f.rows * f.cols);
   for (let e = 0; e < f.row.length; e++) seen[f.row[e] * f.cols + f.col[e]] = 1;
