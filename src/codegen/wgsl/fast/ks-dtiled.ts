@@ -62,6 +62,10 @@
  * 0.5293 / 1.0034; 128 × 32 × 8 δ 0.4669 / 0.8445; 8x4 tiles at 1024 invocations 0.4220 / 0.7944.
  * Only the default keeps all three of 64 rows, 64 β (at n=4096 all of them: each source element
  * read once) and padded 8x8 tiles at 512 invocations; each form that gave one up lost, whatever its runs.
+ * The runs as pure copies (bench/roofline.ts `runs`, H100, s17 call 3: 256 MiB in and out) take 0.2418
+ * ms at 32 bytes, 0.2300 at 64, 0.2075 at 128 and 0.1959 as whole 256-byte rows: the stride puts this
+ * factor's floor 0.046 ms above the first factor's, a third of the gap between them; the rest is the
+ * kernel (0.381 is 1.57x its floor where the first factor's 0.265 is 1.35x).
  *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
