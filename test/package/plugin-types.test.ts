@@ -4,7 +4,7 @@
  * its bundler installed: they refer to the plugin's options and the bundler's own types, not to
  * unplugin's declarations (which import every bundler unplugin supports).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,10 @@ describe('the bundler entries’ declarations', () => {
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
       types: [],
     });
+    // Each entry's declaration names its bundler's own plugin type (QA2 s17 R62: a clean install's build emitted esbuild's
+    // as unplugin's alias, `import("unplugin").EsbuildPlugin`; it does not here, where inference names esbuild's).
+    for (const b of BUNDLERS) expect(readFileSync(join(outDir, `src/plugin/${b}.d.ts`), 'utf8'), b).toMatch(new RegExp(`\\bimport\\("${b}"\\)|from '${b}'`));
+    for (const b of BUNDLERS) expect(readFileSync(join(outDir, `src/plugin/${b}.d.ts`), 'utf8'), b).not.toMatch(/import\("unplugin"\)|from 'unplugin'/);
     const diagnostics = ts.getPreEmitDiagnostics(program);
     expect(diagnostics.length, formatDiagnostics(diagnostics)).toBe(0);
     // The check is real: unplugin's declarations, once in the program, do not pass it.
