@@ -20,7 +20,9 @@ export interface ForwardOptions {
   readonly out?: Float32Array | undefined;
   /**
    * WebGPU: rows per chunk of the pipelined round trip (pipelined-forward.ts), a positive whole
-   * number; Infinity runs the batch in one piece (the default). Ignored by the CPU backend. A
+   * number; Infinity runs the batch in one piece. Left out: with `monc/runtime/host-io` a batch
+   * of 8 MiB or more in chunks of at least 4 MiB, at most 8 (HOST_PIPELINE), else one piece.
+   * Ignored by the CPU backend. A
    * finite value needs `monc/runtime/host-io` (on either backend, so that a page behaves the
    * same wherever it runs).
    */

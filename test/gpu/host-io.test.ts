@@ -18,7 +18,7 @@ import { compileForTest } from '../support/compiled.js';
 import { countCreations } from '../support/creations.js';
 import { getTestDevice } from '../support/gpu.js';
 import { randomArray, relativeError, rng } from '../support/programs.js';
-import { bias, checkedMap, monarch, randomParams, sum } from '../ir/structures.js';
+import { bias, blockdiag, checkedMap, monarch, randomParams, sum } from '../ir/structures.js';
 import { referenceApply } from '../support/reference.js';
 
 const TOL = 1e-5;
@@ -302,6 +302,31 @@ describe('pipelined forward (webgpu)', () => {
         expect(relativeError(await y, want(rows, batch)), `batch ${batch} alone`).toBeLessThan(TOL);
       }
     } finally {
+      runner.destroy();
+    }
+  });
+
+  it('by default a batch of 8 MiB or more runs in chunks (of 4 MiB here) submitted at the call; a smaller one in one piece', async () => {
+    // 4096 -> 4096 as 4096 blocks of one value: 512 rows of f32 are 8 MiB each way, and cheap on SwiftShader.
+    const { runner, want } = await runnerFor(checkedMap('w', blockdiag(4096, 4096, 4096)), 'webgpu');
+    const device = await getTestDevice();
+    const submit = device.queue.submit.bind(device.queue);
+    let submits = 0;
+    device.queue.submit = (buffers: Iterable<GPUCommandBuffer>) => {
+      submits++;
+      submit(buffers);
+    };
+    try {
+      for (const [batch, atCallWanted] of [[512, 2], [511, 0]]) {
+        const x = randomArray(batch * 4096, rng(batch));
+        submits = 0;
+        const y = runner.forward(x, { out: new Float32Array(batch * 4096) });
+        const atCall = submits;
+        expect(relativeError(await y, want(x, batch)), `batch ${batch}`).toBeLessThan(TOL);
+        expect(atCall, `batch ${batch}: submissions during the call`).toBe(atCallWanted);
+      }
+    } finally {
+      device.queue.submit = submit;
       runner.destroy();
     }
   });
