@@ -65,13 +65,15 @@ describe('ks-sgmat-strided acc16: the schedule space', () => {
     expect('acc16' in ksSgmatStrided.decode(schedule({ dtile: 8, cols: 64, sb: 32, mr: 2, chunks: 4, tk: 32, wres: true }))).toBe(false);
   });
 
-  it("names the tuner's f16-sum seed: the default with acc16 where that is a candidate (n = 4096, n = 16384), none elsewhere", () => {
+  it("names the tuner's f16-sum seed: the default with acc16 and 64 β per workgroup where that is a candidate (n = 4096, n = 16384), none elsewhere", () => {
     const twins = shapes.map(([name, c]) => [name, ...(c.ops as KsOp[]).map((op) => stridedF16SumTwin(op, H200))] as const);
     for (const [name, first, strided] of twins) {
       expect(first, name).toBeUndefined(); // d = 1: f16 results are ks-sgmat's (its own f16SumTwin)
       if (name === 'n=4096' || name === 'n=16384') {
         const op = shapes.find(([n]) => n === name)![1].ops[1] as KsOp;
-        expect(strided, name).toEqual({ ...ksSgmatStrided.defaultSchedule(op, H200), acc16: true });
+        // 64 β per workgroup: one subgroup of 64 β per δ where its resident W fits (c = 64), else two of 32 (c = 128).
+        const wide = name === 'n=4096' ? { cols: 64, sb: 64 } : { cols: 64, sb: 32 };
+        expect(strided, name).toEqual({ ...ksSgmatStrided.defaultSchedule(op, H200), ...wide, acc16: true });
         expect(ksSgmatStrided.candidates(op, H200)).toContainEqual(strided);
       } else expect(strided, name).toBeUndefined(); // d = 4: the default's pd 2 has no acc16 twin among the candidates
     }

@@ -291,19 +291,23 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
 
 /**
  * The tuner's seed with f16 running sums for a strided factor (d > 1): op's default with `acc16` (f16
- * result matrices, nothing else changed) where the target offers f16 results and that twin is a
- * candidate; undefined otherwise (d = 1, and the d = 4 defaults with pd 2, which acc16 does not take).
- * Not a default: untuned f16 builds sum in f32 (docs/numerics.md). H100, session 17 call 2
- * (bench/results/s17/call-2, plan-s17b), B = 16384: n = 4096's K(1, 64, 64, 64) 0.2361 ms vs 0.2420
- * (error 3.3e-4), n = 16384's K(1, 128, 128, 128) (B = 4096) 0.3933 vs 0.4108 (4.4e-4); the float64
- * check gates it on other GPUs (ks-sgmat's f16SumTwin is the first factor's).
+ * result matrices) and 64 β per workgroup, as one 64-β subgroup per δ (sb 64, where its resident W
+ * fits: c <= 64) or two (sb 32: 1024 invocations), else the default with acc16 alone; the first of
+ * them that is a candidate where the target offers f16 results, undefined otherwise (d = 1, and the
+ * d = 4 defaults with pd 2, which acc16 does not take). Not a default: untuned f16 builds sum in f32
+ * (docs/numerics.md), and the f32-sum twin of the sb 64 form lost (0.2645 vs 0.2442). H100, B = 16384:
+ * n = 4096's K(1, 64, 64, 64) sb 64 0.2102 ms, sb 32 0.2171, default + acc16 0.2381, default 0.2442
+ * (session 17 call 4, bench/results/s17/call-4, plan-s17c; GPU-3's tuner found sb 64: 0.2088);
+ * n = 16384's K(1, 128, 128, 128) (B = 4096) sb 32 0.3765, default + acc16 0.3962, default 0.4143.
+ * Errors 3.3e-4 / 4.4e-4 (calls 2 and 4); the float64 check gates it on other GPUs (ks-sgmat's f16SumTwin
+ * is the first factor's).
  */
 export function stridedF16SumTwin(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule | undefined {
   if (op.d === 1 || !hasF16Results(limits) || !stridedSgmatApplies(op, limits)) return undefined;
   const d = defaultSchedule(op, limits);
   if (d.acc16 !== undefined) return undefined;
-  const twin: KsSgmatStridedSchedule = { ...d, acc16: true };
-  return isAmong(twin, candidates(op, limits)) ? twin : undefined;
+  const all = candidates(op, limits);
+  return [{ ...d, cols: 64, sb: 64, acc16: true }, { ...d, cols: 64, sb: 32, acc16: true }, { ...d, acc16: true }].find((s) => isAmong(s, all));
 }
 
 /**
