@@ -12,7 +12,8 @@
  * in several modes (wall-clock milliseconds per call, median of --repeats calls after --warmup
  * calls; each mode's first result is checked against the float64 program executor, relative
  * error < 1e-5):
- *   fresh        `forward(x)`: a new result array per call (the default chunking)
+ *   fresh        `forward(x)`: a new result array per call (the default chunking: since 3ad42d8,
+ *                chunks of >= 4 MiB, at most 8, from 8 MiB on)
  *   out          `forward(x, { out })`: the caller's array, reused (the default chunking)
  *   out:whole    the same in one piece (`chunkRows: Infinity`: the path before pipelining)
  *   out:R        the same pipelined in chunks of R rows, for each R of --chunk-rows
@@ -29,7 +30,7 @@
  *                where ring:R and a staging of the whole batch map 64 MiB at once)
  *   streamRun:R  the same with the views not refilled (each keeps the rows written before the
  *                timed calls: the round trips alone, as ringRun; only chunk 0's rows are checked)
- * and variants of how the one-piece round trip reads its result (HOST_PIPELINE.readBytes,
+ * and variants of how the one-piece round trip (`chunkRows: Infinity`) reads its result (HOST_PIPELINE.readBytes,
  * pipelined-forward.ts; by default in 8 MiB pieces, each unmapped before the next is mapped):
  *   out:mapWhole / fresh:mapWhole   mapped whole (session 11's way)
  *   out:piece:P  in pieces of P MiB, for each P of --piece-mib
@@ -593,13 +594,16 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
     const staging = runner.createStaging(batch);
     const fresh: Mode = (timed) => timed(() => runner.forward(x, batch));
     const outMode: Mode = (timed) => timed(() => runner.forward(x, { batch, out }));
+    // The one-piece round trip whatever the default chunking (readingBy's variants read its result).
+    const freshWhole: Mode = (timed) => timed(() => runner.forward(x, { batch, chunkRows: Infinity }));
+    const outWhole: Mode = (timed) => timed(() => runner.forward(x, { batch, out, chunkRows: Infinity }));
     const modes: Record<string, Mode> = {
       fresh,
-      'fresh:mapWhole': readingBy(Infinity, fresh),
+      'fresh:mapWhole': readingBy(Infinity, freshWhole),
       out: outMode,
-      'out:mapWhole': readingBy(Infinity, outMode),
-      ...Object.fromEntries(PIECE_MIB.map((mib) => [`out:piece:${mib}`, readingBy(mib * 2 ** 20, outMode)])),
-      'out:whole': (timed) => timed(() => runner.forward(x, { batch, out, chunkRows: Infinity })),
+      'out:mapWhole': readingBy(Infinity, outWhole),
+      ...Object.fromEntries(PIECE_MIB.map((mib) => [`out:piece:${mib}`, readingBy(mib * 2 ** 20, outWhole)])),
+      'out:whole': outWhole,
       staging: (timed) =>
         timed(async () => {
           (await staging.input(batch)).set(x);
