@@ -32,6 +32,26 @@ async function runnerFor(checked: CheckedMap, backend: 'webgpu' | 'cpu', dtype: 
   return { runner, want: (x: Float32Array, batch: number) => referenceApply(checked.structure, params, x, batch) };
 }
 
+/** Counts the device queue's submissions until restore(): `taken()` gives those since the last taken(). */
+function submitCounter(device: GPUDevice): { taken(): number; restore(): void } {
+  const submit = device.queue.submit.bind(device.queue);
+  let count = 0;
+  device.queue.submit = (buffers: Iterable<GPUCommandBuffer>) => {
+    count++;
+    submit(buffers);
+  };
+  return {
+    taken: () => {
+      const n = count;
+      count = 0;
+      return n;
+    },
+    restore: () => {
+      device.queue.submit = submit;
+    },
+  };
+}
+
 // Rectangular 20 -> 30 (5 blocks) with a bias: two kernels and a temporary.
 const MAP = checkedMap('m', sum(monarch(20, 30, 5), bias(30)));
 
@@ -309,24 +329,18 @@ describe('pipelined forward (webgpu)', () => {
   it('by default a batch of 8 MiB or more runs in chunks (of 4 MiB here) submitted at the call; a smaller one in one piece', async () => {
     // 4096 -> 4096 as 4096 blocks of one value: 512 rows of f32 are 8 MiB each way, and cheap on SwiftShader.
     const { runner, want } = await runnerFor(checkedMap('w', blockdiag(4096, 4096, 4096)), 'webgpu');
-    const device = await getTestDevice();
-    const submit = device.queue.submit.bind(device.queue);
-    let submits = 0;
-    device.queue.submit = (buffers: Iterable<GPUCommandBuffer>) => {
-      submits++;
-      submit(buffers);
-    };
+    const submits = submitCounter(await getTestDevice());
     try {
       for (const [batch, atCallWanted] of [[512, 2], [511, 0]]) {
         const x = randomArray(batch * 4096, rng(batch));
-        submits = 0;
+        submits.taken();
         const y = runner.forward(x, { out: new Float32Array(batch * 4096) });
-        const atCall = submits;
+        const atCall = submits.taken();
         expect(relativeError(await y, want(x, batch)), `batch ${batch}`).toBeLessThan(TOL);
         expect(atCall, `batch ${batch}: submissions during the call`).toBe(atCallWanted);
       }
     } finally {
-      device.queue.submit = submit;
+      submits.restore();
       runner.destroy();
     }
   });
@@ -385,28 +399,22 @@ describe('pipelined forward (webgpu)', () => {
 
   it('an idle call submits its chunks at the call (the GPU starts while the caller goes on) and takes x there', async () => {
     const { runner, want } = await runnerFor(MAP, 'webgpu');
-    const device = await getTestDevice();
-    const submit = device.queue.submit.bind(device.queue);
-    let submits = 0;
-    device.queue.submit = (buffers: Iterable<GPUCommandBuffer>) => {
-      submits++;
-      submit(buffers);
-    };
+    const submits = submitCounter(await getTestDevice());
     try {
       // Chunks of 3: 3 + 3 + 3 + 1, 3 + 3 + 1, 3 + 1 (the last partial); chunks of 1: 16 at the call, 17 (over
       // HOST_PIPELINE.callChunks) copied and run through the ring's depth instead.
       for (const [batch, chunkRows, atCallWanted] of [[10, 3, 4], [7, 3, 3], [4, 3, 2], [16, 1, 16], [17, 1, 0], [10, 3, 4]]) {
         const x = randomArray(batch * MAP.in, rng(batch + 60));
         const rows = Float32Array.from(x);
-        submits = 0;
+        submits.taken();
         const y = runner.forward(x, { chunkRows });
-        const atCall = submits;
+        const atCall = submits.taken();
         x.fill(Number.NaN);
         expect(relativeError(await y, want(rows, batch)), `batch ${batch}`).toBeLessThan(TOL);
         expect(atCall, `batch ${batch}, chunks of ${chunkRows}: submissions made during the call`).toBe(atCallWanted);
       }
     } finally {
-      device.queue.submit = submit;
+      submits.restore();
       runner.destroy();
     }
   });
