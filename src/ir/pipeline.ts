@@ -9,7 +9,7 @@
 import { reported, type Diagnostic, type Reported } from '../dsl/diagnostics.js';
 import type { CheckedMap, CheckedModule, Dtype } from '../dsl/structure.js';
 import { invariant } from '../util/assert.js';
-import { argumentError, checkOptionFields, isRecord } from '../util/library-arguments.js';
+import { argumentError, checkOptionFields, isRecord, refuseUnknownOptions } from '../util/library-arguments.js';
 import { checkProgramArgument } from './program-argument.js';
 import { checkMapArgument } from '../dsl/map-argument.js';
 import type { BackwardProgram, IrMap, Program } from './ir.js';
@@ -28,6 +28,16 @@ import { printBackwardProgram, printIrMap, printProgram } from './printer.js';
 
 export interface CompileOptions {
   readonly onPass?: ((passName: string, printed: string) => void) | undefined;
+}
+
+/**
+ * CompileOptions as JavaScript may pass them to `fn`: onPass a function, no other name (a
+ * misspelt `onPas` would leave the IR dump silently off: QA2 s17 R63, R36's rule); `more`: the
+ * entry's own options besides.
+ */
+function checkCompileOptions(fn: string, options: unknown, more: readonly string[] = []): void {
+  checkOptionFields(fn, options, { onPass: 'function' });
+  refuseUnknownOptions(fn, options, ['onPass', ...more]);
 }
 
 interface Pass {
@@ -54,7 +64,7 @@ const PASSES: readonly Pass[] = [
 function checkMapArguments(fn: string, map: unknown, dtype: unknown, options: unknown): void {
   checkMapArgument(fn, map);
   if (dtype !== 'f32' && dtype !== 'f16') throw argumentError(fn, "dtype must be 'f32' or 'f16' (the module's dtype)", dtype);
-  checkOptionFields(fn, options, { onPass: 'function' });
+  checkCompileOptions(fn, options);
 }
 
 /** The expression IR of a map after every pass but `schedule`; the passes stop at the first that reports an error. */
@@ -97,13 +107,14 @@ export function compileMap(map: CheckedMap, dtype: Dtype, options: CompileOption
 
 export function compileModuleIr(module: CheckedModule, options: CompileOptions = {}): Program[] {
   if (!(isRecord(module) && Array.isArray(module.maps))) throw argumentError('compileModuleIr', 'module must be a checked module (checkSource(...).module)', module);
+  checkCompileOptions('compileModuleIr', options);
   return module.maps.map((m) => compileMap(m, module.dtype, options));
 }
 
 /** The backward program of a scheduled map (passes/backward.ts), verified. */
 export function compileBackward(program: Program, options: CompileOptions & BackwardOptions = {}): BackwardProgram {
   checkProgramArgument('compileBackward', program, 'forward');
-  checkOptionFields('compileBackward', options, { onPass: 'function' });
+  checkCompileOptions('compileBackward', options, ['rowsPerSplit']);
   const split = options.rowsPerSplit;
   if (split !== undefined && !(Number.isSafeInteger(split) && split >= 1)) throw argumentError('compileBackward', 'rowsPerSplit must be a whole number of at least 1', split);
   const derived = verifyBackward(backward(program, options));

@@ -56,6 +56,19 @@ describe('compile entries refuse arguments of the wrong kind by name', () => {
     expect(compileModuleIr(module).map((p) => p.name)).toEqual(['up']);
   });
 
+  // R63 (QA2 s17): a misspelt `onPas` was accepted and the IR dump stayed silently off (R36's rule, as compileModule's).
+  it('compileMap, tryCompileMap, optimizeMap, compileModuleIr: an option name they do not know', () => {
+    for (const [name, fn] of [['compileMap', compileMap], ['tryCompileMap', tryCompileMap], ['optimizeMap', optimizeMap]] as const) {
+      expect(refusal(() => fn(map, 'f32', { onPas: () => {} } as never)).message).toBe(`${name} has no option 'onPas' (its options are onPass)`);
+    }
+    expect(refusal(() => compileModuleIr(module, { onPas: () => {} } as never)).message).toBe("compileModuleIr has no option 'onPas' (its options are onPass)");
+    // A module of no maps is refused too (the option is the call's, not its maps').
+    expect(refusal(() => compileModuleIr({ ...module, maps: [] }, { bogus: 1 } as never)).message).toBe("compileModuleIr has no option 'bogus' (its options are onPass)");
+    const passes: string[] = [];
+    compileModuleIr(module, { onPass: (name) => passes.push(name) });
+    expect(passes).toContain('schedule');
+  });
+
   it('compileBackward: a forward program, rowsPerSplit a whole number', () => {
     expect(refusal(() => compileBackward(undefined as never)).message).toBe('compileBackward: program must be a compiled map (compileMap), got undefined');
     expect(refusal(() => compileBackward(map as never)).message).toMatch(/^compileBackward: program must be a compiled map \(compileMap\), got \{/);
@@ -63,6 +76,10 @@ describe('compile entries refuse arguments of the wrong kind by name', () => {
     expect(refusal(() => compileBackward(backward as never)).message).toBe("compileBackward: program must be a compiled map (compileMap), got a backward program of map 'up'");
     expect(refusal(() => compileBackward(program, { rowsPerSplit: 0 })).message).toBe('compileBackward: rowsPerSplit must be a whole number of at least 1, got 0');
     expect(compileBackward(program, { rowsPerSplit: 3 }).rowsPerSplit).toBe(3);
+    // R63 (QA2 s17): unknown option names were accepted.
+    expect(refusal(() => compileBackward(program, { bogus: 1 } as never)).message).toBe("compileBackward has no option 'bogus' (its options are onPass, rowsPerSplit)");
+    expect(refusal(() => compileBackward(program, { rowPerSplit: 2 } as never)).message).toBe("compileBackward has no option 'rowPerSplit' (its options are onPass, rowsPerSplit)");
+    expect(compileBackward(program, { onPass: () => {}, rowsPerSplit: undefined }).rowsPerSplit).toBeGreaterThan(0);
   });
 
   it("the lower-level exports (A5's list, compile side): emitProgramKernels, buildManifest, emitBindings, assembleModule, checkTuneBatch, renderDiagnostic, the IR printers, candidates, defaultSchedule, workgroupCount", () => {
