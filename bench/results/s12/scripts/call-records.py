@@ -21,8 +21,9 @@ CALLS = {  # results file: [(monarch-goal outputs, the same call's PyTorch run)]
         (['bench/results/s16/call-2/goal.json', 'bench/results/s16/call-2/goal-16k.json'], 'bench/results/s16/call-2/torch.json'),
         # call 3 ran no PyTorch (an H100 again): call 2's, the same session on the same kind of machine
         (['bench/results/s16/call-3/goal.json', 'bench/results/s16/call-3/goal-16k.json'], 'bench/results/s16/call-2/torch.json'),
-        # session 17: call 2 ran the plans without PyTorch; call 1's, the same session on the same H100
+        # session 17: calls 2 and 4 ran plans without PyTorch; calls 1's and 3's, the same session on the same H100
         (['bench/results/s17/call-2/goal.json', 'bench/results/s17/call-2/goal-16k.json'], 'bench/results/s17/call-1/torch.json'),
+        (['bench/results/s17/call-4/goal.json', 'bench/results/s17/call-4/goal-16k.json'], 'bench/results/s17/call-3/torch.json'),
     ],
     'bench/results/nvidia-h200.json': [
         (['bench/results/s12/call-3/goal.json', 'bench/results/s12/call-3/goal-16k.json'], 'bench/results/s12/call-3/torch.json'),
