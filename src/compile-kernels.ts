@@ -13,7 +13,7 @@ import type { Diagnostic } from './dsl/diagnostics.js';
 import type { CheckedModule, Dtype } from './dsl/structure.js';
 import type { BackwardOp, BackwardProgram, Program } from './ir/ir.js';
 import { compileBackward, compileMap, tryCompileMap } from './ir/pipeline.js';
-import { manifestBackward } from './codegen/manifest-programs.js';
+import { manifestBackward, planForwardKernels } from './codegen/manifest-programs.js';
 import { emitBackwardKernels, isValidBackwardSchedule } from './codegen/wgsl/backward-program.js';
 import { emitOptimizerKernels, manifestOptimizers, moduleOptimizerKernels } from './codegen/wgsl/optimizer.js';
 import { backwardGroup, OPTIMIZER_GROUP } from './manifest/wgsl-groups.js';
@@ -256,6 +256,22 @@ function mapKernelSets(
   }
   // A map without tuned kernels in a module that needs a feature: its portable set (a module of its own) replaces the module's kernels.
   return [...(larger ? [larger] : []), ...(portable ? [portable] : [own]), ...(f32Storage ? [f32Storage] : [])];
+}
+
+/**
+ * The kernel sets an untuned forward-only build gives `program` alone, in the order a runtime
+ * tries them (mapKernelSets), each listing its forward kernels (the module's own set too): what
+ * the tuner takes as the untuned build's kernels on the adapter it tunes on (tuner/untuned-kernels.ts).
+ * A full build chooses the same set: its backward kernels are portable in every set. With
+ * another `storage` than the program's dtype (an f16 map's f32 kernels), the one set of that
+ * storage, a module of its own on the portable limits (as f32StorageSets makes it).
+ */
+export function untunedForwardSets(program: Program, storage: StorageType = program.dtype): ManifestKernelSet[] {
+  const [k] = emitMapKernels([program], undefined, storage, undefined);
+  if (storage !== program.dtype) return [ownModuleSet(storage === 'f32' ? 'f32-storage' : 'portable', storage, { ...k, optimizers: [] })];
+  const { enables } = assembleModule(new Map([[program.name, k.forward]]));
+  const own = planForwardKernels(program.ops, k.forward);
+  return mapKernelSets(k, storage, [], enables, undefined, undefined).map((s) => (s.kernels ? s : { ...s, kernels: own }));
 }
 
 /** One map's kernels in one storage type: its forward kernels, then its backward program's (none in a forward-only build). */

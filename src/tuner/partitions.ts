@@ -30,11 +30,15 @@ export function pairPartition(program: Program, limits: TargetLimits): number[][
   return out;
 }
 
-/** The candidate partitions of the whole program, all-single first, duplicates removed. */
-export function candidatePartitions(program: Program, limits: TargetLimits): Partition[] {
+/**
+ * The candidate partitions of the whole program, all-single first, duplicates removed. `untuned`:
+ * the untuned build's own partition on the adapter (tuner/untuned-kernels.ts; without it, the
+ * portable build's, which is enough to count candidates).
+ */
+export function candidatePartitions(program: Program, limits: TargetLimits, untuned: Partition = defaultPartition(program, DEFAULT_LIMITS)): Partition[] {
   const all: Partition[] = [
     program.ops.map((_, i) => [i]),
-    defaultPartition(program, DEFAULT_LIMITS),
+    untuned,
     ...TILE_CAPS.map((cap) => greedyPartition(program, limits, cap)),
     pairPartition(program, limits),
   ];

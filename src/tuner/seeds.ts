@@ -21,7 +21,7 @@ export function storageLimits(limits: TargetLimits, storage: StorageType): Targe
 }
 
 export interface OpSearch {
-  /** The schedule an untuned build uses (chosen within the limits every adapter has). */
+  /** The schedule an untuned build runs the op with on the adapter (untuned-kernels.ts), timed first. */
   readonly buildDefault: Schedule;
   /**
    * Tried first, in order: the build default, every family's own default on these limits, then for
@@ -34,9 +34,12 @@ export interface OpSearch {
   readonly space: readonly Schedule[];
 }
 
-/** The search of one forward op on `limits` (already narrowed by storageLimits). */
-export function opSearch(op: Op, limits: TargetLimits): OpSearch {
-  const buildDefault = defaultSchedule(op, DEFAULT_LIMITS);
+/**
+ * The search of one forward op on `limits` (already narrowed by storageLimits). `buildDefault`:
+ * the op's kernel in the untuned build's set on this adapter (tune.ts); without one (an op that
+ * build fuses into a run) its single default within the portable limits.
+ */
+export function opSearch(op: Op, limits: TargetLimits, buildDefault: Schedule = defaultSchedule(op, DEFAULT_LIMITS)): OpSearch {
   const seeds = [buildDefault, ...familyDefaults(op, limits)];
   // f16-sum twins of the tensor-core defaults (first factor, strided factor), where the adapter has f16 results.
   const twins = op.kind === 'ks' ? [f16SumTwin(op, limits), stridedF16SumTwin(op, limits)] : [];

@@ -1,7 +1,8 @@
 /**
  * The auto-tuner: for each kernel of a program, candidate schedules (of every family that can
- * compute it, pruned by the device's limits; the untuned build's default first) are emitted,
- * checked against the float64 reference on random data, and only then timed (timestamp queries,
+ * compute it, pruned by the device's limits; first the kernel an untuned build runs on this
+ * adapter, tune-plans.ts) are emitted, checked against the float64 reference on random data,
+ * and only then timed (timestamp queries,
  * median of repeats); the fastest is kept (race.ts, shared with the backward tuner). Which
  * schedules are tried within the cap, and in what order, is search.ts's business. Runs of
  * consecutive ops that fuse are also tried as one dispatch, and the returned entries are the
@@ -9,21 +10,21 @@
  * Browser-safe: the caller stores the returned entries (src/node/tuning-db.ts in Node).
  */
 import type { Op, Program } from '../ir/ir.js';
-import { defaultPartition, defaultRunAt, emitKernel, emitRunKernel, runCandidates, runFamilyDefaults } from '../codegen/wgsl/families.js';
 import { isAmong } from '../codegen/wgsl/family.js';
-import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from '../codegen/wgsl/kernel.js';
-import { entryPointName } from '../manifest/entry-points.js';
-import type { KernelContext, StorageType } from '../codegen/wgsl/scaffold.js';
+import type { Schedule, TargetLimits } from '../codegen/wgsl/kernel.js';
+import type { StorageType } from '../codegen/wgsl/scaffold.js';
 import { MONC_VERSION } from '../version.js';
 import { PRECISION_TOLERANCE } from '../util/precision.js';
 import type { AdapterIdentity } from './adapter-identity.js';
-import { batchBucket, kernelSignature, type TuningEntry, type TuningKey } from './db.js';
+import { batchBucket, type TuningEntry, type TuningKey } from './db.js';
 import { KernelCheck } from './kernel-check.js';
-import { candidatePartitions, fusedRunsOf, winningRuns } from './partitions.js';
+import { winningRuns } from './partitions.js';
 import { DEFAULT_MAX_CANDIDATES } from './budget.js';
 import { raceCandidates, raceSize, WarmClock, type CandidateBench, type TimedSchedule } from './race.js';
-import { opSearch, storageLimits } from './seeds.js';
+import { storageLimits } from './seeds.js';
 import { checkProgramTuning } from './tune-arguments.js';
+import { tunePlans, type Plan } from './tune-plans.js';
+import { deviceCapabilities } from '../runtime/device.js';
 
 export interface TuneOptions {
   readonly batch: number;
@@ -65,10 +66,11 @@ export interface KernelTuning {
   readonly signature: string;
   readonly best?: TimedSchedule;
   /**
-   * What an untuned build spends on these ops: the summed default-schedule times of the untuned
-   * build's own kernels (its default fused runs and single ops) when they cover exactly these
-   * ops; otherwise (a kernel that cuts through one of the untuned build's fused runs, or a
-   * Monarch pair, which untuned builds do not fuse) the ops' single default kernels together.
+   * What an untuned build spends on these ops on this adapter: the summed times of its own
+   * kernels there, those of the kernel set its runtime picks on this adapter (untuned-kernels.ts:
+   * an f16 map's tensor-core set on an H100), when they cover exactly these ops; otherwise (a
+   * kernel that cuts through one of the untuned build's fused runs, or a Monarch pair, which
+   * untuned builds do not fuse) the ops' single default kernels together.
    */
   readonly defaultMs?: number;
   /** Candidates that passed the check and were timed. */
@@ -86,18 +88,6 @@ export interface TuneResult {
   readonly retired: readonly TuningKey[];
 }
 
-interface Plan {
-  readonly ops: readonly number[];
-  readonly signature: string;
-  /** Tried first, in order (searchSchedules). */
-  readonly seeds: readonly (Schedule | undefined)[];
-  /** Every valid schedule of the kernel on this device. */
-  readonly space: readonly Schedule[];
-  /** The schedule an untuned build uses for this kernel (single ops, and the runs it fuses). */
-  readonly buildDefault?: Schedule;
-  readonly emit: (s: Schedule) => EmittedKernel;
-}
-
 export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, program: Program, options: TuneOptions): Promise<TuneResult> {
   // What monc tune (and tuneMaps) refuse, refused here too before any work (tune-arguments.ts).
   checkProgramTuning('tuneProgram', device, adapter, program, options, 'forward');
@@ -107,27 +97,7 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
   const report = options.onProgress ?? (() => {});
   const layout = { params: program.params, buffers: new Map(program.buffers.map((b) => [b.name, b.size])) };
   const limits = storageLimits(options.limits, storage);
-  const ctx = (opIndex: number): KernelContext => ({ entryPoint: entryPointName(program.name, opIndex), opIndex, storage, params: program.params, buffers: program.buffers });
-
-  const partitions = candidatePartitions(program, limits);
-  const untunedKernels = defaultPartition(program, DEFAULT_LIMITS);
-  const signature = (ops: readonly number[]) => kernelSignature(ops.map((i) => program.ops[i]), storage);
-  const plans: Plan[] = [
-    ...program.ops.map((op, i): Plan => ({ ops: [i], signature: signature([i]), ...opSearch(op, limits), emit: (s) => emitKernel(op, s, ctx(i)) })),
-    // Fused runs: each run of the candidate partitions once (partitions.ts).
-    ...fusedRunsOf(partitions).map((run): Plan => {
-      // The schedule the untuned build gives the run, when it fuses exactly this run.
-      const buildDefault = untunedKernels.some((r) => r.join() === run.join()) ? defaultRunAt(program, run[0], DEFAULT_LIMITS)?.schedule : undefined;
-      return {
-        ops: run,
-        signature: signature(run),
-        ...(buildDefault ? { buildDefault } : {}),
-        seeds: [buildDefault, ...runFamilyDefaults(program, run, limits)],
-        space: runCandidates(program, run, limits),
-        emit: (s) => emitRunKernel(program, run, s, ctx(run[0])),
-      };
-    }),
-  ].filter((p) => p.space.length > 0);
+  const { plans, partitions, untunedRuns } = tunePlans(program, storage, limits, deviceCapabilities(device));
   const known = options.known ?? new Map<string, KnownKernel>();
   // The plans searched: the first of each signature not tuned before (the others reuse its result).
   const searched = plans.filter((p, k) => !known.has(p.signature) && plans.findIndex((q) => q.signature === p.signature) === k);
@@ -172,7 +142,7 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
   const tunedRun = (run: readonly number[]) => tuned.find((k) => k.ops.join() === run.join());
   const sum = (xs: readonly (number | undefined)[]) => (xs.every((x) => x !== undefined) ? xs.reduce((a, b) => a + b, 0) : undefined);
   const kernels: KernelTuning[] = tuned.map(({ defaultTimed: _, ...k }) => {
-    const own = untunedKernels.filter((r) => k.ops.includes(r[0]));
+    const own = untunedRuns.filter((r) => k.ops.includes(r[0]));
     const exact = own.flat().length === k.ops.length && own.every((r) => r.every((i) => k.ops.includes(i)));
     const defaultMs = sum(exact ? own.map((r) => tunedRun(r)?.defaultTimed) : k.ops.map((i) => tunedRun([i])?.defaultTimed));
     return { ...k, ...(defaultMs !== undefined ? { defaultMs } : {}) };
