@@ -130,7 +130,26 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   const planed = padded.map((s): KsTiledSchedule => ({ ...s, pl: true }));
   // Then (session 12) the planed ones with each chunk's γ written out (`ku`, staged-sum.ts chunkSteps).
   const unrolled = planed.map((s): KsTiledSchedule => ({ ...s, ku: true }));
-  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...rowTiled(op, limits, unrolled)];
+  const long = longChunks(op, limits, unrolled);
+  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...long, ...rowTiled(op, limits, [...unrolled, ...long])];
+}
+
+/**
+ * Session 18's chunks of 64 γ: twins of the written-out chunks of 32 where γ ≥ 64. A chunk's
+ * source staging reads tk·4-byte runs of each row (the neighbouring α's workgroups read the rest),
+ * and bench/roofline.ts's runs probe priced f32 runs of 64 / 128 / 256 bytes at 0.2300 / 0.2075 /
+ * 0.1959 ms (H100, s17 call 3): the first factor's default (chunks of 16) reads 64-byte runs.
+ * Where the padded tiles do not fit in workgroup storage (n = 4096's 128 × 64 tile: 50 KiB), the
+ * unpadded ones (48 KiB) instead.
+ */
+function longChunks(op: KsOp, limits: TargetLimits, unrolled: readonly KsTiledSchedule[]): KsTiledSchedule[] {
+  if (op.c < 64) return [];
+  return unrolled.flatMap((s): KsTiledSchedule[] => {
+    if (s.tk !== 32) return [];
+    const padded: KsTiledSchedule = { ...s, tk: 64 };
+    const { pad: _, ...unpadded } = padded;
+    return [padded, unpadded].filter((t) => valid(op, t, limits)).slice(0, 1);
+  });
 }
 
 /** Session 16's `rt` twins (above) of the written-out 8x8 tiles, 2 and 4 row tiles per workgroup, where the reduction is short. */
