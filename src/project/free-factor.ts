@@ -1,16 +1,20 @@
 /**
- * Parts of a chain that can take any matrix of their shape: a factor with full support (a
- * `dense()`: every cell its own parameter), or two adjacent factors whose product does
- * (`reachesEveryMatrix`: in `down @ up` through a wider hidden layer, `down`'s first factor and
- * `up`'s last, whose 16 blocks of 256 × 256 each get a product of two free 256 × 256 matrices).
- * Given the other factors, such a run's best value has a closed form: with A the product of the
- * factors on its left (m×h) and B of those on its right (w×n), D = A⁺·W·B⁺ minimises
- * ‖W − A·D·B‖_F over all D, and the run reproduces D exactly (a masked copy, or the two-factor
- * fit). When A has full column rank and B full row rank, as generic factors have wherever the
- * shapes allow, every W of the chain's class is then reached exactly: the other factors need not
- * match the ones W was made of (`dense @ monarch` reaches every square W, `down @ up` every
- * d × d one).
+ * Parts of a chain whose class is closed under any invertible map on either side: a factor with
+ * full support (a `dense()`: every cell its own parameter) and two adjacent factors whose product
+ * takes any matrix (`reachesEveryMatrix`: in `down @ up` through a wider hidden layer, `down`'s
+ * first factor and `up`'s last, whose 16 blocks of 256 × 256 each get a product of two free
+ * 256 × 256 matrices) take any matrix of their shape; two adjacent full factors take any matrix
+ * of rank at most their inner size. Given the other factors, such a run's best value has a closed
+ * form: with A the product of the factors on its left (m×h) and B of those on its right (w×n),
+ * D = A⁺·W·B⁺ minimises ‖W − A·D·B‖_F over all D, and the run reproduces D (a masked copy, or the
+ * two-factor fit, exact when D is of the run's class). When A can have rank m and B rank n
+ * (`coversClass`, decided from the supports), random A and B have them, A·A⁺ and B⁺·B are
+ * identities, and every W = A'·D'·B' of the chain's class is reached: D = A⁺·W·B⁺ is of the run's
+ * class (its rank is at most W's), and A·D·B = W. The other factors need not match the ones W was
+ * made of (`dense @ monarch` reaches every square W, `down @ up` every d × d one,
+ * `down @ up @ monarch` through a bottleneck every W of rank at most its width).
  */
+import { genericRank } from './generic-rank.js';
 import { chainDense, sparseTimesDense, sparseTransposeTimesDense, type Factor } from './factors.js';
 import { squaredDistance, squaredNorm, transpose } from './linalg/dense.js';
 import { pseudoInverseTimes } from './linalg/least-squares.js';
@@ -27,24 +31,37 @@ function isFullFactor(f: Factor): boolean {
   return seen.every((x) => x === 1);
 }
 
-/** Factors [from, to) of a chain whose product takes any matrix of its shape (one full factor, or a pair). */
+/** Factors [from, to) of a chain whose product takes any matrix of its shape (one full factor, or a pair), or any of rank ≤ its inner size (two full factors). */
 interface FreeRun {
   readonly from: number;
   readonly to: number;
 }
 
-/** The chain's free runs, left to right, not overlapping: full factors first, then pairs of the others that reach every matrix. */
+/** The chain's free runs, left to right, not overlapping: full factors (in pairs where two are adjacent), then pairs of the others that reach every matrix. */
 function freeRuns(factors: readonly Factor[]): FreeRun[] {
   const full = factors.map(isFullFactor);
   const runs: FreeRun[] = [];
   for (let i = 0; i < factors.length; i++) {
-    if (full[i]) runs.push({ from: i, to: i + 1 });
-    else if (i + 1 < factors.length && !full[i + 1] && reachesEveryMatrix(leftSupportOfFactor(factors[i]), rightSupportOfFactor(factors[i + 1]), factors[i].rows, factors[i + 1].cols)) {
-      runs.push({ from: i, to: i + 2 });
-      i++;
-    }
+    const paired = i + 1 < factors.length && (full[i] ? full[i + 1] : !full[i + 1] && reachesEveryMatrix(leftSupportOfFactor(factors[i]), rightSupportOfFactor(factors[i + 1]), factors[i].rows, factors[i + 1].cols));
+    if (paired) runs.push({ from: i, to: i + 2 });
+    else if (full[i]) runs.push({ from: i, to: i + 1 });
+    if (paired) i++;
   }
   return runs;
+}
+
+/**
+ * Whether the least-squares solve of some free run against random other factors reaches every W
+ * of the chain's class: the factors left of it can have rank m (the chain's rows) and those right
+ * of it rank n (its columns), generically (`genericRank`). This is docs/projection.md's "the other
+ * factors can have full rank on its sides"; a chain without such a run (a tall factor left of its
+ * dense one, a bottleneck between it and the chain's ends) may be reached by the hierarchical fit,
+ * but nothing promises it.
+ */
+export function coversClass(factors: readonly Factor[]): boolean {
+  const m = factors[0].rows;
+  const n = factors[factors.length - 1].cols;
+  return freeRuns(factors).some((r) => genericRank(factors.slice(0, r.from), m) === m && genericRank(factors.slice(r.to), n) === n);
 }
 
 /** Free runs solved given the other factors: their values, M, ‖W − M‖², and what was solved, for the method. */
@@ -121,9 +138,10 @@ function solveEach(target: Float64Array, m: number, n: number, factors: readonly
     else fitTwoFactor(d, h, w, leftSupportOfFactor(first), rightSupportOfFactor(last), next[0], next[1]);
     next.forEach((v, i) => (values[from + i] = v));
   }
-  const pairs = runs.filter((r) => r.to - r.from === 2).map((r) => `${factors[r.from].tensor} · ${factors[r.from + 1].tensor}`);
+  const pairs = runs.filter((r) => r.to - r.from === 2);
+  const name = (r: FreeRun) => `${factors[r.from].tensor} · ${factors[r.from + 1].tensor}${isFullFactor(factors[r.from]) ? ` (rank ≤ ${factors[r.from].cols})` : ' (any matrix)'}`;
   const singles = runs.length - pairs.length;
-  const what = [singles > 0 ? `its dense factor${singles === 1 ? '' : 's'}` : '', pairs.length > 0 ? `the factor pair${pairs.length === 1 ? '' : 's'} ${pairs.join(', ')} (any matrix)` : '']
+  const what = [singles > 0 ? `its dense factor${singles === 1 ? '' : 's'}` : '', pairs.length > 0 ? `the factor pair${pairs.length === 1 ? '' : 's'} ${pairs.map(name).join(', ')}` : '']
     .filter((x) => x !== '')
     .join(' and ');
   const approx = chainDense(factors, values);

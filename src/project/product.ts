@@ -6,8 +6,9 @@
  *  - two factors: `fitTwoFactor`, the exact optimum when the rank-one supports of the terms are
  *    equal or disjoint (Monarch: per-block truncated SVD);
  *  - then a part that takes any matrix (a `dense()` factor, or a pair of factors such as the middle
- *    of `down @ up` through a wider hidden layer) takes its least-squares value given the others
- *    (`solveFreeRuns`), which reaches every W of the class where the others have full rank;
+ *    of `down @ up` through a wider hidden layer) or any of bounded rank (two adjacent `dense()`)
+ *    takes its least-squares value given the others (`solveFreeRuns`), which reaches every W of
+ *    the class where the others can have full rank towards the chain's ends (`coversClass`);
  *  - more: the hierarchical algorithm of Le et al. (2022): split the chain in two halves, fit W by
  *    X·Y with X, Y on the supports of the half-products, then factor X and Y the same way. Exact
  *    when W is in the class and the supports are chainable (butterflies, Monarch of any order),
@@ -17,7 +18,7 @@ import type { ModelNode } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
 import { chainDense, factorChain, type Factor } from './factors.js';
 import { eagerFit, memo, zeroTensors, type Fit, type FitOptions } from './fit.js';
-import { reachesTarget, solveAgainstIsometries, solveFreeRuns } from './free-factor.js';
+import { coversClass, reachesTarget, solveAgainstIsometries, solveFreeRuns } from './free-factor.js';
 import { refineChain, defaultRefineRounds } from './refine.js';
 import { leftSupportOfFactor, leftSupportOfProduct, rightSupportOfFactor, rightSupportOfProduct } from './support.js';
 import { fitTwoFactor, productOfSides } from './two-factor.js';
@@ -68,7 +69,8 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
     method += ` + ${used} refinement round${used === 1 ? '' : 's'}`;
   }
   write();
-  return eagerFit(params, approx, target, withBiases(method), false, hierarchicalExact(node));
+  // Exact for every W of the class (so W0801 stays silent) where the hierarchical fit or the least squares promise it.
+  return eagerFit(params, approx, target, withBiases(method), false, hierarchicalExact(node) || coversClass(factors));
 }
 
 /** Constructors whose chain of factors the hierarchical factorization gives back exactly when W is in their class (Le et al.'s chainable supports). */

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Structure } from '../../src/dsl/structure.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
 import { cli, cliJson, scratchDir } from '../cli/helpers.js';
+import { tailEnergy } from './jacobi.js';
 import { bias, butterfly, chain, denseOf, gaussianMatrix, lowrank, monarch, project, randomParams, ref, relativeDistance, sum } from './structures.js';
 
 const EXACT = 1e-5;
@@ -74,7 +75,11 @@ describe('monc project warns with W0801 on a heuristic, not on an exact form', (
   const scratch = scratchDir();
   afterAll(() => scratch.remove());
   const spec = scratch.path('f.mon');
-  writeFileSync(spec, 'map up : 8 -> 32 = monarch(nblocks: 2)\nmap down : 32 -> 8 = monarch(nblocks: 2)\nmap ffn : 8 -> 8 = down @ up\nmap mm : 16 -> 16 = monarch(nblocks: 4) @ monarch(nblocks: 4, out: 16)\n');
+  writeFileSync(
+    spec,
+    'map up : 8 -> 32 = monarch(nblocks: 2)\nmap down : 32 -> 8 = monarch(nblocks: 2)\nmap ffn : 8 -> 8 = down @ up\nmap mm : 16 -> 16 = monarch(nblocks: 4) @ monarch(nblocks: 4, out: 16)\n' +
+      'map u4 : 16 -> 4 = dense()\nmap d4 : 4 -> 16 = dense()\nmap c3 : 16 -> 16 = d4 @ u4 @ monarch(nblocks: 4)\n',
+  );
   const w8 = scratch.path('w8.npy');
   writeFileSync(w8, writeNpy(Float32Array.from(gaussianMatrix(8, 8, 9)), [8, 8]));
   const w16 = scratch.path('w16.npy');
@@ -85,6 +90,13 @@ describe('monc project warns with W0801 on a heuristic, not on an exact form', (
     const object = await cliJson(args);
     expect(object.diagnostics).toEqual([{ code: 'W0801', severity: 'warning', file: spec, line: 4, column: expect.any(Number), message: expect.stringMatching(/^the projection onto 'mm' is a heuristic \(.*\): its relative error 0\.\d+ may be above/) }]);
     expect((await cli(args)).stderr).toMatch(/warning: the projection onto 'mm' is a heuristic .*\[W0801\]/);
+  });
+
+  it('down @ up @ monarch through two dense() of width 4 (session 17 warned): a Gaussian W at the rank-4 optimum, no warning', async () => {
+    const object = await cliJson(['project', spec, '--map', 'c3', '--dense', w16, '--out', scratch.path('c3.safetensors')]);
+    expect(object).not.toHaveProperty('diagnostics');
+    const w = Float64Array.from(Float32Array.from(gaussianMatrix(16, 16, 9)));
+    expect(object.relative_error).toBeCloseTo(Math.sqrt(tailEnergy(w, 16, 16, 4) / w.reduce((s, v) => s + v * v, 0)), 6);
   });
 
   it('ffn 8 -> 32 -> 8 with k = 2 (h >= k·d): exact, no warning', async () => {
