@@ -116,6 +116,17 @@
  *    (`sharedDefault`); n = 4096's (b = 64) keeps its form (its best there, acc16 + stage on 8
  *    subgroups with ku + pad 8 at tk 16, 0.1424 vs 0.1683, sums in f16: a tuner candidate).
  *
+ * Session 18:
+ *  - `np` (with `ku` + `pad`, single-buffered): no register prefetch; each chunk's global loads
+ *    go straight to workgroup memory before its barrier, so the next chunk is not in flight during
+ *    the MMAs, and the 16-32 registers per invocation that held it are free. Counted for 4096 ->
+ *    1024's first factor (8 subgroups of 64 x 32, tk 64): accumulators 64 registers, prefetch 32,
+ *    one step's operands 24; at ~144 an SM holds one workgroup of 8 warps (bench/occupancy.ts),
+ *    at ~112 two. Timed on the H100 the f32-sum forms sit at 0.213-0.218 ms whatever the tile
+ *    (64 x 64 per subgroup, 25% fewer staged bytes and a third fewer matrix loads per MMA, 0.2179),
+ *    while the acc16 twin (32 accumulator registers, two workgroups an SM) takes 0.174: `np` asks
+ *    whether residency, not bytes or loads, is what the f32-sum forms lack.
+ *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
  * is the identity, and b and c are multiples of 16.
@@ -176,6 +187,7 @@ export interface KsSgmatSchedule extends Schedule {
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
   // Session 13 (absent = off): `ku`, each staged chunk's 16-deep steps written out (file comment).
+  // Session 18 (absent = off): `np`, no register prefetch of the next chunk (file comment).
 }
 
 interface SgTiling {
@@ -361,7 +373,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // has two steps or more; not db's runtime halves), then the same with rows padded by 8 halves.
   const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded];
+  // Session 18: the single-buffered written-out padded ones (the defaults' form) without prefetch.
+  const unfetched = writtenPadded.filter((s) => s.db === undefined).map((s): KsSgmatSchedule => ({ ...s, np: true }));
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...unfetched];
 }
 
 /** Subgroup tiles of 32 or 64 rows and β. */
@@ -730,7 +744,8 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   }
   gloadLoop.push('}');
   const stagingCopies = staging('pf', T, [srcCopy, wCopy]);
-  const reduction = db ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true) : stagedLoop(stagingCopies, c, SK, true, compute);
+  invariant(schedule.np !== true || !db, 'ks-sgmat: np is for single-buffered staging');
+  const reduction = db ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true) : stagedLoop(stagingCopies, c, SK, schedule.np !== true, compute);
   const stagedPath = [...reduction, ...(direct ? lastRowTile : t.oneRound ? stagedOnce : epilogue)];
   const mainPath = gload
     ? [
@@ -788,6 +803,7 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
     ...(s.ku === undefined ? {} : { ku: flag(s, 'ku') }),
+    ...(s.np === undefined ? {} : { np: flag(s, 'np') }),
   }),
   emit,
 };
