@@ -1,13 +1,20 @@
 /** Creating the runtime's buffers, and the one rule for their sizes. */
+import { MoncError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
 
 /**
  * Every buffer the runtime creates, in one call shape, labelled `monc <label>` (what WebGPU's
  * error messages and debugging tools show): one short call instead of the descriptor written
- * out at each site keeps every page's bundle smaller.
+ * out at each site keeps every page's bundle smaller. A buffer the device refuses at once (WebGPU
+ * throws a RangeError for a mapped-at-creation buffer it cannot allocate; others fail in the error
+ * scopes of their first run) is a MoncError of kind 'device', as an out-of-memory error is there.
  */
 export function createBuffer(device: GPUDevice, label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false): GPUBuffer {
-  return device.createBuffer({ label: `monc ${label}`, size, usage, mappedAtCreation });
+  try {
+    return device.createBuffer({ label: `monc ${label}`, size, usage, mappedAtCreation });
+  } catch (e) {
+    throw new MoncError('device', `monc ${label}: ${e}`);
+  }
 }
 
 /**

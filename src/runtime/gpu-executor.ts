@@ -262,21 +262,22 @@ export class GpuExecutor {
 
   #ensureIo(batch: number): HostIo {
     if (this.#io && this.#io.capacity >= batch) return this.#io;
-    this.#destroyIo();
     const capacity = this.#grown(batch, this.#io?.capacity);
+    this.#destroyIo();
     const xSize = this.#bytes(capacity * this.#spec.in);
     const ySize = this.#bytes(capacity * this.#spec.out);
     const device = this.device;
-    this.#io = {
+    // The upload buffer first: WebGPU refuses a buffer at once (createBuffer throws) only when it is mapped at creation,
+    // so a refusal leaves none of them behind (the others' failures reach the error scopes of the round trip).
+    return (this.#io = {
       capacity,
-      x: createBuffer(device, 'x', xSize, flags.STORAGE | flags.COPY_DST),
-      y: createBuffer(device, 'y', ySize, flags.STORAGE | flags.COPY_SRC),
       upload: createBuffer(device, 'upload', xSize, flags.MAP_WRITE | flags.COPY_SRC, true),
       uploadMapped: Promise.resolve(true),
       readback: createBuffer(device, 'readback', ySize, flags.MAP_READ | flags.COPY_DST),
+      x: createBuffer(device, 'x', xSize, flags.STORAGE | flags.COPY_DST),
+      y: createBuffer(device, 'y', ySize, flags.STORAGE | flags.COPY_SRC),
       validated: new Set(),
-    };
-    return this.#io;
+    });
   }
 
   /** Rows for buffers that must hold `batch` rows and replace ones of `current`: at least double, but not past the rows one pass may bind. */
@@ -284,9 +285,11 @@ export class GpuExecutor {
     return Math.min(Math.max(batch, 2 * current), Math.max(batch, this.maxRows()));
   }
 
+  /** Frees the round trip's buffers; none until the next run makes them (also when the device refuses those). */
   #destroyIo(): void {
     const io = this.#io;
-    if (io) for (const b of [io.x, io.y, io.upload, io.readback]) b.destroy();
+    this.#io = undefined;
+    if (io) for (const b of [io.upload, io.readback, io.x, io.y]) b.destroy();
   }
 
   /** Writes `batch` rows of `x` (any array of numbers) in the storage type into the mapped upload buffer, then unmaps it. */
@@ -320,10 +323,10 @@ export class GpuExecutor {
    * pipeline's threshold, `chunkRows` below the batch, or more rows than one pass may bind runs
    * pipelined in chunks (pipelined-forward.ts; without it MapRunner.forward refuses a finite
    * `chunkRows`, and this a batch over the device's buffer limits); otherwise in one piece.
-   * `hold`: the parameters it reads, held by the caller (heldParams) since an earlier call;
+   * `held`: the parameters it reads, held by the caller (heldParams) since an earlier call;
    * default: those of this call.
    */
-  run(x: ArrayLike<number>, batch: number, out?: Float32Array, chunkRows?: number, hold?: HeldParams): Promise<Float32Array> {
+  run(x: ArrayLike<number>, batch: number, out?: Float32Array, chunkRows?: number, held = this.#held): Promise<Float32Array> {
     const rows = this.maxRows();
     // A batch over what one pass may bind runs in chunks through the pipelined round trip (chunkRowsFor gives them): a rare
     // case that pages without `monc/runtime/host-io` refuse, naming it (Node's runtime loads it).
@@ -334,9 +337,10 @@ export class GpuExecutor {
     const io = onePiece && !this.#runs && this.#ensureIo(batch);
     const filled = io && io.upload.mapState === 'mapped';
     if (filled) this.#fillUpload(io, x, batch);
-    const held = this.heldParams(hold);
-    // A pipelined run takes x now: written into the ring's chunks and submitted when nothing else waits, else copied (pipelined-forward.ts).
+    // A pipelined run takes x now: written into the ring's chunks and submitted when nothing else waits, else copied
+    // (pipelined-forward.ts). The parameters are held once it has: a take that throws holds nothing.
     const input = filled ? undefined : onePiece ? new Float32Array(x) : (this.#pipelined ??= hostIoSupport!.pipeline(this, this.#spec)).take(x, batch, out, chunk, held);
+    this.heldParams(held);
     this.#runs++;
     return this.#queue(() =>
       onePiece

@@ -31,7 +31,7 @@ export {
   type RequestDeviceOptions,
 } from './device.js';
 export type { ExecutorSpec, KernelPlan } from './gpu-executor.js';
-export { WgslError, type PipelineCacheStats } from './pipeline-cache.js';
+export { WgslError } from './pipeline-cache.js';
 export { ParamError } from './params.js';
 export { F16_MAX, ValueRangeError } from './numerics.js';
 // The one error type (each error above is one, with its kind): `e instanceof MoncError`, then `e.kind`.

@@ -16,15 +16,9 @@ export class WgslError extends MoncError {
   }
 }
 
-export interface PipelineCacheStats {
-  hits: number;
-  misses: number;
-}
-
 const caches = new WeakMap<GPUDevice, PipelineCache>();
 
 export class PipelineCache {
-  readonly stats: PipelineCacheStats = { hits: 0, misses: 0 };
   readonly bindGroupLayout: GPUBindGroupLayout;
   /** The pipeline layout of every monc kernel (one bind group, `bindGroupLayout`). */
   readonly layout: GPUPipelineLayout;
@@ -47,7 +41,6 @@ export class PipelineCache {
   /** The compute pipeline of `entryPoint` in `wgsl`; rejects with a WgslError on invalid WGSL. */
   pipeline(wgsl: string, entryPoint: string): Promise<GPUComputePipeline> {
     const key = `${entryPoint}\u0000${wgsl}`;
-    this.stats[this.#pipelines.has(key) ? 'hits' : 'misses']++;
     return settledOnce(this.#pipelines, key, () =>
       this.shaderModule(wgsl).then((module) =>
         this.#device

@@ -167,34 +167,41 @@ export class PipelinedForward {
 
   /**
    * A run of `batch` rows of `x` as x is now (forward takes x at the call). When nothing else
-   * of the runner waits (`held` is this call's alone, no run of the ring is unsettled) and x is a
-   * typed array, every chunk is written into its own staging's mapped upload buffer and submitted
-   * now, so the GPU starts on chunk 0 while the host writes chunk 1, and no copy of x is made.
-   * Otherwise x is copied into the ring's reused array (a new one while a run holds it) and the
-   * chunks are filled from the copy when the run's turn comes.
+   * of the runner waits (no run holds `held`, the parameters it will read, and no run of the ring
+   * is unsettled) and x is a typed array, every chunk is written into its own staging's mapped
+   * upload buffer and submitted now, so the GPU starts on chunk 0 while the host writes chunk 1,
+   * and no copy of x is made. Otherwise x is copied into the ring's reused array (a new one while
+   * a run holds it) and the chunks are filled from the copy when the run's turn comes. A take
+   * that throws (the host refused the copy) leaves the ring as it found it.
    */
   take(x: ArrayLike<number>, batch: number, out: Float32Array | undefined, chunkRows: number, held: HeldParams): PipelinedRun {
     const run = { batch, out, chunkRows, held };
-    const idle = this.#busy++ === 0 && held.waiting === 1 && ArrayBuffer.isView(x);
+    const idle = this.#busy === 0 && held.waiting === 0 && ArrayBuffer.isView(x);
     const chunks = idle ? this.#submitNow(x as Float32Array, batch, chunkRows, held) : undefined;
-    if (chunks) return { ...run, chunks };
-    if (this.#lent) return { ...run, x: new Float32Array(x) };
-    this.#lent = true;
+    const taken = chunks ? { ...run, chunks } : { ...run, x: this.#copyOf(x) };
+    this.#busy++;
+    return taken;
+  }
+
+  /** x copied into take()'s reused array, lent to this run, or into a new one while another run holds it. */
+  #copyOf(x: ArrayLike<number>): Float32Array {
+    if (this.#lent) return new Float32Array(x);
     if (!(this.#copy && this.#copy.length >= x.length)) this.#copy = new Float32Array(x.length);
     const copy = this.#copy.subarray(0, x.length);
     copy.set(x);
-    return { ...run, x: copy };
+    this.#lent = true;
+    return copy;
   }
 
   /** Each chunk filled from `x` and submitted, one staging each, or undefined when a staging is not ready to lend now. */
   #submitNow(x: Float32Array, batch: number, chunkRows: number, held: HeldParams): PipelinedRun['chunks'] {
     const count = Math.ceil(batch / chunkRows);
     if (count > this.plan.callChunks) return undefined;
-    const ring = this.#ringFor(chunkRows, count).slice(0, count);
-    if (!ring.every((s) => s.ready)) return undefined;
-    const n = this.host.map.in;
-    this.useParams(held);
     try {
+      const ring = this.#ringFor(chunkRows, count).slice(0, count);
+      if (!ring.every((s) => s.ready)) return undefined;
+      const n = this.host.map.in;
+      this.useParams(held);
       return ring.map((staging, i) => {
         const start = i * chunkRows;
         const rows = Math.min(chunkRows, batch - start);
@@ -204,8 +211,9 @@ export class PipelinedForward {
         return { staging, start, result };
       });
     } catch {
-      // A mapping the device refused (lost since the runner's check): the chunks made so far are dropped with the ring, and
-      // the run copies x and fails in its turn as every call on that device does.
+      // A staging the device refused (short of memory) or a mapping it refused (lost since the runner's check): the
+      // stagings and chunks made so far are dropped with the ring, and the run copies x and tries again in its turn
+      // (failing there, with the device's error, as every call on that device does while it refuses).
       this.destroy();
       return undefined;
     }
@@ -264,11 +272,15 @@ export class PipelinedForward {
     }
   }
 
-  /** The ring: at least `count` stagings of at least `rows` rows, replaced only when it holds fewer or smaller ones. */
+  /**
+   * The ring: at least `count` stagings of at least `rows` rows, replaced only when it holds fewer
+   * or smaller ones. Each staging joins the ring as it is made, so that destroy() frees those made
+   * before one the device refuses (the ring's capacity then stays 0: the next call makes it anew).
+   */
   #ringFor(rows: number, count: number): GpuStaging[] {
     if (this.#ring.length >= count && rows <= this.#capacity) return this.#ring;
     this.destroy();
-    this.#ring = Array.from({ length: Math.max(count, this.plan.depth) }, () => new GpuStaging(this.host, rows, this.gpu));
+    while (this.#ring.length < Math.max(count, this.plan.depth)) this.#ring.push(new GpuStaging(this.host, rows, this.gpu));
     this.#capacity = rows;
     return this.#ring;
   }

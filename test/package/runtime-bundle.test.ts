@@ -150,7 +150,10 @@ const RUNTIME_BUDGET = 30_000;
  * R21, R20; about 390 bytes) got theirs from params() reading the device back only with the
  * training entry (only its calls change the device's parameters) and batches over the device's
  * buffer limits running in chunks through the host-io entry only: 27,909, the block-sparse page 29,975
- * (with R31's dtype check and R33's encodeDispatches on generated classes).
+ * (with R31's dtype check and R33's encodeDispatches on generated classes). Session 18's refused
+ * buffers (kind 'device', nothing leaked: buffer.ts, gpu-executor.ts) got theirs from PipelineCache's
+ * hit and miss counters, which only tests read (they count the device's pipelines now): 27,929, the
+ * block-sparse page 29,994.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 

@@ -1,0 +1,136 @@
+/**
+ * A device that refuses a buffer in the middle of a forward pass, as a user meets it: createBuffer
+ * throws only for a buffer mapped at creation that the host cannot allocate (Dawn: 'RangeError:
+ * createBuffer failed to allocate a buffer mapped at creation.'; other failures are errors in a
+ * scope), i.e. an upload buffer. The call rejects with a MoncError of kind 'device', nothing it made
+ * stays alive, the parameters it held are released, and the runner runs the next call as before
+ * (chunks filled at the call included). Before, a refusal while a chunked forward created its
+ * stagings at the call left the parameters held and the ring busy (every later call copied x and
+ * ran behind: the at-call path off for the runner's life) and leaked the stagings made so far; one
+ * while the one-piece round trip replaced its buffers leaked the new x and y and left the runner
+ * pointing at the destroyed ones; and the error was WebGPU's bare RangeError.
+ */
+import { expect, it } from 'vitest';
+import { MapRunner } from '../../src/runtime/node.js';
+import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
+import { countingDevice } from '../support/counting-device.js';
+import { relativeError } from '../support/programs.js';
+import { referenceApply } from '../support/reference.js';
+import { expectMoncError } from '../support/user-error.js';
+import { compileModuleForTest } from '../training/compile.js';
+
+const checked = checkedMap('a', monarch(24, 16, 4));
+const { manifest, wgsl } = compileModuleForTest(checked);
+const tensors = randomParams(checked.structure, rng(6));
+const params = Object.fromEntries([...tensors].map(([k, v]) => [k, Float32Array.from(v)]));
+const input = (rows: number) => Float32Array.from({ length: rows * checked.in }, (_, i) => Math.sin(i * rows + 1));
+const REFUSED = 'refused (test)';
+
+/**
+ * A counting device whose createBuffer throws, while `refuse` says so of a buffer's label and the
+ * count of buffers of that label asked for so far (1 for the first).
+ */
+async function refusingDevice() {
+  const { device, live } = await countingDevice();
+  const create = device.createBuffer.bind(device);
+  const asked = new Map<string, number>();
+  const state = { refuse: (_label: string, _nth: number) => false };
+  device.createBuffer = (d: GPUBufferDescriptor) => {
+    const label = d.label ?? '';
+    const nth = (asked.get(label) ?? 0) + 1;
+    asked.set(label, nth);
+    if (state.refuse(label, nth)) throw new RangeError(`createBuffer: ${REFUSED}`);
+    return create(d);
+  };
+  const submits = { count: 0 };
+  const submit = device.queue.submit.bind(device.queue);
+  device.queue.submit = (buffers: Iterable<GPUCommandBuffer>) => {
+    submits.count++;
+    submit(buffers);
+  };
+  // 'monc no pattern' is the device's one placeholder binding, shared by every runner on it.
+  const labels = (prefix: string) => [...live.values()].filter((l) => l.startsWith(prefix) && l !== 'monc no pattern').sort();
+  return { device, state, submits, labels };
+}
+
+/** forward(x, { out }) of `rows` rows (chunkRows as given), checked against float64; the submissions made during the call. */
+async function checkedForward(runner: MapRunner, submits: { count: number }, rows: number, chunkRows?: number): Promise<number> {
+  const x = input(rows);
+  const before = submits.count;
+  const pending = runner.forward(x, { out: new Float32Array(rows * checked.out), ...(chunkRows ? { chunkRows } : {}) });
+  const atCall = submits.count - before;
+  expect(relativeError(await pending, referenceApply(checked.structure, tensors, x, rows)), `${rows} rows`).toBeLessThan(1e-5);
+  return atCall;
+}
+
+it('a staging refused while a chunked forward fills its chunks at the call: kind device, no staging or held parameters left, the next call fills at the call again', async () => {
+  const { device, state, submits, labels } = await refusingDevice();
+  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device });
+  try {
+    runner.loadParams(params);
+    // 7 rows in chunks of 2: four stagings (upload, readback, x, y each); the device refuses from the second one's upload on.
+    state.refuse = (label, nth) => label === 'monc staging upload' && nth >= 2;
+    await expectMoncError(() => runner.forward(input(7), { out: new Float32Array(7 * checked.out), chunkRows: 2 }), 'device', REFUSED);
+    expect(labels('monc staging'), 'stagings made before the refusal').toEqual([]);
+    // A call held the parameters: a load now copies them for it (and that copy would stay).
+    runner.loadParams(params);
+    expect(labels('monc params (held)'), 'parameters left held').toEqual([]);
+    state.refuse = () => false;
+    expect(await checkedForward(runner, submits, 7, 2), 'chunks submitted during the call').toBe(4);
+    expect(labels('monc staging').length).toBe(4 * 4);
+  } finally {
+    runner.destroy();
+    device.destroy();
+  }
+});
+
+it('a staging refused once (the device short of memory for a moment) costs the call nothing: it runs in its turn and is right', async () => {
+  const { device, state, submits, labels } = await refusingDevice();
+  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device });
+  try {
+    runner.loadParams(params);
+    state.refuse = (label, nth) => label === 'monc staging upload' && nth === 3;
+    await checkedForward(runner, submits, 7, 2);
+    state.refuse = () => false;
+    expect(await checkedForward(runner, submits, 7, 2), 'chunks submitted during the next call').toBe(4);
+    runner.destroy();
+    expect(labels('monc ')).toEqual([]);
+  } finally {
+    runner.destroy();
+    device.destroy();
+  }
+});
+
+it('the one-piece round trip refused larger buffers: kind device, none of them left, a smaller batch after it runs', async () => {
+  const { device, state, submits, labels } = await refusingDevice();
+  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device });
+  try {
+    runner.loadParams(params);
+    await checkedForward(runner, submits, 4);
+    const made = labels('monc ');
+    // The larger batch replaces the round trip's buffers: the device refuses the new upload buffer.
+    state.refuse = (label) => label === 'monc upload';
+    await expectMoncError(() => runner.forward(input(9), { out: new Float32Array(9 * checked.out) }), 'device', REFUSED);
+    expect(labels('monc '), 'the replaced and the new round-trip buffers freed').toEqual(made.filter((l) => !['monc upload', 'monc x', 'monc y', 'monc readback'].includes(l)));
+    state.refuse = () => false;
+    await checkedForward(runner, submits, 3);
+    await checkedForward(runner, submits, 9);
+  } finally {
+    runner.destroy();
+    device.destroy();
+  }
+});
+
+it('createStaging refused: kind device, nothing of the staging left', async () => {
+  const { device, state, labels } = await refusingDevice();
+  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device });
+  try {
+    runner.loadParams(params);
+    state.refuse = (label) => label === 'monc staging upload';
+    await expectMoncError(() => runner.createStaging(5), 'device', REFUSED);
+    expect(labels('monc staging')).toEqual([]);
+  } finally {
+    runner.destroy();
+    device.destroy();
+  }
+});
