@@ -34,6 +34,19 @@
  * default 0.2673 ms, rt 4 0.2621, rt 2 0.2640; n=16384 0.4311, rt 4 0.4487, rt 2 0.4522): a
  * tuner candidate, not a default. The 8x16 / 16x8 register tiles timed beside it (a CUDA SGEMM's
  * tile) lost at both sizes (n=4096 0.2903-0.3356, n=16384 0.4727-0.4979) and left with the call.
+ *
+ * Session 18 asked whether longer chunks help: a chunk's source staging reads tk·4-byte runs of each
+ * row, and the runs probe (bench/roofline.ts, s17 call 3) priced f32 runs of 64 / 128 / 256 bytes at
+ * 0.2300 / 0.2075 / 0.1959 ms, where n = 4096's default (chunks of 16, 64-byte runs) takes 0.267.
+ * Written out (ku), longer chunks lost everywhere and by far (H100, s18 call 2,
+ * bench/results/s18/call-2): n=4096 chunks of 32 0.4480-0.5482 (with rt 4 / 2, alone, unpipelined),
+ * of 64 (128 × 64 unpadded, 48 KiB) 0.6036-0.6716, 64 × 64 and 128 × 32 tiles 0.66-1.17 against
+ * 0.2673; n=16384 chunks of 32 0.5038 (128 × 128) against 0.4345, of 64 1.17-1.91; 1024->4096 and
+ * 4096->1024 chunks of 32 0.2507 / 0.8646 against 0.2213 / 0.8090. The chunks of 64 left the
+ * candidates with the call (code at 173c9de); chunks of 32 were candidates before and stay. Run
+ * length and written-out length grew together there, so the run length is still unpriced: asking
+ * it needs chunks staged wider than the written-out step (session 14's `kb`, written-out steps in
+ * a loop, had lost 2-24% to ku at chunks of 16).
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { KS_TILED_SHAPES, shapeDistance } from '../defaults.js';
@@ -130,26 +143,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   const planed = padded.map((s): KsTiledSchedule => ({ ...s, pl: true }));
   // Then (session 12) the planed ones with each chunk's γ written out (`ku`, staged-sum.ts chunkSteps).
   const unrolled = planed.map((s): KsTiledSchedule => ({ ...s, ku: true }));
-  const long = longChunks(op, limits, unrolled);
-  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...long, ...rowTiled(op, limits, [...unrolled, ...long])];
-}
-
-/**
- * Session 18's chunks of 64 γ: twins of the written-out chunks of 32 where γ ≥ 64. A chunk's
- * source staging reads tk·4-byte runs of each row (the neighbouring α's workgroups read the rest),
- * and bench/roofline.ts's runs probe priced f32 runs of 64 / 128 / 256 bytes at 0.2300 / 0.2075 /
- * 0.1959 ms (H100, s17 call 3): the first factor's default (chunks of 16) reads 64-byte runs.
- * Where the padded tiles do not fit in workgroup storage (n = 4096's 128 × 64 tile: 50 KiB), the
- * unpadded ones (48 KiB) instead.
- */
-function longChunks(op: KsOp, limits: TargetLimits, unrolled: readonly KsTiledSchedule[]): KsTiledSchedule[] {
-  if (op.c < 64) return [];
-  return unrolled.flatMap((s): KsTiledSchedule[] => {
-    if (s.tk !== 32) return [];
-    const padded: KsTiledSchedule = { ...s, tk: 64 };
-    const { pad: _, ...unpadded } = padded;
-    return [padded, unpadded].filter((t) => valid(op, t, limits)).slice(0, 1);
-  });
+  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...rowTiled(op, limits, unrolled)];
 }
 
 /** Session 16's `rt` twins (above) of the written-out 8x8 tiles, 2 and 4 row tiles per workgroup, where the reduction is short. */
