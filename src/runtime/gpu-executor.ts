@@ -215,8 +215,8 @@ export class GpuExecutor {
    * the device's; a queued run's held copy, holdParams).
    */
   encode(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number, params?: GPUBuffer): void {
+    // (Batch 0: an empty pass, which WebGPU takes.)
     this.#checkUsable();
-    if (batch === 0) return;
     const pass = encoder.beginComputePass({ label: 'monc forward' });
     this.encodeDispatches(pass, x, y, batch, undefined, params);
     pass.end();
@@ -261,8 +261,9 @@ export class GpuExecutor {
   }
 
   #ensureIo(batch: number): HostIo {
-    if (this.#io && this.#io.capacity >= batch) return this.#io;
-    const capacity = this.#grown(batch, this.#io?.capacity);
+    const io = this.#io;
+    if (io && io.capacity >= batch) return io;
+    const capacity = this.#grown(batch, io?.capacity);
     this.#destroyIo();
     const xSize = this.#bytes(capacity * this.#spec.in);
     const ySize = this.#bytes(capacity * this.#spec.out);
@@ -395,7 +396,12 @@ export class GpuExecutor {
       },
       this.#spec.name,
       this.#lost,
-    );
+    ).catch((e: unknown) => {
+      // The buffers may be what failed (the device out of memory when it made them, an error no scope caught, which
+      // leaves them invalid): the next call makes new ones rather than failing on them for the runner's life.
+      this.#destroyIo();
+      throw e;
+    });
     // With `monc/runtime/host-io` (Node's runtime loads it) the result comes out in pieces (pipelined-forward.ts, readInPieces).
     if (hostIoSupport) return hostIoSupport.readBack(io.readback, batch * m, storage, this.#lost, out);
     try {

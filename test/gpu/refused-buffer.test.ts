@@ -11,7 +11,7 @@
  * pointing at the destroyed ones; and the error was WebGPU's bare RangeError.
  */
 import { expect, it } from 'vitest';
-import { MapRunner } from '../../src/runtime/node.js';
+import { MapRunner, MoncError } from '../../src/runtime/node.js';
 import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
 import { countingDevice } from '../support/counting-device.js';
 import { relativeError } from '../support/programs.js';
@@ -129,6 +129,33 @@ it('createStaging refused: kind device, nothing of the staging left', async () =
     state.refuse = (label) => label === 'monc staging upload';
     await expectMoncError(() => runner.createStaging(5), 'device', REFUSED);
     expect(labels('monc staging')).toEqual([]);
+  } finally {
+    runner.destroy();
+    device.destroy();
+  }
+});
+
+it('round-trip buffers the device made invalid (an error no scope caught: out of memory when made) fail that call only: the next one makes new ones', async () => {
+  const { device, submits } = await refusingDevice();
+  const create = device.createBuffer.bind(device);
+  // A buffer over the device's size limit is created invalid, with an error outside any scope, as one the device has no memory for.
+  let invalid = true;
+  device.createBuffer = (d: GPUBufferDescriptor) => create(invalid && d.label === 'monc x' ? { ...d, size: device.limits.maxBufferSize + 16 } : d);
+  const uncaptured: string[] = [];
+  device.onuncapturederror = (e) => uncaptured.push((e as GPUUncapturedErrorEvent).error.message);
+  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device });
+  try {
+    runner.loadParams(params);
+    const failed = await runner.forward(input(9)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failed).toBeInstanceOf(MoncError);
+    expect(uncaptured.length, 'the invalid buffer reported').toBeGreaterThan(0);
+    invalid = false;
+    // Before, the runner kept the invalid buffers (they hold 9 rows) and every batch up to 9 rows failed the same way.
+    await checkedForward(runner, submits, 3);
+    await checkedForward(runner, submits, 9);
   } finally {
     runner.destroy();
     device.destroy();

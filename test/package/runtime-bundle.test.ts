@@ -151,9 +151,9 @@ const RUNTIME_BUDGET = 30_000;
  * training entry (only its calls change the device's parameters) and batches over the device's
  * buffer limits running in chunks through the host-io entry only: 27,909, the block-sparse page 29,975
  * (with R31's dtype check and R33's encodeDispatches on generated classes). Session 18's refused
- * buffers (kind 'device', nothing leaked: buffer.ts, gpu-executor.ts) got theirs from PipelineCache's
- * hit and miss counters, which only tests read (they count the device's pipelines now): 27,929, the
- * block-sparse page 29,994.
+ * buffers (kind 'device', nothing leaked, invalid ones dropped: buffer.ts, gpu-executor.ts) got theirs
+ * from PipelineCache's hit and miss counters, which only tests read (they count the device's pipelines
+ * now), and encode() recording batch 0 as an empty pass: 27,933, the block-sparse page 29,998.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
