@@ -36,9 +36,11 @@ describe('ks-sgmat-strided ds: several δ per subgroup', () => {
         expect(workgroupBytes(k.wgsl), JSON.stringify(s)).toBeLessThanOrEqual(H200.maxWorkgroupStorageBytes);
       }
     }
-    // n = 4096: 16 δ (32-byte runs) with 8 subgroups of 2 δ × 64 β, W resident.
+    // n = 4096: 16 δ (32-byte runs) with 8 subgroups of 2 δ × 32 β, W resident; W read in place
+    // (8 subgroups of 2 δ × 64 β) no longer (session 18: sgmat-strided.test.ts).
     const n4096All = ksSgmatStrided.candidates(n4096.ops[1] as KsOp, H200);
-    expect(n4096All).toContainEqual({ ...acc16({ dtile: 16, cols: 64, sb: 64, mr: 1, chunks: 4, tk: 32, wres: false }), ds: 2 });
+    expect(n4096All).toContainEqual({ ...acc16({ dtile: 16, cols: 64, sb: 32, mr: 2, chunks: 8, tk: 16, wres: true }), ds: 2 });
+    expect(n4096All).not.toContainEqual({ ...acc16({ dtile: 16, cols: 64, sb: 64, mr: 1, chunks: 4, tk: 32, wres: false }), ds: 2 });
     const s = { ...acc16({ dtile: 16, cols: 64, sb: 64, mr: 1, chunks: 4, tk: 32, wres: false }, 2), ds: 2 };
     expect(ksSgmatStrided.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
   });
@@ -57,7 +59,7 @@ describe('ks-sgmat-strided ds: several δ per subgroup', () => {
 
   const cases: [string, OpsCase, KsSgmatStridedSchedule, number][] = [
     ['d = 8, all 8 δ as 4 subgroups of 2, W resident, 2 tiles per round', wide, { ...acc16({ dtile: 8, cols: 32, sb: 32, mr: 1, chunks: 2, tk: 16, wres: true }, 2), ds: 2 }, 38],
-    ['d = 16, all 16 δ as 4 subgroups of 4, W in place, 2 row chunks', square, { ...acc16({ dtile: 16, cols: 16, sb: 16, mr: 1, chunks: 2, tk: 16, wres: false }), ds: 4 }, 21],
+    ['d = 16, all 16 δ as 4 subgroups of 4, W resident, 2 row chunks', square, { ...acc16({ dtile: 16, cols: 16, sb: 16, mr: 1, chunks: 2, tk: 16, wres: true }), ds: 4 }, 21],
   ];
   for (const [name, c, s, batch] of cases)
     it(`${name} (batch ${batch}), emulated, against float64`, async () => {

@@ -91,7 +91,7 @@ describe('ks-sgmat-strided sw: results, emulated, against float64', () => {
 
   it('16 δ as 8 subgroups of 2 (every rotation), f32 results, bias and accumulation (batch 21)', async () => {
     const op = square.ops[1] as KsOp;
-    const s = swizzled({ ...schedule({ dtile: 16, cols: 16, sb: 16, mr: 1, chunks: 2, tk: 16, wres: false }), ds: 2 });
+    const s = swizzled({ ...schedule({ dtile: 16, cols: 16, sb: 16, mr: 1, chunks: 2, tk: 16, wres: true }), ds: 2 });
     const biased: KsOp = { ...op, accumulate: true, bias: { tensor: 'blkdiag2', offset: 0, length: 256 } };
     expect(ksSgmatStrided.candidates(biased, EMULATED)).toContainEqual(s);
     expect(await emulatedError(square, s, 21, 1, biased)).toBeLessThan(TOL_F16);

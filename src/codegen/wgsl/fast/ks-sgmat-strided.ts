@@ -128,7 +128,7 @@ function enumerate(
 }
 
 /**
- * The schedule space. Session 6's schedules (d > 1, W resident or read in place, 1 or 2 row
+ * The schedule space. Session 6's schedules (d > 1, W resident or read in place where resident W does not fit, 1 or 2 row
  * tiles per subgroup) come first, in their order and with the knobs tuning databases stored them
  * with. Every other schedule also carries `rg` (row groups) and `wstage` (W staged per γ chunk in
  * workgroup memory) and may give a subgroup 4 row tiles (a 64-row warp tile: 4 left and up to 4
@@ -173,6 +173,15 @@ function enumerate(
  * factor's 64 x 32 warp tile on 8 δ 0.3364, one row chunk per workgroup 0.3420, without sw 0.4046),
  * n = 16384 0.5266-0.7060 against 0.4108, 1024 -> 4096 0.4143 against 0.3390, 4096 -> 1024 0.1176
  * against 0.1017. W read in place instead of resident (`wres` false) lost 1.9-4.7x in the same call.
+ * Removed from the d > 1 space in session 18 (about half of it at n = 4096): W read in place
+ * (`wres` false, no `wstage`) wherever a W-resident schedule of the same δ per workgroup fits. It
+ * was slower than resident W at every strided op of every call that timed it, H100 and H200 (the
+ * best in-place schedule against the best resident one of the same call: n = 4096 0.4681 vs 0.2361
+ * (s17 call 2), 0.5635 vs 0.3055 (s10); n = 16384 1.0042 vs 0.3933; 1024 -> 4096 1.5811 vs 0.3390;
+ * 4096 -> 1024 0.4014 vs 0.1017; sessions 10, 12, 14, 16, 17). It stays where W cannot stay
+ * resident (c ≥ 512: the default there, never timed against another form) and for d = 1. A tuning
+ * entry naming a removed one is no longer valid: a build reports it unusable (`unusableTuning`)
+ * and takes the default, and `monc tune` drops it from the database it rewrites.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
@@ -182,21 +191,23 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
     return [...contiguousForms, ...swizzled(op, contiguousForms, limits)];
   }
   const dtiles = dividing(op.d, [2, 4, 8, 16, 32]);
-  const measuredForm = enumerate(op, limits, dtiles, [undefined], [1, 2], [{ wres: false }, { wres: true }]);
+  // W read in place only where it must be (session 18: it lost to resident W at every d > 1 op timed).
+  const weights = [{ wres: false }, { wres: true }];
+  const measuredForm = inPlaceWhereNeeded(enumerate(op, limits, dtiles, [undefined], [1, 2], weights));
   const fewerRounds = measuredForm.flatMap((s) => [2, 4, 8].map((et): KsSgmatStridedSchedule => ({ ...s, et }))).filter((s) => valid(op, tiling(op, s), limits));
   const stagedForm = enumerate(op, limits, dtiles, [1, 2, 4], [1, 2, 4], [staged]);
   const f16 = { acc16: true } as const;
   const longRuns = dtiles.filter((td) => td >= 8);
   const f16Results = hasF16Results(limits)
     ? [
-        ...enumerate(op, limits, dtiles, [undefined], [1, 2, 4], [{ wres: false }, { wres: true }], f16),
+        ...inPlaceWhereNeeded(enumerate(op, limits, dtiles, [undefined], [1, 2, 4], weights, f16)),
         ...enumerate(op, limits, dtiles, [1, 2], [2, 4], [staged], f16),
-        ...[2, 4].flatMap((ds) => enumerate(op, limits, longRuns, [undefined], [1, 2], [{ wres: false }, { wres: true }], { ...f16, ds })),
+        ...[2, 4].flatMap((ds) => inPlaceWhereNeeded(enumerate(op, limits, longRuns, [undefined], [1, 2], weights, { ...f16, ds }))),
       ]
     : [];
   // Long runs along δ with f32 results: 8 δ or more per workgroup taken 2 or 4 δ per subgroup,
   // without acc16 (whose f16 sums cost more than the long runs gained in session 10).
-  const longRunsF32 = [2, 4].flatMap((ds) => enumerate(op, limits, longRuns, [undefined], [1, 2], [{ wres: false }, { wres: true }], { ds }));
+  const longRunsF32 = [2, 4].flatMap((ds) => inPlaceWhereNeeded(enumerate(op, limits, longRuns, [undefined], [1, 2], weights, { ds })));
   // 16 row chunks (twice the rows per W fetch and per workgroup start) of session 6's form with
   // sw: 8 chunks beat 4 by 11% at n = 4096 with 16 δ × 32 β (session 11, H100).
   const longerRows = swizzled(op, measuredForm.filter((s) => s.chunks === 8).map((s) => ({ ...s, chunks: 16 })), limits);
@@ -210,6 +221,15 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // n = 4096 with about one multiply-add per subgroup between two (bench/occupancy.ts).
   const twoBuffers = [...measuredForm, ...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, db: true })).filter((s) => valid(op, tiling(op, s), limits));
   return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...deeperPrefetch, ...twoBuffers];
+}
+
+/**
+ * `forms` less those reading W in place (`wres` false, no `wstage`) at a δ per workgroup where a
+ * W-resident one of the list fits: in place stays only where W is too large to stay (c ≥ 512).
+ */
+function inPlaceWhereNeeded(forms: readonly KsSgmatStridedSchedule[]): KsSgmatStridedSchedule[] {
+  const residentAt = new Set(forms.filter((s) => s.wres).map((s) => s.dtile));
+  return forms.filter((s) => s.wres || s.wstage === true || !residentAt.has(s.dtile));
 }
 
 /** `forms` with swizzled lanes (`sw`), where their staging or epilogue moves vec4 runs. */
