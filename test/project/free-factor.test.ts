@@ -1,9 +1,11 @@
 /**
  * Chains with a `dense()` factor (QA E1): the dense factor can take any matrix, so once the other
  * factors are fitted it gets the least-squares optimum A⁺·W·B⁺ (A, B the products on either side).
- * Where those products have full rank on the dense factor's sides, as generic fitted factors do,
- * every W of the class is reached: `dense @ monarch` (any square W, the monarch can be the
- * identity), `butterfly @ dense`, rectangular chains and a dense factor in the middle. The
+ * Where A can have rank out and B rank in (covers-class.test.ts), every W of the class is reached
+ * by that alone: `dense @ monarch` (any square W, the monarch can be the identity), `butterfly @
+ * dense`, rectangular chains and a dense factor in the middle. The property's monarch-first chains
+ * put a tall monarch left of the dense factor (A of rank below out): those are reached by the
+ * hierarchical fit, which it checks over random shapes, though docs/projection.md does not promise it. The
  * reference is a W built in float64 from random parameters of the structure (denseOf), the
  * tolerance SPEC §6's exactness bound 1e-5 on the relative error of the parameters rounded to f32
  * (what `monc project` writes for a `dtype f32` module).
