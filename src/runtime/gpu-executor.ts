@@ -309,9 +309,10 @@ export class GpuExecutor {
    */
   maxRows(batch = 1): number {
     const { name, in: n, out, buffers } = this.#spec;
+    const { limits } = this.device;
     // The rule monc bench and tune check a --batch by (src/manifest/rows-limit.ts).
-    const rows = rowsThatFit([n, out, ...buffers.map((b) => b.size)], this.#elementBytes, this.device.limits);
-    if (rows < batch) throw new MoncError('device', `map '${name}': a pass of ${batch} rows needs a buffer over this device's limit of ${bindingBytes(this.device.limits)} bytes: at most ${rows} rows per pass`);
+    const rows = rowsThatFit([n, out, ...buffers.map((b) => b.size)], this.#elementBytes, limits);
+    if (rows < batch) throw new MoncError('device', `map '${name}': a pass of ${batch} rows needs a buffer over this device's limit of ${bindingBytes(limits)} bytes: at most ${rows} rows per pass`);
     return rows;
   }
 
@@ -373,8 +374,8 @@ export class GpuExecutor {
     this.#checkUsable();
     // (Batch 0 too: a round trip of nothing, which maps the upload buffer again if it was filled at the call.)
     const io = this.#ensureIo(batch);
-    const { storage, out: m } = this.#spec;
-    const xBytes = this.#bytes(batch * this.#spec.in);
+    const { storage, in: n, out: m } = this.#spec;
+    const xBytes = this.#bytes(batch * n);
     const yBytes = this.#bytes(batch * m);
     // Mapping fails only after an earlier error; the queue's own staging then takes the input.
     const uploadable = !x || (await Promise.race([io.uploadMapped, this.#lost]));
@@ -398,8 +399,9 @@ export class GpuExecutor {
       this.#lost,
     ).catch((e: unknown) => {
       // The buffers may be what failed (the device out of memory when it made them, an error no scope caught, which
-      // leaves them invalid): the next call makes new ones rather than failing on them for the runner's life.
+      // leaves them invalid): the next call makes new ones, temporaries too, rather than failing on them for the runner's life.
       this.#destroyIo();
+      this.#tempCapacity = 0;
       throw e;
     });
     // With `monc/runtime/host-io` (Node's runtime loads it) the result comes out in pieces (pipelined-forward.ts, readInPieces).
