@@ -111,9 +111,15 @@ describe('ks-sgmat sg and db: the schedule space', () => {
   it('f16SumTwin: the default with f16 sums through the same epilogue (acc16 + stage), a candidate, for the tuner to seed; none without f16 results or subgroup matrices', () => {
     for (const [name, op] of ops) {
       const twin = f16SumTwin(op, H200);
-      expect(twin, name).toEqual({ ...ksSgmat.defaultSchedule(op, H200), acc16: true, stage: true });
       expect(ksSgmat.candidates(op, H200), name).toContainEqual(twin);
+      // 4096 -> 1024 (c = 1024): 64 x 64 subgroup tiles on 4 x 2 subgroups in chunks of 32 (session 18 call 2).
+      const deep = op.c >= 1024 ? { cols: 64, tk: 32, sg: 4, sgc: 2 } : {};
+      expect(twin, name).toEqual({ ...ksSgmat.defaultSchedule(op, H200), acc16: true, stage: true, ...deep });
     }
+    expect(ops.filter(([, op]) => op.c >= 1024).map(([name]) => name)).toEqual(['4096->1024 first factor']);
+    // Within 32 KiB the default is the 16-deep db + dbu form: its plain twin.
+    const at32k = { ...H200, maxWorkgroupStorageBytes: 32768 };
+    expect(f16SumTwin(ops[2][1], at32k)).toEqual({ ...ksSgmat.defaultSchedule(ops[2][1], at32k), acc16: true, stage: true });
     expect(f16SumTwin(ops[0][1], { ...H200, features: ['shader-f16'] })).toBeUndefined();
   });
 

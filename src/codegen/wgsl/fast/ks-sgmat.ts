@@ -116,16 +116,19 @@
  *    (`sharedDefault`); n = 4096's (b = 64) keeps its form (its best there, acc16 + stage on 8
  *    subgroups with ku + pad 8 at tk 16, 0.1424 vs 0.1683, sums in f16: a tuner candidate).
  *
- * Session 18:
- *  - `np` (with `ku` + `pad`, single-buffered): no register prefetch; each chunk's global loads
- *    go straight to workgroup memory before its barrier, so the next chunk is not in flight during
- *    the MMAs, and the 16-32 registers per invocation that held it are free. Counted for 4096 ->
- *    1024's first factor (8 subgroups of 64 x 32, tk 64): accumulators 64 registers, prefetch 32,
- *    one step's operands 24; at ~144 an SM holds one workgroup of 8 warps (bench/occupancy.ts),
- *    at ~112 two. Timed on the H100 the f32-sum forms sit at 0.213-0.218 ms whatever the tile
- *    (64 x 64 per subgroup, 25% fewer staged bytes and a third fewer matrix loads per MMA, 0.2179),
- *    while the acc16 twin (32 accumulator registers, two workgroups an SM) takes 0.174: `np` asks
- *    whether residency, not bytes or loads, is what the f32-sum forms lack.
+ * Session 18 (H100, call 2, B = 16384, bench/results/s18/call-2, plan.json there):
+ *  - Timed and removed: `np`, the single-buffered written-out padded tilings without register
+ *    prefetch of the next chunk (loads straight to workgroup memory before the chunk's barrier;
+ *    code: commit 9bc6b90). It asked whether the f32-sum first factors lack residency (4096 ->
+ *    1024's default holds ~144 registers, one 8-warp workgroup per SM; np frees the 32 prefetch
+ *    registers). It lost or tied everywhere: 4096 -> 1024 0.2193 vs the default's 0.2159 (tk 32
+ *    0.3306 vs 0.2539; the f16-sum seed 0.2162 vs 0.1748), 1024 -> 4096 0.0766 vs 0.0672,
+ *    n = 16384 0.1838 vs 0.1753, n = 4096 0.1529 vs 0.1499. The register prefetch pays more than a
+ *    second workgroup would; residency is not what the f32-sum forms lack.
+ *  - Measured: f16 sums on 64 x 64 subgroup tiles (16 f16 result matrices, the registers of 8 f32
+ *    ones) in chunks of 32, ku + pad 8: 4096 -> 1024 0.1697 on 4 x 2 subgroups (256 rows x 128 β),
+ *    0.1704 on 2 x 4, against 0.1748 for the default's f16-sum twin: the tuner's seed there since
+ *    (f16SumTwin).
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -187,7 +190,6 @@ export interface KsSgmatSchedule extends Schedule {
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
   // Session 13 (absent = off): `ku`, each staged chunk's 16-deep steps written out (file comment).
-  // Session 18 (absent = off): `np`, no register prefetch of the next chunk (file comment).
 }
 
 interface SgTiling {
@@ -373,9 +375,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // has two steps or more; not db's runtime halves), then the same with rows padded by 8 halves.
   const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
-  // Session 18: the single-buffered written-out padded ones (the defaults' form) without prefetch.
-  const unfetched = writtenPadded.filter((s) => s.db === undefined).map((s): KsSgmatSchedule => ({ ...s, np: true }));
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...unfetched];
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded];
 }
 
 /** Subgroup tiles of 32 or 64 rows and β. */
@@ -436,13 +436,30 @@ function narrowDefault(op: KsOp, best: KsSgmatSchedule, limits: TargetLimits): K
  * and the error grows with c (1.2e-3 at c = 1024 on the H100, within the 3e-3 f16 contract the
  * tuner checks). H100, session 16 calls 1-2: 4096 -> 1024's first factor 0.1740-0.1762 ms vs
  * 0.2153-0.2167, n = 4096's (the 8-subgroup default's twin) 0.1423 vs 0.1492.
+ * Where the default is the wide form in chunks of 64 and c ≥ 1024 (4096 -> 1024's K(4, 256, 1024, 1)),
+ * 64 x 64 subgroup tiles on 4 x 2 subgroups in chunks of 32 instead (deepWideTwin).
  */
 export function f16SumTwin(op: KsOp, limits: TargetLimits): KsSgmatSchedule | undefined {
   if (!applies(op, limits) || !hasF16Results(limits)) return undefined;
   const d = defaultSchedule(op, limits);
   if (d.epi !== undefined || d.band !== undefined || d.acc16 !== undefined) return undefined;
   const twin: KsSgmatSchedule = { ...d, acc16: true, stage: true };
-  return valid(op, sgTiling(twin, op), limits) ? twin : undefined;
+  return deepWideTwin(op, twin, limits) ?? (valid(op, sgTiling(twin, op), limits) ? twin : undefined);
+}
+
+/**
+ * `twin` (the wide default's f16-sum twin: 8 subgroups of 64 x 32 in chunks of 64) with 64 x 64
+ * subgroup tiles on 4 x 2 subgroups (256 rows x 128 β) in chunks of 32, where c ≥ 1024 and it fits.
+ * Sixteen f16 result matrices take the registers of 8 f32 ones, and each 16-deep step loads 4 left
+ * and 4 right matrices for 16 MMAs (0.5 per MMA, 0.75 on 64 x 32). H100, session 18 call 2
+ * (bench/results/s18/call-2, B = 16384): 4096 -> 1024 0.1697 ms vs 0.1748 for `twin` (2 x 4 of 64 x 64:
+ * 0.1704; the f32-sum default 0.2159), error 1.2e-3. Timed at c = 1024 only: shallower wide ops
+ * (1024 -> 4096, c = 256; n = 16384, c = 128) keep `twin`.
+ */
+function deepWideTwin(op: KsOp, twin: KsSgmatSchedule, limits: TargetLimits): KsSgmatSchedule | undefined {
+  if (op.c < 1024 || twin.tk !== 64 || twin.sg !== 2 || twin.sgc !== 4 || twin.cols !== 32) return undefined;
+  const wide: KsSgmatSchedule = { ...twin, cols: 64, tk: 32, sg: 4, sgc: 2 };
+  return valid(op, sgTiling(wide, op), limits) ? wide : undefined;
 }
 
 /**
@@ -744,8 +761,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   }
   gloadLoop.push('}');
   const stagingCopies = staging('pf', T, [srcCopy, wCopy]);
-  invariant(schedule.np !== true || !db, 'ks-sgmat: np is for single-buffered staging');
-  const reduction = db ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true) : stagedLoop(stagingCopies, c, SK, schedule.np !== true, compute);
+  const reduction = db ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true) : stagedLoop(stagingCopies, c, SK, true, compute);
   const stagedPath = [...reduction, ...(direct ? lastRowTile : t.oneRound ? stagedOnce : epilogue)];
   const mainPath = gload
     ? [
@@ -803,7 +819,6 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
     ...(s.ku === undefined ? {} : { ku: flag(s, 'ku') }),
-    ...(s.np === undefined ? {} : { np: flag(s, 'np') }),
   }),
   emit,
 };
