@@ -54,7 +54,7 @@ import { dividing, flag, highestScoring, knob, presentFlags, type KernelFamily }
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
-import { chunkSteps, vec4Accumulators } from './staged-sum.js';
+import { chunkSteps, vec4Accumulators, writtenSteps } from './staged-sum.js';
 import { ROW_TILES_UP_TO, rowTiles } from './row-tiles.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
@@ -72,7 +72,8 @@ export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   // planes (above). Session 11's `db` (two copies of the staged tiles, one barrier per chunk) lost
   // wherever the H100 timed it and left the candidates in session 12. With pl, `ku` (a flag, session
   // 12): each chunk's γ written out (staged-sum.ts chunkSteps). `rt` (a number, session 16): row
-  // tiles per workgroup (above).
+  // tiles per workgroup (above). `kb` (a number, session 18; with pl, not ku): chunks of 32 or 64 γ
+  // looped in steps of kb written-out γ (below).
 }
 
 function rowTileCount(s: KsTiledSchedule): number {
@@ -108,7 +109,8 @@ function valid(op: KsOp, s: KsTiledSchedule, limits: TargetLimits): boolean {
     t.threads <= limits.maxWorkgroupSize &&
     t.sharedBytes <= limits.maxWorkgroupStorageBytes &&
     // Several row tiles need whole chunks per tile and a reduction summed in one run (row-tiles.ts).
-    (rowTileCount(s) === 1 || (op.c % t.tk === 0 && op.c <= BLOCKED_SUM_FROM))
+    (rowTileCount(s) === 1 || (op.c % t.tk === 0 && op.c <= BLOCKED_SUM_FROM)) &&
+    (s.kb === undefined || (typeof s.kb === 'number' && s.pl === true && s.ku !== true && s.kb > 1 && s.kb < t.tk && t.tk % s.kb === 0))
   );
 }
 
@@ -143,7 +145,26 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   const planed = padded.map((s): KsTiledSchedule => ({ ...s, pl: true }));
   // Then (session 12) the planed ones with each chunk's γ written out (`ku`, staged-sum.ts chunkSteps).
   const unrolled = planed.map((s): KsTiledSchedule => ({ ...s, ku: true }));
-  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...rowTiled(op, limits, unrolled)];
+  const wide = wideChunks(op, limits, planed);
+  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...wide, ...rowTiled(op, limits, [...unrolled, ...wide])];
+}
+
+/**
+ * Session 18's wide chunks (second try): the planed chunks of 32 and, where γ ≥ 64, their twins
+ * with chunks of 64 (unpadded where the padded tiles do not fit: n = 4096's 128 × 64, 48 KiB), each
+ * computed in a loop of steps of 16 written-out γ (`kb` 16). It asks whether the source staging's
+ * run length (tk·4 bytes of each row; the runs probe's 64 / 128 / 256-byte f32 runs: 0.2300 /
+ * 0.2075 / 0.1959 ms, s17 call 3) costs the default (chunks of 16, 64-byte runs) what the
+ * written-out chunks of 32 and 64 could not show (above).
+ */
+function wideChunks(op: KsOp, limits: TargetLimits, planed: readonly KsTiledSchedule[]): KsTiledSchedule[] {
+  const thirtyTwos = planed.filter((s) => s.tk === 32);
+  const sixtyFours = op.c < 64 ? [] : thirtyTwos.flatMap((s) => {
+    const padded: KsTiledSchedule = { ...s, tk: 64 };
+    const { pad: _, ...unpadded } = padded;
+    return [padded, unpadded].filter((t) => valid(op, t, limits)).slice(0, 1);
+  });
+  return [...thirtyTwos, ...sixtyFours].map((s): KsTiledSchedule => ({ ...s, kb: 16 })).filter((s) => valid(op, s, limits));
 }
 
 /** Session 16's `rt` twins (above) of the written-out 8x8 tiles, 2 and 4 row tiles per workgroup, where the reduction is short. */
@@ -262,7 +283,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wRef(oneDelta ? 'k' : sum(mul('dd', TK), 'k'), betaVec(j))};`);
     for (let i = 0; i < RR; i++)
       for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
-    return chunkSteps(TK, inner, schedule.ku === true);
+    return chunkSteps(TK, inner, writtenSteps(schedule));
   })();
 
   // The epilogue of the row tile from batch row `row0` (a WGSL name).
@@ -335,6 +356,7 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
     pipeline: flag(s, 'pipeline'),
     ...presentFlags(s, ['ilv', 'pad', 'pl', 'ku']),
     ...(s.rt === undefined ? {} : { rt: knob(s, 'rt') }),
+    ...(s.kb === undefined ? {} : { kb: knob(s, 'kb') }),
   }),
   emit,
 };
