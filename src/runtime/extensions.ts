@@ -52,7 +52,7 @@ export interface HostIoSupport {
   /** A runner's `dense()` (dense.ts). */
   readonly dense: typeof denseMatrix;
   /** The chunk ring of one executor's pipelined forward passes, created on the first one. */
-  pipeline(gpu: GpuExecutor, sizes: { readonly in: number; readonly out: number }): PipelinedRing;
+  pipeline(gpu: GpuExecutor, map: { readonly name: string; readonly in: number; readonly out: number }): PipelinedRing;
 }
 
 /** An executor's chunk ring: each run's chunks read that run's parameters (`held`: the device's, or the copy holdParams took for it). */

@@ -175,11 +175,17 @@ export class GpuBackward {
     pass.end();
   }
 
+  private dropIo(): void {
+    for (const b of [this.io?.x, this.io?.dy, this.io?.dx, this.io?.readback]) b?.destroy();
+    this.io = undefined;
+  }
+
   private ensureIo(batch: number): NonNullable<GpuBackward['io']> {
     if (this.io && this.io.capacity >= batch) return this.io;
-    for (const b of [this.io?.x, this.io?.dy, this.io?.dx, this.io?.readback]) b?.destroy();
+    const before = this.io?.capacity;
+    this.dropIo();
     // Doubling, but never past the rows the device's buffers hold (runNow chunks beyond them).
-    const capacity = Math.max(batch, Math.min(this.io ? this.io.capacity * 2 : 1, backwardRowsLimit(this.spec, this.device.limits).rows));
+    const capacity = Math.max(batch, Math.min(before ? before * 2 : 1, backwardRowsLimit(this.spec, this.device.limits).rows));
     const make = (label: string, elements: number, usage: number) => this.device.createBuffer({ label, size: this.bytes(elements), usage });
     const io = flags.STORAGE | flags.COPY_DST | flags.COPY_SRC;
     this.io = {
@@ -261,7 +267,14 @@ export class GpuBackward {
     encoder.copyBufferToBuffer(this.gradients, 0, io.readback, batch > 0 ? dxBytes : 0, gradBytes);
     device.queue.submit([encoder.finish()]);
     const error = scopeError(this.spec.name, 'while running the backward pass', await Promise.race([Promise.all([device.popErrorScope(), device.popErrorScope()]), deviceLost(device)]));
-    if (error) throw error;
+    if (error) {
+      // The buffers may be what failed (the device out of memory when it made them leaves them invalid, its error
+      // uncaptured when they were made before the scopes): the next pass makes new ones rather than failing on them for
+      // the runner's life (ensureBuffers retires the temporaries it replaces).
+      this.dropIo();
+      this.capacity = 0;
+      throw error;
+    }
     const offset = batch > 0 ? dxBytes : 0;
     await Promise.race([io.readback.mapAsync(flags.MODE_READ, 0, offset + gradBytes), deviceLost(device)]);
     try {
@@ -282,7 +295,7 @@ export class GpuBackward {
     this.patterns.destroy();
     for (const b of [...this.buffers.values(), ...this.retired]) b.destroy();
     this.dims.destroy();
-    for (const b of [this.io?.x, this.io?.dy, this.io?.dx, this.io?.readback]) b?.destroy();
+    this.dropIo();
   }
 }
 

@@ -29,12 +29,13 @@ registerHostIo({
   chunkRowsFor,
   readBack: readInPieces,
   dense: denseMatrix,
-  pipeline: (gpu, sizes) => {
+  pipeline: (gpu, map) => {
     // The parameters of the run whose chunks are being submitted (one run at a time: the ring's take and the executor's queue).
     let params: HeldParams | undefined;
-    // The input was checked by the caller (MapRunner.forward); the ring's stagings need not check it again.
+    // The input was checked by the caller (MapRunner.forward); the ring's stagings need not check it again. Their
+    // messages name the map, as every other call's do (QA2 s18 R71: they named map 'forward').
     return new PipelinedForward(
-      { map: { name: 'forward', in: sizes.in, out: sizes.out }, checkInput: () => undefined },
+      { map: { name: map.name, in: map.in, out: map.out }, checkInput: () => undefined },
       { ...stagingDevice(gpu), encode: (encoder, x, y, rows) => gpu.encode(encoder, x, y, rows, params?.copy) },
       (held) => (params = held),
     );

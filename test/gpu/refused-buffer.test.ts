@@ -163,3 +163,56 @@ it.each(['monc x', 'monc t0'])('buffers the device made invalid (out of memory w
     device.destroy();
   }
 });
+
+it.each(['monc backward x', 'monc dv0'])('a backward pass whose buffers the device made invalid (here %s) fails alone: the next one makes new ones and is right', async (label) => {
+  const { device } = await refusingDevice();
+  const create = device.createBuffer.bind(device);
+  let invalid = true;
+  device.createBuffer = (d: GPUBufferDescriptor) => create(invalid && d.label === label ? { ...d, size: device.limits.maxBufferSize + 16 } : d);
+  device.onuncapturederror = () => undefined;
+  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device, training: true });
+  const clean = await MapRunner.create(manifest.maps[0], wgsl, { backend: 'cpu', training: true });
+  try {
+    runner.loadParams(params);
+    clean.loadParams(params);
+    const dy = (rows: number) => Float32Array.from({ length: rows * checked.out }, (_, i) => Math.cos(i + rows));
+    const failed = await runner.backward(input(9), dy(9)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failed).toBeInstanceOf(MoncError);
+    invalid = false;
+    for (const rows of [3, 9]) {
+      const [got, want] = await Promise.all([runner.backward(input(rows), dy(rows)), clean.backward(input(rows), dy(rows))]);
+      expect(relativeError(got.dx, want.dx), `dx, ${rows} rows`).toBeLessThan(1e-5);
+      for (const [name, g] of want.grads) expect(relativeError(got.grads.get(name)!, g), `${name}, ${rows} rows`).toBeLessThan(1e-5);
+    }
+  } finally {
+    runner.destroy();
+    clean.destroy();
+    device.destroy();
+  }
+});
+
+it("a chunked forward whose stagings the device made invalid fails naming the map (QA2 s18 R71: map 'forward'), and the next one is right", async () => {
+  const { device, submits } = await refusingDevice();
+  const create = device.createBuffer.bind(device);
+  let invalid = true;
+  device.createBuffer = (d: GPUBufferDescriptor) => create(invalid && d.label === 'monc staging x' ? { ...d, size: device.limits.maxBufferSize + 16 } : d);
+  device.onuncapturederror = () => undefined;
+  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device });
+  try {
+    runner.loadParams(params);
+    const failed = await runner.forward(input(7), { chunkRows: 2 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failed).toBeInstanceOf(MoncError);
+    expect((failed as MoncError).message).toMatch(/^map 'a': /);
+    invalid = false;
+    expect(await checkedForward(runner, submits, 7, 2), 'chunks submitted during the call').toBe(4);
+  } finally {
+    runner.destroy();
+    device.destroy();
+  }
+});
