@@ -21,7 +21,8 @@ const params = Object.fromEntries([...tensors].map(([k, v]) => [k, Float32Array.
 const input = (rows: number, seed = rows) => Float32Array.from({ length: rows * checked.in }, (_, i) => Math.sin(i * seed + 1));
 const want = (x: Float32Array, rows: number) => referenceApply(checked.structure, tensors, x, rows);
 
-async function setUp() {
+/** A runner with loaded parameters on a counting device, what `body` checks it with; both destroyed after (again, if `body` did). */
+async function withRunner(body: (t: { device: GPUDevice; runner: MapRunner; labels: () => string[]; expectUsable: (why: string) => Promise<void> }) => Promise<void>): Promise<void> {
   const { device, live } = await countingDevice();
   let submits = 0;
   const submit = device.queue.submit.bind(device.queue);
@@ -42,12 +43,16 @@ async function setUp() {
     runner.loadParams(params);
     expect(labels().filter((l) => l === 'monc params (held)'), `${why}: parameters left held`).toEqual([]);
   };
-  return { device, runner, labels, expectUsable };
+  try {
+    await body({ device, runner, labels, expectUsable });
+  } finally {
+    runner.destroy();
+    device.destroy();
+  }
 }
 
-it('wrong-length x or out, out not a Float32Array, a bad chunkRows: their kind, and the runner as before', async () => {
-  const { device, runner, labels, expectUsable } = await setUp();
-  try {
+it('wrong-length x or out, out not a Float32Array, a bad chunkRows: their kind, and the runner as before', () =>
+  withRunner(async ({ runner, labels, expectUsable }) => {
     await expectUsable('first');
     const made = labels();
     const x = input(5);
@@ -58,28 +63,18 @@ it('wrong-length x or out, out not a Float32Array, a bad chunkRows: their kind, 
     await expectMoncError(() => runner.forward(x, { chunkRows: 0 }), 'user', "map 'a': chunkRows must be a positive whole number of rows or Infinity, got 0");
     expect(labels(), 'nothing made by the refused calls').toEqual(made);
     await expectUsable('after the refused calls');
-  } finally {
-    runner.destroy();
-    device.destroy();
-  }
-});
+  }));
 
-it('a batch of 0 (one piece or in chunks, with or without out) gives an empty result and leaves the runner as before', async () => {
-  const { device, runner, expectUsable } = await setUp();
-  try {
+it('a batch of 0 (one piece or in chunks, with or without out) gives an empty result and leaves the runner as before', () =>
+  withRunner(async ({ runner, expectUsable }) => {
     for (const options of [{}, { out: new Float32Array(0) }, { chunkRows: 2 }, { out: new Float32Array(0), chunkRows: 2 }, { chunkRows: Infinity }]) {
       expect(await runner.forward(new Float32Array(0), options), JSON.stringify(options)).toEqual(new Float32Array(0));
     }
     await expectUsable('after batches of 0');
-  } finally {
-    runner.destroy();
-    device.destroy();
-  }
-});
+  }));
 
-it('calls in flight together (one piece and chunked, a refused one among them) each give their own result; the runner is as before after them', async () => {
-  const { device, runner, expectUsable } = await setUp();
-  try {
+it('calls in flight together (one piece and chunked, a refused one among them) each give their own result; the runner is as before after them', () =>
+  withRunner(async ({ runner, expectUsable }) => {
     const calls = [
       { rows: 7, chunkRows: 2 },
       { rows: 3 },
@@ -95,36 +90,28 @@ it('calls in flight together (one piece and chunked, a refused one among them) e
     for (const { x, rows, y } of calls) expect(relativeError(await y, want(x, rows)), `${rows} rows`).toBeLessThan(1e-5);
     await refused;
     await expectUsable('after the calls in flight');
-  } finally {
-    runner.destroy();
-    device.destroy();
-  }
-});
+  }));
 
-it('a forward on a destroyed runner is kind user, and nothing of it is left', async () => {
-  const { device, runner, labels, expectUsable } = await setUp();
-  try {
+it('a forward on a destroyed runner is kind user, and nothing of it is left', () =>
+  withRunner(async ({ runner, labels, expectUsable }) => {
     await expectUsable('first');
     runner.destroy();
     expect(labels()).toEqual([]);
     await expectMoncError(() => runner.forward(input(7), { chunkRows: 2 }), 'user', "map 'a': the runner was destroyed");
     await expectMoncError(() => runner.forward(input(3)), 'user', "map 'a': the runner was destroyed");
     expect(labels()).toEqual([]);
-  } finally {
-    device.destroy();
-  }
-});
+  }));
 
-it('the device lost mid-stream: the calls in flight and every later one are kind device; destroy() frees everything', async () => {
-  const { device, runner, labels } = await setUp();
-  const first = input(7, 5);
-  const stream = [runner.forward(first, { chunkRows: 2 })];
-  expect(relativeError(await stream[0], want(first, 7))).toBeLessThan(1e-5);
-  stream.push(runner.forward(input(7), { chunkRows: 2 }), runner.forward(input(3)), runner.forward(input(9), { chunkRows: 4 }));
-  device.destroy();
-  for (const call of stream.slice(1)) await expectMoncError(() => call, 'device', 'WebGPU device lost');
-  await expectMoncError(() => runner.forward(input(7), { chunkRows: 2 }), 'device', 'WebGPU device lost');
-  await expectMoncError(() => runner.forward(input(3)), 'device', 'WebGPU device lost');
-  runner.destroy();
-  expect(labels()).toEqual([]);
-});
+it('the device lost mid-stream: the calls in flight and every later one are kind device; destroy() frees everything', () =>
+  withRunner(async ({ device, runner, labels }) => {
+    const first = input(7, 5);
+    const stream = [runner.forward(first, { chunkRows: 2 })];
+    expect(relativeError(await stream[0], want(first, 7))).toBeLessThan(1e-5);
+    stream.push(runner.forward(input(7), { chunkRows: 2 }), runner.forward(input(3)), runner.forward(input(9), { chunkRows: 4 }));
+    device.destroy();
+    for (const call of stream.slice(1)) await expectMoncError(() => call, 'device', 'WebGPU device lost');
+    await expectMoncError(() => runner.forward(input(7), { chunkRows: 2 }), 'device', 'WebGPU device lost');
+    await expectMoncError(() => runner.forward(input(3)), 'device', 'WebGPU device lost');
+    runner.destroy();
+    expect(labels()).toEqual([]);
+  }));

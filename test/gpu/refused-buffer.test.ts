@@ -27,21 +27,27 @@ const input = (rows: number) => Float32Array.from({ length: rows * checked.in },
 const REFUSED = 'refused (test)';
 
 /**
- * A counting device whose createBuffer throws, while `refuse` says so of a buffer's label and the
- * count of buffers of that label asked for so far (1 for the first).
+ * A runner (`training` as given) on a counting device whose createBuffer, while `refuse` says so of
+ * a buffer's label and the count of buffers of that label asked for so far (1 for the first),
+ * throws as Dawn does; and makes the buffer labelled `invalid` invalid, with an error outside any
+ * scope, as a device out of memory does for a buffer not mapped at creation (here by asking for
+ * more than the device's size limit). `body` runs with it; the runner and the device are destroyed
+ * after.
  */
-async function refusingDevice() {
+async function withRunner(training: boolean, body: (t: Refusing) => Promise<void>): Promise<void> {
   const { device, live } = await countingDevice();
   const create = device.createBuffer.bind(device);
   const asked = new Map<string, number>();
-  const state = { refuse: (_label: string, _nth: number) => false };
+  const uncaptured: string[] = [];
+  const state = { refuse: (_label: string, _nth: number) => false, invalid: undefined as string | undefined };
   device.createBuffer = (d: GPUBufferDescriptor) => {
     const label = d.label ?? '';
     const nth = (asked.get(label) ?? 0) + 1;
     asked.set(label, nth);
     if (state.refuse(label, nth)) throw new RangeError(`createBuffer: ${REFUSED}`);
-    return create(d);
+    return create(label === state.invalid ? { ...d, size: device.limits.maxBufferSize + 16 } : d);
   };
+  device.onuncapturederror = (e) => uncaptured.push((e as GPUUncapturedErrorEvent).error.message);
   const submits = { count: 0 };
   const submit = device.queue.submit.bind(device.queue);
   device.queue.submit = (buffers: Iterable<GPUCommandBuffer>) => {
@@ -50,8 +56,30 @@ async function refusingDevice() {
   };
   // 'monc no pattern' is the device's one placeholder binding, shared by every runner on it.
   const labels = (prefix: string) => [...live.values()].filter((l) => l.startsWith(prefix) && l !== 'monc no pattern').sort();
-  return { device, state, submits, labels };
+  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device, training });
+  try {
+    runner.loadParams(params);
+    await body({ runner, state, submits, labels, uncaptured });
+  } finally {
+    runner.destroy();
+    device.destroy();
+  }
 }
+
+interface Refusing {
+  readonly runner: MapRunner;
+  readonly state: { refuse: (label: string, nth: number) => boolean; invalid: string | undefined };
+  readonly submits: { count: number };
+  readonly labels: (prefix: string) => string[];
+  readonly uncaptured: readonly string[];
+}
+
+/** What a call rejects with (undefined if it resolves). */
+const rejection = (call: Promise<unknown>): Promise<unknown> =>
+  call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 /** forward(x, { out }) of `rows` rows (chunkRows as given), checked against float64; the submissions made during the call. */
 async function checkedForward(runner: MapRunner, submits: { count: number }, rows: number, chunkRows?: number): Promise<number> {
@@ -63,11 +91,8 @@ async function checkedForward(runner: MapRunner, submits: { count: number }, row
   return atCall;
 }
 
-it('a staging refused while a chunked forward fills its chunks at the call: kind device, no staging or held parameters left, the next call fills at the call again', async () => {
-  const { device, state, submits, labels } = await refusingDevice();
-  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device });
-  try {
-    runner.loadParams(params);
+it('a staging refused while a chunked forward fills its chunks at the call: kind device, no staging or held parameters left, the next call fills at the call again', () =>
+  withRunner(false, async ({ runner, state, submits, labels }) => {
     // 7 rows in chunks of 2: four stagings (upload, readback, x, y each); the device refuses from the second one's upload on.
     state.refuse = (label, nth) => label === 'monc staging upload' && nth >= 2;
     await expectMoncError(() => runner.forward(input(7), { out: new Float32Array(7 * checked.out), chunkRows: 2 }), 'device', REFUSED);
@@ -78,34 +103,20 @@ it('a staging refused while a chunked forward fills its chunks at the call: kind
     state.refuse = () => false;
     expect(await checkedForward(runner, submits, 7, 2), 'chunks submitted during the call').toBe(4);
     expect(labels('monc staging').length).toBe(4 * 4);
-  } finally {
-    runner.destroy();
-    device.destroy();
-  }
-});
+  }));
 
-it('a staging refused once (the device short of memory for a moment) costs the call nothing: it runs in its turn and is right', async () => {
-  const { device, state, submits, labels } = await refusingDevice();
-  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device });
-  try {
-    runner.loadParams(params);
+it('a staging refused once (the device short of memory for a moment) costs the call nothing: it runs in its turn and is right', () =>
+  withRunner(false, async ({ runner, state, submits, labels }) => {
     state.refuse = (label, nth) => label === 'monc staging upload' && nth === 3;
     await checkedForward(runner, submits, 7, 2);
     state.refuse = () => false;
     expect(await checkedForward(runner, submits, 7, 2), 'chunks submitted during the next call').toBe(4);
     runner.destroy();
     expect(labels('monc ')).toEqual([]);
-  } finally {
-    runner.destroy();
-    device.destroy();
-  }
-});
+  }));
 
-it('the one-piece round trip refused larger buffers: kind device, none of them left, a smaller batch after it runs', async () => {
-  const { device, state, submits, labels } = await refusingDevice();
-  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device });
-  try {
-    runner.loadParams(params);
+it('the one-piece round trip refused larger buffers: kind device, none of them left, a smaller batch after it runs', () =>
+  withRunner(false, async ({ runner, state, submits, labels }) => {
     await checkedForward(runner, submits, 4);
     const made = labels('monc ');
     // The larger batch replaces the round trip's buffers: the device refuses the new upload buffer.
@@ -115,104 +126,55 @@ it('the one-piece round trip refused larger buffers: kind device, none of them l
     state.refuse = () => false;
     await checkedForward(runner, submits, 3);
     await checkedForward(runner, submits, 9);
-  } finally {
-    runner.destroy();
-    device.destroy();
-  }
-});
+  }));
 
-it('createStaging refused: kind device, nothing of the staging left', async () => {
-  const { device, state, labels } = await refusingDevice();
-  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device });
-  try {
-    runner.loadParams(params);
+it('createStaging refused: kind device, nothing of the staging left', () =>
+  withRunner(false, async ({ runner, state, labels }) => {
     state.refuse = (label) => label === 'monc staging upload';
     await expectMoncError(() => runner.createStaging(5), 'device', REFUSED);
     expect(labels('monc staging')).toEqual([]);
-  } finally {
-    runner.destroy();
-    device.destroy();
-  }
-});
+  }));
 
-it.each(['monc x', 'monc t0'])('buffers the device made invalid (out of memory when made; here %s) fail that call only: the next one makes new ones', async (label) => {
-  const { device, submits } = await refusingDevice();
-  const create = device.createBuffer.bind(device);
-  // A buffer over the device's size limit is created invalid, with an error outside any scope, as one the device has no memory for.
-  let invalid = true;
-  device.createBuffer = (d: GPUBufferDescriptor) => create(invalid && d.label === label ? { ...d, size: device.limits.maxBufferSize + 16 } : d);
-  const uncaptured: string[] = [];
-  device.onuncapturederror = (e) => uncaptured.push((e as GPUUncapturedErrorEvent).error.message);
-  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device });
-  try {
-    runner.loadParams(params);
-    const failed = await runner.forward(input(9)).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(failed).toBeInstanceOf(MoncError);
+it.each(['monc x', 'monc t0'])('buffers the device made invalid (out of memory when made; here %s) fail that call only: the next one makes new ones', (label) =>
+  withRunner(false, async ({ runner, state, submits, uncaptured }) => {
+    state.invalid = label;
+    expect(await rejection(runner.forward(input(9)))).toBeInstanceOf(MoncError);
     // The round trip's buffers are made before its error scopes (the error is uncaptured), the temporary inside them.
     expect(uncaptured.length > 0, 'the error reported outside a scope').toBe(label === 'monc x');
-    invalid = false;
+    state.invalid = undefined;
     // Before, the runner kept the invalid buffers (they hold 9 rows: the round trip's x, the temporary between the factors)
     // and every batch up to 9 rows failed the same way.
     await checkedForward(runner, submits, 3);
     await checkedForward(runner, submits, 9);
-  } finally {
-    runner.destroy();
-    device.destroy();
-  }
-});
+  }),
+);
 
-it.each(['monc backward x', 'monc dv0'])('a backward pass whose buffers the device made invalid (here %s) fails alone: the next one makes new ones and is right', async (label) => {
-  const { device } = await refusingDevice();
-  const create = device.createBuffer.bind(device);
-  let invalid = true;
-  device.createBuffer = (d: GPUBufferDescriptor) => create(invalid && d.label === label ? { ...d, size: device.limits.maxBufferSize + 16 } : d);
-  device.onuncapturederror = () => undefined;
-  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device, training: true });
-  const clean = await MapRunner.create(manifest.maps[0], wgsl, { backend: 'cpu', training: true });
-  try {
-    runner.loadParams(params);
-    clean.loadParams(params);
-    const dy = (rows: number) => Float32Array.from({ length: rows * checked.out }, (_, i) => Math.cos(i + rows));
-    const failed = await runner.backward(input(9), dy(9)).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(failed).toBeInstanceOf(MoncError);
-    invalid = false;
-    for (const rows of [3, 9]) {
-      const [got, want] = await Promise.all([runner.backward(input(rows), dy(rows)), clean.backward(input(rows), dy(rows))]);
-      expect(relativeError(got.dx, want.dx), `dx, ${rows} rows`).toBeLessThan(1e-5);
-      for (const [name, g] of want.grads) expect(relativeError(got.grads.get(name)!, g), `${name}, ${rows} rows`).toBeLessThan(1e-5);
+it.each(['monc backward x', 'monc dv0'])('a backward pass whose buffers the device made invalid (here %s) fails alone: the next one makes new ones and is right', (label) =>
+  withRunner(true, async ({ runner, state }) => {
+    const clean = await MapRunner.create(manifest.maps[0], wgsl, { backend: 'cpu', training: true });
+    try {
+      clean.loadParams(params);
+      const dy = (rows: number) => Float32Array.from({ length: rows * checked.out }, (_, i) => Math.cos(i + rows));
+      state.invalid = label;
+      expect(await rejection(runner.backward(input(9), dy(9)))).toBeInstanceOf(MoncError);
+      state.invalid = undefined;
+      for (const rows of [3, 9]) {
+        const [got, want] = await Promise.all([runner.backward(input(rows), dy(rows)), clean.backward(input(rows), dy(rows))]);
+        expect(relativeError(got.dx, want.dx), `dx, ${rows} rows`).toBeLessThan(1e-5);
+        for (const [name, g] of want.grads) expect(relativeError(got.grads.get(name)!, g), `${name}, ${rows} rows`).toBeLessThan(1e-5);
+      }
+    } finally {
+      clean.destroy();
     }
-  } finally {
-    runner.destroy();
-    clean.destroy();
-    device.destroy();
-  }
-});
+  }),
+);
 
-it("a chunked forward whose stagings the device made invalid fails naming the map (QA2 s18 R71: map 'forward'), and the next one is right", async () => {
-  const { device, submits } = await refusingDevice();
-  const create = device.createBuffer.bind(device);
-  let invalid = true;
-  device.createBuffer = (d: GPUBufferDescriptor) => create(invalid && d.label === 'monc staging x' ? { ...d, size: device.limits.maxBufferSize + 16 } : d);
-  device.onuncapturederror = () => undefined;
-  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device });
-  try {
-    runner.loadParams(params);
-    const failed = await runner.forward(input(7), { chunkRows: 2 }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+it("a chunked forward whose stagings the device made invalid fails naming the map (QA2 s18 R71: map 'forward'), and the next one is right", () =>
+  withRunner(false, async ({ runner, state, submits }) => {
+    state.invalid = 'monc staging x';
+    const failed = await rejection(runner.forward(input(7), { chunkRows: 2 }));
     expect(failed).toBeInstanceOf(MoncError);
     expect((failed as MoncError).message).toMatch(/^map 'a': /);
-    invalid = false;
+    state.invalid = undefined;
     expect(await checkedForward(runner, submits, 7, 2), 'chunks submitted during the call').toBe(4);
-  } finally {
-    runner.destroy();
-    device.destroy();
-  }
-});
+  }));
