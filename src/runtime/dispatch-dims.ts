@@ -28,7 +28,7 @@ export class DimsBuffers {
   readonly #device: GPUDevice;
   readonly #label: string;
 
-  /** Each buffer is labelled `monc <label> (batch <batch>)` for debugging tools. */
+  /** Each buffer is labelled `monc <label>` for debugging tools (not by batch: the bytes are in every page). */
   constructor(device: GPUDevice, label: string) {
     this.#device = device;
     this.#label = label;
@@ -38,7 +38,7 @@ export class DimsBuffers {
   get(batch: number, groups: readonly number[]): GPUBuffer {
     let buffer = this.#byBatch.get(batch);
     if (buffer) return buffer;
-    buffer = createBuffer(this.#device, `${this.#label} (batch ${batch})`, Math.max(groups.length, 1) * DIMS_STRIDE, flags.UNIFORM, true);
+    buffer = createBuffer(this.#device, this.#label, Math.max(groups.length, 1) * DIMS_STRIDE, flags.UNIFORM, true);
     const words = new Uint32Array(buffer.getMappedRange());
     groups.forEach((g, i) => words.set([batch, g], (i * DIMS_STRIDE) / 4));
     buffer.unmap();

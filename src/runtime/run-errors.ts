@@ -54,7 +54,9 @@ export function runnerDestroyed(mapName: string): MoncError {
 /** What a run's error scopes caught (validation, then out of memory), as a MoncError; undefined when nothing. */
 export function scopeError(mapName: string, during: string, [validation, oom]: readonly (GPUError | null)[]): MoncError | undefined {
   const error = validation ?? oom;
-  return error ? new MoncError(validation ? 'wgsl' : 'device', `map '${mapName}': WebGPU error ${during}: ${error.message}`) : undefined;
+  // One line, as every MoncError's message: Dawn's messages end in a newline and go on with lines of context, each
+  // starting ' - While ...', so dropping the newlines joins them with the text's own spaces.
+  return error ? new MoncError(validation ? 'wgsl' : 'device', `map '${mapName}': WebGPU error ${during}: ${error.message.replace(/\n/g, '')}`) : undefined;
 }
 
 /** Runs calls one at a time, each after the one before it has settled (they share staging buffers). */

@@ -153,7 +153,8 @@ const RUNTIME_BUDGET = 30_000;
  * (with R31's dtype check and R33's encodeDispatches on generated classes). Session 18's refused
  * buffers (kind 'device', nothing leaked, invalid ones dropped: buffer.ts, gpu-executor.ts) got theirs
  * from PipelineCache's hit and miss counters, which only tests read (they count the device's pipelines
- * now), and encode() recording batch 0 as an empty pass: 27,928, the block-sparse page 29,993.
+ * now), and encode() recording batch 0 as an empty pass; one-line scope errors from the dims buffers'
+ * labels (no batch in them): 27,928, the block-sparse page 29,993.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
