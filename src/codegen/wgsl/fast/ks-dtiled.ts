@@ -80,7 +80,7 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
-import { chunkSteps, stagedSum, vec4Accumulators, writtenSteps } from './staged-sum.js';
+import { chunkSteps, stagedSum, vec4Accumulators } from './staged-sum.js';
 import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import type { U32Expr } from '../u32.js';
@@ -335,7 +335,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wSlot('k', 'dd', betaVec(j))};`);
     for (let i = 0; i < RR; i++)
       for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
-    return chunkSteps(TK, inner, writtenSteps(schedule));
+    return chunkSteps(TK, inner, schedule.ku === true);
   })();
 
   // The epilogue: bcast's staged one, or straight from registers.

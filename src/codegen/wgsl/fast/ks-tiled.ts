@@ -44,9 +44,13 @@
  * 0.2673; n=16384 chunks of 32 0.5038 (128 × 128) against 0.4345, of 64 1.17-1.91; 1024->4096 and
  * 4096->1024 chunks of 32 0.2507 / 0.8646 against 0.2213 / 0.8090. The chunks of 64 left the
  * candidates with the call (code at 173c9de); chunks of 32 were candidates before and stay. Run
- * length and written-out length grew together there, so the run length is still unpriced: asking
- * it needs chunks staged wider than the written-out step (session 14's `kb`, written-out steps in
- * a loop, had lost 2-24% to ku at chunks of 16).
+ * length and written-out length grew together there, so call 3 staged the chunks wide and computed
+ * them in a loop of steps of 16 written-out γ (`kb` 16, session 14's form; code at 9096678): they
+ * lost too (H100, s18 call 3, bench/results/s18/call-3: n=4096 chunks of 32 0.4130, of 64
+ * 0.5356-0.5957 against 0.2715; n=16384 chunks of 32 0.5274, 0.6075 unpipelined, against 0.4396)
+ * and left with the call. The loss comes with the staged chunk's size itself (more staging
+ * registers or a longer stretch between barriers: not located), so the 64-byte runs' price cannot
+ * be read off this kernel's chunk length.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { KS_TILED_SHAPES, shapeDistance } from '../defaults.js';
@@ -54,7 +58,7 @@ import { dividing, flag, highestScoring, knob, presentFlags, type KernelFamily }
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
-import { chunkSteps, vec4Accumulators, writtenSteps } from './staged-sum.js';
+import { chunkSteps, vec4Accumulators } from './staged-sum.js';
 import { ROW_TILES_UP_TO, rowTiles } from './row-tiles.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
@@ -72,8 +76,7 @@ export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   // planes (above). Session 11's `db` (two copies of the staged tiles, one barrier per chunk) lost
   // wherever the H100 timed it and left the candidates in session 12. With pl, `ku` (a flag, session
   // 12): each chunk's γ written out (staged-sum.ts chunkSteps). `rt` (a number, session 16): row
-  // tiles per workgroup (above). `kb` (a number, session 18; with pl, not ku): chunks of 32 or 64 γ
-  // looped in steps of kb written-out γ (below).
+  // tiles per workgroup (above).
 }
 
 function rowTileCount(s: KsTiledSchedule): number {
@@ -109,8 +112,7 @@ function valid(op: KsOp, s: KsTiledSchedule, limits: TargetLimits): boolean {
     t.threads <= limits.maxWorkgroupSize &&
     t.sharedBytes <= limits.maxWorkgroupStorageBytes &&
     // Several row tiles need whole chunks per tile and a reduction summed in one run (row-tiles.ts).
-    (rowTileCount(s) === 1 || (op.c % t.tk === 0 && op.c <= BLOCKED_SUM_FROM)) &&
-    (s.kb === undefined || (typeof s.kb === 'number' && s.pl === true && s.ku !== true && s.kb > 1 && s.kb < t.tk && t.tk % s.kb === 0))
+    (rowTileCount(s) === 1 || (op.c % t.tk === 0 && op.c <= BLOCKED_SUM_FROM))
   );
 }
 
@@ -145,26 +147,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   const planed = padded.map((s): KsTiledSchedule => ({ ...s, pl: true }));
   // Then (session 12) the planed ones with each chunk's γ written out (`ku`, staged-sum.ts chunkSteps).
   const unrolled = planed.map((s): KsTiledSchedule => ({ ...s, ku: true }));
-  const wide = wideChunks(op, limits, planed);
-  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...wide, ...rowTiled(op, limits, [...unrolled, ...wide])];
-}
-
-/**
- * Session 18's wide chunks (second try): the planed chunks of 32 and, where γ ≥ 64, their twins
- * with chunks of 64 (unpadded where the padded tiles do not fit: n = 4096's 128 × 64, 48 KiB), each
- * computed in a loop of steps of 16 written-out γ (`kb` 16). It asks whether the source staging's
- * run length (tk·4 bytes of each row; the runs probe's 64 / 128 / 256-byte f32 runs: 0.2300 /
- * 0.2075 / 0.1959 ms, s17 call 3) costs the default (chunks of 16, 64-byte runs) what the
- * written-out chunks of 32 and 64 could not show (above).
- */
-function wideChunks(op: KsOp, limits: TargetLimits, planed: readonly KsTiledSchedule[]): KsTiledSchedule[] {
-  const thirtyTwos = planed.filter((s) => s.tk === 32);
-  const sixtyFours = op.c < 64 ? [] : thirtyTwos.flatMap((s) => {
-    const padded: KsTiledSchedule = { ...s, tk: 64 };
-    const { pad: _, ...unpadded } = padded;
-    return [padded, unpadded].filter((t) => valid(op, t, limits)).slice(0, 1);
-  });
-  return [...thirtyTwos, ...sixtyFours].map((s): KsTiledSchedule => ({ ...s, kb: 16 })).filter((s) => valid(op, s, limits));
+  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...rowTiled(op, limits, unrolled)];
 }
 
 /** Session 16's `rt` twins (above) of the written-out 8x8 tiles, 2 and 4 row tiles per workgroup, where the reduction is short. */
@@ -283,7 +266,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wRef(oneDelta ? 'k' : sum(mul('dd', TK), 'k'), betaVec(j))};`);
     for (let i = 0; i < RR; i++)
       for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
-    return chunkSteps(TK, inner, writtenSteps(schedule));
+    return chunkSteps(TK, inner, schedule.ku === true);
   })();
 
   // The epilogue of the row tile from batch row `row0` (a WGSL name).
@@ -356,7 +339,6 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
     pipeline: flag(s, 'pipeline'),
     ...presentFlags(s, ['ilv', 'pad', 'pl', 'ku']),
     ...(s.rt === undefined ? {} : { rt: knob(s, 'rt') }),
-    ...(s.kb === undefined ? {} : { kb: knob(s, 'kb') }),
   }),
   emit,
 };

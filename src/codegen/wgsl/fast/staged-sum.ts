@@ -29,21 +29,11 @@ export function stagedSum(s: Staging, total: number, tk: number, pipelined: bool
  * over its tk γ, or (`ku`, session 12) written out tk times, each in a block where `k` is a
  * constant, so a planed tile's plane index is a constant (no run-time clamp) and the operand reads
  * of later γ can be scheduled early whether or not the driver unrolls loops (session 12's `el`
- * showed it does not unroll an epilogue loop: 1.507 vs 1.146 ms). Between the two (`kb`, session
- * 18; session 14's kb 4 at chunks of 16 lost 2-24% to ku on the H200 and left): a loop over the
- * chunk in steps of `written` γ, each step written out (k = kk + i), so a chunk staged wider than
- * the longest written-out step that does not lose (16: chunks of 32 and 64 written out lost
- * 1.7-4.4x, H100 s18 call 2) is still computed in such steps.
+ * showed it does not unroll an epilogue loop: 1.507 vs 1.146 ms). Session 14's `kb` (a loop in
+ * steps of a few written-out γ) lost every case the H200 timed (2-24% slower than ku) and left.
  */
-export function chunkSteps(tk: number, inner: readonly string[], written: number): string[] {
+export function chunkSteps(tk: number, inner: readonly string[], writtenOut: boolean): string[] {
   const indent = (ls: readonly string[]) => ls.map((l) => `  ${l}`);
-  if (written <= 1) return [`for (var k = 0u; k < ${u(tk)}; k++) {`, ...indent(inner), '}'];
-  if (written >= tk) return Array.from({ length: tk }, (_, k) => ['{', `  const k = ${u(k)};`, ...indent(inner), '}']).flat();
-  const steps = Array.from({ length: written }, (_, i) => ['{', `  let k = kk + ${u(i)};`, ...indent(inner), '}']).flat();
-  return [`for (var kk = 0u; kk < ${u(tk)}; kk += ${u(written)}) {`, ...indent(steps), '}'];
-}
-
-/** γ written out per step of a chunk's loop (chunkSteps): all of them with `ku`, `kb` of them, else one. */
-export function writtenSteps(s: { readonly tk: number; readonly ku?: unknown; readonly kb?: unknown }): number {
-  return s.ku === true ? s.tk : typeof s.kb === 'number' ? s.kb : 1;
+  if (!writtenOut) return [`for (var k = 0u; k < ${u(tk)}; k++) {`, ...indent(inner), '}'];
+  return Array.from({ length: tk }, (_, k) => ['{', `  const k = ${u(k)};`, ...indent(inner), '}']).flat();
 }
