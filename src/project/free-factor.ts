@@ -37,32 +37,55 @@ interface FreeRun {
   readonly to: number;
 }
 
-/** The chain's free runs, left to right, not overlapping: full factors (in pairs where two are adjacent), then pairs of the others that reach every matrix. */
-function freeRuns(factors: readonly Factor[]): FreeRun[] {
+/** Every run that takes any matrix, or any of bounded rank, in order of its first factor (a pair before the single it starts with). */
+function candidateRuns(factors: readonly Factor[]): FreeRun[] {
   const full = factors.map(isFullFactor);
   const runs: FreeRun[] = [];
   for (let i = 0; i < factors.length; i++) {
-    const paired = i + 1 < factors.length && (full[i] ? full[i + 1] : !full[i + 1] && reachesEveryMatrix(leftSupportOfFactor(factors[i]), rightSupportOfFactor(factors[i + 1]), factors[i].rows, factors[i + 1].cols));
-    if (paired) runs.push({ from: i, to: i + 2 });
-    else if (full[i]) runs.push({ from: i, to: i + 1 });
-    if (paired) i++;
+    if (i + 1 < factors.length && (full[i] ? full[i + 1] : !full[i + 1] && reachesEveryMatrix(leftSupportOfFactor(factors[i]), rightSupportOfFactor(factors[i + 1]), factors[i].rows, factors[i + 1].cols)))
+      runs.push({ from: i, to: i + 2 });
+    if (full[i]) runs.push({ from: i, to: i + 1 });
   }
   return runs;
 }
 
 /**
- * Whether the least-squares solve of some free run against random other factors reaches every W
- * of the chain's class: the factors left of it can have rank m (the chain's rows) and those right
- * of it rank n (its columns), generically (`genericRank`). This is docs/projection.md's "the other
- * factors can have full rank on its sides"; a chain without such a run (a tall factor left of its
- * dense one, a bottleneck between it and the chain's ends) may be reached by the hierarchical fit,
- * but nothing promises it.
+ * Whether the least-squares solve of `run` against random other factors reaches every W of the
+ * chain's class: the factors left of it can have rank m (the chain's rows) and those right of it
+ * rank n (its columns), generically (`genericRank`). This is docs/projection.md's "the other
+ * factors can have full rank towards the ends"; a chain without such a run (a tall factor left of
+ * its dense one, a bottleneck between it and the chain's ends) may be reached by the hierarchical
+ * fit, but nothing promises it.
  */
-export function coversClass(factors: readonly Factor[]): boolean {
+function covers(factors: readonly Factor[], run: FreeRun): boolean {
   const m = factors[0].rows;
   const n = factors[factors.length - 1].cols;
-  return freeRuns(factors).some((r) => genericRank(factors.slice(0, r.from), m) === m && genericRank(factors.slice(r.to), n) === n);
+  return genericRank(factors.slice(0, run.from), m) === m && genericRank(factors.slice(run.to), n) === n;
 }
+
+/** The chain's free runs, left to right, not overlapping, and the first one that covers the class (taken first), if any. */
+interface FreeRuns {
+  readonly runs: readonly FreeRun[];
+  readonly cover?: FreeRun;
+}
+
+const runsOf = new WeakMap<readonly Factor[], FreeRuns>();
+
+/** Greedy from the left (a pair before its single), around the covering run: `dense @ lowrank` pairs lowrank's U·V, not dense·U. */
+function freeRuns(factors: readonly Factor[]): FreeRuns {
+  const known = runsOf.get(factors);
+  if (known) return known;
+  const candidates = candidateRuns(factors);
+  const cover = candidates.find((r) => covers(factors, r));
+  const runs = cover ? [cover] : [];
+  for (const r of candidates) if (runs.every((s) => r.to <= s.from || r.from >= s.to)) runs.push(r);
+  const result = { runs: runs.sort((a, b) => a.from - b.from), cover };
+  runsOf.set(factors, result);
+  return result;
+}
+
+/** Whether some free run's least squares reaches every W of the chain's class (`covers`). */
+export const coversClass = (factors: readonly Factor[]): boolean => freeRuns(factors).cover !== undefined;
 
 /** Free runs solved given the other factors: their values, M, ‖W − M‖², and what was solved, for the method. */
 export interface FreeSolve {
@@ -85,8 +108,10 @@ export const reachesTarget = (s: FreeSolve, target: Float64Array): boolean => s.
  * chain has no free run.
  */
 export function solveAgainstIsometries(target: Float64Array, m: number, n: number, factors: readonly Factor[], seed: number): FreeSolve | undefined {
-  const runs = freeRuns(factors);
-  if (runs.length === 0) return undefined;
+  const { runs: all, cover } = freeRuns(factors);
+  if (all.length === 0) return undefined;
+  // A covering run alone, against random values of every other factor (other runs included): it reaches the class.
+  const runs = cover ? [cover] : all;
   const inRun = new Uint8Array(factors.length);
   for (const r of runs) inRun.fill(1, r.from, r.to);
   const rng = new Rng(seed);
@@ -102,7 +127,7 @@ export function solveAgainstIsometries(target: Float64Array, m: number, n: numbe
 export function solveFreeRuns(target: Float64Array, m: number, n: number, factors: readonly Factor[], values: Float64Array[], isometric: FreeSolve | undefined): string | undefined {
   if (!isometric) return undefined;
   const before = squaredDistance(chainDense(factors, values), target);
-  const fitted = solveEach(target, m, n, factors, freeRuns(factors), values.slice(), factors.map(() => false));
+  const fitted = solveEach(target, m, n, factors, freeRuns(factors).runs, values.slice(), factors.map(() => false));
   const best = reachesTarget(isometric, target) || isometric.error <= fitted.error ? isometric : fitted;
   if (best.error >= before) return undefined;
   best.values.forEach((v, i) => (values[i] = v));

@@ -17,7 +17,7 @@ import { coversClass } from '../../src/project/free-factor.js';
 import { genericRank } from '../../src/project/generic-rank.js';
 import { Rng } from '../../src/project/linalg/rng.js';
 import { tailEnergy } from './jacobi.js';
-import { chain, dense, denseOf, gaussianMatrix, monarch, project, randomParams, ref, relativeDistance } from './structures.js';
+import { chain, dense, denseOf, gaussianMatrix, lowrank, monarch, project, randomParams, ref, relativeDistance } from './structures.js';
 
 /** Rank of a dense rows×cols matrix by Gaussian elimination with partial pivoting (the test's own). */
 function numericRank(a: Float64Array, rows: number, cols: number): number {
@@ -104,6 +104,19 @@ describe('coversClass decides exactness; W0801 follows it', () => {
     const optimum = Math.sqrt(tailEnergy(g, 16, 16, 4) / g.reduce((s, v) => s + v * v, 0));
     expect(result.relativeError).toBeCloseTo(optimum, 9);
     expect(result.heuristic).toBe(false);
+  });
+
+  // QA2 s18 R72: three full factors in a row (dense, then lowrank's U, V) pair as U·V, which the dense factor's rank covers.
+  it('dense @ lowrank(rank: 4) as lowrank @ dense: W of the class back, a Gaussian W at the rank-4 optimum, no heuristic', () => {
+    for (const s of [chain([dense(16, 16, 'd'), lowrank(16, 16, 4, 'l')]), chain([lowrank(16, 16, 4, 'l'), dense(16, 16, 'd')])]) {
+      expect(coversClass(factorsOf(s))).toBe(true);
+      const w = denseOf(s, randomParams(s, 3));
+      expect(project(s, w).relativeError).toBeLessThan(1e-9);
+      const g = gaussianMatrix(16, 16, 1);
+      const result = project(s, g);
+      expect(result.relativeError).toBeCloseTo(Math.sqrt(tailEnergy(g, 16, 16, 4) / g.reduce((t, v) => t + v * v, 0)), 9);
+      expect(result.heuristic).toBe(false);
+    }
   });
 
   it('a narrowing side: W of the class is missed and flagged', () => {
