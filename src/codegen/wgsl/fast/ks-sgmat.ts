@@ -127,8 +127,8 @@
  *    second workgroup would; residency is not what the f32-sum forms lack.
  *  - Measured: f16 sums on 64 x 64 subgroup tiles (16 f16 result matrices, the registers of 8 f32
  *    ones) in chunks of 32, ku + pad 8: 4096 -> 1024 0.1697 on 4 x 2 subgroups (256 rows x 128 β),
- *    0.1704 on 2 x 4, against 0.1748 for the default's f16-sum twin: the tuner's seed there since
- *    (f16SumTwin).
+ *    0.1704 on 2 x 4, against 0.1748 for the default's f16-sum twin (call 3: 0.1699 vs 0.1756): the
+ *    tuner's seed there since (f16SumTwin); lost at 1024 -> 4096 and n = 16384 (deepWideTwin).
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -453,8 +453,10 @@ export function f16SumTwin(op: KsOp, limits: TargetLimits): KsSgmatSchedule | un
  * Sixteen f16 result matrices take the registers of 8 f32 ones, and each 16-deep step loads 4 left
  * and 4 right matrices for 16 MMAs (0.5 per MMA, 0.75 on 64 x 32). H100, session 18 call 2
  * (bench/results/s18/call-2, B = 16384): 4096 -> 1024 0.1697 ms vs 0.1748 for `twin` (2 x 4 of 64 x 64:
- * 0.1704; the f32-sum default 0.2159), error 1.2e-3. Timed at c = 1024 only: shallower wide ops
- * (1024 -> 4096, c = 256; n = 16384, c = 128) keep `twin`.
+ * 0.1704; the f32-sum default 0.2159), error 1.2e-3; call 3 (bench/results/s18/call-3) the same, 0.1699 vs
+ * 0.1756. At the shallower wide ops it lost to `twin`, which they keep: 1024 -> 4096 (c = 256) 0.0759 vs
+ * 0.0657, n = 16384 (c = 128, B = 4096) 0.1777 vs 0.1675. Also lost there (call 3): 2 x 2 of 64 x 64 in chunks
+ * of 64 (half the barriers; 0.2455, 0.0931, 0.2210), and at 4096 -> 1024 rows without pad 0.2472 (tk 16: 0.1863).
  */
 function deepWideTwin(op: KsOp, twin: KsSgmatSchedule, limits: TargetLimits): KsSgmatSchedule | undefined {
   if (op.c < 1024 || twin.tk !== 64 || twin.sg !== 2 || twin.sgc !== 4 || twin.cols !== 32) return undefined;
