@@ -268,7 +268,8 @@ function fewestRounds(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits)
  * 32-row matrix chunks, 8 row chunks, γ chunks of 16 (the longest that fit beside them): 0.2421 ms
  * on the H100 where the 8-δ form took 0.2676 (bench/results/s11/call-2). The source is then read by two workgroups
  * (32 of 64 β each), in 32-byte runs where 8 δ read 16-byte ones.
- * Since session 12, 4 δ (d = 4) take 16 row chunks with swizzled lanes (longerRowsTwin).
+ * Since session 12, 4 δ (d = 4) take 16 row chunks with swizzled lanes (longerRowsTwin); since
+ * session 18, so does n = 4096's 16-δ form (c = 64; H100 0.2355 ms vs 0.2426 with 8).
  * When d = 1 (untuned builds take ks-sgmat there; this is the tuner's seed): the same
  * per-subgroup work (32 rows × 32 β, W resident where it fits, else staged) with 8 subgroups
  * over 64 β and 4 row groups, 4 row chunks, γ chunks of 64 (whole rows of Monarch n = 4096's
@@ -315,8 +316,12 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
   };
   // f16 results (acc16) lost on the H100, ds with f32 results did not win (session 11): never a default.
   const best = highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.acc16 === undefined && s.ds === undefined && s.sw === undefined), score);
-  const longRows = td === 4 ? longerRowsTwin(op, best, limits) : undefined;
-  return longRows !== undefined ? shorterChunksTwin(op, longRows, limits) : withSwizzledLanes(op, best, limits);
+  // 16 row chunks: the d = 4 defaults (longerRowsTwin), and 16 δ over γ of 64 (n = 4096's
+  // K(1, 64, 64, 64)): H100, session 18 call 3 (bench/results/s18/call-3, plan-s18c), B = 16384,
+  // 0.2355 ms vs 0.2426 with 8 chunks. n = 16384's (c = 128) keeps 8 until timed without `tr`.
+  const longRows = td === 4 || (runs32 && op.c === 64) ? longerRowsTwin(op, best, limits) : undefined;
+  if (longRows === undefined) return withSwizzledLanes(op, best, limits);
+  return td === 4 ? shorterChunksTwin(op, longRows, limits) : longRows;
 }
 
 /**
@@ -334,7 +339,8 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
  */
 export function stridedF16SumTwin(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule | undefined {
   if (op.d === 1 || !hasF16Results(limits) || !stridedSgmatApplies(op, limits)) return undefined;
-  const d = defaultSchedule(op, limits);
+  // Measured with 8 row chunks (the f16-result forms have no 16-chunk twins).
+  const d: KsSgmatStridedSchedule = { ...defaultSchedule(op, limits), chunks: 8 };
   if (d.acc16 !== undefined) return undefined;
   const all = candidates(op, limits);
   return [{ ...d, cols: 64, sb: 64, acc16: true }, { ...d, cols: 64, sb: 32, acc16: true }, { ...d, acc16: true }].find((s) => isAmong(s, all));
