@@ -30,7 +30,7 @@ describe('ks-sgmat-strided sw: the schedule space', () => {
       for (const op of c.ops as KsOp[]) {
         const all = ksSgmatStrided.candidates(op, H200);
         const keys = new Set(all.map(scheduleKey));
-        const sw = all.filter((s) => s.sw !== undefined && s.chunks !== 16 && s.tr === undefined); // 16 row chunks: sw only (below); tr: sw forms only (ks-sgmat-strided-tr)
+        const sw = all.filter((s) => s.sw !== undefined && s.chunks !== 16); // 16 row chunks: sw only (below)
         expect(sw.length, `${name} d = ${op.d}`).toBeGreaterThan(0);
         for (const s of sw) {
           const { sw: _, ...twin } = s;

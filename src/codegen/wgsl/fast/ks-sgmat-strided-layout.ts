@@ -45,8 +45,7 @@ export interface KsSgmatStridedSchedule extends Schedule {
   // form: `pd`, the prefetch depth in γ chunks (prefetchDepth; absent = 1). Optional where the
   // staging or the epilogue moves vec4 runs: `sw`, swizzled lanes (a flag; absent = false).
   // Optional in session 6's form with pd 1: `db`, the source staged in two buffers (doubleBuffered;
-  // a flag; absent = false). Optional where d > 1 with vec4 source runs: `tr`, the source staged
-  // as 4 γ × 4 δ blocks transposed in registers (a flag; absent = false).
+  // a flag; absent = false).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -91,16 +90,6 @@ export interface StridedTiling {
    * (one local store and four loads per staged vec4, four stores and a load per written one).
    */
   readonly sw: boolean;
-  /**
-   * Transposed in registers (tr, d > 1): each staging item is 4 γ × 4 δ of one row (four vec4
-   * loads along δ at consecutive γ), rotated by its δ run as with `sw` and written as four runs of
-   * 4 consecutive γ (8 aligned bytes) into four δ planes, where the plain staging writes 16
-   * scalars to 16 rows of 4 planes (no two adjacent): 4 eight-byte stores per 16 halves a driver
-   * can merge, instead of 16 two-byte ones. Planes are as many words apart (mod 32) as a
-   * half-warp's stores span in one plane (8 at 16 δ), so the planes it writes (rotated) fill the
-   * 32 banks where its 16 invocations stay in one row (16 δ, or 8 δ with γ chunks of 32).
-   */
-  readonly tr: boolean;
   /** d = 1: the source is staged and the destination written along γ and β, not δ. */
   readonly contiguous: boolean;
   /** Subgroups, β groups per δ, invocations. */
@@ -217,7 +206,6 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const wstage = flag(s, 'wstage');
   const acc16 = flag(s, 'acc16');
   const sw = flag(s, 'sw');
-  const tr = flag(s, 'tr');
   const contiguous = op.d === 1;
   const groups = tb / sb;
   const slots = td * groups * rg;
@@ -234,16 +222,13 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
     // that many words apart (in the rotated order) keep the four δ of a vec4 on distinct banks.
     const runs = runsPerWarp(td, sv);
     const kWords = Math.min(16, Math.max(4, 16 / runs));
-    // tr: a half-warp's 8-byte stores span 2 words per γ quad of one row (all of its quads, or as
-    // many as 16 invocations hold) in each of its `runs` planes: planes that far apart (rotated).
-    const trWords = 2 * Math.min(tk / 4, 16 / runs);
-    plane = base + padTo(base, 2, tr ? trWords : kWords, 8);
+    plane = base + padTo(base, 2, kWords, 8);
     // Epilogue slots: each δ run of a warp reads 32 / runs consecutive β of one row.
     slot = acc16 ? halfSlot(runs) : 256 + Math.min(16, Math.max(4, 32 / runs));
   }
   const sharedBytes = 2 * td * plane * (db ? 2 : 1) + (acc16 ? 2 : 4) * slots * slot * et + (wstage ? 2 * td * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, db, acc16, sw, tr, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, db, acc16, sw, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -271,7 +256,6 @@ export function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean
   return (
     !(t.acc16 && t.contiguous) &&
     !(t.sw && t.sv !== 4) &&
-    !(t.tr && (t.contiguous || t.sv !== 4)) &&
     t.td % t.ds === 0 &&
     (t.pd === 1 || (t.pd === 2 && !t.extended && (op.c / t.tk) % 2 === 0)) &&
     (!t.db || (t.pd === 1 && !t.extended && !t.contiguous && (op.c / t.tk) % 2 === 0)) &&

@@ -152,12 +152,6 @@ function enumerate(
  * Then session 6's form, the f16-result schedules and ds with f32 results again with swizzled
  * lanes (`sw`: no vector indexed by a runtime lane, which f16 vectors suffer most from), then
  * the `et` schedules with them, then session 6's form with sw and 16 row chunks.
- * Then (d > 1, session 18) `tr` twins of the sw forms of session 6, of the f16 results, of 16 row
- * chunks and of their pd 2 forms: the source staged as 4 γ × 4 δ blocks transposed in registers,
- * written as 8-byte runs of 4 γ (4 stores per 16 halves, against 16 scalar stores to 16 rows).
- * Counted from the emitted WGSL at n = 4096 (H100, B = 16384), per MMA: the default stages 128
- * halves in 4 two-byte stores per warp (ks-sgmat's first-factor default: 80 halves in 2.5 stores,
- * consecutive by 4, so mergeable into 0.6 eight-byte ones), against 0.5 vs 0.75 matrix loads.
  * Then (d > 1), session 6's form, its sw twins and its 16-row-chunk form with `pd` 2, the
  * source loads two γ chunks ahead, where a row chunk has an even number of γ chunks; last the same
  * with `db`, the source in two buffers (one barrier per γ chunk), where both fit.
@@ -188,6 +182,14 @@ function enumerate(
  * resident (c ≥ 512: the default there, never timed against another form) and for d = 1. A tuning
  * entry naming a removed one is no longer valid: a build reports it unusable (`unusableTuning`)
  * and takes the default, and `monc tune` drops it from the database it rewrites.
+ * Tried and removed (session 18, H100, B = 16384, bench/results/s18/call-3, plan.json there; code:
+ * commit 940510b): `tr`, the strided source staged as 4 γ × 4 δ blocks of one row transposed in
+ * registers (an array of four vec4 per item) and written as 8-byte runs of 4 γ per δ plane, the
+ * first factor's store shape, instead of 16 scalar stores to 16 rows per invocation and chunk:
+ * the one count (4 staging stores per MMA against 0.6-2.5) that set the strided factor apart from
+ * the first besides residency. It lost or tied everywhere: n = 4096 0.2654 vs 0.2426 (the f16-sum
+ * seed 0.2085 vs 0.2103), n = 16384 0.4249 vs 0.4121, 1024 -> 4096 0.6023 vs 0.3390, 4096 -> 1024
+ * 0.1713 vs 0.1020.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
@@ -222,15 +224,11 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // rotated vec4s it doubles went through thread-local memory).
   const deeperPrefetch = [...measuredForm, ...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, pd: 2 })).filter((s) => valid(op, tiling(op, s), limits));
   const f16Rounds = f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
-  // The source transposed in registers (tr: 8-byte staging stores) on the swizzled forms of
-  // session 6 and of the f16 results, on the 16-row-chunk ones and on their pd 2 twins (the
-  // d = 4 defaults) (session 18).
-  const transposed = [...swizzled(op, [...measuredForm, ...f16Rounds], limits), ...longerRows, ...deeperPrefetch.filter((s) => s.sw === true)].map((s): KsSgmatStridedSchedule => ({ ...s, tr: true })).filter((s) => valid(op, tiling(op, s), limits));
   // Two source buffers: the multiply-adds of one γ chunk and the stores of the next between the
   // same two barriers. One 512-invocation workgroup per SM passes 14 barriers per row chunk at
   // n = 4096 with about one multiply-add per subgroup between two (bench/occupancy.ts).
   const twoBuffers = [...measuredForm, ...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, db: true })).filter((s) => valid(op, tiling(op, s), limits));
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...transposed, ...deeperPrefetch, ...twoBuffers];
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...deeperPrefetch, ...twoBuffers];
 }
 
 /**
@@ -318,7 +316,8 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
   const best = highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.acc16 === undefined && s.ds === undefined && s.sw === undefined), score);
   // 16 row chunks: the d = 4 defaults (longerRowsTwin), and 16 δ over γ of 64 (n = 4096's
   // K(1, 64, 64, 64)): H100, session 18 call 3 (bench/results/s18/call-3, plan-s18c), B = 16384,
-  // 0.2355 ms vs 0.2426 with 8 chunks. n = 16384's (c = 128) keeps 8 until timed without `tr`.
+  // 0.2355 ms vs 0.2426 with 8 chunks. n = 16384's (c = 128) keeps 8: it has
+  // 16 timed only with the removed `tr` (0.4072 vs 0.4121).
   const longRows = td === 4 || (runs32 && op.c === 64) ? longerRowsTwin(op, best, limits) : undefined;
   if (longRows === undefined) return withSwizzledLanes(op, best, limits);
   return td === 4 ? shorterChunksTwin(op, longRows, limits) : longRows;
@@ -387,9 +386,6 @@ function withSwizzledLanes(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLi
   return rotates && valid(op, tiling(op, sw), limits) ? sw : s;
 }
 
-/** The four γ of a `tr` staging item (and the four steps of its rotated stores). */
-const GAMMAS = [0, 1, 2, 3];
-
 const LEFT = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
 const RIGHT = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
 
@@ -440,23 +436,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
           // Rotated lanes, as along δ: invocation kv writes γ 4·kv + (q + kv) mod 4 at step q.
           store: (v) => rotatedStores(t.sw, 'kv', v, (qq) => xsAt(u(0), 'r', `k + ${qq}`, buf)),
         }
-      : views.src && t.tr
-        ? {
-            // Item e: 4 γ × 4 δ of one row (δ run dv fastest, then the γ quad, then the row), as
-            // four vec4 loads along δ; stored rotated as sw's (lane q of register i is δ
-            // 4·dv + (q + dv) mod 4) so that step q writes γ k..k+3 of one δ plane: 8 aligned bytes.
-            count: (RC * TK * TD) / 16,
-            register: 'array<vec4<f16>, 4>',
-            item: () => [`let dv = ${mod('e', TD / 4)};`, `let k = ${mul(mod(div('e', TD / 4), TK / 4), 4)};`, `let r = ${div('e', (TD / 4) * (TK / 4))};`],
-            load: (v, k0) => GAMMAS.map((i) => `${v}[${i}] = ${n.src}[${div(srcAt(sum(k0, u(i)), 'dv * 4u'), 4)}];`),
-            store: (v) => [
-              '{',
-              ...GAMMAS.flatMap((i) => rotateBy(`${v}[${i}]`, 'dv', true, `w${i}`, 'let')).map((l) => `  ${l}`),
-              ...GAMMAS.map((q) => `  { let qq = (${q}u + dv) & 3u; ${GAMMAS.map((i) => `${xsAt('dv * 4u + qq', 'r', sum('k', u(i)), buf)} = w${i}[${q}];`).join(' ')} }`),
-              '}',
-            ],
-          }
-        : views.src
+      : views.src
         ? {
             count: (RC * TK * TD) / 4,
             register: 'vec4<f16>',
@@ -713,7 +693,6 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.pd === undefined ? {} : { pd: knob(s, 'pd') }),
     ...(s.sw === undefined ? {} : { sw: flag(s, 'sw') }),
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
-    ...(s.tr === undefined ? {} : { tr: flag(s, 'tr') }),
   }),
   emit,
 };
