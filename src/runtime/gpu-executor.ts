@@ -293,12 +293,21 @@ export class GpuExecutor {
     if (io) for (const b of [io.upload, io.readback, io.x, io.y]) b.destroy();
   }
 
-  /** Writes `batch` rows of `x` (any array of numbers) in the storage type into the mapped upload buffer, then unmaps it. */
+  /**
+   * Writes `batch` rows of `x` (any array of numbers) in the storage type into the mapped upload buffer, then unmaps it.
+   * An element that does not convert (a BigInt: kind user in MapRunner.forward) throws with the range handed out, which
+   * would fail every later getMappedRange of the buffer: the next call makes new buffers (QA2 s18 R73).
+   */
   #fillUpload(io: HostIo, x: ArrayLike<number>, batch: number): void {
     const range = io.upload.getMappedRange(0, this.#bytes(batch * this.#spec.in));
-    // (f16: halves, padded to 4 bytes, which the range's 16-byte padding holds.)
-    if (this.#elementBytes > 2) new Float32Array(range).set(x);
-    else new Uint16Array(range).set(f32ArrayToF16(x));
+    try {
+      // (f16: halves, padded to 4 bytes, which the range's 16-byte padding holds.)
+      if (this.#elementBytes > 2) new Float32Array(range).set(x);
+      else new Uint16Array(range).set(f32ArrayToF16(x));
+    } catch (e) {
+      this.#destroyIo();
+      throw e;
+    }
     io.upload.unmap();
   }
 

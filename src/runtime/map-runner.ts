@@ -255,9 +255,16 @@ export class MapRunner {
     const { rows, out, chunkRows } = forwardRequest(this.map.name, this, x, options);
     const packed = this.#requireParams();
     this.#checkInput(x, rows);
-    // By value as float32 on either backend (from JavaScript any array of numbers), as it is at the call (GpuExecutor.run).
-    if (this.#gpu) return this.#gpu.run(x, rows, out, chunkRows);
-    const y = this.#cpu!.forward(this.#program!, packed, new Float32Array(x), rows);
+    try {
+      // By value as float32 on either backend (from JavaScript any array of numbers), as it is at the call (GpuExecutor.run).
+      if (this.#gpu) return this.#gpu.run(x, rows, out, chunkRows);
+      x = new Float32Array(x);
+    } catch (e) {
+      // A conversion that threw (a BigInt, a valueOf that throws: the run holds nothing then) is the input's fault (QA2 s18 R73);
+      // the runtime's own refusals are MoncErrors already.
+      throw e instanceof MoncError ? e : mustBe(this.map.name, 'forward: the input', 'numbers', e);
+    }
+    const y = this.#cpu!.forward(this.#program!, packed, x, rows);
     return out ? (out.set(y), out) : Float32Array.from(y);
   }
 

@@ -34,7 +34,8 @@ export async function roundTrip(device: GPUDevice, io: RoundTripBuffers, batch: 
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
   }
-  const encoder = device.createCommandEncoder({ label: 'monc forward' });
+  // (No label of its own: the compute pass it records is 'monc forward', which WebGPU's messages name.)
+  const encoder = device.createCommandEncoder();
   record(encoder);
   device.queue.submit([encoder.finish()]);
   const scopes = checked && Promise.all([device.popErrorScope(), device.popErrorScope()]);

@@ -20,15 +20,6 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
     readonly runner: MapRunner,
   ) {}
 
-  /**
-   * Parameter tensors by name (row-major float32, or tensor objects `{ shape, data }`; a Map of
-   * either, such as readSafetensors(bytes).tensors, is not checked by name), or the bytes of a
-   * safetensors file (`fetch`'s `arrayBuffer()` as it is, too).
-   */
-  loadParams(params: { readonly [K in keyof Params]: Params[K] | TensorObject } | ReadonlyMap<string, ParamTensor> | Uint8Array | ArrayBuffer): void {
-    this.runner.loadParams(params);
-  }
-
   /** The current parameters by name (after optimizer steps: the updated ones). */
   async params(): Promise<Params> {
     return Object.fromEntries(await this.runner.params()) as Params;
@@ -45,7 +36,15 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
  * `encodeBackward`, `createOptimizer`, `fitMse` (docs/training.md), `saveParams()` (loadable with
  * `loadParams`) and `destroy()`.
  */
-export interface TypedMap<Params extends { readonly [name: string]: Float32Array }> extends Pick<MapRunner, ForwardedCalls>, TypedMapExtensions<Params> {}
+export interface TypedMap<Params extends { readonly [name: string]: Float32Array }> extends Pick<MapRunner, ForwardedCalls>, TypedMapExtensions<Params> {
+  /**
+   * Parameter tensors by name (row-major float32, or tensor objects `{ shape, data }`; a Map of
+   * either, such as readSafetensors(bytes).tensors, is not checked by name), or the bytes of a
+   * safetensors file (`fetch`'s `arrayBuffer()` as it is, too). Forwarded like the calls above,
+   * typed by the map's parameter names.
+   */
+  loadParams(params: { readonly [K in keyof Params]: Params[K] | TensorObject } | ReadonlyMap<string, ParamTensor> | Uint8Array | ArrayBuffer): void;
+}
 
 /**
  * The methods an opt-in entry installs on every generated class when imported, declared by that
@@ -55,12 +54,9 @@ export interface TypedMap<Params extends { readonly [name: string]: Float32Array
 export interface TypedMapExtensions<Params extends { readonly [name: string]: Float32Array }> {}
 
 // Forwarded in one loop rather than written out one by one: every page bundles this class (and the training calls' names, which MapRunner forwards too).
-for (const call of ['forward', 'createStaging', 'encodeForward', 'encodeDispatches', 'dense', 'destroy', ...TRAINING_CALLS] satisfies ForwardedCalls[]) {
-  Object.defineProperty(TypedMap.prototype, call, {
-    value(this: TypedMap<never>, ...args: unknown[]): unknown {
-      return (this.runner[call] as (...a: unknown[]) => unknown)(...args);
-    },
-    writable: true,
-    configurable: true,
-  });
+for (const call of ['loadParams', 'forward', 'createStaging', 'encodeForward', 'encodeDispatches', 'dense', 'destroy', ...TRAINING_CALLS] satisfies (ForwardedCalls | 'loadParams')[]) {
+  // (Assigned, as MapRunner's training calls are: a property descriptor costs every page about 45 bytes.)
+  (TypedMap.prototype as unknown as Record<string, unknown>)[call] = function (this: TypedMap<never>, ...args: unknown[]): unknown {
+    return (this.runner[call] as (...a: unknown[]) => unknown)(...args);
+  };
 }

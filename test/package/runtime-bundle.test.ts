@@ -154,7 +154,10 @@ const RUNTIME_BUDGET = 30_000;
  * buffers (kind 'device', nothing leaked, invalid ones dropped: buffer.ts, gpu-executor.ts) got theirs
  * from PipelineCache's hit and miss counters, which only tests read (they count the device's pipelines
  * now), and encode() recording batch 0 as an empty pass; one-line scope errors from the dims buffers'
- * labels (no batch in them): 27,928, the block-sparse page 29,993.
+ * labels (no batch in them): 27,928, the block-sparse page 29,993. An input that does not convert to float32 (kind
+ * 'user', the upload buffer left unmapped: QA2 s18 R73) got its bytes from TypedMap's calls assigned, not defined by
+ * descriptor (loadParams among them), fromStorage's one path for both storage types and the round trip's unlabeled
+ * encoder (its pass keeps the label): 27,918, the block-sparse page 29,983.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
