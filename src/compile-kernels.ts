@@ -5,7 +5,7 @@
  */
 import { buildManifest } from './codegen/manifest.js';
 import type { Manifest, ManifestKernelSet } from './manifest/types.js';
-import { featuresOfEnables, forwardStorageNeeded, largeSet, ownModuleSet, portableSet, requirementsOf, runsWherever, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
+import { featuresOfEnables, forwardStorageNeeded, largeSet, ownModuleSet, portableSet, requirementsOf, runsWherever, storageNeeded, tensorCoreSet, withinPortableLimits } from './codegen/kernel-sets.js';
 import { isAmong } from './codegen/wgsl/family.js';
 import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type Schedule, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
 import { checkSource, type CheckOptions } from './dsl/index.js';
@@ -25,7 +25,9 @@ import { argumentError, checkOptionFields, refuseUnknownOptions } from './util/l
 import { encodeManifest } from './manifest/manifest-encode.js';
 import { MONC_VERSION } from './version.js';
 import { MoncError } from './util/error.js';
-import { unmetRequirements } from './manifest/requirements.js';
+import { unmetRequirements, type AdapterOffer } from './manifest/requirements.js';
+import { chooseKernelSet } from './runtime/kernel-sets.js';
+import { invariant } from './util/assert.js';
 import { kernelSetsProblem, type BuildKernelSet } from './manifest/build-kernel-sets.js';
 
 /**
@@ -155,7 +157,11 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
   const backwardPrograms = forwardOnly ? undefined : programs.map((p) => compileBackward(p, { rowsPerSplit: options.rowsPerSplit }));
   const unusable = new Map<string, UnusableTuning>();
   const report = (u: UnusableTuning) => unusable.set(JSON.stringify([u.map, u.backward, u.ops]), u);
-  const kernels = emitMapKernels(programs, backwardPrograms, module.dtype, options.tuning && storageTuning(options.tuning, module.dtype, module.dtype), report);
+  const tuning = options.tuning;
+  const emitted = emitMapKernels(programs, backwardPrograms, module.dtype, tuning && storageTuning(tuning, module.dtype, module.dtype), report);
+  // Each map's lookup: the database's schedules, and stand-ins for the kernels it has none for.
+  const lookups = emitted.map((k) => tuning && withStandIns(k, module.dtype, tuning));
+  const kernels = emitted.map((k, i) => lookups[i]?.kernels ?? k);
   // The training-step kernels (fitMse's loss, gather and checks) travel with the optimizer updates into every kernel set.
   const optimizers = forwardOnly ? [] : [...moduleOptimizerKernels(module.dtype), ...trainingStepKernels(module.dtype)];
   const groups = new Map<string, readonly EmittedKernel[]>();
@@ -171,7 +177,7 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
   const manifest = forwardOnly ? built : withOptimizers(built, programs);
   const storageSets = module.dtype === 'f16' ? f32StorageSets(programs, backwardPrograms, options.tuning, forwardOnly) : undefined;
   // Every set is made, then those left out are dropped: the messages below name the map's sets.
-  const all = kernels.map((k) => mapKernelSets(k, module.dtype, optimizers, enables, options.tuning, storageSets?.get(k.program.name)));
+  const all = kernels.map((k, i) => mapKernelSets(k, module.dtype, optimizers, enables, lookups[i]?.tuning ?? tuning, storageSets?.get(k.program.name)));
   const sets = new Map(kernels.map((k, i) => [k.program.name, keptSets(`${module.file}: map '${k.program.name}'`, module.dtype, all[i], options.kernelSets)]));
   const notes = options.kernelSets ? kernels.flatMap((k, i) => keptSetsNote(k.program.name, all[i], sets.get(k.program.name)!)) : [];
   const marked = forwardOnly ? { forwardOnly: true as const } : {};
@@ -314,16 +320,74 @@ function emitMapKernels(
 }
 
 /**
+ * A tuned map's forward kernels the database chose nothing for (no entry, or one this monc cannot
+ * use: a form a later version removed), on the schedule an untuned build runs on the adapter the
+ * database was tuned on (runtime/kernel-sets.ts chooseKernelSet over untunedForwardSets, the rule
+ * the tuner times its default by): the tensor-core set's kernel where the tuned kernels run on
+ * subgroup matrices, the large set's where they need more than the portable limits. Otherwise the
+ * portable default sat in the set that adapter takes first, slower than an untuned build (QA2 s18
+ * R74: ks-dvec for an H100's strided f16 factor, 0.49 ms; the tensor-core set's kernel, 0.24). A
+ * tuned set within the portable limits runs everywhere and stays so; a kernel whose ops that set
+ * partitions otherwise (another fused run) keeps the portable default. Returns the map's kernels
+ * and its lookup with the stand-ins as tuned schedules (the tuned set requires what they need), or
+ * undefined where nothing changes.
+ */
+function withStandIns(k: MapKernels, dtype: Dtype, tuning: TuningLookup): { kernels: MapKernels; tuning: TuningLookup } | undefined {
+  const { program } = k;
+  const kernelOps = (kernel: EmittedKernel, backward: boolean): BackwardOp[] => kernel.ops.map((j) => (backward ? k.backwardProgram!.ops[j] : program.ops[j]));
+  // The limits of the adapter tuned on (a lookup gives one adapter's entries: tuner/lookup.ts).
+  const tunedOn = [...k.forward.map((kernel) => kernelOps(kernel, false)), ...k.backward.map((kernel) => kernelOps(kernel, true))]
+    .map((ops) => tuning(ops, dtype)?.limits)
+    .find((limits) => limits !== undefined);
+  const tuned = tunedStorage(k, dtype, tuning);
+  const needs = requirementsOf([...k.forward, ...k.backward], Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...tuned));
+  if (!tunedOn || tuned.length === 0 || withinPortableLimits(needs, dtype)) return undefined;
+  // The adapter tuned on, with the subgroup size the tuned kernels assume; its subgroup-matrix configurations are not recorded.
+  const offer: AdapterOffer = {
+    features: tunedOn.features,
+    maxComputeInvocationsPerWorkgroup: tunedOn.maxWorkgroupSize,
+    maxComputeWorkgroupSizeX: tunedOn.maxWorkgroupSize,
+    maxComputeWorkgroupStorageSize: tunedOn.maxWorkgroupStorageBytes,
+    ...(needs.subgroupSize === undefined ? {} : { subgroupMinSize: needs.subgroupSize, subgroupMaxSize: needs.subgroupSize }),
+  };
+  const { set } = chooseKernelSet(program.name, untunedForwardSets(program), offer);
+  const key = (ops: readonly number[]) => ops.join(',');
+  const untuned = new Map(k.forward.filter((kernel) => !tunedKernel(kernelOps(kernel, false), kernel, dtype, tuning)).map((kernel) => [key(kernel.ops), kernel.schedule]));
+  // That set's kernels over the same ops as an untuned one here, on another schedule.
+  const standIns = new Map(
+    set.kernels!.flatMap((s) => {
+      const here = untuned.get(key(s.ops));
+      return here && !isAmong(s.schedule, [here]) ? [[key(s.ops), s.schedule] as const] : [];
+    }),
+  );
+  if (standIns.size === 0) return undefined;
+  // The lookup answers ops by identity; this map's forward ops by their index.
+  const index = new Map(program.ops.map((op, j) => [op as BackwardOp, j]));
+  const lookup: TuningLookup = (ops, dtype) => {
+    const schedule = standIns.get(key(ops.map((op) => index.get(op) ?? -1)));
+    return schedule ? { schedule, limits: tunedOn } : tuning(ops, dtype);
+  };
+  const [kernels] = emitMapKernels([program], k.backwardProgram && [k.backwardProgram], dtype, (ops) => lookup(ops, dtype));
+  const partition = (list: readonly EmittedKernel[]) => list.map((kernel) => key(kernel.ops)).join(' ');
+  invariant(partition(kernels.forward) === partition(k.forward), `map ${program.name}: the stand-in schedules changed its kernels' ops`);
+  return { kernels, tuning: lookup };
+}
+
+/** Whether `kernel`, performing `ops`, is on the schedule the database gives them. */
+function tunedKernel(ops: readonly BackwardOp[], kernel: EmittedKernel, dtype: Dtype, tuning: TuningLookup): boolean {
+  const t = tuning(ops, dtype);
+  return t !== undefined && isAmong(kernel.schedule, [t.schedule]);
+}
+
+/**
  * The workgroup storage each of a map's kernels that came from the tuning database needs (a
  * kernel whose ops the database has, on the schedule it gives): kernel-sets.ts storageNeeded.
  * Empty: every kernel is an untuned default.
  */
 function tunedStorage(k: MapKernels, dtype: Dtype, tuning: TuningLookup | undefined): number[] {
   if (!tuning) return [];
-  const needed = (ops: readonly BackwardOp[], kernel: EmittedKernel, storage: (tunedOn: TargetLimits) => number): number[] => {
-    const t = tuning(ops, dtype);
-    return t && isAmong(kernel.schedule, [t.schedule]) ? [storage(t.limits ?? DEFAULT_LIMITS)] : [];
-  };
+  const needed = (ops: readonly BackwardOp[], kernel: EmittedKernel, storage: (tunedOn: TargetLimits) => number): number[] =>
+    tunedKernel(ops, kernel, dtype, tuning) ? [storage(tuning(ops, dtype)!.limits ?? DEFAULT_LIMITS)] : [];
   const { program } = k;
   const backwardOps = k.backwardProgram?.ops ?? [];
   return [

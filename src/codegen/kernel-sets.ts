@@ -206,7 +206,7 @@ export function runsWherever(a: ManifestRequirements, b: ManifestRequirements): 
 }
 
 /** Whether every adapter runs kernels with `requires` in `storage`: the portable limits, no feature but the storage type's. */
-function withinPortableLimits(requires: ManifestRequirements, storage: StorageType): boolean {
+export function withinPortableLimits(requires: ManifestRequirements, storage: StorageType): boolean {
   const storageFeatures = storage === 'f16' ? featuresOfEnables(['f16']) : [];
   return (
     requires.features.every((f) => storageFeatures.includes(f)) &&
