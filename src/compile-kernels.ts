@@ -342,12 +342,14 @@ function withStandIns(k: MapKernels, dtype: Dtype, tuning: TuningLookup): { kern
   const tuned = tunedStorage(k, dtype, tuning);
   const needs = requirementsOf([...k.forward, ...k.backward], Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...tuned));
   if (!tunedOn || tuned.length === 0 || withinPortableLimits(needs, dtype)) return undefined;
-  // The adapter tuned on, with the subgroup size the tuned kernels assume; its subgroup-matrix configurations are not recorded.
+  // The adapter tuned on, with what the tuned kernels assume of it (a lookup's limits may say less: never less than the
+  // portable set needs, so some set is chosen); its subgroup-matrix configurations are not recorded.
+  const invocations = Math.max(tunedOn.maxWorkgroupSize, needs.maxComputeInvocationsPerWorkgroup, DEFAULT_LIMITS.maxWorkgroupSize);
   const offer: AdapterOffer = {
-    features: tunedOn.features,
-    maxComputeInvocationsPerWorkgroup: tunedOn.maxWorkgroupSize,
-    maxComputeWorkgroupSizeX: tunedOn.maxWorkgroupSize,
-    maxComputeWorkgroupStorageSize: tunedOn.maxWorkgroupStorageBytes,
+    features: [...new Set([...tunedOn.features, ...needs.features])],
+    maxComputeInvocationsPerWorkgroup: invocations,
+    maxComputeWorkgroupSizeX: invocations,
+    maxComputeWorkgroupStorageSize: Math.max(tunedOn.maxWorkgroupStorageBytes, needs.maxComputeWorkgroupStorageSize),
     ...(needs.subgroupSize === undefined ? {} : { subgroupMinSize: needs.subgroupSize, subgroupMaxSize: needs.subgroupSize }),
   };
   const { set } = chooseKernelSet(program.name, untunedForwardSets(program), offer);
