@@ -25,10 +25,17 @@ export function checkArray(mapName: string, call: string, role: string, value: u
   }
 }
 
-/** `value` checked (checkArray) and taken by value as a Float32Array: itself if it is one, else a converted copy (an Int32Array's 3 is 3, not its bits). */
+/**
+ * `value` checked (checkArray) and taken by value as a Float32Array: itself if it is one, else a converted copy (an Int32Array's 3
+ * is 3, not its bits). An element that does not convert (a BigInt, a valueOf that throws) is kind `user`, as in forward (QA2 s18 R73).
+ */
 export function float32Array(mapName: string, call: string, role: string, value: ArrayLike<number>): Float32Array {
   checkArray(mapName, call, role, value);
-  return value instanceof Float32Array ? value : Float32Array.from(value);
+  try {
+    return value instanceof Float32Array ? value : Float32Array.from(value);
+  } catch (e) {
+    throw mustBe(mapName, `${call}: ${role}`, 'numbers', e);
+  }
 }
 
 /** A caller's buffer as a call uses it: its role, its row width in values. */

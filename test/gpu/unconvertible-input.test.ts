@@ -4,7 +4,7 @@
  * a MoncError of kind `user` saying what the conversion threw, and the runner runs the same batch right at once
  * after it. Before, the one-piece round trip threw a bare TypeError while its upload buffer was
  * mapped with a range handed out, and every later call of that batch size failed with an empty
- * DOMException. On each backend (WebGPU one piece and in chunks; the CPU executor).
+ * DOMException. On each backend (WebGPU one piece and in chunks; the CPU executor); backward's and fitMse's arrays likewise.
  */
 import { describe, expect, it } from 'vitest';
 import { MapRunner } from '../../src/runtime/node.js';
@@ -61,6 +61,27 @@ describe('an input whose conversion to float32 throws is kind user and leaves th
     try {
       runner.loadParams(params);
       await expectRefusedThenRight(runner, 5, { chunkRows: 2 });
+    } finally {
+      runner.destroy();
+    }
+  });
+
+  it("backward's and fitMse's arrays (the training entry), on WebGPU", async () => {
+    const runner = await MapRunner.create(manifest.maps[0], wgsl, { training: true });
+    try {
+      runner.loadParams(params);
+      const x = input(2);
+      const dy = input(2).map((v) => v / 2);
+      const want = await runner.backward(x, dy);
+      for (const { what, x: bad, said } of badInputs(2)) {
+        const text = (role: string) => `map 'sq': ${role} must be numbers, got ${said}`;
+        await expectMoncError(() => runner.backward(bad as never, dy), 'user', text('backward: the input'));
+        await expectMoncError(() => runner.backward(x, bad as never), 'user', text('backward: the output gradient'));
+        await expectMoncError(() => runner.fitMse(bad as never, dy, { steps: 1, optimizer: { kind: 'sgd', lr: 0 } }), 'user', text('fitMse: the input'));
+        await expectMoncError(() => runner.fitMse(x, bad as never, { steps: 1, optimizer: { kind: 'sgd', lr: 0 } }), 'user', text('fitMse: the target'));
+        const again = await runner.backward(x, dy);
+        expect(relativeError(again.dx, want.dx), `after ${what}`).toBe(0);
+      }
     } finally {
       runner.destroy();
     }
