@@ -267,7 +267,7 @@ function fewestRounds(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits)
  * on the H100 where the 8-δ form took 0.2676 (bench/results/s11/call-2). The source is then read by two workgroups
  * (32 of 64 β each), in 32-byte runs where 8 δ read 16-byte ones.
  * Since session 12, 4 δ (d = 4) take 16 row chunks with swizzled lanes (longerRowsTwin); since
- * session 18, so does n = 4096's 16-δ form (c = 64; H100 0.2355 ms vs 0.2426 with 8).
+ * session 18, so do the 16-δ forms (n = 4096, n = 16384: H100 figures in the body below).
  * When d = 1 (untuned builds take ks-sgmat there; this is the tuner's seed): the same
  * per-subgroup work (32 rows × 32 β, W resident where it fits, else staged) with 8 subgroups
  * over 64 β and 4 row groups, 4 row chunks, γ chunks of 64 (whole rows of Monarch n = 4096's
@@ -314,11 +314,10 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
   };
   // f16 results (acc16) lost on the H100, ds with f32 results did not win (session 11): never a default.
   const best = highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.acc16 === undefined && s.ds === undefined && s.sw === undefined), score);
-  // 16 row chunks: the d = 4 defaults (longerRowsTwin), and 16 δ over γ of 64 (n = 4096's
-  // K(1, 64, 64, 64)): H100, session 18 call 3 (bench/results/s18/call-3, plan-s18c), B = 16384,
-  // 0.2355 ms vs 0.2426 with 8 chunks. n = 16384's (c = 128) keeps 8: it has
-  // 16 timed only with the removed `tr` (0.4072 vs 0.4121).
-  const longRows = td === 4 || (runs32 && op.c === 64) ? longerRowsTwin(op, best, limits) : undefined;
+  // 16 row chunks: the d = 4 defaults (longerRowsTwin), and 16 δ (H100, session 18, B = 16384:
+  // n = 4096's K(1, 64, 64, 64) 0.2355 ms vs 0.2426 with 8 chunks, call 3, bench/results/s18/call-3;
+  // n = 16384's K(1, 128, 128, 128), B = 4096, 0.3958 vs 0.4125, call 4, bench/results/s18/call-4).
+  const longRows = td === 4 || runs32 ? longerRowsTwin(op, best, limits) : undefined;
   if (longRows === undefined) return withSwizzledLanes(op, best, limits);
   return td === 4 ? shorterChunksTwin(op, longRows, limits) : longRows;
 }
