@@ -26,7 +26,6 @@ import { encodeManifest } from './manifest/manifest-encode.js';
 import { MONC_VERSION } from './version.js';
 import { MoncError } from './util/error.js';
 import { unmetRequirements, type AdapterOffer } from './manifest/requirements.js';
-import { chooseKernelSet } from './runtime/kernel-sets.js';
 import { invariant } from './util/assert.js';
 import { kernelSetsProblem, type BuildKernelSet } from './manifest/build-kernel-sets.js';
 
@@ -352,7 +351,10 @@ function withStandIns(k: MapKernels, dtype: Dtype, tuning: TuningLookup): { kern
     maxComputeWorkgroupStorageSize: Math.max(tunedOn.maxWorkgroupStorageBytes, needs.maxComputeWorkgroupStorageSize),
     ...(needs.subgroupSize === undefined ? {} : { subgroupMinSize: needs.subgroupSize, subgroupMaxSize: needs.subgroupSize }),
   };
-  const { set } = chooseKernelSet(program.name, untunedForwardSets(program), offer);
+  // The runtime's rule (runtime/kernel-sets.ts chooseKernelSet: the first set whose requirements the adapter meets), read
+  // here through manifest/requirements.ts alone: monc/compiler's browser bundle carries none of the runtime.
+  const set = untunedForwardSets(program).find((s) => unmetRequirements(s.requires, offer).length === 0);
+  if (!set) return undefined;
   const key = (ops: readonly number[]) => ops.join(',');
   const untuned = new Map(k.forward.filter((kernel) => !tunedKernel(kernelOps(kernel, false), kernel, dtype, tuning)).map((kernel) => [key(kernel.ops), kernel.schedule]));
   // That set's kernels over the same ops as an untuned one here, on another schedule.
