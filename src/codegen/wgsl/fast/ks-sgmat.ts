@@ -130,6 +130,14 @@
  *    0.1704 on 2 x 4, against 0.1748 for the default's f16-sum twin (call 3: 0.1699 vs 0.1756): the
  *    tuner's seed there since (f16SumTwin); lost at 1024 -> 4096 and n = 16384 (deepWideTwin).
  *
+ * Session 19: `ro` (d = 1, tk 32 + pad 8, after every other candidate): each warp stages rows 0, 1,
+ * 4, 5 of four instead of 0-3 (staging-rows.ts), 2 wavefronts per staging store instead of 3. Counted
+ * per 16x16x16 MMA on 4096 -> 1024's f16-sum seed (one 256-invocation workgroup per SM): 4.5 store
+ * wavefronts + 2 matrix-load wavefronts, against the ~3.3 clocks an MMA takes at Dawn's probed 645
+ * TFLOP/s; `ro` makes it 3 + 2. The s18 timings of that op's f16-sum forms fit time ≈ 0.058 ms + 0.0172
+ * ms per wavefront per MMA (seed 6.5: 0.1697; unpadded tk 32, 3 + 8: 0.2472; the old twin, 64 x 32 tk 64,
+ * 4 + 3: 0.1748, 0.178 by the fit), which puts the seed with `ro` at ~0.144. Not yet timed.
+ *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
  * is the identity, and b and c are multiples of 16.
@@ -144,6 +152,7 @@ import { ksTileOrigin } from './ks-tile-origin.js';
 import { doubleBufferedLoop } from './double-buffered-loop.js';
 import { resultMatrix, resultRegisters, stagedStores, SUBGROUP_MATRIX_UNIFORMITY_OFF, tileLoads, tileStores, type PlacedTile, type ResultComponent } from './sgmat-results.js';
 import { opOperands } from './operands.js';
+import { spreadPays, spreadRow } from './staging-rows.js';
 import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel, type TiledKernelParts } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
@@ -190,6 +199,8 @@ export interface KsSgmatSchedule extends Schedule {
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
   // Session 13 (absent = off): `ku`, each staged chunk's 16-deep steps written out (file comment).
+  // Session 19 (absent = off): `ro`, each warp stages rows in staging-rows.ts's order (d = 1, where
+  // that cuts the counted store wavefronts: tk 32 + pad 8).
 }
 
 interface SgTiling {
@@ -217,6 +228,8 @@ interface SgTiling {
   readonly wc: number;
   /** Double-buffered staging (`db`). */
   readonly db: boolean;
+  /** Rows staged in staging-rows.ts's order (`ro`). */
+  readonly ro: boolean;
   readonly sharedBytes: number;
 }
 
@@ -239,7 +252,7 @@ function sgTiling(s: KsSgmatSchedule, op: KsOp): SgTiling {
   // Each subgroup stages its own epilogue tiles; the operand tiles (sg × rows source rows, sgc ×
   // cols W rows) are shared, twice over when double-buffered.
   const sharedBytes = 2 * dtile * ((s.gload === true ? TILE : tk) + pad) * (sg * rows + sgc * cols) * (db ? 2 : 1) + staged * sg * sgc;
-  return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sg, sgc, wr: sg * rows, wc: sgc * cols, db, sharedBytes };
+  return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sg, sgc, wr: sg * rows, wc: sgc * cols, db, ro: s.ro === true, sharedBytes };
 }
 
 /** `band`'s staged rows: cols plus 16 bytes of padding (the 16 rows of a matrix store then start on 8 different banks). */
@@ -269,7 +282,8 @@ function applies(op: KsOp, limits: TargetLimits): boolean {
 }
 
 function valid(op: KsOp, t: SgTiling, limits: TargetLimits): boolean {
-  return op.c % t.tk === 0 && op.b % t.wc === 0 && SUBGROUP * t.sg * t.sgc <= limits.maxWorkgroupSize && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile * resultRegisters(t.result) <= ACCUMULATOR_REGISTERS, limits);
+  const ro = t.ro === false || (op.d === 1 && spreadPays(t.tk, t.tk + t.pad));
+  return ro && op.c % t.tk === 0 && op.b % t.wc === 0 && SUBGROUP * t.sg * t.sgc <= limits.maxWorkgroupSize && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile * resultRegisters(t.result) <= ACCUMULATOR_REGISTERS, limits);
 }
 
 /** The sizes a subgroup-matrix ks tiling needs, shared by ks-sgmat and ks-sgmat-strided. */
@@ -375,7 +389,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // has two steps or more; not db's runtime halves), then the same with rows padded by 8 halves.
   const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded];
+  // Session 19: the padded written-out tilings with rows staged in staging-rows.ts's order, where it pays.
+  const spread = writtenPadded.map((s): KsSgmatSchedule => ({ ...s, ro: true })).filter(fits);
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...spread];
 }
 
 /** Subgroup tiles of 32 or 64 rows and β. */
@@ -554,7 +570,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
       ? {
           count: (WR * SK) / 4,
           register: 'vec4<f16>',
-          item: () => [`let kv = ${mod('e', SK / 4)};`, `let r = ${div('e', SK / 4)};`],
+          item: () => [`let kv = ${mod('e', SK / 4)};`, `let r = ${t.ro ? spreadRow(div('e', SK / 4)) : div('e', SK / 4)};`],
           load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'kv * 4u', u(0)), 4)}];`],
           store: (v) => LANES.map((l, q) => `${xsAt(u(0), 'r', sum('kv * 4u', u(q)))} = ${v}.${l};`),
         }
@@ -579,7 +595,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     ? {
         count: (TD * WC * SK) / 4,
         register: 'vec4<f16>',
-        item: () => [`let kv = ${mod('e', SK / 4)};`, `let bb = ${mod(div('e', SK / 4), WC)};`, `let dd = ${div('e', (SK / 4) * WC)};`],
+        item: () => [`let kv = ${mod('e', SK / 4)};`, `let bb = ${t.ro ? spreadRow(mod(div('e', SK / 4), WC)) : mod(div('e', SK / 4), WC)};`, `let dd = ${div('e', (SK / 4) * WC)};`],
         load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'kv * 4u'), 4)}];`],
         store: (v) => LANES.map((l, q) => `${wsAt('dd', 'bb', sum('kv * 4u', u(q)))} = ${v}.${l};`),
       }
@@ -821,6 +837,7 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
     ...(s.ku === undefined ? {} : { ku: flag(s, 'ku') }),
+    ...(s.ro === undefined ? {} : { ro: flag(s, 'ro') }),
   }),
   emit,
 };
