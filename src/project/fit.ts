@@ -20,6 +20,12 @@ export interface Fit {
    * for the heuristics (sums of weighted terms, other chains), which may stop short of such a W.
    */
   readonly exactInClass: boolean;
+  /**
+   * A chain's heuristic fit: its generic rank if its error meets the Eckart–Young floor there
+   * (rank-bound.ts), which makes M the optimum after all, else undefined. An SVD of W: asked only
+   * of the result `project` returns, where it would otherwise be a heuristic (not per round of a sum).
+   */
+  readonly rankFloor?: () => number | undefined;
 }
 
 export interface FitOptions {

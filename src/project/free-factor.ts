@@ -3,14 +3,15 @@
  * full support (a `dense()`: every cell its own parameter) and two adjacent factors whose product
  * takes any matrix (`reachesEveryMatrix`: in `down @ up` through a wider hidden layer, `down`'s
  * first factor and `up`'s last, whose 16 blocks of 256 × 256 each get a product of two free
- * 256 × 256 matrices) take any matrix of their shape; two adjacent full factors take any matrix
- * of rank at most their inner size. Given the other factors, such a run's best value has a closed
- * form: with A the product of the factors on its left (m×h) and B of those on its right (w×n),
- * D = A⁺·W·B⁺ minimises ‖W − A·D·B‖_F over all D, and the run reproduces D (a masked copy, or the
- * two-factor fit, exact when D is of the run's class). When A can have rank m and B rank n
- * (`coversClass`, decided from the supports), random A and B have them, A·A⁺ and B⁺·B are
- * identities, and every W = A'·D'·B' of the chain's class is reached: D = A⁺·W·B⁺ is of the run's
- * class (its rank is at most W's), and A·D·B = W. The other factors need not match the ones W was
+ * 256 × 256 matrices) take any matrix of their shape; two or more consecutive full factors
+ * (`lowrank(rank: 3) @ lowrank(rank: 5)` is four) take any matrix of rank at most the narrowest
+ * width between them. Given the other factors, such a run's best value has a closed form: with A
+ * the product of the factors on its left (m×h) and B of those on its right (w×n), D = A⁺·W·B⁺
+ * minimises ‖W − A·D·B‖_F over all D, and the run reproduces D (a masked copy, the two-factor
+ * fit, or D's truncated SVD through the full factors, exact when D is of the run's class). When
+ * A can have rank m and B rank n (`coversClass`, decided from the supports), random A and B have
+ * them, A·A⁺ and B⁺·B are identities, and every W = A'·D'·B' of the chain's class is reached:
+ * D = A⁺·W·B⁺ is of the run's class (its rank is at most W's), and A·D·B = W. The other factors need not match the ones W was
  * made of (`dense @ monarch` reaches every square W, `down @ up` every d × d one,
  * `down @ up @ monarch` through a bottleneck every W of rank at most its width).
  */
@@ -20,6 +21,7 @@ import { squaredDistance, squaredNorm, transpose } from './linalg/dense.js';
 import { pseudoInverseTimes } from './linalg/least-squares.js';
 import { orthonormalRows } from './linalg/qr.js';
 import { Rng } from './linalg/rng.js';
+import { truncatedSvd } from './linalg/svd.js';
 import { leftSupportOfFactor, rightSupportOfFactor } from './support.js';
 import { fitTwoFactor, reachesEveryMatrix } from './two-factor.js';
 
@@ -31,18 +33,30 @@ function isFullFactor(f: Factor): boolean {
   return seen.every((x) => x === 1);
 }
 
-/** Factors [from, to) of a chain whose product takes any matrix of its shape (one full factor, or a pair), or any of rank ≤ its inner size (two full factors). */
+/**
+ * Factors [from, to) of a chain whose product takes any matrix of its shape (one full factor, or a
+ * pair), or any of rank ≤ `rank` (two or more full factors; `rank` is then the narrowest width
+ * between them).
+ */
 interface FreeRun {
   readonly from: number;
   readonly to: number;
+  readonly rank?: number;
 }
 
-/** Every run that takes any matrix, or any of bounded rank, in order of its first factor (a pair before the single it starts with). */
+/**
+ * Every run that takes any matrix, or any of bounded rank, in order of its first factor: the
+ * longest run of full factors from there (it leaves the fewest factors beside it, so it covers the
+ * class wherever a shorter one does), then a pair, then the single factor.
+ */
 function candidateRuns(factors: readonly Factor[]): FreeRun[] {
   const full = factors.map(isFullFactor);
   const runs: FreeRun[] = [];
   for (let i = 0; i < factors.length; i++) {
-    if (i + 1 < factors.length && (full[i] ? full[i + 1] : !full[i + 1] && reachesEveryMatrix(leftSupportOfFactor(factors[i]), rightSupportOfFactor(factors[i + 1]), factors[i].rows, factors[i + 1].cols)))
+    let to = i + 1;
+    while (full[i] && to < factors.length && full[to]) to++;
+    if (to - i >= 2) runs.push({ from: i, to, rank: Math.min(...factors.slice(i, to - 1).map((f) => f.cols)) });
+    else if (to < factors.length && !full[i] && !full[to] && reachesEveryMatrix(leftSupportOfFactor(factors[i]), rightSupportOfFactor(factors[to]), factors[i].rows, factors[to].cols))
       runs.push({ from: i, to: i + 2 });
     if (full[i]) runs.push({ from: i, to: i + 1 });
   }
@@ -87,12 +101,17 @@ function freeRuns(factors: readonly Factor[]): FreeRuns {
 /** Whether some free run's least squares reaches every W of the chain's class (`covers`). */
 export const coversClass = (factors: readonly Factor[]): boolean => freeRuns(factors).cover !== undefined;
 
-/** Free runs solved given the other factors: their values, M, ‖W − M‖², and what was solved, for the method. */
+/**
+ * Free runs solved given the other factors: their values, M, ‖W − M‖², what was solved (for the
+ * method), and whether one run is the whole chain (full factors only: D = W, and its truncated SVD
+ * is the optimum over the class).
+ */
 export interface FreeSolve {
   readonly values: Float64Array[];
   readonly approx: Float64Array;
   readonly error: number;
   readonly what: string;
+  readonly optimal: boolean;
 }
 
 /** ‖W − M‖² below this fraction of ‖W‖² is W reached, to float64 rounding (relative error 1e-10). */
@@ -142,7 +161,7 @@ export function solveFreeRuns(target: Float64Array, m: number, n: number, factor
  */
 function solveEach(target: Float64Array, m: number, n: number, factors: readonly Factor[], runs: readonly FreeRun[], values: Float64Array[], orthogonal: readonly boolean[]): FreeSolve {
   const allOrthogonal = (from: number, to: number) => orthogonal.slice(from, to).every((o) => o);
-  for (const { from, to } of runs) {
+  for (const { from, to, rank } of runs) {
     const first = factors[from];
     const last = factors[to - 1];
     const h = first.rows;
@@ -160,17 +179,37 @@ function solveEach(target: Float64Array, m: number, n: number, factors: readonly
     } else if (to < factors.length) d = transpose(pseudoInverseTimes(transpose(chainDense(factors, values, to), w, n), n, w, transpose(left, h, n), h), w, h);
     const next = values.slice(from, to).map((v) => new Float64Array(v.length));
     if (to - from === 1) for (let e = 0; e < next[0].length; e++) next[0][e] = d[first.row[e] * w + first.col[e]];
+    else if (rank !== undefined) fitFullRun(d, h, w, rank, factors.slice(from, to), next);
     else fitTwoFactor(d, h, w, leftSupportOfFactor(first), rightSupportOfFactor(last), next[0], next[1]);
     next.forEach((v, i) => (values[from + i] = v));
   }
-  const pairs = runs.filter((r) => r.to - r.from === 2);
-  const name = (r: FreeRun) => `${factors[r.from].tensor} · ${factors[r.from + 1].tensor}${isFullFactor(factors[r.from]) ? ` (rank ≤ ${factors[r.from].cols})` : ' (any matrix)'}`;
-  const singles = runs.length - pairs.length;
-  const what = [singles > 0 ? `its dense factor${singles === 1 ? '' : 's'}` : '', pairs.length > 0 ? `the factor pair${pairs.length === 1 ? '' : 's'} ${pairs.map(name).join(', ')}` : '']
+  const several = runs.filter((r) => r.to - r.from >= 2);
+  const name = (r: FreeRun) => `${factors.slice(r.from, r.to).map((f) => f.tensor).join(' · ')}${r.rank !== undefined ? ` (rank ≤ ${r.rank})` : ' (any matrix)'}`;
+  const noun = `${several.every((r) => r.to - r.from === 2) ? 'pair' : 'run'}${several.length === 1 ? '' : 's'}`;
+  const singles = runs.length - several.length;
+  const what = [singles > 0 ? `its dense factor${singles === 1 ? '' : 's'}` : '', several.length > 0 ? `the factor ${noun} ${several.map(name).join(', ')}` : '']
     .filter((x) => x !== '')
     .join(' and ');
   const approx = chainDense(factors, values);
-  return { values, approx, error: squaredDistance(approx, target), what };
+  const optimal = runs.length === 1 && runs[0].from === 0 && runs[0].to === factors.length;
+  return { values, approx, error: squaredDistance(approx, target), what, optimal };
+}
+
+/**
+ * Full factors F₀…F_{k−1} (h → … → w, every width between them ≥ `rank`) set so that their
+ * product is D's best rank-`rank` approximation L·R (truncated SVD, Eckart–Young): F₀ = [L 0],
+ * the inner factors the identity on their leading `rank` × `rank` block, F_{k−1} = [R; 0].
+ */
+function fitFullRun(d: Float64Array, h: number, w: number, rank: number, run: readonly Factor[], out: Float64Array[]): void {
+  const { left, right } = truncatedSvd(d, h, w, rank);
+  run.forEach((f, p) =>
+    f.row.forEach((r, e) => {
+      const c = f.col[e];
+      if (p === 0) out[p][e] = c < rank ? left[r * rank + c] : 0;
+      else if (p === run.length - 1) out[p][e] = r < rank ? right[r * w + c] : 0;
+      else out[p][e] = r === c && r < rank ? 1 : 0;
+    }),
+  );
 }
 
 /**

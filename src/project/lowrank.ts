@@ -15,7 +15,8 @@ import { orthonormalRows } from './linalg/qr.js';
 import { Rng } from './linalg/rng.js';
 import { truncatedSvd } from './linalg/svd.js';
 
-const EXACT_BUDGET = 2e9;
+/** Multiply-adds up to which an exact SVD (the Gram matrix of the shorter side and its eigenpairs) is affordable. */
+export const EXACT_SVD_BUDGET = 2e9;
 const OVERSAMPLING = 10;
 
 export function fitLowrank(pair: ChainNode, target: Float64Array, options: FitOptions): Fit {
@@ -25,7 +26,7 @@ export function fitLowrank(pair: ChainNode, target: Float64Array, options: FitOp
   const r = v.out;
   const small = Math.min(m, n);
   const l = Math.min(r + OVERSAMPLING, small);
-  const exact = small * small * Math.max(m, n) <= EXACT_BUDGET || 2 * l >= small;
+  const exact = small * small * Math.max(m, n) <= EXACT_SVD_BUDGET || 2 * l >= small;
   const { left, right } = exact ? truncatedSvd(target, m, n, r) : randomizedSvd(target, m, n, r, l, options);
   const params = zeroTensors(pair, options);
   params.get(u.weight.tensor)!.set(left, u.weight.offset);

@@ -6,7 +6,7 @@
  *  - two factors: `fitTwoFactor`, the exact optimum when the rank-one supports of the terms are
  *    equal or disjoint (Monarch: per-block truncated SVD);
  *  - then a part that takes any matrix (a `dense()` factor, or a pair of factors such as the middle
- *    of `down @ up` through a wider hidden layer) or any of bounded rank (two adjacent `dense()`)
+ *    of `down @ up` through a wider hidden layer) or any of bounded rank (adjacent `dense()` factors)
  *    takes its least-squares value given the others (`solveFreeRuns`), which reaches every W of
  *    the class where the others can have full rank towards the chain's ends (`coversClass`);
  *  - more: the hierarchical algorithm of Le et al. (2022): split the chain in two halves, fit W by
@@ -19,6 +19,7 @@ import { assertNever } from '../util/assert.js';
 import { chainDense, factorChain, type Factor } from './factors.js';
 import { eagerFit, memo, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { coversClass, reachesTarget, solveAgainstIsometries, solveFreeRuns } from './free-factor.js';
+import { rankFloorMet } from './rank-bound.js';
 import { refineChain, defaultRefineRounds } from './refine.js';
 import { leftSupportOfFactor, leftSupportOfProduct, rightSupportOfFactor, rightSupportOfProduct } from './support.js';
 import { fitTwoFactor, productOfSides } from './two-factor.js';
@@ -44,12 +45,14 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
   }
   // A chain with a part that takes any matrix, solved against random orthogonal other factors,
   // reaches every W of its class where they have full rank: then no hierarchical fit is needed
-  // (at d = 1024, `down @ up`'s costs most of the time). Two factors get their closed form first.
+  // (at d = 1024, `down @ up`'s costs most of the time). Two factors get their closed form first;
+  // a chain of full factors only (`lowrank @ lowrank`) is one part, its truncated SVD the optimum.
   const isometric = factors.length > 2 ? solveAgainstIsometries(target, m, n, factors, options.seed) : undefined;
-  if (isometric && reachesTarget(isometric, target)) {
+  if (isometric && (isometric.optimal || reachesTarget(isometric, target))) {
     isometric.values.forEach((v, i) => (values[i] = v));
     write();
-    return eagerFit(params, isometric.approx, target, withBiases(`least squares on ${isometric.what}, the other factors random with orthonormal blocks`), false, true);
+    const others = isometric.optimal ? '' : ', the other factors random with orthonormal blocks';
+    return eagerFit(params, isometric.approx, target, withBiases(`least squares on ${isometric.what}${others}`), isometric.optimal, true);
   }
   const top = fitChain(target, m, n, factors, values, 0, factors.length);
   if (top.optimal) {
@@ -69,8 +72,11 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
     method += ` + ${used} refinement round${used === 1 ? '' : 's'}`;
   }
   write();
-  // Exact for every W of the class (so W0801 stays silent) where the hierarchical fit or the least squares promise it.
-  return eagerFit(params, approx, target, withBiases(method), false, hierarchicalExact(node) || coversClass(factors));
+  // Exact for every W of the class (so W0801 stays silent) where the hierarchical fit or the least squares promise it;
+  // else the optimum for this W where its error meets the floor of the chain's rank.
+  const exact = hierarchicalExact(node) || coversClass(factors);
+  const fit = eagerFit(params, approx, target, withBiases(method), false, exact);
+  return exact ? fit : { ...fit, rankFloor: () => rankFloorMet(target, m, n, factors, fit.residual2) };
 }
 
 /** Constructors whose chain of factors the hierarchical factorization gives back exactly when W is in their class (Le et al.'s chainable supports). */

@@ -145,8 +145,10 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
   const fitOptions: FitOptions = { seed: options.seed ?? 0, maxRounds: options.maxRounds, powerIterations: options.powerIterations ?? 1, sizes };
   let fit = fitNode(model.body, target, fitOptions);
   let error2 = fit.residual2;
-  // Reaching W (to 1e-9, finer than stored parameters) is the best any method can do.
-  const heuristic = !fit.exactInClass && error2 > EXACT * norm2;
+  // Reaching W (to 1e-9, finer than stored parameters) is the best any method can do; so is a chain's rank floor.
+  const unproven = !fit.exactInClass && error2 > EXACT * norm2;
+  const floorRank = unproven ? fit.rankFloor?.() : undefined;
+  const heuristic = unproven && floorRank === undefined;
   // Never worse than the zero map, which every structure can represent.
   if (error2 > norm2) {
     fit = { params: zeroTensors(model.body, fitOptions), approx: () => new Float64Array(target.length), residual2: norm2, method: `zero (the fit, ${fit.method}, was worse)`, optimal: false, exactInClass: false };
@@ -164,8 +166,8 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
   let params = found;
   // `params` as the scaled problem sees them: what its errors are measured with.
   let scaledParams = scaledFound;
-  let method = fit.method;
-  let optimal = fit.optimal;
+  let method = floorRank === undefined ? fit.method : `${fit.method}: the Eckart–Young error at the chain's rank ${floorRank}, optimal`;
+  let optimal = fit.optimal || floorRank !== undefined;
   if (options.storage !== undefined) {
     params = storedParams(found, new Map(model.params.map((p) => [p.name, p.shape])), options.storage);
     if (roundingChanged(found, params)) {

@@ -16,7 +16,7 @@ export function heuristicProjectionWarning(map: { readonly name: string; readonl
       Code.HeuristicProjection,
       `the projection onto '${map.name}' is a heuristic (${result.method}): its relative error ${Number(result.relativeError.toPrecision(3))} may be above the smallest this structure reaches, even for a W built in it`,
       map.span ?? syntheticSpan(),
-      [{ message: 'exact for one factor, monarch(nblocks:), lowrank, one butterfly or monarch(order:), and chains with a dense() factor, two adjacent ones or a factor pair that reaches every matrix, where the factors beside it can have full rank towards the ends (docs/projection.md, "Which forms are exact")' }],
+      [{ message: 'exact for one factor, monarch(nblocks:), lowrank, one butterfly or monarch(order:), and chains with a dense() factor, adjacent ones (lowrank @ lowrank) or a factor pair that reaches every matrix, where the factors beside it can have full rank towards the ends (docs/projection.md, "Which forms are exact")' }],
     ),
   ];
 }
