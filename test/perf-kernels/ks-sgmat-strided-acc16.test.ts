@@ -29,8 +29,8 @@ describe('ks-sgmat-strided acc16: the schedule space', () => {
     for (const [name, c] of shapes) {
       const [first, strided] = c.ops as KsOp[];
       expect(ksSgmatStrided.candidates(first, H200).some((s) => 'acc16' in s), name).toBe(false);
-      // pd and db twins come last (ks-sgmat-strided-prefetch.test.ts), after ds with f32 results, and the sw twins (-ds, -swizzle.test.ts)
-      const all = ksSgmatStrided.candidates(strided, H200).filter((s) => s.pd === undefined && s.db === undefined && s.sw === undefined && !(s.ds !== undefined && s.acc16 === undefined));
+      // pd, db and bp forms come last (ks-sgmat-strided-prefetch, -db, -bp.test.ts), after ds with f32 results, and the sw twins (-ds, -swizzle.test.ts)
+      const all = ksSgmatStrided.candidates(strided, H200).filter((s) => s.pd === undefined && s.db === undefined && s.bp === undefined && s.sw === undefined && !(s.ds !== undefined && s.acc16 === undefined));
       const at = all.findIndex((s) => s.acc16 === true);
       expect(at, name).toBeGreaterThan(0);
       expect(all.slice(at).every((s) => s.acc16 === true), name).toBe(true);

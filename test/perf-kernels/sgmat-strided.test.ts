@@ -48,7 +48,7 @@ describe('ks-sgmat-strided applicability and schedule space', () => {
     // Strided: session 6's form first (no rg, no wstage, mr 1-2: what tuning databases hold), then
     // staged W with row groups, then session 6's form with several epilogue tiles per round (et:
     // sgmat-epilogue-rounds.test.ts).
-    const strided = ksSgmatStrided.candidates(op1, H200).filter((s) => !('et' in s) && !('acc16' in s) && !('pd' in s) && !('ds' in s) && !('sw' in s) && !('db' in s)); // acc16, pd, ds, sw, db: ks-sgmat-strided-acc16/-prefetch/-ds/-swizzle/-db.test.ts
+    const strided = ksSgmatStrided.candidates(op1, H200).filter((s) => !('et' in s) && !('acc16' in s) && !('pd' in s) && !('ds' in s) && !('sw' in s) && !('db' in s) && !('bp' in s)); // acc16, pd, ds, sw, db, bp: ks-sgmat-strided-acc16/-prefetch/-ds/-swizzle/-db/-bp.test.ts
     const stored = strided.filter((s) => !('rg' in s) && !('wstage' in s));
     expect(strided.slice(0, stored.length)).toEqual(stored);
     expect(Math.max(...stored.map((s) => s.mr))).toBe(2);
