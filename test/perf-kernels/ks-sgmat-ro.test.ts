@@ -1,7 +1,8 @@
 /**
  * ks-sgmat's session-19 knob `ro`: each warp stages rows in staging-rows.ts's order (bits 1 and 2 of
- * the row swapped). The counted store wavefronts it is built on, the schedule space (after every
- * other candidate, d = 1 at tk 32 + pad 8 only), the WGSL, and results through the subgroup-matrix
+ * the row swapped), and its 128 x 64 f16-sum subgroup tiles on 2 x 2 grids. The counted store
+ * wavefronts `ro` is built on, the schedule space (after every other candidate; `ro` at d = 1, tk 32 +
+ * pad 8 only), the WGSL, and results through the subgroup-matrix
  * emulation on SwiftShader against the float64 op reference (relative Frobenius error 1e-5: the
  * emulation runs f16 as f32, so it proves the indexing).
  */
@@ -36,22 +37,30 @@ describe('staging-rows: the counted store wavefronts', () => {
   });
 });
 
-describe('ks-sgmat ro: the schedule space', () => {
-  it('offers the padded written-out tilings of tk 32 with ro last, each an earlier candidate with ro added, d = 1 only', () => {
+describe('ks-sgmat session 19: the schedule space', () => {
+  const big = (s: KsSgmatSchedule) => s.sg !== undefined && s.rows * s.cols === 128 * 64;
+  it('offers, last, the padded written-out tilings of tk 32 with ro, then 2 x 2 grids of 128 x 64 / 64 x 128 f16-sum tiles, then those with ro; d = 1 only, never a default', () => {
     for (const [name, op] of KS_SGMAT_SPACE_OPS) {
       const all = ksSgmat.candidates(op, H200);
-      const ro = all.filter((s) => s.ro !== undefined);
-      expect(all.slice(all.length - ro.length), name).toEqual(ro);
-      const before = new Set(all.slice(0, all.length - ro.length).map(scheduleKey));
-      for (const { ro: flag, ...twin } of ro) {
+      const late = all.filter((s) => s.ro !== undefined || big(s));
+      expect(all.slice(all.length - late.length), name).toEqual(late);
+      const spread = late.filter((s) => !big(s));
+      const bigs = late.filter((s) => big(s) && s.ro === undefined);
+      expect(late, name).toEqual([...spread, ...bigs, ...late.filter((s) => big(s) && s.ro !== undefined)]);
+      const before = new Set([...all.slice(0, all.length - late.length), ...bigs].map(scheduleKey));
+      for (const { ro: flag, ...twin } of late.filter((s) => s.ro !== undefined)) {
         expect(flag === true && twin.tk === 32 && twin.pad === 8 && twin.ku === true, JSON.stringify(twin)).toBe(true);
         expect(before.has(scheduleKey(twin)), JSON.stringify(twin)).toBe(true);
       }
-      expect(ro.length > 0, name).toBe(op.d === 1);
-      expect(ksSgmat.defaultSchedule(op, H200).ro, name).toBeUndefined();
+      for (const s of bigs) expect(s.acc16 && s.stage && s.sg === 2 && s.sgc === 2 && s.ku && s.pad === 8 && s.tk <= 32, JSON.stringify(s)).toBe(true);
+      expect(spread.length > 0, name).toBe(op.d === 1);
+      const d = ksSgmat.defaultSchedule(op, H200);
+      expect(d.ro === undefined && !big(d), name).toBe(true);
     }
-    const deep = KS_SGMAT_SPACE_OPS[2][1];
-    expect(ksSgmat.candidates(deep, H200)).toContainEqual(sgmat(64, 64, 32, { acc16: true, stage: true, sg: 4, sgc: 2, ku: true, pad: 8, ro: true }));
+    const deep = ksSgmat.candidates(KS_SGMAT_SPACE_OPS[2][1], H200);
+    expect(deep).toContainEqual(sgmat(64, 64, 32, { acc16: true, stage: true, sg: 4, sgc: 2, ku: true, pad: 8, ro: true }));
+    expect(deep).toContainEqual(sgmat(128, 64, 32, { acc16: true, stage: true, sg: 2, sgc: 2, ku: true, pad: 8, ro: true }));
+    expect(deep).toContainEqual(sgmat(64, 128, 16, { acc16: true, stage: true, sg: 2, sgc: 2, ku: true, pad: 8 }));
   });
 });
 
@@ -70,16 +79,21 @@ describe('ks-sgmat ro: the WGSL (4096 -> 1024 first factor K(4, 256, 1024, 1))',
   });
 });
 
-describe('ks-sgmat ro, emulated, against the float64 reference', () => {
-  const deep = ks(1, 64, 128, 1, 'x', 'y', 'w'); // 4 β tiles per row, 4 chunks of 32 γ
-  const cases: [string, KsSgmatSchedule, number][] = [
-    // SwiftShader compiles each in 10-60 s on this machine (the emulation's unrolled code), so the cases are few.
-    ['4 x 2 subgroups, acc16 + stage (the 4096 -> 1024 seed form; batch 70)', sgmat(16, 32, 32, { acc16: true, stage: true, sg: 4, sgc: 2, ku: true, pad: 8, ro: true }), 70],
-    ['2 x 2 subgroups, f32 sums (batch 45)', sgmat(16, 16, 32, { sg: 2, sgc: 2, ku: true, pad: 8, ro: true }), 45],
-  ];
-  for (const [name, s, batch] of cases)
-    it(name, async () => {
-      const error = await kernelError(oneOp(deep), 0, 1, emulatedEmit((ctx) => ksSgmat.emit(deep, s, ctx)), batch, 'f32');
-      expect(error, JSON.stringify(s)).toBeLessThan(TOL);
-    });
+describe('ks-sgmat session 19, emulated, against the float64 reference', () => {
+  // SwiftShader compiles each in 20-70 s on this machine (the emulation's unrolled code), so the cases are few.
+  it('ro on 4 x 2 subgroups, acc16 + stage (the 4096 -> 1024 seed form; batch 70)', async () => {
+    const deep = ks(1, 64, 128, 1, 'x', 'y', 'w'); // 4 β tiles per row, 4 chunks of 32 γ
+    const s = sgmat(16, 32, 32, { acc16: true, stage: true, sg: 4, sgc: 2, ku: true, pad: 8, ro: true });
+    const error = await kernelError(oneOp(deep), 0, 1, emulatedEmit((ctx) => ksSgmat.emit(deep, s, ctx)), 70, 'f32');
+    expect(error, JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  // 32 result tiles per subgroup; unpadded tk 16, since the emulation's f32 copies of the staged tiles
+  // must fit SwiftShader's 32 KiB (`ro` and pad are proven above).
+  it('2 x 2 subgroups of 64 x 128 f16-sum tiles (batch 150)', async () => {
+    const wide = ks(1, 256, 32, 1, 'x', 'y', 'w'); // one 2 x 2 grid of 64 x 128 tiles spans b
+    const s = sgmat(64, 128, 16, { acc16: true, stage: true, sg: 2, sgc: 2, ku: true });
+    const error = await kernelError(oneOp(wide), 0, 1, emulatedEmit((ctx) => ksSgmat.emit(wide, s, ctx)), 150, 'f32');
+    expect(error, JSON.stringify(s)).toBeLessThan(TOL);
+  });
 });

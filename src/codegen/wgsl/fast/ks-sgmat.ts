@@ -391,8 +391,20 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
   // Session 19: the padded written-out tilings with rows staged in staging-rows.ts's order, where it pays.
   const spread = writtenPadded.map((s): KsSgmatSchedule => ({ ...s, ro: true })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...spread];
+  // Session 19: f16-sum subgroup tiles of 128 x 64 and 64 x 128 (32 result tiles) on 2 x 2 subgroups,
+  // written out, padded, then with `ro` where it pays (BIG_TILES).
+  const big = gridded([[2, 2]], staged.filter((s) => s.rows * s.cols === BIG_TILES), fits).map((s): KsSgmatSchedule => ({ ...s, ku: true, pad: 8 })).filter(fits);
+  const bigSpread = big.map((s): KsSgmatSchedule => ({ ...s, ro: true })).filter(fits);
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...spread, ...big, ...bigSpread];
 }
+
+/**
+ * Result elements of session 19's largest f16-sum subgroup tiles (128 x 64 or 64 x 128: 32 f16 result
+ * matrices, the register budget). Counted per MMA: 12 matrix loads per 32 MMAs (1.5 load wavefronts
+ * against 64 x 64's 2), and 128-invocation workgroups of which two fit an SM's registers, where the
+ * 4096 -> 1024 seed's one 256-invocation workgroup stalls the whole SM at each of its barriers.
+ */
+const BIG_TILES = 128 * 64;
 
 /** Subgroup tiles of 32 or 64 rows and β. */
 const tile32or64 = (s: KsSgmatSchedule): boolean => (s.rows === 32 || s.rows === 64) && (s.cols === 32 || s.cols === 64);
