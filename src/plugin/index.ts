@@ -11,6 +11,7 @@ import { createUnplugin, type UnpluginInstance } from 'unplugin';
 import { DEFAULT_RUNTIME_IMPORT } from '../compile.js';
 import { compileMonFile } from './compile-mon.js';
 import { declarationPath, removeOtherForm, writeIfChanged } from './declarations.js';
+import { MissingPaths } from './missing-paths.js';
 import { findMonFiles } from '../node/find-mon-files.js';
 import type { MoncPluginOptions } from './options.js';
 import { MoncError } from '../util/error.js';
@@ -54,6 +55,8 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
   // Vite's dev server turns a module's watch files into imports, which must exist; it follows
   // the tuning database through its own watcher instead (configureServer).
   let devServer = false;
+  // `vite build --watch`: its watcher skips paths that do not exist yet; they are followed here.
+  let missing: MissingPaths | undefined;
 
   /** One `.mon` file compiled for the bundler: the result, the files to watch, the warnings; writes its declarations. */
   const load = (file: string) => {
@@ -94,6 +97,10 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
       if (file === undefined) return null; // not ours: another plugin's query (`?raw`), or not a spec
       const { result, watched, warnings } = load(file);
       for (const dependency of watched) this.addWatchFile(dependency);
+      if (missing) {
+        missing.follow(watched);
+        this.addWatchFile(missing.trigger());
+      }
       for (const warning of warnings) this.warn(warning);
       if (!result.ok) {
         this.error(result.error);
@@ -124,6 +131,10 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
       configResolved(config) {
         root = config.root;
         devServer = config.command === 'serve';
+        if (config.command === 'build' && config.build.watch) missing = new MissingPaths();
+      },
+      closeWatcher() {
+        missing?.close();
       },
       configureServer(server) {
         const { path: tuningPath } = tuning();

@@ -1,0 +1,71 @@
+/**
+ * `vite build --watch` (Vite 8, rolldown) does not watch a path that does not exist yet, so a
+ * tuning database or mask file that first appears during the watch went unnoticed (QA s18 Q70).
+ * Here each such path's nearest existing folder is watched (fs.watch, one level) until the path
+ * appears; then a file of our own that the bundler does watch (the trigger, added to every spec's
+ * watch files) is rewritten, and the rebuild it starts reads the new file and watches it from
+ * then on. Handing the folder itself to the bundler instead keeps it watched for the whole
+ * session: every change in it rebuilds, and a build output inside it rebuilds without end.
+ */
+import { existsSync, mkdtempSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export class MissingPaths {
+  private readonly watchers = new Map<string, FSWatcher>();
+  private triggerFile: string | undefined;
+
+  /** The file the bundler should watch for every spec (created on first use). */
+  trigger(): string {
+    if (this.triggerFile === undefined) {
+      this.triggerFile = join(mkdtempSync(join(tmpdir(), 'monc-watch-')), 'trigger');
+      writeFileSync(this.triggerFile, '');
+    }
+    return this.triggerFile;
+  }
+
+  /** Follows every path of `paths` that does not exist yet (once each), until it does. */
+  follow(paths: readonly string[]): void {
+    for (const path of paths) if (!this.watchers.has(path) && !existsSync(path)) this.watchFolderOf(path);
+  }
+
+  /** Stops following (the watch is over). */
+  close(): void {
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+    if (this.triggerFile !== undefined) rmSync(dirname(this.triggerFile), { recursive: true, force: true });
+    this.triggerFile = undefined;
+  }
+
+  private watchFolderOf(path: string): void {
+    const folder = nearestFolder(path);
+    const check = () => {
+      if (existsSync(path)) {
+        this.stop(path);
+        writeFileSync(this.trigger(), `${path}\n`);
+      } else if (nearestFolder(path) !== folder) {
+        // A folder on the way was made (masks/ before masks/m.npy): watch the deepest one that exists now.
+        this.stop(path);
+        this.watchFolderOf(path);
+      }
+    };
+    const watcher = watch(folder, check);
+    // A watch may run in a process that should still end when the bundler's does.
+    watcher.unref();
+    this.watchers.set(path, watcher);
+    // The path may have appeared between the first look and the watch.
+    check();
+  }
+
+  private stop(path: string): void {
+    this.watchers.get(path)?.close();
+    this.watchers.delete(path);
+  }
+}
+
+/** The deepest existing folder above `path`. */
+function nearestFolder(path: string): string {
+  let folder = dirname(path);
+  while (!existsSync(folder) && dirname(folder) !== folder) folder = dirname(folder);
+  return folder;
+}
