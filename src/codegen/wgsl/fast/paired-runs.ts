@@ -8,18 +8,11 @@
  * sums start at multiples of SUM_BLOCK) and tk be a multiple of 4.
  */
 import { invariant } from '../../../util/assert.js';
-import { binding, div, mod, mul, sum, u, type StorageType, type U32Expr } from '../scaffold.js';
-import { LANES, toF32, type StagedCopy } from './wgsl-text.js';
+import { binding, div, mod, mul, sum, u } from '../scaffold.js';
+import { LANES, toF32, type StagedCopy, type transposedTile } from './wgsl-text.js';
 
-export function pairedTile(o: {
-  readonly storage: StorageType;
-  readonly buffer: string;
-  readonly lines: number;
-  readonly tk: number;
-  /** Element (t, k) of the chunk at k0 (k < 2·tk at an even chunk); at(t, 0, k0) a multiple of 4. */
-  readonly at: (t: U32Expr, k: U32Expr, k0: U32Expr) => U32Expr;
-  readonly slot: (k: U32Expr, t: U32Expr) => U32Expr;
-}): StagedCopy {
+/** transposedTile's options but `vec4` (always: at(t, 0, k0) a multiple of 4); at(t, k, k0) is read for k < 2·tk at even chunks. */
+export function pairedTile(o: Omit<Parameters<typeof transposedTile>[0], 'vec4'>): StagedCopy {
   invariant(o.tk % 4 === 0, 'pairedTile: chunks of whole vec4s');
   const per = o.tk / 4;
   const t = binding('t', div('e', 2 * per));
