@@ -7,7 +7,7 @@
  * validation message of the device, after the submit, on another stack.
  */
 import { MoncError } from '../util/error.js';
-import { mustBe, typeName, userError } from './user-error.js';
+import { arrayError, mustBe, typeName, userError } from './user-error.js';
 import * as flags from './gpu-flags.js';
 
 /** Throws unless `batch` is a whole number of rows, at least 0 (kind `user`, naming the call). */
@@ -27,14 +27,15 @@ export function checkArray(mapName: string, call: string, role: string, value: u
 
 /**
  * `value` checked (checkArray) and taken by value as a Float32Array: itself if it is one, else a converted copy (an Int32Array's 3
- * is 3, not its bits). An element that does not convert (a BigInt, a valueOf that throws) is kind `user`, as in forward (QA2 s18 R73).
+ * is 3, not its bits). An element that does not convert (a BigInt, a valueOf that throws) is kind `user`, a copy the host refuses
+ * kind `device`, as in forward (arrayError).
  */
 export function float32Array(mapName: string, call: string, role: string, value: ArrayLike<number>): Float32Array {
   checkArray(mapName, call, role, value);
   try {
     return value instanceof Float32Array ? value : Float32Array.from(value);
   } catch (e) {
-    throw mustBe(mapName, `${call}: ${role}`, 'numbers', e);
+    throw arrayError(mapName, `${call}: ${role}`, e);
   }
 }
 

@@ -8,12 +8,14 @@ import * as flags from './gpu-flags.js';
  * out at each site keeps every page's bundle smaller. A buffer the device refuses at once (WebGPU
  * throws a RangeError for a mapped-at-creation buffer it cannot allocate; others fail in the error
  * scopes of their first run) is a MoncError of kind 'device', as an out-of-memory error is there.
+ * Anything else it throws (a TypeError for a descriptor monc got wrong) is a bug, not the device's:
+ * it goes on as it is (REV s18 7).
  */
 export function createBuffer(device: GPUDevice, label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false): GPUBuffer {
   try {
     return device.createBuffer({ label: `monc ${label}`, size, usage, mappedAtCreation });
   } catch (e) {
-    throw new MoncError('device', `monc ${label}: ${e}`);
+    throw e instanceof RangeError ? new MoncError('device', `monc ${label}: ${e}`) : e;
   }
 }
 

@@ -12,11 +12,11 @@ import type { EmittedKernel } from '../manifest/dispatch.js';
 import type { MoncError } from '../util/error.js';
 import { isRecord } from '../util/library-arguments.js';
 import { describeAdapter as describe, deviceCapabilities as capabilitiesOf, type DeviceCapabilities } from './device.js';
-import { GpuExecutor as Executor, planKernels as plan, type KernelPlan } from './gpu-executor.js';
+import { GpuExecutor as Executor, planKernels as plan, type ExecutorSpec, type KernelPlan } from './gpu-executor.js';
 import { PipelineCache as Cache } from './pipeline-cache.js';
 import { chooseKernelSet as choose, kernelSetsOf as setsOf, unmetRequirements as unmet, type KernelSetChoice } from './kernel-sets.js';
 import { programOfManifest as programOf } from './manifest-program.js';
-import { packParams as pack, unpackParams as unpack } from './params.js';
+import { packParams as pack, ParamError, unpackParams as unpack } from './params.js';
 import type { ProgramData } from '../manifest/program.js';
 import { typeName, userError } from './user-error.js';
 import { patternSource } from '../manifest/pattern.js';
@@ -125,9 +125,10 @@ function checkDevice(fn: string, device: unknown): asserts device is GPUDevice {
 
 /**
  * The class itself (its instances, `instanceof`, its other statics) with `create` checking its
- * arguments: a proxy, so that the runtime's runners keep calling the unchecked class.
+ * arguments: a proxy, so that the runtime's runners keep calling the unchecked class. `checked`
+ * takes what the static returns (GpuExecutor.create: the executor, to check its calls).
  */
-function withCheckedStatic<C extends object>(cls: C, name: string, check: (fn: string, args: unknown[]) => void, rejects = false): C {
+function withCheckedStatic<C extends object>(cls: C, name: string, check: (fn: string, args: unknown[]) => void, rejects = false, checked = (made: unknown, _args: unknown[]) => made): C {
   return new Proxy(cls, {
     get: (target, key, receiver) => {
       const value = Reflect.get(target, key, receiver);
@@ -140,7 +141,7 @@ function withCheckedStatic<C extends object>(cls: C, name: string, check: (fn: s
           if (rejects) return Promise.reject(e);
           throw e;
         }
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        return checked((value as (...a: unknown[]) => unknown).apply(target, args), args);
       };
     },
   });
@@ -159,7 +160,21 @@ export const GpuExecutor = /* @__PURE__ */ withCheckedStatic(Executor, 'create',
   const reader = (s.kernels as KernelPlan[]).find((k) => k.pattern && !(ops[k.ops?.[0] ?? -1] && patternSource(ops[k.ops![0]])));
   // A block-sparse kernel without the op its pattern table comes from (pattern-buffers.ts builds the tables and trusts its ops).
   if (reader) throw new FormatError(`kernel ${reader.entryPoint} reads a pattern table, but its op has no block pattern`);
-}, true);
+}, true, (made, [, spec]) => (made as Promise<Executor>).then((executor) => withCheckedWrites(executor, (spec as ExecutorSpec).paramSize)));
+
+/**
+ * `executor` with writeParams refusing packed parameters of another length than its map's (kind
+ * 'param'): a caller's mistake here would write part of them, or fail on the device's queue. The
+ * runners give it packParams' result, so the check is here, not in every page.
+ */
+function withCheckedWrites(executor: Executor, paramSize: number): Executor {
+  const write = executor.writeParams.bind(executor);
+  executor.writeParams = (packed) => {
+    if (packed?.length !== paramSize) throw new ParamError(`packed parameters have ${packed?.length} elements, expected ${paramSize}`);
+    write(packed);
+  };
+  return executor;
+}
 
 /** PipelineCache, its constructor and PipelineCache.for(device) taking a GPUDevice only. */
 export type PipelineCache = Cache;

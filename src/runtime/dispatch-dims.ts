@@ -21,34 +21,32 @@ export function cacheSet<K, V>(cache: Map<K, V>, key: K, value: V): void {
 }
 
 /** One uniform buffer per batch size, with kernel i's (batch, workgroups) at slot i. */
-export class DimsBuffers {
-  // #-private: a minifier shortens these names (every page bundles this class).
-  readonly #byBatch = new Map<number, GPUBuffer>();
-
-  readonly #device: GPUDevice;
-  readonly #label: string;
-
-  /** Each buffer is labelled `monc <label>` for debugging tools (not by batch: the bytes are in every page). */
-  constructor(device: GPUDevice, label: string) {
-    this.#device = device;
-    this.#label = label;
-  }
-
+export interface DimsBuffers {
   /** The buffer for `batch`, where `groups[i]` is kernel i's workgroup count. */
-  get(batch: number, groups: readonly number[]): GPUBuffer {
-    let buffer = this.#byBatch.get(batch);
-    if (buffer) return buffer;
-    buffer = createBuffer(this.#device, this.#label, Math.max(groups.length, 1) * DIMS_STRIDE, flags.UNIFORM, true);
-    const words = new Uint32Array(buffer.getMappedRange());
-    groups.forEach((g, i) => words.set([batch, g], (i * DIMS_STRIDE) / 4));
-    buffer.unmap();
-    cacheSet(this.#byBatch, batch, buffer);
-    return buffer;
-  }
+  get(batch: number, groups: readonly number[]): GPUBuffer;
+  destroy(): void;
+}
 
-  destroy(): void {
-    for (const d of this.#byBatch.values()) d.destroy();
-  }
+/**
+ * The dims buffers of one runner on `device`, each labelled `monc <label>` for debugging tools (not
+ * by batch: the bytes are in every page). A closure, not a class: every page bundles it, and the
+ * minifier shortens its variables, not a class's field declarations and `this.#` reads.
+ */
+export function dimsBuffers(device: GPUDevice, label: string): DimsBuffers {
+  const byBatch = new Map<number, GPUBuffer>();
+  return {
+    get(batch, groups) {
+      let buffer = byBatch.get(batch);
+      if (buffer) return buffer;
+      buffer = createBuffer(device, label, Math.max(groups.length, 1) * DIMS_STRIDE, flags.UNIFORM, true);
+      const words = new Uint32Array(buffer.getMappedRange());
+      groups.forEach((g, i) => words.set([batch, g], (i * DIMS_STRIDE) / 4));
+      buffer.unmap();
+      cacheSet(byBatch, batch, buffer);
+      return buffer;
+    },
+    destroy: () => byBatch.forEach((d) => d.destroy()),
+  };
 }
 
 /** (x, y) workgroup counts covering `groups` within the device's per-dimension limit. */

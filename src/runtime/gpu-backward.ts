@@ -9,7 +9,7 @@
 import { workgroupCount } from '../manifest/dispatch.js';
 import type { BackwardOpData, BufferDecl, PartialDecl } from '../manifest/program.js';
 import { GRADIENT_BUFFER, type ManifestBackwardKernel, type ManifestMap } from '../manifest/types.js';
-import { cacheSet, DimsBuffers, dispatchGrid, kernelBindings, wholeBuffer } from './dispatch-dims.js';
+import { cacheSet, dimsBuffers, dispatchGrid, kernelBindings, wholeBuffer, type DimsBuffers } from './dispatch-dims.js';
 import { FormatError } from './formats/format-error.js';
 import { fromStorage, toStorage } from './host-storage.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
@@ -52,41 +52,62 @@ function bufferId(b: GPUBuffer | undefined): number {
   return id;
 }
 
+/** The host round trip's buffers of GpuBackward.run, for batches up to `capacity`. */
+interface GpuBackwardIo {
+  readonly capacity: number;
+  readonly x: GPUBuffer;
+  readonly dy: GPUBuffer;
+  readonly dx: GPUBuffer;
+  readonly readback: GPUBuffer;
+}
+
 export class GpuBackward {
-  private readonly elementBytes: number;
+  readonly #elementBytes: number;
   /** The parameter gradients, packed like the parameters, in the storage type. */
   readonly gradients: GPUBuffer;
-  private buffers = new Map<string, GPUBuffer>();
+  #buffers = new Map<string, GPUBuffer>();
   /** Temporaries replaced by larger ones: a caller's encoder not yet submitted may still use them, so destroy() frees them. */
-  private readonly retired: GPUBuffer[] = [];
-  private capacity = 0;
+  readonly #retired: GPUBuffer[] = [];
+  #capacity = 0;
+  /** The temporaries the last pass of `run` ran with, without a WebGPU error. */
+  #checkedBuffers: Map<string, GPUBuffer> | undefined;
   /** Each kernel's bind group per (x, dy, dx, batch) (a training loop binds the same buffers every step); dropped with the temporaries. */
-  private bindGroups = new Map<string, GPUBindGroup[]>();
-  private readonly dims: DimsBuffers;
-  private io: { capacity: number; x: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer; readback: GPUBuffer } | undefined;
-  private readonly queue: RunQueue;
-  private destroyed = false;
+  #bindGroups = new Map<string, GPUBindGroup[]>();
+  readonly #dims: DimsBuffers;
+  #io: GpuBackwardIo | undefined;
+  readonly #queue: RunQueue;
+  #destroyed = false;
 
+  readonly #spec: BackwardExecutorSpec;
+  readonly #params: GPUBuffer;
+  readonly #pipelines: readonly GPUComputePipeline[];
+  readonly #patterns: PatternBuffers;
+
+  // Private members are #-private (not TypeScript's `private`): a minifier shortens their names in a training page's bundle.
   private constructor(
     readonly device: GPUDevice,
-    private readonly spec: BackwardExecutorSpec,
-    private readonly params: GPUBuffer,
-    private readonly pipelines: readonly GPUComputePipeline[],
-    private readonly patterns: PatternBuffers,
+    spec: BackwardExecutorSpec,
+    params: GPUBuffer,
+    pipelines: readonly GPUComputePipeline[],
+    patterns: PatternBuffers,
   ) {
-    this.elementBytes = spec.storage === 'f16' ? 2 : 4;
-    this.queue = runQueue(spec.name, () => this.destroyed);
-    this.dims = new DimsBuffers(device, 'backward dims');
+    this.#spec = spec;
+    this.#params = params;
+    this.#pipelines = pipelines;
+    this.#patterns = patterns;
+    this.#elementBytes = spec.storage === 'f16' ? 2 : 4;
+    this.#queue = runQueue(spec.name, () => this.#destroyed);
+    this.#dims = dimsBuffers(device, 'backward dims');
     this.gradients = device.createBuffer({
       label: 'monc gradients',
-      size: this.bytes(Math.max(spec.paramSize, 1)),
+      size: this.#bytes(Math.max(spec.paramSize, 1)),
       usage: flags.STORAGE | flags.COPY_SRC | flags.COPY_DST,
     });
   }
 
   /** Element type of params, activations and gradients on the device. */
   get storage(): 'f32' | 'f16' {
-    return this.spec.storage;
+    return this.#spec.storage;
   }
 
   /**
@@ -100,24 +121,24 @@ export class GpuBackward {
     return new GpuBackward(device, spec, params, pipelines, patternBuffers(device, spec.kernels, spec.ops));
   }
 
-  private bytes(elements: number, elementBytes = this.elementBytes): number {
+  #bytes(elements: number, elementBytes = this.#elementBytes): number {
     return paddedBytes(elements, elementBytes);
   }
 
-  private ensureBuffers(batch: number): void {
-    if (batch <= this.capacity) return;
+  #ensureBuffers(batch: number): void {
+    if (batch <= this.#capacity) return;
     // Replaced buffers are kept until destroy(): a caller's unsubmitted encoder may still use them.
-    this.retired.push(...this.buffers.values());
-    const splits = Math.ceil(batch / this.spec.rowsPerSplit);
+    this.#retired.push(...this.#buffers.values());
+    const splits = Math.ceil(batch / this.#spec.rowsPerSplit);
     const entries: [string, GPUBuffer][] = [
-      ...this.spec.buffers
+      ...this.#spec.buffers
         .filter((b) => b.name !== 'x' && b.name !== 'dy' && b.name !== 'dx')
-        .map((b): [string, GPUBuffer] => [b.name, this.device.createBuffer({ label: `monc ${b.name}`, size: this.bytes(batch * b.size), usage: flags.STORAGE })]),
-      ...this.spec.partials.map((p): [string, GPUBuffer] => [p.name, this.device.createBuffer({ label: `monc ${p.name}`, size: this.bytes(splits * p.size, 4), usage: flags.STORAGE })]),
+        .map((b): [string, GPUBuffer] => [b.name, this.device.createBuffer({ label: `monc ${b.name}`, size: this.#bytes(batch * b.size), usage: flags.STORAGE })]),
+      ...this.#spec.partials.map((p): [string, GPUBuffer] => [p.name, this.device.createBuffer({ label: `monc ${p.name}`, size: this.#bytes(splits * p.size, 4), usage: flags.STORAGE })]),
     ];
-    this.buffers = new Map(entries);
-    this.capacity = batch;
-    this.bindGroups.clear();
+    this.#buffers = new Map(entries);
+    this.#capacity = batch;
+    this.#bindGroups.clear();
   }
 
   /**
@@ -126,7 +147,7 @@ export class GpuBackward {
    * needs: they come after the weight gradients that read the same intermediate) are skipped.
    */
   get canSkipInputGradient(): boolean {
-    return this.spec.kernels.every((k) => k.dst === 'dx' || (k.src !== 'dx' && k.aux !== 'dx'));
+    return this.#spec.kernels.every((k) => k.dst === 'dx' || (k.src !== 'dx' && k.aux !== 'dx'));
   }
 
   /**
@@ -136,38 +157,38 @@ export class GpuBackward {
    * Without `dx` (training needs only the parameter gradients; `canSkipInputGradient` must
    * hold) the kernels that write it are not recorded.
    */
-  encode(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer | undefined, batch: number, params = this.params): void {
-    this.checkUsable();
+  encode(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer | undefined, batch: number, params = this.#params): void {
+    this.#checkUsable();
     if (batch === 0) return;
     this.checkRows(batch);
     if (!dx && !this.canSkipInputGradient) throw new Error('internal error: this backward program reads dx; it cannot skip the input gradient');
-    this.ensureBuffers(batch);
+    this.#ensureBuffers(batch);
     // The rows' bytes rounded up to 16 (as the runner's own buffers), but never past the end of a caller's exact buffer.
-    if (this.spec.zeroInputGradient && dx) encoder.clearBuffer(dx, 0, Math.min(this.bytes(batch * this.spec.in), dx.size));
-    const groups = this.spec.kernels.map((k) => workgroupCount(k.dispatch, batch));
-    const dims = this.dims.get(batch, groups);
+    if (this.#spec.zeroInputGradient && dx) encoder.clearBuffer(dx, 0, Math.min(this.#bytes(batch * this.#spec.in), dx.size));
+    const groups = this.#spec.kernels.map((k) => workgroupCount(k.dispatch, batch));
+    const dims = this.#dims.get(batch, groups);
     const buffer = (name: string): GPUBuffer => {
       if (name === 'x') return x;
       if (name === 'dy') return dy;
       if (name === 'dx') return dx ?? x;
       if (name === GRADIENT_BUFFER) return this.gradients;
-      const b = this.buffers.get(name);
+      const b = this.#buffers.get(name);
       if (!b) throw new Error(`internal error: backward kernel uses undeclared buffer '${name}'`);
       return b;
     };
     const { group: layout } = gradientLayout(this.device);
     const key = [params, x, dy, dx, dims].map(bufferId).join(',') + `,${batch}`;
-    let cached = this.bindGroups.get(key);
+    let cached = this.#bindGroups.get(key);
     if (!cached) {
-      cacheSet(this.bindGroups, key, (cached = []));
+      cacheSet(this.#bindGroups, key, (cached = []));
     }
     const pass = encoder.beginComputePass({ label: 'monc backward' });
-    this.spec.kernels.forEach((k, i) => {
+    this.#spec.kernels.forEach((k, i) => {
       if (groups[i] === 0 || (!dx && k.dst === 'dx')) return;
-      pass.setPipeline(this.pipelines[i]);
+      pass.setPipeline(this.#pipelines[i]);
       cached[i] ??= this.device.createBindGroup({
         layout,
-        entries: [...kernelBindings(params, buffer(k.src), buffer(k.dst), dims, i, this.patterns.get(i)), wholeBuffer(4, buffer(k.aux))],
+        entries: [...kernelBindings(params, buffer(k.src), buffer(k.dst), dims, i, this.#patterns.get(i)), wholeBuffer(4, buffer(k.aux))],
       });
       pass.setBindGroup(0, cached[i]);
       pass.dispatchWorkgroups(...dispatchGrid(this.device, groups[i]));
@@ -175,27 +196,27 @@ export class GpuBackward {
     pass.end();
   }
 
-  private dropIo(): void {
-    for (const b of [this.io?.x, this.io?.dy, this.io?.dx, this.io?.readback]) b?.destroy();
-    this.io = undefined;
+  #dropIo(): void {
+    for (const b of [this.#io?.x, this.#io?.dy, this.#io?.dx, this.#io?.readback]) b?.destroy();
+    this.#io = undefined;
   }
 
-  private ensureIo(batch: number): NonNullable<GpuBackward['io']> {
-    if (this.io && this.io.capacity >= batch) return this.io;
-    const before = this.io?.capacity;
-    this.dropIo();
+  #ensureIo(batch: number): GpuBackwardIo {
+    if (this.#io && this.#io.capacity >= batch) return this.#io;
+    const before = this.#io?.capacity;
+    this.#dropIo();
     // Doubling, but never past the rows the device's buffers hold (runNow chunks beyond them).
-    const capacity = Math.max(batch, Math.min(before ? before * 2 : 1, backwardRowsLimit(this.spec, this.device.limits).rows));
-    const make = (label: string, elements: number, usage: number) => this.device.createBuffer({ label, size: this.bytes(elements), usage });
+    const capacity = Math.max(batch, Math.min(before ? before * 2 : 1, backwardRowsLimit(this.#spec, this.device.limits).rows));
+    const make = (label: string, elements: number, usage: number) => this.device.createBuffer({ label, size: this.#bytes(elements), usage });
     const io = flags.STORAGE | flags.COPY_DST | flags.COPY_SRC;
-    this.io = {
+    this.#io = {
       capacity,
-      x: make('monc backward x', capacity * this.spec.in, io),
-      dy: make('monc backward dy', capacity * this.spec.out, io),
-      dx: make('monc backward dx', capacity * this.spec.in, io),
-      readback: make('monc backward readback', capacity * this.spec.in + this.spec.paramSize + 16, flags.MAP_READ | flags.COPY_DST),
+      x: make('monc backward x', capacity * this.#spec.in, io),
+      dy: make('monc backward dy', capacity * this.#spec.out, io),
+      dx: make('monc backward dx', capacity * this.#spec.in, io),
+      readback: make('monc backward readback', capacity * this.#spec.in + this.#spec.paramSize + 16, flags.MAP_READ | flags.COPY_DST),
     };
-    return this.io;
+    return this.#io;
   }
 
   /**
@@ -203,21 +224,21 @@ export class GpuBackward {
    * `held`: the parameters of the call (GpuExecutor.heldParams), read when its turn comes.
    */
   run(x: Float32Array, dy: Float32Array, batch: number, held?: HeldParams): Promise<{ dx: Float32Array; grad: Float32Array }> {
-    return this.queue(() => this.runNow(x, dy, batch, held));
+    return this.#queue(() => this.#runNow(x, dy, batch, held));
   }
 
-  private checkUsable(): void {
-    if (this.destroyed) throw runnerDestroyed(this.spec.name);
+  #checkUsable(): void {
+    if (this.#destroyed) throw runnerDestroyed(this.#spec.name);
     checkDevice(this.device);
   }
 
   /** Throws a MoncError of kind 'device' when a backward pass of `rows` rows needs a buffer over the device's limits (backwardRowsLimit). */
   checkRows(rows: number): void {
-    const limit = backwardRowsLimit(this.spec, this.device.limits);
+    const limit = backwardRowsLimit(this.#spec, this.device.limits);
     if (rows <= limit.rows) return;
     throw new MoncError(
       'device',
-      `map '${this.spec.name}': a backward pass of ${rows} rows needs more than this device's maxStorageBufferBindingSize of ${limit.bytes} bytes in one buffer; use batches of at most ${limit.rows} rows`,
+      `map '${this.#spec.name}': a backward pass of ${rows} rows needs more than this device's maxStorageBufferBindingSize of ${limit.bytes} bytes in one buffer; use batches of at most ${limit.rows} rows`,
     );
   }
 
@@ -226,18 +247,18 @@ export class GpuBackward {
    * forward pass does: dx rows concatenate, the gradients (sums over rows) add up in float64 and
    * are written back to the gradient buffer, so an optimizer step applies the whole batch's.
    */
-  private async runNow(x: Float32Array, dy: Float32Array, batch: number, held: HeldParams | undefined): Promise<{ dx: Float32Array; grad: Float32Array }> {
-    this.checkUsable();
-    const most = backwardRowsLimit(this.spec, this.device.limits).rows;
-    if (batch <= most) return this.runRows(x, dy, batch, held);
+  async #runNow(x: Float32Array, dy: Float32Array, batch: number, held: HeldParams | undefined): Promise<{ dx: Float32Array; grad: Float32Array }> {
+    this.#checkUsable();
+    const most = backwardRowsLimit(this.#spec, this.device.limits).rows;
+    if (batch <= most) return this.#runRows(x, dy, batch, held);
     // Not even one row fits: the refusal names the limit.
     if (most < 1) this.checkRows(batch);
-    const { in: n, out: m, paramSize, storage } = this.spec;
+    const { in: n, out: m, paramSize, storage } = this.#spec;
     const dx = new Float32Array(batch * n);
     const sum = new Float64Array(paramSize);
     for (let first = 0; first < batch; first += most) {
       const rows = Math.min(most, batch - first);
-      const part = await this.runRows(x.subarray(first * n, (first + rows) * n), dy.subarray(first * m, (first + rows) * m), rows, held);
+      const part = await this.#runRows(x.subarray(first * n, (first + rows) * n), dy.subarray(first * m, (first + rows) * m), rows, held);
       dx.set(part.dx, first * n);
       for (let i = 0; i < paramSize; i++) sum[i] += part.grad[i];
     }
@@ -247,41 +268,58 @@ export class GpuBackward {
   }
 
   /** One backward pass of `batch` rows (at most backwardRowsLimit's): uploads, runs, reads dx and the gradients back. */
-  private async runRows(x: Float32Array, dy: Float32Array, batch: number, held: HeldParams | undefined): Promise<{ dx: Float32Array; grad: Float32Array }> {
-    this.checkUsable();
+  async #runRows(x: Float32Array, dy: Float32Array, batch: number, held: HeldParams | undefined): Promise<{ dx: Float32Array; grad: Float32Array }> {
+    this.#checkUsable();
     const device = this.device;
-    const io = this.ensureIo(Math.max(batch, 1));
-    device.pushErrorScope('out-of-memory');
-    device.pushErrorScope('validation');
-    const encoder = device.createCommandEncoder({ label: 'monc backward' });
-    if (batch === 0) encoder.clearBuffer(this.gradients);
-    else {
-      device.queue.writeBuffer(io.x, 0, toStorage(x, this.spec.storage));
-      device.queue.writeBuffer(io.dy, 0, toStorage(dy, this.spec.storage));
-      // The parameters of the call (a copy of them if they changed since), else the device's.
-      this.encode(encoder, io.x, io.dy, io.dx, batch, held?.copy);
-    }
-    const dxBytes = this.bytes(batch * this.spec.in);
-    const gradBytes = this.bytes(Math.max(this.spec.paramSize, 1));
-    if (batch > 0) encoder.copyBufferToBuffer(io.dx, 0, io.readback, 0, dxBytes);
-    encoder.copyBufferToBuffer(this.gradients, 0, io.readback, batch > 0 ? dxBytes : 0, gradBytes);
-    device.queue.submit([encoder.finish()]);
-    const error = scopeError(this.spec.name, 'while running the backward pass', await Promise.race([Promise.all([device.popErrorScope(), device.popErrorScope()]), deviceLost(device)]));
-    if (error) {
+    const io = this.#ensureIo(Math.max(batch, 1));
+    const before = this.#buffers;
+    const dxBytes = this.#bytes(batch * this.#spec.in);
+    const gradBytes = this.#bytes(Math.max(this.#spec.paramSize, 1));
+    try {
+      device.pushErrorScope('out-of-memory');
+      device.pushErrorScope('validation');
+      let scopes: Promise<(GPUError | null)[]>;
+      try {
+        const encoder = device.createCommandEncoder({ label: 'monc backward' });
+        if (batch === 0) encoder.clearBuffer(this.gradients);
+        else {
+          device.queue.writeBuffer(io.x, 0, toStorage(x, this.#spec.storage));
+          device.queue.writeBuffer(io.dy, 0, toStorage(dy, this.#spec.storage));
+          // The parameters of the call (a copy of them if they changed since), else the device's.
+          this.encode(encoder, io.x, io.dy, io.dx, batch, held?.copy);
+        }
+        if (batch > 0) encoder.copyBufferToBuffer(io.dx, 0, io.readback, 0, dxBytes);
+        encoder.copyBufferToBuffer(this.gradients, 0, io.readback, batch > 0 ? dxBytes : 0, gradBytes);
+        device.queue.submit([encoder.finish()]);
+      } finally {
+        // Popped also when encode throws (a new batch size's dims buffer refused): a scope left on the stack would take
+        // every later error meant for onuncapturederror, for the device's life (REV s18 2).
+        scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
+      }
+      const error = scopeError(this.#spec.name, 'while running the backward pass', await Promise.race([scopes, deviceLost(device)]));
+      if (error) throw error;
+    } catch (e) {
       // The buffers may be what failed (the device out of memory when it made them leaves them invalid, its error
       // uncaptured when they were made before the scopes): the next pass makes new ones rather than failing on them for
-      // the runner's life (ensureBuffers retires the temporaries it replaces).
-      this.dropIo();
-      this.capacity = 0;
-      throw error;
+      // the runner's life. Temporaries this pass made served only its failed submission: freed (REV s18 3: each failure
+      // kept a set until destroy()). Those a pass ran with before stay; others (an encodeBackward's) are replaced
+      // (ensureBuffers retires them: a caller's encoder may hold them).
+      this.#dropIo();
+      if (this.#buffers !== before) {
+        for (const b of this.#buffers.values()) b.destroy();
+        this.#buffers = new Map();
+      }
+      if (this.#buffers !== this.#checkedBuffers) this.#capacity = 0;
+      throw e;
     }
+    this.#checkedBuffers = this.#buffers;
     const offset = batch > 0 ? dxBytes : 0;
     await Promise.race([io.readback.mapAsync(flags.MODE_READ, 0, offset + gradBytes), deviceLost(device)]);
     try {
       const all = io.readback.getMappedRange(0, offset + gradBytes);
       return {
-        dx: batch > 0 ? fromStorage(all.slice(0, dxBytes), batch * this.spec.in, this.spec.storage) : new Float32Array(0),
-        grad: fromStorage(all.slice(offset), this.spec.paramSize, this.spec.storage),
+        dx: batch > 0 ? fromStorage(all.slice(0, dxBytes), batch * this.#spec.in, this.#spec.storage) : new Float32Array(0),
+        grad: fromStorage(all.slice(offset), this.#spec.paramSize, this.#spec.storage),
       };
     } finally {
       io.readback.unmap();
@@ -289,13 +327,13 @@ export class GpuBackward {
   }
 
   destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
+    if (this.#destroyed) return;
+    this.#destroyed = true;
     this.gradients.destroy();
-    this.patterns.destroy();
-    for (const b of [...this.buffers.values(), ...this.retired]) b.destroy();
-    this.dims.destroy();
-    this.dropIo();
+    this.#patterns.destroy();
+    for (const b of [...this.#buffers.values(), ...this.#retired]) b.destroy();
+    this.#dims.destroy();
+    this.#dropIo();
   }
 }
 

@@ -22,7 +22,7 @@ import type { PatternLayout } from '../manifest/pattern.js';
 import type { BufferDecl, OpData } from '../manifest/program.js';
 import { bindingBytes, rowsThatFit } from '../manifest/rows-limit.js';
 import { MoncError } from '../util/error.js';
-import { cacheSet, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
+import { cacheSet, dimsBuffers, dispatchGrid, kernelBindings, type DimsBuffers } from './dispatch-dims.js';
 import { fromStorage, toStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import { hostIoSupport, missingEntry, type PipelinedRing } from './extensions.js';
@@ -102,6 +102,8 @@ export class GpuExecutor {
   #tempCapacity = 0;
   /** Every temporary made, those replaced by larger ones included: destroy() frees them (see #ensureTemps). */
   readonly #madeTemps: GPUBuffer[] = [];
+  /** The temporaries the last round trip ran with, without a WebGPU error. */
+  #checkedTemps: Map<string, GPUBuffer> | undefined;
   readonly #dims: DimsBuffers;
   #io: HostIo | undefined;
   /** The chunk ring of pipelined round trips (pipelined-forward.ts, `monc/runtime/host-io`), created on the first one. */
@@ -130,7 +132,7 @@ export class GpuExecutor {
     this.#patterns = patterns;
     this.#queue = runQueue(spec.name, () => this.#destroyed);
     this.#elementBytes = spec.storage === 'f16' ? 2 : 4;
-    this.#dims = new DimsBuffers(device, 'dims');
+    this.#dims = dimsBuffers(device, 'dims');
     this.#params = createBuffer(device, 'params', this.#bytes(spec.paramSize), flags.STORAGE | flags.COPY_DST | flags.COPY_SRC);
     this.#lost = deviceLost(device);
   }
@@ -169,9 +171,9 @@ export class GpuExecutor {
     return this.#spec.storage;
   }
 
+  /** Writes `packed` (packParams' result: exactly paramSize values; monc/runtime's GpuExecutor checks a caller's) to the device. */
   writeParams(packed: Float32Array): void {
     this.#checkUsable();
-    if (packed.length !== this.#spec.paramSize) throw new MoncError('param', `packed parameters have ${packed.length} elements, expected ${this.#spec.paramSize}`);
     this.holdParams();
     if (packed.length > 0) this.device.queue.writeBuffer(this.#params, 0, toStorage(packed, this.#spec.storage));
   }
@@ -207,6 +209,8 @@ export class GpuExecutor {
     this.#madeTemps.push(...this.#temps.values());
     this.#tempCapacity = capacity;
     this.#bindGroups = new WeakMap();
+    // Made outside a round trip (encodeForward), they may be invalid: every batch's next round trip checks them.
+    this.#io?.validated.clear();
   }
 
   /**
@@ -389,6 +393,7 @@ export class GpuExecutor {
     // Mapping fails only after an earlier error; the queue's own staging then takes the input.
     const uploadable = !x || (await Promise.race([io.uploadMapped, this.#lost]));
     this.#checkUsable();
+    const made = this.#madeTemps.length;
     await roundTrip(
       this.device,
       io,
@@ -408,11 +413,15 @@ export class GpuExecutor {
       this.#lost,
     ).catch((e: unknown) => {
       // The buffers may be what failed (the device out of memory when it made them, an error no scope caught, which
-      // leaves them invalid): the next call makes new ones, temporaries too, rather than failing on them for the runner's life.
+      // leaves them invalid): the next call makes new ones rather than failing on them for the runner's life. Temporaries
+      // this call made served only its failed submission: freed (REV s18 3: each failure kept a set until destroy()).
+      // Those a round trip ran with before stay; others (an encodeForward's) are replaced.
       this.#destroyIo();
-      this.#tempCapacity = 0;
+      for (const t of this.#madeTemps.splice(made)) t.destroy();
+      if (this.#temps !== this.#checkedTemps) this.#tempCapacity = 0;
       throw e;
     });
+    this.#checkedTemps = this.#temps;
     // With `monc/runtime/host-io` (Node's runtime loads it) the result comes out in pieces (pipelined-forward.ts, readInPieces).
     if (hostIoSupport) return hostIoSupport.readBack(io.readback, batch * m, storage, this.#lost, out);
     try {

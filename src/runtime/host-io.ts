@@ -39,7 +39,7 @@
  */
 import type { Dtype } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';
-import { shown, userError } from './user-error.js';
+import { arrayError, shown, userError } from './user-error.js';
 import { fromStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import * as flags from './gpu-flags.js';
@@ -277,6 +277,15 @@ export class GpuStaging extends StagingSteps {
     const device = gpu.device;
     const xSize = this.#bytes(capacity * host.map.in);
     const ySize = this.#bytes(capacity * host.map.out);
+    // The host arrays before the device buffers: a refusal then leaves none of those unfreed (REV s18 5).
+    if (gpu.storage === 'f16') {
+      try {
+        this.#hostX = new Float32Array(capacity * host.map.in);
+        this.#hostY = new Float32Array(capacity * host.map.out);
+      } catch (e) {
+        throw arrayError(host.map.name, `a staging of ${capacity} rows`, e);
+      }
+    }
     this.#io = {
       upload: createBuffer(device, 'staging upload', xSize, flags.MAP_WRITE | flags.COPY_SRC, true),
       uploadMapped: Promise.resolve(true),
@@ -285,10 +294,6 @@ export class GpuStaging extends StagingSteps {
     };
     this.#x = createBuffer(device, 'staging x', xSize, flags.STORAGE | flags.COPY_DST);
     this.#y = createBuffer(device, 'staging y', ySize, flags.STORAGE | flags.COPY_SRC);
-    if (gpu.storage === 'f16') {
-      this.#hostX = new Float32Array(capacity * host.map.in);
-      this.#hostY = new Float32Array(capacity * host.map.out);
-    }
     this.#lost = deviceLost(device);
   }
 

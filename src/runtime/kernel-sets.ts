@@ -31,7 +31,8 @@ export function kernelSetsOf(map: ManifestMap, dtype: Dtype): readonly ManifestK
   const f = map.fallback;
   return [
     { name: 'module', storage: dtype, requires: requires(dtype === 'f16' ? ['shader-f16'] : []) },
-    ...(f ? [{ name: 'f32-storage' as const, storage: f.storage, requires: requires([]), wgsl: { extendsModule: false, enables: [], text: f.wgsl }, kernels: f.kernels, backwardKernels: f.backwardKernels }] : []),
+    // (The fallback's storage, kernels and backwardKernels are the set's; its WGSL text becomes the set's own module.)
+    ...(f ? [{ ...f, name: 'f32-storage' as const, requires: requires([]), wgsl: { extendsModule: false, enables: [], text: f.wgsl } }] : []),
   ];
 }
 

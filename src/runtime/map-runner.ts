@@ -28,7 +28,7 @@
 import type { Dtype, ProgramData } from '../manifest/program.js';
 import type { KernelSetName, ManifestKernelPlan, ManifestKernelSet, ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
-import { checkOptionNames, mustBe, typeName, userError } from './user-error.js';
+import { arrayError, checkOptionNames, mustBe, typeName, userError } from './user-error.js';
 import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor } from './gpu-executor.js';
 import { WgslError } from './pipeline-cache.js';
@@ -117,8 +117,15 @@ export interface RunnerKernelSet {
 
 
 export class MapRunner {
-  readonly in: number;
-  readonly out: number;
+  // Its public fields are `declare`d and set by the constructor: a field declaration (`map;`) in every page's bundle
+  // adds nothing the assignment does not.
+  declare readonly map: ManifestMap;
+  declare readonly backend: Backend;
+  declare readonly adapterDescription: string;
+  /** How the adapter was found, when worth telling the user (e.g. a software fallback), or why the CPU runs instead. */
+  declare readonly note?: string;
+  declare readonly in: number;
+  declare readonly out: number;
   #packed: Float32Array | undefined;
   #destroyed = false;
   /** The kernels the device runs (webgpu), the backward ones included; set by `create`. */
@@ -135,16 +142,11 @@ export class MapRunner {
 
   // Private members are #-private (not TypeScript's `private`): a minifier shortens their names,
   // and this class is in every page's bundle.
-  private constructor(
-    readonly map: ManifestMap,
-    readonly backend: Backend,
-    readonly adapterDescription: string,
-    dtype: Dtype,
-    gpu: GpuExecutor | undefined,
-    cpu: CpuExecutor | undefined,
-    /** How the adapter was found, when worth telling the user (e.g. a software fallback), or why the CPU runs instead. */
-    readonly note?: string,
-  ) {
+  private constructor(map: ManifestMap, backend: Backend, adapterDescription: string, dtype: Dtype, gpu: GpuExecutor | undefined, cpu: CpuExecutor | undefined, note?: string) {
+    this.map = map;
+    this.backend = backend;
+    this.adapterDescription = adapterDescription;
+    this.note = note;
     this.#dtype = dtype;
     this.#program = cpu?.program(map, dtype);
     this.#gpu = gpu;
@@ -254,15 +256,16 @@ export class MapRunner {
     this.#checkUsable();
     const { rows, out, chunkRows } = forwardRequest(this.map.name, this, x, options);
     const packed = this.#requireParams();
-    this.#checkInput(x, rows);
     try {
+      // (An f16 module's range check converts each element first: one that does not is the error an f32 module's gives.)
+      this.#checkInput(x, rows);
       // By value as float32 on either backend (from JavaScript any array of numbers), as it is at the call (GpuExecutor.run).
       if (this.#gpu) return this.#gpu.run(x, rows, out, chunkRows);
       x = new Float32Array(x);
     } catch (e) {
-      // A conversion that threw (a BigInt, a valueOf that throws: the run holds nothing then) is the input's fault (QA2 s18 R73);
-      // the runtime's own refusals are MoncErrors already.
-      throw e instanceof MoncError ? e : mustBe(this.map.name, 'forward: the input', 'numbers', e);
+      // A conversion that threw (a BigInt, a valueOf that throws: the run holds nothing then) is the input's fault (QA2 s18 R73),
+      // a copy the host refused the device's; the runtime's own refusals are MoncErrors already.
+      throw e instanceof MoncError ? e : arrayError(this.map.name, 'forward: the input', e);
     }
     const y = this.#cpu!.forward(this.#program!, packed, x, rows);
     return out ? (out.set(y), out) : Float32Array.from(y);

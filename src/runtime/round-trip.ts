@@ -34,11 +34,17 @@ export async function roundTrip(device: GPUDevice, io: RoundTripBuffers, batch: 
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
   }
-  // (No label of its own: the compute pass it records is 'monc forward', which WebGPU's messages name.)
-  const encoder = device.createCommandEncoder();
-  record(encoder);
-  device.queue.submit([encoder.finish()]);
-  const scopes = checked && Promise.all([device.popErrorScope(), device.popErrorScope()]);
+  let scopes;
+  try {
+    // (No label of its own: the compute pass it records is 'monc forward', which WebGPU's messages name.)
+    const encoder = device.createCommandEncoder();
+    record(encoder);
+    device.queue.submit([encoder.finish()]);
+  } finally {
+    // Popped also when record throws (a new batch size's dims buffer refused): a scope left on the stack would take
+    // every later error meant for onuncapturederror, for the device's life (REV s18 2).
+    scopes = checked && Promise.all([device.popErrorScope(), device.popErrorScope()]);
+  }
   io.uploadMapped = remapUpload(io.upload);
   const mapped = io.readback.mapAsync(flags.MODE_READ, 0, yBytes);
   // Whichever loses a race below may still reject later; that must not go unhandled.

@@ -1,4 +1,4 @@
-import type { MoncError } from '../util/error.js';
+import { MoncError } from '../util/error.js';
 import { userError } from '../util/option-names.js';
 
 export { userError };
@@ -15,6 +15,16 @@ export function typeName(value: unknown): string {
  */
 export function mustBe(mapName: string, what: string, expects: string, got: unknown): MoncError {
   return userError(`map '${mapName}': ${what} must be ${expects}, got ${String(got)}`);
+}
+
+/**
+ * What making a Float32Array for a call threw, as a MoncError: a RangeError is the host refusing
+ * its memory (kind 'device', as memory the device refuses: REV s18 4; its message says so,
+ * `RangeError: Array buffer allocation failed`), anything else a caller's array that does not
+ * convert (kind 'user': a BigInt, a valueOf that throws; QA2 s18 R73).
+ */
+export function arrayError(mapName: string, what: string, e: unknown): MoncError {
+  return e instanceof RangeError ? new MoncError('device', `map '${mapName}': ${what}: ${e}`) : mustBe(mapName, what, 'numbers', e);
 }
 
 // Refusing option names a call does not know: one message for the runtime and the compiler (util/option-names.ts).

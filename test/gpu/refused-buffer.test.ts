@@ -11,12 +11,13 @@
  * pointing at the destroyed ones; and the error was WebGPU's bare RangeError.
  */
 import { expect, it } from 'vitest';
+import { GpuStaging } from '../../src/runtime/host-io.js';
 import { MapRunner } from '../../src/runtime/node.js';
 import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
 import { countingDevice } from '../support/counting-device.js';
 import { relativeError } from '../support/programs.js';
 import { referenceApply } from '../support/reference.js';
-import { expectMoncError } from '../support/user-error.js';
+import { expectMoncError, expectMoncErrorNow } from '../support/user-error.js';
 import { compileModuleForTest } from '../training/compile.js';
 
 const checked = checkedMap('a', monarch(24, 16, 4));
@@ -31,7 +32,8 @@ const REFUSED = 'refused (test)';
  * a buffer's label and the count of buffers of that label asked for so far (1 for the first),
  * throws as Dawn does; and makes the buffer labelled `invalid` invalid, with an error outside any
  * scope, as a device out of memory does for a buffer not mapped at creation (here by asking for
- * more than the device's size limit). `body` runs with it; the runner and the device are destroyed
+ * more than the device's size limit); and throws a TypeError for the buffer labelled `malformed`, as
+ * WebGPU does for a descriptor monc got wrong. `body` runs with it; the runner and the device are destroyed
  * after.
  */
 async function withRunner(training: boolean, body: (t: Refusing) => Promise<void>): Promise<void> {
@@ -39,12 +41,14 @@ async function withRunner(training: boolean, body: (t: Refusing) => Promise<void
   const create = device.createBuffer.bind(device);
   const asked = new Map<string, number>();
   const uncaptured: string[] = [];
-  const state = { refuse: (_label: string, _nth: number) => false, invalid: undefined as string | undefined };
+  const state = { refuse: (_label: string, _nth: number) => false, invalid: undefined as string | undefined, malformed: undefined as string | undefined };
   device.createBuffer = (d: GPUBufferDescriptor) => {
     const label = d.label ?? '';
     const nth = (asked.get(label) ?? 0) + 1;
     asked.set(label, nth);
     if (state.refuse(label, nth)) throw new RangeError(`createBuffer: ${REFUSED}`);
+    // What a descriptor monc got wrong would throw (a monc bug, not the device's refusal).
+    if (label === state.malformed) throw new TypeError('createBuffer: malformed (test)');
     return create(label === state.invalid ? { ...d, size: device.limits.maxBufferSize + 16 } : d);
   };
   device.onuncapturederror = (e) => uncaptured.push((e as GPUUncapturedErrorEvent).error.message);
@@ -59,7 +63,7 @@ async function withRunner(training: boolean, body: (t: Refusing) => Promise<void
   const runner = await MapRunner.create(manifest.maps[0], wgsl, { device, training });
   try {
     runner.loadParams(params);
-    await body({ runner, state, submits, labels, uncaptured });
+    await body({ runner, state, submits, labels, uncaptured, device });
   } finally {
     runner.destroy();
     device.destroy();
@@ -68,10 +72,11 @@ async function withRunner(training: boolean, body: (t: Refusing) => Promise<void
 
 interface Refusing {
   readonly runner: MapRunner;
-  readonly state: { refuse: (label: string, nth: number) => boolean; invalid: string | undefined };
+  readonly state: { refuse: (label: string, nth: number) => boolean; invalid: string | undefined; malformed: string | undefined };
   readonly submits: { count: number };
   readonly labels: (prefix: string) => string[];
   readonly uncaptured: readonly string[];
+  readonly device: GPUDevice;
 }
 
 /** forward(x, { out }) of `rows` rows (chunkRows as given), checked against float64; the submissions made during the call. */
@@ -171,3 +176,133 @@ it("a chunked forward whose stagings the device made invalid fails naming the ma
     state.invalid = undefined;
     expect(await checkedForward(runner, submits, 7, 2), 'chunks submitted during the call').toBe(4);
   }));
+
+/** Whether the device's error scope stack is empty: popping then rejects (a scope left pushed would resolve, and is popped here). */
+async function noScopeLeft(device: GPUDevice): Promise<boolean> {
+  return device.popErrorScope().then(
+    () => false,
+    () => true,
+  );
+}
+
+/**
+ * The dims buffer of a new batch size is made (mapped at creation) while the pass is recorded, inside the call's
+ * error scopes (REV s18 2). Its refusal fails the call (kind device) and must leave no scope pushed: a scope left
+ * on the device's one stack takes every later error no scope of monc's catches (here the invalid x that the next
+ * call makes before its own scopes), which then never reaches onuncapturederror.
+ */
+it.each([
+  ['forward', 'monc dims', 'monc x', false],
+  ['backward', 'monc backward dims', 'monc backward x', true],
+] as const)('%s: a dims buffer refused in the pass fails that call (kind device), leaves no error scope pushed, and a later error outside the scopes reaches onuncapturederror', (pass, dims, io, training) =>
+  withRunner(training, async ({ runner, state, submits, uncaptured, device }) => {
+    const dy = (rows: number) => Float32Array.from({ length: rows * checked.out }, (_, i) => Math.cos(i + rows));
+    const call = (rows: number) => (pass === 'forward' ? runner.forward(input(rows)) : runner.backward(input(rows), dy(rows)));
+    await call(4);
+    state.refuse = (label) => label === dims;
+    await expectMoncError(() => call(5), 'device', `${dims}: RangeError: createBuffer: ${REFUSED}`);
+    state.refuse = () => false;
+    state.invalid = io;
+    await expectMoncError(() => call(9), 'wgsl', `map 'a': WebGPU error while running the `);
+    expect(uncaptured.length, 'the invalid buffer reported outside a scope').toBeGreaterThan(0);
+    expect(await noScopeLeft(device), 'no error scope left pushed').toBe(true);
+    state.invalid = undefined;
+    if (pass === 'forward') await checkedForward(runner, submits, 9);
+    else await call(9);
+  }),
+);
+
+/**
+ * A failed call keeps none of the temporaries it made (REV s18 3): only its failed submission used them; and one
+ * that made none keeps the runner's, which ran before. Before, every failure dropped the runner's temporaries for
+ * new ones while the old stayed alive until destroy() (a caller's encoder may hold replaced ones), so a user probing
+ * batch sizes held every attempt's set (1, 3, 5, 7 sets live). Now as many live as without the failures: one set per
+ * capacity the runner grew to. The failures: a larger batch whose new x the device made invalid (new temporaries
+ * too), a smaller one whose dims buffer it refused (no new temporaries).
+ */
+it.each([
+  ['forward', 'monc x', 'monc dims'],
+  ['backward', 'monc backward x', 'monc backward dims'],
+] as const)('%s: failed calls (%s invalid, %s refused) and retries keep the temporaries of the retries only', (pass, io, dims) =>
+  withRunner(pass === 'backward', async ({ runner, state, labels }) => {
+    const dy = (rows: number) => Float32Array.from({ length: rows * checked.out }, (_, i) => Math.cos(i + rows));
+    const call = (rows: number) => (pass === 'forward' ? runner.forward(input(rows)) : runner.backward(input(rows), dy(rows)));
+    // Everything but the temporaries: the round trip's buffers, the parameters, dims and gradients.
+    const fixed = /^monc (upload|readback|x|y|params|dims|gradients|backward (x|dy|dx|readback|dims))$/;
+    const temps = () => labels('monc ').filter((l) => !fixed.test(l)).length;
+    await call(4);
+    const set = temps();
+    expect(set, 'temporaries of one pass').toBeGreaterThan(0);
+    const counts: number[] = [];
+    for (const rows of [8, 7, 16, 15]) {
+      const larger = rows % 2 === 0;
+      state.invalid = larger ? io : undefined;
+      state.refuse = (label) => !larger && label === dims;
+      await expectMoncError(() => call(rows), larger ? 'wgsl' : 'device', larger ? 'WebGPU error' : REFUSED);
+      state.invalid = undefined;
+      state.refuse = () => false;
+      await call(rows);
+      counts.push(temps() / set);
+    }
+    // Capacities 4, 8, 16: replaced sets stay until destroy() (a caller's encoder may still use them), as without failures.
+    expect(counts).toEqual([2, 2, 3, 3]);
+  }),
+);
+
+/**
+ * Temporaries an encodeForward made on the caller's encoder, outside any of the runner's error scopes, which the device
+ * made invalid (out of memory): the next forward of a batch size that ran before must not skip its error scopes and
+ * return the readback's stale rows; it fails (kind wgsl) and the one after it makes new temporaries and is right.
+ */
+it("temporaries an encodeForward made invalid: the next forward fails (no stale result), the one after it is right", () =>
+  withRunner(false, async ({ runner, state, submits, device }) => {
+    await checkedForward(runner, submits, 2);
+    const rows = 16;
+    const io = (label: string) => device.createBuffer({ label, size: rows * Math.max(checked.in, checked.out) * 4, usage: GPUBufferUsage.STORAGE });
+    const [x, y] = [io('caller x'), io('caller y')];
+    state.invalid = 'monc t0';
+    const encoder = device.createCommandEncoder();
+    runner.encodeForward(encoder, x, y, rows);
+    state.invalid = undefined;
+    // (The caller's own submission fails on the device: a validation error of its own, outside the runner's scopes.)
+    device.queue.submit([encoder.finish()]);
+    await expectMoncError(() => runner.forward(input(2)), 'wgsl', "map 'a': WebGPU error while running the map: ");
+    await checkedForward(runner, submits, 2);
+    await checkedForward(runner, submits, rows);
+    x.destroy();
+    y.destroy();
+  }));
+
+it('a createBuffer that throws other than refusing memory (a TypeError: a descriptor monc got wrong) is not reported as the device\'s refusal', () =>
+  withRunner(false, async ({ runner, state, submits }) => {
+    await checkedForward(runner, submits, 4);
+    state.malformed = 'monc dims';
+    const error = await runner.forward(input(5)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TypeError);
+    expect(String(error)).toContain('malformed (test)');
+    state.malformed = undefined;
+    await checkedForward(runner, submits, 5);
+  }));
+
+/**
+ * An f16-storage staging converts its views through host arrays of its capacity (REV s18 5): when the host refuses
+ * them, the staging is not made (kind device, as memory the host refuses is) and none of its device buffers is left.
+ * Here a device that takes any size (it makes small buffers) and a capacity whose host array is over a typed array's
+ * length limit, so that the host refuses and the device does not.
+ */
+it('an f16 staging whose host arrays the host refuses: kind device, none of its buffers left', async () => {
+  const { device, live } = await countingDevice();
+  const create = device.createBuffer.bind(device);
+  device.createBuffer = (d: GPUBufferDescriptor) => create({ ...d, size: 256 });
+  try {
+    const host = { map: { name: 'copy', in: 6, out: 6 }, checkInput: () => undefined };
+    const gpu = { device, storage: 'f16' as const, maxRows: 2 ** 40, encode: () => undefined };
+    expectMoncErrorNow(() => new GpuStaging(host, 2 ** 31, gpu), 'device', "map 'copy': a staging of 2147483648 rows: RangeError: ");
+    expect([...live.values()]).toEqual([]);
+  } finally {
+    device.destroy();
+  }
+});

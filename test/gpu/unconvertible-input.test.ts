@@ -4,10 +4,13 @@
  * a MoncError of kind `user` saying what the conversion threw, and the runner runs the same batch right at once
  * after it. Before, the one-piece round trip threw a bare TypeError while its upload buffer was
  * mapped with a range handed out, and every later call of that batch size failed with an empty
- * DOMException. On each backend (WebGPU one piece and in chunks; the CPU executor); backward's and fitMse's arrays likewise.
+ * DOMException. On each backend (WebGPU one piece and in chunks; the CPU executor); backward's and fitMse's arrays likewise;
+ * an f16 module's forward too, whose range check sees the element first (before, it said kind `value`, "holds 1 ...
+ * not finite": REV s18 6). An input the host refuses to copy (a RangeError: here more values than a typed array holds)
+ * is kind `device`, as memory the host refuses is (docs/install.md; REV s18 4), not the input's fault.
  */
 import { describe, expect, it } from 'vitest';
-import { MapRunner } from '../../src/runtime/node.js';
+import { MapRunner, type MapRunnerOptions } from '../../src/runtime/node.js';
 import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
 import { relativeError } from '../support/programs.js';
 import { referenceApply } from '../support/reference.js';
@@ -44,32 +47,28 @@ async function expectRefusedThenRight(runner: MapRunner, rows: number, options: 
   }
 }
 
+/** A runner of `built` (default: the f32 module) with its parameters loaded, for `body`; destroyed after. */
+async function withRunner(options: MapRunnerOptions, body: (runner: MapRunner) => Promise<void>, built = { manifest, wgsl }): Promise<void> {
+  const runner = await MapRunner.create(built.manifest.maps[0], built.wgsl, options);
+  try {
+    runner.loadParams(params);
+    await body(runner);
+  } finally {
+    runner.destroy();
+  }
+}
+
 describe('an input whose conversion to float32 throws is kind user and leaves the runner right', () => {
-  it('WebGPU, one piece (1 and 2 rows)', async () => {
-    const runner = await MapRunner.create(manifest.maps[0], wgsl);
-    try {
-      runner.loadParams(params);
+  it('WebGPU, one piece (1 and 2 rows)', () =>
+    withRunner({}, async (runner) => {
       await expectRefusedThenRight(runner, 1);
       await expectRefusedThenRight(runner, 2);
-    } finally {
-      runner.destroy();
-    }
-  });
+    }));
 
-  it('WebGPU, in chunks', async () => {
-    const runner = await MapRunner.create(manifest.maps[0], wgsl);
-    try {
-      runner.loadParams(params);
-      await expectRefusedThenRight(runner, 5, { chunkRows: 2 });
-    } finally {
-      runner.destroy();
-    }
-  });
+  it('WebGPU, in chunks', () => withRunner({}, (runner) => expectRefusedThenRight(runner, 5, { chunkRows: 2 })));
 
-  it("backward's and fitMse's arrays (the training entry), on WebGPU", async () => {
-    const runner = await MapRunner.create(manifest.maps[0], wgsl, { training: true });
-    try {
-      runner.loadParams(params);
+  it("backward's and fitMse's arrays (the training entry), on WebGPU", () =>
+    withRunner({ training: true }, async (runner) => {
       const x = input(2);
       const dy = input(2).map((v) => v / 2);
       const want = await runner.backward(x, dy);
@@ -82,14 +81,46 @@ describe('an input whose conversion to float32 throws is kind user and leaves th
         const again = await runner.backward(x, dy);
         expect(relativeError(again.dx, want.dx), `after ${what}`).toBe(0);
       }
-    } finally {
-      runner.destroy();
-    }
-  });
+    }));
 
-  it('the CPU executor', async () => {
-    const runner = await MapRunner.create(manifest.maps[0], wgsl, { backend: 'cpu' });
-    runner.loadParams(params);
-    await expectRefusedThenRight(runner, 2);
-  });
+  it('the CPU executor', () => withRunner({ backend: 'cpu' }, (runner) => expectRefusedThenRight(runner, 2)));
+});
+
+/** An array-like of more values than a typed array holds: its copy is refused by the host, with a RangeError, before any value is read. */
+const tooLong = { length: 2 ** 33 } as never;
+/** What a copy the host refused says after the input's name (V8: "Invalid typed array length: 8589934592"). */
+const HOST_REFUSED = 'RangeError: ';
+
+describe("an input the host refuses to copy is kind device, and the runner runs after it", () => {
+  it.each(['webgpu', 'cpu'] as const)('forward on %s', (backend) =>
+    withRunner({ backend }, async (runner) => {
+      await expectMoncError(() => runner.forward(tooLong), 'device', `map 'sq': forward: the input: ${HOST_REFUSED}`);
+      expect(relativeError(await runner.forward(input(2)), referenceApply(checked.structure, tensors, input(2), 2))).toBeLessThan(1e-5);
+    }),
+  );
+
+  it("backward's and fitMse's arrays", () =>
+    withRunner({ training: true }, async (runner) => {
+      const x = input(2);
+      await expectMoncError(() => runner.backward(tooLong, x), 'device', `map 'sq': backward: the input: ${HOST_REFUSED}`);
+      await expectMoncError(() => runner.backward(x, tooLong), 'device', `map 'sq': backward: the output gradient: ${HOST_REFUSED}`);
+      await expectMoncError(() => runner.fitMse(x, tooLong, { steps: 1, optimizer: { kind: 'sgd', lr: 0 } }), 'device', `map 'sq': fitMse: the target: ${HOST_REFUSED}`);
+      expect((await runner.backward(x, x)).dx.length).toBe(x.length);
+    }));
+});
+
+describe('an f16 module: an input that does not convert is the same user error as in an f32 one', () => {
+  const f16 = compileModuleForTest(checked, 'f16');
+  it.each(['webgpu', 'cpu'] as const)('%s', (backend) =>
+    withRunner({ backend }, async (runner) => {
+      const x = input(2);
+      const want = await runner.forward(x);
+      for (const { what, x: bad, said } of badInputs(2)) {
+        await expectMoncError(() => runner.forward(bad as never), 'user', `map 'sq': forward: the input must be numbers, got ${said}`);
+        expect(await runner.forward(x), `after ${what}`).toEqual(want);
+      }
+      // Still its range check for numbers beyond f16's.
+      await expectMoncError(() => runner.forward(holding(x, 3, 1e6) as never), 'value', 'holds 1000000 at element (0, 3): beyond the f16 range');
+    }, f16),
+  );
 });

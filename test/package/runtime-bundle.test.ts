@@ -157,7 +157,11 @@ const RUNTIME_BUDGET = 30_000;
  * labels (no batch in them): 27,928, the block-sparse page 29,993. An input that does not convert to float32 (kind
  * 'user', the upload buffer left unmapped: QA2 s18 R73) got its bytes from TypedMap's calls assigned, not defined by
  * descriptor (loadParams among them), fromStorage's one path for both storage types and the round trip's unlabeled
- * encoder (its pass keeps the label): 27,918, the block-sparse page 29,983.
+ * encoder (its pass keeps the label): 27,918, the block-sparse page 29,983. Session 19's error paths (REV s18 2-7: the
+ * error scopes popped when recording throws, a failed call's temporaries freed, a host's refused copy kind 'device', only
+ * RangeErrors of createBuffer kind 'device') got theirs from the dims buffers as a closure, MapRunner's public fields
+ * `declare`d, an older manifest's fallback set spread and GpuExecutor.writeParams' length check moved to monc/runtime's
+ * checked GpuExecutor (the runners give it packParams' result): 27,881, the block-sparse page 29,946.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 

@@ -90,6 +90,10 @@ describe('the lower-level helpers of monc/runtime, from JavaScript', () => {
     const executor = await runtime.GpuExecutor.create(device, { ...map, wgsl: compiled.wgsl, kernels: runtime.planKernels(map.kernels as never, map.ops), storage: set.storage });
     expect(executor).toBeInstanceOf(runtime.GpuExecutor);
     expect(executor).toBeInstanceOf(OwnExecutor);
+    // Its writeParams takes exactly the map's packed parameters (the runners' own executors are given packParams' result).
+    expectMoncErrorNow(() => executor.writeParams(new Float32Array(map.paramSize - 1)), 'param', `packed parameters have ${map.paramSize - 1} elements, expected ${map.paramSize}`);
+    expectMoncErrorNow(() => executor.writeParams(undefined as never), 'param', `packed parameters have undefined elements, expected ${map.paramSize}`);
+    executor.writeParams(new Float32Array(map.paramSize));
     executor.destroy();
   });
 
