@@ -273,6 +273,7 @@ export class GpuBackward {
     const device = this.device;
     const io = this.#ensureIo(Math.max(batch, 1));
     const before = this.#buffers;
+    let made = before;
     const dxBytes = this.#bytes(batch * this.#spec.in);
     const gradBytes = this.#bytes(Math.max(this.#spec.paramSize, 1));
     try {
@@ -292,6 +293,9 @@ export class GpuBackward {
         encoder.copyBufferToBuffer(this.gradients, 0, io.readback, batch > 0 ? dxBytes : 0, gradBytes);
         device.queue.submit([encoder.finish()]);
       } finally {
+        // The temporaries this pass made and ran with (read before any await: not those an encodeBackward on the caller's
+        // encoder makes while it waits for its errors).
+        made = this.#buffers;
         // Popped also when encode throws (a new batch size's dims buffer refused): a scope left on the stack would take
         // every later error meant for onuncapturederror, for the device's life (REV s18 2).
         scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
@@ -305,14 +309,15 @@ export class GpuBackward {
       // kept a set until destroy()). Those a pass ran with before stay; others (an encodeBackward's) are replaced
       // (ensureBuffers retires them: a caller's encoder may hold them).
       this.#dropIo();
-      if (this.#buffers !== before) {
-        for (const b of this.#buffers.values()) b.destroy();
-        this.#buffers = new Map();
+      if (made !== before) {
+        for (const b of made.values()) b.destroy();
+        // (Unless an encodeBackward replaced them meanwhile: then they are retired, destroyed again by destroy().)
+        if (this.#buffers === made) this.#buffers = new Map();
       }
       if (this.#buffers !== this.#checkedBuffers) this.#capacity = 0;
       throw e;
     }
-    this.#checkedBuffers = this.#buffers;
+    this.#checkedBuffers = made;
     const offset = batch > 0 ? dxBytes : 0;
     await Promise.race([io.readback.mapAsync(flags.MODE_READ, 0, offset + gradBytes), deviceLost(device)]);
     try {

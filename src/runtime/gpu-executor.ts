@@ -394,7 +394,7 @@ export class GpuExecutor {
     const uploadable = !x || (await Promise.race([io.uploadMapped, this.#lost]));
     this.#checkUsable();
     const made = this.#madeTemps.length;
-    await roundTrip(
+    const trip = roundTrip(
       this.device,
       io,
       batch,
@@ -411,17 +411,22 @@ export class GpuExecutor {
       },
       this.#spec.name,
       this.#lost,
-    ).catch((e: unknown) => {
+    );
+    // Recorded and submitted by now (roundTrip awaits only after its submit): the temporaries this call made and ran
+    // with, not those an encodeForward on the caller's encoder makes while it waits for its errors.
+    const end = this.#madeTemps.length;
+    const used = this.#temps;
+    await trip.catch((e: unknown) => {
       // The buffers may be what failed (the device out of memory when it made them, an error no scope caught, which
       // leaves them invalid): the next call makes new ones rather than failing on them for the runner's life. Temporaries
       // this call made served only its failed submission: freed (REV s18 3: each failure kept a set until destroy()).
       // Those a round trip ran with before stay; others (an encodeForward's) are replaced.
       this.#destroyIo();
-      for (const t of this.#madeTemps.splice(made)) t.destroy();
+      for (const t of this.#madeTemps.splice(made, end - made)) t.destroy();
       if (this.#temps !== this.#checkedTemps) this.#tempCapacity = 0;
       throw e;
     });
-    this.#checkedTemps = this.#temps;
+    this.#checkedTemps = used;
     // With `monc/runtime/host-io` (Node's runtime loads it) the result comes out in pieces (pipelined-forward.ts, readInPieces).
     if (hostIoSupport) return hostIoSupport.readBack(io.readback, batch * m, storage, this.#lost, out);
     try {

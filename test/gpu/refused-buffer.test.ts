@@ -273,6 +273,45 @@ it("temporaries an encodeForward made invalid: the next forward fails (no stale 
     y.destroy();
   }));
 
+/**
+ * A caller's encodeForward recorded while a failing forward waits for its errors (after its submit) makes temporaries
+ * of its own for its larger batch: the failure frees only those the forward made, so the caller's encoder still runs
+ * right (before this was settled, freeing "every temporary made since the call began" took the caller's too).
+ */
+it("an encodeForward recorded while a failing forward waits keeps its temporaries: the caller's pass runs right", () =>
+  withRunner(false, async ({ runner, state, submits, device }) => {
+    await checkedForward(runner, submits, 2);
+    const rows = 16;
+    const x = device.createBuffer({ label: 'caller x', size: rows * checked.in * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    const y = device.createBuffer({ label: 'caller y', size: rows * checked.out * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    const read = device.createBuffer({ label: 'caller read', size: y.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const xs = input(rows);
+    device.queue.writeBuffer(x, 0, xs);
+    const encoder = device.createCommandEncoder();
+    // Right after the forward's submission (its errors not yet known), the caller records its pass.
+    const submit = device.queue.submit;
+    let record: (() => void) | undefined = () => runner.encodeForward(encoder, x, y, rows);
+    device.queue.submit = (buffers: Iterable<GPUCommandBuffer>) => {
+      submit(buffers);
+      const now = record;
+      record = undefined;
+      if (now) queueMicrotask(now);
+    };
+    state.invalid = 'monc x';
+    await expectMoncError(() => runner.forward(input(8)), 'wgsl', "map 'a': WebGPU error while running the map: ");
+    state.invalid = undefined;
+    device.queue.submit = submit;
+    expect(record, 'the caller recorded while the forward waited').toBeUndefined();
+    encoder.copyBufferToBuffer(y, 0, read, 0, y.size);
+    device.pushErrorScope('validation');
+    device.queue.submit([encoder.finish()]);
+    expect((await device.popErrorScope())?.message, "the caller's submission").toBeUndefined();
+    await read.mapAsync(GPUMapMode.READ);
+    expect(relativeError(new Float32Array(read.getMappedRange().slice(0)), referenceApply(checked.structure, tensors, xs, rows))).toBeLessThan(1e-5);
+    for (const b of [x, y, read]) b.destroy();
+    await checkedForward(runner, submits, 8);
+  }));
+
 it('a createBuffer that throws other than refusing memory (a TypeError: a descriptor monc got wrong) is not reported as the device\'s refusal', () =>
   withRunner(false, async ({ runner, state, submits }) => {
     await checkedForward(runner, submits, 4);

@@ -161,7 +161,7 @@ const RUNTIME_BUDGET = 30_000;
  * error scopes popped when recording throws, a failed call's temporaries freed, a host's refused copy kind 'device', only
  * RangeErrors of createBuffer kind 'device') got theirs from the dims buffers as a closure, MapRunner's public fields
  * `declare`d, an older manifest's fallback set spread and GpuExecutor.writeParams' length check moved to monc/runtime's
- * checked GpuExecutor (the runners give it packParams' result): 27,881, the block-sparse page 29,946.
+ * checked GpuExecutor (the runners give it packParams' result): 27,912, the block-sparse page 29,981.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
