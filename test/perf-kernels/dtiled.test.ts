@@ -63,28 +63,6 @@ describe('ks-dtiled', () => {
     }
   });
 
-  it('fetches the weights two chunks at a time (`wr`): padded twins where the chunks pair up, matching the reference', async () => {
-    const h200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
-    // n=16384's strided factor: the default's twin holds W's runs of 16 γ in 4 vec4 registers (2 without).
-    const c16 = monarchCase(16384, 16384, 128);
-    const def = ksDtiled.defaultSchedule(c16.ops[1], h200);
-    expect(ksDtiled.candidates(c16.ops[1], h200)).toContainEqual({ ...def, wr: true });
-    const wgsl = ksDtiled.emit(c16.ops[1], { ...def, wr: true }, contextFor(c16, 'k', 1, 'f32')).wgsl;
-    expect(wgsl.match(/var pf1_\d+: vec4<f32>;/g)?.length).toBe(4);
-    expect(wgsl).toContain('let odd = ((k0 + 8u) / 8u) % 2u;');
-    // Not offered where the chunks do not pair up (γ = 12 in chunks of 4 is three chunks).
-    const odd = monarchCase(192, 96, 8).ops[1];
-    expect(ksDtiled.candidates(odd, LIMITS).some((s) => s.wr === true && s.tk === 4)).toBe(false);
-    // 2, 4 and 8 chunks (c = 8, 16, 32 in chunks of 4), pipelined or not; vec4-aligned weights and not (bias case above).
-    for (const [c, batch] of [[monarchCase(64, 64, 8), 9], [monarchCase(256, 256, 16), 5], [monarchCase(1024, 1024, 32), 3]] as const) {
-      const wide = ksDtiled.candidates(c.ops[1], LIMITS).filter((s) => s.wr === true);
-      expect(wide.some((s) => s.pipeline) && wide.some((s) => !s.pipeline), c.name).toBe(true);
-      expect(wide.every((s) => s.pad === true && c.ops[1].c % (2 * s.tk) === 0), c.name).toBe(true);
-      const picks = [...sample(wide.filter((s) => s.pipeline), 2), ...sample(wide.filter((s) => !s.pipeline), 2)];
-      for (const s of picks) expect(await opError(ksDtiled, c, 1, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
-    }
-  });
-
   it('defaults to the schedules measured best on Hopper (H100 and H200) where the limits allow them', () => {
     const h200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
     const base = { family: 'ks-dtiled', rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true };

@@ -67,16 +67,19 @@
  * factor's floor 0.046 ms above the first factor's, a third of the gap between them; the rest is the
  * kernel (0.381 is 1.57x its floor where the first factor's 0.265 is 1.35x).
  *
- * With `wr` (session 19; δ-fastest, padded) the weights are fetched as runs of two chunks (2·tk γ:
- * 64 bytes at tk 8) every other chunk, and each chunk stores its half: a warp's weight loads then
- * ask L2 for half as many lines. Counted at n=16384 (K(1,128,128,128), B=4096), per invocation
- * the default does 8192 FMA against 512 vec4 shared loads, 256 scalar shared stores, 64 vec4
- * global loads, 32 barriers and 64 scalar stores: the first factor's mix (ks-tiled 128 × 128, tk
- * 16) but for 2x the global loads and barriers per FMA; its 8 δ of 64 × 64 (the most outputs 512
- * invocations hold) read 4 KiB from L2 per γ where the first factor's two 128 × 128 workgroups
- * read 2, as 1024 32-byte runs per chunk (half of them the weights'). The weights' run is the one
- * the tile does not fix (the source's is its 8 δ), at 8 more prefetch registers. Where the weights
- * are not vec4-aligned (their scalar copy) `wr` changes nothing.
+ * Session 19 counted n = 16384's default (K(1,128,128,128), B = 4096) per invocation: 8192 FMA, 512
+ * vec4 shared loads, 256 scalar shared stores, 64 vec4 global loads, 32 barriers, 64 scalar stores:
+ * the first factor's mix (ks-tiled 128 × 128, chunks of 16) but for twice the global loads and
+ * barriers per FMA. Its 8 δ of 64 × 64 (the most outputs 512 invocations hold) read 4 KiB from L2
+ * per γ where the first factor's two 128 × 128 workgroups read 2, as 1024 runs of 32 bytes per
+ * chunk, half of them the weights'. The weights' run is the one the tile does not fix, so `wr`
+ * fetched them as runs of two chunks (64 bytes) at every other chunk into twice the prefetch
+ * registers, each chunk storing its half (code at 3be1157, paired-runs.ts). It lost everywhere
+ * (H100, s19 call 2, bench/results/s19/call-2): n=16384 the default 0.6765 ms, wr 0.8979, unpipelined
+ * 0.8220, unpipelined with wr 0.8041; n=4096 0.3813, 0.5037, 0.4533, 0.4483; 16 δ × 64 rows × 32 β,
+ * chunks of 4, 0.7673 / 0.4239, with wr 0.8125 / 0.4458. Fewer weight runs gained 1-2% only where
+ * no prefetch registers were added (unpipelined), against 19-22% that unpipelining itself costs: the
+ * registers of 512 invocations, not the runs, bound this kernel's staging.
  *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
@@ -94,7 +97,6 @@ import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs
 import { chunkSteps, stagedSum, vec4Accumulators } from './staged-sum.js';
 import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
-import { pairedTile } from './paired-runs.js';
 import type { U32Expr } from '../u32.js';
 
 export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
@@ -109,8 +111,7 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // the staged tiles, one barrier per chunk) lost wherever the H100 timed it and left the
   // candidates in session 12. With bcast, `el` (a flag): the epilogue's cooperative passes as a
   // WGSL loop (below). With pl, `ku` (a flag): each chunk's γ written out (staged-sum.ts chunkSteps).
-  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above). With pad,
-  // `wr` (a flag, session 19): the weights fetched two chunks at a time (above).
+  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above).
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -145,10 +146,6 @@ function isPlanes(s: KsDtiledSchedule): boolean {
 
 function isPadded(s: KsDtiledSchedule): boolean {
   return s.pad === true;
-}
-
-function isWideRuns(s: KsDtiledSchedule): boolean {
-  return s.wr === true;
 }
 
 /**
@@ -220,7 +217,6 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     (!isLooped(s) || isBcast(s)) &&
     (s.ku !== true || isPlanes(s)) &&
     (!isPadded(s) || !isBcast(s)) &&
-    (!isWideRuns(s) || (isPadded(s) && op.c % (2 * s.tk) === 0)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -259,9 +255,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const unrolled = [...planed, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, ku: true }));
   // Then (session 14) the δ-fastest planed ones, with ku or not, with padded staging (`pad`).
   const padded = [...planed, ...unrolled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
-  // Then (session 19) the padded ones with the weights fetched two chunks at a time (`wr`).
-  const wideRuns = padded.map((s): KsDtiledSchedule => ({ ...s, wr: true })).filter((s) => valid(op, s, limits));
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...wideRuns];
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded];
 }
 
 /**
@@ -324,17 +318,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     store: (v) => LANES.map((l, q) => `${xSlot('k', sum('dv * 4u', u(q)), 'r / 4u')}[r % 4u] = ${v}.${l};`),
   };
   const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
-  // `wr`: line t of the weight tile is output beta0 + t % TB of group delta0 + t / TB.
-  const wCopy: StagedCopy = wVec && isWideRuns(schedule)
-    ? pairedTile({
-        storage: st,
-        buffer: n.params,
-        lines: TD * TB,
-        tk: TK,
-        at: (t, k, k0) => sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', div(t, TB)), b), 'beta0', mod(t, TB)), c), k0, k),
-        slot: (k, t) => `${wSlot(k, div(t, TB), div(mod(t, TB), 4))}[${mod(t, 4)}]`,
-      })
-    : wVec
+  const wCopy: StagedCopy = wVec
     ? {
         count: TD * TB * (TK / 4),
         register: 'vec4<f32>',
@@ -462,7 +446,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     family: 'ks-dtiled',
     ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad', 'wr']),
+    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
   }),
   emit,

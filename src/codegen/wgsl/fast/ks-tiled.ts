@@ -52,10 +52,14 @@
  * registers or a longer stretch between barriers: not located), so the 64-byte runs' price cannot
  * be read off this kernel's chunk length.
  *
- * With `pr` (session 19; twins of the written-out 8x8 tiles of one δ) the chunk stays as it is and
- * only the runs grow: both vec4 staging copies fetch 2·tk γ per line at every other chunk
- * (paired-runs.ts: 128-byte runs at tk 16, twice the prefetch registers) and each chunk stores
- * its half, which prices the runs apart from the chunk length.
+ * Session 19 grew the runs alone (`pr`: both copies fetched as runs of two chunks, 128 bytes at
+ * chunks of 16, at every other chunk into twice the prefetch registers, each chunk storing its half;
+ * code at 3be1157, paired-runs.ts). Pipelined it lost everywhere (H100, s19 call 2,
+ * bench/results/s19/call-2): n=4096 0.3200 against 0.2665, n=16384 0.6656 against 0.4337, 1024->4096
+ * 0.3214 against 0.2220, 4096->1024 1.1787 against 0.8088. Unpipelined it beat the unpipelined
+ * default (n=4096 0.3029 vs 0.3373, n=16384 0.5245 vs 0.5445), but there half the chunks wait on no
+ * load at all, so that gain does not price the runs either; both stayed far behind the pipelined
+ * default. The prefetch registers are what the longer runs cost here, as the longer chunks' were.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { KS_TILED_SHAPES, shapeDistance } from '../defaults.js';
@@ -67,7 +71,6 @@ import { chunkSteps, vec4Accumulators } from './staged-sum.js';
 import { ROW_TILES_UP_TO, rowTiles } from './row-tiles.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
-import { pairedTile } from './paired-runs.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
 import type { U32Expr } from '../u32.js';
 import { BLOCKED_SUM_FROM } from '../reduction.js';
@@ -82,7 +85,7 @@ export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   // planes (above). Session 11's `db` (two copies of the staged tiles, one barrier per chunk) lost
   // wherever the H100 timed it and left the candidates in session 12. With pl, `ku` (a flag, session
   // 12): each chunk's γ written out (staged-sum.ts chunkSteps). `rt` (a number, session 16): row
-  // tiles per workgroup (above). `pr` (a flag, session 19): runs of two chunks (above).
+  // tiles per workgroup (above).
 }
 
 function rowTileCount(s: KsTiledSchedule): number {
@@ -118,9 +121,7 @@ function valid(op: KsOp, s: KsTiledSchedule, limits: TargetLimits): boolean {
     t.threads <= limits.maxWorkgroupSize &&
     t.sharedBytes <= limits.maxWorkgroupStorageBytes &&
     // Several row tiles need whole chunks per tile and a reduction summed in one run (row-tiles.ts).
-    (rowTileCount(s) === 1 || (op.c % t.tk === 0 && op.c <= BLOCKED_SUM_FROM)) &&
-    // Runs of two chunks need the chunks to pair up, in one row tile.
-    (s.pr !== true || (rowTileCount(s) === 1 && t.tk % 4 === 0 && op.c % (2 * t.tk) === 0))
+    (rowTileCount(s) === 1 || (op.c % t.tk === 0 && op.c <= BLOCKED_SUM_FROM))
   );
 }
 
@@ -155,9 +156,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   const planed = padded.map((s): KsTiledSchedule => ({ ...s, pl: true }));
   // Then (session 12) the planed ones with each chunk's γ written out (`ku`, staged-sum.ts chunkSteps).
   const unrolled = planed.map((s): KsTiledSchedule => ({ ...s, ku: true }));
-  // Then (session 19) the written-out 8x8 ones of one δ with runs of two chunks (`pr`), before rt's twins.
-  const pairedRuns = unrolled.filter((s) => s.rr === 8 && s.rb === 8 && s.dtile === 1).map((s): KsTiledSchedule => ({ ...s, pr: true })).filter((s) => valid(op, s, limits));
-  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...pairedRuns, ...rowTiled(op, limits, unrolled)];
+  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...rowTiled(op, limits, unrolled)];
 }
 
 /** Session 16's `rt` twins (above) of the written-out 8x8 tiles, 2 and 4 row tiles per workgroup, where the reduction is short. */
@@ -202,7 +201,6 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
   };
   const RT = rowTileCount(schedule);
   const tiles = rowTiles(RT, TR, op.c);
-  const paired = schedule.pr === true;
   const nbt = Math.ceil(op.b / TB);
   const ndt = op.d / TD;
   const perRowTile = op.a * ndt * nbt;
@@ -218,13 +216,13 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
   const xRef = (plane: U32Expr, line4: U32Expr) => (planes ? `${xs}[${plane}][${line4}]` : `${xs}[${sum(mul(plane, XL / 4), line4)}]`);
   const wRef = (plane: U32Expr, line4: U32Expr) => (planes ? `${ws}[${plane}][${line4}]` : `${ws}[${sum(mul(plane, WL / 4), line4)}]`);
 
-  // With `pr` (above) the vec4 copies fetch runs of two chunks (paired-runs.ts).
-  const tile = (o: Omit<Parameters<typeof pairedTile>[0], 'tk' | 'storage'>): StagedCopy =>
-    paired ? pairedTile({ ...o, storage: st, tk: TK }) : transposedTile({ ...o, storage: st, vec4: true, tk: TK });
   const srcCopy: StagedCopy = views.src
-    ? tile({
+    ? transposedTile({
+        storage: st,
         buffer: n.src,
+        vec4: true,
         lines: TR,
+        tk: TK,
         at: (r, k, k0) => sum(mul(`min(${sum(tiles.rowOf(k0), r)}, batch - 1u)`, inSize), mul('alpha', op.c), tiles.gammaOf(k0), k),
         slot: (k, r) => `${xRef(k, div(r, 4))}[${mod(r, 4)}]`,
       })
@@ -241,9 +239,12 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
   const wRow = (dd: U32Expr, beta: U32Expr) => sum(u(wOff), mul(sum(mul(sum(mul('alpha', op.d), 'delta0', dd), op.b), beta), op.c));
   // Line t of the weight tile is output beta0 + t % TB of group delta0 + t / TB.
   const wCopy: StagedCopy = views.params
-    ? tile({
+    ? transposedTile({
+        storage: st,
         buffer: n.params,
+        vec4: true,
         lines: TD * TB,
+        tk: TK,
         at: (t, k, k0) => sum(wRow(div(t, TB), `min(${sum('beta0', mod(t, TB))}, ${u(op.b - 1)})`), tiles.gammaOf(k0), k),
         slot: (k, t) => `${wRef(sum(mul(div(t, TB), TK), k), div(mod(t, TB), 4))}[${mod(t, 4)}]`,
       })
@@ -345,7 +346,7 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
     ...registerTileKnobs(s),
     vec4: flag(s, 'vec4'),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['ilv', 'pad', 'pl', 'ku', 'pr']),
+    ...presentFlags(s, ['ilv', 'pad', 'pl', 'ku']),
     ...(s.rt === undefined ? {} : { rt: knob(s, 'rt') }),
   }),
   emit,
