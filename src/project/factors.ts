@@ -134,12 +134,12 @@ export function factorChain(n: ModelNode): FactorChain {
 }
 
 /** P·F: the output of F goes through P. */
-function permuteRows(f: Factor, dest: Int32Array): Factor {
+export function permuteRows(f: Factor, dest: Int32Array): Factor {
   return { ...f, row: f.row.map((r) => dest[r]) };
 }
 
 /** F·P: F reads the output of P, so F's column y becomes column x with dest[x] = y. */
-function permuteColumns(f: Factor, dest: Int32Array): Factor {
+export function permuteColumns(f: Factor, dest: Int32Array): Factor {
   const inverse = new Int32Array(dest.length);
   dest.forEach((y, x) => (inverse[y] = x));
   return { ...f, col: f.col.map((c) => inverse[c]) };

@@ -19,6 +19,7 @@ import { assertNever } from '../util/assert.js';
 import { chainDense, factorChain, type Factor } from './factors.js';
 import { eagerFit, memo, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { coversClass, reachesTarget, solveAgainstIsometries, solveFreeRuns } from './free-factor.js';
+import { foldMonomials } from './monomial.js';
 import { rankFloorMet } from './rank-bound.js';
 import { refineChain, defaultRefineRounds } from './refine.js';
 import { leftSupportOfFactor, leftSupportOfProduct, rightSupportOfFactor, rightSupportOfProduct } from './support.js';
@@ -28,16 +29,26 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
   const m = node.out;
   const n = node.in;
   const params = zeroTensors(node, options);
-  const { factors, fixed, biases } = factorChain(node);
-  // Biases of its stages add nothing to M: left at zero (zeroTensors), and the method says so.
-  const withBiases = (method: string) => (biases.length === 0 ? method : `${method}; bias${biases.length === 1 ? '' : 'es'} inside the chain (${biases.join(', ')}): zero`);
+  const chain = factorChain(node);
+  const { fixed, biases } = chain;
+  const { factors, folded } = foldMonomials(chain.factors);
+  // Biases of its stages add nothing to M: left at zero (zeroTensors), and the method says so; folded scales are 1.
+  const withBiases = (method: string) =>
+    [
+      method,
+      ...(biases.length === 0 ? [] : [`bias${biases.length === 1 ? '' : 'es'} inside the chain (${biases.join(', ')}): zero`]),
+      ...(folded.length === 0 ? [] : [`${folded.map((f) => f.tensor).join(', ')} folded into ${folded.length === 1 ? 'its neighbour' : 'their neighbours'}: 1`]),
+    ].join('; ');
   if (fixed) {
     const approx = new Float64Array(m * n);
     fixed.forEach((y, x) => (approx[y * n + x] = 1));
     return eagerFit(params, approx, target, withBiases('fixed permutation (no parameters)'), true);
   }
   const values: Float64Array[] = factors.map((f) => new Float64Array(f.row.length));
-  const write = () => factors.forEach((f, i) => params.get(f.tensor)!.set(values[i], f.offset));
+  const write = () => {
+    factors.forEach((f, i) => params.get(f.tensor)!.set(values[i], f.offset));
+    for (const f of folded) params.get(f.tensor)!.fill(1, f.offset, f.offset + f.row.length);
+  };
   if (factors.length === 1) {
     fitChain(target, m, n, factors, values, 0, 1);
     write();
@@ -100,6 +111,8 @@ function hierarchicalExact(node: ModelNode): boolean {
       case 'bias':
         return [];
       case 'ks':
+        // K(a,1,1,d) (`diag()`) beside a factor is folded into it (monomial.ts).
+        return n.b === 1 && n.c === 1 ? [] : [n];
       case 'bsr':
         return [n];
       default:
