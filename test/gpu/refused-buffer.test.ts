@@ -274,6 +274,24 @@ it("temporaries an encodeForward made invalid: the next forward fails (no stale 
   }));
 
 /**
+ * Runs `record` once, in a microtask right after the device's next submission (a runner's call then waits for its
+ * errors); the submission hook is removed then. Returns whether it has run.
+ */
+function afterNextSubmit(device: GPUDevice, record: () => void): () => boolean {
+  const submit = device.queue.submit;
+  let done = false;
+  device.queue.submit = (buffers: Iterable<GPUCommandBuffer>) => {
+    submit(buffers);
+    device.queue.submit = submit;
+    queueMicrotask(() => {
+      record();
+      done = true;
+    });
+  };
+  return () => done;
+}
+
+/**
  * A caller's encodeForward recorded while a failing forward waits for its errors (after its submit) makes temporaries
  * of its own for its larger batch: the failure frees only those the forward made, so the caller's encoder still runs
  * right (before this was settled, freeing "every temporary made since the call began" took the caller's too).
@@ -289,19 +307,11 @@ it("an encodeForward recorded while a failing forward waits keeps its temporarie
     device.queue.writeBuffer(x, 0, xs);
     const encoder = device.createCommandEncoder();
     // Right after the forward's submission (its errors not yet known), the caller records its pass.
-    const submit = device.queue.submit;
-    let record: (() => void) | undefined = () => runner.encodeForward(encoder, x, y, rows);
-    device.queue.submit = (buffers: Iterable<GPUCommandBuffer>) => {
-      submit(buffers);
-      const now = record;
-      record = undefined;
-      if (now) queueMicrotask(now);
-    };
+    const recorded = afterNextSubmit(device, () => runner.encodeForward(encoder, x, y, rows));
     state.invalid = 'monc x';
     await expectMoncError(() => runner.forward(input(8)), 'wgsl', "map 'a': WebGPU error while running the map: ");
     state.invalid = undefined;
-    device.queue.submit = submit;
-    expect(record, 'the caller recorded while the forward waited').toBeUndefined();
+    expect(recorded(), 'the caller recorded while the forward waited').toBe(true);
     encoder.copyBufferToBuffer(y, 0, read, 0, y.size);
     device.pushErrorScope('validation');
     device.queue.submit([encoder.finish()]);
@@ -310,6 +320,29 @@ it("an encodeForward recorded while a failing forward waits keeps its temporarie
     expect(relativeError(new Float32Array(read.getMappedRange().slice(0)), referenceApply(checked.structure, tensors, xs, rows))).toBeLessThan(1e-5);
     for (const b of [x, y, read]) b.destroy();
     await checkedForward(runner, submits, 8);
+  }));
+
+it("an encodeBackward recorded while a failing backward waits keeps its temporaries: the caller's pass runs", () =>
+  withRunner(true, async ({ runner, state, device }) => {
+    const dy = (rows: number) => Float32Array.from({ length: rows * checked.out }, (_, i) => Math.cos(i + rows));
+    await runner.backward(input(2), dy(2));
+    const rows = 16;
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+    const [x, g, dx] = [checked.in, checked.out, checked.in].map((width, i) => device.createBuffer({ label: `caller ${i}`, size: rows * width * 4, usage }));
+    device.queue.writeBuffer(x, 0, input(rows));
+    device.queue.writeBuffer(g, 0, dy(rows));
+    const encoder = device.createCommandEncoder();
+    // Right after the backward pass's submission (its errors not yet known), the caller records its own.
+    const recorded = afterNextSubmit(device, () => runner.encodeBackward(encoder, x, g, dx, rows));
+    state.invalid = 'monc backward x';
+    await expectMoncError(() => runner.backward(input(8), dy(8)), 'wgsl', "map 'a': WebGPU error while running the backward pass: ");
+    state.invalid = undefined;
+    expect(recorded(), 'the caller recorded while the backward pass waited').toBe(true);
+    device.pushErrorScope('validation');
+    device.queue.submit([encoder.finish()]);
+    expect((await device.popErrorScope())?.message, "the caller's submission").toBeUndefined();
+    for (const b of [x, g, dx]) b.destroy();
+    expect((await runner.backward(input(8), dy(8))).dx.length).toBe(8 * checked.in);
   }));
 
 it('a createBuffer that throws other than refusing memory (a TypeError: a descriptor monc got wrong) is not reported as the device\'s refusal', () =>
