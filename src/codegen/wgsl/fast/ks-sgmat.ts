@@ -130,13 +130,19 @@
  *    0.1704 on 2 x 4, against 0.1748 for the default's f16-sum twin (call 3: 0.1699 vs 0.1756): the
  *    tuner's seed there since (f16SumTwin); lost at 1024 -> 4096 and n = 16384 (deepWideTwin).
  *
- * Session 19: `ro` (d = 1, tk 32 + pad 8, after every other candidate): each warp stages rows 0, 1,
- * 4, 5 of four instead of 0-3 (staging-rows.ts), 2 wavefronts per staging store instead of 3. Counted
- * per 16x16x16 MMA on 4096 -> 1024's f16-sum seed (one 256-invocation workgroup per SM): 4.5 store
- * wavefronts + 2 matrix-load wavefronts, against the ~3.3 clocks an MMA takes at Dawn's probed 645
- * TFLOP/s; `ro` makes it 3 + 2. The s18 timings of that op's f16-sum forms fit time ≈ 0.058 ms + 0.0172
- * ms per wavefront per MMA (seed 6.5: 0.1697; unpadded tk 32, 3 + 8: 0.2472; the old twin, 64 x 32 tk 64,
- * 4 + 3: 0.1748, 0.178 by the fit), which puts the seed with `ro` at ~0.144. Not yet timed.
+ * Session 19 (H100, call 2, B = 16384, bench/results/s19/call-2, plan.json there). Counted per 16x16x16
+ * MMA on 4096 -> 1024's f16-sum seed (one 256-invocation workgroup per SM): its staging stores (one
+ * f16 per vec4 lane, 8 lanes per row, so a warp's store covers 4 rows 20 words apart: banks 0, 20, 8,
+ * 28) take 3 wavefronts each, 4.5 per MMA, and its matrix loads 2 per MMA; s18's f16-sum timings of
+ * that op fitted 0.058 ms + 0.0172 ms per wavefront per MMA. Timed and removed (code: commit 770114c):
+ *  - `ro`, each warp staging rows 0, 1, 4, 5 of four (row bits 1 and 2 swapped in every staging pass's
+ *    index: 2 wavefronts per store): lost everywhere, 4096 -> 1024 seed 0.2662 vs 0.1697 (f32 64 x 64
+ *    tk 32 0.2834 vs 0.2199), 1024 -> 4096 0.0844-0.1477 vs 0.0658, n = 16384 0.1812 vs 0.1672.
+ *  - 2 x 2 grids of 128 x 64 / 64 x 128 f16-sum subgroup tiles (1.5 load wavefronts per MMA, two
+ *    128-invocation workgroups per SM): 4096 -> 1024 tk 16 0.1851, tk 32 0.2572 (with ro 0.3999-0.4731).
+ *  The fit predicted 0.135-0.145 for both: refuted as stated. What `ro` also changed is each staging
+ *  pass's row index (a bit swap of e / 8 instead of an offset from lid / 8), so `rx` (below) keeps the
+ *  passes' offsets constant: rows (lid / 8 ^ rx) + 32·p, rx from lid once, the same rows as ro's.
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -152,7 +158,7 @@ import { ksTileOrigin } from './ks-tile-origin.js';
 import { doubleBufferedLoop } from './double-buffered-loop.js';
 import { resultMatrix, resultRegisters, stagedStores, SUBGROUP_MATRIX_UNIFORMITY_OFF, tileLoads, tileStores, type PlacedTile, type ResultComponent } from './sgmat-results.js';
 import { opOperands } from './operands.js';
-import { spreadPays, spreadRow } from './staging-rows.js';
+import { SPREAD_ROWS, spreadLet, spreadPays, spreadRow } from './staging-rows.js';
 import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel, type TiledKernelParts } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
@@ -199,7 +205,7 @@ export interface KsSgmatSchedule extends Schedule {
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
   // Session 13 (absent = off): `ku`, each staged chunk's 16-deep steps written out (file comment).
-  // Session 19 (absent = off): `ro`, each warp stages rows in staging-rows.ts's order (d = 1, where
+  // Session 19 (absent = off): `rx`, each warp stages rows in staging-rows.ts's order (d = 1, where
   // that cuts the counted store wavefronts: tk 32 + pad 8).
 }
 
@@ -228,8 +234,8 @@ interface SgTiling {
   readonly wc: number;
   /** Double-buffered staging (`db`). */
   readonly db: boolean;
-  /** Rows staged in staging-rows.ts's order (`ro`). */
-  readonly ro: boolean;
+  /** Rows staged in staging-rows.ts's order (`rx`). */
+  readonly rx: boolean;
   readonly sharedBytes: number;
 }
 
@@ -252,7 +258,7 @@ function sgTiling(s: KsSgmatSchedule, op: KsOp): SgTiling {
   // Each subgroup stages its own epilogue tiles; the operand tiles (sg × rows source rows, sgc ×
   // cols W rows) are shared, twice over when double-buffered.
   const sharedBytes = 2 * dtile * ((s.gload === true ? TILE : tk) + pad) * (sg * rows + sgc * cols) * (db ? 2 : 1) + staged * sg * sgc;
-  return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sg, sgc, wr: sg * rows, wc: sgc * cols, db, ro: s.ro === true, sharedBytes };
+  return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sg, sgc, wr: sg * rows, wc: sgc * cols, db, rx: s.rx === true, sharedBytes };
 }
 
 /** `band`'s staged rows: cols plus 16 bytes of padding (the 16 rows of a matrix store then start on 8 different banks). */
@@ -282,8 +288,9 @@ function applies(op: KsOp, limits: TargetLimits): boolean {
 }
 
 function valid(op: KsOp, t: SgTiling, limits: TargetLimits): boolean {
-  const ro = t.ro === false || (op.d === 1 && spreadPays(t.tk, t.tk + t.pad));
-  return ro && op.c % t.tk === 0 && op.b % t.wc === 0 && SUBGROUP * t.sg * t.sgc <= limits.maxWorkgroupSize && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile * resultRegisters(t.result) <= ACCUMULATOR_REGISTERS, limits);
+  // rx: whole groups of SPREAD_ROWS rows per staging pass, so the pass offsets leave the swapped bits alone.
+  const rx = !t.rx || (op.d === 1 && spreadPays(t.tk, t.tk + t.pad) && ((SUBGROUP * t.sg * t.sgc) / (t.tk / 4)) % SPREAD_ROWS === 0);
+  return rx && op.c % t.tk === 0 && op.b % t.wc === 0 && SUBGROUP * t.sg * t.sgc <= limits.maxWorkgroupSize && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile * resultRegisters(t.result) <= ACCUMULATOR_REGISTERS, limits);
 }
 
 /** The sizes a subgroup-matrix ks tiling needs, shared by ks-sgmat and ks-sgmat-strided. */
@@ -390,21 +397,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
   // Session 19: the padded written-out tilings with rows staged in staging-rows.ts's order, where it pays.
-  const spread = writtenPadded.map((s): KsSgmatSchedule => ({ ...s, ro: true })).filter(fits);
-  // Session 19: f16-sum subgroup tiles of 128 x 64 and 64 x 128 (32 result tiles) on 2 x 2 subgroups,
-  // written out, padded, then with `ro` where it pays (BIG_TILES).
-  const big = gridded([[2, 2]], staged.filter((s) => s.rows * s.cols === BIG_TILES), fits).map((s): KsSgmatSchedule => ({ ...s, ku: true, pad: 8 })).filter(fits);
-  const bigSpread = big.map((s): KsSgmatSchedule => ({ ...s, ro: true })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...spread, ...big, ...bigSpread];
+  const spread = writtenPadded.map((s): KsSgmatSchedule => ({ ...s, rx: true })).filter(fits);
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...spread];
 }
-
-/**
- * Result elements of session 19's largest f16-sum subgroup tiles (128 x 64 or 64 x 128: 32 f16 result
- * matrices, the register budget). Counted per MMA: 12 matrix loads per 32 MMAs (1.5 load wavefronts
- * against 64 x 64's 2), and 128-invocation workgroups of which two fit an SM's registers, where the
- * 4096 -> 1024 seed's one 256-invocation workgroup stalls the whole SM at each of its barriers.
- */
-const BIG_TILES = 128 * 64;
 
 /** Subgroup tiles of 32 or 64 rows and β. */
 const tile32or64 = (s: KsSgmatSchedule): boolean => (s.rows === 32 || s.rows === 64) && (s.cols === 32 || s.cols === 64);
@@ -582,7 +577,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
       ? {
           count: (WR * SK) / 4,
           register: 'vec4<f16>',
-          item: () => [`let kv = ${mod('e', SK / 4)};`, `let r = ${t.ro ? spreadRow(div('e', SK / 4)) : div('e', SK / 4)};`],
+          item: () => [`let kv = ${mod('e', SK / 4)};`, `let r = ${t.rx ? spreadRow(SK / 4) : div('e', SK / 4)};`],
           load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'kv * 4u', u(0)), 4)}];`],
           store: (v) => LANES.map((l, q) => `${xsAt(u(0), 'r', sum('kv * 4u', u(q)))} = ${v}.${l};`),
         }
@@ -607,7 +602,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     ? {
         count: (TD * WC * SK) / 4,
         register: 'vec4<f16>',
-        item: () => [`let kv = ${mod('e', SK / 4)};`, `let bb = ${t.ro ? spreadRow(mod(div('e', SK / 4), WC)) : mod(div('e', SK / 4), WC)};`, `let dd = ${div('e', (SK / 4) * WC)};`],
+        item: () => [`let kv = ${mod('e', SK / 4)};`, `let bb = ${t.rx ? mod(spreadRow(SK / 4), WC) : mod(div('e', SK / 4), WC)};`, `let dd = ${div('e', (SK / 4) * WC)};`],
         load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'kv * 4u'), 4)}];`],
         store: (v) => LANES.map((l, q) => `${wsAt('dd', 'bb', sum('kv * 4u', u(q)))} = ${v}.${l};`),
       }
@@ -806,6 +801,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     : [...accInit, ...reduction, ...(t.oneRound ? oneRound : epilogue)];
 
   const inner = [
+    ...(t.rx ? [spreadLet(SK / 4)] : []),
     ...Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(dd, i, j)} = ${result}();`))).flat(2),
     ...mainPath,
   ];
@@ -849,7 +845,7 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
     ...(s.ku === undefined ? {} : { ku: flag(s, 'ku') }),
-    ...(s.ro === undefined ? {} : { ro: flag(s, 'ro') }),
+    ...(s.rx === undefined ? {} : { rx: flag(s, 'rx') }),
   }),
   emit,
 };

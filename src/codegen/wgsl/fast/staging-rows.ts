@@ -1,5 +1,5 @@
 /**
- * The order in which a warp's lanes stage rows of a ks-sgmat chunk (`ro`). The staging's lanes take
+ * The order in which a warp's lanes stage rows of a ks-sgmat chunk (`rx`). The staging's lanes take
  * tk / 4 vec4s along γ per row, so one warp spans 128 / tk rows, and each f16 store (lane q of every
  * vec4) puts 32 words in workgroup rows tk + pad halves apart. At tk 32 + pad 8 (rows 20 words apart)
  * the four rows of a warp start on banks 0, 20, 8, 28: each store takes 3 wavefronts (64-bit stores:
@@ -7,15 +7,28 @@
  * parity). Swapping bits 1 and 2 of the row index gives a warp rows 0, 1, 4, 5 (banks 0, 20, 16, 4):
  * 2 wavefronts. Only rows change, never which vec4 lane a store writes (rotating the lanes, `sw`,
  * lost on the H100 in session 16), so the global loads stay the same runs of 4·tk bytes.
+ * (ks-sgmat's `rx`; its session-19 `ro` swapped the bits in every pass's index and lost: ks-sgmat.ts.)
  */
 
-import type { U32Expr } from '../u32.js';
+/** Rows whose order a warp's swap stays within: the pass offsets must be multiples of it. */
+export const SPREAD_ROWS = 8;
 
-/** A row index with bits 1 and 2 swapped (WGSL): the warp of rows 0-3 stages rows 0, 1, 4, 5. */
-export function spreadRow(rr: U32Expr): string {
-  // WGSL takes no bitwise operator beside an arithmetic one unparenthesised.
-  const r = `(${rr})`;
-  return `((${r} & ~6u) | ((${r} & 2u) << 1u) | ((${r} & 4u) >> 1u))`;
+/**
+ * The swap, per invocation, once (WGSL): 6 (bits 1 and 2) where they differ in its first row lid /
+ * lanesPerRow, else 0, so that row ^ rx swaps them.
+ */
+export function spreadLet(lanesPerRow: number): string {
+  const first = `(lid / ${lanesPerRow}u)`;
+  return `let rx = (((${first} >> 1u) ^ (${first} >> 2u)) & 1u) * 6u;`;
+}
+
+/**
+ * Staging item e's row (e = lid + a pass offset, a multiple of SPREAD_ROWS rows) in the swapped order:
+ * the invocation's first row swapped, plus the pass's rows, so each pass adds a constant as the plain
+ * order's e / lanesPerRow does (session 19's `ro` swapped e / lanesPerRow in every pass and lost).
+ */
+export function spreadRow(lanesPerRow: number): string {
+  return `(((lid / ${lanesPerRow}u) ^ rx) + (e - lid) / ${lanesPerRow}u)`;
 }
 
 const swapBits12 = (r: number): number => (r & ~6) | ((r & 2) << 1) | ((r & 4) >> 1);
