@@ -29,8 +29,8 @@ describe('ks-sgmat-strided acc16: the schedule space', () => {
     for (const [name, c] of shapes) {
       const [first, strided] = c.ops as KsOp[];
       expect(ksSgmatStrided.candidates(first, H200).some((s) => 'acc16' in s), name).toBe(false);
-      // pd, db and bp forms come last (ks-sgmat-strided-prefetch, -db, -bp.test.ts), after ds with f32 results, and the sw twins (-ds, -swizzle.test.ts)
-      const all = ksSgmatStrided.candidates(strided, H200).filter((s) => s.pd === undefined && s.db === undefined && s.bp === undefined && s.sw === undefined && !(s.ds !== undefined && s.acc16 === undefined));
+      // pd and db twins come last (ks-sgmat-strided-prefetch.test.ts), after ds with f32 results, and the sw twins (-ds, -swizzle.test.ts)
+      const all = ksSgmatStrided.candidates(strided, H200).filter((s) => s.pd === undefined && s.db === undefined && s.sw === undefined && !(s.ds !== undefined && s.acc16 === undefined));
       const at = all.findIndex((s) => s.acc16 === true);
       expect(at, name).toBeGreaterThan(0);
       expect(all.slice(at).every((s) => s.acc16 === true), name).toBe(true);
@@ -65,7 +65,7 @@ describe('ks-sgmat-strided acc16: the schedule space', () => {
     expect('acc16' in ksSgmatStrided.decode(schedule({ dtile: 8, cols: 64, sb: 32, mr: 2, chunks: 4, tk: 32, wres: true }))).toBe(false);
   });
 
-  it("names the tuner's f16-sum seed: the default with acc16 and 64 β per workgroup where that is a candidate (n = 4096, n = 16384), none elsewhere", () => {
+  it("names the tuner's f16-sum seed: the 32-β default with acc16 and 64 β per workgroup where that is a candidate (n = 4096, n = 16384), none elsewhere", () => {
     const twins = shapes.map(([name, c]) => [name, ...(c.ops as KsOp[]).map((op) => stridedF16SumTwin(op, H200))] as const);
     for (const [name, first, strided] of twins) {
       expect(first, name).toBeUndefined(); // d = 1: f16 results are ks-sgmat's (its own f16SumTwin)
@@ -73,8 +73,10 @@ describe('ks-sgmat-strided acc16: the schedule space', () => {
         const op = shapes.find(([n]) => n === name)![1].ops[1] as KsOp;
         // 64 β per workgroup: one subgroup of 64 β per δ where its resident W fits (c = 64), else two of 32 (c = 128).
         const wide = name === 'n=4096' ? { cols: 64, sb: 64 } : { cols: 64, sb: 32 };
-        // 8 row chunks, as measured (n = 4096's f32-sum default takes 16 since session 18).
-        expect(strided, name).toEqual({ ...ksSgmatStrided.defaultSchedule(op, H200), chunks: 8, ...wide, acc16: true });
+        // 8 row chunks and 32-row matrix chunks, as measured (n = 4096's f32-sum default takes 16 row
+        // chunks since session 18, and every β with one row tile per subgroup since session 19).
+        const measured = { ...schedule({ dtile: 16, cols: 32, sb: 32, mr: 2, chunks: 8, tk: 16, wres: true }), sw: true };
+        expect(strided, name).toEqual({ ...measured, ...wide, acc16: true });
         expect(ksSgmatStrided.candidates(op, H200)).toContainEqual(strided);
       } else expect(strided, name).toBeUndefined(); // d = 4: the default's pd 2 has no acc16 twin among the candidates
     }

@@ -1,9 +1,9 @@
 /**
  * ks-sgmat-strided's `db` knob: the source staged in two buffers, γ chunk kc of a row chunk in
  * buffer kc mod 2, so each chunk's multiply-adds and the next chunk's stores share the phase
- * between two barriers (one barrier per γ chunk instead of two). Offered after pd (only bp after
- * it), as twins of session 6's form (and its sw and 16-row-chunk forms) with an even number of γ
- * chunks per row chunk where both buffers fit; never a default. Results through the subgroup-matrix emulation on SwiftShader
+ * between two barriers (one barrier per γ chunk instead of two). Offered last, as twins of session
+ * 6's form (and its sw and 16-row-chunk forms) with an even number of γ chunks per row chunk where
+ * both buffers fit; never a default. Results through the subgroup-matrix emulation on SwiftShader
  * against float64, across row chunks and batches that end inside one.
  */
 import { describe, expect, it } from 'vitest';
@@ -24,18 +24,15 @@ const wide = { dtile: 16, cols: 64, sb: 64, mr: 1, chunks: 8, tk: 16, wres: true
 const barriers = (wgsl: string) => wgsl.match(/workgroupBarrier\(\);/g)?.length ?? 0;
 
 describe('ks-sgmat-strided db: the schedule space', () => {
-  it('offers db after pd (then only bp), as twins of session 6\'s form with an even number of γ chunks, where two buffers fit; never the default', () => {
+  it('offers db last, as twins of session 6\'s form with an even number of γ chunks, where two buffers fit; never the default', () => {
     for (const [name, c] of GOAL_SHAPES) {
       const op = c.ops[1] as KsOp;
       const all = ksSgmatStrided.candidates(op, H200);
       const at = all.findIndex((s) => s.db !== undefined);
       expect(at, name).toBeGreaterThan(0);
-      // Then the bp forms (ks-sgmat-strided-bp.test.ts).
-      const end = all.findIndex((s) => s.bp !== undefined);
-      const twins = all.slice(at, end < 0 ? all.length : end);
-      expect(twins.every((s) => s.db === true) && all.slice(at).every((s) => s.db === true || s.bp === true), name).toBe(true);
+      expect(all.slice(at).every((s) => s.db === true), name).toBe(true);
       const keys = new Set(all.map(scheduleKey));
-      for (const s of twins) {
+      for (const s of all.slice(at)) {
         const { db: _, ...one } = s;
         expect(keys.has(scheduleKey(one)), JSON.stringify(s)).toBe(true);
         expect(s.rg === undefined && s.pd === undefined && s.acc16 === undefined && (op.c / s.tk) % 2 === 0, JSON.stringify(s)).toBe(true);

@@ -82,7 +82,7 @@ describe('ks-sgmat-strided ds with f32 results (session 11)', () => {
       const at = all.indexOf(f32[0]);
       expect(all.slice(at, at + f32.length), name).toEqual(f32);
       expect(all.slice(0, at).some((s) => s.pd !== undefined), name).toBe(false);
-      expect(all.slice(at + f32.length).every((s) => s.sw === true || s.pd === 2 || s.db === true || s.bp === true), name).toBe(true); // then their sw twins, then pd, db and bp
+      expect(all.slice(at + f32.length).every((s) => s.sw === true || s.pd === 2 || s.db === true), name).toBe(true); // then their sw twins, then pd, then db
       expect(ksSgmatStrided.defaultSchedule(op, H200).ds, name).toBeUndefined();
     }
     // n = 4096: 16 δ (32-byte runs) × 32 β as 8 subgroups of 2 δ (256 invocations, f32 slots

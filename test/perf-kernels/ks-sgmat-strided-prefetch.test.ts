@@ -27,10 +27,10 @@ describe('ks-sgmat-strided pd: the schedule space', () => {
       const all = ksSgmatStrided.candidates(op, H200);
       const at = all.findIndex((s) => s.pd !== undefined);
       expect(at).toBeGreaterThan(0);
-      // Then the db twins (ks-sgmat-strided-db.test.ts) and the bp forms (-bp.test.ts).
+      // Then the db twins (ks-sgmat-strided-db.test.ts).
       const end = all.findIndex((s) => s.db !== undefined);
       expect(all.slice(at, end < 0 ? all.length : end).every((s) => s.pd === 2)).toBe(true);
-      expect(all.slice(at).every((s) => s.pd === 2 || s.db === true || s.bp === true)).toBe(true);
+      expect(all.slice(at).every((s) => s.pd === 2 || s.db === true)).toBe(true);
       const keys = new Set(all.map(scheduleKey));
       for (const s of all.slice(at).filter((s) => s.pd !== undefined)) {
         const { pd: _, ...one } = s;

@@ -40,7 +40,7 @@ describe('ks-sgmat-strided sw: the schedule space', () => {
         // sw where a row's δ (d > 1) take two or more vec4 runs, and with 4 δ as the twin of 16 row
         // chunks (the only form that offers them; sgmat-strided.test.ts); d = 1 keeps the plain form.
         expect(plain.sw, `${name} d = ${op.d}`).toBe(op.d > 1 && (plain.dtile >= 8 || plain.chunks === 16) ? true : undefined);
-        if (op.d > 1) expect(all[all.length - 1].pd === 2 || all[all.length - 1].db === true || all[all.length - 1].bp === true, name).toBe(true); // pd, db and bp stay last
+        if (op.d > 1) expect(all[all.length - 1].pd === 2 || all[all.length - 1].db === true, name).toBe(true); // pd and db stay last
       }
     const op1 = N4096.ops[1] as KsOp;
     expect(ksSgmatStrided.candidates(op1, H200)).toContainEqual(swizzled(s10Best));

@@ -45,8 +45,7 @@ export interface KsSgmatStridedSchedule extends Schedule {
   // form: `pd`, the prefetch depth in γ chunks (prefetchDepth; absent = 1). Optional where the
   // staging or the epilogue moves vec4 runs: `sw`, swizzled lanes (a flag; absent = false).
   // Optional in session 6's form with pd 1: `db`, the source staged in two buffers (doubleBuffered;
-  // a flag; absent = false). Optional in session 6's form with two β groups or more: `bp`, the β
-  // groups in turn at the epilogue's slots (betaGroupTurns; a flag; absent = false).
+  // a flag; absent = false).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -91,13 +90,6 @@ export interface StridedTiling {
    * (one local store and four loads per staged vec4, four stores and a load per written one).
    */
   readonly sw: boolean;
-  /**
-   * β groups in turn at the epilogue's slots (bp): each round's slots hold the tiles of one β
-   * group (td slots), and the groups store, pass a barrier, are written out and pass another
-   * one after the other, so the slots take 1 / groups of the workgroup memory at groups times the
-   * epilogue's barriers.
-   */
-  readonly bp: boolean;
   /** d = 1: the source is staged and the destination written along γ and β, not δ. */
   readonly contiguous: boolean;
   /** Subgroups, β groups per δ, invocations. */
@@ -192,19 +184,6 @@ function doubleBuffered(s: KsSgmatStridedSchedule): boolean {
 }
 
 /**
- * β groups in turn: with bp, the subgroups of one β group at a time store their result tiles into
- * the epilogue's slots, so the slots are sized for one group (1 / groups of the bytes). This
- * admits 64 β per workgroup of 16 δ as two 32-β subgroups per δ (1024 invocations) with f32
- * results, where the slots of all 32 subgroups (33 KiB) and the staged source (24 KiB) exceed 48
- * KiB: a workgroup that covers every β of its δ reads its source once, where two 32-β workgroups
- * read it twice. Session 6's form only, with two β groups or more and one δ per subgroup. Absent =
- * false.
- */
-function betaGroupTurns(s: KsSgmatStridedSchedule): boolean {
-  return flag(s, 'bp');
-}
-
-/**
  * Epilogue slot (halves) of an f16 result tile when d > 1. A warp's reads (for each of the four
  * rotated steps) take the 16 β of one row from `runs` δ planes, 8 words each (two halves a word),
  * δ 4·dv + (q + dv) mod 4 for run dv. 272 halves (136 words ≡ 8 mod 32) put the runs' 8-word
@@ -227,7 +206,6 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const wstage = flag(s, 'wstage');
   const acc16 = flag(s, 'acc16');
   const sw = flag(s, 'sw');
-  const bp = betaGroupTurns(s);
   const contiguous = op.d === 1;
   const groups = tb / sb;
   const slots = td * groups * rg;
@@ -248,9 +226,9 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
     // Epilogue slots: each δ run of a warp reads 32 / runs consecutive β of one row.
     slot = acc16 ? halfSlot(runs) : 256 + Math.min(16, Math.max(4, 32 / runs));
   }
-  const sharedBytes = 2 * td * plane * (db ? 2 : 1) + ((acc16 ? 2 : 4) * slots * slot * et) / (bp ? groups : 1) + (wstage ? 2 * td * tb * tkp : 0);
+  const sharedBytes = 2 * td * plane * (db ? 2 : 1) + (acc16 ? 2 : 4) * slots * slot * et + (wstage ? 2 * td * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, db, bp, acc16, sw, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, db, acc16, sw, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -281,7 +259,6 @@ export function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean
     t.td % t.ds === 0 &&
     (t.pd === 1 || (t.pd === 2 && !t.extended && (op.c / t.tk) % 2 === 0)) &&
     (!t.db || (t.pd === 1 && !t.extended && !t.contiguous && (op.c / t.tk) % 2 === 0)) &&
-    (!t.bp || (!t.extended && !t.contiguous && t.ds === 1 && t.groups >= 2)) &&
     t.tb % t.sb === 0 &&
     t.sb % TILE === 0 &&
     (t.mr * t.nb) % t.et === 0 &&

@@ -108,7 +108,7 @@ function enumerate(
   rgs: readonly (number | undefined)[],
   mrs: readonly number[],
   weights: readonly WeightSource[],
-  extra: { readonly acc16?: true; readonly ds?: number; readonly bp?: true } = {},
+  extra: { readonly acc16?: true; readonly ds?: number } = {},
 ): KsSgmatStridedSchedule[] {
   const out: KsSgmatStridedSchedule[] = [];
   for (const dtile of dtiles)
@@ -153,11 +153,8 @@ function enumerate(
  * lanes (`sw`: no vector indexed by a runtime lane, which f16 vectors suffer most from), then
  * the `et` schedules with them, then session 6's form with sw and 16 row chunks.
  * Then (d > 1), session 6's form, its sw twins and its 16-row-chunk form with `pd` 2, the
- * source loads two γ chunks ahead, where a row chunk has an even number of γ chunks; then the same
- * with `db`, the source in two buffers (one barrier per γ chunk), where both fit. Last (d > 1),
- * session 6's form with the β groups in turn at the epilogue's slots (`bp`) where a workgroup
- * covers 64 β or more and it does not fit without them, then those with sw and with sw and 16 row
- * chunks.
+ * source loads two γ chunks ahead, where a row chunk has an even number of γ chunks; last the same
+ * with `db`, the source in two buffers (one barrier per γ chunk), where both fit.
  *
  * Tried and removed (session 14, H200, B = 16384, bench/results/s14/call-1, plan bench/results/
  * s14/call-1/plan.json; code: commit 6247072): `mt`, the source moved by matrix copies (one
@@ -193,6 +190,13 @@ function enumerate(
  * the first besides residency. It lost or tied everywhere: n = 4096 0.2654 vs 0.2426 (the f16-sum
  * seed 0.2085 vs 0.2103), n = 16384 0.4249 vs 0.4121, 1024 -> 4096 0.6023 vs 0.3390, 4096 -> 1024
  * 0.1713 vs 0.1020.
+ * Tried and removed (session 19, H100, B = 16384, bench/results/s19/call-2, plan.json there; code:
+ * commit 65c1c9e): `bp`, the β groups taking the epilogue's slots in turn (slots for one β group,
+ * twice the epilogue's barriers), which admitted 64 β per workgroup as two 32-β subgroups per δ
+ * with 32-row warp tiles (1024 invocations, 64 registers at most: about 104 wanted): n = 4096 0.2463
+ * (16 row chunks), 0.3066 (8), 0.4260 (8, no sw) vs the default's 0.2361; n = 16384 0.4308 vs 0.3958;
+ * 1024 -> 4096 1.0859 vs 0.3410. The same 64 β with 16-row warp tiles, which fit without bp, won
+ * (readOnceTwin): reading the source once pays, bp's barriers and registers did not.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
@@ -231,12 +235,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // same two barriers. One 512-invocation workgroup per SM passes 14 barriers per row chunk at
   // n = 4096 with about one multiply-add per subgroup between two (bench/occupancy.ts).
   const twoBuffers = [...measuredForm, ...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, db: true })).filter((s) => valid(op, tiling(op, s), limits));
-  // β groups in turn at the epilogue's slots (bp), where a workgroup covers 64 β or more (every β
-  // when b ≤ 64: the source is read b / cols times) and session 6's form does not fit without them:
-  // 16 δ × 64 β as two 32-β subgroups per δ (1024 invocations) with f32 sums.
-  const turns = inPlaceWhereNeeded(enumerate(op, limits, dtiles, [undefined], [1, 2], weights, { bp: true })).filter(({ bp: _, ...plain }) => plain.cols >= Math.min(64, op.b) && !valid(op, tiling(op, plain), limits));
-  const inTurns = [...turns, ...swizzled(op, [...turns, ...turns.filter((s) => s.chunks === 8).map((s) => ({ ...s, chunks: 16 }))], limits)];
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...deeperPrefetch, ...twoBuffers, ...inTurns];
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...deeperPrefetch, ...twoBuffers];
 }
 
 /**
@@ -277,13 +276,36 @@ function fewestRounds(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits)
  * Since session 12, 4 δ (d = 4) take 16 row chunks with swizzled lanes (longerRowsTwin); since
  * session 18, so do the 16-δ forms (n = 4096, n = 16384: H100 figures in the body below). That
  * move is a heuristic for every op with d ≥ 16 and β in 32s: it was timed only on K(1, 64, 64, 64)
- * and K(1, 128, 128, 128) (review s18, 7).
+ * and K(1, 128, 128, 128) (review s18, 7). Since session 19, where 16 δ × every β fit as 32-β
+ * subgroups (b = 64: n = 4096), a workgroup takes every β with one row tile per subgroup
+ * (readOnceTwin).
  * When d = 1 (untuned builds take ks-sgmat there; this is the tuner's seed): the same
  * per-subgroup work (32 rows × 32 β, W resident where it fits, else staged) with 8 subgroups
  * over 64 β and 4 row groups, 4 row chunks, γ chunks of 64 (whole rows of Monarch n = 4096's
  * blocks).
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
+  const s = measuredShape(op, limits);
+  return op.d > 1 ? readOnceTwin(op, s, limits) : s;
+}
+
+/**
+ * With 16 δ or more per workgroup in 32-β subgroups, `s` with every β of op in one workgroup (two
+ * subgroups per δ when b = 64: 1024 invocations) and one row tile per subgroup (`mr` 1: the 32 f32
+ * slots fit beside the staged source), where that is valid: the source, which 32-β workgroups
+ * stage once per 32 β, is then read and staged once (32 KiB per 256 MMAs, the first factor's,
+ * against 64 KiB). H100, session 19 call 2 (bench/results/s19/call-2, plan-s19c), B = 16384, n =
+ * 4096's K(1, 64, 64, 64): 0.2157 ms against the 32-β default's 0.2361 (f32 sums), the 32-β
+ * form with one row tile per subgroup 0.3062, 8 row chunks 0.2459. A heuristic where b ≤ 64
+ * elsewhere (d ≥ 16): timed on n = 4096 only; n = 16384 (b = 128) keeps 32 β.
+ */
+function readOnceTwin(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): KsSgmatStridedSchedule {
+  const twin: KsSgmatStridedSchedule = { ...s, cols: op.b, mr: 1 };
+  return s.dtile >= 16 && s.sb === 32 && s.cols < op.b && valid(op, tiling(op, twin), limits) ? twin : s;
+}
+
+/** The default before readOnceTwin: the shape of the measured bests (defaultSchedule). */
+function measuredShape(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
   const what = `K(${op.a},${op.b},${op.c},${op.d})`;
   if (op.d === 1) {
     const contiguousScore = (s: KsSgmatStridedSchedule): number => {
@@ -322,9 +344,8 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
       t.sharedBytes / 65536
     );
   };
-  // f16 results (acc16) lost on the H100, ds with f32 results did not win (session 11): never a
-  // default; nor bp (not measured yet).
-  const best = highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.acc16 === undefined && s.ds === undefined && s.sw === undefined && s.bp === undefined), score);
+  // f16 results (acc16) lost on the H100, ds with f32 results did not win (session 11): never a default.
+  const best = highestScoring('ks-sgmat-strided', what, candidates(op, limits).filter((s) => s.acc16 === undefined && s.ds === undefined && s.sw === undefined), score);
   // 16 row chunks: the d = 4 defaults (longerRowsTwin), and 16 δ (H100, session 18, B = 16384:
   // n = 4096's K(1, 64, 64, 64) 0.2355 ms vs 0.2426 with 8 chunks, call 3, bench/results/s18/call-3;
   // n = 16384's K(1, 128, 128, 128), B = 4096, 0.3958 vs 0.4125, call 4, bench/results/s18/call-4).
@@ -348,8 +369,8 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
  */
 export function stridedF16SumTwin(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule | undefined {
   if (op.d === 1 || !hasF16Results(limits) || !stridedSgmatApplies(op, limits)) return undefined;
-  // Measured with 8 row chunks (the f16-result forms have no 16-chunk twins).
-  const d: KsSgmatStridedSchedule = { ...defaultSchedule(op, limits), chunks: 8 };
+  // Measured with 8 row chunks (the f16-result forms have no 16-chunk twins), from the 32-β shape.
+  const d: KsSgmatStridedSchedule = { ...measuredShape(op, limits), chunks: 8 };
   if (d.acc16 !== undefined) return undefined;
   const all = candidates(op, limits);
   return [{ ...d, cols: 64, sb: 64, acc16: true }, { ...d, cols: 64, sb: 32, acc16: true }, { ...d, acc16: true }].find((s) => isAmong(s, all));
@@ -576,20 +597,16 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const biasIndex = renderIndex(logicalOut); // the bias is read at the LOGICAL output index (ir.ts)
   const vw = views.dst ? 4 : 1;
   const runs = (contiguous ? TILE : TD) / vw;
-  // bp: the β groups take the slots in turn (TURNS passes of SLP slots each, β group p in pass p).
-  const TURNS = t.bp ? G : 1;
-  const SLP = SL / TURNS;
-  const perRow = runs * (contiguous ? 1 : TILE) * (G / TURNS);
-  const slotOf = sum(RG > 1 ? mul('sr', TD * G) : undefined, t.bp ? undefined : mul('g', TD));
+  const perRow = runs * (contiguous ? 1 : TILE) * G;
+  const slotOf = sum(RG > 1 ? mul('sr', TD * G) : undefined, mul('g', TD));
   // `base`: the first slot of the round's tile q (q · S slots in; none in a round of one tile).
   const osAt = (lane: U32Expr, base: number) =>
     contiguous
       ? `${os}[${sum(base > 0 ? u(base * SLOT) : undefined, mul(slotOf, SLOT), mul('r', TILE), mul('bv', vw), lane)}]`
       : `${os}[${sum(base > 0 ? u(base * SLOT) : undefined, mul(sum(slotOf, mul('dv', vw), lane), SLOT), mul('r', TILE), 'bb')}]`;
-  const place = (p: number) =>
-    contiguous
-      ? [`let bv = ${mod('e', runs)};`, `let g = ${mod(div('e', runs), G)};`, `let bb = ${mul('bv', vw)};`]
-      : [`let dv = ${mod('e', runs)};`, `let bb = ${mod(div('e', runs), TILE)};`, `let g = ${t.bp ? u(p) : mod(div('e', runs * TILE), G)};`];
+  const place = contiguous
+    ? [`let bv = ${mod('e', runs)};`, `let g = ${mod(div('e', runs), G)};`, `let bb = ${mul('bv', vw)};`]
+    : [`let dv = ${mod('e', runs)};`, `let bb = ${mod(div('e', runs), TILE)};`, `let g = ${mod(div('e', runs * TILE), G)};`];
   const rotation = contiguous ? 'e / 8u' : 'dv';
   const bias = (q: number) => (biasOff === undefined ? [] : [scalarAt(n.params, views.params, sum(u(biasOff), biasIndex, u(q)))]);
   // f16 slots go to the destination as they are unless a bias or the old destination is added
@@ -622,20 +639,15 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) tiles.push([i, j]);
   // Rounds of ET tiles: each subgroup stores its tiles of the round in slots q·SL + its slot (sg;
   // with ds > 1 vslot + e·TDS, the slot a one-δ subgroup of that δ would have), one barrier, the
-  // workgroup writes them out tile by tile, one barrier (none after the last round). With bp each
-  // round is TURNS passes: the subgroups of β group p alone store (into slots q·SLP + sd), then
-  // the workgroup writes β group p's tiles.
+  // workgroup writes them out tile by tile, one barrier (none after the last round).
   const rounds = Array.from({ length: tiles.length / ET }, (_, ri) => tiles.slice(ri * ET, (ri + 1) * ET));
-  const passes = rounds.flatMap((round) => Array.from({ length: TURNS }, (_, p) => ({ round, p })));
-  const slotOfSubgroup = (e: number): U32Expr => (t.bp ? 'sd' : DS === 1 ? 'sg' : sum('vslot', u(e * TDS)));
-  const stores = (round: [number, number][]) =>
-    round.flatMap(([i, j], q) => deltas.map((e) => `subgroupMatrixStore<row_major>(&${os}, ${sum(q > 0 ? u(q * SLP * SLOT) : undefined, mul(slotOfSubgroup(e), SLOT))}, ${acc(e, i, j)}, ${u(TILE)});`));
-  const epilogue = passes.flatMap(({ round, p }, pi) => [
-    ...(t.bp ? [`if (${betaGroup} == ${u(p)}) {`, ...stores(round).map((l) => `  ${l}`), '}'] : stores(round)),
+  const slotOfSubgroup = (e: number): U32Expr => (DS === 1 ? 'sg' : sum('vslot', u(e * TDS)));
+  const epilogue = rounds.flatMap((round, ri) => [
+    ...round.flatMap(([i, j], q) => deltas.map((e) => `subgroupMatrixStore<row_major>(&${os}, ${sum(q > 0 ? u(q * SL * SLOT) : undefined, mul(slotOfSubgroup(e), SLOT))}, ${acc(e, i, j)}, ${u(TILE)});`)),
     'workgroupBarrier();',
     ...round.flatMap(([i, j], q) =>
-      cooperative((SLP * TILE * TILE) / vw, T, 'e', [
-        ...place(p),
+      cooperative((SL * TILE * TILE) / vw, T, 'e', [
+        ...place,
         // Without row groups e / perRow < 16 already.
         `let r = ${RG > 1 ? mod(div('e', perRow), TILE) : div('e', perRow)};`,
         ...(RG > 1 ? [`let sr = ${div('e', perRow * TILE)};`] : []),
@@ -643,11 +655,11 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
         `if (row < batch) {`,
         `  let beta = ${sum('beta0', mul('g', SB), u(j * TILE), 'bb')};`,
         `  let delta = ${contiguous ? 'delta0' : sum('delta0', mul('dv', vw))};`,
-        ...write(q * SLP).map((l) => `  ${l}`),
+        ...write(q * SL).map((l) => `  ${l}`),
         `}`,
       ]),
     ),
-    ...(pi + 1 < passes.length ? ['workgroupBarrier();'] : []),
+    ...(ri + 1 < rounds.length ? ['workgroupBarrier();'] : []),
   ]);
 
   const body = [
@@ -679,7 +691,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     entryPoint: ep,
     storage: 'f16',
     views,
-    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS * (t.db ? 2 : 1)}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${SLP * SLOT * ET}>;`],
+    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS * (t.db ? 2 : 1)}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${SL * SLOT * ET}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: t.rows,
@@ -712,7 +724,6 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.pd === undefined ? {} : { pd: knob(s, 'pd') }),
     ...(s.sw === undefined ? {} : { sw: flag(s, 'sw') }),
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
-    ...(s.bp === undefined ? {} : { bp: flag(s, 'bp') }),
   }),
   emit,
 };
