@@ -151,7 +151,8 @@ function enumerate(
  * accumulators of 8 δ, so long runs without acc16's f16 sums.
  * Then session 6's form, the f16-result schedules and ds with f32 results again with swizzled
  * lanes (`sw`: no vector indexed by a runtime lane, which f16 vectors suffer most from), then
- * the `et` schedules with them, then session 6's form with sw and 16 row chunks.
+ * the `et` schedules with them, then session 6's form with sw and 16 row chunks, and those of
+ * them with 16-row warp tiles with 32 row chunks.
  * Then (d > 1), session 6's form, its sw twins and its 16-row-chunk form with `pd` 2, the
  * source loads two γ chunks ahead, where a row chunk has an even number of γ chunks; last the same
  * with `db`, the source in two buffers (one barrier per γ chunk), where both fit.
@@ -226,6 +227,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // 16 row chunks (twice the rows per W fetch and per workgroup start) of session 6's form with
   // sw: 8 chunks beat 4 by 11% at n = 4096 with 16 δ × 32 β (session 11, H100).
   const longerRows = swizzled(op, measuredForm.filter((s) => s.chunks === 8).map((s) => ({ ...s, chunks: 16 })), limits);
+  // 32 row chunks of those with 16-row warp tiles (256 rows per workgroup at 16): half the
+  // workgroup starts again (n = 4096's read-once form, session 19 call 2: 16 chunks 0.2157 ms, 8 0.2459).
+  const longestRows = longerRows.filter((s) => s.mr === 1).map((s) => ({ ...s, chunks: 32 }));
   // Two γ chunks of source loads in flight: twice the bytes one 512-invocation workgroup per SM
   // keeps in flight, at the same workgroup memory (session 10 measured pd before sw, when the
   // rotated vec4s it doubles went through thread-local memory).
@@ -235,7 +239,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // same two barriers. One 512-invocation workgroup per SM passes 14 barriers per row chunk at
   // n = 4096 with about one multiply-add per subgroup between two (bench/occupancy.ts).
   const twoBuffers = [...measuredForm, ...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, db: true })).filter((s) => valid(op, tiling(op, s), limits));
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...deeperPrefetch, ...twoBuffers];
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...longestRows, ...deeperPrefetch, ...twoBuffers];
 }
 
 /**
