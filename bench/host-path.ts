@@ -275,7 +275,7 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
     // As forward copies its result out (readInPieces): each piece viewed, copied into `target`, unmapped before the next is mapped.
     await readback.mapAsync(GPUMapMode.READ);
     const t3 = performance.now();
-    await readInPieces(readback, yBytes / 4, 'f32', new Promise<never>(() => undefined), target, { ...HOST_PIPELINE, readBytes: chunk });
+    await readInPieces(readback, yBytes / 4, 'f32', new Promise<never>(() => undefined), 'm', target, { ...HOST_PIPELINE, readBytes: chunk });
     readParts.pieces.push(performance.now() - t3);
   }
   out.getMappedRangeMs = medianOf(readParts.range);

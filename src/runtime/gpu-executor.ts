@@ -428,7 +428,7 @@ export class GpuExecutor {
     });
     this.#checkedTemps = used;
     // With `monc/runtime/host-io` (Node's runtime loads it) the result comes out in pieces (pipelined-forward.ts, readInPieces).
-    if (hostIoSupport) return hostIoSupport.readBack(io.readback, batch * m, storage, this.#lost, out);
+    if (hostIoSupport) return hostIoSupport.readBack(io.readback, batch * m, storage, this.#lost, this.#spec.name, out);
     try {
       return fromStorage(io.readback.getMappedRange(0, yBytes), batch * m, storage, out);
     } finally {

@@ -31,7 +31,7 @@ import * as flags from './gpu-flags.js';
 import type { HeldParams } from './gpu-executor.js';
 import { GpuStaging, type GpuStagingDevice, type StagingHost } from './host-io.js';
 import { fromStorage } from './host-storage.js';
-import { mustBe, shown } from './user-error.js';
+import { arrayError, mustBe, shown } from './user-error.js';
 
 /** When and how `forward` pipelines a batch: data, not constants in the logic. */
 export interface HostPipeline {
@@ -72,17 +72,19 @@ export const HOST_PIPELINE: HostPipeline = { chunkBytes: 4 << 20, maxChunks: 8, 
  * round trip, in the storage type) into `out` (else a new array) in pieces of `plan.readBytes`:
  * each piece is viewed, copied and unmapped before the next is mapped, so that no view reaches
  * V8's 64 MiB external-memory limit (see above; a 64 MiB result mapped whole costs a garbage
- * collection on most calls).
+ * collection on most calls). A result array the host refuses is kind 'device' (arrayError), the
+ * readback unmapped all the same: left mapped, it failed the runner's next call (QA2 s19 R80).
  */
 export async function readInPieces(
   readback: GPUBuffer,
   count: number,
   storage: Dtype,
   lost: Promise<never>,
+  mapName: string,
   out?: Float32Array,
   plan: HostPipeline = HOST_PIPELINE,
 ): Promise<Float32Array> {
-  const y = out ?? new Float32Array(count);
+  let y = out;
   const bytesPerValue = storage === 'f16' ? 2 : 4;
   const step = plan.readBytes / bytesPerValue;
   // At least one piece: the readback is mapped, if only for a batch of 0 rows.
@@ -93,6 +95,11 @@ export async function readInPieces(
     const size = paddedBytes(n, bytesPerValue);
     if (first > 0) await Promise.race([readback.mapAsync(flags.MODE_READ, offset, size), lost]);
     try {
+      try {
+        y ??= new Float32Array(count);
+      } catch (e) {
+        throw arrayError(mapName, 'forward: the result', e);
+      }
       fromStorage(readback.getMappedRange(offset, size), n, storage, y.subarray(first, first + n));
     } finally {
       readback.unmap();

@@ -378,3 +378,31 @@ it('an f16 staging whose host arrays the host refuses: kind device, none of its 
     device.destroy();
   }
 });
+
+/**
+ * The host refusing the array a one-piece forward's result goes into (QA2 s19 R80: V8 throws `RangeError: Array buffer
+ * allocation failed`; here globalThis.Float32Array refuses, once, an array of exactly the result's length while the call
+ * runs). Before, the rejection was a bare RangeError and the readback stayed mapped, so the next forward, with nothing
+ * refused, failed too (an empty DOMException: `[Buffer "monc readback"] used in submit while mapped`).
+ */
+it("a one-piece forward whose result array the host refuses: kind device, and the next forward runs right (QA2 s19 R80)", () =>
+  withRunner(false, async ({ runner, submits, uncaptured }) => {
+    await checkedForward(runner, submits, 5);
+    const x = input(5);
+    const host = Float32Array;
+    let refusals = 0;
+    globalThis.Float32Array = new Proxy(host, {
+      construct(target, args, newTarget) {
+        if (args[0] === 5 * checked.out && !refusals++) throw new RangeError('Array buffer allocation failed');
+        return Reflect.construct(target, args, newTarget) as object;
+      },
+    });
+    try {
+      await expectMoncError(() => runner.forward(x), 'device', "map 'a': forward: the result: RangeError: Array buffer allocation failed");
+    } finally {
+      globalThis.Float32Array = host;
+    }
+    expect(refusals, 'the result array asked for').toBe(1);
+    expect(relativeError(await runner.forward(x), referenceApply(checked.structure, tensors, x, 5))).toBeLessThan(1e-5);
+    expect(uncaptured).toEqual([]);
+  }));

@@ -161,7 +161,9 @@ const RUNTIME_BUDGET = 30_000;
  * error scopes popped when recording throws, a failed call's temporaries freed, a host's refused copy kind 'device', only
  * RangeErrors of createBuffer kind 'device') got theirs from the dims buffers as a closure, MapRunner's public fields
  * `declare`d, an older manifest's fallback set spread and GpuExecutor.writeParams' length check moved to monc/runtime's
- * checked GpuExecutor (the runners give it packParams' result): 27,912, the block-sparse page 29,981.
+ * checked GpuExecutor (the runners give it packParams' result): 27,912, the block-sparse page 29,981. A one-piece
+ * forward's result array refused by the host (kind 'device', the readback unmapped: QA2 s19 R80) costs every page the
+ * map's name passed to the host-io entry's readBack: 27,925, the block-sparse page 29,994 (6 bytes to spare).
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 

@@ -63,7 +63,7 @@ describe('readInPieces', () => {
       const want = values(count);
       const { buffer, log, state } = standIn(stored(want, storage));
       const out = withOut ? new Float32Array(count).fill(NaN) : undefined;
-      const y = await readInPieces(buffer, count, storage, never, out, { ...HOST_PIPELINE, readBytes });
+      const y = await readInPieces(buffer, count, storage, never, 'm', out, { ...HOST_PIPELINE, readBytes });
       if (out) expect(y).toBe(out);
       expect(Array.from(y)).toEqual(Array.from(want));
       expect(log.largestView).toBeLessThanOrEqual(readBytes);
@@ -76,7 +76,7 @@ describe('readInPieces', () => {
     expect(HOST_PIPELINE.readBytes).toBe(8 << 20);
     const want = values(1000);
     const { buffer, log } = standIn(stored(want, 'f32'));
-    expect(Array.from(await readInPieces(buffer, 1000, 'f32', never, undefined, { ...HOST_PIPELINE, readBytes: Infinity }))).toEqual(Array.from(want));
+    expect(Array.from(await readInPieces(buffer, 1000, 'f32', never, 'm', undefined, { ...HOST_PIPELINE, readBytes: Infinity }))).toEqual(Array.from(want));
     expect(log).toMatchObject({ mappings: 1, largestView: 4000 });
   });
 
@@ -85,6 +85,6 @@ describe('readInPieces', () => {
     const lost = Promise.reject(new Error('lost'));
     lost.catch(() => undefined);
     const stalled = { ...buffer, getMappedRange: buffer.getMappedRange.bind(buffer), unmap: buffer.unmap.bind(buffer), mapAsync: () => new Promise<undefined>(() => undefined) } as unknown as GPUBuffer;
-    await expect(readInPieces(stalled, 64, 'f32', lost, undefined, { ...HOST_PIPELINE, readBytes: 64 })).rejects.toThrow('lost');
+    await expect(readInPieces(stalled, 64, 'f32', lost, 'm', undefined, { ...HOST_PIPELINE, readBytes: 64 })).rejects.toThrow('lost');
   });
 });
