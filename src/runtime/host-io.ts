@@ -207,8 +207,9 @@ export class CpuStaging extends StagingSteps {
       this.x = new Float32Array(capacity * host.map.in);
       this.y = new Float32Array(capacity * host.map.out);
     } catch (e) {
-      // As a GpuStaging over the device's limits: a capacity the host cannot hold (a RangeError of the allocation).
-      throw new MoncError('device', `map '${host.map.name}': a staging of ${capacity} rows cannot be allocated on this host (${e instanceof Error ? e.message : String(e)})`);
+      // As a GpuStaging over the device's limits: a capacity the host cannot hold (a RangeError of the allocation, kind
+      // 'device' as an f16 GpuStaging's host arrays).
+      throw arrayError(host.map.name, `a staging of ${capacity} rows`, e);
     }
   }
 

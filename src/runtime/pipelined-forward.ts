@@ -72,7 +72,7 @@ export const HOST_PIPELINE: HostPipeline = { chunkBytes: 4 << 20, maxChunks: 8, 
  * round trip, in the storage type) into `out` (else a new array) in pieces of `plan.readBytes`:
  * each piece is viewed, copied and unmapped before the next is mapped, so that no view reaches
  * V8's 64 MiB external-memory limit (see above; a 64 MiB result mapped whole costs a garbage
- * collection on most calls). A result array the host refuses is kind 'device' (arrayError), the
+ * collection on most calls). A result array the host refuses is kind 'device' (resultArray), the
  * readback unmapped all the same: left mapped, it failed the runner's next call (QA2 s19 R80).
  */
 export async function readInPieces(
@@ -95,17 +95,22 @@ export async function readInPieces(
     const size = paddedBytes(n, bytesPerValue);
     if (first > 0) await Promise.race([readback.mapAsync(flags.MODE_READ, offset, size), lost]);
     try {
-      try {
-        y ??= new Float32Array(count);
-      } catch (e) {
-        throw arrayError(mapName, 'forward: the result', e);
-      }
+      y ??= resultArray(mapName, count);
       fromStorage(readback.getMappedRange(offset, size), n, storage, y.subarray(first, first + n));
     } finally {
       readback.unmap();
     }
   } while ((first += step) < count);
   return y;
+}
+
+/** A new array of `count` values for a forward pass's result: one the host refuses is kind 'device' (QA2 s19 R80). */
+function resultArray(mapName: string, count: number): Float32Array {
+  try {
+    return new Float32Array(count);
+  } catch (e) {
+    throw arrayError(mapName, 'forward: the result', e);
+  }
 }
 
 /** Throws unless a caller's finite `chunkRows` is a positive whole number (kind `user`; forward-request.ts asks). */
@@ -233,7 +238,7 @@ export class PipelinedForward {
    */
   async run(taken: PipelinedRun): Promise<Float32Array> {
     const m = this.host.map.out;
-    const y = taken.out ?? new Float32Array(taken.batch * m);
+    let y: Float32Array;
     const chunks = [...(taken.chunks ?? [])];
     let next = 0;
     // The next chunk's result copied out, its staging free again.
@@ -243,6 +248,8 @@ export class PipelinedForward {
       staging.release();
     };
     try {
+      // In the try: a result the host refuses drops the chunks submitted at the call like a failed chunk (QA2 s19 R80).
+      y = taken.out ?? resultArray(this.host.map.name, taken.batch * m);
       if (!taken.chunks) {
         this.useParams(taken.held);
         await this.#fill(taken.x!, taken.batch, taken.chunkRows, chunks, drain);

@@ -380,29 +380,48 @@ it('an f16 staging whose host arrays the host refuses: kind device, none of its 
 });
 
 /**
- * The host refusing the array a one-piece forward's result goes into (QA2 s19 R80: V8 throws `RangeError: Array buffer
- * allocation failed`; here globalThis.Float32Array refuses, once, an array of exactly the result's length while the call
- * runs). Before, the rejection was a bare RangeError and the readback stayed mapped, so the next forward, with nothing
- * refused, failed too (an empty DOMException: `[Buffer "monc readback"] used in submit while mapped`).
+ * forward with globalThis.Float32Array refusing, once, an array of exactly `length` values while the call runs (as V8
+ * throws `RangeError: Array buffer allocation failed` when the host refuses the memory); the call's rejection must be
+ * kind device, naming the map and the result.
  */
-it("a one-piece forward whose result array the host refuses: kind device, and the next forward runs right (QA2 s19 R80)", () =>
+async function expectResultRefused(runner: MapRunner, length: number, call: () => Promise<Float32Array>): Promise<void> {
+  const host = Float32Array;
+  let refusals = 0;
+  globalThis.Float32Array = new Proxy(host, {
+    construct(target, args, newTarget) {
+      if (args[0] === length && !refusals++) throw new RangeError('Array buffer allocation failed');
+      return Reflect.construct(target, args, newTarget) as object;
+    },
+  });
+  try {
+    await expectMoncError(call, 'device', "map 'a': forward: the result: RangeError: Array buffer allocation failed");
+  } finally {
+    globalThis.Float32Array = host;
+  }
+  expect(refusals, 'the result array asked for').toBe(1);
+}
+
+/**
+ * The host refusing the array a one-piece forward's result goes into (QA2 s19 R80). Before, the rejection was a bare
+ * RangeError and the readback stayed mapped, so the next forward, with nothing refused, failed too (an empty
+ * DOMException: `[Buffer "monc readback"] used in submit while mapped`).
+ */
+it('a one-piece forward whose result array the host refuses: kind device, and the next forward runs right (QA2 s19 R80)', () =>
   withRunner(false, async ({ runner, submits, uncaptured }) => {
     await checkedForward(runner, submits, 5);
     const x = input(5);
-    const host = Float32Array;
-    let refusals = 0;
-    globalThis.Float32Array = new Proxy(host, {
-      construct(target, args, newTarget) {
-        if (args[0] === 5 * checked.out && !refusals++) throw new RangeError('Array buffer allocation failed');
-        return Reflect.construct(target, args, newTarget) as object;
-      },
-    });
-    try {
-      await expectMoncError(() => runner.forward(x), 'device', "map 'a': forward: the result: RangeError: Array buffer allocation failed");
-    } finally {
-      globalThis.Float32Array = host;
-    }
-    expect(refusals, 'the result array asked for').toBe(1);
+    await expectResultRefused(runner, 5 * checked.out, () => runner.forward(x));
     expect(relativeError(await runner.forward(x), referenceApply(checked.structure, tensors, x, 5))).toBeLessThan(1e-5);
+    expect(uncaptured).toEqual([]);
+  }));
+
+/** The same for a chunked forward (its chunks submitted at the call): before, a bare RangeError that left the parameters held. */
+it('a chunked forward whose result array the host refuses: kind device, no held parameters left, the next call fills at the call again (QA2 s19 R80)', () =>
+  withRunner(false, async ({ runner, submits, labels, uncaptured }) => {
+    await checkedForward(runner, submits, 7, 2);
+    await expectResultRefused(runner, 7 * checked.out, () => runner.forward(input(7), { chunkRows: 2 }));
+    runner.loadParams(params);
+    expect(labels('monc params (held)'), 'parameters left held').toEqual([]);
+    expect(await checkedForward(runner, submits, 7, 2), 'chunks submitted during the next call').toBe(4);
     expect(uncaptured).toEqual([]);
   }));

@@ -163,7 +163,8 @@ const RUNTIME_BUDGET = 30_000;
  * `declare`d, an older manifest's fallback set spread and GpuExecutor.writeParams' length check moved to monc/runtime's
  * checked GpuExecutor (the runners give it packParams' result): 27,912, the block-sparse page 29,981. A one-piece
  * forward's result array refused by the host (kind 'device', the readback unmapped: QA2 s19 R80) costs every page the
- * map's name passed to the host-io entry's readBack: 27,925, the block-sparse page 29,994 (6 bytes to spare).
+ * map's name passed to the host-io entry's readBack: 27,925, the block-sparse page 29,994 (6 bytes to spare); the host-io
+ * entry's share (and the chunked forward's refused result) from a CpuStaging's refused arrays worded by arrayError: 7,980.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 

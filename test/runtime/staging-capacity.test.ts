@@ -15,7 +15,7 @@ it('cpu: createStaging of 2^40 rows is kind device; of 3 rows it runs', async ()
   const runner = await MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend: 'cpu' });
   try {
     runner.loadParams({ 'm.weight': new Float32Array(32).fill(1) });
-    await expectMoncError(() => runner.createStaging(2 ** 40), 'device', "map 'm': a staging of 1099511627776 rows cannot be allocated on this host (");
+    await expectMoncError(() => runner.createStaging(2 ** 40), 'device', "map 'm': a staging of 1099511627776 rows: RangeError: ");
     const staging = runner.createStaging(3);
     (await staging.input(3)).fill(0.5);
     expect([...(await staging.run())]).toEqual(new Array(12).fill(4));
