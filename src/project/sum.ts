@@ -66,10 +66,13 @@ interface Term {
 
 export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fitTerm: (t: ModelNode, target: Float64Array) => Fit): Fit {
   const size = target.length;
-  const rounds = options.maxRounds ?? defaultSumRounds(size);
+  const terms = tiedTerms(s);
+  // One weighted term (`monarch(...) + bias()`): its own projection of W is the whole answer, one
+  // round whatever `maxRounds` says (which still reaches its fit, e.g. a chain's refinement); 0
+  // rounds wrote a zero layer (QA s19 Q80).
+  const rounds = terms.filter((t) => t.node.kind !== 'bias').length === 1 ? 1 : (options.maxRounds ?? defaultSumRounds(size));
   const norm2 = squaredDistance(target, new Float64Array(size));
   const exact = EXACT * norm2;
-  const terms = tiedTerms(s);
   let best = alternate(terms, target, rounds, fitTerm);
   // Two non-convex terms (monarch or butterfly + lowrank) can settle on a fixed point far from a
   // W of the class (0.05–0.27 seen), which the other order of fits avoids: tried where rounds are

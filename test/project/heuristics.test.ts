@@ -15,6 +15,22 @@ function reportedErrorIsReal(s: Structure, w: Float64Array, result: ReturnType<t
 }
 
 describe('sums: alternating projection', () => {
+  // QA s19 Q80: maxRounds 0 (`--rounds 0`) gave `T + bias()` a zero layer (error 1) where T alone got its closed form.
+  it("one weighted term and bias(): that term's projection whatever maxRounds; two weighted terms at 0 rounds fit nothing", () => {
+    const w = gaussianMatrix(20, 12, 3);
+    for (const term of [monarch(20, 12, 4, 'm.0'), lowrank(20, 12, 3, 'm.0')]) {
+      const alone = project(term, w);
+      for (const maxRounds of [0, 1, undefined]) {
+        const s = sum([term, bias(20, 'm.1')]);
+        const result = project(s, w, { maxRounds });
+        expect(result.relativeError).toBeCloseTo(alone.relativeError, 12);
+        expect([result.optimal, result.heuristic]).toEqual([true, false]);
+        reportedErrorIsReal(s, w, result);
+      }
+    }
+    expect(project(sparseLowrank(32), gaussianMatrix(32, 32, 1), { maxRounds: 0 }).relativeError).toBe(1);
+  });
+
   it('sparse + lowrank fits better than either term alone, and rounds only help', () => {
     const s = sparseLowrank(32);
     const w = gaussianMatrix(32, 32, 1);
