@@ -126,3 +126,22 @@ it('survives a spec naming a mask in a directory that does not exist, rebuilds w
   stop.abort();
   await watching;
 });
+
+// QA s19 Q81: on a fresh machine `monc tune` makes ~/.cache/monc/ and the default database in it; the watch missed both.
+it('with --tuning, rebuilds when the default database appears in a cache folder that did not exist', async () => {
+  scratch = scratchDir();
+  const { path } = scratch;
+  writeFileSync(path('sp.mon'), 'module sp\nmap s : 16 -> 16 = lowrank(rank: 2)\n');
+  let stderr = '';
+  const ctx = { io: { stdout: () => {}, stderr: (t: string) => (stderr += t), env: { XDG_CACHE_HOME: path('xdg') } }, json: false };
+  const stop = new AbortController();
+  const watching = buildWatchCommand(ctx, [path('sp.mon')], { out: path('out'), tuning: true }, stop.signal);
+  const builds = () => stderr.match(/watching \d+ files? for changes/g)?.length ?? 0;
+  await eventually(() => builds() === 1, 'the first build');
+  expect(stderr).toContain(`no tuning database at ${path('xdg/monc/tuning.json')} yet`);
+  mkdirSync(path('xdg/monc'), { recursive: true });
+  writeFileSync(path('xdg/monc/tuning.json'), serializeDb(emptyDb()));
+  await eventually(() => builds() >= 2, 'a rebuild once the database exists');
+  stop.abort();
+  await watching;
+});

@@ -5,8 +5,6 @@
  * `--json` the output is a stream: each build's object (or error object), then the summary when
  * stopped, each on one line.
  */
-import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { watchFiles } from '../../node/file-watcher.js';
 import { formatJsonLine } from '../../util/json.js';
 import type { CommandContext, CommandResult } from '../context.js';
@@ -47,10 +45,9 @@ export async function buildWatchCommand(ctx: CommandContext, files: readonly str
 
 /** The files a build reads: the specs (watched even when one cannot be read), the mask files they name, the tuning database. */
 function buildInputs(files: readonly string[], masks: ReadonlySet<string>, tuning: string | undefined): string[] {
-  const inputs = new Set<string>([...files, ...masks]);
-  // The user's database may not exist yet (nor its directory, which a watch needs).
-  if (tuning !== undefined && existsSync(dirname(tuning))) inputs.add(tuning);
-  return [...inputs];
+  // The user's database may not exist yet, nor its folder (a fresh machine's ~/.cache/monc/): the
+  // watcher follows its nearest existing folder until it appears, as for masks (QA s19 Q81).
+  return [...new Set<string>([...files, ...masks, ...(tuning === undefined ? [] : [tuning])])];
 }
 
 function untilInterrupted(): AbortSignal {
