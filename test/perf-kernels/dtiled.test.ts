@@ -63,24 +63,6 @@ describe('ks-dtiled', () => {
     }
   });
 
-  it('loads the weights where their chunk is stored (`lw`): twins of the pipelined padded 8x8 forms, matching the reference', async () => {
-    const h200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
-    // n=16384's default's twin prefetches only the source (2 vec4), its weights into registers of their own at the stores.
-    const c16 = monarchCase(16384, 16384, 128);
-    const def = ksDtiled.defaultSchedule(c16.ops[1], h200);
-    expect(ksDtiled.candidates(c16.ops[1], h200)).toContainEqual({ ...def, lw: true });
-    expect(ksDtiled.decode(JSON.parse(JSON.stringify({ ...def, lw: true })))).toEqual({ ...def, lw: true });
-    const wgsl = ksDtiled.emit(c16.ops[1], { ...def, lw: true }, contextFor(c16, 'k', 1, 'f32')).wgsl;
-    expect(wgsl.match(/var pf\d+_\d+: vec4<f32>;/g)?.length).toBe(2);
-    expect(wgsl.match(/var pw\d+_\d+: vec4<f32>;/g)?.length).toBe(2);
-    expect(wgsl).not.toMatch(/pw0_0 = op1_params\[[^\]]*k0 \+ 8u/);
-    for (const [c, batch] of [[monarchCase(64, 64, 8), 9], [monarchCase(1024, 1024, 32), 3]] as const) {
-      const late = ksDtiled.candidates(c.ops[1], LIMITS).filter((s) => s.lw === true);
-      expect(late.length > 0 && late.every((s) => s.pad === true && s.pipeline && s.rr === 8 && s.rb === 8), c.name).toBe(true);
-      for (const s of sample(late, 2)) expect(await opError(ksDtiled, c, 1, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
-    }
-  });
-
   it('defaults to the schedules measured best on Hopper (H100 and H200) where the limits allow them', () => {
     const h200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
     const base = { family: 'ks-dtiled', rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true };

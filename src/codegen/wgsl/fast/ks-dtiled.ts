@@ -79,10 +79,11 @@
  * 0.8220, unpipelined with wr 0.8041; n=4096 0.3813, 0.5037, 0.4533, 0.4483; 16 δ × 64 rows × 32 β,
  * chunks of 4, 0.7673 / 0.4239, with wr 0.8125 / 0.4458. Fewer weight runs gained 1-2% only where
  * no prefetch registers were added (unpipelined), against 19-22% that unpipelining itself costs: the
- * registers of 512 invocations, not the runs, bound this kernel's staging. So `lw` (session 19)
- * frees 8 of the default's registers the other way: only the source is fetched a chunk ahead, and
- * the weights (8 MiB at n=16384: in L2) are loaded where their chunk is stored, their latency under
- * the source's stores (lateSecond below).
+ * registers of 512 invocations, not the runs, bound this kernel's staging. `lw` then freed 8 of the
+ * default's registers the other way (only the source fetched a chunk ahead, the weights loaded where
+ * their chunk is stored; code at c39c819), and without ku as well: neither won (H100, s19 call 3,
+ * bench/results/s19/call-3): n=16384 the default 0.6760 ms, lw 0.7268, without ku 0.7068, both
+ * 0.7501; n=4096 0.3805, 0.3805, 0.3939, 0.3985. lw left with the call.
  *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
@@ -98,7 +99,7 @@ import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
 import { chunkSteps, stagedSum, vec4Accumulators } from './staged-sum.js';
-import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, type Staging, tiledKernel } from './wgsl-text.js';
+import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import type { U32Expr } from '../u32.js';
 
@@ -114,8 +115,7 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // the staged tiles, one barrier per chunk) lost wherever the H100 timed it and left the
   // candidates in session 12. With bcast, `el` (a flag): the epilogue's cooperative passes as a
   // WGSL loop (below). With pl, `ku` (a flag): each chunk's γ written out (staged-sum.ts chunkSteps).
-  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above). With pad
-  // and pipeline, `lw` (a flag, session 19): the weights not prefetched (above).
+  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above).
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -150,18 +150,6 @@ function isPlanes(s: KsDtiledSchedule): boolean {
 
 function isPadded(s: KsDtiledSchedule): boolean {
   return s.pad === true;
-}
-
-function isLateWeights(s: KsDtiledSchedule): boolean {
-  return s.lw === true;
-}
-
-/**
- * `lw`: `early` fetched a chunk ahead (the pipelined loop), `late` loaded where its chunk is
- * stored (its loads first, then early's stores while they fly), so its registers live only there.
- */
-function lateSecond(early: Staging, late: Staging): Staging {
-  return { registers: [...early.registers, ...late.registers], fetch: (k0) => early.fetch(k0), stash: (k0) => [...late.fetch(k0), ...early.stash(k0), ...late.stash(k0)] };
 }
 
 /**
@@ -233,7 +221,6 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     (!isLooped(s) || isBcast(s)) &&
     (s.ku !== true || isPlanes(s)) &&
     (!isPadded(s) || !isBcast(s)) &&
-    (!isLateWeights(s) || (isPadded(s) && s.pipeline)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -272,9 +259,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const unrolled = [...planed, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, ku: true }));
   // Then (session 14) the δ-fastest planed ones, with ku or not, with padded staging (`pad`).
   const padded = [...planed, ...unrolled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
-  // Then (session 19) the pipelined padded 8x8 ones with the weights loaded late (`lw`).
-  const late = padded.filter((s) => s.pipeline && s.rr === 8 && s.rb === 8).map((s): KsDtiledSchedule => ({ ...s, lw: true }));
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...late];
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded];
 }
 
 /**
@@ -352,7 +337,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
         load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(wRow, k0, 'k')}]`, false)};`],
         store: (v) => [`${wSlot('k', 'dd', 'bb / 4u')}[bb % 4u] = ${v};`],
       };
-  const stage = isLateWeights(schedule) ? lateSecond(staging('pf', T, [srcCopy]), staging('pw', T, [wCopy])) : staging('pf', T, [srcCopy, wCopy]);
+  const stage = staging('pf', T, [srcCopy, wCopy]);
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => acc(i, j))).flat();
@@ -465,7 +450,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     family: 'ks-dtiled',
     ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad', 'lw']),
+    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
   }),
   emit,
