@@ -300,11 +300,12 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
  * stage once per 32 β, is then read and staged once (32 KiB per 256 MMAs, the first factor's,
  * against 64 KiB). H100, session 19 call 2 (bench/results/s19/call-2, plan-s19c), B = 16384, n =
  * 4096's K(1, 64, 64, 64): 0.2157 ms against the 32-β default's 0.2361 (f32 sums), the 32-β
- * form with one row tile per subgroup 0.3062, 8 row chunks 0.2459. A heuristic where b ≤ 64
+ * form with one row tile per subgroup 0.3062, 8 row chunks 0.2459; 32 row chunks (512 rows per
+ * workgroup, call 3, bench/results/s19/call-3) 0.2064 vs 0.2154 ms (-4.2%; the 32-β default 0.2353) against 16. A heuristic where b ≤ 64
  * elsewhere (d ≥ 16): timed on n = 4096 only; n = 16384 (b = 128) keeps 32 β.
  */
 function readOnceTwin(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): KsSgmatStridedSchedule {
-  const twin: KsSgmatStridedSchedule = { ...s, cols: op.b, mr: 1 };
+  const twin: KsSgmatStridedSchedule = { ...s, cols: op.b, mr: 1, chunks: 32 };
   return s.dtile >= 16 && s.sb === 32 && s.cols < op.b && valid(op, tiling(op, twin), limits) ? twin : s;
 }
 
