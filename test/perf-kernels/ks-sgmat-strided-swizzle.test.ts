@@ -48,7 +48,7 @@ describe('ks-sgmat-strided sw: the schedule space', () => {
     expect(ksSgmatStrided.decode(JSON.parse(JSON.stringify(swizzled(s10Best))))).toEqual(swizzled(s10Best));
   });
 
-  it('offers 16 row chunks with sw only, as twins of 8-chunk schedules of session 6\'s form', () => {
+  it('offers 16 row chunks with sw only, as twins of 8-chunk schedules of session 6\'s form, and 32 as twins of those with 16-row warp tiles', () => {
     const op1 = N4096.ops[1] as KsOp;
     const all = ksSgmatStrided.candidates(op1, H200);
     const keys = new Set(all.map(scheduleKey));
@@ -60,19 +60,14 @@ describe('ks-sgmat-strided sw: the schedule space', () => {
     const k = ksSgmatStrided.emit(op1, s, contextFor(N4096, 'k', 1, 'f16'));
     expect(k.wgsl).toContain('for (var ch = 0u; ch < 16u; ch++) {');
     expect(k.dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 512, workgroupsPerRowTile: 8 });
-  });
-
-  it('offers 32 row chunks only as twins of 16-chunk schedules with 16-row warp tiles (512 rows per workgroup)', () => {
-    const op1 = N4096.ops[1] as KsOp;
-    const all = ksSgmatStrided.candidates(op1, H200);
-    const keys = new Set(all.map(scheduleKey));
+    // 32 row chunks only as twins of 16-chunk schedules with 16-row warp tiles (512 rows per workgroup).
     const longest = all.filter((s) => s.chunks === 32);
     expect(longest.length).toBeGreaterThan(0);
     for (const s of longest) expect(s.mr === 1 && s.pd === undefined && s.db === undefined && keys.has(scheduleKey({ ...s, chunks: 16 })), JSON.stringify(s)).toBe(true);
-    // n = 4096's default (every β, 16-row warp tiles) with 32 chunks: 512 rows, 128 workgroups at B = 16384.
-    const s = { ...ksSgmatStrided.defaultSchedule(op1, H200), chunks: 32 };
-    expect(all).toContainEqual(s);
-    expect(ksSgmatStrided.emit(op1, s, contextFor(N4096, 'k', 1, 'f16')).dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 512, workgroupsPerRowTile: 4 });
+    // n = 4096's default (every β, 16-row warp tiles, 32 chunks since session 19): 512 rows, 128 workgroups at B = 16384.
+    const def = ksSgmatStrided.defaultSchedule(op1, H200);
+    expect(all).toContainEqual(def);
+    expect(ksSgmatStrided.emit(op1, def, contextFor(N4096, 'k', 1, 'f16')).dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 512, workgroupsPerRowTile: 4 });
   });
 });
 
