@@ -140,9 +140,11 @@
  *    tk 32 0.2834 vs 0.2199), 1024 -> 4096 0.0844-0.1477 vs 0.0658, n = 16384 0.1812 vs 0.1672.
  *  - 2 x 2 grids of 128 x 64 / 64 x 128 f16-sum subgroup tiles (1.5 load wavefronts per MMA, two
  *    128-invocation workgroups per SM): 4096 -> 1024 tk 16 0.1851, tk 32 0.2572 (with ro 0.3999-0.4731).
- *  The fit predicted 0.135-0.145 for both: refuted as stated. What `ro` also changed is each staging
- *  pass's row index (a bit swap of e / 8 instead of an offset from lid / 8), so `rx` (below) keeps the
- *  passes' offsets constant: rows (lid / 8 ^ rx) + 32·p, rx from lid once, the same rows as ro's.
+ *  The fit predicted 0.135-0.145 for both: refuted as stated. `ro` also changed each staging pass's
+ *  row index (a bit swap of e / 8 instead of an offset from lid / 8), so call 3 (bench/results/s19/call-3)
+ *  timed `rx`, ro's rows with the swap taken from lid once (constant pass offsets; code: commit f0864c5):
+ *  lost everywhere too: 4096 -> 1024 seed 0.2472 vs 0.1696, f32 0.2658 vs 0.2194; 1024 -> 4096 0.0827 vs 0.0660;
+ *  n = 16384 0.1788 vs 0.1671. Store bank conflicts are not what the first factor waits on (nor, s16, rotated lanes).
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -158,7 +160,6 @@ import { ksTileOrigin } from './ks-tile-origin.js';
 import { doubleBufferedLoop } from './double-buffered-loop.js';
 import { resultMatrix, resultRegisters, stagedStores, SUBGROUP_MATRIX_UNIFORMITY_OFF, tileLoads, tileStores, type PlacedTile, type ResultComponent } from './sgmat-results.js';
 import { opOperands } from './operands.js';
-import { SPREAD_ROWS, spreadLet, spreadPays, spreadRow } from './staging-rows.js';
 import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel, type TiledKernelParts } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
@@ -205,8 +206,6 @@ export interface KsSgmatSchedule extends Schedule {
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
   // Session 13 (absent = off): `ku`, each staged chunk's 16-deep steps written out (file comment).
-  // Session 19 (absent = off): `rx`, each warp stages rows in staging-rows.ts's order (d = 1, where
-  // that cuts the counted store wavefronts: tk 32 + pad 8).
 }
 
 interface SgTiling {
@@ -234,8 +233,6 @@ interface SgTiling {
   readonly wc: number;
   /** Double-buffered staging (`db`). */
   readonly db: boolean;
-  /** Rows staged in staging-rows.ts's order (`rx`). */
-  readonly rx: boolean;
   readonly sharedBytes: number;
 }
 
@@ -258,7 +255,7 @@ function sgTiling(s: KsSgmatSchedule, op: KsOp): SgTiling {
   // Each subgroup stages its own epilogue tiles; the operand tiles (sg × rows source rows, sgc ×
   // cols W rows) are shared, twice over when double-buffered.
   const sharedBytes = 2 * dtile * ((s.gload === true ? TILE : tk) + pad) * (sg * rows + sgc * cols) * (db ? 2 : 1) + staged * sg * sgc;
-  return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sg, sgc, wr: sg * rows, wc: sgc * cols, db, rx: s.rx === true, sharedBytes };
+  return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sg, sgc, wr: sg * rows, wc: sgc * cols, db, sharedBytes };
 }
 
 /** `band`'s staged rows: cols plus 16 bytes of padding (the 16 rows of a matrix store then start on 8 different banks). */
@@ -288,9 +285,7 @@ function applies(op: KsOp, limits: TargetLimits): boolean {
 }
 
 function valid(op: KsOp, t: SgTiling, limits: TargetLimits): boolean {
-  // rx: whole groups of SPREAD_ROWS rows per staging pass, so the pass offsets leave the swapped bits alone.
-  const rx = !t.rx || (op.d === 1 && spreadPays(t.tk, t.tk + t.pad) && ((SUBGROUP * t.sg * t.sgc) / (t.tk / 4)) % SPREAD_ROWS === 0);
-  return rx && op.c % t.tk === 0 && op.b % t.wc === 0 && SUBGROUP * t.sg * t.sgc <= limits.maxWorkgroupSize && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile * resultRegisters(t.result) <= ACCUMULATOR_REGISTERS, limits);
+  return op.c % t.tk === 0 && op.b % t.wc === 0 && SUBGROUP * t.sg * t.sgc <= limits.maxWorkgroupSize && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile * resultRegisters(t.result) <= ACCUMULATOR_REGISTERS, limits);
 }
 
 /** The sizes a subgroup-matrix ks tiling needs, shared by ks-sgmat and ks-sgmat-strided. */
@@ -396,9 +391,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // has two steps or more; not db's runtime halves), then the same with rows padded by 8 halves.
   const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
-  // Session 19: the padded written-out tilings with rows staged in staging-rows.ts's order, where it pays.
-  const spread = writtenPadded.map((s): KsSgmatSchedule => ({ ...s, rx: true })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...spread];
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded];
 }
 
 /** Subgroup tiles of 32 or 64 rows and β. */
@@ -577,7 +570,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
       ? {
           count: (WR * SK) / 4,
           register: 'vec4<f16>',
-          item: () => [`let kv = ${mod('e', SK / 4)};`, `let r = ${t.rx ? spreadRow(SK / 4) : div('e', SK / 4)};`],
+          item: () => [`let kv = ${mod('e', SK / 4)};`, `let r = ${div('e', SK / 4)};`],
           load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'kv * 4u', u(0)), 4)}];`],
           store: (v) => LANES.map((l, q) => `${xsAt(u(0), 'r', sum('kv * 4u', u(q)))} = ${v}.${l};`),
         }
@@ -602,7 +595,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     ? {
         count: (TD * WC * SK) / 4,
         register: 'vec4<f16>',
-        item: () => [`let kv = ${mod('e', SK / 4)};`, `let bb = ${t.rx ? mod(spreadRow(SK / 4), WC) : mod(div('e', SK / 4), WC)};`, `let dd = ${div('e', (SK / 4) * WC)};`],
+        item: () => [`let kv = ${mod('e', SK / 4)};`, `let bb = ${mod(div('e', SK / 4), WC)};`, `let dd = ${div('e', (SK / 4) * WC)};`],
         load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'kv * 4u'), 4)}];`],
         store: (v) => LANES.map((l, q) => `${wsAt('dd', 'bb', sum('kv * 4u', u(q)))} = ${v}.${l};`),
       }
@@ -801,7 +794,6 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     : [...accInit, ...reduction, ...(t.oneRound ? oneRound : epilogue)];
 
   const inner = [
-    ...(t.rx ? [spreadLet(SK / 4)] : []),
     ...Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(dd, i, j)} = ${result}();`))).flat(2),
     ...mainPath,
   ];
@@ -845,7 +837,6 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
     ...(s.ku === undefined ? {} : { ku: flag(s, 'ku') }),
-    ...(s.rx === undefined ? {} : { rx: flag(s, 'rx') }),
   }),
   emit,
 };
