@@ -53,7 +53,7 @@ export function resolveOptimizer(o: OptimizerOptions): ResolvedOptimizer {
   switch (o.kind) {
     case 'sgd':
       r = { kernel: 'sgd', lr: o.lr, beta1: o.momentum ?? 0, beta2: 0, eps: 0, weightDecay: o.weightDecay ?? 0, decoupled: false };
-      check('momentum', r.beta1, r.beta1 >= 0);
+      check('momentum', r.beta1, r.beta1 >= 0 && r.beta1 < 1);
       break;
     case 'adam':
     case 'adamw':

@@ -123,6 +123,8 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
   it.each([
     [{ kind: 'sgd', lr: -1 }, 'optimizer sgd: invalid lr -1'],
     [{ kind: 'adam', lr: 0.1, beta1: 1 }, 'optimizer adam: invalid beta1 1'],
+    // SGD momentum in [0, 1), the CLI's --momentum rule (QA2 s19 R83): at 1 or more it diverges.
+    [{ kind: 'sgd', lr: 0.1, momentum: 1 }, 'optimizer sgd: invalid momentum 1'],
     [{ kind: 'adamw', lr: Number.NaN }, 'optimizer adamw: invalid lr NaN'],
     // From JavaScript, where the types do not hold: a misspelt or missing kind, no options at all.
     [{ kind: 'Adam', lr: 1 }, "optimizer kind must be 'sgd', 'adam' or 'adamw', got 'Adam'"],
