@@ -153,7 +153,7 @@ function enumerate(
  * lanes (`sw`: no vector indexed by a runtime lane, which f16 vectors suffer most from), then
  * the `et` schedules with them, then session 6's form with sw and 16 row chunks, and those of
  * them with 16-row warp tiles with 32 row chunks.
- * Then (d > 1), session 6's form, its sw twins and its 16-row-chunk form with `pd` 2, the
+ * Then (d > 1), session 6's form, its sw twins and its 16- and 32-row-chunk forms with `pd` 2, the
  * source loads two γ chunks ahead, where a row chunk has an even number of γ chunks; last the same
  * with `db`, the source in two buffers (one barrier per γ chunk), where both fit.
  *
@@ -233,7 +233,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // Two γ chunks of source loads in flight: twice the bytes one 512-invocation workgroup per SM
   // keeps in flight, at the same workgroup memory (session 10 measured pd before sw, when the
   // rotated vec4s it doubles went through thread-local memory).
-  const deeperPrefetch = [...measuredForm, ...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, pd: 2 })).filter((s) => valid(op, tiling(op, s), limits));
+  const deeperPrefetch = [...measuredForm, ...swizzled(op, measuredForm, limits), ...longerRows, ...longestRows].map((s): KsSgmatStridedSchedule => ({ ...s, pd: 2 })).filter((s) => valid(op, tiling(op, s), limits));
   const f16Rounds = f16Results.flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
   // Two source buffers: the multiply-adds of one γ chunk and the stores of the next between the
   // same two barriers. One 512-invocation workgroup per SM passes 14 barriers per row chunk at
@@ -302,11 +302,13 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
  * 4096's K(1, 64, 64, 64): 0.2157 ms against the 32-β default's 0.2361 (f32 sums), the 32-β
  * form with one row tile per subgroup 0.3062, 8 row chunks 0.2459; 32 row chunks (512 rows per
  * workgroup, call 3, bench/results/s19/call-3) 0.2064 vs 0.2154 ms (-4.2%; the 32-β default 0.2353) against 16. A heuristic where b ≤ 64
- * elsewhere (d ≥ 16): timed on n = 4096 only; n = 16384 (b = 128) keeps 32 β.
+ * elsewhere: timed on n = 4096 only; n = 16384 (b = 128) keeps 32 β. Only where op has 4 or more δ groups (d ≥ 4 · dtile, as
+ * n = 4096's 64 δ): the twin halves the workgroups of a row tile, and with 512 rows each d = 16 would leave 32 workgroups of
+ * 1024 invocations at B = 16384 for 132 SMs (review s19 4).
  */
 function readOnceTwin(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): KsSgmatStridedSchedule {
   const twin: KsSgmatStridedSchedule = { ...s, cols: op.b, mr: 1, chunks: 32 };
-  return s.dtile >= 16 && s.sb === 32 && s.cols < op.b && valid(op, tiling(op, twin), limits) ? twin : s;
+  return s.dtile >= 16 && op.d >= 4 * s.dtile && s.sb === 32 && s.cols < op.b && valid(op, tiling(op, twin), limits) ? twin : s;
 }
 
 /** The default before readOnceTwin: the shape of the measured bests (defaultSchedule). */
