@@ -68,6 +68,8 @@ export class GpuBackward {
   #buffers = new Map<string, GPUBuffer>();
   /** Temporaries replaced by larger ones: a caller's encoder not yet submitted may still use them, so destroy() frees them. */
   readonly #retired: GPUBuffer[] = [];
+  /** Recordings that bound the temporaries (each encode): a failed pass frees its own only if none came after it. */
+  #uses = 0;
   #capacity = 0;
   /** The temporaries the last pass of `run` ran with, without a WebGPU error. */
   #checkedBuffers: Map<string, GPUBuffer> | undefined;
@@ -163,6 +165,7 @@ export class GpuBackward {
     this.checkRows(batch);
     if (!dx && !this.canSkipInputGradient) throw new Error('internal error: this backward program reads dx; it cannot skip the input gradient');
     this.#ensureBuffers(batch);
+    this.#uses++;
     // The rows' bytes rounded up to 16 (as the runner's own buffers), but never past the end of a caller's exact buffer.
     if (this.#spec.zeroInputGradient && dx) encoder.clearBuffer(dx, 0, Math.min(this.#bytes(batch * this.#spec.in), dx.size));
     const groups = this.#spec.kernels.map((k) => workgroupCount(k.dispatch, batch));
@@ -274,6 +277,7 @@ export class GpuBackward {
     const io = this.#ensureIo(Math.max(batch, 1));
     const before = this.#buffers;
     let made = before;
+    let recorded = 0;
     const dxBytes = this.#bytes(batch * this.#spec.in);
     const gradBytes = this.#bytes(Math.max(this.#spec.paramSize, 1));
     try {
@@ -296,6 +300,7 @@ export class GpuBackward {
         // The temporaries this pass made and ran with (read before any await: not those an encodeBackward on the caller's
         // encoder makes while it waits for its errors).
         made = this.#buffers;
+        recorded = this.#uses;
         // Popped also when encode throws (a new batch size's dims buffer refused): a scope left on the stack would take
         // every later error meant for onuncapturederror, for the device's life (REV s18 2).
         scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
@@ -307,9 +312,10 @@ export class GpuBackward {
       // uncaptured when they were made before the scopes): the next pass makes new ones rather than failing on them for
       // the runner's life. Temporaries this pass made served only its failed submission: freed (REV s18 3: each failure
       // kept a set until destroy()). Those a pass ran with before stay; others (an encodeBackward's) are replaced
-      // (ensureBuffers retires them: a caller's encoder may hold them).
+      // (ensureBuffers retires them: a caller's encoder may hold them). Kept when a recording came after this pass's (an
+      // encodeBackward on the caller's encoder while it waited may bind them: REV s19 2).
       this.#dropIo();
-      if (made !== before) {
+      if (made !== before && this.#uses === recorded) {
         for (const b of made.values()) b.destroy();
         // (Unless an encodeBackward replaced them meanwhile: then they are retired, destroyed again by destroy().)
         if (this.#buffers === made) this.#buffers = new Map();

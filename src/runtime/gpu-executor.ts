@@ -393,7 +393,6 @@ export class GpuExecutor {
     // Mapping fails only after an earlier error; the queue's own staging then takes the input.
     const uploadable = !x || (await Promise.race([io.uploadMapped, this.#lost]));
     this.#checkUsable();
-    const made = this.#madeTemps.length;
     const trip = roundTrip(
       this.device,
       io,
@@ -414,15 +413,14 @@ export class GpuExecutor {
     );
     // Recorded and submitted by now (roundTrip awaits only after its submit): the temporaries this call made and ran
     // with, not those an encodeForward on the caller's encoder makes while it waits for its errors.
-    const end = this.#madeTemps.length;
     const used = this.#temps;
     await trip.catch((e: unknown) => {
       // The buffers may be what failed (the device out of memory when it made them, an error no scope caught, which
-      // leaves them invalid): the next call makes new ones rather than failing on them for the runner's life. Temporaries
-      // this call made served only its failed submission: freed (REV s18 3: each failure kept a set until destroy()).
-      // Those a round trip ran with before stay; others (an encodeForward's) are replaced.
+      // leaves them invalid): the next call makes new ones rather than failing on them for the runner's life. The
+      // temporaries this call made stay until destroy(): an encodeForward on the caller's encoder while it waited may bind
+      // them (REV s19 2: freeing them here failed that submission; telling the cases apart costs the block-sparse page
+      // bytes it does not have).
       this.#destroyIo();
-      for (const t of this.#madeTemps.splice(made, end - made)) t.destroy();
       if (this.#temps !== this.#checkedTemps) this.#tempCapacity = 0;
       throw e;
     });
