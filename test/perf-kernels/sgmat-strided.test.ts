@@ -231,6 +231,9 @@ describe('ks-sgmat-strided results, emulated, against the float64 reference', ()
     ['d = 8, W staged, 64-row warp tiles (4 row tiles × 2 β tiles), 2 γ chunks', wide, schedule({ dtile: 2, cols: 32, sb: 32, mr: 4, rg: 1, chunks: 2, tk: 16, wres: false, wstage: true }), 70],
     // d = 4's default since session 12: 16 row chunks (512 rows per workgroup) with swizzled lanes.
     ['rectangular 64 -> 256, the default on these limits (16 row chunks, sw), the batch ending in the second workgroup', rect, ksSgmatStrided.defaultSchedule(rect.ops[1] as KsOp, EMULATED), 773],
+    // n = 4096's default form since session 19 (REV s19 6) at 256 invocations: every β as two 32-β subgroups per δ, one
+    // row tile each, sw, 32 row chunks (512 rows per workgroup), the batch ending in the second workgroup.
+    ['4 δ x 64 β, two 32-β subgroups per δ, one row tile each, 32 row chunks (the read-once form)', monarchCase(256, 256, 4), { ...schedule({ dtile: 4, cols: 64, sb: 32, mr: 1, chunks: 32, tk: 16, wres: true }), sw: true }, 600],
   ];
   for (const [name, c, s, batch] of cases)
     it(`${name} (batch ${batch})`, async () => {
