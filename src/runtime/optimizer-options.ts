@@ -42,6 +42,15 @@ function checkKind(o: unknown): void {
   if (typeof kind !== 'string' || !KINDS.includes(kind)) throw userError(`optimizer kind must be 'sgd', 'adam' or 'adamw', got ${typeof kind === 'string' ? `'${kind}'` : String(kind)}`);
 }
 
+/**
+ * SGD's momentum must lie in [0, 1): at 1 or more the velocity never decays and the steps diverge (QA2 s19 R83). The one
+ * rule for it: resolveOptimizer checks an `sgd` optimizer's option here and `monc train` its `--momentum` (naming the flag)
+ * before any work. Kind `user`: `<name> must be a number in [0, 1), got <momentum>`.
+ */
+export function checkMomentum(momentum: number, name = 'optimizer sgd: momentum'): void {
+  if (!(momentum >= 0 && momentum < 1)) throw userError(`${name} must be a number in [0, 1), got ${momentum}`);
+}
+
 export function resolveOptimizer(o: OptimizerOptions): ResolvedOptimizer {
   checkKind(o);
   const check = (name: string, v: number, ok: boolean) => {
@@ -53,7 +62,7 @@ export function resolveOptimizer(o: OptimizerOptions): ResolvedOptimizer {
   switch (o.kind) {
     case 'sgd':
       r = { kernel: 'sgd', lr: o.lr, beta1: o.momentum ?? 0, beta2: 0, eps: 0, weightDecay: o.weightDecay ?? 0, decoupled: false };
-      check('momentum', r.beta1, r.beta1 >= 0 && r.beta1 < 1);
+      checkMomentum(r.beta1);
       break;
     case 'adam':
     case 'adamw':

@@ -12,11 +12,11 @@ import { FormatError } from '../../src/runtime/formats/format-error.js';
 import { writeSafetensors } from '../../src/runtime/formats/safetensors.js';
 import { requestMoncDevice } from '../../src/runtime/device.js';
 import { MapRunner, type Backend } from '../../src/runtime/map-runner.js';
-import type { OptimizerOptions } from '../../src/runtime/optimizer-options.js';
+import { checkMomentum, type OptimizerOptions } from '../../src/runtime/optimizer-options.js';
 import { TypedMap } from '../../src/runtime/typed-map.js';
 import { bias, checkedMap, monarch, randomParams, rng, sum } from '../ir/structures.js';
 import { getTestDevice } from '../support/gpu.js';
-import { expectMoncError } from '../support/user-error.js';
+import { expectMoncError, expectMoncErrorNow } from '../support/user-error.js';
 import { compileModuleForTest } from '../training/compile.js';
 
 /** A Monarch map plus a bias: Adam's weight decay would move both without gradients. */
@@ -123,8 +123,9 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
   it.each([
     [{ kind: 'sgd', lr: -1 }, 'optimizer sgd: invalid lr -1'],
     [{ kind: 'adam', lr: 0.1, beta1: 1 }, 'optimizer adam: invalid beta1 1'],
-    // SGD momentum in [0, 1), the CLI's --momentum rule (QA2 s19 R83): at 1 or more it diverges.
-    [{ kind: 'sgd', lr: 0.1, momentum: 1 }, 'optimizer sgd: invalid momentum 1'],
+    // SGD momentum in [0, 1) (QA2 s19 R83: at 1 or more it diverges): checkMomentum, the CLI's --momentum rule too (REV s19 8).
+    [{ kind: 'sgd', lr: 0.1, momentum: 1 }, 'optimizer sgd: momentum must be a number in [0, 1), got 1'],
+    [{ kind: 'sgd', lr: 0.1, momentum: Number.NaN }, 'optimizer sgd: momentum must be a number in [0, 1), got NaN'],
     [{ kind: 'adamw', lr: Number.NaN }, 'optimizer adamw: invalid lr NaN'],
     // From JavaScript, where the types do not hold: a misspelt or missing kind, no options at all.
     [{ kind: 'Adam', lr: 1 }, "optimizer kind must be 'sgd', 'adam' or 'adamw', got 'Adam'"],
@@ -187,6 +188,14 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
     const opt = r.createOptimizer({ kind: 'adam', lr: 0.1 });
     r.destroy();
     await expectMoncError(() => opt.step(), 'user', "map 'm': the runner was destroyed");
+  });
+});
+
+/** REV s19 8: one rule for SGD's momentum, which `monc train --momentum` checks too, naming its flag. */
+describe('checkMomentum', () => {
+  it.each([0, 0.5, 0.999])('takes %d', (m) => expect(() => checkMomentum(m, '--momentum')).not.toThrow());
+  it.each([1, 1.5, -0.1, Number.NaN, Number.POSITIVE_INFINITY])('refuses %d, in the caller\'s words', (m) => {
+    expectMoncErrorNow(() => checkMomentum(m, '--momentum'), 'user', `--momentum must be a number in [0, 1), got ${m}`);
   });
 });
 

@@ -17,6 +17,7 @@ import { executeProgram } from '../../runtime/cpu-executor.js';
 import { programOfManifest, type Backend, type MapRunner } from '../../runtime/map-runner.js';
 import type { OptimizerOptions } from '../../runtime/optimizer.js';
 import { FitStopped, meanSquaredError, type FitStopReason } from '../../runtime/fit-mse.js';
+import { checkMomentum } from '../../runtime/optimizer-options.js';
 import { MoncError } from '../../util/error.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
@@ -54,7 +55,7 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   for (const [option, value] of [['--lr', opts.lr], ['--weight-decay', opts.weightDecay]] as const) {
     if (value !== undefined && !(Number.isFinite(value) && value >= 0)) throw new MoncError('user', `${option} must be a finite non-negative number, got ${value}`);
   }
-  if (opts.momentum !== undefined && !(opts.momentum >= 0 && opts.momentum < 1)) throw new MoncError('user', `--momentum must be a number in [0, 1), got ${opts.momentum}`);
+  if (opts.momentum !== undefined) checkMomentum(opts.momentum, '--momentum');
   const optimizer = optimizerOptions(opts);
   // Training may run for hours: an --out that cannot be written is refused before any of it.
   // (--out may be --params: fine-tuning in place replaces the parameter file.)
