@@ -85,6 +85,19 @@
  * bench/results/s19/call-3): n=16384 the default 0.6760 ms, lw 0.7268, without ku 0.7068, both
  * 0.7501; n=4096 0.3805, 0.3805, 0.3939, 0.3985. lw left with the call.
  *
+ * Session 20's three-quarter row tiles (48 rows × 64 β × 8 δ, 8x8, 384 invocations) ask whether the
+ * 128-register cap of a 512-invocation workgroup is what this kernel waits on: at 384 invocations the
+ * cap is 170, room for the driver to double-buffer the operands of the written-out γ steps and to hold
+ * the prefetch without spilling, at the price of a third more weight bytes per output (W is read per row
+ * tile: (48 + 64) / (48 · 64) against (64 + 64) / (64 · 64) per γ and δ) and 12 warps a SM instead of 16.
+ * The batch is then no multiple of the rows (16384 = 341 · 48 + 16): the last tile is partial.
+ * Their 72-row twins with 12x8 register tiles (96 accumulators, 384 invocations) spend that room on a
+ * larger tile instead: 36,864 accumulators a SM against 32,768, and per γ and δ (72 + 64) / (72 · 64)
+ * operand floats per output against (64 + 64) / (64 · 64), 5.6% fewer. Session 17's 64 × 32 × 8 δ
+ * (1.5x the default's operand floats per output) took 1.19x its time (0.4543 vs 0.3813): if the
+ * factor waits on those bytes (L2 to SM), 72 rows gain where 48 rows lose; if on the register cap,
+ * both gain.
+ *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
  * passes were most of a bcast kernel's text (rr rounds of rows·cols·dtile / (rr·threads) passes:
@@ -209,6 +222,14 @@ function applies(op: KsOp): boolean {
   return op.d % 4 === 0 && op.b % 4 === 0 && op.c % 4 === 0 && op.input.steps.length === 0 && op.output.steps.length === 0;
 }
 
+/**
+ * 64 accumulators a thread; 96 (12x8 tiles) only where a workgroup has at most 384 invocations, so the
+ * register file (65536) allows 170 a thread: room for them, their operands and the prefetch.
+ */
+function accumulatorsFit(s: KsDtiledSchedule): boolean {
+  return s.rr * s.rb <= 64 || (s.rr * s.rb <= 96 && threadsOf(s) <= 384);
+}
+
 function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
   const threads = threadsOf(s);
   return (
@@ -222,7 +243,7 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     (s.ku !== true || isPlanes(s)) &&
     (!isPadded(s) || !isBcast(s)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
-    s.rr * s.rb <= 64 &&
+    accumulatorsFit(s) &&
     threads >= 64 &&
     threads <= limits.maxWorkgroupSize &&
     sharedBytes(s) <= limits.maxWorkgroupStorageBytes
@@ -259,7 +280,11 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const unrolled = [...planed, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, ku: true }));
   // Then (session 14) the δ-fastest planed ones, with ku or not, with padded staging (`pad`).
   const padded = [...planed, ...unrolled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded];
+  // Then (session 20) the padded 8x8 forms of 64 rows with three-quarter row tiles: 48 rows, or 72 rows
+  // of 12x8 register tiles (above).
+  const eights = padded.filter((s) => s.rows === 64 && s.rr === 8 && s.rb === 8);
+  const threeQuarter = eights.flatMap((s): KsDtiledSchedule[] => [{ ...s, rows: 48 }, { ...s, rows: 72, rr: 12 }]).filter((s) => valid(op, s, limits));
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...threeQuarter];
 }
 
 /**

@@ -156,7 +156,20 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   const planed = padded.map((s): KsTiledSchedule => ({ ...s, pl: true }));
   // Then (session 12) the planed ones with each chunk's γ written out (`ku`, staged-sum.ts chunkSteps).
   const unrolled = planed.map((s): KsTiledSchedule => ({ ...s, ku: true }));
-  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...rowTiled(op, limits, unrolled)];
+  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...twelveRowTiles(op, limits, unrolled), ...rowTiled(op, limits, unrolled)];
+}
+
+/**
+ * Session 20's 12x8 twins (12 register rows, 96 accumulators) of the written-out 8x8 tiles of 128
+ * rows: 192 rows for the same invocations. Per γ they stage (192 + cols) / (192 · cols) operand
+ * floats per output against (128 + cols) / (128 · cols): n = 4096's 128 × 64 tile 11% fewer, its
+ * 128 × 128 at n = 16384 17% fewer, for about 160 registers a thread (3 workgroups of 128
+ * invocations a SM instead of 4). Session 16's 8x16 and 16x8 (128 accumulators) lost; this asks
+ * whether the step between them does.
+ */
+function twelveRowTiles(op: KsOp, limits: TargetLimits, unrolled: readonly KsTiledSchedule[]): KsTiledSchedule[] {
+  const eights = unrolled.filter((s) => s.rows === 128 && s.rr === 8 && s.rb === 8 && s.dtile === 1);
+  return eights.map((s): KsTiledSchedule => ({ ...s, rows: 192, rr: 12 })).filter((s) => valid(op, s, limits));
 }
 
 /** Session 16's `rt` twins (above) of the written-out 8x8 tiles, 2 and 4 row tiles per workgroup, where the reduction is short. */
