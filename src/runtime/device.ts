@@ -65,11 +65,13 @@ export interface RequestDeviceOptions {
 /** There is no WebGPU adapter (or no WebGPU at all): callers fall back to the CPU executor. */
 export class NoAdapterError extends MoncError {
   override readonly name = 'NoAdapterError';
-  constructor(
-    /** Why there is none (the message without its 'no WebGPU adapter: ' prefix). */
-    readonly reason: string,
-  ) {
+  /** Why there is none (the message without its 'no WebGPU adapter: ' prefix). */
+  // `declare`d and set by the constructor: a field declaration in every page adds nothing the assignment does not.
+  declare readonly reason: string;
+
+  constructor(reason: string) {
     super('device', `no WebGPU adapter: ${reason}`);
+    this.reason = reason;
   }
 }
 

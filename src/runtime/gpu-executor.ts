@@ -123,9 +123,13 @@ export class GpuExecutor {
   readonly #bindGroupLayout: GPUBindGroupLayout;
   readonly #patterns: PatternBuffers;
 
+  // `declare`d and set by the constructor: a field declaration in every page adds nothing the assignment does not.
+  declare readonly device: GPUDevice;
+
   // Private members are #-private (not TypeScript's `private`): a minifier shortens their names,
   // and this class is in every page's bundle.
-  private constructor(readonly device: GPUDevice, spec: ExecutorSpec, pipelines: readonly GPUComputePipeline[], bindGroupLayout: GPUBindGroupLayout, patterns: PatternBuffers) {
+  private constructor(device: GPUDevice, spec: ExecutorSpec, pipelines: readonly GPUComputePipeline[], bindGroupLayout: GPUBindGroupLayout, patterns: PatternBuffers) {
+    this.device = device;
     this.#spec = spec;
     this.#pipelines = pipelines;
     this.#bindGroupLayout = bindGroupLayout;

@@ -73,12 +73,13 @@ export function packParams(layout: readonly ParamLayoutEntry[], paramSize: numbe
   for (const entry of layout) {
     const values = lookup(tensors, entry);
     const expected = elementCount(entry.shape);
+    const what = `parameter tensor '${entry.name}'`;
+    const shape = `shape ${describeShape(entry.shape)}`;
     // null too: from JavaScript, a tensor set to null is as missing as one left out.
-    if (values == null) throw new ParamError(`missing parameter tensor '${entry.name}' (expected shape ${describeShape(entry.shape)})`);
-    if (values.length !== expected)
-      throw new ParamError(`parameter tensor '${entry.name}' has ${values.length} elements; expected shape ${describeShape(entry.shape)} = ${expected} elements`);
+    if (values == null) throw new ParamError(`missing ${what} (expected ${shape})`);
+    if (values.length !== expected) throw new ParamError(`${what} has ${values.length} elements; expected ${shape} = ${expected} elements`);
     checkSpan(entry, expected, paramSize);
-    checkValues(values, dtype, `parameter tensor '${entry.name}'`, entry.shape);
+    checkValues(values, dtype, what, entry.shape);
     packed.set(values, entry.offset);
   }
   return packed;

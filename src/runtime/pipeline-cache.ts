@@ -19,9 +19,10 @@ export class WgslError extends MoncError {
 const caches = new WeakMap<GPUDevice, PipelineCache>();
 
 export class PipelineCache {
-  readonly bindGroupLayout: GPUBindGroupLayout;
+  // The public fields are `declare`d and set by the constructor: a field declaration in every page adds nothing.
+  declare readonly bindGroupLayout: GPUBindGroupLayout;
   /** The pipeline layout of every monc kernel (one bind group, `bindGroupLayout`). */
-  readonly layout: GPUPipelineLayout;
+  declare readonly layout: GPUPipelineLayout;
   // #-private: a minifier shortens these names (every page bundles this class).
   readonly #modules = new Map<string, Promise<GPUShaderModule>>();
   readonly #pipelines = new Map<string, Promise<GPUComputePipeline>>();

@@ -15,10 +15,13 @@ export type TypedMapOptions = Omit<MapRunnerOptions, 'dtype'>;
 type ForwardedCalls = 'forward' | 'createStaging' | 'encodeForward' | 'encodeDispatches' | 'dense' | 'backward' | 'encodeBackward' | 'createOptimizer' | 'fitMse' | 'saveParams' | 'destroy';
 
 export abstract class TypedMap<Params extends { readonly [name: string]: Float32Array }> {
-  protected constructor(
-    /** The untyped runner underneath: backend, adapter, sizes. */
-    readonly runner: MapRunner,
-  ) {}
+  /** The untyped runner underneath: backend, adapter, sizes. */
+  // `declare`d and set by the constructor, as MapRunner's public fields: a field declaration in every page adds nothing.
+  declare readonly runner: MapRunner;
+
+  protected constructor(runner: MapRunner) {
+    this.runner = runner;
+  }
 
   /** The current parameters by name (after optimizer steps: the updated ones). */
   async params(): Promise<Params> {

@@ -116,13 +116,13 @@ export function readSafetensorsIndex(head: Uint8Array, fileLength: number): Safe
     if (entry.end > dataLength) {
       throw invalid(`tensor '${name}' data_offsets [${entry.begin}, ${entry.end}] go beyond the data section (${dataLength} bytes)`);
     }
-    entries.push({ name, ...entry });
+    entries.push(entry);
   }
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
-  for (let i = 1; i < entries.length; i++) {
-    const [prev, cur] = [entries[i - 1], entries[i]];
-    if (cur.begin < prev.end) throw invalid(`tensors '${prev.name}' and '${cur.name}' overlap`);
-  }
+  entries.forEach((cur, i) => {
+    const prev = entries[i - 1];
+    if (cur.begin < prev?.end) throw invalid(`tensors '${prev.name}' and '${cur.name}' overlap`);
+  });
   return { dataStart, entries, metadata };
 }
 
@@ -151,22 +151,24 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   return { tensors, skipped, metadata: index.metadata };
 }
 
-function parseEntry(name: string, value: unknown): { dtype: SafetensorsDtype; shape: number[]; begin: number; end: number } {
+function parseEntry(name: string, value: unknown): SafetensorsEntry {
   if (!isRecord(value)) throw invalid(`entry '${name}' is not an object`);
   const { dtype, shape, data_offsets: offsets } = value;
-  if (typeof dtype !== 'string') throw invalid(`tensor '${name}' has no dtype`);
-  if (!Object.hasOwn(BYTES, dtype)) throw invalid(`tensor '${name}' has unknown dtype ${dtype} (known: ${Object.keys(BYTES).join(', ')})`);
-  if (!Array.isArray(shape) || !shape.every(isCount)) throw invalid(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+  // Every other refusal names the tensor the same way.
+  const bad = (what: string) => invalid(`tensor '${name}' ${what}`);
+  if (typeof dtype !== 'string') throw bad('has no dtype');
+  if (!Object.hasOwn(BYTES, dtype)) throw bad(`has unknown dtype ${dtype} (known: ${Object.keys(BYTES).join(', ')})`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) throw bad(`has an invalid shape ${JSON.stringify(shape)}`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
-    throw invalid(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+    throw bad(`has invalid data_offsets ${JSON.stringify(offsets)}`);
   }
   const d = dtype as SafetensorsDtype;
   const [begin, end] = offsets as number[];
   const elements = elementCount(shape as number[]);
   if (elements * BYTES[d] !== end - begin) {
-    throw invalid(`tensor '${name}' of shape [${shape.join(', ')}] and dtype ${d} needs ${elements * BYTES[d]} bytes, data_offsets give ${end - begin}`);
+    throw bad(`of shape [${shape.join(', ')}] and dtype ${d} needs ${elements * BYTES[d]} bytes, data_offsets give ${end - begin}`);
   }
-  return { dtype: d, shape: shape as number[], begin, end };
+  return { name, dtype: d, shape: shape as number[], begin, end };
 }
 
 function parseMetadata(value: unknown): Record<string, string> {
