@@ -13,7 +13,7 @@ import { tiling } from '../../src/codegen/wgsl/fast/ks-sgmat-strided-layout.js';
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { GOAL_SHAPES, H200, itMatchesFloat64, schedule, unfiltered } from './sgmat-strided-support.js';
+import { beforeLongRowsF16, GOAL_SHAPES, H200, itMatchesFloat64, schedule, unfiltered } from './sgmat-strided-support.js';
 import { kernelError } from './support.js';
 
 type Knobs = Parameters<typeof schedule>[0];
@@ -27,7 +27,7 @@ describe('ks-sgmat-strided db: the schedule space', () => {
   it('offers db last, as twins of session 6\'s form with an even number of γ chunks, where two buffers fit; never the default', () => {
     for (const [name, c] of GOAL_SHAPES) {
       const op = c.ops[1] as KsOp;
-      const all = ksSgmatStrided.candidates(op, H200);
+      const all = beforeLongRowsF16(ksSgmatStrided.candidates(op, H200));
       const at = all.findIndex((s) => s.db !== undefined);
       expect(at, name).toBeGreaterThan(0);
       expect(all.slice(at).every((s) => s.db === true), name).toBe(true);

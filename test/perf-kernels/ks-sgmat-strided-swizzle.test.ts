@@ -15,7 +15,7 @@ import { stridedSgmatLayout } from '../../src/codegen/wgsl/fast/ks-sgmat-strided
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { acc16, EMULATED, emulatedError, GOAL_SHAPES, H200, N4096, schedule, unfiltered } from './sgmat-strided-support.js';
+import { acc16, beforeLongRowsF16, EMULATED, emulatedError, GOAL_SHAPES, H200, N4096, schedule, unfiltered } from './sgmat-strided-support.js';
 import { kernelError, TOL_F16 } from './support.js';
 
 const swizzled = (s: KsSgmatStridedSchedule): KsSgmatStridedSchedule => ({ ...s, sw: true });
@@ -28,7 +28,7 @@ describe('ks-sgmat-strided sw: the schedule space', () => {
   it('offers each sw schedule beside its twin without it, only where lanes rotate (vec4 runs); the default where they rotate by a runtime value', () => {
     for (const [name, c] of GOAL_SHAPES)
       for (const op of c.ops as KsOp[]) {
-        const all = ksSgmatStrided.candidates(op, H200);
+        const all = beforeLongRowsF16(ksSgmatStrided.candidates(op, H200));
         const keys = new Set(all.map(scheduleKey));
         const sw = all.filter((s) => s.sw !== undefined && s.chunks < 16); // 16 and 32 row chunks: sw only (below)
         expect(sw.length, `${name} d = ${op.d}`).toBeGreaterThan(0);
@@ -50,7 +50,7 @@ describe('ks-sgmat-strided sw: the schedule space', () => {
 
   it('offers 16 row chunks with sw only, as twins of 8-chunk schedules of session 6\'s form, and 32 as twins of those with 16-row warp tiles', () => {
     const op1 = N4096.ops[1] as KsOp;
-    const all = ksSgmatStrided.candidates(op1, H200);
+    const all = beforeLongRowsF16(ksSgmatStrided.candidates(op1, H200));
     const keys = new Set(all.map(scheduleKey));
     const long = all.filter((s) => s.chunks === 16);
     expect(long.length).toBeGreaterThan(0);

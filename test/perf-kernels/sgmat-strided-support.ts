@@ -59,6 +59,14 @@ export function knobSpace(knob: string): { name: string; op: KsOp; all: KsSgmatS
 }
 
 /**
+ * The candidates less the f16-result forms of 16 and 32 row chunks (with and without `ov`), which come after every other
+ * (ks-sgmat-strided-overlay.test.ts): the space the other knobs' tests describe.
+ */
+export function beforeLongRowsF16(all: readonly KsSgmatStridedSchedule[]): KsSgmatStridedSchedule[] {
+  return all.filter((s) => !(s.acc16 === true && s.chunks >= 16));
+}
+
+/**
  * The most distinct 4-byte words one of 32 banks serves in a warp's access (1: conflict-free).
  * `words` are the word addresses of the warp's 32 invocations (duplicates are one access).
  */

@@ -78,7 +78,7 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { dividing, flag, highestScoring, isAmong, knob, type KernelFamily } from '../family.js';
+import { dividing, flag, highestScoring, isAmong, knob, scheduleKey, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
@@ -214,9 +214,10 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   const stagedForm = enumerate(op, limits, dtiles, [1, 2, 4], [1, 2, 4], [staged]);
   const f16 = { acc16: true } as const;
   const longRuns = dtiles.filter((td) => td >= 8);
+  const f16Measured = hasF16Results(limits) ? inPlaceWhereNeeded(enumerate(op, limits, dtiles, [undefined], [1, 2, 4], weights, f16)) : [];
   const f16Results = hasF16Results(limits)
     ? [
-        ...inPlaceWhereNeeded(enumerate(op, limits, dtiles, [undefined], [1, 2, 4], weights, f16)),
+        ...f16Measured,
         ...enumerate(op, limits, dtiles, [1, 2], [2, 4], [staged], f16),
         ...[2, 4].flatMap((ds) => inPlaceWhereNeeded(enumerate(op, limits, longRuns, [undefined], [1, 2], weights, { ...f16, ds }))),
       ]
@@ -239,7 +240,31 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // same two barriers. One 512-invocation workgroup per SM passes 14 barriers per row chunk at
   // n = 4096 with about one multiply-add per subgroup between two (bench/occupancy.ts).
   const twoBuffers = [...measuredForm, ...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, db: true })).filter((s) => valid(op, tiling(op, s), limits));
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...longestRows, ...deeperPrefetch, ...twoBuffers];
+  // Session 6's form with f16 results (which stop at 8 row chunks) at 16 row chunks with sw, and those
+  // with 16-row warp tiles at 32 (n = 4096's read-once form among them), as longerRows and
+  // longestRows, at every γ chunk, with and without the slots overlaid on the staged source (`ov`:
+  // the larger of the two arrays, not their sum, so whole-γ chunks or one epilogue round fit), each
+  // with its fewest-rounds twin.
+  const f16Longer = f16Measured.filter((s) => s.chunks === 8).map((s): KsSgmatStridedSchedule => ({ ...s, chunks: 16, sw: true }));
+  const f16Longest = f16Longer.filter((s) => s.mr === 1).map((s) => ({ ...s, chunks: 32 }));
+  const longRowsF16 = distinct(
+    [...f16Longer, ...f16Longest].flatMap((s) =>
+      dividing(op.c, [16, 32, 64, 128, 256]).flatMap((tk): KsSgmatStridedSchedule[] => [
+        { ...s, tk },
+        { ...s, tk, ov: true },
+      ]),
+    ),
+  )
+    .filter((s) => valid(op, tiling(op, s), limits))
+    .flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...longestRows, ...deeperPrefetch, ...twoBuffers, ...longRowsF16];
+}
+
+/** `forms` without repeats (the first of each schedule kept). */
+function distinct(forms: readonly KsSgmatStridedSchedule[]): KsSgmatStridedSchedule[] {
+  const byKey = new Map<string, KsSgmatStridedSchedule>();
+  for (const s of forms) if (!byKey.has(scheduleKey(s))) byKey.set(scheduleKey(s), s);
+  return [...byKey.values()];
 }
 
 /**
@@ -456,7 +481,8 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const vs = views.src ? 4 : 1;
   const nk = c / TK;
   const xs = `${ep}_xs`;
-  const os = `${ep}_os`;
+  // Overlaid slots (ov) are the staged source's array, both f16 (acc16).
+  const os = t.ov ? xs : `${ep}_os`;
 
   // Source chunk (rows rb.., γ k0..k0+TK) -> xs[dd][r][k] of buffer `buf` (db: two, TD·PS halves
   // apart); item e: the vector axis fastest (δ runs, or γ when d = 1), then γ, then row.
@@ -688,7 +714,11 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
         'if (r0 >= batch) { break; }',
         ...accs.map((a) => `${a} = ${result}();`),
         ...(looped ? gammaLoop : Array.from({ length: nk }, (_, kc) => (t.db ? bufferedChunk(kc) : gammaChunk(kc))).flat()),
+        // ov: the slots overwrite the source that other subgroups may still multiply, and the next
+        // row chunk's staging overwrites the slots that other invocations may still write out.
+        ...(t.ov ? ['workgroupBarrier();'] : []),
         ...epilogue,
+        ...(t.ov ? ['workgroupBarrier();'] : []),
       ].map((l) => `  ${l}`),
       '}',
     ].map((l) => `  ${l}`),
@@ -698,7 +728,9 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     entryPoint: ep,
     storage: 'f16',
     views,
-    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS * (t.db ? 2 : 1)}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${SL * SLOT * ET}>;`],
+    workgroupVars: t.ov
+      ? [`var<workgroup> ${xs}: array<f16, ${Math.max(TD * PS, SL * SLOT * ET)}>;`]
+      : [`var<workgroup> ${xs}: array<f16, ${TD * PS * (t.db ? 2 : 1)}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${SL * SLOT * ET}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: t.rows,
@@ -731,6 +763,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.pd === undefined ? {} : { pd: knob(s, 'pd') }),
     ...(s.sw === undefined ? {} : { sw: flag(s, 'sw') }),
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
+    ...(s.ov === undefined ? {} : { ov: flag(s, 'ov') }),
   }),
   emit,
 };
