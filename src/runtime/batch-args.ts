@@ -35,7 +35,7 @@ export function float32Array(mapName: string, call: string, role: string, value:
   try {
     return value instanceof Float32Array ? value : Float32Array.from(value);
   } catch (e) {
-    throw arrayError(mapName, `${call}: ${role}`, e);
+    throw arrayError(mapName, `${call}: ${role}`, e, value);
   }
 }
 

@@ -209,7 +209,7 @@ export class CpuStaging extends StagingSteps {
     } catch (e) {
       // As a GpuStaging over the device's limits: a capacity the host cannot hold (a RangeError of the allocation, kind
       // 'device' as an f16 GpuStaging's host arrays).
-      throw arrayError(host.map.name, `a staging of ${capacity} rows`, e);
+      throw arrayError(host.map.name, `a staging of ${capacity} rows`, e, []);
     }
   }
 
@@ -284,7 +284,7 @@ export class GpuStaging extends StagingSteps {
         this.#hostX = new Float32Array(capacity * host.map.in);
         this.#hostY = new Float32Array(capacity * host.map.out);
       } catch (e) {
-        throw arrayError(host.map.name, `a staging of ${capacity} rows`, e);
+        throw arrayError(host.map.name, `a staging of ${capacity} rows`, e, []);
       }
     }
     this.#io = {

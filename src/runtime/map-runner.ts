@@ -27,7 +27,6 @@
  */
 import type { Dtype, ProgramData } from '../manifest/program.js';
 import type { KernelSetName, ManifestKernelPlan, ManifestKernelSet, ManifestMap } from '../manifest/types.js';
-import { MoncError } from '../util/error.js';
 import { arrayError, checkOptionNames, mustBe, typeName, userError } from './user-error.js';
 import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor } from './gpu-executor.js';
@@ -264,8 +263,8 @@ export class MapRunner {
       x = new Float32Array(x);
     } catch (e) {
       // A conversion that threw (a BigInt, a valueOf that throws: the run holds nothing then) is the input's fault (QA2 s18 R73),
-      // a copy the host refused the device's; the runtime's own refusals are MoncErrors already.
-      throw e instanceof MoncError ? e : arrayError(this.map.name, 'forward: the input', e);
+      // a copy the host refused the device's; anything else (the runtime's own refusals, a bug of monc) goes on as it is.
+      throw arrayError(this.map.name, 'forward: the input', e, x);
     }
     const y = this.#cpu!.forward(this.#program!, packed, x, rows);
     return out ? (out.set(y), out) : Float32Array.from(y);

@@ -109,7 +109,7 @@ function resultArray(mapName: string, count: number): Float32Array {
   try {
     return new Float32Array(count);
   } catch (e) {
-    throw arrayError(mapName, 'forward: the result', e);
+    throw arrayError(mapName, 'forward: the result', e, []);
   }
 }
 

@@ -18,13 +18,21 @@ export function mustBe(mapName: string, what: string, expects: string, got: unkn
 }
 
 /**
- * What making a Float32Array for a call threw, as a MoncError: a RangeError is the host refusing
- * its memory (kind 'device', as memory the device refuses: REV s18 4; its message says so,
- * `RangeError: Array buffer allocation failed`), anything else a caller's array that does not
- * convert (kind 'user': a BigInt, a valueOf that throws; QA2 s18 R73).
+ * What a call threw while it made host arrays for `what` (a Float32Array copy of the caller's arrays `x`, or a result:
+ * `x` then none, []), as the error to report. A RangeError is the host refusing their memory: kind 'device', as memory
+ * the device refuses is (REV s18 4; its message says so, `RangeError: Array buffer allocation failed`). Anything else is
+ * the caller's (kind 'user': a BigInt, a valueOf that throws; QA2 s18 R73) only where converting `x` to numbers again
+ * fails too, and then says what that conversion threw; otherwise it is returned as it is (the runtime's own refusals,
+ * MoncErrors already; a bug of monc), never blamed on the caller.
  */
-export function arrayError(mapName: string, what: string, e: unknown): MoncError {
-  return e instanceof RangeError ? new MoncError('device', `map '${mapName}': ${what}: ${e}`) : mustBe(mapName, what, 'numbers', e);
+export function arrayError(mapName: string, what: string, e: unknown, x: ArrayLike<number>): unknown {
+  if (e instanceof RangeError) return new MoncError('device', `map '${mapName}': ${what}: ${e}`);
+  try {
+    for (let i = 0; i < x.length; i++) +x[i];
+    return e;
+  } catch (conversion) {
+    return mustBe(mapName, what, 'numbers', conversion);
+  }
 }
 
 // Refusing option names a call does not know: one message for the runtime and the compiler (util/option-names.ts).

@@ -347,10 +347,15 @@ it.each([16, 4])("an encodeBackward of %i rows recorded while a failing backward
     expect((await runner.backward(input(8), dy(8))).dx.length).toBe(8 * checked.in);
   }));
 
-it('a createBuffer that throws other than refusing memory (a TypeError: a descriptor monc got wrong) is not reported as the device\'s refusal', () =>
+/**
+ * A monc bug: a createBuffer that throws a TypeError, in the run (a new batch's dims) or at the call (the upload buffer of
+ * a larger batch, made before the input is written). It is neither the device's refusal nor the input's fault: before,
+ * the one at the call was reported as "forward: the input must be numbers" (kind user).
+ */
+it.each(['monc dims', 'monc upload'])('a createBuffer that throws other than refusing memory (a TypeError: a descriptor monc got wrong; here %s) is reported as it is, not as the device\'s refusal or the input\'s fault', (label) =>
   withRunner(false, async ({ runner, state, submits }) => {
     await checkedForward(runner, submits, 4);
-    state.malformed = 'monc dims';
+    state.malformed = label;
     const error = await runner.forward(input(5)).then(
       () => undefined,
       (e: unknown) => e,
