@@ -9,6 +9,7 @@
  */
 import type { Dtype } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';
+import { userError } from './user-error.js';
 
 /** The largest finite f16 value. */
 export const F16_MAX = 65504;
@@ -25,14 +26,19 @@ export class ValueRangeError extends MoncError {
  * Throws a ValueRangeError for the first element of `values` that `dtype` cannot hold: not
  * finite, beyond ±65504 in an f16 module, or (float64 values: an F64 file, a Float64Array) beyond
  * float32's range, which storing it in f32 would turn into ±Inf. `what` names it: "parameter tensor 'up.w'".
- * Each element is taken as a number first, as float32 storage takes it: what does not convert (a
- * BigInt: a forward input from JavaScript) throws as that conversion does, not as a value out of range.
+ * Each element is taken as a number first, as float32 storage takes it: one that does not convert (from
+ * JavaScript a BigInt, an object whose valueOf throws) is a MoncError of kind 'user' that says what the
+ * conversion threw (`<what> must be numbers, got TypeError: ...`; QA2 s19 R84: a bare TypeError from loadParams).
  */
 export function checkValues(values: ArrayLike<number>, dtype: Dtype, what: string, shape?: readonly number[]): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = +values[i];
-    if (dtype === 'f16' ? Number.isFinite(v) && Math.abs(v) <= F16_MAX : Number.isFinite(Math.fround(v))) continue;
-    throw new ValueRangeError(badValueMessage(v, i, what, shape));
+  try {
+    for (let i = 0; i < values.length; i++) {
+      const v = +values[i];
+      if (dtype === 'f16' ? Number.isFinite(v) && Math.abs(v) <= F16_MAX : Number.isFinite(Math.fround(v))) continue;
+      throw new ValueRangeError(badValueMessage(v, i, what, shape));
+    }
+  } catch (e) {
+    throw e instanceof ValueRangeError ? e : userError(`${what} must be numbers, got ${e}`);
   }
 }
 

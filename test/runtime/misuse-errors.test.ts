@@ -41,6 +41,27 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
     }
   });
 
+  // QA2 s19 R84: a bare TypeError before. The runner keeps the parameters it had and runs with them.
+  it('loadParams with an element that does not convert to a number: kind user, naming the tensor; the runner runs on', async () => {
+    const r = await runner(backend);
+    r.loadParams(params);
+    try {
+      const want = await r.forward(x, batch);
+      const [name, values] = [...params][0];
+      const throwing = { valueOf: () => { throw new Error('no number here'); } };
+      for (const [bad, said] of [
+        [Object.assign(Array.from(values) as unknown[], { 3: 1n }), 'TypeError: Cannot convert a BigInt value to a number'],
+        [new BigInt64Array(values.length), 'TypeError: Cannot convert a BigInt value to a number'],
+        [Object.assign(Array.from(values) as unknown[], { 0: throwing }), 'Error: no number here'],
+      ] as const) {
+        expectMoncErrorNow(() => r.loadParams(new Map([...params, [name, bad as never]])), 'user', `parameter tensor '${name}' must be numbers, got ${said}`);
+        expect(await r.forward(x, batch)).toEqual(want);
+      }
+    } finally {
+      r.destroy();
+    }
+  });
+
   it('a batch that is not a whole number ≥ 0 is named as the mistake, not the input (forward, backward)', async () => {
     const r = await runner(backend, undefined, true);
     r.loadParams(Object.fromEntries(params));
