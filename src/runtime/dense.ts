@@ -4,6 +4,7 @@
  * the host, which a page that only runs forward passes does not need.
  */
 import { cpuExecutor, type RunnerHost } from './extensions.js';
+import { arrayError } from './user-error.js';
 
 /** Rows per forward pass when materialising the dense matrix (bounds the buffers' size). */
 const DENSE_CHUNK_ELEMENTS = 1 << 22;
@@ -48,6 +49,10 @@ export async function denseMatrix(host: RunnerHost): Promise<Float32Array> {
       }
     }
     return dense;
+  } catch (e) {
+    // The host refusing an array of the call (the matrix, a chunk of the identity: a RangeError) is kind 'device', as a
+    // forward's result is; the runner's next call runs as before (its passes' buffers are the forward's).
+    throw arrayError(map.name, 'dense', e, []);
   } finally {
     if (held) gpu!.releaseParams(held);
   }

@@ -329,7 +329,8 @@ export class GpuBackward {
     try {
       const all = io.readback.getMappedRange(0, offset + gradBytes);
       return {
-        dx: batch > 0 ? fromStorage(all.slice(0, dxBytes), batch * this.#spec.in, this.#spec.storage) : new Float32Array(0),
+        // (dx straight into its array: the first values of the range.)
+        dx: fromStorage(all, batch * this.#spec.in, this.#spec.storage, new Float32Array(batch * this.#spec.in)),
         grad: fromStorage(all.slice(offset), this.#spec.paramSize, this.#spec.storage),
       };
     } finally {

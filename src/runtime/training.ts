@@ -9,7 +9,7 @@ import type { BackwardProgramData, Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
-import { userError } from './user-error.js';
+import { arrayError, userError } from './user-error.js';
 import { checkBatch, checkCallerBuffers, checkClearable, float32Array } from './batch-args.js';
 import { missingEntry, registerTraining, cpuExecutor } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
@@ -122,20 +122,26 @@ export class Training {
     }
     this.checkUsable();
     const packed = params instanceof Float32Array ? params : this.host.requireParams();
-    if (this.host.gpu) {
-      const { dx, grad } = await this.backwardExecutor().run(x, dy, rows, params as HeldParams | undefined);
-      // destroy() while the pass ran: it rejects, as every call pending then does, even where its reads came back.
-      this.checkUsable();
+    try {
+      if (this.host.gpu) {
+        const { dx, grad } = await this.backwardExecutor().run(x, dy, rows, params as HeldParams | undefined);
+        // destroy() while the pass ran: it rejects, as every call pending then does, even where its reads came back.
+        this.checkUsable();
+        this.hasGradients = true;
+        return { dx, grads: unpackParams(map.params, grad) };
+      }
+      // A cpu runner exists only with the CPU executor registered.
+      const cpu = cpuExecutor;
+      if (!cpu) throw missingEntry(`map '${map.name}': the backward pass on the cpu backend`, 'monc/runtime/cpu');
+      const { dx, grad } = cpu.backward(backwardProgramOf(map, this.host.dtype), packed, x, dy, rows);
+      this.lastGrad = grad;
       this.hasGradients = true;
-      return { dx, grads: unpackParams(map.params, grad) };
+      return { dx: Float32Array.from(dx), grads: unpackParams(map.params, grad) };
+    } catch (e) {
+      // The host refusing a result array (dx, the gradients: a RangeError) is kind 'device', as a forward's result is; the
+      // runner's next call runs as before (the pass unmaps its readback whatever happens).
+      throw arrayError(map.name, 'backward: the result', e, []);
     }
-    // A cpu runner exists only with the CPU executor registered.
-    const cpu = cpuExecutor;
-    if (!cpu) throw missingEntry(`map '${map.name}': the backward pass on the cpu backend`, 'monc/runtime/cpu');
-    const { dx, grad } = cpu.backward(backwardProgramOf(map, this.host.dtype), packed, x, dy, rows);
-    this.lastGrad = grad;
-    this.hasGradients = true;
-    return { dx: Float32Array.from(dx), grads: unpackParams(map.params, grad) };
   }
 
   /** MapRunner.encodeBackward (webgpu): the caller's buffers are checked, then the backward pass recorded. */

@@ -387,11 +387,11 @@ it('an f16 staging whose host arrays the host refuses: kind device, none of its 
 });
 
 /**
- * forward with globalThis.Float32Array refusing, once, an array of exactly `length` values while the call runs (as V8
+ * `call` with globalThis.Float32Array refusing, once, an array of exactly `length` values while the call runs (as V8
  * throws `RangeError: Array buffer allocation failed` when the host refuses the memory); the call's rejection must be
- * kind device, naming the map and the result.
+ * kind device, naming the map and what was refused (`what`: default forward's result).
  */
-async function expectResultRefused(runner: MapRunner, length: number, call: () => Promise<Float32Array>): Promise<void> {
+async function expectResultRefused(length: number, call: () => Promise<unknown>, what = 'forward: the result'): Promise<void> {
   const host = Float32Array;
   let refusals = 0;
   globalThis.Float32Array = new Proxy(host, {
@@ -401,7 +401,7 @@ async function expectResultRefused(runner: MapRunner, length: number, call: () =
     },
   });
   try {
-    await expectMoncError(call, 'device', "map 'a': forward: the result: RangeError: Array buffer allocation failed");
+    await expectMoncError(call, 'device', `map 'a': ${what}: RangeError: Array buffer allocation failed`);
   } finally {
     globalThis.Float32Array = host;
   }
@@ -417,7 +417,7 @@ it('a one-piece forward whose result array the host refuses: kind device, and th
   withRunner(false, async ({ runner, submits, uncaptured }) => {
     await checkedForward(runner, submits, 5);
     const x = input(5);
-    await expectResultRefused(runner, 5 * checked.out, () => runner.forward(x));
+    await expectResultRefused(5 * checked.out, () => runner.forward(x));
     expect(relativeError(await runner.forward(x), referenceApply(checked.structure, tensors, x, 5))).toBeLessThan(1e-5);
     expect(uncaptured).toEqual([]);
   }));
@@ -426,9 +426,35 @@ it('a one-piece forward whose result array the host refuses: kind device, and th
 it('a chunked forward whose result array the host refuses: kind device, no held parameters left, the next call fills at the call again (QA2 s19 R80)', () =>
   withRunner(false, async ({ runner, submits, labels, uncaptured }) => {
     await checkedForward(runner, submits, 7, 2);
-    await expectResultRefused(runner, 7 * checked.out, () => runner.forward(input(7), { chunkRows: 2 }));
+    await expectResultRefused(7 * checked.out, () => runner.forward(input(7), { chunkRows: 2 }));
     runner.loadParams(params);
     expect(labels('monc params (held)'), 'parameters left held').toEqual([]);
     expect(await checkedForward(runner, submits, 7, 2), 'chunks submitted during the next call').toBe(4);
     expect(uncaptured).toEqual([]);
+  }));
+
+/**
+ * dense() and backward, whose result arrays the host refuses: kind device, as forward's (before: a bare RangeError), and
+ * the runner's next call is right. dense()'s matrix (out × in values) is the first array of its size the call makes.
+ */
+it("dense() whose matrix the host refuses: kind device, no held parameters left, and the next dense() is right", () =>
+  withRunner(false, async ({ runner, submits, labels }) => {
+    const want = await runner.dense();
+    await expectResultRefused(checked.in * checked.out, () => runner.dense(), 'dense');
+    runner.loadParams(params);
+    expect(labels('monc params (held)'), 'parameters left held').toEqual([]);
+    expect(await runner.dense()).toEqual(want);
+    await checkedForward(runner, submits, 3);
+  }));
+
+it("backward whose dx the host refuses: kind device, and the next backward is right", () =>
+  withRunner(true, async ({ runner }) => {
+    const rows = 5;
+    const x = input(rows);
+    const dy = Float32Array.from({ length: rows * checked.out }, (_, i) => Math.cos(i + rows));
+    const want = await runner.backward(x, dy);
+    await expectResultRefused(rows * checked.in, () => runner.backward(x, dy), 'backward: the result');
+    const again = await runner.backward(x, dy);
+    expect(again.dx).toEqual(want.dx);
+    expect(again.grads).toEqual(want.grads);
   }));
