@@ -102,6 +102,8 @@ export class GpuExecutor {
   #tempCapacity = 0;
   /** Every temporary made, those replaced by larger ones included: destroy() frees them (see #ensureTemps). */
   readonly #madeTemps: GPUBuffer[] = [];
+  /** Recordings that bound the temporaries (each encodeDispatches): a failed round trip frees those it made only if none came after it. */
+  #uses = 0;
   /** The temporaries the last round trip ran with, without a WebGPU error. */
   #checkedTemps: Map<string, GPUBuffer> | undefined;
   readonly #dims: DimsBuffers;
@@ -240,6 +242,7 @@ export class GpuExecutor {
     if (only !== undefined && !(Number.isInteger(only) && this.#spec.kernels[only])) throw mustBe(this.#spec.name, 'encodeDispatches: kernel', 'an index of kernelSet.kernels', only);
     if (batch === 0) return;
     this.#ensureTemps(batch);
+    this.#uses++;
     const groups = this.#spec.kernels.map((k) => workgroupCount(k.dispatch, batch));
     const dims = this.#dims.get(batch, groups);
     const bindGroups = this.#bindGroupsFor(params, x, y, batch, dims);
@@ -397,6 +400,7 @@ export class GpuExecutor {
     // Mapping fails only after an earlier error; the queue's own staging then takes the input.
     const uploadable = !x || (await Promise.race([io.uploadMapped, this.#lost]));
     this.#checkUsable();
+    const before = this.#temps;
     const trip = roundTrip(
       this.device,
       io,
@@ -418,13 +422,15 @@ export class GpuExecutor {
     // Recorded and submitted by now (roundTrip awaits only after its submit): the temporaries this call made and ran
     // with, not those an encodeForward on the caller's encoder makes while it waits for its errors.
     const used = this.#temps;
+    const recorded = this.#uses;
     await trip.catch((e: unknown) => {
       // The buffers may be what failed (the device out of memory when it made them, an error no scope caught, which
-      // leaves them invalid): the next call makes new ones rather than failing on them for the runner's life. The
-      // temporaries this call made stay until destroy(): an encodeForward on the caller's encoder while it waited may bind
-      // them (REV s19 2: freeing them here failed that submission; telling the cases apart costs the block-sparse page
-      // bytes it does not have).
+      // leaves them invalid): the next call makes new ones rather than failing on them for the runner's life. Temporaries
+      // this call made served only its failed submission: freed (REV s18 3), unless a recording came after it (an
+      // encodeForward on the caller's encoder while it waited may bind them: REV s19 2). Those a round trip ran with
+      // before stay; others (an encodeForward's) are replaced.
       this.#destroyIo();
+      if (used !== before && this.#uses === recorded) used.forEach((t) => t.destroy());
       if (this.#temps !== this.#checkedTemps) this.#tempCapacity = 0;
       throw e;
     });
