@@ -248,9 +248,10 @@ export class GpuOptimizer implements Optimizer {
   }
 
   async step(): Promise<void> {
-    // A step without gradients to apply, or on a lost device, throws here, not inside the error scope below.
-    this.buffers();
+    // On a lost device, or without gradients to apply, a step throws here, not inside the error scope below: the loss
+    // first, as every call of a runner on a lost device fails with it (QA2 s20 R90).
     checkDevice(this.device);
+    this.buffers();
     this.device.pushErrorScope('validation');
     const encoder = this.device.createCommandEncoder({ label: 'monc optimizer step' });
     this.encodeStep(encoder);

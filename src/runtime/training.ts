@@ -26,7 +26,7 @@ import { checkValues } from './numerics.js';
 import { checkManifestMap } from './checked-exports.js';
 import { unpackParams } from './params.js';
 import { PipelineCache } from './pipeline-cache.js';
-import { runnerDestroyed } from './run-errors.js';
+import { checkDevice, runnerDestroyed } from './run-errors.js';
 
 /** The fit's stop, for `catch` (MapRunner.fitMse rejects with it); the options and result types. */
 export { FitStopped, type FitMseOptions, type FitMseResult, type FitStopReason } from './fit-mse.js';
@@ -290,9 +290,14 @@ async function backwardAtCall(host: TrainingHost, x: Float32Array, dy: Float32Ar
   }
 }
 
-/** MapRunner.createOptimizer: the options checked now; before the training half exists, an optimizer whose first step creates it. */
+/**
+ * MapRunner.createOptimizer: the options checked now; before the training half exists, an optimizer whose first step creates it.
+ * On a lost device it throws the loss, as every other call of the runner does (QA2 s20 R90: it made an optimizer, whose deferred
+ * step then said "call backward() before an optimizer step"); a step after a loss rejects with it too (GpuOptimizer.step).
+ */
 function optimizerOf(host: TrainingHost, options: OptimizerOptions): Optimizer {
   resolveOptimizer(options);
+  if (host.gpu) checkDevice(host.gpu.device);
   const now = () => ready.get(host)?.createOptimizer(options);
   return (
     now() ??

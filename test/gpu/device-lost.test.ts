@@ -26,12 +26,22 @@ it('every call after the loss is kind device', async () => {
   runner.loadParams(params);
   await runner.backward(x, x, 3);
   const optimizer = runner.createOptimizer({ kind: 'adam', lr: 0.01 });
+  // A runner whose training half is not loaded yet: its optimizer steps after the loss load it (QA2 s20 R90: they said
+  // "call backward() before an optimizer step", kind user).
+  const untrained = await MapRunner.create(map, compiled.wgsl, { backend: 'webgpu', device });
+  untrained.loadParams(params);
+  const deferred = untrained.createOptimizer({ kind: 'sgd', lr: 0.1 });
   device.destroy();
   await device.lost;
   await expectMoncError(() => runner.forward(x, 3), 'device', LOST);
   await expectMoncError(() => runner.backward(x, x, 3), 'device', LOST);
   await expectMoncError(() => runner.params(), 'device', LOST);
   await expectMoncError(() => optimizer.step(), 'device', LOST);
+  await expectMoncError(() => deferred.step(), 'device', LOST);
+  // createOptimizer itself, with the training half loaded or not (R90: it returned an optimizer).
+  await expectMoncError(() => runner.createOptimizer({ kind: 'adam', lr: 0.01 }), 'device', LOST);
+  await expectMoncError(() => untrained.createOptimizer({ kind: 'sgd', lr: 0.1 }), 'device', LOST);
+  untrained.destroy();
   await expectMoncError(() => MapRunner.create(map, compiled.wgsl, { backend: 'webgpu', device }), 'device', LOST);
   runner.destroy();
 });
