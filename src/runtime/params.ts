@@ -54,12 +54,14 @@ export function checkShape(name: string, shape: readonly number[], expected: rea
  */
 function lookup(tensors: Tensors, entry: ParamLayoutEntry): ArrayLike<number> | undefined {
   const { name } = entry;
-  const record = tensors as Readonly<Record<string, ArrayLike<number>>>;
-  const value = tensors instanceof Map ? tensors.get(name) : Object.hasOwn(record, name) ? record[name] : undefined;
-  const tensor = value as { shape?: readonly number[]; data?: ArrayLike<number> } | null | undefined;
-  if (!Array.isArray(tensor?.shape)) return value;
-  checkShape(name, tensor.shape, entry.shape);
-  return tensor.data;
+  // (Casts, not aliases: an alias is a variable in every page.)
+  const value = (tensors instanceof Map ? tensors.get(name) : Object.hasOwn(tensors, name) ? (tensors as Readonly<Record<string, unknown>>)[name] : undefined) as
+    | { shape?: readonly number[]; data?: ArrayLike<number> }
+    | null
+    | undefined;
+  if (!Array.isArray(value?.shape)) return value as ArrayLike<number> | undefined;
+  checkShape(name, value.shape, entry.shape);
+  return value.data;
 }
 
 /**

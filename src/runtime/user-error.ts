@@ -28,7 +28,8 @@ export function mustBe(mapName: string, what: string, expects: string, got: unkn
 export function arrayError(mapName: string, what: string, e: unknown, x: ArrayLike<number>): unknown {
   if (e instanceof RangeError) return new MoncError('device', `map '${mapName}': ${what}: ${e}`);
   try {
-    for (let i = 0; i < x.length; i++) +x[i];
+    // Each element as float32 storage takes it (unary plus: Number() would take a BigInt), with no array made.
+    [].forEach.call(x as never, (v: number) => +v);
     return e;
   } catch (conversion) {
     return mustBe(mapName, what, 'numbers', conversion);
