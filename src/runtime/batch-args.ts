@@ -10,18 +10,22 @@ import { MoncError } from '../util/error.js';
 import { arrayError, mustBe, typeName, userError } from './user-error.js';
 import * as flags from './gpu-flags.js';
 
-/** Throws unless `batch` is a whole number of rows, at least 0 (kind `user`, naming the call). */
+/**
+ * Throws unless `batch` is a whole number of rows, at least 0 (kind `user`, naming the call): a string is shown quoted, an
+ * object by its type (QA2 s20 R93: `backward(x, dy, { batch: 9 })` said `got [object Object]`).
+ */
 export function checkBatch(mapName: string, call: string, batch: number): void {
-  if (!Number.isInteger(batch) || batch < 0) throw mustBe(mapName, `${call}: batch`, 'a whole number ≥ 0', typeof batch === 'string' ? `'${batch}' (a string)` : batch);
+  if (!Number.isInteger(batch) || batch < 0) throw mustBe(mapName, `${call}: batch`, 'a whole number ≥ 0', typeof batch === 'string' ? `'${batch}' (a string)` : typeof batch === 'object' ? typeName(batch) : batch);
 }
 
 /**
  * Throws unless `value` is an array of numbers (a Float32Array, as typed; JavaScript callers can
- * pass anything, and other arrays are taken by value) or, `exact`, a Float32Array: kind `user`.
+ * pass anything, and other arrays are taken by value) or, `exact`, a Float32Array: kind `user`,
+ * saying which (QA2 s20 R93: 'must be a Float32Array' for an input that may be any array of numbers).
  */
 export function checkArray(mapName: string, call: string, role: string, value: unknown, exact?: boolean): void {
   if (typeof (value as { length?: unknown } | null)?.length !== 'number' || typeof value === 'string' || (exact && !(value instanceof Float32Array))) {
-    throw mustBe(mapName, `${call}: ${role}`, 'a Float32Array', typeName(value));
+    throw mustBe(mapName, `${call}: ${role}`, exact ? 'a Float32Array' : 'an array of numbers', typeName(value));
   }
 }
 

@@ -86,10 +86,15 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
       const [first] = params.keys();
       await expectMoncError(() => js.loadParams({ ...Object.fromEntries(params), [first]: null }), 'param', `missing parameter tensor '${first}' (expected shape`);
       r.loadParams(Object.fromEntries(params));
-      await expectMoncError(() => js.forward(undefined), 'user', "map 'm': forward: the input must be a Float32Array, got undefined");
+      await expectMoncError(() => js.forward(undefined), 'user', "map 'm': forward: the input must be an array of numbers, got undefined");
       await expectMoncError(() => js.forward(x, '2'), 'user', "map 'm': forward: batch must be a whole number ≥ 0, got '2' (a string)");
       await expectMoncError(() => MapRunner.create(undefined as unknown as ManifestMap, compiled.wgsl), 'user', "MapRunner.create(map, wgsl) takes a decoded manifest's maps[i]");
-      await expectMoncError(() => js.backward(x, null), 'user', "map 'm': backward: the output gradient must be a Float32Array, got null");
+      await expectMoncError(() => js.backward(x, null), 'user', "map 'm': backward: the output gradient must be an array of numbers, got null");
+      // QA2 s20 R93: what the docs say x may be (any array of numbers), not 'a Float32Array'; a batch given as options is named by its type.
+      for (const [bad, got] of [['abc', 'string'], [new DataView(new ArrayBuffer(8)), 'object'], [new ArrayBuffer(256), 'object'], [null, 'null']] as const) {
+        await expectMoncError(() => js.forward(bad, 1), 'user', `map 'm': forward: the input must be an array of numbers, got ${got}`);
+      }
+      await expectMoncError(() => r.backward(x, dy, { batch: batch } as never), 'user', "map 'm': backward: batch must be a whole number ≥ 0, got object");
       for (const typo of ['CPU', 'gpu']) {
         await expectMoncError(() => MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend: typo as Backend }), 'user', `map 'm': backend must be 'webgpu' or 'cpu', got ${typo}`);
       }

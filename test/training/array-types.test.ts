@@ -96,10 +96,10 @@ describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
     const r = await runner(backend);
     try {
       const view = new DataView(new ArrayBuffer(32)) as unknown as Float32Array;
-      await expectMoncError(() => r.backward(view, Float32Array.from(dy), 2), 'user', "map 'f': backward: the input must be a Float32Array, got object");
-      await expectMoncError(() => r.backward(Float32Array.from(x), 'abcd' as unknown as Float32Array, 2), 'user', "map 'f': backward: the output gradient must be a Float32Array, got string");
-      await expectMoncError(() => r.fitMse(null as unknown as Float32Array, Float32Array.from(dy), { steps: 1, optimizer: { kind: 'sgd', lr: 0 } }), 'user', "map 'f': fitMse: the input must be a Float32Array, got null");
-      await expectMoncError(() => r.fitMse(Float32Array.from(x), view, { steps: 1, optimizer: { kind: 'sgd', lr: 0 } }), 'user', "map 'f': fitMse: the target must be a Float32Array, got object");
+      await expectMoncError(() => r.backward(view, Float32Array.from(dy), 2), 'user', "map 'f': backward: the input must be an array of numbers, got object");
+      await expectMoncError(() => r.backward(Float32Array.from(x), 'abcd' as unknown as Float32Array, 2), 'user', "map 'f': backward: the output gradient must be an array of numbers, got string");
+      await expectMoncError(() => r.fitMse(null as unknown as Float32Array, Float32Array.from(dy), { steps: 1, optimizer: { kind: 'sgd', lr: 0 } }), 'user', "map 'f': fitMse: the input must be an array of numbers, got null");
+      await expectMoncError(() => r.fitMse(Float32Array.from(x), view, { steps: 1, optimizer: { kind: 'sgd', lr: 0 } }), 'user', "map 'f': fitMse: the target must be an array of numbers, got object");
     } finally {
       r.destroy();
     }
