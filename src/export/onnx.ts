@@ -7,8 +7,7 @@
 import type { CheckedMap, Dtype } from '../dsl/structure.js';
 import type { KsOp, Program } from '../ir/ir.js';
 import { compileMap } from '../ir/pipeline.js';
-import { ParamError } from '../runtime/params.js';
-import { checkValues } from '../runtime/numerics.js';
+import { packParams, type Tensors } from '../runtime/params.js';
 import { describeValue } from '../util/describe-value.js';
 import { MoncError } from '../util/error.js';
 import { refuseUnknownOptions } from '../util/library-arguments.js';
@@ -30,8 +29,11 @@ export interface ExportOnnxOptions {
   readonly map: CheckedMap;
   /** The module's dtype: f32 exports float32 tensors, f16 float16 ones (input, output, initializers). */
   readonly dtype: Dtype;
-  /** Parameter tensors by safetensors name (`up.blkdiag1`), row-major, as `paramsOf` lists them. */
-  readonly params: ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
+  /**
+   * Parameter tensors by safetensors name (`up.blkdiag1`), as `paramsOf` lists them: each row-major values or a
+   * tensor object `{ shape, data }` (what `readSafetensors(bytes).tensors` holds), whose shape must be the map's.
+   */
+  readonly params: Tensors;
   /**
    * How a `sparse` term's blocks are selected: 'slices' (default: per block row, Slices of `x`;
    * no Gather and no index table, about 20 nodes per block row) or 'gather' (Gather and ScatterND
@@ -43,9 +45,10 @@ export interface ExportOnnxOptions {
 
 /**
  * The ONNX model (serialized ModelProto) computing Y = X Mᵀ (+ bias) for `map`, one that
- * `checkSource` accepted (every such map compiles). Throws ParamError for parameters that do not
- * fit, a ValueRangeError (kind `value`) for a value the dtype cannot hold (as loadParams refuses
- * it: not finite, beyond ±65504 in f16), and a MoncError of kind `user` for arguments that are not
+ * `checkSource` accepted (every such map compiles). Its parameters are read as loadParams reads
+ * them (the same checks and messages): ParamError for a tensor that is missing or does not fit, a
+ * ValueRangeError (kind `value`) for a value the dtype cannot hold (not finite, beyond ±65504 in
+ * f16), a MoncError of kind `user` for values that are not numbers, and for arguments that are not
  * a checked map, a dtype of 'f32' or 'f16', and a record or Map of parameters.
  */
 export function exportOnnx(options: ExportOnnxOptions): Uint8Array {
@@ -72,17 +75,13 @@ function checkedArguments(options: ExportOnnxOptions): ExportOnnxOptions {
 /** The ONNX model of a scheduled program (what `exportOnnx` does after compiling). */
 export function programToOnnx(program: Program, params: ExportOnnxOptions['params'], sparse: SparseForm = DEFAULT_SPARSE_FORM): Uint8Array {
   const g = new GraphBuilder(program.dtype === 'f16' ? 'float16' : 'float32');
+  // Packed as loadParams packs them (tensor objects, shapes, values a dtype cannot hold: a model that computed ±Inf or
+  // NaN where `monc run` refuses the file), so the initializers hold the values monc's own runs use.
+  const packed = packParams(program.params, program.paramSize, params, program.dtype);
   const sizes = new Map<string, number>();
   for (const p of program.params) {
     const size = p.shape.reduce((s, v) => s * v, 1);
-    const values = lookup(params, p.name);
-    if (!values) throw new ParamError(`missing parameter tensor '${p.name}' of shape (${p.shape.join(', ')})`);
-    if (values.length !== size) {
-      throw new ParamError(`parameter tensor '${p.name}' has ${values.length} elements, expected ${size} (shape (${p.shape.join(', ')}))`);
-    }
-    // As loadParams refuses them: the model would compute ±Inf or NaN where `monc run` refuses the file.
-    checkValues(values, program.dtype, `parameter tensor '${p.name}'`, p.shape);
-    g.initializer(p.name, p.shape, values);
+    g.initializer(p.name, p.shape, packed.subarray(p.offset, p.offset + size));
     sizes.set(p.name, size);
   }
   const source: ParamSource = {
@@ -123,12 +122,6 @@ function mergedOp(run: MergedRun): KsOp {
   const first = run.ops[0];
   const last = run.ops[run.ops.length - 1];
   return { ...last, a: run.a, b: run.block, c: run.block, d: run.d, src: first.src, input: first.input };
-}
-
-function lookup(params: ExportOnnxOptions['params'], name: string): ArrayLike<number> | undefined {
-  if (params instanceof Map) return params.get(name);
-  const record = params as Readonly<Record<string, ArrayLike<number>>>;
-  return Object.prototype.hasOwnProperty.call(record, name) ? record[name] : undefined;
 }
 
 function internal(message: string): never {

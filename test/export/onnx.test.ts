@@ -12,6 +12,7 @@ import { paramsOf } from '../../src/dsl/params.js';
 import type { CheckedModule } from '../../src/dsl/structure.js';
 import { exportOnnx } from '../../src/export/onnx.js';
 import { ParamError } from '../../src/runtime/params.js';
+import { readSafetensors, writeSafetensors } from '../../src/runtime/formats/index.js';
 import { checkedModule, randomInput, randomParams, referenceY, relativeError, runOnnx } from './onnx-harness.js';
 import { PRECISION_TOLERANCE } from '../../src/util/precision.js';
 
@@ -120,12 +121,29 @@ describe('parameters that do not fit', () => {
   test('a missing tensor is named', () => {
     const params = randomParams(module, 'mbias', 1);
     params.delete('mbias.1.bias');
-    expect(() => exportOnnx({ map, dtype: 'f32', params })).toThrow(new ParamError("missing parameter tensor 'mbias.1.bias' of shape (64)"));
+    expect(() => exportOnnx({ map, dtype: 'f32', params })).toThrow(new ParamError("missing parameter tensor 'mbias.1.bias' (expected shape (64))"));
   });
   test('a tensor of the wrong size is named with its expected shape', () => {
     const params = randomParams(module, 'mbias', 1);
     params.set('mbias.0.blkdiag1', new Float32Array(10));
-    expect(() => exportOnnx({ map, dtype: 'f32', params })).toThrow(/'mbias\.0\.blkdiag1' has 10 elements, expected 512 \(shape \(8, 8, 8\)\)/);
+    expect(() => exportOnnx({ map, dtype: 'f32', params })).toThrow(new ParamError("parameter tensor 'mbias.0.blkdiag1' has 10 elements; expected shape (8, 8, 8) = 512 elements"));
+  });
+  // QA2 s20 R94: loadParams takes readSafetensors' tensors `{ shape, data }`; exportOnnx said "has undefined elements".
+  test("takes readSafetensors' tensor objects as loadParams does (the same model as from their arrays), their shape checked", () => {
+    const params = randomParams(module, 'mbias', 1);
+    const shapes = new Map(paramsOf(map.structure).map((p) => [p.name, p.shape]));
+    const file = writeSafetensors(new Map([...params].map(([name, data]) => [name, { shape: shapes.get(name)!, data }])));
+    const tensors = readSafetensors(file).tensors;
+    expect(exportOnnx({ map, dtype: 'f32', params: tensors })).toEqual(exportOnnx({ map, dtype: 'f32', params }));
+    const flat = new Map([...tensors].map(([name, t]) => [name, name === 'mbias.0.blkdiag1' ? { shape: [512], data: t.data } : t]));
+    expect(() => exportOnnx({ map, dtype: 'f32', params: flat })).toThrow(new ParamError("parameter tensor 'mbias.0.blkdiag1' has shape (512); expected (8, 8, 8)"));
+  });
+  test('a tensor of values that are not numbers (a BigInt64Array) is a MoncError of kind user naming it', () => {
+    const params: Map<string, ArrayLike<number>> = randomParams(module, 'mbias', 1);
+    params.set('mbias.1.bias', new BigInt64Array(64) as unknown as ArrayLike<number>);
+    expect(() => exportOnnx({ map, dtype: 'f32', params })).toThrow(
+      expect.objectContaining({ kind: 'user', message: "parameter tensor 'mbias.1.bias' must be numbers, got TypeError: Cannot convert a BigInt value to a number" }),
+    );
   });
 });
 
