@@ -18,7 +18,7 @@ import type { GpuExecutor, HeldParams } from './gpu-executor.js';
 import type { MapRunner } from './map-runner.js';
 import { GpuBackward, backwardSpec, type BackwardKernels } from './gpu-backward.js';
 import { readDeviceBuffer } from './host-storage.js';
-import { cpuFitMse, planFit, type FitMseOptions, type FitMseResult } from './fit-mse.js';
+import { cpuFitMse, planFit, type FitMseOptions, type FitMseResult, type FitPlan } from './fit-mse.js';
 import { GpuFitMse } from './gpu-fit-mse.js';
 import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
 import { DeferredOptimizer, resolveOptimizer, trainingNotLoaded } from './optimizer-options.js';
@@ -79,6 +79,8 @@ export class Training {
   /** Whether a backward pass ran (or was encoded): before one, an optimizer step has no gradients to apply. */
   private hasGradients = false;
   private destroyed = false;
+  /** The fits called so far, settled or not: each fit starts once those before it settle (fitMse). */
+  private fits: Promise<unknown> = Promise.resolve();
   /** Device optimizers created here: their state buffers go with the runner. */
   private readonly optimizers: GpuOptimizer[] = [];
 
@@ -185,15 +187,28 @@ export class Training {
 
   /**
    * MapRunner.fitMse: fits the parameters to (x, target) with a fresh optimizer (fit-mse.ts); on
-   * webgpu the whole loop stays on the device, on the cpu backend it runs in float64.
+   * webgpu the whole loop stays on the device, on the cpu backend it runs in float64. Its
+   * arguments are checked at the call; fits on one runner run one after the other, in call order,
+   * on both backends (QA2 s20 R92: two on the cpu backend interleaved their steps).
    */
   async fitMse(x: Float32Array, target: Float32Array, options: FitMseOptions): Promise<FitMseResult> {
     this.checkUsable();
-    const { map, dtype, gpu, kernels } = this.host;
+    const { map, dtype } = this.host;
     x = float32Array(map.name, 'fitMse', 'the input', x);
     target = float32Array(map.name, 'fitMse', 'the target', target);
     const plan = planFit(map, dtype, x, target, options);
+    resolveOptimizer(options.optimizer);
     this.host.requireParams();
+    const fit = this.fits.then(() => this.fitInTurn(x, target, plan, options));
+    this.fits = fit.catch(() => undefined);
+    return fit;
+  }
+
+  /** A fit whose turn has come (fitMse). */
+  private async fitInTurn(x: Float32Array, target: Float32Array, plan: FitPlan, options: FitMseOptions): Promise<FitMseResult> {
+    // destroy() while it waited: it rejects, as every call pending then does.
+    this.checkUsable();
+    const { map, dtype, gpu, kernels } = this.host;
     const optimizer = this.newOptimizer(options.optimizer);
     try {
       if (optimizer instanceof GpuOptimizer) {
