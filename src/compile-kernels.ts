@@ -5,7 +5,7 @@
  */
 import { buildManifest } from './codegen/manifest.js';
 import type { Manifest, ManifestKernelSet } from './manifest/types.js';
-import { featuresOfEnables, forwardStorageNeeded, largeSet, ownModuleSet, portableSet, requirementsOf, runsWherever, storageNeeded, tensorCoreSet, withinPortableLimits } from './codegen/kernel-sets.js';
+import { featuresOfEnables, forwardStorageNeeded, largeSet, ownModuleSet, portableSet, requirementsOf, runsWherever, storageNeeded, tensorCoreSets, withinPortableLimits } from './codegen/kernel-sets.js';
 import { isAmong } from './codegen/wgsl/family.js';
 import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type Schedule, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
 import { checkSource, type CheckOptions } from './dsl/index.js';
@@ -228,7 +228,8 @@ function keptSetsNote(map: string, all: readonly ManifestKernelSet[], kept: read
 
 /**
  * A map's kernel sets in the order a runtime tries them: the tensor-core set (an untuned f16
- * map) or the large set (an untuned f32 map), where it differs, the module's own kernels (`tuned`
+ * map; then its 512-invocation twin where it needs 1024) or the large set (an untuned f32 map),
+ * where it differs, the module's own kernels (`tuned`
  * when the database chose one of them, requiring what the tuned kernels need; else `portable`),
  * the portable set where the module's kernels need more than the portable limits or a feature
  * (kernel-sets.ts portableSet), then the f32-storage set if any. In a tuned map the tuned set
@@ -251,16 +252,16 @@ function mapKernelSets(
     // The module's WGSL compiles only with the features its `enable`s name (another map's tuned kernels may add some).
     requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...tuned), featuresOfEnables(moduleEnables)),
   };
-  // The untuned kernels for a larger adapter: tensor cores (f16), or the H200's workgroup limits (f32).
-  const larger = (dtype === 'f16' ? tensorCoreSet : largeSet)({ ...k, optimizers }, moduleEnables, tuned.length > 0);
+  // The untuned kernels for a larger adapter: tensor cores (f16; with fewer invocations next where they need 1024), or the H200's workgroup limits (f32).
+  const larger = dtype === 'f16' ? tensorCoreSets({ ...k, optimizers }, moduleEnables, tuned.length > 0) : [largeSet({ ...k, optimizers }, moduleEnables, tuned.length > 0)].filter((s) => s !== undefined);
   const portable = portableSet({ ...k, optimizers }, dtype, own.requires, moduleEnables);
   if (tuned.length > 0) {
     // Tuned first where it fits; else the best untuned set: tensor-core or large, unless every adapter that runs it runs the tuned set.
-    const fallback = larger && !runsWherever(own.requires, larger.requires) ? [larger] : [];
+    const fallback = larger.filter((set) => !runsWherever(own.requires, set.requires));
     return [own, ...fallback, ...(portable ? [portable] : []), ...(f32Storage ? [f32Storage] : [])];
   }
   // A map without tuned kernels in a module that needs a feature: its portable set (a module of its own) replaces the module's kernels.
-  return [...(larger ? [larger] : []), ...(portable ? [portable] : [own]), ...(f32Storage ? [f32Storage] : [])];
+  return [...larger, ...(portable ? [portable] : [own]), ...(f32Storage ? [f32Storage] : [])];
 }
 
 /**

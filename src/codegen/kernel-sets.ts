@@ -36,6 +36,17 @@ export const TENSOR_CORE_TARGET: TargetLimits = { maxWorkgroupSize: 1024, maxWor
 export const TENSOR_CORE_SUFFIX = '_tc';
 
 /**
+ * The tensor-core target with 512 invocations: where the tensor-core set needs more (monarch(nblocks:
+ * 64) on 4096, whose strided factor takes every β of 16 δ in one 1024-invocation workgroup), an
+ * adapter with subgroup matrices but fewer invocations would skip it for the portable kernels of the
+ * whole map; the set for this target (the 512-invocation defaults: 32 β per workgroup) comes next.
+ */
+export const TENSOR_CORE_512_TARGET: TargetLimits = { ...TENSOR_CORE_TARGET, maxWorkgroupSize: 512 };
+
+/** Appended to the entry points of a map's 512-invocation tensor-core kernels. */
+export const TENSOR_CORE_512_SUFFIX = '_tc512';
+
+/**
  * The target of an f32 map's large set: the workgroup limits Dawn reports on the H100 and H200
  * (1024 invocations, 48 KiB), no feature. There the untuned f32 defaults are the measured best
  * (defaults.ts: ks-dtiled's 512-invocation strided shapes, ks-tiled's long-reduction tile with
@@ -58,6 +69,7 @@ interface UntunedTarget {
 }
 
 const TENSOR_CORE: UntunedTarget = { name: 'tensor-core', storage: 'f16', limits: TENSOR_CORE_TARGET, suffix: TENSOR_CORE_SUFFIX };
+const TENSOR_CORE_512: UntunedTarget = { name: 'tensor-core', storage: 'f16', limits: TENSOR_CORE_512_TARGET, suffix: TENSOR_CORE_512_SUFFIX };
 const LARGE: UntunedTarget = { name: 'large', storage: 'f32', limits: LARGE_TARGET, suffix: LARGE_SUFFIX };
 
 /** Appended to the entry points of a tuned map's portable kernels that differ from its tuned ones. */
@@ -132,13 +144,19 @@ export interface ModuleMapKernels {
 }
 
 /**
- * The tensor-core set of an f16 map: its forward kernels as an untuned build emits them for
- * TENSOR_CORE_TARGET, its backward kernels as an untuned build emits them everywhere (portable).
- * Undefined when the target changes no forward default (a map without an op the tensor-core
- * families take): the map then has no such set. See untunedTargetSet.
+ * The tensor-core sets of an f16 map: its forward kernels as an untuned build emits them for
+ * TENSOR_CORE_TARGET, its backward kernels as an untuned build emits them everywhere (portable);
+ * where that set needs more than 512 invocations, then the set for TENSOR_CORE_512_TARGET (if it
+ * differs from the portable kernels), which adapters with subgroup matrices and 512 invocations
+ * run. None when the target changes no forward default (a map without an op the tensor-core
+ * families take). See untunedTargetSet.
  */
-export function tensorCoreSet(map: ModuleMapKernels, moduleEnables: readonly string[], tuned: boolean): ManifestKernelSet | undefined {
-  return untunedTargetSet(map, moduleEnables, tuned, TENSOR_CORE);
+export function tensorCoreSets(map: ModuleMapKernels, moduleEnables: readonly string[], tuned: boolean): ManifestKernelSet[] {
+  const full = untunedTargetSet(map, moduleEnables, tuned, TENSOR_CORE);
+  if (full === undefined) return [];
+  if (full.requires.maxComputeInvocationsPerWorkgroup <= TENSOR_CORE_512_TARGET.maxWorkgroupSize) return [full];
+  const fewerInvocations = untunedTargetSet(map, moduleEnables, tuned, TENSOR_CORE_512);
+  return fewerInvocations === undefined ? [full] : [full, fewerInvocations];
 }
 
 /**

@@ -210,6 +210,23 @@ describe('the tensor-core kernel set', () => {
     expect(kernelSetOf(tuned, 'tuned').requires.subgroupMatrixConfigs).toEqual(['f16->f16 16x16x16', 'f16->f32 16x16x16']);
     expect(kernelSetOf(tuned, 'tensor-core').requires.subgroupMatrixConfigs).toEqual(['f16->f32 16x16x16']);
   });
+
+  it('follows a tensor-core set that needs 1024 invocations with one for 512 (REV s19 3): monarch(nblocks: 64) on 4096, not on 1024', () => {
+    const map = build('module m\ndtype f16\nmap mo : 4096 -> 4096 = monarch(nblocks: 64)').manifest.maps[0];
+    expect(names(map)).toEqual(['tensor-core', 'tensor-core', 'portable', 'f32-storage']);
+    const [full, fewer] = map.kernelSets!;
+    expect(full.requires.maxComputeInvocationsPerWorkgroup).toBe(1024);
+    expect(fewer.requires).toMatchObject({ maxComputeInvocationsPerWorkgroup: 512, maxComputeWorkgroupStorageSize: 49152, subgroupSize: 32 });
+    expect(fewer.requires.features).toEqual(full.requires.features);
+    // The strided factor: every β of 16 δ in one workgroup at 1024 invocations, 32 β at 512 (the read-once form does not fit).
+    expect(full.kernels![1].schedule).toMatchObject({ family: 'ks-sgmat-strided', cols: 64, mr: 1 });
+    expect(fewer.kernels![1].schedule).toMatchObject({ family: 'ks-sgmat-strided', cols: 32, mr: 2 });
+    expect(fewer.kernels!.map((k) => k.entryPoint)).toEqual(['mo_op0_tc512', 'mo_op1_tc512']);
+    for (const k of fewer.kernels!) expect(fewer.wgsl!.text).toMatch(fnOf(k.entryPoint));
+    expect(fewer.wgsl!.text).not.toMatch(/_tc\(/);
+    // 1024 -> 1024 in 16 blocks: its tensor-core set needs 512 already, so it is the only one.
+    expect(names(build('module m\ndtype f16\nmap mo : 1024 -> 1024 = monarch(nblocks: 16)').manifest.maps[0])).toEqual(['tensor-core', 'portable', 'f32-storage']);
+  });
 });
 
 describe('the large kernel set (f32)', () => {
