@@ -93,7 +93,8 @@ async function findAdapter(request?: GPURequestAdapterOptions): Promise<{ adapte
   }
   const found = await provider.requestAdapter(request);
   if (!found.adapter) throw new NoAdapterError(found.note ?? 'the WebGPU implementation found no adapter');
-  return { adapter: found.adapter, note: found.note };
+  // (The provider's answer as it is, its adapter now known: a copy of its two fields would cost every page bytes.)
+  return found as { adapter: GPUAdapter; note?: string };
 }
 
 /** A readable one-line description of an adapter (from GPUAdapter.info or GPUDevice.adapterInfo, or a tuning entry's adapter). */
