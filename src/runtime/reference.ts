@@ -8,7 +8,7 @@ import type { KsFactor, ModelMap, ModelNode, ParamSlice, ParamSpec } from '../mo
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
 import { typeName, userError } from './user-error.js';
-import { checkShape, type TensorObject, type Tensors } from './params.js';
+import { checkShape, describeShape, elementCount, ParamError, type TensorObject, type Tensors } from './params.js';
 
 /** Parameter tensors by full name (`up.blkdiag1`), row-major. */
 export type ParamValues = ReadonlyMap<string, ArrayLike<number>>;
@@ -35,20 +35,22 @@ export function referenceArgs(call: string, model: unknown, params: unknown, arr
   if (params === null || typeof params !== 'object') throw new MoncError('param', `${call}: parameters must be tensors by name (a Map or an object), got ${typeName(params)}`);
   const byName: Iterable<[string, unknown]> = params instanceof Map ? params : Object.entries(params);
   const isTensor = (value: unknown) => Array.isArray((value as Partial<TensorObject> | null)?.shape);
-  // A Map of arrays as it is (a caller's Map subclass keeps its own get).
-  if (params instanceof Map && ![...params.values()].some(isTensor)) return params as ParamValues;
-  // A tensor object `{ shape, data }` (readSafetensors' tensors, as loadParams takes them; QA2 s14 R30: all NaN) counts by its
-  // data, its shape checked against the model's parameter of that name where the model lists them (referenceBackward's does).
+  // Where the model lists its parameters (a ModelMap does), each tensor it names must have their shape: a tensor object
+  // `{ shape, data }` (readSafetensors' tensors, as loadParams takes them; QA2 s14 R30: all NaN) that shape, an array its
+  // element count (QA2 s20 R95: a longer one was read in part). Anything else is numbersOnly's to refuse.
   const shapes = new Map((m as { params?: readonly ParamSpec[] }).params?.map((p) => [p.name, p.shape]));
-  return new Map(
-    [...byName].map(([name, value]) => {
-      if (!isTensor(value)) return [name, value as ArrayLike<number>];
-      const tensor = value as TensorObject;
-      const shape = shapes.get(name);
-      if (shape) checkShape(name, tensor.shape, shape);
-      return [name, tensor.data];
-    }),
-  );
+  const checked = [...byName].map(([name, value]): [string, ArrayLike<number>] => {
+    const shape = shapes.get(name);
+    const data = (isTensor(value) ? (value as TensorObject).data : value) as ArrayLike<number>;
+    if (shape && isTensor(value)) checkShape(name, (value as TensorObject).shape, shape);
+    if (shape && typeof data?.length === 'number' && data.length !== elementCount(shape)) {
+      // packParams' words (written out there too: a shared function would cost every page bytes, the reference is in none).
+      throw new ParamError(`parameter tensor '${name}' has ${data.length} elements; expected shape ${describeShape(shape)} = ${elementCount(shape)} elements`);
+    }
+    return [name, data];
+  });
+  // A Map of arrays as it is (a caller's Map subclass keeps its own get).
+  return params instanceof Map && ![...params.values()].some(isTensor) ? (params as ParamValues) : new Map(checked);
 }
 
 /** Y = X Mᵀ (+ bias) for a batch X of shape (batch, in); returns (batch, out). Any ModelMap will do. */

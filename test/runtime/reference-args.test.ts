@@ -63,6 +63,19 @@ describe('the float64 reference called with the wrong arguments', () => {
     expect(referenceDense(map.model, new Map([...params].map(([k, v]) => [k, Array.from(v)])))).toEqual(referenceDense(map.model, params));
   });
 
+  // QA2 s20 R95: a longer tensor (a dense W passed by mistake) was read in part, a shorter one said "expected at least".
+  it("a tensor of another element count than the model's shape is loadParams' ParamError, on every call", () => {
+    for (const p of map.params) {
+      const size = p.shape.reduce((a, b) => a * b, 1);
+      for (const length of [size + 1, size - 1, 3 * size]) {
+        const tensors = new Map<string, ArrayLike<number>>([...params, [p.name, new Float64Array(length)]]);
+        for (const call of [() => referenceDense(map.model, tensors), () => referenceApply(map.model, tensors, x, batch), () => referenceBackward(map.model, tensors, x, dy, batch)]) {
+          expectMoncErrorNow(call, 'param', `parameter tensor '${p.name}' has ${length} elements; expected shape (${p.shape.join(', ')}) = ${size} elements`);
+        }
+      }
+    }
+  });
+
   it.each<[string, () => unknown, 'user' | 'param', string]>([
     ['the manifest map for its model', () => apply(map, params, x, undefined, batch), 'user', "referenceApply takes a map's model (manifest.maps[i].model, or modelOf(map)), got the manifest map 'up' itself"],
     ['the manifest map (backward)', () => backward(map, params, x, dy, batch), 'user', "referenceBackward takes a map's model (manifest.maps[i].model, or modelOf(map)), got the manifest map 'up' itself"],
