@@ -204,9 +204,8 @@ describe('ks-pair-sgmat, emulated on SwiftShader, against the float64 reference'
   const cases: [string, OpsCase<KsOp>, KsPairSgmatSchedule, number][] = [
     // n=256, 16 blocks: one subgroup, 3 row tiles, the last one partial.
     ['n=256 nblocks=16, one subgroup', markedMonarch(256, 256, 16), base, 37],
-    // Four subgroups on their own tiles (offsets from lid / 32), 2 row blocks, 2 step-1 tiles per
-    // subgroup between barriers (the scratch holds 8), batch 1.
-    ['n=256 nblocks=16, 4 subgroups, 32 rows', markedMonarch(256, 256, 16), { ...base, rows: 32, subgroups: 4, xblocks: 4 }, 1],
+    // Four subgroups on their own tiles, 32 rows, 2 step-1 tiles per subgroup between barriers: with tcols below (that
+    // schedule by rows differs from it only in the layout of ts, which the other cases here run by rows).
     // d1 = 32 > b0 = 16: two slices per row tile (δs = 16), x blocks 32 mids apart; biases on both factors.
     ['n=512 nblocks=32 (two δ1 slices), biases', withBias(markedMonarch(512, 512, 32)), { ...base, subgroups: 2, xblocks: 2, cols: 16, pad: 8 }, 20],
     // A slice of 32 δ1 wider than op0's blocks (b0 = 16): each γ1's two tiles lie in two x blocks.
@@ -280,7 +279,8 @@ describe('ks-pair-sgmat with the intermediate by columns (tcols)', () => {
   const EMU: TargetLimits = { ...H200, maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 32768 };
   const one: KsPairSgmatSchedule = { family: 'ks-pair-sgmat', rows: 16, dslice: 16, subgroups: 1, xblocks: 1, odelta: 4, cols: 16, pad: 0, tcols: true };
   const cases: [string, OpsCase<KsOp>, KsPairSgmatSchedule, number][] = [
-    // Two row blocks per tile (R = 32: left tiles at i·16 within a column of ts), four subgroups, batch 1.
+    // Four subgroups on their own tiles (offsets from lid / 32), two row blocks per tile (R = 32: left tiles at i·16
+    // within a column of ts), 2 step-1 tiles per subgroup between barriers (the scratch holds 8), batch 1.
     ['n=256 nblocks=16, 4 subgroups, 32 rows', markedMonarch(256, 256, 16), { ...one, rows: 32, subgroups: 4, xblocks: 4 }, 1],
     ['rectangular 256 -> 1024 nblocks=4 (a tile spans 4 γ1)', markedMonarch(256, 1024, 4), { ...one, dslice: 4, subgroups: 4, xblocks: 1, cols: 32, pad: 8 }, 17],
   ];
