@@ -165,6 +165,9 @@ const RUNTIME_BUDGET = 30_000;
  * forward's result array refused by the host (kind 'device', the readback unmapped: QA2 s19 R80) costs every page the
  * map's name passed to the host-io entry's readBack: 27,925, the block-sparse page 29,994 (6 bytes to spare); the host-io
  * entry's share (and the chunked forward's refused result) from a CpuStaging's refused arrays worded by arrayError: 7,980.
+ * Session 20's fixes (a failed forward's temporaries freed, internal errors not blamed on the input, BigInt parameters
+ * and refused dense/backward results named, the input's wording) got theirs from public fields declared, messages sharing
+ * their parts, no aliases and findAdapter returning the provider's answer as it is: 27,891, the block-sparse page 29,955.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
