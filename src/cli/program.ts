@@ -228,9 +228,12 @@ function parseStepCount(text: string): number {
 
 /** Any number, NaN and ±Infinity included: commands that take one say which values they accept (train: --lr, --momentum, --weight-decay). */
 function parseReal(text: string): number {
-  const n = Number(text);
-  if (text.trim() === '' || (Number.isNaN(n) && text.trim().toLowerCase() !== 'nan')) throw new InvalidArgumentError('must be a number.');
-  return text.trim().toLowerCase() === 'nan' ? NaN : n;
+  const t = text.trim();
+  if (t.toLowerCase() === 'nan') return NaN;
+  // Decimal numbers (and Infinity, NaN) only, for the range checks to judge: Number() also reads JavaScript's 0x10, 0b11
+  // and 0o7 (QA s20 Q91: `--lr 0b11` trained at lr 3), which the integer options refuse.
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t) && !/^[+-]?Infinity$/.test(t)) throw new InvalidArgumentError('must be a number.');
+  return Number(t);
 }
 
 /** An integer >= 0 (seeds, rounds). */

@@ -356,6 +356,10 @@ describe('bad input: one line, exit 1, --out untouched', () => {
     ['--lr x', () => train(['--lr', 'x']), /option '--lr <η>' argument 'x' is invalid\. must be a number\./],
     ['--batch 0', () => train(['--batch', '0']), /option '--batch <n>' argument '0' is invalid\. must be a positive integer\./],
     ['--momentum x', () => train(['--optimizer', 'sgd', '--momentum', 'x']), /option '--momentum <μ>' argument 'x' is invalid\. must be a number\./],
+    // JavaScript's hexadecimal, binary and octal literals are not decimal numbers (QA s20 Q91: --lr 0b11 trained at lr 3).
+    ['--lr 0b11', () => train(['--lr', '0b11']), /option '--lr <η>' argument '0b11' is invalid\. must be a number\./],
+    ['--weight-decay 0x10', () => train(['--weight-decay', '0x10']), /option '--weight-decay <λ>' argument '0x10' is invalid\. must be a number\./],
+    ['--momentum 0o0', () => train(['--optimizer', 'sgd', '--momentum', '0o0']), /option '--momentum <μ>' argument '0o0' is invalid\. must be a number\./],
     ['--momentum without sgd', () => train(['--momentum', '0.9']), /--momentum applies to --optimizer sgd, not adam/],
   ];
 
