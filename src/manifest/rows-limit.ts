@@ -19,10 +19,12 @@ export function bindingBytes(limits: BufferLimits): number {
 
 /**
  * The most rows for which a buffer of rows × `width` values of `elementBytes` each, for the widest
- * of `widths`, fits one binding (16 bytes a row to spare: buffers are padded to 16 bytes).
+ * of `widths`, fits one binding: its bytes rounded up to 16 (buffers are whole 16-byte vec4s), so
+ * at most the limit rounded down to 16 (once per buffer, not per row: QA s20 Q90).
  */
 export function rowsThatFit(widths: readonly number[], elementBytes: number, limits: BufferLimits): number {
-  return Math.floor(bindingBytes(limits) / (Math.max(1, ...widths) * elementBytes + 16));
+  const bytes = bindingBytes(limits);
+  return Math.floor((bytes - (bytes % 16)) / (Math.max(1, ...widths) * elementBytes));
 }
 
 /** The most rows a batch may have, and the bytes of one buffer that decide it. */

@@ -36,7 +36,7 @@ describe('a batch over the adapter buffer limit', () => {
       expect(m, r.stderr).not.toBeNull();
       expect(num(m![2])).toBe(Number(batch));
       // The widest buffer is y (24 values of 4 bytes a row): the rows stated are the ones that fit.
-      expect(num(m![4])).toBe(Math.floor(num(m![3]) / (24 * 4 + 16)));
+      expect(num(m![4])).toBe(Math.floor((num(m![3]) - (num(m![3]) % 16)) / (24 * 4)));
       expect(num(m![4])).toBeLessThan(Number(batch));
     });
   }
@@ -63,20 +63,27 @@ describe('rowsLimit', () => {
     fc.constantFrom(2, 4),
     fc.integer({ min: 1 << 16, max: 2 ** 31 }),
     fc.integer({ min: 1 << 16, max: 2 ** 31 }),
-  ])('the rows it allows fit every buffer, padded; one more row does not fit its accounting', (widths, e, binding, buffer) => {
+  ])('the rows it allows fit every buffer, padded; one more row does not fit the widest', (widths, e, binding, buffer) => {
     const limits = { maxStorageBufferBindingSize: binding, maxBufferSize: buffer };
     const { rows, bytes } = rowsLimit(widths, e, limits);
     expect(bytes).toBe(Math.min(binding, buffer));
     for (const w of widths) expect(paddedBytes(rows * w, e)).toBeLessThanOrEqual(bytes);
-    expect((rows + 1) * (Math.max(...widths) * e + 16)).toBeGreaterThan(bytes);
+    expect(paddedBytes((rows + 1) * Math.max(...widths), e)).toBeGreaterThan(bytes);
+  });
+
+  // QA s20 Q90: 16 bytes were counted per row, not per buffer: a 1-wide f32 map was allowed a fifth of its rows.
+  it('a narrow map: the padding counts once per buffer', () => {
+    const limits = { maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 31 };
+    expect(rowsLimit([1], 4, limits).rows).toBe(2 ** 28);
+    expect(rowsLimit([1, 1], 2, { ...limits, maxStorageBufferBindingSize: 2 ** 27 + 15 }).rows).toBe(2 ** 26);
   });
 
   it('a backward pass is also bounded by its f32 partials, one per rowsPerSplit rows', () => {
     const limits = { maxStorageBufferBindingSize: 1 << 20, maxBufferSize: 1 << 30 };
     const program = { in: 16, out: 24, buffers: [], partials: [{ size: 4096 }], rowsPerSplit: 8 };
-    // Rows: 2^20 / (24·4 + 16) = 9362; partials: ⌊2^20 / (4096·4 + 16)⌋ = 63 splits of 8 rows = 504.
-    expect(forwardRowsLimit(program, 'f32', limits).rows).toBe(9362);
-    expect(backwardRowsLimitOf(program, 'f32', limits).rows).toBe(504);
-    expect(backwardRowsLimitOf({ ...program, partials: [] }, 'f16', limits).rows).toBe(Math.floor((1 << 20) / (24 * 2 + 16)));
+    // Rows: ⌊2^20 / (24·4)⌋ = 10922; partials: ⌊2^20 / (4096·4)⌋ = 64 splits of 8 rows = 512.
+    expect(forwardRowsLimit(program, 'f32', limits).rows).toBe(10922);
+    expect(backwardRowsLimitOf(program, 'f32', limits).rows).toBe(512);
+    expect(backwardRowsLimitOf({ ...program, partials: [] }, 'f16', limits).rows).toBe(Math.floor((1 << 20) / (24 * 2)));
   });
 });
