@@ -198,6 +198,24 @@ describe('writing outputs', () => {
     expect(readFileSync(target).subarray(0, 6)).toEqual(Buffer.from('\x93NUMPY', 'latin1'));
   });
 
+  // QA s20 Q92: a link whose target does not exist yet was refused ('its target cannot be resolved').
+  it('writes through a symbolic link whose target does not exist yet (through a second link too), creating the target', async () => {
+    const target = scratch.path('new-target.npy');
+    const link = scratch.path('dangling.npy');
+    symlinkSync('new-target.npy', link);
+    expect((await run({ out: link })).code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target).subarray(0, 6)).toEqual(Buffer.from('\x93NUMPY', 'latin1'));
+    const second = scratch.path('chained.npy');
+    symlinkSync(scratch.path('dangling2.npy'), second);
+    symlinkSync('chain-target.npy', scratch.path('dangling2.npy'));
+    expect((await run({ out: second })).code).toBe(0);
+    expect(readFileSync(scratch.path('chain-target.npy')).subarray(0, 6)).toEqual(Buffer.from('\x93NUMPY', 'latin1'));
+    const loop = scratch.path('loop.npy');
+    symlinkSync('loop.npy', loop);
+    expectUserError(await run({ out: loop }), /'[^']*loop\.npy': it is a symbolic link whose target cannot be resolved/);
+  });
+
   it("keeps the mode of the file it replaces", async () => {
     const out = scratch.path('private.npy');
     writeFileSync(out, 'old');

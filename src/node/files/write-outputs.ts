@@ -18,7 +18,7 @@
  * failure is a FileError with a one-line reason.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, chmodSync, closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FileError, ioReason } from './file-error.js';
 import { specialKind } from './read-bounded.js';
@@ -119,11 +119,7 @@ function plan(file: OutputFile, inputs: readonly string[]): Planned {
   if (Buffer.byteLength(basename(target)) > NAME_MAX) throw fail(`file name too long (over ${NAME_MAX} bytes)`);
   let stats = lstatOrUndefined(target, fail);
   if (stats?.isSymbolicLink()) {
-    try {
-      target = realpathSync(target);
-    } catch (e) {
-      throw fail(`it is a symbolic link whose target cannot be resolved (${ioReason(e)})`);
-    }
+    target = linkTarget(target, fail);
     stats = lstatOrUndefined(target, fail);
   }
   if (stats === undefined) return { file, shown, target };
@@ -133,6 +129,28 @@ function plan(file: OutputFile, inputs: readonly string[]): Planned {
   // A rename would replace it regardless (even for root): honour the owner's choice instead.
   if ((stats.mode & 0o222) === 0) throw fail('it is read-only (no write permission bits): make it writable or choose another path');
   return { file, shown, target, mode: stats.mode & 0o7777 };
+}
+
+/** Symbolic links followed in a chain before it is refused (Linux's own limit). */
+const MAX_LINKS = 40;
+
+/**
+ * Where a symbolic link is written through: its target, through any further links. A target that
+ * does not exist yet is created there, as `cp` and a shell's `>` do (QA s20 Q92: refused).
+ */
+function linkTarget(link: string, fail: (why: string) => FileError): string {
+  const refuse = (why: string) => fail(`it is a symbolic link whose target cannot be resolved (${why})`);
+  try {
+    return realpathSync(link);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw refuse(ioReason(e));
+  }
+  let path = link;
+  for (let hops = 0; hops < MAX_LINKS; hops++) {
+    path = resolve(dirname(path), readlinkSync(path));
+    if (!lstatOrUndefined(path, fail)?.isSymbolicLink()) return path;
+  }
+  throw refuse('too many levels of symbolic links');
 }
 
 function lstatOrUndefined(path: string, fail: (why: string) => FileError): Stats | undefined {
