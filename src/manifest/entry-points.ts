@@ -1,7 +1,7 @@
 /**
  * How a map's kernels are named: the kernel starting at forward op i of map `m` is `m_op<i>`, at
- * backward op i `m_bwd<i>`, each maybe followed by its kernel set's suffix (`_tc`, `_large`,
- * `_portable`: sets whose kernels share the module's WGSL). The compiler names them so
+ * backward op i `m_bwd<i>`, each maybe followed by its kernel set's suffix (`_tc`, `_tc512`,
+ * `_large`, `_portable`: sets whose kernels share the module's WGSL). The compiler names them so
  * (codegen/wgsl/program.ts, backward-program.ts) and a manifest read from a file is checked
  * against it (check-manifest.ts): entry points swapped between a map's kernels, or one used
  * twice, ran the wrong code with no error (QA2 s14 R34: wrong by 7.3).
