@@ -33,9 +33,9 @@ describe('ks-sgmat ku: the schedule space', () => {
       expect(written, name).toEqual([...plain, ...padded]);
       for (const s of plain) {
         const { ku: _, ...twin } = s;
-        // Every one is an earlier candidate written out: a chunk of 2 steps or more, several subgroups (sgd's included) or db + dbu; not db's runtime halves.
+        // Every one is an earlier candidate written out: a chunk of 2 steps or more, several subgroups or db + dbu; not db's runtime halves.
         expect(before.has(scheduleKey(twin)), JSON.stringify(s)).toBe(true);
-        expect(s.tk > 16 || Number(s.sg ?? 1) * Number(s.sgc ?? 1) > 1 || s.dbu === true || s.sgd === true, JSON.stringify(s)).toBe(true);
+        expect(s.tk > 16 || Number(s.sg ?? 1) * Number(s.sgc ?? 1) > 1 || s.dbu === true, JSON.stringify(s)).toBe(true);
         expect(s.db === undefined || s.dbu === true, JSON.stringify(s)).toBe(true);
         expect(s.gload === undefined && s.epi === undefined && s.band === undefined, JSON.stringify(s)).toBe(true);
       }

@@ -25,7 +25,6 @@ const PLANS: readonly [string, string][] = [
   ['bench/plan-s11a2.json', 'ks-sgmat'],
   ['bench/plan-s13b.json', 'ks-sgmat'],
   ['bench/plan-s13b2.json', 'ks-sgmat'],
-  ['bench/plan-s20b.json', 'ks-sgmat'],
   ['bench/plan-s15b.json', 'ks-sgmat-strided, ks-sgmat'],
 ];
 

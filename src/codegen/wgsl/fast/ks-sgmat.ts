@@ -146,17 +146,19 @@
  *  lost everywhere too: 4096 -> 1024 seed 0.2472 vs 0.1696, f32 0.2658 vs 0.2194; 1024 -> 4096 0.0827 vs 0.0660;
  *  n = 16384 0.1788 vs 0.1671. Store bank conflicts are not what the first factor waits on (nor, s16, rotated lanes).
  *
- * Session 20 (a candidate after the others, never a default until timed on the GPU):
- *  - `sgd` (d > 1, dtile 4): one subgroup per δ of the workgroup, each holding only its δ's rows x β
- *    tiles, the 4 subgroups of a (rows, β) slice sharing its staged 4δ tiles and its per-tile
- *    epilogue (each stores its δ's tile into the slice's cs, then the slice writes 8-byte runs along
- *    δ as before); on 1 x 1, 2 x 1 and 1 x 2 grids of slices (4 or 8 subgroups). Without it the
- *    accumulator budget (16 f32 tiles per subgroup) leaves 4 δ of 32 x 32 each: 16 matrix loads per
- *    16 MMAs. With it a subgroup holds 64 x 64 of one δ: 8 loads per 16 MMAs, the ratio of the first
- *    factor's best forms. The aim is Monarch 1024 -> 4096's d = 4 strided factor K(1, 1024, 256, 4)
- *    (0.340 ms on ks-sgmat-strided, H100 s19 call 3, where the same FLOPs as a d = 1 GEMM, 4096 ->
- *    1024's first factor, take 0.216 on this family): both its source (4δ x tk γ) and output (cols x
- *    4δ) are contiguous runs here, where ks-sgmat-strided's are 8 bytes long.
+ * Session 20 (H100, call 2, B = 16384, bench/results/s20/call-2, plan.json there), on the d = 4 strided factors that
+ * ks-sgmat-strided serves (1024 -> 4096's K(1, 1024, 256, 4), 0.3378 ms there; 4096 -> 1024's K(1, 256, 256, 4), 0.1021),
+ * where this family's 4 δ per workgroup stage 4δ x tk γ source runs and write cols x 4δ output runs (both contiguous) but
+ * the one-subgroup default (16 x 64 x 4δ) had been the only form timed (2.32 / 0.64 ms):
+ *  - grids of the existing candidates: 2 x 4 subgroups of 64 x 32 x 4δ with f16 sums (acc16 + stage, tk 16, ku) tied at
+ *    1024 -> 4096 (0.3390 vs 0.3378) and lost at 4096 -> 1024 (0.1102 vs 0.1021); 2 x 2 of 32 x 32 x 4δ in f32 lost 2x
+ *    (0.7291, 0.2194).
+ *  - `sgd`, timed and removed (code: commit c82299f): one subgroup per δ holding 64 x 64 (or 64 x 32) of its δ in f32, the 4
+ *    subgroups of a slice sharing its staged tiles and epilogue: 0.5 matrix loads per MMA instead of 1. Lost everywhere:
+ *    1024 -> 4096 0.3628 at best (64 x 32 on 1 x 2 slices, tk 32, pad 8; 2 x 1 of 64 x 64 tk 16 0.3720 padded, 0.4168 not;
+ *    f16 sums 0.3839), 4096 -> 1024 0.1176-0.1914; one 128-invocation slice 0.6164-0.7348 (at tk 32 its staging takes 64
+ *    prefetch registers beside 128 of sums). Operand loads per MMA are not what the strided factor waits on, nor are its
+ *    8-byte runs: contiguous runs with the dense first factor's load ratio run no faster than ks-sgmat-strided.
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -218,7 +220,6 @@ export interface KsSgmatSchedule extends Schedule {
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
   // Session 13 (absent = off): `ku`, each staged chunk's 16-deep steps written out (file comment).
-  // Session 20 (absent = off): `sgd`, one subgroup per δ of the workgroup's dtile (file comment).
 }
 
 interface SgTiling {
@@ -246,9 +247,6 @@ interface SgTiling {
   readonly wc: number;
   /** Double-buffered staging (`db`). */
   readonly db: boolean;
-  /** Subgroups along δ (`sgd`: dtile, one δ each; else 1), and the δ each subgroup holds tiles of (dtile / sgd). */
-  readonly sgd: number;
-  readonly pd: number;
   readonly sharedBytes: number;
 }
 
@@ -268,12 +266,10 @@ function sgTiling(s: KsSgmatSchedule, op: KsOp): SgTiling {
   const sg = typeof s.sg === 'number' ? s.sg : 1;
   const sgc = typeof s.sgc === 'number' ? s.sgc : 1;
   const db = s.db === true;
-  const sgd = s.sgd === true ? dtile : 1;
   // Each subgroup stages its own epilogue tiles; the operand tiles (sg × rows source rows, sgc ×
-  // cols W rows) are shared, twice over when double-buffered; with sgd the dtile subgroups of one
-  // (rows, β) slice share its epilogue tiles, each storing its δ's.
+  // cols W rows) are shared, twice over when double-buffered.
   const sharedBytes = 2 * dtile * ((s.gload === true ? TILE : tk) + pad) * (sg * rows + sgc * cols) * (db ? 2 : 1) + staged * sg * sgc;
-  return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sg, sgc, wr: sg * rows, wc: sgc * cols, db, sgd, pd: dtile / sgd, sharedBytes };
+  return { rows, cols, dtile, tk, result, oneRound, direct, pad, mr: rows / TILE, nb: cols / TILE, sg, sgc, wr: sg * rows, wc: sgc * cols, db, sharedBytes };
 }
 
 /** `band`'s staged rows: cols plus 16 bytes of padding (the 16 rows of a matrix store then start on 8 different banks). */
@@ -303,7 +299,7 @@ function applies(op: KsOp, limits: TargetLimits): boolean {
 }
 
 function valid(op: KsOp, t: SgTiling, limits: TargetLimits): boolean {
-  return op.c % t.tk === 0 && op.b % t.wc === 0 && SUBGROUP * t.sg * t.sgc * t.sgd <= limits.maxWorkgroupSize && sgmatTilingFits(op, t, t.mr * t.nb * t.pd * resultRegisters(t.result) <= ACCUMULATOR_REGISTERS, limits);
+  return op.c % t.tk === 0 && op.b % t.wc === 0 && SUBGROUP * t.sg * t.sgc <= limits.maxWorkgroupSize && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile * resultRegisters(t.result) <= ACCUMULATOR_REGISTERS, limits);
 }
 
 /** The sizes a subgroup-matrix ks tiling needs, shared by ks-sgmat and ks-sgmat-strided. */
@@ -407,32 +403,10 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   const eight = withDbu(op, gridded(EIGHT_SUBGROUPS, shared, fits)).filter(fits);
   // Session 13: the staged tilings with their steps written out (one subgroup's where a chunk
   // has two steps or more; not db's runtime halves), then the same with rows padded by 8 halves.
-  // Session 20: d > 1 ops with one subgroup per δ (`sgd`), before the written-out forms they join.
-  const perDelta = perDeltaTilings(op, limits, fits);
-  const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight, ...perDelta].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
+  const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...perDelta, ...written, ...writtenPadded];
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded];
 }
-
-/**
- * Session 20 (`sgd`, d > 1): the tilings of 4 δ per workgroup with one subgroup per δ, each holding
- * its δ's 32 or 64 rows x 32 or 64 β (f32 sums, or f16 through the per-tile epilogue: acc16 + stage)
- * on 1 x 1, 2 x 1 and 1 x 2 grids of such δ groups. One δ's tiles per subgroup instead of dtile's,
- * so a subgroup may hold 64 x 64 in f32 (0.5 matrix loads per MMA, ks-sgmat's best dense ratio,
- * where 4 δ of 32 x 32 take 1), while the workgroup still stages 4δ x tk γ runs of the source and
- * writes 8-byte runs along δ.
- */
-function perDeltaTilings(op: KsOp, limits: TargetLimits, fits: (s: KsSgmatSchedule) => boolean): KsSgmatSchedule[] {
-  if (op.d === 1) return [];
-  const results: readonly { readonly acc16?: true; readonly stage?: true }[] = [{}, ...(hasF16Results(limits) ? [{ acc16: true, stage: true } as const] : [])];
-  const base = dividing(op.d, DTILES)
-    .filter((dtile) => dtile > 1)
-    .flatMap((dtile) => [32, 64].flatMap((rows) => dividing(op.b, [32, 64]).flatMap((cols) => dividing(op.c, [16, 32, 64]).flatMap((tk) => results.map((r): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile, tk, ...r, sgd: true }))))));
-  return gridded(PER_DELTA_GRIDS, base, fits);
-}
-
-/** `sgd`'s grids of δ groups: one, 2 x 1, 1 x 2 (4 or 8 subgroups at dtile 4). */
-const PER_DELTA_GRIDS: readonly (readonly [number, number])[] = [[1, 1], [2, 1], [1, 2]];
 
 /** Subgroup tiles of 32 or 64 rows and β. */
 const tile32or64 = (s: KsSgmatSchedule): boolean => (s.rows === 32 || s.rows === 64) && (s.cols === 32 || s.cols === 64);
@@ -554,14 +528,13 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   invariant(ctx.storage === 'f16', 'ks-sgmat needs f16 storage');
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat: op shape not supported');
   const t = sgTiling(schedule, op);
-  const { rows: R, cols: TB, dtile: TD, tk: TK, mr: MR, nb: NB, sg: SGR, sgc: SGC, wr: WR, wc: WC, db, sgd: SGD, pd: PD } = t;
-  // SG (rows, β) slices of the workgroup, each of SGD subgroups (sgd: one per δ, `sgdd`).
+  const { rows: R, cols: TB, dtile: TD, tk: TK, mr: MR, nb: NB, sg: SGR, sgc: SGC, wr: WR, wc: WC, db } = t;
   const SG = SGR * SGC;
-  const T = SUBGROUP * SG * SGD;
+  const T = SUBGROUP * SG;
   // Several subgroups: subgroup `sgid` owns rows sgr·R.. of the workgroup's WR and β sgb·TB.. of
   // its WC (sgr = sgid % sg, sgb = sgid / sg; just sgid where the other count is 1); its offsets
   // into the shared tiles and its own epilogue slices follow from them (uniform within it only).
-  const multi = SG * SGD > 1;
+  const multi = SG > 1;
   const rowSub = SGR === 1 ? undefined : SGC === 1 ? 'sgid' : 'sgr';
   const colSub = SGC === 1 ? undefined : SGR === 1 ? 'sgid' : 'sgb';
   const subOf = (sub: string | undefined, k: number) => (sub === undefined ? undefined : mul(sub, k));
@@ -581,7 +554,6 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   invariant(!gload || (!multi && !db), 'ks-sgmat: gload stages nothing to share (sg) or double-buffer (db)');
   invariant(schedule.dbu !== true || (db && (c / TK) % 2 === 0), 'ks-sgmat: dbu needs db and an even number of chunks');
   invariant(!gload || schedule.ku !== true, 'ks-sgmat: gload writes its steps out already (tk is its unrolling)');
-  invariant(SGD === 1 || (TD > 1 && !t.oneRound && !direct && !gload && schedule.band !== true), 'ks-sgmat: sgd is for several δ through the per-tile epilogue');
   const views = {
     src: !gload && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
     params: !gload && wOff % 4 === 0 && c % 4 === 0,
@@ -660,13 +632,11 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const operandAt = (size: number, sub: U32Expr | undefined, at: number, kk: number | undefined): U32Expr =>
     kk !== undefined ? sum(half(size), sub, u(at + kk)) : multi || db ? sum(half(size), sub, u(at), 'kk') : `${u(at)} + kk`;
   // One 16-deep step of the chunk: every δ's left and right matrices, then their MMAs.
-  // With sgd the subgroup's one δ plane is sgdd's.
-  const plane = (size: number) => (SGD > 1 ? mul('sgdd', size) : undefined);
   const step = (kk: number | undefined): string[] =>
-    Array.from({ length: PD }, (_, dd) => [
-      ...Array.from({ length: MR }, (_, i) => `  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${operandAt(XS, sum(plane(WR * SP), subOf(rowSub, R * SP)), (dd * WR + i * TILE) * SP, kk)}, ${u(SP)});`),
+    Array.from({ length: TD }, (_, dd) => [
+      ...Array.from({ length: MR }, (_, i) => `  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${operandAt(XS, subOf(rowSub, R * SP), (dd * WR + i * TILE) * SP, kk)}, ${u(SP)});`),
       // W block (k, β) sits at ws[dd][β][k]: column-major with stride tk.
-      ...Array.from({ length: NB }, (_, j) => `  let r${dd}_${j} = subgroupMatrixLoad<${right}, col_major>(&${ws}, ${operandAt(WS, sum(plane(WC * SP), subOf(colSub, TB * SP)), (dd * WC + j * TILE) * SP, kk)}, ${u(SP)});`),
+      ...Array.from({ length: NB }, (_, j) => `  let r${dd}_${j} = subgroupMatrixLoad<${right}, col_major>(&${ws}, ${operandAt(WS, subOf(colSub, TB * SP), (dd * WC + j * TILE) * SP, kk)}, ${u(SP)});`),
       ...Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `  ${acc(dd, i, j)} = subgroupMatrixMultiplyAccumulate(l${dd}_${i}, r${dd}_${j}, ${acc(dd, i, j)});`)).flat(),
     ]).flat();
   // `ku`: each step written out in a block of its own (constant offsets: Dawn's driver does not
@@ -728,7 +698,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     const lines: string[] = [];
     for (let i = 0; i < MR; i++)
       for (let j = 0; j < NB; j++) {
-        for (let dd = 0; dd < PD; dd++) lines.push(`subgroupMatrixStore<row_major>(&${cs}, ${sum(SG > 1 ? mul('sgid', perTile) : undefined, plane(TILE * TILE), u(dd * TILE * TILE))}, ${acc(dd, i, j)}, ${u(TILE)});`);
+        for (let dd = 0; dd < TD; dd++) lines.push(`subgroupMatrixStore<row_major>(&${cs}, ${sum(multi ? mul('sgid', perTile) : undefined, u(dd * TILE * TILE))}, ${acc(dd, i, j)}, ${u(TILE)});`);
         const item = [
           ...decomposeItem,
           `if (${sum('row0', sliceRows, u(i * TILE), 'r')} < batch) {`,
@@ -837,16 +807,14 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
       ]
     : [...accInit, ...reduction, ...(t.oneRound ? oneRound : epilogue)];
 
-  // sgid: the subgroup's (rows, β) slice; with sgd the slice's dtile subgroups are consecutive, sgdd its δ.
-  const subgroupIds = SGD > 1 ? [`let sgq = ${div('lid', SUBGROUP)};`, `let sgdd = ${mod('sgq', SGD)};`, `let sgid = ${div('sgq', SGD)};`] : [`let sgid = ${div('lid', SUBGROUP)};`];
   const inner = [
-    ...Array.from({ length: PD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(dd, i, j)} = ${result}();`))).flat(2),
+    ...Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(dd, i, j)} = ${result}();`))).flat(2),
     ...mainPath,
   ];
   const body = [
     ...ksTileOrigin({ perRowTile, rows: WR, cols: WC, dtile: TD, nbt, ndt, fastest: 'beta' }),
     // sg > 1: offsets from the subgroup's index, uniform within it (file comment).
-    ...(multi ? [`${SUBGROUP_MATRIX_UNIFORMITY_OFF} {`, ...indent([...subgroupIds, ...(rowSub === 'sgr' ? [`let sgr = ${mod('sgid', SGR)};`, `let sgb = ${div('sgid', SGR)};`] : []), ...inner]), '}'] : inner),
+    ...(multi ? [`${SUBGROUP_MATRIX_UNIFORMITY_OFF} {`, ...indent([`let sgid = ${div('lid', SUBGROUP)};`, ...(rowSub === 'sgr' ? [`let sgr = ${mod('sgid', SGR)};`, `let sgb = ${div('sgid', SGR)};`] : []), ...inner]), '}'] : inner),
   ];
   return sgmatKernel(ctx, schedule, {
     views,
@@ -858,7 +826,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
     body,
     rowsPerWorkgroup: WR,
     workgroupsPerRowTile: perRowTile,
-  }, SG * SGD);
+  }, SG);
 }
 
 export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
@@ -883,7 +851,6 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
     ...(s.ku === undefined ? {} : { ku: flag(s, 'ku') }),
-    ...(s.sgd === undefined ? {} : { sgd: flag(s, 'sgd') }),
   }),
   emit,
 };
