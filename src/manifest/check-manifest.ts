@@ -361,7 +361,7 @@ interface KernelRefs {
   readonly dst: string;
   readonly aux?: string;
   readonly pattern?: string;
-  readonly dispatch: { readonly kind: string; readonly rowsPerSplit?: number; readonly itemsPerRow?: number };
+  readonly dispatch: { readonly kind: string; readonly rowsPerSplit?: number; readonly itemsPerRow?: number; readonly items?: number };
   readonly schedule: Schedule;
 }
 
@@ -378,6 +378,20 @@ function flatProblem(kernel: KernelRefs, ops: readonly (OpData | BackwardOpData)
   const items = op.output.size / perItem;
   if (kernel.dispatch.itemsPerRow === items) return undefined;
   return `.dispatch.itemsPerRow: ${kernel.dispatch.itemsPerRow} is not its op's ${op.output.size} outputs over the ${perItem} of each item (${items})`;
+}
+
+/**
+ * Where a `fixed` kernel is not one reduce op summing each of its gradient entries once: the
+ * reduce kernel (wgsl/weight-grad.ts) is the only one of a map's lists with a fixed rule, one item
+ * per entry, so fewer items left gradient entries unsummed (QA2 s20 R96: items 512 -> 256 gave
+ * gradients wrong by 1.8, with no error).
+ */
+function fixedProblem(kernel: KernelRefs, ops: readonly (OpData | BackwardOpData)[]): string | undefined {
+  if (kernel.dispatch.kind !== 'fixed') return undefined;
+  const op = ops[0];
+  if (ops.length !== 1 || op.kind !== 'reduce') return `.dispatch.kind: a fixed rule runs one reduce op, not ${shortJson(ops.map((o) => o.kind))}`;
+  if (kernel.dispatch.items === op.grad.length) return undefined;
+  return `.dispatch.items: ${kernel.dispatch.items} is not its op's ${op.grad.length} outputs (the gradient entries it sums, one item each)`;
 }
 
 /**
@@ -399,7 +413,7 @@ function bindingProblem(kernel: KernelRefs, ops: readonly (OpData | BackwardOpDa
  * The first kernel that names an op or buffer its program lacks, or binds a pattern its op has
  * not, or the first op its list does not run in order, or the first kernel binding other buffers
  * than its ops (bindingProblem), named otherwise than the kernel of its first op (entry-points.ts) or
- * giving a flat dispatch other items than its op's outputs (flatProblem).
+ * giving a flat or fixed dispatch other items than its op's outputs (flatProblem, fixedProblem).
  */
 function kernelsProblem(map: ManifestMap): string | undefined {
   for (const [where, kernels, program] of kernelLists(map)) {
@@ -421,7 +435,7 @@ function kernelsProblem(map: ManifestMap): string | undefined {
     if (order) return `.${where}${order}`;
     for (const [k, kernel] of kernels.entries()) {
       const run = kernel.ops.map((i) => ops[i]);
-      const binding = bindingProblem(kernel, run, program) ?? entryPointProblem(map.name, program, kernel.ops[0], kernel.entryPoint) ?? flatProblem(kernel, run);
+      const binding = bindingProblem(kernel, run, program) ?? entryPointProblem(map.name, program, kernel.ops[0], kernel.entryPoint) ?? flatProblem(kernel, run) ?? fixedProblem(kernel, run);
       if (binding) return `.${where}[${k}]${binding}`;
     }
   }

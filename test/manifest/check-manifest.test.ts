@@ -229,6 +229,40 @@ describe('decodeManifest of a damaged manifest file', () => {
     expect([...families].sort()).toEqual(['bias', 'bsr-t-direct', 'ks-direct']);
   });
 
+  // QA2 s20 R96: a reduce kernel's fixed rule with items 512 -> 256 decoded and gave gradients wrong by 1.8 (entries left unsummed).
+  it("a fixed dispatch whose items are not its reduce op's gradient entries, or that runs another op: a format error naming it", () => {
+    type Plan = { ops: number[]; dispatch: { kind: string; items?: number } };
+    let checked = 0;
+    for (const [file, lists] of [
+      [trained, ['backward.kernels']],
+      [f16, ['backward.kernels', 'kernelSets.1.backwardKernels']],
+    ] as const) {
+      JSON.parse(file).maps.forEach((_map: unknown, m: number) => {
+        for (const list of lists) {
+          const path = ['maps', m, ...list.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k))];
+          (kernelsAt(file, path) as Plan[] | undefined)?.forEach((k, i) => {
+            if (k.dispatch.kind !== 'fixed') return;
+            const items = k.dispatch.items!;
+            const where = [...path, i].map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('').slice(1);
+            for (const wrong of [Math.floor(items / 2), items + 1]) {
+              const error = moncErrorOf(() => decodeManifest(withField(file, [...path, i, 'dispatch', 'items'], wrong), blockSparse));
+              expect([error.kind, error.message]).toEqual([
+                'format',
+                `the manifest of module 'damaged': ${where}.dispatch.items: ${wrong} is not its op's ${items} outputs (the gradient entries it sums, one item each)`,
+              ]);
+            }
+            checked++;
+          });
+        }
+      });
+    }
+    expect(checked).toBeGreaterThanOrEqual(3);
+    const forward = JSON.parse(trained).maps[1].kernels[0];
+    const fixed = { ...forward, dispatch: { kind: 'fixed', items: 64, itemsPerWorkgroup: 64 } };
+    const error = moncErrorOf(() => decodeManifest(withField(trained, ['maps', 1, 'kernels', 0], fixed), blockSparse));
+    expect(error.message).toMatch(/^the manifest of module 'damaged': maps\[1\]\.kernels\[0\]\.dispatch\.kind: a fixed rule runs one reduce op, not \["\w+"/);
+  });
+
   // QA2 s14 R34 (re-verification 4): src/dst swapped ran on the wrong buffers (error 6.3); a bgrad kernel's split rule with another
   // rowsPerSplit than its op's partials (gradients off by 0.15).
   it("a kernel binding other buffers than its ops, or splitting the batch unlike its op's partials: a format error naming it", () => {
