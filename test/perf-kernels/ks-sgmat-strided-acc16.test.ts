@@ -18,7 +18,7 @@ import { ksSgmatStrided, stridedF16SumTwin, stridedSgmatLayout, type KsSgmatStri
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { acc16, bankConflict, EMULATED, emulatedError, GOAL_SHAPES, H200, N4096, schedule, unfiltered, workgroupBytes } from './sgmat-strided-support.js';
+import { acc16, bankConflict, beforeLongRowsF16, EMULATED, emulatedError, GOAL_SHAPES, H200, N4096, schedule, unfiltered, workgroupBytes } from './sgmat-strided-support.js';
 import { kernelError, sample, TOL_F16 } from './support.js';
 
 const n4096 = N4096;
@@ -65,18 +65,34 @@ describe('ks-sgmat-strided acc16: the schedule space', () => {
     expect('acc16' in ksSgmatStrided.decode(schedule({ dtile: 8, cols: 64, sb: 32, mr: 2, chunks: 4, tk: 32, wres: true }))).toBe(false);
   });
 
-  it("names the tuner's f16-sum seed: the 32-β default with acc16 and 64 β per workgroup where that is a candidate (n = 4096, n = 16384), none elsewhere", () => {
+  it('offers f16 results at 16 row chunks (sw) and, with 16-row warp tiles, 32 last, as twins of the 8-chunk acc16 forms', () => {
+    for (const [name, c] of shapes) {
+      const op = c.ops[1] as KsOp;
+      const all = ksSgmatStrided.candidates(op, H200);
+      const rest = beforeLongRowsF16(all);
+      expect(all.slice(0, rest.length), name).toEqual(rest);
+      const long = all.slice(rest.length);
+      expect(long.length, name).toBeGreaterThan(0);
+      const keys = new Set(all.map(scheduleKey));
+      for (const s of long) {
+        const { et, sw: _, ...one } = s;
+        expect(s.sw === true && s.pd === undefined && s.rg === undefined && keys.has(scheduleKey({ ...one, chunks: 8 })) && (s.chunks === 16 || s.mr === 1), `${name} ${JSON.stringify(s)}`).toBe(true);
+        if (et !== undefined) expect(keys.has(scheduleKey({ ...one, sw: true })), JSON.stringify(s)).toBe(true);
+      }
+    }
+  });
+
+  it("names the tuner's f16-sum seed: the default with acc16, with 64 β per workgroup where it has fewer (n = 16384), none where no such twin is a candidate", () => {
     const twins = shapes.map(([name, c]) => [name, ...(c.ops as KsOp[]).map((op) => stridedF16SumTwin(op, H200))] as const);
     for (const [name, first, strided] of twins) {
       expect(first, name).toBeUndefined(); // d = 1: f16 results are ks-sgmat's (its own f16SumTwin)
       if (name === 'n=4096' || name === 'n=16384') {
         const op = shapes.find(([n]) => n === name)![1].ops[1] as KsOp;
-        // 64 β per workgroup: one subgroup of 64 β per δ where its resident W fits (c = 64), else two of 32 (c = 128).
-        const wide = name === 'n=4096' ? { cols: 64, sb: 64 } : { cols: 64, sb: 32 };
-        // 8 row chunks and 32-row matrix chunks, as measured (n = 4096's f32-sum default takes 16 row
-        // chunks since session 18, and every β with one row tile per subgroup since session 19).
-        const measured = { ...schedule({ dtile: 16, cols: 32, sb: 32, mr: 2, chunks: 8, tk: 16, wres: true }), sw: true };
-        expect(strided, name).toEqual({ ...measured, ...wide, acc16: true });
+        // The measured bests (H100, session 20 call 2): n = 4096 the read-once default (every β, one row tile per
+        // subgroup, 32 row chunks) with f16 sums, 0.1958 ms; n = 16384 the default's 16 row chunks of 32-row tiles over
+        // 64 β as two 32-β subgroups per δ, 0.3504 (the default with acc16 alone 0.3777).
+        const measured = name === 'n=4096' ? { dtile: 16, cols: 64, sb: 32, mr: 1, chunks: 32, tk: 16, wres: true } : { dtile: 16, cols: 64, sb: 32, mr: 2, chunks: 16, tk: 16, wres: true };
+        expect(strided, name).toEqual({ ...schedule(measured), sw: true, acc16: true });
         expect(ksSgmatStrided.candidates(op, H200)).toContainEqual(strided);
       } else expect(strided, name).toBeUndefined(); // d = 4: the default's pd 2 has no acc16 twin among the candidates
     }

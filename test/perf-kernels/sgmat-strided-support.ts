@@ -59,8 +59,8 @@ export function knobSpace(knob: string): { name: string; op: KsOp; all: KsSgmatS
 }
 
 /**
- * The candidates less the f16-result forms of 16 and 32 row chunks (with and without `ov`), which come after every other
- * (ks-sgmat-strided-overlay.test.ts): the space the other knobs' tests describe.
+ * The candidates less the f16-result forms of 16 and 32 row chunks, which come after every other
+ * (ks-sgmat-strided-acc16.test.ts): the space the other knobs' tests describe.
  */
 export function beforeLongRowsF16(all: readonly KsSgmatStridedSchedule[]): KsSgmatStridedSchedule[] {
   return all.filter((s) => !(s.acc16 === true && s.chunks >= 16));

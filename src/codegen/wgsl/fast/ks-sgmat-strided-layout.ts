@@ -45,8 +45,7 @@ export interface KsSgmatStridedSchedule extends Schedule {
   // form: `pd`, the prefetch depth in γ chunks (prefetchDepth; absent = 1). Optional where the
   // staging or the epilogue moves vec4 runs: `sw`, swizzled lanes (a flag; absent = false).
   // Optional in session 6's form with pd 1: `db`, the source staged in two buffers (doubleBuffered;
-  // a flag; absent = false). Optional in session 6's form with acc16 and no db: `ov`, the result
-  // slots overlaid on the staged source (overlaid; a flag; absent = false).
+  // a flag; absent = false).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -78,18 +77,6 @@ export interface StridedTiling {
    * wait for their loads overlap the multiply-adds instead of following them.
    */
   readonly db: boolean;
-  /**
-   * The epilogue's result slots overlaid on the staged source (ov): one workgroup array holds
-   * either, so the workgroup needs the larger of the two instead of their sum. The slots of
-   * n = 4096's read-once form (32 subgroups, 17 KiB of f16 tiles) then fit beside a whole-γ chunk
-   * of the source (tk 64, 37 KiB), or all of a subgroup's tiles in one round: one staging per row
-   * chunk and one epilogue round where the separate arrays allow four γ chunks (tk 16) of two
-   * barriers each and two rounds (10 barriers per row chunk, 2 multiply-adds per subgroup between
-   * two). It costs two barriers: before the epilogue's first stores (other subgroups may still
-   * read the source) and after its last round (before the next row chunk's staging). WGSL has no
-   * unions, so both must be f16: acc16 only.
-   */
-  readonly ov: boolean;
   /**
    * f16 result matrices (the f16 x f16 -> f16 configuration): half the accumulator registers, and
    * the epilogue's slots hold f16 (half the workgroup bytes, no conversion before the store).
@@ -197,16 +184,6 @@ function doubleBuffered(s: KsSgmatStridedSchedule): boolean {
 }
 
 /**
- * Overlaid slots (StridedTiling.ov): session 6's form (unrolled γ chunks, whose last one has no
- * barrier after its multiply-adds, which the overlay adds) with f16 result matrices and one
- * source buffer (db's second buffer holds the next row chunk's first γ chunk across the epilogue).
- * Absent = false.
- */
-function overlaid(s: KsSgmatStridedSchedule): boolean {
-  return flag(s, 'ov');
-}
-
-/**
  * Epilogue slot (halves) of an f16 result tile when d > 1. A warp's reads (for each of the four
  * rotated steps) take the 16 β of one row from `runs` δ planes, 8 words each (two halves a word),
  * δ 4·dv + (q + dv) mod 4 for run dv. 272 halves (136 words ≡ 8 mod 32) put the runs' 8-word
@@ -226,7 +203,6 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const ds = deltasPerSubgroup(s);
   const pd = prefetchDepth(s);
   const db = doubleBuffered(s);
-  const ov = overlaid(s);
   const wstage = flag(s, 'wstage');
   const acc16 = flag(s, 'acc16');
   const sw = flag(s, 'sw');
@@ -250,11 +226,9 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
     // Epilogue slots: each δ run of a warp reads 32 / runs consecutive β of one row.
     slot = acc16 ? halfSlot(runs) : 256 + Math.min(16, Math.max(4, 32 / runs));
   }
-  const sourceBytes = 2 * td * plane * (db ? 2 : 1);
-  const slotBytes = (acc16 ? 2 : 4) * slots * slot * et;
-  const sharedBytes = (ov ? Math.max(sourceBytes, slotBytes) : sourceBytes + slotBytes) + (wstage ? 2 * td * tb * tkp : 0);
+  const sharedBytes = 2 * td * plane * (db ? 2 : 1) + (acc16 ? 2 : 4) * slots * slot * et + (wstage ? 2 * td * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, db, ov, acc16, sw, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, db, acc16, sw, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -285,7 +259,6 @@ export function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean
     t.td % t.ds === 0 &&
     (t.pd === 1 || (t.pd === 2 && !t.extended && (op.c / t.tk) % 2 === 0)) &&
     (!t.db || (t.pd === 1 && !t.extended && !t.contiguous && (op.c / t.tk) % 2 === 0)) &&
-    (!t.ov || (t.acc16 && !t.extended && !t.db)) &&
     t.tb % t.sb === 0 &&
     t.sb % TILE === 0 &&
     (t.mr * t.nb) % t.et === 0 &&

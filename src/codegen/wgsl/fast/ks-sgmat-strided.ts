@@ -78,7 +78,7 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { dividing, flag, highestScoring, isAmong, knob, scheduleKey, type KernelFamily } from '../family.js';
+import { dividing, flag, highestScoring, isAmong, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
@@ -198,6 +198,14 @@ function enumerate(
  * (16 row chunks), 0.3066 (8), 0.4260 (8, no sw) vs the default's 0.2361; n = 16384 0.4308 vs 0.3958;
  * 1024 -> 4096 1.0859 vs 0.3410. The same 64 β with 16-row warp tiles, which fit without bp, won
  * (readOnceTwin): reading the source once pays, bp's barriers and registers did not.
+ * Tried and removed (session 20, H100, B = 16384, bench/results/s20/call-2, plan.json there; code: commit
+ * a2b1368): `ov`, the f16 result slots (acc16) overlaid on the staged source in one workgroup array (the
+ * larger of the two, not their sum), so n = 4096's read-once form could stage whole-γ chunks (tk 64) and
+ * move its tiles in one round: 4 barriers per row chunk instead of 10. Whole-γ chunks lost badly (0.3059
+ * ms, one round; 0.3072, two) against the f32-sum default's 0.2057 and acc16 alone's 0.1958 (4 vec4 prefetch
+ * registers more per invocation at 1024 invocations); tk 32 in one round 0.1944 against its twin without ov
+ * 0.1980 (noise level); n = 16384 0.3809-0.4607 against acc16 alone's 0.3777. The barriers per row chunk
+ * are not this factor's bound. The 8-δ read-once forms (512 invocations, f32 sums) lost too: 0.2450-0.3209.
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
@@ -241,30 +249,12 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // n = 4096 with about one multiply-add per subgroup between two (bench/occupancy.ts).
   const twoBuffers = [...measuredForm, ...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, db: true })).filter((s) => valid(op, tiling(op, s), limits));
   // Session 6's form with f16 results (which stop at 8 row chunks) at 16 row chunks with sw, and those
-  // with 16-row warp tiles at 32 (n = 4096's read-once form among them), as longerRows and
-  // longestRows, at every γ chunk, with and without the slots overlaid on the staged source (`ov`:
-  // the larger of the two arrays, not their sum, so whole-γ chunks or one epilogue round fit), each
-  // with its fewest-rounds twin.
-  const f16Longer = f16Measured.filter((s) => s.chunks === 8).map((s): KsSgmatStridedSchedule => ({ ...s, chunks: 16, sw: true }));
+  // with 16-row warp tiles at 32, as longerRows and longestRows, each with its fewest-rounds twin: the
+  // tuner's f16-sum seeds (stridedF16SumTwin: n = 4096's read-once default with acc16, n = 16384's 64-β form).
+  const f16Longer = swizzled(op, f16Measured.filter((s) => s.chunks === 8).map((s) => ({ ...s, chunks: 16 })), limits);
   const f16Longest = f16Longer.filter((s) => s.mr === 1).map((s) => ({ ...s, chunks: 32 }));
-  const longRowsF16 = distinct(
-    [...f16Longer, ...f16Longest].flatMap((s) =>
-      dividing(op.c, [16, 32, 64, 128, 256]).flatMap((tk): KsSgmatStridedSchedule[] => [
-        { ...s, tk },
-        { ...s, tk, ov: true },
-      ]),
-    ),
-  )
-    .filter((s) => valid(op, tiling(op, s), limits))
-    .flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
+  const longRowsF16 = [...f16Longer, ...f16Longest].flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
   return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...longestRows, ...deeperPrefetch, ...twoBuffers, ...longRowsF16];
-}
-
-/** `forms` without repeats (the first of each schedule kept). */
-function distinct(forms: readonly KsSgmatStridedSchedule[]): KsSgmatStridedSchedule[] {
-  const byKey = new Map<string, KsSgmatStridedSchedule>();
-  for (const s of forms) if (!byKey.has(scheduleKey(s))) byKey.set(scheduleKey(s), s);
-  return [...byKey.values()];
 }
 
 /**
@@ -388,24 +378,22 @@ function measuredShape(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
 
 /**
  * The tuner's seed with f16 running sums for a strided factor (d > 1): op's default with `acc16` (f16
- * result matrices) and 64 β per workgroup, as one 64-β subgroup per δ (sb 64, where its resident W
- * fits: c <= 64) or two (sb 32: 1024 invocations), else the default with acc16 alone; the first of
- * them that is a candidate where the target offers f16 results, undefined otherwise (d = 1, and the
- * d = 4 defaults with pd 2, which acc16 does not take). Not a default: untuned f16 builds sum in f32
- * (docs/numerics.md), and the f32-sum twin of the sb 64 form lost (0.2645 vs 0.2442). H100, B = 16384:
- * n = 4096's K(1, 64, 64, 64) sb 64 0.2102 ms, sb 32 0.2171, default + acc16 0.2381, default 0.2442
- * (session 17 call 4, bench/results/s17/call-4, plan-s17c; GPU-3's tuner found sb 64: 0.2088);
- * n = 16384's K(1, 128, 128, 128) (B = 4096) sb 32 0.3765, default + acc16 0.3962, default 0.4143.
- * Errors 3.3e-4 / 4.4e-4 (calls 2 and 4); the float64 check gates it on other GPUs (ks-sgmat's f16SumTwin
- * is the first factor's).
+ * result matrices) and 64 β per workgroup as two 32-β subgroups per δ where that is a candidate (n =
+ * 16384), else the default with acc16 alone (n = 4096, whose default already takes every β); undefined
+ * where neither is a candidate or the target offers no f16 results (d = 1, and the d = 4 defaults with
+ * pd 2, which acc16 does not take). Not a default: untuned f16 builds sum in f32 (docs/numerics.md).
+ * H100, session 20 call 2 (bench/results/s20/call-2, plan-s20c), B = 16384: n = 4096's K(1, 64, 64, 64)
+ * 0.1958 ms against the f32-sum default's 0.2057 (session 17's seed, one 64-β subgroup per δ at 8
+ * row chunks, took 0.2102 in session 17 call 4); n = 16384's K(1, 128, 128, 128) (B = 4096) 0.3504
+ * against 0.3961 (the default with acc16 alone 0.3777). Errors 3.3e-4 and 4.4e-4; the float64 check
+ * gates it on other GPUs (ks-sgmat's f16SumTwin is the first factor's).
  */
 export function stridedF16SumTwin(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule | undefined {
   if (op.d === 1 || !hasF16Results(limits) || !stridedSgmatApplies(op, limits)) return undefined;
-  // Measured with 8 row chunks (the f16-result forms have no 16-chunk twins), from the 32-β shape.
-  const d: KsSgmatStridedSchedule = { ...measuredShape(op, limits), chunks: 8 };
-  if (d.acc16 !== undefined) return undefined;
+  const d = defaultSchedule(op, limits);
   const all = candidates(op, limits);
-  return [{ ...d, cols: 64, sb: 64, acc16: true }, { ...d, cols: 64, sb: 32, acc16: true }, { ...d, acc16: true }].find((s) => isAmong(s, all));
+  const wide: KsSgmatStridedSchedule = { ...d, cols: 64, sb: 32, acc16: true };
+  return [...(d.cols < 64 ? [wide] : []), { ...d, acc16: true }].find((s) => isAmong(s, all));
 }
 
 /**
@@ -481,8 +469,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const vs = views.src ? 4 : 1;
   const nk = c / TK;
   const xs = `${ep}_xs`;
-  // Overlaid slots (ov) are the staged source's array, both f16 (acc16).
-  const os = t.ov ? xs : `${ep}_os`;
+  const os = `${ep}_os`;
 
   // Source chunk (rows rb.., γ k0..k0+TK) -> xs[dd][r][k] of buffer `buf` (db: two, TD·PS halves
   // apart); item e: the vector axis fastest (δ runs, or γ when d = 1), then γ, then row.
@@ -714,11 +701,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
         'if (r0 >= batch) { break; }',
         ...accs.map((a) => `${a} = ${result}();`),
         ...(looped ? gammaLoop : Array.from({ length: nk }, (_, kc) => (t.db ? bufferedChunk(kc) : gammaChunk(kc))).flat()),
-        // ov: the slots overwrite the source that other subgroups may still multiply, and the next
-        // row chunk's staging overwrites the slots that other invocations may still write out.
-        ...(t.ov ? ['workgroupBarrier();'] : []),
         ...epilogue,
-        ...(t.ov ? ['workgroupBarrier();'] : []),
       ].map((l) => `  ${l}`),
       '}',
     ].map((l) => `  ${l}`),
@@ -728,9 +711,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     entryPoint: ep,
     storage: 'f16',
     views,
-    workgroupVars: t.ov
-      ? [`var<workgroup> ${xs}: array<f16, ${Math.max(TD * PS, SL * SLOT * ET)}>;`]
-      : [`var<workgroup> ${xs}: array<f16, ${TD * PS * (t.db ? 2 : 1)}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${SL * SLOT * ET}>;`],
+    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS * (t.db ? 2 : 1)}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${SL * SLOT * ET}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: t.rows,
@@ -763,7 +744,6 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.pd === undefined ? {} : { pd: knob(s, 'pd') }),
     ...(s.sw === undefined ? {} : { sw: flag(s, 'sw') }),
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
-    ...(s.ov === undefined ? {} : { ov: flag(s, 'ov') }),
   }),
   emit,
 };
