@@ -154,8 +154,10 @@ function enumerate(
  * the `et` schedules with them, then session 6's form with sw and 16 row chunks, and those of
  * them with 16-row warp tiles with 32 row chunks.
  * Then (d > 1), session 6's form, its sw twins and its 16- and 32-row-chunk forms with `pd` 2, the
- * source loads two γ chunks ahead, where a row chunk has an even number of γ chunks; last the same
- * with `db`, the source in two buffers (one barrier per γ chunk), where both fit.
+ * source loads two γ chunks ahead, where a row chunk has an even number of γ chunks; then the same
+ * with `db`, the source in two buffers (one barrier per γ chunk), where both fit. Last (d > 1, where
+ * the target offers f16 results), session 6's form with acc16 at 16 row chunks with sw and, with
+ * 16-row warp tiles, 32, each with its fewest-rounds twin (the tuner's f16-sum seeds among them).
  *
  * Tried and removed (session 14, H200, B = 16384, bench/results/s14/call-1, plan bench/results/
  * s14/call-1/plan.json; code: commit 6247072): `mt`, the source moved by matrix copies (one
