@@ -63,28 +63,6 @@ describe('ks-dtiled', () => {
     }
   });
 
-  it('offers three-quarter row tiles of the padded 8x8 forms of 64 rows (48 rows; 72 of 12x8 tiles), 384 invocations at n=4096, partial last tiles matching the reference', async () => {
-    const h200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
-    const big = monarchCase(4096, 4096, 64).ops[1];
-    const def = ksDtiled.defaultSchedule(big, h200);
-    for (const twin of [{ ...def, rows: 48 }, { ...def, rows: 72, rr: 12 }]) {
-      expect(ksDtiled.candidates(big, h200)).toContainEqual(twin);
-      expect(ksDtiled.emit(big, twin, contextFor(monarchCase(4096, 4096, 64), 'k', 1, 'f32')).workgroupSize[0]).toBe(384);
-    }
-    // 12x8 tiles only at 384 invocations or fewer (their 96 accumulators need the registers).
-    expect(ksDtiled.candidates(big, h200).filter((s) => s.rr * s.rb > 64 && s.dtile * (s.rows / s.rr) * (s.cols / s.rb) > 384)).toEqual([]);
-    // 128 -> 128 (b = c = 16, d = 8): 48 or 72 rows × 16 β × 8 δ, 96 invocations; 100 rows end in a partial tile.
-    const c = monarchCase(128, 128, 8);
-    const quarter = ksDtiled.candidates(c.ops[1], LIMITS).filter((s) => s.rows === 48 || s.rows === 72);
-    expect(new Set(quarter.map((s) => `${s.rows}/${s.rr}`))).toEqual(new Set(['48/8', '72/12']));
-    expect(quarter.every((s) => s.pad === true && s.rb === 8)).toBe(true);
-    for (const rows of [48, 72]) {
-      const s = quarter.find((q) => q.rows === rows && q.pipeline);
-      expect(s, `${rows} rows`).toBeDefined();
-      expect(await opError(ksDtiled, c, 1, s!, 100), JSON.stringify(s)).toBeLessThan(TOL);
-    }
-  });
-
   it('defaults to the schedules measured best on Hopper (H100 and H200) where the limits allow them', () => {
     const h200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
     const base = { family: 'ks-dtiled', rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true };

@@ -77,18 +77,3 @@ describe('ks-tiled row tiles (rt)', () => {
     expect(all.some((s) => s.rt !== undefined && s.tk === 8)).toBe(true);
   });
 });
-
-describe('ks-tiled 12x8 register tiles (session 20)', () => {
-  it('are twins of the written-out 8x8 tiles of 128 rows with 192, on the H200 for n = 4096 and 16384, and match the reference with a partial last tile', async () => {
-    for (const [c, cols, threads] of [[monarchCase(4096, 4096, 64), 64, 128], [monarchCase(16384, 16384, 128), 128, 256]] as const) {
-      const op = c.ops[0];
-      const twin = written(c, { rows: 192, cols, tk: 16, rr: 12, rb: 8 }, H200);
-      expect(ksTiled.emit(op, twin, contextFor(c, 'k', 0, 'f32')).workgroupSize[0], c.name).toBe(threads);
-      expect(ksTiled.defaultSchedule(op, H200).rr, c.name).toBe(8);
-    }
-    // n = 1024's first factor (K(32,32,32,1)), 192 × 32 at 64 invocations; 300 rows end inside the second tile.
-    const c = monarchCase(1024, 1024, 32);
-    const s = written(c, { rows: 192, cols: 32, tk: 8, rr: 12, rb: 8 });
-    expect(await opError(ksTiled, c, 0, s, 300), JSON.stringify(s)).toBeLessThan(TOL);
-  });
-});

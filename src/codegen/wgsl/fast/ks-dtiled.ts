@@ -85,18 +85,15 @@
  * bench/results/s19/call-3): n=16384 the default 0.6760 ms, lw 0.7268, without ku 0.7068, both
  * 0.7501; n=4096 0.3805, 0.3805, 0.3939, 0.3985. lw left with the call.
  *
- * Session 20's three-quarter row tiles (48 rows × 64 β × 8 δ, 8x8, 384 invocations) ask whether the
- * 128-register cap of a 512-invocation workgroup is what this kernel waits on: at 384 invocations the
- * cap is 170, room for the driver to double-buffer the operands of the written-out γ steps and to hold
- * the prefetch without spilling, at the price of a third more weight bytes per output (W is read per row
- * tile: (48 + 64) / (48 · 64) against (64 + 64) / (64 · 64) per γ and δ) and 12 warps a SM instead of 16.
- * The batch is then no multiple of the rows (16384 = 341 · 48 + 16): the last tile is partial.
- * Their 72-row twins with 12x8 register tiles (96 accumulators, 384 invocations) spend that room on a
- * larger tile instead: 36,864 accumulators a SM against 32,768, and per γ and δ (72 + 64) / (72 · 64)
- * operand floats per output against (64 + 64) / (64 · 64), 5.6% fewer. Session 17's 64 × 32 × 8 δ
- * (1.5x the default's operand floats per output) took 1.19x its time (0.4543 vs 0.3813): if the
- * factor waits on those bytes (L2 to SM), 72 rows gain where 48 rows lose; if on the register cap,
- * both gain.
+ * Session 20 gave the default's registers more room: 384-invocation workgroups (cap 170 registers a
+ * thread instead of 128), 48 rows × 64 β × 8 δ with the same 8x8 tiles, or 72 rows of 12x8 tiles (96
+ * accumulators: 36,864 a SM against 32,768, 5.6% fewer operand floats per output). Both lost by far,
+ * at chunks of 8 and of 4 (H100, s20 call 2, bench/results/s20/call-2): n=4096 the default 0.3784 ms,
+ * 48 rows 0.4940, 72 rows 0.4152 / 0.5157 (chunks of 4), the default at chunks of 4 0.4048; n=16384
+ * 0.6769, 0.8414, 0.8755 / 0.9453, 0.7311 (code at 6a0a88a). 48 rows stage 17% more operand bytes per
+ * output yet took 30% longer, where session 17's 64 × 32 × 8 δ (1.5x the bytes, 16 warps) took 1.19x;
+ * and 72 rows lost with fewer bytes: neither the register cap nor the operand bytes alone bound this
+ * kernel; it wants its 16 warps a SM (12 lost), and halving the chunk (twice the barriers) costs 7-8%.
  *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
@@ -222,14 +219,6 @@ function applies(op: KsOp): boolean {
   return op.d % 4 === 0 && op.b % 4 === 0 && op.c % 4 === 0 && op.input.steps.length === 0 && op.output.steps.length === 0;
 }
 
-/**
- * 64 accumulators a thread; 96 (12x8 tiles) only where a workgroup has at most 384 invocations, so the
- * register file (65536) allows 170 a thread: room for them, their operands and the prefetch.
- */
-function accumulatorsFit(s: KsDtiledSchedule): boolean {
-  return s.rr * s.rb <= 64 || (s.rr * s.rb <= 96 && threadsOf(s) <= 384);
-}
-
 function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
   const threads = threadsOf(s);
   return (
@@ -243,7 +232,7 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     (s.ku !== true || isPlanes(s)) &&
     (!isPadded(s) || !isBcast(s)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
-    accumulatorsFit(s) &&
+    s.rr * s.rb <= 64 &&
     threads >= 64 &&
     threads <= limits.maxWorkgroupSize &&
     sharedBytes(s) <= limits.maxWorkgroupStorageBytes
@@ -280,11 +269,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const unrolled = [...planed, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, ku: true }));
   // Then (session 14) the δ-fastest planed ones, with ku or not, with padded staging (`pad`).
   const padded = [...planed, ...unrolled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
-  // Then (session 20) the padded 8x8 forms of 64 rows with three-quarter row tiles: 48 rows, or 72 rows
-  // of 12x8 register tiles (above).
-  const eights = padded.filter((s) => s.rows === 64 && s.rr === 8 && s.rb === 8);
-  const threeQuarter = eights.flatMap((s): KsDtiledSchedule[] => [{ ...s, rows: 48 }, { ...s, rows: 72, rr: 12 }]).filter((s) => valid(op, s, limits));
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...threeQuarter];
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded];
 }
 
 /**

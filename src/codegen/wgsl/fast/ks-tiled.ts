@@ -60,6 +60,13 @@
  * default (n=4096 0.3029 vs 0.3373, n=16384 0.5245 vs 0.5445), but there half the chunks wait on no
  * load at all, so that gain does not price the runs either; both stayed far behind the pipelined
  * default. The prefetch registers are what the longer runs cost here, as the longer chunks' were.
+ *
+ * Session 20's 12x8 register tiles (192 rows for the 128-row default's invocations, 96 accumulators:
+ * 11% fewer operand floats per output at n = 4096, 17% at n = 16384 and 4096->1024) tied or lost (H100,
+ * s20 call 2, bench/results/s20/call-2; code at 6a0a88a): n=4096 0.2659 at chunks of 8 and 0.2907 at 16
+ * against 0.2656; n=16384 0.5328 / 0.5332 against 0.4337; 4096->1024 0.9933 against 0.8088. Where a
+ * workgroup of 256 invocations then holds a SM alone (8 warps) they lose by a quarter. rt 4 at n=4096
+ * 0.2635 (-0.8%, s16 -1.9%): within the noise of one call, so no default moved.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { KS_TILED_SHAPES, shapeDistance } from '../defaults.js';
@@ -156,20 +163,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   const planed = padded.map((s): KsTiledSchedule => ({ ...s, pl: true }));
   // Then (session 12) the planed ones with each chunk's γ written out (`ku`, staged-sum.ts chunkSteps).
   const unrolled = planed.map((s): KsTiledSchedule => ({ ...s, ku: true }));
-  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...twelveRowTiles(op, limits, unrolled), ...rowTiled(op, limits, unrolled)];
-}
-
-/**
- * Session 20's 12x8 twins (12 register rows, 96 accumulators) of the written-out 8x8 tiles of 128
- * rows: 192 rows for the same invocations. Per γ they stage (192 + cols) / (192 · cols) operand
- * floats per output against (128 + cols) / (128 · cols): n = 4096's 128 × 64 tile 11% fewer, its
- * 128 × 128 at n = 16384 17% fewer, for about 160 registers a thread (3 workgroups of 128
- * invocations a SM instead of 4). Session 16's 8x16 and 16x8 (128 accumulators) lost; this asks
- * whether the step between them does.
- */
-function twelveRowTiles(op: KsOp, limits: TargetLimits, unrolled: readonly KsTiledSchedule[]): KsTiledSchedule[] {
-  const eights = unrolled.filter((s) => s.rows === 128 && s.rr === 8 && s.rb === 8 && s.dtile === 1);
-  return eights.map((s): KsTiledSchedule => ({ ...s, rows: 192, rr: 12 })).filter((s) => valid(op, s, limits));
+  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...rowTiled(op, limits, unrolled)];
 }
 
 /** Session 16's `rt` twins (above) of the written-out 8x8 tiles, 2 and 4 row tiles per workgroup, where the reduction is short. */
