@@ -21,9 +21,10 @@ export interface Fit {
    */
   readonly exactInClass: boolean;
   /**
-   * A chain's heuristic fit: its generic rank if its error meets the Eckart–Young floor there
-   * (rank-bound.ts), which makes M the optimum after all, else undefined. An SVD of W: asked only
-   * of the result `project` returns, where it would otherwise be a heuristic (not per round of a sum).
+   * A chain's fit that no closed form proves optimal (a heuristic, or exact in its class only):
+   * its generic rank if its error meets the Eckart–Young floor there (rank-bound.ts), which makes
+   * M the optimum after all, else undefined. An SVD of W: asked only of the result `project`
+   * returns, where it would otherwise not be optimal (not per round of a sum).
    */
   readonly rankFloor?: () => number | undefined;
 }

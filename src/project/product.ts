@@ -84,10 +84,11 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
   }
   write();
   // Exact for every W of the class (so W0801 stays silent) where the hierarchical fit or the least squares promise it;
-  // else the optimum for this W where its error meets the floor of the chain's rank.
+  // and, exact or not, the optimum for this W where its error meets the floor of the chain's rank (QA s20 Q94: `down @ up @
+  // monarch`, exact through its free pair, met its rank-4 floor unclaimed).
   const exact = hierarchicalExact(node) || coversClass(factors);
   const fit = eagerFit(params, approx, target, withBiases(method), false, exact);
-  return exact ? fit : { ...fit, rankFloor: () => rankFloorMet(target, m, n, factors, fit.residual2) };
+  return { ...fit, rankFloor: () => rankFloorMet(target, m, n, factors, fit.residual2) };
 }
 
 /** Constructors whose chain of factors the hierarchical factorization gives back exactly when W is in their class (Le et al.'s chainable supports). */

@@ -146,9 +146,9 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
   let fit = fitNode(model.body, target, fitOptions);
   let error2 = fit.residual2;
   // Reaching W (to 1e-9, finer than stored parameters) is the best any method can do; so is a chain's rank floor.
-  const unproven = !fit.exactInClass && error2 > EXACT * norm2;
-  const floorRank = unproven ? fit.rankFloor?.() : undefined;
-  const heuristic = unproven && floorRank === undefined;
+  const unreached = error2 > EXACT * norm2;
+  const floorRank = unreached && !fit.optimal ? fit.rankFloor?.() : undefined;
+  const heuristic = unreached && !fit.exactInClass && floorRank === undefined;
   // Never worse than the zero map, which every structure can represent.
   if (error2 > norm2) {
     fit = { params: zeroTensors(model.body, fitOptions), approx: () => new Float64Array(target.length), residual2: norm2, method: `zero (the fit, ${fit.method}, was worse)`, optimal: false, exactInClass: false };

@@ -92,7 +92,7 @@ describe('coversClass decides exactness; W0801 follows it', () => {
     for (const s of [narrowed, chain([monarch(16, 8, 2, 'a'), dense(8, 8, 'd')]), chain([monarch(16, 16, 4, 'a'), monarch(16, 16, 4, 'b')])]) expect(coversClass(factorsOf(s))).toBe(false);
   });
 
-  it('down @ up @ monarch through 4: W of the class back exactly, a Gaussian W at the rank-4 optimum, no heuristic', () => {
+  it('down @ up @ monarch through 4: W of the class back exactly, a Gaussian W at the rank-4 optimum, optimal, no heuristic', () => {
     for (const seed of [3, 4, 5]) {
       const w = denseOf(c3, randomParams(c3, seed));
       const result = project(c3, w, { storage: 'f32' });
@@ -103,7 +103,9 @@ describe('coversClass decides exactness; W0801 follows it', () => {
     const result = project(c3, g);
     const optimum = Math.sqrt(tailEnergy(g, 16, 16, 4) / g.reduce((s, v) => s + v * v, 0));
     expect(result.relativeError).toBeCloseTo(optimum, 9);
-    expect(result.heuristic).toBe(false);
+    // QA s20 Q94: at the floor of the chain's rank 4 it is the optimum, as lowrank @ monarch @ lowrank at its rank-3 floor is.
+    expect(result.method).toContain("the Eckart–Young error at the chain's rank 4, optimal");
+    expect([result.optimal, result.heuristic]).toEqual([true, false]);
   });
 
   // QA2 s18 R72: three full factors in a row (dense, then lowrank's U, V) pair as U·V, which the dense factor's rank covers.
