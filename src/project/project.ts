@@ -10,6 +10,7 @@ import { FormatError } from '../runtime/formats/format-error.js';
 import { checkOptionNames } from '../runtime/user-error.js';
 import { MoncError } from '../util/error.js';
 import { describeValue } from '../util/describe-value.js';
+import { PRECISION_TOLERANCE } from '../util/precision.js';
 import { ProjectionError } from './errors.js';
 import { zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredDistance, squaredNorm } from './linalg/dense.js';
@@ -50,8 +51,10 @@ export interface ProjectionResult {
   readonly optimal: boolean;
   /**
    * True when a heuristic found M (a sum of weighted terms, a chain other than one butterfly or
-   * monarch without a free part solved to W) and it did not reach W: its error may be above the
-   * smallest the structure reaches, even when W is in the structure. `monc project` warns (W0801).
+   * monarch without a free part solved to W) and it did not reach W (to 1e-9 relative; a
+   * Float32Array W to float32's tolerance, its own rounding being that far from any M): its error
+   * may be above the smallest the structure reaches, even when W is in the structure. `monc
+   * project` warns (W0801).
    */
   readonly heuristic: boolean;
 }
@@ -148,7 +151,10 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
   // Reaching W (to 1e-9, finer than stored parameters) is the best any method can do; so is a chain's rank floor.
   const unreached = error2 > EXACT * norm2;
   const floorRank = unreached && !fit.optimal ? fit.rankFloor?.() : undefined;
-  const heuristic = unreached && !fit.exactInClass && floorRank === undefined;
+  // A float32 W is W only to its own rounding (~3e-8 relative): a heuristic within float32's tolerance of it reached it
+  // (QA s20 Q93: a sum's W saved as float32, as `monc dense` writes it, warned at 2.9e-8).
+  const reachedW = error2 <= (w instanceof Float32Array ? PRECISION_TOLERANCE.f32 ** 2 : EXACT) * norm2;
+  const heuristic = !reachedW && !fit.exactInClass && floorRank === undefined;
   // Never worse than the zero map, which every structure can represent.
   if (error2 > norm2) {
     fit = { params: zeroTensors(model.body, fitOptions), approx: () => new Float64Array(target.length), residual2: norm2, method: `zero (the fit, ${fit.method}, was worse)`, optimal: false, exactInClass: false };

@@ -61,6 +61,19 @@ describe('sums: alternating projection', () => {
     expect(result.optimal).toBe(true);
   });
 
+  // QA s20 Q93: a W of a sum's class saved as float32 (what `monc dense` writes) was flagged at 2.9e-8, its own rounding.
+  it('a W of a sum built in its class: no heuristic as float64 or float32 (reached to its own precision); a Gaussian float32 W still one', () => {
+    for (const s of [sum([sparse(64, 96, 8, 8, (i, j) => Math.abs(i - j) < 3, 'band(width: 3)'), lowrank(64, 96, 4, 'l')]), sum([monarch(24, 24, 4, 'a'), lowrank(24, 24, 2, 'b')])]) {
+      const w = denseOf(s, randomParams(s, 2));
+      const [exact, rounded] = [project(s, w), project(s, Float32Array.from(w))];
+      expect(exact.relativeError).toBeLessThan(1e-9);
+      expect(rounded.relativeError).toBeGreaterThan(1e-9);
+      expect(rounded.relativeError).toBeLessThan(1e-6);
+      expect([exact.heuristic, rounded.heuristic]).toEqual([false, false]);
+      expect(project(s, Float32Array.from(gaussianMatrix(s.out, s.in, 1))).heuristic).toBe(true);
+    }
+  });
+
   it('a sum of two weighted terms is not claimed optimal', () => {
     const s = sum([monarch(16, 16, 4), lowrank(16, 16, 2)]);
     expect(project(s, gaussianMatrix(16, 16, 5)).optimal).toBe(false);
