@@ -140,9 +140,10 @@ export class Training {
       this.hasGradients = true;
       return { dx: Float32Array.from(dx), grads: unpackParams(map.params, grad) };
     } catch (e) {
-      // The host refusing a result array (dx, the gradients: a RangeError) is kind 'device', as a forward's result is; the
-      // runner's next call runs as before (the pass unmaps its readback whatever happens).
-      throw arrayError(map.name, 'backward: the result', e, []);
+      // The host refusing an array of the pass (an f16 copy of x or dy, work arrays, dx, the gradients: a RangeError) is
+      // kind 'device', as a forward's result is, named by the call (which array it was is not known here); the runner's
+      // next call runs as before (the pass unmaps its readback whatever happens).
+      throw arrayError(map.name, 'backward', e, []);
     }
   }
 
