@@ -167,7 +167,8 @@ const RUNTIME_BUDGET = 30_000;
  * entry's share (and the chunked forward's refused result) from a CpuStaging's refused arrays worded by arrayError: 7,980.
  * Session 20's fixes (a failed forward's temporaries freed, internal errors not blamed on the input, BigInt parameters
  * and refused dense/backward results named, the input's wording) got theirs from public fields declared, messages sharing
- * their parts, no aliases and findAdapter returning the provider's answer as it is: 27,891, the block-sparse page 29,955.
+ * their parts, no aliases and findAdapter returning the provider's answer as it is: 27,891, the block-sparse page 29,955; the rows limit's padding once per buffer
+ * (QA s20 Q90, shared by the CLI and the runtime) 12 more: 27,903, the block-sparse page 29,967.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
