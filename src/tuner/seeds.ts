@@ -5,7 +5,7 @@
  */
 import { candidates, defaultSchedule, familyDefaults } from '../codegen/wgsl/families.js';
 import { f16SumTwin } from '../codegen/wgsl/fast/ks-sgmat.js';
-import { stridedF16SumTwin } from '../codegen/wgsl/fast/ks-sgmat-strided.js';
+import { stridedF16SumTwins } from '../codegen/wgsl/fast/ks-sgmat-strided.js';
 import { scheduleKey } from '../codegen/wgsl/family.js';
 import { DEFAULT_LIMITS, type Schedule, type TargetLimits } from '../codegen/wgsl/kernel.js';
 import type { StorageType } from '../codegen/wgsl/scaffold.js';
@@ -42,7 +42,7 @@ export interface OpSearch {
 export function opSearch(op: Op, limits: TargetLimits, buildDefault: Schedule = defaultSchedule(op, DEFAULT_LIMITS)): OpSearch {
   const seeds = [buildDefault, ...familyDefaults(op, limits)];
   // f16-sum twins of the tensor-core defaults (first factor, strided factor), where the adapter has f16 results.
-  const twins = op.kind === 'ks' ? [f16SumTwin(op, limits), stridedF16SumTwin(op, limits)] : [];
+  const twins = op.kind === 'ks' ? [f16SumTwin(op, limits), ...stridedF16SumTwins(op, limits)] : [];
   for (const twin of twins) if (twin && !seeds.some((s) => scheduleKey(s) === scheduleKey(twin))) seeds.push(twin);
   return { buildDefault, seeds, space: candidates(op, limits) };
 }

@@ -115,7 +115,8 @@ describe('ks-sgmat-strided applicability and schedule space', () => {
   it('defaults to the measured bests: 16 δ × 32 β, 32-row chunks, 8 row chunks, W resident, 512 invocations and swizzled lanes at n = 4096 (H100, session 11) and n = 16384 (H200, session 14); all 4 δ in 8 chunks of 64 γ, 16 row chunks with swizzled lanes for the rectangular cases (H100, session 12), in chunks of 32 γ loaded two ahead (session 16); n = 4096 every β with one row tile per subgroup (H100, session 19)', () => {
     // 16 row chunks since session 18 (H100: n = 4096 0.2355 vs 0.2426 ms, call 3, 0.2357 vs 0.2427 call 4; n = 16384 0.3958 vs 0.4125 call 4).
     // n = 4096 (b = 64): every β as two 32-β subgroups per δ with one row tile each since session 19 (H100 call 2: 0.2157 vs 0.2361).
-    expect(ksSgmatStrided.defaultSchedule(op1, H200)).toEqual({ ...schedule({ dtile: 16, cols: 64, sb: 32, mr: 1, chunks: 32, tk: 16, wres: true }), sw: true }); // 32 row chunks: call 3
+    // 32 row chunks won at B = 16384 (s19 call 3: 0.2064 vs 0.2154) but left 32 workgroups at B = 4096 (s20: 0.1805 vs 0.1027): 16 stay.
+    expect(ksSgmatStrided.defaultSchedule(op1, H200)).toEqual({ ...schedule({ dtile: 16, cols: 64, sb: 32, mr: 1, chunks: 16, tk: 16, wres: true }), sw: true });
     expect(ksSgmatStrided.emit(op1, ksSgmatStrided.defaultSchedule(op1, H200), contextFor(monarch, 'k', 1, 'f16')).workgroupSize[0]).toBe(1024);
     expect(ksSgmatStrided.defaultSchedule(monarchCase(16384, 16384, 128).ops[1], H200)).toEqual({ ...schedule({ dtile: 16, cols: 32, sb: 32, mr: 2, chunks: 16, tk: 16, wres: true }), sw: true }); // s14 H200, 16 chunks s18 H100
     // In γ chunks of 32 loaded two ahead since session 16 call 2 (pd 2; tk 64 + pd 2 lost).

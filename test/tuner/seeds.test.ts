@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { monarchCase } from '../../bench/cases.js';
 import { f16SumTwin } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
-import { stridedF16SumTwin } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
+import { stridedF16SumTwins } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import { DEFAULT_LIMITS, type TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { opSearch, storageLimits } from '../../src/tuner/seeds.js';
@@ -18,7 +18,7 @@ const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 4
 
 describe.each([
   ['first factor (4096 -> 1024)', monarchCase(4096, 1024, 4).ops[0] as KsOp, f16SumTwin, 'ks-sgmat'],
-  ['strided factor (n = 4096)', monarchCase(4096, 4096, 64).ops[1] as KsOp, stridedF16SumTwin, 'ks-sgmat-strided'],
+  ['strided factor (n = 4096)', monarchCase(4096, 4096, 64).ops[1] as KsOp, (op: KsOp, l: TargetLimits) => stridedF16SumTwins(op, l)[0], 'ks-sgmat-strided'],
 ] as const)("the tuner's seeds of a Monarch %s", (_, op, twinOf, family) => {
   it(`hold ${family}'s f16-sum twin of its default where the adapter has f16 results, once, among the candidates`, () => {
     const twin = twinOf(op, H200);
@@ -30,5 +30,14 @@ describe.each([
 
   it('hold no f16-sum schedule without f16 results: f32 storage, the portable limits', () => {
     for (const limits of [storageLimits(H200, 'f32'), DEFAULT_LIMITS]) expect(opSearch(op, limits).seeds.some((s) => s.acc16 === true)).toBe(false);
+  });
+});
+
+describe("the tuner's seeds of Monarch n = 4096's strided factor", () => {
+  it('hold the read-once f16-sum form at 16 and at 32 row chunks: the default keeps 16 for small batches, the tuner times both at the batch', () => {
+    const op = monarchCase(4096, 4096, 64).ops[1] as KsOp;
+    const { seeds } = opSearch(op, storageLimits(H200, 'f16'));
+    const chunks = seeds.flatMap((s) => (s.family === 'ks-sgmat-strided' && s.acc16 === true ? [s.chunks] : []));
+    expect(chunks).toEqual([16, 32]);
   });
 });

@@ -252,7 +252,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   const twoBuffers = [...measuredForm, ...swizzled(op, measuredForm, limits), ...longerRows].map((s): KsSgmatStridedSchedule => ({ ...s, db: true })).filter((s) => valid(op, tiling(op, s), limits));
   // Session 6's form with f16 results (which stop at 8 row chunks) at 16 row chunks with sw, and those
   // with 16-row warp tiles at 32, as longerRows and longestRows, each with its fewest-rounds twin: the
-  // tuner's f16-sum seeds (stridedF16SumTwin: n = 4096's read-once default with acc16, n = 16384's 64-β form).
+  // tuner's f16-sum seeds (stridedF16SumTwins: n = 4096's read-once default with acc16 at 16 and 32 row chunks, n = 16384's 64-β form).
   const f16Longer = swizzled(op, f16Measured.filter((s) => s.chunks === 8).map((s) => ({ ...s, chunks: 16 })), limits);
   const f16Longest = f16Longer.filter((s) => s.mr === 1).map((s) => ({ ...s, chunks: 32 }));
   const longRowsF16 = [...f16Longer, ...f16Longest].flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
@@ -318,13 +318,16 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
  * against 64 KiB). H100, session 19 call 2 (bench/results/s19/call-2, plan-s19c), B = 16384, n =
  * 4096's K(1, 64, 64, 64): 0.2157 ms against the 32-β default's 0.2361 (f32 sums), the 32-β
  * form with one row tile per subgroup 0.3062, 8 row chunks 0.2459; 32 row chunks (512 rows per
- * workgroup, call 3, bench/results/s19/call-3) 0.2064 vs 0.2154 ms (-4.2%; the 32-β default 0.2353) against 16. A heuristic where b ≤ 64
+ * workgroup, call 3, bench/results/s19/call-3) 0.2064 vs 0.2154 ms (-4.2%; the 32-β default 0.2353) against 16, but the default
+ * cannot know the batch: at B = 4096, 512 rows per workgroup leave 32 workgroups for 132 SMs and the factor took 0.1805 against
+ * 0.1027 at 16 (session 20 calls 1 and 3 against session 19 call 3), so the default keeps 16 and the tuner, which times at the
+ * user's batch, is seeded with both (stridedF16SumTwins). A heuristic where b ≤ 64
  * elsewhere: timed on n = 4096 only; n = 16384 (b = 128) keeps 32 β. Only where op has 4 or more δ groups (d ≥ 4 · dtile, as
  * n = 4096's 64 δ): the twin halves the workgroups of a row tile, and with 512 rows each d = 16 would leave 32 workgroups of
  * 1024 invocations at B = 16384 for 132 SMs (review s19 4).
  */
 function readOnceTwin(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): KsSgmatStridedSchedule {
-  const twin: KsSgmatStridedSchedule = { ...s, cols: op.b, mr: 1, chunks: 32 };
+  const twin: KsSgmatStridedSchedule = { ...s, cols: op.b, mr: 1, chunks: 16 };
   return s.dtile >= 16 && op.d >= 4 * s.dtile && s.sb === 32 && s.cols < op.b && valid(op, tiling(op, twin), limits) ? twin : s;
 }
 
@@ -379,23 +382,29 @@ function measuredShape(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
 }
 
 /**
- * The tuner's seed with f16 running sums for a strided factor (d > 1): op's default with `acc16` (f16
+ * The tuner's seeds with f16 running sums for a strided factor (d > 1): op's default with `acc16` (f16
  * result matrices) and 64 β per workgroup as two 32-β subgroups per δ where that is a candidate (n =
- * 16384), else the default with acc16 alone (n = 4096, whose default already takes every β); undefined
- * where neither is a candidate or the target offers no f16 results (d = 1, and the d = 4 defaults with
- * pd 2, which acc16 does not take). Not a default: untuned f16 builds sum in f32 (docs/numerics.md).
- * H100, session 20 call 2 (bench/results/s20/call-2, plan-s20c), B = 16384: n = 4096's K(1, 64, 64, 64)
- * 0.1958 ms against the f32-sum default's 0.2057 (session 17's seed, one 64-β subgroup per δ at 8
+ * 16384), else the default with acc16 alone (n = 4096, whose default already takes every β), and where
+ * that twin has one row tile per subgroup, its twin with twice the row chunks, which pays at large
+ * batches only (the tuner times both at the user's batch); none where no twin is a candidate or the
+ * target offers no f16 results (d = 1, and the d = 4 defaults with pd 2, which acc16 does not take).
+ * Not a default: untuned f16 builds sum in f32 (docs/numerics.md).
+ * H100, session 20 call 2 (bench/results/s20/call-2, its plan.json), B = 16384: n = 4096's K(1, 64, 64, 64)
+ * at 32 row chunks 0.1958 ms against the f32-sum default's 0.2057 (session 17's seed, one 64-β subgroup per δ at 8
  * row chunks, took 0.2102 in session 17 call 4); n = 16384's K(1, 128, 128, 128) (B = 4096) 0.3504
  * against 0.3961 (the default with acc16 alone 0.3777). Errors 3.3e-4 and 4.4e-4; the float64 check
  * gates it on other GPUs (ks-sgmat's f16SumTwin is the first factor's).
  */
-export function stridedF16SumTwin(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule | undefined {
-  if (op.d === 1 || !hasF16Results(limits) || !stridedSgmatApplies(op, limits)) return undefined;
+export function stridedF16SumTwins(op: KsOp, limits: TargetLimits): readonly KsSgmatStridedSchedule[] {
+  if (op.d === 1 || !hasF16Results(limits) || !stridedSgmatApplies(op, limits)) return [];
   const d = defaultSchedule(op, limits);
   const all = candidates(op, limits);
   const wide: KsSgmatStridedSchedule = { ...d, cols: 64, sb: 32, acc16: true };
-  return [...(d.cols < 64 ? [wide] : []), { ...d, acc16: true }].find((s) => isAmong(s, all));
+  const twin = [...(d.cols < 64 ? [wide] : []), { ...d, acc16: true }].find((s) => isAmong(s, all));
+  if (twin === undefined) return [];
+  // Twice the rows per workgroup for large batches (the read-once default's 32-row-chunk twin, session 20 call 2: 0.1958).
+  const longRows: KsSgmatStridedSchedule = { ...twin, chunks: 2 * twin.chunks };
+  return twin.mr === 1 && isAmong(longRows, all) ? [twin, longRows] : [twin];
 }
 
 /**
