@@ -64,10 +64,11 @@ describe('ks-sgmat-strided sw: the schedule space', () => {
     const longest = all.filter((s) => s.chunks === 32);
     expect(longest.some((s) => s.pd === 2) && longest.some((s) => s.pd === undefined)).toBe(true);
     for (const s of longest) expect(s.mr === 1 && s.db === undefined && keys.has(scheduleKey({ ...s, chunks: 16 })), JSON.stringify(s)).toBe(true);
-    // n = 4096's default (every β, 16-row warp tiles, 32 chunks since session 19): 512 rows, 128 workgroups at B = 16384.
+    // n = 4096's default (every β, 16-row warp tiles, 16 chunks again since session 20: 32 left 32 workgroups at B = 4096):
+    // 256 rows, 256 workgroups at B = 16384.
     const def = ksSgmatStrided.defaultSchedule(op1, H200);
     expect(all).toContainEqual(def);
-    expect(ksSgmatStrided.emit(op1, def, contextFor(N4096, 'k', 1, 'f16')).dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 512, workgroupsPerRowTile: 4 });
+    expect(ksSgmatStrided.emit(op1, def, contextFor(N4096, 'k', 1, 'f16')).dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 256, workgroupsPerRowTile: 4 });
   });
 });
 
