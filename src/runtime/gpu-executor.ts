@@ -430,7 +430,11 @@ export class GpuExecutor {
       // encodeForward on the caller's encoder while it waited may bind them: REV s19 2). Those a round trip ran with
       // before stay; others (an encodeForward's) are replaced.
       this.#destroyIo();
-      if (used !== before && this.#uses === recorded) used.forEach((t) => t.destroy());
+      if (used !== before && this.#uses === recorded) {
+        used.forEach((t) => t.destroy());
+        // They are the set made last (no recording came after): destroy() has nothing left to free of them.
+        this.#madeTemps.length -= used.size;
+      }
       if (this.#temps !== this.#checkedTemps) this.#tempCapacity = 0;
       throw e;
     });

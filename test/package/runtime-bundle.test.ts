@@ -168,7 +168,8 @@ const RUNTIME_BUDGET = 30_000;
  * Session 20's fixes (a failed forward's temporaries freed, internal errors not blamed on the input, BigInt parameters
  * and refused dense/backward results named, the input's wording) got theirs from public fields declared, messages sharing
  * their parts, no aliases and findAdapter returning the provider's answer as it is: 27,891, the block-sparse page 29,955; the rows limit's padding once per buffer
- * (QA s20 Q90, shared by the CLI and the runtime) 12 more: 27,903, the block-sparse page 29,967.
+ * (QA s20 Q90, shared by the CLI and the runtime) 12 more: 27,903, the block-sparse page 29,967; a failed forward's freed
+ * temporaries dropped from the runner's list (REV s20 11) 25 more: 27,928, the block-sparse page 29,992 (8 bytes to spare).
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
