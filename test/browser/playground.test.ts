@@ -34,6 +34,9 @@ beforeAll(async () => {
   server = await serveStatic(outDir);
   browser = await launchWebGpuChromium();
   page = await browser.context.newPage();
+  // Chromium rendering through SwiftShader on CI's 2 cores took over Playwright's default 30 s for a full-page screenshot
+  // and then a click (sessions 19 and 20, twice each); the test's own timeout bounds the whole.
+  page.setDefaultTimeout(120_000);
   await page.goto(server.url);
   await waitForState('ok');
 });
