@@ -6,9 +6,10 @@
 import type { ParamSpec } from '../dsl/structure.js';
 import { looksLikeSafetensors } from '../node/files/bounds.js';
 import { MAX_DATA_FILE_BYTES, bytesText, readFileBounded, withRegularFile } from '../node/files/read-bounded.js';
+import type { SourcePrecision } from '../project/project.js';
 import { FormatError } from '../runtime/formats/format-error.js';
 import { isNpy, readNpy, type NpyArray } from '../runtime/formats/npy.js';
-import { decodeSafetensorsTensor, readSafetensorsIndex, safetensorsHeaderLength, type SafetensorsEntry, type SafetensorsIndex, type SafetensorsTensor } from '../runtime/formats/safetensors.js';
+import { decodeSafetensorsTensor, readSafetensorsIndex, safetensorsHeaderLength, type SafetensorsEntry, type SafetensorsIndex, type SafetensorsReadDtype, type SafetensorsTensor } from '../runtime/formats/safetensors.js';
 import { checkValues } from '../runtime/numerics.js';
 import { ParamError } from '../runtime/params.js';
 import { MoncError } from '../util/error.js';
@@ -22,9 +23,15 @@ export async function readNpyFile(path: string): Promise<NpyArray> {
 export interface ArrayFromFile {
   readonly shape: readonly number[];
   readonly data: Float32Array | Float64Array;
+  /** The precision the file held the values in (`<f2` and F16 data arrive as a Float32Array, rounded to f16 all the same). */
+  readonly precision: SourcePrecision;
   /** How messages name it: `W.npy`, or `model.safetensors['layer.weight']`. */
   readonly shownAs: string;
 }
+
+/** A .npy dtype's precision: `<f2`, `<f4`; `<f8`, integers and booleans are held exactly in float64. */
+const NPY_PRECISION: Readonly<Record<string, SourcePrecision>> = { '<f2': 'f16', '<f4': 'f32' };
+const SAFETENSORS_PRECISION: Readonly<Record<SafetensorsReadDtype, SourcePrecision>> = { F16: 'f16', BF16: 'bf16', F32: 'f32', F64: 'f64' };
 
 /** Tensor names listed in an error message about a file that lacks the one asked for. */
 const LISTED_NAMES = 20;
@@ -41,7 +48,10 @@ export async function readArrayFile(path: string, tensor?: string): Promise<Arra
   const npy = isNpy(head.bytes);
   if (npy && tensor !== undefined) throw new MoncError('user', `${path}: is a .npy file, which holds one array: drop --tensor (it picks a tensor of a safetensors file)`);
   const safetensors = !npy && (looksLikeSafetensors(head.bytes, head.size) || tensor !== undefined || path.endsWith('.safetensors'));
-  if (!safetensors) return { ...(await readNpyFile(path)), shownAs: path };
+  if (!safetensors) {
+    const array = await readNpyFile(path);
+    return { shape: array.shape, data: array.data, precision: NPY_PRECISION[array.dtype] ?? 'f64', shownAs: path };
+  }
   let name = tensor;
   const [found] = readSafetensorsTensors(path, (index) => {
     const names = index.entries.map((e) => e.name);
@@ -54,7 +64,7 @@ export async function readArrayFile(path: string, tensor?: string): Promise<Arra
     }
     return [entry];
   });
-  return { shape: found.shape, data: found.data, shownAs: `${path}['${name}']` };
+  return { shape: found.shape, data: found.data, precision: SAFETENSORS_PRECISION[found.dtype], shownAs: `${path}['${name}']` };
 }
 
 /**

@@ -52,7 +52,8 @@ export interface ProjectionResult {
   /**
    * True when a heuristic found M (a sum of weighted terms, a chain other than one butterfly or
    * monarch without a free part solved to W) and it did not reach W (to 1e-9 relative; a
-   * Float32Array W to float32's tolerance, its own rounding being that far from any M): its error
+   * Float32Array W to float32's tolerance, its own rounding being that far from any M; through
+   * projectFrom, a W to its source precision's): its error
    * may be above the smallest the structure reaches, even when W is in the structure. `monc
    * project` warns (W0801).
    */
@@ -112,7 +113,29 @@ export function checkProjectOptions(fn: string, options: unknown): asserts optio
   checkOptionNames(fn, options, PROJECT_OPTIONS);
 }
 
+/**
+ * The precision W's values were held in before they reached project: a data file's dtype (`<f2` is f16). Integers and
+ * booleans count as f64, which holds them exactly.
+ */
+export type SourcePrecision = 'f64' | 'f32' | 'f16' | 'bf16';
+
+/**
+ * How close a heuristic must come to W (relative) to have reached it, by W's precision: W is W only to its own rounding,
+ * so coming that close is all any M can do. f64: finer than stored parameters; f32 and f16 (2^-24 and 2^-11 per value):
+ * their tolerances; bf16 (2^-8 per value, up to 3.9e-3 relative): 1e-2.
+ */
+const REACHED_TOLERANCE: Readonly<Record<SourcePrecision, number>> = { f64: Math.sqrt(EXACT), f32: PRECISION_TOLERANCE.f32, f16: PRECISION_TOLERANCE.f16, bf16: 1e-2 };
+
 export function project(model: ProjectedModel, w: ArrayLike<number>, options: ProjectOptions = {}): ProjectionResult {
+  return projectFrom(model, w, options, w instanceof Float32Array ? 'f32' : 'f64');
+}
+
+/**
+ * `project` of a W whose values were rounded to `source` before they became these numbers (`monc project` passes its
+ * data file's dtype: f16 data read into a Float32Array is still f16's rounding): whether a heuristic reached W is
+ * judged at that precision's tolerance. Not in monc/project's exports: its options stay those docs/projection.md lists.
+ */
+export function projectFrom(model: ProjectedModel, w: ArrayLike<number>, options: ProjectOptions, source: SourcePrecision): ProjectionResult {
   const [out, inp] = denseShape(model);
   // From JavaScript anything may come: an array of numbers, and a storage monc has.
   if (typeof w !== 'object' || w === null || typeof w.length !== 'number') throw new MoncError('user', `project() takes W as an array of numbers (out × in, row-major), not ${describeValue(w)}`);
@@ -151,9 +174,9 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
   // Reaching W (to 1e-9, finer than stored parameters) is the best any method can do; so is a chain's rank floor.
   const unreached = error2 > EXACT * norm2;
   const floorRank = unreached && !fit.optimal ? fit.rankFloor?.() : undefined;
-  // A float32 W is W only to its own rounding (~3e-8 relative): a heuristic within float32's tolerance of it reached it
-  // (QA s20 Q93: a sum's W saved as float32, as `monc dense` writes it, warned at 2.9e-8).
-  const reachedW = error2 <= (w instanceof Float32Array ? PRECISION_TOLERANCE.f32 ** 2 : EXACT) * norm2;
+  // A rounded W is W only to its own rounding: a heuristic within its precision's tolerance of it reached it (QA s20 Q93:
+  // a sum's W saved as float32, as `monc dense` writes it, warned at 2.9e-8; session 20: f16 data at 1.3e-4).
+  const reachedW = error2 <= REACHED_TOLERANCE[source] ** 2 * norm2;
   const heuristic = !reachedW && !fit.exactInClass && floorRank === undefined;
   // Never worse than the zero map, which every structure can represent.
   if (error2 > norm2) {

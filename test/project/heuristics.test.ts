@@ -5,8 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Structure } from '../../src/dsl/structure.js';
 import {
-  bias, butterfly, chain, denseOf, flatButterfly, gaussianMatrix, lowrank, monarch, monarchOrder, project, randomParams, ref, relativeDistance, sparse, sum,
+  bias, butterfly, chain, denseOf, flatButterfly, gaussianMatrix, lowrank, monarch, monarchOrder, project, projectFrom, randomParams, ref, relativeDistance, sparse, sum,
 } from './structures.js';
+import { roundToStorage } from '../../src/project/storage.js';
 
 const sparseLowrank = (n: number) => sum([sparse(n, n, 4, 4, flatButterfly(1), 'flat_butterfly(factors: 1)'), lowrank(n, n, 3)]);
 
@@ -72,6 +73,32 @@ describe('sums: alternating projection', () => {
       expect([exact.heuristic, rounded.heuristic]).toEqual([false, false]);
       expect(project(s, Float32Array.from(gaussianMatrix(s.out, s.in, 1))).heuristic).toBe(true);
     }
+  });
+
+  // Session 20's gap: f16 data of a sum's class (a Float32Array once read) was judged at float32's 1e-5 and warned
+  // W0801 at its own rounding, 1.3e-4; `monc project` now passes its file's dtype (free-pair.test.ts runs the CLI).
+  it("a W of a sum's class rounded to f16 or bf16 is reached judged at that precision, not at float32's; a Gaussian one stays a heuristic", () => {
+    const s = sum([monarch(24, 24, 4, 'a'), lowrank(24, 24, 2, 'b')]);
+    const w = denseOf(s, randomParams(s, 2));
+    const bits = new Uint32Array(1);
+    const bf16 = (v: number): number => {
+      bits[0] = new Uint32Array(Float32Array.of(v).buffer)[0];
+      bits[0] = (bits[0] + 0x7fff + ((bits[0] >>> 16) & 1)) & 0xffff0000;
+      return new Float32Array(bits.buffer)[0];
+    };
+    for (const [source, rounded] of [['f16', Float32Array.from(w, (v) => roundToStorage(v, 'f16'))], ['bf16', Float32Array.from(w, bf16)]] as const) {
+      const asFloat32 = project(s, rounded);
+      // The rounding is the only distance left: above float32's tolerance, within the source's.
+      expect(asFloat32.relativeError).toBeGreaterThan(1e-5);
+      expect(asFloat32.heuristic).toBe(true);
+      const judged = projectFrom(s, rounded, source);
+      expect(judged.relativeError).toBeCloseTo(asFloat32.relativeError, 12);
+      expect(judged.heuristic, source).toBe(false);
+      expect(projectFrom(s, Float32Array.from(gaussianMatrix(24, 24, 1), (v) => roundToStorage(v, 'f16')), source).heuristic).toBe(true);
+    }
+    // f64 and f32 sources judge as project does.
+    expect(projectFrom(s, Float32Array.from(w), 'f32').heuristic).toBe(false);
+    expect(projectFrom(s, Float32Array.from(w, (v) => roundToStorage(v, 'f16')), 'f64').heuristic).toBe(true);
   });
 
   it('a sum of two weighted terms is not claimed optimal', () => {
