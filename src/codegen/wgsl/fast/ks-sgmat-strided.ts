@@ -84,6 +84,7 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { hasF16Results, SUBGROUP, TILE } from './ks-sgmat.js';
 import { resultMatrix, SUBGROUP_MATRIX_UNIFORMITY_OFF } from './sgmat-results.js';
+import { decodeProbe, probedCopy, probeOf, unlessProbed } from './sgmat-probe.js';
 import { stridedSgmatApplies, tiling, valid, type KsSgmatStridedSchedule } from './ks-sgmat-strided-layout.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { opOperands } from './operands.js';
@@ -479,6 +480,8 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   };
   const vs = views.src ? 4 : 1;
   const nk = c / TK;
+  // A bench-only probe leaves one stage out of every dispatch (sgmat-probe.ts).
+  const probe = probeOf(schedule);
   const xs = `${ep}_xs`;
   const os = `${ep}_os`;
 
@@ -488,7 +491,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr, buf: number) => `${xs}[${sum(bufferAt(buf), mul(dd, PS), mul(r, TKP), k)}]`;
   const srcAt = (k0: U32Expr, dd: U32Expr) => sum(mul('min(rb + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0', dd);
   const item = () => [`let dv = ${mod('e', TD / vs)};`, `let k = ${mod(div('e', TD / vs), TK)};`, `let r = ${div('e', (TD / vs) * TK)};`];
-  const sourceCopy = (buf: number): StagedCopy =>
+  const sourceOf = (buf: number): StagedCopy =>
     views.src && contiguous
       ? {
           count: (RC * TK) / 4,
@@ -514,19 +517,21 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
             load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'dv')}];`],
             store: (v) => [`${xsAt('dv', 'r', 'k', buf)} = ${v};`],
           };
+  // A probe (sgmat-probe.ts) may leave the loads or the stores out.
+  const sourceCopy = (buf: number): StagedCopy => probedCopy(sourceOf(buf), probe);
   // W's γ chunk for the workgroup's TD δ × TB β -> ws[dd][bb][k] (W's own layout), rows padded
   // as xs's; item e: γ fastest (vec4 runs along W's rows), then β, then δ.
   const ws = `${ep}_ws`;
   const WPS = TB * TKP;
   const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
   const wsAt = (k: U32Expr) => `${ws}[${sum(mul('dd', WPS), mul('bb', TKP), k)}]`;
-  const wCopy: StagedCopy = {
+  const wCopy: StagedCopy = probedCopy({
     count: (TD * TB * TK) / 4,
     register: 'vec4<f16>',
     item: () => [`let kv = ${mod('e', TK / 4)};`, `let k = kv * 4u;`, `let bb = ${mod(div('e', TK / 4), TB)};`, `let dd = ${mod(div('e', (TK / 4) * TB), TD)};`],
     load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'k'), 4)}];`],
     store: (v) => rotatedStores(t.sw, 'kv', v, (qq) => wsAt(`k + ${qq}`)),
-  };
+  }, probe);
   const copies = t.wstage ? [sourceCopy(0), wCopy] : [sourceCopy(0)];
   // One register set per γ chunk in flight (pd); chunk kc of a row chunk uses set kc mod pd.
   const stages = [staging('pf', T, copies), ...(t.pd === 2 ? [staging('pg', T, copies)] : [])];
@@ -571,7 +576,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
         }
       }
     }
-    return mma;
+    return unlessProbed(probe, 'mma', mma);
   };
   const nextRowChunkAt = (k0: number, set: number) => [`if (ch + 1u < ${u(CH)} && r0 + ${u(RC)} < batch) {`, ...fetch(sum('r0', u(RC)), u(k0), set).map((l) => `  ${l}`), '}'];
   const nextRowChunk = nextRowChunkAt(0, 0);
@@ -712,7 +717,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
         'if (r0 >= batch) { break; }',
         ...accs.map((a) => `${a} = ${result}();`),
         ...(looped ? gammaLoop : Array.from({ length: nk }, (_, kc) => (t.db ? bufferedChunk(kc) : gammaChunk(kc))).flat()),
-        ...epilogue,
+        ...(probe === 'out' ? [...unlessProbed(probe, 'out', epilogue), 'workgroupBarrier();'] : epilogue),
       ].map((l) => `  ${l}`),
       '}',
     ].map((l) => `  ${l}`),
@@ -755,6 +760,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.pd === undefined ? {} : { pd: knob(s, 'pd') }),
     ...(s.sw === undefined ? {} : { sw: flag(s, 'sw') }),
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
+    ...decodeProbe(s),
   }),
   emit,
 };

@@ -174,6 +174,7 @@ import { ksTileOrigin } from './ks-tile-origin.js';
 import { doubleBufferedLoop } from './double-buffered-loop.js';
 import { resultMatrix, resultRegisters, stagedStores, SUBGROUP_MATRIX_UNIFORMITY_OFF, tileLoads, tileStores, type PlacedTile, type ResultComponent } from './sgmat-results.js';
 import { opOperands } from './operands.js';
+import { decodeProbe, probedCopy, probeOf, unlessProbed } from './sgmat-probe.js';
 import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel, type TiledKernelParts } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
@@ -554,6 +555,9 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   invariant(!gload || (!multi && !db), 'ks-sgmat: gload stages nothing to share (sg) or double-buffer (db)');
   invariant(schedule.dbu !== true || (db && (c / TK) % 2 === 0), 'ks-sgmat: dbu needs db and an even number of chunks');
   invariant(!gload || schedule.ku !== true, 'ks-sgmat: gload writes its steps out already (tk is its unrolling)');
+  // A bench-only probe leaves one stage out of every dispatch (sgmat-probe.ts); gload stages nothing to probe.
+  const probe = probeOf(schedule);
+  invariant(probe === undefined || !gload, 'ks-sgmat: probes are for the staged kernels (not gload)');
   const views = {
     src: !gload && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
     params: !gload && wOff % 4 === 0 && c % 4 === 0,
@@ -579,7 +583,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   const half = (size: number) => (db ? mul('buf', size) : undefined);
   const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(half(XS), mul(sum(mul(dd, WR), r), SP), k)}]`;
   const srcAt = (k0: U32Expr, k: U32Expr, dd: U32Expr) => sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, k), d), 'delta0', dd);
-  const srcCopy: StagedCopy =
+  const srcCopy: StagedCopy = probedCopy(
     views.src && !alongDelta
       ? {
           count: (WR * SK) / 4,
@@ -602,24 +606,29 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
             item: () => [`let dd = ${mod('e', TD)};`, `let k = ${mod(div('e', TD), SK)};`, `let r = ${div('e', TD * SK)};`],
             load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'k', 'dd')}];`],
             store: (v) => [`${xsAt('dd', 'r', 'k')} = ${v};`],
-          };
+          },
+    probe,
+  );
   const wsAt = (dd: U32Expr, bb: U32Expr, k: U32Expr) => `${ws}[${sum(half(WS), mul(sum(mul(dd, WC), bb), SP), k)}]`;
   const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
-  const wCopy: StagedCopy = views.params
-    ? {
-        count: (TD * WC * SK) / 4,
-        register: 'vec4<f16>',
-        item: () => [`let kv = ${mod('e', SK / 4)};`, `let bb = ${mod(div('e', SK / 4), WC)};`, `let dd = ${div('e', (SK / 4) * WC)};`],
-        load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'kv * 4u'), 4)}];`],
-        store: (v) => LANES.map((l, q) => `${wsAt('dd', 'bb', sum('kv * 4u', u(q)))} = ${v}.${l};`),
-      }
-    : {
-        count: TD * WC * SK,
-        register: 'f16',
-        item: () => [`let k = ${mod('e', SK)};`, `let bb = ${mod(div('e', SK), WC)};`, `let dd = ${div('e', SK * WC)};`],
-        load: (v, k0) => [`${v} = ${n.params}[${sum(wRow, k0, 'k')}];`],
-        store: (v) => [`${wsAt('dd', 'bb', 'k')} = ${v};`],
-      };
+  const wCopy: StagedCopy = probedCopy(
+    views.params
+      ? {
+          count: (TD * WC * SK) / 4,
+          register: 'vec4<f16>',
+          item: () => [`let kv = ${mod('e', SK / 4)};`, `let bb = ${mod(div('e', SK / 4), WC)};`, `let dd = ${div('e', (SK / 4) * WC)};`],
+          load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'kv * 4u'), 4)}];`],
+          store: (v) => LANES.map((l, q) => `${wsAt('dd', 'bb', sum('kv * 4u', u(q)))} = ${v}.${l};`),
+        }
+      : {
+          count: TD * WC * SK,
+          register: 'f16',
+          item: () => [`let k = ${mod('e', SK)};`, `let bb = ${mod(div('e', SK), WC)};`, `let dd = ${div('e', SK * WC)};`],
+          load: (v, k0) => [`${v} = ${n.params}[${sum(wRow, k0, 'k')}];`],
+          store: (v) => [`${wsAt('dd', 'bb', 'k')} = ${v};`],
+        },
+    probe,
+  );
 
   // The subgroup's tiles: acc(dd, i, j) is rows i·16.., β j·16.., δ delta0 + dd. Every offset
   // below depends only on constants and the uniform loop counter, as the builtins require.
@@ -642,9 +651,9 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   // `ku`: each step written out in a block of its own (constant offsets: Dawn's driver does not
   // unroll the WGSL loop), else a loop over the chunk's steps.
   const written = schedule.ku === true;
-  const compute: string[] = written
+  const compute: string[] = unlessProbed(probe, 'mma', written
     ? Array.from({ length: SK / TILE }, (_, ks) => ['{', ...step(ks * TILE), '}']).flat()
-    : [`for (var kk = 0u; kk < ${u(SK)}; kk += ${u(TILE)}) {`, ...step(undefined), '}'];
+    : [`for (var kk = 0u; kk < ${u(SK)}; kk += ${u(TILE)}) {`, ...step(undefined), '}']);
 
   // Epilogue, one (i, j) tile position at a time: the TD result tiles go to cs[dd][r][bb]
   // (f32), then the subgroup writes them out along the contiguous output dimension (β when
@@ -805,7 +814,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
         ...indent(stagedPath),
         '}',
       ]
-    : [...accInit, ...reduction, ...(t.oneRound ? oneRound : epilogue)];
+    : [...accInit, ...reduction, ...unlessProbed(probe, 'out', t.oneRound ? oneRound : epilogue)];
 
   const inner = [
     ...Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(dd, i, j)} = ${result}();`))).flat(2),
@@ -851,6 +860,7 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
     ...(s.ku === undefined ? {} : { ku: flag(s, 'ku') }),
+    ...decodeProbe(s),
   }),
   emit,
 };

@@ -1,0 +1,62 @@
+/**
+ * Bench-only diagnostics of the tensor-core families (ks-sgmat, ks-sgmat-strided): a schedule's `probe` names one
+ * stage of its kernel, whose WGSL then runs only under `if (batch == 0u)`. That test is uniform and never holds in a
+ * dispatch (a pass of no rows dispatches nothing) but the compiler cannot decide it, so the stage's code and the values
+ * it feeds stay live while its cost leaves the timing. Timed beside the same schedule without the probe, each probe
+ * tells what one stage costs (issue 11: where the d = 4 strided factor, at about 100 TFLOP/s, and 4096 -> 1024's first
+ * factor, at about 160-200, spend their time; session 20 asked for the strided factor without its output stage).
+ *  - `out`: the epilogue (result tiles through workgroup memory, the global stores); a barrier stays in its place
+ *    where a row chunk follows, so the next chunk's staging still waits for every subgroup.
+ *  - `fetch`: the staged operands' global loads (the stores into workgroup memory then store stale registers).
+ *  - `stage`: those loads and the stores into workgroup memory (the barriers stay; matrix loads read what is there).
+ *  - `mma`: the operands' matrix loads and the multiply-adds (the results stay zero).
+ * A probe's results are wrong by design, so a probe is never a candidate (the tuner never times one) and the families'
+ * defaults never carry one; bench/monarch-goal.ts times a planned probe (a candidate plus `probe`) although its float64
+ * check fails, and never takes it as a chain's best.
+ */
+import { invariant } from '../../../util/assert.js';
+import type { Schedule } from '../kernel.js';
+import type { StagedCopy } from './wgsl-text.js';
+
+export const PROBES = ['out', 'fetch', 'stage', 'mma'] as const;
+export type Probe = (typeof PROBES)[number];
+
+/** The schedule's probe (absent: none); any other value of the knob is an error. */
+export function probeOf(s: Schedule): Probe | undefined {
+  const p = s.probe;
+  if (p === undefined) return undefined;
+  invariant(typeof p === 'string' && (PROBES as readonly string[]).includes(p), `schedule ${JSON.stringify(s)}: probe must be one of ${PROBES.join(', ')}`);
+  return p as Probe;
+}
+
+/** The probe as a decoded schedule's optional field (absent when off: the WGSL of every other schedule is unchanged). */
+export function decodeProbe(s: Schedule): { readonly probe?: Probe } {
+  const p = probeOf(s);
+  return p === undefined ? {} : { probe: p };
+}
+
+/** `s` without its probe (the candidate it probes). */
+export function probed(s: Schedule): Schedule {
+  const { probe: _, ...rest } = s;
+  return rest as Schedule;
+}
+
+/** `lines` under the test that never holds in a dispatch. */
+function skipped(lines: readonly string[]): string[] {
+  return ['if (batch == 0u) {', ...lines.map((l) => `  ${l}`), '}'];
+}
+
+/** `lines` (the kernel's `stage` part), left out of every dispatch where `probe` names that part. */
+export function unlessProbed(probe: Probe | undefined, stage: Probe, lines: readonly string[]): string[] {
+  return probe === stage ? skipped(lines) : [...lines];
+}
+
+/** A staged copy whose global loads (`fetch`, `stage`) and workgroup stores (`stage`) the probe leaves out. */
+export function probedCopy(copy: StagedCopy, probe: Probe | undefined): StagedCopy {
+  if (probe !== 'fetch' && probe !== 'stage') return copy;
+  return {
+    ...copy,
+    load: (v, k0) => skipped(copy.load(v, k0)),
+    store: (v) => unlessProbed(probe, 'stage', copy.store(v)),
+  };
+}
