@@ -17,6 +17,7 @@
  */
 import type { Manifest } from './types.js';
 import { MoncError } from '../util/error.js';
+import { isJsonObject } from '../util/json.js';
 import { MONC_VERSION } from '../version.js';
 
 /** The manifest format this monc writes and reads; a manifest without `format` is from a monc before it (lists in place). */
@@ -74,11 +75,11 @@ export function decodeManifest(value: unknown): Manifest {
 
 /** decodeManifest with the references resolved by `resolveRefs` (the runtime's: resolvePatternRefs, or a refusal of a table with lists where it lacks them). */
 export function decodeManifestWith(value: unknown, resolveRefs: PatternRefResolver): Manifest {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw formatError('a monc manifest is a JSON object');
+  if (!isJsonObject(value)) throw formatError('a monc manifest is a JSON object');
   const known = decoded.get(value);
   if (known) return known;
   const file = value as Partial<ManifestFile> & { readonly format?: unknown };
-  if (file.format === undefined) return value as Manifest;
+  if (file.format === undefined) return file as Manifest;
   const what = `the manifest of module '${String(file.module)}'`;
   if (file.format !== MANIFEST_FORMAT) {
     const writer = typeof file.monc === 'string' ? ` (written by monc ${file.monc})` : '';
@@ -90,7 +91,8 @@ export function decodeManifestWith(value: unknown, resolveRefs: PatternRefResolv
   if (!Array.isArray(file.patterns)) throw formatError(`${what} has no 'patterns' table`);
   // A truncated or hand-edited file: refused here, not as a TypeError or a misleading message when a runner reads it.
   file.maps.forEach((map: unknown, i) => {
-    if (map === null || typeof map !== 'object' || !Array.isArray((map as { ops?: unknown }).ops)) throw formatError(`${what}: maps[${i}] is not a map (an object with its list of ops)`);
+    // (Only an object has a list `ops`: null, numbers, strings and arrays fail the one test.)
+    if (!Array.isArray((map as { ops?: unknown } | null)?.ops)) throw formatError(`${what}: maps[${i}] is not a map (an object with its list of ops)`);
   });
   const { format: _format, patterns, maps, ...rest } = file as ManifestFile;
   const manifest = { ...rest, maps: resolveRefs(maps, patterns, what) } as Manifest;

@@ -33,6 +33,6 @@ export function decodeModuleManifest(value: unknown, sparse?: BlockSparseSupport
 
 /** A file without block-sparse maps (an empty `patterns` table) has no reference to resolve. */
 const withoutPatterns: PatternRefResolver = (maps, patterns, what) => {
-  if (patterns.length > 0) throw missingEntry(`decoding the block-sparse maps of ${what}`, 'monc/runtime/sparse');
+  if (patterns.length > 0) throw missingEntry(`decoding the block-sparse maps of ${what}`, 'sparse');
   return maps;
 };

@@ -92,7 +92,8 @@ export interface BlockSparseSupport {
   readonly patternTables: typeof patternTables;
 }
 
-export type RuntimeEntry = 'monc/runtime/cpu' | 'monc/runtime/training' | 'monc/runtime/host-io' | 'monc/runtime/sparse';
+/** An opt-in entry by its name under `monc/runtime/`. */
+export type RuntimeEntry = 'cpu' | 'training' | 'host-io' | 'sparse';
 
 // Live bindings: importers read them at the call (shorter in every page's bundle than a getter each).
 
@@ -121,7 +122,8 @@ export function registerBlockSparse(support: BlockSparseSupport): void {
   blockSparseSupport = support;
 }
 
-/** The error of a call that needs an entry the page did not import. */
+/** The error of a call that needs an entry the page did not import (`entry` without its `monc/runtime/`, written once here rather than at every call). */
 export function missingEntry(what: string, entry: RuntimeEntry): MoncError {
-  return userError(`${what} needs ${entry}: add import '${entry}'; to the page once (in Node, import 'monc/runtime/node' loads it)`);
+  const path = `monc/runtime/${entry}`;
+  return userError(`${what} needs ${path}: add import '${path}'; to the page once (in Node, import 'monc/runtime/node' loads it)`);
 }

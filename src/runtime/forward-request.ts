@@ -58,7 +58,7 @@ export function forwardRequest(
     check('out', out.length, sizes.out);
   }
   if (chunkRows !== undefined && chunkRows !== Infinity) {
-    if (!hostIoSupport) throw missingEntry(`map '${name}': forward's chunkRows`, 'monc/runtime/host-io');
+    if (!hostIoSupport) throw missingEntry(`map '${name}': forward's chunkRows`, 'host-io');
     // The entry checks the value (its check is not in every page).
     hostIoSupport.checkChunkRows(name, chunkRows);
   }

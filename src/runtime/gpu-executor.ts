@@ -352,7 +352,7 @@ export class GpuExecutor {
     const rows = this.maxRows();
     // A batch over what one pass may bind runs in chunks through the pipelined round trip (chunkRowsFor gives them): a rare
     // case that pages without `monc/runtime/host-io` refuse, naming it (Node's runtime loads it).
-    if (batch > rows && !hostIoSupport) throw missingEntry(`map '${this.#spec.name}': a batch of ${batch} rows (this device's buffers take ${rows} per pass)`, 'monc/runtime/host-io');
+    if (batch > rows && !hostIoSupport) throw missingEntry(`map '${this.#spec.name}': a batch of ${batch} rows (this device's buffers take ${rows} per pass)`, 'host-io');
     const chunk = hostIoSupport?.chunkRowsFor(this.#spec, batch, rows, chunkRows);
     const onePiece = chunk === undefined;
     // A one-piece run that no other run waits before takes the upload buffer now.

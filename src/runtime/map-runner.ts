@@ -207,7 +207,7 @@ export class MapRunner {
     const dtype = options.dtype ?? moduleDtype(map);
     const cpu = cpuExecutor;
     if (options.backend === 'cpu') {
-      if (!cpu) throw missingEntry(`map '${map.name}': the cpu backend`, 'monc/runtime/cpu');
+      if (!cpu) throw missingEntry(`map '${map.name}': the cpu backend`, 'cpu');
       return MapRunner.#onCpu(map, dtype, cpu);
     }
     let shared: MoncDevice | undefined;
@@ -283,7 +283,7 @@ export class MapRunner {
   /** The host I/O entry for `call`, after the runner's check, else the error naming its import. */
   #hostIo(call: string): HostIoSupport {
     this.#checkUsable();
-    if (!hostIoSupport) throw missingEntry(`${this.#what}: ${call}`, 'monc/runtime/host-io');
+    if (!hostIoSupport) throw missingEntry(`${this.#what}: ${call}`, 'host-io');
     return hostIoSupport;
   }
 
@@ -407,7 +407,7 @@ export class MapRunner {
     const run = () => {
       this.#checkUsable();
       // (A forward-only build's refusal is the entry's: training.ts.)
-      if (!trainingSupport) throw missingEntry(`${this.#what}: ${call}`, 'monc/runtime/training');
+      if (!trainingSupport) throw missingEntry(`${this.#what}: ${call}`, 'training');
       return trainingSupport.run(call, this.#host(), args);
     };
     // (A promise's executor runs now: backward takes its inputs and parameters at the call.)

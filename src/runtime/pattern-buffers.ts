@@ -61,7 +61,7 @@ export interface PatternBuffers {
 export function patternBuffers(device: GPUDevice, kernels: readonly PatternKernel[], ops: readonly BackwardOpData[]): PatternBuffers {
   if (blockSparseSupport) return blockSparseSupport.patternTables(device, kernels, ops);
   const reader = kernels.find((k) => k.pattern);
-  if (reader) throw missingEntry(`the pattern table of block-sparse kernel ${reader.entryPoint}`, 'monc/runtime/sparse');
+  if (reader) throw missingEntry(`the pattern table of block-sparse kernel ${reader.entryPoint}`, 'sparse');
   const none = noPattern(device);
   return { get: () => none, destroy: () => undefined };
 }

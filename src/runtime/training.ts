@@ -134,7 +134,7 @@ export class Training {
       }
       // A cpu runner exists only with the CPU executor registered.
       const cpu = cpuExecutor;
-      if (!cpu) throw missingEntry(`map '${map.name}': the backward pass on the cpu backend`, 'monc/runtime/cpu');
+      if (!cpu) throw missingEntry(`map '${map.name}': the backward pass on the cpu backend`, 'cpu');
       const { dx, grad } = cpu.backward(backwardProgramOf(map, this.host.dtype), packed, x, dy, rows);
       this.lastGrad = grad;
       this.hasGradients = true;

@@ -77,3 +77,8 @@ export function jsonErrorMessage(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   return message.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 }
+
+/** What JSON calls an object: not null, not an array (a parsed manifest, a safetensors header and its entries). */
+export function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -170,8 +170,17 @@ const RUNTIME_BUDGET = 30_000;
  * their parts, no aliases and findAdapter returning the provider's answer as it is: 27,891, the block-sparse page 29,955; the rows limit's padding once per buffer
  * (QA s20 Q90, shared by the CLI and the runtime) 12 more: 27,903, the block-sparse page 29,967; a failed forward's freed
  * temporaries dropped from the runner's list (REV s20 11) 25 more: 27,928, the block-sparse page 29,992 (8 bytes to spare).
+ * Session 21 found 154 bytes (153 on the block-sparse page) that said things twice: missingEntry writes `monc/runtime/` once for its seven calls, the
+ * plain-object test of a safetensors header serves decodeManifest too (a map's `ops` list is its one test of a map), and
+ * the safetensors header's refusal takes the `safetensors: ` prefix from invalid(): 27,774, the block-sparse page 29,839.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
+
+/**
+ * The block-sparse page's margin under RUNTIME_BUDGET, at most (bytes): the page of every module monc builds must stay
+ * within issue 9's bound as bundled elsewhere too, and session 20 left it 8 bytes short of it (29,992).
+ */
+const SPARSE_PAGE_MARGIN_BUDGET = 29_900;
 
 /** The opt-in parts: none of these files is in a forward-only page. */
 const TRAINING = ['src/runtime/training.ts', 'src/runtime/gpu-backward.ts', 'src/runtime/optimizer.ts'];
@@ -228,6 +237,7 @@ describe('the browser bundle (one file, no splitting) of a generated module and 
     console.info(`${report('monc in a page with a block-sparse module too', monc)}\nthe block-sparse support adds ${sum(monc) - sum(dense.monc)} bytes`);
     // Issue 9's bound holds for a page of any module monc builds, block-sparse maps included (QA2 s10 B5).
     expect(sum(monc)).toBeLessThanOrEqual(RUNTIME_BUDGET);
+    expect(sum(monc), `the margin under ${RUNTIME_BUDGET} bytes`).toBeLessThanOrEqual(SPARSE_PAGE_MARGIN_BUDGET);
     // The page as the browser would load it, on this process's WebGPU device (Dawn's globals).
     const device = await getTestDevice();
     const page = (await import(/* @vite-ignore */ pathToFileURL(file).href)) as Record<string, BundledMap>;

@@ -50,7 +50,7 @@ export const SAFETENSORS_FILE: FileBound = {
     const n = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
     if (n + 8n > BigInt(size)) return `safetensors: header length ${n} goes beyond the end of the file (${size} bytes): not a safetensors file`;
     // The format's rule: the JSON header is an object and starts with '{' (no white space or byte-order mark before it).
-    if (head[8] !== 0x7b) return `${NOT_AN_OBJECT}: not a safetensors file`;
+    if (head[8] !== 0x7b) return `safetensors: ${NOT_AN_OBJECT}: not a safetensors file`;
     return undefined;
   },
 };

@@ -10,7 +10,7 @@
  * sorted name order, packed back to back, header padded with spaces to 8-byte alignment.
  */
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
-import { jsonErrorMessage } from '../../util/json.js';
+import { isJsonObject, jsonErrorMessage } from '../../util/json.js';
 import { FormatError } from './format-error.js';
 import { elementCount } from '../params.js';
 import { typeName, userError } from '../user-error.js';
@@ -72,8 +72,8 @@ function invalid(message: string): FormatError {
   return new FormatError(`safetensors: ${message}`);
 }
 
-/** A header that is not a JSON object starting right after the length (the format requires '{' first). */
-export const NOT_AN_OBJECT = "safetensors: the header is not a JSON object (it must start with '{', nothing before it)";
+/** A header that is not a JSON object starting right after the length (the format requires '{' first), after `safetensors: `. */
+export const NOT_AN_OBJECT = "the header is not a JSON object (it must start with '{', nothing before it)";
 
 /** The header length a file's first 8 bytes give, checked against the file's length. */
 export function safetensorsHeaderLength(head: Uint8Array, fileLength: number): number {
@@ -101,7 +101,7 @@ export function readSafetensorsIndex(head: Uint8Array, fileLength: number): Safe
     throw invalid(`header is not valid JSON (${jsonErrorMessage(e)})`);
   }
   // An object, and (the format's rule, which JSON.parse does not check) one with nothing before its '{'.
-  if (!isRecord(header) || head[8] !== 0x7b) throw new FormatError(NOT_AN_OBJECT);
+  if (!isJsonObject(header) || head[8] !== 0x7b) throw invalid(NOT_AN_OBJECT);
 
   const dataStart = 8 + headerLength;
   const dataLength = fileLength - dataStart;
@@ -152,7 +152,7 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
 }
 
 function parseEntry(name: string, value: unknown): SafetensorsEntry {
-  if (!isRecord(value)) throw invalid(`entry '${name}' is not an object`);
+  if (!isJsonObject(value)) throw invalid(`entry '${name}' is not an object`);
   const { dtype, shape, data_offsets: offsets } = value;
   // Every other refusal names the tensor the same way.
   const bad = (what: string) => invalid(`tensor '${name}' ${what}`);
@@ -170,7 +170,7 @@ function parseEntry(name: string, value: unknown): SafetensorsEntry {
 }
 
 function parseMetadata(value: unknown): Record<string, string> {
-  if (!isRecord(value) || !Object.values(value).every((v) => typeof v === 'string')) {
+  if (!isJsonObject(value) || !Object.values(value).every((v) => typeof v === 'string')) {
     throw invalid('__metadata__ must be an object of strings');
   }
   return value as Record<string, string>;
@@ -238,10 +238,6 @@ export function writeSafetensors(
     }
   }
   return out;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function isCount(v: unknown): v is number {
