@@ -95,6 +95,13 @@
  * and 72 rows lost with fewer bytes: neither the register cap nor the operand bytes alone bound this
  * kernel; it wants its 16 warps a SM (12 lost), and halving the chunk (twice the barriers) costs 7-8%.
  *
+ * Session 21's `tv` (the δ-fastest form) stages each chunk as 4x4 blocks: an invocation loads 4 rows
+ * × 4 δ of the source (4 β × 4 γ of the weights) as four vec4 runs, the same runs as the scalar-store
+ * staging, into a mat4x4 and stores its transpose as 4 vec4s, 4 rows (β) of one δ (γ) each: a
+ * quarter of the staging's shared-memory store instructions for the same prefetch registers.
+ * Session 14's `pad` (conflict-free staging stores) gained 9-10%, so the stretch between the two
+ * barriers, where a SM's one workgroup overlaps nothing, is priced by those stores.
+ *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
  * passes were most of a bcast kernel's text (rr rounds of rows·cols·dtile / (rr·threads) passes:
@@ -125,7 +132,8 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // the staged tiles, one barrier per chunk) lost wherever the H100 timed it and left the
   // candidates in session 12. With bcast, `el` (a flag): the epilogue's cooperative passes as a
   // WGSL loop (below). With pl, `ku` (a flag): each chunk's γ written out (staged-sum.ts chunkSteps).
-  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above).
+  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above). Without
+  // bcast, `tv` (a flag, session 21): the staging in transposed 4x4 blocks (below).
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -160,6 +168,10 @@ function isPlanes(s: KsDtiledSchedule): boolean {
 
 function isPadded(s: KsDtiledSchedule): boolean {
   return s.pad === true;
+}
+
+function isTransposed(s: KsDtiledSchedule): boolean {
+  return s.tv === true;
 }
 
 /**
@@ -231,6 +243,7 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     (!isLooped(s) || isBcast(s)) &&
     (s.ku !== true || isPlanes(s)) &&
     (!isPadded(s) || !isBcast(s)) &&
+    (!isTransposed(s) || !isBcast(s)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -269,7 +282,9 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const unrolled = [...planed, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, ku: true }));
   // Then (session 14) the δ-fastest planed ones, with ku or not, with padded staging (`pad`).
   const padded = [...planed, ...unrolled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded];
+  // Then (session 21) the padded ones with the staging in transposed blocks (`tv`).
+  const transposed = padded.map((s): KsDtiledSchedule => ({ ...s, tv: true }));
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...transposed];
 }
 
 /**
@@ -319,6 +334,9 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const wSlot = (k: U32Expr, dd: U32Expr, line4: U32Expr) => (L ? bcastSlot(ws, L.wPlane, k, sum(mul(dd, L.wLine / 4), line4)) : slot(ws, TB, k, line4, dd));
 
   const V = TD / 4;
+  // The source vec4 of δ 4·dv .. 4·dv + 3 (from delta0) at batch row row0 + r, γ k0 + k.
+  const srcVec = (r: U32Expr, k0: U32Expr, k: U32Expr, dv: U32Expr) =>
+    toF32(st, `${n.src}[${sum(div(sum(mul(`min(${sum('row0', r)}, batch - 1u)`, inSize), mul('alpha', c * d), mul(sum(k0, k), d), 'delta0'), 4), dv)}]`, true);
   const srcCopy: StagedCopy = {
     count: TK * TR * V,
     register: 'vec4<f32>',
@@ -326,12 +344,11 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
       isGrun(schedule)
         ? [`let dv = ${mod('e', V)};`, `let k = ${mod('e', TK)};`, `let r = ${mod(div('e', TK), TR)};`]
         : [`let dv = ${mod('e', V)};`, `let r = ${mod(div('e', V), TR)};`, `let k = ${div('e', V * TR)};`],
-    load: (v, k0) => [
-      `${v} = ${toF32(st, `${n.src}[${sum(div(sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0'), 4), 'dv')}]`, true)};`,
-    ],
+    load: (v, k0) => [`${v} = ${srcVec('r', k0, 'k', 'dv')};`],
     store: (v) => LANES.map((l, q) => `${xSlot('k', sum('dv * 4u', u(q)), 'r / 4u')}[r % 4u] = ${v}.${l};`),
   };
-  const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
+  const wRowAt = (bb: U32Expr) => sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', bb), c));
+  const wRow = wRowAt('bb');
   const wCopy: StagedCopy = wVec
     ? {
         count: TD * TB * (TK / 4),
@@ -347,7 +364,40 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
         load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(wRow, k0, 'k')}]`, false)};`],
         store: (v) => [`${wSlot('k', 'dd', 'bb / 4u')}[bb % 4u] = ${v};`],
       };
-  const stage = staging('pf', T, [srcCopy, wCopy]);
+  /**
+   * `tv` (session 21): one copy of 4x4 blocks, the source's first (4 rows × 4 δ at one γ), then the
+   * weights' (4 β × 4 γ of one δ), so the two spread over the invocations together. An item loads
+   * its block as four vec4 runs (the same runs as the two copies above) into a mat4x4 register and
+   * stores the transpose's columns, each 4 rows (4 β) of one δ (one γ) as the staged tiles hold
+   * them: 4 vec4 stores where the copies above make 16 scalar ones, the same prefetch registers.
+   */
+  const srcBlocks = TK * (TR / 4) * V;
+  // Item e's block and its lines: the source's (δ vec4 dv, rows 4·r4.., γ k) or the weights' (δ dd, β 4·b4.., γ 4·kv..).
+  const blockItem = (src: readonly string[], w: readonly string[]): string[] => [
+    `if (e < ${u(srcBlocks)}) {`,
+    ...[`let dv = ${mod('e', V)};`, `let r4 = ${mod(div('e', V), TR / 4)};`, `let k = ${div('e', V * (TR / 4))};`, ...src].map((l) => `  ${l}`),
+    '} else {',
+    ...[`let f = e - ${u(srcBlocks)};`, `let kv = ${mod('f', TK / 4)};`, `let b4 = ${mod(div('f', TK / 4), TB / 4)};`, `let dd = ${div('f', (TK / 4) * (TB / 4))};`, ...w].map((l) => `  ${l}`),
+    '}',
+  ];
+  const blockCopy: StagedCopy = {
+    count: srcBlocks + TD * (TB / 4) * (TK / 4),
+    register: 'mat4x4<f32>',
+    item: () => [],
+    load: (v, k0) =>
+      blockItem(
+        LANES.map((_, i) => `${v}[${i}] = ${srcVec(sum(mul('r4', 4), u(i)), k0, 'k', 'dv')};`),
+        LANES.map((_, i) => `${v}[${i}] = ${toF32(st, `${n.params}[${sum(div(sum(wRowAt(sum(mul('b4', 4), u(i))), k0), 4), 'kv')}]`, true)};`),
+      ),
+    store: (v) => [
+      `let tq = transpose(${v});`,
+      ...blockItem(
+        LANES.map((_, q) => `${xSlot('k', sum('dv * 4u', u(q)), 'r4')} = tq[${q}];`),
+        LANES.map((_, q) => `${wSlot(sum('kv * 4u', u(q)), 'dd', 'b4')} = tq[${q}];`),
+      ),
+    ],
+  };
+  const stage = staging('pf', T, isTransposed(schedule) && wVec && !L ? [blockCopy] : [srcCopy, wCopy]);
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => acc(i, j))).flat();
@@ -460,7 +510,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     family: 'ks-dtiled',
     ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad']),
+    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad', 'tv']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
   }),
   emit,
