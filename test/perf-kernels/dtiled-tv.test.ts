@@ -11,18 +11,19 @@ import { LIMITS, opError, sample, TOL } from './support.js';
 const HOPPER = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
 
 describe('ks-dtiled tv', () => {
-  it('is offered as twins of the padded δ-fastest candidates only', () => {
+  it('is offered as twins of the padded δ-fastest and the written-out bcast candidates without grun', () => {
     const op = monarchCase(4096, 4096, 64).ops[1];
     const all = ksDtiled.candidates(op, HOPPER);
     const tv = all.filter((s) => s.tv === true);
     expect(tv.length).toBeGreaterThan(0);
-    expect(tv.every((s) => s.pad === true && s.bcast !== true)).toBe(true);
+    expect(tv.every((s) => (s.pad === true && s.bcast !== true) || (s.bcast === true && s.ku === true && s.grun !== true))).toBe(true);
+    expect(tv.some((s) => s.bcast === true)).toBe(true);
     const { tv: _, ...padded } = tv[0];
     expect(all).toContainEqual(padded);
     expect(ksDtiled.decode({ ...tv[0] })).toEqual(tv[0]);
   });
 
-  it('stages the default shape with 4 vec4 stores of a transposed block per item', () => {
+  it('stages the default shape and its bcast twin with 4 vec4 stores of a transposed block per item', () => {
     const c = monarchCase(4096, 4096, 64);
     const def = ksDtiled.defaultSchedule(c.ops[1], HOPPER);
     const wgsl = ksDtiled.emit(c.ops[1], { ...def, tv: true }, contextFor(c, 'k', 1, 'f32')).wgsl;
@@ -33,6 +34,10 @@ describe('ks-dtiled tv', () => {
     expect(wgsl).toContain('= transpose(pf0_0);');
     expect(wgsl).not.toMatch(/\]\[r % 4u\] = /);
     expect(plain).toMatch(/\]\[r % 4u\] = /);
+    const { pad: _pad, ...unpadded } = def;
+    const bcast = ksDtiled.emit(c.ops[1], { ...unpadded, bcast: true, tv: true }, contextFor(c, 'k', 1, 'f32')).wgsl;
+    expect(bcast).toContain('= transpose(pf0_0);');
+    expect(bcast).not.toMatch(/\]\[r % 4u\] = /);
   });
 
   const cases: [OpsCase, number][] = [
@@ -46,6 +51,8 @@ describe('ks-dtiled tv', () => {
       const tv = ksDtiled.candidates(c.ops[1], LIMITS).filter((s): s is KsDtiledSchedule => s.tv === true);
       expect(tv.length).toBeGreaterThan(0);
       expect(tv.some((s) => s.pipeline) && tv.some((s) => !s.pipeline)).toBe(true);
-      for (const s of sample(tv, 3)) expect(await opError(ksDtiled, c, 1, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
+      const [bcast, deltaFastest] = [tv.filter((s) => s.bcast === true), tv.filter((s) => s.bcast !== true)];
+      expect(bcast.length * deltaFastest.length).toBeGreaterThan(0);
+      for (const s of [...sample(deltaFastest, 2), ...sample(bcast, 2)]) expect(await opError(ksDtiled, c, 1, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
     });
 });

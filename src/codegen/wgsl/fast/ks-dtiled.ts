@@ -95,7 +95,7 @@
  * and 72 rows lost with fewer bytes: neither the register cap nor the operand bytes alone bound this
  * kernel; it wants its 16 warps a SM (12 lost), and halving the chunk (twice the barriers) costs 7-8%.
  *
- * Session 21's `tv` (the δ-fastest form) stages each chunk as 4x4 blocks: an invocation loads 4 rows
+ * Session 21's `tv` (either layout; without grun, whose runs it would replace) stages each chunk as 4x4 blocks: an invocation loads 4 rows
  * × 4 δ of the source (4 β × 4 γ of the weights) as four vec4 runs, the same runs as the scalar-store
  * staging, into a mat4x4 and stores its transpose as 4 vec4s, 4 rows (β) of one δ (γ) each: a
  * quarter of the staging's shared-memory store instructions for the same prefetch registers.
@@ -133,7 +133,7 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // candidates in session 12. With bcast, `el` (a flag): the epilogue's cooperative passes as a
   // WGSL loop (below). With pl, `ku` (a flag): each chunk's γ written out (staged-sum.ts chunkSteps).
   // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above). Without
-  // bcast, `tv` (a flag, session 21): the staging in transposed 4x4 blocks (below).
+  // grun, `tv` (a flag, session 21): the staging in transposed 4x4 blocks (below).
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -243,7 +243,7 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     (!isLooped(s) || isBcast(s)) &&
     (s.ku !== true || isPlanes(s)) &&
     (!isPadded(s) || !isBcast(s)) &&
-    (!isTransposed(s) || !isBcast(s)) &&
+    (!isTransposed(s) || !isGrun(s)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -282,8 +282,8 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const unrolled = [...planed, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, ku: true }));
   // Then (session 14) the δ-fastest planed ones, with ku or not, with padded staging (`pad`).
   const padded = [...planed, ...unrolled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
-  // Then (session 21) the padded ones with the staging in transposed blocks (`tv`).
-  const transposed = padded.map((s): KsDtiledSchedule => ({ ...s, tv: true }));
+  // Then (session 21) the padded ones and the written-out bcast ones that read no runs with the staging in transposed blocks (`tv`).
+  const transposed = [...padded, ...unrolled.filter((s) => isBcast(s) && !isGrun(s))].map((s): KsDtiledSchedule => ({ ...s, tv: true }));
   return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...transposed];
 }
 
@@ -397,7 +397,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
       ),
     ],
   };
-  const stage = staging('pf', T, isTransposed(schedule) && wVec && !L ? [blockCopy] : [srcCopy, wCopy]);
+  const stage = staging('pf', T, isTransposed(schedule) && wVec ? [blockCopy] : [srcCopy, wCopy]);
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => acc(i, j))).flat();
