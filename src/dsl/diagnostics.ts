@@ -82,17 +82,25 @@ export function checkDiagnosticArguments(fn: string, diagnostics: readonly unkno
  */
 export function renderDiagnostic(d: Diagnostic, source: string): string {
   checkDiagnosticArguments('renderDiagnostic', [d], source);
-  const out = [`${d.span.file}:${d.span.start.line}:${d.span.start.column}: ${d.severity}: ${d.message} [${d.code}]`];
+  const out = [`${location(d.span)}: ${d.severity}: ${d.message} [${d.code}]`];
   out.push(...sourceExcerpt(d.span, source));
   for (const note of d.notes) {
     if (note.span) {
-      out.push(`${note.span.file}:${note.span.start.line}:${note.span.start.column}: note: ${note.message}`);
+      out.push(`${location(note.span)}: note: ${note.message}`);
       if (note.span.file === d.span.file) out.push(...sourceExcerpt(note.span, source));
     } else {
       out.push(`  note: ${note.message}`);
     }
   }
   return out.join('\n');
+}
+
+/**
+ * `file:line:col`, the file name with its hidden characters escaped as messages quote paths (QA1 s21 Q01: a newline in
+ * the name split the header over two lines, a U+202E reordered it).
+ */
+function location(span: Span): string {
+  return `${escapeHidden(span.file)}:${span.start.line}:${span.start.column}`;
 }
 
 /** Characters of a source line shown under a diagnostic; longer lines are clipped. */

@@ -52,6 +52,26 @@ describe('one-line CLI messages', () => {
     expect(r.stderr).toContain('db\\u{a}.json');
   });
 
+  // QA1 s21 Q01: a spec's diagnostic header (`file:line:col:`) printed its file name raw; so did the commands' own lines
+  // naming the spec, the module named after it and the files written.
+  it("a spec named with a newline and a right-to-left override: its diagnostics' header and the commands' lines, one line each", async () => {
+    const bad = scratch.path('bad\nname\u202e.mon');
+    writeFileSync(bad, 'map f : 4 -> 4 = dense(\n');
+    const failed = await cli(['check', bad]);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr.split('\n')[0]).toMatch(/bad\\u\{a\}name\\u\{202e\}\.mon:1:24: error: expected '\)'/);
+    const good = scratch.path('ok\nname\u202e.mon');
+    writeFileSync(good, 'map f : 4 -> 4 = dense()\n');
+    const checked = await cli(['check', good]);
+    expect(checked.stdout.split('\n')[0]).toMatch(/ok\\u\{a\}name\\u\{202e\}\.mon: module ok\\u\{a\}name\\u\{202e\}, dtype f32, 1 map$/);
+    const out = scratch.path('o\nut');
+    const built = await cli(['build', good, '--out', out]);
+    expect(built.code).toBe(0);
+    expectOneLine(built.stdout, 'o\\u{a}ut');
+    const initialized = await cli(['init', good, '--map', 'f', '--out', scratch.path('p\u202e.safetensors')]);
+    expect(initialized.stdout.split('\n')[0]).toMatch(/^wrote .*p\\u\{202e\}\.safetensors: 1 tensor/);
+  });
+
   test.prop([fc.array(fc.oneof(fc.constantFrom(...HIDDEN), fc.string({ minLength: 1, maxLength: 3 })), { minLength: 1, maxLength: 6 })], { numRuns: 25 })(
     'any map name: the error is one line and names it with each hidden character escaped',
     async (pieces) => {

@@ -58,6 +58,16 @@ describe('the source excerpt of a diagnostic', () => {
     },
   );
 
+  // QA1 s21 Q01: the `file:line:col` header printed the spec's name raw, so a newline split it and U+202E reordered it.
+  it("escapes such characters in the spec's file name of the header: one line, in order", () => {
+    for (const [file, shown] of [['bad\nname.mon', 'bad\\u{a}name.mon'], ['x\u202egnp.mon', 'x\\u{202e}gnp.mon'], ['a\u001b[31m.mon', 'a\\u{1b}[31m.mon']]) {
+      const source = 'map f : 4 -> 4 = dense(\n';
+      const text = formatDiagnostics(checkSource(source, file).diagnostics, source);
+      expect(text.split('\n')[0]).toBe(`${shown}:1:24: error: expected ')', found the end of the statement [E0102]`);
+      expect([...text].filter((ch) => ch === '\n')).toHaveLength(2);
+    }
+  });
+
   it('escapes such characters in messages, where the spec\'s text is quoted (a mask file name): one line, in order', () => {
     const { diagnostics } = checkSource('map f : 16 -> 16 = sparse(block: 4, pattern: "a\u202eb\tc.npy")\n', 'spec.mon');
     expect(diagnostics.map((d) => d.message)).toContainEqual(expect.stringContaining('cannot read mask "a\\u{202e}b\\u{9}c.npy"'));

@@ -25,6 +25,7 @@ import { opsText, scheduleText } from '../schedule-text.js';
 import { formatTable } from '../table.js';
 import { readTuning, type TuningChoice } from '../tuning.js';
 import { unusableTuningNote, type UnusableTuning } from '../../compile-kernels.js';
+import { escapeHidden } from '../../util/hidden-chars.js';
 
 export interface BenchOptions {
   readonly map: string;
@@ -135,9 +136,9 @@ function report(file: string, opts: BenchOptions, gpu: CommandGpu, m: MapMeasure
       kernels: m.kernels,
     },
     text: [
-      `${file}: map ${m.map}, batch ${opts.batch}, on ${gpu.adapterDescription} (${method === 'timestamp-query' ? 'GPU timestamps' : 'wall clock'}, median of ${opts.repeats})`,
+      `${escapeHidden(file)}: map ${m.map}, batch ${opts.batch}, on ${gpu.adapterDescription} (${method === 'timestamp-query' ? 'GPU timestamps' : 'wall clock'}, median of ${opts.repeats})`,
       `kernel set: ${m.kernelSet} (${m.storage} storage)${m.passedOver.length === 0 ? '' : `; passed over: ${m.passedOver.map((p) => `${p.name} (needs ${p.unmet.join(', ')})`).join(', ')}`}`,
-      ...(m.tuningPath === undefined ? [] : [`tuning: ${m.tuningPath}, ${m.tuningEntries === 0 ? 'no entries for this adapter (the default schedules)' : `${m.tuningEntries} entr${m.tuningEntries === 1 ? 'y' : 'ies'} for this adapter`}`]),
+      ...(m.tuningPath === undefined ? [] : [`tuning: ${escapeHidden(m.tuningPath)}, ${m.tuningEntries === 0 ? 'no entries for this adapter (the default schedules)' : `${m.tuningEntries} entr${m.tuningEntries === 1 ? 'y' : 'ies'} for this adapter`}`]),
       `${stats.medianMs.toFixed(4)} ms per call (±${pct(stats.spread * 100)}, min ${stats.minMs.toFixed(4)}, max ${stats.maxMs.toFixed(4)})  ${gflops.toFixed(1)} GFLOP/s  ${gbs.toFixed(1)} GB/s`,
       floors
         ? `${floors.device}: ${pct(floors.percentOfMemoryFloor)} of the memory floor (${peaks!.memoryBytesPerS / 1e12} TB/s), ${pct(floors.percentOfComputeFloor)} of the FP32 floor (${peaks!.fp32FlopsPerS / 1e12} TFLOP/s)`

@@ -22,6 +22,7 @@ import { writeTogether, type OutputFile } from '../files.js';
 import { readTuning, type TuningChoice } from '../tuning.js';
 import { unusableTuningNote } from '../../compile-kernels.js';
 import type { BuildKernelSet } from '../../manifest/build-kernel-sets.js';
+import { escapeHidden } from '../../util/hidden-chars.js';
 
 export interface BuildOptions {
   readonly out: string;
@@ -93,7 +94,7 @@ export async function buildCommand(ctx: CommandContext, given: readonly string[]
   return {
     json: { out: opts.out, ...(loaded ? { tuning: loaded.path, tuningAdapter } : {}), ...(opts.forwardOnly ? { forwardOnly: true } : {}), ...(opts.kernelSets ? { kernelSets: opts.kernelSets } : {}), modules },
     text: modules
-      .map((m) => `${m.file}: module ${m.module} (${m.maps.length} map${m.maps.length === 1 ? '' : 's'}${opts.forwardOnly ? ', forward only' : ''}) -> ${m.files.join(', ')}`)
+      .map((m) => `${escapeHidden(m.file)}: module ${escapeHidden(m.module)} (${m.maps.length} map${m.maps.length === 1 ? '' : 's'}${opts.forwardOnly ? ', forward only' : ''}) -> ${escapeHidden(m.files.join(', '))}`)
       .join('\n'),
   };
 }

@@ -6,6 +6,7 @@ import { printBackwardProgram } from '../../ir/printer.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { failOnErrors, loadSpec } from '../load-spec.js';
 import { formatCount, formatTable } from '../table.js';
+import { escapeHidden } from '../../util/hidden-chars.js';
 
 interface PassDump {
   readonly pass: string;
@@ -48,6 +49,6 @@ export async function checkCommand(ctx: CommandContext, file: string, opts: { ir
   ]);
   return {
     json: { module: module.name, file, dtype: module.dtype, maps },
-    text: [`${file}: module ${module.name}, dtype ${module.dtype}, ${maps.length} map${maps.length === 1 ? '' : 's'}`, table, ...irText].join('\n'),
+    text: [`${escapeHidden(file)}: module ${escapeHidden(module.name)}, dtype ${module.dtype}, ${maps.length} map${maps.length === 1 ? '' : 's'}`, table, ...irText].join('\n'),
   };
 }

@@ -7,6 +7,7 @@ import { readSafetensors, writeSafetensors } from '../../runtime/formats/safeten
 import type { CommandContext, CommandResult } from '../context.js';
 import { checkOutputPath, readBytes, SAFETENSORS_FILE, writeAtomic } from '../files.js';
 import { findMap, loadSpec } from '../load-spec.js';
+import { escapeHidden } from '../../util/hidden-chars.js';
 
 export async function convertCommand(
   ctx: CommandContext,
@@ -38,6 +39,6 @@ export async function convertCommand(
   await writeAtomic(opts.out, writeSafetensors(tensors, { dtype }), outInputs);
   return {
     json: { map: map.name, from: opts.from, out: opts.out, dtype, tensors: specs.map((p) => ({ name: p.name, shape: p.shape })) },
-    text: `wrote ${opts.out}: ${specs.map((p) => p.name).join(', ')} of map '${map.name}' from the ${opts.from} weights in ${opts.in} (${dtype})`,
+    text: `wrote ${escapeHidden(opts.out)}: ${specs.map((p) => p.name).join(', ')} of map '${map.name}' from the ${opts.from} weights in ${escapeHidden(opts.in)} (${dtype})`,
   };
 }

@@ -6,6 +6,7 @@ import type { CommandContext, CommandResult } from '../context.js';
 import { readParamsFile, shapeText } from '../data-files.js';
 import { checkOutputPath, checkOutputSize, writeAtomic } from '../files.js';
 import { findMap, loadSpec } from '../load-spec.js';
+import { escapeHidden } from '../../util/hidden-chars.js';
 
 export async function denseCommand(ctx: CommandContext, file: string, opts: { map: string; params: string; out: string }): Promise<CommandResult> {
   const outInputs = { inputs: [file, opts.params] };
@@ -19,5 +20,5 @@ export async function denseCommand(ctx: CommandContext, file: string, opts: { ma
   const dense = referenceDense(model, params);
   const shape = [map.out, map.in];
   await writeAtomic(opts.out, writeNpy(dense, shape), outInputs);
-  return { json: { map: map.name, out: opts.out, shape }, text: `wrote ${opts.out}: M of map '${map.name}', shape ${shapeText(shape)}, float32` };
+  return { json: { map: map.name, out: opts.out, shape }, text: `wrote ${escapeHidden(opts.out)}: M of map '${map.name}', shape ${shapeText(shape)}, float32` };
 }

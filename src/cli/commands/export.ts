@@ -7,6 +7,7 @@ import type { CommandContext, CommandResult } from '../context.js';
 import { readParamsFile } from '../data-files.js';
 import { checkOutputPath, writeAtomic } from '../files.js';
 import { failOnErrors, findMap, loadSpec } from '../load-spec.js';
+import { escapeHidden } from '../../util/hidden-chars.js';
 
 export async function exportCommand(ctx: CommandContext, file: string, opts: { map: string; params: string; out: string; sparseForm?: SparseForm }): Promise<CommandResult> {
   const outInputs = { inputs: [file, opts.params] };
@@ -22,6 +23,6 @@ export async function exportCommand(ctx: CommandContext, file: string, opts: { m
   const elem = spec.module.dtype === 'f16' ? 'float16' : 'float32';
   return {
     json: { map: map.name, out: opts.out, opset: ONNX_OPSET, dtype: elem, input: ['batch', map.in], output: ['batch', map.out], bytes: model.length },
-    text: `wrote ${opts.out}: ONNX opset ${ONNX_OPSET}, x (batch, ${map.in}) -> y (batch, ${map.out}), ${elem}, map '${map.name}'`,
+    text: `wrote ${escapeHidden(opts.out)}: ONNX opset ${ONNX_OPSET}, x (batch, ${map.in}) -> y (batch, ${map.out}), ${elem}, map '${map.name}'`,
   };
 }

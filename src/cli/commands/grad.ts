@@ -14,6 +14,7 @@ import { checkOutputPath, writeAtomic } from '../files.js';
 import { findMap } from '../load-spec.js';
 import { readInputRows, readPairedRows } from '../training-data.js';
 import { openTrainingRunner, withRunner } from '../training-runner.js';
+import { escapeHidden } from '../../util/hidden-chars.js';
 
 export interface GradCommandOptions {
   readonly map: string;
@@ -51,7 +52,7 @@ export async function gradCommand(ctx: CommandContext, file: string, opts: GradC
   return {
     json: { map: map.name, backend: runner.backend, adapter: runner.adapterDescription, batch: x.rows, out: opts.out, tensors: listed },
     text: [
-      `wrote ${opts.out}: ${listed.length} gradient tensor${listed.length === 1 ? '' : 's'} (F32; map '${map.name}', batch ${x.rows}, ${runner.backend})`,
+      `wrote ${escapeHidden(opts.out)}: ${listed.length} gradient tensor${listed.length === 1 ? '' : 's'} (F32; map '${map.name}', batch ${x.rows}, ${runner.backend})`,
       ...listed.map((t) => `  ${t.name} ${shapeText(t.shape)}`),
     ].join('\n'),
   };

@@ -7,6 +7,7 @@ import { shapeText } from '../data-files.js';
 import { checkOutputSize, writeAtomic } from '../files.js';
 import { findMap, loadSpec } from '../load-spec.js';
 import { formatCount } from '../table.js';
+import { escapeHidden } from '../../util/hidden-chars.js';
 
 export async function initCommand(ctx: CommandContext, file: string, opts: { map: string; out: string; seed: number }): Promise<CommandResult> {
   const spec = await loadSpec(ctx, file);
@@ -22,7 +23,7 @@ export async function initCommand(ctx: CommandContext, file: string, opts: { map
   return {
     json: { map: map.name, out: opts.out, seed: opts.seed, dtype, params: count, tensors: specs.map((s) => ({ name: s.name, shape: s.shape })) },
     text: [
-      `wrote ${opts.out}: ${specs.length} tensor${specs.length === 1 ? '' : 's'}, ${formatCount(count)} parameters (${dtype}, seed ${opts.seed})`,
+      `wrote ${escapeHidden(opts.out)}: ${specs.length} tensor${specs.length === 1 ? '' : 's'}, ${formatCount(count)} parameters (${dtype}, seed ${opts.seed})`,
       ...specs.map((s) => `  ${s.name} ${shapeText(s.shape)}`),
     ].join('\n'),
   };

@@ -11,6 +11,7 @@ import { checkOutputPath, writeAtomic } from '../files.js';
 import { failOnErrors, findMap, loadSpec } from '../load-spec.js';
 import { heuristicProjectionWarning } from '../../project/warning.js';
 import { formatCount } from '../table.js';
+import { escapeHidden } from '../../util/hidden-chars.js';
 
 export interface ProjectCommandOptions {
   readonly map: string;
@@ -53,12 +54,12 @@ export async function projectCommand(ctx: CommandContext, file: string, opts: Pr
       dtype,
     },
     text: [
-      `projected ${w.shownAs} ${shapeText(w.shape)} onto map '${map.name}'`,
+      `projected ${escapeHidden(w.shownAs)} ${shapeText(w.shape)} onto map '${map.name}'`,
       `  method          ${result.method}`,
       `  relative_error  ${Number(result.relativeError.toPrecision(4))}  (‖W − M‖_F / ‖W‖_F, M of the ${dtype} parameters written)`,
       `  optimal         ${result.optimal ? `yes: the closest M in the structure, up to rounding to ${dtype}` : 'not proven (the method says how M was found)'}`,
       `  params          ${formatCount(result.paramCount)} instead of ${formatCount(result.denseParamCount)} dense (${share})`,
-      `wrote ${opts.out}: ${specs.length} tensor${specs.length === 1 ? '' : 's'} (${dtype})`,
+      `wrote ${escapeHidden(opts.out)}: ${specs.length} tensor${specs.length === 1 ? '' : 's'} (${dtype})`,
     ].join('\n'),
   };
 }

@@ -17,6 +17,7 @@ import { checkOutputPath, writeAtomic } from '../files.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import { findMap } from '../load-spec.js';
 import { MoncError } from '../../util/error.js';
+import { escapeHidden } from '../../util/hidden-chars.js';
 
 export async function runCommand(
   ctx: CommandContext,
@@ -51,7 +52,7 @@ export async function runCommand(
   await writeAtomic(opts.out, writeNpy(y, shape), outInputs);
   return {
     json: { map: map.name, backend: runner.backend, adapter: runner.adapterDescription, kernelSet: runner.kernelSet?.name ?? null, input: x.shape, output: shape, out: opts.out },
-    text: `wrote ${opts.out}: Y of shape ${shapeText(shape)} (map '${map.name}', ${runner.backend})`,
+    text: `wrote ${escapeHidden(opts.out)}: Y of shape ${shapeText(shape)} (map '${map.name}', ${runner.backend})`,
   };
 }
 

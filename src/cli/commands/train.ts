@@ -28,6 +28,7 @@ import { findMap } from '../load-spec.js';
 import { progress } from '../progress.js';
 import { readInputRows, readPairedRows, type Rows } from '../training-data.js';
 import { manifestMapOf, openTrainingRunner, withRunner } from '../training-runner.js';
+import { escapeHidden } from '../../util/hidden-chars.js';
 
 export type OptimizerKind = OptimizerOptions['kind'];
 
@@ -108,7 +109,7 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
       `trained map '${map.name}': ${opts.steps} step${opts.steps === 1 ? '' : 's'} of ${optimizer.kind} (lr ${opts.lr}, ${batch} of ${x.rows} rows per step, ${runner.backend})`,
       `  loss_initial  ${formatLoss(trained.lossInitial)}`,
       `  loss_final    ${formatLoss(trained.lossFinal)}`,
-      `wrote ${opts.out} (${dtype})`,
+      `wrote ${escapeHidden(opts.out)} (${dtype})`,
     ].join('\n'),
   };
 }

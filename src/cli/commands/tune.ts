@@ -28,6 +28,7 @@ import { progress } from '../progress.js';
 import { opsText, scheduleText } from '../schedule-text.js';
 import { formatTable } from '../table.js';
 import { loadUserDb, userTuningDb } from '../tuning.js';
+import { escapeHidden } from '../../util/hidden-chars.js';
 
 export interface TuneCommandOptions {
   readonly map?: string;
@@ -116,10 +117,10 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
     return {
       json: { file, adapter: gpu.adapterDescription, identity: gpu.identity, batch: opts.batch, db: dbPath, entries: entries.length, droppedUnusable: saved.unusable ?? 0, reliable: unreliable === undefined, maps },
       text: [
-        `tuned ${file} on ${gpu.adapterDescription}, batch ${opts.batch}: ${all.length} kernel${all.length === 1 ? '' : 's'}, ${timed} schedule${timed === 1 ? '' : 's'} checked and timed`,
+        `tuned ${escapeHidden(file)} on ${gpu.adapterDescription}, batch ${opts.batch}: ${all.length} kernel${all.length === 1 ? '' : 's'}, ${timed} schedule${timed === 1 ? '' : 's'} checked and timed`,
         table,
         ...(rejected.length > 0 ? [`${rejected.length} candidate${rejected.length === 1 ? '' : 's'} failed (not timed):`, ...rejected.map((r) => `  ${r}`)] : []),
-        `saved ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} to ${dbPath} ("build uses": what monc build --tuning${opts.db === undefined ? '' : ` ${dbPath}`} emits)`,
+        `saved ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} to ${escapeHidden(dbPath)} ("build uses": what monc build --tuning${opts.db === undefined ? '' : ` ${escapeHidden(dbPath)}`} emits)`,
         ...(unreliable ? ['warning: these timings are unreliable (see above); the winners are stored, but may not be the fastest'] : []),
       ].join('\n'),
     };
