@@ -1,6 +1,6 @@
 /**
  * The bench-only probes of the tensor-core families (src/codegen/wgsl/fast/sgmat-probe.ts): a schedule's `probe` puts one
- * stage of its kernel under `if (batch == 0u)`. Checked here: no candidate or default carries one; a probe's WGSL is its
+ * stage of its kernel under `if (batch == 0xffffffffu)`. Checked here: no candidate or default carries one; a probe's WGSL is its
  * schedule's WGSL with guards added and nothing taken away (so the compiler keeps the code and what it feeds); the plan
  * check takes a probe only on a tensor-core candidate (bench/goal-families.ts isPlanned); and, through the subgroup-matrix
  * emulation on SwiftShader, the probed stage really leaves the dispatch (the results go wrong) where the same schedule
@@ -24,7 +24,7 @@ const strided = ksSgmatStrided.defaultSchedule(R1024.ops[1] as KsOp, H200);
 const seed: KsSgmatSchedule = { family: 'ks-sgmat', rows: 64, cols: 64, dtile: 1, tk: 32, sg: 4, sgc: 2, ku: true, pad: 8, acc16: true, stage: true };
 
 /** The WGSL with the probes' guards opened and every brace and blank taken out: what code there is, in order. */
-const code = (wgsl: string) => wgsl.replaceAll('if (batch == 0u) {', '{').replace(/[\s{}]/g, '');
+const code = (wgsl: string) => wgsl.replaceAll('if (batch == 0xffffffffu) {', '{').replace(/[\s{}]/g, '');
 
 describe('sgmat probes: never candidates, decoded as written', () => {
   it('no candidate or default of either family carries a probe', () => {
@@ -57,10 +57,10 @@ describe('sgmat probes: the WGSL', () => {
       [seedWgsl(seed), (probe: string) => seedWgsl({ ...seed, probe }), false],
     ] as const;
     for (const [base, probed, isStrided] of cases) {
-      expect(base).not.toContain('batch == 0u');
+      expect(base).not.toContain('batch == 0xffffffffu');
       for (const probe of PROBES) {
         const k = probed(probe);
-        expect(k.match(/if \(batch == 0u\) \{/g)?.length ?? 0, probe).toBeGreaterThan(0);
+        expect(k.match(/if \(batch == 0xffffffffu\) \{/g)?.length ?? 0, probe).toBeGreaterThan(0);
         const opened = code(k);
         if (isStrided && probe === 'out') {
           // Some one barrier of the probe's, taken out, leaves the schedule's code.
@@ -75,7 +75,7 @@ describe('sgmat probes: the WGSL', () => {
   it('guards the stage each probe names', () => {
     const guarded = (wgsl: string): string =>
       wgsl
-        .split('if (batch == 0u) {')
+        .split('if (batch == 0xffffffffu) {')
         .slice(1)
         .map((part) => {
           // The guarded block: up to its closing brace.
@@ -95,10 +95,10 @@ describe('sgmat probes: the WGSL', () => {
       expect(mmas(guarded(emit({ ...s, probe: 'mma' })))).toBe(all);
       expect(mmas(guarded(emit({ ...s, probe: 'out' })))).toBe(0);
       expect(guarded(emit({ ...s, probe: 'out' }))).toContain('k_dst[at] = ');
-      expect(emit({ ...s, probe: 'out' }).split('if (batch == 0u) {')[0]).not.toContain('k_dst[at] = ');
+      expect(emit({ ...s, probe: 'out' }).split('if (batch == 0xffffffffu) {')[0]).not.toContain('k_dst[at] = ');
       for (const probe of ['fetch', 'stage'] as const) {
         const k = emit({ ...s, probe });
-        expect(k.split('if (batch == 0u) {')[0], probe).not.toMatch(/= k_src\[/);
+        expect(k.split('if (batch == 0xffffffffu) {')[0], probe).not.toMatch(/= k_src\[/);
         expect(guarded(k), probe).toMatch(/= k_src\[/);
         expect(/k_xs\[[^\]]*\] = /.test(guarded(k)), probe).toBe(probe === 'stage');
       }

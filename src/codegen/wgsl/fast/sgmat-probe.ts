@@ -1,8 +1,9 @@
 /**
  * Bench-only diagnostics of the tensor-core families (ks-sgmat, ks-sgmat-strided): a schedule's `probe` names one
- * stage of its kernel, whose WGSL then runs only under `if (batch == 0u)`. That test is uniform and never holds in a
- * dispatch (a pass of no rows dispatches nothing) but the compiler cannot decide it, so the stage's code and the values
- * it feeds stay live while its cost leaves the timing. Timed beside the same schedule without the probe, each probe
+ * stage of its kernel, whose WGSL then runs only under `if (batch == 0xffffffffu)`. That test is uniform and never
+ * holds in a dispatch (2^32 - 1 rows are far beyond any binding's size) but the compiler cannot decide it, so the stage's
+ * code and the values it feeds stay live while its cost leaves the timing. (Not `batch == 0u`: the kernels' tests
+ * `r0 < batch` before their stages would let the compiler prove that false and delete the stage with what feeds it.) Timed beside the same schedule without the probe, each probe
  * tells what one stage costs (issue 11: where the d = 4 strided factor, at about 100 TFLOP/s, and 4096 -> 1024's first
  * factor, at about 160-200, spend their time; session 20 asked for the strided factor without its output stage).
  *  - `out`: the epilogue (result tiles through workgroup memory, the global stores); a barrier stays in its place
@@ -41,9 +42,12 @@ export function probed(s: Schedule): Schedule {
   return rest as Schedule;
 }
 
+/** A batch no dispatch has. */
+const NEVER = '0xffffffffu';
+
 /** `lines` under the test that never holds in a dispatch. */
 function skipped(lines: readonly string[]): string[] {
-  return ['if (batch == 0u) {', ...lines.map((l) => `  ${l}`), '}'];
+  return [`if (batch == ${NEVER}) {`, ...lines.map((l) => `  ${l}`), '}'];
 }
 
 /** `lines` (the kernel's `stage` part), left out of every dispatch where `probe` names that part. */
