@@ -225,6 +225,30 @@ describe('checkMomentum', () => {
   });
 });
 
+// QA2 s21 Q53: encodeStep(null) was a TypeError and counted the step it did not record (a later Adam step then used
+// the wrong bias corrections).
+it('encodeStep refuses what is not a GPUCommandEncoder (kind user, as encodeForward), and counts no step', async () => {
+  const r = await runner('webgpu', undefined, true);
+  try {
+    r.loadParams(params);
+    await r.backward(x, dy, batch);
+    const opt = r.createOptimizer({ kind: 'adam', lr: 0.01 });
+    const device = await getTestDevice();
+    const pass = device.createCommandEncoder().beginComputePass();
+    for (const [encoder, shown] of [[null, 'null'], [undefined, 'undefined'], [{}, '[object Object]'], [pass, String(pass)]] as const) {
+      expectMoncErrorNow(() => opt.encodeStep(encoder as unknown as GPUCommandEncoder), 'user', `map 'm': encodeStep: encoder must be a GPUCommandEncoder, got ${shown}`);
+    }
+    pass.end();
+    expect(opt.steps).toBe(0);
+    const encoder = device.createCommandEncoder();
+    opt.encodeStep(encoder);
+    device.queue.submit([encoder.finish()]);
+    expect(opt.steps).toBe(1);
+  } finally {
+    r.destroy();
+  }
+});
+
 describe('webgpu-only calls on the cpu backend', () => {
   it('encodeForward and encodeStep say they need webgpu', async () => {
     const r = await runner('cpu', undefined, true);
