@@ -62,9 +62,7 @@ export interface CallerBuffer {
  */
 export function checkCallerBuffers(mapName: string, call: string, batch: number, storage: 'f32' | 'f16', buffers: readonly CallerBuffer[], recorder: unknown, pass?: boolean): void {
   checkBatch(mapName, call, batch);
-  if (!(recorder as Record<string, unknown> | null)?.[pass ? 'dispatchWorkgroups' : 'beginComputePass']) {
-    throw mustBe(mapName, `${call}: ${pass ? 'pass' : 'encoder'}`, `a GPU${pass ? 'ComputePass' : 'Command'}Encoder`, recorder);
-  }
+  checkRecorder(mapName, call, recorder, pass);
   const bytesPerValue = storage === 'f16' ? 2 : 4;
   for (const { role, buffer, width, written } of buffers) {
     const what = callerBuffer(mapName, call, role);
@@ -76,6 +74,16 @@ export function checkCallerBuffers(mapName: string, call: string, batch: number,
     }
     const read = written && buffers.find((other) => other.buffer === buffer && other.role !== role);
     if (read) throw userError(`${what} is also its ${read.role} buffer: the map cannot run in place, give each its own buffer`);
+  }
+}
+
+/**
+ * Throws (kind `user`) unless `recorder` is what the call records on: a GPUCommandEncoder, or with `pass` an open
+ * GPUComputePassEncoder (the optimizer's encodeStep too, which takes no buffers: QA2 s21 Q53).
+ */
+export function checkRecorder(mapName: string, call: string, recorder: unknown, pass?: boolean): void {
+  if (!(recorder as Record<string, unknown> | null)?.[pass ? 'dispatchWorkgroups' : 'beginComputePass']) {
+    throw mustBe(mapName, `${call}: ${pass ? 'pass' : 'encoder'}`, `a GPU${pass ? 'ComputePass' : 'Command'}Encoder`, recorder);
   }
 }
 

@@ -6,7 +6,8 @@
 import { workgroupCount } from '../manifest/dispatch.js';
 import { HYPER_BYTES, stateWords, type OptimizerRule } from '../manifest/optimizer.js';
 import type { ManifestOptimizerKernel } from '../manifest/types.js';
-import { mustBe, userError } from './user-error.js';
+import { userError } from './user-error.js';
+import { checkRecorder } from './batch-args.js';
 import { FormatError } from './formats/format-error.js';
 import { resolveOptimizer, type Optimizer, type OptimizerOptions, type ResolvedOptimizer } from './optimizer-options.js';
 import * as flags from './gpu-flags.js';
@@ -187,7 +188,7 @@ export class GpuOptimizer implements Optimizer {
   encodeStep(encoder: GPUCommandEncoder): void {
     // From JavaScript anything may come (QA2 s21 Q53: null, {} or a compute pass was a TypeError, after the step had
     // counted): refused first, as encodeForward refuses it.
-    if (typeof (encoder as Partial<GPUCommandEncoder> | null)?.beginComputePass !== 'function') throw mustBe(this.mapName, 'encodeStep: encoder', 'a GPUCommandEncoder', encoder);
+    checkRecorder(this.mapName, 'encodeStep', encoder);
     // Then: it throws when there are no gradients to apply (no backward pass yet), before the step counts.
     const { params, gradients } = this.buffers();
     this.t++;

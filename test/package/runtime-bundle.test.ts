@@ -172,7 +172,8 @@ const RUNTIME_BUDGET = 30_000;
  * temporaries dropped from the runner's list (REV s20 11) 25 more: 27,928, the block-sparse page 29,992 (8 bytes to spare).
  * Session 21 found 154 bytes (153 on the block-sparse page) that said things twice: missingEntry writes `monc/runtime/` once for its seven calls, the
  * plain-object test of a safetensors header serves decodeManifest too (a map's `ops` list is its one test of a map), and
- * the safetensors header's refusal takes the `safetensors: ` prefix from invalid(): 27,774, the block-sparse page 29,839.
+ * the safetensors header's refusal takes the `safetensors: ` prefix from invalid(): 27,774, the block-sparse page 29,839;
+ * the encoder check shared with the optimizer's encodeStep (QA2 s21 Q53) 33 more: 27,807, the block-sparse page 29,872.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
