@@ -55,7 +55,8 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
   // Vite's dev server turns a module's watch files into imports, which must exist; it follows
   // the tuning database through its own watcher instead (configureServer).
   let devServer = false;
-  // `vite build --watch`: its watcher skips paths that do not exist yet; they are followed here.
+  // `vite build --watch` and `rollup -w`: their watchers skip paths that do not exist yet (Rollup's, where the folder
+  // does not exist either: QA2 s21 Q51); they are followed here.
   let missing: MissingPaths | undefined;
 
   /** One `.mon` file compiled for the bundler: the result, the files to watch, the warnings; writes its declarations. */
@@ -124,6 +125,15 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
           const { message, loc, lineText, byteColumn } = result.error;
           return { ...common, contents: 'export {};', errors: [{ text: message, location: { ...loc, column: byteColumn, lineText } }] };
         });
+      },
+    },
+
+    rollup: {
+      buildStart() {
+        if (this.meta.watchMode) missing ??= new MissingPaths();
+      },
+      closeWatcher() {
+        missing?.close();
       },
     },
 

@@ -1,6 +1,7 @@
 /**
- * `vite build --watch` (Vite 8, rolldown) does not watch a path that does not exist yet, so a
- * tuning database or mask file that first appears during the watch went unnoticed (QA s18 Q70).
+ * `vite build --watch` (Vite 8, rolldown) does not watch a path that does not exist yet, nor does `rollup -w` one whose
+ * folder does not exist either, so a tuning database or mask file that first appears during the watch went unnoticed
+ * (QA s18 Q70; QA2 s21 Q51 for Rollup).
  * Here each such path's nearest existing folder is watched (fs.watch, one level) until the path
  * appears; then a file of our own that the bundler does watch (the trigger, added to every spec's
  * watch files) is rewritten, and the rebuild it starts reads the new file and watches it from

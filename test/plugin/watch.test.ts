@@ -4,11 +4,12 @@
  * kernels), and reports a spec error without stopping the watch.
  */
 import { afterEach, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { watch, type RollupError, type RollupWatcher, type RollupWatcherEvent } from 'rollup';
 import { monc } from '../../src/plugin/index.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
+import { emptyDb, serializeDb } from '../../src/tuner/db.js';
 import { firstSchedule, tempProject, tunedDb, type TempProject } from './fixtures.js';
 
 let project: TempProject | undefined;
@@ -81,4 +82,30 @@ it('rebuilds when the spec, its mask file or the tuning database changes', async
   writeFileSync(join(project.root, 'tuning.json'), tuned.text);
   expect(await nextBuild(watcher)).toEqual({});
   expect(firstSchedule(readFileSync(out, 'utf8'))).toEqual(tuned.schedule);
+});
+
+// QA2 s21 Q51: Rollup's watcher follows a missing file only where its folder exists, so a database that first appeared in
+// a new folder (the `tuning` option's db/tuning.json, a fresh cache's monc/tuning.json) rebuilt nothing, then or later.
+it('rebuilds when the tuning database first appears in a folder made during the watch, and on its later edits', async () => {
+  project = tempProject({ 'sp.mon': spec(2), 'main.js': `export { s } from './sp.mon';\n` });
+  writeFileSync(join(project.root, 'mask.npy'), mask([1, 0, 0, 1]));
+  const out = join(project.root, 'out/main.js');
+  watcher = watch({
+    input: join(project.root, 'main.js'),
+    plugins: [monc.rollup({ dts: false, tuning: join(project.root, 'db/tuning.json') })],
+    external: ['monc/runtime'],
+    output: { file: out, format: 'es' },
+    watch: { buildDelay: 50 },
+  });
+  expect(await nextBuild(watcher)).toEqual({});
+  const tuned = tunedDb(join(project.root, 'sp.mon'));
+  expect(firstSchedule(readFileSync(out, 'utf8'))).not.toEqual(tuned.schedule);
+  mkdirSync(join(project.root, 'db'));
+  writeFileSync(join(project.root, 'db/tuning.json'), tuned.text);
+  expect(await nextBuild(watcher)).toEqual({});
+  expect(firstSchedule(readFileSync(out, 'utf8'))).toEqual(tuned.schedule);
+  // Watched from then on: emptied, the database gives the default schedule back.
+  writeFileSync(join(project.root, 'db/tuning.json'), serializeDb(emptyDb()));
+  expect(await nextBuild(watcher)).toEqual({});
+  expect(firstSchedule(readFileSync(out, 'utf8'))).not.toEqual(tuned.schedule);
 });
