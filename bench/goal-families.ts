@@ -100,12 +100,12 @@ export function planTarget(key: string): PlanTarget | string {
  */
 export const isRemovedInPlaceW = (problem: string): boolean => /not a candidate of this build: \{"family":"ks-sgmat-strided".*"wres":false\}$/.test(problem);
 
-/** The tensor-core families whose schedules take a bench-only `probe` (src/codegen/wgsl/fast/sgmat-probe.ts). */
-const PROBED: ReadonlySet<string> = F16_ONLY;
+/** The families whose schedules take a bench-only `probe` (src/codegen/wgsl/fast/sgmat-probe.ts): the tensor-core ones and the f32 strided factor's. */
+const PROBED: ReadonlySet<string> = new Set([...F16_ONLY, ksDtiled.name]);
 
 /**
  * Whether monarch-goal times planned schedule `s` among `candidates`: a candidate, or (a bench-only probe, timed
- * although its check fails by design) a tensor-core candidate with a known `probe`.
+ * although its check fails by design) a candidate of a PROBED family with a known `probe`.
  */
 export function isPlanned(s: Schedule, candidates: readonly Schedule[]): boolean {
   if (s.probe === undefined) return isAmong(s, candidates);
