@@ -1,5 +1,6 @@
 /**
- * Bench-only diagnostics of the tensor-core families (ks-sgmat, ks-sgmat-strided): a schedule's `probe` names one
+ * Bench-only diagnostics of the tensor-core families (ks-sgmat, ks-sgmat-strided; the f32 strided factor's ks-dtiled
+ * takes the same helpers, session 21): a schedule's `probe` names one
  * stage of its kernel, whose WGSL then runs only under `if (batch == 0xffffffffu)`. That test is uniform and never
  * holds in a dispatch (2^32 - 1 rows are far beyond any binding's size) but the compiler cannot decide it, so the stage's
  * code and the values it feeds stay live while its cost leaves the timing. (Not `batch == 0u`: the kernels' tests
