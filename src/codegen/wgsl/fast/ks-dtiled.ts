@@ -102,6 +102,9 @@
  * Session 14's `pad` (conflict-free staging stores) gained 9-10%, so the stretch between the two
  * barriers, where a SM's one workgroup overlaps nothing, is priced by those stores.
  *
+ * Session 21 also times the default with sgmat-probe.ts's bench-only probes (one stage left out of every
+ * dispatch: out, fetch, stage, mma) to tell what this kernel waits for.
+ *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
  * passes were most of a bcast kernel's text (rr rounds of rows·cols·dtile / (rr·threads) passes:
@@ -118,6 +121,7 @@ import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs
 import { chunkSteps, stagedSum, vec4Accumulators } from './staged-sum.js';
 import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
+import { decodeProbe, probedCopy, probeOf, unlessProbed } from './sgmat-probe.js';
 import type { U32Expr } from '../u32.js';
 
 export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
@@ -397,7 +401,11 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
       ),
     ],
   };
-  const stage = staging('pf', T, isTransposed(schedule) && wVec ? [blockCopy] : [srcCopy, wCopy]);
+  // A bench-only probe (sgmat-probe.ts; session 21) leaves one stage out of every dispatch; the
+  // δ-fastest form's epilogue has no barrier, so only it takes `out`.
+  const probe = probeOf(schedule);
+  invariant(probe !== 'out' || !L, 'ks-dtiled: the out probe needs the δ-fastest form');
+  const stage = staging('pf', T, (isTransposed(schedule) && wVec ? [blockCopy] : [srcCopy, wCopy]).map((copy) => probedCopy(copy, probe)));
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => acc(i, j))).flat();
@@ -413,7 +421,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${wSlot('k', 'dd', betaVec(j))};`);
     for (let i = 0; i < RR; i++)
       for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
-    return chunkSteps(TK, inner, schedule.ku === true);
+    return unlessProbed(probe, 'mma', chunkSteps(TK, inner, schedule.ku === true));
   })();
 
   // The epilogue: bcast's staged one, or straight from registers.
@@ -479,7 +487,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     ...lanes,
     ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
     ...stagedSum(stage, c, TK, schedule.pipeline, compute, vec4Accumulators(accs)),
-    ...store(),
+    ...unlessProbed(probe, 'out', store()),
   ];
   return tiledKernel({
     entryPoint: ep,
@@ -512,6 +520,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     pipeline: flag(s, 'pipeline'),
     ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad', 'tv']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
+    ...decodeProbe(s),
   }),
   emit,
 };
