@@ -81,6 +81,11 @@ export interface CandidateBench {
   check(kernel: EmittedKernel): Promise<number>;
   /** The kernel's time (its output was checked before). */
   time(kernel: EmittedKernel, options: TimingOptions): Promise<TimingStats>;
+  /**
+   * Throws when the device can run no candidate any more (lost): asked when a candidate fails, so that the search ends
+   * with that error rather than rejecting every candidate with the empty message of a lost device's failures (QA2 s21 Q54).
+   */
+  readonly usable?: () => void;
 }
 
 export interface RaceOptions {
@@ -139,6 +144,7 @@ export async function raceCandidates(bench: CandidateBench, o: RaceOptions): Pro
         outcome = `${t.ms.toFixed(4)} ms ±${(t.spread * 100).toFixed(1)}%`;
       }
     } catch (e) {
+      bench.usable?.();
       const message = (e as Error).message;
       rejected.push({ schedule, error: message });
       outcome = `FAILED (${message.split('\n')[0]})`;

@@ -26,6 +26,7 @@ import type { PatternLayout } from '../manifest/pattern.js';
 import { noPattern, patternBuffer } from '../runtime/pattern-buffers.js';
 import { paddedBytes } from '../runtime/buffer.js';
 import { timePasses } from '../runtime/timing.js';
+import { checkDevice, deviceLost } from '../runtime/run-errors.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry } from './db.js';
 import { checkProgramTuning } from './tune-arguments.js';
@@ -181,6 +182,8 @@ export interface BackwardTuneResult {
 export async function tuneBackwardProgram(device: GPUDevice, adapter: AdapterIdentity, program: BackwardProgram, options: TuneOptions): Promise<BackwardTuneResult> {
   // What monc tune (and tuneMaps) refuse, refused here too before any work (tune-arguments.ts).
   checkProgramTuning('tuneBackwardProgram', device, adapter, program, options, 'backward');
+  // As tuneProgram: a loss before or during the search ends it (bench.usable).
+  deviceLost(device);
   const storage = options.storage ?? program.dtype;
   const tol = PRECISION_TOLERANCE[storage];
   const max = Math.max(1, options.maxCandidates ?? DEFAULT_MAX_CANDIDATES);
@@ -218,6 +221,7 @@ export async function tuneBackwardProgram(device: GPUDevice, adapter: AdapterIde
       emit: (schedule) => emitBackwardKernel(program, plan.index, schedule, storage),
       check: (kernel) => check(device, program, plan.op, kernel, small, storage),
       time: async (kernel, timing) => (await timePasses(device, prepare(device, plan.op, kernel, full), timing)).stats,
+      usable: () => checkDevice(device),
     };
     let result: RaceResult;
     try {

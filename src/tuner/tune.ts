@@ -25,6 +25,7 @@ import { storageLimits } from './seeds.js';
 import { checkProgramTuning } from './tune-arguments.js';
 import { tunePlans, type Plan } from './tune-plans.js';
 import { deviceCapabilities } from '../runtime/device.js';
+import { checkDevice, deviceLost } from '../runtime/run-errors.js';
 
 export interface TuneOptions {
   readonly batch: number;
@@ -91,6 +92,8 @@ export interface TuneResult {
 export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, program: Program, options: TuneOptions): Promise<TuneResult> {
   // What monc tune (and tuneMaps) refuse, refused here too before any work (tune-arguments.ts).
   checkProgramTuning('tuneProgram', device, adapter, program, options, 'forward');
+  // Watched from here on, so that a candidate failing on a device lost before or during the search ends it (bench.usable).
+  deviceLost(device);
   const storage = options.storage ?? program.dtype;
   const tol = PRECISION_TOLERANCE[storage];
   const max = Math.max(1, options.maxCandidates ?? DEFAULT_MAX_CANDIDATES);
@@ -110,7 +113,7 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
   async function tuneKernel(plan: Plan): Promise<Tuned> {
     const opList: Op[] = plan.ops.map((i) => program.ops[i]);
     const check = KernelCheck.create(device, { ops: opList, layout, paramSize: program.paramSize, storage, batch: options.batch, checkRows: 16 });
-    const bench: CandidateBench = { emit: plan.emit, check: (kernel) => check.check(kernel), time: (kernel, timing) => check.time(kernel, timing) };
+    const bench: CandidateBench = { emit: plan.emit, check: (kernel) => check.check(kernel), time: (kernel, timing) => check.time(kernel, timing), usable: () => checkDevice(device) };
     try {
       const { best, timed, rejected } = await raceCandidates(bench, {
         ...race(plan),

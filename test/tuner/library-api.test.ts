@@ -22,6 +22,7 @@ import {
   paramsOf,
   parseTuningDb,
   referenceApply,
+  requestMoncDevice,
   scheduleLookup,
   serializeTuningDb,
   tuneBackwardProgram,
@@ -222,5 +223,22 @@ describe('tuneMaps (monc)', () => {
     const error = await tuneMaps(gpu, programs, { batch: 2 ** 31 - 1, maxCandidates: 1 }).catch((e: unknown) => e);
     expect(isMoncError(error, 'user')).toBe(true);
     expect((error as Error).message).toMatch(/^map 'm' at batch 2,147,483,647 needs a buffer over this adapter's limit/);
+  });
+
+  // QA2 s21 Q54: on a lost device tuneMaps resolved, every candidate "rejected" with an empty message.
+  it('rejects with the loss (kind device) on a device lost before the call, forward and backward', async () => {
+    const gpu = await requestMoncDevice();
+    gpu.device.destroy();
+    await gpu.device.lost;
+    const { module } = checkSource(SOURCE, 'lib.mon');
+    const programs = module!.maps.map((m) => compileMap(m, module!.dtype));
+    for (const forwardOnly of [true, false]) {
+      const error = await tuneMaps(gpu, programs, { batch: 4, maxCandidates: 1, repeats: 1, forwardOnly }).catch((e: unknown) => e);
+      expect(isMoncError(error, 'device'), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(/^WebGPU device lost \(destroyed\)/);
+    }
+    const backward = compileBackward(programs[0]);
+    const error = await tuneBackwardProgram(gpu.device, adapterIdentity(gpu.adapter, gpu.device), backward, { batch: 4, maxCandidates: 1, repeats: 1, limits: deviceTargetLimits(gpu.device) }).catch((e: unknown) => e);
+    expect(isMoncError(error, 'device'), String(error)).toBe(true);
   });
 });
