@@ -10,8 +10,11 @@ import type { Span } from './span.js';
 import { tensorElements } from './params.js';
 import { exactInteger } from '../util/json.js';
 
-/** A 2-D 0/1 array read from a mask file, or why it could not be read. */
-export type MaskResult = { readonly rows: number; readonly cols: number; readonly data: ArrayLike<number> } | { readonly error: string };
+/**
+ * A 2-D 0/1 array read from a mask file, or the shape of an array read that is not 2-D (a mask of the wrong shape, E0603),
+ * or why it could not be read.
+ */
+export type MaskResult = { readonly rows: number; readonly cols: number; readonly data: ArrayLike<number> } | { readonly shape: readonly number[] } | { readonly error: string };
 /** Reads a mask file; `path` is as written in the spec, `fromFile` the .mon file it is relative to. */
 export type MaskResolver = (path: string, fromFile: string) => MaskResult;
 
@@ -124,6 +127,7 @@ function maskResultProblem(result: unknown): string | undefined {
   if (typeof r.then === 'function') return 'a Promise (it is called synchronously: read the file before checking)';
   if ('error' in r) return undefined;
   const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (Array.isArray(r.shape) && r.shape.length !== 2 && r.shape.every(count)) return undefined;
   const data = r.data as { length?: unknown } | null | undefined;
   if (count(r.rows) && count(r.cols) && typeof data === 'object' && data !== null && count(data.length)) return undefined;
   return describeValue(result);
@@ -148,6 +152,12 @@ function mask(path: string, rows: number, cols: number, span: Span, ctx: SparseC
   }
   if ('error' in result) {
     bag.error(Code.MaskUnreadable, `cannot read mask "${path}": ${result.error}`, span);
+    return undefined;
+  }
+  // Read, but not 2-D (QA1 s21 Q05: reported as unreadable, E0602, with a 1-D shape written `(4)`).
+  if ('shape' in result) {
+    const { shape } = result;
+    bag.error(Code.MaskShape, `mask "${path}" has shape (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), but a mask is 2-D: the block grid is (${rows}, ${cols}) = (m/bh, n/bw)`, span);
     return undefined;
   }
   if (result.data.length !== result.rows * result.cols) {

@@ -30,7 +30,7 @@ export function recordingMaskResolver(): RecordingMaskResolver {
     }
     // readNpy throws a FormatError with a one-line reason; the checker turns it into a diagnostic.
     const npy = readNpy(bytes);
-    if (npy.shape.length !== 2) return { error: `expected a 2-D array, got shape (${npy.shape.join(', ')})` };
+    if (npy.shape.length !== 2) return { shape: npy.shape };
     return { rows: npy.shape[0], cols: npy.shape[1], data: npy.data };
   };
   return { resolve: resolveMask, files };

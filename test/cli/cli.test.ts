@@ -111,6 +111,23 @@ describe('mask files', () => {
       dir.remove();
     }
   });
+
+  // QA1 s21 Q05: an array read that is not 2-D was E0602 ("cannot read mask", its 1-D shape written `(4)`).
+  it('a mask array that is not 2-D is E0603 (the wrong shape), its shape written as everywhere', async () => {
+    const dir = scratchDir();
+    try {
+      const file = dir.path('masked.mon');
+      writeFileSync(file, 'map m : 8 -> 8 = sparse(block: 4, pattern: "m.npy")\n');
+      for (const [shape, shown] of [[[4], '(4,)'], [[1, 2, 2], '(1, 2, 2)']] as const) {
+        writeFileSync(dir.path('m.npy'), writeNpy([1, 0, 0, 1], shape));
+        const r = await cli(['check', file, '--json']);
+        expect(r.code).toBe(1);
+        expect(JSON.parse(r.stdout).error.diagnostics).toEqual([expect.objectContaining({ code: 'E0603', message: `mask "m.npy" has shape ${shown}, but a mask is 2-D: the block grid is (2, 2) = (m/bh, n/bw)` })]);
+      }
+    } finally {
+      dir.remove();
+    }
+  });
 });
 
 describe('usage and file errors', () => {

@@ -187,6 +187,10 @@ describe('shape inference', () => {
       `cannot read mask "m.npy": resolveMask returned a Promise (it is called synchronously: read the file before checking); ${shape}`,
     );
     expect(diagnosticOf(() => ({ rows: 4, cols: 4, data: new Array(10).fill(1) }))).toEqual({ code: 'E0603', message: 'mask "m.npy" has shape (4, 4) but 10 values (4 x 4 = 16)', at: 46 });
+    // QA1 s21 Q05: an array read that is not 2-D ({ shape }) is the wrong shape, not an unreadable mask.
+    expect(diagnosticOf(() => ({ shape: [16] }))).toEqual({ code: 'E0603', message: 'mask "m.npy" has shape (16,), but a mask is 2-D: the block grid is (4, 4) = (m/bh, n/bw)', at: 46 });
+    expect(diagnosticOf(() => ({ shape: [2, 2, 4] })).code).toBe('E0603');
+    expect(diagnosticOf(() => ({ shape: [4, 4] })).code).toBe('E0602');
     // What was fine stays fine: { error }, and a well-formed mask.
     expect(diagnosticOf(() => ({ error: 'no such file' })).message).toBe('cannot read mask "m.npy": no such file');
     expect(checkSource(spec, 's.mon', { resolveMask: () => ({ rows: 4, cols: 4, data: new Uint8Array(16).fill(1) }) }).diagnostics).toEqual([]);
