@@ -14,6 +14,7 @@
  */
 import { CstParser, EOF, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
 import * as T from './tokens.js';
+import { escapeHidden } from '../util/hidden-chars.js';
 
 /** What the parser was looking for, per rule, in words (used when no single token was expected). */
 const expectedByRule: Readonly<Record<string, string>> = {
@@ -25,8 +26,10 @@ const expectedByRule: Readonly<Record<string, string>> = {
 
 export function describeToken(token: IToken): string {
   if (token.tokenType === EOF) return 'the end of the statement';
-  const image = token.image.length > 20 ? token.image.slice(0, 20) + '…' : token.image;
-  return `'${image.replace(/[^\x20-\x7e]/g, '?')}'`;
+  // As written, cut by code points (not inside a surrogate pair); only what a terminal does not show as itself escaped,
+  // as every message quotes the spec (QA1 s21 Q02: a string's non-ASCII letters became '?').
+  const chars = [...token.image];
+  return `'${escapeHidden(chars.length > 20 ? chars.slice(0, 20).join('') + '…' : token.image)}'`;
 }
 
 function label(t: TokenType): string {

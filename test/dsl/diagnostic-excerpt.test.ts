@@ -68,6 +68,14 @@ describe('the source excerpt of a diagnostic', () => {
     }
   });
 
+  // QA1 s21 Q02: E0102 quoted the token with every non-ASCII character as '?' ("???" for "日本語").
+  it("quotes an unexpected token as written in E0102, its hidden characters escaped, cut after 20 code points", () => {
+    const message = (source: string) => checkSource(source, 'spec.mon').diagnostics.find((d) => d.code === 'E0102')?.message;
+    expect(message('map f : 4 -> 4 = "日本語"\n')).toMatch(/found '"日本語"'$/);
+    expect(message('map f : 4 -> 4 = "a\u202eb"\n')).toMatch(/found '"a\\u\{202e\}b"'$/);
+    expect(message(`map f : 4 -> 4 = "${'😀'.repeat(25)}"\n`)).toMatch(new RegExp(`found '"${'😀'.repeat(19)}…'$`, 'u'));
+  });
+
   it('escapes such characters in messages, where the spec\'s text is quoted (a mask file name): one line, in order', () => {
     const { diagnostics } = checkSource('map f : 16 -> 16 = sparse(block: 4, pattern: "a\u202eb\tc.npy")\n', 'spec.mon');
     expect(diagnostics.map((d) => d.message)).toContainEqual(expect.stringContaining('cannot read mask "a\\u{202e}b\\u{9}c.npy"'));
