@@ -122,12 +122,25 @@ export interface CpuFitHost {
   params(): Float32Array;
 }
 
+/**
+ * How long the cpu loop computes before it lets the event loop run (ms): its passes settle at once, so without a yield a
+ * long fit held the page (no repaint, no timer: QA2 s21 Q55), and a destroy() called meanwhile landed only after it.
+ */
+const CPU_FIT_SLICE_MS = 50;
+
 /** The fit on the cpu backend: the steps as a user would write them with forward, backward and an optimizer, in float64. */
 export async function cpuFitMse(host: CpuFitHost, optimizer: Optimizer, x: Float32Array, target: Float32Array, plan: FitPlan, options: FitMseOptions): Promise<FitMseResult> {
   const { map } = host;
   const next = miniBatches(plan.rows, plan.batch, plan.seed);
   let loss = NaN;
+  let sliceStart = Date.now();
   for (let step = 1; step <= plan.steps; step++) {
+    // Between steps: a destroy() that ran meanwhile rejects the fit at the next forward pass, the parameters those of the
+    // last step.
+    if (Date.now() - sliceStart >= CPU_FIT_SLICE_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      sliceStart = Date.now();
+    }
     const picked = next();
     const xb = picked ? gatherRows(x, map.in, picked) : x;
     const tb = picked ? gatherRows(target, map.out, picked) : target;

@@ -154,6 +154,27 @@ describe('fitMse refuses bad arguments before any step, in one line', () => {
   });
 });
 
+// QA2 s21 Q55: the cpu loop never let the event loop run: a 200,000-step fit held it for 56 s, and a destroy() called
+// 200 ms in ran only after the fit had taken every step.
+it('fitMse on cpu lets timers run during a long fit, and a destroy() meanwhile rejects it between steps', async () => {
+  const p = await problem(SPEC, 'sq', 'cpu', 19);
+  const runner = await p.open();
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 5);
+  let steps = 0;
+  setTimeout(() => runner.destroy(), 150);
+  const started = Date.now();
+  const error = await runner
+    .fitMse(p.x, p.target, { steps: 10_000_000, optimizer: { kind: 'sgd', lr: 0.001 }, progressPoints: 10_000_000, onProgress: (step) => (steps = step) })
+    .catch((e: unknown) => e);
+  clearInterval(timer);
+  expect(error).toMatchObject({ name: 'MoncError', kind: 'user', message: "map 'sq': the runner was destroyed" });
+  expect(Date.now() - started).toBeLessThan(5_000);
+  expect(ticks).toBeGreaterThan(1);
+  expect(steps).toBeGreaterThan(0);
+  expect(steps).toBeLessThan(10_000_000);
+});
+
 it('fitMse without options (a call from JavaScript) is a user error, on cpu and webgpu', async () => {
   for (const backend of ['cpu', 'webgpu'] as const) {
     const p = await problem(SPEC, 'sq', backend, 17);
