@@ -10,6 +10,7 @@ import type { CliIo } from './io.js';
 import type { Backend } from '../runtime/map-runner.js';
 import { DEFAULT_MAX_CANDIDATES } from '../tuner/budget.js';
 import { BUILD_KERNEL_SETS, kernelSetsProblem, type BuildKernelSet } from '../manifest/build-kernel-sets.js';
+import { MAX_SEED } from '../util/random.js';
 
 export type Runner = (ctx: CommandContext, command: () => Promise<CommandResult>) => Promise<void>;
 
@@ -94,7 +95,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .requiredOption('--dense <file>', 'W, shape (out, in): a .npy file, or a .safetensors file with --tensor')
     .option('--tensor <name>', 'the tensor of the --dense safetensors file to project, e.g. layer.weight of a PyTorch state dict (not needed when the file holds one tensor)')
     .requiredOption('--out <file>', 'output .safetensors file (the module\'s dtype)')
-    .option('--seed <n>', 'seed of the randomized SVD used for large lowrank terms', parseCount, 0)
+    .option('--seed <n>', 'seed of the randomized SVD used for large lowrank terms', parseSeed, 0)
     .option('--rounds <n>', 'rounds of the iterative fits (sums: default 30 to 1000, more where W is smaller, stopping once converged; chain refinement: default 10 when cheap; 0 skips them)', parseCount)
     .addHelpText('after', '\nExamples:\n  monc project ffn.mon --map up --dense w.npy --out up.safetensors\n  monc project ffn.mon --map up --dense model.safetensors --tensor layer.weight --out up.safetensors')
     .action((file: string, opts: { json?: boolean; map: string; dense: string; tensor?: string; out: string; seed: number; rounds?: number }) =>
@@ -174,7 +175,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .option('--momentum <μ>', 'momentum of --optimizer sgd, in [0, 1) (default 0)', parseReal)
     .option('--weight-decay <λ>', 'weight decay (adam, sgd: L2 added to the gradient; adamw: decoupled)', parseReal)
     .option('--batch <n>', 'rows per step, reshuffled every epoch (default: all rows; more than the rows means all rows)', parsePositive)
-    .option('--seed <n>', 'seed of the mini-batch shuffling', parseCount, 0)
+    .option('--seed <n>', 'seed of the mini-batch shuffling', parseSeed, 0)
     .addOption(new Option('--backend <name>', 'where to run').choices(['webgpu', 'cpu']).default('webgpu'))
     .addHelpText('after', '\nExamples:\n  monc train ffn.mon --map up --params up.safetensors --input x.npy --target y.npy --out up2.safetensors\n  monc train ffn.mon --map up --params up.safetensors --input x.npy --target y.npy --out up2.safetensors --steps 500 --lr 3e-3 --batch 256 --json')
     .action((file: string, opts: { json?: boolean; map: string; params: string; input: string; target: string; out: string; steps: number; lr: number; optimizer: 'adam' | 'adamw' | 'sgd'; momentum?: number; weightDecay?: number; batch?: number; seed: number; backend: Backend }) =>
@@ -240,6 +241,13 @@ function parseReal(text: string): number {
 function parseCount(text: string): number {
   const n = wholeNumber(text, 'a non-negative integer');
   if (n === undefined) throw new InvalidArgumentError('must be a non-negative integer.');
+  return n;
+}
+
+/** A seed of a 32-bit generator (train's shuffle, project's random factors): a larger one would run as its low 32 bits (QA1 s21 Q06). */
+function parseSeed(text: string): number {
+  const n = parseCount(text);
+  if (n > MAX_SEED) throw new InvalidArgumentError(`must be a non-negative integer at most 2^32 - 1 (${MAX_SEED}).`);
   return n;
 }
 

@@ -22,6 +22,7 @@ import { roundingChanged, STORED_OPTIMUM_TOLERANCE, storedParams, type StorageDt
 import { applyScaling, projectionExponent, scalingPlan, timesPowerOfTwo } from './scale.js';
 import { residualConfirmed } from './verify.js';
 import { EXACT } from './refine.js';
+import { MAX_SEED } from '../util/random.js';
 
 export interface ProjectOptions {
   /** Seed of the randomized range finder (large lowrank terms). Default 0. */
@@ -167,6 +168,8 @@ export function projectFrom(model: ProjectedModel, w: ArrayLike<number>, options
   for (const [name, value] of [['seed', options.seed], ['maxRounds', options.maxRounds], ['powerIterations', options.powerIterations]] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new ProjectionError(`option ${name} must be a non-negative integer, got ${value}`);
   }
+  // The generator takes 32 bits: 2^32 would run as 0 (QA1 s21 Q06).
+  if (options.seed !== undefined && options.seed > MAX_SEED) throw new ProjectionError(`option seed must be at most 2^32 - 1 (${MAX_SEED}), the generator's 32 bits, got ${options.seed}`);
   const sizes = new Map(model.params.map((p) => [p.name, p.shape.reduce((a, b) => a * b, 1)]));
   const fitOptions: FitOptions = { seed: options.seed ?? 0, maxRounds: options.maxRounds, powerIterations: options.powerIterations ?? 1, sizes };
   let fit = fitNode(model.body, target, fitOptions);

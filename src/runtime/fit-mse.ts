@@ -13,6 +13,7 @@
 import type { Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
+import { MAX_SEED } from '../util/random.js';
 import { checkOptionNames, userError } from './user-error.js';
 import { nonFiniteValue } from './finite-rows.js';
 import { gatherRows, miniBatches } from './minibatches.js';
@@ -93,6 +94,8 @@ export function planFit(map: ManifestMap, dtype: Dtype, x: Float32Array, target:
   if (!Number.isInteger(batch) || batch < 1) throw userError(`${what}: fitMse batch must be a whole number of at least 1, got ${batch}`);
   // As monc train --seed: mulberry32 takes the seed's low 32 bits, so a negative or fractional one would alias another.
   if (!Number.isSafeInteger(seed) || seed < 0) throw userError(`${what}: fitMse seed must be a non-negative integer, got ${seed}`);
+  // Nor one past 32 bits, which would run as its low bits (QA1 s21 Q06: seed 2^32 shuffled as 0).
+  if (seed > MAX_SEED) throw userError(`${what}: fitMse seed must be at most 2^32 - 1 (${MAX_SEED}), the shuffle's 32 bits, got ${seed}`);
   for (const [data, name, width] of [[x, 'input', map.in], [target, 'target', map.out]] as const) {
     const bad = nonFiniteValue(data, [rows, width]);
     if (bad) throw new MoncError('value', `${what}: ${name} ${bad}; all values must be finite`);

@@ -3,6 +3,9 @@
  * the tuner's test data, the tests): tiny, fast and bit-identical on every platform.
  */
 
+/** The largest seed mulberry32 tells apart: it takes a seed's low 32 bits, so callers refuse larger ones rather than alias them. */
+export const MAX_SEED = 0xffffffff;
+
 /** Each call returns the next unsigned 32-bit integer. */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

@@ -37,8 +37,19 @@ describe('integer option values', () => {
       expect(r.code).toBe(2);
       expect(JSON.parse(r.stdout).error.message).toBe(`option '${args.at(-1)} <n>' argument '9007199254740993' is invalid. must be ${what} at most 2^53 - 1 (9007199254740991).`);
     }
-    // The largest one passes the parser: the command then fails on the missing spec file (exit 1).
-    expect((await cli([...TRAIN, '--seed', '9007199254740991', '--backend', 'cpu'])).code).toBe(1);
+    // The largest one passes the parser where a seed takes 53 bits (init's): the command then fails on the missing spec file (exit 1).
+    expect((await cli(['init', 's.mon', '--map', 'f', '--out', 'p.safetensors', '--seed', '9007199254740991'])).code).toBe(1);
+  });
+
+  // QA1 s21 Q06: train's shuffle and project's random factors take 32 bits: --seed 4294967296 ran as --seed 0.
+  it('train and project take seeds up to 2^32 - 1, refusing larger ones (which their generators would alias)', async () => {
+    const PROJECT = ['project', 's.mon', '--map', 'f', '--dense', 'w.npy', '--out', 'o.safetensors'];
+    for (const args of [TRAIN, PROJECT]) {
+      const r = await cli([...args, '--seed', '4294967296', '--json']);
+      expect(r.code, args[0]).toBe(2);
+      expect(JSON.parse(r.stdout).error).toEqual({ kind: 'usage', message: "option '--seed <n>' argument '4294967296' is invalid. must be a non-negative integer at most 2^32 - 1 (4294967295)." });
+      expect((await cli([...args, '--seed', '4294967295'])).code, args[0]).toBe(1);
+    }
   });
 
   it('bench --tuning and --no-tuning together are refused (Commander let the last one win), in either order', async () => {

@@ -37,6 +37,9 @@ describe('bad inputs give a one-line ProjectionError', () => {
   it('options must be non-negative integers', () => {
     projectionError(() => project(lowrank(4, 4, 1), new Float64Array(16), { maxRounds: -1 }));
     projectionError(() => project(lowrank(4, 4, 1), new Float64Array(16), { seed: 0.5 }));
+    // QA1 s21 Q06: the generator takes 32 bits, so 2^32 ran as seed 0.
+    expect(projectionError(() => project(lowrank(4, 4, 1), new Float64Array(16), { seed: 2 ** 32 })).message).toBe('option seed must be at most 2^32 - 1 (4294967295), the generator\'s 32 bits, got 4294967296');
+    project(lowrank(4, 4, 1), new Float64Array(16), { seed: 2 ** 32 - 1 });
   });
 
   it('a sum of two weighted terms inside a chain is refused (one term plus bias() projects: chain-bias.test.ts)', () => {

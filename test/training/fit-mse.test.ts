@@ -128,6 +128,8 @@ describe('fitMse refuses bad arguments before any step, in one line', () => {
     // As monc train --seed: a non-negative integer.
     ['seed -1', (x, t) => [x, t, { seed: -1 }], 'user', /^map 'sq': fitMse seed must be a non-negative integer, got -1$/],
     ['seed 1.5', (x, t) => [x, t, { seed: 1.5 }], 'user', /fitMse seed must be a non-negative integer, got 1.5$/],
+    // QA1 s21 Q06: the shuffle takes 32 bits, so 2^32 shuffled as seed 0.
+    ['seed 2^32', (x, t) => [x, t, { seed: 2 ** 32 }], 'user', /^map 'sq': fitMse seed must be at most 2\^32 - 1 \(4294967295\), the shuffle's 32 bits, got 4294967296$/],
     // As monc train's data check (row and column), before any step: not first at the step whose mini-batch holds it.
     ['NaN in x', (x, t) => [withValue(x, 1 * 12 + 5, NaN), t, { batch: 5 }], 'value', /^map 'sq': input holds NaN at row 1, column 5; all values must be finite$/],
     ['-Infinity in the target', (x, t) => [x, withValue(t, 23 * 12 + 11, -Infinity), {}], 'value', /^map 'sq': target holds -Infinity at row 23, column 11; all values must be finite$/],
