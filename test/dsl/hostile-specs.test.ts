@@ -111,6 +111,14 @@ describe('limits: refused at once with a located diagnostic', () => {
       expect(declared[0].message).toBe(`'${name}' cannot name a module: Windows reserves it for a device, so its generated files (${name}.ts, ${name}.wgsl, ${name}.json) could not be written there`);
       expect(checkSource('map f : 8 -> 8 = dense()', `${name}.mon`).diagnostics.map((d) => d.code), `${name}.mon`).toEqual(['E0305']);
     }
+    // QA1 s21 Q04: Windows reads the name before the first dot, trailing spaces dropped: con.txt.mon's files con.txt.ts, … and
+    // `nul .mon`'s are devices there too.
+    for (const file of ['con.txt.mon', 'NUL.tar.gz.mon', 'nul .mon', 'com1 .x.mon']) {
+      const d = checkSource('map f : 8 -> 8 = dense()', file).diagnostics;
+      expect(d.map((x) => x.code), file).toEqual(['E0305']);
+      expect(d[0].message, file).toContain('Windows reserves it for a device');
+    }
+    for (const file of ['console.txt.mon', 'nul_.x.mon', 'x.con.mon', 'com10.mon']) expect(checkSource('map f : 8 -> 8 = dense()', file).diagnostics, file).toEqual([]);
     // Near misses stay names; a map may be so named (it names no file).
     for (const name of ['nul_', 'com0', 'com10', 'console', 'lpt']) expect(build(`module ${name}\nmap f : 8 -> 8 = dense()`, 2).codes, name).toEqual([]);
     expect(build('map nul : 8 -> 8 = dense()', 2).codes).toEqual([]);
