@@ -98,10 +98,7 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
       if (file === undefined) return null; // not ours: another plugin's query (`?raw`), or not a spec
       const { result, watched, warnings } = load(file);
       for (const dependency of watched) this.addWatchFile(dependency);
-      if (missing) {
-        missing.follow(watched);
-        this.addWatchFile(missing.trigger());
-      }
+      if (missing?.follow(watched)) this.addWatchFile(missing.trigger());
       for (const warning of warnings) this.warn(warning);
       if (!result.ok) {
         this.error(result.error);

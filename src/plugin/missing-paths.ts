@@ -12,22 +12,44 @@ import { existsSync, mkdtempSync, rmSync, watch, writeFileSync, type FSWatcher }
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
+/**
+ * Signals that end a watch (Ctrl-C, a process manager's stop). `vite build --watch` leaves them to Node's default, which
+ * ends the process without closeWatcher or an 'exit' event: the trigger's folder stayed in the temporary folder (QA2 s21
+ * Q52). While it exists a handler removes it, then lets the signal end the process as it would have.
+ */
+const ENDING_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
 export class MissingPaths {
   private readonly watchers = new Map<string, FSWatcher>();
   private triggerFile: string | undefined;
 
-  /** The file the bundler should watch for every spec (created on first use). */
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    this.close();
+    // Without ours no handler is left: the default action (the end of the process) is what the signal meant. A handler of
+    // the bundler's or the user's stays in charge instead.
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+
+  private readonly onExit = (): void => this.close();
+
+  /** The file the bundler should watch for every spec that follows a path (created on first use). */
   trigger(): string {
     if (this.triggerFile === undefined) {
       this.triggerFile = join(mkdtempSync(join(tmpdir(), 'monc-watch-')), 'trigger');
       writeFileSync(this.triggerFile, '');
+      for (const signal of ENDING_SIGNALS) process.on(signal, this.onSignal);
+      process.on('exit', this.onExit);
     }
     return this.triggerFile;
   }
 
-  /** Follows every path of `paths` that does not exist yet (once each), until it does. */
-  follow(paths: readonly string[]): void {
+  /**
+   * Follows every path of `paths` that does not exist yet (once each), until it does; true when one of them is followed
+   * (its spec then watches the trigger), so a watch where nothing is missing makes no trigger at all.
+   */
+  follow(paths: readonly string[]): boolean {
     for (const path of paths) if (!this.watchers.has(path) && !existsSync(path)) this.watchFolderOf(path);
+    return paths.some((path) => this.watchers.has(path));
   }
 
   /** Stops following (the watch is over). */
@@ -36,6 +58,8 @@ export class MissingPaths {
     this.watchers.clear();
     if (this.triggerFile !== undefined) rmSync(dirname(this.triggerFile), { recursive: true, force: true });
     this.triggerFile = undefined;
+    for (const signal of ENDING_SIGNALS) process.off(signal, this.onSignal);
+    process.off('exit', this.onExit);
   }
 
   private watchFolderOf(path: string): void {
