@@ -32,9 +32,10 @@ export const reservedWords: ReadonlySet<string> = new Set(`${typescript} ${wgsl}
 /**
  * Device names Windows reserves whatever the extension and case (`com1.ts` is a serial port,
  * `nul.json` the null device): a module so named could not have its files written there. Windows reads the name before
- * the first dot, spaces at its end dropped, so `con.txt` (files `con.txt.ts`, …) and `nul ` are devices too (QA1 s21 Q04).
+ * the first dot, spaces at its end dropped, so `con.txt` (files `con.txt.ts`, …) and `nul ` are devices too (QA1 s21 Q04);
+ * its list ("Naming Files, Paths, and Namespaces") has COM0 to COM9, LPT0 to LPT9 and the superscripts ¹ ² ³ (Q07).
  */
-const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[1-9]|lpt[1-9]) *(\.|$)/i;
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]) *(\.|$)/i;
 
 /** Why `name` cannot name a module declared with `module NAME` (its generated files take its name), or undefined when it can. */
 export function invalidModuleNameReason(name: string): string | undefined {
