@@ -35,17 +35,24 @@ export async function denseMatrix(host: RunnerHost): Promise<Float32Array> {
     const offset = await pass(new Float32Array(n), 1);
     const dense = new Float32Array(m * n);
     const rowsPerChunk = Math.max(1, Math.floor(DENSE_CHUNK_ELEMENTS / Math.max(n, m)));
+    // An f16 module refuses inputs beyond 65504. Below 1: entries (with the bias) near the top of the range.
+    const scales = dtype === 'f16' ? [256, 1, 2 ** -8] : [2 ** 32, 256, 1, 2 ** -8];
     for (let start = 0; start < n; start += rowsPerChunk) {
-      const rows = Math.min(rowsPerChunk, n - start);
-      // An f16 module refuses inputs beyond 65504.
-      for (const scale of dtype === 'f16' ? [256, 1] : [2 ** 32, 256, 1]) {
-        const eye = new Float32Array(rows * n);
-        for (let r = 0; r < rows; r++) eye[r * n + start + r] = scale;
-        const cols = await pass(eye, rows);
-        if (scale > 1 && !cols.every(Number.isFinite)) continue;
-        // Row r of the result is f(s e_(start+r)): column start+r of M, times s, plus the bias.
-        for (let r = 0; r < rows; r++) for (let i = 0; i < m; i++) dense[i * n + start + r] = (cols[r * m + i] - offset[i]) / scale;
-        break;
+      // Each column takes the largest scale whose pass stays finite: one huge column costs the others no digits (QA2 s21
+      // Q56: its smaller scale was taken for the whole chunk).
+      let columns = Array.from({ length: Math.min(rowsPerChunk, n - start) }, (_, r) => start + r);
+      for (const [k, scale] of scales.entries()) {
+        const eye = new Float32Array(columns.length * n);
+        columns.forEach((j, r) => (eye[r * n + j] = scale));
+        const cols = await pass(eye, columns.length);
+        // Row r of the result is f(s e_j): column j of M, times s, plus the bias; one that overflowed runs again, smaller.
+        columns = columns.filter((j, r) => {
+          const y = cols.subarray(r * m, (r + 1) * m);
+          if (k < scales.length - 1 && !y.every(Number.isFinite)) return true;
+          for (let i = 0; i < m; i++) dense[i * n + j] = (y[i] - offset[i]) / scale;
+          return false;
+        });
+        if (columns.length === 0) break;
       }
     }
     return dense;

@@ -74,3 +74,24 @@ it.each(['webgpu', 'cpu'] as const)('%s: weights near 1e30 (the largest scale ov
     runner.destroy();
   }
 });
+
+// QA2 s21 Q56: the scale was chosen for all columns at once (one entry of 1e30 cost every column its digits beside a bias of
+// 1e4), and never below 1 (an entry of 1e38 beside a bias of 3e38 came back Infinity).
+it.each(['webgpu', 'cpu'] as const)('%s: each column takes its own scale, below 1 where an entry and the bias near the top of float32 need it', async (backend: Backend) => {
+  const checked = checkedMap('d', sum(dense(4, 3), bias(3)));
+  const weights = Float64Array.from([0, 1e-4, 1e-4, 2, 0.5, 1.2345678e-4, -1, 1, 1e-4, 3, 0.25, -1]);
+  for (const [big, b] of [[1e30, 1e4], [1e38, 3e38]] as const) {
+    weights[0] = big;
+    const tensors = new Map([['d.0.weight', Float64Array.from(weights, (v) => Math.fround(v))], ['d.1.bias', new Float64Array(3).fill(b)]]);
+    const runner = await runnerFor(backend, checked, tensors);
+    try {
+      const got = await runner.dense();
+      const want = referenceDense(checked.structure, tensors);
+      expect(Math.abs(got[0] - want[0]) / want[0], `${big}`).toBeLessThan(1e-4);
+      // The columns without the large entry, at the largest scale: to 1e-6 beside the bias of 1e4.
+      if (b === 1e4) for (const j of [1, 2, 3]) for (let i = 0; i < 3; i++) expect(Math.abs(got[i * 4 + j] - want[i * 4 + j]) / Math.abs(want[i * 4 + j]), `(${i}, ${j})`).toBeLessThan(1e-6);
+    } finally {
+      runner.destroy();
+    }
+  }
+});
