@@ -4,14 +4,17 @@ its sweep (monc tuned and untuned, the kernel set each ran, per-kernel times) wi
 dense and torch.compile runs of the same call (torch.json), and the host round trip by batch with
 PyTorch's pinned round trip of the same call (torch-host.json). The one-record-per-baseline `records`
 are then rebuilt by bench/results/s11/scripts/records.py.
-Run from the project root: python3 bench/results/s15/scripts/summarize.py && python3 bench/results/s11/scripts/records.py"""
+Run from the project root: python3 bench/results/s15/scripts/summarize.py && python3 bench/results/s11/scripts/records.py
+A later call with the same outputs (sweep, torch, host path) is folded in the same way by naming its folder:
+python3 bench/results/s15/scripts/summarize.py bench/results/s21/call-3 (session 21's H200 call)."""
 import json
 import sys
 
 sys.path.insert(0, 'bench/results')
 from sweep_records import apply_sweep, print_cases  # noqa: E402
 
-CALL = 'bench/results/s15/call-1'
+CALL = sys.argv[1].rstrip('/') if len(sys.argv) > 1 else 'bench/results/s15/call-1'
+LABEL = ' '.join(CALL.split('/')[-2:])
 PATH = 'bench/results/nvidia-h200.json'
 out = json.load(open(PATH))
 sweep = json.load(open(f'{CALL}/sweep.json'))
@@ -27,7 +30,7 @@ apply_sweep(out, sweep, f'{CALL}/sweep.json', compiled, fresh, f'{CALL}/torch.js
 host = json.load(open(f'{CALL}/host-path.json'))
 pinned = {r['batch']: r['ms'] for r in json.load(open(f'{CALL}/torch-host.json'))['records']}
 out['host_round_trip'] = [
-    dict(batch=h['batch'], build=h['build'], call='s15 call-1', modes_ms={m: round(v['medianMs'], 3) for m, v in h['modeMs'].items()},
+    dict(batch=h['batch'], build=h['build'], call=LABEL, modes_ms={m: round(v['medianMs'], 3) for m, v in h['modeMs'].items()},
          gc_count={m: v['gcCount'] for m, v in h['modeMs'].items()},
          pytorch_pinned_ms=round(pinned[h['batch']], 3), phases_ms={k: round(v, 3) for k, v in h.get('phaseMs', {}).items()})
     for h in host['records']]
