@@ -395,6 +395,9 @@ function measuredShape(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
  * row chunks, took 0.2102 in session 17 call 4); n = 16384's K(1, 128, 128, 128) (B = 4096) 0.3504
  * against 0.3961 (the default with acc16 alone 0.3777). Errors 3.3e-4 and 4.4e-4; the float64 check
  * gates it on other GPUs (ks-sgmat's f16SumTwin is the first factor's).
+ * The d = 4 defaults' f16-sum forms without pd (H200, session 21 call 2, bench/results/s21/call-2), against the default's
+ * 0.3507 / 0.1022 ms (1024 -> 4096's K(1, 1024, 256, 4) / 4096 -> 1024's K(1, 256, 256, 4)): acc16 0.4001 / 0.1161, with
+ * et 2 0.3998 / 0.1161, 64-row tiles (mr 4) with et 2 0.3468 (-1.1%, one call) / 0.1836 (+80%): not seeded.
  */
 export function stridedF16SumTwins(op: KsOp, limits: TargetLimits): readonly KsSgmatStridedSchedule[] {
   if (op.d === 1 || !hasF16Results(limits) || !stridedSgmatApplies(op, limits)) return [];

@@ -160,6 +160,14 @@
  *    prefetch registers beside 128 of sums). Operand loads per MMA are not what the strided factor waits on, nor are its
  *    8-byte runs: contiguous runs with the dense first factor's load ratio run no faster than ks-sgmat-strided.
  *
+ * Session 21 (H200, call 2, B = 16384, bench/results/s21/call-2, plan.json there), 4096 -> 1024's first factor K(4, 256, 1024, 1):
+ *  - Its f16-sum seed's 64 x 64 subgroup tiles double-buffered (db + dbu: one barrier per chunk) lost everywhere: 4 x 2 subgroups
+ *    in chunks of 16 0.2227 padded, 0.2352 not, 2 x 4 0.2327, 2 x 2 in chunks of 32 padded 0.3582, against the seed's 0.1703.
+ *  - Probes (sgmat-probe.ts, each a stage left out): the seed without its operands' global loads 0.1417, without them and their
+ *    workgroup stores 0.1441, without its epilogue 0.1545, without its matrix loads and MMAs 0.1801 (slower than the seed);
+ *    the f32-sum default (0.2207) 0.1618 without staging, 0.1725 without MMAs, 0.1971 without its epilogue. The f16-sum
+ *    first factor waits on its staged operands' global loads, not on the tensor cores or its workgroup stores.
+ *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
  * is the identity, and b and c are multiples of 16.

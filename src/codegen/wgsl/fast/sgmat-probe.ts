@@ -12,6 +12,11 @@
  *  - `fetch`: the staged operands' global loads (the stores into workgroup memory then store stale registers).
  *  - `stage`: those loads and the stores into workgroup memory (the barriers stay; matrix loads read what is there).
  *  - `mma`: the operands' matrix loads and the multiply-adds (the results stay zero).
+ * Measured (H200, session 21 call 2, B = 16384, bench/results/s21/call-2; ms, the schedule first, then without out /
+ * stage / fetch / mma): the d = 4 strided default at 1024 -> 4096 0.3507: 0.2740 / 0.2703 / 0.2941 / 0.3308, at 4096 -> 1024
+ * 0.1022: 0.0759 / 0.0844 / 0.0854 / 0.0973; n = 4096's strided default 0.2120: 0.1296 / 0.1478 / - / 0.2052; 4096 -> 1024's
+ * first factor, f16-sum seed 0.1703: 0.1545 / 0.1441 / 0.1417 / 0.1801 (ks-sgmat.ts, session 21). The strided factors wait
+ * on moving data through workgroup memory, the output stage most (a quarter to two fifths), not on the tensor cores (3-6%).
  * A probe's results are wrong by design, so a probe is never a candidate (the tuner never times one) and the families'
  * defaults never carry one; bench/monarch-goal.ts times a planned probe (a candidate plus `probe`) although its float64
  * check fails, and never takes it as a chain's best.
