@@ -95,15 +95,22 @@
  * and 72 rows lost with fewer bytes: neither the register cap nor the operand bytes alone bound this
  * kernel; it wants its 16 warps a SM (12 lost), and halving the chunk (twice the barriers) costs 7-8%.
  *
- * Session 21's `tv` (either layout; without grun, whose runs it would replace) stages each chunk as 4x4 blocks: an invocation loads 4 rows
- * × 4 δ of the source (4 β × 4 γ of the weights) as four vec4 runs, the same runs as the scalar-store
- * staging, into a mat4x4 and stores its transpose as 4 vec4s, 4 rows (β) of one δ (γ) each: a
- * quarter of the staging's shared-memory store instructions for the same prefetch registers.
- * Session 14's `pad` (conflict-free staging stores) gained 9-10%, so the stretch between the two
- * barriers, where a SM's one workgroup overlaps nothing, is priced by those stores.
- *
- * Session 21 also times the default with sgmat-probe.ts's bench-only probes (one stage left out of every
- * dispatch: out, fetch, stage, mma) to tell what this kernel waits for.
+ * Session 21 (H200, s21 call 2, bench/results/s21/call-2) staged the chunks as transposed 4x4 blocks
+ * (`tv`: 4 vec4 runs into a mat4x4, its transpose stored as 4 vec4s, a quarter of the staging's
+ * shared-memory stores for the same prefetch registers; code at dfc0452) and tried 4 δ a workgroup
+ * at the default's staged bytes per output (64 × 64 × 4 δ, two 256-invocation workgroups a SM) and
+ * at the first factor's (128 × 64 × 4 δ, 512): all lost. n=4096: the default 0.3863 ms, tv 0.4048,
+ * bcast 0.4180, bcast with tv 0.4264; 64 × 64 × 4 δ 0.4964 (tv 0.5175, bcast tv 0.5538), chunks of
+ * 16 0.5604 (tv 0.5801); 128 × 64 × 4 δ 0.5848 (tv 0.5927), chunks of 16 unpadded 0.5890. n=16384:
+ * 0.6759, tv 0.6964, bcast 0.6992, bcast tv 0.6928; 4 δ 0.8470-1.0060. With 4 δ each (row, γ) run is
+ * 16 bytes, half a sector, so every source sector crosses from L2 twice: that costs more than any
+ * overlap two workgroups a SM buy. The probes (sgmat-probe.ts: one stage left out of every dispatch)
+ * of the default: n=4096 without the multiply-adds 0.2804, without the staging 0.3030, without
+ * the epilogue 0.3112, without the global loads 0.3154; n=16384 0.4738, 0.5024, 0.6263, 0.5360.
+ * Each stage alone is 19-27% of n=4096's time and their savings sum to 68% of it: the stages of a
+ * SM's one workgroup run one after another rather than under each other (where the first factor's
+ * four workgroups a SM overlap theirs), and n=4096's epilogue, after only 8 chunks, is as dear as
+ * its staging.
  *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
@@ -136,8 +143,7 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // the staged tiles, one barrier per chunk) lost wherever the H100 timed it and left the
   // candidates in session 12. With bcast, `el` (a flag): the epilogue's cooperative passes as a
   // WGSL loop (below). With pl, `ku` (a flag): each chunk's γ written out (staged-sum.ts chunkSteps).
-  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above). Without
-  // grun, `tv` (a flag, session 21): the staging in transposed 4x4 blocks (below).
+  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above).
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -172,10 +178,6 @@ function isPlanes(s: KsDtiledSchedule): boolean {
 
 function isPadded(s: KsDtiledSchedule): boolean {
   return s.pad === true;
-}
-
-function isTransposed(s: KsDtiledSchedule): boolean {
-  return s.tv === true;
 }
 
 /**
@@ -247,7 +249,6 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     (!isLooped(s) || isBcast(s)) &&
     (s.ku !== true || isPlanes(s)) &&
     (!isPadded(s) || !isBcast(s)) &&
-    (!isTransposed(s) || !isGrun(s)) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -286,9 +287,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const unrolled = [...planed, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, ku: true }));
   // Then (session 14) the δ-fastest planed ones, with ku or not, with padded staging (`pad`).
   const padded = [...planed, ...unrolled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
-  // Then (session 21) the padded ones and the written-out bcast ones that read no runs with the staging in transposed blocks (`tv`).
-  const transposed = [...padded, ...unrolled.filter((s) => isBcast(s) && !isGrun(s))].map((s): KsDtiledSchedule => ({ ...s, tv: true }));
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...transposed];
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded];
 }
 
 /**
@@ -338,9 +337,6 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const wSlot = (k: U32Expr, dd: U32Expr, line4: U32Expr) => (L ? bcastSlot(ws, L.wPlane, k, sum(mul(dd, L.wLine / 4), line4)) : slot(ws, TB, k, line4, dd));
 
   const V = TD / 4;
-  // The source vec4 of δ 4·dv .. 4·dv + 3 (from delta0) at batch row row0 + r, γ k0 + k.
-  const srcVec = (r: U32Expr, k0: U32Expr, k: U32Expr, dv: U32Expr) =>
-    toF32(st, `${n.src}[${sum(div(sum(mul(`min(${sum('row0', r)}, batch - 1u)`, inSize), mul('alpha', c * d), mul(sum(k0, k), d), 'delta0'), 4), dv)}]`, true);
   const srcCopy: StagedCopy = {
     count: TK * TR * V,
     register: 'vec4<f32>',
@@ -348,11 +344,12 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
       isGrun(schedule)
         ? [`let dv = ${mod('e', V)};`, `let k = ${mod('e', TK)};`, `let r = ${mod(div('e', TK), TR)};`]
         : [`let dv = ${mod('e', V)};`, `let r = ${mod(div('e', V), TR)};`, `let k = ${div('e', V * TR)};`],
-    load: (v, k0) => [`${v} = ${srcVec('r', k0, 'k', 'dv')};`],
+    load: (v, k0) => [
+      `${v} = ${toF32(st, `${n.src}[${sum(div(sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0'), 4), 'dv')}]`, true)};`,
+    ],
     store: (v) => LANES.map((l, q) => `${xSlot('k', sum('dv * 4u', u(q)), 'r / 4u')}[r % 4u] = ${v}.${l};`),
   };
-  const wRowAt = (bb: U32Expr) => sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', bb), c));
-  const wRow = wRowAt('bb');
+  const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
   const wCopy: StagedCopy = wVec
     ? {
         count: TD * TB * (TK / 4),
@@ -368,44 +365,11 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
         load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(wRow, k0, 'k')}]`, false)};`],
         store: (v) => [`${wSlot('k', 'dd', 'bb / 4u')}[bb % 4u] = ${v};`],
       };
-  /**
-   * `tv` (session 21): one copy of 4x4 blocks, the source's first (4 rows × 4 δ at one γ), then the
-   * weights' (4 β × 4 γ of one δ), so the two spread over the invocations together. An item loads
-   * its block as four vec4 runs (the same runs as the two copies above) into a mat4x4 register and
-   * stores the transpose's columns, each 4 rows (4 β) of one δ (one γ) as the staged tiles hold
-   * them: 4 vec4 stores where the copies above make 16 scalar ones, the same prefetch registers.
-   */
-  const srcBlocks = TK * (TR / 4) * V;
-  // Item e's block and its lines: the source's (δ vec4 dv, rows 4·r4.., γ k) or the weights' (δ dd, β 4·b4.., γ 4·kv..).
-  const blockItem = (src: readonly string[], w: readonly string[]): string[] => [
-    `if (e < ${u(srcBlocks)}) {`,
-    ...[`let dv = ${mod('e', V)};`, `let r4 = ${mod(div('e', V), TR / 4)};`, `let k = ${div('e', V * (TR / 4))};`, ...src].map((l) => `  ${l}`),
-    '} else {',
-    ...[`let f = e - ${u(srcBlocks)};`, `let kv = ${mod('f', TK / 4)};`, `let b4 = ${mod(div('f', TK / 4), TB / 4)};`, `let dd = ${div('f', (TK / 4) * (TB / 4))};`, ...w].map((l) => `  ${l}`),
-    '}',
-  ];
-  const blockCopy: StagedCopy = {
-    count: srcBlocks + TD * (TB / 4) * (TK / 4),
-    register: 'mat4x4<f32>',
-    item: () => [],
-    load: (v, k0) =>
-      blockItem(
-        LANES.map((_, i) => `${v}[${i}] = ${srcVec(sum(mul('r4', 4), u(i)), k0, 'k', 'dv')};`),
-        LANES.map((_, i) => `${v}[${i}] = ${toF32(st, `${n.params}[${sum(div(sum(wRowAt(sum(mul('b4', 4), u(i))), k0), 4), 'kv')}]`, true)};`),
-      ),
-    store: (v) => [
-      `let tq = transpose(${v});`,
-      ...blockItem(
-        LANES.map((_, q) => `${xSlot('k', sum('dv * 4u', u(q)), 'r4')} = tq[${q}];`),
-        LANES.map((_, q) => `${wSlot(sum('kv * 4u', u(q)), 'dd', 'b4')} = tq[${q}];`),
-      ),
-    ],
-  };
   // A bench-only probe (sgmat-probe.ts; session 21) leaves one stage out of every dispatch; the
   // δ-fastest form's epilogue has no barrier, so only it takes `out`.
   const probe = probeOf(schedule);
   invariant(probe !== 'out' || !L, 'ks-dtiled: the out probe needs the δ-fastest form');
-  const stage = staging('pf', T, (isTransposed(schedule) && wVec ? [blockCopy] : [srcCopy, wCopy]).map((copy) => probedCopy(copy, probe)));
+  const stage = staging('pf', T, [srcCopy, wCopy].map((copy) => probedCopy(copy, probe)));
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => acc(i, j))).flat();
@@ -518,7 +482,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     family: 'ks-dtiled',
     ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad', 'tv']),
+    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
     ...decodeProbe(s),
   }),
