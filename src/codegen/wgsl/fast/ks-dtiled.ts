@@ -102,15 +102,15 @@
  * at the first factor's (128 × 64 × 4 δ, 512): all lost. n=4096: the default 0.3863 ms, tv 0.4048,
  * bcast 0.4180, bcast with tv 0.4264; 64 × 64 × 4 δ 0.4964 (tv 0.5175, bcast tv 0.5538), chunks of
  * 16 0.5604 (tv 0.5801); 128 × 64 × 4 δ 0.5848 (tv 0.5927), chunks of 16 unpadded 0.5890. n=16384:
- * 0.6759, tv 0.6964, bcast 0.6992, bcast tv 0.6928; 4 δ 0.8470-1.0060. With 4 δ each (row, γ) run is
- * 16 bytes, half a sector, so every source sector crosses from L2 twice: that costs more than any
- * overlap two workgroups a SM buy. The probes (sgmat-probe.ts: one stage left out of every dispatch)
- * of the default: n=4096 without the multiply-adds 0.2804, without the staging 0.3030, without
- * the epilogue 0.3112, without the global loads 0.3154; n=16384 0.4738, 0.5024, 0.6263, 0.5360.
- * Each stage alone is 19-27% of n=4096's time and their savings sum to 68% of it: the stages of a
- * SM's one workgroup run one after another rather than under each other (where the first factor's
- * four workgroups a SM overlap theirs), and n=4096's epilogue, after only 8 chunks, is as dear as
- * its staging.
+ * 0.6759, tv 0.6964, bcast 0.6992, bcast tv 0.6928; 4 δ 0.8470-1.0060. With 4 δ each (row, γ) run
+ * is 16 bytes, half a sector, so each source sector likely crosses from L2 twice; whatever the
+ * cause, two workgroups a SM did not buy it back. The probes (sgmat-probe.ts: one stage left out of
+ * every dispatch) of the default: n=4096 without the multiply-adds 0.2804, without the staging
+ * 0.3030, without the epilogue 0.3112, without the global loads alone 0.3154; n=16384 0.4738,
+ * 0.5024, 0.6263, 0.5360. At n=4096 each is 19-27% of the time and the three disjoint ones
+ * (multiply-adds, staging, epilogue) save 68% together, which suggests a SM's one workgroup runs
+ * its stages one after another rather than under each other (the first factor's four workgroups a
+ * SM can overlap theirs); there the epilogue, after only 8 chunks, costs about what the staging does.
  *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
