@@ -15,29 +15,34 @@ import { dirname, join } from 'node:path';
 /**
  * Signals that end a watch (Ctrl-C, a process manager's stop). `vite build --watch` leaves them to Node's default, which
  * ends the process without closeWatcher or an 'exit' event: the trigger's folder stayed in the temporary folder (QA2 s21
- * Q52). While it exists a handler removes it, then lets the signal end the process as it would have.
+ * Q52). Where no handler has them when the trigger is made, one of ours removes the folder, then lets the signal end the
+ * process as it would have. Where the bundler handles them (`rollup -w`, through signal-exit, which acts only while its
+ * handlers are the only ones, then runs closeWatcher), ours would keep the process alive: none is added (REV s21 1).
  */
 const ENDING_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 export class MissingPaths {
   private readonly watchers = new Map<string, FSWatcher>();
   private triggerFile: string | undefined;
+  /** An ending signal came: a trigger made after it (a rebuild the folder's removal started) gets no handler again. */
+  private ending = false;
 
   private readonly onSignal = (signal: NodeJS.Signals): void => {
-    this.close();
-    // Without ours no handler is left: the default action (the end of the process) is what the signal meant. A handler of
-    // the bundler's or the user's stays in charge instead.
+    this.ending = true;
+    this.removeTrigger();
+    // Without ours no handler is left: the default action (the end of the process) is what the signal meant. A handler
+    // added after ours stays in charge instead.
     if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
   };
 
-  private readonly onExit = (): void => this.close();
+  private readonly onExit = (): void => this.removeTrigger();
 
   /** The file the bundler should watch for every spec that follows a path (created on first use). */
   trigger(): string {
     if (this.triggerFile === undefined) {
       this.triggerFile = join(mkdtempSync(join(tmpdir(), 'monc-watch-')), 'trigger');
       writeFileSync(this.triggerFile, '');
-      for (const signal of ENDING_SIGNALS) process.on(signal, this.onSignal);
+      if (!this.ending) for (const signal of ENDING_SIGNALS) if (process.listenerCount(signal) === 0) process.on(signal, this.onSignal);
       process.on('exit', this.onExit);
     }
     return this.triggerFile;
@@ -56,6 +61,11 @@ export class MissingPaths {
   close(): void {
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
+    this.removeTrigger();
+  }
+
+  /** Removes the trigger's folder and the handlers that would have removed it. */
+  private removeTrigger(): void {
     if (this.triggerFile !== undefined) rmSync(dirname(this.triggerFile), { recursive: true, force: true });
     this.triggerFile = undefined;
     for (const signal of ENDING_SIGNALS) process.off(signal, this.onSignal);

@@ -39,18 +39,52 @@ it('makes no trigger when every watched path exists', () => {
   expect(existsSync(dirname(trigger))).toBe(false);
 });
 
-it.each(['SIGINT', 'SIGTERM'] as const)('%s while a path is followed: the trigger folder is removed and the process ends by the signal', async (signal) => {
-  // The class as a process running a watch has it (the source bundled for node).
+/** The class bundled for node, and a script that follows a missing path as a watch does, printing the trigger's path. */
+async function watchScript(): Promise<string> {
   const lib = join(work, 'missing-paths.mjs');
   await esbuild.build({ entryPoints: [join(import.meta.dirname, '../../src/plugin/missing-paths.ts')], bundle: true, platform: 'node', format: 'esm', outfile: lib, logLevel: 'silent' });
   const script = join(work, 'watch.mjs');
-  writeFileSync(script, `import { MissingPaths } from './missing-paths.mjs';\nconst m = new MissingPaths();\nm.follow([process.argv[2]]);\nconsole.log(m.trigger());\nsetInterval(() => {}, 1000);\n`);
-  const child = spawn(process.execPath, [script, join(work, 'db', 'tuning.json')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: work } });
+  // With `bundler`, a handler of the bundler's is there first, acting as Rollup's signal-exit does: only while its handler
+  // is the only one, then closing the watch (closeWatcher) and exiting.
+  writeFileSync(
+    script,
+    `import { MissingPaths } from './missing-paths.mjs';
+const m = new MissingPaths();
+if (process.argv[3] === 'bundler') for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => { if (process.listenerCount(s) === 1) { m.close(); process.exit(130); } });
+m.follow([process.argv[2]]);
+console.log(m.trigger());
+setInterval(() => {}, 1000);
+`,
+  );
+  return script;
+}
+
+/** Runs the script (`bundler`: with the bundler's handler), sends `signal` once the trigger exists; how it ended, and the trigger. */
+async function endBy(signal: NodeJS.Signals, bundler: boolean): Promise<{ ended: [number | null, string | null]; trigger: string }> {
+  const script = await watchScript();
+  const child = spawn(process.execPath, [script, join(work, 'db', 'tuning.json'), ...(bundler ? ['bundler'] : [])], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TMPDIR: work } });
   const trigger = await new Promise<string>((ok) => child.stdout.once('data', (d: Buffer) => ok(d.toString().trim())));
   expect(existsSync(trigger)).toBe(true);
   expect(dirname(dirname(trigger))).toBe(work);
   const ended = new Promise<[number | null, string | null]>((ok) => child.once('exit', (code, by) => ok([code, by])));
   child.kill(signal);
-  expect(await ended).toEqual([null, signal]);
+  const timeout = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  try {
+    return { ended: await ended, trigger };
+  } finally {
+    clearTimeout(timeout);
+  }
+}
+
+it.each(['SIGINT', 'SIGTERM'] as const)('%s while a path is followed and nothing else handles it (vite build --watch): the folder is removed, the process ends by the signal', async (signal) => {
+  const { ended, trigger } = await endBy(signal, false);
+  expect(ended).toEqual([null, signal]);
+  expect(existsSync(dirname(trigger))).toBe(false);
+}, 30_000);
+
+// REV s21 1: a handler of ours beside Rollup's signal-exit kept `rollup -w` running through Ctrl-C and SIGTERM.
+it.each(['SIGINT', 'SIGTERM'] as const)("%s where the bundler handles it (rollup -w): its handler ends the watch, which removes the folder", async (signal) => {
+  const { ended, trigger } = await endBy(signal, true);
+  expect(ended).toEqual([130, null]);
   expect(existsSync(dirname(trigger))).toBe(false);
 }, 30_000);
