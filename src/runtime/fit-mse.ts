@@ -131,6 +131,21 @@ export interface CpuFitHost {
  */
 const CPU_FIT_SLICE_MS = 50;
 
+/**
+ * A turn of the event loop through a message, not a timer: browsers throttle chained timers in hidden tabs (to 1 s, later
+ * 1 min: a fit yielding by setTimeout crawled there, REV s21 3); messages are not throttled.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(undefined);
+  });
+}
+
 /** The fit on the cpu backend: the steps as a user would write them with forward, backward and an optimizer, in float64. */
 export async function cpuFitMse(host: CpuFitHost, optimizer: Optimizer, x: Float32Array, target: Float32Array, plan: FitPlan, options: FitMseOptions): Promise<FitMseResult> {
   const { map } = host;
@@ -141,7 +156,7 @@ export async function cpuFitMse(host: CpuFitHost, optimizer: Optimizer, x: Float
     // Between steps: a destroy() that ran meanwhile rejects the fit at the next forward pass, the parameters those of the
     // last step.
     if (Date.now() - sliceStart >= CPU_FIT_SLICE_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await yieldToEventLoop();
       sliceStart = Date.now();
     }
     const picked = next();

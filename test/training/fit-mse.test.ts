@@ -9,7 +9,7 @@
  * host loop exactly. It stops at the step where the host loop meets a non-finite loss, and names
  * the first parameter that leaves an f16 module's range.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { compileKernelsOfModule } from '../../src/compile-kernels.js';
 import { checkSource } from '../../src/dsl/index.js';
 import { FitStopped, type FitMseOptions } from '../../src/runtime/fit-mse.js';
@@ -175,6 +175,23 @@ it('fitMse on cpu lets timers run during a long fit, and a destroy() meanwhile r
   expect(ticks).toBeGreaterThan(1);
   expect(steps).toBeGreaterThan(0);
   expect(steps).toBeLessThan(10_000_000);
+});
+
+// REV s21 3: yielding by setTimeout, the fit crawled in a hidden tab (browsers throttle chained timers to 1 s, then 1 min).
+it('fitMse on cpu yields through a message, not a timer: with timers frozen a fit of several slices still ends', async () => {
+  const p = await problem(SPEC, 'sq', 'cpu', 20);
+  const runner = await p.open();
+  vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'setImmediate'] });
+  try {
+    const started = Date.now();
+    const result = await runner.fitMse(p.x, p.target, { steps: 20_000, optimizer: { kind: 'sgd', lr: 0.001 } });
+    expect(result.steps).toBe(20_000);
+    // Long enough to have yielded (every 50 ms).
+    expect(Date.now() - started).toBeGreaterThan(100);
+  } finally {
+    vi.useRealTimers();
+    runner.destroy();
+  }
 });
 
 it('fitMse without options (a call from JavaScript) is a user error, on cpu and webgpu', async () => {
