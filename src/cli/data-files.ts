@@ -29,8 +29,8 @@ export interface ArrayFromFile {
   readonly shownAs: string;
 }
 
-/** A .npy dtype's precision: `<f2`, `<f4`; `<f8`, integers and booleans are held exactly in float64. */
-const NPY_PRECISION: Readonly<Record<string, SourcePrecision>> = { '<f2': 'f16', '<f4': 'f32' };
+/** A .npy dtype's precision by kind and size, whatever its byte-order mark (`|f2` reads as `<f2`): `f8`, integers and booleans are held exactly in float64. */
+const NPY_PRECISION: Readonly<Record<string, SourcePrecision>> = { f2: 'f16', f4: 'f32' };
 const SAFETENSORS_PRECISION: Readonly<Record<SafetensorsReadDtype, SourcePrecision>> = { F16: 'f16', BF16: 'bf16', F32: 'f32', F64: 'f64' };
 
 /** Tensor names listed in an error message about a file that lacks the one asked for. */
@@ -50,7 +50,7 @@ export async function readArrayFile(path: string, tensor?: string): Promise<Arra
   const safetensors = !npy && (looksLikeSafetensors(head.bytes, head.size) || tensor !== undefined || path.endsWith('.safetensors'));
   if (!safetensors) {
     const array = await readNpyFile(path);
-    return { shape: array.shape, data: array.data, precision: NPY_PRECISION[array.dtype] ?? 'f64', shownAs: path };
+    return { shape: array.shape, data: array.data, precision: NPY_PRECISION[array.dtype.slice(1)] ?? 'f64', shownAs: path };
   }
   let name = tensor;
   const [found] = readSafetensorsTensors(path, (index) => {

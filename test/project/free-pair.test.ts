@@ -103,13 +103,17 @@ describe('monc project warns with W0801 on a heuristic, not on an exact form', (
   // Session 20's gap: f16 data, read into float32, was judged at float32's tolerance and warned at its own rounding (1.3e-4).
   it("a W of a sum's class as f16 data (.npy <f2, safetensors F16): reached at its own rounding, no warning; a Gaussian f16 W still warns", async () => {
     const s = sum([monarch(24, 24, 4, 'a'), lowrank(24, 24, 2, 'b')]);
+    // The same data with the byte-order mark NumPy omits for single bytes, which the reader takes as '<' (REV s21 7).
+    const unmarked = writeNpy(denseOf(s, randomParams(s, 4)), [24, 24], '<f2');
+    unmarked.set(new TextEncoder().encode("'|f2'"), new TextDecoder('latin1').decode(unmarked.subarray(0, 64)).indexOf("'<f2'"));
     const files = [
       ['ms.npy', writeNpy(denseOf(s, randomParams(s, 2)), [24, 24], '<f2')],
+      ['ms-unmarked.npy', unmarked],
       ['ms.safetensors', writeSafetensors(new Map([['w', { shape: [24, 24], data: denseOf(s, randomParams(s, 3)) }]]), { dtype: 'F16' })],
       ['gauss.npy', writeNpy(gaussianMatrix(24, 24, 4), [24, 24], '<f2')],
     ] as const;
     for (const [name, bytes] of files) writeFileSync(scratch.path(name), bytes);
-    for (const name of ['ms.npy', 'ms.safetensors']) {
+    for (const name of ['ms.npy', 'ms-unmarked.npy', 'ms.safetensors']) {
       const object = await cliJson(['project', spec, '--map', 'ms', '--dense', scratch.path(name), '--out', scratch.path('ms.out.safetensors')]);
       expect(object, name).not.toHaveProperty('diagnostics');
       // Not W itself: its f16 rounding is left, above float32's 1e-5 (where the warning came from) and below f16's 3e-3.
