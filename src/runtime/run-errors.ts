@@ -40,6 +40,14 @@ export function deviceLost(device: GPUDevice): Promise<never> {
   return lossOf(device).promise;
 }
 
+/**
+ * Starts watching `device` for its loss (deviceLost's record, made once), so that `checkDevice` throws the loss once it
+ * has come: for callers that race nothing but check after failures (the tuner's candidates).
+ */
+export function watchDevice(device: GPUDevice): void {
+  lossOf(device);
+}
+
 /** Throws the device-lost MoncError (kind 'device') when `device` is known to be lost: each call's first check. */
 export function checkDevice(device: GPUDevice): void {
   const { error } = lossOf(device);

@@ -26,7 +26,7 @@ import type { PatternLayout } from '../manifest/pattern.js';
 import { noPattern, patternBuffer } from '../runtime/pattern-buffers.js';
 import { paddedBytes } from '../runtime/buffer.js';
 import { timePasses } from '../runtime/timing.js';
-import { checkDevice, deviceLost } from '../runtime/run-errors.js';
+import { checkDevice, watchDevice } from '../runtime/run-errors.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry } from './db.js';
 import { checkProgramTuning } from './tune-arguments.js';
@@ -183,7 +183,7 @@ export async function tuneBackwardProgram(device: GPUDevice, adapter: AdapterIde
   // What monc tune (and tuneMaps) refuse, refused here too before any work (tune-arguments.ts).
   checkProgramTuning('tuneBackwardProgram', device, adapter, program, options, 'backward');
   // As tuneProgram: a loss before or during the search ends it (bench.usable).
-  deviceLost(device);
+  watchDevice(device);
   const storage = options.storage ?? program.dtype;
   const tol = PRECISION_TOLERANCE[storage];
   const max = Math.max(1, options.maxCandidates ?? DEFAULT_MAX_CANDIDATES);

@@ -25,7 +25,7 @@ import { storageLimits } from './seeds.js';
 import { checkProgramTuning } from './tune-arguments.js';
 import { tunePlans, type Plan } from './tune-plans.js';
 import { deviceCapabilities } from '../runtime/device.js';
-import { checkDevice, deviceLost } from '../runtime/run-errors.js';
+import { checkDevice, watchDevice } from '../runtime/run-errors.js';
 
 export interface TuneOptions {
   readonly batch: number;
@@ -93,7 +93,7 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
   // What monc tune (and tuneMaps) refuse, refused here too before any work (tune-arguments.ts).
   checkProgramTuning('tuneProgram', device, adapter, program, options, 'forward');
   // Watched from here on, so that a candidate failing on a device lost before or during the search ends it (bench.usable).
-  deviceLost(device);
+  watchDevice(device);
   const storage = options.storage ?? program.dtype;
   const tol = PRECISION_TOLERANCE[storage];
   const max = Math.max(1, options.maxCandidates ?? DEFAULT_MAX_CANDIDATES);

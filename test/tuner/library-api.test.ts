@@ -226,7 +226,7 @@ describe('tuneMaps (monc)', () => {
   });
 
   // QA2 s21 Q54: on a lost device tuneMaps resolved, every candidate "rejected" with an empty message.
-  it('rejects with the loss (kind device) on a device lost before the call, forward and backward', async () => {
+  it('rejects with the loss (kind device) on a device lost before the call (forward and backward) or during the search', async () => {
     const gpu = await requestMoncDevice();
     gpu.device.destroy();
     await gpu.device.lost;
@@ -237,6 +237,11 @@ describe('tuneMaps (monc)', () => {
       expect(isMoncError(error, 'device'), String(error)).toBe(true);
       expect((error as Error).message).toMatch(/^WebGPU device lost \(destroyed\)/);
     }
+    // Lost during the search (destroyed at the first candidate's progress line): the next candidate's failure ends it.
+    const live = await requestMoncDevice();
+    const during = await tuneMaps(live, programs, { batch: 4, maxCandidates: 4, repeats: 1, forwardOnly: true, onProgress: () => live.device.destroy() }).catch((e: unknown) => e);
+    expect(isMoncError(during, 'device'), String(during)).toBe(true);
+    expect((during as Error).message).toMatch(/^WebGPU device lost \(destroyed\)/);
     const backward = compileBackward(programs[0]);
     const error = await tuneBackwardProgram(gpu.device, adapterIdentity(gpu.adapter, gpu.device), backward, { batch: 4, maxCandidates: 1, repeats: 1, limits: deviceTargetLimits(gpu.device) }).catch((e: unknown) => e);
     expect(isMoncError(error, 'device'), String(error)).toBe(true);
