@@ -178,10 +178,10 @@ const RUNTIME_BUDGET = 30_000;
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
 /**
- * The block-sparse page's margin under RUNTIME_BUDGET, at most (bytes): the page of every module monc builds must stay
+ * The block-sparse page's ceiling under RUNTIME_BUDGET (bytes), for the margin RUNTIME_MARGIN_BUDGET keeps on the forward page: the page of every module monc builds must stay
  * within issue 9's bound as bundled elsewhere too, and session 20 left it 8 bytes short of it (29,992).
  */
-const SPARSE_PAGE_MARGIN_BUDGET = 29_900;
+const SPARSE_PAGE_CEILING = 29_900;
 
 /** The opt-in parts: none of these files is in a forward-only page. */
 const TRAINING = ['src/runtime/training.ts', 'src/runtime/gpu-backward.ts', 'src/runtime/optimizer.ts'];
@@ -238,7 +238,7 @@ describe('the browser bundle (one file, no splitting) of a generated module and 
     console.info(`${report('monc in a page with a block-sparse module too', monc)}\nthe block-sparse support adds ${sum(monc) - sum(dense.monc)} bytes`);
     // Issue 9's bound holds for a page of any module monc builds, block-sparse maps included (QA2 s10 B5).
     expect(sum(monc)).toBeLessThanOrEqual(RUNTIME_BUDGET);
-    expect(sum(monc), `the margin under ${RUNTIME_BUDGET} bytes`).toBeLessThanOrEqual(SPARSE_PAGE_MARGIN_BUDGET);
+    expect(sum(monc), `the block-sparse page's ceiling, ${SPARSE_PAGE_CEILING} bytes (a margin under ${RUNTIME_BUDGET})`).toBeLessThanOrEqual(SPARSE_PAGE_CEILING);
     // The page as the browser would load it, on this process's WebGPU device (Dawn's globals).
     const device = await getTestDevice();
     const page = (await import(/* @vite-ignore */ pathToFileURL(file).href)) as Record<string, BundledMap>;
