@@ -77,6 +77,15 @@ describe('monc tune', () => {
     expect(['ks-pair-fused', 'ks-chain-fused']).toContain(kernels[2].schedule.family);
   });
 
+  it('--json holds only keys that files.md documents, at the top and in each kernel (QA3 s21 Q72)', () => {
+    const doc = readFileSync(new URL('../../docs/files.md', import.meta.url), 'utf8');
+    const bullet = /^- \*\*`--json`\.\*\* `monc tune --json`[\s\S]*?(?=\n- |\n\n)/m.exec(doc)?.[0] ?? '';
+    const object = JSON.parse(tune.stdout) as Record<string, unknown>;
+    const keys = [...Object.keys(object), ...tuned.maps.flatMap((m) => [...Object.keys(m), ...m.kernels.flatMap((k) => Object.keys(k))])];
+    expect(keys).toContain('usedByBuild');
+    expect([...new Set(keys)].filter((key) => !bullet.includes(`\`${key}\``))).toEqual([]);
+  });
+
   it("tries every applicable family's own default even when the search is capped below their number", async () => {
     // Op 1 of monarch(nblocks: 8) on 64 is K(1, 8, 8, 8): ks-direct, ks-tiled, ks-dvec and
     // ks-dtiled (d a multiple of 4) all apply; --max-candidates 2 must not drop the measured-best shapes.
