@@ -14,6 +14,7 @@ import { writeNpy } from '../../src/runtime/formats/npy.js';
 import { writeSafetensors } from '../../src/runtime/formats/safetensors.js';
 import { WgslError } from '../../src/runtime/pipeline-cache.js';
 import { isMoncError, type ErrorKind } from '../../src/util/error.js';
+import { getTestDevice } from '../support/gpu.js';
 import { cli, scratchDir, type CliRun } from './helpers.js';
 
 // The error each run ends with, as `main` hands it to `reportError`: which kind it really is.
@@ -110,5 +111,15 @@ describe('each kind of error exits with its code', () => {
     expect(r.code).toBe(1);
     const { error } = JSON.parse(r.stdout);
     expect(error).toMatchObject({ kind: 'user', diagnostics: [{ code: 'E0303', severity: 'error', line: 1, column: 18 }] });
+  });
+
+  // QA3 s21 Q70: the one `device` error a command reaches on a test adapter without shader-f16 (SwiftShader).
+  it('a device error (tune of an f16 module without shader-f16) is kind device, and "user" in --json (install.md)', async (context) => {
+    if ((await getTestDevice()).features.has('shader-f16')) context.skip('this adapter has shader-f16');
+    writeFileSync(out('h.mon'), 'module h\ndtype f16\nmap h : 4 -> 4 = dense()\n');
+    const r = await cli(['tune', out('h.mon'), '--db', out('h-db.json'), '--json']);
+    expect(isMoncError(reportedErrors.at(-1), 'device'), String(reportedErrors.at(-1))).toBe(true);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error).toMatchObject({ kind: 'user', message: expect.stringMatching(/is f16 and this adapter \(.*\) has no shader-f16/) });
   });
 });
