@@ -1,11 +1,12 @@
 /**
- * Bench-only diagnostics of the tensor-core families (ks-sgmat, ks-sgmat-strided; the f32 strided factor's ks-dtiled
- * takes the same helpers, session 21): a schedule's `probe` names one
+ * Bench-only stage probes, first of the tensor-core families (ks-sgmat, ks-sgmat-strided), then also of the f32 strided
+ * factor's ks-dtiled (session 21): a schedule's `probe` names one
  * stage of its kernel, whose WGSL then runs only under `if (batch == 0xffffffffu)`. That test is uniform and never
  * holds in a dispatch (2^32 - 1 rows are far beyond any binding's size) but the compiler cannot decide it, so the stage's
  * code and the values it feeds stay live while its cost leaves the timing. (Not `batch == 0u`: the kernels' tests
  * `r0 < batch` before their stages would let the compiler prove that false and delete the stage with what feeds it.) Timed beside the same schedule without the probe, each probe
- * tells what one stage costs (issue 11: where the d = 4 strided factor, at about 100 TFLOP/s, and 4096 -> 1024's first
+ * indicates what one stage costs; only indicates, since the compiler also schedules what is left differently (one probe
+ * ran slower than its whole kernel: 0.1801 against 0.1703 ms), so the differences do not add up (issue 11: where the d = 4 strided factor, at about 100 TFLOP/s, and 4096 -> 1024's first
  * factor, at about 160-200, spend their time; session 20 asked for the strided factor without its output stage).
  *  - `out`: the epilogue (result tiles through workgroup memory, the global stores); a barrier stays in its place
  *    where a row chunk follows, so the next chunk's staging still waits for every subgroup.
