@@ -88,20 +88,15 @@
 import { writeFileSync } from 'node:fs';
 import { gcsBetween, piecewiseGetMappedRangeMs } from './mapping.js';
 import { streamTimeline } from './host-timeline.js';
+import { hostRunner, randomArray, relativeError, stagingStream, type Mode } from './host-modes.js';
 import { nodeGpu } from './node-gpu.js';
-import { compileKernels, type TuningLookup } from '../src/compile-kernels.js';
-import { defaultSchedule } from '../src/codegen/wgsl/families.js';
-import type { Op } from '../src/ir/ir.js';
-import { deviceTargetLimits } from '../src/runtime/device.js';
 import { executeProgram } from '../src/runtime/cpu-executor.js';
-import { MapRunner } from '../src/runtime/map-runner.js';
+import type { MapRunner } from '../src/runtime/map-runner.js';
 // Stagings and forward's chunkRows: the opt-in entry monc/runtime/host-io.
 import '../src/runtime/host-io-entry.js';
 import type { ForwardStaging } from '../src/runtime/host-io.js';
 import { HOST_PIPELINE, readInPieces } from '../src/runtime/pipelined-forward.js';
-import { packParams } from '../src/runtime/params.js';
 import { hasTimestamps, timeComputePasses } from '../src/runtime/timing.js';
-import { mulberry32 } from '../src/util/random.js';
 
 const argv = process.argv.slice(2);
 // The last of a repeated flag: call.sh's HOST_FLAGS, after its defaults, override them.
@@ -134,20 +129,6 @@ const PHASE_CHUNK_BYTES = Number(arg('--phase-chunk-mib') ?? 8) * 2 ** 20;
 /** Rows checked against the float64 executor (all of them below this). */
 const CHECK_ROWS = 64;
 const SPEC = `module host\nmap m : ${N} -> ${N} = monarch(nblocks: ${NBLOCKS})\n`;
-
-function randomArray(n: number, random: () => number): Float32Array {
-  return Float32Array.from({ length: n }, () => random() * 2 - 1);
-}
-
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  return diff / scale;
-}
 
 function medianOf(samples: number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -429,9 +410,6 @@ function chunkedSubmit(
   return { run: () => submit(record), destroy: () => chunks.forEach((c) => c.buffers.forEach((b) => b.destroy())) };
 }
 
-/** One round trip of a mode; `timed` brackets the part that counts. */
-type Mode = (timed: (body: () => Promise<Float32Array>) => Promise<Float32Array>) => Promise<Float32Array>;
-
 /** `mode` run with the one-piece round trip's result read in pieces of `readBytes` (restored after each call). */
 function readingBy(readBytes: number, mode: Mode): Mode {
   return async (timed) => {
@@ -477,50 +455,6 @@ function stagingRing(runner: MapRunner, x: Float32Array, batch: number, rows: nu
   return { mode, destroy: () => stagings.forEach((s) => s.destroy()) };
 }
 
-/**
- * A stream of `batch` rows in chunks of `rows` through a ring of `depth` stagings (stream:R):
- * chunk i through staging i mod depth, whose input() releases the result of chunk i - depth,
- * read (awaited) first. `fill`: x's rows are copied into each input view in the timed part;
- * otherwise each staging's view keeps the chunk written into it before (setup), and only chunk 0
- * (the checked rows) is its own. The result is the checked rows, copied from chunk 0's result.
- */
-function stagingStream(runner: MapRunner, x: Float32Array, batch: number, rows: number, fill: boolean, depth: number): { mode: Mode; destroy: () => void } {
-  const { in: n, out: m } = runner;
-  const stagings = Array.from({ length: depth }, () => runner.createStaging(rows));
-  const checked = new Float32Array(Math.min(batch, CHECK_ROWS, rows) * m);
-  const chunks = Math.ceil(batch / rows);
-  const count = (i: number) => Math.min(rows, batch - i * rows);
-  let ready = fill;
-  const setup = async () => {
-    // Each staging's upload buffer holds its first chunk's rows from here on (views are not cleared).
-    for (let i = 0; i < Math.min(chunks, stagings.length); i++) {
-      (await stagings[i].input(count(i))).set(x.subarray(i * rows * n, (i * rows + count(i)) * n));
-      await stagings[i].run();
-    }
-    ready = true;
-  };
-  const stream = async () => {
-    const inFlight: Promise<Float32Array>[] = [];
-    const settle = async (i: number) => {
-      const y = await inFlight[i % stagings.length];
-      if (i === 0) checked.set(y.subarray(0, checked.length));
-    };
-    for (let i = 0; i < chunks; i++) {
-      if (i >= stagings.length) await settle(i - stagings.length);
-      const view = await stagings[i % stagings.length].input(count(i));
-      if (fill) view.set(x.subarray(i * rows * n, (i * rows + count(i)) * n));
-      inFlight[i % stagings.length] = stagings[i % stagings.length].run();
-    }
-    for (let i = Math.max(0, chunks - stagings.length); i < chunks; i++) await settle(i);
-    return checked;
-  };
-  const mode: Mode = async (timed) => {
-    if (!ready) await setup();
-    return timed(stream);
-  };
-  return { mode, destroy: () => stagings.forEach((s) => s.destroy()) };
-}
-
 /** The timelines of --timeline for this batch (none without 'timestamp-query'), each stream's result checked. */
 async function timelinesOf(device: GPUDevice, runner: MapRunner, x: Float32Array, batch: number, check: (mode: string, y: Float32Array) => number): Promise<object[]> {
   if (!hasTimestamps(device) || TIMELINES === 'none') return [];
@@ -548,36 +482,10 @@ async function timelinesOf(device: GPUDevice, runner: MapRunner, x: Float32Array
   return timelines;
 }
 
-/**
- * What `build` compiles with: nothing (portable, untuned), or each op's untuned default for this
- * device's limits (f32: its features less shader-f16, as the tuner prunes an f32 build's
- * candidates). Fused runs are left to the build's untuned choice.
- */
-function buildTuning(build: string, device: GPUDevice): TuningLookup | undefined {
-  if (build === 'portable' || build === 'untuned') return undefined;
-  if (build !== 'device') throw new Error(`--builds: unknown build '${build}' (portable, untuned, device)`);
-  const own = deviceTargetLimits(device);
-  const limits = { ...own, features: own.features.filter((f) => f !== 'shader-f16') };
-  return (ops) => (ops.length === 1 ? { schedule: defaultSchedule(ops[0] as Op, limits), limits } : undefined);
-}
-
 /** Every batch's modes and phases with the kernels of `build`: the records, the kernel set that ran and its schedules. */
 async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet: string; kernels: object[]; records: object[] }> {
-  // Forward kernels only (the tuning lookup then sees forward ops alone); the forward kernels are a full build's.
-  const result = compileKernels(SPEC, 'host.mon', { tuning: buildTuning(build, device), forwardOnly: true });
-  if (!result.outputs || !result.programs) throw new Error(result.diagnostics.map((d) => d.message).join('; '));
-  const built = result.outputs.manifest.maps[0];
-  // (portable: the other sets left out, so that every adapter runs the portable kernels.)
-  const map = build === 'portable' ? { ...built, kernelSets: built.kernelSets!.filter((s) => s.name === 'portable') } : built;
-  const program = result.programs[0];
-  const runner = await MapRunner.create(map, result.outputs.wgsl, { device });
+  const { runner, map, program, packed, random } = await hostRunner(device, SPEC, build);
   const set = runner.kernelSet!;
-  process.stderr.write(`build ${build}: kernel set ${set.name}: ${JSON.stringify(set.kernels.map((k) => k.schedule))}\n`);
-  // The same parameters and inputs for every build.
-  const random = mulberry32(7);
-  const tensors = new Map(map.params.map((p) => [p.name, randomArray(p.shape.reduce((a, b) => a * b, 1), random).map((v) => v / 8)]));
-  runner.loadParams(tensors);
-  const packed = packParams(map.params, map.paramSize, tensors);
   const records = [];
   for (const batch of BATCHES) {
     const x = randomArray(batch * map.in, random);
@@ -624,8 +532,8 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
         ...STREAM_DEPTHS.flatMap((depth): [string, () => { mode: Mode; destroy: () => void }][] => {
           const suffix = `${chunkRows}${depth === 2 ? '' : `x${depth}`}`;
           return [
-            [`stream:${suffix}`, () => stagingStream(runner, x, batch, chunkRows, true, depth)],
-            [`streamRun:${suffix}`, () => stagingStream(runner, x, batch, chunkRows, false, depth)],
+            [`stream:${suffix}`, () => stagingStream(runner, x, batch, chunkRows, true, depth, CHECK_ROWS)],
+            [`streamRun:${suffix}`, () => stagingStream(runner, x, batch, chunkRows, false, depth, CHECK_ROWS)],
           ];
         }),
       ];

@@ -20,9 +20,14 @@
  * E - K_last, a copy out alone).
  *
  * `order`:
- *   staging  one submission per chunk (copy in, kernels, copy out), as GpuStaging.run()
- *   one      every chunk in one submission in the order in0 k0 in1 out0 k1 in2 out1 ...
- *            (host-path's gpuChunks), the whole batch mapped once after it
+ *   staging    one submission per chunk (copy in, kernels, copy out), as GpuStaging.run(), through
+ *              `depth` slots: chunk i once chunk i - depth was read (a stream of stagings)
+ *   pipelined  one submission per chunk, a slot each, every chunk written and submitted first, then
+ *              each read in turn (forward(x, { out })'s chunked round trip, PipelinedForward)
+ *   one        every chunk in one submission in the order in0 k0 in1 out0 k1 in2 out1 ...
+ *              (host-path's gpuChunks), the whole batch mapped once after it
+ * `copies: false` leaves out the host's copies (the views are still mapped and unmapped, as a
+ * staging's are): a stream's round trips alone, as host-path's streamRun times them.
  */
 /** One chunk's timeline: host times from the stream's start, GPU stamps from its first stamp (ms). */
 export interface ChunkTimeline {
@@ -32,6 +37,10 @@ export interface ChunkTimeline {
   hostWriteMs: number;
   /** When the submission carrying the chunk was made (host). */
   submitAtMs: number;
+  /** The host's time recording, finishing and submitting it and calling mapAsync (order 'one': the whole batch's). */
+  submitCpuMs: number;
+  /** Waiting for its result to be mapped, from when the host asked for it. */
+  readWaitMs: number;
   /** When its result was seen mapped (host). */
   mappedAtMs: number;
   /** Copying the mapped result into the caller's array. */
@@ -41,8 +50,11 @@ export interface ChunkTimeline {
   gpuKernelsDoneMs: number;
 }
 
+export type TimelineOrder = 'staging' | 'pipelined' | 'one';
+
 export interface StreamTimeline {
-  order: 'staging' | 'one';
+  order: TimelineOrder;
+  copies: boolean;
   rows: number;
   depth: number;
   /** Medians over the repeats. */
@@ -87,12 +99,13 @@ export async function streamTimeline(
   batch: number,
   rows: number,
   depth: number,
-  order: 'staging' | 'one',
+  order: TimelineOrder,
   repeats: number,
+  copies = true,
 ): Promise<{ timeline: StreamTimeline; out: Float32Array }> {
   const chunks = Math.ceil(batch / rows);
   const count = (i: number) => Math.min(rows, batch - i * rows);
-  const slotCount = order === 'one' ? chunks : Math.min(depth, chunks);
+  const slotCount = order === 'staging' ? Math.min(depth, chunks) : chunks;
   const u = usage();
   const slots: Slot[] = Array.from({ length: slotCount }, () => ({
     upload: device.createBuffer({ size: rows * sizes.inSize * 4, usage: u.MAP_WRITE | u.COPY_SRC, mappedAtCreation: true }),
@@ -118,7 +131,15 @@ export async function streamTimeline(
   function slotOf(i: number): Slot {
     return slots[i % slotCount];
   }
-  const host = Array.from({ length: chunks }, () => ({ uploadWaitMs: [] as number[], hostWriteMs: [] as number[], submitAtMs: [] as number[], mappedAtMs: [] as number[], hostReadMs: [] as number[] }));
+  const host = Array.from({ length: chunks }, () => ({
+    uploadWaitMs: [] as number[],
+    hostWriteMs: [] as number[],
+    submitAtMs: [] as number[],
+    submitCpuMs: [] as number[],
+    mappedAtMs: [] as number[],
+    readWaitMs: [] as number[],
+    hostReadMs: [] as number[],
+  }));
   const gpu = Array.from({ length: chunks }, () => ({ inDone: [] as number[], kernelsDone: [] as number[] }));
   const totals = { wall: [] as number[], span: [] as number[], firstIn: [] as number[], lastOut: [] as number[], paired: [] as number[], kernels: [] as number[] };
   for (let r = 0; r < repeats; r++) {
@@ -129,38 +150,58 @@ export async function streamTimeline(
       const w = at();
       await s.uploadMapped;
       const f = at();
-      new Float32Array(s.upload.getMappedRange(0, count(i) * sizes.inSize * 4)).set(x.subarray(i * rows * sizes.inSize, (i * rows + count(i)) * sizes.inSize));
+      const view = new Float32Array(s.upload.getMappedRange(0, count(i) * sizes.inSize * 4));
+      // Without copies the rows are written in the first repeat and again in the last (whose result is copied out to be
+      // checked: a slot of a ring holds a later chunk's rows by then); the medians over the repeats stand apart from those two.
+      if (copies || r === 0 || r === repeats - 1) view.set(x.subarray(i * rows * sizes.inSize, (i * rows + count(i)) * sizes.inSize));
       s.upload.unmap();
       host[i].uploadWaitMs.push(f - w);
       host[i].hostWriteMs.push(at() - f);
     };
     const readOut = async (i: number, s: Slot) => {
+      const w = at();
       await mapped[i];
       const t = at();
-      out.set(new Float32Array(s.readback.getMappedRange(0, count(i) * sizes.outSize * 4)), i * rows * sizes.outSize);
+      const view = new Float32Array(s.readback.getMappedRange(0, count(i) * sizes.outSize * 4));
+      // Without copies only the last repeat's result is copied out (for the caller's check).
+      if (copies || r === repeats - 1) out.set(view, i * rows * sizes.outSize);
       s.readback.unmap();
+      host[i].readWaitMs.push(t - w);
       host[i].hostReadMs.push(at() - t);
     };
     const watch = (i: number, s: Slot) =>
       (mapped[i] = s.readback.mapAsync(GPUMapMode.READ, 0, count(i) * sizes.outSize * 4).then(() => void host[i].mappedAtMs.push(at())));
+    // Chunk i's own submission (copy in, kernels, copy out), then its slot's buffers mapped again.
+    const submit = (i: number, s: Slot) => {
+      const from = at();
+      const e = device.createCommandEncoder();
+      if (i === 0) stamp(e, 0);
+      copyIn(e, i);
+      stamp(e, 1 + 2 * i);
+      kernels(e, i);
+      copyOut(e, i);
+      if (i === chunks - 1) stamp(e, stamps - 1);
+      const finished = e.finish();
+      host[i].submitAtMs.push(at());
+      device.queue.submit([finished]);
+      s.uploadMapped = s.upload.mapAsync(GPUMapMode.WRITE);
+      watch(i, s);
+      host[i].submitCpuMs.push(at() - from);
+    };
     if (order === 'staging') {
       for (let i = 0; i < chunks; i++) {
         const s = slots[i % slotCount];
         if (i >= slotCount) await readOut(i - slotCount, s);
         await fill(i, s);
-        const e = device.createCommandEncoder();
-        if (i === 0) stamp(e, 0);
-        copyIn(e, i);
-        stamp(e, 1 + 2 * i);
-        kernels(e, i);
-        copyOut(e, i);
-        if (i === chunks - 1) stamp(e, stamps - 1);
-        host[i].submitAtMs.push(at());
-        device.queue.submit([e.finish()]);
-        s.uploadMapped = s.upload.mapAsync(GPUMapMode.WRITE);
-        watch(i, s);
+        submit(i, s);
       }
       for (let i = Math.max(0, chunks - slotCount); i < chunks; i++) await readOut(i, slots[i % slotCount]);
+    } else if (order === 'pipelined') {
+      for (let i = 0; i < chunks; i++) {
+        await fill(i, slots[i]);
+        submit(i, slots[i]);
+      }
+      for (let i = 0; i < chunks; i++) await readOut(i, slots[i]);
     } else {
       for (let i = 0; i < chunks; i++) await fill(i, slots[i]);
       const e = device.createCommandEncoder();
@@ -173,13 +214,16 @@ export async function streamTimeline(
         copyOut(e, i);
         stamp(e, i + 1 < chunks ? 3 + 2 * i : stamps - 1);
       }
+      const finished = e.finish();
       const submitAt = at();
-      device.queue.submit([e.finish()]);
+      device.queue.submit([finished]);
       slots.forEach((s, i) => {
         host[i].submitAtMs.push(submitAt);
         s.uploadMapped = s.upload.mapAsync(GPUMapMode.WRITE);
         watch(i, s);
       });
+      const submitted = at() - submitAt;
+      host.forEach((h) => h.submitCpuMs.push(submitted));
       for (let i = 0; i < chunks; i++) await readOut(i, slots[i]);
     }
     totals.wall.push(at());
@@ -211,13 +255,16 @@ export async function streamTimeline(
     uploadWaitMs: medianOf(h.uploadWaitMs),
     hostWriteMs: medianOf(h.hostWriteMs),
     submitAtMs: medianOf(h.submitAtMs),
+    submitCpuMs: medianOf(h.submitCpuMs),
     mappedAtMs: medianOf(h.mappedAtMs),
+    readWaitMs: medianOf(h.readWaitMs),
     hostReadMs: medianOf(h.hostReadMs),
     gpuInDoneMs: medianOf(gpu[i].inDone),
     gpuKernelsDoneMs: medianOf(gpu[i].kernelsDone),
   }));
   const timeline = {
     order,
+    copies,
     rows,
     depth: slotCount,
     wallMs: medianOf(totals.wall),
