@@ -12,6 +12,8 @@
  *   B = --stream-batch (4096), through the public API (host-modes.ts' stagingStream, inputs not
  *   refilled: the round trips alone, host-path's streamRun):
  *     streamRun:RxD          chunks of R rows through a ring of D stagings, for each of --streams
+ *                            (1024x4: every chunk submitted at once, but 64 MiB of result views
+ *                            alive at the call's end: V8's collections, docs/runtime.md)
  *   then the first of --streams in blocks (all of a mode's calls in a row), to see whether the GPU's
  *   clocks move its time (its kernels ran 0.90 ms in a submission of their own after host-only work
  *   in s21 call 3's phases, 0.19 on the GPU's clock settled under load):
@@ -42,7 +44,7 @@
  *   mapIdleUs                  mapAsync of a buffer the GPU is done with, resolved
  *   mappedRangeUs:MiB          getMappedRange + a Float32Array view + unmap of a mapped readback
  *
- *   node dist/bench/host-stream.js [--streams 1024x2,512x4,1024x3,512x2,256x4,2048x2]
+ *   node dist/bench/host-stream.js [--streams 1024x2,512x4,1024x3,1024x4,512x2,256x4,2048x2]
  *     [--out-chunk-rows 128,64,Infinity] [--stream-batch 4096] [--out-batch 512] [--repeats 40]
  *     [--warmup 10] [--load-ms 20] [--n 4096 --nblocks 64] [--out FILE]
  */
@@ -63,7 +65,7 @@ const arg = (flag: string) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const list = (flag: string, fallback: string) => (arg(flag) ?? fallback).split(',').filter((v) => v !== '');
-const STREAMS = list('--streams', '1024x2,512x4,1024x3,512x2,256x4,2048x2').map((s) => s.split('x').map(Number) as [number, number]);
+const STREAMS = list('--streams', '1024x2,512x4,1024x3,1024x4,512x2,256x4,2048x2').map((s) => s.split('x').map(Number) as [number, number]);
 const OUT_CHUNK_ROWS = list('--out-chunk-rows', '128,64,Infinity').map(Number);
 const STREAM_BATCH = Number(arg('--stream-batch') ?? 4096);
 const OUT_BATCH = Number(arg('--out-batch') ?? 512);
