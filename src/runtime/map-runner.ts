@@ -382,9 +382,9 @@ export class MapRunner {
    *   finite or whose update leaves the parameters unloadable; the parameters are then those
    *   after the step before it.
    * - `createOptimizer(options)`: an optimizer over this runner's parameters, applying the
-   *   gradients of its last backward pass.
+   *   gradients of its last backward pass; its steps do not check the parameters they write.
    * - `saveParams()`: the current parameters as safetensors bytes (the parameter files' names;
-   *   F16 for an f16 module, else F32).
+   *   F16 for an f16 module, else F32); a ValueRangeError for parameters loadParams would refuse.
    * Without the entry, each names the import (backward, fitMse and saveParams reject,
    * encodeBackward and createOptimizer throw).
    */

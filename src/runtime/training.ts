@@ -349,6 +349,9 @@ registerTraining({
       case 'saveParams':
         return host.runner.params().then((params) => {
           const tensors = new Map(host.map.params.map((entry) => [entry.name, { shape: entry.shape, data: params.get(entry.name)! }]));
+          // Only a file that loadParams (and every monc command) takes: optimizer steps go unchecked, and may have taken a
+          // parameter past ±65504 in an f16 module (held as ±Inf on a shader-f16 device) or to NaN (QA2 s22 Q151).
+          for (const [name, { shape, data }] of tensors) checkValues(data, host.dtype, `map '${host.map.name}': saveParams: parameter tensor '${name}'`, shape);
           return writeSafetensors(tensors, { dtype: host.dtype === 'f16' ? 'F16' : 'F32' });
         });
       case 'create({ training: true })':
