@@ -45,7 +45,9 @@ export interface KsSgmatStridedSchedule extends Schedule {
   // form: `pd`, the prefetch depth in γ chunks (prefetchDepth; absent = 1). Optional where the
   // staging or the epilogue moves vec4 runs: `sw`, swizzled lanes (a flag; absent = false).
   // Optional in session 6's form with pd 1: `db`, the source staged in two buffers (doubleBuffered;
-  // a flag; absent = false).
+  // a flag; absent = false). Optional where the γ chunks are written out (not looped) without db:
+  // `ow`, the last epilogue round written out during the next row chunk (overlappedWriteOut; a
+  // flag; absent = false).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -77,6 +79,12 @@ export interface StridedTiling {
    * wait for their loads overlap the multiply-adds instead of following them.
    */
   readonly db: boolean;
+  /**
+   * The last epilogue round's tiles written out during the next row chunk (ow): each in the phase
+   * of one of its first nk − 1 γ chunks, between the prefetch and the multiply-adds (the last row
+   * chunk's after the loop), instead of alone between two barriers at the end of their own.
+   */
+  readonly ow: boolean;
   /**
    * f16 result matrices (the f16 x f16 -> f16 configuration): half the accumulator registers, and
    * the epilogue's slots hold f16 (half the workgroup bytes, no conversion before the store).
@@ -184,6 +192,21 @@ function doubleBuffered(s: KsSgmatStridedSchedule): boolean {
 }
 
 /**
+ * Overlapped write-out: the epilogue's last round stores its tiles into the result slots at the end
+ * of a row chunk but writes them to the destination in the next row chunk's first γ phases (each
+ * tile in one of the phases before the last, beside that chunk's prefetch and multiply-adds; the
+ * last row chunk's after the loop), so that round's shared-memory reads and global stores overlap
+ * the next chunk's work instead of running alone between two barriers. The session 21 probes
+ * (H200) put the output stage at two fifths of n = 4096's strided default (0.2120 ms, 0.1296
+ * without it) where removing barriers alone did not pay (et, session 20's ov). Session 6's form
+ * and every other form whose γ chunks are written out (not looped), without db, with two γ chunks
+ * or more per row chunk. Absent = false.
+ */
+function overlappedWriteOut(s: KsSgmatStridedSchedule): boolean {
+  return flag(s, 'ow');
+}
+
+/**
  * Epilogue slot (halves) of an f16 result tile when d > 1. A warp's reads (for each of the four
  * rotated steps) take the 16 β of one row from `runs` δ planes, 8 words each (two halves a word),
  * δ 4·dv + (q + dv) mod 4 for run dv. 272 halves (136 words ≡ 8 mod 32) put the runs' 8-word
@@ -203,6 +226,7 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const ds = deltasPerSubgroup(s);
   const pd = prefetchDepth(s);
   const db = doubleBuffered(s);
+  const ow = overlappedWriteOut(s);
   const wstage = flag(s, 'wstage');
   const acc16 = flag(s, 'acc16');
   const sw = flag(s, 'sw');
@@ -228,7 +252,7 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   }
   const sharedBytes = 2 * td * plane * (db ? 2 : 1) + (acc16 ? 2 : 4) * slots * slot * et + (wstage ? 2 * td * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, db, acc16, sw, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, db, ow, acc16, sw, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -259,6 +283,7 @@ export function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean
     t.td % t.ds === 0 &&
     (t.pd === 1 || (t.pd === 2 && !t.extended && (op.c / t.tk) % 2 === 0)) &&
     (!t.db || (t.pd === 1 && !t.extended && !t.contiguous && (op.c / t.tk) % 2 === 0)) &&
+    (!t.ow || (!t.db && !(t.extended && !t.wres) && op.c / t.tk >= 2)) &&
     t.tb % t.sb === 0 &&
     t.sb % TILE === 0 &&
     (t.mr * t.nb) % t.et === 0 &&

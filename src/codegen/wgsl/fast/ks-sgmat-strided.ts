@@ -159,6 +159,9 @@ function enumerate(
  * with `db`, the source in two buffers (one barrier per γ chunk), where both fit. Last (d > 1, where
  * the target offers f16 results), session 6's form with acc16 at 16 row chunks with sw and, with
  * 16-row warp tiles, 32, each with its fewest-rounds twin (the tuner's f16-sum seeds among them).
+ * After everything, the 16- and 32-row-chunk forms (sw, pd 2 and acc16 ones: the defaults and the
+ * f16-sum seeds among them) with `ow`, their last epilogue round written out during the next row
+ * chunk (overlappedWriteOut in ks-sgmat-strided-layout.ts; session 22, not yet timed).
  *
  * Tried and removed (session 14, H200, B = 16384, bench/results/s14/call-1, plan bench/results/
  * s14/call-1/plan.json; code: commit 6247072): `mt`, the source moved by matrix copies (one
@@ -257,7 +260,10 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   const f16Longer = swizzled(op, f16Measured.filter((s) => s.chunks === 8).map((s) => ({ ...s, chunks: 16 })), limits);
   const f16Longest = f16Longer.filter((s) => s.mr === 1).map((s) => ({ ...s, chunks: 32 }));
   const longRowsF16 = [...f16Longer, ...f16Longest].flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...longestRows, ...deeperPrefetch, ...twoBuffers, ...longRowsF16];
+  // Last: the long-row forms (the defaults and the f16-sum seeds among them) with the last epilogue
+  // round written out during the next row chunk (ow).
+  const overlapped = [...longerRows, ...longestRows, ...deeperPrefetch.filter((s) => s.chunks >= 16), ...longRowsF16].map((s): KsSgmatStridedSchedule => ({ ...s, ow: true })).filter((s) => valid(op, tiling(op, s), limits));
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...longestRows, ...deeperPrefetch, ...twoBuffers, ...longRowsF16, ...overlapped];
 }
 
 /**
@@ -590,7 +596,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     const ahead = kc + t.pd;
     const next = ahead < nk ? fetch('r0', u(ahead * TK), set) : nextRowChunkAt((ahead - nk) * TK, set);
     const mma = multiply(u(kc * TK), kc);
-    return [...stages[set].stash(u(kc * TK)), 'workgroupBarrier();', ...next, '{', ...mma.map((l) => `  ${l}`), '}', ...(kc + 1 < nk ? ['workgroupBarrier();'] : [])];
+    return [...stages[set].stash(u(kc * TK)), 'workgroupBarrier();', ...next, ...deferredWrites(kc), '{', ...mma.map((l) => `  ${l}`), '}', ...(kc + 1 < nk ? ['workgroupBarrier();'] : [])];
   };
   // db: multiply chunk kc (its buffer kc mod 2, stashed before the last barrier), stash the next
   // chunk (in the registers; after the last chunk the next row chunk's first) into the other
@@ -681,25 +687,50 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   // workgroup writes them out tile by tile, one barrier (none after the last round).
   const rounds = Array.from({ length: tiles.length / ET }, (_, ri) => tiles.slice(ri * ET, (ri + 1) * ET));
   const slotOfSubgroup = (e: number): U32Expr => (DS === 1 ? 'sg' : sum('vslot', u(e * TDS)));
+  const storeRound = (round: readonly [number, number][]) =>
+    round.flatMap(([i, j], q) => deltas.map((e) => `subgroupMatrixStore<row_major>(&${os}, ${sum(q > 0 ? u(q * SL * SLOT) : undefined, mul(slotOfSubgroup(e), SLOT))}, ${acc(e, i, j)}, ${u(TILE)});`));
+  // The workgroup's write-out of round tile q (the subgroups' tile (i, j)) for the row chunk at `rows`.
+  const writeTile = ([i, j]: readonly [number, number], q: number, rows: U32Expr) =>
+    cooperative((SL * TILE * TILE) / vw, T, 'e', [
+      ...place,
+      // Without row groups e / perRow < 16 already.
+      `let r = ${RG > 1 ? mod(div('e', perRow), TILE) : div('e', perRow)};`,
+      ...(RG > 1 ? [`let sr = ${div('e', perRow * TILE)};`] : []),
+      `let row = ${sum(rows, RG > 1 ? mul('sr', RT) : undefined, u(i * TILE), 'r')};`,
+      `if (row < batch) {`,
+      `  let beta = ${sum('beta0', mul('g', SB), u(j * TILE), 'bb')};`,
+      `  let delta = ${contiguous ? 'delta0' : sum('delta0', mul('dv', vw))};`,
+      ...write(q * SL).map((l) => `  ${l}`),
+      `}`,
+    ]);
   const epilogue = rounds.flatMap((round, ri) => [
-    ...round.flatMap(([i, j], q) => deltas.map((e) => `subgroupMatrixStore<row_major>(&${os}, ${sum(q > 0 ? u(q * SL * SLOT) : undefined, mul(slotOfSubgroup(e), SLOT))}, ${acc(e, i, j)}, ${u(TILE)});`)),
+    ...storeRound(round),
     'workgroupBarrier();',
-    ...round.flatMap(([i, j], q) =>
-      cooperative((SL * TILE * TILE) / vw, T, 'e', [
-        ...place,
-        // Without row groups e / perRow < 16 already.
-        `let r = ${RG > 1 ? mod(div('e', perRow), TILE) : div('e', perRow)};`,
-        ...(RG > 1 ? [`let sr = ${div('e', perRow * TILE)};`] : []),
-        `let row = ${sum('r0', RG > 1 ? mul('sr', RT) : undefined, u(i * TILE), 'r')};`,
-        `if (row < batch) {`,
-        `  let beta = ${sum('beta0', mul('g', SB), u(j * TILE), 'bb')};`,
-        `  let delta = ${contiguous ? 'delta0' : sum('delta0', mul('dv', vw))};`,
-        ...write(q * SL).map((l) => `  ${l}`),
-        `}`,
-      ]),
-    ),
+    ...round.flatMap((tile, q) => writeTile(tile, q, 'r0')),
     ...(ri + 1 < rounds.length ? ['workgroupBarrier();'] : []),
   ]);
+  // ow: every round but the last as above, then the last round's stores only (after the last γ
+  // chunk's multiply-adds: the slots' readers, the previous row chunk's deferred tiles, finished
+  // before the barrier that ends γ chunk nk − 2). A barrier follows where no round precedes it:
+  // the next row chunk's stores into the staged source wait for every subgroup's multiply-adds.
+  const lastRound = rounds[rounds.length - 1];
+  const out = (lines: readonly string[]) => unlessProbed(probe, 'out', lines);
+  const overlappedEpilogue = [
+    ...rounds.slice(0, -1).flatMap((round) => [...out(storeRound(round)), 'workgroupBarrier();', ...out(round.flatMap((tile, q) => writeTile(tile, q, 'r0'))), 'workgroupBarrier();']),
+    ...out(storeRound(lastRound)),
+    ...(rounds.length === 1 ? ['workgroupBarrier();'] : []),
+  ];
+  // The γ phase (of the first nk − 1) that writes out the last round's tile q, spread evenly.
+  const phaseOf = (q: number) => Math.floor((q * (nk - 1)) / lastRound.length);
+  // ow, in γ phase kc of row chunk ch > 0: the previous row chunk's tiles of that phase.
+  const deferredWrites = (kc: number): string[] => {
+    const mine = lastRound.flatMap((tile, q) => (phaseOf(q) === kc ? writeTile(tile, q, 'rp') : []));
+    return t.ow && mine.length > 0 ? [`if (ch > 0u) {`, `  let rp = r0 - ${u(RC)};`, ...out(mine).map((l) => `  ${l}`), '}'] : [];
+  };
+  // ow, after the loop: the last row chunk's tiles (its rows start at rp).
+  const lastWrites = t.ow
+    ? ['workgroupBarrier();', '{', `  let rp = ${sum('row0', mul(`min(${u(CH - 1)}, (batch - 1u - row0) / ${u(RC)})`, RC))};`, ...out(lastRound.flatMap((tile, q) => writeTile(tile, q, 'rp'))).map((l) => `  ${l}`), '}']
+    : [];
 
   const body = [
     ...ksTileOrigin({ perRowTile: a * (b / TB) * (d / TD), rows: t.rows, cols: TB, dtile: TD, nbt: b / TB, ndt: d / TD, fastest: 'delta' }),
@@ -720,9 +751,10 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
         'if (r0 >= batch) { break; }',
         ...accs.map((a) => `${a} = ${result}();`),
         ...(looped ? gammaLoop : Array.from({ length: nk }, (_, kc) => (t.db ? bufferedChunk(kc) : gammaChunk(kc))).flat()),
-        ...(probe === 'out' ? [...unlessProbed(probe, 'out', epilogue), 'workgroupBarrier();'] : epilogue),
+        ...(t.ow ? overlappedEpilogue : probe === 'out' ? [...unlessProbed(probe, 'out', epilogue), 'workgroupBarrier();'] : epilogue),
       ].map((l) => `  ${l}`),
       '}',
+      ...lastWrites,
     ].map((l) => `  ${l}`),
     '}',
   ];
@@ -763,6 +795,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.pd === undefined ? {} : { pd: knob(s, 'pd') }),
     ...(s.sw === undefined ? {} : { sw: flag(s, 'sw') }),
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
+    ...(s.ow === undefined ? {} : { ow: flag(s, 'ow') }),
     ...decodeProbe(s),
   }),
   emit,
