@@ -11,9 +11,10 @@
  * (bound 1.5). The modes:
  *   B = --stream-batch (4096), through the public API (host-modes.ts' stagingStream, inputs not
  *   refilled: the round trips alone, host-path's streamRun):
- *     streamRun:RxD          chunks of R rows through a ring of D stagings, for each of --streams
- *                            (1024x4: every chunk submitted at once, but 64 MiB of result views
- *                            alive at the call's end: V8's collections, docs/runtime.md)
+ *     streamRun:RxD          chunks of R rows through a ring of D stagings, for each of --streams;
+ *                            then in blocks those of --gc-streams (1024x4: every chunk submitted at
+ *                            once; 2048x2), which keep 64 MiB of views alive (V8's collections,
+ *                            docs/runtime.md) and would leave its marking steps in other modes' calls
  *   then the first of --streams in blocks (all of a mode's calls in a row), to see whether the GPU's
  *   clocks move its time (its kernels ran 0.90 ms in a submission of their own after host-only work
  *   in s21 call 3's phases, 0.19 on the GPU's clock settled under load):
@@ -44,7 +45,7 @@
  *   mapIdleUs                  mapAsync of a buffer the GPU is done with, resolved
  *   mappedRangeUs:MiB          getMappedRange + a Float32Array view + unmap of a mapped readback
  *
- *   node dist/bench/host-stream.js [--streams 1024x2,512x4,1024x3,1024x4,512x2,256x4,2048x2]
+ *   node dist/bench/host-stream.js [--streams 1024x2,512x4,1024x3,512x2,256x4] [--gc-streams 1024x4,2048x2]
  *     [--out-chunk-rows 128,64,Infinity] [--stream-batch 4096] [--out-batch 512] [--repeats 40]
  *     [--warmup 10] [--load-ms 20] [--n 4096 --nblocks 64] [--out FILE]
  */
@@ -65,7 +66,9 @@ const arg = (flag: string) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const list = (flag: string, fallback: string) => (arg(flag) ?? fallback).split(',').filter((v) => v !== '');
-const STREAMS = list('--streams', '1024x2,512x4,1024x3,1024x4,512x2,256x4,2048x2').map((s) => s.split('x').map(Number) as [number, number]);
+const STREAMS = list('--streams', '1024x2,512x4,1024x3,512x2,256x4').map((s) => s.split('x').map(Number) as [number, number]);
+/** Streams that map 64 MiB of views at once (V8 collects, and its marking steps would land in the next mode's calls): timed in blocks, after. */
+const GC_STREAMS = list('--gc-streams', '1024x4,2048x2').map((s) => s.split('x').map(Number) as [number, number]);
 const OUT_CHUNK_ROWS = list('--out-chunk-rows', '128,64,Infinity').map(Number);
 const STREAM_BATCH = Number(arg('--stream-batch') ?? 4096);
 const OUT_BATCH = Number(arg('--out-batch') ?? 512);
@@ -249,11 +252,12 @@ async function main(): Promise<void> {
 
   // B = 4096: streams of stagings.
   const xs = randomArray(STREAM_BATCH * map.in, random);
-  const streams: Record<string, Timed> = {};
-  for (const [rows, depth] of STREAMS) streams[`streamRun:${rows}x${depth}`] = stagingStream(runner, xs, STREAM_BATCH, rows, false, depth, CHECK_ROWS);
+  const streamModes = (specs: [number, number][]) =>
+    Object.fromEntries(specs.map(([rows, depth]) => [`streamRun:${rows}x${depth}`, stagingStream(runner, xs, STREAM_BATCH, rows, false, depth, CHECK_ROWS)]));
   const [rows0, depth0] = STREAMS[0];
   const first = `streamRun:${rows0}x${depth0}`;
-  record.stream = { batch: STREAM_BATCH, modes: await timeModes(streams, checker(STREAM_BATCH, xs)) };
+  record.stream = { batch: STREAM_BATCH, modes: await timeModes(streamModes(STREAMS), checker(STREAM_BATCH, xs)) };
+  record.gcStreams = await timeModes(streamModes(GC_STREAMS), checker(STREAM_BATCH, xs), true);
   // The first stream in blocks: back to back, each call after load, each after 5 ms idle.
   const clocked = stagingStream(runner, xs, STREAM_BATCH, rows0, false, depth0, CHECK_ROWS);
   const streamClocks: Record<string, Timed> = {
