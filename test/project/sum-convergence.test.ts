@@ -29,18 +29,34 @@ describe('sums from their own dense matrix', () => {
     });
   }
 
-  // Two non-convex terms: with the first term fitted first these seeds stopped at 0.05–0.12
-  // (monarch) and 0.05 (butterfly); the reverse order reaches them.
+  // Two non-convex terms: from a start where the first term took all of W these seeds stopped at 0.05–0.12
+  // (monarch) and 0.05 (butterfly), which the reverse order reached.
   const nonConvex: [string, Structure, number[]][] = [
     ['24 <- 24, monarch(nblocks: 4) + rank 2', sum([monarch(24, 24, 4), lowrank(24, 24, 2)]), [1, 2, 4]],
     ['27 <- 27, butterfly(radix: 3) + rank 1', sum([butterfly(27, 3), lowrank(27, 27, 1)]), [2, 3]],
   ];
   for (const [name, s, seeds] of nonConvex) {
-    it(`${name}: project(dense(P)) ≈ dense(P) to 1e-5, the terms fitted in the other order where the first stalls`, () => {
+    it(`${name}: project(dense(P)) ≈ dense(P) to 1e-5 (seeds that stalled from a zero start)`, () => {
       for (const seed of seeds) {
         const w = denseOf(s, randomParams(s, seed));
         const result = project(s, w);
         expect(result.relativeError, `seed ${seed}: ${result.method}`).toBeLessThanOrEqual(1e-5);
+      }
+    });
+  }
+
+  // A zero start fitted the sparse term to all of W: the low-rank term then saw W with the pattern's blocks zeroed, whose
+  // pieces share no row or column here, and the exact rounds stayed on the saddle that leads to (QA2 s22 Q152: 0.41–0.47 and
+  // 0.39–0.43 on these W, where the rounds from the half-share start reach 0.27–0.32 and 0.12–0.18).
+  const splitComplement: [string, Structure, number][] = [
+    ['16 <- 16, 4x4 blocks, band(width: 2) + rank 2', sum([sparse(16, 16, 4, 4, band(2), 'band(width: 2)'), lowrank(16, 16, 2)]), 0.35],
+    ['16 <- 16, 4x4 blocks, flat_butterfly(factors: 2) + rank 2', sum([sparse(16, 16, 4, 4, flatButterfly(2), 'flat_butterfly(factors: 2)'), lowrank(16, 16, 2)]), 0.25],
+  ];
+  for (const [name, s, bound] of splitComplement) {
+    it(`${name}: a Gaussian W gets past the saddle of a zero start, below ${bound}`, () => {
+      for (const seed of [1, 2, 3, 4, 5]) {
+        const result = project(s, gaussianMatrix(16, 16, seed));
+        expect(result.relativeError, `seed ${seed}: ${result.method}`).toBeLessThanOrEqual(bound);
       }
     });
   }
