@@ -2,12 +2,12 @@
  * Node only: WebGPU through Dawn (npm `webgpu`). Importing this module installs the WebGPU
  * globals (GPUBufferUsage…) and registers Dawn as the adapter provider of device.ts.
  *
- * On Linux monc chooses the Vulkan drivers (VK_ICD_FILENAMES, only when the user left it unset;
+ * On Linux monc chooses the Vulkan drivers (VK_ICD_FILENAMES, only when the user left it unset or empty;
  * see vulkanPlan): the hardware ICDs first, then SwiftShader (a CPU Vulkan Debian's chromium
  * package ships with an ICD file), and lavapipe only last, since Dawn prints a warning for a
  * lavapipe too old for it.
  */
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
@@ -38,11 +38,12 @@ let working: { gpu: GPU; note?: string } | undefined;
 /** What the machine offers, for the choice of Vulkan drivers. */
 export interface VulkanEnvironment {
   readonly platform: string;
-  /** The user's own choice of drivers: VK_ICD_FILENAMES, VK_DRIVER_FILES or VK_ADD_DRIVER_FILES as set (undefined: none set). */
+  /** The user's own choice of drivers: VK_DRIVER_FILES, VK_ICD_FILENAMES or VK_ADD_DRIVER_FILES as set (undefined: none set, or set empty). */
   readonly icdFilenames: string | undefined;
   /**
-   * Whether a file the user's variables name exists (true when they name none): when none does,
-   * the loader finds no driver, and Dawn would print its "Found no drivers!" and a source line.
+   * Whether the loader finds a driver with the user's variables (true when none is set): one they
+   * name is an ICD file or a folder with one, or they only add to system ICDs. When not, Dawn
+   * would print the loader's "Found no drivers!" and a source line.
    */
   readonly userIcdsFound: boolean;
   /** The system's ICD files (the JSON manifests in the Vulkan loader's directories, vulkanIcdDirs). */
@@ -90,24 +91,47 @@ export function vulkanIcdDirs(env: Readonly<Record<string, string | undefined>>,
   return [...new Set(bases.map((b) => join(b, 'vulkan/icd.d')))];
 }
 
-function currentEnvironment(): VulkanEnvironment {
-  const { VK_ICD_FILENAMES, VK_DRIVER_FILES, VK_ADD_DRIVER_FILES } = process.env;
-  const systemIcds = vulkanIcdDirs(process.env, homedir()).flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f)) : []));
-  // VK_ICD_FILENAMES / VK_DRIVER_FILES replace the system's drivers; VK_ADD_DRIVER_FILES adds to them.
-  const replacing = VK_ICD_FILENAMES ?? VK_DRIVER_FILES;
-  const named = [replacing, VK_ADD_DRIVER_FILES].flatMap((v) => (v ?? '').split(':')).filter((f) => f !== '');
+/** The variables that choose the Vulkan loader's drivers. */
+const DRIVER_VARIABLES = ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES', 'VK_ADD_DRIVER_FILES'] as const;
+
+/**
+ * The machine's drivers as `env` (process.env) and its files show them. An empty variable counts as
+ * unset (`VK_ICD_FILENAMES= node …` clears it for one command; useIcds removes it before Dawn
+ * starts), and a path counts as a driver only if it is an ICD file or a folder holding one, as
+ * the loader takes it (QA2 s22 Q153: an empty value, /tmp or /etc/hostname started Dawn, which
+ * printed "Found no drivers!" and a source line).
+ */
+export function vulkanEnvironment(env: Readonly<Record<string, string | undefined>>, home: string, platform: string = process.platform): VulkanEnvironment {
+  const [driverFiles, icdFilenames, adding] = DRIVER_VARIABLES.map((v) => env[v] || undefined);
+  const systemIcds = vulkanIcdDirs(env, home).flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f)) : []));
+  // VK_DRIVER_FILES (or, unset, VK_ICD_FILENAMES) replaces the system's drivers; VK_ADD_DRIVER_FILES adds to them.
+  const replacing = driverFiles ?? icdFilenames;
+  const named = [replacing, adding].flatMap((v) => (v ?? '').split(':')).filter((f) => f !== '');
   return {
-    platform: process.platform,
-    icdFilenames: replacing ?? VK_ADD_DRIVER_FILES,
-    userIcdsFound: named.length === 0 || named.some((f) => existsSync(f)) || (replacing === undefined && systemIcds.length > 0),
+    platform,
+    icdFilenames: replacing ?? adding,
+    userIcdsFound: named.some(holdsIcd) || (replacing === undefined && (adding === undefined || systemIcds.length > 0)),
     systemIcds,
     swiftShaderInstalled: existsSync(SWIFTSHADER_ICD),
   };
 }
 
+/** Whether `path` is a Vulkan ICD file (JSON with an `ICD` object) or a folder with one, as the loader's variables may name. */
+export function holdsIcd(path: string): boolean {
+  try {
+    if (statSync(path).isDirectory()) return readdirSync(path).some((f) => f.endsWith('.json') && holdsIcd(join(path, f)));
+    const icd = (JSON.parse(readFileSync(path, 'utf8')) as { ICD?: unknown } | null)?.ICD;
+    return typeof icd === 'object' && icd !== null;
+  } catch {
+    return false;
+  }
+}
+
 /** Points the Vulkan loader at `icds` (undefined: back to every system ICD); returns the note to show. */
 function useIcds(icds: string | undefined, userChoice: boolean): string | undefined {
   if (userChoice) return undefined;
+  // Empty ones count as unset (vulkanEnvironment); the loader would take an empty VK_DRIVER_FILES as no driver at all.
+  for (const v of DRIVER_VARIABLES) if (process.env[v] === '') delete process.env[v];
   if (icds === undefined) delete process.env.VK_ICD_FILENAMES;
   else process.env.VK_ICD_FILENAMES = icds;
   return icds === SWIFTSHADER_ICD ? SWIFTSHADER_NOTE : undefined;
@@ -145,7 +169,7 @@ export const dawnProvider: GpuProvider = {
   deviceCreated: destroyAtExit,
   async requestAdapter(options) {
     if (working) return { adapter: await working.gpu.requestAdapter(options), ...(working.note ? { note: working.note } : {}) };
-    const env = currentEnvironment();
+    const env = vulkanEnvironment(process.env, homedir());
     const userChoice = env.icdFilenames !== undefined || env.platform !== 'linux';
     let note: string | undefined;
     let gpu: GPU | undefined;
@@ -154,7 +178,7 @@ export const dawnProvider: GpuProvider = {
     if (plan.length === 0) {
       const note =
         env.icdFilenames !== undefined
-          ? `no Vulkan driver: none of the files VK_ICD_FILENAMES, VK_DRIVER_FILES or VK_ADD_DRIVER_FILES name exists (${env.icdFilenames})`
+          ? `no Vulkan driver: VK_DRIVER_FILES, VK_ICD_FILENAMES or VK_ADD_DRIVER_FILES name no ICD file or folder holding one (${env.icdFilenames})`
           : 'no Vulkan driver is installed (no ICD file where the Vulkan loader looks; SwiftShader from the chromium package is a CPU one)';
       return { adapter: null, note };
     }

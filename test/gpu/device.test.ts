@@ -1,6 +1,9 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeAdapter, requestMoncDevice } from '../../src/runtime/device.js';
-import { dawnProvider, SWIFTSHADER_ICD, vulkanIcdDirs, vulkanPlan } from '../../src/runtime/node-device.js';
+import { dawnProvider, holdsIcd, SWIFTSHADER_ICD, vulkanEnvironment, vulkanIcdDirs, vulkanPlan } from '../../src/runtime/node-device.js';
 import { getTestMoncDevice } from '../support/gpu.js';
 
 describe('requestMoncDevice (Dawn)', () => {
@@ -43,12 +46,40 @@ describe('vulkanPlan', () => {
   it('never overrides the user or other platforms', () => {
     expect(vulkanPlan({ ...linux, icdFilenames: '/my/icd.json', systemIcds: [nvidia, lavapipe] })).toEqual([undefined]);
     expect(vulkanPlan({ ...linux, platform: 'darwin' })).toEqual([undefined]);
-    expect(vulkanPlan({ ...linux, icdFilenames: '', swiftShaderInstalled: false })).toEqual([undefined]);
   });
   it('tries nothing on Linux without any Vulkan driver (Dawn would print the loader\'s "Found no drivers!" and a source line)', () => {
     expect(vulkanPlan({ ...linux, swiftShaderInstalled: false })).toEqual([]);
     // The user's variables naming only files that do not exist (QA s12 Q1): no driver, whatever else is installed.
     expect(vulkanPlan({ ...linux, icdFilenames: '/nonexistent.json', userIcdsFound: false, systemIcds: [nvidia] })).toEqual([]);
+  });
+  // QA2 s22 Q153: an empty variable, a folder without ICD files or a file that is none started Dawn, which printed the loader's
+  // "Found no drivers!" and a source line on stderr, and the note blamed Dawn.
+  it("reads the user's variables as the loader does: empty is unset, only ICD files (or folders of them) are drivers", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'monc-icd-'));
+    try {
+      const icd = join(dir, 'drivers', 'sw_icd.json');
+      mkdirSync(join(dir, 'drivers'));
+      writeFileSync(icd, JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: 'libvk_swiftshader.so', api_version: '1.0.5' } }));
+      writeFileSync(join(dir, 'other.json'), '{"layer": {}}');
+      writeFileSync(join(dir, 'text'), 'not json');
+      expect([icd, join(dir, 'drivers'), dir, join(dir, 'other.json'), join(dir, 'text'), join(dir, 'missing.json')].map(holdsIcd)).toEqual([true, true, false, false, false, false]);
+
+      const home = join(dir, 'home'); // no ICDs of its own; the system's as on this machine
+      const unset = vulkanEnvironment({}, home, 'linux');
+      expect(unset).toMatchObject({ icdFilenames: undefined, userIcdsFound: true });
+      for (const name of ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES', 'VK_ADD_DRIVER_FILES']) {
+        expect(vulkanEnvironment({ [name]: '' }, home, 'linux'), `${name} empty`).toEqual(unset);
+        for (const path of [dir, join(dir, 'text'), join(dir, 'other.json')]) {
+          const env = vulkanEnvironment({ [name]: path }, home, 'linux');
+          if (name !== 'VK_ADD_DRIVER_FILES' || env.systemIcds.length === 0) expect(vulkanPlan(env), `${name}=${path}`).toEqual([]);
+        }
+        expect(vulkanPlan(vulkanEnvironment({ [name]: `${join(dir, 'text')}:${join(dir, 'drivers')}` }, home, 'linux')), name).toEqual([undefined]);
+      }
+      // The loader takes VK_DRIVER_FILES over VK_ICD_FILENAMES.
+      expect(vulkanEnvironment({ VK_DRIVER_FILES: icd, VK_ICD_FILENAMES: join(dir, 'text') }, home, 'linux')).toMatchObject({ icdFilenames: icd, userIcdsFound: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('looks for ICD files where the Vulkan loader does', () => {
     expect(vulkanIcdDirs({}, '/home/u')).toEqual([
