@@ -135,6 +135,9 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
     },
 
     vite: {
+      // Vite bundles a Web Worker with `worker.plugins`, not `plugins`: a spec imported there was parsed as JavaScript in
+      // `vite build` (QA2 s22 Q154; `vite dev` serves workers through `plugins`). Vite appends these to the user's own.
+      config: () => ({ worker: { plugins: () => [monc.vite(given)] } }),
       configResolved(config) {
         root = config.root;
         devServer = config.command === 'serve';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { rollup, type RollupError } from 'rollup';
 import * as esbuild from 'esbuild';
-import { build as viteBuild, createServer, type ViteDevServer } from 'vite';
+import { build as viteBuild, createServer, type Plugin, type ViteDevServer } from 'vite';
 import { monc } from '../../src/plugin/index.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
 import { BROKEN_MON, esbuildMain, FFN_MON, firstSchedule, RUNTIME_SOURCE, tempProject, tunedDb, type TempProject } from './fixtures.js';
@@ -117,6 +117,45 @@ describe('vite', () => {
     expect(error?.message).toContain(`${file}:3:43: error:`);
     // Vite 8 (Rolldown) gathers the plugin errors of a build under `errors`.
     expect(error?.errors?.[0]?.loc).toEqual({ file, line: 3, column: 42 });
+  });
+});
+
+describe('vite, a spec imported by a Web Worker', () => {
+  // Vite bundles a worker with `worker.plugins`, not `plugins`: with `plugins: [monc()]` alone a spec imported there was
+  // parsed as JavaScript in `vite build` (QA2 s22 Q154), while `vite dev` serves workers through `plugins` and worked.
+  /** The worker chunk's code of a build of main.js, whose worker imports the spec (and `virtual:seven`, which `userPlugins` serve). */
+  async function workerCode(userPlugins?: () => Plugin[]): Promise<string> {
+    project = tempProject({
+      'ffn.mon': FFN_MON,
+      'main.js': `export const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });\n`,
+      'worker.js': `import { Up } from './ffn.mon';\n${userPlugins ? `import seven from 'virtual:seven';\n` : ''}self.postMessage([${userPlugins ? 'seven, ' : ''}Up.in, Up.manifest.params.map((p) => p.name)]);\n`,
+    });
+    const output = await viteBuild({
+      root: project.root,
+      configFile: false,
+      logLevel: 'silent',
+      plugins: [monc.vite({ runtime: RUNTIME_SOURCE })],
+      worker: { format: 'es', ...(userPlugins ? { plugins: userPlugins } : {}) },
+      build: { write: false, minify: false, rollupOptions: { input: join(project.root, 'main.js') } },
+    });
+    const files = (Array.isArray(output) ? output : [output]).flatMap((o) => ('output' in o ? o.output : []));
+    const worker = files.find((f) => /worker.*\.js$/.test(f.fileName));
+    expect(worker, files.map((f) => f.fileName).join(', ')).toBeDefined();
+    return worker!.type === 'chunk' ? worker!.code : String(worker!.source);
+  }
+
+  it('builds with the plugin in `plugins` alone: the worker chunk holds the generated module', async () => {
+    expect(await workerCode()).toContain('up.blkdiag1');
+  });
+
+  it("keeps the user's own worker plugins, monc among them or not", async () => {
+    const seven: Plugin = { name: 'seven', resolveId: (id) => (id === 'virtual:seven' ? '\0seven' : null), load: (id) => (id === '\0seven' ? 'export default 7;' : null) };
+    for (const userPlugins of [() => [seven], () => [seven, monc.vite({ runtime: RUNTIME_SOURCE })]]) {
+      const code = await workerCode(userPlugins);
+      expect(code).toContain('up.blkdiag1');
+      expect(code).toMatch(/self\.postMessage\(\[\s*7,/); // virtual:seven, from the user's plugin
+      project?.remove();
+    }
   });
 });
 
