@@ -26,7 +26,7 @@ async function compileWith<O>(ctx: CommandContext, file: string, compile: Compil
   onMaskFiles?.([...masks.files]);
   failOnErrors(ctx, source, result.diagnostics);
   if (!result.module || !result.outputs || !result.programs) throw new Error(`internal error: compiling '${file}' gave no outputs and no error`);
-  return { file, source, module: result.module, outputs: result.outputs, programs: result.programs };
+  return { file, source, module: result.module, maskFiles: [...masks.files], outputs: result.outputs, programs: result.programs };
 }
 
 /** The WGSL, the TypeScript bindings and the manifest of `monc build`. */

@@ -9,7 +9,7 @@ import type { CheckedMap, CheckedModule } from '../dsl/structure.js';
 import { recordingMaskResolver } from '../node/mask-files.js';
 import { MoncError } from '../util/error.js';
 import type { CommandContext } from './context.js';
-import { readText, SPEC_FILE } from './files.js';
+import { checkOutputPath, readText, SPEC_FILE, type WriteOptions } from './files.js';
 import { diagnosticJson, SpecError } from './spec-error.js';
 
 export interface LoadedSpec {
@@ -17,14 +17,29 @@ export interface LoadedSpec {
   readonly file: string;
   readonly source: string;
   readonly module: CheckedModule;
+  /** The mask files its `sparse(pattern: "mask.npy")` name (absolute paths): inputs of the command too. */
+  readonly maskFiles: readonly string[];
 }
 
 export async function loadSpec(ctx: CommandContext, file: string): Promise<LoadedSpec> {
   const source = await readText(file, SPEC_FILE);
-  const { module, diagnostics } = checkSource(source, file, { resolveMask: recordingMaskResolver().resolve });
+  const masks = recordingMaskResolver();
+  const { module, diagnostics } = checkSource(source, file, { resolveMask: masks.resolve });
   failOnErrors(ctx, source, diagnostics);
   if (!module) throw new Error(`internal error: checking '${file}' gave no module and no error`);
-  return { file, source, module };
+  return { file, source, module, maskFiles: [...masks.files] };
+}
+
+/**
+ * A command's inputs once its spec is read: `inputs` (the spec, --params…, which --out was checked against before) and
+ * the spec's mask files, which the command reads too (files.md: a command never writes over one of its inputs; QA1 s22
+ * Q101: `--out mask.npy` replaced the mask). Checks `out` against them now, before the command's work, and returns them
+ * for its write.
+ */
+export function withMaskInputs(out: string, inputs: WriteOptions, spec: LoadedSpec): WriteOptions {
+  const all = { inputs: [...(inputs.inputs ?? []), ...spec.maskFiles] };
+  checkOutputPath(out, all);
+  return all;
 }
 
 /** Throws a SpecError when `diagnostics` hold an error; prints the warnings otherwise, and keeps them for the `--json` object. */
@@ -49,7 +64,7 @@ export async function checkSpecFirst(file: string, map: string): Promise<void> {
   const { module, diagnostics } = checkSource(source, file, { resolveMask: recordingMaskResolver().resolve });
   throwOnErrors(source, diagnostics);
   if (!module) throw new Error(`internal error: checking '${file}' gave no module and no error`);
-  findMap({ file, source, module }, map);
+  findMap({ file, module }, map);
 }
 
 /**
@@ -60,7 +75,7 @@ export function combinedSpecError(errors: readonly SpecError[]): SpecError {
   return errors.length === 1 ? errors[0]! : new SpecError(errors.map((e) => e.message).join('\n\n'), errors.flatMap((e) => e.diagnostics));
 }
 
-export function findMap(spec: LoadedSpec, name: string): CheckedMap {
+export function findMap(spec: Pick<LoadedSpec, 'file' | 'module'>, name: string): CheckedMap {
   const map = spec.module.maps.find((m) => m.name === name);
   if (map) return map;
   const names = spec.module.maps.map((m) => m.name);

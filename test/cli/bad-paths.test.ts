@@ -236,6 +236,36 @@ describe('writing outputs', () => {
     expect(readFileSync(input)).toEqual(before);
   });
 
+  // QA1 s22 Q101: a mask the spec names is read by every command that reads the spec; --out over it replaced it, and
+  // the spec no longer checked.
+  it("refuses to overwrite a mask file the spec names, in every command that writes (build's outputs too)", async () => {
+    const mask = scratch.path('m.npy');
+    const maskBytes = writeNpy(new Float32Array([1, 0, 1, 1]), [2, 2]);
+    writeFileSync(mask, maskBytes);
+    const masked = scratch.path('masked.mon');
+    writeFileSync(masked, 'module masked\nmap m : 8 -> 8 = sparse(block: 4, pattern: "m.npy")\n');
+    const rest: Record<string, string[]> = {
+      init: [],
+      dense: ['--params', params],
+      run: ['--params', params, '--input', input],
+      project: ['--dense', input],
+      export: ['--params', params],
+      grad: ['--params', params, '--input', input, '--grad-output', input],
+      train: ['--params', params, '--input', input, '--target', input],
+      convert: ['--from', 'fly', '--in', params],
+    };
+    for (const [command, args] of Object.entries(rest)) {
+      expectUserError(await cli([command, masked, '--map', 'm', ...args, '--out', mask]), /cannot write '[^']*m\.npy': it is an input of this command/);
+      expect(readFileSync(mask), command).toEqual(Buffer.from(maskBytes));
+    }
+    // A module named as the mask: build's manifest would be m.json.
+    const asManifest = scratch.path('m.json');
+    writeFileSync(asManifest, maskBytes);
+    writeFileSync(masked, 'module m\nmap m : 8 -> 8 = sparse(block: 4, pattern: "m.json")\n');
+    expectUserError(await cli(['build', masked, '--out', scratch.dir]), /cannot write '[^']*m\.json': it is an input of this command/);
+    expect(readFileSync(asManifest)).toEqual(Buffer.from(maskBytes));
+  });
+
   it('monc build writes all of a module\'s files or none', async () => {
     const out = scratch.path('gen');
     mkdirSync(out);

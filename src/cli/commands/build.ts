@@ -90,7 +90,7 @@ export async function buildCommand(ctx: CommandContext, given: readonly string[]
     });
   }
   // All modules' files or none: a failure never leaves a new .wgsl beside an old .json.
-  await writeTogether(outputFiles, { inputs: [...files, ...(loaded ? [loaded.path] : [])] });
+  await writeTogether(outputFiles, { inputs: [...files, ...specs.flatMap((s) => s.maskFiles), ...(loaded ? [loaded.path] : [])] });
   return {
     json: { out: opts.out, ...(loaded ? { tuning: loaded.path, tuningAdapter } : {}), ...(opts.forwardOnly ? { forwardOnly: true } : {}), ...(opts.kernelSets ? { kernelSets: opts.kernelSets } : {}), modules },
     text: modules

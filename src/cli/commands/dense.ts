@@ -5,13 +5,14 @@ import { referenceDense } from '../../runtime/reference.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readParamsFile, shapeText } from '../data-files.js';
 import { checkOutputPath, checkOutputSize, writeAtomic } from '../files.js';
-import { findMap, loadSpec } from '../load-spec.js';
+import { findMap, loadSpec, withMaskInputs } from '../load-spec.js';
 import { escapeHidden } from '../../util/hidden-chars.js';
 
 export async function denseCommand(ctx: CommandContext, file: string, opts: { map: string; params: string; out: string }): Promise<CommandResult> {
-  const outInputs = { inputs: [file, opts.params] };
-  checkOutputPath(opts.out, outInputs);
+  const readInputs = { inputs: [file, opts.params] };
+  checkOutputPath(opts.out, readInputs);
   const spec = await loadSpec(ctx, file);
+  const outInputs = withMaskInputs(opts.out, readInputs, spec);
   const map = findMap(spec, opts.map);
   checkOutputSize(`M of map '${map.name}' is ${map.out} x ${map.in}`, map.out * map.in * 4, 'as float32');
   const model = modelOf(map);

@@ -6,13 +6,14 @@ import { invariant } from '../../util/assert.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readParamsFile } from '../data-files.js';
 import { checkOutputPath, writeAtomic } from '../files.js';
-import { failOnErrors, findMap, loadSpec } from '../load-spec.js';
+import { failOnErrors, findMap, loadSpec, withMaskInputs } from '../load-spec.js';
 import { escapeHidden } from '../../util/hidden-chars.js';
 
 export async function exportCommand(ctx: CommandContext, file: string, opts: { map: string; params: string; out: string; sparseForm?: SparseForm }): Promise<CommandResult> {
-  const outInputs = { inputs: [file, opts.params] };
-  checkOutputPath(opts.out, outInputs);
+  const readInputs = { inputs: [file, opts.params] };
+  checkOutputPath(opts.out, readInputs);
   const spec = await loadSpec(ctx, file);
+  const outInputs = withMaskInputs(opts.out, readInputs, spec);
   const map = findMap(spec, opts.map);
   const { result: program, diagnostics } = tryCompileMap(map, spec.module.dtype);
   failOnErrors(ctx, spec.source, diagnostics);

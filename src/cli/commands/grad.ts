@@ -11,7 +11,7 @@ import { compileSpecKernels } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readParamsFile, shapeText } from '../data-files.js';
 import { checkOutputPath, writeAtomic } from '../files.js';
-import { findMap } from '../load-spec.js';
+import { findMap, withMaskInputs } from '../load-spec.js';
 import { readInputRows, readPairedRows } from '../training-data.js';
 import { openTrainingRunner, withRunner } from '../training-runner.js';
 import { escapeHidden } from '../../util/hidden-chars.js';
@@ -30,9 +30,10 @@ const INPUT_GRADIENT = 'input';
 
 export async function gradCommand(ctx: CommandContext, file: string, opts: GradCommandOptions): Promise<CommandResult> {
   // An --out that cannot be written is refused before the spec is compiled or a GPU opened.
-  const outInputs = { inputs: [file, opts.params, opts.input, opts.gradOutput] };
-  checkOutputPath(opts.out, outInputs);
+  const readInputs = { inputs: [file, opts.params, opts.input, opts.gradOutput] };
+  checkOutputPath(opts.out, readInputs);
   const spec = await compileSpecKernels(ctx, file);
+  const outInputs = withMaskInputs(opts.out, readInputs, spec);
   const map = findMap(spec, opts.map);
   const specs = modelOf(map).params;
   const params = await readParamsFile(opts.params, specs);

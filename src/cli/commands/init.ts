@@ -5,12 +5,13 @@ import { initParams } from '../../runtime/init.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { shapeText } from '../data-files.js';
 import { checkOutputSize, writeAtomic } from '../files.js';
-import { findMap, loadSpec } from '../load-spec.js';
+import { findMap, loadSpec, withMaskInputs } from '../load-spec.js';
 import { formatCount } from '../table.js';
 import { escapeHidden } from '../../util/hidden-chars.js';
 
 export async function initCommand(ctx: CommandContext, file: string, opts: { map: string; out: string; seed: number }): Promise<CommandResult> {
   const spec = await loadSpec(ctx, file);
+  const outInputs = withMaskInputs(opts.out, { inputs: [file] }, spec);
   const map = findMap(spec, opts.map);
   const specs = modelOf(map).params;
   const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
@@ -19,7 +20,7 @@ export async function initCommand(ctx: CommandContext, file: string, opts: { map
   checkOutputSize(`map '${map.name}' has ${formatCount(count)} parameters`, count * (dtype === 'F16' ? 2 : 4), `as ${dtype}`);
   const values = initParams(specs, opts.seed);
   const tensors = new Map(specs.map((s) => [s.name, { shape: s.shape, data: values.get(s.name)! }]));
-  await writeAtomic(opts.out, writeSafetensors(tensors, { dtype }), { inputs: [file] });
+  await writeAtomic(opts.out, writeSafetensors(tensors, { dtype }), outInputs);
   return {
     json: { map: map.name, out: opts.out, seed: opts.seed, dtype, params: count, tensors: specs.map((s) => ({ name: s.name, shape: s.shape })) },
     text: [

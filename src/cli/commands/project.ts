@@ -8,7 +8,7 @@ import { projectFrom } from '../../project/project.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readArrayFile, shapeText, type ArrayFromFile } from '../data-files.js';
 import { checkOutputPath, writeAtomic } from '../files.js';
-import { failOnErrors, findMap, loadSpec } from '../load-spec.js';
+import { failOnErrors, findMap, loadSpec, withMaskInputs } from '../load-spec.js';
 import { heuristicProjectionWarning } from '../../project/warning.js';
 import { formatCount } from '../table.js';
 import { escapeHidden } from '../../util/hidden-chars.js';
@@ -24,9 +24,10 @@ export interface ProjectCommandOptions {
 
 export async function projectCommand(ctx: CommandContext, file: string, opts: ProjectCommandOptions): Promise<CommandResult> {
   // An --out that cannot be written is refused before the (long) projection.
-  const outInputs = { inputs: [file, opts.dense] };
-  checkOutputPath(opts.out, outInputs);
+  const readInputs = { inputs: [file, opts.dense] };
+  checkOutputPath(opts.out, readInputs);
   const spec = await loadSpec(ctx, file);
+  const outInputs = withMaskInputs(opts.out, readInputs, spec);
   const map = findMap(spec, opts.map);
   const model = modelOf(map);
   const w = await readArrayFile(opts.dense, opts.tensor);

@@ -24,7 +24,7 @@ import type { CommandContext, CommandResult } from '../context.js';
 import { note } from '../context.js';
 import { readParamsFile } from '../data-files.js';
 import { checkOutputPath, writeAtomic } from '../files.js';
-import { findMap } from '../load-spec.js';
+import { findMap, withMaskInputs } from '../load-spec.js';
 import { progress } from '../progress.js';
 import { readInputRows, readPairedRows, type Rows } from '../training-data.js';
 import { manifestMapOf, openTrainingRunner, withRunner } from '../training-runner.js';
@@ -60,9 +60,10 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   const optimizer = optimizerOptions(opts);
   // Training may run for hours: an --out that cannot be written is refused before any of it.
   // (--out may be --params: fine-tuning in place replaces the parameter file.)
-  const outInputs = { inputs: [file, opts.input, opts.target] };
-  checkOutputPath(opts.out, outInputs);
+  const readInputs = { inputs: [file, opts.input, opts.target] };
+  checkOutputPath(opts.out, readInputs);
   const spec = await compileSpecKernels(ctx, file);
+  const outInputs = withMaskInputs(opts.out, readInputs, spec);
   const map = findMap(spec, opts.map);
   const params = await readParamsFile(opts.params, modelOf(map).params);
   const x = await readInputRows(opts.input, map);
