@@ -18,11 +18,5 @@ export function paramCount(s: Structure): number {
   return paramElements(paramsOf(s));
 }
 
-/**
- * Alignment of each tensor in a map's packed parameter buffer, in elements, whatever the dtype.
- * Why 8: at f16 it is the 16 bytes the tensor-core kernels' matrix loads of a weight read in place
- * need (at f32 it is 32 bytes, more than the 16 of its vec4 loads). Why one count for both dtypes:
- * an f16 module's f32-storage kernel set (for adapters without shader-f16, reading the same packed
- * offsets) must be exactly the f32 build of the spec. The checker's size limit counts the padding.
- */
-export const PARAM_ALIGN = 8;
+/** Alignment of each tensor in a map's packed parameter buffer: defined with the layout (manifest/program.ts), which decodeManifest checks too. */
+export { PARAM_ALIGN } from '../manifest/program.js';

@@ -286,6 +286,18 @@ function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
   return kernelsProblem(map) ?? setKernelsProblem(map) ?? setStorageProblem(map, dtype);
 }
 
+/** How the model's tensors differ from the layout's (the first one, by name and shape), or undefined. */
+function sameTensorsProblem(model: ModelMap['params'], layout: ManifestMap['params']): string | undefined {
+  const shapes = new Map(layout.map((e) => [e.name, e.shape.join(', ')]));
+  if (model.length !== layout.length) return `${model.length} tensors, the layout (.params) ${layout.length}`;
+  for (const p of model) {
+    const shape = shapes.get(p.name);
+    if (shape === undefined) return `tensor '${p.name}' is not in the layout (.params)`;
+    if (shape !== p.shape.join(', ')) return `tensor '${p.name}' has shape (${p.shape.join(', ')}), the layout (.params) (${shape})`;
+  }
+  return undefined;
+}
+
 /**
  * The first size or slice of the map's model (what the float64 reference, `referenceApply`,
  * evaluates) that does not fit: every node maps `in` values to `out` as its kind says, a chain's
@@ -294,6 +306,10 @@ function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
  */
 function modelNodeProblem(model: ModelMap, map: ManifestMap): string | undefined {
   if (model.in !== map.in || model.out !== map.out) return `.model: maps ${model.in} values to ${model.out}, the map ${map.in} to ${map.out}`;
+  // The reference and projection read the model's tensors, the runners the layout's: one list (QA2 s22 Q155: a shape
+  // edited in one ran 60 values where the reference refused them).
+  const tensorsProblem = sameTensorsProblem(model.params, map.params);
+  if (tensorsProblem) return `.model.params: ${tensorsProblem}`;
   const tensors = new Map(model.params.map((p) => [p.name, product(p.shape)]));
   const slice = (s: ParamSlice, length: number, at: string) => {
     const size = tensors.get(s.tensor);

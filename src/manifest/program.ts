@@ -28,6 +28,22 @@ export interface PartialDecl {
 }
 
 /**
+ * Alignment of each tensor in a map's packed parameter buffer, in elements, whatever the dtype.
+ * Why 8: at f16 it is the 16 bytes the tensor-core kernels' matrix loads of a weight read in place
+ * need (at f32 it is 32 bytes, more than the 16 of its vec4 loads). Why one count for both dtypes:
+ * an f16 module's f32-storage kernel set (for adapters without shader-f16, reading the same packed
+ * offsets) must be exactly the f32 build of the spec. The checker's size limit counts the padding.
+ */
+export const PARAM_ALIGN = 8;
+
+/**
+ * Where the packed layout puts the tensor after one that ends at element `end`: the next multiple of
+ * `align` (PARAM_ALIGN; 4 in f32 manifests of earlier versions). The compiler lays tensors out so
+ * (layoutParams) and its kernels read them there.
+ */
+export const paramOffsetAfter = (end: number, align: number = PARAM_ALIGN): number => Math.ceil(end / align) * align;
+
+/**
  * Where each parameter tensor lives in the map's one packed parameter buffer (elements). A
  * ParamSlice {tensor, offset} of an op lives at layout[tensor].offset + offset.
  */

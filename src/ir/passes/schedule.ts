@@ -15,13 +15,13 @@ import { assertNever, invariant } from '../../util/assert.js';
 import { exprOut } from '../expr-sizes.js';
 import { indexMapsEqual, product } from '../index-map.js';
 import type { BiasExpr, BufferDecl, IrExpr, IrMap, IrParam, Op, ParamLayoutEntry, Program } from '../ir.js';
-import { PARAM_ALIGN } from '../../dsl/params.js';
+import { paramOffsetAfter } from '../../manifest/program.js';
 
 /** The packed parameter buffer of a map, of either dtype: each tensor at a multiple of PARAM_ALIGN elements. */
 export function layoutParams(params: readonly IrParam[]): { layout: ParamLayoutEntry[]; size: number } {
   let size = 0;
   const layout = params.map((p) => {
-    const offset = Math.ceil(size / PARAM_ALIGN) * PARAM_ALIGN;
+    const offset = paramOffsetAfter(size);
     size = offset + product(p.shape);
     return { name: p.name, shape: [...p.shape], offset };
   });
