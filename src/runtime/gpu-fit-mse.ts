@@ -161,6 +161,10 @@ export class GpuFitMse {
 
   async run(optimizer: GpuOptimizer, x: Float32Array, target: Float32Array, plan: FitPlan, options: FitMseOptions): Promise<FitMseResult> {
     const { device, map } = this.host;
+    // Dawn's Node binding crashes (a segmentation fault) on queue.writeBuffer of a view of shared memory (a
+    // SharedArrayBuffer, a shared WebAssembly.Memory), which the fit uploads X and T from: such views are copied once
+    // (QA2 s22 Q156). forward and backward copy their inputs at the call anyway.
+    [x, target] = [x, target].map((a) => (a.buffer instanceof ArrayBuffer ? a : a.slice()));
     // A mini-batch whose backward pass needs a buffer over the device's limits: kind 'device', before anything is made.
     this.host.backward.checkRows(plan.batch);
     try {
