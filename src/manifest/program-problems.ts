@@ -87,6 +87,8 @@ interface ProgramState {
   readonly tensors: Map<string, number>;
   readonly sizes: Map<string, number>;
   readonly written: Set<string>;
+  /** Buffers whose value no op has read since it was written: an op accumulates into its destination exactly when it is one. */
+  readonly unread: Set<string>;
   /** The program's input buffers, which no op may write. */
   readonly inputs: readonly string[];
 }
@@ -108,8 +110,12 @@ function mapOpProblems(where: string, op: OpData, state: ProgramState, problems:
   }
   if (state.sizes.get(op.dst) !== outSize) problems.push(`${where}: writes ${outSize} values to '${op.dst}' of size ${state.sizes.get(op.dst)}`);
   if (op.accumulate && !state.written.has(op.dst)) problems.push(`${where}: accumulates into '${op.dst}' before it is written`);
+  // The kernels are compiled to add or to store as the flag says, the CPU executor reads the flag: one flipped in a file
+  // (QA2 s22 Q155: a sum's last term storing over the others) would be followed by the CPU backend only.
+  else if (!!op.accumulate !== state.unread.has(op.dst)) problems.push(`${where}: ${op.accumulate ? `accumulates into '${op.dst}', whose value an op read already` : `overwrites '${op.dst}', whose value no op read`}`);
   if (state.inputs.includes(op.dst)) problems.push(`${where}: writes ${state.inputs.length === 1 ? 'the input' : 'an input'}`);
   state.written.add(op.dst);
+  state.unread.add(op.dst);
 }
 
 /** Buffers other than a program's inputs and outputs that no op uses (an executor would allocate them for nothing). */
@@ -129,14 +135,16 @@ export function programProblems(p: ProgramData): string[] {
   const tensors = layoutProblems(p, problems);
 
   const written = new Set(['x']);
+  const unread = new Set<string>();
   p.ops.forEach((op, i) => {
     const where = `op ${i} (${op.kind})`;
     const inSize = opSizes(op).in;
     if (op.kind !== 'bias') {
       if (sizes.get(op.src) !== inSize) problems.push(`${where}: reads ${inSize} values from '${op.src}' of size ${sizes.get(op.src)}`);
       if (!written.has(op.src)) problems.push(`${where}: reads '${op.src}' before it is written`);
+      unread.delete(op.src);
     }
-    mapOpProblems(where, op, { tensors, sizes, written, inputs: ['x'] }, problems);
+    mapOpProblems(where, op, { tensors, sizes, written, unread, inputs: ['x'] }, problems);
   });
   if (!written.has('y')) problems.push('y is never written');
   unusedProblems(p.buffers, written, ['x', 'y'], problems);
@@ -159,6 +167,7 @@ export function backwardProblems(p: BackwardProgramData): string[] {
   }
   const tensors = layoutProblems(p, problems);
   const written = new Set(['x', 'dy']);
+  const unread = new Set<string>();
   const used = new Set<string>();
   const partialsWritten = new Set<string>();
   /** Per tensor: the ranges written by reduces so far (work per op, not per parameter element). */
@@ -168,6 +177,7 @@ export function backwardProblems(p: BackwardProgramData): string[] {
     if (sizes.get(name) !== size) problems.push(`${where}: reads ${size} values from '${name}' of size ${sizes.get(name)}`);
     if (!written.has(name)) problems.push(`${where}: reads '${name}' before it is written`);
     used.add(name);
+    unread.delete(name);
   };
   const writePartial = (where: string, name: string, size: number) => {
     if (partialSizes.get(name) !== size) problems.push(`${where}: writes ${size} values per split to partial '${name}' of size ${partialSizes.get(name)}`);
@@ -184,7 +194,7 @@ export function backwardProblems(p: BackwardProgramData): string[] {
       case 'bsr':
       case 'bias': {
         if (op.kind !== 'bias') read(where, op.src, opSizes(op).in!);
-        mapOpProblems(where, op, { tensors, sizes, written, inputs: ['x', 'dy'] }, problems);
+        mapOpProblems(where, op, { tensors, sizes, written, unread, inputs: ['x', 'dy'] }, problems);
         used.add(op.dst);
         return;
       }

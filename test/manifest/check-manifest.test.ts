@@ -487,6 +487,26 @@ describe('decodeManifest of a damaged manifest file', () => {
     expect(moncErrorOf(() => decodeManifest(relaid(f16))).message).toMatch(/maps\[0\]: parameter 'f\.0\.blkdiag2' at 36: the packed layout puts it at 40/);
   });
 
+  // QA2 s22 Q155 (addendum): a sum's last op flipped to store over the others ran that way on the CPU backend (errors of 4.9)
+  // while the WebGPU kernels, compiled to add, kept the sum.
+  it("an op's accumulate flag flipped, forward or backward: a format error naming the op", () => {
+    const file = manifestText('map g : 8 -> 8 = monarch(nblocks: 2)\nmap f : 8 -> 8 = g @ g + diag()\n', false);
+    const f = (JSON.parse(file) as { maps: { name: string }[] }).maps.findIndex((m) => m.name === 'f');
+    const map = JSON.parse(file).maps[f] as { ops: Op[]; backward: { ops: Op[] } };
+    type Op = { kind: string; accumulate?: boolean };
+    const flips = { forward: 0, backward: 0 };
+    for (const [program, ops] of [[[], map.ops], [['backward'], map.backward.ops]] as const) {
+      ops.forEach((op, i) => {
+        if (op.kind !== 'ks' && op.kind !== 'bsr' && op.kind !== 'bias') return;
+        flips[program.length ? 'backward' : 'forward']++;
+        const error = moncErrorOf(() => decodeManifest(withField(file, ['maps', f, ...program, 'ops', i, 'accumulate'], !op.accumulate)));
+        expect(error.message, `${program.join('.')} ops[${i}]`).toMatch(new RegExp(`^the manifest of module 'damaged': maps\\[${f}\\]${program.length ? '\\.backward' : ''}: op ${i} \\(${op.kind}\\): (accumulates into|overwrites) '`));
+      });
+    }
+    expect(flips.forward).toBe(5);
+    expect(flips.backward).toBeGreaterThan(0);
+  });
+
   it('a cost past 2^31 (a large dense map\'s flops) is accepted', () => {
     expect(decodeManifest(withField(text, ['maps', 0, 'dense', 'flopsPerRow'], 2 ** 40), blockSparse).maps[0].dense.flopsPerRow).toBe(2 ** 40);
   });
