@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 const ISOLATED = [
   'test/cli/error-kinds.test.ts',
+  'test/cli/run-batch-chunks.test.ts',
   'test/runtime/create-fallback.test.ts',
   'test/runtime/host-io-entry.test.ts',
   'test/runtime/opt-in-entries.test.ts',

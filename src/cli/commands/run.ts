@@ -61,6 +61,8 @@ export async function runCommand(
 export async function createRunner(ctx: CommandContext, map: ManifestMap, wgsl: string, dtype: Dtype, backend: Backend): Promise<MapRunner> {
   if (backend === 'webgpu') {
     await import('../../runtime/node-device.js'); // registers Dawn; loaded only when a GPU is wanted
+    // A batch over what one pass may bind runs in chunks (runtime.md); without the host I/O entry it was refused (QA1 s22 Q102).
+    await import('../../runtime/host-io-entry.js');
     try {
       const runner = await MapRunner.create(map, wgsl, { backend, dtype });
       const set = runner.kernelSet!;
