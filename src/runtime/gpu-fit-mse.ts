@@ -28,6 +28,7 @@ import type { GpuOptimizer } from './optimizer.js';
 import * as flags from './gpu-flags.js';
 import { READ, sharedLayout, type KernelLayout } from './bind-layout.js';
 import { paddedBytes } from './buffer.js';
+import { deviceLost } from './run-errors.js';
 
 /** The largest |g| whose square float32 holds: Adam's second moment overflows beyond it. */
 const F32_SQRT_MAX = Math.sqrt(3.4028234663852886e38);
@@ -177,7 +178,7 @@ export class GpuFitMse {
       } catch (e) {
         failure = e;
       }
-      const [validation, oom] = await Promise.all([device.popErrorScope(), device.popErrorScope()]);
+      const [validation, oom] = await Promise.race([Promise.all([device.popErrorScope(), device.popErrorScope()]), deviceLost(device)]);
       const error = validation ?? oom;
       if (error) throw new MoncError(oom && !validation ? 'device' : 'wgsl', `map '${map.name}': WebGPU error in the training loop: ${error.message}`);
       if (failure !== undefined) throw failure;
@@ -359,7 +360,7 @@ export class GpuFitMse {
       this.encodeSteps(encoder, b, optimizer, plan, first, Math.min(first + b.chunk, stop) - 1, from, next);
       device.queue.submit([encoder.finish()]);
     }
-    await device.queue.onSubmittedWorkDone();
+    await Promise.race([device.queue.onSubmittedWorkDone(), deviceLost(device)]);
   }
 
   /** Workgroups of `kernel` for `items` elements. */
@@ -379,7 +380,8 @@ export class GpuFitMse {
     const encoder = this.host.device.createCommandEncoder({ label: 'monc fit stats' });
     encoder.copyBufferToBuffer(stats, 0, read, 0, bytes);
     this.host.device.queue.submit([encoder.finish()]);
-    await read.mapAsync(flags.MODE_READ, 0, bytes);
+    // Raced with the loss, as every mapping: a device lost while it waits aborts it with a bare AbortError (QA2 s22 Q157).
+    await Promise.race([read.mapAsync(flags.MODE_READ, 0, bytes), deviceLost(this.host.device)]);
     try {
       const range = read.getMappedRange(0, bytes);
       const words = new Uint32Array(range);
