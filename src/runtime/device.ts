@@ -145,7 +145,15 @@ export async function requestMoncDeviceChecked(options?: RequestDeviceOptions): 
   if (powerPreference !== undefined && powerPreference !== 'low-power' && powerPreference !== 'high-performance') {
     throw wrong("powerPreference must be 'low-power' or 'high-performance'", typeof powerPreference === 'string' ? `'${powerPreference}'` : typeName(powerPreference));
   }
-  return requestMoncDevice(options ?? {});
+  try {
+    return await requestMoncDevice(options ?? {});
+  } catch (e) {
+    // WebGPU's refusal of a device: an OperationError, e.g. for an adapter that made one already (QA2 s22 Q158: Dawn's
+    // DOMException, its message going on with a line of Dawn's build path). One line of kind 'device'.
+    if ((e as Error | null)?.name !== 'OperationError') throw e;
+    const why = String((e as Error).message).split('\n')[0];
+    throw new MoncError('device', `requestMoncDevice: the adapter gave no device (${why})${adapter ? '; a GPUAdapter gives one device: request a new adapter, or leave adapter out' : ''}`);
+  }
 }
 
 /** What kernels emitted for this device may use (its workgroup size and storage limits, its features). */

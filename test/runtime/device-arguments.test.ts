@@ -67,4 +67,16 @@ describe('requestMoncDevice (as monc/runtime exports it)', () => {
       }
     }
   });
+
+  // QA2 s22 Q158: a DOMException of Dawn's whose message went on with a line of Dawn's build path.
+  it('an adapter that made a device already: one line of kind device that says to request a new one', async () => {
+    const first = await request({ adapter: (await dawnProvider.requestAdapter()).adapter! });
+    try {
+      const error = await request({ adapter: first.adapter }).then(() => undefined, (e: unknown) => e);
+      expect(error).toMatchObject({ name: 'MoncError', kind: 'device' });
+      expect((error as Error).message).toMatch(/^requestMoncDevice: the adapter gave no device \([^\n]*consumed[^\n]*\); a GPUAdapter gives one device: request a new adapter, or leave adapter out$/);
+    } finally {
+      first.device.destroy();
+    }
+  });
 });
