@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { create, globals } from 'webgpu';
 import { registerGpuProvider, type GpuProvider } from './device.js';
 
@@ -116,12 +116,17 @@ export function vulkanEnvironment(env: Readonly<Record<string, string | undefine
   };
 }
 
-/** Whether `path` is a Vulkan ICD file (JSON with an `ICD` object) or a folder with one, as the loader's variables may name. */
+/**
+ * Whether `path` is a Vulkan ICD file (JSON with an `ICD` object) or a folder with one, as the loader's variables may
+ * name. The loader skips an ICD whose library it cannot load: a `library_path` with a '/' must exist (relative to the
+ * file); a bare name is the dynamic linker's to find (QA2 s22 Q153: /nonexistent/libvk.so started Dawn, which printed
+ * "cannot open shared object file" and "Found no drivers!").
+ */
 export function holdsIcd(path: string): boolean {
   try {
     if (statSync(path).isDirectory()) return readdirSync(path).some((f) => f.endsWith('.json') && holdsIcd(join(path, f)));
-    const icd = (JSON.parse(readFileSync(path, 'utf8')) as { ICD?: unknown } | null)?.ICD;
-    return typeof icd === 'object' && icd !== null;
+    const library = (JSON.parse(readFileSync(path, 'utf8')) as { ICD?: { library_path?: unknown } } | null)?.ICD?.library_path;
+    return typeof library === 'string' && (!library.includes('/') || existsSync(resolve(dirname(path), library)));
   } catch {
     return false;
   }
@@ -178,7 +183,7 @@ export const dawnProvider: GpuProvider = {
     if (plan.length === 0) {
       const note =
         env.icdFilenames !== undefined
-          ? `no Vulkan driver: VK_DRIVER_FILES, VK_ICD_FILENAMES or VK_ADD_DRIVER_FILES name no ICD file or folder holding one (${env.icdFilenames})`
+          ? `no Vulkan driver: VK_DRIVER_FILES, VK_ICD_FILENAMES or VK_ADD_DRIVER_FILES name no usable ICD file (one whose library exists) or folder holding one (${env.icdFilenames})`
           : 'no Vulkan driver is installed (no ICD file where the Vulkan loader looks; SwiftShader from the chromium package is a CPU one)';
       return { adapter: null, note };
     }

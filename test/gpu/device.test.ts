@@ -63,6 +63,15 @@ describe('vulkanPlan', () => {
       writeFileSync(join(dir, 'other.json'), '{"layer": {}}');
       writeFileSync(join(dir, 'text'), 'not json');
       expect([icd, join(dir, 'drivers'), dir, join(dir, 'other.json'), join(dir, 'text'), join(dir, 'missing.json')].map(holdsIcd)).toEqual([true, true, false, false, false, false]);
+      // The loader skips an ICD whose library path (with a '/', relative to the file) does not exist; a bare name is the linker's to find.
+      const libs = join(dir, 'libs');
+      mkdirSync(libs);
+      const withLibrary = (name: string, library: string) => {
+        writeFileSync(join(libs, name), JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: library, api_version: '1.0.5' } }));
+        return holdsIcd(join(libs, name));
+      };
+      writeFileSync(join(libs, 'libvk_here.so'), '');
+      expect([withLibrary('gone.json', '/nonexistent/libvk.so'), withLibrary('moved.json', './libvk_swiftshader.so'), withLibrary('here.json', './libvk_here.so'), withLibrary('bare.json', 'libvulkan_radeon.so')]).toEqual([false, false, true, true]);
 
       const home = join(dir, 'home'); // no ICDs of its own; the system's as on this machine
       const unset = vulkanEnvironment({}, home, 'linux');
