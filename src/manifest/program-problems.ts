@@ -8,7 +8,7 @@
  */
 import { assertNever } from '../util/assert.js';
 import { indexMapProblems, product, type IndexMap } from './index-map.js';
-import { PARAM_ALIGN, paramOffsetAfter, type BackwardProgramData, type BsrShape, type KsShape, type OpData, type ParamSlice, type ProgramData, type ProgramHeader } from './program.js';
+import { paramOffsetAfter, type BackwardProgramData, type BsrShape, type KsShape, type OpData, type ParamSlice, type ProgramData, type ProgramHeader } from './program.js';
 
 /** Logical (input, output) sizes of an op; a bias op reads nothing. */
 export function opSizes(op: OpData): { in?: number; out: number } {
@@ -32,30 +32,20 @@ function weightLength(op: KsShape | BsrShape): number {
 /** Element counts of the layout's tensors, with the problems of the layout itself. */
 function layoutProblems(p: ProgramHeader, problems: string[]): Map<string, number> {
   const tensors = new Map<string, number>();
-  // f32 manifests of earlier versions start tensors at multiples of 4 (docs/manifest.md), and their kernels read them there.
-  const align = p.dtype === 'f32' && laidOut(p.params, 4) ? 4 : PARAM_ALIGN;
   let end = 0;
   for (const e of p.params) {
     if (tensors.has(e.name)) problems.push(`parameter '${e.name}' is declared twice`);
     // The compiled kernels read each tensor where the layout puts it: another offset (clear of the others or not) would
     // be followed by the CPU executor and not by them (QA2 s22 Q155: bias 104 -> 100 ran with errors of 20 on WebGPU).
-    const at = paramOffsetAfter(end, align);
+    // That includes the layout of development versions before every dtype took 8 (f32 tensors at multiples of 4): a
+    // file cannot tell it from an edited one (QA2 s22 Q155 b), so such a file is rebuilt, not guessed at.
+    const at = paramOffsetAfter(end);
     if (e.offset !== at) problems.push(`parameter '${e.name}' at ${e.offset}: the packed layout puts it at ${at}, where the kernels read it`);
     end = e.offset + product(e.shape);
     tensors.set(e.name, product(e.shape));
   }
   if (end > p.paramSize) problems.push(`paramSize ${p.paramSize} is smaller than the layout (${end})`);
   return tensors;
-}
-
-/** Whether every tensor of `params` starts where a packed layout aligned to `align` elements puts it. */
-function laidOut(params: ProgramHeader['params'], align: number): boolean {
-  let end = 0;
-  return params.every((e) => {
-    const at = paramOffsetAfter(end, align);
-    end = e.offset + product(e.shape);
-    return e.offset === at;
-  });
 }
 
 /** The problems of one block matmul's own fields: its weight slice, its index maps, its blocks. */

@@ -38,10 +38,9 @@ export const PARAM_ALIGN = 8;
 
 /**
  * Where the packed layout puts the tensor after one that ends at element `end`: the next multiple of
- * `align` (PARAM_ALIGN; 4 in f32 manifests of earlier versions). The compiler lays tensors out so
- * (layoutParams) and its kernels read them there.
+ * PARAM_ALIGN. The compiler lays tensors out so (layoutParams) and its kernels read them there.
  */
-export const paramOffsetAfter = (end: number, align: number = PARAM_ALIGN): number => Math.ceil(end / align) * align;
+export const paramOffsetAfter = (end: number): number => Math.ceil(end / PARAM_ALIGN) * PARAM_ALIGN;
 
 /**
  * Where each parameter tensor lives in the map's one packed parameter buffer (elements). A
