@@ -76,6 +76,23 @@ describe('bin/monc.js', () => {
     expect(statSync(bin).mode & 0o111).not.toBe(0);
     expect(execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
+
+  // QA1 s22 Q104: it exited as soon as the command returned, while Node still held the part of stdout a pipe had not
+  // taken yet (64 KiB at a time): `monc check --json | jq` got 64 or 128 KiB of a 285 KB object, with exit 0.
+  it('writes all of a long stdout into a pipe before it exits; a reader that stops early is no error', () => {
+    // 1000 maps (the module's limit is 1024 ops) with 100-character names: 285 KB of JSON.
+    writeFileSync(scratch.path('many.mon'), Array.from({ length: 1000 }, (_, i) => `map m${i}_${'x'.repeat(100)} : 4 -> 4 = dense()\n`).join(''));
+    // Through a shell's pipe (64 KiB), into `cat` or `head -c 1`; the status is monc's (spawnSync's own pipes hold more).
+    const piped = (reader: string) =>
+      spawnSync('bash', ['-c', `"${process.execPath}" "${join(root, 'bin/monc.js')}" check many.mon --json | ${reader}; exit \${PIPESTATUS[0]}`], { cwd: scratch.dir, encoding: 'utf8', maxBuffer: 1 << 24 });
+    const whole = piped('cat');
+    expect(whole.status, whole.stderr).toBe(0);
+    expect(whole.stdout.length).toBeGreaterThan(256 * 1024);
+    expect(JSON.parse(whole.stdout).maps).toHaveLength(1000);
+    // `head -c 1` closes the pipe after one byte: no EPIPE stack on stderr, the command's own exit status.
+    const head = piped('head -c 1');
+    expect({ status: head.status, stdout: head.stdout, stderr: head.stderr }).toEqual({ status: 0, stdout: '{', stderr: '' });
+  });
 });
 
 // A Node program of a user's (runtime.md's encodeForward sample, then process.exit) run from dist in processes of its own.
