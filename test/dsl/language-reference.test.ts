@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { checkSource } from '../../src/dsl/index.js';
 import { constructors, patterns } from '../../src/dsl/signatures.js';
 
 const page = readFileSync(join(import.meta.dirname, '../../docs/language.md'), 'utf8');
@@ -39,5 +40,17 @@ describe('docs/language.md against the checker', () => {
       for (const arg of sig.params.keys()) if (!entry?.includes(`${arg}:`)) missing.push(`${name}(${arg}:)`);
     }
     expect(missing).toEqual([]);
+  });
+
+  // QA1 s22 Q103: E0604's and E0605's entries repeated E0603's "a data whose length is not rows × cols is this code too".
+  it("a message a code's entry quotes as 'this code too' is that code's: no other entry claims it, and the checker agrees", () => {
+    const entries = page.split(/\n(?=### )/).filter((e) => /^### `[EW]\d{4}`/.test(e));
+    const claims = entries.flatMap((e) => [...e.matchAll(/this code too: `([^`]+)`/g)].map((m) => ({ code: e.slice(5, 10), message: m[1].replace(/\s+/g, ' ') })));
+    expect(claims.length).toBeGreaterThan(0);
+    const claimants = (message: string) => claims.filter((c) => c.message === message).map((c) => c.code);
+    expect(claims.filter((c) => claimants(c.message).length > 1)).toEqual([]);
+    const wrongLength = { resolveMask: () => ({ rows: 4, cols: 4, data: new Array(10).fill(1) }) };
+    const [d] = checkSource('map f : 16 -> 16 = sparse(block: 4, pattern: "mask.npy")\n', 'spec.mon', wrongLength).diagnostics;
+    expect(claimants(d.message)).toEqual([d.code]);
   });
 });
