@@ -82,7 +82,7 @@ describe('ks-sgmat-strided acc16: the schedule space', () => {
     }
   });
 
-  it("names the tuner's f16-sum seeds: the default with acc16, with 64 β per workgroup where it has fewer (n = 16384), and its 32-row-chunk twin where it has one row tile per subgroup (n = 4096); none where no such twin is a candidate", () => {
+  it("names the tuner's f16-sum seeds: the default with acc16, with 64 β per workgroup where it has fewer (n = 16384), and its 32-row-chunk twin where it has one row tile per subgroup (n = 4096); at d = 4 the 64-row overlapped form (tuner/seeds.test.ts)", () => {
     const twins = shapes.map(([name, c]) => [name, ...(c.ops as KsOp[]).map((op) => stridedF16SumTwins(op, H200))] as const);
     for (const [name, first, strided] of twins) {
       expect(first, name).toEqual([]); // d = 1: f16 results are ks-sgmat's (its own f16SumTwin)
@@ -96,7 +96,7 @@ describe('ks-sgmat-strided acc16: the schedule space', () => {
         const measured = name === 'n=4096' ? [readOnce, { ...readOnce, chunks: 32 }] : [{ dtile: 16, cols: 64, sb: 32, mr: 2, chunks: 16, tk: 16, wres: true }];
         expect(strided, name).toEqual(measured.map((m) => ({ ...schedule(m), sw: true, acc16: true })));
         for (const s of strided) expect(ksSgmatStrided.candidates(op, H200)).toContainEqual(s);
-      } else expect(strided, name).toEqual([]); // d = 4: the default's pd 2 has no acc16 twin among the candidates
+      } else expect(strided.map((s) => [s.mr, s.acc16, s.et, s.ow, s.pd]), name).toEqual([[4, true, 2, true, undefined]]); // d = 4
     }
     const noF16Results = { ...H200, features: H200.features.filter((f) => f !== 'chromium-experimental-subgroup-matrix') };
     expect(stridedF16SumTwins(n4096.ops[1] as KsOp, noF16Results)).toEqual([]);
