@@ -12,44 +12,14 @@
  * its own where `buf` is a constant (`const buf = 0u;`, then 1u), so every offset into the halves
  * is a constant expression as in the single-buffered loop (a runtime `buf` makes each matrix
  * load's offset, and the bounds check Dawn's robustness adds to it, a runtime value).
- *
- * `ahead` (unrolled only; ks-dtiled's `pd` 2): a second set of registers, so each half fetches the
- * chunk two ahead, its own next one: half 0 stashes chunk i from `s` and refills `s` with chunk
- * i+2, half 1 does the same with `ahead` (chunks i+1, i+3). A chunk's loads then have two chunks'
- * multiply-adds to land in, as one-ahead fetches have with chunks twice as long.
  */
 import { invariant } from '../../../util/assert.js';
 import { div, mod, u, type U32Expr } from '../scaffold.js';
 import type { Staging } from './wgsl-text.js';
 
-export function doubleBufferedLoop(s: Staging, total: number, tk: number, compute: readonly string[], unrolled = false, ahead?: Staging): string[] {
+export function doubleBufferedLoop(s: Staging, total: number, tk: number, compute: readonly string[], unrolled = false): string[] {
   const indent = (ls: readonly string[], by = '  ') => ls.map((l) => by + l);
   const next: U32Expr = `k0 + ${u(tk)}`;
-  invariant(ahead === undefined || unrolled, 'doubleBufferedLoop: two register sets need the unrolled loop');
-  if (ahead) {
-    invariant(total % (2 * tk) === 0, 'doubleBufferedLoop: unrolled needs an even number of chunks');
-    const half = (buf: number, regs: Staging, at: U32Expr, twoAhead: U32Expr) => [
-      '{',
-      `  const buf = ${u(buf)};`,
-      ...indent(regs.stash(at)),
-      '  workgroupBarrier();',
-      `  if (${twoAhead} < ${u(total)}) {`,
-      ...indent(regs.fetch(twoAhead), '    '),
-      '  }',
-      ...indent(compute),
-      '}',
-    ];
-    return [
-      ...s.registers,
-      ...ahead.registers,
-      ...s.fetch(u(0)),
-      ...ahead.fetch(u(tk)),
-      `for (var k0 = 0u; k0 < ${u(total)}; k0 += ${u(2 * tk)}) {`,
-      ...indent(half(0, s, 'k0', `k0 + ${u(2 * tk)}`)),
-      ...indent(half(1, ahead, next, `k0 + ${u(3 * tk)}`)),
-      '}',
-    ];
-  }
   if (unrolled) {
     invariant(total % (2 * tk) === 0, 'doubleBufferedLoop: unrolled needs an even number of chunks');
     const after: U32Expr = `k0 + ${u(2 * tk)}`;

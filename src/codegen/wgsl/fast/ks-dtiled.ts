@@ -112,22 +112,26 @@
  * its stages one after another rather than under each other (the first factor's four workgroups a
  * SM can overlap theirs); there the epilogue, after only 8 chunks, costs about what the staging does.
  *
- * Session 22 offers two forms after all others (H200 figures pending). `db`: the staged tiles twice
- * over, so the loop (double-buffered-loop.ts, unrolled by two so each copy's planes are constants)
- * passes one barrier per chunk and a warp's stores of the next chunk run while slower warps still
- * multiply the current one: the barrier-lockstepped phases above, where the one workgroup a SM
- * holds only stages or only multiplies, overlap. Session 11's `db` (flat arrays, a run-time copy
- * index, no pad or ku) left the candidates in session 12 after its H100 losses, yet at n=16384 it
- * timed 0.8167 ms with chunks of 4 against 0.8202 single-buffered with chunks of 8 (s11 call 1),
- * where chunks of 4 alone cost 7-8% (s20); padded, two copies fit 48 KiB only with chunks of 4
- * (2 · 4 · (145 + 145) vec4s, 37,120 bytes). Chunks of 4 also halve what a one-ahead fetch has to
- * land in, so with `pd` 2 each unrolled half fetches the chunk two ahead into its own registers
- * (as many as the default's chunks of 8 take): 8 γ of multiply-adds to land in, as the default has.
- * `wq`: a warp's 32 invocations are 8 δ × 2 β tiles × 2 row tiles instead of 8 δ × 4 β tiles, so
- * each γ's operand reads touch 16 + 16 distinct vec4s where they touched 8 + 32: 8 shared-memory
- * wavefronts a warp instead of 10 if lanes of different quarter-warps reading one vec4 share a
- * wavefront, the same 16 if each quarter-warp is served alone (its timing tells which); the
- * epilogue's stores stay runs of 8 δ.
+ * Session 22 asked whether the stages run one after another because a SM's one workgroup passes
+ * two barriers a chunk. `db` staged the padded planed tiles twice over, one barrier a chunk (the
+ * loop unrolled by two, double-buffered-loop.ts, so each copy's planes are constants), letting a
+ * warp store the next chunk while slower warps still multiply the current one; two padded copies
+ * fit 48 KiB only with chunks of 4 (37,120 bytes), so `pd` 2 gave each unrolled half its own
+ * prefetch registers, fetching the chunk two ahead (8 γ of multiply-adds to land in, as the
+ * default's chunks of 8 have). `wq` made a warp 8 δ × 2 β tiles × 2 row tiles instead of 8 δ × 4
+ * β tiles: 16 + 16 distinct operand vec4s a γ where 8 + 32. All lost or tied (H100, s22 call 1,
+ * bench/results/s22/call-1, plan bench/plan-s22a.json; code at 0948645). n=4096: the default
+ * 0.3794 ms, wq 0.3836; chunks of 4 0.4037, db 0.4067, db pd 2 0.4094, db pd 2 wq 0.4145, db wq
+ * 0.3873. n=16384: 0.6751, wq 0.6745; 0.7289, 0.7396, 0.7160, 0.7353, 0.7529. One barrier a chunk
+ * never made up for the chunks of 4 it needs: at best (db pd 2, n=16384) 0.0129 ms of the 0.0538
+ * that halving the chunk costs, and at n=4096 db and db pd 2 ran slower than chunks of 4 alone (db
+ * wq, nearest the default there, was the slowest at n=16384); wq's fewer wavefronts changed nothing,
+ * as session 15 found of its warp tiles. The probes of db pd 2 (n=4096 without the global loads
+ * 0.3118, without the epilogue 0.3437, without the multiply-adds 0.5583; n=16384 0.5258, 0.6684,
+ * 1.0108) ran SLOWER without the multiply-adds than whole (0.4094, 0.7160): the loop left with its
+ * loads, stores and one barrier a chunk took longer than with the multiply-adds between them, so
+ * under db these probes do not split the time into stages (a probe indicates, sgmat-probe.ts).
+ * db, pd and wq left with the call.
  *
  * With `el` (session 12, bcast) each epilogue round stores its results in a WGSL loop over the
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
@@ -143,8 +147,6 @@ import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
 import { chunkSteps, stagedSum, vec4Accumulators } from './staged-sum.js';
-import { doubleBufferedLoop } from './double-buffered-loop.js';
-import { BLOCKED_SUM_FROM } from '../reduction.js';
 import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import { decodeProbe, probedCopy, probeOf, unlessProbed } from './sgmat-probe.js';
@@ -158,12 +160,13 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // δ-major staged tiles and a staged epilogue (above). With bcast where d = dtile = 4, `grun`
   // (a flag): the staging reads each row's γ chunk as one run (below). With bcast, `er` (1 or 2;
   // absent = 1): register rows per epilogue round, the second staged in the weights' array.
-  // `pl` (a flag): the staged tiles as arrays of planes (above). With bcast, `el` (a flag): the
-  // epilogue's cooperative passes as a WGSL loop (below). With pl, `ku` (a flag): each chunk's γ
-  // written out (staged-sum.ts chunkSteps). Without bcast, `pad` (a flag, session 14): padded line
-  // groups and planes (above). Without bcast, with pl and ku, `db` (a flag, session 22): two copies
-  // of the staged tiles, one barrier per chunk (above); with db, `pd` (2; absent = 1): chunks
-  // fetched ahead (above); `wq` (a flag, session 22; 8 δ a workgroup): warps of 2 β × 2 row tiles (above).
+  // `pl` (a flag): the staged tiles as arrays of planes (above). Session 11's `db` (two copies of
+  // the staged tiles, one barrier per chunk) lost wherever the H100 timed it and left the
+  // candidates in session 12; session 22's (padded, chunks of 4, with `pd` 2 fetching two chunks
+  // ahead) and `wq` (warps of 2 β × 2 row tiles) lost or tied and left too (above). With bcast,
+  // `el` (a flag): the epilogue's cooperative passes as a WGSL loop (below). With pl, `ku` (a
+  // flag): each chunk's γ written out (staged-sum.ts chunkSteps).
+  // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above).
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -200,24 +203,6 @@ function isPadded(s: KsDtiledSchedule): boolean {
   return s.pad === true;
 }
 
-function isDoubled(s: KsDtiledSchedule): boolean {
-  return s.db === true;
-}
-
-function isQuad(s: KsDtiledSchedule): boolean {
-  return s.wq === true;
-}
-
-/** Chunks fetched ahead: `pd` (2, with db), else 1. */
-function prefetchDistance(s: KsDtiledSchedule): number {
-  return typeof s.pd === 'number' ? s.pd : 1;
-}
-
-/** Copies of the staged tiles: two with `db`. */
-function buffers(s: KsDtiledSchedule): number {
-  return isDoubled(s) ? 2 : 1;
-}
-
 /**
  * The δ-fastest form's staged tile of `lines` lines, in vec4s: a line group (4 lines of each of the
  * `dtile` δ) spans `group`, a γ plane `plane`. With `pad` a group is one vec4 longer and a plane odd,
@@ -239,7 +224,7 @@ function sharedBytes(s: KsDtiledSchedule): number {
     const l = bcastLayout(s);
     return 4 * (l.xsWords + l.wsWords);
   }
-  return 16 * buffers(s) * s.tk * (deltaLayout(s, s.rows).plane + deltaLayout(s, s.cols).plane);
+  return 16 * s.tk * (deltaLayout(s, s.rows).plane + deltaLayout(s, s.cols).plane);
 }
 
 /**
@@ -287,10 +272,6 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
     (!isLooped(s) || isBcast(s)) &&
     (s.ku !== true || isPlanes(s)) &&
     (!isPadded(s) || !isBcast(s)) &&
-    // db's loop steps two chunks, each with its copy a constant plane offset (ku, pl), pipelined, summed in one run.
-    (!isDoubled(s) || (!isBcast(s) && isPlanes(s) && s.ku === true && s.pipeline && op.c % (2 * s.tk) === 0 && op.c <= BLOCKED_SUM_FROM)) &&
-    (!isQuad(s) || (!isBcast(s) && s.dtile === 8 && (s.cols / s.rb) % 2 === 0 && (s.rows / s.rr) % 2 === 0)) &&
-    (prefetchDistance(s) === 1 || (prefetchDistance(s) === 2 && isDoubled(s))) &&
     (epilogueRows(s) === 1 || (epilogueRows(s) === 2 && isBcast(s) && bcastLayout(s).wsWords >= (s.rows / s.rr) * bcastLayout(s).oRow)) &&
     s.rr * s.rb <= 64 &&
     threads >= 64 &&
@@ -329,12 +310,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const unrolled = [...planed, ...bcastPlaned].map((s): KsDtiledSchedule => ({ ...s, ku: true }));
   // Then (session 14) the δ-fastest planed ones, with ku or not, with padded staging (`pad`).
   const padded = [...planed, ...unrolled.filter((s) => !isBcast(s))].map((s): KsDtiledSchedule => ({ ...s, pad: true })).filter((s) => valid(op, s, limits));
-  // Then (session 22) the written-out δ-fastest ones, padded or not, double-buffered (`db`), those
-  // fetching two chunks ahead (`pd` 2); then the padded ones and both with warps of 2 β × 2 row tiles (`wq`).
-  const doubled = [...unrolled, ...padded].filter((s) => !isBcast(s)).map((s): KsDtiledSchedule => ({ ...s, db: true })).filter((s) => valid(op, s, limits));
-  const twoAhead = doubled.map((s): KsDtiledSchedule => ({ ...s, pd: 2 }));
-  const quads = [...padded, ...doubled, ...twoAhead].map((s): KsDtiledSchedule => ({ ...s, wq: true })).filter((s) => valid(op, s, limits));
-  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded, ...doubled, ...twoAhead, ...quads];
+  return [...out, ...twins, ...runs, ...rounds, ...planed, ...bcastPlaned, ...looped, ...unrolled, ...padded];
 }
 
 /**
@@ -369,12 +345,10 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const ws = `${ep}_ws`;
   // Workgroup slots: vec4 (k, line / 4, δ) of a tile with `lines` lines, lane line % 4: vec4
   // k · plane + line4 · group + δ (deltaLayout). With `pl` the slot is [plane][line4 · group + δ].
-  // With `db` the copy `buf` (a constant of double-buffered-loop.ts's unrolled loop) starts TK planes further.
   const slot = (name: string, lines: number, k: U32Expr, line4: U32Expr, dd: U32Expr) => {
     const { group, plane } = deltaLayout(schedule, lines);
     const within = sum(mul(line4, group), dd);
-    const at = isDoubled(schedule) ? sum(mul('buf', TK), k) : k;
-    return isPlanes(schedule) ? `${name}[${at}][${within}]` : `${name}[${sum(mul(at, plane), within)}]`;
+    return isPlanes(schedule) ? `${name}[${k}][${within}]` : `${name}[${sum(mul(k, plane), within)}]`;
   };
   const L = isBcast(schedule) ? bcastLayout(schedule) : undefined;
   // A bcast array's vec4 `at` of plane k: one flat index, or (`pl`) [plane][at].
@@ -419,8 +393,6 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const probe = probeOf(schedule);
   invariant(probe !== 'out' || !L, 'ks-dtiled: the out probe needs the δ-fastest form');
   const stage = staging('pf', T, [srcCopy, wCopy].map((copy) => probedCopy(copy, probe)));
-  // With `pd` 2 the odd chunks come through a second set of registers (double-buffered-loop.ts `ahead`).
-  const ahead = prefetchDistance(schedule) === 2 ? staging('pg', T, [srcCopy, wCopy].map((copy) => probedCopy(copy, probe))) : undefined;
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => acc(i, j))).flat();
@@ -496,20 +468,12 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
 
   const lanes = L
     ? [`let tb = ${mod('lid', NB)};`, `let tr = ${mod(div('lid', NB), NR)};`, `let dd = ${div('lid', NB * NR)};`]
-    : isQuad(schedule)
-      ? [
-          `let dd = ${mod('lid', TD)};`,
-          `let q = ${div('lid', TD)};`,
-          `let tb = ${sum(mod('q', 2), mul(mod(div('q', 4), NB / 2), 2))};`,
-          `let tr = ${sum(mod(div('q', 2), 2), mul(div('q', 2 * NB), 2))};`,
-          `let delta = delta0 + dd;`,
-        ]
-      : [`let dd = ${mod('lid', TD)};`, `let tb = ${mod(div('lid', TD), NB)};`, `let tr = ${div('lid', TD * NB)};`, `let delta = delta0 + dd;`];
+    : [`let dd = ${mod('lid', TD)};`, `let tb = ${mod(div('lid', TD), NB)};`, `let tr = ${div('lid', TD * NB)};`, `let delta = delta0 + dd;`];
   const body = [
     ...ksTileOrigin({ perRowTile, rows: TR, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     ...lanes,
     ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
-    ...(isDoubled(schedule) ? doubleBufferedLoop(stage, c, TK, compute, true, ahead) : stagedSum(stage, c, TK, schedule.pipeline, compute, vec4Accumulators(accs))),
+    ...stagedSum(stage, c, TK, schedule.pipeline, compute, vec4Accumulators(accs)),
     ...unlessProbed(probe, 'out', store()),
   ];
   return tiledKernel({
@@ -521,10 +485,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
         ? [`var<workgroup> ${xs}: array<array<vec4<f32>, ${L.xPlane / 4}>, ${L.xsWords / L.xPlane}>;`, `var<workgroup> ${ws}: array<array<vec4<f32>, ${L.wPlane / 4}>, ${L.wsWords / L.wPlane}>;`]
         : [`var<workgroup> ${xs}: array<vec4<f32>, ${L.xsWords / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${L.wsWords / 4}>;`]
       : isPlanes(schedule)
-        ? [
-            `var<workgroup> ${xs}: array<array<vec4<f32>, ${deltaLayout(schedule, TR).plane}>, ${buffers(schedule) * TK}>;`,
-            `var<workgroup> ${ws}: array<array<vec4<f32>, ${deltaLayout(schedule, TB).plane}>, ${buffers(schedule) * TK}>;`,
-          ]
+        ? [`var<workgroup> ${xs}: array<array<vec4<f32>, ${deltaLayout(schedule, TR).plane}>, ${TK}>;`, `var<workgroup> ${ws}: array<array<vec4<f32>, ${deltaLayout(schedule, TB).plane}>, ${TK}>;`]
         : [`var<workgroup> ${xs}: array<vec4<f32>, ${TK * deltaLayout(schedule, TR).plane}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${TK * deltaLayout(schedule, TB).plane}>;`],
     threads: T,
     body,
@@ -544,9 +505,8 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     family: 'ks-dtiled',
     ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad', 'db', 'wq']),
+    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
-    ...(s.pd === undefined ? {} : { pd: knob(s, 'pd') }),
     ...decodeProbe(s),
   }),
   emit,
