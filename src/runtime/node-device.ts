@@ -134,9 +134,10 @@ export function holdsIcd(path: string): boolean {
 
 /** Points the Vulkan loader at `icds` (undefined: back to every system ICD); returns the note to show. */
 function useIcds(icds: string | undefined, userChoice: boolean): string | undefined {
-  if (userChoice) return undefined;
-  // Empty ones count as unset (vulkanEnvironment); the loader would take an empty VK_DRIVER_FILES as no driver at all.
+  // Empty ones count as unset (vulkanEnvironment), also beside the user's own choice (REV s22 1: VK_DRIVER_FILES= with
+  // VK_ICD_FILENAMES set); the loader would take an empty VK_DRIVER_FILES as no driver at all.
   for (const v of DRIVER_VARIABLES) if (process.env[v] === '') delete process.env[v];
+  if (userChoice) return undefined;
   if (icds === undefined) delete process.env.VK_ICD_FILENAMES;
   else process.env.VK_ICD_FILENAMES = icds;
   return icds === SWIFTSHADER_ICD ? SWIFTSHADER_NOTE : undefined;
