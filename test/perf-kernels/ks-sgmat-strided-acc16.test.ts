@@ -96,7 +96,7 @@ describe('ks-sgmat-strided acc16: the schedule space', () => {
         const measured = name === 'n=4096' ? [readOnce, { ...readOnce, chunks: 32 }] : [{ dtile: 16, cols: 64, sb: 32, mr: 2, chunks: 16, tk: 16, wres: true }];
         expect(strided, name).toEqual(measured.map((m) => ({ ...schedule(m), sw: true, acc16: true })));
         for (const s of strided) expect(ksSgmatStrided.candidates(op, H200)).toContainEqual(s);
-      } else expect(strided.map((s) => [s.mr, s.acc16, s.et, s.ow, s.pd]), name).toEqual([[4, true, 2, true, undefined]]); // d = 4
+      } else expect(strided.map((s) => [s.mr, s.acc16, s.et, s.ow, s.pd]), name).toEqual([[4, true, 2, true, undefined], [4, true, 2, true, undefined]]); // d = 4: 8 and 32 row chunks
     }
     const noF16Results = { ...H200, features: H200.features.filter((f) => f !== 'chromium-experimental-subgroup-matrix') };
     expect(stridedF16SumTwins(n4096.ops[1] as KsOp, noF16Results)).toEqual([]);

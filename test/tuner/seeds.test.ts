@@ -44,12 +44,13 @@ describe("the tuner's seeds of Monarch n = 4096's strided factor", () => {
 });
 
 describe("the tuner's seed of a d = 4 strided factor (Monarch with 4 blocks)", () => {
-  it('is the 64-row f16-sum form with its last epilogue round written out during the next row chunk (H100, s22 call 1: 0.2830 vs 0.3397 ms at 1024 -> 4096)', () => {
+  it('is the 64-row f16-sum form with its last epilogue round written out during the next row chunk, at 8 and 32 row chunks (H100, s22 call 2: 1024 -> 4096 0.2831 at 32; 4096 -> 1024 0.0935 at 8, 0.1516 at 16)', () => {
+    const seed = { family: 'ks-sgmat-strided', dtile: 4, cols: 64, sb: 16, mr: 4, tk: 32, wres: true, sw: true, acc16: true, et: 2, ow: true };
     for (const [n, m] of [[1024, 4096], [4096, 1024]]) {
       const op = monarchCase(n, m, 4).ops[1] as KsOp;
-      expect(stridedF16SumTwins(op, H200), `${n} -> ${m}`).toEqual([
-        { family: 'ks-sgmat-strided', dtile: 4, cols: 64, sb: 16, mr: 4, chunks: 16, tk: 32, wres: true, sw: true, acc16: true, et: 2, ow: true },
-      ]);
+      expect(stridedF16SumTwins(op, H200), `${n} -> ${m}`).toEqual([{ ...seed, chunks: 8 }, { ...seed, chunks: 32 }]);
+      const { seeds } = opSearch(op, storageLimits(H200, 'f16'));
+      expect(seeds.filter((s) => s.family === 'ks-sgmat-strided' && s.ow === true).map((s) => s.chunks), `${n} -> ${m} tuner seeds`).toEqual([8, 32]);
     }
   });
 });

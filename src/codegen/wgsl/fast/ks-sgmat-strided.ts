@@ -163,7 +163,7 @@ function enumerate(
  * f16-sum seeds among them) with `ow`, their last epilogue round written out during the next row
  * chunk (overlappedWriteOut in ks-sgmat-strided-layout.ts). H100, session 22 call 1 (bench/results/s22/call-1, plan
  * bench/plan-s22b.json), B = 16384, each against its twin without ow: 1024 -> 4096's 64-row f16-sum form (mr 4, acc16, et 2)
- * 0.2830 vs 0.3333 ms (the f32-sum default 0.3397, with ow 0.3327): the d = 4 seed (overlappedD4Twin); 4096 -> 1024's default
+ * 0.2830 vs 0.3333 ms (the f32-sum default 0.3397, with ow 0.3327): at 8 and 32 row chunks the d = 4 seeds (overlappedD4Twins); 4096 -> 1024's default
  * 0.1005 vs 0.1016; n = 4096 (one row tile per subgroup, 2 tiles) lost or tied: the default 0.2214 vs 0.2150, the f16-sum
  * seeds 0.2080 vs 0.2061 (16 row chunks) and 0.1984 vs 0.1959 (32), one round (et 2) 0.2097 vs 0.1896; n = 16384 0.3991 vs
  * 0.3951 (default), 0.3599 vs 0.3528 (f16-sum seed). A reading, not measured: where the epilogue is short (n = 4096's 16-row
@@ -269,7 +269,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // Last: the long-row forms (the defaults and the f16-sum seeds among them) with the last epilogue
   // round written out during the next row chunk (ow).
   const overlapped = [...longerRows, ...longestRows, ...deeperPrefetch.filter((s) => s.chunks >= 16), ...longRowsF16].map((s): KsSgmatStridedSchedule => ({ ...s, ow: true })).filter((s) => valid(op, tiling(op, s), limits));
-  // d = 4: the 64-row f16-sum overlapped forms (the d = 4 seed among them, overlappedD4Twin) at 8 and 32 row chunks and
+  // d = 4: the 64-row f16-sum overlapped forms at 8 and 32 row chunks (the d = 4 seeds among them, overlappedD4Twins) and
   // loading two γ chunks ahead (pd 2): the seed's neighbours (session 22), with no twin without ow.
   const d4Neighbours = op.d === 4 ? overlapped.filter((s) => s.mr === 4 && s.acc16 === true).flatMap((s): KsSgmatStridedSchedule[] => [{ ...s, chunks: 8 }, { ...s, chunks: 32 }, { ...s, pd: 2 }]).filter((s) => valid(op, tiling(op, s), limits)) : [];
   return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...longestRows, ...deeperPrefetch, ...twoBuffers, ...longRowsF16, ...overlapped, ...d4Neighbours];
@@ -403,7 +403,7 @@ function measuredShape(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
  * 16384), else the default with acc16 alone (n = 4096, whose default already takes every β), and where
  * that twin has one row tile per subgroup, its twin with twice the row chunks, which pays at large
  * batches only (the tuner times both at the user's batch); for d = 4 the 64-row overlapped form below
- * (overlappedD4Twin); none where no twin is a candidate or the target offers no f16 results (d = 1).
+ * (overlappedD4Twins, two); none where no twin is a candidate or the target offers no f16 results (d = 1).
  * Not a default: untuned f16 builds sum in f32 (docs/numerics.md).
  * H100, session 20 call 2 (bench/results/s20/call-2, its plan.json), B = 16384: n = 4096's K(1, 64, 64, 64)
  * at 32 row chunks 0.1958 ms against the f32-sum default's 0.2057 (session 17's seed, one 64-β subgroup per δ at 8
@@ -413,13 +413,13 @@ function measuredShape(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
  * The d = 4 defaults' f16-sum forms without pd (H200, session 21 call 2, bench/results/s21/call-2), against the default's
  * 0.3507 / 0.1022 ms (1024 -> 4096's K(1, 1024, 256, 4) / 4096 -> 1024's K(1, 256, 256, 4)): acc16 0.4001 / 0.1161, with
  * et 2 0.3998 / 0.1161, 64-row tiles (mr 4) with et 2 0.3468 (-1.1%, one call) / 0.1836 (+80%). The same 64-row form with
- * its last epilogue round written out during the next row chunk (`ow`) is the d = 4 seed (overlappedD4Twin).
+ * its last epilogue round written out during the next row chunk (`ow`), at 8 and 32 row chunks, is the d = 4 seeds (overlappedD4Twins).
  */
 export function stridedF16SumTwins(op: KsOp, limits: TargetLimits): readonly KsSgmatStridedSchedule[] {
   if (op.d === 1 || !hasF16Results(limits) || !stridedSgmatApplies(op, limits)) return [];
   const d = defaultSchedule(op, limits);
   const all = candidates(op, limits);
-  if (op.d === 4) return overlappedD4Twin(d).filter((s) => isAmong(s, all));
+  if (op.d === 4) return overlappedD4Twins(d).filter((s) => isAmong(s, all));
   const wide: KsSgmatStridedSchedule = { ...d, cols: 64, sb: 32, acc16: true };
   const twin = [...(d.cols < 64 ? [wide] : []), { ...d, acc16: true }].find((s) => isAmong(s, all));
   if (twin === undefined) return [];
@@ -429,17 +429,19 @@ export function stridedF16SumTwins(op: KsOp, limits: TargetLimits): readonly KsS
 }
 
 /**
- * The d = 4 seed with f16 sums (d = 4: Monarch with 4 blocks, whose default takes all 4 δ): the default `d` (16 row chunks,
- * γ chunks of 32, swizzled lanes) with 64-row warp tiles (`mr` 4, beside resident W only with f16 result matrices), loads one
- * chunk ahead (no pd), its 4 tiles in 2 epilogue rounds of 2 (et 2), the second written out during the next row chunk (ow).
- * H100, session 22 call 1 (bench/results/s22/call-1, plan bench/plan-s22b.json), B = 16384, 1024 -> 4096's K(1, 1024, 256, 4):
- * 0.2830 ms against 0.3333 without ow and the f32-sum default's 0.3397 (-17%; the default with ow 0.3327); error 6.0e-4
- * (the float64 check gates it). Not yet timed at 4096 -> 1024's K(1, 256, 256, 4), where the form without ow lost (0.1836
- * against 0.1022, H200, session 21): the tuner times the seed at the user's batch.
+ * The d = 4 seeds with f16 sums (d = 4: Monarch with 4 blocks, whose default takes all 4 δ): the default `d` (γ chunks of 32,
+ * swizzled lanes) with 64-row warp tiles (`mr` 4, beside resident W only with f16 result matrices), loads one chunk ahead
+ * (no pd), its 4 tiles in 2 epilogue rounds of 2 (et 2), the second written out during the next row chunk (ow), at 8 and at
+ * 32 row chunks (512 and 2048 rows per workgroup). Which wins follows the grid, so the tuner, which times at the user's
+ * batch, is seeded with both. H100, B = 16384, 1024 -> 4096's K(1, 1024, 256, 4) (256 β tiles): session 22 call 1
+ * (bench/results/s22/call-1, plan bench/plan-s22b.json) 0.2830 ms at 16 row chunks against 0.3333 without ow and the f32-sum
+ * default's 0.3397 (-17%); call 2 (bench/results/s22/call-2, plan bench/plan-s22b2.json) 0.2831 at 32, 0.2855 at 16, 0.3000
+ * at 8. 4096 -> 1024's K(1, 256, 256, 4) (64 β tiles, a quarter of the workgroups): 0.0935 at 8 against the default's
+ * 0.1020, 0.1516 at 16 (call 2). Errors 6.0e-4 and 6.1e-4 (the float64 check gates them).
  */
-function overlappedD4Twin(d: KsSgmatStridedSchedule): KsSgmatStridedSchedule[] {
+function overlappedD4Twins(d: KsSgmatStridedSchedule): KsSgmatStridedSchedule[] {
   const { pd: _, ...onceAhead } = d;
-  return [{ ...onceAhead, mr: 4, acc16: true, et: 2, ow: true }];
+  return [8, 32].map((chunks) => ({ ...onceAhead, mr: 4, chunks, acc16: true, et: 2, ow: true }));
 }
 
 /**
