@@ -286,14 +286,22 @@ function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
   return kernelsProblem(map) ?? setKernelsProblem(map) ?? setStorageProblem(map, dtype);
 }
 
-/** How the model's tensors differ from the layout's (the first one, by name and shape), or undefined. */
+/**
+ * How the model's tensors (.model.params) differ from the layout's (the first one, by name and shape), as a path suffix
+ * and message, or undefined. A name listed twice is refused here: with the count equal, it would hide one of the
+ * layout's tensors, and the slices reading that one would be called unknown while the layout holds them.
+ */
 function sameTensorsProblem(model: ModelMap['params'], layout: ManifestMap['params']): string | undefined {
   const shapes = new Map(layout.map((e) => [e.name, e.shape.join(', ')]));
-  if (model.length !== layout.length) return `${model.length} tensors, the layout (.params) ${layout.length}`;
-  for (const p of model) {
+  if (model.length !== layout.length) return `.model.params: ${model.length} tensors, the layout (.params) ${layout.length}`;
+  const first = new Map<string, number>();
+  for (const [i, p] of model.entries()) {
+    const earlier = first.get(p.name);
+    if (earlier !== undefined) return `.model.params[${i}].name: tensor '${p.name}' is params[${earlier}] too`;
+    first.set(p.name, i);
     const shape = shapes.get(p.name);
-    if (shape === undefined) return `tensor '${p.name}' is not in the layout (.params)`;
-    if (shape !== p.shape.join(', ')) return `tensor '${p.name}' has shape (${p.shape.join(', ')}), the layout (.params) (${shape})`;
+    if (shape === undefined) return `.model.params: tensor '${p.name}' is not in the layout (.params)`;
+    if (shape !== p.shape.join(', ')) return `.model.params: tensor '${p.name}' has shape (${p.shape.join(', ')}), the layout (.params) (${shape})`;
   }
   return undefined;
 }
@@ -309,7 +317,7 @@ function modelNodeProblem(model: ModelMap, map: ManifestMap): string | undefined
   // The reference and projection read the model's tensors, the runners the layout's: one list (QA2 s22 Q155: a shape
   // edited in one ran 60 values where the reference refused them).
   const tensorsProblem = sameTensorsProblem(model.params, map.params);
-  if (tensorsProblem) return `.model.params: ${tensorsProblem}`;
+  if (tensorsProblem) return tensorsProblem;
   const tensors = new Map(model.params.map((p) => [p.name, product(p.shape)]));
   const slice = (s: ParamSlice, length: number, at: string) => {
     const size = tensors.get(s.tensor);

@@ -474,6 +474,11 @@ describe('decodeManifest of a damaged manifest file', () => {
     expect(shape.message).toBe("the manifest of module 'damaged': maps[0].model.params: tensor 'f.0.blkdiag2' has shape (4, 5, 6), the layout (.params) (4, 5, 3)");
     expect(model.params[1].shape).toEqual([4, 5, 3]);
     expect(refused(['maps', 0, 'model', 'params', 2], undefined).message).toBe("the manifest of module 'damaged': maps[0].model.params: 2 tensors, the layout (.params) 3");
+    // Session 22 review: a name listed twice (the count kept) was refused only further on, as an unknown tensor the layout holds.
+    const square = manifestText('map f : 8 -> 8 = monarch(nblocks: 2)\n', true);
+    const twice = moncErrorOf(() => decodeManifest(withField(square, ['maps', 0, 'model', 'params', 1, 'name'], 'f.blkdiag1')));
+    expect(twice.kind).toBe('format');
+    expect(twice.message).toBe("the manifest of module 'damaged': maps[0].model.params[1].name: tensor 'f.blkdiag1' is params[0] too");
     // The whole layout moved consistently to multiples of 4 (what development versions wrote at f32, QA2 s22 Q155 b: it ran
     // 8.4 off on WebGPU), f32 or f16: refused too.
     for (const source of ['', 'dtype f16\n']) {
