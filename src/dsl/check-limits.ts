@@ -7,9 +7,10 @@
 import { Code } from './codes.js';
 import type { DiagnosticBag } from './diagnostics.js';
 import { MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_MAP_PARAMS, MAX_MODULE_STEPS, MAX_SPARSE_BLOCKS } from './limits.js';
-import { PARAM_ALIGN, paramsOf, tensorElements } from './params.js';
+import { paramsOf, tensorElements } from './params.js';
 import type { Span } from './span.js';
 import type { CheckedMap, Structure } from './structure.js';
+import { PARAM_ALIGN } from '../manifest/program.js';
 import { constructorModel, isLeaf } from '../model/constructors.js';
 import { stepCount } from '../model/cost.js';
 import { assertNever } from '../util/assert.js';

@@ -17,6 +17,3 @@ export function paramCount(s: Structure): number {
   checkStructureArgument('paramCount', s);
   return paramElements(paramsOf(s));
 }
-
-/** Alignment of each tensor in a map's packed parameter buffer: defined with the layout (manifest/program.ts), which decodeManifest checks too. */
-export { PARAM_ALIGN } from '../manifest/program.js';
