@@ -31,15 +31,25 @@ export async function loadSpec(ctx: CommandContext, file: string): Promise<Loade
 }
 
 /**
- * A command's inputs once its spec is read: `inputs` (the spec, --params…, which --out was checked against before) and
- * the spec's mask files, which the command reads too (files.md: a command never writes over one of its inputs; QA1 s22
- * Q101: `--out mask.npy` replaced the mask). Checks `out` against them now, before the command's work, and returns them
- * for its write.
+ * The spec of a command that writes `out`, reading the spec, `otherInputs` (--params, --input…) and the spec's mask files
+ * (files.md: a command never writes over one of its inputs). `out` is checked against the files the command names
+ * before the spec is read (`load`: loadSpec, or a compile that also loads kernels), so a bad --out fails before that
+ * work; then against the mask files as soon as the spec names them (QA1 s22 Q101: `--out mask.npy` replaced the mask).
+ * `outInputs`: all of the inputs, for the write.
  */
-export function withMaskInputs(out: string, inputs: WriteOptions, spec: LoadedSpec): WriteOptions {
-  const all = { inputs: [...(inputs.inputs ?? []), ...spec.maskFiles] };
-  checkOutputPath(out, all);
-  return all;
+export async function loadSpecWriting<S extends LoadedSpec>(
+  ctx: CommandContext,
+  file: string,
+  out: string,
+  otherInputs: readonly string[],
+  load: (ctx: CommandContext, file: string) => Promise<S>,
+): Promise<{ readonly spec: S; readonly outInputs: WriteOptions }> {
+  const named = [file, ...otherInputs];
+  checkOutputPath(out, { inputs: named });
+  const spec = await load(ctx, file);
+  const outInputs = { inputs: [...named, ...spec.maskFiles] };
+  checkOutputPath(out, outInputs);
+  return { spec, outInputs };
 }
 
 /** Throws a SpecError when `diagnostics` hold an error; prints the warnings otherwise, and keeps them for the `--json` object. */

@@ -5,8 +5,8 @@ import { InteropError } from '../../interop/peer-layer.js';
 import { FormatError } from '../../runtime/formats/format-error.js';
 import { readSafetensors, writeSafetensors } from '../../runtime/formats/safetensors.js';
 import type { CommandContext, CommandResult } from '../context.js';
-import { checkOutputPath, readBytes, SAFETENSORS_FILE, writeAtomic } from '../files.js';
-import { findMap, loadSpec, withMaskInputs } from '../load-spec.js';
+import { readBytes, SAFETENSORS_FILE, writeAtomic } from '../files.js';
+import { findMap, loadSpec, loadSpecWriting } from '../load-spec.js';
 import { escapeHidden } from '../../util/hidden-chars.js';
 
 export async function convertCommand(
@@ -14,10 +14,7 @@ export async function convertCommand(
   file: string,
   opts: { map: string; from: Peer; in: string; prefix?: string; out: string },
 ): Promise<CommandResult> {
-  const readInputs = { inputs: [file, opts.in] };
-  checkOutputPath(opts.out, readInputs);
-  const spec = await loadSpec(ctx, file);
-  const outInputs = withMaskInputs(opts.out, readInputs, spec);
+  const { spec, outInputs } = await loadSpecWriting(ctx, file, opts.out, [opts.in], loadSpec);
   const map = findMap(spec, opts.map);
   const bytes = await readBytes(opts.in, SAFETENSORS_FILE);
   let state;

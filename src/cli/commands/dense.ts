@@ -4,15 +4,12 @@ import { writeNpy } from '../../runtime/formats/npy.js';
 import { referenceDense } from '../../runtime/reference.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readParamsFile, shapeText } from '../data-files.js';
-import { checkOutputPath, checkOutputSize, writeAtomic } from '../files.js';
-import { findMap, loadSpec, withMaskInputs } from '../load-spec.js';
+import { checkOutputSize, writeAtomic } from '../files.js';
+import { findMap, loadSpec, loadSpecWriting } from '../load-spec.js';
 import { escapeHidden } from '../../util/hidden-chars.js';
 
 export async function denseCommand(ctx: CommandContext, file: string, opts: { map: string; params: string; out: string }): Promise<CommandResult> {
-  const readInputs = { inputs: [file, opts.params] };
-  checkOutputPath(opts.out, readInputs);
-  const spec = await loadSpec(ctx, file);
-  const outInputs = withMaskInputs(opts.out, readInputs, spec);
+  const { spec, outInputs } = await loadSpecWriting(ctx, file, opts.out, [opts.params], loadSpec);
   const map = findMap(spec, opts.map);
   checkOutputSize(`M of map '${map.name}' is ${map.out} x ${map.in}`, map.out * map.in * 4, 'as float32');
   const model = modelOf(map);

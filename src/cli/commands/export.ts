@@ -5,15 +5,12 @@ import { tryCompileMap } from '../../ir/pipeline.js';
 import { invariant } from '../../util/assert.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readParamsFile } from '../data-files.js';
-import { checkOutputPath, writeAtomic } from '../files.js';
-import { failOnErrors, findMap, loadSpec, withMaskInputs } from '../load-spec.js';
+import { writeAtomic } from '../files.js';
+import { failOnErrors, findMap, loadSpec, loadSpecWriting } from '../load-spec.js';
 import { escapeHidden } from '../../util/hidden-chars.js';
 
 export async function exportCommand(ctx: CommandContext, file: string, opts: { map: string; params: string; out: string; sparseForm?: SparseForm }): Promise<CommandResult> {
-  const readInputs = { inputs: [file, opts.params] };
-  checkOutputPath(opts.out, readInputs);
-  const spec = await loadSpec(ctx, file);
-  const outInputs = withMaskInputs(opts.out, readInputs, spec);
+  const { spec, outInputs } = await loadSpecWriting(ctx, file, opts.out, [opts.params], loadSpec);
   const map = findMap(spec, opts.map);
   const { result: program, diagnostics } = tryCompileMap(map, spec.module.dtype);
   failOnErrors(ctx, spec.source, diagnostics);

@@ -10,8 +10,8 @@ import type { Backend } from '../../runtime/map-runner.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readParamsFile, shapeText } from '../data-files.js';
-import { checkOutputPath, writeAtomic } from '../files.js';
-import { findMap, withMaskInputs } from '../load-spec.js';
+import { writeAtomic } from '../files.js';
+import { findMap, loadSpecWriting } from '../load-spec.js';
 import { readInputRows, readPairedRows } from '../training-data.js';
 import { openTrainingRunner, withRunner } from '../training-runner.js';
 import { escapeHidden } from '../../util/hidden-chars.js';
@@ -30,10 +30,7 @@ const INPUT_GRADIENT = 'input';
 
 export async function gradCommand(ctx: CommandContext, file: string, opts: GradCommandOptions): Promise<CommandResult> {
   // An --out that cannot be written is refused before the spec is compiled or a GPU opened.
-  const readInputs = { inputs: [file, opts.params, opts.input, opts.gradOutput] };
-  checkOutputPath(opts.out, readInputs);
-  const spec = await compileSpecKernels(ctx, file);
-  const outInputs = withMaskInputs(opts.out, readInputs, spec);
+  const { spec, outInputs } = await loadSpecWriting(ctx, file, opts.out, [opts.params, opts.input, opts.gradOutput], compileSpecKernels);
   const map = findMap(spec, opts.map);
   const specs = modelOf(map).params;
   const params = await readParamsFile(opts.params, specs);

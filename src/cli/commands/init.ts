@@ -5,13 +5,12 @@ import { initParams } from '../../runtime/init.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { shapeText } from '../data-files.js';
 import { checkOutputSize, writeAtomic } from '../files.js';
-import { findMap, loadSpec, withMaskInputs } from '../load-spec.js';
+import { findMap, loadSpec, loadSpecWriting } from '../load-spec.js';
 import { formatCount } from '../table.js';
 import { escapeHidden } from '../../util/hidden-chars.js';
 
 export async function initCommand(ctx: CommandContext, file: string, opts: { map: string; out: string; seed: number }): Promise<CommandResult> {
-  const spec = await loadSpec(ctx, file);
-  const outInputs = withMaskInputs(opts.out, { inputs: [file] }, spec);
+  const { spec, outInputs } = await loadSpecWriting(ctx, file, opts.out, [], loadSpec);
   const map = findMap(spec, opts.map);
   const specs = modelOf(map).params;
   const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';

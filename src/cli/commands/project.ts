@@ -7,8 +7,8 @@ import { checkDenseShape, ProjectionError } from '../../project/index.js';
 import { projectFrom } from '../../project/project.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readArrayFile, shapeText, type ArrayFromFile } from '../data-files.js';
-import { checkOutputPath, writeAtomic } from '../files.js';
-import { failOnErrors, findMap, loadSpec, withMaskInputs } from '../load-spec.js';
+import { writeAtomic } from '../files.js';
+import { failOnErrors, findMap, loadSpec, loadSpecWriting } from '../load-spec.js';
 import { heuristicProjectionWarning } from '../../project/warning.js';
 import { formatCount } from '../table.js';
 import { escapeHidden } from '../../util/hidden-chars.js';
@@ -24,10 +24,7 @@ export interface ProjectCommandOptions {
 
 export async function projectCommand(ctx: CommandContext, file: string, opts: ProjectCommandOptions): Promise<CommandResult> {
   // An --out that cannot be written is refused before the (long) projection.
-  const readInputs = { inputs: [file, opts.dense] };
-  checkOutputPath(opts.out, readInputs);
-  const spec = await loadSpec(ctx, file);
-  const outInputs = withMaskInputs(opts.out, readInputs, spec);
+  const { spec, outInputs } = await loadSpecWriting(ctx, file, opts.out, [opts.dense], loadSpec);
   const map = findMap(spec, opts.map);
   const model = modelOf(map);
   const w = await readArrayFile(opts.dense, opts.tensor);

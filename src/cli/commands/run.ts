@@ -13,9 +13,9 @@ import '../../runtime/cpu.js';
 import '../../runtime/training.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
 import { readNpyFile, readParamsFile, shapeText } from '../data-files.js';
-import { checkOutputPath, writeAtomic } from '../files.js';
+import { writeAtomic } from '../files.js';
 import { compileSpecKernels } from '../compile-spec.js';
-import { findMap, withMaskInputs } from '../load-spec.js';
+import { findMap, loadSpecWriting } from '../load-spec.js';
 import { MoncError } from '../../util/error.js';
 import { escapeHidden } from '../../util/hidden-chars.js';
 
@@ -25,10 +25,7 @@ export async function runCommand(
   opts: { map: string; params: string; input: string; out: string; backend: Backend },
 ): Promise<CommandResult> {
   // An --out that cannot be written is refused before the spec is compiled or a GPU opened.
-  const readInputs = { inputs: [file, opts.params, opts.input] };
-  checkOutputPath(opts.out, readInputs);
-  const spec = await compileSpecKernels(ctx, file);
-  const outInputs = withMaskInputs(opts.out, readInputs, spec);
+  const { spec, outInputs } = await loadSpecWriting(ctx, file, opts.out, [opts.params, opts.input], compileSpecKernels);
   const map = findMap(spec, opts.map);
   const params = await readParamsFile(opts.params, modelOf(map).params);
   const x = await readNpyFile(opts.input);

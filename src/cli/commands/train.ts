@@ -23,8 +23,8 @@ import { compileSpecKernels } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { note } from '../context.js';
 import { readParamsFile } from '../data-files.js';
-import { checkOutputPath, writeAtomic } from '../files.js';
-import { findMap, withMaskInputs } from '../load-spec.js';
+import { writeAtomic } from '../files.js';
+import { findMap, loadSpecWriting } from '../load-spec.js';
 import { progress } from '../progress.js';
 import { readInputRows, readPairedRows, type Rows } from '../training-data.js';
 import { manifestMapOf, openTrainingRunner, withRunner } from '../training-runner.js';
@@ -60,10 +60,7 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   const optimizer = optimizerOptions(opts);
   // Training may run for hours: an --out that cannot be written is refused before any of it.
   // (--out may be --params: fine-tuning in place replaces the parameter file.)
-  const readInputs = { inputs: [file, opts.input, opts.target] };
-  checkOutputPath(opts.out, readInputs);
-  const spec = await compileSpecKernels(ctx, file);
-  const outInputs = withMaskInputs(opts.out, readInputs, spec);
+  const { spec, outInputs } = await loadSpecWriting(ctx, file, opts.out, [opts.input, opts.target], compileSpecKernels);
   const map = findMap(spec, opts.map);
   const params = await readParamsFile(opts.params, modelOf(map).params);
   const x = await readInputRows(opts.input, map);
