@@ -58,9 +58,12 @@ export function knobSpace(knob: string): { name: string; op: KsOp; all: KsSgmatS
   });
 }
 
-/** The candidates less the overlapped write-out twins (`ow`), which come after every other (ks-sgmat-strided-ow.test.ts). */
+/**
+ * The candidates less the overlapped write-out twins (`ow`), which come after every other but the ob forms
+ * (ks-sgmat-strided-ow.test.ts), and less those (`ob`: several β per write-out item, last; ks-sgmat-strided-ob.test.ts).
+ */
 export function beforeOverlapped(all: readonly KsSgmatStridedSchedule[]): KsSgmatStridedSchedule[] {
-  return all.filter((s) => s.ow === undefined);
+  return all.filter((s) => s.ow === undefined && s.ob === undefined);
 }
 
 /**

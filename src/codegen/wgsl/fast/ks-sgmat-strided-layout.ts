@@ -47,7 +47,7 @@ export interface KsSgmatStridedSchedule extends Schedule {
   // Optional in session 6's form with pd 1: `db`, the source staged in two buffers (doubleBuffered;
   // a flag; absent = false). Optional where the γ chunks are written out (not looped) without db:
   // `ow`, the last epilogue round written out during the next row chunk (overlappedWriteOut; a
-  // flag; absent = false).
+  // flag; absent = false). Optional where d > 1: `ob`, β per write-out item (outputBetas; absent = 1).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -85,6 +85,13 @@ export interface StridedTiling {
    * chunk's after the loop), instead of alone between two barriers at the end of their own.
    */
   readonly ow: boolean;
+  /**
+   * β per write-out item (ob: 1, 2 or 4): each invocation of the epilogue's write-out takes `ob`
+   * consecutive β of one row and δ run (ob vec4 stores along δ, d apart in the destination), so the
+   * row, bounds test and δ are computed once per ob stores and its ob slot reads per δ plane sit at
+   * consecutive addresses.
+   */
+  readonly ob: number;
   /**
    * f16 result matrices (the f16 x f16 -> f16 configuration): half the accumulator registers, and
    * the epilogue's slots hold f16 (half the workgroup bytes, no conversion before the store).
@@ -207,6 +214,22 @@ function overlappedWriteOut(s: KsSgmatStridedSchedule): boolean {
 }
 
 /**
+ * β per write-out item (d > 1): the epilogue's write-out gives each invocation `ob` consecutive β
+ * of one row and δ run (ob stores, one per β, and ob reads per δ plane at consecutive slot
+ * addresses: one address expression but for the β) instead of one, so the per-item work (its
+ * place in the tile, row, bounds test and δ) is written once per ob stores. The session 21 probes (H200) put the output
+ * stage at two fifths of n = 4096's strided factor (0.2120 ms, 0.1296 without it); its barriers
+ * (et, ov) and its overlap with the next row chunk (ow) were measured without gain there, its
+ * instruction count per store was not: in its WGSL some 40 integer operations of place and address
+ * beside 4 scalar slot reads and one 8-byte store. A warp's reads stay within one wavefront where its 32
+ * invocations read one tile row of one β group: ob 2 at n = 4096 (4 δ runs × 8 β pairs); with
+ * ob 4 there they span two β groups, two wavefronts per read (the bank test counts both). Absent = 1.
+ */
+function outputBetas(s: KsSgmatStridedSchedule): number {
+  return typeof s.ob === 'number' ? s.ob : 1;
+}
+
+/**
  * Epilogue slot (halves) of an f16 result tile when d > 1. A warp's reads (for each of the four
  * rotated steps) take the 16 β of one row from `runs` δ planes, 8 words each (two halves a word),
  * δ 4·dv + (q + dv) mod 4 for run dv. 272 halves (136 words ≡ 8 mod 32) put the runs' 8-word
@@ -227,6 +250,7 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const pd = prefetchDepth(s);
   const db = doubleBuffered(s);
   const ow = overlappedWriteOut(s);
+  const ob = outputBetas(s);
   const wstage = flag(s, 'wstage');
   const acc16 = flag(s, 'acc16');
   const sw = flag(s, 'sw');
@@ -252,7 +276,7 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   }
   const sharedBytes = 2 * td * plane * (db ? 2 : 1) + (acc16 ? 2 : 4) * slots * slot * et + (wstage ? 2 * td * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, db, ow, acc16, sw, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, db, ow, ob, acc16, sw, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -280,6 +304,7 @@ export function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean
   return (
     !(t.acc16 && t.contiguous) &&
     !(t.sw && t.sv !== 4) &&
+    (t.ob === 1 || (!t.contiguous && TILE % t.ob === 0)) &&
     t.td % t.ds === 0 &&
     (t.pd === 1 || (t.pd === 2 && !t.extended && (op.c / t.tk) % 2 === 0)) &&
     (!t.db || (t.pd === 1 && !t.extended && !t.contiguous && (op.c / t.tk) % 2 === 0)) &&

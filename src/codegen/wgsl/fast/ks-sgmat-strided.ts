@@ -168,6 +168,10 @@ function enumerate(
  * seeds 0.2080 vs 0.2061 (16 row chunks) and 0.1984 vs 0.1959 (32), one round (et 2) 0.2097 vs 0.1896; n = 16384 0.3991 vs
  * 0.3951 (default), 0.3599 vs 0.3528 (f16-sum seed). A reading, not measured: where the epilogue is short (n = 4096's 16-row
  * tiles) the deferred writes cost the next chunk more than they overlap; with 64-row tiles (d = 4) there is more to overlap.
+ * Last of all, the long-row forms (the defaults and the f16-sum seeds among them: 16 and 32 row chunks, with pd 2 or not),
+ * their ow twins and the d = 4 seeds' neighbours with 2 or 4 β per write-out item (`ob`, outputBetas in
+ * ks-sgmat-strided-layout.ts: the output stage's per-store place, row, bounds test and δ shared by ob stores). Not yet
+ * timed (session 23's plan, bench/plan-s23a.json).
  *
  * Tried and removed (session 14, H200, B = 16384, bench/results/s14/call-1, plan bench/results/
  * s14/call-1/plan.json; code: commit 6247072): `mt`, the source moved by matrix copies (one
@@ -272,7 +276,10 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // d = 4: the 64-row f16-sum overlapped forms at 8 and 32 row chunks (the d = 4 seeds among them, overlappedD4Twins) and
   // loading two γ chunks ahead (pd 2): the seed's neighbours (session 22), with no twin without ow.
   const d4Neighbours = op.d === 4 ? overlapped.filter((s) => s.mr === 4 && s.acc16 === true).flatMap((s): KsSgmatStridedSchedule[] => [{ ...s, chunks: 8 }, { ...s, chunks: 32 }, { ...s, pd: 2 }]).filter((s) => valid(op, tiling(op, s), limits)) : [];
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...longestRows, ...deeperPrefetch, ...twoBuffers, ...longRowsF16, ...overlapped, ...d4Neighbours];
+  // After everything: the long-row forms (the defaults and the f16-sum seeds among them), their ow twins and the d = 4 seeds'
+  // neighbours with 2 or 4 β per write-out item (ob: the output stage's per-store work shared by ob stores).
+  const widerItems = [...longerRows, ...longestRows, ...deeperPrefetch.filter((s) => s.chunks >= 16), ...longRowsF16, ...overlapped, ...d4Neighbours].flatMap((s) => [2, 4].map((ob): KsSgmatStridedSchedule => ({ ...s, ob }))).filter((s) => valid(op, tiling(op, s), limits));
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...longestRows, ...deeperPrefetch, ...twoBuffers, ...longRowsF16, ...overlapped, ...d4Neighbours, ...widerItems];
 }
 
 /**
@@ -492,7 +499,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   invariant(ctx.storage === 'f16', 'ks-sgmat-strided needs f16 storage');
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat-strided: op shape not supported');
   const t = tiling(op, schedule);
-  const { td: TD, tb: TB, sb: SB, mr: MR, rg: RG, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rt: RT, rc: RC, groups: G, slots: SL, threads: T, sv, contiguous, et: ET, ds: DS, acc16 } = t;
+  const { td: TD, tb: TB, sb: SB, mr: MR, rg: RG, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rt: RT, rc: RC, groups: G, slots: SL, threads: T, sv, contiguous, et: ET, ds: DS, ob: OB, acc16 } = t;
   // δ slots of subgroups (TD when each subgroup takes one δ); subgroup sg's e-th δ is sd + e·TDS.
   const TDS = TD / DS;
   const result = resultMatrix(acc16 ? 'f16' : 'f32');
@@ -500,7 +507,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   // Every W tile the matrix loads read in place then starts on a 16-byte boundary (c and the tile
   // offsets are multiples of 16 halves), as the tiles in workgroup memory do: Vulkan's
   // cooperative-matrix loads require aligned pointers. Parameter tensors start on 16 bytes
-  // (src/dsl/params.ts PARAM_ALIGN); a weight slice inside a tensor might not, and fails here (the
+  // (src/manifest/program.ts PARAM_ALIGN); a weight slice inside a tensor might not, and fails here (the
   // tuner then rejects the schedule).
   invariant(wOff % 8 === 0, `ks-sgmat-strided: the weight tensor starts at element ${wOff}, not a multiple of 8 (16 bytes)`);
   const { a, b, c, d } = op;
@@ -669,16 +676,18 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const biasIndex = renderIndex(logicalOut); // the bias is read at the LOGICAL output index (ir.ts)
   const vw = views.dst ? 4 : 1;
   const runs = (contiguous ? TILE : TD) / vw;
-  const perRow = runs * (contiguous ? 1 : TILE) * G;
+  // Write-out items per row: with ob > 1 (d > 1) each takes OB consecutive β of its δ run.
+  const perRow = runs * (contiguous ? 1 : TILE / OB) * G;
   const slotOf = sum(RG > 1 ? mul('sr', TD * G) : undefined, mul('g', TD));
   // `base`: the first slot of the round's tile q (q · S slots in; none in a round of one tile).
   const osAt = (lane: U32Expr, base: number) =>
     contiguous
       ? `${os}[${sum(base > 0 ? u(base * SLOT) : undefined, mul(slotOf, SLOT), mul('r', TILE), mul('bv', vw), lane)}]`
       : `${os}[${sum(base > 0 ? u(base * SLOT) : undefined, mul(sum(slotOf, mul('dv', vw), lane), SLOT), mul('r', TILE), 'bb')}]`;
+  // ob > 1: the item's first β in the tile is bq · OB (its β bb are set per store, betasOfItem).
   const place = contiguous
     ? [`let bv = ${mod('e', runs)};`, `let g = ${mod(div('e', runs), G)};`, `let bb = ${mul('bv', vw)};`]
-    : [`let dv = ${mod('e', runs)};`, `let bb = ${mod(div('e', runs), TILE)};`, `let g = ${mod(div('e', runs * TILE), G)};`];
+    : [`let dv = ${mod('e', runs)};`, `let ${OB > 1 ? 'bq' : 'bb'} = ${mod(div('e', runs), TILE / OB)};`, `let g = ${mod(div('e', perRow / G), G)};`];
   const rotation = contiguous ? 'e / 8u' : 'dv';
   const bias = (q: number) => (biasOff === undefined ? [] : [scalarAt(n.params, views.params, sum(u(biasOff), biasIndex, u(q)))]);
   // f16 slots go to the destination as they are unless a bias or the old destination is added
@@ -716,18 +725,24 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const slotOfSubgroup = (e: number): U32Expr => (DS === 1 ? 'sg' : sum('vslot', u(e * TDS)));
   const storeRound = (round: readonly [number, number][]) =>
     round.flatMap(([i, j], q) => deltas.map((e) => `subgroupMatrixStore<row_major>(&${os}, ${sum(q > 0 ? u(q * SL * SLOT) : undefined, mul(slotOfSubgroup(e), SLOT))}, ${acc(e, i, j)}, ${u(TILE)});`));
+  const delta = `let delta = ${contiguous ? 'delta0' : sum('delta0', mul('dv', vw))};`;
+  const store = (j: number, q: number) => [`let beta = ${sum('beta0', mul('g', SB), u(j * TILE), 'bb')};`, ...write(q * SL)];
+  // ob > 1: the item's OB stores, β bq · OB + k each, after its row, bounds test and δ; ob 1: β, then δ
+  // (the text of every kernel before the knob).
+  const betasOfItem = (j: number, q: number) =>
+    OB > 1
+      ? [delta, ...Array.from({ length: OB }, (_, k) => ['{', `  let bb = ${sum(mul('bq', OB), k > 0 ? u(k) : undefined)};`, ...store(j, q).map((l) => `  ${l}`), '}']).flat()]
+      : [store(j, q)[0], delta, ...store(j, q).slice(1)];
   // The workgroup's write-out of round tile q (the subgroups' tile (i, j)) for the row chunk at `rows`.
   const writeTile = ([i, j]: readonly [number, number], q: number, rows: U32Expr) =>
-    cooperative((SL * TILE * TILE) / vw, T, 'e', [
+    cooperative((SL * TILE * TILE) / vw / OB, T, 'e', [
       ...place,
       // Without row groups e / perRow < 16 already.
       `let r = ${RG > 1 ? mod(div('e', perRow), TILE) : div('e', perRow)};`,
       ...(RG > 1 ? [`let sr = ${div('e', perRow * TILE)};`] : []),
       `let row = ${sum(rows, RG > 1 ? mul('sr', RT) : undefined, u(i * TILE), 'r')};`,
       `if (row < batch) {`,
-      `  let beta = ${sum('beta0', mul('g', SB), u(j * TILE), 'bb')};`,
-      `  let delta = ${contiguous ? 'delta0' : sum('delta0', mul('dv', vw))};`,
-      ...write(q * SL).map((l) => `  ${l}`),
+      ...betasOfItem(j, q).map((l) => `  ${l}`),
       `}`,
     ]);
   const epilogue = rounds.flatMap((round, ri) => [
@@ -823,6 +838,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.sw === undefined ? {} : { sw: flag(s, 'sw') }),
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
     ...(s.ow === undefined ? {} : { ow: flag(s, 'ow') }),
+    ...(s.ob === undefined ? {} : { ob: knob(s, 'ob') }),
     ...decodeProbe(s),
   }),
   emit,

@@ -1,0 +1,129 @@
+/**
+ * ks-sgmat-strided's `ob` knob: each invocation of the epilogue's write-out takes ob (2 or 4)
+ * consecutive β of one row and δ run, one store per β, after its row, bounds test and δ. Offered
+ * after every other schedule, as twins of the long-row forms (the defaults and the f16-sum seeds
+ * among them), their ow twins and the d = 4 seeds' neighbours; never a default. Results through the
+ * subgroup-matrix emulation on SwiftShader against float64, across row chunks and batches that end
+ * inside one.
+ */
+import { describe, expect, it } from 'vitest';
+import { contextFor, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { ksSgmatStrided, stridedF16SumTwins, stridedSgmatLayout, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
+import type { KsOp } from '../../src/ir/ir.js';
+import { emulatedEmit } from '../support/sgmat-emulation.js';
+import { acc16, bankConflict, EMULATED, emulatedError, H200, itMatchesFloat64, knobSpace, N4096, schedule, unfiltered } from './sgmat-strided-support.js';
+import { kernelError, TOL_F16 } from './support.js';
+
+type Knobs = Parameters<typeof schedule>[0];
+/** `s`'s knobs with swizzled lanes, `extra`, and ob β per write-out item. */
+const items = (s: Knobs, ob: number, extra: Partial<KsSgmatStridedSchedule> = {}): KsSgmatStridedSchedule => ({ ...schedule(s), sw: true, ...extra, ob });
+
+describe('ks-sgmat-strided ob: the schedule space', () => {
+  it('offers ob 2 and 4 last, as twins of candidates, never where d = 1; the defaults and f16-sum seeds have theirs; never the default', () => {
+    for (const { name, op, all, withKnob, at, twinned } of knobSpace('ob')) {
+      expect(at, name).toBeGreaterThan(0);
+      expect(all.slice(at).every((s) => s.ob === 2 || s.ob === 4), name).toBe(true);
+      expect(twinned, name).toBe(true);
+      expect(new Set(withKnob.map((s) => s.ob)), name).toEqual(new Set([2, 4]));
+      const d = ksSgmatStrided.defaultSchedule(op, H200);
+      expect(d.ob, name).toBeUndefined();
+      for (const ob of [2, 4]) {
+        expect(all, name).toContainEqual({ ...d, ob });
+        for (const seed of stridedF16SumTwins(op, H200)) expect(all, `${name} ${JSON.stringify(seed)}`).toContainEqual({ ...seed, ob });
+      }
+    }
+    const contiguous = monarchCase(4096, 4096, 64).ops[0] as KsOp;
+    expect(ksSgmatStrided.candidates(contiguous, H200).some((s) => s.ob !== undefined)).toBe(false);
+    const s = { ...ksSgmatStrided.defaultSchedule(N4096.ops[1] as KsOp, H200), ob: 4 };
+    expect(ksSgmatStrided.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
+  });
+});
+
+describe('ks-sgmat-strided ob WGSL (n = 4096)', () => {
+  const op = N4096.ops[1] as KsOp;
+  const ctx = contextFor(N4096, 'k', 1, 'f16');
+  const emit = (s: KsSgmatStridedSchedule) => ksSgmatStrided.emit(op, s, ctx).wgsl;
+  // The f16-sum seed at 32 row chunks in one round of two tiles (et 2): session 22's best n = 4096 strided form.
+  const seeds = stridedF16SumTwins(op, H200);
+  const best: KsSgmatStridedSchedule = { ...seeds[seeds.length - 1], et: 2 };
+
+  it('ob 2: one write-out pass per tile (1024 items of two stores), the row and δ once per item', () => {
+    const plain = emit(best);
+    const k = emit({ ...best, ob: 2 });
+    // 32 slots x 256 halves / 4 per store: 2048 stores, two passes of 1024 invocations without ob, one with ob 2.
+    expect(plain.match(/let e = lid \+ 1024u;/g)?.length).toBe(2);
+    expect(k).not.toContain('let e = lid + 1024u;');
+    expect(k.match(/k_dst\[at\] = v;/g)?.length).toBe(plain.match(/k_dst\[at\] = v;/g)?.length);
+    const pass = k.slice(k.indexOf('let bq = '), k.indexOf('k_dst[at] = v;', k.indexOf('let bb = bq * 2u + 1u;')));
+    expect(pass).toContain('let bq = (e / 4u) % 8u;');
+    expect(pass).toContain('let g = (e / 32u) % 2u;');
+    expect(pass).toContain('let r = e / 64u;');
+    expect(pass.match(/let delta = /g)?.length).toBe(1);
+    expect(pass.match(/if \(row < batch\)/g)?.length).toBe(1);
+    expect(pass).toMatch(/let bb = bq \* 2u;\s*let beta = beta0 \+ g \* 32u \+ bb;/);
+  });
+
+  it('ob 4: four stores per item, β bq · 4 + k', () => {
+    const k = emit({ ...best, ob: 4 });
+    expect(k).toContain('let bq = (e / 4u) % 4u;');
+    expect(k).toContain('let g = (e / 16u) % 2u;');
+    for (const bb of ['bq * 4u;', 'bq * 4u + 1u;', 'bq * 4u + 2u;', 'bq * 4u + 3u;']) expect(k).toContain(`let bb = ${bb}`);
+  });
+});
+
+describe('ks-sgmat-strided ob epilogue banks (a warp reading f16 slots, two halves a word)', () => {
+  // The read of rotated step q, store k, by invocation e of a warp (e < 32): run dv fastest, then the
+  // item's β pair or quad bq, then the β group (ks-sgmat-strided.ts, `place`), for one row of the round's tile.
+  const words = (td: number, groups: number, ob: number, slot: number, q: number, k: number) =>
+    Array.from({ length: 32 }, (_, e) => {
+      const runs = td / 4;
+      const dv = e % runs;
+      const bq = Math.floor(e / runs) % (16 / ob);
+      const g = Math.floor(e / (runs * (16 / ob))) % groups;
+      const r = Math.floor(e / (runs * (16 / ob) * groups));
+      return Math.floor(((g * td + dv * 4 + ((q + dv) & 3)) * slot + r * 16 + bq * ob + k) / 2);
+    });
+  // n = 4096's read-once forms (16 δ, two β groups): ob 2 reads one β group per warp, ob 4 two (one bank, two words).
+  for (const [ob, most] of [[2, 1], [4, 2]] as const)
+    it(`16 δ, 2 β groups, ob ${ob}: at most ${most} word(s) per bank`, () => {
+      const op = N4096.ops[1] as KsOp;
+      const s = { ...acc16({ dtile: 16, cols: 64, sb: 32, mr: 1, chunks: 16, tk: 16, wres: true }), ob };
+      const { slot } = stridedSgmatLayout(op, s);
+      for (let q = 0; q < 4; q++) for (let k = 0; k < ob; k++) expect(bankConflict(words(16, 2, ob, slot, q, k)), `q ${q}, k ${k}, slot ${slot}`).toBeLessThanOrEqual(most);
+      if (most > 1) expect(bankConflict(words(16, 2, ob, slot, 0, 0))).toBe(most);
+    });
+});
+
+describe('ks-sgmat-strided ob results, emulated, against the float64 reference', () => {
+  const eight = monarchCase(256, 256, 8);
+  const cases: [string, OpsCase, KsSgmatStridedSchedule, number][] = [
+    ['ob 2, d = 8, f32 slots in two rounds of one tile, 16 row chunks of 32 rows (the batch ends in the third)', eight, items({ dtile: 8, cols: 16, sb: 16, mr: 2, chunks: 16, tk: 16, wres: true }, 2), 80],
+    ['ob 4, d = 8, the same with the last round written out during the next row chunk (ow)', eight, items({ dtile: 8, cols: 16, sb: 16, mr: 2, chunks: 16, tk: 16, wres: true }, 4, { ow: true }), 80],
+    ['ob 2, d = 4 (one δ run), 64-row f16 tiles in one round, 4 γ chunks two ahead, ow (the batch ends in the third row chunk)', monarchCase(256, 256, 4), items({ dtile: 4, cols: 16, sb: 16, mr: 4, chunks: 16, tk: 16, wres: true }, 2, { acc16: true, et: 4, pd: 2, ow: true }), 150],
+    ['ob 4, d = 16, one round of two f16 tiles, 16-row chunks, ow (the batch ends in the third row chunk)', monarchCase(1024, 1024, 16), items({ dtile: 8, cols: 32, sb: 32, mr: 1, chunks: 16, tk: 32, wres: true }, 4, { acc16: true, et: 2, ow: true }), 40],
+  ];
+  itMatchesFloat64(cases);
+
+  it('adds the bias and accumulates (vec4 stores, f32 slots) with ob 4 (batch 70)', async () => {
+    const [, c, s] = cases[0];
+    const wider = { ...s, ob: 4 };
+    const op: KsOp = { ...(c.ops[1] as KsOp), accumulate: true, bias: { tensor: 'blkdiag2', offset: 0, length: 256 } };
+    expect(ksSgmatStrided.candidates(op, EMULATED)).toContainEqual(wider);
+    expect(await emulatedError(c, wider, 70, 1, op)).toBeLessThan(TOL_F16);
+  });
+});
+
+describe('ks-sgmat-strided ob: the check can fail', () => {
+  it('fails a kernel whose second store of an item writes the first β again', async () => {
+    const c = monarchCase(256, 256, 8);
+    const s = items({ dtile: 8, cols: 16, sb: 16, mr: 2, chunks: 16, tk: 16, wres: true }, 2);
+    const op = c.ops[1] as KsOp;
+    const broken = emulatedEmit((ctx) => {
+      const k = unfiltered(ksSgmatStrided.emit(op, s, ctx));
+      expect(k.wgsl).toContain('let bb = bq * 2u + 1u;');
+      return { ...k, wgsl: k.wgsl.replaceAll('let bb = bq * 2u + 1u;', 'let bb = bq * 2u;') };
+    }, { packWorkgroupF16: true });
+    expect(await kernelError(c, 1, 1, broken, 80, 'f32')).toBeGreaterThan(0.1);
+  });
+});
+
