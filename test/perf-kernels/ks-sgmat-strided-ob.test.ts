@@ -83,15 +83,23 @@ describe('ks-sgmat-strided ob epilogue banks (a warp reading f16 slots, two halv
       const r = Math.floor(e / (runs * (16 / ob) * groups));
       return Math.floor(((g * td + dv * 4 + ((q + dv) & 3)) * slot + r * 16 + bq * ob + k) / 2);
     });
-  // n = 4096's read-once forms (16 δ, two β groups): ob 2 reads one β group per warp, ob 4 two (one bank, two words).
-  for (const [ob, most] of [[2, 1], [4, 2]] as const)
-    it(`16 δ, 2 β groups, ob ${ob}: at most ${most} word(s) per bank`, () => {
-      const op = N4096.ops[1] as KsOp;
-      const s = { ...acc16({ dtile: 16, cols: 64, sb: 32, mr: 1, chunks: 16, tk: 16, wres: true }), ob };
-      const { slot } = stridedSgmatLayout(op, s);
-      for (let q = 0; q < 4; q++) for (let k = 0; k < ob; k++) expect(bankConflict(words(16, 2, ob, slot, q, k)), `q ${q}, k ${k}, slot ${slot}`).toBeLessThanOrEqual(most);
-      if (most > 1) expect(bankConflict(words(16, 2, ob, slot, 0, 0))).toBe(most);
-    });
+  // n = 4096's read-once forms (16 δ, two β groups of 32): ob 2 reads one β group per warp, ob 4 two (one bank, two
+  // words). The d = 4 seeds (one δ run, four β groups of 16): without ob a warp reads two β groups, 16 slots apart
+  // (16 words: opposite bank halves); with ob 2 or 4 four, the first and third on the same banks.
+  const d4 = monarchCase(1024, 4096, 4).ops[1] as KsOp;
+  const cases = [
+    ['16 δ, 2 β groups', N4096.ops[1] as KsOp, { dtile: 16, cols: 64, sb: 32, mr: 1, chunks: 16, tk: 16, wres: true }, [[1, 1], [2, 1], [4, 2]]],
+    ['4 δ, 4 β groups', d4, { dtile: 4, cols: 64, sb: 16, mr: 4, chunks: 16, tk: 32, wres: true }, [[1, 1], [2, 2], [4, 2]]],
+  ] as const;
+  for (const [name, op, knobs, limits] of cases)
+    for (const [ob, most] of limits)
+      it(`${name}, ob ${ob}: at most ${most} word(s) per bank`, () => {
+        const s = { ...acc16(knobs), ob };
+        const { slot } = stridedSgmatLayout(op, s);
+        const warpWords = (q: number, k: number) => words(knobs.dtile, knobs.cols / knobs.sb, ob, slot, q, k);
+        for (let q = 0; q < 4; q++) for (let k = 0; k < ob; k++) expect(bankConflict(warpWords(q, k)), `q ${q}, k ${k}, slot ${slot}`).toBeLessThanOrEqual(most);
+        expect(bankConflict(warpWords(0, 0))).toBe(most);
+      });
 });
 
 describe('ks-sgmat-strided ob results, emulated, against the float64 reference', () => {

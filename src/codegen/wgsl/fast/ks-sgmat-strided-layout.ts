@@ -223,7 +223,9 @@ function overlappedWriteOut(s: KsSgmatStridedSchedule): boolean {
  * instruction count per store was not: in its WGSL some 40 integer operations of place and address
  * beside 4 scalar slot reads and one 8-byte store. A warp's reads stay within one wavefront where its 32
  * invocations read one tile row of one β group: ob 2 at n = 4096 (4 δ runs × 8 β pairs); with
- * ob 4 there they span two β groups, two wavefronts per read (the bank test counts both). Absent = 1.
+ * ob 4 there they span two β groups, and at d = 4 (one δ run, β groups of 16) ob 2 and 4 span four
+ * where the twin without ob spans two: two words per bank, two wavefronts per read (the bank test
+ * counts them). Absent = 1.
  */
 function outputBetas(s: KsSgmatStridedSchedule): number {
   return typeof s.ob === 'number' ? s.ob : 1;
