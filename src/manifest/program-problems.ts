@@ -48,15 +48,34 @@ function layoutProblems(p: ProgramHeader, problems: string[]): Map<string, numbe
   return tensors;
 }
 
-/** The problems of one block matmul's own fields: its weight slice, its index maps, its blocks. */
-function matmulShapeProblems(where: string, op: KsShape | BsrShape, tensors: Map<string, number>, problems: string[]): void {
+/**
+ * The problems of one block matmul's own fields: its weight slice, its index maps, its blocks. `transposed`: a backward
+ * op's blocks are the forward op's swapped, (J, I), in the forward order.
+ */
+function matmulShapeProblems(where: string, op: KsShape | BsrShape, tensors: Map<string, number>, problems: string[], transposed = false): void {
   const { in: inSize, out: outSize } = op.kind === 'ks' ? { in: op.a * op.c * op.d, out: op.a * op.b * op.d } : { in: op.cols, out: op.rows };
   sliceProblems(where, op.weight, weightLength(op), tensors, problems);
   mapProblems(where, 'input', op.input, inSize, problems);
   mapProblems(where, 'output', op.output, outSize, problems);
-  if (op.kind === 'bsr') {
-    const z = op.blocks.findIndex(([i, j]) => (i + 1) * op.bh > op.rows || (j + 1) * op.bw > op.cols);
-    if (z >= 0) problems.push(`${where}: block ${z} (${op.blocks[z].join(', ')}) lies outside the ${op.rows}×${op.cols} matrix of ${op.bh}×${op.bw} blocks`);
+  if (op.kind === 'bsr') blockProblems(where, op, transposed, problems);
+}
+
+/**
+ * A bsr op's blocks: a grid of bh × bw blocks, each inside it, each once and in row-major order of (I, J), or of (J, I)
+ * for a transposed op. The forward kernels read block k of a row's walk (the `csr` table, pattern.ts) as the k-th
+ * block's values, the CPU executor and the reference read blocks[z]'s: a list in another order ran other numbers on
+ * WebGPU (QA2 s23 Q251: two blocks swapped, 86% off; a block listed twice is no pattern of the language either).
+ */
+function blockProblems(where: string, op: BsrShape, transposed: boolean, problems: string[]): void {
+  if (op.rows % op.bh !== 0 || op.cols % op.bw !== 0) problems.push(`${where}: ${op.bh}×${op.bw} blocks do not tile its ${op.rows}×${op.cols} matrix`);
+  const outside = op.blocks.findIndex(([i, j]) => (i + 1) * op.bh > op.rows || (j + 1) * op.bw > op.cols);
+  if (outside >= 0) problems.push(`${where}: block ${outside} (${op.blocks[outside].join(', ')}) lies outside the ${op.rows}×${op.cols} matrix of ${op.bh}×${op.bw} blocks`);
+  // (Up to millions of blocks: one pass, no message made unless one is out of order.)
+  const [major, minor] = transposed ? [1, 0] : [0, 1];
+  const z = op.blocks.findIndex((b, z) => z > 0 && (b[major] - op.blocks[z - 1][major] || b[minor] - op.blocks[z - 1][minor]) <= 0);
+  if (z > 0) {
+    const order = transposed ? '(J, I), the forward blocks swapped in their order' : '(I, J)';
+    problems.push(`${where}: block ${z} (${op.blocks[z].join(', ')}) does not follow block ${z - 1} (${op.blocks[z - 1].join(', ')}): a bsr op lists each block once, in row-major order of ${order}`);
   }
 }
 
@@ -92,7 +111,7 @@ function mapOpProblems(where: string, op: OpData, state: ProgramState, problems:
   const outSize = opSizes(op).out;
   if (op.kind !== 'bias') {
     if (op.src === op.dst) problems.push(`${where}: reads and writes '${op.src}'`);
-    matmulShapeProblems(where, op, state.tensors, problems);
+    matmulShapeProblems(where, op, state.tensors, problems, op.transposed === true);
     if (op.bias) sliceProblems(where, op.bias, outSize, state.tensors, problems);
   } else {
     sliceProblems(where, op.param, outSize, state.tensors, problems);

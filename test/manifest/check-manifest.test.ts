@@ -510,6 +510,26 @@ describe('decodeManifest of a damaged manifest file', () => {
     expect(flips.backward).toBeGreaterThan(0);
   });
 
+  // QA2 s23 Q251: blocks 1 and 2 of a pattern swapped were accepted and ran 86% off on WebGPU (its forward kernels read a
+  // block row's k-th block as the k-th values), while the CPU backend and the reference followed the list.
+  it('a block list out of row-major order, with a block twice, or a backward op not listing the forward blocks swapped: a format error naming the op', () => {
+    const file = manifestText('map s : 16 -> 16 = sparse(block: 4, pattern: band(width: 2))\n', false);
+    const parsed = JSON.parse(file) as { patterns: number[][]; maps: { backward: { ops: { kind: string; transposed?: true }[] } }[] };
+    expect(parsed.patterns).toEqual([[0, 0, 0, 1, 1, 0, 1, 1, 1, 2, 2, 1, 2, 2, 2, 3, 3, 2, 3, 3]]);
+    const refused = (path: (string | number)[], value: unknown) => moncErrorOf(() => decodeManifest(withField(file, path, value), blockSparse));
+    const swapped = refused(['patterns', 0], [0, 0, 1, 0, 0, 1, ...parsed.patterns[0].slice(6)]);
+    expect(swapped.kind).toBe('format');
+    expect(swapped.message).toBe(
+      "the manifest of module 'damaged': maps[0]: op 0 (bsr): block 2 (0, 1) does not follow block 1 (1, 0): a bsr op lists each block once, in row-major order of (I, J)",
+    );
+    expect(refused(['patterns', 0], [0, 0, 0, 1, 0, 1, ...parsed.patterns[0].slice(6)]).message).toMatch(/maps\[0\]: op 0 \(bsr\): block 2 \(0, 1\) does not follow block 1 \(0, 1\)/);
+    // The input gradient's op refers to the list without `transposed`: the same blocks (the band is symmetric), other z.
+    const t = parsed.maps[0].backward.ops.findIndex((op) => op.kind === 'bsr' && op.transposed);
+    expect(refused(['maps', 0, 'backward', 'ops', t, 'blocks'], { pattern: 0 }).message).toBe(
+      `the manifest of module 'damaged': maps[0].backward: op ${t} (bsr): block 2 (1, 0) does not follow block 1 (0, 1): a bsr op lists each block once, in row-major order of (J, I), the forward blocks swapped in their order`,
+    );
+  });
+
   it('a cost past 2^31 (a large dense map\'s flops) is accepted', () => {
     expect(decodeManifest(withField(text, ['maps', 0, 'dense', 'flopsPerRow'], 2 ** 40), blockSparse).maps[0].dense.flopsPerRow).toBe(2 ** 40);
   });
