@@ -1,6 +1,6 @@
 /**
  * What the GPU can do through Dawn (WebGPU on Vulkan, WGSL through Tint), measured: the ceilings
- * monc's kernels are held against in docs/performance.md. Each probe (bench/roofline-probes.ts)
+ * monc's kernels are held against in bench/results/HISTORY.md ("Session 9"). Each probe (bench/roofline-probes.ts)
  * is a small hand-written kernel at issue 11's shape (B = 16384 rows of n = 4096, Monarch b = c =
  * 64; f32 and f16), checked against a CPU statement of its output, then timed with timestamp
  * queries (timing.ts's warm-up, then the median of `--repeats` passes, at least 10). Probes whose
@@ -39,7 +39,7 @@ const SHAPE = DRY
   : { batch: 16384, b: 64, c: 64, l2Words: 2 * 1024 * 1024, l2Workgroups: 132 * 64, mmaWorkgroups: 132 * 16, mmaIterations: 2048, fmaWorkgroups: 132 * 32, fmaIterations: 4096 };
 const N = SHAPE.b * SHAPE.c;
 
-/** Spec-sheet figures of the H200 SXM, for the fractions in the JSON (docs/performance.md cites the same). */
+/** Spec-sheet figures of the H200 SXM, for the fractions in the JSON (bench/results/HISTORY.md's "Session 9" cites the same). */
 const H200 = { hbmGBps: 4800, fp32TFlops: 66.9, f16TensorTFlops: 989 };
 
 function probes(): Probe[] {

@@ -1,7 +1,7 @@
 /**
  * ks-sgmat-strided's `ds` knob (with `acc16`): a workgroup covers `dtile` δ, its runs along δ in
  * the source and destination (32 bytes at 16 δ, which the H200 reads as fast as whole rows, where
- * 16-byte runs read at less than half that speed: docs/performance.md's session-9 table), with
+ * 16-byte runs read at less than half that speed: bench/results/HISTORY.md's session-9 table), with
  * dtile / ds subgroups per β group, each multiplying ds δ planes of the staged source. So long
  * runs no longer need one subgroup (and its resident W and accumulators) per δ. Results through
  * the subgroup-matrix emulation against float64 (f32 storage as the emulation requires).

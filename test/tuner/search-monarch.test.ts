@@ -1,7 +1,7 @@
 /**
  * The tuner's capped search must reach the best schedule of a Monarch factor even when no seed is
  * it (on the H200 the sweep's capped tuner kept ks-tiled's old default for Monarch n=4096's first
- * factor, 0.410 ms, where the best measured took 0.284; docs/performance.md). A fake timer gives
+ * factor, 0.410 ms, where the best measured took 0.284; bench/results/HISTORY.md, "Session 4 re-run"). A fake timer gives
  * each family a smooth bowl of times (8% per halving or doubling of a knob away from the family's
  * anchor, a flag 8%, plus up to 5% of deterministic noise) scaled by how that family compared on
  * the H200 (bench/results/s4: ks-dvec's best 1.06x ks-dtiled's on the strided factor, ks-sgmat

@@ -3,7 +3,7 @@
 call A's sweep of the rectangular Monarch (monc tuned/untuned) with PyTorch's fly bmm, dense and
 torch.compile from the same call (call-a/torch.json); call E's sweep of the P L Pᵀ R spelling
 (call D's first sweep of it gave an untuned whole-pass figure its own kernels contradict, see
-docs/performance.md); call A's planned search (best schedule per factor, beside the defaults);
+bench/results/HISTORY.md); call A's planned search (best schedule per factor, beside the defaults);
 call C's ceilings through Dawn (roofline); call D's f16 training check. Run from the project root:
 python3 bench/results/s9/scripts/summarize.py"""
 import json, sys
