@@ -512,7 +512,7 @@ describe('decodeManifest of a damaged manifest file', () => {
 
   // QA2 s23 Q251: blocks 1 and 2 of a pattern swapped were accepted and ran 86% off on WebGPU (its forward kernels read a
   // block row's k-th block as the k-th values), while the CPU backend and the reference followed the list.
-  it('a block list out of row-major order, with a block twice, or a backward op not listing the forward blocks swapped: a format error naming the op', () => {
+  it('a block list out of row-major order, with a block twice, a backward op not listing the forward blocks swapped, or blocks that do not tile the matrix: a format error naming the op', () => {
     const file = manifestText('map s : 16 -> 16 = sparse(block: 4, pattern: band(width: 2))\n', false);
     const parsed = JSON.parse(file) as { patterns: number[][]; maps: { backward: { ops: { kind: string; transposed?: true }[] } }[] };
     expect(parsed.patterns).toEqual([[0, 0, 0, 1, 1, 0, 1, 1, 1, 2, 2, 1, 2, 2, 2, 3, 3, 2, 3, 3]]);
@@ -528,6 +528,11 @@ describe('decodeManifest of a damaged manifest file', () => {
     expect(refused(['maps', 0, 'backward', 'ops', t, 'blocks'], { pattern: 0 }).message).toBe(
       `the manifest of module 'damaged': maps[0].backward: op ${t} (bsr): block 2 (1, 0) does not follow block 1 (0, 1): a bsr op lists each block once, in row-major order of (J, I), the forward blocks swapped in their order`,
     );
+    // Blocks of 16 × 1 in place of 4 × 4 (the same values, block (0, 3) inside), in the op and its model: no grid of 24 rows.
+    const one = JSON.parse(manifestText('map s : 24 -> 24 = sparse(block: 4, pattern: random(density: 0.03, seed: 8))\n', true));
+    expect(one.patterns).toEqual([[0, 3]]);
+    for (const shape of [one.maps[0].ops[0], one.maps[0].model.body]) Object.assign(shape, { bh: 16, bw: 1 });
+    expect(moncErrorOf(() => decodeManifest(one, blockSparse)).message).toBe("the manifest of module 'damaged': maps[0]: op 0 (bsr): 16×1 blocks do not tile its 24×24 matrix");
   });
 
   it('a cost past 2^31 (a large dense map\'s flops) is accepted', () => {
