@@ -4,6 +4,7 @@
  * uses too, plus an optional bias. A peer reader (fly.ts, torch-butterfly.ts, ksmm.ts) turns a
  * state dict into this form; convert.ts matches it against a map's lowered IR.
  */
+import { describeValue } from '../util/describe-value.js';
 import { MoncError } from '../util/error.js';
 
 /** The tensors of a safetensors state dict, by name. */
@@ -52,11 +53,31 @@ export function patternText(p: readonly number[]): string {
   return `K(${p.join(', ')})`;
 }
 
+type StateTensor = { readonly shape: readonly number[]; readonly data: ArrayLike<number> };
+
 /** The layer's tensor `name` (under the prefix), or an error naming what the state dict holds. */
-export function tensorOf(state: StateDict, prefix: string, name: string, peer: string): { shape: readonly number[]; data: ArrayLike<number> } {
-  const t = state.get(prefix + name);
+export function tensorOf(state: StateDict, prefix: string, name: string, peer: string): StateTensor {
+  const t = entryOf(state, prefix + name);
   if (!t) throw new InteropError(`no tensor '${prefix}${name}' for the ${peer} layer (tensors: ${listNames(state)})`);
   return t;
+}
+
+/**
+ * The state dict's tensor `key`, if it has one, checked to be what its type says: from JavaScript anything may come (a
+ * bare array was a TypeError), and a tensor whose data is shorter than its shape had its missing weights left 0 (QA2
+ * s23 Q253). readSafetensors' tensors (the CLI's) always fit.
+ */
+function entryOf(state: StateDict, key: string): StateTensor | undefined {
+  const t: unknown = state.get(key);
+  if (t === undefined) return undefined;
+  const { shape, data } = (t ?? {}) as Partial<StateTensor>;
+  const isShape = Array.isArray(shape) && shape.every((n) => Number.isSafeInteger(n) && n >= 0);
+  if (!isShape || typeof data?.length !== 'number' || typeof data === 'string') {
+    throw new MoncError('user', `the state dict's '${key}' must be a tensor { shape, data } (readSafetensors' tensors are), got ${Array.isArray(t) || ArrayBuffer.isView(t) ? `an array without its shape` : describeValue(t)}`);
+  }
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== count) throw new InteropError(`peer tensor '${key}' has ${data.length} values; its shape ${shapeText(shape)} holds ${count}`);
+  return { shape, data };
 }
 
 /**
@@ -81,7 +102,7 @@ function listNames(state: StateDict): string {
 
 /** The bias tensor if the layer has one: `(out,)`, or `(out, 1)` where the peer stores it batch-last. */
 export function optionalBias(state: StateDict, prefix: string, out: number, peer: string): PeerLayer['bias'] {
-  const t = state.get(`${prefix}bias`);
+  const t = entryOf(state, `${prefix}bias`);
   if (!t) return undefined;
   const ok = (t.shape.length === 1 && t.shape[0] === out) || (t.shape.length === 2 && t.shape[0] === out && t.shape[1] === 1);
   if (!ok) throw new InteropError(`${prefix}bias has shape ${shapeText(t.shape)}; the ${peer} layer's output has ${out} features, so it should be (${out},)`);

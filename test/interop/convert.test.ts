@@ -12,6 +12,7 @@ import { InteropError, type StateDict } from '../../src/interop/peer-layer.js';
 import { uniform01 } from '../../src/util/random.js';
 import { flyMonarchForward, ksLinearForward, torchButterflyForward } from './peer-forwards.js';
 import { referenceApply } from '../support/reference.js';
+import { expectMoncErrorNow } from '../support/user-error.js';
 
 function mapOf(source: string, name = 'f'): CheckedMap {
   const { module, diagnostics } = checkSource(source, 'peer.mon');
@@ -192,6 +193,25 @@ describe('what does not fit is said exactly', () => {
     const map = mapOf('map f : 16 -> 16 = monarch(nblocks: 4) + bias()');
     expect(() => convertPeerWeights(map, 'ksmm', state)).not.toThrow();
     expect(() => convertPeerWeights(map, 'ksmm', state, { dtype: 'f16' })).toThrow(new InteropError("peer tensor 'bias' holds 70000 at element 7: beyond the f16 range ±65504 of this f16 module"));
+  });
+
+  // QA2 s23 Q253: data shorter than its shape was taken, the missing weights left 0; a bare array was a TypeError.
+  test('a state dict tensor whose data is not its shape, or that is no { shape, data }: refused, naming it', () => {
+    const map = mapOf('map f : 16 -> 16 = monarch(nblocks: 4) + bias()');
+    const short = { shape: [4, 4, 4], data: new Float32Array(10) };
+    const withFirst = (first: unknown, bias = randomTensor([16], 3)) => new Map([['a.blkdiag1', first], ['a.blkdiag2', randomTensor([4, 4, 4], 2)], ['a.bias', bias]]) as StateDict;
+    expect(() => convertPeerWeights(map, 'fly', withFirst(short))).toThrow(new InteropError("peer tensor 'a.blkdiag1' has 10 values; its shape (4, 4, 4) holds 64"));
+    expect(() => convertPeerWeights(map, 'fly', withFirst(randomTensor([4, 4, 4], 1), { shape: [16], data: new Float32Array(17) }))).toThrow(
+      new InteropError("peer tensor 'a.bias' has 17 values; its shape (16,) holds 16"),
+    );
+    const notATensor = "the state dict's 'a.blkdiag1' must be a tensor { shape, data } (readSafetensors' tensors are), got ";
+    expectMoncErrorNow(() => convertPeerWeights(map, 'fly', withFirst(new Float32Array(64))), 'user', `${notATensor}an array without its shape`);
+    expectMoncErrorNow(() => convertPeerWeights(map, 'fly', withFirst({ shape: [4, 4, -4], data: [] })), 'user', `${notATensor}{"shape":[4,4,-4],"data":[]}`);
+    const ksmm = new Map<string, unknown>([['factors.0', randomTensor([4, 4, 4], 1)], ['factors.1', { shape: [4, 4, 4], data: 'x'.repeat(64) }]]) as StateDict;
+    expectMoncErrorNow(() => convertPeerWeights(map, 'ksmm', ksmm), 'user', "the state dict's 'factors.1' must be a tensor");
+    const twiddle = { shape: [1, 2, 3, 4, 2, 2], data: new Float32Array(95) };
+    const butterfly = mapOf('map f : 8 -> 8 = butterfly(radix: 2, stride: decreasing) @ butterfly(radix: 2)');
+    expect(() => convertPeerWeights(butterfly, 'torch_butterfly', new Map([['twiddle', twiddle]]))).toThrow(new InteropError("peer tensor 'twiddle' has 95 values; its shape (1, 2, 3, 4, 2, 2) holds 96"));
   });
 
   test('a map with no peer counterpart', () => {
