@@ -58,6 +58,16 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
   // `vite build --watch` and `rollup -w`: their watchers skip paths that do not exist yet (Rollup's, where the folder
   // does not exist either: QA2 s21 Q51); they are followed here.
   let missing: MissingPaths | undefined;
+  // `vite dev`: the specs whose declarations each file feeds (the spec itself, the masks it reads), so that an edit
+  // rewrites them when it happens, not when a page next requests the module (QA2 s23 Q252: with no page open, never).
+  const declaredFrom = new Map<string, Set<string>>();
+  const followDeclarations = (file: string, dependencies: readonly string[]) => {
+    if (!devServer || !dts) return;
+    for (const input of [file, ...dependencies]) {
+      const specs = declaredFrom.get(input) ?? new Set<string>();
+      declaredFrom.set(input, specs.add(file));
+    }
+  };
 
   /** One `.mon` file compiled for the bundler: the result, the files to watch, the warnings; writes its declarations. */
   const load = (file: string) => {
@@ -66,6 +76,7 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
     const result = compileMonFile(file, { runtimeImport, tuning: lookup, forwardOnly, kernelSets, ...(source.path ? { tuningPath: source.path } : {}) });
     // The spec itself too: Rollup's watcher does not follow modules that a plugin loads.
     const watched = [file, ...result.dependencies, ...(source.path && !devServer ? [source.path] : [])];
+    followDeclarations(file, result.dependencies);
     const dtsWarning = result.ok && dts ? writeDeclarations(file, result.declarations) : undefined;
     const warnings = [...(tuningWarning ? [tuningWarning] : []), ...result.warnings, ...(dtsWarning ? [dtsWarning] : [])];
     return { result, watched, warnings };
@@ -158,23 +169,29 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
           });
         }
         // Types for every spec of the project up front, so the editor has them before the page
-        // imports anything. A convenience: a spec that cannot be read (over the size limit) or
-        // declarations that cannot be written are a warning, and the server starts (the page may
-        // never import that spec; one it imports fails or warns in load()).
+        // imports anything, and again when a spec or a mask it reads changes. A convenience: a spec that cannot be read
+        // (over the size limit) or declarations that cannot be written are a warning, and the server goes on (the page
+        // may never import that spec; one it imports fails or warns in load()).
         if (!dts) return;
-        const { lookup } = tuning().current();
-        const unreadable = (dir: string, reason: string) => server.config.logger.warn(`monc: no declarations for the specs in ${dir}: cannot list it: ${reason}`);
-        for (const file of findMonFiles(root, unreadable)) {
+        const declare = (file: string) => {
           let warning: string | undefined;
           try {
-            const result = compileMonFile(file, { runtimeImport, tuning: lookup, forwardOnly, kernelSets });
+            const result = compileMonFile(file, { runtimeImport, tuning: tuning().current().lookup, forwardOnly, kernelSets });
+            followDeclarations(file, result.dependencies);
+            // A mask outside the root, of a spec no page imports: Vite's watcher does not follow it otherwise.
+            server.watcher.add(result.dependencies);
             if (result.ok) warning = writeDeclarations(file, result.declarations);
           } catch (e) {
             if (!(e instanceof MoncError)) throw e;
             warning = `no declarations for ${file}: ${e.message}`;
           }
           if (warning) server.config.logger.warn(`monc: ${warning}`);
-        }
+        };
+        const unreadable = (dir: string, reason: string) => server.config.logger.warn(`monc: no declarations for the specs in ${dir}: cannot list it: ${reason}`);
+        for (const file of findMonFiles(root, unreadable)) declare(file);
+        server.watcher.on('all', (event, changed) => {
+          if (event === 'add' || event === 'change') for (const file of declaredFrom.get(resolve(changed)) ?? []) declare(file);
+        });
       },
     },
   };

@@ -193,4 +193,34 @@ describe('vite dev', () => {
       await server.close();
     }
   });
+
+  // QA2 s23 Q252: the declarations of an edited spec were written only when something requested its module again.
+  it('rewrites the declarations when a spec or its mask is edited, with no request of the module', async () => {
+    const spec = (n: number) => `module sp\nmap s : ${n} -> ${n} = sparse(block: ${n / 2}, pattern: "mask.npy")\n`;
+    project = tempProject({ 'sp.mon': spec(16), 'other/unused.mon': 'map z : 4 -> 4 = dense()\n', 'main.js': `export { s } from './sp.mon';\n` });
+    writeFileSync(join(project.root, 'mask.npy'), writeNpy([1, 0, 0, 1], [2, 2]));
+    const server = await createServer({ root: project.root, configFile: false, logLevel: 'silent', plugins: [monc.vite({ runtime: RUNTIME_SOURCE, tuning: false })], server: { ws: false } });
+    const declarations = (file: string) => readFileSync(join(project!.root, file), 'utf8');
+    /** Waits until `file` passes `probe` (the dev server's watcher reports the edit a little later). */
+    const eventually = async (file: string, probe: (text: string) => boolean) => {
+      const deadline = Date.now() + 15_000;
+      while (!probe(declarations(file))) {
+        if (Date.now() > deadline) throw new Error(`${file} did not change within 15 s`);
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+    };
+    try {
+      expect((await server.transformRequest('/sp.mon'))?.code).toContain('static in = 16');
+      expect(declarations('sp.mon.d.ts')).toContain("'s.values': readonly [2, 8, 8]");
+      writeFileSync(join(project.root, 'sp.mon'), `${spec(16)}map extra : 8 -> 8 = dense()\n`);
+      await eventually('sp.mon.d.ts', (text) => text.includes('export declare class Extra'));
+      writeFileSync(join(project.root, 'mask.npy'), writeNpy([1, 1, 0, 1], [2, 2]));
+      await eventually('sp.mon.d.ts', (text) => text.includes("'s.values': readonly [3, 8, 8]"));
+      // A spec no page imports had its declarations at startup: they follow it too.
+      writeFileSync(join(project.root, 'other/unused.mon'), 'map z : 4 -> 6 = dense()\n');
+      await eventually('other/unused.mon.d.ts', (text) => text.includes('static readonly out = 6'));
+    } finally {
+      await server.close();
+    }
+  });
 });
