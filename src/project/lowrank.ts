@@ -19,6 +19,11 @@ import { truncatedSvd } from './linalg/svd.js';
 export const EXACT_SVD_BUDGET = 2e9;
 const OVERSAMPLING = 10;
 
+/** A chain the model marks as a low-rank pair U·V (two K(1,·,·,1) factors): its own closed form, a truncated SVD. */
+export function isLowrankPair(n: ChainNode): boolean {
+  return n.constructorKind === 'lowrank' && n.stages.length === 2 && n.stages.every((s) => s.kind === 'ks' && s.a === 1 && s.d === 1);
+}
+
 export function fitLowrank(pair: ChainNode, target: Float64Array, options: FitOptions): Fit {
   const [v, u] = pair.stages.map(denseFactor);
   const m = pair.out;

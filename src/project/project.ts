@@ -4,7 +4,7 @@
  * where they exist (one factor, two factors with Monarch-like supports, a low-rank pair up to a
  * size), documented heuristics elsewhere; see docs/projection.md. Browser-safe: no Node built-ins.
  */
-import type { ChainNode, ModelMap, ModelNode } from '../model/types.js';
+import type { ModelMap, ModelNode } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
 import { FormatError } from '../runtime/formats/format-error.js';
 import { checkOptionNames } from '../runtime/user-error.js';
@@ -14,7 +14,7 @@ import { PRECISION_TOLERANCE } from '../util/precision.js';
 import { ProjectionError } from './errors.js';
 import { zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredDistance, squaredNorm } from './linalg/dense.js';
-import { fitLowrank } from './lowrank.js';
+import { fitLowrank, isLowrankPair } from './lowrank.js';
 import { fitProduct } from './product.js';
 import { fitSum } from './sum.js';
 import { modelDense } from './model-dense.js';
@@ -246,9 +246,4 @@ function fitNode(n: ModelNode, target: Float64Array, options: FitOptions): Fit {
     default:
       return assertNever(n, 'model node');
   }
-}
-
-/** A chain the model marks as a low-rank pair U·V (two K(1,·,·,1) factors): its own closed form, a truncated SVD. */
-function isLowrankPair(n: ChainNode): boolean {
-  return n.constructorKind === 'lowrank' && n.stages.length === 2 && n.stages.every((s) => s.kind === 'ks' && s.a === 1 && s.d === 1);
 }

@@ -17,6 +17,12 @@
  * when ‖W − M‖ is below 1e-9 of ‖W‖ (under the rounding of stored parameters). The default
  * number of rounds grows where rounds are cheap: ROUND_BUDGET / (out·in), between 30 and 1000.
  *
+ * Terms of one family (jointFamily: truncated SVDs on the same blocks of W, as two low-rank terms) are fitted
+ * in the first round each to all of what the terms before it left, not half: one after the other, those fits are the SVD
+ * at their summed rank, the optimum of their sum, which is claimed when the sum's weighted terms are all of one family
+ * and each of those fits was a closed form. From half shares both took W's leading directions and the rounds stopped
+ * there, gaining nothing (QA1 s23 Q201: `lowrank(rank: 2) + lowrank(rank: 2)` 0.26–0.28 from a W of rank 4).
+ *
  * Two non-convex terms (a Monarch's per-block rank limit, a butterfly's hierarchical fit, and a
  * low-rank term) can settle on a fixed point that is not W even when W is in the class: from a start
  * where the Monarch took all of W, 4 of 10 random `monarch(nblocks: 4) + lowrank(rank: 2)` at 24
@@ -34,6 +40,7 @@ import type { ModelNode, SumNode } from '../model/types.js';
 import { ProjectionError } from './errors.js';
 import { tensorNames, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredDistance } from './linalg/dense.js';
+import { isLowrankPair } from './lowrank.js';
 import { EXACT, STALL } from './refine.js';
 
 const OMEGA = 1.5;
@@ -60,6 +67,8 @@ const RETRY_BELOW = 0.35;
  * its truncated SVD, and every later one, fits each piece on its own. Exact fits never leave that set: the rounds
  * settled on a saddle (QA2 s22 Q152: 0.424 on a Gaussian 16×16 with band(width: 2) and rank 2, where 0.26 is reached;
  * flat_butterfly(factors: 2) after 2 rounds at 0.41, where 0.17). Half of it leaves every term a start in general position.
+ * A term with a later term of its family (jointFamily) takes all of it instead: that later term's fit is then the next
+ * part of the joint optimum, where from half of it it took the same leading directions again.
  */
 const FIRST_SHARE = 0.5;
 
@@ -70,6 +79,8 @@ export function defaultSumRounds(size: number): number {
 
 interface Term {
   readonly node: ModelNode;
+  /** Its jointFamily, or undefined. */
+  readonly family: string | undefined;
   times: number;
   fit: Fit | undefined;
   /** Its over-relaxed fit was refused once: plain fits from then on. */
@@ -85,12 +96,16 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
   const rounds = terms.filter((t) => t.node.kind !== 'bias').length === 1 ? 1 : (options.maxRounds ?? defaultSumRounds(size));
   const norm2 = squaredDistance(target, new Float64Array(size));
   const exact = EXACT * norm2;
+  const weightedTerms = terms.filter((t) => t.node.kind !== 'bias');
+  const oneFamily = weightedTerms.length > 1 && weightedTerms.every((t) => t.family !== undefined && t.family === weightedTerms[0].family);
   let best = alternate(terms, target, rounds, fitTerm);
+  // Terms of one family fitted one after the other by closed forms: the optimum (jointFamily), kept by later rounds.
+  const jointOptimum = oneFamily && best.firstFitsOptimal;
   // Two non-convex terms (monarch or butterfly + lowrank) can settle on a fixed point far from a
   // W of the class (0.05–0.27 seen), which the other order of fits avoids: tried where rounds are
   // cheap, the better kept.
   let reversed = false;
-  if (best.error > exact && best.error < RETRY_BELOW ** 2 * norm2 && terms.filter((t) => t.node.kind !== 'bias').length > 1 && size <= RETRY_SIZE) {
+  if (!jointOptimum && best.error > exact && best.error < RETRY_BELOW ** 2 * norm2 && weightedTerms.length > 1 && size <= RETRY_SIZE) {
     const again = tiedTerms(s);
     const other = alternate([...again].reverse(), target, rounds, fitTerm);
     if (other.error < best.error) {
@@ -108,9 +123,9 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
   // With a single weighted term (e.g. `monarch(...) + bias()`) the first round is that term's own
   // projection of W, so the sum is exactly as optimal as that projector.
   const weighted = best.terms.filter((t) => t.node.kind !== 'bias');
-  const optimal = weighted.length === 1 && (weighted[0].fit?.optimal ?? false);
-  const exactInClass = weighted.length === 1 && (weighted[0].fit?.exactInClass ?? false);
-  return { params, approx: () => total, residual2: error, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'}${reversed ? ' (terms fitted in reverse order)' : ''} [${methods.join('; ')}]`, optimal, exactInClass };
+  const optimal = jointOptimum || (weighted.length === 1 && (weighted[0].fit?.optimal ?? false));
+  const exactInClass = jointOptimum || (weighted.length === 1 && (weighted[0].fit?.exactInClass ?? false));
+  return { params, approx: () => total, residual2: error, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'}${reversed ? ' (terms fitted in reverse order)' : ''}${jointOptimum ? ' (terms of one family, fitted one after the other: the SVD at their summed rank)' : ''} [${methods.join('; ')}]`, optimal, exactInClass };
 }
 
 /**
@@ -139,11 +154,14 @@ interface Alternation {
   readonly total: Float64Array;
   readonly error: number;
   readonly ran: number;
+  /** Every weighted term's fit in the first round was a closed form (Fit.optimal). */
+  readonly firstFitsOptimal: boolean;
 }
 
 /**
  * Rounds of fits of `terms`, in this order, from zero, until `rounds`, a stall, or M within EXACT of W.
- * In the first round every weighted term but the last is fitted to FIRST_SHARE of its residual (see there).
+ * In the first round every weighted term but the last, and but one with a later term of its family, is fitted to
+ * FIRST_SHARE of its residual (see there).
  */
 function alternate(terms: readonly Term[], target: Float64Array, rounds: number, fitTerm: (t: ModelNode, target: Float64Array) => Fit): Alternation {
   const size = target.length;
@@ -153,7 +171,9 @@ function alternate(terms: readonly Term[], target: Float64Array, rounds: number,
   const exact = EXACT * error;
   let ran = 0;
   const history = [error];
-  const lastWeighted = terms.filter((t) => t.node.kind !== 'bias').at(-1);
+  const weighted = terms.filter((t) => t.node.kind !== 'bias');
+  const wholeFirst = new Set(weighted.filter((t, i) => i === weighted.length - 1 || (t.family !== undefined && weighted.slice(i + 1).some((later) => later.family === t.family))));
+  let firstFitsOptimal = true;
   for (let round = 0; round < rounds; round++) {
     const before = error;
     ran = round + 1;
@@ -161,10 +181,11 @@ function alternate(terms: readonly Term[], target: Float64Array, rounds: number,
       if (term.node.kind === 'bias') continue;
       const c = term.times;
       const old = term.fit?.approx();
-      const share = round === 0 && term !== lastWeighted ? FIRST_SHARE : 1;
+      const share = round === 0 && !wholeFirst.has(term) ? FIRST_SHARE : 1;
       // residual = (W − Σ_{others}) / c
       for (let i = 0; i < size; i++) residual[i] = (share * (target[i] - total[i] + (old ? c * old[i] : 0))) / c;
       const fit = old ? refit(term, old, residual, fitTerm) : fitTerm(term.node, residual);
+      if (round === 0) firstFitsOptimal &&= fit?.optimal ?? false;
       if (!fit) continue;
       const approx = fit.approx();
       for (let i = 0; i < size; i++) total[i] += c * (approx[i] - (old ? old[i] : 0));
@@ -174,7 +195,7 @@ function alternate(terms: readonly Term[], target: Float64Array, rounds: number,
     history.push(error);
     if (before - error <= STALL * before || error <= exact || plateaued(history)) break;
   }
-  return { terms, total, error, ran };
+  return { terms, total, error, ran, firstFitsOptimal };
 }
 
 /**
@@ -207,9 +228,24 @@ function tiedTerms(s: SumNode): Term[] {
     }
     const clash = names.find((name) => owner.has(name));
     if (clash) throw new ProjectionError(`cannot project '${s.path}': parameter '${clash}' is shared by two different terms of the sum`);
-    const term: Term = { node: t, times: 1, fit: undefined, plain: false };
+    const term: Term = { node: t, family: jointFamily(t), times: 1, fit: undefined, plain: false };
     names.forEach((name) => owner.set(name, term));
     terms.push(term);
   }
   return terms;
+}
+
+/**
+ * Terms whose projectors are truncated SVDs on the same blocks of W share a family: every low-rank pair (one block, the
+ * whole matrix), and Monarch terms of one structure (two factors whose block SVDs use the same blocks). Fitted one after
+ * the other, each to what the ones before it left, their fits are on each block the SVD at their summed rank, the
+ * optimum of their sum (Eckart–Young), whose class is exactly the matrices of that rank on those blocks.
+ */
+function jointFamily(node: ModelNode): string | undefined {
+  if (node.kind === 'tied') return jointFamily(node.body);
+  if (node.kind !== 'chain') return undefined;
+  if (isLowrankPair(node)) return 'lowrank';
+  // The structure without the names of its tensors and nodes: the same sizes, factors and blocks.
+  if (node.constructorKind === 'monarch') return `monarch ${JSON.stringify(node, (key, value: unknown) => (['weight', 'path', 'span'].includes(key) ? undefined : value))}`;
+  return undefined;
 }
