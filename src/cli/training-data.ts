@@ -17,13 +17,12 @@ export interface Rows {
   readonly shape: readonly number[];
 }
 
-/** X of shape (…, map.in), at least one row. */
+/** X of shape (…, map.in); a leading dimension of 0 is no rows (grad's gradients are then 0, as `backward`'s; train refuses it). */
 export async function readInputRows(path: string, map: CheckedMap): Promise<Rows> {
   const x = await readNpyFile(path);
   if (x.shape.length === 0 || x.shape[x.shape.length - 1] !== map.in) {
     throw new MoncError('shape', `${path}: input has shape ${shapeText(x.shape)}; map '${map.name}' takes (…, ${map.in}): the last dimension must be ${map.in}`);
   }
-  if (x.data.length === 0) throw new MoncError('shape', `${path}: input has no rows (shape ${shapeText(x.shape)})`);
   return finiteRows(path, 'input', x.shape, x.data);
 }
 

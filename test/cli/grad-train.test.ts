@@ -136,6 +136,23 @@ describe('monc grad', () => {
     expect(relativeError(file.tensors.get('input')!.data, want.dx)).toBeLessThan(1e-5);
     expect(relativeError(file.tensors.get('rect.blkdiag2')!.data, want.grads.get('rect.blkdiag2')!)).toBeLessThan(1e-5);
   });
+
+  // QA2 s23 Q255: an X of no rows was refused ('input has no rows'), where `monc run` gives an empty Y and `backward` zeros.
+  it.each(['cpu', 'webgpu'] as const)('takes X with no rows on %s: an empty input gradient and zero parameter gradients', async (backend) => {
+    const params = await initParams(spec, 'wide', 4);
+    const x = scratch.path('none-x.npy');
+    const dy = scratch.path('none-dy.npy');
+    writeFileSync(x, writeNpy(new Float32Array(0), [0, 18]));
+    writeFileSync(dy, writeNpy(new Float32Array(0), [0, 12]));
+    const out = scratch.path(`none-${backend}-grad.safetensors`);
+    const json = await cliJson(['grad', spec, '--map', 'wide', '--params', params, '--input', x, '--grad-output', dy, '--out', out, '--backend', backend]);
+    expect(json).toMatchObject({ batch: 0 });
+    const file = readSafetensors(readFileSync(out));
+    expect(file.tensors.get('input')!.shape).toEqual([0, 18]);
+    const names = paramsOf(mapOf(SPEC, spec, 'wide').structure).map((p) => p.name);
+    expect(names.length).toBeGreaterThan(1);
+    for (const name of names) expect([...file.tensors.get(name)!.data].every((v) => v === 0), name).toBe(true);
+  });
 });
 
 describe('monc train', () => {
@@ -299,7 +316,7 @@ describe('monc train', () => {
 
 describe('bad input: one line, exit 1, --out untouched', () => {
   const UNTOUCHED = 'previous contents';
-  let inputs: { params: string; x: string; target: string; nanX: string; infT: string; shortT: string; wideDy: string; foldedDy: string; dy: string };
+  let inputs: { params: string; x: string; target: string; nanX: string; infT: string; shortT: string; wideDy: string; foldedDy: string; dy: string; noRows: string };
 
   beforeAll(async () => {
     const p = await planted(spec, SPEC, 'sq');
@@ -321,6 +338,7 @@ describe('bad input: one line, exit 1, --out untouched', () => {
       wideDy: randomNpy('wide-dy.npy', [ROWS, 13], 12),
       foldedDy: randomNpy('folded-dy.npy', [4, 6, 12], 14),
       dy: randomNpy('dy.npy', [ROWS, 12], 13),
+      noRows: randomNpy('no-rows.npy', [0, 12], 15),
     };
   });
 
@@ -336,6 +354,7 @@ describe('bad input: one line, exit 1, --out untouched', () => {
     ['NaN in the input of grad', () => grad({ x: inputs.nanX }), /input holds NaN at row 1, column 5/],
     ['Inf in the grad-output', () => grad({ dy: inputs.infT }), /grad-output holds Infinity at row 2, column 6/],
     ['target of the wrong shape', () => train([], { target: inputs.shortT }), /target has shape \(23, 12\), expected \(24, 12\)/],
+    ['an input with no rows (grad takes it)', () => train([], { x: inputs.noRows, target: inputs.noRows }), /no-rows\.npy: input has no rows \(shape \(0, 12\)\): training needs at least one/],
     ['NaN in the input', () => train([], { x: inputs.nanX }), /input holds NaN at row 1, column 5/],
     ['Inf in the target', () => train([], { target: inputs.infT }), /target holds Infinity at row 2, column 6/],
     ['a loss that diverges', () => train(['--optimizer', 'sgd', '--lr', '1e30', '--steps', '5']), /the loss became (NaN|Infinity) at step 2 of 5; stopped, nothing written/],

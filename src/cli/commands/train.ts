@@ -22,7 +22,7 @@ import { MoncError } from '../../util/error.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { note } from '../context.js';
-import { readParamsFile } from '../data-files.js';
+import { readParamsFile, shapeText } from '../data-files.js';
 import { writeAtomic } from '../files.js';
 import { findMap, loadSpecWriting } from '../load-spec.js';
 import { progress } from '../progress.js';
@@ -64,6 +64,8 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   const map = findMap(spec, opts.map);
   const params = await readParamsFile(opts.params, modelOf(map).params);
   const x = await readInputRows(opts.input, map);
+  // The loss is a mean over the rows: of none, it is not a number (grad takes no rows: its gradients are 0).
+  if (x.rows === 0) throw new MoncError('shape', `${opts.input}: input has no rows (shape ${shapeText(x.shape)}): training needs at least one`);
   const target = await readPairedRows(opts.target, 'target', x, map);
   const batch = Math.min(opts.batch ?? x.rows, x.rows);
   if (opts.batch !== undefined && opts.batch > x.rows) note(ctx, `--batch ${opts.batch} is more than the ${x.rows} rows of ${opts.input}: each step uses all rows`);
