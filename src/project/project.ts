@@ -146,7 +146,7 @@ export function projectFrom(model: ProjectedModel, w: ArrayLike<number>, options
     throw new ProjectionError(`dense matrix has ${w.length} values but '${model.body.path}' expects shape (${out}, ${inp}) = (out, in), ${out * inp} values`);
   }
   // W is only read: a Float64Array is used as it is, anything else is converted once.
-  const given = w instanceof Float64Array ? w : Float64Array.from(w);
+  const given = w instanceof Float64Array ? w : float64Of(w);
   for (let i = 0; i < given.length; i++) {
     const v = given[i];
     if (!Number.isFinite(v)) {
@@ -227,6 +227,20 @@ export function projectFrom(model: ProjectedModel, w: ArrayLike<number>, options
     optimal: optimal && confirmed,
     heuristic,
   };
+}
+
+/**
+ * W converted to float64 once, each element taken as a number (unary plus: '2' is 2, as the runtime takes its inputs);
+ * an element that does not convert (a BigInt, any element of a BigInt64Array, a valueOf that throws) is a MoncError of
+ * kind 'user' that says what the conversion threw (QA1 s23 Q203: a bare TypeError).
+ */
+function float64Of(w: ArrayLike<number>): Float64Array {
+  try {
+    return Float64Array.from(w);
+  } catch (e) {
+    if (e instanceof RangeError) throw e;
+    throw new MoncError('user', `project() takes W as an array of numbers (out × in, row-major): converting it threw ${String(e)}`);
+  }
 }
 
 function fitNode(n: ModelNode, target: Float64Array, options: FitOptions): Fit {
