@@ -206,11 +206,22 @@ export function projectFrom(model: ProjectedModel, w: ArrayLike<number>, options
       scaledParams = fromW(params);
       // The error reported is that of the parameters as stored, measured on their M.
       const stored2 = squaredDistance(target, modelDense(model.body, scaledParams));
-      if (optimal && relative(stored2) - relative(error2) > STORED_OPTIMUM_TOLERANCE[options.storage]) {
-        method += ` (stored as ${options.storage}, its relative error ${Number(relative(error2).toPrecision(3))} became ${Number(relative(stored2).toPrecision(3))}: not claimed optimal)`;
+      const change = `its relative error ${Number(relative(error2).toPrecision(3))} became ${Number(relative(stored2).toPrecision(3))}`;
+      if (stored2 > norm2) {
+        // Never worse than zero as stored either, which every storage holds exactly (QA1 s23 Q202: f16 flushed or
+        // rounded to its smallest subnormal a butterfly's factors of 2^-25 for a W of entries near 1e-30: 2.5).
+        params = new Map(model.params.map((p) => [p.name, new Float64Array(sizes.get(p.name)!)]));
+        scaledParams = params;
+        method = `zero (the fit, ${method}, was worse stored as ${options.storage}: ${change})`;
         optimal = false;
+        error2 = norm2;
+      } else {
+        if (optimal && relative(stored2) - relative(error2) > STORED_OPTIMUM_TOLERANCE[options.storage]) {
+          method += ` (stored as ${options.storage}, ${change}: not claimed optimal)`;
+          optimal = false;
+        }
+        error2 = stored2;
       }
-      error2 = stored2;
     }
   }
   // Never a non-finite error reported, let alone called optimal: the scaling above keeps the

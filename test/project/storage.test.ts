@@ -11,7 +11,7 @@ import { ProjectionError } from '../../src/project/index.js';
 import { modelDense } from '../../src/project/model-dense.js';
 import { roundToStorage } from '../../src/project/storage.js';
 import { f16BitsToF32, f32ToF16Bits } from '../../src/runtime/formats/f16.js';
-import { bias, butterfly, chain, dense, denseOf, lowrank, monarch, monarchOrder, project, randomParams, ref, relativeDistance, sum, transpose } from './structures.js';
+import { bias, butterfly, chain, dense, denseOf, gaussianMatrix, lowrank, monarch, monarchOrder, project, randomParams, ref, relativeDistance, sum, transpose } from './structures.js';
 import { PRECISION_TOLERANCE as TOLERANCE } from '../../src/util/precision.js';
 
 describe('modelDense (the M the stored parameters are measured on) is the float64 reference M', () => {
@@ -60,6 +60,20 @@ describe('the result describes the parameters as stored', () => {
     expect(result.method).toContain('stored as f16, its relative error 0 became 1: not claimed optimal');
     // f32 holds them exactly: error 0, optimal.
     expect(project(dense(3, 4), w, { storage: 'f32' })).toMatchObject({ relativeError: 0, optimal: true });
+  });
+
+  // QA1 s23 Q202: W of entries near 1e-30 is projected as W·2^100, the factors scaled back by 2^-25 each, below f16's
+  // smallest subnormal (2^-24): rounded, the butterfly's M was 2.5 times as far from W as zero is.
+  it('a fit that is worse than zero once stored gives zero parameters (error 1), and says so', () => {
+    const s = butterfly(16, 2);
+    const w = gaussianMatrix(16, 16, 1).map((v) => v * 1e-30);
+    const result = project(s, w, { storage: 'f16' });
+    expect(result.relativeError).toBe(1);
+    for (const values of result.params.values()) expect(values.every((v) => v === 0)).toBe(true);
+    expect(result.optimal).toBe(false);
+    expect(result.method).toMatch(/^zero \(the fit, hierarchical factorization .*, was worse stored as f16: its relative error 0\.\d+ became [1-9]/);
+    // f32 holds the factors: the fit is kept.
+    expect(project(s, w, { storage: 'f32' }).relativeError).toBeLessThan(1);
   });
 
   it('without storage the parameters are float64 and unrounded', () => {
