@@ -11,7 +11,7 @@ import { main } from '../../src/cli/main.js';
 import { checkSource, paramsOf } from '../../src/dsl/index.js';
 import type { CheckedMap } from '../../src/dsl/structure.js';
 import { readNpy, writeNpy } from '../../src/runtime/formats/npy.js';
-import { readSafetensors } from '../../src/runtime/formats/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../../src/runtime/formats/safetensors.js';
 import { miniBatches } from '../../src/cli/minibatches.js';
 import { uniform01 } from '../../src/util/random.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
@@ -316,7 +316,7 @@ describe('monc train', () => {
 
 describe('bad input: one line, exit 1, --out untouched', () => {
   const UNTOUCHED = 'previous contents';
-  let inputs: { params: string; x: string; target: string; nanX: string; infT: string; shortT: string; wideDy: string; foldedDy: string; dy: string; noRows: string };
+  let inputs: { params: string; hugeParams: string; x: string; target: string; nanX: string; infT: string; shortT: string; wideDy: string; foldedDy: string; dy: string; noRows: string };
 
   beforeAll(async () => {
     const p = await planted(spec, SPEC, 'sq');
@@ -328,8 +328,13 @@ describe('bad input: one line, exit 1, --out untouched', () => {
     const ts = Float32Array.from(readNpy(readFileSync(p.target)).data);
     ts[30] = Infinity;
     writeFileSync(infT, writeNpy(ts, [ROWS, 12]));
+    // Parameters 1e20 times monc init's: finite and loadable, but Y = X Mᵀ + b is about 1e40, beyond float32.
+    const hugeParams = scratch.path('huge.safetensors');
+    const scaled = [...readSafetensors(readFileSync(p.params)).tensors].map(([name, t]) => [name, { shape: t.shape, data: t.data.map((v) => v * 1e20) }] as const);
+    writeFileSync(hugeParams, writeSafetensors(new Map(scaled), { dtype: 'F32' }));
     inputs = {
       params: p.params,
+      hugeParams,
       x: p.x,
       target: p.target,
       nanX,
@@ -358,6 +363,14 @@ describe('bad input: one line, exit 1, --out untouched', () => {
     ['NaN in the input', () => train([], { x: inputs.nanX }), /input holds NaN at row 1, column 5/],
     ['Inf in the target', () => train([], { target: inputs.infT }), /target holds Infinity at row 2, column 6/],
     ['a loss that diverges', () => train(['--optimizer', 'sgd', '--lr', '1e30', '--steps', '5']), /the loss became (NaN|Infinity) at step 2 of 5; stopped, nothing written/],
+    // QA2 s23 Q256: the last update's outputs beyond float32 (±Infinity from every runner) were written with a finite
+    // float64 loss_final; starting from such parameters stopped at step 1 blaming --lr.
+    ['a last step whose outputs overflow float32', () => train(['--lr', '1e30', '--steps', '1']), /after step 1 the outputs overflow float32 \(Y holds -?[\d.]+e\+\d+ \(beyond float32\) at row \d+, column \d+\); \S+ not written \(try a smaller --lr\)/],
+    [
+      'parameters whose outputs overflow float32',
+      () => ['train', spec, '--map', 'sq', '--params', inputs.hugeParams, '--input', inputs.x, '--target', inputs.target, '--backend', 'cpu'],
+      /with \S+huge\.safetensors the outputs of map 'sq' overflow float32, as every backend returns them \(Y holds -?[\d.]+e\+\d+ \(beyond float32\) at row 0, column \d+\): the first step's loss would be ±Infinity; nothing written \(scale the parameters or the input down\)/,
+    ],
     // Issue 10 lists these two as bad input, exit 1 (a whole number or a number no training can use).
     ['--steps 0', () => train(['--steps', '0']), /--steps must be a positive integer, got 0/],
     ['a negative --lr', () => train(['--lr', '-0.1']), /--lr must be a finite non-negative number, got -0\.1/],

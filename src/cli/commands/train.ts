@@ -18,6 +18,7 @@ import { programOfManifest, type Backend, type MapRunner } from '../../runtime/m
 import type { OptimizerOptions } from '../../runtime/optimizer.js';
 import { FitStopped, meanSquaredError, type FitStopReason } from '../../runtime/fit-mse.js';
 import { checkMomentum } from '../../runtime/optimizer-options.js';
+import { nonFiniteValue } from '../../runtime/finite-rows.js';
 import { MoncError } from '../../util/error.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
@@ -71,9 +72,13 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   if (opts.batch !== undefined && opts.batch > x.rows) note(ctx, `--batch ${opts.batch} is more than the ${x.rows} rows of ${opts.input}: each step uses all rows`);
 
   const manifestMap = manifestMapOf(spec, map);
-  const mseOf = (tensors: ReadonlyMap<string, ArrayLike<number>>) => fileMse(manifestMap, spec.module.dtype, tensors, x, target.data);
-  const lossInitial = mseOf(params);
+  const mseOf = (tensors: ReadonlyMap<string, ArrayLike<number>>) => fileMse(manifestMap, spec.module.dtype, tensors, x, target);
+  const initial = mseOf(params);
+  const lossInitial = initial.loss;
   if (!Number.isFinite(lossInitial)) throw new MoncError('value', `the loss with ${opts.params} is ${lossInitial} before any step; nothing written`);
+  if (initial.overflow) {
+    throw new MoncError('value', `with ${opts.params} the outputs of map '${map.name}' overflow float32, as every backend returns them (Y ${initial.overflow}): the first step's loss would be ±Infinity; nothing written (scale the parameters or the input down)`);
+  }
 
   const runner = await openTrainingRunner(ctx, spec, map, opts.backend);
   const bytes = await withRunner(runner, async () => {
@@ -82,8 +87,11 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
     return runner.saveParams();
   });
   // The loss of the parameters as written (read back: f16 rounding included).
-  const lossFinal = mseOf(new Map([...readSafetensors(bytes).tensors].map(([name, t]) => [name, t.data])));
+  const final = mseOf(new Map([...readSafetensors(bytes).tensors].map(([name, t]) => [name, t.data])));
+  const lossFinal = final.loss;
   if (!Number.isFinite(lossFinal)) throw new MoncError('value', `the loss became ${lossFinal} after step ${opts.steps}; ${opts.out} not written (try a smaller --lr)`);
+  // The steps' own rule (fitMse's loss, of float32 outputs) for the last update, which no later step checks.
+  if (final.overflow) throw new MoncError('value', `after step ${opts.steps} the outputs overflow float32 (Y ${final.overflow}); ${opts.out} not written (try a smaller --lr)`);
   const trained = { bytes, lossInitial, lossFinal };
   await writeAtomic(opts.out, trained.bytes, outInputs);
 
@@ -152,11 +160,15 @@ async function trainSteps(ctx: CommandContext, runner: MapRunner, x: Float32Arra
 /**
  * The MSE of a parameter set over all rows, in float64 on the CPU whatever the backend (the
  * program executor keeps every intermediate in float64): the number anyone recomputes from the
- * parameter file, even when it is far below float32's rounding of Y.
+ * parameter file, even when it is far below float32's rounding of Y. With it, the first output
+ * float32 cannot hold (`holds 1.2e+60 (beyond float32) at row 0, column 3`), if any: the runners'
+ * outputs are float32 on every backend, where that Y is ±Infinity, and so is a step's loss, while
+ * the float64 loss is finite (QA2 s23 Q256: 1e30 parameters written as a success).
  */
-function fileMse(map: ManifestMap, dtype: Dtype, tensors: ReadonlyMap<string, ArrayLike<number>>, x: Rows, target: Float32Array): number {
+function fileMse(map: ManifestMap, dtype: Dtype, tensors: ReadonlyMap<string, ArrayLike<number>>, x: Rows, target: Rows): { loss: number; overflow?: string } {
   const y = executeProgram(programOfManifest(map, dtype), packParams(map.params, map.paramSize, tensors), x.data, x.rows);
-  return meanSquaredError(y, target);
+  const overflow = nonFiniteValue(y, target.shape);
+  return { loss: meanSquaredError(y, target.data), ...(overflow ? { overflow } : {}) };
 }
 
 function optimizerOptions(opts: TrainCommandOptions): OptimizerOptions {
