@@ -16,6 +16,7 @@ import { product } from './index-map.js';
 import { shortJson } from './manifest-file.js';
 import { patternSource } from './pattern.js';
 import { backwardBindings, forwardBindings } from './kernel-bindings.js';
+import { backwardBlocksProblem } from './backward-blocks.js';
 import { entryPointProblem } from './entry-points.js';
 import { modelOpsProblem } from './model-ops.js';
 import { setKernelsProblem } from './set-kernels.js';
@@ -283,6 +284,8 @@ function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
   const backward: BackwardProgramData = { name, in: n, out, dtype, params, paramSize, buffers: b.buffers, partials: b.partials, rowsPerSplit: b.rowsPerSplit, ...zero, ops: b.ops };
   const [firstBackward] = backwardProblems(backward);
   if (firstBackward) return `.backward: ${firstBackward}`;
+  const blocks = backwardBlocksProblem(map.ops, b.ops);
+  if (blocks) return blocks;
   return kernelsProblem(map) ?? setKernelsProblem(map) ?? setStorageProblem(map, dtype);
 }
 

@@ -535,6 +535,40 @@ describe('decodeManifest of a damaged manifest file', () => {
     expect(moncErrorOf(() => decodeManifest(one, blockSparse)).message).toBe("the manifest of module 'damaged': maps[0]: op 0 (bsr): 16×1 blocks do not tile its 24×24 matrix");
   });
 
+  // Beside Q251 (QA2 s23): a backward op's block list is a reference too; one naming another list of as many blocks, or its
+  // grid the other way round, was accepted, and every backend computed the gradients of another matrix.
+  it("a backward op whose blocks or grid are not those of the forward op whose weights it reads: a format error naming it", () => {
+    const source = [
+      'map s : 16 -> 16 = sparse(block: [2, 8], pattern: random(density: 0.05, seed: 1))',
+      'map t : 16 -> 16 = sparse(block: 4, pattern: random(density: 0.5, seed: 1))',
+      'map u : 16 -> 16 = sparse(block: 4, pattern: random(density: 0.5, seed: 2))',
+      '',
+    ].join('\n');
+    const file = manifestText(source, false);
+    type Op = { kind: string; blocks?: unknown; forward?: { blocks: unknown }; bh?: number; bw?: number };
+    const parsed = JSON.parse(file) as { patterns: number[][]; maps: { ops: Op[]; backward: { ops: Op[] } }[] };
+    expect(parsed.patterns.map((p) => p.length)).toEqual([2, 16, 16]);
+    expect(parsed.maps[1].ops[0].blocks).toEqual({ pattern: 1 });
+    const ops = parsed.maps[1].backward.ops;
+    const [t, w] = [ops.findIndex((op) => op.kind === 'bsr'), ops.findIndex((op) => op.kind === 'wgrad')];
+    expect([ops[t].blocks, ops[w].forward!.blocks]).toEqual([{ pattern: 1, transposed: true }, { pattern: 1 }]);
+    const refused = (path: (string | number)[], value: unknown) => moncErrorOf(() => decodeManifest(withField(file, path, value), blockSparse));
+    const other = refused(['maps', 1, 'backward', 'ops', t, 'blocks'], { pattern: 2, transposed: true });
+    expect(other.kind).toBe('format');
+    expect(other.message).toBe(`the manifest of module 'damaged': maps[1].backward.ops[${t}].blocks: not the blocks of ops[0], whose weights it reads, each swapped (block 0 is (1, 0), of 8)`);
+    expect(refused(['maps', 1, 'backward', 'ops', w, 'forward', 'blocks'], { pattern: 2 }).message).toBe(
+      `the manifest of module 'damaged': maps[1].backward.ops[${w}].forward.blocks: not the blocks of ops[0], whose weights it reads (block 0 is (0, 1), of 8)`,
+    );
+    // s's one block (1, 1) of 2 × 8 lies inside the transposed op's 16 × 16 matrix read in 2 × 8 blocks as well as in 8 × 2.
+    const s = parsed.maps[0].backward.ops.findIndex((op) => op.kind === 'bsr');
+    expect([parsed.patterns[0], parsed.maps[0].backward.ops[s].bh, parsed.maps[0].backward.ops[s].bw]).toEqual([[1, 1], 8, 2]);
+    const swapped = JSON.parse(file);
+    Object.assign(swapped.maps[0].backward.ops[s], { bh: 2, bw: 8 });
+    expect(moncErrorOf(() => decodeManifest(swapped, blockSparse)).message).toBe(
+      `the manifest of module 'damaged': maps[0].backward.ops[${s}]: 16×16 in 2×8 blocks, where ops[0], whose weights it reads, is 16×16 in 2×8 (transposed: the other way round)`,
+    );
+  });
+
   it('a cost past 2^31 (a large dense map\'s flops) is accepted', () => {
     expect(decodeManifest(withField(text, ['maps', 0, 'dense', 'flopsPerRow'], 2 ** 40), blockSparse).maps[0].dense.flopsPerRow).toBe(2 ** 40);
   });
