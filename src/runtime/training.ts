@@ -292,7 +292,9 @@ function half(host: TrainingHost): Promise<Training> {
 async function backwardAtCall(host: TrainingHost, x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
   // Copies taken at the call, as forward's: the pass reads them once the training half is loaded and the calls before it are done.
   // (JavaScript callers' other arrays too; DataView, null, … have no slice and are refused by Training.backward.)
-  const [xs, dys] = [x, dy].map((a) => (a as { slice?: () => Float32Array } | null)?.slice?.() ?? a);
+  // An array of no values needs none: a typed array whose buffer was transferred (posted to a Worker) holds none, and
+  // throws on a copy (QA2 s23 Q257: a bare TypeError); it is then the 0 values it holds, as forward's `out` and fitMse take it.
+  const [xs, dys] = [x, dy].map((a) => ((a as { length?: number } | null)?.length ? (a as { slice?: () => Float32Array }).slice?.() : a) ?? a);
   // And the parameters of the call, as forward's: held on the device until the pass settles (webgpu), a copy (cpu: optimizer steps update the array in place).
   // Loaded parameters, refused at the call without them (on either backend).
   const packed = host.requireParams();

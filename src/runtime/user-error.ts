@@ -28,6 +28,9 @@ export function mustBe(mapName: string, what: string, expects: string, got: unkn
 export function arrayError(mapName: string, what: string, e: unknown, x: ArrayLike<number>): unknown {
   if (e instanceof RangeError) return new MoncError('device', `map '${mapName}': ${what}: ${e}`);
   try {
+    // A typed array whose buffer was transferred (postMessage(x, [x.buffer]) to a Worker) holds no values and throws on
+    // any read: the engine's TypeError says it is detached (QA2 s23 Q257: it was thrown bare).
+    (x as Float32Array).at?.(0);
     // Each element as float32 storage takes it (unary plus: Number() would take a BigInt), with no array made.
     [].forEach.call(x as never, (v: number) => +v);
     return e;

@@ -124,3 +124,27 @@ describe('an f16 module: an input that does not convert is the same user error a
     }, f16),
   );
 });
+
+/** A Float32Array of `values` whose buffer was transferred, as `worker.postMessage(x, [x.buffer])` does: it holds nothing. */
+function detached(values: Float32Array): Float32Array {
+  structuredClone(values.buffer, { transfer: [values.buffer] });
+  return values;
+}
+
+// QA2 s23 Q257: a transferred array's copy was a bare TypeError ("Cannot perform Construct on a detached ArrayBuffer").
+describe('an array whose buffer was transferred (detached): a MoncError (forward: kind user; backward: the 0 values it holds), and the runner runs after it', () => {
+  it.each(['webgpu', 'cpu'] as const)('%s', (backend) =>
+    withRunner({ backend, training: true }, async (runner) => {
+      const x = input(2);
+      const want = referenceApply(checked.structure, tensors, x, 2);
+      // forward's input is copied first (V8: "TypeError: Cannot perform %TypedArray%.prototype.at on a detached ArrayBuffer");
+      // backward's arrays, as forward's `out` and fitMse's, are the 0 values they hold.
+      const refused = await expectMoncError(() => runner.forward(detached(input(2))), 'user', "map 'sq': forward: the input must be numbers, got TypeError: ");
+      expect(refused.message).toMatch(/detached/);
+      await expectMoncError(() => runner.backward(detached(input(2)), x, 2), 'shape', "map 'sq': input has 0 values; expected batch 2 x 64 = 128");
+      await expectMoncError(() => runner.backward(x, detached(input(2)), 2), 'shape', "map 'sq': output gradient has 0 values; expected batch 2 x 64 = 128");
+      await expectMoncError(() => runner.backward(detached(input(2)), x), 'shape', "map 'sq': output gradient has 128 values; expected batch 0 x 64 = 0");
+      expect(relativeError(await runner.forward(x), want)).toBeLessThan(1e-5);
+    }),
+  );
+});
