@@ -14,7 +14,7 @@ import type { Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
 import { MAX_SEED } from '../util/random.js';
-import { checkOptionNames, userError } from './user-error.js';
+import { checkOptionNames, shown, userError } from './user-error.js';
 import { nonFiniteValue } from './finite-rows.js';
 import { gatherRows, miniBatches } from './minibatches.js';
 import { checkValues, F16_MAX, ValueRangeError } from './numerics.js';
@@ -90,10 +90,10 @@ export function planFit(map: ManifestMap, dtype: Dtype, x: Float32Array, target:
   if (typeof options !== 'object' || options === null) throw userError(`${what}: fitMse needs options { steps, optimizer, … }, got ${String(options)}`);
   checkOptionNames(`${what}: fitMse`, options, ['steps', 'optimizer', 'batch', 'seed', 'onProgress', 'progressPoints']);
   const { steps, batch = rows, seed = 0 } = options;
-  if (!Number.isInteger(steps) || steps < 1) throw userError(`${what}: fitMse steps must be a whole number of at least 1, got ${steps}`);
-  if (!Number.isInteger(batch) || batch < 1) throw userError(`${what}: fitMse batch must be a whole number of at least 1, got ${batch}`);
+  if (!Number.isInteger(steps) || steps < 1) throw userError(`${what}: fitMse steps must be a whole number of at least 1, got ${shown(steps)}`);
+  if (!Number.isInteger(batch) || batch < 1) throw userError(`${what}: fitMse batch must be a whole number of at least 1, got ${shown(batch)}`);
   // As monc train --seed: mulberry32 takes the seed's low 32 bits, so a negative or fractional one would alias another.
-  if (!Number.isSafeInteger(seed) || seed < 0) throw userError(`${what}: fitMse seed must be a non-negative integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw userError(`${what}: fitMse seed must be a non-negative integer, got ${shown(seed)}`);
   // Nor one past 32 bits, which would run as its low bits (QA1 s21 Q06: seed 2^32 shuffled as 0).
   if (seed > MAX_SEED) throw userError(`${what}: fitMse seed must be at most 2^32 - 1 (${MAX_SEED}), the shuffle's 32 bits, got ${seed}`);
   for (const [data, name, width] of [[x, 'input', map.in], [target, 'target', map.out]] as const) {

@@ -5,7 +5,7 @@
  */
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
-import { checkOptionNames, userError } from './user-error.js';
+import { checkOptionNames, shown, userError } from './user-error.js';
 import type { OptimizerRule } from '../manifest/optimizer.js';
 
 export type OptimizerOptions =
@@ -48,13 +48,14 @@ function checkKind(o: unknown): void {
  * before any work. Kind `user`: `<name> must be a number in [0, 1), got <momentum>`.
  */
 export function checkMomentum(momentum: number, name = 'optimizer sgd: momentum'): void {
-  if (!(momentum >= 0 && momentum < 1)) throw userError(`${name} must be a number in [0, 1), got ${momentum}`);
+  // (0n would pass the comparisons, and fail in the first step's arithmetic.)
+  if (!(typeof momentum === 'number' && momentum >= 0 && momentum < 1)) throw userError(`${name} must be a number in [0, 1), got ${shown(momentum)}`);
 }
 
 export function resolveOptimizer(o: OptimizerOptions): ResolvedOptimizer {
   checkKind(o);
   const check = (name: string, v: number, ok: boolean) => {
-    if (!Number.isFinite(v) || !ok) throw userError(`optimizer ${o.kind}: invalid ${name} ${v}`);
+    if (!Number.isFinite(v) || !ok) throw userError(`optimizer ${o.kind}: invalid ${name} ${shown(v)}`);
   };
   checkOptionNames(`optimizer ${o.kind}`, o, o.kind === 'sgd' ? ['kind', 'lr', 'momentum', 'weightDecay'] : ['kind', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay']);
   check('lr', o.lr, o.lr >= 0);

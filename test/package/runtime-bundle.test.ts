@@ -174,7 +174,8 @@ const RUNTIME_BUDGET = 30_000;
  * plain-object test of a safetensors header serves decodeManifest too (a map's `ops` list is its one test of a map), and
  * the safetensors header's refusal takes the `safetensors: ` prefix from invalid(): 27,774, the block-sparse page 29,839;
  * the encoder check shared with the optimizer's encodeStep (QA2 s21 Q53) 33 more: 27,807, the block-sparse page 29,872.
- * A transferred (detached) input refused as the caller's (QA2 s23 Q257) 11 more: 27,818, the block-sparse page 29,883.
+ * A transferred (detached) input refused as the caller's (QA2 s23 Q257) 11 more: 27,818, the block-sparse page 29,883;
+ * a BigInt batch shown as one (QA2 s23 Q258) 15 more: 27,833, the block-sparse page 29,898, 2 bytes under its ceiling.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
