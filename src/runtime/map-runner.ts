@@ -267,6 +267,9 @@ export class MapRunner {
       throw arrayError(this.map.name, 'forward: the input', e, x);
     }
     const y = this.#cpu!.forward(this.#program!, packed, x, rows);
+    // `out` is written when the promise settles, as on WebGPU: a call made before then on the same array (its x and out)
+    // reads it as it was (QA2 s23 Q259: the CPU backend wrote it during the call, and the next call read the result as x).
+    await 0;
     return out ? (out.set(y), out) : Float32Array.from(y);
   }
 

@@ -59,3 +59,27 @@ it.each(['webgpu', 'cpu'] as const)('%s: two backward calls on one refilled x an
     runner.destroy();
   }
 });
+
+// QA2 s23 Q259: the CPU backend wrote `out` during the call, so a second call on the same array (as its x and out) made
+// before the first settled read the first one's result as its input; WebGPU writes `out` when the promise settles.
+it.each(['webgpu', 'cpu'] as const)('%s: out is written when the promise settles, so two calls on one array as x and out read it as it was', async (backend: Backend) => {
+  const square = checkedMap('sq', monarch(16, 16, 4));
+  const built = compileModuleForTest(square);
+  const squareTensors = randomParams(square.structure, rng(9));
+  const runner = await MapRunner.create(built.manifest.maps[0], built.wgsl, { backend, ...(backend === 'webgpu' ? { device: await getTestDevice() } : {}) });
+  runner.loadParams(Object.fromEntries([...squareTensors].map(([k, v]) => [k, Float32Array.from(v)])));
+  try {
+    const x = Float32Array.from({ length: batch * square.in }, (_, i) => Math.sin(i + 1));
+    const want = referenceApply(square.structure, squareTensors, x, batch);
+    const out = new Float32Array(batch * square.out).fill(-1);
+    const pending = runner.forward(x, { batch, out });
+    expect([...out].every((v) => v === -1), 'out during the call').toBe(true);
+    expect(relativeError(await pending, want)).toBeLessThan(1e-5);
+    const shared = x.slice();
+    const calls = [runner.forward(shared, { batch, out: shared }), runner.forward(shared, { batch, out: shared })];
+    await Promise.all(calls);
+    expect(relativeError(shared, want), 'both calls read x as it was').toBeLessThan(1e-5);
+  } finally {
+    runner.destroy();
+  }
+});

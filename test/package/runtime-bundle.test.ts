@@ -175,7 +175,8 @@ const RUNTIME_BUDGET = 30_000;
  * the safetensors header's refusal takes the `safetensors: ` prefix from invalid(): 27,774, the block-sparse page 29,839;
  * the encoder check shared with the optimizer's encodeStep (QA2 s21 Q53) 33 more: 27,807, the block-sparse page 29,872.
  * A transferred (detached) input refused as the caller's (QA2 s23 Q257) 11 more: 27,818, the block-sparse page 29,883;
- * a BigInt batch shown as one (QA2 s23 Q258) 15 more: 27,833, the block-sparse page 29,898, 2 bytes under its ceiling.
+ * the CPU backend's forward writing `out` when its promise settles (QA2 s23 Q259) 8 more: 27,826, the block-sparse page
+ * 29,891 (checkBatch showing a BigInt as one, 15 bytes, did not fit beside it).
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
