@@ -216,6 +216,9 @@ describe('what does not fit is said exactly', () => {
 
   test('a map with no peer counterpart', () => {
     expect(() => convertPeerWeights(mapOf('map f : 16 -> 16 = sparse(block: 4, pattern: band(width: 1))'), 'fly', fly(4, 4, 4, 4))).toThrow(/map 'f' is not a chain of Kronecker-sparse factors/);
+    // QA2 s23 Q260: the spelling with transposes of monarch(nblocks: 4) is the same matrix, and refused (interop.md says so).
+    const raw = mapOf('map f : 16 -> 16 = transpose(4, 4) @ blockdiag(nblocks: 4) @ transpose(4, 4) @ blockdiag(nblocks: 4)');
+    expect(() => convertPeerWeights(raw, 'fly', fly(4, 4, 4, 4))).toThrow(/map 'f' is not a chain of Kronecker-sparse factors with an optional bias\(\) \(a peer layer is one\); transposes/);
   });
 
   test('tied weights must agree', () => {
