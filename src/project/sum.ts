@@ -17,11 +17,13 @@
  * when ‖W − M‖ is below 1e-9 of ‖W‖ (under the rounding of stored parameters). The default
  * number of rounds grows where rounds are cheap: ROUND_BUDGET / (out·in), between 30 and 1000.
  *
- * Terms of one family (jointFamily: truncated SVDs on the same blocks of W, as two low-rank terms) are fitted
- * in the first round each to all of what the terms before it left, not half: one after the other, those fits are the SVD
- * at their summed rank, the optimum of their sum, which is claimed when the sum's weighted terms are all of one family
- * and each of those fits was a closed form. From half shares both took W's leading directions and the rounds stopped
- * there, gaining nothing (QA1 s23 Q201: `lowrank(rank: 2) + lowrank(rank: 2)` 0.26–0.28 from a W of rank 4).
+ * A sum whose weighted terms are all of one family (jointFamily: truncated SVDs on the same blocks of W, as two
+ * low-rank terms) has them fitted in the first round each to all of what the terms before it left, not half: one after
+ * the other, those fits are the SVD at their summed rank, the optimum of their sum, claimed when each was a closed form.
+ * From half shares both took W's leading directions and the rounds stopped there, gaining nothing (QA1 s23 Q201:
+ * `lowrank(rank: 2) + lowrank(rank: 2)` 0.26–0.28 from a W of rank 4). A mixed sum with a repeated family keeps the half
+ * shares: whole ones there were worse on 10 of 14 Gaussian W (`lowrank(rank: 2) + monarch(nblocks: 4) + lowrank(rank:
+ * 1)` on 16×16, up to 13%; REV s23 1), though better on one W of its class.
  *
  * Two non-convex terms (a Monarch's per-block rank limit, a butterfly's hierarchical fit, and a
  * low-rank term) can settle on a fixed point that is not W even when W is in the class: from a start
@@ -67,8 +69,8 @@ const RETRY_BELOW = 0.35;
  * its truncated SVD, and every later one, fits each piece on its own. Exact fits never leave that set: the rounds
  * settled on a saddle (QA2 s22 Q152: 0.424 on a Gaussian 16×16 with band(width: 2) and rank 2, where 0.26 is reached;
  * flat_butterfly(factors: 2) after 2 rounds at 0.41, where 0.17). Half of it leaves every term a start in general position.
- * A term with a later term of its family (jointFamily) takes all of it instead: that later term's fit is then the next
- * part of the joint optimum, where from half of it it took the same leading directions again.
+ * Terms all of one family (jointFamily) take all of it instead: each later term's fit is then the next part of the
+ * joint optimum, where from half of it it took the same leading directions again.
  */
 const FIRST_SHARE = 0.5;
 
@@ -98,7 +100,7 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
   const exact = EXACT * norm2;
   const weightedTerms = terms.filter((t) => t.node.kind !== 'bias');
   const oneFamily = weightedTerms.length > 1 && weightedTerms.every((t) => t.family !== undefined && t.family === weightedTerms[0].family);
-  let best = alternate(terms, target, rounds, fitTerm);
+  let best = alternate(terms, target, rounds, oneFamily, fitTerm);
   // Terms of one family fitted one after the other by closed forms: the optimum (jointFamily), kept by later rounds.
   const jointOptimum = oneFamily && best.firstFitsOptimal;
   // Two non-convex terms (monarch or butterfly + lowrank) can settle on a fixed point far from a
@@ -107,7 +109,7 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
   let reversed = false;
   if (!jointOptimum && best.error > exact && best.error < RETRY_BELOW ** 2 * norm2 && weightedTerms.length > 1 && size <= RETRY_SIZE) {
     const again = tiedTerms(s);
-    const other = alternate([...again].reverse(), target, rounds, fitTerm);
+    const other = alternate([...again].reverse(), target, rounds, oneFamily, fitTerm);
     if (other.error < best.error) {
       best = { ...other, terms: again };
       reversed = true;
@@ -154,16 +156,16 @@ interface Alternation {
   readonly total: Float64Array;
   readonly error: number;
   readonly ran: number;
-  /** Every weighted term's fit in the first round was a closed form (Fit.optimal). */
+  /** A first round ran, and every weighted term's fit in it was a closed form (Fit.optimal). */
   readonly firstFitsOptimal: boolean;
 }
 
 /**
  * Rounds of fits of `terms`, in this order, from zero, until `rounds`, a stall, or M within EXACT of W.
- * In the first round every weighted term but the last, and but one with a later term of its family, is fitted to
- * FIRST_SHARE of its residual (see there).
+ * In the first round every weighted term but the last is fitted to FIRST_SHARE of its residual (see there), unless
+ * they are all of one family (`oneFamily`): then each to all of it.
  */
-function alternate(terms: readonly Term[], target: Float64Array, rounds: number, fitTerm: (t: ModelNode, target: Float64Array) => Fit): Alternation {
+function alternate(terms: readonly Term[], target: Float64Array, rounds: number, oneFamily: boolean, fitTerm: (t: ModelNode, target: Float64Array) => Fit): Alternation {
   const size = target.length;
   const total = new Float64Array(size);
   const residual = new Float64Array(size);
@@ -171,8 +173,7 @@ function alternate(terms: readonly Term[], target: Float64Array, rounds: number,
   const exact = EXACT * error;
   let ran = 0;
   const history = [error];
-  const weighted = terms.filter((t) => t.node.kind !== 'bias');
-  const wholeFirst = new Set(weighted.filter((t, i) => i === weighted.length - 1 || (t.family !== undefined && weighted.slice(i + 1).some((later) => later.family === t.family))));
+  const lastWeighted = terms.filter((t) => t.node.kind !== 'bias').at(-1);
   let firstFitsOptimal = true;
   for (let round = 0; round < rounds; round++) {
     const before = error;
@@ -181,7 +182,7 @@ function alternate(terms: readonly Term[], target: Float64Array, rounds: number,
       if (term.node.kind === 'bias') continue;
       const c = term.times;
       const old = term.fit?.approx();
-      const share = round === 0 && !wholeFirst.has(term) ? FIRST_SHARE : 1;
+      const share = round === 0 && !oneFamily && term !== lastWeighted ? FIRST_SHARE : 1;
       // residual = (W − Σ_{others}) / c
       for (let i = 0; i < size; i++) residual[i] = (share * (target[i] - total[i] + (old ? c * old[i] : 0))) / c;
       const fit = old ? refit(term, old, residual, fitTerm) : fitTerm(term.node, residual);
