@@ -174,7 +174,8 @@ function alternate(terms: readonly Term[], target: Float64Array, rounds: number,
   let ran = 0;
   const history = [error];
   const lastWeighted = terms.filter((t) => t.node.kind !== 'bias').at(-1);
-  let firstFitsOptimal = true;
+  // No round, no fit: zero parameters are no family's optimum (QA1 s23 Q205: `maxRounds: 0` claimed it).
+  let firstFitsOptimal = rounds > 0;
   for (let round = 0; round < rounds; round++) {
     const before = error;
     ran = round + 1;

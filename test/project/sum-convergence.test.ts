@@ -83,6 +83,9 @@ describe('sums from their own dense matrix', () => {
         // The low-rank sums' class is one rank-(r1 + r2) term's: its SVD is the optimum they must meet.
         if (single.kind === 'lowrank') expect(result.relativeError, `seed ${seed}: ${result.method}`).toBeCloseTo(project(single, w).relativeError, 12);
         else expect(result.relativeError).toBeLessThan(project(single, w).relativeError);
+        // QA1 s23 Q205: no rounds fit nothing, and zero is no optimum.
+        const none = project(s, w, { maxRounds: 0 });
+        expect([none.relativeError, none.optimal, none.method]).toEqual([1, false, expect.not.stringContaining('one family')]);
       }
     });
   }
