@@ -242,15 +242,21 @@ export function projectFrom(model: ProjectedModel, w: ArrayLike<number>, options
 
 /**
  * W converted to float64 once, each element taken as a number (unary plus: '2' is 2, as the runtime takes its inputs);
- * an element that does not convert (a BigInt, any element of a BigInt64Array, a valueOf that throws) is a MoncError of
- * kind 'user' that says what the conversion threw (QA1 s23 Q203: a bare TypeError).
+ * an element that does not convert (a BigInt, any element of a BigInt64Array, a valueOf that throws, whatever it
+ * throws) is a MoncError of kind 'user' that says what the conversion threw (QA1 s23 Q203: a bare TypeError).
  */
 function float64Of(w: ArrayLike<number>): Float64Array {
   try {
     return Float64Array.from(w);
   } catch (e) {
-    if (e instanceof RangeError) throw e;
-    throw new MoncError('user', `project() takes W as an array of numbers (out × in, row-major): converting it threw ${String(e)}`);
+    // The elements are at fault only if they fail to convert again, with no array made (REV s23 3); if they convert, the
+    // error was the host's (a RangeError: no memory for the copy of a large W), reported as it is.
+    try {
+      [].forEach.call(w as never, (v: number) => +v);
+    } catch (conversion) {
+      throw new MoncError('user', `project() takes W as an array of numbers (out × in, row-major): converting it threw ${String(conversion)}`);
+    }
+    throw e;
   }
 }
 

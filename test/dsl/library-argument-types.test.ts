@@ -36,6 +36,8 @@ describe('arguments of the wrong kind', () => {
     ['project(model, 5)', () => project(modelOf(map), 5 as never), 'project() takes W as an array of numbers (out × in, row-major), not 5'],
     // QA1 s23 Q203: a bare TypeError from the conversion.
     ['project(model, BigInt64Array)', () => project(modelOf(map), new BigInt64Array(256) as never), 'project() takes W as an array of numbers (out × in, row-major): converting it threw TypeError: Cannot convert a BigInt value to a number'],
+    // REV s23 3: an element's own RangeError passed out raw, taken for the host's.
+    ['project(model, [{ valueOf: RangeError }])', () => project(modelOf(map), Array.from({ length: 256 }, () => ({ valueOf: () => { throw new RangeError('no value'); } })) as never), 'project() takes W as an array of numbers (out × in, row-major): converting it threw RangeError: no value'],
     ['project(model, W, 5)', () => project(modelOf(map), new Float64Array(256), 5 as never), 'project() takes its options as an object { seed, maxRounds, powerIterations, storage }, not 5'],
     // QA2 s13 R22: misspelt names ran with the defaults.
     ['project(model, W, { sead: 1 })', () => project(modelOf(map), new Float64Array(256), { sead: 1 } as never), "project() has no option 'sead' (its options are seed, maxRounds, powerIterations, storage)"],
