@@ -118,8 +118,9 @@ function flatButterfly(rows: number, cols: number, factors: number, span: Span, 
 }
 
 /**
- * What is wrong with a resolveMask result that is neither `{ error }` nor `{ rows, cols, data }`
- * (a callback that forgot its `return`, an async one), as words for the diagnostic; undefined when fine.
+ * What is wrong with a resolveMask result that is none of `{ error }`, `{ rows, cols, data }` and `{ shape }` of an array
+ * that is not 2-D (a callback that forgot its `return`, an async one, a 2-D shape without its values), as words for the
+ * diagnostic; undefined when fine.
  */
 function maskResultProblem(result: unknown): string | undefined {
   if (typeof result !== 'object' || result === null) return describeValue(result);
@@ -127,9 +128,9 @@ function maskResultProblem(result: unknown): string | undefined {
   if (typeof r.then === 'function') return 'a Promise (it is called synchronously: read the file before checking)';
   if ('error' in r) return undefined;
   const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
-  if (Array.isArray(r.shape) && r.shape.length !== 2 && r.shape.every(count)) return undefined;
   const data = r.data as { length?: unknown } | null | undefined;
   if (count(r.rows) && count(r.cols) && typeof data === 'object' && data !== null && count(data.length)) return undefined;
+  if (Array.isArray(r.shape) && r.shape.every(count)) return r.shape.length === 2 ? `${describeValue(result)}, a 2-D shape without its values` : undefined;
   return describeValue(result);
 }
 
@@ -147,7 +148,7 @@ function mask(path: string, rows: number, cols: number, span: Span, ctx: SparseC
   }
   const malformed = maskResultProblem(result);
   if (malformed) {
-    bag.error(Code.MaskUnreadable, `cannot read mask "${path}": resolveMask returned ${malformed}; it must return { rows, cols, data } or { error }`, span);
+    bag.error(Code.MaskUnreadable, `cannot read mask "${path}": resolveMask returned ${malformed}; it must return { rows, cols, data } (a 2-D mask), { shape } (an array read that is not 2-D) or { error }`, span);
     return undefined;
   }
   if ('error' in result) {

@@ -179,7 +179,7 @@ describe('shape inference', () => {
       expect(diagnostics).toHaveLength(1);
       return { code: diagnostics[0].code, message: diagnostics[0].message, at: diagnostics[0].span.start.column };
     };
-    const shape = 'it must return { rows, cols, data } or { error }';
+    const shape = 'it must return { rows, cols, data } (a 2-D mask), { shape } (an array read that is not 2-D) or { error }';
     for (const [value, shown] of [[undefined, 'undefined'], [null, 'null'], [7, '7'], ['m.npy', '"m.npy"'], [{ rows: 4, cols: 4 }, '{"rows":4,"cols":4}']] as const) {
       expect(diagnosticOf(() => value)).toEqual({ code: 'E0602', message: `cannot read mask "m.npy": resolveMask returned ${shown}; ${shape}`, at: 46 });
     }
@@ -190,7 +190,8 @@ describe('shape inference', () => {
     // QA1 s21 Q05: an array read that is not 2-D ({ shape }) is the wrong shape, not an unreadable mask.
     expect(diagnosticOf(() => ({ shape: [16] }))).toEqual({ code: 'E0603', message: 'mask "m.npy" has shape (16,), but a mask is 2-D: the block grid is (4, 4) = (m/bh, n/bw)', at: 46 });
     expect(diagnosticOf(() => ({ shape: [2, 2, 4] })).code).toBe('E0603');
-    expect(diagnosticOf(() => ({ shape: [4, 4] })).code).toBe('E0602');
+    // QA1 s23 Q204: a 2-D { shape } was told only { rows, cols, data } or { error } exist.
+    expect(diagnosticOf(() => ({ shape: [4, 4] }))).toEqual({ code: 'E0602', message: `cannot read mask "m.npy": resolveMask returned {"shape":[4,4]}, a 2-D shape without its values; ${shape}`, at: 46 });
     // What was fine stays fine: { error }, and a well-formed mask.
     expect(diagnosticOf(() => ({ error: 'no such file' })).message).toBe('cannot read mask "m.npy": no such file');
     expect(checkSource(spec, 's.mon', { resolveMask: () => ({ rows: 4, cols: 4, data: new Uint8Array(16).fill(1) }) }).diagnostics).toEqual([]);
