@@ -9,9 +9,37 @@
  * (program-problems.ts, which sees one program at a time) let pass (QA2 s23, beside Q251).
  */
 import type { ParamSlice } from '../model/types.js';
-import type { BackwardOpData, BsrShape, OpData } from './program.js';
+import type { BackwardOpData, BsrShape, KsShape, OpData } from './program.js';
 
 const sliceKey = (s: ParamSlice) => `${s.tensor}@${s.offset}+${s.length}`;
+
+/** A backward op's Kronecker-sparse shape, where it is, and whether it reads the forward blocks transposed. */
+function ksRead(op: BackwardOpData, i: number): { at: string; shape: KsShape; transposed: boolean } | undefined {
+  if (op.kind === 'ks') return { at: `.backward.ops[${i}]`, shape: op, transposed: op.transposed === true };
+  if (op.kind === 'wgrad' && op.forward.kind === 'ks') return { at: `.backward.ops[${i}].forward`, shape: op.forward, transposed: false };
+  return undefined;
+}
+
+/** The first backward ks op whose K(a, b, c, d) is not its forward op's (b, c swapped where transposed); undefined when all agree. */
+function backwardKsProblem(forward: readonly OpData[], backward: readonly BackwardOpData[]): string | undefined {
+  const byWeight = new Map<string, [KsShape, number]>();
+  forward.forEach((op, i) => {
+    if (op.kind === 'ks' && !byWeight.has(sliceKey(op.weight))) byWeight.set(sliceKey(op.weight), [op, i]);
+  });
+  for (const [i, op] of backward.entries()) {
+    const read = ksRead(op, i);
+    if (!read) continue;
+    const { at, shape, transposed } = read;
+    const found = byWeight.get(sliceKey(shape.weight));
+    if (!found) return `${at}.weight: no forward ks op reads ${shape.weight.tensor}[${shape.weight.offset}:${shape.weight.offset + shape.weight.length}]`;
+    const [f, k] = found;
+    const want = transposed ? [f.a, f.c, f.b, f.d] : [f.a, f.b, f.c, f.d];
+    if ([shape.a, shape.b, shape.c, shape.d].some((v, g) => v !== want[g])) {
+      return `${at}: K(${shape.a}, ${shape.b}, ${shape.c}, ${shape.d}), where ops[${k}], whose weights it reads, is K(${f.a}, ${f.b}, ${f.c}, ${f.d})${transposed ? ' (transposed: K(a, c, b, d) here)' : ''}`;
+    }
+  }
+  return undefined;
+}
 
 /** A backward op's block-sparse shape, where it is, and whether it lists the forward blocks swapped. */
 function blocksRead(op: BackwardOpData, i: number): { at: string; shape: BsrShape; transposed: boolean } | undefined {
@@ -22,6 +50,10 @@ function blocksRead(op: BackwardOpData, i: number): { at: string; shape: BsrShap
 
 /** The first backward block list unlike its forward op's, as a path suffix and message; undefined when all agree. */
 export function backwardBlocksProblem(forward: readonly OpData[], backward: readonly BackwardOpData[]): string | undefined {
+  return backwardKsProblem(forward, backward) ?? backwardBsrProblem(forward, backward);
+}
+
+function backwardBsrProblem(forward: readonly OpData[], backward: readonly BackwardOpData[]): string | undefined {
   const byWeight = new Map<string, [BsrShape, number]>();
   forward.forEach((op, i) => {
     if (op.kind === 'bsr' && !byWeight.has(sliceKey(op.weight))) byWeight.set(sliceKey(op.weight), [op, i]);

@@ -569,6 +569,29 @@ describe('decodeManifest of a damaged manifest file', () => {
     );
   });
 
+  // REV s23 4: a backward ks op with another K(a, b, c, d) of the same sizes (a and d swapped) was accepted, and the CPU
+  // backward gave dx 0.43 and the weight gradient 1.29 off.
+  it("a backward ks op whose K(a, b, c, d) is not that of the forward op whose weights it reads: a format error naming it", () => {
+    const file = manifestText('map k : 16 -> 16 = ks(a: 2, b: 2, c: 2, d: 4)\n', false);
+    type Op = { kind: string; a?: number; d?: number; transposed?: boolean; forward?: { kind: string; a: number; d: number } };
+    const ops = (JSON.parse(file) as { maps: { backward: { ops: Op[] } }[] }).maps[0].backward.ops;
+    const [t, w] = [ops.findIndex((op) => op.kind === 'ks' && op.transposed === true), ops.findIndex((op) => op.kind === 'wgrad' && op.forward?.kind === 'ks')];
+    expect([t, w].every((i) => i >= 0)).toBe(true);
+    const swapped = (path: (string | number)[]) => {
+      const edited = JSON.parse(file);
+      const at = path.reduce((o, key) => o[key], edited);
+      Object.assign(at, { a: at.d, d: at.a });
+      return moncErrorOf(() => decodeManifest(edited));
+    };
+    const transposed = swapped(['maps', 0, 'backward', 'ops', t]);
+    expect(transposed.kind).toBe('format');
+    expect(transposed.message).toBe(`the manifest of module 'damaged': maps[0].backward.ops[${t}]: K(4, 2, 2, 2), where ops[0], whose weights it reads, is K(2, 2, 2, 4) (transposed: K(a, c, b, d) here)`);
+    expect(swapped(['maps', 0, 'backward', 'ops', w, 'forward']).message).toBe(
+      `the manifest of module 'damaged': maps[0].backward.ops[${w}].forward: K(4, 2, 2, 2), where ops[0], whose weights it reads, is K(2, 2, 2, 4)`,
+    );
+    expect(decodeManifest(JSON.parse(file)).maps[0].name).toBe('k');
+  });
+
   it('a cost past 2^31 (a large dense map\'s flops) is accepted', () => {
     expect(decodeManifest(withField(text, ['maps', 0, 'dense', 'flopsPerRow'], 2 ** 40), blockSparse).maps[0].dense.flopsPerRow).toBe(2 ** 40);
   });
