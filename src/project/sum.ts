@@ -22,8 +22,9 @@
  * the other, those fits are the SVD at their summed rank, the optimum of their sum, claimed when each was a closed form.
  * From half shares both took W's leading directions and the rounds stopped there, gaining nothing (QA1 s23 Q201:
  * `lowrank(rank: 2) + lowrank(rank: 2)` 0.26–0.28 from a W of rank 4). A mixed sum with a repeated family keeps the half
- * shares: whole ones there were worse on 10 of 14 Gaussian W (`lowrank(rank: 2) + monarch(nblocks: 4) + lowrank(rank:
- * 1)` on 16×16, up to 13%; REV s23 1), though better on one W of its class.
+ * shares: whole ones there were mostly worse on Gaussian 16×16 W (`lowrank(rank: 2) + monarch(nblocks: 4) + lowrank(rank:
+ * 1)`: on 7 of 14 gaussianMatrix seeds by up to 9%, projection.md's figure; on 10 of 14 CLI seeds by up to 13%, REV s23 1),
+ * though better on one W of its class.
  *
  * Two non-convex terms (a Monarch's per-block rank limit, a butterfly's hierarchical fit, and a
  * low-rank term) can settle on a fixed point that is not W even when W is in the class: from a start
