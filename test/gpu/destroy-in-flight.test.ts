@@ -17,8 +17,16 @@ const compiled = compileModuleForTest(checked);
 const params = Object.fromEntries([...randomParams(checked.structure, rng(4))].map(([k, v]) => [k, Float32Array.from(v)]));
 const DESTROYED = "map 'a': the runner was destroyed";
 const batch = 256;
-const x = Float32Array.from({ length: batch * checked.in }, (_, i) => Math.sin(i));
-const dy = Float32Array.from({ length: batch * checked.out }, (_, i) => Math.cos(i));
+/**
+ * The rows of the calls destroyed after a wait: enough that the call is still in flight when
+ * destroy() runs (batch 256 took ~10 ms on SwiftShader here and under 5 ms on a CI machine, which
+ * then resolved before the 5 ms destroy; 2048 takes ~80 ms here).
+ */
+const inFlightBatch = 2048;
+const xLong = Float32Array.from({ length: inFlightBatch * checked.in }, (_, i) => Math.sin(i));
+const dyLong = Float32Array.from({ length: inFlightBatch * checked.out }, (_, i) => Math.cos(i));
+const x = xLong.subarray(0, batch * checked.in);
+const dy = dyLong.subarray(0, batch * checked.out);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A device of this file's own (the node entry is loaded by test/support/gpu.ts), and the buffers created on it and not destroyed. */
@@ -47,8 +55,8 @@ async function runner(training = false): Promise<MapRunner> {
 describe('destroy() while a call is in flight', () => {
   it.each([0, 1, 5])('forward, destroyed after %i ms, rejects with the destroyed runner’s user error', async (ms) => {
     const r = await runner();
-    await r.forward(x, batch); // its buffers exist: the next run is the one in flight
-    const pending = r.forward(x, batch);
+    await r.forward(xLong, inFlightBatch); // its buffers exist: the next run is the one in flight
+    const pending = r.forward(xLong, inFlightBatch);
     await sleep(ms);
     r.destroy();
     await expectMoncError(() => pending, 'user', DESTROYED);
@@ -56,8 +64,8 @@ describe('destroy() while a call is in flight', () => {
 
   it.each([0, 1, 5])('backward (its training half loaded), destroyed after %i ms, too', async (ms) => {
     const r = await runner(true);
-    await r.backward(x, dy, batch);
-    const pending = r.backward(x, dy, batch);
+    await r.backward(xLong, dyLong, inFlightBatch);
+    const pending = r.backward(xLong, dyLong, inFlightBatch);
     await sleep(ms);
     r.destroy();
     await expectMoncError(() => pending, 'user', DESTROYED);
