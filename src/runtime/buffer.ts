@@ -1,5 +1,5 @@
 /** Creating the runtime's buffers, and the one rule for their sizes. */
-import { MoncError } from '../util/error.js';
+import { deviceError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
 
 /**
@@ -15,7 +15,7 @@ export function createBuffer(device: GPUDevice, label: string, size: number, usa
   try {
     return device.createBuffer({ label: `monc ${label}`, size, usage, mappedAtCreation });
   } catch (e) {
-    throw e instanceof RangeError ? new MoncError('device', `monc ${label}: ${e}`) : e;
+    throw e instanceof RangeError ? deviceError(`monc ${label}: ${e}`) : e;
   }
 }
 

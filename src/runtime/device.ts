@@ -6,7 +6,7 @@
 import type { AdapterOffer } from '../manifest/requirements.js';
 import type { TargetLimits } from '../manifest/dispatch.js';
 import { subgroupMatrixConfigName, type SubgroupMatrixConfig } from '../manifest/subgroup-matrix.js';
-import { MoncError } from '../util/error.js';
+import { deviceError, MoncError } from '../util/error.js';
 import { checkOptionNames, typeName, userError } from './user-error.js';
 
 /**
@@ -152,7 +152,7 @@ export async function requestMoncDeviceChecked(options?: RequestDeviceOptions): 
     // DOMException, its message going on with a line of Dawn's build path). One line of kind 'device'.
     if ((e as Error | null)?.name !== 'OperationError') throw e;
     const why = String((e as Error).message).split('\n')[0];
-    throw new MoncError('device', `requestMoncDevice: the adapter gave no device (${why})${adapter ? '; a GPUAdapter gives one device: request a new adapter, or leave adapter out' : ''}`);
+    throw deviceError(`requestMoncDevice: the adapter gave no device (${why})${adapter ? '; a GPUAdapter gives one device: request a new adapter, or leave adapter out' : ''}`);
   }
 }
 

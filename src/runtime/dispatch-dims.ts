@@ -5,7 +5,7 @@
  * pattern).
  */
 import { PATTERN_BINDING } from '../manifest/pattern.js';
-import { MoncError } from '../util/error.js';
+import { deviceError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
 import { createBuffer } from './buffer.js';
 
@@ -54,7 +54,7 @@ export function dispatchGrid(device: GPUDevice, groups: number): [number, number
   const max = device.limits.maxComputeWorkgroupsPerDimension;
   const x = Math.min(groups, max);
   const y = Math.ceil(groups / x);
-  if (y > max) throw new MoncError('device', `a dispatch of ${groups} workgroups exceeds this device's ${max}x${max} grid; use a smaller batch`);
+  if (y > max) throw deviceError(`a dispatch of ${groups} workgroups exceeds this device's ${max}x${max} grid; use a smaller batch`);
   return [x, y];
 }
 

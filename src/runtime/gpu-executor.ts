@@ -21,7 +21,7 @@ import { workgroupCount, type DispatchRule, type EmittedKernel } from '../manife
 import type { PatternLayout } from '../manifest/pattern.js';
 import type { BufferDecl, OpData } from '../manifest/program.js';
 import { bindingBytes, rowsThatFit } from '../manifest/rows-limit.js';
-import { MoncError } from '../util/error.js';
+import { deviceError } from '../util/error.js';
 import { cacheSet, dimsBuffers, dispatchGrid, kernelBindings, type DimsBuffers } from './dispatch-dims.js';
 import { fromStorage, toStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
@@ -332,7 +332,7 @@ export class GpuExecutor {
     const { limits } = this.device;
     // The rule monc bench and tune check a --batch by (src/manifest/rows-limit.ts).
     const rows = rowsThatFit([n, out, ...buffers.map((b) => b.size)], this.#elementBytes, limits);
-    if (rows < batch) throw new MoncError('device', `map '${name}': a pass of ${batch} rows needs a buffer over this device's limit of ${bindingBytes(limits)} bytes: at most ${rows} rows per pass`);
+    if (rows < batch) throw deviceError(`map '${name}': a pass of ${batch} rows needs a buffer over this device's limit of ${bindingBytes(limits)} bytes: at most ${rows} rows per pass`);
     return rows;
   }
 

@@ -38,7 +38,7 @@
  *   chunks, pipelined-forward.ts; stagings of fewer rows) do not trigger it.
  */
 import type { Dtype } from '../manifest/program.js';
-import { MoncError } from '../util/error.js';
+import { deviceError } from '../util/error.js';
 import { arrayError, shown, userError } from './user-error.js';
 import { fromStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
@@ -273,7 +273,7 @@ export class GpuStaging extends StagingSteps {
     super(host, capacity);
     // On a lost device, kind 'device' as every call there (its buffers would be invalid, their mappings bare OperationErrors).
     checkDevice(gpu.device);
-    if (capacity > gpu.maxRows) throw new MoncError('device', `map '${host.map.name}': a staging of ${capacity} rows exceeds this device's buffer limits (at most ${gpu.maxRows} rows)`);
+    if (capacity > gpu.maxRows) throw deviceError(`map '${host.map.name}': a staging of ${capacity} rows exceeds this device's buffer limits (at most ${gpu.maxRows} rows)`);
     this.#bytesPerElement = gpu.storage === 'f16' ? 2 : 4;
     const device = gpu.device;
     const xSize = this.#bytes(capacity * host.map.in);
@@ -312,7 +312,7 @@ export class GpuStaging extends StagingSteps {
     const mapped = await Promise.race([this.#io.uploadMapped, this.#lost]);
     // (Mapped before the loss, as at creation: the view would be a bare OperationError.)
     checkDevice(this.gpu.device);
-    if (!mapped) throw new MoncError('device', `map '${this.host.map.name}': the staging's upload buffer could not be mapped after an earlier WebGPU error`);
+    if (!mapped) throw deviceError(`map '${this.host.map.name}': the staging's upload buffer could not be mapped after an earlier WebGPU error`);
     return this.lendNow(batch);
   }
 

@@ -5,7 +5,7 @@
  */
 import type { Dtype } from '../manifest/program.js';
 import type { KernelSetName, ManifestKernelSet, ManifestMap, ManifestRequirements } from '../manifest/types.js';
-import { MoncError } from '../util/error.js';
+import { deviceError } from '../util/error.js';
 import type { DeviceCapabilities } from './device.js';
 import { unmetRequirements } from '../manifest/requirements.js';
 
@@ -59,7 +59,7 @@ export function chooseKernelSet(mapName: string, sets: readonly ManifestKernelSe
   // A full build of this version always has a set within WebGPU's default limits (portable or f32-storage): this one is older
   // (a tuned build that shipped only its tuned set, an f16 module without its f32-storage kernels: 'module needs shader-f16'),
   // or made with --kernel-sets leaving out every set this adapter runs.
-  throw new MoncError('device', `map '${mapName}': no kernel set of the build runs on this adapter (${why}); rebuild it with this version of monc, keeping a set it runs`);
+  throw deviceError(`map '${mapName}': no kernel set of the build runs on this adapter (${why}); rebuild it with this version of monc, keeping a set it runs`);
 }
 
 /**

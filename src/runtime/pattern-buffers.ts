@@ -9,7 +9,7 @@ import type { PatternLayout } from '../manifest/pattern.js';
 import { patternSource, patternTable } from '../manifest/pattern.js';
 import type { BackwardOpData } from '../manifest/program.js';
 import { missingEntry, blockSparseSupport } from './extensions.js';
-import { MoncError } from '../util/error.js';
+import { deviceError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
 import { createBuffer, paddedBytes } from './buffer.js';
 import { memo } from './memo.js';
@@ -33,7 +33,7 @@ export function patternBuffer(device: GPUDevice, op: BackwardOpData, layout: Pat
   const table = patternTable(patternSource(op)!, layout);
   const bytes = paddedBytes(table.length, 4);
   const limit = bindingBytes(device.limits);
-  if (bytes > limit) throw new MoncError('device', `${what}: its pattern table needs ${bytes} bytes, over this device's storage buffer limit of ${limit}`);
+  if (bytes > limit) throw deviceError(`${what}: its pattern table needs ${bytes} bytes, over this device's storage buffer limit of ${limit}`);
   const buffer = createBuffer(device, `pattern (${what})`, bytes, flags.STORAGE, true);
   new Uint32Array(buffer.getMappedRange()).set(table);
   buffer.unmap();

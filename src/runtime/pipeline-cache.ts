@@ -63,8 +63,9 @@ export class PipelineCache {
       const info = await module.getCompilationInfo();
       const errors = info.messages.filter((m) => m.type === 'error');
       const validation = await scoped;
-      if (errors.length > 0) throw new WgslError(`invalid WGSL:\n${errors.map((m) => formatMessage(m, wgsl)).join('\n')}`);
-      if (validation) throw new WgslError(`invalid WGSL: ${validation.message}`);
+      // The compiler's messages, a line each with its source line, else the validation error's on the same line.
+      const problems = errors.length > 0 ? errors.map((m) => `\n${formatMessage(m, wgsl)}`).join('') : validation && ` ${validation.message}`;
+      if (problems) throw new WgslError(`invalid WGSL:${problems}`);
       return module;
     });
   }

@@ -6,7 +6,7 @@
  * caught is kind 'wgsl' (a validation error) or 'device' (out of memory); a lost device is
  * already a MoncError of kind 'device'.
  */
-import { MoncError } from '../util/error.js';
+import { deviceError, MoncError } from '../util/error.js';
 import { userError } from './user-error.js';
 import { memo } from './memo.js';
 
@@ -22,7 +22,7 @@ function lossOf(device: GPUDevice): Loss {
   return memo(losses, device, () => {
     const l: Loss = {
       promise: device.lost.then((info) => {
-        throw (l.error = new MoncError('device', `WebGPU device lost (${info.reason}): ${info.message}`));
+        throw (l.error = deviceError(`WebGPU device lost (${info.reason}): ${info.message}`));
       }),
     };
     // Nobody may be racing it; the rejection reaches callers through the races and checks.

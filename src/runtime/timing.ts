@@ -5,7 +5,7 @@
  * GPU clocks do not leak into the figure. Adapters without 'timestamp-query' are timed with the
  * wall clock instead (timePasses says which). Browser-safe (WebGPU API only).
  */
-import { MoncError } from '../util/error.js';
+import { deviceError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
 
 export interface TimingStats {
@@ -153,7 +153,7 @@ async function timestampBatch(device: GPUDevice, encode: (pass: GPUComputePassEn
  * the device's 'timestamp-query' feature.
  */
 export async function timeComputePasses(device: GPUDevice, encode: (pass: GPUComputePassEncoder) => void, options: TimingOptions = {}): Promise<TimingStats> {
-  if (!hasTimestamps(device)) throw new MoncError('device', "timing needs the adapter feature 'timestamp-query'");
+  if (!hasTimestamps(device)) throw deviceError("timing needs the adapter feature 'timestamp-query'");
   const repeats = options.repeats ?? 20;
   return settled(device, encode, options, (pad) => timestampBatch(device, encode, repeats, pad));
 }

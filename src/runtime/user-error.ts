@@ -1,4 +1,4 @@
-import { MoncError } from '../util/error.js';
+import { deviceError, MoncError } from '../util/error.js';
 import { userError } from '../util/option-names.js';
 
 export { userError };
@@ -26,7 +26,7 @@ export function mustBe(mapName: string, what: string, expects: string, got: unkn
  * MoncErrors already; a bug of monc), never blamed on the caller.
  */
 export function arrayError(mapName: string, what: string, e: unknown, x: ArrayLike<number>): unknown {
-  if (e instanceof RangeError) return new MoncError('device', `map '${mapName}': ${what}: ${e}`);
+  if (e instanceof RangeError) return deviceError(`map '${mapName}': ${what}: ${e}`);
   try {
     // A typed array whose buffer was transferred (postMessage(x, [x.buffer]) to a Worker) holds no values and throws on
     // any read: the engine's TypeError says it is detached (QA2 s23 Q257: it was thrown bare).

@@ -46,6 +46,14 @@ export class MoncError extends Error {
   }
 }
 
+/**
+ * A MoncError of kind 'device' (the device or the host refused what a call needs: memory, a limit, a lost device): one
+ * short call at each of the runtime's checks, as userError is for kind 'user' (every page's bundle holds several).
+ */
+export function deviceError(message: string): MoncError {
+  return new MoncError('device', message);
+}
+
 /** Whether `e` is a MoncError (of `kind`, when given). */
 export function isMoncError(e: unknown, kind?: ErrorKind): e is MoncError {
   return e instanceof MoncError && (kind === undefined || e.kind === kind);

@@ -176,7 +176,10 @@ const RUNTIME_BUDGET = 30_000;
  * the encoder check shared with the optimizer's encodeStep (QA2 s21 Q53) 33 more: 27,807, the block-sparse page 29,872.
  * A transferred (detached) input refused as the caller's (QA2 s23 Q257) 11 more: 27,818, the block-sparse page 29,883;
  * the CPU backend's forward writing `out` when its promise settles (QA2 s23 Q259) 8 more: 27,826, the block-sparse page
- * 29,891 (checkBatch showing a BigInt as one, 15 bytes, did not fit beside it).
+ * 29,891 (checkBatch showing a BigInt as one, 15 bytes, did not fit beside it). Session 24 found 55 bytes (65 on the
+ * block-sparse page) that said things twice: deviceError (util/error.ts) for the runtime's `new MoncError('device', ...)`,
+ * as userError is for kind 'user', and the shader module's refusal writing `invalid WGSL:` once: 27,771, the block-sparse
+ * page 29,826.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
