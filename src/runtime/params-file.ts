@@ -11,7 +11,8 @@ import { checkShape } from './params.js';
 
 /** `params` as loadParams takes them: bytes (a Uint8Array, or `fetch`'s ArrayBuffer as it is) read as a safetensors file for `layout`'s tensors, anything else as it is. */
 export function tensorsOfParams<T>(params: T | Uint8Array | ArrayBuffer, layout: readonly ParamLayoutEntry[]): T | Map<string, ArrayLike<number>> {
-  const bytes = params instanceof ArrayBuffer ? new Uint8Array(params) : params;
+  // A transferred (detached) buffer is the 0 bytes it holds, as a Uint8Array over one is (QA2 s23 Q257): a view of it throws.
+  const bytes = params instanceof ArrayBuffer ? new Uint8Array(params.byteLength ? params : []) : params;
   if (!(bytes instanceof Uint8Array)) return bytes;
   const index = readSafetensorsIndex(bytes, bytes.length);
   const tensors = new Map<string, ArrayLike<number>>();

@@ -132,7 +132,7 @@ function detached(values: Float32Array): Float32Array {
 }
 
 // QA2 s23 Q257: a transferred array's copy was a bare TypeError ("Cannot perform Construct on a detached ArrayBuffer").
-describe('an array whose buffer was transferred (detached): a MoncError (forward: kind user; backward: the 0 values it holds), and the runner runs after it', () => {
+describe("an array whose buffer was transferred (detached): a MoncError (forward: kind user; backward and loadParams' bytes: the 0 values it holds), and the runner runs after it", () => {
   it.each(['webgpu', 'cpu'] as const)('%s', (backend) =>
     withRunner({ backend, training: true }, async (runner) => {
       const x = input(2);
@@ -144,6 +144,13 @@ describe('an array whose buffer was transferred (detached): a MoncError (forward
       await expectMoncError(() => runner.backward(detached(input(2)), x, 2), 'shape', "map 'sq': input has 0 values; expected batch 2 x 64 = 128");
       await expectMoncError(() => runner.backward(x, detached(input(2)), 2), 'shape', "map 'sq': output gradient has 0 values; expected batch 2 x 64 = 128");
       await expectMoncError(() => runner.backward(detached(input(2)), x), 'shape', "map 'sq': output gradient has 128 values; expected batch 0 x 64 = 0");
+      // loadParams' bytes, a transferred ArrayBuffer as a Uint8Array over one, are a file of 0 bytes (the buffer was a bare
+      // TypeError, "Cannot perform Construct on a detached ArrayBuffer"); the parameters loaded before stay.
+      const view = new Uint8Array(64);
+      structuredClone(view.buffer, { transfer: [view.buffer] });
+      for (const bytes of [view.buffer, view]) {
+        await expectMoncError(() => runner.loadParams(bytes), 'format', 'safetensors: truncated file (0 bytes, need at least 8 for the header length)');
+      }
       expect(relativeError(await runner.forward(x), want)).toBeLessThan(1e-5);
     }),
   );

@@ -179,7 +179,8 @@ const RUNTIME_BUDGET = 30_000;
  * 29,891 (checkBatch showing a BigInt as one, 15 bytes, did not fit beside it). Session 24 found 55 bytes (65 on the
  * block-sparse page) that said things twice: deviceError (util/error.ts) for the runtime's `new MoncError('device', ...)`,
  * as userError is for kind 'user', and the shader module's refusal writing `invalid WGSL:` once: 27,771, the block-sparse
- * page 29,826.
+ * page 29,826. loadParams of a transferred ArrayBuffer read as the 0 bytes it holds (QA2 s23 Q257) 16 more: 27,787, the
+ * block-sparse page 29,842.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
