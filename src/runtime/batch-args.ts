@@ -11,11 +11,13 @@ import { arrayError, mustBe, typeName, userError } from './user-error.js';
 import * as flags from './gpu-flags.js';
 
 /**
- * Throws unless `batch` is a whole number of rows, at least 0 (kind `user`, naming the call): a string is shown quoted, an
- * object by its type (QA2 s20 R93: `backward(x, dy, { batch: 9 })` said `got [object Object]`).
+ * Throws unless `batch` is a whole number of rows, at least 0 (kind `user`, naming the call): a string or a BigInt is shown
+ * quoted with its type as shown() shows them (QA2 s23 Q258: `2n` said `got 2`), an object by its type (QA2 s20 R93:
+ * `backward(x, dy, { batch: 9 })` said `got [object Object]`).
  */
 export function checkBatch(mapName: string, call: string, batch: number): void {
-  if (!Number.isInteger(batch) || batch < 0) throw mustBe(mapName, `${call}: batch`, 'a whole number ≥ 0', typeof batch === 'string' ? `'${batch}' (a string)` : typeof batch === 'object' ? typeName(batch) : batch);
+  const type = typeof batch;
+  if (!Number.isInteger(batch) || batch < 0) throw mustBe(mapName, `${call}: batch`, 'a whole number ≥ 0', type === 'string' || type === 'bigint' ? `'${batch}' (a ${type})` : type === 'object' ? typeName(batch) : batch);
 }
 
 /**

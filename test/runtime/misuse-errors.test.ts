@@ -130,7 +130,7 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
   });
 
   // QA2 s23 Q258: a BigInt was printed as the valid number it looks like ('input(2): the staging holds 0 to 2 rows').
-  it("a BigInt staging size, fitMse or optimizer option is refused, shown as a bigint", async () => {
+  it("a BigInt batch, staging size, fitMse or optimizer option is refused, shown as a bigint", async () => {
     const r = await runner(backend, undefined, true);
     r.loadParams(Object.fromEntries(params));
     const staging = r.createStaging(2);
@@ -138,8 +138,10 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
     try {
       await expectMoncError(() => staging.input(2n as never), 'user', "map 'm': input('2' (a bigint)): the staging holds 0 to 2 rows");
       await expectMoncError(() => r.createStaging(2n as never), 'user', "a staging's capacity must be a positive whole number of rows, got '2' (a bigint)");
-      // (forward's and backward's batch, checked in every page, still print 2n as 2: the block-sparse page had no 15 bytes
-      // left for it under its ceiling once Q259's deferred write took 8; runtime-bundle.test.ts.)
+      // forward's and backward's batch (checkBatch, in every page) printed 2n as 2 until session 24 found the bytes.
+      await expectMoncError(() => r.forward(x, 2n as never), 'user', "map 'm': forward: batch must be a whole number ≥ 0, got '2' (a bigint)");
+      await expectMoncError(() => r.forward(x, { batch: 2n as never }), 'user', "map 'm': forward: batch must be a whole number ≥ 0, got '2' (a bigint)");
+      await expectMoncError(() => r.backward(x, dy, 2n as never), 'user', "map 'm': backward: batch must be a whole number ≥ 0, got '2' (a bigint)");
       await expectMoncError(() => r.fitMse(x, dy, { steps: 2n as never, optimizer: sgd }), 'user', "map 'm': fitMse steps must be a whole number of at least 1, got '2' (a bigint)");
       await expectMoncError(() => r.fitMse(x, dy, { steps: 1, batch: 2n as never, optimizer: sgd }), 'user', "map 'm': fitMse batch must be a whole number of at least 1, got '2' (a bigint)");
       await expectMoncError(() => r.fitMse(x, dy, { steps: 1, seed: 2n as never, optimizer: sgd }), 'user', "map 'm': fitMse seed must be a non-negative integer, got '2' (a bigint)");
