@@ -71,6 +71,18 @@ export function lossStop(loss: number, step: number, steps: number): FitStopped 
   return new FitStopped(step, 'loss', `the loss became ${loss} at step ${step} of ${steps}`);
 }
 
+/**
+ * The stop of the last step (`steps`) when the parameters it leaves give outputs `y` (rows of `width`, as the runner
+ * returns them) that are not finite, where float32 overflows: each earlier step's update meets the next step's loss, the
+ * last one's no step (QA2 s23 Q256: written as a success by monc train, whose check of a parameter file's outputs over all
+ * rows in float64 is this one too). `rows`: the row of x each row of `y` is (the last mini-batch's; default: in order).
+ * Undefined when every output is finite.
+ */
+export function outputsStop(y: ArrayLike<number>, width: number, steps: number, rows?: ArrayLike<number>): FitStopped | undefined {
+  const overflow = nonFiniteValue(y, [y.length / width, width], rows);
+  return overflow === undefined ? undefined : new FitStopped(steps, 'loss', `after step ${steps} of ${steps} the outputs overflow float32 (Y ${overflow})`);
+}
+
 /** The checked options and data sizes of a fit. */
 export interface FitPlan {
   readonly rows: number;
@@ -180,6 +192,12 @@ export async function cpuFitMse(host: CpuFitHost, optimizer: Optimizer, x: Float
         packed.set(before);
         throw paramsStop(host.dtype, step, plan.steps, e.message);
       }
+    }
+    // The last update meets no next step's loss: its outputs on the same rows are checked here.
+    const last = step === plan.steps && outputsStop(await host.forward(xb, rows), map.out, step, picked);
+    if (last) {
+      packed.set(before);
+      throw last;
     }
     if (plan.reports(step)) options.onProgress?.(step, loss);
   }

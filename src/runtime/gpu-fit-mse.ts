@@ -18,10 +18,10 @@ import type { Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
 import { dispatchGrid } from './dispatch-dims.js';
-import { FitStopped, lossStop, paramsStop, type FitMseOptions, type FitMseResult, type FitPlan } from './fit-mse.js';
+import { FitStopped, lossStop, outputsStop, paramsStop, type FitMseOptions, type FitMseResult, type FitPlan } from './fit-mse.js';
 import { FormatError } from './formats/format-error.js';
 import type { GpuBackward } from './gpu-backward.js';
-import { toStorage } from './host-storage.js';
+import { fromStorage, toStorage } from './host-storage.js';
 import { gatherRows, miniBatches } from './minibatches.js';
 import { badValueMessage, F16_MAX } from './numerics.js';
 import type { GpuOptimizer } from './optimizer.js';
@@ -212,7 +212,8 @@ export class GpuFitMse {
       lossScale: lossScale(storage, plan.batch, m),
       xb: gathered || !onDevice ? this.buffer('x batch', plan.batch * n * e, STORAGE) : xAll!,
       tb: tAll ?? this.buffer('target batch', plan.batch * m * 4, STORAGE),
-      y: this.buffer('y', plan.batch * m * e, STORAGE),
+      // (Read back once, after the last step: lastOutputs.)
+      y: this.buffer('y', plan.batch * m * e, STORAGE | flags.COPY_SRC),
       dy: this.buffer('dy', plan.batch * m * e, STORAGE),
       dx: backward.canSkipInputGradient ? undefined : this.buffer('dx', plan.batch * n * e, STORAGE | flags.COPY_SRC),
       rows: this.buffer('rows', useIndices ? chunk * plan.batch * 4 : 16, STORAGE),
@@ -249,9 +250,14 @@ export class GpuFitMse {
     optimizer.setGradientScale(b.lossScale);
     const resetStats = () => device.queue.writeBuffer(b.stats, 0, new Uint32Array(MAX_SLOTS * STATS_WORDS).fill(NONE).map((v, i) => (isIndexWord(i) ? v : 0)));
     resetStats();
-    const next = miniBatches(plan.rows, plan.batch, plan.seed);
+    const batches = miniBatches(plan.rows, plan.batch, plan.seed);
+    // The rows of the step encoded last: after the loop, the last step's.
+    let picked: Uint32Array | undefined;
+    const next = () => (picked = batches());
     const adam = options.optimizer.kind !== 'sgd';
     let firstSlotStep = 1;
+    // The first step of the last read-back window: its snapshot is the one a stop puts back.
+    let windowStart = 1;
     let lastLoss = NaN;
     let step = 0;
     while (step < plan.steps) {
@@ -278,11 +284,36 @@ export class GpuFitMse {
           lastLoss = s.loss;
           if (plan.reports(at)) options.onProgress?.(at, s.loss);
         }
+        windowStart = firstSlotStep;
         firstSlotStep = step + 1;
         resetStats();
       }
     }
+    // The last update meets no next step's loss: its outputs on the same rows are checked here (fit-mse.ts outputsStop).
+    const last = outputsStop(await this.lastOutputs(b, plan.batch), this.host.map.out, plan.steps, picked);
+    if (last) {
+      await this.rollBack(b, optimizer, plan, windowStart, plan.steps);
+      throw last;
+    }
     return { steps: plan.steps, loss: lastLoss };
+  }
+
+  /** The outputs of the last step's rows (still in `b.xb`) with the parameters it left, as float32 (the runner's outputs). */
+  private async lastOutputs(b: FitBuffers, rows: number): Promise<Float32Array> {
+    const { device, map, storage } = this.host;
+    const read = this.buffer('y read-back', b.y.size, flags.MAP_READ | flags.COPY_DST);
+    const encoder = device.createCommandEncoder({ label: 'monc fit outputs' });
+    const pass = encoder.beginComputePass({ label: 'monc fit outputs' });
+    this.host.encodeForward(pass, b.xb, b.y, rows);
+    pass.end();
+    encoder.copyBufferToBuffer(b.y, 0, read, 0, b.y.size);
+    device.queue.submit([encoder.finish()]);
+    await Promise.race([read.mapAsync(flags.MODE_READ), deviceLost(device)]);
+    try {
+      return fromStorage(read.getMappedRange(), rows * map.out, storage);
+    } finally {
+      read.unmap();
+    }
   }
 
   /**

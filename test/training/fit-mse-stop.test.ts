@@ -14,7 +14,7 @@ import { FitStopped, type FitMseOptions, type FitStopReason } from '../../src/ru
 import type { Backend, MapRunner } from '../../src/runtime/map-runner.js';
 import { miniBatches } from '../../src/runtime/minibatches.js';
 import { getTestDevice } from '../support/gpu.js';
-import { deviceWithBindingLimit, HALF, problem, SPEC } from './fit-problem.js';
+import { deviceWithBindingLimit, HALF, problem, ROWS, SPEC } from './fit-problem.js';
 import { frobeniusError } from './support.js';
 
 /** A row that mini-batches of `batch` from `rows` rows (seed) draw first at step `step` (1-based, in the first epoch). */
@@ -117,6 +117,42 @@ describe('fitMse leaves the last good step’s parameters after a stop of the gr
       expect(outcome.stop.reason, backend).toBe(reason);
       const fresh = await p.open();
       expect(outcome.params, `${backend}: the parameters after ${outcome.stop.step - 1} steps`).toEqual(await paramsAfter(fresh, p.x, p.target, options, outcome.stop.step - 1));
+      runner.destroy();
+      fresh.destroy();
+    }
+  });
+});
+
+/**
+ * A last step whose update leaves outputs beyond float32 (QA2 s23 Q256): no next step's loss meets it, so the fit checks the
+ * last mini-batch's outputs itself and stops there, as at any step, leaving the parameters of the step before (an SGD
+ * learning rate of 1e30 makes the first update's outputs overflow; of 1e6, the second's, its parameters still finite).
+ */
+const LAST_STEP_STOPS: { name: string; rows?: number; options: FitMseOptions; bindingLimit?: number }[] = [
+  { name: 'all rows, one step', options: { steps: 1, optimizer: { kind: 'sgd', lr: 1e30 } } },
+  { name: 'a mini-batch of 5 rows, one step', options: { steps: 1, batch: 5, seed: 3, optimizer: { kind: 'sgd', lr: 1e30 } } },
+  { name: 'the second step of a read-back window of two', options: { steps: 2, batch: 6, seed: 2, progressPoints: 1, optimizer: { kind: 'sgd', lr: 1e6 } } },
+  { name: 'with the rows uploaded step by step', options: { steps: 1, batch: 4, seed: 4, optimizer: { kind: 'sgd', lr: 1e30 } }, bindingLimit: 1024 },
+];
+
+describe('fitMse stops at a last step whose outputs overflow float32, leaving the parameters of the step before', () => {
+  it.each(LAST_STEP_STOPS)('$name', async ({ options, bindingLimit }) => {
+    for (const backend of ['cpu', 'webgpu'] as const) {
+      const p = await problem(SPEC, 'sq', backend, 23);
+      const gpu = backend === 'webgpu' && bindingLimit ? deviceWithBindingLimit(await getTestDevice(), bindingLimit) : undefined;
+      const runner = await p.open(gpu);
+      const outcome = await stoppedFit(runner, p.x, p.target, options);
+      const { steps } = options;
+      expect([outcome.stop.step, outcome.stop.reason], backend).toEqual([steps, 'loss']);
+      const [, row] = outcome.stop.message.match(new RegExp(`^after step ${steps} of ${steps} the outputs overflow float32 \\(Y holds (?:-?Infinity|NaN) at row (\\d+), column \\d+\\); stopped$`)) ?? [];
+      expect(row, `${backend}: ${outcome.stop.message}`).toBeDefined();
+      // The row named is x's, one of the last step's mini-batch.
+      const next = miniBatches(ROWS, options.batch ?? ROWS, options.seed ?? 0);
+      for (let s = 1; s < steps; s++) next();
+      const last = next();
+      expect(last ? [...last] : Array.from({ length: ROWS }, (_, i) => i), backend).toContain(Number(row));
+      const fresh = await p.open(gpu);
+      expect(outcome.params, `${backend}: the parameters after ${steps - 1} steps`).toEqual(await paramsAfter(fresh, p.x, p.target, options, steps - 1));
       runner.destroy();
       fresh.destroy();
     }

@@ -16,7 +16,7 @@ import type { Dtype } from '../../dsl/structure.js';
 import { executeProgram } from '../../runtime/cpu-executor.js';
 import { programOfManifest, type Backend, type MapRunner } from '../../runtime/map-runner.js';
 import type { OptimizerOptions } from '../../runtime/optimizer.js';
-import { FitStopped, meanSquaredError, type FitStopReason } from '../../runtime/fit-mse.js';
+import { FitStopped, meanSquaredError, outputsStop, type FitStopReason } from '../../runtime/fit-mse.js';
 import { checkMomentum } from '../../runtime/optimizer-options.js';
 import { nonFiniteValue } from '../../runtime/finite-rows.js';
 import { MoncError } from '../../util/error.js';
@@ -76,8 +76,9 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   const initial = mseOf(params);
   const lossInitial = initial.loss;
   if (!Number.isFinite(lossInitial)) throw new MoncError('value', `the loss with ${opts.params} is ${lossInitial} before any step; nothing written`);
-  if (initial.overflow) {
-    throw new MoncError('value', `with ${opts.params} the outputs of map '${map.name}' overflow float32, as every backend returns them (Y ${initial.overflow}): the first step's loss would be ±Infinity; nothing written (scale the parameters or the input down)`);
+  const overflow = nonFiniteValue(initial.y, target.shape);
+  if (overflow) {
+    throw new MoncError('value', `with ${opts.params} the outputs of map '${map.name}' overflow float32, as every backend returns them (Y ${overflow}): the first step's loss would be ±Infinity; nothing written (scale the parameters or the input down)`);
   }
 
   const runner = await openTrainingRunner(ctx, spec, map, opts.backend);
@@ -90,8 +91,10 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   const final = mseOf(new Map([...readSafetensors(bytes).tensors].map(([name, t]) => [name, t.data])));
   const lossFinal = final.loss;
   if (!Number.isFinite(lossFinal)) throw new MoncError('value', `the loss became ${lossFinal} after step ${opts.steps}; ${opts.out} not written (try a smaller --lr)`);
-  // The steps' own rule (fitMse's loss, of float32 outputs) for the last update, which no later step checks.
-  if (final.overflow) throw new MoncError('value', `after step ${opts.steps} the outputs overflow float32 (Y ${final.overflow}); ${opts.out} not written (try a smaller --lr)`);
+  // fitMse's check of the last update, over every row here (fitMse checks the last mini-batch's), in float64, of the
+  // parameters as written (f16 rounding included).
+  const last = outputsStop(final.y, map.out, opts.steps);
+  if (last) throw stoppedError(last);
   const trained = { bytes, lossInitial, lossFinal };
   await writeAtomic(opts.out, trained.bytes, outInputs);
 
@@ -150,25 +153,28 @@ async function trainSteps(ctx: CommandContext, runner: MapRunner, x: Float32Arra
       onProgress: (step, loss) => bar.update(step, loop.steps, `loss ${formatLoss(loss)}`),
     });
   } catch (e) {
-    if (!(e instanceof FitStopped)) throw e;
-    throw new MoncError('value', `${e.detail}; stopped, nothing written (${HINTS[e.reason]})`);
+    throw e instanceof FitStopped ? stoppedError(e) : e;
   } finally {
     bar.finish();
   }
 }
 
+/** A fit's stop as monc train reports it: nothing written, and what to do about it. */
+function stoppedError(stop: FitStopped): MoncError {
+  return new MoncError('value', `${stop.detail}; stopped, nothing written (${HINTS[stop.reason]})`);
+}
+
 /**
  * The MSE of a parameter set over all rows, in float64 on the CPU whatever the backend (the
  * program executor keeps every intermediate in float64): the number anyone recomputes from the
- * parameter file, even when it is far below float32's rounding of Y. With it, the first output
- * float32 cannot hold (`holds 1.2e+60 (beyond float32) at row 0, column 3`), if any: the runners'
- * outputs are float32 on every backend, where that Y is ±Infinity, and so is a step's loss, while
- * the float64 loss is finite (QA2 s23 Q256: 1e30 parameters written as a success).
+ * parameter file, even when it is far below float32's rounding of Y. With it the outputs Y in
+ * float64, which the caller checks against float32's range (`holds 1.2e+60 (beyond float32) at row
+ * 0, column 3`): the runners' outputs are float32 on every backend, where that Y is ±Infinity, and
+ * so is a step's loss, while the float64 loss is finite (QA2 s23 Q256: 1e30 parameters written as a success).
  */
-function fileMse(map: ManifestMap, dtype: Dtype, tensors: ReadonlyMap<string, ArrayLike<number>>, x: Rows, target: Rows): { loss: number; overflow?: string } {
+function fileMse(map: ManifestMap, dtype: Dtype, tensors: ReadonlyMap<string, ArrayLike<number>>, x: Rows, target: Rows): { loss: number; y: Float64Array } {
   const y = executeProgram(programOfManifest(map, dtype), packParams(map.params, map.paramSize, tensors), x.data, x.rows);
-  const overflow = nonFiniteValue(y, target.shape);
-  return { loss: meanSquaredError(y, target.data), ...(overflow ? { overflow } : {}) };
+  return { loss: meanSquaredError(y, target.data), y };
 }
 
 function optimizerOptions(opts: TrainCommandOptions): OptimizerOptions {
