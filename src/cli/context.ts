@@ -18,6 +18,11 @@ export interface CommandResult {
   readonly jsonLine?: boolean;
 }
 
+/** `json` with the spec warnings a command met as `diagnostics` (no warnings: no such key). */
+export function withWarnings(json: CommandResult['json'], warnings: readonly DiagnosticJson[] | undefined): CommandResult['json'] {
+  return warnings !== undefined && warnings.length > 0 ? { ...json, diagnostics: warnings } : json;
+}
+
 /**
  * A remark for the user on stderr (kept off stdout, which `--json` reserves for the result): one
  * line, the paths it quotes with their controls and bidirectional formatting escaped.

@@ -5,7 +5,7 @@
  * in-process with their own stdout/stderr.
  */
 import { formatJson, formatJsonLine } from '../util/json.js';
-import type { CommandContext, CommandResult } from './context.js';
+import { withWarnings, type CommandContext, type CommandResult } from './context.js';
 import { processIo, type CliIo } from './io.js';
 import { buildProgram } from './program.js';
 import { EXIT, reportError } from './report-error.js';
@@ -20,9 +20,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const run = async (ctx: CommandContext, command: () => Promise<CommandResult>) => {
     json = ctx.json;
     const result = await command();
-    // The spec's warnings travel with the object (a stream of JSON lines, `build --watch`, printed each build's already).
-    const warnings = ctx.warnings ?? [];
-    const object = warnings.length > 0 && !result.jsonLine ? { ...result.json, diagnostics: warnings } : result.json;
+    // The spec's warnings travel with the object; a stream of JSON lines (`build --watch`) put each build's on its line.
+    const object = result.jsonLine ? result.json : withWarnings(result.json, ctx.warnings);
     io.stdout(json ? `${(result.jsonLine ? formatJsonLine : formatJson)(object)}\n` : `${result.text}\n`);
   };
   try {

@@ -145,3 +145,26 @@ it('with --tuning, rebuilds when the default database appears in a cache folder 
   stop.abort();
   await watching;
 });
+
+// QA1 s24 Q301: each build's line carries that build's spec warnings as `diagnostics`, as `monc build --json` does.
+it('with --json, each build\'s line carries its own warnings as diagnostics, and none of an earlier build\'s', async () => {
+  scratch = scratchDir();
+  const { path } = scratch;
+  const spec = (rank: number) => `module w\nmap f : 4 -> 4 = lowrank(rank: ${rank})\n`;
+  // rank 4 on 4 -> 4: W0501 (not more efficient than dense()); rank 1: no warning.
+  writeFileSync(path('w.mon'), spec(4));
+  let stdout = '';
+  const ctx = { io: { stdout: (t: string) => (stdout += t), stderr: () => {}, env: {} }, json: true, warnings: [] };
+  const stop = new AbortController();
+  const watching = buildWatchCommand(ctx, [path('w.mon')], { out: path('out') }, stop.signal);
+  const lines = () => stdout.split('\n').filter((l) => l !== '');
+  await eventually(() => lines().length === 1, 'the first build');
+  writeFileSync(path('w.mon'), spec(1));
+  await eventually(() => lines().length === 2, 'the build without warnings');
+  stop.abort();
+  const result = await watching;
+  const [warned, clean] = lines().map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(warned.diagnostics).toEqual([expect.objectContaining({ code: 'W0501', severity: 'warning', line: 2 })]);
+  expect(clean).not.toHaveProperty('diagnostics');
+  expect(result.json).not.toHaveProperty('diagnostics');
+});

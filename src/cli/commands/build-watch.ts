@@ -2,12 +2,12 @@
  * `monc build --watch`: builds, then rebuilds whenever a spec, a mask file one of them reads or
  * the tuning database changes, until stopped (Ctrl-C). A failed build prints its error as
  * `monc build` would and keeps watching; outputs are written only by successful builds. With
- * `--json` the output is a stream: each build's object (or error object), then the summary when
- * stopped, each on one line.
+ * `--json` the output is a stream: each build's object (with its spec warnings as `diagnostics`, as
+ * `monc build --json` has them) or error object, then the summary when stopped, each on one line.
  */
 import { watchFiles } from '../../node/file-watcher.js';
 import { formatJsonLine } from '../../util/json.js';
-import type { CommandContext, CommandResult } from '../context.js';
+import { withWarnings, type CommandContext, type CommandResult } from '../context.js';
 import { reportError } from '../report-error.js';
 import { userTuningDbPath } from '../tuning.js';
 import { buildCommand, type BuildOptions } from './build.js';
@@ -21,9 +21,11 @@ export async function buildWatchCommand(ctx: CommandContext, files: readonly str
   const buildOnce = async () => {
     builds++;
     const read = new Set<string>();
+    // Each build's own warnings, for its JSON line (an earlier build's are not this one's).
+    const buildCtx: CommandContext = { ...ctx, warnings: [] };
     try {
-      const result = await buildCommand(ctx, files, { ...opts, onMaskFiles: (found) => found.forEach((m) => read.add(m)) });
-      ctx.io.stdout(ctx.json ? `${formatJsonLine(result.json)}\n` : `${result.text}\n`);
+      const result = await buildCommand(buildCtx, files, { ...opts, onMaskFiles: (found) => found.forEach((m) => read.add(m)) });
+      ctx.io.stdout(ctx.json ? `${formatJsonLine(withWarnings(result.json, buildCtx.warnings))}\n` : `${result.text}\n`);
       masks = read;
     } catch (e) {
       reportError(e, ctx.io, ctx.json, formatJsonLine);
