@@ -65,10 +65,12 @@ function matmulShapeProblems(where: string, op: KsShape | BsrShape, tensors: Map
  * for a transposed op. The forward kernels read block k of a row's walk (the `csr` table, pattern.ts) as the k-th
  * block's values, the CPU executor and the reference read blocks[z]'s: a list in another order ran other numbers on
  * WebGPU (QA2 s23 Q251: two blocks swapped, 86% off; a block listed twice is no pattern of the language either).
+ * The one statement of the rule: the compiler's verify pass checks its expression IR's bsr nodes with it too (REV s23 2).
  */
-function blockProblems(where: string, op: BsrShape, transposed: boolean, problems: string[]): void {
+export function blockProblems(where: string, op: BsrShape, transposed: boolean, problems: string[]): void {
   if (op.rows % op.bh !== 0 || op.cols % op.bw !== 0) problems.push(`${where}: ${op.bh}×${op.bw} blocks do not tile its ${op.rows}×${op.cols} matrix`);
-  const outside = op.blocks.findIndex(([i, j]) => (i + 1) * op.bh > op.rows || (j + 1) * op.bw > op.cols);
+  // (A manifest's blocks are non-negative integers, its schema's check; the IR's are what the compiler made.)
+  const outside = op.blocks.findIndex(([i, j]) => i < 0 || j < 0 || (i + 1) * op.bh > op.rows || (j + 1) * op.bw > op.cols);
   if (outside >= 0) problems.push(`${where}: block ${outside} (${op.blocks[outside].join(', ')}) lies outside the ${op.rows}×${op.cols} matrix of ${op.bh}×${op.bw} blocks`);
   // (Up to millions of blocks: one pass, no message made unless one is out of order.)
   const [major, minor] = transposed ? [1, 0] : [0, 1];

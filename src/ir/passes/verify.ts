@@ -4,6 +4,7 @@
  */
 import { assertNever } from '../../util/assert.js';
 import { exprIn, exprOut } from '../expr-sizes.js';
+import { blockProblems } from '../../manifest/program-problems.js';
 import { indexMapProblems, product } from '../index-map.js';
 import type { IndexMap, IrExpr, IrMap, ParamSlice } from '../ir.js';
 
@@ -46,14 +47,8 @@ export function irProblems(map: IrMap, options: VerifyOptions): string[] {
         return;
       case 'bsr': {
         positive(e, { rows: e.rows, cols: e.cols, bh: e.bh, bw: e.bw });
-        if (e.rows % e.bh !== 0 || e.cols % e.bw !== 0) problems.push(`${at(e)}: blocks ${e.bh}x${e.bw} do not tile ${e.rows}x${e.cols}`);
-        const gridRows = e.rows / e.bh;
-        const gridCols = e.cols / e.bw;
-        e.blocks.forEach(([i, j], z) => {
-          if (i < 0 || j < 0 || i >= gridRows || j >= gridCols) problems.push(`${at(e)}: block (${i},${j}) outside the ${gridRows}x${gridCols} grid`);
-          const prev = e.blocks[z - 1];
-          if (prev && (prev[0] > i || (prev[0] === i && prev[1] >= j))) problems.push(`${at(e)}: block (${i},${j}) out of row-major order`);
-        });
+        // The rule of a bsr op's blocks (tiling, inside, each once in row-major order), as decodeManifest checks it.
+        blockProblems(at(e), e, false, problems);
         checkSlice(e, e.weight, e.blocks.length * e.bh * e.bw);
         checkMap(e, 'input', e.input, e.cols);
         checkMap(e, 'output', e.output, e.rows);

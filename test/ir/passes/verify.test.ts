@@ -27,6 +27,7 @@ describe('verify', () => {
           ks(a=1 b=8 c=8 d=1) w=v.w[0:64] in=[(2,2,2):(0,0,1)] out=[]
         perm(size=8) map=[]
         bsr(rows=8 cols=8 bh=4 bw=4) blocks=[(1,0) (0,1) (2,0)] w=nope[0:48] in=[] out=[]
+        bsr(rows=8 cols=8 bh=3 bw=4) blocks=[(0,0)] w=v.w[0:12] in=[] out=[]
         ks(a=1 b=4 c=8 d=1) w=v.w[0:32] in=[] out=[]
     `));
     const problems = irProblems(bad, VERIFY_FINAL).join('\n');
@@ -36,8 +37,10 @@ describe('verify', () => {
     expect(problems).toMatch(/slice \[0:64\] outside 'v.w'/);
     expect(problems).toMatch(/a permutation survived fold-permutations/);
     expect(problems).toMatch(/unknown parameter tensor 'nope'/);
-    expect(problems).toMatch(/block \(0,1\) out of row-major order/);
-    expect(problems).toMatch(/block \(2,0\) outside the 2x2 grid/);
+    // decodeManifest's words for a bsr op's blocks (program-problems.ts blockProblems: one rule, REV s23 2).
+    expect(problems).toContain('block 1 (0, 1) does not follow block 0 (1, 0): a bsr op lists each block once, in row-major order of (I, J)');
+    expect(problems).toContain('block 2 (2, 0) lies outside the 8×8 matrix of 4×4 blocks');
+    expect(problems).toContain('3×4 blocks do not tile its 8×8 matrix');
     expect(problems).toMatch(/terms give different sizes/);
   });
 });
