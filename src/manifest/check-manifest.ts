@@ -18,7 +18,7 @@ import { patternSource } from './pattern.js';
 import { backwardBindings, forwardBindings } from './kernel-bindings.js';
 import { backwardBlocksProblem } from './backward-blocks.js';
 import { entryPointProblem } from './entry-points.js';
-import { modelOpsProblem } from './model-ops.js';
+import { backwardFlowProblem, modelOpsProblem } from './model-ops.js';
 import { setKernelsProblem } from './set-kernels.js';
 import { setStorageProblem } from './set-storage.js';
 import type { BackwardOpData, BackwardProgramData, Dtype, OpData, ProgramData } from './program.js';
@@ -286,6 +286,8 @@ function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
   if (firstBackward) return `.backward: ${firstBackward}`;
   const blocks = backwardBlocksProblem(map.ops, b.ops);
   if (blocks) return blocks;
+  const flow = map.model && backwardFlowProblem(map.model.body, b.ops, b.zeroInputGradient === true);
+  if (flow) return flow;
   return kernelsProblem(map) ?? setKernelsProblem(map) ?? setStorageProblem(map, dtype);
 }
 

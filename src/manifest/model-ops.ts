@@ -8,13 +8,13 @@
  * stage's slice moved within its tensor, or two stages swapped, ran and disagreed with the
  * reference by 1.3-2.6). Nor may an op read another buffer than the value its factor applies to in
  * the model (QA2 s24 Q351: a butterfly stage reading `x` in place of the stage before it ran on the
- * CPU, which follows `src`, while the fused WebGPU kernel computed the model). Not compared: the
- * ops' index maps (which fold the model's transposes), and a K factor's split into a and d beyond
- * their product.
+ * CPU, which follows `src`, while the fused WebGPU kernel computed the model), nor a backward op
+ * (backwardFlowProblem). Not compared: the ops' index maps (which fold the model's transposes), and
+ * a K factor's split into a and d beyond their product.
  */
 import type { ModelNode, ParamSlice } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
-import type { OpData } from './program.js';
+import type { BackwardOpData, OpData } from './program.js';
 
 /** A weighted factor as both sides describe it: the op or model node where it is, and what must agree. */
 interface Factor {
@@ -98,8 +98,8 @@ export function modelOpsProblem(body: ModelNode, ops: readonly OpData[]): string
 }
 
 /**
- * Linear expressions in the map's input, interned so that equal expressions have one id: an input, a bias, the z-th
- * weighted factor applied to a value, or a sum, whose terms are flattened and sorted (addition does not care about
+ * Linear expressions, interned so that equal expressions have one id: the map's input x, the output gradient dy, a bias,
+ * a weighted factor applied to a value, or a sum, whose terms are flattened and sorted (addition does not care about
  * their order: a sum's bias rides on whichever op of it the compiler chose).
  */
 class Expressions {
@@ -116,11 +116,16 @@ class Expressions {
     return this.id('x');
   }
 
+  outputGradient(): number {
+    return this.id('dy');
+  }
+
   bias(slice: ParamSlice): number {
     return this.id(`bias ${sliceText(slice)}`);
   }
 
-  applied(factor: number, value: number): number {
+  /** The map `factor` names (factorName) applied to `value`. */
+  applied(factor: string, value: number): number {
     return this.id(`${factor}(${value})`);
   }
 
@@ -132,53 +137,122 @@ class Expressions {
   }
 }
 
+/** The weighted factor with weights `w`, read as they are (F) or transposed (T). */
+const factorName = (w: ParamSlice, transposed: boolean) => `${transposed ? 'T' : 'F'} ${sliceText(w)}`;
+
+/** A weight gradient's inputs: a use of weights `w` applied to `input`, with `gradient` the gradient of its output. */
+const useKey = (w: ParamSlice, input: number, gradient: number) => `${sliceText(w)} on ${input}, gradient ${gradient}`;
+
+/** A model node's value, and for the gradient of that value its input's gradient (undefined: none, a bias's). */
+interface Flow {
+  readonly out: number;
+  readonly back: (gradient: number) => number | undefined;
+}
+
+/**
+ * The flow of values through model node `n` applied to `value`: it pushes what each weighted factor is applied to onto
+ * `factorInputs` (in modelFactors' order), and `back` records each factor's use (useKey) in `uses`. Factors are named by
+ * their weights (factorName): a backward program recomputes and transposes them in its own order. A transpose is the
+ * identity: the ops fold it into their index maps.
+ */
+function modelFlow(n: ModelNode, value: number, e: Expressions, factorInputs: number[], uses: string[]): Flow {
+  switch (n.kind) {
+    case 'ks':
+    case 'bsr':
+      factorInputs.push(value);
+      return {
+        out: e.applied(factorName(n.weight, false), value),
+        back: (gradient) => {
+          uses.push(useKey(n.weight, value, gradient));
+          return e.applied(factorName(n.weight, true), gradient);
+        },
+      };
+    case 'bias':
+      return { out: e.bias(n.param), back: () => undefined };
+    case 'transpose':
+      return { out: value, back: (gradient) => gradient };
+    case 'chain': {
+      const stages: Flow[] = [];
+      for (const stage of n.stages) stages.push(modelFlow(stage, stages.length ? stages[stages.length - 1].out : value, e, factorInputs, uses));
+      return { out: stages[stages.length - 1].out, back: (gradient) => stages.reduceRight<number | undefined>((g, s) => (g === undefined ? undefined : s.back(g)), gradient) };
+    }
+    case 'sum': {
+      const terms = n.terms.map((t) => modelFlow(t, value, e, factorInputs, uses));
+      const sum = (list: (number | undefined)[]) => list.reduce((a, b) => (a === undefined ? b : b === undefined ? a : e.sum(a, b)));
+      return { out: sum(terms.map((t) => t.out))!, back: (gradient) => sum(terms.map((t) => t.back(gradient))) };
+    }
+    case 'tied':
+      return modelFlow(n.body, value, e, factorInputs, uses);
+    default:
+      return assertNever(n, 'model node');
+  }
+}
+
+/** The value a forward-kind op (of either program) leaves in its destination, given the values `held` in buffers. */
+function opResult(op: OpData, held: Map<string, number>, e: Expressions): number {
+  let value = op.kind === 'bias' ? e.bias(op.param) : e.applied(factorName(op.weight, op.transposed === true), held.get(op.src)!);
+  if (op.kind !== 'bias' && op.bias) value = e.sum(value, e.bias(op.bias));
+  return op.accumulate ? e.sum(held.get(op.dst)!, value) : value;
+}
+
 /**
  * Where the ops' data flow is not the model's, given that their weighted factors are (modelOpsProblem): the first op
  * whose source does not hold what the model applies its factor to, or a `y` left holding another sum than the model's.
- * A transpose is the identity here: the ops fold it into their index maps.
  */
 function dataFlowProblem(body: ModelNode, ops: readonly OpData[]): string | undefined {
   const e = new Expressions();
-  /** What the model applies its z-th weighted factor to. */
   const factorInputs: number[] = [];
-  const apply = (n: ModelNode, value: number): number => {
-    switch (n.kind) {
-      case 'ks':
-      case 'bsr':
-        factorInputs.push(value);
-        return e.applied(factorInputs.length - 1, value);
-      case 'bias':
-        return e.bias(n.param);
-      case 'transpose':
-        return value;
-      case 'chain':
-        return n.stages.reduce((v, s) => apply(s, v), value);
-      case 'sum':
-        return n.terms.map((t) => apply(t, value)).reduce((a, b) => e.sum(a, b));
-      case 'tied':
-        return apply(n.body, value);
-      default:
-        return assertNever(n, 'model node');
-    }
-  };
-  const output = apply(body, e.input());
+  const output = modelFlow(body, e.input(), e, factorInputs, []).out;
   // Each source was written before it is read (programProblems), so every read finds a value.
   const held = new Map([['x', e.input()]]);
   let z = 0;
   for (const [i, op] of ops.entries()) {
-    let value: number;
-    if (op.kind === 'bias') value = e.bias(op.param);
-    else {
-      const source = held.get(op.src)!;
-      if (source !== factorInputs[z]) {
-        const holder = [...held].find(([, v]) => v === factorInputs[z])?.[0];
-        return `.ops[${i}]: reads '${op.src}', not what the model's weighted factor ${z} reads (${holder === undefined ? 'no buffer holds that here' : `'${holder}' holds it here`})`;
+    if (op.kind !== 'bias') {
+      const factor = z++;
+      if (held.get(op.src) !== factorInputs[factor]) {
+        const holder = [...held].find(([, v]) => v === factorInputs[factor])?.[0];
+        return `.ops[${i}]: reads '${op.src}', not what the model's weighted factor ${factor} reads (${holder === undefined ? 'no buffer holds that here' : `'${holder}' holds it here`})`;
       }
-      value = e.applied(z++, source);
-      if (op.bias) value = e.sum(value, e.bias(op.bias));
     }
-    held.set(op.dst, op.accumulate ? e.sum(held.get(op.dst)!, value) : value);
+    held.set(op.dst, opResult(op, held, e));
   }
   if (held.get('y') !== output) return `.ops: the sum they leave in 'y' is not the model's (a term is missing, repeated or written elsewhere)`;
+  return undefined;
+}
+
+/**
+ * Where a backward program's data flow is not the model's: a weight gradient reading another activation or output
+ * gradient than a use of its weights in the model has (each use once), a use left without one, or `dx` holding
+ * another sum than the model's input gradient. A hand edit of an op and its kernel's binding together (the kernels
+ * check that their buffers are their ops') passed every other check: the CPU backend ran it and gave another dx.
+ */
+export function backwardFlowProblem(body: ModelNode, ops: readonly BackwardOpData[], zeroInputGradient: boolean): string | undefined {
+  const e = new Expressions();
+  const uses: string[] = [];
+  const inputGradient = modelFlow(body, e.input(), e, [], uses).back(e.outputGradient());
+  // Each source was written before it is read (backwardProblems), so every read finds a value.
+  const held = new Map([['x', e.input()], ['dy', e.outputGradient()]]);
+  for (const [i, op] of ops.entries()) {
+    switch (op.kind) {
+      case 'ks':
+      case 'bsr':
+      case 'bias':
+        held.set(op.dst, opResult(op, held, e));
+        break;
+      case 'wgrad': {
+        const use = uses.indexOf(useKey(op.forward.weight, held.get(op.src)!, held.get(op.dy)!));
+        if (use < 0) return `.backward.ops[${i}]: the weight gradient of ${sliceText(op.forward.weight)} reads '${op.src}' and '${op.dy}', not the input and output gradient of a use of those weights in the model`;
+        uses.splice(use, 1);
+        break;
+      }
+      case 'bgrad':
+      case 'reduce':
+        break;
+      default:
+        assertNever(op, 'backward op');
+    }
+  }
+  if (uses.length) return `.backward.ops: a use of ${uses[0].split(' ')[0]} in the model gets no weight gradient`;
+  if (!zeroInputGradient && held.get('dx') !== inputGradient) return `.backward.ops: the sum they leave in 'dx' is not the model's input gradient`;
   return undefined;
 }

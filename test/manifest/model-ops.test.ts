@@ -17,17 +17,32 @@ interface FileOp {
   accumulate: boolean;
 }
 
-/** The file form (parsed JSON) of a module's manifest, forward only. */
-function manifestFile(source: string): { maps: { name: string; ops: FileOp[] }[] } {
-  const result = compileModule(source, 'flow.mon', { forwardOnly: true });
+interface FileKernel {
+  readonly ops: readonly number[];
+  src: string;
+}
+
+interface FileMap {
+  readonly name: string;
+  readonly ops: FileOp[];
+  readonly backward: { ops: (FileOp & { dy?: string })[]; kernels: FileKernel[] };
+}
+
+/** The file form (parsed JSON) of a module's manifest, forward only unless `training`. */
+function manifestFile(source: string, training = false): { maps: FileMap[] } {
+  const result = compileModule(source, 'flow.mon', { forwardOnly: !training });
   if (!result.outputs) throw new Error('the test spec does not compile');
   return JSON.parse(JSON.stringify(encodeManifest(result.outputs.manifest)));
 }
 
-/** The format error decodeManifest throws for the file with `edit` made to map `map`'s ops. */
+/** The format error decodeManifest throws for the file with `edit` made to map `map`'s ops (or to the whole map, training). */
 function refusal(source: string, map: number, edit: (ops: FileOp[]) => void): MoncError {
   const file = manifestFile(source);
   edit(file.maps[map].ops);
+  return refusalOf(file);
+}
+
+function refusalOf(file: unknown): MoncError {
   try {
     decodeManifest(file);
   } catch (e) {
@@ -67,6 +82,29 @@ describe('ops whose data flow is not the model’s', () => {
     expect(error.message).toBe("the manifest of module 'flow': maps[0].ops: the sum they leave in 'y' is not the model's (a term is missing, repeated or written elsewhere)");
   });
 
+  it('a backward op and its kernel reading another buffer, together: a format error naming the first op that sees another value', () => {
+    const source = 'map bf : 16 -> 16 = butterfly(radix: 2)\nmap s : 4 -> 4 = monarch(nblocks: 2) + dense()\n';
+    const rerouted = (map: number, op: number, field: 'src' | 'dy', to: string) => {
+      const file = manifestFile(source, true);
+      const { ops, kernels } = file.maps[map].backward;
+      ops[op][field] = to;
+      // The kernel running the op binds what it reads: `src`, or `aux` for a weight gradient's `dy`.
+      for (const k of kernels.filter((k) => k.ops.includes(op))) Object.assign(k, { [field === 'src' ? 'src' : 'aux']: to });
+      return refusalOf(file).message;
+    };
+    const backward = manifestFile(source, true).maps.map((m) => route(m.backward.ops.filter((o) => o.kind !== 'reduce')));
+    expect(backward).toEqual([
+      'x->v0 v0->v1 v1->v2 dy->dv2 v2->p0 dv2->dv1 v1->p1 dv1->dv0 v0->p2 dv0->dx x->p3',
+      'x->v0 dy->dx x->p0 dy->dv0 v0->p1 dv0->dx+ x->p2',
+    ]);
+    const prefix = "the manifest of module 'flow': maps";
+    // v1 recomputed from x: the first weight gradient to read a value it changed is the last stage's (reading v2).
+    expect(rerouted(0, 1, 'src', 'x')).toBe(`${prefix}[0].backward.ops[4]: the weight gradient of bf.twiddle[96:128] reads 'v2' and 'dy', not the input and output gradient of a use of those weights in the model`);
+    expect(rerouted(0, 6, 'src', 'dy')).toBe(`${prefix}[0].backward.ops[10]: the weight gradient of bf.twiddle[32:64] reads 'v0' and 'dv1', not the input and output gradient of a use of those weights in the model`);
+    expect(rerouted(1, 2, 'src', 'v0')).toBe(`${prefix}[1].backward.ops[2]: the weight gradient of s.1.weight[0:16] reads 'v0' and 'dy', not the input and output gradient of a use of those weights in the model`);
+    expect(rerouted(1, 7, 'src', 'dy')).toBe(`${prefix}[1].backward.ops: the sum they leave in 'dx' is not the model's input gradient`);
+  });
+
   it('what the compiler writes passes: sums of chains, chains of sums, tied maps, transposes and biases on any term', () => {
     const source = [
       'map s : 4 -> 4 = monarch(nblocks: 2) + dense()',
@@ -75,6 +113,6 @@ describe('ops whose data flow is not the model’s', () => {
       'map l : 8 -> 8 = bias() + lowrank(rank: 2) + dense() @ transpose(2, 4)',
       '',
     ].join('\n');
-    expect(decodeManifest(manifestFile(source)).maps.map((m) => m.name)).toEqual(['s', 'c', 't', 'l']);
+    for (const training of [false, true]) expect(decodeManifest(manifestFile(source, training)).maps.map((m) => m.name)).toEqual(['s', 'c', 't', 'l']);
   });
 });
