@@ -12,7 +12,7 @@
  *   await writeTogether([{ path: a, data: x }, { path: b, data: y }], { inputs: [file] });
  */
 import { readFileBounded, readTextBounded, type FileBound } from './read-bounded.js';
-import { checkOutputs, writeOutput, writeOutputs, type OutputFile, type WriteOptions } from './write-outputs.js';
+import { checkOutputs, fileIdentity, writeOutput, writeOutputs, type OutputFile, type WriteOptions } from './write-outputs.js';
 
 export { ARRAY_FILE, NPY_FILE, SAFETENSORS_FILE, SPEC_FILE, TUNING_DB_FILE } from './bounds.js';
 export { FileError } from './file-error.js';
@@ -44,4 +44,10 @@ export async function writeTogether(files: readonly OutputFile[], options: Write
  */
 export function checkOutputPath(path: string, options: WriteOptions = {}): void {
   checkOutputs([{ path }], options);
+}
+
+/** Whether two paths name one existing file (links followed, spellings aside): `monc train --out` over its `--params`. */
+export function sameFile(a: string, b: string): boolean {
+  const id = fileIdentity(a);
+  return id !== undefined && id === fileIdentity(b);
 }

@@ -53,7 +53,7 @@ interface Planned {
 
 /** Writes every file of `files`, or none of them. */
 export function writeOutputs(files: readonly OutputFile[], options: WriteOptions = {}): void {
-  const inputs = (options.inputs ?? []).flatMap((p) => identity(p) ?? []);
+  const inputs = (options.inputs ?? []).flatMap((p) => fileIdentity(p) ?? []);
   const plans = files.map((file) => plan(file, inputs));
   const twice = sameTarget(plans.map((p) => p.target));
   if (twice) throw new FileError(`cannot write '${plans[twice[1]].shown}': it is the same file as '${plans[twice[0]].shown}', also written by this command`);
@@ -165,7 +165,7 @@ function lstatOrUndefined(path: string, fail: (why: string) => FileError): Stats
 }
 
 /** `dev:ino` of an existing file (following links), for comparing paths that may differ in spelling. */
-function identity(path: string): string | undefined {
+export function fileIdentity(path: string): string | undefined {
   try {
     const s = statSync(path);
     return `${s.dev}:${s.ino}`;
@@ -184,7 +184,7 @@ function identity(path: string): string | undefined {
  * made and removed again, or, when none is missing, a temporary file is made there and removed.
  */
 export function checkOutputs(files: readonly Omit<OutputFile, 'data'>[], options: WriteOptions = {}): void {
-  const inputs = (options.inputs ?? []).flatMap((p) => identity(p) ?? []);
+  const inputs = (options.inputs ?? []).flatMap((p) => fileIdentity(p) ?? []);
   for (const file of files) {
     const p = plan({ ...file, data: '' }, inputs);
     const dir = dirname(p.target);
