@@ -108,12 +108,6 @@ function flatButterfly(rows: number, cols: number, factors: number, span: Span, 
     bag.error(Code.FlatButterflyGrid, `flat_butterfly needs a power of two blocks per side, but there are ${rows}`, span);
     return undefined;
   }
-  if (2 ** factors > rows) {
-    // 2^factors exactly while a double holds it; past that as a power (factors can be up to 2^31 - 1).
-    const needed = factors <= 53 ? String(2 ** factors) : `2^${factors}`;
-    bag.error(Code.FlatButterflyGrid, `flat_butterfly(factors: ${factors}) needs at least ${needed} blocks per side, but there are ${rows}`, span);
-    return undefined;
-  }
   return flatButterflyBlocks(rows, factors);
 }
 

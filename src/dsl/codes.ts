@@ -71,7 +71,7 @@ export const CODES = {
   E0513: { name: 'ExpansionTooDeep', severity: 'error', title: 'a map nested over 256 levels deep once references are expanded', doc: LANGUAGE },
   E0514: { name: 'TooManySteps', severity: 'error', title: 'the module over 1024 steps (block matmuls and bias adds) once references are expanded', doc: LANGUAGE },
   // Sparsity patterns.
-  E0601: { name: 'FlatButterflyGrid', severity: 'error', title: 'flat_butterfly grid not square, not a power of two, or too small', doc: LANGUAGE },
+  E0601: { name: 'FlatButterflyGrid', severity: 'error', title: 'flat_butterfly grid not square or not a power of two', doc: LANGUAGE },
   E0602: { name: 'MaskUnreadable', severity: 'error', title: 'mask cannot be read', doc: LANGUAGE },
   E0603: { name: 'MaskShape', severity: 'error', title: 'mask has the wrong shape', doc: LANGUAGE },
   E0604: { name: 'MaskValues', severity: 'error', title: 'mask values other than 0 and 1', doc: LANGUAGE },

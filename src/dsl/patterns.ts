@@ -21,12 +21,16 @@ export type PatternSpec =
 /** The block grid limit: R·C blocks are enumerated, so it must stay reasonable. */
 export const MAX_GRID_BLOCKS = 2 ** 24;
 
-/** flat_butterfly(factors: f) on an N x N grid: (I, J) present iff I xor J is 0 or 2^t with t < f. */
+/**
+ * flat_butterfly(factors: f) on an N x N grid (N a power of two): (I, J) present iff I xor J is 0 or 2^t with t < f.
+ * On the grid I xor J is below N, so an f past log2 N (up to 2^31 - 1) selects what log2 N does (SPEC §3 bounds no f).
+ */
 export function flatButterflyBlocks(n: number, factors: number): Block[] {
   const out: Block[] = [];
+  const strides = Math.min(factors, Math.log2(n));
   for (let i = 0; i < n; i++) {
     const cols = [i];
-    for (let t = 0; t < factors; t++) cols.push(i ^ (1 << t));
+    for (let t = 0; t < strides; t++) cols.push(i ^ (1 << t));
     cols.sort((a, b) => a - b);
     for (const j of cols) out.push([i, j]);
   }

@@ -156,6 +156,14 @@ describe('shape inference', () => {
     });
     const fb = structure('map f : 8 -> 8 = sparse(block: 1, pattern: flat_butterfly(factors: 2))');
     expect(fb.kind === 'sparse' && fb.blocks.filter(([i]) => i === 5)).toEqual([[5, 4], [5, 5], [5, 7]]);
+    // SPEC audit s24 S4: SPEC §3 bounds no f. I xor J < N on the grid, so an f past log2 N selects what log2 N does
+    // (every block whose I xor J is 0 or a power of two); it was E0601 'needs at least 2^f blocks per side'.
+    const blocksOf = (factors: number) => {
+      const s = structure(`map f : 16 -> 16 = sparse(block: 4, pattern: flat_butterfly(factors: ${factors}))`);
+      return s.kind === 'sparse' ? s.blocks : [];
+    };
+    const powersOfTwo = [[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 3], [2, 0], [2, 2], [2, 3], [3, 1], [3, 2], [3, 3]];
+    for (const factors of [2, 3, 64, 2147483647]) expect(blocksOf(factors), `factors: ${factors}`).toEqual(powersOfTwo);
   });
 
   it('masks go through resolveMask, relative to the .mon file', () => {

@@ -315,9 +315,9 @@ export const diagnosticCases: readonly DiagnosticCase[] = [
   },
   {
     code: 'E0601',
-    source: 'map f : 16 -> 16 = sparse(block: 4, pattern: flat_butterfly(factors: 3))',
+    source: 'map f : 16 -> 32 = sparse(block: 4, pattern: flat_butterfly(factors: 2))',
     at: '1:46',
-    message: 'flat_butterfly(factors: 3) needs at least 8 blocks per side, but there are 4',
+    message: 'flat_butterfly needs a square block grid, but it is 8 x 4 blocks',
     caret: '     |                                              ^~~~~~~~~~~~~~~~~~~~~~~~~~',
   },
   {
