@@ -57,8 +57,10 @@ export function referenceArgs(call: string, model: unknown, params: unknown, arr
 export function referenceApply(model: Pick<ModelMap, 'body'>, params: Tensors, x: ArrayLike<number>, batch: number): Float64Array {
   const tensors = referenceArgs('referenceApply', model, params, { x }, batch);
   const n = model.body.in;
-  if (x.length < batch * n) throw new MoncError('shape', `x has ${x.length} values, expected ${batch}×${n}`);
-  return applyNode(model.body, tensors, Float64Array.from({ length: batch * n }, (_, i) => x[i]), batch);
+  // Exactly batch rows, as referenceBackward and the runners take them: a longer x was read in part, so a wrong batch
+  // gave a reference of fewer rows that matched a runner's first rows (QA2 s24 Q353).
+  if (x.length !== batch * n) throw new MoncError('shape', `x has ${x.length} values, expected ${batch}×${n}`);
+  return applyNode(model.body, tensors, Float64Array.from(x), batch);
 }
 
 /**

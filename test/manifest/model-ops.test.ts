@@ -67,6 +67,12 @@ describe('ops whose data flow is not the model’s', () => {
       const error = refusal(source, 0, (ops) => (ops[op].src = src));
       expect([error.kind, error.message]).toEqual(['format', `the manifest of module 'flow': ${message}`]);
     }
+    // QA2's addendum: a Monarch of order 3 (one fused kernel for its three ops) the same way.
+    const order3 = 'map o3 : 24 -> 24 = monarch(order: 3, radices: [2, 3, 4])\n';
+    expect(route(manifestFile(order3).maps[0].ops)).toBe('x->t0 t0->t1 t1->y');
+    for (const [op, src] of [[1, 'x'], [2, 'x'], [2, 't0']] as const) {
+      expect(refusal(order3, 0, (ops) => (ops[op].src = src)).message).toMatch(new RegExp(`^the manifest of module 'flow': maps\\[0\\]\\.ops\\[${op}\\]: reads '${src}', not what the model's weighted factor ${op} reads \\('t${op - 1}' holds it here\\)$`));
+    }
   });
 
   it('a sum’s term reading a chain’s intermediate result, where every written value is still read: a format error', () => {

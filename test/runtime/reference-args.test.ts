@@ -81,6 +81,16 @@ describe('the float64 reference called with the wrong arguments', () => {
     }
   });
 
+  // QA2 s24 Q353: referenceApply read the first rows of a longer x (a wrong batch went unseen); the others refused it.
+  it('an x of another length than batch rows is a shape error on both calls', () => {
+    for (const length of [x.length + 8, x.length + 1, x.length - 1, 3 * x.length]) {
+      const xs = new Float32Array(length);
+      for (const call of [() => referenceApply(map.model, params, xs, batch), () => referenceBackward(map.model, params, xs, dy, batch)]) {
+        expectMoncErrorNow(call, 'shape', `x has ${length} values, expected ${batch}×8`);
+      }
+    }
+  });
+
   it.each<[string, () => unknown, 'user' | 'param', string]>([
     ['the manifest map for its model', () => apply(map, params, x, undefined, batch), 'user', "referenceApply takes a map's model (manifest.maps[i].model, or modelOf(map)), got the manifest map 'up' itself"],
     ['the manifest map (backward)', () => backward(map, params, x, dy, batch), 'user', "referenceBackward takes a map's model (manifest.maps[i].model, or modelOf(map)), got the manifest map 'up' itself"],
