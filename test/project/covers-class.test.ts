@@ -162,9 +162,11 @@ describe('coversClass decides exactness; W0801 follows it', () => {
 
   it('a narrowing side: W of the class is missed and flagged, with a low-rank part too; a Gaussian W above the rank floor too', () => {
     const narrowedLowrank = chain([monarch(16, 16, 4, 'a'), lowrank(16, 4, 3, 'l'), monarch(4, 16, 2, 'b')]);
-    for (const [s, rank] of [[narrowed, 4], [narrowedLowrank, 3]] as const) {
+    // With the low-rank part the refinement (alternating least squares since session 24) reaches some W of the class
+    // (seeds 1, 3, 5; seed 3 was left at 0.031 before) and misses others, such as seed 6.
+    for (const [s, rank, seed] of [[narrowed, 4, 3], [narrowedLowrank, 3, 6]] as const) {
       expect(coversClass(factorsOf(s))).toBe(false);
-      const result = project(s, denseOf(s, randomParams(s, 3)));
+      const result = project(s, denseOf(s, randomParams(s, seed)));
       expect(result.relativeError).toBeGreaterThan(0.01);
       expect(result.heuristic).toBe(true);
       const g = gaussianMatrix(16, 16, 0);
@@ -172,5 +174,8 @@ describe('coversClass decides exactness; W0801 follows it', () => {
       expect(gaussian.relativeError).toBeGreaterThan(Math.sqrt(tailEnergy(g, 16, 16, rank) / g.reduce((t, v) => t + v * v, 0)) + 1e-3);
       expect([gaussian.optimal, gaussian.heuristic]).toEqual([false, true]);
     }
+    const reached = project(narrowedLowrank, denseOf(narrowedLowrank, randomParams(narrowedLowrank, 3)));
+    expect(reached.relativeError).toBeLessThan(1e-5);
+    expect([reached.optimal, reached.heuristic]).toEqual([false, false]);
   });
 });
