@@ -91,17 +91,6 @@ export async function readParamsFile(path: string, specs: readonly ParamSpec[]):
   return params;
 }
 
-/** The tensors of a safetensors file other than `specs` (a state dict's other layers), by name; only its header is read. */
-export function otherTensorNames(path: string, specs: readonly ParamSpec[]): string[] {
-  const wanted = new Set(specs.map((spec) => spec.name));
-  let others: string[] = [];
-  readSafetensorsTensors(path, (index) => {
-    others = index.entries.map((e) => e.name).filter((name) => !wanted.has(name));
-    return [];
-  });
-  return others;
-}
-
 /**
  * The tensors `pick` chooses from the file's index, in its order: the header is read, then only
  * those tensors' bytes (together at most 2 GiB).
