@@ -68,8 +68,10 @@ export function checkCallerBuffers(mapName: string, call: string, batch: number,
   const bytesPerValue = storage === 'f16' ? 2 : 4;
   for (const { role, buffer, width, written } of buffers) {
     const what = callerBuffer(mapName, call, role);
-    const usage: unknown = buffer?.usage;
-    if (!((usage as number) & flags.STORAGE)) throw userError(typeof usage === 'number' ? `${what} lacks GPUBufferUsage.STORAGE (its usage is ${usage})` : `${what} must be a GPUBuffer, got ${typeName(buffer)}`);
+    // A GPUBuffer, not anything with a numeric usage: a GPUTexture's are GPUTextureUsage bits, and a plain object with
+    // the STORAGE bit reached createBindGroup, whose TypeError came out raw (QA2 s24 Q352).
+    if (!buffer?.mapAsync) throw userError(`${what} must be a GPUBuffer, got ${typeName(buffer)}`);
+    if (!(buffer.usage & flags.STORAGE)) throw userError(`${what} lacks GPUBufferUsage.STORAGE (its usage is ${buffer.usage})`);
     const needed = batch * width * bytesPerValue;
     if (buffer.size < needed) {
       throw new MoncError('shape', `${what} holds ${buffer.size} bytes; batch ${batch} x ${width} ${storage} values need ${needed}`);

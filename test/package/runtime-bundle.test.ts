@@ -180,7 +180,9 @@ const RUNTIME_BUDGET = 30_000;
  * block-sparse page) that said things twice: deviceError (util/error.ts) for the runtime's `new MoncError('device', ...)`,
  * as userError is for kind 'user', and the shader module's refusal writing `invalid WGSL:` once: 27,771, the block-sparse
  * page 29,826. loadParams of a transferred ArrayBuffer read as the 0 bytes it holds (QA2 s23 Q257) 16 more: 27,787, the
- * block-sparse page 29,842; checkBatch showing a BigInt as one (Q258) 15 more: 27,802, the block-sparse page 29,857.
+ * block-sparse page 29,842; checkBatch showing a BigInt as one (Q258) 15 more: 27,802, the block-sparse page 29,857;
+ * a caller's buffer refused unless it has mapAsync (QA2 s24 Q352: a texture or a plain object passed as one) 7 more:
+ * 27,809, the block-sparse page 29,864.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 

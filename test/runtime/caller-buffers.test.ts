@@ -127,7 +127,11 @@ describe('what records the call, and buffers that are none (QA2 s13 R21: a TypeE
         expectMoncErrorNow(js(backward, bad, xb, yb, dxb, 2), 'user', "map 'm': encodeBackward: encoder must be a GPUCommandEncoder, got ");
       }
       for (const bad of [null, {}, encoder]) expectMoncErrorNow(js(dispatches, bad, xb, yb, 2), 'user', "map 'm': encodeDispatches: pass must be a GPUComputePassEncoder, got ");
-      for (const bad of [undefined, null, {}, 7, new Float32Array(24)]) {
+      // QA2 s24 Q352: a texture (its usage bits GPUTextureUsage's) was 'lacks GPUBufferUsage.STORAGE (its usage is 10)',
+      // a plain object with the STORAGE bit a raw TypeError from createBindGroup.
+      const texture = device.createTexture({ size: [4, 4], format: 'r32float', usage: GPUTextureUsage.COPY_DST | GPUTextureUsage.STORAGE_BINDING });
+      const lookalike = { size: 4096, usage: GPUBufferUsage.STORAGE };
+      for (const bad of [undefined, null, {}, 7, new Float32Array(24), texture, lookalike]) {
         const got = bad === null ? 'null' : typeof bad;
         expectMoncErrorNow(js(forward, encoder, bad, yb, 2), 'user', `map 'm': encodeForward: the input (x) buffer must be a GPUBuffer, got ${got}`);
         expectMoncErrorNow(js(dispatches, pass, xb, bad, 2), 'user', `map 'm': encodeDispatches: the output (y) buffer must be a GPUBuffer, got ${got}`);
@@ -215,7 +219,7 @@ describe('a pass past the device’s buffer limits', () => {
     const device = await getTestDevice();
     const r = await runner();
     // Buffers as the checks see them (usage, size): real ones this large would not be made either.
-    const huge = { usage: GPUBufferUsage.STORAGE, size: 2 ** 50 } as GPUBuffer;
+    const huge = { usage: GPUBufferUsage.STORAGE, size: 2 ** 50, mapAsync() {} } as unknown as GPUBuffer;
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     try {
       const encoder = device.createCommandEncoder();
@@ -324,7 +328,7 @@ describe('checkCallerBuffers', () => {
     await getTestDevice(); // GPUBufferUsage
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 97 }), fc.constantFrom('f32' as const, 'f16' as const), fc.integer({ min: 0, max: 120_000 }), (batch, width, storage, size) => {
-        const fake = { size, usage: GPUBufferUsage.STORAGE } as GPUBuffer;
+        const fake = { size, usage: GPUBufferUsage.STORAGE, mapAsync() {} } as unknown as GPUBuffer;
         const needed = batch * width * (storage === 'f16' ? 2 : 4);
         let kind: string | undefined;
         try {
