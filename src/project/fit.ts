@@ -34,6 +34,11 @@ export interface FitOptions {
   /** Explicit round limit for the iterative heuristics, or undefined for each one's default. */
   readonly maxRounds: number | undefined;
   readonly powerIterations: number;
+  /**
+   * The fit is a term of a sum's alternation, which refits it every round: a chain's refinement
+   * then defaults to few rounds (ALTERNATION_REFINE_ROUNDS), the alternation's rounds doing the rest.
+   */
+  readonly refitEachRound?: boolean;
   /** Elements of every parameter tensor of the map, by name (the model's parameter list). */
   readonly sizes: ReadonlyMap<string, number>;
 }

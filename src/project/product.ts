@@ -21,7 +21,7 @@ import { eagerFit, memo, zeroTensors, type Fit, type FitOptions } from './fit.js
 import { coversClass, reachesTarget, solveAgainstIsometries, solveFreeRuns } from './free-factor.js';
 import { foldMonomials } from './monomial.js';
 import { rankFloorMet } from './rank-bound.js';
-import { refineChain, defaultRefineRounds } from './refine.js';
+import { ALTERNATION_REFINE_ROUNDS, refineChain, defaultRefineRounds } from './refine.js';
 import { leftSupportOfFactor, leftSupportOfProduct, rightSupportOfFactor, rightSupportOfProduct } from './support.js';
 import { fitTwoFactor, productOfSides } from './two-factor.js';
 
@@ -77,7 +77,7 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
   const solved = solveFreeRuns(target, m, n, factors, values, isometric ?? (factors.length === 2 ? solveAgainstIsometries(target, m, n, factors, options.seed) : undefined));
   if (solved) method += ` + least squares on ${solved}`;
   const approx = chainDense(factors, values);
-  const rounds = options.maxRounds ?? defaultRefineRounds(factors, n);
+  const rounds = options.maxRounds ?? defaultRefineRounds(factors, n, options.refitEachRound ? ALTERNATION_REFINE_ROUNDS : undefined);
   if (rounds > 0) {
     const used = refineChain(target, m, n, factors, values, approx, rounds);
     method += ` + ${used} refinement round${used === 1 ? '' : 's'}`;

@@ -267,7 +267,7 @@ function fitNode(n: ModelNode, target: Float64Array, options: FitOptions): Fit {
     case 'bias':
       return { params: zeroTensors(n, options), approx: () => new Float64Array(target.length), residual2: squaredNorm(target), method: 'bias: zero', optimal: true, exactInClass: true };
     case 'sum':
-      return fitSum(n, target, options, (t, r) => fitNode(t, r, options));
+      return fitSum(n, target, options, fitNode);
     case 'chain':
       return isLowrankPair(n) ? fitLowrank(n, target, options) : fitProduct(n, target, options);
     case 'ks':

@@ -90,16 +90,19 @@ interface Term {
   plain: boolean;
 }
 
-export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fitTerm: (t: ModelNode, target: Float64Array) => Fit): Fit {
+export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fitNode: (t: ModelNode, target: Float64Array, options: FitOptions) => Fit): Fit {
   const size = target.length;
   const terms = tiedTerms(s);
+  const weightedTerms = terms.filter((t) => t.node.kind !== 'bias');
+  // Two or more weighted terms alternate, each refitted every round (FitOptions.refitEachRound).
+  const termOptions = weightedTerms.length > 1 ? { ...options, refitEachRound: true } : options;
+  const fitTerm = (t: ModelNode, residual: Float64Array) => fitNode(t, residual, termOptions);
   // One weighted term (`monarch(...) + bias()`): its own projection of W is the whole answer, one
   // round whatever `maxRounds` says (which still reaches its fit, e.g. a chain's refinement); 0
   // rounds wrote a zero layer (QA s19 Q80).
-  const rounds = terms.filter((t) => t.node.kind !== 'bias').length === 1 ? 1 : (options.maxRounds ?? defaultSumRounds(size));
+  const rounds = weightedTerms.length === 1 ? 1 : (options.maxRounds ?? defaultSumRounds(size));
   const norm2 = squaredDistance(target, new Float64Array(size));
   const exact = EXACT * norm2;
-  const weightedTerms = terms.filter((t) => t.node.kind !== 'bias');
   const oneFamily = weightedTerms.length > 1 && weightedTerms.every((t) => t.family !== undefined && t.family === weightedTerms[0].family);
   let best = alternate(terms, target, rounds, oneFamily, fitTerm);
   // Terms of one family fitted one after the other by closed forms: the optimum (jointFamily), kept by later rounds.

@@ -8,6 +8,7 @@ import {
   bias, butterfly, chain, denseOf, flatButterfly, gaussianMatrix, lowrank, monarch, monarchOrder, project, projectFrom, randomParams, ref, relativeDistance, sparse, sum,
 } from './structures.js';
 import { roundToStorage } from '../../src/project/storage.js';
+import { ALTERNATION_REFINE_ROUNDS } from '../../src/project/refine.js';
 
 const sparseLowrank = (n: number) => sum([sparse(n, n, 4, 4, flatButterfly(1), 'flat_butterfly(factors: 1)'), lowrank(n, n, 3)]);
 
@@ -99,6 +100,18 @@ describe('sums: alternating projection', () => {
     // f64 and f32 sources judge as project does.
     expect(projectFrom(s, Float32Array.from(w), 'f32').heuristic).toBe(false);
     expect(projectFrom(s, Float32Array.from(w, (v) => roundToStorage(v, 'f16')), 'f64').heuristic).toBe(true);
+  });
+
+  // PROJ s24: with alternating least squares a chain's refinement runs up to 200 rounds; refitted in every round of a
+  // sum's alternation that made `butterfly(64) + lowrank(rank: 2)` 4 times slower, so there it runs few.
+  it("a chain term of a sum's alternation refines few rounds per refit; one weighted term with bias() its own default", () => {
+    const mm = chain([monarch(16, 16, 4, 'a'), monarch(16, 16, 4, 'b')]);
+    const w = gaussianMatrix(16, 16, 1);
+    const refinementRounds = (method: string) => [...method.matchAll(/\+ (\d+) refinement rounds?/g)].map((m) => Number(m[1]));
+    expect(refinementRounds(project(sum([mm, lowrank(16, 16, 2, 'l')]), w).method)).toEqual([ALTERNATION_REFINE_ROUNDS]);
+    const alone = refinementRounds(project(mm, w).method);
+    expect(alone[0]).toBeGreaterThan(ALTERNATION_REFINE_ROUNDS);
+    expect(refinementRounds(project(sum([mm, bias(16, 'c')]), w).method)).toEqual(alone);
   });
 
   it('a sum of two weighted terms is not claimed optimal', () => {
