@@ -27,7 +27,7 @@ import { MAX_SEED } from '../util/random.js';
 export interface ProjectOptions {
   /** Seed of the randomized range finder (large lowrank terms). Default 0. */
   readonly seed?: number | undefined;
-  /** Rounds of the iterative heuristics (sums: default 30 to 1000 by size, stopping once converged; chain refinement: default 10 when cheap, else 0). */
+  /** Rounds of the iterative heuristics (sums: default 30 to 1000 by size, stopping once converged; chain refinement: default up to 200 within a budget of multiply-adds, else 0, and 10 per refit as a term of a sum). */
   readonly maxRounds?: number | undefined;
   /** Power iterations of the randomized range finder. Default 1. */
   readonly powerIterations?: number | undefined;
