@@ -137,7 +137,7 @@ export class ConstEnv {
 
   private inRange(v: number, span: Span): boolean {
     if (Math.abs(v) <= MAX_INT) return true;
-    this.bag.error(Code.Overflow, `integer overflow: the value exceeds ${MAX_INT}`, span);
+    this.bag.error(Code.Overflow, `integer overflow: the value ${v > 0 ? `exceeds ${MAX_INT}` : `is below -${MAX_INT}`}`, span);
     return false;
   }
 }

@@ -114,7 +114,9 @@ export class CstToAst {
       const t = c.Identifier[0] as IToken;
       return { kind: 'name', name: t.image, span: this.tokenSpan(t) };
     }
-    return this.intExpr(child(n, 'intExpr'));
+    // `(…)` is its inner expression spanning its parentheses too, so that a diagnostic about a partial result from
+    // this operand on (`(0 - 2) ^ 31`) neither starts nor ends inside them.
+    return { ...this.intExpr(child(n, 'intExpr')), span: this.nodeSpan(n) };
   }
 }
 

@@ -92,9 +92,9 @@ export const diagnosticCases: readonly DiagnosticCase[] = [
   {
     code: 'E0203',
     source: 'const a = 4 / (2 - 2)\nmap f : 4 -> 4 = dense()',
-    at: '1:16',
+    at: '1:15',
     message: 'division by zero',
-    caret: '     |                ^~~~~',
+    caret: '     |               ^~~~~~~',
   },
   {
     code: 'E0204',
@@ -106,9 +106,9 @@ export const diagnosticCases: readonly DiagnosticCase[] = [
   {
     code: 'E0205',
     source: 'const a = 2 ^ (0 - 1)\nmap f : 4 -> 4 = dense()',
-    at: '1:16',
+    at: '1:15',
     message: 'negative exponent -1: powers must be integers',
-    caret: '     |                ^~~~~',
+    caret: '     |               ^~~~~~~',
   },
   {
     code: 'E0301',
