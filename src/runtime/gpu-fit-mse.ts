@@ -289,8 +289,9 @@ export class GpuFitMse {
         resetStats();
       }
     }
-    // The last update meets no next step's loss: its outputs on the same rows are checked here (fit-mse.ts outputsStop).
-    const last = outputsStop(await this.lastOutputs(b, plan.batch), this.host.map.out, plan.steps, picked);
+    // The last update meets no next step's loss: its outputs on the same rows are checked here (fit-mse.ts outputsStop),
+    // as many as the last step took (an epoch's last mini-batch may be short: rows past it in b.xb are an earlier step's).
+    const last = outputsStop(await this.lastOutputs(b, picked ? picked.length : plan.rows), this.host.map.out, plan.steps, picked);
     if (last) {
       await this.rollBack(b, optimizer, plan, windowStart, plan.steps);
       throw last;
