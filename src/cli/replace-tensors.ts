@@ -17,7 +17,8 @@ export function withTensorsReplaced(original: Uint8Array, trained: Uint8Array): 
     const r = replacing.get(e.name);
     return r ? { entry: r, bytes: bytesOf(trained, replacements.dataStart, r) } : { entry: e, bytes: bytesOf(original, from.dataStart, e) };
   });
-  const header: Record<string, unknown> = {};
+  // No prototype: a tensor named `__proto__` is an ordinary key (assigned into `{}` it set the prototype and was lost).
+  const header: Record<string, unknown> = Object.create(null);
   if (Object.keys(from.metadata).length > 0) header.__metadata__ = from.metadata;
   let offset = 0;
   for (const { entry, bytes } of tensors) {

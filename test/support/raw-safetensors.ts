@@ -19,7 +19,8 @@ export function f32Tensor(name: string, shape: readonly number[], values: ArrayL
 /** The file holding `tensors`, their data back to back in the given order. */
 export function rawSafetensors(tensors: readonly RawTensor[]): Uint8Array {
   let offset = 0;
-  const header: Record<string, unknown> = {};
+  // No prototype: a tensor named `__proto__` is an ordinary key.
+  const header: Record<string, unknown> = Object.create(null);
   for (const t of tensors) {
     header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.length] };
     offset += t.bytes.length;

@@ -200,7 +200,8 @@ export function writeSafetensors(
   checkOneOf('writeSafetensors', 'dtype', dtype, ['F32', 'F16']);
   const size = BYTES[dtype];
   const names = [...tensors.keys()].sort();
-  const header: Record<string, unknown> = {};
+  // No prototype: a tensor named `__proto__` is an ordinary key.
+  const header: Record<string, unknown> = Object.create(null);
   const metadata = options?.metadata;
   if (metadata !== undefined && (metadata === null || typeof metadata !== 'object' || !Object.values(metadata).every((v) => typeof v === 'string'))) {
     throw userError(`writeSafetensors: metadata must be an object of strings, got ${typeName(metadata)}`);
