@@ -140,8 +140,13 @@ class Expressions {
 /** The weighted factor with weights `w`, read as they are (F) or transposed (T). */
 const factorName = (w: ParamSlice, transposed: boolean) => `${transposed ? 'T' : 'F'} ${sliceText(w)}`;
 
-/** A weight gradient's inputs: a use of weights `w` applied to `input`, with `gradient` the gradient of its output. */
-const useKey = (w: ParamSlice, input: number, gradient: number) => `${sliceText(w)} on ${input}, gradient ${gradient}`;
+/** A use of parameters in the model, as its gradient reads it: weights `w` applied to `input`, or a bias (no input), with `gradient` the gradient of its output. */
+interface Use {
+  readonly tensor: string;
+  readonly key: string;
+}
+
+const use = (slice: ParamSlice, gradient: number, input?: number): Use => ({ tensor: sliceText(slice), key: `${sliceText(slice)} ${input === undefined ? 'bias' : `on ${input}`}, gradient ${gradient}` });
 
 /** A model node's value, and for the gradient of that value its input's gradient (undefined: none, a bias's). */
 interface Flow {
@@ -151,11 +156,11 @@ interface Flow {
 
 /**
  * The flow of values through model node `n` applied to `value`: it pushes what each weighted factor is applied to onto
- * `factorInputs` (in modelFactors' order), and `back` records each factor's use (useKey) in `uses`. Factors are named by
+ * `factorInputs` (in modelFactors' order), and `back` records each factor's and bias's use in `uses`. Factors are named by
  * their weights (factorName): a backward program recomputes and transposes them in its own order. A transpose is the
  * identity: the ops fold it into their index maps.
  */
-function modelFlow(n: ModelNode, value: number, e: Expressions, factorInputs: number[], uses: string[]): Flow {
+function modelFlow(n: ModelNode, value: number, e: Expressions, factorInputs: number[], uses: Use[]): Flow {
   switch (n.kind) {
     case 'ks':
     case 'bsr':
@@ -163,12 +168,18 @@ function modelFlow(n: ModelNode, value: number, e: Expressions, factorInputs: nu
       return {
         out: e.applied(factorName(n.weight, false), value),
         back: (gradient) => {
-          uses.push(useKey(n.weight, value, gradient));
+          uses.push(use(n.weight, gradient, value));
           return e.applied(factorName(n.weight, true), gradient);
         },
       };
     case 'bias':
-      return { out: e.bias(n.param), back: () => undefined };
+      return {
+        out: e.bias(n.param),
+        back: (gradient) => {
+          uses.push(use(n.param, gradient));
+          return undefined;
+        },
+      };
     case 'transpose':
       return { out: value, back: (gradient) => gradient };
     case 'chain': {
@@ -222,16 +233,20 @@ function dataFlowProblem(body: ModelNode, ops: readonly OpData[]): string | unde
 
 /**
  * Where a backward program's data flow is not the model's: a weight gradient reading another activation or output
- * gradient than a use of its weights in the model has (each use once), a use left without one, or `dx` holding
- * another sum than the model's input gradient. A hand edit of an op and its kernel's binding together (the kernels
- * check that their buffers are their ops') passed every other check: the CPU backend ran it and gave another dx.
+ * gradient than a use of its weights in the model has, a bias gradient reading another output gradient than a bias
+ * has, a reduce summing a partial into another slice than the weights or bias it is the gradient of (each use once),
+ * a use left without one, or `dx` holding another sum than the model's input gradient. A hand edit of an op and its
+ * kernel's binding together (the kernels check that their buffers are their ops') passed every other check: the CPU
+ * backend ran it and gave another dx (REV s24 3: another bias or weight gradient, for bgrad's dy or reduce's grad).
  */
 export function backwardFlowProblem(body: ModelNode, ops: readonly BackwardOpData[], zeroInputGradient: boolean): string | undefined {
   const e = new Expressions();
-  const uses: string[] = [];
+  const uses: Use[] = [];
   const inputGradient = modelFlow(body, e.input(), e, [], uses).back(e.outputGradient());
   // Each source was written before it is read (backwardProblems), so every read finds a value.
   const held = new Map([['x', e.input()], ['dy', e.outputGradient()]]);
+  /** Per partial buffer: the use whose gradient the last wgrad or bgrad writing it computed (a bias's slice is the reduce's). */
+  const partials = new Map<string, (slice: ParamSlice) => Use>();
   for (const [i, op] of ops.entries()) {
     switch (op.kind) {
       case 'ks':
@@ -240,19 +255,30 @@ export function backwardFlowProblem(body: ModelNode, ops: readonly BackwardOpDat
         held.set(op.dst, opResult(op, held, e));
         break;
       case 'wgrad': {
-        const use = uses.indexOf(useKey(op.forward.weight, held.get(op.src)!, held.get(op.dy)!));
-        if (use < 0) return `.backward.ops[${i}]: the weight gradient of ${sliceText(op.forward.weight)} reads '${op.src}' and '${op.dy}', not the input and output gradient of a use of those weights in the model`;
-        uses.splice(use, 1);
+        const wanted = use(op.forward.weight, held.get(op.dy)!, held.get(op.src)!);
+        if (!uses.some((u) => u.key === wanted.key)) return `.backward.ops[${i}]: the weight gradient of ${sliceText(op.forward.weight)} reads '${op.src}' and '${op.dy}', not the input and output gradient of a use of those weights in the model`;
+        partials.set(op.dst, () => wanted);
         break;
       }
-      case 'bgrad':
-      case 'reduce':
+      case 'bgrad': {
+        const gradient = held.get(op.dy)!;
+        if (!uses.some((u) => u.key.endsWith(` bias, gradient ${gradient}`))) return `.backward.ops[${i}]: the bias gradient reads '${op.dy}', not the output gradient of a bias in the model`;
+        partials.set(op.dst, (slice) => use(slice, gradient));
         break;
+      }
+      case 'reduce': {
+        // backwardProblems: the partial was written before, and the slice has the partial's length.
+        const wanted = partials.get(op.src)!(op.grad);
+        const at = uses.findIndex((u) => u.key === wanted.key);
+        if (at < 0 || wanted.tensor !== sliceText(op.grad)) return `.backward.ops[${i}]: sums '${op.src}' into ${sliceText(op.grad)}, which is not the slice whose gradient that partial holds`;
+        uses.splice(at, 1);
+        break;
+      }
       default:
         assertNever(op, 'backward op');
     }
   }
-  if (uses.length) return `.backward.ops: a use of ${uses[0].split(' ')[0]} in the model gets no weight gradient`;
+  if (uses.length) return `.backward.ops: a use of ${uses[0].tensor} in the model gets no gradient`;
   if (!zeroInputGradient && held.get('dx') !== inputGradient) return `.backward.ops: the sum they leave in 'dx' is not the model's input gradient`;
   return undefined;
 }

@@ -111,6 +111,24 @@ describe('ops whose data flow is not the model’s', () => {
     expect(rerouted(1, 7, 'src', 'dy')).toBe(`${prefix}[1].backward.ops: the sum they leave in 'dx' is not the model's input gradient`);
   });
 
+  // REV s24 3: a bias gradient reading another output gradient, and two reduces' gradient slices swapped, were accepted
+  // (the CPU backend's bias gradient off by 2.13, the swapped tensors' by 0.673).
+  it('a bias gradient reading another buffer, or a reduce summing into another slice: a format error naming the op', () => {
+    const source = 'map s : 4 -> 4 = monarch(nblocks: 2) + dense() + bias()\n';
+    const file = () => manifestFile(source, true);
+    const ops = file().maps[0].backward.ops as unknown as { kind: string; dy?: string; grad?: { tensor: string } }[];
+    expect(ops.map((o) => o.kind).join(' ')).toBe('ks ks wgrad reduce ks wgrad reduce bgrad reduce ks wgrad reduce');
+    const bgrad = file();
+    const { ops: bops, kernels } = bgrad.maps[0].backward;
+    (bops[7] as { dy?: string }).dy = 'dv0';
+    for (const k of kernels.filter((k) => k.ops.includes(7))) Object.assign(k, { src: 'dv0' });
+    expect(refusalOf(bgrad).message).toBe("the manifest of module 'flow': maps[0].backward.ops[7]: the bias gradient reads 'dv0', not the output gradient of a bias in the model");
+    const swapped = file();
+    const list = swapped.maps[0].backward.ops as unknown as { grad: unknown }[];
+    [list[6].grad, list[11].grad] = [list[11].grad, list[6].grad];
+    expect(refusalOf(swapped).message).toMatch(/^the manifest of module 'flow': maps\[0\]\.backward\.ops\[6\]: sums 'p\d' into s\.0\.blkdiag1\[0:8\], which is not the slice whose gradient that partial holds$/);
+  });
+
   it('what the compiler writes passes: sums of chains, chains of sums, tied maps, transposes and biases on any term', () => {
     const source = [
       'map s : 4 -> 4 = monarch(nblocks: 2) + dense()',
