@@ -102,6 +102,17 @@ export function checkDenseShape(model: ProjectedModel, shape: readonly number[])
   }
 }
 
+/** Throws a ProjectionError, locating the first value, unless every value of W (out × in, row-major) is finite. */
+export function checkDenseValues(model: ProjectedModel, w: ArrayLike<number>): void {
+  const inp = denseShape(model)[1];
+  for (let i = 0; i < w.length; i++) {
+    const v = w[i];
+    if (!Number.isFinite(v)) {
+      throw new ProjectionError(`dense matrix has ${v} at (${Math.floor(i / inp)}, ${i % inp}): projection needs finite values`);
+    }
+  }
+}
+
 /** ProjectOptions' names, which a call checks its options against. */
 const PROJECT_OPTIONS = ['seed', 'maxRounds', 'powerIterations', 'storage'] as const;
 
@@ -147,12 +158,7 @@ export function projectFrom(model: ProjectedModel, w: ArrayLike<number>, options
   }
   // W is only read: a Float64Array is used as it is, anything else is converted once.
   const given = w instanceof Float64Array ? w : float64Of(w);
-  for (let i = 0; i < given.length; i++) {
-    const v = given[i];
-    if (!Number.isFinite(v)) {
-      throw new ProjectionError(`dense matrix has ${v} at (${Math.floor(i / inp)}, ${i % inp}): projection needs finite values`);
-    }
-  }
+  checkDenseValues(model, given);
   // A W of entries far from 1 is projected as W·2^-e, and what is found scaled back (scale.ts);
   // every error below is measured on the scaled problem (relative errors do not change).
   const exponent = projectionExponent(given);

@@ -171,12 +171,18 @@ describe('monc project rejects bad input with one line, exit 1 and no output fil
     await fails(['--map', 'up', '--dense', npy('cube.npy', new Float32Array(2 * 96 * 48), [2, 96, 48])], /has shape \(2, 96, 48\) but 'up' expects \(96, 48\)/);
   });
 
-  it('NaN or ±Inf in W, located', async () => {
+  it('NaN or ±Inf in W, located and naming the file (and tensor), as a wrong shape does', async () => {
     for (const bad of [NaN, Infinity, -Infinity]) {
       const data = new Float32Array(20 * 30).fill(0.5);
       data[2 * 30 + 7] = bad;
-      await fails(['--map', 'low', '--dense', npy(`bad-${bad}.npy`, data, [20, 30])], `dense matrix has ${bad} at (2, 7): projection needs finite values`);
+      const file = npy(`bad-${bad}.npy`, data, [20, 30]);
+      await fails(['--map', 'low', '--dense', file], `${file}: dense matrix has ${bad} at (2, 7): projection needs finite values`);
     }
+    const data = new Float32Array(20 * 30).fill(0.5);
+    data[1 * 30 + 1] = NaN;
+    const file = scratch.path('bad.safetensors');
+    writeFileSync(file, writeSafetensors(new Map([['layer.weight', { shape: [20, 30], data }]])));
+    await fails(['--map', 'low', '--dense', file, '--tensor', 'layer.weight'], `${file}['layer.weight']: dense matrix has NaN at (1, 1): projection needs finite values`);
   });
 
   it('a truncated file', async () => {

@@ -4,7 +4,7 @@ import { modelOf } from '../../model/build.js';
 import type { ModelMap } from '../../model/types.js';
 import { writeSafetensors } from '../../runtime/formats/safetensors.js';
 import { checkDenseShape, ProjectionError } from '../../project/index.js';
-import { projectFrom } from '../../project/project.js';
+import { checkDenseValues, projectFrom } from '../../project/project.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readArrayFile, shapeText, type ArrayFromFile } from '../data-files.js';
 import { writeAtomic } from '../files.js';
@@ -28,8 +28,8 @@ export async function projectCommand(ctx: CommandContext, file: string, opts: Pr
   const map = findMap(spec, opts.map);
   const model = modelOf(map);
   const w = await readArrayFile(opts.dense, opts.tensor);
-  checkShape(map, model, w);
-  // Other ProjectionErrors (NaN/Inf in W, a structure projection does not support, a parameter
+  checkDense(map, model, w);
+  // Other ProjectionErrors (a structure projection does not support, a parameter
   // the module's dtype cannot hold) are user errors too: main reports them. The result describes
   // the parameters as the file holds them (rounded to the module's dtype); W is judged at the precision its file held it
   // in (session 20: an f16 W of a sum's class warned W0801 at its own rounding).
@@ -62,10 +62,14 @@ export async function projectCommand(ctx: CommandContext, file: string, opts: Pr
   };
 }
 
-/** The library's shape check, naming the file, with a hint for the common mistake of a transposed W. */
-function checkShape(map: CheckedMap, model: ModelMap, w: ArrayFromFile): void {
+/**
+ * The library's checks of W's shape and values (NaN, ±Inf), naming the file (and tensor), with a hint for the common
+ * mistake of a transposed W.
+ */
+function checkDense(map: CheckedMap, model: ModelMap, w: ArrayFromFile): void {
   try {
     checkDenseShape(model, w.shape);
+    checkDenseValues(model, w.data);
   } catch (e) {
     if (!(e instanceof ProjectionError)) throw e;
     const transposed = map.in !== map.out && w.shape.length === 2 && w.shape[0] === map.in && w.shape[1] === map.out;
