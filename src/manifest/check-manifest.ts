@@ -293,20 +293,29 @@ function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
 
 /**
  * How the model's tensors (.model.params) differ from the layout's (the first one, by name and shape), as a path suffix
- * and message, or undefined. A name listed twice is refused here: with the count equal, it would hide one of the
- * layout's tensors, and the slices reading that one would be called unknown while the layout holds them.
+ * and message, or undefined. A name listed twice in either list is refused here, naming it: with the count equal, it
+ * would hide another tensor, which would then be called missing from the other list while the file holds it.
  */
 function sameTensorsProblem(model: ModelMap['params'], layout: ManifestMap['params']): string | undefined {
   const shapes = new Map(layout.map((e) => [e.name, e.shape.join(', ')]));
   if (model.length !== layout.length) return `.model.params: ${model.length} tensors, the layout (.params) ${layout.length}`;
-  const first = new Map<string, number>();
-  for (const [i, p] of model.entries()) {
-    const earlier = first.get(p.name);
-    if (earlier !== undefined) return `.model.params[${i}].name: tensor '${p.name}' is params[${earlier}] too`;
-    first.set(p.name, i);
+  const twice = repeatedName(layout, '.params') ?? repeatedName(model, '.model.params');
+  if (twice) return twice;
+  for (const p of model) {
     const shape = shapes.get(p.name);
     if (shape === undefined) return `.model.params: tensor '${p.name}' is not in the layout (.params)`;
     if (shape !== p.shape.join(', ')) return `.model.params: tensor '${p.name}' has shape (${p.shape.join(', ')}), the layout (.params) (${shape})`;
+  }
+  return undefined;
+}
+
+/** The first tensor of `list` whose name an earlier one has, as a path suffix (`list` is its path) and message. */
+function repeatedName(list: readonly { readonly name: string }[], path: string): string | undefined {
+  const first = new Map<string, number>();
+  for (const [i, { name }] of list.entries()) {
+    const earlier = first.get(name);
+    if (earlier !== undefined) return `${path}[${i}].name: tensor '${name}' is params[${earlier}] too`;
+    first.set(name, i);
   }
   return undefined;
 }

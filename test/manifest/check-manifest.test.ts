@@ -479,6 +479,11 @@ describe('decodeManifest of a damaged manifest file', () => {
     const twice = moncErrorOf(() => decodeManifest(withField(square, ['maps', 0, 'model', 'params', 1, 'name'], 'f.blkdiag1')));
     expect(twice.kind).toBe('format');
     expect(twice.message).toBe("the manifest of module 'damaged': maps[0].model.params[1].name: tensor 'f.blkdiag1' is params[0] too");
+    // Session 25 (OPEN-a): a name listed twice in the layout was called a missing tensor ('f.blkdiag2' is not in the
+    // layout), not the name listed twice; in both lists, the layout's twice is the one named.
+    const layoutTwice = moncErrorOf(() => decodeManifest(withField(square, ['maps', 0, 'params', 1, 'name'], 'f.blkdiag1')));
+    expect(layoutTwice.kind).toBe('format');
+    expect(layoutTwice.message).toBe("the manifest of module 'damaged': maps[0].params[1].name: tensor 'f.blkdiag1' is params[0] too");
     // The whole layout moved consistently to multiples of 4 (what development versions wrote at f32, QA2 s22 Q155 b: it ran
     // 8.4 off on WebGPU), f32 or f16: refused too.
     for (const source of ['', 'dtype f16\n']) {
