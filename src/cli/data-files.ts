@@ -5,7 +5,7 @@
  */
 import type { ParamSpec } from '../dsl/structure.js';
 import { looksLikeSafetensors } from '../node/files/bounds.js';
-import { MAX_DATA_FILE_BYTES, bytesText, readFileBounded, withRegularFile } from '../node/files/read-bounded.js';
+import { MAX_DATA_FILE_BYTES, bytesText, readFileBounded, withRegularFile, type OpenFile } from '../node/files/read-bounded.js';
 import type { SourcePrecision } from '../project/project.js';
 import { FormatError } from '../runtime/formats/format-error.js';
 import { isNpy, readNpy, type NpyArray } from '../runtime/formats/npy.js';
@@ -13,7 +13,7 @@ import { decodeSafetensorsTensor, readSafetensorsIndex, safetensorsHeaderLength,
 import { checkValues } from '../runtime/numerics.js';
 import { ParamError } from '../runtime/params.js';
 import { MoncError } from '../util/error.js';
-import { ARRAY_FILE, FileError, NPY_FILE, SAFETENSORS_FILE } from './files.js';
+import { ARRAY_FILE, FileError, NPY_FILE, SAFETENSORS_FILE, type SourceFile } from './files.js';
 
 export async function readNpyFile(path: string): Promise<NpyArray> {
   return parsing(path, () => readNpy(readFileBounded(path, NPY_FILE)));
@@ -92,15 +92,31 @@ export async function readParamsFile(path: string, specs: readonly ParamSpec[]):
 }
 
 /**
+ * The index of a safetensors file, from its header alone, with the file as it was (`monc train` in place copies the
+ * other tensors from it as it writes: a state dict of any size).
+ */
+export async function readSafetensorsHeader(path: string): Promise<{ index: SafetensorsIndex; source: SourceFile }> {
+  return withRegularFile(path, SAFETENSORS_FILE.what, path, (file) => ({
+    index: safetensorsIndexOf(path, file),
+    source: { path, what: SAFETENSORS_FILE.what, shownAs: path, version: file.version },
+  }));
+}
+
+/** The index of the open safetensors file at `path`, reading its header only. */
+function safetensorsIndexOf(path: string, file: OpenFile): SafetensorsIndex {
+  const first = file.read(0, Math.min(16, file.size));
+  const problem = SAFETENSORS_FILE.checkHead!(first, file.size);
+  if (problem !== undefined) throw new FileError(`${path}: ${problem}`, problem);
+  return parsing(path, () => readSafetensorsIndex(file.read(0, 8 + safetensorsHeaderLength(first, file.size)), file.size));
+}
+
+/**
  * The tensors `pick` chooses from the file's index, in its order: the header is read, then only
  * those tensors' bytes (together at most 2 GiB).
  */
 function readSafetensorsTensors(path: string, pick: (index: SafetensorsIndex) => readonly SafetensorsEntry[]): SafetensorsTensor[] {
   return withRegularFile(path, SAFETENSORS_FILE.what, path, (file) => {
-    const first = file.read(0, Math.min(16, file.size));
-    const problem = SAFETENSORS_FILE.checkHead!(first, file.size);
-    if (problem !== undefined) throw new FileError(`${path}: ${problem}`, problem);
-    const index = parsing(path, () => readSafetensorsIndex(file.read(0, 8 + safetensorsHeaderLength(first, file.size)), file.size));
+    const index = safetensorsIndexOf(path, file);
     const entries = pick(index);
     const bytes = entries.reduce((sum, e) => sum + (e.end - e.begin), 0);
     if (bytes > MAX_DATA_FILE_BYTES) {

@@ -5,7 +5,7 @@
  * from the parameter files with the float64 forward reference; the same seed gives the same
  * bytes; every bad input is a one-line user error (exit 1) that leaves --out untouched.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { checkSource, paramsOf } from '../../src/dsl/index.js';
@@ -325,6 +325,34 @@ describe('monc train', () => {
     for (const name of ['a.blkdiag1', 'encoder.layer0.weight']) expect(after.tensors.get(name)).toEqual(before.tensors.get(name));
     // The map's tensors are the trained ones: what the same training wrote to another file.
     for (const [name, t] of readSafetensors(readFileSync(elsewhere)).tensors) expect(after.tensors.get(name), name).toEqual(t);
+  });
+
+  // Session 25 (OPEN-c): in place, the file was read whole before training, so a state dict over the 2 GiB monc reads at
+  // once failed before any step ('3 GiB is over the limit of 2 GiB'). Its header and the map's tensors are all that is
+  // read now (the others are copied as the file is written): a sparse file with a 3 GiB tensor beside the map's gets to
+  // the checks of the parameters, here their outputs' overflow, which writes nothing (the suite writes no 3 GiB file).
+  it('in place, reads of a state dict over 2 GiB only its header and the map’s tensors', async () => {
+    const p = await planted(spec, SPEC, 'rect');
+    const huge = scratch.path('rect-huge-state-dict.safetensors');
+    const header: Record<string, unknown> = {};
+    const data: Uint8Array[] = [];
+    let offset = 0;
+    for (const [name, t] of readSafetensors(readFileSync(p.params)).tensors) {
+      const bytes = new Uint8Array(Float32Array.from(t.data, (v) => v * 1e30).buffer);
+      header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+      data.push(bytes);
+      offset += bytes.length;
+    }
+    header['encoder.embedding'] = { dtype: 'U8', shape: [3 * 2 ** 30], data_offsets: [offset, offset + 3 * 2 ** 30] };
+    const json = Buffer.from(JSON.stringify(header));
+    const length = Buffer.alloc(8);
+    length.writeUInt32LE(json.length);
+    writeFileSync(huge, Buffer.concat([length, json, ...data]));
+    truncateSync(huge, 8 + json.length + offset + 3 * 2 ** 30);
+    const r = await cli(['train', spec, '--map', 'rect', '--params', huge, '--input', p.x, '--target', p.target, '--out', huge, '--steps', '1', '--backend', 'cpu']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/the outputs of map 'rect' overflow float32.*nothing written/);
+    expect(statSync(huge).size).toBe(8 + json.length + offset + 3 * 2 ** 30);
   });
 
   it('uses all rows when --batch exceeds them, and says so', async () => {

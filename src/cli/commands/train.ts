@@ -23,8 +23,8 @@ import { MoncError } from '../../util/error.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { note } from '../context.js';
-import { readParamsFile, shapeText } from '../data-files.js';
-import { readBytes, SAFETENSORS_FILE, sameFile, writeAtomic } from '../files.js';
+import { readParamsFile, readSafetensorsHeader, shapeText } from '../data-files.js';
+import { sameFile, writeAtomic } from '../files.js';
 import { findMap, loadSpecWriting } from '../load-spec.js';
 import { progress } from '../progress.js';
 import { withTensorsReplaced } from '../replace-tensors.js';
@@ -66,8 +66,9 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   const map = findMap(spec, opts.map);
   const params = await readParamsFile(opts.params, modelOf(map).params);
   // In place, the file is rewritten with the trained tensors in place of the map's and its other tensors (another layer
-  // of a state dict) as they were: read whole now, so that a file too large for that fails before training.
-  const original = sameFile(opts.out, opts.params) ? await readBytes(opts.params, SAFETENSORS_FILE) : undefined;
+  // of a state dict) as they were, copied from it as it is written: its header is read now, and the write refuses a
+  // file that changed meanwhile.
+  const original = sameFile(opts.out, opts.params) ? await readSafetensorsHeader(opts.params) : undefined;
   const x = await readInputRows(opts.input, map);
   // The loss is a mean over the rows: of none, it is not a number (grad takes no rows: its gradients are 0).
   if (x.rows === 0) throw new MoncError('shape', `${opts.input}: input has no rows (shape ${shapeText(x.shape)}): training needs at least one`);

@@ -12,12 +12,12 @@
  *   await writeTogether([{ path: a, data: x }, { path: b, data: y }], { inputs: [file] });
  */
 import { readFileBounded, readTextBounded, type FileBound } from './read-bounded.js';
-import { checkOutputs, fileIdentity, writeOutput, writeOutputs, type OutputFile, type WriteOptions } from './write-outputs.js';
+import { checkOutputs, fileIdentity, writeOutput, writeOutputs, type OutputData, type OutputFile, type WriteOptions } from './write-outputs.js';
 
 export { ARRAY_FILE, NPY_FILE, SAFETENSORS_FILE, SPEC_FILE, TUNING_DB_FILE } from './bounds.js';
 export { FileError } from './file-error.js';
 export { bytesText, MAX_DATA_FILE_BYTES, type FileBound } from './read-bounded.js';
-export type { OutputFile, WriteOptions } from './write-outputs.js';
+export type { FileRange, OutputData, OutputFile, SourceFile, WriteOptions } from './write-outputs.js';
 
 /** The whole file within `bound`. `shownAs`: the path as the user wrote it, for messages. */
 export async function readBytes(path: string, bound: FileBound, shownAs = path): Promise<Uint8Array> {
@@ -28,8 +28,11 @@ export async function readText(path: string, bound: FileBound, shownAs = path): 
   return readTextBounded(path, bound, shownAs);
 }
 
-/** Writes `data` to `path` all at once or not at all; creates missing parent directories. */
-export async function writeAtomic(path: string, data: Uint8Array | string, options: WriteOptions & { readonly shownAs?: string } = {}): Promise<void> {
+/**
+ * Writes `data` to `path` all at once or not at all; creates missing parent directories. Pieces of `data` that are file
+ * ranges are copied from their file as the output is written.
+ */
+export async function writeAtomic(path: string, data: OutputData, options: WriteOptions & { readonly shownAs?: string } = {}): Promise<void> {
   writeOutput(path, data, options);
 }
 

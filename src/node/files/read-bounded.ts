@@ -41,6 +41,11 @@ export function bytesText(n: number): string {
 /** A regular file opened for reading parts of it (formats that need only some of a large file). */
 export interface OpenFile {
   readonly size: number;
+  /**
+   * Which file this is and how it was when opened (device, inode, size, modification time): the same string when opened
+   * again means the same contents, another one that the file was replaced or written meanwhile.
+   */
+  readonly version: string;
   /** Exactly `length` bytes at `offset`, into `into` when given (a FileError if the file is shorter now). */
   read(offset: number, length: number, into?: Uint8Array): Uint8Array;
 }
@@ -63,6 +68,7 @@ export function withRegularFile<T>(path: string, what: string, shownAs: string, 
     if (kind !== undefined) throw fail(`it is ${kind}, not a regular file`);
     return use({
       size: stats.size,
+      version: `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`,
       read(offset, length, into) {
         const bytes = into ?? new Uint8Array(length);
         let done = 0;

@@ -18,15 +18,39 @@
  * failure is a FileError with a one-line reason.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, chmodSync, closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FileError, ioReason } from './file-error.js';
-import { specialKind } from './read-bounded.js';
+import { specialKind, withRegularFile } from './read-bounded.js';
 import { sameTarget } from './same-target.js';
+
+/** A file read in part before (a header), as it was then: `version` is its OpenFile.version at that read. */
+export interface SourceFile {
+  readonly path: string;
+  /** What the file is, for messages: `safetensors file`. */
+  readonly what: string;
+  /** The path as the user wrote it, for messages. */
+  readonly shownAs: string;
+  readonly version: string;
+}
+
+/**
+ * Bytes `offset` to `offset + length` of a source file, copied into an output while it is written, through a buffer of
+ * COPY_CHUNK bytes: a range of any size, never held in memory whole (monc train in place keeps a state dict's other
+ * tensors so). A source changed since its version was taken is refused: the ranges were chosen from what it held then.
+ */
+export interface FileRange {
+  readonly source: SourceFile;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** What an output holds: text, bytes, or pieces (bytes or ranges of a file) written one after the other. */
+export type OutputData = Uint8Array | string | readonly (Uint8Array | FileRange)[];
 
 export interface OutputFile {
   readonly path: string;
-  readonly data: Uint8Array | string;
+  readonly data: OutputData;
   /** The path as the user wrote it, for messages (default: `path`). */
   readonly shownAs?: string;
 }
@@ -102,7 +126,7 @@ function whileWriting(write: () => void): void {
 const RELEASE_MS = 250;
 
 /** Writes one file all at once or not at all. */
-export function writeOutput(path: string, data: Uint8Array | string, options: WriteOptions & { readonly shownAs?: string } = {}): void {
+export function writeOutput(path: string, data: OutputData, options: WriteOptions & { readonly shownAs?: string } = {}): void {
   writeOutputs([{ path, data, shownAs: options.shownAs }], options);
 }
 
@@ -267,13 +291,47 @@ function missingDirectories(dir: string, shown: string): string[] {
 function writeTemp(p: Planned): void {
   const temp = join(dirname(p.target), `.monc-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   try {
-    writeFileSync(temp, p.file.data, { flag: 'wx' });
+    const { data } = p.file;
+    if (typeof data === 'string' || data instanceof Uint8Array) writeFileSync(temp, data, { flag: 'wx' });
+    else writePieces(temp, data, p.shown);
     p.temp = temp;
     if (p.mode !== undefined) chmodSync(temp, p.mode);
   } catch (e) {
     p.temp = temp;
-    throw new FileError(`cannot write '${p.shown}': ${ioReason(e)}`);
+    throw e instanceof FileError ? e : new FileError(`cannot write '${p.shown}': ${ioReason(e)}`);
   }
+}
+
+/** Bytes a file range is copied through at a time. */
+const COPY_CHUNK = 16 * 1024 * 1024;
+
+/** Creates `temp` holding `pieces` in order, each file range copied from its source (checked to be as it was). */
+function writePieces(temp: string, pieces: readonly (Uint8Array | FileRange)[], shown: string): void {
+  const out = openSync(temp, 'wx');
+  try {
+    for (const piece of pieces) {
+      if (piece instanceof Uint8Array) {
+        writeWhole(out, piece);
+        continue;
+      }
+      const { source, offset, length } = piece;
+      withRegularFile(source.path, source.what, source.shownAs, (file) => {
+        if (file.version !== source.version) throw new FileError(`cannot write '${shown}': '${source.shownAs}', which it copies bytes of, was changed or replaced while this command ran`);
+        const buffer = new Uint8Array(Math.min(COPY_CHUNK, length));
+        for (let done = 0; done < length; done += buffer.length) {
+          const n = Math.min(length - done, buffer.length);
+          writeWhole(out, file.read(offset + done, n, buffer.subarray(0, n)));
+        }
+      });
+    }
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** Writes all of `bytes` at the file's position (writeSync may write less than asked). */
+function writeWhole(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
 function commit(plans: Planned[]): void {
