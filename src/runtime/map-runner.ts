@@ -345,8 +345,8 @@ export class MapRunner {
   }
 
   /**
-   * The dense matrix M, shape (out, in), row-major: the map applied to the identity, minus its
-   * bias, through forward passes with the parameters of the call (dense.ts; with
+   * The dense matrix M, shape (out, in), row-major: the map applied to the identity with its
+   * biases zeroed, through forward passes with the parameters of the call (dense.ts; with
    * `monc/runtime/host-io`).
    */
   async dense(): Promise<Float32Array> {

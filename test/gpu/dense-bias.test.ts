@@ -1,11 +1,12 @@
 /**
- * runner.dense() keeps M's digits beside a bias far larger than them (review finding R9): M is
- * read off forward passes of scaled unit vectors, so the float32 cancellation against the bias
- * costs about ulp(b)/scale, not ulp(b). Checked on webgpu and the CPU backend against the float64
- * reference, entry by entry, including a bias inside a chain.
+ * runner.dense() keeps M's digits beside a bias far larger than them (review finding R9) or at the top of the storage's
+ * range (QA3 s21 Q71): M is read off forward passes of scaled unit vectors with the map's biases zeroed, so nothing is
+ * cancelled against a bias and no bias overflows a pass. Checked on webgpu and the CPU backend against the float64
+ * reference, entry by entry, including a bias inside a chain and an f16 module.
  */
 import { expect, it } from 'vitest';
 import '../../src/runtime/cpu.js';
+import type { Dtype } from '../../src/manifest/program.js';
 import { MapRunner, type Backend } from '../../src/runtime/map-runner.js';
 import { bias, chain, checkedMap, dense, monarch, randomParams, rng, sum } from '../ir/structures.js';
 import { getTestDevice } from '../support/gpu.js';
@@ -30,9 +31,9 @@ function worstScaledError(got: ArrayLike<number>, want: ArrayLike<number>): numb
   return worst / scale;
 }
 
-async function runnerFor(backend: Backend, checked: ReturnType<typeof checkedMap>, tensors: ReadonlyMap<string, Float64Array>): Promise<MapRunner> {
-  const { manifest, wgsl } = compileModuleForTest(checked);
-  const runner = await MapRunner.create(manifest.maps[0], wgsl, { backend, ...(backend === 'webgpu' ? { device: await getTestDevice() } : {}) });
+async function runnerFor(backend: Backend, checked: ReturnType<typeof checkedMap>, tensors: ReadonlyMap<string, Float64Array>, dtype: Dtype = 'f32'): Promise<MapRunner> {
+  const { manifest, wgsl } = compileModuleForTest(checked, dtype);
+  const runner = await MapRunner.create(manifest.maps[0], wgsl, { backend, dtype, ...(backend === 'webgpu' ? { device: await getTestDevice() } : {}) });
   runner.loadParams(Object.fromEntries([...tensors].map(([k, v]) => [k, Float32Array.from(v)])));
   return runner;
 }
@@ -77,7 +78,7 @@ it.each(['webgpu', 'cpu'] as const)('%s: weights near 1e30 (the largest scale ov
 
 // QA2 s21 Q56: the scale was chosen for all columns at once (one entry of 1e30 cost every column its digits beside a bias of
 // 1e4), and never below 1 (an entry of 1e38 beside a bias of 3e38 came back Infinity).
-it.each(['webgpu', 'cpu'] as const)('%s: each column takes its own scale, below 1 where an entry and the bias near the top of float32 need it', async (backend: Backend) => {
+it.each(['webgpu', 'cpu'] as const)('%s: a column with an entry near the top of float32 costs the others no digits beside a bias', async (backend: Backend) => {
   const checked = checkedMap('d', sum(dense(4, 3), bias(3)));
   const weights = Float64Array.from([0, 1e-4, 1e-4, 2, 0.5, 1.2345678e-4, -1, 1, 1e-4, 3, 0.25, -1]);
   for (const [big, b] of [[1e30, 1e4], [1e38, 3e38]] as const) {
@@ -93,5 +94,56 @@ it.each(['webgpu', 'cpu'] as const)('%s: each column takes its own scale, below 
     } finally {
       runner.destroy();
     }
+  }
+});
+
+// QA3 s21 Q71: s·W + b overflowed float32 at every scale down to 2^-8 beside a bias of float32's largest value (any entry
+// above about 2.5e33), and such a column came back Infinity on webgpu. The passes now run with the biases zeroed.
+it.each(['webgpu', 'cpu'] as const)("%s: entries of 1e34 beside a bias of ±3.4028235e38 (float32's largest) come back to 1e-6", async (backend: Backend) => {
+  const checked = checkedMap('q', sum(dense(4, 3), bias(3)));
+  const largest = 3.4028234663852886e38;
+  const tensors = new Map([
+    ['q.0.weight', Float64Array.from({ length: 12 }, (_, i) => Math.fround((i % 2 ? -1e34 : 1e34) * (1 + i / 16)))],
+    ['q.1.bias', Float64Array.from([largest, -largest, 1])],
+  ]);
+  const runner = await runnerFor(backend, checked, tensors);
+  try {
+    expect(worstEntryError(await runner.dense(), referenceDense(checked.structure, tensors))).toBeLessThan(1e-6);
+  } finally {
+    runner.destroy();
+  }
+});
+
+// An f16 module's scales start at 256 (its inputs must lie within ±65504), where f32's start at 2^32: entries of 1e-4
+// beside a bias of 6e4 were 7% off on f32 storage (ulp(6e4)/256 in float32), an entry of 6e4 beside it overflowed f16
+// storage at scales 256 and 1. Tolerance: 1e-6 where the device stores f32 (SwiftShader) and on the cpu backend; 1e-3
+// where it stores f16 (11 significant bits: the parameters and each pass's outputs are rounded to f16).
+it.each(['webgpu', 'cpu'] as const)('%s: in an f16 module, entries of 6e4 and 1e-4 beside a bias of 6e4 come back to the storage precision', async (backend: Backend) => {
+  const checked = checkedMap('h', sum(dense(4, 3), bias(3)));
+  const tensors = new Map([
+    ['h.0.weight', Float64Array.from([6e4, 1e-4, -1e-4, 2, 0.5, 1.2345678e-4, -1, 1, 1e-4, 3e4, 0.25, -1], (v) => Math.fround(v))],
+    ['h.1.bias', Float64Array.from([6e4, -6e4, 6e4])],
+  ]);
+  const runner = await runnerFor(backend, checked, tensors, 'f16');
+  try {
+    const tolerance = runner.kernelSet?.storage === 'f16' ? 1e-3 : 1e-6;
+    expect(worstEntryError(await runner.dense(), referenceDense(checked.structure, tensors))).toBeLessThan(tolerance);
+  } finally {
+    runner.destroy();
+  }
+});
+
+// The last scale, 2^-8, is for a column whose pass overflows inside a chain at scale 1 where M does not: the sum of two
+// entries of 3e38 is 6e38 before the outer factor's 1e-3 brings it to 6e35.
+it.each(['webgpu', 'cpu'] as const)('%s: a column whose chain overflows float32 between its factors at scale 1 takes the scale 2^-8', async (backend: Backend) => {
+  const checked = checkedMap('c', chain(dense(2, 2), sum(dense(2, 2), dense(2, 2))));
+  const tensors = new Map([...randomParams(checked.structure, rng(3))].map(([name, v]) => [name, Float64Array.from(v, (x, i) => Math.fround(i === 0 ? (name === 'c.0.weight' ? 1e-3 : 3e38) : 0.5 + x))]));
+  const runner = await runnerFor(backend, checked, tensors);
+  try {
+    const want = referenceDense(checked.structure, tensors);
+    expect(want[0]).toBeGreaterThan(5e35);
+    expect(worstEntryError(await runner.dense(), want)).toBeLessThan(1e-6);
+  } finally {
+    runner.destroy();
   }
 });
