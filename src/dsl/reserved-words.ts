@@ -31,14 +31,19 @@ export const reservedWords: ReadonlySet<string> = new Set(`${typescript} ${wgsl}
 
 /**
  * Device names Windows reserves whatever the extension and case (`com1.ts` is a serial port,
- * `nul.json` the null device): a module so named could not have its files written there. Windows reads the name before
- * the first dot, spaces at its end dropped, so `con.txt` (files `con.txt.ts`, …) and `nul ` are devices too (QA1 s21 Q04);
- * its list ("Naming Files, Paths, and Namespaces") has COM0 to COM9, LPT0 to LPT9 and the superscripts ¹ ² ³ (Q07).
+ * `nul.json` the null device): a module so named could not have its files written there. Its list ("Naming Files,
+ * Paths, and Namespaces") has COM0 to COM9 and LPT0 to LPT9 (QA1 s21 Q07), and superscripts ¹ ² ³, which no declared
+ * name (an identifier) holds, nor the spaces and dots Windows drops or reads past (`nul `, `con.txt`: Q04).
  */
-const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]) *(\.|$)/i;
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
 
-/** Why `name` cannot name a module declared with `module NAME` (its generated files take its name), or undefined when it can. */
+/**
+ * Why `name` cannot name a module declared with `module NAME` (its generated files take its name), or undefined when it
+ * can. A declared name is refused as a Windows device on every OS, so that a spec is valid or not wherever it is built:
+ * its file (`ffn.mon`) may be on Windows, where `con.ts` could not be written.
+ */
 export function invalidModuleNameReason(name: string): string | undefined {
+  if (WINDOWS_DEVICE.test(name)) return `Windows reserves it for a device, so its generated files (${name}.ts, ${name}.wgsl, ${name}.json) could not be written there`;
   return invalidFileNameReason(name) ?? invalidNameReason(name);
 }
 
@@ -46,14 +51,15 @@ export function invalidModuleNameReason(name: string): string | undefined {
  * Why a module name taken from the spec's file name cannot name its generated files, or undefined.
  * A module's name is no identifier in anything monc generates (it names the files, and appears in
  * comments and JSON strings inside them), so the name of any file (`monarch.mon`, `my-ffn.mon`,
- * mktemp's `tmp.AbC123.mon`) will do, but an empty one, one with a backslash and the device names
- * Windows reserves.
+ * mktemp's `tmp.AbC123.mon`) will do, but an empty one and one with a backslash. A Windows device name
+ * will do too (SPEC §3: the default is the file name without .mon; session 25): `con.mon`'s files `con.ts`,
+ * `con.wgsl`, `con.json` have what Windows reads of a name (before the first dot) in common with it, so they can be
+ * written wherever the spec file could be.
  */
 export function invalidFileNameReason(name: string): string | undefined {
   if (name === '') return 'it is empty (the file is named .mon)';
   // A POSIX file name may hold `\` (baseName keeps it there), which Windows paths and URLs read as `/`: the files would not be found.
   if (name.includes('\\')) return `it has a backslash, which Windows and URLs read as a directory separator, so its generated files (${name}.ts, ${name}.wgsl, ${name}.json) could not be found by that name there`;
-  if (WINDOWS_DEVICE.test(name)) return `Windows reserves it for a device, so its generated files (${name}.ts, ${name}.wgsl, ${name}.json) could not be written there`;
   return undefined;
 }
 

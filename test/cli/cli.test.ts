@@ -321,9 +321,10 @@ describe('monc build', () => {
     expect(JSON.parse(readFileSync(`${a}/small.json`, 'utf8')).maps.map((m: { name: string }) => m.name)).toEqual(['up', 'down', 'chain', 'mix', 'low']);
   });
 
-  it('builds a spec whose file name is no identifier or a reserved word (monarch.mon, mktemp\'s tmp.AbC123.mon) into files of that name; check and init take it too (QA s13 Q20)', async () => {
+  // Session 25 (SPEC audit s24 S4): a file named as a Windows device (con.mon, nul.tar.gz.mon) was refused (E0305).
+  it('builds a spec whose file name is no identifier or a reserved word (monarch.mon, mktemp\'s tmp.AbC123.mon) or a Windows device (con.mon) into files of that name; check and init take it too (QA s13 Q20)', async () => {
     const out = scratch.path('build-file-names');
-    for (const name of ['monarch', 'tmp.AbC123', 'my-ffn']) {
+    for (const name of ['monarch', 'tmp.AbC123', 'my-ffn', 'con', 'nul.tar.gz']) {
       const file = scratch.path(`${name}.mon`);
       writeFileSync(file, 'map f : 8 -> 8 = monarch(nblocks: 2)\n');
       expect((await cliJson(['check', file])).module).toBe(name);
