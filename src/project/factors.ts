@@ -66,32 +66,43 @@ function isBiasOnly(n: ModelNode): boolean {
 }
 
 /**
- * The factors of `n` in matrix order: M = F_0 · F_1 ⋯ (the last is applied first). A stage that
- * is one weighted term plus biases (`monarch(…) + bias()`, an nn.Linear, chained as `down @ up`)
- * is its weighted term: M, the linear part, does not depend on its biases, which project to zero
- * (the minimum-norm choice, as for a bias term of a sum); `biases` collects their paths.
+ * The products whose sum is M, each as its factors in matrix order (M = F_0 · F_1 ⋯, the last
+ * applied first). A chain distributes over the sums among its stages: `(A + B) @ C` is A·C + B·C,
+ * C's factors one parameter slice in both products. A stage that is one weighted term plus biases
+ * (`monarch(…) + bias()`, an nn.Linear, chained as `down @ up`) is its weighted term: M, the linear
+ * part, does not depend on its biases, which project to zero (the minimum-norm choice, as for a
+ * bias term of a sum); `biases` collects their paths.
  */
-function items(n: ModelNode, biases: string[]): Item[] {
+function products(n: ModelNode, biases: Set<string>): Item[][] {
   switch (n.kind) {
     case 'ks':
-      return [{ factor: ksFactor(n) }];
+      return [[{ factor: ksFactor(n) }]];
     case 'bsr':
-      return [{ factor: bsrFactor(n) }];
+      return [[{ factor: bsrFactor(n) }]];
     case 'transpose': {
       const dest = new Int32Array(n.in);
       for (let i = 0; i < n.r; i++) for (let j = 0; j < n.c; j++) dest[i * n.c + j] = j * n.r + i;
-      return [{ permutation: { dest } }];
+      return [[{ permutation: { dest } }]];
     }
-    case 'chain':
+    case 'chain': {
       // Stages are in application order (stages[0] first): matrix order is the reverse.
-      return [...n.stages].reverse().flatMap((stage) => items(stage, biases));
+      let result: Item[][] = [[]];
+      for (const stage of [...n.stages].reverse()) {
+        const stageProducts = products(stage, biases);
+        if (result.length * stageProducts.length > MAX_PRODUCTS) {
+          throw new ProjectionError(`cannot project onto '${n.path}': its sums inside a chain expand to more than ${MAX_PRODUCTS} products`);
+        }
+        result = result.flatMap((left) => stageProducts.map((right) => [...left, ...right]));
+      }
+      return result;
+    }
     case 'tied':
-      return items(n.body, biases);
+      return products(n.body, biases);
     case 'sum': {
       const weighted = n.terms.filter((t) => !isBiasOnly(t));
-      if (weighted.length !== 1) throw new ProjectionError(`cannot project onto '${n.path}': a sum of ${weighted.length} weighted terms inside a chain is not supported (one term plus bias() is)`);
-      biases.push(...n.terms.filter(isBiasOnly).map((t) => t.path));
-      return items(weighted[0], biases);
+      if (weighted.length === 0) throw new ProjectionError(`cannot project onto '${n.path}': a sum of biases only inside a chain is not supported`);
+      for (const t of n.terms) if (isBiasOnly(t)) biases.add(t.path);
+      return weighted.flatMap((t) => products(t, biases));
     }
     case 'bias':
       throw new ProjectionError(`cannot project onto '${n.path}': a bias inside a chain is not supported`);
@@ -100,18 +111,39 @@ function items(n: ModelNode, biases: string[]): Item[] {
   }
 }
 
+/**
+ * At most this many products from distributing a chain over its sums (each is refined on its own
+ * every round): `(A + B) @ (C + D) @ (E + F)` is 8; 64 is six two-term stages.
+ */
+const MAX_PRODUCTS = 64;
+
+/** One product of the sum M is: its factors (matrix order), transposes folded into their neighbours. */
 export interface FactorChain {
   readonly factors: readonly Factor[];
-  /** When the chain has no parameters at all: the permutation it is (M[dest[x], x] = 1). */
+  /** When the product has no parameters at all: the permutation it is (M[dest[x], x] = 1). */
   readonly fixed?: Int32Array;
-  /** The bias terms of its stages (paths), left at zero: they add nothing to M. */
-  readonly biases: readonly string[];
 }
 
-/** `n` as a product of factors (matrix order), transposes folded into their neighbours. */
-export function factorChain(n: ModelNode): FactorChain {
-  const biases: string[] = [];
-  const list = items(n, biases);
+/**
+ * `n`'s linear part as a sum of products of factors, and the bias terms of its stages (paths),
+ * left at zero: they add nothing to M. One product for a chain without a sum stage. A factor
+ * whose parameter slice (tensor and offset) appears in several places (`up @ up`, or C in
+ * A·C + B·C) is one `Factor` per place, with the same slice: `usesSliceTwice` tells.
+ */
+export function factorProducts(n: ModelNode): { readonly products: readonly FactorChain[]; readonly biases: readonly string[] } {
+  const biases = new Set<string>();
+  return { products: products(n, biases).map(folded), biases: [...biases] };
+}
+
+/** `n` as one product of factors, for a chain without a sum stage (tests, the playground's pictures); else a ProjectionError. */
+export function factorChain(n: ModelNode): FactorChain & { readonly biases: readonly string[] } {
+  const { products, biases } = factorProducts(n);
+  if (products.length !== 1) throw new ProjectionError(`'${n.path}' is a sum of ${products.length} products of factors (a chain with a sum stage), not one`);
+  return { ...products[0], biases };
+}
+
+/** A product's items with its transposes folded into the neighbouring factors. */
+function folded(list: readonly Item[]): FactorChain {
   const factors: Factor[] = [];
   // Walk right to left: a permutation applied before any factor (at the right end) is folded
   // into the first factor found to its left (F·P); any other into the factor on its right (P·F).
@@ -129,8 +161,16 @@ export function factorChain(n: ModelNode): FactorChain {
       trailing = trailing ? trailing.map((y) => dest[y]) : dest.slice();
     }
   }
-  checkUntied(factors);
-  return trailing ? { factors, fixed: trailing, biases } : { factors, biases };
+  return trailing ? { factors, fixed: trailing } : { factors };
+}
+
+/** The key of a factor's parameter slice: equal for two places of one slice. */
+export const sliceKey = (f: Factor): string => `${f.tensor}\u0000${f.offset}`;
+
+/** Whether some parameter slice is a factor in two places of these products: a tie that the fit of one chain (product.ts) knows nothing of. */
+export function usesSliceTwice(products: readonly FactorChain[]): boolean {
+  const keys = products.flatMap((p) => p.factors.map(sliceKey));
+  return new Set(keys).size !== keys.length;
 }
 
 /** P·F: the output of F goes through P. */
@@ -145,17 +185,6 @@ export function permuteColumns(f: Factor, dest: Int32Array): Factor {
   return { ...f, col: f.col.map((c) => inverse[c]) };
 }
 
-function checkUntied(factors: readonly Factor[]): void {
-  const seen = new Set<string>();
-  for (const f of factors) {
-    const key = `${f.tensor}@${f.offset}`;
-    if (seen.has(key)) {
-      throw new ProjectionError(`cannot project: parameter '${f.tensor}' is used by two factors of one chain (weight tying inside a chain is not supported)`);
-    }
-    seen.add(key);
-  }
-}
-
 /** The dense matrix of a chain with parameter `values` (one array per factor, in factor order). */
 export function chainDense(factors: readonly Factor[], values: readonly Float64Array[], from = 0, to = factors.length): Float64Array {
   const last = factors[to - 1];
@@ -165,6 +194,22 @@ export function chainDense(factors: readonly Factor[], values: readonly Float64A
   for (let e = 0; e < lv.length; e++) dense[last.row[e] * n + last.col[e]] += lv[e];
   for (let i = to - 2; i >= from; i--) dense = sparseTimesDense(factors[i], values[i], dense, n);
   return dense;
+}
+
+/** A product's factors and their values (one array per factor, in factor order; one array for every place of a slice). */
+export interface ProductValues {
+  readonly factors: readonly Factor[];
+  readonly values: readonly Float64Array[];
+}
+
+/** The sum (m × n) of the products' dense matrices. */
+export function sumOfProducts(products: readonly ProductValues[], m: number, n: number): Float64Array {
+  const sum = new Float64Array(m * n);
+  for (const { factors, values } of products) {
+    const dense = chainDense(factors, values);
+    for (let i = 0; i < sum.length; i++) sum[i] += dense[i];
+  }
+  return sum;
 }
 
 /** F·D for a factor F with values v and a dense D (F.cols × n). */

@@ -6,7 +6,7 @@
  */
 import type { ModelNode } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
-import { chainDense, factorChain } from './factors.js';
+import { factorProducts, sumOfProducts } from './factors.js';
 import { leftSupportOfFactor, rightSupportOfFactor } from './support.js';
 import { productOfSides } from './two-factor.js';
 
@@ -35,14 +35,13 @@ export function modelDense(n: ModelNode, params: ReadonlyMap<string, Float64Arra
   }
 }
 
+/** A chain's M: the sum of its products (one, unless it has sum stages), a permutation for a product without parameters. */
 function productDense(n: ModelNode, params: ReadonlyMap<string, Float64Array>): Float64Array {
-  const { factors, fixed } = factorChain(n);
-  if (fixed) {
-    const m = new Float64Array(n.out * n.in);
-    fixed.forEach((y, x) => (m[y * n.in + x] = 1));
-    return m;
-  }
-  const values = factors.map((f) => params.get(f.tensor)!.subarray(f.offset, f.offset + f.row.length));
-  if (factors.length === 2) return productOfSides(leftSupportOfFactor(factors[0]), rightSupportOfFactor(factors[1]), values[0], values[1], n.out, n.in);
-  return chainDense(factors, values);
+  const { products } = factorProducts(n);
+  const withValues = products.map(({ factors }) => ({ factors, values: factors.map((f) => params.get(f.tensor)!.subarray(f.offset, f.offset + f.row.length)) }));
+  const [only] = withValues;
+  if (products.length === 1 && only.factors.length === 2) return productOfSides(leftSupportOfFactor(only.factors[0]), rightSupportOfFactor(only.factors[1]), only.values[0], only.values[1], n.out, n.in);
+  const m = sumOfProducts(withValues.filter((p) => p.factors.length > 0), n.out, n.in);
+  for (const { fixed } of products) fixed?.forEach((y, x) => (m[y * n.in + x] += 1));
+  return m;
 }

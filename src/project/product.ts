@@ -12,33 +12,39 @@
  *  - more: the hierarchical algorithm of Le et al. (2022): split the chain in two halves, fit W by
  *    X·Y with X, Y on the supports of the half-products, then factor X and Y the same way. Exact
  *    when W is in the class and the supports are chainable (butterflies, Monarch of any order),
- *    then refined by `refineChain`.
+ *    then refined by `refineProducts`;
+ *  - a chain with a sum stage, or a map tied to itself in it: `fitSharedProducts`, a heuristic.
  */
 import type { ModelNode } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
-import { chainDense, factorChain, type Factor } from './factors.js';
+import { chainDense, factorProducts, usesSliceTwice, type Factor } from './factors.js';
 import { eagerFit, memo, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { coversClass, reachesTarget, solveAgainstIsometries, solveFreeRuns } from './free-factor.js';
+import { fitHierarchical } from './hierarchical.js';
 import { foldMonomials } from './monomial.js';
 import { rankFloorMet } from './rank-bound.js';
-import { ALTERNATION_REFINE_ROUNDS, refineChain, defaultRefineRounds } from './refine.js';
-import { leftSupportOfFactor, leftSupportOfProduct, rightSupportOfFactor, rightSupportOfProduct } from './support.js';
-import { fitTwoFactor, productOfSides } from './two-factor.js';
+import { ALTERNATION_REFINE_ROUNDS, refineProducts, defaultRefineRounds } from './refine.js';
+import { fitSharedProducts } from './shared-products.js';
+import { leftSupportOfFactor, rightSupportOfFactor } from './support.js';
+import { productOfSides } from './two-factor.js';
 
 export function fitProduct(node: ModelNode, target: Float64Array, options: FitOptions): Fit {
   const m = node.out;
   const n = node.in;
   const params = zeroTensors(node, options);
-  const chain = factorChain(node);
-  const { fixed, biases } = chain;
-  const { factors, folded } = foldMonomials(chain.factors);
-  // Biases of its stages add nothing to M: left at zero (zeroTensors), and the method says so; folded scales are 1.
+  const { products, biases } = factorProducts(node);
+  // Biases of its stages add nothing to M: left at zero (zeroTensors), and the method says so.
+  const biasNote = biases.length === 0 ? [] : [`bias${biases.length === 1 ? '' : 'es'} inside the chain (${biases.join(', ')}): zero`];
+  if (products.length > 1 || usesSliceTwice(products)) {
+    const shared = fitSharedProducts(products, target, m, n, options);
+    for (const { factor, values } of shared.slices) params.get(factor.tensor)!.set(values, factor.offset);
+    return eagerFit(params, shared.approx, target, [shared.method, ...biasNote].join('; '), false, false);
+  }
+  const { fixed } = products[0];
+  const { factors, folded } = foldMonomials(products[0].factors);
+  // Folded scales are 1.
   const withBiases = (method: string) =>
-    [
-      method,
-      ...(biases.length === 0 ? [] : [`bias${biases.length === 1 ? '' : 'es'} inside the chain (${biases.join(', ')}): zero`]),
-      ...(folded.length === 0 ? [] : [`${folded.map((f) => f.tensor).join(', ')} folded into ${folded.length === 1 ? 'its neighbour' : 'their neighbours'}: 1`]),
-    ].join('; ');
+    [method, ...biasNote, ...(folded.length === 0 ? [] : [`${folded.map((f) => f.tensor).join(', ')} folded into ${folded.length === 1 ? 'its neighbour' : 'their neighbours'}: 1`])].join('; ');
   if (fixed) {
     const approx = new Float64Array(m * n);
     fixed.forEach((y, x) => (approx[y * n + x] = 1));
@@ -50,7 +56,7 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
     for (const f of folded) params.get(f.tensor)!.fill(1, f.offset, f.offset + f.row.length);
   };
   if (factors.length === 1) {
-    fitChain(target, m, n, factors, values, 0, 1);
+    fitHierarchical(target, m, n, factors, values, 0, 1);
     write();
     return eagerFit(params, chainDense(factors, values), target, withBiases('masked copy'), true);
   }
@@ -65,7 +71,7 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
     const others = isometric.optimal ? '' : ', the other factors random with orthonormal blocks';
     return eagerFit(params, isometric.approx, target, withBiases(`least squares on ${isometric.what}${others}`), isometric.optimal, true);
   }
-  const top = fitChain(target, m, n, factors, values, 0, factors.length);
+  const top = fitHierarchical(target, m, n, factors, values, 0, factors.length);
   if (top.optimal) {
     // Two factors with disjoint rectangles: M is only built if someone asks (a sum does).
     write();
@@ -79,7 +85,7 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
   const approx = chainDense(factors, values);
   const rounds = options.maxRounds ?? defaultRefineRounds(factors, n, options.refitEachRound ? ALTERNATION_REFINE_ROUNDS : undefined);
   if (rounds > 0) {
-    const used = refineChain(target, m, n, factors, values, approx, rounds);
+    const used = refineProducts(target, m, n, [{ factors, values }], approx, rounds);
     method += ` + ${used} refinement round${used === 1 ? '' : 's'}`;
   }
   write();
@@ -122,37 +128,4 @@ function hierarchicalExact(node: ModelNode): boolean {
   };
   const parts = weighted(node);
   return parts.length === 1 && parts[0].kind === 'chain';
-}
-
-/**
- * Fits factors[from..to) to `target` (m×n). Returns whether the fit is the exact optimum (one
- * factor, or two with disjoint rectangles) and then ‖target − M‖² when it is two factors.
- */
-function fitChain(
-  target: Float64Array,
-  m: number,
-  n: number,
-  factors: readonly Factor[],
-  values: Float64Array[],
-  from: number,
-  to: number,
-): { optimal: boolean; residual2: number } {
-  if (to - from === 1) {
-    const f = factors[from];
-    const v = values[from];
-    for (let e = 0; e < v.length; e++) v[e] = target[f.row[e] * n + f.col[e]];
-    return { optimal: true, residual2: NaN };
-  }
-  const mid = from + Math.floor((to - from) / 2);
-  const h = factors[mid].rows;
-  const leftLeaf = mid - from === 1;
-  const rightLeaf = to - mid === 1;
-  const left = leftLeaf ? leftSupportOfFactor(factors[from]) : leftSupportOfProduct(factors.slice(from, mid));
-  const right = rightLeaf ? rightSupportOfFactor(factors[mid]) : rightSupportOfProduct(factors.slice(mid, to));
-  const outLeft = leftLeaf ? values[from] : new Float64Array(m * h);
-  const outRight = rightLeaf ? values[mid] : new Float64Array(h * n);
-  const fit = fitTwoFactor(target, m, n, left, right, outLeft, outRight);
-  if (!leftLeaf) fitChain(outLeft, m, h, factors, values, from, mid);
-  if (!rightLeaf) fitChain(outRight, h, n, factors, values, mid, to);
-  return { optimal: fit.optimal && leftLeaf && rightLeaf, residual2: fit.residual2 };
 }

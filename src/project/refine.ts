@@ -1,5 +1,6 @@
 /**
- * Refinement of a chain of sparse factors by alternating least squares. With A = F_0⋯F_{i−1} and
+ * Refinement of a sum of products of sparse factors (one chain, or a chain distributed over its
+ * sum stages: factors.ts) by alternating least squares. With A = F_0⋯F_{i−1} and
  * B = F_{i+1}⋯F_{L−1}, M = A·F_i·B is linear in factor i's values, so each factor in turn moves
  * towards the minimum of ‖W − A·F_i·B‖ over its support: a few steps of conjugate gradients on the
  * normal equations (CGLS), warm-started from its values, matrix-free through the sparse factors (no
@@ -7,9 +8,15 @@
  * that this refinement took alone before session 24; every CGLS step lowers ‖W − M‖, so the error
  * never increases. Rounds go on while a budget of multiply-adds allows, until M is within EXACT of
  * W or a round stalls.
+ *
+ * A parameter slice that is a factor in several places (C in A·C + B·C, `up` in `up @ up`) is one
+ * block of the alternation, its image the sum of its places' images. In two places of one product
+ * M is not linear in it: CGLS then solves the linearisation (a Gauss–Newton step), which is taken
+ * only if, halved at most LINE_SEARCH times, it lowers ‖W − M‖, so the error never increases there
+ * either.
  */
-import { chainDense, sparseTimesDense, sparseTransposeTimesDense, type Factor } from './factors.js';
-import { squaredNorm } from './linalg/dense.js';
+import { chainDense, sparseTimesDense, sparseTransposeTimesDense, sumOfProducts, type Factor, type ProductValues } from './factors.js';
+import { squaredDistance, squaredNorm } from './linalg/dense.js';
 
 /** Rounds stop early once a round lowers ‖W − M‖² by less than this fraction (here and in sum.ts). */
 export const STALL = 1e-6;
@@ -24,6 +31,8 @@ export const EXACT = 1e-18;
  * values, but the others move next anyway: a few steps get most of the way at a fraction of the cost.
  */
 const CG_STEPS = 6;
+/** Halvings of a Gauss–Newton step (a slice in two places of one product) before it is given up for the round. */
+const LINE_SEARCH = 10;
 /** A factor's CGLS stops once its gradient's squared norm falls below this fraction of where it started. */
 const CG_CONVERGED = 1e-20;
 /** Default rounds, all together, cost at most this many multiply-adds (about 2 s single-threaded). */
@@ -46,35 +55,95 @@ export function defaultRefineRounds(factors: readonly Factor[], n: number, most 
   return Math.min(most, Math.floor(DEFAULT_BUDGET / perRound));
 }
 
-/** Improves `values` in place; `approx` (m×n) holds M on entry and is kept equal to it. Returns rounds run. */
-export function refineChain(
-  target: Float64Array,
-  m: number,
-  n: number,
-  factors: readonly Factor[],
-  values: Float64Array[],
-  approx: Float64Array,
-  rounds: number,
-): number {
+/**
+ * Improves the products' values in place (an array shared by several places is one slice);
+ * `approx` (m×n) holds M, their sum, on entry and is kept equal to it. Returns rounds run.
+ */
+export function refineProducts(target: Float64Array, m: number, n: number, products: readonly ProductValues[], approx: Float64Array, rounds: number): number {
   const residual = new Float64Array(m * n);
   for (let i = 0; i < residual.length; i++) residual[i] = target[i] - approx[i];
   let error = squaredNorm(residual);
   const exact = EXACT * squaredNorm(target);
   if (error <= exact) return 0;
-  const L = factors.length;
+  const slices = slicesOf(products);
   for (let round = 0; round < rounds; round++) {
     const before = error;
-    for (let i = 0; i < L; i++) {
-      const b = i < L - 1 ? chainDense(factors, values, i + 1, L) : undefined;
-      fitFactor({ factors, values, i, b, n }, residual, approx);
-    }
+    for (const slice of slices) fitSlice(slice, products, { target, m, n, residual, approx });
     error = squaredNorm(residual);
     if (before - error <= STALL * before || error <= exact) return round + 1;
   }
   return rounds;
 }
 
-/** Factor i of the chain with the product B of the factors right of it (absent for the last). */
+/** A parameter slice's values and its places (product, position); linear: in no product twice. */
+interface Slice {
+  readonly values: Float64Array;
+  readonly places: readonly { readonly product: number; readonly position: number }[];
+  readonly linear: boolean;
+}
+
+/** The products' slices in order of first place (a single chain's: its factors in order). */
+function slicesOf(products: readonly ProductValues[]): Slice[] {
+  const places = new Map<Float64Array, { product: number; position: number }[]>();
+  products.forEach(({ values }, product) => values.forEach((v, position) => places.set(v, [...(places.get(v) ?? []), { product, position }])));
+  return [...places].map(([values, at]) => ({ values, places: at, linear: new Set(at.map((p) => p.product)).size === at.length }));
+}
+
+/** What fitSlice reads and keeps up to date: W, its shape, W − M and M. */
+interface State {
+  readonly target: Float64Array;
+  readonly m: number;
+  readonly n: number;
+  readonly residual: Float64Array;
+  readonly approx: Float64Array;
+}
+
+/** CGLS on a slice's values from where they are, lowering ‖residual‖; `residual` and `approx` follow them. */
+function fitSlice(slice: Slice, products: readonly ProductValues[], state: State): void {
+  const slots: FactorSlot[] = slice.places.map(({ product, position }) => {
+    const { factors, values } = products[product];
+    const b = position < factors.length - 1 ? chainDense(factors, values, position + 1, factors.length) : undefined;
+    return { factors, values, i: position, b, n: state.n };
+  });
+  const image = (p: Float64Array) => summed(slots.map((slot) => factorImage(slot, p)));
+  const gradient = (r: Float64Array) => summed(slots.map((slot) => factorGradient(slot, r)));
+  const v = slice.values;
+  const { residual, approx } = state;
+  if (slice.linear) {
+    cgls(image, gradient, residual, (alpha, p, q) => {
+      for (let e = 0; e < v.length; e++) v[e] += alpha * p[e];
+      for (let c = 0; c < approx.length; c++) approx[c] += alpha * q[c];
+    });
+    return;
+  }
+  // The images are M's derivative at the values as they are: the step is found on a copy, v left in place meanwhile.
+  const step = new Float64Array(v.length);
+  cgls(image, gradient, Float64Array.from(residual), (alpha, p) => {
+    for (let e = 0; e < v.length; e++) step[e] += alpha * p[e];
+  });
+  const start = Float64Array.from(v);
+  const before = squaredNorm(residual);
+  for (let k = 0, scale = 1; k <= LINE_SEARCH; k++, scale /= 2) {
+    for (let e = 0; e < v.length; e++) v[e] = start[e] + scale * step[e];
+    const next = sumOfProducts(products, state.m, state.n);
+    if (squaredDistance(next, state.target) < before) {
+      approx.set(next);
+      for (let c = 0; c < residual.length; c++) residual[c] = state.target[c] - next[c];
+      return;
+    }
+  }
+  v.set(start);
+}
+
+/** The elementwise sum of one or more arrays of one length (the one itself when alone). */
+function summed(arrays: readonly Float64Array[]): Float64Array {
+  if (arrays.length === 1) return arrays[0];
+  const sum = Float64Array.from(arrays[0]);
+  for (const a of arrays.slice(1)) for (let i = 0; i < sum.length; i++) sum[i] += a[i];
+  return sum;
+}
+
+/** Factor i of a product with the product B of the factors right of it (absent for the last). */
 interface FactorSlot {
   readonly factors: readonly Factor[];
   readonly values: readonly Float64Array[];
@@ -83,25 +152,24 @@ interface FactorSlot {
   readonly n: number;
 }
 
-/** CGLS on factor i's values from where they are, lowering ‖residual‖; `residual` and `approx` are updated with them. */
-function fitFactor(slot: FactorSlot, residual: Float64Array, approx: Float64Array): void {
-  const v = slot.values[slot.i];
-  let s = factorGradient(slot, residual);
+/**
+ * CGLS for min ‖residual − J·x‖ over x from 0 (J by `image`, Jᵀ by `gradient`), at most CG_STEPS
+ * steps: `take(alpha, p, J·p)` is told of each step x += alpha·p, and `residual` is lowered by it.
+ */
+function cgls(image: (p: Float64Array) => Float64Array, gradient: (r: Float64Array) => Float64Array, residual: Float64Array, take: (alpha: number, p: Float64Array, q: Float64Array) => void): void {
+  let s = gradient(residual);
   let gamma = squaredNorm(s);
   const converged = CG_CONVERGED * gamma;
   const p = Float64Array.from(s);
   for (let step = 0; step < CG_STEPS && gamma > converged; step++) {
-    const q = factorImage(slot, p);
+    const q = image(p);
     const q2 = squaredNorm(q);
     if (q2 === 0) return;
     const alpha = gamma / q2;
-    for (let e = 0; e < v.length; e++) v[e] += alpha * p[e];
-    for (let c = 0; c < residual.length; c++) {
-      approx[c] += alpha * q[c];
-      residual[c] -= alpha * q[c];
-    }
+    take(alpha, p, q);
+    for (let c = 0; c < residual.length; c++) residual[c] -= alpha * q[c];
     if (step === CG_STEPS - 1) return;
-    s = factorGradient(slot, residual);
+    s = gradient(residual);
     const next = squaredNorm(s);
     const beta = next / gamma;
     for (let e = 0; e < p.length; e++) p[e] = s[e] + beta * p[e];

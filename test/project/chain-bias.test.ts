@@ -6,13 +6,12 @@
  * chain without biases (W of the class included: it comes back as well as there, which for two
  * Monarchs through a hidden size is the hierarchical heuristic's, not exact), and the reported
  * error is the distance of the float64 reference's M of the returned parameters. A sum of two weighted
- * terms inside a chain stays refused.
+ * terms inside a chain is a sum of products (shared-products.test.ts).
  */
 import { fc, test as fcTest } from '@fast-check/vitest';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { Structure } from '../../src/dsl/structure.js';
-import { ProjectionError } from '../../src/project/errors.js';
-import { bias, chain, dense, denseOf, gaussianMatrix, monarch, project, randomParams, ref, relativeDistance, sum } from './structures.js';
+import { bias, chain, denseOf, gaussianMatrix, monarch, project, randomParams, ref, relativeDistance, sum } from './structures.js';
 
 /** `name = monarch(nblocks: k) + bias()` (out × inp), its tensors `name.0.*` and `name.1.bias`, or the monarch alone. */
 function layer(name: string, out: number, inp: number, k: number, withBias: boolean): Structure {
@@ -45,9 +44,4 @@ describe('a chain of layers with biases projects as the chain of their weights, 
     expect(Math.abs(relativeDistance(denseOf(withBiases, got.params), w) - got.relativeError)).toBeLessThanOrEqual(1e-9);
   });
 
-  it('a sum of two weighted terms inside a chain is still refused, naming the count', () => {
-    const s = chain([sum([dense(4, 4, 'a'), dense(4, 4, 'b'), bias(4, 'c')], 's'), dense(4, 4, 'd')]);
-    expect(() => project(s, new Float64Array(16).fill(1))).toThrow(ProjectionError);
-    expect(() => project(s, new Float64Array(16).fill(1))).toThrow(/^cannot project onto '[^']+': a sum of 2 weighted terms inside a chain is not supported \(one term plus bias\(\) is\)$/);
-  });
 });
