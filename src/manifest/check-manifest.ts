@@ -21,6 +21,7 @@ import { entryPointProblem } from './entry-points.js';
 import { backwardFlowProblem, modelOpsProblem } from './model-ops.js';
 import { setKernelsProblem } from './set-kernels.js';
 import { setStorageProblem } from './set-storage.js';
+import { trainingKernelsProblem } from './training-kernels.js';
 import type { BackwardOpData, BackwardProgramData, Dtype, OpData, ProgramData } from './program.js';
 import { backwardProblems, programProblems } from './program-problems.js';
 import type { Schedule } from './dispatch.js';
@@ -278,8 +279,10 @@ function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
   if (first) return `: ${first}`;
   const lowering = map.model && modelOpsProblem(map.model.body, map.ops);
   if (lowering) return lowering;
+  // The kernels, after the programs they run.
+  const kernels = () => kernelsProblem(map) ?? setKernelsProblem(map) ?? setStorageProblem(map, dtype) ?? trainingKernelsProblem(map);
   const b = map.backward;
-  if (!b) return kernelsProblem(map) ?? setKernelsProblem(map) ?? setStorageProblem(map, dtype);
+  if (!b) return kernels();
   const zero = b.zeroInputGradient ? { zeroInputGradient: true as const } : {};
   const backward: BackwardProgramData = { name, in: n, out, dtype, params, paramSize, buffers: b.buffers, partials: b.partials, rowsPerSplit: b.rowsPerSplit, ...zero, ops: b.ops };
   const [firstBackward] = backwardProblems(backward);
@@ -288,7 +291,7 @@ function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
   if (blocks) return blocks;
   const flow = map.model && backwardFlowProblem(map.model.body, b.ops, b.zeroInputGradient === true);
   if (flow) return flow;
-  return kernelsProblem(map) ?? setKernelsProblem(map) ?? setStorageProblem(map, dtype);
+  return kernels();
 }
 
 /**

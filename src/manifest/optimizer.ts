@@ -16,6 +16,14 @@
 /** The update rules: `sgd` (SGD with momentum) and `adam` (Adam, and AdamW with `decoupled`). */
 export type OptimizerRule = 'sgd' | 'adam';
 
+/** Every rule, in the order a module ships their kernels (a map's `optimizers`, each once). */
+export const OPTIMIZER_RULES: readonly OptimizerRule[] = ['sgd', 'adam'];
+
+/** The entry point of `rule`'s update kernel, in the module's WGSL and every kernel set's. */
+export function optimizerEntryPoint(rule: OptimizerRule): string {
+  return `monc_opt_${rule}`;
+}
+
 /** Bytes of the Hyper uniform: lr, beta1 (sgd: momentum), beta2, eps, weightDecay, c1, c2, then size and decoupled (u32). */
 export const HYPER_BYTES = 48;
 

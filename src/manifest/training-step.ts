@@ -31,6 +31,18 @@
 export const TRAINING_STEP_KERNELS = ['gather', 'mse', 'check', 'finalize'] as const;
 export type TrainingStepKernel = (typeof TRAINING_STEP_KERNELS)[number];
 
+/** The entry point of a training-step kernel, in the module's WGSL and every kernel set's. */
+export function trainingStepEntryPoint(kernel: TrainingStepKernel): string {
+  return `monc_train_${kernel}`;
+}
+
+/**
+ * Output elements per mse invocation (a workgroup apart, so a workgroup reads contiguous runs): a workgroup covers
+ * its invocations times MSE_ITEMS of them (its `itemsPerWorkgroup`), which keeps the workgroups (each a tree sum with
+ * its barriers) and the partials few. Every other kernel takes one item per invocation.
+ */
+export const MSE_ITEMS = 16;
+
 /** Bytes of the step uniform (the fields of STEP_FIELDS, 4 bytes each); records lie STEP_STRIDE apart. */
 export const STEP_BYTES = 48;
 /** Distance of step records in the uniform buffer: WebGPU's default minUniformBufferOffsetAlignment. */

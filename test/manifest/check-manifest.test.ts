@@ -302,6 +302,38 @@ describe('decodeManifest of a damaged manifest file', () => {
     for (const name of ['s_op0_tc', 's_op0_large', 's_op0_portable']) expect(decodeManifest(withField(trained, ['maps', 0, 'kernels', 0, 'entryPoint'], name), blockSparse).maps[0].kernels[0].entryPoint).toBe(name);
   });
 
+  // QA2 s25 Q451: optimizers and trainingStep were not checked. Items 224 -> 64 left an SGD step's elements past 64 undone on
+  // WebGPU (the CPU right), sgd's and adam's entry points swapped ran Adam for SGD, the mse's itemsPerWorkgroup doubled
+  // computed half of DY, a kernel removed was a TypeError from setPipeline.
+  it("an update or training-step kernel unlike what every module ships (rules, names, entry points, items): a format error naming it", () => {
+    const file = manifestText('module m\nmap up : 16 -> 32 = monarch(nblocks: 4) + bias()\n', false);
+    const map = JSON.parse(file).maps[0] as { paramSize: number; optimizers: { entryPoint: string }[]; trainingStep: { kernels: { name: string; entryPoint: string }[] } };
+    expect(map.paramSize).toBe(224);
+    expect(map.optimizers.map((o) => o.entryPoint)).toEqual(['monc_opt_sgd', 'monc_opt_adam']);
+    expect(map.trainingStep.kernels.map((k) => k.entryPoint)).toEqual(['monc_train_gather', 'monc_train_mse', 'monc_train_check', 'monc_train_finalize']);
+    const edited = (edit: (m: any) => void) => {
+      const whole = JSON.parse(file);
+      edit(whole.maps[0]);
+      const error = moncErrorOf(() => decodeManifest(whole));
+      expect(error.kind).toBe('format');
+      return error.message.replace("the manifest of module 'm': maps[0]", '');
+    };
+    expect(edited((m) => (m.optimizers[0].dispatch.items = 64))).toBe('.optimizers[0].dispatch.items: 64, where the map packs 224 parameters (paramSize), one thread each');
+    expect(edited((m) => m.optimizers.forEach((o: any) => (o.dispatch.itemsPerWorkgroup = 32)))).toBe('.optimizers[0].dispatch.itemsPerWorkgroup: 32, where its 64 invocations (workgroupSize [64,1,1]) take one item each, 64');
+    expect(edited((m) => ([m.optimizers[0].entryPoint, m.optimizers[1].entryPoint] = [m.optimizers[1].entryPoint, m.optimizers[0].entryPoint]))).toBe(".optimizers[0].entryPoint: 'monc_opt_adam' is not rule sgd's update kernel ('monc_opt_sgd')");
+    expect(edited((m) => ([m.optimizers[0].rule, m.optimizers[1].rule] = ['adam', 'sgd']))).toBe('.optimizers: rules ["adam","sgd"], where a module ships ["sgd","adam"] (each once, in that order)');
+    expect(edited((m) => m.optimizers.pop())).toBe('.optimizers: rules ["sgd"], where a module ships ["sgd","adam"] (each once, in that order)');
+    expect(edited((m) => (m.trainingStep.kernels[1].itemsPerWorkgroup = 2048))).toBe('.trainingStep.kernels[1].itemsPerWorkgroup: 2048, where its 64 invocations (workgroupSize [64,1,1]) take 16 items each, 1024');
+    expect(edited((m) => (m.trainingStep.kernels[0].itemsPerWorkgroup = 1024))).toBe('.trainingStep.kernels[0].itemsPerWorkgroup: 1024, where its 64 invocations (workgroupSize [64,1,1]) take one item each, 64');
+    expect(edited((m) => { const k = m.trainingStep.kernels; [k[0].entryPoint, k[1].entryPoint] = [k[1].entryPoint, k[0].entryPoint]; })).toBe(".trainingStep.kernels[0].entryPoint: 'monc_train_mse' is not the gather kernel ('monc_train_gather')");
+    expect(edited((m) => (m.trainingStep.kernels[0].entryPoint = 'up_op0'))).toBe(".trainingStep.kernels[0].entryPoint: 'up_op0' is not the gather kernel ('monc_train_gather')");
+    expect(edited((m) => m.trainingStep.kernels.splice(2, 1))).toBe('.trainingStep.kernels: ["gather","mse","finalize"], where a step runs ["gather","mse","check","finalize"] (each once, in that order)');
+    // As built, f32 and f16, trained or forward-only: accepted.
+    for (const source of ['map up : 16 -> 32 = monarch(nblocks: 4) + bias()\n', 'dtype f16\nmap up : 16 -> 32 = monarch(nblocks: 4) + bias()\n']) {
+      for (const forwardOnly of [false, true]) expect(decodeManifest(JSON.parse(manifestText(source, forwardOnly))).maps[0].name).toBe('up');
+    }
+  });
+
   // Session 15's leftover: a set's workgroup sizes, and which set's entry point of its first op a set's kernel names. A set that
   // extends the module's WGSL lists its own kernels (declared in its text) and the module's it shares (same plan).
   it("a kernel set's kernel unlike what its WGSL declares, or naming the module's kernel (or another set's) in place of its own: a format error naming it", () => {

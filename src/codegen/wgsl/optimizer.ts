@@ -10,14 +10,11 @@
  * Knob: workgroupSize.
  */
 import type { ManifestOptimizerKernel } from '../../manifest/types.js';
-import type { OptimizerRule } from '../../manifest/optimizer.js';
+import { OPTIMIZER_RULES, optimizerEntryPoint, type OptimizerRule } from '../../manifest/optimizer.js';
 import { invariant } from '../../util/assert.js';
 import { defaultWorkgroupSize } from './family.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from './kernel.js';
 import type { StorageType } from './scaffold.js';
-
-/** Every rule, in the order a module ships their kernels. */
-export const OPTIMIZER_RULES: readonly OptimizerRule[] = ['sgd', 'adam'];
 
 /** An update kernel's schedule: its rule's family and the workgroup size (the one knob). */
 interface OptimizerSchedule extends Schedule {
@@ -27,10 +24,6 @@ interface OptimizerSchedule extends Schedule {
 
 function defaultOptimizerSchedule(kind: OptimizerRule, limits: TargetLimits): OptimizerSchedule {
   return { family: `opt-${kind}`, workgroupSize: defaultWorkgroupSize(limits) };
-}
-
-function optimizerEntryPoint(kind: OptimizerRule): string {
-  return `monc_opt_${kind}`;
 }
 
 /** The update kernel for a packed buffer of `size` elements (its WGSL does not depend on the size: a uniform holds it). */

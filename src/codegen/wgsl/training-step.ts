@@ -10,7 +10,7 @@
  * MSE_ITEMS + 2·log2(WG) + partials/WG f32 roundings (about 1e-6 for a million terms). Non-finite values are
  * found from their exponent bits, not by comparisons, which a compiler may assume never see NaN.
  */
-import { FLAG_INF, FLAG_NAN, NONE, STATS, STATS_WORDS, STEP_BYTES, STEP_FIELDS, TRAINING_STEP_KERNELS, type TrainingStepKernel } from '../../manifest/training-step.js';
+import { FLAG_INF, FLAG_NAN, MSE_ITEMS, NONE, STATS, STATS_WORDS, STEP_BYTES, STEP_FIELDS, TRAINING_STEP_KERNELS, trainingStepEntryPoint, type TrainingStepKernel } from '../../manifest/training-step.js';
 import type { ManifestTrainingStep } from '../../manifest/types.js';
 import { assertNever, invariant } from '../../util/assert.js';
 import { defaultWorkgroupSize } from './family.js';
@@ -23,17 +23,6 @@ import type { StorageType } from './scaffold.js';
  */
 const WG = defaultWorkgroupSize(DEFAULT_LIMITS);
 invariant((WG & (WG - 1)) === 0, `training-step workgroup of ${WG} invocations is not a power of two`);
-
-function entryPoint(kernel: TrainingStepKernel): string {
-  return `monc_train_${kernel}`;
-}
-
-/**
- * Output elements per mse invocation (WG apart, so a workgroup reads contiguous runs): a workgroup
- * covers WG·MSE_ITEMS of them, which keeps the workgroups (each a tree sum with its barriers) and
- * the partials few.
- */
-export const MSE_ITEMS = 16;
 
 /** Module-scope declarations of a kernel: the step struct and uniform, then `bindings` (binding number, declaration after `var`). */
 function header(ep: string, bindings: readonly [number, string][]): string[] {
@@ -179,7 +168,7 @@ function body(kernel: TrainingStepKernel, ep: string, storage: StorageType): str
 /** The training-step kernels with `storage` for X, Y, DY, params and gradients, in TRAINING_STEP_KERNELS order. */
 export function trainingStepKernels(storage: StorageType): EmittedKernel[] {
   return TRAINING_STEP_KERNELS.map((kernel) => {
-    const ep = entryPoint(kernel);
+    const ep = trainingStepEntryPoint(kernel);
     return {
       entryPoint: ep,
       wgsl: body(kernel, ep, storage).join('\n') + '\n',
