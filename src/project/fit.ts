@@ -36,7 +36,7 @@ export interface FitOptions {
   readonly powerIterations: number;
   /**
    * The fit is a term of a sum's alternation, which refits it every round: a chain's refinement
-   * then defaults to few rounds (ALTERNATION_REFINE_ROUNDS), the alternation's rounds doing the rest.
+   * then defaults to few rounds of few steps (ALTERNATION_PACE), the alternation's rounds doing the rest.
    */
   readonly refitEachRound?: boolean;
   /** Elements of every parameter tensor of the map, by name (the model's parameter list). */

@@ -23,7 +23,7 @@ import { coversClass, reachesTarget, solveAgainstIsometries, solveFreeRuns } fro
 import { fitHierarchical } from './hierarchical.js';
 import { foldMonomials } from './monomial.js';
 import { rankFloorMet } from './rank-bound.js';
-import { ALTERNATION_REFINE_ROUNDS, refineProducts, defaultRefineRounds } from './refine.js';
+import { defaultRefineRounds, describeRefinement, paceOf, refineProducts } from './refine.js';
 import { fitSharedProducts } from './shared-products.js';
 import { leftSupportOfFactor, rightSupportOfFactor } from './support.js';
 import { productOfSides } from './two-factor.js';
@@ -83,11 +83,9 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
   const solved = solveFreeRuns(target, m, n, factors, values, isometric ?? (factors.length === 2 ? solveAgainstIsometries(target, m, n, factors, options.seed) : undefined));
   if (solved) method += ` + least squares on ${solved}`;
   const approx = chainDense(factors, values);
-  const rounds = options.maxRounds ?? defaultRefineRounds(factors, n, options.refitEachRound ? ALTERNATION_REFINE_ROUNDS : undefined);
-  if (rounds > 0) {
-    const used = refineProducts(target, m, n, [{ factors, values }], approx, rounds);
-    method += ` + ${used} refinement round${used === 1 ? '' : 's'}`;
-  }
+  const pace = paceOf(options.refitEachRound);
+  const rounds = options.maxRounds ?? defaultRefineRounds(factors, n, pace);
+  if (rounds > 0) method += ` + ${describeRefinement(refineProducts(target, m, n, [{ factors, values }], approx, rounds, pace.cgSteps), pace)}`;
   write();
   // Exact for every W of the class (so W0801 stays silent) where the hierarchical fit or the least squares promise it;
   // and, exact or not, the optimum for this W where its error meets the floor of the chain's rank (QA s20 Q94: `down @ up @

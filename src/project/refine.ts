@@ -26,40 +26,56 @@ export const STALL = 1e-6;
  * 10 rounds, each still lowering the rounding-level residual by more than STALL of itself).
  */
 export const EXACT = 1e-18;
-/**
- * CGLS steps per factor and round. A factor's exact minimum may take as many steps as it has
- * values, but the others move next anyway: a few steps get most of the way at a fraction of the cost.
- */
-const CG_STEPS = 6;
 /** Halvings of a Gauss–Newton step (a slice in two places of one product) before it is given up for the round. */
 const LINE_SEARCH = 10;
 /** A factor's CGLS stops once its gradient's squared norm falls below this fraction of where it started. */
 const CG_CONVERGED = 1e-20;
 /** Default rounds, all together, cost at most this many multiply-adds (about 2 s single-threaded). */
 const DEFAULT_BUDGET = 2e9;
-/** Default rounds at most, so that a W the chain cannot reach (a Gaussian one) does not spend the whole budget on a small chain. */
-const DEFAULT_MAX_ROUNDS = 200;
+/**
+ * How a chain refines: default rounds at most, and CGLS steps per factor and round (a factor's
+ * exact minimum may take as many steps as it has values, but the others move next anyway: a few
+ * steps get most of the way at a fraction of the cost).
+ */
+export interface RefinePace {
+  readonly most: number;
+  readonly cgSteps: number;
+}
+
+/** A chain on its own: at most 200 rounds, so that a W it cannot reach (a Gaussian one) does not spend the whole budget on a small chain. */
+export const CHAIN_PACE: RefinePace = { most: 200, cgSteps: 6 };
 
 /**
- * Default rounds for a chain that a sum's alternation refits every round (FitOptions.refitEachRound),
- * session 23's count: 200 per refit made `butterfly(64) + lowrank(rank: 2)` 4 times slower (11.1 s
- * where 2.8 s) for 0.8044 where 0.8057.
+ * A chain that a sum's alternation refits every round (FitOptions.refitEachRound), the
+ * alternation's rounds doing the rest. Rounds: session 23's count; 200 per refit made
+ * `butterfly(64) + lowrank(rank: 2)` 4 times slower (11.1 s where 2.8 s) for 0.8044 where 0.8057.
+ * CGLS steps: 2, not 6 (session 25; Gaussian 64 × 64 W, seeds 1–10, mean relative error and total
+ * time on the loaded 2-core machine): with a butterfly(64) term 0.8096 in 10–12 s where 6 steps
+ * gave 0.8093 in 29–32 s and 1 step (session 23's steepest descent) 0.8118 in 7–8 s; with a
+ * monarch(order: 3) term 0.7727 in 7–10 s where 6 steps gave 0.7726 in 15–17 s.
  */
-export const ALTERNATION_REFINE_ROUNDS = 10;
+export const ALTERNATION_PACE: RefinePace = { most: 10, cgSteps: 2 };
 
-/** Rounds within DEFAULT_BUDGET, at most `most`: none where one round costs more (a wide chain keeps its hierarchical fit). */
-export function defaultRefineRounds(factors: readonly Factor[], n: number, most = DEFAULT_MAX_ROUNDS): number {
+/** The pace a fit with these options refines at. */
+export const paceOf = (refitEachRound: boolean | undefined): RefinePace => (refitEachRound ? ALTERNATION_PACE : CHAIN_PACE);
+
+/** Rounds within DEFAULT_BUDGET, at most `pace.most`: none where one round costs more (a wide chain keeps its hierarchical fit). */
+export function defaultRefineRounds(factors: readonly Factor[], n: number, pace: RefinePace): number {
   const nnz = factors.reduce((s, f) => s + f.row.length, 0);
   // Each CGLS step applies the chain and its transpose up to the factor; B costs one more pass per factor.
-  const perRound = (2 * CG_STEPS + 1) * factors.length * nnz * n;
-  return Math.min(most, Math.floor(DEFAULT_BUDGET / perRound));
+  const perRound = (2 * pace.cgSteps + 1) * factors.length * nnz * n;
+  return Math.min(pace.most, Math.floor(DEFAULT_BUDGET / perRound));
 }
+
+/** For the method: the rounds run, and the CGLS steps where they are not a chain's own. */
+export const describeRefinement = (rounds: number, pace: RefinePace): string =>
+  `${rounds} refinement round${rounds === 1 ? '' : 's'}${pace.cgSteps === CHAIN_PACE.cgSteps ? '' : ` of ${pace.cgSteps} CGLS steps a factor`}`;
 
 /**
  * Improves the products' values in place (an array shared by several places is one slice);
  * `approx` (m×n) holds M, their sum, on entry and is kept equal to it. Returns rounds run.
  */
-export function refineProducts(target: Float64Array, m: number, n: number, products: readonly ProductValues[], approx: Float64Array, rounds: number): number {
+export function refineProducts(target: Float64Array, m: number, n: number, products: readonly ProductValues[], approx: Float64Array, rounds: number, cgSteps: number): number {
   const residual = new Float64Array(m * n);
   for (let i = 0; i < residual.length; i++) residual[i] = target[i] - approx[i];
   let error = squaredNorm(residual);
@@ -68,7 +84,7 @@ export function refineProducts(target: Float64Array, m: number, n: number, produ
   const slices = slicesOf(products);
   for (let round = 0; round < rounds; round++) {
     const before = error;
-    for (const slice of slices) fitSlice(slice, products, { target, m, n, residual, approx });
+    for (const slice of slices) fitSlice(slice, products, { target, m, n, residual, approx, cgSteps });
     error = squaredNorm(residual);
     if (before - error <= STALL * before || error <= exact) return round + 1;
   }
@@ -89,13 +105,14 @@ function slicesOf(products: readonly ProductValues[]): Slice[] {
   return [...places].map(([values, at]) => ({ values, places: at, linear: new Set(at.map((p) => p.product)).size === at.length }));
 }
 
-/** What fitSlice reads and keeps up to date: W, its shape, W − M and M. */
+/** What fitSlice reads and keeps up to date: W, its shape, W − M and M; and its CGLS steps. */
 interface State {
   readonly target: Float64Array;
   readonly m: number;
   readonly n: number;
   readonly residual: Float64Array;
   readonly approx: Float64Array;
+  readonly cgSteps: number;
 }
 
 /** CGLS on a slice's values from where they are, lowering ‖residual‖; `residual` and `approx` follow them. */
@@ -110,7 +127,7 @@ function fitSlice(slice: Slice, products: readonly ProductValues[], state: State
   const v = slice.values;
   const { residual, approx } = state;
   if (slice.linear) {
-    cgls(image, gradient, residual, (alpha, p, q) => {
+    cgls(image, gradient, residual, state.cgSteps, (alpha, p, q) => {
       for (let e = 0; e < v.length; e++) v[e] += alpha * p[e];
       for (let c = 0; c < approx.length; c++) approx[c] += alpha * q[c];
     });
@@ -118,7 +135,7 @@ function fitSlice(slice: Slice, products: readonly ProductValues[], state: State
   }
   // The images are M's derivative at the values as they are: the step is found on a copy, v left in place meanwhile.
   const step = new Float64Array(v.length);
-  cgls(image, gradient, Float64Array.from(residual), (alpha, p) => {
+  cgls(image, gradient, Float64Array.from(residual), state.cgSteps, (alpha, p) => {
     for (let e = 0; e < v.length; e++) step[e] += alpha * p[e];
   });
   const start = Float64Array.from(v);
@@ -153,22 +170,22 @@ interface FactorSlot {
 }
 
 /**
- * CGLS for min ‖residual − J·x‖ over x from 0 (J by `image`, Jᵀ by `gradient`), at most CG_STEPS
+ * CGLS for min ‖residual − J·x‖ over x from 0 (J by `image`, Jᵀ by `gradient`), at most `steps`
  * steps: `take(alpha, p, J·p)` is told of each step x += alpha·p, and `residual` is lowered by it.
  */
-function cgls(image: (p: Float64Array) => Float64Array, gradient: (r: Float64Array) => Float64Array, residual: Float64Array, take: (alpha: number, p: Float64Array, q: Float64Array) => void): void {
+function cgls(image: (p: Float64Array) => Float64Array, gradient: (r: Float64Array) => Float64Array, residual: Float64Array, steps: number, take: (alpha: number, p: Float64Array, q: Float64Array) => void): void {
   let s = gradient(residual);
   let gamma = squaredNorm(s);
   const converged = CG_CONVERGED * gamma;
   const p = Float64Array.from(s);
-  for (let step = 0; step < CG_STEPS && gamma > converged; step++) {
+  for (let step = 0; step < steps && gamma > converged; step++) {
     const q = image(p);
     const q2 = squaredNorm(q);
     if (q2 === 0) return;
     const alpha = gamma / q2;
     take(alpha, p, q);
     for (let c = 0; c < residual.length; c++) residual[c] -= alpha * q[c];
-    if (step === CG_STEPS - 1) return;
+    if (step === steps - 1) return;
     s = gradient(residual);
     const next = squaredNorm(s);
     const beta = next / gamma;

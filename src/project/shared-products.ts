@@ -15,7 +15,7 @@ import { sliceKey, sumOfProducts, type Factor, type FactorChain, type ProductVal
 import type { FitOptions } from './fit.js';
 import { fitHierarchical } from './hierarchical.js';
 import { squaredDistance, squaredNorm } from './linalg/dense.js';
-import { ALTERNATION_REFINE_ROUNDS, defaultRefineRounds, refineProducts } from './refine.js';
+import { defaultRefineRounds, describeRefinement, paceOf, refineProducts } from './refine.js';
 
 export interface SharedFit {
   /** Each parameter slice once: a factor that has it, and its values. */
@@ -39,11 +39,12 @@ export function fitSharedProducts(products: readonly FactorChain[], target: Floa
   const relative = (e2: number) => Number(Math.sqrt(e2 / Math.max(squaredNorm(target), Number.MIN_VALUE)).toPrecision(3));
   const startError = relative(squaredDistance(approx, rest));
   const allFactors = weighted.flatMap((p) => p.factors);
-  const rounds = options.maxRounds ?? defaultRefineRounds(allFactors, n, options.refitEachRound ? ALTERNATION_REFINE_ROUNDS : undefined);
-  const used = rounds > 0 ? refineProducts(rest, m, n, withValues, approx, rounds) : 0;
+  const pace = paceOf(options.refitEachRound);
+  const rounds = options.maxRounds ?? defaultRefineRounds(allFactors, n, pace);
+  const used = rounds > 0 ? refineProducts(rest, m, n, withValues, approx, rounds, pace.cgSteps) : 0;
   for (let i = 0; i < approx.length; i++) approx[i] += fixed[i];
   const form = products.length === 1 ? 'a chain with a map tied to itself' : `${products.length} products with shared factors (a chain over its sum stages)`;
-  const method = `${form}: start led by product ${start.product + 1}'s hierarchical fit (relative error ${startError}) + ${used} refinement round${used === 1 ? '' : 's'}`;
+  const method = `${form}: start led by product ${start.product + 1}'s hierarchical fit (relative error ${startError}) + ${describeRefinement(used, pace)}`;
   return { slices: [...first].map(([key, factor]) => ({ factor, values: values.get(key)! })), approx, method };
 }
 
