@@ -91,10 +91,11 @@ describe('ks-sgmat-strided acc16: the schedule space', () => {
         // The measured bests (H100, session 20 call 2): n = 4096 the read-once default (every β, one row tile per
         // subgroup) with f16 sums at 32 row chunks, 0.1958 ms at B = 16384 (the default's 16 chunks are the batch-robust
         // seed: 32 leave too few workgroups at B = 4096); n = 16384 the default's 16 row chunks of 32-row tiles over
-        // 64 β as two 32-β subgroups per δ, 0.3504 (the default with acc16 alone 0.3777).
+        // 64 β as two 32-β subgroups per δ, 0.3504 (the default with acc16 alone 0.3777). Each with two β per write-out
+        // item since session 25, as the defaults (ks-sgmat-strided-ob.test.ts).
         const readOnce = { dtile: 16, cols: 64, sb: 32, mr: 1, chunks: 16, tk: 16, wres: true };
         const measured = name === 'n=4096' ? [readOnce, { ...readOnce, chunks: 32 }] : [{ dtile: 16, cols: 64, sb: 32, mr: 2, chunks: 16, tk: 16, wres: true }];
-        expect(strided, name).toEqual(measured.map((m) => ({ ...schedule(m), sw: true, acc16: true })));
+        expect(strided, name).toEqual(measured.map((m) => ({ ...schedule(m), sw: true, ob: 2, acc16: true })));
         for (const s of strided) expect(ksSgmatStrided.candidates(op, H200)).toContainEqual(s);
       } else expect(strided.map((s) => [s.mr, s.acc16, s.et, s.ow, s.pd]), name).toEqual([[4, true, 2, true, undefined], [4, true, 2, true, undefined]]); // d = 4: 8 and 32 row chunks
     }

@@ -12,7 +12,7 @@ import { ksSgmatStrided, type KsSgmatStridedSchedule } from '../../src/codegen/w
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { beforeLongRowsF16, H200, itMatchesFloat64, schedule, unfiltered } from './sgmat-strided-support.js';
+import { beforeLongRowsF16, H200, itMatchesFloat64, oneBetaPerItem, schedule, unfiltered } from './sgmat-strided-support.js';
 import { kernelError } from './support.js';
 
 type Knobs = Parameters<typeof schedule>[0];
@@ -38,7 +38,7 @@ describe('ks-sgmat-strided pd: the schedule space', () => {
         expect(s.rg === undefined && s.acc16 === undefined && (op.c / s.tk) % 2 === 0, JSON.stringify(s)).toBe(true);
       }
       // The d = 4 default takes pd 2 (in chunks of 32, session 16 call 2); elsewhere its pd twin is a candidate where its γ chunks pair up.
-      const { pd, ...plain } = ksSgmatStrided.defaultSchedule(op, H200);
+      const { pd, ...plain } = oneBetaPerItem(ksSgmatStrided.defaultSchedule(op, H200));
       expect(pd).toBe(plain.dtile === 4 ? 2 : undefined);
       if ((op.c / plain.tk) % 2 === 0) expect(all, JSON.stringify(plain)).toContainEqual({ ...plain, pd: 2 });
     }

@@ -15,7 +15,7 @@ import { stridedSgmatLayout } from '../../src/codegen/wgsl/fast/ks-sgmat-strided
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { acc16, beforeLongRowsF16, EMULATED, emulatedError, GOAL_SHAPES, H200, N4096, schedule, unfiltered } from './sgmat-strided-support.js';
+import { acc16, beforeLongRowsF16, EMULATED, emulatedError, GOAL_SHAPES, H200, N4096, oneBetaPerItem, schedule, unfiltered } from './sgmat-strided-support.js';
 import { kernelError, TOL_F16 } from './support.js';
 
 const swizzled = (s: KsSgmatStridedSchedule): KsSgmatStridedSchedule => ({ ...s, sw: true });
@@ -66,7 +66,7 @@ describe('ks-sgmat-strided sw: the schedule space', () => {
     for (const s of longest) expect(s.mr === 1 && s.db === undefined && keys.has(scheduleKey({ ...s, chunks: 16 })), JSON.stringify(s)).toBe(true);
     // n = 4096's default (every β, 16-row warp tiles, 16 chunks again since session 20: 32 left 32 workgroups at B = 4096):
     // 256 rows, 256 workgroups at B = 16384.
-    const def = ksSgmatStrided.defaultSchedule(op1, H200);
+    const def = oneBetaPerItem(ksSgmatStrided.defaultSchedule(op1, H200));
     expect(all).toContainEqual(def);
     expect(ksSgmatStrided.emit(op1, def, contextFor(N4096, 'k', 1, 'f16')).dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 256, workgroupsPerRowTile: 4 });
   });

@@ -59,8 +59,14 @@ export function knobSpace(knob: string): { name: string; op: KsOp; all: KsSgmatS
 }
 
 /**
- * The candidates less the overlapped write-out twins (`ow`), which come after every other but the ob forms
- * (ks-sgmat-strided-ow.test.ts), and less those (`ob`: several β per write-out item, last; ks-sgmat-strided-ob.test.ts).
+ * `s` with one β per write-out item: the defaults of 16 δ take two since session 25 (`ob`, ks-sgmat-strided-ob.test.ts),
+ * whose twins of other knobs the space offers without it.
+ */
+export const oneBetaPerItem = ({ ob: _, ...s }: KsSgmatStridedSchedule): KsSgmatStridedSchedule => s;
+
+/**
+ * The candidates less the overlapped write-out twins (`ow`, d ≤ 4), which come after every other but the ob forms
+ * (ks-sgmat-strided-ow.test.ts), and less those (`ob`: two β per write-out item, last; ks-sgmat-strided-ob.test.ts).
  */
 export function beforeOverlapped(all: readonly KsSgmatStridedSchedule[]): KsSgmatStridedSchedule[] {
   return all.filter((s) => s.ow === undefined && s.ob === undefined);

@@ -116,9 +116,9 @@ describe('ks-sgmat-strided applicability and schedule space', () => {
     // 16 row chunks since session 18 (H100: n = 4096 0.2355 vs 0.2426 ms, call 3, 0.2357 vs 0.2427 call 4; n = 16384 0.3958 vs 0.4125 call 4).
     // n = 4096 (b = 64): every β as two 32-β subgroups per δ with one row tile each since session 19 (H100 call 2: 0.2157 vs 0.2361).
     // 32 row chunks won at B = 16384 (s19 call 3: 0.2064 vs 0.2154) but left 32 workgroups at B = 4096 (s20: 0.1805 vs 0.1027): 16 stay.
-    expect(ksSgmatStrided.defaultSchedule(op1, H200)).toEqual({ ...schedule({ dtile: 16, cols: 64, sb: 32, mr: 1, chunks: 16, tk: 16, wres: true }), sw: true });
+    expect(ksSgmatStrided.defaultSchedule(op1, H200)).toEqual({ ...schedule({ dtile: 16, cols: 64, sb: 32, mr: 1, chunks: 16, tk: 16, wres: true }), sw: true, ob: 2 }); // ob 2: s25 H100
     expect(ksSgmatStrided.emit(op1, ksSgmatStrided.defaultSchedule(op1, H200), contextFor(monarch, 'k', 1, 'f16')).workgroupSize[0]).toBe(1024);
-    expect(ksSgmatStrided.defaultSchedule(monarchCase(16384, 16384, 128).ops[1], H200)).toEqual({ ...schedule({ dtile: 16, cols: 32, sb: 32, mr: 2, chunks: 16, tk: 16, wres: true }), sw: true }); // s14 H200, 16 chunks s18 H100
+    expect(ksSgmatStrided.defaultSchedule(monarchCase(16384, 16384, 128).ops[1], H200)).toEqual({ ...schedule({ dtile: 16, cols: 32, sb: 32, mr: 2, chunks: 16, tk: 16, wres: true }), sw: true, ob: 2 }); // s14 H200, 16 chunks s18 H100, ob 2 by n = 4096's s25
     // In γ chunks of 32 loaded two ahead since session 16 call 2 (pd 2; tk 64 + pd 2 lost).
     const longRows = { ...schedule({ dtile: 4, cols: 64, sb: 16, mr: 2, chunks: 16, tk: 32, wres: true }), sw: true, pd: 2 };
     expect(ksSgmatStrided.defaultSchedule(rect.ops[1], H200)).toEqual(longRows);

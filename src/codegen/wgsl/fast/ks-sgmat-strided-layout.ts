@@ -225,7 +225,8 @@ function overlappedWriteOut(s: KsSgmatStridedSchedule): boolean {
  * invocations read one tile row of one β group: ob 2 at n = 4096 (4 δ runs × 8 β pairs); with
  * ob 4 there they span two β groups, and at d = 4 (one δ run, β groups of 16) ob 2 and 4 span four
  * where the twin without ob spans two: two words per bank, two wavefronts per read (the bank test
- * counts them). Absent = 1.
+ * counts them). Absent = 1. Those lost on the H100 (session 25): the space offers ob 2 with 16 δ or more only
+ * (PAIRED_ITEMS_MIN_DTILE in ks-sgmat-strided.ts).
  */
 function outputBetas(s: KsSgmatStridedSchedule): number {
   return typeof s.ob === 'number' ? s.ob : 1;

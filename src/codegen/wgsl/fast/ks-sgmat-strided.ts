@@ -159,19 +159,16 @@ function enumerate(
  * with `db`, the source in two buffers (one barrier per γ chunk), where both fit. Last (d > 1, where
  * the target offers f16 results), session 6's form with acc16 at 16 row chunks with sw and, with
  * 16-row warp tiles, 32, each with its fewest-rounds twin (the tuner's f16-sum seeds among them).
- * After everything, the 16- and 32-row-chunk forms (sw, pd 2 and acc16 ones: the defaults and the
- * f16-sum seeds among them) with `ow`, their last epilogue round written out during the next row
- * chunk (overlappedWriteOut in ks-sgmat-strided-layout.ts). H100, session 22 call 1 (bench/results/s22/call-1, plan
- * bench/plan-s22b.json), B = 16384, each against its twin without ow: 1024 -> 4096's 64-row f16-sum form (mr 4, acc16, et 2)
- * 0.2830 vs 0.3333 ms (the f32-sum default 0.3397, with ow 0.3327): at 8 and 32 row chunks the d = 4 seeds (overlappedD4Twins); 4096 -> 1024's default
- * 0.1005 vs 0.1016; n = 4096 (one row tile per subgroup, 2 tiles) lost or tied: the default 0.2214 vs 0.2150, the f16-sum
- * seeds 0.2080 vs 0.2061 (16 row chunks) and 0.1984 vs 0.1959 (32), one round (et 2) 0.2097 vs 0.1896; n = 16384 0.3991 vs
- * 0.3951 (default), 0.3599 vs 0.3528 (f16-sum seed). A reading, not measured: where the epilogue is short (n = 4096's 16-row
- * tiles) the deferred writes cost the next chunk more than they overlap; with 64-row tiles (d = 4) there is more to overlap.
- * Last of all, the long-row forms (the defaults and the f16-sum seeds among them: 16 and 32 row chunks, with pd 2 or not),
- * their ow twins and the d = 4 seeds' neighbours with 2 or 4 β per write-out item (`ob`, outputBetas in
- * ks-sgmat-strided-layout.ts: the output stage's per-store place, row, bounds test and δ shared by ob stores). Not yet
- * timed (session 23's plan, bench/plan-s23a.json).
+ * After everything, where d ≤ 4 (OVERLAP_MAX_D: it lost or tied at 16 δ), the 16- and 32-row-chunk forms (sw, pd 2 and
+ * acc16 ones: the defaults among them) with `ow`, their last epilogue round written out during the next row chunk
+ * (overlappedWriteOut in ks-sgmat-strided-layout.ts), then, at d = 4, the neighbours of the 64-row f16-sum ow form that
+ * have no twin without ow: at 8 and 32 row chunks (the d = 4 seeds, overlappedD4Twins) and loading two γ chunks ahead
+ * (pd 2). A reading, not measured: where the epilogue is short (n = 4096's 16-row tiles) the deferred writes cost the
+ * next chunk more than they overlap; with 64-row tiles (d = 4) there is more to overlap.
+ * Last of all, where a workgroup takes 16 δ or more (PAIRED_ITEMS_MIN_DTILE), the long-row forms (16 and 32 row chunks,
+ * with pd 2 or not, acc16 or not) with 2 β per write-out item (`ob` 2, outputBetas in ks-sgmat-strided-layout.ts: the
+ * output stage's per-store place, row, bounds test and δ shared by two stores); the defaults of 16 δ are such a form
+ * (pairedItemsTwin), and so the f16-sum seeds built from them.
  *
  * Tried and removed (session 14, H200, B = 16384, bench/results/s14/call-1, plan bench/results/
  * s14/call-1/plan.json; code: commit 6247072): `mt`, the source moved by matrix copies (one
@@ -270,17 +267,39 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   const f16Longer = swizzled(op, f16Measured.filter((s) => s.chunks === 8).map((s) => ({ ...s, chunks: 16 })), limits);
   const f16Longest = f16Longer.filter((s) => s.mr === 1).map((s) => ({ ...s, chunks: 32 }));
   const longRowsF16 = [...f16Longer, ...f16Longest].flatMap((s) => [s, ...fewestRounds(op, s, limits)]);
-  // Last: the long-row forms (the defaults and the f16-sum seeds among them) with the last epilogue
-  // round written out during the next row chunk (ow).
-  const overlapped = [...longerRows, ...longestRows, ...deeperPrefetch.filter((s) => s.chunks >= 16), ...longRowsF16].map((s): KsSgmatStridedSchedule => ({ ...s, ow: true })).filter((s) => valid(op, tiling(op, s), limits));
+  // Last (d ≤ 4): the long-row forms (the defaults and the f16-sum seeds among them) with the last epilogue round written
+  // out during the next row chunk (ow), which won at d = 4 and lost or tied at n = 4096 and n = 16384 (16 δ; OVERLAP_MAX_D).
+  const longRowForms = [...longerRows, ...longestRows, ...deeperPrefetch.filter((s) => s.chunks >= 16), ...longRowsF16];
+  const overlapped = op.d <= OVERLAP_MAX_D ? longRowForms.map((s): KsSgmatStridedSchedule => ({ ...s, ow: true })).filter((s) => valid(op, tiling(op, s), limits)) : [];
   // d = 4: the 64-row f16-sum overlapped forms at 8 and 32 row chunks (the d = 4 seeds among them, overlappedD4Twins) and
   // loading two γ chunks ahead (pd 2): the seed's neighbours (session 22), with no twin without ow.
   const d4Neighbours = op.d === 4 ? overlapped.filter((s) => s.mr === 4 && s.acc16 === true).flatMap((s): KsSgmatStridedSchedule[] => [{ ...s, chunks: 8 }, { ...s, chunks: 32 }, { ...s, pd: 2 }]).filter((s) => valid(op, tiling(op, s), limits)) : [];
-  // After everything: the long-row forms (the defaults and the f16-sum seeds among them), their ow twins and the d = 4 seeds'
-  // neighbours with 2 or 4 β per write-out item (ob: the output stage's per-store work shared by ob stores).
-  const widerItems = [...longerRows, ...longestRows, ...deeperPrefetch.filter((s) => s.chunks >= 16), ...longRowsF16, ...overlapped, ...d4Neighbours].flatMap((s) => [2, 4].map((ob): KsSgmatStridedSchedule => ({ ...s, ob }))).filter((s) => valid(op, tiling(op, s), limits));
+  // After everything: the long-row forms of 16 δ or more per workgroup (the defaults and the f16-sum seeds among them) with
+  // 2 β per write-out item (ob: the output stage's per-store work shared by two stores; PAIRED_ITEMS_MIN_DTILE).
+  const widerItems = longRowForms.filter((s) => s.dtile >= PAIRED_ITEMS_MIN_DTILE).map((s): KsSgmatStridedSchedule => ({ ...s, ob: 2 })).filter((s) => valid(op, tiling(op, s), limits));
   return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...longestRows, ...deeperPrefetch, ...twoBuffers, ...longRowsF16, ...overlapped, ...d4Neighbours, ...widerItems];
 }
+
+/**
+ * `ow` (overlapped write-out) is offered where d ≤ 4 only. H100, B = 16384, each against its twin without ow: at d = 4
+ * it won (session 22 call 1: 1024 -> 4096's 64-row f16-sum form 0.2830 vs 0.3333 ms, the f32-sum default 0.3327 vs
+ * 0.3397, 4096 -> 1024's default 0.1005 vs 0.1016; session 25 call 1, bench/results/s25/call-1: the d = 4 seeds, all ow,
+ * 0.2807 and 0.0927 the bests there); at n = 4096 and n = 16384 (16 δ per workgroup) it lost or tied in session 22 call 1
+ * (the defaults 0.2214 vs 0.2150 and 0.3991 vs 0.3951, the f16-sum seeds 0.2080 vs 0.2061, 0.1984 vs 0.1959 and 0.3599 vs
+ * 0.3528; one round 0.2097 vs 0.1896), so those twins only lengthened the search (4% of its candidates).
+ */
+const OVERLAP_MAX_D = 4;
+
+/**
+ * `ob` 2 (two β per write-out item) is offered where a workgroup takes 16 δ or more: a warp's 32 items are then 4 δ runs
+ * (or more) × 8 β pairs of one β group, one wavefront per slot read (the bank comment of outputBetas). H100, session 25
+ * call 1 (bench/results/s25/call-1, B = 16384), n = 4096's strided factor (16 δ): the f16-sum forms (et 2) with ob 2
+ * 0.1741 vs 0.1894 ms at 32 row chunks and 0.1845 vs 0.2004 at 16, the f32-sum default 0.2062 vs 0.2156; ob 4 (two
+ * wavefronts) 0.1870, 0.1964 and 0.2196. At d = 4 (4 δ: one run, two wavefronts) ob lost: 1024 -> 4096 0.2981-0.2993 vs
+ * 0.2807-0.2845 (ob 4 0.3378-0.3414), 4096 -> 1024 0.0949 vs 0.0927 (ob 4 0.1053), with pd 2 0.1025 vs 0.1019 (ob 4
+ * 0.1118). So ob 4 is not offered, and the defaults of 16 δ take ob 2 (pairedItemsTwin).
+ */
+const PAIRED_ITEMS_MIN_DTILE = 16;
 
 /**
  * `forms` less those reading W in place (`wres` false, no `wstage`) at a δ per workgroup where a
@@ -322,7 +341,7 @@ function fewestRounds(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits)
  * move is a heuristic for every op with d ≥ 16 and β in 32s: it was timed only on K(1, 64, 64, 64)
  * and K(1, 128, 128, 128) (review s18, 7). Since session 19, where 16 δ × every β fit as 32-β
  * subgroups (b = 64: n = 4096), a workgroup takes every β with one row tile per subgroup
- * (readOnceTwin).
+ * (readOnceTwin). Since session 25, with 16 δ or more, two β per write-out item (pairedItemsTwin).
  * When d = 1 (untuned builds take ks-sgmat there; this is the tuner's seed): the same
  * per-subgroup work (32 rows × 32 β, W resident where it fits, else staged) with 8 subgroups
  * over 64 β and 4 row groups, 4 row chunks, γ chunks of 64 (whole rows of Monarch n = 4096's
@@ -330,7 +349,17 @@ function fewestRounds(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits)
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
   const s = measuredShape(op, limits);
-  return op.d > 1 ? readOnceTwin(op, s, limits) : s;
+  return op.d > 1 ? pairedItemsTwin(op, readOnceTwin(op, s, limits), limits) : s;
+}
+
+/**
+ * With 16 δ or more per workgroup, `s` with two β per write-out item (ob 2) where that twin is a candidate (the long-row
+ * forms: PAIRED_ITEMS_MIN_DTILE): n = 4096's default 0.2062 ms with it vs 0.2156 (H100, session 25 call 1). n = 16384's
+ * default (16 δ × 32 β, 32-row tiles) takes it by the same bank reading, not timed with it.
+ */
+function pairedItemsTwin(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): KsSgmatStridedSchedule {
+  const twin: KsSgmatStridedSchedule = { ...s, ob: 2 };
+  return s.dtile >= PAIRED_ITEMS_MIN_DTILE && isAmong(twin, candidates(op, limits)) ? twin : s;
 }
 
 /**

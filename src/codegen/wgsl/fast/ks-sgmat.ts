@@ -168,20 +168,11 @@
  *    the f32-sum default (0.2207) 0.1618 without staging, 0.1725 without MMAs, 0.1971 without its epilogue. The f16-sum
  *    first factor waits on its staged operands' global loads, not on the tensor cores or its workgroup stores.
  *
- * Session 23 (no GPU yet; bench/plan-s23b.json for the next call):
- *  - `xg` (1 or 2; d = 1, written-out steps, several subgroups, single-buffered): in a workgroup of
- *    whole row tiles (a uniform test) the left matrices come straight from x (row-major, row stride
- *    the input row length) and only W is staged; the last partial row tile takes the staged path
- *    (xs is still declared for it). xg 1 loads them in the step that multiplies them, xg 2 a chunk
- *    ahead into matrix variables (the first chunk's before the loop, the next after this chunk's
- *    MMAs: their latency under the trailing barrier, W's staging and the next barrier; 4 registers
- *    per matrix, 32 for 4096 -> 1024's seed). Why: session 21's probes put the f16-sum seed's cost in
- *    its staged operands' global loads (0.1703 ms, 0.1417 without them, 0.1441 without them and
- *    their stores), and x is two thirds of what it stages (256 rows vs 128 β per chunk); s9's
- *    roofline ran MMAs with left tiles from storage at 646-649 TFLOP/s (loads hidden), from padded
- *    workgroup memory at 628-633. Not `mc` (s12: matrices copied from storage into workgroup memory,
- *    1.4-1.9x slower) nor `gload` (s10: one subgroup, nothing staged, 2x slower): here nothing of x
- *    goes through workgroup memory and W's staging stays shared. Candidates after all others.
+ * Tried and removed (session 25, H100, B = 16384, bench/results/s25/call-1, plan.json there; code: commit 49c4188): `xg`
+ * (d = 1, written-out steps, several subgroups), the left matrices of a workgroup of whole row tiles loaded straight from x
+ * (in the step that multiplies them, or a chunk ahead into matrix variables), only W staged, after those probes. At
+ * 4096 -> 1024's first factor every xg form (xg 1 and 2, 12 of them) took 0.386-0.767 ms against 0.170 for the f16-sum
+ * seed and 0.216 for the f32-sum default without it: 2.3x or more.
  *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
@@ -244,8 +235,6 @@ export interface KsSgmatSchedule extends Schedule {
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
   // Session 13 (absent = off): `ku`, each staged chunk's 16-deep steps written out (file comment).
-  // Session 23 (absent = off): `xg` (1 or 2, d = 1, with ku, not db), the left matrices loaded
-  // straight from x in workgroups of whole row tiles, only W staged (file comment, X_FROM_STORAGE).
 }
 
 interface SgTiling {
@@ -406,8 +395,7 @@ const SIZES_F16 = [...SIZES, 128];
  * grouped and dbu ones with `band`, then (session 12) the 32/64 tilings on 8 subgroups (sg 2 ×
  * sgc 4, sg 4 × sgc 2), plain and db + dbu, then (session 13) with `ku` the one-subgroup plain and
  * stage tilings of tk 32 or 64 and every grouped, dbu and 8-subgroup one, then those again with
- * `pad` 8 where they fit, then (session 23, d = 1) the single-buffered written-out ones of several
- * subgroups with `xg` 1 and 2. The new knobs come last; the default of wide d = 1 ops takes some of
+ * `pad` 8 where they fit. The new knobs come last; the default of wide d = 1 ops takes some of
  * them (`sharedDefault`, timed on the H100).
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
@@ -432,12 +420,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // has two steps or more; not db's runtime halves), then the same with rows padded by 8 halves.
   const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
-  // Session 23: the single-buffered written-out ones of several subgroups (W's staging shared; one
-  // subgroup with nothing staged is gload, which lost 2x on the H100 in s10) with their left
-  // matrices from x (d = 1).
-  const severalSubgroups = (s: KsSgmatSchedule) => Number(s.sg ?? 1) * Number(s.sgc ?? 1) > 1;
-  const fromX = op.d === 1 ? [...written, ...writtenPadded].filter((s) => s.db === undefined && severalSubgroups(s)).flatMap((s) => X_FROM_STORAGE.map((xg): KsSgmatSchedule => ({ ...s, xg }))) : [];
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...fromX];
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded];
 }
 
 /** Subgroup tiles of 32 or 64 rows and β. */
@@ -448,12 +431,6 @@ const tile32or64 = (s: KsSgmatSchedule): boolean => (s.rows === 32 || s.rows ===
  * tiles), plain and db + dbu where the chunks are even, after session 11's candidates.
  */
 const EIGHT_SUBGROUPS: readonly (readonly [number, number])[] = [[2, 4], [4, 2]];
-
-/**
- * `xg`'s values (session 23): the left matrices of a workgroup of whole row tiles loaded straight
- * from x, 1 in the step that multiplies them, 2 a chunk ahead into matrix variables (file comment).
- */
-const X_FROM_STORAGE: readonly number[] = [1, 2];
 
 /** `base` on each subgroup grid [sg, sgc] (1: the knob absent) that fits. */
 function gridded(grids: readonly (readonly [number, number])[], base: readonly KsSgmatSchedule[], fits: (s: KsSgmatSchedule) => boolean): KsSgmatSchedule[] {
@@ -595,11 +572,8 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   // A bench-only probe leaves one stage out of every dispatch (sgmat-probe.ts); gload stages nothing to probe.
   const probe = probeOf(schedule);
   invariant(probe === undefined || !gload, 'ks-sgmat: probes are for the staged kernels (not gload)');
-  const xg = typeof schedule.xg === 'number' ? schedule.xg : 0;
-  invariant(xg === 0 || (X_FROM_STORAGE.includes(xg) && d === 1 && schedule.ku === true && !db && !gload && probe === undefined), 'ks-sgmat: xg is 1 or 2, with d = 1 and ku, not with db, gload or a probe');
   const views = {
-    // gload and xg read x as matrices: a scalar f16 view (the builtins take arrays of scalars).
-    src: !gload && xg === 0 && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
+    src: !gload && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
     params: !gload && wOff % 4 === 0 && c % 4 === 0,
     dst: !direct && identityOut && outSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : TB % 4 === 0),
   };
@@ -680,25 +654,13 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   // constant), plus the chunk's half (db) and the subgroup's rows or β (`sub`).
   const operandAt = (size: number, sub: U32Expr | undefined, at: number, kk: number | undefined): U32Expr =>
     kk !== undefined ? sum(half(size), sub, u(at + kk)) : multi || db ? sum(half(size), sub, u(at), 'kk') : `${u(at)} + kk`;
-  // xg (d = 1): left matrix i at γ k0 + kk straight from x (row-major, row stride inSize): the
-  // subgroup's row tile i, block α's columns (k0: the loop's chunk, or 0 before the loop).
-  const xLoad = (i: number, kk: number, k0: U32Expr) => `subgroupMatrixLoad<${left}, row_major>(&${n.src}, ${sum(mul(sum('row0', subOf(rowSub, R), u(i * TILE)), inSize), mul('alpha', c), k0, u(kk))}, ${u(inSize)})`;
-  // xg 2: the matrix variable holding left matrix i of the chunk's step at kk, loaded a chunk ahead.
-  const held = (i: number, kk: number) => `xl${kk / TILE}_${i}`;
-  // One 16-deep step of the chunk: every δ's left and right matrices, then their MMAs. The left
-  // ones come from xs (staged), from x (`x`: xg 1) or from the variables loaded a chunk ahead (`held`: xg 2).
-  const step = (kk: number | undefined, leftFrom: 'xs' | 'x' | 'held' = 'xs'): string[] =>
+  // One 16-deep step of the chunk: every δ's left and right matrices, then their MMAs.
+  const step = (kk: number | undefined): string[] =>
     Array.from({ length: TD }, (_, dd) => [
-      ...(leftFrom === 'held'
-        ? []
-        : Array.from({ length: MR }, (_, i) =>
-            leftFrom === 'x' && kk !== undefined
-              ? `  let l${dd}_${i} = ${xLoad(i, kk, 'k0')};`
-              : `  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${operandAt(XS, subOf(rowSub, R * SP), (dd * WR + i * TILE) * SP, kk)}, ${u(SP)});`,
-          )),
+      ...Array.from({ length: MR }, (_, i) => `  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${operandAt(XS, subOf(rowSub, R * SP), (dd * WR + i * TILE) * SP, kk)}, ${u(SP)});`),
       // W block (k, β) sits at ws[dd][β][k]: column-major with stride tk.
       ...Array.from({ length: NB }, (_, j) => `  let r${dd}_${j} = subgroupMatrixLoad<${right}, col_major>(&${ws}, ${operandAt(WS, subOf(colSub, TB * SP), (dd * WC + j * TILE) * SP, kk)}, ${u(SP)});`),
-      ...Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `  ${acc(dd, i, j)} = subgroupMatrixMultiplyAccumulate(${leftFrom === 'held' && kk !== undefined ? held(i, kk) : `l${dd}_${i}`}, r${dd}_${j}, ${acc(dd, i, j)});`)).flat(),
+      ...Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `  ${acc(dd, i, j)} = subgroupMatrixMultiplyAccumulate(l${dd}_${i}, r${dd}_${j}, ${acc(dd, i, j)});`)).flat(),
     ]).flat();
   // `ku`: each step written out in a block of its own (constant offsets: Dawn's driver does not
   // unroll the WGSL loop), else a loop over the chunk's steps.
@@ -855,19 +817,6 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   gloadLoop.push('}');
   const stagingCopies = staging('pf', T, [srcCopy, wCopy]);
   const reduction = db ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true) : stagedLoop(stagingCopies, c, SK, true, compute);
-  // xg: in a workgroup of whole row tiles (a uniform test) only W is staged; each written-out step
-  // loads its left matrices from x (xg 1), or multiplies those loaded a chunk ahead, the next
-  // chunk's loaded after this one's MMAs (xg 2: their latency under the barriers and W's staging).
-  // The last partial row tile takes the staged reduction (a matrix load crossing x's end would
-  // read from offset 0: Dawn's robustness).
-  const stepsOf = (leftFrom: 'x' | 'held') => Array.from({ length: SK / TILE }, (_, ks) => ['{', ...step(ks * TILE, leftFrom), '}']).flat();
-  const heldLoads = (k0: U32Expr, ahead: number, declare: boolean) =>
-    Array.from({ length: SK / TILE }, (_, ks) => Array.from({ length: MR }, (_, i) => `${declare ? 'var ' : ''}${held(i, ks * TILE)} = ${xLoad(i, ahead + ks * TILE, k0)};`)).flat();
-  const xgReduction =
-    xg === 2
-      ? [...heldLoads(u(0), 0, true), ...stagedLoop(staging('pf', T, [wCopy]), c, SK, true, [...stepsOf('held'), `if (k0 + ${u(SK)} < ${u(c)}) {`, ...indent(heldLoads('k0', SK, false)), '}'])]
-      : stagedLoop(staging('pf', T, [wCopy]), c, SK, true, stepsOf('x'));
-  const xgPath = [`if (${inside}) {`, ...indent(xgReduction), '} else {', ...indent(reduction), '}'];
   const stagedPath = [...reduction, ...(direct ? lastRowTile : t.oneRound ? stagedOnce : epilogue)];
   const mainPath = gload
     ? [
@@ -879,7 +828,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
         ...indent(stagedPath),
         '}',
       ]
-    : [...accInit, ...(xg === 0 ? reduction : xgPath), ...unlessProbed(probe, 'out', t.oneRound ? oneRound : epilogue)];
+    : [...accInit, ...reduction, ...unlessProbed(probe, 'out', t.oneRound ? oneRound : epilogue)];
 
   const inner = [
     ...Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(dd, i, j)} = ${result}();`))).flat(2),
@@ -925,7 +874,6 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
     ...(s.ku === undefined ? {} : { ku: flag(s, 'ku') }),
-    ...(s.xg === undefined ? {} : { xg: knob(s, 'xg') }),
     ...decodeProbe(s),
   }),
   emit,
