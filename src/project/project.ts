@@ -37,6 +37,13 @@ export interface ProjectOptions {
    * it cannot hold (beyond ±65504 in f16) is a ProjectionError. Default: none (float64).
    */
   readonly storage?: StorageDtype | undefined;
+  /**
+   * The precision W's values were rounded to before they became these numbers (f16 or bf16 data read into a
+   * Float32Array is still f16's or bf16's rounding): a heuristic that comes within that precision's tolerance of W
+   * has reached it (`heuristic` false), as no M can come closer to what W was. Default: 'f32' for a Float32Array,
+   * else 'f64'. `monc project` passes its data file's dtype.
+   */
+  readonly precision?: SourcePrecision | undefined;
 }
 
 export interface ProjectionResult {
@@ -52,9 +59,8 @@ export interface ProjectionResult {
   readonly optimal: boolean;
   /**
    * True when a heuristic found M (a sum of weighted terms, a chain other than one butterfly or
-   * monarch without a free part solved to W) and it did not reach W (to 1e-9 relative; a
-   * Float32Array W to float32's tolerance, its own rounding being that far from any M; through
-   * projectFrom, a W to its source precision's): its error
+   * monarch without a free part solved to W) and it did not reach W (to the tolerance of W's
+   * `precision`: 1e-9 relative for f64, 1e-5 for f32, its own rounding being that far from any M): its error
    * may be above the smallest the structure reaches, even when W is in the structure. `monc
    * project` warns (W0801).
    */
@@ -114,7 +120,7 @@ export function checkDenseValues(model: ProjectedModel, w: ArrayLike<number>): v
 }
 
 /** ProjectOptions' names, which a call checks its options against. */
-const PROJECT_OPTIONS = ['seed', 'maxRounds', 'powerIterations', 'storage'] as const;
+const PROJECT_OPTIONS = ['seed', 'maxRounds', 'powerIterations', 'storage', 'precision'] as const;
 
 /**
  * From JavaScript: `options` is an object whose names are ProjectOptions' (a misspelt one, `sead`
@@ -126,8 +132,8 @@ export function checkProjectOptions(fn: string, options: unknown): asserts optio
 }
 
 /**
- * The precision W's values were held in before they reached project: a data file's dtype (`<f2` is f16). Integers and
- * booleans count as f64, which holds them exactly.
+ * The precision W's values were held in before they reached project (ProjectOptions.precision): a data file's dtype
+ * (`<f2` is f16). Integers and booleans count as f64, which holds them exactly.
  */
 export type SourcePrecision = 'f64' | 'f32' | 'f16' | 'bf16';
 
@@ -139,20 +145,13 @@ export type SourcePrecision = 'f64' | 'f32' | 'f16' | 'bf16';
 const REACHED_TOLERANCE: Readonly<Record<SourcePrecision, number>> = { f64: Math.sqrt(EXACT), f32: PRECISION_TOLERANCE.f32, f16: PRECISION_TOLERANCE.f16, bf16: 1e-2 };
 
 export function project(model: ProjectedModel, w: ArrayLike<number>, options: ProjectOptions = {}): ProjectionResult {
-  return projectFrom(model, w, options, w instanceof Float32Array ? 'f32' : 'f64');
-}
-
-/**
- * `project` of a W whose values were rounded to `source` before they became these numbers (`monc project` passes its
- * data file's dtype: f16 data read into a Float32Array is still f16's rounding): whether a heuristic reached W is
- * judged at that precision's tolerance. Not in monc/project's exports: its options stay those docs/projection.md lists.
- */
-export function projectFrom(model: ProjectedModel, w: ArrayLike<number>, options: ProjectOptions, source: SourcePrecision): ProjectionResult {
   const [out, inp] = denseShape(model);
-  // From JavaScript anything may come: an array of numbers, and a storage monc has.
+  // From JavaScript anything may come: an array of numbers, and a storage and precision monc has.
   if (typeof w !== 'object' || w === null || typeof w.length !== 'number') throw new MoncError('user', `project() takes W as an array of numbers (out × in, row-major), not ${describeValue(w)}`);
   checkProjectOptions('project()', options);
   if (options.storage !== undefined && options.storage !== 'f32' && options.storage !== 'f16') throw new ProjectionError(`option storage must be 'f32' or 'f16', got ${describeValue(options.storage)}`);
+  if (options.precision !== undefined && !Object.hasOwn(REACHED_TOLERANCE, options.precision)) throw new ProjectionError(`option precision must be 'f64', 'f32', 'f16' or 'bf16', got ${describeValue(options.precision)}`);
+  const source = options.precision ?? (w instanceof Float32Array ? 'f32' : 'f64');
   if (w.length !== out * inp) {
     throw new ProjectionError(`dense matrix has ${w.length} values but '${model.body.path}' expects shape (${out}, ${inp}) = (out, in), ${out * inp} values`);
   }

@@ -38,10 +38,10 @@ describe('arguments of the wrong kind', () => {
     ['project(model, BigInt64Array)', () => project(modelOf(map), new BigInt64Array(256) as never), 'project() takes W as an array of numbers (out × in, row-major): converting it threw TypeError: Cannot convert a BigInt value to a number'],
     // REV s23 3: an element's own RangeError passed out raw, taken for the host's.
     ['project(model, [{ valueOf: RangeError }])', () => project(modelOf(map), Array.from({ length: 256 }, () => ({ valueOf: () => { throw new RangeError('no value'); } })) as never), 'project() takes W as an array of numbers (out × in, row-major): converting it threw RangeError: no value'],
-    ['project(model, W, 5)', () => project(modelOf(map), new Float64Array(256), 5 as never), 'project() takes its options as an object { seed, maxRounds, powerIterations, storage }, not 5'],
+    ['project(model, W, 5)', () => project(modelOf(map), new Float64Array(256), 5 as never), 'project() takes its options as an object { seed, maxRounds, powerIterations, storage, precision }, not 5'],
     // QA2 s13 R22: misspelt names ran with the defaults.
-    ['project(model, W, { sead: 1 })', () => project(modelOf(map), new Float64Array(256), { sead: 1 } as never), "project() has no option 'sead' (its options are seed, maxRounds, powerIterations, storage)"],
-    ['project(model, W, { maxround: 0 })', () => project(modelOf(map), new Float64Array(256), { maxround: 0 } as never), "project() has no option 'maxround' (its options are seed, maxRounds, powerIterations, storage)"],
+    ['project(model, W, { sead: 1 })', () => project(modelOf(map), new Float64Array(256), { sead: 1 } as never), "project() has no option 'sead' (its options are seed, maxRounds, powerIterations, storage, precision)"],
+    ['project(model, W, { maxround: 0 })', () => project(modelOf(map), new Float64Array(256), { maxround: 0 } as never), "project() has no option 'maxround' (its options are seed, maxRounds, powerIterations, storage, precision)"],
     ['structureCost(null)', () => structureCost(null as never), "structureCost() takes a checked map's structure (checkSource(…).module.maps[i].structure), not null"],
     ['structureCost(map)', () => structureCost(map as never), expect.stringMatching(/^structureCost\(\) takes a checked map's structure .*, not \{.* \(a checked map: pass its \.structure\)$/)],
     ['paramsOf(map)', () => paramsOf(map as never), expect.stringMatching(/^paramsOf\(\) takes a checked map's structure .*\(a checked map: pass its \.structure\)$/)],
@@ -78,5 +78,14 @@ describe('arguments of the wrong kind', () => {
     expect(e).toBeInstanceOf(ProjectionError);
     expect((e as Error).message).toBe(`option storage must be 'f32' or 'f16', got "f64"`);
     expect(project(modelOf(map), new Float64Array(256), { storage: 'f16' }).relativeError).toBe(0);
+  });
+
+  it("project's precision option other than 'f64', 'f32', 'f16' or 'bf16' is a ProjectionError", () => {
+    for (const [bad, shown] of [['f8', '"f8"'], ['toString', '"toString"'], [16, '16']] as const) {
+      const e = thrown(() => project(modelOf(map), new Float64Array(256), { precision: bad as never }));
+      expect(e).toBeInstanceOf(ProjectionError);
+      expect((e as Error).message).toBe(`option precision must be 'f64', 'f32', 'f16' or 'bf16', got ${shown}`);
+    }
+    expect(project(modelOf(map), new Float64Array(256), { precision: 'bf16' }).relativeError).toBe(0);
   });
 });

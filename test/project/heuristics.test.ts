@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Structure } from '../../src/dsl/structure.js';
 import {
-  bias, butterfly, chain, denseOf, flatButterfly, gaussianMatrix, lowrank, monarch, monarchOrder, project, projectFrom, randomParams, ref, relativeDistance, sparse, sum,
+  bias, butterfly, chain, denseOf, flatButterfly, gaussianMatrix, lowrank, monarch, monarchOrder, project, randomParams, ref, relativeDistance, sparse, sum,
 } from './structures.js';
 import { roundToStorage } from '../../src/project/storage.js';
 import { ALTERNATION_PACE } from '../../src/project/refine.js';
@@ -77,8 +77,9 @@ describe('sums: alternating projection', () => {
   });
 
   // Session 20's gap: f16 data of a sum's class (a Float32Array once read) was judged at float32's 1e-5 and warned
-  // W0801 at its own rounding, 1.3e-4; `monc project` now passes its file's dtype (free-pair.test.ts runs the CLI).
-  it("a W of a sum's class rounded to f16 or bf16 is reached judged at that precision, not at float32's; a Gaussian one stays a heuristic", () => {
+  // W0801 at its own rounding, 1.3e-4; `monc project` now passes its file's dtype (free-pair.test.ts runs the CLI) as
+  // the option precision, which a caller of project() passes the same way (s21 note: only the CLI could).
+  it("a W of a sum's class rounded to f16 or bf16 is reached judged at that precision (option precision), not at float32's; a Gaussian one stays a heuristic", () => {
     const s = sum([monarch(24, 24, 4, 'a'), lowrank(24, 24, 2, 'b')]);
     const w = denseOf(s, randomParams(s, 2));
     const bits = new Uint32Array(1);
@@ -92,14 +93,14 @@ describe('sums: alternating projection', () => {
       // The rounding is the only distance left: above float32's tolerance, within the source's.
       expect(asFloat32.relativeError).toBeGreaterThan(1e-5);
       expect(asFloat32.heuristic).toBe(true);
-      const judged = projectFrom(s, rounded, source);
+      const judged = project(s, rounded, { precision: source });
       expect(judged.relativeError).toBeCloseTo(asFloat32.relativeError, 12);
       expect(judged.heuristic, source).toBe(false);
-      expect(projectFrom(s, Float32Array.from(gaussianMatrix(24, 24, 1), (v) => roundToStorage(v, 'f16')), source).heuristic).toBe(true);
+      expect(project(s, Float32Array.from(gaussianMatrix(24, 24, 1), (v) => roundToStorage(v, 'f16')), { precision: source }).heuristic).toBe(true);
     }
     // f64 and f32 sources judge as project does.
-    expect(projectFrom(s, Float32Array.from(w), 'f32').heuristic).toBe(false);
-    expect(projectFrom(s, Float32Array.from(w, (v) => roundToStorage(v, 'f16')), 'f64').heuristic).toBe(true);
+    expect(project(s, Float32Array.from(w), { precision: 'f32' }).heuristic).toBe(false);
+    expect(project(s, Float32Array.from(w, (v) => roundToStorage(v, 'f16')), { precision: 'f64' }).heuristic).toBe(true);
   });
 
   // PROJ s24: with alternating least squares a chain's refinement runs up to 200 rounds; refitted in every round of a

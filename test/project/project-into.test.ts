@@ -77,9 +77,9 @@ describe('projectInto stores and reports as the runner does', () => {
 
   it('a misspelt option name is a user error naming the call, not the default silently (QA2 s13 R22: { Storage } skipped the f16 rounding)', async () => {
     expect(() => projectInto({ runner: { map: {} } } as never, w, { Storage: 'f32' } as never)).toThrow(
-      expect.objectContaining({ kind: 'user', message: "projectInto() has no option 'Storage' (its options are seed, maxRounds, powerIterations, storage)" }),
+      expect.objectContaining({ kind: 'user', message: "projectInto() has no option 'Storage' (its options are seed, maxRounds, powerIterations, storage, precision)" }),
     );
-    expect(() => projectInto({ runner: { map: {} } } as never, w, 3 as never)).toThrow(expect.objectContaining({ kind: 'user', message: 'projectInto() takes its options as an object { seed, maxRounds, powerIterations, storage }, not 3' }));
+    expect(() => projectInto({ runner: { map: {} } } as never, w, 3 as never)).toThrow(expect.objectContaining({ kind: 'user', message: 'projectInto() takes its options as an object { seed, maxRounds, powerIterations, storage, precision }, not 3' }));
   });
 });
 

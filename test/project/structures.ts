@@ -7,7 +7,6 @@
  */
 import { modelOfStructure, paramsOf } from '../../src/model/build.js';
 import * as projection from '../../src/project/index.js';
-import { projectFrom as projectFromModel, type SourcePrecision } from '../../src/project/project.js';
 import { residualConfirmed as confirmModel } from '../../src/project/verify.js';
 import type {
   ButterflyNode, ChainNode, DenseNode, KsNode, LowrankNode, MonarchNode, MonarchOrderNode, RefNode, SparseNode, Structure, SumNode, BlockdiagNode, TransposeNode, BiasNode,
@@ -97,10 +96,6 @@ export const referenceApply = (s: Structure, params: ReadonlyMap<string, ArrayLi
 
 export const project = (s: Structure, w: ArrayLike<number>, options?: projection.ProjectOptions): projection.ProjectionResult =>
   projection.project(modelOfStructure(s), w, options);
-
-/** `project` of a W rounded to `source` before it came (what `monc project` passes for its data file's dtype). */
-export const projectFrom = (s: Structure, w: ArrayLike<number>, source: SourcePrecision, options: projection.ProjectOptions = {}): projection.ProjectionResult =>
-  projectFromModel(modelOfStructure(s), w, options, source);
 
 export const denseShape = (s: Structure): [number, number] => projection.denseShape(modelOfStructure(s));
 

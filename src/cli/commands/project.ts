@@ -3,8 +3,8 @@ import type { CheckedMap } from '../../dsl/structure.js';
 import { modelOf } from '../../model/build.js';
 import type { ModelMap } from '../../model/types.js';
 import { writeSafetensors } from '../../runtime/formats/safetensors.js';
-import { checkDenseShape, ProjectionError } from '../../project/index.js';
-import { checkDenseValues, projectFrom } from '../../project/project.js';
+import { checkDenseShape, project, ProjectionError } from '../../project/index.js';
+import { checkDenseValues } from '../../project/project.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readArrayFile, shapeText, type ArrayFromFile } from '../data-files.js';
 import { writeAtomic } from '../files.js';
@@ -34,7 +34,7 @@ export async function projectCommand(ctx: CommandContext, file: string, opts: Pr
   // the parameters as the file holds them (rounded to the module's dtype); W is judged at the precision its file held it
   // in (session 20: an f16 W of a sum's class warned W0801 at its own rounding).
   const storage = spec.module.dtype;
-  const result = projectFrom(model, w.data, { seed: opts.seed, maxRounds: opts.rounds, storage }, w.precision);
+  const result = project(model, w.data, { seed: opts.seed, maxRounds: opts.rounds, storage, precision: w.precision });
   failOnErrors(ctx, spec.source, heuristicProjectionWarning(map, result));
   const dtype = storage === 'f16' ? 'F16' : 'F32';
   const specs = model.params;
