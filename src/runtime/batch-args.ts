@@ -87,7 +87,7 @@ export function checkCallerBuffers(mapName: string, call: string, batch: number,
  */
 export function checkRecorder(mapName: string, call: string, recorder: unknown, pass?: boolean): void {
   if (!(recorder as Record<string, unknown> | null)?.[pass ? 'dispatchWorkgroups' : 'beginComputePass']) {
-    throw mustBe(mapName, `${call}: ${pass ? 'pass' : 'encoder'}`, `a GPU${pass ? 'ComputePass' : 'Command'}Encoder`, recorder);
+    throw mustBe(mapName, `${call}: ${pass ? 'pass' : 'encoder'}`, `a GPU${pass ? 'ComputePass' : 'Command'}Encoder`, typeName(recorder));
   }
 }
 

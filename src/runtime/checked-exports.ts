@@ -27,10 +27,9 @@ const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((s) => ty
 /** An optional list of names (the subgroup-matrix configurations): absent, or strings. */
 const isNames = (v: unknown): boolean => v === undefined || isStrings(v);
 
-/** `<fn>() takes <takes>, got <what it got>`: a value by its kind, an object by its constructor. */
+/** `<fn>() takes <takes>, got <what it got>`: a value by its kind, an object by its class (typeName). */
 function refuse(fn: string, takes: string, got: unknown): MoncError {
-  const name = isRecord(got) ? got.constructor?.name : undefined;
-  return userError(`${fn}() takes ${takes}, got ${name && name !== 'Object' ? name : typeName(got)}`);
+  return userError(`${fn}() takes ${takes}, got ${typeName(got)}`);
 }
 
 /** A decoded manifest's map (what MapRunner.create takes): its params, ops and buffers as lists. */

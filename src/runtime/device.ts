@@ -141,7 +141,7 @@ export async function requestMoncDeviceChecked(options?: RequestDeviceOptions): 
   if (typeof given !== 'object') throw wrong('options must be an object ({ adapter, powerPreference })', typeName(given));
   checkOptionNames('requestMoncDevice', given, ['adapter', 'powerPreference']);
   const { adapter, powerPreference } = given;
-  if (adapter != null && typeof adapter.requestDevice !== 'function') throw wrong('adapter must be a GPUAdapter', adapter.constructor?.name ?? typeName(adapter));
+  if (adapter != null && typeof adapter.requestDevice !== 'function') throw wrong('adapter must be a GPUAdapter', typeName(adapter));
   if (powerPreference !== undefined && powerPreference !== 'low-power' && powerPreference !== 'high-performance') {
     throw wrong("powerPreference must be 'low-power' or 'high-performance'", typeof powerPreference === 'string' ? `'${powerPreference}'` : typeName(powerPreference));
   }
@@ -161,7 +161,7 @@ export function deviceTargetLimits(device: GPUDevice): TargetLimits {
   // From JavaScript: nothing, requestMoncDevice()'s object instead of its .device, the adapter (a page never bundles this check: only the tuner calls it).
   const given = device as { createBindGroupLayout?: unknown; constructor?: { name?: string } } | null | undefined;
   if (typeof given?.createBindGroupLayout !== 'function') {
-    throw userError(`deviceTargetLimits(device) takes a GPUDevice (requestMoncDevice()'s .device), got ${given?.constructor?.name ?? typeName(given)}`);
+    throw userError(`deviceTargetLimits(device) takes a GPUDevice (requestMoncDevice()'s .device), got ${typeName(given)}`);
   }
   const l = device.limits;
   return {

@@ -3,9 +3,15 @@ import { userError } from '../util/option-names.js';
 
 export { userError };
 
-/** How messages name a value of the wrong kind a caller passed: `null` or its typeof. */
+/**
+ * How messages name a value of the wrong kind a caller passed: an object or function by its class (`GPUDevice`,
+ * `Promise`, `Float32Array`, `Function`), else `null` or its typeof (`object` for a plain object or one with no
+ * prototype, `undefined`, `number`). The recorder checks said `[object GPUDevice]`, others `object` for any object
+ * (QA2 s24 Q352). No article ('a GPUDevice'): 'an Array' would cost every page the bytes of choosing it.
+ */
 export function typeName(value: unknown): string {
-  return value === null ? 'null' : typeof value;
+  const name = value instanceof Object && value.constructor?.name;
+  return name && name != 'Object' ? name : value === null ? 'null' : typeof value;
 }
 
 /**

@@ -167,7 +167,7 @@ describe('safetensors writing', () => {
 
 describe('readSafetensors of what is not bytes (from JavaScript)', () => {
   it('is a MoncError of kind user naming what it got', () => {
-    for (const [value, got] of [[null, 'null'], [undefined, 'undefined'], ['abc', 'string'], [[1, 2], 'object']] as const) {
+    for (const [value, got] of [[null, 'null'], [undefined, 'undefined'], ['abc', 'string'], [[1, 2], 'Array']] as const) {
       let thrown: unknown;
       try {
         readSafetensors(value as unknown as Uint8Array);

@@ -182,7 +182,9 @@ const RUNTIME_BUDGET = 30_000;
  * page 29,826. loadParams of a transferred ArrayBuffer read as the 0 bytes it holds (QA2 s23 Q257) 16 more: 27,787, the
  * block-sparse page 29,842; checkBatch showing a BigInt as one (Q258) 15 more: 27,802, the block-sparse page 29,857;
  * a caller's buffer refused unless it has mapAsync (QA2 s24 Q352: a texture or a plain object passed as one) 7 more:
- * 27,809, the block-sparse page 29,864.
+ * 27,809, the block-sparse page 29,864. Session 25: a wrong value said by its class (`got GPUDevice`, where the recorder
+ * checks said `[object GPUDevice]`; typeName, which create's and the device checks' own `constructor?.name` now use) 35
+ * more: 27,844, the block-sparse page 29,898 (2 bytes to spare; 'a GPUDevice', with 'an Array' chosen, did not fit).
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 

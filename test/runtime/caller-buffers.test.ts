@@ -121,18 +121,18 @@ describe('what records the call, and buffers that are none (QA2 s13 R21: a TypeE
       const forward = r.encodeForward.bind(r) as (...args: unknown[]) => void;
       const dispatches = r.encodeDispatches.bind(r) as (...args: unknown[]) => void;
       const backward = r.encodeBackward.bind(r) as (...args: unknown[]) => void;
-      for (const bad of [null, undefined, {}, pass]) {
+      // Said by its class (session 25, Q352's other half: it was 'got [object GPUComputePassEncoder]', '[object Object]').
+      for (const [bad, got] of [[null, 'null'], [undefined, 'undefined'], [{}, 'object'], [pass, 'GPUComputePassEncoder']] as const) {
         const error = expectMoncErrorNow(js(forward, bad, xb, yb, 2), 'user', "map 'm': encodeForward: encoder must be a GPUCommandEncoder, got ");
-        expect(error.message).toBe(`map 'm': encodeForward: encoder must be a GPUCommandEncoder, got ${String(bad)}`);
+        expect(error.message).toBe(`map 'm': encodeForward: encoder must be a GPUCommandEncoder, got ${got}`);
         expectMoncErrorNow(js(backward, bad, xb, yb, dxb, 2), 'user', "map 'm': encodeBackward: encoder must be a GPUCommandEncoder, got ");
       }
-      for (const bad of [null, {}, encoder]) expectMoncErrorNow(js(dispatches, bad, xb, yb, 2), 'user', "map 'm': encodeDispatches: pass must be a GPUComputePassEncoder, got ");
+      for (const [bad, got] of [[null, 'null'], [{}, 'object'], [encoder, 'GPUCommandEncoder']] as const) expectMoncErrorNow(js(dispatches, bad, xb, yb, 2), 'user', `map 'm': encodeDispatches: pass must be a GPUComputePassEncoder, got ${got}`);
       // QA2 s24 Q352: a texture (its usage bits GPUTextureUsage's) was 'lacks GPUBufferUsage.STORAGE (its usage is 10)',
       // a plain object with the STORAGE bit a raw TypeError from createBindGroup.
       const texture = device.createTexture({ size: [4, 4], format: 'r32float', usage: GPUTextureUsage.COPY_DST | GPUTextureUsage.STORAGE_BINDING });
       const lookalike = { size: 4096, usage: GPUBufferUsage.STORAGE };
-      for (const bad of [undefined, null, {}, 7, new Float32Array(24), texture, lookalike]) {
-        const got = bad === null ? 'null' : typeof bad;
+      for (const [bad, got] of [[undefined, 'undefined'], [null, 'null'], [{}, 'object'], [7, 'number'], [new Float32Array(24), 'Float32Array'], [texture, 'GPUTexture'], [lookalike, 'object']] as const) {
         expectMoncErrorNow(js(forward, encoder, bad, yb, 2), 'user', `map 'm': encodeForward: the input (x) buffer must be a GPUBuffer, got ${got}`);
         expectMoncErrorNow(js(dispatches, pass, xb, bad, 2), 'user', `map 'm': encodeDispatches: the output (y) buffer must be a GPUBuffer, got ${got}`);
         expectMoncErrorNow(js(backward, encoder, xb, bad, dxb, 2), 'user', `map 'm': encodeBackward: the output gradient (dy) buffer must be a GPUBuffer, got ${got}`);

@@ -27,11 +27,11 @@ describe('create refuses options of the wrong kind, naming the option', () => {
   it('a device that is not a GPUDevice: getSharedDevice()’s result, the adapter, an empty object, a string', async () => {
     const shared = await getTestMoncDevice();
     const takes = "map 'm': device must be a GPUDevice (getSharedDevice()'s .device), got";
-    await expectMoncError(() => create({ device: shared }), 'user', `${takes} Object`);
+    await expectMoncError(() => create({ device: shared }), 'user', `${takes} object`);
     await expectMoncError(() => create({ device: shared.adapter }), 'user', `${takes} GPUAdapter`);
-    await expectMoncError(() => create({ device: {} }), 'user', `${takes} Object`);
+    await expectMoncError(() => create({ device: {} }), 'user', `${takes} object`);
     await expectMoncError(() => create({ device: Object.create(null) }), 'user', `${takes} object`);
-    await expectMoncError(() => create({ device: 'gpu', backend: 'webgpu' }), 'user', `${takes} String`);
+    await expectMoncError(() => create({ device: 'gpu', backend: 'webgpu' }), 'user', `${takes} string`);
   });
 
   it.each(['webgpu', 'cpu'] as const)('on %s: training that is not a boolean, options that are not an object, a backend typo', async (backend) => {

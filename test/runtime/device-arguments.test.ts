@@ -23,9 +23,9 @@ describe('deviceTargetLimits', () => {
     for (const [value, got] of [
       [undefined, 'undefined'],
       [null, 'null'],
-      [monc, 'Object'],
+      [monc, 'object'],
       [monc.adapter, 'GPUAdapter'],
-      ['gpu', 'String'],
+      ['gpu', 'string'],
     ] as const) {
       expectMoncErrorNow(() => limitsOf(value), 'user', `${TAKES} ${got}`);
     }
@@ -49,8 +49,8 @@ describe('requestMoncDevice (as monc/runtime exports it)', () => {
     const { device, adapter } = await getTestMoncDevice();
     await expectMoncError(() => request('high-performance'), 'user', 'requestMoncDevice: options must be an object ({ adapter, powerPreference }), got string');
     await expectMoncError(() => request({ adapter: device }), 'user', 'requestMoncDevice: adapter must be a GPUAdapter, got GPUDevice');
-    await expectMoncError(() => request({ adapter: {} }), 'user', 'requestMoncDevice: adapter must be a GPUAdapter, got Object');
-    await expectMoncError(() => request({ adapter: 5 }), 'user', 'requestMoncDevice: adapter must be a GPUAdapter, got Number');
+    await expectMoncError(() => request({ adapter: {} }), 'user', 'requestMoncDevice: adapter must be a GPUAdapter, got object');
+    await expectMoncError(() => request({ adapter: 5 }), 'user', 'requestMoncDevice: adapter must be a GPUAdapter, got number');
     await expectMoncError(() => request({ adapter, powerPreference: 'fast' }), 'user', "requestMoncDevice: powerPreference must be 'low-power' or 'high-performance', got 'fast'");
     await expectMoncError(() => request({ powerPreference: 1 }), 'user', "requestMoncDevice: powerPreference must be 'low-power' or 'high-performance', got number");
   });

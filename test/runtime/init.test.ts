@@ -69,7 +69,7 @@ describe('initParams', () => {
   });
 
   it('refuses anything but a list of parameter specs with a MoncError naming the call (QA2 s12 R10: initParams(1, 1) was a TypeError)', () => {
-    for (const [bad, got] of [[1, 'number'], [null, 'null'], [undefined, 'undefined'], ['x', 'string'], [{}, 'object'], [[{ name: 'a' }], 'object'], [new Uint8Array(3), 'object']] as const) {
+    for (const [bad, got] of [[1, 'number'], [null, 'null'], [undefined, 'undefined'], ['x', 'string'], [{}, 'object'], [[{ name: 'a' }], 'Array'], [new Uint8Array(3), 'Uint8Array']] as const) {
       expect(() => initParams(bad as never, 1), String(bad)).toThrow(expect.objectContaining({ kind: 'user', message: `initParams(params, seed) takes a map's parameter specs (model.params: name, shape, fanIn), got ${got}` }));
     }
     expect(initParams([], 1).size).toBe(0);

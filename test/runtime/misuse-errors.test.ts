@@ -91,7 +91,7 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
       await expectMoncError(() => MapRunner.create(undefined as unknown as ManifestMap, compiled.wgsl), 'user', "MapRunner.create(map, wgsl) takes a decoded manifest's maps[i]");
       await expectMoncError(() => js.backward(x, null), 'user', "map 'm': backward: the output gradient must be an array of numbers, got null");
       // QA2 s20 R93: what the docs say x may be (any array of numbers), not 'a Float32Array'; a batch given as options is named by its type.
-      for (const [bad, got] of [['abc', 'string'], [new DataView(new ArrayBuffer(8)), 'object'], [new ArrayBuffer(256), 'object'], [null, 'null']] as const) {
+      for (const [bad, got] of [['abc', 'string'], [new DataView(new ArrayBuffer(8)), 'DataView'], [new ArrayBuffer(256), 'ArrayBuffer'], [null, 'null']] as const) {
         await expectMoncError(() => js.forward(bad, 1), 'user', `map 'm': forward: the input must be an array of numbers, got ${got}`);
       }
       await expectMoncError(() => r.backward(x, dy, { batch: batch } as never), 'user', "map 'm': backward: batch must be a whole number ≥ 0, got object");
@@ -259,7 +259,7 @@ it('encodeStep refuses what is not a GPUCommandEncoder (kind user, as encodeForw
     const opt = r.createOptimizer({ kind: 'adam', lr: 0.01 });
     const device = await getTestDevice();
     const pass = device.createCommandEncoder().beginComputePass();
-    for (const [encoder, shown] of [[null, 'null'], [undefined, 'undefined'], [{}, '[object Object]'], [pass, String(pass)]] as const) {
+    for (const [encoder, shown] of [[null, 'null'], [undefined, 'undefined'], [{}, 'object'], [pass, 'GPUComputePassEncoder']] as const) {
       expectMoncErrorNow(() => opt.encodeStep(encoder as unknown as GPUCommandEncoder), 'user', `map 'm': encodeStep: encoder must be a GPUCommandEncoder, got ${shown}`);
     }
     pass.end();
