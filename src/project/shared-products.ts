@@ -30,10 +30,11 @@ export function fitSharedProducts(products: readonly FactorChain[], target: Floa
   for (const { fixed: dest } of products) dest?.forEach((y, x) => (fixed[y * n + x] += 1));
   const rest = target.map((w, i) => w - fixed[i]);
   const weighted = products.filter((p) => p.factors.length > 0);
+  if (weighted.length === 0) return { slices: [], approx: fixed, method: `${products.length} fixed permutations (no parameters)` };
   const first = new Map<string, Factor>();
   for (const f of weighted.flatMap((p) => p.factors)) if (!first.has(sliceKey(f))) first.set(sliceKey(f), f);
   const start = bestStart(weighted, first, rest, m, n);
-  const values = new Map([...first.keys()].map((key) => [key, start.values.get(key)!]));
+  const { values } = start;
   const withValues: ProductValues[] = weighted.map(({ factors }) => ({ factors, values: factors.map((f) => values.get(sliceKey(f))!) }));
   const approx = sumOfProducts(withValues, m, n);
   const relative = (e2: number) => Number(Math.sqrt(e2 / Math.max(squaredNorm(target), Number.MIN_VALUE)).toPrecision(3));

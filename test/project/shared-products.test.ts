@@ -79,6 +79,16 @@ describe('a chain with a sum stage projects as the sum of its products, sharing 
     expect(reference).toBeLessThanOrEqual(1e-12);
   });
 
+  it('a chain whose products are all transposes is their fixed sum, with its real error', () => {
+    const s = chain([sum([transpose(4, 4, 't'), transpose(4, 4, 'u')], 's'), transpose(4, 4, 'v')], 'pp');
+    // W near M (a fit worse than zero would be reported as zero: project.ts's rule).
+    const w = denseOf(s, new Map()).map((v, i) => v + 0.1 * gaussianMatrix(16, 16, 4)[i]);
+    const result = project(s, w);
+    expect(result.method).toBe('2 fixed permutations (no parameters)');
+    expect(result.relativeError).toBeGreaterThan(0.01);
+    expect(Math.abs(relativeDistance(denseOf(s, result.params), w) - result.relativeError)).toBeLessThanOrEqual(1e-12);
+  });
+
   it('biases of the sum stage are zero, and said so', () => {
     const s = chain([sum([monarch(16, 16, 4, 'a'), lowrank(16, 16, 2, 'b'), bias(16, 'c')], 's'), dense(16, 16, 'd')], 'sb');
     const result = project(s, gaussianMatrix(16, 16, 3));
