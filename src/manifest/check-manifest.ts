@@ -14,7 +14,7 @@ import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
 import { product } from './index-map.js';
 import { shortJson } from './manifest-file.js';
-import { patternSource } from './pattern.js';
+import { patternLayout } from './pattern.js';
 import { backwardBindings, forwardBindings } from './kernel-bindings.js';
 import { backwardBlocksProblem } from './backward-blocks.js';
 import { entryPointProblem } from './entry-points.js';
@@ -402,7 +402,7 @@ interface KernelRefs {
   readonly dst: string;
   readonly aux?: string;
   readonly pattern?: string;
-  readonly dispatch: { readonly kind: string; readonly rowsPerSplit?: number; readonly itemsPerRow?: number; readonly items?: number };
+  readonly dispatch: { readonly kind: string; readonly rowsPerSplit?: number; readonly itemsPerSplit?: number; readonly itemsPerRow?: number; readonly items?: number };
   readonly schedule: Schedule;
 }
 
@@ -436,6 +436,32 @@ function fixedProblem(kernel: KernelRefs, ops: readonly (OpData | BackwardOpData
 }
 
 /**
+ * Gradient entries one item of a `split` kernel computes, by its schedule's family (wgsl/weight-grad.ts,
+ * weight-grad-staged.ts): a thread's tileB × tileC weights, a workgroup's tb × tc, one bias entry; undefined for a
+ * family monc does not write.
+ */
+const SPLIT_ITEM_ENTRIES: Readonly<Record<string, (s: Schedule) => number>> = {
+  'wgrad-tiled': (s) => Number(s.tileB) * Number(s.tileC),
+  'wgrad-staged': (s) => Number(s.tb) * Number(s.tc),
+  bgrad: () => 1,
+};
+
+/**
+ * Where a `split` kernel's items per split are not its op's gradient entries over the entries each item computes (its
+ * schedule's tile, as flatProblem reads outputsPerThread): fewer items left entries of every split's partial uncomputed
+ * (QA2 s25 Q453: halved, a weight and a bias gradient 0.72 and 0.71 off on WebGPU, the CPU right).
+ */
+function splitProblem(kernel: KernelRefs, ops: readonly (OpData | BackwardOpData)[]): string | undefined {
+  const op = ops[0];
+  if (kernel.dispatch.kind !== 'split' || (op.kind !== 'wgrad' && op.kind !== 'bgrad')) return undefined;
+  const perItem = SPLIT_ITEM_ENTRIES[kernel.schedule.family]?.(kernel.schedule);
+  if (perItem === undefined) return undefined;
+  const entries = op.kind === 'wgrad' ? op.forward.weight.length : op.size;
+  if (kernel.dispatch.itemsPerSplit === entries / perItem) return undefined;
+  return `.dispatch.itemsPerSplit: ${kernel.dispatch.itemsPerSplit} is not its op's ${entries} gradient entries over the ${perItem} of each item (${entries / perItem})`;
+}
+
+/**
  * Where a kernel binds other buffers than its ops read and write (kernel-bindings.ts: a swapped
  * src/dst ran on the wrong buffers, QA2 s14 R34), or splits the batch other than its op's
  * partials are laid out (a split rule's rowsPerSplit).
@@ -454,7 +480,7 @@ function bindingProblem(kernel: KernelRefs, ops: readonly (OpData | BackwardOpDa
  * The first kernel that names an op or buffer its program lacks, or binds a pattern its op has
  * not, or the first op its list does not run in order, or the first kernel binding other buffers
  * than its ops (bindingProblem), named otherwise than the kernel of its first op (entry-points.ts) or
- * giving a flat or fixed dispatch other items than its op's outputs (flatProblem, fixedProblem).
+ * giving a flat, fixed or split dispatch other items than its op's outputs (flatProblem, fixedProblem, splitProblem).
  */
 function kernelsProblem(map: ManifestMap): string | undefined {
   for (const [where, kernels, program] of kernelLists(map)) {
@@ -470,13 +496,19 @@ function kernelsProblem(map: ManifestMap): string | undefined {
         const name = kernel[field];
         if (name !== undefined && !names.has(name)) return `${at}.${field}: '${name}' is not a buffer of its program`;
       }
-      if (kernel.pattern !== undefined && !patternSource(ops[kernel.ops[0]])) return `${at}.pattern: its op ${kernel.ops[0]} has no block pattern`;
+      if (kernel.pattern !== undefined) {
+        // The kernel's code reads the table its op's kernels are written for: the other layout read as it ran other numbers
+        // on WebGPU than on the CPU, which reads the op's blocks (QA2 s25 Q452: csr -> coo, 0.89 off).
+        const layout = patternLayout(ops[kernel.ops[0]]);
+        if (!layout) return `${at}.pattern: its op ${kernel.ops[0]} has no block pattern`;
+        if (kernel.pattern !== layout) return `${at}.pattern: '${kernel.pattern}' is not the '${layout}' table a kernel of its op ${kernel.ops[0]} (${ops[kernel.ops[0]].kind}) reads`;
+      }
     }
     const order = orderProblem(kernels, ops.length);
     if (order) return `.${where}${order}`;
     for (const [k, kernel] of kernels.entries()) {
       const run = kernel.ops.map((i) => ops[i]);
-      const binding = bindingProblem(kernel, run, program) ?? entryPointProblem(map.name, program, kernel.ops[0], kernel.entryPoint) ?? flatProblem(kernel, run) ?? fixedProblem(kernel, run);
+      const binding = bindingProblem(kernel, run, program) ?? entryPointProblem(map.name, program, kernel.ops[0], kernel.entryPoint) ?? flatProblem(kernel, run) ?? fixedProblem(kernel, run) ?? splitProblem(kernel, run);
       if (binding) return `.${where}[${k}]${binding}`;
     }
   }

@@ -34,6 +34,15 @@ export function patternSource(op: BackwardOpData): PatternSource | undefined {
   return undefined;
 }
 
+/**
+ * The table a kernel of `op` reads its pattern from (the layouts above): a `bsr` op's kernels walk block rows (`csr`), a
+ * `wgrad` op's the blocks one by one (`coo`); undefined for an op with no pattern.
+ */
+export function patternLayout(op: BackwardOpData): PatternLayout | undefined {
+  if (!patternSource(op)) return undefined;
+  return op.kind === 'bsr' ? 'csr' : 'coo';
+}
+
 /** Where the parts of a `csr` table start (words), for a grid of `blockRows` rows and `nnz` blocks. */
 export function csrOffsets(blockRows: number, nnz: number): { readonly rowStart: number; readonly col: number; readonly z: number; readonly words: number } {
   return { rowStart: 0, col: blockRows + 1, z: blockRows + 1 + nnz, words: blockRows + 1 + 2 * nnz };

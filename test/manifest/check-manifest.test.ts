@@ -334,6 +334,52 @@ describe('decodeManifest of a damaged manifest file', () => {
     }
   });
 
+  // QA2 s25 Q452: a block-sparse kernel's table kind edited (csr <-> coo) was accepted; WebGPU read the other table as the
+  // one it is written for (y 0.89 off, dx 1.2, the weight gradient 1.5), the CPU the op's blocks.
+  it("a block-sparse kernel naming the other pattern table than its op's kernels read: a format error naming it", () => {
+    type Kernel = { ops: number[]; pattern?: string };
+    const map = JSON.parse(trained).maps[0] as { kernels: Kernel[]; ops: { kind: string }[]; backward: { kernels: Kernel[]; ops: { kind: string }[] } };
+    const forward = map.kernels.findIndex((k) => k.pattern);
+    const transposed = map.backward.kernels.findIndex((k) => k.pattern === 'csr');
+    const gradient = map.backward.kernels.findIndex((k) => k.pattern === 'coo');
+    expect([map.kernels[forward].pattern, map.ops[map.kernels[forward].ops[0]].kind]).toEqual(['csr', 'bsr']);
+    expect(map.backward.ops[map.backward.kernels[gradient].ops[0]].kind).toBe('wgrad');
+    const refused = (path: (string | number)[], value: string) => moncErrorOf(() => decodeManifest(withField(trained, path, value), blockSparse));
+    const edits: [(string | number)[], string, string][] = [
+      [['maps', 0, 'kernels', forward, 'pattern'], 'coo', 'bsr'],
+      [['maps', 0, 'backward', 'kernels', transposed, 'pattern'], 'coo', 'bsr'],
+      [['maps', 0, 'backward', 'kernels', gradient, 'pattern'], 'csr', 'wgrad'],
+    ];
+    for (const [path, value, kind] of edits) {
+      const error = refused(path, value);
+      const [k, op] = [path[path.length - 2] as number, (path.includes('backward') ? map.backward.kernels : map.kernels)[path[path.length - 2] as number].ops[0]];
+      expect(error.kind).toBe('format');
+      expect(error.message).toBe(`the manifest of module 'damaged': maps[0].${path.includes('backward') ? 'backward.kernels' : 'kernels'}[${k}].pattern: '${value}' is not the '${value === 'coo' ? 'csr' : 'coo'}' table a kernel of its op ${op} (${kind}) reads`);
+    }
+  });
+
+  // QA2 s25 Q453: a split rule's itemsPerSplit halved was accepted; WebGPU left half of each split's partial of a weight or
+  // bias gradient uncomputed (0.72 and 0.71 off), the CPU right.
+  it("a split kernel asking other items per split than its op's gradient entries over each item's tile: a format error naming it", () => {
+    type Kernel = { ops: number[]; dispatch: { kind: string; itemsPerSplit?: number }; schedule: { family: string } };
+    const files = [trained, readFileSync(join(GOLDEN, 'ffn.json'), 'utf8')];
+    const families = new Set<string>();
+    for (const file of files) {
+      const whole = JSON.parse(file) as { module: string; maps: { backward?: { kernels: Kernel[] } }[] };
+      for (const [m, map] of whole.maps.entries()) {
+        for (const [k, kernel] of (map.backward?.kernels ?? []).entries()) {
+          if (kernel.dispatch.kind !== 'split') continue;
+          families.add(kernel.schedule.family);
+          const items = kernel.dispatch.itemsPerSplit!;
+          const error = moncErrorOf(() => decodeManifest(withField(file, ['maps', m, 'backward', 'kernels', k, 'dispatch', 'itemsPerSplit'], items / 2), blockSparse));
+          expect(error.kind).toBe('format');
+          expect(error.message).toMatch(new RegExp(`^the manifest of module '${whole.module}': maps\\[${m}\\]\\.backward\\.kernels\\[${k}\\]\\.dispatch\\.itemsPerSplit: ${items / 2} is not its op's \\d+ gradient entries over the \\d+ of each item \\(${items}\\)$`));
+        }
+      }
+    }
+    expect([...families].sort()).toEqual(['bgrad', 'wgrad-staged', 'wgrad-tiled']);
+  });
+
   // Session 15's leftover: a set's workgroup sizes, and which set's entry point of its first op a set's kernel names. A set that
   // extends the module's WGSL lists its own kernels (declared in its text) and the module's it shares (same plan).
   it("a kernel set's kernel unlike what its WGSL declares, or naming the module's kernel (or another set's) in place of its own: a format error naming it", () => {
