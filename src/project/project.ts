@@ -12,7 +12,7 @@ import { MoncError } from '../util/error.js';
 import { describeValue } from '../util/describe-value.js';
 import { PRECISION_TOLERANCE } from '../util/precision.js';
 import { ProjectionError } from './errors.js';
-import { zeroTensors, type Fit, type FitOptions } from './fit.js';
+import { memo, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredDistance, squaredNorm } from './linalg/dense.js';
 import { fitLowrank, isLowrankPair } from './lowrank.js';
 import { fitProduct } from './product.js';
@@ -186,10 +186,14 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
   // a sum's W saved as float32, as `monc dense` writes it, warned at 2.9e-8; session 20: f16 data at 1.3e-4).
   const reachedW = error2 <= REACHED_TOLERANCE[source] ** 2 * norm2;
   const heuristic = !reachedW && !fit.exactInClass && floorRank === undefined;
-  // Never worse than the zero map, which every structure can represent.
-  if (error2 > norm2) {
-    fit = { params: zeroTensors(model.body, fitOptions), approx: () => new Float64Array(target.length), residual2: norm2, method: `zero (the fit, ${fit.method}, was worse)`, optimal: false, exactInClass: false };
-    error2 = norm2;
+  // Never worse than zero parameters, which every structure can hold. Their M is 0 but for products without parameters
+  // (transposes only), which it keeps: a fit of `transpose(4, 4)` worse than ‖W‖ is the best there is (P25-1: zero
+  // parameters were reported at relative error 1, and gave the permutation's 1.05). Built only when the fit is worse than 0.
+  const zeroParams = zeroTensors(model.body, fitOptions);
+  const zeroError2 = memo(() => squaredDistance(target, modelDense(model.body, zeroParams)));
+  if (error2 > norm2 && error2 > zeroError2()) {
+    fit = { params: zeroParams, approx: () => modelDense(model.body, zeroParams), residual2: zeroError2(), method: `zero (the fit, ${fit.method}, was worse)`, optimal: false, exactInClass: false };
+    error2 = zeroError2();
   }
   // In the model's parameter order (what paramsOf lists and files are written in).
   const scaledFound = new Map(model.params.map((p) => [p.name, fit.params.get(p.name) ?? new Float64Array(sizes.get(p.name)!)]));
@@ -212,14 +216,14 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
       // The error reported is that of the parameters as stored, measured on their M.
       const stored2 = squaredDistance(target, modelDense(model.body, scaledParams));
       const change = `its relative error ${Number(relative(error2).toPrecision(3))} became ${Number(relative(stored2).toPrecision(3))}`;
-      if (stored2 > norm2) {
+      if (stored2 > norm2 && stored2 > zeroError2()) {
         // Never worse than zero as stored either, which every storage holds exactly (QA1 s23 Q202: f16 flushed or
         // rounded to its smallest subnormal a butterfly's factors of 2^-25 for a W of entries near 1e-30: 2.5).
         params = new Map(model.params.map((p) => [p.name, new Float64Array(sizes.get(p.name)!)]));
         scaledParams = params;
         method = `zero (the fit, ${method}, was worse stored as ${options.storage}: ${change})`;
         optimal = false;
-        error2 = norm2;
+        error2 = zeroError2();
       } else {
         if (optimal && relative(stored2) - relative(error2) > STORED_OPTIMUM_TOLERANCE[options.storage]) {
           method += ` (stored as ${options.storage}, ${change}: not claimed optimal)`;

@@ -89,6 +89,18 @@ describe('a chain with a sum stage projects as the sum of its products, sharing 
     expect(Math.abs(relativeDistance(denseOf(s, result.params), w) - result.relativeError)).toBeLessThanOrEqual(1e-12);
   });
 
+  // P25-1: the rule "never worse than zero parameters" reported such a map at relative error 1 (zero parameters, M = 0),
+  // where zero parameters give its permutations all the same (1.0477 here for one transpose).
+  it.each([
+    ['transpose(4, 4)', transpose(4, 4, 't')],
+    ['(transpose + transpose) @ transpose', chain([sum([transpose(4, 4, 't'), transpose(4, 4, 'u')], 's'), transpose(4, 4, 'v')], 'pp')],
+  ])('%s onto a W it fits worse than zero: its own error, not 1', (_, s) => {
+    const w = gaussianMatrix(16, 16, 4);
+    const result = project(s, w);
+    expect(result.relativeError).toBeGreaterThan(1);
+    expect(Math.abs(relativeDistance(denseOf(s, result.params), w) - result.relativeError)).toBeLessThanOrEqual(1e-12);
+  });
+
   it('biases of the sum stage are zero, and said so', () => {
     const s = chain([sum([monarch(16, 16, 4, 'a'), lowrank(16, 16, 2, 'b'), bias(16, 'c')], 's'), dense(16, 16, 'd')], 'sb');
     const result = project(s, gaussianMatrix(16, 16, 3));
