@@ -20,6 +20,7 @@ const ISOLATED = [
   'test/ir/index-map.test.ts',
   'test/model/constructors.test.ts',
   'test/runtime/reference-dense.test.ts',
+  'test/files/copy-range-changed.test.ts',
 ];
 
 export default defineConfig({

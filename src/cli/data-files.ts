@@ -98,7 +98,7 @@ export async function readParamsFile(path: string, specs: readonly ParamSpec[]):
 export async function readSafetensorsHeader(path: string): Promise<{ index: SafetensorsIndex; source: SourceFile }> {
   return withRegularFile(path, SAFETENSORS_FILE.what, path, (file) => ({
     index: safetensorsIndexOf(path, file),
-    source: { path, what: SAFETENSORS_FILE.what, shownAs: path, version: file.version },
+    source: { path, what: SAFETENSORS_FILE.what, shownAs: path, version: file.version() },
   }));
 }
 

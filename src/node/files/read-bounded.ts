@@ -42,10 +42,10 @@ export function bytesText(n: number): string {
 export interface OpenFile {
   readonly size: number;
   /**
-   * Which file this is and how it was when opened (device, inode, size, modification time): the same string when opened
-   * again means the same contents, another one that the file was replaced or written meanwhile.
+   * Which file this is and how it is now (device, inode, size, modification time, from the open file): the same string
+   * later, or when opened again, means the same contents; another one that the file was replaced or written meanwhile.
    */
-  readonly version: string;
+  version(): string;
   /** Exactly `length` bytes at `offset`, into `into` when given (a FileError if the file is shorter now). */
   read(offset: number, length: number, into?: Uint8Array): Uint8Array;
 }
@@ -68,7 +68,10 @@ export function withRegularFile<T>(path: string, what: string, shownAs: string, 
     if (kind !== undefined) throw fail(`it is ${kind}, not a regular file`);
     return use({
       size: stats.size,
-      version: `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`,
+      version() {
+        const now = fstatSync(fd);
+        return `${now.dev}:${now.ino}:${now.size}:${now.mtimeMs}`;
+      },
       read(offset, length, into) {
         const bytes = into ?? new Uint8Array(length);
         let done = 0;

@@ -316,12 +316,15 @@ function writePieces(temp: string, pieces: readonly (Uint8Array | FileRange)[], 
       }
       const { source, offset, length } = piece;
       withRegularFile(source.path, source.what, source.shownAs, (file) => {
-        if (file.version !== source.version) throw new FileError(`cannot write '${shown}': '${source.shownAs}', which it copies bytes of, was changed or replaced while this command ran`);
+        const changed = () => new FileError(`cannot write '${shown}': '${source.shownAs}', which it copies bytes of, was changed or replaced while this command ran`);
+        if (file.version() !== source.version) throw changed();
         const buffer = new Uint8Array(Math.min(COPY_CHUNK, length));
         for (let done = 0; done < length; done += buffer.length) {
           const n = Math.min(length - done, buffer.length);
           writeWhole(out, file.read(offset + done, n, buffer.subarray(0, n)));
         }
+        // Again after the copy (REV s25 2): a write during it would have landed in part in the bytes copied.
+        if (file.version() !== source.version) throw changed();
       });
     }
   } finally {
