@@ -82,7 +82,7 @@ describe('ks-sgmat-strided acc16: the schedule space', () => {
     }
   });
 
-  it("names the tuner's f16-sum seeds: the default with acc16, with 64 β per workgroup where it has fewer (n = 16384), and its 32-row-chunk twin where it has one row tile per subgroup (n = 4096); at d = 4 the 64-row overlapped form (tuner/seeds.test.ts)", () => {
+  it("names the tuner's f16-sum seeds: the default with acc16, with 64 β per workgroup where it has fewer (n = 16384), and its 32-row-chunk twin where it has one row tile per subgroup (n = 4096), each with its one-round twin at 16 δ where one fits (n = 4096); at d = 4 the 64-row overlapped form (tuner/seeds.test.ts)", () => {
     const twins = shapes.map(([name, c]) => [name, ...(c.ops as KsOp[]).map((op) => stridedF16SumTwins(op, H200))] as const);
     for (const [name, first, strided] of twins) {
       expect(first, name).toEqual([]); // d = 1: f16 results are ks-sgmat's (its own f16SumTwin)
@@ -92,10 +92,13 @@ describe('ks-sgmat-strided acc16: the schedule space', () => {
         // subgroup) with f16 sums at 32 row chunks, 0.1958 ms at B = 16384 (the default's 16 chunks are the batch-robust
         // seed: 32 leave too few workgroups at B = 4096); n = 16384 the default's 16 row chunks of 32-row tiles over
         // 64 β as two 32-β subgroups per δ, 0.3504 (the default with acc16 alone 0.3777). Each with two β per write-out
-        // item since session 25, as the defaults (ks-sgmat-strided-ob.test.ts).
-        const readOnce = { dtile: 16, cols: 64, sb: 32, mr: 1, chunks: 16, tk: 16, wres: true };
-        const measured = name === 'n=4096' ? [readOnce, { ...readOnce, chunks: 32 }] : [{ dtile: 16, cols: 64, sb: 32, mr: 2, chunks: 16, tk: 16, wres: true }];
-        expect(strided, name).toEqual(measured.map((m) => ({ ...schedule(m), sw: true, ob: 2, acc16: true })));
+        // item since session 25, as the defaults (ks-sgmat-strided-ob.test.ts), and at n = 4096 each with its one-round
+        // twin (et 2: H100, session 25 call 1, 0.1741 ms at 32 row chunks, 0.1845 at 16); at n = 16384 no et fits.
+        const readOnce = { ...schedule({ dtile: 16, cols: 64, sb: 32, mr: 1, chunks: 16, tk: 16, wres: true }), sw: true, ob: 2, acc16: true };
+        const measured = name === 'n=4096'
+          ? [readOnce, { ...readOnce, et: 2 }, { ...readOnce, chunks: 32 }, { ...readOnce, chunks: 32, et: 2 }]
+          : [{ ...schedule({ dtile: 16, cols: 64, sb: 32, mr: 2, chunks: 16, tk: 16, wres: true }), sw: true, ob: 2, acc16: true }];
+        expect(strided, name).toEqual(measured);
         for (const s of strided) expect(ksSgmatStrided.candidates(op, H200)).toContainEqual(s);
       } else expect(strided.map((s) => [s.mr, s.acc16, s.et, s.ow, s.pd]), name).toEqual([[4, true, 2, true, undefined], [4, true, 2, true, undefined]]); // d = 4: 8 and 32 row chunks
     }

@@ -354,8 +354,13 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
 
 /**
  * With 16 δ or more per workgroup, `s` with two β per write-out item (ob 2) where that twin is a candidate (the long-row
- * forms: PAIRED_ITEMS_MIN_DTILE): n = 4096's default 0.2062 ms with it vs 0.2156 (H100, session 25 call 1). n = 16384's
- * default (16 δ × 32 β, 32-row tiles) takes it by the same bank reading, not timed with it.
+ * forms: PAIRED_ITEMS_MIN_DTILE). That is the default of every strided factor whose default takes 16 δ (d a multiple
+ * of 16 and β in 32s, measuredShape: Monarch with 16, 32, 48, ... blocks, n = 1024 to 16384 among them, and 1024 -> 4096
+ * or 4096 -> 1024 with 16 blocks), so every untuned tensor-core build of one. Timed against its twin only at n = 4096 (H100, session 25 call 1: 0.2062 ms vs
+ * 0.2156). Run with it in call 2's sweep (bench/results/s25/call-2, no twin without it beside): 16 δ × 32 β in 32-row
+ * tiles at n = 16384 (B = 4096, 0.3877 ms; call 1's default without ob 0.3960, another call) and 1024 -> 1024 with 32
+ * blocks (0.0860). Never run: the two 16-β subgroups per δ (sb 16, 16-row tiles) it takes at n = 4096 with 16 blocks (b =
+ * 256). Taken there by the bank reading (outputBetas: each warp's items one β group), not by a measurement.
  */
 function pairedItemsTwin(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): KsSgmatStridedSchedule {
   const twin: KsSgmatStridedSchedule = { ...s, ob: 2 };
@@ -438,7 +443,8 @@ function measuredShape(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
  * result matrices) and 64 β per workgroup as two 32-β subgroups per δ where that is a candidate (n =
  * 16384), else the default with acc16 alone (n = 4096, whose default already takes every β), and where
  * that twin has one row tile per subgroup, its twin with twice the row chunks, which pays at large
- * batches only (the tuner times both at the user's batch); for d = 4 the 64-row overlapped form below
+ * batches only (the tuner times both at the user's batch), each with its fewest-rounds twin where the default has 16 δ or
+ * more (et 2 at n = 4096; session 25); for d = 4 the 64-row overlapped form below
  * (overlappedD4Twins, two); none where no twin is a candidate or the target offers no f16 results (d = 1).
  * Not a default: untuned f16 builds sum in f32 (docs/numerics.md).
  * H100, session 20 call 2 (bench/results/s20/call-2, its plan.json), B = 16384: n = 4096's K(1, 64, 64, 64)
@@ -461,7 +467,11 @@ export function stridedF16SumTwins(op: KsOp, limits: TargetLimits): readonly KsS
   if (twin === undefined) return [];
   // Twice the rows per workgroup for large batches (the read-once default's 32-row-chunk twin, session 20 call 2: 0.1958).
   const longRows: KsSgmatStridedSchedule = { ...twin, chunks: 2 * twin.chunks };
-  return twin.mr === 1 && isAmong(longRows, all) ? [twin, longRows] : [twin];
+  const twins = twin.mr === 1 && isAmong(longRows, all) ? [twin, longRows] : [twin];
+  // With 16 δ or more, each with its fewest-rounds twin too (all of a subgroup's tiles in one epilogue round where the
+  // slots fit: et 2 at n = 4096): H100, session 25 call 1 (bench/results/s25/call-1), n = 4096, with ob 2, 0.1741 ms at 32
+  // row chunks and 0.1845 at 16, where call 2's sweep, which timed the seeds without et, took 0.1828-0.1840 and 0.1904.
+  return d.dtile >= 16 ? twins.flatMap((s) => [s, ...fewestRounds(op, s, limits).filter((t) => isAmong(t, all))]) : twins;
 }
 
 /**
