@@ -228,6 +228,16 @@ describe('tuning database', () => {
     expect(() => checkTuningDbWritable(join(dir, 'file', 'db.json'))).toThrow(/is not a directory/);
   });
 
+  // QA1 s25 Q403: the check made the missing directories, which a tune that then failed (no adapter, a refused --batch)
+  // or was stopped left behind; the save makes them.
+  it('the check of a database in directories not made yet leaves none behind; the save makes them', () => {
+    const path = join(dir, 'new', 'deeper', 'db.json');
+    checkTuningDbWritable(path);
+    expect(existsSync(join(dir, 'new'))).toBe(false);
+    saveTuningEntries(path, [entry(H100, 0.5, 32)]);
+    expect(loadTuningDb(path).db.entries).toHaveLength(1);
+  });
+
   it('lives in the user cache directory unless overridden', () => {
     expect(defaultCacheDir({ XDG_CACHE_HOME: '/x/cache' }, 'linux', '/home/u')).toBe('/x/cache/monc');
     expect(defaultCacheDir({}, 'linux', '/home/u')).toBe('/home/u/.cache/monc');
