@@ -79,7 +79,8 @@ function biasElements(map: ManifestMap): Array<[number, number]> {
 }
 
 /**
- * The runs' parameters (as heldParams gives them, released after the last pass): a copy of the device's, submitted now,
+ * The runs' parameters (a HeldParams of one wait, which dense() releases after its last pass; each run() counts itself
+ * on it too): a copy of the device's, submitted now,
  * with the bias elements cleared. clearBuffer takes whole 4-byte words: an f16 bias of an odd length clears the
  * element after it too, padding before the next tensor (tensors start at multiples of 8 elements) or the buffer's end
  * (whole 16 bytes).

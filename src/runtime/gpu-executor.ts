@@ -345,8 +345,8 @@ export class GpuExecutor {
    * pipeline's threshold, `chunkRows` below the batch, or more rows than one pass may bind runs
    * pipelined in chunks (pipelined-forward.ts; without it MapRunner.forward refuses a finite
    * `chunkRows`, and this a batch over the device's buffer limits); otherwise in one piece.
-   * `held`: the parameters it reads, held by the caller (heldParams) since an earlier call;
-   * default: those of this call.
+   * `held`: the parameters it reads, held by the caller since an earlier call (dense(): its copy
+   * without the biases, for all its passes); default: those of this call.
    */
   run(x: ArrayLike<number>, batch: number, out?: Float32Array, chunkRows?: number, held = this.#held): Promise<Float32Array> {
     const rows = this.maxRows();
@@ -378,7 +378,8 @@ export class GpuExecutor {
   /**
    * The parameters of a run called now (a forward or a backward pass): the device's, or, if they
    * change before it settles, the copy holdParams takes for it. Give it back with releaseParams
-   * once the run settles. `held`: another run's (dense() holds those of its call for all its passes).
+   * once the run settles. `held`: parameters the caller of run() holds already (dense()'s copy),
+   * counted once more for this run.
    */
   heldParams(held = this.#held): HeldParams {
     held.waiting++;
