@@ -47,6 +47,22 @@ describe('numeric semantics at load', () => {
     expect(r.stderr).toBe(`monc: error: ${params}: parameter tensor 'm.weight' holds NaN at element (0, 0): not finite\n`);
   });
 
+  // QA1 s25 Q402: monc dense took them (and wrote M), run and export refused them later without the file's name.
+  it("an f16 module's parameter beyond ±65504 is refused, naming the file, by every command that reads it", async () => {
+    const params = withValue('p16.safetensors', 7, 70000);
+    const expected = `monc: error: ${params}: parameter tensor 'm.weight' holds 70000 at element (1, 1): beyond the f16 range ±65504 of this f16 module\n`;
+    const x = scratch.path('x.npy');
+    for (const args of [
+      ['dense', f16, '--map', 'm', '--params', params, '--out', scratch.path('w16.npy')],
+      ['run', f16, '--map', 'm', '--params', params, '--input', x, '--out', scratch.path('y16.npy'), '--backend', 'cpu'],
+      ['export', f16, '--map', 'm', '--params', params, '--out', scratch.path('m16.onnx')],
+    ]) {
+      const r = await cli(args);
+      expect(r.code, args[0]).toBe(1);
+      expect(r.stderr, args[0]).toBe(expected);
+    }
+  });
+
   it('an f16 module refuses inputs beyond ±65504, and takes 65504 itself', async () => {
     const big = scratch.path('big.npy');
     writeFileSync(big, writeNpy(Float32Array.from([0, 0, 0, 70000, 0, 0]), [1, 6]));

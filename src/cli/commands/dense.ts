@@ -13,7 +13,7 @@ export async function denseCommand(ctx: CommandContext, file: string, opts: { ma
   const map = findMap(spec, opts.map);
   checkOutputSize(`M of map '${map.name}' is ${map.out} x ${map.in}`, map.out * map.in * 4, 'as float32');
   const model = modelOf(map);
-  const params = await readParamsFile(opts.params, model.params);
+  const params = await readParamsFile(opts.params, model.params, spec.module.dtype);
   // The float64 reference, rounded once to float32: the most accurate M a float32 file can hold.
   const dense = referenceDense(model, params);
   const shape = [map.out, map.in];

@@ -15,7 +15,7 @@ export async function exportCommand(ctx: CommandContext, file: string, opts: { m
   const { result: program, diagnostics } = tryCompileMap(map, spec.module.dtype);
   failOnErrors(ctx, spec.source, diagnostics);
   invariant(program, `map '${map.name}' gave no program and no error`);
-  const params = await readParamsFile(opts.params, modelOf(map).params);
+  const params = await readParamsFile(opts.params, modelOf(map).params, spec.module.dtype);
   const model = programToOnnx(program, params, opts.sparseForm);
   await writeAtomic(opts.out, model, outInputs);
   const elem = spec.module.dtype === 'f16' ? 'float16' : 'float32';

@@ -33,7 +33,7 @@ export async function gradCommand(ctx: CommandContext, file: string, opts: GradC
   const { spec, outInputs } = await loadSpecWriting(ctx, file, opts.out, [opts.params, opts.input, opts.gradOutput], compileSpecKernels);
   const map = findMap(spec, opts.map);
   const specs = modelOf(map).params;
-  const params = await readParamsFile(opts.params, specs);
+  const params = await readParamsFile(opts.params, specs, spec.module.dtype);
   const x = await readInputRows(opts.input, map);
   const dy = await readPairedRows(opts.gradOutput, 'grad-output', x, map);
 

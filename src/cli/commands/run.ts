@@ -27,7 +27,7 @@ export async function runCommand(
   // An --out that cannot be written is refused before the spec is compiled or a GPU opened.
   const { spec, outInputs } = await loadSpecWriting(ctx, file, opts.out, [opts.params, opts.input], compileSpecKernels);
   const map = findMap(spec, opts.map);
-  const params = await readParamsFile(opts.params, modelOf(map).params);
+  const params = await readParamsFile(opts.params, modelOf(map).params, spec.module.dtype);
   const x = await readNpyFile(opts.input);
   // Like nn.Linear: X of shape (…, in), any leading dimensions (none for one vector), Y (…, out).
   const leading = x.shape.slice(0, -1);

@@ -64,7 +64,7 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   // (--out may be --params: fine-tuning in place replaces the map's tensors in the parameter file.)
   const { spec, outInputs } = await loadSpecWriting(ctx, file, opts.out, [opts.input, opts.target], compileSpecKernels);
   const map = findMap(spec, opts.map);
-  const params = await readParamsFile(opts.params, modelOf(map).params);
+  const params = await readParamsFile(opts.params, modelOf(map).params, spec.module.dtype);
   // In place, the file is rewritten with the trained tensors in place of the map's and its other tensors (another layer
   // of a state dict) as they were, copied from it as it is written: its header is read now, and the write refuses a
   // file that changed meanwhile.
