@@ -244,10 +244,11 @@ export function checkManifestNesting(value: unknown): unknown {
 
 /**
  * `manifest` (decoded: block lists in place) unchanged, or a MoncError of kind `format` naming
- * the first field of a map that is malformed, or the first broken invariant of its programs;
- * `what` names the manifest.
+ * the first field of a map that is malformed, or the first broken invariant of its programs.
+ * `tables`: its file has `format` (2), written since block-sparse kernels read pattern tables, so
+ * each such kernel must name its table.
  */
-export function checkManifestMaps(manifest: Manifest): Manifest {
+export function checkManifestMaps(manifest: Manifest, tables: boolean): Manifest {
   const what = `the manifest of module '${String(manifest.module)}'`;
   const schema = mapSchema();
   if (!Array.isArray(manifest.maps)) throw new MoncError('format', `${what} has no list of maps`);
@@ -260,14 +261,14 @@ export function checkManifestMaps(manifest: Manifest): Manifest {
       if (e instanceof BadField) throw new MoncError('format', `${what}: ${e.path}: ${e.message}`);
       throw e;
     }
-    const problem = programProblem(map, dtype);
+    const problem = programProblem(map, dtype, tables);
     if (problem) throw new MoncError('format', `${what}: maps[${i}]${problem}`);
   });
   return manifest;
 }
 
 /** The first broken invariant of a well-shaped map's programs, as a path suffix and message. */
-function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
+function programProblem(map: ManifestMap, dtype: Dtype, tables: boolean): string | undefined {
   const { name, in: n, out, params, paramSize } = map;
   const end = params.reduce((last, e) => Math.max(last, e.offset + product(e.shape)), 0);
   // The layout starts each tensor at a multiple of 8 elements; more is room a runner would allocate for nothing.
@@ -280,7 +281,7 @@ function programProblem(map: ManifestMap, dtype: Dtype): string | undefined {
   const lowering = map.model && modelOpsProblem(map.model.body, map.ops);
   if (lowering) return lowering;
   // The kernels, after the programs they run.
-  const kernels = () => kernelsProblem(map) ?? setKernelsProblem(map) ?? setStorageProblem(map, dtype) ?? trainingKernelsProblem(map);
+  const kernels = () => kernelsProblem(map, tables) ?? setKernelsProblem(map) ?? setStorageProblem(map, dtype) ?? trainingKernelsProblem(map);
   const b = map.backward;
   if (!b) return kernels();
   const zero = b.zeroInputGradient ? { zeroInputGradient: true as const } : {};
@@ -402,7 +403,7 @@ interface KernelRefs {
   readonly dst: string;
   readonly aux?: string;
   readonly pattern?: string;
-  readonly dispatch: { readonly kind: string; readonly rowsPerSplit?: number; readonly itemsPerSplit?: number; readonly itemsPerRow?: number; readonly items?: number };
+  readonly dispatch: { readonly kind: string; readonly rowsPerSplit?: number; readonly itemsPerSplit?: number; readonly itemsPerRow?: number; readonly items?: number; readonly itemsPerWorkgroup?: number };
   readonly schedule: Schedule;
 }
 
@@ -436,14 +437,14 @@ function fixedProblem(kernel: KernelRefs, ops: readonly (OpData | BackwardOpData
 }
 
 /**
- * Gradient entries one item of a `split` kernel computes, by its schedule's family (wgsl/weight-grad.ts,
- * weight-grad-staged.ts): a thread's tileB × tileC weights, a workgroup's tb × tc, one bias entry; undefined for a
- * family monc does not write.
+ * What one item of a `split` kernel is, by its schedule's family (wgsl/weight-grad.ts, weight-grad-staged.ts): the
+ * gradient entries it computes (a thread's tileB × tileC weights, a workgroup's tb × tc tile, one bias entry), and
+ * whether it is a whole workgroup (so one item per workgroup) or one invocation; none for a family monc does not write.
  */
-const SPLIT_ITEM_ENTRIES: Readonly<Record<string, (s: Schedule) => number>> = {
-  'wgrad-tiled': (s) => Number(s.tileB) * Number(s.tileC),
-  'wgrad-staged': (s) => Number(s.tb) * Number(s.tc),
-  bgrad: () => 1,
+const SPLIT_ITEMS: Readonly<Record<string, { readonly entries: (s: Schedule) => number; readonly workgroup?: true }>> = {
+  'wgrad-tiled': { entries: (s) => Number(s.tileB) * Number(s.tileC) },
+  'wgrad-staged': { entries: (s) => Number(s.tb) * Number(s.tc), workgroup: true },
+  bgrad: { entries: () => 1 },
 };
 
 /**
@@ -454,11 +455,16 @@ const SPLIT_ITEM_ENTRIES: Readonly<Record<string, (s: Schedule) => number>> = {
 function splitProblem(kernel: KernelRefs, ops: readonly (OpData | BackwardOpData)[]): string | undefined {
   const op = ops[0];
   if (kernel.dispatch.kind !== 'split' || (op.kind !== 'wgrad' && op.kind !== 'bgrad')) return undefined;
-  const perItem = SPLIT_ITEM_ENTRIES[kernel.schedule.family]?.(kernel.schedule);
-  if (perItem === undefined) return undefined;
+  const item = SPLIT_ITEMS[kernel.schedule.family];
+  if (!item) return undefined;
+  const perItem = item.entries(kernel.schedule);
   const entries = op.kind === 'wgrad' ? op.forward.weight.length : op.size;
-  if (kernel.dispatch.itemsPerSplit === entries / perItem) return undefined;
-  return `.dispatch.itemsPerSplit: ${kernel.dispatch.itemsPerSplit} is not its op's ${entries} gradient entries over the ${perItem} of each item (${entries / perItem})`;
+  if (kernel.dispatch.itemsPerSplit !== entries / perItem) {
+    return `.dispatch.itemsPerSplit: ${kernel.dispatch.itemsPerSplit} is not its op's ${entries} gradient entries over the ${perItem} of each item (${entries / perItem})`;
+  }
+  // A workgroup item asked twice of a workgroup left every other tile undone (QA2 s25 Q453, addendum 2: 0.72 off).
+  if (item.workgroup && kernel.dispatch.itemsPerWorkgroup !== 1) return `.dispatch.itemsPerWorkgroup: ${kernel.dispatch.itemsPerWorkgroup}, where each item of a ${kernel.schedule.family} kernel is a workgroup (1)`;
+  return undefined;
 }
 
 /**
@@ -482,7 +488,7 @@ function bindingProblem(kernel: KernelRefs, ops: readonly (OpData | BackwardOpDa
  * than its ops (bindingProblem), named otherwise than the kernel of its first op (entry-points.ts) or
  * giving a flat, fixed or split dispatch other items than its op's outputs (flatProblem, fixedProblem, splitProblem).
  */
-function kernelsProblem(map: ManifestMap): string | undefined {
+function kernelsProblem(map: ManifestMap, tables: boolean): string | undefined {
   for (const [where, kernels, program] of kernelLists(map)) {
     if (!kernels) continue;
     const ops: readonly (OpData | BackwardOpData)[] = program === 'forward' ? map.ops : (map.backward?.ops ?? []);
@@ -496,12 +502,14 @@ function kernelsProblem(map: ManifestMap): string | undefined {
         const name = kernel[field];
         if (name !== undefined && !names.has(name)) return `${at}.${field}: '${name}' is not a buffer of its program`;
       }
-      if (kernel.pattern !== undefined) {
-        // The kernel's code reads the table its op's kernels are written for: the other layout read as it ran other numbers
-        // on WebGPU than on the CPU, which reads the op's blocks (QA2 s25 Q452: csr -> coo, 0.89 off).
-        const layout = patternLayout(ops[kernel.ops[0]]);
-        if (!layout) return `${at}.pattern: its op ${kernel.ops[0]} has no block pattern`;
-        if (kernel.pattern !== layout) return `${at}.pattern: '${kernel.pattern}' is not the '${layout}' table a kernel of its op ${kernel.ops[0]} (${ops[kernel.ops[0]].kind}) reads`;
+      // The kernel's code reads the table its op's kernels are written for: the other layout read as it, or none bound,
+      // ran other numbers on WebGPU than on the CPU, which reads the op's blocks (QA2 s25 Q452: csr -> coo 0.89 off, the
+      // table left out 1.0). Only a manifest of a monc before tables (no `format`) has kernels without one.
+      const layout = patternLayout(ops[kernel.ops[0]]);
+      if (kernel.pattern !== layout && (kernel.pattern !== undefined || tables)) {
+        const op = `its op ${kernel.ops[0]}`;
+        if (!layout) return `${at}.pattern: ${op} has no block pattern`;
+        return `${at}.pattern: ${kernel.pattern === undefined ? 'none' : `'${kernel.pattern}'`} is not the '${layout}' table a kernel of ${op} (${ops[kernel.ops[0]].kind}) reads`;
       }
     }
     const order = orderProblem(kernels, ops.length);

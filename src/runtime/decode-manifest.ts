@@ -22,7 +22,9 @@ import { missingEntry, registerBlockSparse, blockSparseSupport, type BlockSparse
  * naming the import) unless that support is registered.
  */
 export function decodeManifest(value: unknown, sparse?: BlockSparseSupport): Manifest {
-  return checkManifestMaps(decodeModuleManifest(checkManifestNesting(value), sparse));
+  // A file with `format` (2) was written after block-sparse kernels read pattern tables: each of them names its table.
+  const tables = (value as { format?: unknown } | null)?.format !== undefined;
+  return checkManifestMaps(decodeModuleManifest(checkManifestNesting(value), sparse), tables);
 }
 
 /** decodeManifest without the check of its maps: for the manifest a module's generated bindings embed (monc wrote it). */

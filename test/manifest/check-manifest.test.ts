@@ -355,7 +355,15 @@ describe('decodeManifest of a damaged manifest file', () => {
       const [k, op] = [path[path.length - 2] as number, (path.includes('backward') ? map.backward.kernels : map.kernels)[path[path.length - 2] as number].ops[0]];
       expect(error.kind).toBe('format');
       expect(error.message).toBe(`the manifest of module 'damaged': maps[0].${path.includes('backward') ? 'backward.kernels' : 'kernels'}[${k}].pattern: '${value}' is not the '${value === 'coo' ? 'csr' : 'coo'}' table a kernel of its op ${op} (${kind}) reads`);
+      // Left out (QA2's re-check: the table not bound, y 1.0 off), in a file with `format`: refused too.
+      const layout = value === 'coo' ? 'csr' : 'coo';
+      const without = moncErrorOf(() => decodeManifest(withField(trained, path, undefined), blockSparse));
+      expect(without.message).toBe(`the manifest of module 'damaged': maps[0].${path.includes('backward') ? 'backward.kernels' : 'kernels'}[${k}].pattern: none is not the '${layout}' table a kernel of its op ${op} (${kind}) reads`);
     }
+    // A manifest without `format` (an earlier monc's, before pattern tables, or one decoded already) may have none.
+    const decoded = compileModule(SPARSE_SOURCE, 'damaged.mon').outputs!.manifest;
+    const older = { ...decoded, maps: decoded.maps.map((m) => ({ ...m, kernels: m.kernels.map(({ pattern: _pattern, ...k }) => k) })) };
+    expect(decodeManifest(older, blockSparse).maps[0].kernels[forward].pattern).toBeUndefined();
   });
 
   // QA2 s25 Q453: a split rule's itemsPerSplit halved was accepted; WebGPU left half of each split's partial of a weight or
@@ -378,6 +386,13 @@ describe('decodeManifest of a damaged manifest file', () => {
       }
     }
     expect([...families].sort()).toEqual(['bgrad', 'wgrad-staged', 'wgrad-tiled']);
+    // A wgrad-staged item is a workgroup (QA2's addendum 2: itemsPerWorkgroup 1 -> 2 left every other tile undone, 0.72 off).
+    const ffn = readFileSync(join(GOLDEN, 'ffn.json'), 'utf8');
+    const maps = (JSON.parse(ffn) as { maps: { backward?: { kernels: Kernel[] } }[] }).maps;
+    const m = maps.findIndex((map) => map.backward?.kernels.some((k) => k.schedule.family === 'wgrad-staged'));
+    const k = maps[m].backward!.kernels.findIndex((kernel) => kernel.schedule.family === 'wgrad-staged');
+    const error = moncErrorOf(() => decodeManifest(withField(ffn, ['maps', m, 'backward', 'kernels', k, 'dispatch', 'itemsPerWorkgroup'], 2), blockSparse));
+    expect(error.message).toBe(`the manifest of module 'ffn': maps[${m}].backward.kernels[${k}].dispatch.itemsPerWorkgroup: 2, where each item of a wgrad-staged kernel is a workgroup (1)`);
   });
 
   // Session 15's leftover: a set's workgroup sizes, and which set's entry point of its first op a set's kernel names. A set that

@@ -9,7 +9,7 @@
  * divides bw, == bw unrolls fully).
  */
 import type { BsrOp } from '../../ir/ir.js';
-import { blockRowSum, csrPattern, isLongRow, type CsrPattern } from './bsr-pattern.js';
+import { blockRowSum, csrPattern, isLongRow, withPattern, type CsrPattern } from './bsr-pattern.js';
 import { invariant } from '../../util/assert.js';
 import { directScheduleSpace, type DirectSchedule, type KernelFamily } from './family.js';
 import { applyIndexMap, renderIndex, rowMajor, type IndexExpr } from './index-map.js';
@@ -166,5 +166,5 @@ function emitBsr(op: BsrOp, schedule: BsrDirectSchedule, ctx: KernelContext): Em
     target,
     ...(op.bias ? { bias: { offset: paramOffset(ctx, op.bias), index: renderIndex(logicalOut) } } : {}),
   });
-  return { ...flatKernel(ctx, schedule, { workgroupSize: wg, itemsPerRow, decls: pattern.decls, body }), pattern: 'csr' };
+  return withPattern(flatKernel(ctx, schedule, { workgroupSize: wg, itemsPerRow, decls: pattern.decls, body }), op);
 }

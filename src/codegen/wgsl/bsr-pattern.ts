@@ -5,10 +5,18 @@
  * the block count, so its text does not grow with the pattern.
  */
 import type { BsrOp } from '../../ir/ir.js';
-import { csrOffsets, PATTERN_BINDING } from '../../manifest/pattern.js';
+import type { EmittedKernel } from '../../manifest/dispatch.js';
+import type { BackwardOpData } from '../../manifest/program.js';
+import { csrOffsets, PATTERN_BINDING, patternLayout } from '../../manifest/pattern.js';
 import { invariant } from '../../util/assert.js';
 import { BLOCKED_SUM_FROM, runtimeBlockedSum, type Accumulator } from './reduction.js';
 import { div, mul, sum, u, type U32Expr } from './scaffold.js';
+
+/** `kernel` of `op` naming the table it reads (patternLayout: decodeManifest holds a kernel to the same rule), if any. */
+export function withPattern(kernel: EmittedKernel, op: BackwardOpData): EmittedKernel {
+  const pattern = patternLayout(op);
+  return pattern ? { ...kernel, pattern } : kernel;
+}
 
 /** The pattern binding's declaration, named after the entry point. */
 function binding(entryPoint: string): { readonly decl: string; readonly name: string } {

@@ -13,7 +13,7 @@ import { invariant } from '../../util/assert.js';
 import { directScheduleSpace, type DirectSchedule, type KernelFamily } from './family.js';
 import { gradKernel, type GradBindingTypes } from './grad-scaffold.js';
 import { bsrBlockWalk, bsrThreadBody, bsrThreadKnobs } from './bsr-direct.js';
-import { csrPattern } from './bsr-pattern.js';
+import { csrPattern, withPattern } from './bsr-pattern.js';
 import { applyIndexMap, rowMajor } from './index-map.js';
 import type { EmittedKernel } from './kernel.js';
 import { outputAccumulators } from './matmul-parts.js';
@@ -75,5 +75,5 @@ function emitBsrTransposed(op: BsrOp, schedule: BsrTransposedSchedule, ctx: Kern
     ...bsrThreadBody(ctx, op, { blockRows, outputs, acc, blockLoop, target }),
   ];
   const types: GradBindingTypes = { src: ctx.storage, dst: ctx.storage, aux: ctx.storage };
-  return { ...gradKernel(ctx, schedule, { workgroupSize: wg, types, decls: pattern.decls, body, dispatch: { kind: 'flat', itemsPerRow, itemsPerWorkgroup: wg } }), pattern: 'csr' };
+  return withPattern(gradKernel(ctx, schedule, { workgroupSize: wg, types, decls: pattern.decls, body, dispatch: { kind: 'flat', itemsPerRow, itemsPerWorkgroup: wg } }), op);
 }

@@ -18,7 +18,7 @@ import type { BiasGradOp, ReduceOp, WeightGradOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import { DEFAULT_KNOBS } from './defaults.js';
 import { defaultWorkgroupSize, dividing, knob, largest, workgroupScheduleSpace, workgroupSizes, type KernelFamily, type WorkgroupSchedule } from './family.js';
-import { cooPattern } from './bsr-pattern.js';
+import { cooPattern, withPattern } from './bsr-pattern.js';
 import { auxName, gradKernel, loadAs, splitRowsLoop, splitsDecl, storeAs, type GradBindingTypes } from './grad-scaffold.js';
 import { applyIndexMap, renderIndex, rowMajor, type IndexVar } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
@@ -125,8 +125,8 @@ function emitWeightGrad(op: WeightGradOp, schedule: WgradTiledSchedule, ctx: Ker
         ];
   const types: GradBindingTypes = { src: ctx.storage, dst: 'f32', aux: ctx.storage };
   const kernel = gradKernel(ctx, schedule, { workgroupSize: wg, types, decls, body, dispatch: { kind: 'split', rowsPerSplit: op.rowsPerSplit, itemsPerSplit, itemsPerWorkgroup: wg } });
-  // A bsr op's blocks are the rows and columns of its `coo` pattern table (bsr-pattern.ts), which the runtime binds.
-  return f.kind === 'bsr' ? { ...kernel, pattern: 'coo' } : kernel;
+  // A bsr op's blocks are the rows and columns of its pattern table (bsr-pattern.ts), which the runtime binds.
+  return withPattern(kernel, op);
 }
 
 const BGRAD = 'bgrad';

@@ -24,7 +24,7 @@
 import type { BsrOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
 import { forwardCsr } from '../bsr-direct.js';
-import { blockRowSum, isLongRow } from '../bsr-pattern.js';
+import { blockRowSum, isLongRow, withPattern } from '../bsr-pattern.js';
 import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
@@ -244,7 +244,7 @@ function emit(op: BsrOp, schedule: BsrTiledSchedule, ctx: KernelContext): Emitte
     schedule,
     ops: [ctx.opIndex],
   });
-  return { ...kernel, pattern: 'csr' };
+  return withPattern(kernel, op);
 }
 
 export const bsrTiled: KernelFamily<'bsr', BsrTiledSchedule> = {
