@@ -40,6 +40,14 @@ const TIMING = { repeats: REPEATS, warmupMs: WARMUP_MS };
 const ONLY = arg('--only');
 /** Square sizes n (nblocks √n) or rectangular `NxMxK` (n -> m, K blocks); plan keys use the same spelling. */
 const SIZES = (arg('--sizes') ?? '4096,1024').split(',');
+/** A size's n, m and blocks; checked before the GPU is touched (2048 alone has no whole √n: give 2048x2048x32). */
+const shapeOf = (size: string): [number, number, number] => {
+  const [n, m = n, k = Math.sqrt(n)] = size.split('x').map(Number);
+  if (![n, m, k].every((v) => Number.isInteger(v) && v > 0) || n % k !== 0 || m % k !== 0)
+    throw new Error(`--sizes ${size}: ${k} blocks do not divide ${n} -> ${m} (a square size needs a whole √n; else give NxMxK)`);
+  return [n, m, k];
+};
+SIZES.forEach(shapeOf);
 /** Rows per Monarch case. */
 const BATCH = Number(arg('--batch') ?? 16384);
 /** Optional plan: schedules to time per case (keys `n/dtype/op0`, `dense/dtype`) instead of a sample. */
@@ -173,7 +181,7 @@ async function main(): Promise<void> {
 
   if (ONLY !== 'dense')
     for (const size of SIZES) {
-      const [n, m = n, k = Math.round(Math.sqrt(n))] = size.split('x').map(Number);
+      const [n, m, k] = shapeOf(size);
       const batch = BATCH;
       const c = monarchCase(n, m, k);
       const [op0, op1] = c.ops;
