@@ -21,6 +21,8 @@ const ISOLATED = [
   'test/model/constructors.test.ts',
   'test/runtime/reference-dense.test.ts',
   'test/files/copy-range-changed.test.ts',
+  'test/cli/reads-only-what-it-needs.test.ts',
+  'test/cli/resources.test.ts',
 ];
 
 export default defineConfig({
