@@ -341,7 +341,8 @@ function fewestRounds(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits)
  * move is a heuristic for every op with d ≥ 16 and β in 32s: it was timed only on K(1, 64, 64, 64)
  * and K(1, 128, 128, 128) (review s18, 7). Since session 19, where 16 δ × every β fit as 32-β
  * subgroups (b = 64: n = 4096), a workgroup takes every β with one row tile per subgroup
- * (readOnceTwin). Since session 25, with 16 δ or more, two β per write-out item (pairedItemsTwin).
+ * (readOnceTwin). Since session 25, with 16 δ or more, two β per write-out item (pairedItemsTwin). Since session
+ * 26, one subgroup per δ where resident W made it two (oneSubgroupPerDeltaTwin: c ≥ 256).
  * When d = 1 (untuned builds take ks-sgmat there; this is the tuner's seed): the same
  * per-subgroup work (32 rows × 32 β, W resident where it fits, else staged) with 8 subgroups
  * over 64 β and 4 row groups, 4 row chunks, γ chunks of 64 (whole rows of Monarch n = 4096's
@@ -349,7 +350,22 @@ function fewestRounds(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits)
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
   const s = measuredShape(op, limits);
-  return op.d > 1 ? pairedItemsTwin(op, readOnceTwin(op, s, limits), limits) : s;
+  return op.d > 1 ? pairedItemsTwin(op, oneSubgroupPerDeltaTwin(op, readOnceTwin(op, s, limits), limits), limits) : s;
+}
+
+/**
+ * With 16 δ × 32 β per workgroup in 16-β subgroups (two per δ: 32 subgroups, 1024 invocations), `s` with 16 β (one
+ * subgroup per δ, 512 invocations, as every other 16-δ default), where that is valid. The 32-β form is taken where W
+ * resident in registers holds only 16 β per subgroup (c ≥ 256: Monarch n = 4096 with 16 blocks, K(1, 256, 256, 16)),
+ * and it was the slowest 16-δ form timed there: H100, session 25 call 5 (bench/results/s25/call-5/cli), B = 16384, with
+ * f16 sums 16 β 0.7841 ms vs 32 β 0.8483 at 16 row chunks, 0.7506 vs 0.8203 at 32 (the tuned form); 16 β in 32-row warp
+ * tiles 0.8523; session 26 call 1 (bench/results/s26/call-1/cli-wide): f32 sums at 16 β and 32 row chunks 0.8007 ms against
+ * the 32-β default's 0.9698 (16 row chunks). The default keeps 16 row chunks (256 rows per workgroup: at B = 4096, 32 would
+ * leave 128 workgroups for 132 SMs); the tuner's f16-sum seeds built from it take 16 and 32 (stridedF16SumTwins).
+ */
+function oneSubgroupPerDeltaTwin(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): KsSgmatStridedSchedule {
+  const twin: KsSgmatStridedSchedule = { ...s, cols: 16 };
+  return s.dtile >= 16 && s.cols === 32 && s.sb === 16 && valid(op, tiling(op, twin), limits) ? twin : s;
 }
 
 /**

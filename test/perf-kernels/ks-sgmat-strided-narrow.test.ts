@@ -1,0 +1,27 @@
+/**
+ * The 16-β, one-subgroup-per-δ form with W resident at c = 256 (every W fragment slot a subgroup has: 16 γ tiles × one
+ * β tile), which Monarch n = 4096 with 16 blocks takes untuned since session 26 (oneSubgroupPerDeltaTwin: 16 δ × 16 β,
+ * 16-row warp tiles, 16 row chunks, swizzled lanes, ob 2). Results through the subgroup-matrix emulation on SwiftShader
+ * against float64 at 8 δ (16 δ take 512 invocations, above the emulation's 256), c = 256 (2048 -> 2048 with 8 blocks),
+ * with the batch ending inside a row chunk; f32 and f16 sums (the tuner's seed at 32 row chunks). Not candidates at 8 δ
+ * (ob and 16 row chunks are offered at 16 δ), so emitted directly, as the ob tests do.
+ */
+import { describe, expect, it } from 'vitest';
+import { monarchCase, type OpsCase } from '../../bench/cases.js';
+import type { KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
+import { emulatedError } from './sgmat-strided-support.js';
+import { TOL_F16 } from './support.js';
+
+const c256 = monarchCase(2048, 2048, 8);
+const narrow: KsSgmatStridedSchedule = { family: 'ks-sgmat-strided', dtile: 8, cols: 16, sb: 16, mr: 1, chunks: 16, tk: 16, wres: true, sw: true, ob: 2 };
+
+describe('ks-sgmat-strided, 16 β in one subgroup per δ with W resident at c = 256, emulated, against the float64 reference', () => {
+  const cases: [string, OpsCase, KsSgmatStridedSchedule, number][] = [
+    ['f32 sums, 16 row chunks of 16 rows (the batch ends in the third)', c256, narrow, 40],
+    ['f16 sums, 32 row chunks', c256, { ...narrow, chunks: 32, acc16: true }, 40],
+  ];
+  for (const [name, c, s, batch] of cases)
+    it(`${name} (batch ${batch})`, async () => {
+      expect(await emulatedError(c, s, batch), JSON.stringify(s)).toBeLessThan(TOL_F16);
+    });
+});
