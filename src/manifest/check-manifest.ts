@@ -24,7 +24,7 @@ import { setStorageProblem } from './set-storage.js';
 import { trainingKernelsProblem } from './training-kernels.js';
 import type { BackwardOpData, BackwardProgramData, Dtype, OpData, ProgramData } from './program.js';
 import { backwardProblems, programProblems } from './program-problems.js';
-import type { Schedule } from './dispatch.js';
+import { scheduleWorkgroupSize, type Schedule } from './dispatch.js';
 import { GRADIENT_BUFFER, type Manifest, type ManifestMap } from './types.js';
 
 /** The largest count a manifest field may hold: buffers are indexed with 32-bit integers. */
@@ -195,16 +195,23 @@ function mapSchema(): Check {
 }
 
 /**
- * A kernel's check, then its dispatch against its workgroup: a flat, split or fixed rule counts
- * items that each take one invocation (dispatch.ts), so more items per workgroup than
- * invocations dispatches too few workgroups and leaves items undone: wrong output, no error (QA2
- * s14 R34: 64 -> 128 on a 64-invocation kernel ran with errors of 6). A flat rule's items per
- * row are checked against its op (flatProblem); a tiled rule's rows are the emitter's to know.
+ * A kernel's check, then its workgroup against its schedule and its dispatch against its workgroup: a flat, split or
+ * fixed rule counts items that each take one invocation (dispatch.ts), so more items per workgroup than invocations
+ * dispatches too few workgroups and leaves items undone: wrong output, no error (QA2 s14 R34: 64 -> 128 on a
+ * 64-invocation kernel ran with errors of 6). The runtime never reads workgroupSize (the WGSL's @workgroup_size is what
+ * runs), so it is held to the schedule's workgroupSize knob, which the WGSL was written with (scheduleWorkgroupSize):
+ * an edit of both workgroupSize and itemsPerWorkgroup left half of a flat kernel's outputs undone on WebGPU, 4.6 off the
+ * CPU's (s26 OPEN-a). A flat rule's items per row are checked against its op (flatProblem); a tiled rule's rows are the
+ * emitter's to know.
  */
 function covering(check: Check): Check {
   return (v, path) => {
     check(v, path);
-    const { workgroupSize, dispatch } = v as { workgroupSize: readonly number[]; dispatch: { kind: string; itemsPerWorkgroup?: number } };
+    const { workgroupSize, dispatch, schedule } = v as { workgroupSize: readonly number[]; dispatch: { kind: string; itemsPerWorkgroup?: number }; schedule: Schedule };
+    const written = scheduleWorkgroupSize(schedule);
+    if (written && written.some((size, axis) => workgroupSize[axis] !== size)) {
+      throw new BadField(`${path}.workgroupSize`, `${shortJson(workgroupSize)} is not the ${shortJson(written)} its schedule's workgroupSize (${schedule.workgroupSize}) declares its WGSL with`);
+    }
     const invocations = workgroupSize[0] * workgroupSize[1] * workgroupSize[2];
     if (dispatch.kind !== 'tiled' && dispatch.itemsPerWorkgroup! > invocations) {
       throw new BadField(`${path}.dispatch.itemsPerWorkgroup`, `${dispatch.itemsPerWorkgroup} is more than the workgroup's ${invocations} invocations (one per item): the items past them would go undone`);

@@ -52,10 +52,19 @@ export function workgroupCount(rule: DispatchRule, batch: number): number {
   }
 }
 
-/** A schedule: which kernel family and its tuning knobs. JSON-able; stored in the tuning database. */
+/**
+ * A schedule: which kernel family and its tuning knobs. JSON-able; stored in the tuning database. A knob named
+ * `workgroupSize` is the kernel's workgroup (one-dimensional): its WGSL is `@workgroup_size(workgroupSize)`.
+ */
 export interface Schedule {
   readonly family: string;
   readonly [knob: string]: string | number | boolean;
+}
+
+/** The workgroup a schedule's `workgroupSize` knob gives its kernel, or undefined for a family without the knob. */
+export function scheduleWorkgroupSize(schedule: Schedule): readonly [number, number, number] | undefined {
+  const size = schedule.workgroupSize;
+  return typeof size === 'number' ? [size, 1, 1] : undefined;
 }
 
 /** One kernel as an emitter produces it: its WGSL and what the runtime needs to dispatch it. */

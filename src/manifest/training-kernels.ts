@@ -6,12 +6,13 @@
  * and their WGSL numbers its threads by its own workgroup size, so an edited field ran other numbers on WebGPU than on
  * the CPU, which runs no kernel (QA2 s25 Q451: items 224 -> 64 left the elements past 64 of an SGD step undone; sgd's
  * and adam's entry points swapped ran Adam for SGD; the mse's itemsPerWorkgroup doubled computed half of DY), or
- * failed as a TypeError (a kernel removed). A workgroup size edited with its items stays unchecked, as the module's
- * kernels' do: the WGSL declaring it is the module's file, which decodeManifest does not read.
+ * failed as a TypeError (a kernel removed). Their WGSL is the module's file, which decodeManifest does not read: an
+ * update kernel's workgroup is its schedule's (check-manifest.ts, covering), a training-step kernel's the contract's
+ * TRAINING_STEP_WORKGROUP (a workgroup size edited with its items left elements undone, s26 OPEN-a).
  */
 import { shortJson } from './manifest-file.js';
 import { OPTIMIZER_RULES, optimizerEntryPoint } from './optimizer.js';
-import { MSE_ITEMS, TRAINING_STEP_KERNELS, trainingStepEntryPoint } from './training-step.js';
+import { MSE_ITEMS, TRAINING_STEP_KERNELS, TRAINING_STEP_WORKGROUP, trainingStepEntryPoint } from './training-step.js';
 import type { ManifestMap } from './types.js';
 
 /** The first field of the map's update or training-step kernels that is not what the module ships, as a path suffix and message. */
@@ -41,6 +42,7 @@ function trainingStepProblem({ trainingStep }: ManifestMap): string | undefined 
   for (const [i, { name, entryPoint, workgroupSize, itemsPerWorkgroup }] of trainingStep.kernels.entries()) {
     const at = `.trainingStep.kernels[${i}]`;
     if (entryPoint !== trainingStepEntryPoint(name)) return `${at}.entryPoint: '${entryPoint}' is not the ${name} kernel ('${trainingStepEntryPoint(name)}')`;
+    if (workgroupSize.join() !== `${TRAINING_STEP_WORKGROUP},1,1`) return `${at}.workgroupSize: ${shortJson(workgroupSize)}, where every training-step kernel is written for [${TRAINING_STEP_WORKGROUP},1,1]`;
     const problem = itemsProblem(at, itemsPerWorkgroup, workgroupSize, name === 'mse' ? MSE_ITEMS : 1);
     if (problem) return problem;
   }

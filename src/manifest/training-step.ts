@@ -37,6 +37,12 @@ export function trainingStepEntryPoint(kernel: TrainingStepKernel): string {
 }
 
 /**
+ * Invocations of every training-step kernel's workgroup (a power of two, for the tree sums): their WGSL is written with
+ * it and the runtime dispatches them by their itemsPerWorkgroup, so a manifest must declare it (decodeManifest).
+ */
+export const TRAINING_STEP_WORKGROUP = 64;
+
+/**
  * Output elements per mse invocation (a workgroup apart, so a workgroup reads contiguous runs): a workgroup covers
  * its invocations times MSE_ITEMS of them (its `itemsPerWorkgroup`), which keeps the workgroups (each a tree sum with
  * its barriers) and the partials few. Every other kernel takes one item per invocation.

@@ -395,6 +395,59 @@ describe('decodeManifest of a damaged manifest file', () => {
     expect(error.message).toBe(`the manifest of module 'ffn': maps[${m}].backward.kernels[${k}].dispatch.itemsPerWorkgroup: 2, where each item of a wgrad-staged kernel is a workgroup (1)`);
   });
 
+  // s26 OPEN-a: the runtime never reads a kernel's workgroupSize (its WGSL's @workgroup_size runs), and its items per
+  // workgroup were held only to workgroupSize: both doubled on a flat ks-direct kernel left half its outputs undone on
+  // WebGPU (4.6 off the CPU's), and an update or training-step kernel likewise. Held to the schedule's workgroupSize knob
+  // (the module's kernels, their sets', the updates') and to TRAINING_STEP_WORKGROUP (training-step kernels).
+  it("a kernel's workgroupSize edited with its items per workgroup, against its schedule's or the training step's: a format error naming it", () => {
+    type Kernel = { entryPoint: string; workgroupSize: number[]; dispatch: { kind: string; itemsPerWorkgroup?: number }; schedule: { family: string; workgroupSize?: number } };
+    // A bias with no op to ride on (bias), one-element blocks (bsr-direct).
+    const flat = manifestText('map s : 16 -> 16 = transpose(4, 4) @ lowrank(rank: 2) + bias()\nmap p : 16 -> 16 = sparse(block: 1, pattern: band(width: 1)) + bias()\n', false);
+    const files = [trained, f16, flat, readFileSync(join(GOLDEN, 'ffn.json'), 'utf8'), readFileSync(join(GOLDEN, 'pixelfly.json'), 'utf8')];
+    const families = new Set<string>();
+    for (const file of files) {
+      const whole = JSON.parse(file) as { module: string; maps: Record<string, unknown>[] };
+      for (const [m, map] of whole.maps.entries()) {
+        const lists: [string, (string | number)[]][] = [
+          ['kernels', ['kernels']],
+          ['backward.kernels', ['backward', 'kernels']],
+          ['optimizers', ['optimizers']],
+          ...((map.kernelSets ?? []) as unknown[]).flatMap((_, s): [string, (string | number)[]][] => [
+            [`kernelSets[${s}].kernels`, ['kernelSets', s, 'kernels']],
+            [`kernelSets[${s}].backwardKernels`, ['kernelSets', s, 'backwardKernels']],
+          ]),
+        ];
+        for (const [where, path] of lists) {
+          const kernels = (path.reduce<unknown>((o, key) => (o as Record<string | number, unknown> | undefined)?.[key], map) ?? []) as Kernel[];
+          for (const [k, kernel] of kernels.entries()) {
+            const size = kernel.schedule.workgroupSize;
+            if (size === undefined || kernel.dispatch.itemsPerWorkgroup === undefined || kernel.dispatch.itemsPerWorkgroup === 1) continue;
+            families.add(kernel.schedule.family);
+            const at = ['maps', m, ...path, k];
+            const edited = withField(JSON.stringify(withField(file, [...at, 'workgroupSize'], [2 * size, 1, 1])), [...at, 'dispatch', 'itemsPerWorkgroup'], 2 * kernel.dispatch.itemsPerWorkgroup);
+            const error = moncErrorOf(() => decodeManifest(edited, blockSparse));
+            expect([error.kind, error.message]).toEqual(['format', `the manifest of module '${whole.module}': maps[${m}].${where}[${k}].workgroupSize: [${2 * size},1,1] is not the [${size},1,1] its schedule's workgroupSize (${size}) declares its WGSL with`]);
+          }
+        }
+        const step = ((map.trainingStep as { kernels: Kernel[] } | undefined)?.kernels ?? []) as (Kernel & { itemsPerWorkgroup: number })[];
+        for (const [k, kernel] of step.entries()) {
+          const at = ['maps', m, 'trainingStep', 'kernels', k];
+          const edited = withField(JSON.stringify(withField(file, [...at, 'workgroupSize'], [128, 1, 1])), [...at, 'itemsPerWorkgroup'], 2 * kernel.itemsPerWorkgroup);
+          const error = moncErrorOf(() => decodeManifest(edited, blockSparse));
+          expect([error.kind, error.message]).toEqual(['format', `the manifest of module '${whole.module}': maps[${m}].trainingStep.kernels[${k}].workgroupSize: [128,1,1], where every training-step kernel is written for [64,1,1]`]);
+          families.add(`train-${kernel.entryPoint}`);
+        }
+      }
+      // As written: accepted.
+      expect(decodeManifest(JSON.parse(file), blockSparse).maps.length).toBeGreaterThan(0);
+    }
+    // Every family that counts items by its workgroup (wgrad-staged's item is a workgroup: itemsPerWorkgroup 1).
+    expect([...families].sort()).toEqual([
+      'bgrad', 'bias', 'bsr-direct', 'bsr-t-direct', 'ks-direct', 'opt-adam', 'opt-sgd', 'reduce',
+      'train-monc_train_check', 'train-monc_train_finalize', 'train-monc_train_gather', 'train-monc_train_mse', 'wgrad-tiled',
+    ]);
+  });
+
   // Session 15's leftover: a set's workgroup sizes, and which set's entry point of its first op a set's kernel names. A set that
   // extends the module's WGSL lists its own kernels (declared in its text) and the module's it shares (same plan).
   it("a kernel set's kernel unlike what its WGSL declares, or naming the module's kernel (or another set's) in place of its own: a format error naming it", () => {
@@ -440,9 +493,11 @@ describe('decodeManifest of a damaged manifest file', () => {
       'format',
       `maps[0].kernelSets[${f}].kernels[0].entryPoint: 'h_op0_tc' is not a kernel of its set's WGSL`,
     ]);
-    const backward = plans(f16, f, 'backwardKernels')[0];
+    // Edited with its schedule's workgroupSize knob (which the size alone is held to): the set's WGSL still says otherwise.
+    const backward = plans(f16, f, 'backwardKernels')[0] as Plan & { schedule: { workgroupSize: number } };
     const wider = [backward.workgroupSize[0] * 2, 1, 1];
-    expect(refused(f16, ['maps', 0, 'kernelSets', f, 'backwardKernels', 0, 'workgroupSize'], wider)).toEqual([
+    const knob = JSON.stringify(withField(f16, ['maps', 0, 'kernelSets', f, 'backwardKernels', 0, 'schedule'], { ...backward.schedule, workgroupSize: wider[0] }));
+    expect(refused(knob, ['maps', 0, 'kernelSets', f, 'backwardKernels', 0, 'workgroupSize'], wider)).toEqual([
       'format',
       `maps[0].kernelSets[${f}].backwardKernels[0].workgroupSize: ${JSON.stringify(wider)} is not the @workgroup_size its set's WGSL declares '${backward.entryPoint}' with (${JSON.stringify(backward.workgroupSize)})`,
     ]);

@@ -10,7 +10,7 @@
  * MSE_ITEMS + 2·log2(WG) + partials/WG f32 roundings (about 1e-6 for a million terms). Non-finite values are
  * found from their exponent bits, not by comparisons, which a compiler may assume never see NaN.
  */
-import { FLAG_INF, FLAG_NAN, MSE_ITEMS, NONE, STATS, STATS_WORDS, STEP_BYTES, STEP_FIELDS, TRAINING_STEP_KERNELS, trainingStepEntryPoint, type TrainingStepKernel } from '../../manifest/training-step.js';
+import { FLAG_INF, FLAG_NAN, MSE_ITEMS, NONE, STATS, STATS_WORDS, STEP_BYTES, STEP_FIELDS, TRAINING_STEP_KERNELS, TRAINING_STEP_WORKGROUP, trainingStepEntryPoint, type TrainingStepKernel } from '../../manifest/training-step.js';
 import type { ManifestTrainingStep } from '../../manifest/types.js';
 import { assertNever, invariant } from '../../util/assert.js';
 import { defaultWorkgroupSize } from './family.js';
@@ -18,10 +18,11 @@ import { DEFAULT_LIMITS, type EmittedKernel } from './kernel.js';
 import type { StorageType } from './scaffold.js';
 
 /**
- * Every kernel's workgroup size: the optimizer updates' (so they never raise what a kernel set
+ * Every kernel's workgroup size (the contract's): the optimizer updates' (so they never raise what a kernel set
  * requires), a power of two for the tree sums.
  */
-const WG = defaultWorkgroupSize(DEFAULT_LIMITS);
+const WG = TRAINING_STEP_WORKGROUP;
+invariant(WG === defaultWorkgroupSize(DEFAULT_LIMITS), `training-step workgroup of ${WG} invocations is not the optimizer updates' ${defaultWorkgroupSize(DEFAULT_LIMITS)}`);
 invariant((WG & (WG - 1)) === 0, `training-step workgroup of ${WG} invocations is not a power of two`);
 
 /** Module-scope declarations of a kernel: the step struct and uniform, then `bindings` (binding number, declaration after `var`). */
