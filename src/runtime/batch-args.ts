@@ -11,13 +11,11 @@ import { arrayError, mustBe, typeName, userError } from './user-error.js';
 import * as flags from './gpu-flags.js';
 
 /**
- * Throws unless `batch` is a whole number of rows, at least 0 (kind `user`, naming the call): a string or a BigInt is shown
- * quoted with its type as shown() shows them (QA2 s23 Q258: `2n` said `got 2`), an object by its type (QA2 s20 R93:
- * `backward(x, dy, { batch: 9 })` said `got [object Object]`).
+ * Throws unless `batch` is a whole number of rows, at least 0 (kind `user`, naming the call; mustBe shows it: `2n` as
+ * `'2' (a bigint)`, QA2 s23 Q258; `{ batch: 9 }` as `object`, QA2 s20 R93).
  */
 export function checkBatch(mapName: string, call: string, batch: number): void {
-  const type = typeof batch;
-  if (!Number.isInteger(batch) || batch < 0) throw mustBe(mapName, `${call}: batch`, 'a whole number ≥ 0', type === 'string' || type === 'bigint' ? `'${batch}' (a ${type})` : type === 'object' ? typeName(batch) : batch);
+  if (!Number.isInteger(batch) || batch < 0) throw mustBe(mapName, `${call}: batch`, 'a whole number ≥ 0', batch);
 }
 
 /**
@@ -27,7 +25,7 @@ export function checkBatch(mapName: string, call: string, batch: number): void {
  */
 export function checkArray(mapName: string, call: string, role: string, value: unknown, exact?: boolean): void {
   if (typeof (value as { length?: unknown } | null)?.length !== 'number' || typeof value === 'string' || (exact && !(value instanceof Float32Array))) {
-    throw mustBe(mapName, `${call}: ${role}`, exact ? 'a Float32Array' : 'an array of numbers', typeName(value));
+    throw mustBe(mapName, `${call}: ${role}`, exact ? 'a Float32Array' : 'an array of numbers', value);
   }
 }
 
@@ -87,7 +85,7 @@ export function checkCallerBuffers(mapName: string, call: string, batch: number,
  */
 export function checkRecorder(mapName: string, call: string, recorder: unknown, pass?: boolean): void {
   if (!(recorder as Record<string, unknown> | null)?.[pass ? 'dispatchWorkgroups' : 'beginComputePass']) {
-    throw mustBe(mapName, `${call}: ${pass ? 'pass' : 'encoder'}`, `a GPU${pass ? 'ComputePass' : 'Command'}Encoder`, typeName(recorder));
+    throw mustBe(mapName, `${call}: ${pass ? 'pass' : 'encoder'}`, `a GPU${pass ? 'ComputePass' : 'Command'}Encoder`, recorder);
   }
 }
 

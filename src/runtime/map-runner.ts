@@ -174,14 +174,14 @@ export class MapRunner {
     const sets = map.kernelSets;
     const wrong: [string, string, unknown] | undefined =
       typeof options !== 'object'
-        ? ['options', 'an object', typeName(options)]
+        ? ['options', 'an object', options]
         : ![undefined, 'cpu', 'webgpu'].includes(backend)
           ? ['backend', "'webgpu' or 'cpu'", backend]
           : // (A falsy device is none, as null is.)
             device && !device.createBindGroupLayout
-            ? ['device', "a GPUDevice (getSharedDevice()'s .device)", typeName(device)]
+            ? ['device', "a GPUDevice (getSharedDevice()'s .device)", device]
             : ![undefined, true, false].includes(training)
-              ? ['training', 'true or false', typeName(training)]
+              ? ['training', 'true or false', training]
               : ![undefined, module, !sets && 'f16'].includes(dtype)
                 ? ['dtype', sets ? `'${module}' (this module's)` : "'f32' or 'f16'", dtype]
                 : undefined;

@@ -31,7 +31,7 @@ import * as flags from './gpu-flags.js';
 import type { HeldParams } from './gpu-executor.js';
 import { GpuStaging, type GpuStagingDevice, type StagingHost } from './host-io.js';
 import { fromStorage } from './host-storage.js';
-import { arrayError, mustBe, shown } from './user-error.js';
+import { arrayError, mustBe } from './user-error.js';
 
 /** When and how `forward` pipelines a batch: data, not constants in the logic. */
 export interface HostPipeline {
@@ -115,7 +115,7 @@ function resultArray(mapName: string, count: number): Float32Array {
 
 /** Throws unless a caller's finite `chunkRows` is a positive whole number (kind `user`; forward-request.ts asks). */
 export function checkChunkRows(mapName: string, chunkRows: number): void {
-  if (!Number.isInteger(chunkRows) || chunkRows < 1) throw mustBe(mapName, 'chunkRows', 'a positive whole number of rows or Infinity', shown(chunkRows));
+  if (!Number.isInteger(chunkRows) || chunkRows < 1) throw mustBe(mapName, 'chunkRows', 'a positive whole number of rows or Infinity', chunkRows);
 }
 
 /**

@@ -185,6 +185,9 @@ const RUNTIME_BUDGET = 30_000;
  * 27,809, the block-sparse page 29,864. Session 25: a wrong value said by its class (`got GPUDevice`, where the recorder
  * checks said `[object GPUDevice]`; typeName, which create's and the device checks' own `constructor?.name` now use) 35
  * more: 27,844, the block-sparse page 29,898 (2 bytes to spare; 'a GPUDevice', with 'an Array' chosen, did not fit).
+ * Session 26: mustBe shows every runner refusal's value as shown() does (REV s25 1: 'got [object Object]', an array
+ * ['cpu'] as 'got cpu'; checkBatch's own copy of the rule went), safetensors' isCount without a typeof test that
+ * Number.isSafeInteger makes (20 bytes): 27,828, the block-sparse page 29,882.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 

@@ -161,8 +161,8 @@ describe('encodeDispatches of one kernel (its fifth argument, for timing tools)'
       device.pushErrorScope('validation');
       const encoder = device.createCommandEncoder();
       const pass = encoder.beginComputePass();
-      for (const bad of [length, -1, 1.5, Number.NaN, '0', null]) {
-        expectMoncErrorNow(() => r.encodeDispatches(pass, xb, yb, batch, bad as number), 'user', `map 'm': encodeDispatches: kernel must be an index of kernelSet.kernels, got ${String(bad)}`);
+      for (const [bad, got] of [[length, `${length}`], [-1, '-1'], [1.5, '1.5'], [Number.NaN, 'NaN'], ['0', "'0' (a string)"], [null, 'null'], [{}, 'object']] as const) {
+        expectMoncErrorNow(() => r.encodeDispatches(pass, xb, yb, batch, bad as number), 'user', `map 'm': encodeDispatches: kernel must be an index of kernelSet.kernels, got ${got}`);
       }
       // The refusals recorded nothing: the pass below still holds only its own dispatches.
       for (let k = 0; k < length; k++) r.encodeDispatches(pass, xb, yb, batch, k);

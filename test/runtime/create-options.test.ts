@@ -31,17 +31,24 @@ describe('create refuses options of the wrong kind, naming the option', () => {
     await expectMoncError(() => create({ device: shared.adapter }), 'user', `${takes} GPUAdapter`);
     await expectMoncError(() => create({ device: {} }), 'user', `${takes} object`);
     await expectMoncError(() => create({ device: Object.create(null) }), 'user', `${takes} object`);
-    await expectMoncError(() => create({ device: 'gpu', backend: 'webgpu' }), 'user', `${takes} string`);
+    await expectMoncError(() => create({ device: 'gpu', backend: 'webgpu' }), 'user', `${takes} 'gpu' (a string)`);
   });
 
+  // A string is quoted and said to be one, an object named by its class, anything else shown as it is (mustBe, shown()):
+  // String() said 'got [object Object]' for {}, and 'got cpu' for ['cpu'], as if 'cpu' were refused (REV s25 1).
   it.each(['webgpu', 'cpu'] as const)('on %s: training that is not a boolean, options that are not an object, a backend typo', async (backend) => {
-    for (const training of ['yes', 1, 'false', {}]) {
-      await expectMoncError(() => create({ backend, training }), 'user', `map 'm': training must be true or false, got ${typeof training}`);
+    for (const [training, got] of [['yes', "'yes' (a string)"], [1, '1'], ['false', "'false' (a string)"], [{}, 'object']]) {
+      await expectMoncError(() => create({ backend, training }), 'user', `map 'm': training must be true or false, got ${got}`);
     }
-    for (const options of ['cpu', 'webgpu', 7, true]) {
-      await expectMoncError(() => create(options), 'user', `map 'm': options must be an object, got ${typeof options}`);
+    for (const [options, got] of [['cpu', "'cpu' (a string)"], ['webgpu', "'webgpu' (a string)"], [7, '7'], [true, 'true']]) {
+      await expectMoncError(() => create(options), 'user', `map 'm': options must be an object, got ${got}`);
     }
-    await expectMoncError(() => create({ backend: backend.toUpperCase() }), 'user', `map 'm': backend must be 'webgpu' or 'cpu', got ${backend.toUpperCase()}`);
+    const upper = backend.toUpperCase();
+    await expectMoncError(() => create({ backend: upper }), 'user', `map 'm': backend must be 'webgpu' or 'cpu', got '${upper}' (a string)`);
+    for (const [wrong, got] of [[{}, 'object'], [[backend], 'Array'], [Symbol(backend), `Symbol(${backend})`]] as [unknown, string][]) {
+      await expectMoncError(() => create({ backend: wrong }), 'user', `map 'm': backend must be 'webgpu' or 'cpu', got ${got}`);
+      await expectMoncError(() => create({ backend, dtype: wrong }), 'user', `map 'm': dtype must be 'f32' (this module's), got ${got}`);
+    }
   });
 });
 

@@ -91,12 +91,12 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
       await expectMoncError(() => MapRunner.create(undefined as unknown as ManifestMap, compiled.wgsl), 'user', "MapRunner.create(map, wgsl) takes a decoded manifest's maps[i]");
       await expectMoncError(() => js.backward(x, null), 'user', "map 'm': backward: the output gradient must be an array of numbers, got null");
       // QA2 s20 R93: what the docs say x may be (any array of numbers), not 'a Float32Array'; a batch given as options is named by its type.
-      for (const [bad, got] of [['abc', 'string'], [new DataView(new ArrayBuffer(8)), 'DataView'], [new ArrayBuffer(256), 'ArrayBuffer'], [null, 'null']] as const) {
+      for (const [bad, got] of [['abc', "'abc' (a string)"], [new DataView(new ArrayBuffer(8)), 'DataView'], [new ArrayBuffer(256), 'ArrayBuffer'], [null, 'null']] as const) {
         await expectMoncError(() => js.forward(bad, 1), 'user', `map 'm': forward: the input must be an array of numbers, got ${got}`);
       }
       await expectMoncError(() => r.backward(x, dy, { batch: batch } as never), 'user', "map 'm': backward: batch must be a whole number ≥ 0, got object");
       for (const typo of ['CPU', 'gpu']) {
-        await expectMoncError(() => MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend: typo as Backend }), 'user', `map 'm': backend must be 'webgpu' or 'cpu', got ${typo}`);
+        await expectMoncError(() => MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend: typo as Backend }), 'user', `map 'm': backend must be 'webgpu' or 'cpu', got '${typo}' (a string)`);
       }
     } finally {
       r.destroy();
@@ -147,6 +147,26 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
       await expectMoncError(() => r.fitMse(x, dy, { steps: 1, seed: 2n as never, optimizer: sgd }), 'user', "map 'm': fitMse seed must be a non-negative integer, got '2' (a bigint)");
       await expectMoncError(() => r.createOptimizer({ kind: 'sgd', lr: 1n as never }), 'user', "optimizer sgd: invalid lr '1' (a bigint)");
       await expectMoncError(() => r.createOptimizer({ ...sgd, momentum: 0n as never }), 'user', "optimizer sgd: momentum must be a number in [0, 1), got '0' (a bigint)");
+    } finally {
+      staging.destroy();
+      r.destroy();
+    }
+  });
+
+  // REV s25 1, the same class in the opt-in entries (shown()): String() said 'got [object Object]', and '[0]' as '0'.
+  it('an object or array as a batch, staging size, fitMse or optimizer option is named by its class', async () => {
+    const r = await runner(backend, undefined, true);
+    r.loadParams(Object.fromEntries(params));
+    const staging = r.createStaging(2);
+    const sgd = { kind: 'sgd', lr: 0.1 } as const;
+    try {
+      await expectMoncError(() => staging.input({} as never), 'user', "map 'm': input(object): the staging holds 0 to 2 rows");
+      await expectMoncError(() => r.createStaging([2] as never), 'user', "a staging's capacity must be a positive whole number of rows, got Array");
+      await expectMoncError(() => r.forward(x, { batch: [2] as never }), 'user', "map 'm': forward: batch must be a whole number ≥ 0, got Array");
+      await expectMoncError(() => r.forward(x, { chunkRows: {} as never }), 'user', "map 'm': chunkRows must be a positive whole number of rows or Infinity, got object");
+      await expectMoncError(() => r.fitMse(x, dy, { steps: {} as never, optimizer: sgd }), 'user', "map 'm': fitMse steps must be a whole number of at least 1, got object");
+      await expectMoncError(() => r.createOptimizer({ kind: 'sgd', lr: [0.1] as never }), 'user', 'optimizer sgd: invalid lr Array');
+      await expectMoncError(() => r.createOptimizer({ ...sgd, momentum: new Number(0.5) as never }), 'user', 'optimizer sgd: momentum must be a number in [0, 1), got Number');
     } finally {
       staging.destroy();
       r.destroy();

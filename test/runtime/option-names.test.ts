@@ -34,12 +34,12 @@ describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
     const known = '(its options are backend, device, dtype, training)';
     await expectMoncError(() => create({ backnd: 'cpu' }), 'user', `map 'up': create has no option 'backnd' ${known}`);
     await expectMoncError(() => create({ Training: true }), 'user', `map 'up': create has no option 'Training' ${known}`);
-    for (const dtype of ['x', 'bf16', 16]) await expectMoncError(() => create({ dtype }), 'user', `map 'up': dtype must be 'f16' (this module's), got ${dtype}`);
+    for (const [dtype, got] of [['x', "'x' (a string)"], ['bf16', "'bf16' (a string)"], [16, '16']]) await expectMoncError(() => create({ dtype }), 'user', `map 'up': dtype must be 'f16' (this module's), got ${got}`);
     // An f16 module run as f32 would skip its range checks (QA2 s13 R24), an f32 module run as f16 get checks it has not (s14 R31): refused.
-    await expectMoncError(() => create({ dtype: 'f32' }), 'user', "map 'up': dtype must be 'f16' (this module's), got f32");
+    await expectMoncError(() => create({ dtype: 'f32' }), 'user', "map 'up': dtype must be 'f16' (this module's), got 'f32' (a string)");
     const f32Map = { ...map, kernelSets: map.kernelSets!.filter((set) => set.storage === 'f32') };
     for (const dtype of ['x', 'bf16', 'f16']) {
-      await expectMoncError(() => MapRunner.create(f32Map, F16.wgsl, { backend, dtype } as MapRunnerOptions), 'user', `map 'up': dtype must be 'f32' (this module's), got ${dtype}`);
+      await expectMoncError(() => MapRunner.create(f32Map, F16.wgsl, { backend, dtype } as MapRunnerOptions), 'user', `map 'up': dtype must be 'f32' (this module's), got '${dtype}' (a string)`);
     }
   });
 

@@ -68,7 +68,7 @@ describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
       for (const make of Object.values(types)) expect([...(await r.forward(make(x) as unknown as Float32Array, 2))]).toEqual([30, 70, 20, 52]);
       await expectMoncError(() => r.forward(Float32Array.from(x), { out: [0, 0, 0, 0] as unknown as Float32Array }), 'user', "map 'f': forward: out must be a Float32Array, got Array");
       // Falsy values too (QA2 s15 R44: the CPU ignored them, WebGPU threw a bare TypeError).
-      for (const [out, got] of [[0, 'number'], [false, 'boolean'], ['', 'string'], [NaN, 'number']] as const) {
+      for (const [out, got] of [[0, '0'], [false, 'false'], ['', "'' (a string)"], [NaN, 'NaN']] as const) {
         await expectMoncError(() => r.forward(Float32Array.from(x), { out: out as unknown as Float32Array }), 'user', `map 'f': forward: out must be a Float32Array, got ${got}`);
       }
       // null is no out, as undefined is.
@@ -97,7 +97,7 @@ describe.each(['webgpu', 'cpu'] as const)('%s', (backend) => {
     try {
       const view = new DataView(new ArrayBuffer(32)) as unknown as Float32Array;
       await expectMoncError(() => r.backward(view, Float32Array.from(dy), 2), 'user', "map 'f': backward: the input must be an array of numbers, got DataView");
-      await expectMoncError(() => r.backward(Float32Array.from(x), 'abcd' as unknown as Float32Array, 2), 'user', "map 'f': backward: the output gradient must be an array of numbers, got string");
+      await expectMoncError(() => r.backward(Float32Array.from(x), 'abcd' as unknown as Float32Array, 2), 'user', "map 'f': backward: the output gradient must be an array of numbers, got 'abcd' (a string)");
       await expectMoncError(() => r.fitMse(null as unknown as Float32Array, Float32Array.from(dy), { steps: 1, optimizer: { kind: 'sgd', lr: 0 } }), 'user', "map 'f': fitMse: the input must be an array of numbers, got null");
       await expectMoncError(() => r.fitMse(Float32Array.from(x), view, { steps: 1, optimizer: { kind: 'sgd', lr: 0 } }), 'user', "map 'f': fitMse: the target must be an array of numbers, got DataView");
     } finally {

@@ -242,5 +242,6 @@ export function writeSafetensors(
 }
 
 function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  // (Number.isSafeInteger is false for anything but a number: no typeof test, which every page would carry.)
+  return Number.isSafeInteger(v) && (v as number) >= 0;
 }
