@@ -4,13 +4,19 @@
  * cancelled against a bias and no bias overflows a pass. Checked on webgpu and the CPU backend against the float64
  * reference, entry by entry, including a bias inside a chain and an f16 module.
  */
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../../src/runtime/cpu.js';
 import type { Dtype } from '../../src/manifest/program.js';
 import { MapRunner, type Backend } from '../../src/runtime/map-runner.js';
+import { denseMatrix } from '../../src/runtime/dense.js';
+import type { RunnerHost } from '../../src/runtime/extensions.js';
+import { GpuExecutor } from '../../src/runtime/gpu-executor.js';
+import { f16BitsToF32, f32ToF16Bits } from '../../src/runtime/formats/f16.js';
+import type { CheckedMap } from '../../src/dsl/structure.js';
+import { emulateSubgroupMatrix } from '../support/sgmat-emulation.js';
 import { bias, chain, checkedMap, dense, monarch, randomParams, rng, sum } from '../ir/structures.js';
 import { getTestDevice } from '../support/gpu.js';
-import { referenceDense } from '../support/reference.js';
+import { referenceApply, referenceDense } from '../support/reference.js';
 import { compileModuleForTest } from '../training/compile.js';
 
 /** The largest |got − want| over the entries, relative to that entry's |want| (entries of want are non-zero). */
@@ -131,6 +137,40 @@ it.each(['webgpu', 'cpu'] as const)('%s: in an f16 module, entries of 6e4 and 1e
   } finally {
     runner.destroy();
   }
+});
+
+// s26 OPEN-c: the f16-storage path (a device with shader-f16) never ran here, SwiftShader lacking the feature: the
+// runner takes the f32-storage set, and the test above checks 1e-6. Here the module's own f16 kernels run on an
+// f16-storage executor, their f16 arrays kept as halves two per u32 word (sgmat-emulation's packStorageF16: the
+// same index arithmetic, f32 arithmetic where the kernels convert each half to f32 anyway), so dense() copies and
+// clears the runtime's f16 parameter buffer (2-byte elements: the odd-length biases clear the padding half after them,
+// inside the buffer and at its end), and its scale ladder meets f16 overflow (an entry of 6e4 is ∞ at 256 and at 1).
+// Tolerance: the entries' f16 rounding (the parameters, each pass's intermediate and output), 2^-10 relative.
+describe('dense() on f16 storage (its kernels emulated without shader-f16)', () => {
+  it.each<[string, CheckedMap, (name: string, v: Float64Array) => Float64Array]>([
+    ['entries of 6e4 and 1e-4 beside a bias of ±6e4 (odd length, the buffer ends with it)', checkedMap('h', sum(dense(4, 3), bias(3))), (name) =>
+      name.endsWith('bias') ? Float64Array.from([6e4, -6e4, 6e4]) : Float64Array.from([6e4, 1e-4, -1e-4, 2, 0.5, 1.2345678e-4, -1, 1, 1e-4, 3e4, 0.25, -1])],
+    ['a chain 6 -> 3 with a bias of 5 (odd, tensors after it) inside and one of 3 at the end, all 2e4', checkedMap('k', chain(sum(dense(5, 3), bias(3)), sum(dense(6, 5), bias(5)))), (name, v) =>
+      name.endsWith('bias') ? v.map(() => 2e4) : v.map((x, i) => (i % 3 === 0 ? 1e-3 : 1) * (0.5 + x))],
+  ])('%s', async (_what, checked, values) => {
+    const { manifest, wgsl } = compileModuleForTest(checked, 'f16');
+    const map = manifest.maps[0];
+    const tensors = new Map([...randomParams(checked.structure, rng(5))].map(([name, v]) => [name, Float64Array.from(values(name, v), (x) => f16BitsToF32(f32ToF16Bits(x)))]));
+    const packed = new Float32Array(map.paramSize);
+    for (const p of map.params) packed.set(tensors.get(p.name)!, p.offset);
+    const gpu = await GpuExecutor.create(await getTestDevice(), { ...map, wgsl: emulateSubgroupMatrix(wgsl, { packStorageF16: true }), storage: 'f16' });
+    try {
+      gpu.writeParams(packed);
+      const host = { map, gpu, dtype: 'f16', requireParams: () => packed, checkUsable: () => undefined } as Partial<RunnerHost> as RunnerHost;
+      const want = referenceDense(checked.structure, tensors);
+      expect(worstEntryError(await denseMatrix(host), want)).toBeLessThan(2 ** -10);
+      // The device's parameters are the runner's still (dense() cleared the biases in a copy).
+      const again = await gpu.run(new Float32Array(map.in).fill(0), 1);
+      expect(Array.from(again)).toEqual(Array.from(referenceApply(checked.structure, tensors, new Float64Array(map.in), 1), (x) => f16BitsToF32(f32ToF16Bits(x))));
+    } finally {
+      gpu.destroy();
+    }
+  });
 });
 
 // The last scale, 2^-8, is for a column whose pass overflows inside a chain at scale 1 where M does not: the sum of two

@@ -95,6 +95,13 @@ export interface EmulationOptions {
    * and rounding of staged values. Off: they become f32 arrays (twice the bytes, exact f32).
    */
   readonly packWorkgroupF16?: boolean;
+  /**
+   * Keep f16 storage arrays f16 in memory, two halves per u32 word (a read-only array of u32, a read-write one of
+   * atomic<u32>), as the buffers of an f16-storage executor hold them: kernels of an f16 module then run on the
+   * runtime's own f16 buffers (its conversions to and from halves, its byte offsets) without shader-f16. Off: they
+   * become f32 arrays, for data the test uploads as f32.
+   */
+  readonly packStorageF16?: boolean;
 }
 
 /** A kernel whose WGSL runs without shader-f16 and subgroup matrices (see the file comment). */
@@ -137,8 +144,8 @@ interface ArrayVar {
   /** The element type as declared (before f16 becomes f32). */
   readonly element: string;
   readonly length?: number;
-  /** An f16 workgroup array packed two per atomic<u32> word. */
-  readonly packed: boolean;
+  /** An f16 array packed two per u32 word: atomic<u32> where it is written (workgroup, read-write storage), else u32. */
+  readonly packed: false | 'atomic' | 'words';
 }
 
 const SCALARS = new Set(['f16', 'f32', 'i32', 'u32']);
@@ -277,7 +284,7 @@ class Rewriter {
 
   run(): string {
     this.findArrays();
-    if (this.options.packWorkgroupF16) this.packWorkgroupArrays();
+    this.packArrays();
     this.text = this.text.replace(/\bsubgroup_matrix_(left|right|result)\s*<([^<>]*)>/g, (_m, kind: Kind, args: string) => this.matrixType(kind, args).name);
     if (this.types.size > 0) {
       this.grid = laneGrid([...this.types.values()], this.options.subgroupSize ?? 32);
@@ -349,32 +356,38 @@ class Rewriter {
 
   /** Module-scope arrays a matrix may be loaded from or stored to. */
   private findArrays(): void {
-    for (const m of this.text.matchAll(/var<\s*(storage|workgroup)[^>]*>\s*(\w+)\s*:\s*array<\s*([\w<>]+?)\s*(?:,\s*(\d+)u?\s*)?>\s*;/g)) {
-      const [, space, name, element, length] = m;
-      this.arrays.set(name, { name, element, length: length === undefined ? undefined : Number(length), packed: space === 'workgroup' && element === 'f16' && !!this.options.packWorkgroupF16 });
+    for (const m of this.text.matchAll(/var<\s*(storage|workgroup)\s*(?:,\s*(read|read_write)\s*)?>\s*(\w+)\s*:\s*array<\s*([\w<>]+?)\s*(?:,\s*(\d+)u?\s*)?>\s*;/g)) {
+      const [, space, access, name, element, length] = m;
+      const pack = element === 'f16' && (space === 'workgroup' ? this.options.packWorkgroupF16 : this.options.packStorageF16);
+      const packed = !pack ? false : space === 'storage' && access !== 'read_write' ? 'words' : 'atomic';
+      this.arrays.set(name, { name, element, length: length === undefined ? undefined : Number(length), packed });
     }
   }
-  /** f16 workgroup arrays -> atomic<u32> words; element reads and writes -> packing helpers. */
-  private packWorkgroupArrays(): void {
+  /** Packed f16 arrays -> u32 or atomic<u32> words; element reads and writes -> packing helpers. */
+  private packArrays(): void {
     for (const a of this.arrays.values()) {
       if (!a.packed) continue;
-      const words = Math.ceil(a.length! / 2);
-      this.text = this.text.replace(new RegExp(`(var<\\s*workgroup\\s*>\\s*${a.name}\\s*:\\s*)array<\\s*f16\\s*,\\s*\\d+u?\\s*>`), `$1array<atomic<u32>, ${words}>`);
+      const word = a.packed === 'atomic' ? 'atomic<u32>' : 'u32';
+      const count = a.length === undefined ? '' : `, ${Math.ceil(a.length / 2)}`;
+      this.text = this.text.replace(new RegExp(`(var<[^>]*>\\s*${a.name}\\s*:\\s*)array<\\s*f16\\s*(?:,\\s*\\d+u?\\s*)?>`), `$1array<${word}${count}>`);
       this.text = this.rewriteAccesses(this.text, a.name);
-      this.functions.set(
-        `${a.name}:pack`,
-        [
-          `fn ${a.name}_get(i: u32) -> f32 { return unpack2x16float(atomicLoad(&${a.name}[i / 2u]))[i % 2u]; }`,
-          // Flips the bits where the new half differs from the old: only a write of element i
-          // changes its half, so the half read first is current, and the other half's writer
-          // (another invocation, perhaps at the same time) flips only its own bits.
-          `fn ${a.name}_set(i: u32, v: f32) {`,
-          `  let shift = (i % 2u) * 16u;`,
-          `  let old = atomicLoad(&${a.name}[i / 2u]) >> shift;`,
-          `  atomicXor(&${a.name}[i / 2u], ((old ^ pack2x16float(vec2<f32>(v, 0.0))) & 0xffffu) << shift);`,
-          `}`,
-        ].join('\n'),
-      );
+      const load = a.packed === 'atomic' ? `atomicLoad(&${a.name}[i / 2u])` : `${a.name}[i / 2u]`;
+      this.functions.set(`${a.name}:pack`, [
+        `fn ${a.name}_get(i: u32) -> f32 { return unpack2x16float(${load})[i % 2u]; }`,
+        ...(a.packed === 'words'
+          ? []
+          : [
+              // Flips the bits where the new half differs from the old: only a write of element i
+              // changes its half, so the half read first is current, and the other half's writer
+              // (another invocation, perhaps at the same time) flips only its own bits.
+              `fn ${a.name}_set(i: u32, v: f32) {`,
+              `  let shift = (i % 2u) * 16u;`,
+              `  let old = atomicLoad(&${a.name}[i / 2u]) >> shift;`,
+              `  atomicXor(&${a.name}[i / 2u], ((old ^ sgm_f16_bits(v)) & 0xffffu) << shift);`,
+              `}`,
+            ]),
+      ].join('\n'));
+      this.functions.set('sgm_f16_bits', F16_BITS);
     }
   }
 
@@ -751,14 +764,31 @@ function poison(component: string): string {
 }
 
 /**
- * The length in elements a runtime-sized storage array has on the GPU. An f16 array here is the
- * f32 buffer the test uploads in its place, of the same element count n; monc's buffers (the
- * runtime's and KernelCheck's) are whole 16-byte units, so the real f16 buffer holds n rounded
- * up to 8 elements, which is the f32 buffer's length (n rounded up to 4) rounded up to 8.
+ * The length in elements a runtime-sized storage array has on the GPU. A packed f16 array is the
+ * real f16 buffer: two halves a word. An unpacked f16 array here is the f32 buffer the test
+ * uploads in its place, of the same element count n; monc's buffers (the runtime's and
+ * KernelCheck's) are whole 16-byte units, so the real f16 buffer holds n rounded up to 8
+ * elements, which is the f32 buffer's length (n rounded up to 4) rounded up to 8.
  */
 function storageLength(a: ArrayVar): string {
+  if (a.packed) return `(arrayLength(&${a.name}) * 2u)`;
   return a.element === 'f16' ? `((arrayLength(&${a.name}) + 7u) / 8u * 8u)` : `arrayLength(&${a.name})`;
 }
+
+/**
+ * The f16 bits of an f32, as f16() stores it on hardware: rounded to nearest, ±∞ past f16's range (pack2x16float
+ * leaves a value out of range indeterminate), NaN kept.
+ */
+const F16_BITS = [
+  'fn sgm_f16_bits(v: f32) -> u32 {',
+  '  let bits = bitcast<u32>(v);',
+  '  let sign = (bits >> 16u) & 0x8000u;',
+  '  if ((bits & 0x7fffffffu) > 0x7f800000u) { return sign | 0x7e00u; }',
+  // 65520 = 65504 + half an ulp: what rounds to it and above is ∞.
+  '  if (abs(v) >= 65520.0) { return sign | 0x7c00u; }',
+  '  return pack2x16float(vec2<f32>(v, 0.0)) & 0xffffu;',
+  '}',
+].join('\n');
 
 /** The array index of entry [r, c] of a matrix at `offset` with `stride`, for the layout. */
 function entryAt(layout: Layout, r: string, c: string): string {
