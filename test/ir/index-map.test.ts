@@ -101,11 +101,10 @@ describe('index maps', () => {
     expect(isIdentityMap(small)).toBe(true);
   });
 
+  // The answer shows it, not a clock (s26 OPEN-b): evaluated index by index, this identity would be proved (true).
   it('does not evaluate a large map index by index: unproven counts as not the identity', () => {
     const big = hiddenIdentity(5 * 2 ** 26);
     expect(big.size).toBeGreaterThan(EXHAUSTIVE_IDENTITY_SIZE);
-    const start = performance.now();
     expect(isIdentityMap(big)).toBe(false);
-    expect(performance.now() - start).toBeLessThan(1000);
   });
 });
