@@ -24,7 +24,9 @@
  * `lowrank(rank: 2) + lowrank(rank: 2)` 0.26–0.28 from a W of rank 4). A mixed sum with a repeated family keeps the half
  * shares: whole ones there were mostly worse on Gaussian 16×16 W (`lowrank(rank: 2) + monarch(nblocks: 4) + lowrank(rank:
  * 1)`: on 7 of 14 gaussianMatrix seeds by up to 9%, projection.md's figure; on 10 of 14 CLI seeds by up to 13%, REV s23 1),
- * though better on one W of its class.
+ * though better on one W of its class. Apart, such terms can settle short of a W of the class (`lowrank + sparse +
+ * lowrank` from `monc init`: 0.14, 1e-4), so a run that did not reach W is followed by one with them fitted as one unit
+ * (Unit), the better kept.
  *
  * Two non-convex terms (a Monarch's per-block rank limit, a butterfly's hierarchical fit, and a
  * low-rank term) can settle on a fixed point that is not W even when W is in the class: from a start
@@ -86,6 +88,18 @@ interface Term {
   readonly family: string | undefined;
   times: number;
   fit: Fit | undefined;
+}
+
+/**
+ * What one step of the alternation fits: a weighted term, or all the terms of one jointFamily wherever they stand in the
+ * sum (`lowrank + sparse + lowrank`), fitted one after the other, each to what the ones before it left: together the
+ * optimum of their sum (the SVD at their summed rank), where fitted apart each took its rank of what the other left and
+ * the two could settle short of a W of the class (QA1 s23 Q201's residual: 0.153; 0.14 and 0.09 from `monc init` seeds).
+ */
+interface Unit {
+  readonly terms: readonly Term[];
+  /** Σ times · M of its terms' fits, or undefined before its first fit. */
+  approx: Float64Array | undefined;
   /** Its over-relaxed fit was refused once: plain fits from then on. */
   plain: boolean;
 }
@@ -107,16 +121,21 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
   let best = alternate(terms, target, rounds, oneFamily, fitTerm);
   // Terms of one family fitted one after the other by closed forms: the optimum (jointFamily), kept by later rounds.
   const jointOptimum = oneFamily && best.firstFitsOptimal;
-  // Two non-convex terms (monarch or butterfly + lowrank) can settle on a fixed point far from a
-  // W of the class (0.05–0.27 seen), which the other order of fits avoids: tried where rounds are
-  // cheap, the better kept.
-  let reversed = false;
-  if (!jointOptimum && best.error > exact && best.error < RETRY_BELOW ** 2 * norm2 && weightedTerms.length > 1 && size <= RETRY_SIZE) {
+  // Runs from zero again, in turn while the best so far did not reach W (where rounds are cheap and it settled low
+  // enough to be such a fixed point): two non-convex terms (monarch or butterfly + lowrank) can settle on a fixed point
+  // far from a W of the class (0.05–0.27 seen), which the other order of fits avoids; terms of one family apart in a
+  // mixed sum (`lowrank + sparse + lowrank`), fitted each on its own, can settle where fitting them as one does not.
+  const families = weightedTerms.flatMap((t) => (t.family === undefined ? [] : [t.family]));
+  const reruns: [string, (again: Term[]) => Alternation][] = [['terms fitted in reverse order', (again) => alternate([...again].reverse(), target, rounds, oneFamily, fitTerm)]];
+  if (!oneFamily && new Set(families).size < families.length) reruns.push(['terms of one family fitted as one', (again) => alternate(again, target, rounds, true, fitTerm)]);
+  let rerun = '';
+  for (const [name, run] of reruns) {
+    if (jointOptimum || best.error <= exact || best.error >= RETRY_BELOW ** 2 * norm2 || weightedTerms.length < 2 || size > RETRY_SIZE) break;
     const again = tiedTerms(s);
-    const other = alternate([...again].reverse(), target, rounds, oneFamily, fitTerm);
+    const other = run(again);
     if (other.error < best.error) {
       best = { ...other, terms: again };
-      reversed = true;
+      rerun = ` (${name})`;
     }
   }
   const { total, error, ran } = best;
@@ -131,7 +150,7 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
   const weighted = best.terms.filter((t) => t.node.kind !== 'bias');
   const optimal = jointOptimum || (weighted.length === 1 && (weighted[0].fit?.optimal ?? false));
   const exactInClass = jointOptimum || (weighted.length === 1 && (weighted[0].fit?.exactInClass ?? false));
-  return { params, approx: () => total, residual2: error, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'}${reversed ? ' (terms fitted in reverse order)' : ''}${jointOptimum ? ' (terms of one family, fitted one after the other: the SVD at their summed rank)' : ''} [${methods.join('; ')}]`, optimal, exactInClass };
+  return { params, approx: () => total, residual2: error, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'}${rerun}${jointOptimum ? ' (terms of one family, fitted one after the other: the SVD at their summed rank)' : ''} [${methods.join('; ')}]`, optimal, exactInClass };
 }
 
 /**
@@ -165,11 +184,12 @@ interface Alternation {
 }
 
 /**
- * Rounds of fits of `terms`, in this order, from zero, until `rounds`, a stall, or M within EXACT of W.
- * In the first round every weighted term but the last is fitted to FIRST_SHARE of its residual (see there), unless
- * they are all of one family (`oneFamily`): then each to all of it.
+ * Rounds of fits of `terms`' units (unitsOf: one a term, or where `grouped` the terms of one family), in this order,
+ * from zero, until `rounds`, a stall, or M within EXACT of W. In the first round every unit but the last is fitted to
+ * FIRST_SHARE of its residual (see there); a sum whose weighted terms are all of one family, grouped, is one unit, so
+ * each of them takes all of what the ones before it left.
  */
-function alternate(terms: readonly Term[], target: Float64Array, rounds: number, oneFamily: boolean, fitTerm: (t: ModelNode, target: Float64Array) => Fit): Alternation {
+function alternate(terms: readonly Term[], target: Float64Array, rounds: number, grouped: boolean, fitTerm: (t: ModelNode, target: Float64Array) => Fit): Alternation {
   const size = target.length;
   const total = new Float64Array(size);
   const residual = new Float64Array(size);
@@ -182,29 +202,28 @@ function alternate(terms: readonly Term[], target: Float64Array, rounds: number,
     const approx = term.fit.approx();
     for (let i = 0; i < size; i++) total[i] += term.times * approx[i];
   }
-  const fitted = terms.filter((t) => t.node.kind !== 'bias' && !fixed.includes(t));
+  const units = unitsOf(terms.filter((t) => t.node.kind !== 'bias' && !fixed.includes(t)), grouped);
   let error = squaredDistance(target, total);
   const exact = EXACT * squaredDistance(target, new Float64Array(size));
   let ran = 0;
   const history = [error];
-  const lastWeighted = fitted.at(-1);
+  const lastUnit = units.at(-1);
   // No round, no fit: zero parameters are no family's optimum (QA1 s23 Q205: `maxRounds: 0` claimed it).
   let firstFitsOptimal = rounds > 0;
   for (let round = 0; round < rounds; round++) {
     const before = error;
     ran = round + 1;
-    for (const term of fitted) {
-      const c = term.times;
-      const old = term.fit?.approx();
-      const share = round === 0 && !oneFamily && term !== lastWeighted ? FIRST_SHARE : 1;
-      // residual = (W − Σ_{others}) / c
-      for (let i = 0; i < size; i++) residual[i] = (share * (target[i] - total[i] + (old ? c * old[i] : 0))) / c;
-      const fit = old ? refit(term, old, residual, fitTerm) : fitTerm(term.node, residual);
-      if (round === 0) firstFitsOptimal &&= fit?.optimal ?? false;
+    for (const unit of units) {
+      const old = unit.approx;
+      const share = round === 0 && unit !== lastUnit ? FIRST_SHARE : 1;
+      // residual = W − Σ_{other units}
+      for (let i = 0; i < size; i++) residual[i] = share * (target[i] - total[i] + (old ? old[i] : 0));
+      const fit = old ? refit(unit, old, residual, fitTerm) : fitUnit(unit, residual, fitTerm);
+      if (round === 0) firstFitsOptimal &&= fit?.fits.every((f) => f.optimal) ?? false;
       if (!fit) continue;
-      const approx = fit.approx();
-      for (let i = 0; i < size; i++) total[i] += c * (approx[i] - (old ? old[i] : 0));
-      term.fit = fit;
+      for (let i = 0; i < size; i++) total[i] += fit.approx[i] - (old ? old[i] : 0);
+      unit.terms.forEach((term, k) => (term.fit = fit.fits[k]));
+      unit.approx = fit.approx;
     }
     error = squaredDistance(target, total);
     history.push(error);
@@ -213,21 +232,52 @@ function alternate(terms: readonly Term[], target: Float64Array, rounds: number,
   return { terms, total, error, ran, firstFitsOptimal };
 }
 
+/** The weighted terms with parameters as units: each term alone, or where `grouped` the terms of one jointFamily together, where the first of them stands. */
+function unitsOf(terms: readonly Term[], grouped: boolean): Unit[] {
+  const units: Unit[] = [];
+  const byFamily = new Map<string, Term[]>();
+  for (const term of terms) {
+    const family = grouped ? term.family : undefined;
+    const members = family === undefined ? undefined : byFamily.get(family);
+    if (members) {
+      members.push(term);
+      continue;
+    }
+    const unit: Unit = { terms: [term], approx: undefined, plain: false };
+    if (family !== undefined) byFamily.set(family, unit.terms as Term[]);
+    units.push(unit);
+  }
+  return units;
+}
+
+/** A unit's terms fitted to `target` one after the other, each to what the ones before it left (a term used c times to that over c), and their Σ c·M. */
+function fitUnit(unit: Unit, target: Float64Array, fitTerm: (t: ModelNode, target: Float64Array) => Fit): { fits: Fit[]; approx: Float64Array } {
+  const left = Float64Array.from(target);
+  const fits = unit.terms.map((term) => {
+    const c = term.times;
+    const fit = fitTerm(term.node, left.map((v) => v / c));
+    const approx = fit.approx();
+    for (let i = 0; i < left.length; i++) left[i] -= c * approx[i];
+    return fit;
+  });
+  return { fits, approx: target.map((v, i) => v - left[i]) };
+}
+
 /**
- * A term's new fit to `residual`, or undefined to keep `old`: the over-relaxed fit while the term
+ * A unit's new fit to `residual`, or undefined to keep `old`: the over-relaxed fit while the unit
  * takes them, else (or when it is not closer to the residual than `old`) the plain one, kept only
  * if closer than `old`.
  */
-function refit(term: Term, old: Float64Array, residual: Float64Array, fitTerm: (t: ModelNode, target: Float64Array) => Fit): Fit | undefined {
+function refit(unit: Unit, old: Float64Array, residual: Float64Array, fitTerm: (t: ModelNode, target: Float64Array) => Fit): { fits: Fit[]; approx: Float64Array } | undefined {
   const oldDistance = squaredDistance(residual, old);
-  if (!term.plain) {
+  if (!unit.plain) {
     const over = residual.map((r, i) => old[i] + OMEGA * (r - old[i]));
-    const fit = fitTerm(term.node, over);
-    if (squaredDistance(residual, fit.approx()) < oldDistance) return fit;
-    term.plain = true;
+    const fit = fitUnit(unit, over, fitTerm);
+    if (squaredDistance(residual, fit.approx) < oldDistance) return fit;
+    unit.plain = true;
   }
-  const fit = fitTerm(term.node, residual);
-  return squaredDistance(residual, fit.approx()) < oldDistance ? fit : undefined;
+  const fit = fitUnit(unit, residual, fitTerm);
+  return squaredDistance(residual, fit.approx) < oldDistance ? fit : undefined;
 }
 
 /** The terms of a sum with repeats of the same map merged; any other sharing of parameters is refused. */
@@ -243,7 +293,7 @@ function tiedTerms(s: SumNode): Term[] {
     }
     const clash = names.find((name) => owner.has(name));
     if (clash) throw new ProjectionError(`cannot project '${s.path}': parameter '${clash}' is shared by two different terms of the sum`);
-    const term: Term = { node: t, family: jointFamily(t), times: 1, fit: undefined, plain: false };
+    const term: Term = { node: t, family: jointFamily(t), times: 1, fit: undefined };
     names.forEach((name) => owner.set(name, term));
     terms.push(term);
   }
