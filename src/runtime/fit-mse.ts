@@ -47,8 +47,11 @@ export type FitStopReason = 'loss' | 'gradient' | 'params';
  * The error a fit stops with, at the first step whose loss is not finite, or whose gradients or
  * updated parameters cannot be kept. `detail` says what and at which step (`the loss became NaN
  * at step 2 of 5`). The stopping step's update is not kept: the runner's parameters are those
- * after step `step − 1` (the loaded ones when `step` is 1), on webgpu as on the cpu backend, so
- * the runner can go on (e.g. a fit with a smaller learning rate) without reloading.
+ * after step `step − 1` (the loaded ones when `step` is 1), on webgpu as on the cpu backend. After
+ * a 'params' stop the runner can go on from them (e.g. a fit with a smaller learning rate); a
+ * 'loss' or 'gradient' stop is those parameters failing (a step's loss and gradients come from
+ * them), so a fit from them stops again on the same rows, whatever its learning rate (QA2 s26
+ * Q551; docs/training.md says to load good parameters first).
  */
 export class FitStopped extends MoncError {
   override readonly name = 'FitStopped';

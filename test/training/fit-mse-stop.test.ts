@@ -123,6 +123,22 @@ describe('fitMse leaves the last good step’s parameters after a stop of the gr
   });
 });
 
+// QA2 s26 Q551: training.md said any stop left a runner that could go on with a smaller lr. A 'loss' stop is the
+// parameters the step before left failing (the loss is computed from them): they stay, so a fit from them stops again at
+// its first step over the same rows, whatever its lr, on both backends; training.md now says to load good parameters.
+it("after a 'loss' stop of a diverging fit the runner holds the parameters that failed: a fit from them stops at its first step, whatever its lr", async () => {
+  for (const backend of ['cpu', 'webgpu'] as const) {
+    const p = await problem(SPEC, 'sq', backend, 23);
+    const runner = await p.open();
+    const diverged = await stoppedFit(runner, p.x, p.target, { steps: 100, optimizer: { kind: 'sgd', lr: 64 } });
+    expect([diverged.stop.step, diverged.stop.reason], backend).toEqual([5, 'loss']);
+    const again = await stoppedFit(runner, p.x, p.target, { steps: 3, optimizer: { kind: 'sgd', lr: 1e-30 } });
+    expect([again.stop.step, again.stop.reason], backend).toEqual([1, 'loss']);
+    expect(again.params, backend).toEqual(diverged.params);
+    runner.destroy();
+  }
+});
+
 /**
  * A last step whose update leaves outputs beyond float32 (QA2 s23 Q256): no next step's loss meets it, so the fit checks the
  * last mini-batch's outputs itself and stops there, as at any step, leaving the parameters of the step before (an SGD
