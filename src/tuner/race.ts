@@ -8,7 +8,7 @@
  */
 import type { EmittedKernel, Schedule } from '../codegen/wgsl/kernel.js';
 import type { TimingOptions, TimingStats } from '../runtime/timing.js';
-import { searchSchedules, searchSize, type SearchStep } from './search.js';
+import { COMPETITIVE, searchSchedules, searchSize, type SearchStep } from './search.js';
 
 /**
  * A candidate timed within WARM_GAP_MS of the previous timing finds the GPU's clocks up, so it
@@ -23,6 +23,17 @@ const WARM_WARMUP_MS = 100;
  * the full warm-up and the faster is kept: close races are where one noisy sample decides.
  */
 export const CLOSE_RACE = 0.1;
+
+/**
+ * A seed or spread candidate timed while the clocks are up, once some candidate of these ops is timed, is first timed
+ * in one short batch (PROBE: 2 samples after timing.ts's busy passes, no warm-up ramp); one slower than
+ * COMPETITIVE times the best so far (or than the time the kernel must beat, RaceOptions.mustBeatMs) keeps that time and
+ * is not timed in full: it cannot win, and its full timing (batches until two agree) cost up to 2 s per candidate at
+ * 10-150 ms a run on the H100 (session 25 call 3 and session 26 call 1, B = 16384: ks-direct seeds 17-78 ms, ks-tiled's
+ * on an f16 strided factor 1.4-11 ms, ks-chain-fused 9-150 ms, ks-pair-fused 1.5-10 ms, beside bests of 0.09-0.97 ms).
+ * Climb moves (neighbours of a family's best) are never probed: they are where the close ones are.
+ */
+export const PROBE: TimingOptions = { repeats: 2, warmupMs: 0, maxWarmupMs: 0 };
 
 /** The warm-up a candidate timed `sinceLastMs` after the previous timing needs (the default ramp when the GPU may have idled). */
 export function warmupAfter(sinceLastMs: number): TimingOptions {
@@ -52,6 +63,10 @@ export class WarmClock {
   /** The clock of a tuning run on `device` (GPUDevice.adapterInfo, where the browser has it, says whether it is a fallback adapter). */
   static of(device: GPUDevice): WarmClock {
     return new WarmClock(undefined, !onFallbackAdapter(device));
+  }
+  /** Whether a timing now finds the clocks up (a probe's short batch is then the kernel's speed): within WARM_GAP_MS of the last, or no ramp. */
+  warm(): boolean {
+    return !this.ramps || this.now() - this.last < WARM_GAP_MS;
   }
   /** The warm-up the next timing needs. */
   warmup(): TimingOptions {
@@ -93,6 +108,12 @@ export interface RaceOptions {
   /** Tried first, in order (searchSchedules). */
   readonly seeds: readonly (Schedule | undefined)[];
   readonly maxCandidates: number;
+  /**
+   * The time these ops take without this kernel, where known (a fused run: its ops' own best kernels together): the
+   * search ends after the seeds when they are all more than COMPETITIVE times slower (search.ts), and a probed
+   * candidate slower than COMPETITIVE times it is not timed in full (PROBE).
+   */
+  readonly mustBeatMs?: number;
   /** A candidate whose relative error is not below this is rejected, never timed. */
   readonly tolerance: number;
   /** Timed runs per candidate. */
@@ -107,8 +128,10 @@ export interface RaceOptions {
 export interface RaceResult {
   /** The fastest candidate (after the close-race rematch); absent when none passed the check. */
   readonly best?: TimedSchedule;
-  /** Every candidate that passed the check, with its first timing, in the order tried. */
+  /** Every candidate that passed the check, with its first timing (a probe's, for one stopped early: PROBE), in the order tried. */
   readonly timed: readonly TimedSchedule[];
+  /** Candidates tried (timed or rejected): fewer than raceSize where the search ended after its seeds (mustBeatMs). */
+  readonly tried: number;
   /** Candidates whose output did not match the reference, or that failed to compile (never timed). */
   readonly rejected: readonly { readonly schedule: Schedule; readonly error: string }[];
 }
@@ -128,6 +151,8 @@ export async function raceCandidates(bench: CandidateBench, o: RaceOptions): Pro
     return { schedule, ms: t.medianMs, spread: t.spread };
   };
 
+  /** Above this a candidate cannot win (PROBE). */
+  const hopelessMs = () => COMPETITIVE * Math.min(o.mustBeatMs ?? Infinity, ...timed.map((t) => t.ms));
   const measure = async ({ schedule, reason }: SearchStep, k: number): Promise<number | undefined> => {
     let outcome: string;
     let ms: number | undefined;
@@ -138,10 +163,13 @@ export async function raceCandidates(bench: CandidateBench, o: RaceOptions): Pro
         rejected.push({ schedule, error: `relative error ${err}` });
         outcome = `REJECTED (relative error ${err.toExponential(2)})`;
       } else {
-        const t = await time(schedule, kernel, o.clock.warmup());
+        const bound = hopelessMs();
+        const probe = reason !== 'neighbour' && bound < Infinity && o.clock.warm() ? await time(schedule, kernel, PROBE) : undefined;
+        const stopped = probe !== undefined && probe.ms > bound;
+        const t = stopped ? probe : await time(schedule, kernel, o.clock.warmup());
         timed.push(t);
         ms = t.ms;
-        outcome = `${t.ms.toFixed(4)} ms ±${(t.spread * 100).toFixed(1)}%`;
+        outcome = `${t.ms.toFixed(4)} ms ±${(t.spread * 100).toFixed(1)}%${stopped ? ` (probe; stopped: over ${bound.toFixed(4)} ms)` : ''}`;
       }
     } catch (e) {
       bench.usable?.();
@@ -152,14 +180,15 @@ export async function raceCandidates(bench: CandidateBench, o: RaceOptions): Pro
     o.report(`${o.name} ${k + 1}/${count} (${reason}) ${JSON.stringify(schedule)}: ${outcome}`, true);
     return ms;
   };
-  await searchSchedules(o.space, o.seeds, o.maxCandidates, measure);
+  const tried = await searchSchedules(o.space, o.seeds, o.maxCandidates, measure, o.mustBeatMs);
+  if (tried < count) o.report(`${o.name}: stopped after its seeds, over ${COMPETITIVE}x the ${o.mustBeatMs!.toFixed(4)} ms it must beat`, false);
 
   const [first, second] = [...timed].sort((a, b) => a.ms - b.ms);
-  if (!second || second.ms > first.ms * (1 + CLOSE_RACE)) return { ...(first ? { best: first } : {}), timed, rejected };
+  if (!second || second.ms > first.ms * (1 + CLOSE_RACE)) return { ...(first ? { best: first } : {}), timed, rejected, tried };
   // The two timed again, each with the full warm-up (the first pass may have caught them at different clocks).
   const again: TimedSchedule[] = [];
   for (const c of [first, second]) again.push(await time(c.schedule, bench.emit(c.schedule), o.clock.full()));
   o.report(`${o.name} close race, timed again: ${again.map((c) => `${c.ms.toFixed(4)} ms ${JSON.stringify(c.schedule)}`).join(' vs ')}`, false);
   const best = again.reduce((b, c) => (c.ms < b.ms ? c : b));
-  return { best, timed, rejected };
+  return { best, timed, rejected, tried };
 }

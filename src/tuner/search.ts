@@ -20,6 +20,10 @@
  *     together with each other knob; when a sweep of single moves finds nothing, a sweep of pair
  *     moves; a climb ends where neither improves. Moves onto schedules already timed are free;
  *  4. when every climb has ended, the spread continues (competitive families first).
+ * A kernel that must beat a known time to be used (a fused run: its ops' own kernels together, tune.ts) ends after its
+ * seeds when their best is more than COMPETITIVE times that time: on the H100 (session 26 call 1, B = 16384) Monarch
+ * n = 4096 with 16 blocks spent 18 of its fused pair's 20 candidates on ks-pair-fused forms of 3.6-10 ms after seeds of
+ * 9.1 and 150 ms, beside 0.97 ms for the two factors' kernels; every such run lost to its parts in sessions 12-26.
  * Browser-safe; the caller measures (returns undefined for a schedule that failed its check).
  */
 import { scheduleKey } from '../codegen/wgsl/family.js';
@@ -140,6 +144,8 @@ export async function searchSchedules(
   seeds: readonly (Schedule | undefined)[],
   max: number,
   measure: (step: SearchStep, index: number) => Promise<number | undefined>,
+  /** The time the kernel must beat to be used, where known (a fused run's parts together): see the header. */
+  mustBeatMs = Infinity,
 ): Promise<number> {
   /** Every schedule tried, with its time (undefined: rejected). */
   const timedMs = new Map<string, number | undefined>();
@@ -219,6 +225,7 @@ export async function searchSchedules(
 
   // 1. The seeds.
   for (const s of seeds) if (s && !isTried(s)) await attempt(s, 'seed');
+  if (familyBest.size > 0 && bestMs() > COMPETITIVE * mustBeatMs) return count;
 
   // 2. Exploration, a fifth of what is left (EXPLORE): the families in turn, each one's schedules evenly
   // sampled; a family that falls out of contention meanwhile gives up its turns.

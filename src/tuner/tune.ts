@@ -110,19 +110,23 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
   const clock = WarmClock.of(device);
 
   type Tuned = Omit<KernelTuning, 'defaultMs'> & { readonly defaultTimed?: number };
-  async function tuneKernel(plan: Plan): Promise<Tuned> {
+  /** `mustBeatMs`: for a fused run, its ops' own best kernels together (race.ts: it stops early above twice that). */
+  async function tuneKernel(plan: Plan, mustBeatMs: number | undefined): Promise<Tuned> {
     const opList: Op[] = plan.ops.map((i) => program.ops[i]);
     const check = KernelCheck.create(device, { ops: opList, layout, paramSize: program.paramSize, storage, batch: options.batch, checkRows: 16 });
     const bench: CandidateBench = { emit: plan.emit, check: (kernel) => check.check(kernel), time: (kernel, timing) => check.time(kernel, timing), usable: () => checkDevice(device) };
     try {
-      const { best, timed, rejected } = await raceCandidates(bench, {
+      const { best, timed, rejected, tried } = await raceCandidates(bench, {
         ...race(plan),
+        ...(mustBeatMs !== undefined ? { mustBeatMs } : {}),
         tolerance: tol,
         repeats: options.repeats ?? 10,
         clock,
         name: `${program.name} ops [${plan.ops.join(', ')}]`,
         report: (line, counted) => report({ done: counted ? ++done : done, total, line }),
       });
+      // A search that ended after its seeds: the progress counts the candidates it did not try as done.
+      done += raceSize(race(plan)) - tried;
       const buildDefault = plan.buildDefault;
       const defaultTimed = buildDefault ? timed.find((t) => isAmong(t.schedule, [buildDefault]))?.ms : undefined;
       return { ops: plan.ops, signature: plan.signature, ...(best ? { best } : {}), ...(defaultTimed !== undefined ? { defaultTimed } : {}), timed: timed.length, rejected };
@@ -138,7 +142,10 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
       tuned.push({ ops: plan.ops, signature: plan.signature, ...earlier, timed: 0, rejected: [], reused: true });
       continue;
     }
-    const k = await tuneKernel(plan);
+    // A fused run must beat its ops' own kernels, tuned before it (plans list the single ops first).
+    const partsMs = plan.ops.map((i) => tuned.find((t) => t.ops.length === 1 && t.ops[0] === i)?.best?.ms);
+    const fusedMustBeat = plan.ops.length > 1 && partsMs.every((ms): ms is number => ms !== undefined) ? partsMs.reduce((a, b) => a + b, 0) : undefined;
+    const k = await tuneKernel(plan, fusedMustBeat);
     known.set(plan.signature, { ...(k.best ? { best: k.best } : {}), ...(k.defaultTimed !== undefined ? { defaultTimed: k.defaultTimed } : {}) });
     tuned.push(k);
   }

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { EmittedKernel, Schedule } from '../../src/codegen/wgsl/kernel.js';
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { TimingOptions, TimingStats } from '../../src/runtime/timing.js';
-import { CLOSE_RACE, NO_RAMP, raceCandidates, raceSize, WarmClock, warmupAfter, type CandidateBench } from '../../src/tuner/race.js';
+import { CLOSE_RACE, NO_RAMP, PROBE, raceCandidates, raceSize, WarmClock, warmupAfter, type CandidateBench } from '../../src/tuner/race.js';
 
 const space: Schedule[] = [1, 2, 3, 4, 5, 6, 7].map((w) => ({ family: 'f', w }));
 
@@ -22,6 +22,7 @@ interface Behaviour {
 
 function fakeBench(behaviour: (s: Schedule) => Behaviour) {
   const timings: { schedule: Schedule; options: TimingOptions }[] = [];
+  const probes: { schedule: Schedule; options: TimingOptions }[] = [];
   const checked: Schedule[] = [];
   const emit = (schedule: Schedule): EmittedKernel => {
     if (behaviour(schedule).error === 'throws') throw new Error(`bad shader ${schedule.w}\nsecond line`);
@@ -35,12 +36,14 @@ function fakeBench(behaviour: (s: Schedule) => Behaviour) {
     },
     time: async (k, options): Promise<TimingStats> => {
       const times = behaviour(k.schedule).times;
-      const ms = times[Math.min(timings.filter((t) => t.schedule === k.schedule).length, times.length - 1)];
-      timings.push({ schedule: k.schedule, options });
+      // A probe (race.ts PROBE) reads the kernel's first time; the full timings read its times in turn.
+      const probe = options.repeats === PROBE.repeats;
+      const ms = probe ? times[0] : times[Math.min(timings.filter((t) => t.schedule === k.schedule).length, times.length - 1)];
+      (probe ? probes : timings).push({ schedule: k.schedule, options });
       return { medianMs: ms, minMs: ms, maxMs: ms, spread: 0.01, samples: [ms] };
     },
   };
-  return { bench, timings, checked };
+  return { bench, timings, probes, checked };
 }
 
 async function race(bench: CandidateBench, clock = new WarmClock(() => 0)) {
@@ -52,10 +55,12 @@ async function race(bench: CandidateBench, clock = new WarmClock(() => 0)) {
 describe('raceCandidates', () => {
   it('times only candidates that pass the check; rejects wrong and failing ones with their reason', async () => {
     const wrong = new Set([2, 5]);
-    const { bench, timings, checked } = fakeBench((s) => ({ error: s.w === 3 ? 'throws' : wrong.has(Number(s.w)) ? 0.5 : s.w === 6 ? NaN : 1e-7, times: [10 * Number(s.w)] }));
+    const { bench, timings, probes, checked } = fakeBench((s) => ({ error: s.w === 3 ? 'throws' : wrong.has(Number(s.w)) ? 0.5 : s.w === 6 ? NaN : 1e-7, times: [10 * Number(s.w)] }));
     const { result, lines } = await race(bench);
     expect(checked).toHaveLength(6); // all but the one that failed to emit
-    expect(new Set(timings.map((t) => t.schedule.w))).toEqual(new Set([1, 4, 7]));
+    // w = 4 and 7 (40 and 70 ms, over twice w = 1's 10) are probed and stopped there (race.ts PROBE).
+    expect(new Set(timings.map((t) => t.schedule.w))).toEqual(new Set([1]));
+    expect(probes.map((t) => t.schedule.w).sort()).toEqual([4, 7]);
     expect(result.timed.map((t) => t.schedule.w).sort()).toEqual([1, 4, 7]);
     expect(result.rejected.map((r) => r.schedule.w).sort()).toEqual([2, 3, 5, 6]);
     expect(result.rejected.find((r) => r.schedule.w === 3)!.error).toContain('bad shader 3');
@@ -100,11 +105,61 @@ describe('raceCandidates', () => {
       }
       const [first, second] = [...passing].sort((a, b) => a.ms - b.ms);
       const close = second !== undefined && second.ms <= first.ms * (1 + CLOSE_RACE);
-      expect(timings).toHaveLength(passing.length + (close ? 2 : 0));
+      // Those stopped after their probe (over twice the best so far) were slower than twice the best, and never timed in full.
+      const stopped = lines.filter((l) => l.line.includes('(probe; stopped')).map((l) => passing.find((o) => l.line.includes(`"w":${o.w}}`))!);
+      for (const o of stopped) expect(o.ms).toBeGreaterThan(2 * first.ms);
+      expect(timings).toHaveLength(passing.length - stopped.length + (close ? 2 : 0));
       if (!close) expect(result.best).toMatchObject({ schedule: { w: first.w }, ms: first.ms });
       else expect(result.best!.ms).toBe(Math.min(first.ms, second.ms) * 0.5);
     },
   );
+});
+
+describe('raceCandidates: candidates that cannot win (session 26)', () => {
+  const run = async (times: (w: number) => number, clock: WarmClock, mustBeatMs?: number, all = space) => {
+    const { bench, timings, probes } = fakeBench((s) => ({ error: 0, times: [times(Number(s.w))] }));
+    const lines: string[] = [];
+    const result = await raceCandidates(bench, { space: all, seeds: [all[0], all[1]], maxCandidates: 7, ...(mustBeatMs !== undefined ? { mustBeatMs } : {}), tolerance: 1e-5, repeats: 3, clock, name: 'm ops [0, 1]', report: (line) => lines.push(line) });
+    return { result, lines, timings, probes };
+  };
+
+  it('probes a seed or spread candidate once one is timed and the clocks are up: over twice the best it keeps the probe, never timed in full; climb moves are never probed', async () => {
+    // Of 20 schedules, 7 tried: the spread finds w = 7, the climb moves from it towards the best, w = 8.
+    const twenty: Schedule[] = Array.from({ length: 20 }, (_, i) => ({ family: 'f', w: i + 1 }));
+    const { result, lines, timings, probes } = await run((w) => (w === 2 ? 3 : w === 1 ? 1.2 : 1 + 0.05 * Math.abs(w - 8)), new WarmClock(() => 0), undefined, twenty);
+    expect(probes[0]).toEqual({ schedule: space[1], options: { ...PROBE } });
+    expect(timings.some((t) => t.schedule.w === 2)).toBe(false);
+    expect(result.timed.find((t) => t.schedule.w === 2)!.ms).toBe(3);
+    expect(lines.find((l) => l.includes('"w":2}'))).toMatch(/\(seed\) .*: 3\.0000 ms ±1\.0% \(probe; stopped: over 2\.4000 ms\)$/);
+    // Every probe was of a seed or a spread candidate (the first seed, timed before any other, is not); the climb's moves
+    // were timed in full only; the others (1.5 ms, under twice the best) were timed in full after their probe.
+    const reason = (w: unknown) => /\((seed|spread|neighbour)\)/.exec(lines.find((l) => l.includes(`"w":${w}}`))!)![1];
+    const tried = result.timed.map((t) => t.schedule.w);
+    expect(tried).toHaveLength(7);
+    for (const p of probes) expect(reason(p.schedule.w)).not.toBe('neighbour');
+    expect(tried.filter((w) => reason(w) === 'neighbour').length).toBeGreaterThan(0);
+    expect(probes.some((p) => p.schedule.w === 1)).toBe(false);
+    expect(new Set(timings.map((t) => t.schedule.w))).toEqual(new Set(tried.filter((w) => w !== 2)));
+    expect(result.best).toMatchObject({ schedule: { w: 8 }, ms: 1 });
+  });
+
+  it('does not probe while the clocks may be down (more than the warm gap since the last timing): a short batch would read them', async () => {
+    let now = 0;
+    const { timings, probes } = await run((w) => (w === 2 ? 3 : 1), new WarmClock(() => (now += 1000)));
+    expect(probes).toEqual([]);
+    expect(new Set(timings.map((t) => t.schedule.w))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7]));
+  });
+
+  it('ends a search after its seeds when they are all over twice the time it must beat (a fused run: its ops own kernels together), with one uncounted line', async () => {
+    const slow = await run((w) => 4 + w, new WarmClock(() => 0), 2);
+    expect(slow.result.tried).toBe(2);
+    expect([...slow.result.timed.map((t) => t.schedule.w)]).toEqual([1, 2]);
+    expect(slow.lines.at(-1)).toBe('m ops [0, 1]: stopped after its seeds, over 2x the 2.0000 ms it must beat');
+    // Within twice (5 ms against 3): the search goes on to its budget.
+    const close = await run((w) => 4 + w, new WarmClock(() => 0), 3);
+    expect(close.result.tried).toBe(7);
+    expect(close.lines.some((l) => l.includes('stopped after its seeds'))).toBe(false);
+  });
 });
 
 describe('WarmClock', () => {
@@ -126,7 +181,7 @@ describe('WarmClock', () => {
     expect(clock.warmup()).toEqual({ warmupMs: 0, maxWarmupMs: 0 });
     expect(clock.full()).toEqual(NO_RAMP);
     // A close race (as above) on that clock: every timing, the rematch's included, without the ramp.
-    const { bench, timings } = fakeBench((s) => ({ error: 0, times: s.w === 1 ? [1.0, 0.9] : s.w === 2 ? [0.95, 1.2] : [5] }));
+    const { bench, timings } = fakeBench((s) => ({ error: 0, times: s.w === 1 ? [1.0, 0.9] : s.w === 2 ? [0.95, 1.2] : [1.5] }));
     await race(bench, clock);
     expect(timings.length).toBe(space.length + 2);
     for (const t of timings) expect(t.options).toEqual({ repeats: 3, ...NO_RAMP });
