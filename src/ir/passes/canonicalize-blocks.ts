@@ -1,6 +1,8 @@
 /**
- * canonicalize-blocks: a block matmul whose index maps only reorder its own block digits is
- * rewritten as the block matmul that has that order built in, with the maps gone.
+ * canonicalize-blocks: a block matmul whose index maps only renumber its blocks, as another split
+ * of its block index would, is rewritten as the block matmul of that split, with the maps gone.
+ * Maps that reorder the blocks themselves stay (transpose(8, 8) @ diag() @ transpose(8, 8)): the
+ * weight is laid out in block order, and no split changes that order (QA1 s26 Q501).
  *
  * A `ks` K(a,b,c,d) numbers its blocks k = α·d + δ (W[k, β, γ]); the same blocks, the same
  * weights and the same positions can be described with another split k = α'·d' + δ' (a'·d' =
