@@ -71,7 +71,8 @@ function isBiasOnly(n: ModelNode): boolean {
  * C's factors one parameter slice in both products. A stage that is one weighted term plus biases
  * (`monarch(…) + bias()`, an nn.Linear, chained as `down @ up`) is its weighted term: M, the linear
  * part, does not depend on its biases, which project to zero (the minimum-norm choice, as for a
- * bias term of a sum); `biases` collects their paths.
+ * bias term of a sum); `biases` collects their paths. A stage of biases only (from code: the DSL refuses it, E0506 and
+ * E0507) gives its input up for a constant, so the chain's linear part is 0: no product at all.
  */
 function products(n: ModelNode, biases: Set<string>): Item[][] {
   switch (n.kind) {
@@ -99,13 +100,12 @@ function products(n: ModelNode, biases: Set<string>): Item[][] {
     case 'tied':
       return products(n.body, biases);
     case 'sum': {
-      const weighted = n.terms.filter((t) => !isBiasOnly(t));
-      if (weighted.length === 0) throw new ProjectionError(`cannot project onto '${n.path}': a sum of biases only inside a chain is not supported`);
       for (const t of n.terms) if (isBiasOnly(t)) biases.add(t.path);
-      return weighted.flatMap((t) => products(t, biases));
+      return n.terms.filter((t) => !isBiasOnly(t)).flatMap((t) => products(t, biases));
     }
     case 'bias':
-      throw new ProjectionError(`cannot project onto '${n.path}': a bias inside a chain is not supported`);
+      biases.add(n.path);
+      return [];
     default:
       return assertNever(n, 'model node');
   }

@@ -35,6 +35,8 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
   const { products, biases } = factorProducts(node);
   // Biases of its stages add nothing to M: left at zero (zeroTensors), and the method says so.
   const biasNote = biases.length === 0 ? [] : [`bias${biases.length === 1 ? '' : 'es'} inside the chain (${biases.join(', ')}): zero`];
+  // A stage of biases only: M is 0 whatever the parameters, which stay zero (the minimum-norm choice), the optimum.
+  if (products.length === 0) return eagerFit(params, new Float64Array(m * n), target, ['no product (a stage of biases only makes the linear part 0)', ...biasNote].join('; '), true, true);
   if (products.length > 1 || usesSliceTwice(products)) {
     const shared = fitSharedProducts(products, target, m, n, options);
     for (const { factor, values } of shared.slices) params.get(factor.tensor)!.set(values, factor.offset);

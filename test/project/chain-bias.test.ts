@@ -44,4 +44,23 @@ describe('a chain of layers with biases projects as the chain of their weights, 
     expect(Math.abs(relativeDistance(denseOf(withBiases, got.params), w) - got.relativeError)).toBeLessThanOrEqual(1e-9);
   });
 
+  // A stage of biases only (from code: a spec refuses it, E0506 and E0507) gives its input up for a constant: the chain's
+  // linear part is 0 whatever the parameters. It was a ProjectionError ('a bias inside a chain is not supported').
+  const stageCases: [string, Structure][] = [
+    ['monarch @ bias() @ monarch', chain([monarch(8, 8, 2, 'a'), bias(8, 'b'), monarch(8, 8, 2, 'c')], 'f')],
+    ['(bias() + bias()) @ monarch', chain([sum([bias(8, 'b0'), bias(8, 'b1')], 'b'), monarch(8, 8, 2, 'c')], 'f')],
+  ];
+  for (const [name, s] of stageCases) {
+    fcTest.prop([fc.integer({ min: 0, max: 1000 })], { numRuns: 3 })(`${name}: M is 0, so zero parameters are the optimum`, (seed) => {
+      const w = gaussianMatrix(8, 8, seed);
+      const got = project(s, w);
+      expect(got.relativeError).toBe(1);
+      expect(got.optimal).toBe(true);
+      expect(got.heuristic).toBe(false);
+      for (const [tensor, values] of got.params) expect(values.every((v) => v === 0), tensor).toBe(true);
+      expect(got.method).toMatch(/^no product \(a stage of biases only makes the linear part 0\); bias(es)? inside the chain \(.*\): zero$/);
+      // Any parameters give the same M: the reference's M of random ones is 0 too.
+      expect(denseOf(s, randomParams(s, seed)).every((v) => v === 0)).toBe(true);
+    });
+  }
 });
