@@ -7,7 +7,7 @@
  * package ships with an ICD file), and lavapipe only last, since Dawn prints a warning for a
  * lavapipe too old for it.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { create, globals } from 'webgpu';
@@ -143,9 +143,29 @@ function useIcds(icds: string | undefined, userChoice: boolean): string | undefi
   return icds === SWIFTSHADER_ICD ? SWIFTSHADER_NOTE : undefined;
 }
 
+/**
+ * The XDG_RUNTIME_DIR Dawn gets where none is set (Linux: its Vulkan backend complains on stderr without one): one
+ * directory per user under `tmp`, `monc-xdg-<uid>`, made once with mode 0700 and reused, as the XDG spec asks of a
+ * runtime directory (the user's own, private). Each process made one of its own and left it (QA2 s26 Q554: thousands
+ * in /tmp, one per GPU process). Where that name holds anything else (another user's, a link, a file, a directory
+ * others may enter), this process makes a private one and removes it at exit.
+ */
+export function xdgRuntimeDir(tmp: string, uid: number): string {
+  const shared = join(tmp, `monc-xdg-${uid}`);
+  try {
+    mkdirSync(shared, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const found = lstatSync(shared);
+  if (found.isDirectory() && found.uid === uid && (found.mode & 0o777) === 0o700) return shared;
+  const own = mkdtempSync(join(tmp, 'monc-xdg-'));
+  process.on('exit', () => rmSync(own, { recursive: true, force: true }));
+  return own;
+}
+
 function newInstance(): GPU {
-  // Dawn's Vulkan backend complains on stderr when XDG_RUNTIME_DIR is unset.
-  if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'monc-xdg-'));
+  if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = xdgRuntimeDir(tmpdir(), process.getuid!());
   const gpu = create([...DAWN_TOGGLES]);
   instances.push(gpu);
   return gpu;

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { describeAdapter, requestMoncDevice } from '../../src/runtime/device.js';
 import { dawnProvider, holdsIcd, SWIFTSHADER_ICD, vulkanEnvironment, vulkanIcdDirs, vulkanPlan } from '../../src/runtime/node-device.js';
 import { getTestMoncDevice } from '../support/gpu.js';
+import { transpileForNode } from '../support/transpile-for-node.js';
 
 describe('requestMoncDevice (Dawn)', () => {
   it('enables the optional features the adapter has and its full limits', async () => {
@@ -111,4 +112,53 @@ describe('vulkanPlan', () => {
       '/home/u/.config/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/etc/vulkan/icd.d', '/d/vulkan/icd.d', '/opt/share/vulkan/icd.d', '/usr/share/vulkan/icd.d',
     ]);
   });
+});
+
+// QA2 s26 Q554: without XDG_RUNTIME_DIR every process that started Dawn made /tmp/monc-xdg-XXXXXX and left it (2,437 there
+// in a day). Processes of their own (the variable is set once per process), with the node-device module as it is now.
+describe('XDG_RUNTIME_DIR for Dawn where it is unset', () => {
+  const root = resolve(import.meta.dirname, '../..');
+  const dir = mkdtempSync(join(tmpdir(), 'monc-xdg-test-'));
+  const lib = transpileForNode(join(dir, 'lib'), join(root, 'src/runtime/node-device.ts'));
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  const script = `const { dawnProvider } = await import(${JSON.stringify(join(lib, root, 'src/runtime/node-device.js'))});
+    const { adapter } = await dawnProvider.requestAdapter(); (await adapter.requestDevice()).destroy();
+    console.log(process.env.XDG_RUNTIME_DIR);`;
+  /** The XDG_RUNTIME_DIR a process that starts Dawn with TMPDIR `tmp` (and the variable `xdg`, undefined: unset) ran with. */
+  const started = (tmp: string, xdg?: string) => {
+    const { XDG_RUNTIME_DIR: _, ...env } = process.env;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...env, TMPDIR: tmp, ...(xdg ? { XDG_RUNTIME_DIR: xdg } : {}) }, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout.trim();
+  };
+  const uid = process.getuid!();
+
+  it("is one private directory per user, made once and reused: processes leave none of their own", () => {
+    const tmp = join(dir, 'a');
+    mkdirSync(tmp);
+    for (let run = 0; run < 2; run++) expect(started(tmp)).toBe(join(tmp, `monc-xdg-${uid}`));
+    expect(readdirSync(tmp)).toEqual([`monc-xdg-${uid}`]);
+    expect(statSync(join(tmp, `monc-xdg-${uid}`)).mode & 0o777).toBe(0o700);
+  });
+
+  it("where that name is a directory others may enter, or a file: a private one of the process's own, removed at exit", () => {
+    const open = join(dir, 'b');
+    mkdirSync(join(open, `monc-xdg-${uid}`), { recursive: true });
+    chmodSync(join(open, `monc-xdg-${uid}`), 0o755);
+    const file = join(dir, 'c');
+    mkdirSync(file);
+    writeFileSync(join(file, `monc-xdg-${uid}`), '');
+    for (const tmp of [open, file]) {
+      expect(started(tmp)).toMatch(new RegExp(`^${tmp}/monc-xdg-(?!${uid}$)`));
+      expect(readdirSync(tmp)).toEqual([`monc-xdg-${uid}`]);
+    }
+  });
+
+  it("one the user set is used as it is: nothing made", () => {
+    const tmp = join(dir, 'd');
+    mkdirSync(tmp);
+    expect(started(tmp, '/run/user/elsewhere')).toBe('/run/user/elsewhere');
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 });
