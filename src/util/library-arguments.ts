@@ -10,7 +10,7 @@ import { checkOptionNames } from './option-names.js';
 
 /** `fn: what, got value`, kind user. */
 export function argumentError(fn: string, what: string, value: unknown): MoncError {
-  return new MoncError('user', `${fn}: ${what}, got ${typeof value === 'number' ? String(value) : describeValue(value)}`);
+  return new MoncError('user', `${fn}: ${what}, got ${describeValue(value)}`);
 }
 
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;

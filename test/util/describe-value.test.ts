@@ -1,0 +1,32 @@
+/** describeValue: how the compiler's and projection's refusals show a value a caller passed (QA1 s26 Q502). */
+import { expect, it } from 'vitest';
+import { denseCost } from '../../src/model/cost.js';
+import { describeValue } from '../../src/util/describe-value.js';
+
+it.each([
+  ['NaN', Number.NaN, 'NaN'],
+  ['Infinity', Number.POSITIVE_INFINITY, 'Infinity'],
+  ['-Infinity', Number.NEGATIVE_INFINITY, '-Infinity'],
+  ['a BigInt', 16n, '16n'],
+  ['a number', 2.5, '2.5'],
+  ['a string', 'f64', '"f64"'],
+  ['an object', { file: 'a.mon', seed: 3n, w: [1, Number.NaN] }, '{"file":"a.mon","seed":3n,"w":[1,NaN]}'],
+  ['a string that looks like a mark', '\u0000NaN\u0000', '"\\u0000NaN\\u0000"'],
+  ['undefined', undefined, 'undefined'],
+  ['a Symbol', Symbol('s'), 'Symbol(s)'],
+] as [string, unknown, string][])('%s is shown as JavaScript writes it', (_, value, text) => {
+  expect(describeValue(value)).toBe(text);
+});
+
+it('a cycle is shown by its class', () => {
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  expect(describeValue(cyclic)).toBe('[object Object]');
+});
+
+it('denseCost names NaN, Infinity and a BigInt as they were passed, not as null or [object BigInt]', () => {
+  const refusal = (a: unknown, b: unknown) => `denseCost() takes a map's two sizes (inSize, outSize: whole numbers of at least 1), not (${a}, ${b})`;
+  expect(() => denseCost(Number.NaN, 1)).toThrow(refusal('NaN', 1));
+  expect(() => denseCost(Number.POSITIVE_INFINITY, 1)).toThrow(refusal('Infinity', 1));
+  expect(() => denseCost(16n as never, 8n as never)).toThrow(refusal('16n', '8n'));
+});
