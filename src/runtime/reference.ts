@@ -98,8 +98,8 @@ export function sliceOf(params: ParamValues, slice: ParamSlice): { readonly w: A
   return { w, offset: slice.offset };
 }
 
-/** A node applied to every row of a batch: (batch, n.in) -> (batch, n.out). */
-export function applyNode(n: ModelNode, params: ParamValues, x: Rows, batch: number): Rows {
+/** A node applied to every row of a batch: (batch, n.in) -> (batch, n.out); with `linear`, its biases left out (M x). */
+export function applyNode(n: ModelNode, params: ParamValues, x: Rows, batch: number, linear = false): Rows {
   switch (n.kind) {
     case 'ks': {
       const { w, offset } = sliceOf(params, n.weight);
@@ -129,26 +129,27 @@ export function applyNode(n: ModelNode, params: ParamValues, x: Rows, batch: num
       return y;
     }
     case 'bias': {
-      const { w, offset } = sliceOf(params, n.param);
       const y = new Float64Array(batch * n.out);
+      if (linear) return y;
+      const { w, offset } = sliceOf(params, n.param);
       for (let row = 0; row < batch; row++) for (let i = 0; i < n.out; i++) y[row * n.out + i] = w[offset + i];
       return y;
     }
     case 'sum': {
       const y = new Float64Array(batch * n.out);
       for (const term of n.terms) {
-        const t = applyNode(term, params, x, batch);
+        const t = applyNode(term, params, x, batch, linear);
         for (let i = 0; i < y.length; i++) y[i] += t[i];
       }
       return y;
     }
     case 'chain': {
       let h = x;
-      for (const stage of n.stages) h = applyNode(stage, params, h, batch);
+      for (const stage of n.stages) h = applyNode(stage, params, h, batch, linear);
       return h === x ? Float64Array.from(x) : h;
     }
     case 'tied':
-      return applyNode(n.body, params, x, batch);
+      return applyNode(n.body, params, x, batch, linear);
     default:
       return assertNever(n, 'model node');
   }
@@ -227,16 +228,19 @@ function ksDense(n: KsFactor, params: ParamValues): Float64Array {
 /** Unit vectors per batch in denseByColumns: bounds its memory to this many rows of each stage's width. */
 const COLUMN_BATCH = 64;
 
-/** M by applying the node to the unit vectors e_j, a batch at a time (minus the image of 0: the bias). */
+/**
+ * M by applying the node's linear part (its biases left out) to the unit vectors e_j, a batch at a time: nothing is
+ * subtracted. Columns f(e_j) − f(0) lost M's digits to a bias inside a chain (QA2 s26 Q555: a tied map with a bias of
+ * 1e20 used as g @ g gave M = 0; of 1e6, errors of 7.6e-6), as the runtime's dense() did before it zeroed the biases.
+ */
 function denseByColumns(n: ModelNode, params: ParamValues): Float64Array {
   const m = new Float64Array(n.out * n.in);
-  const zero = applyNode(n, params, new Float64Array(n.in), 1);
   for (let j0 = 0; j0 < n.in; j0 += COLUMN_BATCH) {
     const count = Math.min(COLUMN_BATCH, n.in - j0);
     const units = new Float64Array(count * n.in);
     for (let k = 0; k < count; k++) units[k * n.in + j0 + k] = 1;
-    const columns = applyNode(n, params, units, count); // row k is M e_(j0+k) + bias
-    for (let k = 0; k < count; k++) for (let i = 0; i < n.out; i++) m[i * n.in + j0 + k] = columns[k * n.out + i] - zero[i];
+    const columns = applyNode(n, params, units, count, true); // row k is M e_(j0+k)
+    for (let k = 0; k < count; k++) for (let i = 0; i < n.out; i++) m[i * n.in + j0 + k] = columns[k * n.out + i];
   }
   return m;
 }

@@ -66,6 +66,20 @@ describe('referenceDense', () => {
   });
 });
 
+// QA2 s26 Q555: a chain's columns were f(e_j) − f(0), so a bias inside it (a tied map g = dense() + bias() used as
+// g @ g) was added and subtracted again: with a bias of 1e20, M = 0 where it is W·W; of 1e6, errors of 7.6e-6. Its
+// linear part is applied now: M to float64's rounding whatever the biases.
+describe('referenceDense of a chain through biases', () => {
+  it.each([1e3, 1e6, 1e20, 1e300])('a bias of %d inside and after each stage costs M no digits', (b) => {
+    const s = chain([sum([dense(3, 2, 'm.f0'), bias(3, 'm.f1')]), sum([dense(2, 3, 'm.f2'), bias(2, 'm.f3')])]);
+    const small = new Map([...randomParams(s, 4)].map(([name, v]) => [name, name.endsWith('bias') ? v.map(() => 0) : v.map((x) => 1e-3 * x)]));
+    const want = byDefinition(s, small);
+    const params = new Map([...small].map(([name, v]) => [name, name.endsWith('bias') ? v.map(() => b) : v]));
+    const got = referenceDense(s, params);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]), `entry ${i}`).toBeLessThanOrEqual(1e-15 * Math.abs(want[i]));
+  });
+});
+
 describe('referenceDense of a tied map', () => {
   it('densifies each map once however often it is used (a + a reads a.weight once), and counts it per use', () => {
     const a = blockdiag(12, 12, 3, 'a');
