@@ -37,12 +37,13 @@ export interface OpSearch {
 /**
  * The search of one forward op on `limits` (already narrowed by storageLimits). `buildDefault`:
  * the op's kernel in the untuned build's set on this adapter (tune.ts); without one (an op that
- * build fuses into a run) its single default within the portable limits.
+ * build fuses into a run) its single default within the portable limits. `batch`: the rows the tuner times at, where known
+ * (seeds whose best form follows the grid take the one for it: stridedF16SumTwins).
  */
-export function opSearch(op: Op, limits: TargetLimits, buildDefault: Schedule = defaultSchedule(op, DEFAULT_LIMITS)): OpSearch {
+export function opSearch(op: Op, limits: TargetLimits, buildDefault: Schedule = defaultSchedule(op, DEFAULT_LIMITS), batch?: number): OpSearch {
   const seeds = [buildDefault, ...familyDefaults(op, limits)];
   // f16-sum twins of the tensor-core defaults (first factor, strided factor), where the adapter has f16 results.
-  const twins = op.kind === 'ks' ? [f16SumTwin(op, limits), ...stridedF16SumTwins(op, limits)] : [];
+  const twins = op.kind === 'ks' ? [f16SumTwin(op, limits), ...stridedF16SumTwins(op, limits, batch)] : [];
   for (const twin of twins) if (twin && !seeds.some((s) => scheduleKey(s) === scheduleKey(twin))) seeds.push(twin);
   return { buildDefault, seeds, space: candidates(op, limits) };
 }

@@ -36,8 +36,8 @@ export interface TunePlans {
   readonly untunedRuns: readonly (readonly number[])[];
 }
 
-/** The plans of `program` with `storage` on an adapter offering `offer` whose kernels may use `limits` (storageLimits'). */
-export function tunePlans(program: Program, storage: StorageType, limits: TargetLimits, offer: AdapterOffer): TunePlans {
+/** The plans of `program` with `storage` on an adapter offering `offer` whose kernels may use `limits` (storageLimits'), timed at `batch` rows where known. */
+export function tunePlans(program: Program, storage: StorageType, limits: TargetLimits, offer: AdapterOffer, batch?: number): TunePlans {
   const ctx = (opIndex: number): KernelContext => ({ entryPoint: entryPointName(program.name, opIndex), opIndex, storage, params: program.params, buffers: program.buffers });
   const untuned = untunedKernels(program, storage, offer);
   const untunedRuns = untuned.map((k) => k.ops);
@@ -46,7 +46,7 @@ export function tunePlans(program: Program, storage: StorageType, limits: Target
   const signature = (ops: readonly number[]) => kernelSignature(ops.map((i) => program.ops[i]), storage);
   const plans: Plan[] = [
     // An op the untuned build fuses into a run has no kernel of its own there: its single default is the portable one (opSearch's).
-    ...program.ops.map((op, i): Plan => ({ ops: [i], signature: signature([i]), ...opSearch(op, limits, untunedOf([i])), emit: (s) => emitKernel(op, s, ctx(i)) })),
+    ...program.ops.map((op, i): Plan => ({ ops: [i], signature: signature([i]), ...opSearch(op, limits, untunedOf([i]), batch), emit: (s) => emitKernel(op, s, ctx(i)) })),
     // Fused runs: each run of the candidate partitions once (partitions.ts).
     ...fusedRunsOf(partitions).map((run): Plan => {
       // The schedule the untuned build gives the run, when it fuses exactly this run.

@@ -100,7 +100,7 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
   const report = options.onProgress ?? (() => {});
   const layout = { params: program.params, buffers: new Map(program.buffers.map((b) => [b.name, b.size])) };
   const limits = storageLimits(options.limits, storage);
-  const { plans, partitions, untunedRuns } = tunePlans(program, storage, limits, deviceCapabilities(device));
+  const { plans, partitions, untunedRuns } = tunePlans(program, storage, limits, deviceCapabilities(device), options.batch);
   const known = options.known ?? new Map<string, KnownKernel>();
   // The plans searched: the first of each signature not tuned before (the others reuse its result).
   const searched = plans.filter((p, k) => !known.has(p.signature) && plans.findIndex((q) => q.signature === p.signature) === k);

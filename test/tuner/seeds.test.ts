@@ -54,3 +54,15 @@ describe("the tuner's seed of a d = 4 strided factor (Monarch with 4 blocks)", (
     }
   });
 });
+
+describe("the tuner's d = 4 seed at the batch it times (REV s23 3)", () => {
+  it('is the one whose grid keeps 128 workgroups at the most rows each: 32 row chunks at 1024 -> 4096, 8 at 4096 -> 1024 (B = 16384; H100: 0.2831 vs 0.3000 ms, 0.0935 vs 0.2655); both where the batch is not known', () => {
+    const chunksOf = (n: number, m: number, batch?: number) =>
+      opSearch(monarchCase(n, m, 4).ops[1] as KsOp, storageLimits(H200, 'f16'), undefined, batch).seeds.flatMap((s) => (s.family === 'ks-sgmat-strided' && s.ow === true ? [s.chunks] : []));
+    expect(chunksOf(1024, 4096, 16384)).toEqual([32]);
+    expect(chunksOf(4096, 1024, 16384)).toEqual([8]);
+    // A small batch: the most workgroups there are (8 row chunks).
+    expect(chunksOf(1024, 4096, 512)).toEqual([8]);
+    expect(chunksOf(4096, 1024)).toEqual([8, 32]);
+  });
+});

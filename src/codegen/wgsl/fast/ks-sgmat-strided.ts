@@ -473,11 +473,11 @@ function measuredShape(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
  * et 2 0.3998 / 0.1161, 64-row tiles (mr 4) with et 2 0.3468 (-1.1%, one call) / 0.1836 (+80%). The same 64-row form with
  * its last epilogue round written out during the next row chunk (`ow`), at 8 and 32 row chunks, is the d = 4 seeds (overlappedD4Twins).
  */
-export function stridedF16SumTwins(op: KsOp, limits: TargetLimits): readonly KsSgmatStridedSchedule[] {
+export function stridedF16SumTwins(op: KsOp, limits: TargetLimits, batch?: number): readonly KsSgmatStridedSchedule[] {
   if (op.d === 1 || !hasF16Results(limits) || !stridedSgmatApplies(op, limits)) return [];
   const d = defaultSchedule(op, limits);
   const all = candidates(op, limits);
-  if (op.d === 4) return overlappedD4Twins(d).filter((s) => isAmong(s, all));
+  if (op.d === 4) return forTheGrid(op, overlappedD4Twins(d).filter((s) => isAmong(s, all)), batch);
   const wide: KsSgmatStridedSchedule = { ...d, cols: 64, sb: 32, acc16: true };
   const twin = [...(d.cols < 64 ? [wide] : []), { ...d, acc16: true }].find((s) => isAmong(s, all));
   if (twin === undefined) return [];
@@ -494,8 +494,8 @@ export function stridedF16SumTwins(op: KsOp, limits: TargetLimits): readonly KsS
  * The d = 4 seeds with f16 sums (d = 4: Monarch with 4 blocks, whose default takes all 4 δ): the default `d` (γ chunks of 32,
  * swizzled lanes) with 64-row warp tiles (`mr` 4, beside resident W only with f16 result matrices), loads one chunk ahead
  * (no pd), its 4 tiles in 2 epilogue rounds of 2 (et 2), the second written out during the next row chunk (ow), at 8 and at
- * 32 row chunks (512 and 2048 rows per workgroup). Which wins follows the grid, so the tuner, which times at the user's
- * batch, is seeded with both. H100, B = 16384, 1024 -> 4096's K(1, 1024, 256, 4) (256 β tiles): session 22 call 1
+ * 32 row chunks (512 and 2048 rows per workgroup). Which wins follows the grid: the tuner, which knows the user's
+ * batch, is seeded with the one whose grid fits it (forTheGrid), else with both. H100, B = 16384, 1024 -> 4096's K(1, 1024, 256, 4) (256 β tiles): session 22 call 1
  * (bench/results/s22/call-1, plan bench/plan-s22b.json) 0.2830 ms at 16 row chunks against 0.3333 without ow and the f32-sum
  * default's 0.3397 (-17%); call 2 (bench/results/s22/call-2, plan bench/plan-s22b2.json) 0.2831 at 32, 0.2855 at 16, 0.3000
  * at 8. 4096 -> 1024's K(1, 256, 256, 4) (64 β tiles, a quarter of the workgroups): 0.0935 at 8 against the default's
@@ -504,6 +504,29 @@ export function stridedF16SumTwins(op: KsOp, limits: TargetLimits): readonly KsS
 function overlappedD4Twins(d: KsSgmatStridedSchedule): KsSgmatStridedSchedule[] {
   const { pd: _, ...onceAhead } = d;
   return [8, 32].map((chunks) => ({ ...onceAhead, mr: 4, chunks, acc16: true, et: 2, ow: true }));
+}
+
+/**
+ * Workgroups a d = 4 seed's grid should keep at the tuned batch: the seed that won at each shape was the one with 128 (about
+ * one per SM of the H100's 132; 512 invocations each). H100, B = 16384 (overlappedD4Twins' figures): 1024 -> 4096 at 32 row
+ * chunks (128 workgroups) 0.2831 ms against 0.3000 at 8 (512); 4096 -> 1024 at 8 (128) 0.0935 against 0.1516 at 16 (64) and
+ * 0.2655 at 32 (32 workgroups; session 25 call 3's sweep).
+ */
+const SEED_MIN_WORKGROUPS = 128;
+
+/**
+ * Of `seeds` (forms that differ in their row chunks), where the batch is known, the one with the most rows per workgroup
+ * whose grid keeps SEED_MIN_WORKGROUPS, else the one with the most workgroups (REV s23 3: at 4096 -> 1024 the 32-chunk seed
+ * took a slot and lost by 2.8x); all of them where the batch is not known.
+ */
+function forTheGrid(op: KsOp, seeds: readonly KsSgmatStridedSchedule[], batch: number | undefined): KsSgmatStridedSchedule[] {
+  if (batch === undefined || seeds.length === 0) return [...seeds];
+  const workgroups = (s: KsSgmatStridedSchedule) => {
+    const t = tiling(op, s);
+    return Math.ceil(batch / t.rows) * op.a * (op.b / t.tb) * (op.d / t.td);
+  };
+  const byRows = [...seeds].sort((x, y) => tiling(op, y).rows - tiling(op, x).rows);
+  return [byRows.find((s) => workgroups(s) >= SEED_MIN_WORKGROUPS) ?? byRows[byRows.length - 1]];
 }
 
 /**
