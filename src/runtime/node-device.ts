@@ -104,9 +104,11 @@ const DRIVER_VARIABLES = ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES', 'VK_ADD_DRIVER_
 export function vulkanEnvironment(env: Readonly<Record<string, string | undefined>>, home: string, platform: string = process.platform): VulkanEnvironment {
   const [driverFiles, icdFilenames, adding] = DRIVER_VARIABLES.map((v) => env[v] || undefined);
   const systemIcds = vulkanIcdDirs(env, home).flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f)) : []));
-  // VK_DRIVER_FILES (or, unset, VK_ICD_FILENAMES) replaces the system's drivers; VK_ADD_DRIVER_FILES adds to them.
+  // VK_DRIVER_FILES (or, unset, VK_ICD_FILENAMES) replaces the system's drivers; VK_ADD_DRIVER_FILES adds to them, and
+  // only where neither is set: beside one, the loader ignores it (QA2 s26 Q552: a usable ICD there beside
+  // VK_ICD_FILENAMES=/etc/hostname started Dawn, which printed "Found no drivers!" and a source line).
   const replacing = driverFiles ?? icdFilenames;
-  const named = [replacing, adding].flatMap((v) => (v ?? '').split(':')).filter((f) => f !== '');
+  const named = (replacing ?? adding ?? '').split(':').filter((f) => f !== '');
   return {
     platform,
     icdFilenames: replacing ?? adding,

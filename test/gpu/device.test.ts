@@ -88,6 +88,15 @@ describe('vulkanPlan', () => {
       }
       // The loader takes VK_DRIVER_FILES over VK_ICD_FILENAMES.
       expect(vulkanEnvironment({ VK_DRIVER_FILES: icd, VK_ICD_FILENAMES: join(dir, 'text') }, home, 'linux')).toMatchObject({ icdFilenames: icd, userIcdsFound: true });
+      // QA2 s26 Q552: and ignores VK_ADD_DRIVER_FILES beside either (a usable ICD there started Dawn: "Found no drivers!").
+      for (const name of ['VK_ICD_FILENAMES', 'VK_DRIVER_FILES']) {
+        for (const path of [join(dir, 'text'), join(dir, 'missing.json'), dir]) {
+          const env = vulkanEnvironment({ [name]: path, VK_ADD_DRIVER_FILES: icd }, home, 'linux');
+          expect([env.userIcdsFound, vulkanPlan(env)], `${name}=${path} beside VK_ADD_DRIVER_FILES`).toEqual([false, []]);
+        }
+        expect(vulkanPlan(vulkanEnvironment({ [name]: join(dir, 'drivers'), VK_ADD_DRIVER_FILES: join(dir, 'text') }, home, 'linux'))).toEqual([undefined]);
+      }
+      expect(vulkanEnvironment({ VK_ADD_DRIVER_FILES: icd }, home, 'linux')).toMatchObject({ icdFilenames: icd, userIcdsFound: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
