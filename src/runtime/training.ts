@@ -234,6 +234,9 @@ export class Training {
       return await cpuFitMse(host, optimizer, x, target, plan, options);
     } finally {
       if (optimizer instanceof GpuOptimizer) optimizer.destroy();
+      // The fit's gradients (its last mini-batch's) are its own, and they replaced any of a backward() before it: a step of
+      // the user's optimizer after the fit applied them (QA2 s26 Q556). It waits for the next backward() instead.
+      this.hasGradients = false;
     }
   }
 
