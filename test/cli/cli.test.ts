@@ -388,6 +388,25 @@ describe('monc build', () => {
     expect(r.stderr).toMatch(/^monc: error: .*twin-case\.mon: module 'Small' and module 'small' of .* differ only in case; .*case-insensitive file system \(macOS, Windows\)\n$/);
     expect(() => readdirSync(out)).toThrow();
   });
+
+  // QA1 s26 Q503: macOS's file systems do not tell a name's NFC and NFD spellings apart either (café.ts written twice).
+  it('refuses two specs whose module names differ only in Unicode normalization (or in that and case), writing nothing', async () => {
+    const [nfc, nfd] = ['caf\u00e9', 'cafe\u0301'];
+    for (const [first, second, more] of [[nfc, nfd, ''], [nfc, nfd.toUpperCase(), ' and in case']]) {
+      const [a, b] = [scratch.path(`nf-a-${more.length}`), scratch.path(`nf-b-${more.length}`)];
+      mkdirSync(a);
+      mkdirSync(b);
+      writeFileSync(`${a}/${first}.mon`, 'map g : 4 -> 4 = diag()\n');
+      writeFileSync(`${b}/${second}.mon`, 'map g : 4 -> 4 = diag()\n');
+      const out = scratch.path(`build-nf-${more.length}`);
+      const r = await cli(['build', `${a}/${first}.mon`, `${b}/${second}.mon`, '--out', out]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `monc: error: ${b}/${second}.mon: module '${second}' and module '${first}' of ${a}/${first}.mon differ only in how Unicode writes a character (NFC or NFD: é as one character or as e + U+0301)${more}; their outputs would overwrite each other on macOS, whose file systems do not tell them apart\n`,
+      );
+      expect(() => readdirSync(out)).toThrow();
+    }
+  });
 });
 
 function rename(c: { params: number; flopsPerRow: number }) {

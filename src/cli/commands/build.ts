@@ -58,14 +58,22 @@ export async function buildCommand(ctx: CommandContext, given: readonly string[]
     }
   }
   if (specErrors.length > 0) throw combinedSpecError(specErrors);
-  // Keyed without case: `Ffn.ts` and `ffn.ts` are one file on macOS's and Windows's default file systems.
+  // Keyed as macOS's default file systems tell names apart: `Ffn.ts` and `ffn.ts` are one file there (and on Windows),
+  // and so are a file name's two Unicode spellings, `café.ts` with é as one character (NFC) and as e + U+0301 (NFD; a
+  // module named after its file keeps the file name's: QA1 s26 Q503).
+  const fileKey = (name: string) => name.normalize('NFC').toLowerCase();
   const byModule = new Map<string, { readonly name: string; readonly file: string }>();
   for (const spec of specs) {
     const name = spec.module.name;
-    const other = byModule.get(name.toLowerCase());
+    const other = byModule.get(fileKey(name));
     if (other?.name === name) throw new MoncError('user', `${spec.file}: module '${name}' is also defined by ${other.file}; their outputs would overwrite each other`);
-    if (other) throw new MoncError('user', `${spec.file}: module '${name}' and module '${other.name}' of ${other.file} differ only in case; their outputs would overwrite each other on a case-insensitive file system (macOS, Windows)`);
-    byModule.set(name.toLowerCase(), { name, file: spec.file });
+    if (other?.name.toLowerCase() === name.toLowerCase()) {
+      throw new MoncError('user', `${spec.file}: module '${name}' and module '${other.name}' of ${other.file} differ only in case; their outputs would overwrite each other on a case-insensitive file system (macOS, Windows)`);
+    }
+    if (other) {
+      throw new MoncError('user', `${spec.file}: module '${name}' and module '${other.name}' of ${other.file} differ only in how Unicode writes a character (NFC or NFD: é as one character or as e + U+0301)${name.normalize('NFC') === other.name.normalize('NFC') ? '' : ' and in case'}; their outputs would overwrite each other on macOS, whose file systems do not tell them apart`);
+    }
+    byModule.set(fileKey(name), { name, file: spec.file });
   }
 
   const modules = [];
