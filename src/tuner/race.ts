@@ -151,6 +151,8 @@ export async function raceCandidates(bench: CandidateBench, o: RaceOptions): Pro
     return { schedule, ms: t.medianMs, spread: t.spread };
   };
 
+  /** Candidates stopped after their probe (PROBE): never in a close race's rematch. */
+  const stopped = new Set<TimedSchedule>();
   /** Above this a candidate cannot win (PROBE). */
   const hopelessMs = () => COMPETITIVE * Math.min(o.mustBeatMs ?? Infinity, ...timed.map((t) => t.ms));
   const measure = async ({ schedule, reason }: SearchStep, k: number): Promise<number | undefined> => {
@@ -165,11 +167,12 @@ export async function raceCandidates(bench: CandidateBench, o: RaceOptions): Pro
       } else {
         const bound = hopelessMs();
         const probe = reason !== 'neighbour' && bound < Infinity && o.clock.warm() ? await time(schedule, kernel, PROBE) : undefined;
-        const stopped = probe !== undefined && probe.ms > bound;
-        const t = stopped ? probe : await time(schedule, kernel, o.clock.warmup());
+        const hopeless = probe !== undefined && probe.ms > bound;
+        const t = hopeless ? probe : await time(schedule, kernel, o.clock.warmup());
+        if (hopeless) stopped.add(t);
         timed.push(t);
         ms = t.ms;
-        outcome = `${t.ms.toFixed(4)} ms ±${(t.spread * 100).toFixed(1)}%${stopped ? ` (probe; stopped: over ${bound.toFixed(4)} ms)` : ''}`;
+        outcome = `${t.ms.toFixed(4)} ms ±${(t.spread * 100).toFixed(1)}%${hopeless ? ` (probe; stopped: over ${bound.toFixed(4)} ms)` : ''}`;
       }
     } catch (e) {
       bench.usable?.();
@@ -184,7 +187,10 @@ export async function raceCandidates(bench: CandidateBench, o: RaceOptions): Pro
   if (tried < count) o.report(`${o.name}: stopped after its seeds, over ${COMPETITIVE}x the ${o.mustBeatMs!.toFixed(4)} ms it must beat`, false);
 
   const [first, second] = [...timed].sort((a, b) => a.ms - b.ms);
-  if (!second || second.ms > first.ms * (1 + CLOSE_RACE)) return { ...(first ? { best: first } : {}), timed, rejected, tried };
+  // No rematch with a candidate stopped after its probe: it was over twice the best so far or the time the kernel must beat
+  // (a fused run's seeds over twice its ops' own kernels: that kernel is not used, and its race decides nothing).
+  const closeRace = second !== undefined && second.ms <= first.ms * (1 + CLOSE_RACE) && !stopped.has(first) && !stopped.has(second);
+  if (!closeRace) return { ...(first ? { best: first } : {}), timed, rejected, tried };
   // The two timed again, each with the full warm-up (the first pass may have caught them at different clocks).
   const again: TimedSchedule[] = [];
   for (const c of [first, second]) again.push(await time(c.schedule, bench.emit(c.schedule), o.clock.full()));

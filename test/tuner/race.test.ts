@@ -150,13 +150,16 @@ describe('raceCandidates: candidates that cannot win (session 26)', () => {
     expect(new Set(timings.map((t) => t.schedule.w))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7]));
   });
 
-  it('ends a search after its seeds when they are all over twice the time it must beat (a fused run: its ops own kernels together), with one uncounted line', async () => {
-    const slow = await run((w) => 4 + w, new WarmClock(() => 0), 2);
+  it('ends a search after its seeds when they are all over twice the time it must beat (a fused run: its ops own kernels together), with one uncounted line, and no rematch of a stopped candidate', async () => {
+    // 5 and 5.2 ms: within CLOSE_RACE of each other, the second stopped after its probe (over twice the 2 ms to beat).
+    const slow = await run((w) => 4.8 + 0.2 * w, new WarmClock(() => 0), 2);
     expect(slow.result.tried).toBe(2);
     expect([...slow.result.timed.map((t) => t.schedule.w)]).toEqual([1, 2]);
+    expect(slow.probes.map((p) => p.schedule.w)).toEqual([2]);
+    expect(slow.timings.map((t) => t.schedule.w)).toEqual([1]);
     expect(slow.lines.at(-1)).toBe('m ops [0, 1]: stopped after its seeds, over 2x the 2.0000 ms it must beat');
     // Within twice (5 ms against 3): the search goes on to its budget.
-    const close = await run((w) => 4 + w, new WarmClock(() => 0), 3);
+    const close = await run((w) => 4.8 + 0.2 * w, new WarmClock(() => 0), 3);
     expect(close.result.tried).toBe(7);
     expect(close.lines.some((l) => l.includes('stopped after its seeds'))).toBe(false);
   });
