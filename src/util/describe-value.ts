@@ -1,32 +1,68 @@
-/**
- * Marks, inside JSON text, a value JSON has no spelling for, written as JavaScript writes it: JSON.stringify made NaN
- * and ±Infinity `null` and threw on a BigInt (QA1 s26 Q502: denseCost(NaN, 1) said 'not (null, 1)', 16n '[object BigInt]').
- * JSON writes it as the escape \u0000 inside the string it quotes.
- */
-const MARK = '\u0000';
-const MARKED = /"\\u0000([^"]*)\\u0000"/g;
+/** How many characters of a value a message shows (longer: the first 57 and `...`). */
+const SHOWN = 60;
+
+/** Thrown inside describeValue: the text is long enough (FULL), or the value holds itself (CYCLE). */
+const FULL = Symbol('full');
+const CYCLE = Symbol('cycle');
 
 /**
- * A short text of a value a caller passed, for a message: JSON where it has one (`{"file":"a.mon"}`), with what JSON
- * cannot write as JavaScript writes it (`NaN`, `Infinity`, `3n`, also inside objects and arrays), else String() of it
- * (`undefined`, a function, a Symbol).
+ * A short text of a value a caller passed, for a message: JSON where it has one (`{"file":"a.mon"}`), what JSON cannot
+ * write as JavaScript writes it (`NaN`, `Infinity`, `3n`, also inside objects and arrays: JSON.stringify made them
+ * `null` and threw on a BigInt, QA1 s26 Q502), a typed array by its class and length (`Float32Array(1000000)`), else
+ * String() of it (`undefined`, a function, a Symbol); a value that holds itself by its class (`[object Object]`).
+ * Written only as far as it is shown (REV s26 3: the whole of a state dict given where a Map is wanted was stringified,
+ * seconds to minutes, to show 60 characters of it).
  */
 export function describeValue(value: unknown): string {
-  // Whether every mark in the text is one written here (a caller's string or key may hold the character too: then none
-  // is taken out, and those values show as quoted escapes rather than as another value).
-  let onlyOurs = true;
-  const javascriptOnly = (key: string, v: unknown): unknown => {
-    if (key.includes(MARK) || (typeof v === 'string' && v.includes(MARK))) onlyOurs = false;
-    if (typeof v === 'bigint') return `${MARK}${v}n${MARK}`;
-    if (typeof v === 'number' && !Number.isFinite(v)) return `${MARK}${v}${MARK}`;
-    return v;
+  let text = '';
+  const write = (part: string) => {
+    text += part;
+    if (text.length > SHOWN) throw FULL;
   };
-  let text: string;
+  const open = new Set<object>();
+  /** JSON.stringify's rules (toJSON; in an object, properties whose value JSON has no text for left out, in an array null). */
+  const show = (v: unknown): void => {
+    if (typeof v === 'object' && v !== null && typeof (v as { toJSON?: unknown }).toJSON === 'function') v = (v as { toJSON: () => unknown }).toJSON();
+    if (typeof v === 'string') return write(JSON.stringify(v));
+    if (typeof v === 'bigint') return write(`${v}n`);
+    if (typeof v !== 'object' || v === null) return write(String(v));
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return write(`${v.constructor.name}(${(v as unknown as ArrayLike<unknown>).length})`);
+    if (open.has(v)) throw CYCLE;
+    open.add(v);
+    if (Array.isArray(v)) {
+      write('[');
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0) write(',');
+        const element: unknown = v[i];
+        if (hasJson(element)) show(element);
+        else write('null');
+      }
+      write(']');
+    } else {
+      write('{');
+      let first = true;
+      for (const key in v) {
+        const property: unknown = Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
+        if (!hasJson(property)) continue;
+        write(`${first ? '' : ','}${JSON.stringify(key)}:`);
+        first = false;
+        show(property);
+      }
+      write('}');
+    }
+    open.delete(v);
+  };
   try {
-    const json = JSON.stringify(value, javascriptOnly);
-    text = json === undefined ? String(value) : onlyOurs ? json.replace(MARKED, '$1') : json;
-  } catch {
-    text = Object.prototype.toString.call(value); // a cycle
+    if (hasJson(value)) show(value);
+    else text = String(value);
+  } catch (e) {
+    // A cycle, or a getter that throws: the value by its class, as JSON.stringify's errors were.
+    if (e !== FULL) return Object.prototype.toString.call(value);
   }
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return text.length > SHOWN ? `${text.slice(0, SHOWN - 3)}...` : text;
+}
+
+/** Whether JSON writes `v` (undefined, a function and a Symbol it leaves out). */
+function hasJson(v: unknown): boolean {
+  return v !== undefined && typeof v !== 'function' && typeof v !== 'symbol';
 }

@@ -18,6 +18,25 @@ it.each([
   expect(describeValue(value)).toBe(text);
 });
 
+it('a typed array is shown by its class and length, inside an object too', () => {
+  expect(describeValue(new Float32Array(1_000_000))).toBe('Float32Array(1000000)');
+  expect(describeValue({ shape: [1000, 1000], data: new Float32Array(1_000_000) })).toBe('{"shape":[1000,1000],"data":Float32Array(1000000)}');
+});
+
+// REV s26 3: the whole value was stringified (a state dict's 1e8 floats: minutes) to show 60 characters of it. Counted,
+// not timed: the elements read of an array of a million.
+it('reads a large value only as far as it shows it', () => {
+  let reads = 0;
+  const big = new Proxy(Array.from({ length: 1_000_000 }, (_, i) => i), {
+    get(target, key, receiver) {
+      if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  expect(describeValue({ weights: big })).toBe('{"weights":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,1...');
+  expect(reads).toBeLessThan(40);
+});
+
 it('a cycle is shown by its class', () => {
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
