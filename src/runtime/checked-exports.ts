@@ -18,7 +18,7 @@ import { chooseKernelSet as choose, kernelSetsOf as setsOf, unmetRequirements as
 import { programOfManifest as programOf } from './manifest-program.js';
 import { packParams as pack, ParamError, unpackParams as unpack } from './params.js';
 import type { ProgramData } from '../manifest/program.js';
-import { typeName, userError } from './user-error.js';
+import { shown, typeName, userError } from './user-error.js';
 import { patternSource } from '../manifest/pattern.js';
 import { FormatError } from './formats/format-error.js';
 
@@ -40,7 +40,7 @@ export function checkManifestMap(fn: string, map: unknown): asserts map is Manif
 }
 
 function checkDtype(fn: string, dtype: unknown): asserts dtype is Dtype {
-  if (dtype !== 'f32' && dtype !== 'f16') throw userError(`${fn}(): dtype must be 'f32' or 'f16', got ${String(dtype)}`);
+  if (dtype !== 'f32' && dtype !== 'f16') throw userError(`${fn}(): dtype must be 'f32' or 'f16', got ${shown(dtype)}`);
 }
 
 function checkLayout(fn: string, layout: unknown): asserts layout is readonly ParamLayoutEntry[] {
@@ -99,7 +99,7 @@ export function programOfManifest(map: ManifestMap, dtype: Dtype): ProgramData {
 
 export function packParams(layout: readonly ParamLayoutEntry[], paramSize: number, tensors: Parameters<typeof pack>[2], dtype: Dtype = 'f32'): Float32Array {
   checkLayout('packParams', layout);
-  if (!isCount(paramSize)) throw userError(`packParams(): paramSize must be a whole number ≥ 0, got ${String(paramSize)}`);
+  if (!isCount(paramSize)) throw userError(`packParams(): paramSize must be a whole number ≥ 0, got ${shown(paramSize)}`);
   checkDtype('packParams', dtype);
   // The tensors are the function's own to check (a ParamError naming what is missing or of the wrong size).
   return pack(layout, paramSize, tensors, dtype);

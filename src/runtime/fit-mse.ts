@@ -102,7 +102,7 @@ export function planFit(map: ManifestMap, dtype: Dtype, x: Float32Array, target:
   const rows = x.length / map.in;
   if (!Number.isInteger(rows) || rows < 1) throw new MoncError('shape', `${what}: input of ${x.length} values is not a whole number (at least 1) of rows of ${map.in}`);
   if (target.length !== rows * map.out) throw new MoncError('shape', `${what}: target has ${target.length} values; expected ${rows} rows x ${map.out} = ${rows * map.out}`);
-  if (typeof options !== 'object' || options === null) throw userError(`${what}: fitMse needs options { steps, optimizer, … }, got ${String(options)}`);
+  if (typeof options !== 'object' || options === null) throw userError(`${what}: fitMse needs options { steps, optimizer, … }, got ${shown(options)}`);
   checkOptionNames(`${what}: fitMse`, options, ['steps', 'optimizer', 'batch', 'seed', 'onProgress', 'progressPoints']);
   const { steps, batch = rows, seed = 0 } = options;
   if (!Number.isInteger(steps) || steps < 1) throw userError(`${what}: fitMse steps must be a whole number of at least 1, got ${shown(steps)}`);
@@ -123,7 +123,7 @@ export function planFit(map: ManifestMap, dtype: Dtype, x: Float32Array, target:
   if (options.optimizer === undefined) throw userError(`${what}: fitMse needs options.optimizer ({ kind: 'sgd' | 'adam' | 'adamw', lr, … })`);
   resolveOptimizer(options.optimizer);
   const parts = options.progressPoints ?? 10;
-  if (!Number.isInteger(parts) || parts < 0) throw userError(`${what}: fitMse progressPoints must be a whole number of at least 0, got ${parts}`);
+  if (!Number.isInteger(parts) || parts < 0) throw userError(`${what}: fitMse progressPoints must be a whole number of at least 0, got ${shown(parts)}`);
   // Called only at progress points: a non-function would throw a TypeError there, after steps were taken.
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw userError(`${what}: fitMse onProgress must be a function (step, loss) => void, got ${typeof options.onProgress}`);
   const reports = (step: number) => step === steps || Math.floor((step * parts) / steps) > Math.floor(((step - 1) * parts) / steps);

@@ -16,14 +16,14 @@
  */
 import type { ParamSpec } from '../model/types.js';
 import { isRecord } from '../util/library-arguments.js';
-import { typeName, userError } from './user-error.js';
+import { shown, typeName, userError } from './user-error.js';
 
 export function initParams(params: readonly ParamSpec[], seed: number): Map<string, Float32Array> {
   // From JavaScript (monc exports it): anything but a list of parameter specs is named, not a TypeError deeper in (QA2 s12 R10).
   const spec = (p: unknown) => isRecord(p) && typeof p.name === 'string' && Array.isArray(p.shape) && typeof p.fanIn === 'number';
   const given: unknown = params;
   if (!(Array.isArray(given) && given.every(spec))) throw userError(`initParams(params, seed) takes a map's parameter specs (model.params: name, shape, fanIn), got ${typeName(params)}`);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw userError(`seed must be a non-negative integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw userError(`seed must be a non-negative integer, got ${shown(seed)}`);
   const out = new Map<string, Float32Array>();
   for (const p of params) {
     const next = xoshiro128ss(seedState(seed, p.name));

@@ -7,7 +7,7 @@
 import type { KsFactor, ModelMap, ModelNode, ParamSlice, ParamSpec } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
-import { typeName, userError } from './user-error.js';
+import { shown, typeName, userError } from './user-error.js';
 import { checkShape, describeShape, elementCount, ParamError, type TensorObject, type Tensors } from './params.js';
 
 /** Parameter tensors by full name (`up.blkdiag1`), row-major. */
@@ -31,7 +31,7 @@ export function referenceArgs(call: string, model: unknown, params: unknown, arr
   for (const [role, a] of Object.entries(arrays)) {
     if (typeof (a as { length?: unknown } | null)?.length !== 'number' || typeof a === 'string') throw userError(`${call}: ${role} must be an array of numbers, got ${typeName(a)}`);
   }
-  if (!Number.isInteger(batch) || (batch as number) < 0) throw userError(`${call}: batch must be a whole number ≥ 0, got ${String(batch)}`);
+  if (!Number.isInteger(batch) || (batch as number) < 0) throw userError(`${call}: batch must be a whole number ≥ 0, got ${shown(batch)}`);
   if (params === null || typeof params !== 'object') throw new MoncError('param', `${call}: parameters must be tensors by name (a Map or an object), got ${typeName(params)}`);
   const byName: Iterable<[string, unknown]> = params instanceof Map ? params : Object.entries(params);
   const isTensor = (value: unknown) => Array.isArray((value as Partial<TensorObject> | null)?.shape);

@@ -27,14 +27,23 @@ describe('format functions given the wrong arguments', () => {
     ['isNpy("x")', () => calls.isNpy('x', 0, 0), 'isNpy takes the bytes of a file (a Uint8Array), got string'],
     ['writeNpy(undefined, [2])', () => calls.writeNpy(undefined, [2], undefined), 'writeNpy: data must be an array of numbers (a typed array or an Array), got undefined'],
     ['writeNpy(data, "2")', () => calls.writeNpy(new Float32Array(2), '2', undefined), 'writeNpy: shape must be an array of numbers (a typed array or an Array), got string'],
-    ['writeNpy(data, [2], "<f8")', () => calls.writeNpy(new Float32Array(2), [2], '<f8'), "writeNpy: dtype must be '<f4' or '<f2', got <f8"],
+    ['writeNpy(data, [2], "<f8")', () => calls.writeNpy(new Float32Array(2), [2], '<f8'), "writeNpy: dtype must be '<f4' or '<f2', got '<f8' (a string)"],
     ['writeSafetensors({ a })', () => calls.writeSafetensors({ a: { shape: [1], data: [1] } }, undefined, 0), 'writeSafetensors takes the tensors by name (a Map of { shape, data }), got object'],
-    ['writeSafetensors(map, { dtype: "F64" })', () => calls.writeSafetensors(new Map([['a', { shape: [1], data: [1] }]]), { dtype: 'F64' }, 0), "writeSafetensors: dtype must be 'F32' or 'F16', got F64"],
+    ['writeSafetensors(map, { dtype: "F64" })', () => calls.writeSafetensors(new Map([['a', { shape: [1], data: [1] }]]), { dtype: 'F64' }, 0), "writeSafetensors: dtype must be 'F32' or 'F16', got 'F64' (a string)"],
     ['writeSafetensors(map of null)', () => calls.writeSafetensors(new Map([['a', null]]), undefined, 0), "writeSafetensors: tensor 'a' must be { shape, data } with shape an array, got null"],
     ['writeSafetensors(map, data null)', () => calls.writeSafetensors(new Map([['a', { shape: [1], data: null }]]), undefined, 0), "writeSafetensors: tensor 'a''s data must be an array of numbers"],
     ['writeSafetensors(map, metadata of numbers)', () => calls.writeSafetensors(new Map(), { metadata: { step: 3 } }, 0), 'writeSafetensors: metadata must be an object of strings, got object'],
     ['f32ArrayToF16(null)', () => calls.f32ArrayToF16(null, 0, 0), 'f32ArrayToF16: values must be an array of numbers (a typed array or an Array), got null'],
     ['f16ArrayToF32({})', () => calls.f16ArrayToF32({}, 0, 0), 'f16ArrayToF32: bits must be an array of numbers (a typed array or an Array), got object'],
+    // QA2 s26 Q553: arrays that are not of numbers were TypeErrors where their values were read (BigInt64Array, DataView).
+    ['f32ArrayToF16(BigInt64Array)', () => calls.f32ArrayToF16(new BigInt64Array(2), 0, 0), 'f32ArrayToF16: values must be an array of numbers (a typed array or an Array), got BigInt64Array'],
+    ['f16ArrayToF32(BigUint64Array)', () => calls.f16ArrayToF32(new BigUint64Array(2), 0, 0), 'f16ArrayToF32: bits must be an array of numbers (a typed array or an Array), got BigUint64Array'],
+    ['f16ArrayToF32(DataView)', () => calls.f16ArrayToF32(new DataView(new ArrayBuffer(4)), 0, 0), 'f16ArrayToF32: bits must be an array of numbers (a typed array or an Array), got DataView'],
+    ['writeNpy(data, BigInt64Array shape)', () => calls.writeNpy([1, 2], new BigInt64Array([2n]), undefined), 'writeNpy: shape must be an array of numbers (a typed array or an Array), got BigInt64Array'],
+    ['writeNpy([1n, 2n], [2])', () => calls.writeNpy([1n, 2n], [2], undefined), 'writeNpy: data must be an array of numbers (a typed array or an Array), got Array'],
+    ['writeNpy(["1"], [1])', () => calls.writeNpy(['1'], [1], undefined), 'writeNpy: data must be an array of numbers (a typed array or an Array), got Array'],
+    ['writeSafetensors(map, data BigInt64Array)', () => calls.writeSafetensors(new Map([['t', { shape: [2], data: new BigInt64Array(2) }]]), undefined, 0), "writeSafetensors: tensor 't''s data must be an array of numbers (a typed array or an Array), got BigInt64Array"],
+    ['writeNpy(data, [2], Symbol())', () => calls.writeNpy([1, 2], [2], Symbol('f8')), "writeNpy: dtype must be '<f4' or '<f2', got Symbol(f8)"],
   ])('%s: a user error naming the call', (_, call, message) => {
     expectMoncErrorNow(call, 'user', message);
   });
@@ -49,7 +58,7 @@ describe('format functions given the wrong arguments', () => {
   });
 
   it('any arguments: a result or a MoncError, never another error', () => {
-    const anything = fc.oneof(fc.anything(), fc.constantFrom<unknown>(new Uint8Array(12), new Float32Array(3), [2], '<f2', new Map([['a', { shape: [1], data: [1] }]])));
+    const anything = fc.oneof(fc.anything(), fc.constantFrom<unknown>(new Uint8Array(12), new Float32Array(3), [2], '<f2', new Map([['a', { shape: [1], data: [1] }]]), new BigInt64Array(2), [1n], Symbol('s')));
     fc.assert(
       fc.property(fc.constantFrom(...Object.entries(calls)), anything, anything, anything, ([name, call], a, b, c) => {
         try {

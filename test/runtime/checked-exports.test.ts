@@ -63,7 +63,10 @@ describe('the lower-level helpers of monc/runtime, from JavaScript', () => {
     const { device, adapter } = await getTestMoncDevice();
     expectMoncErrorNow(() => HELPERS.deviceCapabilities(adapter), 'user', 'deviceCapabilities() takes a GPUDevice, got GPUAdapter');
     expectMoncErrorNow(() => HELPERS.programOfManifest(manifest, 'f32'), 'user', "programOfManifest() takes a decoded manifest's map (manifest.maps[i]), got object");
-    expectMoncErrorNow(() => HELPERS.kernelSetsOf(map, 'f64'), 'user', "kernelSetsOf(): dtype must be 'f32' or 'f16', got f64");
+    expectMoncErrorNow(() => HELPERS.kernelSetsOf(map, 'f64'), 'user', "kernelSetsOf(): dtype must be 'f32' or 'f16', got 'f64' (a string)");
+    // Shown as the runtime shows values (QA2 s26 Q553: String() of a null-prototype object, a template of a Symbol, threw TypeErrors).
+    expectMoncErrorNow(() => HELPERS.kernelSetsOf(map, Object.create(null)), 'user', "kernelSetsOf(): dtype must be 'f32' or 'f16', got object");
+    expectMoncErrorNow(() => HELPERS.packParams(map.params, 4n, {}), 'user', "packParams(): paramSize must be a whole number ≥ 0, got '4' (a bigint)");
     expectMoncErrorNow(() => HELPERS.unpackParams(map.params, null), 'user', 'unpackParams() takes the packed parameters (an array of numbers), got null');
     expectMoncErrorNow(() => HELPERS.packParams(null, 4, {}), 'user', "packParams() takes a parameter layout (a manifest map's params), got null");
     expectMoncErrorNow(() => HELPERS.packParams(map.params, -1, {}), 'user', 'packParams(): paramSize must be a whole number ≥ 0, got -1');

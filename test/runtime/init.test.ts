@@ -66,6 +66,9 @@ describe('initParams', () => {
       expect(error).toBeInstanceOf(MoncError);
       expect(error).toMatchObject({ kind: 'user', message: `seed must be a non-negative integer, got ${bad}` });
     }
+    // QA2 s26 Q553: a Symbol in the message's template was a TypeError; a BigInt showed as the number it looks like.
+    expect(() => initParams(specs, Symbol('s') as never)).toThrow(new MoncError('user', 'seed must be a non-negative integer, got Symbol(s)'));
+    expect(() => initParams(specs, 3n as never)).toThrow(new MoncError('user', "seed must be a non-negative integer, got '3' (a bigint)"));
   });
 
   it('refuses anything but a list of parameter specs with a MoncError naming the call (QA2 s12 R10: initParams(1, 1) was a TypeError)', () => {

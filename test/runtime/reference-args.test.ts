@@ -98,6 +98,9 @@ describe('the float64 reference called with the wrong arguments', () => {
     ['null parameters', () => apply(map.model, null, x, undefined, batch), 'param', 'referenceApply: parameters must be tensors by name (a Map or an object), got null'],
     ['a fractional batch', () => apply(map.model, params, x, undefined, 1.5), 'user', 'referenceApply: batch must be a whole number ≥ 0, got 1.5'],
     ['no batch', () => backward(map.model, params, x, dy, undefined), 'user', 'referenceBackward: batch must be a whole number ≥ 0, got undefined'],
+    // QA2 s26 Q553: String() of an object without a prototype was a TypeError.
+    ['a batch without a prototype', () => apply(map.model, params, x, undefined, Object.create(null)), 'user', 'referenceApply: batch must be a whole number ≥ 0, got object'],
+    ['a BigInt batch', () => apply(map.model, params, x, undefined, 2n), 'user', "referenceApply: batch must be a whole number ≥ 0, got '2' (a bigint)"],
     ['a null input', () => apply(map.model, params, null, undefined, batch), 'user', 'referenceApply: x must be an array of numbers, got null'],
     ['a string dy', () => backward(map.model, params, x, 'dy', batch), 'user', 'referenceBackward: dy must be an array of numbers, got string'],
   ])('%s: one MoncError', (_, call, kind, message) => {

@@ -139,6 +139,8 @@ describe('fitMse refuses bad arguments before any step, in one line', () => {
     ['an optimizer option out of range', (x, t) => [x, t, { optimizer: { kind: 'adam', lr: 0.1, beta2: 1 } }], 'user', /^optimizer adam: invalid beta2 1$/],
     ['progressPoints -1', (x, t) => [x, t, { progressPoints: -1 }], 'user', /^map 'sq': fitMse progressPoints must be a whole number of at least 0, got -1$/],
     ['progressPoints 2.5', (x, t) => [x, t, { progressPoints: 2.5 }], 'user', /fitMse progressPoints must be a whole number of at least 0, got 2.5$/],
+    // QA2 s26 Q553: a Symbol in the message's template was a TypeError.
+    ['progressPoints a Symbol', (x, t) => [x, t, { progressPoints: Symbol('p') }], 'user', /fitMse progressPoints must be a whole number of at least 0, got Symbol\(p\)$/],
     ['onProgress not a function', (x, t) => [x, t, { onProgress: 5 as unknown as FitMseOptions['onProgress'] }], 'user', /^map 'sq': fitMse onProgress must be a function \(step, loss\) => void, got number$/],
   ];
   it.each(BAD)('%s', async (_, args, kind, message) => {
