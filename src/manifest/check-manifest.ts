@@ -256,7 +256,9 @@ export function checkManifestNesting(value: unknown): unknown {
  * each such kernel must name its table.
  */
 export function checkManifestMaps(manifest: Manifest, tables: boolean): Manifest {
-  const what = `the manifest of module '${String(manifest.module)}'`;
+  // A plain object that is no manifest ({}) was 'the manifest of module 'undefined'' (QA2 s26 Q557).
+  if (typeof manifest.module !== 'string') throw new MoncError('format', `a monc manifest names its module ("module": a string), got ${shortJson(manifest.module)}`);
+  const what = `the manifest of module '${manifest.module}'`;
   const schema = mapSchema();
   if (!Array.isArray(manifest.maps)) throw new MoncError('format', `${what} has no list of maps`);
   const dtype: unknown = manifest.dtype;

@@ -12,6 +12,8 @@
 import { checkManifestMaps, checkManifestNesting } from '../manifest/check-manifest.js';
 import { decodeManifestWith, type PatternRefResolver } from '../manifest/manifest-file.js';
 import type { Manifest } from '../manifest/types.js';
+import { MoncError } from '../util/error.js';
+import { typeName } from './user-error.js';
 import { missingEntry, registerBlockSparse, blockSparseSupport, type BlockSparseSupport } from './extensions.js';
 
 /**
@@ -22,6 +24,9 @@ import { missingEntry, registerBlockSparse, blockSparseSupport, type BlockSparse
  * naming the import) unless that support is registered.
  */
 export function decodeManifest(value: unknown, sparse?: BlockSparseSupport): Manifest {
+  // The file's bytes, its text or a Map said "the manifest of module 'undefined' has no list of maps" (QA2 s26 Q557).
+  const given = typeName(value);
+  if (given !== 'object') throw new MoncError('format', `decodeManifest takes a manifest file's parsed JSON object (decodeManifest(JSON.parse(text))), got ${given}`);
   // A file with `format` (2) was written after block-sparse kernels read pattern tables: each of them names its table.
   const tables = (value as { format?: unknown } | null)?.format !== undefined;
   return checkManifestMaps(decodeModuleManifest(checkManifestNesting(value), sparse), tables);

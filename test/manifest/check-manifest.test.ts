@@ -745,6 +745,24 @@ describe('decodeManifest of a damaged manifest file', () => {
     expect(decodeManifest(JSON.parse(file)).maps[0].name).toBe('k');
   });
 
+  // QA2 s26 Q557: the file's bytes, a Map or {} said "the manifest of module 'undefined' has no list of maps".
+  it("what is not a manifest file's parsed JSON (its bytes, its text, a Map, an object without a module): one line saying what it got", () => {
+    const bytes = new TextEncoder().encode(text);
+    const refused = (value: unknown) => {
+      const error = moncErrorOf(() => decodeManifest(value, blockSparse));
+      return [error.kind, error.message];
+    };
+    const takes = "decodeManifest takes a manifest file's parsed JSON object (decodeManifest(JSON.parse(text))), got";
+    expect(refused(bytes)).toEqual(['format', `${takes} Uint8Array`]);
+    expect(refused(text)).toEqual(['format', `${takes} string`]);
+    expect(refused(new Map(Object.entries(JSON.parse(text))))).toEqual(['format', `${takes} Map`]);
+    expect(refused([JSON.parse(text)])).toEqual(['format', `${takes} Array`]);
+    expect(refused(null)).toEqual(['format', `${takes} null`]);
+    expect(refused({})).toEqual(['format', 'a monc manifest names its module ("module": a string), got undefined']);
+    // An object of no prototype (or another realm's) is a plain object still.
+    expect(decodeManifest(Object.assign(Object.create(null), JSON.parse(text)), blockSparse).module).toBe('damaged');
+  });
+
   it('a cost past 2^31 (a large dense map\'s flops) is accepted', () => {
     expect(decodeManifest(withField(text, ['maps', 0, 'dense', 'flopsPerRow'], 2 ** 40), blockSparse).maps[0].dense.flopsPerRow).toBe(2 ** 40);
   });
