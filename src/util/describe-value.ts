@@ -20,13 +20,18 @@ export function describeValue(value: unknown): string {
     if (text.length > SHOWN) throw FULL;
   };
   const open = new Set<object>();
-  /** JSON.stringify's rules (toJSON; in an object, properties whose value JSON has no text for left out, in an array null). */
+  /**
+   * JSON.stringify's rules (toJSON; a boxed string, number or boolean as its value; in an object, properties whose value
+   * JSON has no text for left out, in an array null), but a typed array by its class and length before its toJSON (a
+   * Node Buffer's lists every byte: REV s26 3's addendum).
+   */
   const show = (v: unknown): void => {
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return write(`${v.constructor.name}(${(v as unknown as ArrayLike<unknown>).length})`);
     if (typeof v === 'object' && v !== null && typeof (v as { toJSON?: unknown }).toJSON === 'function') v = (v as { toJSON: () => unknown }).toJSON();
+    if (v instanceof String || v instanceof Number || v instanceof Boolean || v instanceof BigInt) v = v.valueOf();
     if (typeof v === 'string') return write(JSON.stringify(v));
     if (typeof v === 'bigint') return write(`${v}n`);
     if (typeof v !== 'object' || v === null) return write(String(v));
-    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return write(`${v.constructor.name}(${(v as unknown as ArrayLike<unknown>).length})`);
     if (open.has(v)) throw CYCLE;
     open.add(v);
     if (Array.isArray(v)) {

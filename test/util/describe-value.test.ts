@@ -12,6 +12,7 @@ it.each([
   ['a string', 'f64', '"f64"'],
   ['an object', { file: 'a.mon', seed: 3n, w: [1, Number.NaN] }, '{"file":"a.mon","seed":3n,"w":[1,NaN]}'],
   ['a string that looks like a mark', '\u0000NaN\u0000', '"\\u0000NaN\\u0000"'],
+  ['a boxed string, number and boolean (as JSON writes them)', [new String('abc'), new Number(2), new Boolean(true)], '["abc",2,true]'],
   ['undefined', undefined, 'undefined'],
   ['a Symbol', Symbol('s'), 'Symbol(s)'],
 ] as [string, unknown, string][])('%s is shown as JavaScript writes it', (_, value, text) => {
@@ -20,6 +21,8 @@ it.each([
 
 it('a typed array is shown by its class and length, inside an object too', () => {
   expect(describeValue(new Float32Array(1_000_000))).toBe('Float32Array(1000000)');
+  // Not through a Buffer's toJSON, which lists every byte.
+  expect(describeValue(Buffer.alloc(1_000_000))).toBe('Buffer(1000000)');
   expect(describeValue({ shape: [1000, 1000], data: new Float32Array(1_000_000) })).toBe('{"shape":[1000,1000],"data":Float32Array(1000000)}');
 });
 
