@@ -36,6 +36,10 @@
  * (RETRY_SIZE) a sum of two or more weighted terms that did not reach W runs again in the reverse
  * order, from zero, and the better of the two is kept.
  *
+ * A sum of low-rank and masked terms only that did not reach W is a low-rank completion off the masks' supports, which
+ * the rounds (hard impute: the supports filled with L's own values, then an SVD) approach linearly and slowly where few
+ * entries pin L: from the best run, L's factors are fitted there by alternating least squares (masked-lowrank.ts).
+ *
  * bias(): the linear part of W has no affine term, and the bias does not change M, so it stays 0;
  * a sum of one weighted term and bias() is therefore optimal when that term's projector is.
  * A term repeated c times (two `tied` uses of the same map) is fitted once to the
@@ -46,6 +50,7 @@ import { ProjectionError } from './errors.js';
 import { tensorNames, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredDistance } from './linalg/dense.js';
 import { isLowrankPair } from './lowrank.js';
+import { completeLowrank } from './masked-lowrank.js';
 import { EXACT, STALL } from './refine.js';
 
 const OMEGA = 1.5;
@@ -138,6 +143,16 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
       rerun = ` (${name})`;
     }
   }
+  // Low-rank terms beside masked terms only: the low-rank part completed off the supports (masked-lowrank.ts), from the
+  // best run, where rounds are cheap; kept where closer to W.
+  let completion = '';
+  if (!jointOptimum && best.error > exact && weightedTerms.length > 1 && size <= RETRY_SIZE && rounds > 0) {
+    const completed = completedBesideMasks(best, target, rounds, exact, fitTerm);
+    if (completed) {
+      best = completed.alternation;
+      completion = ` + ${completed.ran} round${completed.ran === 1 ? '' : 's'} of alternating least squares on the low-rank part off the masked terms' supports`;
+    }
+  }
   const { total, error, ran } = best;
   const params = zeroTensors(s, options);
   const methods: string[] = [];
@@ -150,7 +165,7 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
   const weighted = best.terms.filter((t) => t.node.kind !== 'bias');
   const optimal = jointOptimum || (weighted.length === 1 && (weighted[0].fit?.optimal ?? false));
   const exactInClass = jointOptimum || (weighted.length === 1 && (weighted[0].fit?.exactInClass ?? false));
-  return { params, approx: () => total, residual2: error, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'}${rerun}${jointOptimum ? ' (terms of one family, fitted one after the other: the SVD at their summed rank)' : ''} [${methods.join('; ')}]`, optimal, exactInClass };
+  return { params, approx: () => total, residual2: error, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'}${rerun}${jointOptimum ? ' (terms of one family, fitted one after the other: the SVD at their summed rank)' : ''} [${methods.join('; ')}]${completion}`, optimal, exactInClass };
 }
 
 /**
@@ -278,6 +293,49 @@ function refit(unit: Unit, old: Float64Array, residual: Float64Array, fitTerm: (
   }
   const fit = fitUnit(unit, residual, fitTerm);
   return squaredDistance(residual, fit.approx) < oldDistance ? fit : undefined;
+}
+
+/**
+ * `run` with its low-rank terms' sum completed by alternating least squares off its masked terms' supports
+ * (completeLowrank), then split between them as one unit (the SVD at their summed rank) and the masked terms fitted to
+ * what it leaves, where its weighted terms are only those two kinds and that is closer to W; else undefined.
+ */
+function completedBesideMasks(run: Alternation, target: Float64Array, rounds: number, exact: number, fitTerm: (t: ModelNode, target: Float64Array) => Fit): { alternation: Alternation; ran: number } | undefined {
+  const weighted = run.terms.filter((t) => t.node.kind !== 'bias');
+  const lowrank = weighted.filter((t) => t.family === 'lowrank' && t.fit);
+  const masked = weighted.filter((t) => isMasked(t.node));
+  if (lowrank.length === 0 || masked.length === 0 || lowrank.length + masked.length !== weighted.length) return undefined;
+  const { out: m, in: n } = weighted[0].node;
+  const size = target.length;
+  // A masked copy of ones is 1 on its term's support.
+  const taken = new Uint8Array(size);
+  for (const term of masked) fitTerm(term.node, new Float64Array(size).fill(1)).approx().forEach((v, i) => (taken[i] |= v !== 0 ? 1 : 0));
+  const start = new Float64Array(size);
+  for (const term of lowrank) term.fit!.approx().forEach((v, i) => (start[i] += term.times * v));
+  const rank = lowrank.reduce((r, t) => r + lowrankRank(t.node), 0);
+  const completed = completeLowrank(target, taken, m, n, rank, start, rounds, exact);
+  if (!(completed.error2 < run.error)) return undefined;
+  const lowFit = fitUnit({ terms: lowrank, approx: undefined, plain: false }, completed.approx, fitTerm);
+  lowrank.forEach((term, k) => (term.fit = lowFit.fits[k]));
+  const left = target.map((w, i) => w - lowFit.approx[i]);
+  for (const term of masked) {
+    const c = term.times;
+    term.fit = fitTerm(term.node, left.map((v) => v / c));
+    const approx = term.fit.approx();
+    for (let i = 0; i < size; i++) left[i] -= c * approx[i];
+  }
+  const total = target.map((w, i) => w - left[i]);
+  return { alternation: { ...run, total, error: squaredDistance(target, total) }, ran: completed.ran };
+}
+
+/** A term of one factor (dense, blockdiag, ks, diag, sparse): its projection is the masked copy of W on its support. */
+function isMasked(node: ModelNode): boolean {
+  return node.kind === 'tied' ? isMasked(node.body) : node.kind === 'ks' || node.kind === 'bsr';
+}
+
+/** The rank of a low-rank term: the width of its pair's first factor (V: K(1, r, in, 1)). */
+function lowrankRank(node: ModelNode): number {
+  return node.kind === 'tied' ? lowrankRank(node.body) : node.kind === 'chain' ? node.stages[0].out : 0;
 }
 
 /** The terms of a sum with repeats of the same map merged; any other sharing of parameters is refused. */
