@@ -25,8 +25,9 @@ const WARM_WARMUP_MS = 100;
 export const CLOSE_RACE = 0.1;
 
 /**
- * A seed or spread candidate timed while the clocks are up, once some candidate of these ops is timed, is first timed
- * in one short batch (PROBE: 2 samples after timing.ts's busy passes, no warm-up ramp); one slower than
+ * A seed or spread candidate (not the first: the build default) timed while the clocks are up, once some candidate of these
+ * ops is timed, is first timed in one short batch (PROBE: 2 samples after timing.ts's busy passes, no warm-up ramp); one
+ * whose faster sample is slower than
  * COMPETITIVE times the best so far (or than the time the kernel must beat, RaceOptions.mustBeatMs) keeps that time and
  * is not timed in full: it cannot win, and its full timing (batches until two agree) cost up to 2 s per candidate at
  * 10-150 ms a run on the H100 (session 25 call 3 and session 26 call 1, B = 16384: ks-direct seeds 17-78 ms, ks-tiled's
@@ -150,6 +151,12 @@ export async function raceCandidates(bench: CandidateBench, o: RaceOptions): Pro
     o.clock.timed();
     return { schedule, ms: t.medianMs, spread: t.spread };
   };
+  /** A probe's reading: the faster of its samples (one slow sample, or clocks not all the way up, must not stop a candidate). */
+  const probeTime = async (schedule: Schedule, kernel: EmittedKernel): Promise<TimedSchedule> => {
+    const t = await bench.time(kernel, { repeats: o.repeats, ...PROBE });
+    o.clock.timed();
+    return { schedule, ms: t.minMs, spread: t.spread };
+  };
 
   /** Candidates stopped after their probe (PROBE): never in a close race's rematch. */
   const stopped = new Set<TimedSchedule>();
@@ -166,7 +173,8 @@ export async function raceCandidates(bench: CandidateBench, o: RaceOptions): Pro
         outcome = `REJECTED (relative error ${err.toExponential(2)})`;
       } else {
         const bound = hopelessMs();
-        const probe = reason !== 'neighbour' && bound < Infinity && o.clock.warm() ? await time(schedule, kernel, PROBE) : undefined;
+        // The build default (the first candidate: its time is defaultMs) is always timed in full.
+        const probe = k > 0 && reason !== 'neighbour' && bound < Infinity && o.clock.warm() ? await probeTime(schedule, kernel) : undefined;
         const hopeless = probe !== undefined && probe.ms > bound;
         const t = hopeless ? probe : await time(schedule, kernel, o.clock.warmup());
         if (hopeless) stopped.add(t);

@@ -143,6 +143,15 @@ describe('raceCandidates: candidates that cannot win (session 26)', () => {
     expect(result.best).toMatchObject({ schedule: { w: 8 }, ms: 1 });
   });
 
+  it("decides on the probe's faster sample: one slow sample does not stop a candidate", async () => {
+    const { bench, timings, probes } = fakeBench((s) => ({ error: 0, times: [s.w === 1 ? 1 : 1.5] }));
+    const slowSample: CandidateBench = { ...bench, time: async (k, options) => ({ ...(await bench.time(k, options)), medianMs: options.repeats === PROBE.repeats ? 5 : 1.5 }) };
+    const result = await raceCandidates(slowSample, { space, seeds: [space[0], space[1]], maxCandidates: 7, tolerance: 1e-5, repeats: 3, clock: new WarmClock(() => 0), name: 'm', report: () => {} });
+    expect(probes.length).toBeGreaterThan(0);
+    expect(new Set(timings.map((t) => t.schedule.w)).size).toBe(space.length);
+    expect(result.timed).toHaveLength(space.length);
+  });
+
   it('does not probe while the clocks may be down (more than the warm gap since the last timing): a short batch would read them', async () => {
     let now = 0;
     const { timings, probes } = await run((w) => (w === 2 ? 3 : 1), new WarmClock(() => (now += 1000)));
@@ -158,6 +167,12 @@ describe('raceCandidates: candidates that cannot win (session 26)', () => {
     expect(slow.probes.map((p) => p.schedule.w)).toEqual([2]);
     expect(slow.timings.map((t) => t.schedule.w)).toEqual([1]);
     expect(slow.lines.at(-1)).toBe('m ops [0, 1]: stopped after its seeds, over 2x the 2.0000 ms it must beat');
+    // After other kernels' timings (the clocks up), the first candidate (the build default: defaultMs) is still timed in full.
+    const warm = new WarmClock(() => 0);
+    warm.timed();
+    const after = await run((w) => 4.8 + 0.2 * w, warm, 2);
+    expect(after.timings.map((t) => t.schedule.w)).toEqual([1]);
+    expect(after.probes.map((p) => p.schedule.w)).toEqual([2]);
     // Within twice (5 ms against 3): the search goes on to its budget.
     const close = await run((w) => 4.8 + 0.2 * w, new WarmClock(() => 0), 3);
     expect(close.result.tried).toBe(7);

@@ -342,7 +342,7 @@ function fewestRounds(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits)
  * and K(1, 128, 128, 128) (review s18, 7). Since session 19, where 16 δ × every β fit as 32-β
  * subgroups (b = 64: n = 4096), a workgroup takes every β with one row tile per subgroup
  * (readOnceTwin). Since session 25, with 16 δ or more, two β per write-out item (pairedItemsTwin). Since session
- * 26, one subgroup per δ where resident W made it two (oneSubgroupPerDeltaTwin: c ≥ 256).
+ * 26, one subgroup per δ where resident W made it two (oneSubgroupPerDeltaTwin: c = 256; at c ≥ 512 W is not resident).
  * When d = 1 (untuned builds take ks-sgmat there; this is the tuner's seed): the same
  * per-subgroup work (32 rows × 32 β, W resident where it fits, else staged) with 8 subgroups
  * over 64 β and 4 row groups, 4 row chunks, γ chunks of 64 (whole rows of Monarch n = 4096's
@@ -356,7 +356,8 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
 /**
  * With 16 δ × 32 β per workgroup in 16-β subgroups (two per δ: 32 subgroups, 1024 invocations), `s` with 16 β (one
  * subgroup per δ, 512 invocations, as every other 16-δ default), where that is valid. The 32-β form is taken where W
- * resident in registers holds only 16 β per subgroup (c ≥ 256: Monarch n = 4096 with 16 blocks, K(1, 256, 256, 16)),
+ * resident in registers holds only 16 β per subgroup (c = 256: Monarch n = 4096 with 16 blocks, K(1, 256, 256, 16); also
+ * 8192 with 32, 16384 with 64, 4096 <-> 16384 with 16, untimed; at c ≥ 512 W is not resident and subgroups take 32 β),
  * and it was the slowest 16-δ form timed there: H100, session 25 call 5 (bench/results/s25/call-5/cli), B = 16384, with
  * f16 sums 16 β 0.7841 ms vs 32 β 0.8483 at 16 row chunks, 0.7506 vs 0.8203 at 32 (the tuned form); 16 β in 32-row warp
  * tiles 0.8523; session 26 call 1 (bench/results/s26/call-1/cli-wide): f32 sums at 16 β and 32 row chunks 0.8007 ms against
