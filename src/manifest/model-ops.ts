@@ -9,12 +9,14 @@
  * reference by 1.3-2.6). Nor may an op read another buffer than the value its factor applies to in
  * the model (QA2 s24 Q351: a butterfly stage reading `x` in place of the stage before it ran on the
  * CPU, which follows `src`, while the fused WebGPU kernel computed the model), nor a backward op
- * (backwardFlowProblem). Not compared: the ops' index maps (which fold the model's transposes), and
- * a K factor's split into a and d beyond their product.
+ * (backwardFlowProblem), nor through other index maps than the model's transposes folded (Expressions: values are
+ * compared through the permutations both sides apply; s26 OPEN-a: a map edited to another permutation ran on the CPU
+ * backend, which follows it, and not on WebGPU, whose kernels have theirs compiled in, 5.2 apart).
  */
 import type { ModelNode, ParamSlice } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
-import type { BackwardOpData, OpData } from './program.js';
+import { indexMapTable, type IndexMap } from './index-map.js';
+import type { BackwardOpData, OpData, WeightGradShape } from './program.js';
 
 /** A weighted factor as both sides describe it: the op or model node where it is, and what must agree. */
 interface Factor {
@@ -97,44 +99,122 @@ export function modelOpsProblem(body: ModelNode, ops: readonly OpData[]): string
   return dataFlowProblem(body, ops);
 }
 
+/** A gather table of a permutation: read through it, a value v becomes u with u[k] = v[table[k]]; undefined: the identity. */
+type Gather = Int32Array | undefined;
+
 /**
- * Linear expressions, interned so that equal expressions have one id: the map's input x, the output gradient dy, a bias,
- * a weighted factor applied to a value, or a sum, whose terms are flattened and sorted (addition does not care about
- * their order: a sum's bias rides on whichever op of it the compiler chose).
+ * Linear expressions, interned so that equal expressions have one id: a sum of terms, each an atom (the map's input x,
+ * the output gradient dy, a bias, a weighted factor applied to a value) read through a permutation (Gather). Terms are
+ * sorted (addition does not care about their order: a sum's bias rides on whichever op of it the compiler chose), and a
+ * permutation of a sum is the sum of its terms permuted: so the ops' index maps, which fold the model's transposes (and
+ * a K factor's split of its blocks into a and d) wherever the compiler put them, meet the model's transposes as equal
+ * values exactly where the two compute the same thing.
  */
 class Expressions {
   private readonly ids = new Map<string, number>();
-  private readonly terms = new Map<number, readonly number[]>();
+  private readonly terms = new Map<number, readonly (readonly [number, number])[]>();
+  private readonly atoms = new Map<string, number>();
+  /** Interned permutations: 0 is the identity. */
+  private readonly tables: Gather[] = [undefined];
+  private readonly tableIds = new Map<string, number>();
 
-  private id(key: string): number {
+  private value(terms: readonly (readonly [number, number])[]): number {
+    const sorted = [...terms].sort((p, q) => p[0] - q[0] || p[1] - q[1]);
+    const key = sorted.map(([a, t]) => `${a}:${t}`).join(',');
     let id = this.ids.get(key);
-    if (id === undefined) this.ids.set(key, (id = this.ids.size));
+    if (id === undefined) {
+      this.ids.set(key, (id = this.ids.size));
+      this.terms.set(id, sorted);
+    }
+    return id;
+  }
+
+  private atom(key: string): number {
+    let id = this.atoms.get(key);
+    if (id === undefined) this.atoms.set(key, (id = this.atoms.size));
+    return this.value([[id, 0]]);
+  }
+
+  private table(t: Gather): number {
+    if (!t || t.every((v, k) => v === k)) return 0;
+    const key = t.join(',');
+    let id = this.tableIds.get(key);
+    if (id === undefined) {
+      this.tableIds.set(key, (id = this.tables.length));
+      this.tables.push(t);
+    }
     return id;
   }
 
   input(): number {
-    return this.id('x');
+    return this.atom('x');
   }
 
   outputGradient(): number {
-    return this.id('dy');
+    return this.atom('dy');
   }
 
   bias(slice: ParamSlice): number {
-    return this.id(`bias ${sliceText(slice)}`);
+    return this.atom(`bias ${sliceText(slice)}`);
   }
 
   /** The map `factor` names (factorName) applied to `value`. */
   applied(factor: string, value: number): number {
-    return this.id(`${factor}(${value})`);
+    return this.atom(`${factor}(${value})`);
   }
 
   sum(a: number, b: number): number {
-    const terms = [...(this.terms.get(a) ?? [a]), ...(this.terms.get(b) ?? [b])].sort((p, q) => p - q);
-    const id = this.id(`+${terms.join(',')}`);
-    this.terms.set(id, terms);
-    return id;
+    return this.value([...this.terms.get(a)!, ...this.terms.get(b)!]);
   }
+
+  /** `value` read through `p`: each term's table T becomes k -> T[p[k]]. */
+  gather(p: Gather, value: number): number {
+    if (!p) return value;
+    return this.value(
+      this.terms.get(value)!.map(([a, t]) => {
+        const inner = this.tables[t];
+        return [a, this.table(inner ? p.map((k) => inner[k]) : p)] as const;
+      }),
+    );
+  }
+}
+
+/** The inverse of a gather table. */
+function inverse(t: Gather): Gather {
+  if (!t) return undefined;
+  const inv = new Int32Array(t.length);
+  t.forEach((v, k) => (inv[v] = k));
+  return inv;
+}
+
+/** An op's index map as a gather table (undefined: the identity, no steps). */
+const mapTable = (m: IndexMap): Gather => (m.steps.length ? indexMapTable(m) : undefined);
+
+/**
+ * K(a, b, c, d) as K(a·d, b, c, 1) between two permutations (its blocks z = α·d + δ, weights W[z, β, γ] whatever the
+ * split: cpu-executor.ts runKs): its input read through `in` (canonical z·c + γ from α·c·d + γ·d + δ), its output
+ * through `out` (α·b·d + β·d + δ from z·b + β). A re-split K(a', b, c, d') with a'·d' = a·d is the same K(a·d, b, c, 1)
+ * between others, so the ops and the model compare whatever split each has. Identities where d = 1.
+ */
+function ksTables(k: { readonly a: number; readonly b: number; readonly c: number; readonly d: number }): { readonly in: Gather; readonly out: Gather } {
+  const { a, b, c, d } = k;
+  if (d === 1) return { in: undefined, out: undefined };
+  const input = new Int32Array(a * c * d);
+  const output = new Int32Array(a * b * d);
+  for (let al = 0; al < a; al++)
+    for (let de = 0; de < d; de++) {
+      const z = al * d + de;
+      for (let ga = 0; ga < c; ga++) input[z * c + ga] = al * c * d + ga * d + de;
+      for (let be = 0; be < b; be++) output[al * b * d + be * d + de] = z * b + be;
+    }
+  return { in: input, out: output };
+}
+
+/** transpose(r, c) as a gather table: y[j·r + i] = x[i·c + j]. */
+function transposeTable(r: number, c: number): Int32Array {
+  const t = new Int32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = i * c + j;
+  return t;
 }
 
 /** The weighted factor with weights `w`, read as they are (F) or transposed (T). */
@@ -155,23 +235,27 @@ interface Flow {
 }
 
 /**
- * The flow of values through model node `n` applied to `value`: it pushes what each weighted factor is applied to onto
- * `factorInputs` (in modelFactors' order), and `back` records each factor's and bias's use in `uses`. Factors are named by
- * their weights (factorName): a backward program recomputes and transposes them in its own order. A transpose is the
- * identity: the ops fold it into their index maps.
+ * The flow of values through model node `n` applied to `value`: it pushes what each weighted factor is applied to
+ * (canonical: read through ksTables' `in`) onto `factorInputs` (in modelFactors' order), and `back` records each
+ * factor's and bias's use in `uses`. Factors are named by their weights (factorName): a backward program recomputes and
+ * transposes them in its own order. A transpose permutes (the ops fold it into their index maps).
  */
 function modelFlow(n: ModelNode, value: number, e: Expressions, factorInputs: number[], uses: Use[]): Flow {
   switch (n.kind) {
     case 'ks':
-    case 'bsr':
-      factorInputs.push(value);
+    case 'bsr': {
+      const t = n.kind === 'ks' ? ksTables(n) : { in: undefined, out: undefined };
+      const input = e.gather(t.in, value);
+      factorInputs.push(input);
       return {
-        out: e.applied(factorName(n.weight, false), value),
+        out: e.gather(t.out, e.applied(factorName(n.weight, false), input)),
         back: (gradient) => {
-          uses.push(use(n.weight, gradient, value));
-          return e.applied(factorName(n.weight, true), gradient);
+          const outputGradient = e.gather(inverse(t.out), gradient);
+          uses.push(use(n.weight, outputGradient, input));
+          return e.gather(inverse(t.in), e.applied(factorName(n.weight, true), outputGradient));
         },
       };
+    }
     case 'bias':
       return {
         out: e.bias(n.param),
@@ -180,8 +264,10 @@ function modelFlow(n: ModelNode, value: number, e: Expressions, factorInputs: nu
           return undefined;
         },
       };
-    case 'transpose':
-      return { out: value, back: (gradient) => gradient };
+    case 'transpose': {
+      const t = transposeTable(n.r, n.c);
+      return { out: e.gather(t, value), back: (gradient) => e.gather(inverse(t), gradient) };
+    }
     case 'chain': {
       const stages: Flow[] = [];
       for (const stage of n.stages) stages.push(modelFlow(stage, stages.length ? stages[stages.length - 1].out : value, e, factorInputs, uses));
@@ -199,10 +285,22 @@ function modelFlow(n: ModelNode, value: number, e: Expressions, factorInputs: nu
   }
 }
 
+/** What a weighted op, or a weight gradient's forward shape, applies its factor to, read from `source` through its input map (canonical: ksTables). */
+function opInput(op: WeightGradShape, source: number, e: Expressions): number {
+  return e.gather(op.kind === 'ks' ? ksTables(op).in : undefined, e.gather(mapTable(op.input), source));
+}
+
+/** The gradient of a weighted op's factor output (canonical: ksTables), read from the output gradient `dy` through its output map. */
+function opOutputGradient(op: WeightGradShape, dy: number, e: Expressions): number {
+  return e.gather(op.kind === 'ks' ? inverse(ksTables(op).out) : undefined, e.gather(mapTable(op.output), dy));
+}
+
 /** The value a forward-kind op (of either program) leaves in its destination, given the values `held` in buffers. */
 function opResult(op: OpData, held: Map<string, number>, e: Expressions): number {
-  let value = op.kind === 'bias' ? e.bias(op.param) : e.applied(factorName(op.weight, op.transposed === true), held.get(op.src)!);
+  let value = op.kind === 'bias' ? e.bias(op.param) : e.gather(op.kind === 'ks' ? ksTables(op).out : undefined, e.applied(factorName(op.weight, op.transposed === true), opInput(op, held.get(op.src)!, e)));
   if (op.kind !== 'bias' && op.bias) value = e.sum(value, e.bias(op.bias));
+  // Logical output l is written at output(l): the destination reads it through the inverse.
+  value = e.gather(inverse(mapTable(op.output)), value);
   return op.accumulate ? e.sum(held.get(op.dst)!, value) : value;
 }
 
@@ -220,9 +318,12 @@ function dataFlowProblem(body: ModelNode, ops: readonly OpData[]): string | unde
   for (const [i, op] of ops.entries()) {
     if (op.kind !== 'bias') {
       const factor = z++;
-      if (held.get(op.src) !== factorInputs[factor]) {
-        const holder = [...held].find(([, v]) => v === factorInputs[factor])?.[0];
-        return `.ops[${i}]: reads '${op.src}', not what the model's weighted factor ${factor} reads (${holder === undefined ? 'no buffer holds that here' : `'${holder}' holds it here`})`;
+      if (opInput(op, held.get(op.src)!, e) !== factorInputs[factor]) {
+        const holder = [...held].find(([, v]) => opInput(op, v, e) === factorInputs[factor])?.[0];
+        // Also the right buffer read through another index map than the model's transposes (s26 OPEN-a): the CPU backend
+        // follows the op's maps, the WebGPU kernels have theirs compiled in (a permutation swapped ran 5.2 off).
+        const through = op.input.steps.length > 0 ? ' through its input index map' : '';
+        return `.ops[${i}]: reads '${op.src}'${through}, not what the model's weighted factor ${factor} reads (${holder === undefined ? 'no buffer holds that here' : `'${holder}' holds it here`})`;
       }
     }
     held.set(op.dst, opResult(op, held, e));
@@ -255,13 +356,13 @@ export function backwardFlowProblem(body: ModelNode, ops: readonly BackwardOpDat
         held.set(op.dst, opResult(op, held, e));
         break;
       case 'wgrad': {
-        const wanted = use(op.forward.weight, held.get(op.dy)!, held.get(op.src)!);
+        const wanted = use(op.forward.weight, opOutputGradient(op.forward, held.get(op.dy)!, e), opInput(op.forward, held.get(op.src)!, e));
         if (!uses.some((u) => u.key === wanted.key)) return `.backward.ops[${i}]: the weight gradient of ${sliceText(op.forward.weight)} reads '${op.src}' and '${op.dy}', not the input and output gradient of a use of those weights in the model`;
         partials.set(op.dst, () => wanted);
         break;
       }
       case 'bgrad': {
-        const gradient = held.get(op.dy)!;
+        const gradient = e.gather(mapTable(op.output), held.get(op.dy)!);
         if (!uses.some((u) => u.key.endsWith(` bias, gradient ${gradient}`))) return `.backward.ops[${i}]: the bias gradient reads '${op.dy}', not the output gradient of a bias in the model`;
         partials.set(op.dst, (slice) => use(slice, gradient));
         break;

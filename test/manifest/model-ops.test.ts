@@ -129,6 +129,54 @@ describe('ops whose data flow is not the model’s', () => {
     expect(refusalOf(swapped).message).toMatch(/^the manifest of module 'flow': maps\[0\]\.backward\.ops\[6\]: sums 'p\d' into s\.0\.blkdiag1\[0:8\], which is not the slice whose gradient that partial holds$/);
   });
 
+  // s26 OPEN-a: an op's index map edited to another permutation (its input's transpose made the identity) decoded; the
+  // CPU backend follows the op's maps, the WebGPU kernels have the compiled ones: 5.2 and 5.8 apart on y. The maps fold
+  // the model's transposes (and a K factor's split of its blocks), so the ops and the model are compared through them.
+  it('an index map of a forward or backward op made another permutation: a format error naming the op', () => {
+    const source = [
+      'map m : 16 -> 16 = monarch(nblocks: 4) @ transpose(4, 4) + lowrank(rank: 2) @ transpose(2, 8)',
+      'map b : 16 -> 16 = transpose(4, 4) @ lowrank(rank: 3) + bias()',
+      'map o : 24 -> 24 = monarch(radices: [2, 3, 4])',
+      '',
+    ].join('\n');
+    type Step = { shape: number[]; perm: number[] };
+    type Mapped = { kind: string; input?: { steps: Step[] }; output?: { steps: Step[] }; forward?: { input: { steps: Step[] }; output: { steps: Step[] } } };
+    const file = manifestFile(source, true) as unknown as { maps: { name: string; ops: Mapped[]; backward: { ops: Mapped[] } }[] };
+    const edited: string[] = [];
+    for (const [m, map] of file.maps.entries()) {
+      for (const program of ['ops', 'backward'] as const) {
+        const ops = program === 'ops' ? map.ops : map.backward.ops;
+        for (const [i, op] of ops.entries()) {
+          for (const field of ['input', 'output'] as const) {
+            const steps = (op.kind === 'wgrad' ? op.forward![field] : op[field])?.steps ?? [];
+            const k = steps.findIndex((st) => st.perm.some((v, j) => v !== j));
+            if (k < 0) continue;
+            // The step's axes left in their order: its transpose undone (the identity, where it was not).
+            const copy = JSON.parse(JSON.stringify(file));
+            const target = (program === 'ops' ? copy.maps[m].ops : copy.maps[m].backward.ops)[i];
+            const step = (op.kind === 'wgrad' ? target.forward[field] : target[field]).steps[k];
+            step.perm = step.perm.map((_: number, j: number) => j);
+            const error = refusalOf(copy);
+            expect(error.kind).toBe('format');
+            expect(error.message, `${map.name} ${program}[${i}].${field}`).toMatch(new RegExp(`^the manifest of module 'flow': maps\\[${m}\\]\\.(ops|backward\\.ops)`));
+            edited.push(`${map.name} ${program === 'ops' ? 'ops' : 'backward.ops'}[${i}] ${op.kind} ${field}`);
+          }
+        }
+      }
+    }
+    // Forward and backward ops, inputs and outputs, weight gradients' shapes among them.
+    expect(edited.length).toBeGreaterThan(6);
+    expect(edited.some((e) => e.startsWith('m ops') && e.endsWith('input'))).toBe(true);
+    expect(edited.some((e) => e.includes('backward.ops') && e.includes('wgrad'))).toBe(true);
+    expect(edited.some((e) => e.endsWith('output'))).toBe(true);
+    // The first forward edit, as the message reads.
+    const first = JSON.parse(JSON.stringify(file));
+    first.maps[0].ops[0].input.steps[0].perm = [0, 1];
+    expect(refusalOf(first).message).toBe("the manifest of module 'flow': maps[0].ops[0]: reads 'x' through its input index map, not what the model's weighted factor 0 reads (no buffer holds that here)");
+    // As written: accepted, trained and forward-only.
+    for (const training of [false, true]) expect(decodeManifest(manifestFile(source, training)).maps.map((m) => m.name)).toEqual(['m', 'b', 'o']);
+  });
+
   it('what the compiler writes passes: sums of chains, chains of sums, tied maps, transposes and biases on any term', () => {
     const source = [
       'map s : 4 -> 4 = monarch(nblocks: 2) + dense()',
