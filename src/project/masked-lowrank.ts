@@ -37,12 +37,13 @@ export function completeLowrank(target: Float64Array, taken: Uint8Array, m: numb
   };
   let e = error();
   let ran = 0;
+  const solver = rowSolver(r, Math.max(m, n));
   while (ran < iterations && e > exact) {
     ran++;
     // Row i of U: the least squares of W's row i off the supports against those columns of V.
-    for (let i = 0; i < m; i++) solveRow((j) => !taken[i * n + j], n, r, (j, k) => v[k * n + j], (j) => target[i * n + j], (k, x) => (u[i * r + k] = x));
+    for (let i = 0; i < m; i++) solver.solve(n, (j) => !taken[i * n + j], (j, k) => v[k * n + j], (j) => target[i * n + j], (k, x) => (u[i * r + k] = x));
     // Column j of V likewise against those rows of U.
-    for (let j = 0; j < n; j++) solveRow((i) => !taken[i * n + j], m, r, (i, k) => u[i * r + k], (i) => target[i * n + j], (k, x) => (v[k * n + j] = x));
+    for (let j = 0; j < n; j++) solver.solve(m, (i) => !taken[i * n + j], (i, k) => u[i * r + k], (i) => target[i * n + j], (k, x) => (v[k * n + j] = x));
     const before = e;
     e = error();
     if (before - e <= STALL * before) break;
@@ -52,15 +53,72 @@ export function completeLowrank(target: Float64Array, taken: Uint8Array, m: numb
   return { approx, error2: e, ran };
 }
 
-/** The minimum-norm x (r) of Σ_{t kept} (a(t)·x − y(t))² over t < count, written through `set`. */
-function solveRow(kept: (t: number) => boolean, count: number, r: number, a: (t: number, k: number) => number, y: (t: number) => number, set: (k: number, x: number) => void): void {
-  const rows = [...Array(count).keys()].filter(kept);
-  const matrix = new Float64Array(rows.length * r);
-  const rhs = new Float64Array(rows.length);
-  rows.forEach((t, q) => {
-    for (let k = 0; k < r; k++) matrix[q * r + k] = a(t, k);
-    rhs[q] = y(t);
-  });
-  const x = pseudoInverseTimes(matrix, rows.length, r, rhs, 1);
-  for (let k = 0; k < r; k++) set(k, x[k]);
+/**
+ * Small least squares min Σ_{t kept} (a(t)·x − y(t))² (x of length r), through buffers kept between calls: the normal
+ * equations by Cholesky, or where they are singular or nearly (a row with fewer entries than r, or collinear ones) the
+ * minimum-norm solution through the pseudo-inverse.
+ */
+function rowSolver(r: number, most: number) {
+  const gram = new Float64Array(r * r);
+  const rhs = new Float64Array(r);
+  const row = new Float64Array(r);
+  const rows = new Int32Array(most);
+  return {
+    solve(count: number, kept: (t: number) => boolean, a: (t: number, k: number) => number, y: (t: number) => number, set: (k: number, x: number) => void): void {
+      gram.fill(0);
+      rhs.fill(0);
+      let used = 0;
+      for (let t = 0; t < count; t++) {
+        if (!kept(t)) continue;
+        rows[used++] = t;
+        for (let k = 0; k < r; k++) row[k] = a(t, k);
+        const yt = y(t);
+        for (let k = 0; k < r; k++) {
+          rhs[k] += row[k] * yt;
+          for (let l = 0; l <= k; l++) gram[k * r + l] += row[k] * row[l];
+        }
+      }
+      const x = choleskySolve(gram, rhs, r) ?? minimumNorm(used, rows, r, a, y);
+      for (let k = 0; k < r; k++) set(k, x[k]);
+    },
+  };
+}
+
+/** Conditioning below which the normal equations are left to the pseudo-inverse: their rounding is ε·κ². */
+const SINGULAR = 1e-10;
+
+/** G⁻¹·b for G (lower triangle filled) positive definite enough, else undefined. G is overwritten by its factor. */
+function choleskySolve(g: Float64Array, b: Float64Array, r: number): Float64Array | undefined {
+  let largest = 0;
+  for (let k = 0; k < r; k++) largest = Math.max(largest, g[k * r + k]);
+  for (let k = 0; k < r; k++) {
+    for (let l = 0; l <= k; l++) {
+      let sum = g[k * r + l];
+      for (let q = 0; q < l; q++) sum -= g[k * r + q] * g[l * r + q];
+      if (l < k) g[k * r + l] = sum / g[l * r + l];
+      else if (sum <= SINGULAR * largest) return undefined;
+      else g[k * r + k] = Math.sqrt(sum);
+    }
+  }
+  const x = Float64Array.from(b);
+  for (let k = 0; k < r; k++) {
+    for (let q = 0; q < k; q++) x[k] -= g[k * r + q] * x[q];
+    x[k] /= g[k * r + k];
+  }
+  for (let k = r - 1; k >= 0; k--) {
+    for (let q = k + 1; q < r; q++) x[k] -= g[q * r + k] * x[q];
+    x[k] /= g[k * r + k];
+  }
+  return x;
+}
+
+/** The minimum-norm least squares over the `used` entries listed in `rows`. */
+function minimumNorm(used: number, rows: Int32Array, r: number, a: (t: number, k: number) => number, y: (t: number) => number): Float64Array {
+  const matrix = new Float64Array(used * r);
+  const rhs = new Float64Array(used);
+  for (let q = 0; q < used; q++) {
+    for (let k = 0; k < r; k++) matrix[q * r + k] = a(rows[q], k);
+    rhs[q] = y(rows[q]);
+  }
+  return pseudoInverseTimes(matrix, used, r, rhs, 1);
 }
