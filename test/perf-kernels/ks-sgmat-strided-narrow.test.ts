@@ -19,6 +19,8 @@ describe('ks-sgmat-strided, 16 β in one subgroup per δ with W resident at c = 
   const cases: [string, OpsCase, KsSgmatStridedSchedule, number][] = [
     ['f32 sums, 16 row chunks of 16 rows (the batch ends in the third)', c256, narrow, 40],
     ['f16 sums, 32 row chunks', c256, { ...narrow, chunks: 32, acc16: true }, 40],
+    // The tuner's seed of two such subgroups per δ with γ chunks of 32 (session 26 call 2's winner at 16 δ), at 4 δ: 256 invocations.
+    ['f16 sums, two 16-β subgroups per δ, γ chunks of 32, 32 row chunks (1024 -> 1024 with 4 blocks, 4 δ)', monarchCase(1024, 1024, 4), { ...narrow, dtile: 4, cols: 32, chunks: 32, tk: 32, acc16: true }, 40],
   ];
   for (const [name, c, s, batch] of cases)
     it(`${name} (batch ${batch})`, async () => {

@@ -42,8 +42,12 @@ describe('the untuned strided factor of an f16 Monarch map with 16 δ on an H100
     for (const [n, m] of [[1024, 4096], [4096, 1024]]) expect(untunedStrided(n, m, 16), `${n} -> ${m}`).toMatchObject({ dtile: 16, cols: 32, sb: 32, mr: 2 });
   });
 
-  it("gives the tuner the tuned form of session 25 call 5 as its f16-sum seed (32 row chunks)", () => {
+  it("gives the tuner the tuned forms of session 25 call 5 (16 β, 32 row chunks) and session 26 call 2 (32 β, γ chunks of 32: 0.6101 ms) as its f16-sum seeds", () => {
     const op = monarchCase(4096, 4096, 16).ops[1] as KsOp;
-    expect(stridedF16SumTwins(op, H100_LIMITS)).toContainEqual({ ...STRIDED, cols: 16, chunks: 32, acc16: true });
+    const seeds = stridedF16SumTwins(op, H100_LIMITS);
+    expect(seeds).toContainEqual({ ...STRIDED, cols: 16, chunks: 32, acc16: true });
+    expect(seeds).toContainEqual({ ...STRIDED, cols: 32, chunks: 32, tk: 32, acc16: true });
+    // Not where the default already takes 32-β subgroups (n = 4096 with 64 blocks).
+    expect(stridedF16SumTwins(monarchCase(4096, 4096, 64).ops[1] as KsOp, H100_LIMITS).some((s) => s.tk === 32)).toBe(false);
   });
 });

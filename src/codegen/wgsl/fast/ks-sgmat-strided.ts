@@ -488,7 +488,12 @@ export function stridedF16SumTwins(op: KsOp, limits: TargetLimits, batch?: numbe
   // With 16 δ or more, each with its fewest-rounds twin too (all of a subgroup's tiles in one epilogue round where the
   // slots fit: et 2 at n = 4096): H100, session 25 call 1 (bench/results/s25/call-1), n = 4096, with ob 2, 0.1741 ms at 32
   // row chunks and 0.1845 at 16, where call 2's sweep, which timed the seeds without et, took 0.1828-0.1840 and 0.1904.
-  return d.dtile >= 16 ? twins.flatMap((s) => [s, ...fewestRounds(op, s, limits).filter((t) => isAmong(t, all))]) : twins;
+  // Where the default takes one 16-β subgroup per δ (c = 256, oneSubgroupPerDeltaTwin), also two of them with γ chunks of
+  // 32 at 32 row chunks: H100, session 26 call 2 (bench/results/s26/call-2/cli-wide), n = 4096 with 16 blocks, 0.6101 ms,
+  // the tuned winner there (a neighbour of the seeds: 0.7519 at 16 β), against 0.7545 for 16 β and tk 16.
+  const twoPerDelta: KsSgmatStridedSchedule = { ...twin, cols: 2 * twin.cols, chunks: 32, tk: 32 };
+  const wider = d.cols === 16 && d.sb === 16 && isAmong(twoPerDelta, all) ? [twoPerDelta] : [];
+  return d.dtile >= 16 ? [...twins, ...wider].flatMap((s) => [s, ...fewestRounds(op, s, limits).filter((t) => isAmong(t, all))]) : twins;
 }
 
 /**
