@@ -103,6 +103,8 @@ function describe(v: unknown): string {
 /** Throws a ProjectionError unless `shape` is the map's (out, in). */
 export function checkDenseShape(model: ProjectedModel, shape: readonly number[]): void {
   const [out, inp] = denseShape(model);
+  // From plain JavaScript a shape may be anything (QA2 s26 Q553: undefined or {} threw a raw TypeError at .length).
+  if (!Array.isArray(shape)) throw new ProjectionError(`dense matrix shape must be an array (out, in), got ${describeValue(shape)}`);
   if (shape.length !== 2 || shape[0] !== out || shape[1] !== inp) {
     throw new ProjectionError(`dense matrix has shape (${shape.join(', ')}) but '${model.body.path}' expects (${out}, ${inp}) = (out, in)`);
   }
@@ -171,7 +173,7 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
   let norm2 = 0;
   for (let i = 0; i < target.length; i++) norm2 += target[i] * target[i];
   for (const [name, value] of [['seed', options.seed], ['maxRounds', options.maxRounds], ['powerIterations', options.powerIterations]] as const) {
-    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new ProjectionError(`option ${name} must be a non-negative integer, got ${value}`);
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new ProjectionError(`option ${name} must be a non-negative integer, got ${describeValue(value)}`);
   }
   // The generator takes 32 bits: 2^32 would run as 0 (QA1 s21 Q06).
   if (options.seed !== undefined && options.seed > MAX_SEED) throw new ProjectionError(`option seed must be at most 2^32 - 1 (${MAX_SEED}), the generator's 32 bits, got ${options.seed}`);

@@ -27,6 +27,12 @@ describe('bad inputs give a one-line ProjectionError', () => {
     projectionError(() => checkDenseShape(dense(3, 3), [9]));
   });
 
+  // QA2 s26 Q553: from plain JavaScript a shape that is not an array threw a raw TypeError (no kind) at its .length.
+  for (const [bad, shown] of [[undefined, 'undefined'], [null, 'null'], [{}, '{}'], ['4x4', '"4x4"']] as const)
+    it(`checkDenseShape of ${shown} is a ProjectionError naming it`, () => {
+      expect(projectionError(() => checkDenseShape(dense(4, 4), bad as never)).message).toBe(`dense matrix shape must be an array (out, in), got ${shown}`);
+    });
+
   for (const bad of [NaN, Infinity, -Infinity])
     it(`${bad} in the matrix is located`, () => {
       const w = new Float64Array(12).fill(1);
@@ -37,6 +43,9 @@ describe('bad inputs give a one-line ProjectionError', () => {
   it('options must be non-negative integers', () => {
     projectionError(() => project(lowrank(4, 4, 1), new Float64Array(16), { maxRounds: -1 }));
     projectionError(() => project(lowrank(4, 4, 1), new Float64Array(16), { seed: 0.5 }));
+    // QA1 s26 Q502: a BigInt read as the valid number it looks like ('got 3').
+    expect(projectionError(() => project(lowrank(4, 4, 1), new Float64Array(16), { seed: 3n as never })).message).toBe('option seed must be a non-negative integer, got 3n');
+    expect(projectionError(() => project(lowrank(4, 4, 1), new Float64Array(16), { maxRounds: NaN })).message).toBe('option maxRounds must be a non-negative integer, got NaN');
     // QA1 s21 Q06: the generator takes 32 bits, so 2^32 ran as seed 0.
     expect(projectionError(() => project(lowrank(4, 4, 1), new Float64Array(16), { seed: 2 ** 32 })).message).toBe('option seed must be at most 2^32 - 1 (4294967295), the generator\'s 32 bits, got 4294967296');
     project(lowrank(4, 4, 1), new Float64Array(16), { seed: 2 ** 32 - 1 });
