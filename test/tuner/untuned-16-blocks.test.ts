@@ -11,20 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { monarchCase } from '../../bench/cases.js';
 import { compileKernels } from '../../src/compile-kernels.js';
 import type { KsOp } from '../../src/ir/ir.js';
-import type { AdapterOffer } from '../../src/manifest/requirements.js';
 import { stridedF16SumTwins } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
-import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import { untunedKernels } from '../../src/tuner/untuned-kernels.js';
+import { H100, H100_LIMITS } from '../support/adapters.js';
 
-const H100: AdapterOffer = {
-  features: ['chromium-experimental-subgroup-matrix', 'shader-f16', 'subgroups', 'timestamp-query'],
-  maxComputeInvocationsPerWorkgroup: 1024,
-  maxComputeWorkgroupSizeX: 1024,
-  maxComputeWorkgroupStorageSize: 49152,
-  subgroupMinSize: 32,
-  subgroupMaxSize: 32,
-};
-const H100_LIMITS: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [...H100.features] };
 const STRIDED = { family: 'ks-sgmat-strided', dtile: 16, sb: 16, mr: 1, chunks: 16, tk: 16, wres: true, sw: true, ob: 2 };
 
 function untunedStrided(n: number, m: number, nblocks: number) {

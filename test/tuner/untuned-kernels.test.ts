@@ -15,17 +15,8 @@ import { chooseKernelSet } from '../../src/runtime/kernel-sets.js';
 import { storageLimits } from '../../src/tuner/seeds.js';
 import { tunePlans } from '../../src/tuner/tune-plans.js';
 import { untunedKernels } from '../../src/tuner/untuned-kernels.js';
+import { H100, H100_LIMITS } from '../support/adapters.js';
 
-/** What Dawn reports on the H100 (s17 GPU-1): 1024 invocations, 48 KiB, shader-f16, subgroup matrices, subgroups of 32. */
-const H100: AdapterOffer = {
-  features: ['chromium-experimental-subgroup-matrix', 'shader-f16', 'subgroups', 'timestamp-query'],
-  maxComputeInvocationsPerWorkgroup: 1024,
-  maxComputeWorkgroupSizeX: 1024,
-  maxComputeWorkgroupStorageSize: 49152,
-  subgroupMinSize: 32,
-  subgroupMaxSize: 32,
-};
-const H100_LIMITS: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [...H100.features] };
 /** WebGPU's default limits with shader-f16. */
 const PORTABLE: AdapterOffer = { features: ['shader-f16'], maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384 };
 const PORTABLE_LIMITS: TargetLimits = { ...DEFAULT_LIMITS, features: ['shader-f16'] };
