@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { denseOf, gaussianMatrix, monarch, project, randomParams, residualConfirmed } from './structures.js';
+import { bias, chain, denseOf, gaussianMatrix, monarch, project, randomParams, residualConfirmed, sum } from './structures.js';
 
 describe('the independent residual check behind optimal: true', () => {
   const s = monarch(96, 48, 4);
@@ -21,5 +21,15 @@ describe('the independent residual check behind optimal: true', () => {
     const exactNorm2 = exact.reduce((a, v) => a + v * v, 0);
     expect(residualConfirmed(s, randomParams(s, 6), exact, 0, exactNorm2)).toBe(false);
     expect(residualConfirmed(s, project(s, exact).params, exact, 0, exactNorm2)).toBe(true);
+  });
+
+  // M is the linear part: beside a bias of 1e20 the image of 0 took every digit of f(x) - f(0) (QA2 s26 Q555's mechanism).
+  it('confirms an exact fit beside a large bias', () => {
+    const s2 = chain([sum([monarch(16, 16, 4, 'a'), bias(16, 'b')], 's'), monarch(16, 16, 4, 'c')], 'm');
+    const params = randomParams(s2, 7);
+    for (const [name, v] of params) if (name.includes('bias')) v.fill(1e20);
+    const exact = denseOf(s2, params);
+    const exactNorm2 = exact.reduce((a, v) => a + v * v, 0);
+    expect(residualConfirmed(s2, params, exact, 0, exactNorm2)).toBe(true);
   });
 });
