@@ -4,7 +4,7 @@
  * that does not read one of its bindings (a bias kernel's `src`) still binds it.
  */
 import { MoncError } from '../util/error.js';
-import { jsonErrorMessage } from '../util/json.js';
+import { oneLine } from '../util/json.js';
 import { createLayout, kernelBindingTypes } from './bind-layout.js';
 import { memo } from './memo.js';
 
@@ -47,7 +47,7 @@ export class PipelineCache {
         this.#device
           .createComputePipelineAsync({ label: entryPoint, layout: this.layout, compute: { module, entryPoint } })
           .catch((e: unknown) => {
-            throw new WgslError(`cannot create the pipeline for entry point '${entryPoint}': ${jsonErrorMessage(e)}`);
+            throw new WgslError(`cannot create the pipeline for entry point '${entryPoint}': ${oneLine(e)}`);
           }),
       ),
     );

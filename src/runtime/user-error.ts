@@ -1,4 +1,5 @@
 import { deviceError, MoncError } from '../util/error.js';
+import { oneLine } from '../util/json.js';
 import { userError } from '../util/option-names.js';
 
 export { userError };
@@ -22,7 +23,7 @@ export function typeName(value: unknown): string {
  */
 export function mustBe(mapName: string, what: string, expects: string, got: unknown): MoncError {
   const type = typeof got;
-  return userError(`map '${mapName}': ${what} must be ${expects}, got ${type == 'string' || type == 'bigint' ? `'${got}' (a ${type})` : got instanceof Error || Object(got) !== got ? String(got) : typeName(got)}`);
+  return userError(`map '${mapName}': ${what} must be ${expects}, got ${oneLine(type == 'string' || type == 'bigint' ? `'${got}' (a ${type})` : got instanceof Error || Object(got) !== got ? String(got) : typeName(got))}`);
 }
 
 /**
@@ -58,5 +59,5 @@ export { checkOptionNames } from '../util/option-names.js';
  */
 export function shown(value: unknown): string {
   const type = typeof value;
-  return type == 'string' || type == 'bigint' ? `'${value}' (a ${type})` : value instanceof Error || Object(value) !== value ? String(value) : typeName(value);
+  return oneLine(type == 'string' || type == 'bigint' ? `'${value}' (a ${type})` : value instanceof Error || Object(value) !== value ? String(value) : typeName(value));
 }

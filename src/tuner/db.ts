@@ -9,7 +9,7 @@ import { adapterKey, type AdapterIdentity } from './adapter-identity.js';
 import { argumentError } from '../util/library-arguments.js';
 import { MoncError } from '../util/error.js';
 import { assertNever, invariant } from '../util/assert.js';
-import { jsonErrorMessage } from '../util/json.js';
+import { oneLine } from '../util/json.js';
 import { sha256Hex } from '../util/sha256.js';
 import { MONC_VERSION } from '../version.js';
 
@@ -196,7 +196,7 @@ export function parseDb(text: string, compiler: string = MONC_VERSION): { readon
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return { error: `not JSON (${jsonErrorMessage(e)})` };
+    return { error: `not JSON (${oneLine(e)})` };
   }
   if (!isObj(json) || json.format !== DB_FORMAT) return { error: `not a monc tuning database (format must be '${DB_FORMAT}')` };
   if (json.version !== DB_VERSION) return { error: `unsupported tuning database version ${String(json.version)} (expected ${DB_VERSION})` };

@@ -69,11 +69,11 @@ export function exactInteger(n: number | bigint): string {
 }
 
 /**
- * A JSON.parse error's message on one line: V8 quotes the start of the text it could not parse,
- * newlines included ("Unexpected token 'x', "xx\nyy" is not valid JSON"), and a message
- * about a file must stay one line, so line breaks are written as \n and \r.
+ * Text for a one-line message, line breaks written as \n and \r: an error by its message (a JSON.parse error's quotes
+ * the start of the text it could not parse, newlines included: "Unexpected token 'x', "xx\nyy" is not valid JSON"),
+ * anything else by String() (a caller's string in a runtime refusal: a newline in it made the message two lines).
  */
-export function jsonErrorMessage(e: unknown): string {
+export function oneLine(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
   return message.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
 }

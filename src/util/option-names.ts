@@ -5,6 +5,7 @@
  * runtime's calls and the compiler's entry points, here because neither side may import the other.
  */
 import { MoncError } from './error.js';
+import { oneLine } from './json.js';
 
 /** A MoncError of kind 'user' (a call its caller got wrong): one short call at each of the runtime's many checks (page bytes). */
 export function userError(message: string): MoncError {
@@ -12,5 +13,5 @@ export function userError(message: string): MoncError {
 }
 
 export function checkOptionNames(what: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw userError(`${what} has no option '${key}' (its options are ${known.join(', ')})`);
+  for (const key of Object.keys(options)) if (!known.includes(key)) throw userError(`${what} has no option '${oneLine(key)}' (its options are ${known.join(', ')})`);
 }

@@ -188,6 +188,9 @@ const RUNTIME_BUDGET = 30_000;
  * Session 26: mustBe shows every runner refusal's value as shown() does (REV s25 1: 'got [object Object]', an array
  * ['cpu'] as 'got cpu'; checkBatch's own copy of the rule went), safetensors' isCount without a typeof test that
  * Number.isSafeInteger makes (20 bytes): 27,828, the block-sparse page 29,882.
+ * Session 27: a refused string on the message's one line (its line breaks written \n and \r by the function that
+ * does so for JSON.parse's and the pipeline's errors, now oneLine; an unknown option's name too): 27,834, the
+ * block-sparse page 29,886.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 

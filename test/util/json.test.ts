@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { exactInteger, formatJson, formatJsonLine, jsonErrorMessage } from '../../src/util/json.js';
+import { exactInteger, formatJson, formatJsonLine, oneLine } from '../../src/util/json.js';
 
 describe('formatJson', () => {
   test.prop([fc.jsonValue()])('is JSON that parses back to the value', (value) => {
@@ -53,7 +53,7 @@ describe('exactInteger', () => {
   });
 });
 
-describe('jsonErrorMessage', () => {
+describe('oneLine', () => {
   const parseError = (text: string): unknown => {
     try {
       JSON.parse(text);
@@ -71,10 +71,10 @@ describe('jsonErrorMessage', () => {
       parsed = false;
     }
     fc.pre(!parsed);
-    expect(jsonErrorMessage(parseError(text))).not.toMatch(/[\r\n]/);
+    expect(oneLine(parseError(text))).not.toMatch(/[\r\n]/);
   });
 
   it('writes the quoted line breaks as \\n and \\r', () => {
-    expect(jsonErrorMessage(parseError('xx\nyy\r\nzz'))).toBe(String.raw`Unexpected token 'x', "xx\nyy\r\nzz" is not valid JSON`);
+    expect(oneLine(parseError('xx\nyy\r\nzz'))).toBe(String.raw`Unexpected token 'x', "xx\nyy\r\nzz" is not valid JSON`);
   });
 });

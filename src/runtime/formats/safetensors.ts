@@ -10,7 +10,7 @@
  * sorted name order, packed back to back, header padded with spaces to 8-byte alignment.
  */
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
-import { isJsonObject, jsonErrorMessage } from '../../util/json.js';
+import { isJsonObject, oneLine } from '../../util/json.js';
 import { FormatError } from './format-error.js';
 import { elementCount } from '../params.js';
 import { typeName, userError } from '../user-error.js';
@@ -98,7 +98,7 @@ export function readSafetensorsIndex(head: Uint8Array, fileLength: number): Safe
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(8, 8 + headerLength)));
   } catch (e) {
-    throw invalid(`header is not valid JSON (${jsonErrorMessage(e)})`);
+    throw invalid(`header is not valid JSON (${oneLine(e)})`);
   }
   // An object, and (the format's rule, which JSON.parse does not check) one with nothing before its '{'.
   if (!isJsonObject(header) || head[8] !== 0x7b) throw invalid(NOT_AN_OBJECT);
