@@ -7,7 +7,7 @@
  * re-timed as a whole (twice). The fused pair families follow (ks-pair-fused; in f16 also
  * ks-pair-sgmat, both factors on tensor cores). Writes one JSON object (to --out, else stdout), progress on stderr.
  *
- *   node dist/bench/monarch-goal.js [--samples K] [--repeats R] [--only monarch|dense] [--sizes 4096,1024,1024x4096x4] [--batch B]
+ *   node dist/bench/monarch-goal.js [--samples K] [--repeats R] [--only monarch|dense] [--sizes 4096,1024,1024x4096x4] [--batch B] [--dtypes f16]
  *                                   [--plan bench/results/plan-h100.json] [--out result.json] [--warmup-ms MS]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -38,6 +38,9 @@ const REPEATS = Number(arg('--repeats') ?? 20);
 const WARMUP_MS = arg('--warmup-ms') === undefined ? undefined : Number(arg('--warmup-ms'));
 const TIMING = { repeats: REPEATS, warmupMs: WARMUP_MS };
 const ONLY = arg('--only');
+/** Storage types to time (`--dtypes f16`: a plan of tensor-core forms only, without the f32 families' device time); default both where the adapter has shader-f16. */
+const DTYPES = arg('--dtypes')?.split(',');
+if (DTYPES?.some((d) => d !== 'f32' && d !== 'f16')) throw new Error(`--dtypes ${DTYPES.join(',')}: f32, f16 or both`);
 /** Square sizes n (nblocks √n) or rectangular `NxMxK` (n -> m, K blocks); plan keys use the same spelling. */
 const SIZES = (arg('--sizes') ?? '4096,1024').split(',');
 /** A size's n, m and blocks; checked before the GPU is touched (2048 alone has no whole √n: give 2048x2048x32). */
@@ -170,7 +173,9 @@ async function main(): Promise<void> {
   };
   const identity = adapterIdentity(adapter, device);
   log(`adapter: ${JSON.stringify(identity)} features: ${limits.features.join(',')}`);
-  const dtypes: StorageType[] = device.features.has('shader-f16') ? ['f32', 'f16'] : ['f32'];
+  const offered: StorageType[] = device.features.has('shader-f16') ? ['f32', 'f16'] : ['f32'];
+  const dtypes = offered.filter((d) => DTYPES === undefined || DTYPES.includes(d));
+  if (dtypes.length === 0) log(`--dtypes ${DTYPES!.join(',')}: not offered by this adapter (${offered.join(', ')}): nothing to time`);
   const records: object[] = [];
   const t0 = performance.now();
   const recordsJson = () => JSON.stringify({ adapter: identity, limits, date: new Date().toISOString(), samples: SAMPLES, repeats: REPEATS, records }, null, 1) + '\n';
