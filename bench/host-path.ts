@@ -13,7 +13,10 @@
  * calls; each mode's first result is checked against the float64 program executor, relative
  * error < 1e-5):
  *   fresh        `forward(x)`: a new result array per call (the default chunking: since 3ad42d8,
- *                chunks of >= 4 MiB, at most 8, from 8 MiB on)
+ *                chunks of >= 4 MiB, at most 8, from 8 MiB on), as monc/runtime/node gives it: since
+ *                session 27 an array of 1 MiB or more made ahead by a helper thread when one is ready
+ *                (src/runtime/prefaulted-arrays.ts; madeAhead counts them)
+ *   fresh:atCall the same with every result array new at the call (before session 27)
  *   out          `forward(x, { out })`: the caller's array, reused (the default chunking)
  *   out:whole    the same in one piece (`chunkRows: Infinity`: the path before pipelining)
  *   out:R        the same pipelined in chunks of R rows, for each R of --chunk-rows
@@ -92,10 +95,11 @@ import { hostRunner, randomArray, relativeError, stagingStream, type Mode } from
 import { nodeGpu } from './node-gpu.js';
 import { executeProgram } from '../src/runtime/cpu-executor.js';
 import type { MapRunner } from '../src/runtime/map-runner.js';
-// Stagings and forward's chunkRows: the opt-in entry monc/runtime/host-io.
-import '../src/runtime/host-io-entry.js';
+// As a Node user runs it: stagings and forward's chunkRows (monc/runtime/host-io), forward(x)'s result arrays made ahead.
+import '../src/runtime/node.js';
 import type { ForwardStaging } from '../src/runtime/host-io.js';
-import { HOST_PIPELINE, readInPieces } from '../src/runtime/pipelined-forward.js';
+import { HOST_PIPELINE, provideResultArrays, readInPieces } from '../src/runtime/pipelined-forward.js';
+import { prefaultedArrays } from '../src/runtime/prefaulted-arrays.js';
 import { hasTimestamps, timeComputePasses } from '../src/runtime/timing.js';
 
 const argv = process.argv.slice(2);
@@ -501,12 +505,23 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
     const out = new Float32Array(batch * map.out);
     const staging = runner.createStaging(batch);
     const fresh: Mode = (timed) => timed(() => runner.forward(x, batch));
+    // forward(x) with each result array new at the call (its pages faulted in as the result is copied out), as before 2026-12-07.
+    const freshAtCall: Mode = (timed) =>
+      timed(async () => {
+        const provided = provideResultArrays(undefined);
+        try {
+          return await runner.forward(x, batch);
+        } finally {
+          provideResultArrays(provided);
+        }
+      });
     const outMode: Mode = (timed) => timed(() => runner.forward(x, { batch, out }));
     // The one-piece round trip whatever the default chunking (readingBy's variants read its result).
     const freshWhole: Mode = (timed) => timed(() => runner.forward(x, { batch, chunkRows: Infinity }));
     const outWhole: Mode = (timed) => timed(() => runner.forward(x, { batch, out, chunkRows: Infinity }));
     const modes: Record<string, Mode> = {
       fresh,
+      'fresh:atCall': freshAtCall,
       'fresh:mapWhole': readingBy(Infinity, freshWhole),
       out: outMode,
       'out:mapWhole': readingBy(Infinity, outWhole),
@@ -545,13 +560,15 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
         };
       }
     }
-    const modeMs: Record<string, { medianMs: number; minMs: number; maxMs: number; relError: number } & Awaited<ReturnType<typeof gcsBetween>>> = {};
+    type Counts = typeof prefaultedArrays.counts;
+    const modeMs: Record<string, { medianMs: number; minMs: number; maxMs: number; relError: number; madeAhead: Counts } & Awaited<ReturnType<typeof gcsBetween>>> = {};
     for (const [mode, once] of Object.entries(modes)) {
       if (MODES && !MODES.includes(mode.split(':')[0]) && !MODES.includes(mode)) continue;
       const relError = check(mode, await once((body) => body()));
       for (let i = 0; i < WARMUP; i++) await once((body) => body());
       const samples: number[] = [];
       const from = performance.now();
+      const counted = { ...prefaultedArrays.counts };
       for (let i = 0; i < REPEATS; i++) {
         await once(async (body) => {
           const t = performance.now();
@@ -562,8 +579,12 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
       }
       const gc = await gcsBetween(from, performance.now());
       samples.sort((p, q) => p - q);
-      modeMs[mode] = { medianMs: samples[Math.floor(samples.length / 2)], minMs: samples[0], maxMs: samples[samples.length - 1], relError, ...gc };
-      process.stderr.write(`${build} batch ${batch} ${mode}: ${modeMs[mode].medianMs.toFixed(3)} ms, ${gc.gcCount} GCs (${gc.gcMs.toFixed(1)} ms; ${gc.majorCount} full, ${gc.majorMs.toFixed(1)} ms)\n`);
+      // Of the timed calls' new result arrays (forward(x)): how many were made ahead (prefaulted-arrays.ts), how many at the call.
+      const madeAhead = { ready: prefaultedArrays.counts.ready - counted.ready, missed: prefaultedArrays.counts.missed - counted.missed };
+      modeMs[mode] = { medianMs: samples[Math.floor(samples.length / 2)], minMs: samples[0], maxMs: samples[samples.length - 1], relError, madeAhead, ...gc };
+      process.stderr.write(
+        `${build} batch ${batch} ${mode}: ${modeMs[mode].medianMs.toFixed(3)} ms, ${gc.gcCount} GCs (${gc.gcMs.toFixed(1)} ms; ${gc.majorCount} full, ${gc.majorMs.toFixed(1)} ms), results made ahead ${madeAhead.ready}, at the call ${madeAhead.missed}\n`,
+      );
     }
     staging.destroy();
     for (const destroy of rings) destroy();

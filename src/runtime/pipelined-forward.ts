@@ -104,10 +104,24 @@ export async function readInPieces(
   return y;
 }
 
+/**
+ * Where a forward pass's result array comes from when the caller passed no `out`: in Node
+ * (`monc/runtime/node`) an array whose pages a helper thread has already written, when one is
+ * ready (prefaulted-arrays.ts); undefined or no array ready: a new one at the call.
+ */
+let readyArray: ((count: number) => Float32Array | undefined) | undefined;
+
+/** Sets (or, with undefined, clears) where result arrays come from (prefaulted-arrays.ts: node.ts installs it); returns the one before. */
+export function provideResultArrays(take: typeof readyArray): typeof readyArray {
+  const before = readyArray;
+  readyArray = take;
+  return before;
+}
+
 /** A new array of `count` values for a forward pass's result: one the host refuses is kind 'device' (QA2 s19 R80). */
 function resultArray(mapName: string, count: number): Float32Array {
   try {
-    return new Float32Array(count);
+    return readyArray?.(count) ?? new Float32Array(count);
   } catch (e) {
     throw arrayError(mapName, 'forward: the result', e, []);
   }

@@ -1,0 +1,151 @@
+/**
+ * Result arrays for `forward(x)` in Node whose memory helper threads have already touched.
+ *
+ * Why: a new array of several MiB is memory the process has never touched, and every 4 KiB page
+ * of it costs a page fault at its first write. On session 21's H200 machine writing a new 64 MiB
+ * array took 30.2 ms where copying 64 MiB into one written before took 10.0 (bench/host-path.ts,
+ * newArrayTouchMs and copyJsToJsMs); at 512 rows of 4096 f32 (8 MiB) `forward(x)` took 2.82 ms
+ * and `forward(x, { out })` 1.52: the faults, not the GPU, made forward(x) twice as slow. A page
+ * is faulted in once for the whole process, whichever thread writes it first: so worker threads
+ * make the arrays, write a byte of each page, and hand them over (transferred, no copy); the
+ * call that copies the result out then writes memory already mapped. The caller still gets a new
+ * array of its own, exactly batch x out values (a fresh ArrayBuffer, shared with nothing).
+ *
+ * Only the size last asked for is kept, at most `depth` arrays ready or in the making, and they
+ * are dropped `idleMs` after the last call took one: the memory this holds is bounded by
+ * `depth` results and not kept for calls that may never come. Arrays below `minBytes` are made
+ * at the call, as before (few pages: the hand-over would cost more). When no array is ready (the
+ * first call of a size, or calls faster than the threads) the call makes its own. A thread that
+ * cannot start or fails turns this off for the process; nothing fails because of it.
+ *
+ * Node only (`monc/runtime/node` installs it into the pipelined round trip's result arrays,
+ * pipelined-forward.ts); a browser page never bundles it.
+ */
+import { Worker } from 'node:worker_threads';
+
+/** When arrays are made ahead, and how many are kept: data, not constants in the logic. */
+export interface PrefaultPlan {
+  /** Results of fewer bytes are made at the call. */
+  readonly minBytes: number;
+  /** Arrays of the last size asked for kept ready or in the making. */
+  readonly depth: number;
+  /**
+   * Helper threads, each making one array at a time: one thread faults pages about as fast as the
+   * calling thread did, which is as long as a whole forward(x) at 512 rows of 4096 f32 took
+   * without them (1.35 of 2.82 ms, above), so calls back to back need two to keep up.
+   */
+  readonly threads: number;
+  /** The ready arrays are dropped this long (ms) after the last call that asked for one. */
+  readonly idleMs: number;
+}
+
+export const PREFAULT_PLAN: PrefaultPlan = { minBytes: 1 << 20, depth: 2, threads: 2, idleMs: 2000 };
+
+/**
+ * The helper thread's code: an array of the bytes asked for, a byte written in each 4 KiB (the
+ * smallest page size: every page is written whatever the system's), handed over.
+ */
+const HELPER = `const { parentPort } = require('node:worker_threads');
+parentPort.on('message', (bytes) => {
+  const buffer = new ArrayBuffer(bytes);
+  const view = new Uint8Array(buffer);
+  for (let i = 0; i < bytes; i += 4096) view[i] = 0;
+  parentPort.postMessage(buffer, [buffer]);
+});`;
+
+export class PrefaultedArrays {
+  #helpers: Worker[] = [];
+  /** Requests so far: the next goes to helper #asked mod threads. */
+  #asked = 0;
+  #off = false;
+  /** The byte size arrays are made for (the last asked for; 0 once the ready ones were dropped). */
+  #bytes = 0;
+  #ready: ArrayBuffer[] = [];
+  /** Arrays of #bytes asked of the helpers and not yet arrived. */
+  #making = 0;
+  #idle: ReturnType<typeof setTimeout> | undefined;
+  /** Arrays handed out ready, and calls of a size this serves that found none ready (they made their own). */
+  readonly counts = { ready: 0, missed: 0 };
+
+  constructor(readonly plan: PrefaultPlan = PREFAULT_PLAN) {}
+
+  /** Arrays ready now. */
+  get readyCount(): number {
+    return this.#ready.length;
+  }
+
+  /**
+   * A new array of `count` float32 values whose pages are mapped, or undefined (the caller makes
+   * one): below minBytes, none ready, or the helpers off. Asks the helpers for the next ones.
+   */
+  take(count: number): Float32Array | undefined {
+    const bytes = count * 4;
+    if (bytes < this.plan.minBytes || this.#off) return undefined;
+    if (bytes !== this.#bytes) {
+      this.#bytes = bytes;
+      this.#ready = [];
+      this.#making = 0;
+    }
+    const buffer = this.#ready.pop();
+    if (buffer) this.counts.ready++;
+    else this.counts.missed++;
+    this.#askAhead();
+    return buffer && new Float32Array(buffer);
+  }
+
+  #askAhead(): void {
+    const helpers = this.#started();
+    while (helpers.length > 0 && this.#ready.length + this.#making < this.plan.depth) {
+      helpers[this.#asked++ % helpers.length].postMessage(this.#bytes);
+      this.#making++;
+    }
+    clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => this.#drop(), this.plan.idleMs);
+    // The timer never keeps the process alive.
+    this.#idle.unref();
+  }
+
+  /** The helper threads, started on first use (unref'd: they never keep the process alive); none once one failed. */
+  #started(): Worker[] {
+    if (this.#helpers.length > 0 || this.#off) return this.#helpers;
+    try {
+      while (this.#helpers.length < this.plan.threads) {
+        // No flags of the process (execArgv): with --input-type=module its code would be an ES module, without `require`.
+        const helper = new Worker(HELPER, { eval: true, execArgv: [] });
+        this.#helpers.push(helper);
+        helper.on('message', (buffer: ArrayBuffer) => this.#arrived(buffer));
+        helper.on('error', () => this.#stop());
+        helper.on('exit', () => this.#stop());
+        // After the listeners: adding a 'message' listener refs the thread's port again, and the process would never exit.
+        helper.unref();
+      }
+    } catch {
+      this.#stop();
+    }
+    return this.#helpers;
+  }
+
+  #arrived(buffer: ArrayBuffer): void {
+    // An array of a size no longer asked for (or asked for before the ready ones were dropped) is left to the collector.
+    if (buffer.byteLength !== this.#bytes) return;
+    this.#making = Math.max(0, this.#making - 1);
+    if (this.#ready.length < this.plan.depth) this.#ready.push(buffer);
+  }
+
+  /** Drops the ready arrays and forgets the size (arrays still on their way are dropped as they arrive). */
+  #drop(): void {
+    this.#ready = [];
+    this.#making = 0;
+    this.#bytes = 0;
+  }
+
+  /** Turns this off for the process: a helper failed, or could not start. */
+  #stop(): void {
+    this.#off = true;
+    for (const helper of this.#helpers.splice(0)) void helper.terminate();
+    this.#drop();
+  }
+}
+
+/** The process's arrays (its helper threads serve every runner): node.ts installs them. */
+export const prefaultedArrays = new PrefaultedArrays();

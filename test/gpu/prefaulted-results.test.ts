@@ -1,0 +1,63 @@
+/**
+ * forward(x) in Node (`monc/runtime/node`) takes its result arrays of a MiB or more from the
+ * arrays a helper thread made ahead (src/runtime/prefaulted-arrays.ts), in one piece and in
+ * pipelined chunks: after the first call of a size each result is one of them, new and exactly
+ * sized, right against the float64 reference (1e-5 relative, f32 on the test adapter) and shared
+ * with no other result; forward(x, { out }) and results below a MiB take none.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { MapRunner } from '../../src/runtime/node.js';
+import { PREFAULT_PLAN, prefaultedArrays } from '../../src/runtime/prefaulted-arrays.js';
+import { compileForTest } from '../support/compiled.js';
+import { getTestDevice } from '../support/gpu.js';
+import { randomArray, relativeError, rng } from '../support/programs.js';
+import { blockdiag, checkedMap, randomParams } from '../ir/structures.js';
+import { referenceApply } from '../support/reference.js';
+
+const TOL = 1e-5;
+// 4096 -> 4096 as 4096 blocks of one value: cheap on SwiftShader; a row's result is 16 KiB.
+const MAP = checkedMap('w', blockdiag(4096, 4096, 4096));
+
+describe('forward(x) result arrays made ahead (webgpu)', () => {
+  it('come from the helper after the first call of a size, one piece and pipelined, each its own', async () => {
+    const compiled = compileForTest(MAP, 'f32');
+    const runner = await MapRunner.create(compiled.map, compiled.wgsl, { backend: 'webgpu', device: await getTestDevice() });
+    const params = randomParams(MAP.structure, rng(5));
+    runner.loadParams(params);
+    try {
+      // 64 rows: 1 MiB in one piece; 512 rows: 8 MiB in two chunks submitted at the call.
+      for (const batch of [64, 512]) {
+        const bytes = batch * MAP.out * 4;
+        expect(bytes).toBeGreaterThanOrEqual(PREFAULT_PLAN.minBytes);
+        const x = randomArray(batch * MAP.in, rng(batch));
+        const want = referenceApply(MAP.structure, params, x, batch);
+        const before = { ...prefaultedArrays.counts };
+        expect(relativeError(await runner.forward(x), want), `batch ${batch}, first`).toBeLessThan(TOL);
+        expect(prefaultedArrays.counts.missed).toBe(before.missed + 1);
+        await vi.waitFor(() => expect(prefaultedArrays.readyCount).toBe(PREFAULT_PLAN.depth));
+        const a = await runner.forward(x);
+        const b = await runner.forward(x);
+        expect(prefaultedArrays.counts.ready, `batch ${batch}: results from the helper`).toBe(before.ready + 2);
+        for (const y of [a, b]) {
+          expect(y.buffer.byteLength).toBe(bytes);
+          expect(relativeError(y, want), `batch ${batch}`).toBeLessThan(TOL);
+        }
+        expect(a.buffer).not.toBe(b.buffer);
+        a.fill(Number.NaN);
+        expect(relativeError(b, want)).toBeLessThan(TOL);
+        // The caller's array: nothing taken.
+        const counts = { ...prefaultedArrays.counts };
+        const out = new Float32Array(batch * MAP.out);
+        expect(await runner.forward(x, { out })).toBe(out);
+        expect(prefaultedArrays.counts).toEqual(counts);
+      }
+      // Below a MiB: made at the call, nothing taken.
+      const counts = { ...prefaultedArrays.counts };
+      const x = randomArray(8 * MAP.in, rng(8));
+      expect(relativeError(await runner.forward(x), referenceApply(MAP.structure, params, x, 8))).toBeLessThan(TOL);
+      expect(prefaultedArrays.counts).toEqual(counts);
+    } finally {
+      runner.destroy();
+    }
+  });
+});

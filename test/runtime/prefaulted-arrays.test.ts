@@ -1,0 +1,96 @@
+/**
+ * PrefaultedArrays (src/runtime/prefaulted-arrays.ts): result arrays made ahead by a helper thread.
+ * Below minBytes nothing is made; the first call of a size finds none ready and the helper makes
+ * `depth` of them; each array handed out is new (its own ArrayBuffer of exactly the bytes asked
+ * for, zeros, shared with no other); a new size drops the ready ones of the old; all are dropped
+ * idleMs after the last call. The helper never keeps a process alive.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { PrefaultedArrays } from '../../src/runtime/prefaulted-arrays.js';
+import { transpileForNode } from '../support/transpile-for-node.js';
+
+const PLAN = { minBytes: 1 << 16, depth: 2, threads: 2, idleMs: 60_000 };
+const COUNT = 1 << 15;
+
+describe('PrefaultedArrays', () => {
+  it('makes nothing below minBytes', () => {
+    const arrays = new PrefaultedArrays(PLAN);
+    expect(arrays.take(PLAN.minBytes / 4 - 1)).toBeUndefined();
+    expect(arrays.counts).toEqual({ ready: 0, missed: 0 });
+  });
+
+  it('hands out arrays the helper made: new, exactly sized, zeros, each its own', async () => {
+    const arrays = new PrefaultedArrays(PLAN);
+    expect(arrays.take(COUNT)).toBeUndefined();
+    expect(arrays.counts).toEqual({ ready: 0, missed: 1 });
+    await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth));
+    const a = arrays.take(COUNT)!;
+    const b = arrays.take(COUNT)!;
+    expect(arrays.counts).toEqual({ ready: 2, missed: 1 });
+    for (const y of [a, b]) {
+      expect(y).toBeInstanceOf(Float32Array);
+      expect(y.length).toBe(COUNT);
+      expect(y.buffer.byteLength).toBe(COUNT * 4);
+      expect(y.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(y.every((v) => v === 0)).toBe(true);
+    }
+    expect(a.buffer).not.toBe(b.buffer);
+    a.fill(1);
+    expect(b[0]).toBe(0);
+    // The two taken were asked for again.
+    await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth));
+  });
+
+  it('keeps only the size last asked for', async () => {
+    const arrays = new PrefaultedArrays(PLAN);
+    arrays.take(COUNT);
+    await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth));
+    expect(arrays.take(2 * COUNT)).toBeUndefined();
+    expect(arrays.readyCount).toBe(0);
+    await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth));
+    expect(arrays.take(2 * COUNT)!.length).toBe(2 * COUNT);
+  });
+
+  it('drops the ready arrays idleMs after the last call', async () => {
+    // The idle timer on a fake clock (the helper's messages stay real): made, then dropped when idleMs passes.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const arrays = new PrefaultedArrays(PLAN);
+      arrays.take(COUNT);
+      // (Polled on setImmediate, which is not faked: vi.waitFor would move the fake clock.)
+      while (arrays.readyCount < PLAN.depth) await new Promise((resolve) => setImmediate(resolve));
+      vi.advanceTimersByTime(PLAN.idleMs - 1);
+      expect(arrays.readyCount).toBe(PLAN.depth);
+      vi.advanceTimersByTime(1);
+      expect(arrays.readyCount).toBe(0);
+      expect(arrays.take(COUNT)).toBeUndefined();
+      expect(arrays.counts).toEqual({ ready: 0, missed: 2 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('never keeps the process alive: a script that took arrays exits once its own work is done', () => {
+    const root = resolve(__dirname, '../..');
+    const dir = mkdtempSync(join(tmpdir(), 'monc-prefault-'));
+    try {
+      const lib = transpileForNode(dir, join(root, 'src/runtime/prefaulted-arrays.ts'));
+      const script = `const { PrefaultedArrays } = await import(${JSON.stringify(join(lib, root, 'src/runtime/prefaulted-arrays.js'))});
+        const arrays = new PrefaultedArrays({ minBytes: 1024, depth: 2, threads: 2, idleMs: 60000 });
+        arrays.take(1024);
+        // (Run with --input-type=module, which the helper must not inherit.)
+        const ready = () => arrays.readyCount === 2 ? console.log('ready', arrays.take(1024).length) : setTimeout(ready, 10);
+        ready();`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.signal, 'killed by the timeout: the process did not exit').toBeNull();
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe('ready 1024');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
