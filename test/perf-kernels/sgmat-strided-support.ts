@@ -65,11 +65,12 @@ export function knobSpace(knob: string): { name: string; op: KsOp; all: KsSgmatS
 export const oneBetaPerItem = ({ ob: _, ...s }: KsSgmatStridedSchedule): KsSgmatStridedSchedule => s;
 
 /**
- * The candidates less the overlapped write-out twins (`ow`, d ≤ 4), which come after every other but the ob forms
- * (ks-sgmat-strided-ow.test.ts), and less those (`ob`: two β per write-out item, last; ks-sgmat-strided-ob.test.ts).
+ * The candidates less the overlapped write-out twins (`ow`, d ≤ 4), which come after every other but the bp and ob forms
+ * (ks-sgmat-strided-ow.test.ts), less those (`bp`: the β groups in turn at the epilogue's slots, after them;
+ * ks-sgmat-strided-bp.test.ts) and less those (`ob`: two β per write-out item, last; ks-sgmat-strided-ob.test.ts).
  */
 export function beforeOverlapped(all: readonly KsSgmatStridedSchedule[]): KsSgmatStridedSchedule[] {
-  return all.filter((s) => s.ow === undefined && s.ob === undefined);
+  return all.filter((s) => s.ow === undefined && s.bp === undefined && s.ob === undefined);
 }
 
 /**

@@ -47,7 +47,9 @@ export interface KsSgmatStridedSchedule extends Schedule {
   // Optional in session 6's form with pd 1: `db`, the source staged in two buffers (doubleBuffered;
   // a flag; absent = false). Optional where the γ chunks are written out (not looped) without db:
   // `ow`, the last epilogue round written out during the next row chunk (overlappedWriteOut; a
-  // flag; absent = false). Optional where d > 1: `ob`, β per write-out item (outputBetas; absent = 1).
+  // flag; absent = false). Optional where d > 1: `ob`, β per write-out item (outputBetas; absent = 1). Optional in
+  // session 6's form with two β groups or more, one δ per subgroup and without ow: `bp`, the β groups in turn at the
+  // epilogue's slots (betaGroupTurns; a flag; absent = false).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -92,6 +94,12 @@ export interface StridedTiling {
    * consecutive addresses.
    */
   readonly ob: number;
+  /**
+   * β groups in turn at the epilogue's slots (bp): each round's slots hold the tiles of one β group (td slots), and the
+   * groups store, pass a barrier, are written out and pass another one after the other, so the slots take 1 / groups of
+   * the workgroup memory at groups times the epilogue's barriers.
+   */
+  readonly bp: boolean;
   /**
    * f16 result matrices (the f16 x f16 -> f16 configuration): half the accumulator registers, and
    * the epilogue's slots hold f16 (half the workgroup bytes, no conversion before the store).
@@ -233,6 +241,20 @@ function outputBetas(s: KsSgmatStridedSchedule): number {
 }
 
 /**
+ * β groups in turn (StridedTiling.bp): the subgroups of one β group at a time store their result tiles into the epilogue's
+ * slots, so the slots are sized for one group. It admits f32 sums where the slots of every subgroup beside the staged
+ * source exceed 48 KiB: K(1, 256, 256, 16) (Monarch n = 4096 with 16 blocks) as 16 δ × 32 β in two 16-β subgroups per δ
+ * with γ chunks of 32 (32 f32 slots, 34 KiB, beside 20 KiB of source), the shape whose f16-sum form was session 26's
+ * tuned winner there (0.6101 ms against 0.8362 for the f32-sum default of 16 β). Session 19's bp (n = 4096's 64 β in
+ * 32-row tiles, commit 65c1c9e) lost where the form without it fit; it was removed then. Session 6's form only (unrolled
+ * γ chunks), one δ per subgroup, two β groups or more, without ow (whose last round is written out in the next row
+ * chunk). Absent = false.
+ */
+function betaGroupTurns(s: KsSgmatStridedSchedule): boolean {
+  return flag(s, 'bp');
+}
+
+/**
  * Epilogue slot (halves) of an f16 result tile when d > 1. A warp's reads (for each of the four
  * rotated steps) take the 16 β of one row from `runs` δ planes, 8 words each (two halves a word),
  * δ 4·dv + (q + dv) mod 4 for run dv. 272 halves (136 words ≡ 8 mod 32) put the runs' 8-word
@@ -254,6 +276,7 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const db = doubleBuffered(s);
   const ow = overlappedWriteOut(s);
   const ob = outputBetas(s);
+  const bp = betaGroupTurns(s);
   const wstage = flag(s, 'wstage');
   const acc16 = flag(s, 'acc16');
   const sw = flag(s, 'sw');
@@ -277,9 +300,9 @@ export function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
     // Epilogue slots: each δ run of a warp reads 32 / runs consecutive β of one row.
     slot = acc16 ? halfSlot(runs) : 256 + Math.min(16, Math.max(4, 32 / runs));
   }
-  const sharedBytes = 2 * td * plane * (db ? 2 : 1) + (acc16 ? 2 : 4) * slots * slot * et + (wstage ? 2 * td * tb * tkp : 0);
+  const sharedBytes = 2 * td * plane * (db ? 2 : 1) + ((acc16 ? 2 : 4) * slots * slot * et) / (bp ? groups : 1) + (wstage ? 2 * td * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, db, ow, ob, acc16, sw, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, ds, slots, pd, db, ow, ob, bp, acc16, sw, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -312,6 +335,7 @@ export function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean
     (t.pd === 1 || (t.pd === 2 && !t.extended && (op.c / t.tk) % 2 === 0)) &&
     (!t.db || (t.pd === 1 && !t.extended && !t.contiguous && (op.c / t.tk) % 2 === 0)) &&
     (!t.ow || (!t.db && !(t.extended && !t.wres) && op.c / t.tk >= 2)) &&
+    (!t.bp || (!t.extended && !t.contiguous && t.ds === 1 && t.groups >= 2 && !t.ow)) &&
     t.tb % t.sb === 0 &&
     t.sb % TILE === 0 &&
     (t.mr * t.nb) % t.et === 0 &&

@@ -109,7 +109,7 @@ function enumerate(
   rgs: readonly (number | undefined)[],
   mrs: readonly number[],
   weights: readonly WeightSource[],
-  extra: { readonly acc16?: true; readonly ds?: number } = {},
+  extra: { readonly acc16?: true; readonly ds?: number; readonly bp?: true } = {},
 ): KsSgmatStridedSchedule[] {
   const out: KsSgmatStridedSchedule[] = [];
   for (const dtile of dtiles)
@@ -165,8 +165,12 @@ function enumerate(
  * have no twin without ow: at 8 and 32 row chunks (the d = 4 seeds, overlappedD4Twins) and loading two γ chunks ahead
  * (pd 2). A reading, not measured: where the epilogue is short (n = 4096's 16-row tiles) the deferred writes cost the
  * next chunk more than they overlap; with 64-row tiles (d = 4) there is more to overlap.
+ * Then, with 16 δ or more per workgroup, f32 sums and two β groups or more, session 6's form at 16 and 32 row chunks with
+ * sw and the β groups in turn at the epilogue's slots (`bp`, betaGroupTurns in ks-sgmat-strided-layout.ts) where it does
+ * not fit without them (Monarch n = 4096 with 16 blocks: 16 δ × 32 β, γ chunks of 32, the f32-sum twin of session 26's
+ * tuned winner).
  * Last of all, where a workgroup takes 16 δ or more (PAIRED_ITEMS_MIN_DTILE), the long-row forms (16 and 32 row chunks,
- * with pd 2 or not, acc16 or not) with 2 β per write-out item (`ob` 2, outputBetas in ks-sgmat-strided-layout.ts: the
+ * with pd 2 or not, acc16 or not, and the bp forms) with 2 β per write-out item (`ob` 2, outputBetas in ks-sgmat-strided-layout.ts: the
  * output stage's per-store place, row, bounds test and δ shared by two stores); the defaults of 16 δ are such a form
  * (pairedItemsTwin), and so the f16-sum seeds built from them.
  *
@@ -210,7 +214,8 @@ function enumerate(
  * with 32-row warp tiles (1024 invocations, 64 registers at most: about 104 wanted): n = 4096 0.2463
  * (16 row chunks), 0.3066 (8), 0.4260 (8, no sw) vs the default's 0.2361; n = 16384 0.4308 vs 0.3958;
  * 1024 -> 4096 1.0859 vs 0.3410. The same 64 β with 16-row warp tiles, which fit without bp, won
- * (readOnceTwin): reading the source once pays, bp's barriers and registers did not.
+ * (readOnceTwin): reading the source once pays, bp's barriers and registers did not. bp is back since session 27, offered
+ * only where the form does not fit without it (betaGroupTurns), not timed yet.
  * Tried and removed (session 20, H100, B = 16384, bench/results/s20/call-2, plan.json there; code: commit
  * a2b1368): `ov`, the f16 result slots (acc16) overlaid on the staged source in one workgroup array (the
  * larger of the two, not their sum), so n = 4096's read-once form could stage whole-γ chunks (tk 64) and
@@ -274,10 +279,15 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   // d = 4: the 64-row f16-sum overlapped forms at 8 and 32 row chunks (the d = 4 seeds among them, overlappedD4Twins) and
   // loading two γ chunks ahead (pd 2): the seed's neighbours (session 22), with no twin without ow.
   const d4Neighbours = op.d === 4 ? overlapped.filter((s) => s.mr === 4 && s.acc16 === true).flatMap((s): KsSgmatStridedSchedule[] => [{ ...s, chunks: 8 }, { ...s, chunks: 32 }, { ...s, pd: 2 }]).filter((s) => valid(op, tiling(op, s), limits)) : [];
+  // Then, with 16 δ or more per workgroup, the β groups in turn at the epilogue's slots (bp) where the form does not fit
+  // without them: session 6's form with f32 sums, resident W and sw at 16 and 32 row chunks (betaGroupTurns).
+  const inTurns = swizzled(op, enumerate(op, limits, dtiles.filter((td) => td >= PAIRED_ITEMS_MIN_DTILE), [undefined], [1, 2], [{ wres: true }], { bp: true }).filter((s) => s.chunks === 8), limits)
+    .flatMap((s) => [16, 32].map((chunks): KsSgmatStridedSchedule => ({ ...s, chunks })))
+    .filter(({ bp: _, ...plain }) => !valid(op, tiling(op, plain), limits));
   // After everything: the long-row forms of 16 δ or more per workgroup (the defaults and the f16-sum seeds among them) with
   // 2 β per write-out item (ob: the output stage's per-store work shared by two stores; PAIRED_ITEMS_MIN_DTILE).
-  const widerItems = longRowForms.filter((s) => s.dtile >= PAIRED_ITEMS_MIN_DTILE).map((s): KsSgmatStridedSchedule => ({ ...s, ob: 2 })).filter((s) => valid(op, tiling(op, s), limits));
-  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...longestRows, ...deeperPrefetch, ...twoBuffers, ...longRowsF16, ...overlapped, ...d4Neighbours, ...widerItems];
+  const widerItems = [...longRowForms, ...inTurns].filter((s) => s.dtile >= PAIRED_ITEMS_MIN_DTILE).map((s): KsSgmatStridedSchedule => ({ ...s, ob: 2 })).filter((s) => valid(op, tiling(op, s), limits));
+  return [...measuredForm, ...stagedForm, ...fewerRounds, ...f16Rounds, ...longRunsF32, ...swizzled(op, [...measuredForm, ...f16Rounds, ...longRunsF32], limits), ...swizzled(op, fewerRounds, limits), ...longerRows, ...longestRows, ...deeperPrefetch, ...twoBuffers, ...longRowsF16, ...overlapped, ...d4Neighbours, ...inTurns, ...widerItems];
 }
 
 /**
@@ -760,18 +770,22 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const biasIndex = renderIndex(logicalOut); // the bias is read at the LOGICAL output index (ir.ts)
   const vw = views.dst ? 4 : 1;
   const runs = (contiguous ? TILE : TD) / vw;
+  // bp: the β groups take the slots in turn (TURNS passes of SLP slots each, β group p in pass p).
+  const TURNS = t.bp ? G : 1;
+  const SLP = SL / TURNS;
   // Write-out items per row: with ob > 1 (d > 1) each takes OB consecutive β of its δ run.
-  const perRow = runs * (contiguous ? 1 : TILE / OB) * G;
-  const slotOf = sum(RG > 1 ? mul('sr', TD * G) : undefined, mul('g', TD));
+  const perRow = runs * (contiguous ? 1 : TILE / OB) * (G / TURNS);
+  const slotOf = sum(RG > 1 ? mul('sr', TD * G) : undefined, t.bp ? undefined : mul('g', TD));
   // `base`: the first slot of the round's tile q (q · S slots in; none in a round of one tile).
   const osAt = (lane: U32Expr, base: number) =>
     contiguous
       ? `${os}[${sum(base > 0 ? u(base * SLOT) : undefined, mul(slotOf, SLOT), mul('r', TILE), mul('bv', vw), lane)}]`
       : `${os}[${sum(base > 0 ? u(base * SLOT) : undefined, mul(sum(slotOf, mul('dv', vw), lane), SLOT), mul('r', TILE), 'bb')}]`;
-  // ob > 1: the item's first β in the tile is bq · OB (its β bb are set per store, betasOfItem).
-  const place = contiguous
-    ? [`let bv = ${mod('e', runs)};`, `let g = ${mod(div('e', runs), G)};`, `let bb = ${mul('bv', vw)};`]
-    : [`let dv = ${mod('e', runs)};`, `let ${OB > 1 ? 'bq' : 'bb'} = ${mod(div('e', runs), TILE / OB)};`, `let g = ${mod(div('e', perRow / G), G)};`];
+  // ob > 1: the item's first β in the tile is bq · OB (its β bb are set per store, betasOfItem). bp: pass p writes β group p.
+  const place = (p: number) =>
+    contiguous
+      ? [`let bv = ${mod('e', runs)};`, `let g = ${mod(div('e', runs), G)};`, `let bb = ${mul('bv', vw)};`]
+      : [`let dv = ${mod('e', runs)};`, `let ${OB > 1 ? 'bq' : 'bb'} = ${mod(div('e', runs), TILE / OB)};`, `let g = ${t.bp ? u(p) : mod(div('e', perRow / G), G)};`];
   const rotation = contiguous ? 'e / 8u' : 'dv';
   const bias = (q: number) => (biasOff === undefined ? [] : [scalarAt(n.params, views.params, sum(u(biasOff), biasIndex, u(q)))]);
   // f16 slots go to the destination as they are unless a bias or the old destination is added
@@ -804,13 +818,17 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) tiles.push([i, j]);
   // Rounds of ET tiles: each subgroup stores its tiles of the round in slots q·SL + its slot (sg;
   // with ds > 1 vslot + e·TDS, the slot a one-δ subgroup of that δ would have), one barrier, the
-  // workgroup writes them out tile by tile, one barrier (none after the last round).
+  // workgroup writes them out tile by tile, one barrier (none after the last round). With bp each
+  // round is TURNS passes: the subgroups of β group p alone store (into slots q·SLP + sd), then the
+  // workgroup writes β group p's tiles.
   const rounds = Array.from({ length: tiles.length / ET }, (_, ri) => tiles.slice(ri * ET, (ri + 1) * ET));
-  const slotOfSubgroup = (e: number): U32Expr => (DS === 1 ? 'sg' : sum('vslot', u(e * TDS)));
-  const storeRound = (round: readonly [number, number][]) =>
-    round.flatMap(([i, j], q) => deltas.map((e) => `subgroupMatrixStore<row_major>(&${os}, ${sum(q > 0 ? u(q * SL * SLOT) : undefined, mul(slotOfSubgroup(e), SLOT))}, ${acc(e, i, j)}, ${u(TILE)});`));
+  const slotOfSubgroup = (e: number): U32Expr => (t.bp ? 'sd' : DS === 1 ? 'sg' : sum('vslot', u(e * TDS)));
+  const stores = (round: readonly [number, number][]) =>
+    round.flatMap(([i, j], q) => deltas.map((e) => `subgroupMatrixStore<row_major>(&${os}, ${sum(q > 0 ? u(q * SLP * SLOT) : undefined, mul(slotOfSubgroup(e), SLOT))}, ${acc(e, i, j)}, ${u(TILE)});`));
+  // bp: only β group p's subgroups store in pass p (a condition uniform in each subgroup).
+  const storeRound = (round: readonly [number, number][], p = 0) => (t.bp ? [`if (${betaGroup} == ${u(p)}) {`, ...stores(round).map((l) => `  ${l}`), '}'] : stores(round));
   const delta = `let delta = ${contiguous ? 'delta0' : sum('delta0', mul('dv', vw))};`;
-  const store = (j: number, q: number) => [`let beta = ${sum('beta0', mul('g', SB), u(j * TILE), 'bb')};`, ...write(q * SL)];
+  const store = (j: number, q: number) => [`let beta = ${sum('beta0', mul('g', SB), u(j * TILE), 'bb')};`, ...write(q * SLP)];
   // ob > 1: the item's OB stores, β bq · OB + k each, after its row, bounds test and δ; ob 1: β, then δ
   // (the text of every kernel before the knob).
   const betasOfItem = (j: number, q: number) =>
@@ -818,9 +836,9 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
       ? [delta, ...Array.from({ length: OB }, (_, k) => ['{', `  let bb = ${sum(mul('bq', OB), k > 0 ? u(k) : undefined)};`, ...store(j, q).map((l) => `  ${l}`), '}']).flat()]
       : [store(j, q)[0], delta, ...store(j, q).slice(1)];
   // The workgroup's write-out of round tile q (the subgroups' tile (i, j)) for the row chunk at `rows`.
-  const writeTile = ([i, j]: readonly [number, number], q: number, rows: U32Expr) =>
-    cooperative((SL * TILE * TILE) / vw / OB, T, 'e', [
-      ...place,
+  const writeTile = ([i, j]: readonly [number, number], q: number, rows: U32Expr, p = 0) =>
+    cooperative((SLP * TILE * TILE) / vw / OB, T, 'e', [
+      ...place(p),
       // Without row groups e / perRow < 16 already.
       `let r = ${RG > 1 ? mod(div('e', perRow), TILE) : div('e', perRow)};`,
       ...(RG > 1 ? [`let sr = ${div('e', perRow * TILE)};`] : []),
@@ -829,11 +847,12 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
       ...betasOfItem(j, q).map((l) => `  ${l}`),
       `}`,
     ]);
-  const epilogue = rounds.flatMap((round, ri) => [
-    ...storeRound(round),
+  const passes = rounds.flatMap((round) => Array.from({ length: TURNS }, (_, p) => ({ round, p })));
+  const epilogue = passes.flatMap(({ round, p }, pi) => [
+    ...storeRound(round, p),
     'workgroupBarrier();',
-    ...round.flatMap((tile, q) => writeTile(tile, q, 'r0')),
-    ...(ri + 1 < rounds.length ? ['workgroupBarrier();'] : []),
+    ...round.flatMap((tile, q) => writeTile(tile, q, 'r0', p)),
+    ...(pi + 1 < passes.length ? ['workgroupBarrier();'] : []),
   ]);
   // ow: every round but the last as above, then the last round's stores only (after the last γ
   // chunk's multiply-adds: the slots' readers, the previous row chunk's deferred tiles, finished
@@ -888,7 +907,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     entryPoint: ep,
     storage: 'f16',
     views,
-    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS * (t.db ? 2 : 1)}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${SL * SLOT * ET}>;`],
+    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS * (t.db ? 2 : 1)}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<${osType}, ${SLP * SLOT * ET}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: t.rows,
@@ -923,6 +942,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     ...(s.db === undefined ? {} : { db: flag(s, 'db') }),
     ...(s.ow === undefined ? {} : { ow: flag(s, 'ow') }),
     ...(s.ob === undefined ? {} : { ob: knob(s, 'ob') }),
+    ...(s.bp === undefined ? {} : { bp: flag(s, 'bp') }),
     ...decodeProbe(s),
   }),
   emit,
