@@ -11,11 +11,13 @@
  * call that copies the result out then writes memory already mapped. The caller still gets a new
  * array of its own, exactly batch x out values (a fresh ArrayBuffer, shared with nothing).
  *
- * Only the size last asked for is kept, at most `depth` arrays ready or in the making, and they
+ * Arrays are made ahead for a size asked for twice in a row (a one-off call, `monc run`'s, starts
+ * no thread and makes nothing it will not use: starting the two threads took 39 ms on a loaded
+ * 2-core machine). Only that size is kept, at most `depth` arrays ready or in the making, and they
  * are dropped `idleMs` after the last call took one: the memory this holds is bounded by
  * `depth` results and not kept for calls that may never come. Arrays below `minBytes` are made
  * at the call, as before (few pages: the hand-over would cost more). When no array is ready (the
- * first call of a size, or calls faster than the threads) the call makes its own. A thread that
+ * first two calls of a size, or calls faster than the threads) the call makes its own. A thread that
  * cannot start or fails turns this off for the process; nothing fails because of it.
  *
  * Node only (`monc/runtime/node` installs it into the pipelined round trip's result arrays,
@@ -58,8 +60,10 @@ export class PrefaultedArrays {
   /** Requests so far: the next goes to helper #asked mod threads. */
   #asked = 0;
   #off = false;
-  /** The byte size arrays are made for (the last asked for; 0 once the ready ones were dropped). */
+  /** The byte size arrays are made for (asked for twice in a row; 0: none, or the ready ones were dropped). */
   #bytes = 0;
+  /** The byte size the last call asked for. */
+  #lastAsked = 0;
   #ready: ArrayBuffer[] = [];
   /** Arrays of #bytes asked of the helpers and not yet arrived. */
   #making = 0;
@@ -74,22 +78,31 @@ export class PrefaultedArrays {
     return this.#ready.length;
   }
 
+  /** Helper threads started. */
+  get threadCount(): number {
+    return this.#helpers.length;
+  }
+
   /**
    * A new array of `count` float32 values whose pages are mapped, or undefined (the caller makes
-   * one): below minBytes, none ready, or the helpers off. Asks the helpers for the next ones.
+   * one): below minBytes, none ready, or the helpers off. From the second call of a size in a
+   * row on, asks the helpers for the next ones.
    */
   take(count: number): Float32Array | undefined {
     const bytes = count * 4;
     if (bytes < this.plan.minBytes || this.#off) return undefined;
+    const again = bytes === this.#lastAsked;
+    this.#lastAsked = bytes;
     if (bytes !== this.#bytes) {
-      this.#bytes = bytes;
+      // Another size: the ready arrays are dropped (arrays still on their way too, as they arrive).
+      this.#bytes = again ? bytes : 0;
       this.#ready = [];
       this.#making = 0;
     }
     const buffer = this.#ready.pop();
     if (buffer) this.counts.ready++;
     else this.counts.missed++;
-    this.#askAhead();
+    if (this.#bytes) this.#askAhead();
     return buffer && new Float32Array(buffer);
   }
 
@@ -132,11 +145,12 @@ export class PrefaultedArrays {
     if (this.#ready.length < this.plan.depth) this.#ready.push(buffer);
   }
 
-  /** Drops the ready arrays and forgets the size (arrays still on their way are dropped as they arrive). */
+  /** Drops the ready arrays and forgets the sizes (arrays still on their way are dropped as they arrive). */
   #drop(): void {
     this.#ready = [];
     this.#making = 0;
     this.#bytes = 0;
+    this.#lastAsked = 0;
   }
 
   /** Turns this off for the process: a helper failed, or could not start. */

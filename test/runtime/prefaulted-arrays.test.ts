@@ -1,7 +1,7 @@
 /**
  * PrefaultedArrays (src/runtime/prefaulted-arrays.ts): result arrays made ahead by a helper thread.
- * Below minBytes nothing is made; the first call of a size finds none ready and the helper makes
- * `depth` of them; each array handed out is new (its own ArrayBuffer of exactly the bytes asked
+ * Below minBytes nothing is made; the first call of a size finds none ready and starts nothing, the
+ * second in a row (none ready either) starts the helpers, which make `depth` of them; each array handed out is new (its own ArrayBuffer of exactly the bytes asked
  * for, zeros, shared with no other); a new size drops the ready ones of the old; all are dropped
  * idleMs after the last call. The helper never keeps a process alive.
  */
@@ -27,10 +27,14 @@ describe('PrefaultedArrays', () => {
     const arrays = new PrefaultedArrays(PLAN);
     expect(arrays.take(COUNT)).toBeUndefined();
     expect(arrays.counts).toEqual({ ready: 0, missed: 1 });
+    // A one-off call starts nothing.
+    expect(arrays.threadCount).toBe(0);
+    expect(arrays.take(COUNT)).toBeUndefined();
+    expect(arrays.threadCount).toBe(PLAN.threads);
     await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth));
     const a = arrays.take(COUNT)!;
     const b = arrays.take(COUNT)!;
-    expect(arrays.counts).toEqual({ ready: 2, missed: 1 });
+    expect(arrays.counts).toEqual({ ready: 2, missed: 2 });
     for (const y of [a, b]) {
       expect(y).toBeInstanceOf(Float32Array);
       expect(y.length).toBe(COUNT);
@@ -48,9 +52,11 @@ describe('PrefaultedArrays', () => {
   it('keeps only the size last asked for', async () => {
     const arrays = new PrefaultedArrays(PLAN);
     arrays.take(COUNT);
+    arrays.take(COUNT);
     await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth));
     expect(arrays.take(2 * COUNT)).toBeUndefined();
     expect(arrays.readyCount).toBe(0);
+    expect(arrays.take(2 * COUNT)).toBeUndefined();
     await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth));
     expect(arrays.take(2 * COUNT)!.length).toBe(2 * COUNT);
   });
@@ -61,6 +67,7 @@ describe('PrefaultedArrays', () => {
     try {
       const arrays = new PrefaultedArrays(PLAN);
       arrays.take(COUNT);
+      arrays.take(COUNT);
       // (Polled on setImmediate, which is not faked: vi.waitFor would move the fake clock.)
       while (arrays.readyCount < PLAN.depth) await new Promise((resolve) => setImmediate(resolve));
       vi.advanceTimersByTime(PLAN.idleMs - 1);
@@ -68,7 +75,7 @@ describe('PrefaultedArrays', () => {
       vi.advanceTimersByTime(1);
       expect(arrays.readyCount).toBe(0);
       expect(arrays.take(COUNT)).toBeUndefined();
-      expect(arrays.counts).toEqual({ ready: 0, missed: 2 });
+      expect(arrays.counts).toEqual({ ready: 0, missed: 3 });
     } finally {
       vi.useRealTimers();
     }
@@ -81,6 +88,7 @@ describe('PrefaultedArrays', () => {
       const lib = transpileForNode(dir, join(root, 'src/runtime/prefaulted-arrays.ts'));
       const script = `const { PrefaultedArrays } = await import(${JSON.stringify(join(lib, root, 'src/runtime/prefaulted-arrays.js'))});
         const arrays = new PrefaultedArrays({ minBytes: 1024, depth: 2, threads: 2, idleMs: 60000 });
+        arrays.take(1024);
         arrays.take(1024);
         // (Run with --input-type=module, which the helper must not inherit.)
         const ready = () => arrays.readyCount === 2 ? console.log('ready', arrays.take(1024).length) : setTimeout(ready, 10);
