@@ -127,14 +127,30 @@ abstract class StagingSteps implements ForwardStaging {
     this.#phase = 'idle';
   }
 
-  async run(): Promise<Float32Array> {
+  run(): Promise<Float32Array> {
+    return this.#run((view) => view());
+  }
+
+  /**
+   * run() with the result view made when asked for (a pipelined forward's chunk, pipelined-forward.ts,
+   * as it copies the chunk out), only while the result is lent. Every view over mapped memory is
+   * V8 external memory until unmapped: chunks back from the GPU before the caller copies them out
+   * each held a view of their own (8 chunks of 8 MiB at 4096 rows of 4096 f32: 64 MiB at once,
+   * V8's external-memory limit, which starts a garbage collection); viewed on demand, one chunk's
+   * view is alive at a time.
+   */
+  runDeferred(): Promise<() => Float32Array> {
+    return this.#run((view) => () => (this.#expect(['result'], 'run()'), view()));
+  }
+
+  async #run<T>(lend: (view: () => Float32Array) => T): Promise<T> {
     this.#expect(['filling'], 'run()');
     // An input the map must not run on rejects here, the view still lent: correct it, run again.
     this.host.checkInput(this.#lent!, this.rows);
     this.#phase = 'running';
     const view = await this.#settled(this.compute(this.rows), 'running', 'run()');
     this.#phase = 'result';
-    return view;
+    return lend(view);
   }
 
   /**
@@ -187,7 +203,8 @@ abstract class StagingSteps implements ForwardStaging {
   protected abstract lendable(): boolean;
   /** The input view for `batch` rows, now (only when lendable()). */
   protected abstract lendNow(batch: number): Float32Array;
-  protected abstract compute(batch: number): Promise<Float32Array>;
+  /** Runs the filled input; resolves to the result view's maker (called once, while the result is lent). */
+  protected abstract compute(batch: number): Promise<() => Float32Array>;
   protected abstract free(): void;
 }
 
@@ -227,11 +244,11 @@ export class CpuStaging extends StagingSteps {
     return this.x.subarray(0, batch * this.host.map.in);
   }
 
-  protected async compute(batch: number): Promise<Float32Array> {
+  protected async compute(batch: number): Promise<() => Float32Array> {
     const x = this.x.subarray(0, batch * this.host.map.in);
     const y = this.y.subarray(0, batch * this.host.map.out);
     y.set(await this.apply(x, batch));
-    return y;
+    return () => y;
   }
 
   protected free(): void {}
@@ -326,7 +343,7 @@ export class GpuStaging extends StagingSteps {
     return new Float32Array(this.#io.upload.getMappedRange(0, this.#bytes(count)), 0, count);
   }
 
-  protected async compute(batch: number): Promise<Float32Array> {
+  protected async compute(batch: number): Promise<() => Float32Array> {
     const io = this.#io;
     checkDevice(this.gpu.device);
     const inCount = batch * this.host.map.in;
@@ -337,7 +354,7 @@ export class GpuStaging extends StagingSteps {
     io.upload.unmap();
     if (batch === 0) {
       io.uploadMapped = remapUpload(io.upload);
-      return new Float32Array(0);
+      return () => new Float32Array(0);
     }
     const xBytes = this.#bytes(inCount);
     const yBytes = this.#bytes(outCount);
@@ -355,9 +372,11 @@ export class GpuStaging extends StagingSteps {
       this.#lost,
     );
     this.#resultMapped = true;
-    const range = io.readback.getMappedRange(0, yBytes);
-    if (!this.#hostY) return new Float32Array(range, 0, outCount);
-    return fromStorage(range, outCount, 'f16', this.#hostY.subarray(0, outCount));
+    return () => {
+      const range = io.readback.getMappedRange(0, yBytes);
+      if (!this.#hostY) return new Float32Array(range, 0, outCount);
+      return fromStorage(range, outCount, 'f16', this.#hostY.subarray(0, outCount));
+    };
   }
 
   protected free(): void {

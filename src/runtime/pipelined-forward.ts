@@ -150,11 +150,11 @@ export function chunkRowsFor(
   return wanted < batch || batch > maxRows ? Math.min(wanted, maxRows) : undefined;
 }
 
-/** A chunk in flight: its staging, its first row, its result once mapped. */
+/** A chunk in flight: its staging, its first row, its result once mapped (viewed when copied out: GpuStaging.runDeferred). */
 interface Chunk {
   readonly staging: GpuStaging;
   readonly start: number;
-  readonly result: Promise<Float32Array>;
+  readonly result: Promise<() => Float32Array>;
 }
 
 /** What a pipelined run takes at the call (take) for the queue to finish (run). */
@@ -232,7 +232,7 @@ export class PipelinedForward {
         const start = i * chunkRows;
         const rows = Math.min(chunkRows, batch - start);
         staging.fillNow(x.subarray(start * n, (start + rows) * n), rows);
-        const result = staging.run();
+        const result = staging.runDeferred();
         result.catch(() => undefined);
         return { staging, start, result };
       });
@@ -258,7 +258,7 @@ export class PipelinedForward {
     // The next chunk's result copied out, its staging free again.
     const drain = async () => {
       const { staging, start, result } = chunks[next++];
-      y.set(await result, start * m);
+      y.set((await result)(), start * m);
       staging.release();
     };
     try {
@@ -294,7 +294,7 @@ export class PipelinedForward {
       const staging = ring[i % ring.length];
       if (i >= ring.length) await drain();
       (await staging.input(count)).set(x.subarray(start * n, (start + count) * n));
-      const result = staging.run();
+      const result = staging.runDeferred();
       result.catch(() => undefined);
       chunks.push({ staging, start, result });
     }

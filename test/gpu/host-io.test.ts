@@ -10,11 +10,12 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { CheckedMap } from '../../src/dsl/structure.js';
-import { GpuStaging, type GpuStagingDevice } from '../../src/runtime/host-io.js';
+import { GpuStaging } from '../../src/runtime/host-io.js';
 import { PipelinedForward } from '../../src/runtime/pipelined-forward.js';
 import { f16BitsToF32, f32ToF16Bits } from '../../src/runtime/formats/f16.js';
 import { MapRunner } from '../../src/runtime/node.js';
 import { compileForTest } from '../support/compiled.js';
+import { copyDevice } from '../support/copy-device.js';
 import { countCreations } from '../support/creations.js';
 import { getTestDevice } from '../support/gpu.js';
 import { randomArray, relativeError, rng } from '../support/programs.js';
@@ -198,7 +199,7 @@ describe('host path (webgpu) reuse', () => {
   );
 
   it('an f16-storage staging converts its views to and from halves', async () => {
-    const staging = new GpuStaging(COPY_HOST, 4, await f16CopyDevice());
+    const staging = new GpuStaging(COPY_HOST, 4, await copyDevice('f16'));
     try {
       for (const batch of [3, 1]) {
         const x = randomArray(batch * 6, rng(batch)).map((v) => v * 1000);
@@ -214,36 +215,9 @@ describe('host path (webgpu) reuse', () => {
 
 const COPY_HOST = { map: { name: 'copy', in: 6, out: 6 }, checkInput: () => undefined };
 
-/**
- * A device that copies x to y unchanged in f16 storage (no f16 kernels needed, which the test
- * adapter lacks): what comes back is x rounded to f16. Up to 128 halves per pass.
- */
-async function f16CopyDevice(): Promise<GpuStagingDevice> {
-  const device = await getTestDevice();
-  const module = device.createShaderModule({
-    code: `@group(0) @binding(0) var<storage, read> x: array<u32>;
-      @group(0) @binding(1) var<storage, read_write> y: array<u32>;
-      @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { if (g.x < arrayLength(&y)) { y[g.x] = x[g.x]; } }`,
-  });
-  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-  return {
-    device,
-    storage: 'f16',
-    maxRows: 1000,
-    encode: (encoder, x, y) => {
-      const pass = encoder.beginComputePass();
-      pass.setPipeline(pipeline);
-      const entries = [x, y].map((buffer, binding) => ({ binding, resource: { buffer } }));
-      pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
-      pass.dispatchWorkgroups(1);
-      pass.end();
-    },
-  };
-}
-
 describe('pipelined round trip in f16 storage', () => {
   it('converts each chunk to and from halves at its place in the batch', async () => {
-    const pipelined = new PipelinedForward(COPY_HOST, await f16CopyDevice(), () => undefined);
+    const pipelined = new PipelinedForward(COPY_HOST, await copyDevice('f16'), () => undefined);
     try {
       // Filled at the call (this call's parameters alone) and from take()'s copy (another run of them waits).
       for (const waiting of [0, 1]) {
@@ -346,7 +320,7 @@ describe('pipelined forward (webgpu)', () => {
   });
 
   it("reuses take()'s copy of x once its run settled; an idle take fills and submits its chunks at the call, copying nothing", async () => {
-    const pipelined = new PipelinedForward(COPY_HOST, await f16CopyDevice(), () => undefined);
+    const pipelined = new PipelinedForward(COPY_HOST, await copyDevice('f16'), () => undefined);
     // Another run of these parameters waits: x is copied for later.
     const waiting = { waiting: 1 };
     try {

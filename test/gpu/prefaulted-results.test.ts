@@ -15,6 +15,8 @@ import { blockdiag, checkedMap, randomParams } from '../ir/structures.js';
 import { referenceApply } from '../support/reference.js';
 
 const TOL = 1e-5;
+/** How long to wait for the helpers' arrays (threads starting on a loaded machine: 1 s was too short beside other test files). */
+const ARRIVAL = { timeout: 30_000 };
 // 4096 -> 4096 as 4096 blocks of one value: cheap on SwiftShader; a row's result is 16 KiB.
 const MAP = checkedMap('w', blockdiag(4096, 4096, 4096));
 
@@ -34,7 +36,7 @@ describe('forward(x) result arrays made ahead (webgpu)', () => {
         const before = { ...prefaultedArrays.counts };
         for (const call of ['first', 'second']) expect(relativeError(await runner.forward(x), want), `batch ${batch}, ${call}`).toBeLessThan(TOL);
         expect(prefaultedArrays.counts.missed).toBe(before.missed + 2);
-        await vi.waitFor(() => expect(prefaultedArrays.readyCount).toBe(PREFAULT_PLAN.depth));
+        await vi.waitFor(() => expect(prefaultedArrays.readyCount).toBe(PREFAULT_PLAN.depth), ARRIVAL);
         const a = await runner.forward(x);
         const b = await runner.forward(x);
         expect(prefaultedArrays.counts.ready, `batch ${batch}: results from the helper`).toBe(before.ready + 2);

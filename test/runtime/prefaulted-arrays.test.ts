@@ -15,6 +15,8 @@ import { transpileForNode } from '../support/transpile-for-node.js';
 
 const PLAN = { minBytes: 1 << 16, depth: 2, threads: 2, idleMs: 60_000 };
 const COUNT = 1 << 15;
+/** How long to wait for the helpers' arrays (threads starting on a loaded machine: 1 s was too short beside other test files). */
+const ARRIVAL = { timeout: 30_000 };
 
 describe('PrefaultedArrays', () => {
   it('makes nothing below minBytes', () => {
@@ -31,7 +33,7 @@ describe('PrefaultedArrays', () => {
     expect(arrays.threadCount).toBe(0);
     expect(arrays.take(COUNT)).toBeUndefined();
     expect(arrays.threadCount).toBe(PLAN.threads);
-    await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth));
+    await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth), ARRIVAL);
     const a = arrays.take(COUNT)!;
     const b = arrays.take(COUNT)!;
     expect(arrays.counts).toEqual({ ready: 2, missed: 2 });
@@ -46,18 +48,18 @@ describe('PrefaultedArrays', () => {
     a.fill(1);
     expect(b[0]).toBe(0);
     // The two taken were asked for again.
-    await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth));
+    await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth), ARRIVAL);
   });
 
   it('keeps only the size last asked for', async () => {
     const arrays = new PrefaultedArrays(PLAN);
     arrays.take(COUNT);
     arrays.take(COUNT);
-    await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth));
+    await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth), ARRIVAL);
     expect(arrays.take(2 * COUNT)).toBeUndefined();
     expect(arrays.readyCount).toBe(0);
     expect(arrays.take(2 * COUNT)).toBeUndefined();
-    await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth));
+    await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth), ARRIVAL);
     expect(arrays.take(2 * COUNT)!.length).toBe(2 * COUNT);
   });
 
