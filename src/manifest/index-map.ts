@@ -45,11 +45,40 @@ export function applyIndexMap(map: IndexMap, index: number): number {
   return i;
 }
 
-/** table[i] = map(i) for every i < size. */
+/**
+ * table[i] = map(i) for every i < size: each step's table by counting through its digits (what a digit adds to the
+ * result is its place in the permuted shape), composed; linear in size, with no array per index as applyStep makes
+ * (the CPU backend's ops and decodeManifest's check of a map's permutations make these).
+ */
 export function indexMapTable(map: IndexMap): Int32Array {
-  const table = new Int32Array(map.size);
-  for (let i = 0; i < map.size; i++) table[i] = i;
-  for (const step of map.steps) for (let i = 0; i < map.size; i++) table[i] = applyStep(step, table[i]);
+  let table: Int32Array | undefined;
+  for (const step of map.steps) {
+    const next = stepTable(step, map.size);
+    if (table) for (let i = 0; i < map.size; i++) table[i] = next[table[i]];
+    else table = next;
+  }
+  return table ?? Int32Array.from({ length: map.size }, (_, i) => i);
+}
+
+/** applyStep for every index below `size` (the product of its shape). */
+function stepTable(step: AxisPermutation, size: number): Int32Array {
+  const n = step.shape.length;
+  // weight[j]: the result's row-major stride of the place digit j moves to (k with perm[k] = j).
+  const weight = new Array<number>(n);
+  for (let k = n - 1, stride = 1; k >= 0; stride *= step.shape[step.perm[k]], k--) weight[step.perm[k]] = stride;
+  const table = new Int32Array(size);
+  const digits = new Array<number>(n).fill(0);
+  let out = 0;
+  for (let i = 0; i < size; i++) {
+    table[i] = out;
+    // The next index: the last digit counts up, carrying into the ones before it.
+    for (let j = n - 1; j >= 0; j--) {
+      out += weight[j];
+      if (++digits[j] < step.shape[j]) break;
+      out -= digits[j] * weight[j];
+      digits[j] = 0;
+    }
+  }
   return table;
 }
 

@@ -15,7 +15,7 @@
  */
 import type { ModelNode, ParamSlice } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
-import { indexMapTable, type IndexMap } from './index-map.js';
+import { indexMapTable, type AxisPermutation, type IndexMap } from './index-map.js';
 import type { BackwardOpData, OpData, WeightGradShape } from './program.js';
 
 /** A weighted factor as both sides describe it: the op or model node where it is, and what must agree. */
@@ -99,26 +99,44 @@ export function modelOpsProblem(body: ModelNode, ops: readonly OpData[]): string
   return dataFlowProblem(body, ops);
 }
 
-/** A gather table of a permutation: read through it, a value v becomes u with u[k] = v[table[k]]; undefined: the identity. */
-type Gather = Int32Array | undefined;
+/**
+ * A permutation, as Expressions interns it: read through it, a value v becomes u with u[k] = v[table[k]] (its gather
+ * table: an index map's, indexMapTable); 0 is the identity.
+ */
+type Perm = number;
+
+/** A permutation Expressions holds: its index map's steps where it is one step (the key it is found by), its table once made. */
+interface Held {
+  readonly size: number;
+  readonly step?: AxisPermutation;
+  table?: Int32Array;
+}
 
 /**
  * Linear expressions, interned so that equal expressions have one id: a sum of terms, each an atom (the map's input x,
- * the output gradient dy, a bias, a weighted factor applied to a value) read through a permutation (Gather). Terms are
+ * the output gradient dy, a bias, a weighted factor applied to a value) read through a permutation (Perm). Terms are
  * sorted (addition does not care about their order: a sum's bias rides on whichever op of it the compiler chose), and a
  * permutation of a sum is the sum of its terms permuted: so the ops' index maps, which fold the model's transposes (and
  * a K factor's split of its blocks into a and d) wherever the compiler put them, meet the model's transposes as equal
  * values exactly where the two compute the same thing.
+ *
+ * Permutations are interned by their tables' entries, but a table is made only for a permutation not met before: one
+ * step (a transpose, a K factor's split, an op's one-step map, their inverses) is found by its digits (stepKey), a
+ * composition or an inverse by what it is made of. A 16384-wide map's tables, made and keyed as text at every use, were
+ * most of decodeManifest's 86 ms (s26).
  */
 class Expressions {
   private readonly ids = new Map<string, number>();
-  private readonly terms = new Map<number, readonly (readonly [number, number])[]>();
+  private readonly terms = new Map<number, readonly (readonly [number, Perm])[]>();
   private readonly atoms = new Map<string, number>();
-  /** Interned permutations: 0 is the identity. */
-  private readonly tables: Gather[] = [undefined];
-  private readonly tableIds = new Map<string, number>();
+  /** The permutations by Perm (0: the identity, of any size). */
+  private readonly held: Held[] = [{ size: 0 }];
+  /** Perms by size (a table is compared with those of its size, most of which differ in their first entries). */
+  private readonly bySize = new Map<number, Perm[]>();
+  /** Perms already found: one step (stepKey), a map of several steps, an inverse (`-p`), a composition (`p t`). */
+  private readonly found = new Map<string, Perm>();
 
-  private value(terms: readonly (readonly [number, number])[]): number {
+  private value(terms: readonly (readonly [number, Perm])[]): number {
     const sorted = [...terms].sort((p, q) => p[0] - q[0] || p[1] - q[1]);
     const key = sorted.map(([a, t]) => `${a}:${t}`).join(',');
     let id = this.ids.get(key);
@@ -135,15 +153,57 @@ class Expressions {
     return this.value([[id, 0]]);
   }
 
-  private table(t: Gather): number {
-    if (!t || t.every((v, k) => v === k)) return 0;
-    const key = t.join(',');
-    let id = this.tableIds.get(key);
-    if (id === undefined) {
-      this.tableIds.set(key, (id = this.tables.length));
-      this.tables.push(t);
+  /** What `key` names, made by `make` the first time. */
+  private memo(key: string, make: () => Perm): Perm {
+    let p = this.found.get(key);
+    if (p === undefined) this.found.set(key, (p = make()));
+    return p;
+  }
+
+  /**
+   * The Perm of `held`: an equal one's where there is one. A table is made only to compare: one step that stepKey keeps
+   * is not the identity, and alone of its size it is no other permutation held.
+   */
+  private intern(held: Held): Perm {
+    const same = this.bySize.get(held.size) ?? [];
+    if (!held.step || same.length > 0) {
+      const t = (held.table ??= indexMapTable({ size: held.size, steps: held.step ? [held.step] : [] }));
+      if (isIdentity(t)) return 0;
+      const found = same.find((p) => sameEntries(this.tableOf(p), t));
+      if (found !== undefined) return found;
     }
-    return id;
+    this.bySize.set(held.size, [...same, this.held.length]);
+    return this.held.push(held) - 1;
+  }
+
+  private tableOf(p: Perm): Int32Array {
+    const held = this.held[p];
+    return (held.table ??= indexMapTable({ size: held.size, steps: [held.step!] }));
+  }
+
+  /** The permutation of one index map step (an axis permutation of [0, size)). */
+  step(size: number, step: AxisPermutation): Perm {
+    const key = stepKey(step);
+    return key === undefined ? 0 : this.memo(key, () => this.intern({ size, step }));
+  }
+
+  /** The permutation of index map `m` (its gather table is the map's). */
+  map(m: IndexMap): Perm {
+    if (m.steps.length < 2) return m.steps.length ? this.step(m.size, m.steps[0]) : 0;
+    return this.memo(`map ${m.size} ${JSON.stringify(m.steps)}`, () => this.intern({ size: m.size, table: indexMapTable(m) }));
+  }
+
+  inverse(p: Perm): Perm {
+    if (p === 0) return 0;
+    const { size, step } = this.held[p];
+    // One step's inverse is one step: its result's digits put back.
+    if (step) return this.step(size, { shape: step.perm.map((j) => step.shape[j]), perm: inverseOrder(step.perm) });
+    return this.memo(`-${p}`, () => {
+      const t = this.tableOf(p);
+      const inv = new Int32Array(size);
+      for (let k = 0; k < size; k++) inv[t[k]] = k;
+      return this.intern({ size, table: inv });
+    });
   }
 
   input(): number {
@@ -167,55 +227,75 @@ class Expressions {
     return this.value([...this.terms.get(a)!, ...this.terms.get(b)!]);
   }
 
-  /** `value` read through `p`: each term's table T becomes k -> T[p[k]]. */
-  gather(p: Gather, value: number): number {
-    if (!p) return value;
-    return this.value(
-      this.terms.get(value)!.map(([a, t]) => {
-        const inner = this.tables[t];
-        return [a, this.table(inner ? p.map((k) => inner[k]) : p)] as const;
-      }),
-    );
+  /** `value` read through `p`: each term's permutation T becomes k -> T[p[k]]. */
+  gather(p: Perm, value: number): number {
+    if (p === 0) return value;
+    return this.value(this.terms.get(value)!.map(([a, t]) => [a, this.composed(p, t)] as const));
+  }
+
+  /** Read through p, then t: k -> T[P[k]]. */
+  private composed(p: Perm, t: Perm): Perm {
+    if (t === 0) return p;
+    return this.memo(`${p} ${t}`, () => {
+      const [outer, inner] = [this.tableOf(p), this.tableOf(t)];
+      const table = new Int32Array(outer.length);
+      for (let k = 0; k < outer.length; k++) table[k] = inner[outer[k]];
+      return this.intern({ size: outer.length, table });
+    });
   }
 }
 
-/** The inverse of a gather table. */
-function inverse(t: Gather): Gather {
-  if (!t) return undefined;
-  const inv = new Int32Array(t.length);
-  t.forEach((v, k) => (inv[v] = k));
+/**
+ * One step's key, the same for the steps of one permutation written differently where their digits say so: axes of 1
+ * left out, axes that stay next to each other in order merged (a K factor's split of a 16384-wide map, K(1, 128, 128,
+ * 128), is transpose(128, 128)'s step); undefined: the identity.
+ */
+function stepKey(step: AxisPermutation): string | undefined {
+  // The result's digits in order, each as the argument's digit j it is (numbered among those kept) and its size.
+  const numbered = (axes: readonly { j: number; size: number }[]) => {
+    const order = axes.map((a) => a.j).sort((x, y) => x - y);
+    return axes.map((a) => ({ j: order.indexOf(a.j), size: a.size }));
+  };
+  const axes = numbered(step.perm.map((j) => ({ j, size: step.shape[j] })).filter((a) => a.size > 1));
+  // Result digits k, k + 1 that are the argument's digits j, j + 1: one digit of their product (k + 1's merged already).
+  for (let k = axes.length - 2; k >= 0; k--) if (axes[k + 1].j === axes[k].j + 1) axes.splice(k, 2, { j: axes[k].j, size: axes[k].size * axes[k + 1].size });
+  if (axes.length < 2) return undefined;
+  const merged = numbered(axes);
+  return `step ${inverseOrder(merged.map((a) => a.j)).map((k) => merged[k].size).join(',')} / ${merged.map((a) => a.j).join(',')}`;
+}
+
+/** The inverse of an order of axes. */
+function inverseOrder(perm: readonly number[]): number[] {
+  const inv: number[] = [];
+  perm.forEach((j, k) => (inv[j] = k));
   return inv;
 }
 
-/** An op's index map as a gather table (undefined: the identity, no steps). */
-const mapTable = (m: IndexMap): Gather => (m.steps.length ? indexMapTable(m) : undefined);
+function isIdentity(t: Int32Array): boolean {
+  for (let k = 0; k < t.length; k++) if (t[k] !== k) return false;
+  return true;
+}
+
+function sameEntries(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
 
 /**
  * K(a, b, c, d) as K(a·d, b, c, 1) between two permutations (its blocks z = α·d + δ, weights W[z, β, γ] whatever the
- * split: cpu-executor.ts runKs): its input read through `in` (canonical z·c + γ from α·c·d + γ·d + δ), its output
- * through `out` (α·b·d + β·d + δ from z·b + β). A re-split K(a', b, c, d') with a'·d' = a·d is the same K(a·d, b, c, 1)
- * between others, so the ops and the model compare whatever split each has. Identities where d = 1.
+ * split: cpu-executor.ts runKs): its input read through `in` (canonical z·c + γ from α·c·d + γ·d + δ: digits (α, δ, γ)
+ * to (α, γ, δ)), its output through `out` (α·b·d + β·d + δ from z·b + β: digits (α, β, δ) to (α, δ, β)). A re-split
+ * K(a', b, c, d') with a'·d' = a·d is the same K(a·d, b, c, 1) between others, so the ops and the model compare whatever
+ * split each has. Identities where d = 1.
  */
-function ksTables(k: { readonly a: number; readonly b: number; readonly c: number; readonly d: number }): { readonly in: Gather; readonly out: Gather } {
+function ksPerms(k: { readonly a: number; readonly b: number; readonly c: number; readonly d: number }, e: Expressions): { readonly in: Perm; readonly out: Perm } {
   const { a, b, c, d } = k;
-  if (d === 1) return { in: undefined, out: undefined };
-  const input = new Int32Array(a * c * d);
-  const output = new Int32Array(a * b * d);
-  for (let al = 0; al < a; al++)
-    for (let de = 0; de < d; de++) {
-      const z = al * d + de;
-      for (let ga = 0; ga < c; ga++) input[z * c + ga] = al * c * d + ga * d + de;
-      for (let be = 0; be < b; be++) output[al * b * d + be * d + de] = z * b + be;
-    }
-  return { in: input, out: output };
+  return { in: e.step(a * c * d, { shape: [a, d, c], perm: [0, 2, 1] }), out: e.step(a * b * d, { shape: [a, b, d], perm: [0, 2, 1] }) };
 }
 
-/** transpose(r, c) as a gather table: y[j·r + i] = x[i·c + j]. */
-function transposeTable(r: number, c: number): Int32Array {
-  const t = new Int32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = i * c + j;
-  return t;
-}
+/** transpose(r, c): y[j·r + i] = x[i·c + j], digits (j, i) to (i, j). */
+const transposePerm = (r: number, c: number, e: Expressions): Perm => e.step(r * c, { shape: [c, r], perm: [1, 0] });
 
 /** The weighted factor with weights `w`, read as they are (F) or transposed (T). */
 const factorName = (w: ParamSlice, transposed: boolean) => `${transposed ? 'T' : 'F'} ${sliceText(w)}`;
@@ -236,7 +316,7 @@ interface Flow {
 
 /**
  * The flow of values through model node `n` applied to `value`: it pushes what each weighted factor is applied to
- * (canonical: read through ksTables' `in`) onto `factorInputs` (in modelFactors' order), and `back` records each
+ * (canonical: read through ksPerms' `in`) onto `factorInputs` (in modelFactors' order), and `back` records each
  * factor's and bias's use in `uses`. Factors are named by their weights (factorName): a backward program recomputes and
  * transposes them in its own order. A transpose permutes (the ops fold it into their index maps).
  */
@@ -244,15 +324,15 @@ function modelFlow(n: ModelNode, value: number, e: Expressions, factorInputs: nu
   switch (n.kind) {
     case 'ks':
     case 'bsr': {
-      const t = n.kind === 'ks' ? ksTables(n) : { in: undefined, out: undefined };
+      const t = n.kind === 'ks' ? ksPerms(n, e) : { in: 0, out: 0 };
       const input = e.gather(t.in, value);
       factorInputs.push(input);
       return {
         out: e.gather(t.out, e.applied(factorName(n.weight, false), input)),
         back: (gradient) => {
-          const outputGradient = e.gather(inverse(t.out), gradient);
+          const outputGradient = e.gather(e.inverse(t.out), gradient);
           uses.push(use(n.weight, outputGradient, input));
-          return e.gather(inverse(t.in), e.applied(factorName(n.weight, true), outputGradient));
+          return e.gather(e.inverse(t.in), e.applied(factorName(n.weight, true), outputGradient));
         },
       };
     }
@@ -265,8 +345,8 @@ function modelFlow(n: ModelNode, value: number, e: Expressions, factorInputs: nu
         },
       };
     case 'transpose': {
-      const t = transposeTable(n.r, n.c);
-      return { out: e.gather(t, value), back: (gradient) => e.gather(inverse(t), gradient) };
+      const t = transposePerm(n.r, n.c, e);
+      return { out: e.gather(t, value), back: (gradient) => e.gather(e.inverse(t), gradient) };
     }
     case 'chain': {
       const stages: Flow[] = [];
@@ -285,22 +365,22 @@ function modelFlow(n: ModelNode, value: number, e: Expressions, factorInputs: nu
   }
 }
 
-/** What a weighted op, or a weight gradient's forward shape, applies its factor to, read from `source` through its input map (canonical: ksTables). */
+/** What a weighted op, or a weight gradient's forward shape, applies its factor to, read from `source` through its input map (canonical: ksPerms). */
 function opInput(op: WeightGradShape, source: number, e: Expressions): number {
-  return e.gather(op.kind === 'ks' ? ksTables(op).in : undefined, e.gather(mapTable(op.input), source));
+  return e.gather(op.kind === 'ks' ? ksPerms(op, e).in : 0, e.gather(e.map(op.input), source));
 }
 
-/** The gradient of a weighted op's factor output (canonical: ksTables), read from the output gradient `dy` through its output map. */
+/** The gradient of a weighted op's factor output (canonical: ksPerms), read from the output gradient `dy` through its output map. */
 function opOutputGradient(op: WeightGradShape, dy: number, e: Expressions): number {
-  return e.gather(op.kind === 'ks' ? inverse(ksTables(op).out) : undefined, e.gather(mapTable(op.output), dy));
+  return e.gather(op.kind === 'ks' ? e.inverse(ksPerms(op, e).out) : 0, e.gather(e.map(op.output), dy));
 }
 
 /** The value a forward-kind op (of either program) leaves in its destination, given the values `held` in buffers. */
 function opResult(op: OpData, held: Map<string, number>, e: Expressions): number {
-  let value = op.kind === 'bias' ? e.bias(op.param) : e.gather(op.kind === 'ks' ? ksTables(op).out : undefined, e.applied(factorName(op.weight, op.transposed === true), opInput(op, held.get(op.src)!, e)));
+  let value = op.kind === 'bias' ? e.bias(op.param) : e.gather(op.kind === 'ks' ? ksPerms(op, e).out : 0, e.applied(factorName(op.weight, op.transposed === true), opInput(op, held.get(op.src)!, e)));
   if (op.kind !== 'bias' && op.bias) value = e.sum(value, e.bias(op.bias));
   // Logical output l is written at output(l): the destination reads it through the inverse.
-  value = e.gather(inverse(mapTable(op.output)), value);
+  value = e.gather(e.inverse(e.map(op.output)), value);
   return op.accumulate ? e.sum(held.get(op.dst)!, value) : value;
 }
 
@@ -362,7 +442,7 @@ export function backwardFlowProblem(body: ModelNode, ops: readonly BackwardOpDat
         break;
       }
       case 'bgrad': {
-        const gradient = e.gather(mapTable(op.output), held.get(op.dy)!);
+        const gradient = e.gather(e.map(op.output), held.get(op.dy)!);
         if (!uses.some((u) => u.key.endsWith(` bias, gradient ${gradient}`))) return `.backward.ops[${i}]: the bias gradient reads '${op.dy}', not the output gradient of a bias in the model`;
         partials.set(op.dst, (slice) => use(slice, gradient));
         break;

@@ -54,6 +54,10 @@ describe('index maps', () => {
     expect(isPermutation(indexMapTable(m))).toBe(true);
   });
 
+  test.prop([mapArb])('its table is the map applied to each index', (m) => {
+    expect(Array.from(indexMapTable(m))).toEqual(Array.from({ length: m.size }, (_, i) => applyIndexMap(m, i)));
+  });
+
   test.prop([mapArb])('inverse composes to the identity both ways', (m) => {
     const inv = invertIndexMap(m);
     for (let i = 0; i < m.size; i++) {
