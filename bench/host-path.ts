@@ -17,6 +17,8 @@
  *                session 27 an array of 1 MiB or more made ahead by a helper thread when one is ready
  *                (src/runtime/prefaulted-arrays.ts; madeAhead counts them)
  *   fresh:atCall the same with every result array new at the call (before session 27)
+ *   fresh:ahead3 the same with 3 arrays made ahead by 3 threads (PREFAULT_PLAN has 2 and 2; s27 call 1, H100,
+ *                4096 rows: 21 of 30 results made ahead in time)
  *   out          `forward(x, { out })`: the caller's array, reused (the default chunking)
  *   out:whole    the same in one piece (`chunkRows: Infinity`: the path before pipelining)
  *   out:R        the same pipelined in chunks of R rows, for each R of --chunk-rows
@@ -99,7 +101,7 @@ import type { MapRunner } from '../src/runtime/map-runner.js';
 import '../src/runtime/node.js';
 import type { ForwardStaging } from '../src/runtime/host-io.js';
 import { HOST_PIPELINE, provideResultArrays, readInPieces } from '../src/runtime/pipelined-forward.js';
-import { prefaultedArrays } from '../src/runtime/prefaulted-arrays.js';
+import { PREFAULT_PLAN, PrefaultedArrays, prefaultedArrays } from '../src/runtime/prefaulted-arrays.js';
 import { hasTimestamps, timeComputePasses } from '../src/runtime/timing.js';
 
 const argv = process.argv.slice(2);
@@ -133,6 +135,13 @@ const PHASE_CHUNK_BYTES = Number(arg('--phase-chunk-mib') ?? 8) * 2 ** 20;
 /** Rows checked against the float64 executor (all of them below this). */
 const CHECK_ROWS = 64;
 const SPEC = `module host\nmap m : ${N} -> ${N} = monarch(nblocks: ${NBLOCKS})\n`;
+/** fresh:ahead3's arrays: more made ahead, by more threads, than monc/runtime/node's. */
+const AHEAD3 = new PrefaultedArrays({ ...PREFAULT_PLAN, depth: 3, threads: 3 });
+
+/** Results made ahead and made at the call so far, by both sets of helpers (a mode uses one). */
+function madeAheadSoFar(): typeof prefaultedArrays.counts {
+  return { ready: prefaultedArrays.counts.ready + AHEAD3.counts.ready, missed: prefaultedArrays.counts.missed + AHEAD3.counts.missed };
+}
 
 function medianOf(samples: number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -505,23 +514,27 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
     const out = new Float32Array(batch * map.out);
     const staging = runner.createStaging(batch);
     const fresh: Mode = (timed) => timed(() => runner.forward(x, batch));
-    // forward(x) with each result array new at the call (its pages faulted in as the result is copied out), as before 2026-12-07.
-    const freshAtCall: Mode = (timed) =>
-      timed(async () => {
-        const provided = provideResultArrays(undefined);
-        try {
-          return await runner.forward(x, batch);
-        } finally {
-          provideResultArrays(provided);
-        }
-      });
+    // forward(x) with its result arrays from `take` instead of monc/runtime/node's (undefined: each new at the call, its pages
+    // faulted in as the result is copied out, as before session 27).
+    const freshFrom =
+      (take: Parameters<typeof provideResultArrays>[0]): Mode =>
+      (timed) =>
+        timed(async () => {
+          const provided = provideResultArrays(take);
+          try {
+            return await runner.forward(x, batch);
+          } finally {
+            provideResultArrays(provided);
+          }
+        });
     const outMode: Mode = (timed) => timed(() => runner.forward(x, { batch, out }));
     // The one-piece round trip whatever the default chunking (readingBy's variants read its result).
     const freshWhole: Mode = (timed) => timed(() => runner.forward(x, { batch, chunkRows: Infinity }));
     const outWhole: Mode = (timed) => timed(() => runner.forward(x, { batch, out, chunkRows: Infinity }));
     const modes: Record<string, Mode> = {
       fresh,
-      'fresh:atCall': freshAtCall,
+      'fresh:atCall': freshFrom(undefined),
+      'fresh:ahead3': freshFrom((count) => AHEAD3.take(count)),
       'fresh:mapWhole': readingBy(Infinity, freshWhole),
       out: outMode,
       'out:mapWhole': readingBy(Infinity, outWhole),
@@ -568,7 +581,7 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
       for (let i = 0; i < WARMUP; i++) await once((body) => body());
       const samples: number[] = [];
       const from = performance.now();
-      const counted = { ...prefaultedArrays.counts };
+      const counted = madeAheadSoFar();
       for (let i = 0; i < REPEATS; i++) {
         await once(async (body) => {
           const t = performance.now();
@@ -580,7 +593,8 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
       const gc = await gcsBetween(from, performance.now());
       samples.sort((p, q) => p - q);
       // Of the timed calls' new result arrays (forward(x)): how many were made ahead (prefaulted-arrays.ts), how many at the call.
-      const madeAhead = { ready: prefaultedArrays.counts.ready - counted.ready, missed: prefaultedArrays.counts.missed - counted.missed };
+      const now = madeAheadSoFar();
+      const madeAhead = { ready: now.ready - counted.ready, missed: now.missed - counted.missed };
       modeMs[mode] = { medianMs: samples[Math.floor(samples.length / 2)], minMs: samples[0], maxMs: samples[samples.length - 1], relError, madeAhead, ...gc };
       process.stderr.write(
         `${build} batch ${batch} ${mode}: ${modeMs[mode].medianMs.toFixed(3)} ms, ${gc.gcCount} GCs (${gc.gcMs.toFixed(1)} ms; ${gc.majorCount} full, ${gc.majorMs.toFixed(1)} ms), results made ahead ${madeAhead.ready}, at the call ${madeAhead.missed}\n`,
