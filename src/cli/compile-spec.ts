@@ -14,16 +14,15 @@ export type CompiledSpec<O> = LoadedSpec & { readonly outputs: O; readonly progr
 
 /** What a command chooses about the kernels it compiles: their schedules, and for `build`, whether the training kernels are left out. */
 export type SpecCompileChoices = Pick<CompileKernelsOptions, 'tuning' | 'forwardOnly' | 'kernelSets'> & {
-  /** Told the mask files the spec reads, whether it compiles or not (`build --watch` watches them). */
-  readonly onMaskFiles?: (files: readonly string[]) => void;
+  /** Told each mask file the spec reads, before it is read, whether the spec compiles or not (`build --watch` watches it). */
+  readonly onMaskFile?: (file: string) => void;
 };
 
 async function compileWith<O>(ctx: CommandContext, file: string, compile: Compiler<O>, choices: SpecCompileChoices): Promise<CompiledSpec<O>> {
   const source = await readText(file, SPEC_FILE);
-  const { onMaskFiles, ...options } = choices;
-  const masks = recordingMaskResolver();
+  const { onMaskFile, ...options } = choices;
+  const masks = recordingMaskResolver(onMaskFile);
   const result = compile(source, file, { resolveMask: masks.resolve, ...options });
-  onMaskFiles?.([...masks.files]);
   failOnErrors(ctx, source, result.diagnostics);
   if (!result.module || !result.outputs || !result.programs) throw new Error(`internal error: compiling '${file}' gave no outputs and no error`);
   return { file, source, module: result.module, maskFiles: [...masks.files], outputs: result.outputs, programs: result.programs };

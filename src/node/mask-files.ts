@@ -15,11 +15,13 @@ export interface RecordingMaskResolver {
   readonly files: ReadonlySet<string>;
 }
 
-export function recordingMaskResolver(): RecordingMaskResolver {
+/** `beforeRead` is told each file before it is read: a watch armed then misses no change made after the read. */
+export function recordingMaskResolver(beforeRead?: (file: string) => void): RecordingMaskResolver {
   const files = new Set<string>();
   const resolveMask = (path: string, fromFile: string): MaskResult => {
     const file = resolve(dirname(fromFile), path);
     files.add(file);
+    beforeRead?.(file);
     let bytes: Uint8Array;
     try {
       // Bounded and kind-checked: a FIFO or /dev/zero named as a mask is refused, not read forever.

@@ -71,6 +71,35 @@ it('rebuilds on changes to the spec, its mask file and the tuning database until
   expect(stdout.match(/sp\.mon: module sp/g)).toHaveLength(4);
 });
 
+// QA1 s27 Q601: the watch was armed after the first build, and on a mask file after the build that first read it: an
+// edit made while that build ran (a large spec's build takes a while) was never built.
+it('rebuilds for an edit of the spec, or of a mask file, made while the build that first read it runs', async () => {
+  scratch = scratchDir();
+  const { path } = scratch;
+  writeFileSync(path('sp.mon'), 'module sp\nmap s : 16 -> 16 = lowrank(rank: 2)\n');
+  // In a folder of its own: one watched for the spec would pass on its events.
+  mkdirSync(path('masks'));
+  writeFileSync(path('masks/m.npy'), writeNpy([1, 0, 0, 1], [2, 2]));
+  // A build prints its result before it is done (its inputs watched for the next one): each edit is made then.
+  const edits = [
+    () => writeFileSync(path('sp.mon'), spec(2).replace('mask.npy', 'masks/m.npy')),
+    () => writeFileSync(path('masks/m.npy'), writeNpy([1, 1, 0, 1], [2, 2])),
+  ];
+  let stderr = '';
+  const ctx = { io: { stdout: () => edits.shift()?.(), stderr: (t: string) => (stderr += t), env: {} }, json: false };
+  const stop = new AbortController();
+  const watching = buildWatchCommand(ctx, [path('sp.mon')], { out: path('out') }, stop.signal);
+  const manifest = path('out/sp.json');
+  const paramCount = () => (existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')).maps[0].paramCount as number) : -1);
+  const builds = () => stderr.match(/watching \d+ files? for changes/g)?.length ?? 0;
+  await eventually(() => builds() === 2, 'a rebuild for the spec edited during the first build');
+  expect(edits).toHaveLength(0);
+  await eventually(() => builds() === 3, 'a rebuild for the mask file edited during the build that first read it');
+  expect(paramCount()).toBe(3 * 64 + 2 * 32);
+  stop.abort();
+  expect((await watching).json).toEqual({ out: path('out'), builds: 3 });
+});
+
 it('with --json, every build (and failed build) is one JSON object on its own line, and so is the summary', async () => {
   scratch = scratchDir();
   const { path } = scratch;

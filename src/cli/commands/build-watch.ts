@@ -16,15 +16,22 @@ export async function buildWatchCommand(ctx: CommandContext, files: readonly str
   let builds = 0;
   let queue = Promise.resolve();
   const watcher = watchFiles(() => rebuild());
+  const tuning = opts.tuning === true ? userTuningDbPath(ctx) : opts.tuning;
   // The mask files the last build's specs read, as its compiles recorded them (not read again).
   let masks = new Set<string>();
   const buildOnce = async () => {
     builds++;
     const read = new Set<string>();
+    // A mask file this build reads first is watched from before it is read (QA1 s27 Q601: a change during the build
+    // that read it was lost, the watch armed only after the build): that change queues the next build.
+    const onMaskFile = (file: string) => {
+      if (!read.has(file) && !masks.has(file)) watcher.update(buildInputs(files, new Set([...masks, ...read, file]), tuning));
+      read.add(file);
+    };
     // Each build's own warnings, for its JSON line (an earlier build's are not this one's).
     const buildCtx: CommandContext = { ...ctx, warnings: [] };
     try {
-      const result = await buildCommand(buildCtx, files, { ...opts, onMaskFiles: (found) => found.forEach((m) => read.add(m)) });
+      const result = await buildCommand(buildCtx, files, { ...opts, onMaskFile });
       ctx.io.stdout(ctx.json ? `${formatJsonLine(withWarnings(result.json, buildCtx.warnings))}\n` : `${result.text}\n`);
       masks = read;
     } catch (e) {
@@ -32,12 +39,15 @@ export async function buildWatchCommand(ctx: CommandContext, files: readonly str
       // A build stopped early (a spec it could not read) compiled only some specs: keep the others' masks.
       masks = new Set([...masks, ...read]);
     }
-    const inputs = buildInputs(files, masks, opts.tuning === true ? userTuningDbPath(ctx) : opts.tuning);
+    const inputs = buildInputs(files, masks, tuning);
     watcher.update(inputs);
     if (!ctx.json) ctx.io.stderr(`monc: watching ${inputs.length} file${inputs.length === 1 ? '' : 's'} for changes (Ctrl-C to stop)\n`);
   };
   // Builds never overlap: a change during a build queues the next one.
   const rebuild = () => void (queue = queue.then(buildOnce));
+  // The specs and the tuning database are watched from before the first build reads them (Q601: an edit while it ran
+  // was never built).
+  watcher.update(buildInputs(files, masks, tuning));
   rebuild();
   await new Promise<void>((ok) => (stop.aborted ? ok() : stop.addEventListener('abort', () => ok(), { once: true })));
   await queue;

@@ -31,8 +31,8 @@ export interface BuildOptions {
   readonly forwardOnly?: boolean;
   /** The kernel sets each map keeps (compile-kernels.ts `kernelSets`); default every one. */
   readonly kernelSets?: readonly BuildKernelSet[];
-  /** Told each spec's mask files as it is compiled (`--watch` watches them). */
-  readonly onMaskFiles?: (files: readonly string[]) => void;
+  /** Told each mask file a spec reads, before it is read (`--watch` watches it). */
+  readonly onMaskFile?: (file: string) => void;
 }
 
 export async function buildCommand(ctx: CommandContext, given: readonly string[], opts: BuildOptions): Promise<CommandResult> {
@@ -51,7 +51,7 @@ export async function buildCommand(ctx: CommandContext, given: readonly string[]
   const specErrors: SpecError[] = [];
   for (const file of files) {
     try {
-      specs.push(await compileSpec(ctx, file, { tuning, forwardOnly: opts.forwardOnly === true, kernelSets: opts.kernelSets, ...(opts.onMaskFiles ? { onMaskFiles: opts.onMaskFiles } : {}) }));
+      specs.push(await compileSpec(ctx, file, { tuning, forwardOnly: opts.forwardOnly === true, kernelSets: opts.kernelSets, ...(opts.onMaskFile ? { onMaskFile: opts.onMaskFile } : {}) }));
     } catch (e) {
       if (!(e instanceof SpecError)) throw e;
       specErrors.push(e);
