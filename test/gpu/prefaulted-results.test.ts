@@ -3,7 +3,7 @@
  * arrays helper threads made ahead (src/runtime/prefaulted-arrays.ts), in one piece and in
  * pipelined chunks: after the first two calls of a size each result is one of them, new and exactly
  * sized, right against the float64 reference (1e-5 relative, f32 on the test adapter) and shared
- * with no other result; forward(x, { out }) and results below a MiB take none.
+ * with no other result, calls that overlap included; forward(x, { out }) and results below a MiB take none.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { MapRunner } from '../../src/runtime/node.js';
@@ -47,6 +47,10 @@ describe('forward(x) result arrays made ahead (webgpu)', () => {
         expect(a.buffer).not.toBe(b.buffer);
         a.fill(Number.NaN);
         expect(relativeError(b, want)).toBeLessThan(TOL);
+        // Calls that overlap (the second queued behind the first) get arrays of their own too.
+        const [c, d] = await Promise.all([runner.forward(x), runner.forward(x)]);
+        expect(c.buffer).not.toBe(d.buffer);
+        for (const y of [c, d]) expect(relativeError(y, want), `batch ${batch}, overlapping`).toBeLessThan(TOL);
         // The caller's array: nothing taken.
         const counts = { ...prefaultedArrays.counts };
         const out = new Float32Array(batch * MAP.out);
