@@ -352,15 +352,37 @@ function fewestRounds(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits)
  * and K(1, 128, 128, 128) (review s18, 7). Since session 19, where 16 δ × every β fit as 32-β
  * subgroups (b = 64: n = 4096), a workgroup takes every β with one row tile per subgroup
  * (readOnceTwin). Since session 25, with 16 δ or more, two β per write-out item (pairedItemsTwin). Since session
- * 26, one subgroup per δ where resident W made it two (oneSubgroupPerDeltaTwin: c = 256; at c ≥ 512 W is not resident).
+ * 26, one subgroup per δ where resident W made it two (oneSubgroupPerDeltaTwin: c = 256; at c ≥ 512 W is not resident),
+ * and since session 27 there 8 δ × 64 β in 32-row warp tiles instead (halfRunsWideTwin).
  * When d = 1 (untuned builds take ks-sgmat there; this is the tuner's seed): the same
  * per-subgroup work (32 rows × 32 β, W resident where it fits, else staged) with 8 subgroups
  * over 64 β and 4 row groups, 4 row chunks, γ chunks of 64 (whole rows of Monarch n = 4096's
  * blocks).
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
+  const s = sixteenDeltaDefault(op, limits);
+  return op.d > 1 ? halfRunsWideTwin(op, s, limits) : s;
+}
+
+/** The default before halfRunsWideTwin (the 16-δ shapes, which the tuner's f16-sum seeds are built from). */
+function sixteenDeltaDefault(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
   const s = measuredShape(op, limits);
   return op.d > 1 ? pairedItemsTwin(op, oneSubgroupPerDeltaTwin(op, readOnceTwin(op, s, limits), limits), limits) : s;
+}
+
+/**
+ * Where the default takes one 16-β subgroup per δ (c = 256, oneSubgroupPerDeltaTwin), `s` as 8 δ × 64 β: four 16-β
+ * subgroups per δ (32 subgroups, 1024 invocations) in 32-row warp tiles (mr 2), 8 row chunks (256 rows per workgroup,
+ * as `s`), γ chunks of 16, swizzled lanes, f32 sums, where that is a candidate. Each staged source tile then feeds four
+ * subgroups where it fed one, and the source is read by 8 workgroups per row chunk (in 16-byte runs along δ) where
+ * 16 read it. H100, session 27 call 1 (bench/results/s27/call-1/perf, plan-s27a), B = 16384, Monarch n = 4096 with 16
+ * blocks' K(1, 256, 256, 16): 0.6851 ms against 0.8348 for `s` (-18%); the best other f32-sum forms 0.7298 (16 δ × 32
+ * β with the β groups in turn at the slots, bp, 32 row chunks) and 0.7826 (`s` at 32 row chunks, γ chunks of 32). Not
+ * timed at other batches nor at the other c = 256 shapes (8192 with 32 blocks, 16384 with 64, 4096 <-> 16384 with 16).
+ */
+function halfRunsWideTwin(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): KsSgmatStridedSchedule {
+  const twin: KsSgmatStridedSchedule = { family: 'ks-sgmat-strided', dtile: 8, cols: 64, sb: 16, mr: 2, chunks: 8, tk: 16, wres: true, sw: true };
+  return s.dtile === 16 && s.cols === 16 && s.sb === 16 && s.mr === 1 && isAmong(twin, candidates(op, limits)) ? twin : s;
 }
 
 /**
@@ -486,7 +508,7 @@ function measuredShape(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
  */
 export function stridedF16SumTwins(op: KsOp, limits: TargetLimits, batch?: number): readonly KsSgmatStridedSchedule[] {
   if (op.d === 1 || !hasF16Results(limits) || !stridedSgmatApplies(op, limits)) return [];
-  const d = defaultSchedule(op, limits);
+  const d = sixteenDeltaDefault(op, limits);
   const all = candidates(op, limits);
   if (op.d === 4) return forTheGrid(op, overlappedD4Twins(d).filter((s) => isAmong(s, all)), batch);
   const wide: KsSgmatStridedSchedule = { ...d, cols: 64, sb: 32, acc16: true };
@@ -501,8 +523,11 @@ export function stridedF16SumTwins(op: KsOp, limits: TargetLimits, batch?: numbe
   // Where the default takes one 16-β subgroup per δ (c = 256, oneSubgroupPerDeltaTwin), also two of them with γ chunks of
   // 32 at 32 row chunks: H100, session 26 call 2 (bench/results/s26/call-2/cli-wide), n = 4096 with 16 blocks, 0.6101 ms,
   // the tuned winner there (a neighbour of the seeds: 0.7519 at 16 β), against 0.7545 for 16 β and tk 16.
+  // And (first) two of them in 32-row warp tiles at the default's 16 row chunks and γ chunks of 16: session 27 call 1
+  // (bench/results/s27/call-1/perf, plan-s27a), same shape, 0.5486 ms against 0.6122 for the form above in the same call.
   const twoPerDelta: KsSgmatStridedSchedule = { ...twin, cols: 2 * twin.cols, chunks: 32, tk: 32 };
-  const wider = d.cols === 16 && d.sb === 16 && isAmong(twoPerDelta, all) ? [twoPerDelta] : [];
+  const twoPerDeltaTall: KsSgmatStridedSchedule = { ...twin, cols: 2 * twin.cols, mr: 2 };
+  const wider = d.cols === 16 && d.sb === 16 ? [twoPerDeltaTall, twoPerDelta].filter((s) => isAmong(s, all)) : [];
   return d.dtile >= 16 ? [...twins, ...wider].flatMap((s) => [s, ...fewestRounds(op, s, limits).filter((t) => isAmong(t, all))]) : twins;
 }
 
