@@ -7,6 +7,7 @@
  * L = U·V over the entries off the supports (each row of U, then each column of V, an r × r least squares) converges
  * much faster from a start near W's, such as the alternation's.
  */
+import { choleskySolve } from './linalg/cholesky.js';
 import { pseudoInverseTimes } from './linalg/least-squares.js';
 import { truncatedSvd } from './linalg/svd.js';
 import { STALL } from './refine.js';
@@ -78,7 +79,7 @@ function rowSolver(r: number, most: number) {
           for (let l = 0; l <= k; l++) gram[k * r + l] += row[k] * row[l];
         }
       }
-      const x = choleskySolve(gram, rhs, r) ?? minimumNorm(used, rows, r, a, y);
+      const x = choleskySolve(gram, rhs, r, SINGULAR) ?? minimumNorm(used, rows, r, a, y);
       for (let k = 0; k < r; k++) set(k, x[k]);
     },
   };
@@ -86,31 +87,6 @@ function rowSolver(r: number, most: number) {
 
 /** Conditioning below which the normal equations are left to the pseudo-inverse: their rounding is ε·κ². */
 const SINGULAR = 1e-10;
-
-/** G⁻¹·b for G (lower triangle filled) positive definite enough, else undefined. G is overwritten by its factor. */
-function choleskySolve(g: Float64Array, b: Float64Array, r: number): Float64Array | undefined {
-  let largest = 0;
-  for (let k = 0; k < r; k++) largest = Math.max(largest, g[k * r + k]);
-  for (let k = 0; k < r; k++) {
-    for (let l = 0; l <= k; l++) {
-      let sum = g[k * r + l];
-      for (let q = 0; q < l; q++) sum -= g[k * r + q] * g[l * r + q];
-      if (l < k) g[k * r + l] = sum / g[l * r + l];
-      else if (sum <= SINGULAR * largest) return undefined;
-      else g[k * r + k] = Math.sqrt(sum);
-    }
-  }
-  const x = Float64Array.from(b);
-  for (let k = 0; k < r; k++) {
-    for (let q = 0; q < k; q++) x[k] -= g[k * r + q] * x[q];
-    x[k] /= g[k * r + k];
-  }
-  for (let k = r - 1; k >= 0; k--) {
-    for (let q = k + 1; q < r; q++) x[k] -= g[q * r + k] * x[q];
-    x[k] /= g[k * r + k];
-  }
-  return x;
-}
 
 /** The minimum-norm least squares over the `used` entries listed in `rows`. */
 function minimumNorm(used: number, rows: Int32Array, r: number, a: (t: number, k: number) => number, y: (t: number) => number): Float64Array {

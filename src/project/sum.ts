@@ -40,6 +40,12 @@
  * the rounds (hard impute: the supports filled with L's own values, then an SVD) approach linearly and slowly where few
  * entries pin L: from the best run, L's factors are fitted there by alternating least squares (masked-lowrank.ts).
  *
+ * A sum that settled near W (below RETRY_BELOW) but not on it goes on with Levenberg–Marquardt steps on all its terms'
+ * parameters together (levenberg.ts): the alternation moves one term at a time and settles where only all of them
+ * together can move (a butterfly or `monarch(order: 3)` beside a mask, a Monarch beside blocks that do not line up with
+ * its own: 4e-4–0.06 from W of the class, which the steps reach). Its masked terms are eliminated first, as in the
+ * completion: they take whatever W − M leaves on their supports, so the others are fitted to W off them.
+ *
  * bias(): the linear part of W has no affine term, and the bias does not change M, so it stays 0;
  * a sum of one weighted term and bias() is therefore optimal when that term's projector is.
  * A term repeated c times (two `tied` uses of the same map) is fitted once to the
@@ -50,6 +56,8 @@ import { ProjectionError } from './errors.js';
 import { tensorNames, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredDistance } from './linalg/dense.js';
 import { isLowrankPair } from './lowrank.js';
+import { factorProducts, sliceKey, sumOfProducts, type Factor, type ProductValues } from './factors.js';
+import { polishJointly } from './levenberg.js';
 import { completeLowrank } from './masked-lowrank.js';
 import { EXACT, STALL } from './refine.js';
 
@@ -65,6 +73,14 @@ const RETRY_SIZE = ROUND_BUDGET / MIN_ROUNDS;
  * of a round's cost (20 -> 12, rank 3 beside band(width: 2), `monc init` seed 3: 1.5e-4 after 1000, 4.2e-6 after 5000).
  */
 const COMPLETION_ROUNDS = 10;
+/** Multiply-adds the joint Levenberg–Marquardt steps may take (about 2 s single-threaded, as a chain's refinement). */
+const POLISH_BUDGET = 2e9;
+/**
+ * ‖W − M‖² below this fraction of ‖W‖² (relative error 1e-7, f32 parameters' own rounding) is not polished: a W rounded
+ * to f32 is off the class by about that, and the steps crawl there (`sparse(block: 3, band(width: 3)) + lowrank(rank: 6)`
+ * on 21 -> 24 at 1.3e-9: 143 steps, 1.4 s, for nothing).
+ */
+const POLISH_ABOVE = 1e-14;
 /** Rounds per window of the plateau rule, and the share of ‖W − M‖² a run must still expect to gain. */
 const WINDOW = 5;
 const PLATEAU = 1e-3;
@@ -158,6 +174,18 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
       completion = ` + ${completed.ran} round${completed.ran === 1 ? '' : 's'} of alternating least squares on the low-rank part off the masked terms' supports`;
     }
   }
+  // Every parameter of every term at once (levenberg.ts), where the best run settled near W but not on it and the normal
+  // equations are small enough to solve; kept where closer to W.
+  let polish = '';
+  let polished: ReadonlyMap<string, Float64Array> | undefined;
+  if (!jointOptimum && best.error > POLISH_ABOVE * norm2 && best.error < RETRY_BELOW ** 2 * norm2 && weightedTerms.length > 1 && size <= RETRY_SIZE && rounds > 0) {
+    const joint = polishedJointly(s, best, target, options, rounds, exact, fitTerm);
+    if (joint) {
+      best = joint.alternation;
+      polished = joint.params;
+      polish = ` + ${joint.steps} Levenberg–Marquardt step${joint.steps === 1 ? '' : 's'} on all terms' parameters together`;
+    }
+  }
   const { total, error, ran } = best;
   const params = zeroTensors(s, options);
   const methods: string[] = [];
@@ -165,12 +193,13 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
     if (term.fit) for (const [name, values] of term.fit.params) params.set(name, values);
     methods.push(term.node.kind === 'bias' ? 'bias: zero' : (term.fit?.method ?? 'zero'));
   }
+  if (polished) for (const [name, values] of polished) params.set(name, values);
   // With a single weighted term (e.g. `monarch(...) + bias()`) the first round is that term's own
   // projection of W, so the sum is exactly as optimal as that projector.
   const weighted = best.terms.filter((t) => t.node.kind !== 'bias');
   const optimal = jointOptimum || (weighted.length === 1 && (weighted[0].fit?.optimal ?? false));
   const exactInClass = jointOptimum || (weighted.length === 1 && (weighted[0].fit?.exactInClass ?? false));
-  return { params, approx: () => total, residual2: error, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'}${rerun}${jointOptimum ? ' (terms of one family, fitted one after the other: the SVD at their summed rank)' : ''} [${methods.join('; ')}]${completion}`, optimal, exactInClass };
+  return { params, approx: () => total, residual2: error, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'}${rerun}${jointOptimum ? ' (terms of one family, fitted one after the other: the SVD at their summed rank)' : ''} [${methods.join('; ')}]${completion}${polish}`, optimal, exactInClass };
 }
 
 /**
@@ -312,25 +341,83 @@ function completedBesideMasks(run: Alternation, target: Float64Array, rounds: nu
   if (lowrank.length === 0 || masked.length === 0 || lowrank.length + masked.length !== weighted.length) return undefined;
   const { out: m, in: n } = weighted[0].node;
   const size = target.length;
-  // A masked copy of ones is 1 on its term's support.
-  const taken = new Uint8Array(size);
-  for (const term of masked) fitTerm(term.node, new Float64Array(size).fill(1)).approx().forEach((v, i) => (taken[i] |= v !== 0 ? 1 : 0));
   const start = new Float64Array(size);
   for (const term of lowrank) term.fit!.approx().forEach((v, i) => (start[i] += term.times * v));
   const rank = lowrank.reduce((r, t) => r + lowrankRank(t.node), 0);
-  const completed = completeLowrank(target, taken, m, n, rank, start, rounds, exact);
+  const completed = completeLowrank(target, supportOf(masked, size, fitTerm), m, n, rank, start, rounds, exact);
   if (!(completed.error2 < run.error)) return undefined;
   const lowFit = fitUnit({ terms: lowrank, approx: undefined, plain: false }, completed.approx, fitTerm);
   lowrank.forEach((term, k) => (term.fit = lowFit.fits[k]));
-  const left = target.map((w, i) => w - lowFit.approx[i]);
-  for (const term of masked) {
-    const c = term.times;
-    term.fit = fitTerm(term.node, left.map((v) => v / c));
-    const approx = term.fit.approx();
-    for (let i = 0; i < size; i++) left[i] -= c * approx[i];
-  }
-  const total = target.map((w, i) => w - left[i]);
+  const { fits, total } = withMaskedFits(masked, target, lowFit.approx, fitTerm);
+  masked.forEach((term, k) => (term.fit = fits[k]));
   return { alternation: { ...run, total, error: squaredDistance(target, total) }, ran: completed.ran };
+}
+
+/** 1 where one of the masked terms has an entry (a masked copy of ones is 1 on its term's support). */
+function supportOf(masked: readonly Term[], size: number, fitTerm: (t: ModelNode, target: Float64Array) => Fit): Uint8Array {
+  const taken = new Uint8Array(size);
+  for (const term of masked) fitTerm(term.node, new Float64Array(size).fill(1)).approx().forEach((v, i) => (taken[i] |= v !== 0 ? 1 : 0));
+  return taken;
+}
+
+/**
+ * The masked terms' fits, each in turn to what W less the other terms' M (`others`) and the masked terms before it
+ * leaves (a term used c times to that over c): together they take all of W − others on their supports; and the M of all.
+ */
+function withMaskedFits(masked: readonly Term[], target: Float64Array, others: Float64Array, fitTerm: (t: ModelNode, target: Float64Array) => Fit): { fits: Fit[]; total: Float64Array } {
+  const left = target.map((w, i) => w - others[i]);
+  const fits = masked.map(({ node, times: c }) => {
+    const fit = fitTerm(node, left.map((v) => v / c));
+    const approx = fit.approx();
+    for (let i = 0; i < left.length; i++) left[i] -= c * approx[i];
+    return fit;
+  });
+  return { fits, total: target.map((w, i) => w - left[i]) };
+}
+
+/**
+ * `run` moved by Levenberg–Marquardt steps (polishJointly; at most `rounds`, the sum's, a part and start) on all parameters of its terms that are not masked, from
+ * their fits, against W off the masked terms' supports (the masked terms take whatever W − M leaves there, as in
+ * completedBesideMasks: eliminated, they leave a smaller problem), then the masked terms fitted to what the others
+ * leave; with the parameters by name, where that is closer to W; else undefined.
+ */
+function polishedJointly(s: SumNode, run: Alternation, target: Float64Array, options: FitOptions, rounds: number, exact: number, fitTerm: (t: ModelNode, target: Float64Array) => Fit): { alternation: Alternation; params: ReadonlyMap<string, Float64Array>; steps: number } | undefined {
+  const { out: m, in: n } = s;
+  const size = target.length;
+  const weighted = run.terms.filter((t) => t.node.kind !== 'bias');
+  const masked = weighted.filter((t) => isMasked(t.node));
+  const others = weighted.filter((t) => !isMasked(t.node));
+  const params = zeroTensors(s, options);
+  for (const term of others) if (term.fit) for (const [name, values] of term.fit.params) params.set(name, Float64Array.from(values));
+  // A term used c times is c places of its products; the places of one parameter slice read one array, a view of its tensor.
+  const products = others.flatMap((t) => Array.from({ length: t.times }, () => factorProducts(t.node).products).flat());
+  // Products without parameters (a transpose term) are fixed permutations: the others fit what they leave.
+  const fixed = new Float64Array(size);
+  for (const { fixed: dest } of products) dest?.forEach((y, x) => (fixed[y * n + x] += 1));
+  const slices = new Map<string, Float64Array>();
+  const sliceOf = (f: Factor) => {
+    const key = sliceKey(f);
+    if (!slices.has(key)) slices.set(key, params.get(f.tensor)!.subarray(f.offset, f.offset + f.row.length));
+    return slices.get(key)!;
+  };
+  const free: ProductValues[] = products.filter((p) => p.factors.length > 0).map(({ factors }) => ({ factors, values: factors.map(sliceOf) }));
+  const approx = sumOfProducts(free, m, n);
+  const ignored = masked.length > 0 ? supportOf(masked, size, fitTerm) : undefined;
+  // The second start: each term's own fit to what the others leave, with the masks' supports zeroed (their SVDs' start
+  // in a low-rank completion), where the alternation's fits settled on another solution of a part.
+  const alternative = new Map<Float64Array, Float64Array>();
+  for (const term of others) {
+    const left = target.map((w, i) => (ignored?.[i] ? 0 : w - fixed[i] - approx[i] + term.times * (term.fit?.approx()[i] ?? 0)) / term.times);
+    const fit = fitTerm(term.node, left);
+    for (const { factors } of factorProducts(term.node).products) for (const f of factors) alternative.set(sliceOf(f), fit.params.get(f.tensor)!.subarray(f.offset, f.offset + f.row.length));
+  }
+  const steps = polishJointly(target.map((w, i) => w - fixed[i]), m, n, free, approx, { ignored, budget: POLISH_BUDGET, maxSteps: rounds, exact, alternative });
+  const { fits, total } = withMaskedFits(masked, target, approx.map((x, i) => x + fixed[i]), fitTerm);
+  const error = squaredDistance(target, total);
+  if (!(error < run.error)) return undefined;
+  masked.forEach((term, k) => (term.fit = fits[k]));
+  for (const fit of fits) for (const [name, values] of fit.params) params.set(name, values);
+  return { alternation: { ...run, total, error }, params, steps };
 }
 
 /** A term of one factor (dense, blockdiag, ks, diag, sparse): its projection is the masked copy of W on its support. */
