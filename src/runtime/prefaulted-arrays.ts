@@ -11,14 +11,18 @@
  * call that copies the result out then writes memory already mapped. The caller still gets a new
  * array of its own, exactly batch x out values (a fresh ArrayBuffer, shared with nothing).
  *
- * Arrays are made ahead for a size asked for twice in a row (a one-off call, `monc run`'s, starts
- * no thread and makes nothing it will not use: starting the two threads took 39 ms on a loaded
- * 2-core machine). Only that size is kept, at most `depth` arrays ready or in the making, and they
- * are dropped `idleMs` after the last call took one: the memory this holds is bounded by
- * `depth` results and not kept for calls that may never come. Arrays below `minBytes` are made
- * at the call, as before (few pages: the hand-over would cost more). When no array is ready (the
- * first two calls of a size, or calls faster than the threads) the call makes its own. A thread that
- * cannot start or fails turns this off for the process; nothing fails because of it.
+ * Arrays are made ahead for a size asked for twice within `idleMs` (a one-off call, `monc run`'s,
+ * or calls seconds apart start no thread and make nothing they will not use: starting the two
+ * threads took 39 ms on a loaded 2-core machine). Only that size is kept, at most `depth` arrays
+ * ready or in the making, of at most `maxBytes` each (larger results are made at the call): at
+ * most depth x maxBytes ahead. When no call comes for `idleMs`, the arrays ready go back to a
+ * thread and the threads end, which frees them (dropped here they would wait for a garbage
+ * collection, which an idle process may never run): an idle process holds neither memory nor
+ * threads for this. Arrays of a size no longer asked for go back to a thread too. Results below
+ * `minBytes` are made at the call, as before (few pages: the hand-over would cost more). When no
+ * array is ready (the first two calls of a size, or calls faster than the threads) the call
+ * makes its own. A thread that cannot start or fails (an allocation it could not make) turns this
+ * off for the process; nothing fails because of it.
  *
  * Node only (`monc/runtime/node` installs it into the pipelined round trip's result arrays,
  * pipelined-forward.ts); a browser page never bundles it.
@@ -29,6 +33,8 @@ import { Worker } from 'node:worker_threads';
 export interface PrefaultPlan {
   /** Results of fewer bytes are made at the call. */
   readonly minBytes: number;
+  /** Results of more bytes are made at the call: at most depth x maxBytes are made ahead. */
+  readonly maxBytes: number;
   /** Arrays of the last size asked for kept ready or in the making. */
   readonly depth: number;
   /**
@@ -37,11 +43,15 @@ export interface PrefaultPlan {
    * without them (1.35 of 2.82 ms, above), so calls back to back need two to keep up.
    */
   readonly threads: number;
-  /** The ready arrays are dropped this long (ms) after the last call that asked for one. */
+  /**
+   * Two calls of a size this close (ms) start making arrays ahead; this long after the last call
+   * the arrays ready are freed and the threads end.
+   */
   readonly idleMs: number;
 }
 
-export const PREFAULT_PLAN: PrefaultPlan = { minBytes: 1 << 20, depth: 2, threads: 2, idleMs: 2000 };
+// maxBytes 64 MiB: 4096 rows of 4096 f32, the largest batch timed (at most 128 MiB ahead).
+export const PREFAULT_PLAN: PrefaultPlan = { minBytes: 1 << 20, maxBytes: 64 << 20, depth: 2, threads: 2, idleMs: 2000 };
 
 /**
  * The helper thread's code: an array of the bytes asked for, a byte written in each 4 KiB (the
@@ -49,6 +59,8 @@ export const PREFAULT_PLAN: PrefaultPlan = { minBytes: 1 << 20, depth: 2, thread
  */
 const HELPER = `const { parentPort } = require('node:worker_threads');
 parentPort.on('message', (bytes) => {
+  // Arrays given back (not a size) are left to this thread's collector, or freed with the thread.
+  if (typeof bytes !== 'number') return;
   const buffer = new ArrayBuffer(bytes);
   const view = new Uint8Array(buffer);
   for (let i = 0; i < bytes; i += 4096) view[i] = 0;
@@ -62,8 +74,9 @@ export class PrefaultedArrays {
   #off = false;
   /** The byte size arrays are made for (asked for twice in a row; 0: none, or the ready ones were dropped). */
   #bytes = 0;
-  /** The byte size the last call asked for. */
+  /** The byte size the last call asked for, and when (performance.now()). */
   #lastAsked = 0;
+  #lastAt = 0;
   #ready: ArrayBuffer[] = [];
   /** Arrays of #bytes asked of the helpers and not yet arrived. */
   #making = 0;
@@ -85,17 +98,20 @@ export class PrefaultedArrays {
 
   /**
    * A new array of `count` float32 values whose pages are mapped, or undefined (the caller makes
-   * one): below minBytes, none ready, or the helpers off. From the second call of a size in a
-   * row on, asks the helpers for the next ones.
+   * one): outside minBytes..maxBytes, none ready, or the helpers off. From the second call of a
+   * size within idleMs on, asks the helpers for the next ones.
    */
   take(count: number): Float32Array | undefined {
     const bytes = count * 4;
-    if (bytes < this.plan.minBytes || this.#off) return undefined;
-    const again = bytes === this.#lastAsked;
+    if (bytes < this.plan.minBytes || bytes > this.plan.maxBytes || this.#off) return undefined;
+    const now = performance.now();
+    const again = bytes === this.#lastAsked && now - this.#lastAt < this.plan.idleMs;
     this.#lastAsked = bytes;
+    this.#lastAt = now;
     if (bytes !== this.#bytes) {
-      // Another size: the ready arrays are dropped (arrays still on their way too, as they arrive).
+      // Another size: the ready arrays go back (arrays still on their way too, as they arrive).
       this.#bytes = again ? bytes : 0;
+      this.#giveBack(this.#ready);
       this.#ready = [];
       this.#making = 0;
     }
@@ -118,7 +134,7 @@ export class PrefaultedArrays {
     this.#idle.unref();
   }
 
-  /** The helper threads, started on first use (unref'd: they never keep the process alive); none once one failed. */
+  /** The helper threads, started when arrays are first asked for, and again after they ended (unref'd: they never keep the process alive); none once one failed. */
   #started(): Worker[] {
     if (this.#helpers.length > 0 || this.#off) return this.#helpers;
     try {
@@ -139,24 +155,35 @@ export class PrefaultedArrays {
   }
 
   #arrived(buffer: ArrayBuffer): void {
-    // An array of a size no longer asked for (or asked for before the ready ones were dropped) is left to the collector.
-    if (buffer.byteLength !== this.#bytes) return;
+    // An array of a size no longer asked for goes back.
+    if (buffer.byteLength !== this.#bytes || this.#ready.length >= this.plan.depth) return this.#giveBack([buffer]);
     this.#making = Math.max(0, this.#making - 1);
-    if (this.#ready.length < this.plan.depth) this.#ready.push(buffer);
+    this.#ready.push(buffer);
   }
 
-  /** Drops the ready arrays and forgets the sizes (arrays still on their way are dropped as they arrive). */
+  /** Hands `buffers` to a helper (transferred: detached here), whose collector or end frees them. */
+  #giveBack(buffers: ArrayBuffer[]): void {
+    const helper = this.#helpers[0];
+    if (helper && buffers.length > 0) helper.postMessage(buffers, buffers);
+  }
+
+  /** No call for idleMs: the arrays ready are freed with the threads, which end; the sizes are forgotten. */
   #drop(): void {
+    this.#giveBack(this.#ready);
     this.#ready = [];
     this.#making = 0;
     this.#bytes = 0;
     this.#lastAsked = 0;
+    // (Their listeners first: an ending thread's 'exit' is not a failure.)
+    for (const helper of this.#helpers.splice(0)) {
+      helper.removeAllListeners();
+      void helper.terminate();
+    }
   }
 
   /** Turns this off for the process: a helper failed, or could not start. */
   #stop(): void {
     this.#off = true;
-    for (const helper of this.#helpers.splice(0)) void helper.terminate();
     this.#drop();
   }
 }

@@ -7,7 +7,8 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { MapRunner } from '../../src/runtime/node.js';
-import { PREFAULT_PLAN, prefaultedArrays } from '../../src/runtime/prefaulted-arrays.js';
+import { provideResultArrays } from '../../src/runtime/pipelined-forward.js';
+import { PREFAULT_PLAN, PrefaultedArrays, prefaultedArrays } from '../../src/runtime/prefaulted-arrays.js';
 import { compileForTest } from '../support/compiled.js';
 import { getTestDevice } from '../support/gpu.js';
 import { randomArray, relativeError, rng } from '../support/programs.js';
@@ -21,7 +22,19 @@ const ARRIVAL = { timeout: 30_000 };
 const MAP = checkedMap('w', blockdiag(4096, 4096, 4096));
 
 describe('forward(x) result arrays made ahead (webgpu)', () => {
-  it('come from the helper after the first call of a size, one piece and pipelined, each its own', async () => {
+  it("monc/runtime/node installs the process's arrays", () => {
+    const installed = provideResultArrays(undefined);
+    provideResultArrays(installed);
+    const missed = prefaultedArrays.counts.missed;
+    expect(installed?.(PREFAULT_PLAN.minBytes / 4)).toBeUndefined();
+    expect(prefaultedArrays.counts.missed).toBe(missed + 1);
+  });
+
+  it('come from the helpers after the first two calls of a size, one piece and pipelined, each its own', async () => {
+    // Arrays of the process's plan but never dropped for idleness here: threads starting slowly on a loaded machine (over
+    // idleMs) would end before their arrays came.
+    const arrays = new PrefaultedArrays({ ...PREFAULT_PLAN, idleMs: 600_000 });
+    const installed = provideResultArrays((count) => arrays.take(count));
     const compiled = compileForTest(MAP, 'f32');
     const runner = await MapRunner.create(compiled.map, compiled.wgsl, { backend: 'webgpu', device: await getTestDevice() });
     const params = randomParams(MAP.structure, rng(5));
@@ -33,13 +46,13 @@ describe('forward(x) result arrays made ahead (webgpu)', () => {
         expect(bytes).toBeGreaterThanOrEqual(PREFAULT_PLAN.minBytes);
         const x = randomArray(batch * MAP.in, rng(batch));
         const want = referenceApply(MAP.structure, params, x, batch);
-        const before = { ...prefaultedArrays.counts };
+        const before = { ...arrays.counts };
         for (const call of ['first', 'second']) expect(relativeError(await runner.forward(x), want), `batch ${batch}, ${call}`).toBeLessThan(TOL);
-        expect(prefaultedArrays.counts.missed).toBe(before.missed + 2);
-        await vi.waitFor(() => expect(prefaultedArrays.readyCount).toBe(PREFAULT_PLAN.depth), ARRIVAL);
+        expect(arrays.counts.missed).toBe(before.missed + 2);
+        await vi.waitFor(() => expect(arrays.readyCount).toBe(PREFAULT_PLAN.depth), ARRIVAL);
         const a = await runner.forward(x);
         const b = await runner.forward(x);
-        expect(prefaultedArrays.counts.ready, `batch ${batch}: results from the helper`).toBe(before.ready + 2);
+        expect(arrays.counts.ready, `batch ${batch}: results from the helper`).toBe(before.ready + 2);
         for (const y of [a, b]) {
           expect(y.buffer.byteLength).toBe(bytes);
           expect(relativeError(y, want), `batch ${batch}`).toBeLessThan(TOL);
@@ -52,18 +65,19 @@ describe('forward(x) result arrays made ahead (webgpu)', () => {
         expect(c.buffer).not.toBe(d.buffer);
         for (const y of [c, d]) expect(relativeError(y, want), `batch ${batch}, overlapping`).toBeLessThan(TOL);
         // The caller's array: nothing taken.
-        const counts = { ...prefaultedArrays.counts };
+        const counts = { ...arrays.counts };
         const out = new Float32Array(batch * MAP.out);
         expect(await runner.forward(x, { out })).toBe(out);
-        expect(prefaultedArrays.counts).toEqual(counts);
+        expect(arrays.counts).toEqual(counts);
       }
       // Below a MiB: made at the call, nothing taken.
-      const counts = { ...prefaultedArrays.counts };
+      const counts = { ...arrays.counts };
       const x = randomArray(8 * MAP.in, rng(8));
       expect(relativeError(await runner.forward(x), referenceApply(MAP.structure, params, x, 8))).toBeLessThan(TOL);
-      expect(prefaultedArrays.counts).toEqual(counts);
+      expect(arrays.counts).toEqual(counts);
     } finally {
       runner.destroy();
+      provideResultArrays(installed);
     }
   });
 });

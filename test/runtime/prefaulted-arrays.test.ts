@@ -1,9 +1,11 @@
 /**
  * PrefaultedArrays (src/runtime/prefaulted-arrays.ts): result arrays made ahead by a helper thread.
- * Below minBytes nothing is made; the first call of a size finds none ready and starts nothing, the
- * second in a row (none ready either) starts the helpers, which make `depth` of them; each array handed out is new (its own ArrayBuffer of exactly the bytes asked
- * for, zeros, shared with no other); a new size drops the ready ones of the old; all are dropped
- * idleMs after the last call. The helper never keeps a process alive.
+ * Outside minBytes..maxBytes nothing is made; the first call of a size finds none ready and starts
+ * nothing, the second within idleMs (none ready either) starts the helpers, which make `depth` of
+ * them (calls further apart start nothing); each array handed out is new (its own ArrayBuffer of exactly the bytes asked
+ * for, zeros, shared with no other); a new size drops the ready ones of the old; idleMs after the
+ * last call the threads end, and the memory of the arrays ready is freed without a garbage
+ * collection. The helpers never keep a process alive.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,16 +15,28 @@ import { describe, expect, it, vi } from 'vitest';
 import { PrefaultedArrays } from '../../src/runtime/prefaulted-arrays.js';
 import { transpileForNode } from '../support/transpile-for-node.js';
 
-const PLAN = { minBytes: 1 << 16, depth: 2, threads: 2, idleMs: 60_000 };
+const PLAN = { minBytes: 1 << 16, maxBytes: 1 << 22, depth: 2, threads: 2, idleMs: 60_000 };
 const COUNT = 1 << 15;
 /** How long to wait for the helpers' arrays (threads starting on a loaded machine: 1 s was too short beside other test files). */
 const ARRIVAL = { timeout: 30_000 };
 
 describe('PrefaultedArrays', () => {
-  it('makes nothing below minBytes', () => {
+  it('makes nothing below minBytes or above maxBytes', () => {
     const arrays = new PrefaultedArrays(PLAN);
-    expect(arrays.take(PLAN.minBytes / 4 - 1)).toBeUndefined();
+    for (const count of [PLAN.minBytes / 4 - 1, PLAN.maxBytes / 4 + 1]) {
+      expect(arrays.take(count)).toBeUndefined();
+      expect(arrays.take(count)).toBeUndefined();
+    }
     expect(arrays.counts).toEqual({ ready: 0, missed: 0 });
+    expect(arrays.threadCount).toBe(0);
+  });
+
+  it('calls of a size further apart than idleMs start nothing', async () => {
+    const arrays = new PrefaultedArrays({ ...PLAN, idleMs: 20 });
+    expect(arrays.take(COUNT)).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(arrays.take(COUNT)).toBeUndefined();
+    expect(arrays.threadCount).toBe(0);
   });
 
   it('hands out arrays the helper made: new, exactly sized, zeros, each its own', async () => {
@@ -76,6 +90,7 @@ describe('PrefaultedArrays', () => {
       expect(arrays.readyCount).toBe(PLAN.depth);
       vi.advanceTimersByTime(1);
       expect(arrays.readyCount).toBe(0);
+      expect(arrays.threadCount).toBe(0);
       expect(arrays.take(COUNT)).toBeUndefined();
       expect(arrays.counts).toEqual({ ready: 0, missed: 3 });
     } finally {
@@ -89,7 +104,7 @@ describe('PrefaultedArrays', () => {
     try {
       const lib = transpileForNode(dir, join(root, 'src/runtime/prefaulted-arrays.ts'));
       const script = `const { PrefaultedArrays } = await import(${JSON.stringify(join(lib, root, 'src/runtime/prefaulted-arrays.js'))});
-        const arrays = new PrefaultedArrays({ minBytes: 1024, depth: 2, threads: 2, idleMs: 60000 });
+        const arrays = new PrefaultedArrays({ minBytes: 1024, maxBytes: 1 << 20, depth: 2, threads: 2, idleMs: 60000 });
         arrays.take(1024);
         arrays.take(1024);
         // (Run with --input-type=module, which the helper must not inherit.)
@@ -99,6 +114,38 @@ describe('PrefaultedArrays', () => {
       expect(r.signal, 'killed by the timeout: the process did not exit').toBeNull();
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout.trim()).toBe('ready 1024');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('frees the arrays ready when idle, with no garbage collection (a child process: its resident memory)', () => {
+    const root = resolve(__dirname, '../..');
+    const dir = mkdtempSync(join(tmpdir(), 'monc-prefault-'));
+    try {
+      const lib = transpileForNode(dir, join(root, 'src/runtime/prefaulted-arrays.ts'));
+      // Two arrays of 128 MiB made and handed over (asked again if the threads ended before they came: a loaded machine), then
+      // no call for idleMs: once the threads ended, resident memory must fall by them without a collection (none is asked for).
+      const script = `const { PrefaultedArrays } = await import(${JSON.stringify(join(lib, root, 'src/runtime/prefaulted-arrays.js'))});
+        const mib = () => process.memoryUsage().rss / 2 ** 20;
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        const size = 128 * 2 ** 20;
+        const arrays = new PrefaultedArrays({ minBytes: 1024, maxBytes: size, depth: 2, threads: 2, idleMs: 1000 });
+        let held;
+        while (held === undefined) {
+          arrays.take(size / 4);
+          arrays.take(size / 4);
+          while (arrays.readyCount < 2 && arrays.threadCount > 0) await sleep(10);
+          if (arrays.readyCount === 2) held = mib();
+        }
+        while (arrays.threadCount > 0) await sleep(10);
+        const ended = Date.now();
+        let after = mib();
+        while (after > held - 192 && Date.now() - ended < 10000) await sleep(50), (after = mib());
+        console.log(after < held - 192 ? 'freed' : 'held: ' + held.toFixed(0) + ' MiB, then ' + after.toFixed(0));`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe('freed');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
