@@ -35,7 +35,9 @@ out['host_round_trip'] = [
          pytorch_pinned_ms=round(pinned[h['batch']], 3), phases_ms={k: round(v, 3) for k, v in h.get('phaseMs', {}).items()})
     for h in host['records']]
 out['host_round_trip_note'] = ('builds: untuned = the default build (large kernel set on this GPU), portable = the set every adapter runs. '
-                               'modes: fresh = forward(x); out = forward(x, { out }); out:R = forward(x, { out, chunkRows: R }); '
+                               'modes: fresh = forward(x) (since session 27 its result arrays of 1-64 MiB made ahead by helper threads in Node); '
+                               'fresh:atCall = forward(x) with every result array new at the call (before session 27); fresh:ahead3 = fresh '
+                               'with 3 arrays made ahead by 3 threads; out = forward(x, { out }); out:R = forward(x, { out, chunkRows: R }); '
                                'staging = input(), x copied into the view, run(); stagingRun = run() alone; ring:R / ringRun:R = '
                                'the same through a ring of stagings of R rows; stream:R / streamRun:R = chunks of R rows through two '
                                'stagings (bench/host-path.ts). PyTorch pinned round trip from the same device call '
