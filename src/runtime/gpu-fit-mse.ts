@@ -73,6 +73,8 @@ export interface GpuFitHost {
   readonly backward: GpuBackward;
   /** Records the forward pass's dispatches into an open compute pass (GpuExecutor.encodeDispatches). */
   encodeForward(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, rows: number): void;
+  /** Rejects with the destroyed runner's error once the runner is destroyed (never resolves). */
+  readonly destroyed: Promise<never>;
 }
 
 /** Steps per submission at most (bounds the step uniforms and the row indices a submission uploads). */
@@ -154,6 +156,16 @@ export class GpuFitMse {
     return new GpuFitMse(host, new Map(entries), new Map(step.kernels.map((k) => [k.name, k.itemsPerWorkgroup])));
   }
 
+  /**
+   * `wait` raced with the device's loss (a device lost while it waits aborts a mapping with a bare AbortError: QA2 s22
+   * Q157) and with the runner's destroy(): each wait is on the steps submitted before it, up to a read-back window of
+   * them, which the device runs whatever comes (QA2 s27 Q651: a fit destroyed 200 ms in rejected 57 s later on
+   * SwiftShader, where forward and backward reject at once).
+   */
+  private settled<T>(wait: Promise<T>): Promise<T> {
+    return Promise.race([wait, deviceLost(this.host.device), this.host.destroyed]);
+  }
+
   private buffer(label: string, bytes: number, usage: number): GPUBuffer {
     const b = this.host.device.createBuffer({ label: `monc fit ${label}`, size: paddedBytes(bytes, 1), usage });
     this.created.push(b);
@@ -178,7 +190,7 @@ export class GpuFitMse {
       } catch (e) {
         failure = e;
       }
-      const [validation, oom] = await Promise.race([Promise.all([device.popErrorScope(), device.popErrorScope()]), deviceLost(device)]);
+      const [validation, oom] = await this.settled(Promise.all([device.popErrorScope(), device.popErrorScope()]));
       const error = validation ?? oom;
       if (error) throw new MoncError(oom && !validation ? 'device' : 'wgsl', `map '${map.name}': WebGPU error in the training loop: ${error.message}`);
       if (failure !== undefined) throw failure;
@@ -309,7 +321,7 @@ export class GpuFitMse {
     pass.end();
     encoder.copyBufferToBuffer(b.y, 0, read, 0, b.y.size);
     device.queue.submit([encoder.finish()]);
-    await Promise.race([read.mapAsync(flags.MODE_READ), deviceLost(device)]);
+    await this.settled(read.mapAsync(flags.MODE_READ));
     try {
       return fromStorage(read.getMappedRange(), rows * map.out, storage);
     } finally {
@@ -392,7 +404,7 @@ export class GpuFitMse {
       this.encodeSteps(encoder, b, optimizer, plan, first, Math.min(first + b.chunk, stop) - 1, from, next);
       device.queue.submit([encoder.finish()]);
     }
-    await Promise.race([device.queue.onSubmittedWorkDone(), deviceLost(device)]);
+    await this.settled(device.queue.onSubmittedWorkDone());
   }
 
   /** Workgroups of `kernel` for `items` elements. */
@@ -412,8 +424,7 @@ export class GpuFitMse {
     const encoder = this.host.device.createCommandEncoder({ label: 'monc fit stats' });
     encoder.copyBufferToBuffer(stats, 0, read, 0, bytes);
     this.host.device.queue.submit([encoder.finish()]);
-    // Raced with the loss, as every mapping: a device lost while it waits aborts it with a bare AbortError (QA2 s22 Q157).
-    await Promise.race([read.mapAsync(flags.MODE_READ, 0, bytes), deviceLost(this.host.device)]);
+    await this.settled(read.mapAsync(flags.MODE_READ, 0, bytes));
     try {
       const range = read.getMappedRange(0, bytes);
       const words = new Uint32Array(range);

@@ -79,6 +79,8 @@ export class Training {
   /** Whether a backward pass ran (or was encoded): before one, an optimizer step has no gradients to apply. */
   private hasGradients = false;
   private destroyed = false;
+  /** Rejected by destroy(): what a fit on the device races its waits with (GpuFitHost.destroyed). */
+  private readonly destroySignal = rejection();
   /** The fits called so far, settled or not: each fit starts once those before it settle (fitMse). */
   private fits: Promise<unknown> = Promise.resolve();
   /** Device optimizers created here: their state buffers go with the runner. */
@@ -225,6 +227,7 @@ export class Training {
           params: gpu!.paramsBuffer,
           backward,
           encodeForward: (pass, input, y, rows) => gpu!.encodeDispatches(pass, input, y, rows),
+          destroyed: this.destroySignal.promise,
         });
         // Each step's backward pass comes before its update: the update has gradients to apply.
         this.hasGradients = true;
@@ -267,9 +270,18 @@ export class Training {
 
   destroy(): void {
     this.destroyed = true;
+    this.destroySignal.reject(runnerDestroyed(this.host.map.name));
     this.gpuBackward?.destroy();
     for (const o of this.optimizers) o.destroy();
   }
+}
+
+/** A promise that never resolves and rejects when told to (its rejection handled where nothing races it). */
+function rejection(): { readonly promise: Promise<never>; reject(error: unknown): void } {
+  let reject: (error: unknown) => void = () => undefined;
+  const promise = new Promise<never>((_, r) => (reject = r));
+  promise.catch(() => undefined);
+  return { promise, reject: (error) => reject(error) };
 }
 
 /** Each runner's training half, created on first use; `ready` once created (what the synchronous calls need). */
