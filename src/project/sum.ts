@@ -73,12 +73,17 @@ const RETRY_SIZE = ROUND_BUDGET / MIN_ROUNDS;
  * of a round's cost (20 -> 12, rank 3 beside band(width: 2), `monc init` seed 3: 1.5e-4 after 1000, 4.2e-6 after 5000).
  */
 const COMPLETION_ROUNDS = 10;
-/** Multiply-adds the joint Levenberg–Marquardt steps may take (about 2 s single-threaded, as a chain's refinement). */
-const POLISH_BUDGET = 2e9;
+/**
+ * Multiply-adds the joint Levenberg–Marquardt steps may take (their normal equations and solves). The W of the class they
+ * reached took 2e5–2e6 (test/project/sum-joint-polish.test.ts); a W off the class (rounded to f16, or Gaussian) can
+ * spend all of it on small gains: 3e8 is under a second there, where 2e9 made such a sum up to 9 times slower.
+ */
+const POLISH_BUDGET = 3e8;
 /**
  * ‖W − M‖² below this fraction of ‖W‖² (relative error 1e-7, f32 parameters' own rounding) is not polished: a W rounded
  * to f32 is off the class by about that, and the steps crawl there (`sparse(block: 3, band(width: 3)) + lowrank(rank: 6)`
- * on 21 -> 24 at 1.3e-9: 143 steps, 1.4 s, for nothing).
+ * on 21 -> 24 at 1.3e-9: 143 steps, 1.4 s, for nothing). Not W's `precision`, which decides only whether W was reached,
+ * never the fit.
  */
 const POLISH_ABOVE = 1e-14;
 /** Rounds per window of the plateau rule, and the share of ‖W − M‖² a run must still expect to gain. */
