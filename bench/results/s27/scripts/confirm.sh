@@ -4,7 +4,8 @@
 # call 1 timed them at B = 16384 only) and (2) through the CLI at B = 16384: `monc bench --no-tuning`, `monc tune
 # --max-candidates 20 --forward-only`, `monc bench --tuning` of n = 4096 with 16 blocks, f16 (s26 call 2: untuned 1.0659,
 # tuned 0.8330, 1.28x; target <= 1.25x). Standalone (packs $OUT into r.tgz); beside another packed call script give it
-# its own folder: mkdir -p $OUT/perf && OUT=$OUT/perf bash bench/results/s27/scripts/confirm.sh. About 90 s of device time.
+# its own folder and rename its pack, which the other's pack skips (it excludes every file named r.tgz; call 2 lost it so):
+# mkdir -p $OUT/perf && OUT=$OUT/perf bash bench/results/s27/scripts/confirm.sh; mv $OUT/perf/r.tgz $OUT/perf.tgz. About 90 s.
 . bench/results/s26/scripts/packed.sh
 G=${GDIST:-.gdist}
 if [ -n "$DRY" ]; then C="--sizes 256x256x4 --batch 37 --repeats 3"; else C="--sizes 4096x4096x16 --batch 4096 --dtypes f16"; fi
