@@ -248,7 +248,12 @@ function outputBetas(s: KsSgmatStridedSchedule): number {
  * tuned winner there (0.6101 ms against 0.8362 for the f32-sum default of 16 β). Session 19's bp (n = 4096's 64 β in
  * 32-row tiles, commit 65c1c9e) lost where the form without it fit; it was removed then. Session 6's form only (unrolled
  * γ chunks), one δ per subgroup, two β groups or more, without ow (whose last round is written out in the next row
- * chunk). Absent = false.
+ * chunk). Absent = false. H100, session 27 call 1 (bench/results/s27/call-1/perf, plan-s27a), B = 16384, that shape:
+ * 0.7298 ms at 32 row chunks (0.8285 with ob 2, whose passes leave half the invocations idle; 0.8710 at 16 chunks with
+ * ob 2), 0.7514 in 32-row tiles at 16 chunks, against 0.8348 for the 16-β default then and 0.6851 for the 8-δ × 64-β form
+ * that became the default (halfRunsWideTwin in ks-sgmat-strided.ts); at B = 4096 0.2348 and 0.3896 (16 and 32 chunks,
+ * ob 2) against 0.2253; n = 4096's read-once form with γ chunks of 32 0.2282 and 0.2425 against its default's 0.2065.
+ * So a tuner candidate only.
  */
 function betaGroupTurns(s: KsSgmatStridedSchedule): boolean {
   return flag(s, 'bp');

@@ -215,7 +215,7 @@ function enumerate(
  * (16 row chunks), 0.3066 (8), 0.4260 (8, no sw) vs the default's 0.2361; n = 16384 0.4308 vs 0.3958;
  * 1024 -> 4096 1.0859 vs 0.3410. The same 64 β with 16-row warp tiles, which fit without bp, won
  * (readOnceTwin): reading the source once pays, bp's barriers and registers did not. bp is back since session 27, offered
- * only where the form does not fit without it (betaGroupTurns), not timed yet.
+ * only where the form does not fit without it (betaGroupTurns; timed in session 27 call 1, never the fastest form there).
  * Tried and removed (session 20, H100, B = 16384, bench/results/s20/call-2, plan.json there; code: commit
  * a2b1368): `ov`, the f16 result slots (acc16) overlaid on the staged source in one workgroup array (the
  * larger of the two, not their sum), so n = 4096's read-once form could stage whole-γ chunks (tk 64) and
