@@ -377,8 +377,10 @@ function sixteenDeltaDefault(op: KsOp, limits: TargetLimits): KsSgmatStridedSche
  * subgroups where it fed one, and the source is read by 8 workgroups per row chunk (in 16-byte runs along δ) where
  * 16 read it. H100, session 27 call 1 (bench/results/s27/call-1/perf, plan-s27a), B = 16384, Monarch n = 4096 with 16
  * blocks' K(1, 256, 256, 16): 0.6851 ms against 0.8348 for `s` (-18%); the best other f32-sum forms 0.7298 (16 δ × 32
- * β with the β groups in turn at the slots, bp, 32 row chunks) and 0.7826 (`s` at 32 row chunks, γ chunks of 32). Not
- * timed at other batches nor at the other c = 256 shapes (8192 with 32 blocks, 16384 with 64, 4096 <-> 16384 with 16).
+ * β with the β groups in turn at the slots, bp, 32 row chunks) and 0.7826 (`s` at 32 row chunks, γ chunks of 32); B = 4096
+ * (call 2, bench/results/s27/call-2): 0.1823 against 0.2246 (its twin with pd 2: 0.1603); through the CLI at B = 16384 the
+ * map untuned 0.9321 ms, tuned 0.7690 (1.21x; 1.28x with `s`). Not yet timed at the other c = 256 shapes (8192 with 32
+ * blocks, 16384 with 64, 4096 -> 16384 with 16: bench/plan-s27d.json).
  */
 function halfRunsWideTwin(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): KsSgmatStridedSchedule {
   const twin: KsSgmatStridedSchedule = { family: 'ks-sgmat-strided', dtile: 8, cols: 64, sb: 16, mr: 2, chunks: 8, tk: 16, wres: true, sw: true };
