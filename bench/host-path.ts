@@ -13,7 +13,7 @@
  * calls; each mode's first result is checked against the float64 program executor, relative
  * error < 1e-5):
  *   fresh        `forward(x)`: a new result array per call (the default chunking: since 3ad42d8,
- *                chunks of >= 4 MiB, at most 8, from 8 MiB on), as monc/runtime/node gives it: since
+ *                chunks of >= 4 MiB, at most 8 until session 27, 4 since, from 8 MiB on), as monc/runtime/node gives it: since
  *                session 27 an array of 1 MiB or more made ahead by a helper thread when one is ready
  *                (src/runtime/prefaulted-arrays.ts; madeAhead counts them)
  *   fresh:atCall the same with every result array new at the call (before session 27)

@@ -21,7 +21,7 @@ export interface ForwardOptions {
   /**
    * WebGPU: rows per chunk of the pipelined round trip (pipelined-forward.ts), a positive whole
    * number; Infinity runs the batch in one piece. Left out: with `monc/runtime/host-io` a batch
-   * of 8 MiB or more in chunks of at least 4 MiB, at most 8 (HOST_PIPELINE), else one piece.
+   * of 8 MiB or more in chunks of at least 4 MiB, at most 4 (HOST_PIPELINE), else one piece.
    * Ignored by the CPU backend. A
    * finite value needs `monc/runtime/host-io` (on either backend, so that a page behaves the
    * same wherever it runs).

@@ -57,15 +57,17 @@ export interface HostPipeline {
 
 /**
  * By default a batch whose larger side (input or result) is 8 MiB or more runs in chunks of at
- * least 4 MiB, at most 8 of them (of 4096 f32 values a row: 512 rows in 2 chunks of 256, 4096
- * rows in 8 of 512), each filled and submitted at the call (PipelinedForward.take): the GPU runs
+ * least 4 MiB, at most 4 of them (of 4096 f32 values a row: 512 rows in 2 chunks of 256, 4096
+ * rows in 4 of 1024), each filled and submitted at the call (PipelinedForward.take): the GPU runs
  * a chunk while the host writes the next one, and copies the one before out. Measured on an
  * H100 (session 17, call 3, `forward(x, { out })`, one call): 512 rows in 2 chunks 1.851 ms, in 4
  * chunks of 128 2.183, in one piece 2.054 to 2.273 (five ways of reading the result); 4096 rows in
  * 8 chunks 20.06 ms (no garbage collection), in 16 of 256 23.63, in one piece 22.78 to 26.76 (two
- * collections a call). Batches in between were not timed.
+ * collections a call). 4 chunks of 1024 against 8 of 512, same call: 18.8 against 23.1 ms (s21
+ * call 3, H200), 16.98 against 20.11 and 16.10 against 21.95 (s27 calls 1 and 2, H100), hence at
+ * most 4 since session 27. Batches in between (1024 to 4095 rows) were not timed.
  */
-export const HOST_PIPELINE: HostPipeline = { chunkBytes: 4 << 20, maxChunks: 8, minBytes: 8 << 20, depth: 3, callChunks: 16, readBytes: 8 << 20 };
+export const HOST_PIPELINE: HostPipeline = { chunkBytes: 4 << 20, maxChunks: 4, minBytes: 8 << 20, depth: 3, callChunks: 16, readBytes: 8 << 20 };
 
 /**
  * A forward pass's result of `count` values, copied out of `readback` (mapped from byte 0 by the

@@ -1,6 +1,6 @@
 /**
  * When `forward` pipelines a batch (src/runtime/pipelined-forward.ts, chunkRowsFor): by default
- * from 8 MiB on (the larger of input and result decides) in chunks of at least 4 MiB, at most 8;
+ * from 8 MiB on (the larger of input and result decides) in chunks of at least 4 MiB, at most 4;
  * one piece below; a caller's chunkRows over the default, never above the device's rows; a batch
  * over those always in chunks.
  */
@@ -12,17 +12,17 @@ const MONARCH = { in: 4096, out: 4096 };
 const BIG = 1 << 30;
 
 describe('chunkRowsFor', () => {
-  it('runs n = 4096 in one piece below 512 rows (8 MiB), from there in 4 MiB chunks up to 8 of them, then in 8', () => {
+  it('runs n = 4096 in one piece below 512 rows (8 MiB), from there in 4 MiB chunks up to 4 of them, then in 4', () => {
     for (const batch of [1, 64, 256, 511]) expect(chunkRowsFor(MONARCH, batch, BIG, undefined), `batch ${batch}`).toBeUndefined();
     // 512 rows of 16 KiB = 8 MiB: two chunks of 4 MiB = 256 rows (H100, s17 call 3: 1.851 ms against 2.054-2.273 in one piece).
     expect(chunkRowsFor(MONARCH, 512, BIG, undefined)).toBe(256);
     expect(chunkRowsFor(MONARCH, 1024, BIG, undefined)).toBe(256);
-    expect(chunkRowsFor(MONARCH, 2048, BIG, undefined)).toBe(256);
-    // 4096 rows: 8 chunks of 512 (20.06 ms against 22.78-26.76).
-    expect(chunkRowsFor(MONARCH, 4096, BIG, undefined)).toBe(512);
-    expect(chunkRowsFor(MONARCH, 4097, BIG, undefined)).toBe(513);
+    expect(chunkRowsFor(MONARCH, 2048, BIG, undefined)).toBe(512);
+    // 4096 rows: 4 chunks of 1024 (s27, H100: 16.98 and 16.10 ms against 20.11 and 21.95 in 8 of 512).
+    expect(chunkRowsFor(MONARCH, 4096, BIG, undefined)).toBe(1024);
+    expect(chunkRowsFor(MONARCH, 4097, BIG, undefined)).toBe(1025);
     // The larger side decides: 1024 -> 4096 is 16 KiB of result per row.
-    expect(chunkRowsFor({ in: 1024, out: 4096 }, 4096, BIG, undefined)).toBe(512);
+    expect(chunkRowsFor({ in: 1024, out: 4096 }, 4096, BIG, undefined)).toBe(1024);
     expect(chunkRowsFor({ in: 4096, out: 1024 }, 512, BIG, undefined)).toBe(256);
     expect(chunkRowsFor({ in: 1024, out: 1024 }, 1024, BIG, undefined)).toBeUndefined();
   });
