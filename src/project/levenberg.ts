@@ -21,8 +21,22 @@
 import { chainDense, sumOfProducts, type ProductValues } from './factors.js';
 import { choleskySolve } from './linalg/cholesky.js';
 
-/** Parameters (all slices together) up to which the normal equations are formed and solved densely. */
+/** Parameters (of a part) up to which the normal equations are formed and solved densely. */
 const POLISH_PARAMS = 1500;
+/**
+ * Parameters and (parameters × entries of M), all products together, up to which the polish is tried at all: J, built
+ * whole before the parts are known and again at every step, holds up to an entry of M per parameter (REV27-7: `lowrank(rank:
+ * 64) + monarch(nblocks: 8)` on 512 -> 512, one part of 98k parameters, nothing to polish: a J of 37.7M entries, 450 MiB,
+ * 12 s).
+ */
+const POLISH_TOTAL = 6000;
+const POLISH_J_BOUND = 1e8;
+
+/** Whether products of these parameter slices (each place's values) on an m × n M are small enough to polish. */
+export function polishable(products: readonly ProductValues[], m: number, n: number): boolean {
+  const count = [...new Set(products.flatMap((p) => p.values))].reduce((s, v) => s + v.length, 0);
+  return count > 0 && count <= POLISH_TOTAL && count * m * n <= POLISH_J_BOUND;
+}
 /** Initial damping, relative to JᵀJ's largest diagonal entry: near a fit already, steps close to Gauss–Newton's. */
 const TAU = 1e-6;
 /** Damping past this multiple of JᵀJ's largest diagonal entry moves nothing measurable: the fit has settled. */

@@ -57,7 +57,7 @@ import { tensorNames, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredDistance } from './linalg/dense.js';
 import { isLowrankPair } from './lowrank.js';
 import { factorProducts, sliceKey, sumOfProducts, type Factor, type ProductValues } from './factors.js';
-import { polishJointly } from './levenberg.js';
+import { polishable, polishJointly } from './levenberg.js';
 import { completeLowrank } from './masked-lowrank.js';
 import { EXACT, STALL } from './refine.js';
 
@@ -406,6 +406,7 @@ function polishedJointly(s: SumNode, run: Alternation, target: Float64Array, opt
     return slices.get(key)!;
   };
   const free: ProductValues[] = products.filter((p) => p.factors.length > 0).map(({ factors }) => ({ factors, values: factors.map(sliceOf) }));
+  if (!polishable(free, m, n)) return undefined;
   const approx = sumOfProducts(free, m, n);
   const ignored = masked.length > 0 ? supportOf(masked, size, fitTerm) : undefined;
   // The second start: each term's own fit to what the others leave, with the masks' supports zeroed (their SVDs' start
@@ -417,6 +418,8 @@ function polishedJointly(s: SumNode, run: Alternation, target: Float64Array, opt
     for (const { factors } of factorProducts(term.node).products) for (const f of factors) alternative.set(sliceOf(f), fit.params.get(f.tensor)!.subarray(f.offset, f.offset + f.row.length));
   }
   const steps = polishJointly(target.map((w, i) => w - fixed[i]), m, n, free, approx, { ignored, budget: POLISH_BUDGET, maxSteps: rounds, exact, alternative });
+  // No step taken: the run stands as it was (REV27-8: the masked terms' refit alone said `+ 0 … steps`).
+  if (steps === 0) return undefined;
   const { fits, total } = withMaskedFits(masked, target, approx.map((x, i) => x + fixed[i]), fitTerm);
   const error = squaredDistance(target, total);
   if (!(error < run.error)) return undefined;
