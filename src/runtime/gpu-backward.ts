@@ -325,6 +325,9 @@ export class GpuBackward {
     }
     this.#checkedBuffers = made;
     const offset = batch > 0 ? dxBytes : 0;
+    // destroy() while it waited for its errors destroyed the read-back: mapping it would leave the device a validation
+    // error of monc's, uncaptured (a page's onuncapturederror got it: QA2 s27 Q653).
+    if (this.#destroyed) throw runnerDestroyed(this.#spec.name);
     await Promise.race([io.readback.mapAsync(flags.MODE_READ, 0, offset + gradBytes), deviceLost(device)]);
     try {
       const all = io.readback.getMappedRange(0, offset + gradBytes);
