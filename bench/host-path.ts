@@ -101,7 +101,9 @@ import type { MapRunner } from '../src/runtime/map-runner.js';
 import '../src/runtime/node.js';
 import type { ForwardStaging } from '../src/runtime/host-io.js';
 import { HOST_PIPELINE, provideResultArrays, readInPieces } from '../src/runtime/pipelined-forward.js';
-import { PREFAULT_PLAN, PrefaultedArrays, prefaultedArrays } from '../src/runtime/prefaulted-arrays.js';
+import { startWorker } from '../src/runtime/node-device.js';
+import { prefaultedArrays } from '../src/runtime/node-prefault.js';
+import { PREFAULT_PLAN, PrefaultedArrays } from '../src/runtime/prefaulted-arrays.js';
 import { hasTimestamps, timeComputePasses } from '../src/runtime/timing.js';
 
 const argv = process.argv.slice(2);
@@ -136,7 +138,7 @@ const PHASE_CHUNK_BYTES = Number(arg('--phase-chunk-mib') ?? 8) * 2 ** 20;
 const CHECK_ROWS = 64;
 const SPEC = `module host\nmap m : ${N} -> ${N} = monarch(nblocks: ${NBLOCKS})\n`;
 /** fresh:ahead3's arrays: more made ahead, by more threads, than monc/runtime/node's. */
-const AHEAD3 = new PrefaultedArrays({ ...PREFAULT_PLAN, depth: 3, threads: 3 });
+const AHEAD3 = new PrefaultedArrays(startWorker, { ...PREFAULT_PLAN, depth: 3, threads: 3 });
 
 /** Results made ahead and made at the call so far, by both sets of helpers (a mode uses one). */
 function madeAheadSoFar(): typeof prefaultedArrays.counts {

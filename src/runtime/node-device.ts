@@ -10,6 +10,7 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { create, globals } from 'webgpu';
 import { registerGpuProvider, type GpuProvider } from './device.js';
 
@@ -225,3 +226,13 @@ export const dawnProvider: GpuProvider = {
 };
 
 registerGpuProvider(dawnProvider);
+
+/**
+ * A thread running `code` (CommonJS), for the result arrays made ahead (prefaulted-arrays.ts,
+ * node-prefault.ts): here, with the runtime's other Node built-ins, so that the runtime's own
+ * files import none. No flags of the process (execArgv): with --input-type=module its code would
+ * be an ES module, without `require`.
+ */
+export function startWorker(code: string): Worker {
+  return new Worker(code, { eval: true, execArgv: [] });
+}

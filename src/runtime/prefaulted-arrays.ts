@@ -24,10 +24,20 @@
  * makes its own. A thread that cannot start or fails (an allocation it could not make) turns this
  * off for the process; nothing fails because of it.
  *
- * Node only (`monc/runtime/node` installs it into the pipelined round trip's result arrays,
- * pipelined-forward.ts); a browser page never bundles it.
+ * Node only: `monc/runtime/node` makes the process's arrays with Node's worker threads
+ * (node-prefault.ts, node-device.ts's startWorker) and installs them into the pipelined round
+ * trip's result arrays (pipelined-forward.ts); a browser page never bundles it.
  */
-import { Worker } from 'node:worker_threads';
+
+/** What a helper thread is to this file (a Node Worker is one). */
+export interface HelperThread {
+  postMessage(value: unknown, transfer?: readonly ArrayBuffer[]): void;
+  on(event: 'message', listener: (buffer: ArrayBuffer) => void): unknown;
+  on(event: 'error' | 'exit', listener: () => void): unknown;
+  removeAllListeners(): unknown;
+  unref(): void;
+  terminate(): Promise<number>;
+}
 
 /** When arrays are made ahead, and how many are kept: data, not constants in the logic. */
 export interface PrefaultPlan {
@@ -68,7 +78,7 @@ parentPort.on('message', (bytes) => {
 });`;
 
 export class PrefaultedArrays {
-  #helpers: Worker[] = [];
+  #helpers: HelperThread[] = [];
   /** Requests so far: the next goes to helper #asked mod threads. */
   #asked = 0;
   #off = false;
@@ -84,7 +94,11 @@ export class PrefaultedArrays {
   /** Arrays handed out ready, and calls of a size this serves that found none ready (they made their own). */
   readonly counts = { ready: 0, missed: 0 };
 
-  constructor(readonly plan: PrefaultPlan = PREFAULT_PLAN) {}
+  constructor(
+    /** Starts a thread running the given code (node-device.ts's startWorker). */
+    private readonly startThread: (code: string) => HelperThread,
+    readonly plan: PrefaultPlan = PREFAULT_PLAN,
+  ) {}
 
   /** Arrays ready now. */
   get readyCount(): number {
@@ -135,12 +149,11 @@ export class PrefaultedArrays {
   }
 
   /** The helper threads, started when arrays are first asked for, and again after they ended (unref'd: they never keep the process alive); none once one failed. */
-  #started(): Worker[] {
+  #started(): HelperThread[] {
     if (this.#helpers.length > 0 || this.#off) return this.#helpers;
     try {
       while (this.#helpers.length < this.plan.threads) {
-        // No flags of the process (execArgv): with --input-type=module its code would be an ES module, without `require`.
-        const helper = new Worker(HELPER, { eval: true, execArgv: [] });
+        const helper = this.startThread(HELPER);
         this.#helpers.push(helper);
         helper.on('message', (buffer: ArrayBuffer) => this.#arrived(buffer));
         helper.on('error', () => this.#stop());
@@ -174,9 +187,11 @@ export class PrefaultedArrays {
     this.#making = 0;
     this.#bytes = 0;
     this.#lastAsked = 0;
-    // (Their listeners first: an ending thread's 'exit' is not a failure.)
+    // (Their listeners first: an ending thread's 'exit' is not a failure. An error the thread raises before it ends, one
+    // already on its way, still needs a listener: without one Node would end the process.)
     for (const helper of this.#helpers.splice(0)) {
       helper.removeAllListeners();
+      helper.on('error', () => undefined);
       void helper.terminate();
     }
   }
@@ -188,5 +203,3 @@ export class PrefaultedArrays {
   }
 }
 
-/** The process's arrays (its helper threads serve every runner): node.ts installs them. */
-export const prefaultedArrays = new PrefaultedArrays();

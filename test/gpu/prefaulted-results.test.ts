@@ -8,7 +8,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { MapRunner } from '../../src/runtime/node.js';
 import { provideResultArrays } from '../../src/runtime/pipelined-forward.js';
-import { PREFAULT_PLAN, PrefaultedArrays, prefaultedArrays } from '../../src/runtime/prefaulted-arrays.js';
+import { startWorker } from '../../src/runtime/node-device.js';
+import { prefaultedArrays } from '../../src/runtime/node-prefault.js';
+import { PREFAULT_PLAN, PrefaultedArrays } from '../../src/runtime/prefaulted-arrays.js';
 import { compileForTest } from '../support/compiled.js';
 import { getTestDevice } from '../support/gpu.js';
 import { randomArray, relativeError, rng } from '../support/programs.js';
@@ -33,7 +35,7 @@ describe('forward(x) result arrays made ahead (webgpu)', () => {
   it('come from the helpers after the first two calls of a size, one piece and pipelined, each its own', async () => {
     // Arrays of the process's plan but never dropped for idleness here: threads starting slowly on a loaded machine (over
     // idleMs) would end before their arrays came.
-    const arrays = new PrefaultedArrays({ ...PREFAULT_PLAN, idleMs: 600_000 });
+    const arrays = new PrefaultedArrays(startWorker, { ...PREFAULT_PLAN, idleMs: 600_000 });
     const installed = provideResultArrays((count) => arrays.take(count));
     const compiled = compileForTest(MAP, 'f32');
     const runner = await MapRunner.create(compiled.map, compiled.wgsl, { backend: 'webgpu', device: await getTestDevice() });

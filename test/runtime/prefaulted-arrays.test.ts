@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { startWorker } from '../../src/runtime/node-device.js';
 import { PrefaultedArrays } from '../../src/runtime/prefaulted-arrays.js';
 import { transpileForNode } from '../support/transpile-for-node.js';
 
@@ -22,7 +23,7 @@ const ARRIVAL = { timeout: 30_000 };
 
 describe('PrefaultedArrays', () => {
   it('makes nothing below minBytes or above maxBytes', () => {
-    const arrays = new PrefaultedArrays(PLAN);
+    const arrays = new PrefaultedArrays(startWorker, PLAN);
     for (const count of [PLAN.minBytes / 4 - 1, PLAN.maxBytes / 4 + 1]) {
       expect(arrays.take(count)).toBeUndefined();
       expect(arrays.take(count)).toBeUndefined();
@@ -32,7 +33,7 @@ describe('PrefaultedArrays', () => {
   });
 
   it('calls of a size further apart than idleMs start nothing', async () => {
-    const arrays = new PrefaultedArrays({ ...PLAN, idleMs: 20 });
+    const arrays = new PrefaultedArrays(startWorker, { ...PLAN, idleMs: 20 });
     expect(arrays.take(COUNT)).toBeUndefined();
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(arrays.take(COUNT)).toBeUndefined();
@@ -40,7 +41,7 @@ describe('PrefaultedArrays', () => {
   });
 
   it('hands out arrays the helper made: new, exactly sized, zeros, each its own', async () => {
-    const arrays = new PrefaultedArrays(PLAN);
+    const arrays = new PrefaultedArrays(startWorker, PLAN);
     expect(arrays.take(COUNT)).toBeUndefined();
     expect(arrays.counts).toEqual({ ready: 0, missed: 1 });
     // A one-off call starts nothing.
@@ -66,7 +67,7 @@ describe('PrefaultedArrays', () => {
   });
 
   it('keeps only the size last asked for', async () => {
-    const arrays = new PrefaultedArrays(PLAN);
+    const arrays = new PrefaultedArrays(startWorker, PLAN);
     arrays.take(COUNT);
     arrays.take(COUNT);
     await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth), ARRIVAL);
@@ -81,7 +82,7 @@ describe('PrefaultedArrays', () => {
     // The idle timer on a fake clock (the helper's messages stay real): made, then dropped when idleMs passes.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      const arrays = new PrefaultedArrays(PLAN);
+      const arrays = new PrefaultedArrays(startWorker, PLAN);
       arrays.take(COUNT);
       arrays.take(COUNT);
       // (Polled on setImmediate, which is not faked: vi.waitFor would move the fake clock.)
@@ -104,10 +105,11 @@ describe('PrefaultedArrays', () => {
     try {
       const lib = transpileForNode(dir, join(root, 'src/runtime/prefaulted-arrays.ts'));
       const script = `const { PrefaultedArrays } = await import(${JSON.stringify(join(lib, root, 'src/runtime/prefaulted-arrays.js'))});
-        const arrays = new PrefaultedArrays({ minBytes: 1024, maxBytes: 1 << 20, depth: 2, threads: 2, idleMs: 60000 });
+        const { Worker } = await import('node:worker_threads');
+        const start = (code) => new Worker(code, { eval: true, execArgv: [] });
+        const arrays = new PrefaultedArrays(start, { minBytes: 1024, maxBytes: 1 << 20, depth: 2, threads: 2, idleMs: 60000 });
         arrays.take(1024);
         arrays.take(1024);
-        // (Run with --input-type=module, which the helper must not inherit.)
         const ready = () => arrays.readyCount === 2 ? console.log('ready', arrays.take(1024).length) : setTimeout(ready, 10);
         ready();`;
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
@@ -127,10 +129,12 @@ describe('PrefaultedArrays', () => {
       // Two arrays of 128 MiB made and handed over (asked again if the threads ended before they came: a loaded machine), then
       // no call for idleMs: once the threads ended, resident memory must fall by them without a collection (none is asked for).
       const script = `const { PrefaultedArrays } = await import(${JSON.stringify(join(lib, root, 'src/runtime/prefaulted-arrays.js'))});
+        const { Worker } = await import('node:worker_threads');
+        const start = (code) => new Worker(code, { eval: true, execArgv: [] });
         const mib = () => process.memoryUsage().rss / 2 ** 20;
         const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
         const size = 128 * 2 ** 20;
-        const arrays = new PrefaultedArrays({ minBytes: 1024, maxBytes: size, depth: 2, threads: 2, idleMs: 1000 });
+        const arrays = new PrefaultedArrays(start, { minBytes: 1024, maxBytes: size, depth: 2, threads: 2, idleMs: 1000 });
         let held;
         while (held === undefined) {
           arrays.take(size / 4);
