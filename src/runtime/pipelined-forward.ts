@@ -42,8 +42,10 @@ export interface HostPipeline {
   readonly readBytes: number;
   /** Bytes of the larger of a chunk's input and result (f32 host values) at least: sets the default chunk rows. */
   readonly chunkBytes: number;
-  /** Chunks of a batch at most, by default (larger chunks past that). */
+  /** Chunks of a batch at most, by default (larger chunks past that, up to maxChunkBytes). */
   readonly maxChunks: number;
+  /** Bytes of a default chunk at most (more chunks past that): larger chunks were not timed, and 64 MiB views cost collections. */
+  readonly maxChunkBytes: number;
   /** Batches whose larger side (input or result) is below this many bytes run in one piece. */
   readonly minBytes: number;
   /** Chunks in flight at once when a call fills them from its copy of x (queued behind another). */
@@ -65,9 +67,11 @@ export interface HostPipeline {
  * 8 chunks 20.06 ms (no garbage collection), in 16 of 256 23.63, in one piece 22.78 to 26.76 (two
  * collections a call). 4 chunks of 1024 against 8 of 512, same call: 18.8 against 23.1 ms (s21
  * call 3, H200), 16.98 against 20.11 and 16.10 against 21.95 (s27 calls 1 and 2, H100), hence at
- * most 4 since session 27. Batches in between (1024 to 4095 rows) were not timed.
+ * most 4 since session 27, of at most 16 MiB (the chunks timed; larger batches take more of
+ * them: 16384 rows in 16 of 1024, where 4 would be 64 MiB each, V8's external-memory limit).
+ * Batches in between (1024 to 4095 rows) and above 4096 rows were not timed.
  */
-export const HOST_PIPELINE: HostPipeline = { chunkBytes: 4 << 20, maxChunks: 4, minBytes: 8 << 20, depth: 3, callChunks: 16, readBytes: 8 << 20 };
+export const HOST_PIPELINE: HostPipeline = { chunkBytes: 4 << 20, maxChunks: 4, maxChunkBytes: 16 << 20, minBytes: 8 << 20, depth: 3, callChunks: 16, readBytes: 8 << 20 };
 
 /**
  * A forward pass's result of `count` values, copied out of `readback` (mapped from byte 0 by the
@@ -148,7 +152,8 @@ export function chunkRowsFor(
   plan: HostPipeline = HOST_PIPELINE,
 ): number | undefined {
   const rowBytes = Math.max(sizes.in, sizes.out) * 4;
-  const wanted = requested ?? (batch * rowBytes < plan.minBytes ? Infinity : Math.max(1, Math.floor(plan.chunkBytes / rowBytes), Math.ceil(batch / plan.maxChunks)));
+  const spread = Math.min(Math.ceil(batch / plan.maxChunks), Math.floor(plan.maxChunkBytes / rowBytes));
+  const wanted = requested ?? (batch * rowBytes < plan.minBytes ? Infinity : Math.max(1, Math.floor(plan.chunkBytes / rowBytes), spread));
   return wanted < batch || batch > maxRows ? Math.min(wanted, maxRows) : undefined;
 }
 

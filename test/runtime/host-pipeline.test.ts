@@ -1,6 +1,7 @@
 /**
  * When `forward` pipelines a batch (src/runtime/pipelined-forward.ts, chunkRowsFor): by default
- * from 8 MiB on (the larger of input and result decides) in chunks of at least 4 MiB, at most 4;
+ * from 8 MiB on (the larger of input and result decides) in chunks of at least 4 MiB, at most 4
+ * (more past 16 MiB a chunk);
  * one piece below; a caller's chunkRows over the default, never above the device's rows; a batch
  * over those always in chunks.
  */
@@ -20,7 +21,9 @@ describe('chunkRowsFor', () => {
     expect(chunkRowsFor(MONARCH, 2048, BIG, undefined)).toBe(512);
     // 4096 rows: 4 chunks of 1024 (s27, H100: 16.98 and 16.10 ms against 20.11 and 21.95 in 8 of 512).
     expect(chunkRowsFor(MONARCH, 4096, BIG, undefined)).toBe(1024);
-    expect(chunkRowsFor(MONARCH, 4097, BIG, undefined)).toBe(1025);
+    // Past 4096 rows, chunks of at most 16 MiB (the chunks timed): more of them.
+    expect(chunkRowsFor(MONARCH, 4097, BIG, undefined)).toBe(1024);
+    expect(chunkRowsFor(MONARCH, 16384, BIG, undefined)).toBe(1024);
     // The larger side decides: 1024 -> 4096 is 16 KiB of result per row.
     expect(chunkRowsFor({ in: 1024, out: 4096 }, 4096, BIG, undefined)).toBe(1024);
     expect(chunkRowsFor({ in: 4096, out: 1024 }, 512, BIG, undefined)).toBe(256);
@@ -52,7 +55,10 @@ describe('chunkRowsFor', () => {
         expect(chunk!).toBeLessThan(batch);
         expect(chunk!).toBeLessThanOrEqual(maxRows);
         if (chunk! < maxRows) {
-          expect(Math.ceil(batch / chunk!)).toBeLessThanOrEqual(HOST_PIPELINE.maxChunks);
+          // At most maxChunks chunks, unless they would be over maxChunkBytes; each at least chunkBytes, or a maxChunks-th of the batch.
+          const capped = Math.floor(HOST_PIPELINE.maxChunkBytes / rowBytes);
+          if (chunk! < capped) expect(Math.ceil(batch / chunk!)).toBeLessThanOrEqual(HOST_PIPELINE.maxChunks);
+          expect(chunk!).toBeLessThanOrEqual(Math.max(1, capped, Math.floor(HOST_PIPELINE.chunkBytes / rowBytes)));
           expect(chunk! * rowBytes >= HOST_PIPELINE.chunkBytes || chunk! >= batch / HOST_PIPELINE.maxChunks).toBe(true);
         }
       }
