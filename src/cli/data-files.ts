@@ -15,6 +15,7 @@ import { checkValues } from '../runtime/numerics.js';
 import { ParamError } from '../runtime/params.js';
 import { MoncError } from '../util/error.js';
 import { ARRAY_FILE, FileError, NPY_FILE, SAFETENSORS_FILE, type SourceFile } from './files.js';
+import { shapeText } from '../util/shape-text.js';
 
 export async function readNpyFile(path: string): Promise<NpyArray> {
   return parsing(path, () => readNpy(readFileBounded(path, NPY_FILE)));
@@ -131,9 +132,8 @@ function readSafetensorsTensors(path: string, pick: (index: SafetensorsIndex) =>
   });
 }
 
-export function shapeText(shape: readonly number[]): string {
-  return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
-}
+// The one shape formatter, for this file's importers too.
+export { shapeText };
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);

@@ -6,6 +6,7 @@
  */
 import { describeValue } from '../util/describe-value.js';
 import { MoncError } from '../util/error.js';
+import { shapeText } from '../util/shape-text.js';
 
 /** The tensors of a safetensors state dict, by name. */
 export type StateDict = ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: ArrayLike<number> }>;
@@ -45,9 +46,8 @@ export class InteropError extends MoncError {
   }
 }
 
-export function shapeText(shape: readonly number[]): string {
-  return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
-}
+// The one shape formatter, for this file's importers too.
+export { shapeText };
 
 export function patternText(p: readonly number[]): string {
   return `K(${p.join(', ')})`;

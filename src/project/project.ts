@@ -10,6 +10,7 @@ import { FormatError } from '../runtime/formats/format-error.js';
 import { checkOptionNames } from '../runtime/user-error.js';
 import { MoncError } from '../util/error.js';
 import { describeValue } from '../util/describe-value.js';
+import { shapeText } from '../util/shape-text.js';
 import { PRECISION_TOLERANCE } from '../util/precision.js';
 import { ProjectionError } from './errors.js';
 import { memo, zeroTensors, type Fit, type FitOptions } from './fit.js';
@@ -106,7 +107,7 @@ export function checkDenseShape(model: ProjectedModel, shape: readonly number[])
   // From plain JavaScript a shape may be anything (QA2 s26 Q553: undefined or {} threw a raw TypeError at .length).
   if (!Array.isArray(shape)) throw new ProjectionError(`dense matrix shape must be an array (out, in), got ${describeValue(shape)}`);
   if (shape.length !== 2 || shape[0] !== out || shape[1] !== inp) {
-    throw new ProjectionError(`dense matrix has shape (${shape.join(', ')}) but '${model.body.path}' expects (${out}, ${inp}) = (out, in)`);
+    throw new ProjectionError(`dense matrix has shape ${shapeText(shape)} but '${model.body.path}' expects (${out}, ${inp}) = (out, in)`);
   }
 }
 

@@ -167,7 +167,7 @@ describe('monc project rejects bad input with one line, exit 1 and no output fil
   });
 
   it('a 1-D or 3-D array', async () => {
-    await fails(['--map', 'up', '--dense', npy('vector.npy', new Float32Array(48), [48])], /has shape \(48\) but 'up' expects \(96, 48\)/);
+    await fails(['--map', 'up', '--dense', npy('vector.npy', new Float32Array(48), [48])], /has shape \(48,\) but 'up' expects \(96, 48\)/);
     await fails(['--map', 'up', '--dense', npy('cube.npy', new Float32Array(2 * 96 * 48), [2, 96, 48])], /has shape \(2, 96, 48\) but 'up' expects \(96, 48\)/);
   });
 
@@ -204,13 +204,13 @@ describe('monc project rejects bad input with one line, exit 1 and no output fil
     await fails(['--map', 'low', '--dense', model, '--tensor', 'layer.weights'], `${model}: has no tensor 'layer.weights' (tensors: layer.bias, layer.weight)`);
     await fails(['--map', 'low', '--dense', model], `${model}: holds several tensors: pick one with --tensor NAME (tensors: layer.bias, layer.weight)`);
     // The wrong shape names the tensor.
-    await fails(['--map', 'low', '--dense', model, '--tensor', 'layer.bias'], `${model}['layer.bias']: dense matrix has shape (20) but 'low' expects (20, 30) = (out, in)`);
+    await fails(['--map', 'low', '--dense', model, '--tensor', 'layer.bias'], `${model}['layer.bias']: dense matrix has shape (20,) but 'low' expects (20, 30) = (out, in)`);
     // --tensor on a .npy file.
     await fails(['--map', 'low', '--dense', npy('plain.npy', new Float32Array(600), [20, 30]), '--tensor', 'w'], /is a \.npy file, which holds one array: drop --tensor/);
     // The format is the content's (QA s14 Q30): safetensors files under other names, one tensor needing no --tensor.
     const renamed = scratch.path('bf.st');
     writeFileSync(renamed, writeSafetensors(new Map([['layer.bias', { shape: [20], data: new Float32Array(20) }]])));
-    await fails(['--map', 'low', '--dense', renamed], `${renamed}['layer.bias']: dense matrix has shape (20) but 'low' expects (20, 30) = (out, in)`);
+    await fails(['--map', 'low', '--dense', renamed], `${renamed}['layer.bias']: dense matrix has shape (20,) but 'low' expects (20, 30) = (out, in)`);
     const several = scratch.path('two.bin');
     writeFileSync(several, readFileSync(model));
     await fails(['--map', 'low', '--dense', several], `${several}: holds several tensors: pick one with --tensor NAME (tensors: layer.bias, layer.weight)`);

@@ -24,7 +24,8 @@ describe('bad inputs give a one-line ProjectionError', () => {
     expect(denseShape(monarch(12, 8, 4))).toEqual([12, 8]);
     expect(() => checkDenseShape(monarch(12, 8, 4), [12, 8])).not.toThrow();
     expect(projectionError(() => checkDenseShape(monarch(12, 8, 4), [8, 12])).message).toContain('(8, 12)');
-    projectionError(() => checkDenseShape(dense(3, 3), [9]));
+    // One axis as every other shape message writes it (QA1 s27 Q602: '(9)').
+    expect(projectionError(() => checkDenseShape(dense(3, 3), [9])).message).toBe("dense matrix has shape (9,) but 'm' expects (3, 3) = (out, in)");
   });
 
   // QA2 s26 Q553: from plain JavaScript a shape that is not an array threw a raw TypeError (no kind) at its .length.
