@@ -12,27 +12,18 @@ import { requestMoncDevice } from '../../src/runtime/device.js';
 import { MapRunner } from '../../src/runtime/map-runner.js';
 import { blockdiag, checkedMap } from '../ir/structures.js';
 import { compileModuleForTest } from './compile.js';
+import { whenStatsMapped } from './stats-mapping.js';
 
 it('fitMse destroyed during its read-back rejects with the destroyed runner’s error before the device has run its steps', async () => {
   const { device } = await requestMoncDevice();
   let runner: MapRunner | undefined;
   let drained: boolean | undefined;
   // Destroys the runner right after the fit starts mapping its stats read-back buffer, and notes when the queue is done.
-  const createBuffer = device.createBuffer.bind(device);
-  device.createBuffer = (descriptor: GPUBufferDescriptor) => {
-    const buffer = createBuffer(descriptor);
-    if (descriptor.label === 'monc fit stats read-back') {
-      const mapAsync = buffer.mapAsync.bind(buffer);
-      buffer.mapAsync = (...args: Parameters<GPUBuffer['mapAsync']>) => {
-        const mapping = mapAsync(...args);
-        drained = false;
-        void device.queue.onSubmittedWorkDone().then(() => (drained = true));
-        runner!.destroy();
-        return mapping;
-      };
-    }
-    return buffer;
-  };
+  whenStatsMapped(device, () => {
+    drained = false;
+    void device.queue.onSubmittedWorkDone().then(() => (drained = true));
+    runner!.destroy();
+  });
   const map = checkedMap('up', blockdiag(12, 6, 3));
   const { manifest, wgsl } = compileModuleForTest(map, 'f32');
   runner = await MapRunner.create(manifest.maps[0], wgsl, { device, training: true });

@@ -10,23 +10,11 @@ import { requestMoncDevice } from '../../src/runtime/device.js';
 import { MapRunner } from '../../src/runtime/map-runner.js';
 import { blockdiag, checkedMap } from '../ir/structures.js';
 import { compileModuleForTest } from './compile.js';
+import { whenStatsMapped } from './stats-mapping.js';
 
 it('fitMse on a device lost during its read-back rejects with the device-lost MoncError', async () => {
   const { device } = await requestMoncDevice();
-  // Destroys the device right after the fit starts mapping its stats read-back buffer.
-  const createBuffer = device.createBuffer.bind(device);
-  device.createBuffer = (descriptor: GPUBufferDescriptor) => {
-    const buffer = createBuffer(descriptor);
-    if (descriptor.label === 'monc fit stats read-back') {
-      const mapAsync = buffer.mapAsync.bind(buffer);
-      buffer.mapAsync = (...args: Parameters<GPUBuffer['mapAsync']>) => {
-        const mapping = mapAsync(...args);
-        device.destroy();
-        return mapping;
-      };
-    }
-    return buffer;
-  };
+  whenStatsMapped(device, () => device.destroy());
   const map = checkedMap('up', blockdiag(12, 6, 3));
   const { manifest, wgsl } = compileModuleForTest(map, 'f32');
   const runner = await MapRunner.create(manifest.maps[0], wgsl, { device, training: true });
