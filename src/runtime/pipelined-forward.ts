@@ -68,7 +68,8 @@ export interface HostPipeline {
  * collections a call). 4 chunks of 1024 against 8 of 512, same call: 18.8 against 23.1 ms (s21
  * call 3, H200), 16.98 against 20.11 and 16.10 against 21.95 (s27 calls 1 and 2, H100), hence at
  * most 4 since session 27, of at most 16 MiB (the chunks timed; larger batches take more of
- * them: 16384 rows in 16 of 1024, where 4 would be 64 MiB each, V8's external-memory limit).
+ * them: 16384 rows in 16 of 1024, where 4 would be 64 MiB each, V8's external-memory limit), and
+ * never more than callChunks by default (32768 rows in 16 of 2048), so that every chunk goes out at the call.
  * Batches in between (1024 to 4095 rows) and above 4096 rows were not timed.
  */
 export const HOST_PIPELINE: HostPipeline = { chunkBytes: 4 << 20, maxChunks: 4, maxChunkBytes: 16 << 20, minBytes: 8 << 20, depth: 3, callChunks: 16, readBytes: 8 << 20 };
@@ -152,7 +153,8 @@ export function chunkRowsFor(
   plan: HostPipeline = HOST_PIPELINE,
 ): number | undefined {
   const rowBytes = Math.max(sizes.in, sizes.out) * 4;
-  const spread = Math.min(Math.ceil(batch / plan.maxChunks), Math.floor(plan.maxChunkBytes / rowBytes));
+  // Larger chunks past callChunks of them, so that a default plan's chunks all go out at the call (REV27-13).
+  const spread = Math.max(Math.min(Math.ceil(batch / plan.maxChunks), Math.floor(plan.maxChunkBytes / rowBytes)), Math.ceil(batch / plan.callChunks));
   const wanted = requested ?? (batch * rowBytes < plan.minBytes ? Infinity : Math.max(1, Math.floor(plan.chunkBytes / rowBytes), spread));
   return wanted < batch || batch > maxRows ? Math.min(wanted, maxRows) : undefined;
 }

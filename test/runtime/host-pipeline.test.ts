@@ -24,6 +24,8 @@ describe('chunkRowsFor', () => {
     // Past 4096 rows, chunks of at most 16 MiB (the chunks timed): more of them.
     expect(chunkRowsFor(MONARCH, 4097, BIG, undefined)).toBe(1024);
     expect(chunkRowsFor(MONARCH, 16384, BIG, undefined)).toBe(1024);
+    // Never more than callChunks (16) by default, so that every chunk goes out at the call (REV27-13): larger chunks past that.
+    expect(chunkRowsFor(MONARCH, 32768, BIG, undefined)).toBe(2048);
     // The larger side decides: 1024 -> 4096 is 16 KiB of result per row.
     expect(chunkRowsFor({ in: 1024, out: 4096 }, 4096, BIG, undefined)).toBe(1024);
     expect(chunkRowsFor({ in: 4096, out: 1024 }, 512, BIG, undefined)).toBe(256);
@@ -58,7 +60,8 @@ describe('chunkRowsFor', () => {
           // At most maxChunks chunks, unless they would be over maxChunkBytes; each at least chunkBytes, or a maxChunks-th of the batch.
           const capped = Math.floor(HOST_PIPELINE.maxChunkBytes / rowBytes);
           if (chunk! < capped) expect(Math.ceil(batch / chunk!)).toBeLessThanOrEqual(HOST_PIPELINE.maxChunks);
-          expect(chunk!).toBeLessThanOrEqual(Math.max(1, capped, Math.floor(HOST_PIPELINE.chunkBytes / rowBytes)));
+          expect(Math.ceil(batch / chunk!)).toBeLessThanOrEqual(HOST_PIPELINE.callChunks);
+          expect(chunk!).toBeLessThanOrEqual(Math.max(1, capped, Math.floor(HOST_PIPELINE.chunkBytes / rowBytes), Math.ceil(batch / HOST_PIPELINE.callChunks)));
           expect(chunk! * rowBytes >= HOST_PIPELINE.chunkBytes || chunk! >= batch / HOST_PIPELINE.maxChunks).toBe(true);
         }
       }
