@@ -7,7 +7,7 @@
  * last call the threads end, and the memory of the arrays ready is freed without a garbage
  * collection. The helpers never keep a process alive.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,25 @@ import { describe, expect, it, vi } from 'vitest';
 import { startWorker } from '../../src/runtime/node-device.js';
 import { PrefaultedArrays } from '../../src/runtime/prefaulted-arrays.js';
 import { transpileForNode } from '../support/transpile-for-node.js';
+
+/**
+ * Runs `body` as an ES module in a child Node process, after PrefaultedArrays (transpiled from the source) and `start`
+ * (a helper thread from code, as node-device.ts starts one) are in scope; its exit status, signal and output.
+ */
+function inChild(body: string, timeout: number): SpawnSyncReturns<string> {
+  const root = resolve(__dirname, '../..');
+  const dir = mkdtempSync(join(tmpdir(), 'monc-prefault-'));
+  try {
+    const lib = transpileForNode(dir, join(root, 'src/runtime/prefaulted-arrays.ts'));
+    const script = `const { PrefaultedArrays } = await import(${JSON.stringify(join(lib, root, 'src/runtime/prefaulted-arrays.js'))});
+      const { Worker } = await import('node:worker_threads');
+      const start = (code) => new Worker(code, { eval: true, execArgv: [] });
+      ${body}`;
+    return spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 const PLAN = { minBytes: 1 << 16, maxBytes: 1 << 22, depth: 2, threads: 2, idleMs: 60_000 };
 const COUNT = 1 << 15;
@@ -100,58 +119,42 @@ describe('PrefaultedArrays', () => {
   });
 
   it('never keeps the process alive: a script that took arrays exits once its own work is done', () => {
-    const root = resolve(__dirname, '../..');
-    const dir = mkdtempSync(join(tmpdir(), 'monc-prefault-'));
-    try {
-      const lib = transpileForNode(dir, join(root, 'src/runtime/prefaulted-arrays.ts'));
-      const script = `const { PrefaultedArrays } = await import(${JSON.stringify(join(lib, root, 'src/runtime/prefaulted-arrays.js'))});
-        const { Worker } = await import('node:worker_threads');
-        const start = (code) => new Worker(code, { eval: true, execArgv: [] });
-        const arrays = new PrefaultedArrays(start, { minBytes: 1024, maxBytes: 1 << 20, depth: 2, threads: 2, idleMs: 60000 });
-        arrays.take(1024);
-        arrays.take(1024);
-        const ready = () => arrays.readyCount === 2 ? console.log('ready', arrays.take(1024).length) : setTimeout(ready, 10);
-        ready();`;
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
-      expect(r.signal, 'killed by the timeout: the process did not exit').toBeNull();
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout.trim()).toBe('ready 1024');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const r = inChild(
+      `const arrays = new PrefaultedArrays(start, { minBytes: 1024, maxBytes: 1 << 20, depth: 2, threads: 2, idleMs: 60000 });
+      arrays.take(1024);
+      arrays.take(1024);
+      const ready = () => arrays.readyCount === 2 ? console.log('ready', arrays.take(1024).length) : setTimeout(ready, 10);
+      ready();`,
+      30_000,
+    );
+    expect(r.signal, 'killed by the timeout: the process did not exit').toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('ready 1024');
   });
 
   it('frees the arrays ready when idle, with no garbage collection (a child process: its resident memory)', () => {
-    const root = resolve(__dirname, '../..');
-    const dir = mkdtempSync(join(tmpdir(), 'monc-prefault-'));
-    try {
-      const lib = transpileForNode(dir, join(root, 'src/runtime/prefaulted-arrays.ts'));
-      // Two arrays of 128 MiB made and handed over (asked again if the threads ended before they came: a loaded machine), then
-      // no call for idleMs: once the threads ended, resident memory must fall by them without a collection (none is asked for).
-      const script = `const { PrefaultedArrays } = await import(${JSON.stringify(join(lib, root, 'src/runtime/prefaulted-arrays.js'))});
-        const { Worker } = await import('node:worker_threads');
-        const start = (code) => new Worker(code, { eval: true, execArgv: [] });
-        const mib = () => process.memoryUsage().rss / 2 ** 20;
-        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-        const size = 128 * 2 ** 20;
-        const arrays = new PrefaultedArrays(start, { minBytes: 1024, maxBytes: size, depth: 2, threads: 2, idleMs: 1000 });
-        let held;
-        while (held === undefined) {
-          arrays.take(size / 4);
-          arrays.take(size / 4);
-          while (arrays.readyCount < 2 && arrays.threadCount > 0) await sleep(10);
-          if (arrays.readyCount === 2) held = mib();
-        }
-        while (arrays.threadCount > 0) await sleep(10);
-        const ended = Date.now();
-        let after = mib();
-        while (after > held - 192 && Date.now() - ended < 10000) await sleep(50), (after = mib());
-        console.log(after < held - 192 ? 'freed' : 'held: ' + held.toFixed(0) + ' MiB, then ' + after.toFixed(0));`;
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout.trim()).toBe('freed');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // Two arrays of 128 MiB made and handed over (asked again if the threads ended before they came: a loaded machine), then
+    // no call for idleMs: once the threads ended, resident memory must fall by them without a collection (none is asked for).
+    const r = inChild(
+      `const mib = () => process.memoryUsage().rss / 2 ** 20;
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      const size = 128 * 2 ** 20;
+      const arrays = new PrefaultedArrays(start, { minBytes: 1024, maxBytes: size, depth: 2, threads: 2, idleMs: 1000 });
+      let held;
+      while (held === undefined) {
+        arrays.take(size / 4);
+        arrays.take(size / 4);
+        while (arrays.readyCount < 2 && arrays.threadCount > 0) await sleep(10);
+        if (arrays.readyCount === 2) held = mib();
+      }
+      while (arrays.threadCount > 0) await sleep(10);
+      const ended = Date.now();
+      let after = mib();
+      while (after > held - 192 && Date.now() - ended < 10000) await sleep(50), (after = mib());
+      console.log(after < held - 192 ? 'freed' : 'held: ' + held.toFixed(0) + ' MiB, then ' + after.toFixed(0));`,
+      60_000,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('freed');
   });
 });
