@@ -25,6 +25,7 @@ describe('ks-sgmat-strided, 16 β in one subgroup per δ with W resident at c = 
     // Since session 27 the default there takes 8 δ × 64 β, four 16-β subgroups per δ in 32-row tiles (1024 invocations),
     // and the tuner's seed two per δ in 32-row tiles: here at 4 δ × 32 β (two β groups, 256 invocations), c = 256.
     ['f32 sums, two 16-β subgroups per δ in 32-row tiles, 8 row chunks (the batch ends in the second), 4 δ', c256, { family: 'ks-sgmat-strided', dtile: 4, cols: 32, sb: 16, mr: 2, chunks: 8, tk: 16, wres: true, sw: true }, 40],
+    ['the same with γ chunks loaded two ahead (pd 2: the default since session 27 call 3), 4 δ', c256, { family: 'ks-sgmat-strided', dtile: 4, cols: 32, sb: 16, mr: 2, chunks: 8, tk: 16, wres: true, sw: true, pd: 2 }, 40],
     ['f16 sums, two 16-β subgroups per δ in 32-row tiles, 16 row chunks, ob 2, 4 δ', c256, { ...narrow, dtile: 4, cols: 32, mr: 2, acc16: true }, 40],
   ];
   for (const [name, c, s, batch] of cases)

@@ -1,8 +1,8 @@
 /**
  * The untuned build of Monarch n = 4096 with 16 blocks on an H100 (f16, the tensor-core set): its strided factor
  * K(1, 256, 256, 16) (W resident in registers holds 16 β per subgroup, c = 256) takes 8 δ × 64 β per workgroup, four
- * 16-β subgroups per δ in 32-row warp tiles, 8 row chunks, f32 sums (halfRunsWideTwin): 0.6851 ms in session 27 call 1
- * against 0.8348 for session 26's default, 16 δ × 16 β, one subgroup per δ in 16-row tiles (oneSubgroupPerDeltaTwin; the
+ * 16-β subgroups per δ in 32-row warp tiles, 8 row chunks, γ chunks loaded two ahead, f32 sums (halfRunsWideTwin): 0.5988
+ * ms in session 27 call 3 (0.6858 without pd 2) against 0.8353 for session 26's default, 16 δ × 16 β, one subgroup per δ in 16-row tiles (oneSubgroupPerDeltaTwin; the
  * map untuned 1.28x tuned in session 26), which an adapter of 512 invocations keeps. The defaults of 16 δ where a subgroup
  * holds 32 β (c ≤ 128: n = 4096 with 64 blocks, 1024 -> 4096 and 4096 -> 1024 with 16) keep theirs.
  */
@@ -23,7 +23,7 @@ function untunedStrided(n: number, m: number, nblocks: number) {
 
 describe('the untuned strided factor of an f16 Monarch map with 16 δ on an H100', () => {
   it('takes 8 δ × 64 β in 32-row tiles where resident W holds 16 β per subgroup (n = 4096, 16 blocks: c = 256)', () => {
-    expect(untunedStrided(4096, 4096, 16)).toEqual({ family: 'ks-sgmat-strided', dtile: 8, cols: 64, sb: 16, mr: 2, chunks: 8, tk: 16, wres: true, sw: true });
+    expect(untunedStrided(4096, 4096, 16)).toEqual({ family: 'ks-sgmat-strided', dtile: 8, cols: 64, sb: 16, mr: 2, chunks: 8, tk: 16, wres: true, sw: true, pd: 2 });
   });
 
   it('keeps 16 δ × 16 β, one subgroup per δ, there on an adapter of 512 invocations (the 1024-invocation form does not fit)', () => {

@@ -373,17 +373,19 @@ function sixteenDeltaDefault(op: KsOp, limits: TargetLimits): KsSgmatStridedSche
 /**
  * Where the default takes one 16-β subgroup per δ (c = 256, oneSubgroupPerDeltaTwin), `s` as 8 δ × 64 β: four 16-β
  * subgroups per δ (32 subgroups, 1024 invocations) in 32-row warp tiles (mr 2), 8 row chunks (256 rows per workgroup,
- * as `s`), γ chunks of 16, swizzled lanes, f32 sums, where that is a candidate. Each staged source tile then feeds four
+ * as `s`), γ chunks of 16 loaded two ahead (pd 2), swizzled lanes, f32 sums, where that is a candidate. Each staged source tile then feeds four
  * subgroups where it fed one, and the source is read by 8 workgroups per row chunk (in 16-byte runs along δ) where
  * 16 read it. H100, session 27 call 1 (bench/results/s27/call-1/perf, plan-s27a), B = 16384, Monarch n = 4096 with 16
  * blocks' K(1, 256, 256, 16): 0.6851 ms against 0.8348 for `s` (-18%); the best other f32-sum forms 0.7298 (16 δ × 32
  * β with the β groups in turn at the slots, bp, 32 row chunks) and 0.7826 (`s` at 32 row chunks, γ chunks of 32); B = 4096
  * (call 2, bench/results/s27/call-2): 0.1823 against 0.2246 (its twin with pd 2: 0.1603); through the CLI at B = 16384 the
- * map untuned 0.9321 ms, tuned 0.7690 (1.21x; 1.28x with `s`). Not yet timed at the other c = 256 shapes (8192 with 32
- * blocks, 16384 with 64, 4096 -> 16384 with 16: bench/plan-s27d.json).
+ * map untuned 0.9321 ms, tuned 0.7690 (1.21x; 1.28x with `s`; both without pd 2). Call 3 (bench/results/s27/call-3/perf,
+ * plan-s27d), this form without pd 2 / with pd 2 / `s`: B = 16384 n = 4096 with 16 blocks 0.6858 / 0.5988 / 0.8353; B =
+ * 4096 8192 with 32 blocks 0.3669 / 0.3259 / 0.4864, 4096 -> 16384 with 16 0.6479 / 0.5728 / 0.8144, 16384 with 64 0.8071
+ * / 0.7377 / 1.0861 (call 2, n = 4096 with 16: 0.1823 / 0.1603 / 0.2246): pd 2 the fastest at every c = 256 shape timed.
  */
 function halfRunsWideTwin(op: KsOp, s: KsSgmatStridedSchedule, limits: TargetLimits): KsSgmatStridedSchedule {
-  const twin: KsSgmatStridedSchedule = { family: 'ks-sgmat-strided', dtile: 8, cols: 64, sb: 16, mr: 2, chunks: 8, tk: 16, wres: true, sw: true };
+  const twin: KsSgmatStridedSchedule = { family: 'ks-sgmat-strided', dtile: 8, cols: 64, sb: 16, mr: 2, chunks: 8, tk: 16, wres: true, sw: true, pd: 2 };
   return s.dtile === 16 && s.cols === 16 && s.sb === 16 && s.mr === 1 && isAmong(twin, candidates(op, limits)) ? twin : s;
 }
 
