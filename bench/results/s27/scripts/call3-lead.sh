@@ -1,4 +1,6 @@
-# session 27 call 3: on an H200 the record call (host path, PyTorch, sweep); on any other card PERF's plan-s27d (the
+#!/usr/bin/env bash
+# Session 27 call 3 (run from the project root, OUT set): on an H200 PyTorch and the sweep (the record call without the host
+# path or the CLI: the device time left did not allow them); on any other card PERF's plan-s27d (the
 # c = 256 default at other shapes) and the host path alone (the build's chunking changes e3cac58/f7e1fa9/59b4c0c)
 gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1); mkdir -p $OUT; echo "gpu: $gpu" > $OUT/gpu.txt
 case "$gpu" in
