@@ -8,10 +8,10 @@
  * ks-pair-sgmat, both factors on tensor cores). Writes one JSON object (to --out, else stdout), progress on stderr.
  *
  *   node dist/bench/monarch-goal.js [--samples K] [--repeats R] [--only monarch|dense] [--sizes 4096,1024,1024x4096x4] [--batch B] [--dtypes f16]
- *                                   [--plan bench/results/plan-h100.json] [--out result.json] [--warmup-ms MS]
+ *                                   [--plan bench/results/plan-h100.json] [--out result.json] [--warmup-ms MS] [--no-fused] [--no-robustness]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { nodeGpu } from './node-gpu.js';
+import { nodeGpu, nodeGpuWithoutRobustness } from './node-gpu.js';
 import { checkCase, contextFor, denseCase, monarchCase, type OpsCase } from './cases.js';
 import { GOAL_FAMILIES, goalFamilies, isPlanned } from './goal-families.js';
 import { probeOf } from '../src/codegen/wgsl/fast/sgmat-probe.js';
@@ -60,6 +60,8 @@ const PLAN: Record<string, Schedule[]> | undefined = arg('--plan') ? JSON.parse(
 const ODD_BATCH = 37;
 /** `--no-fused`: time the two-kernel chains only (no ks-pair-fused / ks-pair-sgmat). */
 const FUSED = !argv.includes('--no-fused');
+/** `--no-robustness`: a device with Dawn's robustness off (node-gpu.ts), to price Tint's clamps against a run without the flag. */
+const ROBUST = !argv.includes('--no-robustness');
 const log = (msg: string) => process.stderr.write(msg + '\n');
 
 function sample<T>(all: readonly T[], count: number): T[] {
@@ -164,7 +166,7 @@ const FAMILIES = GOAL_FAMILIES;
 
 
 async function main(): Promise<void> {
-  const { adapter, device } = await nodeGpu();
+  const { adapter, device } = ROBUST ? await nodeGpu() : await nodeGpuWithoutRobustness();
   device.addEventListener('uncapturederror', (e) => log(`uncaptured: ${(e as GPUUncapturedErrorEvent).error.message}`));
   const limits: TargetLimits = {
     maxWorkgroupSize: Math.min(adapter.limits.maxComputeInvocationsPerWorkgroup, 1024),
@@ -172,13 +174,13 @@ async function main(): Promise<void> {
     features: [...device.features],
   };
   const identity = adapterIdentity(adapter, device);
-  log(`adapter: ${JSON.stringify(identity)} features: ${limits.features.join(',')}`);
+  log(`adapter: ${JSON.stringify(identity)} features: ${limits.features.join(',')}${ROBUST ? '' : ' (robustness off)'}`);
   const offered: StorageType[] = device.features.has('shader-f16') ? ['f32', 'f16'] : ['f32'];
   const dtypes = offered.filter((d) => DTYPES === undefined || DTYPES.includes(d));
   if (dtypes.length === 0) log(`--dtypes ${DTYPES!.join(',')}: not offered by this adapter (${offered.join(', ')}): nothing to time`);
   const records: object[] = [];
   const t0 = performance.now();
-  const recordsJson = () => JSON.stringify({ adapter: identity, limits, date: new Date().toISOString(), samples: SAMPLES, repeats: REPEATS, records }, null, 1) + '\n';
+  const recordsJson = () => JSON.stringify({ adapter: identity, limits, robustness: ROBUST, date: new Date().toISOString(), samples: SAMPLES, repeats: REPEATS, records }, null, 1) + '\n';
   // --out is rewritten after every case, so a run stopped by a device call's time limit keeps what it measured.
   const writeRecords = () => {
     if (OUT_FILE) writeFileSync(OUT_FILE, recordsJson());

@@ -14,11 +14,9 @@
  *   access, matrix loads included), to price the clamps against a run without the flag.
  */
 import { writeFileSync } from 'node:fs';
-import { create } from 'webgpu';
-import { nodeGpu } from './node-gpu.js';
+import { nodeGpu, nodeGpuWithoutRobustness } from './node-gpu.js';
 import { copyProbe, fmaProbe, l2Probe, mmaProbe, permuteProbe, runsProbe, type HostData, type Probe, type ProbeGroup } from './roofline-probes.js';
 import { hostInput, runProbe } from './roofline-run.js';
-import { DAWN_TOGGLES } from '../src/runtime/node-device.js';
 import { adapterIdentity } from '../src/tuner/adapter-identity.js';
 
 const argv = process.argv.slice(2);
@@ -105,28 +103,6 @@ function probes(): Probe[] {
   return ONLY ? list.filter((p) => ONLY.includes(p.group)) : list;
 }
 
-/** A device with Dawn's robustness off, with the production device's features and limits. */
-async function deviceWithoutRobustness(): Promise<{ adapter: GPUAdapter; device: GPUDevice }> {
-  // The production device first: it chooses the Vulkan driver (VK_ICD_FILENAMES) for this
-  // process, and its features and limits are the ones to ask for again.
-  const production = (await nodeGpu()).device;
-  const requiredFeatures = [...production.features] as GPUFeatureName[];
-  const requiredLimits: Record<string, number> = {};
-  for (const name in production.limits) {
-    const value = production.limits[name as keyof GPUSupportedLimits];
-    if (typeof value === 'number') requiredLimits[name] = value;
-  }
-  production.destroy();
-  const toggles = DAWN_TOGGLES.map((t) => (t.startsWith('enable-dawn-features=') ? `${t},disable_robustness` : t));
-  const gpu = create(toggles);
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('no adapter with disable_robustness');
-  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
-  // Kept reachable: a collected instance takes its devices with it.
-  Object.assign(device, { keepInstance: gpu });
-  return { adapter, device };
-}
-
 interface ProbeRecord {
   readonly name: string;
   readonly group: ProbeGroup;
@@ -148,7 +124,7 @@ interface ProbeRecord {
 }
 
 async function main(): Promise<void> {
-  const { adapter, device } = NO_ROBUSTNESS ? await deviceWithoutRobustness() : await nodeGpu();
+  const { adapter, device } = NO_ROBUSTNESS ? await nodeGpuWithoutRobustness() : await nodeGpu();
   device.addEventListener('uncapturederror', (e) => log(`uncaptured: ${(e as GPUUncapturedErrorEvent).error.message}`));
   const identity = adapterIdentity(adapter, device);
   const features = [...device.features];
