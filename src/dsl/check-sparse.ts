@@ -9,6 +9,7 @@ import { describeValue } from '../util/describe-value.js';
 import type { Span } from './span.js';
 import { tensorElements } from './params.js';
 import { exactInteger } from '../util/json.js';
+import { shapeText } from '../util/shape-text.js';
 
 /**
  * A 2-D 0/1 array read from a mask file, or the shape of an array read that is not 2-D (a mask of the wrong shape, E0603),
@@ -152,7 +153,7 @@ function mask(path: string, rows: number, cols: number, span: Span, ctx: SparseC
   // Read, but not 2-D (QA1 s21 Q05: reported as unreadable, E0602, with a 1-D shape written `(4)`).
   if ('shape' in result) {
     const { shape } = result;
-    bag.error(Code.MaskShape, `mask "${path}" has shape (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), but a mask is 2-D: the block grid is (${rows}, ${cols}) = (m/bh, n/bw)`, span);
+    bag.error(Code.MaskShape, `mask "${path}" has shape ${shapeText(shape)}, but a mask is 2-D: the block grid is (${rows}, ${cols}) = (m/bh, n/bw)`, span);
     return undefined;
   }
   if (result.data.length !== result.rows * result.cols) {

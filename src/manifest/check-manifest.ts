@@ -12,6 +12,7 @@
 import type { ModelMap, ModelNode, ParamSlice } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
+import { shapeText } from '../util/shape-text.js';
 import { product } from './index-map.js';
 import { shortJson } from './manifest-file.js';
 import { patternLayout } from './pattern.js';
@@ -310,14 +311,14 @@ function programProblem(map: ManifestMap, dtype: Dtype, tables: boolean): string
  * would hide another tensor, which would then be called missing from the other list while the file holds it.
  */
 function sameTensorsProblem(model: ModelMap['params'], layout: ManifestMap['params']): string | undefined {
-  const shapes = new Map(layout.map((e) => [e.name, e.shape.join(', ')]));
+  const shapes = new Map(layout.map((e) => [e.name, shapeText(e.shape)]));
   if (model.length !== layout.length) return `.model.params: ${model.length} tensors, the layout (.params) ${layout.length}`;
   const twice = repeatedName(layout, '.params') ?? repeatedName(model, '.model.params');
   if (twice) return twice;
   for (const p of model) {
     const shape = shapes.get(p.name);
     if (shape === undefined) return `.model.params: tensor '${p.name}' is not in the layout (.params)`;
-    if (shape !== p.shape.join(', ')) return `.model.params: tensor '${p.name}' has shape (${p.shape.join(', ')}), the layout (.params) (${shape})`;
+    if (shape !== shapeText(p.shape)) return `.model.params: tensor '${p.name}' has shape ${shapeText(p.shape)}, the layout (.params) ${shape}`;
   }
   return undefined;
 }

@@ -53,12 +53,8 @@ export function patternTable(source: PatternSource, layout: PatternLayout): Uint
   switch (layout) {
     case 'csr':
       return csrTable(source);
-    case 'coo': {
-      const blocks = listedBlocks(source);
-      const table = new Uint32Array(2 * blocks.length);
-      blocks.forEach(([i, j], z) => table.set([i, j], 2 * z));
-      return table;
-    }
+    case 'coo':
+      return new Uint32Array(listedBlocks(source).flat());
     default:
       return assertNever(layout, 'pattern layout');
   }

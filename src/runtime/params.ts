@@ -4,6 +4,7 @@
  */
 import type { Dtype, ParamLayoutEntry } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';
+import { shapeText } from '../util/shape-text.js';
 import { checkValues } from './numerics.js';
 import { typeName } from './user-error.js';
 
@@ -36,14 +37,9 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((p, v) => p * v, 1);
 }
 
-/** A shape as messages write it: `(4, 12, 12)`. */
-export function describeShape(shape: readonly number[]): string {
-  return `(${shape.join(', ')})`;
-}
-
 /** Throws unless a tensor's shape is the layout's (compared as messages write them: equal texts, equal shapes). */
 export function checkShape(name: string, shape: readonly number[], expected: readonly number[]): void {
-  const [a, b] = [shape, expected].map(describeShape);
+  const [a, b] = [shape, expected].map(shapeText);
   if (a !== b) throw new ParamError(`parameter tensor '${name}' has shape ${a}; expected ${b}`);
 }
 
@@ -76,7 +72,7 @@ export function packParams(layout: readonly ParamLayoutEntry[], paramSize: numbe
     const values = lookup(tensors, entry);
     const expected = elementCount(entry.shape);
     const what = `parameter tensor '${entry.name}'`;
-    const shape = `shape ${describeShape(entry.shape)}`;
+    const shape = `shape ${shapeText(entry.shape)}`;
     // null too: from JavaScript, a tensor set to null is as missing as one left out.
     if (values == null) throw new ParamError(`missing ${what} (expected ${shape})`);
     if (values.length !== expected) throw new ParamError(`${what} has ${values.length} elements; expected ${shape} = ${expected} elements`);

@@ -8,7 +8,8 @@ import type { KsFactor, ModelMap, ModelNode, ParamSlice, ParamSpec } from '../mo
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
 import { shown, typeName, userError } from './user-error.js';
-import { checkShape, describeShape, elementCount, ParamError, type TensorObject, type Tensors } from './params.js';
+import { shapeText } from '../util/shape-text.js';
+import { checkShape, elementCount, ParamError, type TensorObject, type Tensors } from './params.js';
 
 /** Parameter tensors by full name (`up.blkdiag1`), row-major. */
 export type ParamValues = ReadonlyMap<string, ArrayLike<number>>;
@@ -45,7 +46,7 @@ export function referenceArgs(call: string, model: unknown, params: unknown, arr
     if (shape && isTensor(value)) checkShape(name, (value as TensorObject).shape, shape);
     if (shape && typeof data?.length === 'number' && data.length !== elementCount(shape)) {
       // packParams' words (written out there too: a shared function would cost every page bytes, the reference is in none).
-      throw new ParamError(`parameter tensor '${name}' has ${data.length} elements; expected shape ${describeShape(shape)} = ${elementCount(shape)} elements`);
+      throw new ParamError(`parameter tensor '${name}' has ${data.length} elements; expected shape ${shapeText(shape)} = ${elementCount(shape)} elements`);
     }
     return [name, data];
   });

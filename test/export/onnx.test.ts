@@ -121,7 +121,7 @@ describe('parameters that do not fit', () => {
   test('a missing tensor is named', () => {
     const params = randomParams(module, 'mbias', 1);
     params.delete('mbias.1.bias');
-    expect(() => exportOnnx({ map, dtype: 'f32', params })).toThrow(new ParamError("missing parameter tensor 'mbias.1.bias' (expected shape (64))"));
+    expect(() => exportOnnx({ map, dtype: 'f32', params })).toThrow(new ParamError("missing parameter tensor 'mbias.1.bias' (expected shape (64,))"));
   });
   test('a tensor of the wrong size is named with its expected shape', () => {
     const params = randomParams(module, 'mbias', 1);
@@ -136,7 +136,7 @@ describe('parameters that do not fit', () => {
     const tensors = readSafetensors(file).tensors;
     expect(exportOnnx({ map, dtype: 'f32', params: tensors })).toEqual(exportOnnx({ map, dtype: 'f32', params }));
     const flat = new Map([...tensors].map(([name, t]) => [name, name === 'mbias.0.blkdiag1' ? { shape: [512], data: t.data } : t]));
-    expect(() => exportOnnx({ map, dtype: 'f32', params: flat })).toThrow(new ParamError("parameter tensor 'mbias.0.blkdiag1' has shape (512); expected (8, 8, 8)"));
+    expect(() => exportOnnx({ map, dtype: 'f32', params: flat })).toThrow(new ParamError("parameter tensor 'mbias.0.blkdiag1' has shape (512,); expected (8, 8, 8)"));
   });
   test('a tensor of values that are not numbers (a BigInt64Array) is a MoncError of kind user naming it', () => {
     const params: Map<string, ArrayLike<number>> = randomParams(module, 'mbias', 1);

@@ -18,7 +18,7 @@ describe('packParams', () => {
 
   it('names a missing tensor and its expected shape', () => {
     expect(() => packParams(layout, 10, { 'm.0.blkdiag1': [1, 2, 3, 4, 5, 6] })).toThrow(ParamError);
-    expect(() => packParams(layout, 10, { 'm.0.blkdiag1': [1, 2, 3, 4, 5, 6] })).toThrow("missing parameter tensor 'm.1.bias' (expected shape (2))");
+    expect(() => packParams(layout, 10, { 'm.0.blkdiag1': [1, 2, 3, 4, 5, 6] })).toThrow("missing parameter tensor 'm.1.bias' (expected shape (2,))");
   });
 
   it('names a tensor of the wrong size and its expected shape', () => {

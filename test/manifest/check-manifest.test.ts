@@ -621,6 +621,8 @@ describe('decodeManifest of a damaged manifest file', () => {
     const shape = refused(['maps', 0, 'model', 'params', 1, 'shape'], [4, 5, 6]);
     expect(shape.message).toBe("the manifest of module 'damaged': maps[0].model.params: tensor 'f.0.blkdiag2' has shape (4, 5, 6), the layout (.params) (4, 5, 3)");
     expect(model.params[1].shape).toEqual([4, 5, 3]);
+    // The bias's 1-D shape as every message writes one (QA1 s27 Q602).
+    expect(refused(['maps', 0, 'model', 'params', 2, 'shape'], [21]).message).toBe("the manifest of module 'damaged': maps[0].model.params: tensor 'f.1.bias' has shape (21,), the layout (.params) (20,)");
     expect(refused(['maps', 0, 'model', 'params', 2], undefined).message).toBe("the manifest of module 'damaged': maps[0].model.params: 2 tensors, the layout (.params) 3");
     // Session 22 review: a name listed twice (the count kept) was refused only further on, as an unknown tensor the layout holds.
     const square = manifestText('map f : 8 -> 8 = monarch(nblocks: 2)\n', true);

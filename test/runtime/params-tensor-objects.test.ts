@@ -55,7 +55,7 @@ describe.each(['webgpu', 'cpu'] as Backend[])('loadParams with tensor objects on
       const count = first.shape.reduce((a, b) => a * b, 1);
       const wrong = new Map(file.tensors);
       wrong.set(first.name, { dtype: 'F32', shape: [count], data: params.get(first.name)! });
-      const expected = `parameter tensor '${first.name}' has shape (${count}); expected (${first.shape.join(', ')})`;
+      const expected = `parameter tensor '${first.name}' has shape (${count},); expected (${first.shape.join(', ')})`;
       await expectMoncError(() => js.loadParams(wrong), 'param', expected);
       const bytes = writeSafetensors(new Map([...wrong].map(([k, t]) => [k, { shape: t.shape, data: t.data }])), { dtype: 'F32' });
       await expectMoncError(() => r.loadParams(bytes), 'param', expected);

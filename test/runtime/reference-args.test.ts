@@ -72,7 +72,7 @@ describe('the float64 reference called with the wrong arguments', () => {
       const size = p.shape.reduce((a, b) => a * b, 1);
       for (const length of [size + 1, size - 1, 3 * size]) {
         const tensors = new Map<string, ArrayLike<number>>([...params, [p.name, new Float64Array(length)]]);
-        const text = `parameter tensor '${p.name}' has ${length} elements; expected shape (${p.shape.join(', ')}) = ${size} elements`;
+        const text = `parameter tensor '${p.name}' has ${length} elements; expected shape (${p.shape.join(', ')}${p.shape.length === 1 ? ',' : ''}) = ${size} elements`;
         const loaded = expectMoncErrorNow(() => packParams(map.params, map.paramSize, tensors), 'param', text);
         for (const call of [() => referenceDense(map.model, tensors), () => referenceApply(map.model, tensors, x, batch), () => referenceBackward(map.model, tensors, x, dy, batch)]) {
           expect(expectMoncErrorNow(call, 'param', text).message).toBe(loaded.message);

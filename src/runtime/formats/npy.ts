@@ -12,6 +12,7 @@
  */
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { FormatError } from './format-error.js';
+import { shapeText } from '../../util/shape-text.js';
 import { checkBytes, checkNumbers, checkOneOf } from './arguments.js';
 
 export type NpyWriteDtype = '<f4' | '<f2';
@@ -79,7 +80,7 @@ export function readNpyLayout(bytes: Uint8Array): NpyLayout {
 export function npySizeProblem(layout: NpyLayout, fileBytes: number): string | undefined {
   const have = fileBytes - layout.dataStart;
   const need = layout.dataBytes;
-  if (have < need) return `npy: truncated data: shape (${layout.shape.join(', ')}) of ${layout.descr} needs ${need} bytes, the file has ${have}`;
+  if (have < need) return `npy: truncated data: shape ${shapeText(layout.shape)} of ${layout.descr} needs ${need} bytes, the file has ${have}`;
   if (have > need) return `npy: ${have - need} bytes of trailing data after the array`;
   return undefined;
 }
@@ -129,16 +130,16 @@ export function writeNpy(data: ArrayLike<number>, shape: readonly number[], dtyp
   checkOneOf('writeNpy', 'dtype', dtype, ['<f4', '<f2']);
   const elements = shape.reduce((p, v) => p * v, 1);
   if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0) || elements !== data.length) {
-    throw new FormatError(`npy: shape (${shape.join(', ')}) does not hold ${data.length} values`);
+    throw new FormatError(`npy: shape ${shapeText(shape)} does not hold ${data.length} values`);
   }
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  const dict = `{'descr': '${dtype}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  // NumPy's own text of a shape, as the header holds it.
+  const dict = `{'descr': '${dtype}', 'fortran_order': False, 'shape': ${shapeText(shape)}, }`;
   // Like np.save: room for the first axis to grow to 21 digits in place, then spaces and '\n' so
   // that magic (6) + version (2) + length (2) + header is a multiple of 64.
   const growth = shape.length > 0 ? Math.max(0, 21 - String(shape[0]).length) : 0;
   const total = Math.ceil((10 + dict.length + growth + 1) / 64) * 64;
   const headerLength = total - 10;
-  if (headerLength > 0xffff) throw new FormatError(`npy: shape (${shape.join(', ')}) makes a header too long for format 1.0`);
+  if (headerLength > 0xffff) throw new FormatError(`npy: shape ${shapeText(shape)} makes a header too long for format 1.0`);
   const header = dict.padEnd(headerLength - 1, ' ') + '\n';
   const size = dtype === '<f4' ? 4 : 2;
   const out = new Uint8Array(total + elements * size);
