@@ -12,18 +12,22 @@
  * its own where `buf` is a constant (`const buf = 0u;`, then 1u), so every offset into the halves
  * is a constant expression as in the single-buffered loop (a runtime `buf` makes each matrix
  * load's offset, and the bounds check Dawn's robustness adds to it, a runtime value).
+ *
+ * `compute` may be a function of the chunk's start (its WGSL expression): a kernel whose chunks
+ * are rows rather than a reduction (ks-dtiled's `wres`) writes each chunk's results in it.
  */
 import { invariant } from '../../../util/assert.js';
 import { div, mod, u, type U32Expr } from '../scaffold.js';
 import type { Staging } from './wgsl-text.js';
 
-export function doubleBufferedLoop(s: Staging, total: number, tk: number, compute: readonly string[], unrolled = false): string[] {
+export function doubleBufferedLoop(s: Staging, total: number, tk: number, compute: readonly string[] | ((at: U32Expr) => readonly string[]), unrolled = false): string[] {
   const indent = (ls: readonly string[], by = '  ') => ls.map((l) => by + l);
+  const computeAt = (at: U32Expr) => (typeof compute === 'function' ? compute(at) : compute);
   const next: U32Expr = `k0 + ${u(tk)}`;
   if (unrolled) {
     invariant(total % (2 * tk) === 0, 'doubleBufferedLoop: unrolled needs an even number of chunks');
     const after: U32Expr = `k0 + ${u(2 * tk)}`;
-    const half = (buf: number, at: U32Expr, fetch: readonly string[]) => ['{', `  const buf = ${u(buf)};`, ...indent(s.stash(at)), '  workgroupBarrier();', ...indent(fetch), ...indent(compute), '}'];
+    const half = (buf: number, at: U32Expr, fetch: readonly string[]) => ['{', `  const buf = ${u(buf)};`, ...indent(s.stash(at)), '  workgroupBarrier();', ...indent(fetch), ...indent(computeAt(at)), '}'];
     return [
       ...s.registers,
       ...s.fetch(u(0)),
@@ -43,7 +47,7 @@ export function doubleBufferedLoop(s: Staging, total: number, tk: number, comput
     `  if (${next} < ${u(total)}) {`,
     ...indent(s.fetch(next), '    '),
     '  }',
-    ...indent(compute),
+    ...indent(computeAt('k0')),
     '}',
   ];
 }

@@ -137,6 +137,10 @@
  * workgroup's passes (constant trip count) rather than in unrolled passes: the rounds times the
  * passes were most of a bcast kernel's text (rr rounds of rows·cols·dtile / (rr·threads) passes:
  * 64 blocks for the portable d = 4 default), which kept the untuned d = 4 factors on ks-dvec.
+ *
+ * With `wres` (session 28, ks-dtiled-wres.ts) W stays in registers and the workgroup streams its
+ * rows through workgroup memory in chunks of `rr`: a tuner candidate (after every other form), never
+ * a default until measured.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
@@ -150,6 +154,7 @@ import { chunkSteps, stagedSum, vec4Accumulators } from './staged-sum.js';
 import { cooperative, epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import { opOperands } from './operands.js';
 import { decodeProbe, probedCopy, probeOf, unlessProbed } from './sgmat-probe.js';
+import { emitWres, wresShapes, wresThreads } from './ks-dtiled-wres.js';
 import type { U32Expr } from '../u32.js';
 
 export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
@@ -167,6 +172,11 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // `el` (a flag): the epilogue's cooperative passes as a WGSL loop (below). With pl, `ku` (a
   // flag): each chunk's γ written out (staged-sum.ts chunkSteps).
   // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above).
+  // `wres` (a flag, session 28): W resident, rows streamed (ks-dtiled-wres.ts), with none of the flags above.
+}
+
+function isWres(s: KsDtiledSchedule): boolean {
+  return s.wres === true;
 }
 
 function isGrun(s: KsDtiledSchedule): boolean {
@@ -216,7 +226,7 @@ function deltaLayout(s: KsDtiledSchedule, lines: number): { readonly group: numb
 }
 
 function threadsOf(s: KsDtiledSchedule): number {
-  return s.dtile * (s.rows / s.rr) * (s.cols / s.rb);
+  return isWres(s) ? wresThreads(s) : s.dtile * (s.rows / s.rr) * (s.cols / s.rb);
 }
 
 function sharedBytes(s: KsDtiledSchedule): number {
@@ -282,6 +292,11 @@ function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
 
 function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   if (!applies(op)) return [];
+  return [...stagedCandidates(op, limits), ...wresShapes(op, limits).map((s): KsDtiledSchedule => ({ family: 'ks-dtiled', ...s, wres: true }))];
+}
+
+/** The staged forms (every one but `wres`). */
+function stagedCandidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   const out: KsDtiledSchedule[] = [];
   // With dtile ≥ 8 a quarter-warp spans 8 δ of one (row, β) tile, the conflict-free case; 4 is
   // offered for d = 4 (Monarch with 4 blocks), whose weight reads then conflict 2-way.
@@ -318,6 +333,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
  * allows 8 δ, the δ-fastest 64 rows × 64 β × 8 δ with 8x8 tiles, planes and ku; for d = 4 bcast
  * with grun, planes and ku, 128 × 64 × 4 δ, and on targets with fewer invocations 64 × 64 × 4 δ so
  * for γ ≥ 64, else 128 × 32 × 4 δ with `el`), so the nearest one that fits on smaller targets.
+ * Among the staged forms only: a `wres` form is no default until a device call measures it.
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsDtiledSchedule {
   const { fourBlocks, fourBlocksSmall, fourBlocksSmallWide, smallWideFrom } = KS_DTILED_SHAPES;
@@ -325,11 +341,15 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsDtiledSchedule {
   const shape = op.d < 8 ? four : KS_DTILED_SHAPES.strided;
   const target = { knobs: shape, weights: KS_DTILED_SHAPES.weights };
   const score = (s: KsDtiledSchedule): number => -shapeDistance({ ...s, threads: threadsOf(s) }, target);
-  return highestScoring('ks-dtiled', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
+  return highestScoring('ks-dtiled', `K(${op.a},${op.b},${op.c},${op.d})`, applies(op) ? stagedCandidates(op, limits) : [], score);
 }
 
 function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): EmittedKernel {
   invariant(applies(op), 'ks-dtiled: op shape not supported');
+  if (isWres(schedule)) {
+    invariant(probeOf(schedule) === undefined, 'ks-dtiled: wres takes no probe');
+    return emitWres(op, schedule, ctx);
+  }
   const { rows: TR, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB } = schedule;
   const T = threadsOf(schedule);
   const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
@@ -505,7 +525,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     family: 'ks-dtiled',
     ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad']),
+    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad', 'wres']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
     ...decodeProbe(s),
   }),

@@ -1,0 +1,192 @@
+/**
+ * ks-dtiled's `wres` form (session 28): the strided factor K(a,b,c,d) with W resident in registers
+ * and the batch rows streamed through workgroup memory, the f16 strided factor's shape
+ * (ks-sgmat-strided's resident W) on f32 multiply-adds.
+ *
+ * Why: the staged form (ks-dtiled.ts) moves one chunk of W per chunk of γ through L2 and
+ * workgroup memory for every tile of 64 rows: at n = 4096 as many bytes of W as of the source
+ * (256 MiB each at B = 16384), in 32-byte runs, with two barriers a chunk in the one 512-invocation
+ * workgroup a SM holds, and its results leave only after the last chunk, with nothing to overlap
+ * them (session 21's probes: without staging, global loads or epilogue 19-27% faster each). On the
+ * f16 strided factor keeping W resident beat staging it by 15% or more on every op (session 17);
+ * no f32 form had tried it. Here each invocation holds W[α·d + δ, β, 0..c) of its `rb` β (c · rb
+ * floats, loaded once), the workgroup walks its `rows` batch rows in chunks of `rr`, each chunk's
+ * source (rr rows × c γ × `dtile` δ, the δ of a (row, γ) one run) staged once into one of two
+ * halves of workgroup memory (one barrier a chunk, doubleBufferedLoop), and each chunk's results
+ * leave while the next chunks are multiplied. W no longer crosses L2 per row tile, and the
+ * epilogue is spread over the loop.
+ *
+ * The knobs keep their meaning where they have one: `rows` batch rows, `cols` β and `dtile` δ per
+ * workgroup, `rr` rows per chunk (a multiple of 4: the staged source holds vec4s of 4 rows, lane
+ * row % 4, so one read feeds 4 multiply-adds per β), `rb` β per invocation; `tk` is c (the whole
+ * reduction is resident) and `pipeline` is on (the next chunk is fetched under this one's
+ * multiply-adds). Invocations: dtile · cols / rb, δ fastest (a warp reads 8 consecutive vec4s of
+ * one line group, its stores are runs of dtile δ); an invocation's β are tb, tb + cols/rb, ...
+ *
+ * Workgroup memory: [half][γ][rr/4 line groups][dtile + 1 vec4s] (a line group one vec4 longer:
+ * with 8 δ and 8-row chunks a staging warp's scalar stores, 2 δ-vec4s × 8 rows × 2 γ, fall in 32
+ * distinct banks).
+ */
+import type { KsOp } from '../../../ir/ir.js';
+import { invariant } from '../../../util/assert.js';
+import { dividing } from '../family.js';
+import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
+import { div, mod, mul, sum, u, type KernelContext, type U32Expr } from '../scaffold.js';
+import { doubleBufferedLoop } from './double-buffered-loop.js';
+import { ksTileOrigin } from './ks-tile-origin.js';
+import { opOperands } from './operands.js';
+import type { RegisterTileKnobs } from './register-tile-knobs.js';
+import { epilogueWrite, LANES, scalarAt, staging, toF32, tiledKernel, type StagedCopy } from './wgsl-text.js';
+
+/** A `wres` schedule's knobs (ks-dtiled.ts KsDtiledSchedule with `wres`). */
+export interface WresShape extends RegisterTileKnobs {
+  readonly pipeline: boolean;
+}
+
+/**
+ * W's floats per workgroup at most: half the 64K-register file of the SMs measured (H100, H200),
+ * so the accumulators, the staging registers and the addresses fit beside them without spilling.
+ */
+const RESIDENT_W_FLOATS = 32768;
+/** W's floats per invocation at most (c · rb): 128 leave room under the 255-register cap. */
+const RESIDENT_W_PER_INVOCATION = 128;
+
+export function wresThreads(s: WresShape): number {
+  return (s.dtile * s.cols) / s.rb;
+}
+
+/** A line group: rr/4 of them per γ plane, each `dtile` vec4s and one more. */
+function layout(s: WresShape): { readonly group: number; readonly plane: number; readonly half: number } {
+  const group = s.dtile + 1;
+  const plane = (s.rr / 4) * group;
+  return { group, plane, half: s.tk * plane };
+}
+
+export function wresSharedBytes(s: WresShape): number {
+  return 2 * 16 * layout(s).half;
+}
+
+export function wresValid(op: KsOp, s: WresShape, limits: TargetLimits): boolean {
+  const threads = wresThreads(s);
+  return (
+    s.tk === op.c &&
+    s.pipeline &&
+    op.d % s.dtile === 0 &&
+    op.b % s.cols === 0 &&
+    s.cols % s.rb === 0 &&
+    s.rr % 4 === 0 &&
+    s.rows % (2 * s.rr) === 0 &&
+    op.c * s.rb <= RESIDENT_W_PER_INVOCATION &&
+    threads * op.c * s.rb <= RESIDENT_W_FLOATS &&
+    threads >= 64 &&
+    threads <= limits.maxWorkgroupSize &&
+    wresSharedBytes(s) <= limits.maxWorkgroupStorageBytes
+  );
+}
+
+/** The `wres` shapes that fit: 4-16 δ, 16-128 β, 1 or 2 β per invocation, chunks of 4 or 8 rows, 128-1024 rows. */
+export function wresShapes(op: KsOp, limits: TargetLimits): WresShape[] {
+  const out: WresShape[] = [];
+  for (const dtile of dividing(op.d, [4, 8, 16]))
+    for (const cols of dividing(op.b, [16, 32, 64, 128]))
+      for (const rb of [1, 2])
+        for (const rr of [4, 8])
+          for (const rows of [128, 256, 512, 1024]) {
+            const s: WresShape = { rows, cols, dtile, tk: op.c, rr, rb, pipeline: true };
+            if (wresValid(op, s, limits)) out.push(s);
+          }
+  return out;
+}
+
+/** The kernel of a `wres` schedule (`schedule`: the whole ks-dtiled schedule, recorded as it is). */
+export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelContext): EmittedKernel {
+  const { rows: RW, cols: TB, dtile: TD, rr: RR, rb: RB } = schedule;
+  const T = wresThreads(schedule);
+  const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
+  const st = ctx.storage;
+  const { a, b, c, d } = op;
+  invariant(inSize % 4 === 0, 'ks-dtiled wres: source rows must be multiples of 4 elements');
+  const wVec = wOff % 4 === 0;
+  const views = { src: true, dst: false, params: wVec };
+  const nbt = b / TB;
+  const ndt = d / TD;
+  const perRowTile = a * ndt * nbt;
+  const NB = TB / RB;
+  const xs = `${ep}_xs`;
+  const L = layout(schedule);
+  const V = TD / 4;
+  // The vec4 of rows 4·rq .. 4·rq + 3 of γ k and δ dd in half `buf`.
+  const xSlot = (k: U32Expr, rq: U32Expr, dd: U32Expr) => `${xs}[${sum(mul('buf', L.half), mul(k, L.plane), mul(rq, L.group), dd)}]`;
+
+  // The source of rows at..at + rr: every γ, dtile δ; a (row, γ)'s δ are one run of V vec4s.
+  const srcCopy: StagedCopy = {
+    count: RR * c * V,
+    register: 'vec4<f32>',
+    item: () => [`let dv = ${mod('e', V)};`, `let r = ${mod(div('e', V), RR)};`, `let k = ${div('e', V * RR)};`],
+    load: (v, at) => [
+      `${v} = ${toF32(st, `${n.src}[${sum(div(sum(mul(`min(${sum('row0', at, 'r')}, batch - 1u)`, inSize), mul('alpha', c * d), mul('k', d), 'delta0'), 4), 'dv')}]`, true)};`,
+    ],
+    store: (v) => LANES.map((l, q) => `${xSlot('k', 'r / 4u', sum('dv * 4u', u(q)))}[r % 4u] = ${v}.${l};`),
+  };
+  const stage = staging('pf', T, [srcCopy]);
+
+  // W[α·d + δ, β_j, ·] as c/4 vec4s per β, loaded once.
+  const betaOf = (j: number): U32Expr => sum('beta0', 'tb', u(j * NB));
+  const wAt = (j: number, g: number): U32Expr => sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta'), b), betaOf(j)), c), u(4 * g));
+  const wName = (j: number, g: number) => `w${j}_${g}`;
+  const resident: string[] = [];
+  for (let j = 0; j < RB; j++)
+    for (let g = 0; g < c / 4; g++) {
+      const at = wAt(j, g);
+      const value = wVec ? toF32(st, `${n.params}[${div(at, 4)}]`, true) : `vec4<f32>(${[0, 1, 2, 3].map((q) => toF32(st, `${n.params}[${sum(at, u(q))}]`, false)).join(', ')})`;
+      resident.push(`let ${wName(j, g)} = ${value};`);
+    }
+  const logical = (j: number): U32Expr => sum(mul('alpha', b * d), mul(betaOf(j), d), 'delta');
+  // The bias of each β, in storage type (epilogueWrite converts it).
+  const biases: string[] = biasOff === undefined ? [] : Array.from({ length: RB }, (_, j) => `let bias${j} = ${scalarAt(n.params, wVec, sum(u(biasOff), logical(j)))};`);
+
+  const acc = (rq: number, j: number) => `acc_${rq}_${j}`;
+  // One chunk from row `at`: its multiply-adds, then its results (row at + 4·rq + q is lane q of acc_rq_j).
+  const chunk = (at: U32Expr): string[] => {
+    const lines: string[] = [];
+    for (let rq = 0; rq < RR / 4; rq++) for (let j = 0; j < RB; j++) lines.push(`var ${acc(rq, j)} = vec4<f32>(0.0);`);
+    for (let k = 0; k < c; k++)
+      for (let rq = 0; rq < RR / 4; rq++) {
+        lines.push(`{ let x = ${xSlot(u(k), u(rq), 'dd')};`);
+        for (let j = 0; j < RB; j++) lines.push(`  ${acc(rq, j)} = fma(x, vec4<f32>(${wName(j, k >> 2)}.${LANES[k & 3]}), ${acc(rq, j)});`);
+        lines.push('}');
+      }
+    for (let rq = 0; rq < RR / 4; rq++)
+      for (let q = 0; q < 4; q++) {
+        lines.push(`{ let row = ${sum('row0', at, u(rq * 4 + q))};`, '  if (row < batch) {');
+        for (let j = 0; j < RB; j++) {
+          const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical(j)), value: `${acc(rq, j)}.${LANES[q]}`, vec4: false, accumulate: op.accumulate, ...(biasOff === undefined ? {} : { bias: [`bias${j}`] }) });
+          lines.push(`    ${write}`);
+        }
+        lines.push('  }', '}');
+      }
+    return lines;
+  };
+
+  const body = [
+    ...ksTileOrigin({ perRowTile, rows: RW, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
+    `let dd = ${mod('lid', TD)};`,
+    `let tb = ${div('lid', TD)};`,
+    'let delta = delta0 + dd;',
+    ...resident,
+    ...biases,
+    ...doubleBufferedLoop(stage, RW, RR, chunk, true),
+  ];
+  return tiledKernel({
+    entryPoint: ep,
+    storage: st,
+    views,
+    workgroupVars: [`var<workgroup> ${xs}: array<vec4<f32>, ${2 * L.half}>;`],
+    threads: T,
+    body,
+    rowsPerWorkgroup: RW,
+    workgroupsPerRowTile: perRowTile,
+    schedule,
+    ops: [ctx.opIndex],
+  });
+}

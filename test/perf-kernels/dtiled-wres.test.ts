@@ -1,0 +1,76 @@
+/**
+ * ks-dtiled's `wres` form (src/codegen/wgsl/fast/ks-dtiled-wres.ts: W resident in registers, rows
+ * streamed in chunks through two halves of workgroup memory) against the float64 op reference on
+ * SwiftShader (SPEC §6 f32, relative error 1e-5): several row tiles and partial ones, chunks of 4
+ * and 8 rows, 1 and 2 β per invocation, a > 1 with bias and accumulation, weights at offsets that
+ * are and are not multiples of 4. On the H100/H200 limits: the shapes the session 28 plan times
+ * are candidates within the register budget, and no default is a `wres` form.
+ */
+import { describe, expect, it } from 'vitest';
+import { contextFor, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { ksDtiled, type KsDtiledSchedule } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
+import { LIMITS, opError, sample, TOL } from './support.js';
+
+const HOPPER = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
+const wres = (all: readonly KsDtiledSchedule[]) => all.filter((s) => s.wres === true);
+
+describe('ks-dtiled wres', () => {
+  it('matches the reference over several and partial row tiles (Monarch 256, K(1,16,16,16))', async () => {
+    const c = monarchCase(256, 256, 16);
+    const all = wres(ksDtiled.candidates(c.ops[1], LIMITS));
+    const picks = [
+      ...sample(all.filter((s) => s.rows === 128), 3),
+      all.find((s) => s.rows === 128 && s.rr === 8 && s.rb === 2 && s.dtile === 8),
+      all.find((s) => s.rows === 128 && s.rr === 4 && s.rb === 1 && s.dtile === 4),
+    ];
+    expect(picks.every((s) => s !== undefined)).toBe(true);
+    // 300 rows: three row tiles of 128, the last partial, and chunks past the batch.
+    for (const s of picks) expect(await opError(ksDtiled, c, 1, s!, 300), JSON.stringify(s)).toBeLessThan(TOL);
+    expect(await opError(ksDtiled, c, 1, all[all.length - 1], 37), JSON.stringify(all[all.length - 1])).toBeLessThan(TOL);
+  });
+
+  it('accumulates and adds the bias at the logical output index (a > 1), vec4 weights or not', async () => {
+    const op = ks(2, 16, 8, 8, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 256 } });
+    const c: OpsCase = {
+      name: 'bias',
+      ops: [op],
+      params: [{ name: 'b', shape: [256], offset: 0 }, { name: 'w', shape: [16, 16, 8], offset: 258 }],
+      paramSize: 258 + 2048,
+      buffers: [{ name: 'x', size: 128 }, { name: 'y', size: 256 }],
+      in: 128,
+      out: 256,
+      flopsPerRow: 0,
+    };
+    const all = wres(ksDtiled.candidates(op, LIMITS));
+    expect(all.length).toBeGreaterThan(0);
+    for (const s of sample(all, 2)) expect(await opError(ksDtiled, c, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
+    const aligned: OpsCase = { ...c, params: [{ name: 'b', shape: [256], offset: 0 }, { name: 'w', shape: [16, 16, 8], offset: 256 }], paramSize: 256 + 2048 };
+    for (const s of sample(all, 2)) expect(await opError(ksDtiled, aligned, 0, s, 9), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('offers the planned shapes on Hopper within the register budget, never as a default', () => {
+    const plan: [OpsCase, Partial<KsDtiledSchedule>][] = [
+      [monarchCase(4096, 4096, 64), { rows: 512, cols: 64, dtile: 8, tk: 64, rr: 8, rb: 2 }],
+      [monarchCase(4096, 4096, 64), { rows: 512, cols: 64, dtile: 8, tk: 64, rr: 8, rb: 1 }],
+      [monarchCase(16384, 16384, 128), { rows: 256, cols: 32, dtile: 8, tk: 128, rr: 4, rb: 1 }],
+    ];
+    for (const [c, shape] of plan) {
+      const op = c.ops[1];
+      const all = ksDtiled.candidates(op, HOPPER);
+      expect(all, c.name).toContainEqual({ family: 'ks-dtiled', ...shape, pipeline: true, wres: true });
+      expect(ksDtiled.defaultSchedule(op, HOPPER).wres, c.name).toBeUndefined();
+      for (const s of wres(all)) {
+        const threads = (s.dtile * s.cols) / s.rb;
+        expect(op.c * s.rb, JSON.stringify(s)).toBeLessThanOrEqual(128);
+        expect(threads * op.c * s.rb, JSON.stringify(s)).toBeLessThanOrEqual(32768);
+      }
+    }
+    // Two halves of 64 γ × 2 line groups × 9 vec4s: 36 KiB; 256 invocations for 8 δ × 64 β at 2 β each.
+    const c = monarchCase(4096, 4096, 64);
+    const k = ksDtiled.emit(c.ops[1], { family: 'ks-dtiled', rows: 512, cols: 64, dtile: 8, tk: 64, rr: 8, rb: 2, pipeline: true, wres: true }, contextFor(c, 'k', 1, 'f32'));
+    expect(k.wgsl).toContain('array<vec4<f32>, 2304>');
+    expect(k.workgroupSize).toEqual([256, 1, 1]);
+    expect(k.dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 512, workgroupsPerRowTile: 8 });
+    expect(ksDtiled.decode({ ...k.schedule })).toEqual(k.schedule);
+  });
+});
