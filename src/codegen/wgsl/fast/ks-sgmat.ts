@@ -420,19 +420,21 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // has two steps or more; not db's runtime halves), then the same with rows padded by 8 halves.
   const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...squareTiles(staged, fits)];
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...squareTiles(staged, fits), ...squareTiles(acc16, fits)];
 }
 
 /**
- * Session 28: square workgroup tiles of 8 subgroups with f16 sums (`acc16` + `stage`), 64 x 128 on
- * 4 x 2 or 128 x 64 on 2 x 4 subgroups (32 result matrices each, the registers of 16 f32 ones), so
- * that where b ≥ 256 one workgroup covers 256 β (4096 -> 1024's first factor: all of a block's),
- * its source rows staged once per block instead of twice (the 4 x 2 of 64 x 64 seed covers 128 β),
- * and each 16-deep step loads 12 matrices for 32 MMAs (0.375 per MMA; 0.5 on 64 x 64). Steps
- * written out (`ku`); then those of chunks of 32 γ or more with rows padded by 8 halves.
+ * Session 28: square workgroup tiles of 8 subgroups with f16 sums, 64 x 128 on 4 x 2 or 128 x 64 on
+ * 2 x 4 subgroups (32 result matrices each, the registers of 16 f32 ones), so that where b ≥ 256 one
+ * workgroup covers 256 β (4096 -> 1024's first factor: all of a block's), its source rows staged
+ * once per block instead of twice (the 4 x 2 of 64 x 64 seed covers 128 β), and each 16-deep step
+ * loads 12 matrices for 32 MMAs (0.375 per MMA; 0.5 on 64 x 64). Through the per-tile staged
+ * epilogue (`stage`, the seed's), then with acc16's direct stores (no epilogue barriers; the last
+ * row tile staged); steps written out (`ku`), then those of chunks of 32 γ or more with rows padded
+ * by 8 halves.
  */
-function squareTiles(staged: readonly KsSgmatSchedule[], fits: (s: KsSgmatSchedule) => boolean): KsSgmatSchedule[] {
-  const halfSquare = staged.filter((s) => (s.rows === 64 && s.cols === 128) || (s.rows === 128 && s.cols === 64));
+function squareTiles(f16Sums: readonly KsSgmatSchedule[], fits: (s: KsSgmatSchedule) => boolean): KsSgmatSchedule[] {
+  const halfSquare = f16Sums.filter((s) => (s.rows === 64 && s.cols === 128) || (s.rows === 128 && s.cols === 64));
   const square = gridded(EIGHT_SUBGROUPS, halfSquare, fits)
     .filter((s) => Number(s.sg) * s.rows === Number(s.sgc) * s.cols)
     .map((s): KsSgmatSchedule => ({ ...s, ku: true }));
