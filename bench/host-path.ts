@@ -42,13 +42,18 @@
  * (Since session 12 forward writes x into the mapped upload buffer during the call; session 11
  * copied x into a new array first: phase copyXToNewMs is what that cost.)
  * Each mode also reports the garbage collections V8 ran during its timed calls (count, ms;
- * a mapping of 64 MiB or more triggers one per call: src/runtime/pipelined-forward.ts).
+ * a mapping of 64 MiB or more triggers one per call: src/runtime/pipelined-forward.ts), the median
+ * of its calls' synchronous parts (syncMs: the call up to the promise it returns; forward writes
+ * x and submits its chunks there) and, with --split-copies, of their copies in and out timed where
+ * they run (copyInMs, copyOutMs: host-copies.ts). --rounds R times the modes R times over, in
+ * order (round r > 1 named mode#r: does a mode's figure depend on what ran before it?).
  * Then where the time goes, each phase alone (median of --repeats): upload through a mapped
  * MAP_WRITE buffer (its getMappedRange and the copy into it timed apart), upload through
  * queue.writeBuffer, the kernels, the copy to a MAP_READ buffer and its mapping (also right after a copy wrote it: whole, 64 KiB),
  * getMappedRange whole and in chunks of --phase-chunk-mib, and copying the mapped bytes into a
  * JS array: by slice() (copyMappedToJsMs, session 11's figure), by set() into an array touched
- * before (copyMappedToOutMs) or into a new one (copyMappedToNewMs), mapped and copied in pieces
+ * before (copyMappedToOutMs), into a new one (copyMappedToNewMs) or into one a helper thread made
+ * (copyMappedToAheadMs, as forward(x)'s in Node; 1 to 64 MiB results), mapped and copied in pieces
  * of --phase-chunk-mib as forward does (copyMappedPiecesMs, readInPieces); against the same copy between two
  * JS arrays touched before (copyJsToJsMs: is mapped memory slow to read?), a new array of the
  * result's size touched once (newArrayTouchMs: page faults) and copying x into a new array
@@ -88,11 +93,13 @@
  *
  *   node dist/bench/host-path.js [--batches 1,512,4096] [--chunk-rows 64,128,256,512,1024]
  *     [--piece-mib 2,32] [--stream-depth 2,3] [--repeats 30] [--warmup 10] [--n 4096 --nblocks 64]
- *     [--modes out,ringRun] [--builds portable,untuned,device] [--timeline 1024x2,1024:one|none] [--out FILE]
+ *     [--modes out,ringRun] [--builds portable,untuned,device] [--timeline 1024x2,1024:one|none] [--rounds 2]
+ *     [--split-copies] [--out FILE]
  */
 import { writeFileSync } from 'node:fs';
 import { gcsBetween, piecewiseGetMappedRangeMs } from './mapping.js';
 import { streamTimeline } from './host-timeline.js';
+import { CopySplit } from './host-copies.js';
 import { hostRunner, randomArray, relativeError, stagingStream, type Mode } from './host-modes.js';
 import { nodeGpu } from './node-gpu.js';
 import { executeProgram } from '../src/runtime/cpu-executor.js';
@@ -133,6 +140,10 @@ const NBLOCKS = Number(arg('--nblocks') ?? 64);
 const MODES = arg('--modes')?.split(',');
 /** Builds to time (see above). */
 const BUILDS = list('--builds', 'portable,untuned');
+/** Times each batch's modes this many times over, in order (round r > 1 named mode#r). */
+const ROUNDS = Number(arg('--rounds') ?? 1);
+/** Times each call's copies in and out where they run (host-copies.ts). */
+const SPLIT_COPIES = argv.includes('--split-copies');
 const PHASE_CHUNK_BYTES = Number(arg('--phase-chunk-mib') ?? 8) * 2 ** 20;
 /** Rows checked against the float64 executor (all of them below this). */
 const CHECK_ROWS = 64;
@@ -274,6 +285,18 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
     await readInPieces(readback, yBytes / 4, 'f32', new Promise<never>(() => undefined), 'm', target, { ...HOST_PIPELINE, readBytes: chunk });
     readParts.pieces.push(performance.now() - t3);
   }
+  // Into arrays a helper thread made (forward(x)'s result arrays in Node, prefaulted-arrays.ts): memory new to this thread, its
+  // pages mapped. Against copyMappedToOutMs (an array this thread wrote before): what the result's destination costs.
+  const aheadCopies: number[] = [];
+  if (yBytes >= PREFAULT_PLAN.minBytes && yBytes <= PREFAULT_PLAN.maxBytes) {
+    for (let i = 0; i < n + 2; i++) {
+      const made = AHEAD3.take(yBytes / 4);
+      if (made) await timedCopy(aheadCopies, (r) => made.set(new Float32Array(r)));
+      // Time for the next one to arrive (a 64 MiB array took a thread about 30 ms on session 27's H100 host).
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  if (aheadCopies.length > 0) out.copyMappedToAheadMs = medianOf(aheadCopies);
   out.getMappedRangeMs = medianOf(readParts.range);
   out.getMappedRangeChunkedMs = medianOf(readParts.chunked);
   out.copyMappedToJsMs = medianOf(readParts.copy);
@@ -576,19 +599,33 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
       }
     }
     type Counts = typeof prefaultedArrays.counts;
-    const modeMs: Record<string, { medianMs: number; minMs: number; maxMs: number; relError: number; madeAhead: Counts } & Awaited<ReturnType<typeof gcsBetween>>> = {};
-    for (const [mode, once] of Object.entries(modes)) {
-      if (MODES && !MODES.includes(mode.split(':')[0]) && !MODES.includes(mode)) continue;
+    type Split = { syncMs: number; copyInMs?: number; copyOutMs?: number };
+    const modeMs: Record<string, { medianMs: number; minMs: number; maxMs: number; relError: number; madeAhead: Counts } & Split & Awaited<ReturnType<typeof gcsBetween>>> = {};
+    const split = SPLIT_COPIES ? new CopySplit(x) : undefined;
+    split?.start();
+    const chosen = Object.entries(modes).filter(([mode]) => !MODES || MODES.includes(mode.split(':')[0]) || MODES.includes(mode));
+    // Round r > 1 times every mode again, named mode#r: whether a mode's time depends on what ran before it (s27 call 3, B = 1).
+    for (const [mode, once] of Array.from({ length: ROUNDS }, (_, r) => chosen.map(([m, once]) => [r === 0 ? m : `${m}#${r + 1}`, once] as const)).flat()) {
       const relError = check(mode, await once((body) => body()));
       for (let i = 0; i < WARMUP; i++) await once((body) => body());
       const samples: number[] = [];
+      // Per call: its synchronous part (forward up to the promise it returns: checks, x written, chunks submitted) and, with
+      // --split-copies, its copies in and out (host-copies.ts).
+      const parts = { syncMs: [] as number[], copyInMs: [] as number[], copyOutMs: [] as number[] };
       const from = performance.now();
       const counted = madeAheadSoFar();
       for (let i = 0; i < REPEATS; i++) {
         await once(async (body) => {
+          split?.take();
+          split?.count(true);
           const t = performance.now();
-          const y = await body();
+          const pending = body();
+          parts.syncMs.push(performance.now() - t);
+          const y = await pending;
           samples.push(performance.now() - t);
+          split?.count(false);
+          const copies = split?.take();
+          if (copies) (parts.copyInMs.push(copies.inMs), parts.copyOutMs.push(copies.outMs));
           return y;
         });
       }
@@ -597,9 +634,12 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
       // Of the timed calls' new result arrays (forward(x)): how many were made ahead (prefaulted-arrays.ts), how many at the call.
       const now = madeAheadSoFar();
       const madeAhead = { ready: now.ready - counted.ready, missed: now.missed - counted.missed };
-      modeMs[mode] = { medianMs: samples[Math.floor(samples.length / 2)], minMs: samples[0], maxMs: samples[samples.length - 1], relError, madeAhead, ...gc };
+      const splitMs: Split = { syncMs: medianOf(parts.syncMs), ...(split && { copyInMs: medianOf(parts.copyInMs), copyOutMs: medianOf(parts.copyOutMs) }) };
+      modeMs[mode] = { medianMs: samples[Math.floor(samples.length / 2)], minMs: samples[0], maxMs: samples[samples.length - 1], relError, madeAhead, ...splitMs, ...gc };
+      const f = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(3));
       process.stderr.write(
-        `${build} batch ${batch} ${mode}: ${modeMs[mode].medianMs.toFixed(3)} ms, ${gc.gcCount} GCs (${gc.gcMs.toFixed(1)} ms; ${gc.majorCount} full, ${gc.majorMs.toFixed(1)} ms), results made ahead ${madeAhead.ready}, at the call ${madeAhead.missed}\n`,
+        `${build} batch ${batch} ${mode}: ${modeMs[mode].medianMs.toFixed(3)} ms, ${gc.gcCount} GCs (${gc.gcMs.toFixed(1)} ms; ${gc.majorCount} full, ${gc.majorMs.toFixed(1)} ms), results made ahead ${madeAhead.ready}, at the call ${madeAhead.missed}; ` +
+          `sync ${f(splitMs.syncMs)}, copies in ${f(splitMs.copyInMs)} out ${f(splitMs.copyOutMs)} ms\n`,
       );
     }
     staging.destroy();
