@@ -3,6 +3,7 @@
  * the same WGSL, manifest and bindings as `monc build`), the bindings with their types erased,
  * the `.mon.d.ts` declarations, and the files the result depends on (for watch mode).
  */
+import { statSync } from 'node:fs';
 import ts from 'typescript';
 import { compileModule, type TuningLookup } from '../compile.js';
 import { unusableTuningNote } from '../compile-kernels.js';
@@ -37,9 +38,37 @@ export type MonCompileResult =
   | (Common & { readonly ok: true; readonly moduleName: string; readonly code: string; readonly declarations: string })
   | (Common & { readonly ok: false; readonly error: BuildError });
 
+/**
+ * Compiles of one call at most: a file that keeps changing (written to throughout) gives the last one's result, which its
+ * next change rebuilds once the bundler watches it.
+ */
+const COMPILES = 3;
+
+/**
+ * The module of `file` as it and the mask files it reads are when this returns: compiled again where one of them changed
+ * while it compiled (a large spec takes a while), as the bundler takes the result for theirs. esbuild records a watched
+ * file as it is once onLoad returns, and Rollup (and `vite build --watch`) watch only after the first build, so such an
+ * edit was never built (as QA1 s27 Q601 for `monc build --watch`).
+ */
 export function compileMonFile(file: string, options: MonCompileOptions): MonCompileResult {
+  for (let compile = 1; ; compile++) {
+    const read = new Map<string, string>();
+    const result = compileOnce(file, options, (input) => read.set(input, stampOf(input)));
+    if (compile === COMPILES || [...read].every(([input, stamp]) => stampOf(input) === stamp)) return result;
+  }
+}
+
+/** What tells a file's edits apart (taken before reading it: a change after that shows): its modification time, size and inode. */
+function stampOf(file: string): string {
+  const stats = statSync(file, { bigint: true, throwIfNoEntry: false });
+  return stats ? `${stats.mtimeNs} ${stats.size} ${stats.ino}` : 'missing';
+}
+
+/** One compile of `file`; `beforeRead` is told the spec and each mask file before it is read. */
+function compileOnce(file: string, options: MonCompileOptions, beforeRead: (file: string) => void): MonCompileResult {
+  beforeRead(file);
   const source = readTextBounded(file, SPEC_FILE);
-  const masks = recordingMaskResolver();
+  const masks = recordingMaskResolver(beforeRead);
   let result;
   try {
     result = compileModule(source, file, { resolveMask: masks.resolve, tuning: options.tuning, runtimeImport: options.runtimeImport, forwardOnly: options.forwardOnly, kernelSets: options.kernelSets });
