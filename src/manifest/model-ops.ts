@@ -15,7 +15,7 @@
  */
 import type { ModelNode, ParamSlice } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
-import { indexMapTable, type AxisPermutation, type IndexMap } from './index-map.js';
+import { indexMapTable, invertStep, mergeSteps, normalizeStep, type AxisPermutation, type IndexMap } from './index-map.js';
 import type { BackwardOpData, OpData, WeightGradShape } from './program.js';
 
 /** A weighted factor as both sides describe it: the op or model node where it is, and what must agree. */
@@ -120,10 +120,13 @@ interface Held {
  * a K factor's split of its blocks into a and d) wherever the compiler put them, meet the model's transposes as equal
  * values exactly where the two compute the same thing.
  *
- * Permutations are interned by their tables' entries, but a table is made only for a permutation not met before: one
- * step (a transpose, a K factor's split, an op's one-step map, their inverses) is found by its digits (stepKey), a
- * composition or an inverse by what it is made of. A 16384-wide map's tables, made and keyed as text at every use, were
- * most of decodeManifest's 86 ms (s26).
+ * Permutations are interned by their tables' entries, but a table is made only where no other way tells: one step (a
+ * transpose, a K factor's split, an op's one-step map, their inverses, and two steps whose digits line up composed into
+ * one: mergeSteps) is found by its canonical form (stepKey), which no other step has (a step's table gives its canonical
+ * form back: see stepKey), so it is compared entry by entry only with permutations held as tables (a composition that is
+ * no one step, a map's steps that do not merge, their inverses). A 16384-wide map's tables, made and keyed as text at
+ * every use, were most of decodeManifest's 86 ms (s26); a 14-stage butterfly's compositions, tabulated and compared,
+ * most of its 95-240 ms first decode (s27).
  */
 class Expressions {
   private readonly ids = new Map<string, number>();
@@ -133,7 +136,7 @@ class Expressions {
   private readonly held: Held[] = [{ size: 0 }];
   /** Perms by size (a table is compared with those of its size, most of which differ in their first entries). */
   private readonly bySize = new Map<number, Perm[]>();
-  /** Perms already found: one step (stepKey), a map of several steps, an inverse (`-p`), a composition (`p t`). */
+  /** Perms already found: one step (stepKey), an inverse (`-p`), a composition (`p t`). */
   private readonly found = new Map<string, Perm>();
 
   private value(terms: readonly (readonly [number, Perm])[]): number {
@@ -161,15 +164,17 @@ class Expressions {
   }
 
   /**
-   * The Perm of `held`: an equal one's where there is one. A table is made only to compare: one step that stepKey keeps
-   * is not the identity, and alone of its size it is no other permutation held.
+   * The Perm of `held`: an equal one's where there is one. A table is made only to compare: one step (canonical, as
+   * stepKey keeps it) is not the identity, nor any other step than its own key's, so it is compared only with the
+   * permutations of its size held as tables.
    */
   private intern(held: Held): Perm {
     const same = this.bySize.get(held.size) ?? [];
-    if (!held.step || same.length > 0) {
+    const others = held.step ? same.filter((p) => !this.held[p].step) : same;
+    if (!held.step || others.length > 0) {
       const t = (held.table ??= indexMapTable({ size: held.size, steps: held.step ? [held.step] : [] }));
       if (isIdentity(t)) return 0;
-      const found = same.find((p) => sameEntries(this.tableOf(p), t));
+      const found = others.find((p) => sameEntries(this.tableOf(p), t));
       if (found !== undefined) return found;
     }
     this.bySize.set(held.size, [...same, this.held.length]);
@@ -183,21 +188,20 @@ class Expressions {
 
   /** The permutation of one index map step (an axis permutation of [0, size)). */
   step(size: number, step: AxisPermutation): Perm {
-    const key = stepKey(step);
-    return key === undefined ? 0 : this.memo(key, () => this.intern({ size, step }));
+    const canonical = normalizeStep(step);
+    return canonical === null ? 0 : this.memo(stepKey(canonical), () => this.intern({ size, step: canonical }));
   }
 
-  /** The permutation of index map `m` (its gather table is the map's). */
+  /** The permutation of index map `m` (its gather table is the map's): its steps composed, steps[0] first. */
   map(m: IndexMap): Perm {
-    if (m.steps.length < 2) return m.steps.length ? this.step(m.size, m.steps[0]) : 0;
-    return this.memo(`map ${m.size} ${JSON.stringify(m.steps)}`, () => this.intern({ size: m.size, table: indexMapTable(m) }));
+    return m.steps.reduce<Perm>((p, step) => this.composed(p, this.step(m.size, step)), 0);
   }
 
   inverse(p: Perm): Perm {
     if (p === 0) return 0;
     const { size, step } = this.held[p];
     // One step's inverse is one step: its result's digits put back.
-    if (step) return this.step(size, { shape: step.perm.map((j) => step.shape[j]), perm: inverseOrder(step.perm) });
+    if (step) return this.step(size, invertStep(step));
     return this.memo(`-${p}`, () => {
       const t = this.tableOf(p);
       const inv = new Int32Array(size);
@@ -233,10 +237,14 @@ class Expressions {
     return this.value(this.terms.get(value)!.map(([a, t]) => [a, this.composed(p, t)] as const));
   }
 
-  /** Read through p, then t: k -> T[P[k]]. */
+  /** Read through p, then t: k -> T[P[k]]. Two steps whose digits line up are one step (mergeSteps). */
   private composed(p: Perm, t: Perm): Perm {
     if (t === 0) return p;
+    if (p === 0) return t;
     return this.memo(`${p} ${t}`, () => {
+      const [first, second] = [this.held[p], this.held[t]];
+      const merged = first.step && second.step ? mergeSteps(first.step, second.step) : undefined;
+      if (merged !== undefined) return merged === null ? 0 : this.step(first.size, merged);
       const [outer, inner] = [this.tableOf(p), this.tableOf(t)];
       const table = new Int32Array(outer.length);
       for (let k = 0; k < outer.length; k++) table[k] = inner[outer[k]];
@@ -246,29 +254,15 @@ class Expressions {
 }
 
 /**
- * One step's key, the same for the steps of one permutation written differently where their digits say so: axes of 1
- * left out, axes that stay next to each other in order merged (a K factor's split of a 16384-wide map, K(1, 128, 128,
- * 128), is transpose(128, 128)'s step); undefined: the identity.
+ * A canonical step's key (normalizeStep: axes of 1 left out, axes that stay next to each other in order merged; a K
+ * factor's split of a 16384-wide map, K(1, 128, 128, 128), is transpose(128, 128)'s step). Two canonical steps of one
+ * size are one permutation only where their keys are equal: the table gives the form back. The last digit's size is
+ * the first k > 0 with table[k] ≠ k·table[1] (at k = that size the next result digit starts, whose place in the argument
+ * is not the one just above the last digit's, or the two would be one), table[1] its place; and so on through the
+ * result's digits, whose places order them as the argument's (canonical-steps.test.ts checks it on every step up to 64).
  */
-function stepKey(step: AxisPermutation): string | undefined {
-  // The result's digits in order, each as the argument's digit j it is (numbered among those kept) and its size.
-  const numbered = (axes: readonly { j: number; size: number }[]) => {
-    const order = axes.map((a) => a.j).sort((x, y) => x - y);
-    return axes.map((a) => ({ j: order.indexOf(a.j), size: a.size }));
-  };
-  const axes = numbered(step.perm.map((j) => ({ j, size: step.shape[j] })).filter((a) => a.size > 1));
-  // Result digits k, k + 1 that are the argument's digits j, j + 1: one digit of their product (k + 1's merged already).
-  for (let k = axes.length - 2; k >= 0; k--) if (axes[k + 1].j === axes[k].j + 1) axes.splice(k, 2, { j: axes[k].j, size: axes[k].size * axes[k + 1].size });
-  if (axes.length < 2) return undefined;
-  const merged = numbered(axes);
-  return `step ${inverseOrder(merged.map((a) => a.j)).map((k) => merged[k].size).join(',')} / ${merged.map((a) => a.j).join(',')}`;
-}
-
-/** The inverse of an order of axes. */
-function inverseOrder(perm: readonly number[]): number[] {
-  const inv: number[] = [];
-  perm.forEach((j, k) => (inv[j] = k));
-  return inv;
+function stepKey(canonical: AxisPermutation): string {
+  return `step ${canonical.shape.join(',')} / ${canonical.perm.join(',')}`;
 }
 
 function isIdentity(t: Int32Array): boolean {

@@ -32,4 +32,29 @@ describe('decoding a 16384-wide Monarch behind a transpose', () => {
     file.maps[0].ops[0].input.steps = [{ shape: [64, 256], perm: [1, 0] }];
     expect(() => decodeManifest(file)).toThrow(/maps\[0\]\.ops\[0\]: reads 'x' through its input index map, not what the model's weighted factor 0 reads/);
   });
+
+  // FIX s28 (F-2's butterfly half): a 14-stage butterfly's ops, forward and backward, compose each stage's K factor
+  // splits: 88 tables of 16384 (compositions of two steps, and 12 of them compared entry by entry with others equal to
+  // them), a first decode of 95-240 ms against 33-67 before the check. Two steps whose digits line up are one step
+  // (mergeSteps), found by its canonical form.
+  it('butterfly(radix: 2) @ transpose + monarch: tabulates no permutation, and still refuses another one', () => {
+    const compiled = compileModule(`module wide\nmap m : ${N} -> ${N} = butterfly(radix: 2) @ transpose(128, 128) + monarch(nblocks: 128)\n`, 'wide.mon');
+    const text = compiled.outputs!.manifestJson;
+    const decoded = (edit: (ops: { input: { steps: unknown[] } }[]) => void) => {
+      const file = JSON.parse(text);
+      edit(file.maps[0].ops);
+      vi.mocked(indexMapTable).mockClear();
+      return decodeManifest(file).maps[0].name;
+    };
+    expect(JSON.parse(text).maps[0].backward.ops.length).toBeGreaterThan(28);
+    expect(decoded(() => {})).toBe('m');
+    expect(vi.mocked(indexMapTable).mock.calls.map(([m]) => m.size)).toEqual([]);
+    // The transpose written otherwise (its first digit split in two), or as three transposes: the same permutation, accepted.
+    expect(decoded((ops) => (ops[0].input.steps = [{ shape: [2, 64, 128], perm: [2, 0, 1] }]))).toBe('m');
+    expect(decoded((ops) => (ops[0].input.steps = Array.from({ length: 3 }, () => ({ shape: [128, 128], perm: [1, 0] }))))).toBe('m');
+    // Another permutation of that size, in one step or in two that merge into one: refused.
+    const refused = /maps\[0\]\.ops\[0\]: reads 'x' through its input index map, not what the model's weighted factor 0 reads/;
+    expect(() => decoded((ops) => (ops[0].input.steps = [{ shape: [64, 256], perm: [1, 0] }]))).toThrow(refused);
+    expect(() => decoded((ops) => (ops[0].input.steps = [{ shape: [128, 128], perm: [1, 0] }, { shape: [2, 8192], perm: [1, 0] }]))).toThrow(refused);
+  });
 });
