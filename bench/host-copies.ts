@@ -1,6 +1,6 @@
 /**
  * The host copies inside a round trip, measured where they run (host-path.ts --split-copies):
- * every TypedArray.prototype.set of at least `minBytes` is timed while the split is on, as a copy
+ * every TypedArray.prototype.set of at least `minBytes` is timed while the split counts, as a copy
  * in (its source is x: forward's write of x into the mapped upload buffers, a staging's fill) or a
  * copy out (any other source: the mapped result copied into forward's result array or `out`).
  * The phases (host-path.ts phaseMs) time the same copies alone, outside a call; inside one, the
@@ -13,10 +13,19 @@ type Set = (this: ArrayLike<number>, source: ArrayLike<number>, offset?: number)
 const prototype = Object.getPrototypeOf(Float32Array.prototype) as { set: Set };
 const builtinSet = prototype.set;
 
-/** Milliseconds of large copies in and out since the last take(). */
+/** One side's copies since the last take(). */
+interface Copies {
+  ms: number;
+  count: number;
+  bytes: number;
+}
+
+const none = (): Copies => ({ ms: 0, count: 0, bytes: 0 });
+
+/** Large copies in and out since the last take(). */
 export class CopySplit {
-  #in = 0;
-  #out = 0;
+  #in = none();
+  #out = none();
   #on = false;
 
   constructor(
@@ -25,20 +34,23 @@ export class CopySplit {
     private readonly minBytes = 1 << 18,
   ) {}
 
-  /** Installs the timing wrapper (once per process: the wrapper reads `current`). */
+  /** Puts the timing wrapper in place of TypedArray.prototype.set, for this split; stop() puts the builtin back. */
   start(): void {
-    current = this;
-    if (prototype.set !== builtinSet) return;
+    const split = this;
     prototype.set = function (this: ArrayLike<number>, source: ArrayLike<number>, offset?: number) {
-      const split = current;
-      const bytes = (source as Partial<Float32Array>).byteLength ?? 0;
-      if (!split || !split.#on || bytes < split.minBytes) return builtinSet.call(this, source, offset);
+      const bytes = ArrayBuffer.isView(source) ? source.byteLength : 0;
+      if (!split.#on || bytes < split.minBytes) return builtinSet.call(this, source, offset);
       const t = performance.now();
       builtinSet.call(this, source, offset);
-      const ms = performance.now() - t;
-      if ((source as Float32Array).buffer === split.x.buffer) split.#in += ms;
-      else split.#out += ms;
+      const side = (source as Float32Array).buffer === split.x.buffer ? split.#in : split.#out;
+      side.ms += performance.now() - t;
+      side.count++;
+      side.bytes += bytes;
     };
+  }
+
+  stop(): void {
+    prototype.set = builtinSet;
   }
 
   /** Counts from now (on) or stops counting (off). */
@@ -47,11 +59,10 @@ export class CopySplit {
   }
 
   /** The copies since the last take(), and resets. */
-  take(): { inMs: number; outMs: number } {
-    const taken = { inMs: this.#in, outMs: this.#out };
-    this.#in = this.#out = 0;
+  take(): { in: Copies; out: Copies } {
+    const taken = { in: this.#in, out: this.#out };
+    this.#in = none();
+    this.#out = none();
     return taken;
   }
 }
-
-let current: CopySplit | undefined;

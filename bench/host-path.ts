@@ -625,7 +625,7 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
           samples.push(performance.now() - t);
           split?.count(false);
           const copies = split?.take();
-          if (copies) (parts.copyInMs.push(copies.inMs), parts.copyOutMs.push(copies.outMs));
+          if (copies) (parts.copyInMs.push(copies.in.ms), parts.copyOutMs.push(copies.out.ms));
           return y;
         });
       }
@@ -642,6 +642,7 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
           `sync ${f(splitMs.syncMs)}, copies in ${f(splitMs.copyInMs)} out ${f(splitMs.copyOutMs)} ms\n`,
       );
     }
+    split?.stop();
     staging.destroy();
     for (const destroy of rings) destroy();
     const phaseMs = await phases(device, runner, x, batch, map.out);
