@@ -3,16 +3,16 @@
  * the same WGSL, manifest and bindings as `monc build`), the bindings with their types erased,
  * the `.mon.d.ts` declarations, and the files the result depends on (for watch mode).
  */
-import { statSync } from 'node:fs';
 import ts from 'typescript';
 import { compileModule, type TuningLookup } from '../compile.js';
 import { unusableTuningNote } from '../compile-kernels.js';
 import { buildError, buildWarnings, optionsError, type BuildError } from './build-error.js';
 import { MoncError } from '../util/error.js';
 import { declarationsFor } from './declarations.js';
-import { recordingMaskResolver } from '../node/mask-files.js';
+import { readMaskFile, recordingMaskResolver, type RecordingMaskResolver } from '../node/mask-files.js';
+import { FileError } from '../node/files/file-error.js';
 import { SPEC_FILE } from '../node/files/bounds.js';
-import { readTextBounded } from '../node/files/read-bounded.js';
+import { readFileBounded } from '../node/files/read-bounded.js';
 import { invariant } from '../util/assert.js';
 import type { BuildKernelSet } from '../manifest/build-kernel-sets.js';
 
@@ -45,30 +45,42 @@ export type MonCompileResult =
 const COMPILES = 3;
 
 /**
- * The module of `file` as it and the mask files it reads are when this returns: compiled again where one of them changed
- * while it compiled (a large spec takes a while), as the bundler takes the result for theirs. esbuild records a watched
- * file as it is once onLoad returns, and Rollup (and `vite build --watch`) watch only after the first build, so such an
- * edit was never built (as QA1 s27 Q601 for `monc build --watch`).
+ * The module of `file` as it and the mask files it reads are when this returns: compiled again where one of them holds
+ * other bytes than the compile read (an edit while it compiled: a large spec takes a while), as the bundler takes the
+ * result for theirs. esbuild records a watched file as it is once onLoad returns, and Rollup (and `vite build --watch`)
+ * watch only after the first build, so such an edit was never built (as QA1 s27 Q601 for `monc build --watch`). What
+ * was read is compared, not modification times, which a write in the same clock tick leaves as they were (REV28-2).
  */
 export function compileMonFile(file: string, options: MonCompileOptions): MonCompileResult {
   for (let compile = 1; ; compile++) {
-    const read = new Map<string, string>();
-    const result = compileOnce(file, options, (input) => read.set(input, stampOf(input)));
-    if (compile === COMPILES || [...read].every(([input, stamp]) => stampOf(input) === stamp)) return result;
+    const bytes = readFileBounded(file, SPEC_FILE);
+    const masks = recordingMaskResolver();
+    const result = compileSource(file, new TextDecoder().decode(bytes), masks, options);
+    const inputs = [
+      { was: bytes, now: () => readable(() => readFileBounded(file, SPEC_FILE)) },
+      ...[...masks.contents].map(([mask, was]) => ({ was, now: () => readable(() => readMaskFile(mask)) })),
+    ];
+    if (compile === COMPILES || inputs.every(({ was, now }) => sameBytes(was, now()))) return result;
   }
 }
 
-/** What tells a file's edits apart (taken before reading it: a change after that shows): its modification time, size and inode. */
-function stampOf(file: string): string {
-  const stats = statSync(file, { bigint: true, throwIfNoEntry: false });
-  return stats ? `${stats.mtimeNs} ${stats.size} ${stats.ino}` : 'missing';
+/** `read`'s bytes, or undefined where the file cannot be read (a FileError). */
+function readable(read: () => Uint8Array): Uint8Array | undefined {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof FileError) return undefined;
+    throw e;
+  }
 }
 
-/** One compile of `file`; `beforeRead` is told the spec and each mask file before it is read. */
-function compileOnce(file: string, options: MonCompileOptions, beforeRead: (file: string) => void): MonCompileResult {
-  beforeRead(file);
-  const source = readTextBounded(file, SPEC_FILE);
-  const masks = recordingMaskResolver(beforeRead);
+/** Whether two reads of a file gave the same bytes (undefined: it could not be read). */
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** The module of spec text `source` (of `file`), its masks read through `masks`. */
+function compileSource(file: string, source: string, masks: RecordingMaskResolver, options: MonCompileOptions): MonCompileResult {
   let result;
   try {
     result = compileModule(source, file, { resolveMask: masks.resolve, tuning: options.tuning, runtimeImport: options.runtimeImport, forwardOnly: options.forwardOnly, kernelSets: options.kernelSets });
