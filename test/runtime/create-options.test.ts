@@ -6,6 +6,8 @@
  * ('cpu') ran on WebGPU, and `training: 'yes'` was taken as true. What the options may be (null
  * or absent, a null device, training false) still runs like the float64 reference.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MapRunner, type MapRunnerOptions } from '../../src/runtime/map-runner.js';
 import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
@@ -24,14 +26,25 @@ const map = compiled.manifest.maps[0];
 const create = (options: unknown) => MapRunner.create(map, compiled.wgsl, options as MapRunnerOptions);
 
 describe('create refuses options of the wrong kind, naming the option', () => {
+  const takes = "map 'm': device must be a GPUDevice (getSharedDevice()'s .device), got";
+
   it('a device that is not a GPUDevice: getSharedDevice()’s result, the adapter, an empty object, a string', async () => {
     const shared = await getTestMoncDevice();
-    const takes = "map 'm': device must be a GPUDevice (getSharedDevice()'s .device), got";
     await expectMoncError(() => create({ device: shared }), 'user', `${takes} object`);
     await expectMoncError(() => create({ device: shared.adapter }), 'user', `${takes} GPUAdapter`);
     await expectMoncError(() => create({ device: {} }), 'user', `${takes} object`);
     await expectMoncError(() => create({ device: Object.create(null) }), 'user', `${takes} object`);
     await expectMoncError(() => create({ device: 'gpu', backend: 'webgpu' }), 'user', `${takes} 'gpu' (a string)`);
+  });
+
+  // install.md's errors table and runtime.md quote the first refusal above, for a map named 'up' (QA2 s28 Q751: install.md
+  // said 'got Object').
+  it('the docs quote getSharedDevice()’s result refused as the device as create words it', () => {
+    for (const doc of ['install.md', 'runtime.md']) {
+      const text = readFileSync(join(import.meta.dirname, '../../docs', doc), 'utf8');
+      expect(text, doc).toContain(`${takes.replace("'m'", "'up'")} object\``);
+      expect(text, doc).not.toMatch(/device must be a GPUDevice \(getSharedDevice\(\)'s \.device\), got (?!object`)/);
+    }
   });
 
   // A string is quoted and said to be one, an object named by its class, anything else shown as it is (mustBe, shown()):
