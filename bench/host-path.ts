@@ -17,6 +17,7 @@
  *                session 27 an array of 1 MiB or more made ahead by a helper thread when one is ready
  *                (src/runtime/prefaulted-arrays.ts; madeAhead counts them)
  *   fresh:atCall the same with every result array new at the call (before session 27)
+ *   fresh:filled the same with arrays whose every value the helper wrote (touchStride 4; PREFAULT_PLAN: one a page)
  *   fresh:ahead3 the same with 3 arrays made ahead by 3 threads (PREFAULT_PLAN has 2 and 2; s27 call 1, H100,
  *                4096 rows: 21 of 30 results made ahead in time)
  *   out          `forward(x, { out })`: the caller's array, reused (the default chunking)
@@ -49,11 +50,14 @@
  * order (round r > 1 named mode#r: does a mode's figure depend on what ran before it?).
  * Then where the time goes, each phase alone (median of --repeats): upload through a mapped
  * MAP_WRITE buffer (its getMappedRange and the copy into it timed apart), upload through
- * queue.writeBuffer, the kernels, the copy to a MAP_READ buffer and its mapping (also right after a copy wrote it: whole, 64 KiB),
+ * queue.writeBuffer, the CPU time of a round trip's steps at its call (tripUnmapCpuMs, tripRecordCpuMs,
+ * tripSubmitCpuMs, tripMapCpuMs: the upload's unmap, recording, submit, asking for the mappings), the kernels, the
+ * copy to a MAP_READ buffer and its mapping (also right after a copy wrote it: whole, 64 KiB),
  * getMappedRange whole and in chunks of --phase-chunk-mib, and copying the mapped bytes into a
  * JS array: by slice() (copyMappedToJsMs, session 11's figure), by set() into an array touched
  * before (copyMappedToOutMs), into a new one (copyMappedToNewMs) or into one a helper thread made
- * (copyMappedToAheadMs, as forward(x)'s in Node; 1 to 64 MiB results), mapped and copied in pieces
+ * (copyMappedToAheadMs, as forward(x)'s in Node; 1 to 64 MiB results; copyMappedToFilledMs: one whose
+ * every value the helper wrote, fresh:filled's), mapped and copied in pieces
  * of --phase-chunk-mib as forward does (copyMappedPiecesMs, readInPieces); against the same copy between two
  * JS arrays touched before (copyJsToJsMs: is mapped memory slow to read?), a new array of the
  * result's size touched once (newArrayTouchMs: page faults) and copying x into a new array
@@ -150,10 +154,17 @@ const CHECK_ROWS = 64;
 const SPEC = `module host\nmap m : ${N} -> ${N} = monarch(nblocks: ${NBLOCKS})\n`;
 /** fresh:ahead3's arrays: more made ahead, by more threads, than monc/runtime/node's. */
 const AHEAD3 = new PrefaultedArrays(startWorker, { ...PREFAULT_PLAN, depth: 3, threads: 3 });
+/**
+ * fresh:filled's arrays: every value written by the helper (touchStride 4), not one a page. s28 call 2 (H100, Xeon
+ * with 300 MiB of L3): the mapped result copied into an array a helper made took 1.51 ms at 512 rows, into `out`
+ * (reused) 0.99: is an array whose every line a helper wrote (and the L3 may hold) as fast to write as `out`?
+ */
+const FILLED = new PrefaultedArrays(startWorker, { ...PREFAULT_PLAN, touchStride: 4 });
 
-/** Results made ahead and made at the call so far, by both sets of helpers (a mode uses one). */
+/** Results made ahead and made at the call so far, by every set of helpers (a mode uses one). */
 function madeAheadSoFar(): typeof prefaultedArrays.counts {
-  return { ready: prefaultedArrays.counts.ready + AHEAD3.counts.ready, missed: prefaultedArrays.counts.missed + AHEAD3.counts.missed };
+  const all = [prefaultedArrays, AHEAD3, FILLED];
+  return { ready: all.reduce((n, a) => n + a.counts.ready, 0), missed: all.reduce((n, a) => n + a.counts.missed, 0) };
 }
 
 function medianOf(samples: number[]): number {
@@ -287,16 +298,19 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
   }
   // Into arrays a helper thread made (forward(x)'s result arrays in Node, prefaulted-arrays.ts): memory new to this thread, its
   // pages mapped. Against copyMappedToOutMs (an array this thread wrote before): what the result's destination costs.
-  const aheadCopies: number[] = [];
-  if (yBytes >= PREFAULT_PLAN.minBytes && yBytes <= PREFAULT_PLAN.maxBytes) {
-    for (let i = 0; i < n + 2; i++) {
-      const made = AHEAD3.take(yBytes / 4);
-      if (made) await timedCopy(aheadCopies, (r) => made.set(new Float32Array(r)));
-      // Time for the next one to arrive (a 64 MiB array took a thread about 30 ms on session 27's H100 host).
-      await new Promise((resolve) => setTimeout(resolve, 50));
+  // copyMappedToFilledMs: into arrays whose every value a helper wrote (fresh:filled's).
+  for (const [name, arrays] of [['copyMappedToAheadMs', AHEAD3], ['copyMappedToFilledMs', FILLED]] as const) {
+    const copies: number[] = [];
+    if (yBytes >= PREFAULT_PLAN.minBytes && yBytes <= PREFAULT_PLAN.maxBytes) {
+      for (let i = 0; i < n + 2; i++) {
+        const made = arrays.take(yBytes / 4);
+        if (made) await timedCopy(copies, (r) => made.set(new Float32Array(r)));
+        // Time for the next one to arrive (a 64 MiB array took a thread about 30 ms on session 27's H100 host).
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     }
+    if (copies.length > 0) out[name] = medianOf(copies);
   }
-  if (aheadCopies.length > 0) out.copyMappedToAheadMs = medianOf(aheadCopies);
   out.getMappedRangeMs = medianOf(readParts.range);
   out.getMappedRangeChunkedMs = medianOf(readParts.chunked);
   out.copyMappedToJsMs = medianOf(readParts.copy);
@@ -334,6 +348,38 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
   );
   out.gpuOnePieceMapMs = await median(n, () => mapped(trip, readback));
   flag.destroy();
+  // The CPU time of each step of a round trip's call as the runtime makes it (round-trip.ts, GpuStaging.compute): the
+  // upload's unmap after x was written, recording (encoder, copies, the kernels, finish), submit, and asking for both
+  // mappings (s28 call 2, H100: a staging's run() spent 0.17 ms before its first await at 512 rows, 0.08 at 1 row, and
+  // forward(x, { out }) 0.45 ms beyond its copies of x at 512 rows in 2 chunks).
+  const cpu = { unmap: [] as number[], record: [] as number[], submit: [] as number[], map: [] as number[] };
+  await upload.mapAsync(GPUMapMode.WRITE);
+  for (let i = 0; i < n; i++) {
+    new Float32Array(upload.getMappedRange()).set(x);
+    const t0 = performance.now();
+    upload.unmap();
+    const t1 = performance.now();
+    const e = device.createCommandEncoder();
+    trip(e);
+    const commands = e.finish();
+    const t2 = performance.now();
+    device.queue.submit([commands]);
+    const t3 = performance.now();
+    const remapped = upload.mapAsync(GPUMapMode.WRITE);
+    const result = readback.mapAsync(GPUMapMode.READ);
+    const t4 = performance.now();
+    await Promise.all([remapped, result]);
+    readback.unmap();
+    cpu.unmap.push(t1 - t0);
+    cpu.record.push(t2 - t1);
+    cpu.submit.push(t3 - t2);
+    cpu.map.push(t4 - t3);
+  }
+  upload.unmap();
+  out.tripUnmapCpuMs = medianOf(cpu.unmap);
+  out.tripRecordCpuMs = medianOf(cpu.record);
+  out.tripSubmitCpuMs = medianOf(cpu.submit);
+  out.tripMapCpuMs = medianOf(cpu.map);
   for (const rows of CHUNK_ROWS.filter((r) => r < batch)) {
     const chunked = chunkedSubmit(device, runner, upload, readback, batch, rows, submit);
     out[`gpuChunks:${rows}_Ms`] = await median(n, chunked.run);
@@ -560,6 +606,7 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
       fresh,
       'fresh:atCall': freshFrom(undefined),
       'fresh:ahead3': freshFrom((count) => AHEAD3.take(count)),
+      'fresh:filled': freshFrom((count) => FILLED.take(count)),
       'fresh:mapWhole': readingBy(Infinity, freshWhole),
       out: outMode,
       'out:mapWhole': readingBy(Infinity, outWhole),

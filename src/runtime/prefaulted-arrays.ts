@@ -58,22 +58,24 @@ export interface PrefaultPlan {
    * the arrays ready are freed and the threads end.
    */
   readonly idleMs: number;
+  /**
+   * Bytes between the values a helper writes (a multiple of 4): 4096, a value in each 4 KiB (the
+   * smallest page size: every page is written whatever the system's); 4, every value.
+   */
+  readonly touchStride: number;
 }
 
 // maxBytes 64 MiB: 4096 rows of 4096 f32, the largest batch timed (at most 128 MiB ahead).
-export const PREFAULT_PLAN: PrefaultPlan = { minBytes: 1 << 20, maxBytes: 64 << 20, depth: 2, threads: 2, idleMs: 2000 };
+export const PREFAULT_PLAN: PrefaultPlan = { minBytes: 1 << 20, maxBytes: 64 << 20, depth: 2, threads: 2, idleMs: 2000, touchStride: 4096 };
 
-/**
- * The helper thread's code: an array of the bytes asked for, a byte written in each 4 KiB (the
- * smallest page size: every page is written whatever the system's), handed over.
- */
-const HELPER = `const { parentPort } = require('node:worker_threads');
+/** The helper thread's code: an array of the bytes asked for (a multiple of 4), a value written every `stride` bytes, handed over. */
+const helperCode = (stride: number) => `const { parentPort } = require('node:worker_threads');
 parentPort.on('message', (bytes) => {
   // Arrays given back (not a size) are left to this thread's collector, or freed with the thread.
   if (typeof bytes !== 'number') return;
   const buffer = new ArrayBuffer(bytes);
-  const view = new Uint8Array(buffer);
-  for (let i = 0; i < bytes; i += 4096) view[i] = 0;
+  const view = new Int32Array(buffer);
+  for (let i = 0; i < view.length; i += ${stride / 4}) view[i] = 0;
   parentPort.postMessage(buffer, [buffer]);
 });`;
 
@@ -153,7 +155,7 @@ export class PrefaultedArrays {
     if (this.#helpers.length > 0 || this.#off) return this.#helpers;
     try {
       while (this.#helpers.length < this.plan.threads) {
-        const helper = this.startThread(HELPER);
+        const helper = this.startThread(helperCode(this.plan.touchStride));
         this.#helpers.push(helper);
         helper.on('message', (buffer: ArrayBuffer) => this.#arrived(buffer));
         helper.on('error', () => this.#stop());

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { startWorker } from '../../src/runtime/node-device.js';
-import { PrefaultedArrays } from '../../src/runtime/prefaulted-arrays.js';
+import { PrefaultedArrays, type HelperThread } from '../../src/runtime/prefaulted-arrays.js';
 import { transpileForNode } from '../support/transpile-for-node.js';
 
 /**
@@ -35,7 +35,10 @@ function inChild(body: string, timeout: number): SpawnSyncReturns<string> {
   }
 }
 
-const PLAN = { minBytes: 1 << 16, maxBytes: 1 << 22, depth: 2, threads: 2, idleMs: 60_000 };
+/** A helper thread that runs nothing (a test of the code PrefaultedArrays gives its threads). */
+const fakeThread = (): HelperThread => ({ postMessage: () => undefined, on: () => undefined, removeAllListeners: () => undefined, unref: () => undefined, terminate: async () => 0 });
+
+const PLAN = { minBytes: 1 << 16, maxBytes: 1 << 22, depth: 2, threads: 2, idleMs: 60_000, touchStride: 4096 };
 const COUNT = 1 << 15;
 /** How long to wait for the helpers' arrays (threads starting on a loaded machine: 1 s was too short beside other test files). */
 const ARRIVAL = { timeout: 30_000 };
@@ -85,6 +88,30 @@ describe('PrefaultedArrays', () => {
     await vi.waitFor(() => expect(arrays.readyCount).toBe(PLAN.depth), ARRIVAL);
   });
 
+  it('its helpers write a value every touchStride bytes of an array (4096: one a page; 4: all of them)', () => {
+    for (const [touchStride, written] of [
+      [4096, [0, 1024, 2048, 3072]],
+      [4, Array.from({ length: 4096 }, (_, i) => i)],
+    ]) {
+      // The helper's code run here with a parentPort and an Int32Array that record what it posts and where it writes.
+      let code = '';
+      const arrays = new PrefaultedArrays((c) => ((code = c), fakeThread()), { ...PLAN, minBytes: 4, touchStride: touchStride as number });
+      arrays.take(8);
+      arrays.take(8);
+      const writes: number[] = [];
+      const posted: ArrayBuffer[] = [];
+      let onMessage: (bytes: unknown) => void = () => undefined;
+      const port = { on: (_: string, f: typeof onMessage) => (onMessage = f), postMessage: (b: ArrayBuffer) => posted.push(b) };
+      const Recording = function (buffer: ArrayBuffer) {
+        return new Proxy(new Int32Array(buffer), { get: (target, key) => Reflect.get(target, key), set: (target, key, value) => (writes.push(Number(key)), Reflect.set(target, key, value)) });
+      };
+      new Function('require', 'Int32Array', code)(() => ({ parentPort: port }), Recording);
+      onMessage(16384);
+      expect(writes).toEqual(written);
+      expect(posted.map((b) => b.byteLength)).toEqual([16384]);
+    }
+  });
+
   it('keeps only the size last asked for', async () => {
     const arrays = new PrefaultedArrays(startWorker, PLAN);
     arrays.take(COUNT);
@@ -120,7 +147,7 @@ describe('PrefaultedArrays', () => {
 
   it('never keeps the process alive: a script that took arrays exits once its own work is done', () => {
     const r = inChild(
-      `const arrays = new PrefaultedArrays(start, { minBytes: 1024, maxBytes: 1 << 20, depth: 2, threads: 2, idleMs: 60000 });
+      `const arrays = new PrefaultedArrays(start, { minBytes: 1024, maxBytes: 1 << 20, depth: 2, threads: 2, idleMs: 60000, touchStride: 4096 });
       arrays.take(1024);
       arrays.take(1024);
       const ready = () => arrays.readyCount === 2 ? console.log('ready', arrays.take(1024).length) : setTimeout(ready, 10);
@@ -139,7 +166,7 @@ describe('PrefaultedArrays', () => {
       `const mib = () => process.memoryUsage().rss / 2 ** 20;
       const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
       const size = 128 * 2 ** 20;
-      const arrays = new PrefaultedArrays(start, { minBytes: 1024, maxBytes: size, depth: 2, threads: 2, idleMs: 1000 });
+      const arrays = new PrefaultedArrays(start, { minBytes: 1024, maxBytes: size, depth: 2, threads: 2, idleMs: 1000, touchStride: 4096 });
       let held;
       while (held === undefined) {
         arrays.take(size / 4);
