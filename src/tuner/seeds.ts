@@ -4,7 +4,7 @@
  * measured shapes, so both see exactly the tuner's seeds. Browser-safe.
  */
 import { candidates, defaultSchedule, familyDefaults } from '../codegen/wgsl/families.js';
-import { f16SumTwin } from '../codegen/wgsl/fast/ks-sgmat.js';
+import { f16SumTwin, squareTwin } from '../codegen/wgsl/fast/ks-sgmat.js';
 import { stridedF16SumTwins } from '../codegen/wgsl/fast/ks-sgmat-strided.js';
 import { scheduleKey } from '../codegen/wgsl/family.js';
 import { DEFAULT_LIMITS, type Schedule, type TargetLimits } from '../codegen/wgsl/kernel.js';
@@ -38,12 +38,13 @@ export interface OpSearch {
  * The search of one forward op on `limits` (already narrowed by storageLimits). `buildDefault`:
  * the op's kernel in the untuned build's set on this adapter (tune.ts); without one (an op that
  * build fuses into a run) its single default within the portable limits. `batch`: the rows the tuner times at, where known
- * (seeds whose best form follows the grid take the one for it: stridedF16SumTwins).
+ * (seeds whose best form follows the grid take the one for it: squareTwin, stridedF16SumTwins).
  */
 export function opSearch(op: Op, limits: TargetLimits, buildDefault: Schedule = defaultSchedule(op, DEFAULT_LIMITS), batch?: number): OpSearch {
   const seeds = [buildDefault, ...familyDefaults(op, limits)];
-  // f16-sum twins of the tensor-core defaults (first factor, strided factor), where the adapter has f16 results.
-  const twins = op.kind === 'ks' ? [f16SumTwin(op, limits), ...stridedF16SumTwins(op, limits, batch)] : [];
+  // f16-sum twins of the tensor-core defaults (first factor, its square tile where the batch fills the GPU, strided
+  // factor), where the adapter has f16 results.
+  const twins = op.kind === 'ks' ? [f16SumTwin(op, limits), squareTwin(op, limits, batch), ...stridedF16SumTwins(op, limits, batch)] : [];
   for (const twin of twins) if (twin && !seeds.some((s) => scheduleKey(s) === scheduleKey(twin))) seeds.push(twin);
   return { buildDefault, seeds, space: candidates(op, limits) };
 }

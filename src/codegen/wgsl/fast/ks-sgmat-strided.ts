@@ -82,7 +82,7 @@ import { dividing, flag, highestScoring, isAmong, knob, type KernelFamily } from
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
-import { hasF16Results, SUBGROUP, TILE } from './ks-sgmat.js';
+import { hasF16Results, SEED_MIN_WORKGROUPS, SUBGROUP, TILE } from './ks-sgmat.js';
 import { resultMatrix, SUBGROUP_MATRIX_UNIFORMITY_OFF } from './sgmat-results.js';
 import { decodeProbe, probedCopy, probeOf, unlessProbed } from './sgmat-probe.js';
 import { stridedSgmatApplies, tiling, valid, type KsSgmatStridedSchedule } from './ks-sgmat-strided-layout.js';
@@ -550,14 +550,6 @@ function overlappedD4Twins(d: KsSgmatStridedSchedule): KsSgmatStridedSchedule[] 
   const { pd: _, ...onceAhead } = d;
   return [8, 32].map((chunks) => ({ ...onceAhead, mr: 4, chunks, acc16: true, et: 2, ow: true }));
 }
-
-/**
- * Workgroups a d = 4 seed's grid should keep at the tuned batch: the seed that won at each shape was the one with 128 (about
- * one per SM of the H100's 132; 512 invocations each). H100, B = 16384 (overlappedD4Twins' figures): 1024 -> 4096 at 32 row
- * chunks (128 workgroups) 0.2831 ms against 0.3000 at 8 (512); 4096 -> 1024 at 8 (128) 0.0935 against 0.1516 at 16 (64) and
- * 0.2655 at 32 (32 workgroups; session 25 call 3's sweep).
- */
-const SEED_MIN_WORKGROUPS = 128;
 
 /**
  * Of `seeds` (forms that differ in their row chunks), where the batch is known, the one with the most rows per workgroup

@@ -420,25 +420,26 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // has two steps or more; not db's runtime halves), then the same with rows padded by 8 halves.
   const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...squareTiles(staged, fits), ...squareTiles(acc16, fits)];
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...squareTiles(staged, fits)];
 }
 
 /**
- * Session 28: square workgroup tiles of 8 subgroups with f16 sums, 64 x 128 on 4 x 2 or 128 x 64 on
- * 2 x 4 subgroups (32 result matrices each, the registers of 16 f32 ones), so that where b ≥ 256 one
- * workgroup covers 256 β (4096 -> 1024's first factor: all of a block's), its source rows staged
- * once per block instead of twice (the 4 x 2 of 64 x 64 seed covers 128 β), and each 16-deep step
- * loads 12 matrices for 32 MMAs (0.375 per MMA; 0.5 on 64 x 64). Through the per-tile staged
- * epilogue (`stage`, the seed's), then with acc16's direct stores (no epilogue barriers; the last
- * row tile staged); steps written out (`ku`), then those of chunks of 32 γ or more with rows padded
- * by 8 halves.
+ * Session 28: square workgroup tiles of 8 subgroups with f16 sums (`acc16` + `stage`), 64 x 128 on 4 x 2 or 128 x 64 on
+ * 2 x 4 subgroups (32 result matrices each, the registers of 16 f32 ones), so that where b ≥ 256 one workgroup covers
+ * 256 β (4096 -> 1024's first factor: all of a block's), its source rows staged once per block instead of twice (the
+ * 4 x 2 of 64 x 64 seed covers 128 β: 256 MiB through L2 instead of 384 there), and each 16-deep step loads 12 matrices
+ * for 32 MMAs (0.375 per MMA; 0.5 on 64 x 64). Steps written out (`ku`), chunks of 32 γ or more, rows padded by 8
+ * halves. H100, session 28 call A (bench/results/s28/call-2/perf, plan-s28a, B = 16384), 4096 -> 1024's K(4, 256, 1024, 1):
+ * 128 x 64 on 2 x 4 0.1488 ms, 64 x 128 on 4 x 2 0.1513, against 0.1703 for f16SumTwin's 4 x 2 of 64 x 64 (squareTwin
+ * seeds the first). Timed there and not offered: the same tiles unpadded (tk 32: 0.2005, 0.2052) or in chunks of 16
+ * (0.1948, 0.2024), and with acc16's direct stores (0.2018-0.2560).
  */
-function squareTiles(f16Sums: readonly KsSgmatSchedule[], fits: (s: KsSgmatSchedule) => boolean): KsSgmatSchedule[] {
-  const halfSquare = f16Sums.filter((s) => (s.rows === 64 && s.cols === 128) || (s.rows === 128 && s.cols === 64));
-  const square = gridded(EIGHT_SUBGROUPS, halfSquare, fits)
+function squareTiles(staged: readonly KsSgmatSchedule[], fits: (s: KsSgmatSchedule) => boolean): KsSgmatSchedule[] {
+  const halfSquare = staged.filter((s) => s.tk >= 32 && ((s.rows === 64 && s.cols === 128) || (s.rows === 128 && s.cols === 64)));
+  return gridded(EIGHT_SUBGROUPS, halfSquare, fits)
     .filter((s) => Number(s.sg) * s.rows === Number(s.sgc) * s.cols)
-    .map((s): KsSgmatSchedule => ({ ...s, ku: true }));
-  return [...square, ...square.filter((s) => s.tk >= 32).map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits)];
+    .map((s): KsSgmatSchedule => ({ ...s, ku: true, pad: 8 }))
+    .filter(fits);
 }
 
 /** Session 28's square 8-subgroup tiles (squareTiles): 64 x 128 or 128 x 64 subgroup tiles. */
@@ -528,6 +529,31 @@ function deepWideTwin(op: KsOp, twin: KsSgmatSchedule, limits: TargetLimits): Ks
   if (op.c < 1024 || twin.tk !== 64 || twin.sg !== 2 || twin.sgc !== 4 || twin.cols !== 32) return undefined;
   const wide: KsSgmatSchedule = { ...twin, cols: 64, tk: 32, sg: 4, sgc: 2 };
   return valid(op, sgTiling(wide, op), limits) ? wide : undefined;
+}
+
+/**
+ * Workgroups a tuner seed's grid should keep at the batch the tuner times (about one per SM of the H100's 132): where a
+ * seed's best form follows the grid, the seed whose grid keeps this many is taken. H100, B = 16384: the d = 4 strided
+ * seeds (ks-sgmat-strided.ts, overlappedD4Twins) won with 128 workgroups at both shapes, 1024 -> 4096 at 32 row chunks
+ * 0.2831 ms against 0.3000 at 8 (512), 4096 -> 1024 at 8 (128) 0.0935 against 0.1516 at 16 (64) and 0.2655 at 32 (32;
+ * session 25 call 3's sweep); squareTwin's 256 x 256 workgroups won with 256 at B = 16384 and lost with 64 at B = 4096.
+ */
+export const SEED_MIN_WORKGROUPS = 128;
+
+/**
+ * The tuner's second f16-sum seed of deep wide first factors (c ≥ 1024, b a multiple of 256: 4096 -> 1024's
+ * K(4, 256, 1024, 1)), beside f16SumTwin: the square tile (squareTiles) of 128 x 64 on 2 x 4 subgroups in padded chunks of
+ * 32. H100, session 28 call A (bench/results/s28/call-2/perf, plan-s28a/b): B = 16384 (256 workgroups) 0.1488 ms against
+ * 0.1703 for f16SumTwin's form (the chain with the tuned strided factor 0.2301, session 27's tuned chain 0.2571); B = 4096
+ * (64 workgroups for 132 SMs) 0.0783 against 0.0536. So where the batch is known it is seeded only if its grid keeps
+ * SEED_MIN_WORKGROUPS; the tuner times it beside the other seeds at that batch.
+ */
+export function squareTwin(op: KsOp, limits: TargetLimits, batch?: number): KsSgmatSchedule | undefined {
+  if (!applies(op, limits) || !hasF16Results(limits) || op.d !== 1 || op.c < 1024) return undefined;
+  const square: KsSgmatSchedule = { family: 'ks-sgmat', rows: 128, cols: 64, dtile: 1, tk: 32, acc16: true, stage: true, sg: 2, sgc: 4, ku: true, pad: 8 };
+  const t = sgTiling(square, op);
+  if (!valid(op, t, limits)) return undefined;
+  return batch === undefined || Math.ceil(batch / t.wr) * op.a * (op.b / t.wc) >= SEED_MIN_WORKGROUPS ? square : undefined;
 }
 
 /**
