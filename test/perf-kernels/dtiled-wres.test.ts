@@ -22,6 +22,9 @@ describe('ks-dtiled wres', () => {
       ...sample(all.filter((s) => s.rows === 128), 3),
       all.find((s) => s.rows === 128 && s.rr === 8 && s.rb === 2 && s.dtile === 8),
       all.find((s) => s.rows === 128 && s.rr === 4 && s.rb === 1 && s.dtile === 4),
+      // The reduction split over 2 and 4 invocations of 4 β each, their sums added through workgroup memory.
+      all.find((s) => s.rows === 128 && s.sk === 2 && s.rr === 8 && s.dtile === 8),
+      all.find((s) => s.rows === 128 && s.sk === 4 && s.rr === 4 && s.dtile === 8),
     ];
     expect(picks.every((s) => s !== undefined)).toBe(true);
     // 300 rows: three row tiles of 128, the last partial, and chunks past the batch.
@@ -43,7 +46,9 @@ describe('ks-dtiled wres', () => {
     };
     const all = wres(ksDtiled.candidates(op, LIMITS));
     expect(all.length).toBeGreaterThan(0);
-    for (const s of sample(all, 2)) expect(await opError(ksDtiled, c, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
+    const split = all.find((s) => s.sk === 2);
+    expect(split).toBeDefined();
+    for (const s of [...sample(all, 2), split!]) expect(await opError(ksDtiled, c, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
     const aligned: OpsCase = { ...c, params: [{ name: 'b', shape: [256], offset: 0 }, { name: 'w', shape: [16, 16, 8], offset: 256 }], paramSize: 256 + 2048 };
     for (const s of sample(all, 2)) expect(await opError(ksDtiled, aligned, 0, s, 9), JSON.stringify(s)).toBeLessThan(TOL);
   });
@@ -53,6 +58,8 @@ describe('ks-dtiled wres', () => {
       [monarchCase(4096, 4096, 64), { rows: 512, cols: 64, dtile: 8, tk: 64, rr: 8, rb: 2 }],
       [monarchCase(4096, 4096, 64), { rows: 512, cols: 64, dtile: 8, tk: 64, rr: 8, rb: 1 }],
       [monarchCase(16384, 16384, 128), { rows: 256, cols: 32, dtile: 8, tk: 128, rr: 4, rb: 1 }],
+      [monarchCase(4096, 4096, 64), { rows: 512, cols: 64, dtile: 8, tk: 64, rr: 4, rb: 4, sk: 2 }],
+      [monarchCase(16384, 16384, 128), { rows: 256, cols: 32, dtile: 8, tk: 128, rr: 4, rb: 4, sk: 4 }],
     ];
     for (const [c, shape] of plan) {
       const op = c.ops[1];
@@ -60,9 +67,11 @@ describe('ks-dtiled wres', () => {
       expect(all, c.name).toContainEqual({ family: 'ks-dtiled', ...shape, pipeline: true, wres: true });
       expect(ksDtiled.defaultSchedule(op, HOPPER).wres, c.name).toBeUndefined();
       for (const s of wres(all)) {
-        const threads = (s.dtile * s.cols) / s.rb;
-        expect(op.c * s.rb, JSON.stringify(s)).toBeLessThanOrEqual(128);
-        expect(threads * op.c * s.rb, JSON.stringify(s)).toBeLessThanOrEqual(32768);
+        const sk = (s.sk as number | undefined) ?? 1;
+        const threads = ((s.dtile * s.cols) / s.rb) * sk;
+        const floats = (op.c / sk) * s.rb;
+        expect(floats, JSON.stringify(s)).toBeLessThanOrEqual(128);
+        expect(threads * floats, JSON.stringify(s)).toBeLessThanOrEqual(32768);
       }
     }
     // Two halves of 64 γ × 2 line groups × 9 vec4s: 36 KiB; 256 invocations for 8 δ × 64 β at 2 β each.

@@ -26,6 +26,18 @@
  * Workgroup memory: [half][γ][rr/4 line groups][dtile + 1 vec4s] (a line group one vec4 longer:
  * with 8 δ and 8-row chunks a staging warp's scalar stores, 2 δ-vec4s × 8 rows × 2 γ, fall in 32
  * distinct banks).
+ *
+ * Session 28's call A (H100, bench/results/s28/call-2/perf2, plan-s28f; the staged default in the
+ * same call): n = 4096 (K(1,64,64,64), B = 16384) the default 0.3797 ms, wres 8 δ × 64 β with 2 β an
+ * invocation 0.4147-0.4278 (1024 / 512 / 256 rows, chunks of 4 or 8), with 1 β 0.6432, 32 β
+ * 0.5992-0.6063, 16 δ × 32 β 0.4380; n = 16384 (K(1,128,128,128), B = 4096, where c = 128 allows 1 β)
+ * 0.6751 against 1.39-1.86. The form pays per shared read: one vec4 of 4 rows feeds 4·rb
+ * multiply-adds (the staged 8x8 tile: 16), and 4 β would need 256 W floats at c = 64.
+ *
+ * With `sk` (2 or 4, session 28) the reduction is split over sk invocations, each holding c/sk γ of
+ * 4 β (rb 4: 16 multiply-adds a shared read, W floats c/sk · 4): the workgroup is sk parts of dtile ·
+ * cols / rb invocations (part h: lid / (dtile · cols / rb), so a warp's parts agree), parts 1.. put
+ * their sums in workgroup memory after each chunk, one barrier, and part 0 adds them and stores.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
@@ -38,9 +50,14 @@ import { opOperands } from './operands.js';
 import type { RegisterTileKnobs } from './register-tile-knobs.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, tiledKernel, type StagedCopy } from './wgsl-text.js';
 
-/** A `wres` schedule's knobs (ks-dtiled.ts KsDtiledSchedule with `wres`). */
+/** A `wres` schedule's knobs (ks-dtiled.ts KsDtiledSchedule with `wres`); `sk` absent is 1. */
 export interface WresShape extends RegisterTileKnobs {
   readonly pipeline: boolean;
+  readonly sk?: number;
+}
+
+function splits(s: WresShape): number {
+  return s.sk ?? 1;
 }
 
 /**
@@ -52,7 +69,7 @@ const RESIDENT_W_FLOATS = 32768;
 const RESIDENT_W_PER_INVOCATION = 128;
 
 export function wresThreads(s: WresShape): number {
-  return (s.dtile * s.cols) / s.rb;
+  return ((s.dtile * s.cols) / s.rb) * splits(s);
 }
 
 /** A line group: rr/4 of them per γ plane, each `dtile` vec4s and one more. */
@@ -62,8 +79,13 @@ function layout(s: WresShape): { readonly group: number; readonly plane: number;
   return { group, plane, half: s.tk * plane };
 }
 
+/** The partial sums the invocations of γ parts 1.. hand to part 0 each chunk: (sk − 1) · rr/4 · rb vec4s per (δ, β group). */
+function partialVec4s(s: WresShape): number {
+  return (splits(s) - 1) * (s.rr / 4) * s.rb * ((s.dtile * s.cols) / s.rb);
+}
+
 export function wresSharedBytes(s: WresShape): number {
-  return 2 * 16 * layout(s).half;
+  return 16 * (2 * layout(s).half + partialVec4s(s));
 }
 
 export function wresValid(op: KsOp, s: WresShape, limits: TargetLimits): boolean {
@@ -76,31 +98,39 @@ export function wresValid(op: KsOp, s: WresShape, limits: TargetLimits): boolean
     s.cols % s.rb === 0 &&
     s.rr % 4 === 0 &&
     s.rows % (2 * s.rr) === 0 &&
-    op.c * s.rb <= RESIDENT_W_PER_INVOCATION &&
-    threads * op.c * s.rb <= RESIDENT_W_FLOATS &&
+    op.c % (4 * splits(s)) === 0 &&
+    (op.c / splits(s)) * s.rb <= RESIDENT_W_PER_INVOCATION &&
+    threads * (op.c / splits(s)) * s.rb <= RESIDENT_W_FLOATS &&
     threads >= 64 &&
     threads <= limits.maxWorkgroupSize &&
     wresSharedBytes(s) <= limits.maxWorkgroupStorageBytes
   );
 }
 
-/** The `wres` shapes that fit: 4-16 δ, 16-128 β, 1 or 2 β per invocation, chunks of 4 or 8 rows, 128-1024 rows. */
+/**
+ * The `wres` shapes that fit: 4-16 δ, 16-128 β, 1 or 2 β per invocation, chunks of 4 or 8 rows, 128-1024 rows; then
+ * (`sk` 2 or 4) the reduction split over invocations so each holds 4 β (after session 28's call A, below).
+ */
 export function wresShapes(op: KsOp, limits: TargetLimits): WresShape[] {
   const out: WresShape[] = [];
-  for (const dtile of dividing(op.d, [4, 8, 16]))
-    for (const cols of dividing(op.b, [16, 32, 64, 128]))
-      for (const rb of [1, 2])
-        for (const rr of [4, 8])
-          for (const rows of [128, 256, 512, 1024]) {
-            const s: WresShape = { rows, cols, dtile, tk: op.c, rr, rb, pipeline: true };
-            if (wresValid(op, s, limits)) out.push(s);
-          }
+  for (const [rbs, sks] of [[[1, 2], [1]], [[4], [2, 4]]] as const)
+    for (const sk of sks)
+      for (const dtile of dividing(op.d, [4, 8, 16]))
+        for (const cols of dividing(op.b, [16, 32, 64, 128]))
+          for (const rb of rbs)
+            for (const rr of [4, 8])
+              for (const rows of [128, 256, 512, 1024]) {
+                const s: WresShape = { rows, cols, dtile, tk: op.c, rr, rb, pipeline: true, ...(sk > 1 ? { sk } : {}) };
+                if (wresValid(op, s, limits)) out.push(s);
+              }
   return out;
 }
 
 /** The kernel of a `wres` schedule (`schedule`: the whole ks-dtiled schedule, recorded as it is). */
 export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelContext): EmittedKernel {
   const { rows: RW, cols: TB, dtile: TD, rr: RR, rb: RB } = schedule;
+  const SK = splits(schedule);
+  const KP = op.c / SK;
   const T = wresThreads(schedule);
   const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
   const st = ctx.storage;
@@ -113,6 +143,7 @@ export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelCo
   const perRowTile = a * ndt * nbt;
   const NB = TB / RB;
   const xs = `${ep}_xs`;
+  const ps = `${ep}_ps`;
   const L = layout(schedule);
   const V = TD / 4;
   // The vec4 of rows 4·rq .. 4·rq + 3 of γ k and δ dd in half `buf`.
@@ -130,13 +161,13 @@ export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelCo
   };
   const stage = staging('pf', T, [srcCopy]);
 
-  // W[α·d + δ, β_j, ·] as c/4 vec4s per β, loaded once.
+  // W[α·d + δ, β_j, γ part h] as c/(4·sk) vec4s per β, loaded once.
   const betaOf = (j: number): U32Expr => sum('beta0', 'tb', u(j * NB));
-  const wAt = (j: number, g: number): U32Expr => sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta'), b), betaOf(j)), c), u(4 * g));
+  const wAt = (j: number, g: number): U32Expr => sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta'), b), betaOf(j)), c), SK > 1 ? mul('h', KP) : undefined, u(4 * g));
   const wName = (j: number, g: number) => `w${j}_${g}`;
   const resident: string[] = [];
   for (let j = 0; j < RB; j++)
-    for (let g = 0; g < c / 4; g++) {
+    for (let g = 0; g < KP / 4; g++) {
       const at = wAt(j, g);
       const value = wVec ? toF32(st, `${n.params}[${div(at, 4)}]`, true) : `vec4<f32>(${[0, 1, 2, 3].map((q) => toF32(st, `${n.params}[${sum(at, u(q))}]`, false)).join(', ')})`;
       resident.push(`let ${wName(j, g)} = ${value};`);
@@ -150,28 +181,45 @@ export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelCo
   const chunk = (at: U32Expr): string[] => {
     const lines: string[] = [];
     for (let rq = 0; rq < RR / 4; rq++) for (let j = 0; j < RB; j++) lines.push(`var ${acc(rq, j)} = vec4<f32>(0.0);`);
-    for (let k = 0; k < c; k++)
+    for (let k = 0; k < KP; k++)
       for (let rq = 0; rq < RR / 4; rq++) {
-        lines.push(`{ let x = ${xSlot(u(k), u(rq), 'dd')};`);
+        lines.push(`{ let x = ${xSlot(SK > 1 ? sum(mul('h', KP), u(k)) : u(k), u(rq), 'dd')};`);
         for (let j = 0; j < RB; j++) lines.push(`  ${acc(rq, j)} = fma(x, vec4<f32>(${wName(j, k >> 2)}.${LANES[k & 3]}), ${acc(rq, j)});`);
         lines.push('}');
       }
+    if (SK > 1) lines.push(...combined());
+    const results: string[] = [];
     for (let rq = 0; rq < RR / 4; rq++)
       for (let q = 0; q < 4; q++) {
-        lines.push(`{ let row = ${sum('row0', at, u(rq * 4 + q))};`, '  if (row < batch) {');
+        results.push(`{ let row = ${sum('row0', at, u(rq * 4 + q))};`, '  if (row < batch) {');
         for (let j = 0; j < RB; j++) {
           const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical(j)), value: `${acc(rq, j)}.${LANES[q]}`, vec4: false, accumulate: op.accumulate, ...(biasOff === undefined ? {} : { bias: [`bias${j}`] }) });
-          lines.push(`    ${write}`);
+          results.push(`    ${write}`);
         }
-        lines.push('  }', '}');
+        results.push('  }', '}');
       }
-    return lines;
+    return [...lines, ...(SK > 1 ? ['if (h == 0u) {', ...results.map((l) => `  ${l}`), '}'] : results)];
   };
+  /**
+   * `sk` > 1: the invocations of γ parts 1.. put their sums in workgroup memory, one barrier, and part 0 adds them
+   * (vec4 p of (δ, β group) slot: consecutive lanes, consecutive vec4s). Part 0 reads them before any invocation
+   * passes the next chunk's barrier, after which they are written again.
+   */
+  function combined(): string[] {
+    const slot = (h: U32Expr, rq: number, j: number) => `${ps}[${sum(mul(sum(mul(h, (RR / 4) * RB), u(rq * RB + j)), TD * NB), 'slot')}]`;
+    const out = ['if (h > 0u) {'];
+    for (let rq = 0; rq < RR / 4; rq++) for (let j = 0; j < RB; j++) out.push(`  ${slot("h - 1u", rq, j)} = ${acc(rq, j)};`);
+    out.push('}', 'workgroupBarrier();', 'if (h == 0u) {');
+    for (let p = 0; p < SK - 1; p++) for (let rq = 0; rq < RR / 4; rq++) for (let j = 0; j < RB; j++) out.push(`  ${acc(rq, j)} += ${slot(u(p), rq, j)};`);
+    out.push('}');
+    return out;
+  }
 
   const body = [
     ...ksTileOrigin({ perRowTile, rows: RW, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     `let dd = ${mod('lid', TD)};`,
-    `let tb = ${div('lid', TD)};`,
+    `let tb = ${mod(div('lid', TD), NB)};`,
+    ...(SK > 1 ? [`let h = ${div('lid', TD * NB)};`, `let slot = ${mod('lid', TD * NB)};`] : []),
     'let delta = delta0 + dd;',
     ...resident,
     ...biases,
@@ -181,7 +229,7 @@ export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelCo
     entryPoint: ep,
     storage: st,
     views,
-    workgroupVars: [`var<workgroup> ${xs}: array<vec4<f32>, ${2 * L.half}>;`],
+    workgroupVars: [`var<workgroup> ${xs}: array<vec4<f32>, ${2 * L.half}>;`, ...(SK > 1 ? [`var<workgroup> ${ps}: array<vec4<f32>, ${partialVec4s(schedule)}>;`] : [])],
     threads: T,
     body,
     rowsPerWorkgroup: RW,

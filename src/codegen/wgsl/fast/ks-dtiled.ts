@@ -172,7 +172,8 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // `el` (a flag): the epilogue's cooperative passes as a WGSL loop (below). With pl, `ku` (a
   // flag): each chunk's γ written out (staged-sum.ts chunkSteps).
   // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above).
-  // `wres` (a flag, session 28): W resident, rows streamed (ks-dtiled-wres.ts), with none of the flags above.
+  // `wres` (a flag, session 28): W resident, rows streamed (ks-dtiled-wres.ts), with none of the flags above;
+  // with it `sk` (2 or 4; absent = 1): the reduction split over that many invocations.
 }
 
 function isWres(s: KsDtiledSchedule): boolean {
@@ -527,6 +528,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     pipeline: flag(s, 'pipeline'),
     ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad', 'wres']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
+    ...(s.sk === undefined ? {} : { sk: knob(s, 'sk') }),
     ...decodeProbe(s),
   }),
   emit,
