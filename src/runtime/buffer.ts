@@ -1,6 +1,7 @@
 /** Creating the runtime's buffers, and the one rule for their sizes. */
 import { deviceError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
+import { bindingBytes } from '../manifest/rows-limit.js';
 
 /**
  * Every buffer the runtime creates, in one call shape, labelled `monc <label>` (what WebGPU's
@@ -12,6 +13,11 @@ import * as flags from './gpu-flags.js';
  * it goes on as it is (REV s18 7).
  */
 export function createBuffer(device: GPUDevice, label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false): GPUBuffer {
+  // A storage buffer is bound whole: one over what the device binds (maxStorageBufferBindingSize, maxBufferSize) would be
+  // made invalid and fail only the runs that bind it (QA2 s28 Q752: a map's parameters over 1 GiB, kind `wgsl` at
+  // forward()): refused here, before anything is made of it. So is a block-sparse kernel's pattern table.
+  const limit = bindingBytes(device.limits);
+  if (usage & flags.STORAGE && size > limit) throw deviceError(`monc ${label} needs ${size} bytes in one buffer, over this device's limit of ${limit}`);
   try {
     return device.createBuffer({ label: `monc ${label}`, size, usage, mappedAtCreation });
   } catch (e) {

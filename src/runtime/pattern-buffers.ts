@@ -9,11 +9,9 @@ import type { PatternLayout } from '../manifest/pattern.js';
 import { patternSource, patternTable } from '../manifest/pattern.js';
 import type { BackwardOpData } from '../manifest/program.js';
 import { missingEntry, blockSparseSupport } from './extensions.js';
-import { deviceError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
 import { createBuffer, paddedBytes } from './buffer.js';
 import { memo } from './memo.js';
-import { bindingBytes } from '../manifest/rows-limit.js';
 
 const placeholders = new WeakMap<GPUDevice, GPUBuffer>();
 
@@ -23,7 +21,7 @@ export function noPattern(device: GPUDevice): GPUBuffer {
 }
 
 /**
- * A new buffer holding the `layout` table of `op`'s pattern; throws when the device cannot bind it.
+ * A new buffer holding the `layout` table of `op`'s pattern; throws (createBuffer) when the device cannot bind it.
  * The op has a pattern: a manifest file's maps are checked for it (check-manifest.ts), the
  * bindings' own manifest is monc's, and GpuExecutor.create as monc/runtime exports it checks a
  * caller's spec (checked-exports.ts patternProblem) — a check here would be in every page with
@@ -31,10 +29,8 @@ export function noPattern(device: GPUDevice): GPUBuffer {
  */
 export function patternBuffer(device: GPUDevice, op: BackwardOpData, layout: PatternLayout, what: string): GPUBuffer {
   const table = patternTable(patternSource(op)!, layout);
-  const bytes = paddedBytes(table.length, 4);
-  const limit = bindingBytes(device.limits);
-  if (bytes > limit) throw deviceError(`${what}: its pattern table needs ${bytes} bytes, over this device's storage buffer limit of ${limit}`);
-  const buffer = createBuffer(device, `pattern (${what})`, bytes, flags.STORAGE, true);
+  // Over the device's limits: refused by createBuffer, naming it.
+  const buffer = createBuffer(device, `pattern (${what})`, paddedBytes(table.length, 4), flags.STORAGE, true);
   new Uint32Array(buffer.getMappedRange()).set(table);
   buffer.unmap();
   return buffer;

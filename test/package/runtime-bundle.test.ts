@@ -193,7 +193,9 @@ const RUNTIME_BUDGET = 30_000;
  * block-sparse page 29,886.
  * Session 28: a 1-D shape written `(8,)` as the compiler's and the CLI's messages write it (QA1 s27 Q602: the runtime's
  * describeShape wrote `(8)`; util/shape-text.ts is now the one rule) 21 more, and a `coo` pattern table made as its
- * blocks' pairs flattened (pattern.ts) 53 fewer: 27,856, the block-sparse page 29,857.
+ * blocks' pairs flattened (pattern.ts) 53 fewer: 27,856, the block-sparse page 29,857. createBuffer refusing a storage
+ * buffer over what the device binds (QA2 s28 Q752: a map's parameters over it were made invalid and failed at forward,
+ * kind wgsl), pattern-buffers' own check of its tables gone for it: 27,976, the block-sparse page 29,845.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 

@@ -1,0 +1,41 @@
+/**
+ * A map whose parameters need more than the device binds as one buffer (maxStorageBufferBindingSize, maxBufferSize;
+ * a browser's default binding limit is 128 MiB: `dense()` 8192 -> 8192 in f32 is 268 MB). WebGPU makes such a buffer
+ * invalid and fails only the runs that bind it: create() and loadParams() succeeded, then forward(), dense() and a
+ * backward pass rejected with kind `wgsl` (`Invalid Buffer "monc params"`), and `monc run` called it an internal error
+ * (QA2 s28 Q752; the backward pass said 'use batches of at most -5782288 rows', Q753). create() refuses it, kind
+ * `device`, naming the bytes and the limit, before it makes anything.
+ */
+import { expect, it } from 'vitest';
+import { MapRunner } from '../../src/runtime/node.js';
+import { checkedMap, monarch } from '../ir/structures.js';
+import { countingDevice } from '../support/counting-device.js';
+import { expectMoncError } from '../support/user-error.js';
+import { compileModuleForTest } from '../training/compile.js';
+
+const checked = checkedMap('big', monarch(24, 16, 4));
+const { manifest, wgsl } = compileModuleForTest(checked);
+const map = manifest.maps[0];
+
+/** The device with its two buffer limits set to `bytes` (its other limits as they are). */
+function limitedTo(device: GPUDevice, bytes: number): void {
+  const limits: Record<string, number> = {};
+  for (const key in device.limits) limits[key] = (device.limits as unknown as Record<string, number>)[key];
+  Object.defineProperty(device, 'limits', { value: { ...limits, maxStorageBufferBindingSize: bytes, maxBufferSize: bytes } });
+}
+
+it.each([false, true])('create (training: %s) refuses parameters over the device’s limit for one buffer, kind device, making nothing', async (training) => {
+  const { device, live } = await countingDevice();
+  try {
+    const bytes = Math.ceil((map.paramSize * 4) / 16) * 16;
+    limitedTo(device, bytes - 16);
+    await expectMoncError(() => MapRunner.create(map, wgsl, { device, training }), 'device', `monc params needs ${bytes} bytes in one buffer, over this device's limit of ${bytes - 16}`);
+    expect([...live.values()].filter((label) => label.includes('params'))).toEqual([]);
+    // At the limit they fit, and the runner runs.
+    limitedTo(device, bytes);
+    const runner = await MapRunner.create(map, wgsl, { device, training });
+    runner.destroy();
+  } finally {
+    device.destroy();
+  }
+});
