@@ -6,6 +6,8 @@
  * (QA2 s28 Q752; the backward pass said 'use batches of at most -5782288 rows', Q753). create() refuses it, kind
  * `device`, naming the bytes and the limit, before it makes anything.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { MapRunner } from '../../src/runtime/node.js';
 import { checkedMap, monarch } from '../ir/structures.js';
@@ -31,6 +33,8 @@ it.each([false, true])('create (training: %s) refuses parameters over the device
     limitedTo(device, bytes - 16);
     await expectMoncError(() => MapRunner.create(map, wgsl, { device, training }), 'device', `monc params needs ${bytes} bytes in one buffer, over this device's limit of ${bytes - 16}`);
     expect([...live.values()].filter((label) => label.includes('params'))).toEqual([]);
+    // runtime.md quotes the refusal in this form (REV28-4).
+    expect(readFileSync(join(import.meta.dirname, '../../docs/runtime.md'), 'utf8')).toMatch(/`monc params needs \d+ bytes in one buffer, over this device's limit of \d+`/);
     // At the limit they fit, and the runner runs.
     limitedTo(device, bytes);
     const runner = await MapRunner.create(map, wgsl, { device, training });
