@@ -95,7 +95,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .requiredOption('--dense <file>', 'W, shape (out, in): a .npy file, or a .safetensors file with --tensor')
     .option('--tensor <name>', 'the tensor of the --dense safetensors file to project, e.g. layer.weight of a PyTorch state dict (not needed when the file holds one tensor)')
     .requiredOption('--out <file>', 'output .safetensors file (the module\'s dtype)')
-    .option('--seed <n>', 'seed of the randomized SVD used for large lowrank terms', parseSeed, 0)
+    .option('--seed <n>', 'seed of the randomized parts: the randomized SVD of large lowrank terms, and the random factors with orthonormal blocks a chain with a free part (dense() @ monarch(...)) is solved against', parseSeed, 0)
     .option('--rounds <n>', 'rounds of the iterative fits (sums: default 30 to 1000, more where W is smaller, stopping once converged; chain refinement: default up to 200 within a cost budget, 10 per refit inside a sum, stopping once converged; 0 skips them)', parseCount)
     .addHelpText('after', '\nExamples:\n  monc project ffn.mon --map up --dense w.npy --out up.safetensors\n  monc project ffn.mon --map up --dense model.safetensors --tensor layer.weight --out up.safetensors')
     .action((file: string, opts: { json?: boolean; map: string; dense: string; tensor?: string; out: string; seed: number; rounds?: number }) =>

@@ -26,7 +26,7 @@ import { EXACT } from './refine.js';
 import { MAX_SEED } from '../util/random.js';
 
 export interface ProjectOptions {
-  /** Seed of the randomized range finder (large lowrank terms). Default 0. */
+  /** Seed of the randomized parts: the range finder of large lowrank terms, and the random factors with orthonormal blocks a chain with a free part is solved against. Default 0. */
   readonly seed?: number | undefined;
   /** Rounds of the iterative heuristics (sums: default 30 to 1000 by size, stopping once converged; chain refinement: default up to 200 within a budget of multiply-adds, else 0, and 10 per refit as a term of a sum). */
   readonly maxRounds?: number | undefined;

@@ -148,6 +148,9 @@ describe('usage and file errors', () => {
   it('--help and --version exit 0', async () => {
     expect((await cli(['--help'])).code).toBe(0);
     expect((await cli(['run', '--help'])).stdout).toContain('--backend');
+    // project's --seed: both of its uses (QA1 s28 Q701: only the randomized SVD was named; a chain with a free part's
+    // random factors change with it too).
+    expect((await cli(['project', '--help'])).stdout.replace(/\s+/g, ' ')).toContain('--seed <n> seed of the randomized parts: the randomized SVD of large lowrank terms, and the random factors with orthonormal blocks a chain with a free part (dense() @ monarch(...)) is solved against');
     expect((await cli(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 
