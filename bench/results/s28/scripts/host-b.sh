@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Session 28's confirm call, HOST's part (issue 11's host target forward() at B = 512 <= 1.5 ms). Run from the project
-# root, OUT set, the build carried as $GDIST (default .gdist), main at or after 2b99773.
+# root, OUT set, the build carried as $GDIST (default .gdist), main at or after c971d0f.
 # Call A (s28 call 2, H100): forward(x) 3.51 ms at 512 rows against forward(x, { out }) 2.32; its copy of the mapped
 # result into the array a helper thread made took 1.37 ms against 0.83 into `out` (phases alone: 1.51 against 0.99).
 # fresh:filled: arrays every value of which the helper wrote (PrefaultPlan.touchStride 4) against fresh (one value a
