@@ -174,12 +174,24 @@ export function inferShapes(
     }
   }
 
-  // 5. Every leaf's sizes must be known, and square ones square.
+  // 5. Every leaf's sizes must be known, and square ones square. One size nothing fixes is one E0501, at the first
+  // constructor it is a side of: a square constructor whose sides are both unknown is one size through it (QA1 s28 Q702:
+  // `dense() @ diag() @ diag() @ dense()` gave three, each with another place to add 'in: N', where one fixes them all).
+  const through = new Map<SizeVar, SizeVar>();
+  const sizeOf = (v: SizeVar): SizeVar => {
+    let root = solver.find(v);
+    while (through.has(root)) root = through.get(root)!;
+    return root;
+  };
+  for (const leaf of leaves.filter(isSquare)) {
+    const [a, b] = [sizeOf(varsOf(leaf).in), sizeOf(varsOf(leaf).out)];
+    if (a !== b && solver.value(a) === undefined) through.set(a, b);
+  }
   const reported = new Set<SizeVar>();
   for (const leaf of leaves) {
     const v = varsOf(leaf);
     for (const side of ['in', 'out'] as const) {
-      const root = solver.find(v[side]);
+      const root = sizeOf(v[side]);
       if (solver.value(root) !== undefined || reported.has(root)) continue;
       reported.add(root);
       ok = false;

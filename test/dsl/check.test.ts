@@ -141,6 +141,21 @@ describe('shape inference', () => {
     expect(structure('map f : 9 -> 9 = butterfly(radix: 3, stride: decreasing)')).toMatchObject({ levels: 2, stride: 'decreasing' });
   });
 
+  // QA1 s28 Q702: one size nothing fixes was one E0501 per constructor it is a side of, each naming another place for
+  // 'in: N' (three for two diag()s between two dense(), two for one butterfly(), two for a sum of two diag()s).
+  it('one size that nothing fixes is one E0501, at the first constructor it is a side of, through square constructors and sums', () => {
+    const errors = (expr: string) => checkSource(`map q : 16 -> 16 = ${expr}`, 'spec.mon').diagnostics.map((d) => [d.code, d.message, d.span.start.column]);
+    const first = [['E0501', "cannot infer the number of inputs of dense(): nothing around it fixes it; add 'in: N' to it", 20]];
+    expect(errors('dense() @ diag() @ diag() @ dense()')).toEqual(first);
+    expect(errors('dense() @ butterfly() @ dense()')).toEqual(first);
+    expect(errors('dense() @ (diag() + diag()) @ dense()')).toEqual(first);
+    // Two sizes nothing fixes: two errors, each at its own first constructor.
+    expect(errors('dense() @ diag() @ lowrank(rank: 2) @ butterfly() @ dense()').map(([code, , column]) => [code, column])).toEqual([
+      ['E0501', 20],
+      ['E0501', 39],
+    ]);
+  });
+
   it('rectangular monarch and the √n default', () => {
     expect(structure('map f : 12 -> 30 = monarch(nblocks: 3)')).toMatchObject({ p: 4, s: 10, q: 4, r: 4 });
     expect(structure('map f : 30 -> 12 = monarch(nblocks: 3)')).toMatchObject({ p: 10, s: 4, q: 4, r: 4 });
