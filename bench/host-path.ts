@@ -157,7 +157,8 @@ const AHEAD3 = new PrefaultedArrays(startWorker, { ...PREFAULT_PLAN, depth: 3, t
 /**
  * fresh:filled's arrays: every value written by the helper (touchStride 4), not one a page. s28 call 2 (H100, Xeon
  * with 300 MiB of L3): the mapped result copied into an array a helper made took 1.51 ms at 512 rows, into `out`
- * (reused) 0.99: is an array whose every line a helper wrote (and the L3 may hold) as fast to write as `out`?
+ * (reused) 0.99: is an array whose every line a helper wrote (and the L3 may hold) as fast to write as `out`? No
+ * (s28 call 3, another H100 host: 1.03 ms against 0.91 and 0.65; forward(x) 2.93-3.45 ms against 2.15-2.67).
  */
 const FILLED = new PrefaultedArrays(startWorker, { ...PREFAULT_PLAN, touchStride: 4 });
 

@@ -60,7 +60,10 @@ export interface PrefaultPlan {
   readonly idleMs: number;
   /**
    * Bytes between the values a helper writes (a multiple of 4): 4096, a value in each 4 KiB (the
-   * smallest page size: every page is written whatever the system's); 4, every value.
+   * smallest page size: every page is written whatever the system's); 4, every value. Every value
+   * lost (session 28's confirm call, H100, 512 rows of 4096 f32: forward(x) 2.93-3.45 ms against
+   * 2.15-2.67, the result copied into such an array 1.03 ms against 0.91, and two threads kept up
+   * with 17-19 calls of 30; bench/host-path.ts fresh:filled).
    */
   readonly touchStride: number;
 }
