@@ -18,7 +18,7 @@ import { MoncError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
 import { backwardRowsLimitOf } from '../manifest/rows-limit.js';
 import { kernelBindingTypes, sharedLayout, type KernelLayout } from './bind-layout.js';
-import { paddedBytes } from './buffer.js';
+import { createBuffer, paddedBytes } from './buffer.js';
 import type { HeldParams } from './gpu-executor.js';
 
 export interface BackwardExecutorSpec {
@@ -100,11 +100,7 @@ export class GpuBackward {
     this.#elementBytes = spec.storage === 'f16' ? 2 : 4;
     this.#queue = runQueue(spec.name, () => this.#destroyed);
     this.#dims = dimsBuffers(device, 'backward dims');
-    this.gradients = device.createBuffer({
-      label: 'monc gradients',
-      size: this.#bytes(Math.max(spec.paramSize, 1)),
-      usage: flags.STORAGE | flags.COPY_SRC | flags.COPY_DST,
-    });
+    this.gradients = createBuffer(device, 'gradients', this.#bytes(Math.max(spec.paramSize, 1)), flags.STORAGE | flags.COPY_SRC | flags.COPY_DST);
   }
 
   /** Element type of params, activations and gradients on the device. */
@@ -241,7 +237,9 @@ export class GpuBackward {
     if (rows <= limit.rows) return;
     throw new MoncError(
       'device',
-      `map '${this.#spec.name}': a backward pass of ${rows} rows needs more than this device's maxStorageBufferBindingSize of ${limit.bytes} bytes in one buffer; use batches of at most ${limit.rows} rows`,
+      // Not one row where the read-back of the gradients (parameters + 32 + a row of dx) is over maxBufferSize by itself
+      // (QA2 s28 Q753: 'use batches of at most -2 rows').
+      `map '${this.#spec.name}': a backward pass of ${rows} rows needs more than this device's maxStorageBufferBindingSize of ${limit.bytes} bytes in one buffer; ${limit.rows < 1 ? 'no batch fits this device' : `use batches of at most ${limit.rows} rows`}`,
     );
   }
 

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { MapRunner } from '../../src/runtime/node.js';
-import { checkedMap, monarch } from '../ir/structures.js';
+import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
 import { countingDevice } from '../support/counting-device.js';
 import { expectMoncError } from '../support/user-error.js';
 import { compileModuleForTest } from '../training/compile.js';
@@ -39,6 +39,26 @@ it.each([false, true])('create (training: %s) refuses parameters over the device
     limitedTo(device, bytes);
     const runner = await MapRunner.create(map, wgsl, { device, training });
     runner.destroy();
+  } finally {
+    device.destroy();
+  }
+});
+
+// REV28-5 (Q753's remainder): with the parameters at the limit, a backward pass's read-back of the gradients
+// (parameters, 32, a row of dx) is over it: it said 'use batches of at most -2 rows'.
+it('a backward pass no batch of which fits: kind device, saying so', async () => {
+  const { device } = await countingDevice();
+  try {
+    const bytes = Math.ceil((map.paramSize * 4) / 16) * 16;
+    limitedTo(device, bytes);
+    const runner = await MapRunner.create(map, wgsl, { device, training: true });
+    try {
+      runner.loadParams(Object.fromEntries([...randomParams(checked.structure, rng(3))].map(([k, v]) => [k, Float32Array.from(v)])));
+      const rows = 2;
+      await expectMoncError(() => runner.backward(new Float32Array(rows * map.in), new Float32Array(rows * map.out), rows), 'device', `map 'big': a backward pass of ${rows} rows needs more than this device's maxStorageBufferBindingSize of ${bytes} bytes in one buffer; no batch fits this device`);
+    } finally {
+      runner.destroy();
+    }
   } finally {
     device.destroy();
   }
