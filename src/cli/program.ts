@@ -154,7 +154,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .argument('<file>', 'the .mon file')
     .requiredOption('--map <name>', 'the map')
     .requiredOption('--params <file>', 'parameters (.safetensors)')
-    .requiredOption('--input <file>', 'X as .npy, shape (…, in): (B, in), or (in,) for one vector')
+    .requiredOption('--input <file>', 'X as .npy, shape (…, in): any leading dimensions, like nn.Linear (e.g. (B, in), or (in,) for one vector)')
     .requiredOption('--grad-output <file>', 'DY = ∂L/∂Y as .npy, shape (…, out) with the leading dimensions of X')
     .requiredOption('--out <file>', "output .safetensors file: tensor 'input' (∂L/∂X) and the parameter gradients under the parameters' names")
     .addOption(new Option('--backend <name>', 'where to run').choices(['webgpu', 'cpu']).default('webgpu'))

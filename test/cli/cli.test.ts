@@ -150,6 +150,8 @@ describe('usage and file errors', () => {
     expect((await cli(['run', '--help'])).stdout).toContain('--backend');
     // project's --seed: both of its uses (QA1 s28 Q701: only the randomized SVD was named; a chain with a free part's
     // random factors change with it too).
+    // grad's --input: any leading dimensions, as the command takes them (QA1 s28 Q703: only (B, in) and (in,) were named).
+    expect((await cli(['grad', '--help'])).stdout.replace(/\s+/g, ' ')).toContain('--input <file> X as .npy, shape (…, in): any leading dimensions, like nn.Linear (e.g. (B, in), or (in,) for one vector)');
     expect((await cli(['project', '--help'])).stdout.replace(/\s+/g, ' ')).toContain('--seed <n> seed of the randomized parts: the randomized SVD of large lowrank terms, and the random factors with orthonormal blocks a chain with a free part (dense() @ monarch(...)) is solved against');
     expect((await cli(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
