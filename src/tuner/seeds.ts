@@ -6,6 +6,7 @@
 import { candidates, defaultSchedule, familyDefaults } from '../codegen/wgsl/families.js';
 import { f16SumTwin, squareTwin } from '../codegen/wgsl/fast/ks-sgmat.js';
 import { stridedF16SumTwins } from '../codegen/wgsl/fast/ks-sgmat-strided.js';
+import { residentTwin } from '../codegen/wgsl/fast/ks-dtiled.js';
 import { scheduleKey } from '../codegen/wgsl/family.js';
 import { DEFAULT_LIMITS, type Schedule, type TargetLimits } from '../codegen/wgsl/kernel.js';
 import type { StorageType } from '../codegen/wgsl/scaffold.js';
@@ -43,8 +44,8 @@ export interface OpSearch {
 export function opSearch(op: Op, limits: TargetLimits, buildDefault: Schedule = defaultSchedule(op, DEFAULT_LIMITS), batch?: number): OpSearch {
   const seeds = [buildDefault, ...familyDefaults(op, limits)];
   // f16-sum twins of the tensor-core defaults (first factor, its square tile where the batch fills the GPU, strided
-  // factor), where the adapter has f16 results.
-  const twins = op.kind === 'ks' ? [f16SumTwin(op, limits), squareTwin(op, limits, batch), ...stridedF16SumTwins(op, limits, batch)] : [];
+  // factor), where the adapter has f16 results; in f32 the strided factor's resident-W form (ks-dtiled residentTwin).
+  const twins = op.kind === 'ks' ? [f16SumTwin(op, limits), squareTwin(op, limits, batch), ...stridedF16SumTwins(op, limits, batch), residentTwin(op, limits, batch)] : [];
   for (const twin of twins) if (twin && !seeds.some((s) => scheduleKey(s) === scheduleKey(twin))) seeds.push(twin);
   return { buildDefault, seeds, space: candidates(op, limits) };
 }

@@ -8,7 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { contextFor, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
-import { ksDtiled, type KsDtiledSchedule } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
+import { ksDtiled, residentTwin, type KsDtiledSchedule } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
+import { opSearch, storageLimits } from '../../src/tuner/seeds.js';
+import { H200_LIMITS } from '../../bench/goal-families.js';
 import { LIMITS, opError, sample, TOL } from './support.js';
 
 const HOPPER = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
@@ -81,5 +83,21 @@ describe('ks-dtiled wres', () => {
     expect(k.workgroupSize).toEqual([256, 1, 1]);
     expect(k.dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 512, workgroupsPerRowTile: 8 });
     expect(ksDtiled.decode({ ...k.schedule })).toEqual(k.schedule);
+  });
+
+  it("is the tuner's f32 seed at n = 4096 (sk 2, 4 β, the most rows whose grid keeps 128 workgroups), not at n = 16384 nor in f16", () => {
+    const f32 = storageLimits(H200_LIMITS, 'f32');
+    const n4096 = monarchCase(4096, 4096, 64).ops[1];
+    const rows = (batch?: number) => residentTwin(n4096, f32, batch)?.rows;
+    // H100, session 28's confirm call, B = 16384: 0.3580 ms at 1024 rows (128 workgroups) against the staged default's 0.3783.
+    expect([rows(16384), rows(4096), rows(512), rows(undefined)]).toEqual([1024, 256, 128, 1024]);
+    expect(residentTwin(n4096, f32, 16384)).toEqual({ family: 'ks-dtiled', rows: 1024, cols: 64, dtile: 8, tk: 64, rr: 4, rb: 4, pipeline: true, sk: 2, wres: true });
+    expect(opSearch(n4096, f32, undefined, 16384).seeds).toContainEqual(residentTwin(n4096, f32, 16384));
+    // c = 128: 4 β fit only split in 4 (lost: 0.73-0.80 against 0.67); f16 storage keeps shader-f16 in its limits.
+    expect(residentTwin(monarchCase(16384, 16384, 128).ops[1], f32, 4096)).toBeUndefined();
+    expect(residentTwin(n4096, storageLimits(H200_LIMITS, 'f16'), 16384)).toBeUndefined();
+    // Rows past the batch are not walked.
+    const c = monarchCase(4096, 4096, 64);
+    expect(ksDtiled.emit(n4096, residentTwin(n4096, f32, 16384)!, contextFor(c, 'k', 1, 'f32')).wgsl).toContain('k0 < min(1024u, batch - row0)');
   });
 });

@@ -14,13 +14,14 @@
  * load's offset, and the bounds check Dawn's robustness adds to it, a runtime value).
  *
  * `compute` may be a function of the chunk's start (its WGSL expression): a kernel whose chunks
- * are rows rather than a reduction (ks-dtiled's `wres`) writes each chunk's results in it.
+ * are rows rather than a reduction (ks-dtiled's `wres`) writes each chunk's results in it, and
+ * may end the loop early at `end` (a workgroup-uniform expression: its rows past the batch).
  */
 import { invariant } from '../../../util/assert.js';
 import { div, mod, u, type U32Expr } from '../scaffold.js';
 import type { Staging } from './wgsl-text.js';
 
-export function doubleBufferedLoop(s: Staging, total: number, tk: number, compute: readonly string[] | ((at: U32Expr) => readonly string[]), unrolled = false): string[] {
+export function doubleBufferedLoop(s: Staging, total: number, tk: number, compute: readonly string[] | ((at: U32Expr) => readonly string[]), unrolled = false, end?: U32Expr): string[] {
   const indent = (ls: readonly string[], by = '  ') => ls.map((l) => by + l);
   const computeAt = (at: U32Expr) => (typeof compute === 'function' ? compute(at) : compute);
   const next: U32Expr = `k0 + ${u(tk)}`;
@@ -31,7 +32,7 @@ export function doubleBufferedLoop(s: Staging, total: number, tk: number, comput
     return [
       ...s.registers,
       ...s.fetch(u(0)),
-      `for (var k0 = 0u; k0 < ${u(total)}; k0 += ${u(2 * tk)}) {`,
+      `for (var k0 = 0u; k0 < ${end === undefined ? u(total) : `min(${u(total)}, ${end})`}; k0 += ${u(2 * tk)}) {`,
       ...indent(half(0, 'k0', s.fetch(next))),
       ...indent(half(1, next, [`if (${after} < ${u(total)}) {`, ...indent(s.fetch(after)), '}'])),
       '}',

@@ -223,7 +223,8 @@ export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelCo
     'let delta = delta0 + dd;',
     ...resident,
     ...biases,
-    ...doubleBufferedLoop(stage, RW, RR, chunk, true),
+    // Rows past the batch are not walked (a small batch's last workgroup of rows rows).
+    ...doubleBufferedLoop(stage, RW, RR, chunk, true, 'batch - row0'),
   ];
   return tiledKernel({
     entryPoint: ep,

@@ -145,7 +145,8 @@
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
 import { KS_DTILED_SHAPES, shapeDistance } from '../defaults.js';
-import { dividing, flag, highestScoring, knob, presentFlags, type KernelFamily } from '../family.js';
+import { dividing, flag, highestScoring, isAmong, knob, presentFlags, type KernelFamily } from '../family.js';
+import { SEED_MIN_WORKGROUPS } from './ks-sgmat.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
@@ -343,6 +344,27 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsDtiledSchedule {
   const target = { knobs: shape, weights: KS_DTILED_SHAPES.weights };
   const score = (s: KsDtiledSchedule): number => -shapeDistance({ ...s, threads: threadsOf(s) }, target);
   return highestScoring('ks-dtiled', `K(${op.a},${op.b},${op.c},${op.d})`, applies(op) ? stagedCandidates(op, limits) : [], score);
+}
+
+/**
+ * The tuner's seed of strided f32 factors (tuner/seeds.ts): the wres form of 8 δ × 64 β with the reduction split in 2
+ * over invocations of 4 β (sk 2, rb 4), chunks of 4 rows, at the most rows a workgroup (1024 down to 128) whose grid keeps
+ * SEED_MIN_WORKGROUPS at the batch the tuner times (1024 where it is not known). H100, session 28's confirm call
+ * (bench/results/s28/call-3/perf2, plan-s28g; the staged default 0.3783 ms in the same call): n = 4096 (K(1,64,64,64)),
+ * B = 16384, 0.3580 at 1024 rows (128 workgroups), 0.3626 at 512, 0.3724 at 256; split in 4 0.3718-0.3778; the chain
+ * with the first factor 0.6150 (0.6390 with the staged default in call A). Not the untuned default: its grid is
+ * ceil(B / rows) workgroups per 8 δ, so the rows that win at B = 16384 leave SMs idle at the smaller batches an untuned
+ * build also runs (32 workgroups at B = 4096). Where c = 128 (n = 16384) 4 β fit the registers only split in 4, which
+ * lost (0.7334-0.7960 against 0.6721): the sk 2 form is no candidate there, so no seed. f32 storage only (storageLimits
+ * drops shader-f16 for it): in f16 the tensor-core strided factor is the one to beat.
+ */
+export function residentTwin(op: KsOp, limits: TargetLimits, batch?: number): KsDtiledSchedule | undefined {
+  if (!applies(op) || limits.features.includes('shader-f16')) return undefined;
+  const perRowTile = op.a * (op.d / 8) * (op.b / 64);
+  const fits = (rows: number): KsDtiledSchedule => ({ family: 'ks-dtiled', rows, cols: 64, dtile: 8, tk: op.c, rr: 4, rb: 4, pipeline: true, sk: 2, wres: true });
+  const all = candidates(op, limits);
+  const valid = [1024, 512, 256, 128].map(fits).filter((s) => isAmong(s, all));
+  return valid.find((s) => batch === undefined || Math.ceil(batch / s.rows) * perRowTile >= SEED_MIN_WORKGROUPS) ?? valid[valid.length - 1];
 }
 
 function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): EmittedKernel {
