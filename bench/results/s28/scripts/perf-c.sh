@@ -4,7 +4,8 @@
 # untuned build needs <= 0.2937). bench/plan-s28d.json beside every family's default, at B = 16384 and B = 4096:
 # the first factor K(4, 256, 1024, 1) on ks-sgmat's new 16-subgroup f32-sum tiles (64 x 32 or 32 x 64 on 4 x 4: 512
 # invocations, 256 x 128 or 128 x 256 per workgroup; tk 16, 32, 32 + pad 8), and the strided factor's f32-sum default
-# with `ow` (its last output round overlapped; s22: 0.1005 vs 0.1016), with and without pd 2.
+# with `ow` (its last output round overlapped; s22: 0.1005 vs 0.1016), with and without pd 2; and the default's 2 x 4 of 64 x 32
+# in padded chunks of 32 instead of 64.
 # Run from the project root, OUT set, the build carried as $GDIST (default .gdist). Standalone (packs $OUT into r.tgz);
 # beside another packed call script:
 #   mkdir -p $OUT/perf && OUT=$OUT/perf bash bench/results/s28/scripts/perf-c.sh; mv $OUT/perf/r.tgz $OUT/perf.tgz
