@@ -12,7 +12,7 @@ import { FormatError } from './formats/format-error.js';
 import { resolveOptimizer, type Optimizer, type OptimizerOptions, type ResolvedOptimizer } from './optimizer-options.js';
 import * as flags from './gpu-flags.js';
 import { READ, sharedLayout, type KernelLayout } from './bind-layout.js';
-import { paddedBytes } from './buffer.js';
+import { createBuffer, paddedBytes } from './buffer.js';
 import { checkDevice, deviceLost, scopeError } from './run-errors.js';
 
 export type { Optimizer, OptimizerOptions, ResolvedOptimizer } from './optimizer-options.js';
@@ -144,11 +144,9 @@ export class GpuOptimizer implements Optimizer {
     // The rule is written for any batch: one dispatch covers the whole packed buffer.
     this.groups = workgroupCount(kernel.dispatch, 1);
     // Copyable: fitMse snapshots it to take steps back after a stop (gpu-fit-mse.ts).
-    this.state = device.createBuffer({
-      label: 'monc optimizer state',
-      size: paddedBytes(size * stateWords(this.resolved.kernel), 4),
-      usage: flags.STORAGE | flags.COPY_SRC | flags.COPY_DST,
-    });
+    // Through createBuffer: over what the device binds as one (Adam's 2 f32 words a parameter pass it before the
+    // parameters do), refused here, kind device, not made invalid to fail every step as kind wgsl (REV28-5, Q755).
+    this.state = createBuffer(device, 'optimizer state', paddedBytes(size * stateWords(this.resolved.kernel), 4), flags.STORAGE | flags.COPY_SRC | flags.COPY_DST);
   }
 
   get steps(): number {

@@ -63,3 +63,26 @@ it('a backward pass no batch of which fits: kind device, saying so', async () =>
     device.destroy();
   }
 });
+
+// REV28-5, QA2 s28 Q755: the optimizer's state (Adam: 2 f32 words a parameter) passes the limit before the parameters
+// do; it was made with the device's own createBuffer, invalid, and every step (fitMse's, monc train's) failed as kind wgsl.
+it("an optimizer whose state is over the limit: createOptimizer and fitMse refuse, kind device; SGD's none is made", async () => {
+  const { device } = await countingDevice();
+  try {
+    const bytes = Math.ceil((map.paramSize * 4) / 16) * 16;
+    limitedTo(device, bytes);
+    const runner = await MapRunner.create(map, wgsl, { device, training: true });
+    try {
+      runner.loadParams(Object.fromEntries([...randomParams(checked.structure, rng(3))].map(([k, v]) => [k, Float32Array.from(v)])));
+      const state = `monc optimizer state needs ${Math.ceil((map.paramSize * 2 * 4) / 16) * 16} bytes in one buffer, over this device's limit of ${bytes}`;
+      await expectMoncError(() => runner.createOptimizer({ kind: 'adam', lr: 0.01 }), 'device', state);
+      const rows = new Float32Array(map.in);
+      await expectMoncError(() => runner.fitMse(rows, new Float32Array(map.out), { steps: 1, optimizer: { kind: 'adam', lr: 0.01 } }), 'device', state);
+      runner.createOptimizer({ kind: 'sgd', lr: 0.01 });
+    } finally {
+      runner.destroy();
+    }
+  } finally {
+    device.destroy();
+  }
+});
