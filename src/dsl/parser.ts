@@ -39,10 +39,15 @@ export function parse(source: string, file: string): ParseResult {
   const builder = new CstToAst(index);
   const statements: Statement[] = [];
   let maps = 0;
-  for (const tokens of splitStatements(lexed.tokens)) {
+  const split = splitStatements(lexed.tokens);
+  for (const [i, tokens] of split.entries()) {
     // Past the map limit the module is refused (by the name checks, at map MAX_MAPS + 1): the
     // rest of a huge file is not parsed.
     if (tokens[0].tokenType === T.MapKw && ++maps > MAX_MAPS + 1) break;
+    // A statement with an unexpected character is dropped, as one with a syntax error is: parsed and checked without
+    // the character it would say things the user did not write (QA1 s28 Q704: `density: .5` read as `density: 5`).
+    const end = split[i + 1]?.[0].startOffset ?? source.length;
+    if (lexed.errors.some((e) => e.offset >= tokens[0].startOffset && e.offset < end)) continue;
     const statement = parseStatement(tokens, index, builder, bag);
     if (statement) statements.push(statement);
   }

@@ -156,6 +156,18 @@ describe('shape inference', () => {
     ]);
   });
 
+  // QA1 s28 Q704: a statement with an unexpected character was parsed and checked without it: `density: .5` went on as
+  // `density: 5` (E0406 'found 5', a value the user did not write), `nblocks: 4$0` as `4 0` (E0102). It is dropped, as a
+  // statement with a syntax error is; the next statement is checked as ever.
+  it('a statement with an unexpected character is dropped: E0101 alone, the statements after it checked', () => {
+    const errors = (source: string) => checkSource(source, 'spec.mon').diagnostics.map((d) => [d.code, `${d.span.start.line}:${d.span.start.column}`]);
+    expect(errors('map f : 4 -> 4 = sparse(block: 2, pattern: random(density: .5, seed: 1))\n')).toEqual([['E0101', '1:60']]);
+    expect(errors('map f : 16 -> 16 = monarch(nblocks: 4$0)\nmap g : 4 -> 4 = dense(in: 3)\n')).toEqual([
+      ['E0101', '1:38'],
+      ['E0502', '2:18'],
+    ]);
+  });
+
   it('rectangular monarch and the √n default', () => {
     expect(structure('map f : 12 -> 30 = monarch(nblocks: 3)')).toMatchObject({ p: 4, s: 10, q: 4, r: 4 });
     expect(structure('map f : 30 -> 12 = monarch(nblocks: 3)')).toMatchObject({ p: 10, s: 4, q: 4, r: 4 });
