@@ -135,5 +135,7 @@ export interface SourceFile {
   readonly kind: 'file';
   readonly file: string;
   readonly statements: readonly Statement[];
+  /** The names of the map statements dropped for their errors (`map NAME` at their start): they exist, unchecked. */
+  readonly dropped?: readonly string[];
   readonly span: Span;
 }

@@ -24,6 +24,10 @@ export interface ResolveContext {
   readonly env: ConstEnv;
   readonly bag: DiagnosticBag;
   readonly maps: ReadonlySet<string>;
+  /** Maps whose statements were dropped for their errors: a reference to one is no error of its own. */
+  readonly dropped: ReadonlySet<string>;
+  /** The map whose expression this is: never the suggestion for an unknown name in it. */
+  readonly defining: string;
   readonly consts: ReadonlySet<string>;
   readonly suggester: Suggester;
 }
@@ -72,12 +76,17 @@ function resolve(e: MapExpr, ctx: ResolveContext, role: Role): RNode | undefined
 
 function resolveRef(name: string, span: Span, ctx: ResolveContext): RNode | undefined {
   if (ctx.maps.has(name)) return { kind: 'ref', map: name, span };
+  if (ctx.dropped.has(name)) return undefined;
   let message = `unknown map '${name}'`;
   if (constructors.has(name)) message += `; to use the constructor, call it: ${name}(…)`;
   else if (ctx.consts.has(name)) message += `; '${name}' is a constant, not a map`;
-  else message += ctx.suggester.didYouMean(name, ctx.maps);
+  else message += ctx.suggester.didYouMean(name, othersThan(ctx.maps, ctx.defining));
   ctx.bag.error(Code.UnknownMap, message, span);
   return undefined;
+}
+
+function* othersThan(names: Iterable<string>, self: string): Iterable<string> {
+  for (const name of names) if (name !== self) yield name;
 }
 
 /** A map expression (and each term of each sum) must contain a weighted factor. */

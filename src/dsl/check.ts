@@ -40,10 +40,11 @@ export function checkModule(ast: SourceFile, bag: DiagnosticBag, options: CheckO
   for (const c of header.consts) env.define(c);
 
   const constNames = new Set(header.consts.map((c) => c.name.name));
+  const dropped = new Set(ast.dropped ?? []);
   const pending = new Map<string, PendingMap>();
   for (const decl of header.maps) {
     const shape = declaredShape(decl, env, bag);
-    const root = resolveExpr(decl.expr, { env, bag, maps: mapNames, consts: constNames, suggester });
+    const root = resolveExpr(decl.expr, { env, bag, maps: mapNames, dropped, defining: decl.name.name, consts: constNames, suggester });
     pending.set(decl.name.name, { decl, shape, root, refs: root ? refsOf(root) : [] });
   }
   const order = orderMaps(

@@ -38,6 +38,7 @@ export function parse(source: string, file: string): ParseResult {
   reportLexicalErrors(lexed.errors, source, index, bag);
   const builder = new CstToAst(index);
   const statements: Statement[] = [];
+  const dropped: string[] = [];
   let maps = 0;
   const split = splitStatements(lexed.tokens);
   for (const [i, tokens] of split.entries()) {
@@ -47,11 +48,12 @@ export function parse(source: string, file: string): ParseResult {
     // A statement with an unexpected character is dropped, as one with a syntax error is: parsed and checked without
     // the character it would say things the user did not write (QA1 s28 Q704: `density: .5` read as `density: 5`).
     const end = split[i + 1]?.[0].startOffset ?? source.length;
-    if (lexed.errors.some((e) => e.offset >= tokens[0].startOffset && e.offset < end)) continue;
-    const statement = parseStatement(tokens, index, builder, bag);
+    const statement = lexed.errors.some((e) => e.offset >= tokens[0].startOffset && e.offset < end) ? undefined : parseStatement(tokens, index, builder, bag);
     if (statement) statements.push(statement);
+    // A map dropped for its error still exists: a map that uses it gets no 'unknown map' (REV28-7).
+    else if (tokens[0].tokenType === T.MapKw && tokens[1]?.tokenType === T.Identifier) dropped.push(tokens[1].image);
   }
-  return { ast: { kind: 'file', file, statements, span: index.span(0, source.length) }, diagnostics: bag.all };
+  return { ast: { kind: 'file', file, statements, dropped, span: index.span(0, source.length) }, diagnostics: bag.all };
 }
 
 function reportLexicalErrors(errors: readonly ILexingError[], source: string, index: LineIndex, bag: DiagnosticBag): void {

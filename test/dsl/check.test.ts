@@ -168,6 +168,15 @@ describe('shape inference', () => {
     ]);
   });
 
+  // REV28-7: a map dropped for its error still exists: the maps that use it got 'unknown map' at every reference, with
+  // the map being defined suggested. They get nothing more; an unknown name never suggests the map it is in.
+  it('a map dropped for its error is no unknown map to the maps that use it; no map suggests itself', () => {
+    const errors = (source: string) => checkSource(source, 'spec.mon').diagnostics.map((d) => `${d.code} ${d.message}`);
+    expect(errors('map a : 16 -> 16 = sparse(block: 4, pattern: random(density: .5, seed: 1))\nmap b : 16 -> 16 = a @ a\n')).toEqual(["E0101 unexpected character '.'"]);
+    expect(errors('map a : 16 -> 16 = sparse(block: 4, pattern: random(density: 0.5 seed: 1))\nmap b : 16 -> 16 = a + dense()\n').map((e) => e.slice(0, 5))).toEqual(['E0102']);
+    expect(errors('map ab : 4 -> 4 = ac @ dense()\n')).toEqual(["E0302 unknown map 'ac'"]);
+  });
+
   it('rectangular monarch and the √n default', () => {
     expect(structure('map f : 12 -> 30 = monarch(nblocks: 3)')).toMatchObject({ p: 4, s: 10, q: 4, r: 4 });
     expect(structure('map f : 30 -> 12 = monarch(nblocks: 3)')).toMatchObject({ p: 10, s: 4, q: 4, r: 4 });

@@ -119,9 +119,9 @@ export const diagnosticCases: readonly DiagnosticCase[] = [
   },
   {
     code: 'E0302',
-    source: 'map f : 4 -> 4 = g',
+    source: 'map f : 4 -> 4 = g\nmap h : 4 -> 4 = dense()',
     at: '1:18',
-    message: "unknown map 'g'; did you mean 'f'?",
+    message: "unknown map 'g'; did you mean 'h'?",
     caret: '     |                  ^',
   },
   {
