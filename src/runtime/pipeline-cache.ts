@@ -25,7 +25,9 @@ export class PipelineCache {
   declare readonly layout: GPUPipelineLayout;
   // #-private: a minifier shortens these names (every page bundles this class).
   readonly #modules = new Map<string, Promise<GPUShaderModule>>();
-  readonly #pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  // Keyed by text, then entry point: a key joining the two would copy the module's whole text once per kernel (a map of
+  // hundreds of kernels ran out of memory so).
+  readonly #pipelines = new Map<string, Map<string, Promise<GPUComputePipeline>>>();
 
   readonly #device: GPUDevice;
 
@@ -41,8 +43,7 @@ export class PipelineCache {
 
   /** The compute pipeline of `entryPoint` in `wgsl`; rejects with a WgslError on invalid WGSL. */
   pipeline(wgsl: string, entryPoint: string): Promise<GPUComputePipeline> {
-    const key = `${entryPoint}\u0000${wgsl}`;
-    return settledOnce(this.#pipelines, key, () =>
+    return settledOnce(memo(this.#pipelines, wgsl, () => new Map()), entryPoint, () =>
       this.shaderModule(wgsl).then((module) =>
         this.#device
           .createComputePipelineAsync({ label: entryPoint, layout: this.layout, compute: { module, entryPoint } })

@@ -65,6 +65,27 @@ describe('PipelineCache', () => {
     }
   });
 
+  it('keeps no copy of the module text per kernel (QA1 s28 Q705: a map of 512 kernels ran out of memory)', async () => {
+    // A key joining entry point and text is a new string as long as the text for every kernel, kept as long as the
+    // cache: every string the cache stores as a key must be the text itself or shorter.
+    const { device } = await countingPipelines();
+    const stored: number[] = [];
+    const set = Map.prototype.set;
+    Map.prototype.set = function (this: Map<unknown, unknown>, key: unknown, value: unknown) {
+      if (typeof key === 'string') stored.push(key.length);
+      return set.call(this, key, value);
+    };
+    try {
+      const cache = PipelineCache.for(device);
+      for (const kernel of kernels) await cache.pipeline(wgsl, kernel.entryPoint);
+    } finally {
+      Map.prototype.set = set;
+      device.destroy();
+    }
+    expect(stored.length).toBeGreaterThan(0);
+    expect(Math.max(...stored)).toBe(wgsl.length);
+  });
+
   it('rejects an unknown entry point with a WgslError', async () => {
     const cache = PipelineCache.for(await getTestDevice());
     await expect(cache.pipeline(wgsl, 'no_such_entry')).rejects.toThrow(WgslError);
