@@ -420,24 +420,8 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // has two steps or more; not db's runtime halves), then the same with rows padded by 8 halves.
   const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...sixteenSubgroups(measured, fits), ...squareTiles(staged, fits)];
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...squareTiles(staged, fits)];
 }
-
-/**
- * Session 28: 16 subgroups (512 invocations) of 64 x 32 or 32 x 64 f32-sum tiles on a 4 x 4 grid: 256 rows x 128 β or 128
- * rows x 256 β per workgroup, 48 staged halves per MMA where the wide default's 128 x 128 (8 subgroups of 64 x 32) stages
- * 64, with the default's registers per invocation (8 f32 result matrices) and twice its warps. For the untuned f32-sum
- * first factor of 4096 -> 1024 (0.2149 ms, H100 s28 call 3), which the f16-sum square tile left at 1.31x its tuned chain.
- * Steps written out (`ku`), then chunks of 32 γ padded by 8 halves.
- */
-function sixteenSubgroups(measured: readonly KsSgmatSchedule[], fits: (s: KsSgmatSchedule) => boolean): KsSgmatSchedule[] {
-  const base = measured.filter((s) => (s.rows === 64 && s.cols === 32) || (s.rows === 32 && s.cols === 64));
-  const grid = gridded([[4, 4]], base, fits).map((s): KsSgmatSchedule => ({ ...s, ku: true }));
-  return [...grid, ...grid.filter((s) => s.tk >= 32).map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits)];
-}
-
-/** Session 28's 16-subgroup tiles (sixteenSubgroups). */
-export const isSixteenSubgroups = (s: KsSgmatSchedule): boolean => Number(s.sg ?? 1) * Number(s.sgc ?? 1) === 16;
 
 /**
  * Session 28: square workgroup tiles of 8 subgroups with f16 sums (`acc16` + `stage`), 64 x 128 on 4 x 2 or 128 x 64 on
