@@ -128,9 +128,13 @@ describe('pl candidates', () => {
   for (const [name, family] of [['ks-tiled', ksTiled], ['ks-dtiled', ksDtiled]] as const)
     it(`${name}: pl twins (then ks-dtiled's el twins, then ku twins of the planed ones, then ks-dtiled's pad twins, then ks-tiled's session-16 rt twins) come last, decode to themselves, no db; defaults: pl + ku from γ = 64 (ks-tiled), pl + ku (ks-dtiled)`, () => {
       for (const op of ops) {
-        const all: readonly Schedule[] = family.candidates(op, H200);
-        if (all.length === 0) continue;
+        const offered: readonly Schedule[] = family.candidates(op, H200);
+        if (offered.length === 0) continue;
         const what = `K(${op.a},${op.b},${op.c},${op.d})`;
+        // ks-dtiled's `wres` forms (session 28: W resident, not staged) come after every staged one; the order below is the staged forms'.
+        const firstWres = offered.findIndex((s) => s.wres === true);
+        const all = firstWres < 0 ? offered : offered.slice(0, firstWres);
+        expect(offered.slice(all.length).every((s) => s.wres === true), what).toBe(true);
         expect(all.some((s) => 'db' in s), what).toBe(false);
         const firstPl = all.findIndex((s) => s.pl === true);
         expect(firstPl, what).toBeGreaterThan(0);
