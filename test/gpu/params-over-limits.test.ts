@@ -26,6 +26,24 @@ function limitedTo(device: GPUDevice, bytes: number): void {
   Object.defineProperty(device, 'limits', { value: { ...limits, maxStorageBufferBindingSize: bytes, maxBufferSize: bytes } });
 }
 
+/** A training runner of the map, its parameters loaded, on a device whose buffer limit is the parameters' bytes exactly. */
+async function atTheLimit(use: (runner: MapRunner, bytes: number) => Promise<void>): Promise<void> {
+  const { device } = await countingDevice();
+  try {
+    const bytes = Math.ceil((map.paramSize * 4) / 16) * 16;
+    limitedTo(device, bytes);
+    const runner = await MapRunner.create(map, wgsl, { device, training: true });
+    try {
+      runner.loadParams(Object.fromEntries([...randomParams(checked.structure, rng(3))].map(([k, v]) => [k, Float32Array.from(v)])));
+      await use(runner, bytes);
+    } finally {
+      runner.destroy();
+    }
+  } finally {
+    device.destroy();
+  }
+}
+
 it.each([false, true])('create (training: %s) refuses parameters over the device’s limit for one buffer, kind device, making nothing', async (training) => {
   const { device, live } = await countingDevice();
   try {
@@ -46,43 +64,19 @@ it.each([false, true])('create (training: %s) refuses parameters over the device
 
 // REV28-5 (Q753's remainder): with the parameters at the limit, a backward pass's read-back of the gradients
 // (parameters, 32, a row of dx) is over it: it said 'use batches of at most -2 rows'.
-it('a backward pass no batch of which fits: kind device, saying so', async () => {
-  const { device } = await countingDevice();
-  try {
-    const bytes = Math.ceil((map.paramSize * 4) / 16) * 16;
-    limitedTo(device, bytes);
-    const runner = await MapRunner.create(map, wgsl, { device, training: true });
-    try {
-      runner.loadParams(Object.fromEntries([...randomParams(checked.structure, rng(3))].map(([k, v]) => [k, Float32Array.from(v)])));
-      const rows = 2;
-      await expectMoncError(() => runner.backward(new Float32Array(rows * map.in), new Float32Array(rows * map.out), rows), 'device', `map 'big': a backward pass of ${rows} rows needs more than this device's maxStorageBufferBindingSize of ${bytes} bytes in one buffer; no batch fits this device`);
-    } finally {
-      runner.destroy();
-    }
-  } finally {
-    device.destroy();
-  }
-});
+it('a backward pass no batch of which fits: kind device, saying so', () =>
+  atTheLimit(async (runner, bytes) => {
+    const rows = 2;
+    await expectMoncError(() => runner.backward(new Float32Array(rows * map.in), new Float32Array(rows * map.out), rows), 'device', `map 'big': a backward pass of ${rows} rows needs more than this device's maxStorageBufferBindingSize of ${bytes} bytes in one buffer; no batch fits this device`);
+  }));
 
 // REV28-5, QA2 s28 Q755: the optimizer's state (Adam: 2 f32 words a parameter) passes the limit before the parameters
 // do; it was made with the device's own createBuffer, invalid, and every step (fitMse's, monc train's) failed as kind wgsl.
-it("an optimizer whose state is over the limit: createOptimizer and fitMse refuse, kind device; SGD's none is made", async () => {
-  const { device } = await countingDevice();
-  try {
-    const bytes = Math.ceil((map.paramSize * 4) / 16) * 16;
-    limitedTo(device, bytes);
-    const runner = await MapRunner.create(map, wgsl, { device, training: true });
-    try {
-      runner.loadParams(Object.fromEntries([...randomParams(checked.structure, rng(3))].map(([k, v]) => [k, Float32Array.from(v)])));
-      const state = `monc optimizer state needs ${Math.ceil((map.paramSize * 2 * 4) / 16) * 16} bytes in one buffer, over this device's limit of ${bytes}`;
-      await expectMoncError(() => runner.createOptimizer({ kind: 'adam', lr: 0.01 }), 'device', state);
-      const rows = new Float32Array(map.in);
-      await expectMoncError(() => runner.fitMse(rows, new Float32Array(map.out), { steps: 1, optimizer: { kind: 'adam', lr: 0.01 } }), 'device', state);
-      runner.createOptimizer({ kind: 'sgd', lr: 0.01 });
-    } finally {
-      runner.destroy();
-    }
-  } finally {
-    device.destroy();
-  }
-});
+it("an optimizer whose state is over the limit: createOptimizer and fitMse refuse, kind device; SGD's none is made", () =>
+  atTheLimit(async (runner, bytes) => {
+    const state = `monc optimizer state needs ${Math.ceil((map.paramSize * 2 * 4) / 16) * 16} bytes in one buffer, over this device's limit of ${bytes}`;
+    await expectMoncError(() => runner.createOptimizer({ kind: 'adam', lr: 0.01 }), 'device', state);
+    const rows = new Float32Array(map.in);
+    await expectMoncError(() => runner.fitMse(rows, new Float32Array(map.out), { steps: 1, optimizer: { kind: 'adam', lr: 0.01 } }), 'device', state);
+    runner.createOptimizer({ kind: 'sgd', lr: 0.01 });
+  }));
