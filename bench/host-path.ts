@@ -36,6 +36,10 @@
  *                where ring:R and a staging of the whole batch map 64 MiB at once)
  *   streamRun:R  the same with the views not refilled (each keeps the rows written before the
  *                timed calls: the round trips alone, as ringRun; only chunk 0's rows are checked)
+ *   lean:map:R / lean:wb:R   forward(x, { out }) made by hand in chunks of R rows (host-lean.ts; R up to the batch):
+ *                x through mapped upload buffers as the runtime sends it (map) or by queue.writeBuffer (wb, only for
+ *                chunks of x up to 4 MiB, Dawn's staging ring), none of the runtime's JS;
+ *                each line adds the per-chunk CPU (send, record, submit, mapAsync calls, wait, copy out)
  * and variants of how the one-piece round trip (`chunkRows: Infinity`) reads its result (HOST_PIPELINE.readBytes,
  * pipelined-forward.ts; by default in 8 MiB pieces, each unmapped before the next is mapped):
  *   out:mapWhole / fresh:mapWhole   mapped whole (session 11's way)
@@ -46,7 +50,8 @@
  * a mapping of 64 MiB or more triggers one per call: src/runtime/pipelined-forward.ts), the median
  * of its calls' synchronous parts (syncMs: the call up to the promise it returns; forward writes
  * x and submits its chunks there) and, with --split-copies, of their copies in and out timed where
- * they run (copyInMs, copyOutMs: host-copies.ts). --rounds R times the modes R times over, in
+ * they run (copyInMs, copyOutMs: host-copies.ts), and the process's minor page faults per call (faultsPerCall: the
+ * mapped ranges faulted in afresh each call would be ~256 per MiB copied). --rounds R times the modes R times over, in
  * order (round r > 1 named mode#r: does a mode's figure depend on what ran before it?).
  * Then where the time goes, each phase alone (median of --repeats): upload through a mapped
  * MAP_WRITE buffer (its getMappedRange and the copy into it timed apart), upload through
@@ -104,6 +109,7 @@ import { writeFileSync } from 'node:fs';
 import { gcsBetween, piecewiseGetMappedRangeMs } from './mapping.js';
 import { streamTimeline } from './host-timeline.js';
 import { CopySplit } from './host-copies.js';
+import { leanPipeline, type LeanCpu } from './host-lean.js';
 import { hostRunner, randomArray, relativeError, stagingStream, type Mode } from './host-modes.js';
 import { nodeGpu } from './node-gpu.js';
 import { executeProgram } from '../src/runtime/cpu-executor.js';
@@ -130,8 +136,9 @@ const CHUNK_ROWS = list('--chunk-rows', '64,128,256,512,1024').map(Number);
 const STREAM_DEPTHS = list('--stream-depth', '2').map(Number);
 /**
  * Per-chunk timelines (host-timeline.ts; needs 'timestamp-query'): R (a ring of 2) or RxD for a stream
- * as stagings run it, R:one for R's chunks in one submission. Default: each --chunk-rows below the batch
- * at each --stream-depth, and R:one; 'none' for none.
+ * as stagings run it, R:one for R's chunks in one submission, R:pipe for forward(x, { out })'s chunks (every chunk
+ * written and submitted, then each read); a further :run leaves out the host's copies (streamRun's round trips
+ * alone: 1024x2:run). Default: each --chunk-rows below the batch at each --stream-depth, and R:one; 'none' for none.
  */
 const TIMELINES = arg('--timeline');
 /** Result mapping pieces (MiB) timed beside the default's (HOST_PIPELINE.readBytes). */
@@ -550,10 +557,11 @@ async function timelinesOf(device: GPUDevice, runner: MapRunner, x: Float32Array
   const sizes = { inSize: runner.in, outSize: runner.out };
   const timelines = [];
   for (const spec of specs) {
-    const one = spec.endsWith(':one');
-    const [rows, depth = 2] = spec.replace(':one', '').split('x').map(Number);
+    const [shape, ...flags] = spec.split(':');
+    const order = flags.includes('one') ? 'one' : flags.includes('pipe') ? 'pipelined' : 'staging';
+    const [rows, depth = 2] = shape.split('x').map(Number);
     if (!(rows >= 1 && rows <= batch)) continue;
-    const { timeline, out } = await streamTimeline(device, encode, sizes, x, batch, rows, depth, one ? 'one' : 'staging', Math.max(5, Math.floor(REPEATS / 2)));
+    const { timeline, out } = await streamTimeline(device, encode, sizes, x, batch, rows, depth, order, Math.max(5, Math.floor(REPEATS / 2)), !flags.includes('run'));
     check(`timeline ${spec}`, out);
     const c = timeline.chunks;
     const f = (v: number) => v.toFixed(3);
@@ -624,6 +632,23 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
       },
     };
     const rings: (() => void)[] = [];
+    /** Each lean mode's per-chunk CPU parts, read once its calls are timed. */
+    const leanCpus = new Map<string, () => LeanCpu>();
+    // lean:map:B is the one-piece round trip (one submit); wb only where a chunk of x fits Dawn's 4 MiB staging ring.
+    for (const chunkRows of CHUNK_ROWS.filter((r) => r <= batch)) {
+      for (const way of (['map', 'wb'] as const).filter((w) => w === 'map' || chunkRows * map.in * 4 <= 4 << 20)) {
+        let lean: ReturnType<typeof leanPipeline> | undefined;
+        const name = `lean:${way}:${chunkRows}`;
+        modes[name] = (timed) => {
+          if (!lean) {
+            lean = leanPipeline(device, runner, x, batch, chunkRows, way, out);
+            rings.push(lean.destroy);
+            leanCpus.set(name, lean.cpu);
+          }
+          return lean.mode(timed);
+        };
+      }
+    }
     for (const chunkRows of CHUNK_ROWS.filter((r) => r < batch)) {
       modes[`out:${chunkRows}`] = (timed) => timed(() => runner.forward(x, { batch, out, chunkRows }));
       // Created on first use (a mode left out by --modes allocates nothing).
@@ -648,7 +673,8 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
     }
     type Counts = typeof prefaultedArrays.counts;
     type Split = { syncMs: number; copyInMs?: number; copyOutMs?: number };
-    const modeMs: Record<string, { medianMs: number; minMs: number; maxMs: number; relError: number; madeAhead: Counts } & Split & Awaited<ReturnType<typeof gcsBetween>>> = {};
+    type Faults = { faultsPerCall: number };
+    const modeMs: Record<string, { medianMs: number; minMs: number; maxMs: number; relError: number; madeAhead: Counts; leanCpu?: LeanCpu } & Split & Faults & Awaited<ReturnType<typeof gcsBetween>>> = {};
     const split = SPLIT_COPIES ? new CopySplit(x) : undefined;
     split?.start();
     const chosen = Object.entries(modes).filter(([mode]) => !MODES || MODES.includes(mode.split(':')[0]) || MODES.includes(mode));
@@ -659,18 +685,22 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
       const samples: number[] = [];
       // Per call: its synchronous part (forward up to the promise it returns: checks, x written, chunks submitted) and, with
       // --split-copies, its copies in and out (host-copies.ts).
-      const parts = { syncMs: [] as number[], copyInMs: [] as number[], copyOutMs: [] as number[] };
+      // And its minor page faults (process.resourceUsage, the whole process's, helper threads' included): a mapped range
+      // faulted in afresh every call would show as about one a 4 KiB page copied.
+      const parts = { syncMs: [] as number[], copyInMs: [] as number[], copyOutMs: [] as number[], faults: [] as number[] };
       const from = performance.now();
       const counted = madeAheadSoFar();
       for (let i = 0; i < REPEATS; i++) {
         await once(async (body) => {
           split?.take();
           split?.count(true);
+          const faults = process.resourceUsage().minorPageFault;
           const t = performance.now();
           const pending = body();
           parts.syncMs.push(performance.now() - t);
           const y = await pending;
           samples.push(performance.now() - t);
+          parts.faults.push(process.resourceUsage().minorPageFault - faults);
           split?.count(false);
           const copies = split?.take();
           if (copies) (parts.copyInMs.push(copies.in.ms), parts.copyOutMs.push(copies.out.ms));
@@ -683,11 +713,14 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
       const now = madeAheadSoFar();
       const madeAhead = { ready: now.ready - counted.ready, missed: now.missed - counted.missed };
       const splitMs: Split = { syncMs: medianOf(parts.syncMs), ...(split && { copyInMs: medianOf(parts.copyInMs), copyOutMs: medianOf(parts.copyOutMs) }) };
-      modeMs[mode] = { medianMs: samples[Math.floor(samples.length / 2)], minMs: samples[0], maxMs: samples[samples.length - 1], relError, madeAhead, ...splitMs, ...gc };
+      const leanCpu = leanCpus.get(mode.split('#')[0])?.();
+      const faultsPerCall = medianOf(parts.faults);
+      modeMs[mode] = { medianMs: samples[Math.floor(samples.length / 2)], minMs: samples[0], maxMs: samples[samples.length - 1], relError, madeAhead, ...splitMs, faultsPerCall, ...(leanCpu && { leanCpu }), ...gc };
       const f = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(3));
       process.stderr.write(
         `${build} batch ${batch} ${mode}: ${modeMs[mode].medianMs.toFixed(3)} ms, ${gc.gcCount} GCs (${gc.gcMs.toFixed(1)} ms; ${gc.majorCount} full, ${gc.majorMs.toFixed(1)} ms), results made ahead ${madeAhead.ready}, at the call ${madeAhead.missed}; ` +
-          `sync ${f(splitMs.syncMs)}, copies in ${f(splitMs.copyInMs)} out ${f(splitMs.copyOutMs)} ms\n`,
+          `sync ${f(splitMs.syncMs)}, copies in ${f(splitMs.copyInMs)} out ${f(splitMs.copyOutMs)} ms; faults ${faultsPerCall}` +
+          `${leanCpu ? `; lean cpu per chunk ${Object.entries(leanCpu).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}` : ''}\n`,
       );
     }
     split?.stop();
