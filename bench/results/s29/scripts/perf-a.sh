@@ -3,14 +3,14 @@
 # call 3: `monc bench --no-tuning` 0.3073 = first factor 0.2149 (f32 sums, the untuned default) + strided 0.1021; tuned
 # 0.2350; <= 1.25x needs the untuned chain <= 0.2937). bench/plan-s29a.json beside every family's default:
 # 1. B = 16384, 4096 -> 1024 and 1024 -> 4096 (4 blocks), f16:
-#    - the first factor K(4, 256, 1024, 1) on f32-sum ks-sgmat forms never timed there: the default's 2 x 4 of 64 x 32
-#      in padded chunks of 32 (16 prefetch registers instead of 32), 4 x 2 of 32 x 64 (chunks of 64 and 32), 32 x 32
-#      subgroup tiles on 4 x 2 and 2 x 4 (32 result registers: room for two workgroups an SM);
-#    - why f32 sums cost 25-30% on the same tile (s28: 64 x 64 on 4 x 2, tk 32 + pad 8, 0.2182 f32 vs 0.1703 f16): that
+#    - the first factor K(4, 256, 1024, 1) on the f32-sum ks-sgmat forms around the default never timed there: 32 x 32
+#      subgroup tiles on 4 x 2 and 2 x 4, tk 64 (32 result registers; its other neighbours lost in sessions 13-19:
+#      64 x 32 in chunks of 32 0.2539-0.2605, 4 x 2 of 32 x 64 0.2175, 2 x 2 grids 0.2856-0.2918, vs 0.2154);
+#    - why f32 sums cost 25-30% on the same tile (s28: 64 x 64 on 4 x 2, tk 32 + pad 8, 0.2204 f32 vs 0.1703 f16): that
 #      form and its f16-sum twin (the seed), and the default's tile and its f16-sum twin, each whole, without its MMAs
 #      (probe mma) and without its output stage (probe out); bench-only probes, wrong results by design;
 #    - the strided factor's f32-sum default (0.1021) with `ow`, with and without pd 2, at tk 64, in 8 row chunks (256
-#      workgroups instead of 128), and 8 chunks in one output round (et 2); `ow` at 1024 -> 4096's d = 4 factor too
+#      workgroups instead of 128), 8 chunks in one output round (et 2), 32 β a workgroup; `ow` at 1024 -> 4096's d = 4 factor too
 #      (the same default serves it: a default change must not lose there).
 # 2. B = 4096, 4096 -> 1024: the same (a default must not lose at a small batch).
 # 3. The user's path, 4096:1024:4:f16, B = 16384: `monc bench --no-tuning`, `monc tune --max-candidates 24
