@@ -38,6 +38,7 @@
  * 4 β (rb 4: 16 multiply-adds a shared read, W floats c/sk · 4): the workgroup is sk parts of dtile ·
  * cols / rb invocations (part h: lid / (dtile · cols / rb), so a warp's parts agree), parts 1.. put
  * their sums in workgroup memory after each chunk, one barrier, and part 0 adds them and stores.
+ * Since session 29 every `wres` form splits its reduction: the unsplit ones (above) lost in every call and left.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
@@ -50,7 +51,7 @@ import { opOperands } from './operands.js';
 import type { RegisterTileKnobs } from './register-tile-knobs.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, tiledKernel, type StagedCopy } from './wgsl-text.js';
 
-/** A `wres` schedule's knobs (ks-dtiled.ts KsDtiledSchedule with `wres`); `sk` absent is 1. */
+/** A `wres` schedule's knobs (ks-dtiled.ts KsDtiledSchedule with `wres`); `sk` absent is 1, which wresValid refuses. */
 export interface WresShape extends RegisterTileKnobs {
   readonly pipeline: boolean;
   readonly sk?: number;
@@ -98,6 +99,7 @@ export function wresValid(op: KsOp, s: WresShape, limits: TargetLimits): boolean
     s.cols % s.rb === 0 &&
     s.rr % 4 === 0 &&
     s.rows % (2 * s.rr) === 0 &&
+    splits(s) > 1 &&
     op.c % (4 * splits(s)) === 0 &&
     (op.c / splits(s)) * s.rb <= RESIDENT_W_PER_INVOCATION &&
     threads * (op.c / splits(s)) * s.rb <= RESIDENT_W_FLOATS &&
@@ -108,21 +110,21 @@ export function wresValid(op: KsOp, s: WresShape, limits: TargetLimits): boolean
 }
 
 /**
- * The `wres` shapes that fit: 4-16 δ, 16-128 β, 1 or 2 β per invocation, chunks of 4 or 8 rows, 128-1024 rows; then
- * (`sk` 2 or 4) the reduction split over invocations so each holds 4 β (after session 28's call A, below).
+ * The `wres` shapes that fit: 4-16 δ, 16-128 β, the reduction split (`sk` 2 or 4) over invocations of 4 β each, chunks
+ * of 4 or 8 rows, 128-1024 rows. The unsplit forms of 1 or 2 β an invocation lost in every call that timed them (session
+ * 28: 0.4145-0.6432 against the staged default's 0.3783-0.3797 at n = 4096, 1.39-1.86 against 0.6751 at n = 16384) and
+ * left the candidates in session 29.
  */
 export function wresShapes(op: KsOp, limits: TargetLimits): WresShape[] {
   const out: WresShape[] = [];
-  for (const [rbs, sks] of [[[1, 2], [1]], [[4], [2, 4]]] as const)
-    for (const sk of sks)
-      for (const dtile of dividing(op.d, [4, 8, 16]))
-        for (const cols of dividing(op.b, [16, 32, 64, 128]))
-          for (const rb of rbs)
-            for (const rr of [4, 8])
-              for (const rows of [128, 256, 512, 1024]) {
-                const s: WresShape = { rows, cols, dtile, tk: op.c, rr, rb, pipeline: true, ...(sk > 1 ? { sk } : {}) };
-                if (wresValid(op, s, limits)) out.push(s);
-              }
+  for (const sk of [2, 4])
+    for (const dtile of dividing(op.d, [4, 8, 16]))
+      for (const cols of dividing(op.b, [16, 32, 64, 128]))
+        for (const rr of [4, 8])
+          for (const rows of [128, 256, 512, 1024]) {
+            const s: WresShape = { rows, cols, dtile, tk: op.c, rr, rb: 4, pipeline: true, sk };
+            if (wresValid(op, s, limits)) out.push(s);
+          }
   return out;
 }
 
@@ -163,7 +165,7 @@ export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelCo
 
   // W[α·d + δ, β_j, γ part h] as c/(4·sk) vec4s per β, loaded once.
   const betaOf = (j: number): U32Expr => sum('beta0', 'tb', u(j * NB));
-  const wAt = (j: number, g: number): U32Expr => sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta'), b), betaOf(j)), c), SK > 1 ? mul('h', KP) : undefined, u(4 * g));
+  const wAt = (j: number, g: number): U32Expr => sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta'), b), betaOf(j)), c), mul('h', KP), u(4 * g));
   const wName = (j: number, g: number) => `w${j}_${g}`;
   const resident: string[] = [];
   for (let j = 0; j < RB; j++)
@@ -183,11 +185,11 @@ export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelCo
     for (let rq = 0; rq < RR / 4; rq++) for (let j = 0; j < RB; j++) lines.push(`var ${acc(rq, j)} = vec4<f32>(0.0);`);
     for (let k = 0; k < KP; k++)
       for (let rq = 0; rq < RR / 4; rq++) {
-        lines.push(`{ let x = ${xSlot(SK > 1 ? sum(mul('h', KP), u(k)) : u(k), u(rq), 'dd')};`);
+        lines.push(`{ let x = ${xSlot(sum(mul('h', KP), u(k)), u(rq), 'dd')};`);
         for (let j = 0; j < RB; j++) lines.push(`  ${acc(rq, j)} = fma(x, vec4<f32>(${wName(j, k >> 2)}.${LANES[k & 3]}), ${acc(rq, j)});`);
         lines.push('}');
       }
-    if (SK > 1) lines.push(...combined());
+    lines.push(...combined());
     const results: string[] = [];
     for (let rq = 0; rq < RR / 4; rq++)
       for (let q = 0; q < 4; q++) {
@@ -198,10 +200,10 @@ export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelCo
         }
         results.push('  }', '}');
       }
-    return [...lines, ...(SK > 1 ? ['if (h == 0u) {', ...results.map((l) => `  ${l}`), '}'] : results)];
+    return [...lines, 'if (h == 0u) {', ...results.map((l) => `  ${l}`), '}'];
   };
   /**
-   * `sk` > 1: the invocations of γ parts 1.. put their sums in workgroup memory, one barrier, and part 0 adds them
+   * The invocations of γ parts 1.. put their sums in workgroup memory, one barrier, and part 0 adds them
    * (vec4 p of (δ, β group) slot: consecutive lanes, consecutive vec4s). Part 0 reads them before any invocation
    * passes the next chunk's barrier, after which they are written again.
    */
@@ -219,7 +221,8 @@ export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelCo
     ...ksTileOrigin({ perRowTile, rows: RW, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     `let dd = ${mod('lid', TD)};`,
     `let tb = ${mod(div('lid', TD), NB)};`,
-    ...(SK > 1 ? [`let h = ${div('lid', TD * NB)};`, `let slot = ${mod('lid', TD * NB)};`] : []),
+    `let h = ${div('lid', TD * NB)};`,
+    `let slot = ${mod('lid', TD * NB)};`,
     'let delta = delta0 + dd;',
     ...resident,
     ...biases,
@@ -230,7 +233,7 @@ export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelCo
     entryPoint: ep,
     storage: st,
     views,
-    workgroupVars: [`var<workgroup> ${xs}: array<vec4<f32>, ${2 * L.half}>;`, ...(SK > 1 ? [`var<workgroup> ${ps}: array<vec4<f32>, ${partialVec4s(schedule)}>;`] : [])],
+    workgroupVars: [`var<workgroup> ${xs}: array<vec4<f32>, ${2 * L.half}>;`, `var<workgroup> ${ps}: array<vec4<f32>, ${partialVec4s(schedule)}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: RW,
