@@ -17,8 +17,13 @@ import type { Mode } from './host-modes.js';
 
 export type LeanWay = 'map' | 'wb';
 
-/** Medians of one lean mode's per-chunk CPU parts (ms). */
-export type LeanCpu = Record<'send' | 'record' | 'submit' | 'mapCalls' | 'wait' | 'copyOut', number>;
+type LeanPart = 'send' | 'record' | 'submit' | 'mapCalls' | 'wait' | 'copyOut';
+
+/** One lean mode's per-chunk CPU parts: each part's median (ms) and how many chunks it was timed over. */
+export interface LeanCpu {
+  readonly ms: Record<LeanPart, number>;
+  readonly samples: Record<LeanPart, number>;
+}
 
 interface LeanChunk {
   readonly start: number;
@@ -46,7 +51,7 @@ export function leanPipeline(device: GPUDevice, runner: MapRunner, x: Float32Arr
     if (chunk.upload) chunk.uploadMapped = Promise.resolve();
     return chunk;
   });
-  const parts: Record<keyof LeanCpu, number[]> = { send: [], record: [], submit: [], mapCalls: [], wait: [], copyOut: [] };
+  const parts: Record<LeanPart, number[]> = { send: [], record: [], submit: [], mapCalls: [], wait: [], copyOut: [] };
   const run = async (): Promise<Float32Array> => {
     const mapped: Promise<void>[] = [];
     for (const c of chunks) {
@@ -91,7 +96,13 @@ export function leanPipeline(device: GPUDevice, runner: MapRunner, x: Float32Arr
   return {
     mode: (timed) => timed(run),
     // Read once a mode's calls are timed, then cleared: a later round (mode#2) counts its own calls.
-    cpu: () => Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, median(v.splice(0))])) as LeanCpu,
+    cpu: () => {
+      const taken = Object.entries(parts).map(([part, v]) => [part, v.splice(0)] as const);
+      return {
+        ms: Object.fromEntries(taken.map(([part, v]) => [part, median(v)])) as LeanCpu['ms'],
+        samples: Object.fromEntries(taken.map(([part, v]) => [part, v.length])) as LeanCpu['samples'],
+      };
+    },
     destroy: () => chunks.forEach((c) => [c.x, c.y, c.readback, c.upload].forEach((b) => b?.destroy())),
   };
 }

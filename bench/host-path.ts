@@ -720,7 +720,7 @@ async function timeBuild(device: GPUDevice, build: string): Promise<{ kernelSet:
       process.stderr.write(
         `${build} batch ${batch} ${mode}: ${modeMs[mode].medianMs.toFixed(3)} ms, ${gc.gcCount} GCs (${gc.gcMs.toFixed(1)} ms; ${gc.majorCount} full, ${gc.majorMs.toFixed(1)} ms), results made ahead ${madeAhead.ready}, at the call ${madeAhead.missed}; ` +
           `sync ${f(splitMs.syncMs)}, copies in ${f(splitMs.copyInMs)} out ${f(splitMs.copyOutMs)} ms; faults ${faultsPerCall}` +
-          `${leanCpu ? `; lean cpu per chunk ${Object.entries(leanCpu).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}` : ''}\n`,
+          `${leanCpu ? `; lean cpu per chunk ${Object.entries(leanCpu.ms).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}` : ''}\n`,
       );
     }
     split?.stop();
