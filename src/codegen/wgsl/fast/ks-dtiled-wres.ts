@@ -49,6 +49,7 @@ import { doubleBufferedLoop } from './double-buffered-loop.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { opOperands } from './operands.js';
 import type { RegisterTileKnobs } from './register-tile-knobs.js';
+import { combinedParts } from './split-sums.js';
 import { epilogueWrite, LANES, scalarAt, staging, toF32, tiledKernel, type StagedCopy } from './wgsl-text.js';
 
 /** A `wres` schedule's knobs (ks-dtiled.ts KsDtiledSchedule with `wres`); `sk` absent is 1, which wresValid refuses. */
@@ -189,7 +190,7 @@ export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelCo
         for (let j = 0; j < RB; j++) lines.push(`  ${acc(rq, j)} = fma(x, vec4<f32>(${wName(j, k >> 2)}.${LANES[k & 3]}), ${acc(rq, j)});`);
         lines.push('}');
       }
-    lines.push(...combined());
+    lines.push(...combinedParts(ps, Array.from({ length: (RR / 4) * RB }, (_, i) => acc(Math.floor(i / RB), i % RB)), SK, TD * NB));
     const results: string[] = [];
     for (let rq = 0; rq < RR / 4; rq++)
       for (let q = 0; q < 4; q++) {
@@ -202,21 +203,6 @@ export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelCo
       }
     return [...lines, 'if (h == 0u) {', ...results.map((l) => `  ${l}`), '}'];
   };
-  /**
-   * The invocations of γ parts 1.. put their sums in workgroup memory, one barrier, and part 0 adds them
-   * (vec4 p of (δ, β group) slot: consecutive lanes, consecutive vec4s). Part 0 reads them before any invocation
-   * passes the next chunk's barrier, after which they are written again.
-   */
-  function combined(): string[] {
-    const slot = (h: U32Expr, rq: number, j: number) => `${ps}[${sum(mul(sum(mul(h, (RR / 4) * RB), u(rq * RB + j)), TD * NB), 'slot')}]`;
-    const out = ['if (h > 0u) {'];
-    for (let rq = 0; rq < RR / 4; rq++) for (let j = 0; j < RB; j++) out.push(`  ${slot("h - 1u", rq, j)} = ${acc(rq, j)};`);
-    out.push('}', 'workgroupBarrier();', 'if (h == 0u) {');
-    for (let p = 0; p < SK - 1; p++) for (let rq = 0; rq < RR / 4; rq++) for (let j = 0; j < RB; j++) out.push(`  ${acc(rq, j)} += ${slot(u(p), rq, j)};`);
-    out.push('}');
-    return out;
-  }
-
   const body = [
     ...ksTileOrigin({ perRowTile, rows: RW, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     `let dd = ${mod('lid', TD)};`,

@@ -81,6 +81,7 @@ import { opOperands } from './operands.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
 import type { U32Expr } from '../u32.js';
 import { BLOCKED_SUM_FROM } from '../reduction.js';
+import { emitRowWres, rowWresShapes } from './ks-tiled-wres.js';
 
 export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   readonly family: 'ks-tiled';
@@ -92,7 +93,12 @@ export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   // planes (above). Session 11's `db` (two copies of the staged tiles, one barrier per chunk) lost
   // wherever the H100 timed it and left the candidates in session 12. With pl, `ku` (a flag, session
   // 12): each chunk's γ written out (staged-sum.ts chunkSteps). `rt` (a number, session 16): row
-  // tiles per workgroup (above).
+  // tiles per workgroup (above). `wres` (a flag, session 29): W resident, rows streamed (ks-tiled-wres.ts), d = 1 only,
+  // with `ab` (α blocks per workgroup) and `sk` (2 or 4; absent = 1: the reduction split over that many invocations).
+}
+
+function isWres(s: KsTiledSchedule): boolean {
+  return s.wres === true;
 }
 
 function rowTileCount(s: KsTiledSchedule): number {
@@ -163,7 +169,12 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   const planed = padded.map((s): KsTiledSchedule => ({ ...s, pl: true }));
   // Then (session 12) the planed ones with each chunk's γ written out (`ku`, staged-sum.ts chunkSteps).
   const unrolled = planed.map((s): KsTiledSchedule => ({ ...s, ku: true }));
-  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...rowTiled(op, limits, unrolled)];
+  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...rowTiled(op, limits, unrolled), ...resident(op, limits)];
+}
+
+/** Session 29's `wres` forms (ks-tiled-wres.ts) of d = 1 ops, after every staged one. */
+function resident(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
+  return rowWresShapes(op, limits).map((s): KsTiledSchedule => ({ family: 'ks-tiled', ...s, wres: true }));
 }
 
 /** Session 16's `rt` twins (above) of the written-out 8x8 tiles, 2 and 4 row tiles per workgroup, where the reduction is short. */
@@ -187,7 +198,9 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsTiledSchedule {
   const dtile = Math.min(op.d, 4);
   const target = { knobs: { ...shape, dtile, threads: shape.threads * dtile }, weights: KS_TILED_SHAPES.weights };
   const score = (s: KsTiledSchedule): number => -shapeDistance({ ...s, threads: tiling(s).threads }, target);
-  return highestScoring('ks-tiled', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
+  // tiling() prices staged forms; among the staged forms only: a `wres` form is no default until a device call measures it.
+  const staged = candidates(op, limits).filter((s) => !isWres(s));
+  return highestScoring('ks-tiled', `K(${op.a},${op.b},${op.c},${op.d})`, staged, score);
 }
 
 function isIdentity(map: { readonly steps: readonly unknown[] }): boolean {
@@ -195,6 +208,7 @@ function isIdentity(map: { readonly steps: readonly unknown[] }): boolean {
 }
 
 function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedKernel {
+  if (isWres(schedule)) return emitRowWres(op, schedule, ctx);
   const t = tiling(schedule);
   const { rows: TR, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB, threads: T, xLine: XL, wLine: WL } = t;
   const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
@@ -353,8 +367,10 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
     ...registerTileKnobs(s),
     vec4: flag(s, 'vec4'),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['ilv', 'pad', 'pl', 'ku']),
+    ...presentFlags(s, ['ilv', 'pad', 'pl', 'ku', 'wres']),
     ...(s.rt === undefined ? {} : { rt: knob(s, 'rt') }),
+    ...(s.ab === undefined ? {} : { ab: knob(s, 'ab') }),
+    ...(s.sk === undefined ? {} : { sk: knob(s, 'sk') }),
   }),
   emit,
 };
