@@ -14,7 +14,7 @@ import { backwardGroup, OPTIMIZER_GROUP } from '../manifest/wgsl-groups.js';
 import { invariant } from '../util/assert.js';
 import { planBackwardKernels, planForwardKernels } from './manifest-programs.js';
 import { emitBackwardKernels } from './wgsl/backward-program.js';
-import { assembleModule } from './wgsl/module.js';
+import { assembleModule, groupText } from './wgsl/module.js';
 import type { StorageType } from './wgsl/scaffold.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type TargetLimits } from './wgsl/kernel.js';
 import { scheduleKey } from './wgsl/family.js';
@@ -202,7 +202,7 @@ function untunedTargetSet(map: ModuleMapKernels, moduleEnables: readonly string[
     wgsl: {
       extendsModule: true,
       enables: [...new Set(own.flatMap((k) => k.enables))].filter((e) => !moduleEnables.includes(e)).sort(),
-      text: [`// map ${program.name} (${t.name} kernels)`, ...own.map((k) => k.wgsl)].join('\n'),
+      text: groupText(`${program.name} (${t.name} kernels)`, own),
     },
     kernels: planForwardKernels(program.ops, forward),
     ...(backwardProgram && ownBackward.length > 0 ? { backwardKernels: planBackwardKernels(backwardProgram.ops, backward) } : {}),
@@ -295,7 +295,7 @@ export function portableSet(map: ModuleMapKernels, storage: StorageType, moduleR
     wgsl: {
       extendsModule: true,
       enables: [...new Set(own.flatMap((k) => k.enables))].filter((e) => !moduleEnables.includes(e)).sort(),
-      text: [`// map ${map.program.name} (portable kernels)`, ...own.map((k) => k.wgsl)].join('\n'),
+      text: groupText(`${map.program.name} (portable kernels)`, own),
     },
     kernels: planForwardKernels(map.program.ops, forward),
     ...(map.backwardProgram ? { backwardKernels: planBackwardKernels(map.backwardProgram.ops, backward) } : {}),

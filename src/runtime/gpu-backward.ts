@@ -19,6 +19,7 @@ import * as flags from './gpu-flags.js';
 import { backwardRowsLimitOf } from '../manifest/rows-limit.js';
 import { kernelBindingTypes, sharedLayout, type KernelLayout } from './bind-layout.js';
 import { createBuffer, paddedBytes } from './buffer.js';
+import { moduleOf, type KernelModules } from './kernel-modules.js';
 import type { HeldParams } from './gpu-executor.js';
 
 export interface BackwardExecutorSpec {
@@ -110,12 +111,11 @@ export class GpuBackward {
 
   /**
    * Creates the pipelines synchronously (so that a first `encodeBackward` can record at once) from
-   * `module`, the compiled WGSL that holds the backward kernels (the runner's: the forward pass
-   * compiled and checked it, PipelineCache.shaderModule).
+   * `modules`, each backward kernel's compiled and checked shader module (PipelineCache.kernelModules).
    */
-  static create(device: GPUDevice, spec: BackwardExecutorSpec, params: GPUBuffer, module: GPUShaderModule): GpuBackward {
+  static create(device: GPUDevice, spec: BackwardExecutorSpec, params: GPUBuffer, modules: KernelModules): GpuBackward {
     const l = gradientLayout(device);
-    const pipelines = spec.kernels.map((k) => device.createComputePipeline({ label: k.entryPoint, layout: l.pipeline, compute: { module, entryPoint: k.entryPoint } }));
+    const pipelines = spec.kernels.map(({ entryPoint }) => device.createComputePipeline({ label: entryPoint, layout: l.pipeline, compute: { module: moduleOf(modules, entryPoint), entryPoint } }));
     return new GpuBackward(device, spec, params, pipelines, patternBuffers(device, spec.kernels, spec.ops));
   }
 

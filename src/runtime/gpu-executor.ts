@@ -28,6 +28,7 @@ import { f32ArrayToF16 } from './formats/f16.js';
 import { hostIoSupport, missingEntry, type PipelinedRing } from './extensions.js';
 import type { PipelinedRun } from './pipelined-forward.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
+import { kernelModuleWgsl } from './module-groups.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { FormatError } from './formats/format-error.js';
 import { memo } from './memo.js';
@@ -146,8 +147,10 @@ export class GpuExecutor {
   /** Compiles (or fetches from the cache) every kernel's pipeline; rejects on invalid WGSL. */
   static async create(device: GPUDevice, spec: ExecutorSpec): Promise<GpuExecutor> {
     const cache = PipelineCache.for(device);
+    // Each kernel from a module of its own: a pipeline costs its kernel, not the whole map's text (Q705).
+    const kernelWgsl = kernelModuleWgsl(spec.wgsl);
     const pipeline = ({ entryPoint }: KernelPlan) =>
-      cache.pipeline(spec.wgsl, entryPoint).catch((e: unknown) => {
+      cache.pipeline(kernelWgsl(entryPoint), entryPoint).catch((e: unknown) => {
         // An entry point the WGSL lacks (monc writes each as `fn <name>(`) is a manifest edited by hand or damaged, not a bug
         // in monc's kernels (QA2 s13 R20: it failed as a WgslError); checked only on a failure, so it costs no page a scan.
         throw spec.wgsl.includes(`fn ${entryPoint}(`) ? e : new FormatError(`map '${spec.name}': its WGSL has no entry point '${entryPoint}'`);

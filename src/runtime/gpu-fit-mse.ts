@@ -28,6 +28,7 @@ import type { GpuOptimizer } from './optimizer.js';
 import * as flags from './gpu-flags.js';
 import { READ, sharedLayout, type KernelLayout } from './bind-layout.js';
 import { paddedBytes } from './buffer.js';
+import { moduleOf, type KernelModules } from './kernel-modules.js';
 import { deviceLost } from './run-errors.js';
 
 /** The largest |g| whose square float32 holds: Adam's second moment overflows beyond it. */
@@ -67,8 +68,8 @@ export interface GpuFitHost {
   readonly dtype: Dtype;
   readonly device: GPUDevice;
   readonly storage: 'f32' | 'f16';
-  /** The compiled WGSL module of the runner's kernel set (the training-step kernels are in it). */
-  readonly module: GPUShaderModule;
+  /** The compiled shader modules of the runner's kernel set (the training-step kernels' among them). */
+  readonly modules: KernelModules;
   readonly params: GPUBuffer;
   readonly backward: GpuBackward;
   /** Records the forward pass's dispatches into an open compute pass (GpuExecutor.encodeDispatches). */
@@ -150,7 +151,7 @@ export class GpuFitMse {
     const entries = await Promise.all(
       step.kernels.map(async (k): Promise<[TrainingStepKernel, GPUComputePipeline]> => [
         k.name,
-        await host.device.createComputePipelineAsync({ label: k.entryPoint, layout: pipeline, compute: { module: host.module, entryPoint: k.entryPoint } }),
+        await host.device.createComputePipelineAsync({ label: k.entryPoint, layout: pipeline, compute: { module: moduleOf(host.modules, k.entryPoint), entryPoint: k.entryPoint } }),
       ]),
     );
     return new GpuFitMse(host, new Map(entries), new Map(step.kernels.map((k) => [k.name, k.itemsPerWorkgroup])));

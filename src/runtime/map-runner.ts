@@ -34,7 +34,6 @@ import { WgslError } from './pipeline-cache.js';
 import { missingEntry, cpuExecutor, hostIoSupport, trainingSupport, TRAINING_CALLS, type CpuExecutor, type HostIoSupport, type RunnerHost, type TrainingCall } from './extensions.js';
 import type { BackwardKernels } from './gpu-backward.js';
 import { chooseKernelSet, kernelSetsOf, kernelSetWgsl, moduleDtype } from './kernel-sets.js';
-import { mapModuleWgsl } from './module-groups.js';
 import { fromStorage, toStorage } from './host-storage.js';
 import type { Optimizer, OptimizerOptions } from './optimizer-options.js';
 import { checkValues } from './numerics.js';
@@ -93,8 +92,7 @@ interface DeviceKernels extends BackwardKernels {
  */
 async function onDevice(map: ManifestMap, wgsl: string, device: GPUDevice, sets: readonly ManifestKernelSet[]): Promise<[DeviceKernels, GpuExecutor]> {
   const { set } = chooseKernelSet(map.name, sets, deviceCapabilities(device));
-  // Only this map's groups of the module (and the shared ones): its shader modules then cost nothing per other map.
-  const kernels = { set: set.name, wgsl: kernelSetWgsl(set, mapModuleWgsl(wgsl, map.name)), kernels: set.kernels ?? map.kernels, backward: set.backwardKernels ?? map.backward?.kernels, storage: set.storage };
+  const kernels = { set: set.name, wgsl: kernelSetWgsl(set, wgsl), kernels: set.kernels ?? map.kernels, backward: set.backwardKernels ?? map.backward?.kernels, storage: set.storage };
   try {
     // The map's sizes, buffers and ops with the set's WGSL, forward kernels and storage type.
     return [kernels, await GpuExecutor.create(device, { ...map, ...kernels })];

@@ -1,33 +1,27 @@
 /**
- * The part of a module's WGSL one map's runner compiles: the header, the map's forward and
- * backward groups and the shared groups (manifest/wgsl-groups.ts). A shader module then holds
- * only that map's kernels, so bringing up a runner costs the same in a module of one map or of
- * hundreds (Dawn parses and validates the whole text of each module it creates).
+ * The part of a module's WGSL each pipeline of a runner compiles (manifest/wgsl-groups.ts): the
+ * header and one kernel. Dawn parses and validates the whole text of each module it creates, and
+ * every pipeline made from a module goes through the whole module again: a module per kernel keeps
+ * bringing up a runner linear in its kernels (a map of 32 kernels in one module took 113 s on
+ * SwiftShader), and the same in a module of one map or of hundreds.
  */
-import { backwardGroup, GROUP_MARKER, SHARED_GROUPS } from '../manifest/wgsl-groups.js';
+import { GROUP_MARKER, KERNEL_MARKER } from '../manifest/wgsl-groups.js';
 
 /** Groups are separated by a blank line; each opens with its marker. */
 const GROUP_START = `\n\n${GROUP_MARKER}`;
 
 /**
- * The WGSL `mapName`'s kernels need out of the module's text `wgsl`. A text without the map's
- * group (written by a monc that did not mark groups, or not grouped by map) is returned whole.
+ * The WGSL module of each kernel of `wgsl` (a module's text, with its kernel set's): the header
+ * (the text before the first group: the `enable` directives) and the kernel's own text, up to the
+ * next kernel or group. An entry point the text does not mark (a module from a monc that did not
+ * mark kernels) gets the whole text.
  */
-export function mapModuleWgsl(wgsl: string, mapName: string): string {
-  const parts = wgsl.split(GROUP_START);
-  const header = parts[0];
-  const groups = new Map<string, string>();
-  for (const part of parts.slice(1)) {
-    const end = part.indexOf('\n');
-    const name = end < 0 ? part : part.slice(0, end);
-    // A name seen twice means the text is not one group per name: keep it whole rather than guess.
-    if (groups.has(name)) return wgsl;
-    groups.set(name, part);
-  }
-  if (!groups.has(mapName)) return wgsl;
-  const kept = [mapName, backwardGroup(mapName), ...SHARED_GROUPS].flatMap((name) => {
-    const part = groups.get(name);
-    return part === undefined ? [] : [part];
-  });
-  return [header, ...kept].join(GROUP_START);
+export function kernelModuleWgsl(wgsl: string): (entryPoint: string) => string {
+  const [before, ...kernels] = wgsl.split(`\n${KERNEL_MARKER}`);
+  const texts = new Map(kernels.map((k) => [k.slice(0, k.indexOf('\n')), k.split(GROUP_START)[0]]));
+  const header = before.split(GROUP_START)[0];
+  return (entryPoint) => {
+    const kernel = texts.get(entryPoint);
+    return kernel === undefined ? wgsl : `${header}\n\n${KERNEL_MARKER}${kernel}`;
+  };
 }

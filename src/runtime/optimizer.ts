@@ -13,6 +13,7 @@ import { resolveOptimizer, type Optimizer, type OptimizerOptions, type ResolvedO
 import * as flags from './gpu-flags.js';
 import { READ, sharedLayout, type KernelLayout } from './bind-layout.js';
 import { createBuffer, paddedBytes } from './buffer.js';
+import { moduleOf, type KernelModules } from './kernel-modules.js';
 import { checkDevice, deviceLost, scopeError } from './run-errors.js';
 
 export type { Optimizer, OptimizerOptions, ResolvedOptimizer } from './optimizer-options.js';
@@ -98,9 +99,9 @@ function layoutFor(device: GPUDevice): KernelLayout {
   return sharedLayout(device, 'monc optimizer', ['storage', READ, 'storage', 'uniform']);
 }
 
-/** The module's update kernels for a map: its `optimizers`, and the compiled WGSL module that holds them on this device. */
+/** The module's update kernels for a map: its `optimizers`, and their compiled shader modules on this device. */
 export interface OptimizerKernels {
-  readonly module: GPUShaderModule;
+  readonly modules: KernelModules;
   readonly kernels: readonly ManifestOptimizerKernel[] | undefined;
 }
 
@@ -139,7 +140,7 @@ export class GpuOptimizer implements Optimizer {
     this.pipeline = device.createComputePipeline({
       label: kernel.entryPoint,
       layout: l.pipeline,
-      compute: { module: module.module, entryPoint: kernel.entryPoint },
+      compute: { module: moduleOf(module.modules, kernel.entryPoint), entryPoint: kernel.entryPoint },
     });
     // The rule is written for any batch: one dispatch covers the whole packed buffer.
     this.groups = workgroupCount(kernel.dispatch, 1);

@@ -54,7 +54,7 @@ export class PipelineCache {
     );
   }
 
-  /** The shader module of `wgsl`, compiled once per device (the optimizer's pipelines use it too, with their own layout). */
+  /** The shader module of `wgsl`, compiled once per device (the training half's pipelines of other layouts use it too: kernel-modules.ts). */
   shaderModule(wgsl: string): Promise<GPUShaderModule> {
     return settledOnce(this.#modules, wgsl, async () => {
       // The scope keeps the device from also reporting the error as uncaptured.

@@ -25,6 +25,7 @@ import { DeferredOptimizer, resolveOptimizer, trainingNotLoaded } from './optimi
 import { checkValues } from './numerics.js';
 import { checkManifestMap } from './checked-exports.js';
 import { unpackParams } from './params.js';
+import { kernelModules, type KernelModules } from './kernel-modules.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { checkDevice, runnerDestroyed } from './run-errors.js';
 
@@ -88,19 +89,19 @@ export class Training {
 
   private constructor(
     private readonly host: TrainingHost,
-    /** The compiled WGSL module the device runs (webgpu): the optimizers' kernels are in it. */
-    private readonly module: GPUShaderModule | undefined,
+    /** The compiled shader module of each backward, optimizer and training-step kernel (webgpu). */
+    private readonly modules: KernelModules | undefined,
   ) {}
 
-  /** Creates the training half; on webgpu it fetches the module the forward kernels compiled (no second compilation). */
+  /** Creates the training half; on webgpu it compiles a shader module for each of its kernels (PipelineCache: once per device). */
   static async create(host: TrainingHost): Promise<Training> {
     const { gpu, kernels, map } = host;
     // An entry point the WGSL lacks is a manifest edited by hand or damaged (QA2 s13 R20; the forward kernels': GpuExecutor.create).
     // Checked here: these pipelines are created synchronously, where it would only be a validation error on another stack.
     const absent = kernels && [...(kernels.backward ?? []), ...(map.optimizers ?? [])].find((k) => !kernels.wgsl.includes(`fn ${k.entryPoint}(`));
     if (gpu && absent) throw new FormatError(`map '${map.name}': its WGSL has no entry point '${absent.entryPoint}'`);
-    const module = gpu && kernels ? await PipelineCache.for(gpu.device).shaderModule(kernels.wgsl) : undefined;
-    return new Training(host, module);
+    const entryPoints = [...(kernels?.backward ?? []), ...(map.optimizers ?? []), ...(map.trainingStep?.kernels ?? [])].map((k) => k.entryPoint);
+    return new Training(host, gpu && kernels ? await kernelModules(PipelineCache.for(gpu.device), kernels.wgsl, entryPoints) : undefined);
   }
 
   /**
@@ -173,8 +174,8 @@ export class Training {
   /** An optimizer over the runner's parameters, on the device for webgpu (its state buffers are the caller's to free). */
   private newOptimizer(options: OptimizerOptions): GpuOptimizer | CpuOptimizer {
     const { map, gpu } = this.host;
-    if (gpu && this.module) {
-      const module = { module: this.module, kernels: map.optimizers };
+    if (gpu && this.modules) {
+      const module = { modules: this.modules, kernels: map.optimizers };
       return new GpuOptimizer(map.name, gpu.device, options, map.paramSize, module, () => {
         this.requireGradients();
         // Asked for right before each update is recorded: forward passes called before it keep the parameters they were called with.
@@ -223,7 +224,7 @@ export class Training {
           dtype,
           device: gpu!.device,
           storage: kernels!.storage,
-          module: this.module!,
+          modules: this.modules!,
           params: gpu!.paramsBuffer,
           backward,
           encodeForward: (pass, input, y, rows) => gpu!.encodeDispatches(pass, input, y, rows),
@@ -263,8 +264,8 @@ export class Training {
     // Not after destroy(): a pass that waited for the training half would otherwise make one on the destroyed parameters.
     this.checkUsable();
     const { map, gpu, kernels } = this.host;
-    if (!gpu || !kernels || !this.module) throw new Error(`internal error: map '${map.name}': no device for the backward pass`);
-    this.gpuBackward ??= GpuBackward.create(gpu.device, backwardSpec(map, kernels), gpu.paramsBuffer, this.module);
+    if (!gpu || !kernels || !this.modules) throw new Error(`internal error: map '${map.name}': no device for the backward pass`);
+    this.gpuBackward ??= GpuBackward.create(gpu.device, backwardSpec(map, kernels), gpu.paramsBuffer, this.modules);
     return this.gpuBackward;
   }
 

@@ -196,6 +196,9 @@ const RUNTIME_BUDGET = 30_000;
  * blocks' pairs flattened (pattern.ts) 53 fewer: 27,856, the block-sparse page 29,857. createBuffer refusing a storage
  * buffer over what the device binds (QA2 s28 Q752: a map's parameters over it were made invalid and failed at forward,
  * kind wgsl), pattern-buffers' own check of its tables gone for it: 27,976, the block-sparse page 29,845.
+ * Session 29: each kernel compiled from a shader module of its own, the header and that kernel (QA1 s28 Q705: a pipeline
+ * from the map's module went through all its kernels), which replaces slicing out the map's groups: 27,826, the
+ * block-sparse page 29,695; the training entry, which makes its kernels' modules before their pipelines, 385 more (34,227).
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 

@@ -11,6 +11,8 @@ import { checkSource } from '../../src/dsl/index.js';
 import { backwardSpec, GpuBackward } from '../../src/runtime/gpu-backward.js';
 import { readDeviceBuffer } from '../../src/runtime/host-storage.js';
 import { packParams, unpackParams } from '../../src/runtime/params.js';
+import { kernelModules } from '../../src/runtime/kernel-modules.js';
+import { PipelineCache } from '../../src/runtime/pipeline-cache.js';
 import { randomParams, randomValues, rng } from '../ir/structures.js';
 import { getTestDevice } from '../support/gpu.js';
 import { referenceBackward } from '../support/reference.js';
@@ -44,7 +46,7 @@ describe('the backward pass without dx', () => {
     };
     const paramsBuffer = buffer(packParams(map.params, map.paramSize, params));
     const [xb, dyb, dxb] = [buffer(x), buffer(dy), buffer(new Float32Array(BATCH * map.in))];
-    const backward = GpuBackward.create(device, backwardSpec(map, { wgsl: outputs.wgsl, backward: map.backward!.kernels, storage: 'f32' }), paramsBuffer, device.createShaderModule({ code: outputs.wgsl }));
+    const backward = GpuBackward.create(device, backwardSpec(map, { wgsl: outputs.wgsl, backward: map.backward!.kernels, storage: 'f32' }), paramsBuffer, await kernelModules(PipelineCache.for(device), outputs.wgsl, map.backward!.kernels.map((k) => k.entryPoint)));
     try {
       expect(backward.canSkipInputGradient).toBe(true);
       const gradients = async (dx: GPUBuffer | undefined) => {
