@@ -10,14 +10,15 @@ import { bindingBytes } from '../manifest/rows-limit.js';
  * throws a RangeError for a mapped-at-creation buffer it cannot allocate; others fail in the error
  * scopes of their first run) is a MoncError of kind 'device', as an out-of-memory error is there.
  * Anything else it throws (a TypeError for a descriptor monc got wrong) is a bug, not the device's:
- * it goes on as it is (REV s18 7).
+ * it goes on as it is (REV s18 7). `map` names the map whose buffer it is in the refusal of one over the
+ * device's limit, where nothing else does (its parameters, gradients, optimizer state: QA1 s28 Q754).
  */
-export function createBuffer(device: GPUDevice, label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false): GPUBuffer {
+export function createBuffer(device: GPUDevice, label: string, size: number, usage: GPUBufferUsageFlags, mappedAtCreation = false, map?: string): GPUBuffer {
   // A storage buffer is bound whole: one over what the device binds (maxStorageBufferBindingSize, maxBufferSize) would be
   // made invalid and fail only the runs that bind it (QA2 s28 Q752: a map's parameters over 1 GiB, kind `wgsl` at
   // forward()): refused here, before anything is made of it. So is a block-sparse kernel's pattern table.
   const limit = bindingBytes(device.limits);
-  if (usage & flags.STORAGE && size > limit) throw deviceError(`monc ${label} needs ${size} bytes in one buffer, over this device's limit of ${limit}`);
+  if (usage & flags.STORAGE && size > limit) throw deviceError(`${map ? `map '${map}': ` : ''}monc ${label} needs ${size} bytes in one buffer, over this device's limit of ${limit}`);
   try {
     return device.createBuffer({ label: `monc ${label}`, size, usage, mappedAtCreation });
   } catch (e) {

@@ -101,7 +101,7 @@ export class GpuBackward {
     this.#elementBytes = spec.storage === 'f16' ? 2 : 4;
     this.#queue = runQueue(spec.name, () => this.#destroyed);
     this.#dims = dimsBuffers(device, 'backward dims');
-    this.gradients = createBuffer(device, 'gradients', this.#bytes(Math.max(spec.paramSize, 1)), flags.STORAGE | flags.COPY_SRC | flags.COPY_DST);
+    this.gradients = createBuffer(device, 'gradients', this.#bytes(Math.max(spec.paramSize, 1)), flags.STORAGE | flags.COPY_SRC | flags.COPY_DST, false, spec.name);
   }
 
   /** Element type of params, activations and gradients on the device. */

@@ -140,7 +140,7 @@ export class GpuExecutor {
     this.#queue = runQueue(spec.name, () => this.#destroyed);
     this.#elementBytes = spec.storage === 'f16' ? 2 : 4;
     this.#dims = dimsBuffers(device, 'dims');
-    this.#params = createBuffer(device, 'params', this.#bytes(spec.paramSize), flags.STORAGE | flags.COPY_DST | flags.COPY_SRC);
+    this.#params = createBuffer(device, 'params', this.#bytes(spec.paramSize), flags.STORAGE | flags.COPY_DST | flags.COPY_SRC, false, spec.name);
     this.#lost = deviceLost(device);
   }
 

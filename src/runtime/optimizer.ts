@@ -147,7 +147,7 @@ export class GpuOptimizer implements Optimizer {
     // Copyable: fitMse snapshots it to take steps back after a stop (gpu-fit-mse.ts).
     // Through createBuffer: over what the device binds as one (Adam's 2 f32 words a parameter pass it before the
     // parameters do), refused here, kind device, not made invalid to fail every step as kind wgsl (REV28-5, Q755).
-    this.state = createBuffer(device, 'optimizer state', paddedBytes(size * stateWords(this.resolved.kernel), 4), flags.STORAGE | flags.COPY_SRC | flags.COPY_DST);
+    this.state = createBuffer(device, 'optimizer state', paddedBytes(size * stateWords(this.resolved.kernel), 4), flags.STORAGE | flags.COPY_SRC | flags.COPY_DST, false, mapName);
   }
 
   get steps(): number {

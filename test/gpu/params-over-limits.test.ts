@@ -49,10 +49,10 @@ it.each([false, true])('create (training: %s) refuses parameters over the device
   try {
     const bytes = Math.ceil((map.paramSize * 4) / 16) * 16;
     limitedTo(device, bytes - 16);
-    await expectMoncError(() => MapRunner.create(map, wgsl, { device, training }), 'device', `monc params needs ${bytes} bytes in one buffer, over this device's limit of ${bytes - 16}`);
+    await expectMoncError(() => MapRunner.create(map, wgsl, { device, training }), 'device', `map 'big': monc params needs ${bytes} bytes in one buffer, over this device's limit of ${bytes - 16}`);
     expect([...live.values()].filter((label) => label.includes('params'))).toEqual([]);
-    // runtime.md quotes the refusal in this form (REV28-4).
-    expect(readFileSync(join(import.meta.dirname, '../../docs/runtime.md'), 'utf8')).toMatch(/`monc params needs \d+ bytes in one buffer, over this device's limit of \d+`/);
+    // runtime.md quotes the refusal in this form (REV28-4), naming the map as every runtime error does (QA1 s28 Q754).
+    expect(readFileSync(join(import.meta.dirname, '../../docs/runtime.md'), 'utf8')).toMatch(/`map 'up': monc params needs \d+ bytes in one buffer, over this device's limit of \d+`/);
     // At the limit they fit, and the runner runs.
     limitedTo(device, bytes);
     const runner = await MapRunner.create(map, wgsl, { device, training });
@@ -74,7 +74,7 @@ it('a backward pass no batch of which fits: kind device, saying so', () =>
 // do; it was made with the device's own createBuffer, invalid, and every step (fitMse's, monc train's) failed as kind wgsl.
 it("an optimizer whose state is over the limit: createOptimizer and fitMse refuse, kind device; SGD's none is made", () =>
   atTheLimit(async (runner, bytes) => {
-    const state = `monc optimizer state needs ${Math.ceil((map.paramSize * 2 * 4) / 16) * 16} bytes in one buffer, over this device's limit of ${bytes}`;
+    const state = `map 'big': monc optimizer state needs ${Math.ceil((map.paramSize * 2 * 4) / 16) * 16} bytes in one buffer, over this device's limit of ${bytes}`;
     await expectMoncError(() => runner.createOptimizer({ kind: 'adam', lr: 0.01 }), 'device', state);
     const rows = new Float32Array(map.in);
     await expectMoncError(() => runner.fitMse(rows, new Float32Array(map.out), { steps: 1, optimizer: { kind: 'adam', lr: 0.01 } }), 'device', state);

@@ -199,6 +199,8 @@ const RUNTIME_BUDGET = 30_000;
  * Session 29: each kernel compiled from a shader module of its own, the header and that kernel (QA1 s28 Q705: a pipeline
  * from the map's module went through all its kernels), which replaces slicing out the map's groups: 27,826, the
  * block-sparse page 29,695; the training entry, which makes its kernels' modules before their pipelines, 385 more (34,227).
+ * The map named in the refusal of its parameters, gradients or optimizer state over the device's limit (QA1 s28 Q754)
+ * 34 more: 27,860, the block-sparse page 29,729.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 
