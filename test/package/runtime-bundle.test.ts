@@ -278,7 +278,11 @@ describe('the browser bundle (one file, no splitting) of a generated module and 
     for (const p of [...TRAINING, ...CPU]) expect(monc.get(p) ?? 0, p).toBeGreaterThan(0);
     expect(compilerFiles(inputs)).toEqual([]);
     console.info(report('monc in a page that trains and runs on the CPU', monc));
-    expectDocumented("'monc/runtime/cpu'", [sum(monc) - sum((await bundled(['monc/runtime/training'])).monc)]);
+    // install.md's figure is what the import adds to the forward page, as its table says ("more"; QA2 s29 Q851: measured
+    // on top of the training page, 96 bytes off the table passed where the user's own measurement was 106 off).
+    const cpuPage = await bundled(['monc/runtime/cpu']);
+    console.info(report('monc in a page that runs on the CPU', cpuPage.monc));
+    expectDocumented("'monc/runtime/cpu'", [sum(cpuPage.monc) - sum((await bundled()).monc)]);
   });
 
   it("with import 'monc/runtime/host-io' it carries the stagings and the pipelined forward, nothing else opt-in", async () => {
