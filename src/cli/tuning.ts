@@ -87,6 +87,6 @@ function namedError(location: TuningDbLocation, e: unknown): unknown {
 }
 
 function noteLoad(ctx: CommandContext, path: string, loaded: LoadResult): void {
-  const text = loadNote(path, loaded);
+  const text = loadNote(path, loaded, true);
   if (text !== undefined) note(ctx, text);
 }

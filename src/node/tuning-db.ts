@@ -99,7 +99,7 @@ export function readBuildTuning(path: string, mustExist = false, compiler: strin
     if (e instanceof FileError) return { kind: 'unusable', error: e };
     throw e;
   }
-  const note = loadNote(path, loaded);
+  const note = loadNote(path, loaded, false);
   return { kind: 'loaded', db: loaded.db, ...(note !== undefined ? { note } : {}) };
 }
 
@@ -125,13 +125,18 @@ export function setAsideUnusable(path: string): string | undefined {
   return movedTo;
 }
 
-/** A note for the user about what loading found, or undefined when there is nothing to say. */
-export function loadNote(path: string, loaded: LoadResult): string | undefined {
+/**
+ * A note for the user about what loading found, or undefined when there is nothing to say.
+ * `saving`: the command writes the file (monc tune), whose save drops the entries of other monc
+ * versions; a command that only reads it leaves them in the file, unused (QA1 s29 Q801: `monc
+ * build --tuning` said 'dropped' of entries still there afterwards).
+ */
+export function loadNote(path: string, loaded: LoadResult, saving: boolean): string | undefined {
   const parts: string[] = [];
   if (loaded.recovered) parts.push(`could not be used (${loaded.recovered.reason}); moved to ${loaded.recovered.movedTo}, starting afresh`);
   if (loaded.dropped) {
     const n = loaded.dropped.count;
-    parts.push(`${n} entr${n === 1 ? 'y' : 'ies'} of other monc versions (${loaded.dropped.compilers.join(', ')}) dropped: tuned schedules are valid for the compiler that measured them (re-run monc tune)`);
+    parts.push(`${n} entr${n === 1 ? 'y' : 'ies'} of other monc versions (${loaded.dropped.compilers.join(', ')}) ${saving ? 'dropped' : 'not used'}: tuned schedules are valid for the compiler that measured them (re-run monc tune)`);
   }
   if (loaded.unusable) {
     const n = loaded.unusable;

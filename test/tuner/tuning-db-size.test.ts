@@ -76,7 +76,7 @@ describe('saving a tuning database', () => {
     expect(back.entries).toHaveLength(old.length + fresh.length - saved.evicted!);
     // The oldest went: the entries kept of the old ones are its newest.
     expect(back.entries.filter((e) => !fresh.some((f) => f.kernel === e.kernel)).map((e) => e.date).sort()).toEqual(old.slice(saved.evicted).map((e) => e.date));
-    expect(loadNote(path, saved)).toBe(
+    expect(loadNote(path, saved, true)).toBe(
       `tuning database ${path}: its ${saved.evicted} oldest entr${saved.evicted === 1 ? 'y' : 'ies'} dropped to keep it within 64 MiB, what monc reads (use another database, --db or $MONC_TUNING_DB, to keep them)`,
     );
   });
@@ -86,7 +86,7 @@ describe('saving a tuning database', () => {
     const saved = saveTuningEntries(path, [entry(1, 1), entry(2, 2)]);
     expect(saved.evicted).toBeUndefined();
     expect(loadTuningDb(path).db.entries).toHaveLength(2);
-    expect(loadNote(path, saved)).toBeUndefined();
+    expect(loadNote(path, saved, true)).toBeUndefined();
   });
 
   it('a database over the limit made some other way is refused on load with what to do', () => {

@@ -163,7 +163,9 @@ describe('tuning database', () => {
     const loaded = loadTuningDb(path, '0.1.0');
     expect(loaded.db.entries.map((e) => e.compiler)).toEqual(['0.1.0']);
     expect(loaded.dropped).toEqual({ count: 1, compilers: ['0.0.9'] });
-    expect(loadNote(path, loaded)).toMatch(/1 entry of other monc versions \(0\.0\.9\) dropped/);
+    expect(loadNote(path, loaded, true)).toMatch(/1 entry of other monc versions \(0\.0\.9\) dropped/);
+    // A command that only reads the file leaves them in it (QA1 s29 Q801).
+    expect(loadNote(path, loaded, false)).toMatch(/1 entry of other monc versions \(0\.0\.9\) not used: /);
   });
 
   it('leaves another version\'s entries unvalidated: a shape this version does not know drops them, not the file', () => {
@@ -173,7 +175,7 @@ describe('tuning database', () => {
     expect(parseDb(text, '0.1.0')).toEqual({ db: { format: 'monc-tuning', version: 1, entries: [entry(H100, 0.5)] }, dropped: { count: 2, compilers: ['0.2.0', '0.3.0'] } });
     writeFileSync(path, text);
     const build = readBuildTuning(path, true, '0.1.0');
-    expect(build).toMatchObject({ kind: 'loaded', db: { entries: [entry(H100, 0.5)] }, note: expect.stringMatching(/2 entries of other monc versions \(0\.2\.0, 0\.3\.0\) dropped/) });
+    expect(build).toMatchObject({ kind: 'loaded', db: { entries: [entry(H100, 0.5)] }, note: expect.stringMatching(/2 entries of other monc versions \(0\.2\.0, 0\.3\.0\) not used/) });
     // A tune's save keeps this version's entry and adds its own; the file is not set aside.
     saveTuningEntries(path, [entry(OTHER, 0.7)], [], true);
     expect(readdirSync(dir).filter((f) => f.includes('unusable'))).toEqual([]);
@@ -190,7 +192,9 @@ describe('tuning database', () => {
     writeFileSync(path, serializeDb(merge(emptyDb(), [entry(H100, 0.5), { ...entry(H100, 0.4, 32), compiler: '0.0.9', kernel: 'old' }])));
     const read = readBuildTuning(path, false, '0.1.0');
     expect(read.kind === 'loaded' && read.db.entries.map((e) => e.ms)).toEqual([0.5]);
-    expect(read.kind === 'loaded' && read.note).toMatch(/1 entry of other monc versions \(0\.0\.9\) dropped/);
+    // Read, not written: the entry stays in the file, and the note says it is not used (QA1 s29 Q801: 'dropped').
+    expect(read.kind === 'loaded' && read.note).toMatch(/1 entry of other monc versions \(0\.0\.9\) not used/);
+    expect(readFileSync(path, 'utf8')).toContain('"0.0.9"');
     expect(readBuildTuning(path, false, '0.0.9')).toEqual({ kind: 'loaded', db: expect.objectContaining({ entries: [expect.objectContaining({ kernel: 'old' })] }), note: expect.any(String) });
     writeFileSync(path, '{"version": 1, "entries": [');
     const corrupt = readBuildTuning(path);

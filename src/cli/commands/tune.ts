@@ -76,7 +76,7 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
     const saved = saveTuningEntries(dbPath, entries, retired, location.namedBy === undefined, TUNING_DB_FILE.maxBytes, unusable);
     // What the save did to the file: set aside, or its oldest entries left out (entries of other monc versions go unmentioned, as before).
     const { dropped: _, ...saveOutcome } = saved;
-    const saveNote = loadNote(dbPath, saveOutcome);
+    const saveNote = loadNote(dbPath, saveOutcome, true);
     if (saveNote) note(ctx, saveNote);
     const unreliable = unreliableTiming(gpu.adapterDescription, entries);
     if (unreliable) note(ctx, unreliable);
