@@ -80,3 +80,29 @@ it("an optimizer whose state is over the limit: createOptimizer and fitMse refus
     await expectMoncError(() => runner.fitMse(rows, new Float32Array(map.out), { steps: 1, optimizer: { kind: 'adam', lr: 0.01 } }), 'device', state);
     runner.createOptimizer({ kind: 'sgd', lr: 0.01 });
   }));
+
+// REV28-5's remainder: the fit's own buffers were made with the device's createBuffer, unchecked: on a device whose limit
+// one passes, it is invalid and the loop fails as kind wgsl ('WebGPU error in the training loop'); under this test's
+// lowered limit the fit ran. Here the fit's stats (32 KiB, which a real device's limit of at least 128 MiB always holds)
+// stand for the one that can pass it: an f16 map's mini-batch targets, f32, twice the bytes of its outputs, which are
+// what the backward pass's rows limit counts.
+it("a fit's own buffer over the limit: fitMse refuses, kind device, naming the map and the buffer", async () => {
+  const { device } = await countingDevice();
+  try {
+    limitedTo(device, 16384);
+    const runner = await MapRunner.create(map, wgsl, { device, training: true });
+    try {
+      runner.loadParams(Object.fromEntries([...randomParams(checked.structure, rng(3))].map(([k, v]) => [k, Float32Array.from(v)])));
+      const rows = 2;
+      await expectMoncError(
+        () => runner.fitMse(new Float32Array(rows * map.in), new Float32Array(rows * map.out), { steps: 1, optimizer: { kind: 'sgd', lr: 0.01 } }),
+        'device',
+        "map 'big': monc fit stats needs 32768 bytes in one buffer, over this device's limit of 16384",
+      );
+    } finally {
+      runner.destroy();
+    }
+  } finally {
+    device.destroy();
+  }
+});

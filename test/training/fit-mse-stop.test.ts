@@ -14,7 +14,7 @@ import { FitStopped, type FitMseOptions, type FitStopReason } from '../../src/ru
 import type { Backend, MapRunner } from '../../src/runtime/map-runner.js';
 import { miniBatches } from '../../src/runtime/minibatches.js';
 import { getTestDevice } from '../support/gpu.js';
-import { deviceWithBindingLimit, HALF, problem, ROWS, SPEC } from './fit-problem.js';
+import { deviceWithBindingLimit, HALF, problem, ROWS, SPEC, UPLOAD_LIMIT, UPLOAD_ROWS } from './fit-problem.js';
 import { frobeniusError } from './support.js';
 
 /** A row that mini-batches of `batch` from `rows` rows (seed) draw first at step `step` (1-based, in the first epoch). */
@@ -47,9 +47,9 @@ const LOSS_STOPS: StopCase[] = [
   // One window of 80 steps: submissions of 64 and 16; steps 1 … 66 taken again in two submissions.
   { name: "in a window's second submission", rows: 140, options: { steps: 80, batch: 2, seed: 8, progressPoints: 1, optimizer: { kind: 'adam', lr: 0.005 } }, stop: 67 },
   { name: 'at step 1', rows: 24, options: { steps: 5, batch: 6, seed: 2, progressPoints: 1, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } }, stop: 1 },
-  // X of 48 rows of 12 f32 values (2304 bytes) beyond a binding of 2048, which holds Adam's state (1184 bytes) as a
-  // device's always does (createBuffer refuses less): one step per submission, its rows uploaded.
-  { name: 'with the rows uploaded step by step', rows: 48, options: { steps: 8, batch: 4, seed: 4, progressPoints: 1, optimizer: adam }, stop: 5, bindingLimit: 2048 },
+  // X beyond one binding, which holds the device's other buffers (Adam's state, the fit's stats): one step per
+  // submission, its rows uploaded.
+  { name: 'with the rows uploaded step by step', rows: UPLOAD_ROWS, options: { steps: 8, batch: 4, seed: 4, progressPoints: 1, optimizer: adam }, stop: 5, bindingLimit: UPLOAD_LIMIT },
 ];
 
 /** What a fit left: how it stopped and the parameters after it. */
@@ -149,13 +149,13 @@ const LAST_STEP_STOPS: { name: string; rows?: number; options: FitMseOptions; bi
   { name: 'all rows, one step', options: { steps: 1, optimizer: { kind: 'sgd', lr: 1e30 } } },
   { name: 'a mini-batch of 5 rows, one step', options: { steps: 1, batch: 5, seed: 3, optimizer: { kind: 'sgd', lr: 1e30 } } },
   { name: 'the second step of a read-back window of two', options: { steps: 2, batch: 6, seed: 2, progressPoints: 1, optimizer: { kind: 'sgd', lr: 1e6 } } },
-  { name: 'with the rows uploaded step by step', options: { steps: 1, batch: 4, seed: 4, optimizer: { kind: 'sgd', lr: 1e30 } }, bindingLimit: 1024 },
+  { name: 'with the rows uploaded step by step', rows: UPLOAD_ROWS, options: { steps: 1, batch: 4, seed: 4, optimizer: { kind: 'sgd', lr: 1e30 } }, bindingLimit: UPLOAD_LIMIT },
 ];
 
 describe('fitMse stops at a last step whose outputs overflow float32, leaving the parameters of the step before', () => {
-  it.each(LAST_STEP_STOPS)('$name', async ({ options, bindingLimit }) => {
+  it.each(LAST_STEP_STOPS)('$name', async ({ rows = ROWS, options, bindingLimit }) => {
     for (const backend of ['cpu', 'webgpu'] as const) {
-      const p = await problem(SPEC, 'sq', backend, 23);
+      const p = await problem(SPEC, 'sq', backend, 23, undefined, rows);
       const gpu = backend === 'webgpu' && bindingLimit ? deviceWithBindingLimit(await getTestDevice(), bindingLimit) : undefined;
       const runner = await p.open(gpu);
       const outcome = await stoppedFit(runner, p.x, p.target, options);
@@ -164,10 +164,10 @@ describe('fitMse stops at a last step whose outputs overflow float32, leaving th
       const [, row] = outcome.stop.message.match(new RegExp(`^after step ${steps} of ${steps} the outputs overflow float32 \\(Y holds (?:-?Infinity|NaN) at row (\\d+), column \\d+\\); stopped$`)) ?? [];
       expect(row, `${backend}: ${outcome.stop.message}`).toBeDefined();
       // The row named is x's, one of the last step's mini-batch.
-      const next = miniBatches(ROWS, options.batch ?? ROWS, options.seed ?? 0);
+      const next = miniBatches(rows, options.batch ?? rows, options.seed ?? 0);
       for (let s = 1; s < steps; s++) next();
       const last = next();
-      expect(last ? [...last] : Array.from({ length: ROWS }, (_, i) => i), backend).toContain(Number(row));
+      expect(last ? [...last] : Array.from({ length: rows }, (_, i) => i), backend).toContain(Number(row));
       const fresh = await p.open(gpu);
       expect(outcome.params, `${backend}: the parameters after ${steps - 1} steps`).toEqual(await paramsAfter(fresh, p.x, p.target, options, steps - 1));
       runner.destroy();

@@ -16,7 +16,7 @@ import { FitStopped, type FitMseOptions } from '../../src/runtime/fit-mse.js';
 import { MapRunner, type Backend } from '../../src/runtime/map-runner.js';
 import type { OptimizerOptions } from '../../src/runtime/optimizer-options.js';
 import { getTestDevice } from '../support/gpu.js';
-import { deviceWithBindingLimit, HALF, problem, ROWS, SPEC } from './fit-problem.js';
+import { deviceWithBindingLimit, HALF, problem, ROWS, SPEC, UPLOAD_LIMIT, UPLOAD_ROWS } from './fit-problem.js';
 import { hostLoopMse } from './host-loop.js';
 import { frobeniusError } from './support.js';
 
@@ -92,12 +92,11 @@ describe('fitMse equals the host loop', () => {
 describe('fitMse with data beyond one storage binding', () => {
   it.each(['sq', 'wide'])('%s: the rows of each step from the host, the same parameters as the host loop', async (name) => {
     const options: FitMseOptions = { steps: 6, batch: 7, seed: 9, optimizer: { kind: 'adam', lr: 0.01 } };
-    const p = await problem(SPEC, name, 'webgpu', 15, undefined, 48);
+    const p = await problem(SPEC, name, 'webgpu', 15, undefined, UPLOAD_ROWS);
     const host = await p.open();
     const { losses } = await hostLoopMse(host, 'f32', p.x, p.target, options);
-    // X is 48 rows of 12 or 18 f32 values (2304 or 3456 bytes), a mini-batch at most 7 rows (504 bytes); the binding
-    // holds the parameters and Adam's state (1184 bytes at most), as a device's always does (createBuffer refuses less).
-    const runner = await p.open(deviceWithBindingLimit(await getTestDevice(), 2048));
+    // X is beyond the binding, a mini-batch at most 7 rows (504 bytes); the binding holds the device's other buffers.
+    const runner = await p.open(deviceWithBindingLimit(await getTestDevice(), UPLOAD_LIMIT));
     try {
       const result = await runner.fitMse(p.x, p.target, options);
       expect(Math.abs(result.loss - losses.at(-1)!) / losses.at(-1)!).toBeLessThan(1e-6);

@@ -55,6 +55,16 @@ export async function problem(source: string, name: string, backend: Backend, se
 }
 
 /**
+ * A binding limit (bytes) for deviceWithBindingLimit that every buffer the device binds whole for these problems fits,
+ * as a real device's limit does (createBuffer refuses a storage buffer over it): the parameters, Adam's state, a
+ * mini-batch's buffers, the fit's stats (32 KiB).
+ */
+export const UPLOAD_LIMIT = 40_000;
+
+/** Rows of X (12 or 18 f32 values each: 40,320 or 60,480 bytes) beyond UPLOAD_LIMIT, so that fitMse uploads each step's rows. */
+export const UPLOAD_ROWS = 840;
+
+/**
  * The test device with a smaller maxStorageBufferBindingSize: X and T no longer fit one binding,
  * so fitMse uploads each step's rows from the host (its other path). Methods run on the device.
  */
