@@ -111,7 +111,7 @@ export class GpuBackward {
 
   /**
    * Creates the pipelines synchronously (so that a first `encodeBackward` can record at once) from
-   * `modules`, each backward kernel's compiled and checked shader module (PipelineCache.kernelModules).
+   * `modules`, each backward kernel's compiled and checked shader module (kernel-modules.ts).
    */
   static create(device: GPUDevice, spec: BackwardExecutorSpec, params: GPUBuffer, modules: KernelModules): GpuBackward {
     const l = gradientLayout(device);
