@@ -116,7 +116,7 @@ export class GpuBackward {
   static create(device: GPUDevice, spec: BackwardExecutorSpec, params: GPUBuffer, modules: KernelModules): GpuBackward {
     const l = gradientLayout(device);
     const pipelines = spec.kernels.map(({ entryPoint }) => device.createComputePipeline({ label: entryPoint, layout: l.pipeline, compute: { module: moduleOf(modules, entryPoint), entryPoint } }));
-    return new GpuBackward(device, spec, params, pipelines, patternBuffers(device, spec.kernels, spec.ops));
+    return new GpuBackward(device, spec, params, pipelines, patternBuffers(device, spec.name, spec.kernels, spec.ops));
   }
 
   #bytes(elements: number, elementBytes = this.#elementBytes): number {

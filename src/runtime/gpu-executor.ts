@@ -158,7 +158,7 @@ export class GpuExecutor {
     // A device lost already (or meanwhile) rejects here, kind 'device', rather than in the first run.
     const pipelines = await Promise.race([Promise.all(spec.kernels.map(pipeline)), deviceLost(device)]);
     checkDevice(device);
-    return new GpuExecutor(device, spec, pipelines, cache.bindGroupLayout, patternBuffers(device, spec.kernels, spec.ops ?? []));
+    return new GpuExecutor(device, spec, pipelines, cache.bindGroupLayout, patternBuffers(device, spec.name, spec.kernels, spec.ops ?? []));
   }
 
   #bytes(elements: number): number {

@@ -27,10 +27,10 @@ export function noPattern(device: GPUDevice): GPUBuffer {
  * caller's spec (checked-exports.ts patternProblem) — a check here would be in every page with
  * block-sparse maps.
  */
-export function patternBuffer(device: GPUDevice, op: BackwardOpData, layout: PatternLayout, what: string): GPUBuffer {
+export function patternBuffer(device: GPUDevice, op: BackwardOpData, layout: PatternLayout, what: string, map?: string): GPUBuffer {
   const table = patternTable(patternSource(op)!, layout);
-  // Over the device's limits: refused by createBuffer, naming it.
-  const buffer = createBuffer(device, `pattern (${what})`, paddedBytes(table.length, 4), flags.STORAGE, true);
+  // Over the device's limits: refused by createBuffer, naming it (and the map whose it is: a runner's, QA1 s28 Q754).
+  const buffer = createBuffer(device, `pattern (${what})`, paddedBytes(table.length, 4), flags.STORAGE, true, map);
   new Uint32Array(buffer.getMappedRange()).set(table);
   buffer.unmap();
   return buffer;
@@ -50,12 +50,12 @@ export interface PatternBuffers {
 }
 
 /**
- * The buffers a runner's kernels bind at PATTERN_BINDING. Without block-sparse support registered
- * every kernel binds the placeholder, and a kernel that reads a pattern table is refused, naming
- * the entry that builds it.
+ * The buffers a runner's kernels bind at PATTERN_BINDING (`map`: the runner's, named when a table
+ * is over the device's limit). Without block-sparse support registered every kernel binds the
+ * placeholder, and a kernel that reads a pattern table is refused, naming the entry that builds it.
  */
-export function patternBuffers(device: GPUDevice, kernels: readonly PatternKernel[], ops: readonly BackwardOpData[]): PatternBuffers {
-  if (blockSparseSupport) return blockSparseSupport.patternTables(device, kernels, ops);
+export function patternBuffers(device: GPUDevice, map: string, kernels: readonly PatternKernel[], ops: readonly BackwardOpData[]): PatternBuffers {
+  if (blockSparseSupport) return blockSparseSupport.patternTables(device, map, kernels, ops);
   const reader = kernels.find((k) => k.pattern);
   if (reader) throw missingEntry(`the pattern table of block-sparse kernel ${reader.entryPoint}`, 'sparse');
   const none = noPattern(device);
@@ -66,14 +66,14 @@ export function patternBuffers(device: GPUDevice, kernels: readonly PatternKerne
  * patternBuffers with block-sparse support: kernels of the same op and layout share one table. A
  * table that cannot be made (over the device's limits) frees those made before it.
  */
-export function patternTables(device: GPUDevice, kernels: readonly PatternKernel[], ops: readonly BackwardOpData[]): PatternBuffers {
+export function patternTables(device: GPUDevice, map: string, kernels: readonly PatternKernel[], ops: readonly BackwardOpData[]): PatternBuffers {
   const tables = new Map<string, GPUBuffer>();
   const destroy = () => tables.forEach((b) => b.destroy());
   try {
     const perKernel = kernels.map((k) => {
       if (!k.pattern) return noPattern(device);
       const op = k.ops?.[0] ?? -1;
-      return memo(tables, `${op} ${k.pattern}`, () => patternBuffer(device, ops[op], k.pattern!, `kernel ${k.entryPoint}`));
+      return memo(tables, `${op} ${k.pattern}`, () => patternBuffer(device, ops[op], k.pattern!, `kernel ${k.entryPoint}`, map));
     });
     return { get: (i) => perKernel[i], destroy };
   } catch (e) {
