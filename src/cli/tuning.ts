@@ -38,7 +38,7 @@ export interface LoadedTuning {
  * The database `choice` names, for a command that only reads it. A file named on the command line
  * must exist; one named by $MONC_TUNING_DB, or the default one, may not exist yet (undefined, with
  * a note). A named one that cannot be used is a user error; the default one is ignored with a note
- * (and left where it is). Entries of other monc versions are dropped with a note.
+ * (and left where it is). Entries of other monc versions are not used, with a note (the file keeps them).
  */
 export async function readTuning(ctx: CommandContext, choice: TuningChoice): Promise<LoadedTuning | undefined> {
   const location = userTuningDb(ctx, choice === true ? undefined : choice);
@@ -87,6 +87,6 @@ function namedError(location: TuningDbLocation, e: unknown): unknown {
 }
 
 function noteLoad(ctx: CommandContext, path: string, loaded: LoadResult): void {
-  const text = loadNote(path, loaded, true);
+  const text = loadNote(path, loaded, false);
   if (text !== undefined) note(ctx, text);
 }

@@ -126,17 +126,17 @@ export function setAsideUnusable(path: string): string | undefined {
 }
 
 /**
- * A note for the user about what loading found, or undefined when there is nothing to say.
- * `saving`: the command writes the file (monc tune), whose save drops the entries of other monc
- * versions; a command that only reads it leaves them in the file, unused (QA1 s29 Q801: `monc
- * build --tuning` said 'dropped' of entries still there afterwards).
+ * A note for the user about what loading or a save found, or undefined when there is nothing to say.
+ * `saved`: `loaded` is a save's outcome (monc tune), which dropped the entries of other monc
+ * versions from the file; a load leaves them in it, unused (QA1 s29 Q801: `monc build --tuning`
+ * said 'dropped' of entries still there afterwards; REV29-3: so did a tune that then failed).
  */
-export function loadNote(path: string, loaded: LoadResult, saving: boolean): string | undefined {
+export function loadNote(path: string, loaded: LoadResult, saved: boolean): string | undefined {
   const parts: string[] = [];
   if (loaded.recovered) parts.push(`could not be used (${loaded.recovered.reason}); moved to ${loaded.recovered.movedTo}, starting afresh`);
   if (loaded.dropped) {
     const n = loaded.dropped.count;
-    parts.push(`${n} entr${n === 1 ? 'y' : 'ies'} of other monc versions (${loaded.dropped.compilers.join(', ')}) ${saving ? 'dropped' : 'not used'}: tuned schedules are valid for the compiler that measured them (re-run monc tune)`);
+    parts.push(`${n} entr${n === 1 ? 'y' : 'ies'} of other monc versions (${loaded.dropped.compilers.join(', ')}) ${saved ? 'dropped' : 'not used'}: tuned schedules are valid for the compiler that measured them (re-run monc tune)`);
   }
   if (loaded.unusable) {
     const n = loaded.unusable;

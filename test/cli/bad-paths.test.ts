@@ -259,7 +259,7 @@ describe('the tuning database', () => {
     for (const [db, message] of cases) expectUserError(await cli(['tune', spec, '--db', db]), message);
   });
 
-  it('entries of another monc version are dropped with a note, whether the database is named or the default', () => {
+  it("entries of another monc version are not used, with a note at tune's load, whether the database is named or the default", () => {
     const db = scratch.path('old-version.json');
     const old = { adapter: { vendor: 'v', architecture: '', device: 'd', description: 'x', features: [], limits: { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384 } }, compiler: '0.0.9', kernel: 'k', batchBucket: 1, schedule: { family: 'ks-direct' }, ms: 1, spread: 0, timed: 1, date: new Date(0).toISOString() };
     for (const named of [true, false]) {
@@ -267,7 +267,8 @@ describe('the tuning database', () => {
       let stderr = '';
       const loaded = loadUserDb({ io: { stdout: () => undefined, stderr: (t) => (stderr += t), env: {} }, json: false }, named ? { path: db, namedBy: 'option' } : { path: db });
       expect(loaded?.db.entries).toEqual([]);
-      expect(stderr).toMatch(/^monc: tuning database [^\n]*old-version\.json: 1 entry of other monc versions \(0\.0\.9\) dropped/);
+      // Not 'dropped': the file keeps them until the tune saves, and a tune may fail before it does (REV29-3).
+      expect(stderr).toMatch(/^monc: tuning database [^\n]*old-version\.json: 1 entry of other monc versions \(0\.0\.9\) not used/);
     }
   });
 

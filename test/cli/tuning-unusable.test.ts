@@ -73,11 +73,16 @@ describe('a tuned schedule the build cannot use', () => {
     // Another batch bucket than the one tuned (so no new entry replaces it), and a kernel this spec does not have.
     const foreign = { ...entry({ ...valid, workgroupSize: 100000 }), kernel: '{"storage":"f32","ops":[]}' };
     const path = scratch.path('tune.json');
-    writeFileSync(path, serializeDb(merge(emptyDb(), [entry(invalid), foreign])));
+    // And an entry of another monc version: 'not used' at the load, 'dropped' by the save (REV29-3).
+    const db = JSON.parse(serializeDb(merge(emptyDb(), [entry(invalid), foreign])));
+    writeFileSync(path, JSON.stringify({ ...db, entries: [...db.entries, { ...entry(valid), compiler: '0.0.9' }] }));
     const tuned = await cli(['tune', spec, '--batch', '4', '--max-candidates', '1', '--forward-only', '--db', path, '--json']);
     expect(tuned.code, tuned.stderr).toBe(0);
     expect(JSON.parse(tuned.stdout).droppedUnusable).toBe(1);
-    expect(tuned.stderr).toContain(`tuning database ${path}: 1 entry dropped whose schedule is not valid for the kernel it names`);
+    // The save's one note: the other version's entry, then the unusable one.
+    expect(tuned.stderr).toContain(`tuning database ${path}: 1 entry of other monc versions (0.0.9) dropped: tuned schedules are valid for the compiler that measured them (re-run monc tune); 1 entry dropped whose schedule is not valid for the kernel it names`);
+    const versions = tuned.stderr.split('\n').filter((l) => l.includes('of other monc versions (0.0.9)'));
+    expect(versions.map((l) => / \(0\.0\.9\) (not used|dropped)/.exec(l)?.[1])).toEqual(['not used', 'dropped']);
     const kept = loadTuningDb(path).db.entries;
     expect(kept.some((e) => e.batchBucket === 1024 && e.kernel === entry(invalid).kernel)).toBe(false);
     expect(kept).toContainEqual(foreign);

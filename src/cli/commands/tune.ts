@@ -74,9 +74,9 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
     // The file's entries for kernels of this spec on schedules they cannot run (hand-edited, damaged) go: a build ignores them.
     const unusable = unusableEntries(spec.programs.map((forward) => ({ forward, backward: compileBackward(forward) })));
     const saved = saveTuningEntries(dbPath, entries, retired, location.namedBy === undefined, TUNING_DB_FILE.maxBytes, unusable);
-    // What the save did to the file: set aside, or its oldest entries left out (entries of other monc versions go unmentioned, as before).
-    const { dropped: _, ...saveOutcome } = saved;
-    const saveNote = loadNote(dbPath, saveOutcome, true);
+    // What the save did to the file: set aside, entries of other monc versions dropped (the load said only 'not used':
+    // a tune that fails before its save leaves them), its oldest entries left out.
+    const saveNote = loadNote(dbPath, saved, true);
     if (saveNote) note(ctx, saveNote);
     const unreliable = unreliableTiming(gpu.adapterDescription, entries);
     if (unreliable) note(ctx, unreliable);
