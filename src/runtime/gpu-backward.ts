@@ -16,7 +16,7 @@ import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { checkDevice, deviceLost, runQueue, runnerDestroyed, scopeError, type RunQueue } from './run-errors.js';
 import { MoncError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
-import { backwardRowsLimitOf } from '../manifest/rows-limit.js';
+import { backwardRowsLimitOf, rowsThatFit } from '../manifest/rows-limit.js';
 import { kernelBindingTypes, sharedLayout, type KernelLayout } from './bind-layout.js';
 import { createBuffer, paddedBytes } from './buffer.js';
 import { moduleOf, type KernelModules } from './kernel-modules.js';
@@ -231,15 +231,18 @@ export class GpuBackward {
     checkDevice(this.device);
   }
 
-  /** Throws a MoncError of kind 'device' when a backward pass of `rows` rows needs a buffer over the device's limits (backwardRowsLimit). */
-  checkRows(rows: number): void {
-    const limit = backwardRowsLimit(this.#spec, this.device.limits);
+  /**
+   * Throws a MoncError of kind 'device' when a backward pass of `rows` rows (`fit`: a fitMse mini-batch, its targets
+   * too: fitRowsLimit) needs a buffer over the device's limits (backwardRowsLimit).
+   */
+  checkRows(rows: number, fit = false): void {
+    const limit = (fit ? fitRowsLimit : backwardRowsLimit)(this.#spec, this.device.limits);
     if (rows <= limit.rows) return;
     throw new MoncError(
       'device',
       // Not one row where the read-back of the gradients (parameters + 32 + a row of dx) is over maxBufferSize by itself
       // (QA2 s28 Q753: 'use batches of at most -2 rows').
-      `map '${this.#spec.name}': a backward pass of ${rows} rows needs more than this device's maxStorageBufferBindingSize of ${limit.bytes} bytes in one buffer; ${limit.rows < 1 ? 'no batch fits this device' : `use batches of at most ${limit.rows} rows`}`,
+      `map '${this.#spec.name}': ${fit ? 'a fitMse mini-batch' : 'a backward pass'} of ${rows} rows needs more than this device's maxStorageBufferBindingSize of ${limit.bytes} bytes in one buffer; ${limit.rows < 1 ? 'no batch fits this device' : `use batches of at most ${limit.rows} rows`}`,
     );
   }
 
@@ -362,6 +365,16 @@ export function backwardRowsLimit(spec: BackwardExecutorSpec, limits: Pick<GPUSu
   const { rows, bytes } = backwardRowsLimitOf(spec, spec.storage, limits);
   const e = spec.storage === 'f16' ? 2 : 4;
   return { rows: Math.min(rows, Math.floor((limits.maxBufferSize - (spec.paramSize + 32) * e) / (spec.in * e))), bytes };
+}
+
+/**
+ * The most rows a fitMse mini-batch may have on a device: its backward pass's (backwardRowsLimit), and its targets',
+ * which are f32 whatever the storage: an f16 map's are twice the bytes of its outputs, which the backward pass counts
+ * (REV29-5: over the limit, the fit refused its target buffer without saying which batch fits).
+ */
+export function fitRowsLimit(spec: BackwardExecutorSpec, limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>): { rows: number; bytes: number } {
+  const { rows, bytes } = backwardRowsLimit(spec, limits);
+  return { rows: Math.min(rows, rowsThatFit([spec.out], 4, limits)), bytes };
 }
 
 /** The backward kernels a map runs on a device, and the WGSL module that holds them (MapRunner picks the storage type). */

@@ -169,8 +169,8 @@ export class GpuFitMse {
 
   /**
    * A buffer of the fit, through createBuffer: one over what the device binds as one is refused, kind device, naming
-   * the map (REV28-5: made invalid, it failed the loop as kind wgsl). One can pass the limit where the backward pass's
-   * buffers do not: an f16 map's mini-batch targets are f32, twice the bytes of its outputs, which the rows limit counts.
+   * the map (REV28-5: made invalid, it failed the loop as kind wgsl). run() checks a mini-batch's rows first
+   * (fitRowsLimit, which names the batch that fits), so this refuses only what no batch decides.
    */
   private buffer(label: string, bytes: number, usage: number): GPUBuffer {
     const b = createBuffer(this.host.device, `fit ${label}`, paddedBytes(bytes, 1), usage, false, this.host.map.name);
@@ -184,8 +184,8 @@ export class GpuFitMse {
     // SharedArrayBuffer, a shared WebAssembly.Memory), which the fit uploads X and T from: such views are copied once
     // (QA2 s22 Q156). forward and backward copy their inputs at the call anyway.
     [x, target] = [x, target].map((a) => (a.buffer instanceof ArrayBuffer ? a : a.slice()));
-    // A mini-batch whose backward pass needs a buffer over the device's limits: kind 'device', before anything is made.
-    this.host.backward.checkRows(plan.batch);
+    // A mini-batch whose backward pass or targets need a buffer over the device's limits: kind 'device', before anything is made.
+    this.host.backward.checkRows(plan.batch, true);
     try {
       device.pushErrorScope('out-of-memory');
       device.pushErrorScope('validation');

@@ -106,3 +106,27 @@ it("a fit's own buffer over the limit: fitMse refuses, kind device, naming the m
     device.destroy();
   }
 });
+
+// REV29-5: a fit's mini-batch over the limit is refused before anything is made, naming the batch that fits (its targets
+// count: fitRowsLimit), as the backward pass's check does, not by the first buffer over it.
+it('a fitMse mini-batch over the limit: kind device, the most rows that fit', async () => {
+  const { device } = await countingDevice();
+  try {
+    limitedTo(device, 16384);
+    const runner = await MapRunner.create(map, wgsl, { device, training: true });
+    try {
+      runner.loadParams(Object.fromEntries([...randomParams(checked.structure, rng(3))].map(([k, v]) => [k, Float32Array.from(v)])));
+      const rows = 1024;
+      const e = await expectMoncError(
+        () => runner.fitMse(new Float32Array(rows * map.in), new Float32Array(rows * map.out), { steps: 1, batch: rows, optimizer: { kind: 'sgd', lr: 0.01 } }),
+        'device',
+        `map 'big': a fitMse mini-batch of ${rows} rows needs more than this device's maxStorageBufferBindingSize of 16384 bytes in one buffer; use batches of at most `,
+      );
+      expect(e.message).toMatch(/use batches of at most \d+ rows$/);
+    } finally {
+      runner.destroy();
+    }
+  } finally {
+    device.destroy();
+  }
+});

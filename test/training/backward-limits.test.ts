@@ -6,14 +6,15 @@
  * encodeBackward refuses it: backward-chunks.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import { backwardRowsLimit, backwardSpec } from '../../src/runtime/gpu-backward.js';
+import { backwardRowsLimit, backwardSpec, fitRowsLimit } from '../../src/runtime/gpu-backward.js';
+import { rowsThatFit } from '../../src/manifest/rows-limit.js';
 import { checkedMap, dense, monarch } from '../ir/structures.js';
 import { compileModuleForTest } from '../training/compile.js';
 
-function specOf(structure: Parameters<typeof checkedMap>[1]) {
-  const compiled = compileModuleForTest(checkedMap('a', structure));
+function specOf(structure: Parameters<typeof checkedMap>[1], storage: 'f32' | 'f16' = 'f32') {
+  const compiled = compileModuleForTest(checkedMap('a', structure), storage);
   const map = compiled.manifest.maps[0];
-  return { map, compiled, spec: backwardSpec(map, { wgsl: compiled.wgsl, backward: map.backward!.kernels, storage: 'f32' }) };
+  return { map, compiled, spec: backwardSpec(map, { wgsl: compiled.wgsl, backward: map.backward!.kernels, storage }) };
 }
 
 describe('backwardRowsLimit', () => {
@@ -37,5 +38,24 @@ describe('backwardRowsLimit', () => {
     const tight = backwardRowsLimit(spec, { maxStorageBufferBindingSize: 2 ** 20, maxBufferSize: 2 ** 31 });
     expect(tight.rows).toBeLessThan(roomy.rows);
     expect(tight.rows % spec.rowsPerSplit === 0 || tight.rows === Math.floor(2 ** 20 / (256 * 4 + 16))).toBe(true);
+  });
+});
+
+describe('fitRowsLimit', () => {
+  const limits = { maxStorageBufferBindingSize: 1 << 20, maxBufferSize: 1 << 22 };
+
+  it("f16 storage: the mini-batch's f32 targets, twice its outputs' bytes, decide before the backward pass's buffers (REV29-5)", () => {
+    // dense 16 -> 48: rows of 48 f16 outputs (96 bytes) in the backward pass, of 48 f32 targets (192 bytes) in the fit.
+    const { spec } = specOf(dense(16, 48), 'f16');
+    expect(spec.storage).toBe('f16');
+    const fit = fitRowsLimit(spec, limits);
+    expect(fit.rows).toBe(rowsThatFit([48], 4, limits));
+    expect(fit.rows).toBeLessThan(backwardRowsLimit(spec, limits).rows);
+    expect(fit.bytes).toBe(1 << 20);
+  });
+
+  it('f32 storage: the backward pass decides, as it did', () => {
+    const { spec } = specOf(dense(16, 48));
+    expect(fitRowsLimit(spec, limits)).toEqual(backwardRowsLimit(spec, limits));
   });
 });
