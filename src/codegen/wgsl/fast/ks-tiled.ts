@@ -67,6 +67,17 @@
  * against 0.2656; n=16384 0.5328 / 0.5332 against 0.4337; 4096->1024 0.9933 against 0.8088. Where a
  * workgroup of 256 invocations then holds a SM alone (8 warps) they lose by a quarter. rt 4 at n=4096
  * 0.2635 (-0.8%, s16 -1.9%): within the noise of one call, so no default moved.
+ *
+ * Session 29 tried on d = 1 what won on the strided factor (ks-dtiled's `wres` with `sk`): W resident in registers, ab
+ * α blocks a workgroup, the reduction split over sk invocations of 4 consecutive β, rows streamed in chunks staged as
+ * the whole runs of ab · c floats they are read as (code at 6d5b687, ks-tiled-wres.ts). It lost at every shape (H100,
+ * s29 call 1, bench/results/s29/call-1/perf2): n = 4096 (B = 16384) the default 0.2687 ms against 0.3009 at best (ab 4,
+ * sk 2, chunks of 4 rows, 512 rows), 0.3310-0.3440 with ab 8, 0.3759-0.4130 split in 4, 0.5584-0.5613 in chunks of
+ * 8 rows; n = 16384 (B = 4096) 0.4344 against 0.5929-0.6179; n = 4096 at B = 4096 0.0882 against 0.1006-0.1639.
+ * Both forms feed 16 multiply-adds a shared vec4 read; the resident one adds a second barrier a chunk (the split sums),
+ * leaves half its invocations idle while part 0 stores, and holds one or two workgroups a SM under W's 128 registers
+ * (chunks of 8 rows, 32 more accumulators, doubled its time: spills, not verified). So W's traffic is not what bounds
+ * the contiguous factor; what does is still not located. The form left with the call.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { KS_TILED_SHAPES, shapeDistance } from '../defaults.js';
@@ -81,7 +92,6 @@ import { opOperands } from './operands.js';
 import { registerTileKnobs, type RegisterTileKnobs } from './register-tile-knobs.js';
 import type { U32Expr } from '../u32.js';
 import { BLOCKED_SUM_FROM } from '../reduction.js';
-import { emitRowWres, rowWresShapes } from './ks-tiled-wres.js';
 
 export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   readonly family: 'ks-tiled';
@@ -93,12 +103,7 @@ export interface KsTiledSchedule extends Schedule, RegisterTileKnobs {
   // planes (above). Session 11's `db` (two copies of the staged tiles, one barrier per chunk) lost
   // wherever the H100 timed it and left the candidates in session 12. With pl, `ku` (a flag, session
   // 12): each chunk's γ written out (staged-sum.ts chunkSteps). `rt` (a number, session 16): row
-  // tiles per workgroup (above). `wres` (a flag, session 29): W resident, rows streamed (ks-tiled-wres.ts), d = 1 only,
-  // with `ab` (α blocks per workgroup) and `sk` (2 or 4; absent = 1: the reduction split over that many invocations).
-}
-
-function isWres(s: KsTiledSchedule): boolean {
-  return s.wres === true;
+  // tiles per workgroup (above).
 }
 
 function rowTileCount(s: KsTiledSchedule): number {
@@ -169,12 +174,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
   const planed = padded.map((s): KsTiledSchedule => ({ ...s, pl: true }));
   // Then (session 12) the planed ones with each chunk's γ written out (`ku`, staged-sum.ts chunkSteps).
   const unrolled = planed.map((s): KsTiledSchedule => ({ ...s, ku: true }));
-  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...rowTiled(op, limits, unrolled), ...resident(op, limits)];
-}
-
-/** Session 29's `wres` forms (ks-tiled-wres.ts) of d = 1 ops, after every staged one. */
-function resident(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
-  return rowWresShapes(op, limits).map((s): KsTiledSchedule => ({ family: 'ks-tiled', ...s, wres: true }));
+  return [...out, ...interleaved, ...padded, ...planed, ...unrolled, ...rowTiled(op, limits, unrolled)];
 }
 
 /** Session 16's `rt` twins (above) of the written-out 8x8 tiles, 2 and 4 row tiles per workgroup, where the reduction is short. */
@@ -198,9 +198,7 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsTiledSchedule {
   const dtile = Math.min(op.d, 4);
   const target = { knobs: { ...shape, dtile, threads: shape.threads * dtile }, weights: KS_TILED_SHAPES.weights };
   const score = (s: KsTiledSchedule): number => -shapeDistance({ ...s, threads: tiling(s).threads }, target);
-  // tiling() prices staged forms; among the staged forms only: a `wres` form is no default until a device call measures it.
-  const staged = candidates(op, limits).filter((s) => !isWres(s));
-  return highestScoring('ks-tiled', `K(${op.a},${op.b},${op.c},${op.d})`, staged, score);
+  return highestScoring('ks-tiled', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
 }
 
 function isIdentity(map: { readonly steps: readonly unknown[] }): boolean {
@@ -208,7 +206,6 @@ function isIdentity(map: { readonly steps: readonly unknown[] }): boolean {
 }
 
 function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedKernel {
-  if (isWres(schedule)) return emitRowWres(op, schedule, ctx);
   const t = tiling(schedule);
   const { rows: TR, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB, threads: T, xLine: XL, wLine: WL } = t;
   const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
@@ -367,10 +364,8 @@ export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
     ...registerTileKnobs(s),
     vec4: flag(s, 'vec4'),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['ilv', 'pad', 'pl', 'ku', 'wres']),
+    ...presentFlags(s, ['ilv', 'pad', 'pl', 'ku']),
     ...(s.rt === undefined ? {} : { rt: knob(s, 'rt') }),
-    ...(s.ab === undefined ? {} : { ab: knob(s, 'ab') }),
-    ...(s.sk === undefined ? {} : { sk: knob(s, 'sk') }),
   }),
   emit,
 };

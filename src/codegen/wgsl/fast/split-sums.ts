@@ -1,6 +1,6 @@
 /**
- * The partial sums of a reduction split over `parts` groups of invocations (ks-dtiled's and ks-tiled's `wres` with
- * `sk`): the invocation of part `h` and slot `slot` (WGSL names) holds the vec4 accumulators `accs`; parts 1.. put theirs
+ * The partial sums of a reduction split over `parts` groups of invocations (ks-dtiled's `wres` with `sk`; session 29's
+ * contiguous form shared it until it lost and left): the invocation of part `h` and slot `slot` (WGSL names) holds the vec4 accumulators `accs`; parts 1.. put theirs
  * in the workgroup array `ps` ((parts − 1) · accs.length · slots vec4s; accumulator i of part p + 1 at
  * (p · accs.length + i) · slots + slot, so consecutive lanes write consecutive vec4s), one barrier, and part 0 adds
  * them. Part 0 reads them before any invocation passes the next chunk's barrier (doubleBufferedLoop), after which they
