@@ -174,7 +174,7 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // flag): each chunk's γ written out (staged-sum.ts chunkSteps).
   // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above).
   // `wres` (a flag, session 28): W resident, rows streamed (ks-dtiled-wres.ts), with none of the flags above;
-  // with it `sk` (2 or 4; absent = 1): the reduction split over that many invocations.
+  // with it `sk` (2 or 4): the reduction split over that many invocations (since session 29 every wres form has it).
 }
 
 function isWres(s: KsDtiledSchedule): boolean {
