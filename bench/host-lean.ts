@@ -11,6 +11,11 @@
  *         writeBufferMs of 8 MiB at once took 5-8 ms): no mapping, no unmap, no mapAsync of the upload
  * Each chunk's CPU at the call is timed apart (lean cpu: the send of x, recording + finish, submit, the mapAsync
  * calls; then per chunk the wait for its mapping and the copy out), medians over the timed calls.
+ * Session 29 call 1 (H100, Xeon VM, 512 rows of 4096 f32, two rounds; bench/results/s29/call-1/host): lean:map:256
+ * 1.964 / 2.165 ms against out 2.310 / 2.229, its wall the sum of its parts (copies 1.57-1.69, Dawn's record + submit
+ * + mapAsync calls 0.12-0.15 a chunk, waits 0.03-0.04): the runtime's own JS is 0.02-0.25 ms a call, the rest is the
+ * two copies at one thread's memory bandwidth. wb lost: 2 MiB chunks 2.359 / 2.422 (= map), 4 MiB chunks 7.5-8.5 ms
+ * (3.3-3.7 ms a send: two 4 MiB writes in flight overflow the ring).
  */
 import type { MapRunner } from '../src/runtime/map-runner.js';
 import type { Mode } from './host-modes.js';
