@@ -293,7 +293,8 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
 /**
  * `ow` (overlapped write-out) is offered where d ≤ 4 only. H100, B = 16384, each against its twin without ow: at d = 4
  * it won (session 22 call 1: 1024 -> 4096's 64-row f16-sum form 0.2830 vs 0.3333 ms, the f32-sum default 0.3327 vs
- * 0.3397, 4096 -> 1024's default 0.1005 vs 0.1016; session 25 call 1, bench/results/s25/call-1: the d = 4 seeds, all ow,
+ * 0.3397, 4096 -> 1024's default 0.1005 vs 0.1016, again in session 29 call 1: 0.1014 vs 0.1020 and 0.3336 vs 0.3407,
+ * under the 3% a default needs; session 25 call 1, bench/results/s25/call-1: the d = 4 seeds, all ow,
  * 0.2807 and 0.0927 the bests there); at n = 4096 and n = 16384 (16 δ per workgroup) it lost or tied in session 22 call 1
  * (the defaults 0.2214 vs 0.2150 and 0.3991 vs 0.3951, the f16-sum seeds 0.2080 vs 0.2061, 0.1984 vs 0.1959 and 0.3599 vs
  * 0.3528; one round 0.2097 vs 0.1896), so those twins only lengthened the search (4% of its candidates).

@@ -174,6 +174,14 @@
  * 4096 -> 1024's first factor every xg form (xg 1 and 2, 12 of them) took 0.386-0.767 ms against 0.170 for the f16-sum
  * seed and 0.216 for the f32-sum default without it: 2.3x or more.
  *
+ * Session 29 (H100, call 1, B = 16384, bench/results/s29/call-1/perf, bench/plan-s29a.json): why the f32-sum first factor of
+ * 4096 -> 1024 (the untuned default) stays 1.25x its f16-sum twin on the same tile. Whole / without matrix loads and MMAs
+ * (probe mma) / without the output stage (probe out): the default 0.2149 / 0.1706 / 0.1908, its acc16 + stage twin
+ * 0.1745 / 0.1671 / 0.1611; 4 x 2 of 64 x 64 at tk 32, f32 0.2193 / 0.1847 / 0.1950, f16 (the seed) 0.1696 / 0.1810 /
+ * 0.1517. Without MMAs the sum types are within 2%: the f32-accumulating MMAs cost 0.044 ms where the f16 ones cost 0.007,
+ * and the f32 output stage 0.024 against 0.013; one 256-invocation workgroup an SM does not hide them behind the staging.
+ * 32 x 32 subgroup tiles on 8 subgroups (f32) lost there: 0.2521 (2 x 4), 0.3148 (4 x 2).
+ *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
  * is the identity, and b and c are multiples of 16.
