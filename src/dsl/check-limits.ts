@@ -23,6 +23,13 @@ interface Measure {
   readonly depth: number;
   /** Blocks of its `sparse` patterns. */
   readonly blocks: number;
+  /** Whether it references another map (its counts are then those of the expansion). */
+  readonly refs: boolean;
+}
+
+/** `n` of a thing, singular or plural ('1 block matmul or bias add', '2 block matmuls and bias adds'). */
+function counted(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 export class ExpansionLimits {
@@ -44,12 +51,13 @@ export class ExpansionLimits {
     this.nodes += nodes;
     this.steps += steps;
     this.blocks += blocks;
-    const expanded = 'once its references are expanded';
+    // Said only of a map that has references (QA1 s29 Q804: 'once its references are expanded' of a bare dense()).
+    const expanded = measure.refs ? ' once its references are expanded' : '';
     const note = [{ message: 'each use of a map counts all of it again: use it fewer times, or spell out a smaller structure' }];
     if (depth > MAX_EXPANDED_DEPTH) {
       this.bag.error(
         Code.ExpansionTooDeep,
-        `map '${map.name}' nests ${depth} levels deep ${expanded}, more than the limit ${MAX_EXPANDED_DEPTH}`,
+        `map '${map.name}' nests ${depth} levels deep${expanded}, more than the limit ${MAX_EXPANDED_DEPTH}`,
         nameSpan,
       );
       return 'stop';
@@ -57,7 +65,7 @@ export class ExpansionLimits {
     if (this.steps > MAX_MODULE_STEPS) {
       this.bag.error(
         Code.TooManySteps,
-        `map '${map.name}' has ${steps} block matmuls and bias adds ${expanded}, which brings the module to ${this.steps}, more than the limit ${MAX_MODULE_STEPS}`,
+        `map '${map.name}' has ${counted(steps, 'block matmul or bias add', 'block matmuls and bias adds')}${expanded}, which brings the module to ${this.steps}, more than the limit ${MAX_MODULE_STEPS}`,
         nameSpan,
         note,
       );
@@ -66,7 +74,7 @@ export class ExpansionLimits {
     if (this.nodes > MAX_EXPANDED_NODES) {
       this.bag.error(
         Code.ExpansionTooLarge,
-        `map '${map.name}' has ${nodes} nodes ${expanded}, which brings the module to ${this.nodes}, more than the limit ${MAX_EXPANDED_NODES}`,
+        `map '${map.name}' has ${counted(nodes, 'node', 'nodes')}${expanded}, which brings the module to ${this.nodes}, more than the limit ${MAX_EXPANDED_NODES}`,
         nameSpan,
         note,
       );
@@ -75,7 +83,7 @@ export class ExpansionLimits {
     if (this.blocks > MAX_SPARSE_BLOCKS) {
       this.bag.error(
         Code.TooManyBlocks,
-        `map '${map.name}' has ${blocks} sparse blocks ${expanded}, which brings the module to ${this.blocks}, more than the limit ${MAX_SPARSE_BLOCKS} of a module's patterns together`,
+        `map '${map.name}' has ${counted(blocks, 'sparse block', 'sparse blocks')}${expanded}, which brings the module to ${this.blocks}, more than the limit ${MAX_SPARSE_BLOCKS} of a module's patterns together`,
         nameSpan,
         note,
       );
@@ -100,7 +108,7 @@ export class ExpansionLimits {
 
   private measure(s: Structure): Measure {
     // A constructor is one node whose steps are its model's block matmuls and bias adds.
-    if (isLeaf(s)) return { nodes: 1, steps: stepCount(constructorModel(s).body), depth: 1, blocks: s.kind === 'sparse' ? s.blocks.length : 0 };
+    if (isLeaf(s)) return { nodes: 1, steps: stepCount(constructorModel(s).body), depth: 1, blocks: s.kind === 'sparse' ? s.blocks.length : 0, refs: false };
     switch (s.kind) {
       case 'sum':
       case 'chain': {
@@ -108,21 +116,23 @@ export class ExpansionLimits {
         let steps = 0;
         let depth = 0;
         let blocks = 0;
+        let refs = false;
         for (const child of s.kind === 'sum' ? s.terms : s.factors) {
           const m = this.measure(child);
           nodes += m.nodes;
           steps += m.steps;
           depth = Math.max(depth, m.depth);
           blocks += m.blocks;
+          refs ||= m.refs;
         }
-        return { nodes, steps, depth: depth + 1, blocks };
+        return { nodes, steps, depth: depth + 1, blocks, refs };
       }
       case 'ref': {
         // Lowering shares a target's IR, but the manifest and the TypeScript bindings hold each
         // map's model with every reference expanded (a tied node around its target's copy):
         // a use costs one node and one level more than its target.
         const target = this.measures.get(s.map)!;
-        return { nodes: 1 + target.nodes, steps: target.steps, depth: 1 + target.depth, blocks: target.blocks };
+        return { nodes: 1 + target.nodes, steps: target.steps, depth: 1 + target.depth, blocks: target.blocks, refs: true };
       }
       default:
         return assertNever(s, 'structure');
