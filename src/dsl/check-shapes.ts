@@ -93,20 +93,21 @@ export function inferShapes(
       solver.fix(v.out, s.out, origin);
       return;
     }
-    for (const side of ['in', 'out'] as const) {
-      const given = n.args.int(side);
-      if (given !== undefined) solver.fix(v[side], given, { span: n.args.span(side), what: `'${side}: ${given}'` });
-    }
     const own = ownShape(n, bag);
     if (own === 'overflow') {
       ok = false;
       return;
     }
-    if (!own) return;
-    const origin = { span: n.span, what: own.what };
+    // The constructor's own sizes first, then its `in:`/`out:`: a wrong one is reported at it, once, and the size stays
+    // the constructor's for what comes after (QA1 s29 Q803: the declaration agreeing with the constructor was a second
+    // E0502 for the same size).
+    if (own) for (const side of ['in', 'out'] as const) solver.fix(v[side], own[side], { span: n.span, what: own.what });
     for (const side of ['in', 'out'] as const) {
-      conflict(solver.fix(v[side], own[side], origin), (c) =>
-        bag.error(Code.ShapeMismatch, `'${side}: ${c.a}' does not match ${own.what}, which ${side === 'in' ? 'takes' : 'produces'} ${c.b}`, n.args.span(side)),
+      const given = n.args.int(side);
+      if (given === undefined) continue;
+      // A leaf's sizes are its own until step 2: what an `in:`/`out:` can conflict with is the constructor's size.
+      conflict(solver.fix(v[side], given, { span: n.args.span(side), what: `'${side}: ${given}'` }), (c) =>
+        bag.error(Code.ShapeMismatch, `'${side}: ${given}' does not match ${own!.what}, which ${side === 'in' ? 'takes' : 'produces'} ${c.a}`, n.args.span(side)),
       );
     }
   };
