@@ -298,8 +298,10 @@ class Rewriter {
     const check = used && this.check ? ['var<private> sgm_width: u32;', 'var<private> sgm_nan_bits: u32 = 0x7fc00000u;', ...UNIFORM_CHECK] : [];
     const pools = [...this.poolSizes].map(([component, size]) => `var<private> sgm_pool_${component}: array<${component}, ${size}>;`);
     const directives = used && this.check ? ['enable subgroups;', 'diagnostic(off, subgroup_uniformity);'] : [];
-    const module = [...directives, this.text.trimEnd(), '', '// Subgroup-matrix emulation (test harness).', ...lane, ...check, ...pools, ...this.functions.values()];
-    return f16ToF32(module.join('\n')) + '\n';
+    const shared = ['// Subgroup-matrix emulation (test harness).', ...lane, ...check, ...pools];
+    const functions = [...this.functions.values()];
+    const body = withEmulation(this.text, shared, functions);
+    return f16ToF32([...directives, body].join('\n')) + '\n';
   }
 
   private matrixType(kind: Kind, args: string): MatrixType {
@@ -372,7 +374,9 @@ class Rewriter {
       this.text = this.text.replace(new RegExp(`(var<[^>]*>\\s*${a.name}\\s*:\\s*)array<\\s*f16\\s*(?:,\\s*\\d+u?\\s*)?>`), `$1array<${word}${count}>`);
       this.text = this.rewriteAccesses(this.text, a.name);
       const load = a.packed === 'atomic' ? `atomicLoad(&${a.name}[i / 2u])` : `${a.name}[i / 2u]`;
-      this.functions.set(`${a.name}:pack`, [
+      // Right after the array's declaration, in its kernel's text: the runtime compiles each kernel with the
+      // header alone (module-groups.ts), and these read the kernel's own binding.
+      const helpers = [
         `fn ${a.name}_get(i: u32) -> f32 { return unpack2x16float(${load})[i % 2u]; }`,
         ...(a.packed === 'words'
           ? []
@@ -386,7 +390,8 @@ class Rewriter {
               `  atomicXor(&${a.name}[i / 2u], ((old ^ sgm_f16_bits(v)) & 0xffffu) << shift);`,
               `}`,
             ]),
-      ].join('\n'));
+      ].join('\n');
+      this.text = this.text.replace(new RegExp(`(var<[^>]*>\\s*${a.name}\\s*:[^;]*;)`), (decl) => `${decl}\n${helpers}`);
       this.functions.set('sgm_f16_bits', F16_BITS);
     }
   }
@@ -805,4 +810,28 @@ function statementEnd(text: string, from: number): number {
     else if (ch === ';' && depth === 0) return i;
   }
   throw new Error(`sgmat emulation: no ';' after: ${text.slice(from, from + 80)}`);
+}
+
+/**
+ * `text` with the emulation's declarations: in every marked kernel's own text (after its `// kernel` line), each
+ * function there only where the module-scope variables it names are that kernel's, since the runtime compiles a
+ * module's header and one kernel per shader module (module-groups.ts) and a set's text extends the module's after
+ * its groups; declarations after the kernels would reach one kernel only. Unmarked text gets them at its end.
+ */
+function withEmulation(text: string, shared: readonly string[], functions: readonly string[]): string {
+  const sections = text.split(/^(?=\/\/ (?:kernel|map) )/m);
+  if (!sections.some((s) => s.startsWith('// kernel '))) return [text.trimEnd(), '', ...shared, ...functions].join('\n');
+  const declared = (s: string) => new Set([...s.matchAll(/\bvar(?:<[^>]*>)?\s+(\w+)\s*:/g)].map((m) => m[1]));
+  const everywhere = declared(text);
+  return sections
+    .map((section) => {
+      if (!section.startsWith('// kernel ')) return section;
+      const own = declared(section);
+      // A packed array's `<name>_get`/`_set` helpers stand for the array they read.
+      const fits = (f: string) =>
+        [...f.matchAll(/\b\w+\b/g)].map(([word]) => word.replace(/_(get|set)$/, '')).every((name) => !everywhere.has(name) || own.has(name) || shared.some((d) => d.includes(` ${name}:`)));
+      const eol = section.indexOf('\n') + 1 || section.length;
+      return `${section.slice(0, eol)}${[...shared, ...functions.filter(fits)].join('\n')}\n${section.slice(eol)}`;
+    })
+    .join('');
 }
