@@ -26,11 +26,13 @@ function limitedTo(device: GPUDevice, bytes: number): void {
   Object.defineProperty(device, 'limits', { value: { ...limits, maxStorageBufferBindingSize: bytes, maxBufferSize: bytes } });
 }
 
-/** A training runner of the map, its parameters loaded, on a device whose buffer limit is the parameters' bytes exactly. */
-async function atTheLimit(use: (runner: MapRunner, bytes: number) => Promise<void>): Promise<void> {
+/** The parameters' bytes, a buffer's size. */
+const paramBytes = Math.ceil((map.paramSize * 4) / 16) * 16;
+
+/** A training runner of the map, its parameters loaded, on a device whose buffer limit is `bytes` (the parameters' bytes exactly unless said). */
+async function atTheLimit(use: (runner: MapRunner, bytes: number) => Promise<void>, bytes = paramBytes): Promise<void> {
   const { device } = await countingDevice();
   try {
-    const bytes = Math.ceil((map.paramSize * 4) / 16) * 16;
     limitedTo(device, bytes);
     const runner = await MapRunner.create(map, wgsl, { device, training: true });
     try {
@@ -47,7 +49,7 @@ async function atTheLimit(use: (runner: MapRunner, bytes: number) => Promise<voi
 it.each([false, true])('create (training: %s) refuses parameters over the device’s limit for one buffer, kind device, making nothing', async (training) => {
   const { device, live } = await countingDevice();
   try {
-    const bytes = Math.ceil((map.paramSize * 4) / 16) * 16;
+    const bytes = paramBytes;
     limitedTo(device, bytes - 16);
     await expectMoncError(() => MapRunner.create(map, wgsl, { device, training }), 'device', `map 'big': monc params needs ${bytes} bytes in one buffer, over this device's limit of ${bytes - 16}`);
     expect([...live.values()].filter((label) => label.includes('params'))).toEqual([]);
@@ -86,47 +88,25 @@ it("an optimizer whose state is over the limit: createOptimizer and fitMse refus
 // lowered limit the fit ran. Here the fit's stats (32 KiB, which a real device's limit of at least 128 MiB always holds)
 // stand for the one that can pass it: an f16 map's mini-batch targets, f32, twice the bytes of its outputs, which are
 // what the backward pass's rows limit counts.
-it("a fit's own buffer over the limit: fitMse refuses, kind device, naming the map and the buffer", async () => {
-  const { device } = await countingDevice();
-  try {
-    limitedTo(device, 16384);
-    const runner = await MapRunner.create(map, wgsl, { device, training: true });
-    try {
-      runner.loadParams(Object.fromEntries([...randomParams(checked.structure, rng(3))].map(([k, v]) => [k, Float32Array.from(v)])));
-      const rows = 2;
-      await expectMoncError(
-        () => runner.fitMse(new Float32Array(rows * map.in), new Float32Array(rows * map.out), { steps: 1, optimizer: { kind: 'sgd', lr: 0.01 } }),
-        'device',
-        "map 'big': monc fit stats needs 32768 bytes in one buffer, over this device's limit of 16384",
-      );
-    } finally {
-      runner.destroy();
-    }
-  } finally {
-    device.destroy();
-  }
-});
+it("a fit's own buffer over the limit: fitMse refuses, kind device, naming the map and the buffer", () =>
+  atTheLimit(async (runner) => {
+    const rows = 2;
+    await expectMoncError(
+      () => runner.fitMse(new Float32Array(rows * map.in), new Float32Array(rows * map.out), { steps: 1, optimizer: { kind: 'sgd', lr: 0.01 } }),
+      'device',
+      "map 'big': monc fit stats needs 32768 bytes in one buffer, over this device's limit of 16384",
+    );
+  }, 16384));
 
 // REV29-5: a fit's mini-batch over the limit is refused before anything is made, naming the batch that fits (its targets
 // count: fitRowsLimit), as the backward pass's check does, not by the first buffer over it.
-it('a fitMse mini-batch over the limit: kind device, the most rows that fit', async () => {
-  const { device } = await countingDevice();
-  try {
-    limitedTo(device, 16384);
-    const runner = await MapRunner.create(map, wgsl, { device, training: true });
-    try {
-      runner.loadParams(Object.fromEntries([...randomParams(checked.structure, rng(3))].map(([k, v]) => [k, Float32Array.from(v)])));
-      const rows = 1024;
-      const e = await expectMoncError(
-        () => runner.fitMse(new Float32Array(rows * map.in), new Float32Array(rows * map.out), { steps: 1, batch: rows, optimizer: { kind: 'sgd', lr: 0.01 } }),
-        'device',
-        `map 'big': a fitMse mini-batch of ${rows} rows needs more than this device's maxStorageBufferBindingSize of 16384 bytes in one buffer; use batches of at most `,
-      );
-      expect(e.message).toMatch(/use batches of at most \d+ rows$/);
-    } finally {
-      runner.destroy();
-    }
-  } finally {
-    device.destroy();
-  }
-});
+it('a fitMse mini-batch over the limit: kind device, the most rows that fit', () =>
+  atTheLimit(async (runner) => {
+    const rows = 1024;
+    const e = await expectMoncError(
+      () => runner.fitMse(new Float32Array(rows * map.in), new Float32Array(rows * map.out), { steps: 1, batch: rows, optimizer: { kind: 'sgd', lr: 0.01 } }),
+      'device',
+      `map 'big': a fitMse mini-batch of ${rows} rows needs more than this device's maxStorageBufferBindingSize of 16384 bytes in one buffer; use batches of at most `,
+    );
+    expect(e.message).toMatch(/use batches of at most \d+ rows$/);
+  }, 16384));
