@@ -829,7 +829,7 @@ function withEmulation(text: string, shared: readonly string[], functions: reado
       const own = declared(section);
       // A packed array's `<name>_get`/`_set` helpers stand for the array they read.
       const fits = (f: string) =>
-        [...f.matchAll(/\b\w+\b/g)].map(([word]) => word.replace(/_(get|set)$/, '')).every((name) => !everywhere.has(name) || own.has(name) || shared.some((d) => d.includes(` ${name}:`)));
+        [...f.matchAll(/\b\w+\b/g)].map(([word]) => word.replace(/_(get|set)$/, '')).every((name) => !everywhere.has(name) || own.has(name));
       const eol = section.indexOf('\n') + 1 || section.length;
       return `${section.slice(0, eol)}${[...shared, ...functions.filter(fits)].join('\n')}\n${section.slice(eol)}`;
     })
