@@ -18,6 +18,11 @@
  *   barrier every E steps, or each step's product sent through workgroup memory as f32 and back
  *   as an f16 left tile (ks-pair-sgmat's step-1 -> step-2 hand-over) -> peak tensor-core
  *   throughput and what a matrix load, a barrier and the round trip cost.
+ * - mma-acc (session 30, issue 11's untuned gap): the register form with a stated result type,
+ *   f32 or f16 result matrices, the right tiles identities -> whether f32-accumulating MMAs
+ *   run slower than f16 ones through Dawn as such (at a given number of accumulators per
+ *   subgroup and of workgroups), or only inside ks-sgmat's kernels (session 29's probes: 0.044 ms
+ *   against 0.007 on 4096 -> 1024's first factor).
  * - fma: an f32 register tile (TR x TC accumulators per invocation) of fma() in a loop -> the
  *   FP32 ceiling through WGSL.
  *
@@ -25,10 +30,10 @@
  * far below 2^24 ulps), so checks are exact whatever the order of the hardware's additions.
  */
 
-import { assertNever } from '../src/util/assert.js';
+import { assertNever, invariant } from '../src/util/assert.js';
 
 export type ProbeDtype = 'f32' | 'f16';
-export type ProbeGroup = 'copy' | 'permute' | 'runs' | 'l2' | 'mma' | 'fma';
+export type ProbeGroup = 'copy' | 'permute' | 'runs' | 'l2' | 'mma' | 'mma-acc' | 'fma';
 export const F16 = 'shader-f16';
 export const SUBGROUP_MATRIX = 'chromium-experimental-subgroup-matrix';
 
@@ -418,6 +423,12 @@ export interface MmaParams {
    * scratch's own column-major order (contiguous) and loaded column-major with stride 16.
    */
   readonly handoverColumns?: boolean;
+  /**
+   * registers only: the result matrices' component type, stated (group `mma-acc`; absent: f32, group `mma`). The right
+   * tiles are then identities, so every step adds the left tile: sums k·a of entries a in {±1, ±1/2, 0}, exact in f16
+   * for k ≤ 1024 (11 significant bits), as the check needs.
+   */
+  readonly result?: 'f32' | 'f16';
 }
 
 /** Left tiles side by side in one band of 16 rows (row-major; columns if column-major) of `stride` entries. */
@@ -453,9 +464,13 @@ export function mmaProbe(p: MmaParams): Probe {
   const leftTiles = period * NL;
   // The left array: tiles in bands of stride/16, whole bands.
   const leftElements = Math.ceil(leftTiles / tilesPerBand(stride)) * TILE * stride;
+  const stated = p.result !== undefined;
+  invariant(!stated || left === 'registers', `mma probe: a stated result type needs left tiles in registers, not ${left}`);
+  invariant(p.result !== 'f16' || IT <= 1024, `mma probe: f16 results are exact for at most 1024 steps, not ${IT}`);
+  const result = p.result ?? 'f32';
   const L = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
   const R = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
-  const C = `subgroup_matrix_result<f32, ${TILE}, ${TILE}>`;
+  const C = `subgroup_matrix_result<${result}, ${TILE}, ${TILE}>`;
   const acc = (i: number, j: number) => `c${i}_${j}`;
   const lines: string[] = [];
   const decls: string[] = [];
@@ -536,7 +551,7 @@ export function mmaProbe(p: MmaParams): Probe {
 enable chromium_experimental_subgroup_matrix;
 @group(0) @binding(0) var<storage, read> a: array<f16>;
 @group(0) @binding(1) var<storage, read> b: array<f16>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<${result}>;
 ${decls.join('\n')}
 @compute @workgroup_size(${S * SUBGROUP})
 fn main(${ENTRY}) {
@@ -549,21 +564,22 @@ ${body}
   if (barrierEvery > 0) nameParts.push(`bar${barrierEvery}`);
   if (reserveWords > 0) nameParts.push(`wg${Math.round(p.reserveBytes! / 1024)}k`);
   if (left === 'roundtrip' && p.handoverColumns) nameParts.push('bycols');
+  if (stated) nameParts.push(`acc-${result}`, `w${p.workgroups}`);
   const leftLoads = left === 'registers' ? 0 : IT * (left === 'roundtrip' ? 1 : NL);
   return {
     name: nameParts.join('-'),
-    group: 'mma',
+    group: stated ? 'mma-acc' : 'mma',
     dtype: 'f16',
     features: [F16, SUBGROUP_MATRIX],
-    params: { left, subgroups: S, workgroups: p.workgroups, nl: NL, nr: NR, iterations: IT, period, layout, stride, barrierEvery, reserveBytes: 4 * reserveWords, handoverColumns: p.handoverColumns === true, leftLoadsPerSubgroup: leftLoads },
+    params: { left, subgroups: S, workgroups: p.workgroups, nl: NL, nr: NR, iterations: IT, period, layout, stride, barrierEvery, reserveBytes: 4 * reserveWords, handoverColumns: p.handoverColumns === true, result, leftLoadsPerSubgroup: leftLoads },
     wgsl,
     workgroupSize: S * SUBGROUP,
     workgroups: p.workgroups,
     inputs: [
       { elements: leftElements, fill: 'mma' },
-      { elements: NR * TILE_ELEMS, fill: left === 'roundtrip' ? 'identity' : 'mma' },
+      { elements: NR * TILE_ELEMS, fill: left === 'roundtrip' || stated ? 'identity' : 'mma' },
     ],
-    output: { elements: subgroupsAll * NL * NR * TILE_ELEMS, dtype: 'f32' },
+    output: { elements: subgroupsAll * NL * NR * TILE_ELEMS, dtype: result },
     // The round trip multiplies twice per step (the product it hands over, and the accumulation).
     flops: subgroupsAll * NL * NR * IT * MMA_FLOPS * (left === 'roundtrip' ? 2 : 1),
     check: valueCheck(([a, b]) => {

@@ -7,7 +7,7 @@
  * features the adapter lacks (shader-f16, subgroup matrices: SwiftShader) are reported as skipped.
  * Writes one JSON object (to --out, rewritten after every probe; else stdout), progress on stderr.
  *
- *   node dist/bench/roofline.js [--dry] [--only copy,permute,runs,mma,fma] [--repeats R] [--out f.json] [--no-robustness]
+ *   node dist/bench/roofline.js [--dry] [--only copy,permute,runs,mma,mma-acc,fma] [--repeats R] [--out f.json] [--no-robustness]
  *
  * --dry: SwiftShader-sized shapes (B = 64 rows of n = 256, b = c = 16; short compute loops).
  * --no-robustness: a device with Dawn's `disable_robustness` toggle (no Tint clamps on any
@@ -18,6 +18,7 @@ import { nodeGpu, nodeGpuWithoutRobustness } from './node-gpu.js';
 import { copyProbe, fmaProbe, l2Probe, mmaProbe, permuteProbe, runsProbe, type HostData, type Probe, type ProbeGroup } from './roofline-probes.js';
 import { hostInput, runProbe } from './roofline-run.js';
 import { adapterIdentity } from '../src/tuner/adapter-identity.js';
+import { deviceCapabilities } from '../src/runtime/device.js';
 
 const argv = process.argv.slice(2);
 const arg = (flag: string) => {
@@ -94,6 +95,16 @@ function probes(): Probe[] {
   list.push(mmaProbe({ ...mma, left: 'registers', subgroups: 4, nl: 1, nr: 1, reserveBytes: 49152 - 1024 }));
   for (const stride of [64, 72]) list.push(mmaProbe({ ...mma, left: 'roundtrip', subgroups: 4, nl: 1, nr: 1, stride }));
   list.push(mmaProbe({ ...mma, left: 'roundtrip', subgroups: 4, nl: 1, nr: 1, handoverColumns: true }));
+  // Session 30 (issue 11's untuned 4096 -> 1024 f16 build): f32 against f16 result matrices from registers, 8 subgroups
+  // (ks-sgmat's 256-invocation workgroups) of 4, 8 and 16 accumulators (its 32 x 32, 64 x 32 and 64 x 64 subgroup tiles),
+  // one workgroup per SM (132), two and eight.
+  for (const result of ['f32', 'f16'] as const)
+    for (const [nl, nr] of [
+      [2, 2],
+      [4, 2],
+      [4, 4],
+    ])
+      for (const perSm of [1, 2, 8]) list.push(mmaProbe({ left: 'registers', subgroups: 8, nl, nr, result, workgroups: DRY ? perSm : 132 * perSm, iterations: DRY ? 8 : 1024 }));
   for (const [workgroupSize, tr, tc] of [
     [256, 4, 4],
     [256, 8, 8],
@@ -128,10 +139,12 @@ async function main(): Promise<void> {
   device.addEventListener('uncapturederror', (e) => log(`uncaptured: ${(e as GPUUncapturedErrorEvent).error.message}`));
   const identity = adapterIdentity(adapter, device);
   const features = [...device.features];
-  log(`adapter: ${JSON.stringify(identity)} features: ${features.join(',')}${NO_ROBUSTNESS ? ' (robustness off)' : ''}`);
+  // Which subgroup-matrix shapes the adapter offers (16x8 ones would give f32 results fewer registers a matrix).
+  const subgroupMatrixConfigs = deviceCapabilities(device).subgroupMatrixConfigs;
+  log(`adapter: ${JSON.stringify(identity)} features: ${features.join(',')} subgroup matrices: ${subgroupMatrixConfigs?.join(', ') ?? 'not reported'}${NO_ROBUSTNESS ? ' (robustness off)' : ''}`);
   const records: ProbeRecord[] = [];
   const json = () =>
-    JSON.stringify({ adapter: identity, features, robustness: !NO_ROBUSTNESS, date: new Date().toISOString(), dry: DRY, shape: { ...SHAPE, n: N }, repeats: REPEATS, specH200: H200, probes: records }, null, 1) + '\n';
+    JSON.stringify({ adapter: identity, features, subgroupMatrixConfigs, robustness: !NO_ROBUSTNESS, date: new Date().toISOString(), dry: DRY, shape: { ...SHAPE, n: N }, repeats: REPEATS, specH200: H200, probes: records }, null, 1) + '\n';
   const write = () => {
     if (OUT_FILE) writeFileSync(OUT_FILE, json());
   };

@@ -81,6 +81,8 @@ describe('tensor-core probes (emulated) accumulate exactly the products they say
     ['the f32 -> f16 round trip through workgroup memory', { ...small, left: 'roundtrip', subgroups: 2, nl: 1, nr: 1 }],
     ['the round trip into padded rows (stride 24), left tile read column-major first', { ...small, left: 'roundtrip', subgroups: 1, nl: 1, nr: 1, layout: 'col_major', stride: 24 }],
     ['the round trip by columns (contiguous, loaded column-major)', { ...small, left: 'roundtrip', subgroups: 2, nl: 1, nr: 1, handoverColumns: true }],
+    ['mma-acc: f16 result matrices, 2 x 2 accumulators on two subgroups', { ...small, left: 'registers', subgroups: 2, nl: 2, nr: 2, result: 'f16' }],
+    ['mma-acc: f32 result matrices stated, 4 x 2 accumulators', { ...small, left: 'registers', subgroups: 1, nl: 4, nr: 2, result: 'f32' }],
   ];
   for (const [name, params] of cases)
     it(name, async () => {
@@ -94,6 +96,21 @@ describe('tensor-core probes (emulated) accumulate exactly the products they say
     const p = mmaProbe({ ...small, left: 'storage', subgroups: 1, nl: 1, nr: 1, period: 2 });
     const short = mmaProbe({ ...small, iterations: small.iterations - 1, left: 'storage', subgroups: 1, nl: 1, nr: 1, period: 2 });
     expect(await mismatch(p, short.wgsl)).toMatch(/^out\[\d+\]/);
+  });
+
+  it('mma-acc: the stated result type is the matrices\' and the output\'s, in its own group; f16 sums that are not k times the left tile fail the check', async () => {
+    const p = mmaProbe({ ...small, left: 'registers', subgroups: 1, nl: 1, nr: 1, result: 'f16' });
+    expect([p.group, p.output.dtype, p.name]).toEqual(['mma-acc', 'f16', 'mma-registers-sg1-1x1-acc-f16-w2']);
+    expect(p.wgsl).toContain('subgroup_matrix_result<f16, 16, 16>');
+    expect(p.wgsl).toContain('var<storage, read_write> out: array<f16>;');
+    expect(mmaProbe({ ...small, left: 'registers', subgroups: 1, nl: 1, nr: 1 }).group).toBe('mma');
+    const short = mmaProbe({ ...small, iterations: small.iterations - 1, left: 'registers', subgroups: 1, nl: 1, nr: 1, result: 'f16' });
+    expect(await mismatch(p, short.wgsl)).toMatch(/^out\[\d+\]/);
+  });
+
+  it('mma-acc: only with left tiles in registers, and f16 sums only as long as they stay exact', () => {
+    expect(() => mmaProbe({ ...small, left: 'storage', subgroups: 1, nl: 1, nr: 1, result: 'f32' })).toThrow(/registers/);
+    expect(() => mmaProbe({ ...small, iterations: 1025, left: 'registers', subgroups: 1, nl: 1, nr: 1, result: 'f16' })).toThrow(/1024/);
   });
 
   it('a round trip that transposes the tile fails the check', async () => {
