@@ -18,11 +18,11 @@
  *   barrier every E steps, or each step's product sent through workgroup memory as f32 and back
  *   as an f16 left tile (ks-pair-sgmat's step-1 -> step-2 hand-over) -> peak tensor-core
  *   throughput and what a matrix load, a barrier and the round trip cost.
- * - mma-acc (session 30, issue 11's untuned gap): the register form with a stated result type,
- *   f32 or f16 result matrices, the right tiles identities -> whether f32-accumulating MMAs
- *   run slower than f16 ones through Dawn as such (at a given number of accumulators per
- *   subgroup and of workgroups), or only inside ks-sgmat's kernels (session 29's probes: 0.044 ms
- *   against 0.007 on 4096 -> 1024's first factor).
+ * - mma-acc (session 30, issue 11's untuned gap): the register and workgroup-memory forms with a
+ *   stated result type, f32 or f16 result matrices, the right tiles identities -> whether
+ *   f32-accumulating MMAs run slower than f16 ones through Dawn as such (at a given number of
+ *   accumulators per subgroup and of workgroups), or only inside ks-sgmat's kernels (session 29's
+ *   probes: 0.044 ms against 0.007 on 4096 -> 1024's first factor).
  * - fma: an f32 register tile (TR x TC accumulators per invocation) of fma() in a loop -> the
  *   FP32 ceiling through WGSL.
  *
@@ -424,9 +424,9 @@ export interface MmaParams {
    */
   readonly handoverColumns?: boolean;
   /**
-   * registers only: the result matrices' component type, stated (group `mma-acc`; absent: f32, group `mma`). The right
-   * tiles are then identities, so every step adds the left tile: sums k·a of entries a in {±1, ±1/2, 0}, exact in f16
-   * for k ≤ 1024 (11 significant bits), as the check needs.
+   * Not with the round trip: the result matrices' component type, stated (group `mma-acc`; absent: f32, group `mma`).
+   * The right tiles are then identities, so every step adds a left tile: sums of at most 1024 entries of {±1, ±1/2, 0}
+   * are multiples of 1/2 below 1024 in magnitude, exact in f16 (11 significant bits), as the check needs.
    */
   readonly result?: 'f32' | 'f16';
 }
@@ -465,7 +465,7 @@ export function mmaProbe(p: MmaParams): Probe {
   // The left array: tiles in bands of stride/16, whole bands.
   const leftElements = Math.ceil(leftTiles / tilesPerBand(stride)) * TILE * stride;
   const stated = p.result !== undefined;
-  invariant(!stated || left === 'registers', `mma probe: a stated result type needs left tiles in registers, not ${left}`);
+  invariant(!stated || left !== 'roundtrip', 'mma probe: the round trip has no stated result type (its hand-over is f32)');
   invariant(p.result !== 'f16' || IT <= 1024, `mma probe: f16 results are exact for at most 1024 steps, not ${IT}`);
   const result = p.result ?? 'f32';
   const L = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;

@@ -97,7 +97,7 @@ function probes(): Probe[] {
   list.push(mmaProbe({ ...mma, left: 'roundtrip', subgroups: 4, nl: 1, nr: 1, handoverColumns: true }));
   // Session 30 (issue 11's untuned 4096 -> 1024 f16 build): f32 against f16 result matrices from registers, 8 subgroups
   // (ks-sgmat's 256-invocation workgroups) of 4, 8 and 16 accumulators (its 32 x 32, 64 x 32 and 64 x 64 subgroup tiles),
-  // one workgroup per SM (132), two and eight.
+  // one workgroup per SM (132), two and eight; and 4 x 2 with left tiles from workgroup memory.
   for (const result of ['f32', 'f16'] as const)
     for (const [nl, nr] of [
       [2, 2],
@@ -105,6 +105,10 @@ function probes(): Probe[] {
       [4, 4],
     ])
       for (const perSm of [1, 2, 8]) list.push(mmaProbe({ left: 'registers', subgroups: 8, nl, nr, result, workgroups: DRY ? perSm : 132 * perSm, iterations: DRY ? 8 : 1024 }));
+  // The default's own step: 4 left tiles from workgroup rows of 72 halves (tk 64 + pad 8) for its 4 x 2 accumulators.
+  for (const result of ['f32', 'f16'] as const)
+    for (const perSm of [1, 2])
+      list.push(mmaProbe({ left: 'workgroup', layout: 'row_major', stride: 72, period: 4, subgroups: 8, nl: 4, nr: 2, result, workgroups: DRY ? perSm : 132 * perSm, iterations: DRY ? 8 : 1024 }));
   for (const [workgroupSize, tr, tc] of [
     [256, 4, 4],
     [256, 8, 8],
