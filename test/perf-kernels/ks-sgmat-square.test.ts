@@ -14,12 +14,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { contextFor, ks, monarchCase } from '../../bench/cases.js';
-import { isSquareTile, ksSgmat, squareTwin, SUBGROUP_MATRIX_FEATURE, type KsSgmatSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
+import { ksSgmat, squareTwin, SUBGROUP_MATRIX_FEATURE, type KsSgmatSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { opSearch, storageLimits } from '../../src/tuner/seeds.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { kernelError, KS_SGMAT_SPACE_OPS, oneOp, TOL_F16 } from './support.js';
+import { isSquareTile, kernelError, KS_SGMAT_SPACE_OPS, oneOp, TOL_F16 } from './support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 

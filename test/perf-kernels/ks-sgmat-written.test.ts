@@ -9,11 +9,11 @@
 import { describe, expect, it } from 'vitest';
 import { contextFor, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
-import { isSquareTile, ksSgmat, SUBGROUP_MATRIX_FEATURE, type KsSgmatSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
+import { ksSgmat, SUBGROUP_MATRIX_FEATURE, type KsSgmatSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
-import { kernelError, KS_SGMAT_SPACE_OPS, oneOp, TOL } from './support.js';
+import { isSquareTile, kernelError, KS_SGMAT_SPACE_OPS, oneOp, TOL } from './support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 

@@ -2,13 +2,14 @@
  * Shared by the fast-kernel tests: the limits they emit for, the SPEC §6 f32 tolerance, a spread
  * of a family's candidates (SwiftShader is slow), one kernel's error (one op, ks or bsr, or a
  * fused run; f32 or f16 storage) against the float64 reference, and whole compiled modules run
- * by MapRunner against it.
+ * by MapRunner against it; the ks-sgmat space tests' ops and square-tile test.
  */
 import { expect } from 'vitest';
 import { nodeGpu } from '../../bench/node-gpu.js';
 import { checkCase, contextFor, monarchCase, type OpsCase } from '../../bench/cases.js';
 import { register, type KernelFamily, type OpOf } from '../../src/codegen/wgsl/family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
+import type { KsSgmatSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
 import type { KsOp, Op } from '../../src/ir/ir.js';
 import type { KernelContext, StorageType } from '../../src/codegen/wgsl/scaffold.js';
 import { KernelCheck } from '../../src/tuner/kernel-check.js';
@@ -118,3 +119,6 @@ export const KS_SGMAT_SPACE_OPS: readonly (readonly [string, KsOp])[] = [
   ['4096->1024 first factor', monarchCase(4096, 1024, 4).ops[0] as KsOp],
   ['n=4096 strided factor', monarchCase(4096, 4096, 64).ops[1] as KsOp],
 ];
+
+/** Session 28's square 8-subgroup tiles (ks-sgmat.ts squareTiles): 64 x 128 or 128 x 64 subgroup tiles. */
+export const isSquareTile = (s: KsSgmatSchedule): boolean => Number(s.sg ?? 1) * Number(s.sgc ?? 1) === 8 && (s.rows === 128 || s.cols === 128);

@@ -172,6 +172,39 @@ export function untunedSchedule(families: readonly FamilyForOp[], op: BackwardOp
 }
 
 /**
+ * Workgroups a tuner seed's grid should keep at the batch the tuner times (about one per SM of the H100's 132): where a
+ * seed's best form follows the grid, the seed whose grid keeps this many is taken (forTheGrid, keepsTheGrid). H100,
+ * B = 16384: the d = 4 strided seeds (ks-sgmat-strided.ts, overlappedD4Twins) won with 128 workgroups at both shapes,
+ * 1024 -> 4096 at 32 row chunks 0.2831 ms against 0.3000 at 8 (512), 4096 -> 1024 at 8 (128) 0.0935 against 0.1516 at 16
+ * (64) and 0.2655 at 32 (32; session 25 call 3's sweep); squareTwin's 256 x 256 workgroups won with 256 at B = 16384 and
+ * lost with 64 at B = 4096; the f32 strided seed (ks-dtiled.ts residentTwin) took 1024 rows (128 workgroups) at B = 16384
+ * and 256 (128) at B = 4096, the best row count in both (sessions 28-29).
+ */
+const SEED_MIN_WORKGROUPS = 128;
+
+/** A seed's grid: `perRowTile` workgroups for each tile of `rows` batch rows. */
+export interface SeedGrid {
+  readonly rows: number;
+  readonly perRowTile: number;
+}
+
+/** Whether `grid` keeps SEED_MIN_WORKGROUPS at `batch`. */
+export function keepsTheGrid(grid: SeedGrid, batch: number): boolean {
+  return Math.ceil(batch / grid.rows) * grid.perRowTile >= SEED_MIN_WORKGROUPS;
+}
+
+/**
+ * The seed-by-grid rule, for forms that differ only in their rows per workgroup: at `batch`, the one with the most rows
+ * whose grid keeps SEED_MIN_WORKGROUPS, else the one with the fewest rows (the most workgroups); where the batch is not
+ * known, the one with the most rows. Undefined for no forms.
+ */
+export function forTheGrid<S>(forms: readonly S[], gridOf: (s: S) => SeedGrid, batch: number | undefined): S | undefined {
+  const byRows = [...forms].sort((x, y) => gridOf(y).rows - gridOf(x).rows);
+  if (batch === undefined) return byRows[0];
+  return byRows.find((s) => keepsTheGrid(gridOf(s), batch)) ?? byRows[byRows.length - 1];
+}
+
+/**
  * A measured-best shape of a tiled family: the knob values its default aims for, and what each
  * halving or doubling away from a value costs (booleans: what a mismatch costs). A family's
  * default is the candidate nearest to its shape (shapeDistance), so on a target too small for

@@ -144,9 +144,8 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { KS_DTILED_SHAPES, shapeDistance } from '../defaults.js';
+import { forTheGrid, KS_DTILED_SHAPES, shapeDistance } from '../defaults.js';
 import { dividing, flag, highestScoring, isAmong, knob, presentFlags, type KernelFamily } from '../family.js';
-import { SEED_MIN_WORKGROUPS } from './ks-sgmat.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
@@ -349,7 +348,7 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsDtiledSchedule {
 /**
  * The tuner's seed of strided f32 factors (tuner/seeds.ts): the wres form of 8 δ × 64 β with the reduction split in 2
  * over invocations of 4 β (sk 2, rb 4), chunks of 4 rows, at the most rows a workgroup (1024 down to 128) whose grid keeps
- * SEED_MIN_WORKGROUPS at the batch the tuner times (1024 where it is not known). H100, session 28's confirm call
+ * SEED_MIN_WORKGROUPS at the batch the tuner times (1024 where it is not known; defaults.ts forTheGrid). H100, session 28's confirm call
  * (bench/results/s28/call-3/perf2, plan-s28g; the staged default 0.3783 ms in the same call): n = 4096 (K(1,64,64,64)),
  * B = 16384, 0.3580 at 1024 rows (128 workgroups), 0.3626 at 512, 0.3724 at 256; split in 4 0.3718-0.3778; the chain
  * with the first factor 0.6150 (0.6390 with the staged default in call A). Not the untuned default: its grid is
@@ -364,7 +363,7 @@ export function residentTwin(op: KsOp, limits: TargetLimits, batch?: number): Ks
   const fits = (rows: number): KsDtiledSchedule => ({ family: 'ks-dtiled', rows, cols: 64, dtile: 8, tk: op.c, rr: 4, rb: 4, pipeline: true, sk: 2, wres: true });
   const all = candidates(op, limits);
   const valid = [1024, 512, 256, 128].map(fits).filter((s) => isAmong(s, all));
-  return valid.find((s) => batch === undefined || Math.ceil(batch / s.rows) * perRowTile >= SEED_MIN_WORKGROUPS) ?? valid[valid.length - 1];
+  return forTheGrid(valid, (s) => ({ rows: s.rows, perRowTile }), batch);
 }
 
 function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): EmittedKernel {

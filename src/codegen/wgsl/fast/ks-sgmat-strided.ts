@@ -78,11 +78,12 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
+import { forTheGrid, type SeedGrid } from '../defaults.js';
 import { dividing, flag, highestScoring, isAmong, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
-import { hasF16Results, SEED_MIN_WORKGROUPS, SUBGROUP, TILE } from './ks-sgmat.js';
+import { hasF16Results, SUBGROUP, TILE } from './ks-sgmat.js';
 import { resultMatrix, SUBGROUP_MATRIX_UNIFORMITY_OFF } from './sgmat-results.js';
 import { decodeProbe, probedCopy, probeOf, unlessProbed } from './sgmat-probe.js';
 import { stridedSgmatApplies, tiling, valid, type KsSgmatStridedSchedule } from './ks-sgmat-strided-layout.js';
@@ -515,7 +516,13 @@ export function stridedF16SumTwins(op: KsOp, limits: TargetLimits, batch?: numbe
   if (op.d === 1 || !hasF16Results(limits) || !stridedSgmatApplies(op, limits)) return [];
   const d = sixteenDeltaDefault(op, limits);
   const all = candidates(op, limits);
-  if (op.d === 4) return forTheGrid(op, overlappedD4Twins(d).filter((s) => isAmong(s, all)), batch);
+  if (op.d === 4) {
+    const seeds = overlappedD4Twins(d).filter((s) => isAmong(s, all));
+    // Where the batch is known, the one whose grid fits it (REV s23 3: at 4096 -> 1024 the 32-chunk seed took a slot and
+    // lost by 2.8x); else both.
+    const fitting = batch === undefined ? undefined : forTheGrid(seeds, (s) => stridedGrid(op, s), batch);
+    return fitting === undefined ? seeds : [fitting];
+  }
   const wide: KsSgmatStridedSchedule = { ...d, cols: 64, sb: 32, acc16: true };
   const twin = [...(d.cols < 64 ? [wide] : []), { ...d, acc16: true }].find((s) => isAmong(s, all));
   if (twin === undefined) return [];
@@ -552,19 +559,10 @@ function overlappedD4Twins(d: KsSgmatStridedSchedule): KsSgmatStridedSchedule[] 
   return [8, 32].map((chunks) => ({ ...onceAhead, mr: 4, chunks, acc16: true, et: 2, ow: true }));
 }
 
-/**
- * Of `seeds` (forms that differ in their row chunks), where the batch is known, the one with the most rows per workgroup
- * whose grid keeps SEED_MIN_WORKGROUPS, else the one with the most workgroups (REV s23 3: at 4096 -> 1024 the 32-chunk seed
- * took a slot and lost by 2.8x); all of them where the batch is not known.
- */
-function forTheGrid(op: KsOp, seeds: readonly KsSgmatStridedSchedule[], batch: number | undefined): KsSgmatStridedSchedule[] {
-  if (batch === undefined || seeds.length === 0) return [...seeds];
-  const workgroups = (s: KsSgmatStridedSchedule) => {
-    const t = tiling(op, s);
-    return Math.ceil(batch / t.rows) * op.a * (op.b / t.tb) * (op.d / t.td);
-  };
-  const byRows = [...seeds].sort((x, y) => tiling(op, y).rows - tiling(op, x).rows);
-  return [byRows.find((s) => workgroups(s) >= SEED_MIN_WORKGROUPS) ?? byRows[byRows.length - 1]];
+/** A ks-sgmat-strided seed's grid (defaults.ts forTheGrid): its row tiles' workgroups, one per α, β tile and δ tile. */
+function stridedGrid(op: KsOp, s: KsSgmatStridedSchedule): SeedGrid {
+  const t = tiling(op, s);
+  return { rows: t.rows, perRowTile: op.a * (op.b / t.tb) * (op.d / t.td) };
 }
 
 /**

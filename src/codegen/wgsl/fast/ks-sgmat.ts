@@ -188,6 +188,7 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
+import { keepsTheGrid } from '../defaults.js';
 import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
@@ -450,9 +451,6 @@ function squareTiles(staged: readonly KsSgmatSchedule[], fits: (s: KsSgmatSchedu
     .filter(fits);
 }
 
-/** Session 28's square 8-subgroup tiles (squareTiles): 64 x 128 or 128 x 64 subgroup tiles. */
-export const isSquareTile = (s: KsSgmatSchedule): boolean => Number(s.sg ?? 1) * Number(s.sgc ?? 1) === 8 && (s.rows === 128 || s.cols === 128);
-
 /** Subgroup tiles of 32 or 64 rows and β. */
 const tile32or64 = (s: KsSgmatSchedule): boolean => (s.rows === 32 || s.rows === 64) && (s.cols === 32 || s.cols === 64);
 
@@ -540,28 +538,19 @@ function deepWideTwin(op: KsOp, twin: KsSgmatSchedule, limits: TargetLimits): Ks
 }
 
 /**
- * Workgroups a tuner seed's grid should keep at the batch the tuner times (about one per SM of the H100's 132): where a
- * seed's best form follows the grid, the seed whose grid keeps this many is taken. H100, B = 16384: the d = 4 strided
- * seeds (ks-sgmat-strided.ts, overlappedD4Twins) won with 128 workgroups at both shapes, 1024 -> 4096 at 32 row chunks
- * 0.2831 ms against 0.3000 at 8 (512), 4096 -> 1024 at 8 (128) 0.0935 against 0.1516 at 16 (64) and 0.2655 at 32 (32;
- * session 25 call 3's sweep); squareTwin's 256 x 256 workgroups won with 256 at B = 16384 and lost with 64 at B = 4096.
- */
-export const SEED_MIN_WORKGROUPS = 128;
-
-/**
  * The tuner's second f16-sum seed of deep wide first factors (c ≥ 1024, b a multiple of 256: 4096 -> 1024's
  * K(4, 256, 1024, 1)), beside f16SumTwin: the square tile (squareTiles) of 128 x 64 on 2 x 4 subgroups in padded chunks of
  * 32. H100, session 28 call A (bench/results/s28/call-2/perf, plan-s28a/b): B = 16384 (256 workgroups) 0.1488 ms against
  * 0.1703 for f16SumTwin's form (the chain with the tuned strided factor 0.2301, session 27's tuned chain 0.2571); B = 4096
  * (64 workgroups for 132 SMs) 0.0783 against 0.0536. So where the batch is known it is seeded only if its grid keeps
- * SEED_MIN_WORKGROUPS; the tuner times it beside the other seeds at that batch.
+ * SEED_MIN_WORKGROUPS (defaults.ts keepsTheGrid); the tuner times it beside the other seeds at that batch.
  */
 export function squareTwin(op: KsOp, limits: TargetLimits, batch?: number): KsSgmatSchedule | undefined {
   if (!applies(op, limits) || !hasF16Results(limits) || op.d !== 1 || op.c < 1024) return undefined;
   const square: KsSgmatSchedule = { family: 'ks-sgmat', rows: 128, cols: 64, dtile: 1, tk: 32, acc16: true, stage: true, sg: 2, sgc: 4, ku: true, pad: 8 };
   const t = sgTiling(square, op);
   if (!valid(op, t, limits)) return undefined;
-  return batch === undefined || Math.ceil(batch / t.wr) * op.a * (op.b / t.wc) >= SEED_MIN_WORKGROUPS ? square : undefined;
+  return batch === undefined || keepsTheGrid({ rows: t.wr, perRowTile: op.a * (op.b / t.wc) }, batch) ? square : undefined;
 }
 
 /**
