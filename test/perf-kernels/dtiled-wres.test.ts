@@ -55,6 +55,32 @@ describe('ks-dtiled wres', () => {
     for (const s of sample(all, 2)) expect(await opError(ksDtiled, aligned, 0, s, 9), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
+  it('with ss, every part adds and stores its share of the sums (sk 2 and 4, chunks of 4 and 8 rows, bias and accumulation)', async () => {
+    const c = monarchCase(256, 256, 16);
+    const all = wres(ksDtiled.candidates(c.ops[1], LIMITS)).filter((s) => s.ss === true);
+    const picks = [2, 4].flatMap((sk) => [4, 8].map((rr) => all.find((s) => s.rows === 128 && s.sk === sk && s.rr === rr)));
+    expect(picks.every((s) => s !== undefined)).toBe(true);
+    for (const s of picks) expect(await opError(ksDtiled, c, 1, s!, 300), JSON.stringify(s)).toBeLessThan(TOL);
+    // Part 1 of 2 stores β 1 and 3 of its 4 (accumulators 1, 3): its own stores, not part 0's.
+    const k = ksDtiled.emit(c.ops[1], { ...picks[0]!, rr: 4 }, contextFor(c, 'k', 1, 'f32'));
+    expect(k.wgsl).toContain('if (h == 1u) {');
+    expect(k.wgsl).toContain('h - select(0u, 1u, h > 0u)');
+    const op = ks(2, 16, 8, 8, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 256 } });
+    const biased: OpsCase = {
+      name: 'bias',
+      ops: [op],
+      params: [{ name: 'b', shape: [256], offset: 0 }, { name: 'w', shape: [16, 16, 8], offset: 258 }],
+      paramSize: 258 + 2048,
+      buffers: [{ name: 'x', size: 128 }, { name: 'y', size: 256 }],
+      in: 128,
+      out: 256,
+      flopsPerRow: 0,
+    };
+    const split = wres(ksDtiled.candidates(op, LIMITS)).filter((s) => s.ss === true);
+    expect(split.length).toBeGreaterThan(0);
+    for (const s of sample(split, 2)) expect(await opError(ksDtiled, biased, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
   it('offers the planned shapes on Hopper within the register budget, never as a default', () => {
     const plan: [OpsCase, Partial<KsDtiledSchedule>][] = [
       [monarchCase(4096, 4096, 64), { rows: 512, cols: 64, dtile: 8, tk: 64, rr: 4, rb: 4, sk: 2 }],
