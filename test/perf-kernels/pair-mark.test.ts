@@ -1,12 +1,12 @@
 /**
  * ks-pair-fused fuses a Monarch pair because the IR marks it as one (lowering for `monarch(...)`,
- * canonicalize-blocks for the explicit `P L Pᵀ R`), not because two ops have its shapes: two
- * butterfly levels of exactly the Monarch shapes, or a different permutation between two block
- * diagonals, never use it; the explicit spelling and the builtin get the same tuner partitions.
+ * canonicalize-blocks for every other spelling of its two factors: the explicit `P L Pᵀ R`, `ks(…) @ blockdiag(…)`,
+ * the two levels of `butterfly(radix: 16)` on 256), not because two ops fit the kernel: the same factors in the other
+ * order, or a different permutation between two block diagonals, never use it; every spelling gets the builtin's
+ * tuner partitions.
  */
 import { describe, expect, it } from 'vitest';
 import { compileKernels } from '../../src/compile-kernels.js';
-import { fusablePair } from '../../src/codegen/wgsl/fast/ks-pair-fused.js';
 import { DEFAULT_LIMITS, fusableRuns, runCandidates } from '../../src/codegen/wgsl/index.js';
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp, Program } from '../../src/ir/ir.js';
@@ -34,13 +34,18 @@ describe('the Monarch pair mark decides ks-pair-fused', () => {
   const p = programs(256, {
     builtin: 'monarch(nblocks: 16)',
     raw: 'transpose(16, 16) @ blockdiag(nblocks: 16) @ transpose(16, 16) @ blockdiag(nblocks: 16)',
+    factors: 'ks(a: 1, b: 16, c: 16, d: 16) @ blockdiag(nblocks: 16)',
     levels: 'butterfly(radix: 16)',
+    reversed: 'butterfly(radix: 16, stride: decreasing)',
     shuffled: 'blockdiag(nblocks: 16) @ transpose(16, 16) @ blockdiag(nblocks: 16)',
     twice: 'monarch(in: 256, nblocks: 16) @ monarch(out: 256, nblocks: 16)',
   });
 
-  it('the builtin and the explicit spelling are one marked pair each, fused by ks-pair-fused', () => {
-    for (const name of ['builtin', 'raw']) {
+  // QA1 s29 Q802: the `ks` spelling (canonical as written) and the butterfly levels were left unmarked.
+  const spellings = ['builtin', 'raw', 'factors', 'levels'];
+
+  it('the builtin and every other spelling of its two factors are one marked pair each, fused by ks-pair-fused', () => {
+    for (const name of spellings) {
       const ops = p[name].ops as KsOp[];
       expect(ops.map((op) => op.pair), name).toEqual([{ group: 0, stage: 0 }, { group: 0, stage: 1 }]);
       expect(runCandidates(p[name], [0, 1], DEFAULT_LIMITS).map((s) => s.family), name).toContain('ks-pair-fused');
@@ -55,18 +60,21 @@ describe('the Monarch pair mark decides ks-pair-fused', () => {
     for (const op of ops) expect(op).not.toHaveProperty('pair');
   });
 
-  it('the explicit spelling and the builtin get the same candidate partitions', () => {
-    expect(candidatePartitions(p.raw, DEFAULT_LIMITS)).toEqual(candidatePartitions(p.builtin, DEFAULT_LIMITS));
+  it('every spelling gets the same candidate partitions as the builtin', () => {
+    for (const name of spellings) expect(candidatePartitions(p[name], DEFAULT_LIMITS), name).toEqual(candidatePartitions(p.builtin, DEFAULT_LIMITS));
     expect(candidatePartitions(p.builtin, DEFAULT_LIMITS)).toContainEqual([[0, 1]]);
   });
 
-  it('two butterfly levels of exactly the Monarch shapes are no pair: the kernel shape fits, ks-pair-fused is not used', () => {
-    const [op0, op1] = p.levels.ops as KsOp[];
-    expect([op0, op1].map(({ a, b, c, d }) => [a, b, c, d])).toEqual([[16, 16, 16, 1], [1, 16, 16, 16]]);
-    expect(fusablePair(op0, op1)).toBe(true);
+  it('the two butterfly levels are the Monarch factors: their ops are the builtin\'s', () => {
+    expect((p.levels.ops as KsOp[]).map(({ a, b, c, d }) => [a, b, c, d])).toEqual((p.builtin.ops as KsOp[]).map(({ a, b, c, d }) => [a, b, c, d]));
+  });
+
+  it('the same factors in the other order (strided first) are no pair: ks-pair-fused is not used', () => {
+    const [op0, op1] = p.reversed.ops as KsOp[];
+    expect([op0, op1].map(({ a, b, c, d }) => [a, b, c, d])).toEqual([[1, 16, 16, 16], [16, 16, 16, 1]]);
     expect(op0.pair ?? op1.pair).toBeUndefined();
-    expect(runFamiliesUsed(p.levels).has('ks-pair-fused')).toBe(false);
-    expect(pairPartition(p.levels, DEFAULT_LIMITS)).toEqual([[0], [1]]);
+    expect(runFamiliesUsed(p.reversed).has('ks-pair-fused')).toBe(false);
+    expect(pairPartition(p.reversed, DEFAULT_LIMITS)).toEqual([[0], [1]]);
   });
 
   it('two block diagonals around one transpose (not P L Pᵀ R) are no pair', () => {
@@ -74,13 +82,13 @@ describe('the Monarch pair mark decides ks-pair-fused', () => {
     expect(runFamiliesUsed(p.shuffled).has('ks-pair-fused')).toBe(false);
   });
 
-  it("on the H200 the tuner's pair partition offers ks-pair-sgmat for the marked pairs only, never for butterfly levels or shuffled diagonals of the same shapes", () => {
-    for (const name of ['builtin', 'raw']) {
+  it("on the H200 the tuner's pair partition offers ks-pair-sgmat for the marked pairs only, never for reversed factors or shuffled diagonals", () => {
+    for (const name of spellings) {
       expect(pairPartition(p[name], H200), name).toEqual([[0, 1]]);
       expect(runCandidates(p[name], [0, 1], H200).map((s) => s.family), name).toContain('ks-pair-sgmat');
     }
-    expect(runFamiliesUsed(p.levels, H200).has('ks-pair-sgmat')).toBe(false);
-    expect(pairPartition(p.levels, H200)).toEqual([[0], [1]]);
+    expect(runFamiliesUsed(p.reversed, H200).has('ks-pair-sgmat')).toBe(false);
+    expect(pairPartition(p.reversed, H200)).toEqual([[0], [1]]);
     expect(runFamiliesUsed(p.shuffled, H200).has('ks-pair-sgmat')).toBe(false);
     expect(runCandidates(p.twice, [1, 2], H200).map((s) => s.family)).not.toContain('ks-pair-sgmat');
   });

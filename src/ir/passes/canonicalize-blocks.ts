@@ -17,10 +17,12 @@
  * "R, then the old map", simplified; the split whose maps have the fewest steps wins, the current
  * one on ties. Runs after the maps are simplified (and again simplifies what it builds).
  *
- * A chain stage this re-split into the strided Monarch factor (K(1, b, c, d), d > 1, its input
- * read as it is) right after an unmarked block-diagonal factor (K(a, b, c, 1), its output written
- * as it is) is the explicit spelling of a Monarch pair: both get a PairMark of a new group, as
- * lowering gives `monarch(...)`'s factors, so fusion treats the two spellings alike.
+ * Two consecutive chain stages, once canonical, that are an unmarked block-diagonal factor (K(a, b, c, 1), its output
+ * written as it is) then the strided Monarch factor (K(1, b, c, d), d > 1, its input read as it is) are the ops of
+ * `monarch(...)`'s two factors, however they were written (`P L Pᵀ R`, `ks(a: 1, …, d: k) @ blockdiag(nblocks: k)`,
+ * the two levels of `butterfly(radix: r)` on r² inputs, which are Monarch's factors too): both get a PairMark of a
+ * new group, as lowering gives `monarch(...)`'s factors, so the pair kernels see every spelling alike (QA1 s29 Q802:
+ * only stages this pass re-split were marked, so the `ks` spelling, canonical already, was not).
  */
 import { assertNever } from '../../util/assert.js';
 import { composeIndexMaps, identityMap, isIdentityMap, simplifyIndexMap } from '../index-map.js';
@@ -35,7 +37,7 @@ export function canonicalizeBlocks(map: IrMap): IrMap {
 function canonicalizeExpr(e: IrExpr, groups: { next: number }): IrExpr {
   switch (e.kind) {
     case 'chain':
-      return { ...e, stages: markExplicitPairs(e.stages, (s) => canonicalizeExpr(s, groups), groups) };
+      return { ...e, stages: markPairs(e.stages, (s) => canonicalizeExpr(s, groups), groups) };
     case 'sum':
       return mapChildren(e, (t) => canonicalizeExpr(t, groups));
     case 'ks':
@@ -48,12 +50,12 @@ function canonicalizeExpr(e: IrExpr, groups: { next: number }): IrExpr {
   }
 }
 
-/** The chain's stages canonicalized, each stage that became a Monarch pair's second factor marked with its predecessor. */
-function markExplicitPairs(stages: readonly IrExpr[], canonicalize: (e: IrExpr) => IrExpr, groups: { next: number }): IrExpr[] {
+/** The chain's stages canonicalized, each two that are a Monarch pair's factors marked as one pair. */
+function markPairs(stages: readonly IrExpr[], canonicalize: (e: IrExpr) => IrExpr, groups: { next: number }): IrExpr[] {
   const out = stages.map(canonicalize);
   for (let i = 1; i < out.length; i++) {
     const [first, second] = [out[i - 1], out[i]];
-    if (first.kind !== 'ks' || second.kind !== 'ks' || stages[i] === second || !isMonarchPair(first, second)) continue;
+    if (first.kind !== 'ks' || second.kind !== 'ks' || !isMonarchPair(first, second)) continue;
     const group = groups.next++;
     out[i - 1] = { ...first, pair: { group, stage: 0 } };
     out[i] = { ...second, pair: { group, stage: 1 } };

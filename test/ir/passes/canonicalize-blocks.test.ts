@@ -67,6 +67,29 @@ describe('canonicalize-blocks', () => {
     );
   });
 
+  it('marks the Monarch factors written canonical already, ks(…) @ blockdiag(…) (QA1 s29 Q802), and not the same factors strided first', () => {
+    const before = `
+      map f : 64 -> 64 f32
+      param f.1.weight (8,8,8)
+      param f.0.weight (8,8,8)
+      chain
+        ks(a=8 b=8 c=8 d=1) w=f.1.weight[0:512] in=[] out=[]
+        ks(a=1 b=8 c=8 d=8) w=f.0.weight[0:512] in=[] out=[]
+        ks(a=8 b=8 c=8 d=1) w=f.1.weight[0:512] in=[] out=[]
+    `;
+    expect(runPass(canonicalizeBlocks, before)).toBe(
+      dedent(`
+        map f : 64 -> 64 f32
+        param f.1.weight (8,8,8)
+        param f.0.weight (8,8,8)
+        chain
+          ks(a=8 b=8 c=8 d=1) w=f.1.weight[0:512] in=[] out=[] pair=0.0
+          ks(a=1 b=8 c=8 d=8) w=f.0.weight[0:512] in=[] out=[] pair=0.1
+          ks(a=8 b=8 c=8 d=1) w=f.1.weight[0:512] in=[] out=[]
+      `),
+    );
+  });
+
   it('does not mark a factor it re-splits into another form than the strided Monarch factor', () => {
     // The second factor re-splits to K(2,4,5,3) (not a = 1): no Monarch pair, whatever precedes it.
     const before = `
