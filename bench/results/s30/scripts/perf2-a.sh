@@ -5,15 +5,14 @@
 # 1. n = 16384 with 128 blocks, B = 4096 (key 16384/f32/op1, K(1,128,128,128); the 1.0 ms target's gap): ks-dtiled
 #    with all 128 β in one workgroup (32 rows x 128 β x 8 δ, 8x8, pl ku pad: each source chunk staged by one workgroup
 #    where the default's 64 β stage it twice; last timed in session 10-11's form without pad, 0.948 ms), ks-dvec with
-#    16 δ (64-byte runs, vec4 loads and stores along δ) at 64 and 32 rows, ks-dvec 128 rows x 64 β x 8 δ, and the wres
-#    form split in 4 (512 rows x 32 β) with and without `ss` (new: every part adds and stores its share of the sums);
+#    16 δ (64-byte runs, vec4 loads and stores along δ) at 64 and 32 rows, and ks-dvec 128 rows x 64 β x 8 δ;
 # 2. n = 4096 with 64 blocks, B = 16384 (key 4096/f32/op1, K(1,64,64,64)): the tuner's strided seed (ks-dtiled wres
-#    sk 2, 1024 rows: session 29 0.3589), its `ss` twins at 1024 and 512 rows, sk 4 at 1024 rows with and without ss,
-#    and the same three ks-dvec shapes.
+#    sk 2, 1024 rows: session 29 0.3589) and the same three ks-dvec shapes.
 # Standalone: it sources packed.sh, which packs all of $OUT into $OUT/r.tgz when it ends; beside another packed call
 # script give it its own folder and rename its pack:
 #   mkdir -p $OUT/perf2 && OUT=$OUT/perf2 bash bench/results/s30/scripts/perf2-a.sh; mv $OUT/perf2/r.tgz $OUT/perf2.tgz
-# About 35 s of device time (session 29's like steps took 10-15 s each; timeouts: 80 s in all).
+# About 30 s of device time (session 29's like steps took 10-15 s each; timeouts: 80 s in all).
+# Timed in session 30's call A (H100, build 8193df9; bench/results/s30/call-1/perf2): every entry lost.
 # MONC_DRY=1: a rehearsal on SwiftShader (small shapes, timeouts x4; no plan key matches there).
 . bench/results/s26/scripts/packed.sh
 G=${GDIST:-.gdist}
