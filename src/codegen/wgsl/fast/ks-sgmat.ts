@@ -195,6 +195,7 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { doubleBufferedLoop } from './double-buffered-loop.js';
+import { partlyPipelinedLoop } from './partly-pipelined-loop.js';
 import { resultMatrix, resultRegisters, stagedStores, SUBGROUP_MATRIX_UNIFORMITY_OFF, tileLoads, tileStores, type PlacedTile, type ResultComponent } from './sgmat-results.js';
 import { opOperands } from './operands.js';
 import { decodeProbe, probedCopy, probeOf, unlessProbed } from './sgmat-probe.js';
@@ -244,6 +245,7 @@ export interface KsSgmatSchedule extends Schedule {
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
   // Session 13 (absent = off): `ku`, each staged chunk's 16-deep steps written out (file comment).
+  // Session 30 (absent = off): `pw`, W's chunk loaded in its own pass, only the source's fetched a chunk ahead (file comment).
 }
 
 interface SgTiling {
@@ -429,7 +431,22 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // has two steps or more; not db's runtime halves), then the same with rows padded by 8 halves.
   const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...squareTiles(staged, fits)];
+  const square = squareTiles(staged, fits);
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...square, ...partlyPipelined([...writtenPadded, ...square])];
+}
+
+/**
+ * Session 30: `pw`, the single-buffered written-out padded forms of 8 subgroups in chunks of 32 or 64 γ (the wide first
+ * factors' default and its neighbours, f32 or f16 sums, the square tiles), with W's chunk loaded in its own pass and only
+ * the source's fetched a chunk ahead (partly-pipelined-loop.ts): the registers of W's prefetch (16 a lane at the
+ * default) are then not live beside the sums. H100, session 30 call A (bench/results/s30/call-1/perf): f32 and f16
+ * result matrices run at the same rate from registers and from workgroup rows of 72 halves (4 x 2 accumulators, 1 or 2
+ * workgroups a SM: 0.1232 / 0.1212 ms), yet 4096 -> 1024's first factor takes 0.2161 with f32 sums and 0.1750 with f16
+ * ones on the default's tile, and (session 18) both about 0.22 without any prefetch (np): the f32 form's prefetch, 32
+ * registers beside its 64 of sums, is what does not pay. Candidates last; no default or seed until timed.
+ */
+function partlyPipelined(forms: readonly KsSgmatSchedule[]): KsSgmatSchedule[] {
+  return forms.filter((s) => s.db === undefined && s.tk >= 32 && Number(s.sg ?? 1) * Number(s.sgc ?? 1) === 8).map((s): KsSgmatSchedule => ({ ...s, pw: true }));
 }
 
 /**
@@ -612,6 +629,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   invariant(!gload || (d === 1 && (t.result === 'f16' || t.oneRound)), 'ks-sgmat: gload needs d = 1 and acc16 or epi');
   invariant(!gload || (!multi && !db), 'ks-sgmat: gload stages nothing to share (sg) or double-buffer (db)');
   invariant(schedule.dbu !== true || (db && (c / TK) % 2 === 0), 'ks-sgmat: dbu needs db and an even number of chunks');
+  invariant(schedule.pw !== true || (!db && !gload), 'ks-sgmat: pw is a single-buffered staged loop (not db, not gload)');
   invariant(!gload || schedule.ku !== true, 'ks-sgmat: gload writes its steps out already (tk is its unrolling)');
   // A bench-only probe leaves one stage out of every dispatch (sgmat-probe.ts); gload stages nothing to probe.
   const probe = probeOf(schedule);
@@ -860,7 +878,11 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   }
   gloadLoop.push('}');
   const stagingCopies = staging('pf', T, [srcCopy, wCopy]);
-  const reduction = db ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true) : stagedLoop(stagingCopies, c, SK, true, compute);
+  const reduction = db
+    ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true)
+    : schedule.pw === true
+      ? partlyPipelinedLoop(staging('pf', T, [srcCopy]), staging('pw', T, [wCopy]), c, SK, compute)
+      : stagedLoop(stagingCopies, c, SK, true, compute);
   const stagedPath = [...reduction, ...(direct ? lastRowTile : t.oneRound ? stagedOnce : epilogue)];
   const mainPath = gload
     ? [
