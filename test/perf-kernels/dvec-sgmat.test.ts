@@ -43,6 +43,21 @@ describe('ks-dvec', () => {
     for (const s of sample(all, 3)) expect(await opError(ksDvec, c, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
+  it('offers no form past half the register file in accumulators on Hopper (512 invocations of 32 vec4s spilled: 2.5-5.8 ms against 0.49-0.86)', () => {
+    const HOPPER: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
+    for (const n of [4096, 16384]) {
+      const op = monarchCase(n, n, Math.sqrt(n)).ops[1];
+      const all = ksDvec.candidates(op, HOPPER);
+      const accumulatorFloats = (s: (typeof all)[number]) => (s.dtile / 4) * (s.rows / s.rr) * (s.cols / s.rb) * s.rr * s.rb * 4;
+      expect(all.length, `n = ${n}`).toBeGreaterThan(0);
+      expect(Math.max(...all.map(accumulatorFloats)), `n = ${n}`).toBe(32768);
+      // Session 30 call A's two slowest (H100): 64 x 64 x 16 δ and 128 x 64 x 8 δ, 512 invocations of rr 4 x rb 8.
+      expect(all).not.toContainEqual({ family: 'ks-dvec', rows: 64, cols: 64, dtile: 16, tk: 4, rr: 4, rb: 8 });
+      expect(all).not.toContainEqual({ family: 'ks-dvec', rows: 128, cols: 64, dtile: 8, tk: 8, rr: 4, rb: 8 });
+      expect(all).toContainEqual(ksDvec.defaultSchedule(op, HOPPER));
+    }
+  });
+
   it('does not apply to block-diagonal factors (d = 1) nor to permuted maps', () => {
     const [op0, op1] = monarchCase(64, 64, 8).ops;
     expect(ksDvec.candidates(op0, LIMITS)).toEqual([]);
