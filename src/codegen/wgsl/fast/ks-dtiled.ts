@@ -138,6 +138,10 @@
  * passes were most of a bcast kernel's text (rr rounds of rows·cols·dtile / (rr·threads) passes:
  * 64 blocks for the portable d = 4 default), which kept the untuned d = 4 factors on ks-dvec.
  *
+ * Session 30 gave n = 16384's strided factor (b = 128) all 128 β in one workgroup, 32 rows × 128 β × 8 δ (pl, ku, pad), so
+ * each source chunk is staged by one workgroup where the default's 64 β stage it twice: 0.8027 ms against 0.6768 (H100,
+ * s30 call A, bench/results/s30/call-1/perf2): W's staging for 128 β costs more than the source's saves, as in session 17.
+ *
  * With `wres` (session 28, ks-dtiled-wres.ts) W stays in registers and the workgroup streams its
  * rows through workgroup memory in chunks of `rr`: a tuner candidate (after every other form), never
  * a default until measured.
