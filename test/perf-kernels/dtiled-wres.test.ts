@@ -2,8 +2,9 @@
  * ks-dtiled's `wres` form (src/codegen/wgsl/fast/ks-dtiled-wres.ts: W resident in registers, rows
  * streamed in chunks through two halves of workgroup memory) against the float64 op reference on
  * SwiftShader (SPEC §6 f32, relative error 1e-5): several row tiles and partial ones, chunks of 4
- * and 8 rows, the reduction split over 2 and 4 invocations of 4 β, a > 1 with bias and accumulation,
- * weights at offsets that are and are not multiples of 4. On the H100/H200 limits: the shapes session
+ * and 8 rows, the reduction split over 2 and 4 invocations of 4 β (its sums added and stored by part 0,
+ * or with `ss` by every part, its share), a > 1 with bias and accumulation, weights at offsets that are
+ * and are not multiples of 4. On the H100/H200 limits: the shapes session
  * 28 timed and kept are candidates within the register budget, the unsplit ones (1 or 2 β an
  * invocation, lost in every call) are not, and no default is a `wres` form.
  */
