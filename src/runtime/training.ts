@@ -125,6 +125,16 @@ export class Training {
       checkValues(x, 'f16', `input of map '${map.name}'`, [rows, map.in]);
       checkValues(dy, 'f16', `output gradient of map '${map.name}'`, [rows, map.out]);
     }
+    return this.backwardPass(x, dy, rows, params);
+  }
+
+  /**
+   * The backward pass of checked arrays. fitMse's cpu loop calls it directly: its DY is the loop's own, in float64 terms,
+   * not a caller's dy to be stored in f16, and a DY beyond ±65504 is a step whose update the loop's checks stop at
+   * (QA2 s30 Q952: the user-dy check rejected it with a ValueRangeError about an output gradient nobody passed).
+   */
+  private async backwardPass(x: Float32Array, dy: Float32Array, rows: number, params?: HeldParams | Float32Array): Promise<BackwardResult> {
+    const { map } = this.host;
     this.checkUsable();
     const packed = params instanceof Float32Array ? params : this.host.requireParams();
     try {
@@ -234,7 +244,7 @@ export class Training {
         this.hasGradients = true;
         return await loop.run(optimizer, x, target, plan, options);
       }
-      const host = { map, dtype, forward: (xb: Float32Array, rows: number) => this.host.runner.forward(xb, rows), backward: (xb: Float32Array, dy: Float32Array, rows: number) => this.backward(xb, dy, rows), params: () => this.host.requireParams() };
+      const host = { map, dtype, forward: (xb: Float32Array, rows: number) => this.host.runner.forward(xb, rows), backward: (xb: Float32Array, dy: Float32Array, rows: number) => this.backwardPass(xb, dy, rows), params: () => this.host.requireParams() };
       return await cpuFitMse(host, optimizer, x, target, plan, options);
     } finally {
       if (optimizer instanceof GpuOptimizer) optimizer.destroy();
