@@ -6,7 +6,7 @@
  * declarations need neither DOM nor WebGPU types (they type-check with lib ES2022 alone).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -45,7 +45,14 @@ describe('monc/compiler', () => {
     expect([...packages].filter((p) => FORBIDDEN_PACKAGES.includes(p))).toEqual([]);
     const ours = inputs.filter((p) => !p.includes('node_modules/')).map((p) => relative(repo, join(process.cwd(), p)));
     expect(ours.filter((p) => /^src\/(cli|node|plugin|export|tuner|project|runtime)\//.test(p) || /codegen\/ts\//.test(p))).toEqual([]);
-    expect(result.metafile.outputs[relative(process.cwd(), file)].bytes).toBeLessThan(BUNDLE_LIMIT);
+    const bytes = result.metafile.outputs[relative(process.cwd(), file)].bytes;
+    expect(bytes).toBeLessThan(BUNDLE_LIMIT);
+    // The pages' "about N kB minified" (tens of kB) is this bundle's size (QA2 s30 Q953: they said 350 at 370,221 bytes).
+    for (const page of ['install.md', 'bundler.md']) {
+      const said = [...readFileSync(join(repo, 'docs', page), 'utf8').matchAll(/about (\d+) kB minified/g)].map((m) => Number(m[1]));
+      expect(said.length, page).toBeGreaterThan(0);
+      for (const kb of said) expect(kb, `${page}: about ${kb} kB minified, bundle ${bytes} bytes`).toBe(Math.round(bytes / 10_000) * 10);
+    }
 
     const bundled = (await import(pathToFileURL(file).href)) as typeof import('../../src/compiler.js');
     const fromPage = bundled.compileKernels(SPEC, 'page.mon');
