@@ -172,6 +172,14 @@ export function untunedSchedule(families: readonly FamilyForOp[], op: BackwardOp
 }
 
 /**
+ * Floats of registers a workgroup of the register-tiled families may hold in one budgeted array (ks-dtiled's resident W,
+ * ks-dvec's accumulators): half the 64K-register file of the SMs measured (H100, H200), so the rest of the kernel's
+ * registers (accumulators or operands, staging, addresses) fit beside it without spilling. Past it: ks-dvec's 512
+ * invocations of 32 vec4 accumulators ran 6-10x slower than its default (H100, session 30 call A).
+ */
+export const REGISTER_BUDGET_FLOATS = 32768;
+
+/**
  * Workgroups a tuner seed's grid should keep at the batch the tuner times (about one per SM of the H100's 132): where a
  * seed's best form follows the grid, the seed whose grid keeps this many is taken (forTheGrid, keepsTheGrid). H100,
  * B = 16384: the d = 4 strided seeds (ks-sgmat-strided.ts, overlappedD4Twins) won with 128 workgroups at both shapes,

@@ -48,6 +48,7 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
+import { REGISTER_BUDGET_FLOATS } from '../defaults.js';
 import { dividing } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext, type U32Expr } from '../scaffold.js';
@@ -68,11 +69,6 @@ function splits(s: WresShape): number {
   return s.sk ?? 1;
 }
 
-/**
- * W's floats per workgroup at most: half the 64K-register file of the SMs measured (H100, H200),
- * so the accumulators, the staging registers and the addresses fit beside them without spilling.
- */
-const RESIDENT_W_FLOATS = 32768;
 /** W's floats per invocation at most (c · rb): 128 leave room under the 255-register cap. */
 const RESIDENT_W_PER_INVOCATION = 128;
 
@@ -109,7 +105,7 @@ export function wresValid(op: KsOp, s: WresShape, limits: TargetLimits): boolean
     splits(s) > 1 &&
     op.c % (4 * splits(s)) === 0 &&
     (op.c / splits(s)) * s.rb <= RESIDENT_W_PER_INVOCATION &&
-    threads * (op.c / splits(s)) * s.rb <= RESIDENT_W_FLOATS &&
+    threads * (op.c / splits(s)) * s.rb <= REGISTER_BUDGET_FLOATS &&
     threads >= 64 &&
     threads <= limits.maxWorkgroupSize &&
     wresSharedBytes(s) <= limits.maxWorkgroupStorageBytes

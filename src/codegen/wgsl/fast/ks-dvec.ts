@@ -16,6 +16,7 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
+import { REGISTER_BUDGET_FLOATS } from '../defaults.js';
 import { dividing, highestScoring, type KernelFamily } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
@@ -44,15 +45,6 @@ function applies(op: KsOp): boolean {
   return op.d % 4 === 0 && op.input.steps.length === 0 && op.output.steps.length === 0;
 }
 
-/**
- * Accumulator floats per workgroup at most (threads · rr · rb · 4): half the 64K-register file of the SMs measured (H100,
- * H200), as ks-dtiled's resident form budgets its W. Past it, 512 invocations of 32 vec4 accumulators ran 6-10x slower
- * than the family's default (H100, session 30 call A, bench/results/s30/call-1/perf2): n = 4096's strided factor
- * (B = 16384) 64 x 64 x 16 δ 2.7734 ms and 128 x 64 x 8 δ 2.4687 against 0.4893, n = 16384's (B = 4096) 5.7741 and
- * 5.0390 against 0.8646, where 256 invocations of 32 (32 x 64 x 16 δ) took 0.5806 and 1.1035: registers spilled.
- */
-const ACCUMULATOR_FLOATS = 32768;
-
 function valid(op: KsOp, t: DvTiling, limits: TargetLimits): boolean {
   return (
     t.dtile % 4 === 0 &&
@@ -62,7 +54,11 @@ function valid(op: KsOp, t: DvTiling, limits: TargetLimits): boolean {
     op.b % t.cols === 0 &&
     op.c % t.tk === 0 &&
     t.rr * t.rb <= 32 &&
-    t.threads * t.rr * t.rb * 4 <= ACCUMULATOR_FLOATS &&
+    // Accumulator floats within the register budget: past it, 512 invocations of 32 vec4 accumulators ran 6-10x slower
+    // than the default (H100, session 30 call A, bench/results/s30/call-1/perf2; n = 4096's strided factor, B = 16384,
+    // 64 x 64 x 16 δ 2.7734 ms and 128 x 64 x 8 δ 2.4687 against 0.4893; n = 16384's, B = 4096, 5.7741 and 5.0390
+    // against 0.8646), where 256 invocations of 32 (32 x 64 x 16 δ) took 0.5806 and 1.1035.
+    t.threads * t.rr * t.rb * 4 <= REGISTER_BUDGET_FLOATS &&
     t.threads >= 64 &&
     t.threads <= limits.maxWorkgroupSize &&
     t.sharedBytes <= limits.maxWorkgroupStorageBytes
