@@ -102,7 +102,8 @@ export function planFit(map: ManifestMap, dtype: Dtype, x: Float32Array, target:
   const rows = x.length / map.in;
   if (!Number.isInteger(rows) || rows < 1) throw new MoncError('shape', `${what}: input of ${x.length} values is not a whole number (at least 1) of rows of ${map.in}`);
   if (target.length !== rows * map.out) throw new MoncError('shape', `${what}: target has ${target.length} values; expected ${rows} rows x ${map.out} = ${rows * map.out}`);
-  if (typeof options !== 'object' || options === null) throw userError(`${what}: fitMse needs options { steps, optimizer, … }, got ${shown(options)}`);
+  // An array is no options object (QA2 s30 Q951: [1] was refused as having an option '0').
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw userError(`${what}: fitMse needs options { steps, optimizer, … }, got ${shown(options)}`);
   checkOptionNames(`${what}: fitMse`, options, ['steps', 'optimizer', 'batch', 'seed', 'onProgress', 'progressPoints']);
   const { steps, batch = rows, seed = 0 } = options;
   if (!Number.isInteger(steps) || steps < 1) throw userError(`${what}: fitMse steps must be a whole number of at least 1, got ${shown(steps)}`);
@@ -121,7 +122,7 @@ export function planFit(map: ManifestMap, dtype: Dtype, x: Float32Array, target:
     checkValues(target, 'f16', `target of ${what}`, [rows, map.out]);
   }
   if (options.optimizer === undefined) throw userError(`${what}: fitMse needs options.optimizer ({ kind: 'sgd' | 'adam' | 'adamw', lr, … })`);
-  resolveOptimizer(options.optimizer);
+  resolveOptimizer(options.optimizer, what);
   const parts = options.progressPoints ?? 10;
   if (!Number.isInteger(parts) || parts < 0) throw userError(`${what}: fitMse progressPoints must be a whole number of at least 0, got ${shown(parts)}`);
   // Called only at progress points: a non-function would throw a TypeError there, after steps were taken.

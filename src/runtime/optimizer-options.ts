@@ -5,6 +5,7 @@
  */
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
+import { oneLine } from '../util/json.js';
 import { checkOptionNames, shown, userError } from './user-error.js';
 import type { OptimizerRule } from '../manifest/optimizer.js';
 
@@ -35,11 +36,15 @@ export interface ResolvedOptimizer {
 /** The optimizers' kinds, for the check of a call from JavaScript (where the type does not hold). */
 const KINDS: readonly string[] = ['sgd', 'adam', 'adamw'] satisfies readonly OptimizerOptions['kind'][];
 
-/** Throws a `user` MoncError unless `o` is an object whose kind is an optimizer's. */
-function checkKind(o: unknown): void {
-  if (typeof o !== 'object' || o === null) throw userError(`optimizer options must be an object { kind: 'sgd' | 'adam' | 'adamw', lr, … }, got ${String(o)}`);
+/**
+ * Throws a `user` MoncError unless `o` is an object (not an array) whose kind is an optimizer's; `at` (`map 'up': `)
+ * starts the message. The value is named as every runner refusal names it (shown(): QA2 s30 Q951, String() wrote a
+ * string with a line break on two lines and a BigInt as a number).
+ */
+function checkKind(o: unknown, at: string): void {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw userError(`${at}optimizer options must be an object { kind: 'sgd' | 'adam' | 'adamw', lr, … }, got ${shown(o)}`);
   const { kind } = o as { kind?: unknown };
-  if (typeof kind !== 'string' || !KINDS.includes(kind)) throw userError(`optimizer kind must be 'sgd', 'adam' or 'adamw', got ${typeof kind === 'string' ? `'${kind}'` : String(kind)}`);
+  if (typeof kind !== 'string' || !KINDS.includes(kind)) throw userError(`${at}optimizer kind must be 'sgd', 'adam' or 'adamw', got ${typeof kind === 'string' ? oneLine(`'${kind}'`) : shown(kind)}`);
 }
 
 /**
@@ -52,28 +57,35 @@ export function checkMomentum(momentum: number, name = 'optimizer sgd: momentum'
   if (!(typeof momentum === 'number' && momentum >= 0 && momentum < 1)) throw userError(`${name} must be a number in [0, 1), got ${shown(momentum)}`);
 }
 
-export function resolveOptimizer(o: OptimizerOptions): ResolvedOptimizer {
-  checkKind(o);
+/**
+ * `o` checked, its defaults filled in. `owner` (a runner's `map 'up'`) starts every message, as it starts the runner's
+ * other refusals (QA2 s30 Q951).
+ */
+export function resolveOptimizer(o: OptimizerOptions, owner?: string): ResolvedOptimizer {
+  const at = owner === undefined ? '' : `${owner}: `;
+  checkKind(o, at);
   const check = (name: string, v: number, ok: boolean) => {
-    if (!Number.isFinite(v) || !ok) throw userError(`optimizer ${o.kind}: invalid ${name} ${shown(v)}`);
+    if (!Number.isFinite(v) || !ok) throw userError(`${at}optimizer ${o.kind}: invalid ${name} ${shown(v)}`);
   };
-  checkOptionNames(`optimizer ${o.kind}`, o, o.kind === 'sgd' ? ['kind', 'lr', 'momentum', 'weightDecay'] : ['kind', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay']);
+  checkOptionNames(`${at}optimizer ${o.kind}`, o, o.kind === 'sgd' ? ['kind', 'lr', 'momentum', 'weightDecay'] : ['kind', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay']);
   check('lr', o.lr, o.lr >= 0);
+  // Only an option left out (undefined) takes its default: null is a value, refused by its check (`eps: null` took 1e-8).
+  const or = (v: number | undefined, fallback: number): number => (v === undefined ? fallback : v);
   let r: ResolvedOptimizer;
   switch (o.kind) {
     case 'sgd':
-      r = { kernel: 'sgd', lr: o.lr, beta1: o.momentum ?? 0, beta2: 0, eps: 0, weightDecay: o.weightDecay ?? 0, decoupled: false };
-      checkMomentum(r.beta1);
+      r = { kernel: 'sgd', lr: o.lr, beta1: or(o.momentum, 0), beta2: 0, eps: 0, weightDecay: or(o.weightDecay, 0), decoupled: false };
+      checkMomentum(r.beta1, `${at}optimizer sgd: momentum`);
       break;
     case 'adam':
     case 'adamw':
       r = {
         kernel: 'adam',
         lr: o.lr,
-        beta1: o.beta1 ?? 0.9,
-        beta2: o.beta2 ?? 0.999,
-        eps: o.eps ?? 1e-8,
-        weightDecay: o.weightDecay ?? (o.kind === 'adamw' ? 0.01 : 0),
+        beta1: or(o.beta1, 0.9),
+        beta2: or(o.beta2, 0.999),
+        eps: or(o.eps, 1e-8),
+        weightDecay: or(o.weightDecay, o.kind === 'adamw' ? 0.01 : 0),
         decoupled: o.kind === 'adamw',
       };
       check('beta1', r.beta1, r.beta1 >= 0 && r.beta1 < 1);

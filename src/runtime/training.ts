@@ -211,7 +211,6 @@ export class Training {
     x = float32Array(map.name, 'fitMse', 'the input', x);
     target = float32Array(map.name, 'fitMse', 'the target', target);
     const plan = planFit(map, dtype, x, target, options);
-    resolveOptimizer(options.optimizer);
     this.host.requireParams();
     const fit = this.fits.then(() => this.fitInTurn(x, target, plan, options));
     this.fits = fit.catch(() => undefined);
@@ -340,7 +339,7 @@ async function backwardAtCall(host: TrainingHost, x: Float32Array, dy: Float32Ar
  * step then said "call backward() before an optimizer step"); a step after a loss rejects with it too (GpuOptimizer.step).
  */
 function optimizerOf(host: TrainingHost, options: OptimizerOptions): Optimizer {
-  resolveOptimizer(options);
+  resolveOptimizer(options, `map '${host.map.name}'`);
   if (host.gpu) checkDevice(host.gpu.device);
   const now = () => ready.get(host)?.createOptimizer(options);
   return (

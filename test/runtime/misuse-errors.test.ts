@@ -145,8 +145,8 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
       await expectMoncError(() => r.fitMse(x, dy, { steps: 2n as never, optimizer: sgd }), 'user', "map 'm': fitMse steps must be a whole number of at least 1, got '2' (a bigint)");
       await expectMoncError(() => r.fitMse(x, dy, { steps: 1, batch: 2n as never, optimizer: sgd }), 'user', "map 'm': fitMse batch must be a whole number of at least 1, got '2' (a bigint)");
       await expectMoncError(() => r.fitMse(x, dy, { steps: 1, seed: 2n as never, optimizer: sgd }), 'user', "map 'm': fitMse seed must be a non-negative integer, got '2' (a bigint)");
-      await expectMoncError(() => r.createOptimizer({ kind: 'sgd', lr: 1n as never }), 'user', "optimizer sgd: invalid lr '1' (a bigint)");
-      await expectMoncError(() => r.createOptimizer({ ...sgd, momentum: 0n as never }), 'user', "optimizer sgd: momentum must be a number in [0, 1), got '0' (a bigint)");
+      await expectMoncError(() => r.createOptimizer({ kind: 'sgd', lr: 1n as never }), 'user', "map 'm': optimizer sgd: invalid lr '1' (a bigint)");
+      await expectMoncError(() => r.createOptimizer({ ...sgd, momentum: 0n as never }), 'user', "map 'm': optimizer sgd: momentum must be a number in [0, 1), got '0' (a bigint)");
     } finally {
       staging.destroy();
       r.destroy();
@@ -165,8 +165,10 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
       await expectMoncError(() => r.forward(x, { batch: [2] as never }), 'user', "map 'm': forward: batch must be a whole number ≥ 0, got Array");
       await expectMoncError(() => r.forward(x, { chunkRows: {} as never }), 'user', "map 'm': chunkRows must be a positive whole number of rows or Infinity, got object");
       await expectMoncError(() => r.fitMse(x, dy, { steps: {} as never, optimizer: sgd }), 'user', "map 'm': fitMse steps must be a whole number of at least 1, got object");
-      await expectMoncError(() => r.createOptimizer({ kind: 'sgd', lr: [0.1] as never }), 'user', 'optimizer sgd: invalid lr Array');
-      await expectMoncError(() => r.createOptimizer({ ...sgd, momentum: new Number(0.5) as never }), 'user', 'optimizer sgd: momentum must be a number in [0, 1), got Number');
+      // QA2 s30 Q951: an array is no options object (it was refused as having an option '0').
+      await expectMoncError(() => r.fitMse(x, dy, [1] as never), 'user', "map 'm': fitMse needs options { steps, optimizer, … }, got Array");
+      await expectMoncError(() => r.createOptimizer({ kind: 'sgd', lr: [0.1] as never }), 'user', "map 'm': optimizer sgd: invalid lr Array");
+      await expectMoncError(() => r.createOptimizer({ ...sgd, momentum: new Number(0.5) as never }), 'user', "map 'm': optimizer sgd: momentum must be a number in [0, 1), got Number");
     } finally {
       staging.destroy();
       r.destroy();
@@ -191,16 +193,23 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
   });
 
   it.each([
-    [{ kind: 'sgd', lr: -1 }, 'optimizer sgd: invalid lr -1'],
-    [{ kind: 'adam', lr: 0.1, beta1: 1 }, 'optimizer adam: invalid beta1 1'],
+    [{ kind: 'sgd', lr: -1 }, "map 'm': optimizer sgd: invalid lr -1"],
+    [{ kind: 'adam', lr: 0.1, beta1: 1 }, "map 'm': optimizer adam: invalid beta1 1"],
     // SGD momentum in [0, 1) (QA2 s19 R83: at 1 or more it diverges): checkMomentum, the CLI's --momentum rule too (REV s19 8).
-    [{ kind: 'sgd', lr: 0.1, momentum: 1 }, 'optimizer sgd: momentum must be a number in [0, 1), got 1'],
-    [{ kind: 'sgd', lr: 0.1, momentum: Number.NaN }, 'optimizer sgd: momentum must be a number in [0, 1), got NaN'],
-    [{ kind: 'adamw', lr: Number.NaN }, 'optimizer adamw: invalid lr NaN'],
+    [{ kind: 'sgd', lr: 0.1, momentum: 1 }, "map 'm': optimizer sgd: momentum must be a number in [0, 1), got 1"],
+    [{ kind: 'sgd', lr: 0.1, momentum: Number.NaN }, "map 'm': optimizer sgd: momentum must be a number in [0, 1), got NaN"],
+    [{ kind: 'adamw', lr: Number.NaN }, "map 'm': optimizer adamw: invalid lr NaN"],
     // From JavaScript, where the types do not hold: a misspelt or missing kind, no options at all.
-    [{ kind: 'Adam', lr: 1 }, "optimizer kind must be 'sgd', 'adam' or 'adamw', got 'Adam'"],
-    [{ lr: 1 }, "optimizer kind must be 'sgd', 'adam' or 'adamw', got undefined"],
-    [undefined, "optimizer options must be an object { kind: 'sgd' | 'adam' | 'adamw', lr, … }, got undefined"],
+    [{ kind: 'Adam', lr: 1 }, "map 'm': optimizer kind must be 'sgd', 'adam' or 'adamw', got 'Adam'"],
+    [{ lr: 1 }, "map 'm': optimizer kind must be 'sgd', 'adam' or 'adamw', got undefined"],
+    [undefined, "map 'm': optimizer options must be an object { kind: 'sgd' | 'adam' | 'adamw', lr, … }, got undefined"],
+    // QA2 s30 Q951: named as every refusal names a value (one line, a BigInt as one, an array by its class), and null is
+    // a value, not a left-out option (eps: null took the default).
+    ['a\nb', "map 'm': optimizer options must be an object { kind: 'sgd' | 'adam' | 'adamw', lr, … }, got 'a\\nb' (a string)"],
+    [10n, "map 'm': optimizer options must be an object { kind: 'sgd' | 'adam' | 'adamw', lr, … }, got '10' (a bigint)"],
+    [[1], "map 'm': optimizer options must be an object { kind: 'sgd' | 'adam' | 'adamw', lr, … }, got Array"],
+    [{ kind: 'adam', lr: 1, eps: null }, "map 'm': optimizer adam: invalid eps null"],
+    [{ kind: 'sgd', lr: 1, weightDecay: null }, "map 'm': optimizer sgd: invalid weightDecay null"],
   ] as const)('createOptimizer(%o) refuses the option', async (options, message) => {
     const r = await runner(backend);
     try {

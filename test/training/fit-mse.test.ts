@@ -134,9 +134,9 @@ describe('fitMse refuses bad arguments before any step, in one line', () => {
     ['NaN in x', (x, t) => [withValue(x, 1 * 12 + 5, NaN), t, { batch: 5 }], 'value', /^map 'sq': input holds NaN at row 1, column 5; all values must be finite$/],
     ['-Infinity in the target', (x, t) => [x, withValue(t, 23 * 12 + 11, -Infinity), {}], 'value', /^map 'sq': target holds -Infinity at row 23, column 11; all values must be finite$/],
     // From JavaScript, where the types do not hold.
-    ['a misspelt optimizer kind', (x, t) => [x, t, { optimizer: { kind: 'sdg', lr: 1 } as unknown as OptimizerOptions }], 'user', /^optimizer kind must be 'sgd', 'adam' or 'adamw', got 'sdg'$/],
+    ['a misspelt optimizer kind', (x, t) => [x, t, { optimizer: { kind: 'sdg', lr: 1 } as unknown as OptimizerOptions }], 'user', /^map 'sq': optimizer kind must be 'sgd', 'adam' or 'adamw', got 'sdg'$/],
     ['no optimizer', (x, t) => [x, t, { optimizer: undefined }], 'user', /^map 'sq': fitMse needs options.optimizer \(\{ kind: 'sgd' \| 'adam' \| 'adamw', lr, … \}\)$/],
-    ['an optimizer option out of range', (x, t) => [x, t, { optimizer: { kind: 'adam', lr: 0.1, beta2: 1 } }], 'user', /^optimizer adam: invalid beta2 1$/],
+    ['an optimizer option out of range', (x, t) => [x, t, { optimizer: { kind: 'adam', lr: 0.1, beta2: 1 } }], 'user', /^map 'sq': optimizer adam: invalid beta2 1$/],
     ['progressPoints -1', (x, t) => [x, t, { progressPoints: -1 }], 'user', /^map 'sq': fitMse progressPoints must be a whole number of at least 0, got -1$/],
     ['progressPoints 2.5', (x, t) => [x, t, { progressPoints: 2.5 }], 'user', /fitMse progressPoints must be a whole number of at least 0, got 2.5$/],
     // QA2 s26 Q553: a Symbol in the message's template was a TypeError.
