@@ -30,6 +30,36 @@ const SWIFTSHADER_NOTE = "using SwiftShader (CPU) via Debian's chromium ICD";
 Object.assign(globalThis, globals);
 
 /**
+ * Each adapter keeps its Dawn instance reachable, and each device its adapter, whoever requested them (QA2 s30 Q954):
+ * dawn.node ties a device's life to its instance's JavaScript object, which the device does not hold. A user's own
+ * instance (`const gpu = create([])` in a module's top level, used once for `requestAdapter`) is garbage once the code no
+ * longer reads it; collected, it took its devices down while `MapRunner.create(…, { device })` or a fit used them (exit
+ * 134, 139 or a hang in 10 of 10 runs). The prototypes of the `webgpu` package are patched once (per copy of it); the
+ * entries go with the device.
+ */
+const KEEPS_OWNERS = Symbol.for('monc.webgpu.keepsOwners');
+const owners = new WeakMap<object, object>();
+function keepOwners(): void {
+  const { GPU: Instance, GPUAdapter: Adapter } = globals as unknown as { GPU: { prototype: GPU }; GPUAdapter: { prototype: GPUAdapter } };
+  const patched = Instance.prototype as GPU & { [KEEPS_OWNERS]?: true };
+  if (patched[KEEPS_OWNERS]) return;
+  patched[KEEPS_OWNERS] = true;
+  const { requestAdapter } = Instance.prototype;
+  Instance.prototype.requestAdapter = async function (this: GPU, ...args: Parameters<GPU['requestAdapter']>) {
+    const adapter = await requestAdapter.apply(this, args);
+    if (adapter) owners.set(adapter, this);
+    return adapter;
+  };
+  const { requestDevice } = Adapter.prototype;
+  Adapter.prototype.requestDevice = async function (this: GPUAdapter, ...args: Parameters<GPUAdapter['requestDevice']>) {
+    const device = await requestDevice.apply(this, args);
+    owners.set(device, this);
+    return device;
+  };
+}
+keepOwners();
+
+/**
  * Dawn instances in use. They must stay reachable: a collected instance takes its adapters and
  * devices down with it.
  */
