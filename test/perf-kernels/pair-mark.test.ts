@@ -60,8 +60,13 @@ describe('the Monarch pair mark decides ks-pair-fused', () => {
     for (const op of ops) expect(op).not.toHaveProperty('pair');
   });
 
-  it('every spelling gets the same candidate partitions as the builtin', () => {
-    for (const name of spellings) expect(candidatePartitions(p[name], DEFAULT_LIMITS), name).toEqual(candidatePartitions(p.builtin, DEFAULT_LIMITS));
+  // The partitions are op indices, which an unmarked pair gets too (ks-chain-fused runs it as one): the families offered
+  // for its runs are what the mark changes (REV30-3).
+  it('every spelling gets the same candidate partitions as the builtin, with the same families for their runs', () => {
+    for (const name of spellings) {
+      expect(candidatePartitions(p[name], DEFAULT_LIMITS), name).toEqual(candidatePartitions(p.builtin, DEFAULT_LIMITS));
+      expect(runFamiliesUsed(p[name]), name).toEqual(runFamiliesUsed(p.builtin));
+    }
     expect(candidatePartitions(p.builtin, DEFAULT_LIMITS)).toContainEqual([[0, 1]]);
   });
 
