@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { contextFor, ks, monarchCase } from '../../bench/cases.js';
+import { register } from '../../src/codegen/wgsl/family.js';
 import { ksSgmat, SUBGROUP_MATRIX_FEATURE, type KsSgmatSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
@@ -57,6 +58,14 @@ describe('ks-sgmat pw: the WGSL (4096 -> 1024 first factor K(4, 256, 1024, 1), t
     expect(prologue).not.toContain('= k_params[');
     // Without pw: both fetched ahead (the default's text).
     expect(emit(DEFAULT_TILE)).toContain('pf1_7 = k_params[');
+  });
+
+  it('survives the registry (decode): what monc tune, monarch-goal and tuned builds emit is the pw kernel (REV30-1)', () => {
+    const pw = { ...DEFAULT_TILE, pw: true };
+    expect(ksSgmat.decode(pw)).toEqual(pw);
+    const viaRegistry = register(ksSgmat).forOp(c.ops[0] as KsOp).emit(pw, contextFor(c, 'k', 0, 'f16'));
+    expect(viaRegistry.wgsl).toBe(emit(pw));
+    expect(viaRegistry.wgsl).not.toBe(emit(DEFAULT_TILE));
   });
 
   it('is refused with db', () => {

@@ -940,6 +940,7 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
     ...(s.ku === undefined ? {} : { ku: flag(s, 'ku') }),
+    ...(s.pw === undefined ? {} : { pw: flag(s, 'pw') }),
     ...decodeProbe(s),
   }),
   emit,
