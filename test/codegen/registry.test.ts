@@ -6,7 +6,7 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { ks } from '../../bench/cases.js';
+import { ks, monarchCase } from '../../bench/cases.js';
 import { backwardDefaultSchedule, BACKWARD_FAMILIES, backwardFamiliesFor, isValidBackwardSchedule } from '../../src/codegen/wgsl/backward-program.js';
 import { UNTUNED_FAMILIES } from '../../src/codegen/wgsl/defaults.js';
 import { defaultSchedule, familiesFor, FORWARD_FAMILIES, isValidSchedule } from '../../src/codegen/wgsl/families.js';
@@ -73,6 +73,15 @@ describe('kernel-family registry', () => {
       for (const f of [ksDirect, ksTiled, ksDvec, ksDtiled, ksSgmat, ksSgmatStrided]) checkFamily(f, op, limits);
       for (const f of [ksTransposedDirect, ksTransposedTiled]) checkFamily(f, transposed, limits);
     }
+  });
+
+  it('ks families: every candidate of the measured Monarch factors decodes to itself on the tensor-core limits', () => {
+    // The random shapes above stay below 25, where no knob of the long chunks exists (ks-sgmat's pw needs chunks of 32
+    // or more: REV30-1, a decode without it emitted the plain kernel under pw's name).
+    for (const [n, m, nblocks] of [[4096, 1024, 4], [1024, 4096, 4], [4096, 4096, 64], [16384, 16384, 128]] as const)
+      for (const op of monarchCase(n, m, nblocks).ops as KsOp[])
+        for (const f of [ksTiled, ksDvec, ksDtiled, ksSgmat, ksSgmatStrided])
+          for (const s of f.candidates(op, BIG)) expect(scheduleKey(f.decode(s)), `${f.name} ${n} -> ${m}`).toBe(scheduleKey(s));
   });
 
   test.prop([bsrShape], { numRuns: 25 })('bsr families: candidates decode to themselves, defaults are candidates', (s) => {
