@@ -10,7 +10,7 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { isMainThread, Worker } from 'node:worker_threads';
 import { create, globals } from 'webgpu';
 import { registerGpuProvider, type GpuProvider } from './device.js';
 
@@ -224,6 +224,10 @@ function destroyAtExit(device: GPUDevice): void {
   });
 }
 
+/** What a worker thread that found no adapter cannot do itself, and what the user can (install.md). */
+export const WORKER_DRIVER_NOTE =
+  "in a worker thread monc's choice of Vulkan driver does not reach the Vulkan loader, which reads the process's environment, not the thread's copy: set VK_ICD_FILENAMES before Node starts, start the worker with env: SHARE_ENV, or create a runner in the main thread first";
+
 export const dawnProvider: GpuProvider = {
   deviceCreated: destroyAtExit,
   async requestAdapter(options) {
@@ -248,7 +252,10 @@ export const dawnProvider: GpuProvider = {
       if (adapter) break;
     }
     if (!adapter) {
-      return { adapter: null, note: 'Dawn found no adapter (no usable Vulkan/Metal/D3D12 driver; on Linux, SwiftShader from the chromium package works)' };
+      // A worker thread's process.env is its own copy, which the Vulkan loader never reads: the driver chosen above did not
+      // reach it (QA2 s30 Q956: SwiftShader in the main thread, no adapter in a worker started first).
+      const note = isMainThread || userChoice ? 'no usable Vulkan/Metal/D3D12 driver; on Linux, SwiftShader from the chromium package works' : WORKER_DRIVER_NOTE;
+      return { adapter: null, note: `Dawn found no adapter (${note})` };
     }
     working = { gpu: gpu!, ...(note ? { note } : {}) };
     return { adapter, ...(note ? { note } : {}) };
