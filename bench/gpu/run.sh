@@ -29,6 +29,12 @@ install_as() {
 [ -x "$rt/node" ] || xz -dc "$gpu/node.xz" | install_as node 755
 cmp -s "$gpu/libvulkan.so.1" "$rt/libvulkan.so.1" || install_as libvulkan.so.1 644 < "$gpu/libvulkan.so.1"
 pack=$(md5sum "$gpu/node_modules.tar.xz" | cut -d' ' -f1)
+# One call at a time unpacks (REV30-4: two calls that both saw a new pack each swapped theirs in, the second removing the
+# first one's while its command ran); the others wait, then find it unpacked. Without flock, as before.
+if command -v flock > /dev/null; then
+  exec 9> "$rt/.lock"
+  flock 9
+fi
 if [ "$(cat "$rt/.modules" 2>/dev/null)" != "$pack" ]; then
   fresh=$(mktemp -d "$rt/.modules.XXXXXX")
   xz -dc "$gpu/node_modules.tar.xz" | tar -C "$fresh" -xf -
@@ -38,6 +44,7 @@ if [ "$(cat "$rt/.modules" 2>/dev/null)" != "$pack" ]; then
   rm -rf "$fresh"
   echo "$pack" > "$rt/.modules"
 fi
+exec 9>&-
 egl=/usr/local/nvidia/lib64
 [ -e "$egl/libEGL_nvidia.so.0" ] || egl=$(dirname "$(ldconfig -p | awk '/libEGL_nvidia.so.0/ {print $NF; exit}')" 2>/dev/null || true)
 if [ -e "$egl/libEGL_nvidia.so.0" ]; then
