@@ -171,7 +171,8 @@ export class MapRunner {
     // (An older manifest's map lists no kernel sets: without a fallback it shows no dtype, and takes either.)
     const sets = map.kernelSets;
     const wrong: [string, string, unknown] | undefined =
-      typeof options !== 'object'
+      // An array, a Map or a Date is no options object either: named by its class (QA2 s30 Q955: they ran with the defaults).
+      typeof options !== 'object' || ![Object.prototype, null].includes(Object.getPrototypeOf(options))
         ? ['options', 'an object', options]
         : ![undefined, 'cpu', 'webgpu'].includes(backend)
           ? ['backend', "'webgpu' or 'cpu'", backend]

@@ -70,7 +70,7 @@ describe('map names that the generated file refers to', () => {
 
   const dir = scratchDir('global-names');
   // Every such name a map may have (a module-level name the checker refuses is left out), some in lower case.
-  const names = ['JSON', 'Promise', 'Float32Array', 'MapRunner', 'TypedMap', 'WGSL', 'MANIFEST', 'Manifest', 'jSON', 'promise'];
+  const names = ['JSON', 'Promise', 'Object', 'Float32Array', 'MapRunner', 'TypedMap', 'WGSL', 'MANIFEST', 'Manifest', 'jSON', 'promise'];
   const source = `module globals\n${names.map((n, i) => `map ${n} : 4 -> ${4 + i} = dense()${i % 2 === 0 ? ' + bias()' : ''}`).join('\n')}\nmap sp : 8 -> 8 = sparse(block: 2, pattern: band(width: 1))\n`;
 
   it('a module of maps so named type-checks under strict settings and runs each map like the float64 reference', async () => {

@@ -22,7 +22,7 @@ export class Up extends TypedMap<UpParams> {
   static readonly paramShapes = { 'up.0.blkdiag1': [4, 256, 256], 'up.0.blkdiag2': [4, 1024, 256], 'up.1.bias': [4096] } as const;
 
   static async create(options?: TypedMapOptions): Promise<Up> {
-    return new Up(await MapRunner.create(Up.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new Up(await MapRunner.create(Up.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 
@@ -43,7 +43,7 @@ export class Down extends TypedMap<DownParams> {
   static readonly paramShapes = { 'down.0.blkdiag1': [4, 256, 1024], 'down.0.blkdiag2': [4, 256, 256], 'down.1.bias': [1024] } as const;
 
   static async create(options?: TypedMapOptions): Promise<Down> {
-    return new Down(await MapRunner.create(Down.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new Down(await MapRunner.create(Down.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 
@@ -67,7 +67,7 @@ export class Ffn extends TypedMap<FfnParams> {
   static readonly paramShapes = { 'down.0.blkdiag1': [4, 256, 1024], 'down.0.blkdiag2': [4, 256, 256], 'down.1.bias': [1024], 'up.0.blkdiag1': [4, 256, 256], 'up.0.blkdiag2': [4, 1024, 256], 'up.1.bias': [4096] } as const;
 
   static async create(options?: TypedMapOptions): Promise<Ffn> {
-    return new Ffn(await MapRunner.create(Ffn.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new Ffn(await MapRunner.create(Ffn.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 

@@ -20,7 +20,7 @@ export class Mix2 extends TypedMap<Mix2Params> {
   static readonly paramShapes = { 'mix2.twiddle': [10, 512, 2, 2] } as const;
 
   static async create(options?: TypedMapOptions): Promise<Mix2> {
-    return new Mix2(await MapRunner.create(Mix2.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new Mix2(await MapRunner.create(Mix2.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 
@@ -39,7 +39,7 @@ export class Mix4 extends TypedMap<Mix4Params> {
   static readonly paramShapes = { 'mix4.twiddle': [4, 64, 4, 4] } as const;
 
   static async create(options?: TypedMapOptions): Promise<Mix4> {
-    return new Mix4(await MapRunner.create(Mix4.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new Mix4(await MapRunner.create(Mix4.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 
@@ -58,7 +58,7 @@ export class MixRev extends TypedMap<MixRevParams> {
   static readonly paramShapes = { 'mix_rev.twiddle': [10, 512, 2, 2] } as const;
 
   static async create(options?: TypedMapOptions): Promise<MixRev> {
-    return new MixRev(await MapRunner.create(MixRev.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new MixRev(await MapRunner.create(MixRev.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 
@@ -79,7 +79,7 @@ export class MixLr extends TypedMap<MixLrParams> {
   static readonly paramShapes = { 'mix_lr.0.twiddle': [10, 512, 2, 2], 'mix_lr.1.U': [1024, 8], 'mix_lr.1.V': [8, 1024] } as const;
 
   static async create(options?: TypedMapOptions): Promise<MixLr> {
-    return new MixLr(await MapRunner.create(MixLr.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new MixLr(await MapRunner.create(MixLr.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 

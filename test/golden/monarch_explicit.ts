@@ -21,7 +21,7 @@ export class Raw extends TypedMap<RawParams> {
   static readonly paramShapes = { 'raw.1.weight': [32, 32, 32], 'raw.3.weight': [32, 32, 32] } as const;
 
   static async create(options?: TypedMapOptions): Promise<Raw> {
-    return new Raw(await MapRunner.create(Raw.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new Raw(await MapRunner.create(Raw.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 
@@ -41,7 +41,7 @@ export class Builtin extends TypedMap<BuiltinParams> {
   static readonly paramShapes = { 'builtin.blkdiag1': [32, 32, 32], 'builtin.blkdiag2': [32, 32, 32] } as const;
 
   static async create(options?: TypedMapOptions): Promise<Builtin> {
-    return new Builtin(await MapRunner.create(Builtin.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new Builtin(await MapRunner.create(Builtin.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 

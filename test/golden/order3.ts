@@ -22,7 +22,7 @@ export class Deep extends TypedMap<DeepParams> {
   static readonly paramShapes = { 'deep.factor0': [256, 16, 16], 'deep.factor1': [256, 16, 16], 'deep.factor2': [256, 16, 16] } as const;
 
   static async create(options?: TypedMapOptions): Promise<Deep> {
-    return new Deep(await MapRunner.create(Deep.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new Deep(await MapRunner.create(Deep.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 
@@ -43,7 +43,7 @@ export class Mixed extends TypedMap<MixedParams> {
   static readonly paramShapes = { 'mixed.factor0': [512, 8, 8], 'mixed.factor1': [256, 16, 16], 'mixed.factor2': [128, 32, 32] } as const;
 
   static async create(options?: TypedMapOptions): Promise<Mixed> {
-    return new Mixed(await MapRunner.create(Mixed.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new Mixed(await MapRunner.create(Mixed.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 
@@ -64,7 +64,7 @@ export class Odd extends TypedMap<OddParams> {
   static readonly paramShapes = { 'odd.factor0': [120, 6, 6], 'odd.factor1': [72, 10, 10], 'odd.factor2': [60, 12, 12] } as const;
 
   static async create(options?: TypedMapOptions): Promise<Odd> {
-    return new Odd(await MapRunner.create(Odd.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new Odd(await MapRunner.create(Odd.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 

@@ -22,7 +22,7 @@ export class Pf extends TypedMap<PfParams> {
   static readonly paramShapes = { 'pf.0.values': [96, 32, 32], 'pf.1.U': [1024, 32], 'pf.1.V': [32, 1024] } as const;
 
   static async create(options?: TypedMapOptions): Promise<Pf> {
-    return new Pf(await MapRunner.create(Pf.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new Pf(await MapRunner.create(Pf.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 
@@ -41,7 +41,7 @@ export class Banded extends TypedMap<BandedParams> {
   static readonly paramShapes = { 'banded.values': [94, 16, 32] } as const;
 
   static async create(options?: TypedMapOptions): Promise<Banded> {
-    return new Banded(await MapRunner.create(Banded.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new Banded(await MapRunner.create(Banded.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 
@@ -60,7 +60,7 @@ export class Scattered extends TypedMap<ScatteredParams> {
   static readonly paramShapes = { 'scattered.values': [64, 64, 64] } as const;
 
   static async create(options?: TypedMapOptions): Promise<Scattered> {
-    return new Scattered(await MapRunner.create(Scattered.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));
+    return new Scattered(await MapRunner.create(Scattered.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));
   }
 }
 

@@ -53,7 +53,8 @@ describe('create refuses options of the wrong kind, naming the option', () => {
     for (const [training, got] of [['yes', "'yes' (a string)"], [1, '1'], ['false', "'false' (a string)"], [{}, 'object']]) {
       await expectMoncError(() => create({ backend, training }), 'user', `map 'm': training must be true or false, got ${got}`);
     }
-    for (const [options, got] of [['cpu', "'cpu' (a string)"], ['webgpu', "'webgpu' (a string)"], [7, '7'], [true, 'true']]) {
+    // QA2 s30 Q955: an array, a Map or a Date ran with the defaults.
+    for (const [options, got] of [['cpu', "'cpu' (a string)"], ['webgpu', "'webgpu' (a string)"], [7, '7'], [true, 'true'], [[], 'Array'], [new Map(), 'Map'], [new Date(0), 'Date']] as [unknown, string][]) {
       await expectMoncError(() => create(options), 'user', `map 'm': options must be an object, got ${got}`);
     }
     const upper = backend.toUpperCase();

@@ -132,10 +132,11 @@ function mapStatements(map: ManifestMap, index: number, names: MapNames): Statem
           isAsync: true,
           parameters: [{ name: 'options', hasQuestionToken: true, type: 'TypedMapOptions' }],
           returnType: `Promise<${className}>`,
-          // Options that are not an object (a JavaScript `create('cpu')`) go to MapRunner as they are, which refuses
-          // them by name; spread, a string became { 0: 'c', 1: 'p', 2: 'u' } and ran on WebGPU without a word.
+          // Options that are not a plain object (a JavaScript `create('cpu')`, an array, a Map) go to MapRunner as they are,
+          // which refuses them by name; spread, a string became { 0: 'c', 1: 'p', 2: 'u' } and ran on WebGPU without a word.
+          // A dtype given from JavaScript stays, for MapRunner to check against the module's (QA2 s30 Q955: it was replaced).
           statements: [
-            `return new ${className}(await MapRunner.create(${className}.manifest, WGSL, typeof options === 'object' || options === undefined ? { ...options, dtype: MANIFEST.dtype } : options));`,
+            `return new ${className}(await MapRunner.create(${className}.manifest, WGSL, options == null || Object.getPrototypeOf(options) === Object.prototype ? { dtype: MANIFEST.dtype, ...options } : options));`,
           ],
         },
       ],

@@ -19,11 +19,12 @@ export const SPARSE_IMPORT = 'blockSparse';
 
 /**
  * Identifiers the generated file declares, imports or uses from the global scope (emit-bindings.ts:
- * `JSON.parse` of the manifest, `Promise<…>` of create, `Float32Array` of the params types). A
+ * `JSON.parse` of the manifest, `Promise<…>` of create, `Object.getPrototypeOf` of its options, `Float32Array` of the
+ * params types). A
  * class of one of these names would shadow it (`class JSON` broke `JSON.parse`).
  * test/codegen/bindings-global-names.test.ts scans a generated file for every one of them.
  */
-const GENERATED_FILE_IDENTIFIERS = [...RUNTIME_IMPORTS.values, ...RUNTIME_IMPORTS.types, SPARSE_IMPORT, 'WGSL', 'MANIFEST', 'JSON', 'Promise', 'Float32Array'];
+const GENERATED_FILE_IDENTIFIERS = [...RUNTIME_IMPORTS.values, ...RUNTIME_IMPORTS.types, SPARSE_IMPORT, 'WGSL', 'MANIFEST', 'JSON', 'Promise', 'Object', 'Float32Array'];
 
 export function mapNames(maps: readonly string[]): MapNames[] {
   // Map names are taken first: each one is an export name of its own map.
