@@ -162,8 +162,17 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
         if (tuningPath) {
           // New tuning results (even a database that did not exist yet): every spec recompiles.
           server.watcher.add(tuningPath);
+          // The dev server's watcher misses a path whose folder does not exist yet (QA2 s30 Q958: the default database
+          // before the first `monc tune` made ~/.cache/monc): the folder's nearest existing one is followed as the build
+          // watchers follow it, and once the database appears the watcher is given it again.
+          const follow = new MissingPaths();
+          const trigger = follow.follow([tuningPath]) ? follow.trigger() : undefined;
+          if (trigger) server.watcher.add(trigger);
+          server.httpServer?.once('close', () => follow.close());
           server.watcher.on('all', (_event, changed) => {
-            if (resolve(changed) !== tuningPath) return;
+            const path = resolve(changed);
+            if (path !== tuningPath && path !== trigger) return;
+            if (path === trigger) server.watcher.add(tuningPath);
             for (const module of server.moduleGraph.idToModuleMap.values()) if (module.id && monFileOf(module.id) !== undefined) server.moduleGraph.invalidateModule(module);
             server.ws.send({ type: 'full-reload' });
           });

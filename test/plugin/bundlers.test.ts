@@ -4,8 +4,9 @@
  * and the `.mon.d.ts` declarations appear beside the spec.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { rollup, type RollupError } from 'rollup';
 import * as esbuild from 'esbuild';
@@ -191,6 +192,30 @@ describe('vite dev', () => {
       await eventually(server, '/sp.mon', (code) => JSON.stringify(firstSchedule(code)) === JSON.stringify(tuned.schedule));
     } finally {
       await server.close();
+    }
+  });
+
+  // QA2 s30 Q958: a database whose folder did not exist at startup (the default one before the first `monc tune`) was never
+  // picked up, neither when it appeared nor when it changed.
+  it('follows a tuning database whose folder does not exist yet: its appearance and its later edits recompile the spec', async () => {
+    project = tempProject({ 'm.mon': 'module m\nmap up : 64 -> 64 = monarch(nblocks: 8)\n', 'main.js': `export { up } from './m.mon';\n` });
+    // Outside the project's root, as ~/.cache/monc is (the root itself is watched whole).
+    const home = mkdtempSync(join(tmpdir(), 'monc-q958-'));
+    const tuning = join(home, 'cache', 'monc', 'tuning.json');
+    const server = await createServer({ root: project.root, configFile: false, logLevel: 'silent', plugins: [monc.vite({ runtime: RUNTIME_SOURCE, tuning, dts: false })], server: { ws: false } });
+    try {
+      const untuned = firstSchedule((await server.transformRequest('/m.mon'))!.code);
+      const tuned = tunedDb(join(project.root, 'm.mon'));
+      expect(untuned).not.toEqual(tuned.schedule);
+      mkdirSync(dirname(tuning), { recursive: true });
+      writeFileSync(tuning, tuned.text);
+      await eventually(server, '/m.mon', (code) => JSON.stringify(firstSchedule(code)) === JSON.stringify(tuned.schedule));
+      // Edited again (its entry removed): the default schedule comes back.
+      writeFileSync(tuning, JSON.stringify({ ...JSON.parse(tuned.text), entries: [] }));
+      await eventually(server, '/m.mon', (code) => JSON.stringify(firstSchedule(code)) === JSON.stringify(untuned));
+    } finally {
+      await server.close();
+      rmSync(home, { recursive: true, force: true });
     }
   });
 
