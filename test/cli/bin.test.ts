@@ -2,7 +2,7 @@
  * What runs from dist/: the installed command (bin/monc.js) and the examples runner. The build is refreshed
  * first when any source file is newer than it (CI builds before testing, so there it is a no-op).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -92,6 +92,20 @@ describe('bin/monc.js', () => {
     // `head -c 1` closes the pipe after one byte: no EPIPE stack on stderr, the command's own exit status.
     const head = piped('head -c 1');
     expect({ status: head.status, stdout: head.stdout, stderr: head.stderr }).toEqual({ status: 0, stdout: '{', stderr: '' });
+  });
+
+  // QA1 s30 Q901: SIGTERM (timeout, docker stop, systemd) killed the watch without the summary line that Ctrl-C prints.
+  it.each(['SIGINT', 'SIGTERM'] as const)('build --watch --json stopped by %s prints its summary line and exits 0', async (signal) => {
+    writeFileSync(scratch.path('w.mon'), 'map f : 8 -> 8 = dense()\n');
+    const child = spawn(process.execPath, [join(root, 'bin/monc.js'), 'build', 'w.mon', '--out', 'wo', '--watch', '--json'], { cwd: scratch.dir });
+    let stdout = '';
+    // 'close': the process exited and its output ended.
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    // The signal once the first build's line is out (the watch is set up before the first build).
+    await new Promise<void>((built) => child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk), stdout.includes('\n') && built())));
+    child.kill(signal);
+    expect(await exited).toBe(0);
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ out: 'wo', builds: 1 });
   });
 });
 

@@ -62,8 +62,18 @@ function buildInputs(files: readonly string[], masks: ReadonlySet<string>, tunin
   return [...new Set<string>([...files, ...masks, ...(tuning === undefined ? [] : [tuning])])];
 }
 
+/**
+ * Aborted by Ctrl-C or SIGTERM (what `timeout`, `docker stop`, systemd and process managers send): either ends the watch
+ * the same way, with its summary (QA1 s30 Q901: SIGTERM killed the process without it). Once one has come, both
+ * signals have their default action again.
+ */
 function untilInterrupted(): AbortSignal {
   const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const stop = () => {
+    for (const signal of signals) process.off(signal, stop);
+    controller.abort();
+  };
+  for (const signal of signals) process.on(signal, stop);
   return controller.signal;
 }
