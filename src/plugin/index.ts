@@ -159,24 +159,27 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
       },
       configureServer(server) {
         const { path: tuningPath } = tuning();
+        // The dev server's watcher misses a path that does not exist when it meets it: a tuning database whose folder is
+        // not made yet (QA2 s30 Q958: the default one before the first `monc tune` made ~/.cache/monc), a mask a spec names
+        // before it is written (Q959: its import fails, and the file's appearance reloaded nothing). Such paths are followed
+        // as the build watchers follow them (load() hands them over too); once one appears, every spec recompiles.
+        const follow = new MissingPaths();
+        missing = follow;
+        const trigger = follow.trigger();
+        server.watcher.add(trigger);
+        server.httpServer?.once('close', () => follow.close());
         if (tuningPath) {
-          // New tuning results (even a database that did not exist yet): every spec recompiles.
           server.watcher.add(tuningPath);
-          // The dev server's watcher misses a path whose folder does not exist yet (QA2 s30 Q958: the default database
-          // before the first `monc tune` made ~/.cache/monc): the folder's nearest existing one is followed as the build
-          // watchers follow it, and once the database appears the watcher is given it again.
-          const follow = new MissingPaths();
-          const trigger = follow.follow([tuningPath]) ? follow.trigger() : undefined;
-          if (trigger) server.watcher.add(trigger);
-          server.httpServer?.once('close', () => follow.close());
-          server.watcher.on('all', (_event, changed) => {
-            const path = resolve(changed);
-            if (path !== tuningPath && path !== trigger) return;
-            if (path === trigger) server.watcher.add(tuningPath);
-            for (const module of server.moduleGraph.idToModuleMap.values()) if (module.id && monFileOf(module.id) !== undefined) server.moduleGraph.invalidateModule(module);
-            server.ws.send({ type: 'full-reload' });
-          });
+          follow.follow([tuningPath]);
         }
+        server.watcher.on('all', (_event, changed) => {
+          const path = resolve(changed);
+          if (path !== tuningPath && path !== trigger) return;
+          // A path that appeared: the watcher is given it again (the database's later edits; a mask's come with its load).
+          if (path === trigger && tuningPath) server.watcher.add(tuningPath);
+          for (const module of server.moduleGraph.idToModuleMap.values()) if (module.id && monFileOf(module.id) !== undefined) server.moduleGraph.invalidateModule(module);
+          server.ws.send({ type: 'full-reload' });
+        });
         // Types for every spec of the project up front, so the editor has them before the page
         // imports anything, and again when a spec or a mask it reads changes. A convenience: a spec that cannot be read
         // (over the size limit) or declarations that cannot be written are a warning, and the server goes on (the page

@@ -219,6 +219,28 @@ describe('vite dev', () => {
     }
   });
 
+  // QA2 s30 Q959: a mask missing when the spec was first imported was never followed: its appearance reloaded nothing.
+  it('follows a mask that does not exist when its spec is first imported: its appearance recompiles the spec', async () => {
+    project = tempProject({ 'm.mon': 'module m\nmap up : 16 -> 16 = sparse(block: 8, pattern: "masks/k.npy")\n', 'main.js': `export { up } from './m.mon';\n` });
+    const server = await createServer({ root: project.root, configFile: false, logLevel: 'silent', plugins: [monc.vite({ runtime: RUNTIME_SOURCE, tuning: false, dts: false })], server: { ws: false } });
+    // The page reloads on the server's full-reload message (a failed module is transformed anew on any request).
+    let reloads = 0;
+    server.ws.send = ((payload: { type?: string }) => void (payload?.type === 'full-reload' && reloads++)) as typeof server.ws.send;
+    try {
+      await expect(server.transformRequest('/m.mon')).rejects.toThrow(/cannot read mask/);
+      mkdirSync(join(project.root, 'masks'));
+      writeFileSync(join(project.root, 'masks', 'k.npy'), writeNpy([1, 0, 0, 1], [2, 2]));
+      const deadline = Date.now() + 15_000;
+      while (reloads === 0) {
+        if (Date.now() > deadline) throw new Error('no reload within 15 s of the mask');
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      expect((await server.transformRequest('/m.mon'))?.code).toContain('static in = 16');
+    } finally {
+      await server.close();
+    }
+  });
+
   // QA2 s23 Q252: the declarations of an edited spec were written only when something requested its module again.
   it('rewrites the declarations when a spec or its mask is edited, with no request of the module', async () => {
     const spec = (n: number) => `module sp\nmap s : ${n} -> ${n} = sparse(block: ${n / 2}, pattern: "mask.npy")\n`;
