@@ -44,7 +44,8 @@
  * belongs to part i mod sk, each part hands the others' accumulators to workgroup memory, one barrier, adds what the
  * others handed it for its own and stores them (the same workgroup memory and barrier). Without it part 0 reads
  * (sk − 1) times its accumulators and stores every result while the other parts wait at the next chunk's barrier
- * (session 29's reading of the form: half the invocations idle while part 0 stores).
+ * (session 29's reading of the form: half the invocations idle while part 0 stores). Not timed yet: session 30's confirm
+ * call (bench/results/s30/scripts/perf2-b.sh, plan-s30e/d) was refused; a tuner candidate only until it runs.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
