@@ -157,26 +157,30 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
       closeWatcher() {
         missing?.close();
       },
+      // The dev server's close (its watcher is not the bundler's): the followed paths' trigger folder goes with it.
+      closeBundle() {
+        if (devServer) missing?.close();
+      },
       configureServer(server) {
         const { path: tuningPath } = tuning();
         // The dev server's watcher misses a path that does not exist when it meets it: a tuning database whose folder is
         // not made yet (QA2 s30 Q958: the default one before the first `monc tune` made ~/.cache/monc), a mask a spec names
         // before it is written (Q959: its import fails, and the file's appearance reloaded nothing). Such paths are followed
         // as the build watchers follow them (load() hands them over too); once one appears, every spec recompiles.
+        // The trigger is made only while something is missing (load() adds it to the watcher as a watched file).
         const follow = new MissingPaths();
         missing = follow;
-        const trigger = follow.trigger();
-        server.watcher.add(trigger);
         server.httpServer?.once('close', () => follow.close());
         if (tuningPath) {
           server.watcher.add(tuningPath);
-          follow.follow([tuningPath]);
+          if (follow.follow([tuningPath])) server.watcher.add(follow.trigger());
         }
         server.watcher.on('all', (_event, changed) => {
           const path = resolve(changed);
-          if (path !== tuningPath && path !== trigger) return;
+          const appeared = follow.isTrigger(path);
+          if (path !== tuningPath && !appeared) return;
           // A path that appeared: the watcher is given it again (the database's later edits; a mask's come with its load).
-          if (path === trigger && tuningPath) server.watcher.add(tuningPath);
+          if (appeared && tuningPath) server.watcher.add(tuningPath);
           for (const module of server.moduleGraph.idToModuleMap.values()) if (module.id && monFileOf(module.id) !== undefined) server.moduleGraph.invalidateModule(module);
           server.ws.send({ type: 'full-reload' });
         });

@@ -48,6 +48,11 @@ export class MissingPaths {
     return this.triggerFile;
   }
 
+  /** Whether `path` is the trigger (the dev server's watcher reports every file it watches to one listener). */
+  isTrigger(path: string): boolean {
+    return path === this.triggerFile;
+  }
+
   /**
    * Follows every path of `paths` that does not exist yet (once each), until it does; true when one of them is followed
    * (its spec then watches the trigger), so a watch where nothing is missing makes no trigger at all.

@@ -5,8 +5,8 @@
  * missing-paths.ts). Following them rebuilds for nothing else: no rebuild for an unrelated file
  * beside them, none from the build's own output, and the watch leaves nothing behind.
  */
-import { afterEach, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, afterEach, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build as viteBuild, type Rollup } from 'vite';
@@ -41,6 +41,15 @@ function cycles(w: Rollup.RollupWatcher) {
   return { state, until };
 }
 
+// A temporary folder of this file's own (os.tmpdir() reads TMPDIR): trigger folders of other test files' watches and dev
+// servers, running at the same time in the shared one, are not this watch's.
+const sharedTmp = process.env.TMPDIR;
+process.env.TMPDIR = mkdtempSync(join(tmpdir(), 'monc-watch-vite-'));
+afterAll(() => {
+  rmSync(process.env.TMPDIR!, { recursive: true, force: true });
+  if (sharedTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = sharedTmp;
+});
 const triggers = () => readdirSync(tmpdir()).filter((f) => f.startsWith('monc-watch-'));
 
 it('rebuilds when a tuning database or a mask in a folder not made yet appears, and for nothing else', async () => {
