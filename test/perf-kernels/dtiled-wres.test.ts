@@ -18,6 +18,21 @@ import { LIMITS, opError, sample, TOL } from './support.js';
 const HOPPER = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
 const wres = (all: readonly KsDtiledSchedule[]) => all.filter((s) => s.wres === true);
 
+/** One factor K(2, 16, 8, 8) that accumulates into y and adds a bias, its weights 2 floats past a vec4 boundary. */
+function biasedCase(): OpsCase {
+  const op = ks(2, 16, 8, 8, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 256 } });
+  return {
+    name: 'bias',
+    ops: [op],
+    params: [{ name: 'b', shape: [256], offset: 0 }, { name: 'w', shape: [16, 16, 8], offset: 258 }],
+    paramSize: 258 + 2048,
+    buffers: [{ name: 'x', size: 128 }, { name: 'y', size: 256 }],
+    in: 128,
+    out: 256,
+    flopsPerRow: 0,
+  };
+}
+
 describe('ks-dtiled wres', () => {
   it('matches the reference over several and partial row tiles (Monarch 256, K(1,16,16,16))', async () => {
     const c = monarchCase(256, 256, 16);
@@ -36,17 +51,8 @@ describe('ks-dtiled wres', () => {
   });
 
   it('accumulates and adds the bias at the logical output index (a > 1), vec4 weights or not', async () => {
-    const op = ks(2, 16, 8, 8, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 256 } });
-    const c: OpsCase = {
-      name: 'bias',
-      ops: [op],
-      params: [{ name: 'b', shape: [256], offset: 0 }, { name: 'w', shape: [16, 16, 8], offset: 258 }],
-      paramSize: 258 + 2048,
-      buffers: [{ name: 'x', size: 128 }, { name: 'y', size: 256 }],
-      in: 128,
-      out: 256,
-      flopsPerRow: 0,
-    };
+    const c = biasedCase();
+    const op = c.ops[0]!;
     const all = wres(ksDtiled.candidates(op, LIMITS));
     expect(all.length).toBeGreaterThan(0);
     const split = all.find((s) => s.sk === 2);
@@ -66,17 +72,8 @@ describe('ks-dtiled wres', () => {
     const k = ksDtiled.emit(c.ops[1], { ...picks[0]!, rr: 4 }, contextFor(c, 'k', 1, 'f32'));
     expect(k.wgsl).toContain('if (h == 1u) {');
     expect(k.wgsl).toContain('h - select(0u, 1u, h > 0u)');
-    const op = ks(2, 16, 8, 8, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 256 } });
-    const biased: OpsCase = {
-      name: 'bias',
-      ops: [op],
-      params: [{ name: 'b', shape: [256], offset: 0 }, { name: 'w', shape: [16, 16, 8], offset: 258 }],
-      paramSize: 258 + 2048,
-      buffers: [{ name: 'x', size: 128 }, { name: 'y', size: 256 }],
-      in: 128,
-      out: 256,
-      flopsPerRow: 0,
-    };
+    const biased = biasedCase();
+    const op = biased.ops[0]!;
     const split = wres(ksDtiled.candidates(op, LIMITS)).filter((s) => s.ss === true);
     expect(split.length).toBeGreaterThan(0);
     for (const s of sample(split, 2)) expect(await opError(ksDtiled, biased, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
