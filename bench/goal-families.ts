@@ -17,9 +17,11 @@ import { ksSgmatStrided } from '../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import { emitPairSgmat, pairSgmatCandidates, type KsPairSgmatSchedule } from '../src/codegen/wgsl/fast/ks-pair-sgmat.js';
 import { register, isAmong, type RegisteredFamily } from '../src/codegen/wgsl/family.js';
 import { PROBES, probed } from '../src/codegen/wgsl/fast/sgmat-probe.js';
+import { isSgmatTrial } from './sgmat-trials.js';
 import { TENSOR_CORE_TARGET } from '../src/codegen/kernel-sets.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../src/codegen/wgsl/kernel.js';
 import type { StorageType } from '../src/codegen/wgsl/scaffold.js';
+import type { KsOp } from '../src/ir/ir.js';
 
 /** The Kronecker-sparse families monarch-goal searches, by name. */
 export const GOAL_FAMILIES: Record<string, RegisteredFamily<'ks'>> = {
@@ -104,11 +106,12 @@ export const isRemovedInPlaceW = (problem: string): boolean => /not a candidate 
 const PROBED: ReadonlySet<string> = new Set([...F16_ONLY, ksDtiled.name]);
 
 /**
- * Whether monarch-goal times planned schedule `s` among `candidates`: a candidate, or (a bench-only probe, timed
- * although its check fails by design) a candidate of a PROBED family with a known `probe`.
+ * Whether monarch-goal times planned schedule `s` among `candidates` (of `op`, where the plan key names one op): a
+ * candidate, a bench-only trial form (bench/sgmat-trials.ts), or (a bench-only probe, timed although its check fails by
+ * design) a candidate of a PROBED family with a known `probe`.
  */
-export function isPlanned(s: Schedule, candidates: readonly Schedule[]): boolean {
-  if (s.probe === undefined) return isAmong(s, candidates);
+export function isPlanned(s: Schedule, candidates: readonly Schedule[], op?: KsOp): boolean {
+  if (s.probe === undefined) return isAmong(s, candidates) || (op !== undefined && isSgmatTrial(s, op, candidates));
   return PROBED.has(s.family) && (PROBES as readonly unknown[]).includes(s.probe) && isAmong(probed(s), candidates);
 }
 
@@ -122,8 +125,9 @@ export function planProblems(plan: Readonly<Record<string, readonly Schedule[]>>
       continue;
     }
     const all = target.candidates(limits);
+    const op = target.count === 1 ? target.c.ops[target.first] : undefined;
     for (const s of list) {
-      if (!isPlanned(s, all)) {
+      if (!isPlanned(s, all, op)) {
         problems.push(`${key}: not a candidate of this build: ${JSON.stringify(s)}`);
         continue;
       }

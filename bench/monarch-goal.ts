@@ -154,7 +154,7 @@ function planned(registered: readonly RegisteredFamily<'ks'>[], op: KsOp, limits
   const all = families.flatMap((f) => f.candidates(limits));
   const out = new Map<string, Schedule>();
   for (const f of families) if (f.candidates(limits).length > 0) out.set(key(f.defaultSchedule(limits)), f.defaultSchedule(limits));
-  const valid = plan.filter((s) => isPlanned(s, all));
+  const valid = plan.filter((s) => isPlanned(s, all, op));
   for (const s of valid) out.set(key(s), s);
   // Loud, not silent: a plan written for another build or adapter would otherwise time only the defaults.
   const dropped = plan.length - valid.length;

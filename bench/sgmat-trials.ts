@@ -1,0 +1,36 @@
+/**
+ * Bench-only trial forms (session 31, issue 11 gap 1): ks-sgmat on 16 subgroups (512 invocations), which the tuner never
+ * offers; monarch-goal times a planned one (bench/goal-families.ts isPlanned) after its float64 check, like any kernel.
+ *
+ * Why: 4096 -> 1024's untuned first factor K(4, 256, 1024, 1) sums in f32 on 8 subgroups of 64 x 32 (0.2137-0.2161 ms
+ * on the H100) where its f16-sum twin on the same tile takes 0.1750. The f32 and f16 MMAs run at the same rate (session 30,
+ * roofline mma-acc) and without MMAs both kernels take the same time (session 29), while session 18's forms without a
+ * register prefetch (np) took both to 0.22. The reading left: the f32 form's ~144 registers a lane (64 of sums, 32 of
+ * prefetch) leave one 8-warp workgroup an SM, where the f16 form (~112) fits two, and the prefetch pays only with the
+ * second workgroup's warps beside it. 16 subgroups of the same 64 x 32 tile put 16 warps on an SM in one workgroup,
+ * each with the same 64 registers of f32 sums and a smaller share of the staging (chunks of 32 γ, so that 256 x 128 or
+ * 128 x 256 operands and 16 epilogue tiles fit 48 KiB). Where such a form is no slower than the 8-subgroup default
+ * with f32 sums, and close to its f16-sum twin, the occupancy reading holds; a win of 3% or more at the batches and
+ * shapes the default serves would make it a candidate (with tests: the emulation on SwiftShader runs 256 invocations
+ * at most, so its 16 subgroups' arithmetic would be tested on a smaller grid of the same code).
+ */
+import { isAmong } from '../src/codegen/wgsl/family.js';
+import type { Schedule } from '../src/codegen/wgsl/kernel.js';
+import type { KsOp } from '../src/ir/ir.js';
+
+/** The 16-subgroup grids tried: [`sg` along the rows, `sgc` along β]. */
+export const SIXTEEN_SUBGROUPS: readonly (readonly [number, number])[] = [
+  [4, 4],
+  [2, 8],
+];
+
+/**
+ * Whether `s` is a trial form for `op`: a ks-sgmat schedule on a 16-subgroup grid whose workgroup's β divide op's, and whose
+ * tile and knobs on session 12's 2 x 4 grid are a candidate (`candidates`: the family's for op on the adapter), so that
+ * only the grid differs from a form the family offers.
+ */
+export function isSgmatTrial(s: Schedule, op: KsOp, candidates: readonly Schedule[]): boolean {
+  if (s.family !== 'ks-sgmat' || !SIXTEEN_SUBGROUPS.some(([sg, sgc]) => s.sg === sg && s.sgc === sgc)) return false;
+  const cols = s.cols as number;
+  return op.b % (cols * (s.sgc as number)) === 0 && isAmong({ ...s, sg: 2, sgc: 4 }, candidates);
+}

@@ -1,0 +1,100 @@
+/**
+ * Session 31's bench-only ks-sgmat trial forms (bench/sgmat-trials.ts): 16 subgroups (512 invocations) of the tiles the
+ * family offers on 8, for issue 11's gap 1 (4096 -> 1024's untuned f32-sum first factor). What is checked here, before a
+ * device call: the rule that admits them to a plan (only the grid differs from a candidate, and the workgroup's β
+ * divide the op's), that the tuner never offers them, and that plan-s31a's entries (trials and candidates) are what
+ * monarch-goal would time, emit within the H200's 1024 invocations and 48 KiB, and pass Tint's validation through the
+ * subgroup-matrix emulation. Their results are not run here: SwiftShader allows 256 invocations a workgroup, and a
+ * 16-subgroup form needs 512; the grid's index arithmetic is the code every 8-subgroup form runs (ks-sgmat-eight.test.ts
+ * checks those against float64), and monarch-goal checks each trial against the float64 reference on the GPU before
+ * timing it (f16 contract, 3e-3), as every kernel.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { monarchCase } from '../../bench/cases.js';
+import { H200_LIMITS, planProblems, planTarget } from '../../bench/goal-families.js';
+import { isSgmatTrial, SIXTEEN_SUBGROUPS } from '../../bench/sgmat-trials.js';
+import { nodeGpu } from '../../bench/node-gpu.js';
+import { ksSgmat } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
+import type { Schedule } from '../../src/codegen/wgsl/kernel.js';
+import type { KsOp } from '../../src/ir/ir.js';
+import { emulateSubgroupMatrixKernel } from '../support/sgmat-emulation.js';
+
+const deep = monarchCase(4096, 1024, 4).ops[0] as KsOp; // K(4, 256, 1024, 1)
+const narrow = monarchCase(16384, 16384, 128).ops[0] as KsOp; // K(128, 128, 128, 1)
+const tile = (sg: number, sgc: number, rest: Partial<Schedule> = {}): Schedule => ({ family: 'ks-sgmat', rows: 64, cols: 32, dtile: 1, tk: 32, sg, sgc, ku: true, pad: 8, ...rest });
+
+/** The workgroup memory a kernel declares, in bytes (f16 and f32 arrays: what ks-sgmat declares). */
+function workgroupBytes(wgsl: string): number {
+  return [...wgsl.matchAll(/var<workgroup> \w+: array<(f16|f32), (\d+)>/g)].reduce((n, m) => n + Number(m[2]) * (m[1] === 'f16' ? 2 : 4), 0);
+}
+
+describe('ks-sgmat 16-subgroup trials: which schedules are trials', () => {
+  const all = ksSgmat.candidates(deep, H200_LIMITS);
+
+  it('takes a candidate of the 2 x 4 grid moved to 4 x 4 or 2 x 8, f32 or f16 sums', () => {
+    expect(all).toContainEqual(tile(2, 4));
+    for (const [sg, sgc] of SIXTEEN_SUBGROUPS) {
+      expect(isSgmatTrial(tile(sg, sgc), deep, all)).toBe(true);
+      expect(isSgmatTrial(tile(sg, sgc, { acc16: true, stage: true }), deep, all)).toBe(true);
+    }
+  });
+
+  it('refuses candidates themselves, other grids, tiles without a 2 x 4 candidate and grids wider than the block', () => {
+    expect(isSgmatTrial(tile(2, 4), deep, all)).toBe(false);
+    expect(isSgmatTrial(tile(8, 4), deep, all)).toBe(false);
+    // 128 x 64 subgroup tiles with f32 sums (32 result tiles, over the family's budget of 16) are no candidate on 2 x 4,
+    // so no trial either.
+    expect(isSgmatTrial(tile(4, 4, { rows: 128, cols: 64 }), deep, all)).toBe(false);
+    // n = 16384's K(128, 128, 128, 1): 8 x 32 β exceed its blocks of 128; 4 x 32 fit.
+    const narrowAll = ksSgmat.candidates(narrow, H200_LIMITS);
+    expect(isSgmatTrial(tile(2, 8), narrow, narrowAll)).toBe(false);
+    expect(isSgmatTrial(tile(4, 4), narrow, narrowAll)).toBe(true);
+    expect(isSgmatTrial({ ...tile(4, 4), family: 'ks-sgmat-strided' }, deep, all)).toBe(false);
+  });
+
+  it('are never offered to the tuner', () => {
+    for (const op of [deep, narrow, monarchCase(1024, 4096, 4).ops[0] as KsOp])
+      expect(ksSgmat.candidates(op, H200_LIMITS).filter((s) => Number(s.sg ?? 1) * Number(s.sgc ?? 1) > 8)).toEqual([]);
+  });
+});
+
+describe('bench/plan-s31a.json', () => {
+  const plan = JSON.parse(readFileSync('bench/plan-s31a.json', 'utf8')) as Record<string, Schedule[]>;
+
+  it('names only what monarch-goal times here (candidates and trials), 512 invocations and 48 KiB at most', () => {
+    expect(planProblems(plan)).toEqual([]);
+    for (const [key, list] of Object.entries(plan)) {
+      const target = planTarget(key);
+      if (typeof target === 'string') throw new Error(target);
+      for (const s of list) {
+        const k = target.emit(s);
+        expect(k.workgroupSize[0], `${key} ${JSON.stringify(s)}`).toBeLessThanOrEqual(512);
+        expect(workgroupBytes(k.wgsl), `${key} ${JSON.stringify(s)}`).toBeLessThanOrEqual(H200_LIMITS.maxWorkgroupStorageBytes);
+      }
+    }
+    // The 16-subgroup f32 form at 4096 -> 1024: 256 rows x 128 β, 512 invocations; 30 KiB of operands (chunks of 32 γ,
+    // rows padded by 8 halves) and 16 one-tile f32 epilogues of 1 KiB: 46 KiB.
+    const t = planTarget('4096x1024x4/f16/op0');
+    if (typeof t === 'string') throw new Error(t);
+    const k = t.emit(tile(4, 4));
+    expect(k.workgroupSize).toEqual([512, 1, 1]);
+    expect(k.dispatch).toMatchObject({ rowsPerWorkgroup: 256, workgroupsPerRowTile: 8 });
+    expect(workgroupBytes(k.wgsl)).toBe(47104);
+  });
+
+  it("every entry's kernel, emulated, passes WGSL validation", async () => {
+    const { device } = await nodeGpu();
+    for (const [key, list] of Object.entries(plan)) {
+      const target = planTarget(key);
+      if (typeof target === 'string') throw new Error(target);
+      for (const s of list) {
+        const k = emulateSubgroupMatrixKernel(target.emit(s));
+        const code = [...new Set(k.enables)].map((e) => `enable ${e};`).join('\n') + '\n' + k.wgsl;
+        const info = await device.createShaderModule({ code }).getCompilationInfo();
+        const errors = info.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos} ${m.message}`);
+        expect(errors, `${key} ${JSON.stringify(s)}`).toEqual([]);
+      }
+    }
+  });
+});
