@@ -9,7 +9,8 @@
 # 1. B = 16384, f16: 4096 -> 1024's first factor: the default's tile in chunks of 32 (8 subgroups, the trials' chunk),
 #    4 x 4 (256 x 128) and 2 x 8 (128 x 256) of 64 x 32, 4 x 4 of 32 x 32, 4 x 4 of 64 x 32 in double-buffered chunks
 #    of 16, f32 sums; the f16-sum twins of the default and of both 64 x 32 trials, 4 x 4 of 64 x 64 with f16 sums (the
-#    square seed's 256 x 256 on 16 warps); the square seed; the strided d = 4 seed (the tuned chain). 1024 -> 4096's first factor K(4, 256, 256, 1) (the same default): both 64 x 32 trials.
+#    square seed's 256 x 256 on 16 warps); the square seed; the strided d = 4 seed (the tuned chain). 1024 -> 4096's
+#    first factor K(4, 256, 256, 1) (the same default): both 64 x 32 trials, f32 sums.
 # 2. B = 4096: 4096 -> 1024 the same plan; n = 16384's K(128, 128, 128, 1) (the same default): 4 x 4 of 64 x 32.
 # Run from the project root, OUT set, the build carried as $GDIST (default .gdist); beside another packed call script:
 #   mkdir -p $OUT/perf && OUT=$OUT/perf bash bench/results/s31/scripts/perf-a.sh; mv $OUT/perf/r.tgz $OUT/perf.tgz
