@@ -76,8 +76,8 @@ describe('kernel-family registry', () => {
   });
 
   it('ks families: every candidate of the measured Monarch factors decodes to itself on the tensor-core limits', () => {
-    // The random shapes above stay below 25, where no knob of the long chunks exists (ks-sgmat's pw needs chunks of 32
-    // or more: REV30-1, a decode without it emitted the plain kernel under pw's name).
+    // The random shapes above stay below 25, where no knob of the long chunks exists (REV30-1: a knob offered only with
+    // chunks of 32 or more lost its decode line unseen, and the plain kernel was emitted under its name).
     for (const [n, m, nblocks] of [[4096, 1024, 4], [1024, 4096, 4], [4096, 4096, 64], [16384, 16384, 128]] as const)
       for (const op of monarchCase(n, m, nblocks).ops as KsOp[])
         for (const f of [ksTiled, ksDvec, ksDtiled, ksSgmat, ksSgmatStrided])

@@ -30,14 +30,13 @@ const square = (rows: number, cols: number, tk: number, pad?: number): KsSgmatSc
 describe('ks-sgmat square tiles: the schedule space', () => {
   it('offers them last, on the wide first factors only (b ≥ 256), within 48 KiB', () => {
     for (const [name, op] of KS_SGMAT_SPACE_OPS) {
-      // Session 30's pw twins follow them: ks-sgmat-pw.test.ts.
-      const all = ksSgmat.candidates(op, H200).filter((s) => s.pw === undefined);
+      const all = ksSgmat.candidates(op, H200);
       const offered = all.filter(isSquareTile);
       expect(all.slice(all.length - offered.length), name).toEqual(offered);
       expect(offered.length > 0, name).toBe(op.b >= 256 && op.d === 1);
     }
     // 4096 -> 1024's K(4, 256, 1024, 1): chunks of 32 padded (40 KiB staged + 4 KiB of epilogue); 64 does not fit.
-    expect(ksSgmat.candidates(KS_SGMAT_SPACE_OPS[2][1], H200).filter((s) => isSquareTile(s) && s.pw === undefined)).toEqual([square(128, 64, 32, 8), square(64, 128, 32, 8)]);
+    expect(ksSgmat.candidates(KS_SGMAT_SPACE_OPS[2][1], H200).filter(isSquareTile)).toEqual([square(128, 64, 32, 8), square(64, 128, 32, 8)]);
     expect(ksSgmat.candidates(KS_SGMAT_SPACE_OPS[2][1], { ...H200, maxWorkgroupSize: 128 }).some(isSquareTile)).toBe(false);
   });
 });

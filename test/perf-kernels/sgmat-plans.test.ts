@@ -6,7 +6,7 @@
  * plan-s28c.json: ks-sgmat and ks-sgmat-strided; plan-s28a and plan-s28b were timed in call 2 and moved to
  * bench/results/s28/call-2/perf/, their losing square forms no longer candidates) and session 29's (plan-s29a.json:
  * ks-sgmat, with bench-only probes, and ks-sgmat-strided) and session 30's (plan-s30a.json: references, ks-sgmat and
- * ks-sgmat-strided; plan-s30c.json: ks-sgmat's pw)
+ * ks-sgmat-strided)
  * as the GPU would get it, checked here before a
  * device call: a candidate of this build on the H200's limits that emits (bench/goal-families.ts
  * planProblems), of the plan's family, and whose WGSL, through the subgroup-matrix emulation
@@ -39,7 +39,6 @@ const PLANS: readonly [string, string][] = [
   ['bench/plan-s28c.json', 'ks-sgmat, ks-sgmat-strided'],
   ['bench/plan-s29a.json', 'ks-sgmat, ks-sgmat-strided'],
   ['bench/plan-s30a.json', 'ks-sgmat, ks-sgmat-strided'],
-  ['bench/plan-s30c.json', 'ks-sgmat'],
 ];
 
 describe.each(PLANS)('%s', (file, family) => {

@@ -40,12 +40,13 @@
  * their sums in workgroup memory after each chunk, one barrier, and part 0 adds them and stores.
  * Since session 29 every `wres` form splits its reduction: the unsplit ones (above) lost in every call and left.
  *
- * With `ss` (session 30) the sums are added and stored by every part, not by part 0 alone: accumulator i (row quad and β)
- * belongs to part i mod sk, each part hands the others' accumulators to workgroup memory, one barrier, adds what the
- * others handed it for its own and stores them (the same workgroup memory and barrier). Without it part 0 reads
- * (sk − 1) times its accumulators and stores every result while the other parts wait at the next chunk's barrier
- * (session 29's reading of the form: half the invocations idle while part 0 stores). Not timed yet: session 30's confirm
- * call (bench/results/s30/scripts/perf2-b.sh, plan-s30e/d) was refused; a tuner candidate only until it runs.
+ * Tried and removed (session 30, H100, call 2, bench/results/s30/call-2/perf2, plan-s30e/d there; code: commit dd148bb):
+ * `ss`, the sums added and stored by every part, accumulator i by part i mod sk (each part handed the others'
+ * accumulators to workgroup memory, one barrier), where part 0 alone adds and stores while the others wait at the next
+ * chunk's barrier. n = 4096 (B = 16384): the seed (1024 rows, sk 2) 0.3585, with ss 0.3636; 512 rows 0.3645 / 0.3685;
+ * sk 4 0.3764 / 0.3715 (the staged default 0.3802). n = 16384 (B = 4096), sk 4: 0.7411 / 0.7219 against the staged
+ * default's 0.6767. n = 4096 at B = 4096: the seed's 256 rows 0.1057, with ss 0.1079. Sharing the stores helped only
+ * where the reduction is split in 4, and never past the seed or the staged default.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
@@ -63,7 +64,6 @@ import { epilogueWrite, LANES, scalarAt, staging, toF32, tiledKernel, type Stage
 export interface WresShape extends RegisterTileKnobs {
   readonly pipeline: boolean;
   readonly sk?: number;
-  readonly ss?: boolean;
 }
 
 function splits(s: WresShape): number {
@@ -115,7 +115,7 @@ export function wresValid(op: KsOp, s: WresShape, limits: TargetLimits): boolean
 
 /**
  * The `wres` shapes that fit: 4-16 δ, 16-128 β, the reduction split (`sk` 2 or 4) over invocations of 4 β each, chunks
- * of 4 or 8 rows, 128-1024 rows; then each with `ss`. The unsplit forms of 1 or 2 β an invocation lost in every call that timed them (session
+ * of 4 or 8 rows, 128-1024 rows. The unsplit forms of 1 or 2 β an invocation lost in every call that timed them (session
  * 28: 0.4145-0.6432 against the staged default's 0.3783-0.3797 at n = 4096, 1.39-1.86 against 0.6751 at n = 16384) and
  * left the candidates in session 29.
  */
@@ -129,15 +129,13 @@ export function wresShapes(op: KsOp, limits: TargetLimits): WresShape[] {
             const s: WresShape = { rows, cols, dtile, tk: op.c, rr, rb: 4, pipeline: true, sk };
             if (wresValid(op, s, limits)) out.push(s);
           }
-  // Then (session 30) each with its stores split over the parts (`ss`).
-  return [...out, ...out.map((s): WresShape => ({ ...s, ss: true }))];
+  return out;
 }
 
 /** The kernel of a `wres` schedule (`schedule`: the whole ks-dtiled schedule, recorded as it is). */
 export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelContext): EmittedKernel {
   const { rows: RW, cols: TB, dtile: TD, rr: RR, rb: RB } = schedule;
   const SK = splits(schedule);
-  const splitStores = schedule.ss === true;
   const KP = op.c / SK;
   const T = wresThreads(schedule);
   const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
@@ -195,27 +193,18 @@ export function emitWres(op: KsOp, schedule: WresShape & Schedule, ctx: KernelCo
         for (let j = 0; j < RB; j++) lines.push(`  ${acc(rq, j)} = fma(x, vec4<f32>(${wName(j, k >> 2)}.${LANES[k & 3]}), ${acc(rq, j)});`);
         lines.push('}');
       }
-    const accs = Array.from({ length: (RR / 4) * RB }, (_, i) => acc(Math.floor(i / RB), i % RB));
-    // Accumulator i (row quad i / RB, β j = i % RB) is added and stored by part ownerOf(i).
-    const ownerOf = (i: number): number => (splitStores ? i % SK : 0);
-    lines.push(...(splitStores ? sharedParts(ps, accs, SK, TD * NB) : combinedParts(ps, accs, SK, TD * NB)));
+    lines.push(...combinedParts(ps, Array.from({ length: (RR / 4) * RB }, (_, i) => acc(Math.floor(i / RB), i % RB)), SK, TD * NB));
     const results: string[] = [];
-    for (let owner = 0; owner < (splitStores ? SK : 1); owner++) {
-      results.push(`if (h == ${u(owner)}) {`);
-      for (let rq = 0; rq < RR / 4; rq++)
-        for (let q = 0; q < 4; q++) {
-          const mine = Array.from({ length: RB }, (_, j) => j).filter((j) => ownerOf(rq * RB + j) === owner);
-          if (mine.length === 0) continue;
-          results.push(`  { let row = ${sum('row0', at, u(rq * 4 + q))};`, '    if (row < batch) {');
-          for (const j of mine) {
-            const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical(j)), value: `${acc(rq, j)}.${LANES[q]}`, vec4: false, accumulate: op.accumulate, ...(biasOff === undefined ? {} : { bias: [`bias${j}`] }) });
-            results.push(`      ${write}`);
-          }
-          results.push('    }', '  }');
+    for (let rq = 0; rq < RR / 4; rq++)
+      for (let q = 0; q < 4; q++) {
+        results.push(`{ let row = ${sum('row0', at, u(rq * 4 + q))};`, '  if (row < batch) {');
+        for (let j = 0; j < RB; j++) {
+          const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical(j)), value: `${acc(rq, j)}.${LANES[q]}`, vec4: false, accumulate: op.accumulate, ...(biasOff === undefined ? {} : { bias: [`bias${j}`] }) });
+          results.push(`    ${write}`);
         }
-      results.push('}');
-    }
-    return [...lines, ...results];
+        results.push('  }', '}');
+      }
+    return [...lines, 'if (h == 0u) {', ...results.map((l) => `  ${l}`), '}'];
   };
   const body = [
     ...ksTileOrigin({ perRowTile, rows: RW, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
@@ -255,25 +244,5 @@ function combinedParts(ps: string, accs: readonly string[], parts: number, slots
   const out = ['if (h > 0u) {', ...accs.map((a, i) => `  ${at('h - 1u', i)} = ${a};`), '}', 'workgroupBarrier();', 'if (h == 0u) {'];
   for (let p = 0; p < parts - 1; p++) out.push(...accs.map((a, i) => `  ${a} += ${at(u(p), i)};`));
   out.push('}');
-  return out;
-}
-
-/**
- * `ss`'s exchange of the partial sums: accumulator i of `accs` belongs to part i mod `parts`; every part puts the others'
- * accumulators in the workgroup array `ps`, one barrier, and each part adds, to its own, what the other parts put there
- * ((parts − 1) · accs.length · slots vec4s, as combinedParts: accumulator i from the w-th of its owner's other parts at
- * (w · accs.length + i) · slots + slot). Every part reads them before any invocation passes the next chunk's barrier.
- */
-function sharedParts(ps: string, accs: readonly string[], parts: number, slots: number): string[] {
-  const at = (w: U32Expr, i: number) => `${ps}[${sum(mul(sum(mul(w, accs.length), u(i)), slots), 'slot')}]`;
-  // The w-th of owner o's other parts: h below o, h − 1 above it.
-  const handed = accs.map((a, i) => `if (h != ${u(i % parts)}) { ${at(`h - select(0u, 1u, h > ${u(i % parts)})`, i)} = ${a}; }`);
-  const out = [...handed, 'workgroupBarrier();'];
-  for (let o = 0; o < parts; o++) {
-    const own = accs.flatMap((a, i) => (i % parts === o ? [i] : []));
-    out.push(`if (h == ${u(o)}) {`);
-    for (let w = 0; w < parts - 1; w++) out.push(...own.map((i) => `  ${accs[i]} += ${at(u(w), i)};`));
-    out.push('}');
-  }
   return out;
 }

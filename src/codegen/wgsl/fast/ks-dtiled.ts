@@ -178,7 +178,6 @@ export interface KsDtiledSchedule extends Schedule, RegisterTileKnobs {
   // Without bcast, `pad` (a flag, session 14): padded line groups and planes (above).
   // `wres` (a flag, session 28): W resident, rows streamed (ks-dtiled-wres.ts), with none of the flags above;
   // with it `sk` (2 or 4): the reduction split over that many invocations (since session 29 every wres form has it).
-  // With wres, `ss` (a flag, session 30): every part adds and stores a share of the results (ks-dtiled-wres.ts).
 }
 
 function isWres(s: KsDtiledSchedule): boolean {
@@ -377,7 +376,6 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     invariant(probeOf(schedule) === undefined, 'ks-dtiled: wres takes no probe');
     return emitWres(op, schedule, ctx);
   }
-  invariant(schedule.ss !== true, 'ks-dtiled: ss is a wres knob');
   const { rows: TR, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB } = schedule;
   const T = threadsOf(schedule);
   const { ep, n, inSize, outSize, wOff, biasOff } = opOperands(op, ctx);
@@ -553,7 +551,7 @@ export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
     family: 'ks-dtiled',
     ...registerTileKnobs(s),
     pipeline: flag(s, 'pipeline'),
-    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad', 'wres', 'ss']),
+    ...presentFlags(s, ['bcast', 'grun', 'pl', 'el', 'ku', 'pad', 'wres']),
     ...(s.er === undefined ? {} : { er: knob(s, 'er') }),
     ...(s.sk === undefined ? {} : { sk: knob(s, 'sk') }),
     ...decodeProbe(s),

@@ -182,6 +182,15 @@
  * and the f32 output stage 0.024 against 0.013; one 256-invocation workgroup an SM does not hide them behind the staging.
  * 32 x 32 subgroup tiles on 8 subgroups (f32) lost there: 0.2521 (2 x 4), 0.3148 (4 x 2).
  *
+ * Tried and removed (session 30, H100, call 2, bench/results/s30/call-2/perf, plan-s30c.json there; code: commit dd148bb,
+ * partly-pipelined-loop.ts): `pw`, the single-buffered written-out padded 8-subgroup forms in chunks of 32 or 64 with W's
+ * chunk loaded in its own pass and only the source's fetched a chunk ahead, so that W's prefetch registers are not live
+ * beside the sums (call A had found f32 and f16 result matrices at the same rate, roofline mma-acc). 4096 -> 1024's first
+ * factor, B = 16384: the f32-sum default 0.2137, with pw 0.2353 (tk 32: 0.3486; 4 x 2 of 64 x 64: 0.2585); the f16-sum
+ * twin 0.1756 against 0.2313; the square seed 0.1490 against 0.1695. B = 4096 0.0671 against 0.0712, 1024 -> 4096's first
+ * factor 0.0668 against 0.0742, n = 16384 f16 0.1752 against 0.1783. Loading W in a pass of its own costs more than the
+ * registers it frees.
+ *
  * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
  * (candidates are empty otherwise: the op falls back to the other families), the input index map
  * is the identity, and b and c are multiples of 16.
@@ -195,7 +204,6 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { doubleBufferedLoop } from './double-buffered-loop.js';
-import { partlyPipelinedLoop } from './partly-pipelined-loop.js';
 import { resultMatrix, resultRegisters, stagedStores, SUBGROUP_MATRIX_UNIFORMITY_OFF, tileLoads, tileStores, type PlacedTile, type ResultComponent } from './sgmat-results.js';
 import { opOperands } from './operands.js';
 import { decodeProbe, probedCopy, probeOf, unlessProbed } from './sgmat-probe.js';
@@ -245,7 +253,6 @@ export interface KsSgmatSchedule extends Schedule {
   // (one barrier per chunk), `dbu` its loop unrolled by two (constant halves); `band`, the
   // per-tile epilogue 16 rows at a time.
   // Session 13 (absent = off): `ku`, each staged chunk's 16-deep steps written out (file comment).
-  // Session 30 (absent = off): `pw`, W's chunk loaded in its own pass, only the source's fetched a chunk ahead (file comment).
 }
 
 interface SgTiling {
@@ -431,22 +438,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // has two steps or more; not db's runtime halves), then the same with rows padded by 8 halves.
   const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
-  const square = squareTiles(staged, fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...square, ...partlyPipelined([...writtenPadded, ...square])];
-}
-
-/**
- * Session 30: `pw`, the single-buffered written-out padded forms of 8 subgroups in chunks of 32 or 64 γ (the wide first
- * factors' default and its neighbours, f32 or f16 sums, the square tiles), with W's chunk loaded in its own pass and only
- * the source's fetched a chunk ahead (partly-pipelined-loop.ts): the registers of W's prefetch (16 a lane at the
- * default) are then not live beside the sums. H100, session 30 call A (bench/results/s30/call-1/perf): f32 and f16
- * result matrices run at the same rate from registers and from workgroup rows of 72 halves (4 x 2 accumulators, 1 or 2
- * workgroups a SM: 0.1232 / 0.1212 ms), yet 4096 -> 1024's first factor takes 0.2161 with f32 sums and 0.1750 with f16
- * ones on the default's tile, and (session 18) both about 0.22 without any prefetch (np): the f32 form's prefetch, 32
- * registers beside its 64 of sums, is what does not pay. Candidates last; no default or seed until timed.
- */
-function partlyPipelined(forms: readonly KsSgmatSchedule[]): KsSgmatSchedule[] {
-  return forms.filter((s) => s.db === undefined && s.tk >= 32 && Number(s.sg ?? 1) * Number(s.sgc ?? 1) === 8).map((s): KsSgmatSchedule => ({ ...s, pw: true }));
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...squareTiles(staged, fits)];
 }
 
 /**
@@ -629,7 +621,6 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   invariant(!gload || (d === 1 && (t.result === 'f16' || t.oneRound)), 'ks-sgmat: gload needs d = 1 and acc16 or epi');
   invariant(!gload || (!multi && !db), 'ks-sgmat: gload stages nothing to share (sg) or double-buffer (db)');
   invariant(schedule.dbu !== true || (db && (c / TK) % 2 === 0), 'ks-sgmat: dbu needs db and an even number of chunks');
-  invariant(schedule.pw !== true || (!db && !gload), 'ks-sgmat: pw is a single-buffered staged loop (not db, not gload)');
   invariant(!gload || schedule.ku !== true, 'ks-sgmat: gload writes its steps out already (tk is its unrolling)');
   // A bench-only probe leaves one stage out of every dispatch (sgmat-probe.ts); gload stages nothing to probe.
   const probe = probeOf(schedule);
@@ -878,11 +869,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
   }
   gloadLoop.push('}');
   const stagingCopies = staging('pf', T, [srcCopy, wCopy]);
-  const reduction = db
-    ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true)
-    : schedule.pw === true
-      ? partlyPipelinedLoop(staging('pf', T, [srcCopy]), staging('pw', T, [wCopy]), c, SK, compute)
-      : stagedLoop(stagingCopies, c, SK, true, compute);
+  const reduction = db ? doubleBufferedLoop(stagingCopies, c, SK, compute, schedule.dbu === true) : stagedLoop(stagingCopies, c, SK, true, compute);
   const stagedPath = [...reduction, ...(direct ? lastRowTile : t.oneRound ? stagedOnce : epilogue)];
   const mainPath = gload
     ? [
@@ -940,7 +927,6 @@ export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
     ...(s.dbu === undefined ? {} : { dbu: flag(s, 'dbu') }),
     ...(s.band === undefined ? {} : { band: flag(s, 'band') }),
     ...(s.ku === undefined ? {} : { ku: flag(s, 'ku') }),
-    ...(s.pw === undefined ? {} : { pw: flag(s, 'pw') }),
     ...decodeProbe(s),
   }),
   emit,
