@@ -81,8 +81,8 @@ async function checkAndTime(checks: Checks, e: Entry): Promise<Timed> {
  * The split probes of op: ks-sgmat's wide tiles (4 x 2 subgroups of 64 x 32 in chunks of 16 γ, n = 4096's; 2 x 4 in
  * chunks of 16 and 32 where b ≥ 128, the wider factors'), then tiles holding the whole reduction in one chunk (tk = c:
  * 64 x 64 on 2 x 2 subgroups of 32 x 32, 128 x 32 on 2 x 1 of 64 x 32; 4 x 1 of 32 x 32 takes 2 KiB more than 48, and
- * c = 128 fits neither), each unscaled, with xh·wh only (its floor) and, where the chunk is all of c, scaled per tile
- * and per row (the chunk's loads all in registers, then the scale, then the split stores); those that fit the adapter.
+ * c = 128 fits neither), each unscaled, with xh·wh only (its floor), scaled per tile and scaled per row (in chunks: from
+ * a pre-scan; in one chunk: from its loads, all in registers before the split stores); those that fit the adapter.
  */
 function splitSchedules(op: KsOp, limits: TargetLimits): SplitF16Schedule[] {
   const base = { family: 'split-f16-probe', pad: 8, terms: 3, scale: 'none' } as const;
@@ -103,7 +103,7 @@ function splitSchedules(op: KsOp, limits: TargetLimits): SplitF16Schedule[] {
 function fits(op: KsOp, s: SplitF16Schedule, limits: TargetLimits): boolean {
   const wr = s.sg * s.rows;
   const wc = s.sgc * s.cols;
-  return op.d === 1 && op.b % wc === 0 && op.c % s.tk === 0 && (s.scale === 'none' || s.tk === op.c) && wr > 0 && 32 * s.sg * s.sgc <= limits.maxWorkgroupSize && splitSharedBytes(s) <= limits.maxWorkgroupStorageBytes;
+  return op.d === 1 && op.b % wc === 0 && op.c % s.tk === 0 && wr > 0 && 32 * s.sg * s.sgc <= limits.maxWorkgroupSize && splitSharedBytes(s) <= limits.maxWorkgroupStorageBytes;
 }
 
 const show = (t: Timed) => (t.ms !== undefined ? `${t.ms.toFixed(4)} ms ±${((t.spread ?? 0) * 100).toFixed(1)}% err ${t.relErr?.toExponential(1) ?? '-'}` : `${t.error} ${t.relErr ?? ''}`);

@@ -5,16 +5,18 @@
  * x·w ≈ xh·wh + xh·wl + xl·wh is summed by three f16 x f16 -> f32 multiply-adds into the f32 accumulators. The dropped
  * xl·wl and the rounding of xl are about 2^-22 of each product, beside f32's own 2^-24 per product, for values whose xl
  * is a normal f16; f16's range is the catch: xh overflows above 65504 (pack2x16float is then indeterminate) and xl loses
- * bits or underflows for small values. `scale` (the whole reduction in one staged chunk, tk = c) brings the largest
- * magnitude of each staged x row and W row ('row'), or of the whole x and W tiles ('tile'), to [2^14, 2^15) by a power
- * of two taken from a workgroup atomicMax of the values' bits; both scales are constant along γ, so the f32 sums are
- * multiplied back once in the epilogue (ldexp, exact). Not a family: no tuner candidate, no default; the probe asks
+ * bits or underflows for small values. `scale` brings the largest magnitude of each x row and W row of the workgroup
+ * over the whole reduction ('row'), or of its whole x and W tiles ('tile'), to [2^14, 2^15) by a power of two taken
+ * from a workgroup atomicMax of the values' bits; both scales are constant along γ, so the f32 sums are multiplied back
+ * once in the epilogue (ldexp, exact). Where one staged chunk holds the whole reduction (tk = c) the maxima come from
+ * the chunk's loads themselves (a barrier between them and the split stores); in chunks (tk < c) from a pre-scan of
+ * the workgroup's x rows and W rows (read twice: the loop's reads then come mostly from L2). Not a family: no tuner candidate, no default; the probe asks
  * what the split costs against the f32 default (ks-tiled) and the f16 ks-sgmat, and what the scale costs on top
  * (bench/split-f16-probe.ts times them side by side).
  *
  * The kernel follows ks-sgmat's structure (ks-sgmat.ts): `sg` x `sgc` subgroups of `rows` x `cols` result tiles share a
  * workgroup's staged tiles (rows tk + pad halves apart), the chunk's 16-deep steps written out, the next chunk's global
- * loads in registers while this one is multiplied (not with `scale`: one chunk), the f32 results through workgroup
+ * loads in registers while this one is multiplied (not with a one-chunk `scale`), the f32 results through workgroup
  * memory a 16x16 tile at a time and out in vec4 runs. `terms` 1 multiplies xh·wh only: f32 traffic at f16 accuracy, a
  * floor for the split path's time, never f32-accurate (the probe times it without taking it as a result).
  */
@@ -38,7 +40,7 @@ export interface SplitF16Schedule extends Schedule {
   /** Subgroups along the rows and along β. */
   readonly sg: number;
   readonly sgc: number;
-  /** γ per staged chunk (a multiple of 16 dividing c; c itself with `scale`). */
+  /** γ per staged chunk (a multiple of 16 dividing c). */
   readonly tk: number;
   /** Halves between staged rows beyond tk (8: the 16 rows of a matrix load on distinct banks). */
   readonly pad: number;
@@ -66,7 +68,6 @@ export function splitF16Kernel(op: KsOp, s: SplitF16Schedule, ctx: KernelContext
   invariant(ctx.storage === 'f32', 'split-f16 probe: f32 storage');
   invariant(d === 1 && op.input.steps.length === 0 && op.output.steps.length === 0 && op.bias === undefined && !op.accumulate, 'split-f16 probe: a plain contiguous factor K(a, b, c, 1)');
   invariant(s.rows % TILE === 0 && s.cols % TILE === 0 && s.tk % TILE === 0 && c % s.tk === 0, 'split-f16 probe: whole 16x16 tiles and chunks');
-  invariant(s.scale === 'none' || s.tk === c, 'split-f16 probe: a scale needs the whole reduction in one chunk (tk = c)');
   invariant(s.terms === 1 || s.terms === 3, 'split-f16 probe: terms 1 or 3');
   const { ep, n, inSize, outSize, wOff } = opOperands(op, ctx);
   invariant(inSize % 4 === 0 && outSize % 4 === 0 && wOff % 4 === 0 && c % 4 === 0, 'split-f16 probe: vec4 views');
@@ -86,6 +87,8 @@ export function splitF16Kernel(op: KsOp, s: SplitF16Schedule, ctx: KernelContext
   const nbt = b / WC;
   const perRowTile = a * nbt;
   const scale = s.scale === 'none' ? undefined : s.scale;
+  // A scale from the one chunk's own loads (tk = c), else from a pre-scan.
+  const inChunk = scale !== undefined && SK === c;
   const arr = (name: string) => `${ep}_${name}`;
   const [xh, xl, wh, wl, cs, xm, wm] = ['xh', 'xl', 'wh', 'wl', 'cs', 'xm', 'wm'].map(arr);
   const shift = arr('shift');
@@ -108,7 +111,7 @@ export function splitF16Kernel(op: KsOp, s: SplitF16Schedule, ctx: KernelContext
     item: () => [`let kv = ${mod('e', SK / 4)};`, `let r = ${div('e', SK / 4)};`],
     load: (v, k0) => [
       `${v} = ${n.src}[${div(sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c), k0, 'kv * 4u'), 4)}];`,
-      ...(scale === undefined ? [] : [`atomicMax(&${word(xm, 'r')}, ${maxOf(v)});`]),
+      ...(inChunk ? [`atomicMax(&${word(xm, 'r')}, ${maxOf(v)});`] : []),
     ],
     store: (v) => [...scaled(v, xm, 'r'), ...split('sv', xh, xl, (q) => sum(mul('r', SP), 'kv * 4u', u(q)))],
   };
@@ -118,7 +121,7 @@ export function splitF16Kernel(op: KsOp, s: SplitF16Schedule, ctx: KernelContext
     item: () => [`let kv = ${mod('e', SK / 4)};`, `let bb = ${div('e', SK / 4)};`],
     load: (v, k0) => [
       `${v} = ${n.params}[${div(sum(u(wOff), mul(sum(mul('alpha', b), 'beta0', 'bb'), c), k0, 'kv * 4u'), 4)}];`,
-      ...(scale === undefined ? [] : [`atomicMax(&${word(wm, 'bb')}, ${maxOf(v)});`]),
+      ...(inChunk ? [`atomicMax(&${word(wm, 'bb')}, ${maxOf(v)});`] : []),
     ],
     store: (v) => [...scaled(v, wm, 'bb'), ...split('sv', wh, wl, (q) => sum(mul('bb', SP), 'kv * 4u', u(q)))],
   };
@@ -147,11 +150,27 @@ export function splitF16Kernel(op: KsOp, s: SplitF16Schedule, ctx: KernelContext
   ];
   const compute = Array.from({ length: SK / TILE }, (_, ks) => ['{', ...step(ks * TILE), '}']).flat();
   const copies = staging('pf', T, [srcCopy, wCopy]);
-  // With a scale: the one chunk's loads (each folding its values' magnitudes into the scale words), a barrier, the
-  // scaled split stores, a barrier, the multiplies.
+  // A scale in one chunk: its loads (each folding its values' magnitudes into the scale words), a barrier, the scaled
+  // split stores, a barrier, the multiplies. In chunks: the pre-scan of every value of the workgroup's x rows and W
+  // rows into the scale words, a barrier, then the pipelined loop, whose split stores read them.
+  const scan = (count: number, perRow: number, m: string, line: string, load: string): string[] => [
+    `for (var e = lid; e < ${u(count)}; e += ${u(T)}) {`,
+    `  let kv = ${mod('e', perRow)};`,
+    `  let ${line} = ${div('e', perRow)};`,
+    `  let v = ${load};`,
+    `  atomicMax(&${word(m, line)}, ${maxOf('v')});`,
+    '}',
+  ];
+  const prescan = [
+    ...scan((WR * c) / 4, c / 4, xm, 'r', `${n.src}[${div(sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c), 'kv * 4u'), 4)}]`),
+    ...scan((WC * c) / 4, c / 4, wm, 'bb', `${n.params}[${div(sum(u(wOff), mul(sum(mul('alpha', b), 'beta0', 'bb'), c), 'kv * 4u'), 4)}]`),
+    'workgroupBarrier();',
+  ];
   const reduction = scale === undefined
     ? stagedLoop(copies, c, SK, true, compute)
-    : [...copies.registers, ...copies.fetch(u(0)), 'workgroupBarrier();', ...copies.stash(u(0)), 'workgroupBarrier();', ...compute];
+    : inChunk
+      ? [...copies.registers, ...copies.fetch(u(0)), 'workgroupBarrier();', ...copies.stash(u(0)), 'workgroupBarrier();', ...compute]
+      : [...prescan, ...stagedLoop(copies, c, SK, true, compute)];
 
   // Epilogue, one (i, j) tile position at a time: every subgroup's tile to its 16x16 slice of cs, then the workgroup
   // writes the slices out in vec4 runs along β, multiplied back by the scales.

@@ -4,7 +4,7 @@
  * float64. On the bench's well-ranged data (KernelCheck: x uniform in [-1, 1], W in [-0.5, 0.5]) every three-product
  * form is within SPEC §6's f32 tolerance 1e-5, and the one-product form (xh·wh) is not (f16 accuracy: it is the
  * probe's time floor, never a result). On data beyond f16's range (|x| near 2^20) and below its normal range (near
- * 2^-30) the per-row scale keeps f32 accuracy, where the unscaled split loses it; with rows of both magnitudes in one
+ * 2^-30) the per-row scale keeps f32 accuracy (in one chunk and in chunks), where the unscaled split loses it; with rows of both magnitudes in one
  * tile the per-tile scale loses the small rows, the per-row one does not.
  */
 import { describe, expect, it } from 'vitest';
@@ -37,6 +37,7 @@ describe('split-f16 probe, emulated, on well-ranged data', () => {
     ['one chunk, unscaled', whole],
     ['one chunk, per tile', { ...whole, scale: 'tile' }],
     ['one chunk, per row, 1 x 2 of 32 x 32', { ...whole, rows: 32, cols: 32, sg: 1, sgc: 2, scale: 'row' }],
+    ['chunks of 16, per row (pre-scan), 1 x 2 of 32 x 32', { ...base, rows: 32, cols: 32, sg: 1, sgc: 2, scale: 'row' }],
   ] as const)('%s: within the f32 tolerance at 37 and 64 rows', async (_name, s) => {
     for (const batch of [37, 64]) expect(await kernelError(c, 0, 1, emulated(s), batch, 'f32')).toBeLessThan(TOL);
   });
@@ -116,8 +117,11 @@ describe('split-f16 probe, emulated, beyond f16 range', () => {
   ] as const;
 
   it.each(cases)('per-row scale: every row within the f32 tolerance, %s', async (_name, x) => {
-    const got = await run(emulated({ ...whole, scale: 'row' })(contextFor(c, 'k', 0, 'f32')), x, w, batch);
-    expect(worstRowError(got, reference(x, w, batch), batch)).toBeLessThan(TOL);
+    // In one chunk (the maxima from its loads) and in chunks of 16 (from the pre-scan).
+    for (const s of [whole, base]) {
+      const got = await run(emulated({ ...s, scale: 'row' })(contextFor(c, 'k', 0, 'f32')), x, w, batch);
+      expect(worstRowError(got, reference(x, w, batch), batch)).toBeLessThan(TOL);
+    }
   });
 
   it('unscaled: the small values lose f32 accuracy', async () => {

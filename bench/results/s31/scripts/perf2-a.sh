@@ -5,11 +5,13 @@
 # (ks-tiled; H100 s29-s30: 0.2678 ms at n = 4096, 0.4318 at n = 16384), the f16 default (ks-sgmat, f16 in and out), then
 # the split probes (f32 in and out, three f16 x f16 -> f32 products a step): ks-sgmat's wide tiles (4 x 2 subgroups of
 # 64 x 32 in chunks of 16; where b >= 128 also 2 x 4 in chunks of 16 and 32) and, where they fit, the whole reduction in
-# one chunk (64 x 64 on 2 x 2 subgroups of 32 x 32, 128 x 32 on 2 x 1 of 64 x 32), each unscaled and with the one
-# product xh*wh (the split's time floor, not f32-accurate), the one-chunk tiles also with a power-of-two scale per tile
-# and per row; the f32 default again (drift). Every kernel is checked against float64 first (f32 within 1e-5).
-# 1. n = 4096, K(64, 64, 64, 1), B = 16384: 17 entries.
-# 2. n = 16384, K(128, 128, 128, 1), B = 4096 (the 1.0 ms target's first factor): 9 entries (no one-chunk tile fits).
+# one chunk (64 x 64 on 2 x 2 subgroups of 32 x 32, 128 x 32 on 2 x 1 of 64 x 32), each unscaled, with the one
+# product xh*wh (the split's time floor, not f32-accurate), and with a power-of-two scale per tile and per row (in
+# chunks from a pre-scan of the workgroup's rows, in one chunk from its own loads); the f32 default again (drift).
+# Every kernel is checked against float64 first (f32 within 1e-5).
+# 1. n = 4096, K(64, 64, 64, 1), B = 16384: 15 entries.
+# 2. n = 16384, K(128, 128, 128, 1), B = 4096 (the 1.0 ms target's first factor): 13 entries (no one-chunk tile fits;
+#    2 x 4 in chunks of 32 fits 48 KiB only unscaled).
 # Standalone: it sources packed.sh, which packs all of $OUT into $OUT/r.tgz when it ends; beside another packed call
 # script give it its own folder and rename its pack:
 #   mkdir -p $OUT/perf2 && OUT=$OUT/perf2 bash bench/results/s31/scripts/perf2-a.sh; mv $OUT/perf2/r.tgz $OUT/perf2.tgz
