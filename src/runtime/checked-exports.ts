@@ -18,7 +18,7 @@ import { chooseKernelSet as choose, kernelSetsOf as setsOf, unmetRequirements as
 import { programOfManifest as programOf } from './manifest-program.js';
 import { packParams as pack, ParamError, unpackParams as unpack } from './params.js';
 import type { ProgramData } from '../manifest/program.js';
-import { shown, typeName, userError } from './user-error.js';
+import { isPlainObject, shown, typeName, userError } from './user-error.js';
 import { patternSource } from '../manifest/pattern.js';
 import { FormatError } from './formats/format-error.js';
 
@@ -101,7 +101,9 @@ export function packParams(layout: readonly ParamLayoutEntry[], paramSize: numbe
   checkLayout('packParams', layout);
   if (!isCount(paramSize)) throw userError(`packParams(): paramSize must be a whole number ≥ 0, got ${shown(paramSize)}`);
   checkDtype('packParams', dtype);
-  // The tensors are the function's own to check (a ParamError naming what is missing or of the wrong size).
+  // A Promise, an Array or a typed array holds no tensors by name (QA2 s31 Q1051); what is missing or of the wrong size is
+  // the function's own to name (a ParamError).
+  if (!(tensors instanceof Map || isPlainObject(tensors))) throw refuse('packParams', 'tensors by name (an object or a Map)', tensors);
   return pack(layout, paramSize, tensors, dtype);
 }
 

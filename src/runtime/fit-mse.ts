@@ -14,7 +14,7 @@ import type { Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
 import { MAX_SEED } from '../util/random.js';
-import { checkOptionNames, shown, userError } from './user-error.js';
+import { checkOptionNames, isPlainObject, shown, userError } from './user-error.js';
 import { nonFiniteValue } from './finite-rows.js';
 import { gatherRows, miniBatches } from './minibatches.js';
 import { checkValues, F16_MAX, ValueRangeError } from './numerics.js';
@@ -102,8 +102,8 @@ export function planFit(map: ManifestMap, dtype: Dtype, x: Float32Array, target:
   const rows = x.length / map.in;
   if (!Number.isInteger(rows) || rows < 1) throw new MoncError('shape', `${what}: input of ${x.length} values is not a whole number (at least 1) of rows of ${map.in}`);
   if (target.length !== rows * map.out) throw new MoncError('shape', `${what}: target has ${target.length} values; expected ${rows} rows x ${map.out} = ${rows * map.out}`);
-  // An array is no options object (QA2 s30 Q951: [1] was refused as having an option '0').
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw userError(`${what}: fitMse needs options { steps, optimizer, … }, got ${shown(options)}`);
+  // An array, a Map or a Date is no options object (QA2 s30 Q951: [1] was refused as having an option '0').
+  if (!isPlainObject(options)) throw userError(`${what}: fitMse needs options { steps, optimizer, … }, got ${shown(options)}`);
   checkOptionNames(`${what}: fitMse`, options, ['steps', 'optimizer', 'batch', 'seed', 'onProgress', 'progressPoints']);
   const { steps, batch = rows, seed = 0 } = options;
   if (!Number.isInteger(steps) || steps < 1) throw userError(`${what}: fitMse steps must be a whole number of at least 1, got ${shown(steps)}`);

@@ -5,7 +5,7 @@
  */
 import { MoncError } from '../util/error.js';
 import { checkArray, checkBatch } from './batch-args.js';
-import { checkOptionNames } from './user-error.js';
+import { checkOptionNames, isPlainObject } from './user-error.js';
 import { missingEntry, hostIoSupport } from './extensions.js';
 
 /** Options of `forward`: the rows of `x`, and an array to write the result into. */
@@ -37,8 +37,10 @@ export function forwardRequest(
   options: number | ForwardOptions | undefined,
 ): { rows: number; out: Float32Array | undefined; chunkRows: number | undefined } {
   checkArray(name, 'forward', 'the input', x);
-  // Anything but an options object is the batch (checked below), as JavaScript callers may pass it.
-  const given: ForwardOptions = options !== null && typeof options === 'object' ? options : { batch: options ?? undefined };
+  // Anything but an options object is the batch (checked below), as JavaScript callers may pass it. An object of a class
+  // is no options object, so it is refused as the batch, by its class: out passed bare (a Float32Array) was refused as an
+  // option '0', an Array, a Map or a Date ran as no options (QA2 s31 Q1051).
+  const given: ForwardOptions = isPlainObject(options) ? options : { batch: options ?? undefined };
   checkOptionNames(`map '${name}': forward`, given, ['batch', 'out', 'chunkRows']);
   const { batch, out, chunkRows } = given;
   // A bad batch is named as such, not blamed on the input's length.

@@ -27,7 +27,7 @@
  */
 import type { Dtype, ProgramData } from '../manifest/program.js';
 import type { KernelSetName, ManifestKernelPlan, ManifestKernelSet, ManifestMap } from '../manifest/types.js';
-import { arrayError, checkOptionNames, mustBe, typeName, userError } from './user-error.js';
+import { arrayError, checkOptionNames, isPlainObject, mustBe, typeName, userError } from './user-error.js';
 import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor } from './gpu-executor.js';
 import { WgslError } from './pipeline-cache.js';
@@ -172,7 +172,7 @@ export class MapRunner {
     const sets = map.kernelSets;
     const wrong: [string, string, unknown] | undefined =
       // An array, a Map or a Date is no options object either: named by its class (QA2 s30 Q955: they ran with the defaults).
-      typeof options !== 'object' || ![Object.prototype, null].includes(Object.getPrototypeOf(options))
+      !isPlainObject(options)
         ? ['options', 'an object', options]
         : ![undefined, 'cpu', 'webgpu'].includes(backend)
           ? ['backend', "'webgpu' or 'cpu'", backend]
@@ -240,7 +240,7 @@ export class MapRunner {
    */
   loadParams(tensors: Tensors | Uint8Array | ArrayBuffer): void {
     this.#checkUsable();
-    const packed = packParams(this.map.params, this.map.paramSize, tensorsOfParams(tensors, this.map.params), this.#dtype);
+    const packed = packParams(this.map.params, this.map.paramSize, tensorsOfParams(this.map.name, tensors, this.map.params), this.#dtype);
     this.#gpu?.writeParams(packed);
     this.#packed = packed;
   }

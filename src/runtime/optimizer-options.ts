@@ -6,7 +6,7 @@
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
 import { oneLine } from '../util/json.js';
-import { checkOptionNames, shown, userError } from './user-error.js';
+import { checkOptionNames, isPlainObject, shown, userError } from './user-error.js';
 import type { OptimizerRule } from '../manifest/optimizer.js';
 
 export type OptimizerOptions =
@@ -37,12 +37,12 @@ export interface ResolvedOptimizer {
 const KINDS: readonly string[] = ['sgd', 'adam', 'adamw'] satisfies readonly OptimizerOptions['kind'][];
 
 /**
- * Throws a `user` MoncError unless `o` is an object (not an array) whose kind is an optimizer's; `at` (`map 'up': `)
+ * Throws a `user` MoncError unless `o` is a plain object (not an Array, a Map…) whose kind is an optimizer's; `at` (`map 'up': `)
  * starts the message. The value is named as every runner refusal names it (shown(): QA2 s30 Q951, String() wrote a
  * string with a line break on two lines and a BigInt as a number).
  */
 function checkKind(o: unknown, at: string): void {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw userError(`${at}optimizer options must be an object { kind: 'sgd' | 'adam' | 'adamw', lr, … }, got ${shown(o)}`);
+  if (!isPlainObject(o)) throw userError(`${at}optimizer options must be an object { kind: 'sgd' | 'adam' | 'adamw', lr, … }, got ${shown(o)}`);
   const { kind } = o as { kind?: unknown };
   if (typeof kind !== 'string' || !KINDS.includes(kind)) throw userError(`${at}optimizer kind must be 'sgd', 'adam' or 'adamw', got ${typeof kind === 'string' ? oneLine(`'${kind}'`) : shown(kind)}`);
 }

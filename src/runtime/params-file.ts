@@ -8,12 +8,21 @@
 import type { ParamLayoutEntry } from '../manifest/program.js';
 import { decodeSafetensorsTensor, readSafetensorsIndex } from './formats/safetensors.js';
 import { checkShape } from './params.js';
+import { isPlainObject, mustBe } from './user-error.js';
 
-/** `params` as loadParams takes them: bytes (a Uint8Array, or `fetch`'s ArrayBuffer as it is) read as a safetensors file for `layout`'s tensors, anything else as it is. */
-export function tensorsOfParams<T>(params: T | Uint8Array | ArrayBuffer, layout: readonly ParamLayoutEntry[]): T | Map<string, ArrayLike<number>> {
+/**
+ * `params` as map `mapName`'s loadParams takes them: bytes (a Uint8Array, or `fetch`'s ArrayBuffer as it is) read as a
+ * safetensors file for `layout`'s tensors, tensors by name (a Map or a plain object) as they are. Anything else is
+ * refused by what it is (kind user): a Promise (readFile without await), a DataView, an Array or a Float32Array had no
+ * tensors to find and said the map's first one was missing (QA2 s31 Q1051).
+ */
+export function tensorsOfParams<T>(mapName: string, params: T | Uint8Array | ArrayBuffer, layout: readonly ParamLayoutEntry[]): T | Map<string, ArrayLike<number>> {
   // A transferred (detached) buffer is the 0 bytes it holds, as a Uint8Array over one is (QA2 s23 Q257): a view of it throws.
   const bytes = params instanceof ArrayBuffer ? new Uint8Array(params.byteLength ? params : []) : params;
-  if (!(bytes instanceof Uint8Array)) return bytes;
+  if (!(bytes instanceof Uint8Array)) {
+    if (bytes instanceof Map || isPlainObject(bytes)) return bytes;
+    throw mustBe(mapName, 'parameters', 'tensors by name (an object or a Map) or safetensors bytes', bytes);
+  }
   const index = readSafetensorsIndex(bytes, bytes.length);
   const tensors = new Map<string, ArrayLike<number>>();
   for (const { name, shape } of layout) {

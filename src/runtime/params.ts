@@ -6,7 +6,6 @@ import type { Dtype, ParamLayoutEntry } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';
 import { shapeText } from '../util/shape-text.js';
 import { checkValues } from './numerics.js';
-import { typeName } from './user-error.js';
 
 /** A parameter set that does not fit the map: missing tensor or wrong number of elements. */
 export class ParamError extends MoncError {
@@ -65,8 +64,7 @@ function lookup(tensors: Tensors, entry: ParamLayoutEntry): ArrayLike<number> | 
  * (`dtype`): a ValueRangeError names the tensor and element otherwise (numerics.ts).
  */
 export function packParams(layout: readonly ParamLayoutEntry[], paramSize: number, tensors: Tensors, dtype: Dtype = 'f32'): Float32Array {
-  // A JavaScript caller may pass anything: name it rather than fail on a property of undefined.
-  if (tensors === null || typeof tensors !== 'object') throw new ParamError(`parameters must be tensors by name (an object or a Map), got ${typeName(tensors)}`);
+  // (What a JavaScript caller passes as `tensors` is checked before: loadParams' tensorsOfParams, the exported packParams.)
   const packed = new Float32Array(paramSize);
   for (const entry of layout) {
     const values = lookup(tensors, entry);

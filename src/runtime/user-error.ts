@@ -16,6 +16,16 @@ export function typeName(value: unknown): string {
 }
 
 /**
+ * Whether a caller's value is an object as one is written for options or tensors by name: `{ … }` (or one with no
+ * prototype), not an object of a class. An Array, a Map, a Date or a typed array has no such fields to read: each read as
+ * the empty options it looked like (QA2 s30 Q955, s31 Q1051), and is refused by its class instead.
+ */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  // (No typeof test: a primitive's prototype is its wrapper's, a function's Function.prototype.)
+  return value != null && [Object.prototype, null].includes(Object.getPrototypeOf(value));
+}
+
+/**
  * The refusal of an argument or option of a map's call (kind 'user'): `map '<name>': <what>
  * must be <expects>, got <got>`, `got` shown as shown() shows a value. One formatter for the runner's many such checks:
  * each one's message is then a few words in every page's bundle. (shown()'s rule is written out here: calling it costs

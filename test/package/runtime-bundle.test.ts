@@ -201,6 +201,10 @@ const RUNTIME_BUDGET = 30_000;
  * block-sparse page 29,695; the training entry, which makes its kernels' modules before their pipelines, 385 more (34,227).
  * The map named in the refusal of its parameters, gradients or optimizer state over the device's limit (QA1 s28 Q754)
  * 34 more: 27,860, the block-sparse page 29,729.
+ * Session 31: loadParams' argument and forward's options of the wrong kind named by their class (QA2 s31 Q1051: a
+ * Promise said the first tensor was missing, an Array ran as no options) took theirs from one plain-object test
+ * (isPlainObject, which create's options check now uses) and packParams' own refusal of a non-object moving to the
+ * checked export (loadParams refuses first): 27,941, the block-sparse page 29,816.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 

@@ -70,6 +70,10 @@ describe('the lower-level helpers of monc/runtime, from JavaScript', () => {
     expectMoncErrorNow(() => HELPERS.unpackParams(map.params, null), 'user', 'unpackParams() takes the packed parameters (an array of numbers), got null');
     expectMoncErrorNow(() => HELPERS.packParams(null, 4, {}), 'user', "packParams() takes a parameter layout (a manifest map's params), got null");
     expectMoncErrorNow(() => HELPERS.packParams(map.params, -1, {}), 'user', 'packParams(): paramSize must be a whole number ≥ 0, got -1');
+    // QA2 s31 Q1051: a Promise, an Array or a typed array holds no tensors by name (it said the first one was missing).
+    for (const [bad, got] of [[Promise.resolve({}), 'Promise'], [[], 'Array'], [new Float32Array(4), 'Float32Array'], [null, 'null']] as const) {
+      expectMoncErrorNow(() => HELPERS.packParams(map.params, map.paramSize, bad), 'user', `packParams() takes tensors by name (an object or a Map), got ${got}`);
+    }
     expectMoncErrorNow(() => HELPERS.chooseKernelSet('m', map.kernelSets, device), 'user', "chooseKernelSet() takes a device's capabilities (deviceCapabilities(device)), got GPUDevice");
     expectMoncErrorNow(() => HELPERS.backwardProgramOfManifest(map.model, 'f32'), 'user', "backwardProgramOfManifest() takes a decoded manifest's map (manifest.maps[i]), got object");
   });

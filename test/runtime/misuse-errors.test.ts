@@ -82,7 +82,7 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
     const r = await runner(backend, undefined, true);
     const js = r as unknown as { loadParams(p: unknown): void; forward(x: unknown, o?: unknown): Promise<Float32Array>; backward(x: unknown, dy: unknown): Promise<unknown> };
     try {
-      await expectMoncError(() => js.loadParams(undefined), 'param', 'parameters must be tensors by name (an object or a Map), got undefined');
+      await expectMoncError(() => js.loadParams(undefined), 'user', "map 'm': parameters must be tensors by name (an object or a Map) or safetensors bytes, got undefined");
       const [first] = params.keys();
       await expectMoncError(() => js.loadParams({ ...Object.fromEntries(params), [first]: null }), 'param', `missing parameter tensor '${first}' (expected shape`);
       r.loadParams(Object.fromEntries(params));
@@ -98,6 +98,46 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
       for (const typo of ['CPU', 'gpu']) {
         await expectMoncError(() => MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend: typo as Backend }), 'user', `map 'm': backend must be 'webgpu' or 'cpu', got '${typo}' (a string)`);
       }
+    } finally {
+      r.destroy();
+    }
+  });
+
+  // QA2 s31 Q1051: loadParams(readFile(path)) without await said the map's first tensor was missing (kind param), as did a
+  // DataView, an Array or a Float32Array; out passed bare as forward's options was 'no option '0'', and an Array, a Map or
+  // a Date ran as no options. Each is refused by what it is (kind user), as create's options are.
+  it("loadParams' argument and forward's options of the wrong kind are named by their class", async () => {
+    const r = await runner(backend);
+    const js = r as unknown as { loadParams(p: unknown): void; forward(x: unknown, o?: unknown): Promise<Float32Array> };
+    try {
+      const expects = "map 'm': parameters must be tensors by name (an object or a Map) or safetensors bytes, got";
+      for (const [bad, got] of [
+        [Promise.resolve(new Uint8Array()), 'Promise'],
+        [new DataView(new ArrayBuffer(8)), 'DataView'],
+        [[...params.values()], 'Array'],
+        [new Float32Array(4), 'Float32Array'],
+        [new Date(), 'Date'],
+        [[...params.keys()][0], `'${[...params.keys()][0]}' (a string)`],
+        [5n, "'5' (a bigint)"],
+        [5, '5'],
+        [null, 'null'],
+      ] as const) {
+        expectMoncErrorNow(() => js.loadParams(bad), 'user', `${expects} ${got}`);
+      }
+      // Tensors by name still load from a Map, a plain object and one with no prototype.
+      r.loadParams(params);
+      const want = await r.forward(x, batch);
+      r.loadParams(Object.assign(Object.create(null), Object.fromEntries(params)));
+      expect(await r.forward(x, batch)).toEqual(want);
+      // forward's second argument is the batch or an options object: anything else is refused as the batch.
+      const options = "map 'm': forward: batch must be a whole number ≥ 0, got";
+      for (const [bad, got] of [[new Float32Array(batch * r.out), 'Float32Array'], [[], 'Array'], [[batch], 'Array'], [new Map([['batch', batch]]), 'Map'], [new Date(), 'Date']] as const) {
+        await expectMoncError(() => js.forward(x, bad), 'user', `${options} ${got}`);
+      }
+      expect(await r.forward(x, Object.assign(Object.create(null), { batch }))).toEqual(want);
+      // fitMse's and createOptimizer's options alike.
+      await expectMoncError(() => r.fitMse(x, dy, new Map() as never), 'user', "map 'm': fitMse needs options { steps, optimizer, … }, got Map");
+      await expectMoncError(() => r.createOptimizer(new Date() as never), 'user', "map 'm': optimizer options must be an object { kind: 'sgd' | 'adam' | 'adamw', lr, … }, got Date");
     } finally {
       r.destroy();
     }
