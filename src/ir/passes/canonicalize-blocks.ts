@@ -23,9 +23,15 @@
  * the two levels of `butterfly(radix: r)` on r² inputs, which are Monarch's factors too): both get a PairMark of a
  * new group, as lowering gives `monarch(...)`'s factors, so the pair kernels see every spelling alike (QA1 s29 Q802:
  * only stages this pass re-split were marked, so the `ks` spelling, canonical already, was not).
+ *
+ * Between two consecutive unmarked block matmuls of a chain, one reorder of the data is one map, which fold-permutations
+ * gives to the stage after it (its input) where it could as well be the stage before it (its output, inverted). In
+ * `P L Pᵀ R @ P L Pᵀ R` the transpose between the two Monarchs went to the second's input, so the first's strided factor
+ * kept a map and was never re-split (QA1 s31 Q1002). So each such junction's map moves to the other side where the two
+ * stages, re-split again, then have fewer map steps in all (ties stay), before the pairs are marked.
  */
 import { assertNever } from '../../util/assert.js';
-import { composeIndexMaps, identityMap, isIdentityMap, simplifyIndexMap } from '../index-map.js';
+import { composeIndexMaps, identityMap, invertIndexMap, isIdentityMap, simplifyIndexMap } from '../index-map.js';
 import type { AxisPermutation, IndexMap, IrExpr, IrMap, KsExpr } from '../ir.js';
 import { childrenOf, mapChildren, type LeafExpr } from '../traverse.js';
 
@@ -55,12 +61,32 @@ function markPairs(stages: readonly IrExpr[], canonicalize: (e: IrExpr) => IrExp
   const out = stages.map(canonicalize);
   for (let i = 1; i < out.length; i++) {
     const [first, second] = [out[i - 1], out[i]];
+    if (first.kind === 'ks' && second.kind === 'ks') [out[i - 1], out[i]] = movedJunction(first, second);
+  }
+  for (let i = 1; i < out.length; i++) {
+    const [first, second] = [out[i - 1], out[i]];
     if (first.kind !== 'ks' || second.kind !== 'ks' || !isMonarchPair(first, second)) continue;
     const group = groups.next++;
     out[i - 1] = { ...first, pair: { group, stage: 0 } };
     out[i] = { ...second, pair: { group, stage: 1 } };
   }
   return out;
+}
+
+/**
+ * K0 then K1 with the map between them (K0's output, or K1's input, the other being the identity) on the other side,
+ * re-split, where that costs fewer map steps; else as they are. A reorder P between them is K0's output map out·P or
+ * K1's input map in·P⁻¹ (fold-permutations' semantics), so with the other side the identity either is the other's inverse.
+ */
+function movedJunction(k0: KsExpr, k1: KsExpr): [KsExpr, KsExpr] {
+  if (k0.pair !== undefined || k1.pair !== undefined) return [k0, k1];
+  const [out, input] = [isIdentityMap(k0.output), isIdentityMap(k1.input)];
+  if (out === input) return [k0, k1];
+  const moved: [KsExpr, KsExpr] = out
+    ? [canonicalizeKs({ ...k0, output: simplifyIndexMap(invertIndexMap(k1.input)) }), canonicalizeKs({ ...k1, input: identityMap(k1.input.size) })]
+    : [canonicalizeKs({ ...k0, output: identityMap(k0.output.size) }), canonicalizeKs({ ...k1, input: simplifyIndexMap(invertIndexMap(k0.output)) })];
+  const steps = (ks: readonly KsExpr[]) => ks.reduce((n, k) => n + cost(k.input) + cost(k.output), 0);
+  return steps(moved) < steps([k0, k1]) ? moved : [k0, k1];
 }
 
 /** Whether K0 then K1 is the form of `monarch(...)`'s two factors, neither already in a pair. */

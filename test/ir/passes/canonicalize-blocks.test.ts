@@ -119,6 +119,57 @@ describe('canonicalize-blocks', () => {
     );
   });
 
+  // QA1 s31 Q1002: fold-permutations gave the transpose between the two Monarchs to the second's first factor (its input),
+  // so the first's strided factor kept a transpose on its input and was neither re-split nor marked.
+  const twoMonarchs = `
+      map h : 64 -> 64 f32
+      param h.1.weight (8,8,8)
+      param h.3.weight (8,8,8)
+      param h.5.weight (8,8,8)
+      param h.7.weight (8,8,8)
+      chain
+        ks(a=8 b=8 c=8 d=1) w=h.7.weight[0:512] in=[] out=[]
+        ks(a=8 b=8 c=8 d=1) w=h.5.weight[0:512] in=[(8,8):(1,0)] out=[]
+        ks(a=8 b=8 c=8 d=1) w=h.3.weight[0:512] in=[(8,8):(1,0)] out=[]
+        ks(a=8 b=8 c=8 d=1) w=h.1.weight[0:512] in=[(8,8):(1,0)] out=[(8,8):(1,0)]
+    `;
+
+  it('moves the map between two block matmuls to the side where both re-split with fewer steps: P L Pᵀ R @ P L Pᵀ R', () => {
+    expect(runPass(canonicalizeBlocks, twoMonarchs)).toBe(
+      dedent(`
+        map h : 64 -> 64 f32
+        param h.1.weight (8,8,8)
+        param h.3.weight (8,8,8)
+        param h.5.weight (8,8,8)
+        param h.7.weight (8,8,8)
+        chain
+          ks(a=8 b=8 c=8 d=1) w=h.7.weight[0:512] in=[] out=[] pair=0.0
+          ks(a=1 b=8 c=8 d=8) w=h.5.weight[0:512] in=[] out=[] pair=0.1
+          ks(a=8 b=8 c=8 d=1) w=h.3.weight[0:512] in=[] out=[] pair=1.0
+          ks(a=1 b=8 c=8 d=8) w=h.1.weight[0:512] in=[] out=[] pair=1.1
+      `),
+    );
+  });
+
+  it('the moved map computes the same (float64 CPU executor, 1e-12), and a move that saves nothing is not made', () => {
+    const before = parseIrMap(dedent(twoMonarchs));
+    const random = rng(7);
+    const params = randomValues(random, 4 * 512);
+    const x = randomValues(random, 3 * 64);
+    const run = (map: IrMap) => executeProgram(schedule(map), params, x, 3);
+    expect(relativeError(run(canonicalizeBlocks(before)), run(before))).toBeLessThan(1e-12);
+    // A dense layer read through a transpose after a block-diagonal factor: the transpose on either side is one step.
+    const tie = `
+      map t : 12 -> 12 f32
+      param t.v (3,4,4)
+      param t.w (1,12,12)
+      chain
+        ks(a=3 b=4 c=4 d=1) w=t.v[0:48] in=[] out=[]
+        ks(a=1 b=12 c=12 d=1) w=t.w[0:144] in=[(3,4):(1,0)] out=[]
+    `;
+    expect(runPass(canonicalizeBlocks, tie)).toBe(dedent(tie));
+  });
+
   it('leaves maps alone that are not a reorder of the block digits (a dense layer read through a transpose)', () => {
     const before = `
       map t : 12 -> 12 f32
@@ -145,6 +196,17 @@ describe('the explicit Monarch compiles like monarch(nblocks:)', () => {
     expect((raw.ops[1] as KsOp).d).toBe(k);
     expect(raw.ops.map((op) => (op as KsOp).pair)).toEqual([{ group: 0, stage: 0 }, { group: 0, stage: 1 }]);
     expect(raw.buffers).toEqual(mon.buffers);
+  });
+
+  // QA1 s31 Q1002: two of them in one chain (P @ P) lowered to K(8,8,8,1) three times, one read through a transpose.
+  it.each([8, 6])('two of them in one chain, k = %i: the same ops as monarch @ monarch, modulo parameter names', (k) => {
+    const n = k * k;
+    const explicit = () => chain(transpose(k, k), blockdiag(n, n, k), transpose(k, k), blockdiag(n, n, k));
+    const raw = compileMap(checkedMap('raw', chain(explicit(), explicit())), 'f32');
+    const mon = compileMap(checkedMap('mon', chain(monarch(n, n, k), monarch(n, n, k))), 'f32');
+    const byOrder = (p: Program) => new Map(p.ops.flatMap((op) => (op.kind === 'bias' ? [] : [op.weight.tensor])).map((t, i) => [t, `w${i}`]));
+    expect(opsRenamed(raw, byOrder(raw))).toEqual(opsRenamed(mon, byOrder(mon)));
+    expect(raw.ops.map((op) => (op as KsOp).pair)).toEqual([0, 0, 1, 1].map((group, i) => ({ group, stage: i % 2 })));
   });
 });
 
