@@ -7,7 +7,9 @@
  * --batch, and 37 rows all checked; f32 within 1e-5, f16 within 3e-3) before it is timed; one-product kernels are timed
  * whatever their error and never a result. One JSON object on --out (rewritten after each entry), one line per entry on stderr.
  *
- *   node dist/bench/split-f16-probe.js [--n 4096] [--batch 16384] [--repeats 20] [--warmup-ms 300] [--deadline-s 50] [--out FILE]
+ *   node dist/bench/split-f16-probe.js [--n 4096] [--batch 16384] [--only REGEX] [--repeats 20] [--warmup-ms 300]
+ *        [--deadline-s 50] [--out FILE]
+ * --only: the split probes whose label matches REGEX (the f32 and f16 defaults always run).
  */
 import { writeFileSync } from 'node:fs';
 import { nodeGpu } from './node-gpu.js';
@@ -32,6 +34,7 @@ const BATCH = Number(arg('--batch') ?? 16384);
 const REPEATS = Number(arg('--repeats') ?? 20);
 const WARMUP_MS = Number(arg('--warmup-ms') ?? 300);
 const OUT_FILE = arg('--out');
+const ONLY = new RegExp(arg('--only') ?? '');
 /** No entry is started after this many seconds (what was measured is written). */
 const DEADLINE_S = Number(arg('--deadline-s') ?? 50);
 const ODD_BATCH = 37;
@@ -125,14 +128,10 @@ async function main(): Promise<void> {
     const f16Default = defaultSchedule(op0, all);
     entries.push({ label: 'f16 default', storage: 'f16', schedule: f16Default, kernel: () => emitKernel(op0, f16Default, contextFor(c, 'op0', 0, 'f16')) });
   }
-  for (const s of tensorCores ? splitSchedules(op0, all) : [])
-    entries.push({
-      label: `split ${s.sg}x${s.sgc} of ${s.rows}x${s.cols} tk ${s.tk} ${s.scale === 'none' ? 'unscaled' : `scaled per ${s.scale}`}${s.terms === 1 ? ' xh*wh only' : ''}`,
-      storage: 'f32',
-      floor: s.terms === 1,
-      schedule: s,
-      kernel: () => splitF16Kernel(op0, s, contextFor(c, 'op0', 0, 'f32')),
-    });
+  for (const s of tensorCores ? splitSchedules(op0, all) : []) {
+    const label = `split ${s.sg}x${s.sgc} of ${s.rows}x${s.cols} tk ${s.tk} ${s.scale === 'none' ? 'unscaled' : `scaled per ${s.scale}`}${s.terms === 1 ? ' xh*wh only' : ''}`;
+    if (ONLY.test(label)) entries.push({ label, storage: 'f32', floor: s.terms === 1, schedule: s, kernel: () => splitF16Kernel(op0, s, contextFor(c, 'op0', 0, 'f32')) });
+  }
   entries.push({ ...f32Entry, label: 'f32 default again' });
   log(`${c.name} op0 K(${op0.a},${op0.b},${op0.c},${op0.d}) B=${BATCH}: ${entries.length} entries${tensorCores ? '' : ' (no shader-f16 + subgroup matrices here: the split and f16 kernels are skipped)'}`);
   const records: object[] = [];

@@ -1,7 +1,8 @@
 /**
  * Bench-only probe (session 31, issue 11's f32 targets): f32 in and out of a contiguous Monarch factor K(a, b, c, 1)
  * on the tensor cores, the way split-precision GEMMs (cuBLAS's 3xTF32 and its kin) get f32 results from half-precision
- * multipliers. Every f32 value v is split when staged into xh = f16(v) and xl = f16(v - xh) (likewise W), and
+ * multipliers. Every f32 value v is split when staged into xh (v rounded to f16's 11 significant bits) and
+ * xl = f16(v - xh) (likewise W), and
  * x·w ≈ xh·wh + xh·wl + xl·wh is summed by three f16 x f16 -> f32 multiply-adds into the f32 accumulators. The dropped
  * xl·wl and the rounding of xl are about 2^-22 of each product, beside f32's own 2^-24 per product, for values whose xl
  * is a normal f16; f16's range is the catch: xh overflows above 65504 (pack2x16float is then indeterminate) and xl loses
@@ -93,10 +94,14 @@ export function splitF16Kernel(op: KsOp, s: SplitF16Schedule, ctx: KernelContext
   const [xh, xl, wh, wl, cs, xm, wm] = ['xh', 'xl', 'wh', 'wl', 'cs', 'xm', 'wm'].map(arr);
   const shift = arr('shift');
 
-  // v (vec4<f32>, scaled) into the hi / lo arrays at index `at` (4 consecutive): hi by an f16 round trip that needs no
-  // f16 arithmetic (the emulated tests keep the split's rounding), lo the exact f32 remainder rounded to f16 when stored.
+  // v (vec4<f32>, scaled) into the hi / lo arrays at index `at` (4 consecutive): hi is v rounded to 11 significant bits
+  // by integer operations on its bits (half an ulp of f16 added to the magnitude, the 13 low bits cleared: exact in f16
+  // within its normal range), lo the exact f32 remainder, rounded to f16 when stored. Not f32(f16(v)) nor
+  // unpack2x16float(pack2x16float(v)): a driver may fold such a round trip to v (on the H100, call 1 of session 31,
+  // every three-product form had the one-product error: lo was zero), and the integer form is the same on every
+  // compiler and in the emulated tests.
   const split = (v: string, hi: string, lo: string, at: (q: number) => U32Expr): string[] => [
-    `let hv = vec4<f32>(unpack2x16float(pack2x16float(${v}.xy)), unpack2x16float(pack2x16float(${v}.zw)));`,
+    `let hv = bitcast<vec4<f32>>((bitcast<vec4<u32>>(${v}) + vec4<u32>(0x1000u)) & vec4<u32>(0xffffe000u));`,
     `let lv = ${v} - hv;`,
     ...LANES.map((l, q) => `${hi}[${at(q)}] = f16(hv.${l});`),
     ...LANES.map((l, q) => `${lo}[${at(q)}] = f16(lv.${l});`),
