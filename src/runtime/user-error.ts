@@ -18,11 +18,15 @@ export function typeName(value: unknown): string {
 /**
  * Whether a caller's value is an object as one is written for options or tensors by name: `{ … }` (or one with no
  * prototype), not an object of a class. An Array, a Map, a Date or a typed array has no such fields to read: each read as
- * the empty options it looked like (QA2 s30 Q955, s31 Q1051), and is refused by its class instead.
+ * the empty options it looked like (QA2 s30 Q955, s31 Q1051), and is refused by its class instead. The prototype is
+ * any realm's Object.prototype (the one whose own prototype is null): `{ … }` made in an iframe's page or a node:vm
+ * context is plain too (REV31-1: it was refused as 'options must be an object, got object').
  */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  // (No typeof test: a primitive's prototype is its wrapper's, a function's Function.prototype.)
-  return value != null && [Object.prototype, null].includes(Object.getPrototypeOf(value));
+  if (value == null) return false;
+  // (No typeof test: a primitive's prototype is its wrapper's, a function's Function.prototype; theirs is Object.prototype.)
+  const proto = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /**

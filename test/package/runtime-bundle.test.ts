@@ -204,7 +204,9 @@ const RUNTIME_BUDGET = 30_000;
  * Session 31: loadParams' argument and forward's options of the wrong kind named by their class (QA2 s31 Q1051: a
  * Promise said the first tensor was missing, an Array ran as no options) took theirs from one plain-object test
  * (isPlainObject, which create's options check now uses) and packParams' own refusal of a non-object moving to the
- * checked export (loadParams refuses first): 27,941, the block-sparse page 29,816.
+ * checked export (loadParams refuses first): 27,941, the block-sparse page 29,816; that test taking any realm's
+ * Object.prototype (REV31-1: options made in an iframe's page or a node:vm context were refused) 25 more: 27,966, the
+ * block-sparse page 29,841.
  */
 const RUNTIME_MARGIN_BUDGET = 28_500;
 

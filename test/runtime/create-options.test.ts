@@ -7,6 +7,7 @@
  * or absent, a null device, training false) still runs like the float64 reference.
  */
 import { readFileSync } from 'node:fs';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MapRunner, type MapRunnerOptions } from '../../src/runtime/map-runner.js';
@@ -80,6 +81,9 @@ describe('create takes what the options may be', () => {
     ['training false', { training: false }],
     ['the test device, training true', 'device'],
     ['the cpu backend, training true', { backend: 'cpu', training: true }],
+    // REV31-1: options made in another realm (an iframe's page, a node:vm context) were 'options must be an object, got object'.
+    ['options made in another realm (node:vm)', runInNewContext("({ backend: 'cpu' })")],
+    ['options with no prototype', Object.assign(Object.create(null), { backend: 'cpu' })],
   ])('%s: runs like the float64 reference', async (_, given) => {
     const options = given === 'device' ? { device: (await getTestMoncDevice()).device, training: true } : given;
     const runner = await create(options);

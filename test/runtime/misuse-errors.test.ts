@@ -5,6 +5,7 @@
  * options, and projection onto the manifest of a module built before manifests carried a model.
  * On both backends; a refused step leaves the parameters as they were.
  */
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { Manifest, ManifestMap } from '../../src/manifest/types.js';
 import { checkDenseShape, project, projectInto } from '../../src/project/index.js';
@@ -129,6 +130,10 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
       const want = await r.forward(x, batch);
       r.loadParams(Object.assign(Object.create(null), Object.fromEntries(params)));
       expect(await r.forward(x, batch)).toEqual(want);
+      // REV31-1: a plain object of another realm (an iframe's page, a node:vm context) is one too.
+      r.loadParams(Object.assign(runInNewContext('({})'), Object.fromEntries(params)));
+      expect(await r.forward(x, batch)).toEqual(want);
+      expect(await r.forward(x, runInNewContext(`({ batch: ${batch} })`))).toEqual(want);
       // forward's second argument is the batch or an options object: anything else is refused as the batch.
       const options = "map 'm': forward: batch must be a whole number ≥ 0, got";
       for (const [bad, got] of [[new Float32Array(batch * r.out), 'Float32Array'], [[], 'Array'], [[batch], 'Array'], [new Map([['batch', batch]]), 'Map'], [new Date(), 'Date']] as const) {
