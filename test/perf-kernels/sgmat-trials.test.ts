@@ -2,7 +2,7 @@
  * Session 31's bench-only ks-sgmat trial forms (bench/sgmat-trials.ts): 16 subgroups (512 invocations) of the tiles the
  * family offers on 8, for issue 11's gap 1 (4096 -> 1024's untuned f32-sum first factor). What is checked here, before a
  * device call: the rule that admits them to a plan (only the grid differs from a candidate, and the workgroup's β
- * divide the op's), that the tuner never offers them, and that plan-s31a's entries (trials and candidates) are what
+ * divide the op's), that the tuner does not offer them (but for call 1's winner, now a candidate: ks-sgmat-square.test.ts), and that plan-s31a's entries (trials and candidates) are what
  * monarch-goal would time, emit within the H200's 1024 invocations and 48 KiB, and pass Tint's validation through the
  * subgroup-matrix emulation. Their results are not run here: SwiftShader allows 256 invocations a workgroup, and a
  * 16-subgroup form needs 512; the grid's index arithmetic is the code every 8-subgroup form runs (ks-sgmat-eight.test.ts
@@ -53,9 +53,10 @@ describe('ks-sgmat 16-subgroup trials: which schedules are trials', () => {
     expect(isSgmatTrial({ ...tile(4, 4), family: 'ks-sgmat-strided' }, deep, all)).toBe(false);
   });
 
-  it('are never offered to the tuner', () => {
+  it('are not offered to the tuner, but for the one that won in call 1 (4 x 4 of 64 x 64 with f16 sums: sixteenSquares)', () => {
     for (const op of [deep, narrow, monarchCase(1024, 4096, 4).ops[0] as KsOp])
-      expect(ksSgmat.candidates(op, H200_LIMITS).filter((s) => Number(s.sg ?? 1) * Number(s.sgc ?? 1) > 8)).toEqual([]);
+      for (const s of ksSgmat.candidates(op, H200_LIMITS).filter((s) => Number(s.sg ?? 1) * Number(s.sgc ?? 1) > 8))
+        expect(s).toEqual({ family: 'ks-sgmat', rows: 64, cols: 64, dtile: 1, tk: 32, acc16: true, stage: true, sg: 4, sgc: 4, ku: true, pad: 8 });
   });
 });
 

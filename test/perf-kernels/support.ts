@@ -120,5 +120,8 @@ export const KS_SGMAT_SPACE_OPS: readonly (readonly [string, KsOp])[] = [
   ['n=4096 strided factor', monarchCase(4096, 4096, 64).ops[1] as KsOp],
 ];
 
-/** Session 28's square 8-subgroup tiles (ks-sgmat.ts squareTiles): 64 x 128 or 128 x 64 subgroup tiles. */
-export const isSquareTile = (s: KsSgmatSchedule): boolean => Number(s.sg ?? 1) * Number(s.sgc ?? 1) === 8 && (s.rows === 128 || s.cols === 128);
+/** Session 31's square tile on 16 subgroups (ks-sgmat.ts sixteenSquares): 4 x 4 of 64 x 64. */
+export const isSixteenSquare = (s: KsSgmatSchedule): boolean => Number(s.sg ?? 1) * Number(s.sgc ?? 1) === 16;
+
+/** The square workgroup tiles: session 28's on 8 subgroups (ks-sgmat.ts squareTiles: 64 x 128 or 128 x 64 subgroup tiles), then session 31's on 16. */
+export const isSquareTile = (s: KsSgmatSchedule): boolean => (Number(s.sg ?? 1) * Number(s.sgc ?? 1) === 8 && (s.rows === 128 || s.cols === 128)) || isSixteenSquare(s);

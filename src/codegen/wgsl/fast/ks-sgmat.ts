@@ -413,8 +413,9 @@ const SIZES_F16 = [...SIZES, 128];
  * grouped and dbu ones with `band`, then (session 12) the 32/64 tilings on 8 subgroups (sg 2 ×
  * sgc 4, sg 4 × sgc 2), plain and db + dbu, then (session 13) with `ku` the one-subgroup plain and
  * stage tilings of tk 32 or 64 and every grouped, dbu and 8-subgroup one, then those again with
- * `pad` 8 where they fit. The new knobs come last; the default of wide d = 1 ops takes some of
- * them (`sharedDefault`, timed on the H100).
+ * `pad` 8 where they fit, then the square workgroup tiles of f16 sums (session 31's on 16 subgroups,
+ * sixteenSquares, then session 28's on 8, squareTiles). The new knobs come last; the default of wide
+ * d = 1 ops takes some of them (`sharedDefault`, timed on the H100).
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   if (!applies(op, limits)) return [];
@@ -438,7 +439,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   // has two steps or more; not db's runtime halves), then the same with rows padded by 8 halves.
   const written = [...[...measured, ...staged].filter((s) => s.tk > TILE), ...grouped, ...unrolled, ...eight].map((s): KsSgmatSchedule => ({ ...s, ku: true }));
   const writtenPadded = written.map((s): KsSgmatSchedule => ({ ...s, pad: 8 })).filter(fits);
-  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...squareTiles(staged, fits)];
+  return [...measured, ...epi, ...acc16, ...gload, ...padded, ...staged, ...grouped, ...doubled, ...unrolled, ...banded, ...eight, ...written, ...writtenPadded, ...sixteenSquares(staged, fits), ...squareTiles(staged, fits)];
 }
 
 /**
@@ -457,6 +458,25 @@ function squareTiles(staged: readonly KsSgmatSchedule[], fits: (s: KsSgmatSchedu
   return gridded(EIGHT_SUBGROUPS, halfSquare, fits)
     .filter((s) => Number(s.sg) * s.rows === Number(s.sgc) * s.cols)
     .map((s): KsSgmatSchedule => ({ ...s, ku: true, pad: 8 }))
+    .filter(fits);
+}
+
+/**
+ * Session 31: the square workgroup tile (256 rows x 256 β) on 16 subgroups (512 invocations) of 64 x 64 with f16 sums
+ * (`acc16` + `stage`; 16 result matrices each, the registers of 8 f32 ones), steps written out, padded chunks of 32 γ
+ * (40 KiB staged + 8 KiB of epilogue tiles: 48 KiB): the source rows staged once per block of 256 β as squareTiles' 8
+ * subgroups do, with 16 warps to hide each other's staging. H100, session 31 call 1 (bench/results/s31/call-1/perf,
+ * plan-s31a there), 4096 -> 1024's K(4, 256, 1024, 1): B = 16384 0.1377 ms against 0.1485 for the 8-subgroup square seed
+ * (chain with the d = 4 seed 0.2195); B = 4096 (64 workgroups) 0.0677 against 0.0772 (16 subgroups of 64 x 32: 0.0500).
+ * Timed there as bench-only trials and not offered: f32 sums on 16 subgroups (4 x 4 or 2 x 8 of 64 x 32 in chunks of
+ * 32: 0.2158 / 0.2117 against the default's 0.2144 at B = 16384; 4 x 4 of 32 x 32 0.2753; chunks of 16 double-buffered
+ * 0.2329), so 16 warps an SM do not remove the f32 sums' cost (their f16 twins 0.1739 / 0.1704). Offered wherever b is
+ * a multiple of 256 (1024 -> 4096's K(4, 256, 256, 1) too, untimed there); seeded by squareTwin.
+ */
+function sixteenSquares(staged: readonly KsSgmatSchedule[], fits: (s: KsSgmatSchedule) => boolean): KsSgmatSchedule[] {
+  return staged
+    .filter((s) => s.tk === 32 && s.rows === 64 && s.cols === 64)
+    .map((s): KsSgmatSchedule => ({ ...s, sg: 4, sgc: 4, ku: true, pad: 8 }))
     .filter(fits);
 }
 
@@ -553,12 +573,16 @@ function deepWideTwin(op: KsOp, twin: KsSgmatSchedule, limits: TargetLimits): Ks
  * 0.1703 for f16SumTwin's form (the chain with the tuned strided factor 0.2301, session 27's tuned chain 0.2571); B = 4096
  * (64 workgroups for 132 SMs) 0.0783 against 0.0536. So where the batch is known it is seeded only if its grid keeps
  * SEED_MIN_WORKGROUPS (defaults.ts keepsTheGrid); the tuner times it beside the other seeds at that batch.
+ * Since session 31 the same 256 x 256 workgroup tile on 16 subgroups of 64 x 64 (sixteenSquares; 0.1377 against 0.1485
+ * at B = 16384, H100 call 1) where 512 invocations and its 48 KiB are allowed, else the 8-subgroup one.
  */
 export function squareTwin(op: KsOp, limits: TargetLimits, batch?: number): KsSgmatSchedule | undefined {
   if (!applies(op, limits) || !hasF16Results(limits) || op.d !== 1 || op.c < 1024) return undefined;
-  const square: KsSgmatSchedule = { family: 'ks-sgmat', rows: 128, cols: 64, dtile: 1, tk: 32, acc16: true, stage: true, sg: 2, sgc: 4, ku: true, pad: 8 };
+  const eight: KsSgmatSchedule = { family: 'ks-sgmat', rows: 128, cols: 64, dtile: 1, tk: 32, acc16: true, stage: true, sg: 2, sgc: 4, ku: true, pad: 8 };
+  const sixteen: KsSgmatSchedule = { ...eight, rows: 64, sg: 4, sgc: 4 };
+  const square = [sixteen, eight].find((s) => valid(op, sgTiling(s, op), limits));
+  if (square === undefined) return undefined;
   const t = sgTiling(square, op);
-  if (!valid(op, t, limits)) return undefined;
   return batch === undefined || keepsTheGrid({ rows: t.wr, perRowTile: op.a * (op.b / t.wc) }, batch) ? square : undefined;
 }
 
