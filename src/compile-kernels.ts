@@ -451,12 +451,18 @@ export function compileKernelsOfModule(module: CheckedModule, options: EmitModul
 }
 
 /**
- * The database's schedules a build ignored (not valid for the kernels they name: a hand-edited
- * or damaged entry): one line, those kernels took their default schedules.
+ * Why a database entry's schedule is not one its kernel can run, as the build's and monc tune's notes say it (QA1 s31
+ * Q1001: a form this release dropped from the search, which an older build's monc tune wrote, was called damaged).
+ */
+export const UNUSABLE_TUNING_CAUSES = 'a form this monc no longer has, or a hand-edited or damaged entry';
+
+/**
+ * The database's schedules a build ignored (not valid for the kernels they name): one line, those kernels took their
+ * default schedules, and why that may be.
  */
 export function unusableTuningNote(db: string, file: string, unusable: readonly UnusableTuning[]): string {
   const first = unusable[0];
   const where = `map '${first.map}'${first.backward ? ' (backward)' : ''} ops [${first.ops.join(', ')}]: ${JSON.stringify(first.schedule)}`;
   const more = unusable.length > 1 ? ` and ${unusable.length - 1} more` : '';
-  return `${db}: ${unusable.length} schedule${unusable.length === 1 ? ' is' : 's are'} not valid for the kernel${unusable.length === 1 ? '' : 's'} of ${file} ${unusable.length === 1 ? 'it names' : 'they name'} (${where}${more}): ${unusable.length === 1 ? 'that kernel takes its' : 'those kernels take their'} default schedule${unusable.length === 1 ? '' : 's'}`;
+  return `${db}: ${unusable.length} schedule${unusable.length === 1 ? ' is' : 's are'} not valid for the kernel${unusable.length === 1 ? '' : 's'} of ${file} ${unusable.length === 1 ? 'it names' : 'they name'} (${where}${more}): ${unusable.length === 1 ? 'that kernel takes its' : 'those kernels take their'} default schedule${unusable.length === 1 ? '' : 's'} (${UNUSABLE_TUNING_CAUSES}: re-run monc tune)`;
 }

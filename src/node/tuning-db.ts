@@ -18,6 +18,7 @@
 import { closeSync, existsSync, lstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { UNUSABLE_TUNING_CAUSES } from '../compile-kernels.js';
 import { MONC_VERSION } from '../version.js';
 import { TUNING_DB_FILE } from './files/bounds.js';
 import { FileError, ioReason } from './files/file-error.js';
@@ -140,7 +141,7 @@ export function loadNote(path: string, loaded: LoadResult, saved: boolean): stri
   }
   if (loaded.unusable) {
     const n = loaded.unusable;
-    parts.push(`${n} entr${n === 1 ? 'y' : 'ies'} dropped whose schedule${n === 1 ? ' is' : 's are'} not valid for the kernel${n === 1 ? '' : 's'} ${n === 1 ? 'it names' : 'they name'} (hand-edited or damaged: a build would not use ${n === 1 ? 'it' : 'them'})`);
+    parts.push(`${n} entr${n === 1 ? 'y' : 'ies'} dropped whose schedule${n === 1 ? ' is' : 's are'} not valid for the kernel${n === 1 ? '' : 's'} ${n === 1 ? 'it names' : 'they name'} (${UNUSABLE_TUNING_CAUSES}: a build would not use ${n === 1 ? 'it' : 'them'})`);
   }
   if (loaded.evicted) {
     const n = loaded.evicted;

@@ -46,7 +46,7 @@ describe('a tuned schedule the build cannot use', () => {
     writeFileSync(scratch.path('bad.json'), database(invalid));
     const bad = await cli(['build', spec, '--out', scratch.path('o1'), '--tuning', scratch.path('bad.json')]);
     expect(bad.code).toBe(0);
-    expect(bad.stderr).toBe(`monc: ${scratch.path('bad.json')}: 1 schedule is not valid for the kernel of ${spec} it names (map 'm' ops [0]: ${JSON.stringify(invalid)}): that kernel takes its default schedule\n`);
+    expect(bad.stderr).toBe(`monc: ${scratch.path('bad.json')}: 1 schedule is not valid for the kernel of ${spec} it names (map 'm' ops [0]: ${JSON.stringify(invalid)}): that kernel takes its default schedule (a form this monc no longer has, or a hand-edited or damaged entry: re-run monc tune)\n`);
 
     writeFileSync(scratch.path('good.json'), database(valid));
     const good = await cli(['build', spec, '--out', scratch.path('o2'), '--tuning', scratch.path('good.json')]);
@@ -80,7 +80,7 @@ describe('a tuned schedule the build cannot use', () => {
     expect(tuned.code, tuned.stderr).toBe(0);
     expect(JSON.parse(tuned.stdout).droppedUnusable).toBe(1);
     // The save's one note: the other version's entry, then the unusable one.
-    expect(tuned.stderr).toContain(`tuning database ${path}: 1 entry of other monc versions (0.0.9) dropped: tuned schedules are valid for the compiler that measured them (re-run monc tune); 1 entry dropped whose schedule is not valid for the kernel it names`);
+    expect(tuned.stderr).toContain(`tuning database ${path}: 1 entry of other monc versions (0.0.9) dropped: tuned schedules are valid for the compiler that measured them (re-run monc tune); 1 entry dropped whose schedule is not valid for the kernel it names (a form this monc no longer has, or a hand-edited or damaged entry: a build would not use it)`);
     const versions = tuned.stderr.split('\n').filter((l) => l.includes('of other monc versions (0.0.9)'));
     expect(versions.map((l) => / \(0\.0\.9\) (not used|dropped)/.exec(l)?.[1])).toEqual(['not used', 'dropped']);
     const kept = loadTuningDb(path).db.entries;
@@ -92,6 +92,6 @@ describe('a tuned schedule the build cannot use', () => {
   it('the bundler plugins warn the same line', () => {
     const result = compileMonFile(spec, { runtimeImport: 'monc/runtime', tuning: scheduleLookup(merge(emptyDb(), [entry(invalid)])), tuningPath: 'tuning.json' });
     expect(result.ok).toBe(true);
-    expect(result.warnings).toContain(`tuning.json: 1 schedule is not valid for the kernel of ${spec} it names (map 'm' ops [0]: ${JSON.stringify(invalid)}): that kernel takes its default schedule`);
+    expect(result.warnings).toContain(`tuning.json: 1 schedule is not valid for the kernel of ${spec} it names (map 'm' ops [0]: ${JSON.stringify(invalid)}): that kernel takes its default schedule (a form this monc no longer has, or a hand-edited or damaged entry: re-run monc tune)`);
   });
 });
