@@ -31,7 +31,7 @@
  * stages, re-split again, then have fewer map steps in all (ties stay), before the pairs are marked.
  */
 import { assertNever } from '../../util/assert.js';
-import { composeIndexMaps, identityMap, invertIndexMap, isIdentityMap, simplifyIndexMap } from '../index-map.js';
+import { composeIndexMaps, identityMap, indexMapsEqual, invertIndexMap, isIdentityMap, simplifyIndexMap } from '../index-map.js';
 import type { AxisPermutation, IndexMap, IrExpr, IrMap, KsExpr } from '../ir.js';
 import { childrenOf, mapChildren, type LeafExpr } from '../traverse.js';
 
@@ -61,7 +61,7 @@ function markPairs(stages: readonly IrExpr[], canonicalize: (e: IrExpr) => IrExp
   const out = stages.map(canonicalize);
   for (let i = 1; i < out.length; i++) {
     const [first, second] = [out[i - 1], out[i]];
-    if (first.kind === 'ks' && second.kind === 'ks') [out[i - 1], out[i]] = movedJunction(first, second);
+    if (first.kind === 'ks') [out[i - 1], out[i]] = movedJunction(first, second);
   }
   for (let i = 1; i < out.length; i++) {
     const [first, second] = [out[i - 1], out[i]];
@@ -74,19 +74,66 @@ function markPairs(stages: readonly IrExpr[], canonicalize: (e: IrExpr) => IrExp
 }
 
 /**
- * K0 then K1 with the map between them (K0's output, or K1's input, the other being the identity) on the other side,
- * re-split, where that costs fewer map steps; else as they are. A reorder P between them is K0's output map out·P or
- * K1's input map in·P⁻¹ (fold-permutations' semantics), so with the other side the identity either is the other's inverse.
+ * K0 then `next` with the map between them (K0's output, or the input map that every block matmul reading `next`'s input
+ * has, the same one, the other side being the identity) on the other side, re-split, where that costs fewer map steps;
+ * else as they are. A reorder P between them is K0's output map out·P or a reader's input map in·P⁻¹ (fold-permutations'
+ * semantics, which distributes P over a sum's terms), so with the other side the identity either is the other's inverse.
  */
-function movedJunction(k0: KsExpr, k1: KsExpr): [KsExpr, KsExpr] {
-  if (k0.pair !== undefined || k1.pair !== undefined) return [k0, k1];
-  const [out, input] = [isIdentityMap(k0.output), isIdentityMap(k1.input)];
-  if (out === input) return [k0, k1];
-  const moved: [KsExpr, KsExpr] = out
-    ? [canonicalizeKs({ ...k0, output: simplifyIndexMap(invertIndexMap(k1.input)) }), canonicalizeKs({ ...k1, input: identityMap(k1.input.size) })]
-    : [canonicalizeKs({ ...k0, output: identityMap(k0.output.size) }), canonicalizeKs({ ...k1, input: simplifyIndexMap(invertIndexMap(k0.output)) })];
+function movedJunction(k0: KsExpr, next: IrExpr): [KsExpr, IrExpr] {
+  const readers = inputReaders(next);
+  // A marked stage keeps its split (its pair's form); only a pair's first stage reads from outside it.
+  if (k0.pair !== undefined || !readers?.length || readers.some((k) => k.pair?.stage === 1)) return [k0, next];
+  const inMap = readers[0].input;
+  if (!readers.every((k) => indexMapsEqual(k.input, inMap))) return [k0, next];
+  const [out, input] = [isIdentityMap(k0.output), isIdentityMap(inMap)];
+  if (out === input) return [k0, next];
+  const [k0Output, readerInput] = out ? [invertIndexMap(inMap), identityMap(inMap.size)] : [identityMap(k0.output.size), invertIndexMap(k0.output)];
+  const moved = canonicalizeKs({ ...k0, output: simplifyIndexMap(k0Output) });
+  const reread = (k: KsExpr) => canonicalizeKs({ ...k, input: simplifyIndexMap(readerInput) });
   const steps = (ks: readonly KsExpr[]) => ks.reduce((n, k) => n + cost(k.input) + cost(k.output), 0);
-  return steps(moved) < steps([k0, k1]) ? moved : [k0, k1];
+  return steps([moved, ...readers.map(reread)]) < steps([k0, ...readers]) ? [moved, withInputReaders(next, reread)] : [k0, next];
+}
+
+/**
+ * The block matmuls that read `e`'s input: a ks itself, a chain's first stage's, every term's of a sum (a bias term reads
+ * none); undefined where another node reads it (a bsr, a perm, an empty chain).
+ */
+function inputReaders(e: IrExpr): KsExpr[] | undefined {
+  switch (e.kind) {
+    case 'ks':
+      return [e];
+    case 'bias':
+      return [];
+    case 'chain':
+      return e.stages.length === 0 ? undefined : inputReaders(e.stages[0]);
+    case 'sum': {
+      const terms = e.terms.map(inputReaders);
+      return terms.every((t) => t !== undefined) ? terms.flat() : undefined;
+    }
+    case 'bsr':
+    case 'perm':
+      return undefined;
+    default:
+      return assertNever(e, 'IR node');
+  }
+}
+
+/** `e` with each of its inputReaders replaced by `f`'s. */
+function withInputReaders(e: IrExpr, f: (k: KsExpr) => KsExpr): IrExpr {
+  switch (e.kind) {
+    case 'ks':
+      return f(e);
+    case 'chain':
+      return { ...e, stages: [withInputReaders(e.stages[0], f), ...e.stages.slice(1)] };
+    case 'sum':
+      return { ...e, terms: e.terms.map((t) => withInputReaders(t, f)) };
+    case 'bias':
+    case 'bsr':
+    case 'perm':
+      return e;
+    default:
+      return assertNever(e, 'IR node');
+  }
 }
 
 /** Whether K0 then K1 is the form of `monarch(...)`'s two factors, neither already in a pair. */

@@ -13,7 +13,7 @@ import { canonicalizeBlocks } from '../../../src/ir/passes/canonicalize-blocks.j
 import { schedule } from '../../../src/ir/passes/schedule.js';
 import { compileMap } from '../../../src/ir/pipeline.js';
 import { executeProgram } from '../../../src/runtime/cpu-executor.js';
-import { blockdiag, chain, checkedMap, monarch, randomValues, relativeError, rng, transpose } from '../structures.js';
+import { bias, blockdiag, chain, checkedMap, lowrank, monarch, randomValues, relativeError, rng, sum, transpose } from '../structures.js';
 import { dedent, runPass } from '../text.js';
 
 describe('canonicalize-blocks', () => {
@@ -170,6 +170,58 @@ describe('canonicalize-blocks', () => {
     expect(runPass(canonicalizeBlocks, tie)).toBe(dedent(tie));
   });
 
+  // QA1 s31 Q1002 again: where the stage after the junction is a sum, fold-permutations put the transpose into the input
+  // of every term's first block matmul (a Monarch's first factor, lowrank's V).
+  const beforeSum = `
+      map h : 64 -> 64 f32
+      param h.0.0.1.weight (8,8,8)
+      param h.0.0.3.weight (8,8,8)
+      param h.0.1.U (64,2)
+      param h.0.1.V (2,64)
+      param h.2.weight (8,8,8)
+      param h.4.weight (8,8,8)
+      chain
+        ks(a=8 b=8 c=8 d=1) w=h.4.weight[0:512] in=[] out=[]
+        ks(a=8 b=8 c=8 d=1) w=h.2.weight[0:512] in=[(8,8):(1,0)] out=[]
+        sum
+          chain
+            ks(a=8 b=8 c=8 d=1) w=h.0.0.3.weight[0:512] in=[(8,8):(1,0)] out=[]
+            ks(a=8 b=8 c=8 d=1) w=h.0.0.1.weight[0:512] in=[(8,8):(1,0)] out=[(8,8):(1,0)]
+          chain
+            ks(a=1 b=2 c=64 d=1) w=h.0.1.V[0:128] in=[(8,8):(1,0)] out=[]
+            ks(a=1 b=64 c=2 d=1) w=h.0.1.U[0:128] in=[] out=[]
+    `;
+
+  it("moves the map off a sum's readers too: (P L Pᵀ R + lowrank) @ P L Pᵀ R", () => {
+    expect(runPass(canonicalizeBlocks, beforeSum)).toBe(
+      dedent(`
+        map h : 64 -> 64 f32
+        param h.0.0.1.weight (8,8,8)
+        param h.0.0.3.weight (8,8,8)
+        param h.0.1.U (64,2)
+        param h.0.1.V (2,64)
+        param h.2.weight (8,8,8)
+        param h.4.weight (8,8,8)
+        chain
+          ks(a=8 b=8 c=8 d=1) w=h.4.weight[0:512] in=[] out=[] pair=1.0
+          ks(a=1 b=8 c=8 d=8) w=h.2.weight[0:512] in=[] out=[] pair=1.1
+          sum
+            chain
+              ks(a=8 b=8 c=8 d=1) w=h.0.0.3.weight[0:512] in=[] out=[] pair=0.0
+              ks(a=1 b=8 c=8 d=8) w=h.0.0.1.weight[0:512] in=[] out=[] pair=0.1
+            chain
+              ks(a=1 b=2 c=64 d=1) w=h.0.1.V[0:128] in=[] out=[]
+              ks(a=1 b=64 c=2 d=1) w=h.0.1.U[0:128] in=[] out=[]
+      `),
+    );
+    const before = parseIrMap(dedent(beforeSum));
+    const random = rng(11);
+    const params = randomValues(random, schedule(before).paramSize);
+    const x = randomValues(random, 2 * 64);
+    const run = (map: IrMap) => executeProgram(schedule(map), params, x, 2);
+    expect(relativeError(run(canonicalizeBlocks(before)), run(before))).toBeLessThan(1e-12);
+  });
+
   it('leaves maps alone that are not a reorder of the block digits (a dense layer read through a transpose)', () => {
     const before = `
       map t : 12 -> 12 f32
@@ -207,6 +259,27 @@ describe('the explicit Monarch compiles like monarch(nblocks:)', () => {
     const byOrder = (p: Program) => new Map(p.ops.flatMap((op) => (op.kind === 'bias' ? [] : [op.weight.tensor])).map((t, i) => [t, `w${i}`]));
     expect(opsRenamed(raw, byOrder(raw))).toEqual(opsRenamed(mon, byOrder(mon)));
     expect(raw.ops.map((op) => (op as KsOp).pair)).toEqual([0, 0, 1, 1].map((group, i) => ({ group, stage: i % 2 })));
+  });
+
+  it.each([8, 6])('(P + lowrank) @ P and (P + bias) @ P, k = %i: the ops of monarch, modulo parameter names and pair numbers', (k) => {
+    const n = k * k;
+    const explicit = () => chain(transpose(k, k), blockdiag(n, n, k), transpose(k, k), blockdiag(n, n, k));
+    const byOrder = (p: Program) => new Map(p.ops.flatMap((op) => (op.kind === 'bias' ? [] : [op.weight.tensor])).map((t, i) => [t, `w${i}`]));
+    // Pair groups numbered by first appearance (the explicit spelling numbers the sum's pair, marked first, 0); a bias
+    // added by a block matmul named as the map's own.
+    const ops = (p: Program) => {
+      const groups = new Map<number, number>();
+      return opsRenamed(p, byOrder(p)).map((op) => {
+        if (op.kind !== 'ks') return op;
+        if (op.pair && !groups.has(op.pair.group)) groups.set(op.pair.group, groups.size);
+        return { ...op, pair: op.pair && { ...op.pair, group: groups.get(op.pair.group)! }, bias: op.bias && { ...op.bias, tensor: 'bias' } } as Op;
+      });
+    };
+    for (const other of [lowrank(n, n, 2), bias(n)]) {
+      const raw = compileMap(checkedMap('raw', chain(sum(explicit(), other), explicit())), 'f32');
+      const mon = compileMap(checkedMap('mon', chain(sum(monarch(n, n, k), other), monarch(n, n, k))), 'f32');
+      expect(ops(raw)).toEqual(ops(mon));
+    }
   });
 });
 
