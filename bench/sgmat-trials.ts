@@ -8,7 +8,8 @@
  * register prefetch (np) took both to 0.22. The reading left: the f32 form's ~144 registers a lane (64 of sums, 32 of
  * prefetch) leave one 8-warp workgroup an SM, where the f16 form (~112) fits two. 16 subgroups of the same 64 x 32 tile
  * put 16 warps on an SM in one workgroup, each with the same 64 registers of f32 sums and a smaller share of the staging
- * (chunks of 32 γ, so that 256 x 128 or 128 x 256 operands and 16 epilogue tiles fit 48 KiB).
+ * (chunks of 32 γ, so that 256 x 128 or 128 x 256 operands and 16 epilogue tiles fit 48 KiB). 8 x 2 (session 31's
+ * confirm): n = 4096's first factor K(64, 64, 64, 1), whose b = 64 admits no wider grid, as 512 rows x 64 β.
  *
  * Session 31's call 1 (H100, bench/results/s31/call-1/perf, plan-s31a): f32 sums gained nothing at B = 16384 (4 x 4
  * 0.2158, 2 x 8 0.2117 against the default's 0.2144; their f16 twins 0.1739 / 0.1704): the occupancy reading is refuted.
@@ -23,15 +24,16 @@ import type { KsOp } from '../src/ir/ir.js';
 export const SIXTEEN_SUBGROUPS: readonly (readonly [number, number])[] = [
   [4, 4],
   [2, 8],
+  [8, 2],
 ];
 
 /**
  * Whether `s` is a trial form for `op`: a ks-sgmat schedule on a 16-subgroup grid whose workgroup's β divide op's, and whose
- * tile and knobs on session 12's 2 x 4 grid are a candidate (`candidates`: the family's for op on the adapter), so that
- * only the grid differs from a form the family offers.
+ * tile and knobs on one of session 12's 8-subgroup grids (2 x 4 or 4 x 2) are a candidate (`candidates`: the family's for
+ * op on the adapter), so that only the grid differs from a form the family offers.
  */
 export function isSgmatTrial(s: Schedule, op: KsOp, candidates: readonly Schedule[]): boolean {
   if (s.family !== 'ks-sgmat' || !SIXTEEN_SUBGROUPS.some(([sg, sgc]) => s.sg === sg && s.sgc === sgc)) return false;
   const cols = s.cols as number;
-  return op.b % (cols * (s.sgc as number)) === 0 && isAmong({ ...s, sg: 2, sgc: 4 }, candidates);
+  return op.b % (cols * (s.sgc as number)) === 0 && [{ ...s, sg: 2, sgc: 4 }, { ...s, sg: 4, sgc: 2 }].some((twin) => isAmong(twin, candidates));
 }

@@ -2,7 +2,7 @@
  * Session 31's bench-only ks-sgmat trial forms (bench/sgmat-trials.ts): 16 subgroups (512 invocations) of the tiles the
  * family offers on 8, for issue 11's gap 1 (4096 -> 1024's untuned f32-sum first factor). What is checked here, before a
  * device call: the rule that admits them to a plan (only the grid differs from a candidate, and the workgroup's β
- * divide the op's), that the tuner does not offer them (but for call 1's winner, now a candidate: ks-sgmat-square.test.ts), and that plan-s31a's entries (trials and candidates) are what
+ * divide the op's), that the tuner does not offer them (but for call 1's winner, now a candidate: ks-sgmat-square.test.ts), and that plan-s31a's and plan-s31b's entries (trials and candidates) are what
  * monarch-goal would time, emit within the H200's 1024 invocations and 48 KiB, and pass Tint's validation through the
  * subgroup-matrix emulation. Their results are not run here: SwiftShader allows 256 invocations a workgroup, and a
  * 16-subgroup form needs 512; the grid's index arithmetic is the code every 8-subgroup form runs (ks-sgmat-eight.test.ts
@@ -32,15 +32,15 @@ function workgroupBytes(wgsl: string): number {
 describe('ks-sgmat 16-subgroup trials: which schedules are trials', () => {
   const all = ksSgmat.candidates(deep, H200_LIMITS);
 
-  it('takes a candidate of the 2 x 4 grid moved to 4 x 4 or 2 x 8, f32 or f16 sums', () => {
+  it('takes a candidate of the 2 x 4 or 4 x 2 grid moved to 4 x 4, 2 x 8 or 8 x 2, f32 or f16 sums', () => {
     expect(all).toContainEqual(tile(2, 4));
-    for (const [sg, sgc] of SIXTEEN_SUBGROUPS) {
+    for (const [sg, sgc] of SIXTEEN_SUBGROUPS.filter(([, sgc]) => sgc >= 4)) {
       expect(isSgmatTrial(tile(sg, sgc), deep, all)).toBe(true);
       expect(isSgmatTrial(tile(sg, sgc, { acc16: true, stage: true }), deep, all)).toBe(true);
     }
   });
 
-  it('refuses candidates themselves, other grids, tiles without a 2 x 4 candidate and grids wider than the block', () => {
+  it('refuses candidates themselves, other grids, tiles without an 8-subgroup candidate and grids wider than the block', () => {
     expect(isSgmatTrial(tile(2, 4), deep, all)).toBe(false);
     expect(isSgmatTrial(tile(8, 4), deep, all)).toBe(false);
     // 128 x 64 subgroup tiles with f32 sums (32 result tiles, over the family's budget of 16) are no candidate on 2 x 4,
@@ -51,6 +51,12 @@ describe('ks-sgmat 16-subgroup trials: which schedules are trials', () => {
     expect(isSgmatTrial(tile(2, 8), narrow, narrowAll)).toBe(false);
     expect(isSgmatTrial(tile(4, 4), narrow, narrowAll)).toBe(true);
     expect(isSgmatTrial({ ...tile(4, 4), family: 'ks-sgmat-strided' }, deep, all)).toBe(false);
+    // n = 4096's K(64, 64, 64, 1): 8 x 2 of its default's 64 x 32 tile (chunks of 16, f32 or f16 sums), not 4 x 4.
+    const n4096 = monarchCase(4096, 4096, 64).ops[0] as KsOp;
+    const n4096All = ksSgmat.candidates(n4096, H200_LIMITS);
+    expect(isSgmatTrial(tile(8, 2, { tk: 16 }), n4096, n4096All)).toBe(true);
+    expect(isSgmatTrial(tile(8, 2, { tk: 16, acc16: true, stage: true }), n4096, n4096All)).toBe(true);
+    expect(isSgmatTrial(tile(4, 4, { tk: 16 }), n4096, n4096All)).toBe(false);
   });
 
   it('are not offered to the tuner, but for the one that won in call 1 (4 x 4 of 64 x 64 with f16 sums: sixteenSquares)', () => {
@@ -60,8 +66,8 @@ describe('ks-sgmat 16-subgroup trials: which schedules are trials', () => {
   });
 });
 
-describe('bench/plan-s31a.json', () => {
-  const plan = JSON.parse(readFileSync('bench/plan-s31a.json', 'utf8')) as Record<string, Schedule[]>;
+describe.each(['bench/plan-s31a.json', 'bench/plan-s31b.json'])('%s', (file) => {
+  const plan = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Schedule[]>;
 
   it('names only what monarch-goal times here (candidates and trials), 512 invocations and 48 KiB at most', () => {
     expect(planProblems(plan)).toEqual([]);
@@ -74,14 +80,6 @@ describe('bench/plan-s31a.json', () => {
         expect(workgroupBytes(k.wgsl), `${key} ${JSON.stringify(s)}`).toBeLessThanOrEqual(H200_LIMITS.maxWorkgroupStorageBytes);
       }
     }
-    // The 16-subgroup f32 form at 4096 -> 1024: 256 rows x 128 β, 512 invocations; 30 KiB of operands (chunks of 32 γ,
-    // rows padded by 8 halves) and 16 one-tile f32 epilogues of 1 KiB: 46 KiB.
-    const t = planTarget('4096x1024x4/f16/op0');
-    if (typeof t === 'string') throw new Error(t);
-    const k = t.emit(tile(4, 4));
-    expect(k.workgroupSize).toEqual([512, 1, 1]);
-    expect(k.dispatch).toMatchObject({ rowsPerWorkgroup: 256, workgroupsPerRowTile: 8 });
-    expect(workgroupBytes(k.wgsl)).toBe(47104);
   });
 
   it("every entry's kernel, emulated, passes WGSL validation", async () => {
@@ -97,5 +95,18 @@ describe('bench/plan-s31a.json', () => {
         expect(errors, `${key} ${JSON.stringify(s)}`).toEqual([]);
       }
     }
+  });
+});
+
+describe('ks-sgmat 16-subgroup trials: the WGSL', () => {
+  it('4 x 4 of 64 x 32 with f32 sums at 4096 -> 1024: 512 invocations over 256 rows x 128 β, 46 KiB', () => {
+    // The 16-subgroup f32 form at 4096 -> 1024: 256 rows x 128 β, 512 invocations; 30 KiB of operands (chunks of 32 γ,
+    // rows padded by 8 halves) and 16 one-tile f32 epilogues of 1 KiB: 46 KiB.
+    const t = planTarget('4096x1024x4/f16/op0');
+    if (typeof t === 'string') throw new Error(t);
+    const k = t.emit(tile(4, 4));
+    expect(k.workgroupSize).toEqual([512, 1, 1]);
+    expect(k.dispatch).toMatchObject({ rowsPerWorkgroup: 256, workgroupsPerRowTile: 8 });
+    expect(workgroupBytes(k.wgsl)).toBe(47104);
   });
 });
