@@ -6,7 +6,8 @@
  * plan-s28c.json: ks-sgmat and ks-sgmat-strided; plan-s28a and plan-s28b were timed in call 2 and moved to
  * bench/results/s28/call-2/perf/, their losing square forms no longer candidates) and session 29's (plan-s29a.json:
  * ks-sgmat, with bench-only probes, and ks-sgmat-strided) and session 30's (plan-s30a.json: references, ks-sgmat and
- * ks-sgmat-strided)
+ * ks-sgmat-strided) and session 31's (plan-s31a.json, plan-s31b.json: ks-sgmat with bench-only 16-subgroup trials,
+ * bench/sgmat-trials.ts, and ks-sgmat-strided)
  * as the GPU would get it, checked here before a
  * device call: a candidate of this build on the H200's limits that emits (bench/goal-families.ts
  * planProblems), of the plan's family, and whose WGSL, through the subgroup-matrix emulation
@@ -39,6 +40,8 @@ const PLANS: readonly [string, string][] = [
   ['bench/plan-s28c.json', 'ks-sgmat, ks-sgmat-strided'],
   ['bench/plan-s29a.json', 'ks-sgmat, ks-sgmat-strided'],
   ['bench/plan-s30a.json', 'ks-sgmat, ks-sgmat-strided'],
+  ['bench/plan-s31a.json', 'ks-sgmat, ks-sgmat-strided'],
+  ['bench/plan-s31b.json', 'ks-sgmat, ks-sgmat-strided'],
 ];
 
 describe.each(PLANS)('%s', (file, family) => {
