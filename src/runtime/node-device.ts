@@ -65,6 +65,8 @@ keepOwners();
  */
 const instances: GPU[] = [];
 let working: { gpu: GPU; note?: string } | undefined;
+/** What chooseDriversAtLoad gave VK_ICD_FILENAMES: monc's choice, not the user's (requestAdapter makes its own plan). */
+let setAtLoad: string | undefined;
 
 /** What the machine offers, for the choice of Vulkan drivers. */
 export interface VulkanEnvironment {
@@ -232,7 +234,8 @@ export const dawnProvider: GpuProvider = {
   deviceCreated: destroyAtExit,
   async requestAdapter(options) {
     if (working) return { adapter: await working.gpu.requestAdapter(options), ...(working.note ? { note: working.note } : {}) };
-    const env = vulkanEnvironment(process.env, homedir());
+    const ownChoice = setAtLoad !== undefined && process.env.VK_ICD_FILENAMES === setAtLoad;
+    const env = vulkanEnvironment(ownChoice ? { ...process.env, VK_ICD_FILENAMES: undefined } : process.env, homedir());
     const userChoice = env.icdFilenames !== undefined || env.platform !== 'linux';
     let note: string | undefined;
     let gpu: GPU | undefined;
@@ -263,6 +266,22 @@ export const dawnProvider: GpuProvider = {
 };
 
 registerGpuProvider(dawnProvider);
+
+/**
+ * The drivers monc tries first, given to the Vulkan loader as this module loads (Linux, where the user set none), so
+ * that a Dawn instance of the user's own (`create([])` of the webgpu package, then requestAdapter(): runtime.md's
+ * create({ device })) finds what monc's does. With SwiftShader the only driver, which the loader does not find unaided,
+ * it found none until monc's first adapter request (QA2 s31 Q1053). monc's requests still go through the whole plan.
+ */
+function chooseDriversAtLoad(): void {
+  const env = vulkanEnvironment(process.env, homedir());
+  const plan = vulkanPlan(env);
+  const userChoice = env.icdFilenames !== undefined || env.platform !== 'linux';
+  if (plan.length === 0) return;
+  useIcds(plan[0], userChoice);
+  if (!userChoice) setAtLoad = plan[0];
+}
+chooseDriversAtLoad();
 
 /**
  * A thread running `code` (CommonJS), for the result arrays made ahead (prefaulted-arrays.ts,
