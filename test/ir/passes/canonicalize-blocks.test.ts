@@ -13,7 +13,9 @@ import { canonicalizeBlocks } from '../../../src/ir/passes/canonicalize-blocks.j
 import { schedule } from '../../../src/ir/passes/schedule.js';
 import { compileMap } from '../../../src/ir/pipeline.js';
 import { executeProgram } from '../../../src/runtime/cpu-executor.js';
-import { bias, blockdiag, chain, checkedMap, lowrank, monarch, randomValues, relativeError, rng, sum, transpose } from '../structures.js';
+import { bias, blockdiag, chain, checkedMap, lowrank, monarch, randomParams, randomValues, relativeError, rng, sum, transpose, type Build } from '../structures.js';
+import { packParams } from '../../../src/runtime/params.js';
+import { referenceApply } from '../../support/reference.js';
 import { dedent, runPass } from '../text.js';
 
 describe('canonicalize-blocks', () => {
@@ -220,6 +222,29 @@ describe('canonicalize-blocks', () => {
     const x = randomValues(random, 2 * 64);
     const run = (map: IrMap) => executeProgram(schedule(map), params, x, 2);
     expect(relativeError(run(canonicalizeBlocks(before)), run(before))).toBeLessThan(1e-12);
+  });
+
+  // REV31-3: transpose(8, 8) is its own inverse, so the cases above pass with the move's inversion left out. These maps
+  // are not (transposes of non-square shapes); each chain has a junction the pass moves (`monc check --ir`: the ks after
+  // it loses its input map, transpose(3, 8) in the first), and the program must still compute the model (float64 CPU
+  // executor against the reference, 1e-12). The second fails with the move's inversion left out (in the first the
+  // uninverted map re-splits no better, so no move is made).
+  it.each<[string, () => Build]>([
+    ['transpose(8, 3) @ blockdiag(8) @ transpose(3, 8) @ blockdiag(8), twice', () => {
+      const p = () => chain(transpose(8, 3), blockdiag(24, 24, 8), transpose(3, 8), blockdiag(24, 24, 8));
+      return chain(p(), p());
+    }],
+    ['(transpose(3, 8) @ blockdiag(6) @ transpose(4, 6) @ blockdiag(3) + lowrank) @ transpose(2, 12) @ blockdiag(6)', () =>
+      chain(sum(chain(transpose(3, 8), blockdiag(24, 24, 6), transpose(4, 6), blockdiag(24, 24, 3)), lowrank(24, 24, 2)), transpose(2, 12), blockdiag(24, 24, 6))],
+  ])('a junction map that is not its own inverse moves as its inverse: %s', (_, build) => {
+    const checked = checkedMap('z', build());
+    const moved = compileMap(checked, 'f32');
+    const random = rng(5);
+    // Values exact in float32, so that packing the parameters does not round them.
+    const params = new Map([...randomParams(checked.structure, random)].map(([k, v]) => [k, Float64Array.from(v, Math.fround)]));
+    const x = randomValues(random, 3 * checked.in);
+    const got = executeProgram(moved, packParams(moved.params, moved.paramSize, params), x, 3);
+    expect(relativeError(got, referenceApply(checked.structure, params, x, 3))).toBeLessThan(1e-12);
   });
 
   it('leaves maps alone that are not a reorder of the block digits (a dense layer read through a transpose)', () => {
