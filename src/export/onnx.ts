@@ -8,6 +8,7 @@ import type { CheckedMap, Dtype } from '../dsl/structure.js';
 import type { KsOp, Program } from '../ir/ir.js';
 import { compileMap } from '../ir/pipeline.js';
 import { packParams, type Tensors } from '../runtime/params.js';
+import { isPlainObject } from '../runtime/user-error.js';
 import { describeValue } from '../util/describe-value.js';
 import { MoncError } from '../util/error.js';
 import { refuseUnknownOptions } from '../util/library-arguments.js';
@@ -67,7 +68,8 @@ function checkedArguments(options: ExportOnnxOptions): ExportOnnxOptions {
     throw bad('map must be a checked map (checkSource(…).module.maps)', map);
   }
   if (dtype !== 'f32' && dtype !== 'f16') throw bad("dtype must be 'f32' or 'f16'", dtype);
-  if (typeof params !== 'object' || params === null) throw bad('params must be a Map or a record of tensors by name', params);
+  // An Array, a Date or another class's object holds no tensors by name (QA1 s31 Q1005: [] said a tensor was missing).
+  if (!(params instanceof Map || isPlainObject(params))) throw bad('params must be a Map or a record of tensors by name', params);
   if (options.sparse !== undefined && options.sparse !== 'slices' && options.sparse !== 'gather') throw bad("sparse must be 'slices' or 'gather'", options.sparse);
   return options;
 }

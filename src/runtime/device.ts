@@ -7,7 +7,7 @@ import type { AdapterOffer } from '../manifest/requirements.js';
 import type { TargetLimits } from '../manifest/dispatch.js';
 import { subgroupMatrixConfigName, type SubgroupMatrixConfig } from '../manifest/subgroup-matrix.js';
 import { deviceError, MoncError } from '../util/error.js';
-import { checkOptionNames, typeName, userError } from './user-error.js';
+import { checkOptionNames, isPlainObject, shown, typeName, userError } from './user-error.js';
 
 /**
  * Features monc asks for whenever the adapter has them. The subgroup-matrix feature (tensor
@@ -138,7 +138,8 @@ async function deviceOf({ adapter, note }: { adapter: GPUAdapter; note?: string 
 export async function requestMoncDeviceChecked(options?: RequestDeviceOptions): Promise<MoncDevice> {
   const given = (options ?? {}) as { adapter?: { requestDevice?: unknown; constructor?: { name?: string } }; powerPreference?: unknown };
   const wrong = (what: string, got: unknown) => userError(`requestMoncDevice: ${what}, got ${String(got)}`);
-  if (typeof given !== 'object') throw wrong('options must be an object ({ adapter, powerPreference })', typeName(given));
+  // Shown as every runner refusal shows a value (QA2 s31 Q1055: 'a\nb' was 'got string'); an Array or a Map is no options object.
+  if (!isPlainObject(given)) throw wrong('options must be an object ({ adapter, powerPreference })', shown(given));
   checkOptionNames('requestMoncDevice', given, ['adapter', 'powerPreference']);
   const { adapter, powerPreference } = given;
   if (adapter != null && typeof adapter.requestDevice !== 'function') throw wrong('adapter must be a GPUAdapter', typeName(adapter));

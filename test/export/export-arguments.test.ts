@@ -35,6 +35,8 @@ describe('exportOnnx refuses', () => {
     ['no map', { dtype: 'f32', params: params(1) }, 'map must be a checked map (checkSource(…).module.maps), not undefined'],
     ['a dtype f64', { map: f32.maps[0], dtype: 'f64', params: params(1) }, `dtype must be 'f32' or 'f16', not "f64"`],
     ['params null', { map: f32.maps[0], dtype: 'f32', params: null }, 'params must be a Map or a record of tensors by name, not null'],
+    // QA1 s31 Q1005: an Array was read as an empty record (a ParamError naming the first tensor).
+    ['params an Array', { map: f32.maps[0], dtype: 'f32', params: [] }, 'params must be a Map or a record of tensors by name, not []'],
   ])('%s: a MoncError of kind user', (_, options, message) => {
     let thrown: unknown;
     try {

@@ -47,7 +47,11 @@ describe('requestMoncDevice (as monc/runtime exports it)', () => {
 
   it('refuses options of the wrong kind, naming the option', async () => {
     const { device, adapter } = await getTestMoncDevice();
-    await expectMoncError(() => request('high-performance'), 'user', 'requestMoncDevice: options must be an object ({ adapter, powerPreference }), got string');
+    // Shown as every runner refusal shows a value; an Array or a Map is no options object (QA2 s31 Q1055: 'got string').
+    const takes = 'requestMoncDevice: options must be an object ({ adapter, powerPreference }), got';
+    for (const [bad, got] of [['high-performance', "'high-performance' (a string)"], ['a\nb', "'a\\nb' (a string)"], [5n, "'5' (a bigint)"], [[], 'Array'], [new Map(), 'Map']] as const) {
+      await expectMoncError(() => request(bad), 'user', `${takes} ${got}`);
+    }
     await expectMoncError(() => request({ adapter: device }), 'user', 'requestMoncDevice: adapter must be a GPUAdapter, got GPUDevice');
     await expectMoncError(() => request({ adapter: {} }), 'user', 'requestMoncDevice: adapter must be a GPUAdapter, got object');
     await expectMoncError(() => request({ adapter: 5 }), 'user', 'requestMoncDevice: adapter must be a GPUAdapter, got number');
