@@ -10,6 +10,7 @@ import type { Span } from './span.js';
 import { tensorElements } from './params.js';
 import { exactInteger } from '../util/json.js';
 import { shapeText } from '../util/shape-text.js';
+import { shown } from '../util/shown.js';
 
 /**
  * A 2-D 0/1 array read from a mask file, or the shape of an array read that is not 2-D (a mask of the wrong shape, E0603),
@@ -167,7 +168,8 @@ function mask(path: string, rows: number, cols: number, span: Span, ctx: SparseC
   for (let i = 0; i < result.data.length; i++) {
     const v = result.data[i];
     if (v !== 0 && v !== 1) {
-      bag.error(Code.MaskValues, `mask "${path}" must hold only 0 and 1, but element (${Math.floor(i / cols)}, ${i % cols}) is ${v}`, span);
+      // Shown as the runtime shows a caller's value: a string from resolveMask said to be one (QA1 s31 Q1004: 'is 1').
+      bag.error(Code.MaskValues, `mask "${path}" must hold only 0 and 1, but element (${Math.floor(i / cols)}, ${i % cols}) is ${shown(v)}`, span);
       return undefined;
     }
   }

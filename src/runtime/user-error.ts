@@ -1,19 +1,11 @@
 import { deviceError, MoncError } from '../util/error.js';
 import { oneLine } from '../util/json.js';
 import { userError } from '../util/option-names.js';
+import { shown, typeName } from '../util/shown.js';
 
 export { userError };
-
-/**
- * How messages name a value of the wrong kind a caller passed: an object or function by its class (`GPUDevice`,
- * `Promise`, `Float32Array`, `Function`), else `null` or its typeof (`object` for a plain object or one with no
- * prototype, `undefined`, `number`). The recorder checks said `[object GPUDevice]`, others `object` for any object
- * (QA2 s24 Q352). No article ('a GPUDevice'): 'an Array' would cost every page the bytes of choosing it.
- */
-export function typeName(value: unknown): string {
-  const name = value instanceof Object && value.constructor?.name;
-  return name && name != 'Object' ? name : value === null ? 'null' : typeof value;
-}
+// How a refused value is shown: one rule for the runtime's messages and the compiler's (util/shown.ts).
+export { shown, typeName };
 
 /**
  * Whether a caller's value is an object as one is written for options or tensors by name: `{ … }` (or one with no
@@ -65,13 +57,3 @@ export function arrayError(mapName: string, what: string, e: unknown, x: ArrayLi
 // Refusing option names a call does not know: one message for the runtime and the compiler (util/option-names.ts).
 export { checkOptionNames } from '../util/option-names.js';
 
-/**
- * A caller's value in a message: a string or a BigInt quoted and said to be one (`'2' (a string)`, `'2' (a bigint)`, where
- * 2 would pass for a number, 'cpu' for the valid value; QA2 s23 Q258, REV s25 1), an object by its class (typeName:
- * `Array`, `object`, where String() said `[object Object]` or `cpu` for ['cpu']), an error by its text (`TypeError:
- * ...`, what a conversion threw), anything else as it is (`2.5`, `undefined`).
- */
-export function shown(value: unknown): string {
-  const type = typeof value;
-  return oneLine(type == 'string' || type == 'bigint' ? `'${value}' (a ${type})` : value instanceof Error || Object(value) !== value ? String(value) : typeName(value));
-}

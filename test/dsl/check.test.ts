@@ -236,6 +236,11 @@ describe('shape inference', () => {
     expect(diagnosticOf(() => ({ shape: [2, 2, 4] })).code).toBe('E0603');
     // QA1 s23 Q204: a 2-D { shape } was told only { rows, cols, data } or { error } exist.
     expect(diagnosticOf(() => ({ shape: [4, 4] }))).toEqual({ code: 'E0602', message: `cannot read mask "m.npy": resolveMask returned {"shape":[4,4]}, a 2-D shape without its values; ${shape}`, at: 46 });
+    // QA1 s31 Q1004: an element of the wrong kind is shown as the runtime shows a caller's value ('is 1' for the string '1').
+    for (const [element, shown] of [['1', "'1' (a string)"], [1n, "'1' (a bigint)"], [true, 'true'], [2, '2']] as const) {
+      const data = [...new Array(15).fill(1), element];
+      expect(diagnosticOf(() => ({ rows: 4, cols: 4, data }))).toEqual({ code: 'E0604', message: `mask "m.npy" must hold only 0 and 1, but element (3, 3) is ${shown}`, at: 46 });
+    }
     // What was fine stays fine: { error }, and a well-formed mask.
     expect(diagnosticOf(() => ({ error: 'no such file' })).message).toBe('cannot read mask "m.npy": no such file');
     expect(checkSource(spec, 's.mon', { resolveMask: () => ({ rows: 4, cols: 4, data: new Uint8Array(16).fill(1) }) }).diagnostics).toEqual([]);
