@@ -7,7 +7,7 @@
 import type { KsFactor, ModelMap, ModelNode, ParamSlice, ParamSpec } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
-import { shown, typeName, userError } from './user-error.js';
+import { isPlainObject, shown, typeName, userError } from './user-error.js';
 import { shapeText } from '../util/shape-text.js';
 import { checkShape, elementCount, ParamError, type TensorObject, type Tensors } from './params.js';
 
@@ -33,7 +33,9 @@ export function referenceArgs(call: string, model: unknown, params: unknown, arr
     if (typeof (a as { length?: unknown } | null)?.length !== 'number' || typeof a === 'string') throw userError(`${call}: ${role} must be an array of numbers, got ${typeName(a)}`);
   }
   if (!Number.isInteger(batch) || (batch as number) < 0) throw userError(`${call}: batch must be a whole number ≥ 0, got ${shown(batch)}`);
-  if (params === null || typeof params !== 'object') throw new MoncError('param', `${call}: parameters must be tensors by name (a Map or an object), got ${typeName(params)}`);
+  // A Promise, an Array or a typed array holds no tensors by name: refused as the wrong kind of argument, as loadParams
+  // refuses it (REV31-2 after QA2 s31 Q1051: each said the first tensor was missing, kind param).
+  if (!(params instanceof Map || isPlainObject(params))) throw userError(`${call}: parameters must be tensors by name (a Map or an object), got ${shown(params)}`);
   const byName: Iterable<[string, unknown]> = params instanceof Map ? params : Object.entries(params);
   const isTensor = (value: unknown) => Array.isArray((value as Partial<TensorObject> | null)?.shape);
   // Where the model lists its parameters (a ModelMap does), each tensor it names must have their shape: a tensor object

@@ -95,7 +95,12 @@ describe('the float64 reference called with the wrong arguments', () => {
     ['the manifest map for its model', () => apply(map, params, x, undefined, batch), 'user', "referenceApply takes a map's model (manifest.maps[i].model, or modelOf(map)), got the manifest map 'up' itself"],
     ['the manifest map (backward)', () => backward(map, params, x, dy, batch), 'user', "referenceBackward takes a map's model (manifest.maps[i].model, or modelOf(map)), got the manifest map 'up' itself"],
     ['no model', () => dense(null, params, undefined, undefined, undefined), 'user', "referenceDense takes a map's model (manifest.maps[i].model, or modelOf(map)), got null"],
-    ['null parameters', () => apply(map.model, null, x, undefined, batch), 'param', 'referenceApply: parameters must be tensors by name (a Map or an object), got null'],
+    ['null parameters', () => apply(map.model, null, x, undefined, batch), 'user', 'referenceApply: parameters must be tensors by name (a Map or an object), got null'],
+    // REV31-2: no tensors by name, each said the first tensor was missing (kind param); a string was 'got string'.
+    ['a Promise as the parameters', () => apply(map.model, Promise.resolve(params), x, undefined, batch), 'user', 'referenceApply: parameters must be tensors by name (a Map or an object), got Promise'],
+    ['an Array as the parameters', () => backward(map.model, [], x, dy, batch), 'user', 'referenceBackward: parameters must be tensors by name (a Map or an object), got Array'],
+    ['a Float32Array as the parameters', () => dense(map.model, new Float32Array(8), undefined, undefined, undefined), 'user', 'referenceDense: parameters must be tensors by name (a Map or an object), got Float32Array'],
+    ['a string as the parameters', () => apply(map.model, 'a\nb', x, undefined, batch), 'user', "referenceApply: parameters must be tensors by name (a Map or an object), got 'a\\nb' (a string)"],
     ['a fractional batch', () => apply(map.model, params, x, undefined, 1.5), 'user', 'referenceApply: batch must be a whole number ≥ 0, got 1.5'],
     ['no batch', () => backward(map.model, params, x, dy, undefined), 'user', 'referenceBackward: batch must be a whole number ≥ 0, got undefined'],
     // QA2 s26 Q553: String() of an object without a prototype was a TypeError.
