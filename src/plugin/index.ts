@@ -179,8 +179,9 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
           const path = resolve(changed);
           const appeared = follow.isTrigger(path);
           if (path !== tuningPath && !appeared) return;
-          // A path that appeared: the watcher is given it again (the database's later edits; a mask's come with its load).
-          if (appeared && tuningPath) server.watcher.add(tuningPath);
+          // A path that appeared: the watcher is given it (the database's later edits, a mask's: QA2 s31 Q959, the watcher
+          // reported nothing in a folder made after it started, and the mask's load added it only outside the root).
+          if (appeared) server.watcher.add(follow.takeAppeared());
           for (const module of server.moduleGraph.idToModuleMap.values()) if (module.id && monFileOf(module.id) !== undefined) server.moduleGraph.invalidateModule(module);
           server.ws.send({ type: 'full-reload' });
         });

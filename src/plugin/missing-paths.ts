@@ -24,6 +24,8 @@ const ENDING_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 export class MissingPaths {
   private readonly watchers = new Map<string, FSWatcher>();
   private triggerFile: string | undefined;
+  /** The followed paths that appeared since takeAppeared() was last called. */
+  private appeared: string[] = [];
   /** An ending signal came: a trigger made after it (a rebuild the folder's removal started) gets no handler again. */
   private ending = false;
 
@@ -46,6 +48,17 @@ export class MissingPaths {
       process.on('exit', this.onExit);
     }
     return this.triggerFile;
+  }
+
+  /**
+   * The followed paths that appeared since the last call. The dev server's watcher is given them: it does not report a
+   * file in a folder made after it started (QA2 s31 Q959: a mask's later edits reloaded nothing), and Vite adds a
+   * module's watch file under the root to it only when it is outside the root.
+   */
+  takeAppeared(): string[] {
+    const paths = this.appeared;
+    this.appeared = [];
+    return paths;
   }
 
   /** Whether `path` is the trigger (the dev server's watcher reports every file it watches to one listener). */
@@ -82,6 +95,7 @@ export class MissingPaths {
     const check = () => {
       if (existsSync(path)) {
         this.stop(path);
+        this.appeared.push(path);
         writeFileSync(this.trigger(), `${path}\n`);
       } else if (nearestFolder(path) !== folder) {
         // A folder on the way was made (masks/ before masks/m.npy): watch the deepest one that exists now.
