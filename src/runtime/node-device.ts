@@ -228,7 +228,7 @@ function destroyAtExit(device: GPUDevice): void {
 
 /** What a worker thread that found no adapter cannot do itself, and what the user can (install.md). */
 export const WORKER_DRIVER_NOTE =
-  "in a worker thread monc's choice of Vulkan driver does not reach the Vulkan loader, which reads the process's environment, not the thread's copy: set VK_ICD_FILENAMES before Node starts, start the worker with env: SHARE_ENV, or create a runner in the main thread first";
+  "in a worker thread monc's choice of Vulkan driver does not reach the Vulkan loader, which reads the process's environment, not the thread's copy: set VK_ICD_FILENAMES before Node starts, start the worker with env: SHARE_ENV, or import monc/runtime/node (or create a runner) in the main thread first";
 
 export const dawnProvider: GpuProvider = {
   deviceCreated: destroyAtExit,

@@ -32,4 +32,10 @@ it("a worker thread that needed monc's driver choice says it cannot make it ther
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 60_000 });
   expect(r.status, r.stderr).toBe(0);
   expect(JSON.parse(r.stdout)).toEqual({ adapter: false, note: `Dawn found no adapter (${WORKER_DRIVER_NOTE})` });
+  // Since monc/runtime/node chooses the drivers as it loads (Q1053), importing it in the main thread is the shortest of
+  // the ways the note offers (QA2 s31 Q1056: the note named only the older ones).
+  expect(WORKER_DRIVER_NOTE).toContain('import monc/runtime/node (or create a runner) in the main thread first');
+  const importedFirst = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${device}); ${script}`], { env, encoding: 'utf8', timeout: 60_000 });
+  expect(importedFirst.status, importedFirst.stderr).toBe(0);
+  expect(JSON.parse(importedFirst.stdout).adapter).toBe(true);
 });
