@@ -40,8 +40,13 @@ describe('format functions given the wrong arguments', () => {
     ['f16ArrayToF32(BigUint64Array)', () => calls.f16ArrayToF32(new BigUint64Array(2), 0, 0), 'f16ArrayToF32: bits must be an array of numbers (a typed array or an Array), got BigUint64Array'],
     ['f16ArrayToF32(DataView)', () => calls.f16ArrayToF32(new DataView(new ArrayBuffer(4)), 0, 0), 'f16ArrayToF32: bits must be an array of numbers (a typed array or an Array), got DataView'],
     ['writeNpy(data, BigInt64Array shape)', () => calls.writeNpy([1, 2], new BigInt64Array([2n]), undefined), 'writeNpy: shape must be an array of numbers (a typed array or an Array), got BigInt64Array'],
-    ['writeNpy([1n, 2n], [2])', () => calls.writeNpy([1n, 2n], [2], undefined), 'writeNpy: data must be an array of numbers (a typed array or an Array), got Array'],
-    ['writeNpy(["1"], [1])', () => calls.writeNpy(['1'], [1], undefined), 'writeNpy: data must be an array of numbers (a typed array or an Array), got Array'],
+    // QA2 s31 Q1052: 'got Array' contradicted 'or an Array'; the element that is no number is named.
+    ['writeNpy([1n, 2n], [2])', () => calls.writeNpy([1n, 2n], [2], undefined), "writeNpy: data must be an array of numbers (a typed array or an Array), got an Array holding '1' (a bigint) at [0]"],
+    ['writeNpy([1, "1"], [2])', () => calls.writeNpy([1, '1'], [2], undefined), "writeNpy: data must be an array of numbers (a typed array or an Array), got an Array holding '1' (a string) at [1]"],
+    // A shape of the wrong values, or one that does not hold the data: the caller's arguments, not a file's (FormatError).
+    ['writeNpy([1], [-1])', () => calls.writeNpy([1], [-1], undefined), 'writeNpy: shape must be whole numbers ≥ 0, got (-1,)'],
+    ['writeNpy([1], [1.5])', () => calls.writeNpy([1], [1.5], undefined), 'writeNpy: shape must be whole numbers ≥ 0, got (1.5,)'],
+    ['writeNpy([1, 2, 3], [4])', () => calls.writeNpy([1, 2, 3], [4], undefined), 'writeNpy: shape (4,) holds 4 values, data 3'],
     ['writeSafetensors(map, data BigInt64Array)', () => calls.writeSafetensors(new Map([['t', { shape: [2], data: new BigInt64Array(2) }]]), undefined, 0), "writeSafetensors: tensor 't''s data must be an array of numbers (a typed array or an Array), got BigInt64Array"],
     ['writeNpy(data, [2], Symbol())', () => calls.writeNpy([1, 2], [2], Symbol('f8')), "writeNpy: dtype must be '<f4' or '<f2', got Symbol(f8)"],
   ])('%s: a user error naming the call', (_, call, message) => {

@@ -17,8 +17,10 @@ export function checkBytes(call: string, what: string, value: unknown): void {
  * an Array's strings or nulls were read as numbers. Typed arrays by class name, as typeName gives it.
  */
 export function checkNumbers(call: string, role: string, value: unknown): void {
-  const numbers = Array.isArray(value) ? value.every((v) => typeof v == 'number') : ArrayBuffer.isView(value) && !/^(Big|DataView)/.test(typeName(value));
-  if (!numbers) throw userError(`${call}: ${role} must be an array of numbers (a typed array or an Array), got ${typeName(value)}`);
+  // An Array is named by its first element that is no number (QA2 s31 Q1052: ['a'] was 'got Array', as if an Array were refused).
+  const bad = Array.isArray(value) ? value.findIndex((v) => typeof v != 'number') : -1;
+  const numbers = Array.isArray(value) ? bad < 0 : ArrayBuffer.isView(value) && !/^(Big|DataView)/.test(typeName(value));
+  if (!numbers) throw userError(`${call}: ${role} must be an array of numbers (a typed array or an Array), got ${bad >= 0 ? `an Array holding ${shown((value as unknown[])[bad])} at [${bad}]` : typeName(value)}`);
 }
 
 /** Throws unless `value` is one of `allowed`. */

@@ -14,6 +14,7 @@ import { f16BitsToF32, f32ToF16Bits } from './f16.js';
 import { FormatError } from './format-error.js';
 import { shapeText } from '../../util/shape-text.js';
 import { checkBytes, checkNumbers, checkOneOf } from './arguments.js';
+import { userError } from '../user-error.js';
 
 export type NpyWriteDtype = '<f4' | '<f2';
 
@@ -129,9 +130,10 @@ export function writeNpy(data: ArrayLike<number>, shape: readonly number[], dtyp
   checkNumbers('writeNpy', 'shape', shape);
   checkOneOf('writeNpy', 'dtype', dtype, ['<f4', '<f2']);
   const elements = shape.reduce((p, v) => p * v, 1);
-  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0) || elements !== data.length) {
-    throw new FormatError(`npy: shape ${shapeText(shape)} does not hold ${data.length} values`);
-  }
+  // The caller's arguments (kind user), not a file's (QA2 s31 Q1052: both were FormatErrors, a bad dimension said only
+  // that the shape did not hold the values).
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw userError(`writeNpy: shape must be whole numbers ≥ 0, got ${shapeText(shape)}`);
+  if (elements !== data.length) throw userError(`writeNpy: shape ${shapeText(shape)} holds ${elements} values, data ${data.length}`);
   // NumPy's own text of a shape, as the header holds it.
   const dict = `{'descr': '${dtype}', 'fortran_order': False, 'shape': ${shapeText(shape)}, }`;
   // Like np.save: room for the first axis to grow to 21 digits in place, then spaces and '\n' so
