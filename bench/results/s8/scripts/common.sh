@@ -8,9 +8,9 @@ DRY=${MONC_DRY:-}
 if [ -n "$DRY" ]; then TO=4; else TO=1; fi
 status=0
 exec 3>&1   # the call's own output, for failure lines of steps whose stdout goes to a file
-# The build is the carried .gdist's stamp (dist/BUILD, written by npm run build: git describe of the tree it was built
+# The build is the carried build's stamp (GDIST as the call scripts take it, else .gdist) (dist/BUILD, written by npm run build: git describe of the tree it was built
 # from), not this checkout's git, which on the device is often another commit (sessions 30-31 logged that one).
-build_stamp() { if [ -f .gdist/BUILD ]; then echo "build of $(cat .gdist/BUILD) (the carried .gdist)"; else echo "build: .gdist has no BUILD stamp (built before it, or not carried)"; fi; }
+build_stamp() { local g=${GDIST:-.gdist}; if [ -f $g/BUILD ]; then echo "build of $(cat $g/BUILD) (the carried $g)"; else echo "build: $g has no BUILD stamp (built before it, or not carried)"; fi; }
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv 2>/dev/null || echo "no nvidia-smi (dry run)"; build_stamp; } > $OUT/log.txt
 
 # step NAME SECONDS CMD...: CMD under a timeout of SECONDS (x4 in a rehearsal); a failure (124:
