@@ -65,10 +65,11 @@ function reportLexicalErrors(errors: readonly ILexingError[], source: string, in
     else runs.push({ start: e.offset, end: e.offset + e.length });
   }
   for (const run of runs.slice(0, MAX_LEXICAL_ERRORS)) {
-    const text = source.slice(run.start, Math.min(run.end, run.start + 10));
-    const shown = [...text].map((ch) => (/[\x21-\x7e]/.test(ch) ? ch : `\\u{${ch.codePointAt(0)!.toString(16)}}`)).join('');
-    const what = run.end - run.start === 1 ? 'character' : 'characters';
-    bag.error(Code.UnexpectedCharacter, `unexpected ${what} '${shown}${run.end - run.start > 10 ? '…' : ''}'`, index.span(run.start, run.end));
+    // Counted in characters (code points): an emoji is one character, two UTF-16 units.
+    const chars = [...source.slice(run.start, run.end)];
+    const shown = chars.slice(0, 10).map((ch) => (/[\x21-\x7e]/.test(ch) ? ch : `\\u{${ch.codePointAt(0)!.toString(16)}}`)).join('');
+    const what = chars.length === 1 ? 'character' : 'characters';
+    bag.error(Code.UnexpectedCharacter, `unexpected ${what} '${shown}${chars.length > 10 ? '…' : ''}'`, index.span(run.start, run.end));
   }
   if (runs.length > MAX_LEXICAL_ERRORS) {
     const rest = runs[MAX_LEXICAL_ERRORS];

@@ -177,6 +177,13 @@ describe('shape inference', () => {
     expect(errors('map ab : 4 -> 4 = ac @ dense()\n')).toEqual(["E0302 unknown map 'ac'"]);
   });
 
+  // QA1 s31 Q1003: a character outside the BMP is one character (two UTF-16 units): it was 'unexpected characters'.
+  it('an unexpected character outside the BMP is one character; a run is cut at 10 characters, never inside one', () => {
+    const messages = (source: string) => checkSource(source, 'spec.mon').diagnostics.map((d) => d.message);
+    expect(messages('map g : 4 -> 4 = lowrank(rank: 2) @ \u{1f600}\n')).toEqual(["unexpected character '\\u{1f600}'"]);
+    expect(messages(`map g : 4 -> 4 = lowrank(rank: 2) @ ${'\u{1f600}'.repeat(11)}\n`)).toEqual([`unexpected characters '${'\\u{1f600}'.repeat(10)}…'`]);
+  });
+
   it('rectangular monarch and the √n default', () => {
     expect(structure('map f : 12 -> 30 = monarch(nblocks: 3)')).toMatchObject({ p: 4, s: 10, q: 4, r: 4 });
     expect(structure('map f : 30 -> 12 = monarch(nblocks: 3)')).toMatchObject({ p: 10, s: 4, q: 4, r: 4 });
