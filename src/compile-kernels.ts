@@ -28,6 +28,7 @@ import { MoncError } from './util/error.js';
 import { unmetRequirements, type AdapterOffer } from './manifest/requirements.js';
 import { invariant } from './util/assert.js';
 import { kernelSetsProblem, type BuildKernelSet } from './manifest/build-kernel-sets.js';
+import { UNUSABLE_TUNING_CAUSES } from './tuner/db.js';
 
 /**
  * The tuned schedule of a kernel performing `ops` (one op, or a run of consecutive ops that the
@@ -449,12 +450,6 @@ function withOptimizers(manifest: Manifest, programs: readonly Program[]): Manif
 export function compileKernelsOfModule(module: CheckedModule, options: EmitModuleOptions = {}): KernelOutputs {
   return emitModule(module, module.maps.map((m) => compileMap(m, module.dtype)), options);
 }
-
-/**
- * Why a database entry's schedule is not one its kernel can run, as the build's and monc tune's notes say it (QA1 s31
- * Q1001: a form this release dropped from the search, which an older build's monc tune wrote, was called damaged).
- */
-export const UNUSABLE_TUNING_CAUSES = 'a form this monc no longer has, or a hand-edited or damaged entry';
 
 /**
  * The database's schedules a build ignored (not valid for the kernels they name): one line, those kernels took their

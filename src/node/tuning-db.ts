@@ -18,13 +18,12 @@
 import { closeSync, existsSync, lstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { UNUSABLE_TUNING_CAUSES } from '../compile-kernels.js';
 import { MONC_VERSION } from '../version.js';
 import { TUNING_DB_FILE } from './files/bounds.js';
 import { FileError, ioReason } from './files/file-error.js';
 import { bytesText, readTextBounded } from './files/read-bounded.js';
 import { checkOutputs, ensureDirectory, writeOutput } from './files/write-outputs.js';
-import { emptyDb, fitDb, merge, parseDb, serializeDb, type DroppedEntries, type TuningDb, type TuningEntry, type TuningKey } from '../tuner/db.js';
+import { emptyDb, fitDb, merge, parseDb, serializeDb, UNUSABLE_TUNING_CAUSES, type DroppedEntries, type TuningDb, type TuningEntry, type TuningKey } from '../tuner/db.js';
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
   if (platform === 'darwin') return join(home, 'Library', 'Caches', 'monc');
