@@ -167,23 +167,25 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
         // not made yet (QA2 s30 Q958: the default one before the first `monc tune` made ~/.cache/monc), a mask a spec names
         // before it is written (Q959: its import fails, and the file's appearance reloaded nothing). Such paths are followed
         // as the build watchers follow them (load() hands them over too); once one appears, every spec recompiles.
-        // The trigger is made only while something is missing (load() adds it to the watcher as a watched file).
-        const follow = new MissingPaths();
+        // The follower itself says when one appeared (its trigger serves the build watchers).
+        const reloadSpecs = () => {
+          for (const module of server.moduleGraph.idToModuleMap.values()) if (module.id && monFileOf(module.id) !== undefined) server.moduleGraph.invalidateModule(module);
+          server.ws.send({ type: 'full-reload' });
+        };
+        // A path that appeared: the watcher is given it (the database's later edits, a mask's: QA2 s31 Q959, the watcher
+        // reported nothing in a folder made after it started, and the mask's load added it only outside the root).
+        const follow: MissingPaths = new MissingPaths(() => {
+          server.watcher.add(follow.takeAppeared());
+          reloadSpecs();
+        });
         missing = follow;
         server.httpServer?.once('close', () => follow.close());
         if (tuningPath) {
           server.watcher.add(tuningPath);
-          if (follow.follow([tuningPath])) server.watcher.add(follow.trigger());
+          follow.follow([tuningPath]);
         }
         server.watcher.on('all', (_event, changed) => {
-          const path = resolve(changed);
-          const appeared = follow.isTrigger(path);
-          if (path !== tuningPath && !appeared) return;
-          // A path that appeared: the watcher is given it (the database's later edits, a mask's: QA2 s31 Q959, the watcher
-          // reported nothing in a folder made after it started, and the mask's load added it only outside the root).
-          if (appeared) server.watcher.add(follow.takeAppeared());
-          for (const module of server.moduleGraph.idToModuleMap.values()) if (module.id && monFileOf(module.id) !== undefined) server.moduleGraph.invalidateModule(module);
-          server.ws.send({ type: 'full-reload' });
+          if (resolve(changed) === tuningPath) reloadSpecs();
         });
         // Types for every spec of the project up front, so the editor has them before the page
         // imports anything, and again when a spec or a mask it reads changes. A convenience: a spec that cannot be read

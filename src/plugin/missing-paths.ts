@@ -29,6 +29,13 @@ export class MissingPaths {
   /** An ending signal came: a trigger made after it (a rebuild the folder's removal started) gets no handler again. */
   private ending = false;
 
+  /**
+   * @param onAppear called when a followed path has appeared, after the trigger is rewritten: the dev server reloads from
+   * here, not from its watcher's report of the trigger, which it may not watch yet when a path appears just after the
+   * import that named it (a CI run missed such a mask's appearance).
+   */
+  constructor(private readonly onAppear?: () => void) {}
+
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     this.ending = true;
     this.removeTrigger();
@@ -61,10 +68,6 @@ export class MissingPaths {
     return paths;
   }
 
-  /** Whether `path` is the trigger (the dev server's watcher reports every file it watches to one listener). */
-  isTrigger(path: string): boolean {
-    return path === this.triggerFile;
-  }
 
   /**
    * Follows every path of `paths` that does not exist yet (once each), until it does; true when one of them is followed
@@ -97,6 +100,7 @@ export class MissingPaths {
         this.stop(path);
         this.appeared.push(path);
         writeFileSync(this.trigger(), `${path}\n`);
+        this.onAppear?.();
       } else if (nearestFolder(path) !== folder) {
         // A folder on the way was made (masks/ before masks/m.npy): watch the deepest one that exists now.
         this.stop(path);
