@@ -28,7 +28,7 @@ import { MoncError } from './util/error.js';
 import { unmetRequirements, type AdapterOffer } from './manifest/requirements.js';
 import { invariant } from './util/assert.js';
 import { kernelSetsProblem, type BuildKernelSet } from './manifest/build-kernel-sets.js';
-import { UNUSABLE_TUNING_CAUSES } from './tuner/db.js';
+import { UNUSABLE_TUNING_CAUSES } from './util/tuning-causes.js';
 
 /**
  * The tuned schedule of a kernel performing `ops` (one op, or a run of consecutive ops that the

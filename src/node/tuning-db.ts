@@ -19,11 +19,12 @@ import { closeSync, existsSync, lstatSync, openSync, readFileSync, renameSync, r
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MONC_VERSION } from '../version.js';
+import { UNUSABLE_TUNING_CAUSES } from '../util/tuning-causes.js';
 import { TUNING_DB_FILE } from './files/bounds.js';
 import { FileError, ioReason } from './files/file-error.js';
 import { bytesText, readTextBounded } from './files/read-bounded.js';
 import { checkOutputs, ensureDirectory, writeOutput } from './files/write-outputs.js';
-import { emptyDb, fitDb, merge, parseDb, serializeDb, UNUSABLE_TUNING_CAUSES, type DroppedEntries, type TuningDb, type TuningEntry, type TuningKey } from '../tuner/db.js';
+import { emptyDb, fitDb, merge, parseDb, serializeDb, type DroppedEntries, type TuningDb, type TuningEntry, type TuningKey } from '../tuner/db.js';
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
   if (platform === 'darwin') return join(home, 'Library', 'Caches', 'monc');

@@ -13,12 +13,6 @@ import { oneLine } from '../util/json.js';
 import { sha256Hex } from '../util/sha256.js';
 import { MONC_VERSION } from '../version.js';
 
-/**
- * Why a database entry's schedule is not one its kernel can run, as the build's and monc tune's notes say it (QA1 s31
- * Q1001: a form this release dropped from the search, which an older build's monc tune wrote, was called damaged).
- */
-export const UNUSABLE_TUNING_CAUSES = 'a form this monc no longer has, or a hand-edited or damaged entry';
-
 export const DB_FORMAT = 'monc-tuning';
 export const DB_VERSION = 1;
 
